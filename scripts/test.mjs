@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// `npm test`: make sure PostgreSQL and Redis answer (starting them when they
+// are installed but stopped), build both runtimes, typecheck, lint, run every
+// suite, and end with one summary line.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const started = Date.now();
+const PG = { host: "127.0.0.1", port: 5432 };
+const REDIS = { host: "127.0.0.1", port: 6379 };
+
+function reachable({ host, port }, timeoutMs = 1_000) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+async function waitFor(target, seconds) {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (await reachable(target)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
+
+async function ensurePostgres() {
+  if (await reachable(PG)) return;
+  if (has("pg_ctlcluster") && existsSync("/etc/postgresql")) {
+    for (const version of readdirSync("/etc/postgresql")) {
+      console.log(`Starting PostgreSQL ${version} ...`);
+      spawnSync("pg_ctlcluster", ["--skip-systemctl-redirect", version, "main", "start"], { stdio: "inherit" });
+    }
+    if (await waitFor(PG, 30)) return;
+  }
+  throw new Error(
+    "PostgreSQL does not answer on 127.0.0.1:5432 and could not be started.\n" +
+      "Install it (Debian: apt-get install postgresql) and allow the user postgres from 127.0.0.1 without a password " +
+      "(pg_hba.conf: host all postgres 127.0.0.1/32 trust), or set TEST_POSTGRES_URL.",
+  );
+}
+
+async function ensureRedis() {
+  if (await reachable(REDIS)) return;
+  if (has("redis-server")) {
+    console.log("Starting Redis ...");
+    spawnSync(
+      "redis-server",
+      [
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        tmpdir(),
+      ],
+      { stdio: "inherit" },
+    );
+    if (await waitFor(REDIS, 15)) return;
+  }
+  throw new Error(
+    "Redis does not answer on 127.0.0.1:6379 and could not be started.\n" +
+      "Install it (Debian: apt-get install redis-server), or set TEST_REDIS_URL.",
+  );
+}
+
+function step(name, command, args) {
+  console.log(`\n> ${name}`);
+  const result = spawnSync(command, args, { stdio: "inherit", env: process.env });
+  if (result.status !== 0) {
+    console.log(`\nsummary: 0 passed, 1 failed (${name} failed)`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+try {
+  if (!process.env.TEST_POSTGRES_URL) await ensurePostgres();
+  if (!process.env.TEST_REDIS_URL) await ensureRedis();
+} catch (error) {
+  console.error(error.message);
+  console.log("\nsummary: 0 passed, 1 failed (services unavailable)");
+  process.exit(1);
+}
+
+step("typecheck", "npx", ["tsc", "--noEmit"]);
+step("lint", "npx", ["biome", "check", "."]);
+step("build", "npm", ["run", "--silent", "build"]);
+
+const report = join(tmpdir(), `vitest-report-${process.pid}.json`);
+console.log("\n> vitest");
+const vitest = spawnSync(
+  "npx",
+  ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: "inherit", env: process.env },
+);
+let counts = { passed: 0, failed: 0, skipped: 0 };
+try {
+  const results = JSON.parse(readFileSync(report, "utf8"));
+  counts = {
+    passed: results.numPassedTests,
+    failed: results.numFailedTests + (results.numFailedTestSuites ?? 0),
+    skipped: results.numPendingTests + results.numTodoTests,
+  };
+  rmSync(report, { force: true });
+} catch {
+  counts.failed = Math.max(counts.failed, 1);
+}
+const failed = vitest.status !== 0 || counts.failed > 0 || counts.passed === 0;
+const seconds = Math.round((Date.now() - started) / 1000);
+console.log(
+  `\nsummary: ${counts.passed} passed, ${Math.max(counts.failed, failed ? 1 : 0)} failed, ${counts.skipped} skipped`,
+);
+console.log(`(${seconds} s in all)`);
+process.exit(failed ? 1 : 0);

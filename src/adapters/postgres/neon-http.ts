@@ -1,0 +1,17 @@
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { drizzle } from "drizzle-orm/neon-http";
+import type { Database } from "../../core/ports/database.js";
+import { createPostgresDatabase, type DrizzleDb } from "./repositories.js";
+import { schema } from "./schema.js";
+
+/**
+ * Workers: Postgres over Neon's HTTP `/sql` endpoint, one round trip per
+ * query. No interactive transactions: atomic work is one statement or a batch.
+ * `fetchEndpoint` overrides where queries go (a local bridge or Neon proxy);
+ * the driver only has it as a global setting, set once per isolate.
+ */
+export function createNeonHttpDatabase(url: string, fetchEndpoint?: string): Database {
+  if (fetchEndpoint) neonConfig.fetchEndpoint = () => fetchEndpoint;
+  const db = drizzle({ client: neon(url), schema }) as unknown as DrizzleDb;
+  return createPostgresDatabase(db, "neon-http", async () => {});
+}

@@ -1,0 +1,188 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  foreignKey,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * The ledger. Every table carries tenant_id (tenants: its own id), created_at,
+ * updated_at and deleted_at (soft delete). Uniqueness that users see ignores
+ * soft-deleted rows (partial unique indexes). Child rows reference their
+ * parents through (tenant_id, id) so a row can never point into another tenant.
+ */
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+};
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const live = sql`deleted_at IS NULL`;
+
+export const tenants = pgTable(
+  "tenants",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id").notNull(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    /** Per-tenant settings (token lifetimes, signing algorithm, allowlists...). */
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("tenants_slug_live_key").on(t.slug).where(live),
+    check("tenants_tenant_id_is_id", sql`${t.tenantId} = ${t.id}`),
+    check("tenants_slug_format", sql`${t.slug} ~ '^[a-z0-9-]{1,63}$'`),
+  ],
+);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    /** Keyed hash of the normalised email (blind index): lookups without plaintext. */
+    emailIndex: text("email_index").notNull(),
+    /** The email sealed with AES-256-GCM under a versioned key (row-level encryption). */
+    emailSealed: text("email_sealed").notNull(),
+    nameSealed: text("name_sealed"),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    /** PHC string (argon2id); null for accounts that only log in through a federation. */
+    passwordHash: text("password_hash"),
+    lastLoginAt: at("last_login_at"),
+    ...timestamps,
+  },
+  (t) => [
+    unique("users_tenant_id_id_key").on(t.tenantId, t.id),
+    uniqueIndex("users_tenant_email_live_key").on(t.tenantId, t.emailIndex).where(live),
+  ],
+);
+
+export const userIdentities = pgTable(
+  "user_identities",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    /** `oauth:{provider}` or `saml:{connection}`. */
+    provider: text("provider").notNull(),
+    /** The subject at the provider (OIDC `sub`, SAML NameID). */
+    subject: text("subject").notNull(),
+    emailIndex: text("email_index"),
+    profileSealed: text("profile_sealed"),
+    lastLoginAt: at("last_login_at"),
+    ...timestamps,
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    uniqueIndex("user_identities_provider_subject_live_key").on(t.tenantId, t.provider, t.subject).where(live),
+    index("user_identities_user_idx").on(t.tenantId, t.userId),
+  ],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    /** `password`, `oauth:{provider}`, `saml:{connection}`. */
+    authMethod: text("auth_method").notNull(),
+    amr: jsonb("amr").$type<string[]>().notNull().default([]),
+    clientId: text("client_id"),
+    scope: text("scope").notNull().default(""),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+    authTime: at("auth_time").notNull(),
+    lastUsedAt: at("last_used_at").notNull(),
+    /** Idle expiry; slides forward on each refresh, never past absolute_expires_at. */
+    expiresAt: at("expires_at").notNull(),
+    absoluteExpiresAt: at("absolute_expires_at").notNull(),
+    revokedAt: at("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    ...timestamps,
+  },
+  (t) => [
+    unique("sessions_tenant_id_id_key").on(t.tenantId, t.id),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    index("sessions_user_active_idx").on(t.tenantId, t.userId).where(sql`revoked_at IS NULL AND deleted_at IS NULL`),
+    check("sessions_expiry_within_absolute", sql`${t.expiresAt} <= ${t.absoluteExpiresAt}`),
+  ],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    /** The owner; a key acts with at most its owner's scopes. */
+    userId: uuid("user_id"),
+    name: text("name").notNull(),
+    /** Shown in listings so a person can tell keys apart; not enough to use the key. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the whole key, hex. The key itself is never stored. */
+    keyHash: text("key_hash").notNull(),
+    scopes: jsonb("scopes").$type<string[]>().notNull().default([]),
+    expiresAt: at("expires_at"),
+    lastUsedAt: at("last_used_at"),
+    revokedAt: at("revoked_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_key").on(t.keyHash),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    index("api_keys_owner_idx").on(t.tenantId, t.userId).where(live),
+  ],
+);
+
+export const signingKeyStates = ["next", "active", "retired"] as const;
+export type SigningKeyState = (typeof signingKeyStates)[number];
+
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    kid: text("kid").notNull(),
+    alg: text("alg").notNull(),
+    state: text("state").$type<SigningKeyState>().notNull(),
+    publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+    /** The private JWK sealed with AES-256-GCM (row-level encryption). */
+    privateKeySealed: text("private_key_sealed").notNull(),
+    activatedAt: at("activated_at"),
+    retiredAt: at("retired_at"),
+    /** A retired key leaves the JWKS once every token it signed has expired. */
+    publishUntil: at("publish_until"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("signing_keys_kid_key").on(t.tenantId, t.kid),
+    // One active and one next key per tenant at a time.
+    uniqueIndex("signing_keys_one_active_key").on(t.tenantId).where(sql`state = 'active' AND deleted_at IS NULL`),
+    uniqueIndex("signing_keys_one_next_key").on(t.tenantId).where(sql`state = 'next' AND deleted_at IS NULL`),
+    index("signing_keys_published_idx").on(t.tenantId, t.state).where(live),
+    check("signing_keys_state_known", sql`${t.state} IN ('next', 'active', 'retired')`),
+  ],
+);
+
+export const schema = { tenants, users, userIdentities, sessions, apiKeys, signingKeys };
+export type Schema = typeof schema;

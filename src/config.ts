@@ -1,0 +1,270 @@
+import { z } from "zod";
+
+/**
+ * Every setting of the service, in one schema. Each runtime hands its raw
+ * variables to `loadConfig` (Node: process.env; Workers: the env bindings);
+ * the result is parsed once and cached per process / isolate.
+ *
+ * Messages never echo a received value: some variables are secrets.
+ */
+
+const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "10m", "30d", "250ms" or a bare number of seconds, to milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? "s"] ?? 1_000);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: 'must be a positive duration such as "30s", "10m", "30d"' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = Number(text);
+      if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const value = text.trim().toLowerCase();
+      if (["true", "1", "yes"].includes(value)) return true;
+      if (["false", "0", "no"].includes(value)) return false;
+      ctx.addIssue({ code: "custom", message: 'must be "true" or "false"' });
+      return z.NEVER;
+    });
+
+function urlWithProtocols(protocols: string[], what: string) {
+  return z.string().transform((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text.trim());
+    } catch {
+      ctx.addIssue({ code: "custom", message: `must be an absolute ${what} URL` });
+      return z.NEVER;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({ code: "custom", message: `must be a ${what} URL (${protocols.join(" or ")})` });
+      return z.NEVER;
+    }
+    return url.toString();
+  });
+}
+
+const publicUrl = z.string().transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be an absolute http(s) URL such as https://auth.example.com" });
+    return z.NEVER;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    ctx.addIssue({ code: "custom", message: "must be an http(s) URL" });
+    return z.NEVER;
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({ code: "custom", message: "must not carry credentials, a query or a fragment" });
+    return z.NEVER;
+  }
+  // Issuers are `${PUBLIC_URL}/t/{tenant}` with no trailing slash (API.md).
+  return url.toString().replace(/\/+$/, "");
+});
+
+/** A secret of at least `min` characters; the message never repeats it. */
+const secret = (min: number) => z.string().refine((s) => s.length >= min, `must be at least ${min} characters long`);
+
+export interface EncryptionKey {
+  id: string;
+  /** 32 raw bytes for AES-256-GCM. */
+  key: Uint8Array;
+}
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  const normalized = text.replace(/-/g, "+").replace(/_/g, "/");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) return undefined;
+  try {
+    const binary = atob(normalized.padEnd(Math.ceil(normalized.length / 4) * 4, "="));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `ENCRYPTION_KEYS`: comma-separated `id:base64key` pairs, each key 32 bytes.
+ * The first is the current key (seals new data); the others only unseal,
+ * which is what makes re-encryption after a key change possible.
+ */
+const encryptionKeys = z.string().transform((text, ctx) => {
+  const keys: EncryptionKey[] = [];
+  const entries = text.split(",").map((entry) => entry.trim());
+  for (const [index, entry] of entries.entries()) {
+    const separator = entry.indexOf(":");
+    const id = separator > 0 ? entry.slice(0, separator) : "";
+    const key = separator > 0 ? decodeBase64(entry.slice(separator + 1)) : undefined;
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || !key || key.length !== 32) {
+      ctx.addIssue({
+        code: "custom",
+        message: `entry ${index + 1} must be "id:<base64 of 32 bytes>" (id: letters, digits, _ or -)`,
+      });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: "custom", message: `entry ${index + 1} repeats the key id of an earlier entry` });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
+const optional = <T extends z.ZodType>(schema: T) => schema.optional();
+
+const schema = z.object({
+  APP_ENV: z
+    .enum(["development", "test", "production"], { message: 'must be "development", "test" or "production"' })
+    .default("development"),
+  PORT: integer(8787, 1, 65_535),
+  HOST: z.string().min(1, "must not be empty").default("0.0.0.0"),
+  PUBLIC_URL: optional(publicUrl),
+  DATABASE_URL: optional(urlWithProtocols(["postgres:", "postgresql:"], "postgres")),
+  DATA_DIR: z.string().min(1, "must not be empty").default("./data"),
+  MIGRATE_ON_START: boolean(true),
+  NEON_FETCH_ENDPOINT: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
+  REDIS_URL: optional(urlWithProtocols(["redis:", "rediss:"], "redis")),
+  REDIS_KEY_PREFIX: z.string().default("auth:"),
+  UPSTASH_REDIS_REST_URL: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
+  UPSTASH_REDIS_REST_TOKEN: optional(secret(1)),
+  BOOTSTRAP_ADMIN_KEY: secret(32),
+  ENCRYPTION_KEYS: encryptionKeys,
+  MAX_BODY_BYTES: integer(64 * 1024, 1_024, 16 * 1024 * 1024),
+  READINESS_TIMEOUT: duration("2s"),
+  SHUTDOWN_TIMEOUT: duration("10s"),
+});
+
+export type Config = Omit<z.output<typeof schema>, "PUBLIC_URL"> & { PUBLIC_URL: string };
+
+export type Runtime = "node" | "worker";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Only string variables count: Worker env also carries bindings (KV, etc.). */
+function stringsOnly(source: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (typeof value === "string" && value !== "") out[name] = value;
+  }
+  return out;
+}
+
+type Problem = { variable: string; message: string };
+
+/**
+ * Rules that span variables or depend on the runtime and environment. They
+ * read the raw strings, so they are reported together with the field errors
+ * even when other variables failed to parse.
+ */
+function crossCheck(raw: Record<string, string>, runtime: Runtime): Problem[] {
+  const problems: Problem[] = [];
+  // An APP_ENV that is itself invalid is reported once, not through the rules that depend on it.
+  const env = raw.APP_ENV ?? "development";
+  const knownEnv = ["development", "test", "production"].includes(env);
+  const need = (variable: string, message: string) => {
+    if (!raw[variable]) problems.push({ variable, message });
+  };
+  if (knownEnv && env !== "development") need("PUBLIC_URL", "is required outside development");
+  if (env === "production" && raw.PUBLIC_URL && URL.canParse(raw.PUBLIC_URL)) {
+    const url = new URL(raw.PUBLIC_URL);
+    if (url.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
+      problems.push({ variable: "PUBLIC_URL", message: "must use https in production" });
+    }
+  }
+  if (runtime === "worker") {
+    need("DATABASE_URL", "is required on Workers");
+    need("UPSTASH_REDIS_REST_URL", "is required on Workers");
+    need("UPSTASH_REDIS_REST_TOKEN", "is required on Workers");
+  }
+  if (runtime === "node" && env === "production") {
+    // The embedded stores are single-process conveniences, not for production.
+    need("DATABASE_URL", "is required in production (embedded PGlite is refused)");
+    need("REDIS_URL", "is required in production (the in-process store is refused)");
+  }
+  return problems;
+}
+
+function fieldProblems(error: z.ZodError): Problem[] {
+  return error.issues.map((issue) => ({
+    variable: String(issue.path[0] ?? "(config)"),
+    message: issue.code === "invalid_type" ? "is required" : issue.message,
+  }));
+}
+
+function parseOrThrow<T extends z.ZodType>(target: T, source: Record<string, unknown>): z.output<T> {
+  const result = target.safeParse(stringsOnly(source));
+  if (result.success) return result.data;
+  throw new ConfigError(fieldProblems(result.error));
+}
+
+/** Parses and validates; throws one ConfigError naming every bad variable. */
+export function parseConfig(source: Record<string, unknown>, runtime: Runtime): Config {
+  const raw = stringsOnly(source);
+  const result = schema.safeParse(raw);
+  const problems = result.success ? [] : fieldProblems(result.error);
+  for (const problem of crossCheck(raw, runtime)) {
+    if (!problems.some((p) => p.variable === problem.variable)) problems.push(problem);
+  }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const publicUrl = result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}`;
+  return { ...result.data, PUBLIC_URL: publicUrl };
+}
+
+const migrationSchema = schema.pick({ APP_ENV: true, DATABASE_URL: true, DATA_DIR: true });
+export type MigrationConfig = z.output<typeof migrationSchema>;
+
+/** `npm run migrate` needs only where the database is, not the service's secrets. */
+export function parseMigrationConfig(source: Record<string, unknown>): MigrationConfig {
+  const config = parseOrThrow(migrationSchema, source);
+  if (config.APP_ENV === "production" && !config.DATABASE_URL) {
+    throw new ConfigError([{ variable: "DATABASE_URL", message: "is required in production" }]);
+  }
+  return config;
+}
+
+let cached: { source: object; config: Config } | undefined;
+
+/** Parsed once per process or isolate; a new source object parses again. */
+export function loadConfig(source: Record<string, unknown>, runtime: Runtime): Config {
+  if (cached?.source === source) return cached.config;
+  const config = parseConfig(source, runtime);
+  cached = { source, config };
+  return config;
+}

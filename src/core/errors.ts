@@ -1,0 +1,65 @@
+/**
+ * Domain failures. The core throws these; the HTTP layer turns them into
+ * RFC 9457 problem+json responses in exactly one place (src/http/problem.ts).
+ */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = "AppError";
+  }
+}
+
+export const errors = {
+  validation: (fieldErrors: FieldError[], detail = "The request is not valid.") =>
+    new AppError(400, "validation_failed", "Validation failed", detail, { errors: fieldErrors }),
+  malformedBody: (detail: string) => new AppError(400, "malformed_body", "Malformed request body", detail),
+  unsupportedMediaType: (expected: string) =>
+    new AppError(415, "unsupported_media_type", "Unsupported media type", `The body must be ${expected}.`),
+  payloadTooLarge: (limit: number) =>
+    new AppError(413, "payload_too_large", "Payload too large", `The body must not exceed ${limit} bytes.`),
+  notFound: (detail = "No such resource.") => new AppError(404, "not_found", "Not found", detail),
+  methodNotAllowed: (allowed: string[]) =>
+    new AppError(
+      405,
+      "method_not_allowed",
+      "Method not allowed",
+      `Allowed: ${allowed.join(", ")}.`,
+      {},
+      {
+        Allow: allowed.join(", "),
+      },
+    ),
+  tenantNotFound: (slug: string) =>
+    new AppError(404, "tenant_not_found", "Tenant not found", `There is no tenant "${slug}".`),
+  tenantExists: (slug: string) =>
+    new AppError(409, "tenant_exists", "Tenant exists", `A tenant "${slug}" already exists.`),
+  unauthorized: (realm: string, detail: string, invalidToken: boolean) =>
+    new AppError(
+      401,
+      invalidToken ? "invalid_token" : "unauthorized",
+      "Unauthorized",
+      detail,
+      {},
+      {
+        // RFC 6750 §3.1: no error code when no credentials were sent.
+        "WWW-Authenticate": invalidToken ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`,
+      },
+    ),
+  forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
+  notReady: (failing: Record<string, string>) =>
+    new AppError(503, "not_ready", "Service not ready", `Not answering: ${Object.keys(failing).join(", ")}.`, {
+      checks: failing,
+    }),
+};

@@ -1,0 +1,44 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
+import { createPgDatabase } from "../adapters/postgres/pg.js";
+import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
+import { IoRedisKeyValueStore } from "../adapters/redis/ioredis.js";
+import { MemoryKeyValueStore } from "../adapters/redis/memory.js";
+import type { Config } from "../config.js";
+import { cryptoRandom, systemClock } from "../core/ports/clock.js";
+import type { Database } from "../core/ports/database.js";
+import type { Logger } from "../core/ports/logger.js";
+import type { AppDeps } from "../http/context.js";
+
+/** Both src/entry/*.ts and the bundled dist/node/*.js sit two levels below the root. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+/** Postgres over TCP when DATABASE_URL is set; otherwise PGlite on disk, migrated on open. */
+export async function openNodeDatabase(
+  config: Pick<Config, "DATABASE_URL" | "DATA_DIR" | "MIGRATE_ON_START">,
+  logger: Logger,
+): Promise<Database> {
+  if (config.DATABASE_URL) {
+    if (config.MIGRATE_ON_START) {
+      await migratePostgres(config.DATABASE_URL, MIGRATIONS_FOLDER);
+      logger.info("migrations_applied", { driver: "pg" });
+    }
+    return createPgDatabase(config.DATABASE_URL);
+  }
+  const dir = join(config.DATA_DIR, "pglite");
+  mkdirSync(dir, { recursive: true });
+  const db = await openPgliteDatabase(dir, MIGRATIONS_FOLDER);
+  logger.info("migrations_applied", { driver: "pglite", data_dir: dir });
+  return db;
+}
+
+/** The adapters the Node runtime uses for this configuration. */
+export async function openNodeDeps(config: Config, logger: Logger): Promise<AppDeps> {
+  const db = await openNodeDatabase(config, logger);
+  const kv = config.REDIS_URL
+    ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
+    : new MemoryKeyValueStore(systemClock);
+  return { config, db, kv, clock: systemClock, random: cryptoRandom, logger };
+}

@@ -1,0 +1,74 @@
+import { serve } from "@hono/node-server";
+import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
+import { createApp } from "../http/app.js";
+import { fillDevSecrets } from "./dev-secrets.js";
+import { openNodeDeps } from "./node-deps.js";
+
+const logger = createConsoleLogger();
+
+async function main(): Promise<void> {
+  const secretsFile = fillDevSecrets(process.env);
+  const config = loadConfig(process.env, "node");
+  const deps = await openNodeDeps(config, logger);
+
+  const tenants = new TenantService(deps.db, deps.clock, deps.random);
+  if (await tenants.ensureDefault()) {
+    logger.info("tenant_seeded", { tenant: DEFAULT_TENANT, issuer: `${config.PUBLIC_URL}/t/${DEFAULT_TENANT}` });
+    console.log(
+      [
+        "",
+        `First start: tenant "${DEFAULT_TENANT}" created (issuer ${config.PUBLIC_URL}/t/${DEFAULT_TENANT}).`,
+        "Administer it with the bootstrap admin key from BOOTSTRAP_ADMIN_KEY as a Bearer token, e.g.:",
+        `  curl -X POST ${config.PUBLIC_URL}/v1/admin/tenants -H "Authorization: Bearer $BOOTSTRAP_ADMIN_KEY" \\`,
+        `       -H "Content-Type: application/json" -d '{"slug":"acme","name":"Acme"}'`,
+        secretsFile ? `In development the generated key is kept in ${secretsFile}.` : "",
+        "",
+      ].join("\n"),
+    );
+  }
+
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    logger.info("listening", {
+      address: info.address,
+      port: info.port,
+      public_url: config.PUBLIC_URL,
+      database: deps.db.driver,
+      store: deps.kv.kind,
+      env: config.APP_ENV,
+    });
+  });
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish, close
+  // the pools; a stuck request cannot hold the process past SHUTDOWN_TIMEOUT.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting_down", { signal });
+    const force = setTimeout(() => {
+      logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_TIMEOUT });
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT);
+    force.unref();
+    server.close(async () => {
+      await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+      logger.info("stopped", {});
+      process.exit(0);
+    });
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    logger.error("startup_failed", { message: error instanceof Error ? error.message : String(error) });
+  }
+  process.exit(1);
+});

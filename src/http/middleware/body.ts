@@ -1,0 +1,41 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { errors } from "../../core/errors.js";
+
+/** 413 for bodies over the configured limit, whether or not Content-Length is sent. */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw errors.payloadTooLarge(maxBytes);
+    },
+  });
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
+
+export type BodyFormat = "json" | "form";
+
+/**
+ * Declares which body formats a route takes: any other Content-Type is 415,
+ * and a JSON body that does not parse is 400 `malformed_body`, before the
+ * route's schema validation runs. The parsed body is cached by Hono, so the
+ * validator reads it without parsing twice.
+ */
+export function acceptBody(...formats: BodyFormat[]): MiddlewareHandler {
+  const expected = formats.map((f) => (f === "json" ? "application/json" : "application/x-www-form-urlencoded"));
+  return async (c, next) => {
+    const type = c.req.header("content-type") ?? "";
+    if (formats.includes("json") && JSON_TYPE.test(type)) {
+      try {
+        await c.req.json();
+      } catch {
+        throw errors.malformedBody("The body is not valid JSON.");
+      }
+    } else if (!(formats.includes("form") && FORM_TYPE.test(type))) {
+      throw errors.unsupportedMediaType(expected.join(" or "));
+    }
+    await next();
+  };
+}

@@ -1,0 +1,57 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { errors, type FieldError } from "../core/errors.js";
+import type { AppEnv } from "./context.js";
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: "validation_failed" }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+const problemContent = { "application/problem+json": { schema: ProblemSchema } };
+
+/** The problem+json responses a route can give, for its OpenAPI entry. */
+export function problems(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: "Invalid request (validation_failed, malformed_body)",
+    401: "Missing or invalid credentials",
+    403: "Authenticated, but not allowed (forbidden)",
+    404: "Not found (not_found, tenant_not_found)",
+    409: "Conflict",
+    413: "Body too large (payload_too_large)",
+    415: "Unsupported Content-Type",
+    429: "Rate limited",
+    503: "Not ready",
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: descriptions[status] ?? "Error", content: problemContent }]),
+  );
+}
+
+/** Zod's issue, in the words of API.md's `errors: [{ path, message }]`. */
+function toFieldError(issue: z.core.$ZodIssue): FieldError {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
+    return { path: path || "(body)", message: "is required" };
+  }
+  return { path: path || "(body)", message: issue.message };
+}
+
+/**
+ * A router whose schema failures become `validation_failed` problems, thrown
+ * so the one error handler renders them.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw errors.validation(result.error.issues.map(toFieldError));
+      }
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AppError, errors } from "../core/errors.js";
+import type { Logger } from "../core/ports/logger.js";
+
+/**
+ * The one place where failures become HTTP responses: RFC 9457
+ * application/problem+json with a stable `code`. Nothing else in the app
+ * writes an error body.
+ */
+export function problemResponse(error: AppError): Response {
+  const body = {
+    // RFC 9457 §3.1.1: a URI naming the problem type; not meant to be dereferenced.
+    type: `urn:authority:problem:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    ...error.extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { "Content-Type": "application/problem+json", ...error.headers },
+  });
+}
+
+function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    // Hono raises these for bodies it cannot parse (e.g. malformed JSON).
+    if (error.status === 400) return errors.malformedBody(error.message || "The body could not be parsed.");
+    return new AppError(error.status, "http_error", "Request failed", error.message || "The request failed.");
+  }
+  return undefined;
+}
+
+export function errorHandler(logger: Logger) {
+  return (error: Error, c: Context): Response => {
+    const known = toAppError(error);
+    if (known) return problemResponse(known);
+    // Unexpected: log it whole, answer without any internals.
+    logger.error("unhandled_error", {
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: error.name,
+      message: error.message,
+      stack: error.stack,
+    });
+    return problemResponse(
+      new AppError(500, "internal_error", "Internal error", "The server failed to handle the request."),
+    );
+  };
+}
+
+export function notFoundHandler(): Response {
+  return problemResponse(errors.notFound("No route matches this method and path."));
+}

@@ -1,0 +1,52 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TENANT_SLUG } from "../../core/tenants.js";
+import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
+import { acceptBody } from "../middleware/body.js";
+import { createRouter, problems } from "../openapi.js";
+
+const CreateTenantSchema = z
+  .object({
+    slug: z.string().regex(TENANT_SLUG, "must be 1 to 63 characters of a-z, 0-9 and -").openapi({ example: "acme" }),
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  })
+  .openapi("CreateTenant");
+
+const TenantSchema = z
+  .object({
+    id: z.string().uuid(),
+    slug: z.string(),
+    name: z.string(),
+    issuer: z.string().url(),
+    created_at: z.string().datetime(),
+  })
+  .openapi("Tenant");
+
+const createTenant = createRoute({
+  method: "post",
+  path: "/v1/admin/tenants",
+  tags: ["Administration"],
+  summary: "Create a tenant (bootstrap admin key)",
+  security: [{ bearer: [] }],
+  middleware: [requireBootstrapAdmin(), acceptBody("json")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: TenantSchema } } },
+    ...problems(400, 401, 409, 413, 415),
+  },
+});
+
+export const tenantRoutes = createRouter().openapi(createTenant, async (c) => {
+  const { slug, name } = c.req.valid("json");
+  const { tenants, config } = c.var.services;
+  const tenant = await tenants.create(slug, name);
+  return c.json(
+    {
+      id: tenant.id,
+      slug: tenant.slug,
+      name: tenant.name,
+      issuer: `${config.PUBLIC_URL}/t/${tenant.slug}`,
+      created_at: tenant.createdAt.toISOString(),
+    },
+    201,
+  );
+});

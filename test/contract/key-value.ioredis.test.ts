@@ -1,0 +1,17 @@
+import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import { REDIS_URL } from "../support/services.js";
+import { keyValueContract } from "./key-value.contract.js";
+
+keyValueContract("ioredis (real Redis)", async () => {
+  const prefix = testPrefix();
+  const store = new IoRedisKeyValueStore({ url: REDIS_URL, prefix });
+  return {
+    store,
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    close: async () => {
+      await deletePrefix(prefix);
+      await store.close();
+    },
+  };
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
+import { keyValueContract } from "./key-value.contract.js";
+
+/** A clock tests move by hand. */
+function pinnedClock(start = Date.UTC(2026, 0, 1)) {
+  let now = start;
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+keyValueContract("memory", async () => {
+  const clock = pinnedClock();
+  const store = new MemoryKeyValueStore(clock);
+  return { store, elapse: async (ms) => clock.advance(ms), close: () => store.close() };
+});
+
+describe("MemoryKeyValueStore", () => {
+  it("refuses work once closed", async () => {
+    const store = new MemoryKeyValueStore(pinnedClock());
+    await store.close();
+    await expect(store.get("k")).rejects.toThrow(/closed/);
+  });
+
+  it("forgets expired entries instead of growing without bound", async () => {
+    const clock = pinnedClock();
+    const store = new MemoryKeyValueStore(clock);
+    for (let i = 0; i < 1_000; i++) await store.set(`k${i}`, "v", { ttlMs: 10 });
+    clock.advance(20);
+    for (let i = 0; i < 1_000; i++) await store.set(`fresh${i}`, "v");
+    // The sweep every 1,000 writes dropped the expired half.
+    expect((store as unknown as { entries: Map<string, unknown> }).entries.size).toBe(1_000);
+  });
+});

@@ -1,0 +1,20 @@
+import { UpstashKeyValueStore } from "../../src/adapters/redis/upstash.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import { REDIS_URL } from "../support/services.js";
+import { startUpstashBridge } from "../support/upstash-rest-bridge.js";
+import { keyValueContract } from "./key-value.contract.js";
+
+keyValueContract("@upstash/redis (REST bridge onto real Redis)", async () => {
+  const prefix = testPrefix();
+  const bridge = await startUpstashBridge({ token: crypto.randomUUID(), redisUrl: REDIS_URL });
+  const store = new UpstashKeyValueStore({ url: bridge.url, token: bridge.token, prefix });
+  return {
+    store,
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    close: async () => {
+      await deletePrefix(prefix);
+      await store.close();
+      await bridge.close();
+    },
+  };
+});

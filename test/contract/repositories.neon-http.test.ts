@@ -1,0 +1,19 @@
+import { createNeonHttpDatabase } from "../../src/adapters/postgres/neon-http.js";
+import { startNeonHttpBridge } from "../support/neon-http-bridge.js";
+import { createTestDatabase } from "../support/postgres.js";
+import { repositoryContract } from "./repositories.contract.js";
+
+repositoryContract("neon-http (Neon /sql bridge onto real Postgres)", async () => {
+  const database = await createTestDatabase();
+  const bridge = await startNeonHttpBridge();
+  // Neon's driver sends the connection string; the bridge routes by its database name.
+  const db = createNeonHttpDatabase(`postgresql://postgres:unused@neon.test/${database.name}`, bridge.endpoint);
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await bridge.close();
+      await database.drop();
+    },
+  };
+});

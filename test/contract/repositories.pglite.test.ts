@@ -1,0 +1,30 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openPgliteDatabase } from "../../src/adapters/postgres/pglite.js";
+import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { repositoryContract } from "./repositories.contract.js";
+
+repositoryContract("PGlite (embedded)", async () => {
+  const db = await openPgliteDatabase(undefined, MIGRATIONS_FOLDER);
+  return { db, close: () => db.close() };
+});
+
+describe("PGlite on disk", () => {
+  it("keeps data across a restart and migrates an existing directory without loss", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pglite-"));
+    try {
+      const first = await openPgliteDatabase(join(dir, "db"), MIGRATIONS_FOLDER);
+      const id = crypto.randomUUID();
+      await first.tenants.createIfAbsent({ id, slug: "kept", name: "Kept", now: new Date() });
+      await first.close();
+
+      const second = await openPgliteDatabase(join(dir, "db"), MIGRATIONS_FOLDER);
+      expect((await second.tenants.findBySlug("kept"))?.id).toBe(id);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,233 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, "Content-Type": "application/json" };
+const post = (path: string, body: string, headers: Record<string, string> = admin) =>
+  t.app.request(path, { method: "POST", body, headers });
+
+async function expectProblem(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({ status, code });
+  expect(typeof body.title).toBe("string");
+  expect(typeof body.detail).toBe("string");
+  expect(typeof body.type).toBe("string");
+  return body;
+}
+
+describe("operations", () => {
+  it("answers /healthz", async () => {
+    const response = await t.app.request("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("answers /readyz when Postgres and Redis answer", async () => {
+    const response = await t.app.request("/readyz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok", checks: { postgres: "ok", redis: "ok" } });
+  });
+});
+
+describe("request ids", () => {
+  it("echoes a well-formed X-Request-Id", async () => {
+    const response = await t.app.request("/healthz", { headers: { "X-Request-Id": "abc.DEF_123-x" } });
+    expect(response.headers.get("x-request-id")).toBe("abc.DEF_123-x");
+  });
+
+  it.each([["has space"], ["x".repeat(129)], ["<script>"], ["ünï"]])("replaces a malformed one (%s)", async (id) => {
+    const response = await t.app.request("/healthz", { headers: { "X-Request-Id": id } });
+    const echoed = response.headers.get("x-request-id");
+    expect(echoed).not.toBe(id);
+    expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("adds one to error responses too", async () => {
+    const response = await t.app.request("/nowhere");
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("routing and problems", () => {
+  it("answers unknown routes with 404 problem+json", async () => {
+    await expectProblem(await t.app.request("/nowhere"), 404, "not_found");
+    await expectProblem(await t.app.request("/healthz", { method: "DELETE" }), 404, "not_found");
+  });
+
+  it.each([["nope"], ["UPPER"], ["x".repeat(64)], ["bad_slug"], ["%00"]])(
+    "answers 404 tenant_not_found for tenant %s",
+    async (slug) => {
+      const body = await expectProblem(
+        await t.app.request(`/t/${slug}/.well-known/openid-configuration`),
+        404,
+        "tenant_not_found",
+      );
+      expect(String(body.detail).length).toBeLessThan(120);
+    },
+  );
+
+  it("resolves the seeded-or-created tenant and then 404s unknown routes under it", async () => {
+    const created = await post("/v1/admin/tenants", JSON.stringify({ slug: "routing", name: "Routing" }));
+    expect(created.status).toBe(201);
+    await expectProblem(await t.app.request("/t/routing/unknown-route"), 404, "not_found");
+  });
+});
+
+describe("POST /v1/admin/tenants", () => {
+  it("creates a tenant stored in Postgres, with its issuer", async () => {
+    const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "acme-1", name: " Acme Inc " }));
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as Record<string, string>;
+    expect(body).toMatchObject({ slug: "acme-1", name: "Acme Inc", issuer: `${TEST_PUBLIC_URL}/t/acme-1` });
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Date(body.created_at ?? "").toISOString()).toBe(body.created_at);
+
+    const client = new pg.Client({ connectionString: t.database.url });
+    await client.connect();
+    const { rows } = await client.query("select id, tenant_id, name from tenants where slug = $1", ["acme-1"]);
+    await client.end();
+    expect(rows).toEqual([{ id: body.id, tenant_id: body.id, name: "Acme Inc" }]);
+  });
+
+  it("answers 409 tenant_exists for a taken slug", async () => {
+    const body = JSON.stringify({ slug: "taken", name: "Taken" });
+    expect((await post("/v1/admin/tenants", body)).status).toBe(201);
+    await expectProblem(await post("/v1/admin/tenants", body), 409, "tenant_exists");
+  });
+
+  it("lists every invalid field", async () => {
+    const body = await expectProblem(
+      await post("/v1/admin/tenants", JSON.stringify({ slug: "Bad Slug!", name: "" })),
+      400,
+      "validation_failed",
+    );
+    const paths = (body.errors as { path: string; message: string }[]).map((e) => e.path).sort();
+    expect(paths).toEqual(["name", "slug"]);
+  });
+
+  it("says which required fields are missing", async () => {
+    const body = await expectProblem(await post("/v1/admin/tenants", "{}"), 400, "validation_failed");
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { path: "slug", message: "is required" },
+        { path: "name", message: "is required" },
+      ]),
+    );
+  });
+
+  it.each([["[]"], ["null"], ['"text"'], ["42"]])("rejects a JSON body that is not an object (%s)", async (raw) => {
+    await expectProblem(await post("/v1/admin/tenants", raw), 400, "validation_failed");
+  });
+
+  it("rejects wrong types", async () => {
+    await expectProblem(
+      await post("/v1/admin/tenants", JSON.stringify({ slug: 5, name: ["x"] })),
+      400,
+      "validation_failed",
+    );
+  });
+
+  it("rejects malformed JSON with 400 malformed_body", async () => {
+    await expectProblem(await post("/v1/admin/tenants", '{"slug": "x",'), 400, "malformed_body");
+  });
+
+  it.each([["text/plain"], ["application/x-www-form-urlencoded"], ["multipart/form-data; boundary=x"]])(
+    "rejects Content-Type %s with 415",
+    async (type) => {
+      await expectProblem(
+        await post("/v1/admin/tenants", '{"slug":"x","name":"x"}', { ...admin, "Content-Type": type }),
+        415,
+        "unsupported_media_type",
+      );
+    },
+  );
+
+  it("rejects a body without Content-Type with 415", async () => {
+    const response = await t.app.request("/v1/admin/tenants", {
+      method: "POST",
+      headers: { Authorization: admin.Authorization },
+      body: new Blob(['{"slug":"x","name":"x"}']),
+    });
+    await expectProblem(response, 415, "unsupported_media_type");
+  });
+
+  it("accepts a JSON Content-Type with parameters", async () => {
+    const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "charset", name: "C" }), {
+      ...admin,
+      "Content-Type": "application/json; charset=utf-8",
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it("rejects an oversized body with 413, announced or streamed", async () => {
+    const big = JSON.stringify({ slug: "big", name: "x".repeat(70 * 1024) });
+    await expectProblem(await post("/v1/admin/tenants", big), 413, "payload_too_large");
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const response = await t.app.request("/v1/admin/tenants", {
+      method: "POST",
+      headers: admin,
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    await expectProblem(response, 413, "payload_too_large");
+  });
+
+  it("answers 401 without credentials, with no error code (RFC 6750 §3.1)", async () => {
+    const response = await post("/v1/admin/tenants", "{}", { "Content-Type": "application/json" });
+    await expectProblem(response, 401, "unauthorized");
+    expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}"`);
+  });
+
+  it.each([
+    [`Bearer ${TEST_ADMIN_KEY}x`],
+    [`Bearer ${TEST_ADMIN_KEY.slice(0, -1)}`],
+    ["Bearer "],
+    [`Basic ${btoa(`admin:${TEST_ADMIN_KEY}`)}`],
+    [TEST_ADMIN_KEY],
+  ])("answers 401 invalid_token for a wrong credential (%#)", async (authorization) => {
+    const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "nope-1", name: "N" }), {
+      Authorization: authorization,
+      "Content-Type": "application/json",
+    });
+    await expectProblem(response, 401, "invalid_token");
+    expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}", error="invalid_token"`);
+  });
+
+  it("checks credentials before reading the body", async () => {
+    const response = await post("/v1/admin/tenants", "{not json", { "Content-Type": "application/json" });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("serves an OpenAPI 3.1 document describing the routes", async () => {
+    const response = await t.app.request("/openapi.json");
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(["/healthz", "/readyz", "/v1/admin/tenants"]);
+    expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {})).toEqual(["post"]);
+  });
+
+  it("renders a reference at /docs", async () => {
+    const response = await t.app.request("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    expect(await response.text()).toContain("/openapi.json");
+  });
+});

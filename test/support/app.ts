@@ -1,0 +1,62 @@
+import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
+import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
+import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
+import { parseConfig } from "../../src/config.js";
+import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
+import { createApp } from "../../src/http/app.js";
+import type { AppDeps } from "../../src/http/context.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
+import { deletePrefix, testPrefix } from "./redis.js";
+import { REDIS_URL } from "./services.js";
+
+export const TEST_ADMIN_KEY = "test-bootstrap-admin-key-0123456789abcdef";
+export const TEST_PUBLIC_URL = "https://auth.test.example";
+
+/** Settings a test app runs with; `overrides` change single variables. */
+export function testConfig(overrides: Record<string, string> = {}) {
+  return parseConfig(
+    {
+      APP_ENV: "test",
+      PUBLIC_URL: TEST_PUBLIC_URL,
+      BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+      ENCRYPTION_KEYS: `t1:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
+      ...overrides,
+    },
+    "node",
+  );
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The full app on a real Postgres database and real Redis of this test file's own. */
+export async function startTestApp(
+  overrides: Partial<AppDeps> = {},
+  config: Record<string, string> = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const prefix = testPrefix();
+  const deps: AppDeps = {
+    config: testConfig(config),
+    db: createPgDatabase(database.url, { max: 4 }),
+    kv: new IoRedisKeyValueStore({ url: REDIS_URL, prefix }),
+    clock: systemClock,
+    random: cryptoRandom,
+    logger: silentLogger,
+    ...overrides,
+  };
+  return {
+    app: createApp(deps),
+    deps,
+    database,
+    close: async () => {
+      await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+  };
+}

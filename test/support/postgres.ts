@@ -1,0 +1,68 @@
+import pg from "pg";
+import { POSTGRES_ADMIN_URL, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from "./services.js";
+
+export function databaseUrl(name: string): string {
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of this test file's own, copied from the migrated template, so
+ * files run in parallel and rerun cleanly. `empty` skips the template (for
+ * tests of the migrations themselves).
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
+  const name = `${TEST_DATABASE_PREFIX}${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  await admin(async (client) => {
+    // Copies of one template may not start at the same instant (the template
+    // is briefly locked); retry a few times.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(
+          options.empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`,
+        );
+        return;
+      } catch (error) {
+        if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+      }
+    }
+  });
+  return {
+    name,
+    url: databaseUrl(name),
+    drop: () => dropDatabase(name),
+  };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** Names of databases left by earlier runs that died before their cleanup. */
+export async function listTestDatabases(): Promise<string[]> {
+  return admin(async (client) => {
+    const result = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2",
+      [`${TEST_DATABASE_PREFIX}%`, TEMPLATE_DATABASE],
+    );
+    return result.rows.map((row) => row.datname);
+  });
+}

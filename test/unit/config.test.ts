@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig, parseDuration, parseMigrationConfig } from "../../src/config.js";
+
+const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
+const ADMIN = "admin-key-that-is-long-enough-0123456789";
+const valid = { BOOTSTRAP_ADMIN_KEY: ADMIN, ENCRYPTION_KEYS: `v1:${KEY}` };
+
+function problemsOf(source: Record<string, unknown>, runtime: "node" | "worker" = "node") {
+  try {
+    parseConfig(source, runtime);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return { problems: (error as ConfigError).problems, message: (error as ConfigError).message };
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("applies documented defaults in development", () => {
+    const config = parseConfig(valid, "node");
+    expect(config).toMatchObject({
+      APP_ENV: "development",
+      PORT: 8787,
+      HOST: "0.0.0.0",
+      PUBLIC_URL: "http://localhost:8787",
+      DATA_DIR: "./data",
+      MIGRATE_ON_START: true,
+      MAX_BODY_BYTES: 65_536,
+      READINESS_TIMEOUT: 2_000,
+      SHUTDOWN_TIMEOUT: 10_000,
+      REDIS_KEY_PREFIX: "auth:",
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.ENCRYPTION_KEYS).toEqual([{ id: "v1", key: new Uint8Array(32).fill(7) }]);
+  });
+
+  it("normalises PUBLIC_URL without a trailing slash", () => {
+    expect(parseConfig({ ...valid, PUBLIC_URL: "https://auth.example.com/" }, "node").PUBLIC_URL).toBe(
+      "https://auth.example.com",
+    );
+    expect(parseConfig({ ...valid, PUBLIC_URL: "https://example.com/auth/" }, "node").PUBLIC_URL).toBe(
+      "https://example.com/auth",
+    );
+  });
+
+  it.each([
+    ["PORT", "0", "whole number from 1 to 65535"],
+    ["PORT", "80a", "whole number"],
+    ["PORT", "70000", "whole number"],
+    ["PUBLIC_URL", "auth.example.com", "absolute http(s) URL"],
+    ["PUBLIC_URL", "ftp://auth.example.com", "http(s) URL"],
+    ["PUBLIC_URL", "https://auth.example.com/?x=1", "must not carry"],
+    ["DATABASE_URL", "mysql://localhost/db", "postgres URL"],
+    ["DATABASE_URL", "::::", "absolute postgres URL"],
+    ["REDIS_URL", "http://localhost", "redis URL"],
+    ["APP_ENV", "staging", '"development", "test" or "production"'],
+    ["MAX_BODY_BYTES", "-5", "whole number"],
+    ["READINESS_TIMEOUT", "0s", "positive duration"],
+    ["SHUTDOWN_TIMEOUT", "soon", "positive duration"],
+    ["MIGRATE_ON_START", "perhaps", '"true" or "false"'],
+    ["NEON_FETCH_ENDPOINT", "not a url", "http(s) URL"],
+    ["UPSTASH_REDIS_REST_URL", "redis://x", "http(s) URL"],
+  ])("rejects %s=%s with a message naming it", (variable, value, message) => {
+    const { problems } = problemsOf({ ...valid, [variable]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.variable).toBe(variable);
+    expect(problems[0]?.message).toContain(message);
+  });
+
+  it("requires the secrets, naming each missing one", () => {
+    const { problems, message } = problemsOf({});
+    expect(problems.map((p) => p.variable).sort()).toEqual(["BOOTSTRAP_ADMIN_KEY", "ENCRYPTION_KEYS"]);
+    expect(message).toContain("BOOTSTRAP_ADMIN_KEY: is required");
+  });
+
+  it("names every bad variable at once", () => {
+    const { problems } = problemsOf({ ...valid, PORT: "x", PUBLIC_URL: "nope", REDIS_URL: "nope" });
+    expect(problems.map((p) => p.variable).sort()).toEqual(["PORT", "PUBLIC_URL", "REDIS_URL"]);
+  });
+
+  it("never echoes a secret, even a malformed one", () => {
+    const shortSecret = "s3cr3t-value-xyz";
+    const badKeys = "v1:c2VjcmV0LWJ1dC1ub3QtMzItYnl0ZXM=,zz-top-secret-material";
+    const { message } = problemsOf({
+      BOOTSTRAP_ADMIN_KEY: shortSecret,
+      ENCRYPTION_KEYS: badKeys,
+      UPSTASH_REDIS_REST_TOKEN: "",
+      DATABASE_URL: "postgres://user:hunter2-password@:bad:port/db",
+    });
+    expect(message).toContain("BOOTSTRAP_ADMIN_KEY: must be at least 32 characters long");
+    expect(message).toContain("ENCRYPTION_KEYS: entry 1 must be");
+    for (const secret of [shortSecret, "c2VjcmV0", "zz-top-secret", "hunter2"]) expect(message).not.toContain(secret);
+  });
+
+  it.each([
+    ["v1", "entry 1 must be"],
+    [`v1:${KEY},v1:${KEY}`, "entry 2 repeats the key id"],
+    [`v1:${btoa("too short")}`, "entry 1 must be"],
+    [`bad id:${KEY}`, "entry 1 must be"],
+    [`v1:${KEY},v2:!!!`, "entry 2 must be"],
+  ])("validates ENCRYPTION_KEYS %#", (value, message) => {
+    const { problems } = problemsOf({ ...valid, ENCRYPTION_KEYS: value });
+    expect(problems[0]?.variable).toBe("ENCRYPTION_KEYS");
+    expect(problems[0]?.message).toContain(message);
+  });
+
+  it("keeps several encryption keys in order, the first current", () => {
+    const other = btoa(String.fromCharCode(...new Uint8Array(32).fill(9)));
+    const keys = parseConfig({ ...valid, ENCRYPTION_KEYS: `new:${other}, old:${KEY}` }, "node").ENCRYPTION_KEYS;
+    expect(keys.map((k) => k.id)).toEqual(["new", "old"]);
+  });
+
+  it("accepts base64url key material", () => {
+    const urlSafe = KEY.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    expect(parseConfig({ ...valid, ENCRYPTION_KEYS: `v1:${urlSafe}` }, "node").ENCRYPTION_KEYS[0]?.key).toHaveLength(
+      32,
+    );
+  });
+
+  it("reports cross-variable rules together with field errors", () => {
+    const { problems } = problemsOf({ ...valid, APP_ENV: "production", PUBLIC_URL: "nope", PORT: "x" });
+    expect(problems.map((p) => p.variable).sort()).toEqual(["DATABASE_URL", "PORT", "PUBLIC_URL", "REDIS_URL"]);
+    expect(problems.filter((p) => p.variable === "PUBLIC_URL")).toHaveLength(1);
+  });
+
+  it("requires PUBLIC_URL outside development", () => {
+    expect(problemsOf({ ...valid, APP_ENV: "test" }).problems).toEqual([
+      { variable: "PUBLIC_URL", message: "is required outside development" },
+    ]);
+  });
+
+  it("refuses the embedded stores and plain http in production on Node", () => {
+    const { problems } = problemsOf({ ...valid, APP_ENV: "production", PUBLIC_URL: "http://auth.example.com" });
+    expect(problems.map((p) => p.variable).sort()).toEqual(["DATABASE_URL", "PUBLIC_URL", "REDIS_URL"]);
+    expect(
+      parseConfig(
+        {
+          ...valid,
+          APP_ENV: "production",
+          PUBLIC_URL: "https://auth.example.com",
+          DATABASE_URL: "postgres://db/auth",
+          REDIS_URL: "rediss://cache:6380",
+        },
+        "node",
+      ).APP_ENV,
+    ).toBe("production");
+  });
+
+  it("requires Neon and Upstash settings on Workers", () => {
+    const { problems } = problemsOf({ ...valid, PUBLIC_URL: "https://a.example" }, "worker");
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      "DATABASE_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "UPSTASH_REDIS_REST_URL",
+    ]);
+  });
+
+  it("ignores non-string Worker bindings and empty strings", () => {
+    const config = parseConfig({ ...valid, SOME_KV: { get() {} }, PORT: "" }, "node");
+    expect(config.PORT).toBe(8787);
+  });
+
+  it("parses once per source object", () => {
+    const source = { ...valid };
+    const first = loadConfig(source, "node");
+    source.BOOTSTRAP_ADMIN_KEY = "changed-but-cached-000000000000000000";
+    expect(loadConfig(source, "node")).toBe(first);
+    expect(loadConfig({ ...source }, "node").BOOTSTRAP_ADMIN_KEY).toBe("changed-but-cached-000000000000000000");
+  });
+
+  it("needs only the database settings to migrate", () => {
+    expect(parseMigrationConfig({ DATABASE_URL: "postgres://db/x" }).DATABASE_URL).toBe("postgres://db/x");
+    expect(() => parseMigrationConfig({ APP_ENV: "production" })).toThrow(/DATABASE_URL: is required in production/);
+  });
+
+  it.each([
+    ["30s", 30_000],
+    ["10m", 600_000],
+    ["30d", 2_592_000_000],
+    ["250ms", 250],
+    ["15", 15_000],
+    ["0", undefined],
+    ["-1s", undefined],
+    ["1w", undefined],
+    ["1.5s", undefined],
+  ])("parses the duration %s", (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
