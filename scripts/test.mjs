@@ -115,7 +115,8 @@ try {
   const results = JSON.parse(readFileSync(report, "utf8"));
   counts = {
     passed: results.numPassedTests,
-    failed: results.numFailedTests + (results.numFailedTestSuites ?? 0),
+    // A file that failed before running any test counts once.
+    failed: results.numFailedTests || results.numFailedTestSuites || 0,
     skipped: results.numPendingTests + results.numTodoTests,
   };
   rmSync(report, { force: true });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fromBase64Url } from "./core/crypto/encoding.js";
 
 /**
  * Every setting of the service, in one schema. Each runtime hands its raw
@@ -100,18 +101,7 @@ const secret = (min: number) => z.string().refine((s) => s.length >= min, `must 
 export interface EncryptionKey {
   id: string;
   /** 32 raw bytes for AES-256-GCM. */
-  key: Uint8Array;
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
-  const normalized = text.replace(/-/g, "+").replace(/_/g, "/");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) return undefined;
-  try {
-    const binary = atob(normalized.padEnd(Math.ceil(normalized.length / 4) * 4, "="));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
+  key: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -125,7 +115,7 @@ const encryptionKeys = z.string().transform((text, ctx) => {
   for (const [index, entry] of entries.entries()) {
     const separator = entry.indexOf(":");
     const id = separator > 0 ? entry.slice(0, separator) : "";
-    const key = separator > 0 ? decodeBase64(entry.slice(separator + 1)) : undefined;
+    const key = separator > 0 ? fromBase64Url(entry.slice(separator + 1)) : undefined;
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || !key || key.length !== 32) {
       ctx.addIssue({
         code: "custom",
@@ -163,6 +153,10 @@ const schema = z.object({
   ENCRYPTION_KEYS: encryptionKeys,
   MAX_BODY_BYTES: integer(64 * 1024, 1_024, 16 * 1024 * 1024),
   READINESS_TIMEOUT: duration("2s"),
+  JWKS_MAX_AGE: duration("5m"),
+  SIGNING_KEY_ROTATION_INTERVAL: duration("30d"),
+  SIGNING_KEY_CACHE_TTL: duration("30s"),
+  KEY_ROTATION_CHECK_INTERVAL: duration("1h"),
   SHUTDOWN_TIMEOUT: duration("10s"),
 });
 

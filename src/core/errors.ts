@@ -57,6 +57,9 @@ export const errors = {
         "WWW-Authenticate": invalidToken ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`,
       },
     ),
+  emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
+  invalidCredentials: () =>
+    new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   notReady: (failing: Record<string, string>) =>
     new AppError(503, "not_ready", "Service not ready", `Not answering: ${Object.keys(failing).join(", ")}.`, {

@@ -40,11 +40,12 @@ export class TenantService {
   }
 
   /** Creates a tenant; `tenant_exists` (409) when the slug is taken. */
-  async create(slug: string, name: string): Promise<Tenant> {
+  async create(slug: string, name: string, settings: Record<string, unknown> = {}): Promise<Tenant> {
     const tenant = await this.db.tenants.createIfAbsent({
       id: this.random.uuid(),
       slug,
       name,
+      settings: Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
       now: this.clock.now(),
     });
     if (!tenant) throw errors.tenantExists(slug);

@@ -1,12 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
+import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
 import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
 import { IoRedisKeyValueStore } from "../adapters/redis/ioredis.js";
 import { MemoryKeyValueStore } from "../adapters/redis/memory.js";
 import type { Config } from "../config.js";
+import { Sealer } from "../core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Database } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
@@ -34,11 +38,30 @@ export async function openNodeDatabase(
   return db;
 }
 
+/** The socket's peer address (trusted-proxy handling comes with the middleware issue). */
+function nodeClientIp(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // not served by @hono/node-server (e.g. app.request in tests)
+  }
+}
+
 /** The adapters the Node runtime uses for this configuration. */
 export async function openNodeDeps(config: Config, logger: Logger): Promise<AppDeps> {
   const db = await openNodeDatabase(config, logger);
   const kv = config.REDIS_URL
     ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
     : new MemoryKeyValueStore(systemClock);
-  return { config, db, kv, clock: systemClock, random: cryptoRandom, logger };
+  return {
+    config,
+    db,
+    kv,
+    clock: systemClock,
+    random: cryptoRandom,
+    logger,
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    passwords: createNodeArgon2Hasher(cryptoRandom),
+    clientIp: nodeClientIp,
+  };
 }

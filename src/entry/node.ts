@@ -1,8 +1,10 @@
 import { serve } from "@hono/node-server";
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
+import { rotateDueKeys } from "../core/jobs.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
+import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
 
@@ -29,7 +31,17 @@ async function main(): Promise<void> {
     );
   }
 
-  const app = createApp(deps);
+  const services = buildServices(deps);
+  const app = createApp(deps, services);
+
+  // The scheduled signing-key job; a Kubernetes CronJob may run `cli.js rotate-keys` instead.
+  const { keyRing } = services;
+  const rotation = setInterval(() => {
+    rotateDueKeys(deps.db, keyRing, logger).catch((error: unknown) =>
+      logger.error("key_rotation_job_failed", { message: (error as Error).message }),
+    );
+  }, config.KEY_ROTATION_CHECK_INTERVAL);
+  rotation.unref();
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info("listening", {
       address: info.address,
@@ -47,6 +59,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(rotation);
     logger.info("shutting_down", { signal });
     const force = setTimeout(() => {
       logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_TIMEOUT });

@@ -1,24 +1,34 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import argon2Wasm from "@phi-ag/argon2/argon2.wasm";
+import { createWasmArgon2Hasher } from "../adapters/passwords/wasm-argon2.js";
 import { createNeonHttpDatabase } from "../adapters/postgres/neon-http.js";
 import { UpstashKeyValueStore } from "../adapters/redis/upstash.js";
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
-import { type Config, ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
+import { rotateDueKeys } from "../core/jobs.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import { createApp } from "../http/app.js";
-import type { AppEnv } from "../http/context.js";
+import type { AppEnv, Services } from "../http/context.js";
+import { requestIdFor } from "../http/middleware/request-id.js";
 import { problemResponse } from "../http/problem.js";
+import { buildServices } from "../http/services.js";
 
 const logger = createConsoleLogger();
 
-/** Built once per isolate (and again only if the bindings object changes). */
-let built: { env: object; app: OpenAPIHono<AppEnv> } | undefined;
+interface Built {
+  app: OpenAPIHono<AppEnv>;
+  services: Services;
+}
 
-function appFor(env: Record<string, unknown>): OpenAPIHono<AppEnv> {
-  if (built?.env === env) return built.app;
-  const config: Config = loadConfig(env, "worker");
-  // loadConfig guarantees these on Workers (crossCheck), the assertions only narrow types.
-  const app = createApp({
+/** Built once per isolate (and again only if the bindings object changes). */
+let built: { env: object; ready: Promise<Built> } | undefined;
+
+async function build(env: Record<string, unknown>): Promise<Built> {
+  const config = loadConfig(env, "worker");
+  // loadConfig guarantees these on Workers (crossCheck); the assertions only narrow types.
+  const deps = {
     config,
     db: createNeonHttpDatabase(config.DATABASE_URL as string, config.NEON_FETCH_ENDPOINT),
     kv: new UpstashKeyValueStore({
@@ -29,29 +39,51 @@ function appFor(env: Record<string, unknown>): OpenAPIHono<AppEnv> {
     clock: systemClock,
     random: cryptoRandom,
     logger,
-  });
-  built = { env, app };
-  return app;
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    passwords: await createWasmArgon2Hasher(argon2Wasm, cryptoRandom),
+    clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,
+  };
+  const services = buildServices(deps);
+  return { app: createApp(deps, services), services };
+}
+
+function appFor(env: Record<string, unknown>): Promise<Built> {
+  if (built?.env !== env) {
+    const ready = build(env);
+    built = { env, ready };
+    // A failed build (bad configuration) is retried by the next request.
+    ready.catch(() => {
+      if (built?.ready === ready) built = undefined;
+    });
+  }
+  return built.ready;
+}
+
+function misconfigured(error: ConfigError, request: Request | undefined): Response {
+  // Variable names and reasons go to the log only, never to clients.
+  logger.error("invalid_configuration", { problems: error.problems });
+  const response = problemResponse(
+    new AppError(503, "misconfigured", "Service misconfigured", "The configuration is invalid; see the logs."),
+  );
+  response.headers.set("X-Request-Id", requestIdFor(request?.headers.get("x-request-id"), cryptoRandom));
+  return response;
 }
 
 export default {
-  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response> {
+  async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
     let app: OpenAPIHono<AppEnv>;
     try {
-      app = appFor(env);
+      app = (await appFor(env)).app;
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      // Variable names and reasons go to the log only, never to clients.
-      logger.error("invalid_configuration", { problems: error.problems });
-      return problemResponse(
-        new AppError(
-          503,
-          "misconfigured",
-          "Service misconfigured",
-          "The service configuration is invalid; see its logs.",
-        ),
-      );
+      if (error instanceof ConfigError) return misconfigured(error, request);
+      throw error;
     }
     return app.fetch(request, env, ctx);
+  },
+
+  /** Cron trigger (wrangler.toml [triggers]): the scheduled signing-key rotation. */
+  async scheduled(_controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) {
+    const { services } = await appFor(env);
+    ctx.waitUntil(rotateDueKeys(services.db, services.keyRing, logger));
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

@@ -1,13 +1,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { TenantService } from "../core/tenants.js";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { limitBody } from "./middleware/body.js";
 import { requestId } from "./middleware/request-id.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
+import { accountRoutes } from "./routes/accounts.js";
+import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { meRoutes } from "./routes/me.js";
+import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { buildServices } from "./services.js";
 
 export type { AppDeps } from "./context.js";
 
@@ -15,12 +19,7 @@ export type { AppDeps } from "./context.js";
  * The one Hono app both runtimes serve. Entries choose the adapters; nothing
  * here knows which runtime it runs on.
  */
-export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
-  const services: Services = {
-    ...deps,
-    tenants: new TenantService(deps.db, deps.clock, deps.random),
-  };
-
+export function createApp(deps: AppDeps, services: Services = buildServices(deps)): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
@@ -35,6 +34,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.route("/", healthRoutes);
   app.route("/", tenantRoutes);
+  app.route("/", discoveryRoutes);
+  app.route("/", accountRoutes);
+  app.route("/", meRoutes);
+  app.route("/", signingKeyRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

@@ -1,9 +1,16 @@
+import type { Context } from "hono";
 import type { Config } from "../config.js";
+import type { AccountService } from "../core/accounts/accounts.js";
+import type { Sealer } from "../core/crypto/sealing.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
+import type { PasswordHasher } from "../core/ports/password-hasher.js";
+import type { SessionService } from "../core/sessions/sessions.js";
+import type { KeyRingService } from "../core/signing/key-ring.js";
 import type { TenantService } from "../core/tenants.js";
+import type { AccessTokenClaims, AccessTokens } from "../core/tokens/access-token.js";
 
 /** What an entry hands to createApp: configuration and the adapters it chose. */
 export interface AppDeps {
@@ -13,11 +20,19 @@ export interface AppDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  sealer: Sealer;
+  passwords: PasswordHasher;
+  /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket). */
+  clientIp: (c: Context) => string | null;
 }
 
 /** Services built once from the deps and shared by every request. */
 export interface Services extends AppDeps {
   tenants: TenantService;
+  keyRing: KeyRingService;
+  tokens: AccessTokens;
+  accounts: AccountService;
+  sessions: SessionService;
 }
 
 export interface AppEnv {
@@ -25,5 +40,7 @@ export interface AppEnv {
     requestId: string;
     services: Services;
     tenant: Tenant;
+    /** The verified access token of a bearer-protected route. */
+    auth: AccessTokenClaims;
   };
 }

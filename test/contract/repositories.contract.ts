@@ -69,6 +69,19 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       expect(second?.id).not.toBe(first?.id);
     });
 
+    it("pages live tenants in id order", async () => {
+      const seen: string[] = [];
+      for (let after: string | null = null; ; ) {
+        const page = await db.tenants.page(after, 3);
+        if (page.length === 0) break;
+        seen.push(...page.map((t) => t.id));
+        after = page.at(-1)?.id ?? null;
+      }
+      expect(seen.length).toBeGreaterThan(3);
+      expect(seen).toEqual([...seen].sort());
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
     it("enforces the slug format in the database itself", async () => {
       await expect(db.tenants.createIfAbsent({ id: uuid(), slug: "Not Valid!", name: "x", now: at })).rejects.toThrow();
     });
@@ -77,6 +90,192 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       await expect(
         db.tenants.createIfAbsent({ id: "not-a-uuid", slug: slug("bad"), name: "x", now: at }),
       ).rejects.toThrow();
+    });
+
+    describe("users", () => {
+      let tenantId: string;
+      beforeAll(async () => {
+        tenantId = uuid();
+        await db.tenants.createIfAbsent({ id: tenantId, slug: slug("users"), name: "U", now: at });
+      });
+      const newUser = (emailIndex: string) => ({
+        id: uuid(),
+        tenantId,
+        emailIndex,
+        emailSealed: "sealed-email",
+        nameSealed: null,
+        emailVerified: false,
+        passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        scopes: ["admin"],
+        now: at,
+      });
+
+      it("creates a user and finds it by any of several email indexes and by id", async () => {
+        const created = await db.users.createIfAbsent(newUser("k1:alice"));
+        expect(created).toMatchObject({ emailIndex: "k1:alice", scopes: ["admin"], createdAt: at, lastLoginAt: null });
+        expect((await db.users.findByEmailIndex(tenantId, ["k2:alice", "k1:alice"]))?.id).toBe(created?.id);
+        expect(await db.users.findByEmailIndex(tenantId, [])).toBeNull();
+        expect((await db.users.findById(tenantId, created?.id ?? ""))?.emailSealed).toBe("sealed-email");
+        expect(await db.users.findById(uuid(), created?.id ?? "")).toBeNull();
+      });
+
+      it("refuses a second live user with the same email index in the tenant", async () => {
+        expect(await db.users.createIfAbsent(newUser("k1:bob"))).not.toBeNull();
+        expect(await db.users.createIfAbsent(newUser("k1:bob"))).toBeNull();
+      });
+
+      it("records logins and replaces an upgraded hash", async () => {
+        const user = await db.users.createIfAbsent(newUser("k1:carol"));
+        const later = new Date(at.getTime() + 60_000);
+        await db.users.recordLogin(tenantId, user?.id ?? "", later);
+        expect((await db.users.findById(tenantId, user?.id ?? ""))?.lastLoginAt).toEqual(later);
+        await db.users.recordLogin(tenantId, user?.id ?? "", later, "$argon2id$new");
+        expect((await db.users.findById(tenantId, user?.id ?? ""))?.passwordHash).toBe("$argon2id$new");
+      });
+
+      it("pages users in id order and reseals only untouched rows", async () => {
+        const user = await db.users.createIfAbsent(newUser("k1:dave"));
+        const all: string[] = [];
+        for (let after: string | null = null; ; ) {
+          const page = await db.users.page(after, 2);
+          if (page.length === 0) break;
+          all.push(...page.map((u) => u.id));
+          after = page.at(-1)?.id ?? null;
+        }
+        expect(all).toEqual([...all].sort());
+        expect(all).toContain(user?.id);
+        const sealed = { emailIndex: "k2:dave", emailSealed: "resealed", nameSealed: null };
+        expect(await db.users.reseal({ ...(user as NonNullable<typeof user>), updatedAt: new Date(0) }, sealed)).toBe(
+          false,
+        );
+        expect(await db.users.reseal(user as NonNullable<typeof user>, sealed)).toBe(true);
+        expect((await db.users.findById(tenantId, user?.id ?? ""))?.emailIndex).toBe("k2:dave");
+      });
+    });
+
+    describe("sessions", () => {
+      it("stores a session and finds it within its tenant only", async () => {
+        const tenantId = uuid();
+        await db.tenants.createIfAbsent({ id: tenantId, slug: slug("sessions"), name: "S", now: at });
+        const user = await db.users.createIfAbsent({
+          id: uuid(),
+          tenantId,
+          emailIndex: "k1:s",
+          emailSealed: "x",
+          nameSealed: null,
+          emailVerified: false,
+          passwordHash: null,
+          scopes: [],
+          now: at,
+        });
+        const later = new Date(at.getTime() + 86_400_000);
+        const session = await db.sessions.create({
+          id: uuid(),
+          tenantId,
+          userId: user?.id ?? "",
+          authMethod: "password",
+          amr: ["pwd"],
+          clientId: "first-party",
+          scope: "openid",
+          userAgent: "ua ✓",
+          ip: "2001:db8::1",
+          authTime: at,
+          lastUsedAt: at,
+          expiresAt: later,
+          absoluteExpiresAt: later,
+        });
+        expect(session).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, expiresAt: later });
+        expect(await db.sessions.findById(tenantId, session.id)).toEqual(session);
+        expect(await db.sessions.findById(uuid(), session.id)).toBeNull();
+      });
+    });
+
+    describe("signing keys", () => {
+      const key = (tenantId: string, label: string) => ({
+        id: uuid(),
+        tenantId,
+        kid: `${label}-${uuid().slice(0, 6)}`,
+        alg: "ES256" as const,
+        publicJwk: { kty: "EC", crv: "P-256", x: label, y: label },
+        privateKeySealed: `sealed-${label}`,
+        createdAt: at,
+      });
+      const newTenant = async () => {
+        const id = uuid();
+        await db.tenants.createIfAbsent({ id, slug: slug("keys"), name: "K", now: at });
+        return id;
+      };
+      const states = async (tenantId: string, now = at) =>
+        (await db.signingKeys.listPublished(tenantId, now)).map((k) => `${k.state}:${k.kid.split("-")[0]}`).sort();
+
+      it("creates one ring per tenant even when creators race", async () => {
+        const tenantId = await newTenant();
+        const results = await Promise.all(
+          [1, 2, 3].map((i) => db.signingKeys.createRing(key(tenantId, `a${i}`), key(tenantId, `n${i}`), at)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await db.signingKeys.listPublished(tenantId, at)).toHaveLength(2);
+      });
+
+      it("rotates in one step, and only from the ring the caller saw", async () => {
+        const tenantId = await newTenant();
+        const active = key(tenantId, "one");
+        const next = key(tenantId, "two");
+        expect(await db.signingKeys.createRing(active, next, at)).toBe(true);
+        const until = new Date(at.getTime() + 1_000);
+        const rotation = { tenantId, activeId: active.id, nextId: next.id, now: at, retiredPublishUntil: until };
+        expect(await db.signingKeys.rotate({ ...rotation, newNext: key(tenantId, "three") })).toBe(true);
+        expect(await states(tenantId)).toEqual(["active:two", "next:three", "retired:one"]);
+        const retired = (await db.signingKeys.listPublished(tenantId, at)).find((k) => k.state === "retired");
+        expect(retired?.publishUntil).toEqual(until);
+        expect(retired?.retiredAt).toEqual(at);
+        // The same rotation again: the ring changed, nothing happens.
+        expect(await db.signingKeys.rotate({ ...rotation, newNext: key(tenantId, "four") })).toBe(false);
+        expect(await states(tenantId)).toEqual(["active:two", "next:three", "retired:one"]);
+        // The retired key leaves the published set at publish_until.
+        expect(await states(tenantId, until)).toEqual(["active:two", "next:three"]);
+      });
+
+      it("lets exactly one of concurrent rotations of the same ring win", async () => {
+        const tenantId = await newTenant();
+        const active = key(tenantId, "a");
+        const next = key(tenantId, "b");
+        await db.signingKeys.createRing(active, next, at);
+        const results = await Promise.all(
+          [1, 2, 3].map((i) =>
+            db.signingKeys.rotate({
+              tenantId,
+              activeId: active.id,
+              nextId: next.id,
+              now: at,
+              retiredPublishUntil: new Date(at.getTime() + 1_000),
+              newNext: key(tenantId, `c${i}`),
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const after = await states(tenantId);
+        expect(after.filter((s) => !s.startsWith("retired"))).toHaveLength(2);
+      });
+
+      it("refuses to promote without retiring while an active key exists (the ring stays whole)", async () => {
+        const tenantId = await newTenant();
+        const active = key(tenantId, "kept");
+        const next = key(tenantId, "waiting");
+        await db.signingKeys.createRing(active, next, at);
+        const rotation = { tenantId, activeId: null, nextId: next.id, now: at, retiredPublishUntil: at };
+        expect(await db.signingKeys.rotate({ ...rotation, newNext: key(tenantId, "extra") })).toBe(false);
+        expect(await states(tenantId)).toEqual(["active:kept", "next:waiting"]);
+      });
+
+      it("pages keys and reseals their private part", async () => {
+        const tenantId = await newTenant();
+        const active = key(tenantId, "p");
+        await db.signingKeys.createRing(active, key(tenantId, "q"), at);
+        await db.signingKeys.reseal(active.id, "resealed");
+        const page = await db.signingKeys.page(null, 1_000);
+        expect(page.find((k) => k.id === active.id)?.privateKeySealed).toBe("resealed");
+      });
     });
   });
 }

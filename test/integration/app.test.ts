@@ -220,7 +220,17 @@ describe("OpenAPI", () => {
     expect(response.status).toBe(200);
     const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/healthz", "/readyz", "/v1/admin/tenants"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/healthz",
+      "/readyz",
+      "/t/{tenant}/.well-known/jwks.json",
+      "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/v1/admin/signing-keys/rotate",
+      "/t/{tenant}/v1/login",
+      "/t/{tenant}/v1/me",
+      "/t/{tenant}/v1/signup",
+      "/v1/admin/tenants",
+    ]);
     expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {})).toEqual(["post"]);
   });
 

@@ -148,9 +148,37 @@ describe("constraints", () => {
     await key("next");
     await key("retired");
     await key("retired");
-    await violation(key("active"), "23505");
-    await violation(key("next"), "23505");
+    await violation(key("active"), "23P01");
+    await violation(key("next"), "23P01");
     await violation(key("compromised"), "23514");
+  });
+
+  it("let one statement rotate the ring (retire, promote, add), checking the ring once at its end", async () => {
+    const a = await tenant();
+    const insert = (state: string) =>
+      client.query<{ id: string }>(
+        "insert into signing_keys (id, tenant_id, kid, alg, state, public_jwk, private_key_sealed) values ($1, $2, $3, 'RS256', $4, '{}', 's') returning id",
+        [id(), a, id(), state],
+      );
+    await insert("active");
+    await insert("next");
+    await client.query(
+      `with ring as (
+         update signing_keys set state = case state when 'active' then 'retired' else 'active' end
+         where tenant_id = $1 and state in ('active', 'next') returning id)
+       insert into signing_keys (id, tenant_id, kid, alg, state, public_jwk, private_key_sealed)
+       select $2, $1, $3, 'RS256', 'next', '{}', 's' where (select count(*) from ring) = 2`,
+      [a, id(), id()],
+    );
+    const { rows } = await client.query(
+      "select state, count(*)::int as n from signing_keys where tenant_id = $1 group by state order by state",
+      [a],
+    );
+    expect(rows).toEqual([
+      { state: "active", n: 1 },
+      { state: "next", n: 1 },
+      { state: "retired", n: 1 },
+    ]);
   });
 
   it("keep one live identity per provider subject in a tenant", async () => {

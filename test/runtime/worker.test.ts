@@ -1,138 +1,41 @@
 /**
- * The built Worker (dist/worker/worker.js, what `wrangler deploy` uploads) inside workerd through
- * Miniflare: Postgres reached over Neon's HTTP protocol and Redis over Upstash's REST protocol,
- * both through the test bridges onto the real servers.
+ * The built Worker inside workerd (test/support/runtime-worker.ts): operations, request ids,
+ * tenant administration, problems, readiness and configuration failures.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NeonHttpBridge, startNeonHttpBridge } from "../support/neon-http-bridge.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
-import { startUpstashBridge, type UpstashBridge } from "../support/upstash-rest-bridge.js";
+import { freePort } from "../support/ports.js";
+import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
+import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SCRIPT = `${ROOT}dist/worker/worker.js`;
-const PUBLIC_URL = "https://auth.worker.test";
-const ADMIN_KEY = `worker-admin-${randomBytes(24).toString("hex")}`;
-const ENCRYPTION_KEYS = `k1:${randomBytes(32).toString("base64")}`;
-const UPSTASH_TOKEN = `upstash-${randomBytes(16).toString("hex")}`;
-const BASE = "http://worker.test";
+// Small, so "oversized" bodies stay small: workerd answers 413 before reading a large body and then
+// resets the connection, which can lose the answer on the test's side of Miniflare's HTTP hop.
 const BODY_LIMIT = 4096;
 
-/** compatibility_date and compatibility_flags exactly as wrangler.toml gives them to the deployed Worker. */
-function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
-  const toml = readFileSync(`${ROOT}wrangler.toml`, "utf8");
-  const date = /^\s*compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^\s*compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  if (!date || flags === undefined) throw new Error("wrangler.toml lacks compatibility_date or compatibility_flags");
-  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string) };
-}
-
-/** A loopback port where nothing listens (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Instance {
-  mf: Miniflare;
-  logs: string[];
-}
-
-const instances: Instance[] = [];
-let database: TestDatabase;
-let neonBridge: NeonHttpBridge;
-let upstash: UpstashBridge;
-let prefix: string;
-let main: Instance;
-
-/** Every variable a working Worker gets; `overrides` replace single ones, `undefined` drops one. */
-function bindings(overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const all: Record<string, string | undefined> = {
-    APP_ENV: "test",
-    PUBLIC_URL,
-    DATABASE_URL: `postgresql://postgres:unused@neon.test/${database.name}`,
-    NEON_FETCH_ENDPOINT: neonBridge.endpoint,
-    UPSTASH_REDIS_REST_URL: upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: upstash.token,
-    REDIS_KEY_PREFIX: prefix,
-    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    ENCRYPTION_KEYS,
-    // Small, so "oversized" bodies stay small: workerd answers 413 before reading a large body and then
-    // resets the connection, which can lose the answer on the test's side of Miniflare's HTTP hop.
-    MAX_BODY_BYTES: String(BODY_LIMIT),
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
-async function startWorker(overrides: Record<string, string | undefined> = {}): Promise<Instance> {
-  const logs: string[] = [];
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: SCRIPT,
-    ...wranglerCompatibility(),
-    bindings: bindings(overrides),
-    handleStructuredLogs: ({ message }: { message: string }) => {
-      logs.push(message);
-    },
-  });
-  const instance = { mf, logs };
-  instances.push(instance);
-  await mf.ready;
-  return instance;
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
+let h: WorkerHarness;
+let main: WorkerInstance;
+let PUBLIC_URL: string;
+let ADMIN_KEY: string;
 
 /** One request to a Worker; the body is always read (and parsed when it is JSON). */
-async function call(instance: Instance, path: string, init: RequestInit = {}): Promise<Answer> {
-  // Miniflare's fetch types come from undici; the shapes used here are the standard ones.
-  const response = await instance.mf.dispatchFetch(`${BASE}${path}`, init as never);
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  if (/json/.test(response.headers.get("content-type") ?? "")) json = JSON.parse(text) as Record<string, unknown>;
-  return { status: response.status, headers: response.headers as unknown as Headers, text, json };
+async function call(instance: WorkerInstance, path: string, init: RequestInit = {}): Promise<Answer> {
+  return readAnswer(await instance.request(path, init));
 }
 
 const adminHeaders = (key = ADMIN_KEY) => ({ Authorization: `Bearer ${key}`, "Content-Type": "application/json" });
-const createTenant = (instance: Instance, body: string, headers: Record<string, string> = adminHeaders()) =>
+const createTenant = (instance: WorkerInstance, body: string, headers: Record<string, string> = adminHeaders()) =>
   call(instance, "/v1/admin/tenants", { method: "POST", body, headers });
 
-function expectProblem(answer: Answer, status: number, code: string): void {
-  expect(answer.status, answer.text).toBe(status);
-  expect(answer.headers.get("content-type")).toBe("application/problem+json");
-  expect(answer.json).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String) });
-  expect(typeof answer.json.detail).toBe("string");
-}
-
 beforeAll(async () => {
-  expect(existsSync(SCRIPT), `${SCRIPT} is missing: run npm run build`).toBe(true);
-  database = await createTestDatabase();
-  prefix = testPrefix();
-  neonBridge = await startNeonHttpBridge();
-  upstash = await startUpstashBridge({ token: UPSTASH_TOKEN });
-  main = await startWorker();
+  h = await startWorkerHarness({ MAX_BODY_BYTES: String(BODY_LIMIT) });
+  PUBLIC_URL = h.publicUrl;
+  ADMIN_KEY = h.adminKey;
+  main = await h.start();
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled(instances.map((instance) => instance.mf.dispose()));
-  await Promise.allSettled([neonBridge?.close(), upstash?.close()]);
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
+  await h?.close();
 }, 60_000);
 
 describe("operations inside workerd", () => {
@@ -194,7 +97,7 @@ describe("tenant administration", () => {
     expect(created.json.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number.isNaN(Date.parse(String(created.json.created_at)))).toBe(false);
 
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: h.database.url });
     await client.connect();
     try {
       const { rows } = await client.query("SELECT id, slug, name FROM tenants WHERE slug = $1", [slug]);
@@ -272,7 +175,7 @@ describe("problems", () => {
 
 describe("readiness when a dependency is down", () => {
   it("answers 503 naming redis when the Upstash URL points at a closed port", async () => {
-    const down = await startWorker({ UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${await closedPort()}` });
+    const down = await h.start({ UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${await freePort()}` });
     const answer = await call(down, "/readyz");
     expectProblem(answer, 503, "not_ready");
     expect(answer.json.checks).toEqual({ redis: "unreachable" });
@@ -281,7 +184,7 @@ describe("readiness when a dependency is down", () => {
   });
 
   it("answers 503 naming postgres when the Neon endpoint points at a closed port", async () => {
-    const down = await startWorker({ NEON_FETCH_ENDPOINT: `http://127.0.0.1:${await closedPort()}/sql` });
+    const down = await h.start({ NEON_FETCH_ENDPOINT: `http://127.0.0.1:${await freePort()}/sql` });
     const answer = await call(down, "/readyz");
     expectProblem(answer, 503, "not_ready");
     expect(answer.json.checks).toEqual({ postgres: "unreachable" });
@@ -292,7 +195,7 @@ describe("readiness when a dependency is down", () => {
 
 describe("a Worker with a broken configuration", () => {
   it("answers 503 misconfigured without leaking names or values, and logs which variable is wrong", async () => {
-    const broken = await startWorker({ DATABASE_URL: undefined });
+    const broken = await h.start({ DATABASE_URL: undefined });
     for (const path of ["/healthz", "/v1/admin/tenants"]) {
       const answer = await call(
         broken,
@@ -302,20 +205,21 @@ describe("a Worker with a broken configuration", () => {
       expectProblem(answer, 503, "misconfigured");
       for (const value of [
         ADMIN_KEY,
-        ENCRYPTION_KEYS,
-        UPSTASH_TOKEN,
-        upstash.url,
-        neonBridge.endpoint,
-        database.name,
+        h.encryptionKeys,
+        h.upstash.token,
+        h.upstash.url,
+        h.neonBridge.endpoint,
+        h.database.name,
       ]) {
         expect(answer.text).not.toContain(value);
       }
       expect(answer.text).not.toContain("DATABASE_URL");
+      expect(answer.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     }
     // The reason goes to the Worker's log instead (and no secret with it).
     await expect.poll(() => broken.logs.join("\n"), { timeout: 5_000 }).toContain("DATABASE_URL");
     const log = broken.logs.join("\n");
     expect(log).toContain("invalid_configuration");
-    for (const value of [ADMIN_KEY, ENCRYPTION_KEYS, UPSTASH_TOKEN]) expect(log).not.toContain(value);
+    for (const value of [ADMIN_KEY, h.encryptionKeys, h.upstash.token]) expect(log).not.toContain(value);
   });
 });

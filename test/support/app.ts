@@ -1,7 +1,9 @@
+import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
+import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import { createApp } from "../../src/http/app.js";
 import type { AppDeps } from "../../src/http/context.js";
@@ -36,17 +38,21 @@ export interface TestApp {
 /** The full app on a real Postgres database and real Redis of this test file's own. */
 export async function startTestApp(
   overrides: Partial<AppDeps> = {},
-  config: Record<string, string> = {},
+  configOverrides: Record<string, string> = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const prefix = testPrefix();
+  const config = testConfig(configOverrides);
   const deps: AppDeps = {
-    config: testConfig(config),
+    config,
     db: createPgDatabase(database.url, { max: 4 }),
     kv: new IoRedisKeyValueStore({ url: REDIS_URL, prefix }),
     clock: systemClock,
     random: cryptoRandom,
     logger: silentLogger,
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    passwords: createNodeArgon2Hasher(cryptoRandom),
+    clientIp: () => "203.0.113.9",
     ...overrides,
   };
   return {

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { SigningAlgorithm, SigningKeyState } from "../../core/ports/database.js";
 
 /**
  * The ledger. Every table carries tenant_id (tenants: its own id), created_at,
@@ -58,6 +59,8 @@ export const users = pgTable(
     emailSealed: text("email_sealed").notNull(),
     nameSealed: text("name_sealed"),
     emailVerified: boolean("email_verified").notNull().default(false),
+    /** Scopes the user holds beyond the defaults every token carries (e.g. `admin`). */
+    scopes: jsonb("scopes").$type<string[]>().notNull().default([]),
     /** PHC string (argon2id); null for accounts that only log in through a federation. */
     passwordHash: text("password_hash"),
     lastLoginAt: at("last_login_at"),
@@ -152,9 +155,6 @@ export const apiKeys = pgTable(
   ],
 );
 
-export const signingKeyStates = ["next", "active", "retired"] as const;
-export type SigningKeyState = (typeof signingKeyStates)[number];
-
 export const signingKeys = pgTable(
   "signing_keys",
   {
@@ -163,7 +163,7 @@ export const signingKeys = pgTable(
       .notNull()
       .references(() => tenants.id),
     kid: text("kid").notNull(),
-    alg: text("alg").notNull(),
+    alg: text("alg").$type<SigningAlgorithm>().notNull(),
     state: text("state").$type<SigningKeyState>().notNull(),
     publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
     /** The private JWK sealed with AES-256-GCM (row-level encryption). */
@@ -176,9 +176,9 @@ export const signingKeys = pgTable(
   },
   (t) => [
     uniqueIndex("signing_keys_kid_key").on(t.tenantId, t.kid),
-    // One active and one next key per tenant at a time.
-    uniqueIndex("signing_keys_one_active_key").on(t.tenantId).where(sql`state = 'active' AND deleted_at IS NULL`),
-    uniqueIndex("signing_keys_one_next_key").on(t.tenantId).where(sql`state = 'next' AND deleted_at IS NULL`),
+    // One active and one next key per tenant: deferrable exclusion constraints
+    // written by hand in migrations/0002 (drizzle cannot declare them), so one
+    // statement can retire, promote and add keys together (rotation).
     index("signing_keys_published_idx").on(t.tenantId, t.state).where(live),
     check("signing_keys_state_known", sql`${t.state} IN ('next', 'active', 'retired')`),
   ],

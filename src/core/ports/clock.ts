@@ -5,7 +5,7 @@ export interface Clock {
 
 export interface Random {
   /** Cryptographically secure random bytes. */
-  bytes(length: number): Uint8Array;
+  bytes(length: number): Uint8Array<ArrayBuffer>;
   uuid(): string;
 }
 

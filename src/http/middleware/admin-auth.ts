@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { constantTimeEqual } from "../../core/crypto.js";
+import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
 
@@ -10,13 +10,15 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Routes outside any tenant (`/v1/admin/tenants`) take only the bootstrap
- * admin key from configuration (API.md, Administration).
+ * Administration (API.md): the bootstrap admin key from configuration. Routes
+ * outside any tenant take only it; tenant admin routes will also take API
+ * keys with the `admin` scope (API-keys issue).
  */
 export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { config } = c.var.services;
-    const realm = config.PUBLIC_URL;
+    const tenant = c.get("tenant") as AppEnv["Variables"]["tenant"] | undefined;
+    const realm = tenant ? c.var.services.tokens.issuer(tenant) : config.PUBLIC_URL;
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (!token) {

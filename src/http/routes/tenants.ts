@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ACCESS_TOKEN_TTL_RANGE, SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
 import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
@@ -8,6 +9,20 @@ const CreateTenantSchema = z
   .object({
     slug: z.string().regex(TENANT_SLUG, "must be 1 to 63 characters of a-z, 0-9 and -").openapi({ example: "acme" }),
     name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    signing_alg: z.enum(SIGNING_ALGORITHMS).optional().openapi({ description: "Algorithm of the tenant's keys" }),
+    access_token_ttl: z
+      .number()
+      .int()
+      .min(ACCESS_TOKEN_TTL_RANGE.min)
+      .max(ACCESS_TOKEN_TTL_RANGE.max)
+      .optional()
+      .openapi({ description: "Access-token lifetime in seconds (default 600)" }),
+    audience: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: "`aud` of access tokens (default: the issuer)" }),
   })
   .openapi("CreateTenant");
 
@@ -36,9 +51,11 @@ const createTenant = createRoute({
 });
 
 export const tenantRoutes = createRouter().openapi(createTenant, async (c) => {
-  const { slug, name } = c.req.valid("json");
-  const { tenants, config } = c.var.services;
-  const tenant = await tenants.create(slug, name);
+  const { slug, name, ...settings } = c.req.valid("json");
+  const { tenants, keyRing, config } = c.var.services;
+  const tenant = await tenants.create(slug, name, settings);
+  // Its keys exist (and are published) from the start.
+  await keyRing.published(tenant);
   return c.json(
     {
       id: tenant.id,

@@ -1,0 +1,60 @@
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import type { Tenant, TenantRepository } from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { tenants } from "./schema.js";
+
+const live = isNull(tenants.deletedAt);
+
+function toTenant(row: typeof tenants.$inferSelect): Tenant {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    settings: row.settings,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function tenantRepository(db: DrizzleDb): TenantRepository {
+  return {
+    async findBySlug(slug) {
+      const [row] = await db
+        .select()
+        .from(tenants)
+        .where(and(eq(tenants.slug, slug), live))
+        .limit(1);
+      return row ? toTenant(row) : null;
+    },
+
+    async createIfAbsent({ id, slug, name, settings = {}, now }) {
+      // One statement, so it is atomic on every driver (neon-http has no
+      // interactive transactions). The target names the partial unique index.
+      const [row] = await db
+        .insert(tenants)
+        .values({ id, tenantId: id, slug, name, settings, createdAt: now, updatedAt: now })
+        .onConflictDoNothing({ target: tenants.slug, where: sql`deleted_at IS NULL` })
+        .returning();
+      return row ? toTenant(row) : null;
+    },
+
+    async page(afterId, limit) {
+      const rows = await db
+        .select()
+        .from(tenants)
+        .where(afterId ? and(gt(tenants.id, afterId), live) : live)
+        .orderBy(asc(tenants.id))
+        .limit(limit);
+      return rows.map(toTenant);
+    },
+
+    async softDelete(id, now) {
+      const rows = await db
+        .update(tenants)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(and(eq(tenants.id, id), live))
+        .returning({ id: tenants.id });
+      return rows.length > 0;
+    },
+  };
+}

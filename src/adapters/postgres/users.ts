@@ -1,0 +1,85 @@
+import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import type { UserRecord, UserRepository } from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { users } from "./schema.js";
+
+const live = isNull(users.deletedAt);
+
+function toUser(row: typeof users.$inferSelect): UserRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    emailIndex: row.emailIndex,
+    emailSealed: row.emailSealed,
+    nameSealed: row.nameSealed,
+    emailVerified: row.emailVerified,
+    passwordHash: row.passwordHash,
+    scopes: row.scopes,
+    lastLoginAt: row.lastLoginAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function userRepository(db: DrizzleDb): UserRepository {
+  return {
+    async createIfAbsent({ now, ...user }) {
+      const [row] = await db
+        .insert(users)
+        .values({ ...user, createdAt: now, updatedAt: now })
+        .onConflictDoNothing({ target: [users.tenantId, users.emailIndex], where: sql`deleted_at IS NULL` })
+        .returning();
+      return row ? toUser(row) : null;
+    },
+
+    async findByEmailIndex(tenantId, indexes) {
+      if (indexes.length === 0) return null;
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), inArray(users.emailIndex, indexes), live))
+        .limit(1);
+      return row ? toUser(row) : null;
+    },
+
+    async findById(tenantId, id) {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
+        .limit(1);
+      return row ? toUser(row) : null;
+    },
+
+    async recordLogin(tenantId, id, at, upgradedPasswordHash) {
+      await db
+        .update(users)
+        .set({
+          lastLoginAt: at,
+          updatedAt: at,
+          ...(upgradedPasswordHash ? { passwordHash: upgradedPasswordHash } : {}),
+        })
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+    },
+
+    async page(afterId, limit) {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(afterId ? gt(users.id, afterId) : undefined)
+        .orderBy(asc(users.id))
+        .limit(limit);
+      return rows.map(toUser);
+    },
+
+    async reseal(user, sealed) {
+      // Only if untouched since it was read, so a concurrent change is not overwritten.
+      const rows = await db
+        .update(users)
+        .set(sealed)
+        .where(and(eq(users.tenantId, user.tenantId), eq(users.id, user.id), eq(users.updatedAt, user.updatedAt)))
+        .returning({ id: users.id });
+      return rows.length > 0;
+    },
+  };
+}

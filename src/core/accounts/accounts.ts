@@ -1,0 +1,118 @@
+import type { Sealer } from "../crypto/sealing.js";
+import { errors } from "../errors.js";
+import { needsRehash } from "../passwords/phc.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database, Tenant, UserRecord } from "../ports/database.js";
+import type { Logger } from "../ports/logger.js";
+import type { PasswordHasher } from "../ports/password-hasher.js";
+import { normalizeEmail } from "./email.js";
+import { checkPassword, normalizePassword } from "./password-policy.js";
+
+/** API.md's User. */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string | null;
+  email_verified: boolean;
+  tenant_id: string;
+  created_at: string;
+}
+
+export const EMAIL_INDEX_PURPOSE = "users.email";
+const emailContext = (tenantId: string, id: string) => `users.email:${tenantId}:${id}`;
+const nameContext = (tenantId: string, id: string) => `users.name:${tenantId}:${id}`;
+
+/**
+ * Verified when no account matches, so unknown emails cost the same argon2id
+ * work as wrong passwords (login must not reveal which emails exist). Any
+ * string with the current parameters serves; this one matches no password.
+ */
+const DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$ZHVtbXktc2FsdC0xMjM0NQ$t1dI3PKTqBtgt+8TGn9zhoL1r+ZCiQk5Dc+1vHhPX4E";
+
+export interface AccountDeps {
+  db: Database;
+  sealer: Sealer;
+  passwords: PasswordHasher;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+}
+
+/** Password accounts: sign-up, credential checks and the user as the API shows it. */
+export class AccountService {
+  constructor(private readonly deps: AccountDeps) {}
+
+  /** Creates a password account; `email_taken` (409) when the tenant has one for the address. */
+  async signup(tenant: Tenant, input: { email: string; password: string; name?: string }): Promise<UserRecord> {
+    const email = normalizeEmail(input.email);
+    if (!email) throw errors.validation([{ path: "email", message: "must be a valid email address" }]);
+    const password = normalizePassword(input.password);
+    const problems = await checkPassword(password, email.address);
+    if (problems.length > 0) throw errors.validation(problems);
+
+    // Rows indexed under an older key version are found here; two sign-ups
+    // racing under the current version meet the unique index below.
+    if (await this.findByEmail(tenant, email.lookupKey)) throw errors.emailTaken();
+    const { sealer } = this.deps;
+    const id = this.deps.random.uuid();
+    const name = input.name?.trim() || null;
+    const user = await this.deps.db.users.createIfAbsent({
+      id,
+      tenantId: tenant.id,
+      emailIndex: await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE),
+      emailSealed: await sealer.seal(email.address, emailContext(tenant.id, id)),
+      nameSealed: name ? await sealer.seal(name, nameContext(tenant.id, id)) : null,
+      emailVerified: false,
+      passwordHash: await this.deps.passwords.hash(password),
+      scopes: [],
+      now: this.deps.clock.now(),
+    });
+    if (!user) throw errors.emailTaken();
+    this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: id });
+    return user;
+  }
+
+  private async findByEmail(tenant: Tenant, lookupKey: string): Promise<UserRecord | null> {
+    const indexes = await this.deps.sealer.blindIndexes(lookupKey, EMAIL_INDEX_PURPOSE);
+    return this.deps.db.users.findByEmailIndex(tenant.id, indexes);
+  }
+
+  /**
+   * Checks a password login. Unknown email, account without a password and
+   * wrong password all fail the same way after the same argon2id work
+   * (`invalid_credentials`, 401). A stored hash with weaker parameters than
+   * the current ones is replaced on success.
+   */
+  async authenticate(tenant: Tenant, input: { email: string; password: string }): Promise<UserRecord> {
+    const email = normalizeEmail(input.email);
+    const password = normalizePassword(input.password);
+    const user = email ? await this.findByEmail(tenant, email.lookupKey) : null;
+    const stored = user?.passwordHash ?? DUMMY_HASH;
+    const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
+    if (!user || !ok) {
+      this.deps.logger.info("login_failed", { tenant_id: tenant.id, ...(user ? { user_id: user.id } : {}) });
+      throw errors.invalidCredentials();
+    }
+    const upgraded = needsRehash(stored) ? await this.deps.passwords.hash(password) : undefined;
+    await this.deps.db.users.recordLogin(tenant.id, user.id, this.deps.clock.now(), upgraded);
+    if (upgraded) this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
+    return user;
+  }
+
+  async findUser(tenant: Tenant, userId: string): Promise<UserRecord | null> {
+    return this.deps.db.users.findById(tenant.id, userId);
+  }
+
+  /** The user as API.md shows it, with the sealed columns opened. */
+  async view(user: UserRecord): Promise<UserView> {
+    const { sealer } = this.deps;
+    return {
+      id: user.id,
+      email: await sealer.open(user.emailSealed, emailContext(user.tenantId, user.id)),
+      name: user.nameSealed ? await sealer.open(user.nameSealed, nameContext(user.tenantId, user.id)) : null,
+      email_verified: user.emailVerified,
+      tenant_id: user.tenantId,
+      created_at: user.createdAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import type { FieldError } from "../errors.js";
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 256;
+
+let common: Promise<Set<string>> | undefined;
+
+/**
+ * The bundled list of the most common breached passwords (the ranked list of
+ * @zxcvbn-ts/language-common, about 49,000 entries; those shorter than the
+ * minimum length are left out, the length rule already refuses them). Loaded
+ * on first use, so start-up does not pay for it.
+ */
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import("@zxcvbn-ts/language-common").then(
+    ({ dictionary }) =>
+      new Set(
+        dictionary["passwords-common"].filter((p) => [...p].length >= PASSWORD_MIN_LENGTH).map((p) => p.toLowerCase()),
+      ),
+  );
+  return common;
+}
+
+/** Passwords are compared and hashed in Unicode NFC, so the same text typed two ways matches. */
+export function normalizePassword(password: string): string {
+  return password.normalize("NFC");
+}
+
+/**
+ * NIST SP 800-63B §5.1.1.2: length in characters (code points), no
+ * composition rules, refuse known-breached and context-specific passwords.
+ */
+export async function checkPassword(password: string, email?: string): Promise<FieldError[]> {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) {
+    return [{ path: "password", message: `must be at least ${PASSWORD_MIN_LENGTH} characters long` }];
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    return [{ path: "password", message: `must be at most ${PASSWORD_MAX_LENGTH} characters long` }];
+  }
+  const lower = password.toLowerCase();
+  if ((await commonPasswords()).has(lower)) {
+    return [{ path: "password", message: "is one of the most common passwords; choose another" }];
+  }
+  if (email) {
+    const address = email.toLowerCase();
+    if (lower === address || lower === address.slice(0, address.indexOf("@"))) {
+      return [{ path: "password", message: "must not be the email address" }];
+    }
+  }
+  return [];
+}

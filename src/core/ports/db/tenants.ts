@@ -1,0 +1,27 @@
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewTenant {
+  id: string;
+  slug: string;
+  name: string;
+  settings?: Record<string, unknown>;
+  now: Date;
+}
+
+export interface TenantRepository {
+  /** The live (not soft-deleted) tenant with this slug. */
+  findBySlug(slug: string): Promise<Tenant | null>;
+  /** Inserts unless a live tenant has the slug; resolves null in that case. */
+  createIfAbsent(tenant: NewTenant): Promise<Tenant | null>;
+  /** Live tenants in id order after `afterId`, for jobs that visit every tenant. */
+  page(afterId: string | null, limit: number): Promise<Tenant[]>;
+  /** Soft-deletes; the slug becomes free again. Resolves whether a live row changed. */
+  softDelete(id: string, now: Date): Promise<boolean>;
+}

@@ -1,0 +1,33 @@
+/** A user row as stored: the email and name are sealed (row-level encryption). */
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  emailIndex: string;
+  emailSealed: string;
+  nameSealed: string | null;
+  emailVerified: boolean;
+  passwordHash: string | null;
+  scopes: string[];
+  lastLoginAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewUser = Omit<UserRecord, "lastLoginAt" | "createdAt" | "updatedAt"> & { now: Date };
+
+export interface UserRepository {
+  /** Inserts unless a live user of the tenant has the email index; resolves null in that case. */
+  createIfAbsent(user: NewUser): Promise<UserRecord | null>;
+  /** The live user whose email index is any of `indexes` (one per configured key version). */
+  findByEmailIndex(tenantId: string, indexes: string[]): Promise<UserRecord | null>;
+  findById(tenantId: string, id: string): Promise<UserRecord | null>;
+  /** Records a successful login; replaces the password hash when one is given (parameter upgrade). */
+  recordLogin(tenantId: string, id: string, at: Date, upgradedPasswordHash?: string): Promise<void>;
+  /** Rows in id order after `afterId`, for the re-encryption pass. */
+  page(afterId: string | null, limit: number): Promise<UserRecord[]>;
+  /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */
+  reseal(
+    user: Pick<UserRecord, "id" | "tenantId" | "updatedAt">,
+    sealed: Pick<UserRecord, "emailIndex" | "emailSealed" | "nameSealed">,
+  ): Promise<boolean>;
+}

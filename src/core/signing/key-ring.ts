@@ -1,0 +1,176 @@
+import type { Sealer } from "../crypto/sealing.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
+import type { Logger } from "../ports/logger.js";
+import { settingsOf } from "../tenant-settings.js";
+import { generateSigningKey, importPrivateKey, importPublicKey } from "./keys.js";
+
+export interface KeyRingOptions {
+  /** How long a process reuses a tenant's ring before reading it again. */
+  cacheMs: number;
+  /** The JWKS Cache-Control max-age: a next key is published at least this long before it signs. */
+  jwksMaxAgeMs: number;
+  /** The scheduled job rotates once the active key has signed this long. */
+  rotationIntervalMs: number;
+  /** Clock skew verifiers allow; retired keys stay published that much longer. */
+  clockSkewMs: number;
+}
+
+/** An unknown `kid` makes the ring be read again at most this often per tenant. */
+const UNKNOWN_KID_COOLDOWN_MS = 5_000;
+
+interface CachedRing {
+  keys: SigningKeyRecord[];
+  loadedAt: number;
+  signer?: Promise<{ kid: string; alg: SigningAlgorithm; key: CryptoKey }>;
+  verifiers: Map<string, Promise<CryptoKey>>;
+}
+
+export interface Signer {
+  kid: string;
+  alg: SigningAlgorithm;
+  key: CryptoKey;
+}
+
+/**
+ * A tenant's signing keys: next -> active -> retired. The next key is
+ * published (JWKS) from its creation; rotation makes it active; the active
+ * one retires and stays published until every token it signed has expired.
+ */
+export class KeyRingService {
+  private readonly rings = new Map<string, CachedRing>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly deps: { sealer: Sealer; random: Random; clock: Clock; logger: Logger },
+    private readonly options: KeyRingOptions,
+  ) {}
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  /** The published keys (next, active, retired still valid), creating a first ring when there is none. */
+  async published(tenant: Tenant, fresh = false): Promise<SigningKeyRecord[]> {
+    const cached = this.rings.get(tenant.id);
+    if (!fresh && cached && this.now() - cached.loadedAt < this.options.cacheMs) return cached.keys;
+    let keys = await this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now());
+    if (!keys.some((k) => k.state === "active")) keys = await this.createRing(tenant, keys);
+    this.rings.set(tenant.id, { keys, loadedAt: this.now(), verifiers: cached?.verifiers ?? new Map() });
+    return keys;
+  }
+
+  private async createRing(tenant: Tenant, keys: SigningKeyRecord[]): Promise<SigningKeyRecord[]> {
+    const next = keys.find((k) => k.state === "next");
+    const alg = settingsOf(tenant).signingAlg;
+    if (next) {
+      // A ring with a next key but no active one: promote it.
+      await this.rotateFrom(tenant, null, next.id);
+    } else {
+      const [active, fresh] = await Promise.all([
+        generateSigningKey(tenant.id, alg, this.deps),
+        generateSigningKey(tenant.id, alg, this.deps),
+      ]);
+      if (await this.db.signingKeys.createRing(active, fresh, this.deps.clock.now())) {
+        this.deps.logger.info("signing_keys_created", { tenant_id: tenant.id, active_kid: active.kid, alg });
+      }
+    }
+    return this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now());
+  }
+
+  /** The active key, for signing. */
+  async signer(tenant: Tenant): Promise<Signer> {
+    const keys = await this.published(tenant);
+    const ring = this.rings.get(tenant.id) as CachedRing;
+    ring.signer ??= (async () => {
+      const active = keys.find((k) => k.state === "active");
+      if (!active) throw new Error(`Tenant ${tenant.id} has no active signing key.`);
+      return { kid: active.kid, alg: active.alg, key: await importPrivateKey(active, this.deps.sealer) };
+    })();
+    return ring.signer;
+  }
+
+  /**
+   * The published key with this `kid`, for verification; null when the tenant
+   * has none. Only the tenant's own keys count, never a key from a token.
+   */
+  async verifier(tenant: Tenant, kid: string): Promise<{ alg: SigningAlgorithm; key: CryptoKey } | null> {
+    let keys = await this.published(tenant);
+    let record = keys.find((k) => k.kid === kid);
+    const ring = this.rings.get(tenant.id) as CachedRing;
+    if (!record && this.now() - ring.loadedAt >= UNKNOWN_KID_COOLDOWN_MS) {
+      // Maybe rotated by another instance since this one read the ring.
+      keys = await this.published(tenant, true);
+      record = keys.find((k) => k.kid === kid);
+    }
+    if (!record) return null;
+    const current = this.rings.get(tenant.id) as CachedRing;
+    let key = current.verifiers.get(kid);
+    if (!key) {
+      key = importPublicKey(record);
+      current.verifiers.set(kid, key);
+    }
+    return { alg: record.alg, key: await key };
+  }
+
+  /** Rotates now: the next key signs from now on. Resolves the kids after rotation. */
+  async rotate(tenant: Tenant): Promise<{ activeKid: string; nextKid: string }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const keys = await this.published(tenant, true);
+      const active = keys.find((k) => k.state === "active");
+      const next = keys.find((k) => k.state === "next");
+      if (next && (await this.rotateFrom(tenant, active?.id ?? null, next.id))) {
+        const after = await this.published(tenant, true);
+        const kidOf = (state: string) => after.find((k) => k.state === state)?.kid ?? "";
+        return { activeKid: kidOf("active"), nextKid: kidOf("next") };
+      }
+      // A concurrent rotation changed the ring first: read it again and retry.
+    }
+    throw new Error(`Could not rotate the signing keys of tenant ${tenant.id}: the ring kept changing.`);
+  }
+
+  private async rotateFrom(tenant: Tenant, activeId: string | null, nextId: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const settings = settingsOf(tenant);
+    // Every token the retiring key signed expires within the token lifetime;
+    // other instances may sign with it until their cache expires, and
+    // verifiers allow some clock skew.
+    const publishMs = settings.accessTokenTtl * 1000 + this.options.cacheMs + this.options.clockSkewMs;
+    const rotated = await this.db.signingKeys.rotate({
+      tenantId: tenant.id,
+      activeId,
+      nextId,
+      now,
+      retiredPublishUntil: new Date(now.getTime() + publishMs),
+      newNext: await generateSigningKey(tenant.id, settings.signingAlg, this.deps),
+    });
+    if (rotated) {
+      this.rings.delete(tenant.id);
+      this.deps.logger.info("signing_key_rotated", { tenant_id: tenant.id });
+    }
+    return rotated;
+  }
+
+  /**
+   * The scheduled job's rule: rotate when the active key has signed for the
+   * rotation interval and the next key has been published for at least one
+   * JWKS cache lifetime (so every verifier has seen it before it signs).
+   */
+  async rotateIfDue(tenant: Tenant): Promise<boolean> {
+    const keys = await this.published(tenant, true);
+    const active = keys.find((k) => k.state === "active");
+    const next = keys.find((k) => k.state === "next");
+    if (!active || !next) return false;
+    const now = this.now();
+    const activeSince = (active.activatedAt ?? active.createdAt).getTime();
+    if (now - activeSince < this.options.rotationIntervalMs) return false;
+    if (now - next.createdAt.getTime() < this.options.jwksMaxAgeMs) return false;
+    await this.rotate(tenant);
+    return true;
+  }
+}
+
+/** The JWKS document: public members with `kid`, `alg`, `use` (RFC 7517 §4). */
+export function jwksOf(keys: SigningKeyRecord[]): { keys: Record<string, unknown>[] } {
+  return { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: "sig" })) };
+}

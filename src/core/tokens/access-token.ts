@@ -1,0 +1,130 @@
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { toBase64Url } from "../crypto/encoding.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Tenant } from "../ports/database.js";
+import type { KeyRingService } from "../signing/key-ring.js";
+import { SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
+
+/** RFC 9068 §2.1: the `typ` of JWT access tokens. */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+/** RFC 8725 §3.4 allows some skew; never more than 60 s here. */
+export const CLOCK_SKEW_SECONDS = 60;
+
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  exp: number;
+  iat: number;
+  nbf: number;
+  jti: string;
+  sid: string;
+  tid: string;
+  client_id: string;
+  scope: string;
+  auth_time: number;
+  amr: string[];
+}
+
+export interface TokenSubject {
+  userId: string;
+  sessionId: string;
+  clientId: string;
+  scope: string;
+  authTime: Date;
+  amr: string[];
+}
+
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "InvalidTokenError";
+  }
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Issues and verifies a tenant's access tokens (RFC 9068 JWTs). */
+export class AccessTokens {
+  constructor(
+    private readonly keys: KeyRingService,
+    private readonly deps: { clock: Clock; random: Random },
+    private readonly publicUrl: string,
+  ) {}
+
+  issuer(tenant: Tenant): string {
+    return `${this.publicUrl}/t/${tenant.slug}`;
+  }
+
+  audience(tenant: Tenant): string {
+    return settingsOf(tenant).audience ?? this.issuer(tenant);
+  }
+
+  async issue(tenant: Tenant, subject: TokenSubject): Promise<{ token: string; claims: AccessTokenClaims }> {
+    const signer = await this.keys.signer(tenant);
+    const now = seconds(this.deps.clock.now());
+    const claims: AccessTokenClaims = {
+      iss: this.issuer(tenant),
+      sub: subject.userId,
+      aud: this.audience(tenant),
+      exp: now + settingsOf(tenant).accessTokenTtl,
+      iat: now,
+      nbf: now,
+      jti: toBase64Url(this.deps.random.bytes(16)),
+      sid: subject.sessionId,
+      tid: tenant.id,
+      client_id: subject.clientId,
+      scope: subject.scope,
+      auth_time: seconds(subject.authTime),
+      amr: subject.amr,
+    };
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+      .sign(signer.key);
+    return { token, claims };
+  }
+
+  /**
+   * Verifies a token presented to this tenant. Rejects (InvalidTokenError):
+   * malformed tokens, an algorithm outside the allowlist or other than its
+   * key's, a `typ` other than at+jwt, a `kid` not among the tenant's own
+   * published keys (keys named in the header, `jku`, `x5u`, `jwk`, are never
+   * used), a bad signature, a wrong `iss`, `aud` or `tid`, and `exp`/`nbf`
+   * beyond 60 s of skew.
+   */
+  async verify(tenant: Tenant, token: string): Promise<AccessTokenClaims> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new InvalidTokenError("The token is malformed.");
+    }
+    const alg = header.alg as (typeof SIGNING_ALGORITHMS)[number];
+    if (!SIGNING_ALGORITHMS.includes(alg)) throw new InvalidTokenError("The token's algorithm is not allowed.");
+    if (typeof header.typ !== "string" || !/^(application\/)?at\+jwt$/i.test(header.typ)) {
+      throw new InvalidTokenError("The token is not an access token (typ).");
+    }
+    if (header.crit !== undefined) throw new InvalidTokenError("The token has critical header parameters.");
+    if (typeof header.kid !== "string") throw new InvalidTokenError("The token names no key.");
+    const verifier = await this.keys.verifier(tenant, header.kid);
+    if (!verifier) throw new InvalidTokenError("The token's key is not one of this tenant's.");
+    if (verifier.alg !== alg) throw new InvalidTokenError("The token's algorithm does not match its key.");
+    try {
+      const { payload } = await jwtVerify(token, verifier.key, {
+        algorithms: [verifier.alg],
+        issuer: this.issuer(tenant),
+        audience: this.audience(tenant),
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        currentDate: this.deps.clock.now(),
+        requiredClaims: ["sub", "exp", "iat", "nbf", "jti", "sid", "tid", "client_id", "scope"],
+      });
+      if (payload.tid !== tenant.id) throw new InvalidTokenError("The token belongs to another tenant.");
+      return payload as unknown as AccessTokenClaims;
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new InvalidTokenError("The token has expired.");
+      if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(`The token is not valid (${error.code}).`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { reencryptAll, rotateDueKeys } from "../core/jobs.js";
+import { buildServices } from "../http/services.js";
+import { fillDevSecrets } from "./dev-secrets.js";
+import { openNodeDeps } from "./node-deps.js";
+
+/**
+ * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
+ *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
+ *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS
+ */
+const USAGE = "usage: cli.js rotate-keys | reencrypt";
+const logger = createConsoleLogger();
+
+async function main(command: string | undefined): Promise<number> {
+  if (command !== "rotate-keys" && command !== "reencrypt") {
+    console.error(USAGE);
+    return 2;
+  }
+  fillDevSecrets(process.env);
+  const deps = await openNodeDeps(loadConfig(process.env, "node"), logger);
+  try {
+    if (command === "rotate-keys") {
+      const rotated = await rotateDueKeys(deps.db, buildServices(deps).keyRing, logger);
+      console.log(`rotated the keys of ${rotated} tenant(s)`);
+    } else {
+      const done = await reencryptAll(deps.db, deps.sealer, logger);
+      console.log(
+        `resealed ${done.users} user(s) and ${done.signingKeys} signing key(s); ${done.skipped} changed meanwhile (run again)`,
+      );
+    }
+    return 0;
+  } finally {
+    await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `Failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

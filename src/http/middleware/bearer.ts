@@ -1,0 +1,42 @@
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../../core/errors.js";
+import { InvalidTokenError } from "../../core/tokens/access-token.js";
+import type { AppEnv } from "../context.js";
+import { bearerToken } from "./admin-auth.js";
+
+/** RFC 6750 §3: the challenge, with `error` only when a token was presented. */
+function unauthorized(realm: string, detail: string, presented: boolean): AppError {
+  const challenge = presented
+    ? `Bearer realm="${realm}", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`
+    : `Bearer realm="${realm}"`;
+  return new AppError(
+    401,
+    presented ? "invalid_token" : "unauthorized",
+    "Unauthorized",
+    detail,
+    {},
+    {
+      "WWW-Authenticate": challenge,
+    },
+  );
+}
+
+/** Tenant routes behind an access token: verifies it and puts its claims on `c.var.auth`. */
+export function requireAccessToken(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { tokens } = c.var.services;
+    const realm = tokens.issuer(c.var.tenant);
+    const header = c.req.header("authorization");
+    const token = bearerToken(header);
+    if (!token) {
+      throw unauthorized(realm, "This route needs an access token as a Bearer token.", header !== undefined);
+    }
+    try {
+      c.set("auth", await tokens.verify(c.var.tenant, token));
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthorized(realm, error.reason, true);
+      throw error;
+    }
+    await next();
+  };
+}

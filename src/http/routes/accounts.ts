@@ -1,0 +1,82 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { PASSWORD_MAX_LENGTH } from "../../core/accounts/password-policy.js";
+import { acceptBody } from "../middleware/body.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
+
+// Bounds on raw input before any work is spent on it; the policy's own,
+// clearer messages come from the account service.
+const email = z.string().max(320, "must be at most 320 characters").openapi({ example: "ann@example.com" });
+const password = z
+  .string()
+  .max(PASSWORD_MAX_LENGTH * 4, `must be at most ${PASSWORD_MAX_LENGTH} characters long`)
+  .openapi({ format: "password" });
+
+const SignupSchema = z
+  .object({
+    email,
+    password,
+    name: z.string().trim().max(200, "must be at most 200 characters").optional(),
+  })
+  .openapi("Signup");
+
+const LoginSchema = z.object({ email, password }).openapi("Login");
+
+const signup = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/signup",
+  tags: ["Accounts"],
+  summary: "Create a password account and log in",
+  middleware: [acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: SignupSchema } } },
+  },
+  responses: {
+    201: {
+      description: "Created and logged in",
+      content: { "application/json": { schema: TokenResponseSchema.extend({ user: UserSchema }) } },
+    },
+    ...problems(400, 404, 409, 413, 415),
+  },
+});
+
+const login = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/login",
+  tags: ["Accounts"],
+  summary: "Log in with email and password",
+  middleware: [acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: LoginSchema } } },
+  },
+  responses: {
+    200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
+    ...problems(400, 401, 404, 413, 415),
+  },
+});
+
+const PASSWORD_LOGIN = { authMethod: "password", amr: ["pwd"] };
+
+export const accountRoutes = createRouter()
+  .openapi(signup, async (c) => {
+    const { accounts, sessions, clientIp } = c.var.services;
+    const tenant = c.var.tenant;
+    const user = await accounts.signup(tenant, c.req.valid("json"));
+    const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
+      userAgent: c.req.header("user-agent") ?? null,
+      ip: clientIp(c),
+    });
+    return c.json({ user: await accounts.view(user), ...response }, 201);
+  })
+  .openapi(login, async (c) => {
+    const { accounts, sessions, clientIp } = c.var.services;
+    const tenant = c.var.tenant;
+    const user = await accounts.authenticate(tenant, c.req.valid("json"));
+    const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
+      userAgent: c.req.header("user-agent") ?? null,
+      ip: clientIp(c),
+    });
+    return c.json(response, 200);
+  });

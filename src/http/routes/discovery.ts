@@ -1,0 +1,105 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sha256, toBase64Url } from "../../core/crypto/encoding.js";
+import { DEFAULT_SCOPES } from "../../core/sessions/sessions.js";
+import { jwksOf } from "../../core/signing/key-ring.js";
+import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema } from "../schemas.js";
+
+const DiscoverySchema = z
+  .object({
+    issuer: z.string().url(),
+    jwks_uri: z.string().url(),
+    token_endpoint: z.string().url(),
+    introspection_endpoint: z.string().url(),
+    revocation_endpoint: z.string().url(),
+    userinfo_endpoint: z.string().url(),
+  })
+  .passthrough()
+  .openapi("OpenIdConfiguration");
+
+const JwksSchema = z
+  .object({
+    keys: z.array(z.object({ kid: z.string(), alg: z.string(), use: z.literal("sig"), kty: z.string() }).passthrough()),
+  })
+  .openapi("Jwks");
+
+const discovery = createRoute({
+  method: "get",
+  path: "/t/{tenant}/.well-known/openid-configuration",
+  tags: ["Discovery"],
+  summary: "Issuer metadata (OpenID Connect Discovery 1.0, RFC 8414)",
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "Metadata", content: { "application/json": { schema: DiscoverySchema } } },
+    ...problems(404),
+  },
+});
+
+const jwks = createRoute({
+  method: "get",
+  path: "/t/{tenant}/.well-known/jwks.json",
+  tags: ["Discovery"],
+  summary: "The tenant's public signing keys: next, active, and retired until their tokens expire",
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "JWK Set (RFC 7517)", content: { "application/json": { schema: JwksSchema } } },
+    304: { description: "Not modified (If-None-Match)" },
+    ...problems(404),
+  },
+});
+
+export const discoveryRoutes = createRouter()
+  .openapi(discovery, async (c) => {
+    const { tokens, config } = c.var.services;
+    const issuer = tokens.issuer(c.var.tenant);
+    c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
+    return c.json(
+      {
+        issuer,
+        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        token_endpoint: `${issuer}/v1/token/exchange`,
+        introspection_endpoint: `${issuer}/v1/introspect`,
+        revocation_endpoint: `${issuer}/v1/revoke`,
+        userinfo_endpoint: `${issuer}/v1/me`,
+        scopes_supported: DEFAULT_SCOPES,
+        response_types_supported: ["code"],
+        grant_types_supported: ["authorization_code", "refresh_token"],
+        subject_types_supported: ["public"],
+        code_challenge_methods_supported: ["S256"],
+        token_endpoint_auth_methods_supported: ["none"],
+        introspection_endpoint_auth_methods_supported: ["bearer"],
+        revocation_endpoint_auth_methods_supported: ["bearer"],
+        id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
+        access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
+        claims_supported: [
+          "iss",
+          "sub",
+          "aud",
+          "exp",
+          "iat",
+          "nbf",
+          "jti",
+          "sid",
+          "tid",
+          "client_id",
+          "scope",
+          "auth_time",
+          "amr",
+        ],
+      },
+      200,
+    );
+  })
+  .openapi(jwks, async (c) => {
+    const { keyRing, config } = c.var.services;
+    const body = JSON.stringify(jwksOf(await keyRing.published(c.var.tenant)));
+    const etag = `"${toBase64Url(await sha256(body)).slice(0, 27)}"`;
+    c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
+    c.header("ETag", etag);
+    const match = c.req.header("if-none-match");
+    if (match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+      return c.body(null, 304);
+    }
+    return c.body(body, 200, { "Content-Type": "application/json" });
+  });

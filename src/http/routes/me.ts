@@ -1,0 +1,26 @@
+import { createRoute } from "@hono/zod-openapi";
+import { errors } from "../../core/errors.js";
+import { requireAccessToken } from "../middleware/bearer.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema, UserSchema } from "../schemas.js";
+
+const me = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/me",
+  tags: ["Accounts"],
+  summary: "The user the access token was issued to",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "The user", content: { "application/json": { schema: UserSchema } } },
+    ...problems(401, 404),
+  },
+});
+
+export const meRoutes = createRouter().openapi(me, async (c) => {
+  const { accounts } = c.var.services;
+  const user = await accounts.findUser(c.var.tenant, c.var.auth.sub);
+  if (!user) throw errors.notFound("The user no longer exists.");
+  return c.json(await accounts.view(user), 200);
+});

@@ -1,0 +1,30 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema } from "../schemas.js";
+
+const RotatedSchema = z.object({ next_kid: z.string(), active_kid: z.string() }).openapi("RotatedSigningKeys");
+
+const rotate = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/admin/signing-keys/rotate",
+  tags: ["Administration"],
+  summary: "Rotate the signing keys now: the published next key signs from now on",
+  description:
+    "The active key retires (still published until every token it signed has expired), the next key becomes " +
+    "active, and a new next key is published. An explicit rotation takes effect at once; the scheduled job " +
+    "only rotates once the next key has been published for a whole JWKS cache lifetime.",
+  security: [{ bearer: [] }],
+  middleware: [requireBootstrapAdmin()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "Rotated", content: { "application/json": { schema: RotatedSchema } } },
+    ...problems(401, 403, 404),
+  },
+});
+
+export const signingKeyRoutes = createRouter().openapi(rotate, async (c) => {
+  const { activeKid, nextKid } = await c.var.services.keyRing.rotate(c.var.tenant);
+  c.var.services.logger.info("signing_keys_rotated_by_admin", { tenant_id: c.var.tenant.id, active_kid: activeKid });
+  return c.json({ next_kid: nextKid, active_kid: activeKid }, 200);
+});

@@ -1,0 +1,26 @@
+import { AccountService } from "../core/accounts/accounts.js";
+import { SessionService } from "../core/sessions/sessions.js";
+import { KeyRingService } from "../core/signing/key-ring.js";
+import { TenantService } from "../core/tenants.js";
+import { AccessTokens, CLOCK_SKEW_SECONDS } from "../core/tokens/access-token.js";
+import type { AppDeps, Services } from "./context.js";
+
+/** Wires the core services once per process or isolate. */
+export function buildServices(deps: AppDeps): Services {
+  const { config } = deps;
+  const keyRing = new KeyRingService(deps.db, deps, {
+    cacheMs: config.SIGNING_KEY_CACHE_TTL,
+    jwksMaxAgeMs: config.JWKS_MAX_AGE,
+    rotationIntervalMs: config.SIGNING_KEY_ROTATION_INTERVAL,
+    clockSkewMs: CLOCK_SKEW_SECONDS * 1000,
+  });
+  const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
+  return {
+    ...deps,
+    tenants: new TenantService(deps.db, deps.clock, deps.random),
+    keyRing,
+    tokens,
+    accounts: new AccountService(deps),
+    sessions: new SessionService(deps.db, tokens, deps),
+  };
+}

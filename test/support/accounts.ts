@@ -1,0 +1,47 @@
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import { TEST_ADMIN_KEY, type TestApp } from "./app.js";
+
+export const JSON_HEADERS = { "Content-Type": "application/json" };
+export const GOOD_PASSWORD = "correct horse battery staple";
+
+type Request = (path: string, init?: RequestInit) => Response | Promise<Response>;
+
+/** Helpers over any app (in-process or a Worker) speaking the HTTP contract. */
+export function client(request: Request, adminKey = TEST_ADMIN_KEY) {
+  const adminHeaders = { Authorization: `Bearer ${adminKey}`, ...JSON_HEADERS };
+  const post = (path: string, body: unknown, headers: Record<string, string> = JSON_HEADERS) =>
+    request(path, { method: "POST", headers, body: JSON.stringify(body) });
+  return {
+    post,
+    createTenant: async (slug: string, extra: Record<string, unknown> = {}) => {
+      const response = await post("/v1/admin/tenants", { slug, name: slug, ...extra }, adminHeaders);
+      if (response.status !== 201) throw new Error(`tenant ${slug}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { id: string; issuer: string };
+    },
+    signup: (tenant: string, email: string, password = GOOD_PASSWORD, name?: string) =>
+      post(`/t/${tenant}/v1/signup`, { email, password, ...(name ? { name } : {}) }),
+    login: (tenant: string, email: string, password = GOOD_PASSWORD) =>
+      post(`/t/${tenant}/v1/login`, { email, password }),
+    me: (tenant: string, token: string) =>
+      request(`/t/${tenant}/v1/me`, { headers: { Authorization: `Bearer ${token}` } }),
+    rotate: (tenant: string) =>
+      request(`/t/${tenant}/v1/admin/signing-keys/rotate`, { method: "POST", headers: adminHeaders }),
+    jwks: async (tenant: string) =>
+      (await (await request(`/t/${tenant}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] },
+  };
+}
+
+export function appClient(t: TestApp) {
+  return client((path, init) => t.app.request(path, init));
+}
+
+export interface TokenBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  session_id: string;
+}
+
+export function decode(token: string) {
+  return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { type NeonHttpBridge, startNeonHttpBridge } from "./neon-http-bridge.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
+import { deletePrefix, testPrefix } from "./redis.js";
+import { startUpstashBridge, type UpstashBridge } from "./upstash-rest-bridge.js";
+
+/**
+ * The built Worker (dist/worker/worker.js, what `wrangler deploy` uploads)
+ * inside workerd through Miniflare: Postgres over Neon's HTTP protocol and
+ * Redis over Upstash's REST protocol, through the bridges onto the real servers.
+ */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const WORKER_SCRIPT = `${ROOT}dist/worker/worker.js`;
+export const WORKER_BASE = "http://worker.test";
+
+/** compatibility_date and compatibility_flags exactly as wrangler.toml gives them to the deployed Worker. */
+function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
+  const toml = readFileSync(`${ROOT}wrangler.toml`, "utf8");
+  const date = /^\s*compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const flags = /^\s*compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
+  if (!date || flags === undefined) throw new Error("wrangler.toml lacks compatibility_date or compatibility_flags");
+  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string) };
+}
+
+export interface WorkerInstance {
+  mf: Miniflare;
+  logs: string[];
+  /** A fetch onto the Worker, for paths like `/healthz`. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export interface WorkerHarness {
+  database: TestDatabase;
+  neonBridge: NeonHttpBridge;
+  upstash: UpstashBridge;
+  prefix: string;
+  adminKey: string;
+  encryptionKeys: string;
+  publicUrl: string;
+  /** Every variable a working Worker gets; `overrides` replace single ones, `undefined` drops one. */
+  bindings(overrides?: Record<string, string | undefined>): Record<string, string>;
+  start(overrides?: Record<string, string | undefined>): Promise<WorkerInstance>;
+  close(): Promise<void>;
+}
+
+export async function startWorkerHarness(defaults: Record<string, string> = {}): Promise<WorkerHarness> {
+  if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run npm run build`);
+  const database = await createTestDatabase();
+  const prefix = testPrefix();
+  const neonBridge = await startNeonHttpBridge();
+  const upstash = await startUpstashBridge({ token: `upstash-${randomBytes(16).toString("hex")}` });
+  const instances: Miniflare[] = [];
+  const harness: WorkerHarness = {
+    database,
+    neonBridge,
+    upstash,
+    prefix,
+    adminKey: `worker-admin-${randomBytes(24).toString("hex")}`,
+    encryptionKeys: `k1:${randomBytes(32).toString("base64")}`,
+    publicUrl: "https://auth.worker.test",
+    bindings(overrides = {}) {
+      const all: Record<string, string | undefined> = {
+        APP_ENV: "test",
+        PUBLIC_URL: harness.publicUrl,
+        DATABASE_URL: `postgresql://postgres:unused@neon.test/${database.name}`,
+        NEON_FETCH_ENDPOINT: neonBridge.endpoint,
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+        REDIS_KEY_PREFIX: prefix,
+        BOOTSTRAP_ADMIN_KEY: harness.adminKey,
+        ENCRYPTION_KEYS: harness.encryptionKeys,
+        ...defaults,
+        ...overrides,
+      };
+      return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
+    },
+    async start(overrides = {}) {
+      const logs: string[] = [];
+      const mf = new Miniflare({
+        modules: true,
+        scriptPath: WORKER_SCRIPT,
+        // As wrangler bundles it: the argon2 .wasm beside the script is a precompiled module.
+        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+        ...wranglerCompatibility(),
+        bindings: harness.bindings(overrides),
+        handleStructuredLogs: ({ message }: { message: string }) => {
+          logs.push(message);
+        },
+      });
+      instances.push(mf);
+      await mf.ready;
+      return {
+        mf,
+        logs,
+        // Miniflare's fetch types come from undici; the shapes used here are the standard ones.
+        request: (path, init = {}) =>
+          mf.dispatchFetch(`${WORKER_BASE}${path}`, init as never) as unknown as Promise<Response>,
+      };
+    },
+    async close() {
+      await Promise.allSettled(instances.map((mf) => mf.dispose()));
+      await Promise.allSettled([neonBridge.close(), upstash.close()]);
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+  };
+  return harness;
+}
