@@ -25,7 +25,7 @@ import { AccessTokens } from "../src/core/tokens/access-token.js";
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
-const CONCURRENCY = 2;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 const cpuSeconds = () => {
@@ -126,7 +126,7 @@ async function serverLogins(url: string): Promise<number> {
       if (response.status !== 200) throw new Error(`login answered ${response.status}`);
       await response.arrayBuffer();
     };
-    await inParallel(20, login);
+    await inParallel(Number(process.env.BENCH_WARMUP ?? 100), login);
     const before = processCpuSeconds(child.pid as number);
     await inParallel(LOGINS, login);
     return LOGINS / (processCpuSeconds(child.pid as number) - before);

@@ -124,13 +124,14 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(await db.users.createIfAbsent(newUser("k1:bob"))).toBeNull();
       });
 
-      it("records logins and replaces an upgraded hash", async () => {
+      it("replaces an upgraded password hash", async () => {
         const user = await db.users.createIfAbsent(newUser("k1:carol"));
         const later = new Date(at.getTime() + 60_000);
-        await db.users.recordLogin(tenantId, user?.id ?? "", later);
-        expect((await db.users.findById(tenantId, user?.id ?? ""))?.lastLoginAt).toEqual(later);
-        await db.users.recordLogin(tenantId, user?.id ?? "", later, "$argon2id$new");
-        expect((await db.users.findById(tenantId, user?.id ?? ""))?.passwordHash).toBe("$argon2id$new");
+        await db.users.replacePasswordHash(tenantId, user?.id ?? "", "$argon2id$new", later);
+        expect(await db.users.findById(tenantId, user?.id ?? "")).toMatchObject({
+          passwordHash: "$argon2id$new",
+          updatedAt: later,
+        });
       });
 
       it("pages users in id order and reseals only untouched rows", async () => {
@@ -187,6 +188,7 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(session).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, expiresAt: later });
         expect(await db.sessions.findById(tenantId, session.id)).toEqual(session);
         expect(await db.sessions.findById(uuid(), session.id)).toBeNull();
+        expect((await db.users.findById(tenantId, user?.id ?? ""))?.lastLoginAt).toEqual(at);
       });
     });
 

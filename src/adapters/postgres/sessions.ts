@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
-import { sessions } from "./schema.js";
+import { sessions, users } from "./schema.js";
 
 function toSession(row: typeof sessions.$inferSelect): SessionRecord {
   return {
@@ -27,12 +27,20 @@ function toSession(row: typeof sessions.$inferSelect): SessionRecord {
 export function sessionRepository(db: DrizzleDb): SessionRepository {
   return {
     async create(session) {
-      const [row] = await db
+      // One round trip: a session starts at a login, so the same statement
+      // stamps the user's last login.
+      const login = db.$with("login").as(
+        db
+          .update(users)
+          .set({ lastLoginAt: session.authTime, updatedAt: session.authTime })
+          .where(and(eq(users.tenantId, session.tenantId), eq(users.id, session.userId)))
+          .returning({ id: users.id }),
+      );
+      await db
+        .with(login)
         .insert(sessions)
-        .values({ ...session, createdAt: session.authTime, updatedAt: session.authTime })
-        .returning();
-      if (!row) throw new Error("The session insert returned no row.");
-      return toSession(row);
+        .values({ ...session, createdAt: session.authTime, updatedAt: session.authTime });
+      return { ...session, revokedAt: null, revokedReason: null, createdAt: session.authTime };
     },
 
     async findById(tenantId, id) {

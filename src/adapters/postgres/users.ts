@@ -51,14 +51,10 @@ export function userRepository(db: DrizzleDb): UserRepository {
       return row ? toUser(row) : null;
     },
 
-    async recordLogin(tenantId, id, at, upgradedPasswordHash) {
+    async replacePasswordHash(tenantId, id, passwordHash, at) {
       await db
         .update(users)
-        .set({
-          lastLoginAt: at,
-          updatedAt: at,
-          ...(upgradedPasswordHash ? { passwordHash: upgradedPasswordHash } : {}),
-        })
+        .set({ passwordHash, updatedAt: at })
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
     },
 

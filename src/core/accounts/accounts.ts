@@ -93,9 +93,11 @@ export class AccountService {
       this.deps.logger.info("login_failed", { tenant_id: tenant.id, ...(user ? { user_id: user.id } : {}) });
       throw errors.invalidCredentials();
     }
-    const upgraded = needsRehash(stored) ? await this.deps.passwords.hash(password) : undefined;
-    await this.deps.db.users.recordLogin(tenant.id, user.id, this.deps.clock.now(), upgraded);
-    if (upgraded) this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
+    if (needsRehash(stored)) {
+      const upgraded = await this.deps.passwords.hash(password);
+      await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, this.deps.clock.now());
+      this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
+    }
     return user;
   }
 

@@ -8,6 +8,7 @@ export interface UserRecord {
   emailVerified: boolean;
   passwordHash: string | null;
   scopes: string[];
+  /** Stamped by the statement that creates a session (`SessionRepository.create`). */
   lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -21,8 +22,8 @@ export interface UserRepository {
   /** The live user whose email index is any of `indexes` (one per configured key version). */
   findByEmailIndex(tenantId: string, indexes: string[]): Promise<UserRecord | null>;
   findById(tenantId: string, id: string): Promise<UserRecord | null>;
-  /** Records a successful login; replaces the password hash when one is given (parameter upgrade). */
-  recordLogin(tenantId: string, id: string, at: Date, upgradedPasswordHash?: string): Promise<void>;
+  /** Stores a rehash with the current parameters (the upgrade at login). */
+  replacePasswordHash(tenantId: string, id: string, passwordHash: string, at: Date): Promise<void>;
   /** Rows in id order after `afterId`, for the re-encryption pass. */
   page(afterId: string | null, limit: number): Promise<UserRecord[]>;
   /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */
