@@ -157,6 +157,7 @@ const schema = z.object({
   SIGNING_KEY_ROTATION_INTERVAL: duration("30d"),
   SIGNING_KEY_CACHE_TTL: duration("30s"),
   KEY_ROTATION_CHECK_INTERVAL: duration("1h"),
+  REFRESH_GRACE_PERIOD: duration("10s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
 });
 

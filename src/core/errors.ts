@@ -60,6 +60,9 @@ export const errors = {
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>
     new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),
+  /** API.md: every unusable refresh token (missing, malformed, foreign, expired, spent, revoked) is 401 `invalid_grant`. */
+  invalidGrant: (detail = "The refresh token is invalid, expired or revoked.") =>
+    new AppError(401, "invalid_grant", "Invalid grant", detail),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   notReady: (failing: Record<string, string>) =>
     new AppError(503, "not_ready", "Service not ready", `Not answering: ${Object.keys(failing).join(", ")}.`, {

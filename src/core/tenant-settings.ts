@@ -24,6 +24,8 @@ export const DEFAULT_SETTINGS: TenantSettings = {
 
 /** Bounds the admin API enforces; a stored value outside them falls back to the default. */
 export const ACCESS_TOKEN_TTL_RANGE = { min: 60, max: 86_400 } as const;
+export const SESSION_IDLE_TTL_RANGE = { min: 300, max: 366 * 86_400 } as const;
+export const SESSION_ABSOLUTE_TTL_RANGE = { min: 300, max: 3 * 366 * 86_400 } as const;
 
 const inRange = (value: unknown, min: number, max: number): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
@@ -39,13 +41,34 @@ export function settingsOf(tenant: Pick<Tenant, "settings">): TenantSettings {
       ? raw.access_token_ttl
       : DEFAULT_SETTINGS.accessTokenTtl,
     audience: typeof raw.audience === "string" && raw.audience !== "" ? raw.audience : null,
-    sessionIdleTtl: inRange(raw.session_idle_ttl, 300, 366 * 86_400)
+    sessionIdleTtl: inRange(raw.session_idle_ttl, SESSION_IDLE_TTL_RANGE.min, SESSION_IDLE_TTL_RANGE.max)
       ? raw.session_idle_ttl
       : DEFAULT_SETTINGS.sessionIdleTtl,
-    sessionAbsoluteTtl: inRange(raw.session_absolute_ttl, 300, 3 * 366 * 86_400)
+    sessionAbsoluteTtl: inRange(
+      raw.session_absolute_ttl,
+      SESSION_ABSOLUTE_TTL_RANGE.min,
+      SESSION_ABSOLUTE_TTL_RANGE.max,
+    )
       ? raw.session_absolute_ttl
       : DEFAULT_SETTINGS.sessionAbsoluteTtl,
   };
+}
+
+/** The tenant's redirect allowlist: exact URIs (RFC 9700 §2.1), set by `PUT /v1/admin/redirect-uris`. */
+export function redirectUrisOf(tenant: Pick<Tenant, "settings">): string[] {
+  const raw = tenant.settings.redirect_uris;
+  return Array.isArray(raw) ? raw.filter((uri): uri is string => typeof uri === "string") : [];
+}
+
+/** The origins of the redirect allowlist: the `Origin`s allowed to use cookie mode. */
+export function allowedOrigins(tenant: Pick<Tenant, "settings">): Set<string> {
+  const origins = new Set<string>();
+  for (const uri of redirectUrisOf(tenant)) {
+    const origin = URL.canParse(uri) ? new URL(uri).origin : "null";
+    // Opaque origins (custom schemes) serialise as "null", which a browser also sends for sandboxed pages.
+    if (origin !== "null") origins.add(origin);
+  }
+  return origins;
 }
 
 /** The issuer of a tenant (API.md): `{PUBLIC_URL}/t/{tenant}`, no trailing slash. */

@@ -53,6 +53,17 @@ export class TenantService {
     return tenant;
   }
 
+  /**
+   * Changes some of a tenant's settings. Other processes see the change once
+   * their cached lookup expires (at most 5 s).
+   */
+  async updateSettings(tenant: Tenant, patch: Record<string, unknown>): Promise<Tenant> {
+    const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now());
+    this.cache.delete(tenant.slug);
+    if (!updated) throw errors.tenantNotFound(tenant.slug);
+    return updated;
+  }
+
   /** Idempotent: seeds the `default` tenant of a fresh install. Resolves whether it was created. */
   async ensureDefault(): Promise<boolean> {
     const created = await this.db.tenants.createIfAbsent({

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT);
     force.unref();
     server.close(async () => {
+      // Ledger writes that followed responses finish before the pools close.
+      await services.background.drain();
       await Promise.allSettled([deps.db.close(), deps.kv.close()]);
       logger.info("stopped", {});
       process.exit(0);

@@ -5,10 +5,12 @@ import { requestId } from "./middleware/request-id.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
+import { adminRoutes } from "./routes/admin.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { buildServices } from "./services.js";
@@ -38,6 +40,8 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", accountRoutes);
   app.route("/", meRoutes);
   app.route("/", signingKeyRoutes);
+  app.route("/", sessionRoutes);
+  app.route("/", adminRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

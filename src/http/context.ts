@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config.js";
 import type { AccountService } from "../core/accounts/accounts.js";
+import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
@@ -33,6 +34,8 @@ export interface Services extends AppDeps {
   tokens: AccessTokens;
   accounts: AccountService;
   sessions: SessionService;
+  /** Work after the response (ledger writes); Node drains it at shutdown. */
+  background: BackgroundTasks;
 }
 
 export interface AppEnv {

@@ -17,9 +17,32 @@ export const TokenResponseSchema = z
     access_token: z.string().openapi({ description: "RFC 9068 JWT access token" }),
     token_type: z.literal("Bearer"),
     expires_in: z.number().int(),
+    refresh_token: z.string().optional().openapi({
+      description: "Opaque refresh token; absent in cookie mode (it is then in the `__Host-refresh` cookie)",
+    }),
+    refresh_expires_in: z.number().int().openapi({ description: "Seconds until the session's idle timeout" }),
     session_id: z.string().uuid(),
   })
   .openapi("TokenResponse");
+
+export const SessionSchema = z
+  .object({
+    id: z.string().uuid(),
+    created_at: z.string().datetime(),
+    last_used_at: z.string().datetime(),
+    expires_at: z.string().datetime().openapi({ description: "Idle expiry; moves forward at each refresh" }),
+    user_agent: z.string().nullable(),
+    ip: z.string().nullable(),
+    auth_method: z.string(),
+    current: z.boolean().openapi({ description: "The session of the access token making the request" }),
+  })
+  .openapi("Session");
+
+/** `"cookie": true` asks for the refresh token in the `__Host-refresh` cookie instead of the body. */
+export const cookieFlag = z
+  .boolean()
+  .optional()
+  .openapi({ description: "Cookie mode: the refresh token goes in an HttpOnly `__Host-refresh` cookie" });
 
 export const TenantParamSchema = z.object({
   tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, example: "default" }),

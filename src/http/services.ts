@@ -1,4 +1,6 @@
 import { AccountService } from "../core/accounts/accounts.js";
+import { BackgroundTasks } from "../core/background.js";
+import { RefreshTokens } from "../core/sessions/refresh-token.js";
 import { SessionService } from "../core/sessions/sessions.js";
 import { KeyRingService } from "../core/signing/key-ring.js";
 import { TenantService } from "../core/tenants.js";
@@ -21,6 +23,12 @@ export function buildServices(deps: AppDeps): Services {
     keyRing,
     tokens,
     accounts: new AccountService(deps),
-    sessions: new SessionService(deps.db, tokens, deps),
+    sessions: new SessionService({
+      ...deps,
+      tokens,
+      refreshTokens: new RefreshTokens(deps.sealer, deps.random),
+      graceMs: config.REFRESH_GRACE_PERIOD,
+    }),
+    background: new BackgroundTasks(),
   };
 }

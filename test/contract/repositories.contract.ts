@@ -184,6 +184,7 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
           lastUsedAt: at,
           expiresAt: later,
           absoluteExpiresAt: later,
+          refreshHash: "h0",
         });
         expect(session).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, expiresAt: later });
         expect(await db.sessions.findById(tenantId, session.id)).toEqual(session);

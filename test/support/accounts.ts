@@ -24,6 +24,22 @@ export function client(request: Request, adminKey = TEST_ADMIN_KEY) {
       post(`/t/${tenant}/v1/login`, { email, password }),
     me: (tenant: string, token: string) =>
       request(`/t/${tenant}/v1/me`, { headers: { Authorization: `Bearer ${token}` } }),
+    refresh: (tenant: string, refreshToken: unknown, headers: Record<string, string> = JSON_HEADERS) =>
+      post(`/t/${tenant}/v1/token/refresh`, { refresh_token: refreshToken }, headers),
+    logout: (tenant: string, accessToken: string, body: Record<string, unknown> = {}, headers = {}) =>
+      post(`/t/${tenant}/v1/logout`, body, { ...JSON_HEADERS, Authorization: `Bearer ${accessToken}`, ...headers }),
+    sessions: (tenant: string, token: string) =>
+      request(`/t/${tenant}/v1/sessions`, { headers: { Authorization: `Bearer ${token}` } }),
+    deleteSession: (tenant: string, token: string, id: string) =>
+      request(`/t/${tenant}/v1/sessions/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }),
+    revokeSessions: (tenant: string, userId: string) =>
+      request(`/t/${tenant}/v1/admin/users/${userId}/revoke-sessions`, { method: "POST", headers: adminHeaders }),
+    redirectUris: (tenant: string, uris: unknown) =>
+      request(`/t/${tenant}/v1/admin/redirect-uris`, {
+        method: "PUT",
+        headers: adminHeaders,
+        body: JSON.stringify({ redirect_uris: uris }),
+      }),
     rotate: (tenant: string) =>
       request(`/t/${tenant}/v1/admin/signing-keys/rotate`, { method: "POST", headers: adminHeaders }),
     jwks: async (tenant: string) =>
@@ -39,6 +55,8 @@ export interface TokenBody {
   access_token: string;
   token_type: string;
   expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
   session_id: string;
 }
 

@@ -6,7 +6,8 @@ import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import { createApp } from "../../src/http/app.js";
-import type { AppDeps } from "../../src/http/context.js";
+import type { AppDeps, Services } from "../../src/http/context.js";
+import { buildServices } from "../../src/http/services.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
 import { REDIS_URL } from "./services.js";
@@ -31,7 +32,10 @@ export function testConfig(overrides: Record<string, string> = {}) {
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   deps: AppDeps;
+  services: Services;
   database: TestDatabase;
+  /** This app's Redis key prefix. */
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -55,10 +59,13 @@ export async function startTestApp(
     clientIp: () => "203.0.113.9",
     ...overrides,
   };
+  const services = buildServices(deps);
   return {
-    app: createApp(deps),
+    app: createApp(deps, services),
     deps,
+    services,
     database,
+    prefix,
     close: async () => {
       await Promise.allSettled([deps.db.close(), deps.kv.close()]);
       await deletePrefix(prefix);

@@ -4,6 +4,7 @@ import {
   check,
   foreignKey,
   index,
+  integer,
   jsonb,
   pgTable,
   text,
@@ -118,10 +119,19 @@ export const sessions = pgTable(
     absoluteExpiresAt: at("absolute_expires_at").notNull(),
     revokedAt: at("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /**
+     * The ledger of the refresh-token family (Redis is the hot path): the
+     * generation and SHA-256 of the newest token, so a Redis loss can be
+     * re-seeded without weakening reuse detection. Only ever moves forward.
+     */
+    refreshGeneration: integer("refresh_generation").notNull().default(0),
+    refreshHash: text("refresh_hash"),
     ...timestamps,
   },
   (t) => [
     unique("sessions_tenant_id_id_key").on(t.tenantId, t.id),
+    // Re-filling the Redis blocklist after a Redis loss reads recent revocations.
+    index("sessions_revoked_at_idx").on(t.revokedAt).where(sql`revoked_at IS NOT NULL`),
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
     index("sessions_user_active_idx").on(t.tenantId, t.userId).where(sql`revoked_at IS NULL AND deleted_at IS NULL`),
     check("sessions_expiry_within_absolute", sql`${t.expiresAt} <= ${t.absoluteExpiresAt}`),

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
@@ -20,9 +20,14 @@ function toSession(row: typeof sessions.$inferSelect): SessionRecord {
     absoluteExpiresAt: row.absoluteExpiresAt,
     revokedAt: row.revokedAt,
     revokedReason: row.revokedReason,
+    refreshGeneration: row.refreshGeneration,
+    refreshHash: row.refreshHash,
     createdAt: row.createdAt,
   };
 }
+
+const live = (tenantId: string, id: string) =>
+  and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), isNull(sessions.revokedAt), isNull(sessions.deletedAt));
 
 export function sessionRepository(db: DrizzleDb): SessionRepository {
   return {
@@ -39,8 +44,8 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       await db
         .with(login)
         .insert(sessions)
-        .values({ ...session, createdAt: session.authTime, updatedAt: session.authTime });
-      return { ...session, revokedAt: null, revokedReason: null, createdAt: session.authTime };
+        .values({ ...session, refreshGeneration: 0, createdAt: session.authTime, updatedAt: session.authTime });
+      return { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0, createdAt: session.authTime };
     },
 
     async findById(tenantId, id) {
@@ -50,6 +55,70 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
         .where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), isNull(sessions.deletedAt)))
         .limit(1);
       return row ? toSession(row) : null;
+    },
+
+    async recordRotation(tenantId, id, rotation) {
+      await db
+        .update(sessions)
+        .set({
+          refreshGeneration: rotation.generation,
+          refreshHash: rotation.refreshHash,
+          lastUsedAt: rotation.at,
+          expiresAt: rotation.expiresAt,
+          updatedAt: rotation.at,
+        })
+        .where(and(live(tenantId, id), lt(sessions.refreshGeneration, rotation.generation)));
+    },
+
+    async revoke(tenantId, id, at, reason) {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
+        .where(live(tenantId, id))
+        .returning({ id: sessions.id });
+      return rows.length > 0;
+    },
+
+    async revokeAllOfUser(tenantId, userId, at, reason) {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
+        .where(
+          and(
+            eq(sessions.tenantId, tenantId),
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            isNull(sessions.deletedAt),
+          ),
+        )
+        .returning({ id: sessions.id });
+      return rows.map((row) => row.id);
+    },
+
+    async listLive(tenantId, userId, now) {
+      const rows = await db
+        .select()
+        .from(sessions)
+        .where(
+          and(
+            eq(sessions.tenantId, tenantId),
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            isNull(sessions.deletedAt),
+            gt(sessions.expiresAt, now),
+            gt(sessions.absoluteExpiresAt, now),
+          ),
+        )
+        .orderBy(desc(sessions.lastUsedAt), desc(sessions.id));
+      return rows.map(toSession);
+    },
+
+    async revokedSince(since) {
+      return db
+        .select({ id: sessions.id, revokedAt: sessions.revokedAt })
+        .from(sessions)
+        .where(gt(sessions.revokedAt, since))
+        .then((rows) => rows.map((row) => ({ id: row.id, revokedAt: row.revokedAt as Date })));
     },
   };
 }

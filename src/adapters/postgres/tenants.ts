@@ -48,6 +48,17 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
       return rows.map(toTenant);
     },
 
+    async mergeSettings(id, patch, now) {
+      // jsonb || merges in the statement itself, so concurrent changes of
+      // different settings do not overwrite each other.
+      const [row] = await db
+        .update(tenants)
+        .set({ settings: sql`${tenants.settings} || ${JSON.stringify(patch)}::jsonb`, updatedAt: now })
+        .where(and(eq(tenants.id, id), live))
+        .returning();
+      return row ? toTenant(row) : null;
+    },
+
     async softDelete(id, now) {
       const rows = await db
         .update(tenants)

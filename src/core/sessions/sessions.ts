@@ -1,18 +1,25 @@
+import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
-import { settingsOf } from "../tenant-settings.js";
-import type { AccessTokens } from "../tokens/access-token.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
+import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
+import { type SessionClaims, type SessionState, SessionStore } from "./session-store.js";
 
 /** Scopes every access token carries; users may hold more (`users.scopes`). */
 export const DEFAULT_SCOPES = ["openid", "profile", "email"];
 /** `client_id` of tokens issued to the service's own first-party login (no OAuth client involved). */
 export const FIRST_PARTY_CLIENT = "first-party";
 
-/** API.md's token response (the refresh-token members arrive with the sessions issue). */
+/** API.md's token response. */
 export interface TokenResponse {
   access_token: string;
   token_type: "Bearer";
   expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
   session_id: string;
 }
 
@@ -28,12 +35,51 @@ export interface ClientInfo {
   ip: string | null;
 }
 
+export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse";
+
+export interface SessionDeps {
+  db: Database;
+  kv: KeyValueStore;
+  tokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** How long the token spent just before still yields the same successor (ms). */
+  graceMs: number;
+}
+
+/** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */
+export type Background = (task: Promise<unknown>) => void;
+
+/**
+ * The longest an access token can outlive its session's revocation: the
+ * largest lifetime a tenant may configure plus the verifiers' skew. A
+ * blocklist refilled after a Redis loss covers revocations this recent.
+ */
+const BLOCKLIST_REFILL_WINDOW_MS = (ACCESS_TOKEN_TTL_RANGE.max + CLOCK_SKEW_SECONDS) * 1000;
+
+/**
+ * Sessions: the Postgres row is the ledger, Redis the hot path (refresh-token
+ * rotation with reuse detection, and the blocklist that makes revocation
+ * reach access tokens at once).
+ */
 export class SessionService {
-  constructor(
-    private readonly db: Database,
-    private readonly tokens: AccessTokens,
-    private readonly deps: { clock: Clock; random: Random },
-  ) {}
+  private readonly store: SessionStore;
+  private refill: Promise<void> | null = null;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.store = new SessionStore(deps.kv);
+  }
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  /** How long an access token of this tenant may stay valid after its session ends. */
+  private revokedTtlMs(tenant: Tenant): number {
+    return (settingsOf(tenant).accessTokenTtl + CLOCK_SKEW_SECONDS) * 1000;
+  }
 
   /** A new session for a user who just authenticated, and its first tokens. */
   async start(
@@ -42,42 +88,212 @@ export class SessionService {
     method: LoginMethod,
     client: ClientInfo,
   ): Promise<{ session: SessionRecord; response: TokenResponse }> {
-    const now = this.deps.clock.now();
+    const now = this.now();
     const settings = settingsOf(tenant);
-    const absolute = new Date(now.getTime() + settings.sessionAbsoluteTtl * 1000);
-    const idle = new Date(Math.min(now.getTime() + settings.sessionIdleTtl * 1000, absolute.getTime()));
-    const scope = [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" ");
-    const session = await this.db.sessions.create({
-      id: this.deps.random.uuid(),
+    const absolute = now + settings.sessionAbsoluteTtl * 1000;
+    const idle = Math.min(now + settings.sessionIdleTtl * 1000, absolute);
+    const sessionId = this.deps.random.uuid();
+    const refresh = await this.deps.refreshTokens.mint(tenant.id, sessionId, 0);
+    const claims: SessionClaims = {
+      userId: user.id,
+      authTime: Math.floor(now / 1000),
+      amr: method.amr,
+      scope: [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" "),
+      clientId: FIRST_PARTY_CLIENT,
+    };
+    const session = await this.deps.db.sessions.create({
+      id: sessionId,
       tenantId: tenant.id,
       userId: user.id,
       authMethod: method.authMethod,
-      amr: method.amr,
-      clientId: FIRST_PARTY_CLIENT,
-      scope,
+      amr: claims.amr,
+      clientId: claims.clientId,
+      scope: claims.scope,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
-      authTime: now,
-      lastUsedAt: now,
-      expiresAt: idle,
-      absoluteExpiresAt: absolute,
+      authTime: new Date(now),
+      lastUsedAt: new Date(now),
+      expiresAt: new Date(idle),
+      absoluteExpiresAt: new Date(absolute),
+      refreshHash: refresh.hash,
     });
-    const { token, claims } = await this.tokens.issue(tenant, {
-      userId: user.id,
-      sessionId: session.id,
-      clientId: FIRST_PARTY_CLIENT,
-      scope,
-      authTime: now,
-      amr: method.amr,
+    const state = { generation: 0, hash: refresh.hash, idleExpiresAt: idle, absoluteExpiresAt: absolute, claims };
+    await this.store.seed(sessionId, state, now);
+    return { session, response: await this.respond(tenant, sessionId, claims, refresh.text, idle) };
+  }
+
+  private async respond(
+    tenant: Tenant,
+    sessionId: string,
+    claims: SessionClaims,
+    refreshToken: string,
+    idleExpiresAt: number,
+  ): Promise<TokenResponse> {
+    const { token, claims: issued } = await this.deps.tokens.issue(tenant, {
+      userId: claims.userId,
+      sessionId,
+      clientId: claims.clientId,
+      scope: claims.scope,
+      authTime: new Date(claims.authTime * 1000),
+      amr: claims.amr,
     });
     return {
-      session,
-      response: {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: claims.exp - claims.iat,
-        session_id: session.id,
+      access_token: token,
+      token_type: "Bearer",
+      expires_in: issued.exp - issued.iat,
+      refresh_token: refreshToken,
+      refresh_expires_in: Math.max(0, Math.floor((idleExpiresAt - this.now()) / 1000)),
+      session_id: sessionId,
+    };
+  }
+
+  /**
+   * Spends a refresh token and returns the next pair (RFC 9700 §4.14.2).
+   * Anything unusable is `invalid_grant` (401); a spent token presented after
+   * the grace window revokes its session.
+   */
+  async refresh(tenant: Tenant, presented: unknown, background: Background): Promise<TokenResponse> {
+    const token = await this.deps.refreshTokens.parse(tenant.id, presented);
+    if (!token) throw errors.invalidGrant();
+    const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
+    const base = {
+      generation: token.generation,
+      hash: token.hash,
+      successorHash: successor.hash,
+      sealedSuccessor: await this.deps.refreshTokens.sealSuccessor(token.text, successor.text),
+      graceMs: this.deps.graceMs,
+      idleTtlMs: settingsOf(tenant).sessionIdleTtl * 1000,
+      revokedTtlMs: this.revokedTtlMs(tenant),
+    };
+    let outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed: null });
+    if (outcome.kind === "missing") {
+      // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
+      const seed = await this.ledgerState(tenant, token);
+      if (!seed) throw errors.invalidGrant();
+      outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
+    }
+    switch (outcome.kind) {
+      case "rotated":
+        background(
+          this.deps.db.sessions.recordRotation(tenant.id, token.sessionId, {
+            generation: outcome.generation,
+            refreshHash: successor.hash,
+            at: new Date(this.now()),
+            expiresAt: new Date(outcome.idleExpiresAt),
+          }),
+        );
+        return this.respond(tenant, token.sessionId, outcome.claims, successor.text, outcome.idleExpiresAt);
+      case "grace": {
+        const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
+        if (!again) throw errors.invalidGrant();
+        return this.respond(tenant, token.sessionId, outcome.claims, again, outcome.idleExpiresAt);
+      }
+      case "reuse":
+        await this.deps.db.sessions.revoke(tenant.id, token.sessionId, new Date(this.now()), "refresh_token_reuse");
+        this.deps.logger.warn("refresh_token_reuse", {
+          tenant_id: tenant.id,
+          session_id: token.sessionId,
+          ...(outcome.claims ? { user_id: outcome.claims.userId } : {}),
+        });
+        throw errors.invalidGrant("The refresh token was already used; the session is revoked.");
+      default:
+        throw errors.invalidGrant();
+    }
+  }
+
+  /** The session as the ledger knows it, when it is live, belongs to the tenant and the token is not older than it. */
+  private async ledgerState(tenant: Tenant, token: RefreshToken): Promise<SessionState | null> {
+    const row = await this.deps.db.sessions.findById(tenant.id, token.sessionId);
+    const now = this.now();
+    if (!row || row.revokedAt || !row.refreshHash) return null;
+    if (row.expiresAt.getTime() <= now || row.absoluteExpiresAt.getTime() <= now) return null;
+    return {
+      generation: row.refreshGeneration,
+      hash: row.refreshHash,
+      idleExpiresAt: row.expiresAt.getTime(),
+      absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
+      claims: {
+        userId: row.userId,
+        authTime: Math.floor(row.authTime.getTime() / 1000),
+        amr: row.amr,
+        scope: row.scope,
+        clientId: row.clientId ?? FIRST_PARTY_CLIENT,
       },
     };
+  }
+
+  /**
+   * Revokes a session: the ledger first (so a Redis loss cannot bring it
+   * back), then Redis (its refresh state goes and its access tokens are
+   * blocklisted). Resolves whether the session was live.
+   */
+  async revoke(tenant: Tenant, sessionId: string, reason: RevocationReason): Promise<boolean> {
+    const live = await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(this.now()), reason);
+    await this.store.revoke(sessionId, this.revokedTtlMs(tenant), reason);
+    if (live) this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
+    return live;
+  }
+
+  /** Logout: the caller's session ends and the presented access token is blocklisted by `jti` too. */
+  async logout(tenant: Tenant, auth: AccessTokenClaims, refreshToken?: string): Promise<void> {
+    await this.deps.db.sessions.revoke(tenant.id, auth.sid, new Date(this.now()), "logout");
+    await Promise.all([
+      this.store.revoke(auth.sid, this.revokedTtlMs(tenant), "logout"),
+      this.store.blockJti(auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
+    ]);
+    // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
+    const other = refreshToken ? await this.deps.refreshTokens.parse(tenant.id, refreshToken) : undefined;
+    if (other && other.sessionId !== auth.sid) {
+      const row = await this.deps.db.sessions.findById(tenant.id, other.sessionId);
+      if (row?.userId === auth.sub) await this.revoke(tenant, other.sessionId, "logout");
+    }
+    this.deps.logger.info("logout", { tenant_id: tenant.id, session_id: auth.sid, user_id: auth.sub });
+  }
+
+  /** Revokes every session of a user (admin); resolves how many were live. */
+  async revokeAllOfUser(tenant: Tenant, userId: string): Promise<number> {
+    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), "admin");
+    const ttl = this.revokedTtlMs(tenant);
+    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, "admin")));
+    this.deps.logger.info("sessions_revoked_by_admin", { tenant_id: tenant.id, user_id: userId, count: ids.length });
+    return ids.length;
+  }
+
+  find(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
+    return this.deps.db.sessions.findById(tenant.id, sessionId);
+  }
+
+  listLive(tenant: Tenant, userId: string): Promise<SessionRecord[]> {
+    return this.deps.db.sessions.listLive(tenant.id, userId, new Date(this.now()));
+  }
+
+  /**
+   * Whether an access token's session or the token itself was revoked. When
+   * Redis has lost its data (no epoch marker), the blocklist is first filled
+   * again from the ledger's recent revocations.
+   */
+  async isRevoked(claims: Pick<AccessTokenClaims, "sid" | "jti">): Promise<boolean> {
+    const first = await this.store.blocklisted(claims.sid, claims.jti);
+    if (first.revoked) return true;
+    if (first.epochPresent) return false;
+    this.refill ??= this.refillBlocklist().finally(() => {
+      this.refill = null;
+    });
+    await this.refill;
+    return (await this.store.blocklisted(claims.sid, claims.jti)).revoked;
+  }
+
+  private async refillBlocklist(): Promise<void> {
+    const now = this.now();
+    const revoked = await this.deps.db.sessions.revokedSince(new Date(now - BLOCKLIST_REFILL_WINDOW_MS));
+    for (let i = 0; i < revoked.length; i += 100) {
+      await Promise.all(
+        revoked
+          .slice(i, i + 100)
+          .map((row) => this.store.markSession(row.id, row.revokedAt.getTime() + BLOCKLIST_REFILL_WINDOW_MS - now)),
+      );
+    }
+    await this.store.setEpoch(now);
+    this.deps.logger.warn("blocklist_refilled", { sessions: revoked.length });
   }
 }

@@ -1,17 +1,17 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../core/errors.js";
-import { InvalidTokenError } from "../../core/tokens/access-token.js";
+import { type AccessTokenClaims, InvalidTokenError } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
 import { bearerToken } from "./admin-auth.js";
 
 /** RFC 6750 §3: the challenge, with `error` only when a token was presented. */
-function unauthorized(realm: string, detail: string, presented: boolean): AppError {
+function unauthorized(realm: string, detail: string, presented: boolean, code = "invalid_token"): AppError {
   const challenge = presented
     ? `Bearer realm="${realm}", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`
     : `Bearer realm="${realm}"`;
   return new AppError(
     401,
-    presented ? "invalid_token" : "unauthorized",
+    presented ? code : "unauthorized",
     "Unauthorized",
     detail,
     {},
@@ -31,12 +31,18 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     if (!token) {
       throw unauthorized(realm, "This route needs an access token as a Bearer token.", header !== undefined);
     }
+    let claims: AccessTokenClaims;
     try {
-      c.set("auth", await tokens.verify(c.var.tenant, token));
+      claims = await tokens.verify(c.var.tenant, token);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw unauthorized(realm, error.reason, true);
       throw error;
     }
+    // Revocation (logout, session deletion, admin, refresh-token reuse) reaches access tokens at once.
+    if (await c.var.services.sessions.isRevoked(claims)) {
+      throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
+    }
+    c.set("auth", claims);
     await next();
   };
 }

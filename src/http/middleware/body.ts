@@ -39,3 +39,13 @@ export function acceptBody(...formats: BodyFormat[]): MiddlewareHandler {
     await next();
   };
 }
+
+/** As acceptBody, for routes whose body may be left out (no Content-Type and no content). */
+export function acceptOptionalBody(...formats: BodyFormat[]): MiddlewareHandler {
+  const accept = acceptBody(...formats);
+  return async (c, next) => {
+    const empty = !c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0";
+    if (empty && !c.req.header("transfer-encoding")) return next();
+    return accept(c, next);
+  };
+}

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH } from "../../core/accounts/password-policy.js";
+import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
+import { cookieFlag, TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
 
 // Bounds on raw input before any work is spent on it; the policy's own,
 // clearer messages come from the account service.
@@ -17,10 +18,11 @@ const SignupSchema = z
     email,
     password,
     name: z.string().trim().max(200, "must be at most 200 characters").optional(),
+    cookie: cookieFlag,
   })
   .openapi("Signup");
 
-const LoginSchema = z.object({ email, password }).openapi("Login");
+const LoginSchema = z.object({ email, password, cookie: cookieFlag }).openapi("Login");
 
 const signup = createRoute({
   method: "post",
@@ -63,20 +65,24 @@ export const accountRoutes = createRouter()
   .openapi(signup, async (c) => {
     const { accounts, sessions, clientIp } = c.var.services;
     const tenant = c.var.tenant;
-    const user = await accounts.signup(tenant, c.req.valid("json"));
+    const body = c.req.valid("json");
+    const user = await accounts.signup(tenant, body);
     const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
-    return c.json({ user: await accounts.view(user), ...response }, 201);
+    c.header("Cache-Control", "no-store");
+    return c.json({ user: await accounts.view(user), ...deliverTokens(c, response, body.cookie === true) }, 201);
   })
   .openapi(login, async (c) => {
     const { accounts, sessions, clientIp } = c.var.services;
     const tenant = c.var.tenant;
-    const user = await accounts.authenticate(tenant, c.req.valid("json"));
+    const body = c.req.valid("json");
+    const user = await accounts.authenticate(tenant, body);
     const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
-    return c.json(response, 200);
+    c.header("Cache-Control", "no-store");
+    return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });

@@ -1,5 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ACCESS_TOKEN_TTL_RANGE, SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
+import {
+  ACCESS_TOKEN_TTL_RANGE,
+  SESSION_ABSOLUTE_TTL_RANGE,
+  SESSION_IDLE_TTL_RANGE,
+  SIGNING_ALGORITHMS,
+} from "../../core/tenant-settings.js";
 import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
@@ -17,6 +22,20 @@ const CreateTenantSchema = z
       .max(ACCESS_TOKEN_TTL_RANGE.max)
       .optional()
       .openapi({ description: "Access-token lifetime in seconds (default 600)" }),
+    session_idle_ttl: z
+      .number()
+      .int()
+      .min(SESSION_IDLE_TTL_RANGE.min)
+      .max(SESSION_IDLE_TTL_RANGE.max)
+      .optional()
+      .openapi({ description: "Seconds a session lives without a refresh (default 30 days)" }),
+    session_absolute_ttl: z
+      .number()
+      .int()
+      .min(SESSION_ABSOLUTE_TTL_RANGE.min)
+      .max(SESSION_ABSOLUTE_TTL_RANGE.max)
+      .optional()
+      .openapi({ description: "Seconds a session lives at most, however often refreshed (default 90 days)" }),
     audience: z
       .string()
       .min(1)

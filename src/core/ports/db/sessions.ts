@@ -15,12 +15,34 @@ export interface SessionRecord {
   absoluteExpiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** Generation and SHA-256 of the newest refresh token (the ledger behind Redis). */
+  refreshGeneration: number;
+  refreshHash: string | null;
   createdAt: Date;
 }
 
-export type NewSession = Omit<SessionRecord, "revokedAt" | "revokedReason" | "createdAt">;
+export type NewSession = Omit<SessionRecord, "revokedAt" | "revokedReason" | "createdAt" | "refreshGeneration">;
 
 export interface SessionRepository {
+  /** Inserts the session (refresh generation 0) and stamps the user's last login, in one statement. */
   create(session: NewSession): Promise<SessionRecord>;
   findById(tenantId: string, id: string): Promise<SessionRecord | null>;
+  /**
+   * Records a rotation: generation, token hash, last use and the slid idle
+   * expiry. Only moves forward (a late write of an older generation changes
+   * nothing) and never touches a revoked session.
+   */
+  recordRotation(
+    tenantId: string,
+    id: string,
+    rotation: { generation: number; refreshHash: string; at: Date; expiresAt: Date },
+  ): Promise<void>;
+  /** Marks a live session revoked; resolves whether it was live. */
+  revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
+  /** Revokes every live session of the user; resolves their ids. */
+  revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string): Promise<string[]>;
+  /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
+  listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
+  /** Sessions revoked after `since` (any tenant): what the Redis blocklist must hold. */
+  revokedSince(since: Date): Promise<{ id: string; revokedAt: Date }[]>;
 }

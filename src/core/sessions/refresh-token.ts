@@ -1,0 +1,121 @@
+import { constantTimeEqual } from "../crypto/compare.js";
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
+import type { Sealer } from "../crypto/sealing.js";
+import type { Random } from "../ports/clock.js";
+
+/**
+ * Refresh tokens: `rt1.{body}.{tag}`, opaque to clients.
+ *
+ * - body: base64url of session id (16 bytes) | generation (4 bytes, big
+ *   endian) | 32 random bytes (256 bits of entropy, RFC 9700 §4.14.2).
+ * - tag: a keyed MAC (the sealer's HMAC key, purpose "refresh-token") over
+ *   the tenant id and the body, `{keyId}:{mac}`.
+ *
+ * Only SHA-256 of the whole token is stored (Redis, and the Postgres ledger).
+ * The tag lets the service tell a genuine spent token of a session (reuse,
+ * which revokes the session) from a forged one naming a known session id
+ * (ignored, so nobody can log a user out by guessing), and binds the token to
+ * its tenant. The generation orders a session's tokens without keeping every
+ * spent hash.
+ */
+export interface RefreshToken {
+  text: string;
+  sessionId: string;
+  generation: number;
+  /** base64url SHA-256 of `text`: the only form that is stored. */
+  hash: string;
+}
+
+const PREFIX = "rt1";
+const BODY_BYTES = 16 + 4 + 32;
+const MAC_PURPOSE = "refresh-token";
+/** A generous bound on what is worth parsing; real tokens are about 130 characters. */
+export const REFRESH_TOKEN_MAX_LENGTH = 512;
+
+async function digest(text: string): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+}
+
+const uuidBytes = (id: string) =>
+  Uint8Array.from(id.replace(/-/g, "").match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+const uuidText = (bytes: Uint8Array) => {
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+
+export class RefreshTokens {
+  constructor(
+    private readonly sealer: Sealer,
+    private readonly random: Random,
+  ) {}
+
+  /** A new token of `sessionId` at `generation` (0 at login, +1 per rotation). */
+  async mint(tenantId: string, sessionId: string, generation: number): Promise<RefreshToken> {
+    const body = new Uint8Array(BODY_BYTES);
+    body.set(uuidBytes(sessionId), 0);
+    new DataView(body.buffer).setUint32(16, generation);
+    body.set(this.random.bytes(32), 20);
+    const bodyText = toBase64Url(body);
+    const tag = await this.sealer.blindIndex(`${tenantId}.${bodyText}`, MAC_PURPOSE);
+    const text = `${PREFIX}.${bodyText}.${tag}`;
+    return { text, sessionId, generation, hash: await this.hash(text) };
+  }
+
+  /** The token when it is well formed and was minted for this tenant by this service; otherwise undefined. */
+  async parse(tenantId: string, text: unknown): Promise<RefreshToken | undefined> {
+    if (typeof text !== "string" || text.length > REFRESH_TOKEN_MAX_LENGTH) return undefined;
+    const [prefix, bodyText, tag, extra] = text.split(".");
+    if (prefix !== PREFIX || !bodyText || !tag || extra !== undefined) return undefined;
+    const body = fromBase64Url(bodyText);
+    if (!body || body.length !== BODY_BYTES || toBase64Url(body) !== bodyText) return undefined;
+    const keyId = tag.slice(0, tag.indexOf(":"));
+    const expected = (await this.sealer.blindIndexes(`${tenantId}.${bodyText}`, MAC_PURPOSE)).find((t) =>
+      t.startsWith(`${keyId}:`),
+    );
+    if (!expected || !(await constantTimeEqual(expected, tag))) return undefined;
+    return {
+      text,
+      sessionId: uuidText(body.subarray(0, 16)),
+      generation: new DataView(body.buffer).getUint32(16),
+      hash: await this.hash(text),
+    };
+  }
+
+  async hash(text: string): Promise<string> {
+    return toBase64Url(await digest(text));
+  }
+
+  /**
+   * Seals the successor under a key derived from the token it replaces, for
+   * the grace window: only a holder of the old token can open it.
+   */
+  async sealSuccessor(previous: string, successor: string): Promise<string> {
+    const iv = this.random.bytes(12);
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv },
+      await successorKey(previous),
+      utf8.encode(successor),
+    );
+    return `${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+  }
+
+  /** The successor sealed by sealSuccessor, or undefined when it does not open with this token. */
+  async openSuccessor(previous: string, sealed: string): Promise<string | undefined> {
+    const [ivText, dataText] = sealed.split(".");
+    const iv = fromBase64Url(ivText ?? "");
+    const data = fromBase64Url(dataText ?? "");
+    if (!iv || !data) return undefined;
+    try {
+      return fromUtf8.decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, await successorKey(previous), data));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+async function successorKey(previous: string): Promise<CryptoKey> {
+  // Domain-separated from the stored hash (SHA-256 of the token alone), so the
+  // stored hash does not open the successor.
+  const material = await digest(`refresh-successor\u0000${previous}`);
+  return crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"]);
+}

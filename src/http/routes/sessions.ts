@@ -1,0 +1,137 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errors } from "../../core/errors.js";
+import { REFRESH_TOKEN_MAX_LENGTH } from "../../core/sessions/refresh-token.js";
+import { inBackground } from "../background.js";
+import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
+import { requireAccessToken } from "../middleware/bearer.js";
+import { acceptOptionalBody } from "../middleware/body.js";
+import { createRouter, problems } from "../openapi.js";
+import { cookieFlag, SessionSchema, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
+
+// Longer strings cannot be tokens; they are refused as invalid_grant like any other bad token.
+const refreshToken = z
+  .string()
+  .max(REFRESH_TOKEN_MAX_LENGTH * 8)
+  .optional();
+
+const RefreshSchema = z
+  .object({
+    refresh_token: refreshToken.openapi({ description: "Absent in cookie mode (the `__Host-refresh` cookie)" }),
+    cookie: cookieFlag,
+  })
+  .openapi("Refresh");
+
+const LogoutSchema = z.object({ refresh_token: refreshToken }).openapi("Logout");
+
+const refresh = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/token/refresh",
+  tags: ["Sessions"],
+  summary: "Spend a refresh token for a new pair",
+  description:
+    "The presented token is spent (RFC 9700 §4.14.2 rotation). A retry of the token just spent, within the grace " +
+    "window, returns the same successor; a spent token after it revokes the whole session. By cookie, the " +
+    "request needs an `Origin` of the tenant's redirect allowlist, and the answer stays in cookie mode.",
+  middleware: [acceptOptionalBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: false, content: { "application/json": { schema: RefreshSchema } } },
+  },
+  responses: {
+    200: { description: "A new pair", content: { "application/json": { schema: TokenResponseSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const logout = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/logout",
+  tags: ["Sessions"],
+  summary: "End the caller's session",
+  description:
+    "Revokes the session of the access token: its refresh token stops working and its access tokens are refused " +
+    "at once. A refresh token in the body or the cookie (which then needs an allowed `Origin`) of another of the " +
+    "caller's sessions ends that one too; the cookie is cleared.",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken(), acceptOptionalBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: false, content: { "application/json": { schema: LogoutSchema } } },
+  },
+  responses: { 204: { description: "Logged out" }, ...problems(400, 401, 403, 404, 413, 415) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/sessions",
+  tags: ["Sessions"],
+  summary: "The caller's live sessions",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: {
+      description: "Sessions, most recently used first",
+      content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
+    },
+    ...problems(401, 404),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/t/{tenant}/v1/sessions/{id}",
+  tags: ["Sessions"],
+  summary: "Revoke one of the caller's sessions",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+  responses: { 204: { description: "Revoked" }, ...problems(401, 404) },
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const sessionRoutes = createRouter()
+  .openapi(refresh, async (c) => {
+    const body = c.req.valid("json") ?? {};
+    const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
+    const presented = body.refresh_token ?? fromCookie;
+    if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
+    const response = await c.var.services.sessions.refresh(c.var.tenant, presented, inBackground(c));
+    c.header("Cache-Control", "no-store");
+    return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
+  })
+  .openapi(logout, async (c) => {
+    const body = c.req.valid("json") ?? {};
+    const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
+    await c.var.services.sessions.logout(c.var.tenant, c.var.auth, body.refresh_token ?? fromCookie);
+    if (fromCookie !== undefined) clearRefreshCookie(c);
+    return c.body(null, 204);
+  })
+  .openapi(list, async (c) => {
+    const sessions = await c.var.services.sessions.listLive(c.var.tenant, c.var.auth.sub);
+    return c.json(
+      {
+        sessions: sessions.map((s) => ({
+          id: s.id,
+          created_at: s.createdAt.toISOString(),
+          last_used_at: s.lastUsedAt.toISOString(),
+          expires_at: s.expiresAt.toISOString(),
+          user_agent: s.userAgent,
+          ip: s.ip,
+          auth_method: s.authMethod,
+          current: s.id === c.var.auth.sid,
+        })),
+      },
+      200,
+    );
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    const { sessions } = c.var.services;
+    // Another user's session, or one of another tenant, answers 404 as if absent (API.md).
+    const session = UUID.test(id) ? await sessions.find(c.var.tenant, id) : null;
+    if (!session || session.userId !== c.var.auth.sub || session.revokedAt) throw errors.notFound("No such session.");
+    await sessions.revoke(c.var.tenant, id, "deleted_by_user");
+    return c.body(null, 204);
+  });
