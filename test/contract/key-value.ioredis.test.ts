@@ -1,9 +1,10 @@
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
-import { keyValueContract } from "./key-value.contract.js";
+import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { sessionStoreContract } from "./session-store.contract.js";
 
-keyValueContract("ioredis (real Redis)", async () => {
+async function open(): Promise<KeyValueHarness> {
   const prefix = testPrefix();
   const store = new IoRedisKeyValueStore({ url: REDIS_URL, prefix });
   return {
@@ -14,4 +15,7 @@ keyValueContract("ioredis (real Redis)", async () => {
       await store.close();
     },
   };
-});
+}
+
+keyValueContract("ioredis (real Redis)", open);
+sessionStoreContract("ioredis (real Redis)", open);

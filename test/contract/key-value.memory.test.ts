@@ -1,23 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
-import { keyValueContract } from "./key-value.contract.js";
+import { pinnedClock } from "../support/key-ring.js";
+import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { sessionStoreContract } from "./session-store.contract.js";
 
-/** A clock tests move by hand. */
-function pinnedClock(start = Date.UTC(2026, 0, 1)) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
-
-keyValueContract("memory", async () => {
+async function open(): Promise<KeyValueHarness> {
   const clock = pinnedClock();
   const store = new MemoryKeyValueStore(clock);
   return { store, elapse: async (ms) => clock.advance(ms), close: () => store.close() };
-});
+}
+
+keyValueContract("memory", open);
+sessionStoreContract("memory", open);
 
 describe("MemoryKeyValueStore", () => {
   it("refuses work once closed", async () => {

@@ -2,9 +2,10 @@ import { UpstashKeyValueStore } from "../../src/adapters/redis/upstash.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
 import { startUpstashBridge } from "../support/upstash-rest-bridge.js";
-import { keyValueContract } from "./key-value.contract.js";
+import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { sessionStoreContract } from "./session-store.contract.js";
 
-keyValueContract("@upstash/redis (REST bridge onto real Redis)", async () => {
+async function open(): Promise<KeyValueHarness> {
   const prefix = testPrefix();
   const bridge = await startUpstashBridge({ token: crypto.randomUUID(), redisUrl: REDIS_URL });
   const store = new UpstashKeyValueStore({ url: bridge.url, token: bridge.token, prefix });
@@ -17,4 +18,7 @@ keyValueContract("@upstash/redis (REST bridge onto real Redis)", async () => {
       await bridge.close();
     },
   };
-});
+}
+
+keyValueContract("@upstash/redis (REST bridge onto real Redis)", open);
+sessionStoreContract("@upstash/redis (REST bridge onto real Redis)", open);

@@ -154,45 +154,6 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       });
     });
 
-    describe("sessions", () => {
-      it("stores a session and finds it within its tenant only", async () => {
-        const tenantId = uuid();
-        await db.tenants.createIfAbsent({ id: tenantId, slug: slug("sessions"), name: "S", now: at });
-        const user = await db.users.createIfAbsent({
-          id: uuid(),
-          tenantId,
-          emailIndex: "k1:s",
-          emailSealed: "x",
-          nameSealed: null,
-          emailVerified: false,
-          passwordHash: null,
-          scopes: [],
-          now: at,
-        });
-        const later = new Date(at.getTime() + 86_400_000);
-        const session = await db.sessions.create({
-          id: uuid(),
-          tenantId,
-          userId: user?.id ?? "",
-          authMethod: "password",
-          amr: ["pwd"],
-          clientId: "first-party",
-          scope: "openid",
-          userAgent: "ua ✓",
-          ip: "2001:db8::1",
-          authTime: at,
-          lastUsedAt: at,
-          expiresAt: later,
-          absoluteExpiresAt: later,
-          refreshHash: "h0",
-        });
-        expect(session).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, expiresAt: later });
-        expect(await db.sessions.findById(tenantId, session.id)).toEqual(session);
-        expect(await db.sessions.findById(uuid(), session.id)).toBeNull();
-        expect((await db.users.findById(tenantId, user?.id ?? ""))?.lastLoginAt).toEqual(at);
-      });
-    });
-
     describe("signing keys", () => {
       const key = (tenantId: string, label: string) => ({
         id: uuid(),

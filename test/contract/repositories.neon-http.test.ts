@@ -1,9 +1,10 @@
 import { createNeonHttpDatabase } from "../../src/adapters/postgres/neon-http.js";
 import { startNeonHttpBridge } from "../support/neon-http-bridge.js";
 import { createTestDatabase } from "../support/postgres.js";
-import { repositoryContract } from "./repositories.contract.js";
+import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { sessionRepositoryContract } from "./session-repository.contract.js";
 
-repositoryContract("neon-http (Neon /sql bridge onto real Postgres)", async () => {
+async function open(): Promise<DatabaseHarness> {
   const database = await createTestDatabase();
   const bridge = await startNeonHttpBridge();
   // Neon's driver sends the connection string; the bridge routes by its database name.
@@ -16,4 +17,7 @@ repositoryContract("neon-http (Neon /sql bridge onto real Postgres)", async () =
       await database.drop();
     },
   };
-});
+}
+
+repositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+sessionRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

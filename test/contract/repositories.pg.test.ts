@@ -1,8 +1,9 @@
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { createTestDatabase } from "../support/postgres.js";
-import { repositoryContract } from "./repositories.contract.js";
+import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { sessionRepositoryContract } from "./session-repository.contract.js";
 
-repositoryContract("pg (real Postgres over TCP)", async () => {
+async function open(): Promise<DatabaseHarness> {
   const database = await createTestDatabase();
   const db = createPgDatabase(database.url, { max: 4 });
   return {
@@ -12,4 +13,7 @@ repositoryContract("pg (real Postgres over TCP)", async () => {
       await database.drop();
     },
   };
-});
+}
+
+repositoryContract("pg (real Postgres over TCP)", open);
+sessionRepositoryContract("pg (real Postgres over TCP)", open);

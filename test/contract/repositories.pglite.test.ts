@@ -4,12 +4,16 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPgliteDatabase } from "../../src/adapters/postgres/pglite.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
-import { repositoryContract } from "./repositories.contract.js";
+import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { sessionRepositoryContract } from "./session-repository.contract.js";
 
-repositoryContract("PGlite (embedded)", async () => {
+async function open(): Promise<DatabaseHarness> {
   const db = await openPgliteDatabase(undefined, MIGRATIONS_FOLDER);
   return { db, close: () => db.close() };
-});
+}
+
+repositoryContract("PGlite (embedded)", open);
+sessionRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {
   it("keeps data across a restart and migrates an existing directory without loss", async () => {

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, NewSession } from "../../src/core/ports/database.js";
+import type { DatabaseHarness } from "./repositories.contract.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+const DAY = 86_400_000;
+
+/** The session ledger and tenant settings on every driver (PGlite, pg, neon-http). */
+export function sessionRepositoryContract(name: string, open: () => Promise<DatabaseHarness>): void {
+  describe(`Session repository contract: ${name}`, () => {
+    let h: DatabaseHarness;
+    let db: Database;
+    let tenantId: string;
+    let userId: string;
+
+    beforeAll(async () => {
+      h = await open();
+      db = h.db;
+      tenantId = crypto.randomUUID();
+      await db.tenants.createIfAbsent({ id: tenantId, slug: `s-${tenantId.slice(0, 8)}`, name: "S", now: at });
+      userId = await newUser();
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    async function newUser(): Promise<string> {
+      const user = await db.users.createIfAbsent({
+        id: crypto.randomUUID(),
+        tenantId,
+        emailIndex: `k1:${crypto.randomUUID()}`,
+        emailSealed: "x",
+        nameSealed: null,
+        emailVerified: false,
+        passwordHash: null,
+        scopes: [],
+        now: at,
+      });
+      return user?.id ?? "";
+    }
+
+    const session = (overrides: Partial<NewSession> = {}): NewSession => ({
+      id: crypto.randomUUID(),
+      tenantId,
+      userId,
+      authMethod: "password",
+      amr: ["pwd"],
+      clientId: "first-party",
+      scope: "openid",
+      userAgent: "ua ✓",
+      ip: "2001:db8::1",
+      authTime: at,
+      lastUsedAt: at,
+      expiresAt: later(30 * DAY),
+      absoluteExpiresAt: later(90 * DAY),
+      refreshHash: "h0",
+      ...overrides,
+    });
+
+    it("stores a session, stamps the user's last login, and finds it within its tenant only", async () => {
+      const created = await db.sessions.create(session({ authTime: later(5), lastUsedAt: later(5) }));
+      expect(created).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, refreshGeneration: 0 });
+      expect(await db.sessions.findById(tenantId, created.id)).toEqual(created);
+      expect(await db.sessions.findById(crypto.randomUUID(), created.id)).toBeNull();
+      expect((await db.users.findById(tenantId, userId))?.lastLoginAt).toEqual(later(5));
+    });
+
+    it("records rotations forward only, never on a revoked session", async () => {
+      const { id } = await db.sessions.create(session());
+      const rotation = (generation: number) => ({
+        generation,
+        refreshHash: `h${generation}`,
+        at: later(generation * 1_000),
+        expiresAt: later(30 * DAY + generation * 1_000),
+      });
+      await db.sessions.recordRotation(tenantId, id, rotation(2));
+      await db.sessions.recordRotation(tenantId, id, rotation(1)); // a late write of an older rotation
+      expect(await db.sessions.findById(tenantId, id)).toMatchObject({
+        refreshGeneration: 2,
+        refreshHash: "h2",
+        lastUsedAt: later(2_000),
+        expiresAt: later(30 * DAY + 2_000),
+      });
+      await db.sessions.recordRotation(crypto.randomUUID(), id, rotation(3)); // another tenant's id
+      expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
+      expect(await db.sessions.revoke(tenantId, id, later(10), "logout")).toBe(true);
+      await db.sessions.recordRotation(tenantId, id, rotation(4));
+      expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
+    });
+
+    it("revokes once, keeping the first reason and time", async () => {
+      const { id } = await db.sessions.create(session());
+      expect(await db.sessions.revoke(crypto.randomUUID(), id, later(1), "logout")).toBe(false);
+      expect(await db.sessions.revoke(tenantId, id, later(1), "logout")).toBe(true);
+      expect(await db.sessions.revoke(tenantId, id, later(2), "admin")).toBe(false);
+      expect(await db.sessions.findById(tenantId, id)).toMatchObject({ revokedAt: later(1), revokedReason: "logout" });
+    });
+
+    it("lists a user's live sessions, most recently used first, and revokes them all", async () => {
+      const user = await newUser();
+      const old = await db.sessions.create(session({ userId: user, lastUsedAt: later(1) }));
+      const recent = await db.sessions.create(session({ userId: user, lastUsedAt: later(2) }));
+      const expired = await db.sessions.create(session({ userId: user, expiresAt: later(10) }));
+      const revoked = await db.sessions.create(session({ userId: user }));
+      await db.sessions.revoke(tenantId, revoked.id, later(1), "logout");
+      const now = later(1_000);
+      expect((await db.sessions.listLive(tenantId, user, now)).map((s) => s.id)).toEqual([recent.id, old.id]);
+      expect(await db.sessions.listLive(crypto.randomUUID(), user, now)).toEqual([]);
+      const ids = await db.sessions.revokeAllOfUser(tenantId, user, later(3), "admin");
+      expect(ids.sort()).toEqual([old.id, recent.id, expired.id].sort());
+      expect(await db.sessions.listLive(tenantId, user, now)).toEqual([]);
+      expect(await db.sessions.revokeAllOfUser(tenantId, user, later(4), "admin")).toEqual([]);
+    });
+
+    it("finds recent revocations for refilling the blocklist", async () => {
+      const { id } = await db.sessions.create(session());
+      await db.sessions.revoke(tenantId, id, later(DAY), "logout");
+      const recent = await db.sessions.revokedSince(later(DAY - 1));
+      expect(recent).toContainEqual({ id, revokedAt: later(DAY) });
+      expect((await db.sessions.revokedSince(later(DAY))).map((r) => r.id)).not.toContain(id);
+    });
+
+    it("merges tenant settings without losing the others, and not for a deleted tenant", async () => {
+      const id = crypto.randomUUID();
+      const slug = `m-${id.slice(0, 8)}`;
+      await db.tenants.createIfAbsent({ id, slug, name: "M", settings: { signing_alg: "ES256" }, now: at });
+      const updated = await db.tenants.mergeSettings(id, { redirect_uris: ["https://a.example/cb"] }, later(1));
+      expect(updated).toMatchObject({
+        settings: { signing_alg: "ES256", redirect_uris: ["https://a.example/cb"] },
+        updatedAt: later(1),
+      });
+      expect((await db.tenants.findBySlug(slug))?.settings).toEqual(updated?.settings);
+      await db.tenants.softDelete(id, later(2));
+      expect(await db.tenants.mergeSettings(id, { audience: "x" }, later(3))).toBeNull();
+    });
+  });
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SessionState, SessionStore, sessionKeys } from "../../src/core/sessions/session-store.js";
+import type { KeyValueHarness } from "./key-value.contract.js";
+
+const T0 = Date.UTC(2026, 10, 1, 12);
+const DAY = 86_400_000;
+const GRACE = 10_000;
+
+/**
+ * The session scripts (rotation, revocation, blocklist) on one Redis port
+ * adapter: the Lua (ioredis, Upstash) and the memory twin must agree on
+ * every outcome. Time is passed in, so the cases are exact.
+ */
+export function sessionStoreContract(name: string, open: () => Promise<KeyValueHarness>): void {
+  describe(`session scripts: ${name}`, () => {
+    let h: KeyValueHarness;
+    let store: SessionStore;
+
+    beforeAll(async () => {
+      h = await open();
+      store = new SessionStore(h.store);
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    const state = (overrides: Partial<SessionState> = {}): SessionState => ({
+      generation: 0,
+      hash: "hash-0",
+      idleExpiresAt: T0 + 30 * DAY,
+      absoluteExpiresAt: T0 + 90 * DAY,
+      claims: {
+        userId: "user-1",
+        authTime: T0 / 1000,
+        amr: ["pwd"],
+        scope: "openid profile ✓",
+        clientId: "first-party",
+      },
+      ...overrides,
+    });
+    const rotate = (sid: string, generation: number, hash: string, now: number, seed: SessionState | null = null) =>
+      store.rotate(sid, {
+        generation,
+        hash,
+        successorHash: `hash-${generation + 1}`,
+        sealedSuccessor: `sealed-${generation + 1}`,
+        now,
+        graceMs: GRACE,
+        idleTtlMs: 30 * DAY,
+        revokedTtlMs: 660_000,
+        seed,
+      });
+    const newSession = async () => {
+      const sid = crypto.randomUUID();
+      await store.seed(sid, state(), T0);
+      return sid;
+    };
+
+    it("rotates the current token, slides the idle expiry and keeps the claims", async () => {
+      const sid = await newSession();
+      const outcome = await rotate(sid, 0, "hash-0", T0 + DAY);
+      expect(outcome).toEqual({
+        kind: "rotated",
+        generation: 1,
+        idleExpiresAt: T0 + 31 * DAY,
+        absoluteExpiresAt: T0 + 90 * DAY,
+        claims: state().claims,
+      });
+      const [stateKey = "", graceKey = ""] = sessionKeys(sid);
+      expect(await h.store.ttl(graceKey)).toBeGreaterThan(GRACE - 2_000);
+      expect(await h.store.ttl(graceKey)).toBeLessThanOrEqual(GRACE);
+      expect(await h.store.ttl(stateKey)).toBeGreaterThan(30 * DAY - 5_000);
+    });
+
+    it("answers the token spent just before with the sealed successor, inside the grace window only", async () => {
+      const sid = await newSession();
+      await rotate(sid, 0, "hash-0", T0);
+      expect(await rotate(sid, 0, "hash-0", T0 + GRACE)).toMatchObject({
+        kind: "grace",
+        sealedSuccessor: "sealed-1",
+        generation: 1,
+      });
+      expect(await rotate(sid, 0, "hash-0", T0 + GRACE + 1)).toMatchObject({ kind: "reuse", claims: state().claims });
+      // Reuse revoked the session: even the current token is refused now.
+      expect(await rotate(sid, 1, "hash-1", T0 + GRACE + 2)).toEqual({ kind: "revoked" });
+      expect((await store.blocklisted(sid, "any-jti")).revoked).toBe(true);
+    });
+
+    it("treats an older generation, or the current one with another hash, as reuse", async () => {
+      const older = await newSession();
+      await rotate(older, 0, "hash-0", T0);
+      await rotate(older, 1, "hash-1", T0 + 1);
+      expect((await rotate(older, 0, "hash-0", T0 + 2)).kind).toBe("reuse");
+      const forked = await newSession();
+      expect((await rotate(forked, 0, "not-the-hash", T0)).kind).toBe("reuse");
+    });
+
+    it("cap the idle expiry at the absolute one and report expiry", async () => {
+      const sid = crypto.randomUUID();
+      await store.seed(sid, state({ absoluteExpiresAt: T0 + DAY }), T0);
+      expect(await rotate(sid, 0, "hash-0", T0 + 1_000)).toMatchObject({ kind: "rotated", idleExpiresAt: T0 + DAY });
+      expect(await rotate(sid, 1, "hash-1", T0 + DAY)).toEqual({ kind: "expired" });
+      expect(await rotate(sid, 1, "hash-1", T0 + DAY)).toEqual({ kind: "missing" });
+      const idle = crypto.randomUUID();
+      await store.seed(idle, state({ idleExpiresAt: T0 + 1_000 }), T0);
+      expect(await rotate(idle, 0, "hash-0", T0 + 1_000)).toEqual({ kind: "expired" });
+    });
+
+    it("re-seeds a lost session from the ledger: same or newer generation rotates, older is reuse", async () => {
+      expect(await rotate(crypto.randomUUID(), 0, "hash-0", T0)).toEqual({ kind: "missing" });
+      const same = crypto.randomUUID();
+      expect(await rotate(same, 0, "hash-0", T0, state())).toMatchObject({ kind: "rotated", generation: 1 });
+      // Seeded once: a second seed is ignored, the state in Redis rules.
+      expect((await rotate(same, 0, "hash-0", T0 + 1, state())).kind).toBe("grace");
+      const newer = crypto.randomUUID();
+      expect(await rotate(newer, 3, "hash-3", T0, state({ generation: 2, hash: "hash-2" }))).toMatchObject({
+        kind: "rotated",
+        generation: 4,
+      });
+      const older = crypto.randomUUID();
+      expect((await rotate(older, 1, "hash-1", T0, state({ generation: 2, hash: "hash-2" }))).kind).toBe("reuse");
+    });
+
+    it("never lets a login seed overwrite a newer state", async () => {
+      const sid = await newSession();
+      await rotate(sid, 0, "hash-0", T0);
+      await store.seed(sid, state(), T0);
+      expect((await rotate(sid, 1, "hash-1", T0 + GRACE + 1)).kind).toBe("rotated");
+    });
+
+    it("revokes a session and blocklists its access tokens and single jtis", async () => {
+      const sid = await newSession();
+      expect(await store.blocklisted(sid, "jti-1")).toMatchObject({ revoked: false });
+      await store.revoke(sid, 60_000, "logout");
+      expect(await rotate(sid, 0, "hash-0", T0)).toEqual({ kind: "revoked" });
+      expect((await store.blocklisted(sid, "jti-1")).revoked).toBe(true);
+      const other = await newSession();
+      await store.blockJti("jti-2", 60_000);
+      expect((await store.blocklisted(other, "jti-2")).revoked).toBe(true);
+      expect((await store.blocklisted(other, "jti-3")).revoked).toBe(false);
+    });
+
+    it("expires blocklist entries after their ttl", async () => {
+      const sid = await newSession();
+      await store.revoke(sid, 300, "logout");
+      await h.elapse(400);
+      expect((await store.blocklisted(sid, "jti")).revoked).toBe(false);
+    });
+
+    it("reports the blocklist epoch marker", async () => {
+      expect((await store.blocklisted(crypto.randomUUID(), "jti")).epochPresent).toBe(false);
+      await store.setEpoch(T0);
+      expect((await store.blocklisted(crypto.randomUUID(), "jti")).epochPresent).toBe(true);
+    });
+  });
+}
