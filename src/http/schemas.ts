@@ -44,6 +44,15 @@ export const cookieFlag = z
   .optional()
   .openapi({ description: "Cookie mode: the refresh token goes in an HttpOnly `__Host-refresh` cookie" });
 
+/** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Path parameters of a tenant resource addressed by id. */
+export const TenantResourceParamSchema = z.object({
+  tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, example: "default" }),
+  id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+});
+
 export const TenantParamSchema = z.object({
   tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, example: "default" }),
 });

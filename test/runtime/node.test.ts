@@ -140,6 +140,45 @@ describe("on Postgres and Redis", () => {
   });
 
   it(
+    "runs a session on the built server: refresh, ledger write, logout, and refresh after a Redis loss",
+    async () => {
+      const slug = `ns-${randomBytes(4).toString("hex")}`;
+      expect((await createTenant(server, JSON.stringify({ slug, name: "S" }), adminHeaders(ADMIN_KEY))).status).toBe(
+        201,
+      );
+      const json = { "Content-Type": "application/json" };
+      const post = (path: string, body: unknown, headers: Record<string, string> = json) =>
+        call(server, `/t/${slug}/v1/${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+      const signup = await post("signup", { email: "node@example.com", password: "correct horse battery staple" });
+      expect(signup.status, signup.text).toBe(201);
+      const refreshed = await post("token/refresh", { refresh_token: signup.json.refresh_token });
+      expect(refreshed.status, refreshed.text).toBe(200);
+      expect(refreshed.json.session_id).toBe(signup.json.session_id);
+
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const ledger = async () =>
+          (await client.query("SELECT refresh_generation FROM sessions WHERE id = $1", [signup.json.session_id]))
+            .rows[0]?.refresh_generation;
+        for (let i = 0; i < 50 && (await ledger()) !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+        expect(await ledger()).toBe(1);
+      } finally {
+        await client.end();
+      }
+
+      await deletePrefix(prefix);
+      const afterLoss = await post("token/refresh", { refresh_token: refreshed.json.refresh_token });
+      expect(afterLoss.status, afterLoss.text).toBe(200);
+      const bearer = { ...json, Authorization: `Bearer ${afterLoss.json.access_token}` };
+      expect((await post("logout", {}, bearer)).status).toBe(204);
+      expectProblem(await call(server, `/t/${slug}/v1/me`, { headers: bearer }), 401, "token_revoked");
+      expectProblem(await post("token/refresh", { refresh_token: afterLoss.json.refresh_token }), 401, "invalid_grant");
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
     "exits 0 within a few seconds of SIGTERM, even with an idle keep-alive connection open",
     async () => {
       const doomed = await startNode({ ...env(), MIGRATE_ON_START: "false" });

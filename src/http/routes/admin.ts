@@ -4,7 +4,7 @@ import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema } from "../schemas.js";
+import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
 const MAX_REDIRECT_URIS = 100;
 
@@ -59,11 +59,9 @@ const revokeSessions = createRoute({
   description: "Their refresh tokens stop working and their access tokens are refused at once.",
   security: [{ bearer: [] }],
   middleware: [requireBootstrapAdmin()] as const,
-  request: { params: TenantParamSchema.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+  request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const adminRoutes = createRouter()
   .openapi(putRedirectUris, async (c) => {
@@ -74,7 +72,7 @@ export const adminRoutes = createRouter()
   .openapi(revokeSessions, async (c) => {
     const { id } = c.req.valid("param");
     const { accounts, sessions } = c.var.services;
-    const user = UUID.test(id) ? await accounts.findUser(c.var.tenant, id) : null;
+    const user = UUID_PATTERN.test(id) ? await accounts.findUser(c.var.tenant, id) : null;
     if (!user) throw errors.notFound("No such user.");
     await sessions.revokeAllOfUser(c.var.tenant, user.id);
     return c.body(null, 204);

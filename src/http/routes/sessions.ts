@@ -6,7 +6,14 @@ import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../co
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { cookieFlag, SessionSchema, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
+import {
+  cookieFlag,
+  SessionSchema,
+  TenantParamSchema,
+  TenantResourceParamSchema,
+  TokenResponseSchema,
+  UUID_PATTERN,
+} from "../schemas.js";
 
 // Longer strings cannot be tokens; they are refused as invalid_grant like any other bad token.
 const refreshToken = z
@@ -85,11 +92,9 @@ const remove = createRoute({
   summary: "Revoke one of the caller's sessions",
   security: [{ bearer: [] }],
   middleware: [requireAccessToken()] as const,
-  request: { params: TenantParamSchema.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+  request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Revoked" }, ...problems(401, 404) },
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const sessionRoutes = createRouter()
   .openapi(refresh, async (c) => {
@@ -130,7 +135,7 @@ export const sessionRoutes = createRouter()
     const { id } = c.req.valid("param");
     const { sessions } = c.var.services;
     // Another user's session, or one of another tenant, answers 404 as if absent (API.md).
-    const session = UUID.test(id) ? await sessions.find(c.var.tenant, id) : null;
+    const session = UUID_PATTERN.test(id) ? await sessions.find(c.var.tenant, id) : null;
     if (!session || session.userId !== c.var.auth.sub || session.revokedAt) throw errors.notFound("No such session.");
     await sessions.revoke(c.var.tenant, id, "deleted_by_user");
     return c.body(null, 204);
