@@ -8,6 +8,7 @@ import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { PasswordHasher } from "../core/ports/password-hasher.js";
+import type { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import type { SessionService } from "../core/sessions/sessions.js";
 import type { KeyRingService } from "../core/signing/key-ring.js";
 import type { TenantService } from "../core/tenants.js";
@@ -34,6 +35,7 @@ export interface Services extends AppDeps {
   tokens: AccessTokens;
   accounts: AccountService;
   sessions: SessionService;
+  blocklist: AccessTokenBlocklist;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
 }

@@ -1,5 +1,6 @@
 import { AccountService } from "../core/accounts/accounts.js";
 import { BackgroundTasks } from "../core/background.js";
+import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import { RefreshTokens } from "../core/sessions/refresh-token.js";
 import { SessionService } from "../core/sessions/sessions.js";
 import { KeyRingService } from "../core/signing/key-ring.js";
@@ -29,6 +30,7 @@ export function buildServices(deps: AppDeps): Services {
       refreshTokens: new RefreshTokens(deps.sealer, deps.random),
       graceMs: config.REFRESH_GRACE_PERIOD,
     }),
+    blocklist: new AccessTokenBlocklist(deps),
     background: new BackgroundTasks(),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SessionState, SessionStore, sessionKeys } from "../../src/core/sessions/session-store.js";
+import { type SessionState, sessionKeys } from "../../src/core/sessions/session-state.js";
+import { SessionStore } from "../../src/core/sessions/session-store.js";
 import type { KeyValueHarness } from "./key-value.contract.js";
 
 const T0 = Date.UTC(2026, 10, 1, 12);

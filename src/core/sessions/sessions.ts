@@ -3,10 +3,11 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
-import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
+import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
-import { type SessionClaims, type SessionState, SessionStore } from "./session-store.js";
+import type { SessionClaims, SessionState } from "./session-state.js";
+import { SessionStore } from "./session-store.js";
 
 /** Scopes every access token carries; users may hold more (`users.scopes`). */
 export const DEFAULT_SCOPES = ["openid", "profile", "email"];
@@ -53,20 +54,12 @@ export interface SessionDeps {
 export type Background = (task: Promise<unknown>) => void;
 
 /**
- * The longest an access token can outlive its session's revocation: the
- * largest lifetime a tenant may configure plus the verifiers' skew. A
- * blocklist refilled after a Redis loss covers revocations this recent.
- */
-const BLOCKLIST_REFILL_WINDOW_MS = (ACCESS_TOKEN_TTL_RANGE.max + CLOCK_SKEW_SECONDS) * 1000;
-
-/**
  * Sessions: the Postgres row is the ledger, Redis the hot path (refresh-token
  * rotation with reuse detection, and the blocklist that makes revocation
  * reach access tokens at once).
  */
 export class SessionService {
   private readonly store: SessionStore;
-  private refill: Promise<void> | null = null;
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
@@ -265,35 +258,5 @@ export class SessionService {
 
   listLive(tenant: Tenant, userId: string): Promise<SessionRecord[]> {
     return this.deps.db.sessions.listLive(tenant.id, userId, new Date(this.now()));
-  }
-
-  /**
-   * Whether an access token's session or the token itself was revoked. When
-   * Redis has lost its data (no epoch marker), the blocklist is first filled
-   * again from the ledger's recent revocations.
-   */
-  async isRevoked(claims: Pick<AccessTokenClaims, "sid" | "jti">): Promise<boolean> {
-    const first = await this.store.blocklisted(claims.sid, claims.jti);
-    if (first.revoked) return true;
-    if (first.epochPresent) return false;
-    this.refill ??= this.refillBlocklist().finally(() => {
-      this.refill = null;
-    });
-    await this.refill;
-    return (await this.store.blocklisted(claims.sid, claims.jti)).revoked;
-  }
-
-  private async refillBlocklist(): Promise<void> {
-    const now = this.now();
-    const revoked = await this.deps.db.sessions.revokedSince(new Date(now - BLOCKLIST_REFILL_WINDOW_MS));
-    for (let i = 0; i < revoked.length; i += 100) {
-      await Promise.all(
-        revoked
-          .slice(i, i + 100)
-          .map((row) => this.store.markSession(row.id, row.revokedAt.getTime() + BLOCKLIST_REFILL_WINDOW_MS - now)),
-      );
-    }
-    await this.store.setEpoch(now);
-    this.deps.logger.warn("blocklist_refilled", { sessions: revoked.length });
   }
 }

@@ -39,7 +39,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       throw error;
     }
     // Revocation (logout, session deletion, admin, refresh-token reuse) reaches access tokens at once.
-    if (await c.var.services.sessions.isRevoked(claims)) {
+    if (await c.var.services.blocklist.isRevoked(claims)) {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
     }
     c.set("auth", claims);

@@ -1,0 +1,176 @@
+import type { AtomicScript, MemoryScriptStore, ScriptValue } from "../ports/key-value.js";
+import { decodeClaims, type SessionClaims } from "./session-state.js";
+
+export type RotateOutcome =
+  | { kind: "revoked" | "missing" | "expired" }
+  | { kind: "reuse"; claims: SessionClaims | null }
+  | { kind: "rotated"; generation: number; idleExpiresAt: number; absoluteExpiresAt: number; claims: SessionClaims }
+  | {
+      kind: "grace";
+      sealedSuccessor: string;
+      generation: number;
+      idleExpiresAt: number;
+      absoluteExpiresAt: number;
+      claims: SessionClaims;
+    };
+
+const STATE = /^(\d+)\|([^|]*)\|(\d+)\|(\d+)\|(.*)$/s;
+const GRACE = /^([^|]*)\|(\d+)\|(.*)$/s;
+
+/**
+ * Spends a refresh token, atomically (RFC 9700 §4.14.2 rotation):
+ * - the current token: the session moves to the next generation (its idle
+ *   expiry slides, never past the absolute one) and the successor is kept,
+ *   sealed, for the grace window;
+ * - the token spent just before, inside the grace window: the same successor;
+ * - any other genuine token of the session (spent, or a fork): reuse, the
+ *   session is revoked at once (state gone, `revoked:{sid}` set).
+ * With no state in Redis the caller passes the ledger's state as a seed; a
+ * token newer than the seed (the ledger write had not landed) is accepted
+ * once, an older one is reuse.
+ *
+ * KEYS: sess, grace, revoked. ARGV: generation, hash, successor hash, sealed
+ * successor, now ms, grace ms, idle ttl ms, revoked ttl ms, seed ('' = none).
+ */
+export const rotateRefreshToken: AtomicScript<RotateOutcome> = {
+  name: "rotate_refresh_token",
+  lua: `if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
+local raw = redis.call('GET', KEYS[1])
+local seeded = false
+if not raw then
+  if ARGV[9] == '' then return {'missing'} end
+  raw = ARGV[9]
+  seeded = true
+end
+local gen, hash, idle, abs, blob = string.match(raw, '^(%d+)|([^|]*)|(%d+)|(%d+)|(.*)$')
+if not gen then return {'missing'} end
+gen = tonumber(gen)
+idle = tonumber(idle)
+abs = tonumber(abs)
+local pgen = tonumber(ARGV[1])
+local now = tonumber(ARGV[5])
+if now >= idle or now >= abs then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {'expired'}
+end
+if (pgen == gen and ARGV[2] == hash) or (seeded and pgen > gen) then
+  local ngen = pgen + 1
+  local nidle = math.min(now + tonumber(ARGV[7]), abs)
+  redis.call('SET', KEYS[1], string.format('%d|%s|%d|%d|%s', ngen, ARGV[3], nidle, abs, blob), 'PX', string.format('%d', nidle - now))
+  redis.call('SET', KEYS[2], string.format('%s|%d|%s', ARGV[2], now, ARGV[4]), 'PX', ARGV[6])
+  return {'rotated', string.format('%d', ngen), string.format('%d', nidle), string.format('%d', abs), blob}
+end
+if pgen == gen - 1 then
+  local grace = redis.call('GET', KEYS[2])
+  if grace then
+    local ghash, gat, sealed = string.match(grace, '^([^|]*)|(%d+)|(.*)$')
+    if ghash == ARGV[2] and now - tonumber(gat) <= tonumber(ARGV[6]) then
+      return {'grace', sealed, string.format('%d', gen), string.format('%d', idle), string.format('%d', abs), blob}
+    end
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], 'reuse', 'PX', ARGV[8])
+return {'reuse', blob}`,
+  memory(store: MemoryScriptStore, [stateKey = "", graceKey = "", revokedKey = ""], args: string[]): ScriptValue {
+    const [pGen, pHash = "", nextHash, sealed, nowText, graceMs, idleTtl, revokedTtl, seed = ""] = args;
+    if (store.get(revokedKey) !== null) return ["revoked"];
+    let raw = store.get(stateKey);
+    const seeded = raw === null;
+    if (raw === null) {
+      if (seed === "") return ["missing"];
+      raw = seed;
+    }
+    const match = STATE.exec(raw);
+    if (!match) return ["missing"];
+    const [, genText, hash, idleText, absText, blob = ""] = match;
+    const gen = Number(genText);
+    const idle = Number(idleText);
+    const abs = Number(absText);
+    const presented = Number(pGen);
+    const now = Number(nowText);
+    if (now >= idle || now >= abs) {
+      store.del(stateKey);
+      store.del(graceKey);
+      return ["expired"];
+    }
+    if ((presented === gen && pHash === hash) || (seeded && presented > gen)) {
+      const nextIdle = Math.min(now + Number(idleTtl), abs);
+      store.set(stateKey, `${presented + 1}|${nextHash}|${nextIdle}|${abs}|${blob}`, nextIdle - now);
+      store.set(graceKey, `${pHash}|${now}|${sealed}`, Number(graceMs));
+      return ["rotated", String(presented + 1), String(nextIdle), String(abs), blob];
+    }
+    if (presented === gen - 1) {
+      const grace = GRACE.exec(store.get(graceKey) ?? "");
+      if (grace && grace[1] === pHash && now - Number(grace[2]) <= Number(graceMs)) {
+        return ["grace", grace[3] ?? "", String(gen), String(idle), String(abs), blob];
+      }
+    }
+    store.del(stateKey);
+    store.del(graceKey);
+    store.set(revokedKey, "reuse", Number(revokedTtl));
+    return ["reuse", blob];
+  },
+  decode(raw): RotateOutcome {
+    const [kind, ...rest] = raw as string[];
+    const numbers = (values: (string | undefined)[]) => values.map((v) => Number(v));
+    switch (kind) {
+      case "rotated": {
+        const [generation = 0, idleExpiresAt = 0, absoluteExpiresAt = 0] = numbers(rest.slice(0, 3));
+        return { kind, generation, idleExpiresAt, absoluteExpiresAt, claims: decodeClaims(rest[3] ?? "") };
+      }
+      case "grace": {
+        const [generation = 0, idleExpiresAt = 0, absoluteExpiresAt = 0] = numbers(rest.slice(1, 4));
+        return {
+          kind,
+          sealedSuccessor: rest[0] ?? "",
+          generation,
+          idleExpiresAt,
+          absoluteExpiresAt,
+          claims: decodeClaims(rest[4] ?? ""),
+        };
+      }
+      case "reuse":
+        return { kind, claims: rest[0] ? decodeClaims(rest[0]) : null };
+      case "revoked":
+      case "expired":
+        return { kind };
+      default:
+        return { kind: "missing" };
+    }
+  },
+};
+
+/**
+ * Ends a session in Redis: its state and grace entry go, its access tokens
+ * are blocklisted. KEYS: sess, grace, revoked. ARGV: revoked ttl ms, reason.
+ */
+export const revokeSessionState: AtomicScript<void> = {
+  name: "revoke_session_state",
+  lua: `redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[1])
+return 1`,
+  memory(store, [stateKey = "", graceKey = "", revokedKey = ""], [ttl = "0", reason = ""]) {
+    store.del(stateKey);
+    store.del(graceKey);
+    store.set(revokedKey, reason, Number(ttl));
+    return 1;
+  },
+  decode: () => undefined,
+};
+
+/**
+ * Whether an access token is blocklisted, in one round trip.
+ * KEYS: epoch, revoked session, revoked jti. Returns [epoch present, session revoked, jti revoked].
+ */
+export const checkBlocklist: AtomicScript<{ epochPresent: boolean; revoked: boolean }> = {
+  name: "check_blocklist",
+  lua: `return {redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[2]), redis.call('EXISTS', KEYS[3])}`,
+  memory(store, [epoch = "", session = "", jti = ""]) {
+    return [epoch, session, jti].map((key) => (store.get(key) === null ? 0 : 1));
+  },
+  decode(raw) {
+    const [epoch, session, jti] = (raw as number[]).map(Number);
+    return { epochPresent: epoch === 1, revoked: session === 1 || jti === 1 };
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * The hot half of sessions, in Redis (Postgres keeps the ledger).
+ *
+ * - `sess:{sid}`: `{generation}|{token hash}|{idle expiry ms}|{absolute
+ *   expiry ms}|{claims}`; expires with the idle timeout.
+ * - `grace:{sid}`: `{hash of the token just spent}|{rotated at ms}|{successor
+ *   sealed under that token}`; lives for the grace window after each rotation
+ *   (the script also compares the time, so a pinned clock governs it).
+ * - `revoked:{sid}`, `revoked-jti:{jti}`: the blocklist of access tokens,
+ *   kept as long as an access token of theirs may still be unexpired.
+ * - `blocklist-epoch`: present while Redis holds the blocklist; its absence
+ *   means Redis lost its data and the blocklist is filled again from Postgres.
+ *
+ * The braces are Redis Cluster hash tags: a session's keys share a slot, so
+ * one script may touch them all.
+ */
+export const sessionKeys = (sid: string) => [`sess:{${sid}}`, `grace:{${sid}}`, `revoked:{${sid}}`];
+export const revokedJtiKey = (jti: string) => `revoked-jti:${jti}`;
+export const BLOCKLIST_EPOCH_KEY = "blocklist-epoch";
+
+/** What an access token of the session carries; stored with the session so a refresh needs no database. */
+export interface SessionClaims {
+  userId: string;
+  authTime: number;
+  amr: string[];
+  scope: string;
+  clientId: string;
+}
+
+export interface SessionState {
+  generation: number;
+  hash: string;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  claims: SessionClaims;
+}
+
+export function encodeState(state: SessionState): string {
+  const { claims } = state;
+  const blob = JSON.stringify({
+    u: claims.userId,
+    t: claims.authTime,
+    a: claims.amr,
+    s: claims.scope,
+    c: claims.clientId,
+  });
+  return `${state.generation}|${state.hash}|${state.idleExpiresAt}|${state.absoluteExpiresAt}|${blob}`;
+}
+
+export function decodeClaims(blob: string): SessionClaims {
+  const raw = JSON.parse(blob) as { u: string; t: number; a: string[]; s: string; c: string };
+  return { userId: raw.u, authTime: raw.t, amr: raw.a, scope: raw.s, clientId: raw.c };
+}
