@@ -174,6 +174,10 @@ describe("on Postgres and Redis", () => {
       expect((await post("logout", {}, bearer)).status).toBe(204);
       expectProblem(await call(server, `/t/${slug}/v1/me`, { headers: bearer }), 401, "token_revoked");
       expectProblem(await post("token/refresh", { refresh_token: afterLoss.json.refresh_token }), 401, "invalid_grant");
+      // Nothing the server printed holds a refresh token.
+      for (const token of [signup, refreshed, afterLoss].map((a) => String(a.json.refresh_token))) {
+        expect(server.output()).not.toContain(token.split(".")[1]);
+      }
     },
     PROCESS_TEST_MS,
   );

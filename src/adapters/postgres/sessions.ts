@@ -26,8 +26,10 @@ function toSession(row: typeof sessions.$inferSelect): SessionRecord {
   };
 }
 
-const live = (tenantId: string, id: string) =>
-  and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), isNull(sessions.revokedAt), isNull(sessions.deletedAt));
+const notEnded = and(isNull(sessions.revokedAt), isNull(sessions.deletedAt));
+const live = (tenantId: string, id: string) => and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), notEnded);
+const ofUser = (tenantId: string, userId: string) =>
+  and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId), notEnded);
 
 export function sessionRepository(db: DrizzleDb): SessionRepository {
   return {
@@ -83,14 +85,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       const rows = await db
         .update(sessions)
         .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
-        .where(
-          and(
-            eq(sessions.tenantId, tenantId),
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            isNull(sessions.deletedAt),
-          ),
-        )
+        .where(ofUser(tenantId, userId))
         .returning({ id: sessions.id });
       return rows.map((row) => row.id);
     },
@@ -99,16 +94,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       const rows = await db
         .select()
         .from(sessions)
-        .where(
-          and(
-            eq(sessions.tenantId, tenantId),
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            isNull(sessions.deletedAt),
-            gt(sessions.expiresAt, now),
-            gt(sessions.absoluteExpiresAt, now),
-          ),
-        )
+        .where(and(ofUser(tenantId, userId), gt(sessions.expiresAt, now), gt(sessions.absoluteExpiresAt, now)))
         .orderBy(desc(sessions.lastUsedAt), desc(sessions.id));
       return rows.map(toSession);
     },

@@ -15,3 +15,14 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
   for (let i = 0; i < left.length; i++) difference |= (left[i] ?? 0) ^ (right[i] ?? 0);
   return difference === 0;
 }
+
+/**
+ * Compares two strings of a fixed, public length (MACs, hashes) in time that
+ * does not depend on where they differ. Different lengths are simply unequal.
+ */
+export function fixedLengthEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}

@@ -1,4 +1,4 @@
-import { constantTimeEqual } from "../crypto/compare.js";
+import { fixedLengthEqual } from "../crypto/compare.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import type { Random } from "../ports/clock.js";
@@ -72,7 +72,7 @@ export class RefreshTokens {
     const expected = (await this.sealer.blindIndexes(`${tenantId}.${bodyText}`, MAC_PURPOSE)).find((t) =>
       t.startsWith(`${keyId}:`),
     );
-    if (!expected || !(await constantTimeEqual(expected, tag))) return undefined;
+    if (!expected || !fixedLengthEqual(expected, tag)) return undefined;
     return {
       text,
       sessionId: uuidText(body.subarray(0, 16)),
