@@ -63,6 +63,18 @@ export const errors = {
   /** API.md: every unusable refresh token (missing, malformed, foreign, expired, spent, revoked) is 401 `invalid_grant`. */
   invalidGrant: (detail = "The refresh token is invalid, expired or revoked.") =>
     new AppError(401, "invalid_grant", "Invalid grant", detail),
+  /** RFC 9700 §2.1: redirect URIs match the allowlist exactly, or nothing is redirected. */
+  invalidRedirectUri: () =>
+    new AppError(
+      400,
+      "invalid_redirect_uri",
+      "Invalid redirect URI",
+      "redirect_uri is not on the tenant's redirect allowlist (exact match).",
+    ),
+  invalidState: () =>
+    new AppError(400, "invalid_state", "Invalid state", "The login's state is unknown, already used or expired."),
+  /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */
+  invalidCode: (detail: string) => new AppError(400, "invalid_grant", "Invalid grant", detail),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   notReady: (failing: Record<string, string>) =>
     new AppError(503, "not_ready", "Service not ready", `Not answering: ${Object.keys(failing).join(", ")}.`, {

@@ -8,6 +8,7 @@ import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
+import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
 import { sessionRoutes } from "./routes/sessions.js";
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", signingKeyRoutes);
   app.route("/", sessionRoutes);
   app.route("/", adminRoutes);
+  app.route("/", federationRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

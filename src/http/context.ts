@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { AccountService } from "../core/accounts/accounts.js";
 import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
+import type { FederationService } from "../core/federation/federation.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -24,6 +25,8 @@ export interface AppDeps {
   logger: Logger;
   sealer: Sealer;
   passwords: PasswordHasher;
+  /** How the service calls upstream identity providers (default: the runtime's fetch). */
+  upstreamFetch?: typeof fetch;
   /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket). */
   clientIp: (c: Context) => string | null;
 }
@@ -35,6 +38,7 @@ export interface Services extends AppDeps {
   tokens: AccessTokens;
   accounts: AccountService;
   sessions: SessionService;
+  federation: FederationService;
   blocklist: AccessTokenBlocklist;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;

@@ -1,5 +1,7 @@
 import { AccountService } from "../core/accounts/accounts.js";
 import { BackgroundTasks } from "../core/background.js";
+import { FederationService } from "../core/federation/federation.js";
+import { UpstreamClient } from "../core/federation/upstream.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import { RefreshTokens } from "../core/sessions/refresh-token.js";
 import { SessionService } from "../core/sessions/sessions.js";
@@ -18,12 +20,20 @@ export function buildServices(deps: AppDeps): Services {
     clockSkewMs: CLOCK_SKEW_SECONDS * 1000,
   });
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
+  const accounts = new AccountService(deps);
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     keyRing,
     tokens,
-    accounts: new AccountService(deps),
+    accounts,
+    federation: new FederationService({
+      ...deps,
+      accounts,
+      upstream: new UpstreamClient(deps.upstreamFetch ?? ((input, init) => fetch(input, init)), () =>
+        deps.clock.now().getTime(),
+      ),
+    }),
     sessions: new SessionService({
       ...deps,
       tokens,

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
+import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
 import { tenantRepository } from "./tenants.js";
@@ -20,6 +21,8 @@ export function createPostgresDatabase(
     users: userRepository(db),
     sessions: sessionRepository(db),
     signingKeys: signingKeyRepository(db),
+    oauthProviders: oauthProviderRepository(db),
+    identities: identityRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

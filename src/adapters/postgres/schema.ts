@@ -73,6 +73,28 @@ export const users = pgTable(
   ],
 );
 
+/** A tenant's upstream OAuth 2.0 / OpenID Connect providers (`PUT /v1/admin/oauth-providers/{name}`). */
+export const oauthProviders = pgTable(
+  "oauth_providers",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    /** A catalogue name (`google`, `github`...) or a tenant-chosen name of a generic OIDC provider. */
+    name: text("name").notNull(),
+    clientId: text("client_id").notNull(),
+    /** Sealed with AES-256-GCM under the row-level encryption keys. */
+    clientSecretSealed: text("client_secret_sealed").notNull(),
+    /** Generic OIDC (and per-directory catalogue entries): the issuer whose discovery document is read. */
+    issuer: text("issuer"),
+    scopes: jsonb("scopes").$type<string[]>().notNull().default([]),
+    enabled: boolean("enabled").notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("oauth_providers_tenant_name_live_key").on(t.tenantId, t.name).where(live)],
+);
+
 export const userIdentities = pgTable(
   "user_identities",
   {

@@ -5,7 +5,7 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
-import { normalizeEmail } from "./email.js";
+import { type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, normalizePassword } from "./password-policy.js";
 
 /** API.md's User. */
@@ -53,23 +53,60 @@ export class AccountService {
     // Rows indexed under an older key version are found here; two sign-ups
     // racing under the current version meet the unique index below.
     if (await this.findByEmail(tenant, email.lookupKey)) throw errors.emailTaken();
+    const user = await this.insert(tenant, email, {
+      name: input.name,
+      emailVerified: false,
+      passwordHash: await this.deps.passwords.hash(password),
+    });
+    if (!user) throw errors.emailTaken();
+    this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id });
+    return user;
+  }
+
+  /** Inserts a user unless the tenant has a live one with the email (then null). */
+  private async insert(
+    tenant: Tenant,
+    email: NormalizedEmail,
+    input: { name?: string | null; emailVerified: boolean; passwordHash: string | null },
+  ): Promise<UserRecord | null> {
     const { sealer } = this.deps;
     const id = this.deps.random.uuid();
-    const name = input.name?.trim() || null;
-    const user = await this.deps.db.users.createIfAbsent({
+    const name = input.name?.trim().slice(0, 200) || null;
+    return this.deps.db.users.createIfAbsent({
       id,
       tenantId: tenant.id,
       emailIndex: await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE),
       emailSealed: await sealer.seal(email.address, emailContext(tenant.id, id)),
       nameSealed: name ? await sealer.seal(name, nameContext(tenant.id, id)) : null,
-      emailVerified: false,
-      passwordHash: await this.deps.passwords.hash(password),
+      emailVerified: input.emailVerified,
+      passwordHash: input.passwordHash,
       scopes: [],
       now: this.deps.clock.now(),
     });
-    if (!user) throw errors.emailTaken();
-    this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: id });
-    return user;
+  }
+
+  /**
+   * The account an upstream identity signs in to, by email (the linking
+   * policy is the caller's): the existing user with that address, or a new
+   * one without a password. Resolves null when the address is not usable.
+   */
+  async findOrCreateFederated(
+    tenant: Tenant,
+    profile: { email: string; name: string | null; emailVerified: boolean },
+  ): Promise<{ user: UserRecord; created: boolean } | null> {
+    const email = normalizeEmail(profile.email);
+    if (!email) return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = await this.findByEmail(tenant, email.lookupKey);
+      if (existing) return { user: existing, created: false };
+      const user = await this.insert(tenant, email, { ...profile, passwordHash: null });
+      if (user) {
+        this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id, via: "federation" });
+        return { user, created: true };
+      }
+      // Another login created the address meanwhile: read it again.
+    }
+    return null;
   }
 
   private async findByEmail(tenant: Tenant, lookupKey: string): Promise<UserRecord | null> {

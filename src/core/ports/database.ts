@@ -1,8 +1,16 @@
+import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
 import type { TenantRepository } from "./db/tenants.js";
 import type { UserRepository } from "./db/users.js";
 
+export type {
+  IdentityRecord,
+  IdentityRepository,
+  OAuthProviderInput,
+  OAuthProviderRecord,
+  OAuthProviderRepository,
+} from "./db/federation.js";
 export type { NewSession, SessionRecord, SessionRepository } from "./db/sessions.js";
 export type {
   NewSigningKey,
@@ -26,6 +34,8 @@ export interface Database {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly oauthProviders: OAuthProviderRepository;
+  readonly identities: IdentityRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errors } from "../../core/errors.js";
+import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
+import { isLoopbackHttp } from "../../core/federation/upstream.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
@@ -63,11 +65,99 @@ const revokeSessions = createRoute({
   responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
 
+const issuerUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => URL.canParse(value), "must be an absolute URL")
+  .refine((value) => {
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return (url.protocol === "https:" || isLoopbackHttp(url)) && !url.search && !url.hash;
+  }, "must be https (http only for loopback) without query or fragment");
+
+const ProviderSchema = z
+  .object({
+    client_id: z.string().min(1).max(512),
+    client_secret: z.string().min(1).max(8192).openapi({ format: "password" }),
+    issuer: issuerUrl.optional().openapi({ description: "Generic OpenID Connect: the issuer to discover" }),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/, "must be a scope token"))
+      .max(50)
+      .optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi("OAuthProviderInput");
+
+const StoredProviderSchema = z
+  .object({
+    provider: z.string(),
+    client_id: z.string(),
+    issuer: z.string().nullable(),
+    scopes: z.array(z.string()),
+    enabled: z.boolean(),
+    created_at: z.string().datetime(),
+    updated_at: z.string().datetime(),
+  })
+  .openapi("OAuthProvider");
+
+const putProvider = createRoute({
+  method: "put",
+  path: "/t/{tenant}/v1/admin/oauth-providers/{provider}",
+  tags: ["Administration"],
+  summary: "Configure an upstream OAuth 2.0 / OpenID Connect provider",
+  description:
+    "`provider` is a catalogue name (google, github, microsoft, apple, gitlab, discord) or a name of the tenant's " +
+    "choosing for a generic OpenID Connect provider, which needs `issuer`. The client secret is stored sealed and " +
+    "never returned.",
+  security: [{ bearer: [] }],
+  middleware: [requireBootstrapAdmin(), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema.extend({
+      provider: z.string().openapi({ param: { name: "provider", in: "path" }, example: "google" }),
+    }),
+    body: { required: true, content: { "application/json": { schema: ProviderSchema } } },
+  },
+  responses: {
+    200: { description: "Stored", content: { "application/json": { schema: StoredProviderSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
 export const adminRoutes = createRouter()
   .openapi(putRedirectUris, async (c) => {
     const uris = [...new Set(c.req.valid("json").redirect_uris)];
     const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { redirect_uris: uris });
     return c.json({ redirect_uris: redirectUrisOf(tenant) }, 200);
+  })
+  .openapi(putProvider, async (c) => {
+    const { provider } = c.req.valid("param");
+    const body = c.req.valid("json");
+    if (!PROVIDER_NAME.test(provider)) {
+      throw errors.validation([{ path: "provider", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
+    }
+    const entry = catalogueEntry(provider);
+    if (entry.kind === "oidc" && !entry.issuer && !body.issuer) {
+      throw errors.validation([{ path: "issuer", message: `is required for the provider "${provider}"` }]);
+    }
+    const stored = await c.var.services.federation.configure(c.var.tenant, provider, {
+      clientId: body.client_id,
+      clientSecret: body.client_secret,
+      issuer: body.issuer ?? null,
+      scopes: body.scopes ?? [],
+      enabled: body.enabled ?? true,
+    });
+    return c.json(
+      {
+        provider: stored.name,
+        client_id: stored.clientId,
+        issuer: stored.issuer ?? (entry.kind === "oidc" ? (entry.issuer ?? null) : null),
+        scopes: stored.scopes.length > 0 ? stored.scopes : entry.scopes,
+        enabled: stored.enabled,
+        created_at: stored.createdAt.toISOString(),
+        updated_at: stored.updatedAt.toISOString(),
+      },
+      200,
+    );
   })
   .openapi(revokeSessions, async (c) => {
     const { id } = c.req.valid("param");

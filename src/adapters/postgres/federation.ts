@@ -1,0 +1,112 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type {
+  IdentityRecord,
+  IdentityRepository,
+  OAuthProviderRecord,
+  OAuthProviderRepository,
+} from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { oauthProviders, userIdentities } from "./schema.js";
+
+function toProvider(row: typeof oauthProviders.$inferSelect): OAuthProviderRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    clientId: row.clientId,
+    clientSecretSealed: row.clientSecretSealed,
+    issuer: row.issuer,
+    scopes: row.scopes,
+    enabled: row.enabled,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository {
+  return {
+    async upsert({ now, ...provider }) {
+      // One statement (neon-http has no interactive transactions); the target
+      // names the partial unique index of live rows. The row keeps its id.
+      const [row] = await db
+        .insert(oauthProviders)
+        .values({ ...provider, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [oauthProviders.tenantId, oauthProviders.name],
+          targetWhere: sql`deleted_at IS NULL`,
+          set: {
+            clientId: provider.clientId,
+            clientSecretSealed: provider.clientSecretSealed,
+            issuer: provider.issuer,
+            scopes: provider.scopes,
+            enabled: provider.enabled,
+            updatedAt: now,
+          },
+        })
+        .returning();
+      if (!row) throw new Error("The provider upsert returned no row.");
+      return toProvider(row);
+    },
+
+    async find(tenantId, name) {
+      const [row] = await db
+        .select()
+        .from(oauthProviders)
+        .where(
+          and(eq(oauthProviders.tenantId, tenantId), eq(oauthProviders.name, name), isNull(oauthProviders.deletedAt)),
+        )
+        .limit(1);
+      return row ? toProvider(row) : null;
+    },
+  };
+}
+
+function toIdentity(row: typeof userIdentities.$inferSelect): IdentityRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    userId: row.userId,
+    provider: row.provider,
+    subject: row.subject,
+    createdAt: row.createdAt,
+  };
+}
+
+export function identityRepository(db: DrizzleDb): IdentityRepository {
+  return {
+    async find(tenantId, provider, subject) {
+      const [row] = await db
+        .select()
+        .from(userIdentities)
+        .where(
+          and(
+            eq(userIdentities.tenantId, tenantId),
+            eq(userIdentities.provider, provider),
+            eq(userIdentities.subject, subject),
+            isNull(userIdentities.deletedAt),
+          ),
+        )
+        .limit(1);
+      return row ? toIdentity(row) : null;
+    },
+
+    async createIfAbsent({ now, ...identity }) {
+      const [row] = await db
+        .insert(userIdentities)
+        .values({ ...identity, lastLoginAt: now, createdAt: now, updatedAt: now })
+        .onConflictDoNothing({
+          target: [userIdentities.tenantId, userIdentities.provider, userIdentities.subject],
+          where: sql`deleted_at IS NULL`,
+        })
+        .returning();
+      return row ? toIdentity(row) : null;
+    },
+
+    async recordLogin(tenantId, id, profileSealed, at) {
+      await db
+        .update(userIdentities)
+        .set({ profileSealed, lastLoginAt: at, updatedAt: at })
+        .where(and(eq(userIdentities.tenantId, tenantId), eq(userIdentities.id, id)));
+    },
+  };
+}

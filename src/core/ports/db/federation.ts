@@ -1,0 +1,42 @@
+/** A tenant's upstream OAuth 2.0 / OpenID Connect provider. */
+export interface OAuthProviderRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  clientId: string;
+  /** Sealed (row-level encryption); opened only to call the provider. */
+  clientSecretSealed: string;
+  issuer: string | null;
+  scopes: string[];
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type OAuthProviderInput = Omit<OAuthProviderRecord, "createdAt" | "updatedAt"> & { now: Date };
+
+export interface OAuthProviderRepository {
+  /** Inserts or replaces the tenant's live provider of that name (one statement); resolves the stored row. */
+  upsert(provider: OAuthProviderInput): Promise<OAuthProviderRecord>;
+  find(tenantId: string, name: string): Promise<OAuthProviderRecord | null>;
+}
+
+/** A user's account at an upstream provider (`oauth:{provider}` + the provider's subject). */
+export interface IdentityRecord {
+  id: string;
+  tenantId: string;
+  userId: string;
+  provider: string;
+  subject: string;
+  createdAt: Date;
+}
+
+export interface IdentityRepository {
+  find(tenantId: string, provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** Links unless the tenant already has this provider + subject; resolves null in that case. */
+  createIfAbsent(
+    identity: Omit<IdentityRecord, "createdAt"> & { profileSealed: string | null; now: Date },
+  ): Promise<IdentityRecord | null>;
+  /** Records a login through the identity (and its latest sealed profile). */
+  recordLogin(tenantId: string, id: string, profileSealed: string | null, at: Date): Promise<void>;
+}

@@ -1,0 +1,278 @@
+/**
+ * Federated login through the whole app (real Postgres and Redis) against a
+ * local OpenID Connect provider that can be told to misbehave.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+
+const APP = "https://app.example.com/callback";
+let t: TestApp;
+let api: ReturnType<typeof appClient>;
+let idp: FakeOidc;
+const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
+
+beforeAll(async () => {
+  t = await startTestApp();
+  api = appClient(t);
+  idp = await startFakeOidc("client-1", "secret-1");
+  await api.createTenant("fed");
+  await api.createTenant("elsewhere");
+  expect((await api.redirectUris("fed", [APP, "com.example.app:/cb"])).status).toBe(200);
+  const put = await t.app.request("/t/fed/v1/admin/oauth-providers/idp", {
+    method: "PUT",
+    headers: admin,
+    body: JSON.stringify({ client_id: "client-1", client_secret: "secret-1", issuer: idp.issuer }),
+  });
+  expect(put.status, await put.clone().text()).toBe(200);
+});
+afterAll(async () => {
+  await idp.close();
+  await t.close();
+});
+
+const pkce = () => {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+};
+
+/** authorize -> provider -> callback; resolves where the callback sends the browser. */
+async function login(params: Record<string, string> = {}, tenant = "fed"): Promise<URL> {
+  const query = new URLSearchParams({ redirect_uri: APP, state: "client-state", ...params });
+  const start = await t.app.request(`/t/${tenant}/v1/oauth/idp/authorize?${query}`);
+  expect(start.status, await start.clone().text()).toBe(302);
+  const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+  const callback = new URL(atProvider.headers.get("location") ?? "");
+  expect(callback.origin + callback.pathname).toBe(`${TEST_PUBLIC_URL}/t/${tenant}/v1/oauth/idp/callback`);
+  const back = await t.app.request(callback.pathname + callback.search);
+  expect(back.status).toBe(302);
+  return new URL(back.headers.get("location") ?? "");
+}
+
+const exchange = (body: Record<string, unknown>, tenant = "fed") =>
+  t.app.request(`/t/${tenant}/v1/token/exchange`, {
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: JSON.stringify(body),
+  });
+
+describe("federated login", () => {
+  it("goes authorize -> provider -> callback -> one-time code -> tokens -> /me", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "u-1", email: "Ursula@IdP.example", email_verified: true, name: "Ursula" };
+    const back = await login();
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("state")).toBe("client-state");
+    expect(back.searchParams.get("error_description")).toBeNull();
+    const code = back.searchParams.get("code") ?? "";
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const answer = await exchange({ code });
+    expect(answer.status, await answer.clone().text()).toBe(200);
+    const tokens = (await answer.json()) as TokenBody;
+    expect(decode(tokens.access_token).claims).toMatchObject({ amr: ["oauth"] });
+    const me = (await (await api.me("fed", tokens.access_token)).json()) as Record<string, unknown>;
+    expect(me).toMatchObject({ email: "Ursula@idp.example", name: "Ursula", email_verified: true });
+    const sessions = (await (await api.sessions("fed", tokens.access_token)).json()) as { sessions: unknown[] };
+    expect(sessions.sessions).toMatchObject([{ auth_method: "oauth:idp", current: true }]);
+
+    // The same upstream subject again is the same user.
+    const again = (await (await exchange({ code: (await login()).searchParams.get("code") })).json()) as TokenBody;
+    expect(decode(again.access_token).claims.sub).toBe(decode(tokens.access_token).claims.sub);
+  });
+
+  it("links to an existing account only when the provider asserts the email verified", async () => {
+    expect((await api.signup("fed", "pat@idp.example")).status).toBe(201);
+    idp.state.nextUser = { sub: "pat-unverified", email: "pat@idp.example", email_verified: false };
+    const refused = await login();
+    expect(refused.searchParams.get("error")).toBe("access_denied");
+    expect(refused.searchParams.get("code")).toBeNull();
+    idp.state.nextUser = { sub: "pat-verified", email: "PAT@idp.example", email_verified: true };
+    const linked = (await (await exchange({ code: (await login()).searchParams.get("code") })).json()) as TokenBody;
+    const password = (await (await api.login("fed", "pat@idp.example")).json()) as TokenBody;
+    expect(decode(linked.access_token).claims.sub).toBe(decode(password.access_token).claims.sub);
+  });
+
+  it("falls back to UserInfo when the ID token has no email", async () => {
+    idp.state.nextUser = { sub: "quiet" };
+    const tokens = (await (await exchange({ code: (await login()).searchParams.get("code") })).json()) as TokenBody;
+    const me = (await (await api.me("fed", tokens.access_token)).json()) as Record<string, unknown>;
+    expect(me).toMatchObject({ email: "quiet@userinfo.example", email_verified: false });
+  });
+
+  it("checks the client's PKCE verifier at the exchange (S256 only)", async () => {
+    idp.state.nextUser = { sub: "pkce", email: "pkce@idp.example", email_verified: true };
+    const { verifier, challenge } = pkce();
+    const withChallenge = { code_challenge: challenge, code_challenge_method: "S256" };
+    const code = (await login(withChallenge)).searchParams.get("code");
+    expectProblem(await readAnswer(await exchange({ code })), 400, "invalid_grant");
+    const wrong = (await login(withChallenge)).searchParams.get("code");
+    expectProblem(
+      await readAnswer(await exchange({ code: wrong, code_verifier: pkce().verifier })),
+      400,
+      "invalid_grant",
+    );
+    const right = (await login(withChallenge)).searchParams.get("code");
+    expect((await exchange({ code: right, code_verifier: verifier })).status).toBe(200);
+    const plain = await t.app.request(
+      `/t/fed/v1/oauth/idp/authorize?${new URLSearchParams({ redirect_uri: APP, state: "s", code_challenge: verifier, code_challenge_method: "plain" })}`,
+    );
+    const location = new URL(plain.headers.get("location") ?? "");
+    expect(location.origin + location.pathname).toBe(APP);
+    expect(location.searchParams.get("error")).toBe("invalid_request");
+  });
+
+  it("redeems a one-time code once, in its own tenant only", async () => {
+    idp.state.nextUser = { sub: "once", email: "once@idp.example", email_verified: true };
+    const code = (await login()).searchParams.get("code");
+    expectProblem(await readAnswer(await exchange({ code }, "elsewhere")), 400, "invalid_grant");
+    const other = (await login()).searchParams.get("code");
+    expect((await exchange({ code: other })).status).toBe(200);
+    expectProblem(await readAnswer(await exchange({ code: other })), 400, "invalid_grant");
+    expectProblem(await readAnswer(await exchange({ code: "made-up" })), 400, "invalid_grant");
+  });
+});
+
+describe("attacks on the callback", () => {
+  it("refuses a tampered, replayed or missing state without redirecting", async () => {
+    idp.state.misbehave = "none";
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s" });
+    const start = await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`);
+    const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = new URL(atProvider.headers.get("location") ?? "");
+    const tampered = new URL(callback);
+    tampered.searchParams.set("state", `${callback.searchParams.get("state")}x`);
+    for (const url of [tampered, new URL(`${callback.origin}${callback.pathname}?code=abc`)]) {
+      const answer = await readAnswer(await t.app.request(url.pathname + url.search));
+      expectProblem(answer, 400, "invalid_state");
+      expect(answer.headers.get("location")).toBeNull();
+    }
+    expect((await t.app.request(callback.pathname + callback.search)).status).toBe(302);
+    expectProblem(await readAnswer(await t.app.request(callback.pathname + callback.search)), 400, "invalid_state");
+    // A state of one tenant does not work at another's callback.
+    const foreign = `/t/elsewhere/v1/oauth/idp/callback${callback.search}`;
+    expectProblem(await readAnswer(await t.app.request(foreign)), 400, "invalid_state");
+  });
+
+  it.each([
+    ["wrong-nonce", "server_error", /"nonce"/],
+    ["wrong-audience", "server_error", /"aud"/],
+    ["wrong-issuer", "server_error", /"iss"/],
+    ["bad-signature", "server_error", /signature verification failed/],
+    ["expired", "server_error", /"exp"/],
+    ["token-error", "server_error", /invalid_grant/],
+    ["garbage", "server_error", /JSON/],
+    ["deny", "access_denied", /access_denied/],
+  ] as const)("ends a login whose provider answers %s with error=%s and no code", async (misbehave, error, because) => {
+    idp.state.misbehave = misbehave;
+    idp.state.nextUser = { sub: `bad-${misbehave}`, email: `${misbehave}@idp.example`, email_verified: true };
+    try {
+      const back = await login();
+      expect(back.origin + back.pathname).toBe(APP);
+      expect(back.searchParams.get("error")).toBe(error);
+      expect(back.searchParams.get("state")).toBe("client-state");
+      expect(back.searchParams.get("code")).toBeNull();
+      expect(back.searchParams.get("error_description")).toMatch(because);
+    } finally {
+      idp.state.misbehave = "none";
+    }
+  });
+});
+
+describe("redirect_uri", () => {
+  const variants = [
+    "https://evil.example/callback",
+    "https://app.example.com.evil.example/callback",
+    "https://app.example.com@evil.example/callback",
+    "https://evil.example@app.example.com/callback",
+    "//evil.example/callback",
+    "https://app.example.com\\@evil.example/callback",
+    "https:\\\\evil.example/callback",
+    "http://app.example.com/callback",
+    "https://app.example.com/callback/",
+    "https://app.example.com/callback/../evil",
+    "https://app.example.com/callback?next=https://evil.example",
+    "https://app.example.com/callback#frag",
+    "https://app.example.com/%63allback",
+    "https://APP.example.com/callback",
+    "https://app.example.com:443/callback",
+    "https://app.example.com/callback%00",
+    "javascript:alert(1)//https://app.example.com/callback",
+    "data:text/html,https://app.example.com/callback",
+    " https://app.example.com/callback",
+    "com.example.app:/cb/../../evil",
+    "",
+  ];
+
+  it.each(variants)("refuses %j with 400 invalid_redirect_uri and no redirect", async (uri) => {
+    const query = new URLSearchParams({ redirect_uri: uri, state: "s" });
+    const answer = await readAnswer(await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`));
+    expectProblem(answer, 400, "invalid_redirect_uri");
+    expect(answer.headers.get("location")).toBeNull();
+  });
+
+  it("accepts a native app's private-use scheme on the allowlist", async () => {
+    const query = new URLSearchParams({ redirect_uri: "com.example.app:/cb", state: "s" });
+    expect((await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`)).status).toBe(302);
+  });
+
+  it("answers 400 when redirect_uri is missing", async () => {
+    expectProblem(await readAnswer(await t.app.request("/t/fed/v1/oauth/idp/authorize")), 400, "validation_failed");
+  });
+});
+
+describe("provider configuration", () => {
+  const put = (name: string, body: unknown, headers: Record<string, string> = admin) =>
+    t.app.request(`/t/fed/v1/admin/oauth-providers/${name}`, { method: "PUT", headers, body: JSON.stringify(body) });
+
+  it("stores catalogue and generic providers without ever returning the secret", async () => {
+    const google = await put("google", { client_id: "g", client_secret: "very-secret" });
+    expect(google.status).toBe(200);
+    const body = await google.text();
+    expect(body).not.toContain("very-secret");
+    expect(JSON.parse(body)).toMatchObject({
+      provider: "google",
+      client_id: "g",
+      issuer: "https://accounts.google.com",
+      scopes: ["openid", "email", "profile"],
+      enabled: true,
+    });
+  });
+
+  it("refuses a generic provider without issuer, bad issuers, bad names and anonymous callers", async () => {
+    expectProblem(
+      await readAnswer(await put("corp", { client_id: "c", client_secret: "s" })),
+      400,
+      "validation_failed",
+    );
+    for (const issuer of ["http://evil.example", "not a url", "https://idp.example/?x=1"]) {
+      expectProblem(
+        await readAnswer(await put("corp", { client_id: "c", client_secret: "s", issuer })),
+        400,
+        "validation_failed",
+      );
+    }
+    expectProblem(
+      await readAnswer(await put("Bad_Name", { client_id: "c", client_secret: "s" })),
+      400,
+      "validation_failed",
+    );
+    expect((await put("google", { client_id: "g", client_secret: "s" }, JSON_HEADERS)).status).toBe(401);
+  });
+
+  it("stops logins through a disabled provider", async () => {
+    await put("idp", { client_id: "client-1", client_secret: "secret-1", issuer: idp.issuer, enabled: false });
+    try {
+      const query = new URLSearchParams({ redirect_uri: APP, state: "s" });
+      const back = new URL(
+        (await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`)).headers.get("location") ?? "",
+      );
+      expect(back.origin + back.pathname).toBe(APP);
+      expect(back.searchParams.get("error")).toBe("invalid_request");
+    } finally {
+      await put("idp", { client_id: "client-1", client_secret: "secret-1", issuer: idp.issuer });
+    }
+  });
+});
