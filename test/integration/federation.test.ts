@@ -181,6 +181,39 @@ describe("attacks on the callback", () => {
   });
 });
 
+describe("unreachable providers", () => {
+  it("sends the browser back with temporarily_unavailable when discovery fails", async () => {
+    const put = await t.app.request("/t/fed/v1/admin/oauth-providers/down", {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ client_id: "c", client_secret: "s", issuer: "http://127.0.0.1:1" }),
+    });
+    expect(put.status).toBe(200);
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s1" });
+    const back = new URL((await t.app.request(`/t/fed/v1/oauth/down/authorize?${query}`)).headers.get("location") ?? "");
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("error")).toBe("temporarily_unavailable");
+    expect(back.searchParams.get("state")).toBe("s1");
+  });
+
+  it("sends the browser back with server_error when the provider goes away mid-login", async () => {
+    const flaky = await startFakeOidc("client-2", "secret-2");
+    await t.app.request("/t/fed/v1/admin/oauth-providers/flaky", {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ client_id: "client-2", client_secret: "secret-2", issuer: flaky.issuer }),
+    });
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s2" });
+    const start = await t.app.request(`/t/fed/v1/oauth/flaky/authorize?${query}`);
+    const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = new URL(atProvider.headers.get("location") ?? "");
+    await flaky.close();
+    const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
+    expect(back.searchParams.get("error")).toBe("server_error");
+    expect(back.searchParams.get("code")).toBeNull();
+  });
+});
+
 describe("redirect_uri", () => {
   const variants = [
     "https://evil.example/callback",

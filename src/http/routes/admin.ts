@@ -22,7 +22,7 @@ const redirectUri = z
   .refine((uri) => {
     if (!URL.canParse(uri)) return true;
     const url = new URL(uri);
-    if (url.protocol === "http:") return ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    if (url.protocol === "http:") return isLoopbackHttp(url);
     return !["javascript:", "data:", "file:", "blob:", "about:", "vbscript:"].includes(url.protocol);
   }, "must be https, http on a loopback host, or a native app's private-use scheme");
 
