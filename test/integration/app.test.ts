@@ -225,21 +225,26 @@ describe("OpenAPI", () => {
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/v1/admin/oauth-providers/{provider}",
       "/t/{tenant}/v1/admin/redirect-uris",
       "/t/{tenant}/v1/admin/signing-keys/rotate",
       "/t/{tenant}/v1/admin/users/{id}/revoke-sessions",
       "/t/{tenant}/v1/login",
       "/t/{tenant}/v1/logout",
       "/t/{tenant}/v1/me",
+      "/t/{tenant}/v1/oauth/{provider}/authorize",
+      "/t/{tenant}/v1/oauth/{provider}/callback",
       "/t/{tenant}/v1/sessions",
       "/t/{tenant}/v1/sessions/{id}",
       "/t/{tenant}/v1/signup",
+      "/t/{tenant}/v1/token/exchange",
       "/t/{tenant}/v1/token/refresh",
       "/v1/admin/tenants",
     ]);
     expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {})).toEqual(["post"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/sessions/{id}"] ?? {})).toEqual(["delete"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/redirect-uris"] ?? {})).toEqual(["put"]);
+    expect(Object.keys(doc.paths["/t/{tenant}/v1/oauth/{provider}/callback"] ?? {}).sort()).toEqual(["get", "post"]);
   });
 
   it("renders a reference at /docs", async () => {
