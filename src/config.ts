@@ -158,6 +158,7 @@ const schema = z.object({
   SIGNING_KEY_CACHE_TTL: duration("30s"),
   KEY_ROTATION_CHECK_INTERVAL: duration("1h"),
   REFRESH_GRACE_PERIOD: duration("10s"),
+  API_KEY_CACHE_TTL: duration("60s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
 });
 

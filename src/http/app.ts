@@ -6,6 +6,7 @@ import { resolveTenant } from "./middleware/tenant.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
+import { apiKeyRoutes } from "./routes/api-keys.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { federationRoutes } from "./routes/federation.js";
@@ -14,6 +15,7 @@ import { meRoutes } from "./routes/me.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { tokenRoutes } from "./routes/tokens.js";
 import { buildServices } from "./services.js";
 
 export type { AppDeps } from "./context.js";
@@ -44,6 +46,8 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", sessionRoutes);
   app.route("/", adminRoutes);
   app.route("/", federationRoutes);
+  app.route("/", apiKeyRoutes);
+  app.route("/", tokenRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

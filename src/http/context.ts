@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config.js";
 import type { AccountService } from "../core/accounts/accounts.js";
+import type { ApiKeyService } from "../core/api-keys/api-keys.js";
 import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederationService } from "../core/federation/federation.js";
@@ -14,6 +15,7 @@ import type { SessionService } from "../core/sessions/sessions.js";
 import type { KeyRingService } from "../core/signing/key-ring.js";
 import type { TenantService } from "../core/tenants.js";
 import type { AccessTokenClaims, AccessTokens } from "../core/tokens/access-token.js";
+import type { TokenIntrospection } from "../core/tokens/introspection.js";
 
 /** What an entry hands to createApp: configuration and the adapters it chose. */
 export interface AppDeps {
@@ -40,6 +42,8 @@ export interface Services extends AppDeps {
   sessions: SessionService;
   federation: FederationService;
   blocklist: AccessTokenBlocklist;
+  apiKeys: ApiKeyService;
+  introspection: TokenIntrospection;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
 }

@@ -1,4 +1,5 @@
 import { AccountService } from "../core/accounts/accounts.js";
+import { ApiKeyService } from "../core/api-keys/api-keys.js";
 import { BackgroundTasks } from "../core/background.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
@@ -8,6 +9,7 @@ import { SessionService } from "../core/sessions/sessions.js";
 import { KeyRingService } from "../core/signing/key-ring.js";
 import { TenantService } from "../core/tenants.js";
 import { AccessTokens, CLOCK_SKEW_SECONDS } from "../core/tokens/access-token.js";
+import { TokenIntrospection } from "../core/tokens/introspection.js";
 import type { AppDeps, Services } from "./context.js";
 
 /** Wires the core services once per process or isolate. */
@@ -21,6 +23,13 @@ export function buildServices(deps: AppDeps): Services {
   });
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
   const accounts = new AccountService(deps);
+  const sessions = new SessionService({
+    ...deps,
+    tokens,
+    refreshTokens: new RefreshTokens(deps.sealer, deps.random),
+    graceMs: config.REFRESH_GRACE_PERIOD,
+  });
+  const blocklist = new AccessTokenBlocklist(deps);
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
@@ -34,13 +43,10 @@ export function buildServices(deps: AppDeps): Services {
         deps.clock.now().getTime(),
       ),
     }),
-    sessions: new SessionService({
-      ...deps,
-      tokens,
-      refreshTokens: new RefreshTokens(deps.sealer, deps.random),
-      graceMs: config.REFRESH_GRACE_PERIOD,
-    }),
-    blocklist: new AccessTokenBlocklist(deps),
+    sessions,
+    blocklist,
+    introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
+    apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),
     background: new BackgroundTasks(),
   };
 }

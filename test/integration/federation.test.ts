@@ -190,7 +190,9 @@ describe("unreachable providers", () => {
     });
     expect(put.status).toBe(200);
     const query = new URLSearchParams({ redirect_uri: APP, state: "s1" });
-    const back = new URL((await t.app.request(`/t/fed/v1/oauth/down/authorize?${query}`)).headers.get("location") ?? "");
+    const back = new URL(
+      (await t.app.request(`/t/fed/v1/oauth/down/authorize?${query}`)).headers.get("location") ?? "",
+    );
     expect(back.origin + back.pathname).toBe(APP);
     expect(back.searchParams.get("error")).toBe("temporarily_unavailable");
     expect(back.searchParams.get("state")).toBe("s1");

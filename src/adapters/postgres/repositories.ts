@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../core/ports/database.js";
+import { apiKeyRepository } from "./api-keys.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { sessionRepository } from "./sessions.js";
@@ -23,6 +24,7 @@ export function createPostgresDatabase(
     signingKeys: signingKeyRepository(db),
     oauthProviders: oauthProviderRepository(db),
     identities: identityRepository(db),
+    apiKeys: apiKeyRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -1,9 +1,11 @@
+import type { ApiKeyRepository } from "./db/api-keys.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
 import type { TenantRepository } from "./db/tenants.js";
 import type { UserRepository } from "./db/users.js";
 
+export type { ApiKeyRecord, ApiKeyRepository, NewApiKey } from "./db/api-keys.js";
 export type {
   IdentityRecord,
   IdentityRepository,
@@ -36,6 +38,7 @@ export interface Database {
   readonly signingKeys: SigningKeyRepository;
   readonly oauthProviders: OAuthProviderRepository;
   readonly identities: IdentityRepository;
+  readonly apiKeys: ApiKeyRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -39,6 +39,11 @@ export class AccessTokenBlocklist {
     return (await this.store.blocklisted(claims.sid, claims.jti)).revoked;
   }
 
+  /** Blocklists one access token until it expires (plus skew) (RFC 7009 revocation). */
+  async blockToken(claims: Pick<AccessTokenClaims, "jti" | "exp">): Promise<void> {
+    await this.store.blockJti(claims.jti, (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - this.deps.clock.now().getTime());
+  }
+
   private async refillFromLedger(): Promise<void> {
     const now = this.deps.clock.now().getTime();
     const revoked = await this.deps.db.sessions.revokedSince(new Date(now - REFILL_WINDOW_MS));

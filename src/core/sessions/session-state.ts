@@ -51,3 +51,16 @@ export function decodeClaims(blob: string): SessionClaims {
   const raw = JSON.parse(blob) as { u: string; t: number; a: string[]; s: string; c: string };
   return { userId: raw.u, authTime: raw.t, amr: raw.a, scope: raw.s, clientId: raw.c };
 }
+
+/** The inverse of encodeState; undefined for anything else. */
+export function decodeState(raw: string): SessionState | undefined {
+  const match = /^(\d+)\|([^|]*)\|(\d+)\|(\d+)\|(.*)$/s.exec(raw);
+  if (!match) return undefined;
+  return {
+    generation: Number(match[1]),
+    hash: match[2] ?? "",
+    idleExpiresAt: Number(match[3]),
+    absoluteExpiresAt: Number(match[4]),
+    claims: decodeClaims(match[5] ?? ""),
+  };
+}

@@ -1,6 +1,13 @@
 import type { KeyValueStore } from "../ports/key-value.js";
 import { checkBlocklist, type RotateOutcome, revokeSessionState, rotateRefreshToken } from "./session-scripts.js";
-import { BLOCKLIST_EPOCH_KEY, encodeState, revokedJtiKey, type SessionState, sessionKeys } from "./session-state.js";
+import {
+  BLOCKLIST_EPOCH_KEY,
+  decodeState,
+  encodeState,
+  revokedJtiKey,
+  type SessionState,
+  sessionKeys,
+} from "./session-state.js";
 
 /** Session state writes the service makes outside scripts. */
 export class SessionStore {
@@ -55,6 +62,14 @@ export class SessionStore {
   async markSession(sessionId: string, ttlMs: number): Promise<void> {
     const [, , revokedKey = ""] = sessionKeys(sessionId);
     if (ttlMs > 0) await this.kv.set(revokedKey, "restored", { ttlMs: Math.ceil(ttlMs) });
+  }
+
+  /** The session's state, "revoked" while it is blocklisted, or null when Redis does not hold it. */
+  async read(sessionId: string): Promise<SessionState | "revoked" | null> {
+    const [stateKey = "", , revokedKey = ""] = sessionKeys(sessionId);
+    const [revoked, raw] = await Promise.all([this.kv.get(revokedKey), this.kv.get(stateKey)]);
+    if (revoked !== null) return "revoked";
+    return raw === null ? null : (decodeState(raw) ?? null);
   }
 
   async setEpoch(now: number): Promise<void> {

@@ -36,7 +36,14 @@ export interface ClientInfo {
   ip: string | null;
 }
 
-export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse";
+export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse" | "token_revocation";
+
+/** A refresh token that is current in a live session (introspection, RFC 7662). */
+export interface ActiveRefreshToken {
+  sessionId: string;
+  claims: SessionClaims;
+  idleExpiresAt: number;
+}
 
 export interface SessionDeps {
   db: Database;
@@ -192,6 +199,25 @@ export class SessionService {
       default:
         throw errors.invalidGrant();
     }
+  }
+
+  /**
+   * Whether a refresh token is the current one of a live session, without
+   * spending it. The token just spent inside the grace window is not active.
+   */
+  async inspect(tenant: Tenant, presented: string): Promise<ActiveRefreshToken | null> {
+    const token = await this.deps.refreshTokens.parse(tenant.id, presented);
+    if (!token) return null;
+    const held = await this.store.read(token.sessionId);
+    if (held === "revoked") return null;
+    const state = held ?? (await this.ledgerState(tenant, token));
+    const now = this.now();
+    if (!state || state.idleExpiresAt <= now || state.absoluteExpiresAt <= now) return null;
+    const current = state.generation === token.generation && state.hash === token.hash;
+    // A ledger behind a lost Redis may not know the newest generation yet.
+    const ahead = held === null && token.generation > state.generation;
+    if (!current && !ahead) return null;
+    return { sessionId: token.sessionId, claims: state.claims, idleExpiresAt: state.idleExpiresAt };
   }
 
   /** The session as the ledger knows it, when it is live, belongs to the tenant and the token is not older than it. */

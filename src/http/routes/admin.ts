@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import { isLoopbackHttp } from "../../core/federation/upstream.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
-import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
@@ -42,7 +43,7 @@ const putRedirectUris = createRoute({
   summary: "Set the tenant's redirect allowlist",
   description: "Replaces the list. Its origins are also the `Origin`s allowed to use cookie mode.",
   security: [{ bearer: [] }],
-  middleware: [requireBootstrapAdmin(), acceptBody("json")] as const,
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: RedirectUrisSchema } } },
@@ -60,7 +61,7 @@ const revokeSessions = createRoute({
   summary: "Revoke every session of a user",
   description: "Their refresh tokens stop working and their access tokens are refused at once.",
   security: [{ bearer: [] }],
-  middleware: [requireBootstrapAdmin()] as const,
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
@@ -110,7 +111,7 @@ const putProvider = createRoute({
     "choosing for a generic OpenID Connect provider, which needs `issuer`. The client secret is stored sealed and " +
     "never returned.",
   security: [{ bearer: [] }],
-  middleware: [requireBootstrapAdmin(), acceptBody("json")] as const,
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema.extend({
       provider: z.string().openapi({ param: { name: "provider", in: "path" }, example: "google" }),

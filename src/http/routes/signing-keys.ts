@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
@@ -15,7 +16,7 @@ const rotate = createRoute({
     "active, and a new next key is published. An explicit rotation takes effect at once; the scheduled job " +
     "only rotates once the next key has been published for a whole JWKS cache lifetime.",
   security: [{ bearer: [] }],
-  middleware: [requireBootstrapAdmin()] as const,
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: { description: "Rotated", content: { "application/json": { schema: RotatedSchema } } },

@@ -1,0 +1,179 @@
+import { fixedLengthEqual } from "../crypto/compare.js";
+import { errors } from "../errors.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { ApiKeyRecord, Database, Tenant, UserRecord } from "../ports/database.js";
+import type { AtomicScript, KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import type { Background } from "../sessions/sessions.js";
+import { DEFAULT_SCOPES } from "../sessions/sessions.js";
+import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from "./key-format.js";
+
+/** Scopes for other services calling this one (API.md). */
+export const SERVICE_SCOPES = ["tokens:introspect", "api_keys:verify"];
+export const ADMIN_SCOPE = "admin";
+/** Coalesces `last_used_at`: at most one write per key per this long. */
+const USE_RECORD_INTERVAL_MS = 60_000;
+
+/** A key that verified, with the scopes it may use now. */
+export interface VerifiedApiKey {
+  id: string;
+  tenantId: string;
+  userId: string;
+  scopes: string[];
+  expiresAt: Date | null;
+}
+
+interface CachedKey extends Omit<VerifiedApiKey, "expiresAt"> {
+  keyHash: string;
+  expiresAt: number | null;
+  /** Served until then (by the injected clock; Redis expires it too). */
+  until: number;
+}
+
+const cacheKey = (hash: string) => `api-key:${hash}`;
+const REVOKED = "revoked";
+
+/**
+ * Caches a verified key unless a revocation tombstone is there: a
+ * verification that read the row just before the revocation cannot bring
+ * the key back. KEYS: cache key. ARGV: entry, ttl ms.
+ */
+const cacheUnlessRevoked: AtomicScript<boolean> = {
+  name: "cache_api_key_unless_revoked",
+  lua: `if redis.call('GET', KEYS[1]) == '${"revoked"}' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+  memory(store, [key = ""], [entry = "", ttl = "0"]) {
+    if (store.get(key) === REVOKED) return 0;
+    store.set(key, entry, Number(ttl));
+    return 1;
+  },
+  decode: (raw) => Number(raw) === 1,
+};
+const usedKey = (id: string) => `api-key-used:${id}`;
+
+/** What a user may put on a key: what they hold, and admin and service scopes only when they hold admin. */
+export function grantableScopes(user: Pick<UserRecord, "scopes">): Set<string> {
+  const held = new Set([...DEFAULT_SCOPES, ...user.scopes]);
+  if (held.has(ADMIN_SCOPE)) for (const scope of SERVICE_SCOPES) held.add(scope);
+  return held;
+}
+
+export interface ApiKeyDeps {
+  db: Database;
+  kv: KeyValueStore;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** How long a verified key is served from Redis before the database is read again (ms). */
+  cacheTtlMs: number;
+}
+
+/**
+ * API keys (DESIGN.md): `sk_` keys of which only SHA-256 is stored, shown
+ * once, with scopes, expiry and revocation. Verification answers from a
+ * Redis cache (bounded by `cacheTtlMs`) that revocation deletes, so a
+ * revoked key stops at once on every process.
+ */
+export class ApiKeyService {
+  constructor(private readonly deps: ApiKeyDeps) {}
+
+  async create(
+    tenant: Tenant,
+    owner: UserRecord,
+    input: { name: string; scopes: string[]; expiresAt: Date | null },
+  ): Promise<{ record: ApiKeyRecord; key: string }> {
+    const allowed = grantableScopes(owner);
+    const refused = input.scopes.filter((scope) => !allowed.has(scope));
+    if (refused.length > 0) throw errors.forbidden(`You cannot grant: ${refused.join(", ")}.`);
+    const now = this.deps.clock.now();
+    if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
+      throw errors.validation([{ path: "expires_at", message: "must be in the future" }]);
+    }
+    const key = generateApiKey(this.deps.random);
+    const record = await this.deps.db.apiKeys.create({
+      id: this.deps.random.uuid(),
+      tenantId: tenant.id,
+      userId: owner.id,
+      name: input.name,
+      prefix: displayPrefix(key),
+      keyHash: await hashApiKey(key),
+      scopes: [...new Set(input.scopes)],
+      expiresAt: input.expiresAt,
+      now,
+    });
+    this.deps.logger.info("api_key_created", { tenant_id: tenant.id, user_id: owner.id, key_id: record.id });
+    return { record, key };
+  }
+
+  list(tenant: Tenant, ownerId: string): Promise<ApiKeyRecord[]> {
+    return this.deps.db.apiKeys.listOfOwner(tenant.id, ownerId);
+  }
+
+  /** Revokes one of the owner's keys; it stops working at once. Resolves false when there is no such live key. */
+  async revoke(tenant: Tenant, ownerId: string, id: string): Promise<boolean> {
+    const revoked = await this.deps.db.apiKeys.revoke(tenant.id, ownerId, id, this.deps.clock.now());
+    if (!revoked) return false;
+    // A tombstone rather than a delete: a verification that read the row just
+    // before the revocation cannot cache it afterwards (cacheUnlessRevoked).
+    await this.deps.kv.set(cacheKey(revoked.keyHash), REVOKED, { ttlMs: this.deps.cacheTtlMs });
+    this.deps.logger.info("api_key_revoked", { tenant_id: tenant.id, user_id: ownerId, key_id: id });
+    return true;
+  }
+
+  /**
+   * The key's tenant, owner and usable scopes, or null for anything that is
+   * not a live key of this tenant. A malformed key (shape or checksum) is
+   * refused before any lookup.
+   */
+  async verify(tenant: Tenant, key: string, background: Background): Promise<VerifiedApiKey | null> {
+    if (!isWellFormedApiKey(key)) return null;
+    const hash = await hashApiKey(key);
+    const now = this.deps.clock.now().getTime();
+    const cached = await this.deps.kv.get(cacheKey(hash));
+    if (cached === REVOKED) return null;
+    const hit = cached ? (JSON.parse(cached) as CachedKey) : null;
+    const entry = hit && hit.until > now ? hit : await this.load(hash, now);
+    // The lookup was by hash; comparing it again in constant time keeps a cache or index quirk from ever matching another key.
+    if (!entry || !fixedLengthEqual(entry.keyHash, hash) || entry.tenantId !== tenant.id) return null;
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
+    background(this.recordUse(entry.id, now));
+    return {
+      id: entry.id,
+      tenantId: entry.tenantId,
+      userId: entry.userId,
+      scopes: entry.scopes,
+      expiresAt: entry.expiresAt === null ? null : new Date(entry.expiresAt),
+    };
+  }
+
+  /** From the database: the key and its owner's current scopes (a key never acts beyond its owner). */
+  private async load(hash: string, now: number): Promise<CachedKey | null> {
+    const record = await this.deps.db.apiKeys.findByHash(hash);
+    if (!record || record.revokedAt) return null;
+    const owner = await this.deps.db.users.findById(record.tenantId, record.userId);
+    if (!owner) return null;
+    const allowed = grantableScopes(owner);
+    const entry: CachedKey = {
+      id: record.id,
+      tenantId: record.tenantId,
+      userId: record.userId,
+      keyHash: record.keyHash,
+      scopes: record.scopes.filter((scope) => allowed.has(scope)),
+      expiresAt: record.expiresAt?.getTime() ?? null,
+      until: now + this.deps.cacheTtlMs,
+    };
+    const ttl = Math.min(
+      this.deps.cacheTtlMs,
+      entry.expiresAt === null ? Number.POSITIVE_INFINITY : entry.expiresAt - now,
+    );
+    if (ttl > 0) await this.deps.kv.run(cacheUnlessRevoked, [cacheKey(hash)], [JSON.stringify(entry), Math.ceil(ttl)]);
+    return entry;
+  }
+
+  /** `last_used_at`, written at most once a minute per key (the marker key coalesces concurrent uses). */
+  private async recordUse(id: string, now: number): Promise<void> {
+    const first = await this.deps.kv.set(usedKey(id), "1", { ttlMs: USE_RECORD_INTERVAL_MS, onlyIfAbsent: true });
+    if (first) await this.deps.db.apiKeys.recordUse(id, new Date(now));
+  }
+}

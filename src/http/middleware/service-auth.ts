@@ -1,0 +1,34 @@
+import type { MiddlewareHandler } from "hono";
+import { constantTimeEqual } from "../../core/crypto/compare.js";
+import { errors } from "../../core/errors.js";
+import { inBackground } from "../background.js";
+import type { AppEnv } from "../context.js";
+import { bearerToken } from "./admin-auth.js";
+
+/**
+ * Tenant routes for other services and administrators: `Authorization:
+ * Bearer sk_...` with an API key of this tenant holding `scope`, or the
+ * bootstrap admin key from configuration. A valid key without the scope is
+ * 403 `forbidden`; anything else 401.
+ */
+export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { config, apiKeys, tokens } = c.var.services;
+    const realm = tokens.issuer(c.var.tenant);
+    const header = c.req.header("authorization");
+    const token = bearerToken(header);
+    if (!token) {
+      throw errors.unauthorized(
+        realm,
+        `This route needs an API key with scope "${scope}" as a Bearer token.`,
+        header !== undefined,
+      );
+    }
+    if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {
+      const key = await apiKeys.verify(c.var.tenant, token, inBackground(c));
+      if (!key) throw errors.unauthorized(realm, "The API key is not valid.", true);
+      if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,165 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
+import { errors } from "../../core/errors.js";
+import type { ApiKeyRecord } from "../../core/ports/database.js";
+import { inBackground } from "../background.js";
+import { requireAccessToken } from "../middleware/bearer.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+
+const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
+
+const CreateApiKeySchema = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    scopes: z.array(scope).max(50, "must have at most 50 entries"),
+    expires_at: z.string().datetime({ offset: true, message: "must be an RFC 3339 timestamp" }).optional(),
+  })
+  .openapi("CreateApiKey");
+
+const ApiKeySchema = z
+  .object({
+    id: z.string().uuid(),
+    prefix: z.string().openapi({ description: "The key's first characters, to tell keys apart" }),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    created_at: z.string().datetime(),
+    last_used_at: z.string().datetime().nullable().openapi({ description: "Updated at most once a minute" }),
+    expires_at: z.string().datetime().nullable(),
+  })
+  .openapi("ApiKey");
+
+const CreatedApiKeySchema = ApiKeySchema.omit({ last_used_at: true })
+  .extend({ key: z.string().openapi({ description: "The key itself: shown in this response only" }) })
+  .openapi("CreatedApiKey");
+
+const VerifySchema = z.object({ key: z.string().max(256) }).openapi("VerifyApiKey");
+const VerifiedSchema = z
+  .object({
+    valid: z.boolean(),
+    key_id: z.string().uuid().optional(),
+    user_id: z.string().uuid().optional(),
+    tenant_id: z.string().uuid().optional(),
+    scopes: z.array(z.string()).optional(),
+    expires_at: z.string().datetime().nullable().optional(),
+  })
+  .openapi("VerifiedApiKey");
+
+const bearer = { security: [{ bearer: [] }] };
+
+const create = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/api-keys",
+  tags: ["API keys"],
+  summary: "Create an API key (the key is in this response only)",
+  description: `A key may hold the scopes its owner holds; \`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) only when the owner holds \`admin\`.`,
+  ...bearer,
+  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } },
+  },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/api-keys",
+  tags: ["API keys"],
+  summary: "The caller's API keys (never the keys themselves)",
+  ...bearer,
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: {
+      description: "Keys, newest first",
+      content: { "application/json": { schema: z.object({ api_keys: z.array(ApiKeySchema) }) } },
+    },
+    ...problems(401, 404),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/t/{tenant}/v1/api-keys/{id}",
+  tags: ["API keys"],
+  summary: "Revoke one of the caller's API keys; it stops working at once",
+  ...bearer,
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: { 204: { description: "Revoked" }, ...problems(401, 404) },
+});
+
+const verify = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/api-keys/verify",
+  tags: ["API keys"],
+  summary: "Check an API key (caller: API key with scope api_keys:verify)",
+  ...bearer,
+  middleware: [requireServiceScope("api_keys:verify"), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: VerifySchema } } },
+  },
+  responses: {
+    200: { description: "The verdict", content: { "application/json": { schema: VerifiedSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const view = (key: ApiKeyRecord) => ({
+  id: key.id,
+  prefix: key.prefix,
+  name: key.name,
+  scopes: key.scopes,
+  created_at: key.createdAt.toISOString(),
+  last_used_at: key.lastUsedAt?.toISOString() ?? null,
+  expires_at: key.expiresAt?.toISOString() ?? null,
+});
+
+export const apiKeyRoutes = createRouter()
+  .openapi(create, async (c) => {
+    const body = c.req.valid("json");
+    const { accounts, apiKeys } = c.var.services;
+    const owner = await accounts.findUser(c.var.tenant, c.var.auth.sub);
+    if (!owner) throw errors.notFound("The user no longer exists.");
+    const { record, key } = await apiKeys.create(c.var.tenant, owner, {
+      name: body.name,
+      scopes: body.scopes,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+    });
+    const { last_used_at: _never, ...created } = view(record);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...created, key }, 201);
+  })
+  .openapi(list, async (c) => {
+    const keys = await c.var.services.apiKeys.list(c.var.tenant, c.var.auth.sub);
+    return c.json({ api_keys: keys.map(view) }, 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, c.var.auth.sub, id));
+    if (!revoked) throw errors.notFound("No such API key.");
+    return c.body(null, 204);
+  })
+  .openapi(verify, async (c) => {
+    const { key } = c.req.valid("json");
+    const found = await c.var.services.apiKeys.verify(c.var.tenant, key, inBackground(c));
+    if (!found) return c.json({ valid: false }, 200);
+    return c.json(
+      {
+        valid: true,
+        key_id: found.id,
+        user_id: found.userId,
+        tenant_id: found.tenantId,
+        scopes: found.scopes,
+        expires_at: found.expiresAt?.toISOString() ?? null,
+      },
+      200,
+    );
+  });

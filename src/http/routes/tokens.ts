@@ -1,0 +1,82 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../context.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema } from "../schemas.js";
+
+const TokenSchema = z
+  .object({
+    token: z.string().max(8192),
+    token_type_hint: z.string().max(64).optional().openapi({ description: "access_token or refresh_token" }),
+  })
+  .openapi("TokenBody");
+
+// RFC 7662 §2.1 / RFC 7009 §2.1 send forms; API.md accepts JSON too. The body is optional for the
+// validators (each runs only for its media type); acceptBody refuses requests with neither.
+const body = {
+  required: false,
+  content: {
+    "application/json": { schema: TokenSchema },
+    "application/x-www-form-urlencoded": { schema: TokenSchema },
+  },
+};
+
+const IntrospectionSchema = z
+  .object({
+    active: z.boolean(),
+    token_type: z.string().optional(),
+    sub: z.string().optional(),
+    sid: z.string().optional(),
+    tid: z.string().optional(),
+    scope: z.string().optional(),
+    client_id: z.string().optional(),
+    exp: z.number().int().optional(),
+    iat: z.number().int().optional(),
+    iss: z.string().optional(),
+  })
+  .passthrough()
+  .openapi("Introspection");
+
+const introspect = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/introspect",
+  tags: ["Tokens"],
+  summary: "Token introspection (RFC 7662; caller: API key with scope tokens:introspect)",
+  security: [{ bearer: [] }],
+  middleware: [requireServiceScope("tokens:introspect"), acceptBody("json", "form")] as const,
+  request: { params: TenantParamSchema, body },
+  responses: {
+    200: { description: "The token's state", content: { "application/json": { schema: IntrospectionSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const revoke = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/revoke",
+  tags: ["Tokens"],
+  summary: "Token revocation (RFC 7009; caller: API key with scope tokens:introspect)",
+  description: "A refresh token revokes its session; an access token is refused from now on. 200 for any token.",
+  security: [{ bearer: [] }],
+  middleware: [requireServiceScope("tokens:introspect"), acceptBody("json", "form")] as const,
+  request: { params: TenantParamSchema, body },
+  responses: { 200: { description: "Done (also for unknown tokens)" }, ...problems(400, 401, 403, 404, 413, 415) },
+});
+
+type TokenBody = z.infer<typeof TokenSchema>;
+const tokenBody = (c: Context<AppEnv, string, { out: { json: TokenBody; form: TokenBody } }>): TokenBody =>
+  /json/i.test(c.req.header("content-type") ?? "") ? c.req.valid("json") : c.req.valid("form");
+
+export const tokenRoutes = createRouter()
+  .openapi(introspect, async (c) => {
+    const { token, token_type_hint } = tokenBody(c);
+    c.header("Cache-Control", "no-store");
+    return c.json(await c.var.services.introspection.introspect(c.var.tenant, token, token_type_hint), 200);
+  })
+  .openapi(revoke, async (c) => {
+    const { token } = tokenBody(c);
+    await c.var.services.introspection.revoke(c.var.tenant, token);
+    return c.body(null, 200);
+  });
