@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, type SQL } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
@@ -32,6 +32,15 @@ const ofUser = (tenantId: string, userId: string) =>
   and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId), notEnded);
 
 export function sessionRepository(db: DrizzleDb): SessionRepository {
+  /** Marks the matching sessions revoked; resolves their ids. */
+  const revokeWhere = async (where: SQL | undefined, at: Date, reason: string) => {
+    const rows = await db
+      .update(sessions)
+      .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
+      .where(where)
+      .returning({ id: sessions.id });
+    return rows.map((row) => row.id);
+  };
   return {
     async create(session) {
       // One round trip: a session starts at a login, so the same statement
@@ -73,21 +82,11 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
     },
 
     async revoke(tenantId, id, at, reason) {
-      const rows = await db
-        .update(sessions)
-        .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
-        .where(live(tenantId, id))
-        .returning({ id: sessions.id });
-      return rows.length > 0;
+      return (await revokeWhere(live(tenantId, id), at, reason)).length > 0;
     },
 
-    async revokeAllOfUser(tenantId, userId, at, reason) {
-      const rows = await db
-        .update(sessions)
-        .set({ revokedAt: at, revokedReason: reason, updatedAt: at })
-        .where(ofUser(tenantId, userId))
-        .returning({ id: sessions.id });
-      return rows.map((row) => row.id);
+    revokeAllOfUser(tenantId, userId, at, reason) {
+      return revokeWhere(ofUser(tenantId, userId), at, reason);
     },
 
     async listLive(tenantId, userId, now) {

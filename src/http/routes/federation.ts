@@ -89,6 +89,18 @@ const callbackUri = (c: Context<AppEnv>, provider: string) =>
 
 const known = (provider: string) => PROVIDER_NAME.test(provider);
 
+/** The provider's answer, by query (GET) or form (POST), ends in a redirect to the client app. */
+async function finishAtCallback(c: Context<AppEnv>, provider: string, params: URLSearchParams, status: 302 | 303) {
+  const { location } = await c.var.services.federation.callback(
+    c.var.tenant,
+    provider,
+    callbackUri(c, provider),
+    params,
+  );
+  c.header("Cache-Control", "no-store");
+  return c.redirect(location, status);
+}
+
 export const federationRoutes = createRouter()
   .openapi(authorize, async (c) => {
     const { provider } = c.req.valid("param");
@@ -107,31 +119,10 @@ export const federationRoutes = createRouter()
     c.header("Cache-Control", "no-store");
     return c.redirect(location, 302);
   })
-  .openapi(callback, async (c) => {
-    const { provider } = c.req.valid("param");
-    const params = new URL(c.req.url).searchParams;
-    const { location } = await c.var.services.federation.callback(
-      c.var.tenant,
-      provider,
-      callbackUri(c, provider),
-      params,
-    );
-    c.header("Cache-Control", "no-store");
-    return c.redirect(location, 302);
-  })
-  .openapi(callbackForm, async (c) => {
-    const { provider } = c.req.valid("param");
-    const params = new URLSearchParams(
-      Object.entries(c.req.valid("form")).map(([key, value]) => [key, String(value)] as [string, string]),
-    );
-    const { location } = await c.var.services.federation.callback(
-      c.var.tenant,
-      provider,
-      callbackUri(c, provider),
-      params,
-    );
-    c.header("Cache-Control", "no-store");
-    return c.redirect(location, 303);
+  .openapi(callback, (c) => finishAtCallback(c, c.req.valid("param").provider, new URL(c.req.url).searchParams, 302))
+  .openapi(callbackForm, (c) => {
+    const form = Object.entries(c.req.valid("form")).map(([key, value]) => [key, String(value)] as [string, string]);
+    return finishAtCallback(c, c.req.valid("param").provider, new URLSearchParams(form), 303);
   })
   .openapi(exchange, async (c) => {
     const body = c.req.valid("json");
