@@ -1,5 +1,7 @@
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { createTestDatabase } from "../support/postgres.js";
+import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
+import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -17,3 +19,5 @@ async function open(): Promise<DatabaseHarness> {
 
 repositoryContract("pg (real Postgres over TCP)", open);
 sessionRepositoryContract("pg (real Postgres over TCP)", open);
+apiKeyRepositoryContract("pg (real Postgres over TCP)", open);
+federationRepositoryContract("pg (real Postgres over TCP)", open);

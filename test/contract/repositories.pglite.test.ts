@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPgliteDatabase } from "../../src/adapters/postgres/pglite.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
+import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -14,6 +16,8 @@ async function open(): Promise<DatabaseHarness> {
 
 repositoryContract("PGlite (embedded)", open);
 sessionRepositoryContract("PGlite (embedded)", open);
+apiKeyRepositoryContract("PGlite (embedded)", open);
+federationRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {
   it("keeps data across a restart and migrates an existing directory without loss", async () => {

@@ -129,5 +129,7 @@ export const PROVIDER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The catalogue entry for a name, or the generic OIDC entry for any other. */
 export function catalogueEntry(name: string): CatalogueEntry {
-  return CATALOGUE[name] ?? { kind: "oidc", scopes: ["openid", "email", "profile"] };
+  return (
+    (Object.hasOwn(CATALOGUE, name) && CATALOGUE[name]) || { kind: "oidc", scopes: ["openid", "email", "profile"] }
+  );
 }

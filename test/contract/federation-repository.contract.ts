@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, OAuthProviderInput } from "../../src/core/ports/database.js";
+import type { DatabaseHarness } from "./repositories.contract.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+
+/** Upstream providers and linked identities on every driver (PGlite, pg, neon-http). */
+export function federationRepositoryContract(name: string, open: () => Promise<DatabaseHarness>): void {
+  describe(`Federation repository contract: ${name}`, () => {
+    let h: DatabaseHarness;
+    let db: Database;
+    let tenantId: string;
+    let otherTenantId: string;
+
+    beforeAll(async () => {
+      h = await open();
+      db = h.db;
+      tenantId = await newTenant("F");
+      otherTenantId = await newTenant("G");
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    async function newTenant(label: string): Promise<string> {
+      const id = crypto.randomUUID();
+      await db.tenants.createIfAbsent({ id, slug: `f-${id.slice(0, 8)}`, name: label, now: at });
+      return id;
+    }
+
+    async function newUser(tenant = tenantId): Promise<string> {
+      const user = await db.users.createIfAbsent({
+        id: crypto.randomUUID(),
+        tenantId: tenant,
+        emailIndex: `k1:${crypto.randomUUID()}`,
+        emailSealed: "x",
+        nameSealed: null,
+        emailVerified: false,
+        passwordHash: null,
+        scopes: [],
+        now: at,
+      });
+      if (!user) throw new Error("The test user was not created.");
+      return user.id;
+    }
+
+    const provider = (overrides: Partial<OAuthProviderInput> = {}): OAuthProviderInput => ({
+      id: crypto.randomUUID(),
+      tenantId,
+      name: `corp-${crypto.randomUUID().slice(0, 8)}`,
+      clientId: "client-1",
+      clientSecretSealed: "sealed-1",
+      issuer: "https://idp.example.com",
+      scopes: ["openid", "email"],
+      enabled: true,
+      now: at,
+      ...overrides,
+    });
+
+    const identity = (
+      userId: string,
+      overrides: { tenantId?: string; provider?: string; subject?: string; now?: Date } = {},
+    ) => ({
+      id: crypto.randomUUID(),
+      tenantId,
+      userId,
+      provider: "oauth:github",
+      subject: crypto.randomUUID(),
+      profileSealed: "sealed-profile",
+      now: at,
+      ...overrides,
+    });
+
+    describe("oauthProviders", () => {
+      it("inserts a provider and resolves the stored row", async () => {
+        const input = provider({ issuer: null, scopes: [] });
+        const { now: _now, ...fields } = input;
+        const stored = await db.oauthProviders.upsert(input);
+        expect(stored).toEqual({ ...fields, createdAt: at, updatedAt: at });
+        expect(await db.oauthProviders.find(tenantId, input.name)).toEqual(stored);
+      });
+
+      it("replaces the live provider of the same name, keeping its id and creation time", async () => {
+        const first = await db.oauthProviders.upsert(provider({ name: "github" }));
+        const second = await db.oauthProviders.upsert(
+          provider({
+            id: crypto.randomUUID(), // a caller that did not look first: the stored row keeps its id
+            name: "github",
+            clientId: "client-2",
+            clientSecretSealed: "sealed-2",
+            issuer: null,
+            scopes: ["read:user", "user:email"],
+            enabled: false,
+            now: later(60_000),
+          }),
+        );
+        expect(second).toEqual({
+          id: first.id,
+          tenantId,
+          name: "github",
+          clientId: "client-2",
+          clientSecretSealed: "sealed-2",
+          issuer: null,
+          scopes: ["read:user", "user:email"],
+          enabled: false,
+          createdAt: at,
+          updatedAt: later(60_000),
+        });
+        expect(await db.oauthProviders.find(tenantId, "github")).toEqual(second);
+
+        const third = await db.oauthProviders.upsert(
+          provider({ id: first.id, name: "github", enabled: true, now: later(120_000) }),
+        );
+        expect(third).toMatchObject({ id: first.id, enabled: true, createdAt: at, updatedAt: later(120_000) });
+      });
+
+      it("finds a provider within its tenant only", async () => {
+        const stored = await db.oauthProviders.upsert(
+          provider({ name: "google", issuer: "https://accounts.google.com" }),
+        );
+        expect(await db.oauthProviders.find(tenantId, "google")).toEqual(stored);
+        expect(await db.oauthProviders.find(otherTenantId, "google")).toBeNull();
+        expect(await db.oauthProviders.find(crypto.randomUUID(), "google")).toBeNull();
+        expect(await db.oauthProviders.find(tenantId, "Google")).toBeNull();
+        expect(await db.oauthProviders.find(tenantId, "no-such-provider")).toBeNull();
+
+        // The same name in another tenant is a row of its own.
+        const other = await db.oauthProviders.upsert(
+          provider({ tenantId: otherTenantId, name: "google", clientId: "other-client" }),
+        );
+        expect(other.id).not.toBe(stored.id);
+        expect((await db.oauthProviders.find(tenantId, "google"))?.clientId).toBe("client-1");
+        expect((await db.oauthProviders.find(otherTenantId, "google"))?.clientId).toBe("other-client");
+      });
+
+      it("settles concurrent upserts of one name on one live row without an error", async () => {
+        const name = "discord";
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            db.oauthProviders.upsert(provider({ name, clientId: `client-${i}`, now: later(i) })),
+          ),
+        );
+        const ids = new Set(results.map((r) => r.id));
+        expect(ids.size).toBe(1);
+        const found = await db.oauthProviders.find(tenantId, name);
+        expect(found?.id).toBe(results[0]?.id);
+        expect(results.map((r) => r.clientId)).toContain(found?.clientId);
+      });
+    });
+
+    describe("identities", () => {
+      it("links an identity and finds it by tenant, provider and subject", async () => {
+        const userId = await newUser();
+        const input = identity(userId, { subject: "583231" });
+        const created = await db.identities.createIfAbsent(input);
+        expect(created).toEqual({
+          id: input.id,
+          tenantId,
+          userId,
+          provider: "oauth:github",
+          subject: "583231",
+          createdAt: at,
+        });
+        expect(await db.identities.find(tenantId, "oauth:github", "583231")).toEqual(created);
+        expect(await db.identities.find(tenantId, "oauth:gitlab", "583231")).toBeNull();
+        expect(await db.identities.find(tenantId, "oauth:github", "5832310")).toBeNull();
+        expect(await db.identities.find(otherTenantId, "oauth:github", "583231")).toBeNull();
+      });
+
+      it("resolves null for a second link of the same tenant, provider and subject, keeping the first", async () => {
+        const first = await newUser();
+        const second = await newUser();
+        const subject = "110169484474386276334";
+        const created = await db.identities.createIfAbsent(identity(first, { provider: "oauth:google", subject }));
+        expect(created).not.toBeNull();
+        expect(
+          await db.identities.createIfAbsent(identity(second, { provider: "oauth:google", subject, now: later(1) })),
+        ).toBeNull();
+        expect(await db.identities.createIfAbsent(identity(first, { provider: "oauth:google", subject }))).toBeNull();
+        expect(await db.identities.find(tenantId, "oauth:google", subject)).toEqual(created);
+      });
+
+      it("allows the same subject at another provider or in another tenant", async () => {
+        const userId = await newUser();
+        const otherUserId = await newUser(otherTenantId);
+        const subject = "80351110224678912";
+        const base = await db.identities.createIfAbsent(identity(userId, { provider: "oauth:discord", subject }));
+        const otherProvider = await db.identities.createIfAbsent(
+          identity(userId, { provider: "oauth:my-corp", subject }),
+        );
+        const otherTenant = await db.identities.createIfAbsent(
+          identity(otherUserId, { tenantId: otherTenantId, provider: "oauth:discord", subject }),
+        );
+        expect(base).not.toBeNull();
+        expect(otherProvider).not.toBeNull();
+        expect(otherTenant).not.toBeNull();
+        expect(new Set([base?.id, otherProvider?.id, otherTenant?.id]).size).toBe(3);
+        expect(await db.identities.find(tenantId, "oauth:discord", subject)).toEqual(base);
+        expect(await db.identities.find(tenantId, "oauth:my-corp", subject)).toEqual(otherProvider);
+        expect(await db.identities.find(otherTenantId, "oauth:discord", subject)).toEqual(otherTenant);
+      });
+
+      it("links exactly once under concurrent attempts", async () => {
+        const users = await Promise.all(Array.from({ length: 6 }, () => newUser()));
+        const subject = "001456.8f2c0e1c7bb24a5db4b3a7f4b2d1e6c9.1322";
+        const results = await Promise.all(
+          users.map((userId) => db.identities.createIfAbsent(identity(userId, { provider: "oauth:apple", subject }))),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        expect(await db.identities.find(tenantId, "oauth:apple", subject)).toEqual(winners[0]);
+      });
+
+      it("records logins without changing what find resolves, within the tenant only", async () => {
+        const userId = await newUser();
+        const created = await db.identities.createIfAbsent(
+          identity(userId, { provider: "oauth:gitlab", subject: "42" }),
+        );
+        if (!created) throw new Error("The identity was not created.");
+        await db.identities.recordLogin(tenantId, created.id, "sealed-profile-2", later(5_000));
+        await db.identities.recordLogin(tenantId, created.id, null, later(6_000));
+        await db.identities.recordLogin(otherTenantId, created.id, "sealed-elsewhere", later(7_000));
+        await db.identities.recordLogin(tenantId, crypto.randomUUID(), null, later(8_000));
+        expect(await db.identities.find(tenantId, "oauth:gitlab", "42")).toEqual(created);
+      });
+    });
+  });
+}
