@@ -106,7 +106,7 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
       await db
         .update(userIdentities)
         .set({ profileSealed, lastLoginAt: at, updatedAt: at })
-        .where(and(eq(userIdentities.tenantId, tenantId), eq(userIdentities.id, id)));
+        .where(and(eq(userIdentities.tenantId, tenantId), eq(userIdentities.id, id), isNull(userIdentities.deletedAt)));
     },
   };
 }
