@@ -3,6 +3,7 @@
  * local OpenID Connect provider that can be told to misbehave.
  */
 import { createHash, randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
@@ -196,6 +197,26 @@ describe("unreachable providers", () => {
     expect(back.origin + back.pathname).toBe(APP);
     expect(back.searchParams.get("error")).toBe("temporarily_unavailable");
     expect(back.searchParams.get("state")).toBe("s1");
+  });
+
+  it("sends the browser back with server_error when the client secret no longer opens", async () => {
+    await t.app.request("/t/fed/v1/admin/oauth-providers/broken", {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ client_id: "c", client_secret: "s", issuer: idp.issuer }),
+    });
+    const sql = new pg.Client({ connectionString: t.database.url });
+    await sql.connect();
+    await sql.query(
+      "UPDATE oauth_providers SET client_secret_sealed = 's1.gone.AAAAAAAAAAAAAAAA.AAAA' WHERE name = 'broken'",
+    );
+    await sql.end();
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s3" });
+    const back = new URL(
+      (await t.app.request(`/t/fed/v1/oauth/broken/authorize?${query}`)).headers.get("location") ?? "",
+    );
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("error")).toBe("server_error");
   });
 
   it("sends the browser back with server_error when the provider goes away mid-login", async () => {

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { POSTGRES_ADMIN_URL, TEMPLATE_DATABASE, TEST_DATABASE_PREFIX } from "./services.js";
+import { inject } from "vitest";
+import { POSTGRES_ADMIN_URL, TEST_DATABASE_PREFIX, templateDatabaseOf } from "./services.js";
 
 export function databaseUrl(name: string): string {
   const url = new URL(POSTGRES_ADMIN_URL);
@@ -29,14 +30,16 @@ export interface TestDatabase {
  * tests of the migrations themselves).
  */
 export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
-  const name = `${TEST_DATABASE_PREFIX}${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const runId = inject("testRunId");
+  const name = `${TEST_DATABASE_PREFIX}${runId}_${crypto.randomUUID().replace(/-/g, "").slice(0, 12)}`;
+  const template = templateDatabaseOf(runId);
   await admin(async (client) => {
     // Copies of one template may not start at the same instant (the template
     // is briefly locked); retry a few times.
     for (let attempt = 0; ; attempt++) {
       try {
         await client.query(
-          options.empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`,
+          options.empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${template}"`,
         );
         return;
       } catch (error) {
@@ -56,12 +59,12 @@ export async function dropDatabase(name: string): Promise<void> {
   await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
-/** Names of databases left by earlier runs that died before their cleanup. */
-export async function listTestDatabases(): Promise<string[]> {
+/** Names of test databases (of every run, or of the run with this id). */
+export async function listTestDatabases(runId?: string): Promise<string[]> {
   return admin(async (client) => {
     const result = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2",
-      [`${TEST_DATABASE_PREFIX}%`, TEMPLATE_DATABASE],
+      "SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = 'authority_test_template'",
+      [`${TEST_DATABASE_PREFIX}${runId ? `${runId}\\_` : ""}%`],
     );
     return result.rows.map((row) => row.datname);
   });

@@ -1,6 +1,6 @@
 import type { AccountService } from "../accounts/accounts.js";
 import { toBase64Url } from "../crypto/encoding.js";
-import type { Sealer } from "../crypto/sealing.js";
+import { type Sealer, SealingError } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, OAuthProviderRecord, Tenant, UserRecord } from "../ports/database.js";
@@ -70,15 +70,33 @@ export class FederationService {
   constructor(private readonly deps: FederationDeps) {}
 
   /** The tenant's provider with its secret opened, or 404 when absent or disabled. */
+  /**
+   * The tenant's enabled provider with its secret opened. Both failures a
+   * login can meet here end at the client as an RFC 6749 error: no such
+   * provider (`invalid_request`), or a secret that no configured encryption
+   * key opens (`server_error`, an operator's mistake, logged). Anything else
+   * (the database failing) propagates.
+   */
   private async provider(tenant: Tenant, name: string): Promise<UpstreamProvider> {
     const row = await this.deps.db.oauthProviders.find(tenant.id, name);
-    if (!row?.enabled) throw errors.notFound(`The tenant has no enabled provider "${name}".`);
+    if (!row?.enabled) throw new UpstreamError("invalid_request", `The tenant has no enabled provider "${name}".`);
     const entry = catalogueEntry(name);
+    const clientSecret = await this.deps.sealer
+      .open(row.clientSecretSealed, secretContext(tenant.id, name))
+      .catch((error: unknown) => {
+        if (!(error instanceof SealingError)) throw error;
+        this.deps.logger.error("provider_secret_unreadable", {
+          tenant_id: tenant.id,
+          provider: name,
+          reason: error.message,
+        });
+        throw new UpstreamError("server_error", `The provider "${name}" is misconfigured.`);
+      });
     return {
       name,
       entry,
       clientId: row.clientId,
-      clientSecret: await this.deps.sealer.open(row.clientSecretSealed, secretContext(tenant.id, name)),
+      clientSecret,
       issuer: row.issuer,
       scopes: row.scopes.length > 0 ? row.scopes : entry.scopes,
     };
@@ -132,13 +150,8 @@ export class FederationService {
         return back("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters).");
       }
     }
-    let provider: UpstreamProvider;
     try {
-      provider = await this.provider(tenant, name);
-    } catch {
-      return back("invalid_request", `The tenant has no enabled provider "${name}".`);
-    }
-    try {
+      const provider = await this.provider(tenant, name);
       const { url, pending } = await this.deps.upstream.start(provider, callbackUri);
       const stored: StoredLogin = {
         tenantId: tenant.id,
@@ -175,9 +188,7 @@ export class FederationService {
       location: withParams(login.redirectUri, { ...values, state: login.clientState }),
     });
     try {
-      const provider = await this.provider(tenant, name).catch(() => {
-        throw new UpstreamError("server_error", `The provider "${name}" is no longer enabled.`);
-      });
+      const provider = await this.provider(tenant, name);
       const profile = await this.deps.upstream.finish(
         provider,
         params,
