@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
+import { POSTGRES_ADMIN_URL } from "./services.js";
 
 export interface NeonHttpBridgeOptions {
   /** Real Postgres to run queries on. `user` overrides the connection string's user (e.g. a Neon role). */
@@ -98,8 +99,10 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 export async function startNeonHttpBridge(options: NeonHttpBridgeOptions = {}): Promise<NeonHttpBridge> {
-  const upstreamHost = options.upstream?.host ?? "127.0.0.1";
-  const upstreamPort = options.upstream?.port ?? 5432;
+  // By default the Postgres the suites use (TEST_POSTGRES_URL), whatever the connection strings name.
+  const suitePostgres = new URL(POSTGRES_ADMIN_URL);
+  const upstreamHost = options.upstream?.host ?? suitePostgres.hostname;
+  const upstreamPort = options.upstream?.port ?? Number(suitePostgres.port || 5432);
   const pools = new Map<string, pg.Pool>();
 
   // One small pool per (user, database) named by the connection string, so each test database is isolated.
