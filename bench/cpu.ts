@@ -5,7 +5,10 @@
  *     Redis, driven over HTTP) vs raw argon2id verifications per CPU-second;
  *   - access tokens issued per CPU-second vs raw RS256 JWT signatures;
  *   - refresh tokens (bench/refresh.ts): refreshes per server CPU-second vs the
- *     same raw RS256 signing figure, latency at 50 clients, Redis bytes per session.
+ *     same raw RS256 signing figure, latency at 50 clients, Redis bytes per session;
+ *   - service calls (bench/service.ts): API-key verification (cache hit and
+ *     miss) and token introspection (access and refresh token) per server
+ *     CPU-second, and their latency at 20 clients.
  * Figures are printed, not asserted.
  */
 import { hash, verify } from "@node-rs/argon2";
@@ -18,6 +21,7 @@ import { KeyRingService } from "../src/core/signing/key-ring.js";
 import { TenantService } from "../src/core/tenants.js";
 import { AccessTokens } from "../src/core/tokens/access-token.js";
 import { printRefreshFigures, refreshFigures } from "./refresh.js";
+import { printServiceFigures, serviceFigures } from "./service.js";
 import { CONCURRENCY, cpuSeconds, inParallel, pct, withDatabase, withServer } from "./support.js";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
@@ -93,4 +97,5 @@ await withDatabase(async (url) => {
   console.log(`  access-token issuance (AccessTokens):    ${sign.ours.toFixed(0)} per CPU-second`);
   console.log(`  issuance / raw signing:                  ${pct(sign.ours, sign.raw)}`);
   printRefreshFigures(await refreshFigures(url), sign.raw);
+  printServiceFigures(await serviceFigures(url));
 });

@@ -10,7 +10,19 @@
  * Figures are printed, not asserted.
  */
 import { Redis } from "ioredis";
-import { type BenchServer, CONCURRENCY, inParallel, pct, REDIS, scanKeys, sleep, withServer } from "./support.js";
+import {
+  type BenchServer,
+  CONCURRENCY,
+  inParallel,
+  pct,
+  percentile,
+  printLine,
+  REDIS,
+  scanKeys,
+  sleep,
+  tokensOf,
+  withServer,
+} from "./support.js";
 
 const CPU_SESSIONS = 20;
 const WARMUP = Number(process.env.BENCH_REFRESH_WARMUP ?? 300);
@@ -22,20 +34,6 @@ const MEMORY_SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const SIGNUP_CONCURRENCY = 4;
 const GRACE_MS = 10_000;
 const PASSWORD = "correct horse battery staple";
-
-interface TokenResponse {
-  access_token: string;
-  refresh_token: string;
-  session_id: string;
-}
-
-function tokensOf(body: Record<string, unknown>, what: string): TokenResponse {
-  const { access_token, refresh_token, session_id } = body;
-  if (typeof access_token !== "string" || typeof refresh_token !== "string" || typeof session_id !== "string") {
-    throw new Error(`${what} answered without tokens: ${JSON.stringify(body)}`);
-  }
-  return { access_token, refresh_token, session_id };
-}
 
 /** `count` new users, one session each; resolves their first refresh tokens. */
 async function signups(server: BenchServer, count: number): Promise<string[]> {
@@ -78,9 +76,6 @@ async function refreshChains(
   });
   return latencies;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
 interface Usage {
   bytes: number;
@@ -171,19 +166,21 @@ export function printRefreshFigures(figures: RefreshFigures, rawSigning: number)
       .join(", ");
     return `${(usage.bytes / sessions).toFixed(0)} bytes, ${(usage.keys / sessions).toFixed(2)} keys (${kinds}) (target <= 512 bytes)`;
   };
-  const line = (label: string, value: string) => console.log(`  ${label.padEnd(41)}${value}`);
   console.log("\nRefresh benchmarks (the Node server on real Postgres and Redis):");
-  line(
+  printLine(
     `POST /v1/token/refresh (${CONCURRENCY} clients):`,
     `${figures.perCpuSecond.toFixed(1)} per server CPU-second (${CPU_SESSIONS} chained sessions, ${REFRESHES} refreshes)`,
   );
-  line("refresh / raw RS256 signing:", `${pct(figures.perCpuSecond, rawSigning)} (target >= 85% of raw RS256 signing)`);
-  line(
+  printLine(
+    "refresh / raw RS256 signing:",
+    `${pct(figures.perCpuSecond, rawSigning)} (target >= 85% of raw RS256 signing)`,
+  );
+  printLine(
     `refresh latency (${LATENCY_CLIENTS} clients):`,
     `p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms (${LATENCY_REQUESTS} requests)`,
   );
   console.log(`  Redis per live session (MEMORY USAGE over the prefix's keys / ${sessions} sessions):`);
-  line("  after login:", perSession(afterLogin));
-  line("  just after one refresh (grace keys):", perSession(afterRefresh));
-  line("  after the grace window (steady state):", perSession(afterGrace));
+  printLine("  after login:", perSession(afterLogin));
+  printLine("  just after one refresh (grace keys):", perSession(afterRefresh));
+  printLine("  after the grace window (steady state):", perSession(afterGrace));
 }

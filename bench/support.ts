@@ -1,8 +1,8 @@
 /**
- * Shared by the `npm run bench` CPU scripts (cpu.ts, refresh.ts): CPU clocks,
- * a bounded-concurrency loop, a migrated temporary database, and the built
- * Node server (dist/node/node.js) as a child process on real Postgres and
- * Redis, with its own Redis key prefix.
+ * Shared by the `npm run bench` CPU scripts (cpu.ts, refresh.ts, service.ts):
+ * CPU clocks, a bounded-concurrency loop, percentiles, a migrated temporary
+ * database, and the built Node server (dist/node/node.js) as a child process
+ * on real Postgres and Redis, with its own Redis key prefix.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,6 +32,26 @@ export const processCpuSeconds = (pid: number) => {
 
 export const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The `p`th percentile of ascending `sorted` (nearest rank). */
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+/** One figure line of the bench output: label padded to a column, then the value. */
+export const printLine = (label: string, value: string) => console.log(`  ${label.padEnd(41)}${value}`);
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token: string;
+  session_id: string;
+}
+
+/** The tokens of a signup, login or refresh response; throws (with the body) when they are missing. */
+export function tokensOf(body: Record<string, unknown>, what: string): TokenResponse {
+  const { access_token, refresh_token, session_id } = body;
+  if (typeof access_token !== "string" || typeof refresh_token !== "string" || typeof session_id !== "string") {
+    throw new Error(`${what} answered without tokens: ${JSON.stringify(body)}`);
+  }
+  return { access_token, refresh_token, session_id };
+}
 
 /** Runs `work(0..count-1)` with at most `concurrency` calls in flight. */
 export async function inParallel(
@@ -92,7 +112,12 @@ export interface BenchServer {
   /** The tenant created for this server. */
   tenant: string;
   /** POSTs JSON and returns the parsed body; throws (with the body) unless the status is `status`. */
-  post<T = Record<string, unknown>>(path: string, body: unknown, status?: number): Promise<T>;
+  post<T = Record<string, unknown>>(
+    path: string,
+    body: unknown,
+    status?: number,
+    headers?: Record<string, string>,
+  ): Promise<T>;
   /** The server's CPU seconds so far (utime + stime). */
   cpu(): number;
   /** Waits until the server is idle (work it does after responses, e.g. ledger writes, is done). */
@@ -193,7 +218,7 @@ export async function withServer<T>(
       pid,
       prefix,
       tenant,
-      post: (path, body, status = 200) => request(path, body, status),
+      post: (path, body, status = 200, headers = {}) => request(path, body, status, headers),
       cpu,
       async settle() {
         // Idle once the CPU clock (10 ms ticks) stops moving over 200 ms; bounded.
