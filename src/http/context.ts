@@ -4,6 +4,7 @@ import type { AccountService } from "../core/accounts/accounts.js";
 import type { ApiKeyService } from "../core/api-keys/api-keys.js";
 import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
+import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
@@ -41,6 +42,8 @@ export interface Services extends AppDeps {
   accounts: AccountService;
   sessions: SessionService;
   federation: FederationService;
+  /** Identity linking and one-time codes shared by every federated login. */
+  logins: FederatedLogins;
   blocklist: AccessTokenBlocklist;
   apiKeys: ApiKeyService;
   introspection: TokenIntrospection;

@@ -1,6 +1,7 @@
 import { AccountService } from "../core/accounts/accounts.js";
 import { ApiKeyService } from "../core/api-keys/api-keys.js";
 import { BackgroundTasks } from "../core/background.js";
+import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
@@ -23,6 +24,7 @@ export function buildServices(deps: AppDeps): Services {
   });
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
   const accounts = new AccountService(deps);
+  const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
   const sessions = new SessionService({
     ...deps,
     tokens,
@@ -38,12 +40,13 @@ export function buildServices(deps: AppDeps): Services {
     accounts,
     federation: new FederationService({
       ...deps,
-      accounts,
+      logins,
       upstream: new UpstreamClient(deps.upstreamFetch ?? ((input, init) => fetch(input, init)), () =>
         deps.clock.now().getTime(),
       ),
     }),
     sessions,
+    logins,
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),

@@ -1,5 +1,6 @@
 import * as oauth from "oauth4webapi";
 import { type CatalogueEntry, type ExternalProfile, type FetchJson, oidcProfile } from "./catalogue.js";
+import { FederatedLoginError } from "./federated-logins.js";
 
 /** How long a provider's discovery document is reused in this process or isolate. */
 const DISCOVERY_TTL_MS = 60 * 60_000;
@@ -21,17 +22,6 @@ export interface PendingLogin {
   state: string;
   codeVerifier: string;
   nonce: string | null;
-}
-
-/** Something went wrong with the provider: the login ends with `error` at the client (RFC 6749 §4.1.2.1). */
-export class UpstreamError extends Error {
-  constructor(
-    readonly error: "access_denied" | "server_error" | "temporarily_unavailable" | "invalid_request",
-    readonly description: string,
-  ) {
-    super(description);
-    this.name = "UpstreamError";
-  }
 }
 
 /** http is accepted for loopback issuers only (local providers, tests). */
@@ -71,7 +61,8 @@ export class UpstreamClient {
       };
     }
     const issuer = provider.issuer ?? entry.issuer;
-    if (!issuer) throw new UpstreamError("server_error", `The provider "${provider.name}" has no issuer configured.`);
+    if (!issuer)
+      throw new FederatedLoginError("server_error", `The provider "${provider.name}" has no issuer configured.`);
     const hit = this.discovered.get(issuer);
     if (hit && hit.until > this.now()) return hit.server;
     try {
@@ -82,14 +73,14 @@ export class UpstreamClient {
       this.discovered.set(issuer, { server, until: this.now() + DISCOVERY_TTL_MS });
       return server;
     } catch (error) {
-      throw new UpstreamError("temporarily_unavailable", `The provider's discovery failed: ${describe(error)}`);
+      throw new FederatedLoginError("temporarily_unavailable", `The provider's discovery failed: ${describe(error)}`);
     }
   }
 
   async start(provider: UpstreamProvider, redirectUri: string): Promise<{ url: URL; pending: PendingLogin }> {
     const server = await this.server(provider);
     if (!server.authorization_endpoint)
-      throw new UpstreamError("server_error", "The provider has no authorization endpoint.");
+      throw new FederatedLoginError("server_error", "The provider has no authorization endpoint.");
     const pending: PendingLogin = {
       state: oauth.generateRandomState(),
       codeVerifier: oauth.generateRandomCodeVerifier(),
@@ -111,7 +102,7 @@ export class UpstreamClient {
     return { url, pending };
   }
 
-  /** Completes the login from the callback's parameters; throws UpstreamError for anything unusable. */
+  /** Completes the login from the callback's parameters; throws FederatedLoginError for anything unusable. */
   async finish(
     provider: UpstreamProvider,
     callback: URLSearchParams,
@@ -128,9 +119,12 @@ export class UpstreamClient {
     } catch (error) {
       if (error instanceof oauth.AuthorizationResponseError) {
         const denied = error.error === "access_denied";
-        throw new UpstreamError(denied ? "access_denied" : "server_error", `The provider answered ${error.error}.`);
+        throw new FederatedLoginError(
+          denied ? "access_denied" : "server_error",
+          `The provider answered ${error.error}.`,
+        );
       }
-      throw new UpstreamError("invalid_request", `The provider's answer is not valid: ${describe(error)}`);
+      throw new FederatedLoginError("invalid_request", `The provider's answer is not valid: ${describe(error)}`);
     }
     try {
       const response = await oauth.authorizationCodeGrantRequest(
@@ -160,8 +154,11 @@ export class UpstreamClient {
       }
       return oidcProfile(claims, provider.name);
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError("server_error", `The login at the provider could not be completed: ${describe(error)}`);
+      if (error instanceof FederatedLoginError) throw error;
+      throw new FederatedLoginError(
+        "server_error",
+        `The login at the provider could not be completed: ${describe(error)}`,
+      );
     }
   }
 

@@ -126,14 +126,12 @@ export const federationRoutes = createRouter()
   })
   .openapi(exchange, async (c) => {
     const body = c.req.valid("json");
-    const { federation, sessions, clientIp } = c.var.services;
-    const { user, provider } = await federation.exchange(c.var.tenant, body.code, body.code_verifier);
-    const { response } = await sessions.start(
-      c.var.tenant,
-      user,
-      { authMethod: `oauth:${provider}`, amr: ["oauth"] },
-      { userAgent: c.req.header("user-agent") ?? null, ip: clientIp(c) },
-    );
+    const { logins, sessions, clientIp } = c.var.services;
+    const { user, method } = await logins.exchange(c.var.tenant, body.code, body.code_verifier);
+    const { response } = await sessions.start(c.var.tenant, user, method, {
+      userAgent: c.req.header("user-agent") ?? null,
+      ip: clientIp(c),
+    });
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });

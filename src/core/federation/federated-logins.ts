@@ -1,0 +1,157 @@
+import type { AccountService } from "../accounts/accounts.js";
+import { toBase64Url } from "../crypto/encoding.js";
+import type { Sealer } from "../crypto/sealing.js";
+import { errors } from "../errors.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database, Tenant, UserRecord } from "../ports/database.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import type { LoginMethod } from "../sessions/sessions.js";
+import type { ExternalProfile } from "./catalogue.js";
+
+/** API.md: a one-time code works once, for 60 s. */
+const CODE_TTL_MS = 60_000;
+const codeKey = (hash: string) => `login-code:${hash}`;
+
+/** What a one-time code stands for. */
+interface StoredCode {
+  tenantId: string;
+  userId: string;
+  method: LoginMethod;
+  codeChallenge: string | null;
+}
+
+/** A login that cannot complete; the flow ends at the client app with this RFC 6749 §4.1.2.1 error. */
+export class FederatedLoginError extends Error {
+  constructor(
+    readonly error: "access_denied" | "server_error" | "temporarily_unavailable" | "invalid_request",
+    readonly description: string,
+  ) {
+    super(description);
+    this.name = "FederatedLoginError";
+  }
+}
+
+export async function sha256Base64Url(text: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+}
+
+/** `uri` with these query parameters added, keeping its own (RFC 6749 §3.1.2). */
+export function withParams(uri: string, params: Record<string, string | null>): string {
+  const url = new URL(uri);
+  for (const [key, value] of Object.entries(params)) if (value !== null) url.searchParams.append(key, value);
+  return url.toString();
+}
+
+export interface FederatedLoginDeps {
+  db: Database;
+  kv: KeyValueStore;
+  sealer: Sealer;
+  accounts: AccountService;
+  clock: Clock;
+  random: Random;
+}
+
+/**
+ * What every federated login (OAuth/OIDC providers, SAML connections) shares
+ * once the upstream has vouched for someone: linking the identity to a user,
+ * and the one-time code the client app redeems at `POST /v1/token/exchange`.
+ */
+export class FederatedLogins {
+  constructor(
+    private readonly deps: FederatedLoginDeps,
+    readonly logger: Logger,
+  ) {}
+
+  /**
+   * Linking policy: a known identity (`providerKey` + subject) signs in to
+   * its user. A new one joins the account with the same email only when the
+   * upstream asserts the email verified (otherwise whoever controls an
+   * unverified address upstream could take over the account); with no such
+   * account a user is created.
+   */
+  async link(tenant: Tenant, providerKey: string, profile: ExternalProfile): Promise<UserRecord> {
+    const { db, accounts } = this.deps;
+    const now = this.deps.clock.now();
+    const profileSealed = await this.deps.sealer.seal(
+      JSON.stringify({ email: profile.email, name: profile.name }),
+      `user_identities.profile:${tenant.id}:${providerKey}:${profile.subject}`,
+    );
+    const known = await db.identities.find(tenant.id, providerKey, profile.subject);
+    if (known) {
+      const user = await accounts.findUser(tenant, known.userId);
+      if (!user) throw new FederatedLoginError("access_denied", "The account of this identity no longer exists.");
+      await db.identities.recordLogin(tenant.id, known.id, profileSealed, now);
+      return user;
+    }
+    if (!profile.email) throw new FederatedLoginError("access_denied", "The provider shared no email address.");
+    const account = await accounts.findOrCreateFederated(tenant, {
+      email: profile.email,
+      name: profile.name,
+      emailVerified: profile.emailVerified,
+    });
+    if (!account) throw new FederatedLoginError("access_denied", "The provider's email address is not usable.");
+    if (!account.created && !profile.emailVerified) {
+      throw new FederatedLoginError(
+        "access_denied",
+        "An account with this email exists; the provider does not assert the email verified, so it is not linked.",
+      );
+    }
+    const identity = await db.identities.createIfAbsent({
+      id: this.deps.random.uuid(),
+      tenantId: tenant.id,
+      userId: account.user.id,
+      provider: providerKey,
+      subject: profile.subject,
+      profileSealed,
+      now,
+    });
+    if (identity) return account.user;
+    // The same upstream account finished a login concurrently: use what it linked.
+    const winner = await db.identities.find(tenant.id, providerKey, profile.subject);
+    const user = winner ? await accounts.findUser(tenant, winner.userId) : null;
+    if (!user) throw new FederatedLoginError("server_error", "The identity could not be linked.");
+    return user;
+  }
+
+  /** A one-time code for the client app (60 s, single use, only its hash stored). */
+  async issueCode(
+    tenant: Tenant,
+    user: UserRecord,
+    method: LoginMethod,
+    codeChallenge: string | null,
+  ): Promise<string> {
+    const code = toBase64Url(this.deps.random.bytes(32));
+    const stored: StoredCode = { tenantId: tenant.id, userId: user.id, method, codeChallenge };
+    await this.deps.kv.set(codeKey(await sha256Base64Url(code)), JSON.stringify(stored), { ttlMs: CODE_TTL_MS });
+    this.logger.info("federated_login", { tenant_id: tenant.id, method: method.authMethod, user_id: user.id });
+    return code;
+  }
+
+  /**
+   * Redeems a one-time code (once: it is deleted on first presentation,
+   * right or wrong). When the login had a `code_challenge`, the
+   * `code_verifier` must hash to it (RFC 7636 §4.6). Failures are 400
+   * `invalid_grant`.
+   */
+  async exchange(
+    tenant: Tenant,
+    code: string,
+    codeVerifier: string | undefined,
+  ): Promise<{ user: UserRecord; method: LoginMethod }> {
+    const raw = code.length <= 512 ? await this.deps.kv.take(codeKey(await sha256Base64Url(code))) : null;
+    const stored = raw ? (JSON.parse(raw) as StoredCode) : null;
+    if (!stored || stored.tenantId !== tenant.id) throw errors.invalidCode("The code is unknown, used or expired.");
+    if (stored.codeChallenge !== null) {
+      if (!codeVerifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(codeVerifier)) {
+        throw errors.invalidCode("This code needs its code_verifier.");
+      }
+      if ((await sha256Base64Url(codeVerifier)) !== stored.codeChallenge) {
+        throw errors.invalidCode("The code_verifier does not match.");
+      }
+    }
+    const user = await this.deps.accounts.findUser(tenant, stored.userId);
+    if (!user) throw errors.invalidCode("The account no longer exists.");
+    return { user, method: stored.method };
+  }
+}
