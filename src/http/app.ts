@@ -12,6 +12,7 @@ import { mountDocs } from "./routes/docs.js";
 import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
+import { samlRoutes } from "./routes/saml.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
+  app.route("/", samlRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

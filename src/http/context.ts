@@ -11,6 +11,8 @@ import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { PasswordHasher } from "../core/ports/password-hasher.js";
+import type { SamlProtocol } from "../core/ports/saml.js";
+import type { SamlService } from "../core/saml/saml.js";
 import type { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import type { SessionService } from "../core/sessions/sessions.js";
 import type { KeyRingService } from "../core/signing/key-ring.js";
@@ -28,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   sealer: Sealer;
   passwords: PasswordHasher;
+  /** SAML protocol work (default: samlify). */
+  samlProtocol?: SamlProtocol;
   /** How the service calls upstream identity providers (default: the runtime's fetch). */
   upstreamFetch?: typeof fetch;
   /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket). */
@@ -44,6 +48,7 @@ export interface Services extends AppDeps {
   federation: FederationService;
   /** Identity linking and one-time codes shared by every federated login. */
   logins: FederatedLogins;
+  saml: SamlService;
   blocklist: AccessTokenBlocklist;
   apiKeys: ApiKeyService;
   introspection: TokenIntrospection;

@@ -1,9 +1,11 @@
+import { samlifyProtocol } from "../adapters/saml/samlify.js";
 import { AccountService } from "../core/accounts/accounts.js";
 import { ApiKeyService } from "../core/api-keys/api-keys.js";
 import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
+import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import { RefreshTokens } from "../core/sessions/refresh-token.js";
 import { SessionService } from "../core/sessions/sessions.js";
@@ -47,6 +49,8 @@ export function buildServices(deps: AppDeps): Services {
     }),
     sessions,
     logins,
+    // samlify runs on both runtimes (workerd with nodejs_compat), so one adapter serves both entries.
+    saml: new SamlService({ ...deps, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),

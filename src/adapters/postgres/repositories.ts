@@ -3,6 +3,7 @@ import type { Database } from "../../core/ports/database.js";
 import { apiKeyRepository } from "./api-keys.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
+import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
 import { tenantRepository } from "./tenants.js";
@@ -25,6 +26,7 @@ export function createPostgresDatabase(
     oauthProviders: oauthProviderRepository(db),
     identities: identityRepository(db),
     apiKeys: apiKeyRepository(db),
+    samlConnections: samlConnectionRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

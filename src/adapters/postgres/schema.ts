@@ -95,6 +95,30 @@ export const oauthProviders = pgTable(
   (t) => [uniqueIndex("oauth_providers_tenant_name_live_key").on(t.tenantId, t.name).where(live)],
 );
 
+/** A tenant's SAML identity providers (`PUT /v1/admin/saml-connections/{name}`). */
+export const samlConnections = pgTable(
+  "saml_connections",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    /** The IdP's metadata as given (entity id, SSO endpoints, signing certificates). */
+    idpMetadataXml: text("idp_metadata_xml").notNull(),
+    idpEntityId: text("idp_entity_id").notNull(),
+    allowIdpInitiated: boolean("allow_idp_initiated").notNull().default(false),
+    /** Attribute names for `email` and `name` in the IdP's assertions. */
+    attributeMapping: jsonb("attribute_mapping").$type<Record<string, string>>().notNull().default({}),
+    enabled: boolean("enabled").notNull().default(true),
+    /** The connection's own SP key (PKCS#8 PEM), sealed; its certificate is public. */
+    spPrivateKeySealed: text("sp_private_key_sealed").notNull(),
+    spCertificate: text("sp_certificate").notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("saml_connections_tenant_name_live_key").on(t.tenantId, t.name).where(live)],
+);
+
 export const userIdentities = pgTable(
   "user_identities",
   {

@@ -1,5 +1,6 @@
 import type { ApiKeyRepository } from "./db/api-keys.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
+import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
 import type { TenantRepository } from "./db/tenants.js";
@@ -13,6 +14,7 @@ export type {
   OAuthProviderRecord,
   OAuthProviderRepository,
 } from "./db/federation.js";
+export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
 export type { NewSession, SessionRecord, SessionRepository } from "./db/sessions.js";
 export type {
   NewSigningKey,
@@ -39,6 +41,7 @@ export interface Database {
   readonly oauthProviders: OAuthProviderRepository;
   readonly identities: IdentityRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly samlConnections: SamlConnectionRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

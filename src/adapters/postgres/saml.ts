@@ -1,0 +1,63 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { SamlConnectionRecord, SamlConnectionRepository } from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { samlConnections } from "./schema.js";
+
+function toConnection(row: typeof samlConnections.$inferSelect): SamlConnectionRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    idpMetadataXml: row.idpMetadataXml,
+    idpEntityId: row.idpEntityId,
+    allowIdpInitiated: row.allowIdpInitiated,
+    attributeMapping: row.attributeMapping,
+    enabled: row.enabled,
+    spPrivateKeySealed: row.spPrivateKeySealed,
+    spCertificate: row.spCertificate,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepository {
+  return {
+    async upsert({ now, ...connection }) {
+      // One statement; the SP key pair of an existing connection is kept, so
+      // IdPs that pinned its certificate keep working.
+      const [row] = await db
+        .insert(samlConnections)
+        .values({ ...connection, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [samlConnections.tenantId, samlConnections.name],
+          targetWhere: sql`deleted_at IS NULL`,
+          set: {
+            idpMetadataXml: connection.idpMetadataXml,
+            idpEntityId: connection.idpEntityId,
+            allowIdpInitiated: connection.allowIdpInitiated,
+            attributeMapping: connection.attributeMapping,
+            enabled: connection.enabled,
+            updatedAt: now,
+          },
+        })
+        .returning();
+      if (!row) throw new Error("The SAML connection upsert returned no row.");
+      return toConnection(row);
+    },
+
+    async find(tenantId, name) {
+      const [row] = await db
+        .select()
+        .from(samlConnections)
+        .where(
+          and(
+            eq(samlConnections.tenantId, tenantId),
+            eq(samlConnections.name, name),
+            isNull(samlConnections.deletedAt),
+          ),
+        )
+        .limit(1);
+      return row ? toConnection(row) : null;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** A tenant's SAML identity provider. */
+export interface SamlConnectionRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  idpMetadataXml: string;
+  idpEntityId: string;
+  allowIdpInitiated: boolean;
+  attributeMapping: Record<string, string>;
+  enabled: boolean;
+  spPrivateKeySealed: string;
+  spCertificate: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type SamlConnectionInput = Omit<SamlConnectionRecord, "createdAt" | "updatedAt"> & { now: Date };
+
+export interface SamlConnectionRepository {
+  /** Inserts or replaces the tenant's live connection of that name (one statement); the SP key of an existing one is kept. */
+  upsert(connection: SamlConnectionInput): Promise<SamlConnectionRecord>;
+  find(tenantId: string, name: string): Promise<SamlConnectionRecord | null>;
+}

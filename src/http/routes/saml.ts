@@ -1,0 +1,154 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { errors } from "../../core/errors.js";
+import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
+import { spUrls as spUrlsOf } from "../../core/saml/saml.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema } from "../schemas.js";
+
+const ConnectionParams = TenantParamSchema.extend({
+  connection: z.string().openapi({ param: { name: "connection", in: "path" }, example: "okta" }),
+});
+
+const ConnectionSchema = z
+  .object({
+    idp_metadata_xml: z
+      .string()
+      .min(1)
+      .max(256 * 1024, "must be at most 256 KiB"),
+    allow_idp_initiated: z.boolean().optional(),
+    attribute_mapping: z
+      .object({ email: z.string().min(1).max(512).optional(), name: z.string().min(1).max(512).optional() })
+      .optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi("SamlConnectionInput");
+
+const StoredConnectionSchema = z
+  .object({
+    connection: z.string(),
+    idp_entity_id: z.string(),
+    allow_idp_initiated: z.boolean(),
+    attribute_mapping: z.record(z.string(), z.string()),
+    enabled: z.boolean(),
+    sp_entity_id: z.string(),
+    acs_url: z.string(),
+    sp_certificate: z.string(),
+    created_at: z.string().datetime(),
+    updated_at: z.string().datetime(),
+  })
+  .openapi("SamlConnection");
+
+const putConnection = createRoute({
+  method: "put",
+  path: "/t/{tenant}/v1/admin/saml-connections/{connection}",
+  tags: ["Administration"],
+  summary: "Configure a SAML 2.0 identity provider from its metadata",
+  description:
+    "The connection gets its own SP key pair on creation (kept on later updates); its certificate is public.",
+  security: [{ bearer: [] }],
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  request: {
+    params: ConnectionParams,
+    body: { required: true, content: { "application/json": { schema: ConnectionSchema } } },
+  },
+  responses: {
+    200: { description: "Stored", content: { "application/json": { schema: StoredConnectionSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const metadata = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/saml/{connection}/metadata",
+  tags: ["SAML"],
+  summary: "The connection's service-provider metadata (entity id, ACS with POST binding, certificate)",
+  request: { params: ConnectionParams },
+  responses: {
+    200: { description: "SAML metadata", content: { "application/samlmetadata+xml": { schema: z.string() } } },
+    ...problems(404),
+  },
+});
+
+const login = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/saml/{connection}/login",
+  tags: ["SAML"],
+  summary: "Start an SP-initiated login (AuthnRequest, HTTP-Redirect binding)",
+  request: {
+    params: ConnectionParams,
+    query: z.object({
+      redirect_uri: z.string().max(2048),
+      state: z.string().max(512).optional(),
+      code_challenge: z.string().max(128).optional(),
+      code_challenge_method: z.string().max(16).optional(),
+    }),
+  },
+  responses: {
+    302: { description: "To the IdP", headers: z.object({ Location: z.string() }) },
+    ...problems(400, 404),
+  },
+});
+
+const checkedName = (name: string) => {
+  if (!PROVIDER_NAME.test(name)) {
+    throw errors.validation([{ path: "connection", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
+  }
+  return name;
+};
+
+export const samlRoutes = createRouter()
+  .openapi(putConnection, async (c) => {
+    const name = checkedName(c.req.valid("param").connection);
+    const body = c.req.valid("json");
+    const { saml, tokens } = c.var.services;
+    const stored = await saml.configure(c.var.tenant, name, {
+      idpMetadataXml: body.idp_metadata_xml,
+      allowIdpInitiated: body.allow_idp_initiated ?? false,
+      attributeMapping: Object.fromEntries(Object.entries(body.attribute_mapping ?? {}).filter(([, v]) => v)) as Record<
+        string,
+        string
+      >,
+      enabled: body.enabled ?? true,
+    });
+    const urls = spUrlsOf(tokens.issuer(c.var.tenant), name);
+    return c.json(
+      {
+        connection: stored.name,
+        idp_entity_id: stored.idpEntityId,
+        allow_idp_initiated: stored.allowIdpInitiated,
+        attribute_mapping: stored.attributeMapping,
+        enabled: stored.enabled,
+        sp_entity_id: urls.entityId,
+        acs_url: urls.acsUrl,
+        sp_certificate: stored.spCertificate,
+        created_at: stored.createdAt.toISOString(),
+        updated_at: stored.updatedAt.toISOString(),
+      },
+      200,
+    );
+  })
+  .openapi(metadata, async (c) => {
+    const name = c.req.valid("param").connection;
+    const xml = await c.var.services.saml.metadata(c.var.tenant, name, c.var.services.tokens.issuer(c.var.tenant));
+    return c.body(xml, 200, { "Content-Type": "application/samlmetadata+xml; charset=utf-8" });
+  })
+  .openapi(login, async (c) => {
+    const name = c.req.valid("param").connection;
+    const query = c.req.valid("query");
+    const { location } = await c.var.services.saml.login(
+      c.var.tenant,
+      name,
+      c.var.services.tokens.issuer(c.var.tenant),
+      {
+        redirectUri: query.redirect_uri,
+        state: query.state ?? null,
+        codeChallenge: query.code_challenge ?? null,
+        codeChallengeMethod: query.code_challenge_method ?? null,
+      },
+    );
+    c.header("Cache-Control", "no-store");
+    return c.redirect(location, 302);
+  });
