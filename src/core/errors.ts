@@ -71,6 +71,8 @@ export const errors = {
       "Invalid redirect URI",
       "redirect_uri is not on the tenant's redirect allowlist (exact match).",
     ),
+  /** A 400 of its own code (e.g. `invalid_saml_response`). */
+  validationCode: (code: string, detail: string) => new AppError(400, code, "Invalid request", detail),
   invalidState: () =>
     new AppError(400, "invalid_state", "Invalid state", "The login's state is unknown, already used or expired."),
   /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */

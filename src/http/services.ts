@@ -50,7 +50,7 @@ export function buildServices(deps: AppDeps): Services {
     sessions,
     logins,
     // samlify runs on both runtimes (workerd with nodejs_compat), so one adapter serves both entries.
-    saml: new SamlService({ ...deps, saml: deps.samlProtocol ?? samlifyProtocol }),
+    saml: new SamlService({ ...deps, logins, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),

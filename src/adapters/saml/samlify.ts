@@ -9,7 +9,11 @@ import {
 const { binding, format } = samlify.Constants.namespace;
 
 function serviceProvider(sp: SpDescription, wantSigned: boolean) {
-  return samlify.ServiceProvider({
+  return samlify.ServiceProvider(serviceProviderSettings(sp, wantSigned));
+}
+
+function serviceProviderSettings(sp: SpDescription, wantSigned: boolean) {
+  return {
     entityID: sp.entityId,
     assertionConsumerService: [{ Binding: binding.post, Location: sp.acsUrl }],
     signingCert: sp.certificatePem,
@@ -20,7 +24,7 @@ function serviceProvider(sp: SpDescription, wantSigned: boolean) {
     wantAssertionsSigned: true,
     nameIDFormat: [format.emailAddress, format.persistent, format.unspecified],
     requestSignatureAlgorithm: samlify.Constants.algorithms.signature.RSA_SHA256,
-  });
+  };
 }
 
 const asList = (value: string | string[] | undefined) =>
@@ -61,6 +65,47 @@ export const samlifyProtocol: SamlProtocol = {
 
   spMetadata(sp) {
     return serviceProvider(sp, true).getMetadata();
+  },
+
+  async verifyResponse(sp, idpMetadataXml, xml, skewMs) {
+    const idp = samlify.IdentityProvider({
+      metadata: idpMetadataXml,
+      isAssertionEncrypted: /EncryptedAssertion/.test(xml),
+    });
+    const provider = samlify.ServiceProvider({
+      ...serviceProviderSettings(sp, false),
+      clockDrifts: [-skewMs, skewMs],
+    });
+    let extract: Record<string, unknown>;
+    try {
+      const result = await provider.parseLoginResponse(idp, "post", {
+        body: { SAMLResponse: btoa(String.fromCharCode(...new TextEncoder().encode(xml))) },
+      });
+      extract = result.extract as Record<string, unknown>;
+    } catch (error) {
+      throw new SamlProtocolError(`The SAML response is not valid: ${(error as Error).message ?? String(error)}`);
+    }
+    const response = (extract.response ?? {}) as Record<string, string | undefined>;
+    const conditions = (extract.conditions ?? {}) as Record<string, string | undefined>;
+    // The caller screened the document to one Response with one Assertion, so these attributes are that assertion's.
+    const recipients = [...xml.matchAll(/<(?:\w+:)?SubjectConfirmationData\b[^>]*\bRecipient="([^"]*)"/g)].map(
+      (m) => m[1] ?? "",
+    );
+    const assertionId = /<(?:\w+:)?Assertion\b[^>]*\bID="([^"]*)"/.exec(xml)?.[1] ?? "";
+    const date = (text: string | undefined) => (text ? new Date(text) : null);
+    return {
+      issuer: String(extract.issuer ?? ""),
+      nameId: String(extract.nameID ?? ""),
+      responseId: response.id ?? "",
+      assertionId,
+      inResponseTo: response.inResponseTo ?? null,
+      destination: response.destination ?? null,
+      recipients,
+      audiences: asList(extract.audience as string | string[] | undefined),
+      notBefore: date(conditions.notBefore),
+      notOnOrAfter: date(conditions.notOnOrAfter),
+      attributes: (extract.attributes ?? {}) as Record<string, string | string[]>,
+    };
   },
 
   loginRequest(sp, idpMetadataXml, relayState) {

@@ -28,7 +28,28 @@ export class SamlProtocolError extends Error {
   }
 }
 
+/** What a verified SAML Response says (its one assertion's signature checked against the IdP's certificates). */
+export interface VerifiedAssertion {
+  issuer: string;
+  nameId: string;
+  responseId: string;
+  assertionId: string;
+  inResponseTo: string | null;
+  destination: string | null;
+  recipients: string[];
+  audiences: string[];
+  notBefore: Date | null;
+  notOnOrAfter: Date | null;
+  attributes: Record<string, string | string[]>;
+}
+
 export interface SamlProtocol {
+  /**
+   * Verifies a POST-binding SAMLResponse (decoded XML, already screened by
+   * the caller): schema, signature over the assertion that is used, issuer
+   * and time window (with `skewMs`). Throws SamlProtocolError otherwise.
+   */
+  verifyResponse(sp: SpDescription, idpMetadataXml: string, xml: string, skewMs: number): Promise<VerifiedAssertion>;
   /** Throws SamlProtocolError for metadata that is not a usable IdP description. */
   describeIdp(metadataXml: string): IdpDescription;
   spMetadata(sp: SpDescription): string;

@@ -1,5 +1,7 @@
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
+import type { FederatedLogins } from "../federation/federated-logins.js";
+import { FederatedLoginError, withParams } from "../federation/federated-logins.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SamlConnectionRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -7,6 +9,41 @@ import type { Logger } from "../ports/logger.js";
 import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
 import { createSpKeyPair } from "./sp-certificate.js";
+
+/** Base64 SAMLResponses longer than this are refused unread. */
+const MAX_RESPONSE_BASE64 = 256 * 1024;
+/** Clock skew allowed on NotBefore / NotOnOrAfter. */
+const SKEW_MS = 60_000;
+const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantId}:${id}`;
+
+/** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
+const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
+
+/**
+ * Screens a decoded response before any XML library sees it: no DTD or
+ * entity declarations (XXE, entity expansion), exactly one Response holding
+ * exactly one Assertion or EncryptedAssertion (every signature-wrapping
+ * placement adds a second one).
+ */
+export function screenResponseXml(xml: string): string | null {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return "The response declares a DTD or entities.";
+  const count = (pattern: RegExp) => (xml.match(pattern) ?? []).length;
+  if (count(/<(?:[\w.-]+:)?Response[\s>/]/g) !== 1) return "The response must hold exactly one Response element.";
+  const assertions = count(/<(?:[\w.-]+:)?Assertion[\s>/]/g) + count(/<(?:[\w.-]+:)?EncryptedAssertion[\s>/]/g);
+  if (assertions !== 1) return "The response must hold exactly one assertion.";
+  return null;
+}
+
+/** Strict base64 to UTF-8 text, or null. */
+function decodeBase64(text: string): string | null {
+  const compact = text.replace(/[\r\n ]/g, "");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(compact), (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
 
 /** How long an AuthnRequest may wait for its response. */
 const REQUEST_TTL_MS = 10 * 60_000;
@@ -28,6 +65,7 @@ export interface SamlDeps {
   kv: KeyValueStore;
   sealer: Sealer;
   saml: SamlProtocol;
+  logins: FederatedLogins;
   clock: Clock;
   random: Random;
   logger: Logger;
@@ -141,5 +179,113 @@ export class SamlService {
     };
     await this.deps.kv.set(requestKey(id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
     return { location: url };
+  }
+
+  /**
+   * The IdP's answer (POST binding). Screened first (size, base64, DTDs,
+   * one Response with one Assertion), then verified (schema, signature,
+   * issuer, time), then bound to its AuthnRequest (InResponseTo spent once,
+   * RelayState equal), Audience, Destination and Recipient checked, and the
+   * assertion ID kept until NotOnOrAfter against replay. Before the login is
+   * known, failures are 400 problem+json; after, an error redirect.
+   */
+  async acs(
+    tenant: Tenant,
+    name: string,
+    issuer: string,
+    form: { samlResponse: string; relayState: string | null },
+  ): Promise<{ location: string }> {
+    if (form.samlResponse.length > MAX_RESPONSE_BASE64) throw invalidResponse("The SAMLResponse is too large.");
+    const xml = decodeBase64(form.samlResponse);
+    if (xml === null) throw invalidResponse("The SAMLResponse is not base64 of UTF-8 text.");
+    const screened = screenResponseXml(xml);
+    if (screened) throw invalidResponse(screened);
+    const row = await this.connection(tenant, name);
+    const sp = await this.serviceProvider(tenant, row, issuer);
+    let assertion: Awaited<ReturnType<SamlProtocol["verifyResponse"]>>;
+    try {
+      assertion = await this.deps.saml.verifyResponse(sp, row.idpMetadataXml, xml, SKEW_MS);
+    } catch (error) {
+      if (!(error instanceof SamlProtocolError)) throw error;
+      this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason: error.message });
+      throw invalidResponse(error.message);
+    }
+    const now = this.deps.clock.now().getTime();
+    let pending: PendingSamlLogin | null = null;
+    if (assertion.inResponseTo) {
+      const raw = await this.deps.kv.take(requestKey(assertion.inResponseTo));
+      pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
+      if (
+        !pending ||
+        pending.tenantId !== tenant.id ||
+        pending.connection !== name ||
+        pending.relayState !== form.relayState
+      ) {
+        throw invalidResponse("InResponseTo names no pending request of this connection (unknown, used or expired).");
+      }
+    } else {
+      if (!row.allowIdpInitiated) throw invalidResponse("Unsolicited responses are not allowed on this connection.");
+      const target = form.relayState ?? "";
+      if (!redirectUrisOf(tenant).includes(target)) throw errors.invalidRedirectUri();
+      pending = {
+        tenantId: tenant.id,
+        connection: name,
+        redirectUri: target,
+        clientState: null,
+        codeChallenge: null,
+        relayState: target,
+      };
+    }
+    const login = pending;
+    const back = (values: Record<string, string>) => ({
+      location: withParams(login.redirectUri, { ...values, state: login.clientState }),
+    });
+    const refuse = (reason: string) => {
+      this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason });
+      return back({ error: "access_denied", error_description: reason });
+    };
+    if (assertion.issuer !== row.idpEntityId) return refuse("The assertion's Issuer is not the IdP.");
+    if (!assertion.audiences.includes(sp.entityId))
+      return refuse("The assertion's Audience is not this service provider.");
+    if (assertion.destination !== null && assertion.destination !== sp.acsUrl)
+      return refuse("The Destination is not this ACS.");
+    if (assertion.recipients.length === 0 || assertion.recipients.some((r) => r !== sp.acsUrl)) {
+      return refuse("The SubjectConfirmationData Recipient is not this ACS.");
+    }
+    if (!assertion.notOnOrAfter || assertion.notOnOrAfter.getTime() + SKEW_MS <= now)
+      return refuse("The assertion has expired.");
+    if (assertion.notBefore && assertion.notBefore.getTime() - SKEW_MS > now)
+      return refuse("The assertion is not valid yet.");
+    const replayTtl = assertion.notOnOrAfter.getTime() + SKEW_MS - now;
+    const first = await this.deps.kv.set(assertionKey(tenant.id, assertion.assertionId), "1", {
+      ttlMs: replayTtl,
+      onlyIfAbsent: true,
+    });
+    if (!first) return refuse("The assertion was already used.");
+    try {
+      const user = await this.deps.logins.link(tenant, `saml:${name}`, this.profileOf(row, assertion));
+      const method = { authMethod: `saml:${name}`, amr: ["saml"] };
+      return back({ code: await this.deps.logins.issueCode(tenant, user, method, login.codeChallenge) });
+    } catch (error) {
+      if (!(error instanceof FederatedLoginError)) throw error;
+      return back({ error: error.error, error_description: error.description });
+    }
+  }
+
+  /** The IdP's user: NameID is the subject; email and name from the mapped attributes (email defaults to an email NameID). */
+  private profileOf(row: SamlConnectionRecord, assertion: Awaited<ReturnType<SamlProtocol["verifyResponse"]>>) {
+    const first = (key: string | undefined) => {
+      const value = key ? assertion.attributes[key] : undefined;
+      return (Array.isArray(value) ? value[0] : value) ?? null;
+    };
+    const email =
+      first(row.attributeMapping.email ?? "email") ?? (assertion.nameId.includes("@") ? assertion.nameId : null);
+    // The tenant configured this IdP as an authority for its users, so its email counts as verified.
+    return {
+      subject: assertion.nameId,
+      email,
+      emailVerified: email !== null,
+      name: first(row.attributeMapping.name ?? "name"),
+    };
   }
 }

@@ -92,6 +92,32 @@ const login = createRoute({
   },
 });
 
+const acs = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/saml/{connection}/acs",
+  tags: ["SAML"],
+  summary: "Assertion consumer service (HTTP-POST binding)",
+  middleware: [acceptBody("form")] as const,
+  request: {
+    params: ConnectionParams,
+    body: {
+      required: true,
+      content: {
+        "application/x-www-form-urlencoded": {
+          schema: z.object({ SAMLResponse: z.string(), RelayState: z.string().max(2048).optional() }),
+        },
+      },
+    },
+  },
+  responses: {
+    303: {
+      description: "Back to the client app with a one-time code or an error",
+      headers: z.object({ Location: z.string() }),
+    },
+    ...problems(400, 404, 413, 415),
+  },
+});
+
 const checkedName = (name: string) => {
   if (!PROVIDER_NAME.test(name)) {
     throw errors.validation([{ path: "connection", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
@@ -134,6 +160,16 @@ export const samlRoutes = createRouter()
     const name = c.req.valid("param").connection;
     const xml = await c.var.services.saml.metadata(c.var.tenant, name, c.var.services.tokens.issuer(c.var.tenant));
     return c.body(xml, 200, { "Content-Type": "application/samlmetadata+xml; charset=utf-8" });
+  })
+  .openapi(acs, async (c) => {
+    const name = c.req.valid("param").connection;
+    const form = c.req.valid("form");
+    const { location } = await c.var.services.saml.acs(c.var.tenant, name, c.var.services.tokens.issuer(c.var.tenant), {
+      samlResponse: form.SAMLResponse,
+      relayState: form.RelayState ?? null,
+    });
+    c.header("Cache-Control", "no-store");
+    return c.redirect(location, 303);
   })
   .openapi(login, async (c) => {
     const name = c.req.valid("param").connection;

@@ -1,0 +1,150 @@
+/**
+ * The SAML assertion consumer service through the whole app on real Postgres
+ * and Redis, against a test IdP that does not use samlify, and its attack
+ * suite: every forged, replayed or misdirected response is refused and no
+ * one-time code is issued.
+ */
+import { readFileSync } from "node:fs";
+import * as samlify from "samlify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createXmllintSchemaValidator, samlifySchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
+import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+import { createSamlIdp, type SamlIdp, type SamlResponseOptions, WRAP_VARIANTS } from "../support/saml-idp.js";
+
+const APP = "https://app.example.com/after-sso";
+let t: TestApp;
+let idp: SamlIdp;
+
+beforeAll(async () => {
+  const wasm = await WebAssembly.compile(readFileSync("node_modules/xmllint-wasm/xmllint.wasm"));
+  samlify.setSchemaValidator(samlifySchemaValidator(createXmllintSchemaValidator(wasm)));
+  t = await startTestApp();
+  const api = appClient(t);
+  await api.createTenant("corp");
+  expect((await api.redirectUris("corp", [APP])).status).toBe(200);
+  idp = createSamlIdp({ entityId: "https://idp.test/metadata", ssoUrl: "https://idp.test/sso" });
+  const put = await t.app.request("/t/corp/v1/admin/saml-connections/acme", {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+    body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
+  });
+  expect(put.status, await put.clone().text()).toBe(200);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** Starts a login and resolves the parsed AuthnRequest. */
+async function startLogin() {
+  const query = new URLSearchParams({ redirect_uri: APP, state: "client-state" });
+  const response = await t.app.request(`/t/corp/v1/saml/acme/login?${query}`);
+  expect(response.status).toBe(302);
+  return idp.parseAuthnRequest(response.headers.get("location") ?? "");
+}
+
+function post(samlResponse: string, relayState: string | undefined) {
+  const form = new URLSearchParams({ SAMLResponse: samlResponse, ...(relayState ? { RelayState: relayState } : {}) });
+  return t.app.request("/t/corp/v1/saml/acme/acs", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form.toString(),
+  });
+}
+
+/** A full login with these response options; resolves the ACS answer. */
+async function answer(options: Partial<SamlResponseOptions> = {}) {
+  const request = await startLogin();
+  const saml = await idp.response({ nameId: "alice@corp.example", respondTo: request, ...options });
+  return post(saml, request.relayState);
+}
+
+/** No code was issued: a problem+json 400, or a redirect with error= and no code. */
+async function expectRefused(response: Response) {
+  if (response.status === 303) {
+    const location = new URL(response.headers.get("location") ?? "");
+    expect(location.searchParams.get("code")).toBeNull();
+    expect(location.searchParams.get("error")).toBeTruthy();
+    return;
+  }
+  const body = await readAnswer(response);
+  expect(body.status, body.text).toBe(400);
+  expect(body.headers.get("content-type")).toBe("application/problem+json");
+}
+
+describe("SAML login", () => {
+  it("goes login -> IdP -> ACS -> one-time code -> tokens -> /me, and the same NameID is the same user", async () => {
+    const first = await answer();
+    expect(first.status, await first.clone().text()).toBe(303);
+    const back = new URL(first.headers.get("location") ?? "");
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("state")).toBe("client-state");
+    const exchange = (code: string | null) =>
+      t.app.request("/t/corp/v1/token/exchange", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ code }),
+      });
+    const tokens = (await (await exchange(back.searchParams.get("code"))).json()) as TokenBody;
+    const me = (await (await appClient(t).me("corp", tokens.access_token)).json()) as Record<string, unknown>;
+    expect(me).toMatchObject({ email: "alice@corp.example" });
+    const again = new URL((await answer()).headers.get("location") ?? "");
+    const second = (await (await exchange(again.searchParams.get("code"))).json()) as TokenBody;
+    const sub = (token: string) => JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()).sub;
+    expect(sub(second.access_token)).toBe(sub(tokens.access_token));
+  });
+});
+
+describe("attacks on the ACS", () => {
+  it.each([
+    ["unsigned", { sign: "none" }],
+    ["signed by another key", { signWith: "other" }],
+    ["edited after signing", { tamper: "nameId" }],
+    ["signature value flipped", { tamper: "signatureValue" }],
+    ["wrong audience", { audience: "https://someone-else.example/sp" }],
+    ["wrong recipient", { recipient: "https://evil.example/acs" }],
+    ["wrong destination", { destination: "https://evil.example/acs" }],
+    ["expired", { now: new Date(Date.now() - 3_600_000), notOnOrAfter: new Date(Date.now() - 1_800_000) }],
+    ["not yet valid", { notBefore: new Date(Date.now() + 3_600_000), notOnOrAfter: new Date(Date.now() + 7_200_000) }],
+    ["unknown InResponseTo", { inResponseTo: "_not-a-request-of-ours" }],
+    ["DOCTYPE with an entity", { doctype: "entity" }],
+    ["billion laughs", { doctype: "billion-laughs" }],
+    ["another issuer", { issuer: "https://evil.example/idp" }],
+  ] as [string, Partial<SamlResponseOptions>][])("refuses a response %s", async (_name, options) => {
+    await expectRefused(await answer(options));
+  });
+
+  it.each(WRAP_VARIANTS)("refuses signature wrapping: %s", async (variant) => {
+    const sign = variant.startsWith("response") ? "response" : "assertion";
+    await expectRefused(await answer({ sign, wrap: variant }));
+  });
+
+  it("refuses a replayed response and a reused request", async () => {
+    const request = await startLogin();
+    const saml = await idp.response({ nameId: "bob@corp.example", respondTo: request });
+    expect((await post(saml, request.relayState)).status).toBe(303);
+    await expectRefused(await post(saml, request.relayState));
+  });
+
+  it("refuses a RelayState that is not the request's", async () => {
+    const request = await startLogin();
+    const saml = await idp.response({ nameId: "carol@corp.example", respondTo: request });
+    await expectRefused(await post(saml, "some-other-relay-state"));
+  });
+
+  it("refuses unsolicited responses unless the connection allows them", async () => {
+    const saml = await idp.response({
+      nameId: "dave@corp.example",
+      audience: `https://auth.test.example/t/corp/v1/saml/acme/metadata`,
+      recipient: "https://auth.test.example/t/corp/v1/saml/acme/acs",
+    });
+    expectProblem(await readAnswer(await post(saml, APP)), 400, "invalid_saml_response");
+  });
+
+  it("refuses oversized input (413) and garbage base64 (400)", async () => {
+    expectProblem(await readAnswer(await post("A".repeat(300 * 1024), undefined)), 413, "payload_too_large");
+    expectProblem(await readAnswer(await post("%%%not base64%%%", undefined)), 400, "invalid_saml_response");
+    expectProblem(await readAnswer(await post(btoa("<not-xml"), undefined)), 400, "invalid_saml_response");
+  });
+});
