@@ -9,6 +9,9 @@ import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
 import { IoRedisKeyValueStore } from "../adapters/redis/ioredis.js";
 import { MemoryKeyValueStore } from "../adapters/redis/memory.js";
+import { loadXmllintWasm } from "../adapters/saml/node-xmllint.js";
+import { useSchemaValidator } from "../adapters/saml/samlify.js";
+import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
 import type { Config } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
@@ -53,6 +56,8 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
   const kv = config.REDIS_URL
     ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
     : new MemoryKeyValueStore(systemClock);
+  // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once.
+  useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
   return {
     config,
     db,

@@ -1,6 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import argon2Wasm from "@phi-ag/argon2/argon2.wasm";
+import xmllintWasm from "xmllint-wasm/xmllint.wasm";
 import { createWasmArgon2Hasher } from "../adapters/passwords/wasm-argon2.js";
+import { useSchemaValidator } from "../adapters/saml/samlify.js";
+import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
+
+// SAML schema validation: the precompiled xmllint module; allocates nothing until the first SAML response.
+useSchemaValidator(createXmllintSchemaValidator(xmllintWasm));
+
 import { createNeonHttpDatabase } from "../adapters/postgres/neon-http.js";
 import { UpstashKeyValueStore } from "../adapters/redis/upstash.js";
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";

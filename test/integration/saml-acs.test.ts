@@ -4,10 +4,7 @@
  * suite: every forged, replayed or misdirected response is refused and no
  * one-time code is issued.
  */
-import { readFileSync } from "node:fs";
-import * as samlify from "samlify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createXmllintSchemaValidator, samlifySchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
@@ -18,8 +15,6 @@ let t: TestApp;
 let idp: SamlIdp;
 
 beforeAll(async () => {
-  const wasm = await WebAssembly.compile(readFileSync("node_modules/xmllint-wasm/xmllint.wasm"));
-  samlify.setSchemaValidator(samlifySchemaValidator(createXmllintSchemaValidator(wasm)));
   t = await startTestApp();
   const api = appClient(t);
   await api.createTenant("corp");

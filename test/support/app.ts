@@ -1,6 +1,9 @@
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
+import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
+import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
+import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
@@ -59,6 +62,7 @@ export async function startTestApp(
     clientIp: () => "203.0.113.9",
     ...overrides,
   };
+  useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
   const services = buildServices(deps);
   return {
     app: createApp(deps, services),

@@ -5,8 +5,18 @@ import {
   SamlProtocolError,
   type SpDescription,
 } from "../../core/ports/saml.js";
+import { samlifySchemaValidator, type XmlSchemaValidator } from "./xml-schema-validator.js";
 
 const { binding, format } = samlify.Constants.namespace;
+
+/**
+ * samlify validates every inbound message against the SAML schemas through
+ * one process-wide validator; without it, it refuses all responses. Entries
+ * call this once with the xmllint WASM validator of their runtime.
+ */
+export function useSchemaValidator(validator: XmlSchemaValidator): void {
+  samlify.setSchemaValidator(samlifySchemaValidator(validator));
+}
 
 function serviceProvider(sp: SpDescription, wantSigned: boolean) {
   return samlify.ServiceProvider(serviceProviderSettings(sp, wantSigned));
