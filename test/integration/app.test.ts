@@ -240,6 +240,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/oauth/{provider}/authorize",
       "/t/{tenant}/v1/oauth/{provider}/callback",
       "/t/{tenant}/v1/revoke",
+      "/t/{tenant}/v1/saml/{connection}/acs",
       "/t/{tenant}/v1/saml/{connection}/login",
       "/t/{tenant}/v1/saml/{connection}/metadata",
       "/t/{tenant}/v1/sessions",
