@@ -91,6 +91,52 @@ describe("SAML login", () => {
   });
 });
 
+describe("SAML variants", () => {
+  it("accepts an assertion encrypted to the connection's certificate", async () => {
+    const connection = await t.app.request("/t/corp/v1/admin/saml-connections/acme", {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+      body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
+    });
+    const { sp_certificate } = (await connection.json()) as { sp_certificate: string };
+    const response = await answer({ nameId: "erin@corp.example", encrypt: { certificatePem: sp_certificate } });
+    expect(response.status, await response.clone().text()).toBe(303);
+    expect(new URL(response.headers.get("location") ?? "").searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("accepts IdP-initiated responses only on a connection that allows them, to an allowlisted RelayState", async () => {
+    const put = (allow: boolean) =>
+      t.app.request("/t/corp/v1/admin/saml-connections/open", {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+        body: JSON.stringify({ idp_metadata_xml: idp.metadataXml, allow_idp_initiated: allow }),
+      });
+    expect((await put(true)).status).toBe(200);
+    const unsolicited = () =>
+      idp.response({
+        nameId: "frank@corp.example",
+        audience: "https://auth.test.example/t/corp/v1/saml/open/metadata",
+        recipient: "https://auth.test.example/t/corp/v1/saml/open/acs",
+      });
+    const postTo = (saml: string, relayState: string) =>
+      t.app.request("/t/corp/v1/saml/open/acs", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ SAMLResponse: saml, RelayState: relayState }).toString(),
+      });
+    const ok = await postTo(await unsolicited(), APP);
+    expect(ok.status, await ok.clone().text()).toBe(303);
+    expect(new URL(ok.headers.get("location") ?? "").searchParams.get("code")).toBeTruthy();
+    expectProblem(
+      await readAnswer(await postTo(await unsolicited(), "https://evil.example/")),
+      400,
+      "invalid_redirect_uri",
+    );
+    expect((await put(false)).status).toBe(200);
+    expectProblem(await readAnswer(await postTo(await unsolicited(), APP)), 400, "invalid_saml_response");
+  });
+});
+
 describe("attacks on the ACS", () => {
   it.each([
     ["unsigned", { sign: "none" }],

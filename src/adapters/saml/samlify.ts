@@ -78,10 +78,8 @@ export const samlifyProtocol: SamlProtocol = {
   },
 
   async verifyResponse(sp, idpMetadataXml, xml, skewMs) {
-    const idp = samlify.IdentityProvider({
-      metadata: idpMetadataXml,
-      isAssertionEncrypted: /EncryptedAssertion/.test(xml),
-    });
+    const encrypted = /<(?:[\w.-]+:)?EncryptedAssertion[\s>]/.test(xml);
+    const idp = samlify.IdentityProvider({ metadata: idpMetadataXml, isAssertionEncrypted: encrypted });
     const provider = samlify.ServiceProvider({
       ...serviceProviderSettings(sp, false),
       clockDrifts: [-skewMs, skewMs],
@@ -95,13 +93,24 @@ export const samlifyProtocol: SamlProtocol = {
     } catch (error) {
       throw new SamlProtocolError(`The SAML response is not valid: ${(error as Error).message ?? String(error)}`);
     }
+    // An encrypted assertion is read from its decryption (samlify verified that same plaintext above).
+    const plain = encrypted
+      ? (
+          await samlify.SamlLib.decryptAssertion(provider, xml).catch((error: unknown) => {
+            throw new SamlProtocolError(`The assertion does not decrypt: ${(error as Error).message}`);
+          })
+        )[0]
+      : xml;
+    if ((plain.match(/<(?:[\w.-]+:)?Assertion[\s>/]/g) ?? []).length !== 1) {
+      throw new SamlProtocolError("The decrypted response must hold exactly one assertion.");
+    }
     const response = (extract.response ?? {}) as Record<string, string | undefined>;
     const conditions = (extract.conditions ?? {}) as Record<string, string | undefined>;
     // The caller screened the document to one Response with one Assertion, so these attributes are that assertion's.
-    const recipients = [...xml.matchAll(/<(?:\w+:)?SubjectConfirmationData\b[^>]*\bRecipient="([^"]*)"/g)].map(
+    const recipients = [...plain.matchAll(/<(?:\w+:)?SubjectConfirmationData\b[^>]*\bRecipient="([^"]*)"/g)].map(
       (m) => m[1] ?? "",
     );
-    const assertionId = /<(?:\w+:)?Assertion\b[^>]*\bID="([^"]*)"/.exec(xml)?.[1] ?? "";
+    const assertionId = /<(?:\w+:)?Assertion\b[^>]*\bID="([^"]*)"/.exec(plain)?.[1] ?? "";
     const date = (text: string | undefined) => (text ? new Date(text) : null);
     return {
       issuer: String(extract.issuer ?? ""),
