@@ -5,6 +5,8 @@
  * one-time code is issued.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
+import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
@@ -134,6 +136,46 @@ describe("SAML variants", () => {
     );
     expect((await put(false)).status).toBe(200);
     expectProblem(await readAnswer(await postTo(await unsolicited(), APP)), 400, "invalid_saml_response");
+  });
+});
+
+describe("certificate rollover and metadata", () => {
+  it("accepts responses signed by either certificate the IdP publishes during a rollover", async () => {
+    const next = createSamlIdp({ entityId: "https://idp.test/metadata", ssoUrl: "https://idp.test/sso" });
+    // Metadata with the current and the next certificate; responses signed by either verify.
+    const rolling = createSamlIdp({
+      entityId: "https://idp.test/metadata",
+      ssoUrl: "https://idp.test/sso",
+      keys: { signing: { certificatePem: idp.certificatePem, privateKeyPem: idp.privateKeyPem } },
+      extraSigningCertificates: [next.certificatePem],
+    });
+    const put = await t.app.request("/t/corp/v1/admin/saml-connections/roll", {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+      body: JSON.stringify({ idp_metadata_xml: rolling.metadataXml }),
+    });
+    expect(put.status).toBe(200);
+    for (const signer of [idp, next]) {
+      const query = new URLSearchParams({ redirect_uri: APP, state: "r" });
+      const start = await t.app.request(`/t/corp/v1/saml/roll/login?${query}`);
+      const request = signer.parseAuthnRequest(start.headers.get("location") ?? "");
+      const saml = await signer.response({ nameId: "roll@corp.example", respondTo: request });
+      const response = await t.app.request("/t/corp/v1/saml/roll/acs", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ SAMLResponse: saml, RelayState: request.relayState ?? "" }).toString(),
+      });
+      expect(
+        new URL(response.headers.get("location") ?? "").searchParams.get("code"),
+        await response.clone().text(),
+      ).toBeTruthy();
+    }
+  });
+
+  it("publishes SP metadata that is valid against the SAML metadata schema", async () => {
+    const xml = await (await t.app.request("/t/corp/v1/saml/acme/metadata")).text();
+    const validator = createXmllintSchemaValidator(await loadXmllintWasm());
+    expect(await validator.validate(xml)).toEqual({ valid: true, errors: [] });
   });
 });
 
