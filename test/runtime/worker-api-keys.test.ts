@@ -7,22 +7,16 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
-import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import { parseConfig } from "../../src/config.js";
 import { hashApiKey } from "../../src/core/api-keys/key-format.js";
-import { Sealer } from "../../src/core/crypto/sealing.js";
-import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
-import type { Database } from "../../src/core/ports/database.js";
-import { createApp } from "../../src/http/app.js";
-import type { Services } from "../../src/http/context.js";
-import { buildServices } from "../../src/http/services.js";
 import { client, decode, type TokenBody } from "../support/accounts.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
-import { REDIS_URL } from "../support/services.js";
+import {
+  type NodeTwin,
+  startNodeTwin,
+  startWorkerHarness,
+  type WorkerHarness,
+  type WorkerInstance,
+} from "../support/runtime-worker.js";
 
 type Fetch = (path: string, init?: RequestInit) => Promise<Response>;
 type Json = Record<string, unknown>;
@@ -37,10 +31,8 @@ let h: WorkerHarness;
 let worker: WorkerInstance;
 let onWorker: Fetch;
 let api: ReturnType<typeof client>;
+let twin: NodeTwin;
 let onNode: Fetch;
-let nodeDb: Database;
-let nodeKv: IoRedisKeyValueStore;
-let nodeServices: Services;
 let db: pg.Client;
 let admin: TokenBody;
 let plain: Signed;
@@ -86,7 +78,7 @@ const revokeKey = (owner: TokenBody, id: string, fetch = onWorker) =>
 const introspect = async (token: string, form = false) =>
   (await (await send(onWorker, "POST", "/t/edge/v1/introspect", introspector, { token }, form)).json()) as Json;
 /** The verification cache entry under the Worker's prefix, read through the Node adapter. */
-const cached = async (key: string) => nodeKv.get(`api-key:${await hashApiKey(key)}`);
+const cached = async (key: string) => twin.kv.get(`api-key:${await hashApiKey(key)}`);
 
 beforeAll(async () => {
   h = await startWorkerHarness();
@@ -94,22 +86,8 @@ beforeAll(async () => {
   onWorker = (path, init) => worker.request(path, init);
   api = client(onWorker, h.adminKey);
   // The Node app on the same database and the same Redis keys (the Worker's REDIS_KEY_PREFIX).
-  const config = parseConfig(h.bindings(), "node");
-  nodeDb = createPgDatabase(h.database.url, { max: 4 });
-  nodeKv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
-  const deps = {
-    config,
-    db: nodeDb,
-    kv: nodeKv,
-    clock: systemClock,
-    random: cryptoRandom,
-    logger: silentLogger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
-    passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: () => null,
-  };
-  nodeServices = buildServices(deps);
-  const app = createApp(deps, nodeServices);
+  twin = await startNodeTwin(h);
+  const app = twin.app;
   onNode = async (path, init) => app.request(path, init);
   db = new pg.Client({ connectionString: h.database.url });
   await db.connect();
@@ -122,10 +100,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await nodeServices?.background.drain();
+  await twin?.close();
   await db?.end();
-  await nodeKv?.close();
-  await nodeDb?.close();
   await h?.close();
 }, 60_000);
 

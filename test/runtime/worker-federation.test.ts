@@ -8,20 +8,16 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
-import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import { parseConfig } from "../../src/config.js";
-import { Sealer } from "../../src/core/crypto/sealing.js";
-import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
-import type { Database } from "../../src/core/ports/database.js";
-import { createApp } from "../../src/http/app.js";
 import { client, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
-import { REDIS_URL } from "../support/services.js";
+import {
+  type NodeTwin,
+  startNodeTwin,
+  startWorkerHarness,
+  type WorkerHarness,
+  type WorkerInstance,
+} from "../support/runtime-worker.js";
 
 type Request = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -32,9 +28,8 @@ let h: WorkerHarness;
 let worker: WorkerInstance;
 let op: OidcProvider;
 let onWorker: Request;
+let twin: NodeTwin;
 let onNode: Request;
-let nodeDb: Database;
-let nodeKv: IoRedisKeyValueStore;
 
 beforeAll(async () => {
   h = await startWorkerHarness();
@@ -48,20 +43,8 @@ beforeAll(async () => {
   // Miniflare's dispatchFetch follows redirects unless told not to; a browser's redirects are followed here by hand.
   onWorker = (path, init) => worker.request(path, { redirect: "manual", ...init });
 
-  const config = parseConfig(h.bindings(), "node");
-  nodeDb = createPgDatabase(h.database.url, { max: 4 });
-  nodeKv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
-  const app = createApp({
-    config,
-    db: nodeDb,
-    kv: nodeKv,
-    clock: systemClock,
-    random: cryptoRandom,
-    logger: silentLogger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
-    passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: () => null,
-  });
+  twin = await startNodeTwin(h);
+  const app = twin.app;
   onNode = async (path, init) => app.request(path, init);
 
   const api = client(onWorker, h.adminKey);
@@ -80,8 +63,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await nodeKv?.close();
-  await nodeDb?.close();
+  await twin?.close();
   await op?.close();
   await h?.close();
 }, 60_000);

@@ -7,23 +7,18 @@
  * the same Postgres and Redis keys finishes logins the Worker started.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
-import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
-import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import { parseConfig } from "../../src/config.js";
-import { Sealer } from "../../src/core/crypto/sealing.js";
-import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
-import type { Database } from "../../src/core/ports/database.js";
-import { createApp } from "../../src/http/app.js";
 import { client, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
+import {
+  type NodeTwin,
+  startNodeTwin,
+  startWorkerHarness,
+  type WorkerHarness,
+  type WorkerInstance,
+} from "../support/runtime-worker.js";
 import { createSamlIdp, type SamlIdp, type SamlResponseOptions } from "../support/saml-idp.js";
-import { REDIS_URL } from "../support/services.js";
 
 type Request = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -37,8 +32,7 @@ let worker: WorkerInstance;
 let idp: SamlIdp;
 let onWorker: Request;
 let onNode: Request;
-let nodeDb: Database;
-let nodeKv: IoRedisKeyValueStore;
+let twin: NodeTwin;
 let configured: Record<string, unknown>;
 
 const putConnection = (headers: Record<string, string>) =>
@@ -56,21 +50,8 @@ beforeAll(async () => {
   onWorker = (path, init) => worker.request(path, { redirect: "manual", ...init });
 
   // The Node app gets the Worker's own variables (PUBLIC_URL, keys, Redis prefix): same SP entityID and ACS URL.
-  const config = parseConfig(h.bindings(), "node");
-  nodeDb = createPgDatabase(h.database.url, { max: 4 });
-  nodeKv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
-  useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
-  const app = createApp({
-    config,
-    db: nodeDb,
-    kv: nodeKv,
-    clock: systemClock,
-    random: cryptoRandom,
-    logger: silentLogger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
-    passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: () => null,
-  });
+  twin = await startNodeTwin(h);
+  const app = twin.app;
   onNode = async (path, init) => app.request(path, init);
 
   const api = client(onWorker, h.adminKey);
@@ -82,8 +63,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await nodeKv?.close();
-  await nodeDb?.close();
+  await twin?.close();
   await h?.close();
 }, 60_000);
 

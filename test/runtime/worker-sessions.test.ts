@@ -6,23 +6,17 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
-import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import { parseConfig } from "../../src/config.js";
-import { Sealer } from "../../src/core/crypto/sealing.js";
-import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
-import type { Database } from "../../src/core/ports/database.js";
 import { BLOCKLIST_EPOCH_KEY, sessionKeys } from "../../src/core/sessions/session-state.js";
-import { createApp } from "../../src/http/app.js";
-import type { Services } from "../../src/http/context.js";
-import { buildServices } from "../../src/http/services.js";
 import { client, decode, type TokenBody } from "../support/accounts.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { deletePrefix } from "../support/redis.js";
-import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
-import { REDIS_URL } from "../support/services.js";
+import {
+  type NodeTwin,
+  startNodeTwin,
+  startWorkerHarness,
+  type WorkerHarness,
+  type WorkerInstance,
+} from "../support/runtime-worker.js";
 
 type Api = ReturnType<typeof client>;
 type Signed = TokenBody & { user: { id: string } };
@@ -36,10 +30,8 @@ let worker: WorkerInstance;
 let quick: WorkerInstance;
 let onWorker: Api;
 let onQuick: Api;
+let twin: NodeTwin;
 let onNode: Api;
-let nodeDb: Database;
-let nodeKv: IoRedisKeyValueStore;
-let nodeServices: Services;
 let db: pg.Client;
 let users = 0;
 
@@ -49,22 +41,8 @@ beforeAll(async () => {
   onWorker = client((path, init) => worker.request(path, init), h.adminKey);
   onQuick = client((path, init) => quick.request(path, init), h.adminKey);
   // The Node app on the same database and the same Redis keys (the Worker's REDIS_KEY_PREFIX).
-  const config = parseConfig(h.bindings(), "node");
-  nodeDb = createPgDatabase(h.database.url, { max: 4 });
-  nodeKv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
-  const deps = {
-    config,
-    db: nodeDb,
-    kv: nodeKv,
-    clock: systemClock,
-    random: cryptoRandom,
-    logger: silentLogger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
-    passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: () => null,
-  };
-  nodeServices = buildServices(deps);
-  const app = createApp(deps, nodeServices);
+  twin = await startNodeTwin(h);
+  const app = twin.app;
   onNode = client((path, init) => app.request(path, init), h.adminKey);
   db = new pg.Client({ connectionString: h.database.url });
   await db.connect();
@@ -72,10 +50,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await nodeServices?.background.drain();
+  await twin?.close();
   await db?.end();
-  await nodeKv?.close();
-  await nodeDb?.close();
   await h?.close();
 }, 60_000);
 
@@ -203,7 +179,7 @@ describe("Redis loss under the Worker", () => {
     expect((await onWorker.logout("edge", gone.access_token)).status).toBe(204);
     // The Worker's keys, read through the Node adapter on the same prefix, and then lost.
     const keys = [BLOCKLIST_EPOCH_KEY, sessionKeys(live.session_id)[0] ?? "", sessionKeys(gone.session_id)[2] ?? ""];
-    const present = async () => Promise.all(keys.map(async (key) => (await nodeKv.get(key)) !== null));
+    const present = async () => Promise.all(keys.map(async (key) => (await twin.kv.get(key)) !== null));
     expect(await present()).toEqual([true, true, true]);
     const refills = () => worker.logs.filter((line) => line.includes("blocklist_refilled")).length;
     const refillsBefore = refills();
@@ -235,7 +211,7 @@ describe("across runtimes, on one Postgres and one Redis", () => {
     // The Worker's retry of the token Node just spent is inside the grace window: the same successor.
     expect((await refreshOk(onWorker, third.refresh_token)).refresh_token).toBe(fourth.refresh_token);
     expect(new Set([first, second, third, fourth].map((b) => b.session_id)).size).toBe(1);
-    await nodeServices.background.drain();
+    await twin.services.background.drain();
     await ledgerReaches(first.session_id, 3);
   });
 

@@ -2,9 +2,23 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
+import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
+import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
+import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
+import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
+import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
+import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
+import { parseConfig } from "../../src/config.js";
+import { Sealer } from "../../src/core/crypto/sealing.js";
+import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
+import { createApp } from "../../src/http/app.js";
+import type { AppDeps } from "../../src/http/context.js";
+import { buildServices } from "../../src/http/services.js";
 import { type NeonHttpBridge, startNeonHttpBridge } from "./neon-http-bridge.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
+import { REDIS_URL } from "./services.js";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-rest-bridge.js";
 
 /**
@@ -109,3 +123,41 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
   };
   return harness;
 }
+
+/**
+ * The Node app as a second runtime of the same deployment: the Worker's own
+ * variables (PUBLIC_URL, keys, Redis prefix), its database and its Redis
+ * keys, for tests that carry one session, key or login across runtimes.
+ */
+export async function startNodeTwin(h: WorkerHarness) {
+  const config = parseConfig(h.bindings(), "node");
+  const db = createPgDatabase(h.database.url, { max: 4 });
+  const kv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
+  useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
+  const deps: AppDeps = {
+    config,
+    db,
+    kv,
+    clock: systemClock,
+    random: cryptoRandom,
+    logger: silentLogger,
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    passwords: createNodeArgon2Hasher(cryptoRandom),
+    clientIp: () => null,
+  };
+  const services = buildServices(deps);
+  const app = createApp(deps, services);
+  return {
+    app,
+    config,
+    db,
+    kv,
+    services,
+    async close() {
+      await services.background.drain();
+      await Promise.allSettled([db.close(), kv.close()]);
+    },
+  };
+}
+
+export type NodeTwin = Awaited<ReturnType<typeof startNodeTwin>>;
