@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { limitBody } from "./middleware/body.js";
 import { requestId } from "./middleware/request-id.js";
+import { securityHeaders } from "./middleware/security-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.notFound(notFoundHandler);
 
   app.use("*", requestId(deps.random));
+  app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();

@@ -90,6 +90,8 @@ describe("unexpected failures", () => {
       const response = await broken.app.request("/t/default/anything", { headers: { "X-Request-Id": "req-500" } });
       expect(response.status).toBe(500);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
       const text = await response.text();
       expect(JSON.parse(text)).toMatchObject({ status: 500, code: "internal_error" });
       expect(text).not.toContain("secret");

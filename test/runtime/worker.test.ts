@@ -45,6 +45,16 @@ describe("operations inside workerd", () => {
     expect(answer.json).toEqual({ status: "ok" });
   });
 
+  it("puts the security headers on answers and errors alike", async () => {
+    for (const path of ["/healthz", "/nowhere"]) {
+      const { headers } = await call(main, path);
+      expect(headers.get("content-security-policy")).toMatch(/^default-src 'none'.*frame-ancestors 'none'/);
+      expect(headers.get("x-content-type-options")).toBe("nosniff");
+      expect(headers.get("referrer-policy")).toBe("no-referrer");
+      expect(headers.get("strict-transport-security")).toMatch(/^max-age=/);
+    }
+  });
+
   it("answers /readyz with Postgres (neon-http) and Redis (Upstash REST) both ok", async () => {
     const answer = await call(main, "/readyz");
     expect(answer.status, answer.text).toBe(200);
