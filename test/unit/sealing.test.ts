@@ -82,6 +82,9 @@ describe("Sealer", () => {
     expect(all[1]).toBe(index);
     expect(after.needsReindex(index)).toBe(true);
     expect(after.needsReindex(all[0] ?? "")).toBe(false);
+    expect(await after.blindIndexUnder("v1", "alice@example.com", "email")).toBe(index);
+    expect(await after.blindIndexUnder("v2", "alice@example.com", "email")).toBe(all[0]);
+    expect(await after.blindIndexUnder("v3", "alice@example.com", "email")).toBeUndefined();
   });
 
   it("needs at least one key", async () => {

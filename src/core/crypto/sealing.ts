@@ -116,6 +116,12 @@ export class Sealer {
     return Promise.all(this.keys.map((key) => this.mac(key, value, purpose)));
   }
 
+  /** The index under the key with this id (the one a stored tag names), or undefined when no such key is configured. */
+  async blindIndexUnder(keyId: string, value: string, purpose: string): Promise<string | undefined> {
+    const key = this.keys.find((k) => k.id === keyId);
+    return key ? this.mac(key, value, purpose) : undefined;
+  }
+
   /** True when a stored index was made under a key other than the current one. */
   needsReindex(index: string): boolean {
     return !index.startsWith(`${this.current.id}:`);

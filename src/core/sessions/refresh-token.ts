@@ -69,9 +69,8 @@ export class RefreshTokens {
     const body = fromBase64Url(bodyText);
     if (!body || body.length !== BODY_BYTES || toBase64Url(body) !== bodyText) return undefined;
     const keyId = tag.slice(0, tag.indexOf(":"));
-    const expected = (await this.sealer.blindIndexes(`${tenantId}.${bodyText}`, MAC_PURPOSE)).find((t) =>
-      t.startsWith(`${keyId}:`),
-    );
+    // One HMAC, under the key the tag names, not one per configured key.
+    const expected = await this.sealer.blindIndexUnder(keyId, `${tenantId}.${bodyText}`, MAC_PURPOSE);
     if (!expected || !fixedLengthEqual(expected, tag)) return undefined;
     return {
       text,
