@@ -1,9 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { limitBody } from "./middleware/body.js";
-import { requestId } from "./middleware/request-id.js";
+import { correlation } from "./middleware/request-id.js";
+import { requestLog } from "./middleware/request-log.js";
+import { requestMetrics } from "./middleware/request-metrics.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
+import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -28,17 +31,25 @@ export type { AppDeps } from "./context.js";
  */
 export function createApp(deps: AppDeps, services: Services = buildServices(deps)): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.onError(errorHandler(deps.logger));
+  app.onError(errorHandler(services.logger));
   app.notFound(notFoundHandler);
 
-  app.use("*", requestId(deps.random));
+  // DESIGN.md, middleware order (outermost first): correlation, logging, rate
+  // limiting, tracing, metrics. Security headers sit just inside correlation so
+  // that every response, a 429 from the limiter included, carries them; errors
+  // become responses at the layer that raised them (Hono's compose + onError),
+  // so outer layers log and count them like any response.
+  app.use("*", correlation(deps.random));
   app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
   });
-  app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
+  app.use("*", requestLog(services.logger));
   app.use("/t/:tenant/*", resolveTenant());
+  app.use("*", tracing(services.tracer));
+  app.use("*", requestMetrics(services.metrics));
+  app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
 
   app.route("/", healthRoutes);
   app.route("/", tenantRoutes);

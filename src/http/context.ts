@@ -12,6 +12,7 @@ import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { PasswordHasher } from "../core/ports/password-hasher.js";
 import type { SamlProtocol } from "../core/ports/saml.js";
+import type { Metrics, Tracer } from "../core/ports/telemetry.js";
 import type { SamlService } from "../core/saml/saml.js";
 import type { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import type { SessionService } from "../core/sessions/sessions.js";
@@ -19,6 +20,7 @@ import type { KeyRingService } from "../core/signing/key-ring.js";
 import type { TenantService } from "../core/tenants.js";
 import type { AccessTokenClaims, AccessTokens } from "../core/tokens/access-token.js";
 import type { TokenIntrospection } from "../core/tokens/introspection.js";
+import type { RequestScope } from "./request-scope.js";
 
 /** What an entry hands to createApp: configuration and the adapters it chose. */
 export interface AppDeps {
@@ -34,12 +36,18 @@ export interface AppDeps {
   samlProtocol?: SamlProtocol;
   /** How the service calls upstream identity providers (default: the runtime's fetch). */
   upstreamFetch?: typeof fetch;
-  /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket). */
+  /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket or the trusted-proxy chain). */
   clientIp: (c: Context) => string | null;
+  /** Spans (default: none recorded). */
+  tracer?: Tracer;
+  /** Counters and histograms (default: none kept). */
+  metrics?: Metrics;
 }
 
 /** Services built once from the deps and shared by every request. */
 export interface Services extends AppDeps {
+  tracer: Tracer;
+  metrics: Metrics;
   tenants: TenantService;
   keyRing: KeyRingService;
   tokens: AccessTokens;
@@ -59,6 +67,8 @@ export interface Services extends AppDeps {
 export interface AppEnv {
   Variables: {
     requestId: string;
+    /** Correlation of this request (request id, trace) for logs, spans and outgoing calls. */
+    scope: RequestScope;
     services: Services;
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */

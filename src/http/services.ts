@@ -5,6 +5,7 @@ import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
+import { noopMetrics, noopTracer } from "../core/ports/telemetry.js";
 import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import { RefreshTokens } from "../core/sessions/refresh-token.js";
@@ -14,10 +15,18 @@ import { TenantService } from "../core/tenants.js";
 import { AccessTokens, CLOCK_SKEW_SECONDS } from "../core/tokens/access-token.js";
 import { TokenIntrospection } from "../core/tokens/introspection.js";
 import type { AppDeps, Services } from "./context.js";
+import { correlatedFetch, withRequestScope } from "./request-scope.js";
 
 /** Wires the core services once per process or isolate. */
-export function buildServices(deps: AppDeps): Services {
-  const { config } = deps;
+export function buildServices(appDeps: AppDeps): Services {
+  const { config } = appDeps;
+  // Every log line written while serving a request carries its request and trace ids.
+  const deps = {
+    ...appDeps,
+    logger: withRequestScope(appDeps.logger),
+    tracer: appDeps.tracer ?? noopTracer,
+    metrics: appDeps.metrics ?? noopMetrics,
+  };
   const keyRing = new KeyRingService(deps.db, deps, {
     cacheMs: config.SIGNING_KEY_CACHE_TTL,
     jwksMaxAgeMs: config.JWKS_MAX_AGE,
@@ -43,7 +52,7 @@ export function buildServices(deps: AppDeps): Services {
     federation: new FederationService({
       ...deps,
       logins,
-      upstream: new UpstreamClient(deps.upstreamFetch ?? ((input, init) => fetch(input, init)), () =>
+      upstream: new UpstreamClient(correlatedFetch(deps.upstreamFetch ?? ((input, init) => fetch(input, init))), () =>
         deps.clock.now().getTime(),
       ),
     }),

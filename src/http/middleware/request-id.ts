@@ -1,5 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { Random } from "../../core/ports/clock.js";
+import type { AppEnv } from "../context.js";
+import { type RequestScope, runInScope } from "../request-scope.js";
 
 const WELL_FORMED = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -8,11 +10,56 @@ export function requestIdFor(offered: string | null | undefined, random: Random)
   return offered && WELL_FORMED.test(offered) ? offered : random.uuid();
 }
 
-export function requestId(random: Random): MiddlewareHandler {
+// W3C Trace Context §3.2.2: version 00 is exactly this; a later version may
+// append fields after the flags, which this version must ignore.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+export interface TraceParent {
+  traceId: string;
+  parentId: string;
+  flags: string;
+}
+
+/** A valid incoming traceparent, or undefined (then this service starts a new trace). */
+export function parseTraceparent(header: string | null | undefined): TraceParent | undefined {
+  const match = header ? TRACEPARENT.exec(header.trim()) : null;
+  if (!match) return undefined;
+  const [, version, traceId, parentId, flags, rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ];
+  if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined; // all-zero ids are invalid (§3.2.2.3-4)
+  return { traceId, parentId, flags };
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * Correlation, the outermost layer: the request id (echoed when well formed)
+ * and the trace (continued from a valid traceparent, else new) hold for the
+ * whole request, its log lines, spans and outgoing calls, and go back on the
+ * response as X-Request-Id and traceresponse (W3C Trace Context Level 2).
+ */
+export function correlation(random: Random): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const id = requestIdFor(c.req.header("x-request-id"), random);
-    c.set("requestId", id);
-    await next();
-    c.res.headers.set("X-Request-Id", id);
+    const requestId = requestIdFor(c.req.header("x-request-id"), random);
+    const parent = parseTraceparent(c.req.header("traceparent"));
+    const scope: RequestScope = {
+      requestId,
+      traceId: parent?.traceId ?? hex(random.bytes(16)),
+      spanId: hex(random.bytes(8)),
+      traceFlags: parent?.flags ?? "01",
+      remoteParentId: parent?.parentId,
+    };
+    c.set("requestId", requestId);
+    c.set("scope", scope);
+    await runInScope(scope, next);
+    c.res.headers.set("X-Request-Id", requestId);
+    c.res.headers.set("traceresponse", `00-${scope.traceId}-${scope.spanId}-${scope.traceFlags}`);
   };
 }
