@@ -3,7 +3,7 @@
 // are installed but stopped), build both runtimes, typecheck, lint, run every
 // suite, and end with one summary line.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,27 +103,47 @@ step("typecheck", "npx", ["tsc", "--noEmit"]);
 step("lint", "npx", ["biome", "check", "."]);
 step("build", "npm", ["run", "--silent", "build"]);
 
-const report = join(tmpdir(), `vitest-report-${process.pid}.json`);
-console.log("\n> vitest");
-const vitest = spawnSync(
-  "npx",
-  ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: "inherit", env: process.env },
-);
-let counts = { passed: 0, failed: 0, skipped: 0 };
-try {
-  const results = JSON.parse(readFileSync(report, "utf8"));
-  counts = {
-    passed: results.numPassedTests,
-    // A file that failed before running any test counts once.
-    failed: results.numFailedTests || results.numFailedTestSuites || 0,
-    skipped: results.numPendingTests + results.numTodoTests,
-  };
-  rmSync(report, { force: true });
-} catch {
-  counts.failed = Math.max(counts.failed, 1);
+// Every test app, Worker and built server logs into this folder; the scan
+// below reads it all for leaked secrets once the suites are done.
+const captureDir = mkdtempSync(join(tmpdir(), "authority-logs-"));
+process.env.LOG_CAPTURE_DIR = captureDir;
+
+/** Runs vitest with a JSON report; resolves its exit status and counts. */
+function vitestRun(label, args) {
+  const report = join(tmpdir(), `vitest-report-${process.pid}-${label}.json`);
+  console.log(`\n> ${label}`);
+  const run = spawnSync(
+    "npx",
+    ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...args],
+    { stdio: "inherit", env: process.env },
+  );
+  try {
+    const results = JSON.parse(readFileSync(report, "utf8"));
+    rmSync(report, { force: true });
+    return {
+      status: run.status,
+      passed: results.numPassedTests,
+      // A file that failed before running any test counts once.
+      failed: results.numFailedTests || results.numFailedTestSuites || 0,
+      skipped: results.numPendingTests + results.numTodoTests,
+    };
+  } catch {
+    return { status: run.status ?? 1, passed: 0, failed: 1, skipped: 0 };
+  }
 }
-const failed = vitest.status !== 0 || counts.failed > 0 || counts.passed === 0;
+
+const suites = vitestRun("vitest", process.argv.slice(2));
+// Only after the whole suite: the scan needs everything it logged.
+const scan = process.argv.length > 2 ? null : vitestRun("log redaction scan", ["--config", "vitest.scan.config.ts"]);
+const runs = scan ? [suites, scan] : [suites];
+const counts = {
+  passed: runs.reduce((n, r) => n + r.passed, 0),
+  failed: runs.reduce((n, r) => n + r.failed, 0),
+  skipped: runs.reduce((n, r) => n + r.skipped, 0),
+};
+if (counts.failed === 0) rmSync(captureDir, { recursive: true, force: true });
+else console.log(`(captured logs kept in ${captureDir})`);
+const failed = runs.some((r) => r.status !== 0) || counts.failed > 0 || counts.passed === 0;
 const seconds = Math.round((Date.now() - started) / 1000);
 console.log(
   `\nsummary: ${counts.passed} passed, ${Math.max(counts.failed, failed ? 1 : 0)} failed, ${counts.skipped} skipped`,

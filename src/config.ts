@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { fromBase64Url } from "./core/crypto/encoding.js";
+import { type Cidr, parseCidr } from "./core/net/ip.js";
 
 /**
  * Every setting of the service, in one schema. Each runtime hands its raw
@@ -134,6 +135,53 @@ const encryptionKeys = z.string().transform((text, ctx) => {
 
 const optional = <T extends z.ZodType>(schema: T) => schema.optional();
 
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`: `name=value` pairs separated by commas, values
+ * percent-encoded (OpenTelemetry SDK environment variables, after the W3C
+ * Baggage format), e.g. a collector's `authorization=Bearer%20...`.
+ */
+const otlpHeaders = z.string().transform((text, ctx) => {
+  const headers: Record<string, string> = {};
+  const entries = text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  for (const [index, entry] of entries.entries()) {
+    const separator = entry.indexOf("=");
+    const name = separator > 0 ? entry.slice(0, separator).trim() : "";
+    let value: string | undefined;
+    try {
+      value = separator > 0 ? decodeURIComponent(entry.slice(separator + 1).trim()) : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || value === undefined) {
+      ctx.addIssue({ code: "custom", message: `entry ${index + 1} must be "name=value" (value percent-encoded)` });
+      return z.NEVER;
+    }
+    headers[name.toLowerCase()] = value;
+  }
+  return headers;
+});
+
+/** Comma-separated addresses or CIDRs of the proxies in front of the Node server. */
+const cidrList = z.string().transform((text, ctx) => {
+  const list: Cidr[] = [];
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const [index, item] of items.entries()) {
+    const cidr = parseCidr(item);
+    if (!cidr) {
+      ctx.addIssue({ code: "custom", message: `entry ${index + 1} is not an IP address or CIDR` });
+      return z.NEVER;
+    }
+    list.push(cidr);
+  }
+  return list;
+});
+
 const schema = z.object({
   APP_ENV: z
     .enum(["development", "test", "production"], { message: 'must be "development", "test" or "production"' })
@@ -160,6 +208,19 @@ const schema = z.object({
   REFRESH_GRACE_PERIOD: duration("10s"),
   API_KEY_CACHE_TTL: duration("60s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
+  TRUSTED_PROXIES: cidrList.default([]),
+  LOG_LEVEL: z
+    .enum(["info", "warn", "error", "silent"], { message: 'must be "info", "warn", "error" or "silent"' })
+    .default("info"),
+  /** Node: when set, `GET /metrics` requires it as a Bearer token. */
+  METRICS_TOKEN: optional(secret(16)),
+  /** OTLP/HTTP base URL (the exporters append /v1/traces, /v1/metrics); absent: nothing is exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
+  OTEL_SERVICE_NAME: z.string().min(1, "must not be empty").default("authority"),
+  /** Headers of every OTLP export (secret: often a collector's credentials). */
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.default({}),
+  /** Workers: the shortest time between two OTLP metric exports of one isolate. */
+  OTEL_METRICS_EXPORT_INTERVAL: duration("10s"),
 });
 
 export type Config = Omit<z.output<typeof schema>, "PUBLIC_URL"> & { PUBLIC_URL: string };

@@ -12,8 +12,10 @@ import { MemoryKeyValueStore } from "../adapters/redis/memory.js";
 import { loadXmllintWasm } from "../adapters/saml/node-xmllint.js";
 import { useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
+import { PrometheusMetrics } from "../adapters/telemetry/prometheus.js";
 import type { Config } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
+import { type Cidr, clientAddress } from "../core/net/ip.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Database } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
@@ -41,13 +43,17 @@ export async function openNodeDatabase(
   return db;
 }
 
-/** The socket's peer address (trusted-proxy handling comes with the middleware issue). */
-function nodeClientIp(c: Context): string | null {
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    return null; // not served by @hono/node-server (e.g. app.request in tests)
-  }
+/** The socket's peer, or the client behind it when the peer is a trusted proxy (TRUSTED_PROXIES). */
+function nodeClientIp(trusted: Cidr[]): (c: Context) => string | null {
+  return (c) => {
+    let peer: string | null;
+    try {
+      peer = getConnInfo(c).remote.address ?? null;
+    } catch {
+      peer = null; // not served by @hono/node-server (e.g. app.request in tests)
+    }
+    return trusted.length === 0 ? peer : clientAddress(peer, c.req.header("x-forwarded-for"), trusted);
+  };
 }
 
 /** The adapters the Node runtime uses for this configuration. */
@@ -58,6 +64,8 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     : new MemoryKeyValueStore(systemClock);
   // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once.
   useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
+  // One registry for the process: the port records into it and GET /metrics renders it.
+  const metrics = new PrometheusMetrics();
   return {
     config,
     db,
@@ -67,6 +75,8 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     logger,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: nodeClientIp,
+    clientIp: nodeClientIp(config.TRUSTED_PROXIES),
+    metrics,
+    metricsExposition: metrics,
   };
 }

@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
-import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
+import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
+import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { rotateDueKeys } from "../core/jobs.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
@@ -8,12 +9,15 @@ import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
 
-const logger = createConsoleLogger();
+let logger = createPinoLogger();
 
 async function main(): Promise<void> {
   const secretsFile = fillDevSecrets(process.env);
   const config = loadConfig(process.env, "node");
-  const deps = await openNodeDeps(config, logger);
+  logger = createPinoLogger(config.LOG_LEVEL);
+  // OpenTelemetry spans exported over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = startNodeTracing(config);
+  const deps = { ...(await openNodeDeps(config, logger)), tracer: tracing?.tracer };
 
   const tenants = new TenantService(deps.db, deps.clock, deps.random);
   if (await tenants.ensureDefault()) {
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
       public_url: config.PUBLIC_URL,
       database: deps.db.driver,
       store: deps.kv.kind,
+      tracing: tracing ? "otlp" : "off",
       env: config.APP_ENV,
     });
   });
@@ -69,7 +74,8 @@ async function main(): Promise<void> {
     server.close(async () => {
       // Ledger writes that followed responses finish before the pools close.
       await services.background.drain();
-      await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+      // The last spans (those of the drained work) are exported before the process exits.
+      await Promise.allSettled([deps.db.close(), deps.kv.close(), tracing?.shutdown()]);
       logger.info("stopped", {});
       process.exit(0);
     });

@@ -11,6 +11,8 @@ useSchemaValidator(createXmllintSchemaValidator(xmllintWasm));
 import { createNeonHttpDatabase } from "../adapters/postgres/neon-http.js";
 import { UpstashKeyValueStore } from "../adapters/redis/upstash.js";
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
+import { createOtelTracer } from "../adapters/telemetry/otel-tracer.js";
+import { instrumentWorker, workerTraceConfig } from "../adapters/telemetry/otel-worker.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
@@ -21,12 +23,17 @@ import type { AppEnv, Services } from "../http/context.js";
 import { requestIdFor } from "../http/middleware/request-id.js";
 import { problemResponse } from "../http/problem.js";
 import { buildServices } from "../http/services.js";
+import { flushMetricsIfDue, isolateMetrics } from "./worker-metrics.js";
 
 const logger = createConsoleLogger();
 
 interface Built {
   app: OpenAPIHono<AppEnv>;
   services: Services;
+  /** OTLP metrics of this isolate (when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  metrics: ReturnType<typeof isolateMetrics>;
+  /** The same handlers under otel-cf-workers (when OTEL_EXPORTER_OTLP_ENDPOINT is set): a span per event, exported after it. */
+  traced?: ExportedHandler<Record<string, unknown>>;
 }
 
 /** Built once per isolate (and again only if the bindings object changes). */
@@ -34,6 +41,7 @@ let built: { env: object; ready: Promise<Built> } | undefined;
 
 async function build(env: Record<string, unknown>): Promise<Built> {
   const config = loadConfig(env, "worker");
+  const traceConfig = workerTraceConfig(config);
   // loadConfig guarantees these on Workers (crossCheck); the assertions only narrow types.
   const deps = {
     config,
@@ -45,13 +53,34 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     }),
     clock: systemClock,
     random: cryptoRandom,
-    logger,
+    logger: createConsoleLogger(undefined, config.LOG_LEVEL),
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: await createWasmArgon2Hasher(argon2Wasm, cryptoRandom),
     clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,
+    // Spans go through otel-cf-workers' provider, registered by instrument() at the first traced event.
+    tracer: traceConfig ? createOtelTracer() : undefined,
   };
-  const services = buildServices(deps);
-  return { app: createApp(deps, services), services };
+  const metrics = isolateMetrics(config, deps.logger);
+  const services = buildServices({ ...deps, metrics });
+  const isolate: Built = { app: createApp(deps, services), services, metrics };
+  if (traceConfig) {
+    // The handlers close over the bindings as given: otel-cf-workers hands them on
+    // wrapped in a new proxy per event, which would defeat the per-bindings cache.
+    isolate.traced = instrumentWorker(
+      {
+        fetch: (request, _env, ctx) => isolate.app.fetch(request, env, ctx),
+        scheduled: async (_controller, _env, ctx) => rotateKeys(isolate, ctx),
+      },
+      traceConfig,
+    );
+  }
+  return isolate;
+}
+
+/** The scheduled signing-key rotation, in the background of the cron event. */
+function rotateKeys({ services, metrics }: Built, ctx: ExecutionContext): void {
+  // A cron run may be the isolate's only event for a while: its rotations are exported at its end.
+  ctx.waitUntil(rotateDueKeys(services.db, services.keyRing, services.logger).finally(() => metrics?.flush()));
 }
 
 function appFor(env: Record<string, unknown>): Promise<Built> {
@@ -78,19 +107,25 @@ function misconfigured(error: ConfigError, request: Request | undefined): Respon
 
 export default {
   async fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Promise<Response> {
-    let app: OpenAPIHono<AppEnv>;
+    let isolate: Built;
     try {
-      app = (await appFor(env)).app;
+      isolate = await appFor(env);
     } catch (error) {
       if (error instanceof ConfigError) return misconfigured(error, request);
       throw error;
     }
-    return app.fetch(request, env, ctx);
+    const response = await (isolate.traced?.fetch
+      ? isolate.traced.fetch(request as Parameters<typeof isolate.traced.fetch>[0], env, ctx)
+      : isolate.app.fetch(request, env, ctx));
+    // No timers in an isolate: metrics leave from the request path, after the response.
+    flushMetricsIfDue(isolate.metrics, ctx);
+    return response;
   },
 
   /** Cron trigger (wrangler.toml [triggers]): the scheduled signing-key rotation. */
-  async scheduled(_controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) {
-    const { services } = await appFor(env);
-    ctx.waitUntil(rotateDueKeys(services.db, services.keyRing, logger));
+  async scheduled(controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) {
+    const isolate = await appFor(env);
+    if (isolate.traced?.scheduled) return isolate.traced.scheduled(controller, env, ctx);
+    rotateKeys(isolate, ctx);
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { limitBody } from "./middleware/body.js";
+import { cors } from "./middleware/cors.js";
+import { rateLimit } from "./middleware/rate-limit.js";
 import { correlation } from "./middleware/request-id.js";
 import { requestLog } from "./middleware/request-log.js";
 import { requestMetrics } from "./middleware/request-metrics.js";
@@ -16,6 +18,8 @@ import { mountDocs } from "./routes/docs.js";
 import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { rateLimitRoutes } from "./routes/rate-limits.js";
 import { samlRoutes } from "./routes/saml.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
@@ -47,11 +51,15 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   });
   app.use("*", requestLog(services.logger));
   app.use("/t/:tenant/*", resolveTenant());
+  // CORS outside the limiter, so a browser app can read its 429s.
+  app.use("/t/:tenant/*", cors());
+  app.use("*", rateLimit());
   app.use("*", tracing(services.tracer));
   app.use("*", requestMetrics(services.metrics));
   app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
 
   app.route("/", healthRoutes);
+  app.route("/", metricsRoutes);
   app.route("/", tenantRoutes);
   app.route("/", discoveryRoutes);
   app.route("/", accountRoutes);
@@ -63,6 +71,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
   app.route("/", samlRoutes);
+  app.route("/", rateLimitRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
   return app;
 }

@@ -42,6 +42,15 @@ export interface AppDeps {
   tracer?: Tracer;
   /** Counters and histograms (default: none kept). */
   metrics?: Metrics;
+  /** Where `GET /metrics` reads its text (Node: the Prometheus registry); without it the route is not found. */
+  metricsExposition?: MetricsExposition;
+}
+
+/** A metrics source that renders itself as text for scraping (the Prometheus exposition format). */
+export interface MetricsExposition {
+  /** The Content-Type of the rendered text. */
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 /** Services built once from the deps and shared by every request. */

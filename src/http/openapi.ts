@@ -25,8 +25,9 @@ export function problems(...statuses: number[]) {
     409: "Conflict",
     413: "Body too large (payload_too_large)",
     415: "Unsupported Content-Type",
-    429: "Rate limited",
-    503: "Not ready",
+    423: "Account locked after repeated failed logins (account_locked); Retry-After",
+    429: "Rate limited (rate_limited); Retry-After and RateLimit-* headers",
+    503: "Unavailable (not_ready, service_unavailable)",
   };
   return Object.fromEntries(
     statuses.map((status) => [status, { description: descriptions[status] ?? "Error", content: problemContent }]),

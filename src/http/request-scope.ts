@@ -16,6 +16,9 @@ export interface RequestScope {
   traceFlags: string;
   /** The caller's span id from a valid incoming traceparent: the remote parent of this request's span. */
   remoteParentId?: string;
+  /** Set by the tracing layer, for the attributes of the request's child spans. */
+  tenant?: string;
+  route?: string;
   /** Set once known, for the request log line. */
   userId?: string;
   sessionId?: string;

@@ -5,7 +5,7 @@ import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
-import { noopMetrics, noopTracer } from "../core/ports/telemetry.js";
+import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import { RefreshTokens } from "../core/sessions/refresh-token.js";
@@ -16,17 +16,15 @@ import { AccessTokens, CLOCK_SKEW_SECONDS } from "../core/tokens/access-token.js
 import { TokenIntrospection } from "../core/tokens/introspection.js";
 import type { AppDeps, Services } from "./context.js";
 import { correlatedFetch, withRequestScope } from "./request-scope.js";
+import { withTelemetry } from "./telemetry.js";
+import { tracedFetch } from "./traced-fetch.js";
 
 /** Wires the core services once per process or isolate. */
 export function buildServices(appDeps: AppDeps): Services {
   const { config } = appDeps;
-  // Every log line written while serving a request carries its request and trace ids.
-  const deps = {
-    ...appDeps,
-    logger: withRequestScope(appDeps.logger),
-    tracer: appDeps.tracer ?? noopTracer,
-    metrics: appDeps.metrics ?? noopMetrics,
-  };
+  // Every log line written while serving a request carries its request and trace ids;
+  // spans and latency histograms wrap the ports when telemetry is configured.
+  const deps = { ...withTelemetry(appDeps), logger: withRequestScope(appDeps.logger) };
   const keyRing = new KeyRingService(deps.db, deps, {
     cacheMs: config.SIGNING_KEY_CACHE_TTL,
     jwksMaxAgeMs: config.JWKS_MAX_AGE,
@@ -34,7 +32,7 @@ export function buildServices(appDeps: AppDeps): Services {
     clockSkewMs: CLOCK_SKEW_SECONDS * 1000,
   });
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
-  const accounts = new AccountService(deps);
+  const accounts = new AccountService({ ...deps, throttle: new LoginThrottle(deps) });
   const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
   const sessions = new SessionService({
     ...deps,
@@ -52,8 +50,9 @@ export function buildServices(appDeps: AppDeps): Services {
     federation: new FederationService({
       ...deps,
       logins,
-      upstream: new UpstreamClient(correlatedFetch(deps.upstreamFetch ?? ((input, init) => fetch(input, init))), () =>
-        deps.clock.now().getTime(),
+      upstream: new UpstreamClient(
+        tracedFetch(correlatedFetch(deps.upstreamFetch ?? ((input, init) => fetch(input, init))), deps.tracer),
+        () => deps.clock.now().getTime(),
       ),
     }),
     sessions,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, NewApiKey } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
+import { seedTenant, seedUser } from "./seed.js";
 
 const at = new Date("2026-05-06T07:08:09.010Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -16,20 +17,8 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
     beforeAll(async () => {
       h = await open();
       db = h.db;
-      tenantId = crypto.randomUUID();
-      await db.tenants.createIfAbsent({ id: tenantId, slug: `k-${tenantId.slice(0, 8)}`, name: "K", now: at });
-      const user = await db.users.createIfAbsent({
-        id: crypto.randomUUID(),
-        tenantId,
-        emailIndex: `k1:${crypto.randomUUID()}`,
-        emailSealed: "x",
-        nameSealed: null,
-        emailVerified: false,
-        passwordHash: null,
-        scopes: [],
-        now: at,
-      });
-      userId = user?.id ?? "";
+      tenantId = await seedTenant(db, "k", at);
+      userId = await seedUser(db, tenantId, at);
     });
     afterAll(async () => {
       await h.close();

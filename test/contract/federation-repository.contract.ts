@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, OAuthProviderInput } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
+import { seedTenant, seedUser } from "./seed.js";
 
 const at = new Date("2026-03-04T05:06:07.089Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -23,27 +24,9 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
       await h.close();
     });
 
-    async function newTenant(label: string): Promise<string> {
-      const id = crypto.randomUUID();
-      await db.tenants.createIfAbsent({ id, slug: `f-${id.slice(0, 8)}`, name: label, now: at });
-      return id;
-    }
+    const newTenant = (label: string) => seedTenant(db, label.toLowerCase(), at);
 
-    async function newUser(tenant = tenantId): Promise<string> {
-      const user = await db.users.createIfAbsent({
-        id: crypto.randomUUID(),
-        tenantId: tenant,
-        emailIndex: `k1:${crypto.randomUUID()}`,
-        emailSealed: "x",
-        nameSealed: null,
-        emailVerified: false,
-        passwordHash: null,
-        scopes: [],
-        now: at,
-      });
-      if (!user) throw new Error("The test user was not created.");
-      return user.id;
-    }
+    const newUser = (tenant = tenantId) => seedUser(db, tenant, at);
 
     const provider = (overrides: Partial<OAuthProviderInput> = {}): OAuthProviderInput => ({
       id: crypto.randomUUID(),

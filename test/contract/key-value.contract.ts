@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AtomicScript,
-  deleteIfEquals,
-  incrementWindow,
-  type KeyValueStore,
-} from "../../src/core/ports/key-value.js";
+import { type AtomicScript, deleteIfEquals, type KeyValueStore } from "../../src/core/ports/key-value.js";
 
 export interface KeyValueHarness {
   store: KeyValueStore;
@@ -117,25 +112,6 @@ export function keyValueContract(name: string, open: () => Promise<KeyValueHarne
       expect(await kv.run(echoTypes, [k], [42, "text", "nested"])).toEqual([42, "text", "stored", ["nested"]]);
       // A nil inside a Lua table would cut the table short; scripts return false, which arrives as null.
       expect(await kv.run(echoTypes, [key("absent")], [1, "s", "t"])).toEqual([1, "s", null, ["t"]]);
-    });
-
-    it("counts a fixed window atomically under concurrency", async () => {
-      const k = key("window");
-      const results = await Promise.all(Array.from({ length: 20 }, () => kv.run(incrementWindow, [k], [5_000])));
-      const counts = results.map((r) => r.count).sort((x, y) => x - y);
-      expect(counts).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      for (const r of results) {
-        expect(r.resetMs).toBeGreaterThan(0);
-        expect(r.resetMs).toBeLessThanOrEqual(5_000);
-      }
-    });
-
-    it("starts a new window once the old one expires", async () => {
-      const k = key("window-reset");
-      await kv.run(incrementWindow, [k], [200]);
-      expect((await kv.run(incrementWindow, [k], [200])).count).toBe(2);
-      await h.elapse(350);
-      expect((await kv.run(incrementWindow, [k], [200])).count).toBe(1);
     });
 
     it("deletes only when the value still matches", async () => {

@@ -2,6 +2,7 @@ import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
 import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { rateLimitContract } from "./rate-limit.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 
 async function open(): Promise<KeyValueHarness> {
@@ -19,3 +20,4 @@ async function open(): Promise<KeyValueHarness> {
 
 keyValueContract("ioredis (real Redis)", open);
 sessionStoreContract("ioredis (real Redis)", open);
+rateLimitContract("ioredis (real Redis)", open);

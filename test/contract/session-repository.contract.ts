@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, NewSession } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
+import { seedTenant, seedUser } from "./seed.js";
 
 const at = new Date("2026-03-04T05:06:07.089Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -17,28 +18,14 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
     beforeAll(async () => {
       h = await open();
       db = h.db;
-      tenantId = crypto.randomUUID();
-      await db.tenants.createIfAbsent({ id: tenantId, slug: `s-${tenantId.slice(0, 8)}`, name: "S", now: at });
+      tenantId = await seedTenant(db, "s", at);
       userId = await newUser();
     });
     afterAll(async () => {
       await h.close();
     });
 
-    async function newUser(): Promise<string> {
-      const user = await db.users.createIfAbsent({
-        id: crypto.randomUUID(),
-        tenantId,
-        emailIndex: `k1:${crypto.randomUUID()}`,
-        emailSealed: "x",
-        nameSealed: null,
-        emailVerified: false,
-        passwordHash: null,
-        scopes: [],
-        now: at,
-      });
-      return user?.id ?? "";
-    }
+    const newUser = () => seedUser(db, tenantId, at);
 
     const session = (overrides: Partial<NewSession> = {}): NewSession => ({
       id: crypto.randomUUID(),

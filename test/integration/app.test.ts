@@ -222,10 +222,12 @@ describe("OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/healthz",
+      "/metrics",
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
       "/t/{tenant}/v1/admin/oauth-providers/{provider}",
+      "/t/{tenant}/v1/admin/rate-limits",
       "/t/{tenant}/v1/admin/redirect-uris",
       "/t/{tenant}/v1/admin/saml-connections/{connection}",
       "/t/{tenant}/v1/admin/signing-keys/rotate",

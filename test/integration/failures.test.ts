@@ -101,6 +101,11 @@ describe("unexpected failures", () => {
           event: "unhandled_error",
           fields: expect.objectContaining({ request_id: "req-500" }),
         }),
+        // The request line, written by the outer logging layer after the error became a response.
+        expect.objectContaining({
+          event: "request",
+          fields: expect.objectContaining({ request_id: "req-500", method: "GET", status: 500 }),
+        }),
       ]);
     } finally {
       await broken.close();

@@ -1,22 +1,36 @@
+import type { Context } from "hono";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
 import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import { createApp } from "../../src/http/app.js";
 import type { AppDeps, Services } from "../../src/http/context.js";
 import { buildServices } from "../../src/http/services.js";
+import { alsoCaptured, capturingLogger } from "./log-capture.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
 import { REDIS_URL } from "./services.js";
 
 export const TEST_ADMIN_KEY = "test-bootstrap-admin-key-0123456789abcdef";
 export const TEST_PUBLIC_URL = "https://auth.test.example";
+
+/**
+ * The client address of a test request: `X-Test-Client-Ip` when the test sets
+ * one (rate-limit tests, session listings), otherwise a fresh address from
+ * 198.18.0.0/15 (RFC 2544) per request, as if every request came from another
+ * client, so suites that sign up many users are not throttled by one network.
+ */
+export function testClientIp(c: Context): string {
+  const chosen = c.req.header("x-test-client-ip");
+  if (chosen) return chosen;
+  const [a = 0, b = 0, d = 0] = crypto.getRandomValues(new Uint8Array(3));
+  return `198.${18 + (a & 1)}.${b}.${d}`;
+}
 
 /** Settings a test app runs with; `overrides` change single variables. */
 export function testConfig(overrides: Record<string, string> = {}) {
@@ -56,11 +70,11 @@ export async function startTestApp(
     kv: new IoRedisKeyValueStore({ url: REDIS_URL, prefix }),
     clock: systemClock,
     random: cryptoRandom,
-    logger: silentLogger,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: createNodeArgon2Hasher(cryptoRandom),
-    clientIp: () => "203.0.113.9",
+    clientIp: testClientIp,
     ...overrides,
+    logger: overrides.logger ? alsoCaptured(overrides.logger) : capturingLogger(),
   };
   useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
   const services = buildServices(deps);

@@ -3,6 +3,7 @@ import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import type { Database, Tenant } from "../../src/core/ports/database.js";
+import { noopMetrics } from "../../src/core/ports/telemetry.js";
 import { KeyRingService } from "../../src/core/signing/key-ring.js";
 import { TenantService } from "../../src/core/tenants.js";
 import { AccessTokens } from "../../src/core/tokens/access-token.js";
@@ -36,6 +37,7 @@ export async function startKeyRing() {
     random: cryptoRandom,
     clock,
     logger: silentLogger,
+    metrics: noopMetrics,
   };
   const keyRing = new KeyRingService(db, deps, RING_OPTIONS);
   const tokens = new AccessTokens(keyRing, deps, "https://auth.test");

@@ -2,12 +2,14 @@
  * The built Node entry (dist/node/node.js, what `npm start` runs) as a real child process. Every
  * process and temporary directory made here is tracked: call `cleanupNodes` from the file's afterAll.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { captureOutput } from "./log-capture.js";
 import { freePort } from "./ports.js";
 import { type Answer, readAnswer } from "./problem.js";
 
@@ -52,6 +54,7 @@ export async function spawnNode(env: Record<string, string>): Promise<NodeProces
   const exited = new Promise<Exit>((resolve) =>
     child.once("close", (code, signal) => {
       done = true;
+      captureOutput("node", output);
       resolve({ code, signal });
     }),
   );

@@ -8,13 +8,13 @@ import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
 import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
-import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import { createApp } from "../../src/http/app.js";
 import type { AppDeps } from "../../src/http/context.js";
 import { buildServices } from "../../src/http/services.js";
+import { captureOutput, capturingLogger } from "./log-capture.js";
 import { type NeonHttpBridge, startNeonHttpBridge } from "./neon-http-bridge.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
@@ -38,6 +38,11 @@ function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlag
   if (!date || flags === undefined) throw new Error("wrangler.toml lacks compatibility_date or compatibility_flags");
   return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string) };
 }
+
+const randomClientIp = () => {
+  const [a = 0, b = 0, c = 0] = randomBytes(3);
+  return `198.${18 + (a & 1)}.${b}.${c}`;
+};
 
 export interface WorkerInstance {
   mf: Miniflare;
@@ -67,6 +72,7 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
   const neonBridge = await startNeonHttpBridge();
   const upstash = await startUpstashBridge({ token: `upstash-${randomBytes(16).toString("hex")}` });
   const instances: Miniflare[] = [];
+  const instanceLogs: string[][] = [];
   const harness: WorkerHarness = {
     database,
     neonBridge,
@@ -105,16 +111,26 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
         },
       });
       instances.push(mf);
+      instanceLogs.push(logs);
       await mf.ready;
       return {
         mf,
         logs,
         // Miniflare's fetch types come from undici; the shapes used here are the standard ones.
-        request: (path, init = {}) =>
-          mf.dispatchFetch(`${WORKER_BASE}${path}`, init as never) as unknown as Promise<Response>,
+        // Cloudflare's edge sets CF-Connecting-IP on every request; here each one comes from
+        // another client (198.18.0.0/15) unless the test names the address.
+        request: (path, init = {}) => {
+          const headers = new Headers(init.headers);
+          if (!headers.has("cf-connecting-ip")) headers.set("CF-Connecting-IP", randomClientIp());
+          return mf.dispatchFetch(`${WORKER_BASE}${path}`, {
+            ...init,
+            headers,
+          } as never) as unknown as Promise<Response>;
+        },
       };
     },
     async close() {
+      for (const logs of instanceLogs) captureOutput("worker", logs);
       await Promise.allSettled(instances.map((mf) => mf.dispose()));
       await Promise.allSettled([neonBridge.close(), upstash.close()]);
       await deletePrefix(prefix);
@@ -140,7 +156,7 @@ export async function startNodeTwin(h: WorkerHarness) {
     kv,
     clock: systemClock,
     random: cryptoRandom,
-    logger: silentLogger,
+    logger: capturingLogger(),
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: () => null,

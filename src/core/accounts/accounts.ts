@@ -5,6 +5,8 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
+import type { Metrics } from "../ports/telemetry.js";
+import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, normalizePassword } from "./password-policy.js";
 
@@ -36,6 +38,8 @@ export interface AccountDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  metrics: Metrics;
+  throttle: LoginThrottle;
 }
 
 /** Password accounts: sign-up, credential checks and the user as the API shows it. */
@@ -115,21 +119,35 @@ export class AccountService {
   }
 
   /**
-   * Checks a password login. Unknown email, account without a password and
-   * wrong password all fail the same way after the same argon2id work
-   * (`invalid_credentials`, 401). A stored hash with weaker parameters than
-   * the current ones is replaced on success.
+   * Checks a password login from a client network (see LoginThrottle: 429
+   * backoff, 423 lock, before any password work). Unknown email, account
+   * without a password and wrong password all fail the same way after the
+   * same argon2id work (`invalid_credentials`, 401). A stored hash with
+   * weaker parameters than the current ones is replaced on success.
    */
-  async authenticate(tenant: Tenant, input: { email: string; password: string }): Promise<UserRecord> {
+  async authenticate(tenant: Tenant, input: { email: string; password: string }, network: string): Promise<UserRecord> {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
-    const user = email ? await this.findByEmail(tenant, email.lookupKey) : null;
+    // The throttle counts by the same keyed hash as the lookup (never the address),
+    // and counts addresses that cannot exist exactly like real ones.
+    const indexes = await this.deps.sealer.blindIndexes(
+      email?.lookupKey ?? input.email.trim().toLowerCase(),
+      EMAIL_INDEX_PURPOSE,
+    );
+    const attempt = { tenantId: tenant.id, account: indexes[0] as string, network };
+    await this.deps.throttle.admit(attempt);
+    const user = email ? await this.deps.db.users.findByEmailIndex(tenant.id, indexes) : null;
     const stored = user?.passwordHash ?? DUMMY_HASH;
     const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
     if (!user || !ok) {
+      await this.deps.throttle.failed(attempt);
+      this.deps.metrics.increment("logins_total", { outcome: "failure" });
       this.deps.logger.info("login_failed", { tenant_id: tenant.id, ...(user ? { user_id: user.id } : {}) });
       throw errors.invalidCredentials();
     }
+    await this.deps.throttle.succeeded(attempt);
+    this.deps.metrics.increment("logins_total", { outcome: "success" });
+    this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "password" });
     if (needsRehash(stored)) {
       const upgraded = await this.deps.passwords.hash(password);
       await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, this.deps.clock.now());

@@ -60,31 +60,6 @@ export interface KeyValueStore {
 }
 
 /**
- * Fixed-window counter: INCR, and PEXPIRE when the key is new, in one step.
- * KEYS[1] counter; ARGV[1] window in ms. Returns [count, remaining ms].
- */
-export const incrementWindow: AtomicScript<{ count: number; resetMs: number }> = {
-  name: "increment_window",
-  lua: `local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}`,
-  memory(store, [key = ""], [windowMs = "0"]) {
-    const window = Number(windowMs);
-    const current = store.get(key);
-    const count = (current === null ? 0 : Number(current)) + 1;
-    const remaining = store.pttl(key);
-    store.set(key, String(count), remaining > 0 ? remaining : window);
-    return [count, remaining > 0 ? remaining : window];
-  },
-  decode(raw) {
-    const [count, resetMs] = raw as [number, number];
-    return { count: Number(count), resetMs: Number(resetMs) };
-  },
-};
-
-/**
  * Compare-and-delete: deletes KEYS[1] only when it still holds ARGV[1].
  * Returns 1 when deleted, 0 otherwise.
  */

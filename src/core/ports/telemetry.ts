@@ -7,19 +7,65 @@
 
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
 
+/** A span's W3C trace context (Trace Context §3.2): 32 and 16 lowercase hex, flags as 2 hex. */
+export interface SpanIds {
+  traceId: string;
+  spanId: string;
+  traceFlags: string;
+}
+
+/** The span a traced function runs in. */
+export interface SpanHandle {
+  /** Its ids, or undefined when nothing is recorded (no tracer, or outside any trace). */
+  readonly ids: SpanIds | undefined;
+  setAttributes(attributes: SpanAttributes): void;
+  /**
+   * Marks the span failed: with an error, by its name only (messages may
+   * carry user input); without one, for an answer that is a failure (5xx).
+   */
+  fail(error?: unknown): void;
+  /** Headers that make a downstream call a child of this span (traceparent, tracestate); empty when not recording. */
+  propagationHeaders(): Record<string, string>;
+}
+
+export interface SpanOptions {
+  /** internal (default), server (an incoming request) or client (an outgoing call). */
+  kind?: "internal" | "server" | "client";
+  /**
+   * For a server span: the incoming request's trace context headers
+   * (traceparent, tracestate). Used only when no local span is active; a
+   * runtime that opened its own request span (otel-cf-workers) already read them.
+   */
+  remoteParent?: Record<string, string | undefined>;
+}
+
 export interface Tracer {
   /**
    * Runs `fn` inside a child span of the active span: the span ends when `fn`
    * settles and records a thrown error (its name, never its message's
-   * secrets). Attribute values must never be secrets.
+   * secrets). Attribute values must never be secrets. Outside any trace only
+   * a server span starts one (a new root, or the child of `remoteParent`);
+   * other spans there are not recorded (start-up, timers).
    */
-  span<T>(name: string, attributes: SpanAttributes, fn: () => Promise<T>): Promise<T>;
+  span<T>(
+    name: string,
+    attributes: SpanAttributes,
+    fn: (span: SpanHandle) => Promise<T>,
+    options?: SpanOptions,
+  ): Promise<T>;
   /** The trace id of the active span, when a tracer is recording. */
   activeTraceId(): string | undefined;
 }
 
+export const noopSpan: SpanHandle = {
+  ids: undefined,
+  setAttributes() {},
+  fail() {},
+  propagationHeaders: () => ({}),
+};
+
 export const noopTracer: Tracer = {
-  span: (_name, _attributes, fn) => fn(),
+  span: (_name, _attributes, fn) => fn(noopSpan),
   activeTraceId: () => undefined,
 };
 

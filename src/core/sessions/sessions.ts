@@ -3,6 +3,7 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
@@ -53,6 +54,8 @@ export interface SessionDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  /** refreshes_total, refresh_reuse_detected_total, sessions_revoked_total. */
+  metrics: Metrics;
   /** How long the token spent just before still yields the same successor (ms). */
   graceMs: number;
 }
@@ -154,7 +157,7 @@ export class SessionService {
    */
   async refresh(tenant: Tenant, presented: unknown, background: Background): Promise<TokenResponse> {
     const token = await this.deps.refreshTokens.parse(tenant.id, presented);
-    if (!token) throw errors.invalidGrant();
+    if (!token) throw this.refreshRefused();
     const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
     const base = {
       generation: token.generation,
@@ -169,11 +172,12 @@ export class SessionService {
     if (outcome.kind === "missing") {
       // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
       const seed = await this.ledgerState(tenant, token);
-      if (!seed) throw errors.invalidGrant();
+      if (!seed) throw this.refreshRefused();
       outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
     }
     switch (outcome.kind) {
       case "rotated":
+        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         background(
           this.deps.db.sessions.recordRotation(tenant.id, token.sessionId, {
             generation: outcome.generation,
@@ -185,20 +189,36 @@ export class SessionService {
         return this.respond(tenant, token.sessionId, outcome.claims, successor.text, outcome.idleExpiresAt);
       case "grace": {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
-        if (!again) throw errors.invalidGrant();
+        if (!again) throw this.refreshRefused();
+        this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
         return this.respond(tenant, token.sessionId, outcome.claims, again, outcome.idleExpiresAt);
       }
-      case "reuse":
-        await this.deps.db.sessions.revoke(tenant.id, token.sessionId, new Date(this.now()), "refresh_token_reuse");
+      case "reuse": {
+        const reason = "refresh_token_reuse";
+        const live = await this.deps.db.sessions.revoke(tenant.id, token.sessionId, new Date(this.now()), reason);
+        this.deps.metrics.increment("refreshes_total", { outcome: "reuse" });
+        this.deps.metrics.increment("refresh_reuse_detected_total");
+        if (live) this.countRevoked(reason);
         this.deps.logger.warn("refresh_token_reuse", {
           tenant_id: tenant.id,
           session_id: token.sessionId,
           ...(outcome.claims ? { user_id: outcome.claims.userId } : {}),
         });
         throw errors.invalidGrant("The refresh token was already used; the session is revoked.");
+      }
       default:
-        throw errors.invalidGrant();
+        throw this.refreshRefused();
     }
+  }
+
+  /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */
+  private refreshRefused() {
+    this.deps.metrics.increment("refreshes_total", { outcome: "invalid" });
+    return errors.invalidGrant();
+  }
+
+  private countRevoked(reason: RevocationReason, count = 1): void {
+    if (count > 0) this.deps.metrics.increment("sessions_revoked_total", { reason }, count);
   }
 
   /**
@@ -249,13 +269,18 @@ export class SessionService {
   async revoke(tenant: Tenant, sessionId: string, reason: RevocationReason): Promise<boolean> {
     const live = await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(this.now()), reason);
     await this.store.revoke(sessionId, this.revokedTtlMs(tenant), reason);
-    if (live) this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
+    if (live) {
+      this.countRevoked(reason);
+      this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
+    }
     return live;
   }
 
   /** Logout: the caller's session ends and the presented access token is blocklisted by `jti` too. */
   async logout(tenant: Tenant, auth: AccessTokenClaims, refreshToken?: string): Promise<void> {
-    await this.deps.db.sessions.revoke(tenant.id, auth.sid, new Date(this.now()), "logout");
+    if (await this.deps.db.sessions.revoke(tenant.id, auth.sid, new Date(this.now()), "logout")) {
+      this.countRevoked("logout");
+    }
     await Promise.all([
       this.store.revoke(auth.sid, this.revokedTtlMs(tenant), "logout"),
       this.store.blockJti(auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
@@ -274,6 +299,7 @@ export class SessionService {
     const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), "admin");
     const ttl = this.revokedTtlMs(tenant);
     await Promise.all(ids.map((id) => this.store.revoke(id, ttl, "admin")));
+    this.countRevoked("admin", ids.length);
     this.deps.logger.info("sessions_revoked_by_admin", { tenant_id: tenant.id, user_id: userId, count: ids.length });
     return ids.length;
   }

@@ -2,6 +2,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
 import { settingsOf } from "../tenant-settings.js";
 import { generateSigningKey, importPrivateKey, importPublicKey } from "./keys.js";
 
@@ -15,6 +16,9 @@ export interface KeyRingOptions {
   /** Clock skew verifiers allow; retired keys stay published that much longer. */
   clockSkewMs: number;
 }
+
+/** Who asked for a rotation (the `trigger` label of signing_key_rotations_total). */
+export type RotationTrigger = "admin" | "scheduled";
 
 /** An unknown `kid` makes the ring be read again at most this often per tenant. */
 const UNKNOWN_KID_COOLDOWN_MS = 5_000;
@@ -42,7 +46,7 @@ export class KeyRingService {
 
   constructor(
     private readonly db: Database,
-    private readonly deps: { sealer: Sealer; random: Random; clock: Clock; logger: Logger },
+    private readonly deps: { sealer: Sealer; random: Random; clock: Clock; logger: Logger; metrics: Metrics },
     private readonly options: KeyRingOptions,
   ) {}
 
@@ -114,12 +118,13 @@ export class KeyRingService {
   }
 
   /** Rotates now: the next key signs from now on. Resolves the kids after rotation. */
-  async rotate(tenant: Tenant): Promise<{ activeKid: string; nextKid: string }> {
+  async rotate(tenant: Tenant, trigger: RotationTrigger = "admin"): Promise<{ activeKid: string; nextKid: string }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const keys = await this.published(tenant, true);
       const active = keys.find((k) => k.state === "active");
       const next = keys.find((k) => k.state === "next");
       if (next && (await this.rotateFrom(tenant, active?.id ?? null, next.id))) {
+        this.deps.metrics.increment("signing_key_rotations_total", { trigger });
         const after = await this.published(tenant, true);
         const kidOf = (state: string) => after.find((k) => k.state === state)?.kid ?? "";
         return { activeKid: kidOf("active"), nextKid: kidOf("next") };
@@ -165,7 +170,7 @@ export class KeyRingService {
     const activeSince = (active.activatedAt ?? active.createdAt).getTime();
     if (now - activeSince < this.options.rotationIntervalMs) return false;
     if (now - next.createdAt.getTime() < this.options.jwksMaxAgeMs) return false;
-    await this.rotate(tenant);
+    await this.rotate(tenant, "scheduled");
     return true;
   }
 }

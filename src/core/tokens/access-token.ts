@@ -2,6 +2,7 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 
 import { toBase64Url } from "../crypto/encoding.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
+import { noopTracer, type Tracer } from "../ports/telemetry.js";
 import type { KeyRingService } from "../signing/key-ring.js";
 import { SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
 
@@ -48,7 +49,7 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 export class AccessTokens {
   constructor(
     private readonly keys: KeyRingService,
-    private readonly deps: { clock: Clock; random: Random },
+    private readonly deps: { clock: Clock; random: Random; tracer?: Tracer },
     private readonly publicUrl: string,
   ) {}
 
@@ -78,9 +79,15 @@ export class AccessTokens {
       auth_time: seconds(subject.authTime),
       amr: subject.amr,
     };
-    const token = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
-      .sign(signer.key);
+    // The span names the key (public, in the JWKS), never the claims or the token.
+    const token = await (this.deps.tracer ?? noopTracer).span(
+      "jwt.sign",
+      { "authority.jwt.alg": signer.alg, "authority.jwt.kid": signer.kid },
+      () =>
+        new SignJWT({ ...claims })
+          .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
+          .sign(signer.key),
+    );
     return { token, claims };
   }
 

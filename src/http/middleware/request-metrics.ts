@@ -4,9 +4,9 @@ import type { AppEnv } from "../context.js";
 import { routePattern } from "../route-pattern.js";
 
 /** Counts a finished request and its duration, labelled by route pattern (bounded cardinality). */
-export function recordRequest(metrics: Metrics, c: Context, seconds: number): void {
+export function recordRequest(metrics: Metrics, c: Context, status: number, seconds: number): void {
   const route = routePattern(c);
-  metrics.increment("http_requests_total", { method: c.req.method, route, status: String(c.res.status) });
+  metrics.increment("http_requests_total", { method: c.req.method, route, status: String(status) });
   metrics.observe("http_request_duration_seconds", seconds, { method: c.req.method, route });
 }
 
@@ -15,6 +15,6 @@ export function requestMetrics(metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    recordRequest(metrics, c, (performance.now() - started) / 1000);
+    recordRequest(metrics, c, c.res.status, (performance.now() - started) / 1000);
   };
 }

@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH } from "../../core/accounts/password-policy.js";
+import { ipBucket } from "../../core/net/ip.js";
 import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
+import { identifyRequest } from "../request-scope.js";
 import { cookieFlag, TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
 
 // Bounds on raw input before any work is spent on it; the policy's own,
@@ -55,7 +57,7 @@ const login = createRoute({
   },
   responses: {
     200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
-    ...problems(400, 401, 404, 413, 415),
+    ...problems(400, 401, 404, 413, 415, 423, 429, 503),
   },
 });
 
@@ -71,6 +73,7 @@ export const accountRoutes = createRouter()
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
+    identifyRequest(user.id, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json({ user: await accounts.view(user), ...deliverTokens(c, response, body.cookie === true) }, 201);
   })
@@ -78,11 +81,12 @@ export const accountRoutes = createRouter()
     const { accounts, sessions, clientIp } = c.var.services;
     const tenant = c.var.tenant;
     const body = c.req.valid("json");
-    const user = await accounts.authenticate(tenant, body);
+    const user = await accounts.authenticate(tenant, body, ipBucket(clientIp(c)));
     const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
+    identifyRequest(user.id, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });

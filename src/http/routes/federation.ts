@@ -5,6 +5,7 @@ import type { AppEnv } from "../context.js";
 import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
+import { identifyRequest } from "../request-scope.js";
 import { cookieFlag, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
 
 const ProviderParams = TenantParamSchema.extend({
@@ -132,6 +133,7 @@ export const federationRoutes = createRouter()
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
+    identifyRequest(user.id, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });

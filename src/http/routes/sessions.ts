@@ -6,6 +6,7 @@ import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../co
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
+import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
   SessionSchema,
@@ -103,6 +104,7 @@ export const sessionRoutes = createRouter()
     const presented = body.refresh_token ?? fromCookie;
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
     const response = await c.var.services.sessions.refresh(c.var.tenant, presented, inBackground(c));
+    identifyRequest(undefined, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
   })

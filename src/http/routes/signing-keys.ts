@@ -25,7 +25,7 @@ const rotate = createRoute({
 });
 
 export const signingKeyRoutes = createRouter().openapi(rotate, async (c) => {
-  const { activeKid, nextKid } = await c.var.services.keyRing.rotate(c.var.tenant);
+  const { activeKid, nextKid } = await c.var.services.keyRing.rotate(c.var.tenant, "admin");
   c.var.services.logger.info("signing_keys_rotated_by_admin", { tenant_id: c.var.tenant.id, active_kid: activeKid });
   return c.json({ next_kid: nextKid, active_kid: activeKid }, 200);
 });

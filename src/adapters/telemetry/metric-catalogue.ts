@@ -1,0 +1,102 @@
+import type { CounterName, HistogramName, MetricLabels } from "../../core/ports/telemetry.js";
+
+/**
+ * What every exported metric is: its help text, the only label names it may
+ * carry (so cardinality stays bounded whatever a caller passes) and, for
+ * histograms, the bucket boundaries. Both exporters read it, so Prometheus on
+ * Node and OTLP on Workers publish the same names, labels and buckets.
+ */
+
+/** Every exported name starts with this (`authority_http_requests_total`). */
+export const METRIC_PREFIX = "authority_";
+
+export interface CounterSpec {
+  help: string;
+  labelNames: readonly string[];
+  /** Label sets exported at 0 from the start, so rates over them exist before the first event. */
+  initial?: readonly MetricLabels[];
+}
+
+export interface HistogramSpec {
+  help: string;
+  labelNames: readonly string[];
+  /** Upper bounds in seconds (the +Inf bucket is implicit). */
+  buckets: readonly number[];
+}
+
+/** Requests, from a cache-served JWKS (~1 ms) to a slow upstream identity provider (~10 s). */
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** One Postgres query or Redis command, from a local Redis hit (~0.1 ms) to a slow remote query (~1 s). */
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+const each = (label: string, values: string[]) => values.map((value) => ({ [label]: value }));
+
+export const COUNTERS: Record<CounterName, CounterSpec> = {
+  http_requests_total: {
+    help: "HTTP requests served, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"],
+  },
+  logins_total: {
+    help: "Password logins, by outcome (success, failure, throttled, locked).",
+    labelNames: ["outcome"],
+    initial: each("outcome", ["success", "failure", "throttled", "locked"]),
+  },
+  refreshes_total: {
+    help: "Refresh-token presentations, by outcome (rotated, grace, reuse, invalid).",
+    labelNames: ["outcome"],
+    initial: each("outcome", ["rotated", "grace", "reuse", "invalid"]),
+  },
+  refresh_reuse_detected_total: {
+    help: "Refresh-token reuses that revoked a session.",
+    labelNames: [],
+    initial: [{}],
+  },
+  rate_limit_rejections_total: {
+    help: "Requests refused by a rate limit, by limit and scope (ip, account).",
+    labelNames: ["limit", "scope"],
+  },
+  signing_key_rotations_total: {
+    help: "Signing-key rotations, by trigger (admin, scheduled).",
+    labelNames: ["trigger"],
+    initial: each("trigger", ["admin", "scheduled"]),
+  },
+  sessions_revoked_total: {
+    help: "Sessions revoked, by reason.",
+    labelNames: ["reason"],
+  },
+};
+
+export const HISTOGRAMS: Record<HistogramName, HistogramSpec> = {
+  http_request_duration_seconds: {
+    help: "HTTP request duration in seconds, by method and route pattern.",
+    labelNames: ["method", "route"],
+    buckets: REQUEST_BUCKETS,
+  },
+  db_query_duration_seconds: {
+    help: "Postgres query duration in seconds, by repository operation.",
+    labelNames: ["operation"],
+    buckets: STORE_BUCKETS,
+  },
+  redis_command_duration_seconds: {
+    help: "Redis command duration in seconds, by command.",
+    labelNames: ["command"],
+    buckets: STORE_BUCKETS,
+  },
+};
+
+/** Longest label value kept; longer ones are cut (values are patterns and enums, never user input). */
+const MAX_LABEL_VALUE = 128;
+
+/** Only the label names the metric declares, with bounded values; anything else is dropped. */
+export function boundedLabels(labelNames: readonly string[], labels: MetricLabels = {}): MetricLabels {
+  const kept: MetricLabels = {};
+  for (const name of labelNames) {
+    const value = labels[name];
+    if (value !== undefined) kept[name] = value.slice(0, MAX_LABEL_VALUE);
+  }
+  return kept;
+}
+
+/** Counters only go up, histograms only take durations: anything else is ignored rather than thrown at a request. */
+export const isCount = (by: number) => Number.isFinite(by) && by >= 0;
+export const isDuration = (seconds: number) => Number.isFinite(seconds) && seconds >= 0;

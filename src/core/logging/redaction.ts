@@ -1,0 +1,86 @@
+import type { LogFields } from "../ports/logger.js";
+
+/**
+ * Redaction by construction: every logger adapter passes its fields through
+ * `redactFields` before writing, so a secret handed to a logger by mistake
+ * is still not written. Two nets: field names that only ever hold secrets,
+ * and value shapes of this service's credentials wherever they appear in a
+ * string (a provider's error message quoting a token, say).
+ */
+
+export const REDACTED = "[redacted]";
+
+/** Field names (lowercase, without `_`/`-`) whose values are secrets. */
+const SECRET_NAMES = new Set([
+  "password",
+  "newpassword",
+  "passwd",
+  "secret",
+  "clientsecret",
+  "token",
+  "accesstoken",
+  "refreshtoken",
+  "idtoken",
+  "authorization",
+  "proxyauthorization",
+  "cookie",
+  "setcookie",
+  "apikey",
+  "key",
+  "privatekey",
+  "codeverifier",
+  "code",
+  "samlresponse",
+  "samlrequest",
+  "assertion",
+  "encryptionkeys",
+  "bootstrapadminkey",
+]);
+
+const SECRET_SUFFIXES = ["password", "secret", "token"];
+
+function isSecretName(name: string): boolean {
+  const normal = name.toLowerCase().replace(/[_-]/g, "");
+  return SECRET_NAMES.has(normal) || SECRET_SUFFIXES.some((suffix) => normal.endsWith(suffix));
+}
+
+/** Credential shapes this service issues or receives, found inside any string. */
+const SECRET_SHAPES: RegExp[] = [
+  // JWS compact serialisation (access tokens, ID tokens): base64url header starting `{"`.
+  /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
+  // Refresh tokens (rt1.{payload}.{tag}) and API keys (sk_ + base62 + checksum).
+  /\brt1\.[A-Za-z0-9_.:-]{16,}/g,
+  /\bsk_[A-Za-z0-9]{20,}/g,
+  // Credentials in header syntax.
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /__Host-refresh=[^;\s,]+/g,
+];
+
+export function redactString(text: string): string {
+  let out = text;
+  for (const shape of SECRET_SHAPES) out = out.replace(shape, REDACTED);
+  return out;
+}
+
+const MAX_DEPTH = 6;
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return redactString(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DEPTH) return "[truncated]";
+  if (value instanceof Error) {
+    return { name: value.name, message: redactString(value.message) };
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(value)) {
+    out[name] = isSecretName(name) && inner !== undefined && inner !== null ? REDACTED : redactValue(inner, depth + 1);
+  }
+  return out;
+}
+
+/** The fields of a log line with secrets replaced; the input is not changed. */
+export function redactFields(fields: LogFields | undefined): LogFields {
+  return fields ? (redactValue(fields, 0) as LogFields) : {};
+}

@@ -1,0 +1,69 @@
+import type { AtomicScript } from "../ports/key-value.js";
+
+/**
+ * One rate-limit decision, atomically: the generic cell rate algorithm
+ * (GCRA). A key holds only its theoretical arrival time (TAT), so a limit of
+ * `limit` requests per `period` costs one small string per active client,
+ * allows a burst of `limit`, then one request every `period / limit`, with no
+ * fixed-window edge where twice the limit gets through.
+ *
+ * KEYS[1] the client's key; ARGV[1] now (ms, from the injected clock),
+ * ARGV[2] period (ms), ARGV[3] limit. Returns
+ * [allowed 0|1, remaining, retry-after ms, ms until fully replenished].
+ */
+export interface GcraDecision {
+  allowed: boolean;
+  remaining: number;
+  retryAfterMs: number;
+  resetMs: number;
+}
+
+function decide(stored: number | null, now: number, period: number, limit: number) {
+  const interval = period / limit;
+  const tat = Math.max(stored ?? now, now);
+  const next = tat + interval;
+  const allowAt = next - period;
+  if (now < allowAt) {
+    return { allowed: 0, remaining: 0, retryAfter: Math.ceil(allowAt - now), reset: Math.ceil(tat - now), store: null };
+  }
+  return {
+    allowed: 1,
+    remaining: Math.floor((period - (next - now)) / interval + 1e-9),
+    retryAfter: 0,
+    reset: Math.ceil(next - now),
+    store: next,
+  };
+}
+
+export const gcra: AtomicScript<GcraDecision> = {
+  name: "rate_limit_gcra",
+  lua: `local now = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local interval = period / limit
+local stored = tonumber(redis.call('GET', KEYS[1]))
+local tat = now
+if stored and stored > now then tat = stored end
+local nxt = tat + interval
+local allow_at = nxt - period
+if now < allow_at then
+  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+end
+redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now))
+return {1, math.floor((period - (nxt - now)) / interval + 1e-9), 0, math.ceil(nxt - now)}`,
+  memory(store, [key = ""], [now = "0", period = "0", limit = "1"]) {
+    const raw = store.get(key);
+    const result = decide(raw === null ? null : Number(raw), Number(now), Number(period), Number(limit));
+    if (result.store !== null) store.set(key, result.store.toFixed(3), Math.ceil(result.store - Number(now)));
+    return [result.allowed, result.remaining, result.retryAfter, result.reset];
+  },
+  decode(raw) {
+    const [allowed, remaining, retryAfterMs, resetMs] = (raw as number[]).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };
+  },
+};

@@ -1,0 +1,68 @@
+import type { Tenant } from "../ports/database.js";
+
+/**
+ * Per-client request limits (README, "Rate limits"): each route belongs to
+ * one named limit; a client network (IPv4 address, IPv6 /64) gets `limit`
+ * requests per `windowSeconds` per tenant and limit (GCRA: a burst of
+ * `limit`, then a steady `limit / window`). Tenants override single limits
+ * through `PUT /v1/admin/rate-limits` (stored as tenants.settings.rate_limits).
+ */
+export const LIMIT_NAMES = ["login", "signup", "token", "federation", "service", "default"] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+export interface Limit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Record<LimitName, Limit>> = {
+  /** Password attempts; the account itself is protected separately (LoginThrottle). */
+  login: { limit: 30, windowSeconds: 60 },
+  signup: { limit: 10, windowSeconds: 60 },
+  /** Refresh and code exchange. */
+  token: { limit: 120, windowSeconds: 60 },
+  /** OAuth/OIDC and SAML redirects and callbacks. */
+  federation: { limit: 60, windowSeconds: 60 },
+  /** Server-to-server calls (introspection, revocation, API-key verification) come from few addresses. */
+  service: { limit: 6_000, windowSeconds: 60 },
+  default: { limit: 600, windowSeconds: 60 },
+};
+
+export const LIMIT_RANGE = { min: 1, max: 1_000_000 } as const;
+export const WINDOW_RANGE = { min: 1, max: 86_400 } as const;
+
+const inRange = (value: unknown, range: { min: number; max: number }): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max;
+
+/** The tenant's effective limits: its valid overrides over the defaults. */
+export function limitsOf(tenant: Pick<Tenant, "settings"> | undefined): Record<LimitName, Limit> {
+  const out = { ...DEFAULT_LIMITS };
+  const raw = tenant?.settings.rate_limits;
+  if (!raw || typeof raw !== "object") return out;
+  for (const name of LIMIT_NAMES) {
+    const entry = (raw as Record<string, unknown>)[name] as { limit?: unknown; window_seconds?: unknown } | undefined;
+    if (entry && inRange(entry.limit, LIMIT_RANGE) && inRange(entry.window_seconds, WINDOW_RANGE)) {
+      out[name] = { limit: entry.limit, windowSeconds: entry.window_seconds };
+    }
+  }
+  return out;
+}
+
+const EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The limit a route pattern (`/t/:tenant/v1/login`) counts against, or null
+ * for probes and metrics scrapes, which must never be refused.
+ */
+export function limitForRoute(method: string, pattern: string): LimitName | null {
+  if (EXEMPT.has(pattern)) return null;
+  const path = pattern.startsWith("/t/:tenant") ? pattern.slice("/t/:tenant".length) : pattern;
+  if (method === "POST" && path === "/v1/login") return "login";
+  if (method === "POST" && path === "/v1/signup") return "signup";
+  if (method === "POST" && (path === "/v1/token/refresh" || path === "/v1/token/exchange")) return "token";
+  if (path.startsWith("/v1/oauth/") || /^\/v1\/saml\/[^/]+\/(login|acs)$/.test(path)) return "federation";
+  if (method === "POST" && (path === "/v1/introspect" || path === "/v1/revoke" || path === "/v1/api-keys/verify")) {
+    return "service";
+  }
+  return "default";
+}

@@ -1,0 +1,162 @@
+import type { AtomicScript } from "../ports/key-value.js";
+
+/**
+ * The account-protection policy's state, in three keys per account (all in
+ * one hash slot, `{tenant:account}`):
+ * - pair  `count:lastFailureMs`: failed logins of this account from one client
+ *   network (IPv4 address or IPv6 /64), kept 24 h after the last failure;
+ * - account `count:lockedUntilMs`: failures counted towards the lock;
+ * - known: this network logged in to this account successfully (30 days).
+ * The numbers are arguments so the contract suite can pin them.
+ */
+export interface ThrottlePolicy {
+  /** Failures from one network before each further attempt waits (exponential backoff). */
+  backoffAfter: number;
+  /** First wait (ms); doubles with every further failure, up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long a network's failures are remembered after its last one. */
+  pairMemoryMs: number;
+  /** Failures one network can add to the account's count: one network alone cannot lock the account. */
+  perNetworkContribution: number;
+  /** Account failures (from several networks) within `accountWindowMs` that lock it. */
+  lockThreshold: number;
+  accountWindowMs: number;
+  lockMs: number;
+  /** How long a successful login makes a network known (exempt from the account lock). */
+  knownMs: number;
+}
+
+export type GateOutcome =
+  | { kind: "open" }
+  | { kind: "backoff"; retryAfterMs: number }
+  | { kind: "locked"; retryAfterMs: number };
+
+const parsePair = (raw: string | null): [number, number] => {
+  const [count = "0", at = "0"] = (raw ?? "0:0").split(":");
+  return [Number(count), Number(at)];
+};
+
+export const backoffMs = (
+  failures: number,
+  p: Pick<ThrottlePolicy, "backoffAfter" | "baseBackoffMs" | "maxBackoffMs">,
+) => (failures < p.backoffAfter ? 0 : Math.min(p.baseBackoffMs * 2 ** (failures - p.backoffAfter), p.maxBackoffMs));
+
+/**
+ * May this network try a password for this account now? KEYS pair, account,
+ * known; ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs. Returns
+ * {0|1|2 (open|backoff|locked), retry-after ms}. Read-only.
+ */
+export const loginGate: AtomicScript<GateOutcome> = {
+  name: "login_gate",
+  lua: `local now = tonumber(ARGV[1])
+local pair = redis.call('GET', KEYS[1])
+if pair then
+  local count, last = string.match(pair, '^(%d+):(%d+)$')
+  count = tonumber(count); last = tonumber(last)
+  local after = tonumber(ARGV[2])
+  if count >= after then
+    local wait = math.min(tonumber(ARGV[3]) * 2 ^ (count - after), tonumber(ARGV[4]))
+    if now < last + wait then return {1, math.ceil(last + wait - now)} end
+  end
+end
+local account = redis.call('GET', KEYS[2])
+if account then
+  local _, locked = string.match(account, '^(%d+):(%d+)$')
+  locked = tonumber(locked)
+  if locked > now and redis.call('EXISTS', KEYS[3]) == 0 then return {2, locked - now} end
+end
+return {0, 0}`,
+  memory(store, [pairKey = "", accountKey = "", knownKey = ""], [now = "0", after = "0", base = "0", max = "0"]) {
+    const t = Number(now);
+    const pair = store.get(pairKey);
+    if (pair !== null) {
+      const [count, last] = parsePair(pair);
+      const wait = backoffMs(count, {
+        backoffAfter: Number(after),
+        baseBackoffMs: Number(base),
+        maxBackoffMs: Number(max),
+      });
+      if (wait > 0 && t < last + wait) return [1, Math.ceil(last + wait - t)];
+    }
+    const account = store.get(accountKey);
+    if (account !== null) {
+      const [, locked] = parsePair(account);
+      if (locked > t && store.get(knownKey) === null) return [2, locked - t];
+    }
+    return [0, 0];
+  },
+  decode(raw) {
+    const [kind, retryAfterMs] = (raw as number[]).map(Number) as [number, number];
+    if (kind === 1) return { kind: "backoff", retryAfterMs };
+    if (kind === 2) return { kind: "locked", retryAfterMs };
+    return { kind: "open" };
+  },
+};
+
+/**
+ * A failed password. KEYS pair, account; ARGV now, pairMemoryMs,
+ * perNetworkContribution, lockThreshold, accountWindowMs, lockMs. Returns
+ * {network failures, account failures, 1 when this failure locked the account}.
+ */
+export const loginFailed: AtomicScript<{ networkFailures: number; accountFailures: number; locked: boolean }> = {
+  name: "login_failed",
+  lua: `local now = tonumber(ARGV[1])
+local pair = redis.call('GET', KEYS[1])
+local count = 0
+if pair then count = tonumber(string.match(pair, '^(%d+):')) end
+count = count + 1
+redis.call('SET', KEYS[1], count .. ':' .. now, 'PX', ARGV[2])
+local afails, locked = 0, 0
+local account = redis.call('GET', KEYS[2])
+if account then
+  local a, l = string.match(account, '^(%d+):(%d+)$')
+  afails = tonumber(a); locked = tonumber(l)
+end
+if count > tonumber(ARGV[3]) then return {count, afails, 0} end
+afails = afails + 1
+local now_locked = 0
+if afails >= tonumber(ARGV[4]) then
+  locked = now + tonumber(ARGV[6]); afails = 0; now_locked = 1
+end
+redis.call('SET', KEYS[2], afails .. ':' .. locked, 'PX', math.max(tonumber(ARGV[5]), locked - now))
+return {count, afails, now_locked}`,
+  memory(
+    store,
+    [pairKey = "", accountKey = ""],
+    [now = "0", pairMemory = "0", contribution = "0", threshold = "0", window = "0", lockMs = "0"],
+  ) {
+    const t = Number(now);
+    const count = parsePair(store.get(pairKey))[0] + 1;
+    store.set(pairKey, `${count}:${t}`, Number(pairMemory));
+    let [failures, locked] = parsePair(store.get(accountKey));
+    if (count > Number(contribution)) return [count, failures, 0];
+    failures += 1;
+    let nowLocked = 0;
+    if (failures >= Number(threshold)) {
+      locked = t + Number(lockMs);
+      failures = 0;
+      nowLocked = 1;
+    }
+    store.set(accountKey, `${failures}:${locked}`, Math.max(Number(window), locked - t));
+    return [count, failures, nowLocked];
+  },
+  decode(raw) {
+    const [networkFailures, accountFailures, locked] = (raw as number[]).map(Number) as [number, number, number];
+    return { networkFailures, accountFailures, locked: locked === 1 };
+  },
+};
+
+/** A successful login: forgets the network's failures and marks it known. KEYS pair, known; ARGV knownMs. */
+export const loginSucceeded: AtomicScript<void> = {
+  name: "login_succeeded",
+  lua: `redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1`,
+  memory(store, [pairKey = "", knownKey = ""], [knownMs = "0"]) {
+    store.del(pairKey);
+    store.set(knownKey, "1", Number(knownMs));
+    return 1;
+  },
+  decode: () => undefined,
+};

@@ -1,0 +1,112 @@
+import type { Clock } from "../ports/clock.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
+import { loginFailed, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
+import { accountLockedError, rateLimitedError, unavailableError } from "./rate-limit-errors.js";
+
+/**
+ * Brute-force protection of password logins (README, "Account protection"):
+ * - per account and client network: after 5 failures each further attempt
+ *   waits 1 s, 2 s, 4 s … up to 15 min (429 `rate_limited`, Retry-After);
+ *   a success from that network clears its failures;
+ * - per account: 20 failures within 15 min lock it for 15 min (423
+ *   `account_locked`), but each network adds at most 5, so a lock needs at
+ *   least 4 networks, and networks that logged in to the account within 30
+ *   days stay exempt: an attacker cannot cheaply lock a user out.
+ * Unknown email addresses go through exactly the same steps (no enumeration).
+ * When Redis cannot answer, logins are refused (fail closed, 503).
+ */
+export const LOGIN_POLICY: ThrottlePolicy = {
+  backoffAfter: 5,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 15 * 60_000,
+  pairMemoryMs: 24 * 3_600_000,
+  perNetworkContribution: 5,
+  lockThreshold: 20,
+  accountWindowMs: 15 * 60_000,
+  lockMs: 15 * 60_000,
+  knownMs: 30 * 86_400_000,
+};
+
+export interface LoginThrottleDeps {
+  kv: KeyValueStore;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Who is trying: the account (a keyed hash of the normalised email, never the address) and the client network. */
+export interface LoginAttempt {
+  tenantId: string;
+  account: string;
+  network: string;
+}
+
+const keys = ({ tenantId, account, network }: LoginAttempt) => {
+  // One hash slot per account, so the scripts' keys stay together on Redis Cluster.
+  const slot = `lt:{${tenantId}:${account}}`;
+  return { pair: `${slot}:p:${network}`, account: `${slot}:a`, known: `${slot}:k:${network}` };
+};
+
+export class LoginThrottle {
+  constructor(
+    private readonly deps: LoginThrottleDeps,
+    private readonly policy: ThrottlePolicy = LOGIN_POLICY,
+  ) {}
+
+  /** Throws 429 (backoff), 423 (locked) or 503 (Redis unreachable) before any password is checked. */
+  async admit(attempt: LoginAttempt): Promise<void> {
+    const k = keys(attempt);
+    const p = this.policy;
+    const outcome = await this.guard(() =>
+      this.deps.kv.run(
+        loginGate,
+        [k.pair, k.account, k.known],
+        [this.now(), p.backoffAfter, p.baseBackoffMs, p.maxBackoffMs],
+      ),
+    );
+    if (outcome.kind === "open") return;
+    this.deps.metrics.increment("logins_total", { outcome: outcome.kind === "locked" ? "locked" : "throttled" });
+    this.deps.metrics.increment("rate_limit_rejections_total", { limit: "login_account", scope: "account" });
+    if (outcome.kind === "locked") throw accountLockedError(outcome.retryAfterMs);
+    throw rateLimitedError(outcome.retryAfterMs, "Too many failed logins from this network; wait before trying again.");
+  }
+
+  async failed(attempt: LoginAttempt): Promise<void> {
+    const k = keys(attempt);
+    const p = this.policy;
+    const result = await this.guard(() =>
+      this.deps.kv.run(
+        loginFailed,
+        [k.pair, k.account],
+        [this.now(), p.pairMemoryMs, p.perNetworkContribution, p.lockThreshold, p.accountWindowMs, p.lockMs],
+      ),
+    );
+    if (result.locked) {
+      this.deps.logger.warn("account_locked", { tenant_id: attempt.tenantId, lock_ms: p.lockMs });
+    }
+  }
+
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    const k = keys(attempt);
+    await this.guard(() => this.deps.kv.run(loginSucceeded, [k.pair, k.known], [this.policy.knownMs]));
+  }
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  /** Fail closed: without its counters the throttle cannot protect logins, so none is attempted. */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.deps.logger.error("login_throttle_unavailable", {
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
+      throw unavailableError("Logins are paused: the rate limiter cannot be reached.");
+    }
+  }
+}

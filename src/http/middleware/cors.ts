@@ -1,0 +1,65 @@
+import type { MiddlewareHandler } from "hono";
+import { errors } from "../../core/errors.js";
+import { allowedOrigins } from "../../core/tenant-settings.js";
+import type { AppEnv } from "../context.js";
+
+/**
+ * CORS (Fetch standard, "CORS protocol") for tenant routes, decided by path
+ * so preflights (OPTIONS, which match no route) are answered too:
+ * - discovery documents and the JWKS are public: any origin, no credentials;
+ * - the routes a browser app calls itself (sign-up, login, refresh, code
+ *   exchange, logout, me, sessions) allow exactly the origins of the tenant's
+ *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
+ *   because cookie mode sends the `__Host-refresh` cookie;
+ * - everything else (admin, service and redirect routes) sends no CORS
+ *   headers, so browsers keep other origins out.
+ */
+const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
+const BROWSER = /^\/v1\/(signup|login|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange)$/;
+
+const ALLOWED_METHODS = "GET, POST, DELETE";
+const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id, traceparent";
+/** Response headers a browser app may read besides the CORS-safelisted ones. */
+const EXPOSED_HEADERS =
+  "X-Request-Id, Retry-After, WWW-Authenticate, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy";
+const PREFLIGHT_MAX_AGE = "600";
+
+export function cors(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const rest = c.req.path.slice(`/t/${c.req.param("tenant") ?? ""}`.length);
+    const isPublic = PUBLIC.test(rest);
+    if (!isPublic && !BROWSER.test(rest)) return next();
+    const origin = c.req.header("origin");
+    const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
+    // A browser never sends the literal "null" for an origin it may trust (opaque origins).
+    const allowed = isPublic || (origin !== undefined && origin !== "null" && allowedOrigins(c.var.tenant).has(origin));
+
+    if (preflight) {
+      if (!allowed) throw errors.forbidden("This origin is not on the tenant's allowlist.");
+      return new Response(null, {
+        status: 204,
+        headers: {
+          "Access-Control-Allow-Origin": isPublic ? "*" : (origin as string),
+          ...(isPublic ? {} : { "Access-Control-Allow-Credentials": "true", Vary: "Origin" }),
+          "Access-Control-Allow-Methods": isPublic ? "GET" : ALLOWED_METHODS,
+          "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+          "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        },
+      });
+    }
+
+    await next();
+    const headers = c.res.headers;
+    if (isPublic) {
+      headers.set("Access-Control-Allow-Origin", "*");
+      headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+      return;
+    }
+    // The answer depends on Origin, so shared caches must key on it (Fetch standard, CORS protocol and HTTP caches).
+    headers.append("Vary", "Origin");
+    if (!allowed) return;
+    headers.set("Access-Control-Allow-Origin", origin as string);
+    headers.set("Access-Control-Allow-Credentials", "true");
+    headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+  };
+}

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
+import { AppError } from "../../src/core/errors.js";
+import type { KeyValueStore } from "../../src/core/ports/key-value.js";
+import { noopMetrics } from "../../src/core/ports/telemetry.js";
+import { gcra } from "../../src/core/rate-limit/gcra.js";
+import { type LoginAttempt, LoginThrottle } from "../../src/core/rate-limit/login-throttle.js";
+import type { ThrottlePolicy } from "../../src/core/rate-limit/login-throttle-scripts.js";
+import type { KeyValueHarness } from "./key-value.contract.js";
+
+const T0 = Date.UTC(2026, 10, 29, 9);
+
+/** Small numbers, so every branch of the policy is reached in a few steps. */
+const POLICY: ThrottlePolicy = {
+  backoffAfter: 3,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 8_000,
+  pairMemoryMs: 3_600_000,
+  perNetworkContribution: 3,
+  lockThreshold: 6,
+  accountWindowMs: 60_000,
+  lockMs: 30_000,
+  knownMs: 86_400_000,
+};
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string; retryAfter: string }> {
+  const error = await promise.then(
+    () => expect.unreachable("admitted"),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AppError)) throw error;
+  return { status: error.status, code: error.code, retryAfter: error.headers["Retry-After"] ?? "" };
+}
+
+/**
+ * The rate-limit scripts (GCRA, login throttle) on one Redis port adapter:
+ * the Lua and the memory twin must decide alike. Time is an argument, so
+ * the cases are exact on a real server too.
+ */
+export function rateLimitContract(name: string, open: () => Promise<KeyValueHarness>): void {
+  describe(`rate-limit scripts: ${name}`, () => {
+    let h: KeyValueHarness;
+    let kv: KeyValueStore;
+    let n = 0;
+    const key = (label: string) => `rl-contract:${label}:${Date.now()}:${n++}`;
+
+    beforeAll(async () => {
+      h = await open();
+      kv = h.store;
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    describe("GCRA", () => {
+      const decide = (k: string, now: number, periodMs = 3_000, limit = 3) => kv.run(gcra, [k], [now, periodMs, limit]);
+
+      it("allows a burst of `limit`, then one request per period/limit", async () => {
+        const k = key("burst");
+        expect(await decide(k, T0)).toEqual({ allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 1_000 });
+        expect(await decide(k, T0)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 2_000 });
+        expect(await decide(k, T0)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 3_000 });
+        expect(await decide(k, T0)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1_000, resetMs: 3_000 });
+        expect(await decide(k, T0 + 400)).toMatchObject({ allowed: false, retryAfterMs: 600 });
+        // One emission interval later exactly one more fits.
+        expect(await decide(k, T0 + 1_000)).toMatchObject({ allowed: true, remaining: 0 });
+        expect(await decide(k, T0 + 1_000)).toMatchObject({ allowed: false });
+        // A quiet period refills the whole burst, never more.
+        expect(await decide(k, T0 + 60_000)).toMatchObject({ allowed: true, remaining: 2 });
+      });
+
+      it("does not charge refused requests (a client hammering while refused is not pushed further out)", async () => {
+        const k = key("refused");
+        for (let i = 0; i < 3; i++) await decide(k, T0);
+        for (let i = 0; i < 50; i++) expect((await decide(k, T0 + 500)).allowed).toBe(false);
+        expect((await decide(k, T0 + 1_000)).allowed).toBe(true);
+      });
+
+      it("keeps its key no longer than the time to refill", async () => {
+        const k = key("ttl");
+        await decide(k, Date.now(), 60_000, 10);
+        const ttl = await kv.ttl(k);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(6_000);
+      });
+
+      it("admits exactly `limit` of many concurrent requests", async () => {
+        const k = key("concurrent");
+        const results = await Promise.all(Array.from({ length: 25 }, () => decide(k, T0, 60_000, 7)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(7);
+        expect(
+          results
+            .filter((r) => r.allowed)
+            .map((r) => r.remaining)
+            .sort(),
+        ).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      });
+    });
+
+    describe("login throttle", () => {
+      let now = T0;
+      let throttle: LoginThrottle;
+      let account: string;
+      const at = (network: string): LoginAttempt => ({ tenantId: "tenant-1", account, network });
+      const fail = async (network: string, times = 1) => {
+        for (let i = 0; i < times; i++) await throttle.failed(at(network));
+      };
+
+      beforeAll(() => {
+        throttle = new LoginThrottle(
+          { kv, clock: { now: () => new Date(now) }, logger: silentLogger, metrics: noopMetrics },
+          POLICY,
+        );
+      });
+
+      const fresh = () => {
+        now = T0;
+        account = key("account");
+      };
+
+      it("lets a network try until its failures reach the threshold, then backs off exponentially to a cap", async () => {
+        fresh();
+        await fail("4:192.0.2.1", 2);
+        await throttle.admit(at("4:192.0.2.1"));
+        await fail("4:192.0.2.1");
+        expect(await refusal(throttle.admit(at("4:192.0.2.1")))).toEqual({
+          status: 429,
+          code: "rate_limited",
+          retryAfter: "1",
+        });
+        now += 1_000;
+        await throttle.admit(at("4:192.0.2.1"));
+        await fail("4:192.0.2.1"); // 4th: 2 s
+        now += 1_999;
+        expect((await refusal(throttle.admit(at("4:192.0.2.1")))).status).toBe(429);
+        now += 1;
+        await throttle.admit(at("4:192.0.2.1"));
+        await fail("4:192.0.2.1", 5); // 9th: capped at 8 s
+        expect(await refusal(throttle.admit(at("4:192.0.2.1")))).toMatchObject({ status: 429, retryAfter: "8" });
+        // Another network is not slowed by the first one's failures.
+        await throttle.admit(at("4:198.51.100.1"));
+      });
+
+      it("clears a network's failures when it logs in", async () => {
+        fresh();
+        await fail("6:20010db800000001", 3);
+        expect((await refusal(throttle.admit(at("6:20010db800000001")))).status).toBe(429);
+        now += 1_000;
+        await throttle.admit(at("6:20010db800000001"));
+        await throttle.succeeded(at("6:20010db800000001"));
+        await fail("6:20010db800000001", 2);
+        await throttle.admit(at("6:20010db800000001"));
+      });
+
+      it("cannot be locked from one network: it adds at most its contribution to the account", async () => {
+        fresh();
+        for (let i = 0; i < 12; i++) {
+          now += 60_000;
+          await fail("4:203.0.113.66");
+        }
+        await throttle.admit(at("4:203.0.113.1"));
+      });
+
+      it("locks the account for unknown networks once several networks fail, but never for a known one", async () => {
+        fresh();
+        await fail("4:198.51.100.7");
+        await throttle.succeeded(at("4:198.51.100.7")); // the owner's usual network
+        await fail("4:203.0.113.1", 3);
+        await fail("4:203.0.113.2", 3);
+        const locked = await refusal(throttle.admit(at("4:203.0.113.3")));
+        expect(locked).toEqual({ status: 423, code: "account_locked", retryAfter: "30" });
+        await throttle.admit(at("4:198.51.100.7"));
+        now += 29_000;
+        expect((await refusal(throttle.admit(at("4:203.0.113.9")))).retryAfter).toBe("1");
+        now += 1_000;
+        await throttle.admit(at("4:203.0.113.9"));
+        // The count restarted with the lock: one more failure does not lock again.
+        await fail("4:203.0.113.9");
+        await throttle.admit(at("4:203.0.113.10"));
+      });
+    });
+  });
+}

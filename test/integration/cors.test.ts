@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+
+const APP = "https://app.example.com";
+const EVIL = "https://app.example.com.evil.test";
+
+describe("CORS with the tenant's origin allowlist", () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const api = appClient(t);
+    await api.createTenant("web");
+    expect((await api.redirectUris("web", [`${APP}/callback`, "com.example.app:/cb"])).status).toBe(200);
+    expect((await api.signup("web", "cors@example.com")).status).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const preflight = (path: string, origin: string, method = "POST") =>
+    t.app.request(path, {
+      method: "OPTIONS",
+      headers: {
+        Origin: origin,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "content-type",
+      },
+    });
+
+  it("answers a preflight from an allowed origin, with credentials", async () => {
+    const response = await preflight("/t/web/v1/login", APP);
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(response.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(response.headers.get("access-control-allow-headers")).toMatch(/Content-Type/i);
+    expect(response.headers.get("access-control-max-age")).toBe("600");
+    expect(response.headers.get("vary")).toContain("Origin");
+  });
+
+  it.each([EVIL, "http://app.example.com", "https://evil.test", "null", "https://APP.example.com:443"])(
+    "refuses a preflight from %s",
+    async (origin) => {
+      const answer = await readAnswer(await preflight("/t/web/v1/token/refresh", origin));
+      expectProblem(answer, 403, "forbidden");
+      expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+    },
+  );
+
+  it("lets an allowed origin read a login response and its headers; another origin gets no CORS headers", async () => {
+    const login = (origin: string) =>
+      t.app.request("/t/web/v1/login", {
+        method: "POST",
+        headers: { ...JSON_HEADERS, Origin: origin },
+        body: JSON.stringify({ email: "cors@example.com", password: GOOD_PASSWORD }),
+      });
+    const allowed = await login(APP);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("Retry-After");
+
+    const foreign = await login(EVIL);
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    expect(foreign.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(foreign.headers.get("vary")).toContain("Origin");
+  });
+
+  it("keeps CORS headers on error answers, so the app can read them", async () => {
+    const answer = await t.app.request("/t/web/v1/me", { headers: { Origin: APP } });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(APP);
+  });
+
+  it("serves discovery and the JWKS to any origin, without credentials", async () => {
+    for (const path of ["/t/web/.well-known/jwks.json", "/t/web/.well-known/openid-configuration"]) {
+      const response = await t.app.request(path, { headers: { Origin: EVIL } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("access-control-allow-origin")).toBe("*");
+      expect(response.headers.get("access-control-allow-credentials")).toBeNull();
+    }
+  });
+
+  it("sends no CORS headers on admin, service and redirect routes, whatever the origin", async () => {
+    for (const path of ["/t/web/v1/admin/rate-limits", "/t/web/v1/introspect", "/t/web/v1/oauth/google/authorize"]) {
+      const response = await t.app.request(path, { headers: { Origin: APP } });
+      expect(response.headers.get("access-control-allow-origin")).toBeNull();
+      const pre = await preflight(path, APP);
+      expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+    }
+  });
+
+  it("keeps tenants apart: an origin allowed by one tenant is not allowed by another", async () => {
+    await appClient(t).createTenant("elsewhere");
+    const response = await preflight("/t/elsewhere/v1/login", APP);
+    expect(response.status).toBe(403);
+  });
+});
