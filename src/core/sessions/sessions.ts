@@ -9,42 +9,20 @@ import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from ".
 import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
+import type { ActiveRefreshToken, ClientInfo, LoginMethod, RevocationReason, TokenResponse } from "./session-types.js";
 
 /** Scopes every access token carries; users may hold more (`users.scopes`). */
 export const DEFAULT_SCOPES = ["openid", "profile", "email"];
 /** `client_id` of tokens issued to the service's own first-party login (no OAuth client involved). */
 export const FIRST_PARTY_CLIENT = "first-party";
 
-/** API.md's token response. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-  session_id: string;
-}
-
-export interface LoginMethod {
-  /** `password`, `oauth:{provider}`, `saml:{connection}`. */
-  authMethod: string;
-  /** RFC 8176 method references: `["pwd"]`, `["oauth"]`, `["saml"]`. */
-  amr: string[];
-}
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ip: string | null;
-}
-
-export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse" | "token_revocation";
-
-/** A refresh token that is current in a live session (introspection, RFC 7662). */
-export interface ActiveRefreshToken {
-  sessionId: string;
-  claims: SessionClaims;
-  idleExpiresAt: number;
-}
+export type {
+  ActiveRefreshToken,
+  ClientInfo,
+  LoginMethod,
+  RevocationReason,
+  TokenResponse,
+} from "./session-types.js";
 
 export interface SessionDeps {
   db: Database;

@@ -1,0 +1,32 @@
+import type { SessionClaims } from "./session-state.js";
+
+/** API.md's token response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  session_id: string;
+}
+
+export interface LoginMethod {
+  /** `password`, `oauth:{provider}`, `saml:{connection}`. */
+  authMethod: string;
+  /** RFC 8176 method references: `["pwd"]`, `["oauth"]`, `["saml"]`. */
+  amr: string[];
+}
+
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse" | "token_revocation";
+
+/** A refresh token that is current in a live session (introspection, RFC 7662). */
+export interface ActiveRefreshToken {
+  sessionId: string;
+  claims: SessionClaims;
+  idleExpiresAt: number;
+}
