@@ -99,6 +99,8 @@ try {
   process.exit(1);
 }
 
+// The SDK's own build first: the suites import it as a package (node_modules/@authority/sdk -> sdk/).
+step("build the SDK", "npm", ["run", "--silent", "build:sdk"]);
 step("typecheck", "npx", ["tsc", "--noEmit"]);
 step("lint", "npx", ["biome", "check", "."]);
 step("build", "npm", ["run", "--silent", "build"]);
