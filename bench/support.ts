@@ -150,6 +150,7 @@ export async function withServer<T>(
   const child = spawn(process.execPath, ["dist/node/node.js"], {
     env: {
       PATH: process.env.PATH ?? "",
+      SHUTDOWN_DRAIN_DELAY: "0",
       APP_ENV: "test",
       PORT: String(port),
       HOST: "127.0.0.1",

@@ -13,22 +13,23 @@ import { type Cidr, parseCidr } from "./core/net/ip.js";
 const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "90s", "10m", "30d", "250ms" or a bare number of seconds, to milliseconds. */
-export function parseDuration(text: string): number | undefined {
+/** "90s", "10m", "30d", "250ms" or a bare number of seconds, to milliseconds; zero only when allowed. */
+export function parseDuration(text: string, allowZero = false): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
   const ms = Number(match[1]) * (UNIT_MS[match[2] ?? "s"] ?? 1_000);
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+  return Number.isSafeInteger(ms) && (ms > 0 || (allowZero && ms === 0)) ? ms : undefined;
 }
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, allowZero = false) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
-      const ms = parseDuration(text);
+      const ms = parseDuration(text, allowZero);
       if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: 'must be a positive duration such as "30s", "10m", "30d"' });
+        const kind = allowZero ? "a duration" : "a positive duration";
+        ctx.addIssue({ code: "custom", message: `must be ${kind} such as "30s", "10m", "30d"` });
         return z.NEVER;
       }
       return ms;
@@ -208,6 +209,7 @@ const schema = z.object({
   REFRESH_GRACE_PERIOD: duration("10s"),
   API_KEY_CACHE_TTL: duration("60s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
+  SHUTDOWN_DRAIN_DELAY: duration("5s", true),
   TRUSTED_PROXIES: cidrList.default([]),
   LOG_LEVEL: z
     .enum(["info", "warn", "error", "silent"], { message: 'must be "info", "warn", "error" or "silent"' })

@@ -9,6 +9,9 @@ import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
 
+/** How long no new connection must arrive before a draining server closes its listener. */
+const QUIET_BEFORE_CLOSE_MS = 250;
+
 let logger = createPinoLogger();
 
 async function main(): Promise<void> {
@@ -17,7 +20,8 @@ async function main(): Promise<void> {
   logger = createPinoLogger(config.LOG_LEVEL);
   // OpenTelemetry spans exported over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startNodeTracing(config);
-  const deps = { ...(await openNodeDeps(config, logger)), tracer: tracing?.tracer };
+  const lifecycle = { draining: false };
+  const deps = { ...(await openNodeDeps(config, logger)), tracer: tracing?.tracer, lifecycle };
 
   const tenants = new TenantService(deps.db, deps.clock, deps.random);
   if (await tenants.ensureDefault()) {
@@ -58,19 +62,36 @@ async function main(): Promise<void> {
     });
   });
 
-  // Graceful shutdown: stop accepting, let in-flight requests finish, close
-  // the pools; a stuck request cannot hold the process past SHUTDOWN_TIMEOUT.
+  // Graceful shutdown (README, "Shutdown"): readiness fails at once so the
+  // load balancer stops sending new requests, while the listener keeps
+  // serving for SHUTDOWN_DRAIN_DELAY (endpoint removal takes a moment to
+  // propagate) with `Connection: close` on every response; then the listener
+  // closes, in-flight requests finish, background writes drain and the pools
+  // close. Nothing holds the process past the drain delay + SHUTDOWN_TIMEOUT.
   let stopping = false;
-  const shutdown = (signal: string) => {
+  let lastConnectionAt = 0;
+  server.on("connection", () => {
+    lastConnectionAt = Date.now();
+  });
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    lifecycle.draining = true;
     clearInterval(rotation);
-    logger.info("shutting_down", { signal });
+    logger.info("shutting_down", { signal, drain_ms: config.SHUTDOWN_DRAIN_DELAY });
     const force = setTimeout(() => {
-      logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_TIMEOUT });
+      logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT });
       process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT);
+    }, config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT);
     force.unref();
+    await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
+    // Closing the listener resets connections still waiting in the accept queue: wait until
+    // new connections have stopped for a moment (the load balancer has let go), at most
+    // half of SHUTDOWN_TIMEOUT, so the rest of it is left for the requests in flight.
+    const giveUpAt = Date.now() + config.SHUTDOWN_TIMEOUT / 2;
+    while (Date.now() - lastConnectionAt < QUIET_BEFORE_CLOSE_MS && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     server.close(async () => {
       // Ledger writes that followed responses finish before the pools close.
       await services.background.drain();
@@ -80,9 +101,10 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     if ("closeIdleConnections" in server) server.closeIdleConnections();
+    logger.info("listener_closed", {});
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
+import { closeWhenDraining } from "./middleware/draining.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { correlation } from "./middleware/request-id.js";
 import { requestLog } from "./middleware/request-log.js";
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   // so outer layers log and count them like any response.
   app.use("*", correlation(deps.random));
   app.use("*", securityHeaders());
+  app.use("*", closeWhenDraining(deps.lifecycle));
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();

@@ -44,6 +44,12 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Where `GET /metrics` reads its text (Node: the Prometheus registry); without it the route is not found. */
   metricsExposition?: MetricsExposition;
+  /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
+  lifecycle?: Lifecycle;
+}
+
+export interface Lifecycle {
+  draining: boolean;
 }
 
 /** A metrics source that renders itself as text for scraping (the Prometheus exposition format). */

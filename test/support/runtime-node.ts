@@ -43,7 +43,8 @@ export async function spawnNode(env: Record<string, string>): Promise<NodeProces
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [ENTRY], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ...env },
+    // No load balancer to wait for: SIGTERM closes the listener at once unless a test asks for a drain delay.
+    env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", SHUTDOWN_DRAIN_DELAY: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -25,7 +25,7 @@ const readyz = createRoute({
   method: "get",
   path: "/readyz",
   tags: ["Operations"],
-  summary: "Readiness: Postgres and Redis answer",
+  summary: "Readiness: Postgres and Redis answer, and the process is not shutting down",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: ReadySchema } } },
     ...problems(503),
@@ -59,6 +59,8 @@ async function readiness(services: Services) {
 export const healthRoutes = createRouter()
   .openapi(healthz, (c) => c.json({ status: "ok" as const }, 200))
   .openapi(readyz, async (c) => {
+    // Shutting down: out of the load balancer first, while in-flight requests finish.
+    if (c.var.services.lifecycle?.draining) throw errors.notReady({ shutdown: "draining" });
     const checks = await readiness(c.var.services);
     const failing = Object.fromEntries(Object.entries(checks).filter(([, state]) => state !== "ok"));
     if (Object.keys(failing).length > 0) {

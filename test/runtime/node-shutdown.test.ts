@@ -1,0 +1,188 @@
+/**
+ * SIGTERM under load on the built Node server: readiness turns 503 at once,
+ * requests keep being served through the drain delay (each answer closing its
+ * connection), then the listener closes; no request that reached the server
+ * is lost, and the process exits 0 within the drain delay + SHUTDOWN_TIMEOUT.
+ */
+
+import { existsSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GOOD_PASSWORD } from "../support/accounts.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import {
+  ADMIN_KEY,
+  adminHeaders,
+  call,
+  cleanupNodes,
+  createTenant,
+  ENCRYPTION_KEYS,
+  ENTRY,
+  exitOf,
+  type NodeProcess,
+  PROCESS_TEST_MS,
+  PUBLIC_URL,
+  startNode,
+} from "../support/runtime-node.js";
+import { REDIS_URL } from "../support/services.js";
+
+const DRAIN_MS = 1_500;
+const TIMEOUT_MS = 5_000;
+
+let database: TestDatabase;
+let prefix: string;
+let server: NodeProcess;
+
+beforeAll(async () => {
+  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
+  database = await createTestDatabase();
+  prefix = testPrefix();
+  server = await startNode({
+    APP_ENV: "test",
+    PUBLIC_URL,
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+    ENCRYPTION_KEYS,
+    SHUTDOWN_DRAIN_DELAY: `${DRAIN_MS}ms`,
+    SHUTDOWN_TIMEOUT: `${TIMEOUT_MS}ms`,
+  });
+  expect(
+    (await createTenant(server, JSON.stringify({ slug: "load", name: "Load" }), adminHeaders(ADMIN_KEY))).status,
+  ).toBe(201);
+  // All the load comes from 127.0.0.1: lift the per-network limits.
+  const unlimited = { limit: 1_000_000, window_seconds: 1 };
+  const limits = await call(server, "/t/load/v1/admin/rate-limits", {
+    method: "PUT",
+    headers: adminHeaders(ADMIN_KEY),
+    body: JSON.stringify({ login: unlimited, default: unlimited, signup: unlimited }),
+  });
+  expect(limits.status).toBe(200);
+  const signup = await call(server, "/t/load/v1/signup", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: "load@example.com", password: GOOD_PASSWORD }),
+  });
+  expect(signup.status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await cleanupNodes();
+  if (prefix) await deletePrefix(prefix);
+  await database?.drop();
+}, 30_000);
+
+interface Outcome {
+  at: number;
+  answeredAt?: number;
+  status?: number;
+  connection?: string | null;
+  error?: string;
+}
+
+/** Why a request failed: refused (never reached the server) or something worse. */
+function errorCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code ?? (error as Error).name;
+}
+
+/** One GET on a fresh connection, to read the hop-by-hop Connection header that fetch hides. */
+function connectionHeader(path: string): Promise<{ status: number; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.base}${path}`, { agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("SIGTERM under load", () => {
+  it(
+    "turns unready at once, serves every request that reached it, closes connections, and exits 0",
+    async () => {
+      const outcomes: Outcome[] = [];
+      let signalledAt = 0;
+      // The load balancer stops routing here a while after readiness failed, well within the drain delay.
+      let routed = true;
+      const login = () =>
+        fetch(`${server.base}/t/load/v1/login`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ email: "load@example.com", password: GOOD_PASSWORD }),
+          signal: AbortSignal.timeout(10_000),
+        });
+      const jwks = () => fetch(`${server.base}/t/load/.well-known/jwks.json`, { signal: AbortSignal.timeout(10_000) });
+      const send = async (kind: "login" | "jwks") => {
+        const at = Date.now();
+        try {
+          const response = await (kind === "login" ? login() : jwks());
+          const body = (await response.json()) as Record<string, unknown>;
+          const complete = kind === "login" ? typeof body.access_token === "string" : Array.isArray(body.keys);
+          outcomes.push({
+            at,
+            answeredAt: Date.now(),
+            status: complete ? response.status : -1,
+            connection: response.headers.get("connection"),
+          });
+        } catch (error) {
+          outcomes.push({ at, error: errorCode(error) });
+        }
+      };
+      const loop = async (n: number) => {
+        for (let i = 0; routed; i++) await send((n + i) % 2 === 0 ? "login" : "jwks");
+      };
+      const loops = Array.from({ length: 8 }, (_, n) => loop(n));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      signalledAt = Date.now();
+      server.child.kill("SIGTERM");
+      // Readiness fails at once; the process still serves.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const ready = await call(server, "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.json).toMatchObject({ code: "not_ready", checks: { shutdown: "draining" } });
+      expect((await call(server, "/healthz")).status).toBe(200);
+      expect(await connectionHeader("/healthz")).toEqual({ status: 200, connection: "close" });
+
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_MS - 600));
+      routed = false;
+      await Promise.all(loops);
+      // Stragglers: 200 logins sent 100 ms before the drain ends queue on argon2id (4 threads,
+      // ~10 ms each), so many are still in flight at the close; every one must be answered.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, signalledAt + DRAIN_MS - 100 - Date.now())));
+      const stragglers = Array.from({ length: 200 }, () => send("login"));
+
+      const exit = await exitOf(server, DRAIN_MS + TIMEOUT_MS + 5_000);
+      await Promise.all(stragglers);
+      const closedLine =
+        server
+          .output()
+          .split("\n")
+          .find((line) => line.includes('"event":"listener_closed"')) ?? "{}";
+      const closedAt = Date.parse((JSON.parse(closedLine) as { time?: string }).time ?? "");
+      expect(closedAt).toBeGreaterThan(signalledAt);
+      const answeredAfterClose = outcomes.filter(
+        (o) => o.status === 200 && o.answeredAt !== undefined && o.answeredAt > closedAt,
+      );
+      expect(answeredAfterClose.length, "no straggler was still in flight at the close").toBeGreaterThan(0);
+      expect(exit, server.output()).toMatchObject({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(DRAIN_MS + TIMEOUT_MS);
+      const served = outcomes.filter((o) => o.status !== undefined);
+      const lost = outcomes.filter((o) => o.error !== undefined);
+      expect(lost, JSON.stringify(lost.slice(0, 5))).toEqual([]);
+      expect(served.every((o) => o.status === 200)).toBe(true);
+      // Requests kept being served through the drain delay, each closing its connection.
+      const drained = served.filter((o) => o.at >= signalledAt + 200);
+      expect(drained.length).toBeGreaterThan(8);
+      expect(served.filter((o) => o.at < signalledAt).length).toBeGreaterThan(8);
+      expect(server.output()).toContain('"event":"shutting_down"');
+      expect(server.output()).toContain('"event":"stopped"');
+      await expect(fetch(`${server.base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    },
+    PROCESS_TEST_MS,
+  );
+});
