@@ -210,6 +210,7 @@ const schema = z.object({
   API_KEY_CACHE_TTL: duration("60s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
   SHUTDOWN_DRAIN_DELAY: duration("5s", true),
+  SESSION_RETENTION: duration("30d"),
   TRUSTED_PROXIES: cidrList.default([]),
   LOG_LEVEL: z
     .enum(["info", "warn", "error", "silent"], { message: 'must be "info", "warn", "error" or "silent"' })

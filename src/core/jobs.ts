@@ -36,6 +36,34 @@ export async function rotateDueKeys(db: Database, keyRing: KeyRingService, logge
   return rotated;
 }
 
+const PURGE_BATCH = 1_000;
+/** A run deletes at most this many batches; the next run goes on. */
+const PURGE_MAX_BATCHES = 200;
+
+/**
+ * The cleanup job (Workers cron trigger; Node daily interval and the `cleanup`
+ * command): deletes the ledger rows of sessions that ended (expired, revoked
+ * or deleted) more than `retentionMs` ago, in batches. Kept until then for
+ * audit; nothing reads them (Redis re-seeding only needs live sessions, the
+ * blocklist refill only recent revocations).
+ */
+export async function purgeEndedSessions(
+  db: Database,
+  now: Date,
+  retentionMs: number,
+  logger: Logger,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionMs);
+  let purged = 0;
+  for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+    const deleted = await db.sessions.purgeEndedBefore(cutoff, PURGE_BATCH);
+    purged += deleted;
+    if (deleted < PURGE_BATCH) break;
+  }
+  logger.info("ended_sessions_purged", { purged, ended_before: cutoff.toISOString() });
+  return purged;
+}
+
 /**
  * Re-encryption after a new key-encryption key is put first in
  * ENCRYPTION_KEYS: reseals every sealed column and recomputes email indexes

@@ -1,6 +1,6 @@
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { reencryptAll, rotateDueKeys } from "../core/jobs.js";
+import { purgeEndedSessions, reencryptAll, rotateDueKeys } from "../core/jobs.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
@@ -9,19 +9,24 @@ import { openNodeDeps } from "./node-deps.js";
  * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
  *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
  *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS
+ *   cleanup       delete the ledger rows of sessions that ended more than SESSION_RETENTION ago
  */
-const USAGE = "usage: cli.js rotate-keys | reencrypt";
+const COMMANDS = ["rotate-keys", "reencrypt", "cleanup"] as const;
+const USAGE = `usage: cli.js ${COMMANDS.join(" | ")}`;
 const logger = createConsoleLogger();
 
 async function main(command: string | undefined): Promise<number> {
-  if (command !== "rotate-keys" && command !== "reencrypt") {
+  if (!COMMANDS.includes(command as (typeof COMMANDS)[number])) {
     console.error(USAGE);
     return 2;
   }
   fillDevSecrets(process.env);
   const deps = await openNodeDeps(loadConfig(process.env, "node"), logger);
   try {
-    if (command === "rotate-keys") {
+    if (command === "cleanup") {
+      const purged = await purgeEndedSessions(deps.db, deps.clock.now(), deps.config.SESSION_RETENTION, logger);
+      console.log(`purged ${purged} ended session(s)`);
+    } else if (command === "rotate-keys") {
       const rotated = await rotateDueKeys(deps.db, buildServices(deps).keyRing, logger);
       console.log(`rotated the keys of ${rotated} tenant(s)`);
     } else {

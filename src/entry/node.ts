@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { rotateDueKeys } from "../core/jobs.js";
+import { purgeEndedSessions, rotateDueKeys } from "../core/jobs.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
@@ -11,6 +11,7 @@ import { openNodeDeps } from "./node-deps.js";
 
 /** How long no new connection must arrive before a draining server closes its listener. */
 const QUIET_BEFORE_CLOSE_MS = 250;
+const DAY_MS = 86_400_000;
 
 let logger = createPinoLogger();
 
@@ -50,6 +51,13 @@ async function main(): Promise<void> {
     );
   }, config.KEY_ROTATION_CHECK_INTERVAL);
   rotation.unref();
+  // Daily cleanup of ended sessions; a Kubernetes CronJob may run `cli.js cleanup` instead.
+  const cleanup = setInterval(() => {
+    purgeEndedSessions(deps.db, deps.clock.now(), config.SESSION_RETENTION, logger).catch((error: unknown) =>
+      logger.error("cleanup_job_failed", { message: (error as Error).message }),
+    );
+  }, DAY_MS);
+  cleanup.unref();
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info("listening", {
       address: info.address,
@@ -78,6 +86,7 @@ async function main(): Promise<void> {
     stopping = true;
     lifecycle.draining = true;
     clearInterval(rotation);
+    clearInterval(cleanup);
     logger.info("shutting_down", { signal, drain_ms: config.SHUTDOWN_DRAIN_DELAY });
     const force = setTimeout(() => {
       logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT });

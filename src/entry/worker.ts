@@ -16,7 +16,7 @@ import { instrumentWorker, workerTraceConfig } from "../adapters/telemetry/otel-
 import { ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
-import { rotateDueKeys } from "../core/jobs.js";
+import { purgeEndedSessions, rotateDueKeys } from "../core/jobs.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import { createApp } from "../http/app.js";
 import type { AppEnv, Services } from "../http/context.js";
@@ -69,7 +69,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     isolate.traced = instrumentWorker(
       {
         fetch: (request, _env, ctx) => isolate.app.fetch(request, env, ctx),
-        scheduled: async (_controller, _env, ctx) => rotateKeys(isolate, ctx),
+        scheduled: async (controller, _env, ctx) => runScheduledJob(isolate, controller.cron, ctx),
       },
       traceConfig,
     );
@@ -77,10 +77,18 @@ async function build(env: Record<string, unknown>): Promise<Built> {
   return isolate;
 }
 
-/** The scheduled signing-key rotation, in the background of the cron event. */
-function rotateKeys({ services, metrics }: Built, ctx: ExecutionContext): void {
-  // A cron run may be the isolate's only event for a while: its rotations are exported at its end.
-  ctx.waitUntil(rotateDueKeys(services.db, services.keyRing, services.logger).finally(() => metrics?.flush()));
+/** wrangler.toml [triggers]: this cron runs the daily cleanup; every other one the key rotation. */
+const CLEANUP_CRON = "43 3 * * *";
+
+/** The job of a cron event, in its background: key rotation, or the cleanup of ended sessions. */
+function runScheduledJob({ services, metrics }: Built, cron: string, ctx: ExecutionContext): void {
+  const { db, keyRing, logger, clock, config } = services;
+  const job =
+    cron === CLEANUP_CRON
+      ? purgeEndedSessions(db, clock.now(), config.SESSION_RETENTION, logger)
+      : rotateDueKeys(db, keyRing, logger);
+  // A cron run may be the isolate's only event for a while: its metrics are exported at its end.
+  ctx.waitUntil(job.finally(() => metrics?.flush()));
 }
 
 function appFor(env: Record<string, unknown>): Promise<Built> {
@@ -122,10 +130,10 @@ export default {
     return response;
   },
 
-  /** Cron trigger (wrangler.toml [triggers]): the scheduled signing-key rotation. */
+  /** Cron triggers (wrangler.toml [triggers]): the signing-key rotation (hourly) and the cleanup (daily). */
   async scheduled(controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) {
     const isolate = await appFor(env);
     if (isolate.traced?.scheduled) return isolate.traced.scheduled(controller, env, ctx);
-    rotateKeys(isolate, ctx);
+    runScheduledJob(isolate, controller.cron, ctx);
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

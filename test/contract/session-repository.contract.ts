@@ -108,6 +108,27 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect((await db.sessions.revokedSince(later(DAY))).map((r) => r.id)).not.toContain(id);
     });
 
+    it("purges sessions that ended before the cutoff, a bounded batch at a time, and nothing else", async () => {
+      const before = (days: number) => later(-days * DAY);
+      const cutoff = before(10);
+      const expired = await db.sessions.create(session({ expiresAt: before(20), absoluteExpiresAt: before(15) }));
+      const expiredLater = await db.sessions.create(session({ expiresAt: before(5), absoluteExpiresAt: before(4) }));
+      const revokedOld = await db.sessions.create(session());
+      await db.sessions.revoke(tenantId, revokedOld.id, before(12), "logout");
+      const revokedRecently = await db.sessions.create(session());
+      await db.sessions.revoke(tenantId, revokedRecently.id, before(2), "logout");
+      const live = await db.sessions.create(session());
+
+      expect(await db.sessions.purgeEndedBefore(cutoff, 1)).toBe(1);
+      expect(await db.sessions.purgeEndedBefore(cutoff, 100)).toBe(1);
+      expect(await db.sessions.purgeEndedBefore(cutoff, 100)).toBe(0);
+      expect(await db.sessions.findById(tenantId, expired.id)).toBeNull();
+      expect(await db.sessions.findById(tenantId, revokedOld.id)).toBeNull();
+      for (const kept of [expiredLater, revokedRecently, live]) {
+        expect(await db.sessions.findById(tenantId, kept.id)).not.toBeNull();
+      }
+    });
+
     it("merges tenant settings without losing the others, and not for a deleted tenant", async () => {
       const id = crypto.randomUUID();
       const slug = `m-${id.slice(0, 8)}`;

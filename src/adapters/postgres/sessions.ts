@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
@@ -98,6 +98,17 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return rows.map(toSession);
     },
 
+    async purgeEndedBefore(cutoff, limit) {
+      // A batch at a time (neon-http: one statement, no transaction); expires_at never
+      // passes absolute_expires_at (a check constraint), so it stands for both.
+      const ended = db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(or(lt(sessions.expiresAt, cutoff), lt(sessions.revokedAt, cutoff), lt(sessions.deletedAt, cutoff)))
+        .limit(limit);
+      const rows = await db.delete(sessions).where(inArray(sessions.id, ended)).returning({ id: sessions.id });
+      return rows.length;
+    },
     async revokedSince(since) {
       return db
         .select({ id: sessions.id, revokedAt: sessions.revokedAt })

@@ -43,6 +43,12 @@ export interface SessionRepository {
   revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string): Promise<string[]>;
   /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
   listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
+  /**
+   * Deletes up to `limit` sessions (any tenant) that ended before `cutoff`:
+   * idle-expired (which covers absolute expiry), revoked or deleted. Resolves
+   * how many were deleted.
+   */
+  purgeEndedBefore(cutoff: Date, limit: number): Promise<number>;
   /** Sessions revoked after `since` (any tenant): what the Redis blocklist must hold. */
   revokedSince(since: Date): Promise<{ id: string; revokedAt: Date }[]>;
 }

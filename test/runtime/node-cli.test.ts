@@ -1,0 +1,101 @@
+/**
+ * The operator commands of the Node build (`node dist/node/cli.js …`), as the
+ * Kubernetes CronJobs run them: against a real database, exit codes and output.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
+import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
+import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { seedTenant, seedUser } from "../contract/seed.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import { ADMIN_KEY, ENCRYPTION_KEYS, ENTRY, PUBLIC_URL } from "../support/runtime-node.js";
+import { REDIS_URL } from "../support/services.js";
+
+const CLI = join(ENTRY, "..", "cli.js");
+let database: TestDatabase;
+const prefix = testPrefix();
+
+function cli(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      APP_ENV: "test",
+      PUBLIC_URL,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+      ENCRYPTION_KEYS,
+      MIGRATE_ON_START: "false",
+      SESSION_RETENTION: "30d",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, output })));
+}
+
+beforeAll(async () => {
+  expect(existsSync(CLI), `${CLI} is missing: run npm run build`).toBe(true);
+  database = await createTestDatabase();
+  await migratePostgres(database.url, MIGRATIONS_FOLDER);
+}, 60_000);
+
+afterAll(async () => {
+  await deletePrefix(prefix);
+  await database?.drop();
+});
+
+describe("cli.js", () => {
+  it("cleanup deletes the sessions that ended past the retention and says how many", async () => {
+    const db = createPgDatabase(database.url, { max: 1 });
+    try {
+      const now = new Date();
+      const tenantId = await seedTenant(db, "cli", now);
+      const userId = await seedUser(db, tenantId, now);
+      const insert = (days: number) => {
+        const end = new Date(now.getTime() + days * 86_400_000);
+        return db.sessions.create({
+          id: crypto.randomUUID(),
+          tenantId,
+          userId,
+          authMethod: "password",
+          amr: ["pwd"],
+          clientId: "first-party",
+          scope: "openid",
+          userAgent: null,
+          ip: null,
+          authTime: now,
+          lastUsedAt: now,
+          expiresAt: end,
+          absoluteExpiresAt: end,
+          refreshHash: "h",
+        });
+      };
+      const ended = [await insert(-45), await insert(-40)];
+      const kept = [await insert(-3), await insert(20)];
+      const run = await cli("cleanup");
+      expect(run, run.output).toMatchObject({ code: 0 });
+      expect(run.output).toContain("purged 2 ended session(s)");
+      for (const session of ended) expect(await db.sessions.findById(tenantId, session.id)).toBeNull();
+      for (const session of kept) expect(await db.sessions.findById(tenantId, session.id)).not.toBeNull();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("rotate-keys runs, and an unknown command prints the usage with exit code 2", async () => {
+    const rotate = await cli("rotate-keys");
+    expect(rotate, rotate.output).toMatchObject({ code: 0 });
+    expect(rotate.output).toMatch(/rotated the keys of \d+ tenant\(s\)/);
+    const unknown = await cli("vacuum");
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toContain("usage: cli.js rotate-keys | reencrypt | cleanup");
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The Worker's cron jobs inside workerd (the built bundle): the daily cron
+ * purges sessions that ended before SESSION_RETENTION, the hourly one runs
+ * the key rotation and purges nothing.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { client, type TokenBody } from "../support/accounts.js";
+import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
+
+let h: WorkerHarness;
+let worker: WorkerInstance;
+let db: pg.Client;
+
+beforeAll(async () => {
+  h = await startWorkerHarness();
+  worker = await h.start({ SESSION_RETENTION: "30d" });
+  db = new pg.Client({ connectionString: h.database.url });
+  await db.connect();
+  await client(worker.request, h.adminKey).createTenant("jobs");
+});
+
+afterAll(async () => {
+  await db?.end();
+  await h?.close();
+});
+
+async function session(email: string): Promise<string> {
+  const response = await client(worker.request, h.adminKey).signup("jobs", email);
+  expect(response.status).toBe(201);
+  return ((await response.json()) as TokenBody).session_id;
+}
+
+/** Moves a session's expiry into the past, as if it had ended that many days ago. */
+async function endedDaysAgo(id: string, days: number): Promise<void> {
+  await db.query(
+    "UPDATE sessions SET expires_at = now() - make_interval(days => $2), absolute_expires_at = now() - make_interval(days => $2) WHERE id = $1",
+    [id, days],
+  );
+}
+
+const exists = async (id: string) => (await db.query("SELECT 1 FROM sessions WHERE id = $1", [id])).rowCount === 1;
+
+async function runCron(cron: string) {
+  const scheduled = await (await worker.mf.getWorker()).scheduled({ cron, scheduledTime: new Date() });
+  expect(scheduled.outcome).toBe("ok");
+}
+
+describe("cron jobs inside workerd", () => {
+  it("the hourly cron (key rotation) purges nothing; the daily cron purges sessions ended past the retention", async () => {
+    const old = await session("old@example.com");
+    const recent = await session("recent@example.com");
+    const live = await session("live@example.com");
+    await endedDaysAgo(old, 40);
+    await endedDaysAgo(recent, 5);
+
+    await runCron("17 * * * *");
+    expect(await exists(old)).toBe(true);
+
+    await runCron("43 3 * * *");
+    expect(await exists(old)).toBe(false);
+    expect(await exists(recent)).toBe(true);
+    expect(await exists(live)).toBe(true);
+    const purged = worker.logs.find((line) => line.includes('"event":"ended_sessions_purged"'));
+    expect(JSON.parse(purged ?? "{}")).toMatchObject({ purged: 1 });
+  });
+});
