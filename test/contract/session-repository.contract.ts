@@ -109,14 +109,14 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
     });
 
     it("purges sessions that ended before the cutoff, a bounded batch at a time, and nothing else", async () => {
-      const before = (days: number) => later(-days * DAY);
-      const cutoff = before(10);
-      const expired = await db.sessions.create(session({ expiresAt: before(20), absoluteExpiresAt: before(15) }));
-      const expiredLater = await db.sessions.create(session({ expiresAt: before(5), absoluteExpiresAt: before(4) }));
+      const daysAgo = (days: number) => later(-days * DAY);
+      const cutoff = daysAgo(10);
+      const expired = await db.sessions.create(session({ expiresAt: daysAgo(20), absoluteExpiresAt: daysAgo(15) }));
+      const expiredLater = await db.sessions.create(session({ expiresAt: daysAgo(5), absoluteExpiresAt: daysAgo(4) }));
       const revokedOld = await db.sessions.create(session());
-      await db.sessions.revoke(tenantId, revokedOld.id, before(12), "logout");
+      await db.sessions.revoke(tenantId, revokedOld.id, daysAgo(12), "logout");
       const revokedRecently = await db.sessions.create(session());
-      await db.sessions.revoke(tenantId, revokedRecently.id, before(2), "logout");
+      await db.sessions.revoke(tenantId, revokedRecently.id, daysAgo(2), "logout");
       const live = await db.sessions.create(session());
 
       expect(await db.sessions.purgeEndedBefore(cutoff, 1)).toBe(1);
