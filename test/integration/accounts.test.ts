@@ -211,6 +211,15 @@ describe("me", () => {
     expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}/t/acme"`);
   });
 
+  it.each(["Basic dXNlcjpwYXNz", "Digest username=x", "Token abc"])(
+    "answers another scheme (%s) like no credentials: no error code in the challenge (RFC 6750 §3.1)",
+    async (authorization) => {
+      const response = await t.app.request("/t/acme/v1/me", { headers: { Authorization: authorization } });
+      await problem(response, 401, "unauthorized");
+      expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}/t/acme"`);
+    },
+  );
+
   it.each([["garbage"], ["a.b.c"], ["eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."]])(
     "answers 401 invalid_token for %s",
     async (bad) => {

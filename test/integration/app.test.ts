@@ -193,20 +193,29 @@ describe("POST /v1/admin/tenants", () => {
     expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}"`);
   });
 
-  it.each([
-    [`Bearer ${TEST_ADMIN_KEY}x`],
-    [`Bearer ${TEST_ADMIN_KEY.slice(0, -1)}`],
-    ["Bearer "],
-    [`Basic ${btoa(`admin:${TEST_ADMIN_KEY}`)}`],
-    [TEST_ADMIN_KEY],
-  ])("answers 401 invalid_token for a wrong credential (%#)", async (authorization) => {
-    const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "nope-1", name: "N" }), {
-      Authorization: authorization,
-      "Content-Type": "application/json",
-    });
-    await expectProblem(response, 401, "invalid_token");
-    expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}", error="invalid_token"`);
-  });
+  it.each([[`Bearer ${TEST_ADMIN_KEY}x`], [`Bearer ${TEST_ADMIN_KEY.slice(0, -1)}`], ["Bearer "]])(
+    "answers 401 invalid_token for a wrong bearer credential (%#)",
+    async (authorization) => {
+      const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "nope-1", name: "N" }), {
+        Authorization: authorization,
+        "Content-Type": "application/json",
+      });
+      await expectProblem(response, 401, "invalid_token");
+      expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}", error="invalid_token"`);
+    },
+  );
+
+  it.each([[`Basic ${btoa(`admin:${TEST_ADMIN_KEY}`)}`], [TEST_ADMIN_KEY]])(
+    "answers another scheme, even with the right key, like no credentials (RFC 6750 §3.1) (%#)",
+    async (authorization) => {
+      const response = await post("/v1/admin/tenants", JSON.stringify({ slug: "nope-2", name: "N" }), {
+        Authorization: authorization,
+        "Content-Type": "application/json",
+      });
+      await expectProblem(response, 401, "unauthorized");
+      expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}"`);
+    },
+  );
 
   it("checks credentials before reading the body", async () => {
     const response = await post("/v1/admin/tenants", "{not json", { "Content-Type": "application/json" });

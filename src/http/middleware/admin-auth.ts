@@ -3,6 +3,15 @@ import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
 
+/**
+ * Whether the client tried the Bearer scheme at all. RFC 6750 §3.1: a request
+ * without credentials, or with another scheme (Basic, say), gets a challenge
+ * without an error code; only a Bearer attempt can be an `invalid_token`.
+ */
+export function triedBearer(header: string | undefined): boolean {
+  return /^Bearer(\s|$)/i.test(header ?? "");
+}
+
 /** The bearer credential of a request, or undefined when none was sent. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(header ?? "");
@@ -25,7 +34,7 @@ export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
       throw errors.unauthorized(
         realm,
         "This route needs the bootstrap admin key as a Bearer token.",
-        header !== undefined,
+        triedBearer(header),
       );
     }
     if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../core/errors.js";
 import { type AccessTokenClaims, InvalidTokenError } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
-import { bearerToken } from "./admin-auth.js";
+import { bearerToken, triedBearer } from "./admin-auth.js";
 
 /** RFC 6750 §3: the challenge, with `error` only when a token was presented. */
 function unauthorized(realm: string, detail: string, presented: boolean, code = "invalid_token"): AppError {
@@ -29,7 +29,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (!token) {
-      throw unauthorized(realm, "This route needs an access token as a Bearer token.", header !== undefined);
+      throw unauthorized(realm, "This route needs an access token as a Bearer token.", triedBearer(header));
     }
     let claims: AccessTokenClaims;
     try {

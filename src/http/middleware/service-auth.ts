@@ -3,7 +3,7 @@ import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
-import { bearerToken } from "./admin-auth.js";
+import { bearerToken, triedBearer } from "./admin-auth.js";
 
 /**
  * Tenant routes for other services and administrators: `Authorization:
@@ -21,7 +21,7 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
       throw errors.unauthorized(
         realm,
         `This route needs an API key with scope "${scope}" as a Bearer token.`,
-        header !== undefined,
+        triedBearer(header),
       );
     }
     if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import type { Services } from "../context.js";
-import { bearerToken } from "../middleware/admin-auth.js";
+import { bearerToken, triedBearer } from "../middleware/admin-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { notFoundHandler } from "../problem.js";
 
@@ -35,7 +35,7 @@ async function requireMetricsToken(services: Services, header: string | undefine
   const realm = services.config.PUBLIC_URL;
   const token = bearerToken(header);
   if (!token) {
-    throw errors.unauthorized(realm, "This route needs the metrics token as a Bearer token.", header !== undefined);
+    throw errors.unauthorized(realm, "This route needs the metrics token as a Bearer token.", triedBearer(header));
   }
   if (!(await constantTimeEqual(token, expected)))
     throw errors.unauthorized(realm, "The credential is not valid.", true);

@@ -1,0 +1,144 @@
+/** Password accounts and sessions: signup, login, refresh, logout, me, sessions. */
+import { type Context, segment, tenantPath } from "./context.js";
+import type { Done, Result } from "./result.js";
+import { refreshOnce, type SendRefresh, waitFor } from "./session.js";
+import type { RequestOptions, Transport } from "./transport.js";
+import type { LoginInput, Session, SignupInput, SignupResponse, TokenResponse, User } from "./types.js";
+
+export interface RefreshInput {
+  /** Refresh this token statelessly (the client's session is neither read nor changed). */
+  refresh_token?: string;
+  /** Refresh by the `__Host-refresh` cookie (browsers), also without stored tokens, e.g. after a reload. */
+  cookie?: boolean;
+}
+
+export interface LogoutInput {
+  /** Also end the session of this refresh token (one of the caller's). Default: the stored one. */
+  refresh_token?: string;
+  /** Send the refresh cookie (and clear it). Default: as the session was started. */
+  cookie?: boolean;
+}
+
+/** `POST /v1/token/refresh` itself: what the session refreshes with. */
+export function refreshSender(transport: Transport, tenant: string): SendRefresh {
+  return (body, cookie, options) =>
+    transport.send<TokenResponse>({ method: "POST", path: `/t/${tenant}/v1/token/refresh`, body, cookie }, options);
+}
+
+export function accountMethods(ctx: Context) {
+  const { transport, session } = ctx;
+  const sendRefresh = refreshSender(transport, ctx.tenant);
+
+  /** Stores a token response when the call succeeded and used the client's session. */
+  const keep = async <T extends TokenResponse>(result: Result<T>, cookie: boolean): Promise<Result<T>> => {
+    if (result.ok) await session.save(result.value, cookie);
+    return result;
+  };
+
+  return {
+    /** `POST /v1/signup` → 201 user and tokens (stored as the client's session); 409 `email_taken`. */
+    async signup(input: SignupInput, options: RequestOptions = {}): Promise<Result<SignupResponse>> {
+      const cookie = input.cookie ?? ctx.cookie;
+      const body = { ...input, cookie: cookie || undefined };
+      const result = await transport.send<SignupResponse>(
+        { method: "POST", path: tenantPath(ctx, "/v1/signup"), body, cookie },
+        options,
+      );
+      return keep(result, cookie);
+    },
+
+    /**
+     * `POST /v1/login` → tokens (stored as the client's session); 401
+     * `invalid_credentials`, 423 `account_locked`, 429 `rate_limited` (see `problem.retryAfter`).
+     */
+    async login(input: LoginInput, options: RequestOptions = {}): Promise<Result<TokenResponse>> {
+      const cookie = input.cookie ?? ctx.cookie;
+      const body = { ...input, cookie: cookie || undefined };
+      const result = await transport.send<TokenResponse>(
+        { method: "POST", path: tenantPath(ctx, "/v1/login"), body, cookie },
+        options,
+      );
+      return keep(result, cookie);
+    },
+
+    /**
+     * `POST /v1/token/refresh`. Without `refresh_token`: the client's session,
+     * single-flight (concurrent callers share one request) and stored; 401
+     * `invalid_grant` ends the stored session. With `refresh_token`: that token, statelessly.
+     */
+    refresh(input: RefreshInput = {}, options: RequestOptions = {}): Promise<Result<TokenResponse>> {
+      const token = input.refresh_token;
+      if (token === undefined)
+        return session.refresh({ ...options, ...(input.cookie === undefined ? {} : { cookie: input.cookie }) });
+      // The same refresh token is never sent twice at once (also not beside the session's own refresh);
+      // the shared request runs without one caller's signal, each caller waits with its own.
+      const { signal, ...shared } = options;
+      return waitFor(
+        refreshOnce(token, () => sendRefresh({ refresh_token: token }, false, shared)),
+        signal,
+      );
+    },
+
+    /**
+     * `POST /v1/logout` (Bearer) → 204: the session ends at once. The stored
+     * session is forgotten afterwards (also when the service says it was over already).
+     */
+    async logout(input: LogoutInput = {}, options: RequestOptions = {}): Promise<Done> {
+      const own = options.accessToken === undefined;
+      const stored = own ? await session.get() : undefined;
+      const refreshToken = input.refresh_token ?? stored?.refreshToken;
+      const cookie = input.cookie ?? stored?.cookie ?? ctx.cookie;
+      const result = await session.authorized(
+        (bearer) =>
+          transport.send<undefined>(
+            {
+              method: "POST",
+              path: tenantPath(ctx, "/v1/logout"),
+              bearer,
+              body: refreshToken === undefined ? {} : { refresh_token: refreshToken },
+              cookie,
+            },
+            options,
+          ),
+        options,
+      );
+      if (own && (result.ok || result.status === 401)) await session.clear();
+      return result;
+    },
+
+    /** `GET /v1/me` (Bearer) → the user. */
+    me(options: RequestOptions = {}): Promise<Result<User>> {
+      return session.authorized(
+        (bearer) => transport.send<User>({ method: "GET", path: tenantPath(ctx, "/v1/me"), bearer }, options),
+        options,
+      );
+    },
+
+    sessions: {
+      /** `GET /v1/sessions` (Bearer) → the caller's live sessions. */
+      list(options: RequestOptions = {}): Promise<Result<{ sessions: Session[] }>> {
+        return session.authorized(
+          (bearer) =>
+            transport.send<{ sessions: Session[] }>(
+              { method: "GET", path: tenantPath(ctx, "/v1/sessions"), bearer },
+              options,
+            ),
+          options,
+        );
+      },
+
+      /** `DELETE /v1/sessions/{id}` (Bearer, own session) → 204; 404 `not_found` for any other id. */
+      async delete(id: string, options: RequestOptions = {}): Promise<Done> {
+        const path = tenantPath(ctx, `/v1/sessions/${segment(id)}`);
+        const result = await session.authorized(
+          (bearer) => transport.send<undefined>({ method: "DELETE", path, bearer }, options),
+          options,
+        );
+        if (result.ok && options.accessToken === undefined && (await session.get())?.sessionId === id) {
+          await session.clear();
+        }
+        return result;
+      },
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The client's session: keeps the tokens in a TokenStore, refreshes the
+ * access token shortly before it expires or after a 401, and lets concurrent
+ * callers share one refresh. The service rotates refresh tokens and treats a
+ * spent one presented again (after a short grace) as theft, so this client
+ * never sends two refreshes of the same session at once.
+ */
+import { type Failure, localFailure, type Result } from "./result.js";
+import { type StoredTokens, storedTokens, type TokenStore } from "./token-store.js";
+import type { RequestOptions } from "./transport.js";
+import type { TokenResponse } from "./types.js";
+
+export type SendRefresh = (
+  body: { refresh_token?: string; cookie?: boolean },
+  cookie: boolean,
+  options: RequestOptions,
+) => Promise<Result<TokenResponse>>;
+
+export interface SessionDeps {
+  store: TokenStore;
+  sendRefresh: SendRefresh;
+  /** Refresh this long before expiry (at most half the token's lifetime). */
+  leewayMs: number;
+  /** Cookie mode by default (browsers): a 401 without stored tokens tries the refresh cookie. */
+  cookie: boolean;
+  now: () => number;
+}
+
+/** One refresh in flight per store, shared by every client using that store. */
+const flights = new WeakMap<TokenStore, Promise<Result<TokenResponse>>>();
+/** Refresh requests in flight by refresh token, whoever sent them (session or stateless). */
+const byToken = new Map<string, Promise<Result<TokenResponse>>>();
+
+/** Sends a refresh of `token` unless one is in flight already, whose result is then shared. */
+export function refreshOnce(token: string, send: () => Promise<Result<TokenResponse>>): Promise<Result<TokenResponse>> {
+  let flight = byToken.get(token);
+  if (!flight) {
+    const started = send().finally(() => {
+      if (byToken.get(token) === started) byToken.delete(token);
+    });
+    byToken.set(token, started);
+    flight = started;
+  }
+  return flight;
+}
+
+/** The outcome for one caller: the shared flight, unless its own signal aborts its wait first. */
+export function waitFor<T>(promise: Promise<Result<T>>, signal: AbortSignal | undefined): Promise<Result<T>> {
+  if (!signal) return promise;
+  const abortedResult = () =>
+    localFailure("aborted", "aborted", "Aborted", "The caller aborted the request.", { cause: signal.reason });
+  if (signal.aborted) return Promise.resolve(abortedResult());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(abortedResult());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (result) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export class ClientSession {
+  constructor(private readonly deps: SessionDeps) {}
+
+  /** The stored tokens, if any. */
+  async get(): Promise<StoredTokens | undefined> {
+    return (await this.deps.store.get()) ?? undefined;
+  }
+
+  /** Replaces the stored tokens (e.g. restored from elsewhere); `undefined` forgets them. */
+  async set(tokens: StoredTokens | undefined): Promise<void> {
+    await this.deps.store.set(tokens);
+  }
+
+  /** Forgets the session locally (no request; see `logout` to end it at the service). */
+  clear(): Promise<void> {
+    return this.set(undefined);
+  }
+
+  /** Stores a token response just received. */
+  async save(response: TokenResponse, cookie: boolean): Promise<void> {
+    await this.deps.store.set(storedTokens(response, cookie, this.deps.now()));
+  }
+
+  /** The access token to send now: refreshed first when it expires within the leeway; undefined when logged out. */
+  async accessToken(options: RequestOptions = {}): Promise<string | undefined> {
+    const current = await this.current(options);
+    return "token" in current ? current.token : undefined;
+  }
+
+  /**
+   * Refreshes the session now (single-flight). With `cookie: true` and no
+   * stored tokens it tries the refresh cookie (a browser after a reload).
+   */
+  refresh(options: RequestOptions & { cookie?: boolean } = {}): Promise<Result<TokenResponse>> {
+    return this.refreshShared(undefined, options.cookie ?? this.deps.cookie, options);
+  }
+
+  /**
+   * A bearer call with the session's token: refreshed before expiry, and on a
+   * 401 refreshed once (or taken from a concurrent refresh) and retried once.
+   */
+  async authorized<T>(
+    send: (token: string | undefined) => Promise<Result<T>>,
+    options: RequestOptions,
+  ): Promise<Result<T>> {
+    if (options.accessToken !== undefined) return send(options.accessToken);
+    const current = await this.current(options);
+    if ("failure" in current) return current.failure;
+    const first = await send(current.token);
+    if (first.ok || first.status !== 401) return first;
+    if (current.token === undefined && !this.deps.cookie) return first;
+    const refreshed = await this.refreshShared(current.token ?? "", this.deps.cookie, options);
+    if (!refreshed.ok) return first;
+    return send(refreshed.value.access_token);
+  }
+
+  private async current(options: RequestOptions): Promise<{ token: string | undefined } | { failure: Failure }> {
+    const tokens = await this.get();
+    if (!tokens) return { token: undefined };
+    const now = this.deps.now();
+    const leeway = Math.min(this.deps.leewayMs, (tokens.expiresAt - tokens.obtainedAt) / 2);
+    if (now < tokens.expiresAt - leeway) return { token: tokens.accessToken };
+    const refreshed = await this.refreshShared(tokens.accessToken, tokens.cookie, options);
+    if (refreshed.ok) return { token: refreshed.value.access_token };
+    // Could not refresh for now (network, timeout), but the token still works: use it.
+    if (refreshed.kind !== "http" && refreshed.kind !== "no_session" && this.deps.now() < tokens.expiresAt) {
+      return { token: tokens.accessToken };
+    }
+    return { failure: refreshed };
+  }
+
+  /**
+   * Joins the refresh in flight for this store or starts one. `used` is the
+   * access token a caller found expired or refused: when the store already
+   * holds another, fresh one, a concurrent refresh has happened and that one
+   * is returned without a request.
+   */
+  private refreshShared(
+    used: string | undefined,
+    cookie: boolean,
+    options: RequestOptions,
+  ): Promise<Result<TokenResponse>> {
+    const { store } = this.deps;
+    let flight = flights.get(store);
+    if (!flight) {
+      // The shared request runs without any one caller's signal: one caller giving up must not fail the others.
+      const { signal: _own, ...shared } = options;
+      const started = this.fly(used, cookie, shared).finally(() => {
+        if (flights.get(store) === started) flights.delete(store);
+      });
+      flights.set(store, started);
+      flight = started;
+    }
+    return waitFor(flight, options.signal);
+  }
+
+  private async fly(
+    used: string | undefined,
+    cookie: boolean,
+    options: RequestOptions,
+  ): Promise<Result<TokenResponse>> {
+    const tokens = await this.get();
+    if (used !== undefined && tokens && tokens.accessToken !== used && this.deps.now() < tokens.expiresAt) {
+      return this.fromStore(tokens);
+    }
+    const byCookie = tokens ? tokens.cookie : cookie;
+    if (!tokens?.refreshToken && !byCookie) {
+      return localFailure("no_session", "no_session", "No session", "There is no session to refresh: log in first.");
+    }
+    const refreshToken = tokens?.refreshToken;
+    const result = refreshToken
+      ? await refreshOnce(refreshToken, () => this.deps.sendRefresh({ refresh_token: refreshToken }, false, options))
+      : await this.deps.sendRefresh({ cookie: true }, true, options);
+    const current = await this.get();
+    // Another login may have replaced the session meanwhile: only touch the store when it still holds ours.
+    if (current?.accessToken !== tokens?.accessToken) return result;
+    if (result.ok) await this.save(result.value, byCookie);
+    else if (result.kind === "http" && result.status === 401) await this.clear();
+    return result;
+  }
+
+  private fromStore(tokens: StoredTokens): Result<TokenResponse> {
+    const now = this.deps.now();
+    return {
+      ok: true,
+      status: 200,
+      value: {
+        access_token: tokens.accessToken,
+        token_type: "Bearer",
+        expires_in: Math.max(0, Math.floor((tokens.expiresAt - now) / 1000)),
+        ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
+        refresh_expires_in: Math.max(0, Math.floor((tokens.refreshExpiresAt - now) / 1000)),
+        session_id: tokens.sessionId,
+      },
+      headers: new Headers(),
+      requestId: undefined,
+      attempts: 0,
+    };
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The shapes of the authority's HTTP API (API.md, v1), field for field as they
+ * travel: request bodies and answers keep the wire's snake_case names.
+ */
+
+/** RFC 3339 timestamp in UTC. */
+export type Timestamp = string;
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  email_verified: boolean;
+  tenant_id: string;
+  created_at: Timestamp;
+}
+
+/** POST login, signup, refresh and exchange. `refresh_token` is absent in cookie mode. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token?: string;
+  refresh_expires_in: number;
+  session_id: string;
+}
+
+export interface SignupResponse extends TokenResponse {
+  user: User;
+}
+
+export interface Session {
+  id: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  expires_at: Timestamp;
+  user_agent: string | null;
+  ip: string | null;
+  auth_method: string;
+  current: boolean;
+}
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  name?: string;
+  /** Cookie mode: the refresh token goes into the `__Host-refresh` cookie (browsers). */
+  cookie?: boolean;
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  cookie?: boolean;
+}
+
+export interface ExchangeInput {
+  /** The one-time code from the redirect back to the app. */
+  code: string;
+  /** Required when a `code_challenge` was given at authorize/login. */
+  code_verifier?: string;
+  cookie?: boolean;
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  scopes: string[];
+  expires_at?: Timestamp;
+}
+
+export interface ApiKey {
+  id: string;
+  prefix: string;
+  name: string;
+  scopes: string[];
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  expires_at: Timestamp | null;
+}
+
+/** The answer to a creation: `key` (`sk_...`) appears here only. */
+export interface CreatedApiKey extends Omit<ApiKey, "last_used_at"> {
+  key: string;
+}
+
+export type ApiKeyVerification =
+  | { valid: true; key_id: string; user_id: string; tenant_id: string; scopes: string[]; expires_at: Timestamp | null }
+  | { valid: false };
+
+export interface TokenInput {
+  token: string;
+  /** `access_token` or `refresh_token`. */
+  token_type_hint?: string;
+}
+
+/** RFC 7662 introspection answer. */
+export type Introspection =
+  | {
+      active: true;
+      sub: string;
+      sid: string;
+      tid: string;
+      scope: string;
+      client_id: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      token_type: string;
+      [claim: string]: unknown;
+    }
+  | { active: false };
+
+export interface OpenIdConfiguration {
+  issuer: string;
+  jwks_uri: string;
+  token_endpoint: string;
+  introspection_endpoint: string;
+  revocation_endpoint: string;
+  userinfo_endpoint: string;
+  [field: string]: unknown;
+}
+
+export interface Jwk {
+  kid: string;
+  alg: string;
+  use: "sig";
+  kty: string;
+  [field: string]: unknown;
+}
+
+export interface Jwks {
+  keys: Jwk[];
+}
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  signing_alg?: string;
+  /** Access-token lifetime in seconds. */
+  access_token_ttl?: number;
+  session_idle_ttl?: number;
+  session_absolute_ttl?: number;
+  audience?: string;
+}
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  issuer: string;
+  created_at: Timestamp;
+}
+
+export interface RedirectUris {
+  redirect_uris: string[];
+}
+
+export interface OAuthProviderInput {
+  client_id: string;
+  client_secret: string;
+  /** A generic OpenID Connect provider's issuer (discovery is read from it). */
+  issuer?: string;
+  scopes?: string[];
+  enabled?: boolean;
+}
+
+export interface OAuthProvider {
+  provider: string;
+  client_id: string;
+  issuer: string | null;
+  scopes: string[];
+  enabled: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SamlConnectionInput {
+  idp_metadata_xml: string;
+  allow_idp_initiated?: boolean;
+  attribute_mapping?: { email?: string; name?: string };
+  enabled?: boolean;
+}
+
+export interface SamlConnection {
+  connection: string;
+  idp_entity_id: string;
+  allow_idp_initiated: boolean;
+  attribute_mapping: Record<string, string>;
+  enabled: boolean;
+  sp_entity_id: string;
+  acs_url: string;
+  sp_certificate: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RotatedSigningKeys {
+  next_kid: string;
+  active_kid: string;
+}
+
+export type RateLimitName = "login" | "signup" | "token" | "federation" | "service" | "default";
+
+export interface RateLimit {
+  limit: number;
+  window_seconds: number;
+}
+
+/** Every limit, overrides applied. */
+export type RateLimits = Record<RateLimitName, RateLimit>;
+
+/** Overrides: limits not named return to their defaults. */
+export type RateLimitOverrides = Partial<RateLimits>;
+
+export interface Health {
+  status: "ok";
+}
+
+export interface Readiness {
+  status: "ok";
+  checks: { postgres: "ok"; redis: "ok" };
+}
