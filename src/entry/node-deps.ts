@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
+import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
 import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
@@ -73,7 +74,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     clock: systemClock,
     random: cryptoRandom,
     logger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: nodeClientIp(config.TRUSTED_PROXIES),
     metrics,

@@ -55,7 +55,9 @@ describe("on Postgres and Redis", () => {
     await database?.drop();
   }, 30_000);
 
-  it("logs that it listens on pg and redis", () => {
+  it("logs that it listens on pg and redis", async () => {
+    // Info lines are buffered (flushed at least every 200 ms).
+    await expect.poll(() => server.output(), { timeout: 2_000 }).toContain('"event":"listening"');
     const listening = server
       .output()
       .split("\n")

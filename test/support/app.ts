@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
@@ -70,7 +71,7 @@ export async function startTestApp(
     kv: new IoRedisKeyValueStore({ url: REDIS_URL, prefix }),
     clock: systemClock,
     random: cryptoRandom,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: testClientIp,
     ...overrides,

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
@@ -157,7 +158,7 @@ export async function startNodeTwin(h: WorkerHarness) {
     clock: systemClock,
     random: cryptoRandom,
     logger: capturingLogger(),
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: () => null,
   };

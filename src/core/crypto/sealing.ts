@@ -1,6 +1,8 @@
 import type { EncryptionKey } from "../../config.js";
 import type { Random } from "../ports/clock.js";
+import type { CryptoPrimitives, SymmetricKey } from "../ports/crypto.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
+import { webCrypto } from "./web-crypto.js";
 
 /**
  * Row-level encryption. Sensitive columns are sealed with AES-256-GCM under
@@ -22,21 +24,19 @@ const IV_BYTES = 12;
 
 interface DerivedKey {
   id: string;
-  seal: CryptoKey;
-  index: CryptoKey;
+  seal: SymmetricKey;
+  index: SymmetricKey;
 }
 
-async function derive(key: EncryptionKey): Promise<DerivedKey> {
-  const material = await crypto.subtle.importKey("raw", key.key, "HKDF", false, ["deriveKey"]);
-  const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8.encode(info) });
+/**
+ * HKDF-SHA-256 (empty salt) per purpose: 32 bytes for AES-256-GCM and 64 for
+ * HMAC-SHA-256, exactly what WebCrypto's deriveKey made for these algorithms
+ * before keys went through the primitives port, so existing data still opens.
+ */
+async function derive(key: EncryptionKey, primitives: CryptoPrimitives): Promise<DerivedKey> {
   const [seal, index] = await Promise.all([
-    crypto.subtle.deriveKey(hkdf("authority/seal/v1"), material, { name: "AES-GCM", length: 256 }, false, [
-      "encrypt",
-      "decrypt",
-    ]),
-    crypto.subtle.deriveKey(hkdf("authority/blind-index/v1"), material, { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-    ]),
+    primitives.hkdf(key.key, utf8.encode("authority/seal/v1"), 32).then((raw) => primitives.aesGcmKey(raw)),
+    primitives.hkdf(key.key, utf8.encode("authority/blind-index/v1"), 64).then((raw) => primitives.hmacKey(raw)),
   ]);
   return { id: key.id, seal, index };
 }
@@ -52,12 +52,18 @@ export class Sealer {
   private constructor(
     private readonly keys: DerivedKey[],
     private readonly random: Random,
+    /** The symmetric primitives this sealer (and the refresh tokens built on it) use. */
+    readonly primitives: CryptoPrimitives,
   ) {}
 
   /** The first key is current (seals and indexes); the rest only open and find. */
-  static async create(keys: EncryptionKey[], random: Random): Promise<Sealer> {
+  static async create(
+    keys: EncryptionKey[],
+    random: Random,
+    primitives: CryptoPrimitives = webCrypto,
+  ): Promise<Sealer> {
     if (keys.length === 0) throw new SealingError("At least one encryption key is needed.");
-    return new Sealer(await Promise.all(keys.map(derive)), random);
+    return new Sealer(await Promise.all(keys.map((key) => derive(key, primitives))), random, primitives);
   }
 
   private get current(): DerivedKey {
@@ -66,12 +72,13 @@ export class Sealer {
 
   async seal(plaintext: string, context: string): Promise<string> {
     const iv = this.random.bytes(IV_BYTES);
-    const ciphertext = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: utf8.encode(context) },
+    const ciphertext = await this.primitives.aesGcmEncrypt(
       this.current.seal,
+      iv,
       utf8.encode(plaintext),
+      utf8.encode(context),
     );
-    return `${FORMAT}.${this.current.id}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(ciphertext))}`;
+    return `${FORMAT}.${this.current.id}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`;
   }
 
   /** Throws SealingError when the value is malformed, tampered with, out of place or under an unknown key. */
@@ -85,11 +92,7 @@ export class Sealer {
     const key = this.keys.find((k) => k.id === keyId);
     if (!key) throw new SealingError(`No configured encryption key has the id "${keyId}".`);
     try {
-      const plaintext = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv, additionalData: utf8.encode(context) },
-        key.seal,
-        data,
-      );
+      const plaintext = await this.primitives.aesGcmDecrypt(key.seal, iv, data, utf8.encode(context));
       return fromUtf8.decode(plaintext);
     } catch {
       throw new SealingError("The sealed value does not open (tampered, or sealed for another place).");
@@ -102,8 +105,8 @@ export class Sealer {
   }
 
   private async mac(key: DerivedKey, value: string, purpose: string): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", key.index, utf8.encode(`${purpose}\u0000${value}`));
-    return `${key.id}:${toBase64Url(new Uint8Array(mac))}`;
+    const mac = await this.primitives.hmacSha256(key.index, utf8.encode(`${purpose}\u0000${value}`));
+    return `${key.id}:${toBase64Url(mac)}`;
   }
 
   /** The blind index under the current key: what new and re-encrypted rows store. */

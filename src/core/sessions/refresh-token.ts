@@ -2,6 +2,7 @@ import { fixedLengthEqual } from "../crypto/compare.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import type { Random } from "../ports/clock.js";
+import type { SymmetricKey } from "../ports/crypto.js";
 
 /**
  * Refresh tokens: `rt1.{body}.{tag}`, opaque to clients.
@@ -31,10 +32,6 @@ const BODY_BYTES = 16 + 4 + 32;
 const MAC_PURPOSE = "refresh-token";
 /** A generous bound on what is worth parsing; real tokens are about 130 characters. */
 export const REFRESH_TOKEN_MAX_LENGTH = 512;
-
-async function digest(text: string): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
-}
 
 const uuidBytes = (id: string) =>
   Uint8Array.from(id.replace(/-/g, "").match(/../g) ?? [], (h) => Number.parseInt(h, 16));
@@ -81,7 +78,7 @@ export class RefreshTokens {
   }
 
   async hash(text: string): Promise<string> {
-    return toBase64Url(await digest(text));
+    return toBase64Url(await this.sealer.primitives.sha256(utf8.encode(text)));
   }
 
   /**
@@ -90,12 +87,12 @@ export class RefreshTokens {
    */
   async sealSuccessor(previous: string, successor: string): Promise<string> {
     const iv = this.random.bytes(12);
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv },
-      await successorKey(previous),
+    const sealed = await this.sealer.primitives.aesGcmEncrypt(
+      await this.successorKey(previous),
+      iv,
       utf8.encode(successor),
     );
-    return `${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+    return `${toBase64Url(iv)}.${toBase64Url(sealed)}`;
   }
 
   /** The successor sealed by sealSuccessor, or undefined when it does not open with this token. */
@@ -105,16 +102,17 @@ export class RefreshTokens {
     const data = fromBase64Url(dataText ?? "");
     if (!iv || !data) return undefined;
     try {
-      return fromUtf8.decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, await successorKey(previous), data));
+      const key = await this.successorKey(previous);
+      return fromUtf8.decode(await this.sealer.primitives.aesGcmDecrypt(key, iv, data));
     } catch {
       return undefined;
     }
   }
-}
 
-async function successorKey(previous: string): Promise<CryptoKey> {
-  // Domain-separated from the stored hash (SHA-256 of the token alone), so the
-  // stored hash does not open the successor.
-  const material = await digest(`refresh-successor\u0000${previous}`);
-  return crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"]);
+  private async successorKey(previous: string): Promise<SymmetricKey> {
+    // Domain-separated from the stored hash (SHA-256 of the token alone), so the
+    // stored hash does not open the successor.
+    const { primitives } = this.sealer;
+    return primitives.aesGcmKey(await primitives.sha256(utf8.encode(`refresh-successor\u0000${previous}`)));
+  }
 }

@@ -1,0 +1,65 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+} from "node:crypto";
+import type { CryptoPrimitives, SymmetricKey } from "../../core/ports/crypto.js";
+
+interface NodeKey extends SymmetricKey {
+  readonly adapter: "node:crypto";
+  readonly key: KeyObject;
+}
+
+const TAG_BYTES = 16;
+
+const unwrap = (key: SymmetricKey): KeyObject => {
+  if (key.adapter !== "node:crypto") throw new TypeError(`A ${key.adapter} key cannot be used with node:crypto.`);
+  return (key as NodeKey).key;
+};
+/** Small Buffers share a pooled ArrayBuffer; callers get bytes of their own, as from WebCrypto. */
+const own = (buffer: Buffer): Uint8Array => new Uint8Array(buffer);
+const wrap = (raw: Uint8Array): NodeKey => ({ adapter: "node:crypto", key: createSecretKey(raw) });
+
+/**
+ * CryptoPrimitives over node:crypto, synchronous underneath: no thread-pool
+ * round trip per call. Same bytes as webCrypto (the contract suite checks it
+ * against RFC test vectors and across adapters).
+ */
+export const nodeCrypto: CryptoPrimitives = {
+  name: "node:crypto",
+  async sha256(data) {
+    return own(createHash("sha256").update(data).digest());
+  },
+  async hkdf(inputKey, info, length) {
+    return new Uint8Array(hkdfSync("sha256", inputKey, new Uint8Array(0), info, length));
+  },
+  async hmacKey(raw) {
+    return wrap(raw);
+  },
+  async hmacSha256(key, data) {
+    return own(createHmac("sha256", unwrap(key)).update(data).digest());
+  },
+  async aesGcmKey(raw) {
+    if (raw.length !== 32) throw new TypeError("AES-256-GCM needs a 32-byte key.");
+    return wrap(raw);
+  },
+  async aesGcmEncrypt(key, iv, plaintext, aad) {
+    const cipher = createCipheriv("aes-256-gcm", unwrap(key), iv);
+    if (aad) cipher.setAAD(aad);
+    const head = cipher.update(plaintext);
+    const tail = cipher.final();
+    return own(Buffer.concat([head, tail, cipher.getAuthTag()]));
+  },
+  async aesGcmDecrypt(key, iv, sealed, aad) {
+    if (sealed.length < TAG_BYTES) throw new Error("The sealed data is shorter than its tag.");
+    const decipher = createDecipheriv("aes-256-gcm", unwrap(key), iv);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    if (aad) decipher.setAAD(aad);
+    const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    return own(Buffer.concat([head, decipher.final()]));
+  },
+};

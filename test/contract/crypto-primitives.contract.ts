@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import type { CryptoPrimitives } from "../../src/core/ports/crypto.js";
+
+const hex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** The symmetric primitives port: every adapter gives the published test vectors' bytes. */
+export function cryptoPrimitivesContract(primitives: CryptoPrimitives): void {
+  describe(`CryptoPrimitives contract: ${primitives.name}`, () => {
+    it("SHA-256 (FIPS 180-2 'abc')", async () => {
+      expect(toHex(await primitives.sha256(utf8("abc")))).toBe(
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+      );
+    });
+
+    it("HKDF-SHA-256 with an empty salt (RFC 5869, test case 3)", async () => {
+      const okm = await primitives.hkdf(hex("0b".repeat(22)), new Uint8Array(0), 42);
+      expect(toHex(okm)).toBe("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+    });
+
+    it("HMAC-SHA-256 (RFC 4231, test case 2)", async () => {
+      const key = await primitives.hmacKey(utf8("Jefe"));
+      expect(toHex(await primitives.hmacSha256(key, utf8("what do ya want for nothing?")))).toBe(
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+      );
+    });
+
+    it("AES-256-GCM (the GCM spec's test case 16: 256-bit key, 96-bit IV, associated data)", async () => {
+      const key = await primitives.aesGcmKey(hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"));
+      const iv = hex("cafebabefacedbaddecaf888");
+      const plaintext = hex(
+        "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+      );
+      const aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+      const sealed = await primitives.aesGcmEncrypt(key, iv, plaintext, aad);
+      expect(toHex(sealed)).toBe(
+        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662" +
+          "76fc6ece0f4e1768cddf8853bb2d551b",
+      );
+      expect(await primitives.aesGcmDecrypt(key, iv, sealed, aad)).toEqual(plaintext);
+    });
+
+    it("refuses AES-GCM data that was tampered with, or opened with other associated data, IV or key", async () => {
+      const key = await primitives.aesGcmKey(new Uint8Array(32).fill(7));
+      const other = await primitives.aesGcmKey(new Uint8Array(32).fill(8));
+      const iv = new Uint8Array(12).fill(1);
+      const sealed = await primitives.aesGcmEncrypt(key, iv, utf8("secret"), utf8("place"));
+      const flipped = Uint8Array.from(sealed);
+      flipped[0] = (flipped[0] as number) ^ 1;
+      await expect(primitives.aesGcmDecrypt(key, iv, flipped, utf8("place"))).rejects.toThrow();
+      await expect(primitives.aesGcmDecrypt(key, iv, sealed, utf8("elsewhere"))).rejects.toThrow();
+      await expect(primitives.aesGcmDecrypt(key, new Uint8Array(12), sealed, utf8("place"))).rejects.toThrow();
+      await expect(primitives.aesGcmDecrypt(other, iv, sealed, utf8("place"))).rejects.toThrow();
+      await expect(primitives.aesGcmDecrypt(key, iv, sealed.subarray(0, 8), utf8("place"))).rejects.toThrow();
+      await expect(primitives.aesGcmKey(new Uint8Array(16))).rejects.toThrow(/32-byte/);
+    });
+
+    it("returns bytes of its own (no view into a shared pool)", async () => {
+      const digest = await primitives.sha256(utf8("x"));
+      expect(digest.byteOffset).toBe(0);
+      expect(digest.buffer.byteLength).toBe(32);
+    });
+  });
+}
