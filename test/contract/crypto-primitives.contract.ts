@@ -1,5 +1,7 @@
+import { compactVerify, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import type { CryptoPrimitives } from "../../src/core/ports/crypto.js";
+import { signCompactJws } from "../../src/core/signing/jws.js";
 
 const hex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
 const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -60,6 +62,31 @@ export function cryptoPrimitivesContract(primitives: CryptoPrimitives): void {
       const digest = await primitives.sha256(utf8("x"));
       expect(digest.byteOffset).toBe(0);
       expect(digest.buffer.byteLength).toBe(32);
+    });
+  });
+}
+
+/** JWS signing: for each algorithm, an independent verifier (jose) accepts what the adapter signed. */
+export function jwsSigningContract(primitives: CryptoPrimitives): void {
+  describe(`JwsSigning contract: ${primitives.name}`, () => {
+    const options = { RS256: { modulusLength: 2048 }, ES256: {}, EdDSA: { crv: "Ed25519" } } as const;
+    for (const alg of ["RS256", "ES256", "EdDSA"] as const) {
+      it(`${alg}: a compact JWS that jose verifies, with the key's alg whatever the header says`, async () => {
+        const { publicKey, privateKey } = await generateKeyPair(alg, { ...options[alg], extractable: true });
+        const key = await primitives.importSigningKey((await exportJWK(privateKey)) as Record<string, unknown>, alg);
+        const token = await signCompactJws(primitives, key, { typ: "at+jwt", kid: "k1", alg: "none" }, { sub: "u" });
+        const { payload, protectedHeader } = await compactVerify(token, publicKey);
+        expect(protectedHeader).toEqual({ typ: "at+jwt", kid: "k1", alg });
+        expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ sub: "u" });
+        if (alg === "ES256") expect(Buffer.from(token.split(".")[2] ?? "", "base64url")).toHaveLength(64);
+      });
+    }
+
+    it("refuses a key of another type or curve", async () => {
+      const ec = await generateKeyPair("ES384", { extractable: true });
+      const jwk = (await exportJWK(ec.privateKey)) as Record<string, unknown>;
+      await expect(primitives.importSigningKey(jwk, "ES256")).rejects.toThrow();
+      await expect(primitives.importSigningKey(jwk, "RS256")).rejects.toThrow();
     });
   });
 }

@@ -3,10 +3,12 @@ import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { webCrypto } from "../../src/core/crypto/web-crypto.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
-import { cryptoPrimitivesContract } from "./crypto-primitives.contract.js";
+import { cryptoPrimitivesContract, jwsSigningContract } from "./crypto-primitives.contract.js";
 
 cryptoPrimitivesContract(webCrypto);
 cryptoPrimitivesContract(nodeCrypto);
+jwsSigningContract(webCrypto);
+jwsSigningContract(nodeCrypto);
 
 const keys = [{ id: "k1", key: Uint8Array.from({ length: 32 }, (_, i) => i * 7) }];
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -6,6 +6,7 @@
  */
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
@@ -38,7 +39,8 @@ beforeAll(async () => {
     clock: systemClock,
     random: cryptoRandom,
     logger: silentLogger,
-    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
+    // As the Node entry has it: node:crypto, while the Worker uses WebCrypto.
+    sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: () => null,
   });
@@ -118,5 +120,19 @@ describe("across runtimes, on one database", () => {
     ).access_token;
     expect(await (await onNode.me("edge", fromWorker)).json()).toMatchObject({ email: "cross-w@example.org" });
     expect(await (await onWorker.me("edge", fromNode)).json()).toMatchObject({ email: "cross-n@example.org" });
+  });
+
+  it.each(["ES256", "EdDSA"])("signs %s tokens on each runtime that the other verifies", async (alg) => {
+    const slug = `edge-${alg.toLowerCase()}`;
+    await onWorker.createTenant(slug, { signing_alg: alg });
+    const signup = await onWorker.signup(slug, "alg@example.org");
+    expect(signup.status).toBe(201);
+    const fromWorker = ((await signup.json()) as TokenBody).access_token;
+    expect(decode(fromWorker).header).toMatchObject({ alg, typ: "at+jwt" });
+    const fromNode = ((await (await onNode.login(slug, "alg@example.org")).json()) as TokenBody).access_token;
+    expect(decode(fromNode).header).toMatchObject({ alg });
+    expect((await onNode.me(slug, fromWorker)).status).toBe(200);
+    expect((await onWorker.me(slug, fromNode)).status).toBe(200);
+    expect((await onWorker.me(slug, fromWorker)).status).toBe(200);
   });
 });

@@ -44,9 +44,8 @@ async function rejects(token: string, reason: RegExp) {
 /** Signs arbitrary claims and header with the tenant's real active key. */
 async function signWithRealKey(payload: JWTPayload, header: Record<string, unknown> = {}) {
   const signer = await h.keyRing.signer(tenant);
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", ...header })
-    .sign(signer.key);
+  const input = `${b64({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", ...header })}.${b64(payload)}`;
+  return `${input}.${Buffer.from(await signer.signature(new TextEncoder().encode(input))).toString("base64url")}`;
 }
 
 describe("access token verification", () => {
@@ -130,14 +129,8 @@ describe("access token verification", () => {
   });
 
   it("rejects critical header parameters it does not understand", async () => {
-    const signer = await h.keyRing.signer(tenant);
-    const forged = await new SignJWT({ ...claims, exp2: 1 })
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", crit: ["exp2"], exp2: 1 })
-      .sign(signer.key)
-      .catch(() => undefined);
-    // jose refuses to make such a token; assemble it by hand instead.
-    const header = b64({ alg: signer.alg, kid: signer.kid, typ: "at+jwt", crit: ["x"], x: 1 });
-    await rejects(forged ?? `${header}.${b64(claims)}.c2ln`, /critical/);
+    // A token with a critical header the verifier does not understand, signed with the real key.
+    await rejects(await signWithRealKey({ ...claims, exp2: 1 }, { crit: ["exp2"], exp2: 1 }), /critical/);
   });
 
   it("allows 60 s of clock skew on exp and nbf, and no more", async () => {

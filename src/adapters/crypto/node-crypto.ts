@@ -3,11 +3,28 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  createPrivateKey,
   createSecretKey,
   hkdfSync,
   type KeyObject,
+  sign,
 } from "node:crypto";
-import type { CryptoPrimitives, SymmetricKey } from "../../core/ports/crypto.js";
+import type { CryptoPrimitives, PrivateSigningKey, SymmetricKey } from "../../core/ports/crypto.js";
+
+interface NodeSigningKey extends PrivateSigningKey {
+  readonly adapter: "node:crypto";
+  readonly key: KeyObject;
+}
+
+/**
+ * RFC 7518 §3.3 (RS256: PKCS#1 v1.5 over SHA-256), §3.4 (ES256: R || S, not
+ * DER) and RFC 8037 §3.1 (EdDSA: Ed25519, no pre-hash).
+ */
+function signature(alg: PrivateSigningKey["alg"], input: Buffer, key: KeyObject): Buffer {
+  if (alg === "EdDSA") return sign(null, input, key);
+  if (alg === "ES256") return sign("sha256", input, { key, dsaEncoding: "ieee-p1363" });
+  return sign("sha256", input, key);
+}
 
 interface NodeKey extends SymmetricKey {
   readonly adapter: "node:crypto";
@@ -61,5 +78,17 @@ export const nodeCrypto: CryptoPrimitives = {
     if (aad) decipher.setAAD(aad);
     const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
     return own(Buffer.concat([head, decipher.final()]));
+  },
+  async importSigningKey(jwk, alg) {
+    const key = createPrivateKey({ key: jwk as never, format: "jwk" });
+    const expected = { RS256: "rsa", ES256: "ec", EdDSA: "ed25519" }[alg];
+    const curveOk = alg !== "ES256" || key.asymmetricKeyDetails?.namedCurve === "prime256v1";
+    if (key.asymmetricKeyType !== expected || !curveOk) throw new TypeError(`The key is not a ${alg} key.`);
+    const imported: NodeSigningKey = { adapter: "node:crypto", alg, key };
+    return imported;
+  },
+  async jwsSignature(key, input) {
+    if (key.adapter !== "node:crypto") throw new TypeError(`A ${key.adapter} key cannot be used with node:crypto.`);
+    return own(signature(key.alg, Buffer.from(input), (key as NodeSigningKey).key));
   },
 };

@@ -1,4 +1,10 @@
-import type { CryptoPrimitives, SymmetricKey } from "../ports/crypto.js";
+import { importJWK, type JWK } from "jose";
+import type { CryptoPrimitives, PrivateSigningKey, SymmetricKey } from "../ports/crypto.js";
+
+interface WebSigningKey extends PrivateSigningKey {
+  readonly adapter: "webcrypto";
+  readonly key: CryptoKey;
+}
 
 interface WebKey extends SymmetricKey {
   readonly adapter: "webcrypto";
@@ -42,5 +48,17 @@ export const webCrypto: CryptoPrimitives = {
   async aesGcmDecrypt(key, iv, sealed, aad) {
     const params = { name: "AES-GCM", iv: bytes(iv), ...(aad ? { additionalData: bytes(aad) } : {}) };
     return new Uint8Array(await crypto.subtle.decrypt(params, unwrap(key), bytes(sealed)));
+  },
+  // jose imports the JWK under the name this runtime's WebCrypto gives each algorithm (Ed25519 above all).
+  async importSigningKey(jwk, alg) {
+    const key: WebSigningKey = { adapter: "webcrypto", alg, key: (await importJWK(jwk as JWK, alg)) as CryptoKey };
+    return key;
+  },
+  async jwsSignature(key, input) {
+    if (key.adapter !== "webcrypto") throw new TypeError(`A ${key.adapter} key cannot be used with WebCrypto.`);
+    const cryptoKey = (key as WebSigningKey).key;
+    // WebCrypto's ECDSA signature is already R || S, as JWS wants it.
+    const params = key.alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : cryptoKey.algorithm;
+    return new Uint8Array(await crypto.subtle.sign(params, cryptoKey, bytes(input)));
   },
 };

@@ -12,7 +12,7 @@ export interface SymmetricKey {
   readonly adapter: string;
 }
 
-export interface CryptoPrimitives {
+export interface CryptoPrimitives extends JwsSigning {
   readonly name: string;
   sha256(data: Uint8Array): Promise<Uint8Array>;
   /** HKDF-SHA-256 (RFC 5869) with an empty salt: `length` bytes for `info`. */
@@ -25,4 +25,25 @@ export interface CryptoPrimitives {
   aesGcmEncrypt(key: SymmetricKey, iv: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
   /** Rejects when the tag does not verify (tampered data, wrong key, IV or associated data). */
   aesGcmDecrypt(key: SymmetricKey, iv: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A private signing key as the adapter that imported it holds it. */
+export interface PrivateSigningKey {
+  readonly adapter: string;
+  readonly alg: "RS256" | "ES256" | "EdDSA";
+}
+
+/**
+ * JWS signatures for access tokens: on Node each WebCrypto signature also
+ * pays the thread-pool round trip, so the Node adapter signs with node:crypto.
+ * The compact serialization itself is assembled in one place (core/signing/jws.ts).
+ */
+export interface JwsSigning {
+  /** Imports a private JWK (RFC 7517) for `alg`; rejects a key of another type or curve. */
+  importSigningKey(jwk: Record<string, unknown>, alg: PrivateSigningKey["alg"]): Promise<PrivateSigningKey>;
+  /**
+   * The JWS signature of `input` (RFC 7515 §5.1): RS256 PKCS#1 v1.5 over
+   * SHA-256, ES256 R || S (RFC 7518 §3.4, not DER), EdDSA Ed25519 (RFC 8037).
+   */
+  jwsSignature(key: PrivateSigningKey, input: Uint8Array): Promise<Uint8Array>;
 }

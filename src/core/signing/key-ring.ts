@@ -4,6 +4,7 @@ import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../po
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
 import { settingsOf } from "../tenant-settings.js";
+import { signCompactJws } from "./jws.js";
 import { generateSigningKey, importPrivateKey, importPublicKey } from "./keys.js";
 
 export interface KeyRingOptions {
@@ -26,14 +27,17 @@ const UNKNOWN_KID_COOLDOWN_MS = 5_000;
 interface CachedRing {
   keys: SigningKeyRecord[];
   loadedAt: number;
-  signer?: Promise<{ kid: string; alg: SigningAlgorithm; key: CryptoKey }>;
+  signer?: Promise<Signer>;
   verifiers: Map<string, Promise<CryptoKey>>;
 }
 
 export interface Signer {
   kid: string;
   alg: SigningAlgorithm;
-  key: CryptoKey;
+  /** The JWS Compact Serialization of these claims under the active key (`alg` and `kid` in the header). */
+  sign(header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string>;
+  /** The active key's JWS signature of any input (tests assemble tokens with it). */
+  signature(input: Uint8Array): Promise<Uint8Array>;
 }
 
 /**
@@ -89,7 +93,14 @@ export class KeyRingService {
     ring.signer ??= (async () => {
       const active = keys.find((k) => k.state === "active");
       if (!active) throw new Error(`Tenant ${tenant.id} has no active signing key.`);
-      return { kid: active.kid, alg: active.alg, key: await importPrivateKey(active, this.deps.sealer) };
+      const key = await importPrivateKey(active, this.deps.sealer);
+      const { primitives } = this.deps.sealer;
+      return {
+        kid: active.kid,
+        alg: active.alg,
+        sign: (header, payload) => signCompactJws(primitives, key, { ...header, kid: active.kid }, payload),
+        signature: (input) => primitives.jwsSignature(key, input),
+      };
     })();
     return ring.signer;
   }

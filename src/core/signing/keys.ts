@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Sealer } from "../crypto/sealing.js";
 import type { Clock, Random } from "../ports/clock.js";
+import type { PrivateSigningKey } from "../ports/crypto.js";
 import type { NewSigningKey, SigningAlgorithm, SigningKeyRecord } from "../ports/database.js";
 
 /** Where a private key's seal belongs: it opens only in its own row. */
@@ -43,9 +44,10 @@ export async function generateSigningKey(
   };
 }
 
-export async function importPrivateKey(key: SigningKeyRecord, sealer: Sealer): Promise<CryptoKey> {
+/** The private key, opened and imported by the sealer's crypto adapter (node:crypto on Node). */
+export async function importPrivateKey(key: SigningKeyRecord, sealer: Sealer): Promise<PrivateSigningKey> {
   const jwk = JSON.parse(await sealer.open(key.privateKeySealed, sealContext(key.tenantId, key.id))) as JWK;
-  return (await importJWK(jwk, key.alg)) as CryptoKey;
+  return sealer.primitives.importSigningKey(jwk as Record<string, unknown>, key.alg);
 }
 
 export async function importPublicKey(key: Pick<SigningKeyRecord, "publicJwk" | "alg">): Promise<CryptoKey> {

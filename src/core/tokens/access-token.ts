@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
 import { toBase64Url } from "../crypto/encoding.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
@@ -83,10 +83,7 @@ export class AccessTokens {
     const token = await (this.deps.tracer ?? noopTracer).span(
       "jwt.sign",
       { "authority.jwt.alg": signer.alg, "authority.jwt.kid": signer.kid },
-      () =>
-        new SignJWT({ ...claims })
-          .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
-          .sign(signer.key),
+      () => signer.sign({ typ: ACCESS_TOKEN_TYPE }, { ...claims }),
     );
     return { token, claims };
   }
