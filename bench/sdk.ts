@@ -1,89 +1,132 @@
 /**
- * `npm run bench` (last step): local access-token verification through the
- * SDK (@authority/sdk, the built package) compared, in the same run, with the
- * raw signature check it is built on:
- *   - Node: verifier.verify() vs crypto.verify with a cached KeyObject and
- *     pre-decoded buffers (target: at least 80% of raw for RS256);
- *   - workerd (Miniflare): the same verifier inside a Worker (WebCrypto
- *     implementation) vs raw crypto.subtle.verify with one imported key,
- *     per CPU-second of the workerd process.
- * RS256 tokens and JWKS come from the built Node server on real Postgres and
- * Redis (the JWKS is fetched once; the figures measure verification only);
- * ES256 and EdDSA use local keys. Figures are printed, not asserted.
+ * Access-token verification through the SDK (@authority/sdk, the built
+ * package), in this process, against the running service's JWKS (fetched
+ * once over loopback; the figures measure verification): the service's own
+ * access tokens of the run's sessions, verified in turn, compared in the same
+ * run with the raw signature check it is built on (crypto.verify with a
+ * cached KeyObject and pre-decoded buffers). Rounds alternate and the best
+ * of each counts, which keeps one noisy round from deciding the ratio.
+ * Kept from the former bench/sdk.ts: the same pair for ES256 and EdDSA on
+ * local keys.
  */
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createVerifier } from "@authority/sdk";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { Miniflare } from "miniflare";
-import { bundleSdkWorker, WORKER_COMPATIBILITY } from "../test/sdk/worker/bundle.js";
-import { cpuSeconds, pct, printLine, processCpuSeconds, withDatabase, withServer } from "./support.js";
-
-const NODE_COUNT = Number(process.env.BENCH_SDK_VERIFICATIONS ?? 20_000);
-const WORKER_COUNT = Number(process.env.BENCH_SDK_WORKER_VERIFICATIONS ?? 20_000);
-const TARGET = 0.8;
-
-interface Pair {
-  sdk: number;
-  raw: number;
-}
+import type { LoadRun } from "./load.js";
+import { endpointOf } from "./phase.js";
+import type { EndpointResult, RawLimit } from "./results.js";
+import { cpuSeconds } from "./support.js";
+import type { Target } from "./target.js";
 
 const RAW_PARAMS = {
   RS256: (key: KeyObject) => ({ algorithm: "sha256", key }),
   ES256: (key: KeyObject) => ({ algorithm: "sha256", key: { key, dsaEncoding: "ieee-p1363" as const } }),
   EdDSA: (key: KeyObject) => ({ algorithm: null, key }),
 };
+type Alg = keyof typeof RAW_PARAMS;
+type Verifier = ReturnType<typeof createVerifier>;
 
-/** Verifications per CPU-second: the SDK (sequential awaits) and raw crypto.verify, alternated twice each. */
-async function nodeFigures(
-  token: string,
-  jwk: JWK,
-  alg: keyof typeof RAW_PARAMS,
-  verifier: ReturnType<typeof createVerifier>,
-) {
-  const [header, payload, signature] = token.split(".") as [string, string, string];
+interface Pair {
+  sdk: number;
+  raw: number;
+  /** Latency of each SDK call of the last round (ms) and its completion time (s). */
+  latencies: Float64Array;
+  times: Float64Array;
+  wallS: number;
+}
+
+async function measurePair(tokens: string[], jwk: JWK, alg: Alg, verifier: Verifier, count: number): Promise<Pair> {
+  const [header, payload, signature] = (tokens[0] as string).split(".") as [string, string, string];
   const data = Buffer.from(`${header}.${payload}`);
   const sig = Buffer.from(signature, "base64url");
   const raw = RAW_PARAMS[alg](createPublicKey({ key: jwk as never, format: "jwk" }));
-  const first = await verifier.verify(token);
-  if (!first.ok) throw new Error(`the SDK refused the benchmark token: ${first.reason} (${first.description})`);
   const runRaw = (n: number) => {
     for (let i = 0; i < n; i++) if (!verify(raw.algorithm, data, raw.key, sig)) throw new Error("raw verify failed");
   };
-  const runSdk = async (n: number) => {
-    for (let i = 0; i < n; i++) if (!(await verifier.verify(token)).ok) throw new Error("SDK verify failed");
+  const latencies = new Float64Array(count);
+  const times = new Float64Array(count);
+  let wallS = 0;
+  const runSdk = async (n: number, record: boolean) => {
+    const started = performance.now();
+    for (let i = 0; i < n; i++) {
+      const at = performance.now();
+      const result = await verifier.verify(tokens[i % tokens.length] as string);
+      if (!result.ok) throw new Error(`the SDK refused a live token: ${result.reason} (${result.description})`);
+      if (record) {
+        const now = performance.now();
+        latencies[i] = now - at;
+        times[i] = (now - started) / 1000;
+      }
+    }
+    if (record) wallS = (performance.now() - started) / 1000;
   };
-  runRaw(2_000);
-  await runSdk(2_000);
-  const best: Pair = { sdk: 0, raw: 0 };
+  runRaw(Math.min(2_000, count));
+  await runSdk(Math.min(2_000, count), false);
+  const best = { sdk: 0, raw: 0 };
   for (let round = 0; round < 2; round++) {
     let before = cpuSeconds();
-    runRaw(NODE_COUNT);
-    best.raw = Math.max(best.raw, NODE_COUNT / (cpuSeconds() - before));
+    runRaw(count);
+    best.raw = Math.max(best.raw, count / (cpuSeconds() - before));
     before = cpuSeconds();
-    await runSdk(NODE_COUNT);
-    best.sdk = Math.max(best.sdk, NODE_COUNT / (cpuSeconds() - before));
+    await runSdk(count, round === 1);
+    best.sdk = Math.max(best.sdk, count / (cpuSeconds() - before));
   }
-  return best;
+  return { ...best, latencies, times, wallS };
 }
 
-/** A token and JWKS of a local key (ES256, EdDSA), served to the verifier by a fetch stub. */
-async function localCase(alg: "ES256" | "EdDSA") {
+/** SDK verification of the service's tokens: an endpoint result held against raw crypto.verify, and that raw limit. */
+export async function sdkVerification(
+  target: Target,
+  accessTokens: string[],
+  count: number,
+): Promise<{ endpoint: EndpointResult; raw: RawLimit }> {
+  const issuer = `https://bench.test/t/${target.tenant}`;
+  const jwksUrl = `${target.base}/t/${target.tenant}/.well-known/jwks.json`;
+  const jwks = JSON.parse((await target.call("GET", `/t/${target.tenant}/.well-known/jwks.json`)).body) as {
+    keys: JWK[];
+  };
+  const kid = JSON.parse(Buffer.from((accessTokens[0] as string).split(".")[0] as string, "base64url").toString()).kid;
+  const jwk = jwks.keys.find((k) => k.kid === kid);
+  if (!jwk) throw new Error(`the JWKS lacks the tokens' key ${kid}`);
+  const verifier = createVerifier({ issuer, audience: issuer, jwksUrl });
+  const pair = await measurePair(accessTokens, jwk, "RS256", verifier, count);
+  const raw: RawLimit = { name: "RS256 crypto.verify (cached KeyObject)", perCpuSecond: pair.raw };
+  const run: LoadRun = {
+    startedAt: Date.now() - pair.wallS * 1000,
+    durationS: pair.wallS,
+    connections: 1,
+    requests: count,
+    errors: 0,
+    errorSamples: {},
+    latencies: pair.latencies,
+    times: pair.times,
+    errorTimes: [],
+  };
+  const endpoint = endpointOf(
+    {
+      key: "sdk.verify",
+      label: `SDK verifier.verify() (${verifier.backend}, ${accessTokens.length} tokens, sequential)`,
+      flow: { next: () => ({ method: "GET", path: "/" }), check: () => undefined },
+      connections: 1,
+      maxRequests: count,
+      durationS: 0,
+      raw,
+    },
+    null,
+    run,
+    count / pair.sdk,
+  );
+  if (endpoint.cpu) endpoint.cpu.process = "this process (in-process)";
+  return { endpoint, raw };
+}
+
+/** The same pair on a local key (ES256, EdDSA), the JWKS served by a fetch stub: SDK and raw per CPU-second. */
+export async function localPair(alg: "ES256" | "EdDSA", count: number): Promise<{ sdk: number; raw: number }> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg, use: "sig" };
   const issuer = "https://auth.bench.test/t/local";
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({
-    sub: "u",
-    sid: "s",
-    tid: "t",
-    client_id: "c",
-    scope: "openid profile email",
-    jti: "j",
-  })
+  const token = await new SignJWT({ sub: "u", sid: "s", tid: "t", client_id: "c", scope: "openid", jti: "j" })
     .setProtectedHeader({ alg, kid: "k1", typ: "at+jwt" })
     .setIssuer(issuer)
     .setAudience(issuer)
@@ -96,105 +139,6 @@ async function localCase(alg: "ES256" | "EdDSA") {
     audience: issuer,
     fetch: async () => Response.json({ keys: [jwk] }, { headers: { "Cache-Control": "max-age=3600" } }),
   });
-  return nodeFigures(token, jwk, alg, verifier);
+  const { sdk, raw } = await measurePair([token], jwk, alg, verifier, count);
+  return { sdk, raw };
 }
-
-/** The workerd process Miniflare started (a child of this process). */
-function workerdPid(): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = /\(([^)]*)\)/.exec(stat)?.[1];
-      const ppid = Number(stat.split(") ")[1]?.split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null;
-}
-
-async function workerFigures(
-  issuer: string,
-  jwksUrl: string,
-  token: string,
-  jwk: JWK,
-): Promise<Pair & { clock: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "sdk-bench-"));
-  const script = await bundleSdkWorker(join(dir, "worker.js"), join(process.cwd(), "test/sdk/worker/sdk-worker.ts"));
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRoot: dir,
-    ...WORKER_COMPATIBILITY,
-    bindings: { ISSUER: issuer, JWKS_URL: jwksUrl, SERVICE_KEY: "unused" },
-  });
-  try {
-    await mf.ready;
-    const pid = workerdPid();
-    const clock = pid ? () => processCpuSeconds(pid) : () => performance.now() / 1000;
-    const post = async (path: string, body: unknown) => {
-      const response = await mf.dispatchFetch(`http://bench.test${path}`, {
-        method: "POST",
-        body: JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
-      const { valid } = JSON.parse(text) as { valid: number };
-      if (valid !== (body as { n: number }).n) throw new Error(`${path}: only ${valid} valid`);
-    };
-    await post("/bench", { token, n: 500 });
-    await post("/bench-raw", { token, n: 500, jwk });
-    const best: Pair = { sdk: 0, raw: 0 };
-    for (let round = 0; round < 2; round++) {
-      let before = clock();
-      await post("/bench-raw", { token, n: WORKER_COUNT, jwk });
-      best.raw = Math.max(best.raw, WORKER_COUNT / (clock() - before));
-      before = clock();
-      await post("/bench", { token, n: WORKER_COUNT });
-      best.sdk = Math.max(best.sdk, WORKER_COUNT / (clock() - before));
-    }
-    return { ...best, clock: pid ? "per workerd CPU-second" : "per wall-clock second (workerd pid not found)" };
-  } finally {
-    await mf.dispose();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function printPair(label: string, pair: Pair, unit: string, target?: number) {
-  printLine(`raw ${label}:`, `${pair.raw.toFixed(0)} ${unit}`);
-  printLine(`SDK verify (${label.split(" ")[0]}):`, `${pair.sdk.toFixed(0)} ${unit}`);
-  const verdict =
-    target === undefined ? "" : pair.sdk / pair.raw >= target ? " (target >= 80%: pass)" : " (target >= 80%: miss)";
-  printLine("SDK / raw:", `${pct(pair.sdk, pair.raw)}${verdict}`);
-}
-
-await withDatabase((url) =>
-  withServer(url, "sdkbench", async (server) => {
-    const signup = await server.post<{ access_token: string }>(
-      `/t/${server.tenant}/v1/signup`,
-      { email: "sdk-bench@example.com", password: "correct horse battery staple" },
-      201,
-    );
-    const token = signup.access_token;
-    const issuer = `https://bench.test/t/${server.tenant}`;
-    const jwksUrl = `${server.base}/t/${server.tenant}/.well-known/jwks.json`;
-    const jwks = (await (await fetch(jwksUrl)).json()) as { keys: JWK[] };
-    const kid = JSON.parse(Buffer.from(token.split(".")[0] as string, "base64url").toString()).kid;
-    const jwk = jwks.keys.find((k) => k.kid === kid) as JWK;
-    const verifier = createVerifier({ issuer, audience: issuer, jwksUrl });
-
-    const rs = await nodeFigures(token, jwk, "RS256", verifier);
-    const es = await localCase("ES256");
-    const ed = await localCase("EdDSA");
-    const edge = await workerFigures(issuer, jwksUrl, token, jwk);
-
-    console.log(`\nSDK token verification (${verifier.backend} on Node, one core, sequential):`);
-    printPair("RS256 crypto.verify", rs, "per CPU-second", TARGET);
-    printPair("ES256 crypto.verify", es, "per CPU-second", TARGET);
-    printPair("EdDSA crypto.verify", ed, "per CPU-second", TARGET);
-    console.log(`\nSDK token verification inside workerd (webcrypto, RS256, ${edge.clock}):`);
-    printPair("RS256 crypto.subtle.verify", edge, edge.clock.split(" (")[0] as string);
-  }),
-);

@@ -2,7 +2,7 @@
  * A tiny Worker using the built SDK as a Workers project would, bundled by
  * esbuild with the workerd/worker/browser conditions (so `#signature` is the
  * WebCrypto implementation) and run in workerd by Miniflare without
- * nodejs_compat. Used by test/sdk/worker.test.ts and bench/sdk.ts.
+ * nodejs_compat. Used by test/sdk/worker.test.ts and bench/sdk-workerd.ts.
  *
  *   POST /verify        { token, fresh?, cache? }  one verification; `fresh` makes a new verifier, as a new isolate would
  *   POST /verify-many   { tokens }                  verdicts of many tokens (parity with Node)

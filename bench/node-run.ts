@@ -1,0 +1,203 @@
+/**
+ * The short run on the Node server (real Postgres and Redis): raw limits,
+ * then each flow as a measured load phase, the stores' cost per session, and
+ * at the end the chain-integrity check and the server's log scan.
+ */
+import { Chains, checkChains } from "./chains.js";
+import { serviceKeys, signUpUsers } from "./fixtures.js";
+import { apiKeyVerifyFlow, getFlow, introspectFlow, loginFlow, refreshFlow } from "./flows.js";
+import { type NodeServer, startNodeServer } from "./node-server.js";
+import type { BenchOptions } from "./options.js";
+import { runPhase } from "./phase.js";
+import type { Progress } from "./progress.js";
+import { accessTokenIssuance, rawArgon2, rawRs256Signing } from "./raw.js";
+import { postgresUsage, redisUsage } from "./resources.js";
+import type { Correctness, EndpointResult, RawLimit, Resources } from "./results.js";
+import { localPair, sdkVerification } from "./sdk.js";
+import { sdkInWorkerd } from "./sdk-workerd.js";
+import { sleep, withDatabase } from "./support.js";
+
+export interface RunPart {
+  raw: Record<string, RawLimit>;
+  endpoints: EndpointResult[];
+  figures: { label: string; value: string }[];
+  resources: Resources;
+  chains: Correctness["chains"];
+  logs: Correctness["logs"];
+  /** Keys of endpoints whose failed requests do not fail the run (the step that broke a stress ramp). */
+  unjudged?: string[];
+}
+
+export interface Hooks {
+  /** Called before the chain-integrity check (the test breaks a chain here). */
+  beforeCheck?(server: NodeServer, chains: Chains): Promise<void>;
+}
+
+const pctOf = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
+
+export function refreshOf(server: NodeServer) {
+  return (token: string) =>
+    server.call("POST", `/t/${server.tenant}/v1/token/refresh`, { refresh_token: token }, server.headers);
+}
+
+export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks = {}): Promise<RunPart> {
+  const s = options.sizes;
+  return withDatabase(async (databaseUrl) => {
+    progress.note("raw limits (this process)…");
+    const raw = {
+      argon2: await rawArgon2(s.rawCpuS),
+      rs256Sign: await rawRs256Signing(s.rawCpuS),
+    };
+    const issuance = await accessTokenIssuance(databaseUrl, s.rawCpuS);
+    const figures = [
+      {
+        label: "access-token issuance (AccessTokens, in-process)",
+        value: `${issuance.perCpuSecond.toFixed(0)} per CPU-second`,
+      },
+      { label: "issuance / raw RS256 signing", value: pctOf(issuance.perCpuSecond, raw.rs256Sign.perCpuSecond) },
+    ];
+    const server = await startNodeServer(databaseUrl, "bench", { REFRESH_GRACE_PERIOD: `${options.graceS}s` });
+    try {
+      const t = server.tenant;
+      progress.note(`fixtures: ${s.users} users, ${s.missKeys + 2} API keys…`);
+      const users = await signUpUsers(server, s.users);
+      const keys = await serviceKeys(server, databaseUrl, s.missKeys);
+      const chains = new Chains();
+      const endpoints: EndpointResult[] = [];
+      const phase = async (spec: Parameters<typeof runPhase>[1]) => {
+        const result = await runPhase(server, spec, progress);
+        endpoints.push(result);
+        return result;
+      };
+      const resources: Resources = { redis: {} };
+
+      await phase({
+        key: "node.login",
+        label: "POST /t/{t}/v1/login (each answer starts a refresh chain)",
+        flow: loginFlow(t, users, chains),
+        connections: s.loginConnections,
+        warmup: s.loginWarmup,
+        maxRequests: s.logins,
+        durationS: s.phaseS,
+        raw: raw.argon2,
+      });
+      resources.redis.afterLogin = await redisUsage(server.prefix);
+      if (chains.free <= s.refreshConnections)
+        throw new Error(`only ${chains.free} chains for ${s.refreshConnections} clients`);
+      await phase({
+        key: "node.refresh",
+        label: `POST /t/{t}/v1/token/refresh (${chains.all.length} chains, each client presenting its chain's last token)`,
+        flow: refreshFlow(t, chains),
+        connections: s.refreshConnections,
+        warmup: s.refreshWarmup,
+        maxRequests: s.refreshes,
+        durationS: s.phaseS,
+        raw: raw.rs256Sign,
+      });
+      const refreshEnded = Date.now();
+      resources.redis.afterRefresh = await redisUsage(server.prefix);
+
+      progress.note("SDK verification (in-process)…");
+      const access = chains.live().map((c) => c.access);
+      const sdk = await sdkVerification(server, access, s.sdkVerifications);
+      endpoints.push(sdk.endpoint);
+      Object.assign(raw, { rs256Verify: sdk.raw });
+      for (const alg of ["ES256", "EdDSA"] as const) {
+        const pair = await localPair(alg, s.localVerifications);
+        figures.push({
+          label: `SDK verify ${alg} / raw crypto.verify (local key)`,
+          value: `${pair.sdk.toFixed(0)} / ${pair.raw.toFixed(0)} per CPU-second = ${pctOf(pair.sdk, pair.raw)} (target >= 80%: ${pair.sdk >= 0.8 * pair.raw ? "pass" : "miss"})`,
+        });
+      }
+      if (options.worker) {
+        const edge = await sdkInWorkerd(server, access[0] as string, s.workerdVerifications);
+        figures.push({
+          label: "SDK verify RS256 in workerd / raw crypto.subtle.verify",
+          value: `${edge.sdk.toFixed(0)} / ${edge.raw.toFixed(0)} ${edge.clock} = ${pctOf(edge.sdk, edge.raw)}`,
+        });
+      }
+
+      const service = {
+        connections: s.serviceConnections,
+        maxRequests: s.serviceRequests,
+        durationS: s.phaseS,
+        warmup: 300,
+      };
+      const liveAccess = () => chains.live().map((c) => c.access);
+      const liveRefresh = () => chains.live().map((c) => c.token);
+      await phase({
+        key: "node.introspect.access",
+        label: "POST /t/{t}/v1/introspect (access tokens)",
+        flow: introspectFlow(t, keys.caller, liveAccess, "Bearer"),
+        ...service,
+      });
+      await phase({
+        key: "node.introspect.refresh",
+        label: "POST /t/{t}/v1/introspect (refresh tokens, hint refresh_token)",
+        flow: introspectFlow(t, keys.caller, liveRefresh, "refresh_token"),
+        ...service,
+      });
+      await phase({
+        key: "node.apikey.hit",
+        label: "POST /t/{t}/v1/api-keys/verify (one key: cache hits)",
+        flow: apiKeyVerifyFlow(t, keys.caller, [keys.hit]),
+        ...service,
+      });
+      await phase({
+        key: "node.apikey.miss",
+        label: `POST /t/{t}/v1/api-keys/verify (${keys.miss.length} distinct keys, each once: cache misses)`,
+        flow: apiKeyVerifyFlow(t, keys.caller, keys.miss),
+        connections: s.serviceConnections,
+        maxRequests: keys.miss.length,
+        durationS: s.phaseS,
+        notes: ["each miss reads the key and its owner from Postgres, caches the result and writes last_used_at"],
+      });
+      const get = {
+        connections: s.serviceConnections,
+        maxRequests: s.getRequests,
+        durationS: s.phaseS / 2,
+        warmup: 200,
+      };
+      await phase({
+        key: "node.jwks",
+        label: "GET /t/{t}/.well-known/jwks.json",
+        flow: getFlow(`/t/${t}/.well-known/jwks.json`),
+        ...get,
+      });
+      await phase({ key: "node.healthz", label: "GET /healthz", flow: getFlow("/healthz"), ...get });
+      await phase({
+        key: "node.readyz",
+        label: "GET /readyz (Postgres and Redis round trips)",
+        flow: getFlow("/readyz"),
+        ...get,
+      });
+      await phase({
+        key: "node.unknown",
+        label: "GET /t/{t}/unknown (tenant from cache, 404 problem)",
+        flow: getFlow(`/t/${t}/unknown`, 404),
+        ...get,
+      });
+
+      // Steady state: once the grace keys of the last rotations have expired.
+      await sleep(Math.max(0, options.graceS * 1000 + 1_000 - (Date.now() - refreshEnded)));
+      resources.redis.steady = await redisUsage(server.prefix);
+      resources.postgres = await postgresUsage(databaseUrl);
+
+      await hooks.beforeCheck?.(server, chains);
+      progress.note(`checking ${chains.all.length} refresh chains…`);
+      const check = await checkChains(chains, refreshOf(server));
+      await server.close();
+      const { lines, errors, errorLines } = server.logs;
+      return {
+        raw,
+        endpoints,
+        figures,
+        resources,
+        chains: { node: check },
+        logs: { node: { lines, errors, samples: errorLines } },
+      };
+    } finally {
+      await server.close();
+    }
+  });
+}

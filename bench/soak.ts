@@ -1,0 +1,180 @@
+/**
+ * `--soak`: a fixed mixed load on the Node server for --duration: refresh
+ * chains at --rate per second, introspection and API-key verification at
+ * half that each, JWKS at a tenth, and a trickle of logins whose sessions
+ * join the chains, all at once, each bounded in requests and time. The
+ * server's RSS (/proc) and V8 heap (/metrics) are sampled throughout; the
+ * growth after a warm-up fifth is reported. Every request must succeed and
+ * every chain stay intact, as in the short run.
+ */
+import { Chains, checkChains } from "./chains.js";
+import { serviceKeys, signUpUsers } from "./fixtures.js";
+import { apiKeyVerifyFlow, getFlow, introspectFlow, loginFlow, refreshFlow } from "./flows.js";
+import { type Flow, runLoad } from "./load.js";
+import { type RunPart, refreshOf } from "./node-run.js";
+import { startNodeServer } from "./node-server.js";
+import type { BenchOptions } from "./options.js";
+import { endpointOf, runPhase } from "./phase.js";
+import type { Progress } from "./progress.js";
+import { postgresUsage, redisUsage } from "./resources.js";
+import type { MemorySample, SoakResult } from "./results.js";
+import { median, slope } from "./stats.js";
+import { sleep, withDatabase } from "./support.js";
+
+/** Growth of a soak's memory samples after the first fifth (the warm-up). */
+export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<SoakResult, "samples"> {
+  const fifth = Math.floor(samples.length / 5);
+  const settled = samples.slice(fifth);
+  const perMin = (key: "rssBytes" | "heapUsedBytes") =>
+    slope(settled.filter((s) => Number.isFinite(s[key])).map((s) => ({ x: s.t / 60, y: s[key] / 1048576 }))) || 0;
+  const heap = (from: number, to: number) =>
+    median(
+      samples
+        .slice(from, to)
+        .map((s) => s.heapUsedBytes)
+        .filter(Number.isFinite),
+    );
+  const early = heap(fifth, 2 * fifth || 1);
+  const late = heap(samples.length - Math.max(1, fifth), samples.length);
+  return {
+    durationS,
+    rssSlopeMBPerMin: perMin("rssBytes"),
+    heapSlopeMBPerMin: perMin("heapUsedBytes"),
+    heapGrowthPct: early > 0 ? ((late - early) / early) * 100 : Number.NaN,
+  };
+}
+
+export function runSoak(options: BenchOptions, progress: Progress): Promise<RunPart & { soak: SoakResult }> {
+  const { durationS, rate, sampleS } = options.soak;
+  return withDatabase(async (databaseUrl) => {
+    const server = await startNodeServer(databaseUrl, "bench", { REFRESH_GRACE_PERIOD: `${options.graceS}s` });
+    try {
+      const t = server.tenant;
+      progress.note("fixtures…");
+      const users = await signUpUsers(server, 50);
+      const keys = await serviceKeys(server, databaseUrl, 0);
+      const chains = new Chains();
+      const connections = Math.min(50, Math.max(2, Math.ceil(rate / 20)));
+      const setup = await runPhase(
+        server,
+        {
+          key: "soak.setup.login",
+          label: "POST /t/{t}/v1/login (the first sessions)",
+          flow: loginFlow(t, users, chains),
+          connections: 4,
+          maxRequests: connections * 2 + 20,
+          durationS: 60,
+        },
+        progress,
+      );
+      const mix: { key: string; label: string; flow: Flow; rate: number; connections: number }[] = [
+        {
+          key: "soak.refresh",
+          label: "POST /t/{t}/v1/token/refresh (chains)",
+          flow: refreshFlow(t, chains),
+          rate,
+          connections,
+        },
+        {
+          key: "soak.introspect",
+          label: "POST /t/{t}/v1/introspect (access tokens)",
+          flow: introspectFlow(t, keys.caller, () => chains.live().map((c) => c.access), "Bearer"),
+          rate: rate / 2,
+          connections: 5,
+        },
+        {
+          key: "soak.apikey",
+          label: "POST /t/{t}/v1/api-keys/verify (cache hits)",
+          flow: apiKeyVerifyFlow(t, keys.caller, [keys.hit]),
+          rate: rate / 2,
+          connections: 5,
+        },
+        {
+          key: "soak.jwks",
+          label: "GET /t/{t}/.well-known/jwks.json",
+          flow: getFlow(`/t/${t}/.well-known/jwks.json`),
+          rate: rate / 10,
+          connections: 2,
+        },
+        {
+          key: "soak.login",
+          label: "POST /t/{t}/v1/login (new sessions join the chains)",
+          flow: loginFlow(t, users, chains),
+          rate: rate / 100,
+          connections: 1,
+        },
+      ];
+      const samples: MemorySample[] = [];
+      const started = performance.now();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          samples.push({
+            t: (performance.now() - started) / 1000,
+            rssBytes: server.rss(),
+            heapUsedBytes: await server.heapUsed(),
+          });
+          await sleep(sampleS * 1000);
+        }
+      })();
+      const cpuBefore = server.cpu();
+      progress.start("soak (refresh)", Math.ceil(rate * durationS), durationS);
+      const runs = await Promise.all(
+        mix.map((m, i) => {
+          const perSecond = Math.max(1, Math.round(m.rate));
+          return runLoad({
+            base: server.base,
+            flow: m.flow,
+            connections: Math.min(m.connections, perSecond),
+            rate: perSecond,
+            maxRequests: Math.ceil(perSecond * durationS * 1.1) + 10,
+            durationS,
+            ...(i === 0
+              ? { onTick: (done: number, errors: number, elapsed: number) => progress.tick(done, errors, elapsed) }
+              : {}),
+          });
+        }),
+      ).finally(() => {
+        sampling = false;
+      });
+      await sampler;
+      await server.settle();
+      const cpu = server.cpu() - cpuBefore;
+      progress.done();
+      const endpoints = [
+        setup,
+        ...mix.map((m, i) => endpointOf({ ...m, maxRequests: 0, durationS }, server, runs[i] as (typeof runs)[0])),
+      ];
+      const total = runs.reduce((n, r) => n + r.requests, 0);
+      for (const e of endpoints.slice(1))
+        progress.note(
+          `${e.key.padEnd(24)} ${e.requests} req  ${e.rps.toFixed(0)} req/s  p99 ${e.latency.p99.toFixed(2)} ms  ${e.errors} errors`,
+        );
+      await sleep(options.graceS * 1000 + 1_000);
+      const resources = {
+        redis: { steady: await redisUsage(server.prefix) },
+        postgres: await postgresUsage(databaseUrl),
+      };
+      progress.note(`checking ${chains.all.length} refresh chains…`);
+      const check = await checkChains(chains, refreshOf(server));
+      await server.close();
+      const { lines, errors, errorLines } = server.logs;
+      return {
+        raw: {},
+        endpoints,
+        figures: [
+          {
+            label: "server CPU over the soak (all flows)",
+            value: `${cpu.toFixed(1)} s for ${total} requests = ${((cpu * 1000) / Math.max(1, total)).toFixed(3)} ms per request`,
+          },
+        ],
+        resources,
+        chains: { node: check },
+        logs: { node: { lines, errors, samples: errorLines } },
+        soak: { ...memoryGrowth(samples, durationS), samples },
+      };
+    } finally {
+      await server.close();
+    }
+  });
+}

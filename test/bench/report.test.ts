@@ -1,0 +1,140 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { LoadRun } from "../../bench/load.js";
+import { endpointOf } from "../../bench/phase.js";
+import { summary } from "../../bench/report/terminal.js";
+import { publish, writeReport } from "../../bench/report/write.js";
+import type { Results } from "../../bench/results.js";
+import { machine } from "../../bench/runner.js";
+import { evaluateCorrectness, evaluateTargets, exitCode } from "../../bench/verdict.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+function run(latencies: number[], errors = 0): LoadRun {
+  return {
+    startedAt: Date.now(),
+    durationS: 2,
+    connections: 50,
+    requests: latencies.length,
+    errors,
+    errorSamples: errors ? { "refresh: refresh answered 401: <invalid_grant>": errors } : {},
+    latencies: Float64Array.from(latencies),
+    times: Float64Array.from(latencies, (_, i) => (i / latencies.length) * 2),
+    errorTimes: Array.from({ length: errors }, () => 1.5),
+  };
+}
+
+function sample(errors = 0): Results {
+  const flow = { next: () => ({ method: "GET" as const, path: "/" }), check: () => undefined };
+  const target = { runtime: "node" as const } as Parameters<typeof endpointOf>[1];
+  const latencies = Array.from({ length: 400 }, (_, i) => 2 + (i % 40) * 0.5);
+  const refresh = endpointOf(
+    {
+      key: "node.refresh",
+      label: "POST /t/{t}/v1/token/refresh",
+      flow,
+      connections: 50,
+      maxRequests: 400,
+      durationS: 2,
+      raw: { name: "RS256 JWT signing (jose, RSA-2048)", perCpuSecond: 1_000 },
+    },
+    target,
+    run(latencies, errors),
+    0.5,
+  );
+  const login = endpointOf(
+    {
+      key: "node.login",
+      label: "POST /t/{t}/v1/login",
+      flow,
+      connections: 4,
+      maxRequests: 40,
+      durationS: 2,
+      raw: { name: "argon2id", perCpuSecond: 100 },
+    },
+    target,
+    run(latencies.slice(0, 40).map((l) => l * 10)),
+    0.45,
+  );
+  const endpoints = [refresh, login];
+  const chains = { node: { chains: 10, intact: 10, refreshes: 400, broken: [], inDoubt: [] } };
+  const logs = { node: { lines: 440, errors: 0, samples: [] } };
+  return {
+    version: 1,
+    mode: "short",
+    startedAt: "2026-01-02T03:04:05.678Z",
+    finishedAt: "2026-01-02T03:05:05.678Z",
+    durationS: 60,
+    machine: machine(),
+    options: {},
+    raw: { rs256Sign: { name: "RS256 JWT signing (jose, RSA-2048)", perCpuSecond: 1_000 } },
+    endpoints,
+    figures: [{ label: "access-token issuance <in-process>", value: "900 per CPU-second" }],
+    resources: {
+      redis: {
+        steady: {
+          keys: 11,
+          bytes: 3_300,
+          kinds: { sess: { keys: 10, bytes: 3_000 } },
+          sessions: 10,
+          bytesPerSession: 300,
+        },
+      },
+      postgres: { rows: 10, totalBytes: 81_920, bytesPerRow: 8_192 },
+    },
+    targets: evaluateTargets(endpoints),
+    correctness: evaluateCorrectness(endpoints, chains, logs),
+  };
+}
+
+describe("the report writer", () => {
+  it("writes the results as JSON and a self-contained HTML report with charts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bench-report-"));
+    dirs.push(dir);
+    const results = sample();
+    const written = await writeReport(results, dir);
+    expect(JSON.parse(await readFile(written.json, "utf8"))).toEqual(JSON.parse(JSON.stringify(results)));
+    const html = await readFile(written.html, "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("Throughput over time");
+    expect(html).toContain("Latency distribution per endpoint");
+    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(4); // 2 timelines + 2 histograms
+    expect(html).toContain("node.refresh");
+    expect(html).toContain("Correctness: OK");
+    // Opens offline: nothing is loaded from anywhere, and no script runs.
+    expect(html).not.toMatch(/<script(?![^>]*type="application\/json")/);
+    expect(html).not.toMatch(/<link\b|<img\b|<iframe\b|@import|url\(/i);
+    expect(html).not.toMatch(/\b(src|href)=/);
+    // Text from the results is escaped.
+    expect(html).toContain("access-token issuance &lt;in-process&gt;");
+    expect(html).not.toContain("<in-process>");
+    // The embedded data is the results.
+    const embedded = /<script type="application\/json" id="results">(.*)<\/script>/s.exec(html)?.[1] ?? "";
+    expect(JSON.parse(embedded).endpoints[0].key).toBe("node.refresh");
+  });
+
+  it("shows failures, and the run's exit status follows correctness only", async () => {
+    const ok = sample();
+    expect(exitCode(ok)).toBe(0);
+    expect(ok.targets.find((t) => t.name.startsWith("refresh"))?.pass).toBe(false); // 800/s vs 1000/s raw: a miss, still exit 0
+    const failed = sample(3);
+    expect(exitCode(failed)).toBe(1);
+    const dir = await mkdtemp(join(tmpdir(), "bench-report-"));
+    dirs.push(dir);
+    const written = await publish(failed, dir, true);
+    expect(written.dir).toBe(join(dir, "2026-01-02T03-04-05Z-short"));
+    const html = await readFile(join(dir, "latest", "report.html"), "utf8");
+    expect(html).toContain("Correctness: FAILED");
+    expect(html).toContain("Error samples");
+    expect(html).toContain("errors per second");
+    const text = summary(failed);
+    expect(text).toMatch(/node\.refresh\s+50\s+400\s+\d+/);
+    expect(text).toContain("[FAIL] no request failed");
+    expect(text).toContain("[miss] refresh per server CPU-second");
+  });
+});

@@ -1,0 +1,97 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { Chain } from "../../bench/chains.js";
+import { parseArgs, SHORT_SIZES } from "../../bench/options.js";
+import { createProgress } from "../../bench/progress.js";
+import { runBench } from "../../bench/runner.js";
+import { exitCode } from "../../bench/verdict.js";
+
+// The runner end to end with tiny numbers against the built Node server on real
+// Postgres and Redis (no Worker): it must measure every flow, keep every chain,
+// and catch a chain whose token was spent twice.
+const TINY = {
+  ...SHORT_SIZES,
+  rawCpuS: 0.05,
+  users: 3,
+  loginConnections: 2,
+  loginWarmup: 2,
+  logins: 12,
+  refreshConnections: 4,
+  refreshWarmup: 20,
+  refreshes: 120,
+  serviceConnections: 2,
+  serviceRequests: 30,
+  missKeys: 4,
+  getRequests: 20,
+  phaseS: 10, // the request budgets end each phase; time only bounds it
+  sdkVerifications: 200,
+  localVerifications: 200,
+  workerdVerifications: 0,
+};
+
+describe.runIf(existsSync("dist/node/node.js"))("the benchmark runner, end to end (tiny)", () => {
+  it("measures each flow and fails the chain check for a chain whose token was spent twice", async () => {
+    const options = { ...parseArgs(["--no-worker", "--quiet"]), sizes: TINY, graceS: 1 };
+    let victim: Chain | undefined;
+    const results = await runBench(
+      options,
+      {
+        async beforeCheck(server, chains) {
+          // Spend one chain's token outside it, twice over: its successor's successor, then the
+          // token itself again. That is reuse: the service revokes the session, and the chain's
+          // recorded last token stops refreshing.
+          victim = chains.live()[0] as Chain;
+          const refresh = (token: string) =>
+            server.call("POST", `/t/${server.tenant}/v1/token/refresh`, { refresh_token: token });
+          const first = await refresh(victim.token);
+          expect(first.status).toBe(200);
+          const second = await refresh(JSON.parse(first.body).refresh_token);
+          expect(second.status).toBe(200);
+          expect((await refresh(victim.token)).status).toBe(401);
+        },
+      },
+      createProgress(process.stderr, true),
+    );
+
+    const keys = results.endpoints.map((e) => e.key);
+    expect(keys).toEqual([
+      "node.login",
+      "node.refresh",
+      "sdk.verify",
+      "node.introspect.access",
+      "node.introspect.refresh",
+      "node.apikey.hit",
+      "node.apikey.miss",
+      "node.jwks",
+      "node.healthz",
+      "node.readyz",
+      "node.unknown",
+    ]);
+    for (const e of results.endpoints) {
+      expect(e.errors, `${e.key}: ${JSON.stringify(e.errorSamples)}`).toBe(0);
+      expect(e.requests).toBeGreaterThan(0);
+      expect(e.latency.p99).toBeGreaterThan(0);
+      expect(e.cpu?.perRequestMs).toBeGreaterThanOrEqual(0); // 10 ms CPU ticks: a tiny phase may read 0
+    }
+    const refresh = results.endpoints.find((e) => e.key === "node.refresh");
+    expect(refresh?.requests).toBe(120);
+    expect(refresh?.raw?.ratio).toBeGreaterThan(0);
+    expect(Object.keys(results.raw).sort()).toEqual(["argon2", "rs256Sign", "rs256Verify"]);
+    expect(results.resources.redis.afterLogin?.bytesPerSession).toBeGreaterThan(0);
+    expect(results.resources.postgres?.rows).toBeGreaterThan(0);
+
+    const check = results.correctness.chains.node;
+    expect(check?.chains).toBe(14); // 2 warm-up logins + 12
+    expect(check?.broken).toHaveLength(1);
+    expect(check?.broken[0]).toMatchObject({ id: victim?.id, sessionId: victim?.sessionId });
+    expect(check?.broken[0]?.reason).toMatch(/last token: refresh answered 401/);
+    const verdicts = Object.fromEntries(results.correctness.checks.map((c) => [c.name, c.ok]));
+    expect(verdicts).toEqual({
+      "no request failed": true,
+      "every refresh chain intact (node)": false,
+      "no error in the logs (node)": true,
+    });
+    expect(results.correctness.ok).toBe(false);
+    expect(exitCode(results)).toBe(1);
+  }, 60_000);
+});
