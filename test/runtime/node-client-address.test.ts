@@ -13,14 +13,12 @@ import {
   call,
   cleanupNodes,
   createTenant,
-  ENCRYPTION_KEYS,
   ENTRY,
   type NodeProcess,
-  PUBLIC_URL,
+  serverEnv,
   startNode,
   stop,
 } from "../support/runtime-node.js";
-import { REDIS_URL } from "../support/services.js";
 
 let database: TestDatabase;
 const prefixes: string[] = [];
@@ -29,16 +27,7 @@ const servers: NodeProcess[] = [];
 async function serve(extra: Record<string, string>): Promise<NodeProcess> {
   const prefix = testPrefix();
   prefixes.push(prefix);
-  const server = await startNode({
-    APP_ENV: "test",
-    PUBLIC_URL,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    ENCRYPTION_KEYS,
-    ...extra,
-  });
+  const server = await startNode(serverEnv(database.url, prefix, { ...extra }));
   servers.push(server);
   return server;
 }

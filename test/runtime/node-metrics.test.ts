@@ -9,18 +9,7 @@ import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { expectProblem } from "../support/problem.js";
 import { parseExposition } from "../support/prometheus-text.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
-import {
-  ADMIN_KEY,
-  call,
-  cleanupNodes,
-  ENCRYPTION_KEYS,
-  ENTRY,
-  type NodeProcess,
-  PUBLIC_URL,
-  startNode,
-  stop,
-} from "../support/runtime-node.js";
-import { REDIS_URL } from "../support/services.js";
+import { call, cleanupNodes, ENTRY, type NodeProcess, serverEnv, startNode, stop } from "../support/runtime-node.js";
 
 const METRICS_TOKEN = "node-scrape-token-0123456789";
 
@@ -32,16 +21,7 @@ beforeAll(async () => {
   expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
   database = await createTestDatabase();
   prefix = testPrefix();
-  server = await startNode({
-    APP_ENV: "test",
-    PUBLIC_URL,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    ENCRYPTION_KEYS,
-    METRICS_TOKEN,
-  });
+  server = await startNode(serverEnv(database.url, prefix, { METRICS_TOKEN }));
 }, 60_000);
 
 afterAll(async () => {

@@ -17,15 +17,13 @@ import {
   call,
   cleanupNodes,
   createTenant,
-  ENCRYPTION_KEYS,
   ENTRY,
   exitOf,
   type NodeProcess,
   PROCESS_TEST_MS,
-  PUBLIC_URL,
+  serverEnv,
   startNode,
 } from "../support/runtime-node.js";
-import { REDIS_URL } from "../support/services.js";
 
 const DRAIN_MS = 1_500;
 const TIMEOUT_MS = 5_000;
@@ -38,17 +36,9 @@ beforeAll(async () => {
   expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
   database = await createTestDatabase();
   prefix = testPrefix();
-  server = await startNode({
-    APP_ENV: "test",
-    PUBLIC_URL,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    ENCRYPTION_KEYS,
-    SHUTDOWN_DRAIN_DELAY: `${DRAIN_MS}ms`,
-    SHUTDOWN_TIMEOUT: `${TIMEOUT_MS}ms`,
-  });
+  server = await startNode(
+    serverEnv(database.url, prefix, { SHUTDOWN_DRAIN_DELAY: `${DRAIN_MS}ms`, SHUTDOWN_TIMEOUT: `${TIMEOUT_MS}ms` }),
+  );
   expect(
     (await createTenant(server, JSON.stringify({ slug: "load", name: "Load" }), adminHeaders(ADMIN_KEY))).status,
   ).toBe(201);

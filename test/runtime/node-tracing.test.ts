@@ -12,14 +12,12 @@ import {
   ADMIN_KEY,
   adminHeaders,
   cleanupNodes,
-  ENCRYPTION_KEYS,
   ENTRY,
   PROCESS_TEST_MS,
-  PUBLIC_URL,
+  serverEnv,
   startNode,
   stop,
 } from "../support/runtime-node.js";
-import { REDIS_URL } from "../support/services.js";
 
 afterAll(cleanupNodes, 30_000);
 
@@ -43,17 +41,12 @@ describe("the Node build with an OTLP endpoint", () => {
   it(
     "exports a request's spans, flushed at graceful shutdown",
     async () => {
-      const server = await startNode({
-        APP_ENV: "test",
-        PUBLIC_URL,
-        DATABASE_URL: database.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-        ENCRYPTION_KEYS,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: "authority-node-build",
-      });
+      const server = await startNode(
+        serverEnv(database.url, prefix, {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_SERVICE_NAME: "authority-node-build",
+        }),
+      );
       const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
       const callerSpan = "00f067aa0ba902b7";
       const response = await fetch(`${server.base}/v1/admin/tenants`, {

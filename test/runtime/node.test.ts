@@ -16,15 +16,14 @@ import {
   call,
   cleanupNodes,
   createTenant,
-  ENCRYPTION_KEYS,
   ENTRY,
   type NodeProcess,
   PROCESS_TEST_MS,
   PUBLIC_URL,
+  serverEnv,
   startNode,
   stop,
 } from "../support/runtime-node.js";
-import { REDIS_URL } from "../support/services.js";
 
 afterAll(cleanupNodes, 30_000);
 
@@ -32,15 +31,7 @@ describe("on Postgres and Redis", () => {
   let database: TestDatabase;
   let prefix: string;
   let server: NodeProcess;
-  const env = () => ({
-    APP_ENV: "test",
-    PUBLIC_URL,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-    ENCRYPTION_KEYS,
-  });
+  const env = () => serverEnv(database.url, prefix);
 
   beforeAll(async () => {
     expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { captureOutput } from "./log-capture.js";
 import { freePort } from "./ports.js";
 import { type Answer, readAnswer } from "./problem.js";
+import { REDIS_URL } from "./services.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const ENTRY = join(ROOT, "dist/node/node.js");
@@ -20,6 +21,24 @@ export const ADMIN_KEY = `node-admin-${randomBytes(24).toString("hex")}`;
 export const ENCRYPTION_KEYS = `k1:${randomBytes(32).toString("base64")}`;
 const START_TIMEOUT_MS = 45_000;
 export const PROCESS_TEST_MS = 90_000;
+
+/** The variables of a built server on a test database and Redis prefix of its own; `extra` adds or replaces. */
+export function serverEnv(
+  databaseUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    APP_ENV: "test",
+    PUBLIC_URL,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+    ENCRYPTION_KEYS,
+    ...extra,
+  };
+}
 
 export interface Exit {
   code: number | null;
