@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
+import type { KeyValueStore } from "../../src/core/ports/key-value.js";
 import type { LogFields, Logger } from "../../src/core/ports/logger.js";
 import type { MetricLabels, Metrics } from "../../src/core/ports/telemetry.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import { REDIS_URL } from "../support/services.js";
 
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
 
@@ -260,12 +263,17 @@ describe("when Redis is unreachable", () => {
     const jwks = await t.app.request("/t/offline/.well-known/jwks.json");
     expect(jwks.status).toBe(200);
     expect(jwks.headers.get("ratelimit-limit")).toBeNull();
+    // The first failure opens the circuit: later requests do not wait on Redis, and add no error line.
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) expect((await t.app.request("/t/offline/.well-known/jwks.json")).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1_000);
     expect(logs.lines).toContainEqual(
       expect.objectContaining({
         event: "rate_limiter_unavailable",
-        fields: expect.objectContaining({ limit: "default" }),
+        fields: expect.objectContaining({ limit: "default", skipped: 0 }),
       }),
     );
+    expect(logs.lines.filter((line) => line.event === "rate_limiter_unavailable")).toHaveLength(1);
   });
 
   it("refuses logins and sign-ups with 503 rather than allow unlimited guessing (fails closed)", async () => {
@@ -280,5 +288,47 @@ describe("when Redis is unreachable", () => {
       expectProblem(answer, 503, "service_unavailable");
       expect(answer.headers.get("retry-after")).toBe("5");
     }
+  });
+});
+
+describe("the limiter's circuit breaker", () => {
+  let t: TestApp;
+  const clock = pinnedClock(Date.UTC(2026, 10, 29, 12));
+  let redisDown = false;
+  const prefix = testPrefix();
+
+  beforeAll(async () => {
+    const real = new IoRedisKeyValueStore({ url: REDIS_URL, prefix });
+    // The real store, with an outage switched on and off by the test.
+    const flaky: KeyValueStore = new Proxy(real, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property === "run" && typeof value === "function") {
+          return (...args: unknown[]) =>
+            redisDown ? Promise.reject(new Error("connection refused")) : value.apply(target, args);
+        }
+        return value;
+      },
+    });
+    t = await startTestApp({ clock, kv: flaky });
+    await appClient(t).createTenant("breaker");
+  });
+  afterAll(async () => {
+    await t?.close();
+    await deletePrefix(prefix);
+  });
+
+  const jwks = () => t.app.request("/t/breaker/.well-known/jwks.json");
+
+  it("skips decisions for 5 s after a failure, then asks Redis again", async () => {
+    expect((await jwks()).headers.get("ratelimit-limit")).toBe("600");
+    redisDown = true;
+    expect((await jwks()).headers.get("ratelimit-limit")).toBeNull();
+    redisDown = false;
+    // Redis is back, but the circuit is open: no decision yet.
+    clock.advance(4_999);
+    expect((await jwks()).headers.get("ratelimit-limit")).toBeNull();
+    clock.advance(1);
+    expect((await jwks()).headers.get("ratelimit-limit")).toBe("600");
   });
 });

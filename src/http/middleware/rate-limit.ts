@@ -14,6 +14,8 @@ import { recordRequest } from "./request-metrics.js";
  * reads above all, is served unlimited (README, "Rate limits").
  */
 const FAIL_CLOSED: ReadonlySet<LimitName> = new Set(["login", "signup"]);
+/** How long decisions are skipped (fail open / closed at once) after Redis failed to answer one. */
+const CIRCUIT_OPEN_MS = 5_000;
 
 /**
  * RateLimit-* fields of draft-ietf-httpapi-ratelimit-headers (draft-07
@@ -36,6 +38,12 @@ function rateLimitHeaders(limit: number, windowSeconds: number, decision: GcraDe
  * request id, and it is counted here.
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
+  // A circuit breaker: after a failed decision, requests stop waiting on Redis
+  // (each failed call takes the client's connect timeout) for CIRCUIT_OPEN_MS,
+  // then one request tries again. One error line per opening, with the count
+  // of decisions skipped while it was open.
+  let openUntil = Number.NEGATIVE_INFINITY;
+  let skipped = 0;
   return async (c, next) => {
     const pattern = routePattern(c);
     const name = limitForRoute(c.req.method, pattern);
@@ -45,11 +53,19 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     const tenant = c.get("tenant");
     const { limit, windowSeconds } = limitsOf(tenant)[name];
     const key = `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`;
-    let decision: GcraDecision;
-    try {
-      decision = await kv.run(gcra, [key], [clock.now().getTime(), windowSeconds * 1000, limit]);
-    } catch (error) {
-      logger.error("rate_limiter_unavailable", { limit: name, error: (error as Error).name });
+    let decision: GcraDecision | undefined;
+    if (clock.now().getTime() < openUntil) {
+      skipped++;
+    } else {
+      try {
+        decision = await kv.run(gcra, [key], [clock.now().getTime(), windowSeconds * 1000, limit]);
+      } catch (error) {
+        openUntil = clock.now().getTime() + CIRCUIT_OPEN_MS;
+        logger.error("rate_limiter_unavailable", { limit: name, error: (error as Error).name, skipped });
+        skipped = 0;
+      }
+    }
+    if (!decision) {
       if (FAIL_CLOSED.has(name)) throw unavailableError("The rate limiter cannot be reached; try again shortly.");
       return next();
     }
