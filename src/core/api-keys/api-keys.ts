@@ -1,4 +1,5 @@
 import { fixedLengthEqual } from "../crypto/compare.js";
+import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { ApiKeyRecord, Database, Tenant, UserRecord } from "../ports/database.js";
@@ -65,6 +66,8 @@ export interface ApiKeyDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  /** The primitives hash the keys with (the sealer's: node:crypto on Node). */
+  sealer: Pick<Sealer, "primitives">;
   /** How long a verified key is served from Redis before the database is read again (ms). */
   cacheTtlMs: number;
 }
@@ -97,7 +100,7 @@ export class ApiKeyService {
       userId: owner.id,
       name: input.name,
       prefix: displayPrefix(key),
-      keyHash: await hashApiKey(key),
+      keyHash: await hashApiKey(key, this.deps.sealer.primitives),
       scopes: [...new Set(input.scopes)],
       expiresAt: input.expiresAt,
       now,
@@ -128,7 +131,7 @@ export class ApiKeyService {
    */
   async verify(tenant: Tenant, key: string, background: Background): Promise<VerifiedApiKey | null> {
     if (!isWellFormedApiKey(key)) return null;
-    const hash = await hashApiKey(key);
+    const hash = await hashApiKey(key, this.deps.sealer.primitives);
     const now = this.deps.clock.now().getTime();
     const cached = await this.deps.kv.get(cacheKey(hash));
     if (cached === REVOKED) return null;

@@ -1,4 +1,6 @@
+import { webCrypto } from "../crypto/web-crypto.js";
 import type { Random } from "../ports/clock.js";
+import type { CryptoPrimitives } from "../ports/crypto.js";
 
 /**
  * API keys: `sk_` + 43 base62 characters (256 bits of randomness) + 6 base62
@@ -64,7 +66,8 @@ export function displayPrefix(key: string): string {
   return key.slice(0, DISPLAY_CHARS);
 }
 
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/** Hex SHA-256 of the key: the only form stored. `primitives` is node:crypto on Node (no thread-pool hop). */
+export async function hashApiKey(key: string, primitives: CryptoPrimitives = webCrypto): Promise<string> {
+  const digest = await primitives.sha256(new TextEncoder().encode(key));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -19,7 +19,3 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined
 
 export const utf8 = new TextEncoder();
 export const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
-}

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sha256, toBase64Url } from "../../core/crypto/encoding.js";
+import { toBase64Url, utf8 } from "../../core/crypto/encoding.js";
 import { DEFAULT_SCOPES } from "../../core/sessions/sessions.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
 import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
@@ -92,9 +92,9 @@ export const discoveryRoutes = createRouter()
     );
   })
   .openapi(jwks, async (c) => {
-    const { keyRing, config } = c.var.services;
+    const { keyRing, config, sealer } = c.var.services;
     const body = JSON.stringify(jwksOf(await keyRing.published(c.var.tenant)));
-    const etag = `"${toBase64Url(await sha256(body)).slice(0, 27)}"`;
+    const etag = `"${toBase64Url(await sealer.primitives.sha256(utf8.encode(body))).slice(0, 27)}"`;
     c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
     c.header("ETag", etag);
     const match = c.req.header("if-none-match");
