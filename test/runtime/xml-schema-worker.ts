@@ -16,24 +16,15 @@ import {
   samlifySchemaValidator,
   type XmlSchemaValidator,
 } from "../../src/adapters/saml/xml-schema-validator.js";
+import { compileFromBytes } from "../support/wasm-probe.js";
 
 let validator: XmlSchemaValidator | undefined;
-
-/** The smallest valid module: magic number and version. */
-const EMPTY_WASM = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 export default {
   async fetch(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (request.method !== "POST") return new Response("method not allowed", { status: 405 });
-    if (pathname === "/compile-from-bytes") {
-      try {
-        await WebAssembly.compile(EMPTY_WASM);
-        return Response.json({ error: null });
-      } catch (error) {
-        return Response.json({ error: String(error) });
-      }
-    }
+    if (pathname === "/compile-from-bytes") return compileFromBytes();
     validator ??= createXmllintSchemaValidator(xmllintWasm);
     const body = (await request.json()) as { xml: string; times?: number };
     const started = performance.now();

@@ -12,24 +12,15 @@ import argon2Wasm from "@phi-ag/argon2/argon2.wasm";
 import { createWasmArgon2Hasher } from "../../src/adapters/passwords/wasm-argon2.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import type { PasswordHasher } from "../../src/core/ports/password-hasher.js";
+import { compileFromBytes } from "./wasm-probe.js";
 
 let hasher: Promise<PasswordHasher> | undefined;
-
-/** The smallest valid module: magic number and version. */
-const EMPTY_WASM = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 export default {
   async fetch(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (request.method !== "POST") return new Response("method not allowed", { status: 405 });
-    if (pathname === "/compile-from-bytes") {
-      try {
-        await WebAssembly.compile(EMPTY_WASM);
-        return Response.json({ error: null });
-      } catch (error) {
-        return Response.json({ error: String(error) });
-      }
-    }
+    if (pathname === "/compile-from-bytes") return compileFromBytes();
     hasher ??= createWasmArgon2Hasher(argon2Wasm, cryptoRandom);
     const passwords = await hasher;
     const body = (await request.json()) as { password: string; phc?: string };

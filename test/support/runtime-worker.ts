@@ -32,7 +32,7 @@ export const WORKER_SCRIPT = `${ROOT}dist/worker/worker.js`;
 export const WORKER_BASE = "http://worker.test";
 
 /** compatibility_date and compatibility_flags exactly as wrangler.toml gives them to the deployed Worker. */
-function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
+export function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
   const toml = readFileSync(`${ROOT}wrangler.toml`, "utf8");
   const date = /^\s*compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flags = /^\s*compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
