@@ -30,7 +30,8 @@ export const SESSION_ABSOLUTE_TTL_RANGE = { min: 300, max: 3 * 366 * 86_400 } as
 const inRange = (value: unknown, min: number, max: number): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
-export function settingsOf(tenant: Pick<Tenant, "settings">): TenantSettings {
+/** The tenant's settings with defaults applied (derived once per tenant object: token issue and verify read them). */
+export const settingsOf = perTenant((tenant): TenantSettings => {
   const raw = tenant.settings;
   const alg = raw.signing_alg;
   return {
@@ -52,7 +53,7 @@ export function settingsOf(tenant: Pick<Tenant, "settings">): TenantSettings {
       ? raw.session_absolute_ttl
       : DEFAULT_SETTINGS.sessionAbsoluteTtl,
   };
-}
+});
 
 /** The tenant's redirect allowlist: exact URIs (RFC 9700 §2.1), set by `PUT /v1/admin/redirect-uris`. */
 export function redirectUrisOf(tenant: Pick<Tenant, "settings">): string[] {
@@ -60,8 +61,25 @@ export function redirectUrisOf(tenant: Pick<Tenant, "settings">): string[] {
   return Array.isArray(raw) ? raw.filter((uri): uri is string => typeof uri === "string") : [];
 }
 
-/** The origins of the redirect allowlist: the `Origin`s allowed to use cookie mode. */
-export function allowedOrigins(tenant: Pick<Tenant, "settings">): Set<string> {
+/**
+ * Derives a value from a tenant's settings once per tenant object: the
+ * tenant lookup hands out the same object for its cache lifetime, so hot
+ * paths (CORS, cookie mode, rate limits) do not re-parse settings per request.
+ */
+export function perTenant<T>(derive: (tenant: Pick<Tenant, "settings">) => T) {
+  const cache = new WeakMap<object, T>();
+  return (tenant: Pick<Tenant, "settings">): T => {
+    let value = cache.get(tenant);
+    if (value === undefined) {
+      value = derive(tenant);
+      cache.set(tenant, value);
+    }
+    return value;
+  };
+}
+
+/** The origins of the redirect allowlist: the `Origin`s allowed to use cookie mode and CORS. */
+export const allowedOrigins = perTenant((tenant): ReadonlySet<string> => {
   const origins = new Set<string>();
   for (const uri of redirectUrisOf(tenant)) {
     const origin = URL.canParse(uri) ? new URL(uri).origin : "null";
@@ -69,7 +87,7 @@ export function allowedOrigins(tenant: Pick<Tenant, "settings">): Set<string> {
     if (origin !== "null") origins.add(origin);
   }
   return origins;
-}
+});
 
 /** The issuer of a tenant (API.md): `{PUBLIC_URL}/t/{tenant}`, no trailing slash. */
 export function issuerOf(publicUrl: string, tenant: Pick<Tenant, "slug">): string {

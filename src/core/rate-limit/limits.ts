@@ -1,4 +1,5 @@
 import type { Tenant } from "../ports/database.js";
+import { perTenant } from "../tenant-settings.js";
 
 /**
  * Per-client request limits (README, "Rate limits"): each route belongs to
@@ -34,10 +35,14 @@ export const WINDOW_RANGE = { min: 1, max: 86_400 } as const;
 const inRange = (value: unknown, range: { min: number; max: number }): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= range.min && value <= range.max;
 
-/** The tenant's effective limits: its valid overrides over the defaults. */
-export function limitsOf(tenant: Pick<Tenant, "settings"> | undefined): Record<LimitName, Limit> {
+/** The tenant's effective limits: its valid overrides over the defaults (derived once per tenant object). */
+export function limitsOf(tenant: Pick<Tenant, "settings"> | undefined): Readonly<Record<LimitName, Limit>> {
+  return tenant ? tenantLimits(tenant) : DEFAULT_LIMITS;
+}
+
+const tenantLimits = perTenant((tenant) => {
   const out = { ...DEFAULT_LIMITS };
-  const raw = tenant?.settings.rate_limits;
+  const raw = tenant.settings.rate_limits;
   if (!raw || typeof raw !== "object") return out;
   for (const name of LIMIT_NAMES) {
     const entry = (raw as Record<string, unknown>)[name] as { limit?: unknown; window_seconds?: unknown } | undefined;
@@ -46,7 +51,7 @@ export function limitsOf(tenant: Pick<Tenant, "settings"> | undefined): Record<L
     }
   }
   return out;
-}
+});
 
 const EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
 
