@@ -60,6 +60,11 @@ describe("config", () => {
     ["MIGRATE_ON_START", "perhaps", '"true" or "false"'],
     ["NEON_FETCH_ENDPOINT", "not a url", "http(s) URL"],
     ["UPSTASH_REDIS_REST_URL", "redis://x", "http(s) URL"],
+    ["LOG_LEVEL", "debug", '"info", "warn", "error" or "silent"'],
+    ["TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.300", "entry 2 is not an IP address or CIDR"],
+    ["TRUSTED_PROXIES", "10.0.0.0/33", "entry 1 is not"],
+    ["SHUTDOWN_DRAIN_DELAY", "-1s", "must be a duration"],
+    ["SESSION_RETENTION", "0", "positive duration"],
   ])("rejects %s=%s with a message naming it", (variable, value, message) => {
     const { problems } = problemsOf({ ...valid, [variable]: value });
     expect(problems).toHaveLength(1);
@@ -71,6 +76,20 @@ describe("config", () => {
     const { problems, message } = problemsOf({});
     expect(problems.map((p) => p.variable).sort()).toEqual(["BOOTSTRAP_ADMIN_KEY", "ENCRYPTION_KEYS"]);
     expect(message).toContain("BOOTSTRAP_ADMIN_KEY: is required");
+  });
+
+  it("parses the trusted proxies, and allows a zero drain delay where a positive duration is not required", () => {
+    const config = parseConfig(
+      { ...valid, TRUSTED_PROXIES: " 10.0.0.0/8 ,fd00::/8,192.0.2.1 ", SHUTDOWN_DRAIN_DELAY: "0" },
+      "node",
+    );
+    expect(config.TRUSTED_PROXIES.map((cidr) => cidr.prefix)).toEqual([8, 8, 32]);
+    expect(config.SHUTDOWN_DRAIN_DELAY).toBe(0);
+    expect(parseConfig(valid, "node")).toMatchObject({
+      TRUSTED_PROXIES: [],
+      SHUTDOWN_DRAIN_DELAY: 5_000,
+      LOG_LEVEL: "info",
+    });
   });
 
   it("names every bad variable at once", () => {
