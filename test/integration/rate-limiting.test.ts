@@ -1,36 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import type { KeyValueStore } from "../../src/core/ports/key-value.js";
-import type { LogFields, Logger } from "../../src/core/ports/logger.js";
-import type { MetricLabels, Metrics } from "../../src/core/ports/telemetry.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { recordingLogger, recordingMetrics } from "../support/recorders.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
 
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
-
-/** The Metrics port, recording what it is told (the Prometheus adapter has its own suite). */
-function recordingMetrics() {
-  const counts: { name: string; labels: MetricLabels }[] = [];
-  const metrics: Metrics = {
-    increment: (name, labels = {}) => counts.push({ name, labels }),
-    observe() {},
-  };
-  return { metrics, counts };
-}
-
-function recordingLogger() {
-  const lines: { level: string; event: string; fields: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (event: string, fields: LogFields = {}) =>
-      lines.push({ level, event, fields });
-  const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error") };
-  return { logger, lines };
-}
 
 describe("rate limits per client network", () => {
   let t: TestApp;

@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LogFields, Logger } from "../../src/core/ports/logger.js";
 import { parseTraceparent } from "../../src/http/middleware/request-id.js";
 import { correlatedFetch, type RequestScope, runInScope } from "../../src/http/request-scope.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { recordingLogger } from "../support/recorders.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT = "00f067aa0ba902b7";
 
 describe("structured request logs and correlation", () => {
   let t: TestApp;
-  const lines: { level: string; event: string; fields: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (event: string, fields: LogFields = {}) =>
-      lines.push({ level, event, fields });
-  const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error") };
+  const { logger, lines } = recordingLogger();
   const linesOf = (requestId: string) => lines.filter((l) => l.fields.request_id === requestId);
 
   beforeAll(async () => {

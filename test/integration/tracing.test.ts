@@ -7,8 +7,6 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NodeTracing, startNodeTracing } from "../../src/adapters/telemetry/otel-node.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
-import type { LogFields, Logger } from "../../src/core/ports/logger.js";
-import type { MetricLabels, Metrics } from "../../src/core/ports/telemetry.js";
 import type { AppEnv } from "../../src/http/context.js";
 import { correlation } from "../../src/http/middleware/request-id.js";
 import { tracing } from "../../src/http/middleware/tracing.js";
@@ -18,29 +16,13 @@ import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../suppo
 import { startTestApp, TEST_ADMIN_KEY, type TestApp, testConfig } from "../support/app.js";
 import { startFakeOidc } from "../support/fake-oidc.js";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver.js";
+import { recordingLogger, recordingMetrics } from "../support/recorders.js";
 
 const SERVER = 2;
 const CLIENT = 3;
 const STATUS_ERROR = 2;
 
 const hex = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
-
-function recordingLogger() {
-  const lines: { event: string; fields: LogFields }[] = [];
-  const keep = (event: string, fields: LogFields = {}) => lines.push({ event, fields });
-  const logger: Logger = { info: keep, warn: keep, error: keep };
-  return { logger, lines };
-}
-
-/** The Metrics port, keeping the latency observations (the Prometheus and OTLP adapters have their own suites). */
-function recordingMetrics() {
-  const observed: { name: string; labels: MetricLabels }[] = [];
-  const metrics: Metrics = {
-    increment() {},
-    observe: (name, _seconds, labels = {}) => observed.push({ name, labels }),
-  };
-  return { metrics, observed };
-}
 
 let receiver: OtlpReceiver;
 let nodeTracing: NodeTracing;
