@@ -78,6 +78,8 @@ export const errors = {
   /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */
   invalidCode: (detail: string) => new AppError(400, "invalid_grant", "Invalid grant", detail),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
+  accountDisabled: () =>
+    new AppError(403, "account_disabled", "Account disabled", "This account is disabled; ask an administrator."),
   notReady: (failing: Record<string, string>) =>
     new AppError(503, "not_ready", "Service not ready", `Not answering: ${Object.keys(failing).join(", ")}.`, {
       checks: failing,

@@ -13,6 +13,7 @@ import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
+import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", signingKeyRoutes);
   app.route("/", sessionRoutes);
   app.route("/", adminRoutes);
+  app.route("/", adminUserRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

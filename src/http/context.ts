@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Config } from "../config.js";
 import type { AccountService } from "../core/accounts/accounts.js";
+import type { UserAdministration } from "../core/accounts/user-admin.js";
 import type { ApiKeyService } from "../core/api-keys/api-keys.js";
 import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
@@ -67,6 +68,7 @@ export interface Services extends AppDeps {
   keyRing: KeyRingService;
   tokens: AccessTokens;
   accounts: AccountService;
+  userAdmin: UserAdministration;
   sessions: SessionService;
   federation: FederationService;
   /** Identity linking and one-time codes shared by every federated login. */

@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 export const UserSchema = z
   .object({
     id: z.string().uuid(),
+    sub: z.string().uuid().openapi({ description: "The subject of the user's tokens (equals id)" }),
     email: z.string(),
     name: z.string().nullable(),
     email_verified: z.boolean(),

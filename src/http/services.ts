@@ -1,5 +1,7 @@
 import { samlifyProtocol } from "../adapters/saml/samlify.js";
 import { AccountService } from "../core/accounts/accounts.js";
+import { UserAdministration } from "../core/accounts/user-admin.js";
+import { UserVersions } from "../core/accounts/user-versions.js";
 import { ApiKeyService } from "../core/api-keys/api-keys.js";
 import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
@@ -34,9 +36,11 @@ export function buildServices(appDeps: AppDeps): Services {
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
   const accounts = new AccountService({ ...deps, throttle: new LoginThrottle(deps) });
   const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
+  const userVersions = new UserVersions(deps);
   const sessions = new SessionService({
     ...deps,
     tokens,
+    userVersions,
     refreshTokens: new RefreshTokens(deps.sealer, deps.random),
     graceMs: config.REFRESH_GRACE_PERIOD,
   });
@@ -47,6 +51,7 @@ export function buildServices(appDeps: AppDeps): Services {
     keyRing,
     tokens,
     accounts,
+    userAdmin: new UserAdministration({ ...deps, accounts, sessions, userVersions }),
     federation: new FederationService({
       ...deps,
       logins,

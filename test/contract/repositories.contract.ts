@@ -134,6 +134,35 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         });
       });
 
+      it("applies admin changes, stamping a strictly later updated_at even at the same instant", async () => {
+        const user = await db.users.createIfAbsent(newUser("k1:erin"));
+        const id = user?.id ?? "";
+        const changed = await db.users.update(tenantId, id, { scopes: ["reports"], emailVerified: true }, at);
+        expect(changed).toMatchObject({ scopes: ["reports"], emailVerified: true, disabledAt: null, nameSealed: null });
+        expect(changed?.updatedAt.getTime()).toBeGreaterThan(at.getTime());
+        const later = new Date(at.getTime() + 60_000);
+        const disabled = await db.users.update(tenantId, id, { disabled: true, nameSealed: "sealed-name" }, later);
+        expect(disabled).toMatchObject({ disabledAt: later, nameSealed: "sealed-name", scopes: ["reports"] });
+        // Disabling again keeps when it was first disabled.
+        expect(
+          (await db.users.update(tenantId, id, { disabled: true }, new Date(later.getTime() + 1)))?.disabledAt,
+        ).toEqual(later);
+        expect((await db.users.update(tenantId, id, { disabled: false }, later))?.disabledAt).toBeNull();
+        expect(await db.users.update(uuid(), id, { disabled: true }, later)).toBeNull();
+      });
+
+      it("soft-deletes a user once: gone from lookups, the address free again", async () => {
+        const user = await db.users.createIfAbsent(newUser("k1:fay"));
+        const id = user?.id ?? "";
+        expect(await db.users.softDelete(uuid(), id, at)).toBe(false);
+        expect(await db.users.softDelete(tenantId, id, at)).toBe(true);
+        expect(await db.users.softDelete(tenantId, id, at)).toBe(false);
+        expect(await db.users.findById(tenantId, id)).toBeNull();
+        expect(await db.users.findByEmailIndex(tenantId, ["k1:fay"])).toBeNull();
+        expect(await db.users.update(tenantId, id, { scopes: [] }, at)).toBeNull();
+        expect(await db.users.createIfAbsent(newUser("k1:fay"))).not.toBeNull();
+      });
+
       it("pages users in id order and reseals only untouched rows", async () => {
         const user = await db.users.createIfAbsent(newUser("k1:dave"));
         const all: string[] = [];

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserVersions } from "../../src/core/accounts/user-versions.js";
+import type { Database, UserRecord } from "../../src/core/ports/database.js";
 import { type SessionState, sessionKeys } from "../../src/core/sessions/session-state.js";
 import { SessionStore } from "../../src/core/sessions/session-store.js";
 import type { KeyValueHarness } from "./key-value.contract.js";
@@ -146,6 +148,48 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       await store.revoke(sid, 300, "logout");
       await h.elapse(400);
       expect((await store.blocklisted(sid, "jti")).revoked).toBe(false);
+    });
+
+    it("replaces a state's claims at its generation only, keeping its expiry", async () => {
+      const sid = await newSession();
+      const [stateKey = ""] = sessionKeys(sid);
+      const ttl = (await h.store.ttl(stateKey)) ?? 0;
+      const claims = { ...state().claims, scope: "openid reports", userVersion: 42 };
+      await store.replaceClaims(sid, 1, claims);
+      expect((await store.read(sid)) as SessionState).toEqual(state());
+      await store.replaceClaims(sid, 0, claims);
+      expect((await store.read(sid)) as SessionState).toEqual(state({ claims }));
+      expect(await h.store.ttl(stateKey)).toBeLessThanOrEqual(ttl);
+      expect(await h.store.ttl(stateKey)).toBeGreaterThan(ttl - 5_000);
+      expect(await rotate(sid, 0, "hash-0", T0 + DAY)).toMatchObject({ kind: "rotated", claims });
+      // A state that ended stays ended.
+      const gone = crypto.randomUUID();
+      await store.replaceClaims(gone, 0, claims);
+      expect(await store.read(gone)).toBeNull();
+    });
+
+    it("raises a user's version, never lowers it, and fills a missing one from the database", async () => {
+      const row = (ms: number) => ({ id: "u", updatedAt: new Date(ms) }) as UserRecord;
+      let reads = 0;
+      const db = {
+        users: {
+          findById: async () => {
+            reads++;
+            return row(T0 + 5);
+          },
+        },
+      } as unknown as Database;
+      const versions = new UserVersions({ db, kv: h.store });
+      const tenant = crypto.randomUUID();
+      expect(await versions.current(tenant, "u")).toEqual({ version: T0 + 5, user: row(T0 + 5) });
+      expect(reads).toBe(1);
+      expect(await versions.raise(tenant, "u", row(T0 + 9))).toBe(T0 + 9);
+      // An older read (a filler that lost a race with a writer) leaves the newer version.
+      expect(await versions.raise(tenant, "u", row(T0 + 7))).toBe(T0 + 9);
+      expect(await versions.current(tenant, "u")).toEqual({ version: T0 + 9 });
+      expect(await versions.raise(tenant, "u", null)).toBe(Number.MAX_SAFE_INTEGER);
+      expect(await versions.raise(tenant, "u", row(T0 + 10))).toBe(Number.MAX_SAFE_INTEGER);
+      expect(reads).toBe(1);
     });
 
     it("reports the blocklist epoch marker", async () => {

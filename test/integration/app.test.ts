@@ -240,6 +240,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/admin/redirect-uris",
       "/t/{tenant}/v1/admin/saml-connections/{connection}",
       "/t/{tenant}/v1/admin/signing-keys/rotate",
+      "/t/{tenant}/v1/admin/users/{id}",
       "/t/{tenant}/v1/admin/users/{id}/revoke-sessions",
       "/t/{tenant}/v1/api-keys",
       "/t/{tenant}/v1/api-keys/verify",
@@ -264,6 +265,7 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {})).toEqual(["post"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/sessions/{id}"] ?? {})).toEqual(["delete"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/redirect-uris"] ?? {})).toEqual(["put"]);
+    expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/users/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/oauth/{provider}/callback"] ?? {}).sort()).toEqual(["get", "post"]);
   });
 

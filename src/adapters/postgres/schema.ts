@@ -65,6 +65,8 @@ export const users = pgTable(
     /** PHC string (argon2id); null for accounts that only log in through a federation. */
     passwordHash: text("password_hash"),
     lastLoginAt: at("last_login_at"),
+    /** Set while an admin has disabled the account: no login, no refresh, no API key. */
+    disabledAt: at("disabled_at"),
     ...timestamps,
   },
   (t) => [

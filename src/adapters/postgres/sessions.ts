@@ -48,7 +48,8 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       const login = db.$with("login").as(
         db
           .update(users)
-          .set({ lastLoginAt: session.authTime, updatedAt: session.authTime })
+          // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
+          .set({ lastLoginAt: session.authTime })
           .where(and(eq(users.tenantId, session.tenantId), eq(users.id, session.userId)))
           .returning({ id: users.id }),
       );

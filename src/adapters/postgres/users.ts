@@ -16,6 +16,7 @@ function toUser(row: typeof users.$inferSelect): UserRecord {
     passwordHash: row.passwordHash,
     scopes: row.scopes,
     lastLoginAt: row.lastLoginAt,
+    disabledAt: row.disabledAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -56,6 +57,33 @@ export function userRepository(db: DrizzleDb): UserRepository {
         .update(users)
         .set({ passwordHash, updatedAt: at })
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+    },
+
+    async update(tenantId, id, changes, at) {
+      const [row] = await db
+        .update(users)
+        .set({
+          ...(changes.scopes !== undefined ? { scopes: changes.scopes } : {}),
+          ...(changes.emailVerified !== undefined ? { emailVerified: changes.emailVerified } : {}),
+          ...(changes.nameSealed !== undefined ? { nameSealed: changes.nameSealed } : {}),
+          // Disabling again keeps the first time it was disabled.
+          ...(changes.disabled === true ? { disabledAt: sql`coalesce(${users.disabledAt}, ${at})` } : {}),
+          ...(changes.disabled === false ? { disabledAt: null } : {}),
+          // Strictly later than before: updated_at is the user's version (UserVersions), even within one ms.
+          updatedAt: sql`greatest(${at}, ${users.updatedAt} + interval '1 millisecond')`,
+        })
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
+        .returning();
+      return row ? toUser(row) : null;
+    },
+
+    async softDelete(tenantId, id, at) {
+      const rows = await db
+        .update(users)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
+        .returning({ id: users.id });
+      return rows.length > 0;
     },
 
     async page(afterId, limit) {

@@ -13,6 +13,8 @@ import { checkPassword, normalizePassword } from "./password-policy.js";
 /** API.md's User. */
 export interface UserView {
   id: string;
+  /** The subject of the user's tokens: equals `id`. */
+  sub: string;
   email: string;
   name: string | null;
   email_verified: boolean;
@@ -22,7 +24,7 @@ export interface UserView {
 
 export const EMAIL_INDEX_PURPOSE = "users.email";
 const emailContext = (tenantId: string, id: string) => `users.email:${tenantId}:${id}`;
-const nameContext = (tenantId: string, id: string) => `users.name:${tenantId}:${id}`;
+export const nameContext = (tenantId: string, id: string) => `users.name:${tenantId}:${id}`;
 
 /**
  * Verified when no account matches, so unknown emails cost the same argon2id
@@ -146,6 +148,11 @@ export class AccountService {
       throw errors.invalidCredentials();
     }
     await this.deps.throttle.succeeded(attempt);
+    // After the password check, so the answer tells nothing to someone without the password.
+    if (user.disabledAt) {
+      this.deps.logger.info("login_refused_disabled", { tenant_id: tenant.id, user_id: user.id });
+      throw errors.accountDisabled();
+    }
     this.deps.metrics.increment("logins_total", { outcome: "success" });
     this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "password" });
     if (needsRehash(stored)) {
@@ -165,6 +172,7 @@ export class AccountService {
     const { sealer } = this.deps;
     return {
       id: user.id,
+      sub: user.id,
       email: await sealer.open(user.emailSealed, emailContext(user.tenantId, user.id)),
       name: user.nameSealed ? await sealer.open(user.nameSealed, nameContext(user.tenantId, user.id)) : null,
       email_verified: user.emailVerified,

@@ -6,7 +6,7 @@ import type { ApiKeyRecord, Database, Tenant, UserRecord } from "../ports/databa
 import type { AtomicScript, KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Background } from "../sessions/sessions.js";
-import { DEFAULT_SCOPES } from "../sessions/sessions.js";
+import { DEFAULT_SCOPES } from "../sessions/user-claims.js";
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from "./key-format.js";
 
 /** Scopes for other services calling this one (API.md). */

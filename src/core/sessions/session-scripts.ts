@@ -174,3 +174,28 @@ export const checkBlocklist: AtomicScript<{ epochPresent: boolean; revoked: bool
     return { epochPresent: epoch === 1, revoked: session === 1 || jti === 1 };
   },
 };
+
+/**
+ * Replaces the claims of a session's state at one generation (after the
+ * user changed), keeping everything else and the expiry; a state that moved
+ * on or ended is left alone. KEYS: sess. ARGV: generation, claims blob.
+ */
+export const replaceSessionClaims: AtomicScript<void> = {
+  name: "replace_session_claims",
+  lua: `local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local gen, rest = string.match(raw, '^(%d+)|([^|]*|%d+|%d+)|')
+if gen ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+redis.call('SET', KEYS[1], string.format('%s|%s|%s', gen, rest, ARGV[2]), 'PX', ttl)
+return 1`,
+  memory(store, [stateKey = ""], [generation = "", blob = ""]) {
+    const match = /^(\d+)\|([^|]*\|\d+\|\d+)\|/.exec(store.get(stateKey) ?? "");
+    const ttl = store.pttl(stateKey);
+    if (!match || match[1] !== generation || ttl <= 0) return 0;
+    store.set(stateKey, `${generation}|${match[2]}|${blob}`, ttl);
+    return 1;
+  },
+  decode: () => undefined,
+};

@@ -25,6 +25,8 @@ export interface SessionClaims {
   amr: string[];
   scope: string;
   clientId: string;
+  /** The user's version these claims were computed at (UserVersions); absent in states written before it existed. */
+  userVersion?: number;
 }
 
 export interface SessionState {
@@ -35,21 +37,24 @@ export interface SessionState {
   claims: SessionClaims;
 }
 
-export function encodeState(state: SessionState): string {
-  const { claims } = state;
-  const blob = JSON.stringify({
+export function encodeClaims(claims: SessionClaims): string {
+  return JSON.stringify({
     u: claims.userId,
     t: claims.authTime,
     a: claims.amr,
     s: claims.scope,
     c: claims.clientId,
+    v: claims.userVersion,
   });
-  return `${state.generation}|${state.hash}|${state.idleExpiresAt}|${state.absoluteExpiresAt}|${blob}`;
+}
+
+export function encodeState(state: SessionState): string {
+  return `${state.generation}|${state.hash}|${state.idleExpiresAt}|${state.absoluteExpiresAt}|${encodeClaims(state.claims)}`;
 }
 
 export function decodeClaims(blob: string): SessionClaims {
-  const raw = JSON.parse(blob) as { u: string; t: number; a: string[]; s: string; c: string };
-  return { userId: raw.u, authTime: raw.t, amr: raw.a, scope: raw.s, clientId: raw.c };
+  const raw = JSON.parse(blob) as { u: string; t: number; a: string[]; s: string; c: string; v?: number };
+  return { userId: raw.u, authTime: raw.t, amr: raw.a, scope: raw.s, clientId: raw.c, userVersion: raw.v };
 }
 
 /** The inverse of encodeState; undefined for anything else. */

@@ -1,10 +1,18 @@
 import type { KeyValueStore } from "../ports/key-value.js";
-import { checkBlocklist, type RotateOutcome, revokeSessionState, rotateRefreshToken } from "./session-scripts.js";
+import {
+  checkBlocklist,
+  type RotateOutcome,
+  replaceSessionClaims,
+  revokeSessionState,
+  rotateRefreshToken,
+} from "./session-scripts.js";
 import {
   BLOCKLIST_EPOCH_KEY,
   decodeState,
+  encodeClaims,
   encodeState,
   revokedJtiKey,
+  type SessionClaims,
   type SessionState,
   sessionKeys,
 } from "./session-state.js";
@@ -44,6 +52,12 @@ export class SessionStore {
       args.revokedTtlMs,
       args.seed ? encodeState(args.seed) : "",
     ]);
+  }
+
+  /** New claims for the state at `generation` (the user changed); nothing when the state moved on. */
+  replaceClaims(sessionId: string, generation: number, claims: SessionClaims): Promise<void> {
+    const [stateKey = ""] = sessionKeys(sessionId);
+    return this.kv.run(replaceSessionClaims, [stateKey], [generation, encodeClaims(claims)]);
   }
 
   revoke(sessionId: string, ttlMs: number, reason: string): Promise<void> {

@@ -22,7 +22,14 @@ export interface ClientInfo {
   ip: string | null;
 }
 
-export type RevocationReason = "logout" | "deleted_by_user" | "admin" | "refresh_token_reuse" | "token_revocation";
+/** `user_ended`: the user was deleted or disabled. */
+export type RevocationReason =
+  | "logout"
+  | "deleted_by_user"
+  | "admin"
+  | "refresh_token_reuse"
+  | "token_revocation"
+  | "user_ended";
 
 /** A refresh token that is current in a live session (introspection, RFC 7662). */
 export interface ActiveRefreshToken {

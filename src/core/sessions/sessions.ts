@@ -1,3 +1,4 @@
+import { type UserVersions, versionOf } from "../accounts/user-versions.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
@@ -7,14 +8,11 @@ import type { Metrics } from "../ports/telemetry.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
+import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type { ActiveRefreshToken, ClientInfo, LoginMethod, RevocationReason, TokenResponse } from "./session-types.js";
-
-/** Scopes every access token carries; users may hold more (`users.scopes`). */
-export const DEFAULT_SCOPES = ["openid", "profile", "email"];
-/** `client_id` of tokens issued to the service's own first-party login (no OAuth client involved). */
-export const FIRST_PARTY_CLIENT = "first-party";
+import { claimsOfCurrentUser, scopeOf } from "./user-claims.js";
 
 export type {
   ActiveRefreshToken,
@@ -29,6 +27,7 @@ export interface SessionDeps {
   kv: KeyValueStore;
   tokens: AccessTokens;
   refreshTokens: RefreshTokens;
+  userVersions: UserVersions;
   clock: Clock;
   random: Random;
   logger: Logger;
@@ -79,8 +78,9 @@ export class SessionService {
       userId: user.id,
       authTime: Math.floor(now / 1000),
       amr: method.amr,
-      scope: [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" "),
+      scope: scopeOf(user),
       clientId: FIRST_PARTY_CLIENT,
+      userVersion: versionOf(user),
     };
     const session = await this.deps.db.sessions.create({
       id: sessionId,
@@ -154,7 +154,8 @@ export class SessionService {
       outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
     }
     switch (outcome.kind) {
-      case "rotated":
+      case "rotated": {
+        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
         this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         background(
           this.deps.db.sessions.recordRotation(tenant.id, token.sessionId, {
@@ -164,12 +165,14 @@ export class SessionService {
             expiresAt: new Date(outcome.idleExpiresAt),
           }),
         );
-        return this.respond(tenant, token.sessionId, outcome.claims, successor.text, outcome.idleExpiresAt);
+        return this.respond(tenant, token.sessionId, claims, successor.text, outcome.idleExpiresAt);
+      }
       case "grace": {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
         if (!again) throw this.refreshRefused();
+        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
         this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
-        return this.respond(tenant, token.sessionId, outcome.claims, again, outcome.idleExpiresAt);
+        return this.respond(tenant, token.sessionId, claims, again, outcome.idleExpiresAt);
       }
       case "reuse": {
         const reason = "refresh_token_reuse";
@@ -187,6 +190,27 @@ export class SessionService {
       default:
         throw this.refreshRefused();
     }
+  }
+
+  /**
+   * The claims a refreshed token carries: the session's, recomputed when its
+   * user changed since (kept for the next refresh), or the session revoked
+   * and the refresh refused when the user is deleted or disabled.
+   */
+  private async claimsNow(
+    tenant: Tenant,
+    sessionId: string,
+    generation: number,
+    claims: SessionClaims,
+  ): Promise<SessionClaims> {
+    const current = await claimsOfCurrentUser(this.deps, tenant.id, claims);
+    if (current === "unchanged") return claims;
+    if (current === "ended") {
+      await this.revoke(tenant, sessionId, "user_ended");
+      throw this.refreshRefused();
+    }
+    await this.store.replaceClaims(sessionId, generation, current);
+    return current;
   }
 
   /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */
@@ -215,28 +239,18 @@ export class SessionService {
     // A ledger behind a lost Redis may not know the newest generation yet.
     const ahead = held === null && token.generation > state.generation;
     if (!current && !ahead) return null;
-    return { sessionId: token.sessionId, claims: state.claims, idleExpiresAt: state.idleExpiresAt };
+    const claims = await claimsOfCurrentUser(this.deps, tenant.id, state.claims);
+    if (claims === "ended") return null;
+    return {
+      sessionId: token.sessionId,
+      claims: claims === "unchanged" ? state.claims : claims,
+      idleExpiresAt: state.idleExpiresAt,
+    };
   }
 
   /** The session as the ledger knows it, when it is live, belongs to the tenant and the token is not older than it. */
   private async ledgerState(tenant: Tenant, token: RefreshToken): Promise<SessionState | null> {
-    const row = await this.deps.db.sessions.findById(tenant.id, token.sessionId);
-    const now = this.now();
-    if (!row || row.revokedAt || !row.refreshHash) return null;
-    if (row.expiresAt.getTime() <= now || row.absoluteExpiresAt.getTime() <= now) return null;
-    return {
-      generation: row.refreshGeneration,
-      hash: row.refreshHash,
-      idleExpiresAt: row.expiresAt.getTime(),
-      absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
-      claims: {
-        userId: row.userId,
-        authTime: Math.floor(row.authTime.getTime() / 1000),
-        amr: row.amr,
-        scope: row.scope,
-        clientId: row.clientId ?? FIRST_PARTY_CLIENT,
-      },
-    };
+    return liveLedgerState(await this.deps.db.sessions.findById(tenant.id, token.sessionId), this.now());
   }
 
   /**
@@ -273,12 +287,17 @@ export class SessionService {
   }
 
   /** Revokes every session of a user (admin); resolves how many were live. */
-  async revokeAllOfUser(tenant: Tenant, userId: string): Promise<number> {
-    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), "admin");
+  async revokeAllOfUser(tenant: Tenant, userId: string, reason: "admin" | "user_ended" = "admin"): Promise<number> {
+    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason);
     const ttl = this.revokedTtlMs(tenant);
-    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, "admin")));
-    this.countRevoked("admin", ids.length);
-    this.deps.logger.info("sessions_revoked_by_admin", { tenant_id: tenant.id, user_id: userId, count: ids.length });
+    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
+    this.countRevoked(reason, ids.length);
+    this.deps.logger.info("sessions_revoked_of_user", {
+      tenant_id: tenant.id,
+      user_id: userId,
+      count: ids.length,
+      reason,
+    });
     return ids.length;
   }
 

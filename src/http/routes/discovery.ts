@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { toBase64Url, utf8 } from "../../core/crypto/encoding.js";
-import { DEFAULT_SCOPES } from "../../core/sessions/sessions.js";
+import { DEFAULT_SCOPES } from "../../core/sessions/user-claims.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
 import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
 import { createRouter, problems } from "../openapi.js";

@@ -10,11 +10,21 @@ export interface UserRecord {
   scopes: string[];
   /** Stamped by the statement that creates a session (`SessionRepository.create`). */
   lastLoginAt: Date | null;
+  /** Set while an admin has disabled the account. */
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewUser = Omit<UserRecord, "lastLoginAt" | "createdAt" | "updatedAt"> & { now: Date };
+export type NewUser = Omit<UserRecord, "lastLoginAt" | "disabledAt" | "createdAt" | "updatedAt"> & { now: Date };
+
+/** What an admin may change on a user (`PATCH /v1/admin/users/{id}`); absent fields stay. */
+export interface UserChanges {
+  scopes?: string[];
+  disabled?: boolean;
+  emailVerified?: boolean;
+  nameSealed?: string | null;
+}
 
 export interface UserRepository {
   /** Inserts unless a live user of the tenant has the email index; resolves null in that case. */
@@ -24,6 +34,13 @@ export interface UserRepository {
   findById(tenantId: string, id: string): Promise<UserRecord | null>;
   /** Stores a rehash with the current parameters (the upgrade at login). */
   replacePasswordHash(tenantId: string, id: string, passwordHash: string, at: Date): Promise<void>;
+  /**
+   * Applies an admin's changes to a live user and stamps updated_at (the
+   * user's version, see UserVersions); resolves the row, or null when absent.
+   */
+  update(tenantId: string, id: string, changes: UserChanges, at: Date): Promise<UserRecord | null>;
+  /** Soft delete; resolves whether a live user was deleted. */
+  softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
   /** Rows in id order after `afterId`, for the re-encryption pass. */
   page(afterId: string | null, limit: number): Promise<UserRecord[]>;
   /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */

@@ -1,0 +1,28 @@
+import { type UserVersions, versionOf } from "../accounts/user-versions.js";
+import type { Database, UserRecord } from "../ports/database.js";
+import type { SessionClaims } from "./session-state.js";
+
+/** Scopes every access token carries; users may hold more (`users.scopes`). */
+export const DEFAULT_SCOPES = ["openid", "profile", "email"];
+
+/** The scope of a user's tokens: the defaults and what the user holds now. */
+export const scopeOf = (user: UserRecord): string => [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" ");
+
+/**
+ * A session's claims as its user stands now: `unchanged` when the user's
+ * version still equals the claims' (one Redis read, no Postgres), new claims
+ * when the user changed, `ended` when the user is deleted or disabled.
+ */
+export async function claimsOfCurrentUser(
+  deps: { db: Database; userVersions: UserVersions },
+  tenantId: string,
+  claims: SessionClaims,
+): Promise<"unchanged" | "ended" | SessionClaims> {
+  const { version, user: read } = await deps.userVersions.current(tenantId, claims.userId);
+  if (version === claims.userVersion) return "unchanged";
+  const user = read === undefined ? await deps.db.users.findById(tenantId, claims.userId) : read;
+  if (!user || user.disabledAt) return "ended";
+  // A change that did not raise the cached version (e.g. a password rehash) raises it now.
+  if (version < versionOf(user)) await deps.userVersions.raise(tenantId, user.id, user);
+  return { ...claims, scope: scopeOf(user), userVersion: versionOf(user) };
+}

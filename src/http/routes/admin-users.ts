@@ -1,0 +1,102 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { errors } from "../../core/errors.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantResourceParamSchema, UserSchema, UUID_PATTERN } from "../schemas.js";
+
+const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
+
+const AdminUserSchema = UserSchema.extend({
+  scopes: z.array(z.string()).openapi({ description: "Scopes held beyond the defaults every token carries" }),
+  disabled: z.boolean(),
+  updated_at: z.string().datetime(),
+  last_login_at: z.string().datetime().nullable(),
+}).openapi("AdminUser");
+
+const UserChangesSchema = z
+  .object({
+    scopes: z.array(scope).max(50, "must have at most 50 entries").optional(),
+    disabled: z.boolean().optional(),
+    email_verified: z.boolean().optional(),
+    name: z.string().trim().max(200, "must be at most 200 characters").nullable().optional(),
+  })
+  .strict()
+  .openapi("UserChanges");
+
+const adminOnly = { security: [{ bearer: [] }], tags: ["Administration"] };
+
+const getUser = createRoute({
+  ...adminOnly,
+  method: "get",
+  path: "/t/{tenant}/v1/admin/users/{id}",
+  summary: "A user, with scopes and state",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: {
+    200: { description: "The user", content: { "application/json": { schema: AdminUserSchema } } },
+    ...problems(401, 403, 404),
+  },
+});
+
+const patchUser = createRoute({
+  ...adminOnly,
+  method: "patch",
+  path: "/t/{tenant}/v1/admin/users/{id}",
+  summary: "Change a user's scopes, state, verification or name",
+  description:
+    "New scopes apply from the user's next token (a refresh included). Disabling revokes every session at once " +
+    "(access tokens stop at every route) and refuses logins with 403 `account_disabled`.",
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  request: {
+    params: TenantResourceParamSchema,
+    body: { required: true, content: { "application/json": { schema: UserChangesSchema } } },
+  },
+  responses: {
+    200: { description: "The changed user", content: { "application/json": { schema: AdminUserSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const deleteUser = createRoute({
+  ...adminOnly,
+  method: "delete",
+  path: "/t/{tenant}/v1/admin/users/{id}",
+  summary: "Delete a user (soft delete)",
+  description: "Every session ends at once; refresh and introspection treat them as inactive.",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
+});
+
+const userIdOf = (id: string) => {
+  if (!UUID_PATTERN.test(id)) throw errors.notFound("No such user.");
+  return id.toLowerCase();
+};
+
+export const adminUserRoutes = createRouter()
+  .openapi(getUser, async (c) => {
+    const { accounts, userAdmin } = c.var.services;
+    const user = await accounts.findUser(c.var.tenant, userIdOf(c.req.valid("param").id));
+    if (!user) throw errors.notFound("No such user.");
+    return c.json(await userAdmin.view(user), 200);
+  })
+  .openapi(patchUser, async (c) => {
+    const body = c.req.valid("json");
+    const { userAdmin } = c.var.services;
+    const user = await userAdmin.update(c.var.tenant, userIdOf(c.req.valid("param").id), {
+      scopes: body.scopes === undefined ? undefined : [...new Set(body.scopes)],
+      disabled: body.disabled,
+      emailVerified: body.email_verified,
+      name: body.name === undefined ? undefined : body.name || null,
+    });
+    if (!user) throw errors.notFound("No such user.");
+    return c.json(await userAdmin.view(user), 200);
+  })
+  .openapi(deleteUser, async (c) => {
+    if (!(await c.var.services.userAdmin.delete(c.var.tenant, userIdOf(c.req.valid("param").id)))) {
+      throw errors.notFound("No such user.");
+    }
+    return c.body(null, 204);
+  });
