@@ -9,15 +9,17 @@ import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/acco
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { recordingLogger } from "../support/recorders.js";
 
 const APP = "https://app.example.com/callback";
 let t: TestApp;
 let api: ReturnType<typeof appClient>;
 let idp: FakeOidc;
+const logs = recordingLogger();
 const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ logger: logs.logger });
   api = appClient(t);
   idp = await startFakeOidc("client-1", "secret-1");
   await api.createTenant("fed");
@@ -157,29 +159,38 @@ describe("attacks on the callback", () => {
     expectProblem(await readAnswer(await t.app.request(foreign)), 400, "invalid_state");
   });
 
+  const TOKEN = "The provider's token response could not be used.";
   it.each([
-    ["wrong-nonce", "server_error", /"nonce"/],
-    ["wrong-audience", "server_error", /"aud"/],
-    ["wrong-issuer", "server_error", /"iss"/],
-    ["bad-signature", "server_error", /signature verification failed/],
-    ["expired", "server_error", /"exp"/],
-    ["token-error", "server_error", /invalid_grant/],
-    ["garbage", "server_error", /JSON/],
-    ["deny", "access_denied", /access_denied/],
-  ] as const)("ends a login whose provider answers %s with error=%s and no code", async (misbehave, error, because) => {
-    idp.state.misbehave = misbehave;
-    idp.state.nextUser = { sub: `bad-${misbehave}`, email: `${misbehave}@idp.example`, email_verified: true };
-    try {
-      const back = await login();
-      expect(back.origin + back.pathname).toBe(APP);
-      expect(back.searchParams.get("error")).toBe(error);
-      expect(back.searchParams.get("state")).toBe("client-state");
-      expect(back.searchParams.get("code")).toBeNull();
-      expect(back.searchParams.get("error_description")).toMatch(because);
-    } finally {
-      idp.state.misbehave = "none";
-    }
-  });
+    ["wrong-nonce", "server_error", TOKEN, /"nonce"/],
+    ["wrong-audience", "server_error", TOKEN, /"aud"/],
+    ["wrong-issuer", "server_error", TOKEN, /"iss"/],
+    ["bad-signature", "server_error", "The provider's ID token signature could not be verified.", /signature/],
+    ["expired", "server_error", TOKEN, /"exp"/],
+    ["token-error", "server_error", TOKEN, /invalid_grant/],
+    ["garbage", "server_error", TOKEN, /JSON/],
+    ["deny", "access_denied", "The provider answered access_denied.", /access_denied/],
+  ] as const)(
+    "ends a login whose provider answers %s with error=%s and no code",
+    async (misbehave, error, description, because) => {
+      idp.state.misbehave = misbehave;
+      logs.lines.length = 0;
+      idp.state.nextUser = { sub: `bad-${misbehave}`, email: `${misbehave}@idp.example`, email_verified: true };
+      try {
+        const back = await login();
+        expect(back.origin + back.pathname).toBe(APP);
+        expect(back.searchParams.get("error")).toBe(error);
+        expect(back.searchParams.get("state")).toBe("client-state");
+        expect(back.searchParams.get("code")).toBeNull();
+        // The browser gets the step's fixed message; the cause is in the log only.
+        expect(back.searchParams.get("error_description")).toBe(description);
+        const failed = logs.lines.find((line) => line.event === "federation_failed");
+        expect(failed?.level).toBe("warn");
+        expect(String(failed?.fields.reason)).toMatch(because);
+      } finally {
+        idp.state.misbehave = "none";
+      }
+    },
+  );
 });
 
 describe("unreachable providers", () => {
