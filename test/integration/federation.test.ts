@@ -159,6 +159,21 @@ describe("attacks on the callback", () => {
     expectProblem(await readAnswer(await t.app.request(foreign)), 400, "invalid_state");
   });
 
+  it("lets a callback at another tenant or provider spend nothing: the right callback still succeeds", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "victim", email: "victim@idp.example", email_verified: true };
+    const query = new URLSearchParams({ redirect_uri: APP, state: "victim-state" });
+    const start = await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`);
+    const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = new URL(atProvider.headers.get("location") ?? "");
+    for (const elsewhere of ["/t/elsewhere/v1/oauth/idp/callback", "/t/fed/v1/oauth/other/callback"]) {
+      expectProblem(await readAnswer(await t.app.request(`${elsewhere}${callback.search}`)), 400, "invalid_state");
+    }
+    const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
+    expect(back.searchParams.get("error_description")).toBeNull();
+    expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   const TOKEN = "The provider's token response could not be used.";
   it.each([
     ["wrong-nonce", "server_error", TOKEN, /"nonce"/],
