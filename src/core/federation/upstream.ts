@@ -7,7 +7,7 @@ import { FederatedLoginError } from "./federated-logins.js";
 /** How long a provider's discovery document is reused in this process or isolate. */
 const DISCOVERY_TTL_MS = 60 * 60_000;
 /** Every upstream call: 5 s, body included; 1 MiB of body at most (discovery, JWKS and tokens are a few KiB). */
-export const UPSTREAM_LIMITS: EgressLimits = { timeoutMs: 5_000, maxBytes: 1024 * 1024 };
+const UPSTREAM_LIMITS: EgressLimits = { timeoutMs: 5_000, maxBytes: 1024 * 1024 };
 
 /**
  * The step of a login whose upstream call or answer failed. The browser learns

@@ -8,11 +8,11 @@ export interface EgressLimits {
 }
 
 /** Refused before any connection: the policy does not allow the URL. */
-export class RefusedDestination extends Error {
+class RefusedDestination extends Error {
   override name = "RefusedDestination";
 }
 
-export class ResponseTooLarge extends Error {
+class ResponseTooLarge extends Error {
   override name = "ResponseTooLarge";
 }
 

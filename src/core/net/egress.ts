@@ -59,7 +59,7 @@ const EMBEDDING_V4: [Cidr, number][] = [
 const inAny = (list: Cidr[], ip: IpAddress) => list.some((cidr) => cidrContains(cidr, ip));
 
 /** Whether an address is on the public Internet (IPv4-mapped forms were made IPv4 by parseIp). */
-export function isPublicAddress(ip: IpAddress): boolean {
+function isPublicAddress(ip: IpAddress): boolean {
   if (ip.version === 4) return !inAny(BLOCKED_V4, ip);
   for (const [prefix, at] of EMBEDDING_V4) {
     if (cidrContains(prefix, ip)) return isPublicAddress({ version: 4, bytes: ip.bytes.slice(at, at + 4) });
