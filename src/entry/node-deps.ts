@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
+import { createNodeEgressFetch } from "../adapters/net/node-egress-fetch.js";
 import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
 import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
@@ -16,6 +17,7 @@ import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-valida
 import { PrometheusMetrics } from "../adapters/telemetry/prometheus.js";
 import type { Config } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
+import { egressPolicyFor } from "../core/net/egress.js";
 import { type Cidr, clientAddress } from "../core/net/ip.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Database } from "../core/ports/database.js";
@@ -67,6 +69,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
   useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
   // One registry for the process: the port records into it and GET /metrics renders it.
   const metrics = new PrometheusMetrics();
+  const egressPolicy = egressPolicyFor(config.APP_ENV);
   return {
     config,
     db,
@@ -77,6 +80,9 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: nodeClientIp(config.TRUSTED_PROXIES),
+    egressPolicy,
+    // Provider URLs are checked again at connect time, against the addresses their names resolve to.
+    upstreamFetch: createNodeEgressFetch(egressPolicy),
     metrics,
     metricsExposition: metrics,
   };

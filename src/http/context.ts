@@ -7,6 +7,7 @@ import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
+import type { EgressPolicy } from "../core/net/egress.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -35,8 +36,10 @@ export interface AppDeps {
   passwords: PasswordHasher;
   /** SAML protocol work (default: samlify). */
   samlProtocol?: SamlProtocol;
-  /** How the service calls upstream identity providers (default: the runtime's fetch). */
+  /** How the service calls upstream identity providers (default: the runtime's fetch; Node: one that refuses disallowed resolved addresses). */
   upstreamFetch?: typeof fetch;
+  /** Where calls to tenant-given provider URLs may go (default: by APP_ENV, public only in production). */
+  egressPolicy?: EgressPolicy;
   /** The client's address as this runtime knows it (Workers: cf-connecting-ip; Node: the socket or the trusted-proxy chain). */
   clientIp: (c: Context) => string | null;
   /** Spans (default: none recorded). */

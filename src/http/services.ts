@@ -7,6 +7,7 @@ import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
+import { egressPolicyFor } from "../core/net/egress.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
@@ -45,6 +46,7 @@ export function buildServices(appDeps: AppDeps): Services {
     graceMs: config.REFRESH_GRACE_PERIOD,
   });
   const blocklist = new AccessTokenBlocklist(deps);
+  const egress = deps.egressPolicy ?? egressPolicyFor(config.APP_ENV);
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
@@ -55,8 +57,10 @@ export function buildServices(appDeps: AppDeps): Services {
     federation: new FederationService({
       ...deps,
       logins,
+      egress,
       upstream: new UpstreamClient(
         tracedFetch(correlatedFetch(deps.upstreamFetch ?? ((input, init) => fetch(input, init))), deps.tracer),
+        egress,
         () => deps.clock.now().getTime(),
       ),
     }),

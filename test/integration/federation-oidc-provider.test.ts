@@ -7,6 +7,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNodeEgressFetch } from "../../src/adapters/net/node-egress-fetch.js";
+import { localEgress } from "../../src/core/net/egress.js";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { OIDC_ACCOUNTS, type OidcProvider, startOidcProvider } from "../support/oidc-provider.js";
@@ -32,7 +34,8 @@ const configure = (name: string, issuer: string, clientId: string) =>
   });
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // The Node entry's upstream fetch (undici, with the connect-time address check), as in production.
+  t = await startTestApp({ upstreamFetch: createNodeEgressFetch(localEgress) });
   api = appClient(t);
   [op, opIdToken] = await Promise.all([
     startOidcProvider({

@@ -9,15 +9,17 @@ import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/acco
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { recordingLogger } from "../support/recorders.js";
 
 const APP = "https://app.example.com/callback";
 let t: TestApp;
 let api: ReturnType<typeof appClient>;
 let idp: FakeOidc;
+const logs = recordingLogger();
 const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ logger: logs.logger });
   api = appClient(t);
   idp = await startFakeOidc("client-1", "secret-1");
   await api.createTenant("fed");
@@ -157,29 +159,53 @@ describe("attacks on the callback", () => {
     expectProblem(await readAnswer(await t.app.request(foreign)), 400, "invalid_state");
   });
 
-  it.each([
-    ["wrong-nonce", "server_error", /"nonce"/],
-    ["wrong-audience", "server_error", /"aud"/],
-    ["wrong-issuer", "server_error", /"iss"/],
-    ["bad-signature", "server_error", /signature verification failed/],
-    ["expired", "server_error", /"exp"/],
-    ["token-error", "server_error", /invalid_grant/],
-    ["garbage", "server_error", /JSON/],
-    ["deny", "access_denied", /access_denied/],
-  ] as const)("ends a login whose provider answers %s with error=%s and no code", async (misbehave, error, because) => {
-    idp.state.misbehave = misbehave;
-    idp.state.nextUser = { sub: `bad-${misbehave}`, email: `${misbehave}@idp.example`, email_verified: true };
-    try {
-      const back = await login();
-      expect(back.origin + back.pathname).toBe(APP);
-      expect(back.searchParams.get("error")).toBe(error);
-      expect(back.searchParams.get("state")).toBe("client-state");
-      expect(back.searchParams.get("code")).toBeNull();
-      expect(back.searchParams.get("error_description")).toMatch(because);
-    } finally {
-      idp.state.misbehave = "none";
+  it("lets a callback at another tenant or provider spend nothing: the right callback still succeeds", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "victim", email: "victim@idp.example", email_verified: true };
+    const query = new URLSearchParams({ redirect_uri: APP, state: "victim-state" });
+    const start = await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`);
+    const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = new URL(atProvider.headers.get("location") ?? "");
+    for (const elsewhere of ["/t/elsewhere/v1/oauth/idp/callback", "/t/fed/v1/oauth/other/callback"]) {
+      expectProblem(await readAnswer(await t.app.request(`${elsewhere}${callback.search}`)), 400, "invalid_state");
     }
+    const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
+    expect(back.searchParams.get("error_description")).toBeNull();
+    expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
+
+  const TOKEN = "The provider's token response could not be used.";
+  it.each([
+    ["wrong-nonce", "server_error", TOKEN, /"nonce"/],
+    ["wrong-audience", "server_error", TOKEN, /"aud"/],
+    ["wrong-issuer", "server_error", TOKEN, /"iss"/],
+    ["bad-signature", "server_error", "The provider's ID token signature could not be verified.", /signature/],
+    ["expired", "server_error", TOKEN, /"exp"/],
+    ["token-error", "server_error", TOKEN, /invalid_grant/],
+    ["garbage", "server_error", TOKEN, /JSON/],
+    ["deny", "access_denied", "The provider answered access_denied.", /access_denied/],
+  ] as const)(
+    "ends a login whose provider answers %s with error=%s and no code",
+    async (misbehave, error, description, because) => {
+      idp.state.misbehave = misbehave;
+      logs.lines.length = 0;
+      idp.state.nextUser = { sub: `bad-${misbehave}`, email: `${misbehave}@idp.example`, email_verified: true };
+      try {
+        const back = await login();
+        expect(back.origin + back.pathname).toBe(APP);
+        expect(back.searchParams.get("error")).toBe(error);
+        expect(back.searchParams.get("state")).toBe("client-state");
+        expect(back.searchParams.get("code")).toBeNull();
+        // The browser gets the step's fixed message; the cause is in the log only.
+        expect(back.searchParams.get("error_description")).toBe(description);
+        const failed = logs.lines.find((line) => line.event === "federation_failed");
+        expect(failed?.level).toBe("warn");
+        expect(String(failed?.fields.reason)).toMatch(because);
+      } finally {
+        idp.state.misbehave = "none";
+      }
+    },
+  );
 });
 
 describe("unreachable providers", () => {

@@ -179,3 +179,37 @@ describe("across runtimes, on one database and one Redis", () => {
     expect(await me(onWorker, mixed.access_token)).toMatchObject({ id: carol, email: "carol@op.example" });
   });
 });
+
+describe("provider URLs on a production Worker", () => {
+  // Workers cannot reach private ranges, but the names and literal addresses are refused all the same
+  // (the core's check); names that resolve to them are Cloudflare's to refuse, not looked up here.
+  it("refuses internal issuers at configuration and a stored loopback provider at login", async () => {
+    const production = await h.start({ APP_ENV: "production" });
+    const request: Request = (path, init) => production.request(path, { redirect: "manual", ...init });
+    for (const issuer of [
+      "https://169.254.169.254",
+      "https://[::ffff:127.0.0.1]",
+      "https://metadata.google.internal",
+    ]) {
+      const answer = await readAnswer(
+        await request(`/t/${TENANT}/v1/admin/oauth-providers/corp`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${h.adminKey}`, ...JSON_HEADERS },
+          body: JSON.stringify({ client_id: "c", client_secret: "s", issuer }),
+        }),
+      );
+      expectProblem(answer, 400, "validation_failed");
+      expect(answer.json.errors).toMatchObject([{ path: "issuer" }]);
+    }
+    // `op` was stored by the test-environment Worker: an http loopback issuer.
+    const discoveries = op.seen.routes.discovery ?? 0;
+    const query = new URLSearchParams({ redirect_uri: APP, state: "prod" });
+    const answer = await request(`/t/${TENANT}/v1/oauth/op/authorize?${query}`);
+    expect(answer.status).toBe(302);
+    const back = new URL(answer.headers.get("location") ?? "");
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("error_description")).toBe("The provider's configuration could not be fetched.");
+    expect(op.seen.routes.discovery ?? 0).toBe(discoveries);
+    expect(production.logs.join("\n")).toMatch(/refused destination/);
+  });
+});

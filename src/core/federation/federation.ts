@@ -1,5 +1,6 @@
 import { type Sealer, SealingError } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
+import type { EgressPolicy } from "../net/egress.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, OAuthProviderRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -7,11 +8,18 @@ import type { Logger } from "../ports/logger.js";
 import { redirectUrisOf } from "../tenant-settings.js";
 import { catalogueEntry } from "./catalogue.js";
 import { FederatedLoginError, type FederatedLogins, withParams } from "./federated-logins.js";
-import type { UpstreamClient, UpstreamProvider } from "./upstream.js";
+import { type UpstreamClient, UpstreamFailure, type UpstreamProvider, type UpstreamStep } from "./upstream.js";
 
 /** How long a started login may take at the provider. */
 const STATE_TTL_MS = 10 * 60_000;
-const stateKey = (state: string) => `oauth-state:${state}`;
+/** How long a provider's last upstream failure stays readable for its admins. */
+const LAST_ERROR_TTL_MS = 3 * 24 * 60 * 60_000;
+/**
+ * A pending login is found under its tenant and provider as well as its state,
+ * so a callback at another tenant or provider misses it and cannot spend it.
+ */
+const stateKey = (tenantId: string, name: string, state: string) => `oauth-state:${tenantId}:${name}:${state}`;
+const lastErrorKey = (tenantId: string, name: string) => `oauth-provider-error:${tenantId}:${name}`;
 const secretContext = (tenantId: string, name: string) => `oauth_providers.client_secret:${tenantId}:${name}`;
 
 /** What the authorize step stores under its state, for the callback. */
@@ -25,12 +33,21 @@ interface StoredLogin {
   nonce: string | null;
 }
 
+/** The last failed upstream call of a provider: when, at which step, and its cause (one line, truncated). */
+export interface UpstreamErrorRecord {
+  at: Date;
+  step: UpstreamStep;
+  detail: string;
+}
+
 export interface FederationDeps {
   db: Database;
   kv: KeyValueStore;
   sealer: Sealer;
   logins: FederatedLogins;
   upstream: UpstreamClient;
+  /** Where the provider URLs tenants give may point (checked at configuration; the upstream client checks every call). */
+  egress: EgressPolicy;
   clock: Clock;
   random: Random;
   logger: Logger;
@@ -84,6 +101,8 @@ export class FederationService {
     name: string,
     input: { clientId: string; clientSecret: string; issuer: string | null; scopes: string[]; enabled: boolean },
   ): Promise<OAuthProviderRecord> {
+    const refusal = input.issuer ? this.deps.egress.refusal(new URL(input.issuer)) : null;
+    if (refusal) throw errors.validation([{ path: "issuer", message: refusal }]);
     const existing = await this.deps.db.oauthProviders.find(tenant.id, name);
     return this.deps.db.oauthProviders.upsert({
       id: existing?.id ?? this.deps.random.uuid(),
@@ -139,11 +158,13 @@ export class FederationService {
         codeVerifier: pending.codeVerifier,
         nonce: pending.nonce,
       };
-      await this.deps.kv.set(stateKey(pending.state), JSON.stringify(stored), { ttlMs: STATE_TTL_MS });
+      await this.deps.kv.set(stateKey(tenant.id, name, pending.state), JSON.stringify(stored), {
+        ttlMs: STATE_TTL_MS,
+      });
       return { location: url.toString() };
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
-      this.deps.logger.warn("federation_failed", { tenant_id: tenant.id, provider: name, reason: error.message });
+      await this.failed(tenant, name, error);
       return back(error.error, error.description);
     }
   }
@@ -156,7 +177,7 @@ export class FederationService {
    */
   async callback(tenant: Tenant, name: string, callbackUri: string, params: URLSearchParams): Promise<Redirect> {
     const state = params.get("state");
-    const raw = state && state.length <= 512 ? await this.deps.kv.take(stateKey(state)) : null;
+    const raw = state && state.length <= 512 ? await this.deps.kv.take(stateKey(tenant.id, name, state)) : null;
     const login = raw ? (JSON.parse(raw) as StoredLogin) : null;
     if (!login || login.tenantId !== tenant.id || login.provider !== name) {
       throw errors.invalidState();
@@ -177,8 +198,35 @@ export class FederationService {
       return back({ code: await this.deps.logins.issueCode(tenant, user, method, login.codeChallenge) });
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
-      this.deps.logger.warn("federation_failed", { tenant_id: tenant.id, provider: name, reason: error.message });
+      await this.failed(tenant, name, error);
       return back({ error: error.error, error_description: error.description });
     }
+  }
+
+  /** The provider's last upstream failure in the past few days, or null. */
+  async lastUpstreamError(tenant: Tenant, name: string): Promise<UpstreamErrorRecord | null> {
+    const raw = await this.deps.kv.get(lastErrorKey(tenant.id, name));
+    if (!raw) return null;
+    const stored = JSON.parse(raw) as { at: string; step: UpstreamStep; detail: string };
+    return { at: new Date(stored.at), step: stored.step, detail: stored.detail };
+  }
+
+  /** A login that ends at the client with an error: the cause to the log, an upstream one also to the record. */
+  private async failed(tenant: Tenant, name: string, error: FederatedLoginError): Promise<void> {
+    const upstream = error instanceof UpstreamFailure ? error : null;
+    this.deps.logger.warn("federation_failed", {
+      tenant_id: tenant.id,
+      provider: name,
+      reason: upstream ? upstream.detail : error.message,
+      ...(upstream ? { step: upstream.step } : {}),
+    });
+    if (!upstream) return;
+    const record = { at: this.deps.clock.now().toISOString(), step: upstream.step, detail: upstream.detail };
+    // The record is for admins; failing to write it must not change where the browser goes.
+    await this.deps.kv
+      .set(lastErrorKey(tenant.id, name), JSON.stringify(record), { ttlMs: LAST_ERROR_TTL_MS })
+      .catch((cause: unknown) =>
+        this.deps.logger.error("provider_error_unrecorded", { provider: name, reason: String(cause) }),
+      );
   }
 }

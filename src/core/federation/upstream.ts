@@ -1,11 +1,50 @@
 import * as oauth from "oauth4webapi";
+import type { EgressPolicy } from "../net/egress.js";
+import { type EgressLimits, egressFetch } from "../net/egress-fetch.js";
 import { type CatalogueEntry, type ExternalProfile, type FetchJson, oidcProfile } from "./catalogue.js";
 import { FederatedLoginError } from "./federated-logins.js";
 
 /** How long a provider's discovery document is reused in this process or isolate. */
 const DISCOVERY_TTL_MS = 60 * 60_000;
-/** No upstream call may hold a login longer than this. */
-const UPSTREAM_TIMEOUT_MS = 10_000;
+/** Every upstream call: 5 s, body included; 1 MiB of body at most (discovery, JWKS and tokens are a few KiB). */
+const UPSTREAM_LIMITS: EgressLimits = { timeoutMs: 5_000, maxBytes: 1024 * 1024 };
+
+/**
+ * The step of a login whose upstream call or answer failed. The browser learns
+ * the step's fixed message only, whatever the cause (a closed port, garbage,
+ * a timeout, TLS), so a provider's URLs cannot be used to probe a network;
+ * the cause goes to the log and to the provider's last-error record.
+ */
+export type UpstreamStep = "discovery" | "callback" | "token" | "keys" | "userinfo";
+
+const STEP_FAILURES: Record<UpstreamStep, [FederatedLoginError["error"], string]> = {
+  discovery: ["temporarily_unavailable", "The provider's configuration could not be fetched."],
+  callback: ["invalid_request", "The provider's answer is not valid."],
+  token: ["server_error", "The provider's token response could not be used."],
+  keys: ["server_error", "The provider's ID token signature could not be verified."],
+  userinfo: ["server_error", "The provider's account details could not be fetched."],
+};
+
+/** A login ended by an upstream failure: the browser's message from `step`, the cause in `detail`. */
+export class UpstreamFailure extends FederatedLoginError {
+  constructor(
+    readonly step: UpstreamStep,
+    readonly detail: string,
+  ) {
+    const [error, description] = STEP_FAILURES[step];
+    super(error, description);
+  }
+}
+
+/** Runs one step; any failure in it becomes that step's UpstreamFailure. */
+async function step<T>(name: UpstreamStep, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof FederatedLoginError) throw error;
+    throw new UpstreamFailure(name, describe(error));
+  }
+}
 
 /** A provider as a login needs it: its entry, client credentials and issuer. */
 export interface UpstreamProvider {
@@ -24,11 +63,6 @@ export interface PendingLogin {
   nonce: string | null;
 }
 
-/** http is accepted for loopback issuers only (local providers, tests). */
-export function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-}
-
 /**
  * The OAuth 2.0 / OpenID Connect client side of federated login, on
  * oauth4webapi: discovery (cached), the authorization URL with PKCE S256,
@@ -37,17 +71,22 @@ export function isLoopbackHttp(url: URL): boolean {
  */
 export class UpstreamClient {
   private readonly discovered = new Map<string, { server: oauth.AuthorizationServer; until: number }>();
+  private readonly fetchImpl: typeof fetch;
 
+  /** `fetchImpl` is the runtime's fetch; every call goes through the egress policy and limits. */
   constructor(
-    private readonly fetchImpl: typeof fetch,
+    fetchImpl: typeof fetch,
+    policy: EgressPolicy,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.fetchImpl = egressFetch(fetchImpl, policy, UPSTREAM_LIMITS);
+  }
 
   private options(issuer: string) {
     return {
       [oauth.customFetch]: this.fetchImpl,
-      [oauth.allowInsecureRequests]: isLoopbackHttp(new URL(issuer)),
-      signal: () => AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+      // Whether http may be used at all is the egress policy's call, made for every request.
+      [oauth.allowInsecureRequests]: new URL(issuer).protocol === "http:",
     };
   }
 
@@ -65,16 +104,14 @@ export class UpstreamClient {
       throw new FederatedLoginError("server_error", `The provider "${provider.name}" has no issuer configured.`);
     const hit = this.discovered.get(issuer);
     if (hit && hit.until > this.now()) return hit.server;
-    try {
+    return step("discovery", async () => {
       const url = new URL(issuer);
       const response = await oauth.discoveryRequest(url, { ...this.options(issuer), algorithm: "oidc" });
       const server = await oauth.processDiscoveryResponse(url, response);
       if (this.discovered.size >= 1_000) this.discovered.clear();
       this.discovered.set(issuer, { server, until: this.now() + DISCOVERY_TTL_MS });
       return server;
-    } catch (error) {
-      throw new FederatedLoginError("temporarily_unavailable", `The provider's discovery failed: ${describe(error)}`);
-    }
+    });
   }
 
   async start(provider: UpstreamProvider, redirectUri: string): Promise<{ url: URL; pending: PendingLogin }> {
@@ -113,60 +150,47 @@ export class UpstreamClient {
     const client: oauth.Client = { client_id: provider.clientId };
     const auth = oauth.ClientSecretPost(provider.clientSecret);
     const options = this.options(server.issuer);
-    let params: URLSearchParams;
-    try {
-      params = oauth.validateAuthResponse(server, client, callback, pending.state);
-    } catch (error) {
-      if (error instanceof oauth.AuthorizationResponseError) {
-        const denied = error.error === "access_denied";
-        throw new FederatedLoginError(
-          denied ? "access_denied" : "server_error",
-          `The provider answered ${error.error}.`,
-        );
+    const params = await step("callback", async () => {
+      try {
+        return oauth.validateAuthResponse(server, client, callback, pending.state);
+      } catch (error) {
+        if (error instanceof oauth.AuthorizationResponseError && error.error === "access_denied")
+          throw new FederatedLoginError("access_denied", "The provider answered access_denied.");
+        throw error;
       }
-      throw new FederatedLoginError("invalid_request", `The provider's answer is not valid: ${describe(error)}`);
+    });
+    const { entry } = provider;
+    const response = await step("token", () =>
+      oauth.authorizationCodeGrantRequest(server, client, auth, params, redirectUri, pending.codeVerifier, options),
+    );
+    if (entry.kind === "oauth2") {
+      const tokens = await step("token", () => oauth.processAuthorizationCodeResponse(server, client, response));
+      return step("userinfo", () => entry.profile(this.fetchJson(), tokens.access_token));
     }
-    try {
-      const response = await oauth.authorizationCodeGrantRequest(
-        server,
-        client,
-        auth,
-        params,
-        redirectUri,
-        pending.codeVerifier,
-        options,
-      );
-      if (provider.entry.kind === "oauth2") {
-        const tokens = await oauth.processAuthorizationCodeResponse(server, client, response);
-        return await provider.entry.profile(this.fetchJson(), tokens.access_token);
-      }
-      const tokens = await oauth.processAuthorizationCodeResponse(server, client, response, {
+    const tokens = await step("token", () =>
+      oauth.processAuthorizationCodeResponse(server, client, response, {
         expectedNonce: pending.nonce ?? oauth.expectNoNonce,
         requireIdToken: true,
-      });
-      // oauth4webapi checks iss, aud, exp, iat and nonce; the signature is checked here against the
-      // provider's JWKS (the TLS channel alone would do per OIDC Core §3.1.3.7, but not on plain loopback).
-      await oauth.validateApplicationLevelSignature(server, response, options);
-      const claims = { ...oauth.getValidatedIdTokenClaims(tokens) } as Record<string, unknown>;
-      if (!claims.email && server.userinfo_endpoint) {
+      }),
+    );
+    // oauth4webapi checks iss, aud, exp, iat and nonce; the signature is checked here against the
+    // provider's JWKS (the TLS channel alone would do per OIDC Core §3.1.3.7, but not on plain loopback).
+    await step("keys", () => oauth.validateApplicationLevelSignature(server, response, options));
+    const claims = { ...oauth.getValidatedIdTokenClaims(tokens) } as Record<string, unknown>;
+    if (!claims.email && server.userinfo_endpoint) {
+      await step("userinfo", async () => {
         const info = await oauth.userInfoRequest(server, client, tokens.access_token, options);
         Object.assign(claims, await oauth.processUserInfoResponse(server, client, String(claims.sub), info), claims);
-      }
-      return oidcProfile(claims, provider.name);
-    } catch (error) {
-      if (error instanceof FederatedLoginError) throw error;
-      throw new FederatedLoginError(
-        "server_error",
-        `The login at the provider could not be completed: ${describe(error)}`,
-      );
+      });
     }
+    return step("token", async () => oidcProfile(claims, provider.name));
   }
 
+  /** For OAuth 2.0 providers' APIs; through the same egress fetch (no redirects, limits). */
   private fetchJson(): FetchJson {
     return async (url, accessToken) => {
       const response = await this.fetchImpl(url, {
         headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json", "User-Agent": "authority" },
-        signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
       });
       if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
       return response.json();
@@ -174,8 +198,19 @@ export class UpstreamClient {
   }
 }
 
+/** The cause of a failure, for the log and the last-error record: one line, no query strings, 300 characters. */
 function describe(error: unknown): string {
+  let text: string;
   if (error instanceof oauth.ResponseBodyError)
-    return `${error.error}${error.error_description ? ` (${error.error_description})` : ""}`;
-  return error instanceof Error ? error.message : String(error);
+    text = `${error.error}${error.error_description ? ` (${error.error_description})` : ""}`;
+  else if (error instanceof oauth.AuthorizationResponseError) text = `the provider answered ${error.error}`;
+  else if (error instanceof Error) {
+    // fetch's "fetch failed" says what failed in its cause (ECONNREFUSED, a certificate, a name...).
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    text = `${error.message}${cause}`;
+  } else text = String(error);
+  return text
+    .replace(/\?[^\s"']*/g, "?…")
+    .replace(/\s+/g, " ")
+    .slice(0, 300);
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
-import { isLoopbackHttp } from "../../core/federation/upstream.js";
+import { isLoopbackHttp } from "../../core/net/egress.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
@@ -73,8 +73,8 @@ const issuerUrl = z
   .refine((value) => {
     if (!URL.canParse(value)) return true;
     const url = new URL(value);
-    return (url.protocol === "https:" || isLoopbackHttp(url)) && !url.search && !url.hash;
-  }, "must be https (http only for loopback) without query or fragment");
+    return (url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash;
+  }, "must be an http(s) URL without query or fragment");
 
 const ProviderSchema = z
   .object({
