@@ -8,6 +8,7 @@ import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
+import { screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 
 /** Base64 SAMLResponses longer than this are refused unread. */
@@ -18,21 +19,6 @@ const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantI
 
 /** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
 const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
-
-/**
- * Screens a decoded response before any XML library sees it: no DTD or
- * entity declarations (XXE, entity expansion), exactly one Response holding
- * exactly one Assertion or EncryptedAssertion (every signature-wrapping
- * placement adds a second one).
- */
-export function screenResponseXml(xml: string): string | null {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return "The response declares a DTD or entities.";
-  const count = (pattern: RegExp) => (xml.match(pattern) ?? []).length;
-  if (count(/<(?:[\w.-]+:)?Response[\s>/]/g) !== 1) return "The response must hold exactly one Response element.";
-  const assertions = count(/<(?:[\w.-]+:)?Assertion[\s>/]/g) + count(/<(?:[\w.-]+:)?EncryptedAssertion[\s>/]/g);
-  if (assertions !== 1) return "The response must hold exactly one assertion.";
-  return null;
-}
 
 /** Strict base64 to UTF-8 text, or null. */
 function decodeBase64(text: string): string | null {
