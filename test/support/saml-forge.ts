@@ -51,7 +51,6 @@ export function signAssertionWithShape(responseXml: string, key: TestKeyPair, sh
       xpath: "//*[local-name(.)='Assertion']",
       transforms: shape.transforms ?? [ENVELOPED, EXC_C14N],
       digestAlgorithm: shape.digestAlgorithm ?? DSIG_ALGORITHMS.sha256,
-      inclusiveNamespacesPrefixList: ["xs"],
     });
   }
   sig.computeSignature(responseXml, {

@@ -41,6 +41,14 @@ function serviceProviderSettings(sp: SpDescription, wantSigned: boolean) {
 const asList = (value: string | string[] | undefined) =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
+/** Base64 of UTF-8 text, in slices (spreading ~100k bytes into one call overflows the stack). */
+function base64OfText(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += 8192) binary += String.fromCharCode(...bytes.subarray(at, at + 8192));
+  return btoa(binary);
+}
+
 /** The response with its assertion decrypted (samlify verifies that same plaintext), screened as the caller screened the original. */
 async function decryptedScreened(provider: ReturnType<typeof samlify.ServiceProvider>, xml: string): Promise<string> {
   const [plain, assertion] = (await samlify.SamlLib.decryptAssertion(provider, xml).catch((error: unknown) => {
@@ -101,7 +109,7 @@ export const samlifyProtocol: SamlProtocol = {
     let extract: Record<string, unknown>;
     try {
       const result = await provider.parseLoginResponse(idp, "post", {
-        body: { SAMLResponse: btoa(String.fromCharCode(...new TextEncoder().encode(xml))) },
+        body: { SAMLResponse: base64OfText(xml) },
       });
       extract = result.extract as Record<string, unknown>;
     } catch (error) {

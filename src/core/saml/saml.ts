@@ -11,8 +11,13 @@ import { redirectUrisOf } from "../tenant-settings.js";
 import { screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 
-/** Base64 SAMLResponses longer than this are refused unread. */
-const MAX_RESPONSE_BASE64 = 256 * 1024;
+/**
+ * Base64 SAMLResponses longer than this are refused unread. The profile sets
+ * no size; the largest capped IdP output (Entra ID's 150 groups) is ~35 KiB
+ * encoded even when encrypted, so 128 KiB (96 KiB of XML) leaves room for
+ * uncapped IdPs with hundreds of groups and bounds verification to ~300 ms CPU.
+ */
+const MAX_RESPONSE_BASE64 = 128 * 1024;
 /** Clock skew allowed on NotBefore / NotOnOrAfter. */
 const SKEW_MS = 60_000;
 const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantId}:${id}`;

@@ -114,7 +114,6 @@ function signatureElementProblem(element: Element): string | null {
       return null;
     }
     case "Reference": {
-      if (parent?.children.includes("Reference")) return "A signature may hold only one Reference.";
       const id = signatureHolder(element)?.attributes.get("ID");
       if (!id || attributes.get("URI") !== `#${id}`) {
         return "The signature's Reference must point to the ID of the element that holds the signature.";
