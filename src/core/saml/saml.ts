@@ -38,7 +38,10 @@ function decodeBase64(text: string): string | null {
 
 /** How long an AuthnRequest may wait for its response. */
 const REQUEST_TTL_MS = 10 * 60_000;
-const requestKey = (id: string) => `saml-request:${id}`;
+/** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
+const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
+/** SP metadata documents kept per process (one per connection configuration and issuer). */
+const METADATA_CACHE_SIZE = 256;
 const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
 
 /** What the login step stores under the AuthnRequest's ID, for the ACS. */
@@ -73,6 +76,9 @@ export const spUrls = (issuer: string, connection: string) => ({
  * own SP key pair (sealed at rest), SP-initiated login over HTTP-Redirect.
  */
 export class SamlService {
+  /** SP metadata by tenant, connection, its updated_at and the issuer: it changes only with those. */
+  private readonly metadataCache = new Map<string, string>();
+
   constructor(private readonly deps: SamlDeps) {}
 
   async configure(
@@ -81,6 +87,7 @@ export class SamlService {
     input: {
       idpMetadataXml: string;
       allowIdpInitiated: boolean;
+      trustEmail: boolean;
       attributeMapping: Record<string, string>;
       enabled: boolean;
     },
@@ -101,6 +108,7 @@ export class SamlService {
       idpMetadataXml: input.idpMetadataXml,
       idpEntityId: entityId,
       allowIdpInitiated: input.allowIdpInitiated,
+      trustEmail: input.trustEmail,
       attributeMapping: input.attributeMapping,
       enabled: input.enabled,
       spPrivateKeySealed:
@@ -128,7 +136,15 @@ export class SamlService {
 
   async metadata(tenant: Tenant, name: string, issuer: string): Promise<string> {
     const row = await this.connection(tenant, name);
-    return this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer));
+    const key = JSON.stringify([tenant.id, name, row.updatedAt.getTime(), issuer]);
+    const cached = this.metadataCache.get(key);
+    if (cached !== undefined) return cached;
+    const xml = this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer));
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.metadataCache.size >= METADATA_CACHE_SIZE)
+      this.metadataCache.delete(this.metadataCache.keys().next().value ?? "");
+    this.metadataCache.set(key, xml);
+    return xml;
   }
 
   /**
@@ -168,7 +184,7 @@ export class SamlService {
       codeChallenge: query.codeChallenge,
       relayState,
     };
-    await this.deps.kv.set(requestKey(id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
+    await this.deps.kv.set(requestKey(tenant.id, name, id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
     return { location: url };
   }
 
@@ -204,14 +220,9 @@ export class SamlService {
     const now = this.deps.clock.now().getTime();
     let pending: PendingSamlLogin | null = null;
     if (assertion.inResponseTo) {
-      const raw = await this.deps.kv.take(requestKey(assertion.inResponseTo));
+      const raw = await this.deps.kv.take(requestKey(tenant.id, name, assertion.inResponseTo));
       pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
-      if (
-        !pending ||
-        pending.tenantId !== tenant.id ||
-        pending.connection !== name ||
-        pending.relayState !== form.relayState
-      ) {
+      if (!pending || pending.relayState !== form.relayState) {
         throw invalidResponse("InResponseTo names no pending request of this connection (unknown, used or expired).");
       }
     } else {
@@ -271,11 +282,11 @@ export class SamlService {
     };
     const email =
       first(row.attributeMapping.email ?? "email") ?? (assertion.nameId.includes("@") ? assertion.nameId : null);
-    // The tenant configured this IdP as an authority for its users, so its email counts as verified.
+    // An IdP's email is only as good as its admin's word for it: verified only when the connection trusts it.
     return {
       subject: assertion.nameId,
       email,
-      emailVerified: email !== null,
+      emailVerified: row.trustEmail && email !== null,
       name: first(row.attributeMapping.name ?? "name"),
     };
   }
