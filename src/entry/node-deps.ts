@@ -11,8 +11,9 @@ import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
 import { IoRedisKeyValueStore } from "../adapters/redis/ioredis.js";
 import { MemoryKeyValueStore } from "../adapters/redis/memory.js";
+import { threadedSamlProtocol } from "../adapters/saml/node-thread.js";
 import { loadXmllintWasm } from "../adapters/saml/node-xmllint.js";
-import { useSchemaValidator } from "../adapters/saml/samlify.js";
+import { samlifyProtocol, useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
 import { PrometheusMetrics } from "../adapters/telemetry/prometheus.js";
 import type { Config } from "../config.js";
@@ -65,8 +66,10 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
   const kv = config.REDIS_URL
     ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
     : new MemoryKeyValueStore(systemClock);
-  // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once.
-  useSchemaValidator(createXmllintSchemaValidator(await loadXmllintWasm()));
+  // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once;
+  // responses are verified on a worker thread (built next to this entry) with the same module.
+  const xmllint = await loadXmllintWasm();
+  useSchemaValidator(createXmllintSchemaValidator(xmllint));
   // One registry for the process: the port records into it and GET /metrics renders it.
   const metrics = new PrometheusMetrics();
   const egressPolicy = egressPolicyFor(config.APP_ENV);
@@ -85,5 +88,6 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     upstreamFetch: createNodeEgressFetch(egressPolicy),
     metrics,
     metricsExposition: metrics,
+    samlProtocol: threadedSamlProtocol(samlifyProtocol, new URL("./saml-worker.js", import.meta.url), xmllint),
   };
 }

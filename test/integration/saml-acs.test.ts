@@ -231,3 +231,62 @@ describe("attacks on the ACS", () => {
     expectProblem(await readAnswer(await post(btoa("<not-xml"), undefined)), 400, "invalid_saml_response");
   });
 });
+
+describe("pending requests and trusted emails", () => {
+  /** Starts a login on a tenant's connection and answers it at that tenant's SP. */
+  async function loginAt(tenant: string, connection: string, nameId: string) {
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s" });
+    const start = await t.app.request(`/t/${tenant}/v1/saml/${connection}/login?${query}`);
+    const request = idp.parseAuthnRequest(start.headers.get("location") ?? "");
+    return { request, saml: await idp.response({ nameId, respondTo: request }) };
+  }
+  const postTo = (tenant: string, connection: string, saml: string, relayState: string | undefined) =>
+    t.app.request(`/t/${tenant}/v1/saml/${connection}/acs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ SAMLResponse: saml, RelayState: relayState ?? "" }).toString(),
+    });
+  const putConnection = (tenant: string, name: string, extra: Record<string, unknown> = {}) =>
+    t.app.request(`/t/${tenant}/v1/admin/saml-connections/${name}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+      body: JSON.stringify({ idp_metadata_xml: idp.metadataXml, ...extra }),
+    });
+
+  it("a response posted to another tenant's ACS does not spend the pending login", async () => {
+    const api = appClient(t);
+    await api.createTenant("other");
+    expect((await api.redirectUris("other", [APP])).status).toBe(200);
+    expect((await putConnection("other", "acme")).status).toBe(200);
+    const { request, saml } = await loginAt("corp", "acme", "grace@corp.example");
+    expectProblem(
+      await readAnswer(await postTo("other", "acme", saml, request.relayState)),
+      400,
+      "invalid_saml_response",
+    );
+    const mine = await postTo("corp", "acme", saml, request.relayState);
+    expect(
+      new URL(mine.headers.get("location") ?? "").searchParams.get("code"),
+      await mine.clone().text(),
+    ).toBeTruthy();
+  });
+
+  it("counts the IdP's email as verified only on a connection with trust_email", async () => {
+    const stored = await putConnection("corp", "trusted", { trust_email: true });
+    expect(await stored.json()).toMatchObject({ trust_email: true });
+    const emailVerified = async (connection: string, nameId: string) => {
+      const { request, saml } = await loginAt("corp", connection, nameId);
+      const back = new URL((await postTo("corp", connection, saml, request.relayState)).headers.get("location") ?? "");
+      const exchange = await t.app.request("/t/corp/v1/token/exchange", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ code: back.searchParams.get("code") }),
+      });
+      const tokens = (await exchange.json()) as TokenBody;
+      return ((await (await appClient(t).me("corp", tokens.access_token)).json()) as Record<string, unknown>)
+        .email_verified;
+    };
+    expect(await emailVerified("acme", "heidi@corp.example")).toBe(false);
+    expect(await emailVerified("trusted", "ivan@corp.example")).toBe(true);
+  });
+});

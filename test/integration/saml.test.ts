@@ -6,6 +6,7 @@
 import { inflateRawSync } from "node:zlib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { samlifyProtocol } from "../../src/adapters/saml/samlify.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { createSpKeyPair } from "../../src/core/saml/sp-certificate.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
@@ -16,6 +17,7 @@ const APP = "https://app.example.com/after-sso";
 const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
 let t: TestApp;
 let idpMetadata: string;
+let metadataBuilds = 0;
 
 function metadataFor(cert: string, wantSigned = true) {
   const der = cert.replace(/-----[^-]+-----|\s/g, "");
@@ -33,7 +35,16 @@ const put = (name: string, body: unknown, headers: Record<string, string> = admi
   t.app.request(`/t/corp/v1/admin/saml-connections/${name}`, { method: "PUT", headers, body: JSON.stringify(body) });
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // Counts SP metadata documents built, to see the cache work.
+  t = await startTestApp({
+    samlProtocol: {
+      ...samlifyProtocol,
+      spMetadata(sp) {
+        metadataBuilds++;
+        return samlifyProtocol.spMetadata(sp);
+      },
+    },
+  });
   const api = appClient(t);
   await api.createTenant("corp");
   expect((await api.redirectUris("corp", [APP])).status).toBe(200);
@@ -52,6 +63,7 @@ describe("SAML connections", () => {
       connection: "okta",
       idp_entity_id: "https://idp.example/metadata",
       allow_idp_initiated: false,
+      trust_email: false,
       attribute_mapping: { email: "mail" },
       sp_entity_id: `${TEST_PUBLIC_URL}/t/corp/v1/saml/okta/metadata`,
       acs_url: `${TEST_PUBLIC_URL}/t/corp/v1/saml/okta/acs`,
@@ -61,10 +73,14 @@ describe("SAML connections", () => {
       await put("okta", { idp_metadata_xml: idpMetadata, allow_idp_initiated: true })
     ).json()) as Record<string, unknown>;
     expect(again).toMatchObject({ allow_idp_initiated: true, sp_certificate: body.sp_certificate });
+    const trusted = await put("okta", { idp_metadata_xml: idpMetadata, trust_email: true });
+    expect(await trusted.json()).toMatchObject({ trust_email: true });
     const sql = new pg.Client({ connectionString: t.database.url });
     await sql.connect();
     const { rows } = await sql.query("SELECT sp_private_key_sealed FROM saml_connections WHERE name = 'okta'");
+    const { rows: trust } = await sql.query("SELECT trust_email FROM saml_connections WHERE name = 'okta'");
     await sql.end();
+    expect(trust).toEqual([{ trust_email: true }]);
     expect(rows[0]?.sp_private_key_sealed).toMatch(/^s1\./);
     expect(JSON.stringify(rows)).not.toContain("PRIVATE KEY");
   });
@@ -98,6 +114,18 @@ describe("SP metadata and login", () => {
     expectProblem(await readAnswer(await t.app.request("/t/corp/v1/saml/nothing/metadata")), 404, "not_found");
   });
 
+  it("builds SP metadata once per connection configuration", async () => {
+    await put("cached", { idp_metadata_xml: idpMetadata });
+    const get = async () => (await t.app.request("/t/corp/v1/saml/cached/metadata")).text();
+    const before = metadataBuilds;
+    const first = await get();
+    expect(await get()).toBe(first);
+    expect(metadataBuilds - before).toBe(1);
+    await put("cached", { idp_metadata_xml: idpMetadata, allow_idp_initiated: true });
+    expect(await get()).toBe(first);
+    expect(metadataBuilds - before, "an update (new updated_at) builds it again").toBe(2);
+  });
+
   it("redirects to the IdP with a signed AuthnRequest whose ID is remembered", async () => {
     await put("login", { idp_metadata_xml: idpMetadata });
     const query = new URLSearchParams({ redirect_uri: APP, state: "st" });
@@ -109,7 +137,9 @@ describe("SP metadata and login", () => {
     const request = inflateRawSync(Buffer.from(location.searchParams.get("SAMLRequest") ?? "", "base64")).toString();
     expect(request).toContain(`AssertionConsumerServiceURL="${TEST_PUBLIC_URL}/t/corp/v1/saml/login/acs"`);
     const id = /ID="([^"]+)"/.exec(request)?.[1] ?? "";
-    const stored = JSON.parse((await t.deps.kv.get(`saml-request:${id}`)) ?? "{}") as Record<string, unknown>;
+    const stored = JSON.parse(
+      (await t.deps.kv.get(`saml-request:${(await t.services.tenants.require("corp")).id}:login:${id}`)) ?? "{}",
+    ) as Record<string, unknown>;
     expect(stored).toMatchObject({
       connection: "login",
       redirectUri: APP,

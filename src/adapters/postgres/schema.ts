@@ -110,6 +110,8 @@ export const samlConnections = pgTable(
     idpMetadataXml: text("idp_metadata_xml").notNull(),
     idpEntityId: text("idp_entity_id").notNull(),
     allowIdpInitiated: boolean("allow_idp_initiated").notNull().default(false),
+    /** Whether the IdP's emails count as verified (Keycloak's "Trust Email"); off unless the admin vouches. */
+    trustEmail: boolean("trust_email").notNull().default(false),
     /** Attribute names for `email` and `name` in the IdP's assertions. */
     attributeMapping: jsonb("attribute_mapping").$type<Record<string, string>>().notNull().default({}),
     enabled: boolean("enabled").notNull().default(true),

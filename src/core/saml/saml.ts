@@ -8,31 +8,22 @@ import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
+import { screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 
-/** Base64 SAMLResponses longer than this are refused unread. */
-const MAX_RESPONSE_BASE64 = 256 * 1024;
+/**
+ * Base64 SAMLResponses longer than this are refused unread. The profile sets
+ * no size; the largest capped IdP output (Entra ID's 150 groups) is ~35 KiB
+ * encoded even when encrypted, so 128 KiB (96 KiB of XML) leaves room for
+ * uncapped IdPs with hundreds of groups and bounds verification to ~300 ms CPU.
+ */
+const MAX_RESPONSE_BASE64 = 128 * 1024;
 /** Clock skew allowed on NotBefore / NotOnOrAfter. */
 const SKEW_MS = 60_000;
 const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantId}:${id}`;
 
 /** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
 const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
-
-/**
- * Screens a decoded response before any XML library sees it: no DTD or
- * entity declarations (XXE, entity expansion), exactly one Response holding
- * exactly one Assertion or EncryptedAssertion (every signature-wrapping
- * placement adds a second one).
- */
-export function screenResponseXml(xml: string): string | null {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return "The response declares a DTD or entities.";
-  const count = (pattern: RegExp) => (xml.match(pattern) ?? []).length;
-  if (count(/<(?:[\w.-]+:)?Response[\s>/]/g) !== 1) return "The response must hold exactly one Response element.";
-  const assertions = count(/<(?:[\w.-]+:)?Assertion[\s>/]/g) + count(/<(?:[\w.-]+:)?EncryptedAssertion[\s>/]/g);
-  if (assertions !== 1) return "The response must hold exactly one assertion.";
-  return null;
-}
 
 /** Strict base64 to UTF-8 text, or null. */
 function decodeBase64(text: string): string | null {
@@ -47,7 +38,10 @@ function decodeBase64(text: string): string | null {
 
 /** How long an AuthnRequest may wait for its response. */
 const REQUEST_TTL_MS = 10 * 60_000;
-const requestKey = (id: string) => `saml-request:${id}`;
+/** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
+const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
+/** SP metadata documents kept per process (one per connection configuration and issuer). */
+const METADATA_CACHE_SIZE = 256;
 const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
 
 /** What the login step stores under the AuthnRequest's ID, for the ACS. */
@@ -82,6 +76,9 @@ export const spUrls = (issuer: string, connection: string) => ({
  * own SP key pair (sealed at rest), SP-initiated login over HTTP-Redirect.
  */
 export class SamlService {
+  /** SP metadata by tenant, connection, its updated_at and the issuer: it changes only with those. */
+  private readonly metadataCache = new Map<string, string>();
+
   constructor(private readonly deps: SamlDeps) {}
 
   async configure(
@@ -90,6 +87,7 @@ export class SamlService {
     input: {
       idpMetadataXml: string;
       allowIdpInitiated: boolean;
+      trustEmail: boolean;
       attributeMapping: Record<string, string>;
       enabled: boolean;
     },
@@ -110,6 +108,7 @@ export class SamlService {
       idpMetadataXml: input.idpMetadataXml,
       idpEntityId: entityId,
       allowIdpInitiated: input.allowIdpInitiated,
+      trustEmail: input.trustEmail,
       attributeMapping: input.attributeMapping,
       enabled: input.enabled,
       spPrivateKeySealed:
@@ -137,7 +136,15 @@ export class SamlService {
 
   async metadata(tenant: Tenant, name: string, issuer: string): Promise<string> {
     const row = await this.connection(tenant, name);
-    return this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer));
+    const key = JSON.stringify([tenant.id, name, row.updatedAt.getTime(), issuer]);
+    const cached = this.metadataCache.get(key);
+    if (cached !== undefined) return cached;
+    const xml = this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer));
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.metadataCache.size >= METADATA_CACHE_SIZE)
+      this.metadataCache.delete(this.metadataCache.keys().next().value ?? "");
+    this.metadataCache.set(key, xml);
+    return xml;
   }
 
   /**
@@ -177,7 +184,7 @@ export class SamlService {
       codeChallenge: query.codeChallenge,
       relayState,
     };
-    await this.deps.kv.set(requestKey(id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
+    await this.deps.kv.set(requestKey(tenant.id, name, id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
     return { location: url };
   }
 
@@ -213,14 +220,9 @@ export class SamlService {
     const now = this.deps.clock.now().getTime();
     let pending: PendingSamlLogin | null = null;
     if (assertion.inResponseTo) {
-      const raw = await this.deps.kv.take(requestKey(assertion.inResponseTo));
+      const raw = await this.deps.kv.take(requestKey(tenant.id, name, assertion.inResponseTo));
       pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
-      if (
-        !pending ||
-        pending.tenantId !== tenant.id ||
-        pending.connection !== name ||
-        pending.relayState !== form.relayState
-      ) {
+      if (!pending || pending.relayState !== form.relayState) {
         throw invalidResponse("InResponseTo names no pending request of this connection (unknown, used or expired).");
       }
     } else {
@@ -280,11 +282,11 @@ export class SamlService {
     };
     const email =
       first(row.attributeMapping.email ?? "email") ?? (assertion.nameId.includes("@") ? assertion.nameId : null);
-    // The tenant configured this IdP as an authority for its users, so its email counts as verified.
+    // An IdP's email is only as good as its admin's word for it: verified only when the connection trusts it.
     return {
       subject: assertion.nameId,
       email,
-      emailVerified: email !== null,
+      emailVerified: row.trustEmail && email !== null,
       name: first(row.attributeMapping.name ?? "name"),
     };
   }

@@ -19,6 +19,9 @@ const ConnectionSchema = z
       .min(1)
       .max(256 * 1024, "must be at most 256 KiB"),
     allow_idp_initiated: z.boolean().optional(),
+    trust_email: z.boolean().optional().openapi({
+      description: "Whether the IdP's emails count as verified (default false).",
+    }),
     attribute_mapping: z
       .object({ email: z.string().min(1).max(512).optional(), name: z.string().min(1).max(512).optional() })
       .optional(),
@@ -31,6 +34,7 @@ const StoredConnectionSchema = z
     connection: z.string(),
     idp_entity_id: z.string(),
     allow_idp_initiated: z.boolean(),
+    trust_email: z.boolean(),
     attribute_mapping: z.record(z.string(), z.string()),
     enabled: z.boolean(),
     sp_entity_id: z.string(),
@@ -133,6 +137,7 @@ export const samlRoutes = createRouter()
     const stored = await saml.configure(c.var.tenant, name, {
       idpMetadataXml: body.idp_metadata_xml,
       allowIdpInitiated: body.allow_idp_initiated ?? false,
+      trustEmail: body.trust_email ?? false,
       attributeMapping: Object.fromEntries(Object.entries(body.attribute_mapping ?? {}).filter(([, v]) => v)) as Record<
         string,
         string
@@ -145,6 +150,7 @@ export const samlRoutes = createRouter()
         connection: stored.name,
         idp_entity_id: stored.idpEntityId,
         allow_idp_initiated: stored.allowIdpInitiated,
+        trust_email: stored.trustEmail,
         attribute_mapping: stored.attributeMapping,
         enabled: stored.enabled,
         sp_entity_id: urls.entityId,

@@ -6,6 +6,8 @@ export interface SamlConnectionRecord {
   idpMetadataXml: string;
   idpEntityId: string;
   allowIdpInitiated: boolean;
+  /** The IdP's emails count as verified (`trust_email`). */
+  trustEmail: boolean;
   attributeMapping: Record<string, string>;
   enabled: boolean;
   spPrivateKeySealed: string;

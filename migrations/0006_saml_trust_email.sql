@@ -1,0 +1,1 @@
+ALTER TABLE "saml_connections" ADD COLUMN "trust_email" boolean DEFAULT false NOT NULL;
