@@ -11,6 +11,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import {
+  formOf,
+  type OpenApiDocument,
+  type Operation,
+  openApiWalk,
+  type Schema,
+  setAt,
+} from "../support/openapi-walk.js";
 import { recordingLogger } from "../support/recorders.js";
 import { createSamlIdp } from "../support/saml-idp.js";
 
@@ -28,79 +36,14 @@ const VALUES: { label: string; value: string; refused: boolean }[] = [
   { label: "mixed", value: `\u202E${LONG}\u0000\uDC00\uD800 `, refused: true },
 ];
 
-type Schema = Record<string, unknown> & {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  additionalProperties?: boolean | Schema;
-  anyOf?: Schema[];
-  oneOf?: Schema[];
-  allOf?: Schema[];
-  enum?: unknown[];
-  minimum?: number;
-  format?: string;
-  example?: unknown;
-};
-interface Parameter {
-  name: string;
-  in: "path" | "query" | "header" | "cookie";
-  required?: boolean;
-  schema?: Schema;
-}
-interface Operation {
-  method: string;
-  path: string;
-  security: boolean;
-  parameters: Parameter[];
-  bodies: { type: "json" | "form"; schema: Schema }[];
-}
-type Path = (string | number)[];
-
 let t: TestApp;
-let doc: { paths: Record<string, Record<string, Record<string, unknown>>>; components?: { schemas?: object } };
+let walk: ReturnType<typeof openApiWalk>;
 let metadataXml: string;
 let serviceKey: string;
 let db: pg.Client;
 const { logger, lines } = recordingLogger();
 let unique = 0;
 const fresh = () => ({ email: `s${++unique}@example.com`, password: GOOD_PASSWORD });
-
-function resolve(schema: Schema): Schema {
-  let current = schema;
-  while (current.$ref) {
-    const name = current.$ref.replace("#/components/schemas/", "");
-    current = (doc.components?.schemas as Record<string, Schema> | undefined)?.[name] as Schema;
-  }
-  return current;
-}
-
-const typesOf = (schema: Schema) => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []);
-
-/** Every place a string can go: properties, array items, record values (as key "extra"). */
-function stringFields(schema: Schema, path: Path = []): Path[] {
-  const s = resolve(schema);
-  const out: Path[] = [];
-  for (const member of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) {
-    out.push(...stringFields(member, path));
-  }
-  const types = typesOf(s);
-  if (types.includes("string")) out.push(path);
-  if (types.includes("object") || s.properties) {
-    for (const [name, inner] of Object.entries(s.properties ?? {})) out.push(...stringFields(inner, [...path, name]));
-    if (
-      s.additionalProperties === true ||
-      (typeof s.additionalProperties === "object" && !resolve(s.additionalProperties).type)
-    ) {
-      out.push([...path, "extra"]);
-    } else if (typeof s.additionalProperties === "object") {
-      out.push(...stringFields(s.additionalProperties, [...path, "extra"]));
-    }
-  }
-  if (types.includes("array") && s.items) out.push(...stringFields(s.items, [...path, 0]));
-  return out;
-}
 
 /** A value the route accepts for this field, so the fuzzed field is the one judged. */
 function sample(name: string | number | undefined, schema: Schema): string {
@@ -126,76 +69,6 @@ function sample(name: string | number | undefined, schema: Schema): string {
   if (schema.format === "uri" || schema.format === "url") return APP;
   if (typeof schema.example === "string") return schema.example;
   return "sample";
-}
-
-/** The required part of a valid value of `schema`. */
-function baseline(schema: Schema, name?: string | number): unknown {
-  const s = resolve(schema);
-  if (s.enum) return s.enum[0];
-  const members = [...(s.anyOf ?? []), ...(s.oneOf ?? [])];
-  if (members.length > 0)
-    return baseline((members.find((m) => !typesOf(resolve(m)).includes("null")) ?? members[0]) as Schema, name);
-  const types = typesOf(s);
-  if (types.includes("object") || s.properties) {
-    const out: Record<string, unknown> = {};
-    for (const key of s.required ?? []) out[key] = baseline(s.properties?.[key] ?? ({} as Schema), key);
-    return out;
-  }
-  if (types.includes("array")) return [];
-  if (types.includes("string")) return sample(name, s);
-  if (types.includes("integer") || types.includes("number")) return s.minimum ?? 1;
-  if (types.includes("boolean")) return false;
-  return sample(name, s);
-}
-
-function setAt(target: unknown, path: Path, value: unknown): unknown {
-  if (path.length === 0) return value;
-  const [head, ...rest] = path as [string | number, ...Path];
-  const container = (target ?? (typeof head === "number" ? [] : {})) as Record<string | number, unknown>;
-  container[head] = setAt(container[head], rest, value);
-  return container;
-}
-
-/** application/x-www-form-urlencoded of flat fields; lone surrogates as the UTF-8-style bytes a client could send. */
-function formOf(fields: Record<string, unknown>): string {
-  const encode = (text: string) =>
-    [...text]
-      .map((ch) => {
-        const code = ch.charCodeAt(0);
-        if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) {
-          return `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`;
-        }
-        return encodeURIComponent(ch);
-      })
-      .join("");
-  return Object.entries(fields)
-    .map(([key, value]) => `${encode(key)}=${encode(String(value))}`)
-    .join("&");
-}
-
-function operations(): Operation[] {
-  const out: Operation[] = [];
-  for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(methods)) {
-      const content = ((op.requestBody as { content?: Record<string, { schema: Schema }> })?.content ?? {}) as Record<
-        string,
-        { schema: Schema }
-      >;
-      const bodies: Operation["bodies"] = [];
-      if (content["application/json"]) bodies.push({ type: "json", schema: content["application/json"].schema });
-      if (content["application/x-www-form-urlencoded"]) {
-        bodies.push({ type: "form", schema: content["application/x-www-form-urlencoded"].schema });
-      }
-      out.push({
-        method: method.toUpperCase(),
-        path,
-        security: Array.isArray(op.security) && op.security.length > 0,
-        parameters: (op.parameters as Parameter[] | undefined) ?? [],
-        bodies,
-      });
-    }
-  }
-  return out;
 }
 
 /** Credentials a route may need: the bootstrap admin key, a fresh user's access token, a service key. */
@@ -266,7 +139,7 @@ async function send(attempt: Attempt, credential?: number): Promise<Response> {
 /** The first credential the route does not refuse (401/403) for a valid request. */
 async function chooseCredential(op: Operation): Promise<void> {
   if (!op.security) return;
-  const body = op.bodies[0] && { type: op.bodies[0].type, value: baseline(op.bodies[0].schema) };
+  const body = op.bodies[0] && { type: op.bodies[0].type, value: walk.baseline(op.bodies[0].schema) };
   for (let i = 0; i < credentials.length; i++) {
     const response = await send({ op, body }, i);
     if (response.status !== 401 && response.status !== 403) {
@@ -302,7 +175,8 @@ async function judge(attempt: Attempt, where: string, refused: boolean, field: s
 
 beforeAll(async () => {
   t = await startTestApp({ logger }, { MAX_BODY_BYTES: String(1024 * 1024) });
-  doc = (await (await t.app.request("/openapi.json")).json()) as typeof doc;
+  const doc = (await (await t.app.request("/openapi.json")).json()) as OpenApiDocument;
+  walk = openApiWalk(doc, sample);
   metadataXml = createSamlIdp({
     entityId: "https://idp.example/metadata",
     ssoUrl: "https://idp.example/sso",
@@ -336,7 +210,7 @@ beforeAll(async () => {
     body: JSON.stringify({ client_id: "id", client_secret: "secret" }),
   });
   expect(google.status).toBe(200);
-  for (const op of operations()) await chooseCredential(op);
+  for (const op of walk.operations()) await chooseCredential(op);
 }, 120_000);
 afterAll(async () => {
   await db?.end();
@@ -345,9 +219,9 @@ afterAll(async () => {
 
 describe("characters that break storage, on every route of the OpenAPI document", () => {
   it("covers the routes with bodies (a sanity check of the walk)", () => {
-    const withBodies = operations().filter((op) => op.bodies.length > 0);
+    const withBodies = walk.operations().filter((op) => op.bodies.length > 0);
     expect(withBodies.length).toBeGreaterThanOrEqual(15);
-    const fields = withBodies.flatMap((op) => op.bodies.flatMap((b) => stringFields(b.schema)));
+    const fields = withBodies.flatMap((op) => op.bodies.flatMap((b) => walk.stringFields(b.schema)));
     expect(fields.map((f) => f.join("."))).toEqual(
       expect.arrayContaining(["name", "client_id", "redirect_uris.0", "attribute_mapping.email", "idp_metadata_xml"]),
     );
@@ -355,11 +229,11 @@ describe("characters that break storage, on every route of the OpenAPI document"
 
   it("answers every string field of every body without a 5xx, refusing NUL and lone surrogates by name", async () => {
     const findings: Finding[] = [];
-    for (const op of operations()) {
+    for (const op of walk.operations()) {
       for (const body of op.bodies) {
-        for (const field of stringFields(body.schema)) {
+        for (const field of walk.stringFields(body.schema)) {
           for (const { label, value, refused } of VALUES) {
-            const fuzzed = setAt(structuredClone(baseline(body.schema)), field, value);
+            const fuzzed = setAt(structuredClone(walk.baseline(body.schema)), field, value);
             // Forms carry no lone surrogates (their bytes decode to U+FFFD), so only NUL is refused there.
             const refusedHere = refused && (body.type === "json" || value.includes("\u0000"));
             await judge(
@@ -388,8 +262,8 @@ describe("characters that break storage, on every route of the OpenAPI document"
 
   it("answers NUL and control characters in every path and query parameter without a 5xx, refusing NUL by name", async () => {
     const findings: Finding[] = [];
-    for (const op of operations()) {
-      const body = op.bodies[0] && { type: op.bodies[0].type, value: baseline(op.bodies[0].schema) };
+    for (const op of walk.operations()) {
+      const body = op.bodies[0] && { type: op.bodies[0].type, value: walk.baseline(op.bodies[0].schema) };
       for (const p of op.parameters.filter((p) => p.in === "path")) {
         // The tenant is resolved before any route: a slug with NUL is simply no tenant.
         const refused = p.name !== "tenant";
