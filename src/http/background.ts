@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { errorFields } from "../core/logging/error-fields.js";
 import type { AppEnv } from "./context.js";
 
 /**
@@ -10,7 +11,7 @@ export function inBackground(c: Context<AppEnv>) {
   const { logger, background } = c.var.services;
   return (task: Promise<unknown>) => {
     const guarded = task.catch((error: unknown) =>
-      logger.error("background_task_failed", { request_id: c.var.requestId, error: (error as Error).message }),
+      logger.error("background_task_failed", { request_id: c.var.requestId, ...errorFields(error) }),
     );
     background.track(guarded);
     try {

@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, type FieldError } from "../core/errors.js";
 import type { AppEnv } from "./context.js";
+import { unsafeTextErrors } from "./unsafe-text.js";
 
 export const ProblemSchema = z
   .object({
@@ -45,14 +46,20 @@ function toFieldError(issue: z.core.$ZodIssue): FieldError {
 
 /**
  * A router whose schema failures become `validation_failed` problems, thrown
- * so the one error handler renders them.
+ * so the one error handler renders them. Every validated part of every route
+ * (path, query, JSON and form bodies) also goes through the one rule on
+ * characters storage cannot hold: the parsed value when the schema passed,
+ * the raw one when it did not (so both kinds of error are reported at once).
  */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        throw errors.validation(result.error.issues.map(toFieldError));
-      }
+      // zod-validator hands the raw input as `data` when the schema failed.
+      const unsafe = unsafeTextErrors((result as { data?: unknown }).data);
+      if (result.success && unsafe.length === 0) return;
+      const named = new Set(unsafe.map((e) => e.path));
+      const schema = result.success ? [] : result.error.issues.map(toFieldError).filter((e) => !named.has(e.path));
+      throw errors.validation([...unsafe, ...schema]);
     },
   });
 }

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errors } from "../core/errors.js";
+import { errorFields } from "../core/logging/error-fields.js";
+import { capText } from "../core/logging/redaction.js";
 import type { Logger } from "../core/ports/logger.js";
 
 /**
@@ -38,14 +40,13 @@ export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
     const known = toAppError(error);
     if (known) return problemResponse(known);
-    // Unexpected: log it whole, answer without any internals.
+    // Unexpected: log what explains it (bounded, never a query's parameters or the
+    // request's body), answer without any internals.
     logger.error("unhandled_error", {
       request_id: c.get("requestId"),
       method: c.req.method,
-      path: c.req.path,
-      error: error.name,
-      message: error.message,
-      stack: error.stack,
+      path: capText(c.req.path, 512),
+      ...errorFields(error),
     });
     return problemResponse(
       new AppError(500, "internal_error", "Internal error", "The server failed to handle the request."),

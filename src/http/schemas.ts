@@ -45,6 +45,15 @@ export const cookieFlag = z
   .optional()
   .openapi({ description: "Cookie mode: the refresh token goes in an HttpOnly `__Host-refresh` cookie" });
 
+/**
+ * Names and identifiers are one line of text: control characters (C0 and
+ * DEL) would split log lines and headers, or hide in a display. NUL and lone
+ * surrogates are refused for every field (see unsafe-text.ts).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const NO_CONTROLS = /^[^\x00-\x1f\x7f]*$/;
+export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters");
+
 /** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

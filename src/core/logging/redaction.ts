@@ -5,7 +5,8 @@ import type { LogFields } from "../ports/logger.js";
  * `redactFields` before writing, so a secret handed to a logger by mistake
  * is still not written. Two nets: field names that only ever hold secrets,
  * and value shapes of this service's credentials wherever they appear in a
- * string (a provider's error message quoting a token, say).
+ * string (a provider's error message quoting a token, say). Every string is
+ * also cut to MAX_LOGGED_STRING, without any query parameters it carries.
  */
 
 export const REDACTED = "[redacted]";
@@ -62,14 +63,33 @@ export function redactString(text: string): string {
   return out;
 }
 
+/**
+ * drizzle's query errors end their message with every bound value
+ * (`Failed query: …\nparams: …`): sealed secrets, key hashes, whole
+ * documents. Only the query itself may be written.
+ */
+export function withoutQueryParams(text: string): string {
+  const at = text.indexOf("\nparams: ");
+  return at === -1 ? text : text.slice(0, at);
+}
+
+/** Longest string a log line holds; longer ones are cut (a request can put 64 KiB in an error message). */
+export const MAX_LOGGED_STRING = 2048;
+
+export function capText(text: string, max = MAX_LOGGED_STRING): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;
+}
+
+const loggable = (text: string) => capText(redactString(withoutQueryParams(text)));
+
 const MAX_DEPTH = 6;
 
 function redactValue(value: unknown, depth: number): unknown {
-  if (typeof value === "string") return redactString(value);
+  if (typeof value === "string") return loggable(value);
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) return "[truncated]";
   if (value instanceof Error) {
-    return { name: value.name, message: redactString(value.message) };
+    return { name: value.name, message: loggable(value.message) };
   }
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));

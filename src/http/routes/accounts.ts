@@ -5,7 +5,7 @@ import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
-import { cookieFlag, TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
+import { cookieFlag, singleLine, TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
 
 // Bounds on raw input before any work is spent on it; the policy's own,
 // clearer messages come from the account service.
@@ -19,7 +19,7 @@ const SignupSchema = z
   .object({
     email,
     password,
-    name: z.string().trim().max(200, "must be at most 200 characters").optional(),
+    name: singleLine().trim().max(200, "must be at most 200 characters").optional(),
     cookie: cookieFlag,
   })
   .openapi("Signup");

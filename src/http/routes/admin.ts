@@ -7,7 +7,7 @@ import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+import { singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
 const MAX_REDIRECT_URIS = 100;
 
@@ -15,8 +15,7 @@ const MAX_REDIRECT_URIS = 100;
  * An absolute URI without a fragment (RFC 6749 §3.1.2). https, http only for
  * loopback hosts, or a private-use scheme of a native app (RFC 8252 §7.1).
  */
-const redirectUri = z
-  .string()
+const redirectUri = singleLine()
   .max(2048, "must be at most 2048 characters")
   .refine((uri) => URL.canParse(uri), "must be an absolute URI")
   .refine((uri) => !URL.canParse(uri) || !uri.includes("#"), "must not have a fragment")
@@ -66,8 +65,7 @@ const revokeSessions = createRoute({
   responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
 
-const issuerUrl = z
-  .string()
+const issuerUrl = singleLine()
   .max(2048)
   .refine((value) => URL.canParse(value), "must be an absolute URL")
   .refine((value) => {
@@ -78,7 +76,7 @@ const issuerUrl = z
 
 const ProviderSchema = z
   .object({
-    client_id: z.string().min(1).max(512),
+    client_id: singleLine().min(1).max(512),
     client_secret: z.string().min(1).max(8192).openapi({ format: "password" }),
     issuer: issuerUrl.optional().openapi({ description: "Generic OpenID Connect: the issuer to discover" }),
     scopes: z
