@@ -47,37 +47,42 @@ const NO_SCRIPT = /^\p{Script=Unknown}$/u;
 const ASCII = /^[\x20-\x7e]*$/;
 
 /**
- * One matcher per script the engine knows; built on first use. A name the
- * engine does not know (an older Unicode) is skipped: its characters are
- * Script=Unknown there, and refused.
+ * The matcher of one script, built on first use (most addresses need one or
+ * two). A name the engine does not know (an older Unicode) gets none: its
+ * characters are Script=Unknown there, and refused.
  */
-let matchers: [string, RegExp][] | undefined;
-function scriptMatchers(): [string, RegExp][] {
-  matchers ??= SCRIPT_NAMES.flatMap((name): [string, RegExp][] => {
+const matchers = new Map<string, RegExp | null>();
+function matcherOf(name: string): RegExp | null {
+  let matcher = matchers.get(name);
+  if (matcher === undefined) {
     try {
-      return [[name, new RegExp(`^\\p{Script=${name}}$`, "u")]];
+      matcher = new RegExp(`^\\p{Script=${name}}$`, "u");
     } catch {
-      return [];
+      matcher = null;
     }
-  });
-  return matchers;
+    matchers.set(name, matcher);
+  }
+  return matcher;
 }
+
+/** The script of a character that has one. */
+const scriptOf = (char: string) => SCRIPT_NAMES.find((name) => matcherOf(name)?.test(char));
 
 export type ScriptProblem = "mixed" | "no-script";
 
 /** Why `text` breaks the mixed-script rule, or undefined when it keeps it. */
 export function scriptProblem(text: string): ScriptProblem | undefined {
   if (ASCII.test(text)) return undefined;
-  const seen = new Map<string, RegExp>();
+  const seen = new Set<string>();
   for (const char of text) {
     if (IGNORED.test(char)) continue;
     if (NO_SCRIPT.test(char)) return "no-script";
-    if ([...seen.values()].some((matcher) => matcher.test(char))) continue;
-    const found = scriptMatchers().find(([, matcher]) => matcher.test(char));
-    if (!found) return "no-script";
-    seen.set(found[0], found[1]);
+    if ([...seen].some((name) => matcherOf(name)?.test(char))) continue;
+    const script = scriptOf(char);
+    if (!script) return "no-script";
+    seen.add(script);
   }
   if (seen.size <= 1) return undefined;
-  const scripts = [...seen.keys()];
+  const scripts = [...seen];
   return ALLOWED_MIXES.some((mix) => scripts.every((script) => mix.has(script))) ? undefined : "mixed";
 }
