@@ -64,6 +64,11 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     help: "Sessions revoked, by reason.",
     labelNames: ["reason"],
   },
+  federated_link_refused_total: {
+    help: "Federated logins refused because an account with the email exists and is not verified on both sides, by provider type.",
+    labelNames: ["provider_type"],
+    initial: each("provider_type", ["oauth", "saml"]),
+  },
 };
 
 export const HISTOGRAMS: Record<HistogramName, HistogramSpec> = {

@@ -7,7 +7,7 @@ import type { Logger } from "../ports/logger.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
-import { type NormalizedEmail, normalizeEmail } from "./email.js";
+import { checkEmail, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, normalizePassword } from "./password-policy.js";
 
 /** API.md's User. */
@@ -50,15 +50,15 @@ export class AccountService {
 
   /** Creates a password account; `email_taken` (409) when the tenant has one for the address. */
   async signup(tenant: Tenant, input: { email: string; password: string; name?: string }): Promise<UserRecord> {
-    const email = normalizeEmail(input.email);
-    if (!email) throw errors.validation([{ path: "email", message: "must be a valid email address" }]);
+    const { email, problem } = checkEmail(input.email);
+    if (!email) throw errors.validation([{ path: "email", message: problem }]);
     const password = normalizePassword(input.password);
     const problems = await checkPassword(password, email.address);
     if (problems.length > 0) throw errors.validation(problems);
 
-    // Rows indexed under an older key version are found here; two sign-ups
-    // racing under the current version meet the unique index below.
-    if (await this.findByEmail(tenant, email.lookupKey)) throw errors.emailTaken();
+    // Rows indexed under an older key version or an older lookup key are found
+    // here; two sign-ups racing under the current ones meet the unique index below.
+    if (await this.findByEmail(tenant, email)) throw errors.emailTaken();
     const user = await this.insert(tenant, email, {
       name: input.name,
       emailVerified: false,
@@ -103,7 +103,7 @@ export class AccountService {
     const email = normalizeEmail(profile.email);
     if (!email) return null;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const existing = await this.findByEmail(tenant, email.lookupKey);
+      const existing = await this.findByEmail(tenant, email);
       if (existing) return { user: existing, created: false };
       const user = await this.insert(tenant, email, { ...profile, passwordHash: null });
       if (user) {
@@ -115,9 +115,19 @@ export class AccountService {
     return null;
   }
 
-  private async findByEmail(tenant: Tenant, lookupKey: string): Promise<UserRecord | null> {
-    const indexes = await this.deps.sealer.blindIndexes(lookupKey, EMAIL_INDEX_PURPOSE);
-    return this.deps.db.users.findByEmailIndex(tenant.id, indexes);
+  private async findByEmail(tenant: Tenant, email: NormalizedEmail): Promise<UserRecord | null> {
+    return this.deps.db.users.findByEmailIndex(tenant.id, await this.emailIndexes(email));
+  }
+
+  /**
+   * The blind indexes a row of this address may carry: its lookup key, then
+   * any former lookup key (rows made before domains were compared as
+   * A-labels), each under every configured key version.
+   */
+  private async emailIndexes(email: NormalizedEmail): Promise<string[]> {
+    const keys = [email.lookupKey, ...email.formerLookupKeys];
+    const indexes = await Promise.all(keys.map((key) => this.deps.sealer.blindIndexes(key, EMAIL_INDEX_PURPOSE)));
+    return indexes.flat();
   }
 
   /**
@@ -130,12 +140,12 @@ export class AccountService {
   async authenticate(tenant: Tenant, input: { email: string; password: string }, network: string): Promise<UserRecord> {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
-    // The throttle counts by the same keyed hash as the lookup (never the address),
-    // and counts addresses that cannot exist exactly like real ones.
-    const indexes = await this.deps.sealer.blindIndexes(
-      email?.lookupKey ?? input.email.trim().toLowerCase(),
-      EMAIL_INDEX_PURPOSE,
-    );
+    // The throttle counts by the keyed hash of the current lookup key under the
+    // current key version (never the address; one counter however the domain is
+    // spelled), and counts addresses that cannot exist exactly like real ones.
+    const indexes = email
+      ? await this.emailIndexes(email)
+      : await this.deps.sealer.blindIndexes(input.email.trim().toLowerCase(), EMAIL_INDEX_PURPOSE);
     const attempt = { tenantId: tenant.id, account: indexes[0] as string, network };
     await this.deps.throttle.admit(attempt);
     const user = email ? await this.deps.db.users.findByEmailIndex(tenant.id, indexes) : null;

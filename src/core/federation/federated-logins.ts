@@ -6,16 +6,18 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
 import type { LoginMethod } from "../sessions/sessions.js";
 import type { ExternalProfile } from "./catalogue.js";
 
 /** API.md: a one-time code works once, for 60 s. */
 const CODE_TTL_MS = 60_000;
-const codeKey = (hash: string) => `login-code:${hash}`;
+// The tenant is part of the key so a code presented at another tenant misses
+// and is not consumed there (someone who learns a code cannot burn it elsewhere).
+const codeKey = (tenantId: string, hash: string) => `login-code:${tenantId}:${hash}`;
 
-/** What a one-time code stands for. */
+/** What a one-time code stands for (at the tenant its key names). */
 interface StoredCode {
-  tenantId: string;
   userId: string;
   method: LoginMethod;
   codeChallenge: string | null;
@@ -31,6 +33,9 @@ export class FederatedLoginError extends Error {
     this.name = "FederatedLoginError";
   }
 }
+
+/** `oauth` or `saml`: the kind of upstream a provider key (`oauth:google`, `saml:acme`) names, a bounded metric label. */
+const providerTypeOf = (providerKey: string) => (providerKey.startsWith("saml:") ? "saml" : "oauth");
 
 export async function sha256Base64Url(text: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
@@ -50,6 +55,7 @@ export interface FederatedLoginDeps {
   accounts: AccountService;
   clock: Clock;
   random: Random;
+  metrics: Metrics;
 }
 
 /**
@@ -65,10 +71,12 @@ export class FederatedLogins {
 
   /**
    * Linking policy: a known identity (`providerKey` + subject) signs in to
-   * its user. A new one joins the account with the same email only when the
-   * upstream asserts the email verified (otherwise whoever controls an
-   * unverified address upstream could take over the account); with no such
-   * account a user is created.
+   * its user. A new identity joins an existing account with the same email
+   * only when this service has verified that account's address and the
+   * upstream asserts the email verified; otherwise whoever registered the
+   * address first (with a password of their own, unverified) would receive
+   * the upstream user's logins (pre-account takeover). With no such account
+   * a user is created, `email_verified` as the upstream asserts it.
    */
   async link(tenant: Tenant, providerKey: string, profile: ExternalProfile): Promise<UserRecord> {
     const { db, accounts } = this.deps;
@@ -91,10 +99,16 @@ export class FederatedLogins {
       emailVerified: profile.emailVerified,
     });
     if (!account) throw new FederatedLoginError("access_denied", "The provider's email address is not usable.");
-    if (!account.created && !profile.emailVerified) {
+    if (!account.created && !(account.user.emailVerified && profile.emailVerified)) {
+      this.logger.warn("federated_link_refused", {
+        tenant_id: tenant.id,
+        provider: providerKey,
+        user_id: account.user.id,
+      });
+      this.deps.metrics.increment("federated_link_refused_total", { provider_type: providerTypeOf(providerKey) });
       throw new FederatedLoginError(
         "access_denied",
-        "An account with this email exists; the provider does not assert the email verified, so it is not linked.",
+        "An account with this email already exists; sign in to it the way it was created.",
       );
     }
     const identity = await db.identities.createIfAbsent({
@@ -122,15 +136,17 @@ export class FederatedLogins {
     codeChallenge: string | null,
   ): Promise<string> {
     const code = toBase64Url(this.deps.random.bytes(32));
-    const stored: StoredCode = { tenantId: tenant.id, userId: user.id, method, codeChallenge };
-    await this.deps.kv.set(codeKey(await sha256Base64Url(code)), JSON.stringify(stored), { ttlMs: CODE_TTL_MS });
+    const stored: StoredCode = { userId: user.id, method, codeChallenge };
+    await this.deps.kv.set(codeKey(tenant.id, await sha256Base64Url(code)), JSON.stringify(stored), {
+      ttlMs: CODE_TTL_MS,
+    });
     this.logger.info("federated_login", { tenant_id: tenant.id, method: method.authMethod, user_id: user.id });
     return code;
   }
 
   /**
-   * Redeems a one-time code (once: it is deleted on first presentation,
-   * right or wrong). When the login had a `code_challenge`, the
+   * Redeems a one-time code (once: it is deleted on first presentation at
+   * its own tenant, right or wrong; another tenant's lookup misses it). When the login had a `code_challenge`, the
    * `code_verifier` must hash to it (RFC 7636 §4.6). Failures are 400
    * `invalid_grant`.
    */
@@ -139,9 +155,9 @@ export class FederatedLogins {
     code: string,
     codeVerifier: string | undefined,
   ): Promise<{ user: UserRecord; method: LoginMethod }> {
-    const raw = code.length <= 512 ? await this.deps.kv.take(codeKey(await sha256Base64Url(code))) : null;
+    const raw = code.length <= 512 ? await this.deps.kv.take(codeKey(tenant.id, await sha256Base64Url(code))) : null;
     const stored = raw ? (JSON.parse(raw) as StoredCode) : null;
-    if (!stored || stored.tenantId !== tenant.id) throw errors.invalidCode("The code is unknown, used or expired.");
+    if (!stored) throw errors.invalidCode("The code is unknown, used or expired.");
     if (stored.codeChallenge !== null) {
       if (!codeVerifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(codeVerifier)) {
         throw errors.invalidCode("This code needs its code_verifier.");

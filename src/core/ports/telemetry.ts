@@ -84,7 +84,9 @@ export type CounterName =
   /** labels: trigger = admin | scheduled */
   | "signing_key_rotations_total"
   /** labels: reason */
-  | "sessions_revoked_total";
+  | "sessions_revoked_total"
+  /** labels: provider_type = oauth | saml (a federated login refused to join an existing account) */
+  | "federated_link_refused_total";
 
 export type HistogramName =
   /** labels: method, route */

@@ -1,0 +1,213 @@
+/**
+ * Pre-account takeover through SSO linking, as an attack: someone signs up
+ * with the victim's address and a password of their own (nothing verifies the
+ * address); the victim later logs in through an OpenID Connect provider (a real
+ * one, oidc-provider) or a SAML IdP that asserts the address verified. The
+ * login must not join the attacker's account: it ends at the client app with
+ * access_denied, no code, no linked identity, a warning and a count. Linking
+ * happens only when this service verified the account's address too.
+ */
+import { Redis } from "ioredis";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appClient, decode, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.js";
+import { recordingLogger, recordingMetrics } from "../support/recorders.js";
+import { createSamlIdp, type SamlIdp } from "../support/saml-idp.js";
+import { REDIS_URL } from "../support/services.js";
+
+const APP = "https://app.example.com/callback";
+const TENANT = "linking";
+const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
+const ATTACKER_PASSWORD = "attacker's own password 4711";
+const REFUSED = /already exists/;
+
+let t: TestApp;
+let api: ReturnType<typeof appClient>;
+let op: OidcProvider;
+let idp: SamlIdp;
+let sql: pg.Client;
+let redis: Redis;
+const logs = recordingLogger();
+const recorded = recordingMetrics();
+
+beforeAll(async () => {
+  t = await startTestApp({ logger: logs.logger, metrics: recorded.metrics });
+  api = appClient(t);
+  op = await startOidcProvider({
+    clientId: "authority",
+    clientSecret: "authority-secret-0123456789",
+    redirectUris: [`${TEST_PUBLIC_URL}/t/${TENANT}/v1/oauth/op/callback`],
+  });
+  idp = createSamlIdp({ entityId: "https://idp.test/metadata", ssoUrl: "https://idp.test/sso" });
+  await api.createTenant(TENANT);
+  expect((await api.redirectUris(TENANT, [APP])).status).toBe(200);
+  const provider = await t.app.request(`/t/${TENANT}/v1/admin/oauth-providers/op`, {
+    method: "PUT",
+    headers: ADMIN,
+    body: JSON.stringify({ client_id: "authority", client_secret: "authority-secret-0123456789", issuer: op.issuer }),
+  });
+  expect(provider.status, await provider.clone().text()).toBe(200);
+  const connection = await t.app.request(`/t/${TENANT}/v1/admin/saml-connections/acme`, {
+    method: "PUT",
+    headers: ADMIN,
+    body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
+  });
+  expect(connection.status, await connection.clone().text()).toBe(200);
+  sql = new pg.Client({ connectionString: t.database.url });
+  await sql.connect();
+  redis = new Redis(REDIS_URL);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([op?.close(), sql?.end(), redis?.quit()]);
+  await t?.close();
+});
+
+/** authorize -> the provider's login form as `account` -> our callback; resolves the client app's redirect. */
+async function oidcLogin(account: string): Promise<URL> {
+  const query = new URLSearchParams({ redirect_uri: APP, state: `app-${account}` });
+  const start = await t.app.request(`/t/${TENANT}/v1/oauth/op/authorize?${query}`);
+  expect(start.status, await start.clone().text()).toBe(302);
+  const callback = await op.login(start.headers.get("location") ?? "", account);
+  const back = await t.app.request(callback.pathname + callback.search);
+  expect(back.status, await back.clone().text()).toBe(302);
+  const location = new URL(back.headers.get("location") ?? "");
+  expect(location.origin + location.pathname).toBe(APP);
+  return location;
+}
+
+/** login -> the test IdP answers for `nameId` (an email NameID) -> ACS; resolves the client app's redirect. */
+async function samlLogin(nameId: string): Promise<URL> {
+  const query = new URLSearchParams({ redirect_uri: APP, state: "app-saml" });
+  const start = await t.app.request(`/t/${TENANT}/v1/saml/acme/login?${query}`);
+  expect(start.status).toBe(302);
+  const request = idp.parseAuthnRequest(start.headers.get("location") ?? "");
+  const response = await t.app.request(`/t/${TENANT}/v1/saml/acme/acs`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      SAMLResponse: await idp.response({ nameId, respondTo: request }),
+      RelayState: request.relayState ?? "",
+    }).toString(),
+  });
+  expect(response.status, await response.clone().text()).toBe(303);
+  const location = new URL(response.headers.get("location") ?? "");
+  expect(location.origin + location.pathname).toBe(APP);
+  return location;
+}
+
+const exchange = async (code: string | null): Promise<TokenBody> => {
+  const answer = await t.app.request(`/t/${TENANT}/v1/token/exchange`, {
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ code }),
+  });
+  expect(answer.status, await answer.clone().text()).toBe(200);
+  return (await answer.json()) as TokenBody;
+};
+
+const passwordLogin = async (email: string, password: string): Promise<TokenBody> => {
+  const answer = await api.login(TENANT, email, password);
+  expect(answer.status, await answer.clone().text()).toBe(200);
+  return (await answer.json()) as TokenBody;
+};
+
+const sessionsOf = async (token: string) =>
+  ((await (await api.sessions(TENANT, token)).json()) as { sessions: { auth_method: string }[] }).sessions;
+
+const identitiesOf = async (userId: string) =>
+  (await sql.query("SELECT provider FROM user_identities WHERE user_id = $1", [userId])).rows;
+
+/** One-time codes waiting in Redis (any tenant's, under this file's own key prefix). */
+async function pendingCodes(): Promise<number> {
+  let count = 0;
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${t.prefix}login-code:*`, "COUNT", 500);
+    count += keys.length;
+    cursor = next;
+  } while (cursor !== "0");
+  return count;
+}
+
+/** The attacker's move: a password account under someone else's address. */
+async function attackerSignsUp(email: string): Promise<string> {
+  const signup = await api.signup(TENANT, email, ATTACKER_PASSWORD);
+  expect(signup.status, await signup.clone().text()).toBe(201);
+  return ((await signup.json()) as { user: { id: string } }).user.id;
+}
+
+/** What the attack must leave behind: no identity, no session but the attacker's, a warning and a count. */
+async function expectAttackFailed(back: URL, email: string, attackerId: string, provider: string) {
+  expect(back.searchParams.get("error")).toBe("access_denied");
+  expect(back.searchParams.get("error_description")).toMatch(REFUSED);
+  expect(back.searchParams.get("code")).toBeNull();
+  expect(await pendingCodes()).toBe(0);
+  expect(await identitiesOf(attackerId)).toEqual([]);
+  // The attacker's password still opens the attacker's account, and it holds only the attacker's sessions.
+  const tokens = await passwordLogin(email, ATTACKER_PASSWORD);
+  expect(decode(tokens.access_token).claims.sub).toBe(attackerId);
+  // (its sign-up and this login; no session of the victim's login).
+  expect(new Set((await sessionsOf(tokens.access_token)).map((s) => s.auth_method))).toEqual(new Set(["password"]));
+  expect(logs.lines).toContainEqual({
+    level: "warn",
+    event: "federated_link_refused",
+    fields: expect.objectContaining({ tenant_id: expect.any(String), provider, user_id: attackerId }),
+  });
+  expect(recorded.counts).toContainEqual({
+    name: "federated_link_refused_total",
+    labels: { provider_type: provider.split(":")[0] },
+  });
+}
+
+describe("pre-account takeover through SSO linking", () => {
+  it("refuses to join an OIDC login (email verified upstream) to an unverified password account", async () => {
+    const attackerId = await attackerSignsUp("alice@op.example");
+    // The victim signs in at the provider, which asserts Alice@OP.example verified.
+    const back = await oidcLogin("alice");
+    await expectAttackFailed(back, "alice@op.example", attackerId, "oauth:op");
+  });
+
+  it("refuses to join a SAML login to an unverified password account", async () => {
+    const attackerId = await attackerSignsUp("victim@corp.example");
+    const back = await samlLogin("victim@corp.example");
+    await expectAttackFailed(back, "victim@corp.example", attackerId, "saml:acme");
+  });
+});
+
+describe("linking that stays allowed", () => {
+  /** A password account whose address this service verified (no API for it yet: set in the database). */
+  async function verifiedAccount(email: string): Promise<string> {
+    const signup = await api.signup(TENANT, email, GOOD_PASSWORD);
+    expect(signup.status).toBe(201);
+    const { id } = ((await signup.json()) as { user: { id: string } }).user;
+    await sql.query("UPDATE users SET email_verified = true WHERE id = $1", [id]);
+    return id;
+  }
+
+  it("joins an OIDC login to an account verified here when the provider asserts the email verified", async () => {
+    const id = await verifiedAccount("bob@op.example");
+    const first = await exchange((await oidcLogin("bob")).searchParams.get("code"));
+    expect(decode(first.access_token).claims.sub).toBe(id);
+    expect(await identitiesOf(id)).toEqual([{ provider: "oauth:op" }]);
+    // The linked identity signs in again as before; the password keeps working for its owner.
+    const again = await exchange((await oidcLogin("bob")).searchParams.get("code"));
+    expect(decode(again.access_token).claims.sub).toBe(id);
+    expect(decode((await passwordLogin("bob@op.example", GOOD_PASSWORD)).access_token).claims.sub).toBe(id);
+  });
+
+  it("joins a SAML login to an account verified here", async () => {
+    const id = await verifiedAccount("owner@corp.example");
+    const tokens = await exchange((await samlLogin("owner@corp.example")).searchParams.get("code"));
+    expect(decode(tokens.access_token).claims.sub).toBe(id);
+    expect(await identitiesOf(id)).toEqual([{ provider: "saml:acme" }]);
+  });
+
+  it("creates a new account with email_verified as the provider asserts it (here: not verified)", async () => {
+    const tokens = await exchange((await oidcLogin("carol")).searchParams.get("code"));
+    const me = (await (await api.me(TENANT, tokens.access_token)).json()) as Record<string, unknown>;
+    expect(me).toMatchObject({ email: "carol@op.example", email_verified: false });
+  });
+});
