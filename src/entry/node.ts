@@ -1,4 +1,5 @@
 import { serve } from "@hono/node-server";
+import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
@@ -24,7 +25,12 @@ async function main(): Promise<void> {
   // OpenTelemetry spans exported over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startNodeTracing(config);
   const lifecycle = { draining: false };
-  const deps = { ...(await openNodeDeps(config, logger)), tracer: tracing?.tracer, lifecycle };
+  const deps = {
+    ...(await openNodeDeps(config, logger)),
+    tracer: tracing?.tracer,
+    lifecycle,
+    docsUi: loadSwaggerUiAssets(),
+  };
 
   const tenants = new TenantService(deps.db, deps.clock, deps.random);
   if (await tenants.ensureDefault()) {

@@ -104,7 +104,11 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
         modules: true,
         scriptPath: WORKER_SCRIPT,
         // As wrangler bundles it: the argon2 .wasm beside the script is a precompiled module.
-        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+        // What wrangler uploads beside the script: WebAssembly precompiled, Swagger UI's files as text (wrangler.toml [[rules]]).
+        modulesRules: [
+          { type: "CompiledWasm", include: ["**/*.wasm"] },
+          { type: "Text", include: ["**/*-swagger-ui-bundle.js", "**/*-swagger-ui.css"] },
+        ],
         ...wranglerCompatibility(),
         bindings: harness.bindings(overrides),
         handleStructuredLogs: ({ message }: { message: string }) => {
