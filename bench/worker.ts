@@ -14,6 +14,7 @@ import { Redis } from "ioredis";
 import { Miniflare } from "miniflare";
 import { startNeonHttpBridge } from "../test/support/neon-http-bridge.js";
 import { startUpstashBridge } from "../test/support/upstash-rest-bridge.js";
+import { WORKER_MODULE_RULES } from "../test/support/worker-modules.js";
 import { Chains, checkChains } from "./chains.js";
 import { signUpUsers } from "./fixtures.js";
 import { loginFlow, refreshFlow } from "./flows.js";
@@ -51,8 +52,8 @@ export function runWorker(options: BenchOptions, progress: Progress): Promise<Om
     const mf = new Miniflare({
       modules: true,
       scriptPath: WORKER_SCRIPT,
-      // As wrangler bundles it: the argon2 .wasm beside the script is a precompiled module.
-      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+      // As wrangler bundles it: the .wasm beside the script precompiled, Swagger UI's files as text.
+      modulesRules: WORKER_MODULE_RULES,
       ...wranglerCompatibility(),
       host: "127.0.0.1",
       port: 0,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: make sure PostgreSQL and Redis answer (starting them when they
-// are installed but stopped), build both runtimes, typecheck, lint, run every
+// are installed but stopped) and that chromium is there (installing it with apt
+// when missing), build both runtimes, typecheck, lint, run every
 // suite, and end with one summary line.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -81,6 +82,19 @@ async function ensureRedis() {
   );
 }
 
+/** Debian's chromium for the browser test of /docs; installed with apt when missing (as root). */
+function ensureChromium() {
+  if (existsSync("/usr/bin/chromium")) return;
+  if (has("apt-get")) {
+    console.log("Installing chromium ...");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env });
+  }
+  // Otherwise the browser test fails and says how to install it.
+  if (!existsSync("/usr/bin/chromium")) console.error("chromium is missing: the /docs browser test will fail.");
+}
+
 function step(name, command, args) {
   console.log(`\n> ${name}`);
   const result = spawnSync(command, args, { stdio: "inherit", env: process.env });
@@ -98,6 +112,8 @@ try {
   console.log("\nsummary: 0 passed, 1 failed (services unavailable)");
   process.exit(1);
 }
+
+ensureChromium();
 
 // The SDK's own build first: the suites import it as a package (node_modules/@authority/sdk -> sdk/).
 step("build the SDK", "npm", ["run", "--silent", "build:sdk"]);

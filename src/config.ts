@@ -183,6 +183,9 @@ const cidrList = z.string().transform((text, ctx) => {
   return list;
 });
 
+const HEADERS_TIMEOUT = "10s";
+const REQUEST_TIMEOUT = "30s";
+
 const schema = z.object({
   APP_ENV: z
     .enum(["development", "test", "production"], { message: 'must be "development", "test" or "production"' })
@@ -210,6 +213,14 @@ const schema = z.object({
   API_KEY_CACHE_TTL: duration("60s"),
   SHUTDOWN_TIMEOUT: duration("10s"),
   SHUTDOWN_DRAIN_DELAY: duration("5s", true),
+  /** Node: a client must send a request's headers within this (slowloris); else 408 and the connection closes. */
+  HTTP_HEADERS_TIMEOUT: duration(HEADERS_TIMEOUT),
+  /** Node: a client must send a whole request, body included, within this; at least HTTP_HEADERS_TIMEOUT. */
+  HTTP_REQUEST_TIMEOUT: duration(REQUEST_TIMEOUT),
+  /** Node: how long an idle keep-alive connection stays open; above the load balancer's idle timeout (60 s on ingress-nginx, AWS ALB). */
+  HTTP_KEEP_ALIVE_TIMEOUT: duration("65s"),
+  /** Node: connections one process holds at once; more are closed on arrival, before they reach the file-descriptor limit. */
+  MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
   SESSION_RETENTION: duration("30d"),
   TRUSTED_PROXIES: cidrList.default([]),
   LOG_LEVEL: z
@@ -267,6 +278,12 @@ function crossCheck(raw: Record<string, string>, runtime: Runtime): Problem[] {
     if (url.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
       problems.push({ variable: "PUBLIC_URL", message: "must use https in production" });
     }
+  }
+  // Node refuses a server whose headers timeout exceeds its whole-request timeout.
+  const headersMs = parseDuration(raw.HTTP_HEADERS_TIMEOUT ?? HEADERS_TIMEOUT);
+  const requestMs = parseDuration(raw.HTTP_REQUEST_TIMEOUT ?? REQUEST_TIMEOUT);
+  if (headersMs !== undefined && requestMs !== undefined && requestMs < headersMs) {
+    problems.push({ variable: "HTTP_REQUEST_TIMEOUT", message: "must be at least HTTP_HEADERS_TIMEOUT" });
   }
   if (runtime === "worker") {
     need("DATABASE_URL", "is required on Workers");

@@ -1,4 +1,5 @@
 import { serve } from "@hono/node-server";
+import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
@@ -12,6 +13,8 @@ import { openNodeDeps } from "./node-deps.js";
 /** How long no new connection must arrive before a draining server closes its listener. */
 const QUIET_BEFORE_CLOSE_MS = 250;
 const DAY_MS = 86_400_000;
+/** The longest a request past HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT waits to be cut off. */
+const MAX_TIMEOUT_CHECK_MS = 1_000;
 
 let logger = createPinoLogger();
 
@@ -22,7 +25,12 @@ async function main(): Promise<void> {
   // OpenTelemetry spans exported over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startNodeTracing(config);
   const lifecycle = { draining: false };
-  const deps = { ...(await openNodeDeps(config, logger)), tracer: tracing?.tracer, lifecycle };
+  const deps = {
+    ...(await openNodeDeps(config, logger)),
+    tracer: tracing?.tracer,
+    lifecycle,
+    docsUi: loadSwaggerUiAssets(),
+  };
 
   const tenants = new TenantService(deps.db, deps.clock, deps.random);
   if (await tenants.ensureDefault()) {
@@ -58,17 +66,34 @@ async function main(): Promise<void> {
     );
   }, DAY_MS);
   cleanup.unref();
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    logger.info("listening", {
-      address: info.address,
-      port: info.port,
-      public_url: config.PUBLIC_URL,
-      database: deps.db.driver,
-      store: deps.kv.kind,
-      tracing: tracing ? "otlp" : "off",
-      env: config.APP_ENV,
-    });
-  });
+  const server = serve(
+    {
+      fetch: app.fetch,
+      port: config.PORT,
+      hostname: config.HOST,
+      // Slow clients (slowloris) are cut off with 408 instead of holding a connection for Node's 300 s default.
+      serverOptions: {
+        headersTimeout: config.HTTP_HEADERS_TIMEOUT,
+        requestTimeout: config.HTTP_REQUEST_TIMEOUT,
+        keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
+        // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
+        connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
+      },
+    },
+    (info) => {
+      logger.info("listening", {
+        address: info.address,
+        port: info.port,
+        public_url: config.PUBLIC_URL,
+        database: deps.db.driver,
+        store: deps.kv.kind,
+        tracing: tracing ? "otlp" : "off",
+        env: config.APP_ENV,
+      });
+    },
+  );
+  // Beyond it new connections are closed on arrival: the file descriptors Postgres and Redis need stay free.
+  server.maxConnections = config.MAX_CONNECTIONS;
 
   // Graceful shutdown (README, "Shutdown"): readiness fails at once so the
   // load balancer stops sending new requests, while the listener keeps

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import argon2Wasm from "@phi-ag/argon2/argon2.wasm";
 import xmllintWasm from "xmllint-wasm/xmllint.wasm";
+import { swaggerUiAssets } from "../adapters/docs/swagger-ui-worker.js";
 import { createWasmArgon2Hasher } from "../adapters/passwords/wasm-argon2.js";
 import { useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
@@ -59,6 +60,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,
     // Spans go through otel-cf-workers' provider, registered by instrument() at the first traced event.
     tracer: traceConfig ? createOtelTracer() : undefined,
+    docsUi: swaggerUiAssets,
   };
   const metrics = isolateMetrics(config, deps.logger);
   const services = buildServices({ ...deps, metrics });

@@ -17,6 +17,7 @@ import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
+import { mountDocsUi } from "./routes/docs-ui.js";
 import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
@@ -77,5 +78,6 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", samlRoutes);
   app.route("/", rateLimitRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);
+  if (deps.docsUi) mountDocsUi(app, deps.docsUi, deps.random);
   return app;
 }

@@ -48,12 +48,20 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Where `GET /metrics` reads its text (Node: the Prometheus registry); without it the route is not found. */
   metricsExposition?: MetricsExposition;
+  /** Swagger UI's files, served at /docs; without them /docs is not found. */
+  docsUi?: DocsUiAssets;
   /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
   lifecycle?: Lifecycle;
 }
 
 export interface Lifecycle {
   draining: boolean;
+}
+
+/** The pinned Swagger UI files each runtime supplies (Node: node_modules; Workers: bundled Text modules). */
+export interface DocsUiAssets {
+  script: string;
+  stylesheet: string;
 }
 
 /** A metrics source that renders itself as text for scraping (the Prometheus exposition format). */

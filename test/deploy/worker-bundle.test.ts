@@ -25,10 +25,12 @@ const SECRET_NAMES = [
 const CRONS = ["17 * * * *", "43 3 * * *"];
 
 describe("the Worker bundle", () => {
-  it("stays under the compressed-size budget (script and WebAssembly modules, as uploaded)", () => {
-    const uploaded = readdirSync(BUNDLE).filter((name) => name.endsWith(".js") || name.endsWith(".wasm"));
+  it("stays under the compressed-size budget (script, WebAssembly and text modules, as uploaded)", () => {
+    const uploaded = readdirSync(BUNDLE).filter((name) => /\.(js|wasm|css)$/.test(name));
     expect(uploaded).toContain("worker.js");
     expect(uploaded.filter((name) => name.endsWith(".wasm")).length).toBe(2);
+    // Swagger UI's script and stylesheet for /docs (wrangler.toml [[rules]]).
+    expect(uploaded.filter((name) => /-swagger-ui(-bundle)?\.(js|css)$/.test(name)).length).toBe(2);
     const raw = uploaded.reduce((sum, name) => sum + statSync(join(BUNDLE, name)).size, 0);
     const gzipped = uploaded.reduce((sum, name) => sum + gzipSync(readFileSync(join(BUNDLE, name))).length, 0);
     console.log(

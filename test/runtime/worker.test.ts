@@ -3,8 +3,12 @@
  * tenant administration, problems, readiness and configuration failures.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ASSET_TYPES, extensionOf, referencedUrls, sameOriginPaths } from "../support/docs-page.js";
 import { freePort } from "../support/ports.js";
 import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
 import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
@@ -12,6 +16,8 @@ import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../
 // Small, so "oversized" bodies stay small: workerd answers 413 before reading a large body and then
 // resets the connection, which can lose the answer on the test's side of Miniflare's HTTP hop.
 const BODY_LIMIT = 4096;
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 let h: WorkerHarness;
 let main: WorkerInstance;
@@ -70,12 +76,23 @@ describe("operations inside workerd", () => {
     expect(answer.json.servers).toEqual([{ url: PUBLIC_URL }]);
   });
 
-  it("serves the rendered reference at /docs", async () => {
+  it("serves the rendered reference at /docs with Swagger UI's files from the bundle itself", async () => {
     const answer = await call(main, "/docs");
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(answer.text).toMatch(/<html/i);
     expect(answer.text).toContain("/openapi.json");
+    expect(answer.headers.get("content-security-policy")).toMatch(/script-src 'nonce-[\w-]+';/);
+    for (const url of referencedUrls(answer.text)) expect(url, url).toMatch(/^(\/[^/]|data:)/);
+    const assets = sameOriginPaths(answer.text).filter((path) => path.startsWith("/docs/assets/"));
+    expect(assets.map(extensionOf).sort()).toEqual(["css", "js"]);
+    for (const path of assets) {
+      const response = await main.request(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(ASSET_TYPES[extensionOf(path)] as RegExp);
+      const body = await response.text();
+      const file = extensionOf(path) === "js" ? "swagger-ui-bundle.js" : "swagger-ui.css";
+      expect(body === readFileSync(join(ROOT, "node_modules/swagger-ui-dist", file), "utf8"), path).toBe(true);
+    }
   });
 });
 

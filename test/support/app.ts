@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
+import { loadSwaggerUiAssets } from "../../src/adapters/docs/swagger-ui-node.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
@@ -57,6 +58,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+const swaggerUi = loadSwaggerUiAssets();
+
 /** The full app on a real Postgres database and real Redis of this test file's own. */
 export async function startTestApp(
   overrides: Partial<AppDeps> = {},
@@ -74,6 +77,7 @@ export async function startTestApp(
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: testClientIp,
+    docsUi: swaggerUi,
     ...overrides,
     logger: overrides.logger ? alsoCaptured(overrides.logger) : capturingLogger(),
   };

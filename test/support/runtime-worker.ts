@@ -21,6 +21,7 @@ import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
 import { REDIS_URL } from "./services.js";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-rest-bridge.js";
+import { WORKER_MODULE_RULES } from "./worker-modules.js";
 
 /**
  * The built Worker (dist/worker/worker.js, what `wrangler deploy` uploads)
@@ -104,7 +105,7 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
         modules: true,
         scriptPath: WORKER_SCRIPT,
         // As wrangler bundles it: the argon2 .wasm beside the script is a precompiled module.
-        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+        modulesRules: WORKER_MODULE_RULES,
         ...wranglerCompatibility(),
         bindings: harness.bindings(overrides),
         handleStructuredLogs: ({ message }: { message: string }) => {

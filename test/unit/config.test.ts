@@ -29,6 +29,10 @@ describe("config", () => {
       READINESS_TIMEOUT: 2_000,
       SHUTDOWN_TIMEOUT: 10_000,
       REDIS_KEY_PREFIX: "auth:",
+      HTTP_HEADERS_TIMEOUT: 10_000,
+      HTTP_REQUEST_TIMEOUT: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT: 65_000,
+      MAX_CONNECTIONS: 10_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.ENCRYPTION_KEYS).toEqual([{ id: "v1", key: new Uint8Array(32).fill(7) }]);
@@ -65,6 +69,12 @@ describe("config", () => {
     ["TRUSTED_PROXIES", "10.0.0.0/33", "entry 1 is not"],
     ["SHUTDOWN_DRAIN_DELAY", "-1s", "must be a duration"],
     ["SESSION_RETENTION", "0", "positive duration"],
+    ["HTTP_HEADERS_TIMEOUT", "0s", "positive duration"],
+    ["HTTP_REQUEST_TIMEOUT", "forever", "positive duration"],
+    ["HTTP_REQUEST_TIMEOUT", "5s", "must be at least HTTP_HEADERS_TIMEOUT"],
+    ["HTTP_KEEP_ALIVE_TIMEOUT", "-1", "positive duration"],
+    ["MAX_CONNECTIONS", "0", "whole number from 1 to 1000000"],
+    ["MAX_CONNECTIONS", "many", "whole number"],
   ])("rejects %s=%s with a message naming it", (variable, value, message) => {
     const { problems } = problemsOf({ ...valid, [variable]: value });
     expect(problems).toHaveLength(1);
@@ -90,6 +100,14 @@ describe("config", () => {
       SHUTDOWN_DRAIN_DELAY: 5_000,
       LOG_LEVEL: "info",
     });
+  });
+
+  it("accepts a whole-request timeout equal to a raised headers timeout", () => {
+    const config = parseConfig({ ...valid, HTTP_HEADERS_TIMEOUT: "45s", HTTP_REQUEST_TIMEOUT: "45s" }, "node");
+    expect(config).toMatchObject({ HTTP_HEADERS_TIMEOUT: 45_000, HTTP_REQUEST_TIMEOUT: 45_000 });
+    expect(problemsOf({ ...valid, HTTP_HEADERS_TIMEOUT: "45s" }).problems).toEqual([
+      { variable: "HTTP_REQUEST_TIMEOUT", message: "must be at least HTTP_HEADERS_TIMEOUT" },
+    ]);
   });
 
   it("names every bad variable at once", () => {

@@ -1,8 +1,7 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 
-/** Serves the OpenAPI 3.1 document built from the routes' own schemas, and a rendered reference. */
+/** Serves the OpenAPI 3.1 document built from the routes' own schemas (rendered at /docs: docs-ui.ts). */
 export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -18,5 +17,4 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
     },
     servers: [{ url: publicUrl }],
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Authentication authority API" }));
 }

@@ -1,0 +1,225 @@
+/**
+ * Slow clients against the built Node server (slowloris): a client that
+ * trickles its headers, or a declared body, is cut off after
+ * HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT (408, then the socket closes)
+ * while other requests keep being served; idle keep-alive connections close
+ * after HTTP_KEEP_ALIVE_TIMEOUT; connections past MAX_CONNECTIONS are closed
+ * on arrival. Node's defaults would hold such a client for 300 s.
+ */
+
+import { existsSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import {
+  ADMIN_KEY,
+  cleanupNodes,
+  ENTRY,
+  type NodeProcess,
+  PROCESS_TEST_MS,
+  serverEnv,
+  startNode,
+} from "../support/runtime-node.js";
+
+const HEADERS_TIMEOUT_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 2_000;
+const KEEP_ALIVE_MS = 1_500;
+/** Node checks the timeouts on a tick of at most 1 s (src/entry/node.ts), plus scheduling. */
+const LATENESS_MS = 1_500;
+
+let database: TestDatabase;
+let prefix: string;
+let server: NodeProcess;
+
+beforeAll(async () => {
+  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
+  database = await createTestDatabase();
+  prefix = testPrefix();
+  server = await startNode(
+    serverEnv(database.url, prefix, {
+      HTTP_HEADERS_TIMEOUT: `${HEADERS_TIMEOUT_MS}ms`,
+      HTTP_REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms`,
+      HTTP_KEEP_ALIVE_TIMEOUT: `${KEEP_ALIVE_MS}ms`,
+    }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await cleanupNodes();
+  if (prefix) await deletePrefix(prefix);
+  await database?.drop();
+}, 30_000);
+
+interface RawClient {
+  socket: Socket;
+  /** Everything the server sent. */
+  received(): string;
+  /** Resolves when the server closed the connection, with the time it took since `openedAt`. */
+  closed: Promise<number>;
+  openedAt: number;
+  /** Writes `chunk` every `everyMs` until the connection closes. */
+  trickle(chunk: string, everyMs: number): void;
+}
+
+async function rawClient(port: number): Promise<RawClient> {
+  const socket = connect({ host: "127.0.0.1", port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const openedAt = Date.now();
+  let data = "";
+  socket.on("data", (chunk: Buffer) => (data += chunk.toString("latin1")));
+  socket.on("error", () => {});
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const closed = new Promise<number>((resolve) =>
+    socket.once("close", () => {
+      clearInterval(timer);
+      resolve(Date.now() - openedAt);
+    }),
+  );
+  return {
+    socket,
+    received: () => data,
+    closed,
+    openedAt,
+    trickle(chunk, everyMs) {
+      timer = setInterval(() => {
+        if (!socket.destroyed) socket.write(chunk);
+      }, everyMs);
+    },
+  };
+}
+
+/** Resolves the time the connection took to close, or fails once `limitMs` has passed with it still open. */
+async function closedWithin(client: RawClient, limitMs: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const open = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`connection still open after ${limitMs} ms`)), limitMs);
+  });
+  try {
+    return await Promise.race([client.closed, open]);
+  } finally {
+    clearTimeout(timer);
+    client.socket.destroy();
+  }
+}
+
+/** GET /healthz over fresh connections until `stop` resolves; resolves every status seen. */
+async function healthLoop(base: string, stop: Promise<unknown>): Promise<number[]> {
+  const statuses: number[] = [];
+  let done = false;
+  void stop.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    const response = await fetch(`${base}/healthz`, {
+      headers: { Connection: "close" },
+      signal: AbortSignal.timeout(2_000),
+    }).catch(() => undefined);
+    await response?.body?.cancel();
+    statuses.push(response?.status ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return statuses;
+}
+
+/** Node's answer to a request that ran out of time, before it closes the connection. */
+const TIMED_OUT = /^HTTP\/1\.1 408 Request Timeout\r\n/;
+
+describe("slow clients", () => {
+  it(
+    "a client trickling its headers is cut off after HTTP_HEADERS_TIMEOUT, while others are served",
+    async () => {
+      const slow = await rawClient(server.port);
+      slow.socket.write("GET /healthz HTTP/1.1\r\nHost: auth.node.test\r\n");
+      // Each header line arrives well within any per-packet timeout; the whole never ends.
+      slow.trickle("X-Slow: 1\r\n", 200);
+      const closing = closedWithin(slow, HEADERS_TIMEOUT_MS + LATENESS_MS);
+      const served = healthLoop(
+        server.base,
+        closing.catch(() => undefined),
+      );
+      const tookMs = await closing;
+      expect(tookMs).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+      expect(slow.received()).toMatch(TIMED_OUT);
+      const statuses = await served;
+      expect(statuses.length).toBeGreaterThan(3);
+      expect(statuses.every((status) => status === 200)).toBe(true);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "a client trickling a declared body is cut off after HTTP_REQUEST_TIMEOUT, while others are served",
+    async () => {
+      const slow = await rawClient(server.port);
+      const body = JSON.stringify({ slug: "slowbody", name: "x".repeat(200) });
+      slow.socket.write(
+        "POST /v1/admin/tenants HTTP/1.1\r\nHost: auth.node.test\r\n" +
+          `Authorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      slow.trickle(" ", 200);
+      const closing = closedWithin(slow, REQUEST_TIMEOUT_MS + LATENESS_MS);
+      const served = healthLoop(
+        server.base,
+        closing.catch(() => undefined),
+      );
+      const tookMs = await closing;
+      expect(tookMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+      expect(slow.received()).toMatch(TIMED_OUT);
+      const statuses = await served;
+      expect(statuses.length).toBeGreaterThan(5);
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      // The handler that waited for the body failed quietly: the process is up and logged no crash.
+      expect(server.hasExited()).toBe(false);
+      expect(server.output()).not.toContain('"status":500');
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "an idle keep-alive connection is kept for HTTP_KEEP_ALIVE_TIMEOUT, then closed",
+    async () => {
+      const client = await rawClient(server.port);
+      client.socket.write("GET /healthz HTTP/1.1\r\nHost: auth.node.test\r\n\r\n");
+      await expect.poll(() => client.received(), { timeout: 5_000 }).toMatch(/^HTTP\/1\.1 200/);
+      const answeredAt = Date.now() - client.openedAt;
+      const tookMs = await closedWithin(client, KEEP_ALIVE_MS + LATENESS_MS);
+      expect(tookMs - answeredAt).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 100);
+    },
+    PROCESS_TEST_MS,
+  );
+});
+
+describe("MAX_CONNECTIONS", () => {
+  it(
+    "closes connections past the cap on arrival, and serves again once others have gone",
+    async () => {
+      const cap = 4;
+      const capped = await startNode(serverEnv(database.url, prefix, { MAX_CONNECTIONS: String(cap) }));
+      const held = await Promise.all(Array.from({ length: cap }, () => rawClient(capped.port)));
+      const extra = await rawClient(capped.port);
+      extra.socket.write("GET /healthz HTTP/1.1\r\nHost: auth.node.test\r\n\r\n");
+      await closedWithin(extra, 2_000);
+      expect(extra.received()).toBe("");
+
+      for (const client of held) client.socket.destroy();
+      await expect
+        .poll(
+          async () => {
+            const response = await fetch(`${capped.base}/healthz`, { signal: AbortSignal.timeout(1_000) }).catch(
+              () => undefined,
+            );
+            await response?.body?.cancel();
+            return response?.status;
+          },
+          { timeout: 5_000 },
+        )
+        .toBe(200);
+    },
+    PROCESS_TEST_MS,
+  );
+});
