@@ -52,7 +52,8 @@ beforeAll(async () => {
   const connection = await t.app.request(`/t/${TENANT}/v1/admin/saml-connections/acme`, {
     method: "PUT",
     headers: ADMIN,
-    body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
+    // The IdP's emails count as verified, so only this service's own verification decides.
+    body: JSON.stringify({ idp_metadata_xml: idp.metadataXml, trust_email: true }),
   });
   expect(connection.status, await connection.clone().text()).toBe(200);
   sql = new pg.Client({ connectionString: t.database.url });
@@ -79,7 +80,7 @@ async function oidcLogin(account: string): Promise<URL> {
 }
 
 /** login -> the test IdP answers for `nameId` (an email NameID) -> ACS; resolves the client app's redirect. */
-async function samlLogin(nameId: string): Promise<URL> {
+async function samlLogin(nameId: string, attributes?: Record<string, string>): Promise<URL> {
   const query = new URLSearchParams({ redirect_uri: APP, state: "app-saml" });
   const start = await t.app.request(`/t/${TENANT}/v1/saml/acme/login?${query}`);
   expect(start.status).toBe(302);
@@ -88,7 +89,7 @@ async function samlLogin(nameId: string): Promise<URL> {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
-      SAMLResponse: await idp.response({ nameId, respondTo: request }),
+      SAMLResponse: await idp.response({ nameId, respondTo: request, ...(attributes ? { attributes } : {}) }),
       RelayState: request.relayState ?? "",
     }).toString(),
   });
@@ -209,5 +210,37 @@ describe("linking that stays allowed", () => {
     const tokens = await exchange((await oidcLogin("carol")).searchParams.get("code"));
     const me = (await (await api.me(TENANT, tokens.access_token)).json()) as Record<string, unknown>;
     expect(me).toMatchObject({ email: "carol@op.example", email_verified: false });
+  });
+});
+
+describe("federated logins and the account's state", () => {
+  it("a disabled account cannot sign in through its linked identity, nor redeem a code issued before", async () => {
+    const first = await samlLogin("dora@corp.example");
+    const pending = first.searchParams.get("code");
+    const tokens = await exchange((await samlLogin("dora@corp.example")).searchParams.get("code"));
+    const userId = String(decode(tokens.access_token).claims.sub);
+    const disabled = await t.app.request(`/t/${TENANT}/v1/admin/users/${userId}`, {
+      method: "PATCH",
+      headers: ADMIN,
+      body: JSON.stringify({ disabled: true }),
+    });
+    expect(disabled.status).toBe(200);
+    const again = await samlLogin("dora@corp.example");
+    expect(again.searchParams.get("error")).toBe("access_denied");
+    expect(again.searchParams.get("error_description")).toBe("This account is disabled.");
+    const redeem = await t.app.request(`/t/${TENANT}/v1/token/exchange`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ code: pending }),
+    });
+    expect(redeem.status).toBe(400);
+    expect(((await redeem.json()) as { code: string }).code).toBe("invalid_grant");
+  });
+
+  it("refuses an upstream subject that storage cannot index, at the client instead of with a 500", async () => {
+    // An opaque NameID of 3,000 characters, with a usable email attribute.
+    const back = await samlLogin("x".repeat(3000), { email: "erin@corp.example" });
+    expect(back.searchParams.get("error")).toBe("access_denied");
+    expect(back.searchParams.get("error_description")).toBe("The provider's account identifier is not usable.");
   });
 });

@@ -23,6 +23,9 @@ interface StoredCode {
   codeChallenge: string | null;
 }
 
+/** 1-255 characters, none of them controls or unpaired surrogates. */
+const USABLE_SUBJECT = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
+
 /** A login that cannot complete; the flow ends at the client app with this RFC 6749 §4.1.2.1 error. */
 export class FederatedLoginError extends Error {
   constructor(
@@ -79,6 +82,16 @@ export class FederatedLogins {
    * a user is created, `email_verified` as the upstream asserts it.
    */
   async link(tenant: Tenant, providerKey: string, profile: ExternalProfile): Promise<UserRecord> {
+    // The subject comes from the provider, not from a validated request: it goes into a unique index.
+    if (!USABLE_SUBJECT.test(profile.subject)) {
+      throw new FederatedLoginError("access_denied", "The provider's account identifier is not usable.");
+    }
+    const user = await this.linkedUser(tenant, providerKey, profile);
+    if (user.disabledAt) throw new FederatedLoginError("access_denied", "This account is disabled.");
+    return user;
+  }
+
+  private async linkedUser(tenant: Tenant, providerKey: string, profile: ExternalProfile): Promise<UserRecord> {
     const { db, accounts } = this.deps;
     const now = this.deps.clock.now();
     const profileSealed = await this.deps.sealer.seal(
@@ -168,6 +181,7 @@ export class FederatedLogins {
     }
     const user = await this.deps.accounts.findUser(tenant, stored.userId);
     if (!user) throw errors.invalidCode("The account no longer exists.");
+    if (user.disabledAt) throw errors.invalidCode("The account is disabled.");
     return { user, method: stored.method };
   }
 }
