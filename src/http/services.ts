@@ -5,6 +5,7 @@ import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
+import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
@@ -44,6 +45,7 @@ export function buildServices(appDeps: AppDeps): Services {
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
+    limiter: new RateLimiter(deps),
     keyRing,
     tokens,
     accounts,
