@@ -24,11 +24,11 @@ export type RotationTrigger = "admin" | "scheduled";
 /**
  * Retired keys published (JWKS) and accepted for verification at most; older
  * ones go even before their tokens expire, so a ring cannot grow without
- * bound. Each rotation retires one key for a token lifetime (at most 24 h)
- * plus the ring cache and clock skew; the admin route allows 10 rotations a
- * day per tenant (SIGNING_KEY_ROTATION_LIMIT), so at most 10 + 10 + 1 admin
- * rotations fall in one such span, plus one scheduled rotation (30-day
- * interval): every key whose tokens are alive stays within this bound.
+ * bound. Each rotation keeps one retired key alive for a token lifetime (at
+ * most 24 h) plus the ring cache and clock skew; the admin route allows a
+ * burst of 10 rotations, then one per 2.4 h (SIGNING_KEY_ROTATION_LIMIT), so
+ * at most 21 admin rotations fall in one such span, plus one scheduled
+ * rotation (30-day interval): every key whose tokens are alive stays inside.
  */
 export const MAX_RETIRED_PUBLISHED = 24;
 
