@@ -7,13 +7,44 @@ export const DEFAULT_TENANT = "default";
 
 /** How long a tenant lookup by slug is reused in this process or isolate. */
 const CACHE_MS = 5_000;
+/**
+ * Slugs come from URLs: unknown ones are cached apart from known tenants and
+ * bounded on their own, so a flood of random slugs never evicts a tenant.
+ */
+const MAX_KNOWN = 10_000;
+const MAX_UNKNOWN = 1_000;
+
+/** Entries expire after CACHE_MS; when full, the oldest one makes room. */
+class LookupCache<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+
+  constructor(private readonly max: number) {}
+
+  get(slug: string, now: number): V | undefined {
+    const hit = this.entries.get(slug);
+    if (hit && hit.until > now) return hit.value;
+    if (hit) this.entries.delete(slug);
+    return undefined;
+  }
+
+  set(slug: string, value: V, now: number): void {
+    this.entries.delete(slug);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(slug, { value, until: now + CACHE_MS });
+  }
+
+  delete(slug: string): void {
+    this.entries.delete(slug);
+  }
+}
 
 /**
  * Tenants: lookup by slug on every tenant-scoped request (cached briefly, so
  * the hot path does not pay a database round trip each time) and creation.
  */
 export class TenantService {
-  private readonly cache = new Map<string, { tenant: Tenant | null; until: number }>();
+  private readonly known = new LookupCache<Tenant>(MAX_KNOWN);
+  private readonly unknown = new LookupCache<true>(MAX_UNKNOWN);
 
   constructor(
     private readonly db: Database,
@@ -21,22 +52,37 @@ export class TenantService {
     private readonly random: Random,
   ) {}
 
-  /** The tenant, or a `tenant_not_found` error (404). */
-  async require(slug: string): Promise<Tenant> {
-    const tenant = TENANT_SLUG.test(slug) ? await this.find(slug) : null;
+  /**
+   * The tenant, or a `tenant_not_found` error (404). `beforeLookup` runs only
+   * when the database must be asked (a cache miss) and may throw to refuse
+   * the lookup (the per-network limit on lookups).
+   */
+  async require(slug: string, beforeLookup?: () => Promise<void>): Promise<Tenant> {
+    const tenant = TENANT_SLUG.test(slug) ? await this.find(slug, beforeLookup) : null;
     if (!tenant) throw errors.tenantNotFound(slug.slice(0, 63));
     return tenant;
   }
 
-  private async find(slug: string): Promise<Tenant | null> {
+  private async find(slug: string, beforeLookup?: () => Promise<void>): Promise<Tenant | null> {
     const now = this.clock.now().getTime();
-    const hit = this.cache.get(slug);
-    if (hit && hit.until > now) return hit.tenant;
+    const known = this.known.get(slug, now);
+    if (known) return known;
+    if (this.unknown.get(slug, now)) return null;
+    await beforeLookup?.();
     const tenant = await this.db.tenants.findBySlug(slug);
-    // Bounded: slugs come from URLs, so an attacker could otherwise grow it.
-    if (this.cache.size >= 1_000) this.cache.clear();
-    this.cache.set(slug, { tenant, until: now + CACHE_MS });
+    this.remember(slug, tenant);
     return tenant;
+  }
+
+  private remember(slug: string, tenant: Tenant | null): void {
+    const now = this.clock.now().getTime();
+    if (tenant) {
+      this.known.set(slug, tenant, now);
+      this.unknown.delete(slug);
+    } else {
+      this.known.delete(slug);
+      this.unknown.set(slug, true, now);
+    }
   }
 
   /** Creates a tenant; `tenant_exists` (409) when the slug is taken. */
@@ -49,7 +95,7 @@ export class TenantService {
       now: this.clock.now(),
     });
     if (!tenant) throw errors.tenantExists(slug);
-    this.cache.delete(slug);
+    this.remember(slug, tenant);
     return tenant;
   }
 
@@ -59,7 +105,7 @@ export class TenantService {
    */
   async updateSettings(tenant: Tenant, patch: Record<string, unknown>): Promise<Tenant> {
     const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now());
-    this.cache.delete(tenant.slug);
+    this.remember(tenant.slug, updated);
     if (!updated) throw errors.tenantNotFound(tenant.slug);
     return updated;
   }

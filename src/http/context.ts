@@ -15,6 +15,7 @@ import type { Logger } from "../core/ports/logger.js";
 import type { PasswordHasher } from "../core/ports/password-hasher.js";
 import type { SamlProtocol } from "../core/ports/saml.js";
 import type { Metrics, Tracer } from "../core/ports/telemetry.js";
+import type { RateLimiter } from "../core/rate-limit/limiter.js";
 import type { SamlService } from "../core/saml/saml.js";
 import type { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
 import type { SessionService } from "../core/sessions/sessions.js";
@@ -76,6 +77,8 @@ export interface Services extends AppDeps {
   tracer: Tracer;
   metrics: Metrics;
   tenants: TenantService;
+  /** Rate-limit decisions (GCRA in Redis) behind one circuit breaker. */
+  limiter: RateLimiter;
   keyRing: KeyRingService;
   tokens: AccessTokens;
   accounts: AccountService;

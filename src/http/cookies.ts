@@ -5,8 +5,12 @@ import type { TokenResponse } from "../core/sessions/sessions.js";
 import { allowedOrigins } from "../core/tenant-settings.js";
 import type { AppEnv } from "./context.js";
 
-/** API.md: the refresh token's cookie in cookie mode. `__Host-` means Secure, Path=/ and no Domain. */
-export const REFRESH_COOKIE = "__Host-refresh";
+/**
+ * API.md: the refresh token's cookie in cookie mode, one per tenant so that
+ * tenants on one host never overwrite each other's. `__Host-` means Secure,
+ * Path=/ and no Domain (RFC 6265bis §4.1.3.2).
+ */
+const refreshCookie = (c: Context<AppEnv>) => `__Host-refresh-${c.var.tenant.slug}`;
 
 /**
  * The token response for the body: in cookie mode the refresh token moves to
@@ -14,7 +18,7 @@ export const REFRESH_COOKIE = "__Host-refresh";
  */
 export function deliverTokens(c: Context<AppEnv>, response: TokenResponse, cookieMode: boolean) {
   if (!cookieMode) return response;
-  setCookie(c, REFRESH_COOKIE, response.refresh_token, {
+  setCookie(c, refreshCookie(c), response.refresh_token, {
     path: "/",
     secure: true,
     httpOnly: true,
@@ -26,7 +30,7 @@ export function deliverTokens(c: Context<AppEnv>, response: TokenResponse, cooki
 }
 
 export function clearRefreshCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, REFRESH_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
+  deleteCookie(c, refreshCookie(c), { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
 }
 
 /**
@@ -35,7 +39,7 @@ export function clearRefreshCookie(c: Context<AppEnv>): void {
  * of its redirect allowlist). Undefined when there is no cookie.
  */
 export function refreshTokenFromCookie(c: Context<AppEnv>): string | undefined {
-  const token = getCookie(c, REFRESH_COOKIE);
+  const token = getCookie(c, refreshCookie(c));
   if (token === undefined) return undefined;
   const origin = c.req.header("origin");
   if (!origin || !allowedOrigins(c.var.tenant).has(origin)) {

@@ -19,7 +19,7 @@ export const TokenResponseSchema = z
     token_type: z.literal("Bearer"),
     expires_in: z.number().int(),
     refresh_token: z.string().optional().openapi({
-      description: "Opaque refresh token; absent in cookie mode (it is then in the `__Host-refresh` cookie)",
+      description: "Opaque refresh token; absent in cookie mode (it is then in the `__Host-refresh-{tenant}` cookie)",
     }),
     refresh_expires_in: z.number().int().openapi({ description: "Seconds until the session's idle timeout" }),
     session_id: z.string().uuid(),
@@ -39,11 +39,10 @@ export const SessionSchema = z
   })
   .openapi("Session");
 
-/** `"cookie": true` asks for the refresh token in the `__Host-refresh` cookie instead of the body. */
-export const cookieFlag = z
-  .boolean()
-  .optional()
-  .openapi({ description: "Cookie mode: the refresh token goes in an HttpOnly `__Host-refresh` cookie" });
+/** `"cookie": true` asks for the refresh token in the `__Host-refresh-{tenant}` cookie instead of the body. */
+export const cookieFlag = z.boolean().optional().openapi({
+  description: "Cookie mode: the refresh token goes in an HttpOnly `__Host-refresh-{tenant}` cookie (one per tenant)",
+});
 
 /**
  * Names and identifiers are one line of text: control characters (C0 and

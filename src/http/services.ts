@@ -8,6 +8,7 @@ import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { egressPolicyFor } from "../core/net/egress.js";
+import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
 import { AccessTokenBlocklist } from "../core/sessions/blocklist.js";
@@ -50,6 +51,7 @@ export function buildServices(appDeps: AppDeps): Services {
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
+    limiter: new RateLimiter(deps),
     keyRing,
     tokens,
     accounts,

@@ -199,7 +199,7 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         return id;
       };
       const states = async (tenantId: string, now = at) =>
-        (await db.signingKeys.listPublished(tenantId, now)).map((k) => `${k.state}:${k.kid.split("-")[0]}`).sort();
+        (await db.signingKeys.listPublished(tenantId, now, 24)).map((k) => `${k.state}:${k.kid.split("-")[0]}`).sort();
 
       it("creates one ring per tenant even when creators race", async () => {
         const tenantId = await newTenant();
@@ -207,7 +207,7 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
           [1, 2, 3].map((i) => db.signingKeys.createRing(key(tenantId, `a${i}`), key(tenantId, `n${i}`), at)),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
-        expect(await db.signingKeys.listPublished(tenantId, at)).toHaveLength(2);
+        expect(await db.signingKeys.listPublished(tenantId, at, 24)).toHaveLength(2);
       });
 
       it("rotates in one step, and only from the ring the caller saw", async () => {
@@ -219,7 +219,7 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         const rotation = { tenantId, activeId: active.id, nextId: next.id, now: at, retiredPublishUntil: until };
         expect(await db.signingKeys.rotate({ ...rotation, newNext: key(tenantId, "three") })).toBe(true);
         expect(await states(tenantId)).toEqual(["active:two", "next:three", "retired:one"]);
-        const retired = (await db.signingKeys.listPublished(tenantId, at)).find((k) => k.state === "retired");
+        const retired = (await db.signingKeys.listPublished(tenantId, at, 24)).find((k) => k.state === "retired");
         expect(retired?.publishUntil).toEqual(until);
         expect(retired?.retiredAt).toEqual(at);
         // The same rotation again: the ring changed, nothing happens.
@@ -227,6 +227,31 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(await states(tenantId)).toEqual(["active:two", "next:three", "retired:one"]);
         // The retired key leaves the published set at publish_until.
         expect(await states(tenantId, until)).toEqual(["active:two", "next:three"]);
+      });
+
+      it("lists only the newest retired keys up to the bound asked for, oldest first", async () => {
+        const tenantId = await newTenant();
+        let active = key(tenantId, "r0");
+        let next = key(tenantId, "r1");
+        await db.signingKeys.createRing(active, next, at);
+        for (let i = 2; i < 8; i++) {
+          const fresh = { ...key(tenantId, `r${i}`), createdAt: new Date(at.getTime() + i) };
+          const now = new Date(at.getTime() + i);
+          const until = new Date(at.getTime() + 60_000);
+          const rotation = { tenantId, activeId: active.id, nextId: next.id, now, retiredPublishUntil: until };
+          expect(await db.signingKeys.rotate({ ...rotation, newNext: fresh })).toBe(true);
+          [active, next] = [next, fresh];
+        }
+        // r0..r5 retired (r5 last), r6 active, r7 next.
+        expect(await states(tenantId)).toHaveLength(8);
+        const bounded = await db.signingKeys.listPublished(tenantId, at, 2);
+        expect(bounded.map((k) => `${k.state}:${k.kid.split("-")[0]}`)).toEqual([
+          "retired:r4",
+          "retired:r5",
+          "active:r6",
+          "next:r7",
+        ]);
+        expect(await db.signingKeys.listPublished(tenantId, at, 0)).toHaveLength(2);
       });
 
       it("lets exactly one of concurrent rotations of the same ring win", async () => {

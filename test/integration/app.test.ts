@@ -1,5 +1,6 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../src/http/app.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 
 let t: TestApp;
@@ -267,6 +268,28 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/redirect-uris"] ?? {})).toEqual(["put"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/users/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/oauth/{provider}/callback"] ?? {}).sort()).toEqual(["get", "post"]);
+  });
+
+  it("builds the document once per app, the same document as generated from the routes, with an ETag", async () => {
+    const app = createApp(t.deps, t.services);
+    const generate = vi.spyOn(app, "getOpenAPI31Document");
+    const first = await app.request("/openapi.json");
+    const second = await app.request("/openapi.json");
+    expect(generate).toHaveBeenCalledTimes(1);
+    expect(first.headers.get("content-type")).toMatch(/^application\/json/);
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(second.headers.get("etag")).toBe(etag);
+    const served = await first.json();
+    expect(await second.json()).toEqual(served);
+    // What the routes describe, unchanged by serving it from memory.
+    const [config] = generate.mock.calls[0] ?? [];
+    expect(served).toEqual(JSON.parse(JSON.stringify(app.getOpenAPI31Document(config as never))));
+    expect(served).toMatchObject({ openapi: "3.1.0", servers: [{ url: TEST_PUBLIC_URL }] });
+
+    const revalidated = await app.request("/openapi.json", { headers: { "If-None-Match": etag as string } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe("");
   });
 
   it("renders a reference at /docs", async () => {

@@ -95,7 +95,9 @@ describe("cookie mode", () => {
     expect(body.refresh_token).toBeUndefined();
     expect(body.refresh_expires_in).toBe(30 * 86_400);
     const cookie = response.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(/^__Host-refresh=rt1\.[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(cookie).toMatch(
+      /^__Host-refresh-acme=rt1\.[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    );
     expect(cookie).not.toMatch(/Domain/i);
   });
 
@@ -121,7 +123,7 @@ describe("cookie mode", () => {
     const body = (await refreshed.json()) as Record<string, unknown>;
     expect(body.refresh_token).toBeUndefined();
     const next = (refreshed.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    expect(next).toMatch(/^__Host-refresh=rt1\./);
+    expect(next).toMatch(/^__Host-refresh-acme=rt1\./);
     expect(next).not.toBe(cookie);
 
     const logout = await s.t.app.request("/t/acme/v1/logout", {
@@ -130,9 +132,67 @@ describe("cookie mode", () => {
     });
     expect(logout.status).toBe(204);
     expect(logout.headers.get("set-cookie")).toMatch(
-      /^__Host-refresh=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+      /^__Host-refresh-acme=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
     );
     await s.expectRevoked("acme", access_token);
+  });
+});
+
+describe("cookie mode with several tenants on one host", () => {
+  const ORIGIN = "https://app.shared.example";
+  /** A browser's cookie jar for the service's host, keyed by cookie name. */
+  const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+  const send = async (path: string, body: unknown) => {
+    const response = await s.t.app.request(path, {
+      method: "POST",
+      headers: { ...JSON_HEADERS, Origin: ORIGIN, ...(jar.size > 0 ? { Cookie: cookieHeader() } : {}) },
+      body: JSON.stringify(body),
+    });
+    const [pair = ""] = (response.headers.get("set-cookie") ?? "").split(";");
+    const [name, value] = pair.split("=");
+    if (name && value) jar.set(name, value);
+    else if (name) jar.delete(name);
+    return response;
+  };
+
+  beforeAll(async () => {
+    for (const tenant of ["acme", "other"]) {
+      expect((await s.api.redirectUris(tenant, [`${ORIGIN}/callback`])).status).toBe(200);
+    }
+  });
+
+  it("keeps each tenant's refresh cookie: logins in two tenants both go on refreshing", async () => {
+    await s.signup("acme");
+    const inAcme = s.lastEmail();
+    await s.signup("other");
+    const inOther = s.lastEmail();
+    const password = "correct horse battery staple";
+    expect((await send("/t/acme/v1/login", { email: inAcme, password, cookie: true })).status).toBe(200);
+    expect((await send("/t/other/v1/login", { email: inOther, password, cookie: true })).status).toBe(200);
+    expect([...jar.keys()].sort()).toEqual(["__Host-refresh-acme", "__Host-refresh-other"]);
+
+    for (let round = 0; round < 2; round++) {
+      for (const tenant of ["acme", "other"]) {
+        const refreshed = await send(`/t/${tenant}/v1/token/refresh`, {});
+        expect(refreshed.status, `${tenant}, round ${round}`).toBe(200);
+      }
+    }
+  });
+
+  it("does not refresh a tenant with another tenant's cookie", async () => {
+    const acmeCookie = jar.get("__Host-refresh-acme") as string;
+    const refresh = (cookie: string) =>
+      s.t.app.request("/t/other/v1/token/refresh", {
+        method: "POST",
+        headers: { ...JSON_HEADERS, Origin: ORIGIN, Cookie: cookie },
+        body: "{}",
+      });
+    await s.expectInvalidGrant(await refresh(`__Host-refresh-acme=${acmeCookie}`));
+    // Nor under the other tenant's name: the token itself belongs to acme.
+    await s.expectInvalidGrant(await refresh(`__Host-refresh-other=${acmeCookie}`));
+    // And acme's session is unharmed.
+    expect((await send("/t/acme/v1/token/refresh", {})).status).toBe(200);
   });
 });
 

@@ -78,6 +78,24 @@ describe("inside workerd", () => {
     ).toBe(200);
   });
 
+  it("limits a network's lookups of unknown tenants before the database", async () => {
+    const get = (ip: string, slug: string) =>
+      worker.request(`/t/${slug}/.well-known/jwks.json`, { headers: { "CF-Connecting-IP": ip } });
+    let refused: Response | undefined;
+    // 300 a minute, refilled at 5 per second while the loop runs.
+    for (let i = 0; i < 400 && !refused; i++) {
+      const answer = await get("203.0.113.99", `nope-${i}`);
+      if (answer.status === 429) refused = answer;
+      else {
+        expect(answer.status).toBe(404);
+        await answer.body?.cancel();
+      }
+    }
+    expect(refused, "a 429 within 400 lookups").toBeDefined();
+    expectProblem(await readAnswer(refused as Response), 429, "rate_limited");
+    expect((await get("198.51.100.99", "nope-0")).status).toBe(404);
+  });
+
   it("answers CORS preflights for the tenant's origins only", async () => {
     const preflight = (origin: string) =>
       worker.request("/t/mw/v1/token/refresh", {

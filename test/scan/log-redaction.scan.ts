@@ -18,7 +18,7 @@ const FORBIDDEN: [string, RegExp][] = [
   ["a refresh token", /rt1\.[A-Za-z0-9_-]{20,}/],
   ["an API key", /sk_[A-Za-z0-9]{40,}/],
   ["a bearer credential", /Bearer\s+[A-Za-z0-9._~+/=-]{8,}/i],
-  ["a refresh cookie", /__Host-refresh=(?!\[redacted\])[^;\s"]+/],
+  ["a refresh cookie", /__Host-refresh(?:-[a-z0-9-]+)?=(?!\[redacted\])[^;\s"]+/],
   ["a SAML message", /PHNhbWxwOl|PHNhbWwyc|PD94bWwg|<saml2?p?:(Response|Assertion)/],
   ["a PEM key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
   ["a PHC password hash", /\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{16,}/],

@@ -17,6 +17,8 @@ import {
 } from "./client-harness.js";
 
 const APP_ORIGIN = "https://spa.example.com";
+/** The tenant's refresh cookie (API.md: `__Host-refresh-{tenant}`). */
+const REFRESH_COOKIE = "__Host-refresh-ses";
 let s: ServedApp;
 const options = (fetchImpl: FetchLike, extra: Partial<Parameters<typeof createClient>[0]> = {}) => ({
   baseUrl: s.baseUrl,
@@ -207,7 +209,7 @@ describe("cookie mode", () => {
     const address = email("cookie");
     const signed = unwrap(await c.signup({ email: address, password: GOOD_PASSWORD }));
     expect(signed.refresh_token).toBeUndefined();
-    expect(browser.jar.get("__Host-refresh")).toEqual(expect.any(String));
+    expect(browser.jar.get(REFRESH_COOKIE)).toEqual(expect.any(String));
     expect(browser.sent[0]?.body).toContain('"cookie":true');
     expect(browser.credentials[0]).toBe("include");
     const stored = await c.session.get();
@@ -215,12 +217,12 @@ describe("cookie mode", () => {
     expect(stored?.refreshToken).toBeUndefined();
 
     // Expired: the refresh goes by cookie, and the cookie rotates.
-    const cookieBefore = browser.jar.get("__Host-refresh");
+    const cookieBefore = browser.jar.get(REFRESH_COOKIE);
     await c.session.set({ ...(stored as NonNullable<typeof stored>), expiresAt: Date.now() - 1 });
     const results = await Promise.all(Array.from({ length: 5 }, () => c.me()));
     for (const result of results) expect(result.ok).toBe(true);
     expect(browser.count("/v1/token/refresh")).toBe(1);
-    expect(browser.jar.get("__Host-refresh")).not.toBe(cookieBefore);
+    expect(browser.jar.get(REFRESH_COOKIE)).not.toBe(cookieBefore);
 
     // A reload: nothing in memory, the cookie is still there.
     const reloaded = createClient(options(browser.fetch, { cookie: true }));
@@ -229,7 +231,7 @@ describe("cookie mode", () => {
     expect((await reloaded.session.get())?.cookie).toBe(true);
 
     expect((await reloaded.logout()).status).toBe(204);
-    expect(browser.jar.has("__Host-refresh")).toBe(false);
+    expect(browser.jar.has(REFRESH_COOKIE)).toBe(false);
     expect(await reloaded.session.get()).toBeUndefined();
     const afterLogout = createClient(options(browser.fetch, { cookie: true }));
     expectFailure(await afterLogout.me(), 401, "unauthorized");
@@ -242,7 +244,7 @@ describe("cookie mode", () => {
     expect(browser.jar.size).toBe(0);
     const c = createClient(options(browser.fetch));
     unwrap(await c.login({ email: address, password: GOOD_PASSWORD, cookie: true }));
-    expect(browser.jar.has("__Host-refresh")).toBe(true);
+    expect(browser.jar.has(REFRESH_COOKIE)).toBe(true);
     const fresh = createClient(options(browser.fetch));
     expectFailure(await fresh.refresh(), 0, "no_session");
     unwrap(await fresh.refresh({ cookie: true }));

@@ -37,10 +37,16 @@ describe("redaction", () => {
   });
 
   it("finds credential shapes inside any string (a provider's error quoting a token, say)", () => {
-    const text = `upstream said: invalid ${JWT} for Bearer ${API_KEY}; cookie __Host-refresh=${REFRESH}; rt ${REFRESH} key ${API_KEY}`;
+    const text = `upstream said: invalid ${JWT} for Bearer ${API_KEY}; cookie __Host-refresh-acme=${REFRESH}; rt ${REFRESH} key ${API_KEY}`;
     const out = redactString(text);
     for (const secret of [JWT, REFRESH, API_KEY]) expect(out).not.toContain(secret);
     expect(out).toContain("upstream said: invalid");
+  });
+
+  it("redacts refresh cookies of every tenant, whatever their value looks like", () => {
+    const text = "Cookie: __Host-refresh-acme-eu=opaque-value-1; theme=dark; __Host-refresh=older-value-2";
+    const out = redactString(text);
+    expect(out).toBe(`Cookie: ${REDACTED}; theme=dark; ${REDACTED}`);
   });
 
   it("keeps errors' names and redacted messages, never their stacks, and does not change the input", () => {

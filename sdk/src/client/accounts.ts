@@ -8,7 +8,7 @@ import type { LoginInput, Session, SignupInput, SignupResponse, TokenResponse, U
 export interface RefreshInput {
   /** Refresh this token statelessly (the client's session is neither read nor changed). */
   refresh_token?: string;
-  /** Refresh by the `__Host-refresh` cookie (browsers), also without stored tokens, e.g. after a reload. */
+  /** Refresh by the `__Host-refresh-{tenant}` cookie (browsers), also without stored tokens, e.g. after a reload. */
   cookie?: boolean;
 }
 

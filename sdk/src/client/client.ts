@@ -28,7 +28,7 @@ export interface ClientOptions {
   apiKey?: string;
   /** Where the session's tokens live. Default: in memory. */
   tokenStore?: TokenStore;
-  /** Cookie mode by default (browsers): login, signup, exchange and refresh use the `__Host-refresh` cookie. */
+  /** Cookie mode by default (browsers): login, signup, exchange and refresh use the `__Host-refresh-{tenant}` cookie. */
   cookie?: boolean;
   /** Refresh the access token this long before it expires (at most half its lifetime). Default 30 s. */
   refreshLeewayMs?: number;

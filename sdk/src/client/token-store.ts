@@ -11,7 +11,7 @@ export interface StoredTokens {
   expiresAt: number;
   /** When the tokens were received, epoch milliseconds. */
   obtainedAt: number;
-  /** Absent in cookie mode: the refresh token is then in the `__Host-refresh` cookie. */
+  /** Absent in cookie mode: the refresh token is then in the `__Host-refresh-{tenant}` cookie. */
   refreshToken?: string;
   /** When the session's idle timeout ends unless refreshed, epoch milliseconds. */
   refreshExpiresAt: number;

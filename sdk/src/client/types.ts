@@ -44,7 +44,7 @@ export interface SignupInput {
   email: string;
   password: string;
   name?: string;
-  /** Cookie mode: the refresh token goes into the `__Host-refresh` cookie (browsers). */
+  /** Cookie mode: the refresh token goes into the `__Host-refresh-{tenant}` cookie (browsers). */
   cookie?: boolean;
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type { NewSigningKey, SigningKeyRecord, SigningKeyRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { lostRace, rowsOf } from "./errors.js";
@@ -29,7 +29,9 @@ function newKeyValues(key: NewSigningKey) {
 
 export function signingKeyRepository(db: DrizzleDb): SigningKeyRepository {
   return {
-    async listPublished(tenantId, now) {
+    async listPublished(tenantId, now, maxRetired) {
+      // A ring has at most one next and one active key: with those first and
+      // then the newest retired ones, maxRetired + 2 rows hold all it needs.
       const rows = await db
         .select()
         .from(signingKeys)
@@ -40,8 +42,13 @@ export function signingKeyRepository(db: DrizzleDb): SigningKeyRepository {
             or(inArray(signingKeys.state, ["next", "active"]), gt(signingKeys.publishUntil, now)),
           ),
         )
-        .orderBy(asc(signingKeys.createdAt));
-      return rows.map(toKey);
+        .orderBy(sql`${signingKeys.state} = 'retired'`, desc(signingKeys.retiredAt), desc(signingKeys.createdAt))
+        .limit(maxRetired + 2);
+      let retired = 0;
+      return rows
+        .filter((row) => row.state !== "retired" || ++retired <= maxRetired)
+        .map(toKey)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     },
 
     async createRing(active, next, now) {

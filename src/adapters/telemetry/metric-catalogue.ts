@@ -52,7 +52,7 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     initial: [{}],
   },
   rate_limit_rejections_total: {
-    help: "Requests refused by a rate limit, by limit and scope (ip, account).",
+    help: "Requests refused by a rate limit, by limit and scope (ip, account, tenant).",
     labelNames: ["limit", "scope"],
   },
   signing_key_rotations_total: {

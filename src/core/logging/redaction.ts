@@ -54,7 +54,8 @@ const SECRET_SHAPES: RegExp[] = [
   /\bsk_[A-Za-z0-9]{20,}/g,
   // Credentials in header syntax.
   /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  /__Host-refresh=[^;\s,]+/g,
+  // Refresh cookies, `__Host-refresh-{tenant}` (and the older `__Host-refresh`).
+  /__Host-refresh(?:-[a-z0-9-]+)?=[^;\s,]+/g,
 ];
 
 export function redactString(text: string): string {

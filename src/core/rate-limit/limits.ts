@@ -29,6 +29,21 @@ export const DEFAULT_LIMITS: Readonly<Record<LimitName, Limit>> = {
   default: { limit: 600, windowSeconds: 60 },
 };
 
+/**
+ * Tenant lookups that miss the process's cache, per client network, counted
+ * before the database is asked (the tenant is not known yet, so no tenant
+ * can override it). Known tenants are served from the cache, so a client
+ * needs few: one per tenant and process or isolate every 5 s.
+ */
+export const TENANT_LOOKUP_LIMIT: Limit = { limit: 300, windowSeconds: 60 };
+
+/**
+ * Admin rotations of a tenant's signing keys (each generates a key and
+ * retires one that stays published for a token lifetime); the scheduled job
+ * is not counted. Sized with MAX_RETIRED_PUBLISHED (signing/key-ring.ts).
+ */
+export const SIGNING_KEY_ROTATION_LIMIT: Limit = { limit: 10, windowSeconds: 86_400 };
+
 export const LIMIT_RANGE = { min: 1, max: 1_000_000 } as const;
 export const WINDOW_RANGE = { min: 1, max: 86_400 } as const;
 

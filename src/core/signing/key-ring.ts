@@ -21,6 +21,17 @@ export interface KeyRingOptions {
 /** Who asked for a rotation (the `trigger` label of signing_key_rotations_total). */
 export type RotationTrigger = "admin" | "scheduled";
 
+/**
+ * Retired keys published (JWKS) and accepted for verification at most; older
+ * ones go even before their tokens expire, so a ring cannot grow without
+ * bound. Each rotation keeps one retired key alive for a token lifetime (at
+ * most 24 h) plus the ring cache and clock skew; the admin route allows a
+ * burst of 10 rotations, then one per 2.4 h (SIGNING_KEY_ROTATION_LIMIT), so
+ * at most 21 admin rotations fall in one such span, plus one scheduled
+ * rotation (30-day interval): every key whose tokens are alive stays inside.
+ */
+export const MAX_RETIRED_PUBLISHED = 24;
+
 /** An unknown `kid` makes the ring be read again at most this often per tenant. */
 const UNKNOWN_KID_COOLDOWN_MS = 5_000;
 
@@ -58,11 +69,11 @@ export class KeyRingService {
     return this.deps.clock.now().getTime();
   }
 
-  /** The published keys (next, active, retired still valid), creating a first ring when there is none. */
+  /** The published keys (next, active, retired still valid, at most MAX_RETIRED_PUBLISHED of them), creating a first ring when there is none. */
   async published(tenant: Tenant, fresh = false): Promise<SigningKeyRecord[]> {
     const cached = this.rings.get(tenant.id);
     if (!fresh && cached && this.now() - cached.loadedAt < this.options.cacheMs) return cached.keys;
-    let keys = await this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now());
+    let keys = await this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now(), MAX_RETIRED_PUBLISHED);
     if (!keys.some((k) => k.state === "active")) keys = await this.createRing(tenant, keys);
     this.rings.set(tenant.id, { keys, loadedAt: this.now(), verifiers: cached?.verifiers ?? new Map() });
     return keys;
@@ -83,7 +94,7 @@ export class KeyRingService {
         this.deps.logger.info("signing_keys_created", { tenant_id: tenant.id, active_kid: active.kid, alg });
       }
     }
-    return this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now());
+    return this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now(), MAX_RETIRED_PUBLISHED);
   }
 
   /** The active key, for signing. */

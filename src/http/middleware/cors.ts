@@ -10,7 +10,7 @@ import type { AppEnv } from "../context.js";
  * - the routes a browser app calls itself (sign-up, login, refresh, code
  *   exchange, logout, me, sessions) allow exactly the origins of the tenant's
  *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
- *   because cookie mode sends the `__Host-refresh` cookie;
+ *   because cookie mode sends the `__Host-refresh-{tenant}` cookie;
  * - everything else (admin, service and redirect routes) sends no CORS
  *   headers, so browsers keep other origins out.
  */

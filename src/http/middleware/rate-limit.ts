@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ipBucket } from "../../core/net/ip.js";
-import { type GcraDecision, gcra } from "../../core/rate-limit/gcra.js";
-import { type LimitName, limitForRoute, limitsOf } from "../../core/rate-limit/limits.js";
+import type { GcraDecision } from "../../core/rate-limit/gcra.js";
+import { type Limit, type LimitName, limitForRoute, limitsOf } from "../../core/rate-limit/limits.js";
 import { rateLimitedError, unavailableError } from "../../core/rate-limit/rate-limit-errors.js";
 import type { AppEnv } from "../context.js";
 import { problemResponse } from "../problem.js";
@@ -14,15 +14,13 @@ import { recordRequest } from "./request-metrics.js";
  * reads above all, is served unlimited (README, "Rate limits").
  */
 const FAIL_CLOSED: ReadonlySet<LimitName> = new Set(["login", "signup"]);
-/** How long decisions are skipped (fail open / closed at once) after Redis failed to answer one. */
-const CIRCUIT_OPEN_MS = 5_000;
 
 /**
  * RateLimit-* fields of draft-ietf-httpapi-ratelimit-headers (draft-07
  * syntax, what most clients read): the quota, what is left of it, seconds
  * until it is whole again, and the policy as `limit;w=window`.
  */
-function rateLimitHeaders(limit: number, windowSeconds: number, decision: GcraDecision): Record<string, string> {
+export function rateLimitHeaders({ limit, windowSeconds }: Limit, decision: GcraDecision): Record<string, string> {
   return {
     "RateLimit-Limit": String(limit),
     "RateLimit-Remaining": String(decision.remaining),
@@ -32,44 +30,26 @@ function rateLimitHeaders(limit: number, windowSeconds: number, decision: GcraDe
 }
 
 /**
- * Per-client limits, one atomic Redis script per decision, keyed by tenant,
- * limit and client network (IPv4 address / IPv6 /64). A refused request
- * never reaches tracing or the handler, but the outer layers log it with its
- * request id, and it is counted here.
+ * Per-client limits, keyed by tenant, limit and client network (IPv4
+ * address / IPv6 /64). A refused request never reaches tracing or the
+ * handler, but the outer layers log it with its request id, and it is
+ * counted here.
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
-  // A circuit breaker: after a failed decision, requests stop waiting on Redis
-  // (each failed call takes the client's connect timeout) for CIRCUIT_OPEN_MS,
-  // then one request tries again. One error line per opening, with the count
-  // of decisions skipped while it was open.
-  let openUntil = Number.NEGATIVE_INFINITY;
-  let skipped = 0;
   return async (c, next) => {
     const pattern = routePattern(c);
     const name = limitForRoute(c.req.method, pattern);
     if (!name) return next();
     const started = performance.now();
-    const { kv, clock, clientIp, logger, metrics } = c.var.services;
+    const { limiter, clientIp, metrics } = c.var.services;
     const tenant = c.get("tenant");
-    const { limit, windowSeconds } = limitsOf(tenant)[name];
-    const key = `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`;
-    let decision: GcraDecision | undefined;
-    if (clock.now().getTime() < openUntil) {
-      skipped++;
-    } else {
-      try {
-        decision = await kv.run(gcra, [key], [clock.now().getTime(), windowSeconds * 1000, limit]);
-      } catch (error) {
-        openUntil = clock.now().getTime() + CIRCUIT_OPEN_MS;
-        logger.error("rate_limiter_unavailable", { limit: name, error: (error as Error).name, skipped });
-        skipped = 0;
-      }
-    }
+    const limit = limitsOf(tenant)[name];
+    const decision = await limiter.decide(name, `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`, limit);
     if (!decision) {
       if (FAIL_CLOSED.has(name)) throw unavailableError("The rate limiter cannot be reached; try again shortly.");
       return next();
     }
-    const headers = rateLimitHeaders(limit, windowSeconds, decision);
+    const headers = rateLimitHeaders(limit, decision);
     if (!decision.allowed) {
       metrics.increment("rate_limit_rejections_total", { limit: name, scope: "ip" });
       const response = problemResponse(rateLimitedError(decision.retryAfterMs, undefined, headers));

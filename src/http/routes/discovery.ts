@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { toBase64Url, utf8 } from "../../core/crypto/encoding.js";
 import { DEFAULT_SCOPES } from "../../core/sessions/user-claims.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
 import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
+import { etagOf, notModified } from "../etag.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
@@ -94,12 +94,9 @@ export const discoveryRoutes = createRouter()
   .openapi(jwks, async (c) => {
     const { keyRing, config, sealer } = c.var.services;
     const body = JSON.stringify(jwksOf(await keyRing.published(c.var.tenant)));
-    const etag = `"${toBase64Url(await sealer.primitives.sha256(utf8.encode(body))).slice(0, 27)}"`;
+    const etag = await etagOf(sealer.primitives, body);
     c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
     c.header("ETag", etag);
-    const match = c.req.header("if-none-match");
-    if (match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
-      return c.body(null, 304);
-    }
+    if (notModified(c, etag)) return c.body(null, 304);
     return c.body(body, 200, { "Content-Type": "application/json" });
   });

@@ -24,7 +24,9 @@ const refreshToken = z
 
 const RefreshSchema = z
   .object({
-    refresh_token: refreshToken.openapi({ description: "Absent in cookie mode (the `__Host-refresh` cookie)" }),
+    refresh_token: refreshToken.openapi({
+      description: "Absent in cookie mode (the `__Host-refresh-{tenant}` cookie)",
+    }),
     cookie: cookieFlag,
   })
   .openapi("Refresh");

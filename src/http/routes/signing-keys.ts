@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { SIGNING_KEY_ROTATION_LIMIT } from "../../core/rate-limit/limits.js";
+import { rateLimitedError } from "../../core/rate-limit/rate-limit-errors.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
@@ -14,17 +16,28 @@ const rotate = createRoute({
   description:
     "The active key retires (still published until every token it signed has expired), the next key becomes " +
     "active, and a new next key is published. An explicit rotation takes effect at once; the scheduled job " +
-    "only rotates once the next key has been published for a whole JWKS cache lifetime.",
+    "only rotates once the next key has been published for a whole JWKS cache lifetime. At most 10 rotations " +
+    "a day per tenant (429 rate_limited with Retry-After beyond that); the JWKS keeps the 24 newest retired keys.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: { description: "Rotated", content: { "application/json": { schema: RotatedSchema } } },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 429),
   },
 });
 
 export const signingKeyRoutes = createRouter().openapi(rotate, async (c) => {
+  const { limiter, metrics } = c.var.services;
+  // Per tenant, not per network: it bounds the key generations and the
+  // retired keys a ring holds. Without Redis it is not enforced (the JWKS
+  // stays bounded regardless), so an emergency rotation still goes through.
+  const key = `rl:${c.var.tenant.id}:signing_key_rotation`;
+  const decision = await limiter.decide("signing_key_rotation", key, SIGNING_KEY_ROTATION_LIMIT);
+  if (decision && !decision.allowed) {
+    metrics.increment("rate_limit_rejections_total", { limit: "signing_key_rotation", scope: "tenant" });
+    throw rateLimitedError(decision.retryAfterMs, "Too many rotations of this tenant's signing keys; try again later.");
+  }
   const { activeKid, nextKid } = await c.var.services.keyRing.rotate(c.var.tenant, "admin");
   c.var.services.logger.info("signing_keys_rotated_by_admin", { tenant_id: c.var.tenant.id, active_kid: activeKid });
   return c.json({ next_kid: nextKid, active_kid: activeKid }, 200);

@@ -35,8 +35,11 @@ export interface Rotation {
 }
 
 export interface SigningKeyRepository {
-  /** next, active, and retired keys whose publish_until is still ahead of `now`. */
-  listPublished(tenantId: string, now: Date): Promise<SigningKeyRecord[]>;
+  /**
+   * next, active, and the newest `maxRetired` retired keys (by retired_at)
+   * whose publish_until is still ahead of `now`, oldest first.
+   */
+  listPublished(tenantId: string, now: Date, maxRetired: number): Promise<SigningKeyRecord[]>;
   /**
    * Creates the first ring of a tenant (an active and a next key) in one
    * statement. Resolves false when the tenant already has one (a concurrent

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appClient } from "../support/accounts.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { pinnedClock } from "../support/key-ring.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+
+/** Issue 16: unknown tenants were answered before any limit, one database lookup per random slug. */
+describe("a flood of random tenant slugs", () => {
+  let t: TestApp;
+  const clock = pinnedClock(Date.UTC(2026, 10, 30, 9));
+  /** Slugs the tenant repository was asked for (the database lookups). */
+  const lookups: string[] = [];
+  const get = (slug: string, ip: string) =>
+    t.app.request(`/t/${slug}/.well-known/openid-configuration`, { headers: { "X-Test-Client-Ip": ip } });
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock });
+    const repository = t.deps.db.tenants;
+    const findBySlug = repository.findBySlug.bind(repository);
+    repository.findBySlug = (slug) => {
+      lookups.push(slug);
+      return findBySlug(slug);
+    };
+    await appClient(t).createTenant("known");
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("is refused with 429 after the lookup limit, with bounded database lookups, and never evicts a known tenant", async () => {
+    const attacker = "203.0.113.7";
+    expect((await get("known", attacker)).status).toBe(200);
+    lookups.length = 0;
+
+    // More random slugs than the old cache held (1,000), all from one network.
+    const statuses = new Map<number, number>();
+    let refusal: Response | undefined;
+    for (let i = 0; i < 1_200; i++) {
+      const answer = await get(`random-${i}-${crypto.randomUUID().slice(0, 8)}`, attacker);
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      if (answer.status === 429) refusal ??= answer;
+      else await answer.body?.cancel();
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 404: 300, 429: 900 });
+    expect(lookups).toHaveLength(300);
+    const refused = await readAnswer(refusal as Response);
+    expectProblem(refused, 429, "rate_limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+
+    // The known tenant is still served from the cache: no lookup, and not refused.
+    expect((await get("known", attacker)).status).toBe(200);
+    expect(lookups).toHaveLength(300);
+  });
+
+  it("cannot flush known tenants from the cache, even from many networks", async () => {
+    expect((await get("known", "192.0.2.1")).status).toBe(200);
+    lookups.length = 0;
+    // 1,200 unknown slugs, each network within its lookup limit.
+    for (let i = 0; i < 1_200; i++) {
+      expect((await get(`flush-${i}`, `192.0.2.${10 + (i % 5)}`)).status).toBe(404);
+    }
+    expect(lookups).toHaveLength(1_200);
+    expect((await get("known", "192.0.2.1")).status).toBe(200);
+    expect(lookups).not.toContain("known");
+  });
+
+  it("leaves other networks unaffected", async () => {
+    const neighbour = "198.51.100.20";
+    expectProblem(await readAnswer(await get("someone-elses-typo", neighbour)), 404, "tenant_not_found");
+    expect((await get("known", neighbour)).status).toBe(200);
+  });
+});
