@@ -42,6 +42,7 @@ describe("signup and login", () => {
     const me = unwrap(await c.me());
     expect(me).toEqual({
       id: body.user.id,
+      sub: body.user.id,
       email: address,
       name: "Ann",
       email_verified: false,

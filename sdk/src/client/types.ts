@@ -8,6 +8,8 @@ export type Timestamp = string;
 
 export interface User {
   id: string;
+  /** The subject of the user's tokens (equals `id`). */
+  sub: string;
   email: string;
   name: string | null;
   email_verified: boolean;
