@@ -38,8 +38,15 @@ export function auditRepository(db: DrizzleDb): AuditRepository {
       // In batches, so one run never holds a huge delete (or its returned ids) at once.
       let total = 0;
       for (;;) {
-        const batch = db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.at, before)).limit(PURGE_BATCH);
-        const rows = await db.delete(auditEvents).where(inArray(auditEvents.id, batch)).returning({ id: auditEvents.id });
+        const batch = db
+          .select({ id: auditEvents.id })
+          .from(auditEvents)
+          .where(lt(auditEvents.at, before))
+          .limit(PURGE_BATCH);
+        const rows = await db
+          .delete(auditEvents)
+          .where(inArray(auditEvents.id, batch))
+          .returning({ id: auditEvents.id });
         total += rows.length;
         if (rows.length < PURGE_BATCH) return total;
       }
