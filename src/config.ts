@@ -222,6 +222,8 @@ const schema = z.object({
   /** Node: connections one process holds at once; more are closed on arrival, before they reach the file-descriptor limit. */
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
   SESSION_RETENTION: duration("30d"),
+  /** How long audit events are kept; the daily cleanup deletes older ones. */
+  AUDIT_RETENTION: duration("90d"),
   TRUSTED_PROXIES: cidrList.default([]),
   LOG_LEVEL: z
     .enum(["info", "warn", "error", "silent"], { message: 'must be "info", "warn", "error" or "silent"' })

@@ -64,6 +64,27 @@ export async function purgeEndedSessions(
   return purged;
 }
 
+/** Deletes audit events older than the retention (the daily cleanup's second half). */
+export async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, logger: Logger): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionMs);
+  const purged = await db.auditEvents.purgeBefore(cutoff);
+  logger.info("audit_events_purged", { purged, before: cutoff.toISOString() });
+  return purged;
+}
+
+/** The daily cleanup: ledger rows of ended sessions and audit events past their retention. */
+export async function dailyCleanup(
+  db: Database,
+  now: Date,
+  retention: { sessions: number; auditEvents: number },
+  logger: Logger,
+): Promise<{ sessions: number; auditEvents: number }> {
+  return {
+    sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
+    auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
+  };
+}
+
 /**
  * Re-encryption after a new key-encryption key is put first in
  * ENCRYPTION_KEYS: reseals every sealed column and recomputes email indexes

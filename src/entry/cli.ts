@@ -1,6 +1,6 @@
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { purgeEndedSessions, reencryptAll, rotateDueKeys } from "../core/jobs.js";
+import { dailyCleanup, reencryptAll, rotateDueKeys } from "../core/jobs.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
@@ -24,8 +24,10 @@ async function main(command: string | undefined): Promise<number> {
   const deps = await openNodeDeps(loadConfig(process.env, "node"), logger);
   try {
     if (command === "cleanup") {
-      const purged = await purgeEndedSessions(deps.db, deps.clock.now(), deps.config.SESSION_RETENTION, logger);
-      console.log(`purged ${purged} ended session(s)`);
+      const { config } = deps;
+      const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
+      const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
+      console.log(`purged ${purged.sessions} ended session(s) and ${purged.auditEvents} audit event(s)`);
     } else if (command === "rotate-keys") {
       const rotated = await rotateDueKeys(deps.db, buildServices(deps).keyRing, logger);
       console.log(`rotated the keys of ${rotated} tenant(s)`);

@@ -3,7 +3,7 @@ import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { purgeEndedSessions, rotateDueKeys } from "../core/jobs.js";
+import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   rotation.unref();
   // Daily cleanup of ended sessions; a Kubernetes CronJob may run `cli.js cleanup` instead.
   const cleanup = setInterval(() => {
-    purgeEndedSessions(deps.db, deps.clock.now(), config.SESSION_RETENTION, logger).catch((error: unknown) =>
+    const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
+    dailyCleanup(deps.db, deps.clock.now(), retention, logger).catch((error: unknown) =>
       logger.error("cleanup_job_failed", { message: (error as Error).message }),
     );
   }, DAY_MS);

@@ -17,7 +17,7 @@ import { instrumentWorker, workerTraceConfig } from "../adapters/telemetry/otel-
 import { ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
-import { purgeEndedSessions, rotateDueKeys } from "../core/jobs.js";
+import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import { createApp } from "../http/app.js";
 import type { AppEnv, Services } from "../http/context.js";
@@ -87,10 +87,16 @@ function runScheduledJob({ services, metrics }: Built, cron: string, ctx: Execut
   const { db, keyRing, logger, clock, config } = services;
   const job =
     cron === CLEANUP_CRON
-      ? purgeEndedSessions(db, clock.now(), config.SESSION_RETENTION, logger)
+      ? dailyCleanup(
+          db,
+          clock.now(),
+          { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION },
+          logger,
+        )
       : rotateDueKeys(db, keyRing, logger);
   // A cron run may be the isolate's only event for a while: its metrics are exported at its end.
-  ctx.waitUntil(job.finally(() => metrics?.flush()));
+  // Audit entries the job raised (key rotations) are written in the background too.
+  ctx.waitUntil(job.finally(() => Promise.all([metrics?.flush(), services.background.drain()])));
 }
 
 function appFor(env: Record<string, unknown>): Promise<Built> {

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv, Services } from "./context.js";
+import { auditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
 import { closeWhenDraining } from "./middleware/draining.js";
@@ -15,6 +16,7 @@ import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
+import { auditEventRoutes } from "./routes/audit-events.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { mountDocsUi } from "./routes/docs-ui.js";
@@ -54,6 +56,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     await next();
   });
   app.use("*", requestLog(services.logger));
+  app.use("*", auditTrail());
   app.use("/t/:tenant/*", resolveTenant());
   // CORS outside the limiter, so a browser app can read its 429s.
   app.use("/t/:tenant/*", cors());
@@ -72,6 +75,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", sessionRoutes);
   app.route("/", adminRoutes);
   app.route("/", adminUserRoutes);
+  app.route("/", auditEventRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { AuditActorType, AuditEventRecord } from "../core/ports/database.js";
 import type { LogFields, Logger } from "../core/ports/logger.js";
 
 /**
@@ -22,6 +23,23 @@ export interface RequestScope {
   /** Set once known, for the request log line. */
   userId?: string;
   sessionId?: string;
+  /** Who the request acts as, once authenticated (for its audit entries). */
+  actor?: AuditActor;
+  /** The client's address, for audit entries. */
+  ip?: string | null;
+  /** Audit entries raised while serving the request, written when it ends. */
+  audit?: AuditEventRecord[];
+}
+
+export interface AuditActor {
+  type: AuditActorType;
+  id: string | null;
+}
+
+/** Records who the request acts as (an API key, the bootstrap key, a user's access token). */
+export function actAs(actor: AuditActor): void {
+  const scope = storage.getStore();
+  if (scope) scope.actor = actor;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

@@ -18,6 +18,7 @@ import { KeyRingService } from "../core/signing/key-ring.js";
 import { TenantService } from "../core/tenants.js";
 import { AccessTokens, CLOCK_SKEW_SECONDS } from "../core/tokens/access-token.js";
 import { TokenIntrospection } from "../core/tokens/introspection.js";
+import { auditTap } from "./audit-tap.js";
 import type { AppDeps, Services } from "./context.js";
 import { correlatedFetch, withRequestScope } from "./request-scope.js";
 import { withTelemetry } from "./telemetry.js";
@@ -28,7 +29,19 @@ export function buildServices(appDeps: AppDeps): Services {
   const { config } = appDeps;
   // Every log line written while serving a request carries its request and trace ids;
   // spans and latency histograms wrap the ports when telemetry is configured.
-  const deps = { ...withTelemetry(appDeps), logger: withRequestScope(appDeps.logger) };
+  const telemetered = withTelemetry(appDeps);
+  const background = new BackgroundTasks();
+  // Security events are also audit entries; those raised outside a request (jobs) are written at once.
+  const logger = auditTap(withRequestScope(appDeps.logger), appDeps, (event) =>
+    background.track(
+      telemetered.db.auditEvents
+        .append([event])
+        .catch((error: unknown) =>
+          appDeps.logger.error("audit_write_failed", { action: event.action, message: (error as Error).message }),
+        ),
+    ),
+  );
+  const deps = { ...telemetered, logger };
   const keyRing = new KeyRingService(deps.db, deps, {
     cacheMs: config.SIGNING_KEY_CACHE_TTL,
     jwksMaxAgeMs: config.JWKS_MAX_AGE,
@@ -73,6 +86,6 @@ export function buildServices(appDeps: AppDeps): Services {
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),
-    background: new BackgroundTasks(),
+    background,
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../src/core/ports/database.js";
+import type { AuditEventRecord, Database } from "../../src/core/ports/database.js";
 
 export interface DatabaseHarness {
   db: Database;
@@ -293,6 +293,55 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         await db.signingKeys.reseal(active.id, "resealed");
         const page = await db.signingKeys.page(null, 1_000);
         expect(page.find((k) => k.id === active.id)?.privateKeySealed).toBe("resealed");
+      });
+    });
+
+    describe("audit events", () => {
+      const event = (tenantId: string, ms: number, extra: Partial<AuditEventRecord> = {}): AuditEventRecord => ({
+        id: uuid(),
+        tenantId,
+        at: new Date(at.getTime() + ms),
+        action: "login.failed",
+        actorType: "anonymous",
+        actorId: null,
+        targetType: null,
+        targetId: null,
+        ip: "2001:db8::1",
+        requestId: "req-1",
+        details: { method: "password", n: 1 },
+        ...extra,
+      });
+
+      it("appends events and lists a tenant's newest first, filtered, after a cursor that breaks ties by id", async () => {
+        const tenantId = uuid();
+        await db.tenants.createIfAbsent({ id: tenantId, slug: slug("audit"), name: "A", now: at });
+        const tied = [event(tenantId, 5), event(tenantId, 5)];
+        const all = [
+          event(tenantId, 1, { actorType: "user", actorId: "u1", targetType: "user", targetId: "u1" }),
+          ...tied,
+          event(tenantId, 9, { action: "api_key.created" }),
+        ];
+        await db.auditEvents.append(all);
+        await db.auditEvents.append([]);
+        const listed = await db.auditEvents.list(tenantId, {}, null, 10);
+        expect(listed.map((e) => e.at.getTime() - at.getTime())).toEqual([9, 5, 5, 1]);
+        expect(listed[3]).toEqual(all[0]);
+        const [first, second] = await db.auditEvents.list(tenantId, {}, null, 2);
+        const rest = await db.auditEvents.list(tenantId, {}, { at: second?.at ?? at, id: second?.id ?? "" }, 10);
+        expect([first, second, ...rest].map((e) => e?.id)).toEqual(listed.map((e) => e.id));
+        expect((await db.auditEvents.list(tenantId, { action: "api_key.created" }, null, 10)).map((e) => e.id)).toEqual(
+          [all[3]?.id],
+        );
+        expect(await db.auditEvents.list(tenantId, { actorId: "u1", targetId: "u1" }, null, 10)).toHaveLength(1);
+        expect(await db.auditEvents.list(uuid(), {}, null, 10)).toEqual([]);
+      });
+
+      it("purges events older than a cutoff, of every tenant", async () => {
+        const tenantId = uuid();
+        await db.tenants.createIfAbsent({ id: tenantId, slug: slug("purge"), name: "P", now: at });
+        await db.auditEvents.append([event(tenantId, -10_000), event(tenantId, -5_000), event(tenantId, 10_000)]);
+        expect(await db.auditEvents.purgeBefore(new Date(at.getTime() - 1_000))).toBeGreaterThanOrEqual(2);
+        expect(await db.auditEvents.list(tenantId, {}, null, 10)).toHaveLength(1);
       });
     });
   });

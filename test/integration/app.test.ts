@@ -236,6 +236,7 @@ describe("OpenAPI", () => {
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/v1/admin/audit-events",
       "/t/{tenant}/v1/admin/oauth-providers/{provider}",
       "/t/{tenant}/v1/admin/rate-limits",
       "/t/{tenant}/v1/admin/redirect-uris",

@@ -69,6 +69,7 @@ describe("config", () => {
     ["TRUSTED_PROXIES", "10.0.0.0/33", "entry 1 is not"],
     ["SHUTDOWN_DRAIN_DELAY", "-1s", "must be a duration"],
     ["SESSION_RETENTION", "0", "positive duration"],
+    ["AUDIT_RETENTION", "soon", "duration"],
     ["HTTP_HEADERS_TIMEOUT", "0s", "positive duration"],
     ["HTTP_REQUEST_TIMEOUT", "forever", "positive duration"],
     ["HTTP_REQUEST_TIMEOUT", "5s", "must be at least HTTP_HEADERS_TIMEOUT"],

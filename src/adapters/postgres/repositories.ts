@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../core/ports/database.js";
 import { apiKeyRepository } from "./api-keys.js";
+import { auditRepository } from "./audit.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { samlConnectionRepository } from "./saml.js";
@@ -27,6 +28,7 @@ export function createPostgresDatabase(
     identities: identityRepository(db),
     apiKeys: apiKeyRepository(db),
     samlConnections: samlConnectionRepository(db),
+    auditEvents: auditRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -1,4 +1,5 @@
 import type { ApiKeyRepository } from "./db/api-keys.js";
+import type { AuditRepository } from "./db/audit.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
@@ -7,6 +8,13 @@ import type { TenantRepository } from "./db/tenants.js";
 import type { UserRepository } from "./db/users.js";
 
 export type { ApiKeyRecord, ApiKeyRepository, NewApiKey } from "./db/api-keys.js";
+export type {
+  AuditActorType,
+  AuditCursor,
+  AuditEventRecord,
+  AuditFilter,
+  AuditRepository,
+} from "./db/audit.js";
 export type {
   IdentityRecord,
   IdentityRepository,
@@ -42,6 +50,7 @@ export interface Database {
   readonly identities: IdentityRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly samlConnections: SamlConnectionRepository;
+  readonly auditEvents: AuditRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

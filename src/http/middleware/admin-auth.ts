@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
+import { actAs } from "../request-scope.js";
 
 /**
  * Whether the client tried the Bearer scheme at all. RFC 6750 §3.1: a request
@@ -40,6 +41,7 @@ export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
     if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {
       throw errors.unauthorized(realm, "The credential is not valid.", true);
     }
+    actAs({ type: "bootstrap", id: null });
     await next();
   };
 }

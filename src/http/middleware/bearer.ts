@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../core/errors.js";
 import { type AccessTokenClaims, InvalidTokenError } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
+import { actAs } from "../request-scope.js";
 import { bearerToken, triedBearer } from "./admin-auth.js";
 
 /** RFC 6750 §3: the challenge, with `error` only when a token was presented. */
@@ -43,6 +44,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
     }
     c.set("auth", claims);
+    actAs({ type: "user", id: claims.sub });
     await next();
   };
 }

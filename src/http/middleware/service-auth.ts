@@ -3,6 +3,7 @@ import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
+import { actAs } from "../request-scope.js";
 import { bearerToken, triedBearer } from "./admin-auth.js";
 
 /**
@@ -24,10 +25,13 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
         triedBearer(header),
       );
     }
-    if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {
+    if (await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY)) {
+      actAs({ type: "bootstrap", id: null });
+    } else {
       const key = await apiKeys.verify(c.var.tenant, token, inBackground(c));
       if (!key) throw errors.unauthorized(realm, "The API key is not valid.", true);
       if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
+      actAs({ type: "api_key", id: key.id });
     }
     await next();
   };

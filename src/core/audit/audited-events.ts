@@ -1,0 +1,70 @@
+import type { LogFields } from "../ports/logger.js";
+
+/** How a log event becomes an audit event: its action, target, acting user and the fields kept as details. */
+interface AuditRule {
+  action: string;
+  target?: { type: string; field: string };
+  /** A field naming the user who acted (a login acts for its user). */
+  actorField?: string;
+  details?: string[];
+  fixed?: Record<string, unknown>;
+}
+
+const user = { type: "user", field: "user_id" };
+const session = { type: "session", field: "session_id" };
+
+/**
+ * The security events the audit trail keeps (API.md: logins, lockouts,
+ * refresh-token reuse, revocations, API keys, key rotations...). The core
+ * already logs each one with safe fields only; the audit trail records the
+ * same events, so no code path can log an event and forget its audit entry.
+ * Admin writes are recorded by the HTTP layer for every admin route.
+ */
+const RULES: Record<string, AuditRule> = {
+  user_signed_up: { action: "user.signed_up", target: user, actorField: "user_id", details: ["via"] },
+  login_succeeded: { action: "login.succeeded", target: user, actorField: "user_id", details: ["method"] },
+  federated_login: { action: "login.succeeded", target: user, actorField: "user_id", details: ["method"] },
+  login_failed: { action: "login.failed", target: user },
+  login_refused_disabled: { action: "login.refused_disabled", target: user },
+  federated_link_refused: { action: "login.link_refused", target: user, details: ["provider"] },
+  account_locked: { action: "account.locked", details: ["lock_ms"] },
+  refresh_token_reuse: { action: "session.refresh_token_reused", target: session },
+  session_revoked: { action: "session.revoked", target: session, details: ["reason"] },
+  logout: { action: "session.revoked", target: session, actorField: "user_id", fixed: { reason: "logout" } },
+  sessions_revoked_of_user: { action: "user.sessions_revoked", target: user, details: ["count", "reason"] },
+  api_key_created: { action: "api_key.created", target: { type: "api_key", field: "key_id" } },
+  api_key_revoked: { action: "api_key.revoked", target: { type: "api_key", field: "key_id" } },
+  signing_key_rotated: { action: "signing_key.rotated" },
+};
+
+/** The audit entry a log event stands for, or null when it is not one the trail keeps. */
+export function auditedEvent(
+  event: string,
+  fields: LogFields | undefined,
+): {
+  tenantId: string;
+  action: string;
+  actorUserId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  details: Record<string, unknown>;
+} | null {
+  const rule = RULES[event];
+  const tenantId = fields?.tenant_id;
+  if (!rule || typeof tenantId !== "string") return null;
+  const text = (name: string | undefined) => {
+    const value = name ? fields?.[name] : undefined;
+    return typeof value === "string" ? value : null;
+  };
+  const details: Record<string, unknown> = { ...rule.fixed };
+  for (const name of rule.details ?? []) if (fields?.[name] !== undefined) details[name] = fields[name];
+  const targetId = text(rule.target?.field);
+  return {
+    tenantId,
+    action: rule.action,
+    actorUserId: text(rule.actorField),
+    targetType: targetId ? (rule.target?.type ?? null) : null,
+    targetId,
+    details,
+  };
+}

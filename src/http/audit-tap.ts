@@ -1,0 +1,46 @@
+import { auditedEvent } from "../core/audit/audited-events.js";
+import type { Clock, Random } from "../core/ports/clock.js";
+import type { AuditEventRecord } from "../core/ports/database.js";
+import type { LogFields, Logger } from "../core/ports/logger.js";
+import { currentScope } from "./request-scope.js";
+
+/**
+ * A Logger that also turns the security events among its lines into audit
+ * entries: inside a request they wait in its scope (the audit middleware
+ * writes them when it ends); outside one (scheduled jobs) they go to
+ * `outside` at once, acted by the system.
+ */
+export function auditTap(
+  logger: Logger,
+  deps: { clock: Clock; random: Random },
+  outside: (event: AuditEventRecord) => void,
+): Logger {
+  const collect = (event: string, fields: LogFields | undefined) => {
+    const audited = auditedEvent(event, fields);
+    if (!audited) return;
+    const scope = currentScope();
+    const { actorUserId, ...entry } = audited;
+    const record: AuditEventRecord = {
+      ...entry,
+      id: deps.random.uuid(),
+      at: deps.clock.now(),
+      actorType: actorUserId ? "user" : (scope?.actor?.type ?? (scope ? "anonymous" : "system")),
+      actorId: actorUserId ?? scope?.actor?.id ?? null,
+      ip: scope?.ip ?? null,
+      requestId: scope?.requestId ?? null,
+    };
+    if (scope?.audit) scope.audit.push(record);
+    else outside(record);
+  };
+  return {
+    info: (event, fields) => {
+      logger.info(event, fields);
+      collect(event, fields);
+    },
+    warn: (event, fields) => {
+      logger.warn(event, fields);
+      collect(event, fields);
+    },
+    error: (event, fields) => logger.error(event, fields),
+  };
+}

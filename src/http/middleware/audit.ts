@@ -1,0 +1,74 @@
+import type { MiddlewareHandler } from "hono";
+import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
+import { parseIp } from "../../core/net/ip.js";
+import type { AuditEventRecord } from "../../core/ports/database.js";
+import { inBackground } from "../background.js";
+import type { AppEnv } from "../context.js";
+import { routePattern } from "../route-pattern.js";
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json/i;
+
+/**
+ * The audit trail's writer. Security events raised while serving (see
+ * auditTap) wait in the request's scope; a successful admin write adds its
+ * own entry. An admin write's entries are stored before its response leaves,
+ * so an answered change is never missing from the trail; the rest (logins)
+ * after the response, off its critical path.
+ */
+export function auditTrail(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const scope = c.var.scope;
+    scope.audit = [];
+    scope.ip = parseIp(c.var.services.clientIp(c)) ? c.var.services.clientIp(c) : null;
+    await next();
+    const entries = scope.audit;
+    const admin = c.res.status < 400 ? await adminEntry(c) : null;
+    if (admin) entries.push(admin);
+    if (entries.length === 0) return;
+    const { db, logger } = c.var.services;
+    const write = db.auditEvents.append(entries);
+    if (!admin) return inBackground(c)(write);
+    try {
+      await write;
+    } catch (error) {
+      logger.error("audit_write_failed", { action: admin.action, message: (error as Error).message });
+    }
+  };
+}
+
+async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<AuditEventRecord | null> {
+  const action = adminAction(c.req.method, routePattern(c), c.req.param() as Record<string, string>);
+  if (!action) return null;
+  const json = JSON_TYPE.test(c.req.header("content-type") ?? "");
+  // Hono keeps the parsed body, so this reads what the route validated without parsing again.
+  const details = json ? adminDetails(await c.req.json().catch(() => null)) : {};
+  // A created resource is named by its response (a tenant, a key, a client).
+  const created = action.targetId === null && c.req.method === "POST" ? await createdId(c.res) : null;
+  const tenantId = c.var.tenant?.id ?? (action.action === "admin.tenants.create" ? created : null);
+  if (!tenantId) return null;
+  const { random, clock } = c.var.services;
+  const scope = c.var.scope;
+  return {
+    id: random.uuid(),
+    tenantId,
+    at: clock.now(),
+    action: action.action,
+    actorType: scope.actor?.type ?? "anonymous",
+    actorId: scope.actor?.id ?? null,
+    targetType: (action.targetId ?? created) ? action.targetType : null,
+    targetId: action.targetId ?? created,
+    ip: scope.ip ?? null,
+    requestId: scope.requestId,
+    details,
+  };
+}
+
+async function createdId(response: Response): Promise<string | null> {
+  if (!JSON_TYPE.test(response.headers.get("content-type") ?? "")) return null;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as Record<string, unknown> | null;
+  const id = body?.id ?? body?.client_id;
+  return typeof id === "string" ? id : null;
+}
