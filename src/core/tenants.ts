@@ -85,6 +85,11 @@ export class TenantService {
     }
   }
 
+  /** Live tenants in slug order after `afterSlug` (the admin listing; not cached). */
+  list(afterSlug: string | null, limit: number): Promise<Tenant[]> {
+    return this.db.tenants.listBySlug(afterSlug, limit);
+  }
+
   /** Creates a tenant; `tenant_exists` (409) when the slug is taken. */
   async create(slug: string, name: string, settings: Record<string, unknown> = {}): Promise<Tenant> {
     const tenant = await this.db.tenants.createIfAbsent({

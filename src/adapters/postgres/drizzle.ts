@@ -1,5 +1,12 @@
+import { type AnyColumn, type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Schema } from "./schema.js";
 
 /** Any drizzle Postgres database: node-postgres, neon-http or PGlite. */
 export type DrizzleDb = PgDatabase<PgQueryResultHKT, Schema>;
+
+/**
+ * A text column compared and sorted by bytes, whatever the database's
+ * collation: keyset pages (`> cursor ORDER BY`) come out alike on every driver.
+ */
+export const byteOrder = (column: AnyColumn): SQL => sql`${column} COLLATE "C"`;

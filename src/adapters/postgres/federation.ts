@@ -1,11 +1,11 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import type {
   IdentityRecord,
   IdentityRepository,
   OAuthProviderRecord,
   OAuthProviderRepository,
 } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { oauthProviders, userIdentities } from "./schema.js";
 
 function toProvider(row: typeof oauthProviders.$inferSelect): OAuthProviderRecord {
@@ -57,6 +57,33 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
         )
         .limit(1);
       return row ? toProvider(row) : null;
+    },
+
+    async list(tenantId, afterName, limit) {
+      const rows = await db
+        .select()
+        .from(oauthProviders)
+        .where(
+          and(
+            eq(oauthProviders.tenantId, tenantId),
+            isNull(oauthProviders.deletedAt),
+            afterName === null ? undefined : gt(byteOrder(oauthProviders.name), afterName),
+          ),
+        )
+        .orderBy(asc(byteOrder(oauthProviders.name)))
+        .limit(limit);
+      return rows.map(toProvider);
+    },
+
+    async softDelete(tenantId, name, now) {
+      const rows = await db
+        .update(oauthProviders)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(
+          and(eq(oauthProviders.tenantId, tenantId), eq(oauthProviders.name, name), isNull(oauthProviders.deletedAt)),
+        )
+        .returning({ id: oauthProviders.id });
+      return rows.length > 0;
     },
   };
 }

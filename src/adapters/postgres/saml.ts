@@ -1,6 +1,6 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { SamlConnectionRecord, SamlConnectionRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { samlConnections } from "./schema.js";
 
 function toConnection(row: typeof samlConnections.$inferSelect): SamlConnectionRecord {
@@ -60,6 +60,37 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
         )
         .limit(1);
       return row ? toConnection(row) : null;
+    },
+
+    async list(tenantId, afterName, limit) {
+      const rows = await db
+        .select()
+        .from(samlConnections)
+        .where(
+          and(
+            eq(samlConnections.tenantId, tenantId),
+            isNull(samlConnections.deletedAt),
+            afterName === null ? undefined : gt(byteOrder(samlConnections.name), afterName),
+          ),
+        )
+        .orderBy(asc(byteOrder(samlConnections.name)))
+        .limit(limit);
+      return rows.map(toConnection);
+    },
+
+    async softDelete(tenantId, name, now) {
+      const rows = await db
+        .update(samlConnections)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(
+          and(
+            eq(samlConnections.tenantId, tenantId),
+            eq(samlConnections.name, name),
+            isNull(samlConnections.deletedAt),
+          ),
+        )
+        .returning({ id: samlConnections.id });
+      return rows.length > 0;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Tenant, TenantRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { tenants } from "./schema.js";
 
 const live = isNull(tenants.deletedAt);
@@ -44,6 +44,16 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
         .from(tenants)
         .where(afterId ? and(gt(tenants.id, afterId), live) : live)
         .orderBy(asc(tenants.id))
+        .limit(limit);
+      return rows.map(toTenant);
+    },
+
+    async listBySlug(afterSlug, limit) {
+      const rows = await db
+        .select()
+        .from(tenants)
+        .where(afterSlug === null ? live : and(gt(byteOrder(tenants.slug), afterSlug), live))
+        .orderBy(asc(byteOrder(tenants.slug)))
         .limit(limit);
       return rows.map(toTenant);
     },

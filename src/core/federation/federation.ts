@@ -117,6 +117,25 @@ export class FederationService {
     });
   }
 
+  /** The tenant's providers in name order after `afterName` (secrets stay sealed; callers show none). */
+  list(tenant: Tenant, afterName: string | null, limit: number): Promise<OAuthProviderRecord[]> {
+    return this.deps.db.oauthProviders.list(tenant.id, afterName, limit);
+  }
+
+  find(tenant: Tenant, name: string): Promise<OAuthProviderRecord | null> {
+    return this.deps.db.oauthProviders.find(tenant.id, name);
+  }
+
+  /**
+   * Deletes a provider: logins through it stop at once (every step reads the
+   * provider again), and its failure record goes with it. Resolves whether it existed.
+   */
+  async remove(tenant: Tenant, name: string): Promise<boolean> {
+    const removed = await this.deps.db.oauthProviders.softDelete(tenant.id, name, this.deps.clock.now());
+    if (removed) await this.deps.kv.del(lastErrorKey(tenant.id, name));
+    return removed;
+  }
+
   /**
    * Starts a login: the redirect URI must be on the tenant's allowlist
    * exactly (RFC 9700 §2.1; otherwise 400 and no redirect). State, PKCE

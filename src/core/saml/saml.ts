@@ -119,6 +119,27 @@ export class SamlService {
     });
   }
 
+  /** The tenant's connections in name order after `afterName`. */
+  list(tenant: Tenant, afterName: string | null, limit: number): Promise<SamlConnectionRecord[]> {
+    return this.deps.db.samlConnections.list(tenant.id, afterName, limit);
+  }
+
+  find(tenant: Tenant, name: string): Promise<SamlConnectionRecord | null> {
+    return this.deps.db.samlConnections.find(tenant.id, name);
+  }
+
+  /**
+   * Deletes a connection: its logins, ACS and metadata stop at once (each
+   * reads the connection again) and this process forgets its metadata.
+   * Resolves whether it existed.
+   */
+  async remove(tenant: Tenant, name: string): Promise<boolean> {
+    const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now());
+    const prefix = JSON.stringify([tenant.id, name]).slice(0, -1);
+    for (const key of [...this.metadataCache.keys()]) if (key.startsWith(`${prefix},`)) this.metadataCache.delete(key);
+    return removed;
+  }
+
   /** The tenant's enabled connection, or 404. */
   async connection(tenant: Tenant, name: string): Promise<SamlConnectionRecord> {
     const row = await this.deps.db.samlConnections.find(tenant.id, name);

@@ -8,6 +8,7 @@ import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+import { providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
 
 const MAX_REDIRECT_URIS = 100;
 
@@ -26,7 +27,7 @@ const redirectUri = singleLine()
     return !["javascript:", "data:", "file:", "blob:", "about:", "vbscript:"].includes(url.protocol);
   }, "must be https, http on a loopback host, or a native app's private-use scheme");
 
-const RedirectUrisSchema = z
+export const RedirectUrisSchema = z
   .object({
     redirect_uris: z
       .array(redirectUri)
@@ -87,18 +88,6 @@ const ProviderSchema = z
   })
   .openapi("OAuthProviderInput");
 
-const StoredProviderSchema = z
-  .object({
-    provider: z.string(),
-    client_id: z.string(),
-    issuer: z.string().nullable(),
-    scopes: z.array(z.string()),
-    enabled: z.boolean(),
-    created_at: z.string().datetime(),
-    updated_at: z.string().datetime(),
-  })
-  .openapi("OAuthProvider");
-
 const putProvider = createRoute({
   method: "put",
   path: "/t/{tenant}/v1/admin/oauth-providers/{provider}",
@@ -145,18 +134,7 @@ export const adminRoutes = createRouter()
       scopes: body.scopes ?? [],
       enabled: body.enabled ?? true,
     });
-    return c.json(
-      {
-        provider: stored.name,
-        client_id: stored.clientId,
-        issuer: stored.issuer ?? (entry.kind === "oidc" ? (entry.issuer ?? null) : null),
-        scopes: stored.scopes.length > 0 ? stored.scopes : entry.scopes,
-        enabled: stored.enabled,
-        created_at: stored.createdAt.toISOString(),
-        updated_at: stored.updatedAt.toISOString(),
-      },
-      200,
-    );
+    return c.json(providerView(stored), 200);
   })
   .openapi(revokeSessions, async (c) => {
     const { id } = c.req.valid("param");

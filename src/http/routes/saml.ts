@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
-import { errors } from "../../core/errors.js";
-import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
-import { spUrls as spUrlsOf } from "../../core/saml/saml.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
+import { connectionName, connectionView, StoredConnectionSchema } from "./admin-saml-connections.js";
 
 const ConnectionParams = TenantParamSchema.extend({
   connection: z.string().openapi({ param: { name: "connection", in: "path" }, example: "okta" }),
@@ -28,22 +26,6 @@ const ConnectionSchema = z
     enabled: z.boolean().optional(),
   })
   .openapi("SamlConnectionInput");
-
-const StoredConnectionSchema = z
-  .object({
-    connection: z.string(),
-    idp_entity_id: z.string(),
-    allow_idp_initiated: z.boolean(),
-    trust_email: z.boolean(),
-    attribute_mapping: z.record(z.string(), z.string()),
-    enabled: z.boolean(),
-    sp_entity_id: z.string(),
-    acs_url: z.string(),
-    sp_certificate: z.string(),
-    created_at: z.string().datetime(),
-    updated_at: z.string().datetime(),
-  })
-  .openapi("SamlConnection");
 
 const putConnection = createRoute({
   method: "put",
@@ -122,16 +104,9 @@ const acs = createRoute({
   },
 });
 
-const checkedName = (name: string) => {
-  if (!PROVIDER_NAME.test(name)) {
-    throw errors.validation([{ path: "connection", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
-  }
-  return name;
-};
-
 export const samlRoutes = createRouter()
   .openapi(putConnection, async (c) => {
-    const name = checkedName(c.req.valid("param").connection);
+    const name = connectionName(c.req.valid("param").connection);
     const body = c.req.valid("json");
     const { saml, tokens } = c.var.services;
     const stored = await saml.configure(c.var.tenant, name, {
@@ -144,23 +119,7 @@ export const samlRoutes = createRouter()
       >,
       enabled: body.enabled ?? true,
     });
-    const urls = spUrlsOf(tokens.issuer(c.var.tenant), name);
-    return c.json(
-      {
-        connection: stored.name,
-        idp_entity_id: stored.idpEntityId,
-        allow_idp_initiated: stored.allowIdpInitiated,
-        trust_email: stored.trustEmail,
-        attribute_mapping: stored.attributeMapping,
-        enabled: stored.enabled,
-        sp_entity_id: urls.entityId,
-        acs_url: urls.acsUrl,
-        sp_certificate: stored.spCertificate,
-        created_at: stored.createdAt.toISOString(),
-        updated_at: stored.updatedAt.toISOString(),
-      },
-      200,
-    );
+    return c.json(connectionView(stored, tokens.issuer(c.var.tenant)), 200);
   })
   .openapi(metadata, async (c) => {
     const name = c.req.valid("param").connection;

@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Tenant } from "../../core/ports/database.js";
 import {
   ACCESS_TOKEN_TTL_RANGE,
+  issuerOf,
   SESSION_ABSOLUTE_TTL_RANGE,
   SESSION_IDLE_TTL_RANGE,
   SIGNING_ALGORITHMS,
+  settingsOf,
 } from "../../core/tenant-settings.js";
 import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
@@ -45,15 +48,37 @@ const CreateTenantSchema = z
   })
   .openapi("CreateTenant");
 
-const TenantSchema = z
+export const TenantSchema = z
   .object({
     id: z.string().uuid(),
     slug: z.string(),
     name: z.string(),
     issuer: z.string().url(),
     created_at: z.string().datetime(),
+    signing_alg: z.enum(SIGNING_ALGORITHMS),
+    access_token_ttl: z.number().int(),
+    session_idle_ttl: z.number().int(),
+    session_absolute_ttl: z.number().int(),
+    audience: z.string().nullable().openapi({ description: "null: access tokens carry the issuer as `aud`" }),
   })
   .openapi("Tenant");
+
+/** A tenant as the admin API shows it: its identity and effective settings (defaults applied). */
+export function tenantView(tenant: Tenant, publicUrl: string): z.infer<typeof TenantSchema> {
+  const settings = settingsOf(tenant);
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    issuer: issuerOf(publicUrl, tenant),
+    created_at: tenant.createdAt.toISOString(),
+    signing_alg: settings.signingAlg,
+    access_token_ttl: settings.accessTokenTtl,
+    session_idle_ttl: settings.sessionIdleTtl,
+    session_absolute_ttl: settings.sessionAbsoluteTtl,
+    audience: settings.audience,
+  };
+}
 
 const createTenant = createRoute({
   method: "post",
@@ -75,14 +100,5 @@ export const tenantRoutes = createRouter().openapi(createTenant, async (c) => {
   const tenant = await tenants.create(slug, name, settings);
   // Its keys exist (and are published) from the start.
   await keyRing.published(tenant);
-  return c.json(
-    {
-      id: tenant.id,
-      slug: tenant.slug,
-      name: tenant.name,
-      issuer: `${config.PUBLIC_URL}/t/${tenant.slug}`,
-      created_at: tenant.createdAt.toISOString(),
-    },
-    201,
-  );
+  return c.json(tenantView(tenant, config.PUBLIC_URL), 201);
 });

@@ -19,6 +19,10 @@ export interface OAuthProviderRepository {
   /** Inserts or replaces the tenant's live provider of that name (one statement); resolves the stored row. */
   upsert(provider: OAuthProviderInput): Promise<OAuthProviderRecord>;
   find(tenantId: string, name: string): Promise<OAuthProviderRecord | null>;
+  /** The tenant's live providers in name order after `afterName`, at most `limit`. */
+  list(tenantId: string, afterName: string | null, limit: number): Promise<OAuthProviderRecord[]>;
+  /** Soft-deletes the live provider; the name becomes free again. Resolves whether a live row changed. */
+  softDelete(tenantId: string, name: string, now: Date): Promise<boolean>;
 }
 
 /** A user's account at an upstream provider (`oauth:{provider}` + the provider's subject). */

@@ -22,4 +22,8 @@ export interface SamlConnectionRepository {
   /** Inserts or replaces the tenant's live connection of that name (one statement); the SP key of an existing one is kept. */
   upsert(connection: SamlConnectionInput): Promise<SamlConnectionRecord>;
   find(tenantId: string, name: string): Promise<SamlConnectionRecord | null>;
+  /** The tenant's live connections in name order after `afterName`, at most `limit`. */
+  list(tenantId: string, afterName: string | null, limit: number): Promise<SamlConnectionRecord[]>;
+  /** Soft-deletes the live connection; the name becomes free again. Resolves whether a live row changed. */
+  softDelete(tenantId: string, name: string, now: Date): Promise<boolean>;
 }

@@ -22,6 +22,8 @@ export interface TenantRepository {
   createIfAbsent(tenant: NewTenant): Promise<Tenant | null>;
   /** Live tenants in id order after `afterId`, for jobs that visit every tenant. */
   page(afterId: string | null, limit: number): Promise<Tenant[]>;
+  /** Live tenants in slug order after `afterSlug`, at most `limit` (the admin listing). */
+  listBySlug(afterSlug: string | null, limit: number): Promise<Tenant[]>;
   /** Sets the given top-level settings, keeping the others; resolves the updated tenant (null when gone). */
   mergeSettings(id: string, patch: Record<string, unknown>, now: Date): Promise<Tenant | null>;
   /** Soft-deletes; the slug becomes free again. Resolves whether a live row changed. */

@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+import { errors } from "../core/errors.js";
+
+/**
+ * Keyset pages of admin listings, keyed by a name (slug, provider or
+ * connection name). The cursor is opaque to clients: the base64url of the
+ * last name of the page before.
+ */
+export const PageQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(100, "must be at most 100")
+    .optional()
+    .openapi({ description: "Items per page (1 to 100, default 50)", example: 50 }),
+  cursor: z
+    .string()
+    .max(128)
+    .optional()
+    .openapi({ description: "`next_cursor` of the page before; omit for the first page" }),
+});
+
+export const nextCursorField = z
+  .string()
+  .nullable()
+  .openapi({ description: "Pass as `cursor` for the next page; null on the last page" });
+
+const DEFAULT_LIMIT = 50;
+
+/** The name after which a page starts, or null; a cursor this service did not hand out is 400. */
+function pageStart(query: { cursor?: string | undefined }, name: RegExp): string | null {
+  if (query.cursor === undefined) return null;
+  let decoded: string | null = null;
+  if (/^[A-Za-z0-9_-]+$/.test(query.cursor)) {
+    try {
+      decoded = atob(query.cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    } catch {
+      decoded = null;
+    }
+  }
+  if (decoded === null || !name.test(decoded)) {
+    throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
+  }
+  return decoded;
+}
+
+/**
+ * Reads one item more than the page holds, to know whether another page
+ * follows without a second query.
+ */
+export async function page<T>(
+  query: { limit?: number | undefined; cursor?: string | undefined },
+  name: RegExp,
+  read: (after: string | null, limit: number) => Promise<T[]>,
+  nameOf: (item: T) => string,
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const rows = await read(pageStart(query, name), limit + 1);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > limit && last ? btoa(nameOf(last)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null;
+  return { items, nextCursor };
+}
