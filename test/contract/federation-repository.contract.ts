@@ -132,6 +132,74 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
       });
     });
 
+    describe("oauthProviders listing and deletion", () => {
+      it("lists a tenant's live providers by name, page after page, never another tenant's", async () => {
+        const tenant = await newTenant("L");
+        const names = ["okta", "a-z", "a", "a0", "google"];
+        const stored = [];
+        for (const name of names) stored.push(await db.oauthProviders.upsert(provider({ tenantId: tenant, name })));
+        await db.oauthProviders.upsert(provider({ tenantId: otherTenantId, name: "b-other" }));
+        await db.oauthProviders.softDelete(tenant, "okta", later(1));
+        const all = await db.oauthProviders.list(tenant, null, 100);
+        expect(all.map((p) => p.name)).toEqual(["a", "a-z", "a0", "google"]);
+        expect(all[0]).toEqual(stored[2]);
+        expect((await db.oauthProviders.list(tenant, "a-z", 1)).map((p) => p.name)).toEqual(["a0"]);
+        expect(await db.oauthProviders.list(tenant, "google", 100)).toEqual([]);
+      });
+
+      it("soft-deletes once: find misses it, and the name can be configured again as a new row", async () => {
+        const tenant = await newTenant("D");
+        const first = await db.oauthProviders.upsert(provider({ tenantId: tenant, name: "github" }));
+        expect(await db.oauthProviders.softDelete(otherTenantId, "github", later(1))).toBe(false);
+        expect(await db.oauthProviders.softDelete(tenant, "github", later(1))).toBe(true);
+        expect(await db.oauthProviders.find(tenant, "github")).toBeNull();
+        expect(await db.oauthProviders.softDelete(tenant, "github", later(2))).toBe(false);
+        expect(await db.oauthProviders.softDelete(tenant, "never", later(2))).toBe(false);
+        const again = await db.oauthProviders.upsert(provider({ tenantId: tenant, name: "github", now: later(3) }));
+        expect(again.id).not.toBe(first.id);
+        expect(await db.oauthProviders.find(tenant, "github")).toEqual(again);
+      });
+    });
+
+    describe("samlConnections", () => {
+      const connection = (tenant: string, name: string, now = at) => ({
+        id: crypto.randomUUID(),
+        tenantId: tenant,
+        name,
+        idpMetadataXml: "<md:EntityDescriptor/>",
+        idpEntityId: `https://idp.example/${name}`,
+        allowIdpInitiated: false,
+        trustEmail: true,
+        attributeMapping: { email: "mail" },
+        enabled: true,
+        spPrivateKeySealed: "sealed-key",
+        spCertificate: "-----BEGIN CERTIFICATE-----",
+        now,
+      });
+
+      it("lists live connections by name, page after page, and soft-deletes once", async () => {
+        const tenant = await newTenant("S");
+        const stored = [];
+        for (const name of ["okta", "entra", "adfs"])
+          stored.push(await db.samlConnections.upsert(connection(tenant, name)));
+        await db.samlConnections.upsert(connection(otherTenantId, "b-other"));
+        expect((await db.samlConnections.list(tenant, null, 100)).map((c) => c.name)).toEqual([
+          "adfs",
+          "entra",
+          "okta",
+        ]);
+        expect(await db.samlConnections.list(tenant, "adfs", 1)).toEqual([stored[1]]);
+        expect(await db.samlConnections.softDelete(otherTenantId, "okta", later(1))).toBe(false);
+        expect(await db.samlConnections.softDelete(tenant, "okta", later(1))).toBe(true);
+        expect(await db.samlConnections.softDelete(tenant, "okta", later(2))).toBe(false);
+        expect(await db.samlConnections.find(tenant, "okta")).toBeNull();
+        expect((await db.samlConnections.list(tenant, null, 100)).map((c) => c.name)).toEqual(["adfs", "entra"]);
+        const again = await db.samlConnections.upsert(connection(tenant, "okta", later(3)));
+        expect(again.id).not.toBe(stored[0]?.id);
+        expect(await db.samlConnections.find(tenant, "okta")).toEqual(again);
+      });
+    });
+
     describe("identities", () => {
       it("links an identity and finds it by tenant, provider and subject", async () => {
         const userId = await newUser();

@@ -58,6 +58,24 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       expect(results.filter((r) => r !== null)).toHaveLength(1);
     });
 
+    it("lists live tenants by slug in byte order, page after page", async () => {
+      const prefix = `list-${uuid().slice(0, 6)}`;
+      // "-" sorts before digits and letters in byte order (not in every locale's collation).
+      const slugs = [`${prefix}-b`, `${prefix}-a-z`, `${prefix}-a`, `${prefix}-a0`, `${prefix}-gone`];
+      for (const s of slugs) await db.tenants.createIfAbsent({ id: uuid(), slug: s, name: s, now: at });
+      const gone = await db.tenants.findBySlug(`${prefix}-gone`);
+      await db.tenants.softDelete(gone?.id ?? "", at);
+      const ours = async (after: string | null, limit: number) =>
+        (await db.tenants.listBySlug(after, limit)).map((t) => t.slug).filter((s) => s.startsWith(prefix));
+      expect(await ours(prefix, 1000)).toEqual([`${prefix}-a`, `${prefix}-a-z`, `${prefix}-a0`, `${prefix}-b`]);
+      expect(await ours(`${prefix}-a-z`, 2)).toEqual([`${prefix}-a0`, `${prefix}-b`]);
+      expect(await ours(`${prefix}-b`, 1000)).toEqual([]);
+      const first = await db.tenants.listBySlug(null, 3);
+      expect(first).toHaveLength(3);
+      expect(first.map((t) => t.slug)).toEqual(first.map((t) => t.slug).sort());
+      expect(first[0]).toEqual(await db.tenants.findBySlug(first[0]?.slug ?? ""));
+    });
+
     it("soft-deletes: the tenant disappears and its slug becomes free", async () => {
       const s = slug("gone");
       const first = await db.tenants.createIfAbsent({ id: uuid(), slug: s, name: "Old", now: at });
