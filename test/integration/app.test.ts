@@ -237,10 +237,13 @@ describe("OpenAPI", () => {
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
       "/t/{tenant}/v1/admin/audit-events",
+      "/t/{tenant}/v1/admin/oauth-providers",
       "/t/{tenant}/v1/admin/oauth-providers/{provider}",
       "/t/{tenant}/v1/admin/rate-limits",
       "/t/{tenant}/v1/admin/redirect-uris",
+      "/t/{tenant}/v1/admin/saml-connections",
       "/t/{tenant}/v1/admin/saml-connections/{connection}",
+      "/t/{tenant}/v1/admin/signing-keys",
       "/t/{tenant}/v1/admin/signing-keys/rotate",
       "/t/{tenant}/v1/admin/users/{id}",
       "/t/{tenant}/v1/admin/users/{id}/revoke-sessions",
@@ -263,10 +266,21 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/token/exchange",
       "/t/{tenant}/v1/token/refresh",
       "/v1/admin/tenants",
+      "/v1/admin/tenants/{slug}",
     ]);
-    expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {})).toEqual(["post"]);
+    expect(Object.keys(doc.paths["/v1/admin/tenants"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/v1/admin/tenants/{slug}"] ?? {})).toEqual(["get"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/sessions/{id}"] ?? {})).toEqual(["delete"]);
-    expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/redirect-uris"] ?? {})).toEqual(["put"]);
+    expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/redirect-uris"] ?? {}).sort()).toEqual(["get", "put"]);
+    for (const [path, methods] of [
+      ["/t/{tenant}/v1/admin/oauth-providers", ["get"]],
+      ["/t/{tenant}/v1/admin/oauth-providers/{provider}", ["delete", "get", "put"]],
+      ["/t/{tenant}/v1/admin/saml-connections", ["get"]],
+      ["/t/{tenant}/v1/admin/saml-connections/{connection}", ["delete", "get", "put"]],
+      ["/t/{tenant}/v1/admin/signing-keys", ["get"]],
+    ] as const) {
+      expect(Object.keys(doc.paths[path] ?? {}).sort()).toEqual(methods);
+    }
     expect(Object.keys(doc.paths["/t/{tenant}/v1/admin/users/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
     expect(Object.keys(doc.paths["/t/{tenant}/v1/oauth/{provider}/callback"] ?? {}).sort()).toEqual(["get", "post"]);
   });
