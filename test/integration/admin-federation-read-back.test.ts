@@ -122,6 +122,9 @@ describe("OAuth providers", () => {
     const start = await t.app.request(`/t/fed/v1/oauth/idp/authorize?${new URLSearchParams({ redirect_uri: APP })}`);
     expect(new URL(start.headers.get("location") ?? "").searchParams.get("error")).toBe("invalid_request");
 
+    const audit = await ok(await call("GET", "audit-events?action=admin.oauth_providers.delete"));
+    expect(audit.events).toMatchObject([{ target: { type: "oauth_provider", id: "idp" } }]);
+
     // Configured again, it starts clean: no old failure shows.
     await ok(
       await call("PUT", "oauth-providers/idp", { client_id: "client-1", client_secret: SECRET, issuer: idp.issuer }),
