@@ -232,6 +232,27 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
         expect(await db.identities.find(tenantId, "oauth:google", subject)).toEqual(created);
       });
 
+      it("unlinks every identity of one provider in one tenant, after which the subject links afresh", async () => {
+        const userId = await newUser();
+        const otherUserId = await newUser(otherTenantId);
+        const gone = identity(userId, { provider: "oauth:moved", subject: "s-1" });
+        await db.identities.createIfAbsent(gone);
+        await db.identities.createIfAbsent(identity(userId, { provider: "oauth:moved", subject: "s-2" }));
+        await db.identities.createIfAbsent(identity(userId, { provider: "oauth:kept", subject: "s-1" }));
+        await db.identities.createIfAbsent(
+          identity(otherUserId, { tenantId: otherTenantId, provider: "oauth:moved", subject: "s-1" }),
+        );
+        expect(await db.identities.unlinkProvider(tenantId, "oauth:moved", later(1))).toBe(2);
+        expect(await db.identities.unlinkProvider(tenantId, "oauth:moved", later(2))).toBe(0);
+        expect(await db.identities.find(tenantId, "oauth:moved", "s-1")).toBeNull();
+        expect(await db.identities.find(tenantId, "oauth:kept", "s-1")).not.toBeNull();
+        expect(await db.identities.find(otherTenantId, "oauth:moved", "s-1")).not.toBeNull();
+        const other = await newUser();
+        expect(
+          (await db.identities.createIfAbsent(identity(other, { provider: "oauth:moved", subject: "s-1" })))?.userId,
+        ).toBe(other);
+      });
+
       it("allows the same subject at another provider or in another tenant", async () => {
         const userId = await newUser();
         const otherUserId = await newUser(otherTenantId);

@@ -274,6 +274,42 @@ describe("unreachable providers", () => {
   });
 });
 
+describe("a provider pointed at another issuer", () => {
+  it("does not hand the old issuer's linked accounts to the new issuer's users with the same subject", async () => {
+    const first = await startFakeOidc("client-m", "secret-m");
+    const second = await startFakeOidc("client-m", "secret-m");
+    const configure = (issuer: string) =>
+      t.app.request("/t/fed/v1/admin/oauth-providers/moved", {
+        method: "PUT",
+        headers: admin,
+        body: JSON.stringify({ client_id: "client-m", client_secret: "secret-m", issuer }),
+      });
+    const signIn = async () => {
+      const start = await t.app.request(
+        `/t/fed/v1/oauth/moved/authorize?${new URLSearchParams({ redirect_uri: APP })}`,
+      );
+      const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+      const callback = new URL(atProvider.headers.get("location") ?? "");
+      const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
+      const answer = await exchange({ code: back.searchParams.get("code") });
+      expect(answer.status, back.toString()).toBe(200);
+      return String(decode(((await answer.json()) as TokenBody).access_token).claims.sub);
+    };
+    try {
+      expect((await configure(first.issuer)).status).toBe(200);
+      first.state.nextUser = { sub: "user-7", email: "owner@first.example", email_verified: true };
+      const owner = await signIn();
+      expect(await signIn()).toBe(owner);
+      // The admin moves the provider name to another issuer, whose "user-7" is somebody else.
+      expect((await configure(second.issuer)).status).toBe(200);
+      second.state.nextUser = { sub: "user-7", email: "stranger@second.example", email_verified: true };
+      expect(await signIn()).not.toBe(owner);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
 describe("redirect_uri", () => {
   const variants = [
     "https://evil.example/callback",

@@ -129,6 +129,21 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
       return row ? toIdentity(row) : null;
     },
 
+    async unlinkProvider(tenantId, provider, at) {
+      const rows = await db
+        .update(userIdentities)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(
+          and(
+            eq(userIdentities.tenantId, tenantId),
+            eq(userIdentities.provider, provider),
+            isNull(userIdentities.deletedAt),
+          ),
+        )
+        .returning({ id: userIdentities.id });
+      return rows.length;
+    },
+
     async recordLogin(tenantId, id, profileSealed, at) {
       await db
         .update(userIdentities)

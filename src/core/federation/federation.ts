@@ -104,6 +104,8 @@ export class FederationService {
     const refusal = input.issuer ? this.deps.egress.refusal(new URL(input.issuer)) : null;
     if (refusal) throw errors.validation([{ path: "issuer", message: refusal }]);
     const existing = await this.deps.db.oauthProviders.find(tenant.id, name);
+    // OIDC Core §2: a subject is unique only within its issuer.
+    if (existing && existing.issuer !== input.issuer) await this.unlink(tenant, name);
     return this.deps.db.oauthProviders.upsert({
       id: existing?.id ?? this.deps.random.uuid(),
       tenantId: tenant.id,
@@ -132,8 +134,15 @@ export class FederationService {
    */
   async remove(tenant: Tenant, name: string): Promise<boolean> {
     const removed = await this.deps.db.oauthProviders.softDelete(tenant.id, name, this.deps.clock.now());
-    if (removed) await this.deps.kv.del(lastErrorKey(tenant.id, name));
+    if (removed) await Promise.all([this.deps.kv.del(lastErrorKey(tenant.id, name)), this.unlink(tenant, name)]);
     return removed;
+  }
+
+  /** A removed or re-pointed provider's subjects may name other people: its links go. */
+  private async unlink(tenant: Tenant, name: string): Promise<void> {
+    const count = await this.deps.db.identities.unlinkProvider(tenant.id, `oauth:${name}`, this.deps.clock.now());
+    if (count > 0)
+      this.deps.logger.info("identities_unlinked", { tenant_id: tenant.id, provider: `oauth:${name}`, count });
   }
 
   /**

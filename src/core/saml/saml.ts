@@ -100,6 +100,8 @@ export class SamlService {
       throw errors.validation([{ path: "idp_metadata_xml", message: error.message }]);
     }
     const existing = await this.deps.db.samlConnections.find(tenant.id, name);
+    // A NameID is unique only within its IdP: another IdP's may name other people.
+    if (existing && existing.idpEntityId !== entityId) await this.unlink(tenant, name);
     const keys = existing ? null : await createSpKeyPair(`${name} SAML SP`, this.deps.random, this.deps.clock.now());
     return this.deps.db.samlConnections.upsert({
       id: existing?.id ?? this.deps.random.uuid(),
@@ -135,9 +137,16 @@ export class SamlService {
    */
   async remove(tenant: Tenant, name: string): Promise<boolean> {
     const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now());
+    if (removed) await this.unlink(tenant, name);
     const prefix = JSON.stringify([tenant.id, name]).slice(0, -1);
     for (const key of [...this.metadataCache.keys()]) if (key.startsWith(`${prefix},`)) this.metadataCache.delete(key);
     return removed;
+  }
+
+  private async unlink(tenant: Tenant, name: string): Promise<void> {
+    const count = await this.deps.db.identities.unlinkProvider(tenant.id, `saml:${name}`, this.deps.clock.now());
+    if (count > 0)
+      this.deps.logger.info("identities_unlinked", { tenant_id: tenant.id, provider: `saml:${name}`, count });
   }
 
   /** The tenant's enabled connection, or 404. */

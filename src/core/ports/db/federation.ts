@@ -41,6 +41,12 @@ export interface IdentityRepository {
   createIfAbsent(
     identity: Omit<IdentityRecord, "createdAt"> & { profileSealed: string | null; now: Date },
   ): Promise<IdentityRecord | null>;
+  /**
+   * Unlinks every identity of a provider (soft delete): once a provider or
+   * connection is removed or points at another issuer, its subjects may name
+   * other people. Resolves how many were unlinked.
+   */
+  unlinkProvider(tenantId: string, provider: string, at: Date): Promise<number>;
   /** Records a login through the identity (and its latest sealed profile). */
   recordLogin(tenantId: string, id: string, profileSealed: string | null, at: Date): Promise<void>;
 }
