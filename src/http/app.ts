@@ -14,6 +14,7 @@ import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
+import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
 import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { auditEventRoutes } from "./routes/audit-events.js";
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminRoutes);
   app.route("/", adminUserRoutes);
   app.route("/", auditEventRoutes);
+  app.route("/", adminApiKeyRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

@@ -66,14 +66,14 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
     it("lists the owner's live keys newest first and revokes one once", async () => {
       const first = await db.apiKeys.create(key({ now: later(1) }));
       const second = await db.apiKeys.create(key({ now: later(2), expiresAt: null }));
-      const ids = (await db.apiKeys.listOfOwner(tenantId, userId)).map((k) => k.id);
+      const ids = (await db.apiKeys.listLive(tenantId, userId)).map((k) => k.id);
       expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
       expect(await db.apiKeys.revoke(crypto.randomUUID(), userId, first.id, later(3))).toBeNull();
       expect(await db.apiKeys.revoke(tenantId, crypto.randomUUID(), first.id, later(3))).toBeNull();
       const revoked = await db.apiKeys.revoke(tenantId, userId, first.id, later(3));
       expect(revoked).toMatchObject({ id: first.id, keyHash: first.keyHash, revokedAt: later(3) });
       expect(await db.apiKeys.revoke(tenantId, userId, first.id, later(4))).toBeNull();
-      expect((await db.apiKeys.listOfOwner(tenantId, userId)).map((k) => k.id)).not.toContain(first.id);
+      expect((await db.apiKeys.listLive(tenantId, userId)).map((k) => k.id)).not.toContain(first.id);
       expect((await db.apiKeys.findByHash(first.keyHash))?.revokedAt).toEqual(later(3));
     });
 
