@@ -77,6 +77,28 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
       expect((await db.apiKeys.findByHash(first.keyHash))?.revokedAt).toEqual(later(3));
     });
 
+    it("keeps service keys without an owner, lists the tenant's keys, and revokes all of one owner at once", async () => {
+      const own = await seedTenant(db, "svc", at);
+      const person = await seedUser(db, own, at);
+      const other = await seedUser(db, own, at);
+      const service = await db.apiKeys.create(key({ tenantId: own, userId: null, now: later(1) }));
+      expect(await db.apiKeys.findByHash(service.keyHash)).toMatchObject({ userId: null, tenantId: own });
+      const a = await db.apiKeys.create(key({ tenantId: own, userId: person, now: later(2) }));
+      const b = await db.apiKeys.create(key({ tenantId: own, userId: person, now: later(3) }));
+      const c = await db.apiKeys.create(key({ tenantId: own, userId: other, now: later(4) }));
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id, b.id, a.id, service.id]);
+      expect((await db.apiKeys.listLive(own, person)).map((k) => k.id)).toEqual([b.id, a.id]);
+
+      const ended = await db.apiKeys.revokeAllOfOwner(own, person, later(5));
+      expect(ended.map((k) => k.keyHash).sort()).toEqual([a.keyHash, b.keyHash].sort());
+      expect(await db.apiKeys.revokeAllOfOwner(own, person, later(6))).toEqual([]);
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id, service.id]);
+      // Any key of the tenant, the service key included, when no owner is named (an admin's revocation).
+      expect(await db.apiKeys.revoke(tenantId, undefined, service.id, later(7))).toBeNull();
+      expect(await db.apiKeys.revoke(own, undefined, service.id, later(7))).toMatchObject({ revokedAt: later(7) });
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id]);
+    });
+
     it("records the last use", async () => {
       const created = await db.apiKeys.create(key());
       await db.apiKeys.recordUse(created.id, later(5));
