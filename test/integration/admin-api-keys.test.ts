@@ -209,6 +209,9 @@ describe("a disabled or deleted user's credentials end at once", () => {
     expect(await verify(other.key)).toEqual({ valid: false });
     expectProblem(await readAnswer(await asKey()), 401, "invalid_token");
     expect(await listKeys(`?user_id=${user.user.id}`)).toEqual([]);
+    // Each key's end is in the audit trail, as a key revoked on its own is.
+    const audit = await send("GET", `/t/acme/v1/admin/audit-events?action=api_key.revoked&target_id=${key.id}`, admin);
+    expect(((await audit.json()) as { events: Json[] }).events).toHaveLength(1);
 
     expect((await patchUser(user.user.id, { disabled: false })).status).toBe(200);
     expect(await verify(key.key)).toEqual({ valid: false });

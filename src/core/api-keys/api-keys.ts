@@ -167,7 +167,12 @@ export class ApiKeyService {
     await Promise.all(revoked.map((key) => this.tombstone(key)));
     // One line (and audit entry) per key, as for a key revoked on its own.
     for (const key of revoked) {
-      this.deps.logger.info("api_key_revoked", { tenant_id: tenant.id, user_id: userId, key_id: key.id, reason: "user" });
+      this.deps.logger.info("api_key_revoked", {
+        tenant_id: tenant.id,
+        user_id: userId,
+        key_id: key.id,
+        reason: "user",
+      });
     }
     return revoked.length;
   }
