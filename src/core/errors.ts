@@ -78,6 +78,9 @@ export const errors = {
   /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */
   invalidCode: (detail: string) => new AppError(400, "invalid_grant", "Invalid grant", detail),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
+  /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
+  reauthenticationRequired: (detail: string) =>
+    new AppError(403, "reauthentication_required", "Reauthentication required", detail),
   accountDisabled: () =>
     new AppError(403, "account_disabled", "Account disabled", "This account is disabled; ask an administrator."),
   notReady: (failing: Record<string, string>) =>

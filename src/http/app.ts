@@ -14,6 +14,7 @@ import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
+import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
 import { adminOAuthProviderRoutes } from "./routes/admin-oauth-providers.js";
 import { adminSamlConnectionRoutes } from "./routes/admin-saml-connections.js";
 import { adminSettingRoutes } from "./routes/admin-settings.js";
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminRoutes);
   app.route("/", adminUserRoutes);
   app.route("/", auditEventRoutes);
+  app.route("/", adminApiKeyRoutes);
   app.route("/", adminSettingRoutes);
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { SessionRecord } from "../core/ports/database.js";
 
 /** Shapes API.md names, shared by the routes that return them. */
 export const UserSchema = z
@@ -38,6 +39,18 @@ export const SessionSchema = z
     current: z.boolean().openapi({ description: "The session of the access token making the request" }),
   })
   .openapi("Session");
+
+/** A session as SessionSchema shows it; `current` when it is the session of the caller's token (`currentSid`). */
+export const sessionView = (session: SessionRecord, currentSid: string | null) => ({
+  id: session.id,
+  created_at: session.createdAt.toISOString(),
+  last_used_at: session.lastUsedAt.toISOString(),
+  expires_at: session.expiresAt.toISOString(),
+  user_agent: session.userAgent,
+  ip: session.ip,
+  auth_method: session.authMethod,
+  current: session.id === currentSid,
+});
 
 /** `"cookie": true` asks for the refresh token in the `__Host-refresh-{tenant}` cookie instead of the body. */
 export const cookieFlag = z.boolean().optional().openapi({

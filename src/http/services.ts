@@ -60,6 +60,7 @@ export function buildServices(appDeps: AppDeps): Services {
     graceMs: config.REFRESH_GRACE_PERIOD,
   });
   const blocklist = new AccessTokenBlocklist(deps);
+  const apiKeys = new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL });
   const egress = deps.egressPolicy ?? egressPolicyFor(config.APP_ENV);
   return {
     ...deps,
@@ -68,7 +69,7 @@ export function buildServices(appDeps: AppDeps): Services {
     keyRing,
     tokens,
     accounts,
-    userAdmin: new UserAdministration({ ...deps, accounts, sessions, userVersions }),
+    userAdmin: new UserAdministration({ ...deps, accounts, sessions, apiKeys, userVersions }),
     federation: new FederationService({
       ...deps,
       logins,
@@ -85,7 +86,7 @@ export function buildServices(appDeps: AppDeps): Services {
     saml: new SamlService({ ...deps, logins, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
-    apiKeys: new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL }),
+    apiKeys,
     background,
   };
 }

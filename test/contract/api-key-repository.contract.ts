@@ -66,15 +66,37 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
     it("lists the owner's live keys newest first and revokes one once", async () => {
       const first = await db.apiKeys.create(key({ now: later(1) }));
       const second = await db.apiKeys.create(key({ now: later(2), expiresAt: null }));
-      const ids = (await db.apiKeys.listOfOwner(tenantId, userId)).map((k) => k.id);
+      const ids = (await db.apiKeys.listLive(tenantId, userId)).map((k) => k.id);
       expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
       expect(await db.apiKeys.revoke(crypto.randomUUID(), userId, first.id, later(3))).toBeNull();
       expect(await db.apiKeys.revoke(tenantId, crypto.randomUUID(), first.id, later(3))).toBeNull();
       const revoked = await db.apiKeys.revoke(tenantId, userId, first.id, later(3));
       expect(revoked).toMatchObject({ id: first.id, keyHash: first.keyHash, revokedAt: later(3) });
       expect(await db.apiKeys.revoke(tenantId, userId, first.id, later(4))).toBeNull();
-      expect((await db.apiKeys.listOfOwner(tenantId, userId)).map((k) => k.id)).not.toContain(first.id);
+      expect((await db.apiKeys.listLive(tenantId, userId)).map((k) => k.id)).not.toContain(first.id);
       expect((await db.apiKeys.findByHash(first.keyHash))?.revokedAt).toEqual(later(3));
+    });
+
+    it("keeps service keys without an owner, lists the tenant's keys, and revokes all of one owner at once", async () => {
+      const own = await seedTenant(db, "svc", at);
+      const person = await seedUser(db, own, at);
+      const other = await seedUser(db, own, at);
+      const service = await db.apiKeys.create(key({ tenantId: own, userId: null, now: later(1) }));
+      expect(await db.apiKeys.findByHash(service.keyHash)).toMatchObject({ userId: null, tenantId: own });
+      const a = await db.apiKeys.create(key({ tenantId: own, userId: person, now: later(2) }));
+      const b = await db.apiKeys.create(key({ tenantId: own, userId: person, now: later(3) }));
+      const c = await db.apiKeys.create(key({ tenantId: own, userId: other, now: later(4) }));
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id, b.id, a.id, service.id]);
+      expect((await db.apiKeys.listLive(own, person)).map((k) => k.id)).toEqual([b.id, a.id]);
+
+      const ended = await db.apiKeys.revokeAllOfOwner(own, person, later(5));
+      expect(ended.map((k) => k.keyHash).sort()).toEqual([a.keyHash, b.keyHash].sort());
+      expect(await db.apiKeys.revokeAllOfOwner(own, person, later(6))).toEqual([]);
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id, service.id]);
+      // Any key of the tenant, the service key included, when no owner is named (an admin's revocation).
+      expect(await db.apiKeys.revoke(tenantId, undefined, service.id, later(7))).toBeNull();
+      expect(await db.apiKeys.revoke(own, undefined, service.id, later(7))).toMatchObject({ revokedAt: later(7) });
+      expect((await db.apiKeys.listLive(own)).map((k) => k.id)).toEqual([c.id]);
     });
 
     it("records the last use", async () => {

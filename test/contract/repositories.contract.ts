@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditEventRecord, Database } from "../../src/core/ports/database.js";
+import type { AuditEventRecord, Database, UserPosition } from "../../src/core/ports/database.js";
+import { seedTenant, seedUser } from "./seed.js";
 
 export interface DatabaseHarness {
   db: Database;
@@ -179,6 +180,25 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(await db.users.findByEmailIndex(tenantId, ["k1:fay"])).toBeNull();
         expect(await db.users.update(tenantId, id, { scopes: [] }, at)).toBeNull();
         expect(await db.users.createIfAbsent(newUser("k1:fay"))).not.toBeNull();
+      });
+
+      it("lists a tenant's live users newest first by a (created_at, id) keyset, to the microsecond", async () => {
+        const own = await seedTenant(db, "list", at);
+        const ids: string[] = [];
+        for (const ms of [0, 0, 0, 1, 2]) ids.push(await seedUser(db, own, new Date(at.getTime() + ms)));
+        await db.users.softDelete(own, ids[4] ?? "", at);
+        const seen: string[] = [];
+        for (let after: UserPosition | null = null; ; ) {
+          const page = await db.users.listLive(own, after, 2);
+          if (page.length === 0) break;
+          seen.push(...page.map((row) => row.user.id));
+          after = page.at(-1)?.position ?? null;
+        }
+        const expected = [ids[3], ...[ids[0], ids[1], ids[2]].sort().reverse()];
+        expect(seen).toEqual(expected);
+        const [first] = await db.users.listLive(own, null, 1);
+        expect(first?.position).toEqual({ createdAt: "2026-03-04T05:06:07.090000Z", id: ids[3] });
+        expect(await db.users.listLive(await seedTenant(db, "empty", at), null, 10)).toEqual([]);
       });
 
       it("pages users in id order and reseals only untouched rows", async () => {

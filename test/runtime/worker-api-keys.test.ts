@@ -254,3 +254,72 @@ describe("across runtimes, on one Postgres and one Redis", () => {
     expectProblem(await readAnswer(await api.me("edge", s.access_token)), 401, "token_revoked");
   });
 });
+
+describe("administration of users and service credentials inside workerd", () => {
+  const asAdmin = (fetch: Fetch, method: string, path: string, body?: unknown) =>
+    send(fetch, method, path, h.adminKey, body);
+
+  it("a user promoted by PATCH mints a service-scoped key after a fresh login", async () => {
+    const user = await signup();
+    const patched = await asAdmin(onWorker, "PATCH", `/t/edge/v1/admin/users/${user.user.id}`, { scopes: ["admin"] });
+    expect(patched.status).toBe(200);
+    const login = (await (await api.login("edge", `user${users}@example.org`)).json()) as TokenBody;
+    const created = await newKey(login, ["tokens:introspect"]);
+    expect(await verify(created.key)).toMatchObject({ valid: true, user_id: user.user.id });
+  });
+
+  it("a service key made by the admin introspects tokens and verifies with user_id null", async () => {
+    const made = await asAdmin(onWorker, "POST", "/t/edge/v1/admin/api-keys", {
+      name: "svc",
+      scopes: ["tokens:introspect"],
+    });
+    expect(made.status).toBe(201);
+    const service = (await made.json()) as Created;
+    const s = await signup();
+    const active = await send(onWorker, "POST", "/t/edge/v1/introspect", service.key, { token: s.access_token });
+    expect(await active.json()).toMatchObject({ active: true, sub: s.user.id });
+    expect(await verify(service.key)).toMatchObject({ valid: true, user_id: null, scopes: ["tokens:introspect"] });
+    const listed = (await (await asAdmin(onWorker, "GET", "/t/edge/v1/admin/api-keys")).json()) as { api_keys: Json[] };
+    expect(listed.api_keys.find((k) => k.id === service.id)).toMatchObject({ user_id: null });
+    // Deleted on Node: refused on the Worker at once, though cached there.
+    expect((await asAdmin(onNode, "DELETE", `/t/edge/v1/admin/api-keys/${service.id}`)).status).toBe(204);
+    expect(await verify(service.key)).toEqual({ valid: false });
+  });
+
+  it("disabling a user on one runtime ends their tokens and cached keys on the other at once", async () => {
+    const user = await signup();
+    const key = await newKey(user, ["openid"]);
+    expect(await verify(key.key)).toMatchObject({ valid: true });
+    expect(await verify(key.key, { fetch: onNode })).toMatchObject({ valid: true });
+    const disabled = await asAdmin(onNode, "PATCH", `/t/edge/v1/admin/users/${user.user.id}`, { disabled: true });
+    expect(disabled.status).toBe(200);
+    expect(await verify(key.key)).toEqual({ valid: false });
+    expectProblem(await readAnswer(await api.me("edge", user.access_token)), 401, "token_revoked");
+    expectProblem(await readAnswer(await api.refresh("edge", user.refresh_token)), 401, "invalid_grant");
+
+    const other = await signup();
+    const otherKey = await newKey(other, ["openid"], "edge", onNode);
+    expect(await verify(otherKey.key, { fetch: onNode })).toMatchObject({ valid: true });
+    expect((await asAdmin(onWorker, "DELETE", `/t/edge/v1/admin/users/${other.user.id}`)).status).toBe(204);
+    expect(await verify(otherKey.key, { fetch: onNode })).toEqual({ valid: false });
+  });
+
+  it("lists users a page at a time, finds one by email, and refuses a bad cursor", async () => {
+    const first = (await (await asAdmin(onWorker, "GET", "/t/edge/v1/admin/users?limit=2")).json()) as {
+      users: Json[];
+      next_cursor: string;
+    };
+    expect(first.users).toHaveLength(2);
+    const path = `/t/edge/v1/admin/users?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`;
+    const second = (await (await asAdmin(onWorker, "GET", path)).json()) as { users: Json[] };
+    const onNodeToo = (await (await asAdmin(onNode, "GET", path)).json()) as { users: Json[] };
+    expect(second.users.map((u) => u.id)).toEqual(onNodeToo.users.map((u) => u.id));
+    for (const u of second.users) expect(first.users.map((x) => x.id)).not.toContain(u.id);
+    const found = (await (
+      await asAdmin(onWorker, "GET", `/t/edge/v1/admin/users?email=${encodeURIComponent(" USER1@Example.org")}`)
+    ).json()) as { users: Json[] };
+    expect(found.users.map((u) => u.email)).toEqual(["user1@example.org"]);
+    const bad = await asAdmin(onWorker, "GET", "/t/edge/v1/admin/users?cursor=nope!");
+    expectProblem(await readAnswer(bad), 400, "validation_failed");
+  });
+});

@@ -7,7 +7,7 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
   return {
     id: row.id,
     tenantId: row.tenantId,
-    userId: row.userId ?? "",
+    userId: row.userId,
     name: row.name,
     prefix: row.prefix,
     keyHash: row.keyHash,
@@ -20,10 +20,11 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
 }
 
 export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
-  const ofOwner = (tenantId: string, userId: string) =>
+  /** Live keys of the tenant; only the user's when `userId` is given. */
+  const liveOf = (tenantId: string, userId?: string) =>
     and(
       eq(apiKeys.tenantId, tenantId),
-      eq(apiKeys.userId, userId),
+      userId === undefined ? undefined : eq(apiKeys.userId, userId),
       isNull(apiKeys.revokedAt),
       isNull(apiKeys.deletedAt),
     );
@@ -46,11 +47,11 @@ export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
       return row ? toApiKey(row) : null;
     },
 
-    async listOfOwner(tenantId, userId) {
+    async listLive(tenantId, userId) {
       const rows = await db
         .select()
         .from(apiKeys)
-        .where(ofOwner(tenantId, userId))
+        .where(liveOf(tenantId, userId))
         .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
       return rows.map(toApiKey);
     },
@@ -59,9 +60,18 @@ export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
       const [row] = await db
         .update(apiKeys)
         .set({ revokedAt: at, updatedAt: at })
-        .where(and(ofOwner(tenantId, userId), eq(apiKeys.id, id)))
+        .where(and(liveOf(tenantId, userId), eq(apiKeys.id, id)))
         .returning();
       return row ? toApiKey(row) : null;
+    },
+
+    async revokeAllOfOwner(tenantId, userId, at) {
+      const rows = await db
+        .update(apiKeys)
+        .set({ revokedAt: at, updatedAt: at })
+        .where(liveOf(tenantId, userId))
+        .returning();
+      return rows.map(toApiKey);
     },
 
     async recordUse(id, at) {

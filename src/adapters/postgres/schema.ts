@@ -73,6 +73,8 @@ export const users = pgTable(
   (t) => [
     unique("users_tenant_id_id_key").on(t.tenantId, t.id),
     uniqueIndex("users_tenant_email_live_key").on(t.tenantId, t.emailIndex).where(live),
+    // The admin listing's keyset, newest first.
+    index("users_tenant_created_idx").on(t.tenantId, t.createdAt, t.id).where(live),
   ],
 );
 
@@ -196,7 +198,7 @@ export const apiKeys = pgTable(
     tenantId: uuid("tenant_id")
       .notNull()
       .references(() => tenants.id),
-    /** The owner; a key acts with at most its owner's scopes. */
+    /** The owner, a key acting with at most its owner's scopes; null for a service key of the tenant. */
     userId: uuid("user_id"),
     name: text("name").notNull(),
     /** Shown in listings so a person can tell keys apart; not enough to use the key. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { UserRecord, UserRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { users } from "./schema.js";
@@ -84,6 +84,28 @@ export function userRepository(db: DrizzleDb): UserRepository {
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
         .returning({ id: users.id });
       return rows.length > 0;
+    },
+
+    async listLive(tenantId, after, limit) {
+      const rows = await db
+        .select({
+          row: users,
+          // The full microseconds, so a position never falls between two rows (a Date keeps milliseconds).
+          createdAt: sql<string>`to_char(${users.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+        })
+        .from(users)
+        .where(
+          and(
+            eq(users.tenantId, tenantId),
+            live,
+            after
+              ? sql`(${users.createdAt}, ${users.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(limit);
+      return rows.map(({ row, createdAt }) => ({ user: toUser(row), position: { createdAt, id: row.id } }));
     },
 
     async page(afterId, limit) {

@@ -115,6 +115,12 @@ export class AccountService {
     return null;
   }
 
+  /** The live user with this address as the service normalises it; null when none, or not an address. */
+  async findByAddress(tenant: Tenant, address: string): Promise<UserRecord | null> {
+    const email = normalizeEmail(address);
+    return email ? this.findByEmail(tenant, email) : null;
+  }
+
   private async findByEmail(tenant: Tenant, email: NormalizedEmail): Promise<UserRecord | null> {
     return this.deps.db.users.findByEmailIndex(tenant.id, await this.emailIndexes(email));
   }

@@ -1,9 +1,12 @@
+import type { ApiKeyService } from "../api-keys/api-keys.js";
 import type { Sealer } from "../crypto/sealing.js";
+import { errors } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserChanges, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { SessionService } from "../sessions/sessions.js";
 import { type AccountService, nameContext, type UserView } from "./accounts.js";
+import { decodeUserCursor, encodeUserCursor } from "./user-cursor.js";
 import type { UserVersions } from "./user-versions.js";
 
 /** API.md's AdminUser. */
@@ -19,6 +22,7 @@ export interface UserAdminDeps {
   sealer: Sealer;
   accounts: AccountService;
   sessions: SessionService;
+  apiKeys: ApiKeyService;
   userVersions: UserVersions;
   clock: Clock;
   logger: Logger;
@@ -27,7 +31,9 @@ export interface UserAdminDeps {
 /**
  * What an admin does to users. Every change raises the user's version, so
  * sessions pick up new scopes at their next refresh; disabling or deleting
- * also revokes every session at once (access tokens stop at every route).
+ * also revokes every session at once (access tokens stop at every route) and
+ * every API key of the user (revoked in Postgres, tombstoned in the Redis
+ * verification cache). Revoked keys stay revoked when the user is enabled again.
  */
 export class UserAdministration {
   constructor(private readonly deps: UserAdminDeps) {}
@@ -42,6 +48,33 @@ export class UserAdministration {
     };
   }
 
+  /**
+   * A page of the tenant's live users, newest first; with `email`, the one
+   * user with that normalised address (through the blind index) or none.
+   * A cursor this service did not give out is 400 `validation_failed`.
+   */
+  async list(
+    tenant: Tenant,
+    query: { email?: string; limit: number; cursor?: string },
+  ): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
+    const after = query.cursor === undefined ? null : decodeUserCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw errors.validation([{ path: "cursor", message: "is not a cursor this service gave out" }]);
+    }
+    if (query.email !== undefined) {
+      const user = await this.deps.accounts.findByAddress(tenant, query.email);
+      return { users: user ? [user] : [], nextCursor: null };
+    }
+    // One row more than asked tells whether there is a next page.
+    const rows = await this.deps.db.users.listLive(tenant.id, after, query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      users: page.map((row) => row.user),
+      nextCursor: rows.length > query.limit && last ? encodeUserCursor(last.position) : null,
+    };
+  }
+
   async update(
     tenant: Tenant,
     userId: string,
@@ -53,7 +86,7 @@ export class UserAdministration {
     const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, this.deps.clock.now());
     if (!user) return null;
     await this.deps.userVersions.raise(tenant.id, user.id, user);
-    if (user.disabledAt) await this.deps.sessions.revokeAllOfUser(tenant, user.id, "user_ended");
+    if (user.disabledAt) await this.endCredentials(tenant, user.id);
     this.deps.logger.info("user_updated_by_admin", {
       tenant_id: tenant.id,
       user_id: user.id,
@@ -66,8 +99,16 @@ export class UserAdministration {
   async delete(tenant: Tenant, userId: string): Promise<boolean> {
     if (!(await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now()))) return false;
     await this.deps.userVersions.raise(tenant.id, userId, null);
-    await this.deps.sessions.revokeAllOfUser(tenant, userId, "user_ended");
+    await this.endCredentials(tenant, userId);
     this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
     return true;
+  }
+
+  /** Every session and API key of a disabled or deleted user, at once. */
+  private async endCredentials(tenant: Tenant, userId: string): Promise<void> {
+    await Promise.all([
+      this.deps.sessions.revokeAllOfUser(tenant, userId, "user_ended"),
+      this.deps.apiKeys.revokeAllOfUser(tenant, userId),
+    ]);
   }
 }

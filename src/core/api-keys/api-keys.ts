@@ -12,6 +12,9 @@ import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from ".
 /** Scopes for other services calling this one (API.md). */
 export const SERVICE_SCOPES = ["tokens:introspect", "api_keys:verify"];
 export const ADMIN_SCOPE = "admin";
+/** How recent a user's login must be to mint a key with `admin` or a service scope. */
+export const FRESH_LOGIN_MS = 5 * 60_000;
+const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
 /** Coalesces `last_used_at`: at most one write per key per this long. */
 const USE_RECORD_INTERVAL_MS = 60_000;
 
@@ -19,7 +22,8 @@ const USE_RECORD_INTERVAL_MS = 60_000;
 export interface VerifiedApiKey {
   id: string;
   tenantId: string;
-  userId: string;
+  /** Null for a service key of the tenant. */
+  userId: string | null;
   scopes: string[];
   expiresAt: Date | null;
 }
@@ -60,6 +64,12 @@ export function grantableScopes(user: Pick<UserRecord, "scopes">): Set<string> {
   return held;
 }
 
+export interface NewKeyInput {
+  name: string;
+  scopes: string[];
+  expiresAt: Date | null;
+}
+
 export interface ApiKeyDeps {
   db: Database;
   kv: KeyValueStore;
@@ -81,14 +91,39 @@ export interface ApiKeyDeps {
 export class ApiKeyService {
   constructor(private readonly deps: ApiKeyDeps) {}
 
-  async create(
+  /**
+   * A user's key. The user may grant what they hold (grantableScopes); a key
+   * with `admin` or a service scope also needs a login at most
+   * FRESH_LOGIN_MS old, so a stolen session alone cannot mint a lasting
+   * powerful credential.
+   */
+  async createForUser(
     tenant: Tenant,
-    owner: UserRecord,
-    input: { name: string; scopes: string[]; expiresAt: Date | null },
+    owner: { user: UserRecord; authenticatedAt: Date },
+    input: NewKeyInput,
   ): Promise<{ record: ApiKeyRecord; key: string }> {
-    const allowed = grantableScopes(owner);
+    const allowed = grantableScopes(owner.user);
     const refused = input.scopes.filter((scope) => !allowed.has(scope));
     if (refused.length > 0) throw errors.forbidden(`You cannot grant: ${refused.join(", ")}.`);
+    const powerful = input.scopes.filter(isPowerful);
+    if (powerful.length > 0 && this.deps.clock.now().getTime() - owner.authenticatedAt.getTime() > FRESH_LOGIN_MS) {
+      throw errors.reauthenticationRequired(
+        `A key with ${powerful.join(", ")} needs a login within the last ${FRESH_LOGIN_MS / 60_000} minutes; log in again.`,
+      );
+    }
+    return this.insert(tenant, owner.user.id, input);
+  }
+
+  /** A service key of the tenant (an admin's call): no owner, so it acts with exactly its own scopes. */
+  createForTenant(tenant: Tenant, input: NewKeyInput): Promise<{ record: ApiKeyRecord; key: string }> {
+    return this.insert(tenant, null, input);
+  }
+
+  private async insert(
+    tenant: Tenant,
+    ownerId: string | null,
+    input: NewKeyInput,
+  ): Promise<{ record: ApiKeyRecord; key: string }> {
     const now = this.deps.clock.now();
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
       throw errors.validation([{ path: "expires_at", message: "must be in the future" }]);
@@ -97,7 +132,7 @@ export class ApiKeyService {
     const record = await this.deps.db.apiKeys.create({
       id: this.deps.random.uuid(),
       tenantId: tenant.id,
-      userId: owner.id,
+      userId: ownerId,
       name: input.name,
       prefix: displayPrefix(key),
       keyHash: await hashApiKey(key, this.deps.sealer.primitives),
@@ -105,23 +140,49 @@ export class ApiKeyService {
       expiresAt: input.expiresAt,
       now,
     });
-    this.deps.logger.info("api_key_created", { tenant_id: tenant.id, user_id: owner.id, key_id: record.id });
+    this.deps.logger.info("api_key_created", { tenant_id: tenant.id, user_id: ownerId, key_id: record.id });
     return { record, key };
   }
 
-  list(tenant: Tenant, ownerId: string): Promise<ApiKeyRecord[]> {
-    return this.deps.db.apiKeys.listOfOwner(tenant.id, ownerId);
+  /** The tenant's live keys; only the user's when `userId` is given. */
+  list(tenant: Tenant, userId?: string): Promise<ApiKeyRecord[]> {
+    return this.deps.db.apiKeys.listLive(tenant.id, userId);
   }
 
-  /** Revokes one of the owner's keys; it stops working at once. Resolves false when there is no such live key. */
-  async revoke(tenant: Tenant, ownerId: string, id: string): Promise<boolean> {
+  /**
+   * Revokes one of the owner's keys (undefined: any key of the tenant, for an
+   * admin); it stops working at once. Resolves false when there is no such live key.
+   */
+  async revoke(tenant: Tenant, ownerId: string | undefined, id: string): Promise<boolean> {
     const revoked = await this.deps.db.apiKeys.revoke(tenant.id, ownerId, id, this.deps.clock.now());
     if (!revoked) return false;
-    // A tombstone rather than a delete: a verification that read the row just
-    // before the revocation cannot cache it afterwards (cacheUnlessRevoked).
-    await this.deps.kv.set(cacheKey(revoked.keyHash), REVOKED, { ttlMs: this.deps.cacheTtlMs });
-    this.deps.logger.info("api_key_revoked", { tenant_id: tenant.id, user_id: ownerId, key_id: id });
+    await this.tombstone(revoked);
+    this.deps.logger.info("api_key_revoked", { tenant_id: tenant.id, user_id: revoked.userId, key_id: id });
     return true;
+  }
+
+  /** Revokes every key of the user (disabled, deleted, or on an admin's request); each stops at once. */
+  async revokeAllOfUser(tenant: Tenant, userId: string): Promise<number> {
+    const revoked = await this.deps.db.apiKeys.revokeAllOfOwner(tenant.id, userId, this.deps.clock.now());
+    await Promise.all(revoked.map((key) => this.tombstone(key)));
+    // One line (and audit entry) per key, as for a key revoked on its own.
+    for (const key of revoked) {
+      this.deps.logger.info("api_key_revoked", {
+        tenant_id: tenant.id,
+        user_id: userId,
+        key_id: key.id,
+        reason: "user",
+      });
+    }
+    return revoked.length;
+  }
+
+  /**
+   * A tombstone rather than a delete: a verification that read the row just
+   * before the revocation cannot cache it afterwards (cacheUnlessRevoked).
+   */
+  private async tombstone(key: ApiKeyRecord): Promise<void> {
+    await this.deps.kv.set(cacheKey(key.keyHash), REVOKED, { ttlMs: this.deps.cacheTtlMs });
   }
 
   /**
@@ -150,19 +211,28 @@ export class ApiKeyService {
     };
   }
 
-  /** From the database: the key and its owner's current scopes (a key never acts beyond its owner). */
+  /**
+   * From the database: the key and the scopes it may use now. A user's key
+   * never acts beyond its owner's current scopes, nor for a deleted or
+   * disabled owner (whose keys are also revoked: this covers a key created
+   * while the owner was being disabled); a service key acts with its own.
+   */
   private async load(hash: string, now: number): Promise<CachedKey | null> {
     const record = await this.deps.db.apiKeys.findByHash(hash);
     if (!record || record.revokedAt) return null;
-    const owner = await this.deps.db.users.findById(record.tenantId, record.userId);
-    if (!owner) return null;
-    const allowed = grantableScopes(owner);
+    let scopes = record.scopes;
+    if (record.userId !== null) {
+      const owner = await this.deps.db.users.findById(record.tenantId, record.userId);
+      if (!owner || owner.disabledAt) return null;
+      const allowed = grantableScopes(owner);
+      scopes = scopes.filter((scope) => allowed.has(scope));
+    }
     const entry: CachedKey = {
       id: record.id,
       tenantId: record.tenantId,
       userId: record.userId,
       keyHash: record.keyHash,
-      scopes: record.scopes.filter((scope) => allowed.has(scope)),
+      scopes,
       expiresAt: record.expiresAt?.getTime() ?? null,
       until: now + this.deps.cacheTtlMs,
     };

@@ -4,7 +4,14 @@ import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantResourceParamSchema, UserSchema, UUID_PATTERN } from "../schemas.js";
+import {
+  SessionSchema,
+  sessionView,
+  TenantParamSchema,
+  TenantResourceParamSchema,
+  UserSchema,
+  UUID_PATTERN,
+} from "../schemas.js";
 
 const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
 
@@ -27,6 +34,59 @@ const UserChangesSchema = z
 
 const adminOnly = { security: [{ bearer: [] }], tags: ["Administration"] };
 
+const ListUsersQuery = z.object({
+  email: z.string().max(320).optional().openapi({ description: "Only the user with this address (normalised)" }),
+  limit: z.coerce
+    .number({ message: "must be a whole number from 1 to 100" })
+    .int("must be a whole number from 1 to 100")
+    .min(1, "must be a whole number from 1 to 100")
+    .max(100, "must be a whole number from 1 to 100")
+    .optional()
+    .openapi({ description: "Page size, 1 to 100 (default 50)" }),
+  cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page" }),
+});
+
+const listUsers = createRoute({
+  ...adminOnly,
+  method: "get",
+  path: "/t/{tenant}/v1/admin/users",
+  summary: "The tenant's users, newest first, a page at a time",
+  description:
+    "Pages follow `next_cursor` (null on the last page); users signing up meanwhile never make a user appear twice " +
+    "or go missing. `email` finds the one user with that address, as the service normalises it. Deleted users are " +
+    "never listed.",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantParamSchema, query: ListUsersQuery },
+  responses: {
+    200: {
+      description: "A page of users",
+      content: {
+        "application/json": {
+          schema: z.object({ users: z.array(AdminUserSchema), next_cursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...problems(400, 401, 403, 404),
+  },
+});
+
+const userSessions = createRoute({
+  ...adminOnly,
+  method: "get",
+  path: "/t/{tenant}/v1/admin/users/{id}/sessions",
+  summary: "A user's live sessions",
+  description: "`current` is false for every one (the caller is not the user).",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: {
+    200: {
+      description: "Sessions, most recently used first",
+      content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
+    },
+    ...problems(401, 403, 404),
+  },
+});
+
 const getUser = createRoute({
   ...adminOnly,
   method: "get",
@@ -47,7 +107,8 @@ const patchUser = createRoute({
   summary: "Change a user's scopes, state, verification or name",
   description:
     "New scopes apply from the user's next token (a refresh included). Disabling revokes every session at once " +
-    "(access tokens stop at every route) and refuses logins with 403 `account_disabled`.",
+    "(access tokens stop at every route) and every API key of the user (they stop at once), and refuses logins " +
+    "with 403 `account_disabled`. Enabling the user again does not bring the revoked keys back.",
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantResourceParamSchema,
@@ -64,7 +125,9 @@ const deleteUser = createRoute({
   method: "delete",
   path: "/t/{tenant}/v1/admin/users/{id}",
   summary: "Delete a user (soft delete)",
-  description: "Every session ends at once; refresh and introspection treat them as inactive.",
+  description:
+    "Every session and API key of the user ends at once; refresh and introspection treat them as inactive. " +
+    "The email address is free for a new account.",
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
@@ -76,6 +139,20 @@ const userIdOf = (id: string) => {
 };
 
 export const adminUserRoutes = createRouter()
+  .openapi(listUsers, async (c) => {
+    const { email, limit, cursor } = c.req.valid("query");
+    const { userAdmin } = c.var.services;
+    const page = await userAdmin.list(c.var.tenant, { email, limit: limit ?? 50, cursor });
+    const users = await Promise.all(page.users.map((user) => userAdmin.view(user)));
+    return c.json({ users, next_cursor: page.nextCursor }, 200);
+  })
+  .openapi(userSessions, async (c) => {
+    const { accounts, sessions } = c.var.services;
+    const user = await accounts.findUser(c.var.tenant, userIdOf(c.req.valid("param").id));
+    if (!user) throw errors.notFound("No such user.");
+    const live = await sessions.listLive(c.var.tenant, user.id);
+    return c.json({ sessions: live.map((session) => sessionView(session, null)) }, 200);
+  })
   .openapi(getUser, async (c) => {
     const { accounts, userAdmin } = c.var.services;
     const user = await accounts.findUser(c.var.tenant, userIdOf(c.req.valid("param").id));

@@ -59,11 +59,21 @@ const revokeSessions = createRoute({
   path: "/t/{tenant}/v1/admin/users/{id}/revoke-sessions",
   tags: ["Administration"],
   summary: "Revoke every session of a user",
-  description: "Their refresh tokens stop working and their access tokens are refused at once.",
+  description:
+    "Their refresh tokens stop working and their access tokens are refused at once; with `include_api_keys=true`, " +
+    "every API key of the user is revoked too and stops at once.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
-  request: { params: TenantResourceParamSchema },
-  responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
+  request: {
+    params: TenantResourceParamSchema,
+    query: z.object({
+      include_api_keys: z
+        .enum(["true", "false"], { message: 'must be "true" or "false"' })
+        .optional()
+        .openapi({ description: "Also revoke the user's API keys" }),
+    }),
+  },
+  responses: { 204: { description: "Revoked" }, ...problems(400, 401, 403, 404) },
 });
 
 const issuerUrl = singleLine()
@@ -138,9 +148,12 @@ export const adminRoutes = createRouter()
   })
   .openapi(revokeSessions, async (c) => {
     const { id } = c.req.valid("param");
-    const { accounts, sessions } = c.var.services;
+    const { accounts, sessions, apiKeys } = c.var.services;
     const user = UUID_PATTERN.test(id) ? await accounts.findUser(c.var.tenant, id) : null;
     if (!user) throw errors.notFound("No such user.");
-    await sessions.revokeAllOfUser(c.var.tenant, user.id);
+    await Promise.all([
+      sessions.revokeAllOfUser(c.var.tenant, user.id),
+      c.req.valid("query").include_api_keys === "true" ? apiKeys.revokeAllOfUser(c.var.tenant, user.id) : null,
+    ]);
     return c.body(null, 204);
   });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
+import { FRESH_LOGIN_MS, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import type { ApiKeyRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
@@ -11,7 +11,7 @@ import { singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN 
 
 const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
 
-const CreateApiKeySchema = z
+export const CreateApiKeySchema = z
   .object({
     name: singleLine().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
     scopes: z.array(scope).max(50, "must have at most 50 entries"),
@@ -19,7 +19,7 @@ const CreateApiKeySchema = z
   })
   .openapi("CreateApiKey");
 
-const ApiKeySchema = z
+export const ApiKeySchema = z
   .object({
     id: z.string().uuid(),
     prefix: z.string().openapi({ description: "The key's first characters, to tell keys apart" }),
@@ -31,7 +31,7 @@ const ApiKeySchema = z
   })
   .openapi("ApiKey");
 
-const CreatedApiKeySchema = ApiKeySchema.omit({ last_used_at: true })
+export const CreatedApiKeySchema = ApiKeySchema.omit({ last_used_at: true })
   .extend({ key: z.string().openapi({ description: "The key itself: shown in this response only" }) })
   .openapi("CreatedApiKey");
 
@@ -40,7 +40,7 @@ const VerifiedSchema = z
   .object({
     valid: z.boolean(),
     key_id: z.string().uuid().optional(),
-    user_id: z.string().uuid().optional(),
+    user_id: z.string().uuid().nullable().optional().openapi({ description: "Null for a service key of the tenant" }),
     tenant_id: z.string().uuid().optional(),
     scopes: z.array(z.string()).optional(),
     expires_at: z.string().datetime().nullable().optional(),
@@ -54,7 +54,10 @@ const create = createRoute({
   path: "/t/{tenant}/v1/api-keys",
   tags: ["API keys"],
   summary: "Create an API key (the key is in this response only)",
-  description: `A key may hold the scopes its owner holds; \`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) only when the owner holds \`admin\`.`,
+  description:
+    `A key may hold the scopes its owner holds; \`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) ` +
+    `only when the owner holds \`admin\` and logged in within the last ${FRESH_LOGIN_MS / 60_000} minutes ` +
+    "(the token's `auth_time`; otherwise 403 `reauthentication_required`).",
   ...bearer,
   middleware: [requireAccessToken(), acceptBody("json")] as const,
   request: {
@@ -112,7 +115,7 @@ const verify = createRoute({
   },
 });
 
-const view = (key: ApiKeyRecord) => ({
+export const apiKeyView = (key: ApiKeyRecord) => ({
   id: key.id,
   prefix: key.prefix,
   name: key.name,
@@ -122,24 +125,32 @@ const view = (key: ApiKeyRecord) => ({
   expires_at: key.expiresAt?.toISOString() ?? null,
 });
 
+/** What a creation body asks for, as ApiKeyService takes it. */
+export const newKeyInput = (body: z.infer<typeof CreateApiKeySchema>) => ({
+  name: body.name,
+  scopes: body.scopes,
+  expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+});
+
 export const apiKeyRoutes = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
     const { accounts, apiKeys } = c.var.services;
     const owner = await accounts.findUser(c.var.tenant, c.var.auth.sub);
     if (!owner) throw errors.notFound("The user no longer exists.");
-    const { record, key } = await apiKeys.create(c.var.tenant, owner, {
-      name: body.name,
-      scopes: body.scopes,
-      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-    });
-    const { last_used_at: _never, ...created } = view(record);
+    const authenticatedAt = new Date(c.var.auth.auth_time * 1000);
+    const { record, key } = await apiKeys.createForUser(
+      c.var.tenant,
+      { user: owner, authenticatedAt },
+      newKeyInput(body),
+    );
+    const { last_used_at: _never, ...created } = apiKeyView(record);
     c.header("Cache-Control", "no-store");
     return c.json({ ...created, key }, 201);
   })
   .openapi(list, async (c) => {
     const keys = await c.var.services.apiKeys.list(c.var.tenant, c.var.auth.sub);
-    return c.json({ api_keys: keys.map(view) }, 200);
+    return c.json({ api_keys: keys.map(apiKeyView) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");

@@ -10,6 +10,7 @@ import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
   SessionSchema,
+  sessionView,
   TenantParamSchema,
   TenantResourceParamSchema,
   TokenResponseSchema,
@@ -119,21 +120,7 @@ export const sessionRoutes = createRouter()
   })
   .openapi(list, async (c) => {
     const sessions = await c.var.services.sessions.listLive(c.var.tenant, c.var.auth.sub);
-    return c.json(
-      {
-        sessions: sessions.map((s) => ({
-          id: s.id,
-          created_at: s.createdAt.toISOString(),
-          last_used_at: s.lastUsedAt.toISOString(),
-          expires_at: s.expiresAt.toISOString(),
-          user_agent: s.userAgent,
-          ip: s.ip,
-          auth_method: s.authMethod,
-          current: s.id === c.var.auth.sid,
-        })),
-      },
-      200,
-    );
+    return c.json({ sessions: sessions.map((s) => sessionView(s, c.var.auth.sid)) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");

@@ -1,8 +1,8 @@
 export interface ApiKeyRecord {
   id: string;
   tenantId: string;
-  /** The owner; a key acts with at most its owner's scopes. */
-  userId: string;
+  /** The owner, a key acting with at most its owner's scopes; null for a service key of the tenant (its own scopes). */
+  userId: string | null;
   name: string;
   prefix: string;
   /** SHA-256 of the whole key, hex. */
@@ -20,9 +20,14 @@ export interface ApiKeyRepository {
   create(key: NewApiKey): Promise<ApiKeyRecord>;
   /** The key with this hash (any tenant; the caller checks), live or not. */
   findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
-  /** The owner's keys that are not revoked, newest first. */
-  listOfOwner(tenantId: string, userId: string): Promise<ApiKeyRecord[]>;
-  /** Revokes the owner's live key; resolves it (with its hash, for cache eviction) or null. */
-  revoke(tenantId: string, userId: string, id: string, at: Date): Promise<ApiKeyRecord | null>;
+  /** The tenant's keys that are not revoked, newest first; only the user's when `userId` is given. */
+  listLive(tenantId: string, userId?: string): Promise<ApiKeyRecord[]>;
+  /**
+   * Revokes a live key of the owner (undefined: any key of the tenant, for an
+   * admin); resolves it (with its hash, for cache eviction) or null.
+   */
+  revoke(tenantId: string, userId: string | undefined, id: string, at: Date): Promise<ApiKeyRecord | null>;
+  /** Revokes every live key of the user in one statement; resolves them (with their hashes). */
+  revokeAllOfOwner(tenantId: string, userId: string, at: Date): Promise<ApiKeyRecord[]>;
   recordUse(id: string, at: Date): Promise<void>;
 }

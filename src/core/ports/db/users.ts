@@ -26,6 +26,12 @@ export interface UserChanges {
   nameSealed?: string | null;
 }
 
+/** A place in the admin listing of a tenant's users: created_at as Postgres holds it (to the microsecond), and id. */
+export interface UserPosition {
+  createdAt: string;
+  id: string;
+}
+
 export interface UserRepository {
   /** Inserts unless a live user of the tenant has the email index; resolves null in that case. */
   createIfAbsent(user: NewUser): Promise<UserRecord | null>;
@@ -41,6 +47,16 @@ export interface UserRepository {
   update(tenantId: string, id: string, changes: UserChanges, at: Date): Promise<UserRecord | null>;
   /** Soft delete; resolves whether a live user was deleted. */
   softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
+  /**
+   * The tenant's live users newest first (created_at, then id), strictly
+   * after `after` in that order, each with its position: a keyset, so rows
+   * inserted meanwhile never shift a page.
+   */
+  listLive(
+    tenantId: string,
+    after: UserPosition | null,
+    limit: number,
+  ): Promise<{ user: UserRecord; position: UserPosition }[]>;
   /** Rows in id order after `afterId`, for the re-encryption pass. */
   page(afterId: string | null, limit: number): Promise<UserRecord[]>;
   /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */

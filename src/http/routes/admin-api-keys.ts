@@ -1,0 +1,90 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { errors } from "../../core/errors.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+import { ApiKeySchema, apiKeyView, CreateApiKeySchema, CreatedApiKeySchema, newKeyInput } from "./api-keys.js";
+
+const TenantApiKeySchema = ApiKeySchema.extend({
+  user_id: z.string().uuid().nullable().openapi({ description: "The owner; null for a service key of the tenant" }),
+}).openapi("TenantApiKey");
+
+const adminOnly = { security: [{ bearer: [] }], tags: ["Administration"] };
+
+const create = createRoute({
+  ...adminOnly,
+  method: "post",
+  path: "/t/{tenant}/v1/admin/api-keys",
+  summary: "Create a service key of the tenant (the key is in this response only)",
+  description:
+    "A key owned by the tenant rather than a person: it acts with exactly its scopes (any scope tokens, " +
+    "`admin`, `tokens:introspect` and `api_keys:verify` included) and no user's change or removal ends it. " +
+    "`api-keys/verify` answers `user_id: null` for it.",
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } },
+  },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+const list = createRoute({
+  ...adminOnly,
+  method: "get",
+  path: "/t/{tenant}/v1/admin/api-keys",
+  summary: "Every live API key of the tenant, users' and service keys (never the keys themselves)",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: {
+    params: TenantParamSchema,
+    query: z.object({
+      user_id: z.string().optional().openapi({ description: "Only this user's keys", format: "uuid" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "Keys, newest first",
+      content: { "application/json": { schema: z.object({ api_keys: z.array(TenantApiKeySchema) }) } },
+    },
+    ...problems(400, 401, 403, 404),
+  },
+});
+
+const remove = createRoute({
+  ...adminOnly,
+  method: "delete",
+  path: "/t/{tenant}/v1/admin/api-keys/{id}",
+  summary: "Revoke any API key of the tenant; it stops working at once",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
+});
+
+export const adminApiKeyRoutes = createRouter()
+  .openapi(create, async (c) => {
+    const { record, key } = await c.var.services.apiKeys.createForTenant(
+      c.var.tenant,
+      newKeyInput(c.req.valid("json")),
+    );
+    const { last_used_at: _never, ...created } = apiKeyView(record);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...created, key }, 201);
+  })
+  .openapi(list, async (c) => {
+    const { user_id: userId } = c.req.valid("query");
+    if (userId !== undefined && !UUID_PATTERN.test(userId)) {
+      throw errors.validation([{ path: "user_id", message: "must be a UUID" }]);
+    }
+    const keys = await c.var.services.apiKeys.list(c.var.tenant, userId);
+    return c.json({ api_keys: keys.map((key) => ({ ...apiKeyView(key), user_id: key.userId })) }, 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, undefined, id));
+    if (!revoked) throw errors.notFound("No such API key.");
+    return c.body(null, 204);
+  });
