@@ -182,6 +182,10 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
       await sleep(Math.max(0, options.graceS * 1000 + 1_000 - (Date.now() - refreshEnded)));
       resources.redis.steady = await redisUsage(server.prefix);
       resources.postgres = await postgresUsage(databaseUrl);
+      figures.push({
+        label: "audit trail on disk (a row per login and admin write)",
+        value: `${resources.postgres.auditBytesPerRow.toFixed(0)} bytes per event, indexes included (${resources.postgres.auditRows} events)`,
+      });
 
       await hooks.beforeCheck?.(server, chains);
       progress.note(`checking ${chains.all.length} refresh chains…`);

@@ -3,8 +3,8 @@
  *   - Redis: MEMORY USAGE of every key under the prefix, by kind; per live
  *     session (a `sess` key), the bytes of the session's own keys (`sess`,
  *     and `grace` while a just-spent token's successor is kept);
- *   - Postgres: rows of `sessions` (the ledger) and pg_total_relation_size
- *     (table, indexes, TOAST) per row.
+ *   - Postgres: rows of `sessions` (the ledger) and of `audit_events`, and
+ *     pg_total_relation_size (table, indexes, TOAST) per row of each.
  */
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -49,12 +49,21 @@ export async function postgresUsage(databaseUrl: string): Promise<PostgresUsage>
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ rows: string; bytes: string }>(
-      "SELECT (SELECT count(*) FROM sessions) AS rows, pg_total_relation_size('sessions') AS bytes",
+    const { rows } = await client.query<{ rows: string; bytes: string; audit_rows: string; audit_bytes: string }>(
+      `SELECT (SELECT count(*) FROM sessions) AS rows, pg_total_relation_size('sessions') AS bytes,
+              (SELECT count(*) FROM audit_events) AS audit_rows, pg_total_relation_size('audit_events') AS audit_bytes`,
     );
     const count = Number(rows[0]?.rows ?? 0);
     const bytes = Number(rows[0]?.bytes ?? 0);
-    return { rows: count, totalBytes: bytes, bytesPerRow: count ? bytes / count : 0 };
+    const auditRows = Number(rows[0]?.audit_rows ?? 0);
+    const auditBytes = Number(rows[0]?.audit_bytes ?? 0);
+    return {
+      rows: count,
+      totalBytes: bytes,
+      bytesPerRow: count ? bytes / count : 0,
+      auditRows,
+      auditBytesPerRow: auditRows ? auditBytes / auditRows : 0,
+    };
   } finally {
     await client.end();
   }

@@ -58,6 +58,9 @@ export interface PostgresUsage {
   rows: number;
   totalBytes: number;
   bytesPerRow: number;
+  /** The audit trail (a row per login, admin write and security event): rows and bytes per row, indexes included. */
+  auditRows: number;
+  auditBytesPerRow: number;
 }
 
 export interface Resources {

@@ -85,7 +85,7 @@ function sample(errors = 0): Results {
           bytesPerSession: 300,
         },
       },
-      postgres: { rows: 10, totalBytes: 81_920, bytesPerRow: 8_192 },
+      postgres: { rows: 10, totalBytes: 81_920, bytesPerRow: 8_192, auditRows: 20, auditBytesPerRow: 400 },
     },
     targets: evaluateTargets(endpoints),
     correctness: evaluateCorrectness(endpoints, chains, logs),
