@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
@@ -104,9 +106,15 @@ async function main(): Promise<void> {
   // close. Nothing holds the process past the drain delay + SHUTDOWN_TIMEOUT.
   let stopping = false;
   let lastConnectionAt = 0;
-  server.on("connection", () => {
+  // Connections accepted whose first request has not been read yet: closing idle connections
+  // would reset them, though their request may already sit in the socket.
+  const unread = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
     lastConnectionAt = Date.now();
+    unread.add(socket);
+    socket.once("close", () => unread.delete(socket));
   });
+  server.on("request", (request: IncomingMessage) => unread.delete(request.socket));
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -120,11 +128,12 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT);
     force.unref();
     await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
-    // Closing the listener resets connections still waiting in the accept queue: wait until
-    // new connections have stopped for a moment (the load balancer has let go), at most
-    // half of SHUTDOWN_TIMEOUT, so the rest of it is left for the requests in flight.
+    // Closing the listener resets connections still waiting in the accept queue, and closing
+    // idle ones resets those not read yet: wait until new connections have stopped for a moment
+    // (the load balancer has let go) and every accepted one has sent its request, at most half
+    // of SHUTDOWN_TIMEOUT, so the rest of it is left for the requests in flight.
     const giveUpAt = Date.now() + config.SHUTDOWN_TIMEOUT / 2;
-    while (Date.now() - lastConnectionAt < QUIET_BEFORE_CLOSE_MS && Date.now() < giveUpAt) {
+    while ((Date.now() - lastConnectionAt < QUIET_BEFORE_CLOSE_MS || unread.size > 0) && Date.now() < giveUpAt) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     server.close(async () => {
