@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey, isWellFormedApiKey as serviceWellFormed } from "../../src/core/api-keys/key-format.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { JSON_HEADERS } from "../support/accounts.js";
+import { TEST_ADMIN_KEY } from "../support/app.js";
 import { countingFetch, type SdkHarness, type Signed, startSdkHarness } from "./support.js";
 
 let h: SdkHarness;
@@ -67,6 +68,21 @@ describe("createApiKeyVerifier", () => {
     for (let i = 0; i < 20; i++) expect((await v.verify(created.key)).ok).toBe(true);
     expect(requests()).toBe(1);
     expect(v.stats().requests).toBe(1);
+  });
+
+  it("verifies a service key of the tenant (no owner: userId null), where it answered unavailable before", async () => {
+    const response = await fetch(`${h.issuer(TENANT)}/v1/admin/api-keys`, {
+      method: "POST",
+      headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ name: "tenant-svc", scopes: ["reports:read"] }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    const created = (await response.json()) as { id: string; key: string };
+    const { v } = verifier();
+    expect(await v.verify(created.key)).toEqual({
+      ok: true,
+      key: { keyId: created.id, userId: null, tenantId: expect.any(String), scopes: ["reports:read"], expiresAt: null },
+    });
   });
 
   it("sees a revocation once the cached entry runs out (at once without a cache)", async () => {

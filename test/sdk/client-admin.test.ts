@@ -1,9 +1,10 @@
 /**
  * The SDK client's administration, discovery and operations methods against
  * the real service: tenants, redirect URIs, providers, SAML connections,
- * signing-key rotation, session revocation, rate limits, JWKS, probes.
+ * signing-key rotation, session revocation, rate limits, JWKS, probes, and
+ * reading back (and deleting) what was written.
  */
-import { createClient } from "@authority/sdk/client";
+import { createClient, pages } from "@authority/sdk/client";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
@@ -155,6 +156,69 @@ describe("tenant administration", () => {
     expectFailure(await viaKey.admin.getRateLimits({ apiKey: verifyKey }), 403, "forbidden");
     expectFailure(await viaKey.admin.createTenant({ slug: "by-key", name: "x" }), 401, "invalid_token");
     expectFailure(await viaKey.withTenant("other-tenant").admin.getRateLimits(), 404, "tenant_not_found");
+  });
+});
+
+describe("reading back what administration wrote", () => {
+  it("lists tenants a page at a time (bootstrap key only) and reads one with its settings; 404, 400 and 401", async () => {
+    for (const slug of ["adm-b", "adm-c"]) unwrap(await s.admin.admin.createTenant({ slug, name: slug }));
+    const slugs: string[] = [];
+    for await (const page of pages((cursor) => s.admin.admin.listTenants({ limit: 1, cursor }))) {
+      slugs.push(...unwrap(page).tenants.map((t) => t.slug));
+    }
+    expect(slugs).toEqual(["adm", "adm-b", "adm-c"]);
+    expect(unwrap(await s.admin.admin.getTenant("adm"))).toMatchObject({
+      slug: "adm",
+      issuer: `${TEST_PUBLIC_URL}/t/adm`,
+      access_token_ttl: 300,
+      signing_alg: expect.any(String),
+      audience: null,
+    });
+    expectFailure(await s.admin.admin.getTenant("absent"), 404, "tenant_not_found");
+    expectFailure(await s.admin.admin.listTenants({ cursor: "!!" }), 400, "validation_failed");
+    const viaKey = createClient({ baseUrl: s.baseUrl, apiKey: "sk_not-the-bootstrap-key" });
+    expectFailure(await viaKey.admin.listTenants(), 401, "invalid_token");
+  });
+
+  it("reads the redirect allowlist and the signing keys (no key material)", async () => {
+    expect(unwrap(await admin.admin.getRedirectUris()).redirect_uris).toContain("https://app.example.com/cb");
+    const { keys } = unwrap(await admin.admin.listSigningKeys());
+    expect(keys.map((k) => k.state).slice(0, 2)).toEqual(["next", "active"]);
+    expect(keys.some((k) => k.state === "retired" && k.published_until !== null)).toBe(true);
+    expect(JSON.stringify(keys)).not.toMatch(/"(d|p|q|k|private\w*)":/);
+  });
+
+  it("lists, reads (with last_error) and deletes OAuth providers; 404 after, 400 for a bad name or cursor", async () => {
+    unwrap(await admin.admin.putOAuthProvider("google", { client_id: "g-id", client_secret: "g-secret" }));
+    const names: string[] = [];
+    for await (const page of pages((cursor) => admin.admin.listOAuthProviders({ limit: 1, cursor }))) {
+      names.push(...unwrap(page).providers.map((p) => p.provider));
+    }
+    expect(names).toEqual(["github", "google"]);
+    const google = unwrap(await admin.admin.getOAuthProvider("google"));
+    expect(google).toMatchObject({ provider: "google", client_id: "g-id", enabled: true, last_error: null });
+    expect(JSON.stringify(google)).not.toContain("g-secret");
+    expect(await admin.admin.deleteOAuthProvider("google")).toMatchObject({ ok: true, status: 204 });
+    expectFailure(await admin.admin.getOAuthProvider("google"), 404, "not_found");
+    expectFailure(await admin.admin.deleteOAuthProvider("google"), 404, "not_found");
+    expectFailure(await admin.admin.getOAuthProvider("Not_A_Name"), 400, "validation_failed");
+    expectFailure(await admin.admin.listOAuthProviders({ cursor: "Zm9vIGJhcg" }), 400, "validation_failed");
+  });
+
+  it("lists, reads and deletes SAML connections; the metadata stops at once", async () => {
+    const { connections, next_cursor } = unwrap(await admin.admin.listSamlConnections());
+    expect({ names: connections.map((c) => c.connection), next_cursor }).toEqual({
+      names: ["okta"],
+      next_cursor: null,
+    });
+    const okta = unwrap(await admin.admin.getSamlConnection("okta"));
+    expect(okta).toEqual(connections[0]);
+    expect(okta).toMatchObject({ trust_email: false, sp_certificate: expect.stringMatching(/^-----BEGIN CERT/) });
+    expect(JSON.stringify(okta)).not.toContain("PRIVATE KEY");
+    expect(await admin.admin.deleteSamlConnection("okta")).toMatchObject({ ok: true, status: 204 });
+    expectFailure(await admin.saml.metadata("okta"), 404, "not_found");
+    expectFailure(await admin.admin.getSamlConnection("okta"), 404, "not_found");
+    expectFailure(await admin.admin.deleteSamlConnection("okta"), 404, "not_found");
   });
 });
 

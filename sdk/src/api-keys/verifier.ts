@@ -36,7 +36,8 @@ export interface ApiKeyVerifierOptions {
 
 export interface VerifiedApiKey {
   keyId: string;
-  userId: string;
+  /** The owner; null for a service key of the tenant (it acts for no user). */
+  userId: string | null;
   tenantId: string;
   scopes: string[];
   expiresAt: Date | null;
@@ -72,7 +73,7 @@ function parseVerified(body: unknown): VerifiedApiKey | "invalid" | null {
   const expiresAt = b.expires_at === null || b.expires_at === undefined ? null : new Date(String(b.expires_at));
   if (
     typeof b.key_id !== "string" ||
-    typeof b.user_id !== "string" ||
+    (typeof b.user_id !== "string" && b.user_id !== null) ||
     typeof b.tenant_id !== "string" ||
     !Array.isArray(b.scopes) ||
     !b.scopes.every((s) => typeof s === "string") ||

@@ -1,31 +1,54 @@
 /**
- * Administration (caller: an API key with scope `admin` of the tenant, or the
- * bootstrap admin key), tenant creation (bootstrap admin key only).
+ * Administration of a tenant's settings (caller: an API key with scope
+ * `admin` of the tenant, or the bootstrap admin key), tenants (bootstrap
+ * admin key only). Everything written can be read back; secrets never are.
  */
-import { type Context, segment, tenantPath } from "./context.js";
-import type { Done, Result } from "./result.js";
-import type { Call, RequestOptions } from "./transport.js";
 import type {
   CreateTenantInput,
   OAuthProvider,
+  OAuthProviderDetail,
   OAuthProviderInput,
+  OAuthProviderPage,
+  PageQuery,
   RateLimitOverrides,
   RateLimits,
   RedirectUris,
   RotatedSigningKeys,
   SamlConnection,
   SamlConnectionInput,
+  SamlConnectionPage,
+  SigningKeys,
   Tenant,
-} from "./types.js";
+  TenantPage,
+} from "./admin-types.js";
+import { adminSender, type Context, queryOf, segment, tenantPath } from "./context.js";
+import type { Done, Result } from "./result.js";
+import type { RequestOptions } from "./transport.js";
 
 export function adminMethods(ctx: Context) {
-  const send = <T>(call: Omit<Call, "bearer">, options: RequestOptions) =>
-    ctx.transport.send<T>({ ...call, bearer: options.apiKey ?? ctx.apiKey }, options);
+  const send = adminSender(ctx);
+  const providerPath = (provider: string) => tenantPath(ctx, `/v1/admin/oauth-providers/${segment(provider)}`);
+  const connectionPath = (connection: string) => tenantPath(ctx, `/v1/admin/saml-connections/${segment(connection)}`);
 
   return {
     /** `POST /v1/admin/tenants` (bootstrap admin key) → 201; 409 `tenant_exists`. */
     createTenant(input: CreateTenantInput, options: RequestOptions = {}): Promise<Result<Tenant>> {
       return send<Tenant>({ method: "POST", path: "/v1/admin/tenants", body: input }, options);
+    },
+
+    /** `GET /v1/admin/tenants` (bootstrap admin key) → a page of tenants by slug; 400 for a foreign cursor. */
+    listTenants(query: PageQuery = {}, options: RequestOptions = {}): Promise<Result<TenantPage>> {
+      return send<TenantPage>({ method: "GET", path: "/v1/admin/tenants", query: queryOf(query) }, options);
+    },
+
+    /** `GET /v1/admin/tenants/{slug}` (bootstrap admin key) → the tenant and its settings; 404 `tenant_not_found`. */
+    getTenant(slug: string, options: RequestOptions = {}): Promise<Result<Tenant>> {
+      return send<Tenant>({ method: "GET", path: `/v1/admin/tenants/${segment(slug)}` }, options);
+    },
+
+    /** `GET /v1/admin/redirect-uris` → the stored allowlist. */
+    getRedirectUris(options: RequestOptions = {}): Promise<Result<RedirectUris>> {
+      return send<RedirectUris>({ method: "GET", path: tenantPath(ctx, "/v1/admin/redirect-uris") }, options);
     },
 
     /** `PUT /v1/admin/redirect-uris` → the stored allowlist (exact URIs; their origins may use cookie mode). */
@@ -36,14 +59,40 @@ export function adminMethods(ctx: Context) {
       );
     },
 
+    /** `GET /v1/admin/oauth-providers` → a page of providers by name (never a secret). */
+    listOAuthProviders(query: PageQuery = {}, options: RequestOptions = {}): Promise<Result<OAuthProviderPage>> {
+      const path = tenantPath(ctx, "/v1/admin/oauth-providers");
+      return send<OAuthProviderPage>({ method: "GET", path, query: queryOf(query) }, options);
+    },
+
+    /** `GET /v1/admin/oauth-providers/{provider}` → its configuration and `last_error`; 404 `not_found`. */
+    getOAuthProvider(provider: string, options: RequestOptions = {}): Promise<Result<OAuthProviderDetail>> {
+      return send<OAuthProviderDetail>({ method: "GET", path: providerPath(provider) }, options);
+    },
+
     /** `PUT /v1/admin/oauth-providers/{provider}` → the stored configuration (never the secret). */
     putOAuthProvider(
       provider: string,
       input: OAuthProviderInput,
       options: RequestOptions = {},
     ): Promise<Result<OAuthProvider>> {
-      const path = tenantPath(ctx, `/v1/admin/oauth-providers/${segment(provider)}`);
-      return send<OAuthProvider>({ method: "PUT", path, body: input }, options);
+      return send<OAuthProvider>({ method: "PUT", path: providerPath(provider), body: input }, options);
+    },
+
+    /** `DELETE /v1/admin/oauth-providers/{provider}` → 204; logins through it stop at once. 404 `not_found`. */
+    deleteOAuthProvider(provider: string, options: RequestOptions = {}): Promise<Done> {
+      return send<undefined>({ method: "DELETE", path: providerPath(provider) }, options);
+    },
+
+    /** `GET /v1/admin/saml-connections` → a page of connections by name (never the SP private key). */
+    listSamlConnections(query: PageQuery = {}, options: RequestOptions = {}): Promise<Result<SamlConnectionPage>> {
+      const path = tenantPath(ctx, "/v1/admin/saml-connections");
+      return send<SamlConnectionPage>({ method: "GET", path, query: queryOf(query) }, options);
+    },
+
+    /** `GET /v1/admin/saml-connections/{connection}` → the stored connection; 404 `not_found`. */
+    getSamlConnection(connection: string, options: RequestOptions = {}): Promise<Result<SamlConnection>> {
+      return send<SamlConnection>({ method: "GET", path: connectionPath(connection) }, options);
     },
 
     /** `PUT /v1/admin/saml-connections/{connection}` → the stored connection with its SP certificate. */
@@ -52,8 +101,17 @@ export function adminMethods(ctx: Context) {
       input: SamlConnectionInput,
       options: RequestOptions = {},
     ): Promise<Result<SamlConnection>> {
-      const path = tenantPath(ctx, `/v1/admin/saml-connections/${segment(connection)}`);
-      return send<SamlConnection>({ method: "PUT", path, body: input }, options);
+      return send<SamlConnection>({ method: "PUT", path: connectionPath(connection), body: input }, options);
+    },
+
+    /** `DELETE /v1/admin/saml-connections/{connection}` → 204; its logins and metadata stop at once. */
+    deleteSamlConnection(connection: string, options: RequestOptions = {}): Promise<Done> {
+      return send<undefined>({ method: "DELETE", path: connectionPath(connection) }, options);
+    },
+
+    /** `GET /v1/admin/signing-keys` → next, active and still-published retired keys (no key material). */
+    listSigningKeys(options: RequestOptions = {}): Promise<Result<SigningKeys>> {
+      return send<SigningKeys>({ method: "GET", path: tenantPath(ctx, "/v1/admin/signing-keys") }, options);
     },
 
     /** `POST /v1/admin/signing-keys/rotate` → the new active and next key ids. Never retried. */
@@ -62,12 +120,6 @@ export function adminMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/admin/signing-keys/rotate") },
         options,
       );
-    },
-
-    /** `POST /v1/admin/users/{id}/revoke-sessions` → 204; 404 `not_found` for an unknown user. */
-    revokeUserSessions(userId: string, options: RequestOptions = {}): Promise<Done> {
-      const path = tenantPath(ctx, `/v1/admin/users/${segment(userId)}/revoke-sessions`);
-      return send<undefined>({ method: "POST", path }, options);
     },
 
     /** `GET /v1/admin/rate-limits` → every limit, overrides applied. */

@@ -4,6 +4,7 @@
  */
 import { accountMethods, refreshSender } from "./accounts.js";
 import { adminMethods } from "./admin.js";
+import { adminUserMethods } from "./admin-users.js";
 import type { Context } from "./context.js";
 import { federatedMethods } from "./federated.js";
 import { keyMethods } from "./keys.js";
@@ -77,7 +78,7 @@ export interface AuthorityClient
   /** The session's tokens: read, set, refresh, or the access token to use now. */
   readonly session: ClientSession;
   /** Administration (the `apiKey` option: an admin-scoped API key or the bootstrap admin key). */
-  readonly admin: ReturnType<typeof adminMethods>;
+  readonly admin: ReturnType<typeof adminMethods> & ReturnType<typeof adminUserMethods>;
   /**
    * The same client for another tenant (same options; its own in-memory
    * session unless `overrides.tokenStore` names one).
@@ -127,7 +128,7 @@ export function createClient(options: ClientOptions): AuthorityClient {
     ...federatedMethods(ctx),
     ...keyMethods(ctx),
     ...publicMethods(ctx),
-    admin: adminMethods(ctx),
+    admin: { ...adminMethods(ctx), ...adminUserMethods(ctx) },
     withTenant: (slug, overrides = {}) =>
       createClient({ ...options, tokenStore: undefined, ...overrides, tenant: slug }),
   };

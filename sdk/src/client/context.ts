@@ -1,6 +1,7 @@
 /** What the client's method groups share. */
+import type { Result } from "./result.js";
 import type { ClientSession } from "./session.js";
-import type { Transport } from "./transport.js";
+import type { Call, RequestOptions, Transport } from "./transport.js";
 
 export interface Context {
   transport: Transport;
@@ -20,3 +21,18 @@ export const segment = (value: string) => {
   if (typeof value !== "string" || value === "") throw new TypeError("a path parameter must be a non-empty string");
   return encodeURIComponent(value);
 };
+
+/** Sends an admin call with the call's `apiKey` option or the client's. */
+export const adminSender =
+  (ctx: Context) =>
+  <T>(call: Omit<Call, "bearer">, options: RequestOptions): Promise<Result<T>> =>
+    ctx.transport.send<T>({ ...call, bearer: options.apiKey ?? ctx.apiKey }, options);
+
+/** Query parameters as strings; absent ones left out. */
+export const queryOf = (query: object): Record<string, string | undefined> =>
+  Object.fromEntries(
+    Object.entries(query).map(([name, value]) => [
+      name,
+      value === undefined || value === null ? undefined : String(value),
+    ]),
+  );

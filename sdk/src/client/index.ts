@@ -4,6 +4,7 @@
  * only; single-flight refresh. Needs only `fetch` and WebCrypto.
  */
 export type { LogoutInput, RefreshInput } from "./accounts.js";
+export type * from "./admin-types.js";
 export { type AuthorityClient, type ClientOptions, createClient } from "./client.js";
 export type { CompleteLoginInput } from "./federated.js";
 export {
@@ -13,6 +14,7 @@ export {
   parseCallback,
   type StartLoginInput,
 } from "./federation.js";
+export { pages } from "./pages.js";
 export { codeChallengeS256, createPkce, generateCodeVerifier, generateState, type Pkce } from "./pkce.js";
 export type { Done, Failure, FailureKind, FieldError, Problem, Result, Success } from "./result.js";
 export type { RetryOptions } from "./retry.js";

@@ -86,7 +86,15 @@ export interface CreatedApiKey extends Omit<ApiKey, "last_used_at"> {
 }
 
 export type ApiKeyVerification =
-  | { valid: true; key_id: string; user_id: string; tenant_id: string; scopes: string[]; expires_at: Timestamp | null }
+  | {
+      valid: true;
+      key_id: string;
+      /** The owner; null for a service key of the tenant. */
+      user_id: string | null;
+      tenant_id: string;
+      scopes: string[];
+      expires_at: Timestamp | null;
+    }
   | { valid: false };
 
 export interface TokenInput {
@@ -133,86 +141,6 @@ export interface Jwk {
 export interface Jwks {
   keys: Jwk[];
 }
-
-export interface CreateTenantInput {
-  slug: string;
-  name: string;
-  signing_alg?: string;
-  /** Access-token lifetime in seconds. */
-  access_token_ttl?: number;
-  session_idle_ttl?: number;
-  session_absolute_ttl?: number;
-  audience?: string;
-}
-
-export interface Tenant {
-  id: string;
-  slug: string;
-  name: string;
-  issuer: string;
-  created_at: Timestamp;
-}
-
-export interface RedirectUris {
-  redirect_uris: string[];
-}
-
-export interface OAuthProviderInput {
-  client_id: string;
-  client_secret: string;
-  /** A generic OpenID Connect provider's issuer (discovery is read from it). */
-  issuer?: string;
-  scopes?: string[];
-  enabled?: boolean;
-}
-
-export interface OAuthProvider {
-  provider: string;
-  client_id: string;
-  issuer: string | null;
-  scopes: string[];
-  enabled: boolean;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-export interface SamlConnectionInput {
-  idp_metadata_xml: string;
-  allow_idp_initiated?: boolean;
-  attribute_mapping?: { email?: string; name?: string };
-  enabled?: boolean;
-}
-
-export interface SamlConnection {
-  connection: string;
-  idp_entity_id: string;
-  allow_idp_initiated: boolean;
-  attribute_mapping: Record<string, string>;
-  enabled: boolean;
-  sp_entity_id: string;
-  acs_url: string;
-  sp_certificate: string;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-export interface RotatedSigningKeys {
-  next_kid: string;
-  active_kid: string;
-}
-
-export type RateLimitName = "login" | "signup" | "token" | "federation" | "service" | "default";
-
-export interface RateLimit {
-  limit: number;
-  window_seconds: number;
-}
-
-/** Every limit, overrides applied. */
-export type RateLimits = Record<RateLimitName, RateLimit>;
-
-/** Overrides: limits not named return to their defaults. */
-export type RateLimitOverrides = Partial<RateLimits>;
 
 export interface Health {
   status: "ok";

@@ -7,8 +7,6 @@ import type { VerifiedApiKey } from "../api-keys/verifier.js";
 import type { AccessTokenClaims } from "../verify/types.js";
 
 interface PrincipalBase {
-  /** The user: `sub` of a token, the owner of an API key. */
-  subject: string;
   scopes: string[];
   /** The tenant's id (`tid`), when known. */
   tenantId: string | undefined;
@@ -16,6 +14,8 @@ interface PrincipalBase {
 
 export interface AccessTokenPrincipal extends PrincipalBase {
   type: "access_token";
+  /** The user: the token's `sub`. */
+  subject: string;
   clientId: string;
   sessionId: string | undefined;
   claims: AccessTokenClaims;
@@ -23,6 +23,8 @@ export interface AccessTokenPrincipal extends PrincipalBase {
 
 export interface ApiKeyPrincipal extends PrincipalBase {
   type: "api_key";
+  /** The key's owner; null for a service key of the tenant, which acts for no user. */
+  subject: string | null;
   keyId: string;
   expiresAt: Date | null;
 }

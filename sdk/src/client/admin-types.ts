@@ -1,0 +1,226 @@
+/**
+ * The shapes of the administration routes (API.md v1, "Administration" and
+ * "Administration of users and service credentials"), snake_case as they travel.
+ */
+import type { ApiKey, Session, Timestamp, User } from "./types.js";
+
+/** A page of a listing: pass `next_cursor` as `cursor` for the next one; null on the last page. */
+export interface Paginated {
+  next_cursor: string | null;
+}
+
+/** The query of a listing by name (tenants, providers, SAML connections). */
+export interface PageQuery {
+  /** Items per page, 1 to 100 (default 50). */
+  limit?: number;
+  /** The `next_cursor` of the page before; omit for the first page. */
+  cursor?: string;
+}
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  signing_alg?: string;
+  /** Access-token lifetime in seconds. */
+  access_token_ttl?: number;
+  session_idle_ttl?: number;
+  session_absolute_ttl?: number;
+  audience?: string;
+}
+
+/** A tenant with its effective settings (defaults applied). */
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  issuer: string;
+  created_at: Timestamp;
+  signing_alg: string;
+  /** Seconds. */
+  access_token_ttl: number;
+  session_idle_ttl: number;
+  session_absolute_ttl: number;
+  /** null: access tokens carry the issuer as `aud`. */
+  audience: string | null;
+}
+
+export interface TenantPage extends Paginated {
+  tenants: Tenant[];
+}
+
+export interface RedirectUris {
+  redirect_uris: string[];
+}
+
+export interface OAuthProviderInput {
+  client_id: string;
+  client_secret: string;
+  /** A generic OpenID Connect provider's issuer (discovery is read from it). */
+  issuer?: string;
+  scopes?: string[];
+  enabled?: boolean;
+}
+
+/** A stored provider: the effective issuer and scopes, never the client secret. */
+export interface OAuthProvider {
+  provider: string;
+  client_id: string;
+  issuer: string | null;
+  scopes: string[];
+  enabled: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The last failed call to a provider in the past 3 days, for diagnosis. */
+export interface UpstreamError {
+  at: Timestamp;
+  step: "discovery" | "callback" | "token" | "keys" | "userinfo";
+  detail: string;
+}
+
+export interface OAuthProviderDetail extends OAuthProvider {
+  last_error: UpstreamError | null;
+}
+
+export interface OAuthProviderPage extends Paginated {
+  providers: OAuthProvider[];
+}
+
+export interface SamlConnectionInput {
+  idp_metadata_xml: string;
+  allow_idp_initiated?: boolean;
+  /** Whether the IdP's email counts as verified (default false). */
+  trust_email?: boolean;
+  attribute_mapping?: { email?: string; name?: string };
+  enabled?: boolean;
+}
+
+/** A stored connection with its SP's public side, never the SP private key. */
+export interface SamlConnection {
+  connection: string;
+  idp_entity_id: string;
+  allow_idp_initiated: boolean;
+  trust_email: boolean;
+  attribute_mapping: Record<string, string>;
+  enabled: boolean;
+  sp_entity_id: string;
+  acs_url: string;
+  sp_certificate: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SamlConnectionPage extends Paginated {
+  connections: SamlConnection[];
+}
+
+export interface RotatedSigningKeys {
+  next_kid: string;
+  active_kid: string;
+}
+
+/** A signing key's public information (the JWKS has the public key itself). */
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  state: "next" | "active" | "retired";
+  created_at: Timestamp;
+  activated_at: Timestamp | null;
+  retired_at: Timestamp | null;
+  /** A retired key leaves the JWKS then; null while it is next or active. */
+  published_until: Timestamp | null;
+}
+
+/** The next key, the active key, then retired keys still published, newest first. */
+export interface SigningKeys {
+  keys: SigningKey[];
+}
+
+export type RateLimitName = "login" | "signup" | "token" | "federation" | "service" | "default";
+
+export interface RateLimit {
+  limit: number;
+  window_seconds: number;
+}
+
+/** Every limit, overrides applied. */
+export type RateLimits = Record<RateLimitName, RateLimit>;
+
+/** Overrides: limits not named return to their defaults. */
+export type RateLimitOverrides = Partial<RateLimits>;
+
+/** A user as administration sees it. */
+export interface AdminUser extends User {
+  /** Scopes held beyond the defaults every token carries. */
+  scopes: string[];
+  disabled: boolean;
+  updated_at: Timestamp;
+  last_login_at: Timestamp | null;
+}
+
+export interface UserQuery extends PageQuery {
+  /** Only the user with this address (as the service normalises it). */
+  email?: string;
+}
+
+export interface UserPage extends Paginated {
+  users: AdminUser[];
+}
+
+/** `PATCH` of a user: only the fields given change. */
+export interface UserChanges {
+  /** Replaces the user's scopes; they apply from the user's next token (a refresh included). */
+  scopes?: string[];
+  /** true revokes every session and API key of the user at once and refuses logins (403 `account_disabled`). */
+  disabled?: boolean;
+  email_verified?: boolean;
+  name?: string | null;
+}
+
+export interface UserSessions {
+  /** Most recently used first; `current` is always false. */
+  sessions: Session[];
+}
+
+export interface RevokeSessionsInput {
+  /** Also revoke every API key of the user (they stop at once). */
+  include_api_keys?: boolean;
+}
+
+/** Any key of the tenant: a user's (`user_id`) or a service key (`user_id` null). */
+export interface TenantApiKey extends ApiKey {
+  user_id: string | null;
+}
+
+export interface TenantApiKeys {
+  /** Newest first; never the keys themselves. */
+  api_keys: TenantApiKey[];
+}
+
+export interface AuditEvent {
+  id: string;
+  at: Timestamp;
+  /** E.g. `login.failed`, `api_key.created`, `admin.users.update`. */
+  action: string;
+  actor: { type: "user" | "api_key" | "bootstrap" | "system" | "anonymous"; id: string | null };
+  target: { type: string | null; id: string | null };
+  ip: string | null;
+  request_id: string | null;
+  /** Never a secret, token or password. */
+  details: Record<string, unknown>;
+}
+
+export interface AuditEventQuery {
+  /** 1 to 100 (default 50). */
+  limit?: number;
+  cursor?: string;
+  action?: string;
+  actor_id?: string;
+  target_id?: string;
+}
+
+export interface AuditEventPage extends Paginated {
+  /** Newest first. */
+  events: AuditEvent[];
+}
