@@ -8,8 +8,9 @@ import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
-import { screenResponseXml } from "./screen.js";
+import { decodeBase64, screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
+import { SpMetadataCache } from "./sp-metadata-cache.js";
 
 /**
  * Base64 SAMLResponses longer than this are refused unread. The profile sets
@@ -25,23 +26,10 @@ const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantI
 /** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
 const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
 
-/** Strict base64 to UTF-8 text, or null. */
-function decodeBase64(text: string): string | null {
-  const compact = text.replace(/[\r\n ]/g, "");
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return null;
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(compact), (c) => c.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-}
-
 /** How long an AuthnRequest may wait for its response. */
 const REQUEST_TTL_MS = 10 * 60_000;
 /** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
 const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
-/** SP metadata documents kept per process (one per connection configuration and issuer). */
-const METADATA_CACHE_SIZE = 256;
 const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
 
 /** What the login step stores under the AuthnRequest's ID, for the ACS. */
@@ -77,7 +65,7 @@ export const spUrls = (issuer: string, connection: string) => ({
  */
 export class SamlService {
   /** SP metadata by tenant, connection, its updated_at and the issuer: it changes only with those. */
-  private readonly metadataCache = new Map<string, string>();
+  private readonly metadataCache = new SpMetadataCache();
 
   constructor(private readonly deps: SamlDeps) {}
 
@@ -138,8 +126,7 @@ export class SamlService {
   async remove(tenant: Tenant, name: string): Promise<boolean> {
     const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now());
     if (removed) await this.unlink(tenant, name);
-    const prefix = JSON.stringify([tenant.id, name]).slice(0, -1);
-    for (const key of [...this.metadataCache.keys()]) if (key.startsWith(`${prefix},`)) this.metadataCache.delete(key);
+    this.metadataCache.forget(tenant.id, name);
     return removed;
   }
 
@@ -166,15 +153,9 @@ export class SamlService {
 
   async metadata(tenant: Tenant, name: string, issuer: string): Promise<string> {
     const row = await this.connection(tenant, name);
-    const key = JSON.stringify([tenant.id, name, row.updatedAt.getTime(), issuer]);
-    const cached = this.metadataCache.get(key);
-    if (cached !== undefined) return cached;
-    const xml = this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer));
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.metadataCache.size >= METADATA_CACHE_SIZE)
-      this.metadataCache.delete(this.metadataCache.keys().next().value ?? "");
-    this.metadataCache.set(key, xml);
-    return xml;
+    return this.metadataCache.get({ tenantId: tenant.id, name, updatedAt: row.updatedAt, issuer }, async () =>
+      this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer)),
+    );
   }
 
   /**

@@ -205,3 +205,14 @@ export function screenResponseXml(xml: string): string | null {
   if (assertions !== 1) return "The response must hold exactly one assertion.";
   return null;
 }
+
+/** Strict base64 to UTF-8 text, or null: the SAMLResponse form field before the screen. */
+export function decodeBase64(text: string): string | null {
+  const compact = text.replace(/[\r\n ]/g, "");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(compact), (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
