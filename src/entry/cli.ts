@@ -10,7 +10,7 @@ import { openNodeDeps } from "./node-deps.js";
 import type { Operator } from "./operator.js";
 import { openDirectOperator } from "./operator-direct.js";
 import { httpOperator } from "./operator-http.js";
-import { runningServer } from "./server-record.js";
+import { embeddedServer } from "./server-record.js";
 
 /**
  * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
@@ -49,7 +49,7 @@ async function main([command, ...args]: string[]): Promise<number> {
 
 /** Through the server recorded in DATA_DIR if one runs (see server-record.ts), else on the services directly. */
 async function openOperator(config: Config): Promise<Operator> {
-  const server = runningServer(config.DATA_DIR);
+  const server = embeddedServer(config);
   // Log lines go to stderr: stdout carries only the answer (a key, a password, the table).
   const operator = server
     ? httpOperator(server, config.BOOTSTRAP_ADMIN_KEY)
@@ -62,7 +62,7 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
   const logger = createConsoleLogger();
   fillDevSecrets(process.env);
   const config = loadConfig(process.env, "node");
-  const server = runningServer(config.DATA_DIR);
+  const server = embeddedServer(config);
   if (server) {
     // Its PGlite files must not be opened by a second process; that server runs the jobs itself.
     console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR} and runs ${job} itself.`);

@@ -19,7 +19,7 @@ const recordPath = (dataDir: string) => join(dataDir, "server.json");
  * through its HTTP API instead.
  */
 export function recordServer(config: Pick<Config, "DATABASE_URL" | "REDIS_URL" | "DATA_DIR" | "HOST" | "PORT">): void {
-  if (config.DATABASE_URL && config.REDIS_URL) return;
+  if (!embedded(config)) return;
   mkdirSync(config.DATA_DIR, { recursive: true });
   const file = recordPath(config.DATA_DIR);
   const record: ServerRecord = { pid: process.pid, url: `http://${localHost(config.HOST)}:${config.PORT}` };
@@ -30,8 +30,19 @@ export function recordServer(config: Pick<Config, "DATABASE_URL" | "REDIS_URL" |
   });
 }
 
-/** The server recorded in DATA_DIR if its process is alive; a stale record (its process gone) is ignored. */
-export function runningServer(dataDir: string): ServerRecord | null {
+/** PGlite (no DATABASE_URL) or the in-process store (no REDIS_URL). */
+const embedded = (config: Pick<Config, "DATABASE_URL" | "REDIS_URL">) => !(config.DATABASE_URL && config.REDIS_URL);
+
+/**
+ * The server that owns the embedded parts this configuration would open
+ * (those in its DATA_DIR), if it runs; a stale record (its process gone) is
+ * ignored. Null on Postgres and Redis: there any process may open them.
+ */
+export function embeddedServer(config: Pick<Config, "DATABASE_URL" | "REDIS_URL" | "DATA_DIR">): ServerRecord | null {
+  return embedded(config) ? runningServer(config.DATA_DIR) : null;
+}
+
+function runningServer(dataDir: string): ServerRecord | null {
   let record: ServerRecord;
   try {
     record = JSON.parse(readFileSync(recordPath(dataDir), "utf8")) as ServerRecord;
