@@ -1,34 +1,80 @@
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
+import { AppError } from "../core/errors.js";
 import { dailyCleanup, reencryptAll, rotateDueKeys } from "../core/jobs.js";
 import { buildServices } from "../http/services.js";
+import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
+import type { Operator } from "./operator.js";
+import { openDirectOperator } from "./operator-direct.js";
+import { httpOperator } from "./operator-http.js";
+import { embeddedServer } from "./server-record.js";
 
 /**
  * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
  *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
  *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS
  *   cleanup       delete the ledger rows of sessions that ended more than SESSION_RETENTION ago
+ * and the administration of users and service keys (cli-commands.ts), which
+ * goes through the running server when it owns the embedded database and store.
  */
-const COMMANDS = ["rotate-keys", "reencrypt", "cleanup"] as const;
-const USAGE = `usage: cli.js ${COMMANDS.join(" | ")}`;
-const logger = createConsoleLogger();
+const JOBS = ["rotate-keys", "reencrypt", "cleanup"] as const;
+const USAGE = [
+  `usage: cli.js ${JOBS.join(" | ")}`,
+  ...Object.values(ADMIN_COMMANDS).map((command) => `       cli.js ${command.usage}`),
+].join("\n");
 
-async function main(command: string | undefined): Promise<number> {
-  if (!COMMANDS.includes(command as (typeof COMMANDS)[number])) {
+async function main([command, ...args]: string[]): Promise<number> {
+  const admin = command === undefined ? undefined : ADMIN_COMMANDS[command];
+  if (admin) {
+    const task = prepareCommand(admin, args);
+    fillDevSecrets(process.env);
+    const config = loadConfig(process.env, "node");
+    const operator = await openOperator(config);
+    try {
+      await task(operator);
+    } finally {
+      await operator.close();
+    }
+    return 0;
+  }
+  if (!JOBS.includes(command as (typeof JOBS)[number]) || args.length > 0) {
     console.error(USAGE);
     return 2;
   }
+  return runJob(command as (typeof JOBS)[number]);
+}
+
+/** Through the server recorded in DATA_DIR if one runs (see server-record.ts), else on the services directly. */
+async function openOperator(config: Config): Promise<Operator> {
+  const server = embeddedServer(config);
+  // Log lines go to stderr: stdout carries only the answer (a key, a password, the table).
+  const operator = server
+    ? httpOperator(server, config.BOOTSTRAP_ADMIN_KEY)
+    : await openDirectOperator(config, createPinoLogger(config.LOG_LEVEL, process.stderr));
+  console.error(`(through ${operator.via})`);
+  return operator;
+}
+
+async function runJob(job: (typeof JOBS)[number]): Promise<number> {
+  const logger = createConsoleLogger();
   fillDevSecrets(process.env);
-  const deps = await openNodeDeps(loadConfig(process.env, "node"), logger);
+  const config = loadConfig(process.env, "node");
+  const server = embeddedServer(config);
+  if (server) {
+    // Its PGlite files must not be opened by a second process; that server runs the jobs itself.
+    console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR} and runs ${job} itself.`);
+    return 1;
+  }
+  const deps = await openNodeDeps(config, logger);
   try {
-    if (command === "cleanup") {
-      const { config } = deps;
+    if (job === "cleanup") {
       const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
       console.log(`purged ${purged.sessions} ended session(s) and ${purged.auditEvents} audit event(s)`);
-    } else if (command === "rotate-keys") {
+    } else if (job === "rotate-keys") {
       const rotated = await rotateDueKeys(deps.db, buildServices(deps).keyRing, logger);
       console.log(`rotated the keys of ${rotated} tenant(s)`);
     } else {
@@ -43,10 +89,27 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+/** A failure as the operator reads it: one message, never a stack trace. */
+function report(error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    return 1;
+  }
+  if (error instanceof AppError) {
+    const fields = (error.extra.errors as { path: string; message: string }[] | undefined) ?? [];
+    console.error([`${error.detail}`, ...fields.map((field) => `  ${field.path}: ${field.message}`)].join("\n"));
+    // A 400 answers what the operator typed (an address, a scope, a date).
+    return error.status === 400 ? 2 : 1;
+  }
+  console.error(`Failed: ${(error as Error).message}`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `Failed: ${(error as Error).message}`);
-    process.exit(1);
-  },
+  (error: unknown) => process.exit(report(error)),
 );

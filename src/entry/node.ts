@@ -11,6 +11,7 @@ import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
+import { recordServer } from "./server-record.js";
 
 /** How long no new connection must arrive before a draining server closes its listener. */
 const QUIET_BEFORE_CLOSE_MS = 250;
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   // OpenTelemetry spans exported over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startNodeTracing(config);
   const lifecycle = { draining: false };
+  // Before PGlite opens: from here on cli.js goes through this server's HTTP API.
+  recordServer(config);
   const deps = {
     ...(await openNodeDeps(config, logger)),
     tracer: tracing?.tracer,

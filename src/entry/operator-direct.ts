@@ -1,0 +1,54 @@
+import type { Config } from "../config.js";
+import { errors } from "../core/errors.js";
+import type { Tenant } from "../core/ports/database.js";
+import type { Logger } from "../core/ports/logger.js";
+import { apiKeyView, newKeyInput } from "../http/routes/api-keys.js";
+import { UUID_PATTERN } from "../http/schemas.js";
+import { buildServices } from "../http/services.js";
+import { openNodeDeps } from "./node-deps.js";
+import type { Operator } from "./operator.js";
+
+/**
+ * The operator commands on the core services, against the configured
+ * database and Redis: what the admin routes do, without a server. Only for
+ * state no running server holds in its own process (see server-record.ts).
+ */
+export async function openDirectOperator(config: Config, logger: Logger): Promise<Operator> {
+  const deps = await openNodeDeps(config, logger);
+  const { tenants, accounts, userAdmin, apiKeys, background } = buildServices(deps);
+  const live = async (tenant: Tenant, id: string) => {
+    const user = UUID_PATTERN.test(id) ? await accounts.findUser(tenant, id.toLowerCase()) : null;
+    if (!user) throw errors.notFound("No such user.");
+    return user;
+  };
+  return {
+    via: `the database (${deps.db.driver})`,
+    async listUsers(slug, query) {
+      const page = await userAdmin.list(await tenants.require(slug), query);
+      const users = await Promise.all(page.users.map((user) => userAdmin.view(user)));
+      return { users, next_cursor: page.nextCursor };
+    },
+    async getUser(slug, id) {
+      return userAdmin.view(await live(await tenants.require(slug), id));
+    },
+    async createUser(slug, email, password) {
+      return userAdmin.view(await accounts.signup(await tenants.require(slug), { email, password }));
+    },
+    async updateUser(slug, id, changes) {
+      const tenant = await tenants.require(slug);
+      const user = await userAdmin.update(tenant, (await live(tenant, id)).id, changes);
+      if (!user) throw errors.notFound("No such user.");
+      return userAdmin.view(user);
+    },
+    async createServiceKey(slug, request) {
+      const { record, key } = await apiKeys.createForTenant(await tenants.require(slug), newKeyInput(request));
+      const { last_used_at: _never, ...created } = apiKeyView(record);
+      return { ...created, key };
+    },
+    async close() {
+      // Audit entries are written in the background; they land before the pools close.
+      await background.drain();
+      await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+    },
+  };
+}
