@@ -90,7 +90,9 @@ export class UserAdministration {
     this.deps.logger.info("user_updated_by_admin", {
       tenant_id: tenant.id,
       user_id: user.id,
-      fields: Object.keys(changes).join(","),
+      fields: Object.keys(changes)
+        .filter((field) => changes[field as keyof typeof changes] !== undefined)
+        .join(","),
     });
     return user;
   }
