@@ -19,7 +19,9 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const scope = c.var.scope;
     scope.audit = [];
-    scope.ip = parseIp(c.var.services.clientIp(c)) ? c.var.services.clientIp(c) : null;
+    const ip = c.var.services.clientIp(c);
+    // The column is inet: only a well-formed address is kept.
+    scope.ip = parseIp(ip) ? ip : null;
     await next();
     const entries = scope.audit;
     const admin = c.res.status < 400 ? await adminEntry(c) : null;
