@@ -1,5 +1,5 @@
 import { createPostmarkMailer } from "../../src/adapters/mail/postmark.js";
-import { startPostmarkBridge } from "../support/postmark-bridge.js";
+import { asReceived, startPostmarkBridge } from "../support/postmark-bridge.js";
 import { type MailHarness, mailerContract } from "./mail.contract.js";
 
 mailerContract("Postmark HTTP API (local stand-in)", async (): Promise<MailHarness> => {
@@ -7,14 +7,7 @@ mailerContract("Postmark HTTP API (local stand-in)", async (): Promise<MailHarne
   return {
     mailer: (from) => createPostmarkMailer({ serverToken: bridge.token, from, apiUrl: bridge.url }),
     brokenMailer: (from) => createPostmarkMailer({ serverToken: "not-the-token", from, apiUrl: bridge.url }),
-    received: async () =>
-      bridge.accepted.map((mail) => ({
-        from: mail.From,
-        to: mail.To,
-        subject: mail.Subject,
-        text: mail.TextBody ?? "",
-        html: mail.HtmlBody ?? "",
-      })),
+    received: async () => bridge.accepted.map(asReceived),
     close: bridge.close,
   };
 });

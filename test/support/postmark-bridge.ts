@@ -33,6 +33,11 @@ export interface PostmarkBridge {
   close(): Promise<void>;
 }
 
+/** An accepted mail in the provider-neutral shape of the Mailer contract. */
+export function asReceived(mail: PostmarkMail) {
+  return { from: mail.From, to: mail.To, subject: mail.Subject, text: mail.TextBody ?? "", html: mail.HtmlBody ?? "" };
+}
+
 /** An address as Postmark takes it: `local@domain` or `Name <local@domain>`, one line. */
 const ADDRESS = /^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@",]+@[^<>\s@",]+)$/;
 
