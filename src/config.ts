@@ -134,6 +134,21 @@ const encryptionKeys = z.string().transform((text, ctx) => {
   return keys;
 });
 
+/**
+ * `MAIL_FROM`: the sender, `address` or `Name <address>`. A line break would
+ * end the From header (RFC 5322 §2.2) and let the value add headers.
+ */
+const mailFrom = z.string().transform((text, ctx) => {
+  const value = text.trim();
+  const match = /^(?:[^<>\r\n]*<([^<>\s]+)>|([^<>\s]+))$/.exec(value);
+  const address = match?.[1] ?? match?.[2];
+  if (/[\r\n]/.test(text) || !address || !/^[^@\s]+@[^@\s]+$/.test(address)) {
+    ctx.addIssue({ code: "custom", message: 'must be "address@domain" or "Name <address@domain>" on one line' });
+    return z.NEVER;
+  }
+  return value;
+});
+
 const optional = <T extends z.ZodType>(schema: T) => schema.optional();
 
 /**
@@ -225,6 +240,14 @@ const schema = z.object({
   /** How long audit events are kept; the daily cleanup deletes older ones. */
   AUDIT_RETENTION: duration("90d"),
   TRUSTED_PROXIES: cidrList.default([]),
+  /** Node: the SMTP server, `smtp://host:port` (STARTTLS when offered) or `smtps://user:pass@host:465`. */
+  SMTP_URL: optional(urlWithProtocols(["smtp:", "smtps:"], "smtp")),
+  /** Sender of every mail; required when mail really leaves (SMTP_URL or POSTMARK_SERVER_TOKEN). */
+  MAIL_FROM: optional(mailFrom),
+  /** Workers: Postmark server API token (secret); without it mail is only logged, outside production. */
+  POSTMARK_SERVER_TOKEN: optional(secret(1)),
+  /** Workers: Postmark API base URL (tests point it at a local stand-in). */
+  POSTMARK_API_URL: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
   LOG_LEVEL: z
     .enum(["info", "warn", "error", "silent"], { message: 'must be "info", "warn", "error" or "silent"' })
     .default("info"),
@@ -287,6 +310,7 @@ function crossCheck(raw: Record<string, string>, runtime: Runtime): Problem[] {
   if (headersMs !== undefined && requestMs !== undefined && requestMs < headersMs) {
     problems.push({ variable: "HTTP_REQUEST_TIMEOUT", message: "must be at least HTTP_HEADERS_TIMEOUT" });
   }
+  if (raw.SMTP_URL || raw.POSTMARK_SERVER_TOKEN) need("MAIL_FROM", "is required when mail is sent");
   if (runtime === "worker") {
     need("DATABASE_URL", "is required on Workers");
     need("UPSTASH_REDIS_REST_URL", "is required on Workers");

@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
+import { createLogMailer } from "../adapters/mail/log-mailer.js";
+import { createSmtpMailer } from "../adapters/mail/smtp.js";
 import { createNodeEgressFetch } from "../adapters/net/node-egress-fetch.js";
 import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
 import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
@@ -16,13 +18,14 @@ import { loadXmllintWasm } from "../adapters/saml/node-xmllint.js";
 import { samlifyProtocol, useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
 import { PrometheusMetrics } from "../adapters/telemetry/prometheus.js";
-import type { Config } from "../config.js";
+import { type Config, ConfigError } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { type Cidr, clientAddress } from "../core/net/ip.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Database } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
+import type { Mailer } from "../core/ports/mail.js";
 import type { AppDeps } from "../http/context.js";
 
 /** Both src/entry/*.ts and the bundled dist/node/*.js sit two levels below the root. */
@@ -47,6 +50,18 @@ export async function openNodeDatabase(
   return db;
 }
 
+/** Sender of logged mail when MAIL_FROM is unset (development only: nothing is delivered). */
+export const LOGGED_MAIL_FROM = "authority@localhost";
+
+/** SMTP when SMTP_URL is set; otherwise the mail is logged, which production refuses. */
+export function openNodeMailer(config: Config, logger: Logger): Mailer {
+  if (config.SMTP_URL) return createSmtpMailer(config.SMTP_URL, config.MAIL_FROM as string);
+  if (config.APP_ENV === "production") {
+    throw new ConfigError([{ variable: "SMTP_URL", message: "is required in production (mail would only be logged)" }]);
+  }
+  return createLogMailer(logger, config.MAIL_FROM ?? LOGGED_MAIL_FROM);
+}
+
 /** The socket's peer, or the client behind it when the peer is a trusted proxy (TRUSTED_PROXIES). */
 function nodeClientIp(trusted: Cidr[]): (c: Context) => string | null {
   return (c) => {
@@ -62,6 +77,7 @@ function nodeClientIp(trusted: Cidr[]): (c: Context) => string | null {
 
 /** The adapters the Node runtime uses for this configuration. */
 export async function openNodeDeps(config: Config, logger: Logger): Promise<AppDeps> {
+  const mailer = openNodeMailer(config, logger);
   const db = await openNodeDatabase(config, logger);
   const kv = config.REDIS_URL
     ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
@@ -88,6 +104,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     upstreamFetch: createNodeEgressFetch(egressPolicy),
     metrics,
     metricsExposition: metrics,
+    mailer,
     samlProtocol: threadedSamlProtocol(samlifyProtocol, new URL("./saml-worker.js", import.meta.url), xmllint),
   };
 }

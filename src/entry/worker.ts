@@ -9,16 +9,20 @@ import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-valida
 // SAML schema validation: the precompiled xmllint module; allocates nothing until the first SAML response.
 useSchemaValidator(createXmllintSchemaValidator(xmllintWasm));
 
+import { createLogMailer } from "../adapters/mail/log-mailer.js";
+import { createPostmarkMailer } from "../adapters/mail/postmark.js";
 import { createNeonHttpDatabase } from "../adapters/postgres/neon-http.js";
 import { UpstashKeyValueStore } from "../adapters/redis/upstash.js";
 import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
 import { createOtelTracer } from "../adapters/telemetry/otel-tracer.js";
 import { instrumentWorker, workerTraceConfig } from "../adapters/telemetry/otel-worker.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
+import type { Logger } from "../core/ports/logger.js";
+import type { Mailer } from "../core/ports/mail.js";
 import { createApp } from "../http/app.js";
 import type { AppEnv, Services } from "../http/context.js";
 import { requestIdFor } from "../http/middleware/request-id.js";
@@ -37,6 +41,23 @@ interface Built {
   traced?: ExportedHandler<Record<string, unknown>>;
 }
 
+/** Postmark when its token is set; otherwise the mail is logged, which production refuses. */
+function workerMailer(config: Config, log: Logger): Mailer {
+  if (config.POSTMARK_SERVER_TOKEN) {
+    return createPostmarkMailer({
+      serverToken: config.POSTMARK_SERVER_TOKEN,
+      from: config.MAIL_FROM as string, // required with the token (crossCheck)
+      apiUrl: config.POSTMARK_API_URL,
+    });
+  }
+  if (config.APP_ENV === "production") {
+    throw new ConfigError([
+      { variable: "POSTMARK_SERVER_TOKEN", message: "is required in production (mail would only be logged)" },
+    ]);
+  }
+  return createLogMailer(log, config.MAIL_FROM ?? "authority@localhost");
+}
+
 /** Built once per isolate (and again only if the bindings object changes). */
 let built: { env: object; ready: Promise<Built> } | undefined;
 
@@ -44,6 +65,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
   const config = loadConfig(env, "worker");
   const traceConfig = workerTraceConfig(config);
   // loadConfig guarantees these on Workers (crossCheck); the assertions only narrow types.
+  const log = createConsoleLogger(undefined, config.LOG_LEVEL);
   const deps = {
     config,
     db: createNeonHttpDatabase(config.DATABASE_URL as string, config.NEON_FETCH_ENDPOINT),
@@ -54,7 +76,8 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     }),
     clock: systemClock,
     random: cryptoRandom,
-    logger: createConsoleLogger(undefined, config.LOG_LEVEL),
+    logger: log,
+    mailer: workerMailer(config, log),
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: await createWasmArgon2Hasher(argon2Wasm, cryptoRandom),
     clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,

@@ -12,6 +12,7 @@ import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
+import type { Mailer } from "../core/ports/mail.js";
 import type { PasswordHasher } from "../core/ports/password-hasher.js";
 import type { SamlProtocol } from "../core/ports/saml.js";
 import type { Metrics, Tracer } from "../core/ports/telemetry.js";
@@ -35,6 +36,8 @@ export interface AppDeps {
   logger: Logger;
   sealer: Sealer;
   passwords: PasswordHasher;
+  /** Outgoing mail (Node: SMTP; Workers: Postmark; development: the log). */
+  mailer?: Mailer;
   /** SAML protocol work (default: samlify). */
   samlProtocol?: SamlProtocol;
   /** How the service calls upstream identity providers (default: the runtime's fetch; Node: one that refuses disallowed resolved addresses). */

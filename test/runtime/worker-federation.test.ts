@@ -184,7 +184,12 @@ describe("provider URLs on a production Worker", () => {
   // Workers cannot reach private ranges, but the names and literal addresses are refused all the same
   // (the core's check); names that resolve to them are Cloudflare's to refuse, not looked up here.
   it("refuses internal issuers at configuration and a stored loopback provider at login", async () => {
-    const production = await h.start({ APP_ENV: "production" });
+    // Production refuses to only log mail: a Postmark token (never used here) stands in.
+    const production = await h.start({
+      APP_ENV: "production",
+      POSTMARK_SERVER_TOKEN: "unused-postmark-token",
+      MAIL_FROM: "no-reply@auth.example",
+    });
     const request: Request = (path, init) => production.request(path, { redirect: "manual", ...init });
     for (const issuer of [
       "https://169.254.169.254",

@@ -76,11 +76,44 @@ describe("config", () => {
     ["HTTP_KEEP_ALIVE_TIMEOUT", "-1", "positive duration"],
     ["MAX_CONNECTIONS", "0", "whole number from 1 to 1000000"],
     ["MAX_CONNECTIONS", "many", "whole number"],
+    ["MAIL_FROM", "no-reply", '"address@domain" or "Name <address@domain>"'],
+    ["MAIL_FROM", "Authority <no-reply@auth.example", "Name <address@domain>"],
+    ["MAIL_FROM", "Authority\r\nBcc: eve@evil.example <no-reply@auth.example>", "on one line"],
+    ["MAIL_FROM", "a@b.example\nBcc: eve@evil.example", "on one line"],
+    ["POSTMARK_API_URL", "api.postmarkapp.com", "http(s) URL"],
   ])("rejects %s=%s with a message naming it", (variable, value, message) => {
     const { problems } = problemsOf({ ...valid, [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]?.variable).toBe(variable);
     expect(problems[0]?.message).toContain(message);
+  });
+
+  it("takes SMTP_URL as smtp:// or smtps:// only, and MAIL_FROM with it", () => {
+    const from = "Authority <no-reply@auth.example>";
+    for (const [url, expected] of [
+      ["http://mail.example:25", "smtp URL"],
+      ["not a url", "absolute smtp URL"],
+    ] as const) {
+      const { problems } = problemsOf({ ...valid, SMTP_URL: url, MAIL_FROM: from });
+      expect(problems).toEqual([{ variable: "SMTP_URL", message: expect.stringContaining(expected) }]);
+    }
+    const config = parseConfig({ ...valid, SMTP_URL: "smtps://u:p%40ss@mail.example:465", MAIL_FROM: from }, "node");
+    expect(config).toMatchObject({ SMTP_URL: "smtps://u:p%40ss@mail.example:465", MAIL_FROM: from });
+  });
+
+  it("requires MAIL_FROM when mail really leaves (SMTP_URL or POSTMARK_SERVER_TOKEN), not otherwise", () => {
+    expect(problemsOf({ ...valid, SMTP_URL: "smtp://mail.example:587" }).problems).toEqual([
+      { variable: "MAIL_FROM", message: "is required when mail is sent" },
+    ]);
+    expect(problemsOf({ ...valid, POSTMARK_SERVER_TOKEN: "pm-token" }).problems).toEqual([
+      { variable: "MAIL_FROM", message: "is required when mail is sent" },
+    ]);
+    expect(parseConfig(valid, "node").MAIL_FROM).toBeUndefined();
+  });
+
+  it("never repeats a mail credential in its messages", () => {
+    const { message } = problemsOf({ ...valid, SMTP_URL: "ftp://user:hunter2-secret@mail.example" });
+    expect(message).not.toContain("hunter2-secret");
   });
 
   it("requires the secrets, naming each missing one", () => {

@@ -1,0 +1,56 @@
+import { assertSafeHeaders } from "../../core/mail/header-safety.js";
+import type { Mailer, MailMessage } from "../../core/ports/mail.js";
+
+export const POSTMARK_API_URL = "https://api.postmarkapp.com";
+
+export interface PostmarkOptions {
+  /** The server's API token (secret), sent as X-Postmark-Server-Token. */
+  serverToken: string;
+  /** Sender, `address` or `Name <address>`, of a confirmed sender signature or domain. */
+  from: string;
+  /** Base URL of the API; tests point it at a local stand-in. */
+  apiUrl?: string;
+  /** Postmark's transactional stream unless told otherwise. */
+  messageStream?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Workers (no SMTP sockets for nodemailer): Postmark's "send a single email"
+ * API, `POST /email` with a JSON message. Anything but 200 with ErrorCode 0
+ * is a failure; the error names Postmark's code and message, never the token.
+ */
+export function createPostmarkMailer(options: PostmarkOptions): Mailer {
+  const endpoint = new URL("/email", options.apiUrl ?? POSTMARK_API_URL).toString();
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  return {
+    async send(message: MailMessage) {
+      assertSafeHeaders(options.from, message);
+      const response = await doFetch(endpoint, {
+        method: "POST",
+        headers: {
+          accept: "application/json",
+          "content-type": "application/json",
+          "x-postmark-server-token": options.serverToken,
+        },
+        body: JSON.stringify({
+          From: options.from,
+          To: message.to,
+          Subject: message.subject,
+          TextBody: message.text,
+          HtmlBody: message.html,
+          Tag: message.kind,
+          MessageStream: options.messageStream ?? "outbound",
+        }),
+      });
+      const reply = (await response.json().catch(() => undefined)) as
+        | { ErrorCode?: unknown; Message?: unknown }
+        | undefined;
+      if (response.status !== 200 || reply?.ErrorCode !== 0) {
+        const code = typeof reply?.ErrorCode === "number" ? reply.ErrorCode : "none";
+        const text = typeof reply?.Message === "string" ? reply.Message.slice(0, 200) : "no message";
+        throw new Error(`Postmark refused the mail: HTTP ${response.status}, ErrorCode ${code}: ${text}`);
+      }
+    },
+  };
+}
