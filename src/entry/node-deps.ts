@@ -18,7 +18,7 @@ import { loadXmllintWasm } from "../adapters/saml/node-xmllint.js";
 import { samlifyProtocol, useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
 import { PrometheusMetrics } from "../adapters/telemetry/prometheus.js";
-import { type Config, ConfigError } from "../config.js";
+import type { Config } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { type Cidr, clientAddress } from "../core/net/ip.js";
@@ -53,12 +53,11 @@ export async function openNodeDatabase(
 /** Sender of logged mail when MAIL_FROM is unset (development only: nothing is delivered). */
 export const LOGGED_MAIL_FROM = "authority@localhost";
 
-/** SMTP when SMTP_URL is set; otherwise the mail is logged, which production refuses. */
-export function openNodeMailer(config: Config, logger: Logger): Mailer {
+/** SMTP when SMTP_URL is set; otherwise the mail is logged, outside production only. */
+export function openNodeMailer(config: Config, logger: Logger): Mailer | undefined {
   if (config.SMTP_URL) return createSmtpMailer(config.SMTP_URL, config.MAIL_FROM as string);
-  if (config.APP_ENV === "production") {
-    throw new ConfigError([{ variable: "SMTP_URL", message: "is required in production (mail would only be logged)" }]);
-  }
+  // Mail that carries secrets is never only logged in production: no mailer until one is configured.
+  if (config.APP_ENV === "production") return undefined;
   return createLogMailer(logger, config.MAIL_FROM ?? LOGGED_MAIL_FROM);
 }
 

@@ -41,8 +41,12 @@ interface Built {
   traced?: ExportedHandler<Record<string, unknown>>;
 }
 
-/** Postmark when its token is set; otherwise the mail is logged, which production refuses. */
-function workerMailer(config: Config, log: Logger): Mailer {
+/**
+ * Postmark when its token is set; otherwise the mail is logged, but never in
+ * production, which gets no mailer until one is configured (nothing sends
+ * mail yet; the account flows will require it).
+ */
+function workerMailer(config: Config, log: Logger): Mailer | undefined {
   if (config.POSTMARK_SERVER_TOKEN) {
     return createPostmarkMailer({
       serverToken: config.POSTMARK_SERVER_TOKEN,
@@ -50,11 +54,7 @@ function workerMailer(config: Config, log: Logger): Mailer {
       apiUrl: config.POSTMARK_API_URL,
     });
   }
-  if (config.APP_ENV === "production") {
-    throw new ConfigError([
-      { variable: "POSTMARK_SERVER_TOKEN", message: "is required in production (mail would only be logged)" },
-    ]);
-  }
+  if (config.APP_ENV === "production") return undefined;
   return createLogMailer(log, config.MAIL_FROM ?? "authority@localhost");
 }
 
