@@ -47,14 +47,15 @@ afterAll(async () => {
 });
 
 describe("npm pack", () => {
-  it("holds only package.json, README.md and dist", () => {
+  it("holds only package.json, README.md, LICENSE and dist", () => {
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
+    expect(files).toContain("LICENSE");
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/verify/signature-node.js");
     expect(files).toContain("dist/verify/signature-web.js");
     const other = files.filter(
-      (f) => !["package.json", "README.md"].includes(f) && !/^dist\/[\w/.-]+\.(js|d\.ts|js\.map)$/.test(f),
+      (f) => !["package.json", "README.md", "LICENSE"].includes(f) && !/^dist\/[\w/.-]+\.(js|d\.ts|js\.map)$/.test(f),
     );
     expect(other).toEqual([]);
     expect(files.some((f) => /(^|\/)(src|test)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts")))).toBe(false);
