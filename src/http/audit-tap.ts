@@ -26,7 +26,8 @@ export function auditTap(
       at: deps.clock.now(),
       actorType: actorUserId ? "user" : (scope?.actor?.type ?? (scope ? "anonymous" : "system")),
       actorId: actorUserId ?? scope?.actor?.id ?? null,
-      ip: scope?.ip ?? null,
+      // The audit middleware fills in the request's address when it writes the entries.
+      ip: null,
       requestId: scope?.requestId ?? null,
     };
     if (scope?.audit) scope.audit.push(record);

@@ -25,8 +25,6 @@ export interface RequestScope {
   sessionId?: string;
   /** Who the request acts as, once authenticated (for its audit entries). */
   actor?: AuditActor;
-  /** The client's address, for audit entries. */
-  ip?: string | null;
   /** Audit entries raised while serving the request, written when it ends. */
   audit?: AuditEventRecord[];
 }

@@ -7,6 +7,7 @@ import type { AppEnv } from "../context.js";
 import { routePattern } from "../route-pattern.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json/i;
+const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * The audit trail's writer. Security events raised while serving (see
@@ -19,14 +20,15 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const scope = c.var.scope;
     scope.audit = [];
-    const ip = c.var.services.clientIp(c);
-    // The column is inet: only a well-formed address is kept.
-    scope.ip = parseIp(ip) ? ip : null;
     await next();
     const entries = scope.audit;
-    const admin = c.res.status < 400 ? await adminEntry(c) : null;
+    const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
     if (admin) entries.push(admin);
     if (entries.length === 0) return;
+    // Only requests that leave entries pay for the address; the column is inet, so only a well-formed one.
+    const address = c.var.services.clientIp(c);
+    const ip = parseIp(address) ? address : null;
+    for (const entry of entries) entry.ip = ip;
     const { db, logger } = c.var.services;
     const write = db.auditEvents.append(entries);
     if (!admin) return inBackground(c)(write);
@@ -59,7 +61,7 @@ async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<
     actorId: scope.actor?.id ?? null,
     targetType: (action.targetId ?? created) ? action.targetType : null,
     targetId: action.targetId ?? created,
-    ip: scope.ip ?? null,
+    ip: null,
     requestId: scope.requestId,
     details,
   };
