@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { errors } from "../core/errors.js";
+import { decodeCursor, encodeCursor } from "../core/pagination/cursor.js";
 
 /**
  * Keyset pages of admin listings, keyed by a name (slug, provider or
- * connection name). The cursor is opaque to clients: the base64url of the
- * last name of the page before.
+ * connection name). The cursor is opaque to clients (core/pagination/cursor.ts):
+ * the last name of the page before.
  */
 export const PageQuerySchema = z.object({
   limit: z.coerce
@@ -31,15 +32,8 @@ const DEFAULT_LIMIT = 50;
 /** The name after which a page starts, or null; a cursor this service did not hand out is 400. */
 function pageStart(query: { cursor?: string | undefined }, name: RegExp): string | null {
   if (query.cursor === undefined) return null;
-  let decoded: string | null = null;
-  if (/^[A-Za-z0-9_-]+$/.test(query.cursor)) {
-    try {
-      decoded = atob(query.cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    } catch {
-      decoded = null;
-    }
-  }
-  if (decoded === null || !name.test(decoded)) {
+  const [decoded, ...rest] = decodeCursor(query.cursor) ?? [];
+  if (decoded === undefined || rest.length > 0 || !name.test(decoded)) {
     throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
   }
   return decoded;
@@ -59,7 +53,6 @@ export async function page<T>(
   const rows = await read(pageStart(query, name), limit + 1);
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  const nextCursor =
-    rows.length > limit && last ? btoa(nameOf(last)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null;
+  const nextCursor = rows.length > limit && last ? encodeCursor(nameOf(last)) : null;
   return { items, nextCursor };
 }

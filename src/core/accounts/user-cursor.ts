@@ -1,24 +1,15 @@
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
+import { decodeCursor, encodeCursor } from "../pagination/cursor.js";
 import type { UserPosition } from "../ports/database.js";
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The opaque `next_cursor` of the admin user listing: base64url of the last row's position. */
-export const encodeUserCursor = (position: UserPosition): string =>
-  toBase64Url(utf8.encode(`${position.createdAt}/${position.id}`));
+export const encodeUserCursor = (position: UserPosition): string => encodeCursor(position.createdAt, position.id);
 
 /** The position a cursor names, or null when it is not one this service gave out. */
 export function decodeUserCursor(cursor: string): UserPosition | null {
-  const bytes = fromBase64Url(cursor);
-  if (!bytes) return null;
-  let text: string;
-  try {
-    text = fromUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
-  const [createdAt = "", id = "", ...rest] = text.split("/");
+  const [createdAt = "", id = "", ...rest] = decodeCursor(cursor) ?? [];
   if (rest.length > 0 || !TIMESTAMP.test(createdAt) || !UUID.test(id)) return null;
   // A real instant after 1970 (no 30 February or year 0, which Postgres would refuse), not merely the shape of one.
   const parsed = new Date(`${createdAt.slice(0, 23)}Z`);

@@ -4,6 +4,7 @@ import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
+import { nextCursorField, PageQuerySchema } from "../pagination.js";
 import {
   SessionSchema,
   sessionView,
@@ -34,16 +35,8 @@ const UserChangesSchema = z
 
 const adminOnly = { security: [{ bearer: [] }], tags: ["Administration"] };
 
-const ListUsersQuery = z.object({
+const ListUsersQuery = PageQuerySchema.extend({
   email: z.string().max(320).optional().openapi({ description: "Only the user with this address (normalised)" }),
-  limit: z.coerce
-    .number({ message: "must be a whole number from 1 to 100" })
-    .int("must be a whole number from 1 to 100")
-    .min(1, "must be a whole number from 1 to 100")
-    .max(100, "must be a whole number from 1 to 100")
-    .optional()
-    .openapi({ description: "Page size, 1 to 100 (default 50)" }),
-  cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page" }),
 });
 
 const listUsers = createRoute({
@@ -62,7 +55,7 @@ const listUsers = createRoute({
       description: "A page of users",
       content: {
         "application/json": {
-          schema: z.object({ users: z.array(AdminUserSchema), next_cursor: z.string().nullable() }),
+          schema: z.object({ users: z.array(AdminUserSchema), next_cursor: nextCursorField }),
         },
       },
     },

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../../core/crypto/encoding.js";
 import { errors } from "../../core/errors.js";
+import { decodeCursor, encodeCursor } from "../../core/pagination/cursor.js";
 import type { AuditCursor, AuditEventRecord } from "../../core/ports/database.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema } from "../schemas.js";
+import { nextCursorField, PageQuerySchema } from "../pagination.js";
+import { TenantParamSchema, UUID_PATTERN } from "../schemas.js";
 
 const AuditEventSchema = z
   .object({
@@ -37,9 +38,7 @@ const listEvents = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: {
     params: TenantParamSchema,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).optional(),
-      cursor: z.string().max(200).optional(),
+    query: PageQuerySchema.extend({
       action: filter,
       actor_id: filter,
       target_id: filter,
@@ -50,7 +49,7 @@ const listEvents = createRoute({
       description: "A page of events",
       content: {
         "application/json": {
-          schema: z.object({ events: z.array(AuditEventSchema), next_cursor: z.string().nullable() }),
+          schema: z.object({ events: z.array(AuditEventSchema), next_cursor: nextCursorField }),
         },
       },
     },
@@ -58,19 +57,13 @@ const listEvents = createRoute({
   },
 });
 
-/** An opaque cursor: the last event's time and id. */
-const encodeCursor = (event: AuditEventRecord) => toBase64Url(utf8.encode(`${event.at.getTime()}.${event.id}`));
-
-function decodeCursor(text: string): AuditCursor {
-  const bytes = fromBase64Url(text);
-  let match: RegExpExecArray | null = null;
-  try {
-    match = bytes ? /^(\d{1,15})\.([0-9a-f-]{36})$/.exec(fromUtf8.decode(bytes)) : null;
-  } catch {
-    // not UTF-8: refused below
+/** The position after the last event of a page: its time (ms) and id. */
+function decodeAuditCursor(text: string): AuditCursor {
+  const [ms = "", id = "", ...rest] = decodeCursor(text) ?? [];
+  if (rest.length > 0 || !/^\d{1,15}$/.test(ms) || !UUID_PATTERN.test(id)) {
+    throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
   }
-  if (!match) throw errors.validation([{ path: "cursor", message: "is not a cursor this list gave out" }]);
-  return { at: new Date(Number(match[1])), id: match[2] ?? "" };
+  return { at: new Date(Number(ms)), id };
 }
 
 const view = (e: AuditEventRecord) => ({
@@ -87,11 +80,17 @@ const view = (e: AuditEventRecord) => ({
 export const auditEventRoutes = createRouter().openapi(listEvents, async (c) => {
   const query = c.req.valid("query");
   const limit = query.limit ?? 50;
-  const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+  const cursor = query.cursor ? decodeAuditCursor(query.cursor) : null;
   const filters = { action: query.action, actorId: query.actor_id, targetId: query.target_id };
   // One more than asked tells whether a next page exists.
   const rows = await c.var.services.db.auditEvents.list(c.var.tenant.id, filters, cursor, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return c.json({ events: page.map(view), next_cursor: rows.length > limit && last ? encodeCursor(last) : null }, 200);
+  return c.json(
+    {
+      events: page.map(view),
+      next_cursor: rows.length > limit && last ? encodeCursor(String(last.at.getTime()), last.id) : null,
+    },
+    200,
+  );
 });
