@@ -226,6 +226,7 @@ describe("reading the trail", () => {
   it("filters by action, actor and target, and pages newest first with a cursor, without gaps or repeats", async () => {
     const user = await signup();
     for (let i = 0; i < 7; i++) {
+      s.clock.advance(1);
       await request(`/t/acme/v1/admin/users/${user.user.id}`, {
         method: "PATCH",
         headers: ADMIN,
@@ -244,9 +245,13 @@ describe("reading the trail", () => {
       cursor = page.next_cursor;
     }
     expect(seen).toEqual(all.map((e) => e.id));
+    // Newest first: the last change (i = 6, verified) leads, the one before it (i = 5) follows.
     const times = all.map((e) => Date.parse(e.at));
-    expect(times).toEqual([...times].sort((a, b) => b - a));
-    expect((await events(`?actor_id=${user.user.id}`)).events.every((e) => e.actor.id === user.user.id)).toBe(true);
+    expect(times.every((at, i) => i === 0 || at < (times[i - 1] ?? 0))).toBe(true);
+    expect(all.map((e) => e.details.email_verified).slice(0, 2)).toEqual([true, false]);
+    const acted = (await events(`?actor_id=${user.user.id}`)).events;
+    expect(acted.map((e) => e.action)).toContain("user.signed_up");
+    expect(acted.every((e) => e.actor.id === user.user.id)).toBe(true);
   });
 
   it("refuses bad cursors and limits, and callers without the admin scope", async () => {
@@ -259,6 +264,22 @@ describe("reading the trail", () => {
       headers: { Authorization: `Bearer ${user.access_token}` },
     });
     expect(answer.status).toBe(401);
+    // A key without `admin` is 403; another tenant's admin key is no key here (401).
+    const serviceKey = async (tenant: string, scopes: string[]) => {
+      const created = await request(`/t/${tenant}/v1/admin/api-keys`, {
+        method: "POST",
+        headers: ADMIN,
+        body: JSON.stringify({ name: "audit reader", scopes }),
+      });
+      expect(created.status).toBe(201);
+      const { key } = (await created.json()) as { key: string };
+      secrets.push(key);
+      return { Authorization: `Bearer ${key}` };
+    };
+    const weak = await request("/t/acme/v1/admin/audit-events", { headers: await serviceKey("acme", ["reports"]) });
+    expectProblem(await readAnswer(weak), 403, "forbidden");
+    const foreign = await request("/t/acme/v1/admin/audit-events", { headers: await serviceKey("other", ["admin"]) });
+    expect(foreign.status).toBe(401);
   });
 
   it("holds no secret, token, key or password anywhere in the table", async () => {

@@ -96,12 +96,13 @@ describe("SAML responses that cost CPU, on the Node build", () => {
     const xml = signAssertionWithShape(await unsigned(60), idp.otherKey, { references: 90 });
     const started = performance.now();
     const attack = postAcs(xml);
-    await slowestHealthzDuring(attack);
+    // Before the screen the event loop was held 6-8 s (16 s on a loaded machine).
+    expect(await slowestHealthzDuring(attack)).toBeLessThan(3_000);
     const answer = await attack;
     expectProblem(answer, 400, "invalid_saml_response");
     expect(answer.json.detail).toBe("The signature holds more than one Reference in SignedInfo.");
     // Seconds of event-loop time before the screen; a generous bound as a regression guard.
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it("verifies responses of the largest size it takes off the event loop", async () => {
@@ -114,7 +115,8 @@ describe("SAML responses that cost CPU, on the Node build", () => {
       expectProblem(answer, 400, "invalid_saml_response");
       expect(answer.json.detail).toMatch(/^The SAML response is not valid: invalid signature/);
     }
-    // On the main thread the eight verifications queue /healthz behind ~1 s of CPU.
+    // On the main thread the eight verifications queue /healthz behind ~1 s of CPU (658 ms measured);
+    // on the worker thread it stays near one request's latency (118 ms measured).
     expect(slowest).toBeLessThan(400);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The audit trail inside workerd (the built Worker on neon-http and Upstash
  * REST): an admin write is in the table when its response arrives, and a
- * login's entry lands after the response through waitUntil.
+ * sign-up's entry, written through waitUntil, lands too.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ const actions = async (requestId: string) =>
   (await db.query("SELECT action, actor_type FROM audit_events WHERE request_id = $1", [requestId])).rows;
 
 describe("audit trail inside workerd", () => {
-  it("stores an admin write before answering, and a login's entry after the response", async () => {
+  it("stores an admin write before answering, and records a sign-up (written through waitUntil)", async () => {
     const admin = { Authorization: `Bearer ${h.adminKey}`, ...JSON_HEADERS };
     const put = await worker.request("/t/edge/v1/admin/redirect-uris", {
       method: "PUT",
