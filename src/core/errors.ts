@@ -81,6 +81,9 @@ export const errors = {
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>
     new AppError(403, "reauthentication_required", "Reauthentication required", detail),
+  /** 503 with Retry-After: a dependency or a bounded resource cannot take the request now. */
+  unavailable: (detail: string) =>
+    new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" }),
   accountDisabled: () =>
     new AppError(403, "account_disabled", "Account disabled", "This account is disabled; ask an administrator."),
   notReady: (failing: Record<string, string>) =>

@@ -1,5 +1,11 @@
 import { Worker } from "node:worker_threads";
+import { errors } from "../../core/errors.js";
 import { type SamlProtocol, SamlProtocolError, type VerifiedAssertion } from "../../core/ports/saml.js";
+
+/** Verifications waiting for the thread beyond this are refused (503): ~10 s of the worst responses. */
+const MAX_QUEUED = 32;
+/** A verification that takes longer ends the thread (a hang must not hold logins forever). */
+const VERIFY_TIMEOUT_MS = 10_000;
 
 /** A verifyResponse call as the worker receives it. */
 export interface VerifyRequest {
@@ -22,7 +28,12 @@ export type VerifyAnswer =
  * another. The other methods are cheap and run inline. `xmllint`: the
  * schema validator's compiled WASM, shared with the thread.
  */
-export function threadedSamlProtocol(inline: SamlProtocol, workerUrl: URL, xmllint: WebAssembly.Module): SamlProtocol {
+export function threadedSamlProtocol(
+  inline: SamlProtocol,
+  workerUrl: URL,
+  xmllint: WebAssembly.Module,
+  limits = { maxQueued: MAX_QUEUED, timeoutMs: VERIFY_TIMEOUT_MS },
+): SamlProtocol {
   let worker: Worker | null = null;
   let nextId = 0;
   const pending = new Map<number, { resolve: (a: VerifiedAssertion) => void; reject: (e: Error) => void }>();
@@ -51,12 +62,26 @@ export function threadedSamlProtocol(inline: SamlProtocol, workerUrl: URL, xmlli
   return {
     ...inline,
     verifyResponse(...args) {
-      worker ??= start();
+      if (pending.size >= limits.maxQueued) {
+        return Promise.reject(errors.unavailable("Too many SAML responses are being verified; try again shortly."));
+      }
+      const thread = (worker ??= start());
       const id = nextId++;
       const request: VerifyRequest = { id, args };
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker?.postMessage(request);
+        const timer = setTimeout(() => {
+          // Its exit rejects every call it held; the next call starts another thread.
+          void thread.terminate();
+        }, limits.timeoutMs);
+        timer.unref();
+        const settle =
+          <T>(finish: (value: T) => void) =>
+          (value: T) => {
+            clearTimeout(timer);
+            finish(value);
+          };
+        pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+        thread.postMessage(request);
       });
     },
   };

@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { AppError, errors } from "../errors.js";
 
 /** 429 with Retry-After in whole seconds (API.md Conventions; RFC 9110 §10.2.3). */
 export function rateLimitedError(
@@ -32,5 +32,5 @@ export const accountLockedError = (retryAfterMs: number) => {
 
 /** 503 when a dependency the request cannot do without is unreachable. */
 export function unavailableError(detail: string): AppError {
-  return new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" });
+  return errors.unavailable(detail);
 }
