@@ -65,7 +65,7 @@ export async function purgeEndedSessions(
 }
 
 /** Deletes audit events older than the retention (the daily cleanup's second half). */
-export async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, logger: Logger): Promise<number> {
+async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, logger: Logger): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionMs);
   const purged = await db.auditEvents.purgeBefore(cutoff);
   logger.info("audit_events_purged", { purged, before: cutoff.toISOString() });

@@ -75,7 +75,10 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
       console.log(`purged ${purged.sessions} ended session(s) and ${purged.auditEvents} audit event(s)`);
     } else if (job === "rotate-keys") {
-      const rotated = await rotateDueKeys(deps.db, buildServices(deps).keyRing, logger);
+      const services = buildServices(deps);
+      const rotated = await rotateDueKeys(deps.db, services.keyRing, logger);
+      // The rotations' audit entries are written in the background: before the database closes.
+      await services.background.drain();
       console.log(`rotated the keys of ${rotated} tenant(s)`);
     } else {
       const done = await reencryptAll(deps.db, deps.sealer, logger);

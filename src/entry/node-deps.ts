@@ -51,7 +51,7 @@ export async function openNodeDatabase(
 }
 
 /** Sender of logged mail when MAIL_FROM is unset (development only: nothing is delivered). */
-export const LOGGED_MAIL_FROM = "authority@localhost";
+const LOGGED_MAIL_FROM = "authority@localhost";
 
 /** SMTP when SMTP_URL is set; otherwise the mail is logged, outside production only. */
 export function openNodeMailer(config: Config, logger: Logger): Mailer | undefined {

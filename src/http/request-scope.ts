@@ -29,7 +29,7 @@ export interface RequestScope {
   audit?: AuditEventRecord[];
 }
 
-export interface AuditActor {
+interface AuditActor {
   type: AuditActorType;
   id: string | null;
 }

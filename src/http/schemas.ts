@@ -64,6 +64,9 @@ export const cookieFlag = z.boolean().optional().openapi({
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const NO_CONTROLS = /^[^\x00-\x1f\x7f]*$/;
+/** A scope token (RFC 6749 §3.3: NQCHAR, no space or quote or backslash). */
+export const ScopeSchema = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
+
 export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters");
 
 /** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */

@@ -7,6 +7,7 @@ import { BackgroundTasks } from "../core/background.js";
 import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
+import { errorFields } from "../core/logging/error-fields.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
@@ -37,7 +38,7 @@ export function buildServices(appDeps: AppDeps): Services {
       telemetered.db.auditEvents
         .append([event])
         .catch((error: unknown) =>
-          appDeps.logger.error("audit_write_failed", { action: event.action, message: (error as Error).message }),
+          appDeps.logger.error("audit_write_failed", { action: event.action, ...errorFields(error) }),
         ),
     ),
   );

@@ -60,7 +60,12 @@ export function adminUserMethods(ctx: Context) {
      */
     revokeUserSessions(userId: string, input: RevokeSessionsInput = {}, options: RequestOptions = {}): Promise<Done> {
       return send<undefined>(
-        { method: "POST", path: userPath(userId, "/revoke-sessions"), query: queryOf(input) },
+        // Only the known flag reaches the URL: request options passed here by mistake (an API key) never do.
+        {
+          method: "POST",
+          path: userPath(userId, "/revoke-sessions"),
+          query: queryOf({ include_api_keys: input.include_api_keys }),
+        },
         options,
       );
     },

@@ -3,7 +3,7 @@ import type { Mailer, MailMessage } from "../../core/ports/mail.js";
 
 export const POSTMARK_API_URL = "https://api.postmarkapp.com";
 
-export interface PostmarkOptions {
+interface PostmarkOptions {
   /** The server's API token (secret), sent as X-Postmark-Server-Token. */
   serverToken: string;
   /** Sender, `address` or `Name <address>`, of a confirmed sender signature or domain. */

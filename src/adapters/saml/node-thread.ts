@@ -65,7 +65,8 @@ export function threadedSamlProtocol(
       if (pending.size >= limits.maxQueued) {
         return Promise.reject(errors.unavailable("Too many SAML responses are being verified; try again shortly."));
       }
-      const thread = (worker ??= start());
+      worker ??= start();
+      const thread = worker;
       const id = nextId++;
       const request: VerifyRequest = { id, args };
       return new Promise((resolve, reject) => {

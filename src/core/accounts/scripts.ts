@@ -68,7 +68,7 @@ function matcherOf(name: string): RegExp | null {
 /** The script of a character that has one. */
 const scriptOf = (char: string) => SCRIPT_NAMES.find((name) => matcherOf(name)?.test(char));
 
-export type ScriptProblem = "mixed" | "no-script";
+type ScriptProblem = "mixed" | "no-script";
 
 /** Why `text` breaks the mixed-script rule, or undefined when it keeps it. */
 export function scriptProblem(text: string): ScriptProblem | undefined {

@@ -17,7 +17,7 @@ export interface AdminUserView extends UserView {
   last_login_at: string | null;
 }
 
-export interface UserAdminDeps {
+interface UserAdminDeps {
   db: Database;
   sealer: Sealer;
   accounts: AccountService;
@@ -86,7 +86,7 @@ export class UserAdministration {
     const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, this.deps.clock.now());
     if (!user) return null;
     await this.deps.userVersions.raise(tenant.id, user.id, user);
-    if (user.disabledAt) await this.endCredentials(tenant, user.id);
+    if (changes.disabled === true) await this.endCredentials(tenant, user.id);
     this.deps.logger.info("user_updated_by_admin", {
       tenant_id: tenant.id,
       user_id: user.id,

@@ -64,7 +64,7 @@ export function grantableScopes(user: Pick<UserRecord, "scopes">): Set<string> {
   return held;
 }
 
-export interface NewKeyInput {
+interface NewKeyInput {
   name: string;
   scopes: string[];
   expiresAt: Date | null;

@@ -34,7 +34,7 @@ interface StoredLogin {
 }
 
 /** The last failed upstream call of a provider: when, at which step, and its cause (one line, truncated). */
-export interface UpstreamErrorRecord {
+interface UpstreamErrorRecord {
   at: Date;
   step: UpstreamStep;
   detail: string;
@@ -104,9 +104,7 @@ export class FederationService {
     const refusal = input.issuer ? this.deps.egress.refusal(new URL(input.issuer)) : null;
     if (refusal) throw errors.validation([{ path: "issuer", message: refusal }]);
     const existing = await this.deps.db.oauthProviders.find(tenant.id, name);
-    // OIDC Core §2: a subject is unique only within its issuer.
-    if (existing && existing.issuer !== input.issuer) await this.unlink(tenant, name);
-    return this.deps.db.oauthProviders.upsert({
+    const stored = await this.deps.db.oauthProviders.upsert({
       id: existing?.id ?? this.deps.random.uuid(),
       tenantId: tenant.id,
       name,
@@ -117,6 +115,10 @@ export class FederationService {
       enabled: input.enabled,
       now: this.deps.clock.now(),
     });
+    // OIDC Core §2: a subject is unique only within its issuer. Unlinked after the new issuer is
+    // stored, so a login of the old one finishing meanwhile leaves no link behind.
+    if (existing && existing.issuer !== input.issuer) await this.unlink(tenant, name);
+    return stored;
   }
 
   /** The tenant's providers in name order after `afterName` (secrets stay sealed; callers show none). */

@@ -75,7 +75,7 @@ export function withoutQueryParams(text: string): string {
 }
 
 /** Longest string a log line holds; longer ones are cut (a request can put 64 KiB in an error message). */
-export const MAX_LOGGED_STRING = 2048;
+const MAX_LOGGED_STRING = 2048;
 
 export function capText(text: string, max = MAX_LOGGED_STRING): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;

@@ -88,10 +88,8 @@ export class SamlService {
       throw errors.validation([{ path: "idp_metadata_xml", message: error.message }]);
     }
     const existing = await this.deps.db.samlConnections.find(tenant.id, name);
-    // A NameID is unique only within its IdP: another IdP's may name other people.
-    if (existing && existing.idpEntityId !== entityId) await this.unlink(tenant, name);
     const keys = existing ? null : await createSpKeyPair(`${name} SAML SP`, this.deps.random, this.deps.clock.now());
-    return this.deps.db.samlConnections.upsert({
+    const stored = await this.deps.db.samlConnections.upsert({
       id: existing?.id ?? this.deps.random.uuid(),
       tenantId: tenant.id,
       name,
@@ -107,6 +105,9 @@ export class SamlService {
       spCertificate: existing?.spCertificate ?? keys?.certificatePem ?? "",
       now: this.deps.clock.now(),
     });
+    // A NameID is unique only within its IdP; unlinked after the new IdP is stored (see FederationService).
+    if (existing && existing.idpEntityId !== entityId) await this.unlink(tenant, name);
+    return stored;
   }
 
   /** The tenant's connections in name order after `afterName`. */

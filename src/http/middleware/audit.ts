@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
+import { errorFields } from "../../core/logging/error-fields.js";
 import { parseIp } from "../../core/net/ip.js";
 import type { AuditEventRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
@@ -12,9 +13,10 @@ const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /**
  * The audit trail's writer. Security events raised while serving (see
  * auditTap) wait in the request's scope; a successful admin write adds its
- * own entry. An admin write's entries are stored before its response leaves,
- * so an answered change is never missing from the trail; the rest (logins)
- * after the response, off its critical path.
+ * own entry. An admin write's entries are stored before its response leaves
+ * (a failed write is logged with the action, at error level, so it is
+ * alerted on rather than silently missing); the rest (logins) after the
+ * response, off its critical path.
  */
 export function auditTrail(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -35,16 +37,18 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     try {
       await write;
     } catch (error) {
-      logger.error("audit_write_failed", { action: admin.action, message: (error as Error).message });
+      logger.error("audit_write_failed", { action: admin.action, ...errorFields(error) });
     }
   };
 }
 
 async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<AuditEventRecord | null> {
-  const action = adminAction(c.req.method, routePattern(c), c.req.param() as Record<string, string>);
+  const pattern = routePattern(c);
+  if (!pattern.includes("/v1/admin/")) return null;
+  const action = adminAction(c.req.method, pattern, c.req.param() as Record<string, string>);
   if (!action) return null;
   const json = JSON_TYPE.test(c.req.header("content-type") ?? "");
-  // Hono keeps the parsed body, so this reads what the route validated without parsing again.
+  // Hono keeps the body's text, so this parses it again but never reads the stream twice.
   const details = json ? adminDetails(await c.req.json().catch(() => null)) : {};
   // A created resource is named by its response (a tenant, a key, a client).
   const created = action.targetId === null && c.req.method === "POST" ? await createdId(c.res) : null;

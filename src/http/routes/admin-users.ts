@@ -6,15 +6,15 @@ import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { nextCursorField, PageQuerySchema } from "../pagination.js";
 import {
+  ScopeSchema,
   SessionSchema,
   sessionView,
+  singleLine,
   TenantParamSchema,
   TenantResourceParamSchema,
   UserSchema,
   UUID_PATTERN,
 } from "../schemas.js";
-
-const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
 
 const AdminUserSchema = UserSchema.extend({
   scopes: z.array(z.string()).openapi({ description: "Scopes held beyond the defaults every token carries" }),
@@ -25,10 +25,10 @@ const AdminUserSchema = UserSchema.extend({
 
 const UserChangesSchema = z
   .object({
-    scopes: z.array(scope).max(50, "must have at most 50 entries").optional(),
+    scopes: z.array(ScopeSchema).max(50, "must have at most 50 entries").optional(),
     disabled: z.boolean().optional(),
     email_verified: z.boolean().optional(),
-    name: z.string().trim().max(200, "must be at most 200 characters").nullable().optional(),
+    name: singleLine().trim().max(200, "must be at most 200 characters").nullable().optional(),
   })
   .strict()
   .openapi("UserChanges");

@@ -7,14 +7,12 @@ import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
-
-const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
+import { ScopeSchema, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
 export const CreateApiKeySchema = z
   .object({
     name: singleLine().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-    scopes: z.array(scope).max(50, "must have at most 50 entries"),
+    scopes: z.array(ScopeSchema).max(50, "must have at most 50 entries"),
     expires_at: z.string().datetime({ offset: true, message: "must be an RFC 3339 timestamp" }).optional(),
   })
   .openapi("CreateApiKey");

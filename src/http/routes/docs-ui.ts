@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv, DocsUiAssets } from "../context.js";
+import { notModified } from "../etag.js";
 import { docsPolicy } from "../middleware/security-headers.js";
 
 /**
@@ -84,8 +85,7 @@ export function mountDocsUi(app: OpenAPIHono<AppEnv>, assets: DocsUiAssets, rand
     if (!found) return c.notFound();
     c.header("Cache-Control", IMMUTABLE);
     c.header("ETag", found.etag);
-    const known = c.req.header("If-None-Match")?.split(",") ?? [];
-    if (known.some((tag) => tag.trim().replace(/^W\//, "") === found.etag)) return c.body(null, 304);
+    if (notModified(c, found.etag)) return c.body(null, 304);
     c.header("Content-Type", found.contentType);
     return c.body(found.bytes);
   });
