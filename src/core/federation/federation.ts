@@ -23,9 +23,8 @@ const lastErrorKey = (tenantId: string, name: string) => `oauth-provider-error:$
 const secretContext = (tenantId: string, name: string) => `oauth_providers.client_secret:${tenantId}:${name}`;
 
 /** What the authorize step stores under its state, for the callback. */
+/** Stored under a key naming the tenant and provider, which therefore need not be stored again. */
 interface StoredLogin {
-  tenantId: string;
-  provider: string;
   redirectUri: string;
   clientState: string | null;
   codeChallenge: string | null;
@@ -180,8 +179,6 @@ export class FederationService {
       const provider = await this.provider(tenant, name);
       const { url, pending } = await this.deps.upstream.start(provider, callbackUri);
       const stored: StoredLogin = {
-        tenantId: tenant.id,
-        provider: name,
         redirectUri: query.redirectUri,
         clientState: query.state,
         codeChallenge: query.codeChallenge,
@@ -209,7 +206,7 @@ export class FederationService {
     const state = params.get("state");
     const raw = state && state.length <= 512 ? await this.deps.kv.take(stateKey(tenant.id, name, state)) : null;
     const login = raw ? (JSON.parse(raw) as StoredLogin) : null;
-    if (!login || login.tenantId !== tenant.id || login.provider !== name) {
+    if (!login) {
       throw errors.invalidState();
     }
     const back = (values: Record<string, string>) => ({

@@ -32,10 +32,8 @@ const REQUEST_TTL_MS = 10 * 60_000;
 const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
 const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
 
-/** What the login step stores under the AuthnRequest's ID, for the ACS. */
+/** What the login step stores under the AuthnRequest's ID (in a key naming tenant and connection), for the ACS. */
 export interface PendingSamlLogin {
-  tenantId: string;
-  connection: string;
   redirectUri: string;
   clientState: string | null;
   codeChallenge: string | null;
@@ -189,8 +187,6 @@ export class SamlService {
       relayState,
     );
     const pending: PendingSamlLogin = {
-      tenantId: tenant.id,
-      connection: name,
       redirectUri: query.redirectUri,
       clientState: query.state,
       codeChallenge: query.codeChallenge,
@@ -242,8 +238,6 @@ export class SamlService {
       const target = form.relayState ?? "";
       if (!redirectUrisOf(tenant).includes(target)) throw errors.invalidRedirectUri();
       pending = {
-        tenantId: tenant.id,
-        connection: name,
         redirectUri: target,
         clientState: null,
         codeChallenge: null,
