@@ -140,8 +140,8 @@ describe("SP metadata and login", () => {
     const stored = JSON.parse(
       (await t.deps.kv.get(`saml-request:${(await t.services.tenants.require("corp")).id}:login:${id}`)) ?? "{}",
     ) as Record<string, unknown>;
+    // Found under the key that names the tenant and the connection.
     expect(stored).toMatchObject({
-      connection: "login",
       redirectUri: APP,
       clientState: "st",
       relayState: location.searchParams.get("RelayState"),
