@@ -118,6 +118,21 @@ describe("one mailbox, two domain spellings", () => {
     }
   });
 
+  it("lets an account made before the rules under a now-refused address still log in, and no one sign up as it", async () => {
+    const lookalike = "\u0430nna@example.com"; // Cyrillic а, then Latin
+    const signup = await api.signup(TENANT, "anna.placeholder@example.com");
+    const { user } = (await signup.json()) as { user: { id: string; tenant_id: string } };
+    // As the row was written before the rules: the address and its key as typed, lower-cased.
+    await db.query("UPDATE users SET email_index = $1, email_sealed = $2 WHERE id = $3", [
+      await t.deps.sealer.blindIndex(lookalike, EMAIL_INDEX_PURPOSE),
+      await t.deps.sealer.seal(lookalike, `users.email:${user.tenant_id}:${user.id}`),
+      user.id,
+    ]);
+    expect(await subOf(await api.login(TENANT, lookalike))).toBe(user.id);
+    expectProblem(await readAnswer(await api.login(TENANT, lookalike, ATTACKER_PASSWORD)), 401, "invalid_credentials");
+    expectProblem(await readAnswer(await api.signup(TENANT, lookalike, ATTACKER_PASSWORD)), 400, "validation_failed");
+  });
+
   it("counts failed logins of both spellings on one throttle counter", async () => {
     expect((await api.signup(TENANT, "dora@exämple.com")).status).toBe(201);
     const login = (email: string) =>

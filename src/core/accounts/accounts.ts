@@ -149,12 +149,15 @@ export class AccountService {
     // The throttle counts by the keyed hash of the current lookup key under the
     // current key version (never the address; one counter however the domain is
     // spelled), and counts addresses that cannot exist exactly like real ones.
+    // An address today's rules refuse (look-alikes) is still looked up under the
+    // key accounts made before those rules carry, so such an account's owner can
+    // log in; no new account can get that key.
     const indexes = email
       ? await this.emailIndexes(email)
-      : await this.deps.sealer.blindIndexes(input.email.trim().toLowerCase(), EMAIL_INDEX_PURPOSE);
+      : await this.deps.sealer.blindIndexes(input.email.trim().normalize("NFC").toLowerCase(), EMAIL_INDEX_PURPOSE);
     const attempt = { tenantId: tenant.id, account: indexes[0] as string, network };
     await this.deps.throttle.admit(attempt);
-    const user = email ? await this.deps.db.users.findByEmailIndex(tenant.id, indexes) : null;
+    const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
     const stored = user?.passwordHash ?? DUMMY_HASH;
     const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
     if (!user || !ok) {
