@@ -24,5 +24,7 @@ export async function claimsOfCurrentUser(
   if (!user || user.disabledAt) return "ended";
   // A change that did not raise the cached version (e.g. a password rehash) raises it now.
   if (version < versionOf(user)) await deps.userVersions.raise(tenantId, user.id, user);
-  return { ...claims, scope: scopeOf(user), userVersion: versionOf(user) };
+  // Claims read just now are current as of the newer of the two, so the next refresh matches the cache
+  // even when a writer's clock set updated_at below it.
+  return { ...claims, scope: scopeOf(user), userVersion: Math.max(version, versionOf(user)) };
 }
