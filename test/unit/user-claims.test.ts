@@ -9,7 +9,11 @@ const user = (updatedMs: number, extra: Partial<UserRecord> = {}) =>
 
 function stores(cached: number, row: UserRecord | null) {
   let reads = 0;
-  const db = { users: { findById: async () => (reads++, row) } } as unknown as Database;
+  const findById = async () => {
+    reads++;
+    return row;
+  };
+  const db = { users: { findById } } as unknown as Database;
   const userVersions = {
     current: async () => ({ version: cached }),
     raise: async () => cached,
