@@ -1,3 +1,4 @@
+import { BoundedCache } from "./bounded-cache.js";
 import { errors } from "./errors.js";
 import type { Clock, Random } from "./ports/clock.js";
 import type { Database, Tenant } from "./ports/database.js";
@@ -14,37 +15,13 @@ const CACHE_MS = 5_000;
 const MAX_KNOWN = 10_000;
 const MAX_UNKNOWN = 1_000;
 
-/** Entries expire after CACHE_MS; when full, the oldest one makes room. */
-class LookupCache<V> {
-  private readonly entries = new Map<string, { value: V; until: number }>();
-
-  constructor(private readonly max: number) {}
-
-  get(slug: string, now: number): V | undefined {
-    const hit = this.entries.get(slug);
-    if (hit && hit.until > now) return hit.value;
-    if (hit) this.entries.delete(slug);
-    return undefined;
-  }
-
-  set(slug: string, value: V, now: number): void {
-    this.entries.delete(slug);
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(slug, { value, until: now + CACHE_MS });
-  }
-
-  delete(slug: string): void {
-    this.entries.delete(slug);
-  }
-}
-
 /**
  * Tenants: lookup by slug on every tenant-scoped request (cached briefly, so
  * the hot path does not pay a database round trip each time) and creation.
  */
 export class TenantService {
-  private readonly known = new LookupCache<Tenant>(MAX_KNOWN);
-  private readonly unknown = new LookupCache<true>(MAX_UNKNOWN);
+  private readonly known = new BoundedCache<Tenant>(MAX_KNOWN, CACHE_MS);
+  private readonly unknown = new BoundedCache<true>(MAX_UNKNOWN, CACHE_MS);
 
   constructor(
     private readonly db: Database,

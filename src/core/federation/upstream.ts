@@ -1,4 +1,5 @@
 import * as oauth from "oauth4webapi";
+import { BoundedCache } from "../bounded-cache.js";
 import type { EgressPolicy } from "../net/egress.js";
 import { type EgressLimits, egressFetch } from "../net/egress-fetch.js";
 import { type CatalogueEntry, type ExternalProfile, type FetchJson, oidcProfile } from "./catalogue.js";
@@ -70,7 +71,7 @@ export interface PendingLogin {
  * (signature against the provider's JWKS, iss, aud, exp, nonce) and profile.
  */
 export class UpstreamClient {
-  private readonly discovered = new Map<string, { server: oauth.AuthorizationServer; until: number }>();
+  private readonly discovered = new BoundedCache<oauth.AuthorizationServer>(1_000, DISCOVERY_TTL_MS);
   private readonly fetchImpl: typeof fetch;
 
   /** `fetchImpl` is the runtime's fetch; every call goes through the egress policy and limits. */
@@ -102,14 +103,13 @@ export class UpstreamClient {
     const issuer = provider.issuer ?? entry.issuer;
     if (!issuer)
       throw new FederatedLoginError("server_error", `The provider "${provider.name}" has no issuer configured.`);
-    const hit = this.discovered.get(issuer);
-    if (hit && hit.until > this.now()) return hit.server;
+    const hit = this.discovered.get(issuer, this.now());
+    if (hit) return hit;
     return step("discovery", async () => {
       const url = new URL(issuer);
       const response = await oauth.discoveryRequest(url, { ...this.options(issuer), algorithm: "oidc" });
       const server = await oauth.processDiscoveryResponse(url, response);
-      if (this.discovered.size >= 1_000) this.discovered.clear();
-      this.discovered.set(issuer, { server, until: this.now() + DISCOVERY_TTL_MS });
+      this.discovered.set(issuer, server, this.now());
       return server;
     });
   }
