@@ -83,7 +83,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,
     // Spans go through otel-cf-workers' provider, registered by instrument() at the first traced event.
     tracer: traceConfig ? createOtelTracer() : undefined,
-    docsUi: swaggerUiAssets,
+    docsUi: () => swaggerUiAssets,
   };
   const metrics = isolateMetrics(config, deps.logger);
   const services = buildServices({ ...deps, metrics });

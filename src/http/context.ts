@@ -52,8 +52,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Where `GET /metrics` reads its text (Node: the Prometheus registry); without it the route is not found. */
   metricsExposition?: MetricsExposition;
-  /** Swagger UI's files, served at /docs; without them /docs is not found. */
-  docsUi?: DocsUiAssets;
+  /** Loads Swagger UI's files (at the first request of /docs); without it /docs is not found. */
+  docsUi?: () => DocsUiAssets;
   /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
   lifecycle?: Lifecycle;
 }

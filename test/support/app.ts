@@ -58,8 +58,6 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-const swaggerUi = loadSwaggerUiAssets();
-
 /** The full app on a real Postgres database and real Redis of this test file's own. */
 export async function startTestApp(
   overrides: Partial<AppDeps> = {},
@@ -77,7 +75,7 @@ export async function startTestApp(
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: testClientIp,
-    docsUi: swaggerUi,
+    docsUi: loadSwaggerUiAssets,
     ...overrides,
     logger: overrides.logger ? alsoCaptured(overrides.logger) : capturingLogger(),
   };

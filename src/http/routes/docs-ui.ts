@@ -65,10 +65,10 @@ SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", validatorUrl: nul
 }
 
 /** Mounts GET /docs and its assets; the assets are hashed once, at the first request. */
-export function mountDocsUi(app: OpenAPIHono<AppEnv>, assets: DocsUiAssets, random: Random): void {
+export function mountDocsUi(app: OpenAPIHono<AppEnv>, load: () => DocsUiAssets, random: Random): void {
   let prepared: ReturnType<typeof prepare> | undefined;
   const ready = () => {
-    prepared ??= prepare(assets);
+    prepared ??= prepare(load());
     return prepared;
   };
 
