@@ -88,6 +88,9 @@ export interface ApiKeyDeps {
  * Redis cache (bounded by `cacheTtlMs`) that revocation deletes, so a
  * revoked key stops at once on every process.
  */
+/** Whose keys a call may see or revoke: one user's, or any of the tenant's (admin routes only), said explicitly. */
+export type KeyOwner = { userId: string } | "any";
+
 export class ApiKeyService {
   constructor(private readonly deps: ApiKeyDeps) {}
 
@@ -144,16 +147,17 @@ export class ApiKeyService {
     return { record, key };
   }
 
-  /** The tenant's live keys; only the user's when `userId` is given. */
-  list(tenant: Tenant, userId?: string): Promise<ApiKeyRecord[]> {
-    return this.deps.db.apiKeys.listLive(tenant.id, userId);
+  /** The tenant's live keys: one user's, or (an admin's view) every key of the tenant. */
+  list(tenant: Tenant, owner: KeyOwner): Promise<ApiKeyRecord[]> {
+    return this.deps.db.apiKeys.listLive(tenant.id, owner === "any" ? undefined : owner.userId);
   }
 
   /**
-   * Revokes one of the owner's keys (undefined: any key of the tenant, for an
+   * Revokes one of the owner's keys (`any`: any key of the tenant, for an
    * admin); it stops working at once. Resolves false when there is no such live key.
    */
-  async revoke(tenant: Tenant, ownerId: string | undefined, id: string): Promise<boolean> {
+  async revoke(tenant: Tenant, owner: KeyOwner, id: string): Promise<boolean> {
+    const ownerId = owner === "any" ? undefined : owner.userId;
     const revoked = await this.deps.db.apiKeys.revoke(tenant.id, ownerId, id, this.deps.clock.now());
     if (!revoked) return false;
     await this.tombstone(revoked);

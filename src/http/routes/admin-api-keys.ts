@@ -79,12 +79,12 @@ export const adminApiKeyRoutes = createRouter()
     if (userId !== undefined && !UUID_PATTERN.test(userId)) {
       throw errors.validation([{ path: "user_id", message: "must be a UUID" }]);
     }
-    const keys = await c.var.services.apiKeys.list(c.var.tenant, userId);
+    const keys = await c.var.services.apiKeys.list(c.var.tenant, userId === undefined ? "any" : { userId });
     return c.json({ api_keys: keys.map((key) => ({ ...apiKeyView(key), user_id: key.userId })) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, undefined, id));
+    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, "any", id));
     if (!revoked) throw errors.notFound("No such API key.");
     return c.body(null, 204);
   });

@@ -147,12 +147,13 @@ export const apiKeyRoutes = createRouter()
     return c.json({ ...created, key }, 201);
   })
   .openapi(list, async (c) => {
-    const keys = await c.var.services.apiKeys.list(c.var.tenant, c.var.auth.sub);
+    const keys = await c.var.services.apiKeys.list(c.var.tenant, { userId: c.var.auth.sub });
     return c.json({ api_keys: keys.map(apiKeyView) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, c.var.auth.sub, id));
+    const revoked =
+      UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, { userId: c.var.auth.sub }, id));
     if (!revoked) throw errors.notFound("No such API key.");
     return c.body(null, 204);
   })
