@@ -82,15 +82,15 @@ export interface ApiKeyDeps {
   cacheTtlMs: number;
 }
 
+/** Whose keys a call may see or revoke: one user's, or any of the tenant's (admin routes only), said explicitly. */
+export type KeyOwner = { userId: string } | "any";
+
 /**
  * API keys (DESIGN.md): `sk_` keys of which only SHA-256 is stored, shown
  * once, with scopes, expiry and revocation. Verification answers from a
  * Redis cache (bounded by `cacheTtlMs`) that revocation deletes, so a
  * revoked key stops at once on every process.
  */
-/** Whose keys a call may see or revoke: one user's, or any of the tenant's (admin routes only), said explicitly. */
-export type KeyOwner = { userId: string } | "any";
-
 export class ApiKeyService {
   constructor(private readonly deps: ApiKeyDeps) {}
 
