@@ -77,6 +77,12 @@ export const errors = {
     new AppError(400, "invalid_state", "Invalid state", "The login's state is unknown, already used or expired."),
   /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */
   invalidCode: (detail: string) => new AppError(400, "invalid_grant", "Invalid grant", detail),
+  /** API.md: a mailed token that is unknown, spent, expired, or for another tenant or purpose. */
+  invalidAccountToken: () =>
+    new AppError(400, "invalid_token", "Invalid token", "The link is unknown, already used or expired."),
+  /** Mail-sending routes when no mailer is configured (production without SMTP_URL or Postmark). */
+  mailUnavailable: () =>
+    new AppError(503, "mail_unavailable", "Mail unavailable", "This service has no mail delivery configured."),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>

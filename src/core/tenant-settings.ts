@@ -93,3 +93,30 @@ export const allowedOrigins = perTenant((tenant): ReadonlySet<string> => {
 export function issuerOf(publicUrl: string, tenant: Pick<Tenant, "slug">): string {
   return `${publicUrl}/t/${tenant.slug}`;
 }
+
+/** Languages the service's mails (and later its pages) are written in; the first is the default. */
+export const LANGUAGES = ["en"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** How the tenant's mails and pages look: set by `PUT /v1/admin/branding`. */
+export interface Branding {
+  /** An https URL of the tenant's logo, or null. */
+  logoUrl: string | null;
+  /** `#rrggbb`, or null for the service's default. */
+  accentColor: string | null;
+  language: Language;
+}
+
+export const ACCENT_COLOR = /^#[0-9a-fA-F]{6}$/;
+
+export const brandingOf = perTenant((tenant): Branding => {
+  const raw = tenant.settings.branding as Record<string, unknown> | undefined;
+  const logo = raw?.logo_url;
+  const accent = raw?.accent_color;
+  const language = raw?.language;
+  return {
+    logoUrl: typeof logo === "string" && logo.startsWith("https://") && URL.canParse(logo) ? logo : null,
+    accentColor: typeof accent === "string" && ACCENT_COLOR.test(accent) ? accent : null,
+    language: LANGUAGES.includes(language as Language) ? (language as Language) : LANGUAGES[0],
+  };
+});

@@ -15,6 +15,7 @@ import { errorHandler, notFoundHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
+import { adminBrandingRoutes } from "./routes/admin-branding.js";
 import { adminOAuthProviderRoutes } from "./routes/admin-oauth-providers.js";
 import { adminSamlConnectionRoutes } from "./routes/admin-saml-connections.js";
 import { adminSettingRoutes } from "./routes/admin-settings.js";
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", auditEventRoutes);
   app.route("/", adminApiKeyRoutes);
   app.route("/", adminSettingRoutes);
+  app.route("/", adminBrandingRoutes);
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", federationRoutes);

@@ -1,5 +1,22 @@
 import { z } from "@hono/zod-openapi";
+import { PASSWORD_MAX_LENGTH } from "../core/accounts/password-policy.js";
 import type { SessionRecord } from "../core/ports/database.js";
+
+// Bounds on raw input before any work is spent on it; the policy's own,
+// clearer messages come from the account service.
+export const email = z.string().max(320, "must be at most 320 characters").openapi({ example: "ann@example.com" });
+export const password = z
+  .string()
+  .max(PASSWORD_MAX_LENGTH * 4, `must be at most ${PASSWORD_MAX_LENGTH} characters long`)
+  .openapi({ format: "password" });
+
+/** The token of a mailed link (`token=`); anything longer cannot be one and is refused unread. */
+export const MailedTokenSchema = z
+  .object({ token: z.string().max(256, "must be at most 256 characters").openapi({ description: "The link's `token`" }) })
+  .openapi("MailedToken");
+
+/** The answer of a request that sends mail after the response. */
+export const AcceptedSchema = z.object({ status: z.literal("accepted") }).openapi("Accepted");
 
 /** Shapes API.md names, shared by the routes that return them. */
 export const UserSchema = z

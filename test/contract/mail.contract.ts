@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mailer, MailMessage } from "../../src/core/ports/mail.js";
-
-/** A mail as the far side (SMTP server, provider stand-in) received it. */
-export interface ReceivedMail {
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { ReceivedMail } from "../support/smtp-server.js";
 
 export interface MailHarness {
   /** A mailer sending as `from`. */

@@ -178,6 +178,23 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
         await fail("4:203.0.113.9");
         await throttle.admit(at("4:203.0.113.10"));
       });
+
+      it("forgets the lock and every network's failures when cleared (a password reset), and counts afresh", async () => {
+        fresh();
+        await fail("4:203.0.113.1", 3);
+        await fail("4:203.0.113.2", 3);
+        expect((await refusal(throttle.admit(at("4:203.0.113.3")))).status).toBe(423);
+        expect((await refusal(throttle.admit(at("4:203.0.113.1")))).status).toBe(429);
+        now += 1;
+        await throttle.clear({ tenantId: "tenant-1", account });
+        await throttle.admit(at("4:203.0.113.3"));
+        await throttle.admit(at("4:203.0.113.1"));
+        // Failures after the clear count from zero: three before the backoff, as at first.
+        await fail("4:203.0.113.1", 2);
+        await throttle.admit(at("4:203.0.113.1"));
+        await fail("4:203.0.113.1");
+        expect((await refusal(throttle.admit(at("4:203.0.113.1")))).status).toBe(429);
+      });
     });
   });
 }

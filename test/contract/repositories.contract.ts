@@ -129,6 +129,28 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         now: at,
       });
 
+      it("replaces a user's address (verified, version stamped), unless another live user has it", async () => {
+        const user = await db.users.createIfAbsent(newUser(`k1:from-${uuid()}`));
+        const holder = await db.users.createIfAbsent(newUser(`k1:held-${uuid()}`));
+        if (!user || !holder) throw new Error("seed failed");
+        const target = `k1:to-${uuid()}`;
+        const changed = await db.users.replaceEmail(tenantId, user.id, { emailIndex: target, emailSealed: "new" }, at);
+        expect(changed).toMatchObject({ emailIndex: target, emailSealed: "new", emailVerified: true });
+        expect(changed !== "taken" && changed && changed.updatedAt > user.updatedAt).toBe(true);
+        expect((await db.users.findByEmailIndex(tenantId, [target]))?.id).toBe(user.id);
+        const refused = await db.users.replaceEmail(
+          tenantId,
+          user.id,
+          { emailIndex: holder.emailIndex, emailSealed: "x" },
+          at,
+        );
+        expect(refused).toBe("taken");
+        expect((await db.users.findById(tenantId, user.id))?.emailIndex).toBe(target);
+        expect(
+          await db.users.replaceEmail(tenantId, uuid(), { emailIndex: `k1:${uuid()}`, emailSealed: "x" }, at),
+        ).toBeNull();
+      });
+
       it("creates a user and finds it by any of several email indexes and by id", async () => {
         const created = await db.users.createIfAbsent(newUser("k1:alice"));
         expect(created).toMatchObject({ emailIndex: "k1:alice", scopes: ["admin"], createdAt: at, lastLoginAt: null });

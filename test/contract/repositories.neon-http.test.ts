@@ -1,6 +1,7 @@
 import { createNeonHttpDatabase } from "../../src/adapters/postgres/neon-http.js";
 import { startNeonHttpBridge } from "../support/neon-http-bridge.js";
 import { createTestDatabase } from "../support/postgres.js";
+import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
@@ -24,4 +25,5 @@ async function open(): Promise<DatabaseHarness> {
 repositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 sessionRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 apiKeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+accountTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 federationRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

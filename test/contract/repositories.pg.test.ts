@@ -1,5 +1,6 @@
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { createTestDatabase } from "../support/postgres.js";
+import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
@@ -20,4 +21,5 @@ async function open(): Promise<DatabaseHarness> {
 repositoryContract("pg (real Postgres over TCP)", open);
 sessionRepositoryContract("pg (real Postgres over TCP)", open);
 apiKeyRepositoryContract("pg (real Postgres over TCP)", open);
+accountTokenRepositoryContract("pg (real Postgres over TCP)", open);
 federationRepositoryContract("pg (real Postgres over TCP)", open);

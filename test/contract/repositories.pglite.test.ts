@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPgliteDatabase } from "../../src/adapters/postgres/pglite.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
@@ -17,6 +18,7 @@ async function open(): Promise<DatabaseHarness> {
 repositoryContract("PGlite (embedded)", open);
 sessionRepositoryContract("PGlite (embedded)", open);
 apiKeyRepositoryContract("PGlite (embedded)", open);
+accountTokenRepositoryContract("PGlite (embedded)", open);
 federationRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {

@@ -100,6 +100,18 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect(await db.sessions.revokeAllOfUser(tenantId, user, later(4), "admin")).toEqual([]);
     });
 
+    it("revokes every session of a user but the one named", async () => {
+      const user = await newUser();
+      const kept = await db.sessions.create(session({ userId: user }));
+      const others = [
+        await db.sessions.create(session({ userId: user })),
+        await db.sessions.create(session({ userId: user })),
+      ];
+      const ids = await db.sessions.revokeAllOfUser(tenantId, user, later(3), "password_changed", kept.id);
+      expect(ids.sort()).toEqual(others.map((s) => s.id).sort());
+      expect((await db.sessions.listLive(tenantId, user, later(4))).map((s) => s.id)).toEqual([kept.id]);
+    });
+
     it("finds recent revocations for refilling the blocklist", async () => {
       const { id } = await db.sessions.create(session());
       await db.sessions.revoke(tenantId, id, later(DAY), "logout");

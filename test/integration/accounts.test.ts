@@ -240,3 +240,16 @@ describe("me", () => {
     await problem(await api.me("acme", `${h}.${forged}.${s}`), 401, "invalid_token");
   });
 });
+
+describe("without a mailer (production with no SMTP_URL or Postmark token)", () => {
+  it("still signs users up, and says mail is unavailable where a mail is the whole point", async () => {
+    const response = await api.signup("acme", "no-mailer@example.com");
+    expect(response.status).toBe(201);
+    const { access_token } = (await response.json()) as TokenBody;
+    await problem(await api.forgot("acme", "no-mailer@example.com"), 503, "mail_unavailable");
+    await problem(await api.requestVerification("acme", access_token), 503, "mail_unavailable");
+    await problem(await api.changeEmail("acme", access_token, "elsewhere@example.com"), 503, "mail_unavailable");
+    // A reset or verification token can still be redeemed: unknown ones are refused as ever.
+    await problem(await api.verifyEmail("acme", "A".repeat(43)), 400, "invalid_token");
+  });
+});

@@ -22,6 +22,25 @@ export function client(request: Request, adminKey = TEST_ADMIN_KEY) {
       post(`/t/${tenant}/v1/signup`, { email, password, ...(name ? { name } : {}) }),
     login: (tenant: string, email: string, password = GOOD_PASSWORD) =>
       post(`/t/${tenant}/v1/login`, { email, password }),
+    forgot: (tenant: string, email: string, headers: Record<string, string> = JSON_HEADERS) =>
+      post(`/t/${tenant}/v1/password/forgot`, { email }, headers),
+    reset: (tenant: string, token: string, password = GOOD_PASSWORD) =>
+      post(`/t/${tenant}/v1/password/reset`, { token, password }),
+    verifyEmail: (tenant: string, token: string) => post(`/t/${tenant}/v1/email/verify`, { token }),
+    requestVerification: (tenant: string, accessToken: string) =>
+      post(`/t/${tenant}/v1/email/verification`, {}, { ...JSON_HEADERS, Authorization: `Bearer ${accessToken}` }),
+    changePassword: (tenant: string, accessToken: string, current: string, next: string) =>
+      post(
+        `/t/${tenant}/v1/password/change`,
+        { current_password: current, new_password: next },
+        { ...JSON_HEADERS, Authorization: `Bearer ${accessToken}` },
+      ),
+    changeEmail: (tenant: string, accessToken: string, newEmail: string, password = GOOD_PASSWORD) =>
+      post(
+        `/t/${tenant}/v1/email/change`,
+        { new_email: newEmail, password },
+        { ...JSON_HEADERS, Authorization: `Bearer ${accessToken}` },
+      ),
     me: (tenant: string, token: string) =>
       request(`/t/${tenant}/v1/me`, { headers: { Authorization: `Bearer ${token}` } }),
     refresh: (tenant: string, refreshToken: unknown, headers: Record<string, string> = JSON_HEADERS) =>

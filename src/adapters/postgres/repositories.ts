@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../core/ports/database.js";
+import { accountTokenRepository } from "./account-tokens.js";
 import { apiKeyRepository } from "./api-keys.js";
 import { auditRepository } from "./audit.js";
 import type { DrizzleDb } from "./drizzle.js";
@@ -29,6 +30,7 @@ export function createPostgresDatabase(
     apiKeys: apiKeyRepository(db),
     samlConnections: samlConnectionRepository(db),
     auditEvents: auditRepository(db),
+    accountTokens: accountTokenRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -14,7 +14,12 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { AuditActorType, SigningAlgorithm, SigningKeyState } from "../../core/ports/database.js";
+import type {
+  AccountTokenPurpose,
+  AuditActorType,
+  SigningAlgorithm,
+  SigningKeyState,
+} from "../../core/ports/database.js";
 
 /**
  * The ledger. Every table carries tenant_id (tenants: its own id), created_at,
@@ -272,5 +277,35 @@ export const auditEvents = pgTable(
   (t) => [index("audit_events_tenant_at_idx").on(t.tenantId, t.at, t.id), index("audit_events_at_idx").on(t.at)],
 );
 
-export const schema = { tenants, users, userIdentities, sessions, apiKeys, signingKeys, auditEvents };
+/**
+ * Single-use tokens sent by mail (verification, reset, email change). They
+ * live a day at most, so instead of updated_at/deleted_at a row has used_at
+ * and leaves through the daily cleanup once expired. Only the SHA-256 of a
+ * token is stored: a leaked table lets nobody use one.
+ */
+export const accountTokens = pgTable(
+  "account_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    purpose: text("purpose").$type<AccountTokenPurpose>().notNull(),
+    emailIndex: text("email_index").notNull(),
+    emailSealed: text("email_sealed"),
+    createdAt: at("created_at").notNull(),
+    expiresAt: at("expires_at").notNull(),
+    usedAt: at("used_at"),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    // Spending a user's open tokens when the password changes.
+    index("account_tokens_user_idx").on(t.tenantId, t.userId).where(sql`used_at IS NULL`),
+    index("account_tokens_expires_idx").on(t.expiresAt),
+    check("account_tokens_purpose_known", sql`${t.purpose} IN ('verify_email', 'password_reset', 'change_email')`),
+  ],
+);
+
+export const schema = { tenants, users, userIdentities, sessions, apiKeys, signingKeys, auditEvents, accountTokens };
 export type Schema = typeof schema;

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
@@ -86,8 +86,12 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return (await revokeWhere(live(tenantId, id), at, reason)).length > 0;
     },
 
-    revokeAllOfUser(tenantId, userId, at, reason) {
-      return revokeWhere(ofUser(tenantId, userId), at, reason);
+    revokeAllOfUser(tenantId, userId, at, reason, exceptId) {
+      return revokeWhere(
+        and(ofUser(tenantId, userId), exceptId === undefined ? undefined : ne(sessions.id, exceptId)),
+        at,
+        reason,
+      );
     },
 
     async listLive(tenantId, userId, now) {

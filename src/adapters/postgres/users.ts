@@ -1,9 +1,12 @@
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { UserRecord, UserRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
+import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { users } from "./schema.js";
 
 const live = isNull(users.deletedAt);
+/** Strictly later than before: updated_at is the user's version (UserVersions), even within one ms. */
+const nextVersion = (at: Date) => sql`greatest(${at}, ${users.updatedAt} + interval '1 millisecond')`;
 
 function toUser(row: typeof users.$inferSelect): UserRecord {
   return {
@@ -59,6 +62,20 @@ export function userRepository(db: DrizzleDb): UserRepository {
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
     },
 
+    async replaceEmail(tenantId, id, email, at) {
+      try {
+        const [row] = await db
+          .update(users)
+          .set({ ...email, emailVerified: true, updatedAt: nextVersion(at) })
+          .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
+          .returning();
+        return row ? toUser(row) : null;
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) return "taken";
+        throw error;
+      }
+    },
+
     async update(tenantId, id, changes, at) {
       const [row] = await db
         .update(users)
@@ -69,8 +86,7 @@ export function userRepository(db: DrizzleDb): UserRepository {
           // Disabling again keeps the first time it was disabled.
           ...(changes.disabled === true ? { disabledAt: sql`coalesce(${users.disabledAt}, ${at})` } : {}),
           ...(changes.disabled === false ? { disabledAt: null } : {}),
-          // Strictly later than before: updated_at is the user's version (UserVersions), even within one ms.
-          updatedAt: sql`greatest(${at}, ${users.updatedAt} + interval '1 millisecond')`,
+          updatedAt: nextVersion(at),
         })
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
         .returning();

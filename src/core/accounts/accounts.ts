@@ -182,6 +182,68 @@ export class AccountService {
     return user;
   }
 
+  /**
+   * Checks a signed-in user's password before a sensitive change (password,
+   * email): throttled like a login of the account from that network, and
+   * 401 `invalid_credentials` when wrong (or when the account has none).
+   */
+  async confirmPassword(tenant: Tenant, user: UserRecord, password: string, network: string): Promise<void> {
+    const attempt = { tenantId: tenant.id, account: await this.throttleKey(user), network };
+    await this.deps.throttle.admit(attempt);
+    const ok =
+      (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
+      user.passwordHash !== null;
+    if (!ok) {
+      await this.deps.throttle.failed(attempt);
+      this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });
+      throw errors.invalidCredentials();
+    }
+    await this.deps.throttle.succeeded(attempt);
+  }
+
+  /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */
+  async newPasswordHash(user: UserRecord, password: string, field: string): Promise<string> {
+    const normalized = normalizePassword(password);
+    const problems = await checkPassword(normalized, await this.address(user));
+    if (problems.length > 0) throw errors.validation(problems.map((p) => ({ ...p, path: field })));
+    return this.deps.passwords.hash(normalized);
+  }
+
+  /** A password reset proved the owner: the account's login lock and failures are forgotten. */
+  async clearLoginThrottle(tenant: Tenant, user: UserRecord): Promise<void> {
+    await this.deps.throttle.clear({ tenantId: tenant.id, account: await this.throttleKey(user) });
+  }
+
+  /**
+   * A new address for the user, checked as at signup (400 names `field`):
+   * its blind index and its sealed form for this user's row.
+   */
+  async sealAddress(
+    tenant: Tenant,
+    userId: string,
+    address: string,
+    field: string,
+  ): Promise<{ address: string; emailIndex: string; emailSealed: string }> {
+    const { email, problem } = checkEmail(address);
+    if (!email) throw errors.validation([{ path: field, message: problem }]);
+    return {
+      address: email.address,
+      emailIndex: await this.deps.sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE),
+      emailSealed: await this.deps.sealer.seal(email.address, emailContext(tenant.id, userId)),
+    };
+  }
+
+  /** The index the login throttle counts the account under: its address's under the current key version. */
+  private async throttleKey(user: UserRecord): Promise<string> {
+    const email = normalizeEmail(await this.address(user));
+    return email ? ((await this.emailIndexes(email))[0] ?? user.emailIndex) : user.emailIndex;
+  }
+
+  /** The user's address, opened. */
+  address(user: Pick<UserRecord, "id" | "tenantId" | "emailSealed">): Promise<string> {
+    return this.deps.sealer.open(user.emailSealed, emailContext(user.tenantId, user.id));
+  }
+
   async findUser(tenant: Tenant, userId: string): Promise<UserRecord | null> {
     return this.deps.db.users.findById(tenant.id, userId);
   }
@@ -192,7 +254,7 @@ export class AccountService {
     return {
       id: user.id,
       sub: user.id,
-      email: await sealer.open(user.emailSealed, emailContext(user.tenantId, user.id)),
+      email: await this.address(user),
       name: user.nameSealed ? await sealer.open(user.nameSealed, nameContext(user.tenantId, user.id)) : null,
       email_verified: user.emailVerified,
       tenant_id: user.tenantId,

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../crypto/digest.js";
 import { webCrypto } from "../crypto/web-crypto.js";
 import type { Random } from "../ports/clock.js";
 import type { CryptoPrimitives } from "../ports/crypto.js";
@@ -67,7 +68,6 @@ export function displayPrefix(key: string): string {
 }
 
 /** Hex SHA-256 of the key: the only form stored. `primitives` is node:crypto on Node (no thread-pool hop). */
-export async function hashApiKey(key: string, primitives: CryptoPrimitives = webCrypto): Promise<string> {
-  const digest = await primitives.sha256(new TextEncoder().encode(key));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashApiKey(key: string, primitives: CryptoPrimitives = webCrypto): Promise<string> {
+  return sha256Hex(key, primitives);
 }

@@ -35,6 +35,13 @@ const RULES: Record<string, AuditRule> = {
   api_key_created: { action: "api_key.created", target: { type: "api_key", field: "key_id" } },
   api_key_revoked: { action: "api_key.revoked", target: { type: "api_key", field: "key_id" }, details: ["reason"] },
   signing_key_rotated: { action: "signing_key.rotated" },
+  email_verified: { action: "user.email_verified", target: user, actorField: "user_id" },
+  email_change_requested: { action: "user.email_change_requested", target: user, actorField: "user_id" },
+  email_changed: { action: "user.email_changed", target: user, actorField: "user_id" },
+  password_reset_requested: { action: "user.password_reset_requested", target: user },
+  password_reset: { action: "user.password_reset", target: user, actorField: "user_id" },
+  password_changed: { action: "user.password_changed", target: user, actorField: "user_id" },
+  password_confirmation_failed: { action: "user.password_confirmation_failed", target: user, actorField: "user_id" },
 };
 
 /** The audit entry a log event stands for, or null when it is not one the trail keeps. */

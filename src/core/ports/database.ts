@@ -1,3 +1,4 @@
+import type { AccountTokenRepository } from "./db/account-tokens.js";
 import type { ApiKeyRepository } from "./db/api-keys.js";
 import type { AuditRepository } from "./db/audit.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
@@ -7,6 +8,12 @@ import type { SigningKeyRepository } from "./db/signing-keys.js";
 import type { TenantRepository } from "./db/tenants.js";
 import type { UserRepository } from "./db/users.js";
 
+export type {
+  AccountTokenPurpose,
+  AccountTokenRecord,
+  AccountTokenRepository,
+  NewAccountToken,
+} from "./db/account-tokens.js";
 export type { ApiKeyRecord, ApiKeyRepository, NewApiKey } from "./db/api-keys.js";
 export type {
   AuditActorType,
@@ -51,6 +58,7 @@ export interface Database {
   readonly apiKeys: ApiKeyRepository;
   readonly samlConnections: SamlConnectionRepository;
   readonly auditEvents: AuditRepository;
+  readonly accountTokens: AccountTokenRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { perTenant } from "../tenant-settings.js";
  * `limit`, then a steady `limit / window`). Tenants override single limits
  * through `PUT /v1/admin/rate-limits` (stored as tenants.settings.rate_limits).
  */
-export const LIMIT_NAMES = ["login", "signup", "token", "federation", "service", "default"] as const;
+export const LIMIT_NAMES = ["login", "signup", "mail", "token", "federation", "service", "default"] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 export interface Limit {
@@ -20,6 +20,8 @@ export const DEFAULT_LIMITS: Readonly<Record<LimitName, Limit>> = {
   /** Password attempts; the account itself is protected separately (LoginThrottle). */
   login: { limit: 30, windowSeconds: 60 },
   signup: { limit: 10, windowSeconds: 60 },
+  /** Requests that send mail (forgot password, verification, email change): no mail bombing from one network. */
+  mail: { limit: 20, windowSeconds: 3_600 },
   /** Refresh and code exchange. */
   token: { limit: 120, windowSeconds: 60 },
   /** OAuth/OIDC and SAML redirects and callbacks. */
@@ -43,6 +45,13 @@ export const TENANT_LOOKUP_LIMIT: Limit = { limit: 300, windowSeconds: 60 };
  * is not counted. Sized with MAX_RETIRED_PUBLISHED (signing/key-ring.ts).
  */
 export const SIGNING_KEY_ROTATION_LIMIT: Limit = { limit: 10, windowSeconds: 86_400 };
+
+/**
+ * Mails of one kind of request to one address (counted by its blind index,
+ * before anyone looks the address up, so an address with no account is
+ * counted, and answered, exactly like one with an account).
+ */
+export const MAIL_PER_ADDRESS_LIMIT: Limit = { limit: 5, windowSeconds: 3_600 };
 
 export const LIMIT_RANGE = { min: 1, max: 1_000_000 } as const;
 export const WINDOW_RANGE = { min: 1, max: 86_400 } as const;
@@ -79,6 +88,12 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
   const path = pattern.startsWith("/t/:tenant") ? pattern.slice("/t/:tenant".length) : pattern;
   if (method === "POST" && path === "/v1/login") return "login";
   if (method === "POST" && path === "/v1/signup") return "signup";
+  if (
+    method === "POST" &&
+    (path === "/v1/password/forgot" || path === "/v1/email/verification" || path === "/v1/email/change")
+  ) {
+    return "mail";
+  }
   if (method === "POST" && (path === "/v1/token/refresh" || path === "/v1/token/exchange")) return "token";
   if (path.startsWith("/v1/oauth/") || /^\/v1\/saml\/[^/]+\/(login|acs)$/.test(path)) return "federation";
   if (method === "POST" && (path === "/v1/introspect" || path === "/v1/revoke" || path === "/v1/api-keys/verify")) {

@@ -6,7 +6,9 @@ import type { AtomicScript } from "../ports/key-value.js";
  * - pair  `count:lastFailureMs`: failed logins of this account from one client
  *   network (IPv4 address or IPv6 /64), kept 24 h after the last failure;
  * - account `count:lockedUntilMs`: failures counted towards the lock;
- * - known: this network logged in to this account successfully (30 days).
+ * - known: this network logged in to this account successfully (30 days);
+ * - cleared: when a password reset last cleared the account (pair entries from
+ *   before it are ignored: the owner proved control of the mailbox).
  * The numbers are arguments so the contract suite can pin them.
  */
 export interface ThrottlePolicy {
@@ -42,18 +44,31 @@ export const backoffMs = (
   p: Pick<ThrottlePolicy, "backoffAfter" | "baseBackoffMs" | "maxBackoffMs">,
 ) => (failures < p.backoffAfter ? 0 : Math.min(p.baseBackoffMs * 2 ** (failures - p.backoffAfter), p.maxBackoffMs));
 
+/** Lua: the pair's `count, last`, or 0, 0 when absent or older than the cleared marker (KEYS index `cleared`). */
+const readPair = (cleared: number) => `local count, last = 0, 0
+local pair = redis.call('GET', KEYS[1])
+if pair then
+  count, last = string.match(pair, '^(%d+):(%d+)$')
+  count = tonumber(count); last = tonumber(last)
+  if last < tonumber(redis.call('GET', KEYS[${cleared}]) or '-1') then count, last = 0, 0 end
+end`;
+
+/** The memory twin of readPair. */
+const pairSince = (raw: string | null, cleared: string | null): [number, number] => {
+  const [count, last] = parsePair(raw);
+  return raw !== null && last >= Number(cleared ?? -1) ? [count, last] : [0, 0];
+};
+
 /**
  * May this network try a password for this account now? KEYS pair, account,
- * known; ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs. Returns
- * {0|1|2 (open|backoff|locked), retry-after ms}. Read-only.
+ * known, cleared; ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs.
+ * Returns {0|1|2 (open|backoff|locked), retry-after ms}. Read-only.
  */
 export const loginGate: AtomicScript<GateOutcome> = {
   name: "login_gate",
   lua: `local now = tonumber(ARGV[1])
-local pair = redis.call('GET', KEYS[1])
-if pair then
-  local count, last = string.match(pair, '^(%d+):(%d+)$')
-  count = tonumber(count); last = tonumber(last)
+${readPair(4)}
+if count > 0 then
   local after = tonumber(ARGV[2])
   if count >= after then
     local wait = math.min(tonumber(ARGV[3]) * 2 ^ (count - after), tonumber(ARGV[4]))
@@ -67,11 +82,14 @@ if account then
   if locked > now and redis.call('EXISTS', KEYS[3]) == 0 then return {2, locked - now} end
 end
 return {0, 0}`,
-  memory(store, [pairKey = "", accountKey = "", knownKey = ""], [now = "0", after = "0", base = "0", max = "0"]) {
+  memory(
+    store,
+    [pairKey = "", accountKey = "", knownKey = "", clearedKey = ""],
+    [now = "0", after = "0", base = "0", max = "0"],
+  ) {
     const t = Number(now);
-    const pair = store.get(pairKey);
-    if (pair !== null) {
-      const [count, last] = parsePair(pair);
+    const [count, last] = pairSince(store.get(pairKey), store.get(clearedKey));
+    if (count > 0) {
       const wait = backoffMs(count, {
         backoffAfter: Number(after),
         baseBackoffMs: Number(base),
@@ -95,16 +113,14 @@ return {0, 0}`,
 };
 
 /**
- * A failed password. KEYS pair, account; ARGV now, pairMemoryMs,
+ * A failed password. KEYS pair, account, cleared; ARGV now, pairMemoryMs,
  * perNetworkContribution, lockThreshold, accountWindowMs, lockMs. Returns
  * {network failures, account failures, 1 when this failure locked the account}.
  */
 export const loginFailed: AtomicScript<{ networkFailures: number; accountFailures: number; locked: boolean }> = {
   name: "login_failed",
   lua: `local now = tonumber(ARGV[1])
-local pair = redis.call('GET', KEYS[1])
-local count = 0
-if pair then count = tonumber(string.match(pair, '^(%d+):')) end
+${readPair(3)}
 count = count + 1
 redis.call('SET', KEYS[1], count .. ':' .. now, 'PX', ARGV[2])
 local afails, locked = 0, 0
@@ -123,11 +139,11 @@ redis.call('SET', KEYS[2], afails .. ':' .. locked, 'PX', math.max(tonumber(ARGV
 return {count, afails, now_locked}`,
   memory(
     store,
-    [pairKey = "", accountKey = ""],
+    [pairKey = "", accountKey = "", clearedKey = ""],
     [now = "0", pairMemory = "0", contribution = "0", threshold = "0", window = "0", lockMs = "0"],
   ) {
     const t = Number(now);
-    const count = parsePair(store.get(pairKey))[0] + 1;
+    const count = pairSince(store.get(pairKey), store.get(clearedKey))[0] + 1;
     store.set(pairKey, `${count}:${t}`, Number(pairMemory));
     let [failures, locked] = parsePair(store.get(accountKey));
     if (count > Number(contribution)) return [count, failures, 0];
@@ -156,6 +172,24 @@ return 1`,
   memory(store, [pairKey = "", knownKey = ""], [knownMs = "0"]) {
     store.del(pairKey);
     store.set(knownKey, "1", Number(knownMs));
+    return 1;
+  },
+  decode: () => undefined,
+};
+
+/**
+ * A password reset: the account's lock and failure count go, and every
+ * network's earlier failures stop counting. KEYS account, cleared; ARGV now,
+ * pairMemoryMs (the marker lives as long as a pair entry can).
+ */
+export const loginCleared: AtomicScript<void> = {
+  name: "login_cleared",
+  lua: `redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`,
+  memory(store, [accountKey = "", clearedKey = ""], [now = "0", pairMemoryMs = "0"]) {
+    store.del(accountKey);
+    store.set(clearedKey, now, Number(pairMemoryMs));
     return 1;
   },
   decode: () => undefined,

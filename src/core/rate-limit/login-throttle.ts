@@ -2,7 +2,7 @@ import type { Clock } from "../ports/clock.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
-import { loginFailed, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
+import { loginCleared, loginFailed, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
 import { accountLockedError, rateLimitedError, unavailableError } from "./rate-limit-errors.js";
 
 /**
@@ -46,7 +46,12 @@ export interface LoginAttempt {
 const keys = ({ tenantId, account, network }: LoginAttempt) => {
   // One hash slot per account, so the scripts' keys stay together on Redis Cluster.
   const slot = `lt:{${tenantId}:${account}}`;
-  return { pair: `${slot}:p:${network}`, account: `${slot}:a`, known: `${slot}:k:${network}` };
+  return {
+    pair: `${slot}:p:${network}`,
+    account: `${slot}:a`,
+    known: `${slot}:k:${network}`,
+    cleared: `${slot}:c`,
+  };
 };
 
 export class LoginThrottle {
@@ -62,7 +67,7 @@ export class LoginThrottle {
     const outcome = await this.guard(() =>
       this.deps.kv.run(
         loginGate,
-        [k.pair, k.account, k.known],
+        [k.pair, k.account, k.known, k.cleared],
         [this.now(), p.backoffAfter, p.baseBackoffMs, p.maxBackoffMs],
       ),
     );
@@ -79,7 +84,7 @@ export class LoginThrottle {
     const result = await this.guard(() =>
       this.deps.kv.run(
         loginFailed,
-        [k.pair, k.account],
+        [k.pair, k.account, k.cleared],
         [this.now(), p.pairMemoryMs, p.perNetworkContribution, p.lockThreshold, p.accountWindowMs, p.lockMs],
       ),
     );
@@ -91,6 +96,14 @@ export class LoginThrottle {
   async succeeded(attempt: LoginAttempt): Promise<void> {
     const k = keys(attempt);
     await this.guard(() => this.deps.kv.run(loginSucceeded, [k.pair, k.known], [this.policy.knownMs]));
+  }
+
+  /** A password reset proved the owner: unlock the account and forget every network's failures. */
+  async clear(attempt: Omit<LoginAttempt, "network">): Promise<void> {
+    const k = keys({ ...attempt, network: "" });
+    await this.guard(() =>
+      this.deps.kv.run(loginCleared, [k.account, k.cleared], [this.now(), this.policy.pairMemoryMs]),
+    );
   }
 
   private now(): number {

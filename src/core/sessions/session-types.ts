@@ -22,8 +22,9 @@ export interface ClientInfo {
   ip: string | null;
 }
 
-/** `user_ended`: the user was deleted or disabled. */
+/** `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password. */
 export type RevocationReason =
+  | "password_changed"
   | "logout"
   | "deleted_by_user"
   | "admin"

@@ -286,9 +286,14 @@ export class SessionService {
     this.deps.logger.info("logout", { tenant_id: tenant.id, session_id: auth.sid, user_id: auth.sub });
   }
 
-  /** Revokes every session of a user (admin); resolves how many were live. */
-  async revokeAllOfUser(tenant: Tenant, userId: string, reason: "admin" | "user_ended" = "admin"): Promise<number> {
-    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason);
+  /** Revokes every session of a user but `except` (the caller's own, after a password change); resolves how many were live. */
+  async revokeAllOfUser(
+    tenant: Tenant,
+    userId: string,
+    reason: "admin" | "user_ended" | "password_changed" = "admin",
+    except?: string,
+  ): Promise<number> {
+    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason, except);
     const ttl = this.revokedTtlMs(tenant);
     await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
     this.countRevoked(reason, ids.length);

@@ -13,7 +13,7 @@ import { recordRequest } from "./request-metrics.js";
  * refused (503) rather than opened to unlimited guessing; everything else,
  * reads above all, is served unlimited (README, "Rate limits").
  */
-const FAIL_CLOSED: ReadonlySet<LimitName> = new Set(["login", "signup"]);
+const FAIL_CLOSED: ReadonlySet<LimitName> = new Set(["login", "signup", "mail"]);
 
 /**
  * RateLimit-* fields of draft-ietf-httpapi-ratelimit-headers (draft-07

@@ -1,19 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PASSWORD_MAX_LENGTH } from "../../core/accounts/password-policy.js";
 import { ipBucket } from "../../core/net/ip.js";
+import { inBackground } from "../background.js";
 import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
-import { cookieFlag, singleLine, TenantParamSchema, TokenResponseSchema, UserSchema } from "../schemas.js";
-
-// Bounds on raw input before any work is spent on it; the policy's own,
-// clearer messages come from the account service.
-const email = z.string().max(320, "must be at most 320 characters").openapi({ example: "ann@example.com" });
-const password = z
-  .string()
-  .max(PASSWORD_MAX_LENGTH * 4, `must be at most ${PASSWORD_MAX_LENGTH} characters long`)
-  .openapi({ format: "password" });
+import {
+  cookieFlag,
+  email,
+  password,
+  singleLine,
+  TenantParamSchema,
+  TokenResponseSchema,
+  UserSchema,
+} from "../schemas.js";
 
 const SignupSchema = z
   .object({
@@ -74,6 +74,7 @@ export const accountRoutes = createRouter()
       ip: clientIp(c),
     });
     identifyRequest(user.id, response.session_id);
+    await c.var.services.emailFlows.afterSignup(tenant, user, inBackground(c));
     c.header("Cache-Control", "no-store");
     return c.json({ user: await accounts.view(user), ...deliverTokens(c, response, body.cookie === true) }, 201);
   })

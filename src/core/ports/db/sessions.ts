@@ -39,8 +39,8 @@ export interface SessionRepository {
   ): Promise<void>;
   /** Marks a live session revoked; resolves whether it was live. */
   revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
-  /** Revokes every live session of the user; resolves their ids. */
-  revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string): Promise<string[]>;
+  /** Revokes every live session of the user but `exceptId` (when given); resolves their ids. */
+  revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string, exceptId?: string): Promise<string[]>;
   /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
   listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
   /**

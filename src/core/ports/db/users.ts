@@ -45,6 +45,16 @@ export interface UserRepository {
    * user's version, see UserVersions); resolves the row, or null when absent.
    */
   update(tenantId: string, id: string, changes: UserChanges, at: Date): Promise<UserRecord | null>;
+  /**
+   * Gives a live user a new, verified address (a confirmed email change) and
+   * stamps updated_at; "taken" when another live user of the tenant has it.
+   */
+  replaceEmail(
+    tenantId: string,
+    id: string,
+    email: Pick<UserRecord, "emailIndex" | "emailSealed">,
+    at: Date,
+  ): Promise<UserRecord | "taken" | null>;
   /** Soft delete; resolves whether a live user was deleted. */
   softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
   /**

@@ -1,0 +1,65 @@
+import { and, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import type { AccountTokenPurpose, AccountTokenRecord, AccountTokenRepository } from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { accountTokens } from "./schema.js";
+
+const toToken = (row: typeof accountTokens.$inferSelect): AccountTokenRecord => ({ ...row });
+
+const usable = (tenantId: string, tokenHash: string, purposes: readonly AccountTokenPurpose[], at: Date) =>
+  and(
+    eq(accountTokens.tokenHash, tokenHash),
+    eq(accountTokens.tenantId, tenantId),
+    inArray(accountTokens.purpose, [...purposes]),
+    isNull(accountTokens.usedAt),
+    gt(accountTokens.expiresAt, at),
+  );
+
+export function accountTokenRepository(db: DrizzleDb): AccountTokenRepository {
+  return {
+    async find(tenantId, tokenHash, purposes, at) {
+      const [row] = await db
+        .select()
+        .from(accountTokens)
+        .where(usable(tenantId, tokenHash, purposes, at))
+        .limit(1);
+      return row ? toToken(row) : null;
+    },
+
+    async create(token) {
+      await db.insert(accountTokens).values(token);
+    },
+
+    async consume(tenantId, tokenHash, purposes, at) {
+      const [row] = await db
+        .update(accountTokens)
+        .set({ usedAt: at })
+        .where(usable(tenantId, tokenHash, purposes, at))
+        .returning();
+      return row ? toToken(row) : null;
+    },
+
+    async spendAll(tenantId, userId, purposes, at) {
+      const rows = await db
+        .update(accountTokens)
+        .set({ usedAt: at })
+        .where(
+          and(
+            eq(accountTokens.tenantId, tenantId),
+            eq(accountTokens.userId, userId),
+            inArray(accountTokens.purpose, [...purposes]),
+            isNull(accountTokens.usedAt),
+          ),
+        )
+        .returning({ tokenHash: accountTokens.tokenHash });
+      return rows.length;
+    },
+
+    async purgeExpired(before) {
+      const rows = await db
+        .delete(accountTokens)
+        .where(lt(accountTokens.expiresAt, before))
+        .returning({ tokenHash: accountTokens.tokenHash });
+      return rows.length;
+    },
+  };
+}

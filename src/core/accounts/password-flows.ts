@@ -1,0 +1,124 @@
+import type { ApiKeyService } from "../api-keys/api-keys.js";
+import type { Sealer } from "../crypto/sealing.js";
+import { errors } from "../errors.js";
+import type { Clock } from "../ports/clock.js";
+import type { Database, Tenant, UserRecord } from "../ports/database.js";
+import type { Logger } from "../ports/logger.js";
+import type { Background, SessionService } from "../sessions/sessions.js";
+import type { AccountMail } from "./account-mail.js";
+import { type AccountTokens, TOKEN_LIFETIME_MS } from "./account-tokens.js";
+import { type AccountService, EMAIL_INDEX_PURPOSE } from "./accounts.js";
+import { normalizeEmail } from "./email.js";
+
+export interface PasswordFlowDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  sealer: Sealer;
+  accounts: AccountService;
+  tokens: AccountTokens;
+  mail: AccountMail;
+  sessions: SessionService;
+  apiKeys: ApiKeyService;
+}
+
+/** Forgotten passwords (by mail) and changes of a signed-in user's password. */
+export class PasswordFlows {
+  constructor(private readonly deps: PasswordFlowDeps) {}
+
+  /**
+   * `POST /v1/password/forgot`: 202 whatever the address. The foreground
+   * does the same work for every address (normalise, count the address's
+   * mails); looking it up, minting the token and sending happen after the
+   * response, so neither the body nor the time tells whether it has an account.
+   */
+  async forgot(tenant: Tenant, address: string, background: Background): Promise<void> {
+    const { mail, sealer, accounts } = this.deps;
+    mail.requireDelivery();
+    const email = normalizeEmail(address);
+    if (!email) throw errors.validation([{ path: "email", message: "must be an email address" }]);
+    await mail.admit(tenant, "password_reset", await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE));
+    background(
+      (async () => {
+        const user = await accounts.findByAddress(tenant, address);
+        // Disabled accounts get nothing: a reset could not sign them in.
+        if (!user || user.disabledAt) return;
+        const token = await this.deps.tokens.issue({
+          tenantId: tenant.id,
+          userId: user.id,
+          purpose: "password_reset",
+          emailIndex: user.emailIndex,
+        });
+        this.deps.logger.info("password_reset_requested", { tenant_id: tenant.id, user_id: user.id });
+        const view = await accounts.view(user);
+        await mail.send(
+          tenant,
+          { email: view.email, name: view.name },
+          {
+            kind: "password_reset",
+            link: mail.link(tenant, "password/reset", token),
+            expiresInMinutes: Math.round(TOKEN_LIFETIME_MS.password_reset / 60_000),
+          },
+        );
+      })(),
+    );
+  }
+
+  /**
+   * `POST /v1/password/reset`: the new password (policy checked before the
+   * token is spent, so a refused password leaves the link usable), then every
+   * session ends at once and the account's login throttle is cleared. The
+   * mailbox proved the address: an unverified one becomes verified, and API
+   * keys made while it was unproven (possibly by someone who registered the
+   * address first) are revoked.
+   */
+  async reset(tenant: Tenant, token: string, password: string, background: Background): Promise<void> {
+    const { db, tokens, accounts, sessions, clock } = this.deps;
+    const found = await tokens.find(tenant.id, token, ["password_reset"]);
+    const user = found ? await db.users.findById(tenant.id, found.userId) : null;
+    // Bound to the address it was mailed to: the account may have moved since.
+    if (!found || !user || user.emailIndex !== found.emailIndex) throw errors.invalidAccountToken();
+    if (user.disabledAt) throw errors.accountDisabled();
+    const hash = await accounts.newPasswordHash(user, password, "password");
+    // Spent only now, and exactly once however many resets race with it.
+    if (!(await tokens.consume(tenant.id, token, ["password_reset"]))) throw errors.invalidAccountToken();
+    await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
+    await tokens.spendPending(tenant.id, user.id);
+    await sessions.revokeAllOfUser(tenant, user.id, "password_changed");
+    if (!user.emailVerified) {
+      await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
+      await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
+    }
+    await accounts.clearLoginThrottle(tenant, user);
+    this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id });
+    this.notify(tenant, user, background);
+  }
+
+  /** `POST /v1/password/change`: after the current password, the new one; the user's other sessions end. */
+  async change(
+    tenant: Tenant,
+    user: UserRecord,
+    input: { currentPassword: string; newPassword: string; sessionId: string },
+    network: string,
+    background: Background,
+  ): Promise<void> {
+    const { accounts, tokens, sessions, db, clock } = this.deps;
+    await accounts.confirmPassword(tenant, user, input.currentPassword, network);
+    const hash = await accounts.newPasswordHash(user, input.newPassword, "new_password");
+    await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
+    await tokens.spendPending(tenant.id, user.id);
+    await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);
+    this.deps.logger.info("password_changed", { tenant_id: tenant.id, user_id: user.id });
+    this.notify(tenant, user, background);
+  }
+
+  /** The owner hears of every password change, so one they did not make does not go unnoticed. */
+  private notify(tenant: Tenant, user: UserRecord, background: Background): void {
+    background(
+      (async () => {
+        const view = await this.deps.accounts.view(user);
+        await this.deps.mail.send(tenant, { email: view.email, name: view.name }, { kind: "password_changed" });
+      })(),
+    );
+  }
+}

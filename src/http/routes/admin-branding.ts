@@ -1,0 +1,69 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import type { Tenant } from "../../core/ports/database.js";
+import { ACCENT_COLOR, brandingOf, LANGUAGES } from "../../core/tenant-settings.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { singleLine, TenantParamSchema } from "../schemas.js";
+
+/** How the tenant's mails (and hosted pages) look; the tenant's `name` is shown with it. */
+export const BrandingSchema = z
+  .object({
+    logo_url: singleLine()
+      .max(2048, "must be at most 2048 characters")
+      .refine((url) => url.startsWith("https://") && URL.canParse(url), "must be an https URL")
+      .nullable()
+      .openapi({ description: "Shown at the top of mails and pages; null for none" }),
+    accent_color: z
+      .string()
+      .regex(ACCENT_COLOR, "must be a colour as #rrggbb")
+      .nullable()
+      .openapi({ example: "#3056d3", description: "Buttons and links; null for the default" }),
+    language: z.enum(LANGUAGES).openapi({ description: "Language of mails and pages" }),
+  })
+  .openapi("Branding");
+
+const view = (tenant: Tenant): z.infer<typeof BrandingSchema> => {
+  const branding = brandingOf(tenant);
+  return { logo_url: branding.logoUrl, accent_color: branding.accentColor, language: branding.language };
+};
+
+const getBranding = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/admin/branding",
+  tags: ["Administration"],
+  summary: "The tenant's branding (logo, accent colour, language)",
+  security: [{ bearer: [] }],
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "The branding in effect", content: { "application/json": { schema: BrandingSchema } } },
+    ...problems(401, 403, 404),
+  },
+});
+
+const putBranding = createRoute({
+  method: "put",
+  path: "/t/{tenant}/v1/admin/branding",
+  tags: ["Administration"],
+  summary: "Set the tenant's branding",
+  description: "Replaces the branding; every field is required (null clears the logo or colour).",
+  security: [{ bearer: [] }],
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: BrandingSchema } } },
+  },
+  responses: {
+    200: { description: "The stored branding", content: { "application/json": { schema: BrandingSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+export const adminBrandingRoutes = createRouter()
+  .openapi(getBranding, (c) => c.json(view(c.var.tenant), 200))
+  .openapi(putBranding, async (c) => {
+    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { branding: c.req.valid("json") });
+    return c.json(view(tenant), 200);
+  });

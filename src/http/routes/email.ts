@@ -1,0 +1,99 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errors } from "../../core/errors.js";
+import { ipBucket } from "../../core/net/ip.js";
+import type { AppEnv } from "../context.js";
+import type { Context } from "hono";
+import { inBackground } from "../background.js";
+import { requireAccessToken } from "../middleware/bearer.js";
+import { acceptBody } from "../middleware/body.js";
+import { createRouter, problems } from "../openapi.js";
+import { AcceptedSchema, email, MailedTokenSchema, password, TenantParamSchema, UserSchema } from "../schemas.js";
+
+const requestVerification = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/email/verification",
+  tags: ["Email and password"],
+  summary: "Send another verification mail to the user's address",
+  description: "Nothing is sent when the address is verified already; the answer is the same.",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    202: { description: "A mail is on its way", content: { "application/json": { schema: AcceptedSchema } } },
+    ...problems(401, 404, 429, 503),
+  },
+});
+
+const verify = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/email/verify",
+  tags: ["Email and password"],
+  summary: "Verify an address with the token of a mailed link",
+  description:
+    "Takes the token of a verification mail (the address becomes verified) or of an email-change mail (the " +
+    "account moves to the new address, 409 `email_taken` if another account has it by now).",
+  middleware: [acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: MailedTokenSchema } } },
+  },
+  responses: {
+    200: { description: "The user, address verified", content: { "application/json": { schema: UserSchema } } },
+    ...problems(400, 404, 409, 413, 415),
+  },
+});
+
+const ChangeEmailSchema = z.object({ new_email: email, password }).openapi("ChangeEmail");
+
+const changeEmail = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/email/change",
+  tags: ["Email and password"],
+  summary: "Move the account to a new address, once that address is verified",
+  description:
+    "The new address gets a link (to `/v1/email/verify`); the account keeps its address until then. The old " +
+    "address is told.",
+  security: [{ bearer: [] }],
+  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: ChangeEmailSchema } } },
+  },
+  responses: {
+    202: { description: "Mails are on their way", content: { "application/json": { schema: AcceptedSchema } } },
+    ...problems(400, 401, 404, 413, 415, 423, 429, 503),
+  },
+});
+
+/** The user of a bearer-protected route's access token. */
+export async function tokenUser(c: Context<AppEnv>) {
+  const user = await c.var.services.accounts.findUser(c.var.tenant, c.var.auth.sub);
+  if (!user) throw errors.notFound("The user no longer exists.");
+  return user;
+}
+
+const ACCEPTED = { status: "accepted" } as const;
+
+export const emailRoutes = createRouter()
+  .openapi(requestVerification, async (c) => {
+    await c.var.services.emailFlows.requestVerification(c.var.tenant, await tokenUser(c), inBackground(c));
+    return c.json(ACCEPTED, 202);
+  })
+  .openapi(verify, async (c) => {
+    const { emailFlows, accounts } = c.var.services;
+    const user = await emailFlows.verify(c.var.tenant, c.req.valid("json").token);
+    c.header("Cache-Control", "no-store");
+    return c.json(await accounts.view(user), 200);
+  })
+  .openapi(changeEmail, async (c) => {
+    const { emailFlows, clientIp } = c.var.services;
+    const body = c.req.valid("json");
+    await emailFlows.requestChange(
+      c.var.tenant,
+      await tokenUser(c),
+      { newEmail: body.new_email, password: body.password },
+      ipBucket(clientIp(c)),
+      inBackground(c),
+    );
+    return c.json(ACCEPTED, 202);
+  });

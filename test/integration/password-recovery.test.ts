@@ -1,0 +1,306 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSmtpMailer } from "../../src/adapters/mail/smtp.js";
+import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
+import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+import { linkToken, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
+
+const NEW_PASSWORD = "a brand new passphrase 42";
+let smtp: TestSmtpServer;
+let t: TestApp;
+let api: ReturnType<typeof appClient>;
+let db: pg.Client;
+/** Added to the wall clock: lets a test step past a token's expiry. */
+let offsetMs = 0;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  t = await startTestApp({
+    mailer: createSmtpMailer(smtp.url, "Acme Accounts <accounts@acme.test>"),
+    clock: { now: () => new Date(Date.now() + offsetMs) },
+  });
+  api = appClient(t);
+  db = new pg.Client({ connectionString: t.database.url });
+  await db.connect();
+  await api.createTenant("acme");
+  await api.createTenant("other");
+});
+afterAll(async () => {
+  await db.end();
+  await t.close();
+  await smtp.close();
+});
+
+let n = 0;
+const address = (label: string) => `${label}-${n++}@example.com`;
+
+async function signup(email: string, tenant = "acme"): Promise<TokenBody & { user: { id: string } }> {
+  const response = await api.signup(tenant, email);
+  expect(response.status).toBe(201);
+  return (await response.json()) as TokenBody & { user: { id: string } };
+}
+
+const mailsTo = async (email: string) => (await smtp.received()).filter((m) => m.to.includes(email));
+const resetMail = (email: string, nth = 1) =>
+  smtp.waitFor((m) => m.to.includes(email) && m.text.includes("/password/reset?token="), { nth });
+
+async function forgotToken(email: string, nth = 1): Promise<string> {
+  const response = await api.forgot("acme", email);
+  expect(response.status).toBe(202);
+  return linkToken(await resetMail(email, nth), "password/reset");
+}
+
+describe("forgot password", () => {
+  it("mails an existing account a reset link under the tenant's URL, valid for 30 minutes", async () => {
+    const email = address("forgot");
+    await signup(email);
+    const response = await api.forgot("acme", email);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: "accepted" });
+    const mail = await resetMail(email);
+    expect(mail.text).toContain(`${TEST_PUBLIC_URL}/t/acme/password/reset?token=`);
+    expect(mail.text).toMatch(/30 minutes/);
+    expect(mail.html).toContain(`${TEST_PUBLIC_URL}/t/acme/password/reset?token=`);
+    expect(linkToken(mail, "password/reset")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Stored as a hash only.
+    const { rows } = await db.query("select token_hash from account_tokens where purpose = 'password_reset'");
+    expect(rows.map((r) => r.token_hash)).not.toContain(linkToken(mail, "password/reset"));
+  });
+
+  it("answers an unknown address exactly like a known one, and sends nothing", async () => {
+    const known = address("known");
+    await signup(known);
+    const unknown = address("nobody");
+    const a = await readAnswer(await api.forgot("acme", known));
+    const b = await readAnswer(await api.forgot("acme", unknown));
+    expect([a.status, a.text]).toEqual([b.status, b.text]);
+    expect([...a.headers.keys()].filter((h) => h !== "x-request-id" && h !== "date")).toEqual(
+      [...b.headers.keys()].filter((h) => h !== "x-request-id" && h !== "date"),
+    );
+    await resetMail(known);
+    await t.services.background.drain();
+    await t.services.mailOutbox?.drain();
+    expect(await mailsTo(unknown)).toEqual([]);
+  });
+
+  it("does the same work before answering for an unknown address as for a known one (no timing oracle)", async () => {
+    const known = address("parity");
+    await signup(known);
+    const counted = async (email: string) => {
+      const calls: string[] = [];
+      const db = t.deps.db;
+      const users = db.users;
+      const original = { find: users.findByEmailIndex, run: t.deps.kv.run };
+      users.findByEmailIndex = (...args) => (calls.push("users.findByEmailIndex"), original.find.apply(users, args));
+      t.deps.kv.run = ((...args: Parameters<typeof t.deps.kv.run>) => (
+        calls.push(`kv.run:${args[0].name}`), original.run.apply(t.deps.kv, args)
+      )) as typeof t.deps.kv.run;
+      try {
+        expect((await api.forgot("acme", email)).status).toBe(202);
+        return calls;
+      } finally {
+        users.findByEmailIndex = original.find;
+        t.deps.kv.run = original.run;
+        await t.services.background.drain();
+      }
+    };
+    const forKnown = await counted(known);
+    const forUnknown = await counted(address("parity-nobody"));
+    expect(forKnown).toEqual(forUnknown);
+    expect(forKnown).not.toContain("users.findByEmailIndex");
+  });
+
+  it("refuses what is not an address, and addresses carrying header injection, sending nothing", async () => {
+    for (const email of ["not-an-address", "ann@example.com\r\nBcc: evil@attacker.test", "x".repeat(400)]) {
+      const answer = await readAnswer(await api.forgot("acme", email));
+      expectProblem(answer, 400, "validation_failed");
+    }
+    expect((await smtp.received()).filter((m) => m.to.includes("attacker.test"))).toEqual([]);
+  });
+
+  it("limits the mails one address can be sent, however many networks ask (429 for known and unknown alike)", async () => {
+    const known = address("bomb");
+    await signup(known); // the verification mail is another kind and not counted here
+    const unknown = address("bomb-nobody");
+    for (const email of [known, unknown]) {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await api.forgot("acme", email)).status);
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    }
+    await t.services.background.drain();
+    await t.services.mailOutbox?.drain();
+    expect((await mailsTo(known)).filter((m) => m.text.includes("/password/reset?token="))).toHaveLength(5);
+  });
+
+  it("limits mail-sending requests per client network", async () => {
+    const headers = { "Content-Type": "application/json", "X-Test-Client-Ip": "203.0.113.77" };
+    const statuses = [];
+    for (let i = 0; i < 21; i++) statuses.push((await api.forgot("acme", address("net"), headers)).status);
+    expect(statuses.slice(0, 20).every((s) => s === 202)).toBe(true);
+    expect(statuses[20]).toBe(429);
+  });
+});
+
+describe("reset password", () => {
+  it("sets the password, ends every session at once, and spends the link", async () => {
+    const email = address("reset");
+    const first = await signup(email);
+    const second = (await (await api.login("acme", email)).json()) as TokenBody;
+    const token = await forgotToken(email);
+
+    expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBe(204);
+    for (const session of [first, second]) {
+      expect((await api.me("acme", session.access_token)).status).toBe(401);
+      expectProblem(await readAnswer(await api.refresh("acme", session.refresh_token)), 401, "invalid_grant");
+    }
+    expectProblem(await readAnswer(await api.login("acme", email)), 401, "invalid_credentials");
+    expect((await api.login("acme", email, NEW_PASSWORD)).status).toBe(200);
+    expectProblem(await readAnswer(await api.reset("acme", token, "yet another passphrase 7")), 400, "invalid_token");
+    // The owner is told.
+    await smtp.waitFor((m) => m.to.includes(email) && /password was changed/i.test(m.subject));
+  });
+
+  it("keeps the link usable when the new password is refused by the policy", async () => {
+    const email = address("weak");
+    await signup(email);
+    const token = await forgotToken(email);
+    const answer = await readAnswer(await api.reset("acme", token, "short"));
+    expectProblem(answer, 400, "validation_failed");
+    expect(JSON.stringify(answer.json.errors)).toContain("password");
+    expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBe(204);
+  });
+
+  it("refuses unknown, tampered, other-tenant, other-purpose and expired tokens", async () => {
+    const email = address("attack");
+    const user = await signup(email);
+    const token = await forgotToken(email);
+    const tampered = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    for (const bad of [tampered, "A".repeat(43), "", "../../etc", "x".repeat(256)]) {
+      expectProblem(await readAnswer(await api.reset("acme", bad, NEW_PASSWORD)), 400, "invalid_token");
+    }
+    expectProblem(await readAnswer(await api.reset("acme", "x".repeat(257), NEW_PASSWORD)), 400, "validation_failed");
+    // Another tenant's endpoint does not know it, and does not spend it.
+    expectProblem(await readAnswer(await api.reset("other", token, NEW_PASSWORD)), 400, "invalid_token");
+    // A reset token is no verification token.
+    expectProblem(await readAnswer(await api.verifyEmail("acme", token)), 400, "invalid_token");
+    // A verification token is no reset token.
+    const verification = linkToken(
+      await smtp.waitFor((m) => m.to.includes(email) && m.text.includes("/email/verify?token=")),
+      "email/verify",
+    );
+    expectProblem(await readAnswer(await api.reset("acme", verification, NEW_PASSWORD)), 400, "invalid_token");
+    // 30 minutes later it has expired.
+    offsetMs = 30 * 60_000 + 1_000;
+    try {
+      expectProblem(await readAnswer(await api.reset("acme", token, NEW_PASSWORD)), 400, "invalid_token");
+    } finally {
+      offsetMs = 0;
+    }
+    expect((await api.me("acme", user.access_token)).status).toBe(200);
+  });
+
+  it("lets an older link work beside a newer one, until the password changes", async () => {
+    const email = address("two-links");
+    await signup(email);
+    const older = await forgotToken(email, 1);
+    const newer = await forgotToken(email, 2);
+    expect(older).not.toBe(newer);
+    expect((await api.reset("acme", older, NEW_PASSWORD)).status).toBe(204);
+    expectProblem(await readAnswer(await api.reset("acme", newer, "another passphrase 99")), 400, "invalid_token");
+  });
+
+  it("lifts the account's lock and every network's backoff", async () => {
+    const email = address("locked");
+    await signup(email);
+    // 20 failures from 4 networks lock the account (README, "Account protection").
+    for (const network of ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]) {
+      const headers = { "Content-Type": "application/json", "X-Test-Client-Ip": network };
+      for (let i = 0; i < 5; i++) {
+        await api.post("/t/acme/v1/login", { email, password: "wrong password here" }, headers);
+      }
+    }
+    const lockedOut = { "Content-Type": "application/json", "X-Test-Client-Ip": "203.0.113.9" };
+    const locked = await api.post("/t/acme/v1/login", { email, password: GOOD_PASSWORD }, lockedOut);
+    expect(locked.status).toBe(423);
+    expect((await api.reset("acme", await forgotToken(email), NEW_PASSWORD)).status).toBe(204);
+    for (const network of ["203.0.113.9", "203.0.113.1"]) {
+      const headers = { "Content-Type": "application/json", "X-Test-Client-Ip": network };
+      expect((await api.post("/t/acme/v1/login", { email, password: NEW_PASSWORD }, headers)).status).toBe(200);
+    }
+  });
+
+  it("verifies the address it proved, and ends API keys made while it was unproven", async () => {
+    const email = address("squatted");
+    // Someone registered the address first and made a key.
+    const squatter = await signup(email);
+    const key = (await (
+      await api.post(
+        "/t/acme/v1/api-keys",
+        { name: "squat", scopes: [] },
+        { "Content-Type": "application/json", Authorization: `Bearer ${squatter.access_token}` },
+      )
+    ).json()) as { id: string };
+    expect((await api.reset("acme", await forgotToken(email), NEW_PASSWORD)).status).toBe(204);
+    const { rows } = await db.query("select email_verified from users where id = $1", [squatter.user.id]);
+    expect(rows[0].email_verified).toBe(true);
+    const keys = await db.query("select revoked_at from api_keys where id = $1", [key.id]);
+    expect(keys.rows[0].revoked_at).not.toBeNull();
+  });
+
+  it("sends no link to a disabled account", async () => {
+    const email = address("disabled");
+    const user = await signup(email);
+    await db.query("update users set disabled_at = now() where id = $1", [user.user.id]);
+    expect((await api.forgot("acme", email)).status).toBe(202);
+    await t.services.background.drain();
+    await t.services.mailOutbox?.drain();
+    expect((await mailsTo(email)).filter((m) => m.text.includes("/password/reset?token="))).toEqual([]);
+  });
+});
+
+describe("change password", () => {
+  it("needs the current password, keeps the caller's session and ends the others", async () => {
+    const email = address("change");
+    const here = await signup(email);
+    const elsewhere = (await (await api.login("acme", email)).json()) as TokenBody;
+    const pending = await forgotToken(email);
+
+    const wrong = await readAnswer(await api.changePassword("acme", here.access_token, "not the password", NEW_PASSWORD));
+    expectProblem(wrong, 401, "invalid_credentials");
+    const weak = await readAnswer(await api.changePassword("acme", here.access_token, GOOD_PASSWORD, "short"));
+    expectProblem(weak, 400, "validation_failed");
+    expect(JSON.stringify(weak.json.errors)).toContain("new_password");
+
+    expect((await api.changePassword("acme", here.access_token, GOOD_PASSWORD, NEW_PASSWORD)).status).toBe(204);
+    expect((await api.me("acme", here.access_token)).status).toBe(200);
+    expect((await api.refresh("acme", here.refresh_token)).status).toBe(200);
+    expect((await api.me("acme", elsewhere.access_token)).status).toBe(401);
+    expect((await api.login("acme", email, NEW_PASSWORD)).status).toBe(200);
+    // A reset link mailed before the change no longer works.
+    expectProblem(await readAnswer(await api.reset("acme", pending, "yet another passphrase")), 400, "invalid_token");
+    await smtp.waitFor((m) => m.to.includes(email) && /password was changed/i.test(m.subject));
+  });
+
+  it("needs a bearer token", async () => {
+    const answer = await readAnswer(
+      await api.post("/t/acme/v1/password/change", { current_password: GOOD_PASSWORD, new_password: NEW_PASSWORD }),
+    );
+    expect(answer.status).toBe(401);
+  });
+});
+
+describe("audit trail", () => {
+  it("records resets and changes", async () => {
+    await t.services.background.drain();
+    const { rows } = await db.query("select distinct action from audit_events where action like 'user.password%'");
+    expect(rows.map((r) => r.action).sort()).toEqual(
+      expect.arrayContaining([
+        "user.password_changed",
+        "user.password_confirmation_failed",
+        "user.password_reset",
+        "user.password_reset_requested",
+      ]),
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import type { AddressInfo } from "node:net";
+import { type AddressObject, simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+
+/** A mail as the receiving server parsed it. */
+export interface ReceivedMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export const SMTP_USER = "mailer";
+export const SMTP_PASS = "s3cret pass/word";
+
+/** `Name <address>` or `address`, whatever quoting the header used. */
+function addressText(header: AddressObject | AddressObject[] | undefined): string {
+  const first = (Array.isArray(header) ? header[0] : header)?.value[0];
+  if (!first) return "";
+  return first.name ? `${first.name} <${first.address}>` : (first.address ?? "");
+}
+
+export interface TestSmtpServer {
+  port: number;
+  /** `smtp://user:pass@127.0.0.1:port`: what SMTP_URL would be. */
+  url: string;
+  /** Every mail received so far, parsed. */
+  received(): Promise<ReceivedMail[]>;
+  /** The `nth` (default first) mail received that matches, waiting up to `timeoutMs` for it. */
+  waitFor(match: (mail: ReceivedMail) => boolean, options?: { nth?: number; timeoutMs?: number }): Promise<ReceivedMail>;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server in this process; it accepts only the credentials above and parses each mail it receives. */
+export async function startSmtpServer(): Promise<TestSmtpServer> {
+  const received: ReceivedMail[] = [];
+  const parsing: Promise<void>[] = [];
+  const server = new SMTPServer({
+    // No certificate here: plain SMTP with AUTH allowed over it (loopback only).
+    disabledCommands: ["STARTTLS"],
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      if (auth.username === SMTP_USER && auth.password === SMTP_PASS) return callback(null, { user: SMTP_USER });
+      callback(new Error("Invalid username or password"));
+    },
+    onData(stream, _session, callback) {
+      const parsed = simpleParser(stream).then((mail) => {
+        received.push({
+          from: addressText(mail.from),
+          to: addressText(mail.to),
+          subject: mail.subject ?? "",
+          text: mail.text ?? "",
+          html: typeof mail.html === "string" ? mail.html : "",
+        });
+      });
+      parsing.push(parsed);
+      parsed.then(() => callback(), callback);
+    },
+    logger: false,
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  const all = async () => {
+    await Promise.all(parsing);
+    return received;
+  };
+  return {
+    port,
+    url: `smtp://${encodeURIComponent(SMTP_USER)}:${encodeURIComponent(SMTP_PASS)}@127.0.0.1:${port}`,
+    received: all,
+    async waitFor(match, { nth = 1, timeoutMs = 10_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = (await all()).filter(match)[nth - 1];
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error("No matching mail arrived in time.");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The `token` of the first link in a mail's text under `{publicUrl}/t/{tenant}/{page}`. */
+export function linkToken(mail: ReceivedMail, page: "email/verify" | "password/reset"): string {
+  const match = mail.text.match(new RegExp(`https?://\\S+/t/[a-z0-9-]+/${page}\\?token=([A-Za-z0-9_%-]+)`));
+  if (!match?.[1]) throw new Error(`No ${page} link in the mail: ${mail.text}`);
+  return decodeURIComponent(match[1]);
+}
