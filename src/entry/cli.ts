@@ -88,6 +88,7 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
     }
     return 0;
   } finally {
+    deps.mailer?.close?.();
     await Promise.allSettled([deps.db.close(), deps.kv.close()]);
   }
 }

@@ -18,6 +18,8 @@ const QUIET_BEFORE_CLOSE_MS = 250;
 const DAY_MS = 86_400_000;
 /** The longest a request past HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT waits to be cut off. */
 const MAX_TIMEOUT_CHECK_MS = 1_000;
+/** Left at the end of a shutdown to close the pools and export the last spans before the forced exit. */
+const CLOSE_MARGIN_MS = 1_000;
 
 let logger = createPinoLogger();
 
@@ -106,8 +108,9 @@ async function main(): Promise<void> {
   // load balancer stops sending new requests, while the listener keeps
   // serving for SHUTDOWN_DRAIN_DELAY (endpoint removal takes a moment to
   // propagate) with `Connection: close` on every response; then the listener
-  // closes, in-flight requests finish, background writes drain and the pools
-  // close. Nothing holds the process past the drain delay + SHUTDOWN_TIMEOUT.
+  // closes, in-flight requests finish, background writes and queued mail
+  // drain and the pools close. Nothing holds the process past the drain
+  // delay + SHUTDOWN_TIMEOUT.
   let stopping = false;
   let lastConnectionAt = 0;
   // Connections accepted whose first request has not been read yet: closing idle connections
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
     clearInterval(rotation);
     clearInterval(cleanup);
     logger.info("shutting_down", { signal, drain_ms: config.SHUTDOWN_DRAIN_DELAY });
+    const exitBy = Date.now() + config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT;
     const force = setTimeout(() => {
       logger.error("shutdown_timeout", { after_ms: config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT });
       process.exit(1);
@@ -141,8 +145,14 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     server.close(async () => {
-      // Ledger writes that followed responses finish before the pools close.
-      await services.background.drain();
+      // Ledger writes and mail that followed responses finish before the pools close. A mail
+      // waiting to be retried (up to 21 s) holds the exit only until just before the forced one.
+      const drained = Promise.all([services.background.drain(), services.mailOutbox?.drain()]).then(() => true);
+      const cutOff = new Promise<false>((resolve) =>
+        setTimeout(() => resolve(false), Math.max(0, exitBy - CLOSE_MARGIN_MS - Date.now())).unref(),
+      );
+      if (!(await Promise.race([drained, cutOff]))) logger.warn("shutdown_drain_cut_short", {});
+      deps.mailer?.close?.();
       // The last spans (those of the drained work) are exported before the process exits.
       await Promise.allSettled([deps.db.close(), deps.kv.close(), tracing?.shutdown()]);
       logger.info("stopped", {});

@@ -15,7 +15,7 @@ import type { Operator } from "./operator.js";
  */
 export async function openDirectOperator(config: Config, logger: Logger): Promise<Operator> {
   const deps = await openNodeDeps(config, logger);
-  const { tenants, accounts, userAdmin, apiKeys, background } = buildServices(deps);
+  const { tenants, accounts, userAdmin, apiKeys, background, mailOutbox } = buildServices(deps);
   const live = async (tenant: Tenant, id: string) => {
     const user = UUID_PATTERN.test(id) ? await accounts.findUser(tenant, id.toLowerCase()) : null;
     if (!user) throw errors.notFound("No such user.");
@@ -46,8 +46,9 @@ export async function openDirectOperator(config: Config, logger: Logger): Promis
       return { ...created, key };
     },
     async close() {
-      // Audit entries are written in the background; they land before the pools close.
-      await background.drain();
+      // Audit entries and mail are sent in the background; they leave before the pools close.
+      await Promise.all([background.drain(), mailOutbox?.drain()]);
+      deps.mailer?.close?.();
       await Promise.allSettled([deps.db.close(), deps.kv.close()]);
     },
   };

@@ -7,6 +7,7 @@ import type { BackgroundTasks } from "../core/background.js";
 import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
+import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
@@ -96,6 +97,8 @@ export interface Services extends AppDeps {
   introspection: TokenIntrospection;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
+  /** Mail sent after the response, with retries; present when there is a mailer. */
+  mailOutbox?: MailOutbox;
 }
 
 export interface AppEnv {

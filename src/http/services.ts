@@ -8,6 +8,7 @@ import { FederatedLogins } from "../core/federation/federated-logins.js";
 import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
+import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
@@ -89,5 +90,6 @@ export function buildServices(appDeps: AppDeps): Services {
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys,
     background,
+    mailOutbox: deps.mailer && new MailOutbox({ ...deps, mailer: deps.mailer }),
   };
 }

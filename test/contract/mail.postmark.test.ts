@@ -1,4 +1,6 @@
+import { describe, expect, it } from "vitest";
 import { createPostmarkMailer } from "../../src/adapters/mail/postmark.js";
+import { PermanentMailError } from "../../src/core/ports/mail.js";
 import { asReceived, startPostmarkBridge } from "../support/postmark-bridge.js";
 import { type MailHarness, mailerContract } from "./mail.contract.js";
 
@@ -10,4 +12,47 @@ mailerContract("Postmark HTTP API (local stand-in)", async (): Promise<MailHarne
     received: async () => bridge.accepted.map(asReceived),
     close: bridge.close,
   };
+});
+
+describe("Postmark answers: permanent or not", () => {
+  const message = { to: "ada@example.com", subject: "s", text: "t", html: "<p>h</p>", kind: "verify_email" };
+  /** A mailer whose every request gets this answer. */
+  const answering = (status: number, body: unknown) =>
+    createPostmarkMailer({
+      serverToken: "token",
+      from: "a@auth.example",
+      fetch: async () => Response.json(body, { status }),
+    });
+
+  it("throws a PermanentMailError for a rejection (wrong token, invalid or inactive recipient)", async () => {
+    const bridge = await startPostmarkBridge({ token: crypto.randomUUID() });
+    try {
+      const wrongToken = createPostmarkMailer({
+        serverToken: "not-the-token",
+        from: "a@auth.example",
+        apiUrl: bridge.url,
+      });
+      await expect(wrongToken.send(message)).rejects.toBeInstanceOf(PermanentMailError);
+    } finally {
+      await bridge.close();
+    }
+    const inactive = answering(422, {
+      ErrorCode: 406,
+      Message: "You tried to send to recipient(s) that have been marked as inactive.",
+    });
+    await expect(inactive.send(message)).rejects.toThrow(/HTTP 422, ErrorCode 406/);
+    await expect(inactive.send(message)).rejects.toBeInstanceOf(PermanentMailError);
+  });
+
+  it.each([
+    [429, { ErrorCode: 429, Message: "Rate limit exceeded" }],
+    [500, { ErrorCode: 0, Message: "Internal Server Error" }],
+    [503, "unavailable"],
+  ])("throws an ordinary error for HTTP %i (retried)", async (status, body) => {
+    const error = await answering(status, body)
+      .send(message)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(PermanentMailError);
+  });
 });

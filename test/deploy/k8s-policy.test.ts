@@ -20,7 +20,14 @@ import { parseConfig } from "../../src/config.js";
 import { all, loadRendered, type Manifest, OVERLAYS, type Overlay, one, podTemplates, ROOT, selects } from "./k8s.js";
 
 /** The variables the ExternalSecret must sync, and that must never sit in the ConfigMap. */
-const SECRET_KEYS = ["DATABASE_URL", "REDIS_URL", "BOOTSTRAP_ADMIN_KEY", "ENCRYPTION_KEYS", "METRICS_TOKEN"];
+const SECRET_KEYS = [
+  "DATABASE_URL",
+  "REDIS_URL",
+  "BOOTSTRAP_ADMIN_KEY",
+  "ENCRYPTION_KEYS",
+  "METRICS_TOKEN",
+  "SMTP_URL",
+];
 const NAMESPACE: Record<Overlay, string> = { staging: "authority-staging", production: "authority" };
 const MIN_REPLICAS: Record<Overlay, number> = { staging: 2, production: 3 };
 
@@ -61,6 +68,7 @@ describe.each(OVERLAYS)("%s", (overlay) => {
     BOOTSTRAP_ADMIN_KEY: randomBytes(24).toString("hex"),
     ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
     METRICS_TOKEN: randomBytes(16).toString("hex"),
+    SMTP_URL: "smtp://authority:secret@smtp.example.net:587",
   };
   /** The configuration the server pods start with, read by the service's own parser. */
   const config = parseConfig({ ...settings, ...fakeSecrets }, "node");
@@ -240,6 +248,11 @@ describe.each(OVERLAYS)("%s", (overlay) => {
       expect(Object.keys(settings)).not.toContain("OTEL_EXPORTER_OTLP_HEADERS");
     });
 
+    it("names the sender of the account mails, which leave over SMTP_URL (a secret)", () => {
+      expect(config.MAIL_FROM).toMatch(/<no-reply@auth\.(staging\.)?example\.com>$/);
+      expect(config.SMTP_URL).toBe(fakeSecrets.SMTP_URL);
+    });
+
     it("exports traces to the collector on the port the NetworkPolicy opens (4318)", () => {
       expect(new URL(settings.OTEL_EXPORTER_OTLP_ENDPOINT ?? "").port).toBe("4318");
     });
@@ -365,7 +378,7 @@ describe.each(OVERLAYS)("%s", (overlay) => {
       expect(peers.sort()).toEqual(["ingress-nginx/ingress-nginx", "monitoring/prometheus"]);
     });
 
-    it("lets out only DNS, Postgres, Redis, the OTLP collector and HTTPS to public addresses", () => {
+    it("lets out only DNS, Postgres, Redis, SMTP submission, the OTLP collector and HTTPS to public addresses", () => {
       const rules = policy.spec?.egress ?? [];
       const opened: string[] = [];
       for (const rule of rules) {
@@ -393,7 +406,16 @@ describe.each(OVERLAYS)("%s", (overlay) => {
           }
         }
       }
-      expect(opened.sort()).toEqual(["TCP/4318", "TCP/443", "TCP/53", "TCP/5432", "TCP/6379", "UDP/53"]);
+      expect(opened.sort()).toEqual([
+        "TCP/4318",
+        "TCP/443",
+        "TCP/465",
+        "TCP/53",
+        "TCP/5432",
+        "TCP/587",
+        "TCP/6379",
+        "UDP/53",
+      ]);
     });
   });
 

@@ -20,6 +20,7 @@ const SECRET_NAMES = [
   "UPSTASH_REDIS_REST_TOKEN",
   "BOOTSTRAP_ADMIN_KEY",
   "ENCRYPTION_KEYS",
+  "POSTMARK_SERVER_TOKEN",
   "OTEL_EXPORTER_OTLP_HEADERS",
 ];
 const CRONS = ["17 * * * *", "43 3 * * *"];
@@ -56,6 +57,8 @@ describe("wrangler.toml", () => {
       expect(vars.APP_ENV).toBe("production");
       expect(new URL(vars.PUBLIC_URL ?? "").protocol).toBe("https:");
       for (const secret of SECRET_NAMES) expect(vars, `${secret} is a secret`).not.toHaveProperty(secret);
+      // The sender of the account mails; POSTMARK_SERVER_TOKEN (a secret) is how they leave.
+      expect(vars.MAIL_FROM).toMatch(/<no-reply@auth\.(staging\.)?example\.com>$/);
     });
   }
 

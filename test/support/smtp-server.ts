@@ -21,6 +21,9 @@ function addressText(header: AddressObject | AddressObject[] | undefined): strin
   return first.name ? `${first.name} <${first.address}>` : (first.address ?? "");
 }
 
+/** Recipients the server refuses, with its reply code: for good (5xx) or for now (4xx). */
+const REFUSED: Record<string, number> = { "gone@example.com": 550, "busy@example.com": 451 };
+
 export interface TestSmtpServer {
   port: number;
   /** `smtp://user:pass@127.0.0.1:port`: what SMTP_URL would be. */
@@ -43,6 +46,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     onAuth(auth, _session, callback) {
       if (auth.username === SMTP_USER && auth.password === SMTP_PASS) return callback(null, { user: SMTP_USER });
       callback(new Error("Invalid username or password"));
+    },
+    onRcptTo(address, _session, callback) {
+      const code = REFUSED[address.address];
+      if (!code) return callback();
+      callback(Object.assign(new Error(`<${address.address}>: refused`), { responseCode: code }));
     },
     onData(stream, _session, callback) {
       const parsed = simpleParser(stream).then((mail) => {

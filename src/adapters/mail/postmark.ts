@@ -1,5 +1,5 @@
 import { assertSafeHeaders } from "../../core/mail/header-safety.js";
-import type { Mailer, MailMessage } from "../../core/ports/mail.js";
+import { type Mailer, type MailMessage, PermanentMailError } from "../../core/ports/mail.js";
 
 export const POSTMARK_API_URL = "https://api.postmarkapp.com";
 
@@ -19,6 +19,8 @@ interface PostmarkOptions {
  * Workers (no SMTP sockets for nodemailer): Postmark's "send a single email"
  * API, `POST /email` with a JSON message. Anything but 200 with ErrorCode 0
  * is a failure; the error names Postmark's code and message, never the token.
+ * A 4xx other than 429 (bad token, invalid or inactive recipient, invalid
+ * request) is a PermanentMailError: the same request would be refused again.
  */
 export function createPostmarkMailer(options: PostmarkOptions): Mailer {
   const endpoint = new URL("/email", options.apiUrl ?? POSTMARK_API_URL).toString();
@@ -49,7 +51,9 @@ export function createPostmarkMailer(options: PostmarkOptions): Mailer {
       if (response.status !== 200 || reply?.ErrorCode !== 0) {
         const code = typeof reply?.ErrorCode === "number" ? reply.ErrorCode : "none";
         const text = typeof reply?.Message === "string" ? reply.Message.slice(0, 200) : "no message";
-        throw new Error(`Postmark refused the mail: HTTP ${response.status}, ErrorCode ${code}: ${text}`);
+        const problem = `Postmark refused the mail: HTTP ${response.status}, ErrorCode ${code}: ${text}`;
+        const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
+        throw permanent ? new PermanentMailError(problem) : new Error(problem);
       }
     },
   };

@@ -1,3 +1,5 @@
+import { MAIL_FAILURE_REASONS } from "../../core/mail/outbox.js";
+import { MAIL_KINDS } from "../../core/mail/templates.js";
 import type { CounterName, HistogramName, MetricLabels } from "../../core/ports/telemetry.js";
 
 /**
@@ -29,7 +31,7 @@ const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** One Postgres query or Redis command, from a local Redis hit (~0.1 ms) to a slow remote query (~1 s). */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
-const each = (label: string, values: string[]) => values.map((value) => ({ [label]: value }));
+const each = (label: string, values: readonly string[]) => values.map((value) => ({ [label]: value }));
 
 export const COUNTERS: Record<CounterName, CounterSpec> = {
   http_requests_total: {
@@ -68,6 +70,16 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     help: "Federated logins refused because an account with the email exists and is not verified on both sides, by provider type.",
     labelNames: ["provider_type"],
     initial: each("provider_type", ["oauth", "saml"]),
+  },
+  mail_sent_total: {
+    help: "Mails handed to the mail server or provider, by kind.",
+    labelNames: ["kind"],
+    initial: each("kind", MAIL_KINDS),
+  },
+  mail_failed_total: {
+    help: "Mails given up, by kind and reason (error: retries exhausted, rejected: refused for good, expired: not sent in time, queue_full: dropped).",
+    labelNames: ["kind", "reason"],
+    initial: MAIL_KINDS.flatMap((kind) => MAIL_FAILURE_REASONS.map((reason) => ({ kind, reason }))),
   },
 };
 

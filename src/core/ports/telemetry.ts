@@ -86,7 +86,11 @@ export type CounterName =
   /** labels: reason */
   | "sessions_revoked_total"
   /** labels: provider_type = oauth | saml (a federated login refused to join an existing account) */
-  | "federated_link_refused_total";
+  | "federated_link_refused_total"
+  /** labels: kind (the mail's kind) */
+  | "mail_sent_total"
+  /** labels: kind, reason = error | rejected | expired | queue_full (a mail given up) */
+  | "mail_failed_total";
 
 export type HistogramName =
   /** labels: method, route */
