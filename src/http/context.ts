@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { Config } from "../config.js";
 import type { AccountService } from "../core/accounts/accounts.js";
+import type { EmailFlows } from "../core/accounts/email-flows.js";
+import type { PasswordFlows } from "../core/accounts/password-flows.js";
 import type { UserAdministration } from "../core/accounts/user-admin.js";
 import type { ApiKeyService } from "../core/api-keys/api-keys.js";
 import type { BackgroundTasks } from "../core/background.js";
@@ -99,6 +101,10 @@ export interface Services extends AppDeps {
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */
   mailOutbox?: MailOutbox;
+  /** Verification of addresses and email changes. */
+  emailFlows: EmailFlows;
+  /** Forgotten passwords and password changes. */
+  passwordFlows: PasswordFlows;
 }
 
 export interface AppEnv {

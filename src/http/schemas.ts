@@ -12,7 +12,9 @@ export const password = z
 
 /** The token of a mailed link (`token=`); anything longer cannot be one and is refused unread. */
 export const MailedTokenSchema = z
-  .object({ token: z.string().max(256, "must be at most 256 characters").openapi({ description: "The link's `token`" }) })
+  .object({
+    token: z.string().max(256, "must be at most 256 characters").openapi({ description: "The link's `token`" }),
+  })
   .openapi("MailedToken");
 
 /** The answer of a request that sends mail after the response. */

@@ -1,5 +1,9 @@
 import { samlifyProtocol } from "../adapters/saml/samlify.js";
+import { AccountMail } from "../core/accounts/account-mail.js";
+import { AccountTokens } from "../core/accounts/account-tokens.js";
 import { AccountService } from "../core/accounts/accounts.js";
+import { EmailFlows } from "../core/accounts/email-flows.js";
+import { PasswordFlows } from "../core/accounts/password-flows.js";
 import { UserAdministration } from "../core/accounts/user-admin.js";
 import { UserVersions } from "../core/accounts/user-versions.js";
 import { ApiKeyService } from "../core/api-keys/api-keys.js";
@@ -64,10 +68,14 @@ export function buildServices(appDeps: AppDeps): Services {
   const blocklist = new AccessTokenBlocklist(deps);
   const apiKeys = new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL });
   const egress = deps.egressPolicy ?? egressPolicyFor(config.APP_ENV);
+  const limiter = new RateLimiter(deps);
+  const mailOutbox = deps.mailer && new MailOutbox({ ...deps, mailer: deps.mailer });
+  const accountTokens = new AccountTokens(deps);
+  const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
     tenants: new TenantService(deps.db, deps.clock, deps.random),
-    limiter: new RateLimiter(deps),
+    limiter,
     keyRing,
     tokens,
     accounts,
@@ -90,6 +98,15 @@ export function buildServices(appDeps: AppDeps): Services {
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     apiKeys,
     background,
-    mailOutbox: deps.mailer && new MailOutbox({ ...deps, mailer: deps.mailer }),
+    mailOutbox,
+    emailFlows: new EmailFlows({ ...deps, accounts, tokens: accountTokens, mail: accountMail, userVersions }),
+    passwordFlows: new PasswordFlows({
+      ...deps,
+      accounts,
+      tokens: accountTokens,
+      mail: accountMail,
+      sessions,
+      apiKeys,
+    }),
   };
 }

@@ -228,6 +228,10 @@ describe("email change", () => {
   it("records verifications and changes in the audit trail", async () => {
     await settle();
     const { rows } = await db.query("select distinct action from audit_events where action like 'user.email%'");
-    expect(rows.map((r) => r.action).sort()).toEqual(["user.email_change_requested", "user.email_changed", "user.email_verified"]);
+    expect(rows.map((r) => r.action).sort()).toEqual([
+      "user.email_change_requested",
+      "user.email_changed",
+      "user.email_verified",
+    ]);
   });
 });

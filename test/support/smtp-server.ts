@@ -31,7 +31,10 @@ export interface TestSmtpServer {
   /** Every mail received so far, parsed. */
   received(): Promise<ReceivedMail[]>;
   /** The `nth` (default first) mail received that matches, waiting up to `timeoutMs` for it. */
-  waitFor(match: (mail: ReceivedMail) => boolean, options?: { nth?: number; timeoutMs?: number }): Promise<ReceivedMail>;
+  waitFor(
+    match: (mail: ReceivedMail) => boolean,
+    options?: { nth?: number; timeoutMs?: number },
+  ): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
 

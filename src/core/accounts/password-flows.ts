@@ -10,6 +10,9 @@ import { type AccountTokens, TOKEN_LIFETIME_MS } from "./account-tokens.js";
 import { type AccountService, EMAIL_INDEX_PURPOSE } from "./accounts.js";
 import { normalizeEmail } from "./email.js";
 
+/** Runs `work` once the current turn of the event loop (which sends the answer) is over, so none of it runs before. */
+const afterThisTurn = (work: () => Promise<void>) => new Promise((resolve) => setTimeout(resolve, 0)).then(work);
+
 export interface PasswordFlowDeps {
   db: Database;
   clock: Clock;
@@ -39,7 +42,7 @@ export class PasswordFlows {
     if (!email) throw errors.validation([{ path: "email", message: "must be an email address" }]);
     await mail.admit(tenant, "password_reset", await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE));
     background(
-      (async () => {
+      afterThisTurn(async () => {
         const user = await accounts.findByAddress(tenant, address);
         // Disabled accounts get nothing: a reset could not sign them in.
         if (!user || user.disabledAt) return;
@@ -60,7 +63,7 @@ export class PasswordFlows {
             expiresInMinutes: Math.round(TOKEN_LIFETIME_MS.password_reset / 60_000),
           },
         );
-      })(),
+      }),
     );
   }
 

@@ -24,6 +24,8 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     scope.audit = [];
     await next();
     const entries = scope.audit;
+    // Events of the request's background work (mail flows) come later: the tap writes those itself.
+    scope.audit = undefined;
     const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
     if (admin) entries.push(admin);
     if (entries.length === 0) return;

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { ipBucket } from "../../core/net/ip.js";
-import type { AppEnv } from "../context.js";
-import type { Context } from "hono";
 import { inBackground } from "../background.js";
+import type { AppEnv } from "../context.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
