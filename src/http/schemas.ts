@@ -11,11 +11,10 @@ export const password = z
   .openapi({ format: "password" });
 
 /** The token of a mailed link (`token=`); anything longer cannot be one and is refused unread. */
-export const MailedTokenSchema = z
-  .object({
-    token: z.string().max(256, "must be at most 256 characters").openapi({ description: "The link's `token`" }),
-  })
-  .openapi("MailedToken");
+export const mailedToken = z
+  .string()
+  .max(256, "must be at most 256 characters")
+  .openapi({ description: "The `token` of the mailed link" });
 
 /** The answer of a request that sends mail after the response. */
 export const AcceptedSchema = z.object({ status: z.literal("accepted") }).openapi("Accepted");

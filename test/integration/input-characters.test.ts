@@ -9,6 +9,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogMailer } from "../../src/adapters/mail/log-mailer.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import {
@@ -52,8 +53,12 @@ function sample(name: string | number | undefined, schema: Schema): string {
     case "slug":
       return `f${unique}`;
     case "email":
+    case "new_email":
       return `u${unique}@example.com`;
     case "password":
+    case "current_password":
+    // The owner's password stays what the other routes log in with.
+    case "new_password":
       return GOOD_PASSWORD;
     case "idp_metadata_xml":
       return metadataXml;
@@ -174,7 +179,11 @@ async function judge(attempt: Attempt, where: string, refused: boolean, field: s
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ logger }, { MAX_BODY_BYTES: String(1024 * 1024) });
+  // The development mailer (to the log): routes that send mail are walked like the others.
+  t = await startTestApp(
+    { logger, mailer: createLogMailer(logger, "accounts@acme.test") },
+    { MAX_BODY_BYTES: String(1024 * 1024) },
+  );
   const doc = (await (await t.app.request("/openapi.json")).json()) as OpenApiDocument;
   walk = openApiWalk(doc, sample);
   metadataXml = createSamlIdp({

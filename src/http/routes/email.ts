@@ -7,7 +7,7 @@ import type { AppEnv } from "../context.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { AcceptedSchema, email, MailedTokenSchema, password, TenantParamSchema, UserSchema } from "../schemas.js";
+import { AcceptedSchema, email, mailedToken, password, TenantParamSchema, UserSchema } from "../schemas.js";
 
 const requestVerification = createRoute({
   method: "post",
@@ -35,7 +35,10 @@ const verify = createRoute({
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
-    body: { required: true, content: { "application/json": { schema: MailedTokenSchema } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ token: mailedToken }).openapi("VerifyEmail") } },
+    },
   },
   responses: {
     200: { description: "The user, address verified", content: { "application/json": { schema: UserSchema } } },

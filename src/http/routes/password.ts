@@ -4,7 +4,7 @@ import { inBackground } from "../background.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { AcceptedSchema, email, MailedTokenSchema, password, TenantParamSchema } from "../schemas.js";
+import { AcceptedSchema, email, mailedToken, password, TenantParamSchema } from "../schemas.js";
 import { tokenUser } from "./email.js";
 
 const forgot = createRoute({
@@ -37,7 +37,7 @@ const reset = createRoute({
     params: TenantParamSchema,
     body: {
       required: true,
-      content: { "application/json": { schema: MailedTokenSchema.extend({ password }).openapi("ResetPassword") } },
+      content: { "application/json": { schema: z.object({ token: mailedToken, password }).openapi("ResetPassword") } },
     },
   },
   responses: {
