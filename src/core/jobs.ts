@@ -72,16 +72,19 @@ async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, lo
   return purged;
 }
 
-/** The daily cleanup: ledger rows of ended sessions and audit events past their retention. */
+/** The daily cleanup: ledger rows of ended sessions, audit events past their retention, expired mailed tokens. */
 export async function dailyCleanup(
   db: Database,
   now: Date,
   retention: { sessions: number; auditEvents: number },
   logger: Logger,
-): Promise<{ sessions: number; auditEvents: number }> {
+): Promise<{ sessions: number; auditEvents: number; accountTokens: number }> {
+  const accountTokens = await db.accountTokens.purgeExpired(now);
+  logger.info("account_tokens_purged", { purged: accountTokens });
   return {
     sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
     auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
+    accountTokens,
   };
 }
 

@@ -73,7 +73,10 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
     if (job === "cleanup") {
       const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
-      console.log(`purged ${purged.sessions} ended session(s) and ${purged.auditEvents} audit event(s)`);
+      console.log(
+        `purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s) and ` +
+          `${purged.accountTokens} expired mailed token(s)`,
+      );
     } else if (job === "rotate-keys") {
       const services = buildServices(deps);
       const rotated = await rotateDueKeys(deps.db, services.keyRing, logger);

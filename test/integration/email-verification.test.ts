@@ -146,6 +146,46 @@ describe("verification", () => {
   });
 });
 
+describe("branding", () => {
+  const admin = { "Content-Type": "application/json", Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+  const put = (tenant: string, body: unknown, headers: Record<string, string> = admin) =>
+    t.app.request(`/t/${tenant}/v1/admin/branding`, { method: "PUT", headers, body: JSON.stringify(body) });
+
+  it("reads the defaults, stores a branding and shows it in the tenant's mails", async () => {
+    const before = await t.app.request("/t/acme/v1/admin/branding", { headers: admin });
+    expect(await before.json()).toEqual({ logo_url: null, accent_color: null, language: "en" });
+    const branding = { logo_url: "https://cdn.acme.test/logo.png", accent_color: "#0a7f5a", language: "en" };
+    const stored = await put("acme", branding);
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toEqual(branding);
+    expect(await (await t.app.request("/t/acme/v1/admin/branding", { headers: admin })).json()).toEqual(branding);
+
+    const email = address("branded");
+    await signup(email);
+    const mail = await verifyMail(email);
+    expect(mail.html).toContain('src="https://cdn.acme.test/logo.png"');
+    expect(mail.html.toLowerCase()).toContain("#0a7f5a");
+    expect((await put("acme", { logo_url: null, accent_color: null, language: "en" })).status).toBe(200);
+  });
+
+  it("refuses what it cannot show safely, and callers without the admin scope", async () => {
+    for (const bad of [
+      { logo_url: "http://cdn.acme.test/logo.png", accent_color: null, language: "en" },
+      { logo_url: "javascript:alert(1)", accent_color: null, language: "en" },
+      { logo_url: null, accent_color: "red", language: "en" },
+      { logo_url: null, accent_color: "#12345", language: "en" },
+      { logo_url: null, accent_color: null, language: "xx" },
+      { logo_url: null, accent_color: null },
+    ]) {
+      expectProblem(await readAnswer(await put("acme", bad)), 400, "validation_failed");
+    }
+    const user = await signup(address("not-admin"));
+    const asUser = { "Content-Type": "application/json", Authorization: `Bearer ${user.access_token}` };
+    expect((await put("acme", { logo_url: null, accent_color: null, language: "en" }, asUser)).status).toBe(401);
+    expect((await t.app.request("/t/acme/v1/admin/branding")).status).toBe(401);
+  });
+});
+
 describe("email change", () => {
   it("moves the account only once the new address is verified, and tells the old one", async () => {
     const old = address("old");

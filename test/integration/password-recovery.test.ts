@@ -92,10 +92,14 @@ describe("forgot password", () => {
       const db = t.deps.db;
       const users = db.users;
       const original = { find: users.findByEmailIndex, run: t.deps.kv.run };
-      users.findByEmailIndex = (...args) => (calls.push("users.findByEmailIndex"), original.find.apply(users, args));
-      t.deps.kv.run = ((...args: Parameters<typeof t.deps.kv.run>) => (
-        calls.push(`kv.run:${args[0].name}`), original.run.apply(t.deps.kv, args)
-      )) as typeof t.deps.kv.run;
+      users.findByEmailIndex = (...args) => {
+        calls.push("users.findByEmailIndex");
+        return original.find.apply(users, args);
+      };
+      t.deps.kv.run = ((...args: Parameters<typeof t.deps.kv.run>) => {
+        calls.push(`kv.run:${args[0].name}`);
+        return original.run.apply(t.deps.kv, args);
+      }) as typeof t.deps.kv.run;
       try {
         expect((await api.forgot("acme", email)).status).toBe(202);
         // What ran before the answer; the background (lookup, token, mail) follows it.

@@ -80,9 +80,25 @@ describe("cli.js", () => {
       };
       const ended = [await insert(-45), await insert(-40)];
       const kept = [await insert(-3), await insert(20)];
+      const token = (expiresAt: Date) => ({
+        tokenHash: crypto.randomUUID(),
+        tenantId,
+        userId,
+        purpose: "password_reset" as const,
+        emailIndex: "k1:x",
+        emailSealed: null,
+        createdAt: now,
+        expiresAt,
+      });
+      const expired = token(new Date(now.getTime() - 60_000));
+      const open = token(new Date(now.getTime() + 30 * 60_000));
+      await db.accountTokens.create(expired);
+      await db.accountTokens.create(open);
       const run = await cli("cleanup");
       expect(run, run.output).toMatchObject({ code: 0 });
       expect(run.output).toContain("purged 2 ended session(s)");
+      expect(run.output).toContain("1 expired mailed token(s)");
+      expect(await db.accountTokens.find(tenantId, open.tokenHash, ["password_reset"], now)).not.toBeNull();
       for (const session of ended) expect(await db.sessions.findById(tenantId, session.id)).toBeNull();
       for (const session of kept) expect(await db.sessions.findById(tenantId, session.id)).not.toBeNull();
     } finally {
