@@ -119,7 +119,15 @@ describe("tenant administration", () => {
 
   it("reads and overrides rate limits; a throttled login is 429 rate_limited with retryAfter, never retried", async () => {
     const limits = unwrap(await admin.admin.getRateLimits());
-    expect(Object.keys(limits).sort()).toEqual(["default", "federation", "login", "service", "signup", "token"]);
+    expect(Object.keys(limits).sort()).toEqual([
+      "default",
+      "federation",
+      "login",
+      "mail",
+      "service",
+      "signup",
+      "token",
+    ]);
     const set = unwrap(await admin.admin.setRateLimits({ login: { limit: 1, window_seconds: 60 } }));
     expect(set.login).toEqual({ limit: 1, window_seconds: 60 });
     expect(set.signup).toEqual(limits.signup);

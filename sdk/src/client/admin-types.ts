@@ -137,7 +137,17 @@ export interface SigningKeys {
   keys: SigningKey[];
 }
 
-export type RateLimitName = "login" | "signup" | "token" | "federation" | "service" | "default";
+/** How the tenant's mails and hosted pages look (the tenant's `name` is shown with it). `PUT` sets every field. */
+export interface Branding {
+  /** An https URL, at most 2048 characters; null for none. */
+  logo_url: string | null;
+  /** `#rrggbb`; null for the default. */
+  accent_color: string | null;
+  /** Language of mails and pages. */
+  language: "en";
+}
+
+export type RateLimitName = "login" | "signup" | "mail" | "token" | "federation" | "service" | "default";
 
 export interface RateLimit {
   limit: number;

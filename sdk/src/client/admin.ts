@@ -4,6 +4,7 @@
  * admin key only). Everything written can be read back; secrets never are.
  */
 import type {
+  Branding,
   CreateTenantInput,
   OAuthProvider,
   OAuthProviderDetail,
@@ -133,6 +134,17 @@ export function adminMethods(ctx: Context) {
         { method: "PUT", path: tenantPath(ctx, "/v1/admin/rate-limits"), body: overrides },
         options,
       );
+    },
+
+    /** `GET /v1/admin/branding` → the logo, accent colour and language of the tenant's mails and pages. */
+    getBranding(options: RequestOptions = {}): Promise<Result<Branding>> {
+      return send<Branding>({ method: "GET", path: tenantPath(ctx, "/v1/admin/branding") }, options);
+    },
+
+    /** `PUT /v1/admin/branding` → the stored branding; every field is required (null clears logo or colour). */
+    setBranding(branding: Branding, options: RequestOptions = {}): Promise<Result<Branding>> {
+      const body = { logo_url: branding.logo_url, accent_color: branding.accent_color, language: branding.language };
+      return send<Branding>({ method: "PUT", path: tenantPath(ctx, "/v1/admin/branding"), body }, options);
     },
   };
 }

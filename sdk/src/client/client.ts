@@ -6,6 +6,7 @@ import { accountMethods, refreshSender } from "./accounts.js";
 import { adminMethods } from "./admin.js";
 import { adminUserMethods } from "./admin-users.js";
 import type { Context } from "./context.js";
+import { emailMethods } from "./email.js";
 import { federatedMethods } from "./federated.js";
 import { keyMethods } from "./keys.js";
 import { publicMethods } from "./public.js";
@@ -69,6 +70,7 @@ const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
 /** The client: every route of the API, grouped as in API.md. */
 export interface AuthorityClient
   extends ReturnType<typeof accountMethods>,
+    ReturnType<typeof emailMethods>,
     ReturnType<typeof federatedMethods>,
     ReturnType<typeof keyMethods>,
     ReturnType<typeof publicMethods> {
@@ -125,6 +127,7 @@ export function createClient(options: ClientOptions): AuthorityClient {
     tenant,
     session,
     ...accountMethods(ctx),
+    ...emailMethods(ctx),
     ...federatedMethods(ctx),
     ...keyMethods(ctx),
     ...publicMethods(ctx),

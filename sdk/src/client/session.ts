@@ -66,6 +66,12 @@ export function waitFor<T>(promise: Promise<Result<T>>, signal: AbortSignal | un
   });
 }
 
+/**
+ * The 401s that refuse the access token itself (RFC 6750 §3.1). Another 401 of a bearer route, e.g. a
+ * wrong current password, is the answer: refreshing and sending it again would only count twice.
+ */
+const TOKEN_REFUSED: ReadonlySet<string> = new Set(["invalid_token", "token_revoked", "unauthorized"]);
+
 export class ClientSession {
   constructor(private readonly deps: SessionDeps) {}
 
@@ -105,7 +111,7 @@ export class ClientSession {
 
   /**
    * A bearer call with the session's token: refreshed before expiry, and on a
-   * 401 refreshed once (or taken from a concurrent refresh) and retried once.
+   * 401 refusing the token refreshed once (or taken from a concurrent refresh) and retried once.
    */
   async authorized<T>(
     send: (token: string | undefined) => Promise<Result<T>>,
@@ -115,7 +121,7 @@ export class ClientSession {
     const current = await this.current(options);
     if ("failure" in current) return current.failure;
     const first = await send(current.token);
-    if (first.ok || first.status !== 401) return first;
+    if (first.ok || first.status !== 401 || !TOKEN_REFUSED.has(first.problem.code)) return first;
     if (current.token === undefined && !this.deps.cookie) return first;
     const refreshed = await this.refreshShared(current.token ?? "", this.deps.cookie, options);
     if (!refreshed.ok) return first;

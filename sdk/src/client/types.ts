@@ -56,6 +56,38 @@ export interface LoginInput {
   cookie?: boolean;
 }
 
+/** The answer of a route that mails (202): the mail is on its way, or nothing was due (no enumeration). */
+export interface Accepted {
+  status: "accepted";
+}
+
+/** The `token` of a mailed link (`{PUBLIC_URL}/t/{tenant}/email/verify?token=...` or `.../password/reset?token=...`). */
+export interface VerifyEmailInput {
+  token: string;
+}
+
+export interface ForgotPasswordInput {
+  email: string;
+}
+
+export interface ResetPasswordInput {
+  /** The `token` of the reset mail's link (valid for 30 minutes, once). */
+  token: string;
+  /** The new password (the same rules as at signup). */
+  password: string;
+}
+
+export interface ChangePasswordInput {
+  current_password: string;
+  new_password: string;
+}
+
+export interface ChangeEmailInput {
+  new_email: string;
+  /** The account's current password. */
+  password: string;
+}
+
 export interface ExchangeInput {
   /** The one-time code from the redirect back to the app. */
   code: string;
