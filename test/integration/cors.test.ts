@@ -41,6 +41,20 @@ describe("CORS with the tenant's origin allowlist", () => {
     expect(response.headers.get("vary")).toContain("Origin");
   });
 
+  it.each([
+    "/t/web/v1/password/forgot",
+    "/t/web/v1/password/reset",
+    "/t/web/v1/password/change",
+    "/t/web/v1/email/verify",
+    "/t/web/v1/email/verification",
+    "/t/web/v1/email/change",
+  ])("lets the allowed origin call %s (the email and password flows) from the browser", async (path) => {
+    const response = await preflight(path, APP);
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe(APP);
+    expectProblem(await readAnswer(await preflight(path, EVIL)), 403, "forbidden");
+  });
+
   it.each([EVIL, "http://app.example.com", "https://evil.test", "null", "https://APP.example.com:443"])(
     "refuses a preflight from %s",
     async (origin) => {

@@ -1,12 +1,13 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSmtpMailer } from "../../src/adapters/mail/smtp.js";
+import { createSmtpMailer, type SmtpMailer } from "../../src/adapters/mail/smtp.js";
 import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { linkToken, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
 
 let smtp: TestSmtpServer;
+let mailer: SmtpMailer;
 let t: TestApp;
 let api: ReturnType<typeof appClient>;
 let db: pg.Client;
@@ -14,8 +15,9 @@ let offsetMs = 0;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
+  mailer = createSmtpMailer(smtp.url, "Acme Accounts <accounts@acme.test>");
   t = await startTestApp({
-    mailer: createSmtpMailer(smtp.url, "Acme Accounts <accounts@acme.test>"),
+    mailer,
     clock: { now: () => new Date(Date.now() + offsetMs) },
   });
   api = appClient(t);
@@ -27,6 +29,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.end();
   await t.close();
+  // Its pooled connections would hold the server's close for its idle timeout.
+  mailer.close();
   await smtp.close();
 });
 

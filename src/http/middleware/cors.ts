@@ -8,14 +8,15 @@ import type { AppEnv } from "../context.js";
  * so preflights (OPTIONS, which match no route) are answered too:
  * - discovery documents and the JWKS are public: any origin, no credentials;
  * - the routes a browser app calls itself (sign-up, login, refresh, code
- *   exchange, logout, me, sessions) allow exactly the origins of the tenant's
+ *   exchange, logout, me, sessions, the email and password flows) allow exactly the origins of the tenant's
  *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
  *   because cookie mode sends the `__Host-refresh-{tenant}` cookie;
  * - everything else (admin, service and redirect routes) sends no CORS
  *   headers, so browsers keep other origins out.
  */
 const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
-const BROWSER = /^\/v1\/(signup|login|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange)$/;
+const BROWSER =
+  /^\/v1\/(signup|login|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
 
 const ALLOWED_METHODS = "GET, POST, DELETE";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id, traceparent";
