@@ -43,8 +43,8 @@ interface Built {
 
 /**
  * Postmark when its token is set; otherwise the mail is logged, but never in
- * production, which gets no mailer until one is configured (nothing sends
- * mail yet; the account flows will require it).
+ * production, which gets no mailer until one is configured: the flows that
+ * need a mail answer 503 `mail_unavailable`, and signup skips its mail.
  */
 function workerMailer(config: Config, log: Logger): Mailer | undefined {
   if (config.POSTMARK_SERVER_TOKEN) {

@@ -7,8 +7,9 @@ import { currentScope } from "./request-scope.js";
 /**
  * A Logger that also turns the security events among its lines into audit
  * entries: inside a request they wait in its scope (the audit middleware
- * writes them when it ends); outside one (scheduled jobs) they go to
- * `outside` at once, acted by the system.
+ * writes them when it ends), after its answer they go to the writer it left
+ * there (see auditTrail); outside one (scheduled jobs) they go to `outside`
+ * at once, acted by the system.
  */
 export function auditTap(
   logger: Logger,
@@ -31,6 +32,7 @@ export function auditTap(
       requestId: scope?.requestId ?? null,
     };
     if (scope?.audit) scope.audit.push(record);
+    else if (scope?.auditLater) scope.auditLater(record);
     else outside(record);
   };
   return {

@@ -27,6 +27,8 @@ export interface RequestScope {
   actor?: AuditActor;
   /** Audit entries raised while serving the request, written when it ends. */
   audit?: AuditEventRecord[];
+  /** Once it is answered: writes an entry the request's background work raised (mail flows). */
+  auditLater?: (entry: AuditEventRecord) => void;
 }
 
 interface AuditActor {

@@ -302,6 +302,22 @@ describe("change password", () => {
 });
 
 describe("audit trail", () => {
+  it("records who asked for a reset link, though the entry is raised after the answer", async () => {
+    const email = address("audited");
+    const user = await signup(email);
+    const headers = {
+      "Content-Type": "application/json",
+      "X-Test-Client-Ip": "203.0.113.66",
+      "X-Request-Id": "forgot-1",
+    };
+    expect((await api.forgot("acme", email, headers)).status).toBe(202);
+    await t.services.background.drain();
+    const { rows } = await db.query(
+      "select action, target_id, host(ip) as ip from audit_events where request_id = 'forgot-1'",
+    );
+    expect(rows).toEqual([{ action: "user.password_reset_requested", target_id: user.user.id, ip: "203.0.113.66" }]);
+  });
+
   it("records resets and changes", async () => {
     await t.services.background.drain();
     const { rows } = await db.query("select distinct action from audit_events where action like 'user.password%'");

@@ -12,6 +12,7 @@ import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
+import type { Mailer } from "../../src/core/ports/mail.js";
 import { createApp } from "../../src/http/app.js";
 import type { AppDeps } from "../../src/http/context.js";
 import { buildServices } from "../../src/http/services.js";
@@ -146,8 +147,9 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
  * The Node app as a second runtime of the same deployment: the Worker's own
  * variables (PUBLIC_URL, keys, Redis prefix), its database and its Redis
  * keys, for tests that carry one session, key or login across runtimes.
+ * With a `mailer` it sends the account flows' mails (Node's own SMTP, say).
  */
-export async function startNodeTwin(h: WorkerHarness) {
+export async function startNodeTwin(h: WorkerHarness, options: { mailer?: Mailer } = {}) {
   const config = parseConfig(h.bindings(), "node");
   const db = createPgDatabase(h.database.url, { max: 4 });
   const kv = new IoRedisKeyValueStore({ url: REDIS_URL, prefix: config.REDIS_KEY_PREFIX });
@@ -162,6 +164,7 @@ export async function startNodeTwin(h: WorkerHarness) {
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: () => null,
+    mailer: options.mailer,
   };
   const services = buildServices(deps);
   const app = createApp(deps, services);
@@ -173,6 +176,8 @@ export async function startNodeTwin(h: WorkerHarness) {
     services,
     async close() {
       await services.background.drain();
+      await services.mailOutbox?.drain();
+      options.mailer?.close?.();
       await Promise.allSettled([db.close(), kv.close()]);
     },
   };

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
 import { errorFields } from "../../core/logging/error-fields.js";
 import { parseIp } from "../../core/net/ip.js";
@@ -24,17 +24,22 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     scope.audit = [];
     await next();
     const entries = scope.audit;
-    // Events of the request's background work (mail flows) come later: the tap writes those itself.
+    const { db, logger } = c.var.services;
+    // Events of the request's background work (a reset requested by mail) come after the answer:
+    // each is written then, with the request's address, and kept alive as that work is (waitUntil).
     scope.audit = undefined;
+    scope.auditLater = (entry) =>
+      inBackground(c)(
+        db.auditEvents
+          .append(withAddress(c, [entry]))
+          .catch((error: unknown) =>
+            logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) }),
+          ),
+      );
     const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
     if (admin) entries.push(admin);
     if (entries.length === 0) return;
-    // Only requests that leave entries pay for the address; the column is inet, so only a well-formed one.
-    const address = c.var.services.clientIp(c);
-    const ip = parseIp(address) ? address : null;
-    for (const entry of entries) entry.ip = ip;
-    const { db, logger } = c.var.services;
-    const write = db.auditEvents.append(entries);
+    const write = db.auditEvents.append(withAddress(c, entries));
     if (!admin) return inBackground(c)(write);
     try {
       await write;
@@ -42,6 +47,15 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
       logger.error("audit_write_failed", { action: admin.action, ...errorFields(error) });
     }
   };
+}
+
+/** The entries with the request's address; only requests that leave entries pay for it. */
+function withAddress(c: Context<AppEnv>, entries: AuditEventRecord[]): AuditEventRecord[] {
+  const address = c.var.services.clientIp(c);
+  // The column is inet, so only a well-formed address.
+  const ip = parseIp(address) ? address : null;
+  for (const entry of entries) entry.ip = ip;
+  return entries;
 }
 
 async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<AuditEventRecord | null> {
