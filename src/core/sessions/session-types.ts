@@ -42,3 +42,40 @@ export interface ActiveRefreshToken {
   claims: SessionClaims;
   idleExpiresAt: number;
 }
+
+/** How a session differs from a first-party login's (every field defaults to that). */
+export interface SessionOptions {
+  /** The OAuth client the session's tokens are for. */
+  clientId?: string;
+  /** The granted scope (space-separated); with `clientId`, the most the session's tokens ever carry. */
+  scope?: string;
+  /** When the user authenticated (OIDC `auth_time`); now by default. */
+  authTime?: Date;
+  /** RFC 8176 method references; the login method's by default. */
+  amr?: string[];
+  /** The provider session the client session was issued from: ending that one with `endWithChildren` ends this one. */
+  parentSessionId?: string;
+  /** The id the session gets (the token endpoint allots it before it redeems a code). */
+  sessionId?: string;
+  /** Seconds an access token lives (a client's own); the tenant's by default. */
+  accessTokenTtl?: number;
+  /** Seconds a refresh token lives unused (the session's idle timeout); the tenant's by default. */
+  refreshTokenTtl?: number;
+}
+
+/** What the token endpoint binds a refresh to (RFC 6749 §6). */
+export interface ClientRefresh {
+  /** The authenticated client: only its own sessions refresh. */
+  clientId: string;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  /** A narrower scope for this response; the granted one when absent. */
+  scope?: string[];
+}
+
+/** A refresh's or login's tokens with the session claims and the scope they were issued for. */
+export interface IssuedTokens {
+  response: TokenResponse;
+  claims: SessionClaims;
+  scope: string;
+}

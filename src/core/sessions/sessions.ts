@@ -1,24 +1,37 @@
 import { type UserVersions, versionOf } from "../accounts/user-versions.js";
 import { errors } from "../errors.js";
+import { OAuthError } from "../oidc/oauth-error.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
-import { settingsOf } from "../tenant-settings.js";
+import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
-import type { ActiveRefreshToken, ClientInfo, LoginMethod, RevocationReason, TokenResponse } from "./session-types.js";
-import { claimsOfCurrentUser, scopeOf } from "./user-claims.js";
+import type {
+  ActiveRefreshToken,
+  ClientInfo,
+  ClientRefresh,
+  IssuedTokens,
+  LoginMethod,
+  RevocationReason,
+  SessionOptions,
+  TokenResponse,
+} from "./session-types.js";
+import { claimsOfCurrentUser, narrowScope, scopeList, scopeOf } from "./user-claims.js";
 
 export type {
   ActiveRefreshToken,
   ClientInfo,
+  ClientRefresh,
+  IssuedTokens,
   LoginMethod,
   RevocationReason,
+  SessionOptions,
   TokenResponse,
 } from "./session-types.js";
 
@@ -56,9 +69,12 @@ export class SessionService {
     return this.deps.clock.now().getTime();
   }
 
-  /** How long an access token of this tenant may stay valid after its session ends. */
-  private revokedTtlMs(tenant: Tenant): number {
-    return (settingsOf(tenant).accessTokenTtl + CLOCK_SKEW_SECONDS) * 1000;
+  /**
+   * How long an access token may stay valid after its session ends: the
+   * longest lifetime any token may have (an OAuth client's may exceed the tenant's).
+   */
+  private revokedTtlMs(): number {
+    return (ACCESS_TOKEN_TTL_RANGE.max + CLOCK_SKEW_SECONDS) * 1000;
   }
 
   /** A new session for a user who just authenticated, and its first tokens. */
@@ -67,20 +83,23 @@ export class SessionService {
     user: UserRecord,
     method: LoginMethod,
     client: ClientInfo,
+    options: SessionOptions = {},
   ): Promise<{ session: SessionRecord; response: TokenResponse }> {
     const now = this.now();
     const settings = settingsOf(tenant);
     const absolute = now + settings.sessionAbsoluteTtl * 1000;
-    const idle = Math.min(now + settings.sessionIdleTtl * 1000, absolute);
-    const sessionId = this.deps.random.uuid();
+    const idle = Math.min(now + (options.refreshTokenTtl ?? settings.sessionIdleTtl) * 1000, absolute);
+    const sessionId = options.sessionId ?? this.deps.random.uuid();
     const refresh = await this.deps.refreshTokens.mint(tenant.id, sessionId, 0);
     const claims: SessionClaims = {
       userId: user.id,
-      authTime: Math.floor(now / 1000),
-      amr: method.amr,
-      scope: scopeOf(user),
-      clientId: FIRST_PARTY_CLIENT,
+      authTime: Math.floor((options.authTime?.getTime() ?? now) / 1000),
+      amr: options.amr ?? method.amr,
+      scope: options.scope ?? scopeOf(user),
+      clientId: options.clientId ?? FIRST_PARTY_CLIENT,
       userVersion: versionOf(user),
+      ...(options.clientId === undefined || options.scope === undefined ? {} : { grant: options.scope }),
+      ...(options.parentSessionId === undefined ? {} : { parentSessionId: options.parentSessionId }),
     };
     const session = await this.deps.db.sessions.create({
       id: sessionId,
@@ -92,7 +111,7 @@ export class SessionService {
       scope: claims.scope,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
-      authTime: new Date(now),
+      authTime: new Date(claims.authTime * 1000),
       lastUsedAt: new Date(now),
       expiresAt: new Date(idle),
       absoluteExpiresAt: new Date(absolute),
@@ -100,7 +119,15 @@ export class SessionService {
     });
     const state = { generation: 0, hash: refresh.hash, idleExpiresAt: idle, absoluteExpiresAt: absolute, claims };
     await this.store.seed(sessionId, state, now);
-    return { session, response: await this.respond(tenant, sessionId, claims, refresh.text, idle) };
+    if (options.parentSessionId && !(await this.store.addChild(options.parentSessionId, sessionId, absolute - now))) {
+      // The provider session ended while this one was being issued: it ends too.
+      await this.revoke(tenant, sessionId, "logout");
+      throw errors.invalidGrant("The session at the provider has ended.");
+    }
+    const issued = await this.respond(tenant, sessionId, claims, refresh.text, idle, {
+      ttl: options.accessTokenTtl,
+    });
+    return { session, response: issued.response };
   }
 
   private async respond(
@@ -109,16 +136,19 @@ export class SessionService {
     claims: SessionClaims,
     refreshToken: string,
     idleExpiresAt: number,
-  ): Promise<TokenResponse> {
+    access: { scope?: string; ttl?: number | null } = {},
+  ): Promise<IssuedTokens> {
+    const scope = access.scope ?? claims.scope;
     const { token, claims: issued } = await this.deps.tokens.issue(tenant, {
       userId: claims.userId,
       sessionId,
       clientId: claims.clientId,
-      scope: claims.scope,
+      scope,
       authTime: new Date(claims.authTime * 1000),
       amr: claims.amr,
+      ...(access.ttl ? { ttl: access.ttl } : {}),
     });
-    return {
+    const response: TokenResponse = {
       access_token: token,
       token_type: "Bearer",
       expires_in: issued.exp - issued.iat,
@@ -126,25 +156,53 @@ export class SessionService {
       refresh_expires_in: Math.max(0, Math.floor((idleExpiresAt - this.now()) / 1000)),
       session_id: sessionId,
     };
+    return { response, claims, scope };
   }
 
   /**
    * Spends a refresh token and returns the next pair (RFC 9700 §4.14.2).
    * Anything unusable is `invalid_grant` (401); a spent token presented after
-   * the grace window revokes its session.
+   * the grace window revokes its session. Only sessions of the first-party
+   * login: an OAuth client's refresh tokens go to the token endpoint.
    */
   async refresh(tenant: Tenant, presented: unknown, background: Background): Promise<TokenResponse> {
+    return (await this.spend(tenant, presented, background, null)).response;
+  }
+
+  /**
+   * The token endpoint's refresh (RFC 6749 §6): as `refresh`, for a session
+   * of the authenticated client only, optionally narrowed to `scope` for this
+   * response. Checked before the token is spent, so a client's mistake does
+   * not cost its session.
+   */
+  async refreshForClient(
+    tenant: Tenant,
+    presented: string,
+    background: Background,
+    binding: ClientRefresh,
+  ): Promise<IssuedTokens> {
+    return this.spend(tenant, presented, background, binding);
+  }
+
+  private async spend(
+    tenant: Tenant,
+    presented: unknown,
+    background: Background,
+    binding: ClientRefresh | null,
+  ): Promise<IssuedTokens> {
     const token = await this.deps.refreshTokens.parse(tenant.id, presented);
     if (!token) throw this.refreshRefused();
+    if (binding) await this.checkBinding(tenant, token, binding);
     const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
+    const idleTtl = binding?.refreshTokenTtl ?? settingsOf(tenant).sessionIdleTtl;
     const base = {
       generation: token.generation,
       hash: token.hash,
       successorHash: successor.hash,
       sealedSuccessor: await this.deps.refreshTokens.sealSuccessor(token.text, successor.text),
       graceMs: this.deps.graceMs,
-      idleTtlMs: settingsOf(tenant).sessionIdleTtl * 1000,
-      revokedTtlMs: this.revokedTtlMs(tenant),
+      idleTtlMs: idleTtl * 1000,
+      revokedTtlMs: this.revokedTtlMs(),
     };
     let outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed: null });
     if (outcome.kind === "missing") {
@@ -152,6 +210,12 @@ export class SessionService {
       const seed = await this.ledgerState(tenant, token);
       if (!seed) throw this.refreshRefused();
       outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
+    }
+    // A client's token presented to the first-party route is refused after it was spent: whoever
+    // holds it could spend it anyway, and its client's next refresh then reveals the misuse.
+    const client = binding?.clientId ?? FIRST_PARTY_CLIENT;
+    if ((outcome.kind === "rotated" || outcome.kind === "grace") && outcome.claims.clientId !== client) {
+      throw this.refreshRefused();
     }
     switch (outcome.kind) {
       case "rotated": {
@@ -165,14 +229,14 @@ export class SessionService {
             expiresAt: new Date(outcome.idleExpiresAt),
           }),
         );
-        return this.respond(tenant, token.sessionId, claims, successor.text, outcome.idleExpiresAt);
+        return this.respondTo(tenant, token.sessionId, claims, successor.text, outcome.idleExpiresAt, binding);
       }
       case "grace": {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
         if (!again) throw this.refreshRefused();
         const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
         this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
-        return this.respond(tenant, token.sessionId, claims, again, outcome.idleExpiresAt);
+        return this.respondTo(tenant, token.sessionId, claims, again, outcome.idleExpiresAt, binding);
       }
       case "reuse": {
         const reason = "refresh_token_reuse";
@@ -190,6 +254,39 @@ export class SessionService {
       default:
         throw this.refreshRefused();
     }
+  }
+
+  /** The pair a refresh answers with: a client's own token lifetime, and the narrowed scope it asked for. */
+  private respondTo(
+    tenant: Tenant,
+    sessionId: string,
+    claims: SessionClaims,
+    refreshToken: string,
+    idleExpiresAt: number,
+    binding: ClientRefresh | null,
+  ): Promise<IssuedTokens> {
+    const scope = binding?.scope ? narrowScope(binding.scope.join(" "), claims.scope) : claims.scope;
+    return this.respond(tenant, sessionId, claims, refreshToken, idleExpiresAt, {
+      scope,
+      ttl: binding?.accessTokenTtl,
+    });
+  }
+
+  /**
+   * Before spending a token at the token endpoint: its session must be the
+   * authenticated client's (else `invalid_grant`), and a requested scope
+   * within the granted one (RFC 6749 §6, else `invalid_scope`).
+   */
+  private async checkBinding(tenant: Tenant, token: RefreshToken, binding: ClientRefresh): Promise<void> {
+    const held = await this.store.read(token.sessionId);
+    const state = held === "revoked" ? null : (held ?? (await this.ledgerState(tenant, token)));
+    if (!state) throw this.refreshRefused();
+    if (state.claims.clientId !== binding.clientId) {
+      throw this.refreshRefused("The refresh token was issued to another client.");
+    }
+    const granted = new Set(scopeList(state.claims.grant ?? state.claims.scope));
+    const wider = binding.scope?.filter((s) => !granted.has(s)) ?? [];
+    if (wider.length > 0) throw new OAuthError("invalid_scope", `Not granted: ${wider.join(" ")}.`);
   }
 
   /**
@@ -214,9 +311,9 @@ export class SessionService {
   }
 
   /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */
-  private refreshRefused() {
+  private refreshRefused(detail?: string) {
     this.deps.metrics.increment("refreshes_total", { outcome: "invalid" });
-    return errors.invalidGrant();
+    return errors.invalidGrant(detail);
   }
 
   private countRevoked(reason: RevocationReason, count = 1): void {
@@ -260,11 +357,28 @@ export class SessionService {
    */
   async revoke(tenant: Tenant, sessionId: string, reason: RevocationReason): Promise<boolean> {
     const live = await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(this.now()), reason);
-    await this.store.revoke(sessionId, this.revokedTtlMs(tenant), reason);
+    await this.store.revoke(sessionId, this.revokedTtlMs(), reason);
     if (live) {
       this.countRevoked(reason);
       this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
     }
+    return live;
+  }
+
+  /**
+   * Ends a provider session and the OAuth client sessions issued from it
+   * (RP-initiated logout). The provider session is revoked first, so a code
+   * exchange racing this cannot add a child that survives. Resolves whether
+   * the provider session was live.
+   */
+  async endWithChildren(
+    tenant: Tenant,
+    providerSessionId: string,
+    reason: RevocationReason = "logout",
+  ): Promise<boolean> {
+    const live = await this.revoke(tenant, providerSessionId, reason);
+    const children = await this.store.takeChildren(providerSessionId);
+    await Promise.all(children.map((id) => this.revoke(tenant, id, reason)));
     return live;
   }
 
@@ -274,7 +388,7 @@ export class SessionService {
       this.countRevoked("logout");
     }
     await Promise.all([
-      this.store.revoke(auth.sid, this.revokedTtlMs(tenant), "logout"),
+      this.store.revoke(auth.sid, this.revokedTtlMs(), "logout"),
       this.store.blockJti(auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
     ]);
     // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
@@ -294,7 +408,7 @@ export class SessionService {
     except?: string,
   ): Promise<number> {
     const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason, except);
-    const ttl = this.revokedTtlMs(tenant);
+    const ttl = this.revokedTtlMs();
     await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_user", {
