@@ -12,6 +12,8 @@ import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import type { OAuthClient } from "../core/oidc/client-types.js";
+import type { ClientService } from "../core/oidc/clients.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -108,6 +110,8 @@ export interface Services extends AppDeps {
   emailFlows: EmailFlows;
   /** Forgotten passwords and password changes. */
   passwordFlows: PasswordFlows;
+  /** The tenants' OAuth 2.0 / OpenID Connect clients. */
+  clients: ClientService;
 }
 
 export interface AppEnv {
@@ -119,5 +123,7 @@ export interface AppEnv {
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */
     auth: AccessTokenClaims;
+    /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
+    oauthClient?: OAuthClient;
   };
 }

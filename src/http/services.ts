@@ -15,6 +15,7 @@ import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import { ClientService } from "../core/oidc/clients.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -75,6 +76,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
+    clients: new ClientService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,
