@@ -1,3 +1,11 @@
+import type { UserVersions } from "../accounts/user-versions.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database } from "../ports/database.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
+import type { AccessTokens } from "../tokens/access-token.js";
+import type { RefreshTokens } from "./refresh-token.js";
 import type { SessionClaims } from "./session-state.js";
 
 /** API.md's token response. */
@@ -82,3 +90,21 @@ export interface IssuedTokens {
   claims: SessionClaims;
   scope: string;
 }
+
+export interface SessionDeps {
+  db: Database;
+  kv: KeyValueStore;
+  tokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  userVersions: UserVersions;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** refreshes_total, refresh_reuse_detected_total, sessions_revoked_total. */
+  metrics: Metrics;
+  /** How long the token spent just before still yields the same successor (ms). */
+  graceMs: number;
+}
+
+/** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */
+export type Background = (task: Promise<unknown>) => void;
