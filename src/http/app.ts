@@ -31,6 +31,7 @@ import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passwordRoutes } from "./routes/password.js";
 import { rateLimitRoutes } from "./routes/rate-limits.js";
 import { samlRoutes } from "./routes/saml.js";
@@ -38,6 +39,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { tokenRoutes } from "./routes/tokens.js";
+import { userInfoRoutes } from "./routes/userinfo.js";
 import { buildServices } from "./services.js";
 
 export type { AppDeps } from "./context.js";
@@ -95,6 +97,8 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
+  app.route("/", oauthTokenRoutes);
+  app.route("/", userInfoRoutes);
   app.route("/", samlRoutes);
   app.route("/", rateLimitRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);

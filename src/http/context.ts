@@ -14,6 +14,7 @@ import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
+import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -102,6 +103,8 @@ export interface Services extends AppDeps {
   introspection: TokenIntrospection;
   /** OAuth authorization codes: issued by the authorization endpoint, redeemed by the token endpoint. */
   authorizationCodes: AuthorizationCodes;
+  /** The grants of `POST /t/{tenant}/oauth2/token`. */
+  tokenEndpoint: TokenEndpoint;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */

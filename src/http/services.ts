@@ -16,6 +16,8 @@ import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { ClientService } from "../core/oidc/clients.js";
+import { IdTokens } from "../core/oidc/id-tokens.js";
+import { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -73,6 +75,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const limiter = new RateLimiter(deps);
   const mailOutbox = deps.mailer && new MailOutbox({ ...deps, mailer: deps.mailer });
   const accountTokens = new AccountTokens(deps);
+  const authorizationCodes = new AuthorizationCodes({ ...deps, sessions });
   const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
@@ -99,7 +102,14 @@ export function buildServices(appDeps: AppDeps): Services {
     saml: new SamlService({ ...deps, logins, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
-    authorizationCodes: new AuthorizationCodes({ ...deps, sessions }),
+    authorizationCodes,
+    tokenEndpoint: new TokenEndpoint({
+      ...deps,
+      codes: authorizationCodes,
+      sessions,
+      tokens,
+      idTokens: new IdTokens(keyRing, tokens, deps),
+    }),
     apiKeys,
     background,
     mailOutbox,

@@ -236,6 +236,7 @@ describe("OpenAPI", () => {
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/oauth2/token",
       "/t/{tenant}/v1/admin/api-keys",
       "/t/{tenant}/v1/admin/api-keys/{id}",
       "/t/{tenant}/v1/admin/audit-events",
@@ -276,6 +277,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/signup",
       "/t/{tenant}/v1/token/exchange",
       "/t/{tenant}/v1/token/refresh",
+      "/t/{tenant}/v1/userinfo",
       "/v1/admin/tenants",
       "/v1/admin/tenants/{slug}",
     ]);

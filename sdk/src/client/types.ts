@@ -155,7 +155,9 @@ export type Introspection =
 export interface OpenIdConfiguration {
   issuer: string;
   jwks_uri: string;
+  authorization_endpoint: string;
   token_endpoint: string;
+  end_session_endpoint: string;
   introspection_endpoint: string;
   revocation_endpoint: string;
   userinfo_endpoint: string;
