@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitForRoute } from "../../src/core/rate-limit/limits.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
-import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import {
   basicAuth,
   oauthFixtures,
@@ -88,6 +88,16 @@ describe("authorization codes", () => {
       400,
       "invalid_grant",
     );
+    const audited = async () => {
+      const response = await t.app.request(
+        `/t/${SLUG}/v1/admin/audit-events?action=session.authorization_code_reused`,
+        {
+          headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        },
+      );
+      return ((await response.json()) as { events: { details: Record<string, unknown> }[] }).events;
+    };
+    await expect.poll(audited).toEqual([expect.objectContaining({ details: { client_id: web.client_id } })]);
   });
 
   it("refuses a code presented by another client, and spends it", async () => {
