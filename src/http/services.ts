@@ -15,6 +15,7 @@ import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { ClientService } from "../core/oidc/clients.js";
+import { ConsentService } from "../core/oidc/consents.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -76,6 +77,7 @@ export function buildServices(appDeps: AppDeps): Services {
   return {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
+    consents: new ConsentService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,
