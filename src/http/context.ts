@@ -11,6 +11,9 @@ import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
+import type { OAuthClient } from "../core/oidc/client-types.js";
+import type { ClientService } from "../core/oidc/clients.js";
+import type { ConsentService } from "../core/oidc/consents.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -105,6 +108,10 @@ export interface Services extends AppDeps {
   emailFlows: EmailFlows;
   /** Forgotten passwords and password changes. */
   passwordFlows: PasswordFlows;
+  /** The tenants' OAuth 2.0 / OpenID Connect clients. */
+  clients: ClientService;
+  /** What users let third-party clients have. */
+  consents: ConsentService;
 }
 
 export interface AppEnv {
@@ -116,5 +123,7 @@ export interface AppEnv {
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */
     auth: AccessTokenClaims;
+    /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
+    oauthClient?: OAuthClient;
   };
 }

@@ -3,12 +3,13 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, errors } from "../core/errors.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { capText } from "../core/logging/redaction.js";
+import { OAuthError } from "../core/oidc/oauth-error.js";
 import type { Logger } from "../core/ports/logger.js";
 
 /**
  * The one place where failures become HTTP responses: RFC 9457
- * application/problem+json with a stable `code`. Nothing else in the app
- * writes an error body.
+ * application/problem+json with a stable `code`, or, at the OAuth endpoints,
+ * RFC 6749 §5.2 JSON (OAuthError). Nothing else in the app writes an error body.
  */
 export function problemResponse(error: AppError): Response {
   const body = {
@@ -26,6 +27,14 @@ export function problemResponse(error: AppError): Response {
   });
 }
 
+/** RFC 6749 §5.2: `{error, error_description}` as JSON, never cached (§5.1). */
+function oauthErrorResponse(error: OAuthError): Response {
+  return new Response(JSON.stringify({ error: error.error, error_description: error.description }), {
+    status: error.status,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...error.headers },
+  });
+}
+
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
@@ -38,6 +47,7 @@ function toAppError(error: unknown): AppError | undefined {
 
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
+    if (error instanceof OAuthError) return oauthErrorResponse(error);
     const known = toAppError(error);
     if (known) return problemResponse(known);
     // Unexpected: log what explains it (bounded, never a query's parameters or the

@@ -14,6 +14,8 @@ import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
+import { ClientService } from "../core/oidc/clients.js";
+import { ConsentService } from "../core/oidc/consents.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -74,6 +76,8 @@ export function buildServices(appDeps: AppDeps): Services {
   const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
+    clients: new ClientService({ ...deps, sessions }),
+    consents: new ConsentService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

@@ -22,7 +22,10 @@ export interface ClientInfo {
   ip: string | null;
 }
 
-/** `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password. */
+/**
+ * `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password;
+ * `client_deleted` / `consent_revoked`: the OAuth client's sessions (all, or one user's) ended with it.
+ */
 export type RevocationReason =
   | "password_changed"
   | "logout"
@@ -30,7 +33,9 @@ export type RevocationReason =
   | "admin"
   | "refresh_token_reuse"
   | "token_revocation"
-  | "user_ended";
+  | "user_ended"
+  | "client_deleted"
+  | "consent_revoked";
 
 /** A refresh token that is current in a live session (introspection, RFC 7662). */
 export interface ActiveRefreshToken {
