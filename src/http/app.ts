@@ -23,6 +23,7 @@ import { adminSettingRoutes } from "./routes/admin-settings.js";
 import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { auditEventRoutes } from "./routes/audit-events.js";
+import { consentRoutes } from "./routes/consents.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { mountDocsUi } from "./routes/docs-ui.js";
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);
+  app.route("/", consentRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

@@ -14,6 +14,7 @@ import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
+import type { ConsentService } from "../core/oidc/consents.js";
 import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
@@ -115,6 +116,8 @@ export interface Services extends AppDeps {
   passwordFlows: PasswordFlows;
   /** The tenants' OAuth 2.0 / OpenID Connect clients. */
   clients: ClientService;
+  /** What users let third-party clients have. */
+  consents: ConsentService;
 }
 
 export interface AppEnv {

@@ -16,6 +16,7 @@ import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { ClientService } from "../core/oidc/clients.js";
+import { ConsentService } from "../core/oidc/consents.js";
 import { IdTokens } from "../core/oidc/id-tokens.js";
 import { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
@@ -80,6 +81,7 @@ export function buildServices(appDeps: AppDeps): Services {
   return {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
+    consents: new ConsentService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

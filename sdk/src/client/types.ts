@@ -184,3 +184,17 @@ export interface Readiness {
   status: "ok";
   checks: { postgres: "ok"; redis: "ok" };
 }
+
+/** A client the user consented to, and the scopes it may have. */
+export interface Consent {
+  client_id: string;
+  client_name: string;
+  scopes: string[];
+  /** When scopes were last granted. */
+  granted_at: Timestamp;
+}
+
+export interface Consents {
+  /** Most recently granted first. */
+  consents: Consent[];
+}

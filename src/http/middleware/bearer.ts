@@ -1,5 +1,5 @@
-import type { MiddlewareHandler } from "hono";
-import { AppError } from "../../core/errors.js";
+import type { Context, MiddlewareHandler } from "hono";
+import { AppError, errors } from "../../core/errors.js";
 import { type AccessTokenClaims, InvalidTokenError, isClientToken } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
 import { actAs } from "../request-scope.js";
@@ -53,4 +53,11 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     actAs({ type: "user", id: claims.sub });
     await next();
   };
+}
+
+/** The user of a bearer-protected route's access token. */
+export async function tokenUser(c: Context<AppEnv>) {
+  const user = await c.var.services.accounts.findUser(c.var.tenant, c.var.auth.sub);
+  if (!user) throw errors.notFound("The user no longer exists.");
+  return user;
 }
