@@ -180,6 +180,29 @@ describe("refresh tokens", () => {
     expect(again.scope).toBe("openid email");
   });
 
+  it("narrows a refresh to a scope UserInfo refuses without openid (403 insufficient_scope), by GET or POST", async () => {
+    const tokens = await exchanged((await codeOf(web)).form);
+    const narrowed = (await (
+      await asWeb({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, scope: "email" })
+    ).json()) as Tokens;
+    expect(narrowed).toMatchObject({ scope: "email" });
+    expect(narrowed.id_token).toBeUndefined();
+    for (const method of ["GET", "POST"]) {
+      const response = await t.app.request(`/t/${SLUG}/v1/userinfo`, {
+        method,
+        headers: { Authorization: `Bearer ${narrowed.access_token}` },
+      });
+      expectProblem(await readAnswer(response), 403, "insufficient_scope");
+      expect(response.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    }
+    const post = await t.app.request(`/t/${SLUG}/v1/userinfo`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("keeps a client's refresh token off the first-party refresh route", async () => {
     const tokens = await exchanged((await codeOf(web)).form);
     const response = await appClient(t).refresh(SLUG, tokens.refresh_token);
