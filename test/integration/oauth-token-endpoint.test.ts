@@ -4,6 +4,7 @@
  * or redirect URIs, PKCE failures, other clients' refresh tokens, grants a
  * client does not have, bodies of other types and bad client secrets.
  */
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitForRoute } from "../../src/core/rate-limit/limits.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
@@ -235,6 +236,19 @@ describe("clients and grants", () => {
       "unsupported_grant_type",
     );
     await expectOAuthError(await asWeb({}), 400, "invalid_request");
+  });
+
+  it("gives a client's tokens the client's own lifetimes", async () => {
+    const brief = await fx.register({ type: "confidential", access_token_ttl: 120, refresh_token_ttl: 600 });
+    const before = Date.now();
+    const tokens = (await (await asWeb((await codeOf(brief)).form, brief)).json()) as Tokens & { expires_in: number };
+    expect(tokens.expires_in).toBe(120);
+    const sid = decodeJwt(tokens.access_token).sid as string;
+    const session = await t.services.sessions.find(await fx.tenantOf(), sid);
+    const idle = (session?.expiresAt.getTime() ?? 0) - before;
+    expect(idle).toBeGreaterThanOrEqual(599_000);
+    expect(idle).toBeLessThanOrEqual(610_000);
+    expect(session?.clientId).toBe(brief.client_id);
   });
 
   it("takes forms only, each parameter once (RFC 6749 §3.2)", async () => {
