@@ -116,5 +116,7 @@ export interface AppEnv {
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */
     auth: AccessTokenClaims;
+    /** An HTML page set its own Content-Security-Policy (security-headers.ts keeps it). */
+    ownPolicy: boolean;
   };
 }
