@@ -11,6 +11,7 @@ import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
+import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -97,6 +98,8 @@ export interface Services extends AppDeps {
   blocklist: AccessTokenBlocklist;
   apiKeys: ApiKeyService;
   introspection: TokenIntrospection;
+  /** OAuth authorization codes: issued by the authorization endpoint, redeemed by the token endpoint. */
+  authorizationCodes: AuthorizationCodes;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */

@@ -14,6 +14,7 @@ import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
+import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -96,6 +97,7 @@ export function buildServices(appDeps: AppDeps): Services {
     saml: new SamlService({ ...deps, logins, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
+    authorizationCodes: new AuthorizationCodes({ ...deps, sessions }),
     apiKeys,
     background,
     mailOutbox,

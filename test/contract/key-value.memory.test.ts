@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
 import { pinnedClock } from "../support/key-ring.js";
 import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { oidcStoreContract } from "./oidc-store.contract.js";
 import { rateLimitContract } from "./rate-limit.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 
@@ -14,6 +15,7 @@ async function open(): Promise<KeyValueHarness> {
 keyValueContract("memory", open);
 sessionStoreContract("memory", open);
 rateLimitContract("memory", open);
+oidcStoreContract("memory", open);
 
 describe("MemoryKeyValueStore", () => {
   it("refuses work once closed", async () => {

@@ -3,6 +3,7 @@ import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
 import { startUpstashBridge } from "../support/upstash-rest-bridge.js";
 import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
+import { oidcStoreContract } from "./oidc-store.contract.js";
 import { rateLimitContract } from "./rate-limit.contract.js";
 import { sessionStoreContract } from "./session-store.contract.js";
 
@@ -24,3 +25,4 @@ async function open(): Promise<KeyValueHarness> {
 keyValueContract("@upstash/redis (REST bridge onto real Redis)", open);
 sessionStoreContract("@upstash/redis (REST bridge onto real Redis)", open);
 rateLimitContract("@upstash/redis (REST bridge onto real Redis)", open);
+oidcStoreContract("@upstash/redis (REST bridge onto real Redis)", open);

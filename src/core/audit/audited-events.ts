@@ -29,6 +29,11 @@ const RULES: Record<string, AuditRule> = {
   federated_link_refused: { action: "login.link_refused", target: user, details: ["provider"] },
   account_locked: { action: "account.locked", details: ["lock_ms"] },
   refresh_token_reuse: { action: "session.refresh_token_reused", target: session },
+  authorization_code_reuse: {
+    action: "session.authorization_code_reused",
+    target: session,
+    details: ["client_id"],
+  },
   session_revoked: { action: "session.revoked", target: session, details: ["reason"] },
   logout: { action: "session.revoked", target: session, actorField: "user_id", fixed: { reason: "logout" } },
   sessions_revoked_of_user: { action: "user.sessions_revoked", target: user, details: ["count", "reason"] },

@@ -1,4 +1,5 @@
 import type { AccountService } from "../accounts/accounts.js";
+import { sha256Base64Url } from "../crypto/digest.js";
 import { toBase64Url } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
@@ -39,10 +40,6 @@ export class FederatedLoginError extends Error {
 
 /** `oauth` or `saml`: the kind of upstream a provider key (`oauth:google`, `saml:acme`) names, a bounded metric label. */
 const providerTypeOf = (providerKey: string) => (providerKey.startsWith("saml:") ? "saml" : "oauth");
-
-export async function sha256Base64Url(text: string): Promise<string> {
-  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
-}
 
 /** `uri` with these query parameters added, keeping its own (RFC 6749 §3.1.2). */
 export function withParams(uri: string, params: Record<string, string | null>): string {

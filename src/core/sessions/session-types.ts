@@ -22,13 +22,17 @@ export interface ClientInfo {
   ip: string | null;
 }
 
-/** `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password. */
+/**
+ * `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password;
+ * `authorization_code_reuse`: the code the session was issued from was presented again.
+ */
 export type RevocationReason =
   | "password_changed"
   | "logout"
   | "deleted_by_user"
   | "admin"
   | "refresh_token_reuse"
+  | "authorization_code_reuse"
   | "token_revocation"
   | "user_ended";
 
