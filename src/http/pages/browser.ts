@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { fixedLengthEqual } from "../../core/crypto/compare.js";
+import { sha256Base64Url } from "../../core/crypto/digest.js";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import { errors } from "../../core/errors.js";
-import { sha256Base64Url } from "../../core/federation/federated-logins.js";
 import type { AppEnv } from "../context.js";
 
 /**
