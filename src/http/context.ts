@@ -12,6 +12,8 @@ import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
+import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -100,6 +102,10 @@ export interface Services extends AppDeps {
   introspection: TokenIntrospection;
   /** OAuth authorization codes: issued by the authorization endpoint, redeemed by the token endpoint. */
   authorizationCodes: AuthorizationCodes;
+  /** The browser's single sign-on session at the provider (hosted pages' cookie). */
+  providerSessions: ProviderSessions;
+  /** Authorization requests waiting for a login or consent. */
+  pendingAuthorizations: PendingAuthorizations;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */

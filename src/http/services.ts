@@ -15,6 +15,8 @@ import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
+import { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -98,6 +100,8 @@ export function buildServices(appDeps: AppDeps): Services {
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
     authorizationCodes: new AuthorizationCodes({ ...deps, sessions }),
+    providerSessions: new ProviderSessions({ ...deps, sessions, accounts }),
+    pendingAuthorizations: new PendingAuthorizations(deps),
     apiKeys,
     background,
     mailOutbox,
