@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, errors } from "../core/errors.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { capText } from "../core/logging/redaction.js";
+import { OAuthError } from "../core/oidc/oauth-error.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { AppEnv } from "./context.js";
 import { ErrorPage } from "./pages/message-page.js";
@@ -11,8 +12,8 @@ import { isPagePath } from "./pages/paths.js";
 
 /**
  * The one place where failures become HTTP responses: RFC 9457
- * application/problem+json with a stable `code`. Nothing else in the app
- * writes an error body.
+ * application/problem+json with a stable `code`, or, at the OAuth endpoints,
+ * RFC 6749 §5.2 JSON (OAuthError). Nothing else in the app writes an error body.
  */
 export function problemResponse(error: AppError): Response {
   const body = {
@@ -27,6 +28,14 @@ export function problemResponse(error: AppError): Response {
   return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { "Content-Type": "application/problem+json", ...error.headers },
+  });
+}
+
+/** RFC 6749 §5.2: `{error, error_description}` as JSON, never cached (§5.1). */
+function oauthErrorResponse(error: OAuthError): Response {
+  return new Response(JSON.stringify({ error: error.error, error_description: error.description }), {
+    status: error.status,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...error.headers },
   });
 }
 
@@ -49,6 +58,7 @@ async function errorPage(c: Context, error: AppError): Promise<Response> {
 
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response | Promise<Response> => {
+    if (error instanceof OAuthError) return oauthErrorResponse(error);
     const known = toAppError(error);
     // A page needs the services (set early by the app): a failure before them stays problem+json.
     const page = isPagePath(c.req.path) && c.get("services") !== undefined;

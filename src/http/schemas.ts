@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH } from "../core/accounts/password-policy.js";
+import { redirectUriProblem } from "../core/net/redirect-uri.js";
 import type { SessionRecord } from "../core/ports/database.js";
 
 // Bounds on raw input before any work is spent on it; the policy's own,
@@ -98,4 +99,10 @@ export const TenantResourceParamSchema = z.object({
 
 export const TenantParamSchema = z.object({
   tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, example: "default" }),
+});
+
+/** A URI the tenant or an OAuth client may be redirected to (see redirectUriProblem). */
+export const redirectUri = singleLine().superRefine((uri, ctx) => {
+  const problem = redirectUriProblem(uri);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
 });

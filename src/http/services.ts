@@ -16,6 +16,7 @@ import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
+import { ClientService } from "../core/oidc/clients.js";
 import { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
@@ -77,6 +78,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
+    clients: new ClientService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

@@ -3,6 +3,7 @@ import { startNeonHttpBridge } from "../support/neon-http-bridge.js";
 import { createTestDatabase } from "../support/postgres.js";
 import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
+import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -27,3 +28,4 @@ sessionRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", ope
 apiKeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 accountTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 federationRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+clientRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

@@ -6,6 +6,7 @@ import { openPgliteDatabase } from "../../src/adapters/postgres/pglite.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
 import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
+import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -20,6 +21,7 @@ sessionRepositoryContract("PGlite (embedded)", open);
 apiKeyRepositoryContract("PGlite (embedded)", open);
 accountTokenRepositoryContract("PGlite (embedded)", open);
 federationRepositoryContract("PGlite (embedded)", open);
+clientRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {
   it("keeps data across a restart and migrates an existing directory without loss", async () => {

@@ -112,6 +112,23 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect((await db.sessions.listLive(tenantId, user, later(4))).map((s) => s.id)).toEqual([kept.id]);
     });
 
+    it("revokes the live sessions of an OAuth client, all or one user's, and no other client's", async () => {
+      const [ann, bob] = [await newUser(), await newUser()];
+      const annOfApp = await db.sessions.create(session({ userId: ann, clientId: "app" }));
+      const bobOfApp = await db.sessions.create(session({ userId: bob, clientId: "app" }));
+      const annElsewhere = await db.sessions.create(session({ userId: ann, clientId: "other" }));
+      expect(await db.sessions.revokeAllOfClient(tenantId, "app", later(1), "consent_revoked", ann)).toEqual([
+        annOfApp.id,
+      ]);
+      expect(await db.sessions.revokeAllOfClient(crypto.randomUUID(), "app", later(2), "client_deleted")).toEqual([]);
+      expect(await db.sessions.revokeAllOfClient(tenantId, "app", later(2), "client_deleted")).toEqual([bobOfApp.id]);
+      expect(await db.sessions.findById(tenantId, bobOfApp.id)).toMatchObject({
+        revokedAt: later(2),
+        revokedReason: "client_deleted",
+      });
+      expect((await db.sessions.findById(tenantId, annElsewhere.id))?.revokedAt).toBeNull();
+    });
+
     it("finds recent revocations for refilling the blocklist", async () => {
       const { id } = await db.sessions.create(session());
       await db.sessions.revoke(tenantId, id, later(DAY), "logout");

@@ -3,6 +3,8 @@ import type { Database } from "../../core/ports/database.js";
 import { accountTokenRepository } from "./account-tokens.js";
 import { apiKeyRepository } from "./api-keys.js";
 import { auditRepository } from "./audit.js";
+import { clientRepository } from "./clients.js";
+import { consentRepository } from "./consents.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { samlConnectionRepository } from "./saml.js";
@@ -31,6 +33,8 @@ export function createPostgresDatabase(
     samlConnections: samlConnectionRepository(db),
     auditEvents: auditRepository(db),
     accountTokens: accountTokenRepository(db),
+    clients: clientRepository(db),
+    consents: consentRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -94,6 +94,19 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       );
     },
 
+    revokeAllOfClient(tenantId, clientId, at, reason, userId) {
+      return revokeWhere(
+        and(
+          eq(sessions.tenantId, tenantId),
+          eq(sessions.clientId, clientId),
+          userId === undefined ? undefined : eq(sessions.userId, userId),
+          notEnded,
+        ),
+        at,
+        reason,
+      );
+    },
+
     async listLive(tenantId, userId, now) {
       const rows = await db
         .select()

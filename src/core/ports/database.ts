@@ -1,6 +1,8 @@
 import type { AccountTokenRepository } from "./db/account-tokens.js";
 import type { ApiKeyRepository } from "./db/api-keys.js";
 import type { AuditRepository } from "./db/audit.js";
+import type { ClientRepository } from "./db/clients.js";
+import type { ConsentRepository } from "./db/consents.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
@@ -22,6 +24,8 @@ export type {
   AuditFilter,
   AuditRepository,
 } from "./db/audit.js";
+export type { ClientChanges, ClientRecord, ClientRepository, NewClient } from "./db/clients.js";
+export type { ConsentRecord, ConsentRepository } from "./db/consents.js";
 export type {
   IdentityRecord,
   IdentityRepository,
@@ -59,6 +63,8 @@ export interface Database {
   readonly samlConnections: SamlConnectionRepository;
   readonly auditEvents: AuditRepository;
   readonly accountTokens: AccountTokenRepository;
+  readonly clients: ClientRepository;
+  readonly consents: ConsentRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

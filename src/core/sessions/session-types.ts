@@ -24,7 +24,11 @@ export interface ClientInfo {
 
 /**
  * `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password;
+<<<<<<< HEAD
  * `authorization_code_reuse`: the code the session was issued from was presented again.
+=======
+ * `client_deleted` / `consent_revoked`: the OAuth client's sessions (all, or one user's) ended with it.
+>>>>>>> h1-clients
  */
 export type RevocationReason =
   | "password_changed"
@@ -34,7 +38,9 @@ export type RevocationReason =
   | "refresh_token_reuse"
   | "authorization_code_reuse"
   | "token_revocation"
-  | "user_ended";
+  | "user_ended"
+  | "client_deleted"
+  | "consent_revoked";
 
 /** A refresh token that is current in a live session (introspection, RFC 7662). */
 export interface ActiveRefreshToken {

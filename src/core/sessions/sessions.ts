@@ -306,6 +306,36 @@ export class SessionService {
     return ids.length;
   }
 
+  /**
+   * Revokes every session of an OAuth client (only `userId`'s when given): the
+   * client was deleted, or the user withdrew their consent. Resolves how many were live.
+   */
+  async revokeAllOfClient(
+    tenant: Tenant,
+    clientId: string,
+    reason: "client_deleted" | "consent_revoked",
+    userId?: string,
+  ): Promise<number> {
+    const ids = await this.deps.db.sessions.revokeAllOfClient(
+      tenant.id,
+      clientId,
+      new Date(this.now()),
+      reason,
+      userId,
+    );
+    const ttl = this.revokedTtlMs(tenant);
+    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
+    this.countRevoked(reason, ids.length);
+    this.deps.logger.info("sessions_revoked_of_client", {
+      tenant_id: tenant.id,
+      client_id: clientId,
+      ...(userId ? { user_id: userId } : {}),
+      count: ids.length,
+      reason,
+    });
+    return ids.length;
+  }
+
   find(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
     return this.deps.db.sessions.findById(tenant.id, sessionId);
   }

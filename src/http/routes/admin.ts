@@ -2,30 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
-import { isLoopbackHttp } from "../../core/net/egress.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+import { redirectUri, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 import { providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
 
 const MAX_REDIRECT_URIS = 100;
-
-/**
- * An absolute URI without a fragment (RFC 6749 §3.1.2). https, http only for
- * loopback hosts, or a private-use scheme of a native app (RFC 8252 §7.1).
- */
-const redirectUri = singleLine()
-  .max(2048, "must be at most 2048 characters")
-  .refine((uri) => URL.canParse(uri), "must be an absolute URI")
-  .refine((uri) => !URL.canParse(uri) || !uri.includes("#"), "must not have a fragment")
-  .refine((uri) => {
-    if (!URL.canParse(uri)) return true;
-    const url = new URL(uri);
-    if (url.protocol === "http:") return isLoopbackHttp(url);
-    return !["javascript:", "data:", "file:", "blob:", "about:", "vbscript:"].includes(url.protocol);
-  }, "must be https, http on a loopback host, or a native app's private-use scheme");
 
 export const RedirectUrisSchema = z
   .object({

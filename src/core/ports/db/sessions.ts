@@ -41,6 +41,8 @@ export interface SessionRepository {
   revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
   /** Revokes every live session of the user but `exceptId` (when given); resolves their ids. */
   revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string, exceptId?: string): Promise<string[]>;
+  /** Revokes every live session of the OAuth client (only the user's, when `userId` is given); resolves their ids. */
+  revokeAllOfClient(tenantId: string, clientId: string, at: Date, reason: string, userId?: string): Promise<string[]>;
   /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
   listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
   /**

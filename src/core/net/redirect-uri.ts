@@ -1,0 +1,26 @@
+import { isLoopbackHttp } from "./egress.js";
+
+/** Schemes that run or read something where they land, never a place to send a code or token. */
+const DANGEROUS_SCHEMES = new Set(["javascript:", "data:", "file:", "blob:", "about:", "vbscript:"]);
+
+/**
+ * Why a URI cannot be registered as a redirect target (the tenant's
+ * allowlist, an OAuth client's redirect and post-logout URIs), or null when
+ * it can: an absolute URI without a fragment (RFC 6749 §3.1.2) that is
+ * https, http only on a loopback host (RFC 8252 §7.3), or a native app's
+ * private-use scheme (RFC 8252 §7.1). Registered URIs are compared as exact
+ * strings (RFC 9700 §2.1), so whitespace or a wildcard could never match what
+ * the admin meant and is refused too.
+ */
+export function redirectUriProblem(uri: string): string | null {
+  if (uri.length > 2048) return "must be at most 2048 characters";
+  if (/\s/.test(uri)) return "must not contain whitespace";
+  if (!URL.canParse(uri)) return "must be an absolute URI";
+  if (uri.includes("#")) return "must not have a fragment";
+  const url = new URL(uri);
+  if (url.hostname.includes("*")) return "must not contain a wildcard";
+  if (url.protocol === "http:" ? !isLoopbackHttp(url) : DANGEROUS_SCHEMES.has(url.protocol)) {
+    return "must be https, http on a loopback host, or a native app's private-use scheme";
+  }
+  return null;
+}

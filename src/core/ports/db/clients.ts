@@ -1,0 +1,52 @@
+import type { OAuthClient } from "../../oidc/client-types.js";
+
+/** A client as stored: what the core sees, plus the hashes of its secrets (only ClientService reads them). */
+export interface ClientRecord extends OAuthClient {
+  /** Hex SHA-256 of the current secret; null for a public client. */
+  secretHash: string | null;
+  /** The secret a rotation replaced, accepted until `previousSecretExpiresAt`. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+export type NewClient = Omit<
+  ClientRecord,
+  "previousSecretHash" | "previousSecretExpiresAt" | "createdAt" | "updatedAt"
+> & { now: Date };
+
+/** What an admin may change of a client (its type and id never change). */
+export type ClientChanges = Partial<
+  Pick<
+    OAuthClient,
+    | "name"
+    | "redirectUris"
+    | "postLogoutRedirectUris"
+    | "grantTypes"
+    | "scopes"
+    | "firstParty"
+    | "accessTokenTtl"
+    | "refreshTokenTtl"
+  >
+>;
+
+export interface ClientRepository {
+  create(client: NewClient): Promise<ClientRecord>;
+  /** The live (not deleted) client of the tenant with this id. */
+  find(tenantId: string, clientId: string): Promise<ClientRecord | null>;
+  /** The tenant's live clients, newest first. */
+  list(tenantId: string): Promise<ClientRecord[]>;
+  /** Sets the given fields of a live client; resolves it updated, or null when there is none. */
+  update(tenantId: string, clientId: string, changes: ClientChanges, now: Date): Promise<ClientRecord | null>;
+  /**
+   * In one statement: the current secret becomes the previous one (accepted
+   * until `previousExpiresAt`) and `secretHash` the current one. Only a live
+   * confidential client; resolves it, or null.
+   */
+  rotateSecret(
+    tenantId: string,
+    clientId: string,
+    rotation: { secretHash: string; previousExpiresAt: Date; now: Date },
+  ): Promise<ClientRecord | null>;
+  /** Soft-deletes a live client; resolves whether there was one. */
+  softDelete(tenantId: string, clientId: string, now: Date): Promise<boolean>;
+}

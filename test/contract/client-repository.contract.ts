@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, NewClient } from "../../src/core/ports/database.js";
+import type { DatabaseHarness } from "./repositories.contract.js";
+import { seedTenant, seedUser } from "./seed.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+
+/** OAuth clients and users' consents on every driver (PGlite, pg, neon-http). */
+export function clientRepositoryContract(name: string, open: () => Promise<DatabaseHarness>): void {
+  describe(`Client and consent repository contract: ${name}`, () => {
+    let h: DatabaseHarness;
+    let db: Database;
+    let tenantId: string;
+    let otherTenantId: string;
+
+    beforeAll(async () => {
+      h = await open();
+      db = h.db;
+      tenantId = await seedTenant(db, "cl", at);
+      otherTenantId = await seedTenant(db, "cl-other", at);
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    const client = (overrides: Partial<NewClient> = {}): NewClient => ({
+      tenantId,
+      clientId: crypto.randomUUID().replace(/-/g, "").slice(0, 22),
+      name: "App ✓",
+      type: "confidential",
+      redirectUris: ["https://app.example/cb", "com.example.app:/cb"],
+      postLogoutRedirectUris: ["https://app.example/"],
+      grantTypes: ["authorization_code", "refresh_token"],
+      scopes: ["openid", "email"],
+      firstParty: false,
+      accessTokenTtl: 300,
+      refreshTokenTtl: null,
+      secretHash: "a".repeat(64),
+      now: at,
+      ...overrides,
+    });
+
+    it("stores a client whole and finds it within its tenant only", async () => {
+      const { now: _, ...input } = client();
+      const created = await db.clients.create(client(input));
+      const expected = {
+        ...input,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      expect(created).toEqual(expected);
+      expect(await db.clients.find(tenantId, input.clientId)).toEqual(expected);
+      expect(await db.clients.find(otherTenantId, input.clientId)).toBeNull();
+    });
+
+    it("refuses a confidential client without a secret and a public one with one", async () => {
+      await expect(db.clients.create(client({ secretHash: null }))).rejects.toThrow();
+      await expect(db.clients.create(client({ type: "public" }))).rejects.toThrow();
+      const pub = await db.clients.create(client({ type: "public", secretHash: null }));
+      expect(pub.secretHash).toBeNull();
+    });
+
+    it("lists the tenant's live clients newest first", async () => {
+      const tenant = await seedTenant(db, "cl-list", at);
+      const first = await db.clients.create(client({ tenantId: tenant, now: later(1) }));
+      const second = await db.clients.create(client({ tenantId: tenant, now: later(2) }));
+      const gone = await db.clients.create(client({ tenantId: tenant, now: later(3) }));
+      expect(await db.clients.softDelete(tenant, gone.clientId, later(4))).toBe(true);
+      expect((await db.clients.list(tenant)).map((c) => c.clientId)).toEqual([second.clientId, first.clientId]);
+      expect(await db.clients.list(crypto.randomUUID())).toEqual([]);
+    });
+
+    it("updates only the given fields of a live client", async () => {
+      const created = await db.clients.create(client());
+      const updated = await db.clients.update(
+        tenantId,
+        created.clientId,
+        { name: "Renamed", scopes: ["openid"], accessTokenTtl: null, firstParty: true },
+        later(5),
+      );
+      expect(updated).toEqual({
+        ...created,
+        name: "Renamed",
+        scopes: ["openid"],
+        accessTokenTtl: null,
+        firstParty: true,
+        updatedAt: later(5),
+      });
+      expect(await db.clients.update(otherTenantId, created.clientId, { name: "x" }, later(6))).toBeNull();
+      await db.clients.softDelete(tenantId, created.clientId, later(7));
+      expect(await db.clients.update(tenantId, created.clientId, { name: "x" }, later(8))).toBeNull();
+    });
+
+    it("rotates a secret: the current one becomes the previous one, in one statement", async () => {
+      const created = await db.clients.create(client({ secretHash: "1".repeat(64) }));
+      const first = await db.clients.rotateSecret(tenantId, created.clientId, {
+        secretHash: "2".repeat(64),
+        previousExpiresAt: later(86_400_000),
+        now: later(10),
+      });
+      expect(first).toMatchObject({
+        secretHash: "2".repeat(64),
+        previousSecretHash: "1".repeat(64),
+        previousSecretExpiresAt: later(86_400_000),
+        updatedAt: later(10),
+      });
+      const second = await db.clients.rotateSecret(tenantId, created.clientId, {
+        secretHash: "3".repeat(64),
+        previousExpiresAt: later(20),
+        now: later(20),
+      });
+      expect(second).toMatchObject({ secretHash: "3".repeat(64), previousSecretHash: "2".repeat(64) });
+      const pub = await db.clients.create(client({ type: "public", secretHash: null }));
+      const rotation = { secretHash: "4".repeat(64), previousExpiresAt: later(30), now: later(30) };
+      expect(await db.clients.rotateSecret(tenantId, pub.clientId, rotation)).toBeNull();
+      expect(await db.clients.rotateSecret(otherTenantId, created.clientId, rotation)).toBeNull();
+    });
+
+    it("soft-deletes once, within its tenant", async () => {
+      const created = await db.clients.create(client());
+      expect(await db.clients.softDelete(otherTenantId, created.clientId, later(1))).toBe(false);
+      expect(await db.clients.softDelete(tenantId, created.clientId, later(1))).toBe(true);
+      expect(await db.clients.softDelete(tenantId, created.clientId, later(2))).toBe(false);
+      expect(await db.clients.find(tenantId, created.clientId)).toBeNull();
+    });
+
+    it("keeps a user's consent per client, widening it with each grant", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const app = await db.clients.create(client({ name: "Zeta" }));
+      const other = await db.clients.create(client({ name: "Alpha" }));
+      expect(await db.consents.find(tenantId, userId, app.clientId)).toBeNull();
+      const first = await db.consents.grant(tenantId, userId, app.clientId, ["openid", "email", "openid"], later(1));
+      expect(first).toEqual({
+        tenantId,
+        userId,
+        clientId: app.clientId,
+        scopes: ["email", "openid"],
+        createdAt: later(1),
+        updatedAt: later(1),
+      });
+      const widened = await db.consents.grant(tenantId, userId, app.clientId, ["profile", "email"], later(2));
+      expect(widened).toEqual({ ...first, scopes: ["email", "openid", "profile"], updatedAt: later(2) });
+      expect(await db.consents.find(tenantId, userId, app.clientId)).toEqual(widened);
+      expect(await db.consents.find(otherTenantId, userId, app.clientId)).toBeNull();
+
+      await db.consents.grant(tenantId, userId, other.clientId, ["openid"], later(3));
+      const listed = await db.consents.listWithClientNames(tenantId, userId);
+      expect(listed.map((c) => [c.clientName, c.scopes])).toEqual([
+        ["Alpha", ["openid"]],
+        ["Zeta", ["email", "openid", "profile"]],
+      ]);
+
+      // A deleted client's consent is neither found nor listed.
+      await db.clients.softDelete(tenantId, other.clientId, later(4));
+      expect(await db.consents.find(tenantId, userId, other.clientId)).toBeNull();
+      expect((await db.consents.listWithClientNames(tenantId, userId)).map((c) => c.clientId)).toEqual([app.clientId]);
+
+      expect(await db.consents.revoke(otherTenantId, userId, app.clientId)).toBe(false);
+      expect(await db.consents.revoke(tenantId, userId, app.clientId)).toBe(true);
+      expect(await db.consents.revoke(tenantId, userId, app.clientId)).toBe(false);
+      expect(await db.consents.listWithClientNames(tenantId, userId)).toEqual([]);
+    });
+
+    it("refuses a consent to another tenant's client", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const foreign = await db.clients.create(client({ tenantId: otherTenantId }));
+      await expect(db.consents.grant(tenantId, userId, foreign.clientId, ["openid"], at)).rejects.toThrow();
+    });
+  });
+}
