@@ -11,14 +11,11 @@ import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
-<<<<<<< HEAD
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
-=======
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
->>>>>>> h1-clients
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -132,12 +129,9 @@ export interface AppEnv {
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */
     auth: AccessTokenClaims;
-<<<<<<< HEAD
     /** An HTML page set its own Content-Security-Policy (security-headers.ts keeps it). */
     ownPolicy: boolean;
-=======
     /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
     oauthClient?: OAuthClient;
->>>>>>> h1-clients
   };
 }

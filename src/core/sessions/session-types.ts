@@ -24,11 +24,8 @@ export interface ClientInfo {
 
 /**
  * `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password;
-<<<<<<< HEAD
  * `authorization_code_reuse`: the code the session was issued from was presented again.
-=======
  * `client_deleted` / `consent_revoked`: the OAuth client's sessions (all, or one user's) ended with it.
->>>>>>> h1-clients
  */
 export type RevocationReason =
   | "password_changed"
