@@ -13,9 +13,10 @@ import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
-import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
+import type { FederatedReturns } from "../core/oidc/federated-returns.js";
+import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -108,6 +109,8 @@ export interface Services extends AppDeps {
   providerSessions: ProviderSessions;
   /** Authorization requests waiting for a login or consent. */
   pendingAuthorizations: PendingAuthorizations;
+  /** Upstream logins started from the hosted login page, on their way back to it. */
+  federatedReturns: FederatedReturns;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */

@@ -17,6 +17,7 @@ import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import { ClientService } from "../core/oidc/clients.js";
+import { FederatedReturns } from "../core/oidc/federated-returns.js";
 import { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
@@ -104,6 +105,7 @@ export function buildServices(appDeps: AppDeps): Services {
     authorizationCodes: new AuthorizationCodes({ ...deps, sessions }),
     providerSessions: new ProviderSessions({ ...deps, sessions, accounts }),
     pendingAuthorizations: new PendingAuthorizations(deps),
+    federatedReturns: new FederatedReturns(deps),
     apiKeys,
     background,
     mailOutbox,

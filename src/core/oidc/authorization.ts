@@ -149,7 +149,10 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
     return fail("invalid_request", `nonce must be at most ${MAX.nonce} characters.`);
   }
   const loginHint = one("login_hint");
-  const uiLocales = (one("ui_locales") ?? "").slice(0, MAX.uiLocales).split(" ").filter((l) => l !== "");
+  const uiLocales = (one("ui_locales") ?? "")
+    .slice(0, MAX.uiLocales)
+    .split(" ")
+    .filter((l) => l !== "");
 
   return {
     kind: "valid",

@@ -67,4 +67,9 @@ export class ProviderSessions {
     if (!user || user.disabledAt) return null;
     return { user, session };
   }
+
+  /** Ends a provider session (RP-initiated logout, a new login in the same browser). */
+  async end(tenant: Tenant, sessionId: string): Promise<void> {
+    await this.deps.sessions.revoke(tenant, sessionId, "logout");
+  }
 }

@@ -206,3 +206,19 @@ export function VerifyPage(props: { page: PageContext; token: string }) {
     </Layout>
   );
 }
+
+/** `/login` in a browser that is signed in and has no request: who it is, and a way out. */
+export function SignedInPage(props: { page: PageContext; email: string }) {
+  const { page } = props;
+  const s = page.strings;
+  return (
+    <Layout page={page} title={s.signedIn.title}>
+      <Alert kind="info">{s.signedIn.body(props.email)}</Alert>
+      <PostForm page={page} action="/logout">
+        <button type="submit" class="secondary">
+          {s.signedIn.signOut}
+        </button>
+      </PostForm>
+    </Layout>
+  );
+}

@@ -1,23 +1,26 @@
-import type { Child } from "hono/jsx";
 import type { AppError } from "../../core/errors.js";
 import type { PageCatalogue } from "./catalogue.js";
 import { Alert, Layout } from "./layout.js";
 import type { PageContext } from "./page.js";
 
-/** A page that only says something (done, signed out, an error), with an optional link or form. */
+/** A page that only says something (done, signed out, an error), with an optional link onwards. */
 export function MessagePage(props: {
   page: PageContext;
   title: string;
   kind: "error" | "info";
   message: string;
   advice?: string;
-  children?: Child;
+  link?: { href: string; text: string };
 }) {
   return (
     <Layout page={props.page} title={props.title}>
       <Alert kind={props.kind}>{props.message}</Alert>
       {props.advice && <p class="muted">{props.advice}</p>}
-      {props.children}
+      {props.link && (
+        <p class="links">
+          <a href={props.link.href}>{props.link.text}</a>
+        </p>
+      )}
     </Layout>
   );
 }
@@ -39,6 +42,15 @@ export function errorMessage(strings: PageCatalogue, error: AppError): string {
       return e.notFound;
     case "invalid_token":
       return e.invalidLink;
+    case "expired_request":
+    case "invalid_state":
+      return e.expiredRequest;
+    case "invalid_client":
+      return e.unknownClient;
+    case "invalid_redirect_uri":
+      return e.invalidRedirect;
+    case "invalid_post_logout_redirect_uri":
+      return e.invalidLogoutRedirect;
     case "account_disabled":
       return e.accountDisabled;
     case "validation_failed":
