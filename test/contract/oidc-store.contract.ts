@@ -4,6 +4,7 @@ import { sha256Base64Url } from "../../src/core/crypto/digest.js";
 import { AuthorizationCodes, type AuthorizationGrant } from "../../src/core/oidc/authorization-codes.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import type { Tenant } from "../../src/core/ports/database.js";
+import { SessionStore } from "../../src/core/sessions/session-store.js";
 import type { KeyValueHarness } from "./key-value.contract.js";
 
 const VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -12,8 +13,9 @@ const CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 App
 const tenant = (id: string) => ({ id, slug: id, settings: {} }) as unknown as Tenant;
 
 /**
- * Authorization codes on one Redis port adapter: the take-once script's Lua
- * (ioredis, Upstash) and its memory twin must agree on every outcome.
+ * Authorization codes and provider sessions' children on one Redis port
+ * adapter: the scripts' Lua (ioredis, Upstash) and their memory twins must
+ * agree on every outcome.
  */
 export function oidcStoreContract(name: string, open: () => Promise<KeyValueHarness>): void {
   describe(`authorization codes: ${name}`, () => {
@@ -118,6 +120,36 @@ export function oidcStoreContract(name: string, open: () => Promise<KeyValueHarn
 
     it("refuses to issue for a challenge that is not S256", async () => {
       await expect(codes.issue(acme, { ...grant, codeChallenge: "plain-challenge" })).rejects.toThrow(TypeError);
+    });
+  });
+
+  describe(`provider session children: ${name}`, () => {
+    let h: KeyValueHarness;
+    let store: SessionStore;
+
+    beforeAll(async () => {
+      h = await open();
+      store = new SessionStore(h.store);
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    it("records children, extends the list's lifetime, and hands them out once", async () => {
+      const parent = crypto.randomUUID();
+      const [a = "", b = ""] = [crypto.randomUUID(), crypto.randomUUID()];
+      expect(await store.addChild(parent, a, 5_000)).toBe(true);
+      expect(await store.addChild(parent, b, 60_000)).toBe(true);
+      expect(await h.store.ttl(`sess-children:{${parent}}`)).toBeGreaterThan(50_000);
+      expect(await store.takeChildren(parent)).toEqual([a, b]);
+      expect(await store.takeChildren(parent)).toEqual([]);
+    });
+
+    it("refuses a child once the parent is revoked", async () => {
+      const parent = crypto.randomUUID();
+      await store.revoke(parent, 60_000, "logout");
+      expect(await store.addChild(parent, crypto.randomUUID(), 60_000)).toBe(false);
+      expect(await store.takeChildren(parent)).toEqual([]);
     });
   });
 }

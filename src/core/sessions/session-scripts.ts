@@ -199,3 +199,25 @@ return 1`,
   },
   decode: () => undefined,
 };
+
+/**
+ * Records a client session as a child of the provider session it was issued
+ * from, unless that session is already revoked (so a logout racing a code
+ * exchange cannot miss the new child). The list is space-separated and lives
+ * as long as its longest-lived child may. KEYS: children, the parent's
+ * revoked. ARGV: child id, ttl ms. Returns 1 when recorded, 0 when the parent is revoked.
+ */
+export const addSessionChild: AtomicScript<boolean> = {
+  name: "add_session_child",
+  lua: `if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('APPEND', KEYS[1], ARGV[1] .. ' ')
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`,
+  memory(store, [childrenKey = "", revokedKey = ""], [child = "", ttl = "0"]) {
+    if (store.get(revokedKey) !== null) return 0;
+    const left = store.pttl(childrenKey);
+    store.set(childrenKey, `${store.get(childrenKey) ?? ""}${child} `, Math.max(left, Number(ttl)));
+    return 1;
+  },
+  decode: (raw) => Number(raw) === 1,
+};

@@ -10,11 +10,14 @@
  *   kept as long as an access token of theirs may still be unexpired.
  * - `blocklist-epoch`: present while Redis holds the blocklist; its absence
  *   means Redis lost its data and the blocklist is filled again from Postgres.
+ * - `sess-children:{sid}`: the OAuth client sessions issued from provider
+ *   session `sid`, which end with it (RP-initiated logout).
  *
  * The braces are Redis Cluster hash tags: a session's keys share a slot, so
  * one script may touch them all.
  */
 export const sessionKeys = (sid: string) => [`sess:{${sid}}`, `grace:{${sid}}`, `revoked:{${sid}}`];
+export const childrenKey = (sid: string) => `sess-children:{${sid}}`;
 export const revokedJtiKey = (jti: string) => `revoked-jti:${jti}`;
 export const BLOCKLIST_EPOCH_KEY = "blocklist-epoch";
 
@@ -27,6 +30,10 @@ export interface SessionClaims {
   clientId: string;
   /** The user's version these claims were computed at (UserVersions); absent in states written before it existed. */
   userVersion?: number;
+  /** An OAuth client's session: the scope granted at authorization, which its tokens never exceed. */
+  grant?: string;
+  /** An OAuth client's session: the provider session it was issued from (the ID token's `sid`). */
+  parentSessionId?: string;
 }
 
 export interface SessionState {
@@ -45,6 +52,8 @@ export function encodeClaims(claims: SessionClaims): string {
     s: claims.scope,
     c: claims.clientId,
     v: claims.userVersion,
+    g: claims.grant,
+    p: claims.parentSessionId,
   });
 }
 
@@ -53,8 +62,26 @@ export function encodeState(state: SessionState): string {
 }
 
 export function decodeClaims(blob: string): SessionClaims {
-  const raw = JSON.parse(blob) as { u: string; t: number; a: string[]; s: string; c: string; v?: number };
-  return { userId: raw.u, authTime: raw.t, amr: raw.a, scope: raw.s, clientId: raw.c, userVersion: raw.v };
+  const raw = JSON.parse(blob) as {
+    u: string;
+    t: number;
+    a: string[];
+    s: string;
+    c: string;
+    v?: number;
+    g?: string;
+    p?: string;
+  };
+  return {
+    userId: raw.u,
+    authTime: raw.t,
+    amr: raw.a,
+    scope: raw.s,
+    clientId: raw.c,
+    userVersion: raw.v,
+    ...(raw.g === undefined ? {} : { grant: raw.g }),
+    ...(raw.p === undefined ? {} : { parentSessionId: raw.p }),
+  };
 }
 
 /** The inverse of encodeState; undefined for anything else. */

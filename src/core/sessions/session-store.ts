@@ -1,5 +1,6 @@
 import type { KeyValueStore } from "../ports/key-value.js";
 import {
+  addSessionChild,
   checkBlocklist,
   type RotateOutcome,
   replaceSessionClaims,
@@ -8,6 +9,7 @@ import {
 } from "./session-scripts.js";
 import {
   BLOCKLIST_EPOCH_KEY,
+  childrenKey,
   decodeState,
   encodeClaims,
   encodeState,
@@ -84,6 +86,21 @@ export class SessionStore {
     const [revoked, raw] = await Promise.all([this.kv.get(revokedKey), this.kv.get(stateKey)]);
     if (revoked !== null) return "revoked";
     return raw === null ? null : (decodeState(raw) ?? null);
+  }
+
+  /** Records `child` under its provider session; false when that session is revoked. */
+  addChild(parentId: string, child: string, ttlMs: number): Promise<boolean> {
+    const [, , parentRevokedKey = ""] = sessionKeys(parentId);
+    return this.kv.run(
+      addSessionChild,
+      [childrenKey(parentId), parentRevokedKey],
+      [child, Math.max(1, Math.ceil(ttlMs))],
+    );
+  }
+
+  /** The children recorded under a provider session, forgotten as they are read. */
+  async takeChildren(parentId: string): Promise<string[]> {
+    return ((await this.kv.take(childrenKey(parentId))) ?? "").split(" ").filter((id) => id !== "");
   }
 
   async setEpoch(now: number): Promise<void> {

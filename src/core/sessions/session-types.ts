@@ -1,3 +1,11 @@
+import type { UserVersions } from "../accounts/user-versions.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database } from "../ports/database.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/telemetry.js";
+import type { AccessTokens } from "../tokens/access-token.js";
+import type { RefreshTokens } from "./refresh-token.js";
 import type { SessionClaims } from "./session-state.js";
 
 /** API.md's token response. */
@@ -45,3 +53,58 @@ export interface ActiveRefreshToken {
   claims: SessionClaims;
   idleExpiresAt: number;
 }
+
+/** How a session differs from a first-party login's (every field defaults to that). */
+export interface SessionOptions {
+  /** The OAuth client the session's tokens are for. */
+  clientId?: string;
+  /** The granted scope (space-separated); with `clientId`, the most the session's tokens ever carry. */
+  scope?: string;
+  /** When the user authenticated (OIDC `auth_time`); now by default. */
+  authTime?: Date;
+  /** RFC 8176 method references; the login method's by default. */
+  amr?: string[];
+  /** The provider session the client session was issued from: ending that one with `endWithChildren` ends this one. */
+  parentSessionId?: string;
+  /** The id the session gets (the token endpoint allots it before it redeems a code). */
+  sessionId?: string;
+  /** Seconds an access token lives (a client's own); the tenant's by default. */
+  accessTokenTtl?: number;
+  /** Seconds a refresh token lives unused (the session's idle timeout); the tenant's by default. */
+  refreshTokenTtl?: number;
+}
+
+/** What the token endpoint binds a refresh to (RFC 6749 §6). */
+export interface ClientRefresh {
+  /** The authenticated client: only its own sessions refresh. */
+  clientId: string;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  /** A narrower scope for this response; the granted one when absent. */
+  scope?: string[];
+}
+
+/** A refresh's or login's tokens with the session claims and the scope they were issued for. */
+export interface IssuedTokens {
+  response: TokenResponse;
+  claims: SessionClaims;
+  scope: string;
+}
+
+export interface SessionDeps {
+  db: Database;
+  kv: KeyValueStore;
+  tokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  userVersions: UserVersions;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** refreshes_total, refresh_reuse_detected_total, sessions_revoked_total. */
+  metrics: Metrics;
+  /** How long the token spent just before still yields the same successor (ms). */
+  graceMs: number;
+}
+
+/** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */
+export type Background = (task: Promise<unknown>) => void;

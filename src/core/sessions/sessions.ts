@@ -1,44 +1,38 @@
-import { type UserVersions, versionOf } from "../accounts/user-versions.js";
+import { versionOf } from "../accounts/user-versions.js";
 import { errors } from "../errors.js";
-import type { Clock, Random } from "../ports/clock.js";
-import type { Database, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
-import type { KeyValueStore } from "../ports/key-value.js";
-import type { Logger } from "../ports/logger.js";
-import type { Metrics } from "../ports/telemetry.js";
+import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
-import { type AccessTokenClaims, type AccessTokens, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
-import type { RefreshToken, RefreshTokens } from "./refresh-token.js";
-import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
-import type { SessionClaims, SessionState } from "./session-state.js";
+import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { FIRST_PARTY_CLIENT } from "./session-ledger.js";
+import { issueTokens, ledgerState, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
+import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
-import type { ActiveRefreshToken, ClientInfo, LoginMethod, RevocationReason, TokenResponse } from "./session-types.js";
+import type {
+  ActiveRefreshToken,
+  Background,
+  ClientInfo,
+  ClientRefresh,
+  IssuedTokens,
+  LoginMethod,
+  RevocationReason,
+  SessionDeps,
+  SessionOptions,
+  TokenResponse,
+} from "./session-types.js";
 import { claimsOfCurrentUser, scopeOf } from "./user-claims.js";
 
 export type {
   ActiveRefreshToken,
+  Background,
   ClientInfo,
+  ClientRefresh,
+  IssuedTokens,
   LoginMethod,
   RevocationReason,
+  SessionDeps,
+  SessionOptions,
   TokenResponse,
 } from "./session-types.js";
-
-export interface SessionDeps {
-  db: Database;
-  kv: KeyValueStore;
-  tokens: AccessTokens;
-  refreshTokens: RefreshTokens;
-  userVersions: UserVersions;
-  clock: Clock;
-  random: Random;
-  logger: Logger;
-  /** refreshes_total, refresh_reuse_detected_total, sessions_revoked_total. */
-  metrics: Metrics;
-  /** How long the token spent just before still yields the same successor (ms). */
-  graceMs: number;
-}
-
-/** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */
-export type Background = (task: Promise<unknown>) => void;
 
 /**
  * Sessions: the Postgres row is the ledger, Redis the hot path (refresh-token
@@ -47,18 +41,15 @@ export type Background = (task: Promise<unknown>) => void;
  */
 export class SessionService {
   private readonly store: SessionStore;
+  private readonly refreshes: SessionRefresh;
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
+    this.refreshes = new SessionRefresh(deps, this.store, (tenant, id, reason) => this.revoke(tenant, id, reason));
   }
 
   private now(): number {
     return this.deps.clock.now().getTime();
-  }
-
-  /** How long an access token of this tenant may stay valid after its session ends. */
-  private revokedTtlMs(tenant: Tenant): number {
-    return (settingsOf(tenant).accessTokenTtl + CLOCK_SKEW_SECONDS) * 1000;
   }
 
   /** A new session for a user who just authenticated, and its first tokens. */
@@ -67,22 +58,25 @@ export class SessionService {
     user: UserRecord,
     method: LoginMethod,
     client: ClientInfo,
+    options: SessionOptions = {},
   ): Promise<{ session: SessionRecord; response: TokenResponse }> {
     const now = this.now();
     const settings = settingsOf(tenant);
     const absolute = now + settings.sessionAbsoluteTtl * 1000;
-    const idle = Math.min(now + settings.sessionIdleTtl * 1000, absolute);
-    const sessionId = this.deps.random.uuid();
+    const idle = Math.min(now + (options.refreshTokenTtl ?? settings.sessionIdleTtl) * 1000, absolute);
+    const sessionId = options.sessionId ?? this.deps.random.uuid();
     const refresh = await this.deps.refreshTokens.mint(tenant.id, sessionId, 0);
     const claims: SessionClaims = {
       userId: user.id,
-      authTime: Math.floor(now / 1000),
-      amr: method.amr,
-      scope: scopeOf(user),
-      clientId: FIRST_PARTY_CLIENT,
+      authTime: Math.floor((options.authTime?.getTime() ?? now) / 1000),
+      amr: options.amr ?? method.amr,
+      scope: options.scope ?? scopeOf(user),
+      clientId: options.clientId ?? FIRST_PARTY_CLIENT,
       userVersion: versionOf(user),
+      ...(options.clientId === undefined || options.scope === undefined ? {} : { grant: options.scope }),
+      ...(options.parentSessionId === undefined ? {} : { parentSessionId: options.parentSessionId }),
     };
-    const session = await this.deps.db.sessions.create({
+    const row = await this.deps.db.sessions.create({
       id: sessionId,
       tenantId: tenant.id,
       userId: user.id,
@@ -92,7 +86,7 @@ export class SessionService {
       scope: claims.scope,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
-      authTime: new Date(now),
+      authTime: new Date(claims.authTime * 1000),
       lastUsedAt: new Date(now),
       expiresAt: new Date(idle),
       absoluteExpiresAt: new Date(absolute),
@@ -100,123 +94,40 @@ export class SessionService {
     });
     const state = { generation: 0, hash: refresh.hash, idleExpiresAt: idle, absoluteExpiresAt: absolute, claims };
     await this.store.seed(sessionId, state, now);
-    return { session, response: await this.respond(tenant, sessionId, claims, refresh.text, idle) };
-  }
-
-  private async respond(
-    tenant: Tenant,
-    sessionId: string,
-    claims: SessionClaims,
-    refreshToken: string,
-    idleExpiresAt: number,
-  ): Promise<TokenResponse> {
-    const { token, claims: issued } = await this.deps.tokens.issue(tenant, {
-      userId: claims.userId,
-      sessionId,
-      clientId: claims.clientId,
-      scope: claims.scope,
-      authTime: new Date(claims.authTime * 1000),
-      amr: claims.amr,
-    });
-    return {
-      access_token: token,
-      token_type: "Bearer",
-      expires_in: issued.exp - issued.iat,
-      refresh_token: refreshToken,
-      refresh_expires_in: Math.max(0, Math.floor((idleExpiresAt - this.now()) / 1000)),
-      session_id: sessionId,
-    };
+    if (options.parentSessionId && !(await this.store.addChild(options.parentSessionId, sessionId, absolute - now))) {
+      // The provider session ended while this one was being issued: it ends too.
+      await this.revoke(tenant, sessionId, "logout");
+      throw errors.invalidGrant("The session at the provider has ended.");
+    }
+    const session = { id: sessionId, claims, idleExpiresAt: idle };
+    const access = options.accessTokenTtl === undefined ? {} : { ttl: options.accessTokenTtl };
+    const { response } = await issueTokens(this.deps, tenant, session, refresh.text, access);
+    return { session: row, response };
   }
 
   /**
    * Spends a refresh token and returns the next pair (RFC 9700 §4.14.2).
    * Anything unusable is `invalid_grant` (401); a spent token presented after
-   * the grace window revokes its session.
+   * the grace window revokes its session. Only sessions of the first-party
+   * login: an OAuth client's refresh tokens go to the token endpoint.
    */
   async refresh(tenant: Tenant, presented: unknown, background: Background): Promise<TokenResponse> {
-    const token = await this.deps.refreshTokens.parse(tenant.id, presented);
-    if (!token) throw this.refreshRefused();
-    const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
-    const base = {
-      generation: token.generation,
-      hash: token.hash,
-      successorHash: successor.hash,
-      sealedSuccessor: await this.deps.refreshTokens.sealSuccessor(token.text, successor.text),
-      graceMs: this.deps.graceMs,
-      idleTtlMs: settingsOf(tenant).sessionIdleTtl * 1000,
-      revokedTtlMs: this.revokedTtlMs(tenant),
-    };
-    let outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed: null });
-    if (outcome.kind === "missing") {
-      // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
-      const seed = await this.ledgerState(tenant, token);
-      if (!seed) throw this.refreshRefused();
-      outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
-    }
-    switch (outcome.kind) {
-      case "rotated": {
-        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
-        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
-        background(
-          this.deps.db.sessions.recordRotation(tenant.id, token.sessionId, {
-            generation: outcome.generation,
-            refreshHash: successor.hash,
-            at: new Date(this.now()),
-            expiresAt: new Date(outcome.idleExpiresAt),
-          }),
-        );
-        return this.respond(tenant, token.sessionId, claims, successor.text, outcome.idleExpiresAt);
-      }
-      case "grace": {
-        const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
-        if (!again) throw this.refreshRefused();
-        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
-        this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
-        return this.respond(tenant, token.sessionId, claims, again, outcome.idleExpiresAt);
-      }
-      case "reuse": {
-        const reason = "refresh_token_reuse";
-        const live = await this.deps.db.sessions.revoke(tenant.id, token.sessionId, new Date(this.now()), reason);
-        this.deps.metrics.increment("refreshes_total", { outcome: "reuse" });
-        this.deps.metrics.increment("refresh_reuse_detected_total");
-        if (live) this.countRevoked(reason);
-        this.deps.logger.warn("refresh_token_reuse", {
-          tenant_id: tenant.id,
-          session_id: token.sessionId,
-          ...(outcome.claims ? { user_id: outcome.claims.userId } : {}),
-        });
-        throw errors.invalidGrant("The refresh token was already used; the session is revoked.");
-      }
-      default:
-        throw this.refreshRefused();
-    }
+    return (await this.refreshes.spend(tenant, presented, background, null)).response;
   }
 
   /**
-   * The claims a refreshed token carries: the session's, recomputed when its
-   * user changed since (kept for the next refresh), or the session revoked
-   * and the refresh refused when the user is deleted or disabled.
+   * The token endpoint's refresh (RFC 6749 §6): as `refresh`, for a session
+   * of the authenticated client only, optionally narrowed to `scope` for this
+   * response. Checked before the token is spent, so a client's mistake does
+   * not cost its session.
    */
-  private async claimsNow(
+  async refreshForClient(
     tenant: Tenant,
-    sessionId: string,
-    generation: number,
-    claims: SessionClaims,
-  ): Promise<SessionClaims> {
-    const current = await claimsOfCurrentUser(this.deps, tenant.id, claims);
-    if (current === "unchanged") return claims;
-    if (current === "ended") {
-      await this.revoke(tenant, sessionId, "user_ended");
-      throw this.refreshRefused();
-    }
-    await this.store.replaceClaims(sessionId, generation, current);
-    return current;
-  }
-
-  /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */
-  private refreshRefused() {
-    this.deps.metrics.increment("refreshes_total", { outcome: "invalid" });
-    return errors.invalidGrant();
+    presented: string,
+    background: Background,
+    binding: ClientRefresh,
+  ): Promise<IssuedTokens> {
+    return this.refreshes.spend(tenant, presented, background, binding);
   }
 
   private countRevoked(reason: RevocationReason, count = 1): void {
@@ -232,7 +143,7 @@ export class SessionService {
     if (!token) return null;
     const held = await this.store.read(token.sessionId);
     if (held === "revoked") return null;
-    const state = held ?? (await this.ledgerState(tenant, token));
+    const state = held ?? (await ledgerState(this.deps, tenant, token.sessionId));
     const now = this.now();
     if (!state || state.idleExpiresAt <= now || state.absoluteExpiresAt <= now) return null;
     const current = state.generation === token.generation && state.hash === token.hash;
@@ -248,11 +159,6 @@ export class SessionService {
     };
   }
 
-  /** The session as the ledger knows it, when it is live, belongs to the tenant and the token is not older than it. */
-  private async ledgerState(tenant: Tenant, token: RefreshToken): Promise<SessionState | null> {
-    return liveLedgerState(await this.deps.db.sessions.findById(tenant.id, token.sessionId), this.now());
-  }
-
   /**
    * Revokes a session: the ledger first (so a Redis loss cannot bring it
    * back), then Redis (its refresh state goes and its access tokens are
@@ -260,11 +166,28 @@ export class SessionService {
    */
   async revoke(tenant: Tenant, sessionId: string, reason: RevocationReason): Promise<boolean> {
     const live = await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(this.now()), reason);
-    await this.store.revoke(sessionId, this.revokedTtlMs(tenant), reason);
+    await this.store.revoke(sessionId, REVOKED_TTL_MS, reason);
     if (live) {
       this.countRevoked(reason);
       this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
     }
+    return live;
+  }
+
+  /**
+   * Ends a provider session and the OAuth client sessions issued from it
+   * (RP-initiated logout). The provider session is revoked first, so a code
+   * exchange racing this cannot add a child that survives. Resolves whether
+   * the provider session was live.
+   */
+  async endWithChildren(
+    tenant: Tenant,
+    providerSessionId: string,
+    reason: RevocationReason = "logout",
+  ): Promise<boolean> {
+    const live = await this.revoke(tenant, providerSessionId, reason);
+    const children = await this.store.takeChildren(providerSessionId);
+    await Promise.all(children.map((id) => this.revoke(tenant, id, reason)));
     return live;
   }
 
@@ -274,7 +197,7 @@ export class SessionService {
       this.countRevoked("logout");
     }
     await Promise.all([
-      this.store.revoke(auth.sid, this.revokedTtlMs(tenant), "logout"),
+      this.store.revoke(auth.sid, REVOKED_TTL_MS, "logout"),
       this.store.blockJti(auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
     ]);
     // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
@@ -294,7 +217,7 @@ export class SessionService {
     except?: string,
   ): Promise<number> {
     const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason, except);
-    const ttl = this.revokedTtlMs(tenant);
+    const ttl = REVOKED_TTL_MS;
     await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_user", {
@@ -323,7 +246,7 @@ export class SessionService {
       reason,
       userId,
     );
-    const ttl = this.revokedTtlMs(tenant);
+    const ttl = REVOKED_TTL_MS;
     await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_client", {

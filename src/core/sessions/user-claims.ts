@@ -8,6 +8,17 @@ export const DEFAULT_SCOPES = ["openid", "profile", "email"];
 /** The scope of a user's tokens: the defaults and what the user holds now. */
 export const scopeOf = (user: UserRecord): string => [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" ");
 
+/** The scope tokens (space-separated, RFC 6749 §3.3). */
+export const scopeList = (scope: string): string[] => scope.split(" ").filter((s) => s !== "");
+
+/** The scopes of `wanted` that `held` also has, in `wanted`'s order. */
+export function narrowScope(wanted: string, held: string): string {
+  const allowed = new Set(scopeList(held));
+  return scopeList(wanted)
+    .filter((s) => allowed.has(s))
+    .join(" ");
+}
+
 /**
  * A session's claims as its user stands now: `unchanged` when the user's
  * version still equals the claims' (one Redis read, no Postgres), new claims
@@ -26,5 +37,7 @@ export async function claimsOfCurrentUser(
   if (version < versionOf(user)) await deps.userVersions.raise(tenantId, user.id, user);
   // Claims read just now are current as of the newer of the two, so the next refresh matches the cache
   // even when a writer's clock set updated_at below it.
-  return { ...claims, scope: scopeOf(user), userVersion: Math.max(version, versionOf(user)) };
+  // A client's session keeps to its grant: what the user lost leaves it, nothing the user gained joins it.
+  const scope = claims.grant === undefined ? scopeOf(user) : narrowScope(claims.grant, scopeOf(user));
+  return { ...claims, scope, userVersion: Math.max(version, versionOf(user)) };
 }

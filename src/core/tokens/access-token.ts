@@ -34,6 +34,8 @@ export interface TokenSubject {
   scope: string;
   authTime: Date;
   amr: string[];
+  /** Lifetime in seconds (an OAuth client's own); the tenant's when absent. */
+  ttl?: number;
 }
 
 export class InvalidTokenError extends Error {
@@ -68,7 +70,7 @@ export class AccessTokens {
       iss: this.issuer(tenant),
       sub: subject.userId,
       aud: this.audience(tenant),
-      exp: now + settingsOf(tenant).accessTokenTtl,
+      exp: now + (subject.ttl ?? settingsOf(tenant).accessTokenTtl),
       iat: now,
       nbf: now,
       jti: toBase64Url(this.deps.random.bytes(16)),
