@@ -16,6 +16,7 @@ import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
 import { adminBrandingRoutes } from "./routes/admin-branding.js";
+import { adminClientRoutes } from "./routes/admin-clients.js";
 import { adminOAuthProviderRoutes } from "./routes/admin-oauth-providers.js";
 import { adminSamlConnectionRoutes } from "./routes/admin-saml-connections.js";
 import { adminSettingRoutes } from "./routes/admin-settings.js";
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminBrandingRoutes);
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
+  app.route("/", adminClientRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

@@ -7,6 +7,10 @@ const KEPT_VALUES = new Set([
   "trust_email",
   "allow_idp_initiated",
   "slug",
+  "type",
+  "grant_types",
+  "first_party",
+  "overlap_seconds",
 ]);
 
 const VERBS: Record<string, string> = { POST: "create", PUT: "set", PATCH: "update", DELETE: "delete" };

@@ -9,12 +9,13 @@ const DANGEROUS_SCHEMES = new Set(["javascript:", "data:", "file:", "blob:", "ab
  * it can: an absolute URI without a fragment (RFC 6749 §3.1.2) that is
  * https, http only on a loopback host (RFC 8252 §7.3), or a native app's
  * private-use scheme (RFC 8252 §7.1). Registered URIs are compared as exact
- * strings (RFC 9700 §2.1), so whitespace or a wildcard could never match what
- * the admin meant and is refused too.
+ * strings (RFC 9700 §2.1), so whitespace, a backslash (which browsers read
+ * as a slash) or a wildcard could never match what the admin meant and is
+ * refused too.
  */
 export function redirectUriProblem(uri: string): string | null {
   if (uri.length > 2048) return "must be at most 2048 characters";
-  if (/\s/.test(uri)) return "must not contain whitespace";
+  if (/[\s\\]/.test(uri)) return "must not contain whitespace or backslashes";
   if (!URL.canParse(uri)) return "must be an absolute URI";
   if (uri.includes("#")) return "must not have a fragment";
   const url = new URL(uri);

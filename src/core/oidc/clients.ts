@@ -130,13 +130,23 @@ export class ClientService implements ClientDirectory {
 
   /**
    * Changes a live client; the result must satisfy the same rules as a new
-   * client. Resolves null when there is no such client.
+   * client. Its type cannot change (a secret would appear or linger), so
+   * `type` may only repeat the current one. Resolves null when there is no such client.
    */
-  async update(tenant: Tenant, clientId: string, changes: ClientChanges): Promise<OAuthClient | null> {
+  async update(
+    tenant: Tenant,
+    clientId: string,
+    { type, ...changes }: ClientChanges & { type?: ClientType },
+  ): Promise<OAuthClient | null> {
     const current = await this.record(tenant, clientId);
     if (!current) return null;
+    if (type !== undefined && type !== current.type) {
+      throw errors.validation([{ path: "type", message: "cannot change; register a new client instead" }]);
+    }
+    // Absent (undefined) fields stay as they are; null is a value (a TTL back to the tenant's default).
+    const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const normalized: ClientChanges = {
-      ...changes,
+      ...given,
       ...(changes.redirectUris && { redirectUris: unique(changes.redirectUris) }),
       ...(changes.postLogoutRedirectUris && { postLogoutRedirectUris: unique(changes.postLogoutRedirectUris) }),
       ...(changes.grantTypes && { grantTypes: unique(changes.grantTypes) }),

@@ -4,7 +4,8 @@ import type { SessionService } from "../sessions/sessions.js";
 import { type AccessTokens, InvalidTokenError } from "./access-token.js";
 
 export type TokenTypeHint = "access_token" | "refresh_token";
-export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+type ActiveIntrospection = { active: true } & Record<string, unknown>;
+export type Introspection = { active: false } | ActiveIntrospection;
 
 /**
  * Token introspection (RFC 7662) and revocation (RFC 7009) for other
@@ -17,16 +18,20 @@ export class TokenIntrospection {
     private readonly deps: { tokens: AccessTokens; blocklist: AccessTokenBlocklist; sessions: SessionService },
   ) {}
 
-  async introspect(tenant: Tenant, token: string, hint?: string): Promise<Introspection> {
+  /**
+   * `clientId`: the caller is that OAuth client, which learns only about
+   * tokens issued to it; any other token is `{active: false}` to it.
+   */
+  async introspect(tenant: Tenant, token: string, hint?: string, clientId?: string): Promise<Introspection> {
     const lookups = hint === "refresh_token" ? [this.refresh, this.access] : [this.access, this.refresh];
     for (const lookup of lookups) {
       const found = await lookup.call(this, tenant, token);
-      if (found) return found;
+      if (found) return clientId === undefined || found.client_id === clientId ? found : { active: false };
     }
     return { active: false };
   }
 
-  private async access(tenant: Tenant, token: string): Promise<Introspection | null> {
+  private async access(tenant: Tenant, token: string): Promise<ActiveIntrospection | null> {
     const claims = await this.deps.tokens.verify(tenant, token).catch((error: unknown) => {
       if (error instanceof InvalidTokenError) return null;
       throw error;
@@ -49,7 +54,7 @@ export class TokenIntrospection {
     };
   }
 
-  private async refresh(tenant: Tenant, token: string): Promise<Introspection | null> {
+  private async refresh(tenant: Tenant, token: string): Promise<ActiveIntrospection | null> {
     const found = await this.deps.sessions.inspect(tenant, token);
     if (!found) return null;
     return {
@@ -68,15 +73,18 @@ export class TokenIntrospection {
   /**
    * RFC 7009: a refresh token revokes its session (and so its access
    * tokens); an access token is blocklisted until it expires. Unknown or
-   * invalid tokens change nothing; the caller gets 200 either way.
+   * invalid tokens change nothing; the caller gets 200 either way. A caller
+   * that is an OAuth client (`clientId`) revokes only tokens issued to it
+   * (RFC 7009 §2.1); another client's token is left alone, answered alike.
    */
-  async revoke(tenant: Tenant, token: string): Promise<void> {
+  async revoke(tenant: Tenant, token: string, clientId?: string): Promise<void> {
+    const mine = (issuedTo: string) => clientId === undefined || issuedTo === clientId;
     const refresh = await this.deps.sessions.inspect(tenant, token);
     if (refresh) {
-      await this.deps.sessions.revoke(tenant, refresh.sessionId, "token_revocation");
+      if (mine(refresh.claims.clientId)) await this.deps.sessions.revoke(tenant, refresh.sessionId, "token_revocation");
       return;
     }
     const claims = await this.deps.tokens.verify(tenant, token).catch(() => null);
-    if (claims) await this.deps.blocklist.blockToken(claims);
+    if (claims && mine(claims.client_id)) await this.deps.blocklist.blockToken(claims);
   }
 }

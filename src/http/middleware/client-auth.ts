@@ -1,8 +1,11 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { fromBase64Url, fromUtf8 } from "../../core/crypto/encoding.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
 import { invalidClient, OAuthError } from "../../core/oidc/oauth-error.js";
 import type { AppEnv } from "../context.js";
+import { actAs } from "../request-scope.js";
+import { triedBearer } from "./admin-auth.js";
+import { requireServiceScope } from "./service-auth.js";
 
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "none";
 
@@ -72,4 +75,43 @@ export async function clientFromRequest(
   // A confidential client must prove itself; only a public one is known by its id alone.
   if (client?.type !== "public") throw invalidClient("Client authentication failed.");
   return { client, method: "none" };
+}
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
+
+/** client_id and client_secret of a form body; RFC 6749 §3.2: a parameter is sent at most once. */
+async function formCredentials(c: Context<AppEnv>): Promise<Record<string, string>> {
+  if (!FORM_TYPE.test(c.req.header("content-type") ?? "")) return {};
+  // Hono keeps the text, so the route's form validator reads the same body again.
+  const params = new URLSearchParams(await c.req.text());
+  const fields: Record<string, string> = {};
+  for (const name of ["client_id", "client_secret"]) {
+    const [value, ...more] = params.getAll(name);
+    if (more.length > 0) throw new OAuthError("invalid_request", `${name} must be sent once.`);
+    if (value !== undefined) fields[name] = value;
+  }
+  return fields;
+}
+
+/**
+ * Introspection and revocation callers: an API key holding `scope` (Bearer,
+ * as before), or a confidential OAuth client authenticated by Basic or
+ * client_secret_post, which the route finds on `c.var.oauthClient`. Without
+ * any credentials the API key's 401 (problem+json) answers.
+ */
+export function requireServiceScopeOrClient(scope: string): MiddlewareHandler<AppEnv> {
+  const apiKey = requireServiceScope(scope);
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (triedBearer(header)) return apiKey(c, next);
+    const form = await formCredentials(c);
+    if (!/^Basic(\s|$)/i.test(header ?? "") && form.client_id === undefined) return apiKey(c, next);
+    const { client, method } = await clientFromRequest(c, form);
+    if (method === "none") {
+      throw invalidClient("Only a confidential client, with its secret, may introspect or revoke tokens.");
+    }
+    c.set("oauthClient", client);
+    actAs({ type: "client", id: client.clientId });
+    await next();
+  };
 }

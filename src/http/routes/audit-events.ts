@@ -14,7 +14,7 @@ const AuditEventSchema = z
     at: z.string().datetime(),
     action: z.string().openapi({ example: "login.failed" }),
     actor: z.object({
-      type: z.enum(["user", "api_key", "bootstrap", "system", "anonymous"]),
+      type: z.enum(["user", "api_key", "bootstrap", "client", "system", "anonymous"]),
       id: z.string().nullable(),
     }),
     target: z.object({ type: z.string().nullable(), id: z.string().nullable() }),

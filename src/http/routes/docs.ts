@@ -9,6 +9,11 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
     scheme: "bearer",
     description: "An access token (JWT), an API key (sk_...) or the bootstrap admin key, as each route says.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "client_secret_basic", {
+    type: "http",
+    scheme: "basic",
+    description: "An OAuth client's client_id and client_secret, form-urlencoded (RFC 6749 §2.3.1).",
+  });
   // Generating the document takes ~10 ms and its routes never change after
   // createApp: built once per app, on the first request, then served as is.
   let document: Promise<{ body: string; etag: string }> | undefined;

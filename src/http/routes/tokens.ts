@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { acceptBody } from "../middleware/body.js";
-import { requireServiceScope } from "../middleware/service-auth.js";
+import { requireServiceScopeOrClient } from "../middleware/client-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
@@ -43,9 +43,13 @@ const introspect = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/introspect",
   tags: ["Tokens"],
-  summary: "Token introspection (RFC 7662; caller: API key with scope tokens:introspect)",
-  security: [{ bearer: [] }],
-  middleware: [requireServiceScope("tokens:introspect"), acceptBody("json", "form")] as const,
+  summary: "Token introspection (RFC 7662; caller: API key with scope tokens:introspect, or a confidential client)",
+  description:
+    "A confidential OAuth client authenticates with HTTP Basic or client_secret_post (form body) and learns only " +
+    "about tokens issued to it: any other token is `{active: false}`. Client authentication failures are " +
+    "RFC 6749 §5.2 JSON (`invalid_client`).",
+  security: [{ bearer: [] }, { client_secret_basic: [] }],
+  middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
   request: { params: TenantParamSchema, body },
   responses: {
     200: { description: "The token's state", content: { "application/json": { schema: IntrospectionSchema } } },
@@ -57,10 +61,13 @@ const revoke = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/revoke",
   tags: ["Tokens"],
-  summary: "Token revocation (RFC 7009; caller: API key with scope tokens:introspect)",
-  description: "A refresh token revokes its session; an access token is refused from now on. 200 for any token.",
-  security: [{ bearer: [] }],
-  middleware: [requireServiceScope("tokens:introspect"), acceptBody("json", "form")] as const,
+  summary: "Token revocation (RFC 7009; caller: API key with scope tokens:introspect, or a confidential client)",
+  description:
+    "A refresh token revokes its session; an access token is refused from now on. 200 for any token. A " +
+    "confidential OAuth client (HTTP Basic or client_secret_post) revokes only tokens issued to it; another " +
+    "client's token is left alone, with the same 200 (RFC 7009 §2.1).",
+  security: [{ bearer: [] }, { client_secret_basic: [] }],
+  middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
   request: { params: TenantParamSchema, body },
   responses: { 200: { description: "Done (also for unknown tokens)" }, ...problems(400, 401, 403, 404, 413, 415) },
 });
@@ -73,10 +80,14 @@ export const tokenRoutes = createRouter()
   .openapi(introspect, async (c) => {
     const { token, token_type_hint } = tokenBody(c);
     c.header("Cache-Control", "no-store");
-    return c.json(await c.var.services.introspection.introspect(c.var.tenant, token, token_type_hint), 200);
+    const { introspection } = c.var.services;
+    return c.json(
+      await introspection.introspect(c.var.tenant, token, token_type_hint, c.var.oauthClient?.clientId),
+      200,
+    );
   })
   .openapi(revoke, async (c) => {
     const { token } = tokenBody(c);
-    await c.var.services.introspection.revoke(c.var.tenant, token);
+    await c.var.services.introspection.revoke(c.var.tenant, token, c.var.oauthClient?.clientId);
     return c.body(null, 200);
   });

@@ -1,5 +1,5 @@
-/** Who did something: a user, an API key, the bootstrap key, the service itself, or nobody known. */
-export type AuditActorType = "user" | "api_key" | "bootstrap" | "system" | "anonymous";
+/** Who did something: a user, an API key, the bootstrap key, an OAuth client, the service itself, or nobody known. */
+export type AuditActorType = "user" | "api_key" | "bootstrap" | "client" | "system" | "anonymous";
 
 /** One entry of the audit trail. `details` never holds a secret, token or password. */
 export interface AuditEventRecord {
