@@ -68,8 +68,8 @@ export class ProviderSessions {
     return { user, session };
   }
 
-  /** Ends a provider session (RP-initiated logout, a new login in the same browser). */
+  /** Ends a provider session and the client sessions issued from it (RP-initiated logout, a new login in the browser). */
   async end(tenant: Tenant, sessionId: string): Promise<void> {
-    await this.deps.sessions.revoke(tenant, sessionId, "logout");
+    await this.deps.sessions.endWithChildren(tenant, sessionId, "logout");
   }
 }
