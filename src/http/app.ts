@@ -24,6 +24,7 @@ import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { auditEventRoutes } from "./routes/audit-events.js";
 import { authorizeRoutes } from "./routes/authorize.js";
+import { consentRoutes } from "./routes/consents.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
 import { mountDocsUi } from "./routes/docs-ui.js";
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);
+  app.route("/", consentRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);

@@ -15,6 +15,7 @@ import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
+import type { ConsentService } from "../core/oidc/consents.js";
 import type { FederatedReturns } from "../core/oidc/federated-returns.js";
 import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { Clock, Random } from "../core/ports/clock.js";
@@ -121,6 +122,8 @@ export interface Services extends AppDeps {
   passwordFlows: PasswordFlows;
   /** The tenants' OAuth 2.0 / OpenID Connect clients. */
   clients: ClientService;
+  /** What users let third-party clients have. */
+  consents: ConsentService;
 }
 
 export interface AppEnv {

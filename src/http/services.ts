@@ -17,6 +17,7 @@ import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import { ClientService } from "../core/oidc/clients.js";
+import { ConsentService } from "../core/oidc/consents.js";
 import { FederatedReturns } from "../core/oidc/federated-returns.js";
 import { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
@@ -80,6 +81,7 @@ export function buildServices(appDeps: AppDeps): Services {
   return {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
+    consents: new ConsentService({ ...deps, sessions }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

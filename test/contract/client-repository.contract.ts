@@ -153,10 +153,11 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
         ["Zeta", ["email", "openid", "profile"]],
       ]);
 
-      // A deleted client's consent is neither found nor listed.
+      // A deleted client's consent is neither found, listed nor withdrawn.
       await db.clients.softDelete(tenantId, other.clientId, later(4));
       expect(await db.consents.find(tenantId, userId, other.clientId)).toBeNull();
       expect((await db.consents.listWithClientNames(tenantId, userId)).map((c) => c.clientId)).toEqual([app.clientId]);
+      expect(await db.consents.revoke(tenantId, userId, other.clientId)).toBe(false);
 
       expect(await db.consents.revoke(otherTenantId, userId, app.clientId)).toBe(false);
       expect(await db.consents.revoke(tenantId, userId, app.clientId)).toBe(true);

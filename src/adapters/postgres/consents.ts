@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, exists, isNull, sql } from "drizzle-orm";
 import type { ConsentRecord, ConsentRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { consents, oauthClients } from "./schema.js";
@@ -55,7 +55,13 @@ export function consentRepository(db: DrizzleDb): ConsentRepository {
     async revoke(tenantId, userId, clientId) {
       const rows = await db
         .delete(consents)
-        .where(and(ofUser(tenantId, userId), eq(consents.clientId, clientId)))
+        .where(
+          and(
+            ofUser(tenantId, userId),
+            eq(consents.clientId, clientId),
+            exists(db.select({ live: sql`1` }).from(oauthClients).where(clientLive)),
+          ),
+        )
         .returning({ clientId: consents.clientId });
       return rows.length > 0;
     },

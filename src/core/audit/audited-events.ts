@@ -40,6 +40,16 @@ const RULES: Record<string, AuditRule> = {
   api_key_created: { action: "api_key.created", target: { type: "api_key", field: "key_id" } },
   api_key_revoked: { action: "api_key.revoked", target: { type: "api_key", field: "key_id" }, details: ["reason"] },
   signing_key_rotated: { action: "signing_key.rotated" },
+  sessions_revoked_of_client: {
+    action: "client.sessions_revoked",
+    target: { type: "client", field: "client_id" },
+    details: ["count", "reason", "user_id"],
+  },
+  consent_revoked: {
+    action: "consent.revoked",
+    target: { type: "client", field: "client_id" },
+    actorField: "user_id",
+  },
   email_verified: { action: "user.email_verified", target: user, actorField: "user_id" },
   email_change_requested: { action: "user.email_change_requested", target: user, actorField: "user_id" },
   email_changed: { action: "user.email_changed", target: user, actorField: "user_id" },

@@ -16,6 +16,6 @@ export interface ConsentRepository {
   grant(tenantId: string, userId: string, clientId: string, scopes: string[], now: Date): Promise<ConsentRecord>;
   /** The user's consents to live clients with each client's name, most recently granted first. */
   listWithClientNames(tenantId: string, userId: string): Promise<(ConsentRecord & { clientName: string })[]>;
-  /** Deletes the user's consent to the client; resolves whether there was one. */
+  /** Deletes the user's consent to a live client; resolves whether there was one. */
   revoke(tenantId: string, userId: string, clientId: string): Promise<boolean>;
 }
