@@ -164,7 +164,8 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
       nonce,
       codeChallenge: challenge,
       noPrompt: prompts.includes("none"),
-      forceLogin: prompts.includes("login") || prompts.includes("select_account"),
+      // max_age=0: no login is recent enough but one made now.
+      forceLogin: prompts.includes("login") || prompts.includes("select_account") || maxAgeText === "0",
       forceConsent: prompts.includes("consent"),
       maxAge: maxAgeText === null ? null : Number(maxAgeText),
       // A hint only pre-fills the login form; one that is too long is ignored, not an error.

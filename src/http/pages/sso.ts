@@ -15,8 +15,13 @@ const OPTIONS = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as 
 
 export type SignedIn = { user: UserRecord; session: SessionRecord };
 
-/** The browser's live provider session at this tenant, or null. */
-export function currentSession(c: Context<AppEnv>): Promise<SignedIn | null> {
+/** Sessions started while answering a request: its cookie is only on the way out, yet the flow goes on with it. */
+const startedNow = new WeakMap<Request, SignedIn>();
+
+/** The browser's live provider session at this tenant (the one started by this request, if any), or null. */
+export async function currentSession(c: Context<AppEnv>): Promise<SignedIn | null> {
+  const started = startedNow.get(c.req.raw);
+  if (started) return started;
   return c.var.services.providerSessions.resolve(c.var.tenant, getCookie(c, cookieName(c)));
 }
 
@@ -39,6 +44,7 @@ export async function startProviderSession(
   if (previous) await providerSessions.end(c.var.tenant, previous.session.id);
   const maxAge = Math.floor((session.absoluteExpiresAt.getTime() - clock.now().getTime()) / 1000);
   setCookie(c, cookieName(c), cookie, { ...OPTIONS, maxAge });
+  startedNow.set(c.req.raw, { user, session });
   identifyRequest(user.id, session.id);
   return session;
 }
