@@ -61,7 +61,7 @@ export async function refuse(
 /** The request's client, still registered with the request's redirect URI (it may have changed since). */
 export async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
   const client = await c.var.services.clients.find(c.var.tenant, pending.request.clientId);
-  if (!client || !client.redirectUris.includes(pending.request.redirectUri)) {
+  if (!client?.redirectUris.includes(pending.request.redirectUri)) {
     await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
     throw errors.validationCode("invalid_client", "The client or its redirect URI is no longer registered.");
   }
