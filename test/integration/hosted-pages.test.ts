@@ -114,7 +114,7 @@ describe("pages", () => {
   it("refuses a POST without this browser's CSRF token with a 403 page", async () => {
     const browser = newBrowser();
     const html = await (await browser.get("/t/pages/login")).text();
-    const fields = { ...formsOf(html)[0]?.fields, email: EMAIL, password: GOOD_PASSWORD };
+    const fields: Record<string, string> = { ...formsOf(html)[0]?.fields, email: EMAIL, password: GOOD_PASSWORD };
     const cases: [string, () => Promise<Response>][] = [
       ["no token", () => browser.post("/t/pages/login", { ...fields, csrf: "" })],
       ["a wrong token", () => browser.post("/t/pages/login", { ...fields, csrf: `${fields.csrf}x` })],
