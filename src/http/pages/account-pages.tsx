@@ -1,3 +1,4 @@
+import { PASSWORD_MIN_LENGTH } from "../../core/accounts/password-policy.js";
 import { Alert, Field, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -117,7 +118,8 @@ export function SignupPage(props: {
           label={s.fields.password}
           type="password"
           autocomplete="new-password"
-          hint={s.passwordHint}
+          hint={s.passwordHint(PASSWORD_MIN_LENGTH)}
+          minlength={PASSWORD_MIN_LENGTH}
           error={errors.password}
         />
         <button type="submit" class="primary">
@@ -179,7 +181,8 @@ export function ResetPage(props: { page: PageContext; token: string; problems?: 
           label={s.fields.newPassword}
           type="password"
           autocomplete="new-password"
-          hint={s.passwordHint}
+          hint={s.passwordHint(PASSWORD_MIN_LENGTH)}
+          minlength={PASSWORD_MIN_LENGTH}
           error={props.problems?.fields?.password}
           autofocus
         />

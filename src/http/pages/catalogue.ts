@@ -9,7 +9,7 @@ export interface PageCatalogue {
   /** The page's `lang` (BCP 47). */
   language: string;
   fields: { email: string; password: string; newPassword: string; name: string; optional: string };
-  passwordHint: string;
+  passwordHint(minLength: number): string;
   login: {
     title: string;
     submit: string;

@@ -2,11 +2,10 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError, errors } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
+import { isFormType } from "../middleware/body.js";
 import { unsafeTextErrors } from "../unsafe-text.js";
 import type { FormProblems } from "./account-pages.js";
 import { checkCsrf } from "./browser.js";
-
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 
 /**
  * A hosted page's submitted form: urlencoded only (415 otherwise), text
@@ -14,7 +13,7 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
  * of this browser (403 otherwise). The first value of a repeated name counts.
  */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
-  if (!FORM_TYPE.test(c.req.header("content-type") ?? "")) {
+  if (!isFormType(c.req.header("content-type"))) {
     throw errors.unsupportedMediaType("application/x-www-form-urlencoded");
   }
   const form: Record<string, string> = {};

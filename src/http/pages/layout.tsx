@@ -53,6 +53,7 @@ export function Field(props: {
   error?: string;
   autofocus?: boolean;
   maxlength?: number;
+  minlength?: number;
 }) {
   const id = `field-${props.name}`;
   const described = [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean).join(" ");
@@ -68,6 +69,7 @@ export function Field(props: {
         required={props.required ?? true}
         autofocus={props.autofocus}
         maxlength={props.maxlength}
+        minlength={props.minlength}
         aria-invalid={props.error ? "true" : undefined}
         aria-describedby={described || undefined}
       />

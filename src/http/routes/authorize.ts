@@ -3,10 +3,9 @@ import { Hono } from "hono";
 import { errors } from "../../core/errors.js";
 import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
 import type { AppEnv } from "../context.js";
+import { isFormType } from "../middleware/body.js";
 import { browserBinding } from "../pages/browser.js";
 import { proceed, toClient } from "./authorize-flow.js";
-
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 
 /**
  * The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2): client and
@@ -39,7 +38,7 @@ export const authorizeRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/authorize", (c) => authorize(c, new URL(c.req.url).searchParams))
   // OIDC Core §3.1.2.1: the same parameters as a form POST.
   .post("/t/:tenant/authorize", async (c) => {
-    if (!FORM_TYPE.test(c.req.header("content-type") ?? "")) {
+    if (!isFormType(c.req.header("content-type"))) {
       throw errors.unsupportedMediaType("application/x-www-form-urlencoded");
     }
     return authorize(c, new URLSearchParams(await c.req.text()));

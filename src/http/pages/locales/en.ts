@@ -11,7 +11,7 @@ export const en: PageCatalogue = {
     name: "Name",
     optional: "(optional)",
   },
-  passwordHint: "At least 12 characters. A few unusual words make a strong password.",
+  passwordHint: (min) => `At least ${min} characters. A few unusual words make a strong password.`,
   login: {
     title: "Sign in",
     submit: "Sign in",
