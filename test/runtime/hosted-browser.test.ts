@@ -188,7 +188,9 @@ const arrived = (page: Page) => new URL(page.url());
 
 /** A mailed link of the service, pointed at the server under test (mails name PUBLIC_URL). */
 function mailedLink(text: string, path: string): string {
-  const link = new RegExp(`${PUBLIC_URL.replace(/\./g, "\\.")}/t/hosted/${path}\\?token=[A-Za-z0-9_%.~-]+`).exec(text)?.[0];
+  const link = new RegExp(`${PUBLIC_URL.replace(/\./g, "\\.")}/t/hosted/${path}\\?token=[A-Za-z0-9_%.~-]+`).exec(
+    text,
+  )?.[0];
   expect(link, text).toBeDefined();
   return (link as string).replace(PUBLIC_URL, server.base);
 }
@@ -238,7 +240,9 @@ describe("hosted pages in chromium", () => {
       expect(arrived(page).searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       // 5. The verification mail sent at sign-up: its link shows a button and verifies only when pressed.
-      const verifyMail = await smtp.waitFor((mail) => mail.to.includes(EMAIL) && /Confirm your email/.test(mail.subject));
+      const verifyMail = await smtp.waitFor(
+        (mail) => mail.to.includes(EMAIL) && /Confirm your email/.test(mail.subject),
+      );
       await page.goto(mailedLink(verifyMail.text, "email/verify"));
       await check(page, "verify-email");
       await page.getByRole("button", { name: "Confirm email address" }).click();

@@ -69,7 +69,8 @@ export class TestBrowser {
   }
 
   async get(path: string): Promise<Response> {
-    const response = await this.request(path, { headers: this.cookieHeader() });
+    // Redirects are the browser's to follow (with its cookies), never the transport's.
+    const response = await this.request(path, { headers: this.cookieHeader(), redirect: "manual" });
     this.remember(response);
     return response;
   }
@@ -77,6 +78,7 @@ export class TestBrowser {
   async post(path: string, fields: Record<string, string>, headers: Record<string, string> = FORM_HEADERS) {
     const response = await this.request(path, {
       method: "POST",
+      redirect: "manual",
       headers: { ...headers, ...this.cookieHeader() },
       body: new URLSearchParams(fields).toString(),
     });
@@ -114,10 +116,11 @@ export async function registerClient(
   request: Request,
   tenant: string,
   body: Record<string, unknown>,
+  adminKey = TEST_ADMIN_KEY,
 ): Promise<{ client_id: string; client_secret?: string }> {
   const response = await request(`/t/${tenant}/v1/admin/clients`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, "Content-Type": "application/json" },
+    headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
     body: JSON.stringify({ type: "public", ...body }),
   });
   if (response.status !== 201) throw new Error(`client: ${response.status} ${await response.text()}`);
