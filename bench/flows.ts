@@ -6,8 +6,7 @@
  *   - refresh: the chains (bench/chains.ts), each presenting its own last token;
  *   - introspect: live access or refresh tokens, with an API key holding tokens:introspect;
  *   - API-key verification: one key again and again (cache hit) or distinct keys once each (miss);
- *   - GET routes (JWKS, health, readiness, an unknown route) with their expected status;
- *   - forgot password: addresses with and without an account (the same answer, and how fast).
+ *   - GET routes (JWKS, health, readiness, an unknown route) with their expected status.
  */
 import { type Chains, parseTokenAnswer } from "./chains.js";
 import type { Call, Flow } from "./load.js";
@@ -152,24 +151,6 @@ export function getFlow(path: string, expected = 200, headers: Record<string, st
       const keys = parseJson(body).keys;
       if (path.endsWith("/jwks.json") && !(Array.isArray(keys) && keys.length > 0)) return "JWKS without keys";
       return undefined;
-    },
-  };
-}
-
-/** `POST /v1/password/forgot` for `address(i)` at the i-th request: 202 and the same body whatever the address. */
-export function forgotFlow(tenant: string, address: (i: number) => string): Flow {
-  let i = 0;
-  return {
-    next: () => ({
-      method: "POST",
-      path: `/t/${tenant}/v1/password/forgot`,
-      headers: JSON_HEADERS,
-      body: JSON.stringify({ email: address(i++) }),
-    }),
-    check(status, body) {
-      const wrong = expectStatus(status, 202, body);
-      if (wrong) return `POST forgot ${wrong}`;
-      return body === '{"status":"accepted"}' ? undefined : `POST forgot answered another body: ${body.slice(0, 160)}`;
     },
   };
 }

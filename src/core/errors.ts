@@ -57,6 +57,16 @@ export const errors = {
         "WWW-Authenticate": invalidToken ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`,
       },
     ),
+  /** RFC 6750 §3.1: a valid token without the scope the resource needs. */
+  insufficientScope: (realm: string, detail: string, scope = "openid") =>
+    new AppError(
+      403,
+      "insufficient_scope",
+      "Insufficient scope",
+      detail,
+      {},
+      { "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"` },
+    ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>
     new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),

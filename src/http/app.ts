@@ -40,6 +40,7 @@ import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passwordRoutes } from "./routes/password.js";
 import { rateLimitRoutes } from "./routes/rate-limits.js";
 import { samlRoutes } from "./routes/saml.js";
@@ -47,6 +48,7 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { tokenRoutes } from "./routes/tokens.js";
+import { userInfoRoutes } from "./routes/userinfo.js";
 import { buildServices } from "./services.js";
 
 export type { AppDeps } from "./context.js";
@@ -105,6 +107,8 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
+  app.route("/", oauthTokenRoutes);
+  app.route("/", userInfoRoutes);
   app.route("/", samlRoutes);
   app.route("/", rateLimitRoutes);
   // The hosted pages and the authorization endpoint: HTML, outside the API description.

@@ -18,6 +18,7 @@ import type { ClientService } from "../core/oidc/clients.js";
 import type { ConsentService } from "../core/oidc/consents.js";
 import type { FederatedReturns } from "../core/oidc/federated-returns.js";
 import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
+import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -112,6 +113,8 @@ export interface Services extends AppDeps {
   pendingAuthorizations: PendingAuthorizations;
   /** Upstream logins started from the hosted login page, on their way back to it. */
   federatedReturns: FederatedReturns;
+  /** The grants of `POST /t/{tenant}/oauth2/token`. */
+  tokenEndpoint: TokenEndpoint;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
   background: BackgroundTasks;
   /** Mail sent after the response, with retries; present when there is a mailer. */

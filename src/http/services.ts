@@ -19,7 +19,9 @@ import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import { ClientService } from "../core/oidc/clients.js";
 import { ConsentService } from "../core/oidc/consents.js";
 import { FederatedReturns } from "../core/oidc/federated-returns.js";
+import { IdTokens } from "../core/oidc/id-tokens.js";
 import { ProviderSessions } from "../core/oidc/provider-sessions.js";
+import { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
 import { SamlService } from "../core/saml/saml.js";
@@ -77,6 +79,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const limiter = new RateLimiter(deps);
   const mailOutbox = deps.mailer && new MailOutbox({ ...deps, mailer: deps.mailer });
   const accountTokens = new AccountTokens(deps);
+  const authorizationCodes = new AuthorizationCodes({ ...deps, sessions });
   const accountMail = new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL });
   return {
     ...deps,
@@ -104,7 +107,14 @@ export function buildServices(appDeps: AppDeps): Services {
     saml: new SamlService({ ...deps, logins, saml: deps.samlProtocol ?? samlifyProtocol }),
     blocklist,
     introspection: new TokenIntrospection({ tokens, blocklist, sessions }),
-    authorizationCodes: new AuthorizationCodes({ ...deps, sessions }),
+    authorizationCodes,
+    tokenEndpoint: new TokenEndpoint({
+      ...deps,
+      codes: authorizationCodes,
+      sessions,
+      tokens,
+      idTokens: new IdTokens(keyRing, tokens, deps),
+    }),
     providerSessions: new ProviderSessions({ ...deps, sessions, accounts }),
     pendingAuthorizations: new PendingAuthorizations(deps),
     federatedReturns: new FederatedReturns(deps),

@@ -65,8 +65,6 @@ describe.runIf(existsSync("dist/node/node.js"))("the benchmark runner, end to en
       "node.jwks",
       "node.healthz",
       "node.readyz",
-      "node.forgot.known",
-      "node.forgot.unknown",
       "node.unknown",
     ]);
     for (const e of results.endpoints) {

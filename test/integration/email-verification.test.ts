@@ -1,37 +1,22 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSmtpMailer, type SmtpMailer } from "../../src/adapters/mail/smtp.js";
-import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
-import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
+import { TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { type MailTestApp, startMailTestApp } from "../support/mail-app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { linkToken, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
+import { linkToken, type TestSmtpServer } from "../support/smtp-server.js";
 
+let m: MailTestApp;
 let smtp: TestSmtpServer;
-let mailer: SmtpMailer;
 let t: TestApp;
-let api: ReturnType<typeof appClient>;
-let db: pg.Client;
-let offsetMs = 0;
+let api: MailTestApp["api"];
+let db: MailTestApp["db"];
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  mailer = createSmtpMailer(smtp.url, "Acme Accounts <accounts@acme.test>");
-  t = await startTestApp({
-    mailer,
-    clock: { now: () => new Date(Date.now() + offsetMs) },
-  });
-  api = appClient(t);
-  db = new pg.Client({ connectionString: t.database.url });
-  await db.connect();
-  await api.createTenant("acme");
-  await api.createTenant("other");
+  m = await startMailTestApp();
+  ({ smtp, t, api, db } = m);
 });
 afterAll(async () => {
-  await db.end();
-  await t.close();
-  // Its pooled connections would hold the server's close for its idle timeout.
-  mailer.close();
-  await smtp.close();
+  await m.close();
 });
 
 let n = 0;
@@ -91,11 +76,11 @@ describe("verification", () => {
     await signup(email);
     const token = linkToken(await verifyMail(email), "email/verify");
     expectProblem(await readAnswer(await api.verifyEmail("other", token)), 400, "invalid_token");
-    offsetMs = 24 * 3_600_000 + 1_000;
+    m.advance(24 * 3_600_000 + 1_000);
     try {
       expectProblem(await readAnswer(await api.verifyEmail("acme", token)), 400, "invalid_token");
     } finally {
-      offsetMs = 0;
+      m.advance(0);
     }
     expect((await api.verifyEmail("acme", token)).status).toBe(200);
   });

@@ -167,9 +167,12 @@ async function judge(attempt: Attempt, where: string, refused: boolean, field: s
   if (response.status >= 500) findings.push({ where, status: response.status, text: text.slice(0, 300) });
   if (!refused) return;
   const problem = /json/.test(response.headers.get("content-type") ?? "")
-    ? (JSON.parse(text) as { code?: string; errors?: { path: string }[] })
+    ? (JSON.parse(text) as { code?: string; errors?: { path: string }[]; error?: string; error_description?: string })
     : {};
-  const named = problem.code === "validation_failed" && problem.errors?.some((e) => e.path === field);
+  // OAuth endpoints answer in RFC 6749 §5.2's format: invalid_request, naming the field first.
+  const named =
+    (problem.code === "validation_failed" && problem.errors?.some((e) => e.path === field)) ||
+    (problem.error === "invalid_request" && problem.error_description?.startsWith(`${field} `));
   if (response.status !== 400 || !named)
     findings.push({
       where: `${where} (not refused naming ${field})`,

@@ -1,39 +1,23 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSmtpMailer, type SmtpMailer } from "../../src/adapters/mail/smtp.js";
-import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
-import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
+import { TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { type MailTestApp, startMailTestApp } from "../support/mail-app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { linkToken, startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
+import { linkToken, type TestSmtpServer } from "../support/smtp-server.js";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
+let m: MailTestApp;
 let smtp: TestSmtpServer;
-let mailer: SmtpMailer;
 let t: TestApp;
-let api: ReturnType<typeof appClient>;
-let db: pg.Client;
-/** Added to the wall clock: lets a test step past a token's expiry. */
-let offsetMs = 0;
+let api: MailTestApp["api"];
+let db: MailTestApp["db"];
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  mailer = createSmtpMailer(smtp.url, "Acme Accounts <accounts@acme.test>");
-  t = await startTestApp({
-    mailer,
-    clock: { now: () => new Date(Date.now() + offsetMs) },
-  });
-  api = appClient(t);
-  db = new pg.Client({ connectionString: t.database.url });
-  await db.connect();
-  await api.createTenant("acme");
-  await api.createTenant("other");
+  m = await startMailTestApp();
+  ({ smtp, t, api, db } = m);
 });
 afterAll(async () => {
-  await db.end();
-  await t.close();
-  // Its pooled connections would hold the server's close for its idle timeout.
-  mailer.close();
-  await smtp.close();
+  await m.close();
 });
 
 let n = 0;
@@ -200,11 +184,11 @@ describe("reset password", () => {
     );
     expectProblem(await readAnswer(await api.reset("acme", verification, NEW_PASSWORD)), 400, "invalid_token");
     // 30 minutes later it has expired.
-    offsetMs = 30 * 60_000 + 1_000;
+    m.advance(30 * 60_000 + 1_000);
     try {
       expectProblem(await readAnswer(await api.reset("acme", token, NEW_PASSWORD)), 400, "invalid_token");
     } finally {
-      offsetMs = 0;
+      m.advance(0);
     }
     expect((await api.me("acme", user.access_token)).status).toBe(200);
   });

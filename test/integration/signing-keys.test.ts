@@ -74,11 +74,14 @@ describe("JWKS and discovery", () => {
     expect(await response.json()).toMatchObject({
       issuer,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      token_endpoint: `${issuer}/v1/token/exchange`,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/oauth2/token`,
       introspection_endpoint: `${issuer}/v1/introspect`,
       revocation_endpoint: `${issuer}/v1/revoke`,
-      userinfo_endpoint: `${issuer}/v1/me`,
-      id_token_signing_alg_values_supported: expect.arrayContaining(["RS256", "ES256", "EdDSA"]),
+      userinfo_endpoint: `${issuer}/v1/userinfo`,
+      end_session_endpoint: `${issuer}/logout`,
+      // Exactly what the tenant's keys sign with.
+      id_token_signing_alg_values_supported: ["RS256"],
     });
   });
 

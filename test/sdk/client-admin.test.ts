@@ -236,10 +236,10 @@ describe("discovery and operations", () => {
     expect(metadata).toMatchObject({
       issuer: `${TEST_PUBLIC_URL}/t/adm`,
       jwks_uri: `${TEST_PUBLIC_URL}/t/adm/.well-known/jwks.json`,
-      token_endpoint: `${TEST_PUBLIC_URL}/t/adm/v1/token/exchange`,
+      token_endpoint: `${TEST_PUBLIC_URL}/t/adm/oauth2/token`,
       introspection_endpoint: `${TEST_PUBLIC_URL}/t/adm/v1/introspect`,
       revocation_endpoint: `${TEST_PUBLIC_URL}/t/adm/v1/revoke`,
-      userinfo_endpoint: `${TEST_PUBLIC_URL}/t/adm/v1/me`,
+      userinfo_endpoint: `${TEST_PUBLIC_URL}/t/adm/v1/userinfo`,
     });
     expect(unwrap(await admin.jwks()).keys.length).toBeGreaterThanOrEqual(2);
   });

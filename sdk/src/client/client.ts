@@ -4,7 +4,9 @@
  */
 import { accountMethods, refreshSender } from "./accounts.js";
 import { adminMethods } from "./admin.js";
+import { adminClientMethods } from "./admin-clients.js";
 import { adminUserMethods } from "./admin-users.js";
+import { consentMethods } from "./consents.js";
 import type { Context } from "./context.js";
 import { emailMethods } from "./email.js";
 import { federatedMethods } from "./federated.js";
@@ -70,6 +72,7 @@ const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
 /** The client: every route of the API, grouped as in API.md. */
 export interface AuthorityClient
   extends ReturnType<typeof accountMethods>,
+    ReturnType<typeof consentMethods>,
     ReturnType<typeof emailMethods>,
     ReturnType<typeof federatedMethods>,
     ReturnType<typeof keyMethods>,
@@ -80,7 +83,9 @@ export interface AuthorityClient
   /** The session's tokens: read, set, refresh, or the access token to use now. */
   readonly session: ClientSession;
   /** Administration (the `apiKey` option: an admin-scoped API key or the bootstrap admin key). */
-  readonly admin: ReturnType<typeof adminMethods> & ReturnType<typeof adminUserMethods>;
+  readonly admin: ReturnType<typeof adminMethods> &
+    ReturnType<typeof adminUserMethods> &
+    ReturnType<typeof adminClientMethods>;
   /**
    * The same client for another tenant (same options; its own in-memory
    * session unless `overrides.tokenStore` names one).
@@ -127,11 +132,12 @@ export function createClient(options: ClientOptions): AuthorityClient {
     tenant,
     session,
     ...accountMethods(ctx),
+    ...consentMethods(ctx),
     ...emailMethods(ctx),
     ...federatedMethods(ctx),
     ...keyMethods(ctx),
     ...publicMethods(ctx),
-    admin: { ...adminMethods(ctx), ...adminUserMethods(ctx) },
+    admin: { ...adminMethods(ctx), ...adminUserMethods(ctx), ...adminClientMethods(ctx) },
     withTenant: (slug, overrides = {}) =>
       createClient({ ...options, tokenStore: undefined, ...overrides, tenant: slug }),
   };

@@ -155,7 +155,9 @@ export type Introspection =
 export interface OpenIdConfiguration {
   issuer: string;
   jwks_uri: string;
+  authorization_endpoint: string;
   token_endpoint: string;
+  end_session_endpoint: string;
   introspection_endpoint: string;
   revocation_endpoint: string;
   userinfo_endpoint: string;
@@ -181,4 +183,18 @@ export interface Health {
 export interface Readiness {
   status: "ok";
   checks: { postgres: "ok"; redis: "ok" };
+}
+
+/** A client the user consented to, and the scopes it may have. */
+export interface Consent {
+  client_id: string;
+  client_name: string;
+  scopes: string[];
+  /** When scopes were last granted. */
+  granted_at: Timestamp;
+}
+
+export interface Consents {
+  /** Most recently granted first. */
+  consents: Consent[];
 }

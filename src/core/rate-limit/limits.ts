@@ -22,7 +22,7 @@ export const DEFAULT_LIMITS: Readonly<Record<LimitName, Limit>> = {
   signup: { limit: 10, windowSeconds: 60 },
   /** Requests that send mail (forgot password, verification, email change): no mail bombing from one network. */
   mail: { limit: 20, windowSeconds: 3_600 },
-  /** Refresh and code exchange. */
+  /** Refresh and code exchange (the JSON routes and the OAuth token endpoint). */
   token: { limit: 120, windowSeconds: 60 },
   /** OAuth/OIDC and SAML redirects and callbacks. */
   federation: { limit: 60, windowSeconds: 60 },
@@ -99,7 +99,12 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
     return "mail";
   }
   if (path === "/authorize" || path.startsWith("/login/federated/")) return "federation";
-  if (method === "POST" && (path === "/v1/token/refresh" || path === "/v1/token/exchange")) return "token";
+  if (
+    method === "POST" &&
+    (path === "/v1/token/refresh" || path === "/v1/token/exchange" || path === "/oauth2/token")
+  ) {
+    return "token";
+  }
   if (path.startsWith("/v1/oauth/") || /^\/v1\/saml\/[^/]+\/(login|acs)$/.test(path)) return "federation";
   if (method === "POST" && (path === "/v1/introspect" || path === "/v1/revoke" || path === "/v1/api-keys/verify")) {
     return "service";

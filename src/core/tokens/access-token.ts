@@ -23,20 +23,27 @@ export interface AccessTokenClaims {
   tid: string;
   client_id: string;
   scope: string;
-  auth_time: number;
-  amr: string[];
+  /** Absent in a client's own token (client_credentials), which has no user. */
+  auth_time?: number;
+  amr?: string[];
 }
 
 export interface TokenSubject {
+  /** The user, or for a client's own token (client_credentials) the client id (RFC 9068 §2.2). */
   userId: string;
   sessionId: string;
   clientId: string;
   scope: string;
-  authTime: Date;
-  amr: string[];
+  /** The user's authentication; absent in a client's own token. */
+  authTime?: Date;
+  amr?: string[];
   /** Lifetime in seconds (an OAuth client's own); the tenant's when absent. */
   ttl?: number;
 }
+
+/** A client's own token (client_credentials): RFC 9068 §2.2 makes its subject the client. */
+export const isClientToken = (claims: Pick<AccessTokenClaims, "sub" | "client_id">): boolean =>
+  claims.sub === claims.client_id;
 
 export class InvalidTokenError extends Error {
   constructor(readonly reason: string) {
@@ -78,8 +85,8 @@ export class AccessTokens {
       tid: tenant.id,
       client_id: subject.clientId,
       scope: subject.scope,
-      auth_time: seconds(subject.authTime),
-      amr: subject.amr,
+      ...(subject.authTime ? { auth_time: seconds(subject.authTime) } : {}),
+      ...(subject.amr ? { amr: subject.amr } : {}),
     };
     // The span names the key (public, in the JWKS), never the claims or the token.
     const token = await (this.deps.tracer ?? noopTracer).span(

@@ -1,6 +1,6 @@
-import type { MiddlewareHandler } from "hono";
-import { AppError } from "../../core/errors.js";
-import { type AccessTokenClaims, InvalidTokenError } from "../../core/tokens/access-token.js";
+import type { Context, MiddlewareHandler } from "hono";
+import { AppError, errors } from "../../core/errors.js";
+import { type AccessTokenClaims, InvalidTokenError, isClientToken } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
 import { actAs } from "../request-scope.js";
 import { bearerToken, triedBearer } from "./admin-auth.js";
@@ -22,7 +22,11 @@ function unauthorized(realm: string, detail: string, presented: boolean, code = 
   );
 }
 
-/** Tenant routes behind an access token: verifies it and puts its claims on `c.var.auth`. */
+/**
+ * Tenant routes behind a user's access token: verifies it and puts its
+ * claims on `c.var.auth`. A client's own token (client_credentials) names no
+ * user, so it is refused here.
+ */
 export function requireAccessToken(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { tokens } = c.var.services;
@@ -39,6 +43,8 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       if (error instanceof InvalidTokenError) throw unauthorized(realm, error.reason, true);
       throw error;
     }
+    if (isClientToken(claims))
+      throw unauthorized(realm, "This route needs a user's access token, not a client's.", true);
     // Revocation (logout, session deletion, admin, refresh-token reuse) reaches access tokens at once.
     if (await c.var.services.blocklist.isRevoked(claims)) {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
@@ -47,4 +53,11 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     actAs({ type: "user", id: claims.sub });
     await next();
   };
+}
+
+/** The user of a bearer-protected route's access token. */
+export async function tokenUser(c: Context<AppEnv>) {
+  const user = await c.var.services.accounts.findUser(c.var.tenant, c.var.auth.sub);
+  if (!user) throw errors.notFound("The user no longer exists.");
+  return user;
 }

@@ -7,6 +7,10 @@ import type { AppEnv } from "../context.js";
  * CORS (Fetch standard, "CORS protocol") for tenant routes, decided by path
  * so preflights (OPTIONS, which match no route) are answered too:
  * - discovery documents and the JWKS are public: any origin, no credentials;
+ * - the OAuth token endpoint and UserInfo are open to any origin, without
+ *   credentials: a public client (SPA) calls them from its own origin, and
+ *   they never read cookies (a client authenticates itself or proves PKCE,
+ *   UserInfo takes a Bearer token), so an origin grants nothing there;
  * - the routes a browser app calls itself (sign-up, login, refresh, code
  *   exchange, logout, me, sessions, the email and password flows) allow exactly the origins of the tenant's
  *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
@@ -15,6 +19,7 @@ import type { AppEnv } from "../context.js";
  *   headers, so browsers keep other origins out.
  */
 const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
+const OPEN = /^\/(oauth2\/token|v1\/userinfo)$/;
 const BROWSER =
   /^\/v1\/(signup|login|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
 
@@ -28,7 +33,8 @@ const PREFLIGHT_MAX_AGE = "600";
 export function cors(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const rest = c.req.path.slice(`/t/${c.req.param("tenant") ?? ""}`.length);
-    const isPublic = PUBLIC.test(rest);
+    const isOpen = OPEN.test(rest);
+    const isPublic = isOpen || PUBLIC.test(rest);
     if (!isPublic && !BROWSER.test(rest)) return next();
     const origin = c.req.header("origin");
     const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
@@ -42,7 +48,7 @@ export function cors(): MiddlewareHandler<AppEnv> {
         headers: {
           "Access-Control-Allow-Origin": isPublic ? "*" : (origin as string),
           ...(isPublic ? {} : { "Access-Control-Allow-Credentials": "true", Vary: "Origin" }),
-          "Access-Control-Allow-Methods": isPublic ? "GET" : ALLOWED_METHODS,
+          "Access-Control-Allow-Methods": isOpen ? "GET, POST" : isPublic ? "GET" : ALLOWED_METHODS,
           "Access-Control-Allow-Headers": ALLOWED_HEADERS,
           "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
         },

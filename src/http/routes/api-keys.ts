@@ -136,7 +136,8 @@ export const apiKeyRoutes = createRouter()
     const { accounts, apiKeys } = c.var.services;
     const owner = await accounts.findUser(c.var.tenant, c.var.auth.sub);
     if (!owner) throw errors.notFound("The user no longer exists.");
-    const authenticatedAt = new Date(c.var.auth.auth_time * 1000);
+    // Every user's token has auth_time (client tokens never reach user routes); without it nothing is recent.
+    const authenticatedAt = new Date((c.var.auth.auth_time ?? 0) * 1000);
     const { record, key } = await apiKeys.createForUser(
       c.var.tenant,
       { user: owner, authenticatedAt },

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_SCOPES } from "../../core/sessions/user-claims.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
-import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
 import { etagOf, notModified } from "../etag.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
@@ -10,7 +9,9 @@ const DiscoverySchema = z
   .object({
     issuer: z.string().url(),
     jwks_uri: z.string().url(),
+    authorization_endpoint: z.string().url(),
     token_endpoint: z.string().url(),
+    end_session_endpoint: z.string().url(),
     introspection_endpoint: z.string().url(),
     revocation_endpoint: z.string().url(),
     userinfo_endpoint: z.string().url(),
@@ -49,44 +50,47 @@ const jwks = createRoute({
   },
 });
 
+/** OpenID Connect Core §5.4's scopes and the claims the ID token and UserInfo carry. */
+const CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash"];
+const USER_CLAIMS = ["email", "email_verified", "name"];
+const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"];
+
 export const discoveryRoutes = createRouter()
   .openapi(discovery, async (c) => {
-    const { tokens, config } = c.var.services;
+    const { tokens, config, keyRing } = c.var.services;
     const issuer = tokens.issuer(c.var.tenant);
+    // What the tenant signs with: the active key's algorithm, and the next key's (it signs after the
+    // next rotation, possibly before a relying party reads this document again).
+    const keys = await keyRing.published(c.var.tenant);
+    const algs = [...new Set(keys.filter((k) => k.state !== "retired").map((k) => k.alg))];
     c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
     return c.json(
       {
         issuer,
         jwks_uri: `${issuer}/.well-known/jwks.json`,
-        token_endpoint: `${issuer}/v1/token/exchange`,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/oauth2/token`,
+        userinfo_endpoint: `${issuer}/v1/userinfo`,
+        end_session_endpoint: `${issuer}/logout`,
         introspection_endpoint: `${issuer}/v1/introspect`,
         revocation_endpoint: `${issuer}/v1/revoke`,
-        userinfo_endpoint: `${issuer}/v1/me`,
         scopes_supported: DEFAULT_SCOPES,
         response_types_supported: ["code"],
-        grant_types_supported: ["authorization_code", "refresh_token"],
+        response_modes_supported: ["query"],
+        grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
         subject_types_supported: ["public"],
         code_challenge_methods_supported: ["S256"],
-        token_endpoint_auth_methods_supported: ["none"],
-        introspection_endpoint_auth_methods_supported: ["bearer"],
-        revocation_endpoint_auth_methods_supported: ["bearer"],
-        id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
-        access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
-        claims_supported: [
-          "iss",
-          "sub",
-          "aud",
-          "exp",
-          "iat",
-          "nbf",
-          "jti",
-          "sid",
-          "tid",
-          "client_id",
-          "scope",
-          "auth_time",
-          "amr",
-        ],
+        token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, "none"],
+        introspection_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
+        revocation_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
+        id_token_signing_alg_values_supported: algs,
+        access_token_signing_alg_values_supported: algs,
+        claims_supported: [...CLAIMS, ...USER_CLAIMS],
+        // RFC 9207: the authorization response names its issuer.
+        authorization_response_iss_parameter_supported: true,
+        claims_parameter_supported: false,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
       },
       200,
     );

@@ -1,10 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { errors } from "../../core/errors.js";
 import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
-import type { AppEnv } from "../context.js";
-import { requireAccessToken } from "../middleware/bearer.js";
+import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
 import { AcceptedSchema, email, mailedToken, password, TenantParamSchema, UserSchema } from "../schemas.js";
@@ -67,13 +64,6 @@ const changeEmail = createRoute({
     ...problems(400, 401, 404, 413, 415, 423, 429, 503),
   },
 });
-
-/** The user of a bearer-protected route's access token. */
-export async function tokenUser(c: Context<AppEnv>) {
-  const user = await c.var.services.accounts.findUser(c.var.tenant, c.var.auth.sub);
-  if (!user) throw errors.notFound("The user no longer exists.");
-  return user;
-}
 
 const ACCEPTED = { status: "accepted" } as const;
 

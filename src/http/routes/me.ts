@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { errors } from "../../core/errors.js";
-import { requireAccessToken } from "../middleware/bearer.js";
+import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema, UserSchema } from "../schemas.js";
 
@@ -19,8 +18,5 @@ const me = createRoute({
 });
 
 export const meRoutes = createRouter().openapi(me, async (c) => {
-  const { accounts } = c.var.services;
-  const user = await accounts.findUser(c.var.tenant, c.var.auth.sub);
-  if (!user) throw errors.notFound("The user no longer exists.");
-  return c.json(await accounts.view(user), 200);
+  return c.json(await c.var.services.accounts.view(await tokenUser(c)), 200);
 });

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
-import { requireAccessToken } from "../middleware/bearer.js";
+import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
 import { AcceptedSchema, email, mailedToken, password, TenantParamSchema } from "../schemas.js";
-import { tokenUser } from "./email.js";
 
 const forgot = createRoute({
   method: "post",

@@ -1,0 +1,273 @@
+/**
+ * The token endpoint's refusals (RFC 6749 §5.2 JSON) and the attacks it
+ * stops, on real Postgres and Redis: replayed codes, codes of other clients
+ * or redirect URIs, PKCE failures, other clients' refresh tokens, grants a
+ * client does not have, bodies of other types and bad client secrets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limitForRoute } from "../../src/core/rate-limit/limits.js";
+import { appClient, JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import {
+  basicAuth,
+  oauthFixtures,
+  REDIRECT_URI,
+  type RegisteredClient,
+  randomVerifier,
+  tokenRequest,
+} from "../support/oidc.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+
+const SLUG = "op";
+let t: TestApp;
+let fx: ReturnType<typeof oauthFixtures>;
+let web: RegisteredClient;
+let other: RegisteredClient;
+let spa: RegisteredClient;
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  id_token?: string;
+  scope: string;
+}
+
+/** An RFC 6749 §5.2 answer: this status and error, JSON, not cached. */
+async function expectOAuthError(response: Response, status: number, error: string) {
+  const body = (await response.json()) as { error: string; error_description: string };
+  expect(response.status, JSON.stringify(body)).toBe(status);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(response.headers.get("cache-control")).toBe("no-store");
+  expect(body.error).toBe(error);
+  expect(typeof body.error_description).toBe("string");
+  return body;
+}
+
+/** A code of `client` for a fresh user, and the form that redeems it. */
+async function codeOf(client: RegisteredClient) {
+  const user = await fx.login();
+  const { code, verifier } = await fx.code({ clientId: client.client_id, ...user });
+  const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+  return { user, code, verifier, form };
+}
+
+const asWeb = (form: Record<string, string>, client = web) =>
+  tokenRequest(t, SLUG, form, { Authorization: basicAuth(client) });
+const asSpa = (form: Record<string, string>) => tokenRequest(t, SLUG, { ...form, client_id: spa.client_id });
+
+async function exchanged(form: Record<string, string>, client = web): Promise<Tokens> {
+  const response = await asWeb(form, client);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return response.json();
+}
+
+const userinfo = (token: string) =>
+  t.app.request(`/t/${SLUG}/v1/userinfo`, { headers: { Authorization: `Bearer ${token}` } });
+
+beforeAll(async () => {
+  t = await startTestApp();
+  await appClient(t).createTenant(SLUG);
+  fx = oauthFixtures(t, SLUG);
+  web = await fx.register({ type: "confidential" });
+  other = await fx.register({ type: "confidential" });
+  spa = await fx.register({ type: "public" });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("authorization codes", () => {
+  it("revokes what a code issued when it is presented again (RFC 6749 §4.1.2)", async () => {
+    const { form } = await codeOf(web);
+    const first = await exchanged(form);
+    expect((await userinfo(first.access_token)).status).toBe(200);
+    await expectOAuthError(await asWeb(form), 400, "invalid_grant");
+    expectProblem(await readAnswer(await userinfo(first.access_token)), 401, "token_revoked");
+    await expectOAuthError(
+      await asWeb({ grant_type: "refresh_token", refresh_token: first.refresh_token }),
+      400,
+      "invalid_grant",
+    );
+    const audited = async () => {
+      const response = await t.app.request(
+        `/t/${SLUG}/v1/admin/audit-events?action=session.authorization_code_reused`,
+        {
+          headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        },
+      );
+      return ((await response.json()) as { events: { details: Record<string, unknown> }[] }).events;
+    };
+    await expect.poll(audited).toEqual([expect.objectContaining({ details: { client_id: web.client_id } })]);
+  });
+
+  it("refuses a code presented by another client, and spends it", async () => {
+    const { form } = await codeOf(web);
+    const body = await expectOAuthError(await asWeb(form, other), 400, "invalid_grant");
+    expect(body.error_description).toMatch(/another client/);
+    await expectOAuthError(await asWeb(form), 400, "invalid_grant");
+  });
+
+  it.each([
+    ["another redirect_uri", { redirect_uri: `${REDIRECT_URI}/other` }],
+    ["no redirect_uri", { redirect_uri: "" }],
+    ["no code_verifier", { code_verifier: "" }],
+    ["a wrong code_verifier", { code_verifier: randomVerifier() }],
+  ])("refuses %s", async (_what, change) => {
+    const { form } = await codeOf(web);
+    const changed = Object.fromEntries(Object.entries({ ...form, ...change }).filter(([, v]) => v !== ""));
+    await expectOAuthError(await asWeb(changed), 400, "invalid_grant");
+  });
+
+  it("refuses a plain PKCE verifier (the challenge itself)", async () => {
+    const user = await fx.login();
+    const challenge = randomVerifier();
+    const { code } = await fx.code({ clientId: web.client_id, codeChallenge: challenge, ...user });
+    const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: challenge };
+    await expectOAuthError(await asWeb(form), 400, "invalid_grant");
+  });
+
+  it("refuses a code once the provider session or the user has ended", async () => {
+    const ended = await codeOf(web);
+    await t.services.sessions.endWithChildren(await fx.tenantOf(), ended.user.providerSessionId);
+    await expectOAuthError(await asWeb(ended.form), 400, "invalid_grant");
+
+    const disabled = await codeOf(web);
+    await t.deps.db.users.update((await fx.tenantOf()).id, disabled.user.userId, { disabled: true }, new Date());
+    await expectOAuthError(await asWeb(disabled.form), 400, "invalid_grant");
+  });
+
+  it("ends the client sessions issued under a provider session with it (RP-initiated logout)", async () => {
+    const { user, form } = await codeOf(web);
+    const tokens = await exchanged(form);
+    const second = await fx.code({ clientId: spa.client_id, ...user });
+    const spaTokens = (await (
+      await asSpa({
+        grant_type: "authorization_code",
+        code: second.code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: second.verifier,
+      })
+    ).json()) as Tokens;
+    expect(await t.services.sessions.endWithChildren(await fx.tenantOf(), user.providerSessionId)).toBe(true);
+    for (const token of [tokens.access_token, spaTokens.access_token]) {
+      expectProblem(await readAnswer(await userinfo(token)), 401, "token_revoked");
+    }
+  });
+});
+
+describe("refresh tokens", () => {
+  it("refuses another client's refresh token without spending it", async () => {
+    const tokens = await exchanged((await codeOf(web)).form);
+    const refresh = { grant_type: "refresh_token", refresh_token: tokens.refresh_token };
+    const body = await expectOAuthError(await asWeb(refresh, other), 400, "invalid_grant");
+    expect(body.error_description).toMatch(/another client/);
+    await expectOAuthError(await asSpa(refresh), 400, "invalid_grant");
+    expect((await asWeb(refresh)).status).toBe(200);
+  });
+
+  it("refuses a wider scope (invalid_scope) without spending the token", async () => {
+    const user = await fx.login();
+    const { code, verifier } = await fx.code({ clientId: web.client_id, scope: "openid email", ...user });
+    const tokens = await exchanged({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
+    const refresh = { grant_type: "refresh_token", refresh_token: tokens.refresh_token };
+    await expectOAuthError(await asWeb({ ...refresh, scope: "openid email profile" }), 400, "invalid_scope");
+    const again = (await (await asWeb(refresh)).json()) as Tokens;
+    expect(again.scope).toBe("openid email");
+  });
+
+  it("keeps a client's refresh token off the first-party refresh route", async () => {
+    const tokens = await exchanged((await codeOf(web)).form);
+    const response = await appClient(t).refresh(SLUG, tokens.refresh_token);
+    expectProblem(await readAnswer(response), 401, "invalid_grant");
+  });
+});
+
+describe("clients and grants", () => {
+  it("answers a bad secret with 401 invalid_client, challenging for Basic when Basic was tried", async () => {
+    const form = { grant_type: "client_credentials" };
+    const wrong = { ...web, client_secret: "not-the-secret" };
+    const basic = await tokenRequest(t, SLUG, form, { Authorization: basicAuth(wrong) });
+    await expectOAuthError(basic, 401, "invalid_client");
+    expect(basic.headers.get("www-authenticate")).toBe(`Basic realm="${TEST_PUBLIC_URL}/t/${SLUG}"`);
+    const post = await tokenRequest(t, SLUG, { ...form, client_id: web.client_id, client_secret: "not-the-secret" });
+    await expectOAuthError(post, 401, "invalid_client");
+    expect(post.headers.get("www-authenticate")).toBeNull();
+    await expectOAuthError(await tokenRequest(t, SLUG, form), 401, "invalid_client");
+  });
+
+  it("refuses grants the client does not have (unauthorized_client) and unknown ones", async () => {
+    await expectOAuthError(await asSpa({ grant_type: "client_credentials" }), 400, "unauthorized_client");
+    await expectOAuthError(await asWeb({ grant_type: "client_credentials" }), 400, "unauthorized_client");
+    const codeOnly = await fx.register({ type: "confidential", grant_types: ["authorization_code"] });
+    const tokens = await exchanged((await codeOf(codeOnly)).form, codeOnly);
+    expect(tokens.refresh_token).toBeUndefined();
+    await expectOAuthError(
+      await asWeb({ grant_type: "password", username: "a", password: "b" }),
+      400,
+      "unsupported_grant_type",
+    );
+    await expectOAuthError(await asWeb({}), 400, "invalid_request");
+  });
+
+  it("takes forms only, each parameter once (RFC 6749 §3.2)", async () => {
+    const json = await t.app.request(`/t/${SLUG}/oauth2/token`, {
+      method: "POST",
+      headers: { ...JSON_HEADERS, Authorization: basicAuth(web) },
+      body: JSON.stringify({ grant_type: "client_credentials" }),
+    });
+    await expectOAuthError(json, 400, "invalid_request");
+    const twice = await t.app.request(`/t/${SLUG}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: basicAuth(web) },
+      body: "grant_type=refresh_token&refresh_token=a&refresh_token=b",
+    });
+    const body = await expectOAuthError(twice, 400, "invalid_request");
+    expect(body.error_description).toMatch(/^refresh_token /);
+    const nul = await tokenRequest(
+      t,
+      SLUG,
+      { grant_type: "authorization_code", code: "a\u0000b" },
+      { Authorization: basicAuth(web) },
+    );
+    expect((await expectOAuthError(nul, 400, "invalid_request")).error_description).toMatch(/^code /);
+  });
+});
+
+describe("browsers and limits", () => {
+  it("lets a public client's page call the token endpoint and UserInfo from any origin, without credentials", async () => {
+    for (const path of ["oauth2/token", "v1/userinfo"]) {
+      const preflight = await t.app.request(`/t/${SLUG}/${path}`, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://spa.example",
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+      expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, POST");
+      expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    }
+    const { form } = await codeOf(spa);
+    const response = await tokenRequest(
+      t,
+      SLUG,
+      { ...form, client_id: spa.client_id },
+      { Origin: "https://spa.example" },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("counts the token endpoint against the token limit", async () => {
+    expect(limitForRoute("POST", "/t/:tenant/oauth2/token")).toBe("token");
+    const response = await asWeb({ grant_type: "client_credentials" });
+    expect(response.headers.get("ratelimit-policy")).toBe("120;w=60");
+  });
+});
