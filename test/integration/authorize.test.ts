@@ -5,6 +5,7 @@
  * max_age, consent for third-party clients, SSO across clients, and
  * RP-initiated logout.
  */
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
 import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
@@ -46,7 +47,24 @@ afterAll(async () => {
   await t.close();
 });
 
-const challenge = pkce().challenge;
+const { verifier, challenge } = pkce();
+
+/** Redeems a code at the token endpoint as a public client would (H2's endpoint). */
+async function redeem(code: string, clientId: string, redirectUri: string): Promise<Record<string, unknown>> {
+  const response = await t.app.request("/t/authz/oauth2/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: clientId,
+    }).toString(),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
 
 function authorizeQuery(overrides: Record<string, string | null> = {}, clientId = thirdParty): string {
   const params: Record<string, string | null> = {
@@ -250,6 +268,32 @@ describe("the hosted flow", () => {
 });
 
 describe("RP-initiated logout", () => {
+  it("signs out at once with the ID token the code was redeemed for, ending the client session too", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const signedIn = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
+    const tokens = await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL);
+    const idToken = String(tokens.id_token);
+    const claims = decodeJwt(idToken);
+    const tenant = await t.services.tenants.require("authz");
+    const provider = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
+    expect(claims).toMatchObject({ aud: firstParty, sub: userId, nonce: "n-1", sid: provider?.id, amr: ["pwd"] });
+    const child = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === firstParty);
+    expect(child).toBeDefined();
+
+    const query = new URLSearchParams({ id_token_hint: idToken });
+    const out = await browser.get(`/t/authz/logout?${query}`);
+    expect(out.status).toBe(200);
+    expect(await out.text()).toContain("You are signed out.");
+    for (const id of [provider?.id, child?.id]) {
+      expect((await t.services.sessions.find(tenant, id ?? ""))?.revokedAt).not.toBeNull();
+    }
+    // The client's access token stops working at once.
+    const me = await t.app.request("/t/authz/v1/userinfo", {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(me.status).toBe(401);
+  });
+
   it("asks for confirmation without a valid id_token_hint, then signs out and returns to the registered URI", async () => {
     const browser = new TestBrowser(t.app.request.bind(t.app));
     await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import axe from "axe-core";
+import { decodeJwt } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
@@ -112,8 +113,11 @@ afterAll(async () => {
   await database?.drop();
 }, 30_000);
 
+/** The verifier of the last authorization request (the app keeps it for the code exchange). */
+let verifier = "";
+
 function authorizeUrl(clientId: string, app: string, extra: Record<string, string> = {}): string {
-  const verifier = randomBytes(32).toString("base64url");
+  verifier = randomBytes(32).toString("base64url");
   const query = new URLSearchParams({
     response_type: "code",
     client_id: clientId,
@@ -183,6 +187,23 @@ async function check(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** The app's back channel: the code for tokens at the token endpoint; resolves the ID token's claims. */
+async function redeem(page: Page, clientId: string, app: string): Promise<Record<string, unknown>> {
+  const answer = await call(server, "/t/hosted/oauth2/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: arrived(page).searchParams.get("code") ?? "",
+      redirect_uri: `${appBase}/${app}/cb`,
+      code_verifier: verifier,
+      client_id: clientId,
+    }).toString(),
+  });
+  expect(answer.status, answer.text).toBe(200);
+  return decodeJwt(answer.json.id_token as string);
+}
+
 /** The page's URL as the client app saw it. */
 const arrived = (page: Page) => new URL(page.url());
 
@@ -233,11 +254,15 @@ describe("hosted pages in chromium", () => {
       expect(arrived(page).searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(arrived(page).searchParams.get("state")).toBe("state-photos");
       expect(arrived(page).searchParams.get("iss")).toBe(`${PUBLIC_URL}/t/hosted`);
+      const first = await redeem(page, photos, "photos");
+      expect(first).toMatchObject({ aud: photos, nonce: "n-1", amr: ["pwd"] });
 
       // 4. SSO: the first-party portal signs in without a password or a page.
       await page.goto(authorizeUrl(portal, "portal"));
       await expect.poll(() => arrived(page).pathname).toBe("/portal/cb");
-      expect(arrived(page).searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const second = await redeem(page, portal, "portal");
+      // One provider session behind both: the same sid, the same login time.
+      expect(second).toMatchObject({ aud: portal, sub: first.sub, sid: first.sid, auth_time: first.auth_time });
 
       // 5. The verification mail sent at sign-up: its link shows a button and verifies only when pressed.
       const verifyMail = await smtp.waitFor(
