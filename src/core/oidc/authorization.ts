@@ -66,7 +66,7 @@ const PROMPTS = new Set(["none", "login", "consent", "select_account"]);
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const MAX = { state: 1024, nonce: 512, scope: 1024, loginHint: 320, uiLocales: 128, maxAge: 10 } as const;
+const MAX = { state: 1024, nonce: 512, scope: 1024, loginHint: 320, uiLocales: 128 } as const;
 
 /**
  * Validates an authorization request's parameters against the client they
@@ -165,7 +165,10 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
       codeChallenge: challenge,
       noPrompt: prompts.includes("none"),
       // max_age=0: no login is recent enough but one made now.
-      forceLogin: prompts.includes("login") || prompts.includes("select_account") || maxAgeText === "0",
+      forceLogin:
+        prompts.includes("login") ||
+        prompts.includes("select_account") ||
+        (maxAgeText !== null && Number(maxAgeText) === 0),
       forceConsent: prompts.includes("consent"),
       maxAge: maxAgeText === null ? null : Number(maxAgeText),
       // A hint only pre-fills the login form; one that is too long is ignored, not an error.
