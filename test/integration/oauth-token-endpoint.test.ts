@@ -4,6 +4,7 @@
  * or redirect URIs, PKCE failures, other clients' refresh tokens, grants a
  * client does not have, bodies of other types and bad client secrets.
  */
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitForRoute } from "../../src/core/rate-limit/limits.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
@@ -180,6 +181,29 @@ describe("refresh tokens", () => {
     expect(again.scope).toBe("openid email");
   });
 
+  it("narrows a refresh to a scope UserInfo refuses without openid (403 insufficient_scope), by GET or POST", async () => {
+    const tokens = await exchanged((await codeOf(web)).form);
+    const narrowed = (await (
+      await asWeb({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, scope: "email" })
+    ).json()) as Tokens;
+    expect(narrowed).toMatchObject({ scope: "email" });
+    expect(narrowed.id_token).toBeUndefined();
+    for (const method of ["GET", "POST"]) {
+      const response = await t.app.request(`/t/${SLUG}/v1/userinfo`, {
+        method,
+        headers: { Authorization: `Bearer ${narrowed.access_token}` },
+      });
+      expectProblem(await readAnswer(response), 403, "insufficient_scope");
+      expect(response.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    }
+    const post = await t.app.request(`/t/${SLUG}/v1/userinfo`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("keeps a client's refresh token off the first-party refresh route", async () => {
     const tokens = await exchanged((await codeOf(web)).form);
     const response = await appClient(t).refresh(SLUG, tokens.refresh_token);
@@ -212,6 +236,19 @@ describe("clients and grants", () => {
       "unsupported_grant_type",
     );
     await expectOAuthError(await asWeb({}), 400, "invalid_request");
+  });
+
+  it("gives a client's tokens the client's own lifetimes", async () => {
+    const brief = await fx.register({ type: "confidential", access_token_ttl: 120, refresh_token_ttl: 600 });
+    const before = Date.now();
+    const tokens = (await (await asWeb((await codeOf(brief)).form, brief)).json()) as Tokens & { expires_in: number };
+    expect(tokens.expires_in).toBe(120);
+    const sid = decodeJwt(tokens.access_token).sid as string;
+    const session = await t.services.sessions.find(await fx.tenantOf(), sid);
+    const idle = (session?.expiresAt.getTime() ?? 0) - before;
+    expect(idle).toBeGreaterThanOrEqual(599_000);
+    expect(idle).toBeLessThanOrEqual(610_000);
+    expect(session?.clientId).toBe(brief.client_id);
   });
 
   it("takes forms only, each parameter once (RFC 6749 §3.2)", async () => {

@@ -44,4 +44,14 @@ describe("claims of the current user", () => {
     expect(await claimsOfCurrentUser(s.deps, "t1", fresh as typeof claims)).toBe("unchanged");
     expect(s.reads()).toBe(1);
   });
+
+  it("keeps an OAuth client's session within its grant: lost scopes leave, gained ones never join", async () => {
+    const client = { ...claims, clientId: "rp", grant: "openid email reports", scope: "openid email reports" };
+    const lost = await claimsOfCurrentUser(stores(200, user(200, { scopes: [] })).deps, "t1", client);
+    expect(lost).toMatchObject({ scope: "openid email", grant: "openid email reports" });
+    const gained = user(300, { scopes: ["reports", "admin"] });
+    expect(await claimsOfCurrentUser(stores(300, gained).deps, "t1", client)).toMatchObject({
+      scope: "openid email reports",
+    });
+  });
 });

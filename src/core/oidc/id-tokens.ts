@@ -32,7 +32,7 @@ const HASH_OF: Record<SigningAlgorithm, "SHA-256" | "SHA-512"> = {
 };
 
 /** `at_hash`: base64url of the left half of the access token's hash. */
-export async function accessTokenHash(accessToken: string, alg: SigningAlgorithm): Promise<string> {
+async function accessTokenHash(accessToken: string, alg: SigningAlgorithm): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest(HASH_OF[alg], utf8.encode(accessToken)));
   return toBase64Url(digest.subarray(0, digest.length / 2));
 }

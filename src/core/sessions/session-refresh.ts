@@ -179,8 +179,9 @@ export class SessionRefresh {
     const held = await this.store.read(token.sessionId);
     const state = held === "revoked" ? null : (held ?? (await ledgerState(this.deps, tenant, token.sessionId)));
     if (!state) throw this.refused();
-    if (state.claims.clientId !== binding.clientId)
+    if (state.claims.clientId !== binding.clientId) {
       throw this.refused("The refresh token was issued to another client.");
+    }
     const granted = new Set(scopeList(state.claims.grant ?? state.claims.scope));
     const wider = binding.scope?.filter((s) => !granted.has(s)) ?? [];
     if (wider.length > 0) throw new OAuthError("invalid_scope", `Not granted: ${wider.join(" ")}.`);

@@ -25,8 +25,6 @@ export type {
   ActiveRefreshToken,
   Background,
   ClientInfo,
-  ClientRefresh,
-  IssuedTokens,
   LoginMethod,
   RevocationReason,
   SessionDeps,

@@ -43,8 +43,9 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       if (error instanceof InvalidTokenError) throw unauthorized(realm, error.reason, true);
       throw error;
     }
-    if (isClientToken(claims))
+    if (isClientToken(claims)) {
       throw unauthorized(realm, "This route needs a user's access token, not a client's.", true);
+    }
     // Revocation (logout, session deletion, admin, refresh-token reuse) reaches access tokens at once.
     if (await c.var.services.blocklist.isRevoked(claims)) {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
