@@ -204,6 +204,9 @@ async function redeem(page: Page, clientId: string, app: string): Promise<Record
   return decodeJwt(answer.json.id_token as string);
 }
 
+/** Navigations take their time on a loaded machine: a poll waits up to 15 s (the default is 1 s). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
 /** The page's URL as the client app saw it. */
 const arrived = (page: Page) => new URL(page.url());
 
@@ -224,7 +227,7 @@ describe("hosted pages in chromium", () => {
 
       // 1. The application sends the browser to authorize: no session, so the login page.
       await page.goto(authorizeUrl(photos, "photos"));
-      await expect.poll(() => page.url()).toContain("/t/hosted/login?request=");
+      await poll(() => page.url()).toContain("/t/hosted/login?request=");
       await expect(page.getByLabel("Email address").isVisible()).resolves.toBe(true);
       await check(page, "login");
 
@@ -244,13 +247,13 @@ describe("hosted pages in chromium", () => {
       await page.getByRole("button", { name: "Create account" }).click();
 
       // 3. A third-party client: the consent page.
-      await expect.poll(() => page.url()).toContain("/t/hosted/consent?request=");
+      await poll(() => page.url()).toContain("/t/hosted/consent?request=");
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
         "Photo Printer wants to access your account",
       );
       await check(page, "consent");
       await page.getByRole("button", { name: "Allow" }).click();
-      await expect.poll(() => arrived(page).pathname).toBe("/photos/cb");
+      await poll(() => arrived(page).pathname).toBe("/photos/cb");
       expect(arrived(page).searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(arrived(page).searchParams.get("state")).toBe("state-photos");
       expect(arrived(page).searchParams.get("iss")).toBe(`${PUBLIC_URL}/t/hosted`);
@@ -259,7 +262,7 @@ describe("hosted pages in chromium", () => {
 
       // 4. SSO: the first-party portal signs in without a password or a page.
       await page.goto(authorizeUrl(portal, "portal"));
-      await expect.poll(() => arrived(page).pathname).toBe("/portal/cb");
+      await poll(() => arrived(page).pathname).toBe("/portal/cb");
       const second = await redeem(page, portal, "portal");
       // One provider session behind both: the same sid, the same login time.
       expect(second).toMatchObject({ aud: portal, sub: first.sub, sid: first.sid, auth_time: first.auth_time });
@@ -283,10 +286,10 @@ describe("hosted pages in chromium", () => {
       await page.goto(`${server.base}/t/hosted/logout?${logout}`);
       await check(page, "logout");
       await page.getByRole("button", { name: "Sign out" }).click();
-      await expect.poll(() => arrived(page).pathname).toBe("/bye");
+      await poll(() => arrived(page).pathname).toBe("/bye");
       expect(arrived(page).searchParams.get("state")).toBe("bye-state");
       await page.goto(authorizeUrl(portal, "portal", { prompt: "none" }));
-      await expect.poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
+      await poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
 
       // 7. Password reset with the mailed link.
       await page.goto(`${server.base}/t/hosted/login`);
@@ -327,7 +330,7 @@ describe("hosted pages in chromium", () => {
     async () => {
       const { page, watch } = await watchedPage(375);
       await page.goto(authorizeUrl(photos, "photos"));
-      await expect.poll(() => page.url()).toContain("/t/hosted/login?request=");
+      await poll(() => page.url()).toContain("/t/hosted/login?request=");
       await check(page, "login-375");
       await page.getByRole("link", { name: "Create an account" }).click();
       await check(page, "signup-375");
