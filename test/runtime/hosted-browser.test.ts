@@ -5,7 +5,10 @@
  * RP-initiated logout, password reset from the mailed link, and the
  * verification link. Every page passes axe-core with no serious or critical
  * violation, breaks no CSP rule, loads nothing from another origin, and fits
- * a 375 px wide screen. Screenshots are kept in test-artifacts/hosted/.
+ * a 375 px wide screen. The login page's upstream button goes through a
+ * local OpenID provider and back (cross-site redirects, SameSite=Lax
+ * cookies). The server's PUBLIC_URL is its own address, so mailed links and
+ * upstream callbacks reach it. Screenshots are kept in test-artifacts/hosted/.
  */
 
 import { createHash, randomBytes } from "node:crypto";
@@ -18,6 +21,8 @@ import axe from "axe-core";
 import { decodeJwt } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
+import { freePort } from "../support/ports.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import {
@@ -28,7 +33,6 @@ import {
   ENTRY,
   type NodeProcess,
   PROCESS_TEST_MS,
-  PUBLIC_URL,
   serverEnv,
   startNode,
 } from "../support/runtime-node.js";
@@ -49,6 +53,8 @@ let apps: Server;
 let appBase: string;
 let photos: string;
 let portal: string;
+let idp: FakeOidc;
+let publicUrl: string;
 
 /** The client applications: they only show where the browser arrived. */
 async function startApps(): Promise<void> {
@@ -76,7 +82,17 @@ beforeAll(async () => {
   database = await createTestDatabase();
   prefix = testPrefix();
   smtp = await startSmtpServer();
-  server = await startNode(serverEnv(database.url, prefix, { SMTP_URL: smtp.url, MAIL_FROM: "auth@example.com" }));
+  idp = await startFakeOidc("hosted-client", "hosted-secret");
+  const port = await freePort();
+  publicUrl = `http://127.0.0.1:${port}`;
+  server = await startNode(
+    serverEnv(database.url, prefix, {
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: "auth@example.com",
+    }),
+  );
   await startApps();
   const tenant = await call(server, "/v1/admin/tenants", {
     method: "POST",
@@ -90,6 +106,12 @@ beforeAll(async () => {
     body: JSON.stringify({ logo_url: null, accent_color: "#0f766e", language: "en" }),
   });
   expect(branding.status, branding.text).toBe(200);
+  const provider = await call(server, "/t/hosted/v1/admin/oauth-providers/idp", {
+    method: "PUT",
+    headers: adminHeaders(ADMIN_KEY),
+    body: JSON.stringify({ client_id: "hosted-client", client_secret: "hosted-secret", issuer: idp.issuer }),
+  });
+  expect(provider.status, provider.text).toBe(200);
   photos = await registerClient({
     name: "Photo Printer",
     redirect_uris: [`${appBase}/photos/cb`],
@@ -109,6 +131,7 @@ afterAll(async () => {
   await cleanupNodes();
   await new Promise((resolve) => apps?.close(resolve));
   await smtp?.close();
+  await idp?.close();
   if (prefix) await deletePrefix(prefix);
   await database?.drop();
 }, 30_000);
@@ -141,7 +164,7 @@ interface Watch {
 async function watchedPage(width = 1024): Promise<{ page: Page; watch: Watch }> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const watch: Watch = { foreign: [], failed: [] };
-  const allowed = [new URL(server.base).origin, appBase];
+  const allowed = [new URL(server.base).origin, appBase, new URL(idp.issuer).origin];
   page.on("request", (request) => {
     const url = request.url();
     if (!allowed.some((origin) => url.startsWith(origin))) watch.foreign.push(url);
@@ -210,13 +233,11 @@ const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_
 /** The page's URL as the client app saw it. */
 const arrived = (page: Page) => new URL(page.url());
 
-/** A mailed link of the service, pointed at the server under test (mails name PUBLIC_URL). */
+/** A mailed link of the service (mails name PUBLIC_URL, the server's own address here). */
 function mailedLink(text: string, path: string): string {
-  const link = new RegExp(`${PUBLIC_URL.replace(/\./g, "\\.")}/t/hosted/${path}\\?token=[A-Za-z0-9_%.~-]+`).exec(
-    text,
-  )?.[0];
+  const link = new RegExp(`${publicUrl}/t/hosted/${path}\\?token=[A-Za-z0-9_%.~-]+`).exec(text)?.[0];
   expect(link, text).toBeDefined();
-  return (link as string).replace(PUBLIC_URL, server.base);
+  return link as string;
 }
 
 describe("hosted pages in chromium", () => {
@@ -256,7 +277,7 @@ describe("hosted pages in chromium", () => {
       await poll(() => arrived(page).pathname).toBe("/photos/cb");
       expect(arrived(page).searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(arrived(page).searchParams.get("state")).toBe("state-photos");
-      expect(arrived(page).searchParams.get("iss")).toBe(`${PUBLIC_URL}/t/hosted`);
+      expect(arrived(page).searchParams.get("iss")).toBe(`${publicUrl}/t/hosted`);
       const first = await redeem(page, photos, "photos");
       expect(first).toMatchObject({ aud: photos, nonce: "n-1", amr: ["pwd"] });
 
@@ -323,6 +344,24 @@ describe("hosted pages in chromium", () => {
       await page.close();
     },
     PROCESS_TEST_MS * 2,
+  );
+
+  it(
+    "signs in through the login page's upstream button and comes back into the authorization",
+    async () => {
+      idp.state.nextUser = { sub: "up-1", email: "omar@idp.example", email_verified: true, name: "Omar" };
+      const { page, watch } = await watchedPage();
+      await page.goto(authorizeUrl(portal, "portal"));
+      await poll(() => page.url()).toContain("/t/hosted/login?request=");
+      await check(page, "login-with-upstream");
+      await page.getByRole("link", { name: "Continue with Idp" }).click();
+      await poll(() => arrived(page).pathname).toBe("/portal/cb");
+      const claims = await redeem(page, portal, "portal");
+      expect(claims).toMatchObject({ aud: portal, amr: ["oauth"] });
+      expect(watch.failed).toEqual([]);
+      await page.close();
+    },
+    PROCESS_TEST_MS,
   );
 
   it(
