@@ -94,6 +94,8 @@ export const errors = {
   mailUnavailable: () =>
     new AppError(503, "mail_unavailable", "Mail unavailable", "This service has no mail delivery configured."),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
+  /** A hosted page's form without this browser's CSRF token (from another site, or a stale page). */
+  csrfFailed: () => new AppError(403, "csrf_failed", "Forbidden", "The form's CSRF token does not match this browser."),
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>
     new AppError(403, "reauthentication_required", "Reauthentication required", detail),

@@ -12,9 +12,12 @@ import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import type { OAuthClient } from "../core/oidc/client-types.js";
 import type { ClientService } from "../core/oidc/clients.js";
 import type { ConsentService } from "../core/oidc/consents.js";
+import type { FederatedReturns } from "../core/oidc/federated-returns.js";
+import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
@@ -104,6 +107,12 @@ export interface Services extends AppDeps {
   introspection: TokenIntrospection;
   /** OAuth authorization codes: issued by the authorization endpoint, redeemed by the token endpoint. */
   authorizationCodes: AuthorizationCodes;
+  /** The browser's single sign-on session at the provider (hosted pages' cookie). */
+  providerSessions: ProviderSessions;
+  /** Authorization requests waiting for a login or consent. */
+  pendingAuthorizations: PendingAuthorizations;
+  /** Upstream logins started from the hosted login page, on their way back to it. */
+  federatedReturns: FederatedReturns;
   /** The grants of `POST /t/{tenant}/oauth2/token`. */
   tokenEndpoint: TokenEndpoint;
   /** Work after the response (ledger writes); Node drains it at shutdown. */
@@ -129,6 +138,8 @@ export interface AppEnv {
     tenant: Tenant;
     /** The verified access token of a bearer-protected route. */
     auth: AccessTokenClaims;
+    /** An HTML page set its own Content-Security-Policy (security-headers.ts keeps it). */
+    ownPolicy: boolean;
     /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
     oauthClient?: OAuthClient;
   };

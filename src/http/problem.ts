@@ -5,6 +5,10 @@ import { errorFields } from "../core/logging/error-fields.js";
 import { capText } from "../core/logging/redaction.js";
 import { OAuthError } from "../core/oidc/oauth-error.js";
 import type { Logger } from "../core/ports/logger.js";
+import type { AppEnv } from "./context.js";
+import { ErrorPage } from "./pages/message-page.js";
+import { pageContext, sendPage } from "./pages/page.js";
+import { isPagePath } from "./pages/paths.js";
 
 /**
  * The one place where failures become HTTP responses: RFC 9457
@@ -45,11 +49,20 @@ function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/** A failure at a hosted page, as a page a person can read (same status and headers as the problem). */
+async function errorPage(c: Context, error: AppError): Promise<Response> {
+  const context = c as Context<AppEnv>;
+  const page = await pageContext(context);
+  return sendPage(context, page, ErrorPage({ page, error }), { status: error.status, headers: error.headers });
+}
+
 export function errorHandler(logger: Logger) {
-  return (error: Error, c: Context): Response => {
+  return (error: Error, c: Context): Response | Promise<Response> => {
     if (error instanceof OAuthError) return oauthErrorResponse(error);
     const known = toAppError(error);
-    if (known) return problemResponse(known);
+    // A page needs the services (set early by the app): a failure before them stays problem+json.
+    const page = isPagePath(c.req.path) && c.get("services") !== undefined;
+    if (known) return page ? errorPage(c, known) : problemResponse(known);
     // Unexpected: log what explains it (bounded, never a query's parameters or the
     // request's body), answer without any internals.
     logger.error("unhandled_error", {
@@ -58,9 +71,8 @@ export function errorHandler(logger: Logger) {
       path: capText(c.req.path, 512),
       ...errorFields(error),
     });
-    return problemResponse(
-      new AppError(500, "internal_error", "Internal error", "The server failed to handle the request."),
-    );
+    const internal = new AppError(500, "internal_error", "Internal error", "The server failed to handle the request.");
+    return page ? errorPage(c, internal) : problemResponse(internal);
   };
 }
 

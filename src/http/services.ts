@@ -15,9 +15,12 @@ import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
+import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import { ClientService } from "../core/oidc/clients.js";
 import { ConsentService } from "../core/oidc/consents.js";
+import { FederatedReturns } from "../core/oidc/federated-returns.js";
 import { IdTokens } from "../core/oidc/id-tokens.js";
+import { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { LoginThrottle } from "../core/rate-limit/login-throttle.js";
@@ -112,6 +115,9 @@ export function buildServices(appDeps: AppDeps): Services {
       tokens,
       idTokens: new IdTokens(keyRing, tokens, deps),
     }),
+    providerSessions: new ProviderSessions({ ...deps, sessions, accounts }),
+    pendingAuthorizations: new PendingAuthorizations(deps),
+    federatedReturns: new FederatedReturns(deps),
     apiKeys,
     background,
     mailOutbox,

@@ -148,8 +148,10 @@ export class FederationService {
 
   /**
    * Starts a login: the redirect URI must be on the tenant's allowlist
-   * exactly (RFC 9700 §2.1; otherwise 400 and no redirect). State, PKCE
-   * verifier and nonce stay server-side for STATE_TTL_MS.
+   * exactly (RFC 9700 §2.1; otherwise 400 and no redirect), unless it is the
+   * hosted login's own return route (`hostedReturn`, set by the HTTP layer,
+   * never from a request). State, PKCE verifier and nonce stay server-side
+   * for STATE_TTL_MS.
    */
   async authorize(
     tenant: Tenant,
@@ -160,9 +162,10 @@ export class FederationService {
       state: string | null;
       codeChallenge: string | null;
       codeChallengeMethod: string | null;
+      hostedReturn?: boolean;
     },
   ): Promise<Redirect> {
-    if (!redirectUrisOf(tenant).includes(query.redirectUri)) {
+    if (!query.hostedReturn && !redirectUrisOf(tenant).includes(query.redirectUri)) {
       throw errors.invalidRedirectUri();
     }
     const back = (error: string, description: string) => ({

@@ -1,3 +1,4 @@
+import { textOn } from "../color-contrast.js";
 import { escapeHtml } from "../html-escape.js";
 
 /** The HTML part's content, every value plain text: this file escapes each one. */
@@ -30,23 +31,6 @@ function httpsUrl(url: string | null): string | null {
   } catch {
     return null;
   }
-}
-
-/** WCAG 2.1 relative luminance of `#rrggbb`. */
-function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((at) => {
-    const c = Number.parseInt(hex.slice(at, at + 2), 16) / 255;
-    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  }) as [number, number, number];
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-const DARK_TEXT = "#111111";
-
-/** White or near-black button text, whichever contrasts more with the accent (WCAG 2.1 contrast ratio). */
-function textOn(background: string): string {
-  const l = luminance(background) + 0.05;
-  return 1.05 / l >= l / (luminance(DARK_TEXT) + 0.05) ? "#ffffff" : DARK_TEXT;
 }
 
 const paragraph = (text: string, style = "") => `<p style="margin:0 0 16px;${style}">${escapeHtml(text)}</p>`;

@@ -86,14 +86,19 @@ const EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
 export function limitForRoute(method: string, pattern: string): LimitName | null {
   if (EXEMPT.has(pattern)) return null;
   const path = pattern.startsWith("/t/:tenant") ? pattern.slice("/t/:tenant".length) : pattern;
-  if (method === "POST" && path === "/v1/login") return "login";
-  if (method === "POST" && path === "/v1/signup") return "signup";
+  // The hosted pages' forms count against the limits of the JSON routes they stand for.
+  if (method === "POST" && (path === "/v1/login" || path === "/login")) return "login";
+  if (method === "POST" && (path === "/v1/signup" || path === "/signup")) return "signup";
   if (
     method === "POST" &&
-    (path === "/v1/password/forgot" || path === "/v1/email/verification" || path === "/v1/email/change")
+    (path === "/v1/password/forgot" ||
+      path === "/password/forgot" ||
+      path === "/v1/email/verification" ||
+      path === "/v1/email/change")
   ) {
     return "mail";
   }
+  if (path === "/authorize" || path.startsWith("/login/federated/")) return "federation";
   if (
     method === "POST" &&
     (path === "/v1/token/refresh" || path === "/v1/token/exchange" || path === "/oauth2/token")

@@ -159,7 +159,8 @@ export class SamlService {
 
   /**
    * SP-initiated login: the client app's redirect URI must be on the
-   * allowlist exactly; the AuthnRequest's ID is kept (Redis, 10 minutes)
+   * allowlist exactly (or be the hosted login's own return route,
+   * `hostedReturn`); the AuthnRequest's ID is kept (Redis, 10 minutes)
    * with an unguessable RelayState bound to it, for the ACS to match.
    */
   async login(
@@ -171,9 +172,10 @@ export class SamlService {
       state: string | null;
       codeChallenge: string | null;
       codeChallengeMethod: string | null;
+      hostedReturn?: boolean;
     },
   ): Promise<{ location: string }> {
-    if (!redirectUrisOf(tenant).includes(query.redirectUri)) throw errors.invalidRedirectUri();
+    if (!query.hostedReturn && !redirectUrisOf(tenant).includes(query.redirectUri)) throw errors.invalidRedirectUri();
     if (query.codeChallenge !== null || query.codeChallengeMethod !== null) {
       if (query.codeChallengeMethod !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(query.codeChallenge ?? "")) {
         throw errors.validation([{ path: "code_challenge", message: "must be a base64url SHA-256 with method S256" }]);

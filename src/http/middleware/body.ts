@@ -15,6 +15,9 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 
+/** Whether a Content-Type names an HTML form's body (application/x-www-form-urlencoded). */
+export const isFormType = (contentType: string | undefined) => FORM_TYPE.test(contentType ?? "");
+
 export type BodyFormat = "json" | "form";
 
 /**

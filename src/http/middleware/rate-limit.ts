@@ -4,7 +4,6 @@ import type { GcraDecision } from "../../core/rate-limit/gcra.js";
 import { type Limit, type LimitName, limitForRoute, limitsOf } from "../../core/rate-limit/limits.js";
 import { rateLimitedError, unavailableError } from "../../core/rate-limit/rate-limit-errors.js";
 import type { AppEnv } from "../context.js";
-import { problemResponse } from "../problem.js";
 import { routePattern } from "../route-pattern.js";
 import { recordRequest } from "./request-metrics.js";
 
@@ -52,9 +51,9 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     const headers = rateLimitHeaders(limit, decision);
     if (!decision.allowed) {
       metrics.increment("rate_limit_rejections_total", { limit: name, scope: "ip" });
-      const response = problemResponse(rateLimitedError(decision.retryAfterMs, undefined, headers));
-      recordRequest(metrics, c, response.status, (performance.now() - started) / 1000);
-      return response;
+      recordRequest(metrics, c, 429, (performance.now() - started) / 1000);
+      // Thrown, so the one error handler answers (problem+json, or a page at a hosted page).
+      throw rateLimitedError(decision.retryAfterMs, undefined, headers);
     }
     await next();
     for (const [field, value] of Object.entries(headers)) c.res.headers.set(field, value);

@@ -1,9 +1,11 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context.js";
 
 /**
  * Security headers on every response, errors included. The API serves JSON
  * and redirects only, so its policy forbids everything a browser could load
- * or frame. The rendered reference at /docs sets its own, `docsPolicy`.
+ * or frame. HTML pages (the reference at /docs, the hosted pages) set their
+ * own through `ownPolicy`.
  */
 const API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -16,12 +18,27 @@ export const docsPolicy = (nonce: string) =>
   `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; ` +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function securityHeaders(): MiddlewareHandler {
+/**
+ * The hosted pages: their one stylesheet, the inline theme of this response's
+ * nonce, https logos, and forms posting to this origin or to `formTargets`
+ * (where a submitted form may redirect: Chrome checks form-action on redirects).
+ */
+export const pagePolicy = (nonce: string, formTargets: string[]) =>
+  `default-src 'none'; style-src 'self' 'nonce-${nonce}'; img-src 'self' https:; ` +
+  `form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
+
+/** Sets a page's own Content-Security-Policy, which the middleware then keeps. */
+export function ownPolicy(c: Context<AppEnv>, policy: string): void {
+  c.set("ownPolicy", true);
+  c.header("Content-Security-Policy", policy);
+}
+
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const headers = c.res.headers;
-    // Only the /docs page may bring a policy of its own (with its nonce); everything else gets the API's.
-    if (c.req.path !== "/docs" || !headers.has("Content-Security-Policy")) {
+    // Only an HTML page may bring a policy of its own (with its nonce); everything else gets the API's.
+    if (!c.get("ownPolicy") || !headers.has("Content-Security-Policy")) {
       headers.set("Content-Security-Policy", API_POLICY);
     }
     headers.set("X-Content-Type-Options", "nosniff");

@@ -3,7 +3,7 @@ import { toBase64Url } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv, DocsUiAssets } from "../context.js";
 import { notModified } from "../etag.js";
-import { docsPolicy } from "../middleware/security-headers.js";
+import { docsPolicy, ownPolicy } from "../middleware/security-headers.js";
 
 /**
  * The rendered reference at /docs: Swagger UI's pinned files served by the
@@ -75,7 +75,7 @@ export function mountDocsUi(app: OpenAPIHono<AppEnv>, load: () => DocsUiAssets, 
   app.get("/docs", async (c) => {
     const { script, stylesheet } = await ready();
     const nonce = toBase64Url(random.bytes(NONCE_BYTES));
-    c.header("Content-Security-Policy", docsPolicy(nonce));
+    ownPolicy(c, docsPolicy(nonce));
     c.header("Cache-Control", "no-store");
     return c.html(page(nonce, script, stylesheet));
   });

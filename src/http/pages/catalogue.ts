@@ -1,0 +1,79 @@
+import { en } from "./locales/en.js";
+
+/**
+ * Every string of the hosted pages in one language: plain text (the pages
+ * escape it), values passed in as arguments. A new language is one file in
+ * locales/ and a line in CATALOGUES.
+ */
+export interface PageCatalogue {
+  /** The page's `lang` (BCP 47). */
+  language: string;
+  fields: { email: string; password: string; newPassword: string; name: string; optional: string };
+  passwordHint(minLength: number): string;
+  login: {
+    title: string;
+    submit: string;
+    forgot: string;
+    noAccount: string;
+    signUp: string;
+    /** Above the buttons of the tenant's OAuth providers and SAML connections. */
+    orContinueWith: string;
+    continueWith(name: string): string;
+    wrongCredentials: string;
+    /** The upstream's refusal (its own words follow). */
+    federatedFailed: string;
+  };
+  signup: { title: string; submit: string; haveAccount: string; signIn: string; emailTaken: string };
+  forgot: { title: string; intro: string; submit: string; sent: string; backToLogin: string };
+  reset: { title: string; submit: string; done: string; signIn: string };
+  verify: { title: string; intro: string; submit: string; done: string };
+  consent: {
+    title: string;
+    heading(client: string): string;
+    intro(client: string): string;
+    signedInAs(email: string): string;
+    allow: string;
+    deny: string;
+    /** What each known scope lets the application do; other scopes are shown by name. */
+    scopes: Record<string, string>;
+  };
+  logout: { title: string; question: string; submit: string; done: string };
+  signedIn: { title: string; body(email: string): string; signOut: string };
+  errors: {
+    title: string;
+    /** Shown under every error: what the user can do. */
+    advice: string;
+    invalidForm: string;
+    csrf: string;
+    rateLimited(seconds: number): string;
+    locked(seconds: number): string;
+    expiredRequest: string;
+    invalidLink: string;
+    accountDisabled: string;
+    unknownClient: string;
+    invalidRedirect: string;
+    invalidLogoutRedirect: string;
+    notFound: string;
+    unavailable: string;
+    generic: string;
+  };
+}
+
+/** By primary language subtag. */
+const CATALOGUES: Record<string, PageCatalogue> = { en };
+
+const primaryOf = (tag: string) => tag.trim().toLowerCase().split(/[-_]/)[0] ?? "";
+
+/** The catalogue for a language tag (`de`, `de-CH`), English when there is none. */
+export function pagesIn(language: string): PageCatalogue {
+  return pageLanguage([language]) ?? en;
+}
+
+/** The first of the preferred tags (`ui_locales`, OIDC Core §3.1.2.1) that has a catalogue, or null. */
+export function pageLanguage(preferred: string[]): PageCatalogue | null {
+  for (const tag of preferred) {
+    const primary = primaryOf(tag);
+    if (Object.hasOwn(CATALOGUES, primary)) return CATALOGUES[primary] as PageCatalogue;
+  }
+  return null;
+}

@@ -1,0 +1,55 @@
+import { Layout, PostForm } from "./layout.js";
+import type { PageContext } from "./page.js";
+
+/**
+ * The consent page of a third-party client: what it asks for, in words;
+ * Allow and Deny submit the same form (`decision`), so Enter allows.
+ */
+export function ConsentPage(props: {
+  page: PageContext;
+  requestId: string;
+  clientName: string;
+  scopes: string[];
+  email: string;
+}) {
+  const { page } = props;
+  const s = page.strings.consent;
+  return (
+    <Layout page={page} title={s.title} heading={s.heading(props.clientName)}>
+      <p>{s.intro(props.clientName)}</p>
+      <ul class="scopes">
+        {props.scopes.map((scope) => (
+          <li>{Object.hasOwn(s.scopes, scope) ? s.scopes[scope] : scope}</li>
+        ))}
+      </ul>
+      <p class="muted">{s.signedInAs(props.email)}</p>
+      <PostForm page={page} action="/consent" hidden={{ request: props.requestId }}>
+        <div class="actions">
+          <button type="submit" name="decision" value="allow" class="primary">
+            {s.allow}
+          </button>
+          <button type="submit" name="decision" value="deny" class="secondary">
+            {s.deny}
+          </button>
+        </div>
+      </PostForm>
+    </Layout>
+  );
+}
+
+/** RP-initiated logout without a valid id_token_hint: the user confirms (a POST with the CSRF token). */
+export function LogoutPage(props: { page: PageContext; hidden: Record<string, string | null>; email: string | null }) {
+  const { page } = props;
+  const s = page.strings;
+  return (
+    <Layout page={page} title={s.logout.title}>
+      <p>{s.logout.question}</p>
+      {props.email && <p class="muted">{s.consent.signedInAs(props.email)}</p>}
+      <PostForm page={page} action="/logout" hidden={props.hidden}>
+        <button type="submit" class="primary">
+          {s.logout.submit}
+        </button>
+      </PostForm>
+    </Layout>
+  );
+}

@@ -1,0 +1,106 @@
+import type { Child } from "hono/jsx";
+import { HOSTED_CSS_HREF } from "./assets.js";
+import type { PageContext } from "./page.js";
+import { themeCss } from "./theme.js";
+
+/**
+ * The frame of every hosted page: the tenant's name or logo, one heading,
+ * the content. No script anywhere: every form works without JavaScript.
+ */
+export function Layout(props: { page: PageContext; title: string; heading?: string; children?: Child }) {
+  const { page } = props;
+  return (
+    <html lang={page.strings.language}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>{`${props.title} · ${page.tenantName}`}</title>
+        <link rel="stylesheet" href={HOSTED_CSS_HREF} />
+        <style nonce={page.nonce} dangerouslySetInnerHTML={{ __html: themeCss(page.theme) }} />
+      </head>
+      <body>
+        <main>
+          <header class="brand">
+            {page.logoUrl ? <img src={page.logoUrl} alt={page.tenantName} height="40" /> : <p>{page.tenantName}</p>}
+          </header>
+          <h1>{props.heading ?? props.title}</h1>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** A message box; errors are announced to screen readers as they appear. */
+export function Alert(props: { kind: "error" | "info"; children?: Child }) {
+  return (
+    <div class={`alert ${props.kind}`} role={props.kind === "error" ? "alert" : "status"}>
+      {props.children}
+    </div>
+  );
+}
+
+/** A labelled input with its hint and error tied to it (aria-describedby), in tab order. */
+export function Field(props: {
+  name: string;
+  label: string;
+  type: "email" | "password" | "text";
+  autocomplete: string;
+  value?: string;
+  required?: boolean;
+  hint?: string;
+  error?: string;
+  autofocus?: boolean;
+  maxlength?: number;
+  minlength?: number;
+}) {
+  const id = `field-${props.name}`;
+  const described = [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        type={props.type}
+        autocomplete={props.autocomplete}
+        value={props.value}
+        required={props.required ?? true}
+        autofocus={props.autofocus}
+        maxlength={props.maxlength}
+        minlength={props.minlength}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={described || undefined}
+      />
+      {props.hint && (
+        <span class="hint" id={`${id}-hint`}>
+          {props.hint}
+        </span>
+      )}
+      {props.error && (
+        <span class="field-error" id={`${id}-error`}>
+          {props.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A POST form to this tenant's page, with the CSRF token and any hidden values. */
+export function PostForm(props: {
+  page: PageContext;
+  action: string;
+  hidden?: Record<string, string | null>;
+  children?: Child;
+}) {
+  return (
+    <form method="post" action={`${props.page.base}${props.action}`}>
+      <input type="hidden" name="csrf" value={props.page.csrf} />
+      {Object.entries(props.hidden ?? {}).map(([name, value]) =>
+        value === null ? null : <input type="hidden" name={name} value={value} />,
+      )}
+      {props.children}
+    </form>
+  );
+}

@@ -1,0 +1,95 @@
+import type { PageCatalogue } from "../catalogue.js";
+
+const seconds = (n: number) => (n < 90 ? `${n} seconds` : `${Math.ceil(n / 60)} minutes`);
+
+export const en: PageCatalogue = {
+  language: "en",
+  fields: {
+    email: "Email address",
+    password: "Password",
+    newPassword: "New password",
+    name: "Name",
+    optional: "(optional)",
+  },
+  passwordHint: (min) => `At least ${min} characters. A few unusual words make a strong password.`,
+  login: {
+    title: "Sign in",
+    submit: "Sign in",
+    forgot: "Forgot your password?",
+    noAccount: "No account yet?",
+    signUp: "Create an account",
+    orContinueWith: "Or sign in with",
+    continueWith: (name) => `Continue with ${name}`,
+    wrongCredentials: "The email address or password is wrong.",
+    federatedFailed: "Signing in there did not work:",
+  },
+  signup: {
+    title: "Create an account",
+    submit: "Create account",
+    haveAccount: "Already have an account?",
+    signIn: "Sign in",
+    emailTaken: "An account with this email address exists. Sign in instead, or reset its password.",
+  },
+  forgot: {
+    title: "Reset your password",
+    intro: "Enter your account's email address and we will mail you a link to choose a new password.",
+    submit: "Send the link",
+    sent: "If an account has this address, a link to reset its password is on its way. It expires in 30 minutes.",
+    backToLogin: "Back to sign in",
+  },
+  reset: {
+    title: "Choose a new password",
+    submit: "Set the password",
+    done: "Your password is set. You have been signed out everywhere; sign in with the new password.",
+    signIn: "Sign in",
+  },
+  verify: {
+    title: "Confirm your email address",
+    intro: "Press the button to confirm this email address for your account.",
+    submit: "Confirm email address",
+    done: "Thank you: your email address is confirmed.",
+  },
+  consent: {
+    title: "Allow access",
+    heading: (client) => `${client} wants to access your account`,
+    intro: (client) => `If you allow it, ${client} will be able to:`,
+    signedInAs: (email) => `Signed in as ${email}.`,
+    allow: "Allow",
+    deny: "Deny",
+    scopes: {
+      openid: "Know who you are (your account identifier)",
+      profile: "See your name",
+      email: "See your email address and whether it is confirmed",
+      offline_access: "Stay connected while you are away",
+    },
+  },
+  logout: {
+    title: "Sign out",
+    question: "Do you want to sign out?",
+    submit: "Sign out",
+    done: "You are signed out.",
+  },
+  signedIn: {
+    title: "Signed in",
+    body: (email) => `You are signed in as ${email}. You can close this page.`,
+    signOut: "Sign out",
+  },
+  errors: {
+    title: "Something went wrong",
+    advice: "Go back to the application and try again.",
+    invalidForm: "Some fields need attention.",
+    csrf: "This form has expired or was not sent from this page. Reload the page and try again.",
+    rateLimited: (n) => `Too many attempts. Wait ${seconds(n)} and try again.`,
+    locked: (n) =>
+      `This account is locked after too many failed sign-ins. Try again in ${seconds(n)}, or reset the password.`,
+    expiredRequest: "This sign-in took too long and has expired.",
+    invalidLink: "This link is unknown, already used or expired.",
+    accountDisabled: "This account is disabled; ask an administrator.",
+    unknownClient: "The application is not known to this service.",
+    invalidRedirect: "The application asked to return to an address it has not registered.",
+    invalidLogoutRedirect: "The application asked to return after sign-out to an address it has not registered.",
+    notFound: "There is no such page.",
+    unavailable: "The service cannot handle this right now. Try again in a moment.",
+    generic: "The request could not be handled.",
+  },
+};

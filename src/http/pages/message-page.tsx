@@ -1,0 +1,78 @@
+import type { AppError } from "../../core/errors.js";
+import type { PageCatalogue } from "./catalogue.js";
+import { Alert, Layout } from "./layout.js";
+import type { PageContext } from "./page.js";
+
+/** A page that only says something (done, signed out, an error), with an optional link onwards. */
+export function MessagePage(props: {
+  page: PageContext;
+  title: string;
+  kind: "error" | "info";
+  message: string;
+  advice?: string;
+  link?: { href: string; text: string };
+}) {
+  return (
+    <Layout page={props.page} title={props.title}>
+      <Alert kind={props.kind}>{props.message}</Alert>
+      {props.advice && <p class="muted">{props.advice}</p>}
+      {props.link && (
+        <p class="links">
+          <a href={props.link.href}>{props.link.text}</a>
+        </p>
+      )}
+    </Layout>
+  );
+}
+
+const retryAfter = (error: AppError) => Number(error.headers["Retry-After"] ?? 60);
+
+/** What a user is told of a failure, in the page's language: never the technical detail. */
+export function errorMessage(strings: PageCatalogue, error: AppError): string {
+  const e = strings.errors;
+  switch (error.code) {
+    case "rate_limited":
+      return e.rateLimited(retryAfter(error));
+    case "account_locked":
+      return e.locked(retryAfter(error));
+    case "csrf_failed":
+      return e.csrf;
+    case "not_found":
+    case "tenant_not_found":
+      return e.notFound;
+    case "invalid_token":
+      return e.invalidLink;
+    case "expired_request":
+    case "invalid_state":
+      return e.expiredRequest;
+    case "invalid_client":
+      return e.unknownClient;
+    case "invalid_redirect_uri":
+      return e.invalidRedirect;
+    case "invalid_post_logout_redirect_uri":
+      return e.invalidLogoutRedirect;
+    case "account_disabled":
+      return e.accountDisabled;
+    case "validation_failed":
+    case "malformed_body":
+    case "unsupported_media_type":
+    case "payload_too_large":
+      return e.invalidForm;
+    default:
+      return error.status >= 500 ? e.unavailable : e.generic;
+  }
+}
+
+/** The error page of a failure at a hosted page. */
+export function ErrorPage(props: { page: PageContext; error: AppError }) {
+  const { strings } = props.page;
+  return (
+    <MessagePage
+      page={props.page}
+      title={strings.errors.title}
+      kind="error"
+      message={errorMessage(strings, props.error)}
+      advice={strings.errors.advice}
+    />
+  );
+}

@@ -1,0 +1,139 @@
+import type { Context } from "hono";
+import { errors } from "../../core/errors.js";
+import { withParams } from "../../core/federation/federated-logins.js";
+import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
+import type { OAuthClient } from "../../core/oidc/client-types.js";
+import type { AppEnv } from "../context.js";
+import { browserBinding } from "../pages/browser.js";
+import { type PageCatalogue, pageLanguage } from "../pages/catalogue.js";
+import { currentSession, type SignedIn } from "../pages/sso.js";
+
+/**
+ * The hosted authorization flow once a request is valid and pending:
+ * login page, consent page, then the code (or an error) at the client's
+ * redirect URI. Every hosted page that moves a request on ends here.
+ */
+
+/** A pending authorization request and its opaque id (the `request` hidden input). */
+export interface Pending {
+  id: string;
+  request: AuthorizationRequest;
+}
+
+type RedirectStatus = 302 | 303;
+
+/** The pending request a page names (`request`), bound to this browser; 400 `expired_request` when gone. */
+export async function pendingOf(c: Context<AppEnv>, id: string | undefined): Promise<Pending | null> {
+  if (id === undefined || id === "") return null;
+  const request = await c.var.services.pendingAuthorizations.find(c.var.tenant, id, await browserBinding(c));
+  if (!request) throw errors.validationCode("expired_request", "The authorization request is unknown or expired.");
+  return { id, request };
+}
+
+/** The page language a request asked for (`ui_locales`), when there is a catalogue for it. */
+export const requestLanguage = (pending: Pending | null): PageCatalogue | null =>
+  pending ? pageLanguage(pending.request.uiLocales) : null;
+
+/** An authorization response at the client's redirect URI; RFC 9207: every one names its issuer. */
+export function toClient(
+  c: Context<AppEnv>,
+  request: Pick<AuthorizationRequest, "redirectUri" | "state">,
+  params: Record<string, string>,
+  status: RedirectStatus,
+): Response {
+  const iss = c.var.services.tokens.issuer(c.var.tenant);
+  c.header("Cache-Control", "no-store");
+  return c.redirect(withParams(request.redirectUri, { ...params, state: request.state, iss }), status);
+}
+
+/** An RFC 6749 §4.1.2.1 error at the client's redirect URI; the request is over. */
+export async function refuse(
+  c: Context<AppEnv>,
+  pending: Pending,
+  error: string,
+  description: string,
+  status: RedirectStatus,
+): Promise<Response> {
+  await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+  return toClient(c, pending.request, { error, error_description: description }, status);
+}
+
+/** The request's client, still registered with the request's redirect URI (it may have changed since). */
+export async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
+  const client = await c.var.services.clients.find(c.var.tenant, pending.request.clientId);
+  if (!client?.redirectUris.includes(pending.request.redirectUri)) {
+    await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+    throw errors.validationCode("invalid_client", "The client or its redirect URI is no longer registered.");
+  }
+  return client;
+}
+
+/** Issues the code (H2's AuthorizationCodes) and sends the browser back to the client with it. */
+export async function issueCode(
+  c: Context<AppEnv>,
+  pending: Pending,
+  signedIn: SignedIn,
+  status: RedirectStatus,
+): Promise<Response> {
+  const { request } = pending;
+  const { session } = signedIn;
+  const code = await c.var.services.authorizationCodes.issue(c.var.tenant, {
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    userId: signedIn.user.id,
+    providerSessionId: session.id,
+    scope: request.scopes.join(" "),
+    nonce: request.nonce,
+    codeChallenge: request.codeChallenge,
+    authTime: Math.floor(session.authTime.getTime() / 1000),
+    amr: session.amr,
+  });
+  await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+  return toClient(c, request, { code }, status);
+}
+
+/** What a pending request needs next in this browser, with the client and the signed-in user it was decided on. */
+export async function decide(
+  c: Context<AppEnv>,
+  pending: Pending,
+): Promise<{ step: NextStep; client: OAuthClient; signedIn: SignedIn | null }> {
+  const { consents, clock } = c.var.services;
+  const client = await clientOf(c, pending);
+  const signedIn = await currentSession(c);
+  const granted =
+    signedIn && !client.firstParty ? await consents.granted(c.var.tenant, signedIn.user.id, client.clientId) : null;
+  const facts = signedIn && {
+    sessionId: signedIn.session.id,
+    authTime: Math.floor(signedIn.session.authTime.getTime() / 1000),
+  };
+  const step = nextStep(pending.request, client, facts, granted, Math.floor(clock.now().getTime() / 1000));
+  return { step, client, signedIn };
+}
+
+/** Moves a pending request on: to the login page, the consent page, or back to the client. */
+export async function proceed(c: Context<AppEnv>, pending: Pending, status: RedirectStatus): Promise<Response> {
+  const { step, signedIn } = await decide(c, pending);
+  const base = `/t/${c.var.tenant.slug}`;
+  switch (step.kind) {
+    case "login":
+      return c.redirect(`${base}/login?request=${pending.id}`, status);
+    case "consent":
+      return c.redirect(`${base}/consent?request=${pending.id}`, status);
+    case "error":
+      return refuse(c, pending, step.error, step.description, status);
+    case "issue":
+      return issueCode(c, pending, signedIn as SignedIn, status);
+  }
+}
+
+/** After a login within a request: the request remembers it (prompt=login and max_age are then met), then moves on. */
+export async function afterLogin(
+  c: Context<AppEnv>,
+  pending: Pending,
+  sessionId: string,
+  status: RedirectStatus,
+): Promise<Response> {
+  const request = { ...pending.request, loginSessionId: sessionId };
+  await c.var.services.pendingAuthorizations.update(c.var.tenant, pending.id, request, await browserBinding(c));
+  return proceed(c, { id: pending.id, request }, status);
+}

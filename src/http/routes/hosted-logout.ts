@@ -1,0 +1,103 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { errors } from "../../core/errors.js";
+import { withParams } from "../../core/federation/federated-logins.js";
+import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
+import type { AppEnv } from "../context.js";
+import { LogoutPage } from "../pages/flow-pages.js";
+import { readForm } from "../pages/forms.js";
+import { MessagePage } from "../pages/message-page.js";
+import { pageContext, sendPage } from "../pages/page.js";
+import { clearProviderCookie, currentSession } from "../pages/sso.js";
+
+/**
+ * `/t/{tenant}/logout`: the end_session_endpoint (OpenID Connect
+ * RP-Initiated Logout 1.0). With a valid `id_token_hint` for this browser's
+ * session it signs out at once; otherwise the user confirms (a POST with
+ * the CSRF token), so no other site can sign anyone out. Signing out ends
+ * the provider session and every client session issued from it. The
+ * browser returns to `post_logout_redirect_uri` only when it is registered
+ * (exactly) for the client the hint or `client_id` names.
+ */
+
+const MAX_STATE = 1024;
+
+interface LogoutRequest {
+  /** Where to send the browser afterwards (registered), or null for the signed-out page. */
+  redirectUri: string | null;
+  state: string | null;
+  clientId: string | null;
+}
+
+/** Checks the return address against the named client's registered ones (400 page otherwise, never a redirect). */
+async function logoutRequest(
+  c: Context<AppEnv>,
+  input: { redirectUri?: string; state?: string; clientId?: string; hintClientId?: string },
+): Promise<LogoutRequest> {
+  if (input.hintClientId && input.clientId && input.hintClientId !== input.clientId) {
+    throw errors.validationCode("invalid_request", "client_id is not the audience of id_token_hint.");
+  }
+  const clientId = input.hintClientId ?? input.clientId ?? null;
+  const state = input.state && input.state.length <= MAX_STATE ? input.state : null;
+  if (!input.redirectUri) return { redirectUri: null, state, clientId };
+  const client = clientId ? await c.var.services.clients.find(c.var.tenant, clientId) : null;
+  if (!client?.postLogoutRedirectUris.includes(input.redirectUri)) {
+    throw errors.validationCode(
+      "invalid_post_logout_redirect_uri",
+      "post_logout_redirect_uri is not registered for the client (exact match).",
+    );
+  }
+  return { redirectUri: input.redirectUri, state, clientId };
+}
+
+/** Ends the browser's provider session (and its children), clears the cookie, and goes where the request says. */
+async function signOut(c: Context<AppEnv>, request: LogoutRequest, status: 302 | 303): Promise<Response> {
+  const current = await currentSession(c);
+  if (current) await c.var.services.providerSessions.end(c.var.tenant, current.session.id);
+  clearProviderCookie(c);
+  c.header("Cache-Control", "no-store");
+  if (request.redirectUri) return c.redirect(withParams(request.redirectUri, { state: request.state }), status);
+  const page = await pageContext(c);
+  const s = page.strings.logout;
+  return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));
+}
+
+export const hostedLogoutRoutes = new Hono<AppEnv>()
+  .get("/t/:tenant/logout", async (c) => {
+    const query = (name: string) => c.req.query(name) || undefined;
+    const hintText = query("id_token_hint");
+    const { keyRing, tokens } = c.var.services;
+    const hint = hintText
+      ? await verifyIdTokenHint(keyRing, c.var.tenant, tokens.issuer(c.var.tenant), hintText)
+      : null;
+    const request = await logoutRequest(c, {
+      redirectUri: query("post_logout_redirect_uri"),
+      state: query("state"),
+      clientId: query("client_id"),
+      hintClientId: hint?.clientId,
+    });
+    const current = await currentSession(c);
+    // The RP vouches for this very session (or the browser has none left): no question to ask.
+    if (hint && (!current || (hint.sid === current.session.id && hint.sub === current.user.id))) {
+      return signOut(c, request, 302);
+    }
+    const page = await pageContext(c);
+    const email = current ? await c.var.services.accounts.address(current.user) : null;
+    const hidden = {
+      post_logout_redirect_uri: request.redirectUri,
+      state: request.state,
+      client_id: request.clientId,
+    };
+    return sendPage(c, page, LogoutPage({ page, hidden, email }), {
+      formTargets: request.redirectUri ? [request.redirectUri] : [],
+    });
+  })
+  .post("/t/:tenant/logout", async (c) => {
+    const form = await readForm(c);
+    const request = await logoutRequest(c, {
+      redirectUri: form.post_logout_redirect_uri || undefined,
+      state: form.state || undefined,
+      clientId: form.client_id || undefined,
+    });
+    return signOut(c, request, 303);
+  });

@@ -1,0 +1,100 @@
+/**
+ * The login page's upstream buttons through the existing federated flow
+ * (a local OpenID provider): the upstream login returns to the hosted
+ * return route, which redeems the one-time code server-side, starts the
+ * provider session and finishes the pending authorization request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appClient, JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
+import { pkce, registerClient, TestBrowser } from "../support/hosted.js";
+
+const APP = "https://photos.example/cb";
+const ORIGIN = "http://localhost";
+let t: TestApp;
+let idp: FakeOidc;
+let clientId: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  idp = await startFakeOidc("client-1", "secret-1");
+  await appClient(t).createTenant("fedpages");
+  const put = await t.app.request("/t/fedpages/v1/admin/oauth-providers/idp", {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+    body: JSON.stringify({ client_id: "client-1", client_secret: "secret-1", issuer: idp.issuer }),
+  });
+  expect(put.status).toBe(200);
+  clientId = (
+    await registerClient(t.app.request.bind(t.app), "fedpages", {
+      name: "Photos",
+      redirect_uris: [APP],
+      first_party: true,
+    })
+  ).client_id;
+});
+afterAll(async () => {
+  await idp.close();
+  await t.close();
+});
+
+/** From the login page's button through the provider and back to the hosted return route; resolves its answer. */
+async function throughProvider(browser: TestBrowser, loginHtml: string): Promise<Response> {
+  const href = /<a class="button secondary" href="([^"]+)">Continue with Idp<\/a>/.exec(loginHtml)?.[1];
+  expect(href).toMatch(/^\/t\/fedpages\/login\/federated\/oauth\/idp(\?request=|$)/);
+  const start = await browser.get((href ?? "").replace(/&amp;/g, "&"));
+  expect(start.status).toBe(302);
+  const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+  const callback = new URL(atProvider.headers.get("location") ?? "");
+  const back = await browser.get(callback.pathname + callback.search);
+  expect(back.status).toBe(302);
+  const ret = new URL(back.headers.get("location") ?? "");
+  expect(ret.origin + ret.pathname).toBe(`${TEST_PUBLIC_URL}/t/fedpages/login/federated/return`);
+  return browser.get(ret.pathname + ret.search);
+}
+
+describe("federated buttons on the login page", () => {
+  it("sign in upstream, come back into the pending authorization, get a code", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "u-42", email: "lin@idp.example", email_verified: true, name: "Lin" };
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: APP,
+      scope: "openid",
+      state: "st",
+      code_challenge: pkce().challenge,
+      code_challenge_method: "S256",
+    });
+    const login = await browser.follow(await browser.get(`/t/fedpages/authorize?${query}`), ORIGIN);
+    const done = await throughProvider(browser, await login.text());
+    expect(done.status).toBe(302);
+    const back = new URL(done.headers.get("location") ?? "");
+    expect(back.origin + back.pathname).toBe(APP);
+    expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(back.searchParams.get("iss")).toBe(`${TEST_PUBLIC_URL}/t/fedpages`);
+    expect(browser.cookies.has("__Host-sso-fedpages")).toBe(true);
+  });
+
+  it("shows the upstream's refusal on the login form", async () => {
+    idp.state.misbehave = "deny";
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const login = await browser.get("/t/fedpages/login");
+    const back = await throughProvider(browser, await login.text());
+    expect(back.status).toBe(400);
+    const html = await back.text();
+    expect(html).toContain("Signing in there did not work:");
+    expect(html).toContain('name="password"');
+    expect(browser.cookies.has("__Host-sso-fedpages")).toBe(false);
+  });
+
+  it("refuses a return that this browser did not start", async () => {
+    const response = await new TestBrowser(t.app.request.bind(t.app)).get(
+      "/t/fedpages/login/federated/return?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x",
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+});

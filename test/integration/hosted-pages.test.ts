@@ -1,0 +1,306 @@
+/**
+ * The hosted pages' HTML through the whole app (real Postgres and Redis):
+ * each page's form fields, the CSRF refusal, the per-response CSP nonce,
+ * framing refused, the stylesheet served by the app, the tenant's branding
+ * with readable colours, and failures (rate limits, unknown tenant, bad
+ * links) as pages rather than JSON.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contrastRatio } from "../../src/core/color-contrast.js";
+import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { FORM_HEADERS, formsOf, registerClient, TestBrowser } from "../support/hosted.js";
+
+const EMAIL = "grace@example.com";
+const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
+let t: TestApp;
+let userId: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const api = appClient(t);
+  await api.createTenant("pages");
+  const branding = await t.app.request("/t/pages/v1/admin/branding", {
+    method: "PUT",
+    headers: admin,
+    // A light accent: white text on it would be unreadable.
+    body: JSON.stringify({ logo_url: "https://cdn.example/logo.png", accent_color: "#facc15", language: "en" }),
+  });
+  expect(branding.status).toBe(200);
+  const signup = await api.signup("pages", EMAIL);
+  userId = ((await signup.json()) as { user: { id: string } }).user.id;
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const newBrowser = () => new TestBrowser(t.app.request.bind(t.app));
+
+/** The CSP of a page, with its nonce; the inline theme style must carry the same nonce. */
+function expectPageHeaders(response: Response, html: string): void {
+  expect(response.headers.get("content-type")).toMatch(/^text\/html; charset=utf-8/i);
+  expect(response.headers.get("x-frame-options")).toBe("DENY");
+  expect(response.headers.get("cache-control")).toBe("no-store");
+  const csp = response.headers.get("content-security-policy") ?? "";
+  const nonce = /'nonce-([A-Za-z0-9_-]{22})'/.exec(csp)?.[1];
+  expect(nonce).toBeDefined();
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain(`style-src 'self' 'nonce-${nonce}'`);
+  expect(csp).toContain("img-src 'self' https:");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("base-uri 'none'");
+  expect(csp).toMatch(/form-action 'self'/);
+  expect(csp).not.toContain("script-src");
+  expect(html).toContain(`<style nonce="${nonce}">`);
+  expect(html).not.toContain("<script");
+  expect(html).toMatch(/^<!doctype html><html lang="en">/);
+  expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
+}
+
+/** Every input has a label pointing at it. */
+function expectLabelled(html: string): void {
+  for (const [input] of html.matchAll(/<input\b[^>]*>/g)) {
+    if (/type="hidden"/.test(input)) continue;
+    const id = /id="([^"]+)"/.exec(input)?.[1];
+    expect(id, input).toBeDefined();
+    expect(html).toContain(`<label for="${id}">`);
+  }
+}
+
+describe("pages", () => {
+  it("login: email, password, csrf; links to sign-up and reset; nonce differs per response", async () => {
+    const browser = newBrowser();
+    const first = await browser.get("/t/pages/login");
+    const html = await first.text();
+    expect(first.status).toBe(200);
+    expectPageHeaders(first, html);
+    expectLabelled(html);
+    const [form] = formsOf(html);
+    expect(form?.action).toBe("/t/pages/login");
+    expect(form?.method).toBe("post");
+    expect(Object.keys(form?.fields ?? {}).sort()).toEqual(["csrf", "email", "password"]);
+    expect(html).toContain('href="/t/pages/signup"');
+    expect(html).toContain('href="/t/pages/password/forgot"');
+    expect(html).toContain('autocomplete="current-password"');
+    expect(browser.cookies.has("__Host-csrf-pages")).toBe(true);
+    const second = await browser.get("/t/pages/login");
+    expect(second.headers.get("content-security-policy")).not.toBe(first.headers.get("content-security-policy"));
+  });
+
+  it("uses the tenant's logo and accent, with text on it readable (WCAG AA)", async () => {
+    const html = await (await newBrowser().get("/t/pages/login")).text();
+    expect(html).toContain('<img src="https://cdn.example/logo.png" alt="pages" height="40"/>');
+    const theme = /--accent:(#[0-9a-f]{6});--on-accent:(#[0-9a-f]{6});--link:(#[0-9a-f]{6})/.exec(html);
+    expect(theme?.[1]).toBe("#facc15");
+    expect(contrastRatio(theme?.[1] ?? "", theme?.[2] ?? "")).toBeGreaterThanOrEqual(4.5);
+    // The accent is too light for links on white: they get a darker shade of it.
+    expect(theme?.[3]).not.toBe("#facc15");
+    expect(contrastRatio(theme?.[3] ?? "", "#ffffff")).toBeGreaterThanOrEqual(4.5);
+  });
+
+  it("serves its one stylesheet itself, versioned and immutable", async () => {
+    const html = await (await newBrowser().get("/t/pages/login")).text();
+    const href = /<link rel="stylesheet" href="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(href).toMatch(/^\/assets\/hosted\.css\?v=[0-9a-f]{8}$/);
+    const css = await t.app.request(href);
+    expect(css.status).toBe(200);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await css.text()).toContain(":focus-visible");
+    const again = await t.app.request(href, { headers: { "If-None-Match": css.headers.get("etag") ?? "" } });
+    expect(again.status).toBe(304);
+  });
+
+  it("refuses a POST without this browser's CSRF token with a 403 page", async () => {
+    const browser = newBrowser();
+    const html = await (await browser.get("/t/pages/login")).text();
+    const fields: Record<string, string> = { ...formsOf(html)[0]?.fields, email: EMAIL, password: GOOD_PASSWORD };
+    const cases: [string, () => Promise<Response>][] = [
+      ["no token", () => browser.post("/t/pages/login", { ...fields, csrf: "" })],
+      ["a wrong token", () => browser.post("/t/pages/login", { ...fields, csrf: `${fields.csrf}x` })],
+      ["another browser's token", () => newBrowser().post("/t/pages/login", fields)],
+    ];
+    for (const [, send] of cases) {
+      const response = await send();
+      expect(response.status).toBe(403);
+      const page = await response.text();
+      expectPageHeaders(response, page);
+      expect(page).toContain("This form has expired or was not sent from this page.");
+      expect(response.headers.getSetCookie().some((c) => c.startsWith("__Host-sso-"))).toBe(false);
+    }
+    const wrongType = await browser.post("/t/pages/login", fields, JSON_HEADERS);
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+
+  it("login: a wrong password shows the form again (401); the right one starts the provider session", async () => {
+    const browser = newBrowser();
+    const html = await (await browser.get("/t/pages/login")).text();
+    const wrong = await browser.submit(html, { email: EMAIL, password: "not the password at all" });
+    expect(wrong.status).toBe(401);
+    const again = await wrong.text();
+    expect(again).toContain("The email address or password is wrong.");
+    expect(formsOf(again)[0]?.fields.email).toBe(EMAIL);
+
+    const right = await browser.submit(again, { password: GOOD_PASSWORD });
+    expect(right.status).toBe(303);
+    const cookie = right.headers.getSetCookie().find((c) => c.startsWith("__Host-sso-pages="));
+    expect(cookie).toMatch(/; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const signedIn = await browser.follow(right, "http://localhost");
+    const signedInHtml = await signedIn.text();
+    expect(signedInHtml).toContain(`You are signed in as ${EMAIL}.`);
+    // The session is a normal one: /v1/sessions would list it, with client_id "provider".
+    const live = await t.services.sessions.listLive(await t.services.tenants.require("pages"), userId);
+    expect(live.some((s) => s.clientId === "provider" && s.authMethod === "password")).toBe(true);
+  });
+
+  it("sign-up: labelled fields with the password hint; the policy's problems shown on the field; success signs in", async () => {
+    const browser = newBrowser();
+    const page = await browser.get("/t/pages/signup");
+    const html = await page.text();
+    expectPageHeaders(page, html);
+    expectLabelled(html);
+    expect(Object.keys(formsOf(html)[0]?.fields ?? {}).sort()).toEqual(["csrf", "email", "name", "password"]);
+    expect(html).toContain('aria-describedby="field-password-hint"');
+
+    const weak = await browser.submit(html, { email: "new@example.com", password: "short" });
+    expect(weak.status).toBe(400);
+    const weakHtml = await weak.text();
+    expect(weakHtml).toContain('aria-invalid="true"');
+    expect(weakHtml).toMatch(/class="field-error" id="field-password-error">[^<]+</);
+
+    const taken = await browser.submit(weakHtml, { email: EMAIL, password: GOOD_PASSWORD });
+    expect(taken.status).toBe(409);
+
+    const made = await browser.submit(await taken.text(), { email: "new@example.com", password: GOOD_PASSWORD });
+    expect(made.status).toBe(303);
+    expect(browser.cookies.has("__Host-sso-pages")).toBe(true);
+  });
+
+  it("forgot password: the same answer for any address; needs a mailer", async () => {
+    const browser = newBrowser();
+    const page = await browser.get("/t/pages/password/forgot");
+    const html = await page.text();
+    expectPageHeaders(page, html);
+    expect(Object.keys(formsOf(html)[0]?.fields ?? {}).sort()).toEqual(["csrf", "email"]);
+    // The test app has no mailer: 503 as a page, like the JSON route's mail_unavailable.
+    const sent = await browser.submit(html, { email: EMAIL });
+    expect(sent.status).toBe(503);
+    expect(await sent.text()).toContain("cannot handle this right now");
+  });
+
+  it("reset and verify links: GET shows a form with the token hidden and changes nothing", async () => {
+    const browser = newBrowser();
+    const reset = await browser.get("/t/pages/password/reset?token=tok-123");
+    const resetHtml = await reset.text();
+    expectPageHeaders(reset, resetHtml);
+    expect(formsOf(resetHtml)[0]?.fields).toMatchObject({ token: "tok-123", password: "" });
+    const bad = await browser.submit(resetHtml, { password: GOOD_PASSWORD });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("This link is unknown, already used or expired.");
+
+    const verify = await browser.get("/t/pages/email/verify?token=tok-456");
+    const verifyHtml = await verify.text();
+    expect(formsOf(verifyHtml)[0]?.fields).toEqual({ csrf: expect.any(String), token: "tok-456" });
+    expect(verifyHtml).toContain('<button type="submit" class="primary">Confirm email address</button>');
+    expect((await browser.submit(verifyHtml)).status).toBe(400);
+
+    for (const path of [
+      "/t/pages/password/reset",
+      "/t/pages/email/verify",
+      `/t/pages/email/verify?token=${"x".repeat(300)}`,
+    ]) {
+      const missing = await browser.get(path);
+      expect(missing.status).toBe(400);
+      expect(missing.headers.get("content-type")).toMatch(/^text\/html/);
+    }
+  });
+
+  it("an unknown tenant's page is a 404 page without branding", async () => {
+    const response = await newBrowser().get("/t/nope/login");
+    expect(response.status).toBe(404);
+    const html = await response.text();
+    expect(html).toContain("There is no such page.");
+    expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
+  it("the error page names only known errors", async () => {
+    const known = await (await newBrowser().get("/t/pages/error?error=expired_request")).text();
+    expect(known).toContain("This sign-in took too long and has expired.");
+    const other = await (await newBrowser().get("/t/pages/error?error=%3Cb%3Ezebra")).text();
+    expect(other).toContain("The request could not be handled.");
+    expect(other).not.toContain("zebra");
+  });
+});
+
+describe("limits and locks as pages", () => {
+  it("counts login form posts against the login limit and answers 429 with a page", async () => {
+    await appClient(t).createTenant("limited");
+    const put = await t.app.request("/t/limited/v1/admin/rate-limits", {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ login: { limit: 1, window_seconds: 60 } }),
+    });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const ip = { "X-Test-Client-Ip": "203.0.113.77" };
+    const request = (path: string, init: RequestInit = {}) =>
+      t.app.request(path, { ...init, headers: { ...(init.headers as Record<string, string>), ...ip } });
+    const browser = new TestBrowser(request);
+    const html = await (await browser.get("/t/limited/login")).text();
+    const first = await browser.submit(html, { email: EMAIL, password: "wrong password here" });
+    expect(first.status).toBe(401);
+    const second = await browser.submit(html, { email: EMAIL, password: "wrong password here" });
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
+    const page = await second.text();
+    expect(page).toMatch(/Too many attempts\. Wait \d+ seconds and try again\./);
+    expect(second.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+});
+
+describe("logout with an id_token_hint", () => {
+  it("signs out at once when the hint names this browser's session, and returns to the registered URI", async () => {
+    const request = t.app.request.bind(t.app);
+    const { client_id } = await registerClient(request, "pages", {
+      name: "Notes",
+      redirect_uris: ["https://notes.example/cb"],
+      post_logout_redirect_uris: ["https://notes.example/bye"],
+    });
+    const browser = newBrowser();
+    const html = await (await browser.get("/t/pages/login")).text();
+    await browser.submit(html, { email: EMAIL, password: GOOD_PASSWORD });
+    const tenant = await t.services.tenants.require("pages");
+    const session = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
+    const signer = await t.services.keyRing.signer(tenant);
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await signer.sign(
+      { typ: "JWT" },
+      { iss: `${TEST_PUBLIC_URL}/t/pages`, sub: userId, aud: client_id, sid: session?.id, iat: now, exp: now - 60 },
+    );
+    const query = new URLSearchParams({
+      id_token_hint: idToken,
+      post_logout_redirect_uri: "https://notes.example/bye",
+      state: "s-9",
+    });
+    const out = await browser.get(`/t/pages/logout?${query}`);
+    expect(out.status).toBe(302);
+    expect(out.headers.get("location")).toBe("https://notes.example/bye?state=s-9");
+    expect(out.headers.getSetCookie().some((c) => /^__Host-sso-pages=;.*Max-Age=0/.test(c))).toBe(true);
+    const ended = await t.services.sessions.find(tenant, session?.id ?? "");
+    expect(ended?.revokedAt).not.toBeNull();
+
+    // A hint naming another client than client_id is refused with a page.
+    const mismatch = new URLSearchParams({ id_token_hint: idToken, client_id: "AAAAAAAAAAAAAAAAAAAAAA" });
+    expect((await browser.get(`/t/pages/logout?${mismatch}`)).status).toBe(400);
+  });
+
+  it("answers the confirmation form's POST with the signed-out page when there is no return address", async () => {
+    const browser = newBrowser();
+    const ask = await browser.get("/t/pages/logout");
+    const html = await ask.text();
+    expectPageHeaders(ask, html);
+    const done = await browser.post("/t/pages/logout", { csrf: formsOf(html)[0]?.fields.csrf ?? "" }, FORM_HEADERS);
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain("You are signed out.");
+  });
+});
