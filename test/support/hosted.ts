@@ -5,45 +5,11 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { TEST_ADMIN_KEY } from "./app.js";
+import { formsOf } from "./html-forms.js";
 
 type Request = (path: string, init?: RequestInit) => Response | Promise<Response>;
 
-export interface PageForm {
-  action: string;
-  method: string;
-  /** Every named input (hidden ones included) with its value. */
-  fields: Record<string, string>;
-}
-
-const attribute = (tag: string, name: string) => {
-  const match = new RegExp(`\\s${name}="([^"]*)"`, "i").exec(tag);
-  return match ? decodeEntities(match[1] as string) : null;
-};
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
-/** The page's forms, with the inputs each holds (buttons' name/value are left to the caller). */
-export function formsOf(html: string): PageForm[] {
-  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map(([, attrs = "", body = ""]) => {
-    const fields: Record<string, string> = {};
-    for (const [input] of body.matchAll(/<input\b[^>]*>/gi)) {
-      const name = attribute(input, "name");
-      if (name) fields[name] = attribute(input, "value") ?? "";
-    }
-    return {
-      action: attribute(` ${attrs}`, "action") ?? "",
-      method: (attribute(` ${attrs}`, "method") ?? "get").toLowerCase(),
-      fields,
-    };
-  });
-}
+export { formsOf };
 
 export const FORM_HEADERS = { "Content-Type": "application/x-www-form-urlencoded" };
 

@@ -64,7 +64,8 @@ export interface WorkerHarness {
   publicUrl: string;
   /** Every variable a working Worker gets; `overrides` replace single ones, `undefined` drops one. */
   bindings(overrides?: Record<string, string | undefined>): Record<string, string>;
-  start(overrides?: Record<string, string | undefined>): Promise<WorkerInstance>;
+  /** `listen.port`: workerd serves HTTP on 127.0.0.1 at this port (else Miniflare picks one), for clients that fetch by URL. */
+  start(overrides?: Record<string, string | undefined>, listen?: { port: number }): Promise<WorkerInstance>;
   close(): Promise<void>;
 }
 
@@ -100,9 +101,10 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
       };
       return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
     },
-    async start(overrides = {}) {
+    async start(overrides = {}, listen) {
       const logs: string[] = [];
       const mf = new Miniflare({
+        ...(listen ? { host: "127.0.0.1", port: listen.port } : {}),
         modules: true,
         scriptPath: WORKER_SCRIPT,
         // As wrangler bundles it: the argon2 .wasm beside the script is a precompiled module.
