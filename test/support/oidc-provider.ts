@@ -34,6 +34,12 @@ export interface OidcProviderOptions {
    * `sub`, the rest comes from UserInfo.
    */
   claimsInIdToken?: boolean;
+  /**
+   * The host in the issuer URL, resolving to 127.0.0.1 (default 127.0.0.1).
+   * `localhost` puts the provider on another site than a service at
+   * 127.0.0.1, as a real one is, so a browser applies SameSite rules.
+   */
+  host?: string;
 }
 
 /** The few parts of oidc-provider's (untyped) API used here. */
@@ -92,7 +98,7 @@ export async function startOidcProvider(options: OidcProviderOptions) {
   const { default: ProviderClass } = await import("oidc-provider");
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: "op-1", alg: "RS256", use: "sig" };
   const seen = { routes: {} as Record<string, number>, errors: [] as string[] };

@@ -1,0 +1,169 @@
+/**
+ * The hosted pages' browser tests share this: Debian's chromium (through
+ * playwright-core) kept on the machine, pages watched for CSP violations and
+ * for what they load from elsewhere, the axe-core / layout / screenshot check
+ * of a page, the client applications that only show where the browser
+ * arrived, and a client's side of the code flow (PKCE, the code redeemed at
+ * the token endpoint).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import axe from "axe-core";
+import { decodeJwt } from "jose";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
+import { call, type NodeProcess } from "./runtime-node.js";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/hosted/", import.meta.url));
+
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+
+/** Navigations take their time on a loaded machine: a poll waits up to 15 s (the default is 1 s). */
+export const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+/** The page's URL as the client app (or whoever it is at) saw it. */
+export const arrived = (page: Page) => new URL(page.url());
+
+/** What the service's own pages did wrong: loaded something from another origin; requests that failed. */
+export interface Watch {
+  foreign: string[];
+  failed: string[];
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * A fresh browser context and page. Only the service's pages are held to
+ * "nothing from another origin" (the upstream providers' pages are test
+ * fixtures: oidc-provider's imports a web font); requests off the machine
+ * are aborted, so no test waits on the network. CSP violations are recorded
+ * by an init script, which runs outside the page's CSP.
+ */
+export async function watchedPage(
+  browser: Browser,
+  service: string,
+  width = 1024,
+): Promise<{ page: Page; watch: Watch }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const watch: Watch = { foreign: [], failed: [] };
+  const origin = new URL(service).origin;
+  await page.route(
+    (url) => !LOOPBACK.has(url.hostname),
+    (route) => route.abort("blockedbyclient"),
+  );
+  page.on("request", (request) => {
+    const from = request.frame().url();
+    if (from.startsWith(origin) && !request.isNavigationRequest() && !request.url().startsWith(origin)) {
+      watch.foreign.push(`${from} loaded ${request.url()}`);
+    }
+  });
+  page.on("requestfailed", (request) => {
+    const url = new URL(request.url());
+    if (LOOPBACK.has(url.hostname) && url.pathname !== "/favicon.ico") {
+      watch.failed.push(`${request.url()}: ${request.failure()?.errorText}`);
+    }
+  });
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (event) =>
+      seen.push(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`),
+    );
+  });
+  return { page, watch };
+}
+
+/**
+ * axe-core on the page as it is (WCAG 2.1 A/AA rules): no serious or
+ * critical violation; then no CSP violation so far, a layout that fits the
+ * viewport, and a screenshot in test-artifacts/hosted/.
+ */
+export async function check(page: Page, name: string): Promise<void> {
+  // Evaluated through the DevTools protocol, as a tester's console would: the page's CSP allows no script.
+  await page.evaluate(axe.source);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: typeof axe }).axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    }),
+  )) as axe.AxeResults;
+  const serious = result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(serious, `${name}: ${serious.join("\n")}`).toEqual([]);
+  const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+  expect(violations, name).toEqual([]);
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  expect(scrollWidth, `${name} scrolls sideways`).toBeLessThanOrEqual(clientWidth);
+  await screenshot(page, name);
+}
+
+/** A full-page screenshot in test-artifacts/hosted/ (also of pages that are not ours, to see the way). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** The client applications on one loopback server: they only show where the browser arrived. */
+export async function startApps(): Promise<{ base: string; close: () => Promise<void> }> {
+  const apps = createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(`<!doctype html><html lang="en"><title>App</title><h1>Back at ${req.url?.split("?")[0]}</h1></html>`);
+  });
+  await new Promise<void>((resolve) => apps.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${(apps.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => apps.close(() => resolve())),
+  };
+}
+
+/**
+ * The client applications' side of the code flow at `tenant`: each app
+ * `name` has the redirect URI `{appBase}/{name}/cb` and keeps the verifier
+ * of its last authorization request for the code exchange.
+ */
+export function codeFlow(server: NodeProcess, tenant: string, appBase: string) {
+  let verifier = "";
+  return {
+    authorizeUrl(clientId: string, app: string, extra: Record<string, string> = {}): string {
+      verifier = randomBytes(32).toString("base64url");
+      const query = new URLSearchParams({
+        response_type: "code",
+        client_id: clientId,
+        redirect_uri: `${appBase}/${app}/cb`,
+        scope: "openid profile email",
+        state: `state-${app}`,
+        nonce: "n-1",
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+        code_challenge_method: "S256",
+        ...extra,
+      });
+      return `${server.base}/t/${tenant}/authorize?${query}`;
+    },
+
+    /** The app's back channel: the code it was sent for tokens at the token endpoint; resolves the ID token's claims. */
+    async redeem(page: Page, clientId: string, app: string): Promise<Record<string, unknown>> {
+      const answer = await call(server, `/t/${tenant}/oauth2/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code: arrived(page).searchParams.get("code") ?? "",
+          redirect_uri: `${appBase}/${app}/cb`,
+          code_verifier: verifier,
+          client_id: clientId,
+        }).toString(),
+      });
+      expect(answer.status, answer.text).toBe(200);
+      return decodeJwt(answer.json.id_token as string);
+    },
+  };
+}
