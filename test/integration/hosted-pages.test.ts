@@ -133,6 +133,28 @@ describe("pages", () => {
     expect(wrongType.headers.get("content-type")).toMatch(/^text\/html/);
   });
 
+  it.each([
+    ["/t/pages/login", { email: EMAIL, password: GOOD_PASSWORD }],
+    ["/t/pages/signup", { email: "csrf-victim@example.com", password: GOOD_PASSWORD }],
+    ["/t/pages/password/forgot", { email: EMAIL }],
+    ["/t/pages/password/reset", { token: "A".repeat(43), password: GOOD_PASSWORD }],
+    ["/t/pages/email/verify", { token: "A".repeat(43) }],
+    ["/t/pages/logout", {}],
+    ["/t/pages/consent", { request: "x", decision: "allow" }],
+  ])("refuses a cross-site POST to %s without this browser's token (403), doing nothing", async (path, fields) => {
+    // The attacker's page posts from another browser context: this browser has no CSRF cookie or token.
+    const browser = newBrowser();
+    await browser.get("/t/pages/login");
+    const response = await browser.post(path, { ...fields, csrf: "forged" });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain("This form has expired or was not sent from this page.");
+    expect(response.headers.getSetCookie().some((c) => c.startsWith("__Host-sso-"))).toBe(false);
+  });
+
+  it("made no account from the refused sign-up above", async () => {
+    expect((await appClient(t).signup("pages", "csrf-victim@example.com")).status).toBe(201);
+  });
+
   it("login: a wrong password shows the form again (401); the right one starts the provider session", async () => {
     const browser = newBrowser();
     const html = await (await browser.get("/t/pages/login")).text();
