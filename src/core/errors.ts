@@ -99,6 +99,20 @@ export const errors = {
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>
     new AppError(403, "reauthentication_required", "Reauthentication required", detail),
+  /** A login's second step whose `mfa_token` is unknown, spent, expired or out of attempts. */
+  invalidMfaToken: () =>
+    new AppError(
+      401,
+      "invalid_mfa_token",
+      "Invalid MFA token",
+      "The MFA token is unknown, already used or expired; log in again.",
+    ),
+  invalidMfaCode: (attemptsLeft: number) =>
+    new AppError(401, "invalid_mfa_code", "Invalid code", "The code is wrong, expired or already used.", {
+      attempts_left: attemptsLeft,
+    }),
+  /** A sensitive change by a user with a second factor needs a login that completed it recently. */
+  stepUpRequired: (detail: string) => new AppError(403, "step_up_required", "Step-up required", detail),
   /** 503 with Retry-After: a dependency or a bounded resource cannot take the request now. */
   unavailable: (detail: string) =>
     new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" }),

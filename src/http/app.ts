@@ -16,6 +16,7 @@ import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
 import { adminBrandingRoutes } from "./routes/admin-branding.js";
+import { adminMfaPolicyRoutes } from "./routes/admin-mfa-policy.js";
 import { adminClientRoutes } from "./routes/admin-clients.js";
 import { adminOAuthProviderRoutes } from "./routes/admin-oauth-providers.js";
 import { adminSamlConnectionRoutes } from "./routes/admin-saml-connections.js";
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminApiKeyRoutes);
   app.route("/", adminSettingRoutes);
   app.route("/", adminBrandingRoutes);
+  app.route("/", adminMfaPolicyRoutes);
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);

@@ -2,6 +2,7 @@ import { toBase64Url, utf8 } from "../crypto/encoding.js";
 import type { Clock } from "../ports/clock.js";
 import type { SigningAlgorithm, Tenant } from "../ports/database.js";
 import type { KeyRingService } from "../signing/key-ring.js";
+import { acrOf } from "../tokens/acr.js";
 import type { AccessTokens } from "../tokens/access-token.js";
 
 /** What an ID token says about an authentication (OpenID Connect Core §2). */
@@ -58,6 +59,7 @@ export class IdTokens {
       auth_time: subject.authTime,
       ...(subject.nonce ? { nonce: subject.nonce } : {}),
       amr: subject.amr,
+      acr: acrOf(subject.amr),
       ...(subject.sessionId ? { sid: subject.sessionId } : {}),
       at_hash: await accessTokenHash(subject.accessToken, signer.alg),
     };
