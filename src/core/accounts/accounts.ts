@@ -205,7 +205,12 @@ export class AccountService {
    * second factor's code) under the login throttle of the account from that
    * network: 429/423 before the check, a null result counts as a failure.
    */
-  async throttled<T>(tenant: Tenant, user: UserRecord, network: string, check: () => Promise<T | null>): Promise<T | null> {
+  async throttled<T>(
+    tenant: Tenant,
+    user: UserRecord,
+    network: string,
+    check: () => Promise<T | null>,
+  ): Promise<T | null> {
     const attempt = { tenantId: tenant.id, account: await this.throttleKey(user), network };
     await this.deps.throttle.admit(attempt);
     const result = await check();

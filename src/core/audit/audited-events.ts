@@ -56,6 +56,8 @@ const RULES: Record<string, AuditRule> = {
   password_reset_requested: { action: "user.password_reset_requested", target: user },
   password_reset: { action: "user.password_reset", target: user, actorField: "user_id" },
   password_changed: { action: "user.password_changed", target: user, actorField: "user_id" },
+  mfa_verified: { action: "login.mfa_verified", target: user, actorField: "user_id", details: ["kind"] },
+  mfa_verification_failed: { action: "login.mfa_failed", target: user, details: ["kind"] },
   password_confirmation_failed: { action: "user.password_confirmation_failed", target: user, actorField: "user_id" },
 };
 

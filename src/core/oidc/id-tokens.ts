@@ -2,8 +2,8 @@ import { toBase64Url, utf8 } from "../crypto/encoding.js";
 import type { Clock } from "../ports/clock.js";
 import type { SigningAlgorithm, Tenant } from "../ports/database.js";
 import type { KeyRingService } from "../signing/key-ring.js";
-import { acrOf } from "../tokens/acr.js";
 import type { AccessTokens } from "../tokens/access-token.js";
+import { acrOf } from "../tokens/acr.js";
 
 /** What an ID token says about an authentication (OpenID Connect Core §2). */
 export interface IdTokenSubject {
