@@ -41,6 +41,7 @@ import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { mfaVerifyRoutes } from "./routes/mfa-verify.js";
 import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passwordRoutes } from "./routes/password.js";
 import { rateLimitRoutes } from "./routes/rate-limits.js";
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", tenantRoutes);
   app.route("/", discoveryRoutes);
   app.route("/", accountRoutes);
+  app.route("/", mfaVerifyRoutes);
   app.route("/", meRoutes);
   app.route("/", emailRoutes);
   app.route("/", passwordRoutes);

@@ -10,6 +10,7 @@ import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
+import type { MfaService } from "../core/mfa/mfa.js";
 import type { MfaLogins } from "../core/mfa/mfa-login.js";
 import type { StepUp } from "../core/mfa/step-up.js";
 import type { EgressPolicy } from "../core/net/egress.js";
@@ -132,6 +133,8 @@ export interface Services extends AppDeps {
   clients: ClientService;
   /** What users let third-party clients have. */
   consents: ConsentService;
+  /** TOTP authenticators and recovery codes (SecondFactors). */
+  mfa: MfaService;
 }
 
 export interface AppEnv {

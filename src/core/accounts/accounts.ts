@@ -188,34 +188,17 @@ export class AccountService {
    * 401 `invalid_credentials` when wrong (or when the account has none).
    */
   async confirmPassword(tenant: Tenant, user: UserRecord, password: string, network: string): Promise<void> {
-    const ok = await this.throttled(tenant, user, network, async () =>
+    const attempt = { tenantId: tenant.id, account: await this.throttleKey(user), network };
+    await this.deps.throttle.admit(attempt);
+    const ok =
       (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
-      user.passwordHash !== null
-        ? true
-        : null,
-    );
+      user.passwordHash !== null;
     if (!ok) {
+      await this.deps.throttle.failed(attempt);
       this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });
       throw errors.invalidCredentials();
     }
-  }
-
-  /**
-   * Runs a check of something only the account's owner knows (password, a
-   * second factor's code) under the login throttle of the account from that
-   * network: 429/423 before the check, a null result counts as a failure.
-   */
-  async throttled<T>(
-    tenant: Tenant,
-    user: UserRecord,
-    network: string,
-    check: () => Promise<T | null>,
-  ): Promise<T | null> {
-    const attempt = { tenantId: tenant.id, account: await this.throttleKey(user), network };
-    await this.deps.throttle.admit(attempt);
-    const result = await check();
-    await (result === null ? this.deps.throttle.failed(attempt) : this.deps.throttle.succeeded(attempt));
-    return result;
+    await this.deps.throttle.succeeded(attempt);
   }
 
   /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */

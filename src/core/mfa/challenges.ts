@@ -44,29 +44,25 @@ export class MfaChallenges {
     return token;
   }
 
-  /** The live challenge of a token, without spending it; null when unknown, spent or expired. */
-  async find(tenant: Tenant, token: string): Promise<MfaChallenge | null> {
-    if (!TOKEN.test(token)) return null;
-    return this.live(await this.deps.kv.get(challengeKey(tenant.id, await sha256Base64Url(token))));
-  }
-
   /** Takes the challenge out (one attempt at a time: a concurrent attempt finds nothing). */
   async take(tenant: Tenant, token: string): Promise<MfaChallenge | null> {
     if (!TOKEN.test(token)) return null;
     return this.live(await this.deps.kv.take(challengeKey(tenant.id, await sha256Base64Url(token))));
   }
 
-  /** After a wrong code: the challenge goes back with one attempt more, unless that was its last. Resolves attempts left. */
-  async putBack(tenant: Tenant, token: string, challenge: MfaChallenge): Promise<number> {
+  /** After a wrong code: the challenge goes back with one attempt more, unless that was its last. */
+  async putBack(tenant: Tenant, token: string, challenge: MfaChallenge): Promise<void> {
     const attempts = challenge.attempts + 1;
+    if (attempts < CHALLENGE_MAX_ATTEMPTS) await this.restore(tenant, token, { ...challenge, attempts });
+  }
+
+  /** Puts a taken challenge back as it is, for what remains of its lifetime. */
+  async restore(tenant: Tenant, token: string, challenge: MfaChallenge): Promise<void> {
     const ttlMs = challenge.expiresAt - this.now();
-    if (attempts >= CHALLENGE_MAX_ATTEMPTS || ttlMs <= 0) return 0;
-    await this.deps.kv.set(
-      challengeKey(tenant.id, await sha256Base64Url(token)),
-      JSON.stringify({ ...challenge, attempts }),
-      { ttlMs },
-    );
-    return CHALLENGE_MAX_ATTEMPTS - attempts;
+    if (ttlMs <= 0) return;
+    await this.deps.kv.set(challengeKey(tenant.id, await sha256Base64Url(token)), JSON.stringify(challenge), {
+      ttlMs,
+    });
   }
 
   private live(raw: string | null): MfaChallenge | null {

@@ -7,7 +7,8 @@ import type { LoginMethod } from "../sessions/session-types.js";
 import { scopeOf } from "../sessions/user-claims.js";
 import { mfaPolicyOf } from "../tenant-settings.js";
 import { CHALLENGE_TTL_SECONDS, type MfaChallenges } from "./challenges.js";
-import type { FactorKind, SecondFactors } from "./factors.js";
+import type { FactorKind } from "./factors.js";
+import type { MfaService } from "./mfa.js";
 
 /** What a first step (the password) leads to. */
 export type FirstStepOutcome =
@@ -17,8 +18,9 @@ export type FirstStepOutcome =
 
 export interface MfaLoginDeps {
   challenges: MfaChallenges;
-  factors: Pick<SecondFactors, "list" | "verifyCode">;
-  accounts: Pick<AccountService, "findUser" | "throttled">;
+  /** verifyCode counts wrong codes under the account's login throttle (429, 423). */
+  factors: Pick<MfaService, "list" | "verifyCode">;
+  accounts: Pick<AccountService, "findUser">;
   logger: Logger;
 }
 
@@ -63,7 +65,8 @@ export class MfaLogins {
   /**
    * Finishes a challenge with a TOTP or recovery code, under the account's
    * login throttle (429/423). The first right code spends the challenge; a
-   * wrong one costs an attempt, and the fifth kills it (401 `invalid_mfa_token` then).
+   * wrong one (400 `invalid_mfa_code`) costs an attempt, and after the fifth
+   * the token is dead (401 `invalid_mfa_token`).
    */
   async verifyCode(
     tenant: Tenant,
@@ -72,23 +75,21 @@ export class MfaLogins {
     code: string,
     network: string,
   ): Promise<{ user: UserRecord; method: LoginMethod }> {
-    const found = await this.deps.challenges.find(tenant, mfaToken);
-    const user = found && (await this.deps.accounts.findUser(tenant, found.userId));
-    if (!found || !user || user.disabledAt) throw errors.invalidMfaToken();
-    let attemptsLeft = 0;
-    const amr = await this.deps.accounts.throttled(tenant, user, network, async () => {
-      const challenge = await this.deps.challenges.take(tenant, mfaToken);
-      if (!challenge) throw errors.invalidMfaToken();
-      const factor = await this.deps.factors.verifyCode(tenant, user.id, kind, code);
-      if (factor) return withFactor(challenge.amr, factor);
-      attemptsLeft = await this.deps.challenges.putBack(tenant, mfaToken, challenge);
-      return null;
+    // Taken out while its code is checked: a concurrent attempt with the same token finds nothing.
+    const challenge = await this.deps.challenges.take(tenant, mfaToken);
+    const user = challenge && (await this.deps.accounts.findUser(tenant, challenge.userId));
+    if (!challenge || !user || user.disabledAt) throw errors.invalidMfaToken();
+    const factor = await this.deps.factors.verifyCode(tenant, user.id, kind, code, network).catch(async (error) => {
+      // Throttled (429/423) before any check: the attempt did not happen.
+      await this.deps.challenges.restore(tenant, mfaToken, challenge);
+      throw error;
     });
-    if (!amr) {
-      this.deps.logger.info("mfa_verification_failed", { tenant_id: tenant.id, user_id: user.id, kind });
-      throw errors.invalidMfaCode(attemptsLeft);
+    if (!factor) {
+      await this.deps.challenges.putBack(tenant, mfaToken, challenge);
+      throw errors.invalidMfaCode();
     }
+    const amr = withFactor(challenge.amr, factor);
     this.deps.logger.info("mfa_verified", { tenant_id: tenant.id, user_id: user.id, kind });
-    return { user, method: { authMethod: found.method, amr } };
+    return { user, method: { authMethod: challenge.method, amr } };
   }
 }
