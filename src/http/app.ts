@@ -40,6 +40,7 @@ import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { mfaRoutes } from "./routes/mfa.js";
 import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passwordRoutes } from "./routes/password.js";
 import { rateLimitRoutes } from "./routes/rate-limits.js";
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);
   app.route("/", consentRoutes);
+  app.route("/", mfaRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
