@@ -41,6 +41,7 @@ import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { mfaRoutes } from "./routes/mfa.js";
 import { mfaVerifyRoutes } from "./routes/mfa-verify.js";
 import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passwordRoutes } from "./routes/password.js";
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);
   app.route("/", consentRoutes);
+  app.route("/", mfaRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", tokenRoutes);
