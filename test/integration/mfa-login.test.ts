@@ -1,6 +1,7 @@
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Base64Url } from "../../src/core/crypto/digest.js";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import type { Tenant } from "../../src/core/ports/database.js";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
@@ -85,11 +86,11 @@ describe("login with a second factor", () => {
     expect(JSON.stringify(body)).not.toMatch(/access_token|refresh_token|session_id/);
     const sessionsAfter = await db.query("SELECT count(*)::int AS n FROM sessions WHERE user_id = $1", [userId]);
     expect(sessionsAfter.rows[0].n).toBe(sessionsBefore.rows[0].n);
-    // The token is stored hashed: Redis does not hold it.
-    const keys = await (t.deps.kv as unknown as { get(k: string): Promise<string | null> }).get(
-      `mfa-challenge:${tenant.id}:${body.mfa_token}`,
-    );
-    expect(keys).toBeNull();
+    // The token is stored hashed: Redis holds its hash, never the token.
+    const kv = t.deps.kv;
+    expect(await kv.get(`mfa-challenge:${tenant.id}:${body.mfa_token}`)).toBeNull();
+    const stored = await kv.get(`mfa-challenge:${tenant.id}:${await sha256Base64Url(body.mfa_token)}`);
+    expect(JSON.parse(stored ?? "null")).toMatchObject({ userId, amr: ["pwd"], method: "password", attempts: 0 });
   });
 
   it("finishes with a TOTP code: tokens with amr pwd+otp+mfa and the mfa acr; the token is single use", async () => {
