@@ -276,7 +276,14 @@ describe("RP-initiated logout", () => {
     const claims = decodeJwt(idToken);
     const tenant = await t.services.tenants.require("authz");
     const provider = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
-    expect(claims).toMatchObject({ aud: firstParty, sub: userId, nonce: "n-1", sid: provider?.id, amr: ["pwd"] });
+    expect(claims).toMatchObject({
+      aud: firstParty,
+      sub: userId,
+      nonce: "n-1",
+      sid: provider?.id,
+      amr: ["pwd"],
+      acr: "urn:authority:pwd",
+    });
     const child = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === firstParty);
     expect(child).toBeDefined();
 
