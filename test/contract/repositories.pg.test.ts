@@ -4,6 +4,7 @@ import { accountTokenRepositoryContract } from "./account-token-repository.contr
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
+import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -25,3 +26,4 @@ apiKeyRepositoryContract("pg (real Postgres over TCP)", open);
 accountTokenRepositoryContract("pg (real Postgres over TCP)", open);
 federationRepositoryContract("pg (real Postgres over TCP)", open);
 clientRepositoryContract("pg (real Postgres over TCP)", open);
+passkeyRepositoryContract("pg (real Postgres over TCP)", open);

@@ -7,6 +7,7 @@ import { clientRepository } from "./clients.js";
 import { consentRepository } from "./consents.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
+import { passkeyRepository } from "./passkeys.js";
 import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
@@ -35,6 +36,7 @@ export function createPostgresDatabase(
     accountTokens: accountTokenRepository(db),
     clients: clientRepository(db),
     consents: consentRepository(db),
+    passkeys: passkeyRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

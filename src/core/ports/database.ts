@@ -4,6 +4,7 @@ import type { AuditRepository } from "./db/audit.js";
 import type { ClientRepository } from "./db/clients.js";
 import type { ConsentRepository } from "./db/consents.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
+import type { PasskeyRepository } from "./db/passkeys.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
@@ -33,6 +34,7 @@ export type {
   OAuthProviderRecord,
   OAuthProviderRepository,
 } from "./db/federation.js";
+export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
 export type { NewSession, SessionRecord, SessionRepository } from "./db/sessions.js";
 export type {
@@ -65,6 +67,7 @@ export interface Database {
   readonly accountTokens: AccountTokenRepository;
   readonly clients: ClientRepository;
   readonly consents: ConsentRepository;
+  readonly passkeys: PasskeyRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
