@@ -41,6 +41,7 @@ import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { oauthTokenRoutes } from "./routes/oauth-token.js";
+import { passkeyRoutes } from "./routes/passkeys.js";
 import { passwordRoutes } from "./routes/password.js";
 import { rateLimitRoutes } from "./routes/rate-limits.js";
 import { samlRoutes } from "./routes/saml.js";
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", consentRoutes);
   app.route("/", federationRoutes);
   app.route("/", apiKeyRoutes);
+  app.route("/", passkeyRoutes);
   app.route("/", tokenRoutes);
   app.route("/", oauthTokenRoutes);
   app.route("/", userInfoRoutes);

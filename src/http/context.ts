@@ -10,6 +10,7 @@ import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
+import type { PasskeyService } from "../core/mfa/passkeys.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
@@ -127,6 +128,8 @@ export interface Services extends AppDeps {
   clients: ClientService;
   /** What users let third-party clients have. */
   consents: ConsentService;
+  /** WebAuthn credentials: registration, management, passwordless login. */
+  passkeys: PasskeyService;
 }
 
 export interface AppEnv {

@@ -13,6 +13,7 @@ import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
+import { PasskeyService } from "../core/mfa/passkeys.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
@@ -85,6 +86,7 @@ export function buildServices(appDeps: AppDeps): Services {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
     consents: new ConsentService({ ...deps, sessions }),
+    passkeys: new PasskeyService({ ...deps, publicUrl: config.PUBLIC_URL }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

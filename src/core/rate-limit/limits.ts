@@ -87,7 +87,15 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
   if (EXEMPT.has(pattern)) return null;
   const path = pattern.startsWith("/t/:tenant") ? pattern.slice("/t/:tenant".length) : pattern;
   // The hosted pages' forms count against the limits of the JSON routes they stand for.
-  if (method === "POST" && (path === "/v1/login" || path === "/login")) return "login";
+  if (
+    method === "POST" &&
+    (path === "/v1/login" ||
+      path === "/login" ||
+      path === "/v1/passkeys/authentication/options" ||
+      path === "/v1/passkeys/authentication")
+  ) {
+    return "login";
+  }
   if (method === "POST" && (path === "/v1/signup" || path === "/signup")) return "signup";
   if (
     method === "POST" &&
