@@ -293,6 +293,22 @@ describe("Passwordless login with a passkey", () => {
     expect((await loginWith(authenticator)).status).toBe(200);
   });
 
+  it("uses the tenant's passkey_rp_id (a parent domain of PUBLIC_URL's host) for options and verification", async () => {
+    const created = await api.createTenant("rp");
+    const tenant = await t.deps.db.tenants.findBySlug("rp");
+    if (!tenant || tenant.id !== created.id) throw new Error("no tenant");
+    await t.services.tenants.updateSettings(tenant, { passkey_rp_id: "test.example" });
+    const nina = await signup("rp", "nina@example.com");
+    expect((await registrationOptions(nina.access_token, "rp")).rp.id).toBe("test.example");
+    const authenticator = await SoftAuthenticator.create();
+    await register(nina.access_token, authenticator, "rp");
+    const { challenge_id, options } = await authenticationOptions("rp");
+    expect(options.rpId).toBe("test.example");
+    const wrong = await authenticator.assert(options, { origin: ORIGIN, rpId: RP_ID });
+    expectProblem(await readAnswer(await login(challenge_id, wrong, "rp")), 401, "passkey_refused");
+    expect((await loginWith(authenticator, "rp")).status).toBe(200);
+  });
+
   it("refuses a disabled user", async () => {
     const mia = await signup("pk", "mia@example.com");
     const authenticator = await SoftAuthenticator.create();
