@@ -18,6 +18,7 @@ import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
 import { adminBrandingRoutes } from "./routes/admin-branding.js";
 import { adminClientRoutes } from "./routes/admin-clients.js";
 import { adminOAuthProviderRoutes } from "./routes/admin-oauth-providers.js";
+import { adminPasskeyRoutes } from "./routes/admin-passkeys.js";
 import { adminSamlConnectionRoutes } from "./routes/admin-saml-connections.js";
 import { adminSettingRoutes } from "./routes/admin-settings.js";
 import { adminUserRoutes } from "./routes/admin-users.js";
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminApiKeyRoutes);
   app.route("/", adminSettingRoutes);
   app.route("/", adminBrandingRoutes);
+  app.route("/", adminPasskeyRoutes);
   app.route("/", adminOAuthProviderRoutes);
   app.route("/", adminSamlConnectionRoutes);
   app.route("/", adminClientRoutes);

@@ -246,6 +246,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/admin/clients/{client_id}/rotate-secret",
       "/t/{tenant}/v1/admin/oauth-providers",
       "/t/{tenant}/v1/admin/oauth-providers/{provider}",
+      "/t/{tenant}/v1/admin/passkey-settings",
       "/t/{tenant}/v1/admin/rate-limits",
       "/t/{tenant}/v1/admin/redirect-uris",
       "/t/{tenant}/v1/admin/saml-connections",

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogFields } from "../../src/core/ports/logger.js";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
-import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
 
@@ -293,11 +293,21 @@ describe("Passwordless login with a passkey", () => {
     expect((await loginWith(authenticator)).status).toBe(200);
   });
 
-  it("uses the tenant's passkey_rp_id (a parent domain of PUBLIC_URL's host) for options and verification", async () => {
-    const created = await api.createTenant("rp");
-    const tenant = await t.deps.db.tenants.findBySlug("rp");
-    if (!tenant || tenant.id !== created.id) throw new Error("no tenant");
-    await t.services.tenants.updateSettings(tenant, { passkey_rp_id: "test.example" });
+  it("uses the tenant's passkey RP ID (a parent domain of PUBLIC_URL's host, set by an admin) throughout", async () => {
+    await api.createTenant("rp");
+    const put = (rp_id: unknown) =>
+      t.app.request("/t/rp/v1/admin/passkey-settings", {
+        method: "PUT",
+        headers: bearer(TEST_ADMIN_KEY),
+        body: JSON.stringify({ rp_id }),
+      });
+    for (const refused of ["evil.example", "example", "sub.auth.test.example", "st.example"]) {
+      expectProblem(await readAnswer(await put(refused)), 400, "validation_failed");
+    }
+    expect(await (await put("Test.Example")).json()).toEqual({ rp_id: "test.example", origin: ORIGIN });
+    const settings = await t.app.request("/t/rp/v1/admin/passkey-settings", { headers: bearer(TEST_ADMIN_KEY) });
+    expect(await settings.json()).toEqual({ rp_id: "test.example", origin: ORIGIN });
+
     const nina = await signup("rp", "nina@example.com");
     expect((await registrationOptions(nina.access_token, "rp")).rp.id).toBe("test.example");
     const authenticator = await SoftAuthenticator.create();
@@ -307,6 +317,10 @@ describe("Passwordless login with a passkey", () => {
     const wrong = await authenticator.assert(options, { origin: ORIGIN, rpId: RP_ID });
     expectProblem(await readAnswer(await login(challenge_id, wrong, "rp")), 401, "passkey_refused");
     expect((await loginWith(authenticator, "rp")).status).toBe(200);
+
+    expect(await (await put(null)).json()).toEqual({ rp_id: RP_ID, origin: ORIGIN });
+    // Signed for the RP ID it was registered under, the passkey no longer verifies.
+    expectProblem(await readAnswer(await loginWith(authenticator, "rp")), 401, "passkey_refused");
   });
 
   it("refuses a disabled user", async () => {

@@ -71,7 +71,7 @@ export interface SoftAuthenticatorOptions {
 
 export interface Ceremony {
   origin: string;
-  /** The RP ID the authenticator signs for; the options' by default. */
+  /** The RP ID the authenticator signs for; by default the options' (registration) or the credential's (assertion). */
   rpId?: string;
   /** The challenge put in clientDataJSON; the options' by default. */
   challenge?: string;
@@ -80,6 +80,8 @@ export interface Ceremony {
 export class SoftAuthenticator {
   counter = 0;
   userHandle: string | null = null;
+  /** Like a real authenticator's, the credential is scoped to the RP ID it was created for. */
+  rpId: string | null = null;
 
   private constructor(
     private readonly keys: CryptoKeyPair,
@@ -125,8 +127,10 @@ export class SoftAuthenticator {
     ]);
     const id = Uint8Array.from(Buffer.from(this.credentialId, "base64url"));
     const attested = concat(new Uint8Array(16), Uint8Array.of(id.length >> 8, id.length & 0xff), id, cbor(cose));
-    const authData = await this.authData(ceremony.rpId ?? options.rp.id ?? "", this.flags(FLAG_AT), attested);
+    const rpId = ceremony.rpId ?? options.rp.id ?? "";
+    const authData = await this.authData(rpId, this.flags(FLAG_AT), attested);
     this.userHandle = options.user.id;
+    this.rpId = rpId;
     const clientDataJSON = this.clientData("webauthn.create", ceremony.challenge ?? options.challenge, ceremony.origin);
     return {
       id: this.credentialId,
@@ -145,7 +149,7 @@ export class SoftAuthenticator {
   /** navigator.credentials.get() for the options JSON of an authentication route. */
   async assert(options: { challenge: string; rpId?: string }, ceremony: Ceremony) {
     if (this.options.counts) this.counter++;
-    const authData = await this.authData(ceremony.rpId ?? options.rpId ?? "", this.flags(0));
+    const authData = await this.authData(ceremony.rpId ?? this.rpId ?? options.rpId ?? "", this.flags(0));
     const clientDataJSON = this.clientData("webauthn.get", ceremony.challenge ?? options.challenge, ceremony.origin);
     const signed = concat(authData, await sha256(clientDataJSON));
     const raw = new Uint8Array(

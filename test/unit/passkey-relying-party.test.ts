@@ -41,5 +41,6 @@ describe("Passkey RP ID", () => {
       ignoredSetting: "evil.example",
     });
     expect(relyingPartyOf(tenant({ passkey_rp_id: 42 }), "https://auth.example.com").ignoredSetting).toBe("42");
+    expect(relyingPartyOf(tenant({ passkey_rp_id: null }), "https://auth.example.com").ignoredSetting).toBeNull();
   });
 });

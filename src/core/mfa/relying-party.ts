@@ -29,13 +29,13 @@ export interface RelyingParty {
   name: string;
 }
 
-/** Resolves null for the RP ID when the tenant's setting is present but unusable (the caller logs it and uses the host). */
+/** `ignoredSetting`: the tenant's setting when it is present but unusable (the caller logs it; the host is used). */
 export function relyingPartyOf(tenant: Tenant, publicUrl: string): { rp: RelyingParty; ignoredSetting: string | null } {
   const url = new URL(publicUrl);
   const configured = tenant.settings.passkey_rp_id;
   const usable = typeof configured === "string" && isRegistrableSuffix(configured, url.hostname);
   return {
     rp: { id: usable ? configured.toLowerCase() : url.hostname, origin: url.origin, name: tenant.name },
-    ignoredSetting: configured === undefined || usable ? null : String(configured),
+    ignoredSetting: configured == null || usable ? null : String(configured),
   };
 }
