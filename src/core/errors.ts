@@ -93,12 +93,29 @@ export const errors = {
   /** Mail-sending routes when no mailer is configured (production without SMTP_URL or Postmark). */
   mailUnavailable: () =>
     new AppError(503, "mail_unavailable", "Mail unavailable", "This service has no mail delivery configured."),
+  /** A TOTP or recovery code that is wrong, outside its window, or already used. */
+  invalidMfaCode: () =>
+    new AppError(400, "invalid_mfa_code", "Invalid code", "The code is wrong, expired or already used."),
+  totpAlreadyEnrolled: () =>
+    new AppError(409, "totp_enrolled", "Authenticator exists", "Remove the current authenticator app first."),
+  noSecondFactor: () =>
+    new AppError(409, "no_second_factor", "No second factor", "Enroll an authenticator or a passkey first."),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   /** A hosted page's form without this browser's CSRF token (from another site, or a stale page). */
   csrfFailed: () => new AppError(403, "csrf_failed", "Forbidden", "The form's CSRF token does not match this browser."),
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>
     new AppError(403, "reauthentication_required", "Reauthentication required", detail),
+  /** A login's second step whose `mfa_token` is unknown, spent, expired or out of attempts. */
+  invalidMfaToken: () =>
+    new AppError(
+      401,
+      "invalid_mfa_token",
+      "Invalid MFA token",
+      "The MFA token is unknown, already used or expired; log in again.",
+    ),
+  /** A sensitive change by a user with a second factor needs a login that completed it recently. */
+  stepUpRequired: (detail: string) => new AppError(403, "step_up_required", "Step-up required", detail),
   /** 503 with Retry-After: a dependency or a bounded resource cannot take the request now. */
   unavailable: (detail: string) =>
     new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" }),

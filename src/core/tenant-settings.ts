@@ -120,3 +120,17 @@ export const brandingOf = perTenant((tenant): Branding => {
     language: LANGUAGES.includes(language as Language) ? (language as Language) : LANGUAGES[0],
   };
 });
+
+/**
+ * Who must use a second factor at login: `required_for_admins` means users
+ * holding the `admin` scope. A user bound by the policy without a factor still
+ * logs in (so they can enroll) and the login answer says `mfa_enrollment_required`.
+ */
+export const MFA_POLICIES = ["optional", "required", "required_for_admins"] as const;
+export type MfaPolicy = (typeof MFA_POLICIES)[number];
+
+/** The tenant's MFA policy: set by `PUT /v1/admin/mfa-policy`; `optional` by default. */
+export const mfaPolicyOf = perTenant((tenant): MfaPolicy => {
+  const raw = tenant.settings.mfa_policy;
+  return MFA_POLICIES.includes(raw as MfaPolicy) ? (raw as MfaPolicy) : "optional";
+});

@@ -10,7 +10,10 @@ import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
+import type { MfaService } from "../core/mfa/mfa.js";
+import type { MfaLogins } from "../core/mfa/mfa-login.js";
 import type { PasskeyService } from "../core/mfa/passkeys.js";
+import type { StepUp } from "../core/mfa/step-up.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
@@ -99,6 +102,9 @@ export interface Services extends AppDeps {
   accounts: AccountService;
   userAdmin: UserAdministration;
   sessions: SessionService;
+  /** A login's second step (challenge and verification). */
+  mfaLogins: MfaLogins;
+  stepUp: StepUp;
   federation: FederationService;
   /** Identity linking and one-time codes shared by every federated login. */
   logins: FederatedLogins;
@@ -130,6 +136,8 @@ export interface Services extends AppDeps {
   consents: ConsentService;
   /** WebAuthn credentials: registration, management, passwordless login. */
   passkeys: PasskeyService;
+  /** TOTP authenticators and recovery codes (SecondFactors). */
+  mfa: MfaService;
 }
 
 export interface AppEnv {

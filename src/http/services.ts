@@ -13,7 +13,11 @@ import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
+import { MfaChallenges } from "../core/mfa/challenges.js";
+import { MfaService } from "../core/mfa/mfa.js";
+import { MfaLogins } from "../core/mfa/mfa-login.js";
 import { PasskeyService } from "../core/mfa/passkeys.js";
+import { StepUp } from "../core/mfa/step-up.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
@@ -64,7 +68,9 @@ export function buildServices(appDeps: AppDeps): Services {
     clockSkewMs: CLOCK_SKEW_SECONDS * 1000,
   });
   const tokens = new AccessTokens(keyRing, deps, config.PUBLIC_URL);
-  const accounts = new AccountService({ ...deps, throttle: new LoginThrottle(deps) });
+  const throttle = new LoginThrottle(deps);
+  const accounts = new AccountService({ ...deps, throttle });
+  const mfa = new MfaService({ ...deps, throttle, accounts });
   const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
   const userVersions = new UserVersions(deps);
   const sessions = new SessionService({
@@ -87,6 +93,9 @@ export function buildServices(appDeps: AppDeps): Services {
     clients: new ClientService({ ...deps, sessions }),
     consents: new ConsentService({ ...deps, sessions }),
     passkeys: new PasskeyService({ ...deps, publicUrl: config.PUBLIC_URL }),
+    mfa,
+    mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts }),
+    stepUp: new StepUp({ ...deps, factors: mfa }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,
     keyRing,

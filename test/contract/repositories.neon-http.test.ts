@@ -5,6 +5,7 @@ import { accountTokenRepositoryContract } from "./account-token-repository.contr
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
+import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -31,3 +32,4 @@ accountTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)"
 federationRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 clientRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 passkeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+mfaRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

@@ -4,6 +4,7 @@ import { accountTokenRepositoryContract } from "./account-token-repository.contr
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
+import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -27,3 +28,4 @@ accountTokenRepositoryContract("pg (real Postgres over TCP)", open);
 federationRepositoryContract("pg (real Postgres over TCP)", open);
 clientRepositoryContract("pg (real Postgres over TCP)", open);
 passkeyRepositoryContract("pg (real Postgres over TCP)", open);
+mfaRepositoryContract("pg (real Postgres over TCP)", open);

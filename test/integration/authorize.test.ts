@@ -276,7 +276,14 @@ describe("RP-initiated logout", () => {
     const claims = decodeJwt(idToken);
     const tenant = await t.services.tenants.require("authz");
     const provider = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
-    expect(claims).toMatchObject({ aud: firstParty, sub: userId, nonce: "n-1", sid: provider?.id, amr: ["pwd"] });
+    expect(claims).toMatchObject({
+      aud: firstParty,
+      sub: userId,
+      nonce: "n-1",
+      sid: provider?.id,
+      amr: ["pwd"],
+      acr: "urn:authority:pwd",
+    });
     const child = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === firstParty);
     expect(child).toBeDefined();
 
@@ -291,6 +298,40 @@ describe("RP-initiated logout", () => {
     const me = await t.app.request("/t/authz/v1/userinfo", {
       headers: { Authorization: `Bearer ${tokens.access_token}` },
     });
+    expect(me.status).toBe(401);
+  });
+
+  it("keeps the user's other apps signed in across a forced re-login (prompt=login), and a logout still ends them", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const first = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
+    const portal = await redeem(target(first).params.code ?? "", firstParty, PORTAL);
+    const tenant = await t.services.tenants.require("authz");
+    const providerOf = async () =>
+      (await t.services.sessions.listLive(tenant, userId)).filter((s) => s.clientId === "provider").map((s) => s.id);
+    const [before] = await providerOf();
+
+    const forced = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "login" }, firstParty)}`);
+    const again = await signIn(browser, forced);
+    const second = await redeem(target(again).params.code ?? "", firstParty, PORTAL);
+    const after = await providerOf();
+    expect(after).not.toContain(before);
+    // The first app's session lives on: its refresh token still works.
+    const refreshed = await t.app.request("/t/authz/oauth2/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: String(portal.refresh_token),
+        client_id: firstParty,
+      }).toString(),
+    });
+    expect(refreshed.status, await refreshed.clone().text()).toBe(200);
+    const { access_token: kept } = (await refreshed.json()) as { access_token: string };
+
+    // Logging out with the new ID token ends the new session, the old app session included.
+    const out = await browser.get(`/t/authz/logout?${new URLSearchParams({ id_token_hint: String(second.id_token) })}`);
+    expect(await out.text()).toContain("You are signed out.");
+    const me = await t.app.request("/t/authz/v1/userinfo", { headers: { Authorization: `Bearer ${kept}` } });
     expect(me.status).toBe(401);
   });
 

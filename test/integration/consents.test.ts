@@ -106,6 +106,8 @@ describe("consents", () => {
     expect((await listConsents(user.access_token)).map((c) => c.client_id)).toEqual([notes]);
     expectProblem(await readAnswer(await withdraw(user.access_token, calendar)), 404, "not_found");
 
+    // Security events are written after the answer.
+    await s.t.services.background.drain();
     const audit = await s.t.app.request("/t/acme/v1/admin/audit-events?action=consent.revoked", { headers: admin });
     expect(((await audit.json()) as { events: unknown[] }).events).toContainEqual(
       expect.objectContaining({ actor: { type: "user", id: user.user.id }, target: { type: "client", id: calendar } }),

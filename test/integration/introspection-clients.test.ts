@@ -252,6 +252,8 @@ describe("client authentication failures", () => {
   it("records the client as the actor of a revocation it made", async () => {
     const { refresh, sessionId } = await sessionOf(mine.client_id);
     expect((await asClient("revoke", mine, "basic", { token: refresh })).status).toBe(200);
+    // Security events are written after the answer.
+    await t.services.background.drain();
     const events = await t.app.request("/t/intro/v1/admin/audit-events?action=session.revoked", { headers: admin });
     const { events: entries } = (await events.json()) as { events: Record<string, unknown>[] };
     expect(entries).toContainEqual(

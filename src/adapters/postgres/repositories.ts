@@ -7,6 +7,7 @@ import { clientRepository } from "./clients.js";
 import { consentRepository } from "./consents.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
+import { recoveryCodeRepository, totpRepository } from "./mfa.js";
 import { passkeyRepository } from "./passkeys.js";
 import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
@@ -37,6 +38,8 @@ export function createPostgresDatabase(
     clients: clientRepository(db),
     consents: consentRepository(db),
     passkeys: passkeyRepository(db),
+    totp: totpRepository(db),
+    recoveryCodes: recoveryCodeRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -374,6 +374,56 @@ export const consents = pgTable(
   ],
 );
 
+/**
+ * A user's TOTP authenticator (RFC 6238). The secret is sealed like the
+ * user's email; last_used_step is the highest time step a code was accepted
+ * for, so a code (or an earlier one) is never accepted twice. A row is
+ * pending until its first code confirms it; one confirmed live row per user.
+ */
+export const mfaTotp = pgTable(
+  "mfa_totp",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    secretSealed: text("secret_sealed").notNull(),
+    confirmedAt: at("confirmed_at"),
+    lastUsedStep: bigint("last_used_step", { mode: "number" }),
+    lastUsedAt: at("last_used_at"),
+    ...timestamps,
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    uniqueIndex("mfa_totp_user_confirmed_key")
+      .on(t.tenantId, t.userId)
+      .where(sql`confirmed_at IS NOT NULL AND deleted_at IS NULL`),
+    index("mfa_totp_user_idx").on(t.tenantId, t.userId).where(live),
+  ],
+);
+
+/**
+ * A user's recovery codes, only their SHA-256 (hex): one generation of 10 at
+ * a time (regenerating deletes the previous), each spent once (used_at).
+ */
+export const mfaRecoveryCodes = pgTable(
+  "mfa_recovery_codes",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    codeHash: text("code_hash").notNull(),
+    usedAt: at("used_at"),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "mfa_recovery_codes_pk", columns: [t.tenantId, t.userId, t.codeHash] }),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+  ],
+);
+
 /** WebAuthn credentials (passkeys) of users; the public key only, never a secret. */
 export const passkeys = pgTable(
   "passkeys",
@@ -413,6 +463,8 @@ export const schema = {
   accountTokens,
   oauthClients,
   consents,
+  mfaTotp,
+  mfaRecoveryCodes,
   passkeys,
 };
 export type Schema = typeof schema;

@@ -14,7 +14,8 @@ export const SERVICE_SCOPES = ["tokens:introspect", "api_keys:verify"];
 export const ADMIN_SCOPE = "admin";
 /** How recent a user's login must be to mint a key with `admin` or a service scope. */
 export const FRESH_LOGIN_MS = 5 * 60_000;
-const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
+/** Scopes whose keys need a fresh login (and, with a second factor, a step-up). */
+export const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
 /** Coalesces `last_used_at`: at most one write per key per this long. */
 const USE_RECORD_INTERVAL_MS = 60_000;
 

@@ -11,6 +11,7 @@ const KEPT_VALUES = new Set([
   "grant_types",
   "first_party",
   "overlap_seconds",
+  "policy",
 ]);
 
 const VERBS: Record<string, string> = { POST: "create", PUT: "set", PATCH: "update", DELETE: "delete" };

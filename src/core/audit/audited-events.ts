@@ -65,6 +65,18 @@ const RULES: Record<string, AuditRule> = {
     target: user,
     details: ["passkey_id", "stored_counter", "presented_counter"],
   },
+  mfa_verified: { action: "login.mfa_verified", target: user, actorField: "user_id", details: ["kind"] },
+  mfa_totp_enrolled: { action: "mfa.totp_enrolled", target: user, actorField: "user_id", details: ["factor_id"] },
+  mfa_factor_removed: {
+    action: "mfa.factor_removed",
+    target: user,
+    actorField: "user_id",
+    details: ["factor_id", "kind"],
+  },
+  mfa_recovery_codes_generated: { action: "mfa.recovery_codes_generated", target: user, actorField: "user_id" },
+  mfa_recovery_code_used: { action: "mfa.recovery_code_used", target: user, actorField: "user_id" },
+  mfa_code_failed: { action: "mfa.code_failed", target: user, details: ["kind"] },
+  mfa_reset_by_admin: { action: "mfa.reset_by_admin", target: user, details: ["factors", "recovery_codes"] },
   password_confirmation_failed: { action: "user.password_confirmation_failed", target: user, actorField: "user_id" },
 };
 

@@ -3,6 +3,7 @@ import type { Clock } from "../ports/clock.js";
 import type { SigningAlgorithm, Tenant } from "../ports/database.js";
 import type { KeyRingService } from "../signing/key-ring.js";
 import type { AccessTokens } from "../tokens/access-token.js";
+import { acrOf } from "../tokens/acr.js";
 
 /** What an ID token says about an authentication (OpenID Connect Core §2). */
 export interface IdTokenSubject {
@@ -58,6 +59,7 @@ export class IdTokens {
       auth_time: subject.authTime,
       ...(subject.nonce ? { nonce: subject.nonce } : {}),
       amr: subject.amr,
+      acr: acrOf(subject.amr),
       ...(subject.sessionId ? { sid: subject.sessionId } : {}),
       at_hash: await accessTokenHash(subject.accessToken, signer.alg),
     };

@@ -69,6 +69,11 @@ export class ProviderSessions {
   }
 
   /** Ends a provider session and the client sessions issued from it (RP-initiated logout, a new login in the browser). */
+  /** The same user signed in again in this browser: the new session takes over the old one's client sessions. */
+  async replace(tenant: Tenant, previousSessionId: string, sessionId: string): Promise<void> {
+    await this.deps.sessions.handOverChildren(tenant, previousSessionId, sessionId);
+  }
+
   async end(tenant: Tenant, sessionId: string): Promise<void> {
     await this.deps.sessions.endWithChildren(tenant, sessionId, "logout");
   }

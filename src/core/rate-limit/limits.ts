@@ -91,6 +91,8 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
     method === "POST" &&
     (path === "/v1/login" ||
       path === "/login" ||
+      path === "/v1/mfa/verify" ||
+      path === "/login/mfa" ||
       path === "/v1/passkeys/authentication/options" ||
       path === "/v1/passkeys/authentication")
   ) {

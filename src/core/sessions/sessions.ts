@@ -189,6 +189,19 @@ export class SessionService {
     return live;
   }
 
+  /**
+   * A fresh login (prompt=login, max_age) by the same user in the same
+   * browser: the client sessions of the old provider session move to the new
+   * one, and only the old provider session ends, so the user's other apps
+   * stay signed in and a later logout still reaches them.
+   */
+  async handOverChildren(tenant: Tenant, fromSessionId: string, toSessionId: string): Promise<void> {
+    await this.revoke(tenant, fromSessionId, "logout");
+    const ttl = settingsOf(tenant).sessionAbsoluteTtl * 1000;
+    for (const child of await this.store.takeChildren(fromSessionId))
+      await this.store.addChild(toSessionId, child, ttl);
+  }
+
   /** Logout: the caller's session ends and the presented access token is blocklisted by `jti` too. */
   async logout(tenant: Tenant, auth: AccessTokenClaims, refreshToken?: string): Promise<void> {
     if (await this.deps.db.sessions.revoke(tenant.id, auth.sid, new Date(this.now()), "logout")) {

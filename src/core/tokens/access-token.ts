@@ -5,6 +5,7 @@ import type { Tenant } from "../ports/database.js";
 import { noopTracer, type Tracer } from "../ports/telemetry.js";
 import type { KeyRingService } from "../signing/key-ring.js";
 import { SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
+import { acrOf } from "./acr.js";
 
 /** RFC 9068 §2.1: the `typ` of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -26,6 +27,8 @@ export interface AccessTokenClaims {
   /** Absent in a client's own token (client_credentials), which has no user. */
   auth_time?: number;
   amr?: string[];
+  /** Derived from `amr` (acr.ts); absent with it. */
+  acr?: string;
 }
 
 export interface TokenSubject {
@@ -86,7 +89,7 @@ export class AccessTokens {
       client_id: subject.clientId,
       scope: subject.scope,
       ...(subject.authTime ? { auth_time: seconds(subject.authTime) } : {}),
-      ...(subject.amr ? { amr: subject.amr } : {}),
+      ...(subject.amr ? { amr: subject.amr, acr: acrOf(subject.amr) } : {}),
     };
     // The span names the key (public, in the JWKS), never the claims or the token.
     const token = await (this.deps.tracer ?? noopTracer).span(

@@ -21,7 +21,7 @@ import type { AppEnv } from "../context.js";
 const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
 const OPEN = /^\/(oauth2\/token|v1\/userinfo)$/;
 const BROWSER =
-  /^\/v1\/(signup|login|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
+  /^\/v1\/(signup|login|mfa\/verify|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
 
 const ALLOWED_METHODS = "GET, POST, DELETE";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id, traceparent";

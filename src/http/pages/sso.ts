@@ -27,8 +27,9 @@ export async function currentSession(c: Context<AppEnv>): Promise<SignedIn | nul
 
 /**
  * After a login: a new provider session and its cookie. A session the
- * browser had before ends (it may be another user's; one browser, one
- * signed-in user at a time).
+ * browser had before ends: with its client sessions when it was another
+ * user's (one browser, one signed-in user at a time); a fresh login by the
+ * same user hands those over instead, so the user's other apps stay signed in.
  */
 export async function startProviderSession(
   c: Context<AppEnv>,
@@ -41,7 +42,8 @@ export async function startProviderSession(
     userAgent: c.req.header("user-agent") ?? null,
     ip: clientIp(c),
   });
-  if (previous) await providerSessions.end(c.var.tenant, previous.session.id);
+  if (previous?.user.id === user.id) await providerSessions.replace(c.var.tenant, previous.session.id, session.id);
+  else if (previous) await providerSessions.end(c.var.tenant, previous.session.id);
   const maxAge = Math.floor((session.absoluteExpiresAt.getTime() - clock.now().getTime()) / 1000);
   setCookie(c, cookieName(c), cookie, { ...OPTIONS, maxAge });
   startedNow.set(c.req.raw, { user, session });

@@ -45,18 +45,44 @@ const signup = createRoute({
   },
 });
 
+const MfaChallengeSchema = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z.string().openapi({ description: "Finishes the login at `POST /v1/mfa/verify`; single use" }),
+    factors: z.array(z.enum(["totp", "passkey", "recovery_code"])),
+    expires_in: z.number().int().openapi({ description: "Seconds the mfa_token lives" }),
+  })
+  .openapi("MfaChallenge");
+
+const LoginResponseSchema = z
+  .union([
+    TokenResponseSchema.extend({
+      mfa_enrollment_required: z.literal(true).optional().openapi({
+        description: "The tenant's MFA policy wants a second factor this user has not enrolled yet",
+      }),
+    }),
+    MfaChallengeSchema,
+  ])
+  .openapi("LoginResponse");
+
 const login = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/login",
   tags: ["Accounts"],
   summary: "Log in with email and password",
+  description:
+    "A user with a second factor gets no tokens here: the answer is an `mfa_required` challenge to finish at " +
+    "`POST /v1/mfa/verify` within 5 minutes.",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: LoginSchema } } },
   },
   responses: {
-    200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
+    200: {
+      description: "Logged in, or a second factor is needed",
+      content: { "application/json": { schema: LoginResponseSchema } },
+    },
     ...problems(400, 401, 404, 413, 415, 423, 429, 503),
   },
 });
@@ -83,11 +109,17 @@ export const accountRoutes = createRouter()
     const tenant = c.var.tenant;
     const body = c.req.valid("json");
     const user = await accounts.authenticate(tenant, body, ipBucket(clientIp(c)));
+    const next = await c.var.services.mfaLogins.afterFirstStep(tenant, user, PASSWORD_LOGIN);
+    c.header("Cache-Control", "no-store");
+    if (next.kind === "challenge") {
+      const challenge = { mfa_token: next.mfaToken, factors: next.factors, expires_in: next.expiresIn };
+      return c.json({ mfa_required: true as const, ...challenge }, 200);
+    }
     const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
       userAgent: c.req.header("user-agent") ?? null,
       ip: clientIp(c),
     });
     identifyRequest(user.id, response.session_id);
-    c.header("Cache-Control", "no-store");
-    return c.json(deliverTokens(c, response, body.cookie === true), 200);
+    const tokens = deliverTokens(c, response, body.cookie === true);
+    return c.json(next.enrollmentRequired ? { ...tokens, mfa_enrollment_required: true as const } : tokens, 200);
   });

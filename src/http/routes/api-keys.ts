@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FRESH_LOGIN_MS, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
+import { FRESH_LOGIN_MS, isPowerful, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import type { ApiKeyRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
@@ -55,7 +55,8 @@ const create = createRoute({
   description:
     `A key may hold the scopes its owner holds; \`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) ` +
     `only when the owner holds \`admin\` and logged in within the last ${FRESH_LOGIN_MS / 60_000} minutes ` +
-    "(the token's `auth_time`; otherwise 403 `reauthentication_required`).",
+    "(the token's `auth_time`; otherwise 403 `reauthentication_required`); a user with a second factor must " +
+    "also have completed it in that login (otherwise 403 `step_up_required`).",
   ...bearer,
   middleware: [requireAccessToken(), acceptBody("json")] as const,
   request: {
@@ -136,6 +137,7 @@ export const apiKeyRoutes = createRouter()
     const { accounts, apiKeys } = c.var.services;
     const owner = await accounts.findUser(c.var.tenant, c.var.auth.sub);
     if (!owner) throw errors.notFound("The user no longer exists.");
+    if (body.scopes.some(isPowerful)) await c.var.services.stepUp.require(c.var.tenant, c.var.auth);
     // Every user's token has auth_time (client tokens never reach user routes); without it nothing is recent.
     const authenticatedAt = new Date((c.var.auth.auth_time ?? 0) * 1000);
     const { record, key } = await apiKeys.createForUser(

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_SCOPES } from "../../core/sessions/user-claims.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
+import { ACR_VALUES } from "../../core/tokens/acr.js";
 import { etagOf, notModified } from "../etag.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
@@ -51,7 +52,7 @@ const jwks = createRoute({
 });
 
 /** OpenID Connect Core §5.4's scopes and the claims the ID token and UserInfo carry. */
-const CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash"];
+const CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "at_hash"];
 const USER_CLAIMS = ["email", "email_verified", "name"];
 const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"];
 
@@ -86,6 +87,7 @@ export const discoveryRoutes = createRouter()
         id_token_signing_alg_values_supported: algs,
         access_token_signing_alg_values_supported: algs,
         claims_supported: [...CLAIMS, ...USER_CLAIMS],
+        acr_values_supported: [...ACR_VALUES],
         // RFC 9207: the authorization response names its issuer.
         authorization_response_iss_parameter_supported: true,
         claims_parameter_supported: false,

@@ -3,6 +3,7 @@ import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
+import { requireStepUp } from "../middleware/step-up.js";
 import { createRouter, problems } from "../openapi.js";
 import { AcceptedSchema, email, mailedToken, password, TenantParamSchema, UserSchema } from "../schemas.js";
 
@@ -54,14 +55,14 @@ const changeEmail = createRoute({
     "The new address gets a link (to `/v1/email/verify`); the account keeps its address until then. The old " +
     "address is told.",
   security: [{ bearer: [] }],
-  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  middleware: [requireAccessToken(), requireStepUp(), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: ChangeEmailSchema } } },
   },
   responses: {
     202: { description: "Mails are on their way", content: { "application/json": { schema: AcceptedSchema } } },
-    ...problems(400, 401, 404, 413, 415, 423, 429, 503),
+    ...problems(400, 401, 403, 404, 413, 415, 423, 429, 503),
   },
 });
 

@@ -3,6 +3,7 @@ import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
+import { requireStepUp } from "../middleware/step-up.js";
 import { createRouter, problems } from "../openapi.js";
 import { AcceptedSchema, email, mailedToken, password, TenantParamSchema } from "../schemas.js";
 
@@ -52,7 +53,7 @@ const change = createRoute({
   summary: "Change the signed-in user's password",
   description: "Needs the current password; the user's other sessions end at once.",
   security: [{ bearer: [] }],
-  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  middleware: [requireAccessToken(), requireStepUp(), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: {
@@ -66,7 +67,7 @@ const change = createRoute({
   },
   responses: {
     204: { description: "Changed" },
-    ...problems(400, 401, 404, 413, 415, 423, 429, 503),
+    ...problems(400, 401, 403, 404, 413, 415, 423, 429, 503),
   },
 });
 

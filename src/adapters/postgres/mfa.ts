@@ -1,0 +1,143 @@
+import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
+import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../core/ports/database.js";
+import type { DrizzleDb } from "./drizzle.js";
+import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
+import { mfaRecoveryCodes, mfaTotp } from "./schema.js";
+
+const toTotp = ({ updatedAt: _, deletedAt: __, ...row }: typeof mfaTotp.$inferSelect): TotpRecord => row;
+
+const liveTotp = (tenantId: string, userId: string) =>
+  and(eq(mfaTotp.tenantId, tenantId), eq(mfaTotp.userId, userId), isNull(mfaTotp.deletedAt));
+
+export function totpRepository(db: DrizzleDb): TotpRepository {
+  return {
+    async createPending({ id, tenantId, userId, secretSealed, now }) {
+      const abandoned = db.$with("abandoned").as(
+        db
+          .update(mfaTotp)
+          .set({ deletedAt: now, updatedAt: now })
+          .where(and(liveTotp(tenantId, userId), isNull(mfaTotp.confirmedAt)))
+          .returning({ id: mfaTotp.id }),
+      );
+      await db
+        .with(abandoned)
+        .insert(mfaTotp)
+        .values({ id, tenantId, userId, secretSealed, createdAt: now, updatedAt: now });
+    },
+
+    async find(tenantId, userId, id) {
+      const [row] = await db
+        .select()
+        .from(mfaTotp)
+        .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id)))
+        .limit(1);
+      return row ? toTotp(row) : null;
+    },
+
+    async findConfirmed(tenantId, userId) {
+      const [row] = await db
+        .select()
+        .from(mfaTotp)
+        .where(and(liveTotp(tenantId, userId), isNotNull(mfaTotp.confirmedAt)))
+        .limit(1);
+      return row ? toTotp(row) : null;
+    },
+
+    async confirm(tenantId, userId, id, step, at) {
+      try {
+        const rows = await db
+          .update(mfaTotp)
+          .set({ confirmedAt: at, lastUsedStep: step, lastUsedAt: at, updatedAt: at })
+          .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id), isNull(mfaTotp.confirmedAt)))
+          .returning({ id: mfaTotp.id });
+        return rows.length > 0;
+      } catch (error) {
+        // mfa_totp_user_confirmed_key: another authenticator of the user was confirmed first.
+        if (sqlState(error) === UNIQUE_VIOLATION) return false;
+        throw error;
+      }
+    },
+
+    async useStep(tenantId, userId, id, step, at) {
+      const rows = await db
+        .update(mfaTotp)
+        .set({ lastUsedStep: step, lastUsedAt: at, updatedAt: at })
+        .where(
+          and(
+            liveTotp(tenantId, userId),
+            eq(mfaTotp.id, id),
+            isNotNull(mfaTotp.confirmedAt),
+            or(isNull(mfaTotp.lastUsedStep), lt(mfaTotp.lastUsedStep, step)),
+          ),
+        )
+        .returning({ id: mfaTotp.id });
+      return rows.length > 0;
+    },
+
+    async remove(tenantId, userId, id, at) {
+      const rows = await db
+        .update(mfaTotp)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id)))
+        .returning({ id: mfaTotp.id });
+      return rows.length > 0;
+    },
+
+    async removeAll(tenantId, userId, at) {
+      const rows = await db
+        .update(mfaTotp)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(liveTotp(tenantId, userId))
+        .returning({ id: mfaTotp.id });
+      return rows.length;
+    },
+  };
+}
+
+const ofUser = (tenantId: string, userId: string) =>
+  and(eq(mfaRecoveryCodes.tenantId, tenantId), eq(mfaRecoveryCodes.userId, userId));
+
+export function recoveryCodeRepository(db: DrizzleDb): RecoveryCodeRepository {
+  return {
+    async replaceAll(tenantId, userId, codeHashes, at) {
+      // One statement: a failure leaves the previous generation in place.
+      const previous = db
+        .$with("previous")
+        .as(
+          db
+            .delete(mfaRecoveryCodes)
+            .where(ofUser(tenantId, userId))
+            .returning({ codeHash: mfaRecoveryCodes.codeHash }),
+        );
+      await db
+        .with(previous)
+        .insert(mfaRecoveryCodes)
+        .values(codeHashes.map((codeHash) => ({ tenantId, userId, codeHash, createdAt: at })));
+    },
+
+    async consume(tenantId, userId, codeHash, at) {
+      const rows = await db
+        .update(mfaRecoveryCodes)
+        .set({ usedAt: at })
+        .where(and(ofUser(tenantId, userId), eq(mfaRecoveryCodes.codeHash, codeHash), isNull(mfaRecoveryCodes.usedAt)))
+        .returning({ codeHash: mfaRecoveryCodes.codeHash });
+      return rows.length > 0;
+    },
+
+    async countUnused(tenantId, userId) {
+      const [row] = await db
+        .select({ n: count() })
+        .from(mfaRecoveryCodes)
+        .where(and(ofUser(tenantId, userId), isNull(mfaRecoveryCodes.usedAt)));
+      return row?.n ?? 0;
+    },
+
+    async removeAll(tenantId, userId) {
+      const rows = await db
+        .delete(mfaRecoveryCodes)
+        .where(ofUser(tenantId, userId))
+        .returning({ codeHash: mfaRecoveryCodes.codeHash });
+      return rows.length;
+    },
+  };
+}

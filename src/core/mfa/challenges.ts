@@ -1,0 +1,72 @@
+import { sha256Base64Url } from "../crypto/digest.js";
+import { toBase64Url } from "../crypto/encoding.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Tenant } from "../ports/database.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+
+/** How long a login's second step may take. */
+export const CHALLENGE_TTL_SECONDS = 300;
+/** Wrong codes a challenge takes before it is dead (the login throttle counts them too). */
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+// Stored under the token's hash: a Redis dump does not hold usable tokens.
+const challengeKey = (tenantId: string, hash: string) => `mfa-challenge:${tenantId}:${hash}`;
+
+/** A password login waiting for its second factor. */
+export interface MfaChallenge {
+  userId: string;
+  /** The first step's RFC 8176 methods (`["pwd"]`). */
+  amr: string[];
+  /** The first step's login method (`password`). */
+  method: string;
+  attempts: number;
+  /** Epoch ms: the injected clock decides expiry, Redis's TTL only cleans up. */
+  expiresAt: number;
+}
+
+/**
+ * The `mfa_token` of a login's second step: 32 random bytes, stored hashed
+ * and tenant-scoped in Redis for 5 minutes, spent by the first right code.
+ */
+export class MfaChallenges {
+  constructor(private readonly deps: { kv: KeyValueStore; clock: Clock; random: Random }) {}
+
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  async issue(tenant: Tenant, first: { userId: string; amr: string[]; method: string }): Promise<string> {
+    const token = toBase64Url(this.deps.random.bytes(32));
+    const challenge: MfaChallenge = { ...first, attempts: 0, expiresAt: this.now() + CHALLENGE_TTL_SECONDS * 1000 };
+    await this.deps.kv.set(challengeKey(tenant.id, await sha256Base64Url(token)), JSON.stringify(challenge), {
+      ttlMs: CHALLENGE_TTL_SECONDS * 1000,
+    });
+    return token;
+  }
+
+  /** Takes the challenge out (one attempt at a time: a concurrent attempt finds nothing). */
+  async take(tenant: Tenant, token: string): Promise<MfaChallenge | null> {
+    if (!TOKEN.test(token)) return null;
+    return this.live(await this.deps.kv.take(challengeKey(tenant.id, await sha256Base64Url(token))));
+  }
+
+  /** After a wrong code: the challenge goes back with one attempt more, unless that was its last. */
+  async putBack(tenant: Tenant, token: string, challenge: MfaChallenge): Promise<void> {
+    const attempts = challenge.attempts + 1;
+    if (attempts < CHALLENGE_MAX_ATTEMPTS) await this.restore(tenant, token, { ...challenge, attempts });
+  }
+
+  /** Puts a taken challenge back as it is, for what remains of its lifetime. */
+  async restore(tenant: Tenant, token: string, challenge: MfaChallenge): Promise<void> {
+    const ttlMs = challenge.expiresAt - this.now();
+    if (ttlMs <= 0) return;
+    await this.deps.kv.set(challengeKey(tenant.id, await sha256Base64Url(token)), JSON.stringify(challenge), {
+      ttlMs,
+    });
+  }
+
+  private live(raw: string | null): MfaChallenge | null {
+    const challenge = raw ? (JSON.parse(raw) as MfaChallenge) : null;
+    return challenge && challenge.expiresAt > this.now() ? challenge : null;
+  }
+}

@@ -1,0 +1,54 @@
+/** A user's TOTP authenticator (RFC 6238); pending until a first code confirms it. */
+export interface TotpRecord {
+  id: string;
+  tenantId: string;
+  userId: string;
+  /** The 20-byte secret, sealed like the user's email. */
+  secretSealed: string;
+  confirmedAt: Date | null;
+  /** The highest time step a code was accepted for; codes of this or an earlier step are refused. */
+  lastUsedStep: number | null;
+  lastUsedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NewTotp {
+  id: string;
+  tenantId: string;
+  userId: string;
+  secretSealed: string;
+  now: Date;
+}
+
+export interface TotpRepository {
+  /** Stores a pending authenticator, dropping the user's earlier pending ones (an abandoned enrollment). */
+  createPending(totp: NewTotp): Promise<void>;
+  /** The live authenticator with this id (pending or confirmed). */
+  find(tenantId: string, userId: string, id: string): Promise<TotpRecord | null>;
+  /** The user's confirmed live authenticator. */
+  findConfirmed(tenantId: string, userId: string): Promise<TotpRecord | null>;
+  /**
+   * Confirms a pending authenticator with the step of its first code; false when
+   * it is gone, already confirmed, or the user confirmed another one meanwhile.
+   */
+  confirm(tenantId: string, userId: string, id: string, step: number, at: Date): Promise<boolean>;
+  /**
+   * Records that a code of this step was accepted, in one statement that only
+   * succeeds when the step is later than every accepted one (two requests
+   * racing with one code: one wins); false otherwise.
+   */
+  useStep(tenantId: string, userId: string, id: string, step: number, at: Date): Promise<boolean>;
+  /** Soft-deletes the authenticator; false when there was none. */
+  remove(tenantId: string, userId: string, id: string, at: Date): Promise<boolean>;
+  /** Soft-deletes every authenticator of the user; resolves how many. */
+  removeAll(tenantId: string, userId: string, at: Date): Promise<number>;
+}
+
+export interface RecoveryCodeRepository {
+  /** Replaces the user's codes with these SHA-256 hashes in one statement. */
+  replaceAll(tenantId: string, userId: string, codeHashes: readonly string[], at: Date): Promise<void>;
+  /** Spends the unused code with this hash in one statement; false when there is none. */
+  consume(tenantId: string, userId: string, codeHash: string, at: Date): Promise<boolean>;
+  countUnused(tenantId: string, userId: string): Promise<number>;
+  removeAll(tenantId: string, userId: string): Promise<number>;
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/core/ports/database.js";
+import type { DatabaseHarness } from "./repositories.contract.js";
+import { seedTenant, seedUser } from "./seed.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+
+/** TOTP authenticators and recovery codes: every driver confirms once, refuses replayed steps and spends codes once. */
+export function mfaRepositoryContract(name: string, open: () => Promise<DatabaseHarness>): void {
+  describe(`MFA repository contract: ${name}`, () => {
+    let h: DatabaseHarness;
+    let db: Database;
+    let tenantId: string;
+    let otherTenantId: string;
+
+    beforeAll(async () => {
+      h = await open();
+      db = h.db;
+      tenantId = await seedTenant(db, "mfa", at);
+      otherTenantId = await seedTenant(db, "mfa-other", at);
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    const pending = async (userId: string, secretSealed = "sealed") => {
+      const id = crypto.randomUUID();
+      await db.totp.createPending({ id, tenantId, userId, secretSealed, now: at });
+      return id;
+    };
+
+    it("stores a pending authenticator, confirms it once with its first step, and finds it", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const id = await pending(userId, "k1:sealed-secret");
+      expect(await db.totp.find(tenantId, userId, id)).toEqual({
+        id,
+        tenantId,
+        userId,
+        secretSealed: "k1:sealed-secret",
+        confirmedAt: null,
+        lastUsedStep: null,
+        lastUsedAt: null,
+        createdAt: at,
+      });
+      expect(await db.totp.findConfirmed(tenantId, userId)).toBeNull();
+      expect(await db.totp.confirm(tenantId, userId, id, 59_000_000, later(1))).toBe(true);
+      expect(await db.totp.confirm(tenantId, userId, id, 59_000_001, later(2))).toBe(false);
+      expect(await db.totp.findConfirmed(tenantId, userId)).toMatchObject({
+        id,
+        confirmedAt: later(1),
+        lastUsedStep: 59_000_000,
+        lastUsedAt: later(1),
+      });
+      expect(await db.totp.find(otherTenantId, userId, id)).toBeNull();
+    });
+
+    it("accepts only steps later than the last accepted one, one of concurrent users of a step winning", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const id = await pending(userId);
+      expect(await db.totp.useStep(tenantId, userId, id, 10, at)).toBe(false); // pending
+      await db.totp.confirm(tenantId, userId, id, 10, at);
+      expect(await db.totp.useStep(tenantId, userId, id, 10, later(1))).toBe(false);
+      expect(await db.totp.useStep(tenantId, userId, id, 9, later(1))).toBe(false);
+      const racing = await Promise.all(
+        Array.from({ length: 5 }, () => db.totp.useStep(tenantId, userId, id, 11, later(2))),
+      );
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect((await db.totp.find(tenantId, userId, id))?.lastUsedStep).toBe(11);
+    });
+
+    it("keeps one confirmed authenticator per user; a new enrollment drops the earlier pending one", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const first = await pending(userId);
+      const second = await pending(userId);
+      expect(await db.totp.find(tenantId, userId, first)).toBeNull();
+      expect(await db.totp.confirm(tenantId, userId, second, 1, at)).toBe(true);
+      const third = await pending(userId);
+      expect(await db.totp.confirm(tenantId, userId, third, 2, at)).toBe(false);
+      expect((await db.totp.findConfirmed(tenantId, userId))?.id).toBe(second);
+    });
+
+    it("removes one authenticator or all of a user's", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const id = await pending(userId);
+      await db.totp.confirm(tenantId, userId, id, 1, at);
+      expect(await db.totp.remove(otherTenantId, userId, id, at)).toBe(false);
+      expect(await db.totp.remove(tenantId, userId, id, later(1))).toBe(true);
+      expect(await db.totp.remove(tenantId, userId, id, later(2))).toBe(false);
+      expect(await db.totp.findConfirmed(tenantId, userId)).toBeNull();
+      const again = await pending(userId);
+      expect(await db.totp.confirm(tenantId, userId, again, 2, at)).toBe(true);
+      await pending(userId);
+      expect(await db.totp.removeAll(tenantId, userId, later(3))).toBe(2);
+      expect(await db.totp.find(tenantId, userId, again)).toBeNull();
+    });
+
+    it("spends a recovery code once, replaces a generation whole and removes all", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const hashes = Array.from({ length: 10 }, (_, i) => `hash-${i}`);
+      await db.recoveryCodes.replaceAll(tenantId, userId, hashes, at);
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(10);
+      expect(await db.recoveryCodes.consume(otherTenantId, userId, "hash-0", at)).toBe(false);
+      const racing = await Promise.all(
+        Array.from({ length: 5 }, () => db.recoveryCodes.consume(tenantId, userId, "hash-0", later(1))),
+      );
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(9);
+      await db.recoveryCodes.replaceAll(tenantId, userId, ["new-0", "new-1", "new-2"], later(2));
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(3);
+      expect(await db.recoveryCodes.consume(tenantId, userId, "hash-1", later(3))).toBe(false);
+      expect(await db.recoveryCodes.consume(tenantId, userId, "new-1", later(3))).toBe(true);
+      expect(await db.recoveryCodes.removeAll(tenantId, userId)).toBe(3);
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(0);
+    });
+  });
+}
