@@ -71,6 +71,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const throttle = new LoginThrottle(deps);
   const accounts = new AccountService({ ...deps, throttle });
   const mfa = new MfaService({ ...deps, throttle, accounts });
+  const passkeys = new PasskeyService({ ...deps, publicUrl: config.PUBLIC_URL });
   const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
   const userVersions = new UserVersions(deps);
   const sessions = new SessionService({
@@ -92,9 +93,9 @@ export function buildServices(appDeps: AppDeps): Services {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
     consents: new ConsentService({ ...deps, sessions }),
-    passkeys: new PasskeyService({ ...deps, publicUrl: config.PUBLIC_URL }),
+    passkeys,
     mfa,
-    mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts }),
+    mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts, passkeys }),
     stepUp: new StepUp({ ...deps, factors: mfa }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,

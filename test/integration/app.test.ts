@@ -274,6 +274,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/v1/mfa/factors",
       "/t/{tenant}/v1/mfa/factors/{id}",
       "/t/{tenant}/v1/mfa/passkeys",
+      "/t/{tenant}/v1/mfa/passkeys/authentication/options",
       "/t/{tenant}/v1/mfa/passkeys/registration",
       "/t/{tenant}/v1/mfa/passkeys/registration/options",
       "/t/{tenant}/v1/mfa/passkeys/{id}",

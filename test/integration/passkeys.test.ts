@@ -105,7 +105,8 @@ describe("Passkey registration and management", () => {
   it("lists, renames and removes the caller's passkeys; another user sees none of them", async () => {
     const bob = await signup("pk", "bob@example.com");
     const carol = await signup("pk", "carol@example.com");
-    const created = await register(bob.access_token, await SoftAuthenticator.create({ synced: true }));
+    const bobsKey = await SoftAuthenticator.create({ synced: true });
+    const created = await register(bob.access_token, bobsKey);
     const list = async (token: string) =>
       (
         (await (await t.app.request("/t/pk/v1/mfa/passkeys", { headers: bearer(token) })).json()) as {
@@ -129,8 +130,11 @@ describe("Passkey registration and management", () => {
     const remove = (token: string) =>
       t.app.request(`/t/pk/v1/mfa/passkeys/${created.id}`, { method: "DELETE", headers: bearer(token) });
     expect((await remove(carol.access_token)).status).toBe(404);
-    expect((await remove(bob.access_token)).status).toBe(204);
-    expect((await remove(bob.access_token)).status).toBe(404);
+    // Removing a factor is a step-up action: the password session alone is not enough.
+    expectProblem(await readAnswer(await remove(bob.access_token)), 403, "step_up_required");
+    const fresh = (await (await loginWith(bobsKey)).json()) as TokenBody;
+    expect((await remove(fresh.access_token)).status).toBe(204);
+    expect((await remove(fresh.access_token)).status).toBe(404);
     expect(await list(bob.access_token)).toEqual([]);
   });
 
@@ -330,5 +334,105 @@ describe("Passwordless login with a passkey", () => {
     const tenant = await t.deps.db.tenants.findBySlug("pk");
     await t.deps.db.users.update(tenant?.id ?? "", mia.user.id, { disabled: true }, new Date());
     expectProblem(await readAnswer(await loginWith(authenticator)), 403, "account_disabled");
+  });
+});
+
+describe("A passkey as the second factor of a password login", () => {
+  const passwordLogin = async (address: string) => {
+    const response = await api.login("pk", address);
+    expect(response.status).toBe(200);
+    return (await response.json()) as { mfa_required?: true; mfa_token: string; factors: string[] };
+  };
+  const mfaOptions = async (mfaToken: string) => {
+    const response = await post("/t/pk/v1/mfa/passkeys/authentication/options", { mfa_token: mfaToken });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as {
+      challenge_id: string;
+      options: { challenge: string; rpId: string; allowCredentials: { id: string }[] };
+    };
+  };
+  const verify = (body: Record<string, unknown>) => post("/t/pk/v1/mfa/verify", body);
+
+  it("lists the passkey as a factor, challenges the password login, and finishes it with the passkey", async () => {
+    const olga = await signup("pk", "olga@example.com");
+    const key = await SoftAuthenticator.create();
+    const created = await register(olga.access_token, key);
+    const factors = await t.app.request("/t/pk/v1/mfa/factors", { headers: bearer(olga.access_token) });
+    expect(((await factors.json()) as { factors: unknown[] }).factors).toMatchObject([
+      { id: created.id, kind: "passkey" },
+    ]);
+
+    const challenge = await passwordLogin("olga@example.com");
+    expect(challenge).toMatchObject({ mfa_required: true, factors: ["passkey", "recovery_code"] });
+    const started = await mfaOptions(challenge.mfa_token);
+    expect(started.options.allowCredentials.map((c) => c.id)).toEqual([key.credentialId]);
+    expectProblem(
+      await readAnswer(await verify({ mfa_token: challenge.mfa_token, type: "passkey" })),
+      400,
+      "validation_failed",
+    );
+    const response = await verify({
+      mfa_token: challenge.mfa_token,
+      type: "passkey",
+      challenge_id: started.challenge_id,
+      response: await key.assert(started.options, { origin: ORIGIN }),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const tokens = (await response.json()) as TokenBody;
+    expect(decode(tokens.access_token).claims).toMatchObject({ sub: olga.user.id, amr: ["pwd", "hwk", "mfa"] });
+    // The challenge is spent.
+    expectProblem(
+      await readAnswer(await post("/t/pk/v1/mfa/passkeys/authentication/options", { mfa_token: challenge.mfa_token })),
+      401,
+      "invalid_mfa_token",
+    );
+  });
+
+  it("refuses another user's passkey for the challenge and keeps the challenge for the right one", async () => {
+    const pia = await signup("pk", "pia@example.com");
+    const quinn = await signup("pk", "quinn@example.com");
+    const pias = await SoftAuthenticator.create();
+    const quinns = await SoftAuthenticator.create();
+    await register(pia.access_token, pias);
+    await register(quinn.access_token, quinns);
+    const challenge = await passwordLogin("pia@example.com");
+
+    const started = await mfaOptions(challenge.mfa_token);
+    const foreign = await verify({
+      mfa_token: challenge.mfa_token,
+      type: "passkey",
+      challenge_id: started.challenge_id,
+      response: await quinns.assert(started.options, { origin: ORIGIN }),
+    });
+    expectProblem(await readAnswer(foreign), 401, "passkey_refused");
+
+    // Options of a passwordless login are not bound to the challenge's user: Quinn's assertion is refused too.
+    const open = await authenticationOptions();
+    const unbound = await verify({
+      mfa_token: challenge.mfa_token,
+      type: "passkey",
+      challenge_id: open.challenge_id,
+      response: await quinns.assert(open.options, { origin: ORIGIN }),
+    });
+    expectProblem(await readAnswer(unbound), 401, "passkey_refused");
+
+    const again = await mfaOptions(challenge.mfa_token);
+    const ok = await verify({
+      mfa_token: challenge.mfa_token,
+      type: "passkey",
+      challenge_id: again.challenge_id,
+      response: await pias.assert(again.options, { origin: ORIGIN }),
+    });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+  });
+
+  it("lets an admin reset remove the user's passkeys", async () => {
+    const rae = await signup("pk", "rae@example.com");
+    const key = await SoftAuthenticator.create();
+    await register(rae.access_token, key);
+    const reset = await post(`/t/pk/v1/admin/users/${rae.user.id}/mfa/reset`, undefined, bearer(TEST_ADMIN_KEY));
+    expect(reset.status, await reset.clone().text()).toBe(204);
+    expectProblem(await readAnswer(await loginWith(key)), 401, "passkey_refused");
+    expect((await passwordLogin("rae@example.com")).mfa_required).toBeUndefined();
   });
 });

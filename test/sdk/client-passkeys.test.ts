@@ -46,8 +46,10 @@ describe("client: passkeys", () => {
       "passkey_refused",
     );
 
-    expect((await user.removePasskey(created.id)).ok).toBe(true);
-    expectFailure(await user.removePasskey(created.id), 404, "not_found");
+    // Removal is a step-up action: the password session is refused, the passkey session (amr mfa) may.
+    expectFailure(await user.removePasskey(created.id), 403, "step_up_required");
+    expect((await device.removePasskey(created.id)).ok).toBe(true);
+    expectFailure(await device.removePasskey(created.id), 404, "not_found");
     expect(unwrap(await user.listPasskeys()).passkeys).toEqual([]);
   });
 });

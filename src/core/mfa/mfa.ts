@@ -45,13 +45,31 @@ export class MfaService implements SecondFactors {
   constructor(private readonly deps: MfaDeps) {}
 
   async list(tenant: Tenant, userId: string): Promise<FactorSummary[]> {
-    const totp = await this.deps.db.totp.findConfirmed(tenant.id, userId);
-    if (!totp) return [];
-    return [{ id: totp.id, kind: "totp", name: null, createdAt: totp.createdAt, lastUsedAt: totp.lastUsedAt }];
+    const [totp, passkeys] = await Promise.all([
+      this.deps.db.totp.findConfirmed(tenant.id, userId),
+      this.deps.db.passkeys.listOfUser(tenant.id, userId),
+    ]);
+    const factors: FactorSummary[] = passkeys.map((p) => ({
+      id: p.id,
+      kind: "passkey",
+      name: p.name,
+      createdAt: p.createdAt,
+      lastUsedAt: p.lastUsedAt,
+    }));
+    if (totp) {
+      factors.unshift({
+        id: totp.id,
+        kind: "totp",
+        name: null,
+        createdAt: totp.createdAt,
+        lastUsedAt: totp.lastUsedAt,
+      });
+    }
+    return factors;
   }
 
   async hasAny(tenant: Tenant, userId: string): Promise<boolean> {
-    return (await this.deps.db.totp.findConfirmed(tenant.id, userId)) !== null;
+    return (await this.list(tenant, userId)).length > 0;
   }
 
   recoveryCodesLeft(tenant: Tenant, userId: string): Promise<number> {
@@ -137,7 +155,9 @@ export class MfaService implements SecondFactors {
 
   async resetAll(tenant: Tenant, userId: string): Promise<void> {
     const { db } = this.deps;
-    const removed = await db.totp.removeAll(tenant.id, userId, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const removed =
+      (await db.totp.removeAll(tenant.id, userId, now)) + (await db.passkeys.removeAllOfUser(tenant.id, userId, now));
     const codes = await db.recoveryCodes.removeAll(tenant.id, userId);
     // The owner proves themselves anew by enrolling: earlier failures do not hold them back.
     await this.deps.throttle.clear({ tenantId: tenant.id, account: throttleAccount(userId) });

@@ -94,6 +94,7 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
       path === "/v1/mfa/verify" ||
       path === "/login/mfa" ||
       path === "/v1/passkeys/authentication/options" ||
+      path === "/v1/mfa/passkeys/authentication/options" ||
       path === "/v1/passkeys/authentication")
   ) {
     return "login";

@@ -5,6 +5,7 @@ import type { PasskeyRecord } from "../../core/ports/database.js";
 import { deliverTokens } from "../cookies.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
+import { requireStepUp } from "../middleware/step-up.js";
 import { createRouter, problems } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
 import {
@@ -42,7 +43,7 @@ const RegistrationResponseSchema = z
   })
   .openapi("PasskeyRegistrationResponse");
 
-const AuthenticationResponseSchema = z
+export const AuthenticationResponseSchema = z
   .object({
     ...credentialFields,
     response: z.object({
@@ -72,6 +73,10 @@ const PasskeySchema = z
 const OptionsSchema = z.record(z.string(), z.unknown()).openapi({
   description: "WebAuthn options JSON for navigator.credentials (PublicKeyCredential.parse*OptionsFromJSON)",
 });
+
+export const PasskeyOptionsSchema = z
+  .object({ challenge_id: z.string(), options: OptionsSchema })
+  .openapi("PasskeyAuthenticationOptions");
 
 const passkeyView = (p: PasskeyRecord) => ({
   id: p.id,
@@ -173,10 +178,11 @@ const remove = createRoute({
   path: "/t/{tenant}/v1/mfa/passkeys/{id}",
   tags,
   summary: "Remove one of the caller's passkeys",
+  description: "Step-up: needs a login with a second factor within the last 5 minutes (403 `step_up_required`).",
   ...bearer,
-  middleware: [requireAccessToken()] as const,
+  middleware: [requireAccessToken(), requireStepUp()] as const,
   request: { params: TenantResourceParamSchema },
-  responses: { 204: { description: "Removed" }, ...problems(401, 404) },
+  responses: { 204: { description: "Removed" }, ...problems(401, 403, 404) },
 });
 
 const authenticationOptions = createRoute({
@@ -191,9 +197,7 @@ const authenticationOptions = createRoute({
   responses: {
     200: {
       description: "PublicKeyCredentialRequestOptions (JSON) and its challenge id",
-      content: {
-        "application/json": { schema: z.object({ challenge_id: z.string(), options: OptionsSchema }) },
-      },
+      content: { "application/json": { schema: PasskeyOptionsSchema } },
     },
     ...problems(404, 429, 503),
   },
