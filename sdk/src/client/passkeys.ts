@@ -55,7 +55,7 @@ export function passkeyMethods(ctx: Context) {
       );
     },
 
-    /** `DELETE /v1/mfa/passkeys/{id}` (Bearer) → 204; 404 `not_found`. */
+    /** `DELETE /v1/mfa/passkeys/{id}` (Bearer) → 204; 404 `not_found`; 403 `step_up_required` without a recent second factor. */
     removePasskey(id: string, options: RequestOptions = {}): Promise<Done> {
       return session.authorized(
         (bearer) => transport.send<undefined>({ method: "DELETE", path: path(`/${segment(id)}`), bearer }, options),
