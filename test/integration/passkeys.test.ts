@@ -52,7 +52,13 @@ async function register(token: string, authenticator: SoftAuthenticator, tenant 
     bearer(token),
   );
   expect(response.status, await response.clone().text()).toBe(201);
-  return (await response.json()) as { id: string; name: string | null; device_type: string; backed_up: boolean };
+  return (await response.json()) as {
+    id: string;
+    name: string | null;
+    device_type: string;
+    backed_up: boolean;
+    recovery_codes?: string[];
+  };
 }
 
 async function authenticationOptions(tenant = "pk") {
@@ -357,6 +363,13 @@ describe("A passkey as the second factor of a password login", () => {
     const olga = await signup("pk", "olga@example.com");
     const key = await SoftAuthenticator.create();
     const created = await register(olga.access_token, key);
+    // The first factor brings the first recovery codes; a second passkey does not.
+    expect(created.recovery_codes).toHaveLength(10);
+    const second = await register(olga.access_token, await SoftAuthenticator.create());
+    expect(second.recovery_codes).toBeUndefined();
+    const tenant = await t.deps.db.tenants.findBySlug("pk");
+    if (!tenant) throw new Error("no tenant");
+    await t.services.passkeys.remove(tenant, olga.user.id, second.id);
     const factors = await t.app.request("/t/pk/v1/mfa/factors", { headers: bearer(olga.access_token) });
     expect(((await factors.json()) as { factors: unknown[] }).factors).toMatchObject([
       { id: created.id, kind: "passkey" },
@@ -386,6 +399,14 @@ describe("A passkey as the second factor of a password login", () => {
       401,
       "invalid_mfa_token",
     );
+
+    // The factor routes remove a passkey too (step-up: this login just used it).
+    const removed = await t.app.request(`/t/pk/v1/mfa/factors/${created.id}`, {
+      method: "DELETE",
+      headers: bearer(tokens.access_token),
+    });
+    expect(removed.status, await removed.clone().text()).toBe(204);
+    expectProblem(await readAnswer(await loginWith(key)), 401, "passkey_refused");
   });
 
   it("refuses another user's passkey for the challenge and keeps the challenge for the right one", async () => {

@@ -131,7 +131,19 @@ const register = createRoute({
     },
   },
   responses: {
-    201: { description: "Registered", content: { "application/json": { schema: PasskeySchema } } },
+    201: {
+      description: "Registered; with the first recovery codes (shown only now) when the user had none",
+      content: {
+        "application/json": {
+          schema: PasskeySchema.extend({
+            recovery_codes: z
+              .array(z.string())
+              .optional()
+              .openapi({ description: "Ten single-use codes; only their hashes are stored" }),
+          }),
+        },
+      },
+    },
     ...problems(400, 401, 404, 413, 415),
   },
 });
@@ -246,14 +258,17 @@ export const passkeyRoutes = createRouter()
     );
   })
   .openapi(register, async (c) => {
+    const { passkeys, mfa } = c.var.services;
     const body = c.req.valid("json");
-    const passkey = await c.var.services.passkeys.finishRegistration(
+    const passkey = await passkeys.finishRegistration(
       c.var.tenant,
       c.var.auth.sub,
       body.response as RegistrationResponseJSON,
       body.name ?? null,
     );
-    return c.json(passkeyView(passkey), 201);
+    const recoveryCodes = await mfa.firstRecoveryCodes(c.var.tenant, c.var.auth.sub);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...passkeyView(passkey), ...(recoveryCodes ? { recovery_codes: recoveryCodes } : {}) }, 201);
   })
   .openapi(list, async (c) => {
     const passkeys = await c.var.services.passkeys.list(c.var.tenant, c.var.auth.sub);
