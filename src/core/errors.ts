@@ -119,6 +119,10 @@ export const errors = {
   /** 503 with Retry-After: a dependency or a bounded resource cannot take the request now. */
   unavailable: (detail: string) =>
     new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" }),
+  /** A passkey ceremony that did not verify (unknown, used or expired challenge; wrong origin, RP ID, signature or credential). */
+  passkeyRefused: (detail: string) => new AppError(401, "passkey_refused", "Passkey refused", detail),
+  /** A passkey registration that did not verify. */
+  invalidPasskey: (detail: string) => new AppError(400, "invalid_passkey", "Invalid passkey", detail),
   accountDisabled: () =>
     new AppError(403, "account_disabled", "Account disabled", "This account is disabled; ask an administrator."),
   notReady: (failing: Record<string, string>) =>

@@ -12,6 +12,7 @@ import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { MfaService } from "../core/mfa/mfa.js";
 import type { MfaLogins } from "../core/mfa/mfa-login.js";
+import type { PasskeyService } from "../core/mfa/passkeys.js";
 import type { StepUp } from "../core/mfa/step-up.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
@@ -133,6 +134,8 @@ export interface Services extends AppDeps {
   clients: ClientService;
   /** What users let third-party clients have. */
   consents: ConsentService;
+  /** WebAuthn credentials: registration, management, passwordless login. */
+  passkeys: PasskeyService;
   /** TOTP authenticators and recovery codes (SecondFactors). */
   mfa: MfaService;
 }

@@ -16,6 +16,7 @@ import { MailOutbox } from "../core/mail/outbox.js";
 import { MfaChallenges } from "../core/mfa/challenges.js";
 import { MfaService } from "../core/mfa/mfa.js";
 import { MfaLogins } from "../core/mfa/mfa-login.js";
+import { PasskeyService } from "../core/mfa/passkeys.js";
 import { StepUp } from "../core/mfa/step-up.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { AuthorizationCodes } from "../core/oidc/authorization-codes.js";
@@ -70,6 +71,7 @@ export function buildServices(appDeps: AppDeps): Services {
   const throttle = new LoginThrottle(deps);
   const accounts = new AccountService({ ...deps, throttle });
   const mfa = new MfaService({ ...deps, throttle, accounts });
+  const passkeys = new PasskeyService({ ...deps, publicUrl: config.PUBLIC_URL });
   const logins = new FederatedLogins({ ...deps, accounts }, deps.logger);
   const userVersions = new UserVersions(deps);
   const sessions = new SessionService({
@@ -91,8 +93,9 @@ export function buildServices(appDeps: AppDeps): Services {
     ...deps,
     clients: new ClientService({ ...deps, sessions }),
     consents: new ConsentService({ ...deps, sessions }),
+    passkeys,
     mfa,
-    mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts }),
+    mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts, passkeys }),
     stepUp: new StepUp({ ...deps, factors: mfa }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,

@@ -6,6 +6,7 @@ import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
+import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -30,4 +31,5 @@ apiKeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open
 accountTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 federationRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 clientRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+passkeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 mfaRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

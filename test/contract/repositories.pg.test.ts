@@ -5,6 +5,7 @@ import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
+import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -26,4 +27,5 @@ apiKeyRepositoryContract("pg (real Postgres over TCP)", open);
 accountTokenRepositoryContract("pg (real Postgres over TCP)", open);
 federationRepositoryContract("pg (real Postgres over TCP)", open);
 clientRepositoryContract("pg (real Postgres over TCP)", open);
+passkeyRepositoryContract("pg (real Postgres over TCP)", open);
 mfaRepositoryContract("pg (real Postgres over TCP)", open);

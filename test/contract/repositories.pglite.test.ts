@@ -9,6 +9,7 @@ import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
+import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
@@ -23,6 +24,7 @@ apiKeyRepositoryContract("PGlite (embedded)", open);
 accountTokenRepositoryContract("PGlite (embedded)", open);
 federationRepositoryContract("PGlite (embedded)", open);
 clientRepositoryContract("PGlite (embedded)", open);
+passkeyRepositoryContract("PGlite (embedded)", open);
 mfaRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {

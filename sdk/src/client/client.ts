@@ -11,6 +11,7 @@ import type { Context } from "./context.js";
 import { emailMethods } from "./email.js";
 import { federatedMethods } from "./federated.js";
 import { keyMethods } from "./keys.js";
+import { passkeyMethods } from "./passkeys.js";
 import { publicMethods } from "./public.js";
 import { DEFAULT_RETRY, type RetryOptions, retryPolicy } from "./retry.js";
 import { ClientSession } from "./session.js";
@@ -76,6 +77,7 @@ export interface AuthorityClient
     ReturnType<typeof emailMethods>,
     ReturnType<typeof federatedMethods>,
     ReturnType<typeof keyMethods>,
+    ReturnType<typeof passkeyMethods>,
     ReturnType<typeof publicMethods> {
   /** The normalised base URL (no trailing slash). */
   readonly baseUrl: string;
@@ -136,6 +138,7 @@ export function createClient(options: ClientOptions): AuthorityClient {
     ...emailMethods(ctx),
     ...federatedMethods(ctx),
     ...keyMethods(ctx),
+    ...passkeyMethods(ctx),
     ...publicMethods(ctx),
     admin: { ...adminMethods(ctx), ...adminUserMethods(ctx), ...adminClientMethods(ctx) },
     withTenant: (slug, overrides = {}) =>

@@ -198,3 +198,43 @@ export interface Consents {
   /** Most recently granted first. */
   consents: Consent[];
 }
+
+/** A passkey (WebAuthn credential) of the user. */
+export interface Passkey {
+  id: string;
+  kind: "passkey";
+  name: string | null;
+  /** `multiDevice`: synced between devices (amr `swk`); `singleDevice`: bound to one authenticator (amr `hwk`). */
+  device_type: "singleDevice" | "multiDevice";
+  backed_up: boolean;
+  transports: string[];
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface Passkeys {
+  /** Oldest first. */
+  passkeys: Passkey[];
+}
+
+/**
+ * WebAuthn options JSON, for `PublicKeyCredential.parseCreationOptionsFromJSON` /
+ * `parseRequestOptionsFromJSON` in the browser.
+ */
+export type WebAuthnOptionsJSON = Record<string, unknown>;
+
+/** A credential as `PublicKeyCredential.toJSON()` gives it (WebAuthn §5.1.8). */
+export type WebAuthnCredentialJSON = Record<string, unknown>;
+
+export interface PasskeyLoginOptions {
+  /** Names the single-use challenge (5 minutes); send it back with the assertion. */
+  challenge_id: string;
+  options: WebAuthnOptionsJSON;
+}
+
+export interface PasskeyLoginInput {
+  challenge_id: string;
+  response: WebAuthnCredentialJSON;
+  /** Deliver the refresh token as the `__Host-refresh-{tenant}` cookie (browsers). Default: the client's `cookie` option. */
+  cookie?: boolean;
+}

@@ -8,6 +8,7 @@ import { consentRepository } from "./consents.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { recoveryCodeRepository, totpRepository } from "./mfa.js";
+import { passkeyRepository } from "./passkeys.js";
 import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
@@ -36,6 +37,7 @@ export function createPostgresDatabase(
     accountTokens: accountTokenRepository(db),
     clients: clientRepository(db),
     consents: consentRepository(db),
+    passkeys: passkeyRepository(db),
     totp: totpRepository(db),
     recoveryCodes: recoveryCodeRepository(db),
     async ping() {

@@ -20,6 +20,7 @@ import type { ClientType, GrantType } from "../../core/oidc/client-types.js";
 import type {
   AccountTokenPurpose,
   AuditActorType,
+  PasskeyTransport,
   SigningAlgorithm,
   SigningKeyState,
 } from "../../core/ports/database.js";
@@ -423,6 +424,34 @@ export const mfaRecoveryCodes = pgTable(
   ],
 );
 
+/** WebAuthn credentials (passkeys) of users; the public key only, never a secret. */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id").notNull(),
+    /** base64url, as the authenticator returned it. */
+    credentialId: text("credential_id").notNull(),
+    /** The COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: jsonb("transports").$type<PasskeyTransport[]>().notNull().default([]),
+    deviceType: text("device_type").$type<"singleDevice" | "multiDevice">().notNull(),
+    backedUp: boolean("backed_up").notNull(),
+    name: text("name"),
+    lastUsedAt: at("last_used_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("passkeys_tenant_credential_key").on(t.tenantId, t.credentialId).where(live),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    index("passkeys_user_idx").on(t.tenantId, t.userId).where(live),
+  ],
+);
+
 export const schema = {
   tenants,
   users,
@@ -436,5 +465,6 @@ export const schema = {
   consents,
   mfaTotp,
   mfaRecoveryCodes,
+  passkeys,
 };
 export type Schema = typeof schema;

@@ -56,6 +56,15 @@ const RULES: Record<string, AuditRule> = {
   password_reset_requested: { action: "user.password_reset_requested", target: user },
   password_reset: { action: "user.password_reset", target: user, actorField: "user_id" },
   password_changed: { action: "user.password_changed", target: user, actorField: "user_id" },
+  passkey_registered: { action: "mfa.passkey_added", target: user, actorField: "user_id", details: ["passkey_id"] },
+  passkey_renamed: { action: "mfa.passkey_renamed", target: user, actorField: "user_id", details: ["passkey_id"] },
+  passkey_removed: { action: "mfa.passkey_removed", target: user, actorField: "user_id", details: ["passkey_id"] },
+  passkey_authentication_failed: { action: "login.passkey_failed", target: user, details: ["reason"] },
+  passkey_counter_regression: {
+    action: "mfa.passkey_counter_regression",
+    target: user,
+    details: ["passkey_id", "stored_counter", "presented_counter"],
+  },
   mfa_verified: { action: "login.mfa_verified", target: user, actorField: "user_id", details: ["kind"] },
   mfa_totp_enrolled: { action: "mfa.totp_enrolled", target: user, actorField: "user_id", details: ["factor_id"] },
   mfa_factor_removed: {

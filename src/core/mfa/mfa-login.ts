@@ -9,6 +9,7 @@ import { mfaPolicyOf } from "../tenant-settings.js";
 import { CHALLENGE_TTL_SECONDS, type MfaChallenges } from "./challenges.js";
 import type { FactorKind } from "./factors.js";
 import type { MfaService } from "./mfa.js";
+import type { PasskeyService } from "./passkeys.js";
 
 /** What a first step (the password) leads to. */
 export type FirstStepOutcome =
@@ -21,6 +22,7 @@ export interface MfaLoginDeps {
   /** verifyCode counts wrong codes under the account's login throttle (429, 423). */
   factors: Pick<MfaService, "list" | "verifyCode">;
   accounts: Pick<AccountService, "findUser">;
+  passkeys: Pick<PasskeyService, "startAuthentication" | "finishAuthentication">;
   logger: Logger;
 }
 
@@ -91,5 +93,42 @@ export class MfaLogins {
     const amr = withFactor(challenge.amr, factor);
     this.deps.logger.info("mfa_verified", { tenant_id: tenant.id, user_id: user.id, kind });
     return { user, method: { authMethod: challenge.method, amr } };
+  }
+
+  /** Request options for the challenge's user's passkeys; the challenge stays as it is. */
+  async passkeyOptions(tenant: Tenant, mfaToken: string) {
+    const challenge = await this.deps.challenges.take(tenant, mfaToken);
+    if (!challenge) throw errors.invalidMfaToken();
+    await this.deps.challenges.restore(tenant, mfaToken, challenge);
+    return this.deps.passkeys.startAuthentication(tenant, challenge.userId);
+  }
+
+  /**
+   * Finishes a challenge with a passkey assertion for options from
+   * `passkeyOptions` (bound to the challenge's user). A refused assertion
+   * costs an attempt like a wrong code.
+   */
+  async verifyPasskey(
+    tenant: Tenant,
+    mfaToken: string,
+    challengeId: string,
+    response: Parameters<PasskeyService["finishAuthentication"]>[2],
+  ): Promise<{ user: UserRecord; method: LoginMethod }> {
+    const challenge = await this.deps.challenges.take(tenant, mfaToken);
+    const user = challenge && (await this.deps.accounts.findUser(tenant, challenge.userId));
+    if (!challenge || !user || user.disabledAt) throw errors.invalidMfaToken();
+    const verified = await this.deps.passkeys
+      .finishAuthentication(tenant, challengeId, response)
+      .catch(async (error) => {
+        await this.deps.challenges.putBack(tenant, mfaToken, challenge);
+        throw error;
+      });
+    // Options of a passwordless login carry no user: an assertion for them is not this challenge's.
+    if (verified.userId !== user.id) {
+      await this.deps.challenges.putBack(tenant, mfaToken, challenge);
+      throw errors.passkeyRefused("The passkey could not be verified.");
+    }
+    this.deps.logger.info("mfa_verified", { tenant_id: tenant.id, user_id: user.id, kind: "passkey" });
+    return { user, method: { authMethod: challenge.method, amr: withFactor(challenge.amr, verified.amr) } };
   }
 }

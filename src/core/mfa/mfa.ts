@@ -45,13 +45,31 @@ export class MfaService implements SecondFactors {
   constructor(private readonly deps: MfaDeps) {}
 
   async list(tenant: Tenant, userId: string): Promise<FactorSummary[]> {
-    const totp = await this.deps.db.totp.findConfirmed(tenant.id, userId);
-    if (!totp) return [];
-    return [{ id: totp.id, kind: "totp", name: null, createdAt: totp.createdAt, lastUsedAt: totp.lastUsedAt }];
+    const [totp, passkeys] = await Promise.all([
+      this.deps.db.totp.findConfirmed(tenant.id, userId),
+      this.deps.db.passkeys.listOfUser(tenant.id, userId),
+    ]);
+    const factors: FactorSummary[] = passkeys.map((p) => ({
+      id: p.id,
+      kind: "passkey",
+      name: p.name,
+      createdAt: p.createdAt,
+      lastUsedAt: p.lastUsedAt,
+    }));
+    if (totp) {
+      factors.unshift({
+        id: totp.id,
+        kind: "totp",
+        name: null,
+        createdAt: totp.createdAt,
+        lastUsedAt: totp.lastUsedAt,
+      });
+    }
+    return factors;
   }
 
   async hasAny(tenant: Tenant, userId: string): Promise<boolean> {
-    return (await this.deps.db.totp.findConfirmed(tenant.id, userId)) !== null;
+    return (await this.list(tenant, userId)).length > 0;
   }
 
   recoveryCodesLeft(tenant: Tenant, userId: string): Promise<number> {
@@ -96,17 +114,26 @@ export class MfaService implements SecondFactors {
     if (!(await db.totp.confirm(tenant.id, userId, id, step, now))) throw errors.totpAlreadyEnrolled();
     await this.deps.throttle.succeeded(attempt);
     this.deps.logger.info("mfa_totp_enrolled", { tenant_id: tenant.id, user_id: userId, factor_id: id });
-    const recoveryCodes =
-      (await db.recoveryCodes.countUnused(tenant.id, userId)) === 0 ? await this.regenerate(tenant, userId) : null;
-    return { recoveryCodes };
+    return { recoveryCodes: await this.firstRecoveryCodes(tenant, userId) };
+  }
+
+  /** After a new factor: the first recovery codes (shown once) when the user has none left; null otherwise. */
+  async firstRecoveryCodes(tenant: Tenant, userId: string): Promise<string[] | null> {
+    const left = await this.deps.db.recoveryCodes.countUnused(tenant.id, userId);
+    return left === 0 ? this.regenerate(tenant, userId) : null;
   }
 
   /** Removes one of the user's factors; 404 when it has none with this id. */
   async removeFactor(tenant: Tenant, userId: string, id: string): Promise<void> {
-    if (!(await this.deps.db.totp.remove(tenant.id, userId, id, this.deps.clock.now()))) {
-      throw errors.notFound("No such factor.");
-    }
-    this.deps.logger.info("mfa_factor_removed", { tenant_id: tenant.id, user_id: userId, factor_id: id, kind: "totp" });
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const kind = (await db.totp.remove(tenant.id, userId, id, now))
+      ? "totp"
+      : (await db.passkeys.remove(tenant.id, userId, id, now))
+        ? "passkey"
+        : null;
+    if (!kind) throw errors.notFound("No such factor.");
+    this.deps.logger.info("mfa_factor_removed", { tenant_id: tenant.id, user_id: userId, factor_id: id, kind });
   }
 
   /** A new set of recovery codes replacing every earlier one; only for a user with a factor (409 otherwise). */
@@ -137,7 +164,9 @@ export class MfaService implements SecondFactors {
 
   async resetAll(tenant: Tenant, userId: string): Promise<void> {
     const { db } = this.deps;
-    const removed = await db.totp.removeAll(tenant.id, userId, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const removed =
+      (await db.totp.removeAll(tenant.id, userId, now)) + (await db.passkeys.removeAllOfUser(tenant.id, userId, now));
     const codes = await db.recoveryCodes.removeAll(tenant.id, userId);
     // The owner proves themselves anew by enrolling: earlier failures do not hold them back.
     await this.deps.throttle.clear({ tenantId: tenant.id, account: throttleAccount(userId) });

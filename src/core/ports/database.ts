@@ -5,6 +5,7 @@ import type { ClientRepository } from "./db/clients.js";
 import type { ConsentRepository } from "./db/consents.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { RecoveryCodeRepository, TotpRepository } from "./db/mfa.js";
+import type { PasskeyRepository } from "./db/passkeys.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
@@ -35,6 +36,7 @@ export type {
   OAuthProviderRepository,
 } from "./db/federation.js";
 export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
+export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
 export type { NewSession, SessionRecord, SessionRepository } from "./db/sessions.js";
 export type {
@@ -67,6 +69,7 @@ export interface Database {
   readonly accountTokens: AccountTokenRepository;
   readonly clients: ClientRepository;
   readonly consents: ConsentRepository;
+  readonly passkeys: PasskeyRepository;
   readonly totp: TotpRepository;
   readonly recoveryCodes: RecoveryCodeRepository;
   /** Resolves when the database answers a trivial query. */

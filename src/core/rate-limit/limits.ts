@@ -89,7 +89,13 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
   // The hosted pages' forms count against the limits of the JSON routes they stand for.
   if (
     method === "POST" &&
-    (path === "/v1/login" || path === "/login" || path === "/v1/mfa/verify" || path === "/login/mfa")
+    (path === "/v1/login" ||
+      path === "/login" ||
+      path === "/v1/mfa/verify" ||
+      path === "/login/mfa" ||
+      path === "/v1/passkeys/authentication/options" ||
+      path === "/v1/mfa/passkeys/authentication/options" ||
+      path === "/v1/passkeys/authentication")
   ) {
     return "login";
   }

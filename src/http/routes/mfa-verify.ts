@@ -1,19 +1,57 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
+import { errors } from "../../core/errors.js";
 import { ipBucket } from "../../core/net/ip.js";
 import { deliverTokens } from "../cookies.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
 import { cookieFlag, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
+import { AuthenticationResponseSchema, PasskeyOptionsSchema } from "./passkeys.js";
+
+const mfaToken = z.string().max(100, "must be at most 100 characters");
 
 const VerifySchema = z
   .object({
-    mfa_token: z.string().max(100, "must be at most 100 characters"),
-    type: z.enum(["totp", "recovery_code"]),
-    code: z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters"),
+    mfa_token: mfaToken,
+    type: z.enum(["totp", "recovery_code", "passkey"]),
+    code: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(64, "must be at most 64 characters")
+      .optional()
+      .openapi({ description: "For totp and recovery_code" }),
+    challenge_id: z.string().max(64).optional().openapi({ description: "For passkey: from the passkey options" }),
+    response: AuthenticationResponseSchema.optional().openapi({ description: "For passkey: the assertion" }),
     cookie: cookieFlag,
   })
   .openapi("MfaVerify");
+
+const passkeyOptions = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/mfa/passkeys/authentication/options",
+  tags: ["Accounts"],
+  summary: "Passkey options for a login's second step",
+  description:
+    "Request options listing the challenged user's passkeys, and the id of their single-use challenge (5 minutes). " +
+    "Send the assertion to `/v1/mfa/verify` with `type: passkey`. The `mfa_token` is not spent here.",
+  middleware: [acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ mfa_token: mfaToken }).openapi("MfaPasskeyOptions") } },
+    },
+  },
+  responses: {
+    200: {
+      description: "PublicKeyCredentialRequestOptions (JSON) and its challenge id",
+      content: { "application/json": { schema: PasskeyOptionsSchema } },
+    },
+    ...problems(400, 401, 404, 413, 415, 429, 503),
+  },
+});
 
 const verify = createRoute({
   method: "post",
@@ -21,7 +59,8 @@ const verify = createRoute({
   tags: ["Accounts"],
   summary: "Finish a login with a second factor",
   description:
-    "Spends the login's `mfa_token` with a TOTP or recovery code. A wrong code is 401 `invalid_mfa_code` " +
+    "Spends the login's `mfa_token` with a TOTP or recovery code (`code`), or a passkey assertion " +
+    "(`challenge_id`, `response`; 401 `passkey_refused` counts as a wrong code). A wrong code is 401 `invalid_mfa_code` " +
     "(with `attempts_left`) and counts against the account's login throttle (429, 423); the fifth kills the " +
     "challenge (401 `invalid_mfa_token`: log in again).",
   middleware: [acceptBody("json")] as const,
@@ -35,22 +74,43 @@ const verify = createRoute({
   },
 });
 
-export const mfaVerifyRoutes = createRouter().openapi(verify, async (c) => {
-  const { mfaLogins, sessions, clientIp } = c.var.services;
-  const tenant = c.var.tenant;
-  const body = c.req.valid("json");
-  const { user, method } = await mfaLogins.verifyCode(
-    tenant,
-    body.mfa_token,
-    body.type,
-    body.code,
-    ipBucket(clientIp(c)),
-  );
-  const { response } = await sessions.start(tenant, user, method, {
-    userAgent: c.req.header("user-agent") ?? null,
-    ip: clientIp(c),
+/** The second step's proof: a code for totp and recovery_code, an assertion for passkey. */
+function proofOf(body: z.infer<typeof VerifySchema>) {
+  if (body.type === "passkey") {
+    if (body.challenge_id === undefined || body.response === undefined) {
+      throw errors.validation([{ path: "response", message: "challenge_id and response are required for a passkey" }]);
+    }
+    return { kind: "passkey" as const, challengeId: body.challenge_id, response: body.response };
+  }
+  if (body.code === undefined) throw errors.validation([{ path: "code", message: "is required" }]);
+  return { kind: body.type, code: body.code };
+}
+
+export const mfaVerifyRoutes = createRouter()
+  .openapi(passkeyOptions, async (c) => {
+    const started = await c.var.services.mfaLogins.passkeyOptions(c.var.tenant, c.req.valid("json").mfa_token);
+    c.header("Cache-Control", "no-store");
+    return c.json({ challenge_id: started.challengeId, options: started.options }, 200);
+  })
+  .openapi(verify, async (c) => {
+    const { mfaLogins, sessions, clientIp } = c.var.services;
+    const tenant = c.var.tenant;
+    const body = c.req.valid("json");
+    const proof = proofOf(body);
+    const { user, method } =
+      proof.kind === "passkey"
+        ? await mfaLogins.verifyPasskey(
+            tenant,
+            body.mfa_token,
+            proof.challengeId,
+            proof.response as AuthenticationResponseJSON,
+          )
+        : await mfaLogins.verifyCode(tenant, body.mfa_token, proof.kind, proof.code, ipBucket(clientIp(c)));
+    const { response } = await sessions.start(tenant, user, method, {
+      userAgent: c.req.header("user-agent") ?? null,
+      ip: clientIp(c),
+    });
+    identifyRequest(user.id, response.session_id);
+    c.header("Cache-Control", "no-store");
+    return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });
-  identifyRequest(user.id, response.session_id);
-  c.header("Cache-Control", "no-store");
-  return c.json(deliverTokens(c, response, body.cookie === true), 200);
-});

@@ -1,0 +1,289 @@
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from "@simplewebauthn/server";
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
+import { errors } from "../errors.js";
+import type { Clock, Random } from "../ports/clock.js";
+import type { Database, PasskeyRecord, PasskeyTransport, Tenant, UserRecord } from "../ports/database.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { Logger } from "../ports/logger.js";
+import { type RelyingParty, relyingPartyOf } from "./relying-party.js";
+
+/** Challenges live five minutes and are taken once (WebAuthn §13.4.3). */
+export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** RFC 8176: "hwk" proof of a hardware-bound key, "swk" of a software (synced) one. */
+export type PasskeyAmr = "hwk" | "swk";
+
+export interface PasskeyDeps {
+  db: Database;
+  kv: KeyValueStore;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** PUBLIC_URL: the RP ID and the one expected origin come from it. */
+  publicUrl: string;
+}
+
+export interface VerifiedPasskey {
+  userId: string;
+  passkeyId: string;
+  amr: PasskeyAmr;
+  /** The authenticator verified its user (PIN, biometrics): two factors in one gesture. */
+  userVerified: boolean;
+}
+
+interface AuthenticationChallenge {
+  challenge: string;
+  userId: string | null;
+}
+
+const registrationKey = (tenantId: string, challenge: string) => `mfa:pk:${tenantId}:reg:${challenge}`;
+const authenticationKey = (tenantId: string, id: string) => `mfa:pk:${tenantId}:auth:${id}`;
+
+/** The challenge a ceremony's clientDataJSON names (WebAuthn §5.8.1), or null when it cannot be read. */
+function challengeOf(clientDataJSON: unknown): string | null {
+  if (typeof clientDataJSON !== "string") return null;
+  const bytes = fromBase64Url(clientDataJSON);
+  if (!bytes) return null;
+  try {
+    const parsed = JSON.parse(fromUtf8.decode(bytes)) as { challenge?: unknown };
+    return typeof parsed.challenge === "string" && parsed.challenge.length <= 128 ? parsed.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
+
+/** Passkeys (WebAuthn credentials) of users: registration, management and assertions. */
+export class PasskeyService {
+  constructor(private readonly deps: PasskeyDeps) {}
+
+  private relyingParty(tenant: Tenant): RelyingParty {
+    const { rp, ignoredSetting } = relyingPartyOf(tenant, this.deps.publicUrl);
+    if (ignoredSetting !== null) {
+      this.deps.logger.warn("passkey_rp_id_ignored", { tenant_id: tenant.id, rp_id: ignoredSetting.slice(0, 253) });
+    }
+    return rp;
+  }
+
+  /** Creation options for a logged-in user; the challenge is remembered for this user only. */
+  async registrationOptions(
+    tenant: Tenant,
+    user: { id: string; email: string; name: string | null },
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const rp = this.relyingParty(tenant);
+    const existing = await this.deps.db.passkeys.listOfUser(tenant.id, user.id);
+    const options = await generateRegistrationOptions({
+      rpName: rp.name,
+      rpID: rp.id,
+      userName: user.email,
+      userDisplayName: user.name ?? user.email,
+      userID: utf8.encode(user.id),
+      challenge: this.deps.random.bytes(32),
+      timeout: PASSKEY_CHALLENGE_TTL_MS,
+      attestationType: "none",
+      excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
+      authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
+    });
+    await this.deps.kv.set(registrationKey(tenant.id, options.challenge), user.id, {
+      ttlMs: PASSKEY_CHALLENGE_TTL_MS,
+    });
+    return options;
+  }
+
+  /** Verifies an attestation against the user's pending challenge (spent either way) and stores the credential. */
+  async finishRegistration(
+    tenant: Tenant,
+    userId: string,
+    response: RegistrationResponseJSON,
+    name: string | null,
+  ): Promise<PasskeyRecord> {
+    const challenge = challengeOf(response.response?.clientDataJSON);
+    const owner = challenge === null ? null : await this.deps.kv.take(registrationKey(tenant.id, challenge));
+    if (challenge === null || owner !== userId) {
+      throw errors.invalidPasskey("The registration's challenge is unknown, already used, expired or not yours.");
+    }
+    const rp = this.relyingParty(tenant);
+    let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    try {
+      verification = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: rp.origin,
+        expectedRPID: rp.id,
+        requireUserVerification: false,
+      });
+    } catch (error) {
+      throw errors.invalidPasskey(`The registration did not verify: ${messageOf(error)}`);
+    }
+    if (!verification.verified) throw errors.invalidPasskey("The registration did not verify.");
+    const info = verification.registrationInfo;
+    const stored = await this.deps.db.passkeys.create({
+      id: this.deps.random.uuid(),
+      tenantId: tenant.id,
+      userId,
+      credentialId: info.credential.id,
+      publicKey: toBase64Url(info.credential.publicKey),
+      counter: info.credential.counter,
+      transports: (response.response.transports ?? []) as PasskeyTransport[],
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+      name,
+      now: this.deps.clock.now(),
+    });
+    if (!stored) throw errors.invalidPasskey("This credential is already registered.");
+    this.deps.logger.info("passkey_registered", { tenant_id: tenant.id, user_id: userId, passkey_id: stored.id });
+    return stored;
+  }
+
+  list(tenant: Tenant, userId: string): Promise<PasskeyRecord[]> {
+    return this.deps.db.passkeys.listOfUser(tenant.id, userId);
+  }
+
+  async rename(tenant: Tenant, userId: string, id: string, name: string | null): Promise<PasskeyRecord> {
+    const renamed = await this.deps.db.passkeys.rename(tenant.id, userId, id, name, this.deps.clock.now());
+    if (!renamed) throw errors.notFound("No such passkey.");
+    this.deps.logger.info("passkey_renamed", { tenant_id: tenant.id, user_id: userId, passkey_id: id });
+    return renamed;
+  }
+
+  async remove(tenant: Tenant, userId: string, id: string): Promise<void> {
+    if (!(await this.deps.db.passkeys.remove(tenant.id, userId, id, this.deps.clock.now()))) {
+      throw errors.notFound("No such passkey.");
+    }
+    this.deps.logger.info("passkey_removed", { tenant_id: tenant.id, user_id: userId, passkey_id: id });
+  }
+
+  /**
+   * Request options and the id of their single-use challenge. With a user the
+   * allowed credentials are theirs (a second factor); without, the browser
+   * offers its discoverable credentials for the RP (passwordless login).
+   */
+  async startAuthentication(
+    tenant: Tenant,
+    userId: string | null,
+  ): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+    const rp = this.relyingParty(tenant);
+    const allowed = userId === null ? [] : await this.deps.db.passkeys.listOfUser(tenant.id, userId);
+    const options = await generateAuthenticationOptions({
+      rpID: rp.id,
+      challenge: this.deps.random.bytes(32),
+      timeout: PASSKEY_CHALLENGE_TTL_MS,
+      userVerification: "preferred",
+      ...(userId === null
+        ? {}
+        : { allowCredentials: allowed.map((p) => ({ id: p.credentialId, transports: p.transports })) }),
+    });
+    const challengeId = toBase64Url(this.deps.random.bytes(18));
+    const pending: AuthenticationChallenge = { challenge: options.challenge, userId };
+    await this.deps.kv.set(authenticationKey(tenant.id, challengeId), JSON.stringify(pending), {
+      ttlMs: PASSKEY_CHALLENGE_TTL_MS,
+    });
+    return { challengeId, options };
+  }
+
+  /** Verifies an assertion against its challenge (spent either way); refuses a counter that went back. */
+  async finishAuthentication(
+    tenant: Tenant,
+    challengeId: string,
+    response: AuthenticationResponseJSON,
+  ): Promise<VerifiedPasskey> {
+    const refuse = (reason: string, fields: Record<string, unknown> = {}) => {
+      this.deps.logger.info("passkey_authentication_failed", { tenant_id: tenant.id, reason, ...fields });
+      return errors.passkeyRefused("The passkey could not be verified.");
+    };
+    const raw = await this.deps.kv.take(authenticationKey(tenant.id, challengeId));
+    if (raw === null) throw refuse("unknown_challenge");
+    const pending = JSON.parse(raw) as AuthenticationChallenge;
+    const passkey =
+      typeof response.id === "string" ? await this.deps.db.passkeys.findByCredentialId(tenant.id, response.id) : null;
+    if (!passkey) throw refuse("unknown_credential");
+    if (pending.userId !== null && passkey.userId !== pending.userId) {
+      throw refuse("credential_of_another_user", { user_id: pending.userId });
+    }
+    const rp = this.relyingParty(tenant);
+    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: pending.challenge,
+        expectedOrigin: rp.origin,
+        expectedRPID: rp.id,
+        // The counter is checked below, so a regression is told apart and logged.
+        credential: {
+          id: passkey.credentialId,
+          publicKey: fromBase64Url(passkey.publicKey) ?? new Uint8Array(),
+          counter: 0,
+          transports: passkey.transports,
+        },
+        requireUserVerification: false,
+      });
+    } catch (error) {
+      throw refuse("verification_failed", { user_id: passkey.userId, detail: messageOf(error).slice(0, 200) });
+    }
+    if (!verification.verified) throw refuse("verification_failed", { user_id: passkey.userId });
+    const info = verification.authenticationInfo;
+    // A user handle, when the authenticator returns one, must be the credential's owner (WebAuthn §7.2 step 6).
+    const handle = response.response.userHandle;
+    if (
+      handle &&
+      fromBase64Url(handle) &&
+      fromUtf8.decode(fromBase64Url(handle) ?? new Uint8Array()) !== passkey.userId
+    ) {
+      throw refuse("user_handle_mismatch", { user_id: passkey.userId });
+    }
+    // WebAuthn §7.2 step 22: a counter that did not grow signals a cloned authenticator.
+    if ((info.newCounter > 0 || passkey.counter > 0) && info.newCounter <= passkey.counter) {
+      this.deps.logger.warn("passkey_counter_regression", {
+        tenant_id: tenant.id,
+        user_id: passkey.userId,
+        passkey_id: passkey.id,
+        stored_counter: passkey.counter,
+        presented_counter: info.newCounter,
+      });
+      throw errors.passkeyRefused("The passkey could not be verified.");
+    }
+    const recorded = await this.deps.db.passkeys.recordUse(
+      passkey.id,
+      passkey.counter,
+      info.newCounter,
+      info.credentialBackedUp,
+      this.deps.clock.now(),
+    );
+    // Another assertion moved the counter meanwhile: the same signature cannot count twice.
+    if (!recorded) throw refuse("concurrent_use", { user_id: passkey.userId });
+    return {
+      userId: passkey.userId,
+      passkeyId: passkey.id,
+      amr: info.credentialDeviceType === "multiDevice" ? "swk" : "hwk",
+      userVerified: info.userVerified,
+    };
+  }
+
+  /** Passwordless login: the assertion's user, if it may log in. */
+  async login(
+    tenant: Tenant,
+    challengeId: string,
+    response: AuthenticationResponseJSON,
+  ): Promise<{ user: UserRecord; amr: string[] }> {
+    const verified = await this.finishAuthentication(tenant, challengeId, response);
+    const user = await this.deps.db.users.findById(tenant.id, verified.userId);
+    if (!user) throw errors.passkeyRefused("The passkey could not be verified.");
+    if (user.disabledAt) {
+      this.deps.logger.info("login_refused_disabled", { tenant_id: tenant.id, user_id: user.id });
+      throw errors.accountDisabled();
+    }
+    this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "passkey" });
+    // RFC 8176 "mfa": a user-verifying authenticator is possession plus PIN or biometrics.
+    return { user, amr: verified.userVerified ? [verified.amr, "mfa"] : [verified.amr] };
+  }
+}

@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { errors } from "../../core/errors.js";
+import { isRegistrableSuffix, relyingPartyOf } from "../../core/mfa/relying-party.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireServiceScope } from "../middleware/service-auth.js";
+import { createRouter, problems } from "../openapi.js";
+import { TenantParamSchema } from "../schemas.js";
+
+const PasskeySettingsSchema = z
+  .object({
+    rp_id: z
+      .string()
+      .max(253)
+      .nullable()
+      .openapi({ description: "The WebAuthn RP ID; null for PUBLIC_URL's host", example: "example.com" }),
+  })
+  .openapi("PasskeySettings");
+
+const EffectiveSchema = z
+  .object({
+    rp_id: z.string().openapi({ description: "The RP ID in effect" }),
+    origin: z.string().openapi({ description: "The one origin ceremonies are accepted from (PUBLIC_URL's)" }),
+  })
+  .openapi("PasskeyRelyingParty");
+
+const admin = { security: [{ bearer: [] }], tags: ["Administration"] };
+
+const getSettings = createRoute({
+  ...admin,
+  method: "get",
+  path: "/t/{tenant}/v1/admin/passkey-settings",
+  summary: "The relying party the tenant's passkeys belong to",
+  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "In effect", content: { "application/json": { schema: EffectiveSchema } } },
+    ...problems(401, 403, 404),
+  },
+});
+
+const putSettings = createRoute({
+  ...admin,
+  method: "put",
+  path: "/t/{tenant}/v1/admin/passkey-settings",
+  summary: "Set the tenant's passkey RP ID",
+  description:
+    "The RP ID must be PUBLIC_URL's host or a parent domain of it (WebAuthn §5.1.3), e.g. `example.com` for " +
+    "`auth.example.com`. Passkeys registered under another RP ID stop working when it changes.",
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: { required: true, content: { "application/json": { schema: PasskeySettingsSchema } } },
+  },
+  responses: {
+    200: { description: "Stored; in effect", content: { "application/json": { schema: EffectiveSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415),
+  },
+});
+
+export const adminPasskeyRoutes = createRouter()
+  .openapi(getSettings, (c) => {
+    const { rp } = relyingPartyOf(c.var.tenant, c.var.services.config.PUBLIC_URL);
+    return c.json({ rp_id: rp.id, origin: rp.origin }, 200);
+  })
+  .openapi(putSettings, async (c) => {
+    const publicUrl = c.var.services.config.PUBLIC_URL;
+    const { rp_id } = c.req.valid("json");
+    if (rp_id !== null && !isRegistrableSuffix(rp_id, new URL(publicUrl).hostname)) {
+      throw errors.validation([{ path: "rp_id", message: "must be PUBLIC_URL's host or a parent domain of it" }]);
+    }
+    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, {
+      passkey_rp_id: rp_id === null ? null : rp_id.toLowerCase(),
+    });
+    const { rp } = relyingPartyOf(tenant, publicUrl);
+    return c.json({ rp_id: rp.id, origin: rp.origin }, 200);
+  });

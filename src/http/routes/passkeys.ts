@@ -1,0 +1,308 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { errors } from "../../core/errors.js";
+import type { PasskeyRecord } from "../../core/ports/database.js";
+import { deliverTokens } from "../cookies.js";
+import { requireAccessToken } from "../middleware/bearer.js";
+import { acceptBody } from "../middleware/body.js";
+import { requireStepUp } from "../middleware/step-up.js";
+import { createRouter, problems } from "../openapi.js";
+import { identifyRequest } from "../request-scope.js";
+import {
+  cookieFlag,
+  singleLine,
+  TenantParamSchema,
+  TenantResourceParamSchema,
+  TokenResponseSchema,
+  UUID_PATTERN,
+} from "../schemas.js";
+
+const base64url = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, "must be base64url");
+
+// The JSON encodings of PublicKeyCredential (WebAuthn §5.1.8 toJSON); the library checks every byte.
+const credentialFields = {
+  id: base64url(1365),
+  rawId: base64url(1365),
+  type: z.literal("public-key"),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+};
+
+const RegistrationResponseSchema = z
+  .object({
+    ...credentialFields,
+    response: z.object({
+      clientDataJSON: base64url(8192),
+      attestationObject: base64url(65_536),
+      transports: z.array(z.string().max(32)).max(16).optional(),
+    }),
+  })
+  .openapi("PasskeyRegistrationResponse");
+
+export const AuthenticationResponseSchema = z
+  .object({
+    ...credentialFields,
+    response: z.object({
+      clientDataJSON: base64url(8192),
+      authenticatorData: base64url(8192),
+      signature: base64url(1024),
+      userHandle: base64url(256).optional(),
+    }),
+  })
+  .openapi("PasskeyAuthenticationResponse");
+
+const passkeyName = singleLine().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+
+const PasskeySchema = z
+  .object({
+    id: z.string().uuid(),
+    kind: z.literal("passkey"),
+    name: z.string().nullable(),
+    device_type: z.enum(["singleDevice", "multiDevice"]).openapi({ description: "multiDevice: synced (amr swk)" }),
+    backed_up: z.boolean(),
+    transports: z.array(z.string()),
+    created_at: z.string().datetime(),
+    last_used_at: z.string().datetime().nullable(),
+  })
+  .openapi("Passkey");
+
+const OptionsSchema = z.record(z.string(), z.unknown()).openapi({
+  description: "WebAuthn options JSON for navigator.credentials (PublicKeyCredential.parse*OptionsFromJSON)",
+});
+
+export const PasskeyOptionsSchema = z
+  .object({ challenge_id: z.string(), options: OptionsSchema })
+  .openapi("PasskeyAuthenticationOptions");
+
+const passkeyView = (p: PasskeyRecord) => ({
+  id: p.id,
+  kind: "passkey" as const,
+  name: p.name,
+  device_type: p.deviceType,
+  backed_up: p.backedUp,
+  transports: p.transports,
+  created_at: p.createdAt.toISOString(),
+  last_used_at: p.lastUsedAt?.toISOString() ?? null,
+});
+
+const bearer = { security: [{ bearer: [] }] };
+const tags = ["Passkeys"];
+
+const registrationOptions = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/mfa/passkeys/registration/options",
+  tags,
+  summary: "Options to create a passkey for the caller",
+  description: "The challenge is good for one registration within 5 minutes. Existing passkeys are excluded.",
+  ...bearer,
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: {
+      description: "PublicKeyCredentialCreationOptions (JSON)",
+      content: { "application/json": { schema: OptionsSchema } },
+    },
+    ...problems(401, 404),
+  },
+});
+
+const register = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/mfa/passkeys/registration",
+  tags,
+  summary: "Store the passkey the browser created",
+  ...bearer,
+  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ response: RegistrationResponseSchema, name: passkeyName.optional() })
+            .openapi("RegisterPasskey"),
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "Registered; with the first recovery codes (shown only now) when the user had none",
+      content: {
+        "application/json": {
+          schema: PasskeySchema.extend({
+            recovery_codes: z
+              .array(z.string())
+              .optional()
+              .openapi({ description: "Ten single-use codes; only their hashes are stored" }),
+          }),
+        },
+      },
+    },
+    ...problems(400, 401, 404, 413, 415),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/t/{tenant}/v1/mfa/passkeys",
+  tags,
+  summary: "The caller's passkeys",
+  ...bearer,
+  middleware: [requireAccessToken()] as const,
+  request: { params: TenantParamSchema },
+  responses: {
+    200: {
+      description: "Oldest first",
+      content: { "application/json": { schema: z.object({ passkeys: z.array(PasskeySchema) }) } },
+    },
+    ...problems(401, 404),
+  },
+});
+
+const rename = createRoute({
+  method: "patch",
+  path: "/t/{tenant}/v1/mfa/passkeys/{id}",
+  tags,
+  summary: "Rename one of the caller's passkeys",
+  ...bearer,
+  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  request: {
+    params: TenantResourceParamSchema,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ name: passkeyName }).openapi("RenamePasskey") } },
+    },
+  },
+  responses: {
+    200: { description: "Renamed", content: { "application/json": { schema: PasskeySchema } } },
+    ...problems(400, 401, 404, 413, 415),
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/t/{tenant}/v1/mfa/passkeys/{id}",
+  tags,
+  summary: "Remove one of the caller's passkeys",
+  description: "Step-up: needs a login with a second factor within the last 5 minutes (403 `step_up_required`).",
+  ...bearer,
+  middleware: [requireAccessToken(), requireStepUp()] as const,
+  request: { params: TenantResourceParamSchema },
+  responses: { 204: { description: "Removed" }, ...problems(401, 403, 404) },
+});
+
+const authenticationOptions = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/passkeys/authentication/options",
+  tags,
+  summary: "Options to log in with a passkey (passwordless)",
+  description:
+    "No credentials are listed: the browser offers the user's discoverable passkeys for this site. " +
+    "`challenge_id` names the single-use challenge (5 minutes). Rate limited as `login`.",
+  request: { params: TenantParamSchema },
+  responses: {
+    200: {
+      description: "PublicKeyCredentialRequestOptions (JSON) and its challenge id",
+      content: { "application/json": { schema: PasskeyOptionsSchema } },
+    },
+    ...problems(404, 429, 503),
+  },
+});
+
+const authenticate = createRoute({
+  method: "post",
+  path: "/t/{tenant}/v1/passkeys/authentication",
+  tags,
+  summary: "Log in with a passkey",
+  description:
+    "amr is `hwk` for a device-bound passkey, `swk` for a synced one, plus `mfa` when the authenticator " +
+    "verified the user. A signature counter that did not grow is refused (a cloned authenticator).",
+  middleware: [acceptBody("json")] as const,
+  request: {
+    params: TenantParamSchema,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ challenge_id: z.string().max(64), response: AuthenticationResponseSchema, cookie: cookieFlag })
+            .openapi("PasskeyLogin"),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415, 429, 503),
+  },
+});
+
+const notFound = () => errors.notFound("No such passkey.");
+
+export const passkeyRoutes = createRouter()
+  .openapi(registrationOptions, async (c) => {
+    const { db, accounts, passkeys } = c.var.services;
+    const user = await db.users.findById(c.var.tenant.id, c.var.auth.sub);
+    if (!user) throw errors.notFound("No such user.");
+    const view = await accounts.view(user);
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      await passkeys.registrationOptions(c.var.tenant, { id: user.id, email: view.email, name: view.name }),
+      200,
+    );
+  })
+  .openapi(register, async (c) => {
+    const { passkeys, mfa } = c.var.services;
+    const body = c.req.valid("json");
+    const passkey = await passkeys.finishRegistration(
+      c.var.tenant,
+      c.var.auth.sub,
+      body.response as RegistrationResponseJSON,
+      body.name ?? null,
+    );
+    const recoveryCodes = await mfa.firstRecoveryCodes(c.var.tenant, c.var.auth.sub);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...passkeyView(passkey), ...(recoveryCodes ? { recovery_codes: recoveryCodes } : {}) }, 201);
+  })
+  .openapi(list, async (c) => {
+    const passkeys = await c.var.services.passkeys.list(c.var.tenant, c.var.auth.sub);
+    return c.json({ passkeys: passkeys.map(passkeyView) }, 200);
+  })
+  .openapi(rename, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!UUID_PATTERN.test(id)) throw notFound();
+    const renamed = await c.var.services.passkeys.rename(c.var.tenant, c.var.auth.sub, id, c.req.valid("json").name);
+    return c.json(passkeyView(renamed), 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!UUID_PATTERN.test(id)) throw notFound();
+    await c.var.services.passkeys.remove(c.var.tenant, c.var.auth.sub, id);
+    return c.body(null, 204);
+  })
+  .openapi(authenticationOptions, async (c) => {
+    const { challengeId, options } = await c.var.services.passkeys.startAuthentication(c.var.tenant, null);
+    c.header("Cache-Control", "no-store");
+    return c.json({ challenge_id: challengeId, options }, 200);
+  })
+  .openapi(authenticate, async (c) => {
+    const { passkeys, sessions, clientIp } = c.var.services;
+    const tenant = c.var.tenant;
+    const body = c.req.valid("json");
+    const { user, amr } = await passkeys.login(tenant, body.challenge_id, body.response as AuthenticationResponseJSON);
+    const { response } = await sessions.start(
+      tenant,
+      user,
+      { authMethod: "passkey", amr },
+      { userAgent: c.req.header("user-agent") ?? null, ip: clientIp(c) },
+    );
+    identifyRequest(user.id, response.session_id);
+    c.header("Cache-Control", "no-store");
+    return c.json(deliverTokens(c, response, body.cookie === true), 200);
+  });
