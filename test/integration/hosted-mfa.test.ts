@@ -12,7 +12,7 @@ import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import type { Tenant } from "../../src/core/ports/database.js";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
-import { formsOf, pkce, registerClient, TestBrowser } from "../support/hosted.js";
+import { FORM_HEADERS, formsOf, pkce, registerClient, TestBrowser } from "../support/hosted.js";
 import { pinnedClock } from "../support/key-ring.js";
 
 const PORTAL = "https://portal.example/cb";
@@ -212,6 +212,35 @@ describe("hosted second step", () => {
 
     // None of that spent the challenge: the right code in the right browser still works.
     expect(codeOf(await browser.submit(html, { code: currentCode(secret) }))).not.toBeNull();
+  });
+
+  it("ends the challenge after 5 wrong codes; the account's throttle then answers a 429 page with Retry-After", async () => {
+    const email = await newUser();
+    const { secret } = await enroll(email);
+    const browser = newBrowser();
+    const html = await mfaPage(browser, await password(browser, email));
+    // One client network (the test app gives each request another otherwise), so the per-network backoff applies.
+    const submit = (page: string, code: string) =>
+      browser.post(
+        "/t/hmfa/login/mfa",
+        { ...formsOf(page)[0]?.fields, code },
+        { ...FORM_HEADERS, "x-test-client-ip": "203.0.113.7" },
+      );
+    const wrong = currentCode(secret) === "000000" ? "111111" : "000000";
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await submit(html, wrong)).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400]);
+    const dead = await submit(html, currentCode(secret));
+    expect(dead.status).toBe(400);
+    expect(await dead.text()).toContain("Sign in again");
+
+    const next = await mfaPage(browser, await password(browser, email));
+    const throttled = await submit(next, currentCode(secret));
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await throttled.text()).toContain('name="code"');
+    clock.advance(2_000);
+    expect(codeOf(await submit(next, currentCode(secret)))).not.toBeNull();
   });
 
   it("acr_values urn:authority:mfa sends a password-only session through the factor; prompt=none: login_required", async () => {
