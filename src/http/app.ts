@@ -39,6 +39,7 @@ import { hostedErrorRoutes } from "./routes/hosted-error.js";
 import { hostedFederationRoutes } from "./routes/hosted-federation.js";
 import { hostedLoginRoutes } from "./routes/hosted-login.js";
 import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
+import { hostedMfaRoutes } from "./routes/hosted-mfa.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", hostedAssetRoutes);
   app.route("/", authorizeRoutes);
   app.route("/", hostedLoginRoutes);
+  app.route("/", hostedMfaRoutes);
   app.route("/", hostedFederationRoutes);
   app.route("/", hostedConsentRoutes);
   app.route("/", hostedPasswordRoutes);

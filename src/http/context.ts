@@ -10,6 +10,7 @@ import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
+import type { BrowserMfaChallenges } from "../core/mfa/browser-challenges.js";
 import type { MfaService } from "../core/mfa/mfa.js";
 import type { MfaLogins } from "../core/mfa/mfa-login.js";
 import type { PasskeyService } from "../core/mfa/passkeys.js";
@@ -104,6 +105,7 @@ export interface Services extends AppDeps {
   sessions: SessionService;
   /** A login's second step (challenge and verification). */
   mfaLogins: MfaLogins;
+  browserMfaChallenges: BrowserMfaChallenges;
   stepUp: StepUp;
   federation: FederationService;
   /** Identity linking and one-time codes shared by every federated login. */

@@ -13,6 +13,7 @@ import { FederationService } from "../core/federation/federation.js";
 import { UpstreamClient } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
+import { BrowserMfaChallenges } from "../core/mfa/browser-challenges.js";
 import { MfaChallenges } from "../core/mfa/challenges.js";
 import { MfaService } from "../core/mfa/mfa.js";
 import { MfaLogins } from "../core/mfa/mfa-login.js";
@@ -96,6 +97,7 @@ export function buildServices(appDeps: AppDeps): Services {
     passkeys,
     mfa,
     mfaLogins: new MfaLogins({ ...deps, challenges: new MfaChallenges(deps), factors: mfa, accounts, passkeys }),
+    browserMfaChallenges: new BrowserMfaChallenges(deps),
     stepUp: new StepUp({ ...deps, factors: mfa }),
     tenants: new TenantService(deps.db, deps.clock, deps.random),
     limiter,

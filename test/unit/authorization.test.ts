@@ -68,7 +68,7 @@ describe("validateAuthorizationRequest", () => {
 });
 
 describe("nextStep", () => {
-  const session = { sessionId: "s1", authTime: 1_000 };
+  const session = { sessionId: "s1", authTime: 1_000, amr: ["pwd"] };
   const now = 2_000;
 
   it("needs a login without a session, or login_required with prompt=none", () => {
@@ -82,6 +82,22 @@ describe("nextStep", () => {
     expect(nextStep(valid({ max_age: "5000" }), CLIENT, session, ["openid", "email"], now).kind).toBe("issue");
     const here = { ...valid({ prompt: "login", max_age: "0" }), loginSessionId: "s1" };
     expect(nextStep(here, CLIENT, session, ["openid", "email"], now).kind).toBe("issue");
+  });
+
+  it("forces a login for acr_values urn:authority:mfa when the session lacks mfa; login_required with prompt=none", () => {
+    const granted = ["openid", "email"];
+    const mfa = { acr_values: "urn:authority:mfa" };
+    expect(valid(mfa).wantsMfa).toBe(true);
+    expect(valid({ acr_values: "urn:authority:pwd other" }).wantsMfa).toBe(false);
+    expect(nextStep(valid(mfa), CLIENT, session, granted, now).kind).toBe("login");
+    expect(nextStep(valid({ ...mfa, prompt: "none" }), CLIENT, session, granted, now)).toMatchObject({
+      error: "login_required",
+    });
+    const strong = { ...session, amr: ["pwd", "otp", "mfa"] };
+    expect(nextStep(valid(mfa), CLIENT, strong, granted, now).kind).toBe("issue");
+    // A login in this request that could not reach mfa (no factor) goes on; the ID token's acr tells.
+    const here = { ...valid(mfa), loginSessionId: "s1" };
+    expect(nextStep(here, CLIENT, session, granted, now).kind).toBe("issue");
   });
 
   it("asks a third-party client's consent for scopes not granted yet; never a first-party client's", () => {

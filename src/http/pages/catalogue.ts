@@ -23,6 +23,21 @@ export interface PageCatalogue {
     /** The upstream's refusal (its own words follow). */
     federatedFailed: string;
   };
+  /** The login's second step (a TOTP or recovery code). */
+  mfa: {
+    title: string;
+    intro: string;
+    code: string;
+    codeHint: string;
+    recoveryCode: string;
+    recoveryHint: string;
+    useRecovery: string;
+    useAuthenticator: string;
+    submit: string;
+    wrongCode: string;
+    /** The challenge is spent, expired or out of attempts: the password again. */
+    startAgain: string;
+  };
   signup: { title: string; submit: string; haveAccount: string; signIn: string; emailTaken: string };
   forgot: { title: string; intro: string; submit: string; sent: string; backToLogin: string };
   reset: { title: string; submit: string; done: string; signIn: string };

@@ -47,6 +47,8 @@ export function Field(props: {
   label: string;
   type: "email" | "password" | "text";
   autocomplete: string;
+  /** The on-screen keyboard to offer (`numeric` for one-time codes). */
+  inputmode?: "numeric" | "text";
   value?: string;
   required?: boolean;
   hint?: string;
@@ -65,6 +67,7 @@ export function Field(props: {
         name={props.name}
         type={props.type}
         autocomplete={props.autocomplete}
+        inputmode={props.inputmode}
         value={props.value}
         required={props.required ?? true}
         autofocus={props.autofocus}

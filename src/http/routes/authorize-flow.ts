@@ -105,6 +105,7 @@ export async function decide(
   const facts = signedIn && {
     sessionId: signedIn.session.id,
     authTime: Math.floor(signedIn.session.authTime.getTime() / 1000),
+    amr: signedIn.session.amr,
   };
   const step = nextStep(pending.request, client, facts, granted, Math.floor(clock.now().getTime() / 1000));
   return { step, client, signedIn };

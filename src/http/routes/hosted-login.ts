@@ -12,6 +12,7 @@ import {
   SignedInPage,
   SignupPage,
 } from "../pages/account-pages.js";
+import { browserBinding } from "../pages/browser.js";
 import { fieldProblems, parseFields, readForm } from "../pages/forms.js";
 import { errorMessage } from "../pages/message-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
@@ -74,7 +75,7 @@ export async function loginPage(
 }
 
 /** After a login: a provider session, then the pending request goes on (or the signed-in page). */
-async function signedIn(c: Context<AppEnv>, pending: Pending | null, sessionId: string): Promise<Response> {
+export async function signedIn(c: Context<AppEnv>, pending: Pending | null, sessionId: string): Promise<Response> {
   if (pending) return afterLogin(c, pending, sessionId, 303);
   return c.redirect(`/t/${c.var.tenant.slug}/login`, 303);
 }
@@ -118,6 +119,14 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
         status: error.status,
         headers: error.headers,
       });
+    }
+    const { mfaLogins, browserMfaChallenges } = c.var.services;
+    const next = await mfaLogins.afterFirstStep(c.var.tenant, user, PASSWORD_LOGIN);
+    if (next.kind === "challenge") {
+      // No provider session yet: only the second step (/login/mfa) starts one.
+      const ref = await browserMfaChallenges.hold(c.var.tenant, next.mfaToken, await browserBinding(c));
+      const query = new URLSearchParams({ ...(pending ? { request: pending.id } : {}), challenge: ref });
+      return c.redirect(`/t/${c.var.tenant.slug}/login/mfa?${query}`, 303);
     }
     const session = await startProviderSession(c, user, PASSWORD_LOGIN);
     return signedIn(c, pending, session.id);

@@ -1,0 +1,87 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { AppError } from "../../core/errors.js";
+import { ipBucket } from "../../core/net/ip.js";
+import type { AppEnv } from "../context.js";
+import { browserBinding } from "../pages/browser.js";
+import { readForm } from "../pages/forms.js";
+import { errorMessage } from "../pages/message-page.js";
+import { type CodeKind, MfaPage } from "../pages/mfa-page.js";
+import { pageContext, sendPage } from "../pages/page.js";
+import { startProviderSession } from "../pages/sso.js";
+import { type Pending, pendingOf, requestLanguage } from "./authorize-flow.js";
+import { loginPage, signedIn } from "./hosted-login.js";
+
+/**
+ * `/t/{tenant}/login/mfa`: the hosted login's second step (issue 20). The
+ * password form leaves the challenge server-side and sends the browser here
+ * with its reference; the first right code starts the provider session (amr
+ * with `mfa`) and the pending request goes on as after a password login.
+ */
+
+const kindOf = (value: string | undefined): CodeKind => (value === "recovery_code" ? "recovery_code" : "totp");
+/** Throttled or locked: the form again, with the wait (and Retry-After). */
+const THROTTLED = new Set(["rate_limited", "account_locked"]);
+
+async function mfaPage(
+  c: Context<AppEnv>,
+  pending: Pending | null,
+  challenge: string,
+  kind: CodeKind,
+  options: { problem?: string; status?: number; headers?: Record<string, string> } = {},
+) {
+  const page = await pageContext(c, requestLanguage(pending));
+  const body = MfaPage({ page, requestId: pending?.id ?? null, challenge, kind, problem: options.problem });
+  return sendPage(c, page, body, {
+    status: options.status,
+    headers: options.headers,
+    formTargets: pending ? [pending.request.redirectUri] : [],
+  });
+}
+
+/** The challenge is gone (spent, expired, out of attempts, another browser's): the password again. */
+async function startAgain(c: Context<AppEnv>, pending: Pending | null) {
+  const { strings } = await pageContext(c, requestLanguage(pending));
+  return loginPage(c, pending, { problems: { message: strings.mfa.startAgain }, status: 400 });
+}
+
+export const hostedMfaRoutes = new Hono<AppEnv>()
+  .get("/t/:tenant/login/mfa", async (c) => {
+    const pending = await pendingOf(c, c.req.query("request"));
+    const challenge = c.req.query("challenge") ?? "";
+    const held = await c.var.services.browserMfaChallenges.find(c.var.tenant, challenge, await browserBinding(c));
+    if (!held) return startAgain(c, pending);
+    return mfaPage(c, pending, challenge, kindOf(c.req.query("kind")));
+  })
+  .post("/t/:tenant/login/mfa", async (c) => {
+    const form = await readForm(c);
+    const pending = await pendingOf(c, form.request);
+    const { browserMfaChallenges, mfaLogins, clientIp } = c.var.services;
+    const tenant = c.var.tenant;
+    const challenge = form.challenge ?? "";
+    const mfaToken = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
+    if (!mfaToken) return startAgain(c, pending);
+    const kind = kindOf(form.type);
+    const code = (form.code ?? "").trim().slice(0, 64);
+    let verified: Awaited<ReturnType<typeof mfaLogins.verifyCode>>;
+    try {
+      // The JSON route's path: the same challenge, throttle and replay checks.
+      verified = await mfaLogins.verifyCode(tenant, mfaToken, kind, code, ipBucket(clientIp(c)));
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      if (error.code === "invalid_mfa_token") {
+        await browserMfaChallenges.drop(tenant, challenge);
+        return startAgain(c, pending);
+      }
+      const { strings } = await pageContext(c, requestLanguage(pending));
+      if (error.code === "invalid_mfa_code") {
+        return mfaPage(c, pending, challenge, kind, { problem: strings.mfa.wrongCode, status: 400 });
+      }
+      if (!THROTTLED.has(error.code)) throw error;
+      const problem = errorMessage(strings, error);
+      return mfaPage(c, pending, challenge, kind, { problem, status: error.status, headers: error.headers });
+    }
+    await browserMfaChallenges.drop(tenant, challenge);
+    const session = await startProviderSession(c, verified.user, verified.method);
+    return signedIn(c, pending, session.id);
+  });
