@@ -12,6 +12,7 @@ import {
   GOOD_PASSWORD,
   type ServedApp,
   startServedApp,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -69,7 +70,7 @@ describe("signup and login", () => {
     const address = email("bob");
     unwrap(await client().signup({ email: address, password: GOOD_PASSWORD }));
     const c = client();
-    const tokens = unwrap(await c.login({ email: address, password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.login({ email: address, password: GOOD_PASSWORD }));
     expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ["pwd"], sid: tokens.session_id });
     expect((await c.session.get())?.accessToken).toBe(tokens.access_token);
     const wrong = await c.login({ email: address, password: "wrong horse battery staple" });
@@ -142,7 +143,7 @@ describe("me, sessions and logout", () => {
     const laptop = client();
     unwrap(await laptop.signup({ email: address, password: GOOD_PASSWORD }));
     const phone = client();
-    const phoneTokens = unwrap(await phone.login({ email: address, password: GOOD_PASSWORD }));
+    const phoneTokens = tokensOf(await phone.login({ email: address, password: GOOD_PASSWORD }));
     const { sessions } = unwrap(await laptop.sessions.list());
     expect(sessions).toHaveLength(2);
     expect(sessions.filter((x) => x.current)).toHaveLength(1);

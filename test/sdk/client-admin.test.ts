@@ -18,6 +18,7 @@ import {
   type ServedApp,
   startServedApp,
   TEST_ADMIN_KEY,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -100,7 +101,7 @@ describe("tenant administration", () => {
     const rotated = unwrap(await admin.admin.rotateSigningKeys());
     expect(published).toContain(rotated.active_kid);
     expect(rotated.active_kid).not.toBe(oldKid);
-    const after = unwrap(await user.login({ email: address, password: GOOD_PASSWORD }));
+    const after = tokensOf(await user.login({ email: address, password: GOOD_PASSWORD }));
     expect(decodeProtectedHeader(after.access_token).kid).toBe(rotated.active_kid);
     const keys = unwrap(await admin.jwks()).keys;
     expect(keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, rotated.active_kid, rotated.next_kid]));

@@ -4,7 +4,7 @@
  * through real fetch. Helpers here count what the client sends.
  */
 import type { AddressInfo } from "node:net";
-import { createClient, type FetchLike, type Result } from "@authority/sdk/client";
+import { createClient, type FetchLike, type LoginResponse, type LoginTokens, type Result } from "@authority/sdk/client";
 import { serve } from "@hono/node-server";
 import pg from "pg";
 import { expect } from "vitest";
@@ -84,6 +84,13 @@ export function unwrap<T>(result: Result<T>): T {
   if (!result.ok)
     expect.fail(`expected success, got ${result.kind} ${result.status}: ${JSON.stringify(result.problem)}`);
   return result.value;
+}
+
+/** The tokens of a login that needed no second factor (fails the test on an MFA challenge). */
+export function tokensOf(result: Result<LoginResponse>): LoginTokens {
+  const value = unwrap(result);
+  if (value.mfa_required) expect.fail(`expected tokens, got an MFA challenge: ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** A failed result of this status and problem code, with a complete RFC 9457 problem. */

@@ -1,9 +1,19 @@
-/** Password accounts and sessions: signup, login, refresh, logout, me, sessions. */
+/** Password accounts and sessions: signup, login (and its second factor), refresh, logout, me, sessions. */
 import { type Context, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import { refreshOnce, type SendRefresh, waitFor } from "./session.js";
 import type { RequestOptions, Transport } from "./transport.js";
-import type { LoginInput, Session, SignupInput, SignupResponse, TokenResponse, User } from "./types.js";
+import type {
+  LoginInput,
+  LoginResponse,
+  LoginTokens,
+  Session,
+  SignupInput,
+  SignupResponse,
+  TokenResponse,
+  User,
+  VerifyMfaInput,
+} from "./types.js";
 
 export interface RefreshInput {
   /** Refresh this token statelessly (the client's session is neither read nor changed). */
@@ -48,14 +58,31 @@ export function accountMethods(ctx: Context) {
     },
 
     /**
-     * `POST /v1/login` → tokens (stored as the client's session); 401
+     * `POST /v1/login` → tokens (stored as the client's session), or for a user with a second factor an
+     * `MfaChallenge` (`mfa_required: true`; nothing is stored): finish it with `verifyMfa`. 401
      * `invalid_credentials`, 423 `account_locked`, 429 `rate_limited` (see `problem.retryAfter`).
      */
-    async login(input: LoginInput, options: RequestOptions = {}): Promise<Result<TokenResponse>> {
+    async login(input: LoginInput, options: RequestOptions = {}): Promise<Result<LoginResponse>> {
       const cookie = input.cookie ?? ctx.cookie;
       const body = { ...input, cookie: cookie || undefined };
-      const result = await transport.send<TokenResponse>(
+      const result = await transport.send<LoginResponse>(
         { method: "POST", path: tenantPath(ctx, "/v1/login"), body, cookie },
+        options,
+      );
+      if (result.ok && result.value.mfa_required) return result;
+      return keep(result as Result<LoginTokens>, cookie);
+    },
+
+    /**
+     * `POST /v1/mfa/verify` with a login's `mfa_token` and a TOTP or recovery code → tokens (stored as the
+     * client's session). 400 `invalid_mfa_code` (a wrong code costs one of five attempts), 401
+     * `invalid_mfa_token` (expired, used, or out of attempts: log in again), 423, 429.
+     */
+    async verifyMfa(input: VerifyMfaInput, options: RequestOptions = {}): Promise<Result<TokenResponse>> {
+      const cookie = input.cookie ?? ctx.cookie;
+      const body = { mfa_token: input.mfa_token, type: input.type, code: input.code, cookie: cookie || undefined };
+      const result = await transport.send<TokenResponse>(
+        { method: "POST", path: tenantPath(ctx, "/v1/mfa/verify"), body, cookie },
         options,
       );
       return keep(result, cookie);

@@ -294,3 +294,8 @@ export interface RotateClientSecretInput {
   /** How long the replaced secret keeps working: 0 to 604800 seconds (default 86400). */
   overlap_seconds?: number;
 }
+
+/** Who must use a second factor at login (a user with a factor always completes it, whatever the policy). */
+export interface MfaPolicy {
+  policy: "optional" | "required" | "required_for_admins";
+}

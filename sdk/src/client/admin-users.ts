@@ -71,6 +71,14 @@ export function adminUserMethods(ctx: Context) {
     },
 
     /**
+     * `POST /v1/admin/users/{id}/mfa/reset` → 204: every second factor and recovery code of the user is
+     * gone; they log in with the password alone until they enroll again. 404 `not_found`. Never retried.
+     */
+    resetUserMfa(userId: string, options: RequestOptions = {}): Promise<Done> {
+      return send<undefined>({ method: "POST", path: userPath(userId, "/mfa/reset") }, options);
+    },
+
+    /**
      * `POST /v1/admin/api-keys` → 201 with a service key of the tenant (`key` in this answer only): it acts
      * with exactly its scopes, for no user. Never retried.
      */

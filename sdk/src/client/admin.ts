@@ -6,6 +6,7 @@
 import type {
   Branding,
   CreateTenantInput,
+  MfaPolicy,
   OAuthProvider,
   OAuthProviderDetail,
   OAuthProviderInput,
@@ -132,6 +133,19 @@ export function adminMethods(ctx: Context) {
     setRateLimits(overrides: RateLimitOverrides, options: RequestOptions = {}): Promise<Result<RateLimits>> {
       return send<RateLimits>(
         { method: "PUT", path: tenantPath(ctx, "/v1/admin/rate-limits"), body: overrides },
+        options,
+      );
+    },
+
+    /** `GET /v1/admin/mfa-policy` → who must use a second factor at login. */
+    getMfaPolicy(options: RequestOptions = {}): Promise<Result<MfaPolicy>> {
+      return send<MfaPolicy>({ method: "GET", path: tenantPath(ctx, "/v1/admin/mfa-policy") }, options);
+    },
+
+    /** `PUT /v1/admin/mfa-policy` → the stored policy; 400 `validation_failed` for an unknown one. */
+    setMfaPolicy(policy: MfaPolicy["policy"], options: RequestOptions = {}): Promise<Result<MfaPolicy>> {
+      return send<MfaPolicy>(
+        { method: "PUT", path: tenantPath(ctx, "/v1/admin/mfa-policy"), body: { policy } },
         options,
       );
     },

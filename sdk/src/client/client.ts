@@ -11,6 +11,7 @@ import type { Context } from "./context.js";
 import { emailMethods } from "./email.js";
 import { federatedMethods } from "./federated.js";
 import { keyMethods } from "./keys.js";
+import { mfaMethods } from "./mfa.js";
 import { passkeyMethods } from "./passkeys.js";
 import { publicMethods } from "./public.js";
 import { DEFAULT_RETRY, type RetryOptions, retryPolicy } from "./retry.js";
@@ -88,6 +89,8 @@ export interface AuthorityClient
   readonly admin: ReturnType<typeof adminMethods> &
     ReturnType<typeof adminUserMethods> &
     ReturnType<typeof adminClientMethods>;
+  /** The caller's own second factors (Bearer): authenticator apps and recovery codes. */
+  readonly mfa: ReturnType<typeof mfaMethods>;
   /**
    * The same client for another tenant (same options; its own in-memory
    * session unless `overrides.tokenStore` names one).
@@ -141,6 +144,7 @@ export function createClient(options: ClientOptions): AuthorityClient {
     ...passkeyMethods(ctx),
     ...publicMethods(ctx),
     admin: { ...adminMethods(ctx), ...adminUserMethods(ctx), ...adminClientMethods(ctx) },
+    mfa: mfaMethods(ctx),
     withTenant: (slug, overrides = {}) =>
       createClient({ ...options, tokenStore: undefined, ...overrides, tenant: slug }),
   };

@@ -56,6 +56,65 @@ export interface LoginInput {
   cookie?: boolean;
 }
 
+/** `login`'s tokens; `mfa_enrollment_required`: the tenant's policy wants a second factor this user has not enrolled. */
+export interface LoginTokens extends TokenResponse {
+  mfa_required?: never;
+  mfa_enrollment_required?: true;
+}
+
+/** The second factors a login may be finished with. */
+export type MfaFactorKind = "totp" | "passkey" | "recovery_code";
+
+/** `login`'s answer for a user with a second factor: no tokens yet; finish with `verifyMfa` within `expires_in` s. */
+export interface MfaChallenge {
+  mfa_required: true;
+  /** Single use; pass it to `verifyMfa`. */
+  mfa_token: string;
+  factors: MfaFactorKind[];
+  expires_in: number;
+}
+
+/** Tokens, or the MFA challenge: test `mfa_required` to tell them apart. */
+export type LoginResponse = LoginTokens | MfaChallenge;
+
+export interface VerifyMfaInput {
+  mfa_token: string;
+  type: "totp" | "recovery_code";
+  /** The authenticator's current 6 digits, or an unused recovery code. */
+  code: string;
+  /** Cookie mode (browsers). Default: the client's `cookie` option. */
+  cookie?: boolean;
+}
+
+/** A confirmed second factor of the caller. */
+export interface Factor {
+  id: string;
+  kind: "totp" | "passkey";
+  name: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface Factors {
+  factors: Factor[];
+  recovery_codes_left: number;
+}
+
+/** A pending authenticator app: the secret is shown only in this answer. */
+export interface TotpEnrollment {
+  id: string;
+  /** Base32 (RFC 4648), for typing in by hand. */
+  secret: string;
+  otpauth_uri: string;
+  /** The `otpauth_uri` as a QR code (SVG markup). */
+  qr_svg: string;
+}
+
+/** Ten single-use codes, shown only here (only their hashes are stored). */
+export interface RecoveryCodes {
+  recovery_codes: string[];
+}
+
 /** The answer of a route that mails (202): the mail is on its way, or nothing was due (no enumeration). */
 export interface Accepted {
   status: "accepted";
