@@ -1,7 +1,8 @@
 /**
  * TOTP inside workerd (the built Worker: neon-http, Upstash REST): an
  * authenticator is enrolled (QR rendered in the Worker), confirmed with a
- * code computed here from the returned secret, and removed.
+ * code computed here from the returned secret; the password login then
+ * asks for the second step, and removing the factor needs it (step-up).
  */
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
@@ -46,11 +47,24 @@ describe("TOTP inside workerd", () => {
     const code = generateHOTP(decodeBase32IgnorePadding(secret ?? ""), step, 6);
     const confirmed = await send(token, "POST", `/mfa/totp/${id}/confirm`, { code });
     expect(confirmed.status, await confirmed.clone().text()).toBe(200);
-    expect(((await confirmed.json()) as { recovery_codes: string[] }).recovery_codes).toHaveLength(10);
+    const { recovery_codes: recovery } = (await confirmed.json()) as { recovery_codes: string[] };
+    expect(recovery).toHaveLength(10);
 
     const listed = (await (await send(token, "GET", "/mfa/factors")).json()) as Record<string, unknown>;
     expect(listed).toMatchObject({ factors: [{ id, kind: "totp" }], recovery_codes_left: 10 });
-    expect((await send(token, "DELETE", `/mfa/factors/${id}`)).status).toBe(204);
-    expect(((await (await send(token, "GET", "/mfa/factors")).json()) as { factors: unknown[] }).factors).toEqual([]);
+    // Removing a factor needs a login that used one (step-up): the password alone no longer logs in.
+    expect((await send(token, "DELETE", `/mfa/factors/${id}`)).status).toBe(403);
+    const login = (await (await api.login("edge", "totp@example.org")).json()) as Record<string, unknown>;
+    expect(login).toMatchObject({ mfa_required: true });
+    expect(login.access_token).toBeUndefined();
+    const verified = await worker.request("/t/edge/v1/mfa/verify", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ mfa_token: login.mfa_token, type: "recovery_code", code: recovery[0] }),
+    });
+    expect(verified.status, await verified.clone().text()).toBe(200);
+    const { access_token: stepped } = (await verified.json()) as TokenBody;
+    expect((await send(stepped, "DELETE", `/mfa/factors/${id}`)).status).toBe(204);
+    expect(((await (await send(stepped, "GET", "/mfa/factors")).json()) as { factors: unknown[] }).factors).toEqual([]);
   });
 });

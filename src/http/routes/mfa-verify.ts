@@ -60,8 +60,8 @@ const verify = createRoute({
   summary: "Finish a login with a second factor",
   description:
     "Spends the login's `mfa_token` with a TOTP or recovery code (`code`), or a passkey assertion " +
-    "(`challenge_id`, `response`; 401 `passkey_refused` counts as a wrong code). A wrong code is 401 `invalid_mfa_code` " +
-    "(with `attempts_left`) and counts against the account's login throttle (429, 423); the fifth kills the " +
+    "(`challenge_id`, `response`; 401 `passkey_refused` counts as a wrong code). A wrong code is 400 " +
+    "`invalid_mfa_code` and counts against the account's throttle (429, 423); the fifth kills the " +
     "challenge (401 `invalid_mfa_token`: log in again).",
   middleware: [acceptBody("json")] as const,
   request: {
