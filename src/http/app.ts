@@ -41,6 +41,7 @@ import { hostedLoginRoutes } from "./routes/hosted-login.js";
 import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedMfaRoutes } from "./routes/hosted-mfa.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
+import { hostedSecurityRoutes } from "./routes/hosted-security.js";
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { mfaRoutes } from "./routes/mfa.js";
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", hostedFederationRoutes);
   app.route("/", hostedConsentRoutes);
   app.route("/", hostedPasswordRoutes);
+  app.route("/", hostedSecurityRoutes);
   app.route("/", hostedLogoutRoutes);
   app.route("/", hostedErrorRoutes);
   mountDocs(app, deps.config.PUBLIC_URL);

@@ -38,6 +38,39 @@ export interface PageCatalogue {
     /** The challenge is spent, expired or out of attempts: the password again. */
     startAgain: string;
   };
+  /** The signed-in user's security page: their factors, adding an authenticator app, removing a factor. */
+  security: {
+    title: string;
+    signInFirst: string;
+    signIn: string;
+    signedInAs(email: string): string;
+    factorsHeading: string;
+    noFactors: string;
+    authenticatorApp: string;
+    passkey: string;
+    addedOn(date: string): string;
+    remove(factor: string): string;
+    recoveryCodesLeft(count: number): string;
+    addTotp: string;
+    totpPresent: string;
+    setupTitle: string;
+    scanQr: string;
+    qrLabel: string;
+    orTypeSecret: string;
+    confirmIntro: string;
+    confirm: string;
+    wrongCode: string;
+    startOver: string;
+    codesTitle: string;
+    codesIntro: string;
+    codesSave: string;
+    added: string;
+    back: string;
+    removed: string;
+    stepUpTitle: string;
+    stepUp(minutes: number): string;
+    signOut: string;
+  };
   signup: { title: string; submit: string; haveAccount: string; signIn: string; emailTaken: string };
   forgot: { title: string; intro: string; submit: string; sent: string; backToLogin: string };
   reset: { title: string; submit: string; done: string; signIn: string };

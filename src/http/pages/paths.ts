@@ -4,6 +4,6 @@
  * problem+json a browser would show raw.
  */
 const PAGE =
-  /^\/t\/[^/]+\/(?:authorize|login|signup|consent|logout|error|password\/forgot|password\/reset|email\/verify|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
+  /^\/t\/[^/]+\/(?:authorize|login|signup|consent|logout|error|password\/forgot|password\/reset|email\/verify|account\/security(?:\/totp(?:\/confirm)?|\/factors\/remove)?|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
 
 export const isPagePath = (path: string) => PAGE.test(path);

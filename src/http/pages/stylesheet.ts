@@ -41,6 +41,15 @@ input:focus-visible{outline-offset:0}
 .divider::before,.divider::after{content:"";flex:1;border-top:1px solid #d4d4d8}
 ul.scopes{margin:0 0 1.5rem;padding-left:1.25rem}
 ul.scopes li{margin:0 0 .25rem}
+h2{margin:1.5rem 0 .75rem;font-size:1.125rem}
+ul.factors{margin:0 0 1rem;padding:0;list-style:none}
+ul.factors li{margin:0 0 .75rem;padding:.75rem;border:1px solid #d4d4d8;border-radius:.375rem}
+ul.factors form,ul.factors button{margin:.5rem 0 0}
+.qr{width:12rem;max-width:100%;margin:0 auto 1rem}
+.qr svg{display:block;width:100%;height:auto}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.secret{display:block;padding:.5rem .75rem;background:#f4f4f5;border-radius:.375rem;font-size:1.0625rem;letter-spacing:.05em;word-spacing:.25em;overflow-wrap:anywhere}
+ul.codes{display:grid;grid-template-columns:repeat(2,1fr);gap:.5rem;margin:0 0 1rem;padding:0;list-style:none;font-size:1.0625rem}
 .links{margin:1rem 0 0;font-size:.9375rem}
 .links p{margin:0 0 .5rem}
 @media (prefers-reduced-motion:no-preference){button,.button{transition:filter .1s}}

@@ -1,0 +1,153 @@
+import type { FactorSummary } from "../../core/mfa/factors.js";
+import { Alert, Field, Layout, PostForm } from "./layout.js";
+import type { PageContext } from "./page.js";
+
+/** The security page's forms post under this path (below the tenant's base). */
+export const SECURITY_PATH = "/account/security";
+
+const day = (date: Date) => date.toISOString().slice(0, 10);
+
+/** The base32 key in groups of four, as authenticator apps show and accept it (spaces are ignored there). */
+export const groupedSecret = (secret: string) => secret.match(/.{1,4}/g)?.join(" ") ?? secret;
+
+/** The signed-in user's factors, how many recovery codes are left, and the ways to add or remove one. */
+export function SecurityPage(props: {
+  page: PageContext;
+  email: string;
+  factors: FactorSummary[];
+  recoveryCodesLeft: number;
+  notice?: string;
+}) {
+  const { page, factors } = props;
+  const s = page.strings.security;
+  const kindName = (f: FactorSummary) => f.name ?? (f.kind === "totp" ? s.authenticatorApp : s.passkey);
+  return (
+    <Layout page={page} title={s.title}>
+      {props.notice && <Alert kind="info">{props.notice}</Alert>}
+      <p class="muted">{s.signedInAs(props.email)}</p>
+      <section aria-labelledby="factors-heading">
+        <h2 id="factors-heading">{s.factorsHeading}</h2>
+        {factors.length === 0 ? (
+          <p>{s.noFactors}</p>
+        ) : (
+          <ul class="factors">
+            {factors.map((f) => (
+              <li>
+                <span>
+                  <strong>{kindName(f)}</strong> <span class="muted">{s.addedOn(day(f.createdAt))}</span>
+                </span>
+                <PostForm page={page} action={`${SECURITY_PATH}/factors/remove`} hidden={{ id: f.id }}>
+                  <button type="submit" class="secondary">
+                    {s.remove(kindName(f))}
+                  </button>
+                </PostForm>
+              </li>
+            ))}
+          </ul>
+        )}
+        {factors.length > 0 && <p>{s.recoveryCodesLeft(props.recoveryCodesLeft)}</p>}
+      </section>
+      {factors.some((f) => f.kind === "totp") ? (
+        <p class="muted">{s.totpPresent}</p>
+      ) : (
+        <PostForm page={page} action={`${SECURITY_PATH}/totp`}>
+          <button type="submit" class="primary">
+            {s.addTotp}
+          </button>
+        </PostForm>
+      )}
+    </Layout>
+  );
+}
+
+/**
+ * Adding an authenticator app: the QR code (inline SVG markup, which the
+ * page's CSP allows: it is no script and loads nothing) and the key as text,
+ * then the first code confirms. Without `qrSvg` (after a wrong code) only the form.
+ */
+export function TotpSetupPage(props: {
+  page: PageContext;
+  id: string;
+  setup?: { secret: string; qrSvg: string };
+  problem?: string;
+}) {
+  const { page, setup } = props;
+  const s = page.strings.security;
+  return (
+    <Layout page={page} title={s.setupTitle}>
+      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+      {setup && (
+        <>
+          <p>{s.scanQr}</p>
+          <div class="qr" role="img" aria-label={s.qrLabel} dangerouslySetInnerHTML={{ __html: setup.qrSvg }} />
+          <p>{s.orTypeSecret}</p>
+          <p>
+            <code class="secret">{groupedSecret(setup.secret)}</code>
+          </p>
+        </>
+      )}
+      <p>{s.confirmIntro}</p>
+      <PostForm page={page} action={`${SECURITY_PATH}/totp/confirm`} hidden={{ id: props.id }}>
+        <Field
+          name="code"
+          label={page.strings.mfa.code}
+          type="text"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          hint={page.strings.mfa.codeHint}
+          maxlength={64}
+          autofocus={!setup}
+        />
+        <button type="submit" class="primary">
+          {s.confirm}
+        </button>
+      </PostForm>
+      <p class="links">
+        <a href={`${page.base}${SECURITY_PATH}`}>{props.problem ? s.startOver : s.back}</a>
+      </p>
+    </Layout>
+  );
+}
+
+/** The first recovery codes, shown this once. */
+export function RecoveryCodesPage(props: { page: PageContext; codes: string[] }) {
+  const { page } = props;
+  const s = page.strings.security;
+  return (
+    <Layout page={page} title={s.codesTitle}>
+      <Alert kind="info">{s.codesIntro}</Alert>
+      <ul class="codes" aria-label={page.strings.mfa.recoveryCode}>
+        {props.codes.map((code) => (
+          <li>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <strong>{s.codesSave}</strong>
+      </p>
+      <p class="links">
+        <a href={`${page.base}${SECURITY_PATH}`}>{s.back}</a>
+      </p>
+    </Layout>
+  );
+}
+
+/** A sensitive change without a recent second factor: why, and the way to sign in again. */
+export function StepUpPage(props: { page: PageContext; minutes: number }) {
+  const { page } = props;
+  const s = page.strings.security;
+  return (
+    <Layout page={page} title={s.stepUpTitle}>
+      <Alert kind="error">{s.stepUp(props.minutes)}</Alert>
+      <PostForm page={page} action="/logout">
+        <button type="submit" class="secondary">
+          {s.signOut}
+        </button>
+      </PostForm>
+      <p class="links">
+        <a href={`${page.base}${SECURITY_PATH}`}>{s.back}</a>
+      </p>
+    </Layout>
+  );
+}

@@ -1,0 +1,111 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { AppError, errors } from "../../core/errors.js";
+import { STEP_UP_WINDOW_MS } from "../../core/mfa/step-up.js";
+import { ipBucket } from "../../core/net/ip.js";
+import type { UserRecord } from "../../core/ports/database.js";
+import type { AppEnv } from "../context.js";
+import { readForm } from "../pages/forms.js";
+import { errorMessage, MessagePage } from "../pages/message-page.js";
+import { pageContext, sendPage } from "../pages/page.js";
+import { RecoveryCodesPage, SECURITY_PATH, SecurityPage, StepUpPage, TotpSetupPage } from "../pages/security-pages.js";
+import { currentSession, type SignedIn } from "../pages/sso.js";
+import { UUID_PATTERN } from "../schemas.js";
+
+/**
+ * `/t/{tenant}/account/security`: the signed-in browser user's second
+ * factors (issue 20) on hosted pages, through the same MfaService as the
+ * JSON routes. Every change is a CSRF-checked POST; without a provider
+ * session the pages only say to sign in first (the login page takes no
+ * return target).
+ */
+
+const PATH = `/t/:tenant${SECURITY_PATH}`;
+/** Throttled or locked: the confirm form again, with the wait. */
+const THROTTLED = new Set(["rate_limited", "account_locked"]);
+
+async function signInFirst(c: Context<AppEnv>) {
+  const page = await pageContext(c);
+  const s = page.strings.security;
+  const link = { href: `${page.base}/login`, text: s.signIn };
+  return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.signInFirst, link }));
+}
+
+/** Runs `then` for the signed-in user, or answers the sign-in-first page. */
+async function withSession(c: Context<AppEnv>, then: (signedIn: SignedIn) => Promise<Response>) {
+  const current = await currentSession(c);
+  return current ? then(current) : signInFirst(c);
+}
+
+async function securityPage(c: Context<AppEnv>, user: UserRecord, notice?: string) {
+  const { mfa, accounts } = c.var.services;
+  const [factors, left, email, page] = await Promise.all([
+    mfa.list(c.var.tenant, user.id),
+    mfa.recoveryCodesLeft(c.var.tenant, user.id),
+    accounts.address(user),
+    pageContext(c),
+  ]);
+  return sendPage(c, page, SecurityPage({ page, email, factors, recoveryCodesLeft: left, notice }));
+}
+
+/** A factor's id from the form: a UUID, or no such factor (404 page). */
+function factorId(value: string | undefined): string {
+  if (!value || !UUID_PATTERN.test(value)) throw errors.notFound("No such factor.");
+  return value.toLowerCase();
+}
+
+export const hostedSecurityRoutes = new Hono<AppEnv>()
+  .get(PATH, (c) => withSession(c, ({ user }) => securityPage(c, user)))
+  .post(`${PATH}/totp`, async (c) => {
+    await readForm(c);
+    return withSession(c, async ({ user }) => {
+      const enrollment = await c.var.services.mfa.enrollTotp(c.var.tenant, user);
+      const page = await pageContext(c);
+      const setup = { secret: enrollment.secret, qrSvg: enrollment.qrSvg };
+      return sendPage(c, page, TotpSetupPage({ page, id: enrollment.id, setup }));
+    });
+  })
+  .post(`${PATH}/totp/confirm`, async (c) => {
+    const form = await readForm(c);
+    return withSession(c, async ({ user }) => {
+      const { mfa, clientIp } = c.var.services;
+      const id = factorId(form.id);
+      const code = (form.code ?? "").slice(0, 64);
+      let recoveryCodes: string[] | null;
+      try {
+        ({ recoveryCodes } = await mfa.confirmTotp(c.var.tenant, user.id, id, code, ipBucket(clientIp(c))));
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        const page = await pageContext(c);
+        const again = (problem: string, status: number, headers?: Record<string, string>) =>
+          sendPage(c, page, TotpSetupPage({ page, id, problem }), { status, headers });
+        if (error.code === "invalid_mfa_code") return again(page.strings.security.wrongCode, 400);
+        if (THROTTLED.has(error.code)) return again(errorMessage(page.strings, error), error.status, error.headers);
+        throw error;
+      }
+      const page = await pageContext(c);
+      if (recoveryCodes) return sendPage(c, page, RecoveryCodesPage({ page, codes: recoveryCodes }));
+      return securityPage(c, user, page.strings.security.added);
+    });
+  })
+  .post(`${PATH}/factors/remove`, async (c) => {
+    const form = await readForm(c);
+    return withSession(c, async ({ user, session }) => {
+      const { mfa, stepUp } = c.var.services;
+      const id = factorId(form.id);
+      try {
+        // The JSON route's rule, read off the provider session: a second factor within the last 5 minutes.
+        await stepUp.require(c.var.tenant, {
+          sub: user.id,
+          amr: session.amr,
+          auth_time: Math.floor(session.authTime.getTime() / 1000),
+        });
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== "step_up_required") throw error;
+        const page = await pageContext(c);
+        return sendPage(c, page, StepUpPage({ page, minutes: STEP_UP_WINDOW_MS / 60_000 }), { status: 403 });
+      }
+      await mfa.removeFactor(c.var.tenant, user.id, id);
+      return securityPage(c, user, (await pageContext(c)).strings.security.removed);
+    });
+  });
