@@ -5,7 +5,7 @@
  * verification), then an authorization request shows the login page (axe
  * clean, no CSP violation, screenshot kept), "Sign in with a passkey" runs the
  * page's own script, and the browser ends at the client with a code whose ID
- * token says hwk. PUBLIC_URL is http://localhost:{port}: a secure context
+ * token says hwk. Without JavaScript the button stays hidden. PUBLIC_URL is http://localhost:{port}: a secure context
  * whose host is a valid RP ID (an IP address is not).
  */
 
@@ -147,6 +147,20 @@ describe("hosted passkey login in chromium", () => {
       expect(watch.foreign).toEqual([]);
       expect(watch.failed).toEqual([]);
       await page.close();
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "keeps the passkey button hidden without JavaScript; the password form still works",
+    async () => {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await page.goto(flow.authorizeUrl(portal, "portal").replace(server.base, base));
+      await poll(() => page.url()).toContain("/t/keys/login?request=");
+      await expect(page.getByRole("button", { name: "Sign in with a passkey" }).count()).resolves.toBe(0);
+      await expect(page.getByRole("button", { name: "Sign in", exact: true }).isVisible()).resolves.toBe(true);
+      await context.close();
     },
     PROCESS_TEST_MS,
   );
