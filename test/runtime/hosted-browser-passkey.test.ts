@@ -5,8 +5,9 @@
  * verification), then an authorization request shows the login page (axe
  * clean, no CSP violation, screenshot kept), "Sign in with a passkey" runs the
  * page's own script, and the browser ends at the client with a code whose ID
- * token says hwk. Without JavaScript the button stays hidden. PUBLIC_URL is http://localhost:{port}: a secure context
- * whose host is a valid RP ID (an IP address is not).
+ * token says hwk. Without JavaScript the button stays hidden. PUBLIC_URL is
+ * http://localhost:{port}: a secure context whose host is a valid RP ID (an
+ * IP address is not).
  */
 
 import { existsSync } from "node:fs";
