@@ -40,6 +40,7 @@ import { hostedFederationRoutes } from "./routes/hosted-federation.js";
 import { hostedLoginRoutes } from "./routes/hosted-login.js";
 import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedMfaRoutes } from "./routes/hosted-mfa.js";
+import { hostedPasskeyRoutes } from "./routes/hosted-passkey.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { hostedSecurityRoutes } from "./routes/hosted-security.js";
 import { meRoutes } from "./routes/me.js";
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", authorizeRoutes);
   app.route("/", hostedLoginRoutes);
   app.route("/", hostedMfaRoutes);
+  app.route("/", hostedPasskeyRoutes);
   app.route("/", hostedFederationRoutes);
   app.route("/", hostedConsentRoutes);
   app.route("/", hostedPasswordRoutes);

@@ -50,9 +50,17 @@ function expectPageHeaders(response: Response, html: string): void {
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("base-uri 'none'");
   expect(csp).toMatch(/form-action 'self'/);
-  expect(csp).not.toContain("script-src");
+  expect(csp).not.toContain("unsafe-inline");
   expect(html).toContain(`<style nonce="${nonce}">`);
-  expect(html).not.toContain("<script");
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
+  if (scripts.length === 0) {
+    expect(csp).not.toContain("script-src");
+  } else {
+    // The login page's passkey script only: the app's file, with this response's nonce.
+    expect(csp).toContain(`script-src 'nonce-${nonce}'; connect-src 'self';`);
+    expect(scripts).toEqual([expect.stringMatching(/^<script src="\/assets\/passkey\.js\?v=[0-9a-f]{8}"/)]);
+    expect(scripts[0]).toContain(`nonce="${nonce}"`);
+  }
   expect(html).toMatch(/^<!doctype html><html lang="en">/);
   expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
 }

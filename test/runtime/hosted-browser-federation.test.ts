@@ -222,7 +222,7 @@ describe("the login page's upstream buttons in chromium", () => {
       await poll(() => arrived(page).origin + arrived(page).pathname).toBe(samlIdp.ssoUrl);
       await screenshot(page, "upstream-saml-login");
       await page.getByLabel("Email").fill("rosa@northwind.example");
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       // The IdP's page posts the response to the ACS, which sends the browser on into the authorization.
       await poll(() => arrived(page).pathname).toBe("/portal/cb");
       expect(arrived(page).searchParams.get("state")).toBe("state-portal");

@@ -117,7 +117,7 @@ describe("hosted second step in chromium", () => {
       await poll(() => page.url()).toContain("/t/mfa/login?request=");
       await page.getByLabel("Email address").fill(EMAIL);
       await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
       await poll(() => page.url()).toContain("/t/mfa/login/mfa?request=");
       const field = page.getByLabel("Code");

@@ -215,11 +215,11 @@ describe("hosted pages in chromium", () => {
       // 8. The old password fails (the error is shown and announced); the new one signs in.
       await page.getByLabel("Email address").fill(EMAIL);
       await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await expect(page.getByRole("alert").textContent()).resolves.toBe("The email address or password is wrong.");
       await check(page, "login-error");
       await page.getByLabel("Password").fill(NEW_PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await expect(page.getByRole("status").textContent()).resolves.toContain(`You are signed in as ${EMAIL}.`);
       await check(page, "signed-in");
 

@@ -1,4 +1,5 @@
 import { PASSWORD_MIN_LENGTH } from "../../core/accounts/password-policy.js";
+import { PASSKEY_JS_ASSET } from "./assets.js";
 import { Alert, Field, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -20,7 +21,8 @@ const withRequest = (path: string, requestId: string | null) =>
 /**
  * The login form: `email`, `password` and hidden `csrf` and `request`;
  * posting every input to its action signs in (API.md). Links to sign-up and
- * password reset; one link per upstream login of the tenant.
+ * password reset; one link per upstream login of the tenant. The passkey
+ * button is hidden until its script finds WebAuthn in the browser.
  */
 export function LoginPage(props: {
   page: PageContext;
@@ -55,6 +57,23 @@ export function LoginPage(props: {
           {s.login.submit}
         </button>
       </PostForm>
+      <PostForm
+        page={page}
+        action="/login/passkey"
+        hidden={{ request: props.requestId, challenge_id: "", credential: "" }}
+      >
+        <button
+          type="button"
+          id="passkey-login"
+          class="secondary"
+          hidden
+          data-options={`${page.base}/v1/passkeys/authentication/options`}
+        >
+          {s.login.passkey}
+        </button>
+        <p id="passkey-status" class="field-error" aria-live="polite" data-failed={s.login.passkeyFailed} />
+      </PostForm>
+      <script src={PASSKEY_JS_ASSET.href} nonce={page.nonce} defer />
       <div class="links">
         <p>
           <a href={`${page.base}/password/forgot`}>{s.login.forgot}</a>

@@ -1,3 +1,4 @@
+import { PASSKEY_JS } from "./passkey-script.js";
 import { HOSTED_CSS } from "./stylesheet.js";
 
 /** FNV-1a (32 bit) of the text: enough to tell versions of one file apart, computed synchronously at load. */
@@ -10,7 +11,20 @@ function fnv1a(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, "0");
 }
 
-export const HOSTED_CSS_PATH = "/assets/hosted.css";
-export const HOSTED_CSS_VERSION = fnv1a(HOSTED_CSS);
-/** Versioned by content: a changed stylesheet gets a new URL, so browsers may keep each one for a year. */
-export const HOSTED_CSS_HREF = `${HOSTED_CSS_PATH}?v=${HOSTED_CSS_VERSION}`;
+/** A file the hosted pages load from the app, versioned by content. */
+export interface HostedAsset {
+  path: string;
+  contentType: string;
+  body: string;
+  version: string;
+  /** Versioned by content: a changed file gets a new URL, so browsers may keep each one for a year. */
+  href: string;
+}
+
+function asset(path: string, contentType: string, body: string): HostedAsset {
+  const version = fnv1a(body);
+  return { path, contentType, body, version, href: `${path}?v=${version}` };
+}
+
+export const HOSTED_CSS_ASSET = asset("/assets/hosted.css", "text/css; charset=utf-8", HOSTED_CSS);
+export const PASSKEY_JS_ASSET = asset("/assets/passkey.js", "text/javascript; charset=utf-8", PASSKEY_JS);

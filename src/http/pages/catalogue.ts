@@ -22,6 +22,10 @@ export interface PageCatalogue {
     wrongCredentials: string;
     /** The upstream's refusal (its own words follow). */
     federatedFailed: string;
+    /** The button of a passwordless login (shown only when the browser has WebAuthn). */
+    passkey: string;
+    /** The browser gave no passkey (cancelled, none for this site) or the server refused it. */
+    passkeyFailed: string;
   };
   /** The login's second step (a TOTP or recovery code). */
   mfa: {

@@ -1,11 +1,12 @@
 import type { Child } from "hono/jsx";
-import { HOSTED_CSS_HREF } from "./assets.js";
+import { HOSTED_CSS_ASSET } from "./assets.js";
 import type { PageContext } from "./page.js";
 import { themeCss } from "./theme.js";
 
 /**
  * The frame of every hosted page: the tenant's name or logo, one heading,
- * the content. No script anywhere: every form works without JavaScript.
+ * the content. Every form works without JavaScript (the login page's one
+ * script only adds the passkey button).
  */
 export function Layout(props: { page: PageContext; title: string; heading?: string; children?: Child }) {
   const { page } = props;
@@ -16,7 +17,7 @@ export function Layout(props: { page: PageContext; title: string; heading?: stri
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
         <title>{`${props.title} · ${page.tenantName}`}</title>
-        <link rel="stylesheet" href={HOSTED_CSS_HREF} />
+        <link rel="stylesheet" href={HOSTED_CSS_ASSET.href} />
         <style nonce={page.nonce} dangerouslySetInnerHTML={{ __html: themeCss(page.theme) }} />
       </head>
       <body>

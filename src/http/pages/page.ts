@@ -56,10 +56,10 @@ export function sendPage(
   c: Context<AppEnv>,
   page: PageContext,
   body: unknown,
-  options: { status?: number; formTargets?: string[]; headers?: Record<string, string> } = {},
+  options: { status?: number; formTargets?: string[]; headers?: Record<string, string>; script?: boolean } = {},
 ): Response {
   const targets = (options.formTargets ?? []).map(formTarget).filter((t): t is string => t !== null);
-  ownPolicy(c, pagePolicy(page.nonce, [...new Set(targets)]));
+  ownPolicy(c, pagePolicy(page.nonce, [...new Set(targets)], options.script));
   c.header("Cache-Control", "no-store");
   for (const [name, value] of Object.entries(options.headers ?? {})) c.header(name, value);
   return c.html(`<!doctype html>${String(body)}`, (options.status ?? 200) as 200);

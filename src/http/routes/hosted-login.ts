@@ -71,7 +71,12 @@ export async function loginPage(
     problems: options.problems,
     federated: await federatedOptions(c, pending),
   });
-  return sendPage(c, page, body, { status: options.status, headers: options.headers, formTargets: targetsOf(pending) });
+  return sendPage(c, page, body, {
+    status: options.status,
+    headers: options.headers,
+    formTargets: targetsOf(pending),
+    script: true,
+  });
 }
 
 /** After a login: a provider session, then the pending request goes on (or the signed-in page). */

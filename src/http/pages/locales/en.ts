@@ -22,6 +22,8 @@ export const en: PageCatalogue = {
     continueWith: (name) => `Continue with ${name}`,
     wrongCredentials: "The email address or password is wrong.",
     federatedFailed: "Signing in there did not work:",
+    passkey: "Sign in with a passkey",
+    passkeyFailed: "Signing in with a passkey did not work. Try again, or use your password.",
   },
   mfa: {
     title: "Two-step verification",

@@ -1,0 +1,58 @@
+import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
+import { Hono } from "hono";
+import { AppError } from "../../core/errors.js";
+import type { AppEnv } from "../context.js";
+import { readForm } from "../pages/forms.js";
+import { errorMessage } from "../pages/message-page.js";
+import { pageContext } from "../pages/page.js";
+import { startProviderSession } from "../pages/sso.js";
+import { pendingOf, requestLanguage } from "./authorize-flow.js";
+import { loginPage, signedIn } from "./hosted-login.js";
+import { AuthenticationResponseSchema } from "./passkeys.js";
+
+/**
+ * `POST /t/{tenant}/login/passkey`: the hosted login page's passwordless
+ * login. Its script puts the assertion (JSON) and the challenge id of the
+ * JSON options route into the form; a verified passkey starts the provider
+ * session (amr hwk/swk, + mfa with user verification) and the pending request
+ * goes on as after a password login. A passkey is a login of its own, so
+ * there is no second step.
+ */
+
+const CHALLENGE_ID_MAX = 64;
+/** Refusals the login page shows itself; anything else is an error page. */
+const SHOWN_ON_FORM = new Set(["passkey_refused", "account_disabled"]);
+
+function assertionOf(text: string | undefined): AuthenticationResponseJSON | null {
+  if (!text) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = AuthenticationResponseSchema.safeParse(value);
+  return parsed.success ? (parsed.data as AuthenticationResponseJSON) : null;
+}
+
+export const hostedPasskeyRoutes = new Hono<AppEnv>().post("/t/:tenant/login/passkey", async (c) => {
+  const form = await readForm(c);
+  const pending = await pendingOf(c, form.request);
+  const { strings } = await pageContext(c, requestLanguage(pending));
+  const refused = (message: string, status: number) => loginPage(c, pending, { problems: { message }, status });
+  const assertion = assertionOf(form.credential);
+  const challengeId = form.challenge_id ?? "";
+  if (!assertion || challengeId.length === 0 || challengeId.length > CHALLENGE_ID_MAX) {
+    return refused(strings.login.passkeyFailed, 400);
+  }
+  let login: Awaited<ReturnType<typeof c.var.services.passkeys.login>>;
+  try {
+    login = await c.var.services.passkeys.login(c.var.tenant, challengeId, assertion);
+  } catch (error) {
+    if (!(error instanceof AppError) || !SHOWN_ON_FORM.has(error.code)) throw error;
+    const message = error.code === "passkey_refused" ? strings.login.passkeyFailed : errorMessage(strings, error);
+    return refused(message, error.status);
+  }
+  const session = await startProviderSession(c, login.user, { authMethod: "passkey", amr: login.amr });
+  return signedIn(c, pending, session.id);
+});
