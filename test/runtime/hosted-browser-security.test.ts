@@ -112,7 +112,7 @@ describe("hosted security page in chromium", () => {
       await page.goto(`${server.base}/t/sec/login`);
       await page.getByLabel("Email address").fill(EMAIL);
       await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
 
       await page.goto(`${server.base}/t/sec/account/security`);
@@ -149,7 +149,7 @@ describe("hosted security page in chromium", () => {
       await poll(() => page.url()).toContain("/t/sec/login?request=");
       await page.getByLabel("Email address").fill(EMAIL);
       await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await poll(() => page.url()).toContain("/t/sec/login/mfa?request=");
       await page.getByLabel("Code", { exact: true }).fill(totp(secret));
       await page.getByRole("button", { name: "Verify" }).click();
