@@ -5,88 +5,31 @@
  * with the right one arrives at the client whose ID token says mfa.
  */
 
-import { existsSync } from "node:fs";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
-import {
-  arrived,
-  CHROMIUM,
-  check,
-  codeFlow,
-  launchChromium,
-  poll,
-  startApps,
-  watchedPage,
-} from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
-import {
-  ADMIN_KEY,
-  adminHeaders,
-  call,
-  cleanupNodes,
-  ENTRY,
-  type NodeProcess,
-  PROCESS_TEST_MS,
-  serverEnv,
-  startNode,
-} from "../support/runtime-node.js";
+import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
+import { call, type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "mira@example.com";
 const PASSWORD = "seven herons over the marsh";
 
-let database: TestDatabase;
-let prefix: string;
+let stage: Awaited<ReturnType<typeof startChromiumStage>>;
 let server: NodeProcess;
 let browser: Browser;
-let apps: Awaited<ReturnType<typeof startApps>>;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
 let secret: Uint8Array;
 
 beforeAll(async () => {
-  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  database = await createTestDatabase();
-  prefix = testPrefix();
-  const port = await freePort();
-  server = await startNode(
-    serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }),
-  );
-  apps = await startApps();
-  flow = codeFlow(server, "mfa", apps.base);
-  const admin = adminHeaders(ADMIN_KEY);
-  const tenant = await call(server, "/v1/admin/tenants", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ slug: "mfa", name: "Heron Bank" }),
-  });
-  expect(tenant.status, tenant.text).toBe(201);
-  const client = await call(server, "/t/mfa/v1/admin/clients", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({
-      type: "public",
-      name: "Portal",
-      redirect_uris: [`${apps.base}/portal/cb`],
-      first_party: true,
-    }),
-  });
-  expect(client.status, client.text).toBe(201);
-  portal = client.json.client_id as string;
+  stage = await startChromiumStage({ slug: "mfa", name: "Heron Bank" });
+  ({ server, browser, flow } = stage);
+  portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
 
   // The user and their authenticator, through the JSON API.
-  const json = { "Content-Type": "application/json" };
-  const signup = await call(server, "/t/mfa/v1/signup", {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-  });
-  expect(signup.status, signup.text).toBe(201);
-  const bearer = { ...json, Authorization: `Bearer ${signup.json.access_token as string}` };
+  const signup = await stage.signUp(EMAIL, PASSWORD);
+  const bearer = { "Content-Type": "application/json", Authorization: `Bearer ${signup.access_token as string}` };
   const enrollment = await call(server, "/t/mfa/v1/mfa/totp", { method: "POST", headers: bearer, body: "{}" });
   expect(enrollment.status, enrollment.text).toBe(201);
   secret = decodeBase32IgnorePadding(enrollment.json.secret as string);
@@ -97,15 +40,10 @@ beforeAll(async () => {
     body: JSON.stringify({ code: totpCode(secret, totpStep(new Date()) - 1) }),
   });
   expect(confirm.status, confirm.text).toBe(200);
-  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await cleanupNodes();
-  await apps?.close();
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
+  await stage?.close();
 }, 30_000);
 
 describe("hosted second step in chromium", () => {

@@ -10,39 +10,14 @@
  * IP address is not).
  */
 
-import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  arrived,
-  CHROMIUM,
-  check,
-  codeFlow,
-  launchChromium,
-  poll,
-  startApps,
-  watchedPage,
-} from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
-import {
-  ADMIN_KEY,
-  adminHeaders,
-  call,
-  cleanupNodes,
-  ENTRY,
-  type NodeProcess,
-  PROCESS_TEST_MS,
-  serverEnv,
-  startNode,
-} from "../support/runtime-node.js";
+import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
+import { type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
 
-let database: TestDatabase;
-let prefix: string;
+let stage: Awaited<ReturnType<typeof startChromiumStage>>;
 let server: NodeProcess;
 let browser: Browser;
-let apps: Awaited<ReturnType<typeof startApps>>;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
 let base: string;
@@ -50,51 +25,17 @@ let accessToken: string;
 let userId: string;
 
 beforeAll(async () => {
-  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  database = await createTestDatabase();
-  prefix = testPrefix();
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  server = await startNode(serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: base }));
-  apps = await startApps();
-  flow = codeFlow(server, "keys", apps.base);
-  const admin = adminHeaders(ADMIN_KEY);
-  const tenant = await call(server, "/v1/admin/tenants", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ slug: "keys", name: "Kestrel Keys" }),
-  });
-  expect(tenant.status, tenant.text).toBe(201);
-  const client = await call(server, "/t/keys/v1/admin/clients", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({
-      type: "public",
-      name: "Portal",
-      redirect_uris: [`${apps.base}/portal/cb`],
-      first_party: true,
-    }),
-  });
-  expect(client.status, client.text).toBe(201);
-  portal = client.json.client_id as string;
-  const signup = await call(server, "/t/keys/v1/signup", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: "kim@example.com", password: "seven herons over the marsh" }),
-  });
-  expect(signup.status, signup.text).toBe(201);
-  accessToken = signup.json.access_token as string;
-  userId = (signup.json.user as { id: string }).id;
-  browser = await launchChromium();
+  // An IP address cannot be an RP ID: the service is at localhost.
+  stage = await startChromiumStage({ slug: "keys", name: "Kestrel Keys" }, "localhost");
+  ({ server, browser, flow, base } = stage);
+  portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
+  const signup = await stage.signUp("kim@example.com", "seven herons over the marsh");
+  accessToken = signup.access_token as string;
+  userId = (signup.user as { id: string }).id;
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await cleanupNodes();
-  await apps?.close();
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
+  await stage?.close();
 }, 30_000);
 
 describe("hosted passkey login in chromium", () => {

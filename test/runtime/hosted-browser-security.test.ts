@@ -8,44 +8,19 @@
  * page axe-core clean, screenshots kept.
  */
 
-import { existsSync } from "node:fs";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  arrived,
-  CHROMIUM,
-  check,
-  codeFlow,
-  launchChromium,
-  poll,
-  startApps,
-  watchedPage,
-} from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
-import {
-  ADMIN_KEY,
-  adminHeaders,
-  call,
-  cleanupNodes,
-  ENTRY,
-  type NodeProcess,
-  PROCESS_TEST_MS,
-  serverEnv,
-  startNode,
-} from "../support/runtime-node.js";
+import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
+import { type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "ines@example.com";
 const PASSWORD = "eleven otters in the weir";
 
-let database: TestDatabase;
-let prefix: string;
+let stage: Awaited<ReturnType<typeof startChromiumStage>>;
 let server: NodeProcess;
 let browser: Browser;
-let apps: Awaited<ReturnType<typeof startApps>>;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
 
@@ -54,50 +29,14 @@ const totp = (secret: Uint8Array, offset = 0) =>
   generateHOTP(secret, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
 
 beforeAll(async () => {
-  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  database = await createTestDatabase();
-  prefix = testPrefix();
-  const port = await freePort();
-  server = await startNode(
-    serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }),
-  );
-  apps = await startApps();
-  flow = codeFlow(server, "sec", apps.base);
-  const admin = adminHeaders(ADMIN_KEY);
-  const tenant = await call(server, "/v1/admin/tenants", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ slug: "sec", name: "Otter Savings" }),
-  });
-  expect(tenant.status, tenant.text).toBe(201);
-  const client = await call(server, "/t/sec/v1/admin/clients", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({
-      type: "public",
-      name: "Portal",
-      redirect_uris: [`${apps.base}/portal/cb`],
-      first_party: true,
-    }),
-  });
-  expect(client.status, client.text).toBe(201);
-  portal = client.json.client_id as string;
-  const signup = await call(server, "/t/sec/v1/signup", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-  });
-  expect(signup.status, signup.text).toBe(201);
-  browser = await launchChromium();
+  stage = await startChromiumStage({ slug: "sec", name: "Otter Savings" });
+  ({ server, browser, flow } = stage);
+  portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
+  await stage.signUp(EMAIL, PASSWORD);
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await cleanupNodes();
-  await apps?.close();
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
+  await stage?.close();
 }, 30_000);
 
 describe("hosted security page in chromium", () => {

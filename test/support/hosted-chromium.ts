@@ -7,7 +7,7 @@
  * the token endpoint).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -16,7 +16,19 @@ import axe from "axe-core";
 import { decodeJwt } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
-import { call, type NodeProcess } from "./runtime-node.js";
+import { freePort } from "./ports.js";
+import { createTestDatabase } from "./postgres.js";
+import { deletePrefix, testPrefix } from "./redis.js";
+import {
+  ADMIN_KEY,
+  adminHeaders,
+  call,
+  cleanupNodes,
+  ENTRY,
+  type NodeProcess,
+  serverEnv,
+  startNode,
+} from "./runtime-node.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/hosted/", import.meta.url));
@@ -164,6 +176,64 @@ export function codeFlow(server: NodeProcess, tenant: string, appBase: string) {
       });
       expect(answer.status, answer.text).toBe(200);
       return decodeJwt(answer.json.id_token as string);
+    },
+  };
+}
+
+/**
+ * One browser test's stage: the built Node server on its own database and
+ * Redis prefix (its PUBLIC_URL on `host`), the tenant, the client apps, the
+ * code flow and chromium.
+ */
+export async function startChromiumStage(tenant: { slug: string; name: string }, host = "127.0.0.1") {
+  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  const database = await createTestDatabase();
+  const prefix = testPrefix();
+  const port = await freePort();
+  const base = `http://${host}:${port}`;
+  const server = await startNode(serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: base }));
+  const apps = await startApps();
+  const admin = adminHeaders(ADMIN_KEY);
+  const created = await call(server, "/v1/admin/tenants", {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify(tenant),
+  });
+  expect(created.status, created.text).toBe(201);
+  const browser = await launchChromium();
+  return {
+    server,
+    base,
+    apps,
+    browser,
+    flow: codeFlow(server, tenant.slug, apps.base),
+    /** Registers a client whose app `app` has the redirect URI `{apps}/{app}/cb`; resolves its client_id. */
+    async registerClient(app: string, extra: Record<string, unknown> = {}): Promise<string> {
+      const client = await call(server, `/t/${tenant.slug}/v1/admin/clients`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ type: "public", name: app, redirect_uris: [`${apps.base}/${app}/cb`], ...extra }),
+      });
+      expect(client.status, client.text).toBe(201);
+      return client.json.client_id as string;
+    },
+    /** Signs a user up through the JSON API; resolves the answer's body. */
+    async signUp(email: string, password: string): Promise<Record<string, unknown>> {
+      const signup = await call(server, `/t/${tenant.slug}/v1/signup`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password }),
+      });
+      expect(signup.status, signup.text).toBe(201);
+      return signup.json;
+    },
+    async close(): Promise<void> {
+      await browser.close();
+      await cleanupNodes();
+      await apps.close();
+      await deletePrefix(prefix);
+      await database.drop();
     },
   };
 }
