@@ -3,7 +3,7 @@ import { FRESH_LOGIN_MS, isPowerful, SERVICE_SCOPES } from "../../core/api-keys/
 import { errors } from "../../core/errors.js";
 import type { ApiKeyRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
-import { requireAccessToken } from "../middleware/bearer.js";
+import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
@@ -134,9 +134,8 @@ export const newKeyInput = (body: z.infer<typeof CreateApiKeySchema>) => ({
 export const apiKeyRoutes = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const { accounts, apiKeys } = c.var.services;
-    const owner = await accounts.findUser(c.var.tenant, c.var.auth.sub);
-    if (!owner) throw errors.notFound("The user no longer exists.");
+    const { apiKeys } = c.var.services;
+    const owner = await tokenUser(c);
     if (body.scopes.some(isPowerful)) await c.var.services.stepUp.require(c.var.tenant, c.var.auth);
     // Every user's token has auth_time (client tokens never reach user routes); without it nothing is recent.
     const authenticatedAt = new Date((c.var.auth.auth_time ?? 0) * 1000);

@@ -3,7 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simp
 import { errors } from "../../core/errors.js";
 import type { PasskeyRecord } from "../../core/ports/database.js";
 import { deliverTokens } from "../cookies.js";
-import { requireAccessToken } from "../middleware/bearer.js";
+import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireStepUp } from "../middleware/step-up.js";
 import { createRouter, problems } from "../openapi.js";
@@ -247,9 +247,8 @@ const notFound = () => errors.notFound("No such passkey.");
 
 export const passkeyRoutes = createRouter()
   .openapi(registrationOptions, async (c) => {
-    const { db, accounts, passkeys } = c.var.services;
-    const user = await db.users.findById(c.var.tenant.id, c.var.auth.sub);
-    if (!user) throw errors.notFound("No such user.");
+    const { accounts, passkeys } = c.var.services;
+    const user = await tokenUser(c);
     const view = await accounts.view(user);
     c.header("Cache-Control", "no-store");
     return c.json(
