@@ -9,14 +9,22 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
-import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
-import { call, type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
+import {
+  arrived,
+  check,
+  type codeFlow,
+  poll,
+  type Service,
+  startChromiumStage,
+  watchedPage,
+} from "../support/hosted-chromium.js";
+import { call, PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "mira@example.com";
 const PASSWORD = "seven herons over the marsh";
 
 let stage: Awaited<ReturnType<typeof startChromiumStage>>;
-let server: NodeProcess;
+let server: Service;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;

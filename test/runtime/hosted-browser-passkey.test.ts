@@ -13,10 +13,9 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
-import { type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
+import { PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 let stage: Awaited<ReturnType<typeof startChromiumStage>>;
-let server: NodeProcess;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
@@ -26,8 +25,8 @@ let userId: string;
 
 beforeAll(async () => {
   // An IP address cannot be an RP ID: the service is at localhost.
-  stage = await startChromiumStage({ slug: "keys", name: "Kestrel Keys" }, "localhost");
-  ({ server, browser, flow, base } = stage);
+  stage = await startChromiumStage({ slug: "keys", name: "Kestrel Keys" }, { host: "localhost" });
+  ({ browser, flow, base } = stage);
   portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
   const signup = await stage.signUp("kim@example.com", "seven herons over the marsh");
   accessToken = signup.access_token as string;
@@ -75,7 +74,7 @@ describe("hosted passkey login in chromium", () => {
       }, accessToken);
       expect(registered.status, registered.body).toBe(201);
 
-      await page.goto(flow.authorizeUrl(portal, "portal").replace(server.base, base));
+      await page.goto(flow.authorizeUrl(portal, "portal"));
       await poll(() => page.url()).toContain("/t/keys/login?request=");
       const button = page.getByRole("button", { name: "Sign in with a passkey" });
       await expect(button.isVisible()).resolves.toBe(true);
@@ -98,7 +97,7 @@ describe("hosted passkey login in chromium", () => {
     async () => {
       const context = await browser.newContext({ javaScriptEnabled: false });
       const page = await context.newPage();
-      await page.goto(flow.authorizeUrl(portal, "portal").replace(server.base, base));
+      await page.goto(flow.authorizeUrl(portal, "portal"));
       await poll(() => page.url()).toContain("/t/keys/login?request=");
       await expect(page.getByRole("button", { name: "Sign in with a passkey" }).count()).resolves.toBe(0);
       await expect(page.getByRole("button", { name: "Sign in", exact: true }).isVisible()).resolves.toBe(true);

@@ -12,14 +12,22 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
-import { type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
+import {
+  arrived,
+  check,
+  type codeFlow,
+  poll,
+  type Service,
+  startChromiumStage,
+  watchedPage,
+} from "../support/hosted-chromium.js";
+import { PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "ines@example.com";
 const PASSWORD = "eleven otters in the weir";
 
 let stage: Awaited<ReturnType<typeof startChromiumStage>>;
-let server: NodeProcess;
+let server: Service;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;

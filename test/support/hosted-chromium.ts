@@ -4,7 +4,8 @@
  * for what they load from elsewhere, the axe-core / layout / screenshot check
  * of a page, the client applications that only show where the browser
  * arrived, and a client's side of the code flow (PKCE, the code redeemed at
- * the token endpoint).
+ * the token endpoint); and the stage a test runs on, with the built Node
+ * server or the built Worker in workerd behind the same pages.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
@@ -19,16 +20,8 @@ import { expect } from "vitest";
 import { freePort } from "./ports.js";
 import { createTestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
-import {
-  ADMIN_KEY,
-  adminHeaders,
-  call,
-  cleanupNodes,
-  ENTRY,
-  type NodeProcess,
-  serverEnv,
-  startNode,
-} from "./runtime-node.js";
+import { ADMIN_KEY, adminHeaders, call, cleanupNodes, ENTRY, serverEnv, startNode } from "./runtime-node.js";
+import { startWorkerHarness, WORKER_SCRIPT } from "./runtime-worker.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/hosted/", import.meta.url));
@@ -137,12 +130,18 @@ export async function startApps(): Promise<{ base: string; close: () => Promise<
   };
 }
 
+/** A built server the test talks to directly, at its loopback address. */
+export interface Service {
+  base: string;
+}
+
 /**
  * The client applications' side of the code flow at `tenant`: each app
  * `name` has the redirect URI `{appBase}/{name}/cb` and keeps the verifier
- * of its last authorization request for the code exchange.
+ * of its last authorization request for the code exchange. The browser is
+ * sent to `browserBase` (the PUBLIC_URL when it names the host otherwise).
  */
-export function codeFlow(server: NodeProcess, tenant: string, appBase: string) {
+export function codeFlow(server: Service, tenant: string, appBase: string, browserBase = server.base) {
   let verifier = "";
   return {
     authorizeUrl(clientId: string, app: string, extra: Record<string, string> = {}): string {
@@ -158,7 +157,7 @@ export function codeFlow(server: NodeProcess, tenant: string, appBase: string) {
         code_challenge_method: "S256",
         ...extra,
       });
-      return `${server.base}/t/${tenant}/authorize?${query}`;
+      return `${browserBase}/t/${tenant}/authorize?${query}`;
     },
 
     /** The app's back channel: the code it was sent for tokens at the token endpoint; resolves the ID token's claims. */
@@ -180,34 +179,81 @@ export function codeFlow(server: NodeProcess, tenant: string, appBase: string) {
   };
 }
 
+export type Runtime = "node" | "worker";
+
 /**
- * One browser test's stage: the built Node server on its own database and
- * Redis prefix (its PUBLIC_URL on `host`), the tenant, the client apps, the
- * code flow and chromium.
+ * The built server of `runtime` on a database and Redis prefix of its own,
+ * serving HTTP on 127.0.0.1:`port` with PUBLIC_URL `publicUrl`: the Node
+ * entry as a child process, or the Worker in workerd (Postgres and Redis
+ * through the Neon HTTP and Upstash REST bridges).
  */
-export async function startChromiumStage(tenant: { slug: string; name: string }, host = "127.0.0.1") {
-  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build`).toBe(true);
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+async function startService(runtime: Runtime, port: number, publicUrl: string) {
+  const base = `http://127.0.0.1:${port}`;
+  if (runtime === "worker") {
+    expect(existsSync(WORKER_SCRIPT), `${WORKER_SCRIPT} is missing: run npm run build:worker`).toBe(true);
+    const harness = await startWorkerHarness({ PUBLIC_URL: publicUrl });
+    await harness.start({}, { port }).catch(async (error) => {
+      await harness.close();
+      throw error;
+    });
+    const server: Service = { base };
+    return { server, adminKey: harness.adminKey, close: () => harness.close() };
+  }
+  expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build:node`).toBe(true);
   const database = await createTestDatabase();
   const prefix = testPrefix();
+  const close = async () => {
+    await cleanupNodes();
+    await deletePrefix(prefix);
+    await database.drop();
+  };
+  const env = serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: publicUrl });
+  const server: Service = await startNode(env).catch(async (error) => {
+    await close();
+    throw error;
+  });
+  return { server, adminKey: ADMIN_KEY, close };
+}
+
+/**
+ * One browser test's stage: the built server of `runtime` (its PUBLIC_URL
+ * on `host`, `base` below), the tenant, the client apps, the code flow and
+ * chromium.
+ */
+export async function startChromiumStage(
+  tenant: { slug: string; name: string },
+  { runtime = "node", host = "127.0.0.1" }: { runtime?: Runtime; host?: string } = {},
+) {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
   const port = await freePort();
   const base = `http://${host}:${port}`;
-  const server = await startNode(serverEnv(database.url, prefix, { PORT: String(port), PUBLIC_URL: base }));
-  const apps = await startApps();
-  const admin = adminHeaders(ADMIN_KEY);
-  const created = await call(server, "/v1/admin/tenants", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify(tenant),
+  const service = await startService(runtime, port, base);
+  const { server } = service;
+  const admin = adminHeaders(service.adminKey);
+  // No stage to close in afterAll when this fails: what did start stops here.
+  const apps = await startApps().catch(async (error) => {
+    await service.close();
+    throw error;
   });
-  expect(created.status, created.text).toBe(201);
-  const browser = await launchChromium();
+  const browser = await (async () => {
+    const created = await call(server, "/v1/admin/tenants", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify(tenant),
+    });
+    expect(created.status, created.text).toBe(201);
+    return launchChromium();
+  })().catch(async (error) => {
+    await apps.close();
+    await service.close();
+    throw error;
+  });
   return {
     server,
     base,
     apps,
     browser,
-    flow: codeFlow(server, tenant.slug, apps.base),
+    flow: codeFlow(server, tenant.slug, apps.base, base),
     /** Registers a client whose app `app` has the redirect URI `{apps}/{app}/cb`; resolves its client_id. */
     async registerClient(app: string, extra: Record<string, unknown> = {}): Promise<string> {
       const client = await call(server, `/t/${tenant.slug}/v1/admin/clients`, {
@@ -230,10 +276,8 @@ export async function startChromiumStage(tenant: { slug: string; name: string },
     },
     async close(): Promise<void> {
       await browser.close();
-      await cleanupNodes();
       await apps.close();
-      await deletePrefix(prefix);
-      await database.drop();
+      await service.close();
     },
   };
 }

@@ -136,7 +136,7 @@ export async function exitOf(proc: NodeProcess, timeoutMs = 15_000): Promise<Exi
   }
 }
 
-export async function call(proc: NodeProcess, path: string, init: RequestInit = {}): Promise<Answer> {
+export async function call(proc: Pick<NodeProcess, "base">, path: string, init: RequestInit = {}): Promise<Answer> {
   return readAnswer(await fetch(`${proc.base}${path}`, { ...init, signal: AbortSignal.timeout(10_000) }));
 }
 
