@@ -1,0 +1,165 @@
+/**
+ * The hosted second factors in chromium on the built Worker in workerd
+ * (served over HTTP; Postgres and Redis through the Neon HTTP and Upstash
+ * REST bridges): a user signs up on the hosted page, adds an authenticator
+ * app on the security page by reading the key off the page, signs out, and
+ * logs in again through /authorize with the password and the code, arriving
+ * at the client with amr mfa; another user registers a passkey with a CDP
+ * virtual authenticator and signs in with it on the hosted login page,
+ * arriving with amr hwk. Every page axe-core clean, screenshots kept.
+ * PUBLIC_URL is http://localhost:{port}: a secure context whose host is a
+ * valid RP ID (an IP address is not).
+ */
+
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
+import { generateHOTP } from "@oslojs/otp";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
+import { PROCESS_TEST_MS } from "../support/runtime-node.js";
+
+const PASSWORD = "nine plovers on the shingle";
+
+let stage: Awaited<ReturnType<typeof startChromiumStage>>;
+let browser: Browser;
+let flow: ReturnType<typeof codeFlow>;
+let base: string;
+let portal: string;
+
+/** RFC 6238 with the app's parameters (SHA-1, 6 digits, 30 s), `offset` steps from now. */
+const totp = (secret: Uint8Array, offset = 0) =>
+  generateHOTP(secret, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
+
+beforeAll(async () => {
+  stage = await startChromiumStage({ slug: "edge", name: "Plover Mutual" }, { runtime: "worker", host: "localhost" });
+  ({ browser, flow, base } = stage);
+  portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
+}, 90_000);
+
+afterAll(async () => {
+  await stage?.close();
+}, 30_000);
+
+describe("hosted second factors in chromium on the Worker", () => {
+  it(
+    "signs up, adds an authenticator app from the page's key, then logs in with password and code: amr mfa",
+    async () => {
+      const email = "pia@example.com";
+      const { page, watch } = await watchedPage(browser, base);
+      await page.goto(`${base}/t/edge/signup`);
+      await check(page, "worker-signup");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
+
+      await page.goto(`${base}/t/edge/account/security`);
+      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Account security");
+      await check(page, "worker-security-empty");
+      await page.getByRole("button", { name: "Add an authenticator app" }).click();
+
+      await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Set up your authenticator app");
+      await expect(page.getByRole("img", { name: "QR code for your authenticator app" }).count()).resolves.toBe(1);
+      const shown = (await page.locator("code.secret").textContent()) ?? "";
+      expect(shown).toMatch(/^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
+      const secret = decodeBase32IgnorePadding(shown.replaceAll(" ", ""));
+      await check(page, "worker-security-totp-setup");
+      // The previous step's code confirms, so the login's code below (a later step) is no replay.
+      await page.getByLabel("Code", { exact: true }).fill(totp(secret, -1));
+      await page.getByRole("button", { name: "Confirm" }).click();
+
+      await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Save your recovery codes");
+      await expect(page.locator("ul.codes li").count()).resolves.toBe(10);
+      await check(page, "worker-security-recovery-codes");
+      await page.getByRole("link", { name: "Back to account security" }).click();
+      await poll(() => page.locator("ul.factors li").count()).toBe(1);
+      await check(page, "worker-security-listed");
+      // The login page without a request, signed in: who, and the way out.
+      await page.goto(`${base}/t/edge/login`);
+      await check(page, "worker-signed-in");
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+
+      await page.goto(flow.authorizeUrl(portal, "portal"));
+      await poll(() => page.url()).toContain("/t/edge/login?request=");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await poll(() => page.url()).toContain("/t/edge/login/mfa?request=");
+      await check(page, "worker-login-mfa");
+
+      const right = totp(secret);
+      await page.getByLabel("Code", { exact: true }).fill(right === "000000" ? "111111" : "000000");
+      await page.getByRole("button", { name: "Verify" }).click();
+      await expect(page.getByRole("alert").textContent()).resolves.toContain("That code is wrong");
+      await check(page, "worker-login-mfa-error");
+
+      await page.getByLabel("Code", { exact: true }).fill(totp(secret));
+      await page.getByRole("button", { name: "Verify" }).click();
+      await poll(() => arrived(page).pathname).toBe("/portal/cb");
+      const claims = await flow.redeem(page, portal, "portal");
+      expect(claims).toMatchObject({ amr: ["pwd", "otp", "mfa"], acr: "urn:authority:mfa" });
+
+      expect(watch.foreign).toEqual([]);
+      expect(watch.failed).toEqual([]);
+      await page.close();
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "registers a passkey, then signs in with it on the login page and arrives at the client with amr hwk",
+    async () => {
+      const signup = await stage.signUp("kai@example.com", PASSWORD);
+      const { page, watch } = await watchedPage(browser, base);
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: {
+          protocol: "ctap2",
+          transport: "internal",
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+        },
+      });
+
+      // The security page has no passkey button: registration through the JSON API, from a blank
+      // document the browser is handed at the service's origin (the service's CSP allows no script).
+      await page.route(`${base}/register-passkey`, (route) =>
+        route.fulfill({ contentType: "text/html", body: "<!doctype html><title>register</title>" }),
+      );
+      await page.goto(`${base}/register-passkey`);
+      const registered = await page.evaluate(async (token) => {
+        const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+        const options = await fetch("/t/edge/v1/mfa/passkeys/registration/options", { method: "POST", headers });
+        const credential = (await navigator.credentials.create({
+          publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(await options.json()),
+        })) as PublicKeyCredential;
+        const answer = await fetch("/t/edge/v1/mfa/passkeys/registration", {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ response: credential.toJSON(), name: "Laptop" }),
+        });
+        return { status: answer.status, body: await answer.text() };
+      }, signup.access_token as string);
+      expect(registered.status, registered.body).toBe(201);
+
+      await page.goto(flow.authorizeUrl(portal, "portal"));
+      await poll(() => page.url()).toContain("/t/edge/login?request=");
+      const button = page.getByRole("button", { name: "Sign in with a passkey" });
+      await expect(button.isVisible()).resolves.toBe(true);
+      await check(page, "worker-login-passkey");
+
+      await button.click();
+      await poll(() => arrived(page).pathname).toBe("/portal/cb");
+      const claims = await flow.redeem(page, portal, "portal");
+      expect(claims).toMatchObject({ sub: (signup.user as { id: string }).id, amr: ["hwk", "mfa"] });
+
+      expect(watch.foreign).toEqual([]);
+      expect(watch.failed).toEqual([]);
+      await page.close();
+    },
+    PROCESS_TEST_MS,
+  );
+});
