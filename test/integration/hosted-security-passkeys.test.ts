@@ -166,7 +166,9 @@ describe("passkeys on the hosted security page", () => {
     expect(done.status).toBe(303);
 
     const listed = await page(fresh);
-    expect(listed).toMatch(/<strong>Key<\/strong> <span class="muted">added \d{4}-\d{2}-\d{2}, last used \d{4}-/);
+    expect(listed).toMatch(
+      /<strong>Key<\/strong> <span class="muted">passkey, added \d{4}-\d{2}-\d{2}, last used \d{4}-/,
+    );
     const removed = await fresh.post(`${SECURITY}/factors/remove`, remove(listed).fields);
     expect(removed.status).toBe(200);
     const after = await removed.text();

@@ -60,6 +60,8 @@ export interface PageCatalogue {
     authenticatorApp: string;
     passkey: string;
     addedOn(date: string): string;
+    /** A named passkey's line (its name says nothing of its kind). */
+    passkeyAddedOn(date: string): string;
     lastUsedOn(date: string): string;
     remove(factor: string): string;
     rename(factor: string): string;

@@ -101,7 +101,9 @@ export function SecurityPage(props: {
                 <span>
                   <strong>{kindName(f)}</strong>{" "}
                   <span class="muted">
-                    {s.addedOn(day(f.createdAt))}
+                    {f.kind === "passkey" && f.name !== null
+                      ? s.passkeyAddedOn(day(f.createdAt))
+                      : s.addedOn(day(f.createdAt))}
                     {f.lastUsedAt && `, ${s.lastUsedOn(day(f.lastUsedAt))}`}
                   </span>
                 </span>

@@ -52,6 +52,7 @@ export const en: PageCatalogue = {
     authenticatorApp: "Authenticator app",
     passkey: "Passkey",
     addedOn: (date) => `added ${date}`,
+    passkeyAddedOn: (date) => `passkey, added ${date}`,
     lastUsedOn: (date) => `last used ${date}`,
     remove: (factor) => `Remove ${factor}`,
     rename: (factor) => `Rename ${factor}`,
