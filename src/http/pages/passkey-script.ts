@@ -2,11 +2,13 @@
  * The hosted pages' one script, served by the app at /assets/passkey.js (no
  * third-party code). Progressive enhancement: each passkey button (and its
  * form, when that is hidden too) stays hidden unless the browser has
- * WebAuthn. A click asks `data-options` for options (with the form's CSRF
- * token and challenge reference when the button has `data-with-form`), has
- * the browser sign (`data-ceremony="get"`) or create (`"create"`) a
- * credential, and posts it (WebAuthn §5.1.8 JSON, base64url by hand: no
- * library) with the button's form, so the server answers as to any form.
+ * WebAuthn. A click asks `data-options` for `{ options, challenge_id? }`
+ * (posting the form's fields, CSRF token and challenge reference, when the
+ * button has `data-with-form`), has the browser sign (`data-ceremony="get"`)
+ * or create (`"create"`) a credential, and posts it (WebAuthn §5.1.8 JSON,
+ * base64url by hand: no library) with the button's form, so the server
+ * answers as to any form. A failure in the browser shows the form's
+ * `data-failed` text.
  */
 export const PASSKEY_JS = `"use strict";
 (() => {
