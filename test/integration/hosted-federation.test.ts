@@ -2,16 +2,21 @@
  * The login page's upstream buttons through the existing federated flow
  * (a local OpenID provider): the upstream login returns to the hosted
  * return route, which redeems the one-time code server-side, starts the
- * provider session and finishes the pending authorization request.
+ * provider session and finishes the pending authorization request; a user
+ * with a second factor goes through /login/mfa first, as after a password.
  */
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
-import { pkce, registerClient, TestBrowser } from "../support/hosted.js";
+import { formsOf, pkce, registerClient, TestBrowser } from "../support/hosted.js";
 
 const APP = "https://photos.example/cb";
 const ORIGIN = "http://localhost";
+const SSO = "__Host-sso-fedpages";
 let t: TestApp;
 let idp: FakeOidc;
 let clientId: string;
@@ -96,5 +101,65 @@ describe("federated buttons on the login page", () => {
     );
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+
+  it("a user with an authenticator app signs in upstream, then gives the code: amr oauth+otp+mfa at the client", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "u-77", email: "ada@idp.example", email_verified: true, name: "Ada" };
+    const { verifier, challenge } = pkce();
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: APP,
+      scope: "openid",
+      state: "st",
+      nonce: "nc",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+    // The first upstream login creates the user; they then add an authenticator app.
+    const first = new TestBrowser(t.app.request.bind(t.app));
+    expect((await throughProvider(first, await (await first.get("/t/fedpages/login")).text())).status).toBe(302);
+    const tenant = await t.services.tenants.require("fedpages");
+    const user = await t.services.accounts.findByAddress(tenant, "ada@idp.example");
+    if (!user) throw new Error("no user");
+    const enrollment = await t.services.mfa.enrollTotp(tenant, user);
+    const secret = decodeBase32IgnorePadding(enrollment.secret);
+    const step = totpStep(new Date());
+    await t.services.mfa.confirmTotp(tenant, user.id, enrollment.id, totpCode(secret, step - 1), "net");
+
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const login = await browser.follow(await browser.get(`/t/fedpages/authorize?${query}`), ORIGIN);
+    const back = await throughProvider(browser, await login.text());
+    // Not signed in yet: the second step, with the pending request.
+    expect(back.status).toBe(302);
+    expect(back.headers.get("location")).toMatch(/^\/t\/fedpages\/login\/mfa\?request=[\w-]{43}&challenge=[\w-]{43}$/);
+    expect(browser.cookies.has(SSO)).toBe(false);
+    const mfa = await browser.get(back.headers.get("location") ?? "");
+    expect(mfa.status).toBe(200);
+    const form = formsOf(await mfa.text()).find((f) => f.action === "/t/fedpages/login/mfa");
+    expect(form?.fields.type).toBe("totp");
+    // Going round the step to the authorization endpoint gives no code.
+    expect((await browser.get(`/t/fedpages/authorize?${query}`)).headers.get("location")).toMatch(/\/login\?request=/);
+
+    const done = await browser.post(form?.action ?? "", { ...form?.fields, code: totpCode(secret, step) });
+    expect(done.status).toBe(303);
+    expect(browser.cookies.has(SSO)).toBe(true);
+    const arrived = new URL(done.headers.get("location") ?? "");
+    expect(arrived.origin + arrived.pathname).toBe(APP);
+    const token = await t.app.request("/t/fedpages/oauth2/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: arrived.searchParams.get("code") ?? "",
+        redirect_uri: APP,
+        code_verifier: verifier,
+        client_id: clientId,
+      }).toString(),
+    });
+    expect(token.status, await token.clone().text()).toBe(200);
+    const idToken = decodeJwt(((await token.json()) as { id_token: string }).id_token);
+    expect(idToken).toMatchObject({ sub: user.id, amr: ["oauth", "otp", "mfa"], acr: "urn:authority:mfa" });
   });
 });

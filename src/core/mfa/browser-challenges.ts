@@ -5,6 +5,7 @@ import type { Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import { CHALLENGE_TTL_SECONDS } from "./challenges.js";
+import type { FactorKind } from "./factors.js";
 
 const REF = /^[A-Za-z0-9_-]{43}$/;
 const heldKey = (tenantId: string, hash: string) => `mfa-browser:${tenantId}:${hash}`;
@@ -14,6 +15,14 @@ interface Held {
   sealedToken: string;
   /** The hash of the browser's id (as pending authorization requests): the reference works only there. */
   browser: string;
+  /** The factors the challenge offers (absent in ones held before a deploy that added them: codes only). */
+  factors?: FactorKind[];
+}
+
+/** A held challenge as its page needs it. */
+export interface HeldChallenge {
+  mfaToken: string;
+  factors: FactorKind[];
 }
 
 /**
@@ -24,21 +33,26 @@ interface Held {
 export class BrowserMfaChallenges {
   constructor(private readonly deps: { kv: KeyValueStore; random: Random; sealer: Sealer }) {}
 
-  async hold(tenant: Tenant, mfaToken: string, browser: string): Promise<string> {
+  async hold(tenant: Tenant, challenge: HeldChallenge, browser: string): Promise<string> {
     const ref = toBase64Url(this.deps.random.bytes(32));
     const key = heldKey(tenant.id, await sha256Base64Url(ref));
-    const held: Held = { sealedToken: await this.deps.sealer.seal(mfaToken, key), browser };
+    const sealedToken = await this.deps.sealer.seal(challenge.mfaToken, key);
+    const held: Held = { sealedToken, browser, factors: challenge.factors };
     await this.deps.kv.set(key, JSON.stringify(held), { ttlMs: CHALLENGE_TTL_SECONDS * 1000 });
     return ref;
   }
 
-  /** The challenge's `mfa_token` when the reference exists at this tenant and belongs to this browser. */
-  async find(tenant: Tenant, ref: string | undefined, browser: string): Promise<string | null> {
+  /** The challenge when the reference exists at this tenant and belongs to this browser. */
+  async find(tenant: Tenant, ref: string | undefined, browser: string): Promise<HeldChallenge | null> {
     if (!ref || !REF.test(ref)) return null;
     const key = heldKey(tenant.id, await sha256Base64Url(ref));
     const raw = await this.deps.kv.get(key);
     const held = raw ? (JSON.parse(raw) as Held) : null;
-    return held && held.browser === browser ? this.deps.sealer.open(held.sealedToken, key) : null;
+    if (!held || held.browser !== browser) return null;
+    return {
+      mfaToken: await this.deps.sealer.open(held.sealedToken, key),
+      factors: held.factors ?? ["totp", "recovery_code"],
+    };
   }
 
   /** Once the challenge is spent or dead, its reference goes too. */

@@ -93,6 +93,8 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
       path === "/login" ||
       path === "/v1/mfa/verify" ||
       path === "/login/mfa" ||
+      path === "/login/mfa/passkey/options" ||
+      path === "/login/mfa/passkey" ||
       path === "/login/passkey" ||
       path === "/v1/passkeys/authentication/options" ||
       path === "/v1/mfa/passkeys/authentication/options" ||

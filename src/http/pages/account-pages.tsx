@@ -67,11 +67,12 @@ export function LoginPage(props: {
           id="passkey-login"
           class="secondary"
           hidden
+          data-ceremony="get"
           data-options={`${page.base}/v1/passkeys/authentication/options`}
         >
           {s.login.passkey}
         </button>
-        <p id="passkey-status" class="field-error" aria-live="polite" data-failed={s.login.passkeyFailed} />
+        <p class="field-error" aria-live="polite" data-failed={s.login.passkeyFailed} />
       </PostForm>
       <script src={PASSKEY_JS_ASSET.href} nonce={page.nonce} defer />
       <div class="links">

@@ -27,10 +27,17 @@ export interface PageCatalogue {
     /** The browser gave no passkey (cancelled, none for this site) or the server refused it. */
     passkeyFailed: string;
   };
-  /** The login's second step (a TOTP or recovery code). */
+  /** The login's second step (a TOTP or recovery code, or a passkey when the user has one). */
   mfa: {
     title: string;
     intro: string;
+    /** Instead of `intro` on the recovery code form. */
+    recoveryIntro: string;
+    /** Shown with the passkey button (only when the browser has WebAuthn). */
+    passkeyIntro: string;
+    passkey: string;
+    /** The browser gave no passkey (cancelled, none here) or the server refused it. */
+    passkeyFailed: string;
     code: string;
     codeHint: string;
     recoveryCode: string;
@@ -53,10 +60,28 @@ export interface PageCatalogue {
     authenticatorApp: string;
     passkey: string;
     addedOn(date: string): string;
+    /** A named passkey's line (its name says nothing of its kind). */
+    passkeyAddedOn(date: string): string;
+    lastUsedOn(date: string): string;
     remove(factor: string): string;
+    rename(factor: string): string;
+    newName(factor: string): string;
+    saveName: string;
+    renamed: string;
+    /** A passkey's name that is empty, too long or not one line. */
+    badName: string;
     recoveryCodesLeft(count: number): string;
     addTotp: string;
     totpPresent: string;
+    /** The passkey part (hidden unless the browser has WebAuthn). */
+    passkeysHeading: string;
+    passkeyIntro: string;
+    passkeyName: string;
+    passkeyNameHint: string;
+    addPasskey: string;
+    /** The browser made no passkey (cancelled, already there) or the server refused it. */
+    passkeyFailed: string;
+    passkeyAdded: string;
     setupTitle: string;
     scanQr: string;
     qrLabel: string;
@@ -67,6 +92,8 @@ export interface PageCatalogue {
     startOver: string;
     codesTitle: string;
     codesIntro: string;
+    /** Instead of `codesIntro` when the first factor is a passkey. */
+    passkeyCodesIntro: string;
     codesSave: string;
     added: string;
     back: string;

@@ -5,8 +5,8 @@ import { themeCss } from "./theme.js";
 
 /**
  * The frame of every hosted page: the tenant's name or logo, one heading,
- * the content. Every form works without JavaScript (the login page's one
- * script only adds the passkey button).
+ * the content. Every form works without JavaScript (the one script,
+ * passkey.js, only adds the passkey buttons and their forms).
  */
 export function Layout(props: { page: PageContext; title: string; heading?: string; children?: Child }) {
   const { page } = props;
@@ -91,15 +91,19 @@ export function Field(props: {
   );
 }
 
-/** A POST form to this tenant's page, with the CSRF token and any hidden values. */
+/**
+ * A POST form to this tenant's page, with the CSRF token and any hidden
+ * values; `scriptOnly` hides it until the passkey script shows it.
+ */
 export function PostForm(props: {
   page: PageContext;
   action: string;
   hidden?: Record<string, string | null>;
+  scriptOnly?: boolean;
   children?: Child;
 }) {
   return (
-    <form method="post" action={`${props.page.base}${props.action}`}>
+    <form method="post" action={`${props.page.base}${props.action}`} hidden={props.scriptOnly}>
       <input type="hidden" name="csrf" value={props.page.csrf} />
       {Object.entries(props.hidden ?? {}).map(([name, value]) =>
         value === null ? null : <input type="hidden" name={name} value={value} />,

@@ -1,3 +1,5 @@
+import type { FactorKind } from "../../core/mfa/factors.js";
+import { PASSKEY_JS_ASSET } from "./assets.js";
 import { Alert, Field, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -5,13 +7,16 @@ export type CodeKind = "totp" | "recovery_code";
 
 /**
  * The login's second step: one code field (a TOTP code by default, a
- * recovery code after the switch link), the pending request and the
- * challenge's opaque reference as hidden inputs; never the `mfa_token`.
+ * recovery code after the switch link or when the user has no authenticator
+ * app), the pending request and the challenge's opaque reference as hidden
+ * inputs; never the `mfa_token`. A user with a passkey also gets "Use a
+ * passkey", whose form the script shows only when the browser has WebAuthn.
  */
 export function MfaPage(props: {
   page: PageContext;
   requestId: string | null;
   challenge: string;
+  factors: FactorKind[];
   kind: CodeKind;
   problem?: string;
 }) {
@@ -22,10 +27,36 @@ export function MfaPage(props: {
     challenge: props.challenge,
     ...(kind === "totp" ? { kind: "recovery_code" } : {}),
   });
+  const passkey = props.factors.includes("passkey");
   return (
     <Layout page={page} title={s.title}>
       {props.problem && <Alert kind="error">{props.problem}</Alert>}
-      <p>{s.intro}</p>
+      {passkey && (
+        <>
+          <PostForm
+            page={page}
+            action="/login/mfa/passkey"
+            hidden={{ request: props.requestId, challenge: props.challenge, challenge_id: "", credential: "" }}
+            scriptOnly
+          >
+            <p>{s.passkeyIntro}</p>
+            <button
+              type="button"
+              id="passkey-mfa"
+              class="secondary"
+              hidden
+              data-ceremony="get"
+              data-with-form
+              data-options={`${page.base}/login/mfa/passkey/options`}
+            >
+              {s.passkey}
+            </button>
+            <p class="field-error" aria-live="polite" data-failed={s.passkeyFailed} />
+          </PostForm>
+          <script src={PASSKEY_JS_ASSET.href} nonce={page.nonce} defer />
+        </>
+      )}
+      <p>{kind === "totp" ? s.intro : s.recoveryIntro}</p>
       <PostForm
         page={page}
         action="/login/mfa"
@@ -57,11 +88,13 @@ export function MfaPage(props: {
           {s.submit}
         </button>
       </PostForm>
-      <div class="links">
-        <p>
-          <a href={`${page.base}/login/mfa?${switchTo}`}>{kind === "totp" ? s.useRecovery : s.useAuthenticator}</a>
-        </p>
-      </div>
+      {props.factors.includes("totp") && (
+        <div class="links">
+          <p>
+            <a href={`${page.base}/login/mfa?${switchTo}`}>{kind === "totp" ? s.useRecovery : s.useAuthenticator}</a>
+          </p>
+        </div>
+      )}
     </Layout>
   );
 }

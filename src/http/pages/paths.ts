@@ -1,9 +1,10 @@
 /**
  * Paths under `/t/{tenant}` that answer with HTML (the hosted pages and the
  * authorization and logout endpoints): their failures are pages too, never
- * problem+json a browser would show raw.
+ * problem+json a browser would show raw. The passkey options routes the
+ * pages' script reads are not among them: it gets problem+json.
  */
 const PAGE =
-  /^\/t\/[^/]+\/(?:authorize|login|signup|consent|logout|error|password\/forgot|password\/reset|email\/verify|account\/security(?:\/totp(?:\/confirm)?|\/factors\/remove)?|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
+  /^\/t\/[^/]+\/(?:authorize|login(?:\/mfa(?:\/passkey)?|\/passkey)?|signup|consent|logout|error|password\/forgot|password\/reset|email\/verify|account\/security(?:\/totp(?:\/confirm)?|\/factors\/remove|\/passkeys(?:\/rename)?)?|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
 
 export const isPagePath = (path: string) => PAGE.test(path);

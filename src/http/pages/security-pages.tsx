@@ -1,4 +1,5 @@
 import type { FactorSummary } from "../../core/mfa/factors.js";
+import { PASSKEY_JS_ASSET } from "./assets.js";
 import { Alert, Field, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -10,13 +11,76 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 /** The base32 key in groups of four, as authenticator apps show and accept it (spaces are ignored there). */
 export const groupedSecret = (secret: string) => secret.match(/.{1,4}/g)?.join(" ") ?? secret;
 
-/** The signed-in user's factors, how many recovery codes are left, and the ways to add or remove one. */
+/** A passkey's new name: a field in a disclosure, so the list stays short (no script needed). */
+function RenameForm(props: { page: PageContext; factor: FactorSummary; label: string }) {
+  const { page, factor } = props;
+  const s = page.strings.security;
+  const id = `rename-${factor.id}`;
+  return (
+    <details>
+      <summary>{s.rename(props.label)}</summary>
+      <PostForm page={page} action={`${SECURITY_PATH}/passkeys/rename`} hidden={{ id: factor.id }}>
+        <div class="field">
+          <label for={id}>{s.newName(props.label)}</label>
+          <input
+            id={id}
+            name="name"
+            type="text"
+            autocomplete="off"
+            value={factor.name ?? ""}
+            maxlength={100}
+            required
+          />
+        </div>
+        <button type="submit" class="secondary">
+          {s.saveName}
+        </button>
+      </PostForm>
+    </details>
+  );
+}
+
+/** Adding a passkey: shown by the script only when the browser has WebAuthn (the ceremony needs it). */
+function AddPasskeyForm(props: { page: PageContext }) {
+  const { page } = props;
+  const s = page.strings.security;
+  return (
+    <PostForm page={page} action={`${SECURITY_PATH}/passkeys`} hidden={{ credential: "" }} scriptOnly>
+      <h2>{s.passkeysHeading}</h2>
+      <p>{s.passkeyIntro}</p>
+      <Field
+        name="name"
+        label={s.passkeyName}
+        type="text"
+        autocomplete="off"
+        hint={s.passkeyNameHint}
+        required={false}
+        maxlength={100}
+      />
+      <button
+        type="button"
+        id="passkey-register"
+        class="primary"
+        hidden
+        data-ceremony="create"
+        data-with-form
+        data-options={`${page.base}${SECURITY_PATH}/passkeys/options`}
+      >
+        {s.addPasskey}
+      </button>
+      <p class="field-error" aria-live="polite" data-failed={s.passkeyFailed} />
+    </PostForm>
+  );
+}
+
+/** The signed-in user's factors, how many recovery codes are left, and the ways to add, rename or remove one. */
 export function SecurityPage(props: {
   page: PageContext;
   email: string;
   factors: FactorSummary[];
   recoveryCodesLeft: number;
   notice?: string;
+  problem?: string;
 }) {
   const { page, factors } = props;
   const s = page.strings.security;
@@ -24,6 +88,7 @@ export function SecurityPage(props: {
   return (
     <Layout page={page} title={s.title}>
       {props.notice && <Alert kind="info">{props.notice}</Alert>}
+      {props.problem && <Alert kind="error">{props.problem}</Alert>}
       <p class="muted">{s.signedInAs(props.email)}</p>
       <section aria-labelledby="factors-heading">
         <h2 id="factors-heading">{s.factorsHeading}</h2>
@@ -34,8 +99,15 @@ export function SecurityPage(props: {
             {factors.map((f) => (
               <li>
                 <span>
-                  <strong>{kindName(f)}</strong> <span class="muted">{s.addedOn(day(f.createdAt))}</span>
+                  <strong>{kindName(f)}</strong>{" "}
+                  <span class="muted">
+                    {f.kind === "passkey" && f.name !== null
+                      ? s.passkeyAddedOn(day(f.createdAt))
+                      : s.addedOn(day(f.createdAt))}
+                    {f.lastUsedAt && `, ${s.lastUsedOn(day(f.lastUsedAt))}`}
+                  </span>
                 </span>
+                {f.kind === "passkey" && <RenameForm page={page} factor={f} label={kindName(f)} />}
                 <PostForm page={page} action={`${SECURITY_PATH}/factors/remove`} hidden={{ id: f.id }}>
                   <button type="submit" class="secondary">
                     {s.remove(kindName(f))}
@@ -56,6 +128,8 @@ export function SecurityPage(props: {
           </button>
         </PostForm>
       )}
+      <AddPasskeyForm page={page} />
+      <script src={PASSKEY_JS_ASSET.href} nonce={page.nonce} defer />
     </Layout>
   );
 }
@@ -109,13 +183,13 @@ export function TotpSetupPage(props: {
   );
 }
 
-/** The first recovery codes, shown this once. */
-export function RecoveryCodesPage(props: { page: PageContext; codes: string[] }) {
+/** The first recovery codes, shown this once, after the first factor (`intro` says which). */
+export function RecoveryCodesPage(props: { page: PageContext; codes: string[]; intro: string }) {
   const { page } = props;
   const s = page.strings.security;
   return (
     <Layout page={page} title={s.codesTitle}>
-      <Alert kind="info">{s.codesIntro}</Alert>
+      <Alert kind="info">{props.intro}</Alert>
       <ul class="codes" aria-label={page.strings.mfa.recoveryCode}>
         {props.codes.map((code) => (
           <li>

@@ -46,6 +46,8 @@ h2{margin:1.5rem 0 .75rem;font-size:1.125rem}
 ul.factors{margin:0 0 1rem;padding:0;list-style:none}
 ul.factors li{margin:0 0 .75rem;padding:.75rem;border:1px solid #d4d4d8;border-radius:.375rem}
 ul.factors form,ul.factors button{margin:.5rem 0 0}
+ul.factors details{margin:.5rem 0 0}
+summary{cursor:pointer;color:var(--link);font-size:.9375rem}
 .qr{width:12rem;max-width:100%;margin:0 auto 1rem}
 .qr svg{display:block;width:100%;height:auto}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}

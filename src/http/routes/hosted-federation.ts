@@ -5,9 +5,8 @@ import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
 import { pageContext } from "../pages/page.js";
-import { startProviderSession } from "../pages/sso.js";
-import { afterLogin, pendingOf } from "./authorize-flow.js";
-import { loginPage } from "./hosted-login.js";
+import { pendingOf } from "./authorize-flow.js";
+import { afterFirstStep, loginPage } from "./hosted-login.js";
 
 /**
  * The login page's upstream buttons, through the existing federated flows
@@ -15,8 +14,9 @@ import { loginPage } from "./hosted-login.js";
  * started with `{issuer}/login/federated/return` as its redirect URI (the
  * hosted return, exempt from the tenant's client allowlist) and a handle as
  * its state; the return route redeems the flow's one-time code server-side
- * with its PKCE verifier, starts the provider session and resumes the
- * pending authorization request.
+ * with its PKCE verifier, then goes on as after a password: the second step
+ * for a user with a factor, else the provider session and the pending
+ * authorization request.
  */
 
 const MAX_DESCRIPTION = 300;
@@ -64,7 +64,6 @@ export const hostedFederationRoutes = new Hono<AppEnv>()
       });
     }
     const { user, method } = await logins.exchange(tenant, code, returned.codeVerifier);
-    const session = await startProviderSession(c, user, method);
-    if (pending) return afterLogin(c, pending, session.id, 302);
-    return c.redirect(`/t/${tenant.slug}/login`, 302);
+    // The upstream login is a first step like the password: a user with a second factor still needs it.
+    return afterFirstStep(c, pending, user, method, 302);
   });

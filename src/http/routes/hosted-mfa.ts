@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.js";
+import type { HeldChallenge } from "../../core/mfa/browser-challenges.js";
 import { ipBucket } from "../../core/net/ip.js";
 import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
@@ -16,31 +17,38 @@ import { loginPage, signedIn } from "./hosted-login.js";
  * `/t/{tenant}/login/mfa`: the hosted login's second step (issue 20). The
  * password form leaves the challenge server-side and sends the browser here
  * with its reference; the first right code starts the provider session (amr
- * with `mfa`) and the pending request goes on as after a password login.
+ * with `mfa`) and the pending request goes on as after a password login. A
+ * passkey does the same through hosted-mfa-passkey.ts.
  */
 
-const kindOf = (value: string | undefined): CodeKind => (value === "recovery_code" ? "recovery_code" : "totp");
+/** The code form asked for: a recovery code when asked or when there is no authenticator app to take a code from. */
+const kindOf = (value: string | undefined, held: HeldChallenge): CodeKind =>
+  value === "recovery_code" || !held.factors.includes("totp") ? "recovery_code" : "totp";
 /** Throttled or locked: the form again, with the wait (and Retry-After). */
 const THROTTLED = new Set(["rate_limited", "account_locked"]);
 
-async function mfaPage(
+/** The second step's page for the held challenge `challenge`, with what went wrong last time. */
+export async function mfaPage(
   c: Context<AppEnv>,
   pending: Pending | null,
   challenge: string,
-  kind: CodeKind,
-  options: { problem?: string; status?: number; headers?: Record<string, string> } = {},
+  held: HeldChallenge,
+  options: { kind?: CodeKind; problem?: string; status?: number; headers?: Record<string, string> } = {},
 ) {
   const page = await pageContext(c, requestLanguage(pending));
-  const body = MfaPage({ page, requestId: pending?.id ?? null, challenge, kind, problem: options.problem });
+  const { factors } = held;
+  const kind = options.kind ?? kindOf(undefined, held);
+  const body = MfaPage({ page, requestId: pending?.id ?? null, challenge, factors, kind, problem: options.problem });
   return sendPage(c, page, body, {
     status: options.status,
     headers: options.headers,
     formTargets: pending ? [pending.request.redirectUri] : [],
+    script: factors.includes("passkey"),
   });
 }
 
 /** The challenge is gone (spent, expired, out of attempts, another browser's): the password again. */
-async function startAgain(c: Context<AppEnv>, pending: Pending | null) {
+export async function startAgain(c: Context<AppEnv>, pending: Pending | null) {
   const { strings } = await pageContext(c, requestLanguage(pending));
   return loginPage(c, pending, { problems: { message: strings.mfa.startAgain }, status: 400 });
 }
@@ -51,7 +59,7 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
     const challenge = c.req.query("challenge") ?? "";
     const held = await c.var.services.browserMfaChallenges.find(c.var.tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
-    return mfaPage(c, pending, challenge, kindOf(c.req.query("kind")));
+    return mfaPage(c, pending, challenge, held, { kind: kindOf(c.req.query("kind"), held) });
   })
   .post("/t/:tenant/login/mfa", async (c) => {
     const form = await readForm(c);
@@ -59,14 +67,14 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
     const { browserMfaChallenges, mfaLogins, clientIp } = c.var.services;
     const tenant = c.var.tenant;
     const challenge = form.challenge ?? "";
-    const mfaToken = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
-    if (!mfaToken) return startAgain(c, pending);
-    const kind = kindOf(form.type);
+    const held = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
+    if (!held) return startAgain(c, pending);
+    const kind = form.type === "recovery_code" ? "recovery_code" : "totp";
     const code = (form.code ?? "").trim().slice(0, 64);
     let verified: Awaited<ReturnType<typeof mfaLogins.verifyCode>>;
     try {
       // The JSON route's path: the same challenge, throttle and replay checks.
-      verified = await mfaLogins.verifyCode(tenant, mfaToken, kind, code, ipBucket(clientIp(c)));
+      verified = await mfaLogins.verifyCode(tenant, held.mfaToken, kind, code, ipBucket(clientIp(c)));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.code === "invalid_mfa_token") {
@@ -75,11 +83,11 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
       }
       const { strings } = await pageContext(c, requestLanguage(pending));
       if (error.code === "invalid_mfa_code") {
-        return mfaPage(c, pending, challenge, kind, { problem: strings.mfa.wrongCode, status: 400 });
+        return mfaPage(c, pending, challenge, held, { kind, problem: strings.mfa.wrongCode, status: 400 });
       }
       if (!THROTTLED.has(error.code)) throw error;
       const problem = errorMessage(strings, error);
-      return mfaPage(c, pending, challenge, kind, { problem, status: error.status, headers: error.headers });
+      return mfaPage(c, pending, challenge, held, { kind, problem, status: error.status, headers: error.headers });
     }
     await browserMfaChallenges.drop(tenant, challenge);
     const session = await startProviderSession(c, verified.user, verified.method);

@@ -1,4 +1,3 @@
-import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
@@ -8,7 +7,7 @@ import { pageContext } from "../pages/page.js";
 import { startProviderSession } from "../pages/sso.js";
 import { pendingOf, requestLanguage } from "./authorize-flow.js";
 import { loginPage, signedIn } from "./hosted-login.js";
-import { AuthenticationResponseSchema } from "./passkeys.js";
+import { assertionField, challengeIdField } from "./passkey-fields.js";
 
 /**
  * `POST /t/{tenant}/login/passkey`: the hosted login page's passwordless
@@ -19,30 +18,17 @@ import { AuthenticationResponseSchema } from "./passkeys.js";
  * there is no second step.
  */
 
-const CHALLENGE_ID_MAX = 64;
 /** Refusals the login page shows itself; anything else is an error page. */
 const SHOWN_ON_FORM = new Set(["passkey_refused", "account_disabled"]);
-
-function assertionOf(text: string | undefined): AuthenticationResponseJSON | null {
-  if (!text) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const parsed = AuthenticationResponseSchema.safeParse(value);
-  return parsed.success ? (parsed.data as AuthenticationResponseJSON) : null;
-}
 
 export const hostedPasskeyRoutes = new Hono<AppEnv>().post("/t/:tenant/login/passkey", async (c) => {
   const form = await readForm(c);
   const pending = await pendingOf(c, form.request);
   const { strings } = await pageContext(c, requestLanguage(pending));
   const refused = (message: string, status: number) => loginPage(c, pending, { problems: { message }, status });
-  const assertion = assertionOf(form.credential);
-  const challengeId = form.challenge_id ?? "";
-  if (!assertion || challengeId.length === 0 || challengeId.length > CHALLENGE_ID_MAX) {
+  const assertion = assertionField(form.credential);
+  const challengeId = challengeIdField(form.challenge_id);
+  if (!assertion || !challengeId) {
     return refused(strings.login.passkeyFailed, 400);
   }
   let login: Awaited<ReturnType<typeof c.var.services.passkeys.login>>;

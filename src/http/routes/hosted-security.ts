@@ -17,7 +17,7 @@ import { UUID_PATTERN } from "../schemas.js";
  * factors (issue 20) on hosted pages, through the same MfaService as the
  * JSON routes. Every change is a CSRF-checked POST; without a provider
  * session the pages only say to sign in first (the login page takes no
- * return target).
+ * return target). Passkeys are added and renamed in hosted-security-passkeys.ts.
  */
 
 const PATH = `/t/:tenant${SECURITY_PATH}`;
@@ -32,12 +32,17 @@ async function signInFirst(c: Context<AppEnv>) {
 }
 
 /** Runs `then` for the signed-in user, or answers the sign-in-first page. */
-async function withSession(c: Context<AppEnv>, then: (signedIn: SignedIn) => Promise<Response>) {
+export async function withSession(c: Context<AppEnv>, then: (signedIn: SignedIn) => Promise<Response>) {
   const current = await currentSession(c);
   return current ? then(current) : signInFirst(c);
 }
 
-async function securityPage(c: Context<AppEnv>, user: UserRecord, notice?: string) {
+/** The security page, with a notice of what was just done or what went wrong (and that status). */
+export async function securityPage(
+  c: Context<AppEnv>,
+  user: UserRecord,
+  options: { notice?: string; problem?: string; status?: number } = {},
+) {
   const { mfa, accounts } = c.var.services;
   const [factors, left, email, page] = await Promise.all([
     mfa.list(c.var.tenant, user.id),
@@ -45,11 +50,14 @@ async function securityPage(c: Context<AppEnv>, user: UserRecord, notice?: strin
     accounts.address(user),
     pageContext(c),
   ]);
-  return sendPage(c, page, SecurityPage({ page, email, factors, recoveryCodesLeft: left, notice }));
+  const { notice, problem, status } = options;
+  const body = SecurityPage({ page, email, factors, recoveryCodesLeft: left, notice, problem });
+  // The script only adds the passkey form.
+  return sendPage(c, page, body, { status, script: true });
 }
 
 /** A factor's id from the form: a UUID, or no such factor (404 page). */
-function factorId(value: string | undefined): string {
+export function factorId(value: string | undefined): string {
   if (!value || !UUID_PATTERN.test(value)) throw errors.notFound("No such factor.");
   return value.toLowerCase();
 }
@@ -84,8 +92,10 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
         throw error;
       }
       const page = await pageContext(c);
-      if (recoveryCodes) return sendPage(c, page, RecoveryCodesPage({ page, codes: recoveryCodes }));
-      return securityPage(c, user, page.strings.security.added);
+      const s = page.strings.security;
+      if (recoveryCodes)
+        return sendPage(c, page, RecoveryCodesPage({ page, codes: recoveryCodes, intro: s.codesIntro }));
+      return securityPage(c, user, { notice: s.added });
     });
   })
   .post(`${PATH}/factors/remove`, async (c) => {
@@ -106,6 +116,6 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
         return sendPage(c, page, StepUpPage({ page, minutes: STEP_UP_WINDOW_MS / 60_000 }), { status: 403 });
       }
       await mfa.removeFactor(c.var.tenant, user.id, id);
-      return securityPage(c, user, (await pageContext(c)).strings.security.removed);
+      return securityPage(c, user, { notice: (await pageContext(c)).strings.security.removed });
     });
   });

@@ -32,7 +32,7 @@ const credentialFields = {
   authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
 };
 
-const RegistrationResponseSchema = z
+export const RegistrationResponseSchema = z
   .object({
     ...credentialFields,
     response: z.object({
@@ -55,7 +55,7 @@ export const AuthenticationResponseSchema = z
   })
   .openapi("PasskeyAuthenticationResponse");
 
-const passkeyName = singleLine().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+export const passkeyName = singleLine().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
 const PasskeySchema = z
   .object({

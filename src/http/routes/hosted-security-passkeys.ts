@@ -1,0 +1,71 @@
+import { Hono } from "hono";
+import { AppError, errors } from "../../core/errors.js";
+import type { AppEnv } from "../context.js";
+import { readForm } from "../pages/forms.js";
+import { pageContext, sendPage } from "../pages/page.js";
+import { RecoveryCodesPage, SECURITY_PATH } from "../pages/security-pages.js";
+import { currentSession } from "../pages/sso.js";
+import { factorId, securityPage, withSession } from "./hosted-security.js";
+import { attestationField } from "./passkey-fields.js";
+import { passkeyName } from "./passkeys.js";
+
+/**
+ * Passkeys on the hosted security page, through the same PasskeyService as
+ * the JSON routes, for the browser's signed-in user: the page's script posts
+ * the page's form (CSRF token) for creation options, then the credential the
+ * browser made with the name field; the first factor brings the first
+ * recovery codes, shown once. Renaming is a plain form. Removal is the
+ * page's factor removal (step-up), which covers passkeys.
+ */
+
+const PATH = `/t/:tenant${SECURITY_PATH}/passkeys`;
+
+export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
+  .post(`${PATH}/options`, async (c) => {
+    await readForm(c);
+    const current = await currentSession(c);
+    // Read by the script, not shown: problem+json.
+    if (!current) throw errors.forbidden("This browser has no signed-in session.");
+    const { accounts, passkeys } = c.var.services;
+    const view = await accounts.view(current.user);
+    const options = await passkeys.registrationOptions(c.var.tenant, {
+      id: current.user.id,
+      email: view.email,
+      name: view.name,
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json({ options }, 200);
+  })
+  .post(PATH, async (c) => {
+    const form = await readForm(c);
+    return withSession(c, async ({ user }) => {
+      const { passkeys, mfa } = c.var.services;
+      const page = await pageContext(c);
+      const s = page.strings.security;
+      const credential = attestationField(form.credential);
+      const name = passkeyName.optional().safeParse(form.name || undefined);
+      if (!name.success) return securityPage(c, user, { problem: s.badName, status: 400 });
+      if (!credential) return securityPage(c, user, { problem: s.passkeyFailed, status: 400 });
+      try {
+        await passkeys.finishRegistration(c.var.tenant, user.id, credential, name.data ?? null);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== "invalid_passkey") throw error;
+        return securityPage(c, user, { problem: s.passkeyFailed, status: error.status });
+      }
+      const codes = await mfa.firstRecoveryCodes(c.var.tenant, user.id);
+      if (codes) return sendPage(c, page, RecoveryCodesPage({ page, codes, intro: s.passkeyCodesIntro }));
+      return securityPage(c, user, { notice: s.passkeyAdded });
+    });
+  })
+  .post(`${PATH}/rename`, async (c) => {
+    const form = await readForm(c);
+    return withSession(c, async ({ user }) => {
+      const id = factorId(form.id);
+      const name = passkeyName.safeParse(form.name ?? "");
+      const s = (await pageContext(c)).strings.security;
+      if (!name.success) return securityPage(c, user, { problem: s.badName, status: 400 });
+      // Another user's id or a TOTP factor's: 404, as the JSON route.
+      await c.var.services.passkeys.rename(c.var.tenant, user.id, id, name.data);
+      return securityPage(c, user, { notice: s.renamed });
+    });
+  });
