@@ -22,13 +22,12 @@ import {
   type Watch,
   watchedPage,
 } from "../support/hosted-chromium.js";
-import { type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
+import { PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "pia@example.com";
 const PASSWORD = "nine plovers on the shingle";
 
 let stage: Awaited<ReturnType<typeof startChromiumStage>>;
-let server: NodeProcess;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
@@ -41,8 +40,8 @@ let authenticatorId: string;
 let recoveryCodes: string[] = [];
 
 beforeAll(async () => {
-  stage = await startChromiumStage({ slug: "pkmfa", name: "Plover Bank" }, "localhost");
-  ({ server, browser, flow, base } = stage);
+  stage = await startChromiumStage({ slug: "pkmfa", name: "Plover Bank" }, { host: "localhost" });
+  ({ browser, flow, base } = stage);
   portal = await stage.registerClient("portal", { name: "Portal", first_party: true });
   await stage.signUp(EMAIL, PASSWORD);
   ({ page, watch } = await watchedPage(browser, base));
@@ -64,7 +63,7 @@ afterAll(async () => {
 }, 30_000);
 
 const heading = () => page.getByRole("heading", { level: 1 }).textContent();
-const authorizeUrl = () => flow.authorizeUrl(portal, "portal", { prompt: "login" }).replace(server.base, base);
+const authorizeUrl = () => flow.authorizeUrl(portal, "portal", { prompt: "login" });
 
 /** Through /authorize (prompt=login) with the password, to the second step's page. */
 async function toSecondStep(at: Page) {
