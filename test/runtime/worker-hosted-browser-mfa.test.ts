@@ -4,23 +4,35 @@
  * REST bridges): a user signs up on the hosted page, adds an authenticator
  * app on the security page by reading the key off the page, signs out, and
  * logs in again through /authorize with the password and the code, arriving
- * at the client with amr mfa; another user registers a passkey with a CDP
- * virtual authenticator and signs in with it on the hosted login page,
- * arriving with amr hwk. Every page axe-core clean, screenshots kept.
- * PUBLIC_URL is http://localhost:{port}: a secure context whose host is a
- * valid RP ID (an IP address is not).
+ * at the client with amr mfa; another user runs the passkey second-step
+ * scenario of test/support/passkey-second-step.ts (as
+ * hosted-browser-passkey-mfa.test.ts does on Node: the passkey added on the
+ * security page, the login's second step with it), then signs out and signs
+ * in with that passkey alone on the hosted login page, arriving with amr hwk.
+ * Every page axe-core clean, screenshots kept (worker-*). PUBLIC_URL is
+ * http://localhost:{port}: a secure context whose host is a valid RP ID (an
+ * IP address is not).
  */
 
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
+import {
+  arrived,
+  type ChromiumStage,
+  check,
+  type codeFlow,
+  poll,
+  startChromiumStage,
+  watchedPage,
+} from "../support/hosted-chromium.js";
+import { describePasskeySecondStep } from "../support/passkey-second-step.js";
 import { PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const PASSWORD = "nine plovers on the shingle";
 
-let stage: Awaited<ReturnType<typeof startChromiumStage>>;
+let stage: ChromiumStage;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let base: string;
@@ -106,44 +118,24 @@ describe("hosted second factors in chromium on the Worker", () => {
     },
     PROCESS_TEST_MS,
   );
+});
 
+// kai@example.com adds a passkey on the security page and finishes a password login's second step with it.
+const withPasskey = describePasskeySecondStep(
+  "worker",
+  () => ({ stage, slug: "edge", portal }),
+  "kai@example.com",
+  PASSWORD,
+);
+
+describe("passwordless sign-in in chromium on the Worker", () => {
   it(
-    "registers a passkey, then signs in with it on the login page and arrives at the client with amr hwk",
+    "signs out, then signs in with the passkey added on the security page and arrives at the client with amr hwk",
     async () => {
-      const signup = await stage.signUp("kai@example.com", PASSWORD);
-      const { page, watch } = await watchedPage(browser, base);
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
-
-      // The security page has no passkey button: registration through the JSON API, from a blank
-      // document the browser is handed at the service's origin (the service's CSP allows no script).
-      await page.route(`${base}/register-passkey`, (route) =>
-        route.fulfill({ contentType: "text/html", body: "<!doctype html><title>register</title>" }),
-      );
-      await page.goto(`${base}/register-passkey`);
-      const registered = await page.evaluate(async (token) => {
-        const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-        const options = await fetch("/t/edge/v1/mfa/passkeys/registration/options", { method: "POST", headers });
-        const credential = (await navigator.credentials.create({
-          publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(await options.json()),
-        })) as PublicKeyCredential;
-        const answer = await fetch("/t/edge/v1/mfa/passkeys/registration", {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ response: credential.toJSON(), name: "Laptop" }),
-        });
-        return { status: answer.status, body: await answer.text() };
-      }, signup.access_token as string);
-      expect(registered.status, registered.body).toBe(201);
+      const { userId, page, watch } = withPasskey();
+      await page.goto(`${base}/t/edge/login`);
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
 
       await page.goto(flow.authorizeUrl(portal, "portal"));
       await poll(() => page.url()).toContain("/t/edge/login?request=");
@@ -154,11 +146,10 @@ describe("hosted second factors in chromium on the Worker", () => {
       await button.click();
       await poll(() => arrived(page).pathname).toBe("/portal/cb");
       const claims = await flow.redeem(page, portal, "portal");
-      expect(claims).toMatchObject({ sub: (signup.user as { id: string }).id, amr: ["hwk", "mfa"] });
+      expect(claims).toMatchObject({ sub: userId, amr: ["hwk", "mfa"] });
 
       expect(watch.foreign).toEqual([]);
       expect(watch.failed).toEqual([]);
-      await page.close();
     },
     PROCESS_TEST_MS,
   );

@@ -281,3 +281,6 @@ export async function startChromiumStage(
     },
   };
 }
+
+/** What startChromiumStage resolves: the stage a browser test runs on. */
+export type ChromiumStage = Awaited<ReturnType<typeof startChromiumStage>>;
