@@ -100,6 +100,14 @@ export const errors = {
     new AppError(409, "totp_enrolled", "Authenticator exists", "Remove the current authenticator app first."),
   noSecondFactor: () =>
     new AppError(409, "no_second_factor", "No second factor", "Enroll an authenticator or a passkey first."),
+  /** An enrollment step with the challenge of a login that has a factor to verify: factors are added after login. */
+  mfaEnrollmentNotAllowed: () =>
+    new AppError(
+      403,
+      "mfa_enrollment_not_allowed",
+      "Enrollment not allowed",
+      "This login verifies a factor the user has; factors are added after login.",
+    ),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
   /** A hosted page's form without this browser's CSRF token (from another site, or a stale page). */
   csrfFailed: () => new AppError(403, "csrf_failed", "Forbidden", "The form's CSRF token does not match this browser."),

@@ -123,14 +123,33 @@ export const brandingOf = perTenant((tenant): Branding => {
 
 /**
  * Who must use a second factor at login: `required_for_admins` means users
- * holding the `admin` scope. A user bound by the policy without a factor still
- * logs in (so they can enroll) and the login answer says `mfa_enrollment_required`.
+ * holding the `admin` scope. A bound user without a factor gets no tokens:
+ * the login answers an enrollment challenge, and enrolling a factor with its
+ * `mfa_token` finishes the login (issue 20).
  */
 export const MFA_POLICIES = ["optional", "required", "required_for_admins"] as const;
 export type MfaPolicy = (typeof MFA_POLICIES)[number];
 
-/** The tenant's MFA policy: set by `PUT /v1/admin/mfa-policy`; `optional` by default. */
-export const mfaPolicyOf = perTenant((tenant): MfaPolicy => {
-  const raw = tenant.settings.mfa_policy;
-  return MFA_POLICIES.includes(raw as MfaPolicy) ? (raw as MfaPolicy) : "optional";
+/**
+ * Federated logins (OAuth/OIDC providers, SAML connections): `second_step`
+ * treats them as a password (the factor, or the policy's enrollment, follows);
+ * `trust_upstream` skips both, for tenants whose identity provider enforces MFA.
+ */
+export const FEDERATED_LOGIN_MFA = ["second_step", "trust_upstream"] as const;
+export type FederatedLoginMfa = (typeof FEDERATED_LOGIN_MFA)[number];
+
+export interface MfaSettings {
+  policy: MfaPolicy;
+  federatedLogins: FederatedLoginMfa;
+}
+
+/** The tenant's MFA settings: set by `PUT /v1/admin/mfa-policy`; `optional` and `second_step` by default. */
+export const mfaSettingsOf = perTenant((tenant): MfaSettings => {
+  const { mfa_policy: policy, mfa_federated_logins: federated } = tenant.settings;
+  return {
+    policy: MFA_POLICIES.includes(policy as MfaPolicy) ? (policy as MfaPolicy) : "optional",
+    federatedLogins: FEDERATED_LOGIN_MFA.includes(federated as FederatedLoginMfa)
+      ? (federated as FederatedLoginMfa)
+      : "second_step",
+  };
 });

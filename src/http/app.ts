@@ -40,6 +40,7 @@ import { hostedFederationRoutes } from "./routes/hosted-federation.js";
 import { hostedLoginRoutes } from "./routes/hosted-login.js";
 import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedMfaRoutes } from "./routes/hosted-mfa.js";
+import { hostedMfaEnrollRoutes } from "./routes/hosted-mfa-enroll.js";
 import { hostedMfaPasskeyRoutes } from "./routes/hosted-mfa-passkey.js";
 import { hostedPasskeyRoutes } from "./routes/hosted-passkey.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
@@ -48,6 +49,7 @@ import { hostedSecurityPasskeyRoutes } from "./routes/hosted-security-passkeys.j
 import { meRoutes } from "./routes/me.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { mfaRoutes } from "./routes/mfa.js";
+import { mfaEnrollRoutes } from "./routes/mfa-enroll.js";
 import { mfaVerifyRoutes } from "./routes/mfa-verify.js";
 import { oauthTokenRoutes } from "./routes/oauth-token.js";
 import { passkeyRoutes } from "./routes/passkeys.js";
@@ -100,6 +102,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", discoveryRoutes);
   app.route("/", accountRoutes);
   app.route("/", mfaVerifyRoutes);
+  app.route("/", mfaEnrollRoutes);
   app.route("/", meRoutes);
   app.route("/", emailRoutes);
   app.route("/", passwordRoutes);
@@ -132,6 +135,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", hostedLoginRoutes);
   app.route("/", hostedMfaRoutes);
   app.route("/", hostedMfaPasskeyRoutes);
+  app.route("/", hostedMfaEnrollRoutes);
   app.route("/", hostedPasskeyRoutes);
   app.route("/", hostedFederationRoutes);
   app.route("/", hostedConsentRoutes);

@@ -169,44 +169,26 @@ describe("login with a second factor", () => {
 });
 
 describe("tenant MFA policy", () => {
-  it("reads and sets the policy (admin only)", async () => {
+  it("reads and sets the policy and the federated-login setting (admin only)", async () => {
     const path = "/t/mfa/v1/admin/mfa-policy";
-    expect(await (await t.app.request(path, { headers: admin })).json()).toEqual({ policy: "optional" });
-    const put = await t.app.request(path, {
-      method: "PUT",
-      headers: admin,
-      body: JSON.stringify({ policy: "required_for_admins" }),
+    const put = (body: unknown) => t.app.request(path, { method: "PUT", headers: admin, body: JSON.stringify(body) });
+    expect(await (await t.app.request(path, { headers: admin })).json()).toEqual({
+      policy: "optional",
+      federated_logins: "second_step",
     });
-    expect(await put.json()).toEqual({ policy: "required_for_admins" });
-    const bad = await t.app.request(path, { method: "PUT", headers: admin, body: JSON.stringify({ policy: "x" }) });
-    expect(bad.status).toBe(400);
+    const trusting = { policy: "required_for_admins", federated_logins: "trust_upstream" };
+    expect(await (await put(trusting)).json()).toEqual(trusting);
+    expect(await (await t.app.request(path, { headers: admin })).json()).toEqual(trusting);
+    // PUT replaces: an omitted federated_logins is the default again.
+    expect(await (await put({ policy: "optional" })).json()).toEqual({
+      policy: "optional",
+      federated_logins: "second_step",
+    });
+    await problem(await put({ policy: "x" }), 400, "validation_failed");
+    await problem(await put({ policy: "optional", federated_logins: "sometimes" }), 400, "validation_failed");
     const signup = (await (await api.signup("mfa", `u${++n}@example.com`)).json()) as TokenBody;
     const asUser = await t.app.request(path, { headers: bearer(signup.access_token) });
     expect(asUser.status).toBe(401);
-  });
-
-  it("logs in a bound user without a factor, saying enrollment is required; others not", async () => {
-    await t.app.request("/t/mfa/v1/admin/mfa-policy", {
-      method: "PUT",
-      headers: admin,
-      body: JSON.stringify({ policy: "required_for_admins" }),
-    });
-    const adminEmail = `u${++n}@example.com`;
-    const plainEmail = `u${++n}@example.com`;
-    const created = (await (await api.signup("mfa", adminEmail)).json()) as { user: { id: string } };
-    await api.signup("mfa", plainEmail);
-    await db.query("UPDATE users SET scopes = $1 WHERE id = $2", [JSON.stringify(["admin"]), created.user.id]);
-    const bound = (await (await api.login("mfa", adminEmail)).json()) as TokenBody & Record<string, unknown>;
-    expect(bound.mfa_enrollment_required).toBe(true);
-    expect(decode(bound.access_token).claims).toMatchObject({ amr: ["pwd"], acr: "urn:authority:pwd" });
-    const free = (await (await api.login("mfa", plainEmail)).json()) as Record<string, unknown>;
-    expect(free.access_token).toBeTypeOf("string");
-    expect(free).not.toHaveProperty("mfa_enrollment_required");
-    await t.app.request("/t/mfa/v1/admin/mfa-policy", {
-      method: "PUT",
-      headers: admin,
-      body: JSON.stringify({ policy: "optional" }),
-    });
   });
 });
 

@@ -34,7 +34,7 @@ describe("signup and login", () => {
     const address = email("ann");
     const signed = await c.signup({ email: address, password: GOOD_PASSWORD, name: "Ann" });
     expect(signed.status).toBe(201);
-    const body = unwrap(signed);
+    const body = tokensOf(signed);
     expect(body).toMatchObject({ token_type: "Bearer", user: { email: address, name: "Ann", email_verified: false } });
     expect(body.refresh_token).toEqual(expect.any(String));
     const stored = await c.session.get();
@@ -93,7 +93,7 @@ describe("refresh", () => {
   it("refreshes the stored session: a new pair is stored, the old refresh token is spent", async () => {
     const counting = countingFetch();
     const c = client({ fetch: counting.fetch });
-    const first = unwrap(await c.signup({ email: email("rot"), password: GOOD_PASSWORD }));
+    const first = tokensOf(await c.signup({ email: email("rot"), password: GOOD_PASSWORD }));
     const second = unwrap(await c.refresh());
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.session_id).toBe(first.session_id);
@@ -104,7 +104,7 @@ describe("refresh", () => {
 
   it("refreshes an explicit token statelessly; a bad one is 401 invalid_grant", async () => {
     const owner = client();
-    const tokens = unwrap(await owner.signup({ email: email("explicit"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await owner.signup({ email: email("explicit"), password: GOOD_PASSWORD }));
     const other = client();
     const refreshed = unwrap(await other.refresh({ refresh_token: tokens.refresh_token as string }));
     expect(refreshed.session_id).toBe(tokens.session_id);
@@ -122,7 +122,7 @@ describe("refresh", () => {
 
   it("forgets the session when the service refuses its refresh token (session revoked)", async () => {
     const c = client();
-    const tokens = unwrap(await c.signup({ email: email("revoked"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.signup({ email: email("revoked"), password: GOOD_PASSWORD }));
     unwrap(await s.admin.withTenant("acc").admin.revokeUserSessions(decodeJwt(tokens.access_token).sub as string));
     expectFailure(await c.refresh(), 401, "invalid_grant");
     expect(await c.session.get()).toBeUndefined();
@@ -157,7 +157,7 @@ describe("me, sessions and logout", () => {
 
   it("deleting its own session forgets it locally too", async () => {
     const c = client();
-    const tokens = unwrap(await c.signup({ email: email("self"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.signup({ email: email("self"), password: GOOD_PASSWORD }));
     expect((await c.sessions.delete(tokens.session_id)).status).toBe(204);
     expect(await c.session.get()).toBeUndefined();
     expectFailure(await c.me({ accessToken: tokens.access_token }), 401, "token_revoked");
@@ -166,7 +166,7 @@ describe("me, sessions and logout", () => {
   it("logs out (204): the access token stops at once, the refresh token too, the session is forgotten", async () => {
     const counting = countingFetch();
     const c = client({ fetch: counting.fetch });
-    const tokens = unwrap(await c.signup({ email: email("bye"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.signup({ email: email("bye"), password: GOOD_PASSWORD }));
     const result = await c.logout();
     expect(result).toMatchObject({ ok: true, status: 204, value: undefined });
     expect(counting.sent.at(-1)?.body).toBe(JSON.stringify({ refresh_token: tokens.refresh_token }));

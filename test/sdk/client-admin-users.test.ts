@@ -17,6 +17,7 @@ import {
   type ServedApp,
   startServedApp,
   TEST_ADMIN_KEY,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -31,7 +32,7 @@ const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
 const userClient = () => createClient({ baseUrl: s.baseUrl, tenant: TENANT });
 async function signedUp(name = "u") {
   const c = userClient();
-  const signed = unwrap(await c.signup({ email: email(name), password: GOOD_PASSWORD, name: "Ann" }));
+  const signed = tokensOf(await c.signup({ email: email(name), password: GOOD_PASSWORD, name: "Ann" }));
   return { c, user: signed.user, token: signed.access_token };
 }
 const isValid = async (key: string) => {

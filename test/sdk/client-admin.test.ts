@@ -95,7 +95,7 @@ describe("tenant administration", () => {
   it("rotates the signing keys: the published next key signs from now on, the old one stays published", async () => {
     const user = admin.withTenant("adm");
     const address = email("rot");
-    const before = unwrap(await user.signup({ email: address, password: GOOD_PASSWORD }));
+    const before = tokensOf(await user.signup({ email: address, password: GOOD_PASSWORD }));
     const oldKid = decodeProtectedHeader(before.access_token).kid;
     const published = unwrap(await admin.jwks()).keys.map((k) => k.kid);
     const rotated = unwrap(await admin.admin.rotateSigningKeys());
@@ -111,7 +111,7 @@ describe("tenant administration", () => {
 
   it("revokes every session of a user (204); 404 not_found for an unknown user", async () => {
     const user = admin.withTenant("adm");
-    const signed = unwrap(await user.signup({ email: email("victim"), password: GOOD_PASSWORD }));
+    const signed = tokensOf(await user.signup({ email: email("victim"), password: GOOD_PASSWORD }));
     const result = await admin.admin.revokeUserSessions(signed.user.id);
     expect(result).toMatchObject({ ok: true, status: 204 });
     expectFailure(await user.me({ accessToken: signed.access_token }), 401, "token_revoked");
@@ -155,7 +155,7 @@ describe("tenant administration", () => {
 
   it("accepts a tenant API key with scope admin and answers 403 forbidden to a key without it", async () => {
     const owner = admin.withTenant("adm");
-    const signed = unwrap(await owner.signup({ email: email("owner"), password: GOOD_PASSWORD }));
+    const signed = tokensOf(await owner.signup({ email: email("owner"), password: GOOD_PASSWORD }));
     await s.grantScopes(signed.user.id, ["admin"]);
     unwrap(await owner.login({ email: signed.user.email, password: GOOD_PASSWORD }));
     const adminKey = unwrap(await owner.apiKeys.create({ name: "ops", scopes: ["admin"] })).key;

@@ -18,7 +18,7 @@ import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { createSpKeyPair } from "../../src/core/saml/sp-certificate.js";
 import { TEST_PUBLIC_URL } from "../support/app.js";
 import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
-import { countingFetch, expectFailure, type ServedApp, startServedApp, unwrap } from "./client-harness.js";
+import { countingFetch, expectFailure, type ServedApp, startServedApp, tokensOf, unwrap } from "./client-harness.js";
 
 const APP = "https://app.example.com/callback";
 let s: ServedApp;
@@ -94,7 +94,7 @@ describe("OAuth / OpenID Connect providers", () => {
     expect(query.get("code_challenge")).toBe(await codeChallengeS256(pending.codeVerifier));
     const back = await browse(pending.url);
     expect(parseCallback(back)).toMatchObject({ state: pending.state, code: expect.any(String), error: undefined });
-    const tokens = unwrap(await c.completeLogin(back, pending));
+    const tokens = tokensOf(await c.completeLogin(back, pending));
     expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ["oauth"] });
     expect(unwrap(await c.me())).toMatchObject({ email: "fed-1@idp.example", name: "Fed" });
     // The code works once.

@@ -4,7 +4,13 @@
  * through real fetch. Helpers here count what the client sends.
  */
 import type { AddressInfo } from "node:net";
-import { createClient, type FetchLike, type LoginResponse, type LoginTokens, type Result } from "@authority/sdk/client";
+import {
+  createClient,
+  type FetchLike,
+  type LoginResponse,
+  type MfaChallenge,
+  type Result,
+} from "@authority/sdk/client";
 import { serve } from "@hono/node-server";
 import pg from "pg";
 import { expect } from "vitest";
@@ -86,11 +92,11 @@ export function unwrap<T>(result: Result<T>): T {
   return result.value;
 }
 
-/** The tokens of a login that needed no second factor (fails the test on an MFA challenge). */
-export function tokensOf(result: Result<LoginResponse>): LoginTokens {
+/** The tokens of a login, signup or exchange that needed no second step (fails the test on an MFA challenge). */
+export function tokensOf<T extends LoginResponse>(result: Result<T>): Exclude<T, MfaChallenge> {
   const value = unwrap(result);
   if (value.mfa_required) expect.fail(`expected tokens, got an MFA challenge: ${JSON.stringify(value)}`);
-  return value;
+  return value as Exclude<T, MfaChallenge>;
 }
 
 /** A failed result of this status and problem code, with a complete RFC 9457 problem. */

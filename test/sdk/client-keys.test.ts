@@ -11,6 +11,7 @@ import {
   GOOD_PASSWORD,
   type ServedApp,
   startServedApp,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
   s = await startServedApp();
   unwrap(await s.admin.admin.createTenant({ slug: "keys", name: "Keys" }));
   owner = client();
-  const signed = unwrap(await owner.signup({ email: email("admin"), password: GOOD_PASSWORD }));
+  const signed = tokensOf(await owner.signup({ email: email("admin"), password: GOOD_PASSWORD }));
   await s.grantScopes(signed.user.id, ["admin"]);
   unwrap(await owner.login({ email: signed.user.email, password: GOOD_PASSWORD }));
   const key = unwrap(await owner.apiKeys.create({ name: "svc", scopes: ["tokens:introspect", "api_keys:verify"] }));
@@ -86,7 +87,7 @@ describe("API keys", () => {
 describe("introspection and revocation", () => {
   it("introspects an access token (active with its claims), and after logout (inactive)", async () => {
     const user = client();
-    const tokens = unwrap(await user.signup({ email: email("intro"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await user.signup({ email: email("intro"), password: GOOD_PASSWORD }));
     const active = unwrap(await service.introspect({ token: tokens.access_token }));
     expect(active).toMatchObject({
       active: true,
@@ -104,7 +105,7 @@ describe("introspection and revocation", () => {
 
   it("revokes (RFC 7009): 200 for any token; a revoked refresh token ends its session", async () => {
     const user = client();
-    const tokens = unwrap(await user.signup({ email: email("rev"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await user.signup({ email: email("rev"), password: GOOD_PASSWORD }));
     const counting = countingFetch();
     const revoking = client({ apiKey: "sk_not-a-key", fetch: counting.fetch });
     const result = await service.revoke({ token: tokens.refresh_token as string, token_type_hint: "refresh_token" });

@@ -2,13 +2,16 @@
  * The SDK client's second factors against the real service: an authenticator
  * app enrolled and confirmed with codes computed here (RFC 6238), a login
  * answered with an MFA challenge (nothing stored) and finished by verifyMfa,
- * recovery codes, removal (step-up), and the admin reset and policy.
+ * recovery codes, removal (step-up), the admin reset and policy, and under a
+ * required policy the enrollment of a first factor during the login.
  */
 import { type AuthorityClient, createClient } from "@authority/sdk/client";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_PUBLIC_URL } from "../support/app.js";
+import { SoftAuthenticator } from "../support/soft-authenticator.js";
 import {
   email,
   expectFailure,
@@ -26,6 +29,8 @@ beforeAll(async () => {
   s = await startServedApp();
   unwrap(await s.admin.admin.createTenant({ slug: "mfa", name: "MFA" }));
   unwrap(await s.admin.admin.createTenant({ slug: "mfa-policy", name: "MFA policy" }));
+  unwrap(await s.admin.admin.createTenant({ slug: "mfa-settings", name: "MFA settings" }));
+  unwrap(await s.admin.admin.createTenant({ slug: "mfa-signup", name: "MFA signup" }));
 });
 afterAll(async () => {
   await s?.close();
@@ -162,20 +167,105 @@ describe("administration", () => {
     expectFailure(await client().admin.resetUserMfa(user.id), 401, "unauthorized");
   });
 
-  it("getMfaPolicy / setMfaPolicy; a required policy marks logins without a factor", async () => {
-    const admin = s.admin.withTenant("mfa-policy").admin;
-    expect(unwrap(await admin.getMfaPolicy())).toEqual({ policy: "optional" });
-    const address = email("policy");
-    unwrap(await client("mfa-policy").signup({ email: address, password: GOOD_PASSWORD }));
-
-    expect(unwrap(await admin.setMfaPolicy("required"))).toEqual({ policy: "required" });
-    expect(unwrap(await admin.getMfaPolicy())).toEqual({ policy: "required" });
-    const marked = tokensOf(await client("mfa-policy").login({ email: address, password: GOOD_PASSWORD }));
-    expect(marked.mfa_enrollment_required).toBe(true);
-
+  it("getMfaPolicy / setMfaPolicy: both settings read back; a policy name alone resets federated_logins", async () => {
+    const admin = s.admin.withTenant("mfa-settings").admin;
+    expect(unwrap(await admin.getMfaPolicy())).toEqual({ policy: "optional", federated_logins: "second_step" });
+    const trusting = { policy: "required_for_admins", federated_logins: "trust_upstream" } as const;
+    expect(unwrap(await admin.setMfaPolicy(trusting))).toEqual(trusting);
+    expect(unwrap(await admin.getMfaPolicy())).toEqual(trusting);
+    expect(unwrap(await admin.setMfaPolicy("required"))).toEqual({
+      policy: "required",
+      federated_logins: "second_step",
+    });
     expectFailure(await admin.setMfaPolicy("always" as "required"), 400, "validation_failed");
-    expect(unwrap(await admin.setMfaPolicy("optional"))).toEqual({ policy: "optional" });
-    const plain = tokensOf(await client("mfa-policy").login({ email: address, password: GOOD_PASSWORD }));
-    expect(plain.mfa_enrollment_required).toBeUndefined();
+    expectFailure(
+      await admin.setMfaPolicy({ policy: "required", federated_logins: "never" as "trust_upstream" }),
+      400,
+      "validation_failed",
+    );
+    expect(unwrap(await admin.setMfaPolicy("optional"))).toEqual({
+      policy: "optional",
+      federated_logins: "second_step",
+    });
+  });
+});
+
+describe("a required policy: enrollment during the login", () => {
+  it("login answers the enrollment challenge (nothing stored); loginEnrollment.totp and verifyMfa finish it", async () => {
+    const admin = s.admin.withTenant("mfa-policy").admin;
+    const address = email("policy");
+    tokensOf(await client("mfa-policy").signup({ email: address, password: GOOD_PASSWORD }));
+    unwrap(await admin.setMfaPolicy("required"));
+
+    const c = client("mfa-policy");
+    const challenge = unwrap(await c.login({ email: address, password: GOOD_PASSWORD }));
+    expect(challenge).toEqual({
+      mfa_required: true,
+      mfa_token: expect.any(String),
+      factors: [],
+      enrollment_required: true,
+      expires_in: 300,
+    });
+    if (!challenge.mfa_required) return expect.fail("expected a challenge");
+    expect(await c.session.get()).toBeUndefined();
+    const mfa_token = challenge.mfa_token;
+    expectFailure(await c.verifyMfa({ mfa_token, type: "totp", code: "123456" }), 409, "no_second_factor");
+
+    const enrollment = unwrap(await c.loginEnrollment.totp({ mfa_token }));
+    expect(enrollment.secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(enrollment.qr_svg).toMatch(/^<svg /);
+    expectFailure(
+      await c.verifyMfa({ mfa_token, type: "totp", code: codeOf(enrollment.secret, 10) }),
+      400,
+      "invalid_mfa_code",
+    );
+    const tokens = unwrap(await c.verifyMfa({ mfa_token, type: "totp", code: codeOf(enrollment.secret) }));
+    expect(tokens.recovery_codes).toHaveLength(10);
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ["pwd", "otp", "mfa"], acr: "urn:authority:mfa" });
+    expect(await c.session.get()).toMatchObject({ accessToken: tokens.access_token });
+    expect(unwrap(await c.mfa.listFactors())).toMatchObject({ factors: [{ kind: "totp" }], recovery_codes_left: 10 });
+
+    // From now on the login verifies the factor, and its challenge cannot enroll another one.
+    const next = unwrap(await client("mfa-policy").login({ email: address, password: GOOD_PASSWORD }));
+    if (!next.mfa_required) return expect.fail("expected a challenge");
+    expect(next.factors).toEqual(["totp", "recovery_code"]);
+    expect(next.enrollment_required).toBeUndefined();
+    expectFailure(await c.loginEnrollment.totp({ mfa_token: next.mfa_token }), 403, "mfa_enrollment_not_allowed");
+    expectFailure(
+      await c.loginEnrollment.passkeyOptions({ mfa_token: next.mfa_token }),
+      403,
+      "mfa_enrollment_not_allowed",
+    );
+    unwrap(await admin.setMfaPolicy("optional"));
+  });
+
+  it("signup answers the user and the enrollment challenge; loginEnrollment.passkey enrolls and logs in", async () => {
+    const admin = s.admin.withTenant("mfa-signup").admin;
+    unwrap(await admin.setMfaPolicy("required"));
+    const c = client("mfa-signup");
+    const address = email("bound");
+    const signed = unwrap(await c.signup({ email: address, password: GOOD_PASSWORD }));
+    expect(signed).toMatchObject({
+      user: { email: address },
+      mfa_required: true,
+      factors: [],
+      enrollment_required: true,
+    });
+    if (!signed.mfa_required) return expect.fail("expected a challenge");
+    expect(signed).not.toHaveProperty("access_token");
+    expect(await c.session.get()).toBeUndefined();
+
+    const authenticator = await SoftAuthenticator.create();
+    const options = unwrap(await c.loginEnrollment.passkeyOptions({ mfa_token: signed.mfa_token }));
+    const response = await authenticator.register(options as Parameters<typeof authenticator.register>[0], {
+      origin: TEST_PUBLIC_URL,
+    });
+    const tokens = unwrap(await c.loginEnrollment.passkey({ mfa_token: signed.mfa_token, response, name: "Key" }));
+    expect(tokens.recovery_codes).toHaveLength(10);
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: signed.user.id, amr: ["pwd", "hwk", "mfa"] });
+    expect(await c.session.get()).toMatchObject({ accessToken: tokens.access_token });
+    expect(unwrap(await c.listPasskeys()).passkeys).toMatchObject([{ name: "Key" }]);
+    // The token is spent.
+    expectFailure(await c.loginEnrollment.passkeyOptions({ mfa_token: signed.mfa_token }), 401, "invalid_mfa_token");
   });
 });

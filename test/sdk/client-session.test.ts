@@ -13,6 +13,7 @@ import {
   GOOD_PASSWORD,
   type ServedApp,
   startServedApp,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -91,7 +92,7 @@ describe("single-flight refresh", () => {
   it("a 401 whose refresh fails too (session revoked) returns the 401 once, without a loop, and forgets the session", async () => {
     const counting = countingFetch();
     const c = createClient(options(counting.fetch));
-    const signed = unwrap(await c.signup({ email: email("gone"), password: GOOD_PASSWORD }));
+    const signed = tokensOf(await c.signup({ email: email("gone"), password: GOOD_PASSWORD }));
     unwrap(await s.admin.withTenant("ses").admin.revokeUserSessions(signed.user.id));
     expectFailure(await c.me(), 401, "token_revoked");
     expect(counting.count("/v1/me")).toBe(1);
@@ -114,7 +115,7 @@ describe("single-flight refresh", () => {
   it("never sends the same explicit refresh token twice at once", async () => {
     const counting = countingFetch();
     const c = createClient(options(counting.fetch));
-    const token = unwrap(await c.signup({ email: email("twice"), password: GOOD_PASSWORD })).refresh_token as string;
+    const token = tokensOf(await c.signup({ email: email("twice"), password: GOOD_PASSWORD })).refresh_token as string;
     const [a, b] = await Promise.all([c.refresh({ refresh_token: token }), c.refresh({ refresh_token: token })]);
     expect(unwrap(a).refresh_token).toBe(unwrap(b).refresh_token);
     expect(counting.count("/v1/token/refresh")).toBe(1);
@@ -150,7 +151,7 @@ describe("refresh timing", () => {
     let offset = 0;
     const counting = countingFetch();
     const c = createClient(options(counting.fetch, { now: () => Date.now() + offset, refreshLeewayMs: 30_000 }));
-    const tokens = unwrap(await c.signup({ email: email("lee"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.signup({ email: email("lee"), password: GOOD_PASSWORD }));
     unwrap(await c.me());
     expect(counting.count("/v1/token/refresh")).toBe(0);
     offset = (tokens.expires_in - 10) * 1000;
@@ -168,7 +169,7 @@ describe("refresh timing", () => {
         : fetch(input, init),
     );
     const c = createClient(options(counting.fetch, { now: () => Date.now() + offset }));
-    const tokens = unwrap(await c.signup({ email: email("net"), password: GOOD_PASSWORD }));
+    const tokens = tokensOf(await c.signup({ email: email("net"), password: GOOD_PASSWORD }));
     refreshDown = true;
     offset = (tokens.expires_in - 5) * 1000;
     unwrap(await c.me());
@@ -207,7 +208,7 @@ describe("cookie mode", () => {
     const browser = browserLike();
     const c = createClient(options(browser.fetch, { cookie: true }));
     const address = email("cookie");
-    const signed = unwrap(await c.signup({ email: address, password: GOOD_PASSWORD }));
+    const signed = tokensOf(await c.signup({ email: address, password: GOOD_PASSWORD }));
     expect(signed.refresh_token).toBeUndefined();
     expect(browser.jar.get(REFRESH_COOKIE)).toEqual(expect.any(String));
     expect(browser.sent[0]?.body).toContain('"cookie":true');

@@ -17,6 +17,7 @@ import {
   type ServedApp,
   startServedApp,
   TEST_ADMIN_KEY,
+  tokensOf,
   unwrap,
 } from "./client-harness.js";
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   s = await startServedApp();
   unwrap(await s.admin.admin.createTenant({ slug: "net", name: "Transport" }));
   const user = createClient({ baseUrl: s.baseUrl, tenant: "net" });
-  accessToken = unwrap(await user.signup({ email: email("net"), password: GOOD_PASSWORD })).access_token;
+  accessToken = tokensOf(await user.signup({ email: email("net"), password: GOOD_PASSWORD })).access_token;
 
   // Accepts every request and never answers it; `/stall` sends the head and then nothing.
   const sockets = new Set<Socket>();

@@ -6,7 +6,7 @@ import type { RequestOptions, Transport } from "./transport.js";
 import type {
   LoginInput,
   LoginResponse,
-  LoginTokens,
+  MfaLoginTokens,
   Session,
   SignupInput,
   SignupResponse,
@@ -44,9 +44,21 @@ export function accountMethods(ctx: Context) {
     if (result.ok) await session.save(result.value, cookie);
     return result;
   };
+  /** Stores the tokens of a first step's answer; a second step that is due stores nothing. */
+  const keepUnlessChallenged = async <T extends LoginResponse>(
+    result: Result<T>,
+    cookie: boolean,
+  ): Promise<Result<T>> => {
+    if (result.ok && !result.value.mfa_required) await session.save(result.value, cookie);
+    return result;
+  };
 
   return {
-    /** `POST /v1/signup` → 201 user and tokens (stored as the client's session); 409 `email_taken`. */
+    /**
+     * `POST /v1/signup` → 201 the user and tokens (stored as the client's session); when the tenant's MFA
+     * policy binds the new user, the user and the enrollment challenge instead (`mfa_required`,
+     * `enrollment_required`; nothing is stored): see `loginEnrollment`. 409 `email_taken`.
+     */
     async signup(input: SignupInput, options: RequestOptions = {}): Promise<Result<SignupResponse>> {
       const cookie = input.cookie ?? ctx.cookie;
       const body = { ...input, cookie: cookie || undefined };
@@ -54,13 +66,14 @@ export function accountMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/signup"), body, cookie },
         options,
       );
-      return keep(result, cookie);
+      return keepUnlessChallenged(result, cookie);
     },
 
     /**
-     * `POST /v1/login` → tokens (stored as the client's session), or for a user with a second factor an
-     * `MfaChallenge` (`mfa_required: true`; nothing is stored): finish it with `verifyMfa`. 401
-     * `invalid_credentials`, 423 `account_locked`, 429 `rate_limited` (see `problem.retryAfter`).
+     * `POST /v1/login` → tokens (stored as the client's session), or an `MfaChallenge` (`mfa_required: true`;
+     * nothing is stored): for a user with a second factor finish it with `verifyMfa`; with
+     * `enrollment_required` (the tenant's policy wants a factor the user has not got) enroll one through
+     * `loginEnrollment`. 401 `invalid_credentials`, 423 `account_locked`, 429 `rate_limited` (see `problem.retryAfter`).
      */
     async login(input: LoginInput, options: RequestOptions = {}): Promise<Result<LoginResponse>> {
       const cookie = input.cookie ?? ctx.cookie;
@@ -69,19 +82,20 @@ export function accountMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/login"), body, cookie },
         options,
       );
-      if (result.ok && result.value.mfa_required) return result;
-      return keep(result as Result<LoginTokens>, cookie);
+      return keepUnlessChallenged(result, cookie);
     },
 
     /**
      * `POST /v1/mfa/verify` with a login's `mfa_token` and a TOTP or recovery code → tokens (stored as the
-     * client's session). 400 `invalid_mfa_code` (a wrong code costs one of five attempts), 401
-     * `invalid_mfa_token` (expired, used, or out of attempts: log in again), 423, 429.
+     * client's session). For an enrollment challenge, the first code of the authenticator started with
+     * `loginEnrollment.totp`: the answer then also has the first `recovery_codes` (shown only now). 400
+     * `invalid_mfa_code` (a wrong code costs one of five attempts), 401 `invalid_mfa_token` (expired, used,
+     * or out of attempts: log in again), 409 `no_second_factor` (an enrollment without an authenticator), 423, 429.
      */
-    async verifyMfa(input: VerifyMfaInput, options: RequestOptions = {}): Promise<Result<TokenResponse>> {
+    async verifyMfa(input: VerifyMfaInput, options: RequestOptions = {}): Promise<Result<MfaLoginTokens>> {
       const cookie = input.cookie ?? ctx.cookie;
       const body = { mfa_token: input.mfa_token, type: input.type, code: input.code, cookie: cookie || undefined };
-      const result = await transport.send<TokenResponse>(
+      const result = await transport.send<MfaLoginTokens>(
         { method: "POST", path: tenantPath(ctx, "/v1/mfa/verify"), body, cookie },
         options,
       );

@@ -295,7 +295,21 @@ export interface RotateClientSecretInput {
   overlap_seconds?: number;
 }
 
-/** Who must use a second factor at login (a user with a factor always completes it, whatever the policy). */
+/**
+ * Who must use a second factor at login (a user with a factor always completes it, whatever the policy). A user
+ * a `required` policy binds who has no factor gets no tokens: the login answers an enrollment challenge.
+ */
 export interface MfaPolicy {
   policy: "optional" | "required" | "required_for_admins";
+  /**
+   * Logins through OAuth providers and SAML connections: `second_step` asks for the factor (and the policy's
+   * enrollment) as after a password; `trust_upstream` skips both (the identity provider enforces MFA).
+   */
+  federated_logins: "second_step" | "trust_upstream";
+}
+
+/** `setMfaPolicy`'s input: an omitted `federated_logins` is `second_step`. */
+export interface MfaPolicyInput {
+  policy: MfaPolicy["policy"];
+  federated_logins?: MfaPolicy["federated_logins"];
 }

@@ -7,6 +7,7 @@ import type {
   Branding,
   CreateTenantInput,
   MfaPolicy,
+  MfaPolicyInput,
   OAuthProvider,
   OAuthProviderDetail,
   OAuthProviderInput,
@@ -142,12 +143,16 @@ export function adminMethods(ctx: Context) {
       return send<MfaPolicy>({ method: "GET", path: tenantPath(ctx, "/v1/admin/mfa-policy") }, options);
     },
 
-    /** `PUT /v1/admin/mfa-policy` → the stored policy; 400 `validation_failed` for an unknown one. */
-    setMfaPolicy(policy: MfaPolicy["policy"], options: RequestOptions = {}): Promise<Result<MfaPolicy>> {
-      return send<MfaPolicy>(
-        { method: "PUT", path: tenantPath(ctx, "/v1/admin/mfa-policy"), body: { policy } },
-        options,
-      );
+    /**
+     * `PUT /v1/admin/mfa-policy` → the stored settings; a policy name alone keeps `federated_logins` at its
+     * default `second_step`. 400 `validation_failed` for an unknown value.
+     */
+    setMfaPolicy(
+      input: MfaPolicy["policy"] | MfaPolicyInput,
+      options: RequestOptions = {},
+    ): Promise<Result<MfaPolicy>> {
+      const body = typeof input === "string" ? { policy: input } : input;
+      return send<MfaPolicy>({ method: "PUT", path: tenantPath(ctx, "/v1/admin/mfa-policy"), body }, options);
     },
 
     /** `GET /v1/admin/branding` → the logo, accent colour and language of the tenant's mails and pages. */

@@ -11,6 +11,7 @@ import type { Context } from "./context.js";
 import { emailMethods } from "./email.js";
 import { federatedMethods } from "./federated.js";
 import { keyMethods } from "./keys.js";
+import { loginEnrollmentMethods } from "./login-enrollment.js";
 import { mfaMethods } from "./mfa.js";
 import { passkeyMethods } from "./passkeys.js";
 import { publicMethods } from "./public.js";
@@ -91,6 +92,8 @@ export interface AuthorityClient
     ReturnType<typeof adminClientMethods>;
   /** The caller's own second factors (Bearer): authenticator apps and recovery codes. */
   readonly mfa: ReturnType<typeof mfaMethods>;
+  /** A login's first second factor, with the `mfa_token` of an `enrollment_required` challenge. */
+  readonly loginEnrollment: ReturnType<typeof loginEnrollmentMethods>;
   /**
    * The same client for another tenant (same options; its own in-memory
    * session unless `overrides.tokenStore` names one).
@@ -145,6 +148,7 @@ export function createClient(options: ClientOptions): AuthorityClient {
     ...publicMethods(ctx),
     admin: { ...adminMethods(ctx), ...adminUserMethods(ctx), ...adminClientMethods(ctx) },
     mfa: mfaMethods(ctx),
+    loginEnrollment: loginEnrollmentMethods(ctx),
     withTenant: (slug, overrides = {}) =>
       createClient({ ...options, tokenStore: undefined, ...overrides, tenant: slug }),
   };

@@ -11,7 +11,7 @@ import {
 } from "./federation.js";
 import { localFailure, type Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
-import type { ExchangeInput, TokenResponse } from "./types.js";
+import type { ExchangeInput, LoginResponse } from "./types.js";
 
 export interface CompleteLoginInput {
   /** The `state` sent with the redirect: the answer must carry it back. */
@@ -24,17 +24,19 @@ export function federatedMethods(ctx: Context) {
   const { transport, session } = ctx;
 
   /**
-   * `POST /v1/token/exchange` → tokens for a one-time code (stored as the
-   * client's session); 400 `invalid_grant` for a used, expired or unknown code or a wrong verifier.
+   * `POST /v1/token/exchange` → tokens for a one-time code (stored as the client's session), or as after
+   * `login` an `MfaChallenge` (`mfa_required: true`; nothing stored) when the user has a second factor or
+   * must enroll one: finish it with `verifyMfa` or `loginEnrollment`. 400 `invalid_grant` for a used,
+   * expired or unknown code or a wrong verifier.
    */
-  const exchange = async (input: ExchangeInput, options: RequestOptions = {}): Promise<Result<TokenResponse>> => {
+  const exchange = async (input: ExchangeInput, options: RequestOptions = {}): Promise<Result<LoginResponse>> => {
     const cookie = input.cookie ?? ctx.cookie;
     const body = { ...input, cookie: cookie || undefined };
-    const result = await transport.send<TokenResponse>(
+    const result = await transport.send<LoginResponse>(
       { method: "POST", path: tenantPath(ctx, "/v1/token/exchange"), body, cookie },
       options,
     );
-    if (result.ok) await session.save(result.value, cookie);
+    if (result.ok && !result.value.mfa_required) await session.save(result.value, cookie);
     return result;
   };
 
@@ -53,14 +55,14 @@ export function federatedMethods(ctx: Context) {
 
     /**
      * Finishes a federated login where the browser came back: checks `state`,
-     * then exchanges the code. An `error` in the URL or a foreign state is a
+     * then exchanges the code (tokens, or an `MfaChallenge` as `exchange` answers). An `error` in the URL or a foreign state is a
      * `kind: "callback"` failure (code `state_mismatch`, or the `error` sent back) without a request.
      */
     async completeLogin(
       url: string | URL,
       expected: CompleteLoginInput,
       options: RequestOptions = {},
-    ): Promise<Result<TokenResponse>> {
+    ): Promise<Result<LoginResponse>> {
       const back = parseCallback(url);
       if (back.state !== expected.state) {
         return localFailure(

@@ -27,9 +27,11 @@ export interface TokenResponse {
   session_id: string;
 }
 
-export interface SignupResponse extends TokenResponse {
-  user: User;
-}
+/**
+ * `signup`'s answer: the new user with tokens, or (when the tenant's MFA policy binds the user) with the
+ * enrollment challenge instead (`mfa_required` and `enrollment_required`; see `loginEnrollment`).
+ */
+export type SignupResponse = LoginResponse & { user: User };
 
 export interface Session {
   id: string;
@@ -56,26 +58,46 @@ export interface LoginInput {
   cookie?: boolean;
 }
 
-/** `login`'s tokens; `mfa_enrollment_required`: the tenant's policy wants a second factor this user has not enrolled. */
+/** `login`'s tokens (the first step was enough). */
 export interface LoginTokens extends TokenResponse {
   mfa_required?: never;
-  mfa_enrollment_required?: true;
 }
 
 /** The second factors a login may be finished with. */
 export type MfaFactorKind = "totp" | "passkey" | "recovery_code";
 
-/** `login`'s answer for a user with a second factor: no tokens yet; finish with `verifyMfa` within `expires_in` s. */
+/**
+ * The answer of `login` (and `signup`, `exchange`) when a second step is due: no tokens yet. For a user with a
+ * second factor, finish with `verifyMfa` within `expires_in` s. With `enrollment_required` (the tenant's MFA
+ * policy wants a factor the user has not got; `factors` is empty), enroll one with the same token through
+ * `loginEnrollment`, which finishes the login.
+ */
 export interface MfaChallenge {
   mfa_required: true;
-  /** Single use; pass it to `verifyMfa`. */
+  /** Single use; pass it to `verifyMfa` (and, for an enrollment, to `loginEnrollment`). */
   mfa_token: string;
   factors: MfaFactorKind[];
+  enrollment_required?: true;
   expires_in: number;
 }
 
 /** Tokens, or the MFA challenge: test `mfa_required` to tell them apart. */
 export type LoginResponse = LoginTokens | MfaChallenge;
+
+/** The tokens of a finished second step; with the first `recovery_codes` (shown only now) when it enrolled a factor. */
+export interface MfaLoginTokens extends TokenResponse {
+  recovery_codes?: string[];
+}
+
+/** `loginEnrollment.passkey`: the credential `navigator.credentials.create()` made from `passkeyOptions`. */
+export interface EnrollPasskeyInput {
+  mfa_token: string;
+  /** The credential's `toJSON()`. */
+  response: WebAuthnCredentialJSON;
+  name?: string;
+  /** Cookie mode (browsers). Default: the client's `cookie` option. */
+  cookie?: boolean;
+}
 
 export interface VerifyMfaInput {
   mfa_token: string;

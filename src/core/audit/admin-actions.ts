@@ -12,6 +12,7 @@ const KEPT_VALUES = new Set([
   "first_party",
   "overlap_seconds",
   "policy",
+  "federated_logins",
 ]);
 
 const VERBS: Record<string, string> = { POST: "create", PUT: "set", PATCH: "update", DELETE: "delete" };

@@ -12,13 +12,20 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 // Stored under the token's hash: a Redis dump does not hold usable tokens.
 const challengeKey = (tenantId: string, hash: string) => `mfa-challenge:${tenantId}:${hash}`;
 
-/** A password login waiting for its second factor. */
+/** A login waiting for its second factor. */
 export interface MfaChallenge {
   userId: string;
-  /** The first step's RFC 8176 methods (`["pwd"]`). */
+  /** The first step's RFC 8176 methods (`["pwd"]`, `["oauth"]`). */
   amr: string[];
-  /** The first step's login method (`password`). */
+  /** The first step's login method (`password`, `oauth:{provider}`, `saml:{connection}`). */
   method: string;
+  /**
+   * The user has no factor and the tenant's policy wants one: this challenge
+   * may enroll a first factor (and only this kind may), which finishes the login.
+   */
+  enrollment?: true;
+  /** The authenticator app this enrollment started (pending until its first code). */
+  totpId?: string;
   attempts: number;
   /** Epoch ms: the injected clock decides expiry, Redis's TTL only cleans up. */
   expiresAt: number;
@@ -26,7 +33,8 @@ export interface MfaChallenge {
 
 /**
  * The `mfa_token` of a login's second step: 32 random bytes, stored hashed
- * and tenant-scoped in Redis for 5 minutes, spent by the first right code.
+ * and tenant-scoped in Redis for 5 minutes, spent by the first right code
+ * (or the first factor an enrollment challenge confirms).
  */
 export class MfaChallenges {
   constructor(private readonly deps: { kv: KeyValueStore; clock: Clock; random: Random }) {}
@@ -35,7 +43,7 @@ export class MfaChallenges {
     return this.deps.clock.now().getTime();
   }
 
-  async issue(tenant: Tenant, first: { userId: string; amr: string[]; method: string }): Promise<string> {
+  async issue(tenant: Tenant, first: Pick<MfaChallenge, "userId" | "amr" | "method" | "enrollment">): Promise<string> {
     const token = toBase64Url(this.deps.random.bytes(32));
     const challenge: MfaChallenge = { ...first, attempts: 0, expiresAt: this.now() + CHALLENGE_TTL_SECONDS * 1000 };
     await this.deps.kv.set(challengeKey(tenant.id, await sha256Base64Url(token)), JSON.stringify(challenge), {

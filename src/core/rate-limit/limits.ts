@@ -95,6 +95,8 @@ export function limitForRoute(method: string, pattern: string): LimitName | null
       path === "/login/mfa" ||
       path === "/login/mfa/passkey/options" ||
       path === "/login/mfa/passkey" ||
+      path.startsWith("/v1/mfa/enroll/") ||
+      path === "/login/mfa/enroll" ||
       path === "/login/passkey" ||
       path === "/v1/passkeys/authentication/options" ||
       path === "/v1/mfa/passkeys/authentication/options" ||

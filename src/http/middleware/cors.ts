@@ -11,7 +11,7 @@ import type { AppEnv } from "../context.js";
  *   credentials: a public client (SPA) calls them from its own origin, and
  *   they never read cookies (a client authenticates itself or proves PKCE,
  *   UserInfo takes a Bearer token), so an origin grants nothing there;
- * - the routes a browser app calls itself (sign-up, login, refresh, code
+ * - the routes a browser app calls itself (sign-up, login and its second step or enrollment, refresh, code
  *   exchange, logout, me, sessions, the email and password flows) allow exactly the origins of the tenant's
  *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
  *   because cookie mode sends the `__Host-refresh-{tenant}` cookie;
@@ -21,7 +21,7 @@ import type { AppEnv } from "../context.js";
 const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
 const OPEN = /^\/(oauth2\/token|v1\/userinfo)$/;
 const BROWSER =
-  /^\/v1\/(signup|login|mfa\/verify|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
+  /^\/v1\/(signup|login|mfa\/verify|mfa\/enroll\/(totp|passkey|passkey\/options)|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
 
 const ALLOWED_METHODS = "GET, POST, DELETE";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id, traceparent";

@@ -48,6 +48,11 @@ export interface PageCatalogue {
     wrongCode: string;
     /** The challenge is spent, expired or out of attempts: the password again. */
     startAgain: string;
+    /** The tenant's policy wants a second factor the user has not got: set one up to finish signing in. */
+    enrollTitle: string;
+    enrollIntro: string;
+    /** After the recovery codes: on to the application. */
+    continue: string;
   };
   /** The signed-in user's security page: their factors, adding an authenticator app, removing a factor. */
   security: {

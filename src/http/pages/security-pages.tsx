@@ -137,19 +137,19 @@ export function SecurityPage(props: {
 /**
  * Adding an authenticator app: the QR code (inline SVG markup, which the
  * page's CSP allows: it is no script and loads nothing) and the key as text,
- * then the first code confirms. Without `qrSvg` (after a wrong code) only the form.
+ * then the first code confirms at `action`. Without `setup` (after a wrong
+ * code: the secret is not shown twice) only the form.
  */
-export function TotpSetupPage(props: {
+export function TotpSetupSteps(props: {
   page: PageContext;
-  id: string;
-  setup?: { secret: string; qrSvg: string };
-  problem?: string;
+  setup?: { secret: string; qrSvg: string } | undefined;
+  action: string;
+  hidden: Record<string, string | null>;
 }) {
   const { page, setup } = props;
   const s = page.strings.security;
   return (
-    <Layout page={page} title={s.setupTitle}>
-      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+    <>
       {setup && (
         <>
           <p>{s.scanQr}</p>
@@ -161,7 +161,7 @@ export function TotpSetupPage(props: {
         </>
       )}
       <p>{s.confirmIntro}</p>
-      <PostForm page={page} action={`${SECURITY_PATH}/totp/confirm`} hidden={{ id: props.id }}>
+      <PostForm page={page} action={props.action} hidden={props.hidden}>
         <Field
           name="code"
           label={page.strings.mfa.code}
@@ -176,6 +176,28 @@ export function TotpSetupPage(props: {
           {s.confirm}
         </button>
       </PostForm>
+    </>
+  );
+}
+
+/** The account security page's authenticator setup. */
+export function TotpSetupPage(props: {
+  page: PageContext;
+  id: string;
+  setup?: { secret: string; qrSvg: string };
+  problem?: string;
+}) {
+  const { page } = props;
+  const s = page.strings.security;
+  return (
+    <Layout page={page} title={s.setupTitle}>
+      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+      <TotpSetupSteps
+        page={page}
+        setup={props.setup}
+        action={`${SECURITY_PATH}/totp/confirm`}
+        hidden={{ id: props.id }}
+      />
       <p class="links">
         <a href={`${page.base}${SECURITY_PATH}`}>{props.problem ? s.startOver : s.back}</a>
       </p>
@@ -183,12 +205,12 @@ export function TotpSetupPage(props: {
   );
 }
 
-/** The first recovery codes, shown this once, after the first factor (`intro` says which). */
-export function RecoveryCodesPage(props: { page: PageContext; codes: string[]; intro: string }) {
+/** The first recovery codes, shown this once, after the first factor (`intro` says which), and how to keep them. */
+export function RecoveryCodeList(props: { page: PageContext; codes: string[]; intro: string }) {
   const { page } = props;
   const s = page.strings.security;
   return (
-    <Layout page={page} title={s.codesTitle}>
+    <>
       <Alert kind="info">{props.intro}</Alert>
       <ul class="codes" aria-label={page.strings.mfa.recoveryCode}>
         {props.codes.map((code) => (
@@ -200,6 +222,17 @@ export function RecoveryCodesPage(props: { page: PageContext; codes: string[]; i
       <p>
         <strong>{s.codesSave}</strong>
       </p>
+    </>
+  );
+}
+
+/** The first recovery codes on the account security page. */
+export function RecoveryCodesPage(props: { page: PageContext; codes: string[]; intro: string }) {
+  const { page } = props;
+  const s = page.strings.security;
+  return (
+    <Layout page={page} title={s.codesTitle}>
+      <RecoveryCodeList page={page} codes={props.codes} intro={props.intro} />
       <p class="links">
         <a href={`${page.base}${SECURITY_PATH}`}>{s.back}</a>
       </p>

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
-import { deliverTokens } from "../cookies.js";
+import { finishFirstStep, LoginResponseSchema, MfaChallengeSchema } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
   email,
@@ -31,6 +30,10 @@ const signup = createRoute({
   path: "/t/{tenant}/v1/signup",
   tags: ["Accounts"],
   summary: "Create a password account and log in",
+  description:
+    "When the tenant's MFA policy binds the new user (`required`), the answer has the `user` and, instead of " +
+    "tokens, the enrollment challenge (`mfa_required`, `enrollment_required`, `factors: []`): enrolling a factor " +
+    "with its `mfa_token` finishes the login.",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
@@ -38,32 +41,18 @@ const signup = createRoute({
   },
   responses: {
     201: {
-      description: "Created and logged in",
-      content: { "application/json": { schema: TokenResponseSchema.extend({ user: UserSchema }) } },
+      description: "Created, and logged in or (under a required MFA policy) asked to enroll a second factor",
+      content: {
+        "application/json": {
+          schema: z
+            .union([TokenResponseSchema.extend({ user: UserSchema }), MfaChallengeSchema.extend({ user: UserSchema })])
+            .openapi("SignupResponse"),
+        },
+      },
     },
     ...problems(400, 404, 409, 413, 415),
   },
 });
-
-const MfaChallengeSchema = z
-  .object({
-    mfa_required: z.literal(true),
-    mfa_token: z.string().openapi({ description: "Finishes the login at `POST /v1/mfa/verify`; single use" }),
-    factors: z.array(z.enum(["totp", "passkey", "recovery_code"])),
-    expires_in: z.number().int().openapi({ description: "Seconds the mfa_token lives" }),
-  })
-  .openapi("MfaChallenge");
-
-const LoginResponseSchema = z
-  .union([
-    TokenResponseSchema.extend({
-      mfa_enrollment_required: z.literal(true).optional().openapi({
-        description: "The tenant's MFA policy wants a second factor this user has not enrolled yet",
-      }),
-    }),
-    MfaChallengeSchema,
-  ])
-  .openapi("LoginResponse");
 
 const login = createRoute({
   method: "post",
@@ -72,7 +61,9 @@ const login = createRoute({
   summary: "Log in with email and password",
   description:
     "A user with a second factor gets no tokens here: the answer is an `mfa_required` challenge to finish at " +
-    "`POST /v1/mfa/verify` within 5 minutes.",
+    "`POST /v1/mfa/verify` within 5 minutes. A user the tenant's MFA policy binds who has no factor yet gets " +
+    "the enrollment challenge (`enrollment_required: true`, `factors: []`): enrolling a factor with its " +
+    "`mfa_token` finishes the login.",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
@@ -91,35 +82,16 @@ const PASSWORD_LOGIN = { authMethod: "password", amr: ["pwd"] };
 
 export const accountRoutes = createRouter()
   .openapi(signup, async (c) => {
-    const { accounts, sessions, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { accounts, emailFlows } = c.var.services;
     const body = c.req.valid("json");
-    const user = await accounts.signup(tenant, body);
-    const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
-      userAgent: c.req.header("user-agent") ?? null,
-      ip: clientIp(c),
-    });
-    identifyRequest(user.id, response.session_id);
-    await c.var.services.emailFlows.afterSignup(tenant, user, inBackground(c));
-    c.header("Cache-Control", "no-store");
-    return c.json({ user: await accounts.view(user), ...deliverTokens(c, response, body.cookie === true) }, 201);
+    const user = await accounts.signup(c.var.tenant, body);
+    const answer = await finishFirstStep(c, user, PASSWORD_LOGIN, body.cookie === true);
+    await emailFlows.afterSignup(c.var.tenant, user, inBackground(c));
+    return c.json({ user: await accounts.view(user), ...answer }, 201);
   })
   .openapi(login, async (c) => {
-    const { accounts, sessions, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { accounts, clientIp } = c.var.services;
     const body = c.req.valid("json");
-    const user = await accounts.authenticate(tenant, body, ipBucket(clientIp(c)));
-    const next = await c.var.services.mfaLogins.afterFirstStep(tenant, user, PASSWORD_LOGIN);
-    c.header("Cache-Control", "no-store");
-    if (next.kind === "challenge") {
-      const challenge = { mfa_token: next.mfaToken, factors: next.factors, expires_in: next.expiresIn };
-      return c.json({ mfa_required: true as const, ...challenge }, 200);
-    }
-    const { response } = await sessions.start(tenant, user, PASSWORD_LOGIN, {
-      userAgent: c.req.header("user-agent") ?? null,
-      ip: clientIp(c),
-    });
-    identifyRequest(user.id, response.session_id);
-    const tokens = deliverTokens(c, response, body.cookie === true);
-    return c.json(next.enrollmentRequired ? { ...tokens, mfa_enrollment_required: true as const } : tokens, 200);
+    const user = await accounts.authenticate(c.var.tenant, body, ipBucket(clientIp(c)));
+    return c.json(await finishFirstStep(c, user, PASSWORD_LOGIN, body.cookie === true), 200);
   });

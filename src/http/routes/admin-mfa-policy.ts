@@ -1,20 +1,30 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
-import { MFA_POLICIES, mfaPolicyOf } from "../../core/tenant-settings.js";
+import { FEDERATED_LOGIN_MFA, MFA_POLICIES, type MfaSettings, mfaSettingsOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
-export const MfaPolicySchema = z
-  .object({
-    policy: z.enum(MFA_POLICIES).openapi({
-      description:
-        "`optional`: users choose; `required`: every user; `required_for_admins`: users holding `admin`. " +
-        "A user with a factor always completes it at login, whatever the policy.",
-    }),
-  })
-  .openapi("MfaPolicy");
+const policy = z.enum(MFA_POLICIES).openapi({
+  description:
+    "`optional`: users choose; `required`: every user; `required_for_admins`: users holding `admin`. A bound " +
+    "user without a factor gets no tokens: the login answers an enrollment challenge (`enrollment_required`), " +
+    "and enrolling a factor with its `mfa_token` finishes the login. A user with a factor always completes " +
+    "it at login, whatever the policy.",
+});
+
+const federatedLogins = z.enum(FEDERATED_LOGIN_MFA).openapi({
+  description:
+    "Logins through OAuth providers and SAML connections: `second_step` (default) asks for the user's factor " +
+    "(and the policy's enrollment) as after a password; `trust_upstream` skips both, for identity providers " +
+    "that enforce MFA themselves.",
+});
+
+const MfaPolicySchema = z.object({ policy, federated_logins: federatedLogins }).openapi("MfaPolicy");
+const MfaPolicyInputSchema = z
+  .object({ policy, federated_logins: federatedLogins.optional().openapi({ description: "Default `second_step`" }) })
+  .openapi("MfaPolicyInput");
 
 const getPolicy = createRoute({
   method: "get",
@@ -35,11 +45,12 @@ const putPolicy = createRoute({
   path: "/t/{tenant}/v1/admin/mfa-policy",
   tags: ["Administration"],
   summary: "Set who must use a second factor at login",
+  description: "Replaces both settings: an omitted `federated_logins` is `second_step`.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
-    body: { required: true, content: { "application/json": { schema: MfaPolicySchema } } },
+    body: { required: true, content: { "application/json": { schema: MfaPolicyInputSchema } } },
   },
   responses: {
     200: { description: "The stored policy", content: { "application/json": { schema: MfaPolicySchema } } },
@@ -47,10 +58,15 @@ const putPolicy = createRoute({
   },
 });
 
+const view = (settings: MfaSettings) => ({ policy: settings.policy, federated_logins: settings.federatedLogins });
+
 export const adminMfaPolicyRoutes = createRouter()
-  .openapi(getPolicy, (c) => c.json({ policy: mfaPolicyOf(c.var.tenant) }, 200))
+  .openapi(getPolicy, (c) => c.json(view(mfaSettingsOf(c.var.tenant)), 200))
   .openapi(putPolicy, async (c) => {
-    const { policy } = c.req.valid("json");
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { mfa_policy: policy });
-    return c.json({ policy: mfaPolicyOf(tenant) }, 200);
+    const body = c.req.valid("json");
+    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, {
+      mfa_policy: body.policy,
+      mfa_federated_logins: body.federated_logins ?? "second_step",
+    });
+    return c.json(view(mfaSettingsOf(tenant)), 200);
   });

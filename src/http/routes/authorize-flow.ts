@@ -127,14 +127,19 @@ export async function proceed(c: Context<AppEnv>, pending: Pending, status: Redi
   }
 }
 
-/** After a login within a request: the request remembers it (prompt=login and max_age are then met), then moves on. */
+/** The request remembers a login made within it, so prompt=login and max_age are met when it moves on. */
+export async function recordLogin(c: Context<AppEnv>, pending: Pending, sessionId: string): Promise<Pending> {
+  const request = { ...pending.request, loginSessionId: sessionId };
+  await c.var.services.pendingAuthorizations.update(c.var.tenant, pending.id, request, await browserBinding(c));
+  return { id: pending.id, request };
+}
+
+/** After a login within a request: the request remembers it, then moves on. */
 export async function afterLogin(
   c: Context<AppEnv>,
   pending: Pending,
   sessionId: string,
   status: RedirectStatus,
 ): Promise<Response> {
-  const request = { ...pending.request, loginSessionId: sessionId };
-  await c.var.services.pendingAuthorizations.update(c.var.tenant, pending.id, request, await browserBinding(c));
-  return proceed(c, { id: pending.id, request }, status);
+  return proceed(c, await recordLogin(c, pending, sessionId), status);
 }

@@ -2,11 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { AppEnv } from "../context.js";
-import { deliverTokens } from "../cookies.js";
+import { finishFirstStep, LoginResponseSchema } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { identifyRequest } from "../request-scope.js";
-import { cookieFlag, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
+import { cookieFlag, TenantParamSchema } from "../schemas.js";
 
 const ProviderParams = TenantParamSchema.extend({
   provider: z.string().openapi({ param: { name: "provider", in: "path" }, example: "google" }),
@@ -73,13 +72,21 @@ const exchange = createRoute({
   path: "/t/{tenant}/v1/token/exchange",
   tags: ["Federation"],
   summary: "Turn a one-time code into tokens and a session",
+  description:
+    "As at `POST /v1/login`, a user with a second factor gets the `mfa_required` challenge instead of tokens " +
+    "(and a user the tenant's MFA policy binds without one, the enrollment challenge); the finished login's " +
+    "`amr` keeps the upstream's method (`oauth`, `saml`). Unless the tenant trusts its upstreams' own MFA " +
+    "(`federated_logins: trust_upstream` at `PUT /v1/admin/mfa-policy`).",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: ExchangeSchema } } },
   },
   responses: {
-    200: { description: "Tokens", content: { "application/json": { schema: TokenResponseSchema } } },
+    200: {
+      description: "Tokens, or a second factor is needed",
+      content: { "application/json": { schema: LoginResponseSchema } },
+    },
     ...problems(400, 404, 413, 415),
   },
 });
@@ -127,13 +134,6 @@ export const federationRoutes = createRouter()
   })
   .openapi(exchange, async (c) => {
     const body = c.req.valid("json");
-    const { logins, sessions, clientIp } = c.var.services;
-    const { user, method } = await logins.exchange(c.var.tenant, body.code, body.code_verifier);
-    const { response } = await sessions.start(c.var.tenant, user, method, {
-      userAgent: c.req.header("user-agent") ?? null,
-      ip: clientIp(c),
-    });
-    identifyRequest(user.id, response.session_id);
-    c.header("Cache-Control", "no-store");
-    return c.json(deliverTokens(c, response, body.cookie === true), 200);
+    const { user, method } = await c.var.services.logins.exchange(c.var.tenant, body.code, body.code_verifier);
+    return c.json(await finishFirstStep(c, user, method, body.cookie === true), 200);
   });

@@ -93,10 +93,11 @@ export async function signedIn(
 }
 
 /**
- * After a first step (the password, an upstream login): a user with a second
- * factor goes to /login/mfa, the challenge held server-side for this browser
- * (no provider session yet: only the second step starts one); anyone else is
- * signed in and the pending request goes on.
+ * After a first step (the password, a signup, an upstream login): a user with
+ * a second factor goes to /login/mfa, one the tenant's policy wants to have a
+ * factor (and who has none) to /login/mfa/enroll, the challenge held
+ * server-side for this browser (no provider session yet: only the second
+ * step starts one); anyone else is signed in and the pending request goes on.
  */
 export async function afterFirstStep(
   c: Context<AppEnv>,
@@ -108,11 +109,13 @@ export async function afterFirstStep(
   const { mfaLogins, browserMfaChallenges } = c.var.services;
   const next = await mfaLogins.afterFirstStep(c.var.tenant, user, method);
   switch (next.kind) {
-    case "challenge": {
-      const held = { mfaToken: next.mfaToken, factors: next.factors };
+    case "challenge":
+    case "enrollment": {
+      const held = { mfaToken: next.mfaToken, factors: next.kind === "challenge" ? next.factors : [] };
       const ref = await browserMfaChallenges.hold(c.var.tenant, held, await browserBinding(c));
       const query = new URLSearchParams({ ...(pending ? { request: pending.id } : {}), challenge: ref });
-      return c.redirect(`/t/${c.var.tenant.slug}/login/mfa?${query}`, status);
+      const step = next.kind === "challenge" ? "login/mfa" : "login/mfa/enroll";
+      return c.redirect(`/t/${c.var.tenant.slug}/${step}?${query}`, status);
     }
     case "session": {
       const session = await startProviderSession(c, user, method);
@@ -199,7 +202,6 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       if (!problems) throw error;
       return again(problems, 400);
     }
-    const session = await startProviderSession(c, user, PASSWORD_LOGIN);
     await emailFlows.afterSignup(c.var.tenant, user, inBackground(c));
-    return signedIn(c, pending, session.id);
+    return afterFirstStep(c, pending, user, PASSWORD_LOGIN, 303);
   });

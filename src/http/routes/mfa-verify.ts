@@ -2,14 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import { errors } from "../../core/errors.js";
 import { ipBucket } from "../../core/net/ip.js";
-import { deliverTokens } from "../cookies.js";
+import { SecondStepTokensSchema, startSession } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { identifyRequest } from "../request-scope.js";
-import { cookieFlag, TenantParamSchema, TokenResponseSchema } from "../schemas.js";
+import { cookieFlag, TenantParamSchema } from "../schemas.js";
 import { AuthenticationResponseSchema, PasskeyOptionsSchema } from "./passkeys.js";
 
-const mfaToken = z.string().max(100, "must be at most 100 characters");
+export const mfaToken = z.string().max(100, "must be at most 100 characters");
 
 const VerifySchema = z
   .object({
@@ -49,7 +48,7 @@ const passkeyOptions = createRoute({
       description: "PublicKeyCredentialRequestOptions (JSON) and its challenge id",
       content: { "application/json": { schema: PasskeyOptionsSchema } },
     },
-    ...problems(400, 401, 404, 413, 415, 429, 503),
+    ...problems(400, 401, 404, 409, 413, 415, 429, 503),
   },
 });
 
@@ -62,15 +61,17 @@ const verify = createRoute({
     "Spends the login's `mfa_token` with a TOTP or recovery code (`code`), or a passkey assertion " +
     "(`challenge_id`, `response`; 401 `passkey_refused` counts as a wrong code). A wrong code is 400 " +
     "`invalid_mfa_code` and counts against the account's throttle (429, 423); the fifth kills the " +
-    "challenge (401 `invalid_mfa_token`: log in again).",
+    "challenge (401 `invalid_mfa_token`: log in again). An enrollment challenge (`enrollment_required`) takes the " +
+    "first code of the authenticator started at `/v1/mfa/enroll/totp` (409 `no_second_factor` before that): it " +
+    "confirms the authenticator and finishes the login, with the first `recovery_codes`.",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: VerifySchema } } },
   },
   responses: {
-    200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
-    ...problems(400, 401, 404, 413, 415, 423, 429, 503),
+    200: { description: "Logged in", content: { "application/json": { schema: SecondStepTokensSchema } } },
+    ...problems(400, 401, 404, 409, 413, 415, 423, 429, 503),
   },
 });
 
@@ -93,11 +94,11 @@ export const mfaVerifyRoutes = createRouter()
     return c.json({ challenge_id: started.challengeId, options: started.options }, 200);
   })
   .openapi(verify, async (c) => {
-    const { mfaLogins, sessions, clientIp } = c.var.services;
+    const { mfaLogins, clientIp } = c.var.services;
     const tenant = c.var.tenant;
     const body = c.req.valid("json");
     const proof = proofOf(body);
-    const { user, method } =
+    const { user, method, recoveryCodes } =
       proof.kind === "passkey"
         ? await mfaLogins.verifyPasskey(
             tenant,
@@ -106,11 +107,6 @@ export const mfaVerifyRoutes = createRouter()
             proof.response as AuthenticationResponseJSON,
           )
         : await mfaLogins.verifyCode(tenant, body.mfa_token, proof.kind, proof.code, ipBucket(clientIp(c)));
-    const { response } = await sessions.start(tenant, user, method, {
-      userAgent: c.req.header("user-agent") ?? null,
-      ip: clientIp(c),
-    });
-    identifyRequest(user.id, response.session_id);
-    c.header("Cache-Control", "no-store");
-    return c.json(deliverTokens(c, response, body.cookie === true), 200);
+    const tokens = await startSession(c, user, method, body.cookie === true);
+    return c.json(recoveryCodes ? { ...tokens, recovery_codes: recoveryCodes } : tokens, 200);
   });

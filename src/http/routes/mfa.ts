@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
+import type { TotpEnrollment } from "../../core/mfa/mfa.js";
 import { ipBucket } from "../../core/net/ip.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
@@ -18,6 +19,18 @@ const FactorSchema = z
     last_used_at: z.string().datetime().nullable(),
   })
   .openapi("Factor");
+
+export const TotpEnrollmentSchema = z
+  .object({ id: z.string(), secret: z.string(), otpauth_uri: z.string(), qr_svg: z.string() })
+  .openapi("TotpEnrollment");
+
+/** The pending authenticator as the routes answer it: the secret in base32, URI and QR code, shown only now. */
+export const totpEnrollmentView = (enrollment: TotpEnrollment) => ({
+  id: enrollment.id,
+  secret: enrollment.secret,
+  otpauth_uri: enrollment.otpauthUri,
+  qr_svg: enrollment.qrSvg,
+});
 
 const RecoveryCodesSchema = z
   .array(z.string().openapi({ example: "k7d2q-mx4pa" }))
@@ -61,9 +74,7 @@ const enrollTotp = createRoute({
       description: "Pending authenticator",
       content: {
         "application/json": {
-          schema: z
-            .object({ id: z.string(), secret: z.string(), otpauth_uri: z.string(), qr_svg: z.string() })
-            .openapi("TotpEnrollment"),
+          schema: TotpEnrollmentSchema,
         },
       },
     },
@@ -165,10 +176,7 @@ export const mfaRoutes = createRouter()
   })
   .openapi(enrollTotp, async (c) => {
     const enrollment = await c.var.services.mfa.enrollTotp(c.var.tenant, await tokenUser(c));
-    return c.json(
-      { id: enrollment.id, secret: enrollment.secret, otpauth_uri: enrollment.otpauthUri, qr_svg: enrollment.qrSvg },
-      201,
-    );
+    return c.json(totpEnrollmentView(enrollment), 201);
   })
   .openapi(confirmTotp, async (c) => {
     const { mfa, clientIp } = c.var.services;

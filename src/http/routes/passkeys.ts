@@ -70,12 +70,12 @@ const PasskeySchema = z
   })
   .openapi("Passkey");
 
-const OptionsSchema = z.record(z.string(), z.unknown()).openapi({
+export const WebAuthnOptionsSchema = z.record(z.string(), z.unknown()).openapi({
   description: "WebAuthn options JSON for navigator.credentials (PublicKeyCredential.parse*OptionsFromJSON)",
 });
 
 export const PasskeyOptionsSchema = z
-  .object({ challenge_id: z.string(), options: OptionsSchema })
+  .object({ challenge_id: z.string(), options: WebAuthnOptionsSchema })
   .openapi("PasskeyAuthenticationOptions");
 
 const passkeyView = (p: PasskeyRecord) => ({
@@ -104,7 +104,7 @@ const registrationOptions = createRoute({
   responses: {
     200: {
       description: "PublicKeyCredentialCreationOptions (JSON)",
-      content: { "application/json": { schema: OptionsSchema } },
+      content: { "application/json": { schema: WebAuthnOptionsSchema } },
     },
     ...problems(401, 404),
   },

@@ -41,6 +41,9 @@ export const en: PageCatalogue = {
     submit: "Verify",
     wrongCode: "That code is wrong, expired or already used. Try again.",
     startAgain: "This sign-in has expired or had too many wrong codes. Sign in again.",
+    enrollTitle: "Set up two-step verification",
+    enrollIntro: "This account needs a second step at sign-in. Add an authenticator app to finish signing in.",
+    continue: "Continue",
   },
   security: {
     title: "Account security",
