@@ -303,6 +303,15 @@ describe("attacks on enrollment", () => {
     const done = await verify("bound", { mfa_token: mfaToken, type: "totp", code: code(secret) });
     expect(done.status, done.text).toBe(200);
     expect(done.json).not.toHaveProperty("recovery_codes");
+    // The tries are in the audit trail.
+    const refusals = async () =>
+      (
+        await db.query("SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = $2", [
+          userId,
+          "mfa.enrollment_refused",
+        ])
+      ).rows[0].n;
+    await expect.poll(refusals).toBe(3);
   });
 
   it("an enrollment challenge whose user meanwhile enrolled elsewhere cannot add a second factor", async () => {

@@ -76,6 +76,8 @@ const RULES: Record<string, AuditRule> = {
   mfa_recovery_codes_generated: { action: "mfa.recovery_codes_generated", target: user, actorField: "user_id" },
   mfa_recovery_code_used: { action: "mfa.recovery_code_used", target: user, actorField: "user_id" },
   mfa_code_failed: { action: "mfa.code_failed", target: user, details: ["kind"] },
+  // A challenge to verify a factor, or of a user who has one by now, presented to add one: a password thief's try.
+  mfa_enrollment_refused: { action: "mfa.enrollment_refused", target: user },
   mfa_reset_by_admin: { action: "mfa.reset_by_admin", target: user, details: ["factors", "recovery_codes"] },
   password_confirmation_failed: { action: "user.password_confirmation_failed", target: user, actorField: "user_id" },
 };

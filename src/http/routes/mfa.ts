@@ -141,7 +141,9 @@ const adminReset = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/admin/users/{id}/mfa/reset",
   summary: "Remove every second factor and recovery code of a user",
-  description: "For a user who lost their factors; they log in with the password alone until they enroll again.",
+  description:
+    "For a user who lost their factors; they log in with the password alone until they enroll again (under a " +
+    "policy that binds them, their next login enrolls a factor first).",
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Reset" }, ...problems(401, 403, 404) },
