@@ -116,8 +116,8 @@ export class MfaLogins {
   /** Request options for the challenge's user's passkeys; the challenge stays as it is. */
   async passkeyOptions(tenant: Tenant, mfaToken: string) {
     const { challenge, user } = await this.take(tenant, mfaToken);
+    await this.refuseEnrollment(tenant, mfaToken, challenge);
     await this.deps.challenges.restore(tenant, mfaToken, challenge);
-    if (challenge.enrollment) throw errors.noSecondFactor();
     return this.deps.passkeys.startAuthentication(tenant, user.id);
   }
 
@@ -162,7 +162,7 @@ export class MfaLogins {
       totpId = enrollment.id;
       return enrollment;
     } finally {
-      await this.deps.challenges.restore(tenant, mfaToken, { ...challenge, ...(totpId ? { totpId } : {}) });
+      await this.deps.challenges.restore(tenant, mfaToken, { ...challenge, totpId });
     }
   }
 
@@ -229,6 +229,16 @@ export class MfaLogins {
     const taken = await this.take(tenant, mfaToken);
     const { challenge, user } = taken;
     if (challenge.enrollment && (await this.deps.factors.list(tenant, user.id)).length === 0) return taken;
+    return this.refuseToEnroll(tenant, mfaToken, challenge, user);
+  }
+
+  /** The challenge goes back untouched (its owner may still verify with it); the try is audited. */
+  private async refuseToEnroll(
+    tenant: Tenant,
+    mfaToken: string,
+    challenge: MfaChallenge,
+    user: UserRecord,
+  ): Promise<never> {
     await this.deps.challenges.restore(tenant, mfaToken, challenge);
     this.deps.logger.warn("mfa_enrollment_refused", { tenant_id: tenant.id, user_id: user.id });
     throw errors.mfaEnrollmentNotAllowed();
@@ -249,11 +259,8 @@ export class MfaLogins {
       await challenges.restore(tenant, mfaToken, challenge);
       throw errors.noSecondFactor();
     }
-    if ((await factors.list(tenant, user.id)).length > 0) {
-      // Another login of the user enrolled a factor meanwhile: this one must verify it instead.
-      await challenges.restore(tenant, mfaToken, challenge);
-      throw errors.mfaEnrollmentNotAllowed();
-    }
+    // Another login of the user enrolled a factor meanwhile: this one may not add a second.
+    if ((await factors.list(tenant, user.id)).length > 0) return this.refuseToEnroll(tenant, mfaToken, challenge, user);
     const confirmed = await factors
       .confirmTotp(tenant, user.id, challenge.totpId, code, network)
       .catch(async (error) => {

@@ -34,7 +34,8 @@ const passkeyOptions = createRoute({
   summary: "Passkey options for a login's second step",
   description:
     "Request options listing the challenged user's passkeys, and the id of their single-use challenge (5 minutes). " +
-    "Send the assertion to `/v1/mfa/verify` with `type: passkey`. The `mfa_token` is not spent here.",
+    "Send the assertion to `/v1/mfa/verify` with `type: passkey`. The `mfa_token` is not spent here. An " +
+    "enrollment challenge has no passkey to assert with (409 `no_second_factor`).",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
