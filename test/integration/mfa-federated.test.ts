@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import { appClient, decode, JSON_HEADERS } from "../support/accounts.js";
-import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
 import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
 import { createSamlIdp, type SamlIdp } from "../support/saml-idp.js";
