@@ -3,7 +3,8 @@
  * (a local OpenID provider): the upstream login returns to the hosted
  * return route, which redeems the one-time code server-side, starts the
  * provider session and finishes the pending authorization request; a user
- * with a second factor goes through /login/mfa first, as after a password.
+ * with a second factor goes through /login/mfa first, as after a password,
+ * and one a required policy binds sets an authenticator up at /login/mfa/enroll.
  */
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { decodeJwt } from "jose";
@@ -161,5 +162,38 @@ describe("federated buttons on the login page", () => {
     expect(token.status, await token.clone().text()).toBe(200);
     const idToken = decodeJwt(((await token.json()) as { id_token: string }).id_token);
     expect(idToken).toMatchObject({ sub: user.id, amr: ["oauth", "otp", "mfa"], acr: "urn:authority:mfa" });
+  });
+
+  it("under a required policy a new upstream user sets up an authenticator first; trust_upstream skips it", async () => {
+    const policy = (body: unknown) =>
+      t.app.request("/t/fedpages/v1/admin/mfa-policy", {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+        body: JSON.stringify(body),
+      });
+    expect((await policy({ policy: "required" })).status).toBe(200);
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "u-88", email: "bo@idp.example", email_verified: true, name: "Bo" };
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const back = await throughProvider(browser, await (await browser.get("/t/fedpages/login")).text());
+    expect(back.headers.get("location")).toMatch(/^\/t\/fedpages\/login\/mfa\/enroll\?challenge=[\w-]{43}$/);
+    expect(browser.cookies.has(SSO)).toBe(false);
+    const page = await (await browser.get(back.headers.get("location") ?? "")).text();
+    const key = /<code class="secret">([A-Z2-7 ]+)<\/code>/.exec(page)?.[1]?.replaceAll(" ", "") ?? "";
+    const done = await browser.submit(page, { code: totpCode(decodeBase32IgnorePadding(key), totpStep(new Date())) });
+    expect(done.status).toBe(200);
+    expect(browser.cookies.has(SSO)).toBe(true);
+    const tenant = await t.services.tenants.require("fedpages");
+    const session = await t.services.providerSessions.resolve(tenant, browser.cookies.get(SSO));
+    expect(session?.session.amr).toEqual(["oauth", "otp", "mfa"]);
+
+    // With the upstream trusted, another newcomer is signed in at once.
+    expect((await policy({ policy: "required", federated_logins: "trust_upstream" })).status).toBe(200);
+    idp.state.nextUser = { sub: "u-89", email: "cy@idp.example", email_verified: true, name: "Cy" };
+    const trusted = new TestBrowser(t.app.request.bind(t.app));
+    const signedIn = await throughProvider(trusted, await (await trusted.get("/t/fedpages/login")).text());
+    expect(signedIn.headers.get("location")).toBe("/t/fedpages/login");
+    expect(trusted.cookies.has(SSO)).toBe(true);
+    expect((await policy({ policy: "optional" })).status).toBe(200);
   });
 });

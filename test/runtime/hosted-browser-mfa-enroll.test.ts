@@ -12,14 +12,22 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
-import { arrived, check, type codeFlow, poll, startChromiumStage, watchedPage } from "../support/hosted-chromium.js";
-import { ADMIN_KEY, adminHeaders, call, type NodeProcess, PROCESS_TEST_MS } from "../support/runtime-node.js";
+import {
+  arrived,
+  check,
+  type codeFlow,
+  poll,
+  type Service,
+  startChromiumStage,
+  watchedPage,
+} from "../support/hosted-chromium.js";
+import { adminHeaders, call, PROCESS_TEST_MS } from "../support/runtime-node.js";
 
 const EMAIL = "ines@example.com";
 const PASSWORD = "nine swallows under the bridge";
 
 let stage: Awaited<ReturnType<typeof startChromiumStage>>;
-let server: NodeProcess;
+let server: Service;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
@@ -32,7 +40,7 @@ beforeAll(async () => {
   await stage.signUp(EMAIL, PASSWORD);
   const policy = await call(server, "/t/enroll/v1/admin/mfa-policy", {
     method: "PUT",
-    headers: adminHeaders(ADMIN_KEY),
+    headers: adminHeaders(stage.adminKey),
     body: JSON.stringify({ policy: "required" }),
   });
   expect(policy.status, policy.text).toBe(200);

@@ -253,6 +253,8 @@ export async function startChromiumStage(
     base,
     apps,
     browser,
+    /** The runtime's bootstrap admin key (tenant settings, as an operator would change them). */
+    adminKey: service.adminKey,
     flow: codeFlow(server, tenant.slug, apps.base, base),
     /** Registers a client whose app `app` has the redirect URI `{apps}/{app}/cb`; resolves its client_id. */
     async registerClient(app: string, extra: Record<string, unknown> = {}): Promise<string> {
