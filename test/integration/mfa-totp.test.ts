@@ -9,9 +9,10 @@ import { generateHOTP } from "@oslojs/otp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tenant } from "../../src/core/ports/database.js";
 import { JSON_HEADERS } from "../support/accounts.js";
-import { TEST_ADMIN_KEY } from "../support/app.js";
+import { TEST_ADMIN_KEY, TEST_PUBLIC_URL } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
+import { SoftAuthenticator } from "../support/soft-authenticator.js";
 
 let s: SessionsApp;
 let tenant: Tenant;
@@ -260,10 +261,42 @@ describe("removing factors", () => {
     expectProblem(await readAnswer(await call(user.access_token, "DELETE", "/mfa/factors/x")), 404, "not_found");
     expect((await call(user.access_token, "DELETE", path)).status).toBe(204);
     expectProblem(await readAnswer(await call(user.access_token, "DELETE", path)), 404, "not_found");
-    expect((await factors(user.access_token)).factors).toEqual([]);
+    // The last factor took the recovery codes with it.
+    expect(await factors(user.access_token)).toEqual({ factors: [], recovery_codes_left: 0 });
     expect(await verify(user.user.id, "totp", codeOf(enrollment.secret, 1))).toBeNull();
-    // A new authenticator can be added.
-    expect((await enroll(user.access_token)).id).not.toBe(enrollment.id);
+    expect(await verify(user.user.id, "recovery_code", recoveryCodes[1] ?? "")).toBeNull();
+    // A new authenticator can be added, and its confirmation brings new recovery codes.
+    const again = await enroll(user.access_token);
+    expect(again.id).not.toBe(enrollment.id);
+    const confirmed = await call(user.access_token, "POST", `/mfa/totp/${again.id}/confirm`, {
+      code: codeOf(again.secret, 1),
+    });
+    expect(confirmed.status).toBe(200);
+    expect(((await confirmed.json()) as { recovery_codes: string[] }).recovery_codes).toHaveLength(10);
+  });
+
+  it("keeps the recovery codes while another factor is left", async () => {
+    const { user: signedUp, enrollment, recoveryCodes } = await enrolled();
+    const challenge = (await (await s.api.login("acme", s.lastEmail())).json()) as { mfa_token: string };
+    const verified = await s.api.post("/t/acme/v1/mfa/verify", {
+      mfa_token: challenge.mfa_token,
+      type: "recovery_code",
+      code: recoveryCodes[0],
+    });
+    const token = ((await verified.json()) as { access_token: string }).access_token;
+    // A passkey beside the authenticator app: it brings no new codes, the user has nine left.
+    const options = (await (await call(token, "POST", "/mfa/passkeys/registration/options")).json()) as Parameters<
+      SoftAuthenticator["register"]
+    >[0];
+    const authenticator = await SoftAuthenticator.create();
+    const registered = await call(token, "POST", "/mfa/passkeys/registration", {
+      response: await authenticator.register(options, { origin: TEST_PUBLIC_URL }),
+    });
+    expect(registered.status).toBe(201);
+    expect((await registered.json()) as Record<string, unknown>).not.toHaveProperty("recovery_codes");
+    expect((await call(token, "DELETE", `/mfa/factors/${enrollment.id}`)).status).toBe(204);
+    expect((await factors(token)).recovery_codes_left).toBe(9);
+    expect(await verify(signedUp.user.id, "recovery_code", recoveryCodes[1] ?? "")).toBe("otp");
   });
 
   it("an admin resets a user's factors and recovery codes; users and unknown ids cannot", async () => {

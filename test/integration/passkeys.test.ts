@@ -142,6 +142,11 @@ describe("Passkey registration and management", () => {
     expect((await remove(fresh.access_token)).status).toBe(204);
     expect((await remove(fresh.access_token)).status).toBe(404);
     expect(await list(bob.access_token)).toEqual([]);
+    // The last factor took the first passkey's recovery codes; the next passkey brings new ones.
+    const factors = await t.app.request("/t/pk/v1/mfa/factors", { headers: bearer(fresh.access_token) });
+    expect(await factors.json()).toEqual({ factors: [], recovery_codes_left: 0 });
+    expect(created.recovery_codes).toHaveLength(10);
+    expect((await register(fresh.access_token, await SoftAuthenticator.create())).recovery_codes).toHaveLength(10);
   });
 
   it("refuses a registration with another challenge, another user's challenge, a reused one, or the wrong origin or RP ID", async () => {

@@ -133,7 +133,13 @@ export class MfaService implements SecondFactors {
         ? "passkey"
         : null;
     if (!kind) throw errors.notFound("No such factor.");
+    await this.afterRemoval(tenant, userId);
     this.deps.logger.info("mfa_factor_removed", { tenant_id: tenant.id, user_id: userId, factor_id: id, kind });
+  }
+
+  /** Recovery codes stand in for a factor: with the last one gone they go too, and the next factor brings new ones. */
+  async afterRemoval(tenant: Tenant, userId: string): Promise<void> {
+    if (!(await this.hasAny(tenant, userId))) await this.deps.db.recoveryCodes.removeAll(tenant.id, userId);
   }
 
   /** A new set of recovery codes replacing every earlier one; only for a user with a factor (409 otherwise). */

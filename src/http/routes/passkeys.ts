@@ -283,6 +283,7 @@ export const passkeyRoutes = createRouter()
     const { id } = c.req.valid("param");
     if (!UUID_PATTERN.test(id)) throw notFound();
     await c.var.services.passkeys.remove(c.var.tenant, c.var.auth.sub, id);
+    await c.var.services.mfa.afterRemoval(c.var.tenant, c.var.auth.sub);
     return c.body(null, 204);
   })
   .openapi(authenticationOptions, async (c) => {
