@@ -1,7 +1,7 @@
 /**
  * Writes a run's `results.json` and `report.html` into `<root>/<timestamp>-<mode>/`
  * and, for a short run when asked, copies both to `<root>/latest/` (the
- * copy the README's figures come from; the timestamped folders are ignored
+ * copy docs/benchmarks.md's figures come from; the timestamped folders are ignored
  * by git).
  */
 import { copyFile, mkdir, writeFile } from "node:fs/promises";

@@ -1,6 +1,6 @@
 /**
  * Policy over the rendered manifests (k8s-fallback/rendered/*.yaml): what
- * issue 10 and the README promise about the Kubernetes deployment, checked on
+ * issue 10 and docs/deploy/kubernetes.md promise about the Kubernetes deployment, checked on
  * the objects a cluster would receive. Production is held to its numbers
  * (3+ replicas, HPA minimum 3); both overlays to everything else.
  */
@@ -35,9 +35,11 @@ const dockerfile = readFileSync(join(ROOT, "k8s-fallback", "Dockerfile"), "utf8"
 /** The image's user (`USER uid:gid`) and port (`EXPOSE`), which the pods must agree with. */
 const imageUser = Number(/^USER\s+(\d+)/m.exec(dockerfile)?.[1]);
 const imagePort = Number(/^EXPOSE\s+(\d+)/m.exec(dockerfile)?.[1]);
-/** Every variable the README's Configuration table documents. */
+/** Every variable docs/configuration.md documents. */
 const documented = new Set(
-  [...readFileSync(join(ROOT, "README.md"), "utf8").matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((m) => m[1]),
+  [...readFileSync(join(ROOT, "docs", "configuration.md"), "utf8").matchAll(/^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/gm)].map(
+    (m) => m[1],
+  ),
 );
 
 const containersOf = (spec: { containers: IContainer[]; initContainers?: IContainer[] }) => [
@@ -242,7 +244,7 @@ describe.each(OVERLAYS)("%s", (overlay) => {
       expect(config.MIGRATE_ON_START).toBe(false);
     });
 
-    it("names only variables the README documents, and no secret", () => {
+    it("names only variables docs/configuration.md documents, and no secret", () => {
       expect(Object.keys(settings).filter((name) => !documented.has(name))).toEqual([]);
       expect(Object.keys(settings).filter((name) => SECRET_KEYS.includes(name))).toEqual([]);
       expect(Object.keys(settings)).not.toContain("OTEL_EXPORTER_OTLP_HEADERS");
@@ -326,7 +328,7 @@ describe.each(OVERLAYS)("%s", (overlay) => {
     expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "authority" });
     expect(hpa.spec?.minReplicas).toBeGreaterThanOrEqual(MIN_REPLICAS[overlay]);
     expect(hpa.spec?.maxReplicas).toBeGreaterThan(hpa.spec?.minReplicas ?? 0);
-    // The Deployment's own count is the HPA's minimum (README, Kubernetes).
+    // The Deployment's own count is the HPA's minimum (docs/deploy/kubernetes.md).
     expect(deployment.spec?.replicas).toBe(hpa.spec?.minReplicas);
     expect(hpa.spec?.metrics?.map((m) => m.resource?.name)).toContain("cpu");
   });

@@ -1,7 +1,7 @@
 /**
  * The Workers deployment as wrangler sees it: the bundle `npm run build:worker`
  * wrote stays under the compressed-size budget, and wrangler.toml's
- * environments carry what the service needs (README, "Deploying to Workers").
+ * environments carry what the service needs (docs/deploy/workers.md).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { unstable_readConfig as readConfig } from "wrangler";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BUNDLE = join(ROOT, "dist/worker");
-/** The Workers Free plan's limit on a Worker's compressed size; README states it as the budget. */
+/** The Workers Free plan's limit on a Worker's compressed size; docs/deploy/workers.md states it as the budget. */
 const BUNDLE_BUDGET_BYTES = 3 * 1024 * 1024;
 const SECRET_NAMES = [
   "DATABASE_URL",

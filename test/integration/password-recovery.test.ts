@@ -206,7 +206,7 @@ describe("reset password", () => {
   it("lifts the account's lock and every network's backoff", async () => {
     const email = address("locked");
     await signup(email);
-    // 20 failures from 4 networks lock the account (README, "Account protection").
+    // 20 failures from 4 networks lock the account (docs/guides/rate-limits.md).
     for (const network of ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]) {
       const headers = { "Content-Type": "application/json", "X-Test-Client-Ip": network };
       for (let i = 0; i < 5; i++) {

@@ -2,7 +2,7 @@ import punycode from "punycode/punycode.js";
 import { scriptProblem } from "./scripts.js";
 
 /**
- * Email addresses. The rule (documented in README, "Accounts"):
+ * Email addresses. The rule (documented in docs/guides/passwords-and-email.md):
  * - surrounding white space is trimmed and the text is put in Unicode NFC;
  * - addresses holding invisible characters (Default_Ignorable_Code_Point:
  *   zero-width, soft hyphen, tag and variation characters) or bidi controls

@@ -2,7 +2,7 @@ import type { Tenant } from "../ports/database.js";
 import { perTenant } from "../tenant-settings.js";
 
 /**
- * Per-client request limits (README, "Rate limits"): each route belongs to
+ * Per-client request limits (docs/guides/rate-limits.md): each route belongs to
  * one named limit; a client network (IPv4 address, IPv6 /64) gets `limit`
  * requests per `windowSeconds` per tenant and limit (GCRA: a burst of
  * `limit`, then a steady `limit / window`). Tenants override single limits

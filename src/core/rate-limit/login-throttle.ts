@@ -6,7 +6,7 @@ import { loginCleared, loginFailed, loginGate, loginSucceeded, type ThrottlePoli
 import { accountLockedError, rateLimitedError, unavailableError } from "./rate-limit-errors.js";
 
 /**
- * Brute-force protection of password logins (README, "Account protection"):
+ * Brute-force protection of password logins (docs/guides/rate-limits.md):
  * - per account and client network: after 5 failures each further attempt
  *   waits 1 s, 2 s, 4 s … up to 15 min (429 `rate_limited`, Retry-After);
  *   a success from that network clears its failures;

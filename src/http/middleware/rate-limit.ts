@@ -10,7 +10,7 @@ import { recordRequest } from "./request-metrics.js";
 /**
  * Without Redis the limiter cannot count. Credential-checking routes are then
  * refused (503) rather than opened to unlimited guessing; everything else,
- * reads above all, is served unlimited (README, "Rate limits").
+ * reads above all, is served unlimited (docs/guides/rate-limits.md).
  */
 const FAIL_CLOSED: ReadonlySet<LimitName> = new Set(["login", "signup", "mail"]);
 
