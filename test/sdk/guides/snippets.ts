@@ -13,11 +13,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const GUIDES_DIR = join(ROOT, "sdk/docs");
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 
-export interface Snippet {
+interface Snippet {
   /** The file the block's first line names, relative to the guide's project. */
   path: string;
   code: string;
@@ -35,7 +35,7 @@ export async function snippetsOf(guide: string): Promise<Snippet[]> {
 }
 
 /** Compiler settings of the project kinds the guides are for. */
-export const PROJECTS = {
+const PROJECTS = {
   // A Node service (tsc --init's module settings for Node, an ES module package).
   node: { module: "nodenext", moduleResolution: "nodenext", types: ["node"] },
   // create-next-app's resolution (Next.js bundles; `next/server` has no exports map).
