@@ -1,8 +1,9 @@
 /**
  * @authority/sdk: for services that trust the authority. Verification
- * (access tokens, API keys) and the fetch-handler middleware live here; the
- * Hono and Express-style middleware are `@authority/sdk/hono` and
- * `@authority/sdk/express`, the typed HTTP client is `@authority/sdk/client`.
+ * (access tokens, API keys) and the fetch-handler middleware (`withAuth`:
+ * Workers, Next.js) live here; the Hono, Express-style and Fastify middleware
+ * are `@authority/sdk/hono`, `@authority/sdk/express` and
+ * `@authority/sdk/fastify`, the typed HTTP client is `@authority/sdk/client`.
  */
 export const SDK_VERSION = "0.1.0";
 
@@ -28,6 +29,7 @@ export {
   type AccessTokenHeader,
   type Algorithm,
   type EdgeCache,
+  type ErrorLogger,
   type FailureReason,
   type FetchLike,
   type IntrospectionSettings,

@@ -1,14 +1,18 @@
 /**
- * The SDK as published: `npm pack` of sdk/ holds only package.json, the
- * README and dist (JavaScript, declarations and source maps whose sources are
- * inlined, so they neither point at files missing from the package nor at
- * this machine's paths), nothing stale, and the tarball installs in a fresh
- * folder (jose its only dependency, hono not pulled in) where every entry
- * point imports under Node, a TypeScript consumer compiles, and a browser
- * bundle gets the WebCrypto implementation.
+ * The SDK as a packed copy, made by the commands of sdk/README.md's
+ * "Install" (`npm pack /path/to/authority/sdk`, then `npm install` of the
+ * tarball; taken from the Markdown) from a clone without dist/: packing
+ * builds it (`prepare`). The tarball holds only package.json, the README, the
+ * guides, LICENSE and dist (JavaScript, declarations and source maps whose
+ * sources are inlined, so they neither point at files missing from the
+ * package nor at this machine's paths), nothing stale; it installs in a fresh
+ * application (without running any script: it is built) where jose, its
+ * only dependency, is the application's own copy, no framework is pulled in,
+ * every entry point imports under Node, a TypeScript consumer compiles, and
+ * a browser bundle gets the WebCrypto implementation.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -16,14 +20,16 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { application, cloneSdk, readmeCommands, runCommand } from "./install/clone.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SDK = join(ROOT, "sdk");
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 
 let dir: string;
-let tarball: string;
+let clone: string;
+let sdk: string;
+let consumer: string;
 let files: string[];
 
 async function walk(folder: string): Promise<string[]> {
@@ -35,27 +41,36 @@ async function walk(folder: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(SDK, "dist/index.js"))) throw new Error("sdk/dist is missing: run npm run build:sdk");
   dir = await mkdtemp(join(tmpdir(), "sdk-pack-"));
-  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: SDK });
-  const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
-  tarball = join(dir, packed.filename);
-  files = packed.files.map((f) => f.path).sort();
-}, 60_000);
+  clone = join(dir, "authority");
+  sdk = await cloneSdk(clone, { rootInstalled: true });
+  // The application already depends on a newer jose than the SDK's lowest: one copy must serve both.
+  consumer = await application(join(dir, "consumer"), { jose: "6.2.19" });
+  const [, packed] = await readmeCommands("Install");
+  expect(packed).toEqual(["npm pack /path/to/authority/sdk", "npm install ./authority-sdk-0.1.0.tgz"]);
+  const [pack, install] = packed as [string, string];
+  const listing = await runCommand(`${pack} --json`, consumer, clone);
+  files = (JSON.parse(listing) as [{ files: { path: string }[] }])[0].files.map((f) => f.path).sort();
+  await runCommand(`${install} --prefer-offline`, consumer, clone);
+}, 300_000);
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("npm pack", () => {
-  it("holds only package.json, README.md, LICENSE and dist", () => {
+  it("holds only package.json, README.md, the guides, LICENSE and dist", () => {
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
     expect(files).toContain("LICENSE");
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/verify/signature-node.js");
     expect(files).toContain("dist/verify/signature-web.js");
+    expect(files).toContain("docs/hono.md");
     const other = files.filter(
-      (f) => !["package.json", "README.md", "LICENSE"].includes(f) && !/^dist\/[\w/.-]+\.(js|d\.ts|js\.map)$/.test(f),
+      (f) =>
+        !["package.json", "README.md", "LICENSE"].includes(f) &&
+        !/^dist\/[\w/.-]+\.(js|d\.ts|js\.map)$/.test(f) &&
+        !/^docs\/[\w-]+\.md$/.test(f),
     );
     expect(other).toEqual([]);
     expect(files.some((f) => /(^|\/)(src|test)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts")))).toBe(false);
@@ -64,41 +79,26 @@ describe("npm pack", () => {
   it("ships nothing stale: every module has its source in sdk/src", () => {
     const stale = files
       .filter((f) => f.endsWith(".js"))
-      .filter((f) => !existsSync(join(SDK, "src", f.replace(/^dist\//, "").replace(/\.js$/, ".ts"))));
+      .filter((f) => !existsSync(join(sdk, "src", f.replace(/^dist\//, "").replace(/\.js$/, ".ts"))));
     expect(stale).toEqual([]);
   });
 
   it("has self-contained source maps without local paths", async () => {
     for (const file of files.filter((f) => f.endsWith(".map"))) {
-      const map = JSON.parse(await readFile(join(SDK, file), "utf8")) as {
+      const map = JSON.parse(await readFile(join(sdk, file), "utf8")) as {
         sources: string[];
         sourcesContent?: string[];
       };
       expect(map.sourcesContent?.length, file).toBe(map.sources.length);
       for (const source of map.sources) expect(source, file).toMatch(/^(\.\.\/)+src\//);
       expect(JSON.stringify(map)).not.toContain(ROOT);
+      expect(JSON.stringify(map)).not.toContain(dir);
     }
   });
 });
 
-describe("the tarball in a fresh folder", () => {
-  let consumer: string;
-
-  beforeAll(async () => {
-    consumer = join(dir, "consumer");
-    await run("mkdir", ["-p", consumer]);
-    await writeFile(
-      join(consumer, "package.json"),
-      JSON.stringify({ name: "consumer", private: true, type: "module" }),
-    );
-    await run(
-      "npm",
-      ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"],
-      { cwd: consumer, timeout: 180_000 },
-    );
-  }, 200_000);
-
-  it("installs jose (6.2.17) as the only dependency, not hono", async () => {
+describe("the tarball in a fresh application", () => {
+  it("installs only jose, the application's own copy (a caret range), and no framework", async () => {
     const installed = (await walk(join(consumer, "node_modules")))
       .filter((f) => f.endsWith("/package.json"))
       .map((f) => relative(join(consumer, "node_modules"), f))
@@ -106,11 +106,15 @@ describe("the tarball in a fresh folder", () => {
       .map((f) => f.replace(/\/package\.json$/, ""))
       .sort();
     expect(installed).toEqual(["@authority/sdk", "jose"]);
-    const jose = JSON.parse(await readFile(join(consumer, "node_modules/jose/package.json"), "utf8")) as {
-      version: string;
-    };
-    expect(jose.version).toBe("6.2.17");
+    const manifest = (path: string) =>
+      readFile(join(consumer, "node_modules", path, "package.json"), "utf8").then(
+        (text) => JSON.parse(text) as { version: string; dependencies: Record<string, string> },
+      );
+    expect((await manifest("@authority/sdk")).dependencies).toEqual({ jose: "^6.2.17" });
+    expect((await manifest("jose")).version).toBe("6.2.19");
+    expect(existsSync(join(consumer, "node_modules/@authority/sdk/node_modules"))).toBe(false);
     expect(existsSync(join(consumer, "node_modules/@authority/sdk/src"))).toBe(false);
+    expect(lstatSync(join(consumer, "node_modules/@authority/sdk")).isSymbolicLink()).toBe(false);
   });
 
   it("imports every entry point under Node, and nothing beyond them", async () => {
@@ -118,6 +122,7 @@ describe("the tarball in a fresh folder", () => {
       const sdk = await import("@authority/sdk");
       const hono = await import("@authority/sdk/hono");
       const express = await import("@authority/sdk/express");
+      const fastify = await import("@authority/sdk/fastify");
       const client = await import("@authority/sdk/client");
       const verifier = sdk.createVerifier({ issuer: "https://auth.example.com/t/acme", audience: "api" });
       const refused = async (specifier) => import(specifier).then(() => "imported", (e) => e.code);
@@ -125,6 +130,7 @@ describe("the tarball in a fresh folder", () => {
         main: Object.keys(sdk).sort(),
         hono: Object.keys(hono).sort(),
         express: Object.keys(express).sort(),
+        fastify: Object.keys(fastify).sort(),
         client: Object.keys(client).length,
         backend: verifier.backend,
         verdict: await verifier.verify("not-a-token"),
@@ -145,8 +151,9 @@ describe("the tarball in a fresh folder", () => {
         "isWellFormedApiKey",
       ]),
     );
-    expect(seen.hono).toEqual(["requireAuth", "requireScope"]);
+    expect(seen.hono).toEqual(["getAuth", "optionalAuth", "requireAuth", "requireScope"]);
     expect(seen.express).toEqual(["requireAuth", "requireScope"]);
+    expect(seen.fastify).toEqual(["getAuth", "requireAuth", "requireScope"]);
     expect(seen.client).toBeGreaterThan(0);
     expect(seen.backend).toBe("node:crypto");
     expect(seen.verdict).toMatchObject({ ok: false, error: "invalid_token", reason: "malformed" });

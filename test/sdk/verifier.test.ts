@@ -250,8 +250,8 @@ describe("header and claim checks", () => {
     ["typ at+jwt with junk", { header: { typ: "at+jwt; x" } }, "type"],
     ["crit", { header: { crit: ["exp"], exp: 1 } }, "critical_header"],
     ["crit b64", { header: { crit: ["b64"], b64: true } }, "critical_header"],
-    ["another issuer", { claims: { iss: "https://evil.example/t/rs" } }, "issuer"],
-    ["issuer with a trailing slash", { claims: { iss: "ISSUER/" } }, "issuer"],
+    ["another issuer", { claims: { iss: "https://evil.example/t/rs" } }, "issuer_mismatch"],
+    ["issuer with a trailing slash", { claims: { iss: "ISSUER/" } }, "issuer_mismatch"],
     ["another audience", { claims: { aud: "https://other.example" } }, "audience"],
     ["audience list without us", { claims: { aud: ["a", "b"] } }, "audience"],
     ["no audience", { drop: ["aud"] }, "audience"],
@@ -287,8 +287,28 @@ describe("header and claim checks", () => {
     expect(refused(await onlyEs.verify(tok("rs")))).toBe("algorithm");
   });
 
-  it("refuses another tenant's token", async () => {
-    expect(refused(await (verifiers.rs as Verifier).verify(tok("es")))).toBe("unknown_key");
+  it("names another tenant's token for what it is, without fetching keys for it", async () => {
+    // Same service, same JWKS host, another issuer: its kid is not in this tenant's set either.
+    const fresh = createVerifier({ issuer: h.issuer("rs") });
+    expect((await fresh.verify(tok("rs"))).ok).toBe(true);
+    const fetched = fresh.stats().jwksFetches;
+    for (const other of ["es", "ed", "aud"]) {
+      expect(await fresh.verify(tok(other))).toMatchObject({
+        ok: false,
+        error: "invalid_token",
+        reason: "issuer_mismatch",
+        description: expect.stringContaining(h.issuer("rs")),
+      });
+    }
+    expect(fresh.stats().jwksFetches).toBe(fetched);
+  });
+
+  it("takes the issuer as the audience when none is given (the authority's default)", async () => {
+    const byDefault = createVerifier({ issuer: h.issuer("rs") });
+    expect(byDefault.audiences).toEqual([h.issuer("rs")]);
+    expect((await byDefault.verify(tok("rs"))).ok).toBe(true);
+    // A tenant with its own audience needs it named: the issuer is not in its tokens' aud.
+    expect(refused(await createVerifier({ issuer: h.issuer("aud") }).verify(tok("aud")))).toBe("audience");
   });
 
   it("refuses options that would weaken it", () => {

@@ -9,12 +9,14 @@
  * must work), and the cache is bounded in size. Revoking a key at the
  * authority therefore reaches this service within `cacheTtlMs`.
  *
- * Fail-closed: an unreachable authority, or one that refuses this service's
- * credential, is `temporarily_unavailable` (the middleware answers 503), never a pass.
+ * Fail-closed: an unreachable authority is `temporarily_unavailable` (the
+ * middleware answers 503), never a pass. An authority that refuses this
+ * service's own key (401, 403) is a `configuration_error` (500), logged once.
  */
 import { BoundedCache } from "../util/bounded-cache.js";
+import { CredentialAlarm, isCredentialRefusal } from "../util/credential-alarm.js";
 import { bounded, checkedUrl, defaultFetch, postWithBearer, underIssuer } from "../util/http.js";
-import type { FetchLike, VerificationError } from "../verify/types.js";
+import type { ErrorLogger, FetchLike, VerificationError } from "../verify/types.js";
 import { apiKeyFormat } from "./format.js";
 
 export interface ApiKeyVerifierOptions {
@@ -32,6 +34,8 @@ export interface ApiKeyVerifierOptions {
   timeoutMs?: number;
   now?: () => number;
   allowInsecureHttp?: boolean;
+  /** Receives the one message when the authority refuses `apiKey` (default `console`). */
+  logger?: ErrorLogger;
 }
 
 export interface VerifiedApiKey {
@@ -43,7 +47,7 @@ export interface VerifiedApiKey {
   expiresAt: Date | null;
 }
 
-export type ApiKeyFailureReason = "malformed" | "checksum" | "invalid" | "unavailable";
+export type ApiKeyFailureReason = "malformed" | "checksum" | "invalid" | "unavailable" | "introspection_unauthorized";
 
 export type ApiKeyResult =
   | { ok: true; key: VerifiedApiKey }
@@ -56,7 +60,7 @@ export interface ApiKeyVerifier {
   stats(): { requests: number };
 }
 
-type Lookup = { valid: VerifiedApiKey } | { invalid: true } | { unavailable: string };
+type Lookup = { valid: VerifiedApiKey } | { invalid: true } | { unavailable: string } | { unauthorized: true };
 
 const MAX_EXPIRY_MS = 8_640_000_000_000_000;
 
@@ -97,15 +101,21 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
   const ttlMs = bounded(options.cacheTtlMs, 60_000, 0, 300_000, "cacheTtlMs");
   const timeoutMs = bounded(options.timeoutMs, 5_000, 1, 60_000, "timeoutMs");
   const cache = new BoundedCache<Lookup>(bounded(options.maxEntries, 10_000, 0, 1_000_000, "maxEntries"), now);
+  const alarm = new CredentialAlarm(options.logger ?? console, "apiKey", "api_keys:verify");
   let requests = 0;
 
   async function lookup(presented: string): Promise<Lookup> {
     requests++;
     try {
       const answer = await postWithBearer(fetchImpl, url, options.apiKey, { json: { key: presented } }, timeoutMs);
+      if (isCredentialRefusal(answer.status)) {
+        alarm.refused(answer.status, url);
+        return { unauthorized: true };
+      }
       if (answer.status !== 200) return { unavailable: `The authority answered ${answer.status}.` };
       const verified = parseVerified(answer.body);
       if (verified === null) return { unavailable: "The authority's answer was not understood." };
+      alarm.accepted();
       return verified === "invalid" ? { invalid: true } : { valid: verified };
     } catch {
       return { unavailable: "The authority could not be reached." };
@@ -146,6 +156,14 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
       }
       if ("invalid" in found) {
         return { ok: false, error: "invalid_token", reason: "invalid", description: "The API key is not valid." };
+      }
+      if ("unauthorized" in found) {
+        return {
+          ok: false,
+          error: "configuration_error",
+          reason: "introspection_unauthorized",
+          description: "The authority refused this service's credential for checking API keys.",
+        };
       }
       return { ok: false, error: "temporarily_unavailable", reason: "unavailable", description: found.unavailable };
     },

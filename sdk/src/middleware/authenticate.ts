@@ -13,6 +13,7 @@ import {
   insufficientScope,
   invalidRequest,
   invalidToken,
+  misconfigured,
   noCredentials,
   type Refusal,
   unavailable,
@@ -40,6 +41,10 @@ export interface Authenticator {
 /** RFC 6750 §2.1: `Bearer` (any case, RFC 9110 §11.1), one or more spaces, a b64token. */
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^bearer(?: |$)/i;
+
+/** True when the request presents a Bearer credential at all (well-formed or not); optional auth lets the others through. */
+export const presentsBearer = (authorization: string | null | undefined): boolean =>
+  !!authorization && SCHEME.test(authorization);
 
 /** The realm each principal was authenticated under, for requireScope's challenge. */
 const realms = new WeakMap<AuthPrincipal, string>();
@@ -71,6 +76,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     if (apiKeys && looksLikeApiKey(credential)) {
       const result = await apiKeys.verify(credential);
       if (result.ok) return { ok: true, principal: apiKeyPrincipal(result.key) };
+      if (result.error === "configuration_error") return { ok: false, refusal: misconfigured(result.reason) };
       return {
         ok: false,
         refusal:
@@ -82,6 +88,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     if (!tokens) return { ok: false, refusal: invalidToken(realm, "Only API keys are accepted here.") };
     const result = await tokens.verify(credential, waitUntil ? { waitUntil } : undefined);
     if (result.ok) return { ok: true, principal: tokenPrincipal(result.claims) };
+    if (result.error === "configuration_error") return { ok: false, refusal: misconfigured(result.reason) };
     if (result.error === "temporarily_unavailable") return { ok: false, refusal: unavailable(result.description) };
     // The authority's own code for a revoked token (README, "Errors"); the challenge still says invalid_token.
     return {

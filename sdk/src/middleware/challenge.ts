@@ -5,7 +5,7 @@
  */
 
 export interface Refusal {
-  status: 400 | 401 | 403 | 503;
+  status: 400 | 401 | 403 | 500 | 503;
   headers: Record<string, string>;
   body: { type: string; title: string; status: number; detail: string; code: string };
 }
@@ -57,6 +57,13 @@ export const insufficientScope = (realm: string, scopes: readonly string[]): Ref
 /** The verdict could not be reached (JWKS, introspection or API-key check unreachable): not the client's fault. */
 export const unavailable = (detail: string): Refusal =>
   refusal(503, "service_unavailable", "Service Unavailable", detail, { "Retry-After": "5" });
+
+/**
+ * The authority refused this service's own credential (see CredentialAlarm): the service is
+ * misconfigured. A 500 rather than a 503, since waiting will not help; the client is told no more.
+ */
+export const misconfigured = (code: string): Refusal =>
+  refusal(500, code, "Internal Server Error", "This service cannot check credentials: its configuration is wrong.", {});
 
 export const refusalResponse = (r: Refusal): Response =>
   new Response(JSON.stringify(r.body), { status: r.status, headers: r.headers });

@@ -10,7 +10,6 @@ import { type AccessTokenClaims, type Algorithm, fail, SUPPORTED_ALGORITHMS, typ
 const ACCESS_TOKEN_TYPE = /^(application\/)?at\+jwt$/i;
 
 export interface ClaimPolicy {
-  issuer: string;
   audiences: ReadonlySet<string>;
   toleranceSeconds: number;
   /** Claims required beyond RFC 9068 §2.2's. */
@@ -47,15 +46,23 @@ export function checkHeader(header: Record<string, unknown>, allowed: ReadonlySe
   return null;
 }
 
-/** Null when the claims are acceptable. */
+/**
+ * RFC 9068 §4: the issuer must match exactly (no normalisation: RFC 8725 §3.8). Checked before the
+ * key is looked up, so that another tenant's token (same JWKS host, keys this verifier does not
+ * have) is named for what it is, and costs no JWKS refetch; it is refused either way.
+ */
+export function checkIssuer(payload: Record<string, unknown>, issuer: string): VerifyFailure | null {
+  if (payload.iss === issuer) return null;
+  return fail("invalid_token", "issuer_mismatch", `The token is from another issuer (this service trusts ${issuer}).`);
+}
+
+/** Null when the claims other than `iss` (checked first, by checkIssuer) are acceptable. */
 export function checkClaims(
   payload: Record<string, unknown>,
   policy: ClaimPolicy,
   nowSeconds: number,
 ): VerifyFailure | null {
   const skew = policy.toleranceSeconds;
-  // RFC 9068 §4: the issuer must match exactly (no normalisation: RFC 8725 §3.8).
-  if (payload.iss !== policy.issuer) return fail("invalid_token", "issuer", "The token is from another issuer.");
   const aud = payload.aud;
   const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : null;
   // RFC 9068 §4 and RFC 7519 §4.1.3: this service must be among the audiences.

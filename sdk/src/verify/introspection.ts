@@ -13,13 +13,15 @@
  * Fail-closed: when the endpoint cannot be reached or answers anything but a
  * 200 with a boolean `active`, the token is NOT accepted; the verdict is
  * `temporarily_unavailable` (the middleware answers 503), and nothing is
- * cached, so the next request asks again.
+ * cached, so the next request asks again. A 401 or 403 (this service's key
+ * refused) is `unauthorized` instead: a configuration error, logged once.
  */
 import { BoundedCache } from "../util/bounded-cache.js";
+import { type CredentialAlarm, isCredentialRefusal } from "../util/credential-alarm.js";
 import { postWithBearer } from "../util/http.js";
 import type { AccessTokenClaims, FetchLike } from "./types.js";
 
-export type Revocation = "active" | "revoked" | "unavailable";
+export type Revocation = "active" | "revoked" | "unavailable" | "unauthorized";
 
 export interface IntrospectorOptions {
   url: string;
@@ -29,6 +31,7 @@ export interface IntrospectorOptions {
   cacheTtlMs: number;
   maxEntries: number;
   timeoutMs: number;
+  alarm: CredentialAlarm;
 }
 
 export class Introspector {
@@ -64,8 +67,13 @@ export class Introspector {
         { form: { token, token_type_hint: "access_token" } },
         this.o.timeoutMs,
       );
+      if (isCredentialRefusal(answer.status)) {
+        this.o.alarm.refused(answer.status, this.o.url);
+        return "unauthorized";
+      }
       const body = answer.body as { active?: unknown } | null;
       if (answer.status !== 200 || typeof body?.active !== "boolean") return "unavailable";
+      this.o.alarm.accepted();
       return body.active ? "active" : "revoked";
     } catch {
       return "unavailable";

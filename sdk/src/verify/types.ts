@@ -48,7 +48,7 @@ export type FailureReason =
   | "unknown_key"
   | "key_mismatch"
   | "signature"
-  | "issuer"
+  | "issuer_mismatch"
   | "audience"
   | "expired"
   | "not_yet_valid"
@@ -57,15 +57,19 @@ export type FailureReason =
   | "invalid_claim"
   | "revoked"
   | "jwks_unavailable"
-  | "introspection_unavailable";
+  | "introspection_unavailable"
+  | "introspection_unauthorized";
 
 /**
  * `invalid_token` (RFC 6750 §3.1): the token is bad and retrying will not
  * help. `temporarily_unavailable` (RFC 6749 §4.1.2.1): the verdict could not be
  * reached (JWKS or introspection unreachable); the middleware answers 503,
  * not 401, so clients do not throw away a token that may well be valid.
+ * `configuration_error`: this service's own credential was refused by the
+ * authority (its API key is wrong, revoked or lacks the scope); nothing the
+ * client can fix and no outage that passes, so the middleware answers 500.
  */
-export type VerificationError = "invalid_token" | "temporarily_unavailable";
+export type VerificationError = "invalid_token" | "temporarily_unavailable" | "configuration_error";
 
 export interface VerifyFailure {
   ok: false;
@@ -110,6 +114,11 @@ export interface EdgeCache {
   put(request: Request, response: Response): Promise<void>;
 }
 
+/** Where a configuration error is reported (once, until it is fixed): `console` by default, or any logger with `error`. */
+export interface ErrorLogger {
+  error(message: string): void;
+}
+
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** Hands background work (a JWKS refresh) to the platform, e.g. Workers' `ctx.waitUntil`. */
@@ -146,8 +155,8 @@ export interface IntrospectionSettings {
 export interface VerifierOptions {
   /** The tenant issuer, `{PUBLIC_URL}/t/{tenant}`; `iss` must equal it exactly. */
   issuer: string;
-  /** This service's audience; `aud` must contain it (or one of them). */
-  audience: string | readonly string[];
+  /** This service's audience; `aud` must contain it (or one of them). Default: the issuer (the authority's default audience). */
+  audience?: string | readonly string[];
   /** Default: `{issuer}/.well-known/jwks.json`. */
   jwksUrl?: string;
   /** Allowlist, a subset of RS256, ES256 and EdDSA (default all three). */
@@ -167,6 +176,8 @@ export interface VerifierOptions {
   introspection?: IntrospectionSettings;
   /** Allow plain http for non-loopback URLs (only for private networks; loopback is always allowed). */
   allowInsecureHttp?: boolean;
+  /** Receives the one message when the authority refuses the introspection credential (default `console`). */
+  logger?: ErrorLogger;
 }
 
 export interface VerifyCallOptions {

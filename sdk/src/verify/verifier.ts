@@ -1,13 +1,15 @@
 /**
  * `createVerifier`: strict verification of the authority's access tokens
  * (RFC 9068 JWTs), in the order RFC 8725 §3 asks for: parse, allowlisted
- * algorithm, explicit type, no critical extensions, key by `kid` from the
- * configured JWKS only and of the token's algorithm, signature, then the
- * claims, and last (optionally) revocation at the introspection endpoint.
+ * algorithm, explicit type, no critical extensions, the exact issuer, key by
+ * `kid` from the configured JWKS only and of the token's algorithm,
+ * signature, then the other claims, and last (optionally) revocation at the
+ * introspection endpoint.
  */
 import { backend } from "#signature";
+import { CredentialAlarm } from "../util/credential-alarm.js";
 import { bounded, checkedUrl, defaultFetch, underIssuer } from "../util/http.js";
-import { checkClaims, checkHeader } from "./claims.js";
+import { checkClaims, checkHeader, checkIssuer } from "./claims.js";
 import { Introspector } from "./introspection.js";
 import { JwksCache, type JwksKey } from "./jwks.js";
 import { decodeJsonObject, splitCompactJws } from "./jws.js";
@@ -34,8 +36,8 @@ const HEADER_CACHE_SIZE = 256;
 /** Signature lengths fixed by the algorithm (RFC 7518 §3.4: R || S; RFC 8032 §5.1.6); RSA's is the modulus size. */
 const FIXED_SIGNATURE_BYTES: Partial<Record<Algorithm, number>> = { ES256: 64, EdDSA: 64 };
 
-function audiencesOf(audience: VerifierOptions["audience"]): string[] {
-  const list = typeof audience === "string" ? [audience] : [...(audience ?? [])];
+function audiencesOf(audience: NonNullable<VerifierOptions["audience"]>): string[] {
+  const list = typeof audience === "string" ? [audience] : [...audience];
   if (list.length === 0 || list.some((a) => typeof a !== "string" || a.length === 0)) {
     throw new TypeError("audience must be a non-empty string or list of strings");
   }
@@ -57,12 +59,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof options.issuer !== "string" || options.issuer.length === 0) throw new TypeError("issuer is required");
   const issuer = options.issuer;
   checkedUrl(issuer, "issuer", options.allowInsecureHttp);
-  const audiences = audiencesOf(options.audience);
+  // The authority's tokens carry the issuer as `aud` unless the tenant configured another audience.
+  const audiences = audiencesOf(options.audience ?? issuer);
   const algorithms = algorithmsOf(options.algorithms);
   const now = options.now ?? Date.now;
   const fetchImpl = options.fetch ?? defaultFetch;
   const policy = {
-    issuer,
     audiences: new Set(audiences),
     // RFC 8725 §3.10 leaves skew to the verifier; more than five minutes would hide broken clocks.
     toleranceSeconds: bounded(options.clockToleranceSeconds, 60, 0, 300, "clockToleranceSeconds"),
@@ -100,6 +102,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       cacheTtlMs: bounded(i.cacheTtlMs, 30_000, 0, 300_000, "introspection.cacheTtlMs"),
       maxEntries: bounded(i.maxEntries, 10_000, 0, 1_000_000, "introspection.maxEntries"),
       timeoutMs: bounded(i.timeoutMs, 5_000, 1, 60_000, "introspection.timeoutMs"),
+      alarm: new CredentialAlarm(options.logger ?? console, "introspection.apiKey", "tokens:introspect"),
     });
   } else if (options.checkRevocation !== undefined && options.checkRevocation !== "none") {
     throw new TypeError('checkRevocation must be "none" or "introspect"');
@@ -127,6 +130,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const accepted = headerOf(jws.headerSegment);
     if (!("header" in accepted)) return accepted;
     const header = accepted.header;
+    const payload = decodeJsonObject(jws.payloadSegment, backend);
+    if (!payload) return fail("invalid_token", "malformed", "The token's claims are not a JSON object.");
+    const foreign = checkIssuer(payload, issuer);
+    if (foreign) return foreign;
     let key: JwksKey | undefined = jwks.fresh(header.kid);
     if (!key) {
       const found = await jwks.key(header.kid, call?.waitUntil);
@@ -146,8 +153,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       valid = typeof checked === "boolean" ? checked : await checked;
     }
     if (!valid) return fail("invalid_token", "signature", "The token's signature is not valid.");
-    const payload = decodeJsonObject(jws.payloadSegment, backend);
-    if (!payload) return fail("invalid_token", "malformed", "The token's claims are not a JSON object.");
     const invalid = checkClaims(payload, policy, Math.floor(now() / 1000));
     if (invalid) return invalid;
     const claims = payload as AccessTokenClaims;
@@ -156,6 +161,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (verdict === "revoked") return fail("invalid_token", "revoked", "The token has been revoked.");
       if (verdict === "unavailable") {
         return fail("temporarily_unavailable", "introspection_unavailable", "Revocation could not be checked.");
+      }
+      if (verdict === "unauthorized") {
+        return fail(
+          "configuration_error",
+          "introspection_unauthorized",
+          "The authority refused this service's introspection credential.",
+        );
       }
     }
     return { ok: true, claims, header };
