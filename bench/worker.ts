@@ -3,7 +3,7 @@
  * workerd through Miniflare, served on Miniflare's HTTP port on 127.0.0.1,
  * driven by the same load generator: login, then refresh chains. Postgres is
  * reached over Neon's HTTP protocol and Redis over Upstash's REST protocol
- * through the test bridges (test/support/*-bridge.ts), which run in this
+ * through the development bridges (scripts/dev/*-bridge.ts), which run in this
  * process onto the real servers: they sit in the path of every query, so the
  * latencies include them and they share this process's CPU with the load
  * generator. CPU per request is the workerd process's.
@@ -12,8 +12,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { Miniflare } from "miniflare";
-import { startNeonHttpBridge } from "../test/support/neon-http-bridge.js";
-import { startUpstashBridge } from "../test/support/upstash-rest-bridge.js";
+import { startNeonHttpBridge } from "../scripts/dev/neon-http-bridge.js";
+import { startUpstashBridge } from "../scripts/dev/upstash-rest-bridge.js";
 import { WORKER_MODULE_RULES } from "../test/support/worker-modules.js";
 import { Chains, checkChains } from "./chains.js";
 import { signUpUsers } from "./fixtures.js";
@@ -23,7 +23,7 @@ import type { BenchOptions } from "./options.js";
 import { runPhase } from "./phase.js";
 import type { Progress } from "./progress.js";
 import type { EndpointResult } from "./results.js";
-import { deleteKeys, newWorkerdPid, processCpuSeconds, REDIS, withDatabase, workerdPids } from "./support.js";
+import { deleteKeys, newWorkerdPid, POSTGRES, processCpuSeconds, REDIS, withDatabase, workerdPids } from "./support.js";
 import { httpClient, LogScan, prepareTenant, settleCpu, type Target } from "./target.js";
 
 const WORKER_SCRIPT = "dist/worker/worker.js";
@@ -43,8 +43,8 @@ export function runWorker(options: BenchOptions, progress: Progress): Promise<Om
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: npm run build:worker`);
   const s = options.sizes.worker;
   return withDatabase(async (_url, database) => {
-    const neon = await startNeonHttpBridge();
-    const upstash = await startUpstashBridge({ token: `upstash-${randomBytes(16).toString("hex")}` });
+    const neon = await startNeonHttpBridge({ postgresUrl: POSTGRES });
+    const upstash = await startUpstashBridge({ token: `upstash-${randomBytes(16).toString("hex")}`, redisUrl: REDIS });
     const prefix = `bench:${randomBytes(4).toString("hex")}:`;
     const adminKey = randomBytes(24).toString("hex");
     const logs = new LogScan();

@@ -12,7 +12,7 @@ if (!existsSync(".dev.vars")) {
       "PUBLIC_URL=http://localhost:8787",
       `BOOTSTRAP_ADMIN_KEY=bootstrap_${randomBytes(32).toString("base64url")}`,
       `ENCRYPTION_KEYS=dev1:${randomBytes(32).toString("base64")}`,
-      "# Point these at a Neon database and an Upstash Redis (or local bridges):",
+      "# Point these at a Neon database and an Upstash Redis (npm run dev:edge needs neither):",
       "DATABASE_URL=",
       "UPSTASH_REDIS_REST_URL=",
       "UPSTASH_REDIS_REST_TOKEN=",

@@ -285,6 +285,21 @@ function stringsOnly(source: Record<string, unknown>): Record<string, string> {
 type Problem = { variable: string; message: string };
 
 /**
+ * `NODE_ENV=production` (set by container images and hosting platforms) with
+ * no APP_ENV would otherwise run in development mode: generated secrets,
+ * embedded stores, mail only logged. Refused rather than guessed.
+ */
+export function nodeEnvProblem(raw: Record<string, string | undefined>): Problem | undefined {
+  if (raw.APP_ENV || raw.NODE_ENV !== "production") return undefined;
+  return {
+    variable: "APP_ENV",
+    message:
+      'is required when NODE_ENV is "production" (without it the service would run in development mode): ' +
+      "set APP_ENV=production, or APP_ENV=development on purpose",
+  };
+}
+
+/**
  * Rules that span variables or depend on the runtime and environment. They
  * read the raw strings, so they are reported together with the field errors
  * even when other variables failed to parse.
@@ -342,6 +357,9 @@ export function parseConfig(source: Record<string, unknown>, runtime: Runtime): 
   const raw = stringsOnly(source);
   const result = schema.safeParse(raw);
   const problems = result.success ? [] : fieldProblems(result.error);
+  const refused = nodeEnvProblem(raw);
+  // First: the other lines (missing secrets, say) follow from it.
+  if (refused) problems.unshift(refused);
   for (const problem of crossCheck(raw, runtime)) {
     if (!problems.some((p) => p.variable === problem.variable)) problems.push(problem);
   }
@@ -355,6 +373,8 @@ export type MigrationConfig = z.output<typeof migrationSchema>;
 
 /** `npm run migrate` needs only where the database is, not the service's secrets. */
 export function parseMigrationConfig(source: Record<string, unknown>): MigrationConfig {
+  const refused = nodeEnvProblem(stringsOnly(source));
+  if (refused) throw new ConfigError([refused]);
   const config = parseOrThrow(migrationSchema, source);
   if (config.APP_ENV === "production" && !config.DATABASE_URL) {
     throw new ConfigError([{ variable: "DATABASE_URL", message: "is required in production" }]);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { nodeEnvProblem } from "../config.js";
 
 interface DevSecrets {
   BOOTSTRAP_ADMIN_KEY: string;
@@ -16,6 +17,8 @@ interface DevSecrets {
  */
 export function fillDevSecrets(env: Record<string, string | undefined>): string | undefined {
   if ((env.APP_ENV ?? "development") !== "development") return undefined;
+  // NODE_ENV=production without APP_ENV is refused by config.ts: no secrets are made for it.
+  if (nodeEnvProblem(env)) return undefined;
   if (env.BOOTSTRAP_ADMIN_KEY && env.ENCRYPTION_KEYS) return undefined;
   const dir = env.DATA_DIR || "./data";
   const file = join(dir, "dev-secrets.json");

@@ -33,6 +33,7 @@ import { mountDocsUi } from "./routes/docs-ui.js";
 import { emailRoutes } from "./routes/email.js";
 import { federationRoutes } from "./routes/federation.js";
 import { healthRoutes } from "./routes/health.js";
+import { homeRoutes } from "./routes/home.js";
 import { hostedAssetRoutes } from "./routes/hosted-assets.js";
 import { hostedConsentRoutes } from "./routes/hosted-consent.js";
 import { hostedErrorRoutes } from "./routes/hosted-error.js";
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.use("*", requestMetrics(services.metrics));
   app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
 
+  app.route("/", homeRoutes(deps.docsUi !== undefined));
   app.route("/", healthRoutes);
   app.route("/", metricsRoutes);
   app.route("/", tenantRoutes);

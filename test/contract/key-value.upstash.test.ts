@@ -1,7 +1,7 @@
+import { startUpstashBridge } from "../../scripts/dev/upstash-rest-bridge.js";
 import { UpstashKeyValueStore } from "../../src/adapters/redis/upstash.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
-import { startUpstashBridge } from "../support/upstash-rest-bridge.js";
 import { type KeyValueHarness, keyValueContract } from "./key-value.contract.js";
 import { oidcStoreContract } from "./oidc-store.contract.js";
 import { rateLimitContract } from "./rate-limit.contract.js";

@@ -1,6 +1,7 @@
+import { startNeonHttpBridge } from "../../scripts/dev/neon-http-bridge.js";
 import { createNeonHttpDatabase } from "../../src/adapters/postgres/neon-http.js";
-import { startNeonHttpBridge } from "../support/neon-http-bridge.js";
 import { createTestDatabase } from "../support/postgres.js";
+import { POSTGRES_ADMIN_URL } from "../support/services.js";
 import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
@@ -12,7 +13,7 @@ import { sessionRepositoryContract } from "./session-repository.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
   const database = await createTestDatabase();
-  const bridge = await startNeonHttpBridge();
+  const bridge = await startNeonHttpBridge({ postgresUrl: POSTGRES_ADMIN_URL });
   // Neon's driver sends the connection string; the bridge routes by its database name.
   const db = createNeonHttpDatabase(`postgresql://postgres:unused@neon.test/${database.name}`, bridge.endpoint);
   return {

@@ -231,6 +231,7 @@ describe("OpenAPI", () => {
     const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/",
       "/healthz",
       "/metrics",
       "/readyz",

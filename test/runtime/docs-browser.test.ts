@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { check, poll, watchedPage } from "../support/hosted-chromium.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import {
@@ -97,6 +98,32 @@ describe("/docs in chromium", () => {
       expect(requests.map((url) => new URL(url).pathname)).toEqual(expect.arrayContaining(["/docs", "/openapi.json"]));
       expect(requests.filter((url) => url.includes("/docs/assets/")).length).toBe(2);
       await page.close();
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "is reached from / : the first-contact page passes axe, breaks no CSP rule, fits 320 px, and its links lead on",
+    async () => {
+      for (const width of [1024, 320]) {
+        const { page, watch } = await watchedPage(browser, server.base, width);
+        const response = await page.goto(`${server.base}/`);
+        expect(response?.status()).toBe(200);
+        expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("This authority is running");
+        await check(page, `home-${width}`);
+        expect(watch).toEqual({ foreign: [], failed: [] });
+        if (width === 320) {
+          await page.close();
+          continue;
+        }
+        // The server seeded the default tenant at its first start: its discovery document is one click away.
+        await page.getByRole("link", { name: "Discovery of the default tenant" }).click();
+        await poll(() => page.url()).toBe(`${server.base}/t/default/.well-known/openid-configuration`);
+        await page.goBack();
+        await page.getByRole("link", { name: "API reference" }).click();
+        await poll(() => new URL(page.url()).pathname).toBe("/docs");
+        await page.close();
+      }
     },
     PROCESS_TEST_MS,
   );

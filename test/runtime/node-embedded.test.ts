@@ -2,7 +2,7 @@
  * The built Node entry (dist/node/node.js) as a real child process on its embedded defaults
  * (PGlite + in-process store), through a restart, and with a broken configuration.
  */
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectProblem } from "../support/problem.js";
@@ -105,6 +105,19 @@ describe("with a broken configuration", () => {
   it("names the missing DATABASE_URL in that same message", () => {
     expect(broken.output()).toMatch(/DATABASE_URL: .*required/);
   });
+
+  it("refuses NODE_ENV=production without APP_ENV: non-zero exit, no development secrets made", async () => {
+    const dataDir = tempDir("authority-node-env-");
+    // Everything a development server needs, so APP_ENV is the one thing missing.
+    const proc = await spawnNode({ NODE_ENV: "production", DATA_DIR: dataDir, REDIS_URL });
+    const result = await exitOf(proc);
+    const output = proc.output();
+    expect(result.code, output).toBe(1);
+    expect(output.match(/Invalid configuration/g)).toHaveLength(1);
+    expect(output).toMatch(/APP_ENV: is required when NODE_ENV is "production".*APP_ENV=production/);
+    expect(output).not.toContain('"event":"listening"');
+    expect(existsSync(join(dataDir, "dev-secrets.json"))).toBe(false);
+  }, 30_000);
 
   it("names DATABASE_URL and REDIS_URL when only they are missing in production", async () => {
     const proc = await spawnNode({

@@ -96,6 +96,43 @@ describe("operations inside workerd", () => {
   });
 });
 
+describe("first contact inside workerd", () => {
+  const DISCOVERY = "/t/default/.well-known/openid-configuration";
+
+  it("answers GET / as on Node: a page of links under the hosted pages' CSP, JSON for Accept: application/json", async () => {
+    expect((await createTenant(main, '{"slug":"default","name":"Default"}')).status).toBe(201);
+    const page = await call(main, "/", { headers: { Accept: "text/html,*/*;q=0.8" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; style-src 'self' 'nonce-[\w-]+';/,
+    );
+    expect(page.headers.get("content-security-policy")).not.toContain("script-src");
+    for (const path of ["/docs", "/openapi.json", DISCOVERY, "/healthz", "/readyz"]) {
+      expect(page.text).toContain(`href="${path}"`);
+    }
+    const json = await call(main, "/", { headers: { Accept: "application/json" } });
+    expect(json.json).toEqual({
+      docs: `${PUBLIC_URL}/docs`,
+      openapi: `${PUBLIC_URL}/openapi.json`,
+      discovery: `${PUBLIC_URL}${DISCOVERY}`,
+      discovery_pattern: `${PUBLIC_URL}/t/{tenant}/.well-known/openid-configuration`,
+      health: `${PUBLIC_URL}/healthz`,
+      readiness: `${PUBLIC_URL}/readyz`,
+    });
+    const head = await main.request("/", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await head.text()).toBe("");
+  });
+
+  it("tells the bootstrap key at a user route that the route needs a user's access token", async () => {
+    const answer = await call(main, "/t/default/v1/me", { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    expectProblem(answer, 401, "invalid_token");
+    expect(answer.json.detail).toMatch(/needs a user's access token .*bootstrap admin key .*\/v1\/admin/);
+  });
+});
+
 describe("request ids", () => {
   it("echoes a well-formed X-Request-Id", async () => {
     const answer = await call(main, "/healthz", { headers: { "X-Request-Id": "req.ABC_123-z" } });
@@ -248,5 +285,12 @@ describe("a Worker with a broken configuration", () => {
     const log = broken.logs.join("\n");
     expect(log).toContain("invalid_configuration");
     for (const value of [ADMIN_KEY, h.encryptionKeys, h.upstash.token]) expect(log).not.toContain(value);
+  });
+
+  it("refuses NODE_ENV=production without APP_ENV as a misconfiguration, not development mode", async () => {
+    const broken = await h.start({ APP_ENV: undefined, NODE_ENV: "production" });
+    expectProblem(await call(broken, "/healthz"), 503, "misconfigured");
+    await expect.poll(() => broken.logs.join("\n"), { timeout: 5_000 }).toContain("APP_ENV");
+    expect(broken.logs.join("\n")).toMatch(/"variable":"APP_ENV","message":"is required when NODE_ENV is/);
   });
 });

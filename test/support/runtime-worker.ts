@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { type NeonHttpBridge, startNeonHttpBridge } from "../../scripts/dev/neon-http-bridge.js";
+import { startUpstashBridge, type UpstashBridge } from "../../scripts/dev/upstash-rest-bridge.js";
 import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
@@ -17,11 +19,9 @@ import { createApp } from "../../src/http/app.js";
 import type { AppDeps } from "../../src/http/context.js";
 import { buildServices } from "../../src/http/services.js";
 import { captureOutput, capturingLogger } from "./log-capture.js";
-import { type NeonHttpBridge, startNeonHttpBridge } from "./neon-http-bridge.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
-import { REDIS_URL } from "./services.js";
-import { startUpstashBridge, type UpstashBridge } from "./upstash-rest-bridge.js";
+import { POSTGRES_ADMIN_URL, REDIS_URL } from "./services.js";
 import { WORKER_MODULE_RULES } from "./worker-modules.js";
 
 /**
@@ -73,8 +73,11 @@ export async function startWorkerHarness(defaults: Record<string, string> = {}):
   if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run npm run build`);
   const database = await createTestDatabase();
   const prefix = testPrefix();
-  const neonBridge = await startNeonHttpBridge();
-  const upstash = await startUpstashBridge({ token: `upstash-${randomBytes(16).toString("hex")}` });
+  const neonBridge = await startNeonHttpBridge({ postgresUrl: POSTGRES_ADMIN_URL });
+  const upstash = await startUpstashBridge({
+    token: `upstash-${randomBytes(16).toString("hex")}`,
+    redisUrl: REDIS_URL,
+  });
   const instances: Miniflare[] = [];
   const instanceLogs: string[][] = [];
   const harness: WorkerHarness = {

@@ -239,6 +239,21 @@ describe("config", () => {
     expect(loadConfig({ ...source }, "node").BOOTSTRAP_ADMIN_KEY).toBe("changed-but-cached-000000000000000000");
   });
 
+  it("refuses NODE_ENV=production without APP_ENV rather than run in development mode", () => {
+    const { problems, message } = problemsOf({ ...valid, NODE_ENV: "production" });
+    expect(problems[0]).toMatchObject({ variable: "APP_ENV" });
+    expect(message).toMatch(/APP_ENV: is required when NODE_ENV is "production"/);
+    expect(problemsOf({ ...valid, NODE_ENV: "production" }, "worker").problems[0]?.variable).toBe("APP_ENV");
+    expect(() => parseMigrationConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://db/x" })).toThrow(
+      /APP_ENV: is required when NODE_ENV/,
+    );
+    // Any APP_ENV said on purpose, or another NODE_ENV (vitest's "test"), goes on as before.
+    expect(parseConfig({ ...valid, NODE_ENV: "production", APP_ENV: "development" }, "node").APP_ENV).toBe(
+      "development",
+    );
+    expect(parseConfig({ ...valid, NODE_ENV: "test" }, "node").APP_ENV).toBe("development");
+  });
+
   it("needs only the database settings to migrate", () => {
     expect(parseMigrationConfig({ DATABASE_URL: "postgres://db/x" }).DATABASE_URL).toBe("postgres://db/x");
     expect(() => parseMigrationConfig({ APP_ENV: "production" })).toThrow(/DATABASE_URL: is required in production/);

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { AppError, errors } from "../../core/errors.js";
 import { type AccessTokenClaims, InvalidTokenError, isClientToken } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
@@ -22,6 +23,10 @@ function unauthorized(realm: string, detail: string, presented: boolean, code = 
   );
 }
 
+const BOOTSTRAP_KEY_HERE =
+  "This route needs a user's access token (from signup, login or a refresh) as a Bearer token. " +
+  "The bootstrap admin key opens only the admin routes (/v1/admin/... and /t/{tenant}/v1/admin/...).";
+
 /**
  * Tenant routes behind a user's access token: verifies it and puts its
  * claims on `c.var.auth`. A client's own token (client_credentials) names no
@@ -40,8 +45,12 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     try {
       claims = await tokens.verify(c.var.tenant, token);
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw unauthorized(realm, error.reason, true);
-      throw error;
+      if (!(error instanceof InvalidTokenError)) throw error;
+      // A newcomer's first try is often the key they already have: say what it is for.
+      if (await constantTimeEqual(token, c.var.services.config.BOOTSTRAP_ADMIN_KEY)) {
+        throw unauthorized(realm, BOOTSTRAP_KEY_HERE, true);
+      }
+      throw unauthorized(realm, error.reason, true);
     }
     if (isClientToken(claims)) {
       throw unauthorized(realm, "This route needs a user's access token, not a client's.", true);

@@ -5,9 +5,10 @@ import { drizzle } from "drizzle-orm/neon-http";
 import { boolean, integer, pgTable, serial, text } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NeonHttpBridge, startNeonHttpBridge } from "./neon-http-bridge";
+import { type NeonHttpBridge, startNeonHttpBridge } from "../../scripts/dev/neon-http-bridge.js";
+import { POSTGRES_ADMIN_URL } from "../support/services.js";
 
-const ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres";
+const ADMIN = POSTGRES_ADMIN_URL;
 const DB = `neon_bridge_${randomBytes(6).toString("hex")}`;
 // Host/port in the connection string are irrelevant: fetchEndpoint decides where requests go,
 // and the bridge routes on the user and database.
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DB}`);
   await admin.end();
-  bridge = await startNeonHttpBridge();
+  bridge = await startNeonHttpBridge({ postgresUrl: POSTGRES_ADMIN_URL });
   // The driver has no per-client endpoint option: fetchEndpoint (like fetchFunction) is global-only
   // (`NeonConfigGlobalOnly`). Vitest's "forks" pool gives this file its own process.
   neonConfig.fetchEndpoint = bridge.endpoint;

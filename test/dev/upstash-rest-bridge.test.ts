@@ -3,7 +3,8 @@ import { errors, Redis } from "@upstash/redis";
 import { Redis as CloudflareRedis } from "@upstash/redis/cloudflare";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUpstashBridge, type UpstashBridge } from "./upstash-rest-bridge.js";
+import { startUpstashBridge, type UpstashBridge } from "../../scripts/dev/upstash-rest-bridge.js";
+import { REDIS_URL } from "../support/services.js";
 
 const TOKEN = `bridge-token-${randomBytes(8).toString("hex")}`;
 const PREFIX = `test:upstash-bridge:${randomUUID()}:`;
@@ -34,8 +35,8 @@ async function raw(path: string, body: unknown, headers: Record<string, string> 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString("base64");
 
 beforeAll(async () => {
-  bridge = await startUpstashBridge({ token: TOKEN });
-  direct = new IORedis("redis://127.0.0.1:6379");
+  bridge = await startUpstashBridge({ token: TOKEN, redisUrl: REDIS_URL });
+  direct = new IORedis(REDIS_URL);
   const common = { url: bridge.url, token: bridge.token, enableTelemetry: false, retry: false as const };
   // Default client: auto-pipelining, so most commands travel as POST /pipeline with base64 replies.
   clients.autoPipelined = new Redis(common);

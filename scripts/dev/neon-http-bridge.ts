@@ -1,6 +1,7 @@
-// Test bridge: speaks Neon's serverless HTTP `/sql` protocol (what `neon()` from
-// @neondatabase/serverless and drizzle's `neon-http` driver use) and runs the
-// queries on a real Postgres through `pg`.
+// Development bridge (npm run dev:edge, the Worker tests, the benchmark): speaks Neon's serverless
+// HTTP `/sql` protocol (what `neon()` from @neondatabase/serverless and drizzle's `neon-http` driver
+// use) and runs the queries on a real Postgres through `pg`. Development only: it authenticates
+// nobody (any connection string is served, Authorization is ignored), so it listens on 127.0.0.1.
 //
 // Protocol, as implemented by the driver (node_modules/@neondatabase/serverless,
 // function `neon()` → `execute`) and by Neon's proxy (proxy/src/serverless/sql_over_http.rs):
@@ -14,11 +15,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
-import { POSTGRES_ADMIN_URL } from "./services.js";
 
 export interface NeonHttpBridgeOptions {
-  /** Real Postgres to run queries on. `user` overrides the connection string's user (e.g. a Neon role). */
-  upstream?: { host?: string; port?: number; user?: string };
+  /**
+   * The real Postgres queries run on: its host and port (default 127.0.0.1:5432). When it names a
+   * user, every query runs as that user with its password, whatever the connection string says.
+   */
+  postgresUrl?: string;
   /** Port to listen on (127.0.0.1); 0 (default) picks a free one. */
   port?: number;
 }
@@ -99,13 +102,15 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 export async function startNeonHttpBridge(options: NeonHttpBridgeOptions = {}): Promise<NeonHttpBridge> {
-  // By default the Postgres the suites use (TEST_POSTGRES_URL), whatever the connection strings name.
-  const suitePostgres = new URL(POSTGRES_ADMIN_URL);
-  const upstreamHost = options.upstream?.host ?? suitePostgres.hostname;
-  const upstreamPort = options.upstream?.port ?? Number(suitePostgres.port || 5432);
+  // The connection strings' hosts are Neon's (or made up): queries go to this server instead.
+  const upstream = new URL(options.postgresUrl ?? "postgres://127.0.0.1:5432");
+  const upstreamHost = upstream.hostname.replace(/^\[(.*)\]$/, "$1");
+  const upstreamPort = Number(upstream.port || 5432);
+  const upstreamUser = decodeURIComponent(upstream.username) || undefined;
+  const upstreamPassword = decodeURIComponent(upstream.password) || undefined;
   const pools = new Map<string, pg.Pool>();
 
-  // One small pool per (user, database) named by the connection string, so each test database is isolated.
+  // One small pool per (user, database) named by the connection string, so each database is isolated.
   function poolFor(connectionString: string | undefined): pg.Pool {
     if (!connectionString) throw new BadRequest("missing Neon-Connection-String header");
     let url: URL;
@@ -118,13 +123,13 @@ export async function startNeonHttpBridge(options: NeonHttpBridgeOptions = {}): 
     if (!/^postgres(ql)?:$/.test(url.protocol) || !database) {
       throw new BadRequest("Neon-Connection-String must be postgres(ql)://user@host/database");
     }
-    const user = options.upstream?.user ?? (decodeURIComponent(url.username) || "postgres");
-    const password = options.upstream?.user ? undefined : decodeURIComponent(url.password) || undefined;
+    const user = upstreamUser ?? (decodeURIComponent(url.username) || "postgres");
+    const password = upstreamUser ? upstreamPassword : decodeURIComponent(url.password) || undefined;
     const key = `${user}\u0000${database}`;
     let pool = pools.get(key);
     if (!pool) {
       pool = new pg.Pool({ host: upstreamHost, port: upstreamPort, user, password, database, max: 4, types: RAW_TEXT });
-      pool.on("error", () => {}); // an idle client dying (e.g. DROP DATABASE … FORCE) must not crash the tests
+      pool.on("error", () => {}); // an idle client dying (e.g. DROP DATABASE … FORCE) must not crash the bridge
       pools.set(key, pool);
     }
     return pool;

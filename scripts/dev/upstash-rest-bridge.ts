@@ -1,5 +1,6 @@
-// Test bridge: speaks the Upstash Redis REST protocol (as used by @upstash/redis 1.39's HttpClient)
-// and runs every command on a real Redis through ioredis. Hosted Upstash is unreachable in tests.
+// Development bridge (npm run dev:edge, the Worker tests, the benchmark): speaks the Upstash Redis
+// REST protocol (as used by @upstash/redis 1.39's HttpClient) and runs every command on a real Redis
+// through ioredis. Development only: one shared token, no TLS, so it listens on 127.0.0.1.
 //
 // Protocol summary (client source: node_modules/@upstash/redis/chunk-*.mjs, class HttpClient):
 // - every client request is POST <base>[/pipeline | /multi-exec] with a JSON body, headers
@@ -80,8 +81,11 @@ function parseJson(body: Buffer): unknown {
 }
 
 export async function startUpstashBridge(options: {
+  /** The bearer token clients must send (UPSTASH_REDIS_REST_TOKEN). */
   token: string;
+  /** The real Redis (default redis://127.0.0.1:6379). */
   redisUrl?: string;
+  /** Port to listen on (127.0.0.1); 0 (default) picks a free one. */
   port?: number;
 }): Promise<UpstashBridge> {
   const redis = new IORedis(options.redisUrl ?? "redis://127.0.0.1:6379", {
