@@ -1,7 +1,7 @@
 /**
  * k8s-fallback/Dockerfile and the build context's .dockerignore as data
- * (dockerfile-ast), for the lint in dockerfile.test.ts and for
- * production-install.test.ts, which replays the image's stages without Docker.
+ * (dockerfile-ast), for the lint in dockerfile.test.ts and for the real build
+ * (image.ts: the stages, their base images, the runtime stage's layers).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -98,10 +98,6 @@ export function envOf(stage: Stage): Record<string, string> {
   }
   return env;
 }
-
-/** The stage's `WORKDIR` (the last one; Docker's default is /). */
-export const workdirOf = (stage: Stage) =>
-  instructionsOf(stage, "WORKDIR").at(-1)?.getArgumentsContent()?.trim() ?? "/";
 
 /**
  * A .dockerignore as Docker reads it (moby/patternmatcher): one pattern a
