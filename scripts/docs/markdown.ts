@@ -1,8 +1,9 @@
 /**
  * The little Markdown the docs tooling needs: GitHub's heading anchors (for
- * the generated HTTP reference's own links and for the link check) and the
+ * the generated HTTP reference's own links and for the link check), the
  * links and URLs of a document's prose (code blocks and code spans are
- * examples, not links).
+ * examples, not links), and the fenced code blocks with the headings they
+ * are under (the README quickstart's test runs them).
  */
 
 /** A heading's visible text: inline code, links and emphasis reduced to what GitHub renders. */
@@ -40,27 +41,63 @@ export function headingSlugger(): (heading: string) => string {
   };
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
+type Segment =
+  | { kind: "prose"; text: string; line: number }
+  | { kind: "code"; info: string; code: string; line: number };
+
+/** The document as prose lines and fenced code blocks, in order, each with its 1-based line. */
+function segmentsOf(markdown: string): Segment[] {
+  const out: Segment[] = [];
+  let open: { fence: string; info: string; lines: string[]; line: number } | undefined;
+  markdown.split("\n").forEach((text, i) => {
+    const [, fence, info = ""] = FENCE.exec(text) ?? [];
+    if (open) {
+      if (fence && fence[0] === open.fence[0] && fence.length >= open.fence.length && text.trim() === fence) {
+        out.push({ kind: "code", info: open.info, code: open.lines.join("\n"), line: open.line });
+        open = undefined;
+      } else open.lines.push(text);
+      return;
+    }
+    if (fence) open = { fence, info: info.trim(), lines: [], line: i + 1 };
+    else out.push({ kind: "prose", text, line: i + 1 });
+  });
+  return out;
+}
 
 /** The lines outside fenced code blocks, each with its 1-based number. */
 function proseLines(markdown: string): { text: string; line: number }[] {
-  const out: { text: string; line: number }[] = [];
-  let fence: string | undefined;
-  markdown.split("\n").forEach((text, i) => {
-    const opening = FENCE.exec(text)?.[1];
-    if (fence) {
-      if (opening && opening[0] === fence[0] && opening.length >= fence.length && text.trim() === opening) {
-        fence = undefined;
-      }
-      return;
+  return segmentsOf(markdown).flatMap((segment) => (segment.kind === "prose" ? [segment] : []));
+}
+
+export interface CodeBlock {
+  /** The info string's first word (`sh`, `json`), "" when the fence has none. */
+  lang: string;
+  /** The block's text, ending without a newline. */
+  code: string;
+  /** The visible text of the headings it is under, outermost first: `["Authority", "Quickstart", "2. Sign up"]`. */
+  headings: string[];
+  line: number;
+}
+
+/** Every fenced code block, in document order, with the headings it is under. */
+export function codeBlocksOf(markdown: string): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  const open: string[] = [];
+  for (const segment of segmentsOf(markdown)) {
+    if (segment.kind === "code") {
+      const lang = segment.info.split(/\s+/)[0] ?? "";
+      blocks.push({ lang, code: segment.code, headings: open.filter(Boolean), line: segment.line });
+      continue;
     }
-    if (opening) {
-      fence = opening;
-      return;
-    }
-    out.push({ text, line: i + 1 });
-  });
-  return out;
+    const heading = /^ {0,3}(#{1,6})\s+(.*)$/.exec(segment.text);
+    if (!heading) continue;
+    const level = (heading[1] as string).length;
+    open.length = level - 1;
+    open[level - 1] = headingText(heading[2] as string);
+  }
+  return blocks;
 }
 
 /** The text of every ATX heading, in order (a `#` line inside a code block is not a heading). */

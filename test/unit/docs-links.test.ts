@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { anchorsOf, headingSlugger, referencesOf } from "../../scripts/docs/markdown.js";
+import { anchorsOf, codeBlocksOf, headingSlugger, referencesOf } from "../../scripts/docs/markdown.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Not the repository's documentation: dependencies, build output, local state. */
@@ -117,6 +117,31 @@ describe("links in the documentation", () => {
       "https://example.com/a",
       "http://localhost:8787",
       "https://example.org/b",
+    ]);
+  });
+
+  it("find code blocks with their language and the headings they are under", () => {
+    const text = [
+      "# Title",
+      "## Quickstart",
+      "### 1. Start",
+      "```sh",
+      "npm start",
+      "```",
+      "### 2. Sign up",
+      "~~~json",
+      "```",
+      "{}",
+      "~~~",
+      "## Next",
+      "```",
+      "# not a heading",
+      "```",
+    ].join("\n");
+    expect(codeBlocksOf(text)).toEqual([
+      { lang: "sh", code: "npm start", headings: ["Title", "Quickstart", "1. Start"], line: 4 },
+      { lang: "json", code: "```\n{}", headings: ["Title", "Quickstart", "2. Sign up"], line: 8 },
+      { lang: "", code: "# not a heading", headings: ["Title", "Next"], line: 13 },
     ]);
   });
 });
