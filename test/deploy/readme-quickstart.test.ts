@@ -140,8 +140,10 @@ describe("the README quickstart, followed literally in a fresh clone", () => {
     signedUp = jsonOf(result.stdout()) as typeof signedUp;
     expectLikeShown(signedUp, jsonOf(signup.shown?.text ?? ""));
     expect(signedUp.access_token.split(".")).toHaveLength(3);
-    expect(service.stdout()).toMatch(/"route":"\/t\/:tenant\/v1\/signup","status":201/);
-    // Sent after the response (the outbox), "link included".
+    // Both logged once the response is out: the request line, and the mail (the outbox) "link included".
+    await expect
+      .poll(() => service.stdout(), { timeout: 10_000 })
+      .toMatch(/"route":"\/t\/:tenant\/v1\/signup","status":201/);
     await expect
       .poll(() => service.stdout(), { timeout: 10_000 })
       .toMatch(/"event":"mail_logged".*"to":"ada@example\.com".*token=/);
