@@ -213,7 +213,13 @@ const schema = z.object({
   MIGRATE_ON_START: boolean(true),
   NEON_FETCH_ENDPOINT: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
   REDIS_URL: optional(urlWithProtocols(["redis:", "rediss:"], "redis")),
-  REDIS_KEY_PREFIX: z.string().default("auth:"),
+  /** Node: REDIS_URL names one node of a Redis Cluster; the client learns the others from it. */
+  REDIS_CLUSTER: boolean(false),
+  // A brace would start a hash tag in every key and put them all in one Cluster slot.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[^{}]*$/, "must not contain { or } (they would make every key one Redis Cluster hash tag)")
+    .default("auth:"),
   UPSTASH_REDIS_REST_URL: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
   UPSTASH_REDIS_REST_TOKEN: optional(secret(1)),
   BOOTSTRAP_ADMIN_KEY: secret(32),
@@ -326,6 +332,11 @@ function crossCheck(raw: Record<string, string>, runtime: Runtime): Problem[] {
     problems.push({ variable: "HTTP_REQUEST_TIMEOUT", message: "must be at least HTTP_HEADERS_TIMEOUT" });
   }
   if (raw.SMTP_URL || raw.POSTMARK_SERVER_TOKEN) need("MAIL_FROM", "is required when mail is sent");
+  if (/^(true|1|yes)$/i.test(raw.REDIS_CLUSTER?.trim() ?? "")) {
+    if (runtime === "worker") {
+      problems.push({ variable: "REDIS_CLUSTER", message: "is for Node only (Workers use Upstash REST)" });
+    } else need("REDIS_URL", "is required with REDIS_CLUSTER (a node of the cluster)");
+  }
   if (runtime === "worker") {
     need("DATABASE_URL", "is required on Workers");
     need("UPSTASH_REDIS_REST_URL", "is required on Workers");

@@ -79,7 +79,11 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
   const mailer = openNodeMailer(config, logger);
   const db = await openNodeDatabase(config, logger);
   const kv = config.REDIS_URL
-    ? new IoRedisKeyValueStore({ url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX })
+    ? new IoRedisKeyValueStore({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_KEY_PREFIX,
+        cluster: config.REDIS_CLUSTER,
+      })
     : new MemoryKeyValueStore(systemClock);
   // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once;
   // responses are verified on a worker thread (built next to this entry) with the same module.

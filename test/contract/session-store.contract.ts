@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserVersions } from "../../src/core/accounts/user-versions.js";
 import type { Database, UserRecord } from "../../src/core/ports/database.js";
-import { type SessionState, sessionKeys } from "../../src/core/sessions/session-state.js";
+import {
+  LEGACY_EPOCH_KEY,
+  legacyRevokedJtiKey,
+  type SessionState,
+  sessionKeys,
+} from "../../src/core/sessions/session-state.js";
 import { SessionStore } from "../../src/core/sessions/session-store.js";
 import type { KeyValueHarness } from "./key-value.contract.js";
 
@@ -138,9 +143,11 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       expect(await rotate(sid, 0, "hash-0", T0)).toEqual({ kind: "revoked" });
       expect((await store.blocklisted(sid, "jti-1")).revoked).toBe(true);
       const other = await newSession();
-      await store.blockJti("jti-2", 60_000);
+      await store.blockJti(other, "jti-2", 60_000);
       expect((await store.blocklisted(other, "jti-2")).revoked).toBe(true);
       expect((await store.blocklisted(other, "jti-3")).revoked).toBe(false);
+      // A jti is its session's: the same jti under another session is not revoked.
+      expect((await store.blocklisted(await newSession(), "jti-2")).revoked).toBe(false);
     });
 
     it("expires blocklist entries after their ttl", async () => {
@@ -192,10 +199,34 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       expect(reads).toBe(1);
     });
 
-    it("reports the blocklist epoch marker", async () => {
-      expect((await store.blocklisted(crypto.randomUUID(), "jti")).epochPresent).toBe(false);
-      await store.setEpoch(T0);
-      expect((await store.blocklisted(crypto.randomUUID(), "jti")).epochPresent).toBe(true);
+    it("vouches for a session while Redis holds its state or the ledger's word, and restores a revocation", async () => {
+      const sid = await newSession();
+      expect(await store.blocklisted(sid, "jti")).toEqual({ revoked: false, vouched: true });
+      const unknown = crypto.randomUUID();
+      expect(await store.blocklisted(unknown, "jti")).toEqual({ revoked: false, vouched: false });
+      await store.markLedgerLive(unknown, 300);
+      expect(await store.blocklisted(unknown, "jti")).toEqual({ revoked: false, vouched: true });
+      await h.elapse(400);
+      expect((await store.blocklisted(unknown, "jti")).vouched).toBe(false);
+      await store.markRevoked(unknown, 60_000);
+      expect((await store.blocklisted(unknown, "jti")).revoked).toBe(true);
+      expect(await rotate(unknown, 0, "hash-0", T0, state())).toEqual({ kind: "revoked" });
+    });
+
+    it("reads and writes the previous version's jti names, and ages its marker once", async () => {
+      const sid = await newSession();
+      await store.blockJti(sid, "jti-old", 60_000, true);
+      expect(await h.store.get(legacyRevokedJtiKey("jti-old"))).toBe("1");
+      expect(await store.legacyJtiBlocked("jti-old")).toBe(true);
+      expect(await store.legacyJtiBlocked("jti-other")).toBe(false);
+      expect(await store.ageLegacyMarker(60_000)).toBeNull();
+      await h.store.set(LEGACY_EPOCH_KEY, String(T0));
+      const left = (await store.ageLegacyMarker(60_000)) ?? 0;
+      expect(left).toBeGreaterThan(55_000);
+      expect(left).toBeLessThanOrEqual(60_000);
+      // A lifetime it already has is kept, never extended.
+      expect(await store.ageLegacyMarker(600_000)).toBeLessThanOrEqual(60_000);
+      await h.store.del(LEGACY_EPOCH_KEY);
     });
   });
 }

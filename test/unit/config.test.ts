@@ -57,6 +57,8 @@ describe("config", () => {
     ["DATABASE_URL", "mysql://localhost/db", "postgres URL"],
     ["DATABASE_URL", "::::", "absolute postgres URL"],
     ["REDIS_URL", "http://localhost", "redis URL"],
+    ["REDIS_CLUSTER", "sometimes", '"true" or "false"'],
+    ["REDIS_KEY_PREFIX", "auth:{eu}:", "must not contain { or }"],
     ["APP_ENV", "staging", '"development", "test" or "production"'],
     ["MAX_BODY_BYTES", "-5", "whole number"],
     ["READINESS_TIMEOUT", "0s", "positive duration"],
@@ -109,6 +111,25 @@ describe("config", () => {
       { variable: "MAIL_FROM", message: "is required when mail is sent" },
     ]);
     expect(parseConfig(valid, "node").MAIL_FROM).toBeUndefined();
+  });
+
+  it("selects a Redis Cluster with REDIS_CLUSTER on Node, given a node's URL, and refuses it on Workers", () => {
+    expect(parseConfig(valid, "node").REDIS_CLUSTER).toBe(false);
+    const config = parseConfig({ ...valid, REDIS_CLUSTER: "true", REDIS_URL: "rediss://node-1.cache:6380" }, "node");
+    expect(config).toMatchObject({ REDIS_CLUSTER: true, REDIS_URL: "rediss://node-1.cache:6380" });
+    expect(problemsOf({ ...valid, REDIS_CLUSTER: "true" }).problems).toEqual([
+      { variable: "REDIS_URL", message: "is required with REDIS_CLUSTER (a node of the cluster)" },
+    ]);
+    const worker = {
+      ...valid,
+      DATABASE_URL: "postgres://db/app",
+      UPSTASH_REDIS_REST_URL: "https://eu.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "token",
+      REDIS_CLUSTER: "yes",
+    };
+    expect(problemsOf(worker, "worker").problems).toEqual([
+      { variable: "REDIS_CLUSTER", message: "is for Node only (Workers use Upstash REST)" },
+    ]);
   });
 
   it("never repeats a mail credential in its messages", () => {

@@ -1,34 +1,62 @@
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { AtomicScript, KeyValueStore, ScriptValue, SetOptions } from "../../core/ports/key-value.js";
 
 export interface IoRedisOptions {
   url: string;
   /** Prepended to every key, so tenants of one Redis (and test files) never collide. */
   prefix: string;
+  /** `url` names one node of a Redis Cluster (REDIS_CLUSTER): the client learns the others from it. */
+  cluster?: boolean;
 }
 
-/** The Node adapter: Redis over TCP. */
+const RECONNECT = (attempt: number) => Math.min(attempt * 200, 2_000);
+
+/** Fail fast instead of queueing forever while Redis is down: /readyz and callers must see the outage rather than hang. */
+const CONNECTION: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000 };
+
+/** A cluster node from a `redis://` / `rediss://` URL: its address, credentials and TLS. */
+function clusterSeed(url: string) {
+  const parsed = new URL(url);
+  const tls = parsed.protocol === "rediss:";
+  return {
+    seed: { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) },
+    redisOptions: {
+      ...CONNECTION,
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+      ...(tls ? { tls: {} } : {}),
+    },
+    tls,
+  };
+}
+
+/** The Node adapter: Redis over TCP, one server or a Redis Cluster. */
 export class IoRedisKeyValueStore implements KeyValueStore {
   readonly kind = "redis" as const;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly shas = new Map<string, string>();
 
   constructor(options: IoRedisOptions) {
     this.prefix = options.prefix;
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      // Fail fast instead of queueing forever while Redis is down: /readyz and
-      // callers must see the outage rather than hang.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-      // Commands issued in the same event-loop tick (concurrent requests) leave in one
-      // write: each socket write is a syscall, and under load those cost more than the commands.
-      enableAutoPipelining: true,
-    });
+    // Commands issued in the same event-loop tick (concurrent requests) leave in one
+    // write: each socket write is a syscall, and under load those cost more than the commands.
+    const shared = { lazyConnect: true, enableOfflineQueue: true, enableAutoPipelining: true };
+    if (options.cluster) {
+      const { seed, redisOptions, tls } = clusterSeed(options.url);
+      // MOVED and ASK are followed; TRYAGAIN (a script's keys caught mid-migration) is
+      // retried every 100 ms, up to maxRedirections times.
+      this.redis = new Cluster([seed], {
+        ...shared,
+        redisOptions,
+        clusterRetryStrategy: RECONNECT,
+        // TLS certificates name the hosts, and the nodes announce addresses: keep the names as given.
+        ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+      });
+    } else {
+      this.redis = new Redis(options.url, { ...shared, ...CONNECTION, retryStrategy: RECONNECT });
+    }
     // Errors surface on the commands; without a listener ioredis logs them raw.
     this.redis.on("error", () => {});
   }
@@ -55,7 +83,11 @@ export class IoRedisKeyValueStore implements KeyValueStore {
 
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.redis.del(...keys.map((k) => this.key(k)));
+    const full = keys.map((k) => this.key(k));
+    if (this.redis instanceof Redis) return this.redis.del(...full);
+    // A cluster refuses one DEL over several slots (CROSSSLOT); one each, pipelined, per node.
+    const deleted = await Promise.all(full.map((key) => this.redis.del(key)));
+    return deleted.reduce((sum, n) => sum + n, 0);
   }
 
   async ttl(key: string): Promise<number | null> {

@@ -1,3 +1,4 @@
+import { assertOneSlot } from "../../core/key-slot.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type {
   AtomicScript,
@@ -18,7 +19,8 @@ const SWEEP_EVERY_WRITES = 1_000;
 
 /**
  * The embedded default store: one process only, nothing persisted. The Node
- * entry refuses it when APP_ENV is production (config.ts).
+ * entry refuses it when APP_ENV is production (config.ts). Like Redis
+ * Cluster, it refuses a script whose keys span several hash slots.
  */
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly kind = "memory" as const;
@@ -105,6 +107,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
     this.open();
+    assertOneSlot(keys);
     const raw: ScriptValue = script.memory(this.store, keys, args.map(String));
     return script.decode(raw);
   }

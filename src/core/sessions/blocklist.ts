@@ -2,59 +2,101 @@ import type { Clock } from "../ports/clock.js";
 import type { Database } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
-import { ACCESS_TOKEN_TTL_RANGE } from "../tenant-settings.js";
-import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, isClientToken } from "../tokens/access-token.js";
+import { REVOKED_TTL_MS } from "./session-refresh.js";
 import { SessionStore } from "./session-store.js";
 
+type CheckedClaims = Pick<AccessTokenClaims, "sid" | "jti" | "tid" | "exp" | "sub" | "client_id">;
+
 /**
- * The longest an access token can outlive its session's revocation: the
- * largest lifetime a tenant may configure plus the verifiers' skew. A
- * blocklist refilled after a Redis loss covers revocations this recent.
+ * How long the previous version's names stay in use once a process found
+ * its marker: longer than any access token it blocklisted can live, with a
+ * rolling upgrade's worth to spare.
  */
-const REFILL_WINDOW_MS = (ACCESS_TOKEN_TTL_RANGE.max + CLOCK_SKEW_SECONDS) * 1000;
+const LEGACY_WINDOW_MS = 2 * REVOKED_TTL_MS;
 
 /**
  * The access-token blocklist every bearer-protected route consults: revoked
- * sessions and single revoked `jti`s, in Redis. When Redis has lost its data
- * (its epoch marker is gone), the blocklist is first filled again from the
- * ledger's recent revocations, so a revoked session stays revoked.
+ * sessions and single revoked `jti`s, in Redis, each in its session's hash
+ * slot (nothing all requests share). When Redis holds nothing for a session
+ * (its state expired, or Redis lost its data) the ledger decides, and its
+ * answer is written back: a revoked session stays revoked after a Redis loss.
  */
 export class AccessTokenBlocklist {
   private readonly store: SessionStore;
-  private refill: Promise<void> | null = null;
+  /** Ledger questions in flight, per session: concurrent requests of one session ask once. */
+  private readonly asking = new Map<string, Promise<boolean>>();
+  /** Until when (ms) the previous version's jti names are read and written too; undefined until known. */
+  private legacyUntil: number | undefined;
+  private legacyLookup: Promise<number> | undefined;
 
   constructor(private readonly deps: { db: Database; kv: KeyValueStore; clock: Clock; logger: Logger }) {
     this.store = new SessionStore(deps.kv);
   }
 
-  async isRevoked(claims: Pick<AccessTokenClaims, "sid" | "jti">): Promise<boolean> {
-    const first = await this.store.blocklisted(claims.sid, claims.jti);
-    if (first.revoked) return true;
-    if (first.epochPresent) return false;
-    // One refill per process at a time; concurrent requests wait for it.
-    this.refill ??= this.refillFromLedger().finally(() => {
-      this.refill = null;
-    });
-    await this.refill;
-    return (await this.store.blocklisted(claims.sid, claims.jti)).revoked;
+  private now(): number {
+    return this.deps.clock.now().getTime();
+  }
+
+  async isRevoked(claims: CheckedClaims): Promise<boolean> {
+    const [found, legacy] = await Promise.all([
+      this.store.blocklisted(claims.sid, claims.jti),
+      this.legacyActive().then((active) => active && this.store.legacyJtiBlocked(claims.jti)),
+    ]);
+    if (found.revoked || legacy) return true;
+    // A client's own token (client credentials) has no session in the ledger: only its jti can revoke it.
+    if (found.vouched || isClientToken(claims)) return false;
+    let asked = this.asking.get(claims.sid);
+    if (!asked) {
+      asked = this.askLedger(claims).finally(() => this.asking.delete(claims.sid));
+      this.asking.set(claims.sid, asked);
+    }
+    return asked;
   }
 
   /** Blocklists one access token until it expires (plus skew) (RFC 7009 revocation). */
-  async blockToken(claims: Pick<AccessTokenClaims, "jti" | "exp">): Promise<void> {
-    await this.store.blockJti(claims.jti, (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - this.deps.clock.now().getTime());
+  async blockToken(claims: Pick<AccessTokenClaims, "sid" | "jti" | "exp">): Promise<void> {
+    const ttl = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now();
+    await this.store.blockJti(claims.sid, claims.jti, ttl, await this.legacyActive());
   }
 
-  private async refillFromLedger(): Promise<void> {
-    const now = this.deps.clock.now().getTime();
-    const revoked = await this.deps.db.sessions.revokedSince(new Date(now - REFILL_WINDOW_MS));
-    for (let i = 0; i < revoked.length; i += 100) {
-      await Promise.all(
-        revoked
-          .slice(i, i + 100)
-          .map((row) => this.store.markSession(row.id, row.revokedAt.getTime() + REFILL_WINDOW_MS - now)),
-      );
+  /**
+   * Redis holds nothing for the session: the ledger's revocation (or the
+   * session missing there) blocklists it again; a live one is remembered
+   * for as long as this token is valid, so the ledger is asked once.
+   */
+  private async askLedger(claims: CheckedClaims): Promise<boolean> {
+    const row = await this.deps.db.sessions.findById(claims.tid, claims.sid);
+    const now = this.now();
+    const tokenLeft = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - now;
+    if (row && !row.revokedAt) {
+      await this.store.markLedgerLive(claims.sid, tokenLeft);
+      return false;
     }
-    await this.store.setEpoch(now);
-    this.deps.logger.warn("blocklist_refilled", { sessions: revoked.length });
+    const revokedAt = row?.revokedAt?.getTime() ?? now;
+    await this.store.markRevoked(claims.sid, Math.max(revokedAt + REVOKED_TTL_MS - now, tokenLeft));
+    this.deps.logger.warn("blocklist_refilled", { tenant_id: claims.tid, session_id: claims.sid, sessions: 1 });
+    return true;
+  }
+
+  /**
+   * Whether a Redis used by the previous version may still hold its jti
+   * marks: looked up once per process (its marker, which this gives a
+   * lifetime so the answer turns false everywhere in the end).
+   */
+  private async legacyActive(): Promise<boolean> {
+    if (this.legacyUntil === undefined) {
+      this.legacyLookup ??= this.store
+        .ageLegacyMarker(LEGACY_WINDOW_MS)
+        .then((left) => {
+          this.legacyUntil = left === null ? 0 : this.now() + left;
+          return this.legacyUntil;
+        })
+        .finally(() => {
+          this.legacyLookup = undefined;
+        });
+      await this.legacyLookup;
+    }
+    return this.now() < (this.legacyUntil ?? 0);
   }
 }

@@ -160,22 +160,6 @@ return 1`,
 };
 
 /**
- * Whether an access token is blocklisted, in one round trip.
- * KEYS: epoch, revoked session, revoked jti. Returns [epoch present, session revoked, jti revoked].
- */
-export const checkBlocklist: AtomicScript<{ epochPresent: boolean; revoked: boolean }> = {
-  name: "check_blocklist",
-  lua: `return {redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[2]), redis.call('EXISTS', KEYS[3])}`,
-  memory(store, [epoch = "", session = "", jti = ""]) {
-    return [epoch, session, jti].map((key) => (store.get(key) === null ? 0 : 1));
-  },
-  decode(raw) {
-    const [epoch, session, jti] = (raw as number[]).map(Number);
-    return { epochPresent: epoch === 1, revoked: session === 1 || jti === 1 };
-  },
-};
-
-/**
  * Replaces the claims of a session's state at one generation (after the
  * user changed), keeping everything else and the expiry; a state that moved
  * on or ended is left alone. KEYS: sess. ARGV: generation, claims blob.

@@ -6,20 +6,27 @@
  * - `grace:{sid}`: `{hash of the token just spent}|{rotated at ms}|{successor
  *   sealed under that token}`; lives for the grace window after each rotation
  *   (the script also compares the time, so a pinned clock governs it).
- * - `revoked:{sid}`, `revoked-jti:{jti}`: the blocklist of access tokens,
- *   kept as long as an access token of theirs may still be unexpired.
- * - `blocklist-epoch`: present while Redis holds the blocklist; its absence
- *   means Redis lost its data and the blocklist is filled again from Postgres.
+ * - `revoked:{sid}`, `revoked-jti:{sid}:{jti}`: the blocklist of access
+ *   tokens, kept as long as an access token of theirs may still be unexpired.
+ * - `ledger-live:{sid}`: the ledger was asked about a session Redis held
+ *   nothing for and found it live; kept while the token that asked is valid.
  * - `sess-children:{sid}`: the OAuth client sessions issued from provider
  *   session `sid`, which end with it (RP-initiated logout).
  *
  * The braces are Redis Cluster hash tags: a session's keys share a slot, so
- * one script may touch them all.
+ * one script may touch them all, and no key is shared by all sessions.
  */
 export const sessionKeys = (sid: string) => [`sess:{${sid}}`, `grace:{${sid}}`, `revoked:{${sid}}`];
 export const childrenKey = (sid: string) => `sess-children:{${sid}}`;
-export const revokedJtiKey = (jti: string) => `revoked-jti:${jti}`;
-export const BLOCKLIST_EPOCH_KEY = "blocklist-epoch";
+export const revokedJtiKey = (sid: string, jti: string) => `revoked-jti:{${sid}}:${jti}`;
+export const ledgerLiveKey = (sid: string) => `ledger-live:{${sid}}`;
+/**
+ * The names of the previous version, which had one global marker and jtis
+ * outside their session's slot; read and written while a Redis it used still
+ * holds its marker (AccessTokenBlocklist), so a rolling upgrade loses no revocation.
+ */
+export const LEGACY_EPOCH_KEY = "blocklist-epoch";
+export const legacyRevokedJtiKey = (jti: string) => `revoked-jti:${jti}`;
 
 /** What an access token of the session carries; stored with the session so a refresh needs no database. */
 export interface SessionClaims {

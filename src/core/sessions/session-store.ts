@@ -1,18 +1,20 @@
 import type { KeyValueStore } from "../ports/key-value.js";
+import { ageLegacyMarker, checkBlocklist } from "./blocklist-scripts.js";
 import {
   addSessionChild,
-  checkBlocklist,
   type RotateOutcome,
   replaceSessionClaims,
   revokeSessionState,
   rotateRefreshToken,
 } from "./session-scripts.js";
 import {
-  BLOCKLIST_EPOCH_KEY,
   childrenKey,
   decodeState,
   encodeClaims,
   encodeState,
+  LEGACY_EPOCH_KEY,
+  ledgerLiveKey,
+  legacyRevokedJtiKey,
   revokedJtiKey,
   type SessionClaims,
   type SessionState,
@@ -66,18 +68,50 @@ export class SessionStore {
     return this.kv.run(revokeSessionState, sessionKeys(sessionId), [Math.max(1, Math.ceil(ttlMs)), reason]);
   }
 
-  async blockJti(jti: string, ttlMs: number): Promise<void> {
-    if (ttlMs > 0) await this.kv.set(revokedJtiKey(jti), "1", { ttlMs: Math.ceil(ttlMs) });
+  /** Blocklists one access token of the session; `legacy` also under the previous version's name. */
+  async blockJti(sessionId: string, jti: string, ttlMs: number, legacy = false): Promise<void> {
+    if (ttlMs <= 0) return;
+    const ttl = { ttlMs: Math.ceil(ttlMs) };
+    await Promise.all([
+      this.kv.set(revokedJtiKey(sessionId, jti), "1", ttl),
+      legacy ? this.kv.set(legacyRevokedJtiKey(jti), "1", ttl) : undefined,
+    ]);
   }
 
-  blocklisted(sessionId: string, jti: string): Promise<{ epochPresent: boolean; revoked: boolean }> {
-    const [, , revokedKey = ""] = sessionKeys(sessionId);
-    return this.kv.run(checkBlocklist, [BLOCKLIST_EPOCH_KEY, revokedKey, revokedJtiKey(jti)], []);
+  /**
+   * Whether the access token is blocklisted (its session or its jti), and
+   * whether Redis vouches for its session (holds its state, or the ledger's
+   * word that it is live); neither means Redis knows nothing of it.
+   */
+  blocklisted(sessionId: string, jti: string): Promise<{ revoked: boolean; vouched: boolean }> {
+    const [stateKey = "", , revokedKey = ""] = sessionKeys(sessionId);
+    return this.kv.run(
+      checkBlocklist,
+      [revokedKey, revokedJtiKey(sessionId, jti), stateKey, ledgerLiveKey(sessionId)],
+      [],
+    );
   }
 
-  async markSession(sessionId: string, ttlMs: number): Promise<void> {
+  /** Blocklists a session the ledger says is revoked (Redis had lost its mark). */
+  async markRevoked(sessionId: string, ttlMs: number): Promise<void> {
     const [, , revokedKey = ""] = sessionKeys(sessionId);
     if (ttlMs > 0) await this.kv.set(revokedKey, "restored", { ttlMs: Math.ceil(ttlMs) });
+  }
+
+  /** Remembers for `ttlMs` that the ledger found the session live. */
+  async markLedgerLive(sessionId: string, ttlMs: number): Promise<void> {
+    if (ttlMs > 0) await this.kv.set(ledgerLiveKey(sessionId), "1", { ttlMs: Math.ceil(ttlMs) });
+  }
+
+  /** Whether the previous version's jti mark is set. */
+  async legacyJtiBlocked(jti: string): Promise<boolean> {
+    return (await this.kv.get(legacyRevokedJtiKey(jti))) !== null;
+  }
+
+  /** The previous version's marker's remaining ms (given `ttlMs` when it had none), or null when absent. */
+  async ageLegacyMarker(ttlMs: number): Promise<number | null> {
+    const left = await this.kv.run(ageLegacyMarker, [LEGACY_EPOCH_KEY], [ttlMs]);
+    return left > 0 ? left : null;
   }
 
   /** The session's state, "revoked" while it is blocklisted, or null when Redis does not hold it. */
@@ -101,9 +135,5 @@ export class SessionStore {
   /** The children recorded under a provider session, forgotten as they are read. */
   async takeChildren(parentId: string): Promise<string[]> {
     return ((await this.kv.take(childrenKey(parentId))) ?? "").split(" ").filter((id) => id !== "");
-  }
-
-  async setEpoch(now: number): Promise<void> {
-    await this.kv.set(BLOCKLIST_EPOCH_KEY, String(now));
   }
 }

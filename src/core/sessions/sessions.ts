@@ -209,7 +209,7 @@ export class SessionService {
     }
     await Promise.all([
       this.store.revoke(auth.sid, REVOKED_TTL_MS, "logout"),
-      this.store.blockJti(auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
+      this.store.blockJti(auth.sid, auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
     ]);
     // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
     const other = refreshToken ? await this.deps.refreshTokens.parse(tenant.id, refreshToken) : undefined;
