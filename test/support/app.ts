@@ -9,14 +9,15 @@ import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
+import { assertOneSlot } from "../../src/core/key-slot.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
+import type { AtomicScript } from "../../src/core/ports/key-value.js";
 import { createApp } from "../../src/http/app.js";
 import type { AppDeps, Services } from "../../src/http/context.js";
 import { buildServices } from "../../src/http/services.js";
 import { alsoCaptured, capturingLogger } from "./log-capture.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
-import { deletePrefix, testPrefix } from "./redis.js";
-import { REDIS_URL } from "./services.js";
+import { deletePrefix, type RedisUnderTest, SINGLE_REDIS, testPrefix } from "./redis.js";
 
 export const TEST_ADMIN_KEY = "test-bootstrap-admin-key-0123456789abcdef";
 export const TEST_PUBLIC_URL = "https://auth.test.example";
@@ -53,15 +54,29 @@ export interface TestApp {
   deps: AppDeps;
   services: Services;
   database: TestDatabase;
-  /** This app's Redis key prefix. */
+  /** The Redis the app runs on, and its key prefix there. */
+  redis: RedisUnderTest;
   prefix: string;
   close(): Promise<void>;
 }
 
-/** The full app on a real Postgres database and real Redis of this test file's own. */
+/**
+ * Refuses, as Redis Cluster would (CROSSSLOT), a script whose keys span
+ * several hash slots, so every suite on one Redis server proves the scripts
+ * it runs would work on a cluster.
+ */
+class SlotCheckedStore extends IoRedisKeyValueStore {
+  override run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
+    assertOneSlot(keys);
+    return super.run(script, keys, args);
+  }
+}
+
+/** The full app on a real Postgres database and real Redis (a server, by default), with keys of this file's own. */
 export async function startTestApp(
   overrides: Partial<AppDeps> = {},
   configOverrides: Record<string, string> = {},
+  redis: RedisUnderTest = SINGLE_REDIS,
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const prefix = testPrefix();
@@ -69,7 +84,7 @@ export async function startTestApp(
   const deps: AppDeps = {
     config,
     db: createPgDatabase(database.url, { max: 4 }),
-    kv: new IoRedisKeyValueStore({ url: REDIS_URL, prefix }),
+    kv: new SlotCheckedStore({ url: redis.url, prefix, cluster: redis.cluster }),
     clock: systemClock,
     random: cryptoRandom,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
@@ -86,10 +101,11 @@ export async function startTestApp(
     deps,
     services,
     database,
+    redis,
     prefix,
     close: async () => {
       await Promise.allSettled([deps.db.close(), deps.kv.close()]);
-      await deletePrefix(prefix);
+      await deletePrefix(prefix, redis);
       await database.drop();
     },
   };

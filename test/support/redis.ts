@@ -1,22 +1,64 @@
-import { Redis } from "ioredis";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Cluster, Redis } from "ioredis";
 import { REDIS_URL } from "./services.js";
+
+/** The Redis a suite runs on: one server, or a node of a Redis Cluster. */
+export interface RedisUnderTest {
+  label: string;
+  url: string;
+  cluster: boolean;
+}
+
+export const SINGLE_REDIS: RedisUnderTest = { label: "Redis", url: REDIS_URL, cluster: false };
+
+let cluster: RedisUnderTest | undefined;
+
+/**
+ * The local 3-master Redis Cluster (scripts/redis-cluster.sh starts it once,
+ * or reuses it), or the one TEST_REDIS_CLUSTER_URL names.
+ */
+export function redisCluster(): RedisUnderTest {
+  if (cluster) return cluster;
+  let url = process.env.TEST_REDIS_CLUSTER_URL;
+  if (!url) {
+    const script = fileURLToPath(new URL("../../scripts/redis-cluster.sh", import.meta.url));
+    const run = spawnSync("bash", [script], { encoding: "utf8", timeout: 60_000 });
+    if (run.status !== 0) throw new Error(`The local Redis Cluster did not start: ${run.stderr || run.error}`);
+    url = run.stdout.trim();
+  }
+  cluster = { label: "Redis Cluster", url, cluster: true };
+  return cluster;
+}
+
+/** A client of the Redis under test, for what the suites do beside the app (cleanup, inspection). */
+export function redisClient(redis: RedisUnderTest): Redis | Cluster {
+  if (!redis.cluster) return new Redis(redis.url);
+  const { hostname, port } = new URL(redis.url);
+  return new Cluster([{ host: hostname, port: Number(port || 6379) }]);
+}
 
 /** A key prefix of this test file's own, so files never see each other's keys. */
 export function testPrefix(): string {
   return `test:${crypto.randomUUID().slice(0, 8)}:`;
 }
 
-/** Deletes every key under a prefix (SCAN, never KEYS). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+/** Deletes every key under a prefix (SCAN on each master, never KEYS). */
+export async function deletePrefix(prefix: string, redis: RedisUnderTest = SINGLE_REDIS): Promise<void> {
+  const client = redisClient(redis);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
+    // A cluster client knows its masters once it has answered.
+    await client.ping();
+    for (const node of client instanceof Cluster ? client.nodes("master") : [client]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+        // One DEL per key: a cluster refuses one over several slots.
+        await Promise.all(keys.map((key) => client.del(key)));
+        cursor = next;
+      } while (cursor !== "0");
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }

@@ -5,18 +5,19 @@ import { appClient, type TokenBody } from "./accounts.js";
 import { startTestApp, type TestApp } from "./app.js";
 import { pinnedClock } from "./key-ring.js";
 import { expectProblem, readAnswer } from "./problem.js";
+import { deletePrefix, type RedisUnderTest, SINGLE_REDIS } from "./redis.js";
 
 /**
  * The whole app on real Postgres and Redis with a pinned clock and a logger
  * that keeps every line, plus the tenants the session suites use: `acme`,
  * `other`, and `short` (1 h idle timeout, 3 h absolute lifetime).
  */
-export async function startSessionsApp() {
+export async function startSessionsApp(redis: RedisUnderTest = SINGLE_REDIS) {
   const clock = pinnedClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
   const keep = (event: string, fields?: LogFields) => logLines.push(JSON.stringify({ event, ...fields }));
   const logger: Logger = { info: keep, warn: keep, error: keep };
-  const t: TestApp = await startTestApp({ clock, logger });
+  const t: TestApp = await startTestApp({ clock, logger }, {}, redis);
   const api = appClient(t);
   const db = new pg.Client({ connectionString: t.database.url });
   await db.connect();
@@ -44,6 +45,8 @@ export async function startSessionsApp() {
       expect(response.status, await response.clone().text()).toBe(200);
       return response.json();
     },
+    /** Redis loses everything the app holds (a restart without persistence, a flush). */
+    loseRedisData: () => deletePrefix(t.prefix, t.redis),
     sessionRow: async (id: string) =>
       (await db.query("SELECT * FROM sessions WHERE id = $1", [id])).rows[0] as Record<string, unknown>,
     /** 401 invalid_grant, as problem+json. */
