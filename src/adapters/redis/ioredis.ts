@@ -40,13 +40,12 @@ export class IoRedisKeyValueStore implements KeyValueStore {
 
   constructor(options: IoRedisOptions) {
     this.prefix = options.prefix;
-    // Commands issued in the same event-loop tick (concurrent requests) leave in one
-    // write: each socket write is a syscall, and under load those cost more than the commands.
-    const shared = { lazyConnect: true, enableOfflineQueue: true, enableAutoPipelining: true };
+    const shared = { lazyConnect: true, enableOfflineQueue: true };
     if (options.cluster) {
       const { seed, redisOptions, tls } = clusterSeed(options.url);
-      // MOVED and ASK are followed; TRYAGAIN (a script's keys caught mid-migration) is
-      // retried every 100 ms, up to maxRedirections times.
+      // MOVED and ASK are followed; TRYAGAIN (a script's keys caught mid-migration) is retried
+      // every 100 ms, up to maxRedirections (16) times. Not auto-pipelined: ioredis retries a
+      // redirected command only when every command of its pipeline was redirected alike.
       this.redis = new Cluster([seed], {
         ...shared,
         redisOptions,
@@ -55,7 +54,14 @@ export class IoRedisKeyValueStore implements KeyValueStore {
         ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
       });
     } else {
-      this.redis = new Redis(options.url, { ...shared, ...CONNECTION, retryStrategy: RECONNECT });
+      // Commands issued in the same event-loop tick (concurrent requests) leave in one
+      // write: each socket write is a syscall, and under load those cost more than the commands.
+      this.redis = new Redis(options.url, {
+        ...shared,
+        ...CONNECTION,
+        enableAutoPipelining: true,
+        retryStrategy: RECONNECT,
+      });
     }
     // Errors surface on the commands; without a listener ioredis logs them raw.
     this.redis.on("error", () => {});
@@ -85,7 +91,7 @@ export class IoRedisKeyValueStore implements KeyValueStore {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
     if (this.redis instanceof Redis) return this.redis.del(...full);
-    // A cluster refuses one DEL over several slots (CROSSSLOT); one each, pipelined, per node.
+    // A cluster refuses one DEL over several slots (CROSSSLOT): one each.
     const deleted = await Promise.all(full.map((key) => this.redis.del(key)));
     return deleted.reduce((sum, n) => sum + n, 0);
   }
