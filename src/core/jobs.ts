@@ -45,7 +45,7 @@ const PURGE_MAX_BATCHES = 200;
  * command): deletes the ledger rows of sessions that ended (expired, revoked
  * or deleted) more than `retentionMs` ago, in batches. Kept until then for
  * audit; nothing reads them (Redis re-seeding only needs live sessions, the
- * blocklist refill only recent revocations).
+ * blocklist only sessions whose access tokens can still be valid).
  */
 export async function purgeEndedSessions(
   db: Database,

@@ -129,14 +129,6 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect((await db.sessions.findById(tenantId, annElsewhere.id))?.revokedAt).toBeNull();
     });
 
-    it("finds recent revocations for refilling the blocklist", async () => {
-      const { id } = await db.sessions.create(session());
-      await db.sessions.revoke(tenantId, id, later(DAY), "logout");
-      const recent = await db.sessions.revokedSince(later(DAY - 1));
-      expect(recent).toContainEqual({ id, revokedAt: later(DAY) });
-      expect((await db.sessions.revokedSince(later(DAY))).map((r) => r.id)).not.toContain(id);
-    });
-
     it("purges sessions that ended before the cutoff, a bounded batch at a time, and nothing else", async () => {
       const daysAgo = (days: number) => later(-days * DAY);
       const cutoff = daysAgo(10);

@@ -192,7 +192,7 @@ export const sessions = pgTable(
   },
   (t) => [
     unique("sessions_tenant_id_id_key").on(t.tenantId, t.id),
-    // Re-filling the Redis blocklist after a Redis loss reads recent revocations.
+    // The cleanup finds long-revoked sessions by it.
     index("sessions_revoked_at_idx").on(t.revokedAt).where(sql`revoked_at IS NOT NULL`),
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
     index("sessions_user_active_idx").on(t.tenantId, t.userId).where(sql`revoked_at IS NULL AND deleted_at IS NULL`),

@@ -127,12 +127,5 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       const rows = await db.delete(sessions).where(inArray(sessions.id, ended)).returning({ id: sessions.id });
       return rows.length;
     },
-    async revokedSince(since) {
-      return db
-        .select({ id: sessions.id, revokedAt: sessions.revokedAt })
-        .from(sessions)
-        .where(gt(sessions.revokedAt, since))
-        .then((rows) => rows.map((row) => ({ id: row.id, revokedAt: row.revokedAt as Date })));
-    },
   };
 }

@@ -51,6 +51,4 @@ export interface SessionRepository {
    * how many were deleted.
    */
   purgeEndedBefore(cutoff: Date, limit: number): Promise<number>;
-  /** Sessions revoked after `since` (any tenant): what the Redis blocklist must hold. */
-  revokedSince(since: Date): Promise<{ id: string; revokedAt: Date }[]>;
 }
