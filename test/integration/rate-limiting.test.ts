@@ -222,53 +222,56 @@ describe("account protection against password guessing", () => {
   });
 });
 
-describe("when Redis is unreachable", () => {
-  let t: TestApp;
-  const logs = recordingLogger();
+// A cluster client too: it must fail as fast as the single-server one, not queue commands.
+for (const cluster of [false, true]) {
+  describe(`when Redis${cluster ? " (a cluster)" : ""} is unreachable`, () => {
+    let t: TestApp;
+    const logs = recordingLogger();
 
-  beforeAll(async () => {
-    // Nothing listens on the discard port: every Redis command fails at once.
-    t = await startTestApp({
-      logger: logs.logger,
-      kv: new IoRedisKeyValueStore({ url: "redis://127.0.0.1:9", prefix: "down:" }),
+    beforeAll(async () => {
+      // Nothing listens on the discard port: every Redis command fails at once.
+      t = await startTestApp({
+        logger: logs.logger,
+        kv: new IoRedisKeyValueStore({ url: "redis://127.0.0.1:9", prefix: "down:", cluster }),
+      });
+      await appClient(t).createTenant("offline");
     });
-    await appClient(t).createTenant("offline");
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+    afterAll(async () => {
+      await t?.close();
+    });
 
-  it("keeps serving reads (fails open)", async () => {
-    const jwks = await t.app.request("/t/offline/.well-known/jwks.json");
-    expect(jwks.status).toBe(200);
-    expect(jwks.headers.get("ratelimit-limit")).toBeNull();
-    // The first failure opens the circuit: later requests do not wait on Redis, and add no error line.
-    const started = performance.now();
-    for (let i = 0; i < 5; i++) expect((await t.app.request("/t/offline/.well-known/jwks.json")).status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    expect(logs.lines).toContainEqual(
-      expect.objectContaining({
-        event: "rate_limiter_unavailable",
-        fields: expect.objectContaining({ limit: "default", skipped: 0 }),
-      }),
-    );
-    expect(logs.lines.filter((line) => line.event === "rate_limiter_unavailable")).toHaveLength(1);
-  });
-
-  it("refuses logins and sign-ups with 503 rather than allow unlimited guessing (fails closed)", async () => {
-    for (const path of ["/t/offline/v1/login", "/t/offline/v1/signup"]) {
-      const answer = await readAnswer(
-        await t.app.request(path, {
-          method: "POST",
-          headers: JSON_HEADERS,
-          body: JSON.stringify({ email: "who@example.com", password: GOOD_PASSWORD }),
+    it("keeps serving reads (fails open)", async () => {
+      const jwks = await t.app.request("/t/offline/.well-known/jwks.json");
+      expect(jwks.status).toBe(200);
+      expect(jwks.headers.get("ratelimit-limit")).toBeNull();
+      // The first failure opens the circuit: later requests do not wait on Redis, and add no error line.
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) expect((await t.app.request("/t/offline/.well-known/jwks.json")).status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(logs.lines).toContainEqual(
+        expect.objectContaining({
+          event: "rate_limiter_unavailable",
+          fields: expect.objectContaining({ limit: "default", skipped: 0 }),
         }),
       );
-      expectProblem(answer, 503, "service_unavailable");
-      expect(answer.headers.get("retry-after")).toBe("5");
-    }
+      expect(logs.lines.filter((line) => line.event === "rate_limiter_unavailable")).toHaveLength(1);
+    });
+
+    it("refuses logins and sign-ups with 503 rather than allow unlimited guessing (fails closed)", async () => {
+      for (const path of ["/t/offline/v1/login", "/t/offline/v1/signup"]) {
+        const answer = await readAnswer(
+          await t.app.request(path, {
+            method: "POST",
+            headers: JSON_HEADERS,
+            body: JSON.stringify({ email: "who@example.com", password: GOOD_PASSWORD }),
+          }),
+        );
+        expectProblem(answer, 503, "service_unavailable");
+        expect(answer.headers.get("retry-after")).toBe("5");
+      }
+    });
   });
-});
+}
 
 describe("the limiter's circuit breaker", () => {
   let t: TestApp;

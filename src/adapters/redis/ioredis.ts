@@ -37,17 +37,21 @@ export class IoRedisKeyValueStore implements KeyValueStore {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly shas = new Map<string, string>();
+  /** Cluster: the first connection, which the first commands wait for. */
+  private opened: Promise<unknown> | undefined;
 
   constructor(options: IoRedisOptions) {
     this.prefix = options.prefix;
-    const shared = { lazyConnect: true, enableOfflineQueue: true };
     if (options.cluster) {
       const { seed, redisOptions, tls } = clusterSeed(options.url);
       // MOVED and ASK are followed; TRYAGAIN (a script's keys caught mid-migration) is retried
       // every 100 ms, up to maxRedirections (16) times. Not auto-pipelined: ioredis retries a
       // redirected command only when every command of its pipeline was redirected alike.
+      // No offline queue: a cluster's queue waits without limit while it is unreachable,
+      // and would run stale commands (a rotation the client gave up on) when it is back.
       this.redis = new Cluster([seed], {
-        ...shared,
+        lazyConnect: true,
+        enableOfflineQueue: false,
         redisOptions,
         clusterRetryStrategy: RECONNECT,
         // TLS certificates name the hosts, and the nodes announce addresses: keep the names as given.
@@ -57,7 +61,8 @@ export class IoRedisKeyValueStore implements KeyValueStore {
       // Commands issued in the same event-loop tick (concurrent requests) leave in one
       // write: each socket write is a syscall, and under load those cost more than the commands.
       this.redis = new Redis(options.url, {
-        ...shared,
+        lazyConnect: true,
+        enableOfflineQueue: true,
         ...CONNECTION,
         enableAutoPipelining: true,
         retryStrategy: RECONNECT,
@@ -71,11 +76,22 @@ export class IoRedisKeyValueStore implements KeyValueStore {
     return this.prefix + key;
   }
 
+  /** Connects a cluster on first use: without an offline queue, a command sent before that would fail. */
+  private open(): Promise<unknown> | undefined {
+    if (this.redis instanceof Cluster && this.redis.status === "wait") {
+      // Its failure shows on the command, at once (the client reconnects in the background).
+      this.opened ??= this.redis.connect().catch(() => undefined);
+    }
+    return this.opened;
+  }
+
   async get(key: string): Promise<string | null> {
+    await this.open();
     return this.redis.get(this.key(key));
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    await this.open();
     const args: (string | number)[] = [];
     if (options.ttlMs !== undefined) args.push("PX", options.ttlMs);
     if (options.onlyIfAbsent) args.push("NX");
@@ -84,11 +100,13 @@ export class IoRedisKeyValueStore implements KeyValueStore {
   }
 
   async take(key: string): Promise<string | null> {
+    await this.open();
     return this.redis.getdel(this.key(key));
   }
 
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
+    await this.open();
     const full = keys.map((k) => this.key(k));
     if (this.redis instanceof Redis) return this.redis.del(...full);
     // A cluster refuses one DEL over several slots (CROSSSLOT): one each.
@@ -97,11 +115,13 @@ export class IoRedisKeyValueStore implements KeyValueStore {
   }
 
   async ttl(key: string): Promise<number | null> {
+    await this.open();
     const ms = await this.redis.pttl(this.key(key));
     return ms < 0 ? null : ms;
   }
 
   async run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
+    await this.open();
     let sha = this.shas.get(script.name);
     if (!sha) {
       sha = createHash("sha1").update(script.lua).digest("hex");
@@ -120,6 +140,7 @@ export class IoRedisKeyValueStore implements KeyValueStore {
   }
 
   async ping(): Promise<void> {
+    await this.open();
     await this.redis.ping();
   }
 
