@@ -62,10 +62,34 @@ export function parseTokenAnswer(body: string): TokenAnswer | string {
   return `no tokens in the answer: ${body.slice(0, 120)}`;
 }
 
+/** How many recent access tokens `recentAccess` hands out. */
+const RECENT_ACCESS = 256;
+
 export class Chains {
-  readonly all: Chain[] = [];
+  private readonly held = new Map<number, Chain>();
+  private nextId = 0;
   private queue: Chain[] = [];
   private head = 0;
+  private readonly recent: string[] = [];
+  private recentAt = 0;
+  /** Chains let go after a successful refresh once the pool was full, and their refreshes. */
+  retired = 0;
+  retiredRefreshes = 0;
+
+  /**
+   * `limit` bounds the chains held (a soak's logins never stop): past it, a
+   * chain whose refresh just succeeded leaves the pool instead of going back.
+   */
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
+  /** The chains held, in the order they started. */
+  get all(): Chain[] {
+    return [...this.held.values()];
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
 
   /** A new chain from a login's answer; undefined with the reason when the answer is not a fresh session. */
   start(user: number, answer: TokenAnswer): Chain | string {
@@ -73,7 +97,7 @@ export class Chains {
     if (!decoded || decoded.sessionId !== answer.session_id) return "the refresh token does not name the session";
     if (decoded.generation !== 0) return `a new session's token has generation ${decoded.generation}`;
     const chain: Chain = {
-      id: this.all.length,
+      id: this.nextId++,
       user,
       sessionId: answer.session_id,
       token: answer.refresh_token,
@@ -83,8 +107,9 @@ export class Chains {
       presented: -1,
       inFlight: false,
     };
-    this.all.push(chain);
-    this.give(chain);
+    this.held.set(chain.id, chain);
+    this.remember(chain.access);
+    this.queue.push(chain);
     return chain;
   }
 
@@ -103,7 +128,14 @@ export class Chains {
     return chain;
   }
 
+  /** Puts a chain back after a successful refresh (or retires it when the pool is over its limit). */
   give(chain: Chain): void {
+    if (this.held.size > this.limit) {
+      this.held.delete(chain.id);
+      this.retired++;
+      this.retiredRefreshes += chain.refreshes;
+      return;
+    }
     this.queue.push(chain);
   }
 
@@ -126,12 +158,23 @@ export class Chains {
       chain.broken = reason;
       return reason;
     }
+    this.remember(chain.access);
     return undefined;
   }
 
   /** Chains that are neither broken nor waiting for an answer (they can be refreshed again). */
   live(): Chain[] {
     return this.all.filter((c) => !c.broken && !c.inFlight);
+  }
+
+  /** The last access tokens issued (at most 256), for flows that run while the chains move on. */
+  recentAccess(): string[] {
+    return this.recent;
+  }
+
+  private remember(access: string): void {
+    this.recent[this.recentAt] = access;
+    this.recentAt = (this.recentAt + 1) % RECENT_ACCESS;
   }
 }
 
@@ -156,6 +199,8 @@ export interface ChainCheck {
   chains: number;
   intact: number;
   refreshes: number;
+  /** Chains retired during the run right after a successful refresh (a bounded pool), counted as intact. */
+  retired?: number;
   broken: { id: number; sessionId: string; reason: string }[];
   /**
    * Chains whose last request of the run got no answer (a timeout or socket
@@ -199,10 +244,12 @@ export async function checkChains(
       }
     }),
   );
+  const chainCount = all.length + chains.retired;
   return {
-    chains: all.length,
-    intact: all.length - broken.length - inDoubt.length,
-    refreshes: all.reduce((n, c) => n + c.refreshes, 0),
+    chains: chainCount,
+    intact: chainCount - broken.length - inDoubt.length,
+    refreshes: all.reduce((n, c) => n + c.refreshes, chains.retiredRefreshes),
+    ...(chains.retired ? { retired: chains.retired } : {}),
     broken,
     inDoubt,
   };

@@ -3,11 +3,14 @@
  * request in flight per connection) drives a Flow against 127.0.0.1 for at
  * most `maxRequests` requests and `durationS` seconds (a hard stop follows a
  * little later whatever happens). Every response is checked by the flow;
- * the run records each latency with its completion time, per-second
- * throughput and errors (unexpected answers, socket errors, timeouts).
+ * the run records latencies in HDR histograms and a per-second timeline of
+ * answers, errors (unexpected answers, socket errors, timeouts) and p99, so
+ * its memory stays bounded however long it runs.
  */
 import autocannon from "autocannon";
 import { loopbackOnly } from "./guard.js";
+import { LatencyRecorder } from "./stats.js";
+import { Timeline, type TimelineStep, timelineStepS } from "./timeline.js";
 
 export interface Call {
   method: "GET" | "POST";
@@ -34,6 +37,18 @@ export interface LoadOptions {
   rate?: number;
   /** Each second: completed requests so far, errors so far, seconds elapsed. */
   onTick?: (done: number, errors: number, elapsedS: number) => void;
+  /** Also records every latency and error here (read and reset by the caller: a soak's periodic line). */
+  window?: LoadWindow;
+}
+
+/** Latencies and errors since the caller last reset it. */
+export class LoadWindow {
+  readonly latency = new LatencyRecorder();
+  errors = 0;
+  reset(): void {
+    this.latency.reset();
+    this.errors = 0;
+  }
 }
 
 export interface LoadRun {
@@ -44,50 +59,35 @@ export interface LoadRun {
   errors: number;
   /** Up to 10 distinct error descriptions, with counts. */
   errorSamples: Record<string, number>;
-  /** Latency (ms) of every answered request, in completion order. */
-  latencies: Float64Array;
-  /** Completion time of each, in seconds since the run started. */
-  times: Float64Array;
-  /** When each error happened, in seconds since the run started. */
-  errorTimes: number[];
+  /** Latency (ms) of every answered request. */
+  latency: LatencyRecorder;
+  /** Seconds per timeline step. */
+  stepS: number;
+  /** Answers, errors and p99 per step since the run started. */
+  timeline: TimelineStep[];
 }
 
 const REQUEST_TIMEOUT_S = 10;
 const HARD_STOP_GRACE_MS = 15_000;
-
-class Samples {
-  latencies = new Float64Array(1024);
-  times = new Float64Array(1024);
-  length = 0;
-  push(latency: number, time: number) {
-    if (this.length === this.latencies.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.latencies = grow(this.latencies);
-      this.times = grow(this.times);
-    }
-    this.latencies[this.length] = latency;
-    this.times[this.length] = time;
-    this.length++;
-  }
-}
 
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const url = loopbackOnly(options.base);
   const maxRequests = Math.max(1, Math.floor(options.maxRequests));
   // autocannon splits the request budget over the connections; one with no share would run unbounded.
   const connections = Math.max(1, Math.min(options.connections, maxRequests));
-  const samples = new Samples();
+  const latency = new LatencyRecorder();
+  const timeline = new Timeline(timelineStepS(options.durationS));
+  const { window } = options;
   const errorSamples: Record<string, number> = {};
+  let answers = 0;
   let errors = 0;
-  const errorTimes: number[] = [];
+  let lastEvent = 0;
   const started = performance.now();
   const fail = (what: string) => {
     errors++;
-    errorTimes.push((performance.now() - started) / 1000);
+    lastEvent = (performance.now() - started) / 1000;
+    timeline.error(lastEvent);
+    if (window) window.errors++;
     const key = what.slice(0, 200);
     if (key in errorSamples || Object.keys(errorSamples).length < 10) errorSamples[key] = (errorSamples[key] ?? 0) + 1;
   };
@@ -124,13 +124,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     ...(options.rate ? { overallRate: options.rate } : {}),
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-    samples.push(responseTime, (performance.now() - started) / 1000);
+    answers++;
+    lastEvent = (performance.now() - started) / 1000;
+    latency.record(responseTime);
+    timeline.answer(lastEvent, responseTime);
+    window?.latency.record(responseTime);
   });
   instance.on("reqError", (error: Error) => fail(`request error: ${error.message}`));
-  const ticker = setInterval(
-    () => options.onTick?.(samples.length, errors, (performance.now() - started) / 1000),
-    1_000,
-  );
+  const ticker = setInterval(() => options.onTick?.(answers, errors, (performance.now() - started) / 1000), 1_000);
   const hardStop = setTimeout(() => instance.stop(), options.durationS * 1000 + HARD_STOP_GRACE_MS);
   try {
     await instance;
@@ -139,18 +140,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     clearTimeout(hardStop);
   }
   // autocannon notices the end on its next sampling tick: the run lasted until the last answer.
-  const lastAnswer = samples.length ? (samples.times[samples.length - 1] as number) : 0;
-  const durationS = Math.max(lastAnswer, errorTimes.at(-1) ?? 0, 0.001);
-  options.onTick?.(samples.length, errors, durationS);
+  const durationS = Math.max(lastEvent, 0.001);
+  options.onTick?.(answers, errors, durationS);
   return {
     startedAt,
     durationS,
     connections,
-    requests: samples.length,
+    requests: answers,
     errors,
     errorSamples,
-    latencies: samples.latencies.slice(0, samples.length),
-    times: samples.times.slice(0, samples.length),
-    errorTimes,
+    latency,
+    stepS: timeline.stepS,
+    timeline: timeline.close(),
   };
 }

@@ -87,7 +87,7 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
         throw new Error(`only ${chains.free} chains for ${s.refreshConnections} clients`);
       await phase({
         key: "node.refresh",
-        label: `POST /t/{t}/v1/token/refresh (${chains.all.length} chains, each client presenting its chain's last token)`,
+        label: `POST /t/{t}/v1/token/refresh (${chains.size} chains, each client presenting its chain's last token)`,
         flow: refreshFlow(t, chains),
         connections: s.refreshConnections,
         warmup: s.refreshWarmup,
@@ -199,7 +199,7 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
       });
 
       await hooks.beforeCheck?.(server, chains);
-      progress.note(`checking ${chains.all.length} refresh chains…`);
+      progress.note(`checking ${chains.size} refresh chains…`);
       const check = await checkChains(chains, refreshOf(server));
       await server.close();
       const { lines, errors, errorLines } = server.logs;

@@ -2,13 +2,13 @@
  * One measured phase of a load run on a target: an optional warm-up, then
  * the load (bench/load.ts) with the serving process's CPU clock read around
  * it (after letting background work settle), folded into an EndpointResult:
- * throughput, latency percentiles and distribution, a per-second timeline,
- * errors, CPU per request and, when given, the ratio to a raw limit.
+ * throughput, latency percentiles and distribution (from an HDR histogram),
+ * a per-second timeline, errors, CPU per request and, when given, the ratio
+ * to a raw limit.
  */
 import { type Flow, type LoadRun, runLoad } from "./load.js";
 import type { Progress } from "./progress.js";
 import type { EndpointResult, RawLimit, TimelinePoint } from "./results.js";
-import { logHistogram, percentile, sortedCopy, summarize } from "./stats.js";
 import type { Target } from "./target.js";
 
 export interface PhaseSpec {
@@ -33,24 +33,15 @@ export const markRunStart = () => {
 
 export function timelineOf(run: LoadRun): TimelinePoint[] {
   const offset = (run.startedAt - runStart) / 1000;
-  const seconds = Math.max(1, Math.ceil(run.durationS));
-  const buckets: number[][] = Array.from({ length: seconds }, () => []);
-  run.times.forEach((t, i) => {
-    buckets[Math.min(seconds - 1, Math.floor(t))]?.push(run.latencies[i] as number);
-  });
-  const errors = new Array<number>(seconds).fill(0);
-  for (const t of run.errorTimes) {
-    const i = Math.min(seconds - 1, Math.floor(t));
-    errors[i] = (errors[i] ?? 0) + 1;
-  }
-  return buckets.map((latencies, i) => {
-    // The last bucket is usually a partial second: scale it to a rate.
-    const width = i === seconds - 1 ? Math.max(0.05, run.durationS - i) : 1;
+  const last = run.timeline.length - 1;
+  return run.timeline.map((step, i) => {
+    // The last step is usually a partial one: scale it to a rate.
+    const width = i === last ? Math.min(run.stepS, Math.max(0.05, run.durationS - i * run.stepS)) : run.stepS;
     return {
-      t: Math.round((offset + i) * 10) / 10,
-      rps: latencies.length / width,
-      errors: errors[i] ?? 0,
-      p99: percentile(sortedCopy(latencies), 99),
+      t: Math.round((offset + i * run.stepS) * 10) / 10,
+      rps: step.answers / width,
+      errors: step.errors,
+      p99: step.p99,
     };
   });
 }
@@ -66,8 +57,8 @@ export function endpointOf(spec: PhaseSpec, target: Target | null, run: LoadRun,
     errorSamples: run.errorSamples,
     durationS: run.durationS,
     rps: run.requests / run.durationS,
-    latency: summarize(run.latencies),
-    histogram: logHistogram(run.latencies),
+    latency: run.latency.summary(),
+    histogram: run.latency.distribution(),
     timeline: timelineOf(run),
     ...(spec.notes ? { notes: spec.notes } : {}),
   };

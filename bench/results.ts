@@ -85,17 +85,34 @@ export interface Correctness {
 
 export interface MemorySample {
   t: number;
+  /** The server's. */
   rssBytes: number;
   heapUsedBytes: number;
+  /** The bench process's own (the load generator must stay flat too). */
+  benchRssBytes: number;
+  benchHeapUsedBytes: number;
+}
+
+/** A soak's periodic line: the period's traffic (all flows) and the memory at its end. */
+export interface SoakInterval extends MemorySample {
+  rps: number;
+  refreshRps: number;
+  p50: number;
+  p99: number;
+  errors: number;
 }
 
 export interface SoakResult {
   durationS: number;
   samples: MemorySample[];
+  intervals: SoakInterval[];
   /** Growth after the warm-up (first fifth): least-squares slope, and last-fifth median over second-fifth median. */
   rssSlopeMBPerMin: number;
   heapSlopeMBPerMin: number;
   heapGrowthPct: number;
+  /** The same slopes for the bench process. */
+  benchRssSlopeMBPerMin: number;
+  benchHeapSlopeMBPerMin: number;
 }
 
 export interface StressResult {

@@ -15,8 +15,10 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import type { LoadRun } from "./load.js";
 import { endpointOf } from "./phase.js";
 import type { EndpointResult, RawLimit } from "./results.js";
+import { LatencyRecorder } from "./stats.js";
 import { cpuSeconds } from "./support.js";
 import type { Target } from "./target.js";
+import { Timeline, timelineStepS } from "./timeline.js";
 
 const RAW_PARAMS = {
   RS256: (key: KeyObject) => ({ algorithm: "sha256", key }),
@@ -29,9 +31,9 @@ type Verifier = ReturnType<typeof createVerifier>;
 interface Pair {
   sdk: number;
   raw: number;
-  /** Latency of each SDK call of the last round (ms) and its completion time (s). */
-  latencies: Float64Array;
-  times: Float64Array;
+  /** Latencies of the SDK calls of the last round (ms), and their timeline. */
+  latency: LatencyRecorder;
+  timeline: Timeline;
   wallS: number;
 }
 
@@ -43,8 +45,8 @@ async function measurePair(tokens: string[], jwk: JWK, alg: Alg, verifier: Verif
   const runRaw = (n: number) => {
     for (let i = 0; i < n; i++) if (!verify(raw.algorithm, data, raw.key, sig)) throw new Error("raw verify failed");
   };
-  const latencies = new Float64Array(count);
-  const times = new Float64Array(count);
+  const latency = new LatencyRecorder();
+  const timeline = new Timeline(timelineStepS(0));
   let wallS = 0;
   const runSdk = async (n: number, record: boolean) => {
     const started = performance.now();
@@ -54,8 +56,8 @@ async function measurePair(tokens: string[], jwk: JWK, alg: Alg, verifier: Verif
       if (!result.ok) throw new Error(`the SDK refused a live token: ${result.reason} (${result.description})`);
       if (record) {
         const now = performance.now();
-        latencies[i] = now - at;
-        times[i] = (now - started) / 1000;
+        latency.record(now - at);
+        timeline.answer((now - started) / 1000, now - at);
       }
     }
     if (record) wallS = (performance.now() - started) / 1000;
@@ -71,7 +73,7 @@ async function measurePair(tokens: string[], jwk: JWK, alg: Alg, verifier: Verif
     await runSdk(count, round === 1);
     best.sdk = Math.max(best.sdk, count / (cpuSeconds() - before));
   }
-  return { ...best, latencies, times, wallS };
+  return { ...best, latency, timeline, wallS };
 }
 
 /** SDK verification of the service's tokens: an endpoint result held against raw crypto.verify, and that raw limit. */
@@ -98,9 +100,9 @@ export async function sdkVerification(
     requests: count,
     errors: 0,
     errorSamples: {},
-    latencies: pair.latencies,
-    times: pair.times,
-    errorTimes: [],
+    latency: pair.latency,
+    stepS: pair.timeline.stepS,
+    timeline: pair.timeline.close(),
   };
   const endpoint = endpointOf(
     {

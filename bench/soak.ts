@@ -3,14 +3,17 @@
  * chains at --rate per second, introspection and API-key verification at
  * half that each, JWKS at a tenth, and a trickle of logins whose sessions
  * join the chains, all at once, each bounded in requests and time. The
- * server's RSS (/proc) and V8 heap (/metrics) are sampled throughout; the
- * growth after a warm-up fifth is reported. Every request must succeed and
- * every chain stay intact, as in the short run.
+ * server's and the bench's own memory are sampled throughout, with a line
+ * each minute (bench/soak-watch.ts); the growth after a warm-up fifth is
+ * reported. Every request must succeed and every chain stay intact, as in
+ * the short run. Nothing here grows with the requests made: latencies go
+ * into HDR histograms, the chain pool is bounded (SOAK_CHAINS), the logs are
+ * scanned, not kept.
  */
 import { Chains, checkChains } from "./chains.js";
 import { serviceKeys, signUpUsers } from "./fixtures.js";
 import { apiKeyVerifyFlow, getFlow, introspectFlow, loginFlow, refreshFlow } from "./flows.js";
-import { type Flow, runLoad } from "./load.js";
+import { type Flow, LoadWindow, runLoad } from "./load.js";
 import { type RunPart, refreshOf } from "./node-run.js";
 import { startNodeServer } from "./node-server.js";
 import type { BenchOptions } from "./options.js";
@@ -18,14 +21,18 @@ import { endpointOf, runPhase } from "./phase.js";
 import type { Progress } from "./progress.js";
 import { postgresUsage, redisUsage } from "./resources.js";
 import type { MemorySample, SoakResult } from "./results.js";
+import { reportEveryS, watchSoak } from "./soak-watch.js";
 import { median, slope } from "./stats.js";
 import { sleep, withDatabase } from "./support.js";
 
+/** Chains the soak keeps refreshing; past it, a chain retires after a successful refresh. */
+const SOAK_CHAINS = 1_000;
+
 /** Growth of a soak's memory samples after the first fifth (the warm-up). */
-export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<SoakResult, "samples"> {
+export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<SoakResult, "samples" | "intervals"> {
   const fifth = Math.floor(samples.length / 5);
   const settled = samples.slice(fifth);
-  const perMin = (key: "rssBytes" | "heapUsedBytes") =>
+  const perMin = (key: Exclude<keyof MemorySample, "t">) =>
     slope(settled.filter((s) => Number.isFinite(s[key])).map((s) => ({ x: s.t / 60, y: s[key] / 1048576 }))) || 0;
   const heap = (from: number, to: number) =>
     median(
@@ -41,6 +48,8 @@ export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<S
     rssSlopeMBPerMin: perMin("rssBytes"),
     heapSlopeMBPerMin: perMin("heapUsedBytes"),
     heapGrowthPct: early > 0 ? ((late - early) / early) * 100 : Number.NaN,
+    benchRssSlopeMBPerMin: perMin("benchRssBytes"),
+    benchHeapSlopeMBPerMin: perMin("benchHeapUsedBytes"),
   };
 }
 
@@ -53,7 +62,7 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
       progress.note("fixtures…");
       const users = await signUpUsers(server, 50);
       const keys = await serviceKeys(server, databaseUrl, 0);
-      const chains = new Chains();
+      const chains = new Chains(SOAK_CHAINS);
       const connections = Math.min(50, Math.max(2, Math.ceil(rate / 20)));
       const setup = await runPhase(
         server,
@@ -78,7 +87,7 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
         {
           key: "soak.introspect",
           label: "POST /t/{t}/v1/introspect (access tokens)",
-          flow: introspectFlow(t, keys.caller, () => chains.live().map((c) => c.access), "Bearer"),
+          flow: introspectFlow(t, keys.caller, () => chains.recentAccess(), "Bearer"),
           rate: rate / 2,
           connections: 5,
         },
@@ -104,19 +113,15 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
           connections: 1,
         },
       ];
-      const samples: MemorySample[] = [];
-      const started = performance.now();
-      let sampling = true;
-      const sampler = (async () => {
-        while (sampling) {
-          samples.push({
-            t: (performance.now() - started) / 1000,
-            rssBytes: server.rss(),
-            heapUsedBytes: await server.heapUsed(),
-          });
-          await sleep(sampleS * 1000);
-        }
-      })();
+      const windows = mix.map(() => new LoadWindow());
+      const watch = watchSoak({
+        server,
+        windows,
+        sampleS,
+        reportS: reportEveryS(durationS),
+        durationS,
+        line: (text) => progress.note(text),
+      });
       const cpuBefore = server.cpu();
       progress.start("soak (refresh)", Math.ceil(rate * durationS), durationS);
       const runs = await Promise.all(
@@ -129,15 +134,14 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
             rate: perSecond,
             maxRequests: Math.ceil(perSecond * durationS * 1.1) + 10,
             durationS,
+            window: windows[i],
             ...(i === 0
               ? { onTick: (done: number, errors: number, elapsed: number) => progress.tick(done, errors, elapsed) }
               : {}),
           });
         }),
-      ).finally(() => {
-        sampling = false;
-      });
-      await sampler;
+      ).finally(() => watch.stop());
+      const { samples, intervals } = await watch.stop();
       await server.settle();
       const cpu = server.cpu() - cpuBefore;
       progress.done();
@@ -155,7 +159,7 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
         redis: { steady: await redisUsage(server.prefix) },
         postgres: await postgresUsage(databaseUrl),
       };
-      progress.note(`checking ${chains.all.length} refresh chains…`);
+      progress.note(`checking ${chains.size} refresh chains…`);
       const check = await checkChains(chains, refreshOf(server));
       await server.close();
       const { lines, errors, errorLines } = server.logs;
@@ -171,7 +175,7 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
         resources,
         chains: { node: check },
         logs: { node: { lines, errors, samples: errorLines } },
-        soak: { ...memoryGrowth(samples, durationS), samples },
+        soak: { ...memoryGrowth(samples, durationS), samples, intervals },
       };
     } finally {
       await server.close();

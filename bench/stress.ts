@@ -102,7 +102,7 @@ export function runStress(options: BenchOptions, progress: Progress): Promise<Ru
         if (breaks(step, thresholds)) break;
       }
       const knee = findKnee(steps, thresholds);
-      progress.note(`checking ${chains.all.length} refresh chains…`);
+      progress.note(`checking ${chains.size} refresh chains…`);
       const check = await checkChains(chains, refreshOf(server));
       await server.close();
       const { lines, errors, errorLines } = server.logs;

@@ -84,7 +84,7 @@ export function evaluateCorrectness(
       ok: check.broken.length === 0 && check.chains > 0,
       detail:
         check.broken.length === 0
-          ? `${check.chains} chains, ${check.refreshes} refreshes; each chain's last token still refreshes`
+          ? `${check.chains} chains, ${check.refreshes} refreshes; each chain's last token still refreshes${check.retired ? ` (${check.retired} retired during the run right after a successful refresh)` : ""}`
           : `${check.broken.length} of ${check.chains} broken: ${check.broken
               .slice(0, 3)
               .map((b) => `chain ${b.id} (session ${b.sessionId}): ${b.reason}`)

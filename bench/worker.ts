@@ -118,7 +118,7 @@ export function runWorker(options: BenchOptions, progress: Progress): Promise<Om
           target,
           {
             key: "workerd.refresh",
-            label: `Worker POST /t/{t}/v1/token/refresh (${chains.all.length} chains)`,
+            label: `Worker POST /t/{t}/v1/token/refresh (${chains.size} chains)`,
             flow: refreshFlow(tenant, chains, headers),
             connections: s.refreshConnections,
             warmup: 200,
@@ -129,7 +129,7 @@ export function runWorker(options: BenchOptions, progress: Progress): Promise<Om
           progress,
         ),
       );
-      progress.note(`checking ${chains.all.length} Worker refresh chains…`);
+      progress.note(`checking ${chains.size} Worker refresh chains…`);
       const check = await checkChains(chains, (token) =>
         client.call("POST", `/t/${tenant}/v1/token/refresh`, { refresh_token: token }),
       );

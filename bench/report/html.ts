@@ -162,7 +162,7 @@ function details(results: Results): string {
   if (results.soak) {
     const s = results.soak;
     out.push(
-      `<h2>Soak memory</h2><p>${f(s.durationS, 0)} s; after the warm-up RSS grows ${f(s.rssSlopeMBPerMin, 2)} MB/min and the heap ${f(s.heapSlopeMBPerMin, 2)} MB/min (${f(s.heapGrowthPct, 1)}% from the second fifth to the last).</p>`,
+      `<h2>Soak memory</h2><p>${f(s.durationS, 0)} s; after the warm-up the server's RSS grows ${f(s.rssSlopeMBPerMin, 2)} MB/min and its heap ${f(s.heapSlopeMBPerMin, 2)} MB/min (${f(s.heapGrowthPct, 1)}% from the second fifth to the last); the bench process's RSS ${f(s.benchRssSlopeMBPerMin, 2)} MB/min and heap ${f(s.benchHeapSlopeMBPerMin, 2)} MB/min.</p>`,
     );
     out.push(
       lineChart(
@@ -175,6 +175,19 @@ function details(results: Results): string {
           },
         ],
         { title: "Server memory over the soak", xLabel: "seconds", yLabel: "MB", height: 260 },
+      ),
+    );
+    out.push(
+      lineChart(
+        [
+          { name: "RSS (MB)", points: s.samples.map((p) => ({ x: p.t, y: p.benchRssBytes / 1048576 })) },
+          {
+            name: "heap used (MB)",
+            color: PALETTE[2],
+            points: s.samples.map((p) => ({ x: p.t, y: p.benchHeapUsedBytes / 1048576 })),
+          },
+        ],
+        { title: "Bench process memory over the soak", xLabel: "seconds", yLabel: "MB", height: 260 },
       ),
     );
   }

@@ -65,9 +65,13 @@ export function lineChart(series: Series[], o: LineChartOptions): string {
   const height = o.height ?? 300;
   const m = { left: 64, right: 16, top: 28, bottom: 44 };
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const xMin = Math.min(...all.map((p) => p.x), ...(o.marks ?? []).map((k) => k.x));
-  const xMax = Math.max(...all.map((p) => p.x), xMin + 1);
-  const yMax = Math.max(...all.map((p) => p.y), 1) * 1.05;
+  // Reduced, not spread into Math.min/max: a long run's timeline can exceed the engine's argument limit.
+  const xMin = [...all.map((p) => p.x), ...(o.marks ?? []).map((k) => k.x)].reduce(
+    (a, b) => Math.min(a, b),
+    Number.POSITIVE_INFINITY,
+  );
+  const xMax = all.reduce((a, p) => Math.max(a, p.x), xMin + 1);
+  const yMax = all.reduce((a, p) => Math.max(a, p.y), 1) * 1.05;
   const sx = (x: number) => m.left + ((x - xMin) / (xMax - xMin || 1)) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / yMax) * (height - m.top - m.bottom);
   const parts: string[] = [];
@@ -127,7 +131,7 @@ export function histogramChart(
   const lo = Math.log10(h.edges[0] as number);
   const hi = Math.log10(h.edges.at(-1) as number);
   const sx = (ms: number) => m.left + ((Math.log10(ms) - lo) / (hi - lo || 1)) * (width - m.left - m.right);
-  const maxCount = Math.max(...h.counts, 1);
+  const maxCount = h.counts.reduce((a, c) => Math.max(a, c), 1);
   const sy = (c: number) => height - m.bottom - (c / maxCount) * (height - m.top - m.bottom);
   const color = o.color ?? PALETTE[0];
   const values = o.marks.map((k) => `${k.p} ${k.ms.toFixed(2)}`).join(" · ");

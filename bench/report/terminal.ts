@@ -86,7 +86,7 @@ export function summary(results: Results): string {
   if (results.soak) {
     const s = results.soak;
     out.push(
-      `\nSoak: ${f(s.durationS, 0)} s, ${s.samples.length} memory samples; RSS ${f(s.rssSlopeMBPerMin, 2)} MB/min, heap ${f(s.heapSlopeMBPerMin, 2)} MB/min, heap growth ${f(s.heapGrowthPct, 1)}%`,
+      `\nSoak: ${f(s.durationS, 0)} s, ${s.samples.length} memory samples; server RSS ${f(s.rssSlopeMBPerMin, 2)} MB/min, heap ${f(s.heapSlopeMBPerMin, 2)} MB/min, heap growth ${f(s.heapGrowthPct, 1)}%; bench RSS ${f(s.benchRssSlopeMBPerMin, 2)} MB/min, heap ${f(s.benchHeapSlopeMBPerMin, 2)} MB/min`,
     );
   }
   out.push("\nTargets (printed, not asserted):");

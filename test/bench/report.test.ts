@@ -8,6 +8,8 @@ import { summary } from "../../bench/report/terminal.js";
 import { publish, writeReport } from "../../bench/report/write.js";
 import type { Results } from "../../bench/results.js";
 import { machine } from "../../bench/runner.js";
+import { LatencyRecorder } from "../../bench/stats.js";
+import { Timeline } from "../../bench/timeline.js";
 import { evaluateCorrectness, evaluateTargets, exitCode } from "../../bench/verdict.js";
 
 const dirs: string[] = [];
@@ -16,6 +18,13 @@ afterAll(async () => {
 });
 
 function run(latencies: number[], errors = 0): LoadRun {
+  const latency = new LatencyRecorder();
+  const timeline = new Timeline(1);
+  latencies.forEach((ms, i) => {
+    latency.record(ms);
+    timeline.answer((i / latencies.length) * 2, ms);
+  });
+  for (let i = 0; i < errors; i++) timeline.error(1.5);
   return {
     startedAt: Date.now(),
     durationS: 2,
@@ -23,9 +32,9 @@ function run(latencies: number[], errors = 0): LoadRun {
     requests: latencies.length,
     errors,
     errorSamples: errors ? { "refresh: refresh answered 401: <invalid_grant>": errors } : {},
-    latencies: Float64Array.from(latencies),
-    times: Float64Array.from(latencies, (_, i) => (i / latencies.length) * 2),
-    errorTimes: Array.from({ length: errors }, () => 1.5),
+    latency,
+    stepS: 1,
+    timeline: timeline.close(),
   };
 }
 

@@ -1,41 +1,77 @@
 import { describe, expect, it } from "vitest";
 import { findKnee, type StressStep } from "../../bench/knee.js";
 import { memoryGrowth } from "../../bench/soak.js";
-import { logHistogram, percentile, slope, summarize } from "../../bench/stats.js";
+import { LatencyRecorder, median, slope } from "../../bench/stats.js";
 import { ladder } from "../../bench/stress.js";
+import { Timeline, timelineStepS } from "../../bench/timeline.js";
 
-describe("percentiles", () => {
-  it("takes the nearest rank of ascending values", () => {
-    const values = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
-    expect(percentile(values, 50)).toBe(50);
-    expect(percentile(values, 95)).toBe(95);
-    expect(percentile(values, 99)).toBe(99);
-    expect(percentile(values, 100)).toBe(100);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([1, 2, 3], 50)).toBe(2);
-    expect(percentile([], 50)).toBeNaN();
+const recorderOf = (values: number[]) => {
+  const r = new LatencyRecorder();
+  for (const v of values) r.record(v);
+  return r;
+};
+
+describe("latency statistics", () => {
+  it("takes the nearest rank, within the histogram's precision (0.1%)", () => {
+    const r = recorderOf(Array.from({ length: 100 }, (_, i) => i + 1)); // 1..100 ms
+    for (const [p, exact] of [
+      [50, 50],
+      [95, 95],
+      [99, 99],
+      [100, 100],
+    ] as const)
+      expect(Math.abs(r.percentile(p) - exact)).toBeLessThanOrEqual(exact * 1e-3);
+    expect(recorderOf([7]).percentile(99)).toBe(7);
+    expect(recorderOf([1, 2, 3]).percentile(50)).toBeCloseTo(2, 2);
+    expect(new LatencyRecorder().percentile(50)).toBeNaN();
   });
 
   it("summarizes unsorted latencies", () => {
-    const s = summarize([5, 1, 4, 2, 3, 100, 6, 7, 8, 9]);
-    expect(s).toMatchObject({ count: 10, min: 1, p50: 5, p95: 100, p99: 100, max: 100 });
-    expect(s.mean).toBeCloseTo(14.5);
+    const s = recorderOf([5, 1, 4, 2, 3, 100, 6, 7, 8, 9]).summary();
+    expect(s).toMatchObject({ count: 10, min: 1, max: 100 });
+    expect(s.p50).toBeCloseTo(5, 2);
+    expect(s.p95).toBe(100);
+    expect(s.p99).toBe(100);
+    expect(s.mean).toBeCloseTo(14.5, 1);
+    expect(new LatencyRecorder().summary().count).toBe(0);
   });
 
   it("bins latencies on log-spaced buckets covering every value", () => {
-    const h = logHistogram([0.5, 1, 1, 2, 50, 900], 10);
+    const h = recorderOf([0.5, 1, 1, 2, 50, 900]).distribution(10);
     expect(h.edges[0]).toBeCloseTo(0.1);
     expect(h.edges.at(-1)).toBeCloseTo(1_000);
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(6);
     expect(h.counts).toHaveLength(h.edges.length - 1);
     const bucketOf = (v: number) => h.edges.findIndex((e, i) => v >= e && v < (h.edges[i + 1] ?? Infinity));
     expect(h.counts[bucketOf(1)]).toBe(2);
-    expect(logHistogram([])).toEqual({ edges: [], counts: [] });
+    expect(new LatencyRecorder().distribution()).toEqual({ edges: [], counts: [] });
+  });
+
+  it("builds a timeline step by step: answers, errors and p99 per step, late times in the open step", () => {
+    const t = new Timeline(1);
+    t.answer(0.1, 2);
+    t.answer(0.9, 4);
+    t.error(0.95);
+    t.answer(2.5, 10); // second 1 had nothing
+    t.answer(2.4, 1); // a late one, counted in the open step
+    const steps = t.close();
+    expect(steps.map((s) => [s.answers, s.errors])).toEqual([
+      [2, 1],
+      [0, 0],
+      [2, 0],
+    ]);
+    expect(steps[0]?.p99).toBe(4);
+    expect(steps[1]?.p99).toBeNaN();
+    expect(steps[2]?.p99).toBe(10);
+    expect(timelineStepS(600)).toBe(1);
+    expect(timelineStepS(24 * 3_600)).toBe(24);
   });
 
   it("fits a least-squares slope", () => {
     expect(slope([0, 1, 2, 3].map((x) => ({ x, y: 2 * x + 1 })))).toBeCloseTo(2);
     expect(slope([{ x: 1, y: 5 }])).toBe(0);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([])).toBeNaN();
   });
 
   it("measures memory growth after the warm-up fifth", () => {
@@ -43,11 +79,15 @@ describe("percentiles", () => {
       t: i * 60,
       rssBytes: 100 * 1048576 + i * 1048576, // +1 MB per minute
       heapUsedBytes: (i < 10 ? 80 : 40) * 1048576, // a warm-up spike, then flat
+      benchRssBytes: 50 * 1048576,
+      benchHeapUsedBytes: 20 * 1048576 + i * 524288, // +0.5 MB per minute
     }));
     const g = memoryGrowth(samples, 3_000);
     expect(g.rssSlopeMBPerMin).toBeCloseTo(1);
     expect(g.heapSlopeMBPerMin).toBeCloseTo(0);
     expect(g.heapGrowthPct).toBeCloseTo(0);
+    expect(g.benchRssSlopeMBPerMin).toBeCloseTo(0);
+    expect(g.benchHeapSlopeMBPerMin).toBeCloseTo(0.5);
   });
 });
 
