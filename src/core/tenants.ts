@@ -15,6 +15,13 @@ const CACHE_MS = 5_000;
 const MAX_KNOWN = 10_000;
 const MAX_UNKNOWN = 1_000;
 
+/** The refusal of the request that started a shared lookup (its client's limit), not to be shared. */
+class StarterRefused extends Error {
+  constructor(readonly refusal: unknown) {
+    super("the lookup's starter was refused");
+  }
+}
+
 /**
  * Tenants: lookup by slug on every tenant-scoped request (cached briefly, so
  * the hot path does not pay a database round trip each time) and creation.
@@ -22,6 +29,9 @@ const MAX_UNKNOWN = 1_000;
 export class TenantService {
   private readonly known = new BoundedCache<Tenant>(MAX_KNOWN, CACHE_MS);
   private readonly unknown = new BoundedCache<true>(MAX_UNKNOWN, CACHE_MS);
+  /** Lookups in flight (the starter's limit check, then the query), and queries in flight, by slug. */
+  private readonly lookups = new Map<string, Promise<Tenant | null>>();
+  private readonly queries = new Map<string, Promise<Tenant | null>>();
 
   constructor(
     private readonly db: Database,
@@ -45,10 +55,48 @@ export class TenantService {
     const known = this.known.get(slug, now);
     if (known) return known;
     if (this.unknown.get(slug, now)) return null;
-    await beforeLookup?.();
-    const tenant = await this.db.tenants.findBySlug(slug);
-    this.remember(slug, tenant);
-    return tenant;
+    // Concurrent misses of one slug (a busy client when its tenant's entry expires) share one
+    // lookup: one limit check and one query, not one per request in flight.
+    const pending = this.lookups.get(slug);
+    if (pending) {
+      try {
+        return await pending;
+      } catch (error) {
+        if (!(error instanceof StarterRefused)) throw error;
+        // The request that started it was over its own client's limit: this one answers for itself.
+      }
+      await beforeLookup?.();
+      return this.query(slug);
+    }
+    const lookup = (async () => {
+      try {
+        await beforeLookup?.();
+      } catch (error) {
+        throw new StarterRefused(error);
+      }
+      return this.query(slug);
+    })().finally(() => this.lookups.delete(slug));
+    this.lookups.set(slug, lookup);
+    try {
+      return await lookup;
+    } catch (error) {
+      throw error instanceof StarterRefused ? error.refusal : error;
+    }
+  }
+
+  private query(slug: string): Promise<Tenant | null> {
+    let query = this.queries.get(slug);
+    if (!query) {
+      query = this.db.tenants
+        .findBySlug(slug)
+        .then((tenant) => {
+          this.remember(slug, tenant);
+          return tenant;
+        })
+        .finally(() => this.queries.delete(slug));
+      this.queries.set(slug, query);
+    }
+    return query;
   }
 
   private remember(slug: string, tenant: Tenant | null): void {

@@ -64,6 +64,35 @@ describe("a flood of random tenant slugs", () => {
     expect(lookups).not.toContain("known");
   });
 
+  it("does not refuse a busy client when its tenant's cached entry expires: concurrent misses share one lookup", async () => {
+    const busy = "198.51.100.77";
+    expect((await get("known", busy)).status).toBe(200);
+    // Each expiry used to cost one lookup per request in flight against the network's 300 a minute
+    // (480 here); the route's own limit (600 a minute) is not reached.
+    for (let round = 0; round < 4; round++) {
+      clock.advance(6_000);
+      lookups.length = 0;
+      const answers = await Promise.all(Array.from({ length: 120 }, () => get("known", busy)));
+      expect(answers.filter((a) => a.status !== 200).map((a) => a.status)).toEqual([]);
+      expect(lookups).toEqual(["known"]);
+    }
+  });
+
+  it("does not pass a refusal on: a lookup started by a network over its limit still serves the others waiting on it", async () => {
+    const attacker = "203.0.113.8";
+    const neighbour = "198.51.100.78";
+    clock.advance(6_000); // the known tenant's entry expires
+    let burnt = 0;
+    while ((await get(`burn-${burnt}`, attacker)).status !== 429) burnt++;
+    expect(burnt).toBeGreaterThan(0);
+    lookups.length = 0;
+    // The attacker's request comes first and starts the lookup; its refusal is its own.
+    const [refused, served] = await Promise.all([get("known", attacker), get("known", neighbour)]);
+    expectProblem(await readAnswer(refused), 429, "rate_limited");
+    expect(served.status).toBe(200);
+    expect(lookups).toEqual(["known"]);
+  });
+
   it("leaves other networks unaffected", async () => {
     const neighbour = "198.51.100.20";
     expectProblem(await readAnswer(await get("someone-elses-typo", neighbour)), 404, "tenant_not_found");
