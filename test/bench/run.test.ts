@@ -94,4 +94,29 @@ describe.runIf(existsSync("dist/node/node.js"))("the benchmark runner, end to en
     expect(results.correctness.ok).toBe(false);
     expect(exitCode(results)).toBe(1);
   }, 60_000);
+
+  it("soaks: a mixed load at a fixed rate, memory sampled and a periodic line per period", async () => {
+    const options = { ...parseArgs(["--soak", "--duration=6s", "--rate=20", "--quiet"]), graceS: 1 };
+    const results = await runBench(options, {}, createProgress(process.stderr, true));
+    expect(results.endpoints.map((e) => e.key)).toEqual([
+      "soak.setup.login",
+      "soak.refresh",
+      "soak.introspect",
+      "soak.apikey",
+      "soak.jwks",
+      "soak.login",
+    ]);
+    for (const e of results.endpoints) expect(e.errors, `${e.key}: ${JSON.stringify(e.errorSamples)}`).toBe(0);
+    expect(results.endpoints.find((e) => e.key === "soak.refresh")?.requests).toBeGreaterThan(60);
+    const soak = results.soak;
+    expect(soak?.samples.length).toBeGreaterThanOrEqual(4);
+    expect(soak?.samples.every((s) => s.rssBytes > 0 && s.benchRssBytes > 0 && s.benchHeapUsedBytes > 0)).toBe(true);
+    // A line each 5 s (a tenth of a run under ten minutes, at least 5 s), then the last partial period.
+    expect(soak?.intervals.length).toBeGreaterThanOrEqual(1);
+    const first = soak?.intervals[0];
+    expect(first?.rps).toBeGreaterThan(10);
+    expect(first?.p99).toBeGreaterThan(0);
+    expect(first?.errors).toBe(0);
+    expect(results.correctness.ok).toBe(true);
+  }, 120_000);
 });
