@@ -6,8 +6,9 @@
  *   --stress            ramp the connections of one flow until errors or p99 break a threshold
  *     --flow=refresh|login|introspect|verify|jwks   (default refresh)
  *     --p99-limit=50     p99 threshold in ms;  --max-connections=400;  --step=6 (seconds per step)
- *   --soak              a fixed mixed load for --duration (default 10m), sampling server memory
- *     --duration=10m     s, m or h;  --rate=200 (refreshes per second; the other flows scale with it)
+ *   --soak              a fixed mixed load for --duration (default 10m), sampling the server's and its own
+ *                       memory, with a line each minute (bench/soak-watch.ts); bounded in memory
+ *     --duration=10m     s, m or h (at most 24h);  --rate=200 (refreshes per second; the other flows scale with it)
  *   --no-worker         skip the Worker (workerd) part
  *   --out=DIR           results folder (default bench/results)
  *   --quiet             no progress bar

@@ -51,4 +51,23 @@ describe("options", () => {
     expect(() => parseArgs(["--target=http://10.0.0.1"])).toThrow(/unknown option/);
     expect(() => parseArgs(["--stress", "--max-connections=100000"])).toThrow();
   });
+
+  it("takes the documented examples as written", () => {
+    expect(parseArgs(["--stress"]).stress).toEqual({ flow: "refresh", p99Ms: 50, maxConnections: 400, stepS: 6 });
+    expect(
+      parseArgs(["--stress", "--flow=login", "--p99-limit=100", "--max-connections=200", "--step=6"]).stress,
+    ).toEqual({ flow: "login", p99Ms: 100, maxConnections: 200, stepS: 6 });
+    expect(parseArgs(["--soak", "--duration=10m"]).soak).toEqual({ durationS: 600, rate: 200, sampleS: 10 });
+    expect(parseArgs(["--soak", "--duration=1h", "--rate=300"]).soak).toEqual({
+      durationS: 3_600,
+      rate: 300,
+      sampleS: 10,
+    });
+    expect(parseArgs(["--no-worker", "--quiet", "--out=/tmp/bench"])).toMatchObject({
+      mode: "short",
+      worker: false,
+      quiet: true,
+      outDir: "/tmp/bench",
+    });
+  });
 });
