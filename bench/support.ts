@@ -1,6 +1,6 @@
 /**
- * Shared by the benchmark: the servers it uses (real Postgres and Redis on
- * 127.0.0.1), CPU clocks (this process, another process through /proc),
+ * Shared by the benchmark: the servers it uses (the suites' real Postgres
+ * and Redis), CPU clocks (this process, another process through /proc),
  * memory of another process, a bounded-concurrency loop, a migrated
  * temporary database and Redis key listing.
  */
@@ -10,9 +10,11 @@ import { createServer } from "node:net";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import { migratePostgres } from "../src/adapters/postgres/migrate-pg.js";
+import { POSTGRES_ADMIN_URL, REDIS_URL } from "../test/support/services.js";
 
-export const POSTGRES = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-export const REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The servers the test suites use (TEST_POSTGRES_URL, TEST_REDIS_URL), from their one definition. */
+export const POSTGRES = POSTGRES_ADMIN_URL;
+export const REDIS = REDIS_URL;
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** CPU seconds of this process (all threads). */
