@@ -8,10 +8,10 @@ import type { AppEnv } from "./context.js";
  * never thrown at the client, who already has an answer.
  */
 export function inBackground(c: Context<AppEnv>) {
-  const { logger, background } = c.var.services;
+  const { logger, background } = c.get("services");
   return (task: Promise<unknown>) => {
     const guarded = task.catch((error: unknown) =>
-      logger.error("background_task_failed", { request_id: c.var.requestId, ...errorFields(error) }),
+      logger.error("background_task_failed", { request_id: c.get("requestId"), ...errorFields(error) }),
     );
     background.track(guarded);
     try {

@@ -20,11 +20,11 @@ const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 export function auditTrail(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const scope = c.var.scope;
+    const scope = c.get("scope");
     scope.audit = [];
     await next();
     const entries = scope.audit;
-    const { db, logger } = c.var.services;
+    const { db, logger } = c.get("services");
     // Events of the request's background work (a reset requested by mail) come after the answer:
     // each is written then, with the request's address, and kept alive as that work is (waitUntil).
     scope.audit = undefined;
@@ -51,7 +51,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
 
 /** The entries with the request's address; only requests that leave entries pay for it. */
 function withAddress(c: Context<AppEnv>, entries: AuditEventRecord[]): AuditEventRecord[] {
-  const address = c.var.services.clientIp(c);
+  const address = c.get("services").clientIp(c);
   // The column is inet, so only a well-formed address.
   const ip = parseIp(address) ? address : null;
   for (const entry of entries) entry.ip = ip;
@@ -68,10 +68,10 @@ async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<
   const details = json ? adminDetails(await c.req.json().catch(() => null)) : {};
   // A created resource is named by its response (a tenant, a key, a client).
   const created = action.targetId === null && c.req.method === "POST" ? await createdId(c.res) : null;
-  const tenantId = c.var.tenant?.id ?? (action.action === "admin.tenants.create" ? created : null);
+  const tenantId = c.get("tenant")?.id ?? (action.action === "admin.tenants.create" ? created : null);
   if (!tenantId) return null;
-  const { random, clock } = c.var.services;
-  const scope = c.var.scope;
+  const { random, clock } = c.get("services");
+  const scope = c.get("scope");
   return {
     id: random.uuid(),
     tenantId,

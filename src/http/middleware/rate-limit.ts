@@ -40,7 +40,7 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     const name = limitForRoute(c.req.method, pattern);
     if (!name) return next();
     const started = performance.now();
-    const { limiter, clientIp, metrics } = c.var.services;
+    const { limiter, clientIp, metrics } = c.get("services");
     const tenant = c.get("tenant");
     const limit = limitsOf(tenant)[name];
     const decision = await limiter.decide(name, `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`, limit);

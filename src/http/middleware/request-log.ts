@@ -14,15 +14,15 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     const status = c.res.status;
-    const scope = c.var.scope;
+    const scope = c.get("scope");
     const fields = {
       method: c.req.method,
       route: routePattern(c),
       status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      tenant: c.var.tenant?.slug,
-      user_id: c.var.auth?.sub ?? scope?.userId,
-      session_id: c.var.auth?.sid ?? scope?.sessionId,
+      tenant: c.get("tenant")?.slug,
+      user_id: c.get("auth")?.sub ?? scope?.userId,
+      session_id: c.get("auth")?.sid ?? scope?.sessionId,
     };
     if (status >= 500) logger.error("request", fields);
     else logger.info("request", fields);

@@ -17,7 +17,7 @@ import { recordRequest } from "./request-metrics.js";
 export function resolveTenant(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const { tenants, limiter, clientIp, metrics } = c.var.services;
+    const { tenants, limiter, clientIp, metrics } = c.get("services");
     const limitLookup = async () => {
       const key = `rl:-:tenant_lookup:${ipBucket(clientIp(c))}`;
       const decision = await limiter.decide("tenant_lookup", key, TENANT_LOOKUP_LIMIT);
