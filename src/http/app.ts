@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { noopTracer } from "../core/ports/telemetry.js";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { auditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
@@ -93,7 +94,8 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   // CORS outside the limiter, so a browser app can read its 429s.
   app.use("/t/:tenant/*", cors());
   app.use("*", rateLimit());
-  app.use("*", tracing(services.tracer));
+  // Without a tracer there is no span to open: the layer would only cost every request.
+  if (services.tracer !== noopTracer) app.use("*", tracing(services.tracer));
   app.use("*", requestMetrics(services.metrics));
   app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
 
