@@ -1,6 +1,7 @@
 /**
  * `npm run bench:compare -- --builds=dist/compare/before/node.js,dist/node/node.js [--flows=healthz,refresh,login]
  *    [--alg=ES256] [--rounds=3] [--requests=20000]`
+ * (a build may carry node flags after `@`: `dist/node/node.js@--max-semi-space-size=32`)
  *
  * Before/after of a change: several builds of the Node server side by side
  * on one machine, each with its own tenant (keys of --alg) on one migrated
@@ -24,8 +25,9 @@ import { withDatabase } from "./support.js";
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
-    const [name = "", value = "true"] = arg.replace(/^--/, "").split("=");
-    return [name, value] as const;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`unknown argument ${arg}`);
+    return [match[1] as string, match[2] ?? "true"] as const;
   }),
 );
 const builds = (args.get("builds") ?? "dist/node/node.js").split(",");
@@ -63,19 +65,20 @@ await withDatabase(async (databaseUrl) => {
   const started: Build[] = [];
   const bare = await startBareServer("hono");
   try {
-    for (const [i, entry] of builds.entries()) {
+    for (const [i, build] of builds.entries()) {
+      const [entry = "", ...nodeArgs] = build.split("@");
       // The database is migrated by withDatabase: a build elsewhere need not find the migrations.
       const server = await startNodeServer(
         databaseUrl,
         `bench-${i}`,
         { REFRESH_GRACE_PERIOD: "10s", MIGRATE_ON_START: "false" },
-        { entry, signingAlg: alg },
+        { entry, nodeArgs, signingAlg: alg },
       );
-      const build: Build = { label: entry, server, users: [], chains: new Chains() };
-      started.push(build);
+      const running: Build = { label: build, server, users: [], chains: new Chains() };
+      started.push(running);
       if (flows.includes("refresh") || flows.includes("login")) {
-        build.users = await signUpUsers(server, USERS);
-        const login = loginFlow(server.tenant, build.users, build.chains);
+        running.users = await signUpUsers(server, USERS);
+        const login = loginFlow(server.tenant, running.users, running.chains);
         await runLoad({ base: server.base, flow: login, connections: 4, maxRequests: 200, durationS: 60 });
       }
     }

@@ -29,7 +29,7 @@ const START_TIMEOUT_MS = 10_000;
 export async function startBareServer(
   kind: BareKind,
   nodeArgs: string[] = [],
-): Promise<Target & { close(): Promise<void> }> {
+): Promise<Target & { pid: number; close(): Promise<void> }> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "bench/bare-server.mjs", kind, String(port)], {
     env: { PATH: process.env.PATH ?? "" },
@@ -61,6 +61,7 @@ export async function startBareServer(
   const cpu = () => processCpuSeconds(child.pid as number);
   return {
     runtime: "node",
+    pid: child.pid as number,
     base,
     tenant: "",
     headers: {},
