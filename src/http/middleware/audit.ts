@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
 import { errorFields } from "../../core/logging/error-fields.js";
 import { parseIp } from "../../core/net/ip.js";
@@ -24,14 +24,19 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     scope.audit = [];
     await next();
     const entries = scope.audit;
-    const { db, logger } = c.get("services");
+    const { db, logger, clientIp } = c.get("services");
     // Events of the request's background work (a reset requested by mail) come after the answer:
     // each is written then, with the request's address, and kept alive as that work is (waitUntil).
+    // The writer holds what it needs, never the request's context: the scope outlives the request
+    // wherever an async resource created while serving it keeps it (a pooled connection opened
+    // then), and the context would keep the whole request alive, in memory and in every GC's work.
     scope.audit = undefined;
+    const address = clientIp(c);
+    const background = inBackground(c);
     scope.auditLater = (entry) =>
-      inBackground(c)(
+      background(
         db.auditEvents
-          .append(withAddress(c, [entry]))
+          .append(withAddress(address, [entry]))
           .catch((error: unknown) =>
             logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) }),
           ),
@@ -39,8 +44,8 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
     if (admin) entries.push(admin);
     if (entries.length === 0) return;
-    const write = db.auditEvents.append(withAddress(c, entries));
-    if (!admin) return inBackground(c)(write);
+    const write = db.auditEvents.append(withAddress(address, entries));
+    if (!admin) return background(write);
     try {
       await write;
     } catch (error) {
@@ -49,9 +54,8 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The entries with the request's address; only requests that leave entries pay for it. */
-function withAddress(c: Context<AppEnv>, entries: AuditEventRecord[]): AuditEventRecord[] {
-  const address = c.get("services").clientIp(c);
+/** The entries with the request's address; only requests that leave entries pay for checking it. */
+function withAddress(address: string | null, entries: AuditEventRecord[]): AuditEventRecord[] {
   // The column is inet, so only a well-formed address.
   const ip = parseIp(address) ? address : null;
   for (const entry of entries) entry.ip = ip;
