@@ -103,6 +103,8 @@ const MAX_DEPTH = 6;
 
 function redactValue(value: unknown, depth: number): unknown {
   if (typeof value === "string") return loggable(value);
+  // JSON has no BigInt (JSON.stringify would throw in the middle of a request).
+  if (typeof value === "bigint") return value.toString();
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) return "[truncated]";
   if (value instanceof Error) {
