@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errors } from "../../core/errors.js";
 import { REFRESH_TOKEN_MAX_LENGTH } from "../../core/sessions/refresh-token.js";
-import { inBackground } from "../background.js";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
@@ -106,7 +105,7 @@ export const sessionRoutes = createRouter()
     const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
     const presented = body.refresh_token ?? fromCookie;
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
-    const response = await c.get("services").sessions.refresh(c.get("tenant"), presented, inBackground(c));
+    const response = await c.get("services").sessions.refresh(c.get("tenant"), presented);
     identifyRequest(undefined, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
