@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import type { SigningAlgorithm } from "../src/core/ports/database.js";
 import { deleteKeys, freePort, processCpuSeconds, processRssBytes, REDIS, sleep } from "./support.js";
 import { httpClient, LogScan, prepareTenant, settleCpu, type Target } from "./target.js";
 
@@ -31,15 +32,24 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
+/** How the server is started: extra `node` flags (e.g. --cpu-prof), another build, the algorithm of its tenant's keys. */
+export interface ServerOptions {
+  nodeArgs?: string[];
+  /** The server's entry (default dist/node/node.js). */
+  entry?: string;
+  signingAlg?: SigningAlgorithm;
+}
+
 export async function startNodeServer(
   databaseUrl: string,
   tenant: string,
   env: Record<string, string> = {},
+  options: ServerOptions = {},
 ): Promise<NodeServer> {
   const port = await freePort();
   const adminKey = randomBytes(24).toString("hex");
   const prefix = `bench:${randomBytes(4).toString("hex")}:`;
-  const child = spawn(process.execPath, ["dist/node/node.js"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? "dist/node/node.js"], {
     env: {
       PATH: process.env.PATH ?? "",
       SHUTDOWN_DRAIN_DELAY: "0",
@@ -104,7 +114,7 @@ export async function startNodeServer(
       if (Date.now() > deadline) throw describe(`the server did not answer /healthz within ${START_TIMEOUT_MS} ms`);
       await sleep(100);
     }
-    await prepareTenant(client, tenant, adminKey);
+    await prepareTenant(client, tenant, adminKey, options.signingAlg);
   } catch (error) {
     await close();
     throw error;

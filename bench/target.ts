@@ -3,6 +3,7 @@
  * its base URL on 127.0.0.1, its tenant, calls onto it (through the
  * loopback guard), its CPU clock, and the error lines of its logs.
  */
+import type { SigningAlgorithm } from "../src/core/ports/database.js";
 import { LIMIT_NAMES } from "../src/core/rate-limit/limits.js";
 import { loopbackOnly } from "./guard.js";
 import { sleep } from "./support.js";
@@ -113,7 +114,8 @@ export class LogScan {
 }
 
 /**
- * Creates the tenant with the bootstrap admin key and lifts its per-network
+ * Creates the tenant (its keys of `signingAlg`, the service's default when
+ * unset) with the bootstrap admin key and lifts its per-network
  * limits: the load comes from one address, so the figures must measure the
  * work, not the limiter's refusals (every request still runs the GCRA script).
  */
@@ -121,9 +123,11 @@ export async function prepareTenant(
   client: ReturnType<typeof httpClient>,
   tenant: string,
   adminKey: string,
+  signingAlg?: SigningAlgorithm,
 ): Promise<void> {
   const admin = { Authorization: `Bearer ${adminKey}` };
-  await client.post("/v1/admin/tenants", { slug: tenant, name: tenant }, 201, admin);
+  const settings = signingAlg ? { signing_alg: signingAlg } : {};
+  await client.post("/v1/admin/tenants", { slug: tenant, name: tenant, ...settings }, 201, admin);
   const unlimited = { limit: 1_000_000, window_seconds: 1 };
   const limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, unlimited]));
   const answer = await client.call("PUT", `/t/${tenant}/v1/admin/rate-limits`, limits, admin);

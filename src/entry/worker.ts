@@ -84,6 +84,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     // Spans go through otel-cf-workers' provider, registered by instrument() at the first traced event.
     tracer: traceConfig ? createOtelTracer() : undefined,
     docsUi: () => swaggerUiAssets,
+    waitUntil: true,
   };
   const metrics = isolateMetrics(config, deps.logger);
   const services = buildServices({ ...deps, metrics });

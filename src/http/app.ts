@@ -1,14 +1,13 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { noopTracer } from "../core/ports/telemetry.js";
 import type { AppDeps, AppEnv, Services } from "./context.js";
 import { auditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
-import { closeWhenDraining } from "./middleware/draining.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { correlation } from "./middleware/request-id.js";
-import { requestLog } from "./middleware/request-log.js";
-import { requestMetrics } from "./middleware/request-metrics.js";
-import { securityHeaders } from "./middleware/security-headers.js";
+import { requestTelemetry } from "./middleware/request-telemetry.js";
+import { secureResponse } from "./middleware/security-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
@@ -76,25 +75,29 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.notFound(notFoundHandler);
 
   // DESIGN.md, middleware order (outermost first): correlation, logging, rate
-  // limiting, tracing, metrics. Security headers sit just inside correlation so
-  // that every response, a 429 from the limiter included, carries them; errors
-  // become responses at the layer that raised them (Hono's compose + onError),
-  // so outer layers log and count them like any response.
+  // limiting, tracing. Errors become responses at the layer that raised them
+  // (Hono's compose + onError), so outer layers see, log and count them like
+  // any response. Every layer costs each request its promises (and their
+  // async-context hooks), so small concerns share one.
   app.use("*", correlation(deps.random));
-  app.use("*", securityHeaders());
-  app.use("*", closeWhenDraining(deps.lifecycle));
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
+    // Every response, a 429 from the limiter or an error included.
+    secureResponse(c);
+    // While the process drains (SIGTERM on Node), every response asks the client to close its
+    // connection (RFC 9112 §9.6), so keep-alive clients reconnect to another replica.
+    if (deps.lifecycle?.draining) c.res.headers.set("Connection", "close");
   });
-  app.use("*", requestLog(services.logger));
+  // The log line and the request metrics, for everything the inner layers answer.
+  app.use("*", requestTelemetry(services.logger, services.metrics));
   app.use("*", auditTrail());
   app.use("/t/:tenant/*", resolveTenant());
   // CORS outside the limiter, so a browser app can read its 429s.
   app.use("/t/:tenant/*", cors());
   app.use("*", rateLimit());
-  app.use("*", tracing(services.tracer));
-  app.use("*", requestMetrics(services.metrics));
+  // Without a tracer there is no span to open: the layer would only cost every request.
+  if (services.tracer !== noopTracer) app.use("*", tracing(services.tracer));
   app.use("*", limitBody(deps.config.MAX_BODY_BYTES));
 
   app.route("/", homeRoutes(deps.docsUi !== undefined));

@@ -70,6 +70,12 @@ export interface AppDeps {
   metricsExposition?: MetricsExposition;
   /** Loads Swagger UI's files (at the first request of /docs); without it /docs is not found. */
   docsUi?: () => DocsUiAssets;
+  /**
+   * Work after a response lives only as long as the request's execution
+   * context keeps it (Workers: `waitUntil`); otherwise the process outlives
+   * the request (Node), which tracks the work until shutdown.
+   */
+  waitUntil?: boolean;
   /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
   lifecycle?: Lifecycle;
 }

@@ -10,7 +10,7 @@ import type { AppEnv } from "./context.js";
  * tenants on one host never overwrite each other's. `__Host-` means Secure,
  * Path=/ and no Domain (RFC 6265bis §4.1.3.2).
  */
-const refreshCookie = (c: Context<AppEnv>) => `__Host-refresh-${c.var.tenant.slug}`;
+const refreshCookie = (c: Context<AppEnv>) => `__Host-refresh-${c.get("tenant").slug}`;
 
 /**
  * The token response for the body: in cookie mode the refresh token moves to
@@ -42,7 +42,7 @@ export function refreshTokenFromCookie(c: Context<AppEnv>): string | undefined {
   const token = getCookie(c, refreshCookie(c));
   if (token === undefined) return undefined;
   const origin = c.req.header("origin");
-  if (!origin || !allowedOrigins(c.var.tenant).has(origin)) {
+  if (!origin || !allowedOrigins(c.get("tenant")).has(origin)) {
     throw errors.forbidden("A request authenticated by cookie needs an Origin from the tenant's allowlist.");
   }
   return token;

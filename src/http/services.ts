@@ -81,6 +81,8 @@ export function buildServices(appDeps: AppDeps): Services {
     userVersions,
     refreshTokens: new RefreshTokens(deps.sealer, deps.random),
     graceMs: config.REFRESH_GRACE_PERIOD,
+    // Requests of a Workers isolate cannot share I/O: there each rotation is written on its own.
+    groupCommit: !deps.waitUntil,
   });
   const blocklist = new AccessTokenBlocklist(deps);
   const apiKeys = new ApiKeyService({ ...deps, cacheTtlMs: config.API_KEY_CACHE_TTL });

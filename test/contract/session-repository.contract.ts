@@ -55,25 +55,54 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
 
     it("records rotations forward only, never on a revoked session", async () => {
       const { id } = await db.sessions.create(session());
-      const rotation = (generation: number) => ({
+      const rotation = (generation: number, tenant = tenantId, session = id) => ({
+        tenantId: tenant,
+        id: session,
         generation,
         refreshHash: `h${generation}`,
         at: later(generation * 1_000),
         expiresAt: later(30 * DAY + generation * 1_000),
       });
-      await db.sessions.recordRotation(tenantId, id, rotation(2));
-      await db.sessions.recordRotation(tenantId, id, rotation(1)); // a late write of an older rotation
+      await db.sessions.recordRotations([rotation(2)]);
+      await db.sessions.recordRotations([rotation(1)]); // a late write of an older rotation
       expect(await db.sessions.findById(tenantId, id)).toMatchObject({
         refreshGeneration: 2,
         refreshHash: "h2",
         lastUsedAt: later(2_000),
         expiresAt: later(30 * DAY + 2_000),
       });
-      await db.sessions.recordRotation(crypto.randomUUID(), id, rotation(3)); // another tenant's id
+      await db.sessions.recordRotations([rotation(3, crypto.randomUUID())]); // another tenant's id
       expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
+      await db.sessions.recordRotations([]);
       expect(await db.sessions.revoke(tenantId, id, later(10), "logout")).toBe(true);
-      await db.sessions.recordRotation(tenantId, id, rotation(4));
+      await db.sessions.recordRotations([rotation(4)]);
       expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
+    });
+
+    it("records several sessions' rotations in one call, each only forward", async () => {
+      const [a, b, c] = await Promise.all([1, 2, 3].map(() => db.sessions.create(session())));
+      const rotation = (sessionId: string, generation: number) => ({
+        tenantId,
+        id: sessionId,
+        generation,
+        refreshHash: `${sessionId}:${generation}`,
+        at: later(generation),
+        expiresAt: later(30 * DAY + generation),
+      });
+      await db.sessions.recordRotations([rotation(c?.id as string, 5)]);
+      await db.sessions.recordRotations([
+        rotation(a?.id as string, 1),
+        rotation(b?.id as string, 7),
+        rotation(c?.id as string, 4), // behind the ledger: changes nothing
+      ]);
+      expect(await db.sessions.findById(tenantId, a?.id as string)).toMatchObject({
+        refreshGeneration: 1,
+        refreshHash: `${a?.id}:1`,
+        lastUsedAt: later(1),
+        expiresAt: later(30 * DAY + 1),
+      });
+      expect((await db.sessions.findById(tenantId, b?.id as string))?.refreshHash).toBe(`${b?.id}:7`);
+      expect((await db.sessions.findById(tenantId, c?.id as string))?.refreshHash).toBe(`${c?.id}:5`);
     });
 
     it("revokes once, keeping the first reason and time", async () => {

@@ -41,10 +41,28 @@ export function sessionRefreshSuite(label: string, redis: () => RedisUnderTest):
         expect(second.session_id).toBe(first.session_id);
         expect(decode(second.access_token).claims).toMatchObject({ sid: first.session_id, sub: first.user.id });
         expect((await s.api.me("acme", second.access_token)).status).toBe(200);
-        await s.t.services.background.drain();
+        // The ledger holds the rotation by the time the answer arrives (no background write to wait for).
         const row = await s.sessionRow(first.session_id);
         expect(row.refresh_generation).toBe(1);
         expect((row.last_used_at as Date).getTime()).toBe(s.clock.now().getTime());
+      });
+
+      it("still answers when the ledger write fails (Redis holds the rotation), with the gap on record", async () => {
+        const first = await s.signup();
+        const repository = s.t.services.db.sessions;
+        const recordRotations = repository.recordRotations;
+        repository.recordRotations = async () => {
+          throw new Error("connection refused");
+        };
+        try {
+          const second = await s.refreshOk("acme", first.refresh_token);
+          expect(second.session_id).toBe(first.session_id);
+        } finally {
+          repository.recordRotations = recordRotations;
+        }
+        expect((await s.sessionRow(first.session_id)).refresh_generation).toBe(0);
+        const line = s.logLines.map((l) => JSON.parse(l)).find((l) => l.event === "ledger_write_failed");
+        expect(line).toMatchObject({ session_id: first.session_id, generation: 1 });
       });
 
       it("gives 20 concurrent refreshes of one token exactly one successor and keeps the session", async () => {

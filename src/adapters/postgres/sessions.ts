@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
@@ -69,17 +69,21 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return row ? toSession(row) : null;
     },
 
-    async recordRotation(tenantId, id, rotation) {
-      await db
-        .update(sessions)
-        .set({
-          refreshGeneration: rotation.generation,
-          refreshHash: rotation.refreshHash,
-          lastUsedAt: rotation.at,
-          expiresAt: rotation.expiresAt,
-          updatedAt: rotation.at,
-        })
-        .where(and(live(tenantId, id), lt(sessions.refreshGeneration, rotation.generation)));
+    async recordRotations(rotations) {
+      if (rotations.length === 0) return;
+      // One statement of fixed text for any number of rotations: a column array per field, unnested
+      // into rows (no per-row SQL to build, and the server plans the same statement every time).
+      const column = <T>(pick: (rotation: (typeof rotations)[number]) => T) => sql.param(rotations.map(pick));
+      await db.execute(sql`UPDATE sessions AS s
+        SET refresh_generation = v.generation, refresh_hash = v.refresh_hash,
+            last_used_at = v.at, expires_at = v.expires_at, updated_at = v.at
+        FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
+                    ${column((r) => r.generation)}::integer[], ${column((r) => r.refreshHash)}::text[],
+                    ${column((r) => r.at.toISOString())}::timestamptz[],
+                    ${column((r) => r.expiresAt.toISOString())}::timestamptz[])
+          AS v(tenant_id, id, generation, refresh_hash, at, expires_at)
+        WHERE s.tenant_id = v.tenant_id AND s.id = v.id AND s.revoked_at IS NULL AND s.deleted_at IS NULL
+          AND s.refresh_generation < v.generation`);
     },
 
     async revoke(tenantId, id, at, reason) {

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { type DestinationStream, pino } from "pino";
 import { redactFields } from "../../core/logging/redaction.js";
 import type { LogFields, Logger } from "../../core/ports/logger.js";
@@ -21,23 +22,25 @@ function asyncStdout(): ReturnType<typeof pino.destination> {
   return stdout;
 }
 
+const RANK: Record<LogLevel, number> = { info: 30, warn: 40, error: 50, silent: 100 };
+
 /**
- * The Node logger: pino, one JSON line per event on stdout (or `destination`),
- * `{"level":"info","time":"…","pid":…,"hostname":…,"event":"…",…}`. Fields
- * are redacted before pino sees them (the same rules as on Workers).
+ * The Node logger: one JSON line per event on stdout (or `destination`),
+ * `{"level":"info","time":"…","pid":…,"hostname":…,"event":"…",…}`, pino's
+ * line format, written through pino's asynchronous destination. Fields are
+ * redacted first (the same rules as on Workers); a line is one
+ * JSON.stringify of them, cheaper per request than pino's own serialiser.
  */
 export function createPinoLogger(minimum: LogLevel = "info", destination?: DestinationStream): Logger {
-  const log = pino(
-    {
-      level: minimum,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      // Level names, as the Workers lines have them, rather than pino's numbers.
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination ?? asyncStdout(),
-  );
+  const out = destination ?? asyncStdout();
+  const process = `"pid":${globalThis.process.pid},"hostname":${JSON.stringify(hostname())}`;
   const write = (level: "info" | "warn" | "error", event: string, fields?: LogFields) => {
-    if (log.isLevelEnabled(level)) log[level]({ event, ...redactFields(fields) });
+    if (RANK[level] < RANK[minimum]) return;
+    const redacted = redactFields(fields);
+    const body = JSON.stringify(redacted);
+    // A field named `event` wins, as it did in pino's `{ event, ...fields }`.
+    const named = "event" in redacted ? "" : `"event":${JSON.stringify(event)}${body.length > 2 ? "," : ""}`;
+    out.write(`{"level":"${level}","time":"${new Date().toISOString()}",${process},${named}${body.slice(1)}\n`);
   };
   return {
     info: (event, fields) => write("info", event, fields),

@@ -40,9 +40,18 @@ const SECRET_NAMES = new Set([
 
 const SECRET_SUFFIXES = ["password", "secret", "token"];
 
+/** Field names come from the code, a few dozen of them: each is judged once (bounded, should one come from input). */
+const judgedNames = new Map<string, boolean>();
+const MAX_JUDGED_NAMES = 1_000;
+
 function isSecretName(name: string): boolean {
-  const normal = name.toLowerCase().replace(/[_-]/g, "");
-  return SECRET_NAMES.has(normal) || SECRET_SUFFIXES.some((suffix) => normal.endsWith(suffix));
+  let secret = judgedNames.get(name);
+  if (secret === undefined) {
+    const normal = name.toLowerCase().replace(/[_-]/g, "");
+    secret = SECRET_NAMES.has(normal) || SECRET_SUFFIXES.some((suffix) => normal.endsWith(suffix));
+    if (judgedNames.size < MAX_JUDGED_NAMES) judgedNames.set(name, secret);
+  }
+  return secret;
 }
 
 /** Credential shapes this service issues or receives, found inside any string. */
@@ -58,7 +67,14 @@ const SECRET_SHAPES: RegExp[] = [
   /__Host-refresh(?:-[a-z0-9-]+)?=[^;\s,]+/g,
 ];
 
+/**
+ * A literal every shape above starts with: one scan rules out most strings
+ * (ids, routes, names) before the five replacements would each scan them.
+ */
+const SHAPE_MARKERS = /eyJ|rt1\.|sk_|bearer|basic|__Host-refresh/i;
+
 export function redactString(text: string): string {
+  if (!SHAPE_MARKERS.test(text)) return text;
   let out = text;
   for (const shape of SECRET_SHAPES) out = out.replace(shape, REDACTED);
   return out;
@@ -87,6 +103,8 @@ const MAX_DEPTH = 6;
 
 function redactValue(value: unknown, depth: number): unknown {
   if (typeof value === "string") return loggable(value);
+  // JSON has no BigInt (JSON.stringify would throw in the middle of a request).
+  if (typeof value === "bigint") return value.toString();
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) return "[truncated]";
   if (value instanceof Error) {

@@ -2,7 +2,7 @@ import { AppError } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
-import type { Background, SessionService, TokenResponse } from "../sessions/sessions.js";
+import type { SessionService, TokenResponse } from "../sessions/sessions.js";
 import { scopeList } from "../sessions/user-claims.js";
 import type { AccessTokens } from "../tokens/access-token.js";
 import type { AuthorizationCodes } from "./authorization-codes.js";
@@ -42,7 +42,6 @@ export interface TokenRequest {
   client: OAuthClient;
   /** The form body (RFC 6749 §3.2), each parameter once. */
   form: Readonly<Record<string, string>>;
-  background: Background;
 }
 
 /** A session's tokens and what its ID token says. */
@@ -160,11 +159,11 @@ export class TokenEndpoint {
   }
 
   /** RFC 6749 §6: only the client's own sessions; a narrower scope for this answer, never a wider one. */
-  private async refresh(tenant: Tenant, { client, form, background }: TokenRequest): Promise<SessionTokens> {
+  private async refresh(tenant: Tenant, { client, form }: TokenRequest): Promise<SessionTokens> {
     const presented = required(form, "refresh_token");
     const scope = requestedScope(form);
     const issued = await asOAuthGrant(
-      this.deps.sessions.refreshForClient(tenant, presented, background, {
+      this.deps.sessions.refreshForClient(tenant, presented, {
         clientId: client.clientId,
         ...lifetimesOf(client),
         ...(scope ? { scope } : {}),

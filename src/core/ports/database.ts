@@ -38,7 +38,7 @@ export type {
 export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
-export type { NewSession, SessionRecord, SessionRepository } from "./db/sessions.js";
+export type { NewSession, SessionRecord, SessionRepository, SessionRotation } from "./db/sessions.js";
 export type {
   NewSigningKey,
   Rotation,

@@ -1,20 +1,15 @@
 import { errors } from "../errors.js";
+import { errorFields } from "../logging/error-fields.js";
 import { OAuthError } from "../oidc/oauth-error.js";
 import type { Tenant } from "../ports/database.js";
 import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
 import { CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken } from "./refresh-token.js";
+import type { RotationLedger } from "./rotation-ledger.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import type { SessionStore } from "./session-store.js";
-import type {
-  Background,
-  ClientRefresh,
-  IssuedTokens,
-  RevocationReason,
-  SessionDeps,
-  TokenResponse,
-} from "./session-types.js";
+import type { ClientRefresh, IssuedTokens, RevocationReason, SessionDeps, TokenResponse } from "./session-types.js";
 import { claimsOfCurrentUser, narrowScope, scopeList } from "./user-claims.js";
 
 /**
@@ -66,6 +61,7 @@ export class SessionRefresh {
   constructor(
     private readonly deps: SessionDeps,
     private readonly store: SessionStore,
+    private readonly ledger: RotationLedger,
     private readonly revoke: (tenant: Tenant, sessionId: string, reason: RevocationReason) => Promise<boolean>,
   ) {}
 
@@ -78,12 +74,7 @@ export class SessionRefresh {
    * `invalid_grant`; a spent token presented after the grace window revokes
    * its session. Without a binding only first-party sessions refresh.
    */
-  async spend(
-    tenant: Tenant,
-    presented: unknown,
-    background: Background,
-    binding: ClientRefresh | null,
-  ): Promise<IssuedTokens> {
+  async spend(tenant: Tenant, presented: unknown, binding: ClientRefresh | null): Promise<IssuedTokens> {
     const token = await this.deps.refreshTokens.parse(tenant.id, presented);
     if (!token) throw this.refused();
     if (binding) await this.checkBinding(tenant, token, binding);
@@ -112,18 +103,37 @@ export class SessionRefresh {
     }
     switch (outcome.kind) {
       case "rotated": {
-        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
-        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
-        background(
-          this.deps.db.sessions.recordRotation(tenant.id, token.sessionId, {
+        // Committed before the answer leaves (a crash loses no rotation a client was told about),
+        // written while the claims are checked and the token signed; settles, never rejects.
+        const recorded = this.ledger
+          .record({
+            tenantId: tenant.id,
+            id: token.sessionId,
             generation: outcome.generation,
             refreshHash: successor.hash,
             at: new Date(this.now()),
             expiresAt: new Date(outcome.idleExpiresAt),
-          }),
-        );
+          })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
-        return this.answer(tenant, session, successor.text, binding);
+        const issued = await this.answer(tenant, session, successor.text, binding);
+        const failure = await recorded;
+        // Postgres down: Redis holds the rotation, so the refresh still answers (as reads do); the
+        // ledger catches up at the session's next rotation, and the gap is on record here.
+        if (failure !== undefined) {
+          this.deps.logger.error("ledger_write_failed", {
+            tenant_id: tenant.id,
+            session_id: token.sessionId,
+            generation: outcome.generation,
+            ...errorFields(failure),
+          });
+        }
+        return issued;
       }
       case "grace": {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);

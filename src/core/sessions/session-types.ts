@@ -104,6 +104,8 @@ export interface SessionDeps {
   metrics: Metrics;
   /** How long the token spent just before still yields the same successor (ms). */
   graceMs: number;
+  /** Rotations of concurrent requests may share one ledger write (a process serving many requests: Node). */
+  groupCommit?: boolean;
 }
 
 /** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */

@@ -3,13 +3,13 @@ import { errors } from "../errors.js";
 import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { RotationLedger } from "./rotation-ledger.js";
 import { FIRST_PARTY_CLIENT } from "./session-ledger.js";
 import { issueTokens, ledgerState, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
 import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type {
   ActiveRefreshToken,
-  Background,
   ClientInfo,
   ClientRefresh,
   IssuedTokens,
@@ -43,7 +43,10 @@ export class SessionService {
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
-    this.refreshes = new SessionRefresh(deps, this.store, (tenant, id, reason) => this.revoke(tenant, id, reason));
+    const ledger = new RotationLedger(deps.db, deps.groupCommit ?? false);
+    this.refreshes = new SessionRefresh(deps, this.store, ledger, (tenant, id, reason) =>
+      this.revoke(tenant, id, reason),
+    );
   }
 
   private now(): number {
@@ -109,8 +112,8 @@ export class SessionService {
    * the grace window revokes its session. Only sessions of the first-party
    * login: an OAuth client's refresh tokens go to the token endpoint.
    */
-  async refresh(tenant: Tenant, presented: unknown, background: Background): Promise<TokenResponse> {
-    return (await this.refreshes.spend(tenant, presented, background, null)).response;
+  async refresh(tenant: Tenant, presented: unknown): Promise<TokenResponse> {
+    return (await this.refreshes.spend(tenant, presented, null)).response;
   }
 
   /**
@@ -119,13 +122,8 @@ export class SessionService {
    * response. Checked before the token is spent, so a client's mistake does
    * not cost its session.
    */
-  async refreshForClient(
-    tenant: Tenant,
-    presented: string,
-    background: Background,
-    binding: ClientRefresh,
-  ): Promise<IssuedTokens> {
-    return this.refreshes.spend(tenant, presented, background, binding);
+  async refreshForClient(tenant: Tenant, presented: string, binding: ClientRefresh): Promise<IssuedTokens> {
+    return this.refreshes.spend(tenant, presented, binding);
   }
 
   private countRevoked(reason: RevocationReason, count = 1): void {

@@ -1,4 +1,11 @@
-import type { HistogramName, MetricLabels, Metrics, SpanAttributes, Tracer } from "../ports/telemetry.js";
+import {
+  type HistogramName,
+  type MetricLabels,
+  type Metrics,
+  noopTracer,
+  type SpanAttributes,
+  type Tracer,
+} from "../ports/telemetry.js";
 
 /** What the port decorators record through. */
 export interface Telemetry {
@@ -17,12 +24,14 @@ export function measure<T>(
   histogram: { name: HistogramName; labels: MetricLabels } | undefined,
   fn: () => Promise<T>,
 ): Promise<T> {
-  return telemetry.tracer.span(span.name, span.attributes, async () => {
+  const timed = async () => {
     const started = performance.now();
     try {
       return await fn();
     } finally {
       if (histogram) telemetry.metrics.observe(histogram.name, (performance.now() - started) / 1000, histogram.labels);
     }
-  });
+  };
+  // Metrics without tracing (the Node default): no span to open around every Redis and Postgres call.
+  return telemetry.tracer === noopTracer ? timed() : telemetry.tracer.span(span.name, span.attributes, timed);
 }

@@ -26,9 +26,9 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { config } = c.var.services;
+    const { config } = c.get("services");
     const tenant = c.get("tenant") as AppEnv["Variables"]["tenant"] | undefined;
-    const realm = tenant ? c.var.services.tokens.issuer(tenant) : config.PUBLIC_URL;
+    const realm = tenant ? c.get("services").tokens.issuer(tenant) : config.PUBLIC_URL;
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (!token) {

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
 import { errorFields } from "../../core/logging/error-fields.js";
 import { parseIp } from "../../core/net/ip.js";
@@ -20,18 +20,23 @@ const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 export function auditTrail(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const scope = c.var.scope;
+    const scope = c.get("scope");
     scope.audit = [];
     await next();
     const entries = scope.audit;
-    const { db, logger } = c.var.services;
+    const { db, logger, clientIp } = c.get("services");
     // Events of the request's background work (a reset requested by mail) come after the answer:
     // each is written then, with the request's address, and kept alive as that work is (waitUntil).
+    // The writer holds what it needs, never the request's context: the scope outlives the request
+    // wherever an async resource created while serving it keeps it (a pooled connection opened
+    // then), and the context would keep the whole request alive, in memory and in every GC's work.
     scope.audit = undefined;
+    const address = clientIp(c);
+    const background = inBackground(c);
     scope.auditLater = (entry) =>
-      inBackground(c)(
+      background(
         db.auditEvents
-          .append(withAddress(c, [entry]))
+          .append(withAddress(address, [entry]))
           .catch((error: unknown) =>
             logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) }),
           ),
@@ -39,8 +44,8 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
     if (admin) entries.push(admin);
     if (entries.length === 0) return;
-    const write = db.auditEvents.append(withAddress(c, entries));
-    if (!admin) return inBackground(c)(write);
+    const write = db.auditEvents.append(withAddress(address, entries));
+    if (!admin) return background(write);
     try {
       await write;
     } catch (error) {
@@ -49,9 +54,8 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The entries with the request's address; only requests that leave entries pay for it. */
-function withAddress(c: Context<AppEnv>, entries: AuditEventRecord[]): AuditEventRecord[] {
-  const address = c.var.services.clientIp(c);
+/** The entries with the request's address; only requests that leave entries pay for checking it. */
+function withAddress(address: string | null, entries: AuditEventRecord[]): AuditEventRecord[] {
   // The column is inet, so only a well-formed address.
   const ip = parseIp(address) ? address : null;
   for (const entry of entries) entry.ip = ip;
@@ -68,10 +72,10 @@ async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<
   const details = json ? adminDetails(await c.req.json().catch(() => null)) : {};
   // A created resource is named by its response (a tenant, a key, a client).
   const created = action.targetId === null && c.req.method === "POST" ? await createdId(c.res) : null;
-  const tenantId = c.var.tenant?.id ?? (action.action === "admin.tenants.create" ? created : null);
+  const tenantId = c.get("tenant")?.id ?? (action.action === "admin.tenants.create" ? created : null);
   if (!tenantId) return null;
-  const { random, clock } = c.var.services;
-  const scope = c.var.scope;
+  const { random, clock } = c.get("services");
+  const scope = c.get("scope");
   return {
     id: random.uuid(),
     tenantId,

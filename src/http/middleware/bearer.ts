@@ -29,13 +29,13 @@ const BOOTSTRAP_KEY_HERE =
 
 /**
  * Tenant routes behind a user's access token: verifies it and puts its
- * claims on `c.var.auth`. A client's own token (client_credentials) names no
+ * claims on `c.get("auth")`. A client's own token (client_credentials) names no
  * user, so it is refused here.
  */
 export function requireAccessToken(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { tokens } = c.var.services;
-    const realm = tokens.issuer(c.var.tenant);
+    const { tokens } = c.get("services");
+    const realm = tokens.issuer(c.get("tenant"));
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (!token) {
@@ -43,11 +43,11 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     }
     let claims: AccessTokenClaims;
     try {
-      claims = await tokens.verify(c.var.tenant, token);
+      claims = await tokens.verify(c.get("tenant"), token);
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error;
       // A newcomer's first try is often the key they already have: say what it is for.
-      if (await constantTimeEqual(token, c.var.services.config.BOOTSTRAP_ADMIN_KEY)) {
+      if (await constantTimeEqual(token, c.get("services").config.BOOTSTRAP_ADMIN_KEY)) {
         throw unauthorized(realm, BOOTSTRAP_KEY_HERE, true);
       }
       throw unauthorized(realm, error.reason, true);
@@ -56,7 +56,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       throw unauthorized(realm, "This route needs a user's access token, not a client's.", true);
     }
     // Revocation (logout, session deletion, admin, refresh-token reuse) reaches access tokens at once.
-    if (await c.var.services.blocklist.isRevoked(claims)) {
+    if (await c.get("services").blocklist.isRevoked(claims)) {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
     }
     c.set("auth", claims);
@@ -67,7 +67,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
 
 /** The user of a bearer-protected route's access token. */
 export async function tokenUser(c: Context<AppEnv>) {
-  const user = await c.var.services.accounts.findUser(c.var.tenant, c.var.auth.sub);
+  const user = await c.get("services").accounts.findUser(c.get("tenant"), c.get("auth").sub);
   if (!user) throw errors.notFound("The user no longer exists.");
   return user;
 }

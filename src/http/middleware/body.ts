@@ -2,14 +2,30 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { errors } from "../../core/errors.js";
 
-/** 413 for bodies over the configured limit, whether or not Content-Length is sent. */
+/**
+ * 413 for bodies over the configured limit, whether or not Content-Length is
+ * sent. A declared length is checked from the header alone: the HTTP layer
+ * delivers exactly that many bytes (RFC 9112 §6.2), and asking for the body
+ * stream would make @hono/node-server build a full Fetch Request (with an
+ * AbortController) and read the body through a web stream, for every
+ * request. Only a body of undeclared length (chunked) is counted as it streams.
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+  const streamed = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw errors.payloadTooLarge(maxBytes);
     },
   });
+  return (c, next) => {
+    const method = c.req.method;
+    // A Fetch Request of these methods has no body (Fetch standard, Request constructor).
+    if (method === "GET" || method === "HEAD") return next();
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (Number.parseInt(length, 10) > maxBytes) throw errors.payloadTooLarge(maxBytes);
+    return next();
+  };
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;

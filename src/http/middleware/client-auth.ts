@@ -48,8 +48,8 @@ export async function clientFromRequest(
   c: Context<AppEnv>,
   form: Record<string, string>,
 ): Promise<{ client: OAuthClient; method: ClientAuthMethod }> {
-  const { clients, tokens } = c.var.services;
-  const tenant = c.var.tenant;
+  const { clients, tokens } = c.get("services");
+  const tenant = c.get("tenant");
   const realm = tokens.issuer(tenant);
   const basic = basicCredentials(c.req.header("authorization"));
   if (basic !== null) {
@@ -96,7 +96,7 @@ async function formCredentials(c: Context<AppEnv>): Promise<Record<string, strin
 /**
  * Introspection and revocation callers: an API key holding `scope` (Bearer,
  * as before), or a confidential OAuth client authenticated by Basic or
- * client_secret_post, which the route finds on `c.var.oauthClient`. Without
+ * client_secret_post, which the route finds on `c.get("oauthClient")`. Without
  * any credentials the API key's 401 (problem+json) answers.
  */
 export function requireServiceScopeOrClient(scope: string): MiddlewareHandler<AppEnv> {

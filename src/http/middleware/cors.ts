@@ -39,7 +39,8 @@ export function cors(): MiddlewareHandler<AppEnv> {
     const origin = c.req.header("origin");
     const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
     // A browser never sends the literal "null" for an origin it may trust (opaque origins).
-    const allowed = isPublic || (origin !== undefined && origin !== "null" && allowedOrigins(c.var.tenant).has(origin));
+    const allowed =
+      isPublic || (origin !== undefined && origin !== "null" && allowedOrigins(c.get("tenant")).has(origin));
 
     if (preflight) {
       if (!allowed) throw errors.forbidden("This origin is not on the tenant's allowlist.");

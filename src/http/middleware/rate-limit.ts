@@ -5,7 +5,6 @@ import { type Limit, type LimitName, limitForRoute, limitsOf } from "../../core/
 import { rateLimitedError, unavailableError } from "../../core/rate-limit/rate-limit-errors.js";
 import type { AppEnv } from "../context.js";
 import { routePattern } from "../route-pattern.js";
-import { recordRequest } from "./request-metrics.js";
 
 /**
  * Without Redis the limiter cannot count. Credential-checking routes are then
@@ -31,16 +30,15 @@ export function rateLimitHeaders({ limit, windowSeconds }: Limit, decision: Gcra
 /**
  * Per-client limits, keyed by tenant, limit and client network (IPv4
  * address / IPv6 /64). A refused request never reaches tracing or the
- * handler, but the outer layers log it with its request id, and it is
- * counted here.
+ * handler, but the outer layers log and count it with its request id, and
+ * its refusal is counted here (rate_limit_rejections_total).
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const pattern = routePattern(c);
     const name = limitForRoute(c.req.method, pattern);
     if (!name) return next();
-    const started = performance.now();
-    const { limiter, clientIp, metrics } = c.var.services;
+    const { limiter, clientIp, metrics } = c.get("services");
     const tenant = c.get("tenant");
     const limit = limitsOf(tenant)[name];
     const decision = await limiter.decide(name, `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`, limit);
@@ -51,7 +49,6 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     const headers = rateLimitHeaders(limit, decision);
     if (!decision.allowed) {
       metrics.increment("rate_limit_rejections_total", { limit: name, scope: "ip" });
-      recordRequest(metrics, c, 429, (performance.now() - started) / 1000);
       // Thrown, so the one error handler answers (problem+json, or a page at a hosted page).
       throw rateLimitedError(decision.retryAfterMs, undefined, headers);
     }

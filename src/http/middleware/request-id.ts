@@ -37,7 +37,12 @@ export function parseTraceparent(header: string | null | undefined): TraceParent
   return { traceId, parentId, flags };
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const hex = (bytes: Uint8Array) => {
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+};
 
 /**
  * Correlation, the outermost layer: the request id (echoed when well formed)
@@ -49,10 +54,12 @@ export function correlation(random: Random): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = requestIdFor(c.req.header("x-request-id"), random);
     const parent = parseTraceparent(c.req.header("traceparent"));
+    // One draw for both ids: the trace's (unless continued) and this service's span.
+    const ids = hex(random.bytes(parent ? 8 : 24));
     const scope: RequestScope = {
       requestId,
-      traceId: parent?.traceId ?? hex(random.bytes(16)),
-      spanId: hex(random.bytes(8)),
+      traceId: parent?.traceId ?? ids.slice(16),
+      spanId: ids.slice(0, 16),
       traceFlags: parent?.flags ?? "01",
       remoteParentId: parent?.parentId,
     };

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 
 /**
@@ -36,18 +36,19 @@ export function ownPolicy(c: Context<AppEnv>, policy: string): void {
   c.header("Content-Security-Policy", policy);
 }
 
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    const headers = c.res.headers;
-    // Only an HTML page may bring a policy of its own (with its nonce); everything else gets the API's.
-    if (!c.get("ownPolicy") || !headers.has("Content-Security-Policy")) {
-      headers.set("Content-Security-Policy", API_POLICY);
-    }
-    headers.set("X-Content-Type-Options", "nosniff");
-    headers.set("Referrer-Policy", "no-referrer");
-    headers.set("X-Frame-Options", "DENY");
-    // Browsers act on it over https only; two years, as the HSTS preload list asks.
-    headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-  };
+/**
+ * Sets the security headers on the response: the API's policy unless an
+ * HTML page brought its own (with its nonce). Called by the outermost layer
+ * once the response is known, so errors and 429s get them too.
+ */
+export function secureResponse(c: Context<AppEnv>): void {
+  const headers = c.res.headers;
+  if (!c.get("ownPolicy") || !headers.has("Content-Security-Policy")) {
+    headers.set("Content-Security-Policy", API_POLICY);
+  }
+  headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("Referrer-Policy", "no-referrer");
+  headers.set("X-Frame-Options", "DENY");
+  // Browsers act on it over https only; two years, as the HSTS preload list asks.
+  headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 }

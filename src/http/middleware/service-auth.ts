@@ -14,8 +14,8 @@ import { bearerToken, triedBearer } from "./admin-auth.js";
  */
 export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { config, apiKeys, tokens } = c.var.services;
-    const realm = tokens.issuer(c.var.tenant);
+    const { config, apiKeys, tokens } = c.get("services");
+    const realm = tokens.issuer(c.get("tenant"));
     const header = c.req.header("authorization");
     const token = bearerToken(header);
     if (!token) {
@@ -28,7 +28,7 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
     if (await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY)) {
       actAs({ type: "bootstrap", id: null });
     } else {
-      const key = await apiKeys.verify(c.var.tenant, token, inBackground(c));
+      const key = await apiKeys.verify(c.get("tenant"), token, inBackground(c));
       if (!key) throw errors.unauthorized(realm, "The API key is not valid.", true);
       if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
       actAs({ type: "api_key", id: key.id });

@@ -4,6 +4,6 @@ import type { AppEnv } from "../context.js";
 /** After requireAccessToken: 403 `step_up_required` unless the caller recently completed their second factor (StepUp). */
 export const requireStepUp = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    await c.var.services.stepUp.require(c.var.tenant, c.var.auth);
+    await c.get("services").stepUp.require(c.get("tenant"), c.get("auth"));
     await next();
   });

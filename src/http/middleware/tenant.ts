@@ -4,7 +4,6 @@ import { TENANT_LOOKUP_LIMIT } from "../../core/rate-limit/limits.js";
 import { rateLimitedError } from "../../core/rate-limit/rate-limit-errors.js";
 import type { AppEnv } from "../context.js";
 import { rateLimitHeaders } from "./rate-limit.js";
-import { recordRequest } from "./request-metrics.js";
 
 /**
  * Resolves `/t/{tenant}` for every route under it, before route matching, so
@@ -16,14 +15,12 @@ import { recordRequest } from "./request-metrics.js";
  */
 export function resolveTenant(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const started = performance.now();
-    const { tenants, limiter, clientIp, metrics } = c.var.services;
+    const { tenants, limiter, clientIp, metrics } = c.get("services");
     const limitLookup = async () => {
       const key = `rl:-:tenant_lookup:${ipBucket(clientIp(c))}`;
       const decision = await limiter.decide("tenant_lookup", key, TENANT_LOOKUP_LIMIT);
       if (!decision || decision.allowed) return;
       metrics.increment("rate_limit_rejections_total", { limit: "tenant_lookup", scope: "ip" });
-      recordRequest(metrics, c, 429, (performance.now() - started) / 1000);
       throw rateLimitedError(decision.retryAfterMs, undefined, rateLimitHeaders(TENANT_LOOKUP_LIMIT, decision));
     };
     c.set("tenant", await tenants.require(c.req.param("tenant") ?? "", limitLookup));

@@ -30,8 +30,8 @@ export function tracing(tracer: Tracer): MiddlewareHandler<AppEnv> {
     const route = routePattern(c);
     const matched = route !== "unmatched";
     const method = c.req.method;
-    const scope = c.var.scope;
-    const tenant = c.var.tenant?.slug;
+    const scope = c.get("scope");
+    const tenant = c.get("tenant")?.slug;
     await tracer.span(
       // HTTP semantic conventions: `{method} {http.route}`, or the method alone when no route matched.
       matched ? `${method} ${route}` : method,

@@ -60,11 +60,11 @@ export const healthRoutes = createRouter()
   .openapi(healthz, (c) => c.json({ status: "ok" as const }, 200))
   .openapi(readyz, async (c) => {
     // Shutting down: out of the load balancer first, while in-flight requests finish.
-    if (c.var.services.lifecycle?.draining) throw errors.notReady({ shutdown: "draining" });
-    const checks = await readiness(c.var.services);
+    if (c.get("services").lifecycle?.draining) throw errors.notReady({ shutdown: "draining" });
+    const checks = await readiness(c.get("services"));
     const failing = Object.fromEntries(Object.entries(checks).filter(([, state]) => state !== "ok"));
     if (Object.keys(failing).length > 0) {
-      c.var.services.logger.warn("not_ready", { request_id: c.var.requestId, ...failing });
+      c.get("services").logger.warn("not_ready", { request_id: c.get("requestId"), ...failing });
       throw errors.notReady(failing);
     }
     return c.json({ status: "ok" as const, checks: { postgres: "ok" as const, redis: "ok" as const } }, 200);

@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { OAuthError } from "../../core/oidc/oauth-error.js";
-import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
 import { clientFromRequest } from "../middleware/client-auth.js";
 import { createRouter } from "../openapi.js";
@@ -99,11 +98,7 @@ oauthTokenRoutes.post("/t/:tenant/oauth2/token", async (c) => {
   const form = await formOf(c);
   const { client } = await clientFromRequest(c, form);
   actAs({ type: "client", id: client.clientId });
-  const body = await c.var.services.tokenEndpoint.grant(c.var.tenant, {
-    client,
-    form,
-    background: inBackground(c),
-  });
+  const body = await c.var.services.tokenEndpoint.grant(c.var.tenant, { client, form });
   // RFC 6749 §5.1: tokens are never cached.
   c.header("Cache-Control", "no-store");
   c.header("Pragma", "no-cache");

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errors } from "../../core/errors.js";
 import { REFRESH_TOKEN_MAX_LENGTH } from "../../core/sessions/refresh-token.js";
-import { inBackground } from "../background.js";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
@@ -106,7 +105,7 @@ export const sessionRoutes = createRouter()
     const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
     const presented = body.refresh_token ?? fromCookie;
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
-    const response = await c.var.services.sessions.refresh(c.var.tenant, presented, inBackground(c));
+    const response = await c.get("services").sessions.refresh(c.get("tenant"), presented);
     identifyRequest(undefined, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
@@ -114,20 +113,21 @@ export const sessionRoutes = createRouter()
   .openapi(logout, async (c) => {
     const body = c.req.valid("json") ?? {};
     const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
-    await c.var.services.sessions.logout(c.var.tenant, c.var.auth, body.refresh_token ?? fromCookie);
+    await c.get("services").sessions.logout(c.get("tenant"), c.get("auth"), body.refresh_token ?? fromCookie);
     if (fromCookie !== undefined) clearRefreshCookie(c);
     return c.body(null, 204);
   })
   .openapi(list, async (c) => {
-    const sessions = await c.var.services.sessions.listLive(c.var.tenant, c.var.auth.sub);
-    return c.json({ sessions: sessions.map((s) => sessionView(s, c.var.auth.sid)) }, 200);
+    const sessions = await c.get("services").sessions.listLive(c.get("tenant"), c.get("auth").sub);
+    return c.json({ sessions: sessions.map((s) => sessionView(s, c.get("auth").sid)) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    const { sessions } = c.var.services;
+    const { sessions } = c.get("services");
     // Another user's session, or one of another tenant, answers 404 as if absent (API.md).
-    const session = UUID_PATTERN.test(id) ? await sessions.find(c.var.tenant, id) : null;
-    if (!session || session.userId !== c.var.auth.sub || session.revokedAt) throw errors.notFound("No such session.");
-    await sessions.revoke(c.var.tenant, id, "deleted_by_user");
+    const session = UUID_PATTERN.test(id) ? await sessions.find(c.get("tenant"), id) : null;
+    if (!session || session.userId !== c.get("auth").sub || session.revokedAt)
+      throw errors.notFound("No such session.");
+    await sessions.revoke(c.get("tenant"), id, "deleted_by_user");
     return c.body(null, 204);
   });

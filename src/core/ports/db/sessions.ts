@@ -21,6 +21,16 @@ export interface SessionRecord {
   createdAt: Date;
 }
 
+/** A refresh-token rotation as the ledger keeps it. */
+export interface SessionRotation {
+  tenantId: string;
+  id: string;
+  generation: number;
+  refreshHash: string;
+  at: Date;
+  expiresAt: Date;
+}
+
 export type NewSession = Omit<SessionRecord, "revokedAt" | "revokedReason" | "createdAt" | "refreshGeneration">;
 
 export interface SessionRepository {
@@ -28,15 +38,12 @@ export interface SessionRepository {
   create(session: NewSession): Promise<SessionRecord>;
   findById(tenantId: string, id: string): Promise<SessionRecord | null>;
   /**
-   * Records a rotation: generation, token hash, last use and the slid idle
-   * expiry. Only moves forward (a late write of an older generation changes
-   * nothing) and never touches a revoked session.
+   * Records rotations, in one statement: each session's generation, token
+   * hash, last use and slid idle expiry. Only moves forward (a late write of
+   * an older generation changes nothing) and never touches a revoked session.
+   * At most one rotation per session (the newest) in a call.
    */
-  recordRotation(
-    tenantId: string,
-    id: string,
-    rotation: { generation: number; refreshHash: string; at: Date; expiresAt: Date },
-  ): Promise<void>;
+  recordRotations(rotations: SessionRotation[]): Promise<void>;
   /** Marks a live session revoked; resolves whether it was live. */
   revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
   /** Revokes every live session of the user but `exceptId` (when given); resolves their ids. */

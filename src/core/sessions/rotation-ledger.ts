@@ -1,0 +1,63 @@
+import type { Database, SessionRotation } from "../ports/database.js";
+
+/** Rotations per statement at most (six arrays of this many parameters). */
+const MAX_BATCH = 500;
+
+interface Waiting {
+  rotation: SessionRotation;
+  done: (error?: unknown) => void;
+}
+
+/**
+ * Writes refresh rotations to the Postgres ledger, and resolves each once it
+ * is committed: a refresh answers only then, so a crash loses no rotation a
+ * client was told about. With `groupCommit` (one process serving many
+ * requests: Node), rotations arriving while a write is in flight wait and go
+ * together in the next one, a single statement: under load the ledger costs
+ * a fraction of a round trip per refresh, and the first rotation after a
+ * quiet spell is written at once. Without it (Workers, where I/O belongs to
+ * the request that started it) each rotation is its own write.
+ */
+export class RotationLedger {
+  private queue: Waiting[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly groupCommit: boolean,
+  ) {}
+
+  record(rotation: SessionRotation): Promise<void> {
+    if (!this.groupCommit) return this.db.sessions.recordRotations([rotation]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rotation, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      let failure: unknown;
+      try {
+        await this.db.sessions.recordRotations(newestPerSession(batch));
+      } catch (error) {
+        failure = error ?? new Error("The ledger write failed.");
+      }
+      for (const waiting of batch) waiting.done(failure);
+    }
+    this.writing = false;
+  }
+}
+
+/** One rotation per session, its newest: the ledger holds a session's newest state, and one statement updates a row once. */
+function newestPerSession(batch: Waiting[]): SessionRotation[] {
+  const newest = new Map<string, SessionRotation>();
+  for (const { rotation } of batch) {
+    const key = `${rotation.tenantId}/${rotation.id}`;
+    const held = newest.get(key);
+    if (!held || held.generation < rotation.generation) newest.set(key, rotation);
+  }
+  return [...newest.values()];
+}

@@ -1,0 +1,129 @@
+/**
+ * The rotation ledger's group commit on real Postgres: a rotation resolves
+ * once committed; rotations arriving while a write is in flight share the
+ * next statement; a session's newest rotation wins within one; a failed
+ * write fails exactly its batch; without group commit each rotation is its
+ * own write.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
+import type { Database, SessionRotation } from "../../src/core/ports/database.js";
+import { RotationLedger } from "../../src/core/sessions/rotation-ledger.js";
+import { seedTenant, seedUser } from "../contract/seed.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const DAY = 86_400_000;
+
+let database: TestDatabase;
+let db: Database;
+let tenantId: string;
+let userId: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createPgDatabase(database.url, { max: 2 });
+  tenantId = await seedTenant(db, "ledger", at);
+  userId = await seedUser(db, tenantId, at);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await database?.drop();
+});
+
+async function newSession(): Promise<string> {
+  const { id } = await db.sessions.create({
+    id: crypto.randomUUID(),
+    tenantId,
+    userId,
+    authMethod: "password",
+    amr: ["pwd"],
+    clientId: "first-party",
+    scope: "openid",
+    userAgent: null,
+    ip: null,
+    authTime: at,
+    lastUsedAt: at,
+    expiresAt: new Date(at.getTime() + DAY),
+    absoluteExpiresAt: new Date(at.getTime() + 90 * DAY),
+    refreshHash: "h0",
+  });
+  return id;
+}
+
+const rotation = (id: string, generation: number): SessionRotation => ({
+  tenantId,
+  id,
+  generation,
+  refreshHash: `${id}:${generation}`,
+  at: new Date(at.getTime() + generation),
+  expiresAt: new Date(at.getTime() + DAY + generation),
+});
+
+/** The real repository, with every statement's rotations recorded and an optional failure injected. */
+function watched(fail: (batch: SessionRotation[]) => boolean = () => false) {
+  const statements: SessionRotation[][] = [];
+  const sessions = Object.create(db.sessions) as Database["sessions"];
+  sessions.recordRotations = async (rotations) => {
+    statements.push(rotations);
+    if (fail(rotations)) throw new Error("injected ledger failure");
+    return db.sessions.recordRotations(rotations);
+  };
+  return { db: { ...db, sessions } as Database, statements };
+}
+
+const generationOf = async (id: string) => (await db.sessions.findById(tenantId, id))?.refreshHash;
+
+describe("RotationLedger", () => {
+  it("writes the first rotation at once and the ones arriving meanwhile together, each resolved once committed", async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, () => newSession()));
+    const { db: ledgerDb, statements } = watched();
+    const ledger = new RotationLedger(ledgerDb, true);
+    const committed: string[] = [];
+    await Promise.all(
+      ids.map((id) =>
+        ledger.record(rotation(id, 1)).then(async () => {
+          // Resolved only once the row holds it.
+          expect(await generationOf(id)).toBe(`${id}:1`);
+          committed.push(id);
+        }),
+      ),
+    );
+    expect(committed.sort()).toEqual([...ids].sort());
+    expect(statements.map((s) => s.length)).toEqual([1, 5]);
+  });
+
+  it("keeps a session's newest rotation when two share a statement", async () => {
+    const [first, busy] = [await newSession(), await newSession()];
+    const { db: ledgerDb, statements } = watched();
+    const ledger = new RotationLedger(ledgerDb, true);
+    await Promise.all([
+      ledger.record(rotation(first, 1)),
+      ledger.record(rotation(busy, 3)),
+      ledger.record(rotation(busy, 2)),
+    ]);
+    expect(statements[1]?.map((r) => r.generation)).toEqual([3]);
+    expect(await generationOf(busy)).toBe(`${busy}:3`);
+  });
+
+  it("fails exactly the batch whose write failed, and writes the next one", async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => newSession()));
+    const { db: ledgerDb } = watched((batch) => batch.length === 2);
+    const ledger = new RotationLedger(ledgerDb, true);
+    const outcomes = await Promise.allSettled(ids.map((id) => ledger.record(rotation(id, 1))));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    await ledger.record(rotation(ids[1] as string, 2));
+    expect(await generationOf(ids[1] as string)).toBe(`${ids[1]}:2`);
+    expect(await generationOf(ids[2] as string)).toBe("h0");
+  });
+
+  it("without group commit, writes each rotation on its own", async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => newSession()));
+    const { db: ledgerDb, statements } = watched();
+    const ledger = new RotationLedger(ledgerDb, false);
+    await Promise.all(ids.map((id) => ledger.record(rotation(id, 1))));
+    expect(statements.map((s) => s.length)).toEqual([1, 1, 1]);
+    for (const id of ids) expect(await generationOf(id)).toBe(`${id}:1`);
+  });
+});
