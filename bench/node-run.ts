@@ -1,22 +1,27 @@
 /**
  * The short run on the Node server (real Postgres and Redis): raw limits,
- * then each flow as a measured load phase, the stores' cost per session, and
- * at the end the chain-integrity check and the server's log scan.
+ * then each flow as a measured load phase (refresh on a tenant with keys of
+ * --alg, and on an RS256 tenant), bare Hono's `GET /healthz` as the floor of
+ * the fixed cost, the stores' cost per session, and at the end the
+ * chain-integrity check and the server's log scan.
  */
 import { Chains, checkChains } from "./chains.js";
 import { serviceKeys, signUpUsers } from "./fixtures.js";
 import { apiKeyVerifyFlow, getFlow, introspectFlow, loginFlow, refreshFlow } from "./flows.js";
 import { forgotParity } from "./forgot-parity.js";
+import { runLoad } from "./load.js";
 import { type NodeServer, startNodeServer } from "./node-server.js";
-import type { BenchOptions } from "./options.js";
-import { runPhase } from "./phase.js";
+import type { BenchOptions, Sizes } from "./options.js";
+import { type PhaseSpec, runPhase } from "./phase.js";
 import type { Progress } from "./progress.js";
-import { accessTokenIssuance, rawArgon2, rawRs256Signing } from "./raw.js";
+import { accessTokenIssuance, rawArgon2 } from "./raw.js";
+import { rawSigning, startBareServer } from "./references.js";
 import { postgresUsage, redisUsage } from "./resources.js";
 import type { Correctness, EndpointResult, RawLimit, Resources } from "./results.js";
 import { localPair, sdkVerification } from "./sdk.js";
 import { sdkInWorkerd } from "./sdk-workerd.js";
 import { sleep, withDatabase } from "./support.js";
+import type { Target } from "./target.js";
 
 export interface RunPart {
   raw: Record<string, RawLimit>;
@@ -35,6 +40,41 @@ export interface Hooks {
 }
 
 const pctOf = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
+type Phase = (spec: PhaseSpec, target?: Target) => Promise<EndpointResult>;
+
+/**
+ * The RS256 target's refresh when the measured tenant signs otherwise: a
+ * second tenant with RS256 keys on the same server, its chains started by
+ * unmeasured logins. Answers the check of its chains, for the end of the run.
+ */
+async function refreshRs256(server: NodeServer, s: Sizes, raw: RawLimit, phase: Phase) {
+  const tenant = await server.addTenant("bench-rs256", "RS256");
+  const users = await signUpUsers(tenant, Math.min(s.users, 20), "r");
+  const chains = new Chains();
+  const logins = await runLoad({
+    base: tenant.base,
+    flow: loginFlow(tenant.tenant, users, chains),
+    connections: s.loginConnections,
+    maxRequests: 2 * s.refreshConnections + 10,
+    durationS: 60,
+  });
+  if (logins.errors || chains.free <= s.refreshConnections)
+    throw new Error(`RS256 tenant: ${chains.free} chains, logins failed: ${JSON.stringify(logins.errorSamples)}`);
+  await phase(
+    {
+      key: "node.refresh.rs256",
+      label: `POST /t/{t}/v1/token/refresh, RS256 keys (${chains.size} chains)`,
+      flow: refreshFlow(tenant.tenant, chains),
+      connections: s.refreshConnections,
+      warmup: s.refreshWarmup,
+      maxRequests: s.refreshes,
+      durationS: s.phaseS,
+      raw,
+    },
+    tenant,
+  );
+  return () => checkChains(chains, refreshOf(tenant));
+}
 
 export function refreshOf(server: NodeServer) {
   return (token: string) =>
@@ -45,19 +85,26 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
   const s = options.sizes;
   return withDatabase(async (databaseUrl) => {
     progress.note("raw limits (this process)…");
-    const raw = {
+    const raw: Record<string, RawLimit> = {
       argon2: await rawArgon2(s.rawCpuS),
-      rs256Sign: await rawRs256Signing(s.rawCpuS),
+      [`sign${options.alg}`]: rawSigning(options.alg, s.rawCpuS),
     };
+    raw.signRS256 ??= rawSigning("RS256", s.rawCpuS);
+    const rs256 = raw.signRS256;
     const issuance = await accessTokenIssuance(databaseUrl, s.rawCpuS);
     const figures = [
       {
         label: "access-token issuance (AccessTokens, in-process)",
         value: `${issuance.perCpuSecond.toFixed(0)} per CPU-second`,
       },
-      { label: "issuance / raw RS256 signing", value: pctOf(issuance.perCpuSecond, raw.rs256Sign.perCpuSecond) },
+      { label: "issuance / raw RS256 signing (node:crypto)", value: pctOf(issuance.perCpuSecond, rs256.perCpuSecond) },
     ];
-    const server = await startNodeServer(databaseUrl, "bench", { REFRESH_GRACE_PERIOD: `${options.graceS}s` });
+    const server = await startNodeServer(
+      databaseUrl,
+      "bench",
+      { REFRESH_GRACE_PERIOD: `${options.graceS}s` },
+      { signingAlg: options.alg },
+    );
     try {
       const t = server.tenant;
       progress.note(`fixtures: ${s.users} users, ${s.missKeys + 2} API keys…`);
@@ -65,8 +112,8 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
       const keys = await serviceKeys(server, databaseUrl, s.missKeys);
       const chains = new Chains();
       const endpoints: EndpointResult[] = [];
-      const phase = async (spec: Parameters<typeof runPhase>[1]) => {
-        const result = await runPhase(server, spec, progress);
+      const phase: Phase = async (spec, target = server) => {
+        const result = await runPhase(target, spec, progress);
         endpoints.push(result);
         return result;
       };
@@ -87,22 +134,23 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
         throw new Error(`only ${chains.free} chains for ${s.refreshConnections} clients`);
       await phase({
         key: "node.refresh",
-        label: `POST /t/{t}/v1/token/refresh (${chains.size} chains, each client presenting its chain's last token)`,
+        label: `POST /t/{t}/v1/token/refresh, ${options.alg} keys (${chains.size} chains, each client presenting its chain's last token)`,
         flow: refreshFlow(t, chains),
         connections: s.refreshConnections,
         warmup: s.refreshWarmup,
         maxRequests: s.refreshes,
         durationS: s.phaseS,
-        raw: raw.rs256Sign,
+        raw: raw[`sign${options.alg}`],
       });
       const refreshEnded = Date.now();
       resources.redis.afterRefresh = await redisUsage(server.prefix);
+      const rs256Chains = options.alg === "RS256" ? undefined : await refreshRs256(server, s, rs256, phase);
 
       progress.note("SDK verification (in-process)…");
       const access = chains.live().map((c) => c.access);
       const sdk = await sdkVerification(server, access, s.sdkVerifications);
       endpoints.push(sdk.endpoint);
-      Object.assign(raw, { rs256Verify: sdk.raw });
+      raw.verify = sdk.raw;
       for (const alg of ["ES256", "EdDSA"] as const) {
         const pair = await localPair(alg, s.localVerifications);
         figures.push({
@@ -165,6 +213,17 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
         flow: getFlow(`/t/${t}/.well-known/jwks.json`),
         ...get,
       });
+      const bare = await startBareServer("hono");
+      try {
+        await phase({
+          key: "bare.healthz",
+          label: "GET /healthz on a bare Hono app (@hono/node-server, no middleware): the floor",
+          flow: getFlow("/healthz"),
+          ...get,
+        });
+      } finally {
+        await bare.close();
+      }
       await phase({ key: "node.healthz", label: "GET /healthz", flow: getFlow("/healthz"), ...get });
       await phase({
         key: "node.readyz",
@@ -201,6 +260,7 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
       await hooks.beforeCheck?.(server, chains);
       progress.note(`checking ${chains.size} refresh chains…`);
       const check = await checkChains(chains, refreshOf(server));
+      const checks = { node: check, ...(rs256Chains ? { "node, RS256 tenant": await rs256Chains() } : {}) };
       await server.close();
       const { lines, errors, errorLines } = server.logs;
       return {
@@ -208,7 +268,7 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
         endpoints,
         figures,
         resources,
-        chains: { node: check },
+        chains: checks,
         logs: { node: { lines, errors, samples: errorLines } },
       };
     } finally {

@@ -22,6 +22,8 @@ export interface NodeServer extends Target {
   rss(): number;
   /** V8 heap used (bytes), from the server's /metrics (NaN when unavailable). */
   heapUsed(): Promise<number>;
+  /** Creates another tenant (keys of `alg`, limits lifted) and answers the server as seen from it. */
+  addTenant(slug: string, alg: SigningAlgorithm): Promise<NodeServer>;
   /** Stops the server (SIGTERM, then SIGKILL after 10 s) and deletes its Redis keys. */
   close(): Promise<void>;
 }
@@ -120,7 +122,7 @@ export async function startNodeServer(
     throw error;
   }
 
-  return {
+  const server: NodeServer = {
     runtime: "node",
     base,
     tenant,
@@ -138,6 +140,11 @@ export async function startNodeServer(
       const match = answer && /^authority_nodejs_heap_size_used_bytes\s+([0-9.e+]+)/m.exec(answer.body);
       return match ? Number(match[1]) : Number.NaN;
     },
+    async addTenant(slug, alg) {
+      await prepareTenant(client, slug, adminKey, alg);
+      return { ...server, tenant: slug };
+    },
     close,
   };
+  return server;
 }

@@ -9,10 +9,13 @@
  *   --soak              a fixed mixed load for --duration (default 10m), sampling the server's and its own
  *                       memory, with a line each minute (bench/soak-watch.ts); bounded in memory
  *     --duration=10m     s, m or h (at most 24h);  --rate=200 (refreshes per second; the other flows scale with it)
+ *   --alg=ES256         the signing algorithm of the measured tenant's keys (ES256, EdDSA or RS256); the
+ *                       short run also refreshes on an RS256 tenant for the RS256 target
  *   --no-worker         skip the Worker (workerd) part
  *   --out=DIR           results folder (default bench/results)
- *   --quiet             no progress bar
+ *   --quiet             no progress bar (a soak's periodic lines still print)
  */
+import type { SigningAlgorithm } from "../src/core/ports/database.js";
 import type { Mode } from "./results.js";
 
 export interface Sizes {
@@ -39,6 +42,8 @@ export interface Sizes {
 
 export interface BenchOptions {
   mode: Mode;
+  /** The signing algorithm of the measured tenant's keys. */
+  alg: SigningAlgorithm;
   outDir: string;
   worker: boolean;
   quiet: boolean;
@@ -70,6 +75,7 @@ export const SHORT_SIZES: Sizes = {
 };
 
 const FLOWS = ["refresh", "login", "introspect", "verify", "jwks"];
+const ALGS: SigningAlgorithm[] = ["ES256", "EdDSA", "RS256"];
 const MAX_SOAK_S = 24 * 3_600;
 
 /** `90`, `90s`, `10m`, `2h` → seconds. */
@@ -88,13 +94,26 @@ export function parseArgs(argv: string[]): BenchOptions {
     if (!match) throw new Error(`unknown argument ${arg}`);
     flags.set(match[1] as string, match[2] ?? "true");
   }
-  const known = ["stress", "soak", "flow", "p99-limit", "max-connections", "step", "duration", "rate", "no-worker"];
+  const known = [
+    "stress",
+    "soak",
+    "flow",
+    "p99-limit",
+    "max-connections",
+    "step",
+    "duration",
+    "rate",
+    "alg",
+    "no-worker",
+  ];
   for (const name of flags.keys())
     if (![...known, "out", "quiet"].includes(name)) throw new Error(`unknown option --${name}`);
   if (flags.has("stress") && flags.has("soak")) throw new Error("--stress and --soak exclude each other");
   const mode: Mode = flags.has("stress") ? "stress" : flags.has("soak") ? "soak" : "short";
   const flow = flags.get("flow") ?? "refresh";
   if (!FLOWS.includes(flow)) throw new Error(`--flow must be one of ${FLOWS.join(", ")}`);
+  const alg = (flags.get("alg") ?? "ES256") as SigningAlgorithm;
+  if (!ALGS.includes(alg)) throw new Error(`--alg must be one of ${ALGS.join(", ")}`);
   const positive = (name: string, fallback: number, max: number) => {
     const value = flags.has(name) ? Number(flags.get(name)) : fallback;
     if (!(value > 0) || value > max) throw new Error(`--${name} must be a number in (0, ${max}]`);
@@ -104,6 +123,7 @@ export function parseArgs(argv: string[]): BenchOptions {
   if (durationS > MAX_SOAK_S) throw new Error("--duration is at most 24h");
   return {
     mode,
+    alg,
     outDir: flags.get("out") ?? "bench/results",
     worker: !flags.has("no-worker") && mode === "short",
     quiet: flags.has("quiet"),

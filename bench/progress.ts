@@ -13,6 +13,8 @@ export interface Progress {
   tick(done: number, errors: number, elapsedS: number): void;
   done(result?: EndpointResult): void;
   note(text: string): void;
+  /** A line that is part of the run's output (a soak's periodic line): written even when quiet. */
+  line(text: string): void;
 }
 
 export function bar(fraction: number, width = WIDTH): string {
@@ -62,6 +64,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     note(text) {
       clear();
       write(`  ${text}\n`);
+    },
+    line(text) {
+      if (drawn && tty) stream.write("\r\x1b[2K");
+      drawn = false;
+      stream.write(`  ${text}\n`);
     },
   };
 }

@@ -3,14 +3,13 @@
  * same run on this process (per CPU-second of all its threads):
  *   - argon2id verification with the service's parameters (@node-rs/argon2,
  *     m=19456, t=2, p=1): what a login cannot beat;
- *   - RS256 JWT signing (jose, 2048-bit key): what a refresh cannot beat;
- *   - and, kept from the former bench/cpu.ts, the service's own access-token
- *     issuance (AccessTokens, in-process on real Postgres) against the same.
+ *   - the service's own access-token issuance (AccessTokens, in-process on
+ *     real Postgres), held against raw node:crypto signing
+ *     (bench/references.ts, which also holds the signing floors).
  * (The raw RS256 verify limit of SDK verification is measured by bench/sdk.ts
  * on the service's own key.)
  */
 import { hash, verify } from "@node-rs/argon2";
-import { generateKeyPair, SignJWT } from "jose";
 import { createPgDatabase } from "../src/adapters/postgres/pg.js";
 import { silentLogger } from "../src/adapters/telemetry/console-logger.js";
 import { Sealer } from "../src/core/crypto/sealing.js";
@@ -49,23 +48,6 @@ export async function rawArgon2(minCpuS = 1): Promise<RawLimit> {
     8,
   );
   return { name: "argon2id verify (m=19456,t=2,p=1, @node-rs/argon2)", perCpuSecond: rate };
-}
-
-const CLAIMS = { sub: "u", sid: "s", tid: "t", scope: "openid", client_id: "c" };
-
-/** RS256 JWT signatures per CPU-second (jose, one 2048-bit key, sequential). */
-export async function rawRs256Signing(minCpuS = 1): Promise<RawLimit> {
-  const { privateKey } = await generateKeyPair("RS256");
-  const sign = () => new SignJWT(CLAIMS).setProtectedHeader({ alg: "RS256", kid: "k", typ: "at+jwt" }).sign(privateKey);
-  for (let i = 0; i < 50; i++) await sign();
-  const rate = await perCpuSecond(
-    async (n) => {
-      for (let i = 0; i < n; i++) await sign();
-    },
-    minCpuS,
-    50,
-  );
-  return { name: "RS256 JWT signing (jose, RSA-2048)", perCpuSecond: rate };
 }
 
 /** The service's AccessTokens.issue (key ring cached, RS256) per CPU-second, in-process on `databaseUrl`. */

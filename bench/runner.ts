@@ -87,7 +87,7 @@ export async function runBench(
     resources: all.resources,
     ...(stress ? { stress } : {}),
     ...(soak ? { soak } : {}),
-    targets: evaluateTargets(all.endpoints, all.resources, soak),
+    targets: evaluateTargets(all.endpoints, all.resources, soak, options.alg),
     correctness: evaluateCorrectness(judged, all.chains, all.logs),
   };
 }

@@ -56,7 +56,12 @@ export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<S
 export function runSoak(options: BenchOptions, progress: Progress): Promise<RunPart & { soak: SoakResult }> {
   const { durationS, rate, sampleS } = options.soak;
   return withDatabase(async (databaseUrl) => {
-    const server = await startNodeServer(databaseUrl, "bench", { REFRESH_GRACE_PERIOD: `${options.graceS}s` });
+    const server = await startNodeServer(
+      databaseUrl,
+      "bench",
+      { REFRESH_GRACE_PERIOD: `${options.graceS}s` },
+      { signingAlg: options.alg },
+    );
     try {
       const t = server.tenant;
       progress.note("fixtures…");
@@ -120,7 +125,7 @@ export function runSoak(options: BenchOptions, progress: Progress): Promise<RunP
         sampleS,
         reportS: reportEveryS(durationS),
         durationS,
-        line: (text) => progress.note(text),
+        line: (text) => progress.line(text),
       });
       const cpuBefore = server.cpu();
       progress.start("soak (refresh)", Math.ceil(rate * durationS), durationS);

@@ -16,7 +16,8 @@ import { startNodeServer } from "./node-server.js";
 import type { BenchOptions } from "./options.js";
 import { runPhase } from "./phase.js";
 import type { Progress } from "./progress.js";
-import { rawArgon2, rawRs256Signing } from "./raw.js";
+import { rawArgon2 } from "./raw.js";
+import { rawSigning } from "./references.js";
 import type { EndpointResult, RawLimit, StressResult } from "./results.js";
 import { withDatabase } from "./support.js";
 
@@ -56,8 +57,13 @@ export function runStress(options: BenchOptions, progress: Progress): Promise<Ru
   return withDatabase(async (databaseUrl) => {
     const raw: Record<string, RawLimit> = {};
     if (name === "login") raw.argon2 = await rawArgon2(options.sizes.rawCpuS);
-    if (name === "refresh") raw.rs256Sign = await rawRs256Signing(options.sizes.rawCpuS);
-    const server = await startNodeServer(databaseUrl, "bench", { REFRESH_GRACE_PERIOD: `${options.graceS}s` });
+    if (name === "refresh") raw.sign = rawSigning(options.alg, options.sizes.rawCpuS);
+    const server = await startNodeServer(
+      databaseUrl,
+      "bench",
+      { REFRESH_GRACE_PERIOD: `${options.graceS}s` },
+      { signingAlg: options.alg },
+    );
     try {
       const t = server.tenant;
       progress.note("fixtures…");
@@ -92,7 +98,7 @@ export function runStress(options: BenchOptions, progress: Progress): Promise<Ru
             warmup: Math.min(connections * 4, 2_000),
             maxRequests: Math.ceil(stepS * MAX_RPS),
             durationS: stepS,
-            ...(raw.argon2 || raw.rs256Sign ? { raw: (raw.argon2 ?? raw.rs256Sign) as RawLimit } : {}),
+            ...(raw.argon2 || raw.sign ? { raw: (raw.argon2 ?? raw.sign) as RawLimit } : {}),
           },
           progress,
         );

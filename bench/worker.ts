@@ -79,7 +79,7 @@ export function runWorker(options: BenchOptions, progress: Progress): Promise<Om
       const headers = { "CF-Connecting-IP": "127.0.0.1" };
       const client = httpClient(base, headers, (message) => new Error(message));
       const tenant = "bench";
-      await prepareTenant(client, tenant, adminKey);
+      await prepareTenant(client, tenant, adminKey, options.alg);
       const cpu = () => processCpuSeconds(pid);
       const target: Target = {
         runtime: "workerd",

@@ -40,6 +40,9 @@ describe("the 127.0.0.1-only guard", () => {
 describe("options", () => {
   it("bounds the modes", () => {
     expect(parseArgs([]).mode).toBe("short");
+    expect(parseArgs([]).alg).toBe("ES256");
+    expect(parseArgs(["--alg=RS256"]).alg).toBe("RS256");
+    expect(() => parseArgs(["--alg=HS256"])).toThrow(/--alg must be one of ES256, EdDSA, RS256/);
     expect(parseArgs(["--stress", "--flow=login", "--p99-limit=30"]).stress).toMatchObject({
       flow: "login",
       p99Ms: 30,
