@@ -5,12 +5,13 @@ import { auditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
 import { rateLimit } from "./middleware/rate-limit.js";
-import { correlation } from "./middleware/request-id.js";
+import { correlate, correlationHeaders } from "./middleware/request-id.js";
 import { requestTelemetry } from "./middleware/request-telemetry.js";
 import { secureResponse } from "./middleware/security-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
+import { runInScope } from "./request-scope.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
@@ -78,19 +79,25 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   // limiting, tracing. Errors become responses at the layer that raised them
   // (Hono's compose + onError), so outer layers see, log and count them like
   // any response. Every layer costs each request its promises (and their
-  // async-context hooks), so small concerns share one.
-  app.use("*", correlation(deps.random));
+  // async-context hooks), so the outermost concerns share one: correlation,
+  // the services, the log line and request metrics, the response headers.
+  const telemetry = requestTelemetry(services.logger, services.metrics);
   app.use("*", async (c, next) => {
+    const scope = correlate(c, deps.random);
     c.set("services", services);
-    await next();
+    const started = performance.now();
+    await runInScope(scope, next);
+    // The log line and the request metrics, for everything the inner layers answer (in the
+    // request's scope again, whose ids the line carries).
+    runInScope(scope, () => telemetry(c, performance.now() - started));
     // Every response, a 429 from the limiter or an error included.
-    secureResponse(c);
+    const headers = c.res.headers;
+    correlationHeaders(headers, scope);
+    secureResponse(c, headers);
     // While the process drains (SIGTERM on Node), every response asks the client to close its
     // connection (RFC 9112 §9.6), so keep-alive clients reconnect to another replica.
-    if (deps.lifecycle?.draining) c.res.headers.set("Connection", "close");
+    if (deps.lifecycle?.draining) headers.set("Connection", "close");
   });
-  // The log line and the request metrics, for everything the inner layers answer.
-  app.use("*", requestTelemetry(services.logger, services.metrics));
   app.use("*", auditTrail());
   app.use("/t/:tenant/*", resolveTenant());
   // CORS outside the limiter, so a browser app can read its 429s.

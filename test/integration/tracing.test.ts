@@ -3,14 +3,14 @@
  * JSON exporter) sending to the OTLP receiver of test support, around the
  * whole app on real Postgres and Redis. Nothing of OTel is mocked.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NodeTracing, startNodeTracing } from "../../src/adapters/telemetry/otel-node.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import type { AppEnv } from "../../src/http/context.js";
-import { correlation } from "../../src/http/middleware/request-id.js";
+import { correlate, correlationHeaders } from "../../src/http/middleware/request-id.js";
 import { tracing } from "../../src/http/middleware/tracing.js";
-import { correlatedFetch, currentScope } from "../../src/http/request-scope.js";
+import { correlatedFetch, currentScope, runInScope } from "../../src/http/request-scope.js";
 import { tracedFetch } from "../../src/http/traced-fetch.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp, testConfig } from "../support/app.js";
@@ -63,6 +63,13 @@ async function traceOf(traceId: string, requestSpan: string): Promise<ReceivedSp
   const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === traceId && s.name === requestSpan));
   return spans.filter((s) => s.traceId === traceId);
 }
+
+/** The app's correlation, alone: the request's scope and its X-Request-Id and traceresponse. */
+const correlation: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const scope = correlate(c, cryptoRandom);
+  await runInScope(scope, next);
+  correlationHeaders(c.res.headers, scope);
+};
 
 const named = (spans: ReceivedSpan[], name: string) => {
   const span = spans.find((s) => s.name === name);
@@ -172,7 +179,7 @@ describe("tracing on Node (OTel SDK, OTLP/HTTP)", () => {
   it("marks a 5xx request span as failed by the error's type only, never its message", async () => {
     const app = new Hono<AppEnv>();
     app.onError((_error, c) => c.text("failed", 500));
-    app.use("*", correlation(cryptoRandom));
+    app.use("*", correlation);
     app.use("*", tracing(nodeTracing.tracer));
     app.get("/boom", () => {
       throw new RangeError("user input alice@example.org");
@@ -245,7 +252,7 @@ describe("tracing on Node (OTel SDK, OTLP/HTTP)", () => {
       t.services.tracer,
     );
     const app = new Hono<AppEnv>();
-    app.use("*", correlation(cryptoRandom));
+    app.use("*", correlation);
     app.use("*", tracing(t.services.tracer));
     app.get("/calls-out", async (c) => {
       await upstream("https://idp.example/token?code=secret-code", { method: "POST" });

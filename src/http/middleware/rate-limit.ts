@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { ipBucket } from "../../core/net/ip.js";
 import type { GcraDecision } from "../../core/rate-limit/gcra.js";
 import { type Limit, type LimitName, limitForRoute, limitsOf } from "../../core/rate-limit/limits.js";
@@ -34,25 +34,28 @@ export function rateLimitHeaders({ limit, windowSeconds }: Limit, decision: Gcra
  * its refusal is counted here (rate_limit_rejections_total).
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const pattern = routePattern(c);
-    const name = limitForRoute(c.req.method, pattern);
-    if (!name) return next();
-    const { limiter, clientIp, metrics } = c.get("services");
-    const tenant = c.get("tenant");
-    const limit = limitsOf(tenant)[name];
-    const decision = await limiter.decide(name, `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`, limit);
-    if (!decision) {
-      if (FAIL_CLOSED.has(name)) throw unavailableError("The rate limiter cannot be reached; try again shortly.");
-      return next();
-    }
-    const headers = rateLimitHeaders(limit, decision);
-    if (!decision.allowed) {
-      metrics.increment("rate_limit_rejections_total", { limit: name, scope: "ip" });
-      // Thrown, so the one error handler answers (problem+json, or a page at a hosted page).
-      throw rateLimitedError(decision.retryAfterMs, undefined, headers);
-    }
-    await next();
-    for (const [field, value] of Object.entries(headers)) c.res.headers.set(field, value);
+  // Not async for unlimited routes (probes, scrapes): an async layer costs them its promises.
+  return (c, next) => {
+    const name = limitForRoute(c.req.method, routePattern(c));
+    return name ? limited(c, next, name) : next();
   };
+}
+
+async function limited(c: Context<AppEnv>, next: Next, name: LimitName): Promise<void> {
+  const { limiter, clientIp, metrics } = c.get("services");
+  const tenant = c.get("tenant");
+  const limit = limitsOf(tenant)[name];
+  const decision = await limiter.decide(name, `rl:${tenant?.id ?? "-"}:${name}:${ipBucket(clientIp(c))}`, limit);
+  if (!decision) {
+    if (FAIL_CLOSED.has(name)) throw unavailableError("The rate limiter cannot be reached; try again shortly.");
+    return next();
+  }
+  const headers = rateLimitHeaders(limit, decision);
+  if (!decision.allowed) {
+    metrics.increment("rate_limit_rejections_total", { limit: name, scope: "ip" });
+    // Thrown, so the one error handler answers (problem+json, or a page at a hosted page).
+    throw rateLimitedError(decision.retryAfterMs, undefined, headers);
+  }
+  await next();
+  for (const [field, value] of Object.entries(headers)) c.res.headers.set(field, value);
 }

@@ -1,7 +1,7 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv } from "../context.js";
-import { type RequestScope, runInScope } from "../request-scope.js";
+import type { RequestScope } from "../request-scope.js";
 
 const WELL_FORMED = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -45,28 +45,31 @@ const hex = (bytes: Uint8Array) => {
 };
 
 /**
- * Correlation, the outermost layer: the request id (echoed when well formed)
- * and the trace (continued from a valid traceparent, else new) hold for the
- * whole request, its log lines, spans and outgoing calls, and go back on the
- * response as X-Request-Id and traceresponse (W3C Trace Context Level 2).
+ * Correlation, first thing in the outermost layer (see app.ts): the request
+ * id (echoed when well formed) and the trace (continued from a valid
+ * traceparent, else new) hold for the whole request, its log lines, spans and
+ * outgoing calls (run it in the returned scope), and go back on the response
+ * as X-Request-Id and traceresponse (see correlationHeaders).
  */
-export function correlation(random: Random): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const requestId = requestIdFor(c.req.header("x-request-id"), random);
-    const parent = parseTraceparent(c.req.header("traceparent"));
-    // One draw for both ids: the trace's (unless continued) and this service's span.
-    const ids = hex(random.bytes(parent ? 8 : 24));
-    const scope: RequestScope = {
-      requestId,
-      traceId: parent?.traceId ?? ids.slice(16),
-      spanId: ids.slice(0, 16),
-      traceFlags: parent?.flags ?? "01",
-      remoteParentId: parent?.parentId,
-    };
-    c.set("requestId", requestId);
-    c.set("scope", scope);
-    await runInScope(scope, next);
-    c.res.headers.set("X-Request-Id", requestId);
-    c.res.headers.set("traceresponse", `00-${scope.traceId}-${scope.spanId}-${scope.traceFlags}`);
+export function correlate(c: Context<AppEnv>, random: Random): RequestScope {
+  const requestId = requestIdFor(c.req.header("x-request-id"), random);
+  const parent = parseTraceparent(c.req.header("traceparent"));
+  // One draw for both ids: the trace's (unless continued) and this service's span.
+  const ids = hex(random.bytes(parent ? 8 : 24));
+  const scope: RequestScope = {
+    requestId,
+    traceId: parent?.traceId ?? ids.slice(16),
+    spanId: ids.slice(0, 16),
+    traceFlags: parent?.flags ?? "01",
+    remoteParentId: parent?.parentId,
   };
+  c.set("requestId", requestId);
+  c.set("scope", scope);
+  return scope;
+}
+
+/** X-Request-Id and traceresponse (W3C Trace Context Level 2) of the request's response. */
+export function correlationHeaders(headers: Headers, scope: RequestScope): void {
+  headers.set("X-Request-Id", scope.requestId);
+  headers.set("traceresponse", `00-${scope.traceId}-${scope.spanId}-${scope.traceFlags}`);
 }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { Logger } from "../../core/ports/logger.js";
 import type { Metrics } from "../../core/ports/telemetry.js";
 import type { AppEnv } from "../context.js";
@@ -6,18 +6,16 @@ import { routePattern } from "../route-pattern.js";
 
 /**
  * Per request, once its response is known (so requests refused by inner
- * layers, an unknown tenant, the rate limiter's 429s, errors, are in too):
+ * layers, an unknown tenant, the rate limiter's 429s, errors, are in too;
+ * the outermost layer calls it, see app.ts):
  * one JSON log line, and the request's count and duration per route pattern
  * (`http_requests_total`, `http_request_duration_seconds`: bounded
  * cardinality). One layer for both, since both time the same span. The
  * request and trace ids come from the request scope (see withRequestScope);
  * nothing from headers or bodies is written, so no secret can leak here.
  */
-export function requestTelemetry(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const started = performance.now();
-    await next();
-    const elapsedMs = performance.now() - started;
+export function requestTelemetry(logger: Logger, metrics: Metrics): (c: Context<AppEnv>, elapsedMs: number) => void {
+  return (c, elapsedMs) => {
     const status = c.res.status;
     const method = c.req.method;
     const route = routePattern(c);

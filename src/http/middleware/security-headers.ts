@@ -41,8 +41,7 @@ export function ownPolicy(c: Context<AppEnv>, policy: string): void {
  * HTML page brought its own (with its nonce). Called by the outermost layer
  * once the response is known, so errors and 429s get them too.
  */
-export function secureResponse(c: Context<AppEnv>): void {
-  const headers = c.res.headers;
+export function secureResponse(c: Context<AppEnv>, headers: Headers): void {
   if (!c.get("ownPolicy") || !headers.has("Content-Security-Policy")) {
     headers.set("Content-Security-Policy", API_POLICY);
   }
