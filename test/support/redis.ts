@@ -14,21 +14,48 @@ export const SINGLE_REDIS: RedisUnderTest = { label: "Redis", url: REDIS_URL, cl
 
 let cluster: RedisUnderTest | undefined;
 
+const CLUSTER_SCRIPT = fileURLToPath(new URL("../../scripts/redis-cluster.sh", import.meta.url));
+
+/** Runs scripts/redis-cluster.sh (start or reuse, or `stop`) with these variables; its output. */
+function clusterScript(env: Record<string, string>, args: string[] = []): string {
+  const run = spawnSync("bash", [CLUSTER_SCRIPT, ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+  if (run.status !== 0) throw new Error(`The local Redis Cluster did not start: ${run.stderr || run.error}`);
+  return run.stdout.trim();
+}
+
 /**
  * The local 3-master Redis Cluster (scripts/redis-cluster.sh starts it once,
  * or reuses it), or the one TEST_REDIS_CLUSTER_URL names.
  */
 export function redisCluster(): RedisUnderTest {
   if (cluster) return cluster;
-  let url = process.env.TEST_REDIS_CLUSTER_URL;
-  if (!url) {
-    const script = fileURLToPath(new URL("../../scripts/redis-cluster.sh", import.meta.url));
-    const run = spawnSync("bash", [script], { encoding: "utf8", timeout: 60_000 });
-    if (run.status !== 0) throw new Error(`The local Redis Cluster did not start: ${run.stderr || run.error}`);
-    url = run.stdout.trim();
-  }
+  const url = process.env.TEST_REDIS_CLUSTER_URL || clusterScript({});
   cluster = { label: "Redis Cluster", url, cluster: true };
   return cluster;
+}
+
+/** Where the failover test's cluster runs: away from the 3-master one, which other suites share. */
+const REPLICATED = { REDIS_CLUSTER_PORT: "7390", REDIS_CLUSTER_REPLICAS: "1" };
+
+/**
+ * A local Redis Cluster of three masters with a replica each (ports
+ * 7390-7395: the failover test drives its nodes directly); `stop` shuts it
+ * down when this call started it (a cluster found running stays).
+ */
+export function replicatedRedisCluster(): { redis: RedisUnderTest; stop(): void } {
+  const ping = spawnSync("redis-cli", ["-p", REPLICATED.REDIS_CLUSTER_PORT, "ping"], { encoding: "utf8" });
+  const running = ping.stdout?.trim() === "PONG";
+  const url = clusterScript(REPLICATED);
+  return {
+    redis: { label: "Redis Cluster (replicated)", url, cluster: true },
+    stop: () => {
+      if (!running) clusterScript(REPLICATED, ["stop"]);
+    },
+  };
 }
 
 /** A client of the Redis under test, for what the suites do beside the app (cleanup, inspection). */
