@@ -1,7 +1,7 @@
 import { auditedEvent } from "../core/audit/audited-events.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { AuditEventRecord } from "../core/ports/database.js";
-import type { LogFields, Logger } from "../core/ports/logger.js";
+import { type LogFields, type Logger, logRequest } from "../core/ports/logger.js";
 import { currentScope } from "./request-scope.js";
 
 /**
@@ -45,5 +45,9 @@ export function auditTap(
       collect(event, fields);
     },
     error: (event, fields) => logger.error(event, fields),
+    request: (level, line) => {
+      logRequest(logger, level, line);
+      if (level === "info") collect("request", line);
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AuditActorType, AuditEventRecord } from "../core/ports/database.js";
-import type { LogFields, Logger } from "../core/ports/logger.js";
+import { type LogFields, type Logger, logRequest } from "../core/ports/logger.js";
 
 /**
  * What identifies the request being served, wherever the code runs for it:
@@ -70,6 +70,8 @@ export function withRequestScope(logger: Logger): Logger {
     info: (event, fields) => logger.info(event, scoped(fields)),
     warn: (event, fields) => logger.warn(event, scoped(fields)),
     error: (event, fields) => logger.error(event, scoped(fields)),
+    // The request line carries the same ids already (requestTelemetry reads them from the scope).
+    request: (level, line) => logRequest(logger, level, line),
   };
 }
 

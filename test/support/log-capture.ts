@@ -41,7 +41,7 @@ export function alsoCaptured(logger: Logger): Logger {
   const capture = capturingLogger();
   if (capture === silentLogger) return logger;
   const both =
-    (level: keyof Logger): Logger[keyof Logger] =>
+    (level: "info" | "warn" | "error"): Logger["info"] =>
     (event, fields) => {
       logger[level](event, fields);
       capture[level](event, fields);

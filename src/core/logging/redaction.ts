@@ -97,7 +97,8 @@ export function capText(text: string, max = MAX_LOGGED_STRING): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;
 }
 
-const loggable = (text: string) => capText(redactString(withoutQueryParams(text)));
+/** A string as a log line may hold it: without query parameters, credential shapes cut out, capped. */
+export const loggable = (text: string) => capText(redactString(withoutQueryParams(text)));
 
 const MAX_DEPTH = 6;
 

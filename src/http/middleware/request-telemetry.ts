@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { Logger } from "../../core/ports/logger.js";
+import { type Logger, logRequest } from "../../core/ports/logger.js";
 import type { Metrics } from "../../core/ports/telemetry.js";
 import type { AppEnv } from "../context.js";
 import { routePattern } from "../route-pattern.js";
@@ -11,7 +11,7 @@ import { routePattern } from "../route-pattern.js";
  * one JSON log line, and the request's count and duration per route pattern
  * (`http_requests_total`, `http_request_duration_seconds`: bounded
  * cardinality). One layer for both, since both time the same span. The
- * request and trace ids come from the request scope (see withRequestScope);
+ * request and trace ids come from the request scope (as withRequestScope's);
  * nothing from headers or bodies is written, so no secret can leak here.
  */
 export function requestTelemetry(logger: Logger, metrics: Metrics): (c: Context<AppEnv>, elapsedMs: number) => void {
@@ -23,7 +23,10 @@ export function requestTelemetry(logger: Logger, metrics: Metrics): (c: Context<
     metrics.observe("http_request_duration_seconds", elapsedMs / 1000, { method, route });
     const scope = c.get("scope");
     const auth = c.get("auth");
-    const fields = {
+    // The ids withRequestScope would add (the same scope: the outermost layer runs this in it).
+    logRequest(logger, status >= 500 ? "error" : "info", {
+      request_id: scope?.requestId,
+      trace_id: scope?.traceId,
       method,
       route,
       status,
@@ -31,8 +34,6 @@ export function requestTelemetry(logger: Logger, metrics: Metrics): (c: Context<
       tenant: c.get("tenant")?.slug,
       user_id: auth?.sub ?? scope?.userId,
       session_id: auth?.sid ?? scope?.sessionId,
-    };
-    if (status >= 500) logger.error("request", fields);
-    else logger.info("request", fields);
+    });
   };
 }
