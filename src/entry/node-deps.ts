@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
@@ -74,6 +75,18 @@ function nodeClientIp(trusted: Cidr[]): (c: Context) => string | null {
   };
 }
 
+/**
+ * The headers of every response straight onto the ServerResponse: writeHead,
+ * with which @hono/node-server writes the Response, lets the Response's own
+ * headers of the same names win (any case), and the app reads no Headers.
+ */
+function presetNodeHeaders(c: Context, headers: Record<string, string>): boolean {
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  if (!outgoing) return false; // not served by @hono/node-server (e.g. app.request in tests)
+  for (const name in headers) outgoing.setHeader(name, headers[name] as string);
+  return true;
+}
+
 /** The adapters the Node runtime uses for this configuration. */
 export async function openNodeDeps(config: Config, logger: Logger): Promise<AppDeps> {
   const mailer = openNodeMailer(config, logger);
@@ -102,6 +115,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
     clientIp: nodeClientIp(config.TRUSTED_PROXIES),
+    presetHeaders: presetNodeHeaders,
     egressPolicy,
     // Provider URLs are checked again at connect time, against the addresses their names resolve to.
     upstreamFetch: createNodeEgressFetch(egressPolicy),

@@ -5,9 +5,9 @@ import { auditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
 import { rateLimit } from "./middleware/rate-limit.js";
-import { correlate, correlationHeaders } from "./middleware/request-id.js";
+import { correlate } from "./middleware/request-id.js";
 import { requestTelemetry } from "./middleware/request-telemetry.js";
-import { secureResponse } from "./middleware/security-headers.js";
+import { responseHeaders, setResponseHeaders } from "./middleware/response-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
@@ -90,13 +90,11 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     // The log line and the request metrics, for everything the inner layers answer (in the
     // request's scope again, whose ids the line carries).
     runInScope(scope, () => telemetry(c, performance.now() - started));
-    // Every response, a 429 from the limiter or an error included.
-    const headers = c.res.headers;
-    correlationHeaders(headers, scope);
-    secureResponse(c, headers);
-    // While the process drains (SIGTERM on Node), every response asks the client to close its
-    // connection (RFC 9112 §9.6), so keep-alive clients reconnect to another replica.
-    if (deps.lifecycle?.draining) headers.set("Connection", "close");
+    // On every response, a 429 from the limiter or an error included. Where the runtime can put
+    // them on its outgoing response itself (Node), the response's own win as they would here, and
+    // no Headers object is built for them.
+    const headers = responseHeaders(scope, deps.lifecycle?.draining === true);
+    if (!deps.presetHeaders?.(c, headers)) setResponseHeaders(c, headers);
   });
   app.use("*", auditTrail());
   app.use("/t/:tenant/*", resolveTenant());

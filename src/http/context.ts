@@ -76,6 +76,14 @@ export interface AppDeps {
    * the request (Node), which tracks the work until shutdown.
    */
   waitUntil?: boolean;
+  /**
+   * Puts headers every response carries on the outgoing response before the
+   * runtime writes the route's Response, whose own headers of the same name
+   * win (Node: the ServerResponse's setHeader, which writeHead's headers
+   * override); true if it did. Without it, or false, they are set on the
+   * route's Response (its Headers).
+   */
+  presetHeaders?: (c: Context, headers: Record<string, string>) => boolean;
   /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
   lifecycle?: Lifecycle;
 }

@@ -68,7 +68,7 @@ async function traceOf(traceId: string, requestSpan: string): Promise<ReceivedSp
 const correlation: MiddlewareHandler<AppEnv> = async (c, next) => {
   const scope = correlate(c, cryptoRandom);
   await runInScope(scope, next);
-  correlationHeaders(c.res.headers, scope);
+  for (const [name, value] of Object.entries(correlationHeaders(scope))) c.res.headers.set(name, value);
 };
 
 const named = (spans: ReceivedSpan[], name: string) => {

@@ -69,7 +69,9 @@ export function correlate(c: Context<AppEnv>, random: Random): RequestScope {
 }
 
 /** X-Request-Id and traceresponse (W3C Trace Context Level 2) of the request's response. */
-export function correlationHeaders(headers: Headers, scope: RequestScope): void {
-  headers.set("X-Request-Id", scope.requestId);
-  headers.set("traceresponse", `00-${scope.traceId}-${scope.spanId}-${scope.traceFlags}`);
+export function correlationHeaders(scope: RequestScope): Record<string, string> {
+  return {
+    "x-request-id": scope.requestId,
+    traceresponse: `00-${scope.traceId}-${scope.spanId}-${scope.traceFlags}`,
+  };
 }

@@ -30,24 +30,25 @@ export const pagePolicy = (nonce: string, formTargets: string[], script = false)
   (script ? `script-src 'nonce-${nonce}'; connect-src 'self'; ` : "") +
   `form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 
-/** Sets a page's own Content-Security-Policy, which the middleware then keeps. */
+/**
+ * Sets a page's own Content-Security-Policy, which the outermost layer then
+ * keeps. The one way a response gets its own policy: where the runtime presets
+ * the headers (Node), the response's own headers win, this one included.
+ */
 export function ownPolicy(c: Context<AppEnv>, policy: string): void {
   c.set("ownPolicy", true);
   c.header("Content-Security-Policy", policy);
 }
 
 /**
- * Sets the security headers on the response: the API's policy unless an
- * HTML page brought its own (with its nonce). Called by the outermost layer
- * once the response is known, so errors and 429s get them too.
+ * The security headers of every response (lower-case, as Headers and Node
+ * write them). The API's policy gives way to an HTML page's own (ownPolicy).
  */
-export function secureResponse(c: Context<AppEnv>, headers: Headers): void {
-  if (!c.get("ownPolicy") || !headers.has("Content-Security-Policy")) {
-    headers.set("Content-Security-Policy", API_POLICY);
-  }
-  headers.set("X-Content-Type-Options", "nosniff");
-  headers.set("Referrer-Policy", "no-referrer");
-  headers.set("X-Frame-Options", "DENY");
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": API_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
   // Browsers act on it over https only; two years, as the HSTS preload list asks.
-  headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-}
+  "strict-transport-security": "max-age=63072000; includeSubDomains",
+};

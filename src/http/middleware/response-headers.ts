@@ -1,0 +1,31 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../context.js";
+import type { RequestScope } from "../request-scope.js";
+import { correlationHeaders } from "./request-id.js";
+import { SECURITY_HEADERS } from "./security-headers.js";
+
+/**
+ * What the outermost layer puts on every response, errors and 429s included,
+ * all known before the route answers: the security headers, X-Request-Id and
+ * traceresponse, and while the process drains (SIGTERM on Node) `Connection:
+ * close` (RFC 9112 §9.6), so keep-alive clients reconnect to another replica.
+ */
+export function responseHeaders(scope: RequestScope, draining: boolean): Record<string, string> {
+  const headers = { ...SECURITY_HEADERS, ...correlationHeaders(scope) };
+  if (draining) headers.connection = "close";
+  return headers;
+}
+
+/**
+ * Sets them on the route's response, where the runtime did not preset them
+ * (AppDeps.presetHeaders): they replace the response's own, except a page's
+ * own Content-Security-Policy (ownPolicy).
+ */
+export function setResponseHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
+  const target = c.res.headers;
+  const pagePolicy = c.get("ownPolicy") === true;
+  for (const name in headers) {
+    if (pagePolicy && name === "content-security-policy" && target.has(name)) continue;
+    target.set(name, headers[name] as string);
+  }
+}

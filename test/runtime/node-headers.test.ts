@@ -1,0 +1,156 @@
+/**
+ * The headers every response carries, on the built Node entry: there the runtime puts them on
+ * the outgoing response (AppDeps.presetHeaders) and the response's own of the same name win, so
+ * each must arrive once, with the app's value unless the response brought its own (a page's
+ * Content-Security-Policy). app.request() and Workers set them on the Response (app.test.ts,
+ * worker-middleware.test.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import {
+  ADMIN_KEY,
+  adminHeaders,
+  call,
+  cleanupNodes,
+  ENTRY,
+  type NodeProcess,
+  serverEnv,
+  startNode,
+  stop,
+} from "../support/runtime-node.js";
+
+afterAll(cleanupNodes, 30_000);
+
+const API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const SECURITY = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "strict-transport-security": "max-age=63072000; includeSubDomains",
+};
+const TRACERESPONSE = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+
+interface Raw {
+  status: number;
+  /** Every header field as received, by lower-case name (a repeated field keeps each value). */
+  fields: Map<string, string[]>;
+  body: string;
+}
+
+/** One request over node:http, whose rawHeaders show a field sent twice (fetch would join them). */
+function raw(server: NodeProcess, path: string, headers: Record<string, string> = {}): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.base}${path}`, { headers: { "X-Request-Id": "hdr-1", ...headers } }, (res) => {
+      const fields = new Map<string, string[]>();
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        const name = (res.rawHeaders[i] as string).toLowerCase();
+        fields.set(name, [...(fields.get(name) ?? []), res.rawHeaders[i + 1] as string]);
+      }
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, fields, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The app's headers, each sent once: the security headers, the request's id and trace. */
+function expectAppHeaders(answer: Raw, policy: string | RegExp = API_POLICY): void {
+  for (const [name, value] of Object.entries(SECURITY)) expect(answer.fields.get(name), name).toEqual([value]);
+  expect(answer.fields.get("x-request-id")).toEqual(["hdr-1"]);
+  expect(answer.fields.get("traceresponse")).toEqual([expect.stringMatching(TRACERESPONSE)]);
+  const csp = answer.fields.get("content-security-policy");
+  expect(csp).toEqual([typeof policy === "string" ? policy : expect.stringMatching(policy)]);
+  for (const [name, values] of answer.fields) expect(values, `${name} sent once`).toHaveLength(1);
+}
+
+describe("response headers on the Node entry", () => {
+  let database: TestDatabase;
+  let prefix: string;
+  let server: NodeProcess;
+  let clientId: string;
+
+  beforeAll(async () => {
+    expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build:node`).toBe(true);
+    database = await createTestDatabase();
+    prefix = testPrefix();
+    server = await startNode(serverEnv(database.url, prefix));
+    const client = await call(server, "/t/default/v1/admin/clients", {
+      method: "POST",
+      headers: adminHeaders(ADMIN_KEY),
+      body: JSON.stringify({
+        type: "public",
+        name: "Headers",
+        redirect_uris: ["https://app.example/cb"],
+        post_logout_redirect_uris: ["https://app.example/bye"],
+      }),
+    });
+    expect(client.status, client.text).toBe(201);
+    clientId = client.json.client_id as string;
+  }, 60_000);
+
+  afterAll(async () => {
+    if (server && !server.hasExited()) await stop(server).catch(() => {});
+    if (prefix) await deletePrefix(prefix);
+    await database?.drop();
+  }, 30_000);
+
+  it("a JSON response", async () => {
+    const answer = await raw(server, "/healthz");
+    expect(answer.status).toBe(200);
+    expect(answer.fields.get("content-type")).toEqual(["application/json"]);
+    expectAppHeaders(answer);
+  });
+
+  it("a problem+json error and a 404", async () => {
+    const unauthorized = await raw(server, "/v1/admin/tenants");
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.fields.get("content-type")).toEqual(["application/problem+json"]);
+    expect(unauthorized.fields.get("www-authenticate")).toHaveLength(1);
+    expectAppHeaders(unauthorized);
+    const missing = await raw(server, `/no/such/route-${randomBytes(4).toString("hex")}`);
+    expect(missing.status).toBe(404);
+    expect(missing.fields.get("content-type")).toEqual(["application/problem+json"]);
+    expectAppHeaders(missing);
+  });
+
+  it("a hosted page keeps its own policy, not the API's", async () => {
+    const page = await raw(server, "/t/default/login", { Accept: "text/html" });
+    expect(page.status).toBe(200);
+    expect(page.fields.get("content-type")?.[0]).toMatch(/^text\/html/);
+    expectAppHeaders(page, /^default-src 'none'; style-src 'self' 'nonce-[^']+';.* form-action 'self'/);
+    const nonce = /'nonce-([^']+)'/.exec(page.fields.get("content-security-policy")?.[0] ?? "")?.[1];
+    expect(page.body).toContain(`nonce="${nonce}"`);
+    const home = await raw(server, "/", { Accept: "text/html" });
+    expect(home.fields.get("vary")).toEqual(["Accept"]);
+    expectAppHeaders(home, /^default-src 'none'; style-src 'self' 'nonce-/);
+  });
+
+  it("/docs keeps its own policy", async () => {
+    const docs = await raw(server, "/docs");
+    expect(docs.status).toBe(200);
+    expectAppHeaders(docs, /^default-src 'none'; script-src 'nonce-[^']+'; style-src 'nonce-/);
+  });
+
+  it("a redirect", async () => {
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: "https://app.example/cb",
+      scope: "openid",
+      state: "s",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    });
+    const answer = await raw(server, `/t/default/authorize?${query}`);
+    expect(answer.status, answer.body).toBe(302);
+    expect(answer.fields.get("location")?.[0]).toMatch(/^\/t\/default\/login\?request=/);
+    expectAppHeaders(answer);
+  });
+});
