@@ -1,10 +1,10 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
   createPrivateKey,
   createSecretKey,
+  hash,
   hkdfSync,
   type KeyObject,
   sign,
@@ -20,7 +20,7 @@ interface NodeSigningKey extends PrivateSigningKey {
  * RFC 7518 §3.3 (RS256: PKCS#1 v1.5 over SHA-256), §3.4 (ES256: R || S, not
  * DER) and RFC 8037 §3.1 (EdDSA: Ed25519, no pre-hash).
  */
-function signature(alg: PrivateSigningKey["alg"], input: Buffer, key: KeyObject): Buffer {
+function signature(alg: PrivateSigningKey["alg"], input: Uint8Array, key: KeyObject): Buffer {
   if (alg === "EdDSA") return sign(null, input, key);
   if (alg === "ES256") return sign("sha256", input, { key, dsaEncoding: "ieee-p1363" });
   return sign("sha256", input, key);
@@ -28,18 +28,28 @@ function signature(alg: PrivateSigningKey["alg"], input: Buffer, key: KeyObject)
 
 interface NodeKey extends SymmetricKey {
   readonly adapter: "node:crypto";
-  readonly key: KeyObject;
+  /** AES keys stay raw bytes: a refresh derives one per token, and a KeyObject would cost more than the cipher. */
+  readonly key: KeyObject | Uint8Array;
 }
 
 const TAG_BYTES = 16;
 
-const unwrap = (key: SymmetricKey): KeyObject => {
+const unwrap = (key: SymmetricKey): KeyObject | Uint8Array => {
   if (key.adapter !== "node:crypto") throw new TypeError(`A ${key.adapter} key cannot be used with node:crypto.`);
   return (key as NodeKey).key;
 };
 /** Small Buffers share a pooled ArrayBuffer; callers get bytes of their own, as from WebCrypto. */
 const own = (buffer: Buffer): Uint8Array => new Uint8Array(buffer);
 const wrap = (raw: Uint8Array): NodeKey => ({ adapter: "node:crypto", key: createSecretKey(raw) });
+
+/** The ciphertext, then the tag, in one allocation (WebCrypto's layout). */
+function sealedBytes(head: Buffer, tail: Buffer, tag: Buffer): Uint8Array {
+  const out = new Uint8Array(head.length + tail.length + tag.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  out.set(tag, head.length + tail.length);
+  return out;
+}
 
 /**
  * CryptoPrimitives over node:crypto, synchronous underneath: no thread-pool
@@ -49,7 +59,8 @@ const wrap = (raw: Uint8Array): NodeKey => ({ adapter: "node:crypto", key: creat
 export const nodeCrypto: CryptoPrimitives = {
   name: "node:crypto",
   async sha256(data) {
-    return own(createHash("sha256").update(data).digest());
+    // One-shot: no Hash object (and its stream machinery) per digest.
+    return own(hash("sha256", data, "buffer"));
   },
   async hkdf(inputKey, info, length) {
     return new Uint8Array(hkdfSync("sha256", inputKey, new Uint8Array(0), info, length));
@@ -62,14 +73,15 @@ export const nodeCrypto: CryptoPrimitives = {
   },
   async aesGcmKey(raw) {
     if (raw.length !== 32) throw new TypeError("AES-256-GCM needs a 32-byte key.");
-    return wrap(raw);
+    const key: NodeKey = { adapter: "node:crypto", key: Uint8Array.from(raw) };
+    return key;
   },
   async aesGcmEncrypt(key, iv, plaintext, aad) {
     const cipher = createCipheriv("aes-256-gcm", unwrap(key), iv);
     if (aad) cipher.setAAD(aad);
     const head = cipher.update(plaintext);
     const tail = cipher.final();
-    return own(Buffer.concat([head, tail, cipher.getAuthTag()]));
+    return sealedBytes(head, tail, cipher.getAuthTag());
   },
   async aesGcmDecrypt(key, iv, sealed, aad) {
     if (sealed.length < TAG_BYTES) throw new Error("The sealed data is shorter than its tag.");
@@ -89,6 +101,6 @@ export const nodeCrypto: CryptoPrimitives = {
   },
   async jwsSignature(key, input) {
     if (key.adapter !== "node:crypto") throw new TypeError(`A ${key.adapter} key cannot be used with node:crypto.`);
-    return own(signature(key.alg, Buffer.from(input), (key as NodeSigningKey).key));
+    return own(signature(key.alg, input, (key as NodeSigningKey).key));
   },
 };

@@ -85,9 +85,9 @@ export class IoRedisKeyValueStore implements KeyValueStore {
     return this.opened;
   }
 
-  async get(key: string): Promise<string | null> {
-    await this.open();
-    return this.redis.get(this.key(key));
+  get(key: string): Promise<string | null> {
+    const opening = this.open();
+    return opening ? opening.then(() => this.redis.get(this.key(key))) : this.redis.get(this.key(key));
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
@@ -120,21 +120,28 @@ export class IoRedisKeyValueStore implements KeyValueStore {
     return ms < 0 ? null : ms;
   }
 
-  async run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
-    await this.open();
+  run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
+    // Every refresh runs two scripts: no extra await (and its promise) when there is nothing to open.
+    const opening = this.open();
+    return opening ? opening.then(() => this.evaluate(script, keys, args)) : this.evaluate(script, keys, args);
+  }
+
+  private async evaluate<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
     let sha = this.shas.get(script.name);
     if (!sha) {
       sha = createHash("sha1").update(script.lua).digest("hex");
       this.shas.set(script.name, sha);
     }
-    const fullKeys = keys.map((k) => this.key(k));
+    const argv: (string | number)[] = [];
+    for (const key of keys) argv.push(this.prefix + key);
+    for (const arg of args) argv.push(arg);
     let raw: unknown;
     try {
-      raw = await this.redis.evalsha(sha, fullKeys.length, ...fullKeys, ...args);
+      raw = await this.redis.evalsha(sha, keys.length, ...argv);
     } catch (error) {
       // A restarted or flushed Redis has lost its script cache.
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      raw = await this.redis.eval(script.lua, fullKeys.length, ...fullKeys, ...args);
+      raw = await this.redis.eval(script.lua, keys.length, ...argv);
     }
     return script.decode(raw as ScriptValue);
   }

@@ -33,11 +33,20 @@ const MAC_PURPOSE = "refresh-token";
 /** A generous bound on what is worth parsing; real tokens are about 130 characters. */
 export const REFRESH_TOKEN_MAX_LENGTH = 512;
 
-const uuidBytes = (id: string) =>
-  Uint8Array.from(id.replace(/-/g, "").match(/../g) ?? [], (h) => Number.parseInt(h, 16));
-const uuidText = (bytes: Uint8Array) => {
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+// By table, not regex and parseInt: every refresh converts a session id each way.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hexValue = (code: number) => (code <= 57 ? code - 48 : (code | 32) - 87);
+const uuidBytes = (id: string) => {
+  const out = new Uint8Array(16);
+  for (let i = 0, o = 0; o < 16 && i + 1 < id.length; i += 2) {
+    if (id.charCodeAt(i) === 45) i++;
+    out[o++] = (hexValue(id.charCodeAt(i)) << 4) | hexValue(id.charCodeAt(i + 1));
+  }
+  return out;
+};
+const uuidText = (b: Uint8Array) => {
+  const h = (i: number) => HEX[b[i] as number] as string;
+  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 };
 
 export class RefreshTokens {

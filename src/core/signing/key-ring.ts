@@ -98,7 +98,14 @@ export class KeyRingService {
   }
 
   /** The active key, for signing. */
-  async signer(tenant: Tenant): Promise<Signer> {
+  signer(tenant: Tenant): Promise<Signer> {
+    // Every token issued asks: a fresh ring answers with its signer, no async frames of its own.
+    const cached = this.rings.get(tenant.id);
+    if (cached?.signer && this.now() - cached.loadedAt < this.options.cacheMs) return cached.signer;
+    return this.loadSigner(tenant);
+  }
+
+  private async loadSigner(tenant: Tenant): Promise<Signer> {
     const keys = await this.published(tenant);
     const ring = this.rings.get(tenant.id) as CachedRing;
     ring.signer ??= (async () => {
