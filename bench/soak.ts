@@ -22,7 +22,7 @@ import type { Progress } from "./progress.js";
 import { postgresUsage, redisUsage } from "./resources.js";
 import type { MemorySample, SoakResult } from "./results.js";
 import { reportEveryS, watchSoak } from "./soak-watch.js";
-import { median, slope } from "./stats.js";
+import { slope } from "./stats.js";
 import { sleep, withDatabase } from "./support.js";
 
 /** Chains the soak keeps refreshing; past it, a chain retires after a successful refresh. */
@@ -34,9 +34,11 @@ export function memoryGrowth(samples: MemorySample[], durationS: number): Omit<S
   const settled = samples.slice(fifth);
   const perMin = (key: Exclude<keyof MemorySample, "t">) =>
     slope(settled.filter((s) => Number.isFinite(s[key])).map((s) => ({ x: s.t / 60, y: s[key] / 1048576 }))) || 0;
+  // The heap is sampled at random points of the collector's cycle (it swings by 100 MB between
+  // collections under load); a leak raises what is left after collections: the window's floor.
   const heap = (from: number, to: number) =>
-    median(
-      samples
+    Math.min(
+      ...samples
         .slice(from, to)
         .map((s) => s.heapUsedBytes)
         .filter(Number.isFinite),

@@ -101,7 +101,7 @@ export function evaluateTargets(
   }
   if (soak) {
     targets.push({
-      name: "server heap growth over the soak (after warm-up)",
+      name: "server heap floor growth over the soak (after warm-up)",
       wanted: "< 10%",
       actual: `${soak.heapGrowthPct.toFixed(1)}% (${soak.heapSlopeMBPerMin.toFixed(2)} MB/min heap, ${soak.rssSlopeMBPerMin.toFixed(2)} MB/min RSS)`,
       pass: Number.isFinite(soak.heapGrowthPct) && soak.heapGrowthPct < 10,

@@ -89,6 +89,32 @@ describe("latency statistics", () => {
     expect(g.benchRssSlopeMBPerMin).toBeCloseTo(0);
     expect(g.benchHeapSlopeMBPerMin).toBeCloseTo(0.5);
   });
+
+  it("judges the heap by its floor after collections, not by where a sample fell in the collector's cycle", () => {
+    const sawtooth = (floorMB: (i: number) => number) =>
+      Array.from({ length: 360 }, (_, i) => ({
+        t: i * 10,
+        rssBytes: 200 * 1048576,
+        // Sampled at a pseudo-random point between two collections: the floor plus up to 150 MB of garbage.
+        heapUsedBytes: (floorMB(i) + ((i * 37) % 100) * 1.5) * 1048576,
+        benchRssBytes: 50 * 1048576,
+        benchHeapUsedBytes: 20 * 1048576,
+      }));
+    expect(
+      Math.abs(
+        memoryGrowth(
+          sawtooth(() => 55),
+          3_600,
+        ).heapGrowthPct,
+      ),
+    ).toBeLessThan(1);
+    // A leak of 0.5 MB a minute from 55 MB: the floor at the last fifth's start is 28% above the second's.
+    const leak = memoryGrowth(
+      sawtooth((i) => 55 + (i * 10 * 0.5) / 60),
+      3_600,
+    );
+    expect(leak.heapGrowthPct).toBeGreaterThan(25); // well past the 10% target
+  });
 });
 
 describe("stress knee", () => {
