@@ -68,7 +68,7 @@ export function endpointOf(spec: PhaseSpec, target: Target | null, run: LoadRun,
       seconds: cpuSeconds,
       perRequestMs: (cpuSeconds * 1000) / run.requests,
       perCpuSecond,
-      process: target?.runtime === "workerd" ? "workerd" : "node server",
+      process: target?.process ?? (target?.runtime === "workerd" ? "workerd" : "node server"),
     };
     if (spec.raw) result.raw = { ...spec.raw, ratio: perCpuSecond / spec.raw.perCpuSecond };
   }

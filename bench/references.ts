@@ -61,6 +61,7 @@ export async function startBareServer(
   const cpu = () => processCpuSeconds(child.pid as number);
   return {
     runtime: "node",
+    process: BARE_LABELS[kind],
     pid: child.pid as number,
     base,
     tenant: "",

@@ -15,6 +15,8 @@ export interface Answer {
 
 export interface Target {
   runtime: "node" | "workerd";
+  /** What serves, where it is not the service (a floor reference): named in each phase's CPU figure. */
+  process?: string;
   base: string;
   tenant: string;
   /** Headers every request carries (the Worker's CF-Connecting-IP). */

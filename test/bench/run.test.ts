@@ -79,6 +79,11 @@ describe.runIf(existsSync("dist/node/node.js"))("the benchmark runner, end to en
     expect(refresh?.requests).toBe(120);
     expect(refresh?.raw?.ratio).toBeGreaterThan(0);
     expect(results.endpoints.find((e) => e.key === "node.refresh.rs256")?.requests).toBe(120);
+    // The floor is the bare app's own process, not the service.
+    expect(results.endpoints.find((e) => e.key === "bare.healthz")?.cpu?.process).toBe(
+      "bare Hono on @hono/node-server",
+    );
+    expect(results.endpoints.find((e) => e.key === "node.healthz")?.cpu?.process).toBe("node server");
     expect(Object.keys(results.raw).sort()).toEqual(["argon2", "signES256", "signRS256", "verify"]);
     // The four performance targets are judged (pass or miss) from this one run.
     const judged = results.targets.map((t) => t.name);
