@@ -2,7 +2,7 @@
  * Command-line options of `npm run bench` and the sizes of each mode. Every
  * load phase is bounded by a request budget and a time budget.
  *
- *   (none)              the short run (about 90 s on 2 cores)
+ *   (none)              the short run (about 2.5 minutes on 2 cores)
  *   --stress            ramp the connections of one flow until errors or p99 break a threshold
  *     --flow=refresh|login|introspect|verify|jwks   (default refresh)
  *     --p99-limit=50     p99 threshold in ms;  --max-connections=400;  --step=6 (seconds per step)
