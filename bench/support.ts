@@ -15,7 +15,6 @@ import { POSTGRES_ADMIN_URL, REDIS_URL } from "../test/support/services.js";
 /** The servers the test suites use (TEST_POSTGRES_URL, TEST_REDIS_URL), from their one definition. */
 export const POSTGRES = POSTGRES_ADMIN_URL;
 export const REDIS = REDIS_URL;
-const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** CPU seconds of this process (all threads). */
 export const cpuSeconds = () => {
@@ -23,10 +22,23 @@ export const cpuSeconds = () => {
   return (usage.user + usage.system) / 1e6;
 };
 
-/** utime + stime of another process, from /proc (Linux). */
+/**
+ * CPU seconds of another process (all threads), in nanoseconds from each
+ * thread's /proc schedstat (Linux): utime + stime in /proc/PID/stat count
+ * 10 ms ticks, which read 0 for a short phase. Threads that exit between two
+ * readings drop out of the sum; Node's and workerd's threads live as long as
+ * the process.
+ */
 export const processCpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread exited while the list was read.
+    }
+  }
+  return ns / 1e9;
 };
 
 /** Resident set size of another process in bytes, from /proc (Linux). */

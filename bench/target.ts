@@ -64,7 +64,7 @@ export function httpClient(base: string, headers: Record<string, string>, descri
   return { call, post };
 }
 
-/** Idle once `cpu` (10 ms ticks) moves at most one tick over 100 ms; bounded to 5 s. */
+/** Idle once `cpu` moves at most 10 ms over 100 ms; bounded to 5 s. */
 export async function settleCpu(cpu: () => number): Promise<void> {
   let last = cpu();
   for (let i = 0; i < 50; i++) {
