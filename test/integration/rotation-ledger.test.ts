@@ -3,10 +3,15 @@
  * once committed; rotations arriving while a write is in flight share the
  * next statement; a session's newest rotation wins within one; a failed
  * write fails exactly its batch; without group commit each rotation is its
- * own write.
+ * own write. Its statement looks each session up by key whether or not the
+ * table has statistics.
  */
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
+import { rotationsUpdate } from "../../src/adapters/postgres/sessions.js";
 import type { Database, SessionRotation } from "../../src/core/ports/database.js";
 import { RotationLedger } from "../../src/core/sessions/rotation-ledger.js";
 import { seedTenant, seedUser } from "../contract/seed.js";
@@ -125,5 +130,60 @@ describe("RotationLedger", () => {
     await Promise.all(ids.map((id) => ledger.record(rotation(id, 1))));
     expect(statements.map((s) => s.length)).toEqual([1, 1, 1]);
     for (const id of ids) expect(await generationOf(id)).toBe(`${id}:1`);
+  });
+});
+
+describe("the ledger's statement", () => {
+  interface PlanNode {
+    "Node Type": string;
+    "Relation Name"?: string;
+    "Index Name"?: string;
+    Plans?: PlanNode[];
+  }
+  const scansOfSessions = (node: PlanNode): string[] => [
+    ...(node["Relation Name"] === "sessions" && node["Node Type"] !== "ModifyTable"
+      ? [`${node["Node Type"]} ${node["Index Name"] ?? ""}`.trim()]
+      : []),
+    ...(node.Plans ?? []).flatMap(scansOfSessions),
+  ];
+
+  it("finds each session by its key on a table never analysed, and once analysed", async () => {
+    // Its own database: a sessions table of 20,000 rows that autovacuum may not analyse meanwhile.
+    const own = await createTestDatabase();
+    const pool = new pg.Pool({ connectionString: own.url, max: 1 });
+    try {
+      const ownDb = createPgDatabase(own.url, { max: 1 });
+      const tenant = await seedTenant(ownDb, "plan", at);
+      const user = await seedUser(ownDb, tenant, at);
+      await ownDb.close();
+      const raw = drizzle(pool);
+      await raw.execute(sql`ALTER TABLE sessions SET (autovacuum_enabled = false)`);
+      await raw.execute(sql`INSERT INTO sessions (id, tenant_id, user_id, auth_method, auth_time, last_used_at,
+          expires_at, absolute_expires_at)
+        SELECT gen_random_uuid(), ${tenant}, ${user}, 'password', now(), now(), now() + interval '1 day',
+          now() + interval '2 days'
+        FROM generate_series(1, 20000)`);
+      const picked = await raw.execute<{ id: string }>(sql`SELECT id FROM sessions ORDER BY random() LIMIT 20`);
+      const batch = picked.rows.map((row, i) => ({ ...rotation(row.id, i + 1), tenantId: tenant }));
+      const plan = async () => {
+        const result = await raw.execute<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+          sql`EXPLAIN (FORMAT JSON) ${rotationsUpdate(batch)}`,
+        );
+        const [explained] = result.rows[0]?.["QUERY PLAN"] ?? [];
+        return explained ? scansOfSessions(explained.Plan) : [];
+      };
+      const stats = await raw.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'sessions'`,
+      );
+      expect(stats.rows[0]?.n).toBe(0);
+      // The whole-table plan this replaced read "Index Scan sessions_user_active_idx" here.
+      const byKey = /^Index Scan sessions_(pkey|tenant_id_id_key)$/;
+      expect(await plan()).toEqual([expect.stringMatching(byKey)]);
+      await raw.execute(sql`ANALYZE sessions`);
+      expect(await plan()).toEqual([expect.stringMatching(byKey)]);
+    } finally {
+      await pool.end();
+      await own.drop();
+    }
   });
 });

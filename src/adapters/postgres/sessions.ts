@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
-import type { SessionRecord, SessionRepository } from "../../core/ports/database.js";
+import type { SessionRecord, SessionRepository, SessionRotation } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
 
@@ -30,6 +30,29 @@ const notEnded = and(isNull(sessions.revokedAt), isNull(sessions.deletedAt));
 const live = (tenantId: string, id: string) => and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), notEnded);
 const ofUser = (tenantId: string, userId: string) =>
   and(eq(sessions.tenantId, tenantId), eq(sessions.userId, userId), notEnded);
+
+/**
+ * The ledger's group commit: one statement of fixed text for any number of
+ * rotations, a column array per field unnested into rows (no per-row SQL, and
+ * the server plans the same statement every time). "Not ended" is written as
+ * one COALESCE so no plan can answer it from the partial index of active
+ * sessions: without statistics (a table never analysed), IS NULL's default
+ * selectivity makes that index look tiny, and a batch became a hash join over
+ * every active session. Each rotation is a primary-key lookup instead.
+ */
+export function rotationsUpdate(rotations: SessionRotation[]): SQL {
+  const column = <T>(pick: (rotation: SessionRotation) => T) => sql.param(rotations.map(pick));
+  return sql`UPDATE sessions AS s
+    SET refresh_generation = v.generation, refresh_hash = v.refresh_hash,
+        last_used_at = v.at, expires_at = v.expires_at, updated_at = v.at
+    FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
+                ${column((r) => r.generation)}::integer[], ${column((r) => r.refreshHash)}::text[],
+                ${column((r) => r.at.toISOString())}::timestamptz[],
+                ${column((r) => r.expiresAt.toISOString())}::timestamptz[])
+      AS v(tenant_id, id, generation, refresh_hash, at, expires_at)
+    WHERE s.id = v.id AND s.tenant_id = v.tenant_id AND COALESCE(s.revoked_at, s.deleted_at) IS NULL
+      AND s.refresh_generation < v.generation`;
+}
 
 export function sessionRepository(db: DrizzleDb): SessionRepository {
   /** Marks the matching sessions revoked; resolves their ids. */
@@ -70,20 +93,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
     },
 
     async recordRotations(rotations) {
-      if (rotations.length === 0) return;
-      // One statement of fixed text for any number of rotations: a column array per field, unnested
-      // into rows (no per-row SQL to build, and the server plans the same statement every time).
-      const column = <T>(pick: (rotation: (typeof rotations)[number]) => T) => sql.param(rotations.map(pick));
-      await db.execute(sql`UPDATE sessions AS s
-        SET refresh_generation = v.generation, refresh_hash = v.refresh_hash,
-            last_used_at = v.at, expires_at = v.expires_at, updated_at = v.at
-        FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
-                    ${column((r) => r.generation)}::integer[], ${column((r) => r.refreshHash)}::text[],
-                    ${column((r) => r.at.toISOString())}::timestamptz[],
-                    ${column((r) => r.expiresAt.toISOString())}::timestamptz[])
-          AS v(tenant_id, id, generation, refresh_hash, at, expires_at)
-        WHERE s.tenant_id = v.tenant_id AND s.id = v.id AND s.revoked_at IS NULL AND s.deleted_at IS NULL
-          AND s.refresh_generation < v.generation`);
+      if (rotations.length > 0) await db.execute(rotationsUpdate(rotations));
     },
 
     async revoke(tenantId, id, at, reason) {
