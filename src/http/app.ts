@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { noopTracer } from "../core/ports/telemetry.js";
 import type { AppDeps, AppEnv, Services } from "./context.js";
-import { auditTrail } from "./middleware/audit.js";
+import { closeAuditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
 import { rateLimit } from "./middleware/rate-limit.js";
@@ -80,15 +80,19 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   // (Hono's compose + onError), so outer layers see, log and count them like
   // any response. Every layer costs each request its promises (and their
   // async-context hooks), so the outermost concerns share one: correlation,
-  // the services, the log line and request metrics, the response headers.
+  // the services, the audit trail, the log line and request metrics, the
+  // response headers.
   const telemetry = requestTelemetry(services.logger, services.metrics);
   app.use("*", async (c, next) => {
     const scope = correlate(c, deps.random);
+    scope.audit = [];
     c.set("services", services);
     const started = performance.now();
     await runInScope(scope, next);
-    // The log line and the request metrics, for everything the inner layers answer (in the
-    // request's scope again, whose ids the line carries).
+    // The audit entries, then the log line and the request metrics, for everything the inner
+    // layers answer, in the request's scope again (the request line can be an audited event).
+    const stored = runInScope(scope, () => closeAuditTrail(c, scope));
+    if (stored) await stored;
     runInScope(scope, () => telemetry(c, performance.now() - started));
     // On every response, a 429 from the limiter or an error included. Where the runtime can put
     // them on its outgoing response itself (Node), the response's own win as they would here, and
@@ -96,7 +100,6 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     const headers = responseHeaders(scope, deps.lifecycle?.draining === true);
     if (!deps.presetHeaders?.(c, headers)) setResponseHeaders(c, headers);
   });
-  app.use("*", auditTrail());
   app.use("/t/:tenant/*", resolveTenant());
   // CORS outside the limiter, so a browser app can read its 429s.
   app.use("/t/:tenant/*", cors());

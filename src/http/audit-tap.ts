@@ -6,9 +6,9 @@ import { currentScope } from "./request-scope.js";
 
 /**
  * A Logger that also turns the security events among its lines into audit
- * entries: inside a request they wait in its scope (the audit middleware
+ * entries: inside a request they wait in its scope (the outermost layer
  * writes them when it ends), after its answer they go to the writer it left
- * there (see auditTrail); outside one (scheduled jobs) they go to `outside`
+ * there (see closeAuditTrail); outside one (scheduled jobs) they go to `outside`
  * at once, acted by the system.
  */
 export function auditTap(
@@ -27,7 +27,7 @@ export function auditTap(
       at: deps.clock.now(),
       actorType: actorUserId ? "user" : (scope?.actor?.type ?? (scope ? "anonymous" : "system")),
       actorId: actorUserId ?? scope?.actor?.id ?? null,
-      // The audit middleware fills in the request's address when it writes the entries.
+      // closeAuditTrail fills in the request's address when it writes the entries.
       ip: null,
       requestId: scope?.requestId ?? null,
     };

@@ -114,6 +114,16 @@ export function boundedLabels(labelNames: readonly string[], labels: MetricLabel
   return kept;
 }
 
+/** One string per distinct boundedLabels result (the values in declared order), cheaper than building it. */
+export function labelKey(labelNames: readonly string[], labels: MetricLabels = {}): string {
+  let key = "";
+  for (const name of labelNames) {
+    const value = labels[name];
+    key += value === undefined ? "\u0001" : `\u0000${value.slice(0, MAX_LABEL_VALUE)}`;
+  }
+  return key;
+}
+
 /** Counters only go up, histograms only take durations: anything else is ignored rather than thrown at a request. */
 export const isCount = (by: number) => Number.isFinite(by) && by >= 0;
 export const isDuration = (seconds: number) => Number.isFinite(seconds) && seconds >= 0;

@@ -1,57 +1,69 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { adminAction, adminDetails } from "../../core/audit/admin-actions.js";
 import { errorFields } from "../../core/logging/error-fields.js";
 import { parseIp } from "../../core/net/ip.js";
 import type { AuditEventRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
+import type { RequestScope } from "../request-scope.js";
 import { routePattern } from "../route-pattern.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json/i;
 const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * The audit trail's writer. Security events raised while serving (see
- * auditTap) wait in the request's scope; a successful admin write adds its
- * own entry. An admin write's entries are stored before its response leaves
- * (a failed write is logged with the action, at error level, so it is
- * alerted on rather than silently missing); the rest (logins) after the
- * response, off its critical path.
+ * The audit trail's writer, called by the outermost layer once the inner
+ * layers have answered (see app.ts; the scope's `audit` list was opened when
+ * the request began). Security events raised while serving (see auditTap)
+ * wait in the request's scope; a successful admin write adds its own entry.
+ * An admin write's entries are stored before its response leaves (the
+ * returned promise; a failed write is logged with the action, at error
+ * level, so it is alerted on rather than silently missing); the rest
+ * (logins) after the response, off its critical path. Nothing to write
+ * returns no promise.
  */
-export function auditTrail(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const scope = c.get("scope");
-    scope.audit = [];
-    await next();
-    const entries = scope.audit;
-    const { db, logger, clientIp } = c.get("services");
-    // Events of the request's background work (a reset requested by mail) come after the answer:
-    // each is written then, with the request's address, and kept alive as that work is (waitUntil).
-    // The writer holds what it needs, never the request's context: the scope outlives the request
-    // wherever an async resource created while serving it keeps it (a pooled connection opened
-    // then), and the context would keep the whole request alive, in memory and in every GC's work.
-    scope.audit = undefined;
-    const address = clientIp(c);
-    const background = inBackground(c);
-    scope.auditLater = (entry) =>
-      background(
-        db.auditEvents
-          .append(withAddress(address, [entry]))
-          .catch((error: unknown) =>
-            logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) }),
-          ),
-      );
-    const admin = c.res.status < 400 && ADMIN_WRITES.has(c.req.method) ? await adminEntry(c) : null;
-    if (admin) entries.push(admin);
-    if (entries.length === 0) return;
-    const write = db.auditEvents.append(withAddress(address, entries));
-    if (!admin) return background(write);
-    try {
-      await write;
-    } catch (error) {
-      logger.error("audit_write_failed", { action: admin.action, ...errorFields(error) });
-    }
-  };
+export function closeAuditTrail(c: Context<AppEnv>, scope: RequestScope): Promise<void> | undefined {
+  const entries = scope.audit ?? [];
+  const { db, logger, clientIp } = c.get("services");
+  // Events of the request's background work (a reset requested by mail) come after the answer:
+  // each is written then, with the request's address, and kept alive as that work is (waitUntil).
+  // The writer holds what it needs, never the request's context: the scope outlives the request
+  // wherever an async resource created while serving it keeps it (a pooled connection opened
+  // then), and the context would keep the whole request alive, in memory and in every GC's work.
+  scope.audit = undefined;
+  const address = clientIp(c);
+  const background = inBackground(c);
+  scope.auditLater = (entry) =>
+    background(
+      db.auditEvents
+        .append(withAddress(address, [entry]))
+        .catch((error: unknown) => logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) })),
+    );
+  // Only admin routes go async here: a refresh (a POST too) returns at once.
+  if (c.res.status < 400 && ADMIN_WRITES.has(c.req.method) && routePattern(c).includes("/v1/admin/"))
+    return storeWithAdminEntry(c, entries, address, background);
+  if (entries.length > 0) background(db.auditEvents.append(withAddress(address, entries)));
+  return undefined;
+}
+
+/** An admin write's entry, with the request's others, stored before its answer leaves. */
+async function storeWithAdminEntry(
+  c: Context<AppEnv>,
+  entries: AuditEventRecord[],
+  address: string | null,
+  background: ReturnType<typeof inBackground>,
+): Promise<void> {
+  const { db, logger } = c.get("services");
+  const admin = await adminEntry(c);
+  if (!admin) {
+    if (entries.length > 0) background(db.auditEvents.append(withAddress(address, entries)));
+    return;
+  }
+  try {
+    await db.auditEvents.append(withAddress(address, [...entries, admin]));
+  } catch (error) {
+    logger.error("audit_write_failed", { action: admin.action, ...errorFields(error) });
+  }
 }
 
 /** The entries with the request's address; only requests that leave entries pay for checking it. */
@@ -62,10 +74,8 @@ function withAddress(address: string | null, entries: AuditEventRecord[]): Audit
   return entries;
 }
 
-async function adminEntry(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<AuditEventRecord | null> {
-  const pattern = routePattern(c);
-  if (!pattern.includes("/v1/admin/")) return null;
-  const action = adminAction(c.req.method, pattern, c.req.param() as Record<string, string>);
+async function adminEntry(c: Context<AppEnv>): Promise<AuditEventRecord | null> {
+  const action = adminAction(c.req.method, routePattern(c), c.req.param() as Record<string, string>);
   if (!action) return null;
   const json = JSON_TYPE.test(c.req.header("content-type") ?? "");
   // Hono keeps the body's text, so this parses it again but never reads the stream twice.
