@@ -69,13 +69,23 @@ export class KeyRingService {
     return this.deps.clock.now().getTime();
   }
 
+  /** The tenant's cached ring while younger than the cache time. */
+  private freshRing(tenantId: string): CachedRing | undefined {
+    const cached = this.rings.get(tenantId);
+    return cached && this.now() - cached.loadedAt < this.options.cacheMs ? cached : undefined;
+  }
+
   /** The published keys (next, active, retired still valid, at most MAX_RETIRED_PUBLISHED of them), creating a first ring when there is none. */
   async published(tenant: Tenant, fresh = false): Promise<SigningKeyRecord[]> {
-    const cached = this.rings.get(tenant.id);
-    if (!fresh && cached && this.now() - cached.loadedAt < this.options.cacheMs) return cached.keys;
+    const cached = fresh ? undefined : this.freshRing(tenant.id);
+    if (cached) return cached.keys;
     let keys = await this.db.signingKeys.listPublished(tenant.id, this.deps.clock.now(), MAX_RETIRED_PUBLISHED);
     if (!keys.some((k) => k.state === "active")) keys = await this.createRing(tenant, keys);
-    this.rings.set(tenant.id, { keys, loadedAt: this.now(), verifiers: cached?.verifiers ?? new Map() });
+    this.rings.set(tenant.id, {
+      keys,
+      loadedAt: this.now(),
+      verifiers: this.rings.get(tenant.id)?.verifiers ?? new Map(),
+    });
     return keys;
   }
 
@@ -100,9 +110,7 @@ export class KeyRingService {
   /** The active key, for signing. */
   signer(tenant: Tenant): Promise<Signer> {
     // Every token issued asks: a fresh ring answers with its signer, no async frames of its own.
-    const cached = this.rings.get(tenant.id);
-    if (cached?.signer && this.now() - cached.loadedAt < this.options.cacheMs) return cached.signer;
-    return this.loadSigner(tenant);
+    return this.freshRing(tenant.id)?.signer ?? this.loadSigner(tenant);
   }
 
   private async loadSigner(tenant: Tenant): Promise<Signer> {
