@@ -6,21 +6,15 @@
  * worker-middleware.test.ts).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
 import {
   ADMIN_KEY,
   adminHeaders,
   call,
   cleanupNodes,
-  ENTRY,
   type NodeProcess,
-  serverEnv,
-  startNode,
-  stop,
+  nodeOnPostgresAndRedis,
 } from "../support/runtime-node.js";
 
 afterAll(cleanupNodes, 30_000);
@@ -71,17 +65,11 @@ function expectAppHeaders(answer: Raw, policy: string | RegExp = API_POLICY): vo
 }
 
 describe("response headers on the Node entry", () => {
-  let database: TestDatabase;
-  let prefix: string;
-  let server: NodeProcess;
+  const node = nodeOnPostgresAndRedis();
   let clientId: string;
 
   beforeAll(async () => {
-    expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build:node`).toBe(true);
-    database = await createTestDatabase();
-    prefix = testPrefix();
-    server = await startNode(serverEnv(database.url, prefix));
-    const client = await call(server, "/t/default/v1/admin/clients", {
+    const client = await call(node.server, "/t/default/v1/admin/clients", {
       method: "POST",
       headers: adminHeaders(ADMIN_KEY),
       body: JSON.stringify({
@@ -95,45 +83,39 @@ describe("response headers on the Node entry", () => {
     clientId = client.json.client_id as string;
   }, 60_000);
 
-  afterAll(async () => {
-    if (server && !server.hasExited()) await stop(server).catch(() => {});
-    if (prefix) await deletePrefix(prefix);
-    await database?.drop();
-  }, 30_000);
-
   it("a JSON response", async () => {
-    const answer = await raw(server, "/healthz");
+    const answer = await raw(node.server, "/healthz");
     expect(answer.status).toBe(200);
     expect(answer.fields.get("content-type")).toEqual(["application/json"]);
     expectAppHeaders(answer);
   });
 
   it("a problem+json error and a 404", async () => {
-    const unauthorized = await raw(server, "/v1/admin/tenants");
+    const unauthorized = await raw(node.server, "/v1/admin/tenants");
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.fields.get("content-type")).toEqual(["application/problem+json"]);
     expect(unauthorized.fields.get("www-authenticate")).toHaveLength(1);
     expectAppHeaders(unauthorized);
-    const missing = await raw(server, `/no/such/route-${randomBytes(4).toString("hex")}`);
+    const missing = await raw(node.server, `/no/such/route-${randomBytes(4).toString("hex")}`);
     expect(missing.status).toBe(404);
     expect(missing.fields.get("content-type")).toEqual(["application/problem+json"]);
     expectAppHeaders(missing);
   });
 
   it("a hosted page keeps its own policy, not the API's", async () => {
-    const page = await raw(server, "/t/default/login", { Accept: "text/html" });
+    const page = await raw(node.server, "/t/default/login", { Accept: "text/html" });
     expect(page.status).toBe(200);
     expect(page.fields.get("content-type")?.[0]).toMatch(/^text\/html/);
     expectAppHeaders(page, /^default-src 'none'; style-src 'self' 'nonce-[^']+';.* form-action 'self'/);
     const nonce = /'nonce-([^']+)'/.exec(page.fields.get("content-security-policy")?.[0] ?? "")?.[1];
     expect(page.body).toContain(`nonce="${nonce}"`);
-    const home = await raw(server, "/", { Accept: "text/html" });
+    const home = await raw(node.server, "/", { Accept: "text/html" });
     expect(home.fields.get("vary")).toEqual(["Accept"]);
     expectAppHeaders(home, /^default-src 'none'; style-src 'self' 'nonce-/);
   });
 
   it("/docs keeps its own policy", async () => {
-    const docs = await raw(server, "/docs");
+    const docs = await raw(node.server, "/docs");
     expect(docs.status).toBe(200);
     expectAppHeaders(docs, /^default-src 'none'; script-src 'nonce-[^']+'; style-src 'nonce-/);
   });
@@ -148,7 +130,7 @@ describe("response headers on the Node entry", () => {
       code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
       code_challenge_method: "S256",
     });
-    const answer = await raw(server, `/t/default/authorize?${query}`);
+    const answer = await raw(node.server, `/t/default/authorize?${query}`);
     expect(answer.status, answer.body).toBe(302);
     expect(answer.fields.get("location")?.[0]).toMatch(/^\/t\/default\/login\?request=/);
     expectAppHeaders(answer);

@@ -5,13 +5,16 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect } from "vitest";
 import { captureOutput } from "./log-capture.js";
 import { freePort } from "./ports.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { type Answer, readAnswer } from "./problem.js";
+import { deletePrefix, testPrefix } from "./redis.js";
 import { REDIS_URL } from "./services.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -158,4 +161,30 @@ export async function cleanupNodes(): Promise<void> {
   }
   await Promise.allSettled(children.map((proc) => exitOf(proc, 10_000)));
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The built server for the enclosing describe, on its own test database and Redis prefix: started
+ * before its tests, stopped and cleaned up after them. Read the fields inside tests and hooks.
+ */
+export function nodeOnPostgresAndRedis() {
+  const handle = {
+    database: undefined as unknown as TestDatabase,
+    prefix: "",
+    server: undefined as unknown as NodeProcess,
+    /** The server's environment, for starting another one on the same stores. */
+    env: () => serverEnv(handle.database.url, handle.prefix),
+  };
+  beforeAll(async () => {
+    expect(existsSync(ENTRY), `${ENTRY} is missing: run npm run build:node`).toBe(true);
+    handle.database = await createTestDatabase();
+    handle.prefix = testPrefix();
+    handle.server = await startNode(handle.env());
+  }, 60_000);
+  afterAll(async () => {
+    if (handle.server && !handle.server.hasExited()) await stop(handle.server).catch(() => {});
+    if (handle.prefix) await deletePrefix(handle.prefix);
+    await handle.database?.drop();
+  }, 30_000);
+  return handle;
 }
