@@ -85,9 +85,14 @@ export class IoRedisKeyValueStore implements KeyValueStore {
     return this.opened;
   }
 
-  get(key: string): Promise<string | null> {
+  /** `command` once open; at once when there is nothing to open, with no await (and its promise) of its own. */
+  private whenOpen<T>(command: () => Promise<T>): Promise<T> {
     const opening = this.open();
-    return opening ? opening.then(() => this.redis.get(this.key(key))) : this.redis.get(this.key(key));
+    return opening ? opening.then(command) : command();
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.whenOpen(() => this.redis.get(this.key(key)));
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
@@ -121,9 +126,8 @@ export class IoRedisKeyValueStore implements KeyValueStore {
   }
 
   run<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {
-    // Every refresh runs two scripts: no extra await (and its promise) when there is nothing to open.
-    const opening = this.open();
-    return opening ? opening.then(() => this.evaluate(script, keys, args)) : this.evaluate(script, keys, args);
+    // Every refresh runs two scripts and a GET: the hot commands pay no await for opening.
+    return this.whenOpen(() => this.evaluate(script, keys, args));
   }
 
   private async evaluate<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]): Promise<R> {

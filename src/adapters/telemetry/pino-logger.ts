@@ -72,8 +72,9 @@ function isoNow(): string {
 export function createPinoLogger(minimum: LogLevel = "info", destination?: DestinationStream): Logger {
   const out = destination ?? asyncStdout();
   const process = `"pid":${globalThis.process.pid},"hostname":${JSON.stringify(hostname())}`;
+  const enabled = (level: "info" | "warn" | "error") => RANK[level] >= RANK[minimum];
   const write = (level: "info" | "warn" | "error", event: string, fields?: LogFields) => {
-    if (RANK[level] < RANK[minimum]) return;
+    if (!enabled(level)) return;
     const redacted = redactFields(fields);
     const body = JSON.stringify(redacted);
     // A field named `event` wins, as it did in pino's `{ event, ...fields }`.
@@ -85,7 +86,7 @@ export function createPinoLogger(minimum: LogLevel = "info", destination?: Desti
     warn: (event, fields) => write("warn", event, fields),
     error: (event, fields) => write("error", event, fields),
     request: (level, line) => {
-      if (RANK[level] < RANK[minimum]) return;
+      if (!enabled(level)) return;
       out.write(`{"level":"${level}","time":"${isoNow()}",${process},"event":"request",${requestLineMembers(line)}}\n`);
     },
   };

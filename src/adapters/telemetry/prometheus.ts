@@ -110,15 +110,14 @@ interface HistogramCell {
 class BucketedHistogram {
   readonly type = "histogram";
   readonly aggregator = "sum";
+  readonly help: string;
   private readonly cells = new Map<string, HistogramCell>();
 
   constructor(
     readonly name: string,
     private readonly spec: HistogramSpec,
-  ) {}
-
-  get help(): string {
-    return this.spec.help;
+  ) {
+    this.help = spec.help;
   }
 
   observe(seconds: number, labels: MetricLabels | undefined): void {
