@@ -1,5 +1,59 @@
-import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
+import { describe, expect, it } from "vitest";
+import { createNodeArgon2Hasher, limitConcurrency } from "../../src/adapters/passwords/node-argon2.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { passwordHasherContract } from "./password-hasher.contract.js";
 
 passwordHasherContract("native @node-rs/argon2 (Node)", async () => createNodeArgon2Hasher(cryptoRandom));
+
+describe("the native hasher's bound", () => {
+  const gate = () => {
+    let open!: () => void;
+    let fail!: (error: Error) => void;
+    const promise = new Promise<string>((resolve, reject) => {
+      open = () => resolve("done");
+      fail = reject;
+    });
+    return { promise, open, fail };
+  };
+
+  it("runs at most `limit` tasks at once, the next waiting one as soon as a slot frees, failed or not", async () => {
+    const bounded = limitConcurrency(2);
+    const gates = [gate(), gate(), gate(), gate()];
+    const started: number[] = [];
+    const results = gates.map((g, i) =>
+      bounded(() => {
+        started.push(i);
+        return g.promise;
+      }).catch((error: Error) => error.message),
+    );
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    gates[1]?.fail(new Error("refused"));
+    await expect(results[1]).resolves.toBe("refused");
+    expect(started).toEqual([0, 1, 2]);
+    gates[0]?.open();
+    await expect(results[0]).resolves.toBe("done");
+    expect(started).toEqual([0, 1, 2, 3]);
+    gates[2]?.open();
+    gates[3]?.open();
+    expect(await Promise.all(results)).toEqual(["done", "refused", "done", "done"]);
+  });
+
+  it("verifies and hashes through it, and gives the slot back after a hash it refuses", async () => {
+    const bounded = limitConcurrency(1);
+    const hasher = createNodeArgon2Hasher(cryptoRandom, bounded);
+    const phc = await hasher.hash("correct horse");
+    const answers = await Promise.all([
+      hasher.verify(phc, "correct horse"),
+      hasher.verify(phc.replace(/\$[^$]+$/, "$AAAA"), "correct horse"), // a tag the library refuses
+      hasher.verify(phc, "wrong"),
+    ]);
+    expect(answers).toEqual([true, false, false]);
+    // The slot came back every time: one more task runs at once.
+    let ran = false;
+    await bounded(async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+  });
+});

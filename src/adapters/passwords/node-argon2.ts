@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
 import { parsePhc } from "../../core/passwords/phc.js";
 import type { Random } from "../../core/ports/clock.js";
@@ -9,26 +10,51 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 
 /**
+ * Runs at most `limit` tasks at once, the rest in arrival order. Hashes beyond
+ * the cores only contend for them (each then costs more CPU: about +20% per
+ * hash at 4 in flight on 2 cores) and hold libuv's pool, which file and DNS
+ * work share.
+ */
+export function limitConcurrency(limit = availableParallelism()) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // handed a running slot
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/**
  * Node: native argon2id (@node-rs/argon2, the Rust `argon2` crate), computed
- * on libuv's thread pool, off the event loop. The salt comes from `random`.
+ * on libuv's thread pool, off the event loop, at most one per core at a time.
+ * The salt comes from `random`.
  * Passwords are hashed as their UTF-8 bytes, without Unicode normalisation.
  */
-export function createNodeArgon2Hasher(random: Random): PasswordHasher {
+export function createNodeArgon2Hasher(random: Random, bounded = limitConcurrency()): PasswordHasher {
   return {
     hash: (password) =>
-      hash(password, {
-        algorithm: ARGON2ID,
-        memoryCost: CURRENT_ARGON2.memoryKiB,
-        timeCost: CURRENT_ARGON2.iterations,
-        parallelism: CURRENT_ARGON2.parallelism,
-        outputLen: HASH_BYTES,
-        salt: random.bytes(SALT_BYTES),
-      }),
+      bounded(() =>
+        hash(password, {
+          algorithm: ARGON2ID,
+          memoryCost: CURRENT_ARGON2.memoryKiB,
+          timeCost: CURRENT_ARGON2.iterations,
+          parallelism: CURRENT_ARGON2.parallelism,
+          outputLen: HASH_BYTES,
+          salt: random.bytes(SALT_BYTES),
+        }),
+      ),
     async verify(phc, password) {
       // Refuse anything but bounded argon2id before the library allocates for it.
       if (!parsePhc(phc)) return false;
       try {
-        return await verify(phc, password);
+        return await bounded(() => verify(phc, password));
       } catch {
         return false;
       }
