@@ -11,7 +11,6 @@ import { responseHeaders, setResponseHeaders } from "./middleware/response-heade
 import { resolveTenant } from "./middleware/tenant.js";
 import { tracing } from "./middleware/tracing.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
-import { runInScope } from "./request-scope.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
@@ -78,22 +77,21 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   // DESIGN.md, middleware order (outermost first): correlation, logging, rate
   // limiting, tracing. Errors become responses at the layer that raised them
   // (Hono's compose + onError), so outer layers see, log and count them like
-  // any response. Every layer costs each request its promises (and their
-  // async-context hooks), so the outermost concerns share one: correlation,
-  // the services, the audit trail, the log line and request metrics, the
-  // response headers.
-  const telemetry = requestTelemetry(services.logger, services.metrics);
+  // any response. Every layer costs each request its promises, so the
+  // outermost concerns share one: correlation, the request's services, the
+  // audit trail, the log line and request metrics, the response headers.
+  // The request line goes to the entry's logger itself: it carries the request's ids already.
+  const telemetry = requestTelemetry(deps.logger, services.metrics);
   app.use("*", async (c, next) => {
     const scope = correlate(c, deps.random);
     scope.audit = [];
-    c.set("services", services);
+    c.set("services", services.forRequest(scope));
     const started = performance.now();
-    await runInScope(scope, next);
-    // The audit entries, then the log line and the request metrics, for everything the inner
-    // layers answer, in the request's scope again (the request line can be an audited event).
-    const stored = runInScope(scope, () => closeAuditTrail(c, scope));
+    await next();
+    // The audit entries, then the log line and the request metrics, for everything the inner layers answer.
+    const stored = closeAuditTrail(c, scope);
     if (stored) await stored;
-    runInScope(scope, () => telemetry(c, performance.now() - started));
+    telemetry(c, performance.now() - started);
     // On every response, a 429 from the limiter or an error included. Where the runtime can put
     // them on its outgoing response itself (Node), the response's own win as they would here, and
     // no Headers object is built for them.

@@ -1,25 +1,26 @@
 import { auditedEvent } from "../core/audit/audited-events.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { AuditEventRecord } from "../core/ports/database.js";
-import { type LogFields, type Logger, logRequest } from "../core/ports/logger.js";
-import { currentScope } from "./request-scope.js";
+import type { LogFields, Logger } from "../core/ports/logger.js";
+import type { RequestScope } from "./request-scope.js";
 
 /**
  * A Logger that also turns the security events among its lines into audit
- * entries: inside a request they wait in its scope (the outermost layer
- * writes them when it ends), after its answer they go to the writer it left
- * there (see closeAuditTrail); outside one (scheduled jobs) they go to `outside`
- * at once, acted by the system.
+ * entries. A request's (with its scope) keep them in the scope while it is
+ * served (the outermost layer writes them when it ends) and, after its
+ * answer, hand them to the writer it left there (see closeAuditTrail); the
+ * process's (no scope: scheduled jobs) give them to `outside` at once, acted
+ * by the system.
  */
 export function auditTap(
   logger: Logger,
   deps: { clock: Clock; random: Random },
+  scope: RequestScope | undefined,
   outside: (event: AuditEventRecord) => void,
 ): Logger {
   const collect = (event: string, fields: LogFields | undefined) => {
     const audited = auditedEvent(event, fields);
     if (!audited) return;
-    const scope = currentScope();
     const { actorUserId, ...entry } = audited;
     const record: AuditEventRecord = {
       ...entry,
@@ -45,9 +46,5 @@ export function auditTap(
       collect(event, fields);
     },
     error: (event, fields) => logger.error(event, fields),
-    request: (level, line) => {
-      logRequest(logger, level, line);
-      if (level === "info") collect("request", line);
-    },
   };
 }

@@ -9,13 +9,12 @@ import type { AppEnv } from "./context.js";
  * what it needs, not the request's context (it may outlive the request).
  */
 export function inBackground(c: Context<AppEnv>) {
-  const { logger, background, waitUntil } = c.get("services");
-  const requestId = c.get("requestId");
+  const services = c.get("services");
+  const { background, waitUntil } = services;
   const ctx = waitUntil ? c.executionCtx : undefined;
   return (task: Promise<unknown>) => {
-    const guarded = task.catch((error: unknown) =>
-      logger.error("background_task_failed", { request_id: requestId, ...errorFields(error) }),
-    );
+    // The request's logger (its ids on the line), built only when a task fails.
+    const guarded = task.catch((error: unknown) => services.logger.error("background_task_failed", errorFields(error)));
     background.track(guarded);
     ctx?.waitUntil(guarded);
   };

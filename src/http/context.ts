@@ -105,8 +105,10 @@ export interface MetricsExposition {
   render(): Promise<string>;
 }
 
-/** Services built once from the deps and shared by every request. */
+/** The services: the process's (buildServices), or one request's (forRequest), over the same state. */
 export interface Services extends AppDeps {
+  /** The same services, serving one request: their lines carry its ids, their security events join its audit trail. */
+  forRequest(scope: RequestScope): Services;
   tracer: Tracer;
   metrics: Metrics;
   tenants: TenantService;

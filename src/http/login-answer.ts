@@ -56,7 +56,7 @@ export async function startSession(c: Context<AppEnv>, user: UserRecord, method:
     userAgent: c.req.header("user-agent") ?? null,
     ip: c.var.services.clientIp(c),
   });
-  identifyRequest(user.id, response.session_id);
+  identifyRequest(c.var.scope, user.id, response.session_id);
   c.header("Cache-Control", "no-store");
   return deliverTokens(c, response, cookie);
 }

@@ -65,7 +65,8 @@ export function errorHandler(logger: Logger) {
     if (known) return page ? errorPage(c, known) : problemResponse(known);
     // Unexpected: log what explains it (bounded, never a query's parameters or the
     // request's body), answer without any internals.
-    logger.error("unhandled_error", {
+    // The request's logger, once the app has set it (its lines carry the trace id too).
+    (c.get("services")?.logger ?? logger).error("unhandled_error", {
       request_id: c.get("requestId"),
       method: c.req.method,
       path: capText(c.req.path, 512),

@@ -1,11 +1,11 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { AuditActorType, AuditEventRecord } from "../core/ports/database.js";
-import { type LogFields, type Logger, logRequest } from "../core/ports/logger.js";
+import type { LogFields, Logger } from "../core/ports/logger.js";
 
 /**
- * What identifies the request being served, wherever the code runs for it:
- * log lines, spans and outgoing calls read it without being handed it.
- * AsyncLocalStorage exists on Node and on Workers (nodejs_compat).
+ * What identifies the request being served. It is handed on explicitly (the
+ * request's services log and call upstream with it, see service-graph.ts),
+ * not carried by AsyncLocalStorage, whose hooks on Node 20 cost every promise
+ * of every request.
  */
 export interface RequestScope {
   requestId: string;
@@ -37,41 +37,27 @@ interface AuditActor {
 }
 
 /** Records who the request acts as (an API key, the bootstrap key, a user's access token). */
-export function actAs(actor: AuditActor): void {
-  const scope = storage.getStore();
-  if (scope) scope.actor = actor;
-}
-
-const storage = new AsyncLocalStorage<RequestScope>();
-
-export function currentScope(): RequestScope | undefined {
-  return storage.getStore();
-}
-
-export function runInScope<T>(scope: RequestScope, fn: () => T): T {
-  return storage.run(scope, fn);
+export function actAs(scope: RequestScope, actor: AuditActor): void {
+  scope.actor = actor;
 }
 
 /** Records who the request acts for, once a route has learnt it (logins, refreshes). */
-export function identifyRequest(userId: string | undefined, sessionId?: string): void {
-  const scope = storage.getStore();
-  if (!scope) return;
+export function identifyRequest(scope: RequestScope, userId: string | undefined, sessionId?: string): void {
   if (userId) scope.userId = userId;
   if (sessionId) scope.sessionId = sessionId;
 }
 
-/** Every line written during a request carries its request id and trace id. */
-export function withRequestScope(logger: Logger): Logger {
-  const scoped = (fields: LogFields | undefined): LogFields | undefined => {
-    const scope = storage.getStore();
-    return scope ? { request_id: scope.requestId, trace_id: scope.traceId, ...fields } : fields;
-  };
+/** Every line the request's services write carries its request id and trace id. */
+export function withRequestScope(logger: Logger, scope: RequestScope): Logger {
+  const scoped = (fields: LogFields | undefined): LogFields => ({
+    request_id: scope.requestId,
+    trace_id: scope.traceId,
+    ...fields,
+  });
   return {
     info: (event, fields) => logger.info(event, scoped(fields)),
     warn: (event, fields) => logger.warn(event, scoped(fields)),
     error: (event, fields) => logger.error(event, scoped(fields)),
-    // The request line carries the same ids already (requestTelemetry reads them from the scope).
-    request: (level, line) => logRequest(logger, level, line),
   };
 }
 
@@ -85,10 +71,8 @@ export function outgoingTraceparent(scope: RequestScope): string {
  * (identity providers): X-Request-Id, and traceparent unless a tracer has
  * already set one for its own client span.
  */
-export function correlatedFetch(base: typeof fetch): typeof fetch {
+export function correlatedFetch(base: typeof fetch, scope: RequestScope): typeof fetch {
   return (input, init) => {
-    const scope = storage.getStore();
-    if (!scope) return base(input, init);
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     if (!headers.has("x-request-id")) headers.set("X-Request-Id", scope.requestId);
     if (!headers.has("traceparent")) headers.set("traceparent", outgoingTraceparent(scope));

@@ -1,18 +1,28 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type Metrics, noopMetrics, noopTracer, type Tracer } from "../core/ports/telemetry.js";
 import { traceDatabase } from "../core/telemetry/traced-database.js";
 import { TracedKeyValueStore } from "../core/telemetry/traced-key-value.js";
 import { tracePasswordHasher } from "../core/telemetry/traced-password-hasher.js";
 import type { AppDeps } from "./context.js";
-import { currentScope } from "./request-scope.js";
+import type { RequestScope } from "./request-scope.js";
 
 /**
- * Every span opened while a request is served carries its tenant and route,
- * as every log line carries its ids (see withRequestScope).
+ * The request a span is opened for, where the tracing layer's spans are:
+ * only with a tracer, whose context (OpenTelemetry's AsyncLocalStorage on
+ * Node) has switched on async hooks already, so this costs no more.
  */
+const spanScope = new AsyncLocalStorage<RequestScope>();
+
+/** Runs the rest of the request with its scope visible to the spans opened for it (see tracing). */
+export function withSpanScope<T>(scope: RequestScope, fn: () => T): T {
+  return spanScope.run(scope, fn);
+}
+
+/** Every span opened while a request is served carries its tenant and route, as its log lines carry its ids. */
 export function withRequestAttributes(tracer: Tracer): Tracer {
   return {
     span(name, attributes, fn, options) {
-      const scope = currentScope();
+      const scope = spanScope.getStore();
       const ambient = scope ? { "authority.tenant": scope.tenant, "http.route": scope.route } : {};
       return tracer.span(name, { ...ambient, ...attributes }, fn, options);
     },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTraceparent } from "../../src/http/middleware/request-id.js";
-import { correlatedFetch, type RequestScope, runInScope } from "../../src/http/request-scope.js";
+import { correlatedFetch, type RequestScope } from "../../src/http/request-scope.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { recordingLogger } from "../support/recorders.js";
@@ -101,21 +101,18 @@ describe("outgoing calls", () => {
   };
 
   it("carry the request id and a traceparent naming this service's span", async () => {
-    await runInScope(scope, () =>
-      correlatedFetch(base)("https://idp.example/token", { headers: { Accept: "application/json" } }),
-    );
+    await correlatedFetch(base, scope)("https://idp.example/token", { headers: { Accept: "application/json" } });
     const headers = seen.at(-1) as Headers;
     expect(headers.get("x-request-id")).toBe("req-out");
     expect(headers.get("traceparent")).toBe(`00-${TRACE}-a1b2c3d4e5f60718-01`);
     expect(headers.get("accept")).toBe("application/json");
   });
 
-  it("keep a traceparent a tracer already set, and add nothing outside a request", async () => {
-    await runInScope(scope, () =>
-      correlatedFetch(base)("https://idp.example/x", { headers: { traceparent: "00-x-y-01" } }),
-    );
+  it("keep a traceparent a tracer already set, and an X-Request-Id the caller set", async () => {
+    await correlatedFetch(base, scope)("https://idp.example/x", {
+      headers: { traceparent: "00-x-y-01", "X-Request-Id": "own" },
+    });
     expect(seen.at(-1)?.get("traceparent")).toBe("00-x-y-01");
-    await correlatedFetch(base)("https://idp.example/y");
-    expect(seen.at(-1)?.get("x-request-id")).toBeNull();
+    expect(seen.at(-1)?.get("x-request-id")).toBe("own");
   });
 });

@@ -10,7 +10,7 @@ import { cryptoRandom } from "../../src/core/ports/clock.js";
 import type { AppEnv } from "../../src/http/context.js";
 import { correlate, correlationHeaders } from "../../src/http/middleware/request-id.js";
 import { tracing } from "../../src/http/middleware/tracing.js";
-import { correlatedFetch, currentScope, runInScope } from "../../src/http/request-scope.js";
+import { correlatedFetch } from "../../src/http/request-scope.js";
 import { tracedFetch } from "../../src/http/traced-fetch.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp, testConfig } from "../support/app.js";
@@ -67,7 +67,7 @@ async function traceOf(traceId: string, requestSpan: string): Promise<ReceivedSp
 /** The app's correlation, alone: the request's scope and its X-Request-Id and traceresponse. */
 const correlation: MiddlewareHandler<AppEnv> = async (c, next) => {
   const scope = correlate(c, cryptoRandom);
-  await runInScope(scope, next);
+  await next();
   for (const [name, value] of Object.entries(correlationHeaders(scope))) c.res.headers.set(name, value);
 };
 
@@ -244,19 +244,18 @@ describe("tracing on Node (OTel SDK, OTLP/HTTP)", () => {
 
   it("makes a call to an identity provider a CLIENT span whose traceparent goes out with X-Request-Id", async () => {
     const sent: Headers[] = [];
-    const upstream = tracedFetch(
-      correlatedFetch(async (_input, init) => {
-        sent.push(new Headers(init?.headers));
-        return new Response("{}", { status: 200 });
-      }),
-      t.services.tracer,
-    );
+    const runtimeFetch: typeof fetch = async (_input, init) => {
+      sent.push(new Headers(init?.headers));
+      return new Response("{}", { status: 200 });
+    };
     const app = new Hono<AppEnv>();
     app.use("*", correlation);
     app.use("*", tracing(t.services.tracer));
     app.get("/calls-out", async (c) => {
+      // As the request's services build it (see service-graph.ts).
+      const upstream = tracedFetch(correlatedFetch(runtimeFetch, c.var.scope), t.services.tracer);
       await upstream("https://idp.example/token?code=secret-code", { method: "POST" });
-      return c.text(currentScope()?.traceId ?? "");
+      return c.text(c.var.scope.traceId);
     });
     const response = await app.request("/calls-out", { headers: { "X-Request-Id": "calls-out-1" } });
     const traceId = await response.text();

@@ -5,7 +5,7 @@ import { redactFields } from "../../src/core/logging/redaction.js";
 import { requestLineMembers } from "../../src/core/logging/request-line.js";
 import type { RequestLine } from "../../src/core/ports/logger.js";
 import { requestIdFor } from "../../src/http/middleware/request-id.js";
-import { runInScope, withRequestScope } from "../../src/http/request-scope.js";
+import { withRequestScope } from "../../src/http/request-scope.js";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
 
@@ -60,9 +60,8 @@ describe("the request line", () => {
     expect(parsed(partial)).toEqual(JSON.parse(JSON.stringify(redactFields(partial))));
   });
 
-  it("has the content of the `request` event the logger chain wrote before", async () => {
+  it("has the content of the `request` event a request's logger would write", async () => {
     const { lines, logger } = capture();
-    const scoped = withRequestScope(logger);
     const { request_id, trace_id, ...fields } = LINE;
     const scope = {
       requestId: request_id as string,
@@ -70,12 +69,11 @@ describe("the request line", () => {
       spanId: "0".repeat(16),
       traceFlags: "01",
     };
-    runInScope(scope, () => {
-      scoped.info("request", fields);
-      scoped.request?.("info", LINE);
-      scoped.error("request", fields);
-      scoped.request?.("error", LINE);
-    });
+    const scoped = withRequestScope(logger, scope);
+    scoped.info("request", fields);
+    logger.request?.("info", LINE);
+    scoped.error("request", fields);
+    logger.request?.("error", LINE);
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toHaveLength(4);
     const [before, after, errorBefore, errorAfter] = lines.map(({ time, ...rest }) => {

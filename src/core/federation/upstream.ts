@@ -70,15 +70,23 @@ export interface PendingLogin {
  * state and nonce, and the callback: code exchange, ID token validation
  * (signature against the provider's JWKS, iss, aud, exp, nonce) and profile.
  */
+/** Providers' discovery documents, by issuer. */
+export type DiscoveryCache = BoundedCache<oauth.AuthorizationServer>;
+export const discoveryCache = (): DiscoveryCache => new BoundedCache(1_000, DISCOVERY_TTL_MS);
+
 export class UpstreamClient {
-  private readonly discovered = new BoundedCache<oauth.AuthorizationServer>(1_000, DISCOVERY_TTL_MS);
   private readonly fetchImpl: typeof fetch;
 
-  /** `fetchImpl` is the runtime's fetch; every call goes through the egress policy and limits. */
+  /**
+   * `fetchImpl` is the runtime's fetch; every call goes through the egress
+   * policy and limits. `discovered` is the process's when the client is
+   * built per request.
+   */
   constructor(
     fetchImpl: typeof fetch,
     policy: EgressPolicy,
     private readonly now: () => number,
+    private readonly discovered: DiscoveryCache = discoveryCache(),
   ) {
     this.fetchImpl = egressFetch(fetchImpl, policy, UPSTREAM_LIMITS);
   }

@@ -49,6 +49,8 @@ export interface SamlDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  /** The process's, when the service is built per request. */
+  metadataCache?: SpMetadataCache;
 }
 
 /** The URLs of a connection's service provider, under the tenant's issuer. */
@@ -63,9 +65,11 @@ export const spUrls = (issuer: string, connection: string) => ({
  */
 export class SamlService {
   /** SP metadata by tenant, connection, its updated_at and the issuer: it changes only with those. */
-  private readonly metadataCache = new SpMetadataCache();
+  private readonly metadataCache: SpMetadataCache;
 
-  constructor(private readonly deps: SamlDeps) {}
+  constructor(private readonly deps: SamlDeps) {
+    this.metadataCache = deps.metadataCache ?? new SpMetadataCache();
+  }
 
   async configure(
     tenant: Tenant,

@@ -6,6 +6,7 @@ import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { AccessTokens } from "../tokens/access-token.js";
 import type { RefreshTokens } from "./refresh-token.js";
+import type { RotationLedger } from "./rotation-ledger.js";
 import type { SessionClaims } from "./session-state.js";
 
 /** API.md's token response. */
@@ -106,6 +107,8 @@ export interface SessionDeps {
   graceMs: number;
   /** Rotations of concurrent requests may share one ledger write (a process serving many requests: Node). */
   groupCommit?: boolean;
+  /** The process's ledger writer, when the service is built per request (rotations of all of them go together). */
+  ledger?: RotationLedger;
 }
 
 /** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */

@@ -43,7 +43,7 @@ export class SessionService {
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
-    const ledger = new RotationLedger(deps.db, deps.groupCommit ?? false);
+    const ledger = deps.ledger ?? new RotationLedger(deps.db, deps.groupCommit ?? false);
     this.refreshes = new SessionRefresh(deps, this.store, ledger, (tenant, id, reason) =>
       this.revoke(tenant, id, reason),
     );

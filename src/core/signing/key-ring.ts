@@ -56,13 +56,16 @@ export interface Signer {
  * published (JWKS) from its creation; rotation makes it active; the active
  * one retires and stays published until every token it signed has expired.
  */
-export class KeyRingService {
-  private readonly rings = new Map<string, CachedRing>();
+/** The key rings a process has read, shared by the ring services of its requests. */
+export type KeyRingCache = Map<string, CachedRing>;
 
+export class KeyRingService {
   constructor(
     private readonly db: Database,
     private readonly deps: { sealer: Sealer; random: Random; clock: Clock; logger: Logger; metrics: Metrics },
     private readonly options: KeyRingOptions,
+    /** The rings read so far, by tenant: one per process, whichever request's ring service reads them. */
+    private readonly rings: KeyRingCache = new Map(),
   ) {}
 
   private now(): number {

@@ -24,7 +24,8 @@ const ADMIN_WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 export function closeAuditTrail(c: Context<AppEnv>, scope: RequestScope): Promise<void> | undefined {
   const entries = scope.audit ?? [];
-  const { db, logger, clientIp } = c.get("services");
+  const services = c.get("services");
+  const { db, clientIp } = services;
   // Events of the request's background work (a reset requested by mail) come after the answer:
   // each is written then, with the request's address, and kept alive as that work is (waitUntil).
   // The writer holds what it needs, never the request's context: the scope outlives the request
@@ -37,7 +38,9 @@ export function closeAuditTrail(c: Context<AppEnv>, scope: RequestScope): Promis
     background(
       db.auditEvents
         .append(withAddress(address, [entry]))
-        .catch((error: unknown) => logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) })),
+        .catch((error: unknown) =>
+          services.logger.error("audit_write_failed", { action: entry.action, ...errorFields(error) }),
+        ),
     );
   // Only admin routes go async here: a refresh (a POST too) returns at once.
   if (c.res.status < 400 && ADMIN_WRITES.has(c.req.method) && routePattern(c).includes("/v1/admin/"))

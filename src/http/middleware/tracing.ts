@@ -3,6 +3,7 @@ import type { Tracer } from "../../core/ports/telemetry.js";
 import type { AppEnv } from "../context.js";
 import { outgoingTraceparent, type RequestScope } from "../request-scope.js";
 import { routePattern } from "../route-pattern.js";
+import { withSpanScope } from "../telemetry.js";
 
 /**
  * The caller's trace context as the correlation layer accepted it: the same
@@ -49,7 +50,8 @@ export function tracing(tracer: Tracer): MiddlewareHandler<AppEnv> {
           scope.tenant = tenant;
           scope.route = matched ? route : undefined;
         }
-        await next();
+        if (scope) await withSpanScope(scope, next);
+        else await next();
         const status = c.res.status;
         span.setAttributes({ "http.response.status_code": status });
         if (status >= 500) span.fail(c.error);

@@ -47,7 +47,7 @@ export async function startProviderSession(
   const maxAge = Math.floor((session.absoluteExpiresAt.getTime() - clock.now().getTime()) / 1000);
   setCookie(c, cookieName(c), cookie, { ...OPTIONS, maxAge });
   startedNow.set(c.req.raw, { user, session });
-  identifyRequest(user.id, session.id);
+  identifyRequest(c.var.scope, user.id, session.id);
   return session;
 }
 

@@ -97,7 +97,7 @@ oauthTokenRoutes.openAPIRegistry.registerPath({
 oauthTokenRoutes.post("/t/:tenant/oauth2/token", async (c) => {
   const form = await formOf(c);
   const { client } = await clientFromRequest(c, form);
-  actAs({ type: "client", id: client.clientId });
+  actAs(c.var.scope, { type: "client", id: client.clientId });
   const body = await c.var.services.tokenEndpoint.grant(c.var.tenant, { client, form });
   // RFC 6749 §5.1: tokens are never cached.
   c.header("Cache-Control", "no-store");

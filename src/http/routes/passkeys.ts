@@ -302,7 +302,7 @@ export const passkeyRoutes = createRouter()
       { authMethod: "passkey", amr },
       { userAgent: c.req.header("user-agent") ?? null, ip: clientIp(c) },
     );
-    identifyRequest(user.id, response.session_id);
+    identifyRequest(c.var.scope, user.id, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });
