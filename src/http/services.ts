@@ -49,6 +49,7 @@ export function buildServices(appDeps: AppDeps): Services {
     deps,
     processLogger,
     writeAudit,
+    depsTemplates: {},
     keyRings: new Map(),
     // Requests of a Workers isolate cannot share I/O: there each rotation is written on its own.
     ledger: new RotationLedger(deps.db, !deps.waitUntil),

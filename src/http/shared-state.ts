@@ -20,6 +20,7 @@ import type { RotationLedger } from "../core/sessions/rotation-ledger.js";
 import type { KeyRingCache } from "../core/signing/key-ring.js";
 import type { TenantService } from "../core/tenants.js";
 import type { AppDeps } from "./context.js";
+import type { Built } from "./service-graph.js";
 
 /**
  * What every request's services share, built once per process or isolate:
@@ -33,6 +34,8 @@ export interface SharedState {
   processLogger: Logger;
   /** Writes an audit entry at once (one raised outside a request). */
   writeAudit: (entry: AuditEventRecord) => void;
+  /** Each request-built service's deps as the first graph to build it laid them out (see depsWith). */
+  depsTemplates: Partial<Record<keyof Built, object>>;
   keyRings: KeyRingCache;
   ledger: RotationLedger;
   samlMetadata: SpMetadataCache;

@@ -79,21 +79,24 @@ export class SessionRefresh {
     if (!token) throw this.refused();
     if (binding) await this.checkBinding(tenant, token, binding);
     const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
-    const base = {
+    const sealedSuccessor = await this.deps.refreshTokens.sealSuccessor(token.text, successor.text);
+    const rotation = (seed: SessionState | null) => ({
       generation: token.generation,
       hash: token.hash,
       successorHash: successor.hash,
-      sealedSuccessor: await this.deps.refreshTokens.sealSuccessor(token.text, successor.text),
+      sealedSuccessor,
       graceMs: this.deps.graceMs,
       idleTtlMs: (binding?.refreshTokenTtl ?? settingsOf(tenant).sessionIdleTtl) * 1000,
       revokedTtlMs: REVOKED_TTL_MS,
-    };
-    let outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed: null });
+      now: this.now(),
+      seed,
+    });
+    let outcome = await this.store.rotate(token.sessionId, rotation(null));
     if (outcome.kind === "missing") {
       // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
       const seed = await ledgerState(this.deps, tenant, token.sessionId);
       if (!seed) throw this.refused();
-      outcome = await this.store.rotate(token.sessionId, { ...base, now: this.now(), seed });
+      outcome = await this.store.rotate(token.sessionId, rotation(seed));
     }
     // A client's token presented to the first-party route is refused after it was spent: whoever
     // holds it could spend it anyway, and its client's next refresh then reveals the misuse.

@@ -127,7 +127,9 @@ export class KeyRingService {
       return {
         kid: active.kid,
         alg: active.alg,
-        sign: (header, payload) => signCompactJws(primitives, key, { ...header, kid: active.kid }, payload),
+        // Object.assign, not a spread (see signCompactJws).
+        sign: (header, payload) =>
+          signCompactJws(primitives, key, Object.assign({}, header, { kid: active.kid }), payload),
         signature: (input) => primitives.jwsSignature(key, input),
       };
     })();

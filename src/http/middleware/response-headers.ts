@@ -4,6 +4,13 @@ import type { RequestScope } from "../request-scope.js";
 import { correlationHeaders } from "./request-id.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
 
+// With the correlation headers' names already: V8 (Node 20) copies a spread object's layout at
+// once, but every name the copy then gains costs it about half a microsecond.
+const EVERY_RESPONSE = {
+  ...SECURITY_HEADERS,
+  ...correlationHeaders({ requestId: "", traceId: "", spanId: "", traceFlags: "" }),
+};
+
 /**
  * What the outermost layer puts on every response, errors and 429s included,
  * all known before the route answers: the security headers, X-Request-Id and
@@ -11,7 +18,7 @@ import { SECURITY_HEADERS } from "./security-headers.js";
  * close` (RFC 9112 §9.6), so keep-alive clients reconnect to another replica.
  */
 export function responseHeaders(scope: RequestScope, draining: boolean): Record<string, string> {
-  const headers = { ...SECURITY_HEADERS, ...correlationHeaders(scope) };
+  const headers: Record<string, string> = { ...EVERY_RESPONSE, ...correlationHeaders(scope) };
   if (draining) headers.connection = "close";
   return headers;
 }
