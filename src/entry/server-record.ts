@@ -23,11 +23,34 @@ export function recordServer(config: Pick<Config, "DATABASE_URL" | "REDIS_URL" |
   mkdirSync(config.DATA_DIR, { recursive: true });
   const file = recordPath(config.DATA_DIR);
   const record: ServerRecord = { pid: process.pid, url: `http://${localHost(config.HOST)}:${config.PORT}` };
-  writeFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  const text = `${JSON.stringify(record)}\n`;
+  // Created exclusively, so a second server on this DATA_DIR learns of the first instead of
+  // opening PGlite's files beside it; a record whose process is gone is replaced.
+  if (!create(file, text)) {
+    const owner = runningServer(config.DATA_DIR);
+    if (owner) {
+      throw new Error(
+        `DATA_DIR ${config.DATA_DIR} belongs to the server at ${owner.url} (pid ${owner.pid}), which runs on its ` +
+          "embedded database and store; stop it, or start this one with another DATA_DIR.",
+      );
+    }
+    unlinkSync(file);
+    if (!create(file, text)) throw new Error(`Another server claimed DATA_DIR ${config.DATA_DIR} just now.`);
+  }
   process.on("exit", () => {
-    // Only our own record: a later server on the same DATA_DIR may have replaced it.
     if (runningServer(config.DATA_DIR)?.pid === process.pid) unlinkSync(file);
   });
+}
+
+/** Creates the file, unless it exists already: false then. */
+function create(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { mode: 0o600, flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
 }
 
 /** PGlite (no DATABASE_URL) or the in-process store (no REDIS_URL). */

@@ -4,7 +4,7 @@
  * server when it owns the embedded PGlite files and in-process store.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -14,7 +14,9 @@ import {
   cleanupNodes,
   ENCRYPTION_KEYS,
   ENTRY,
+  exitOf,
   PROCESS_TEST_MS,
+  spawnNode,
   startNode,
   stop,
   tempDir,
@@ -262,6 +264,15 @@ describe("on the embedded database of a running server", () => {
       // The jobs refuse to open PGlite under the server.
       const job = await cli("rotate-keys");
       expect(job).toMatchObject({ code: 1, stderr: expect.stringContaining("runs rotate-keys itself") });
+
+      // A second server on the same DATA_DIR refuses to start: PGlite's files have one owner.
+      const second = await spawnNode(env);
+      expect(await exitOf(second), second.output()).toMatchObject({ code: 1 });
+      expect(second.output()).toContain(
+        `belongs to the server at http://127.0.0.1:${server.port} (pid ${server.child.pid})`,
+      );
+      expect(JSON.parse(readFileSync(join(dataDir, "server.json"), "utf8")).pid).toBe(server.child.pid);
+      expect((await call(server, "/healthz")).status).toBe(200);
 
       expect(await stop(server), server.output()).toMatchObject({ code: 0 });
       expect(existsSync(join(dataDir, "server.json"))).toBe(false);
