@@ -190,6 +190,14 @@ describe("hosted enrollment under a required policy", () => {
     expect(stolen.status).toBe(400);
     expect(thief.cookies.has(SSO)).toBe(false);
 
+    // Opened at the second step's page by hand (GET or a form posted there): the enrollment page, same challenge.
+    const byHand = await browser.get(location.replace("/login/mfa/enroll?", "/login/mfa?"));
+    expect(byHand.status).toBe(303);
+    expect(byHand.headers.get("location")).toBe(location);
+    const posted = await browser.post("/t/henroll/login/mfa", { ...fields, code: "000000" });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get("location")).toBe(location);
+
     // The owner enrolls; then a sign-in's challenge (to verify that factor) cannot open the enrollment page.
     expect((await browser.submit(html, { code: codeNow(keyOf(html)) })).status).toBe(200);
     const later = newBrowser();

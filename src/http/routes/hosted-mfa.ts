@@ -7,6 +7,7 @@ import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
 import { readForm } from "../pages/forms.js";
 import { errorMessage } from "../pages/message-page.js";
+import { ENROLL_PATH } from "../pages/mfa-enroll-pages.js";
 import { type CodeKind, MfaPage } from "../pages/mfa-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
 import { startProviderSession } from "../pages/sso.js";
@@ -47,6 +48,12 @@ export async function mfaPage(
   });
 }
 
+/** A challenge to set a factor up (its user has none), opened here by hand: its own page, the same reference. */
+function toEnrollment(c: Context<AppEnv>, pending: Pending | null, challenge: string) {
+  const query = new URLSearchParams({ ...(pending ? { request: pending.id } : {}), challenge });
+  return c.redirect(`/t/${c.var.tenant.slug}${ENROLL_PATH}?${query}`, 303);
+}
+
 /** The challenge is gone (spent, expired, out of attempts, another browser's): the password again. */
 export async function startAgain(c: Context<AppEnv>, pending: Pending | null) {
   const { strings } = await pageContext(c, requestLanguage(pending));
@@ -59,6 +66,7 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
     const challenge = c.req.query("challenge") ?? "";
     const held = await c.var.services.browserMfaChallenges.find(c.var.tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
+    if (held.factors.length === 0) return toEnrollment(c, pending, challenge);
     return mfaPage(c, pending, challenge, held, { kind: kindOf(c.req.query("kind"), held) });
   })
   .post("/t/:tenant/login/mfa", async (c) => {
@@ -69,6 +77,7 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
     const challenge = form.challenge ?? "";
     const held = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
+    if (held.factors.length === 0) return toEnrollment(c, pending, challenge);
     const kind = form.type === "recovery_code" ? "recovery_code" : "totp";
     const code = (form.code ?? "").trim().slice(0, 64);
     let verified: Awaited<ReturnType<typeof mfaLogins.verifyCode>>;
