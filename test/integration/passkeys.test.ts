@@ -270,7 +270,12 @@ describe("Passwordless login with a passkey", () => {
     const { challengeId, options } = await t.services.passkeys.startAuthentication(tenant, ivy.user.id);
     expect(options.allowCredentials).toEqual([{ id: ivys.credentialId, type: "public-key", transports: ["internal"] }]);
     await expect(
-      t.services.passkeys.finishAuthentication(tenant, challengeId, await jacks.assert(options, { origin: ORIGIN })),
+      t.services.passkeys.finishAuthentication(
+        tenant,
+        challengeId,
+        await jacks.assert(options, { origin: ORIGIN }),
+        ivy.user.id,
+      ),
     ).rejects.toMatchObject({ status: 401, code: "passkey_refused" });
     expect(events.some((e) => e.fields?.reason === "credential_of_another_user")).toBe(true);
 
@@ -441,6 +446,20 @@ describe("A passkey as the second factor of a password login", () => {
       response: await quinns.assert(open.options, { origin: ORIGIN }),
     });
     expectProblem(await readAnswer(unbound), 401, "passkey_refused");
+    // Nor Pia's own: each assertion answers the ceremony its options were made for.
+    const passwordless = await authenticationOptions();
+    const ownButOpen = await verify({
+      mfa_token: challenge.mfa_token,
+      type: "passkey",
+      challenge_id: passwordless.challenge_id,
+      response: await pias.assert(passwordless.options, { origin: ORIGIN }),
+    });
+    expectProblem(await readAnswer(ownButOpen), 401, "passkey_refused");
+    expect(events.some((e) => e.fields?.reason === "challenge_of_another_ceremony")).toBe(true);
+    // And the second step's options do not sign anyone in without a password.
+    const bound = await mfaOptions(challenge.mfa_token);
+    const skipped = await login(bound.challenge_id, await pias.assert(bound.options, { origin: ORIGIN }));
+    expectProblem(await readAnswer(skipped), 401, "passkey_refused");
 
     const again = await mfaOptions(challenge.mfa_token);
     const ok = await verify({

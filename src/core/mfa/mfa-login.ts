@@ -135,16 +135,11 @@ export class MfaLogins {
     const { challenge, user } = await this.take(tenant, mfaToken);
     await this.refuseEnrollment(tenant, mfaToken, challenge);
     const verified = await this.deps.passkeys
-      .finishAuthentication(tenant, challengeId, response)
+      .finishAuthentication(tenant, challengeId, response, user.id)
       .catch(async (error) => {
         await this.deps.challenges.putBack(tenant, mfaToken, challenge);
         throw error;
       });
-    // Options of a passwordless login carry no user: an assertion for them is not this challenge's.
-    if (verified.userId !== user.id) {
-      await this.deps.challenges.putBack(tenant, mfaToken, challenge);
-      throw errors.passkeyRefused("The passkey could not be verified.");
-    }
     this.deps.logger.info("mfa_verified", { tenant_id: tenant.id, user_id: user.id, kind: "passkey" });
     return { user, method: this.method(challenge, verified.amr), recoveryCodes: null };
   }

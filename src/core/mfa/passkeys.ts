@@ -191,11 +191,17 @@ export class PasskeyService {
     return { challengeId, options };
   }
 
-  /** Verifies an assertion against its challenge (spent either way); refuses a counter that went back. */
+  /**
+   * Verifies an assertion against its challenge (spent either way); refuses a
+   * counter that went back. `forUser` is the ceremony's: null for a
+   * passwordless login, the user for a second factor; options made for the
+   * other ceremony are refused.
+   */
   async finishAuthentication(
     tenant: Tenant,
     challengeId: string,
     response: AuthenticationResponseJSON,
+    forUser: string | null,
   ): Promise<VerifiedPasskey> {
     const refuse = (reason: string, fields: Record<string, unknown> = {}) => {
       this.deps.logger.info("passkey_authentication_failed", { tenant_id: tenant.id, reason, ...fields });
@@ -204,6 +210,7 @@ export class PasskeyService {
     const raw = await this.deps.kv.take(authenticationKey(tenant.id, challengeId));
     if (raw === null) throw refuse("unknown_challenge");
     const pending = JSON.parse(raw) as AuthenticationChallenge;
+    if (pending.userId !== forUser) throw refuse("challenge_of_another_ceremony", forUser ? { user_id: forUser } : {});
     const passkey =
       typeof response.id === "string" ? await this.deps.db.passkeys.findByCredentialId(tenant.id, response.id) : null;
     if (!passkey) throw refuse("unknown_credential");
@@ -275,7 +282,7 @@ export class PasskeyService {
     challengeId: string,
     response: AuthenticationResponseJSON,
   ): Promise<{ user: UserRecord; amr: string[] }> {
-    const verified = await this.finishAuthentication(tenant, challengeId, response);
+    const verified = await this.finishAuthentication(tenant, challengeId, response, null);
     const user = await this.deps.db.users.findById(tenant.id, verified.userId);
     if (!user) throw errors.passkeyRefused("The passkey could not be verified.");
     if (user.disabledAt) {
