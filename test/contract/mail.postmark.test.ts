@@ -44,6 +44,27 @@ describe("Postmark answers: permanent or not", () => {
     await expect(inactive.send(message)).rejects.toBeInstanceOf(PermanentMailError);
   });
 
+  it("posts to /email under the configured base, its path kept (a relay)", async () => {
+    const posted: string[] = [];
+    for (const apiUrl of [undefined, "https://relay.example/postmark", "https://relay.example/postmark/"]) {
+      const mailer = createPostmarkMailer({
+        serverToken: "token",
+        from: "a@auth.example",
+        ...(apiUrl ? { apiUrl } : {}),
+        fetch: async (input) => {
+          posted.push(String(input));
+          return Response.json({ ErrorCode: 0, MessageID: "m" });
+        },
+      });
+      await mailer.send(message);
+    }
+    expect(posted).toEqual([
+      "https://api.postmarkapp.com/email",
+      "https://relay.example/postmark/email",
+      "https://relay.example/postmark/email",
+    ]);
+  });
+
   it.each([
     [429, { ErrorCode: 429, Message: "Rate limit exceeded" }],
     [500, { ErrorCode: 0, Message: "Internal Server Error" }],

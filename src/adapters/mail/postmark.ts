@@ -8,7 +8,7 @@ interface PostmarkOptions {
   serverToken: string;
   /** Sender, `address` or `Name <address>`, of a confirmed sender signature or domain. */
   from: string;
-  /** Base URL of the API; tests point it at a local stand-in. */
+  /** Base URL of the API, a path included (a relay's); tests point it at a local stand-in. */
   apiUrl?: string;
   /** Postmark's transactional stream unless told otherwise. */
   messageStream?: string;
@@ -23,7 +23,8 @@ interface PostmarkOptions {
  * request) is a PermanentMailError: the same request would be refused again.
  */
 export function createPostmarkMailer(options: PostmarkOptions): Mailer {
-  const endpoint = new URL("/email", options.apiUrl ?? POSTMARK_API_URL).toString();
+  // Appended to the base's path: new URL("/email", base) would drop a relay's prefix.
+  const endpoint = `${(options.apiUrl ?? POSTMARK_API_URL).replace(/\/+$/, "")}/email`;
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   return {
     async send(message: MailMessage) {
