@@ -105,10 +105,8 @@ export interface SessionDeps {
   metrics: Metrics;
   /** How long the token spent just before still yields the same successor (ms). */
   graceMs: number;
-  /** Rotations of concurrent requests may share one ledger write (a process serving many requests: Node). */
-  groupCommit?: boolean;
-  /** The process's ledger writer, when the service is built per request (rotations of all of them go together). */
-  ledger?: RotationLedger;
+  /** The ledger's writer, one per process: rotations of concurrent requests may share one write (Node). */
+  ledger: RotationLedger;
 }
 
 /** Takes work off the response's critical path (Workers: waitUntil; Node: tracked until shutdown). */

@@ -3,7 +3,6 @@ import { errors } from "../errors.js";
 import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
-import { RotationLedger } from "./rotation-ledger.js";
 import { FIRST_PARTY_CLIENT } from "./session-ledger.js";
 import { issueTokens, ledgerState, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
 import type { SessionClaims } from "./session-state.js";
@@ -43,8 +42,7 @@ export class SessionService {
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
-    const ledger = deps.ledger ?? new RotationLedger(deps.db, deps.groupCommit ?? false);
-    this.refreshes = new SessionRefresh(deps, this.store, ledger, (tenant, id, reason) =>
+    this.refreshes = new SessionRefresh(deps, this.store, deps.ledger, (tenant, id, reason) =>
       this.revoke(tenant, id, reason),
     );
   }
