@@ -28,9 +28,8 @@ export function closeAuditTrail(c: Context<AppEnv>, scope: RequestScope): Promis
   const { db, clientIp } = services;
   // Events of the request's background work (a reset requested by mail) come after the answer:
   // each is written then, with the request's address, and kept alive as that work is (waitUntil).
-  // The writer holds what it needs, never the request's context: the scope outlives the request
-  // wherever an async resource created while serving it keeps it (a pooled connection opened
-  // then), and the context would keep the whole request alive, in memory and in every GC's work.
+  // The writer holds what it needs, never the request's context: it lives as long as that work,
+  // and the context would keep the whole request (its body, its response) alive with it.
   scope.audit = undefined;
   const address = clientIp(c);
   const background = inBackground(c);
