@@ -83,9 +83,11 @@ export class ServiceGraph extends SharedView implements Services {
   }
 
   get logger(): Logger {
-    const { deps, processLogger, writeAudit } = this.shared;
-    if (!this.scope) return processLogger;
-    this.#logger ??= auditTap(withRequestScope(deps.logger, this.scope), deps, this.scope, writeAudit);
+    if (!this.scope) return this.shared.processLogger;
+    if (!this.#logger) {
+      const { deps, writeAudit } = this.shared;
+      this.#logger = auditTap(withRequestScope(deps.logger, this.scope), deps, this.scope, writeAudit);
+    }
     return this.#logger;
   }
 

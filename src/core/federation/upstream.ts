@@ -64,16 +64,16 @@ export interface PendingLogin {
   nonce: string | null;
 }
 
+/** Providers' discovery documents, by issuer. */
+export type DiscoveryCache = BoundedCache<oauth.AuthorizationServer>;
+export const discoveryCache = (): DiscoveryCache => new BoundedCache(1_000, DISCOVERY_TTL_MS);
+
 /**
  * The OAuth 2.0 / OpenID Connect client side of federated login, on
  * oauth4webapi: discovery (cached), the authorization URL with PKCE S256,
  * state and nonce, and the callback: code exchange, ID token validation
  * (signature against the provider's JWKS, iss, aud, exp, nonce) and profile.
  */
-/** Providers' discovery documents, by issuer. */
-export type DiscoveryCache = BoundedCache<oauth.AuthorizationServer>;
-export const discoveryCache = (): DiscoveryCache => new BoundedCache(1_000, DISCOVERY_TTL_MS);
-
 export class UpstreamClient {
   private readonly fetchImpl: typeof fetch;
 

@@ -10,7 +10,7 @@ import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../por
 import { redirectUrisOf } from "../tenant-settings.js";
 import { decodeBase64, screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
-import { SpMetadataCache } from "./sp-metadata-cache.js";
+import type { SpMetadataCache } from "./sp-metadata-cache.js";
 
 /**
  * Base64 SAMLResponses longer than this are refused unread. The profile sets
@@ -49,8 +49,8 @@ export interface SamlDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
-  /** The process's, when the service is built per request. */
-  metadataCache?: SpMetadataCache;
+  /** SP metadata by tenant, connection, its updated_at and the issuer (one per process): it changes only with those. */
+  metadataCache: SpMetadataCache;
 }
 
 /** The URLs of a connection's service provider, under the tenant's issuer. */
@@ -64,12 +64,7 @@ export const spUrls = (issuer: string, connection: string) => ({
  * own SP key pair (sealed at rest), SP-initiated login over HTTP-Redirect.
  */
 export class SamlService {
-  /** SP metadata by tenant, connection, its updated_at and the issuer: it changes only with those. */
-  private readonly metadataCache: SpMetadataCache;
-
-  constructor(private readonly deps: SamlDeps) {
-    this.metadataCache = deps.metadataCache ?? new SpMetadataCache();
-  }
+  constructor(private readonly deps: SamlDeps) {}
 
   async configure(
     tenant: Tenant,
@@ -129,7 +124,7 @@ export class SamlService {
   async remove(tenant: Tenant, name: string): Promise<boolean> {
     const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now());
     if (removed) await this.unlink(tenant, name);
-    this.metadataCache.forget(tenant.id, name);
+    this.deps.metadataCache.forget(tenant.id, name);
     return removed;
   }
 
@@ -156,7 +151,7 @@ export class SamlService {
 
   async metadata(tenant: Tenant, name: string, issuer: string): Promise<string> {
     const row = await this.connection(tenant, name);
-    return this.metadataCache.get({ tenantId: tenant.id, name, updatedAt: row.updatedAt, issuer }, async () =>
+    return this.deps.metadataCache.get({ tenantId: tenant.id, name, updatedAt: row.updatedAt, issuer }, async () =>
       this.deps.saml.spMetadata(await this.serviceProvider(tenant, row, issuer)),
     );
   }

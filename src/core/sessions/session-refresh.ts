@@ -5,7 +5,6 @@ import type { Tenant } from "../ports/database.js";
 import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
 import { CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken } from "./refresh-token.js";
-import type { RotationLedger } from "./rotation-ledger.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import type { SessionStore } from "./session-store.js";
@@ -61,7 +60,6 @@ export class SessionRefresh {
   constructor(
     private readonly deps: SessionDeps,
     private readonly store: SessionStore,
-    private readonly ledger: RotationLedger,
     private readonly revoke: (tenant: Tenant, sessionId: string, reason: RevocationReason) => Promise<boolean>,
   ) {}
 
@@ -108,7 +106,7 @@ export class SessionRefresh {
       case "rotated": {
         // Committed before the answer leaves (a crash loses no rotation a client was told about),
         // written while the claims are checked and the token signed; settles, never rejects.
-        const recorded = this.ledger
+        const recorded = this.deps.ledger
           .record({
             tenantId: tenant.id,
             id: token.sessionId,

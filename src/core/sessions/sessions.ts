@@ -42,9 +42,7 @@ export class SessionService {
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
-    this.refreshes = new SessionRefresh(deps, this.store, deps.ledger, (tenant, id, reason) =>
-      this.revoke(tenant, id, reason),
-    );
+    this.refreshes = new SessionRefresh(deps, this.store, (tenant, id, reason) => this.revoke(tenant, id, reason));
   }
 
   private now(): number {

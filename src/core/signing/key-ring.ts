@@ -51,14 +51,14 @@ export interface Signer {
   signature(input: Uint8Array): Promise<Uint8Array>;
 }
 
+/** The key rings a process has read, shared by the ring services of its requests. */
+export type KeyRingCache = Map<string, CachedRing>;
+
 /**
  * A tenant's signing keys: next -> active -> retired. The next key is
  * published (JWKS) from its creation; rotation makes it active; the active
  * one retires and stays published until every token it signed has expired.
  */
-/** The key rings a process has read, shared by the ring services of its requests. */
-export type KeyRingCache = Map<string, CachedRing>;
-
 export class KeyRingService {
   constructor(
     private readonly db: Database,
