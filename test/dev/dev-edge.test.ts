@@ -169,7 +169,14 @@ describe("npm run dev:edge", () => {
     await db.end();
     expect(users.rows[0]?.n).toBe(1);
     const redis = new Redis(REDIS_URL);
-    const [, keys] = await redis.scan("0", "MATCH", `${prefix}*`, "COUNT", 1000);
+    // Every page of the scan: on a Redis other runs share, the first page may hold none of ours.
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, page] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      keys.push(...page);
+      cursor = next;
+    } while (cursor !== "0");
     redis.disconnect();
     expect(keys.length).toBeGreaterThan(0);
   });
