@@ -5,6 +5,7 @@
  * the fixed cost, the stores' cost per session, and at the end the
  * chain-integrity check and the server's log scan.
  */
+import { alternatingRounds } from "./alternate.js";
 import { Chains, checkChains } from "./chains.js";
 import { serviceKeys, signUpUsers } from "./fixtures.js";
 import { apiKeyVerifyFlow, getFlow, introspectFlow, loginFlow, refreshFlow } from "./flows.js";
@@ -215,21 +216,28 @@ export function runNode(options: BenchOptions, progress: Progress, hooks: Hooks 
       });
       const bare = await startBareServer("hono");
       try {
-        // A fresh process: a warm-up as long as the phase, so it is measured compiled, as the service is.
-        await phase(
-          {
-            key: "bare.healthz",
-            label: "GET /healthz on a bare Hono app (@hono/node-server, no middleware): the floor",
-            flow: getFlow("/healthz"),
-            ...get,
-            warmup: get.maxRequests,
-          },
-          bare,
+        const [floor, healthz] = await alternatingRounds(
+          [
+            {
+              target: bare,
+              // A fresh process: a warm-up as long as a round, so it is measured compiled, as the service is.
+              spec: {
+                key: "bare.healthz",
+                label: "GET /healthz on a bare Hono app (@hono/node-server, no middleware): the floor",
+                flow: getFlow("/healthz"),
+                ...get,
+                warmup: get.maxRequests,
+              },
+            },
+            { target: server, spec: { key: "node.healthz", label: "GET /healthz", flow: getFlow("/healthz"), ...get } },
+          ],
+          s.floorRounds,
+          (target, spec) => runPhase(target, spec, progress),
         );
+        endpoints.push(floor as EndpointResult, healthz as EndpointResult);
       } finally {
         await bare.close();
       }
-      await phase({ key: "node.healthz", label: "GET /healthz", flow: getFlow("/healthz"), ...get });
       await phase({
         key: "node.readyz",
         label: "GET /readyz (Postgres and Redis round trips)",

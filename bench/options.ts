@@ -32,6 +32,8 @@ export interface Sizes {
   serviceRequests: number;
   missKeys: number;
   getRequests: number;
+  /** Rounds of `/healthz` on the bare floor and on the service, in turn, each of getRequests. */
+  floorRounds: number;
   /** Time budget of each load phase (s). */
   phaseS: number;
   sdkVerifications: number;
@@ -67,6 +69,7 @@ export const SHORT_SIZES: Sizes = {
   serviceRequests: 20_000,
   missKeys: 600,
   getRequests: 10_000,
+  floorRounds: 5,
   phaseS: 8,
   sdkVerifications: 20_000,
   localVerifications: 20_000,

@@ -35,19 +35,30 @@ async function perCpuSecond(run: (n: number) => Promise<void>, minCpuS: number, 
   return count / (cpuSeconds() - before);
 }
 
-/** argon2id verifications per CPU-second, 2 in flight (the native work runs on libuv's pool). */
+/**
+ * argon2id verifications per CPU-second, the better of 1 and 2 in flight (the
+ * native work runs on libuv's pool): the reference is the cheapest raw verify,
+ * and two at once on two cores cost each other about 10-20% more CPU apiece.
+ */
 export async function rawArgon2(minCpuS = 1): Promise<RawLimit> {
   const phc = await hash(PASSWORD, ARGON2_PARAMS);
   for (let i = 0; i < 4; i++) await verify(phc, PASSWORD);
-  const rate = await perCpuSecond(
-    (n) =>
-      inParallel(n, 2, async () => {
-        if (!(await verify(phc, PASSWORD))) throw new Error("argon2id verify failed");
-      }),
-    minCpuS,
-    8,
-  );
-  return { name: "argon2id verify (m=19456,t=2,p=1, @node-rs/argon2)", perCpuSecond: rate };
+  let best = { inFlight: 0, rate: 0 };
+  for (const inFlight of [1, 2]) {
+    const rate = await perCpuSecond(
+      (n) =>
+        inParallel(n, inFlight, async () => {
+          if (!(await verify(phc, PASSWORD))) throw new Error("argon2id verify failed");
+        }),
+      minCpuS,
+      8,
+    );
+    if (rate > best.rate) best = { inFlight, rate };
+  }
+  return {
+    name: `argon2id verify (m=19456,t=2,p=1, @node-rs/argon2, ${best.inFlight} in flight)`,
+    perCpuSecond: best.rate,
+  };
 }
 
 /** The service's AccessTokens.issue (key ring cached, RS256) per CPU-second, in-process on `databaseUrl`. */

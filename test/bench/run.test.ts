@@ -23,6 +23,7 @@ const TINY = {
   serviceRequests: 30,
   missKeys: 4,
   getRequests: 20,
+  floorRounds: 2,
   phaseS: 10, // the request budgets end each phase; time only bounds it
   sdkVerifications: 200,
   localVerifications: 200,
@@ -84,6 +85,12 @@ describe.runIf(existsSync("dist/node/node.js"))("the benchmark runner, end to en
       "bare Hono on @hono/node-server",
     );
     expect(results.endpoints.find((e) => e.key === "node.healthz")?.cpu?.process).toBe("node server");
+    // The floor and the service in alternating rounds, the median round of each kept.
+    for (const key of ["bare.healthz", "node.healthz"])
+      expect(results.endpoints.find((e) => e.key === key)?.notes?.at(-1)).toMatch(
+        /in 2 alternating rounds: [\d.]+, [\d.]+ µs/,
+      );
+    expect(results.raw.argon2?.name).toMatch(/, [12] in flight\)$/);
     expect(Object.keys(results.raw).sort()).toEqual(["argon2", "signES256", "signRS256", "verify"]);
     // The four performance targets are judged (pass or miss) from this one run.
     const judged = results.targets.map((t) => t.name);
