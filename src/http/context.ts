@@ -171,5 +171,7 @@ export interface AppEnv {
     ownPolicy: boolean;
     /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
     oauthClient?: OAuthClient;
+    /** The matched route's pattern, once asked (route-pattern.ts). */
+    routePattern?: string;
   };
 }
