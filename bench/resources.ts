@@ -8,8 +8,9 @@
  */
 import { Redis } from "ioredis";
 import pg from "pg";
+import { scanKeys } from "../test/support/redis.js";
 import type { PostgresUsage, RedisUsage } from "./results.js";
-import { REDIS, scanKeys } from "./support.js";
+import { REDIS } from "./support.js";
 
 const SESSION_KINDS = new Set(["sess", "grace"]);
 

@@ -2,7 +2,7 @@
  * Shared by the benchmark: the servers it uses (the suites' real Postgres
  * and Redis), CPU clocks (this process, another process through /proc),
  * memory of another process, a bounded-concurrency loop, a migrated
- * temporary database and Redis key listing.
+ * temporary database and deleting a run's Redis keys.
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import { migratePostgres } from "../src/adapters/postgres/migrate-pg.js";
+import { scanKeys } from "../test/support/redis.js";
 import { POSTGRES_ADMIN_URL, REDIS_URL } from "../test/support/services.js";
 
 /** The servers the test suites use (TEST_POSTGRES_URL, TEST_REDIS_URL), from their one definition. */
@@ -86,18 +87,6 @@ export async function withDatabase<T>(work: (url: string, name: string) => Promi
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
   }
-}
-
-/** Every key under `prefix` (SCAN MATCH; the prefixes used here hold no glob characters). */
-export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== "0");
-  return [...new Set(keys)];
 }
 
 /** Deletes every key under `prefix`. */

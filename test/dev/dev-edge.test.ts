@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GOOD_PASSWORD } from "../support/accounts.js";
 import { freePort } from "../support/ports.js";
 import { databaseUrl, dropDatabase } from "../support/postgres.js";
-import { deletePrefix, testPrefix } from "../support/redis.js";
+import { deletePrefix, scanKeys, testPrefix } from "../support/redis.js";
 import { REDIS_URL, TEST_DATABASE_PREFIX } from "../support/services.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -169,14 +169,7 @@ describe("npm run dev:edge", () => {
     await db.end();
     expect(users.rows[0]?.n).toBe(1);
     const redis = new Redis(REDIS_URL);
-    // Every page of the scan: on a Redis other runs share, the first page may hold none of ours.
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, page] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      keys.push(...page);
-      cursor = next;
-    } while (cursor !== "0");
+    const keys = await scanKeys(redis, prefix);
     redis.disconnect();
     expect(keys.length).toBeGreaterThan(0);
   });

@@ -14,6 +14,7 @@ import { appClient, decode, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.js";
 import { recordingLogger, recordingMetrics } from "../support/recorders.js";
+import { scanKeys } from "../support/redis.js";
 import { createSamlIdp, type SamlIdp } from "../support/saml-idp.js";
 import { REDIS_URL } from "../support/services.js";
 
@@ -123,14 +124,7 @@ const identitiesOf = async (userId: string) =>
 
 /** One-time codes waiting in Redis (any tenant's, under this file's own key prefix). */
 async function pendingCodes(): Promise<number> {
-  let count = 0;
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${t.prefix}login-code:*`, "COUNT", 500);
-    count += keys.length;
-    cursor = next;
-  } while (cursor !== "0");
-  return count;
+  return (await scanKeys(redis, `${t.prefix}login-code:`)).length;
 }
 
 /** The attacker's move: a password account under someone else's address. */

@@ -70,6 +70,22 @@ export function testPrefix(): string {
   return `test:${crypto.randomUUID().slice(0, 8)}:`;
 }
 
+/**
+ * Every key under `prefix` on one server, each once (SCAN MATCH, every page:
+ * on a Redis other runs share, a page may hold none of them). Prefixes here
+ * hold no glob characters.
+ */
+export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, page] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    keys.push(...page);
+    cursor = next;
+  } while (cursor !== "0");
+  return [...new Set(keys)];
+}
+
 /** Deletes every key under a prefix (SCAN on each master, never KEYS). */
 export async function deletePrefix(prefix: string, redis: RedisUnderTest = SINGLE_REDIS): Promise<void> {
   const client = redisClient(redis);
