@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { fromBase64Url } from "./core/crypto/encoding.js";
+import type { EncryptionKey } from "./core/crypto/sealing.js";
 import { type Cidr, parseCidr } from "./core/net/ip.js";
 
 /**
@@ -99,12 +100,6 @@ const publicUrl = z.string().transform((text, ctx) => {
 
 /** A secret of at least `min` characters; the message never repeats it. */
 const secret = (min: number) => z.string().refine((s) => s.length >= min, `must be at least ${min} characters long`);
-
-export interface EncryptionKey {
-  id: string;
-  /** 32 raw bytes for AES-256-GCM. */
-  key: Uint8Array<ArrayBuffer>;
-}
 
 /**
  * `ENCRYPTION_KEYS`: comma-separated `id:base64key` pairs, each key 32 bytes.

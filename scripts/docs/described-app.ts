@@ -7,6 +7,7 @@
 import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
+import { samlifyProtocol } from "../../src/adapters/saml/samlify.js";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
@@ -48,6 +49,7 @@ export async function describeApp(): Promise<AppDescription> {
     logger: silentLogger,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
+    samlProtocol: samlifyProtocol,
     clientIp: () => "127.0.0.1",
     // Present, so that the routes they enable are mounted (and listed) as on Node.
     docsUi: () => ({ script: "", stylesheet: "" }),

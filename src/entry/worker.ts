@@ -3,7 +3,7 @@ import argon2Wasm from "@phi-ag/argon2/argon2.wasm";
 import xmllintWasm from "xmllint-wasm/xmllint.wasm";
 import { swaggerUiAssets } from "../adapters/docs/swagger-ui-worker.js";
 import { createWasmArgon2Hasher } from "../adapters/passwords/wasm-argon2.js";
-import { useSchemaValidator } from "../adapters/saml/samlify.js";
+import { samlifyProtocol, useSchemaValidator } from "../adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../adapters/saml/xml-schema-validator.js";
 
 // SAML schema validation: the precompiled xmllint module; allocates nothing until the first SAML response.
@@ -80,6 +80,7 @@ async function build(env: Record<string, unknown>): Promise<Built> {
     mailer: workerMailer(config, log),
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom),
     passwords: await createWasmArgon2Hasher(argon2Wasm, cryptoRandom),
+    samlProtocol: samlifyProtocol,
     clientIp: (c: { req: { header(name: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? null,
     // Spans go through otel-cf-workers' provider, registered by instrument() at the first traced event.
     tracer: traceConfig ? createOtelTracer() : undefined,

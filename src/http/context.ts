@@ -54,8 +54,8 @@ export interface AppDeps {
   passwords: PasswordHasher;
   /** Outgoing mail (Node: SMTP; Workers: Postmark; development: the log). */
   mailer?: Mailer;
-  /** SAML protocol work (default: samlify). */
-  samlProtocol?: SamlProtocol;
+  /** SAML protocol work (samlify on both runtimes; Node runs it on a worker thread). */
+  samlProtocol: SamlProtocol;
   /** How the service calls upstream identity providers (default: the runtime's fetch; Node: one that refuses disallowed resolved addresses). */
   upstreamFetch?: typeof fetch;
   /** Where calls to tenant-given provider URLs may go (default: by APP_ENV, public only in production). */

@@ -1,4 +1,3 @@
-import { samlifyProtocol } from "../adapters/saml/samlify.js";
 import { AccountService } from "../core/accounts/accounts.js";
 import { EmailFlows } from "../core/accounts/email-flows.js";
 import { PasswordFlows } from "../core/accounts/password-flows.js";
@@ -235,8 +234,7 @@ export class ServiceGraph extends SharedView implements Services {
     this.built.saml ??= new SamlService(
       this.depsWith("saml", {
         logins: this.logins,
-        // samlify runs on both runtimes (workerd with nodejs_compat), so one adapter serves both entries.
-        saml: this.samlProtocol ?? samlifyProtocol,
+        saml: this.samlProtocol,
         metadataCache: this.shared.samlMetadata,
       }),
     );

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import type { EncryptionKey } from "../../src/config.js";
+import type { EncryptionKey } from "../../src/core/crypto/sealing.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { reencryptAll, rotateDueKeys } from "../../src/core/jobs.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";

@@ -10,6 +10,7 @@ import { nodeCrypto } from "../../src/adapters/crypto/node-crypto.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
+import { samlifyProtocol } from "../../src/adapters/saml/samlify.js";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
@@ -42,6 +43,7 @@ beforeAll(async () => {
     // As the Node entry has it: node:crypto, while the Worker uses WebCrypto.
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
+    samlProtocol: samlifyProtocol,
     clientIp: () => null,
   });
   onNode = client((path, init) => app.request(path, init), h.adminKey);

@@ -5,7 +5,7 @@ import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { IoRedisKeyValueStore } from "../../src/adapters/redis/ioredis.js";
 import { loadXmllintWasm } from "../../src/adapters/saml/node-xmllint.js";
-import { useSchemaValidator } from "../../src/adapters/saml/samlify.js";
+import { samlifyProtocol, useSchemaValidator } from "../../src/adapters/saml/samlify.js";
 import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema-validator.js";
 import { parseConfig } from "../../src/config.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
@@ -89,6 +89,7 @@ export async function startTestApp(
     random: cryptoRandom,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
     passwords: createNodeArgon2Hasher(cryptoRandom),
+    samlProtocol: samlifyProtocol,
     clientIp: testClientIp,
     docsUi: loadSwaggerUiAssets,
     ...overrides,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EncryptionKey } from "../../src/config.js";
+import type { EncryptionKey } from "../../src/core/crypto/sealing.js";
 import { Sealer, SealingError } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 

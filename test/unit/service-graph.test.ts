@@ -43,6 +43,7 @@ function graph() {
     logger,
     sealer: {},
     passwords: {},
+    samlProtocol: {},
     clientIp: () => null,
   } as unknown as AppDeps;
   return { services: buildServices(deps), lines, appended };

@@ -1,4 +1,3 @@
-import type { EncryptionKey } from "../../config.js";
 import type { Random } from "../ports/clock.js";
 import type { CryptoPrimitives, SymmetricKey } from "../ports/crypto.js";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./encoding.js";
@@ -19,6 +18,13 @@ import { webCrypto } from "./web-crypto.js";
  * asks for the index under every configured key, so rows not yet re-indexed
  * are still found.
  */
+/** A versioned key-encryption key (configuration: `ENCRYPTION_KEYS`). */
+export interface EncryptionKey {
+  id: string;
+  /** 32 raw bytes, the HKDF input of the keys below. */
+  key: Uint8Array<ArrayBuffer>;
+}
+
 const FORMAT = "s1";
 const IV_BYTES = 12;
 
