@@ -1,10 +1,9 @@
 import type { Context } from "hono";
-import { toBase64Url, utf8 } from "../core/crypto/encoding.js";
 import type { CryptoPrimitives } from "../core/ports/crypto.js";
 
 /** A strong ETag for a body: 160 bits of its SHA-256, base64url. */
 export async function etagOf(primitives: CryptoPrimitives, body: string): Promise<string> {
-  return `"${toBase64Url(await primitives.sha256(utf8.encode(body))).slice(0, 27)}"`;
+  return `"${(await primitives.sha256Text(body, "base64url")).slice(0, 27)}"`;
 }
 
 /** Whether the request's If-None-Match names this ETag (weak comparison, RFC 9110 §13.1.2). */

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { compactVerify, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import type { CryptoPrimitives } from "../../src/core/ports/crypto.js";
@@ -21,11 +22,30 @@ export function cryptoPrimitivesContract(primitives: CryptoPrimitives): void {
       expect(toHex(okm)).toBe("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
     });
 
-    it("HMAC-SHA-256 (RFC 4231, test case 2)", async () => {
-      const key = await primitives.hmacKey(utf8("Jefe"));
-      expect(toHex(await primitives.hmacSha256(key, utf8("what do ya want for nothing?")))).toBe(
-        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    it("SHA-256 of a text, hex and base64url (FIPS 180-2 'abc'; a non-ASCII text hashed as its UTF-8 bytes)", async () => {
+      const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+      expect(await primitives.sha256Text("abc", "hex")).toBe(abc);
+      expect(await primitives.sha256Text("abc", "base64url")).toBe(Buffer.from(abc, "hex").toString("base64url"));
+      const text = "Zoë ✓ 😀";
+      expect(await primitives.sha256Text(text, "hex")).toBe(toHex(await primitives.sha256(utf8(text))));
+      expect(await primitives.sha256Text("", "hex")).toBe(
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
       );
+    });
+
+    it("HMAC-SHA-256 of a text, base64url (RFC 4231, test cases 2 and 6; a non-ASCII text as its UTF-8 bytes)", async () => {
+      const jefe = await primitives.hmacKey(utf8("Jefe"));
+      const b64 = (hexText: string) => Buffer.from(hexText, "hex").toString("base64url");
+      expect(await primitives.hmacSha256(jefe, "what do ya want for nothing?")).toBe(
+        b64("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+      );
+      const long = await primitives.hmacKey(hex("aa".repeat(131)));
+      expect(await primitives.hmacSha256(long, "Test Using Larger Than Block-Size Key - Hash Key First")).toBe(
+        b64("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+      );
+      const text = "refresh-token\u0000Zoë ✓ 😀";
+      const expected = createHmac("sha256", "Jefe").update(Buffer.from(text, "utf8")).digest("base64url");
+      expect(await primitives.hmacSha256(jefe, text)).toBe(expected);
     });
 
     it("AES-256-GCM (the GCM spec's test case 16: 256-bit key, 96-bit IV, associated data)", async () => {

@@ -1,6 +1,13 @@
-/** base64url by table (core/crypto/encoding.ts): RFC 4648 vectors, round trips, and what decoding accepts. */
+/** base64url and hex by table (core/crypto/encoding.ts): RFC 4648 vectors, round trips, and what decoding accepts. */
 import { describe, expect, it } from "vitest";
-import { fromBase64Url, toBase64Url } from "../../src/core/crypto/encoding.js";
+import {
+  base64UrlLength,
+  fromBase64Url,
+  toBase64Url,
+  toHex,
+  writeBase64Url,
+  writeBase64UrlOfText,
+} from "../../src/core/crypto/encoding.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -40,5 +47,39 @@ describe("base64url", () => {
     for (const text of ["Z", "Zm9vY", "Zm9v=", "Zg===", "Zm8==", "Zm 9v", "Zm9v.", "Zm=v", "Zé9v", "=="]) {
       expect(fromBase64Url(text), text).toBeUndefined();
     }
+  });
+
+  it("writes into a buffer at an offset, leaving the bytes around it alone, in base64UrlLength characters", () => {
+    for (const input of ["", "f", "fo", "foo", "foobar", "x".repeat(1000)]) {
+      const out = new Uint8Array(base64UrlLength(input.length) + 4).fill(33);
+      const end = writeBase64Url(bytes(input), out, 2);
+      expect(end - 2).toBe(base64UrlLength(input.length));
+      expect(Buffer.from(out.subarray(2, end)).toString("latin1")).toBe(Buffer.from(input).toString("base64url"));
+      expect([out[0], out[1], out[end], out[end + 1]]).toEqual([33, 33, 33, 33]);
+    }
+  });
+
+  it("writes a text as its UTF-8 bytes, non-ASCII and longer than the reused buffer included", () => {
+    for (const text of ["", '{"sub":"u"}', "Zoë ✓ 😀", "é".repeat(5000)]) {
+      const out = new Uint8Array(base64UrlLength(3 * text.length));
+      const end = writeBase64UrlOfText(text, out, 0);
+      expect(Buffer.from(out.subarray(0, end)).toString("latin1")).toBe(
+        Buffer.from(text, "utf8").toString("base64url"),
+      );
+    }
+  });
+
+  it("encodes a text longer than the reused buffer, then a short one, each whole", () => {
+    const long = Uint8Array.from({ length: 5000 }, (_, i) => i & 255);
+    expect(toBase64Url(long)).toBe(Buffer.from(long).toString("base64url"));
+    expect(toBase64Url(bytes("foo"))).toBe("Zm9v");
+  });
+});
+
+describe("hex", () => {
+  it("is lowercase, two digits a byte, and agrees with Node's encoder on every byte", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(toHex(all)).toBe(Buffer.from(all).toString("hex"));
+    expect(toHex(new Uint8Array(0))).toBe("");
   });
 });

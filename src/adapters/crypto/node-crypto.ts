@@ -62,14 +62,18 @@ export const nodeCrypto: CryptoPrimitives = {
     // One-shot: no Hash object (and its stream machinery) per digest.
     return own(hash("sha256", data, "buffer"));
   },
+  async sha256Text(text, encoding) {
+    // Encoded by OpenSSL's caller in C++: no Buffer for the input or the digest (~4x cheaper).
+    return hash("sha256", text, encoding);
+  },
   async hkdf(inputKey, info, length) {
     return new Uint8Array(hkdfSync("sha256", inputKey, new Uint8Array(0), info, length));
   },
   async hmacKey(raw) {
     return wrap(raw);
   },
-  async hmacSha256(key, data) {
-    return own(createHmac("sha256", unwrap(key)).update(data).digest());
+  async hmacSha256(key, text) {
+    return createHmac("sha256", unwrap(key)).update(text, "utf8").digest("base64url");
   },
   async aesGcmKey(raw) {
     if (raw.length !== 32) throw new TypeError("AES-256-GCM needs a 32-byte key.");

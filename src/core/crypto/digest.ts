@@ -4,8 +4,7 @@ import { webCrypto } from "./web-crypto.js";
 
 /** Hex SHA-256 of a text: how high-entropy secrets (API keys, mailed tokens) are stored. */
 export async function sha256Hex(text: string, primitives: CryptoPrimitives = webCrypto): Promise<string> {
-  const digest = await primitives.sha256(new TextEncoder().encode(text));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return primitives.sha256Text(text, "hex");
 }
 
 /** base64url SHA-256 of a text: how one-time codes are keyed, and the PKCE S256 transform (RFC 7636 §4.2). */

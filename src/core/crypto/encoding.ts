@@ -1,26 +1,73 @@
 /**
  * base64url (RFC 4648 §5) by table, without padding: what JOSE and our tokens
  * use, and every refresh encodes and decodes a dozen values (a JWT, its
- * signature, token bodies, MACs, hashes, the sealed successor). Strings are
- * built two characters (12 bits) at a time; no intermediate binary string.
+ * signature, token bodies, MACs, the sealed successor). The characters are
+ * written as ASCII bytes and read back as one flat string: no string is
+ * joined piece by piece.
  */
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const PAIRS = Array.from({ length: 4096 }, (_, i) => `${ALPHABET[i >> 6]}${ALPHABET[i & 63]}`);
+export const utf8 = new TextEncoder();
+export const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-export function toBase64Url(bytes: Uint8Array): string {
-  let out = "";
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const CODES = Uint8Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+
+/** The length of the base64url text of `bytes` bytes, unpadded. */
+export const base64UrlLength = (bytes: number): number => Math.ceil((bytes * 4) / 3);
+
+/** Writes the base64url of `bytes` into `out` from `at` as ASCII codes (room: base64UrlLength); the offset after. */
+export function writeBase64Url(bytes: Uint8Array, out: Uint8Array, at: number): number {
   const whole = bytes.length - (bytes.length % 3);
   let i = 0;
+  let o = at;
   for (; i < whole; i += 3) {
     const v = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += (PAIRS[v >> 12] as string) + (PAIRS[v & 4095] as string);
+    out[o++] = CODES[v >>> 18] as number;
+    out[o++] = CODES[(v >>> 12) & 63] as number;
+    out[o++] = CODES[(v >>> 6) & 63] as number;
+    out[o++] = CODES[v & 63] as number;
   }
   if (i + 1 === bytes.length) {
-    out += PAIRS[(bytes[i] as number) << 4];
+    const v = bytes[i] as number;
+    out[o++] = CODES[v >>> 2] as number;
+    out[o++] = CODES[(v & 3) << 4] as number;
   } else if (i + 2 === bytes.length) {
-    const v = ((bytes[i] as number) << 10) | ((bytes[i + 1] as number) << 2);
-    out += (PAIRS[v >> 6] as string) + ALPHABET[v & 63];
+    const v = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+    out[o++] = CODES[v >>> 10] as number;
+    out[o++] = CODES[(v >>> 4) & 63] as number;
+    out[o++] = CODES[(v & 15) << 2] as number;
   }
+  return o;
+}
+
+/** Reused by the synchronous functions below only (never across an await), and never handed out. */
+let scratch = new Uint8Array(1024);
+const scratchOf = (length: number) => {
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  return scratch;
+};
+
+/**
+ * Writes the base64url of a text's UTF-8 bytes into `out` from `at` (room:
+ * base64UrlLength(3 × text.length)); the offset after. encodeInto fills a
+ * reused buffer where encode would allocate one per call.
+ */
+export function writeBase64UrlOfText(text: string, out: Uint8Array, at: number): number {
+  const bytes = scratchOf(text.length * 3);
+  const { written } = utf8.encodeInto(text, bytes);
+  return writeBase64Url(bytes.subarray(0, written), out, at);
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  const out = scratchOf(base64UrlLength(bytes.length));
+  return fromUtf8.decode(out.subarray(0, writeBase64Url(bytes, out, 0)));
+}
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Lowercase hex, by table: ids and trace ids are drawn as hex on every request. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX[b] as string;
   return out;
 }
 
@@ -64,6 +111,3 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined
   }
   return out;
 }
-
-export const utf8 = new TextEncoder();
-export const fromUtf8 = new TextDecoder("utf-8", { fatal: true });

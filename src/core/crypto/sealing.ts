@@ -111,8 +111,7 @@ export class Sealer {
   }
 
   private async mac(key: DerivedKey, value: string, purpose: string): Promise<string> {
-    const mac = await this.primitives.hmacSha256(key.index, utf8.encode(`${purpose}\u0000${value}`));
-    return `${key.id}:${toBase64Url(mac)}`;
+    return `${key.id}:${await this.primitives.hmacSha256(key.index, `${purpose}\u0000${value}`)}`;
   }
 
   /** The blind index under the current key: what new and re-encrypted rows store. */

@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from "jose";
 import type { CryptoPrimitives, PrivateSigningKey, SymmetricKey } from "../ports/crypto.js";
+import { toBase64Url, toHex, utf8 } from "./encoding.js";
 
 interface WebSigningKey extends PrivateSigningKey {
   readonly adapter: "webcrypto";
@@ -26,6 +27,10 @@ export const webCrypto: CryptoPrimitives = {
   async sha256(data) {
     return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes(data)));
   },
+  async sha256Text(text, encoding) {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+    return encoding === "hex" ? toHex(digest) : toBase64Url(digest);
+  },
   async hkdf(inputKey, info, length) {
     const material = await crypto.subtle.importKey("raw", bytes(inputKey), "HKDF", false, ["deriveBits"]);
     const params = { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: bytes(info) };
@@ -34,8 +39,8 @@ export const webCrypto: CryptoPrimitives = {
   async hmacKey(raw) {
     return wrap(await crypto.subtle.importKey("raw", bytes(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
   },
-  async hmacSha256(key, data) {
-    return new Uint8Array(await crypto.subtle.sign("HMAC", unwrap(key), bytes(data)));
+  async hmacSha256(key, text) {
+    return toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", unwrap(key), utf8.encode(text))));
   },
   async aesGcmKey(raw) {
     if (raw.length !== 32) throw new TypeError("AES-256-GCM needs a 32-byte key.");

@@ -1,3 +1,5 @@
+import { toHex } from "../crypto/encoding.js";
+
 /**
  * IP addresses for rate limiting and the trusted-proxy chain: parsing (IPv4,
  * IPv6 with `::` and embedded IPv4, zone ids dropped), CIDR matching, and the
@@ -100,13 +102,11 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   return true;
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 /** The rate-limit bucket of a client: `4:a.b.c.d` or `6:{first 64 bits}`; `unknown` without an address. */
 export function ipBucket(raw: string | null | undefined): string {
   const ip = parseIp(raw);
   if (!ip) return "unknown";
-  return ip.version === 4 ? `4:${ip.bytes.join(".")}` : `6:${hex(ip.bytes.slice(0, 8))}`;
+  return ip.version === 4 ? `4:${ip.bytes.join(".")}` : `6:${toHex(ip.bytes.subarray(0, 8))}`;
 }
 
 /**

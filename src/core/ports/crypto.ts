@@ -15,10 +15,16 @@ export interface SymmetricKey {
 export interface CryptoPrimitives extends JwsSigning {
   readonly name: string;
   sha256(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * SHA-256 of a text's UTF-8 bytes, encoded: how stored hashes of secrets are
+   * kept. Text in and text out, so Node hashes without a buffer either way.
+   */
+  sha256Text(text: string, encoding: "base64url" | "hex"): Promise<string>;
   /** HKDF-SHA-256 (RFC 5869) with an empty salt: `length` bytes for `info`. */
   hkdf(inputKey: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
   hmacKey(raw: Uint8Array): Promise<SymmetricKey>;
-  hmacSha256(key: SymmetricKey, data: Uint8Array): Promise<Uint8Array>;
+  /** HMAC-SHA-256 of a text's UTF-8 bytes, base64url (blind indexes, refresh-token tags). */
+  hmacSha256(key: SymmetricKey, text: string): Promise<string>;
   /** A 256-bit AES-GCM key. */
   aesGcmKey(raw: Uint8Array): Promise<SymmetricKey>;
   /** Ciphertext followed by the 16-byte tag (the WebCrypto layout). */

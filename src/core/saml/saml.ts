@@ -1,3 +1,4 @@
+import { toHex } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { FederatedLogins } from "../federation/federated-logins.js";
@@ -181,7 +182,7 @@ export class SamlService {
       }
     }
     const row = await this.connection(tenant, name);
-    const relayState = Array.from(this.deps.random.bytes(24), (b) => b.toString(16).padStart(2, "0")).join("");
+    const relayState = toHex(this.deps.random.bytes(24));
     const { id, url } = this.deps.saml.loginRequest(
       await this.serviceProvider(tenant, row, issuer),
       row.idpMetadataXml,

@@ -1,5 +1,5 @@
 import { fixedLengthEqual } from "../crypto/compare.js";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
+import { fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import type { Random } from "../ports/clock.js";
 import type { SymmetricKey } from "../ports/crypto.js";
@@ -34,7 +34,6 @@ const MAC_PURPOSE = "refresh-token";
 export const REFRESH_TOKEN_MAX_LENGTH = 512;
 
 // By table, not regex and parseInt: every refresh converts a session id each way.
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const hexValue = (code: number) => (code <= 57 ? code - 48 : (code | 32) - 87);
 const uuidBytes = (id: string) => {
   const out = new Uint8Array(16);
@@ -45,8 +44,8 @@ const uuidBytes = (id: string) => {
   return out;
 };
 const uuidText = (b: Uint8Array) => {
-  const h = (i: number) => HEX[b[i] as number] as string;
-  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+  const h = toHex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 };
 
 export class RefreshTokens {
@@ -86,8 +85,8 @@ export class RefreshTokens {
     };
   }
 
-  async hash(text: string): Promise<string> {
-    return toBase64Url(await this.sealer.primitives.sha256(utf8.encode(text)));
+  hash(text: string): Promise<string> {
+    return this.sealer.primitives.sha256Text(text, "base64url");
   }
 
   /**

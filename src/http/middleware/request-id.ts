@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { toHex } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv } from "../context.js";
 import type { RequestScope } from "../request-scope.js";
@@ -37,13 +38,6 @@ export function parseTraceparent(header: string | null | undefined): TraceParent
   return { traceId, parentId, flags };
 }
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-const hex = (bytes: Uint8Array) => {
-  let out = "";
-  for (const b of bytes) out += HEX[b];
-  return out;
-};
-
 /**
  * Correlation, first thing in the outermost layer (see app.ts): the request
  * id (echoed when well formed) and the trace (continued from a valid
@@ -55,7 +49,7 @@ export function correlate(c: Context<AppEnv>, random: Random): RequestScope {
   const requestId = requestIdFor(c.req.header("x-request-id"), random);
   const parent = parseTraceparent(c.req.header("traceparent"));
   // One draw for both ids: the trace's (unless continued) and this service's span.
-  const ids = hex(random.bytes(parent ? 8 : 24));
+  const ids = toHex(random.bytes(parent ? 8 : 24));
   const scope: RequestScope = {
     requestId,
     traceId: parent?.traceId ?? ids.slice(16),
