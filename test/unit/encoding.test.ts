@@ -69,10 +69,12 @@ describe("base64url", () => {
     }
   });
 
-  it("encodes a text longer than the reused buffer, then a short one, each whole", () => {
-    const long = Uint8Array.from({ length: 5000 }, (_, i) => i & 255);
-    expect(toBase64Url(long)).toBe(Buffer.from(long).toString("base64url"));
-    expect(toBase64Url(bytes("foo"))).toBe("Zm9v");
+  it("encodes inputs longer than the reused buffer, and past its bound, then a short one, each whole", () => {
+    for (const length of [5_000, 20_000]) {
+      const long = Uint8Array.from({ length }, (_, i) => i & 255);
+      expect(toBase64Url(long)).toBe(Buffer.from(long).toString("base64url"));
+      expect(toBase64Url(bytes("foo"))).toBe("Zm9v");
+    }
   });
 });
 

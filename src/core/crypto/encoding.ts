@@ -41,8 +41,11 @@ export function writeBase64Url(bytes: Uint8Array, out: Uint8Array, at: number): 
 
 /** Reused by the synchronous functions below only (never across an await), and never handed out. */
 let scratch = new Uint8Array(1024);
+/** Past this, a buffer of the call's own: one large value must not keep its size in memory for good. */
+const SCRATCH_MAX = 16 * 1024;
 const scratchOf = (length: number) => {
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  if (length > SCRATCH_MAX) return new Uint8Array(length);
+  if (scratch.length < length) scratch = new Uint8Array(SCRATCH_MAX);
   return scratch;
 };
 
