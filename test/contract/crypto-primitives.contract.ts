@@ -28,6 +28,9 @@ export function cryptoPrimitivesContract(primitives: CryptoPrimitives): void {
       expect(await primitives.sha256Text("abc", "base64url")).toBe(Buffer.from(abc, "hex").toString("base64url"));
       const text = "Zoë ✓ 😀";
       expect(await primitives.sha256Text(text, "hex")).toBe(toHex(await primitives.sha256(utf8(text))));
+      // Ill-formed UTF-16 (lone surrogates) hashes as TextEncoder's bytes (U+FFFD), so both runtimes index it alike.
+      const lone = "a\uD800b\uDC00";
+      expect(await primitives.sha256Text(lone, "hex")).toBe(toHex(await primitives.sha256(utf8(lone))));
       expect(await primitives.sha256Text("", "hex")).toBe(
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
       );
@@ -46,6 +49,9 @@ export function cryptoPrimitivesContract(primitives: CryptoPrimitives): void {
       const text = "refresh-token\u0000Zoë ✓ 😀";
       const expected = createHmac("sha256", "Jefe").update(Buffer.from(text, "utf8")).digest("base64url");
       expect(await primitives.hmacSha256(jefe, text)).toBe(expected);
+      const lone = "users.email\u0000a\uD800@example.com";
+      const replaced = createHmac("sha256", "Jefe").update(utf8(lone)).digest("base64url");
+      expect(await primitives.hmacSha256(jefe, lone)).toBe(replaced);
     });
 
     it("AES-256-GCM (the GCM spec's test case 16: 256-bit key, 96-bit IV, associated data)", async () => {

@@ -368,6 +368,18 @@ describe("A passkey as the second factor of a password login", () => {
     };
   };
   const verify = (body: Record<string, unknown>) => post("/t/pk/v1/mfa/verify", body);
+  /** The second step answered with `holder`'s assertion of a ceremony's options. */
+  const verifyPasskey = async (
+    mfaToken: string,
+    ceremony: { challenge_id: string; options: { challenge: string; rpId: string } },
+    holder: SoftAuthenticator,
+  ) =>
+    verify({
+      mfa_token: mfaToken,
+      type: "passkey",
+      challenge_id: ceremony.challenge_id,
+      response: await holder.assert(ceremony.options, { origin: ORIGIN }),
+    });
 
   it("lists the passkey as a factor, challenges the password login, and finishes it with the passkey", async () => {
     const olga = await signup("pk", "olga@example.com");
@@ -394,12 +406,7 @@ describe("A passkey as the second factor of a password login", () => {
       400,
       "validation_failed",
     );
-    const response = await verify({
-      mfa_token: challenge.mfa_token,
-      type: "passkey",
-      challenge_id: started.challenge_id,
-      response: await key.assert(started.options, { origin: ORIGIN }),
-    });
+    const response = await verifyPasskey(challenge.mfa_token, started, key);
     expect(response.status, await response.clone().text()).toBe(200);
     const tokens = (await response.json()) as TokenBody;
     expect(decode(tokens.access_token).claims).toMatchObject({ sub: olga.user.id, amr: ["pwd", "hwk", "mfa"] });
@@ -429,24 +436,14 @@ describe("A passkey as the second factor of a password login", () => {
     const challenge = await passwordLogin("pia@example.com");
 
     const started = await mfaOptions(challenge.mfa_token);
-    const foreign = await verify({
-      mfa_token: challenge.mfa_token,
-      type: "passkey",
-      challenge_id: started.challenge_id,
-      response: await quinns.assert(started.options, { origin: ORIGIN }),
-    });
+    const foreign = await verifyPasskey(challenge.mfa_token, started, quinns);
     expectProblem(await readAnswer(foreign), 401, "passkey_refused");
 
     // Options of a passwordless login are not bound to the challenge's user: Quinn's assertion is refused,
     // and so is Pia's own: each assertion answers the ceremony its options were made for.
     for (const holder of [quinns, pias]) {
       const passwordless = await authenticationOptions();
-      const answer = await verify({
-        mfa_token: challenge.mfa_token,
-        type: "passkey",
-        challenge_id: passwordless.challenge_id,
-        response: await holder.assert(passwordless.options, { origin: ORIGIN }),
-      });
+      const answer = await verifyPasskey(challenge.mfa_token, passwordless, holder);
       expectProblem(await readAnswer(answer), 401, "passkey_refused");
     }
     expect(events.some((e) => e.fields?.reason === "challenge_of_another_ceremony")).toBe(true);
@@ -456,12 +453,7 @@ describe("A passkey as the second factor of a password login", () => {
     expectProblem(await readAnswer(skipped), 401, "passkey_refused");
 
     const again = await mfaOptions(challenge.mfa_token);
-    const ok = await verify({
-      mfa_token: challenge.mfa_token,
-      type: "passkey",
-      challenge_id: again.challenge_id,
-      response: await pias.assert(again.options, { origin: ORIGIN }),
-    });
+    const ok = await verifyPasskey(challenge.mfa_token, again, pias);
     expect(ok.status, await ok.clone().text()).toBe(200);
   });
 
