@@ -1,11 +1,49 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files that bound a wall-clock time (a drain, a timeout, a refusal within
+ * 50 ms, a failover): they run one at a time after the rest, so another file
+ * loading the CPUs cannot make them miss their bound.
+ */
+const TIMING_BOUND = [
+  "test/contract/password-hasher.wasm.test.ts",
+  "test/integration/failures.test.ts",
+  "test/integration/rate-limiting.test.ts",
+  "test/integration/saml-screen.test.ts",
+  "test/integration/sessions-failover.test.ts",
+  "test/integration/sessions-slot-migration.test.ts",
+  "test/runtime/node-saml.test.ts",
+  "test/runtime/node-shutdown.test.ts",
+  "test/runtime/node-slow-clients.test.ts",
+  "test/runtime/node.test.ts",
+  "test/sdk/client-transport.test.ts",
+  "test/sdk/client-worker.test.ts",
+  "test/sdk/jwks.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        // Most files wait on servers and child processes: two at a time on two
+        // CPUs (vitest's default would be CPUs - 1, one at a time here).
+        test: {
+          name: "parallel",
+          include: ["test/**/*.test.ts"],
+          exclude: TIMING_BOUND,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: "timing", include: TIMING_BOUND, maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
