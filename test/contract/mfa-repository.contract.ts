@@ -80,6 +80,39 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       expect((await db.totp.findConfirmed(tenantId, userId))?.id).toBe(second);
     });
 
+    it("tells which kinds of second factor a user has: confirmed, live and the user's own only", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const neighbour = await seedUser(db, tenantId, at);
+      const kinds = () => db.users.secondFactorKinds(tenantId, userId);
+      expect(await kinds()).toEqual([]);
+      const totpId = await pending(userId);
+      expect(await kinds()).toEqual([]); // pending is not a factor yet
+      await db.totp.confirm(tenantId, userId, totpId, 1, at);
+      expect(await kinds()).toEqual(["totp"]);
+      const passkey = {
+        id: crypto.randomUUID(),
+        tenantId,
+        userId,
+        credentialId: crypto.randomUUID(),
+        publicKey: "pQECAyYgASFYIA",
+        counter: 0,
+        transports: [],
+        deviceType: "singleDevice" as const,
+        backedUp: false,
+        name: null,
+        now: at,
+      };
+      expect(await db.passkeys.create(passkey)).not.toBeNull();
+      expect(await kinds()).toEqual(["totp", "passkey"]);
+      expect(await db.totp.remove(tenantId, userId, totpId, later(1))).toBe(true);
+      expect(await kinds()).toEqual(["passkey"]);
+      // Another user's factors, and this user's id under another tenant, count for nothing.
+      expect(await db.users.secondFactorKinds(tenantId, neighbour)).toEqual([]);
+      expect(await db.users.secondFactorKinds(otherTenantId, userId)).toEqual([]);
+      expect(await db.passkeys.remove(tenantId, userId, passkey.id, later(2))).toBe(true);
+      expect(await kinds()).toEqual([]);
+    });
+
     it("removes one authenticator or all of a user's", async () => {
       const userId = await seedUser(db, tenantId, at);
       const id = await pending(userId);

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
-import type { UserRecord, UserRepository } from "../../core/ports/database.js";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
-import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
-import { users } from "./schema.js";
+import { rowsOf, sqlState, UNIQUE_VIOLATION } from "./errors.js";
+import { mfaTotp, passkeys, users } from "./schema.js";
 
 const live = isNull(users.deletedAt);
 /** Strictly later than before: updated_at is the user's version (UserVersions), even within one ms. */
@@ -53,6 +53,27 @@ export function userRepository(db: DrizzleDb): UserRepository {
         .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
         .limit(1);
       return row ? toUser(row) : null;
+    },
+
+    async secondFactorKinds(tenantId, userId) {
+      // Two EXISTS in one statement: one round trip (one subrequest on neon-http), no factor rows read.
+      const result = await db.execute(sql`SELECT
+        EXISTS (SELECT 1 FROM ${mfaTotp} WHERE ${and(
+          eq(mfaTotp.tenantId, tenantId),
+          eq(mfaTotp.userId, userId),
+          isNull(mfaTotp.deletedAt),
+          isNotNull(mfaTotp.confirmedAt),
+        )}) AS totp,
+        EXISTS (SELECT 1 FROM ${passkeys} WHERE ${and(
+          eq(passkeys.tenantId, tenantId),
+          eq(passkeys.userId, userId),
+          isNull(passkeys.deletedAt),
+        )}) AS passkey`);
+      const [row] = rowsOf<Record<SecondFactorKind, boolean>>(result);
+      const kinds: SecondFactorKind[] = [];
+      if (row?.totp) kinds.push("totp");
+      if (row?.passkey) kinds.push("passkey");
+      return kinds;
     },
 
     async replacePasswordHash(tenantId, id, passwordHash, at) {

@@ -1,10 +1,10 @@
-import type { Tenant } from "../ports/database.js";
+import type { SecondFactorKind, Tenant } from "../ports/database.js";
 
-export type FactorKind = "totp" | "passkey" | "recovery_code";
+export type FactorKind = SecondFactorKind | "recovery_code";
 
 export interface FactorSummary {
   id: string;
-  kind: "totp" | "passkey";
+  kind: SecondFactorKind;
   name: string | null;
   createdAt: Date;
   lastUsedAt: Date | null;
@@ -14,6 +14,8 @@ export interface FactorSummary {
 export interface SecondFactors {
   /** The user's confirmed factors (recovery codes are not listed as factors). */
   list(tenant: Tenant, userId: string): Promise<FactorSummary[]>;
+  /** Which kinds of factor the user has, without reading them: the login's challenge and the step-up's check. */
+  kinds(tenant: Tenant, userId: string): Promise<SecondFactorKind[]>;
   hasAny(tenant: Tenant, userId: string): Promise<boolean>;
   /** Checks a TOTP or recovery code for the user; resolves the amr value ("otp") or null when wrong/replayed/used. */
   verifyCode(tenant: Tenant, userId: string, kind: "totp" | "recovery_code", code: string): Promise<"otp" | null>;

@@ -31,7 +31,7 @@ type AssertionResponse = Parameters<PasskeyService["finishAuthentication"]>[2];
 export interface MfaLoginDeps {
   challenges: MfaChallenges;
   /** verifyCode and confirmTotp count wrong codes under the account's login throttle (429, 423). */
-  factors: Pick<MfaService, "list" | "verifyCode" | "enrollTotp" | "confirmTotp" | "firstRecoveryCodes">;
+  factors: Pick<MfaService, "kinds" | "verifyCode" | "enrollTotp" | "confirmTotp" | "firstRecoveryCodes">;
   accounts: Pick<AccountService, "findUser" | "view">;
   passkeys: Pick<
     PasskeyService,
@@ -67,9 +67,9 @@ export class MfaLogins {
     const settings = mfaSettingsOf(tenant);
     // The tenant vouches for its identity providers' own MFA: neither the factor nor the policy applies.
     if (FEDERATED.test(method.authMethod) && settings.federatedLogins === "trust_upstream") return { kind: "session" };
-    const factors = await this.deps.factors.list(tenant, user.id);
+    const kinds = await this.deps.factors.kinds(tenant, user.id);
     const first = { userId: user.id, amr: method.amr, method: method.authMethod };
-    if (factors.length === 0) {
+    if (kinds.length === 0) {
       if (!this.bound(settings, user)) return { kind: "session" };
       // No tokens without a factor (as Auth0): only enrolling one with this token ends the login.
       const mfaToken = await this.deps.challenges.issue(tenant, { ...first, enrollment: true });
@@ -79,8 +79,7 @@ export class MfaLogins {
     const mfaToken = await this.deps.challenges.issue(tenant, first);
     this.deps.logger.info("mfa_challenge_issued", { tenant_id: tenant.id, user_id: user.id });
     // Recovery codes come with the first confirmed factor, so they are always offered.
-    const kinds: FactorKind[] = [...new Set(factors.map((f) => f.kind)), "recovery_code"];
-    return { kind: "challenge", mfaToken, factors: kinds, expiresIn: CHALLENGE_TTL_SECONDS };
+    return { kind: "challenge", mfaToken, factors: [...kinds, "recovery_code"], expiresIn: CHALLENGE_TTL_SECONDS };
   }
 
   /**
@@ -223,7 +222,7 @@ export class MfaLogins {
   private async takeEnrollment(tenant: Tenant, mfaToken: string) {
     const taken = await this.take(tenant, mfaToken);
     const { challenge, user } = taken;
-    if (challenge.enrollment && (await this.deps.factors.list(tenant, user.id)).length === 0) return taken;
+    if (challenge.enrollment && (await this.deps.factors.kinds(tenant, user.id)).length === 0) return taken;
     return this.refuseToEnroll(tenant, mfaToken, challenge, user);
   }
 
@@ -255,7 +254,8 @@ export class MfaLogins {
       throw errors.noSecondFactor();
     }
     // Another login of the user enrolled a factor meanwhile: this one may not add a second.
-    if ((await factors.list(tenant, user.id)).length > 0) return this.refuseToEnroll(tenant, mfaToken, challenge, user);
+    if ((await factors.kinds(tenant, user.id)).length > 0)
+      return this.refuseToEnroll(tenant, mfaToken, challenge, user);
     const confirmed = await factors
       .confirmTotp(tenant, user.id, challenge.totpId, code, network)
       .catch(async (error) => {

@@ -4,7 +4,7 @@ import { fromBase64Url, toBase64Url } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
-import type { Database, Tenant, UserRecord } from "../ports/database.js";
+import type { Database, SecondFactorKind, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { LoginAttempt, LoginThrottle } from "../rate-limit/login-throttle.js";
 import type { FactorSummary, SecondFactors } from "./factors.js";
@@ -68,8 +68,12 @@ export class MfaService implements SecondFactors {
     return factors;
   }
 
+  kinds(tenant: Tenant, userId: string): Promise<SecondFactorKind[]> {
+    return this.deps.db.users.secondFactorKinds(tenant.id, userId);
+  }
+
   async hasAny(tenant: Tenant, userId: string): Promise<boolean> {
-    return (await this.list(tenant, userId)).length > 0;
+    return (await this.kinds(tenant, userId)).length > 0;
   }
 
   recoveryCodesLeft(tenant: Tenant, userId: string): Promise<number> {

@@ -48,7 +48,14 @@ export type {
   SigningKeyState,
 } from "./db/signing-keys.js";
 export type { NewTenant, Tenant, TenantRepository } from "./db/tenants.js";
-export type { NewUser, UserChanges, UserPosition, UserRecord, UserRepository } from "./db/users.js";
+export type {
+  NewUser,
+  SecondFactorKind,
+  UserChanges,
+  UserPosition,
+  UserRecord,
+  UserRepository,
+} from "./db/users.js";
 
 /**
  * The Postgres port. One implementation (src/adapters/postgres) runs on three

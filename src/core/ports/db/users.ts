@@ -1,3 +1,6 @@
+/** A second factor a user can hold (recovery codes come with the first one and are not counted). */
+export type SecondFactorKind = "totp" | "passkey";
+
 /** A user row as stored: the email and name are sealed (row-level encryption). */
 export interface UserRecord {
   id: string;
@@ -38,6 +41,11 @@ export interface UserRepository {
   /** The live user whose email index is any of `indexes` (one per configured key version). */
   findByEmailIndex(tenantId: string, indexes: string[]): Promise<UserRecord | null>;
   findById(tenantId: string, id: string): Promise<UserRecord | null>;
+  /**
+   * Which second factors the user has (a confirmed live TOTP authenticator,
+   * a live passkey), in one query: what a login and a step-up need to know.
+   */
+  secondFactorKinds(tenantId: string, userId: string): Promise<SecondFactorKind[]>;
   /** Stores a rehash with the current parameters (the upgrade at login). */
   replacePasswordHash(tenantId: string, id: string, passwordHash: string, at: Date): Promise<void>;
   /**
