@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
-import { seedTenant, seedUser } from "./seed.js";
+import { newPasskey, seedTenant, seedUser } from "./seed.js";
 
 const at = new Date("2026-03-04T05:06:07.089Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -89,19 +89,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       expect(await kinds()).toEqual([]); // pending is not a factor yet
       await db.totp.confirm(tenantId, userId, totpId, 1, at);
       expect(await kinds()).toEqual(["totp"]);
-      const passkey = {
-        id: crypto.randomUUID(),
-        tenantId,
-        userId,
-        credentialId: crypto.randomUUID(),
-        publicKey: "pQECAyYgASFYIA",
-        counter: 0,
-        transports: [],
-        deviceType: "singleDevice" as const,
-        backedUp: false,
-        name: null,
-        now: at,
-      };
+      const passkey = newPasskey({ tenantId, userId }, at);
       expect(await db.passkeys.create(passkey)).not.toBeNull();
       expect(await kinds()).toEqual(["totp", "passkey"]);
       expect(await db.totp.remove(tenantId, userId, totpId, later(1))).toBe(true);

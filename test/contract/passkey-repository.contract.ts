@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, NewPasskey } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
-import { seedTenant, seedUser } from "./seed.js";
+import { newPasskey, seedTenant, seedUser } from "./seed.js";
 
 const at = new Date("2026-07-08T09:10:11.012Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -24,20 +24,8 @@ export function passkeyRepositoryContract(name: string, open: () => Promise<Data
       await h.close();
     });
 
-    const passkey = (overrides: Partial<NewPasskey> = {}): NewPasskey => ({
-      id: crypto.randomUUID(),
-      tenantId,
-      userId,
-      credentialId: crypto.randomUUID(),
-      publicKey: "pQECAyYgASFYIA",
-      counter: 0,
-      transports: ["internal", "hybrid"],
-      deviceType: "multiDevice",
-      backedUp: true,
-      name: "Laptop ✓",
-      now: at,
-      ...overrides,
-    });
+    const passkey = (overrides: Partial<NewPasskey> = {}): NewPasskey =>
+      newPasskey({ tenantId, userId }, at, overrides);
 
     it("stores a passkey and finds it by credential id with every field intact", async () => {
       const input = passkey({ counter: 2 ** 40 });

@@ -1,4 +1,4 @@
-import type { Database } from "../../src/core/ports/database.js";
+import type { Database, NewPasskey } from "../../src/core/ports/database.js";
 
 /** A tenant with a random id and slug (`{prefix}-{8 hex}`) for a repository contract. */
 export async function seedTenant(db: Database, prefix: string, at: Date): Promise<string> {
@@ -22,4 +22,25 @@ export async function seedUser(db: Database, tenantId: string, at: Date): Promis
   });
   if (!user) throw new Error("The test user was not created.");
   return user.id;
+}
+
+/** A passkey of the user with fixed attributes, new ids, created `at`; `overrides` win. */
+export function newPasskey(
+  owner: { tenantId: string; userId: string },
+  at: Date,
+  overrides: Partial<NewPasskey> = {},
+): NewPasskey {
+  return {
+    id: crypto.randomUUID(),
+    ...owner,
+    credentialId: crypto.randomUUID(),
+    publicKey: "pQECAyYgASFYIA",
+    counter: 0,
+    transports: ["internal", "hybrid"],
+    deviceType: "multiDevice",
+    backedUp: true,
+    name: "Laptop ✓",
+    now: at,
+    ...overrides,
+  };
 }
