@@ -73,6 +73,27 @@ async function problem(response: Response, status: number, code: string) {
 }
 
 describe("login with a second factor", () => {
+  it("offers every kind of factor the user holds, and no longer one that was removed", async () => {
+    const { email, userId } = await enrolled();
+    const passkey = {
+      id: crypto.randomUUID(),
+      tenantId: tenant.id,
+      userId,
+      credentialId: crypto.randomUUID(),
+      publicKey: "pQECAyYgASFYIA",
+      counter: 0,
+      transports: [],
+      deviceType: "singleDevice" as const,
+      backedUp: false,
+      name: null,
+      now: clock.now(),
+    };
+    expect(await t.deps.db.passkeys.create(passkey)).not.toBeNull();
+    expect((await challenge(email)).factors).toEqual(["totp", "passkey", "recovery_code"]);
+    await db.query("UPDATE mfa_totp SET deleted_at = now() WHERE user_id = $1", [userId]);
+    expect((await challenge(email)).factors).toEqual(["passkey", "recovery_code"]);
+  });
+
   it("answers a challenge and no tokens: no session row, no refresh token", async () => {
     const { email, userId } = await enrolled();
     const sessionsBefore = await db.query("SELECT count(*)::int AS n FROM sessions WHERE user_id = $1", [userId]);
