@@ -53,6 +53,13 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect((await db.users.findById(tenantId, userId))?.lastLoginAt).toEqual(later(5));
     });
 
+    it("stores a session without client, user agent, address or refresh hash as nulls", async () => {
+      const bare = session({ clientId: null, userAgent: null, ip: null, refreshHash: null, amr: [] });
+      const created = await db.sessions.create(bare);
+      expect(await db.sessions.findById(tenantId, created.id)).toEqual(created);
+      expect(created).toMatchObject({ clientId: null, userAgent: null, ip: null, refreshHash: null, amr: [] });
+    });
+
     it("records rotations forward only, never on a revoked session", async () => {
       const { id } = await db.sessions.create(session());
       const rotation = (generation: number, tenant = tenantId, session = id) => ({

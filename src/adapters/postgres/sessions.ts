@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { SessionRecord, SessionRepository, SessionRotation } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { type DrizzleDb, PREPARED_ONCE } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
 
 function toSession(row: typeof sessions.$inferSelect): SessionRecord {
@@ -54,7 +54,43 @@ export function rotationsUpdate(rotations: SessionRotation[]): SQL {
       AND s.refresh_generation < v.generation`;
 }
 
+const { placeholder } = sql;
+
+/** Each of a new session's fields, by name: the statement that inserts it is built once. */
+const NEW_SESSION = {
+  id: placeholder("id"),
+  tenantId: placeholder("tenantId"),
+  userId: placeholder("userId"),
+  authMethod: placeholder("authMethod"),
+  amr: placeholder("amr"),
+  clientId: placeholder("clientId"),
+  scope: placeholder("scope"),
+  userAgent: placeholder("userAgent"),
+  ip: placeholder("ip"),
+  authTime: placeholder("authTime"),
+  lastUsedAt: placeholder("lastUsedAt"),
+  expiresAt: placeholder("expiresAt"),
+  absoluteExpiresAt: placeholder("absoluteExpiresAt"),
+  refreshHash: placeholder("refreshHash"),
+};
+
 export function sessionRepository(db: DrizzleDb): SessionRepository {
+  // One round trip: a session starts at a login, so the same statement stamps the user's last login.
+  const login = db.$with("login").as(
+    db
+      .update(users)
+      // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
+      // set() takes no placeholder, so the time comes as ISO text, cast.
+      .set({ lastLoginAt: sql`${placeholder("loginAt")}::timestamptz` })
+      .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId)))
+      .returning({ id: users.id }),
+  );
+  const insertSession = db
+    .with(login)
+    .insert(sessions)
+    .values({ ...NEW_SESSION, refreshGeneration: 0, createdAt: NEW_SESSION.authTime, updatedAt: NEW_SESSION.authTime })
+    .prepare(PREPARED_ONCE);
+
   /** Marks the matching sessions revoked; resolves their ids. */
   const revokeWhere = async (where: SQL | undefined, at: Date, reason: string) => {
     const rows = await db
@@ -66,20 +102,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
   };
   return {
     async create(session) {
-      // One round trip: a session starts at a login, so the same statement
-      // stamps the user's last login.
-      const login = db.$with("login").as(
-        db
-          .update(users)
-          // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
-          .set({ lastLoginAt: session.authTime })
-          .where(and(eq(users.tenantId, session.tenantId), eq(users.id, session.userId)))
-          .returning({ id: users.id }),
-      );
-      await db
-        .with(login)
-        .insert(sessions)
-        .values({ ...session, refreshGeneration: 0, createdAt: session.authTime, updatedAt: session.authTime });
+      await insertSession.execute({ ...session, loginAt: session.authTime.toISOString() });
       return { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0, createdAt: session.authTime };
     },
 

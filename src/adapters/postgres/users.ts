@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
-import { rowsOf, sqlState, UNIQUE_VIOLATION } from "./errors.js";
+import { type DrizzleDb, PREPARED_ONCE } from "./drizzle.js";
+import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
 
 const live = isNull(users.deletedAt);
@@ -25,7 +25,64 @@ function toUser(row: typeof users.$inferSelect): UserRecord {
   };
 }
 
+const { placeholder } = sql;
+
 export function userRepository(db: DrizzleDb): UserRepository {
+  // The login's lookups are built once (PREPARED_ONCE in drizzle.ts).
+  const byId = db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, placeholder("tenantId")), eq(users.id, placeholder("id")), live))
+    .limit(1)
+    .prepare(PREPARED_ONCE);
+  const byEmailIndexes = (count: number) =>
+    db
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.tenantId, placeholder("tenantId")),
+          inArray(
+            users.emailIndex,
+            Array.from({ length: count }, (_, i) => placeholder(`index${i}`)),
+          ),
+          live,
+        ),
+      )
+      .limit(1)
+      .prepare(PREPARED_ONCE);
+  /** By how many indexes are looked up: one per configured key version, so a handful at most. */
+  const byEmailIndex = new Map<number, ReturnType<typeof byEmailIndexes>>();
+  const owner = { tenantId: placeholder("tenantId"), userId: placeholder("userId") };
+  // Two EXISTS in one statement: one round trip (one subrequest on neon-http), no factor rows read.
+  const factorKinds = db
+    .select({
+      totp: exists(
+        db
+          .select({ one: sql`1` })
+          .from(mfaTotp)
+          .where(
+            and(
+              eq(mfaTotp.tenantId, owner.tenantId),
+              eq(mfaTotp.userId, owner.userId),
+              isNull(mfaTotp.deletedAt),
+              isNotNull(mfaTotp.confirmedAt),
+            ),
+          ),
+      ).mapWith(Boolean),
+      passkey: exists(
+        db
+          .select({ one: sql`1` })
+          .from(passkeys)
+          .where(
+            and(eq(passkeys.tenantId, owner.tenantId), eq(passkeys.userId, owner.userId), isNull(passkeys.deletedAt)),
+          ),
+      ).mapWith(Boolean),
+    })
+    .from(users)
+    .where(and(eq(users.tenantId, owner.tenantId), eq(users.id, owner.userId)))
+    .prepare(PREPARED_ONCE);
+
   return {
     async createIfAbsent({ now, ...user }) {
       const [row] = await db
@@ -38,38 +95,24 @@ export function userRepository(db: DrizzleDb): UserRepository {
 
     async findByEmailIndex(tenantId, indexes) {
       if (indexes.length === 0) return null;
-      const [row] = await db
-        .select()
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), inArray(users.emailIndex, indexes), live))
-        .limit(1);
+      let statement = byEmailIndex.get(indexes.length);
+      if (!statement) {
+        statement = byEmailIndexes(indexes.length);
+        byEmailIndex.set(indexes.length, statement);
+      }
+      const values: Record<string, string> = { tenantId };
+      for (const [i, index] of indexes.entries()) values[`index${i}`] = index;
+      const [row] = await statement.execute(values);
       return row ? toUser(row) : null;
     },
 
     async findById(tenantId, id) {
-      const [row] = await db
-        .select()
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
-        .limit(1);
+      const [row] = await byId.execute({ tenantId, id });
       return row ? toUser(row) : null;
     },
 
     async secondFactorKinds(tenantId, userId) {
-      // Two EXISTS in one statement: one round trip (one subrequest on neon-http), no factor rows read.
-      const result = await db.execute(sql`SELECT
-        EXISTS (SELECT 1 FROM ${mfaTotp} WHERE ${and(
-          eq(mfaTotp.tenantId, tenantId),
-          eq(mfaTotp.userId, userId),
-          isNull(mfaTotp.deletedAt),
-          isNotNull(mfaTotp.confirmedAt),
-        )}) AS totp,
-        EXISTS (SELECT 1 FROM ${passkeys} WHERE ${and(
-          eq(passkeys.tenantId, tenantId),
-          eq(passkeys.userId, userId),
-          isNull(passkeys.deletedAt),
-        )}) AS passkey`);
-      const [row] = rowsOf<Record<SecondFactorKind, boolean>>(result);
+      const [row] = await factorKinds.execute({ tenantId, userId });
       const kinds: SecondFactorKind[] = [];
       if (row?.totp) kinds.push("totp");
       if (row?.passkey) kinds.push("passkey");
