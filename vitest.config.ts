@@ -1,11 +1,12 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Files that bound a wall-clock time (a drain, a timeout, a refusal within
- * 50 ms, a failover): they run one at a time after the rest, so another file
- * loading the CPUs cannot make them miss their bound.
+ * Files that must run alone: they bound a wall-clock time (a drain, a timeout,
+ * a refusal within 50 ms, a failover), or burst concurrent requests into
+ * workerd, whose responses a loaded machine has cut off once. They run one at
+ * a time after the rest, so another file loading the CPUs cannot fail them.
  */
-const TIMING_BOUND = [
+const RUN_ALONE = [
   "test/contract/password-hasher.wasm.test.ts",
   "test/integration/failures.test.ts",
   "test/integration/rate-limiting.test.ts",
@@ -16,6 +17,7 @@ const TIMING_BOUND = [
   "test/runtime/node-shutdown.test.ts",
   "test/runtime/node-slow-clients.test.ts",
   "test/runtime/node.test.ts",
+  "test/runtime/worker-sessions.test.ts",
   "test/sdk/client-transport.test.ts",
   "test/sdk/client-worker.test.ts",
   "test/sdk/jwks.test.ts",
@@ -38,7 +40,7 @@ export default defineConfig({
         test: {
           name: "parallel",
           include: ["test/**/*.test.ts"],
-          exclude: [...IN_PROCESS, ...TIMING_BOUND],
+          exclude: [...IN_PROCESS, ...RUN_ALONE],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -50,7 +52,7 @@ export default defineConfig({
         test: {
           name: "in-process",
           include: IN_PROCESS,
-          exclude: TIMING_BOUND,
+          exclude: RUN_ALONE,
           isolate: false,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -58,7 +60,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "timing", include: TIMING_BOUND, maxWorkers: 1, sequence: { groupOrder: 1 } },
+        test: { name: "alone", include: RUN_ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } },
       },
     ],
   },
