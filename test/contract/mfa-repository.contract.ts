@@ -97,6 +97,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       // Another user's factors, and this user's id under another tenant, count for nothing.
       expect(await db.users.secondFactorKinds(tenantId, neighbour)).toEqual([]);
       expect(await db.users.secondFactorKinds(otherTenantId, userId)).toEqual([]);
+      expect(await db.users.secondFactorKinds(tenantId, crypto.randomUUID())).toEqual([]); // no such user
       expect(await db.passkeys.remove(tenantId, userId, passkey.id, later(2))).toBe(true);
       expect(await kinds()).toEqual([]);
     });

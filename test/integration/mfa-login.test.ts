@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Base64Url } from "../../src/core/crypto/digest.js";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import type { Tenant } from "../../src/core/ports/database.js";
+import { newPasskey } from "../contract/seed.js";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
@@ -75,20 +76,7 @@ async function problem(response: Response, status: number, code: string) {
 describe("login with a second factor", () => {
   it("offers every kind of factor the user holds, and no longer one that was removed", async () => {
     const { email, userId } = await enrolled();
-    const passkey = {
-      id: crypto.randomUUID(),
-      tenantId: tenant.id,
-      userId,
-      credentialId: crypto.randomUUID(),
-      publicKey: "pQECAyYgASFYIA",
-      counter: 0,
-      transports: [],
-      deviceType: "singleDevice" as const,
-      backedUp: false,
-      name: null,
-      now: clock.now(),
-    };
-    expect(await t.deps.db.passkeys.create(passkey)).not.toBeNull();
+    expect(await t.deps.db.passkeys.create(newPasskey({ tenantId: tenant.id, userId }, clock.now()))).not.toBeNull();
     expect((await challenge(email)).factors).toEqual(["totp", "passkey", "recovery_code"]);
     await db.query("UPDATE mfa_totp SET deleted_at = now() WHERE user_id = $1", [userId]);
     expect((await challenge(email)).factors).toEqual(["passkey", "recovery_code"]);

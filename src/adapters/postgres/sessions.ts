@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, Param, type SQL, sql } from "drizzle-orm";
 import type { SessionRecord, SessionRepository, SessionRotation } from "../../core/ports/database.js";
-import { type DrizzleDb, PREPARED_ONCE } from "./drizzle.js";
+import { builtOnce, type DrizzleDb } from "./drizzle.js";
 import { sessions, users } from "./schema.js";
 
 function toSession(row: typeof sessions.$inferSelect): SessionRecord {
@@ -76,20 +76,26 @@ const NEW_SESSION = {
 
 export function sessionRepository(db: DrizzleDb): SessionRepository {
   // One round trip: a session starts at a login, so the same statement stamps the user's last login.
-  const login = db.$with("login").as(
-    db
-      .update(users)
-      // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
-      // set() takes no placeholder, so the time comes as ISO text, cast.
-      .set({ lastLoginAt: sql`${placeholder("loginAt")}::timestamptz` })
-      .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId)))
-      .returning({ id: users.id }),
-  );
-  const insertSession = db
-    .with(login)
-    .insert(sessions)
-    .values({ ...NEW_SESSION, refreshGeneration: 0, createdAt: NEW_SESSION.authTime, updatedAt: NEW_SESSION.authTime })
-    .prepare(PREPARED_ONCE);
+  const insertSession = builtOnce(() => {
+    const login = db.$with("login").as(
+      db
+        .update(users)
+        // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
+        // set() takes no placeholder, so the auth time goes in as a parameter encoded by the column.
+        .set({ lastLoginAt: sql`${new Param(NEW_SESSION.authTime, users.lastLoginAt)}` })
+        .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId)))
+        .returning({ id: users.id }),
+    );
+    return db
+      .with(login)
+      .insert(sessions)
+      .values({
+        ...NEW_SESSION,
+        refreshGeneration: 0,
+        createdAt: NEW_SESSION.authTime,
+        updatedAt: NEW_SESSION.authTime,
+      });
+  });
 
   /** Marks the matching sessions revoked; resolves their ids. */
   const revokeWhere = async (where: SQL | undefined, at: Date, reason: string) => {
@@ -102,7 +108,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
   };
   return {
     async create(session) {
-      await insertSession.execute({ ...session, loginAt: session.authTime.toISOString() });
+      await insertSession().execute(session);
       return { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0, createdAt: session.authTime };
     },
 

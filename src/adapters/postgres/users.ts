@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/ports/database.js";
-import { type DrizzleDb, PREPARED_ONCE } from "./drizzle.js";
+import { builtOnce, type DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
 
@@ -28,60 +28,63 @@ function toUser(row: typeof users.$inferSelect): UserRecord {
 const { placeholder } = sql;
 
 export function userRepository(db: DrizzleDb): UserRepository {
-  // The login's lookups are built once (PREPARED_ONCE in drizzle.ts).
-  const byId = db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, placeholder("tenantId")), eq(users.id, placeholder("id")), live))
-    .limit(1)
-    .prepare(PREPARED_ONCE);
-  const byEmailIndexes = (count: number) =>
+  // The login's lookups, each built once (builtOnce).
+  const byId = builtOnce(() =>
     db
       .select()
       .from(users)
-      .where(
-        and(
-          eq(users.tenantId, placeholder("tenantId")),
-          inArray(
-            users.emailIndex,
-            Array.from({ length: count }, (_, i) => placeholder(`index${i}`)),
+      .where(and(eq(users.tenantId, placeholder("tenantId")), eq(users.id, placeholder("id")), live))
+      .limit(1),
+  );
+  const byEmailIndexes = (count: number) =>
+    builtOnce(() =>
+      db
+        .select()
+        .from(users)
+        .where(
+          and(
+            eq(users.tenantId, placeholder("tenantId")),
+            inArray(
+              users.emailIndex,
+              Array.from({ length: count }, (_, i) => placeholder(`index${i}`)),
+            ),
+            live,
           ),
-          live,
-        ),
-      )
-      .limit(1)
-      .prepare(PREPARED_ONCE);
+        )
+        .limit(1),
+    );
   /** By how many indexes are looked up: one per configured key version, so a handful at most. */
   const byEmailIndex = new Map<number, ReturnType<typeof byEmailIndexes>>();
   const owner = { tenantId: placeholder("tenantId"), userId: placeholder("userId") };
   // Two EXISTS in one statement: one round trip (one subrequest on neon-http), no factor rows read.
-  const factorKinds = db
-    .select({
-      totp: exists(
-        db
-          .select({ one: sql`1` })
-          .from(mfaTotp)
-          .where(
-            and(
-              eq(mfaTotp.tenantId, owner.tenantId),
-              eq(mfaTotp.userId, owner.userId),
-              isNull(mfaTotp.deletedAt),
-              isNotNull(mfaTotp.confirmedAt),
+  const factorKinds = builtOnce(() =>
+    db
+      .select({
+        totp: exists(
+          db
+            .select({ one: sql`1` })
+            .from(mfaTotp)
+            .where(
+              and(
+                eq(mfaTotp.tenantId, owner.tenantId),
+                eq(mfaTotp.userId, owner.userId),
+                isNull(mfaTotp.deletedAt),
+                isNotNull(mfaTotp.confirmedAt),
+              ),
             ),
-          ),
-      ).mapWith(Boolean),
-      passkey: exists(
-        db
-          .select({ one: sql`1` })
-          .from(passkeys)
-          .where(
-            and(eq(passkeys.tenantId, owner.tenantId), eq(passkeys.userId, owner.userId), isNull(passkeys.deletedAt)),
-          ),
-      ).mapWith(Boolean),
-    })
-    .from(users)
-    .where(and(eq(users.tenantId, owner.tenantId), eq(users.id, owner.userId)))
-    .prepare(PREPARED_ONCE);
+        ).mapWith(Boolean),
+        passkey: exists(
+          db
+            .select({ one: sql`1` })
+            .from(passkeys)
+            .where(
+              and(eq(passkeys.tenantId, owner.tenantId), eq(passkeys.userId, owner.userId), isNull(passkeys.deletedAt)),
+            ),
+        ).mapWith(Boolean),
+      })
+      .from(users)
+      .where(and(eq(users.tenantId, owner.tenantId), eq(users.id, owner.userId))),
+  );
 
   return {
     async createIfAbsent({ now, ...user }) {
@@ -102,17 +105,17 @@ export function userRepository(db: DrizzleDb): UserRepository {
       }
       const values: Record<string, string> = { tenantId };
       for (const [i, index] of indexes.entries()) values[`index${i}`] = index;
-      const [row] = await statement.execute(values);
+      const [row] = await statement().execute(values);
       return row ? toUser(row) : null;
     },
 
     async findById(tenantId, id) {
-      const [row] = await byId.execute({ tenantId, id });
+      const [row] = await byId().execute({ tenantId, id });
       return row ? toUser(row) : null;
     },
 
     async secondFactorKinds(tenantId, userId) {
-      const [row] = await factorKinds.execute({ tenantId, userId });
+      const [row] = await factorKinds().execute({ tenantId, userId });
       const kinds: SecondFactorKind[] = [];
       if (row?.totp) kinds.push("totp");
       if (row?.passkey) kinds.push("passkey");
