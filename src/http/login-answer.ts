@@ -52,11 +52,11 @@ function challengeBody(next: Exclude<FirstStepOutcome, { kind: "session" }>) {
 
 /** A new session for the user and its tokens (in cookie mode the refresh token goes into the cookie). */
 export async function startSession(c: Context<AppEnv>, user: UserRecord, method: LoginMethod, cookie: boolean) {
-  const { response } = await c.var.services.sessions.start(c.var.tenant, user, method, {
+  const { response } = await c.get("services").sessions.start(c.get("tenant"), user, method, {
     userAgent: c.req.header("user-agent") ?? null,
-    ip: c.var.services.clientIp(c),
+    ip: c.get("services").clientIp(c),
   });
-  identifyRequest(c.var.scope, user.id, response.session_id);
+  identifyRequest(c.get("scope"), user.id, response.session_id);
   c.header("Cache-Control", "no-store");
   return deliverTokens(c, response, cookie);
 }
@@ -67,7 +67,7 @@ export async function startSession(c: Context<AppEnv>, user: UserRecord, method:
  * otherwise a session and its tokens.
  */
 export async function finishFirstStep(c: Context<AppEnv>, user: UserRecord, method: LoginMethod, cookie: boolean) {
-  const next = await c.var.services.mfaLogins.afterFirstStep(c.var.tenant, user, method);
+  const next = await c.get("services").mfaLogins.afterFirstStep(c.get("tenant"), user, method);
   if (next.kind === "session") return startSession(c, user, method, cookie);
   c.header("Cache-Control", "no-store");
   return challengeBody(next);

@@ -36,9 +36,17 @@ interface Raw {
 }
 
 /** One request over node:http, whose rawHeaders show a field sent twice (fetch would join them). */
-function raw(server: NodeProcess, path: string, headers: Record<string, string> = {}): Promise<Raw> {
+function raw(server: NodeProcess, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.base}${path}`, { headers: { "X-Request-Id": "hdr-1", ...headers } }, (res) => {
+    const options = {
+      method: body === undefined ? "GET" : "POST",
+      headers: {
+        "X-Request-Id": "hdr-1",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...headers,
+      },
+    };
+    const req = request(`${server.base}${path}`, options, (res) => {
       const fields = new Map<string, string[]>();
       for (let i = 0; i < res.rawHeaders.length; i += 2) {
         const name = (res.rawHeaders[i] as string).toLowerCase();
@@ -50,7 +58,7 @@ function raw(server: NodeProcess, path: string, headers: Record<string, string> 
       res.on("end", () => resolve({ status: res.statusCode ?? 0, fields, body }));
     });
     req.on("error", reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -134,5 +142,45 @@ describe("response headers on the Node entry", () => {
     expect(answer.status, answer.body).toBe(302);
     expect(answer.fields.get("location")?.[0]).toMatch(/^\/t\/default\/login\?request=/);
     expectAppHeaders(answer);
+  });
+
+  it("a token response: not stored, with the limiter's quota, each once", async () => {
+    const signup = await raw(
+      node.server,
+      "/t/default/v1/signup",
+      {},
+      {
+        email: `headers-${randomBytes(4).toString("hex")}@example.com`,
+        password: "correct horse battery staple",
+      },
+    );
+    expect(signup.status, signup.body).toBe(201);
+    const refresh = (token: unknown) => raw(node.server, "/t/default/v1/token/refresh", {}, { refresh_token: token });
+    const refreshed = await refresh(JSON.parse(signup.body).refresh_token);
+    const refused = await refresh("not-a-refresh-token");
+    expect([refreshed.status, refused.status], refused.body).toEqual([200, 401]);
+    for (const answer of [signup, refreshed, refused]) {
+      expect(answer.fields.get("ratelimit-limit")).toEqual([expect.stringMatching(/^\d+$/)]);
+      expect(answer.fields.get("ratelimit-policy")).toEqual([expect.stringMatching(/^\d+;w=\d+$/)]);
+      expectAppHeaders(answer);
+    }
+    for (const tokens of [signup, refreshed]) expect(tokens.fields.get("cache-control")).toEqual(["no-store"]);
+    expect(refreshed.fields.get("content-type")).toEqual(["application/json"]);
+    expect(Number(refreshed.fields.get("content-length"))).toBe(Buffer.byteLength(refreshed.body));
+  });
+
+  it("the JWKS, and its 304 with the same validators (RFC 9110 §15.4.5)", async () => {
+    const jwks = await raw(node.server, "/t/default/.well-known/jwks.json");
+    expect(jwks.status).toBe(200);
+    expect(jwks.fields.get("content-type")).toEqual(["application/json"]);
+    expect(jwks.fields.get("cache-control")).toEqual([expect.stringMatching(/^public, max-age=\d+$/)]);
+    expectAppHeaders(jwks);
+    const etag = jwks.fields.get("etag")?.[0] as string;
+    const unchanged = await raw(node.server, "/t/default/.well-known/jwks.json", { "If-None-Match": etag });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.body).toBe("");
+    expect(unchanged.fields.get("etag")).toEqual([etag]);
+    expect(unchanged.fields.get("cache-control")).toEqual(jwks.fields.get("cache-control"));
+    expectAppHeaders(unchanged);
   });
 });

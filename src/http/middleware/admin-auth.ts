@@ -41,7 +41,7 @@ export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
     if (!(await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY))) {
       throw errors.unauthorized(realm, "The credential is not valid.", true);
     }
-    actAs(c.var.scope, { type: "bootstrap", id: null });
+    actAs(c.get("scope"), { type: "bootstrap", id: null });
     await next();
   };
 }

@@ -60,7 +60,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
       throw unauthorized(realm, "The token has been revoked.", true, "token_revoked");
     }
     c.set("auth", claims);
-    actAs(c.var.scope, { type: "user", id: claims.sub });
+    actAs(c.get("scope"), { type: "user", id: claims.sub });
     await next();
   };
 }

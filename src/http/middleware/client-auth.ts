@@ -111,7 +111,7 @@ export function requireServiceScopeOrClient(scope: string): MiddlewareHandler<Ap
       throw invalidClient("Only a confidential client, with its secret, may introspect or revoke tokens.");
     }
     c.set("oauthClient", client);
-    actAs(c.var.scope, { type: "client", id: client.clientId });
+    actAs(c.get("scope"), { type: "client", id: client.clientId });
     await next();
   };
 }

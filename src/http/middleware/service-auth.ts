@@ -26,12 +26,12 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
       );
     }
     if (await constantTimeEqual(token, config.BOOTSTRAP_ADMIN_KEY)) {
-      actAs(c.var.scope, { type: "bootstrap", id: null });
+      actAs(c.get("scope"), { type: "bootstrap", id: null });
     } else {
       const key = await apiKeys.verify(c.get("tenant"), token, inBackground(c));
       if (!key) throw errors.unauthorized(realm, "The API key is not valid.", true);
       if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
-      actAs(c.var.scope, { type: "api_key", id: key.id });
+      actAs(c.get("scope"), { type: "api_key", id: key.id });
     }
     await next();
   };

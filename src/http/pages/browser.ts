@@ -14,9 +14,9 @@ import type { AppEnv } from "../context.js";
  * requests are bound to its hash, so a request id works only in the browser
  * that started it.
  */
-const cookieName = (c: Context<AppEnv>) => `__Host-csrf-${c.var.tenant.slug}`;
+const cookieName = (c: Context<AppEnv>) => `__Host-csrf-${c.get("tenant").slug}`;
 const ID = /^[A-Za-z0-9_-]{43}$/;
-const purpose = (c: Context<AppEnv>) => `csrf:${c.var.tenant.id}`;
+const purpose = (c: Context<AppEnv>) => `csrf:${c.get("tenant").id}`;
 
 /** Ids minted during a request, so every use within it sees the same one. */
 const minted = new WeakMap<Request, string>();
@@ -30,7 +30,7 @@ function existingId(c: Context<AppEnv>): string | null {
 function browserId(c: Context<AppEnv>): string {
   const existing = existingId(c);
   if (existing) return existing;
-  const id = toBase64Url(c.var.services.random.bytes(32));
+  const id = toBase64Url(c.get("services").random.bytes(32));
   // Lax: the first page of a sign-in is a top-level cross-site GET from the application.
   setCookie(c, cookieName(c), id, { path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
   minted.set(c.req.raw, id);
@@ -39,13 +39,13 @@ function browserId(c: Context<AppEnv>): string {
 
 /** The CSRF token of this browser's forms. */
 export function csrfToken(c: Context<AppEnv>): Promise<string> {
-  return c.var.services.sealer.blindIndex(browserId(c), purpose(c));
+  return c.get("services").sealer.blindIndex(browserId(c), purpose(c));
 }
 
 /** 403 (a page) unless the form's token is the MAC of this browser's id, under any configured key. */
 export async function checkCsrf(c: Context<AppEnv>, presented: string | undefined): Promise<void> {
   const id = existingId(c);
-  const expected = id && presented ? await c.var.services.sealer.blindIndexes(id, purpose(c)) : [];
+  const expected = id && presented ? await c.get("services").sealer.blindIndexes(id, purpose(c)) : [];
   if (!presented || !expected.some((mac) => fixedLengthEqual(mac, presented))) {
     throw errors.csrfFailed();
   }

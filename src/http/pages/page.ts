@@ -31,7 +31,7 @@ export async function pageContext(c: Context<AppEnv>, language?: PageCatalogue |
     tenantName: tenant?.name ?? "Sign-in",
     logoUrl: branding?.logoUrl ?? null,
     theme: themeOf({ accentColor: branding?.accentColor ?? null }),
-    nonce: toBase64Url(c.var.services.random.bytes(NONCE_BYTES)),
+    nonce: toBase64Url(c.get("services").random.bytes(NONCE_BYTES)),
     base: tenant ? `/t/${tenant.slug}` : "",
     csrf: tenant ? await csrfToken(c) : "",
   };

@@ -10,7 +10,7 @@ import { identifyRequest } from "../request-scope.js";
  * authorization request arrives as a top-level cross-site GET, and SSO must
  * see the cookie there. HttpOnly; `__Host-` makes it Secure, Path=/, host-only.
  */
-const cookieName = (c: Context<AppEnv>) => `__Host-sso-${c.var.tenant.slug}`;
+const cookieName = (c: Context<AppEnv>) => `__Host-sso-${c.get("tenant").slug}`;
 const OPTIONS = { path: "/", secure: true, httpOnly: true, sameSite: "Lax" } as const;
 
 export type SignedIn = { user: UserRecord; session: SessionRecord };
@@ -22,7 +22,7 @@ const startedNow = new WeakMap<Request, SignedIn>();
 export async function currentSession(c: Context<AppEnv>): Promise<SignedIn | null> {
   const started = startedNow.get(c.req.raw);
   if (started) return started;
-  return c.var.services.providerSessions.resolve(c.var.tenant, getCookie(c, cookieName(c)));
+  return c.get("services").providerSessions.resolve(c.get("tenant"), getCookie(c, cookieName(c)));
 }
 
 /**
@@ -36,18 +36,18 @@ export async function startProviderSession(
   user: UserRecord,
   method: LoginMethod,
 ): Promise<SessionRecord> {
-  const { providerSessions, clientIp, clock } = c.var.services;
+  const { providerSessions, clientIp, clock } = c.get("services");
   const previous = await currentSession(c);
-  const { session, cookie } = await providerSessions.start(c.var.tenant, user, method, {
+  const { session, cookie } = await providerSessions.start(c.get("tenant"), user, method, {
     userAgent: c.req.header("user-agent") ?? null,
     ip: clientIp(c),
   });
-  if (previous?.user.id === user.id) await providerSessions.replace(c.var.tenant, previous.session.id, session.id);
-  else if (previous) await providerSessions.end(c.var.tenant, previous.session.id);
+  if (previous?.user.id === user.id) await providerSessions.replace(c.get("tenant"), previous.session.id, session.id);
+  else if (previous) await providerSessions.end(c.get("tenant"), previous.session.id);
   const maxAge = Math.floor((session.absoluteExpiresAt.getTime() - clock.now().getTime()) / 1000);
   setCookie(c, cookieName(c), cookie, { ...OPTIONS, maxAge });
   startedNow.set(c.req.raw, { user, session });
-  identifyRequest(c.var.scope, user.id, session.id);
+  identifyRequest(c.get("scope"), user.id, session.id);
   return session;
 }
 

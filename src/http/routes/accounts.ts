@@ -82,16 +82,16 @@ const PASSWORD_LOGIN = { authMethod: "password", amr: ["pwd"] };
 
 export const accountRoutes = createRouter()
   .openapi(signup, async (c) => {
-    const { accounts, emailFlows } = c.var.services;
+    const { accounts, emailFlows } = c.get("services");
     const body = c.req.valid("json");
-    const user = await accounts.signup(c.var.tenant, body);
+    const user = await accounts.signup(c.get("tenant"), body);
     const answer = await finishFirstStep(c, user, PASSWORD_LOGIN, body.cookie === true);
-    await emailFlows.afterSignup(c.var.tenant, user, inBackground(c));
+    await emailFlows.afterSignup(c.get("tenant"), user, inBackground(c));
     return c.json({ user: await accounts.view(user), ...answer }, 201);
   })
   .openapi(login, async (c) => {
-    const { accounts, clientIp } = c.var.services;
+    const { accounts, clientIp } = c.get("services");
     const body = c.req.valid("json");
-    const user = await accounts.authenticate(c.var.tenant, body, ipBucket(clientIp(c)));
+    const user = await accounts.authenticate(c.get("tenant"), body, ipBucket(clientIp(c)));
     return c.json(await finishFirstStep(c, user, PASSWORD_LOGIN, body.cookie === true), 200);
   });

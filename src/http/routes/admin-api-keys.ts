@@ -66,10 +66,9 @@ const remove = createRoute({
 
 export const adminApiKeyRoutes = createRouter()
   .openapi(create, async (c) => {
-    const { record, key } = await c.var.services.apiKeys.createForTenant(
-      c.var.tenant,
-      newKeyInput(c.req.valid("json")),
-    );
+    const { record, key } = await c
+      .get("services")
+      .apiKeys.createForTenant(c.get("tenant"), newKeyInput(c.req.valid("json")));
     const { last_used_at: _never, ...created } = apiKeyView(record);
     c.header("Cache-Control", "no-store");
     return c.json({ ...created, key }, 201);
@@ -79,12 +78,12 @@ export const adminApiKeyRoutes = createRouter()
     if (userId !== undefined && !UUID_PATTERN.test(userId)) {
       throw errors.validation([{ path: "user_id", message: "must be a UUID" }]);
     }
-    const keys = await c.var.services.apiKeys.list(c.var.tenant, userId === undefined ? "any" : { userId });
+    const keys = await c.get("services").apiKeys.list(c.get("tenant"), userId === undefined ? "any" : { userId });
     return c.json({ api_keys: keys.map((key) => ({ ...apiKeyView(key), user_id: key.userId })) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    const revoked = UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, "any", id));
+    const revoked = UUID_PATTERN.test(id) && (await c.get("services").apiKeys.revoke(c.get("tenant"), "any", id));
     if (!revoked) throw errors.notFound("No such API key.");
     return c.body(null, 204);
   });

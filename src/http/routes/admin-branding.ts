@@ -62,8 +62,8 @@ const putBranding = createRoute({
 });
 
 export const adminBrandingRoutes = createRouter()
-  .openapi(getBranding, (c) => c.json(view(c.var.tenant), 200))
+  .openapi(getBranding, (c) => c.json(view(c.get("tenant")), 200))
   .openapi(putBranding, async (c) => {
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { branding: c.req.valid("json") });
+    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { branding: c.req.valid("json") });
     return c.json(view(tenant), 200);
   });

@@ -220,7 +220,7 @@ const noSuchClient = () => errors.notFound("No such client.");
 export const adminClientRoutes = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const { client, secret } = await c.var.services.clients.create(c.var.tenant, {
+    const { client, secret } = await c.get("services").clients.create(c.get("tenant"), {
       ...clientInput(body),
       name: body.name,
       type: body.type,
@@ -230,29 +230,30 @@ export const adminClientRoutes = createRouter()
     return c.json({ ...clientView(client), ...(secret === null ? {} : { client_secret: secret }) }, 201);
   })
   .openapi(list, async (c) => {
-    const clients = await c.var.services.clients.list(c.var.tenant);
+    const clients = await c.get("services").clients.list(c.get("tenant"));
     return c.json({ clients: clients.map(clientView) }, 200);
   })
   .openapi(read, async (c) => {
-    const client = await c.var.services.clients.find(c.var.tenant, c.req.valid("param").client_id);
+    const client = await c.get("services").clients.find(c.get("tenant"), c.req.valid("param").client_id);
     if (!client) throw noSuchClient();
     return c.json(clientView(client), 200);
   })
   .openapi(update, async (c) => {
     const { client_id: clientId } = c.req.valid("param");
-    const updated = await c.var.services.clients.update(c.var.tenant, clientId, clientInput(c.req.valid("json")));
+    const updated = await c.get("services").clients.update(c.get("tenant"), clientId, clientInput(c.req.valid("json")));
     if (!updated) throw noSuchClient();
     return c.json(clientView(updated), 200);
   })
   .openapi(remove, async (c) => {
-    if (!(await c.var.services.clients.delete(c.var.tenant, c.req.valid("param").client_id))) throw noSuchClient();
+    if (!(await c.get("services").clients.delete(c.get("tenant"), c.req.valid("param").client_id)))
+      throw noSuchClient();
     return c.body(null, 204);
   })
   .openapi(rotateSecret, async (c) => {
     const { client_id: clientId } = c.req.valid("param");
     // The body is optional: without one there is nothing validated.
     const overlap = c.req.valid("json")?.overlap_seconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
-    const rotated = await c.var.services.clients.rotateSecret(c.var.tenant, clientId, overlap);
+    const rotated = await c.get("services").clients.rotateSecret(c.get("tenant"), clientId, overlap);
     if (!rotated?.secret) throw noSuchClient();
     c.header("Cache-Control", "no-store");
     return c.json({ ...clientView(rotated.client), client_secret: rotated.secret }, 200);

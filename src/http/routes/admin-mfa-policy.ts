@@ -61,10 +61,10 @@ const putPolicy = createRoute({
 const view = (settings: MfaSettings) => ({ policy: settings.policy, federated_logins: settings.federatedLogins });
 
 export const adminMfaPolicyRoutes = createRouter()
-  .openapi(getPolicy, (c) => c.json(view(mfaSettingsOf(c.var.tenant)), 200))
+  .openapi(getPolicy, (c) => c.json(view(mfaSettingsOf(c.get("tenant"))), 200))
   .openapi(putPolicy, async (c) => {
     const body = c.req.valid("json");
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, {
+    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), {
       mfa_policy: body.policy,
       mfa_federated_logins: body.federated_logins ?? "second_step",
     });

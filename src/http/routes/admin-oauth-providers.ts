@@ -111,21 +111,21 @@ const deleteProvider = createRoute({
 
 export const adminOAuthProviderRoutes = createRouter()
   .openapi(listProviders, async (c) => {
-    const { federation } = c.var.services;
+    const { federation } = c.get("services");
     const { items, nextCursor } = await page(
       c.req.valid("query"),
       PROVIDER_NAME,
-      (after, limit) => federation.list(c.var.tenant, after, limit),
+      (after, limit) => federation.list(c.get("tenant"), after, limit),
       (provider) => provider.name,
     );
     return c.json({ providers: items.map(providerView), next_cursor: nextCursor }, 200);
   })
   .openapi(getProvider, async (c) => {
     const name = providerName(c.req.valid("param").provider);
-    const { federation } = c.var.services;
+    const { federation } = c.get("services");
     const [stored, lastError] = await Promise.all([
-      federation.find(c.var.tenant, name),
-      federation.lastUpstreamError(c.var.tenant, name),
+      federation.find(c.get("tenant"), name),
+      federation.lastUpstreamError(c.get("tenant"), name),
     ]);
     if (!stored) throw noSuchProvider();
     const last_error = lastError && { ...lastError, at: lastError.at.toISOString() };
@@ -133,6 +133,6 @@ export const adminOAuthProviderRoutes = createRouter()
   })
   .openapi(deleteProvider, async (c) => {
     const name = providerName(c.req.valid("param").provider);
-    if (!(await c.var.services.federation.remove(c.var.tenant, name))) throw noSuchProvider();
+    if (!(await c.get("services").federation.remove(c.get("tenant"), name))) throw noSuchProvider();
     return c.body(null, 204);
   });

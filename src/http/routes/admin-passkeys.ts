@@ -60,16 +60,16 @@ const putSettings = createRoute({
 
 export const adminPasskeyRoutes = createRouter()
   .openapi(getSettings, (c) => {
-    const { rp } = relyingPartyOf(c.var.tenant, c.var.services.config.PUBLIC_URL);
+    const { rp } = relyingPartyOf(c.get("tenant"), c.get("services").config.PUBLIC_URL);
     return c.json({ rp_id: rp.id, origin: rp.origin }, 200);
   })
   .openapi(putSettings, async (c) => {
-    const publicUrl = c.var.services.config.PUBLIC_URL;
+    const publicUrl = c.get("services").config.PUBLIC_URL;
     const { rp_id } = c.req.valid("json");
     if (rp_id !== null && !isRegistrableSuffix(rp_id, new URL(publicUrl).hostname)) {
       throw errors.validation([{ path: "rp_id", message: "must be PUBLIC_URL's host or a parent domain of it" }]);
     }
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, {
+    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), {
       passkey_rp_id: rp_id === null ? null : rp_id.toLowerCase(),
     });
     const { rp } = relyingPartyOf(tenant, publicUrl);

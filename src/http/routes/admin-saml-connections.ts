@@ -109,24 +109,24 @@ const deleteConnection = createRoute({
 
 export const adminSamlConnectionRoutes = createRouter()
   .openapi(listConnections, async (c) => {
-    const { saml, tokens } = c.var.services;
+    const { saml, tokens } = c.get("services");
     const { items, nextCursor } = await page(
       c.req.valid("query"),
       PROVIDER_NAME,
-      (after, limit) => saml.list(c.var.tenant, after, limit),
+      (after, limit) => saml.list(c.get("tenant"), after, limit),
       (connection) => connection.name,
     );
-    const issuer = tokens.issuer(c.var.tenant);
+    const issuer = tokens.issuer(c.get("tenant"));
     return c.json({ connections: items.map((row) => connectionView(row, issuer)), next_cursor: nextCursor }, 200);
   })
   .openapi(getConnection, async (c) => {
-    const { saml, tokens } = c.var.services;
-    const stored = await saml.find(c.var.tenant, connectionName(c.req.valid("param").connection));
+    const { saml, tokens } = c.get("services");
+    const stored = await saml.find(c.get("tenant"), connectionName(c.req.valid("param").connection));
     if (!stored) throw noSuchConnection();
-    return c.json(connectionView(stored, tokens.issuer(c.var.tenant)), 200);
+    return c.json(connectionView(stored, tokens.issuer(c.get("tenant"))), 200);
   })
   .openapi(deleteConnection, async (c) => {
     const name = connectionName(c.req.valid("param").connection);
-    if (!(await c.var.services.saml.remove(c.var.tenant, name))) throw noSuchConnection();
+    if (!(await c.get("services").saml.remove(c.get("tenant"), name))) throw noSuchConnection();
     return c.body(null, 204);
   });

@@ -98,7 +98,7 @@ const STATE_ORDER = { next: 0, active: 1, retired: 2 } as const;
 
 export const adminSettingRoutes = createRouter()
   .openapi(listTenants, async (c) => {
-    const { tenants, config } = c.var.services;
+    const { tenants, config } = c.get("services");
     const { items, nextCursor } = await page(
       c.req.valid("query"),
       TENANT_SLUG,
@@ -108,13 +108,13 @@ export const adminSettingRoutes = createRouter()
     return c.json({ tenants: items.map((t) => tenantView(t, config.PUBLIC_URL)), next_cursor: nextCursor }, 200);
   })
   .openapi(getTenant, async (c) => {
-    const { tenants, config } = c.var.services;
+    const { tenants, config } = c.get("services");
     return c.json(tenantView(await tenants.require(c.req.valid("param").slug), config.PUBLIC_URL), 200);
   })
-  .openapi(getRedirectUris, (c) => c.json({ redirect_uris: redirectUrisOf(c.var.tenant) }, 200))
+  .openapi(getRedirectUris, (c) => c.json({ redirect_uris: redirectUrisOf(c.get("tenant")) }, 200))
   .openapi(listSigningKeys, async (c) => {
     // Read fresh: an admin checking a rotation must not see another process's cached ring.
-    const ring = await c.var.services.keyRing.published(c.var.tenant, true);
+    const ring = await c.get("services").keyRing.published(c.get("tenant"), true);
     const keys = [...ring]
       .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || b.createdAt.getTime() - a.createdAt.getTime())
       .map((key) => ({

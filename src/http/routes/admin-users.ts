@@ -134,28 +134,28 @@ const userIdOf = (id: string) => {
 export const adminUserRoutes = createRouter()
   .openapi(listUsers, async (c) => {
     const { email, limit, cursor } = c.req.valid("query");
-    const { userAdmin } = c.var.services;
-    const page = await userAdmin.list(c.var.tenant, { email, limit: limit ?? 50, cursor });
+    const { userAdmin } = c.get("services");
+    const page = await userAdmin.list(c.get("tenant"), { email, limit: limit ?? 50, cursor });
     const users = await Promise.all(page.users.map((user) => userAdmin.view(user)));
     return c.json({ users, next_cursor: page.nextCursor }, 200);
   })
   .openapi(userSessions, async (c) => {
-    const { accounts, sessions } = c.var.services;
-    const user = await accounts.findUser(c.var.tenant, userIdOf(c.req.valid("param").id));
+    const { accounts, sessions } = c.get("services");
+    const user = await accounts.findUser(c.get("tenant"), userIdOf(c.req.valid("param").id));
     if (!user) throw errors.notFound("No such user.");
-    const live = await sessions.listLive(c.var.tenant, user.id);
+    const live = await sessions.listLive(c.get("tenant"), user.id);
     return c.json({ sessions: live.map((session) => sessionView(session, null)) }, 200);
   })
   .openapi(getUser, async (c) => {
-    const { accounts, userAdmin } = c.var.services;
-    const user = await accounts.findUser(c.var.tenant, userIdOf(c.req.valid("param").id));
+    const { accounts, userAdmin } = c.get("services");
+    const user = await accounts.findUser(c.get("tenant"), userIdOf(c.req.valid("param").id));
     if (!user) throw errors.notFound("No such user.");
     return c.json(await userAdmin.view(user), 200);
   })
   .openapi(patchUser, async (c) => {
     const body = c.req.valid("json");
-    const { userAdmin } = c.var.services;
-    const user = await userAdmin.update(c.var.tenant, userIdOf(c.req.valid("param").id), {
+    const { userAdmin } = c.get("services");
+    const user = await userAdmin.update(c.get("tenant"), userIdOf(c.req.valid("param").id), {
       scopes: body.scopes === undefined ? undefined : [...new Set(body.scopes)],
       disabled: body.disabled,
       emailVerified: body.email_verified,
@@ -165,7 +165,7 @@ export const adminUserRoutes = createRouter()
     return c.json(await userAdmin.view(user), 200);
   })
   .openapi(deleteUser, async (c) => {
-    if (!(await c.var.services.userAdmin.delete(c.var.tenant, userIdOf(c.req.valid("param").id)))) {
+    if (!(await c.get("services").userAdmin.delete(c.get("tenant"), userIdOf(c.req.valid("param").id)))) {
       throw errors.notFound("No such user.");
     }
     return c.body(null, 204);

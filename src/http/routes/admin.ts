@@ -108,7 +108,7 @@ const putProvider = createRoute({
 export const adminRoutes = createRouter()
   .openapi(putRedirectUris, async (c) => {
     const uris = [...new Set(c.req.valid("json").redirect_uris)];
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { redirect_uris: uris });
+    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { redirect_uris: uris });
     return c.json({ redirect_uris: redirectUrisOf(tenant) }, 200);
   })
   .openapi(putProvider, async (c) => {
@@ -121,7 +121,7 @@ export const adminRoutes = createRouter()
     if (entry.kind === "oidc" && !entry.issuer && !body.issuer) {
       throw errors.validation([{ path: "issuer", message: `is required for the provider "${provider}"` }]);
     }
-    const stored = await c.var.services.federation.configure(c.var.tenant, provider, {
+    const stored = await c.get("services").federation.configure(c.get("tenant"), provider, {
       clientId: body.client_id,
       clientSecret: body.client_secret,
       issuer: body.issuer ?? null,
@@ -132,12 +132,12 @@ export const adminRoutes = createRouter()
   })
   .openapi(revokeSessions, async (c) => {
     const { id } = c.req.valid("param");
-    const { accounts, sessions, apiKeys } = c.var.services;
-    const user = UUID_PATTERN.test(id) ? await accounts.findUser(c.var.tenant, id) : null;
+    const { accounts, sessions, apiKeys } = c.get("services");
+    const user = UUID_PATTERN.test(id) ? await accounts.findUser(c.get("tenant"), id) : null;
     if (!user) throw errors.notFound("No such user.");
     await Promise.all([
-      sessions.revokeAllOfUser(c.var.tenant, user.id),
-      c.req.valid("query").include_api_keys === "true" ? apiKeys.revokeAllOfUser(c.var.tenant, user.id) : null,
+      sessions.revokeAllOfUser(c.get("tenant"), user.id),
+      c.req.valid("query").include_api_keys === "true" ? apiKeys.revokeAllOfUser(c.get("tenant"), user.id) : null,
     ]);
     return c.body(null, 204);
   });

@@ -134,13 +134,13 @@ export const newKeyInput = (body: z.infer<typeof CreateApiKeySchema>) => ({
 export const apiKeyRoutes = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid("json");
-    const { apiKeys } = c.var.services;
+    const { apiKeys } = c.get("services");
     const owner = await tokenUser(c);
-    if (body.scopes.some(isPowerful)) await c.var.services.stepUp.require(c.var.tenant, c.var.auth);
+    if (body.scopes.some(isPowerful)) await c.get("services").stepUp.require(c.get("tenant"), c.get("auth"));
     // Every user's token has auth_time (client tokens never reach user routes); without it nothing is recent.
-    const authenticatedAt = new Date((c.var.auth.auth_time ?? 0) * 1000);
+    const authenticatedAt = new Date((c.get("auth").auth_time ?? 0) * 1000);
     const { record, key } = await apiKeys.createForUser(
-      c.var.tenant,
+      c.get("tenant"),
       { user: owner, authenticatedAt },
       newKeyInput(body),
     );
@@ -149,19 +149,20 @@ export const apiKeyRoutes = createRouter()
     return c.json({ ...created, key }, 201);
   })
   .openapi(list, async (c) => {
-    const keys = await c.var.services.apiKeys.list(c.var.tenant, { userId: c.var.auth.sub });
+    const keys = await c.get("services").apiKeys.list(c.get("tenant"), { userId: c.get("auth").sub });
     return c.json({ api_keys: keys.map(apiKeyView) }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
     const revoked =
-      UUID_PATTERN.test(id) && (await c.var.services.apiKeys.revoke(c.var.tenant, { userId: c.var.auth.sub }, id));
+      UUID_PATTERN.test(id) &&
+      (await c.get("services").apiKeys.revoke(c.get("tenant"), { userId: c.get("auth").sub }, id));
     if (!revoked) throw errors.notFound("No such API key.");
     return c.body(null, 204);
   })
   .openapi(verify, async (c) => {
     const { key } = c.req.valid("json");
-    const found = await c.var.services.apiKeys.verify(c.var.tenant, key, inBackground(c));
+    const found = await c.get("services").apiKeys.verify(c.get("tenant"), key, inBackground(c));
     if (!found) return c.json({ valid: false }, 200);
     return c.json(
       {

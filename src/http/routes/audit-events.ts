@@ -83,7 +83,7 @@ export const auditEventRoutes = createRouter().openapi(listEvents, async (c) => 
   const cursor = query.cursor ? decodeAuditCursor(query.cursor) : null;
   const filters = { action: query.action, actorId: query.actor_id, targetId: query.target_id };
   // One more than asked tells whether a next page exists.
-  const rows = await c.var.services.db.auditEvents.list(c.var.tenant.id, filters, cursor, limit + 1);
+  const rows = await c.get("services").db.auditEvents.list(c.get("tenant").id, filters, cursor, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return c.json(

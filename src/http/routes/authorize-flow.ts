@@ -25,7 +25,7 @@ type RedirectStatus = 302 | 303;
 /** The pending request a page names (`request`), bound to this browser; 400 `expired_request` when gone. */
 export async function pendingOf(c: Context<AppEnv>, id: string | undefined): Promise<Pending | null> {
   if (id === undefined || id === "") return null;
-  const request = await c.var.services.pendingAuthorizations.find(c.var.tenant, id, await browserBinding(c));
+  const request = await c.get("services").pendingAuthorizations.find(c.get("tenant"), id, await browserBinding(c));
   if (!request) throw errors.validationCode("expired_request", "The authorization request is unknown or expired.");
   return { id, request };
 }
@@ -41,7 +41,7 @@ export function toClient(
   params: Record<string, string>,
   status: RedirectStatus,
 ): Response {
-  const iss = c.var.services.tokens.issuer(c.var.tenant);
+  const iss = c.get("services").tokens.issuer(c.get("tenant"));
   c.header("Cache-Control", "no-store");
   return c.redirect(withParams(request.redirectUri, { ...params, state: request.state, iss }), status);
 }
@@ -54,15 +54,15 @@ export async function refuse(
   description: string,
   status: RedirectStatus,
 ): Promise<Response> {
-  await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+  await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
   return toClient(c, pending.request, { error, error_description: description }, status);
 }
 
 /** The request's client, still registered with the request's redirect URI (it may have changed since). */
 export async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
-  const client = await c.var.services.clients.find(c.var.tenant, pending.request.clientId);
+  const client = await c.get("services").clients.find(c.get("tenant"), pending.request.clientId);
   if (!client?.redirectUris.includes(pending.request.redirectUri)) {
-    await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+    await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
     throw errors.validationCode("invalid_client", "The client or its redirect URI is no longer registered.");
   }
   return client;
@@ -77,7 +77,7 @@ export async function issueCode(
 ): Promise<Response> {
   const { request } = pending;
   const { session } = signedIn;
-  const code = await c.var.services.authorizationCodes.issue(c.var.tenant, {
+  const code = await c.get("services").authorizationCodes.issue(c.get("tenant"), {
     clientId: request.clientId,
     redirectUri: request.redirectUri,
     userId: signedIn.user.id,
@@ -88,7 +88,7 @@ export async function issueCode(
     authTime: Math.floor(session.authTime.getTime() / 1000),
     amr: session.amr,
   });
-  await c.var.services.pendingAuthorizations.finish(c.var.tenant, pending.id);
+  await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
   return toClient(c, request, { code }, status);
 }
 
@@ -97,11 +97,11 @@ export async function decide(
   c: Context<AppEnv>,
   pending: Pending,
 ): Promise<{ step: NextStep; client: OAuthClient; signedIn: SignedIn | null }> {
-  const { consents, clock } = c.var.services;
+  const { consents, clock } = c.get("services");
   const client = await clientOf(c, pending);
   const signedIn = await currentSession(c);
   const granted =
-    signedIn && !client.firstParty ? await consents.granted(c.var.tenant, signedIn.user.id, client.clientId) : null;
+    signedIn && !client.firstParty ? await consents.granted(c.get("tenant"), signedIn.user.id, client.clientId) : null;
   const facts = signedIn && {
     sessionId: signedIn.session.id,
     authTime: Math.floor(signedIn.session.authTime.getTime() / 1000),
@@ -114,7 +114,7 @@ export async function decide(
 /** Moves a pending request on: to the login page, the consent page, or back to the client. */
 export async function proceed(c: Context<AppEnv>, pending: Pending, status: RedirectStatus): Promise<Response> {
   const { step, signedIn } = await decide(c, pending);
-  const base = `/t/${c.var.tenant.slug}`;
+  const base = `/t/${c.get("tenant").slug}`;
   switch (step.kind) {
     case "login":
       return c.redirect(`${base}/login?request=${pending.id}`, status);
@@ -130,7 +130,7 @@ export async function proceed(c: Context<AppEnv>, pending: Pending, status: Redi
 /** The request remembers a login made within it, so prompt=login and max_age are met when it moves on. */
 export async function recordLogin(c: Context<AppEnv>, pending: Pending, sessionId: string): Promise<Pending> {
   const request = { ...pending.request, loginSessionId: sessionId };
-  await c.var.services.pendingAuthorizations.update(c.var.tenant, pending.id, request, await browserBinding(c));
+  await c.get("services").pendingAuthorizations.update(c.get("tenant"), pending.id, request, await browserBinding(c));
   return { id: pending.id, request };
 }
 

@@ -14,8 +14,8 @@ import { proceed, toClient } from "./authorize-flow.js";
  * kept server-side and moves through login and consent to a code.
  */
 async function authorize(c: Context<AppEnv>, params: URLSearchParams): Promise<Response> {
-  const { clients, pendingAuthorizations } = c.var.services;
-  const tenant = c.var.tenant;
+  const { clients, pendingAuthorizations } = c.get("services");
+  const tenant = c.get("tenant");
   const ids = params.getAll("client_id");
   const client = ids.length === 1 ? await clients.find(tenant, ids[0] as string) : null;
   const validation = validateAuthorizationRequest(params, client);

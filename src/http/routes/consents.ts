@@ -50,7 +50,7 @@ const revoke = createRoute({
 
 export const consentRoutes = createRouter()
   .openapi(list, async (c) => {
-    const consents = await c.var.services.consents.list(c.var.tenant, c.var.auth.sub);
+    const consents = await c.get("services").consents.list(c.get("tenant"), c.get("auth").sub);
     return c.json(
       {
         consents: consents.map((consent) => ({
@@ -65,7 +65,7 @@ export const consentRoutes = createRouter()
   })
   .openapi(revoke, async (c) => {
     const { client_id: clientId } = c.req.valid("param");
-    if (!(await c.var.services.consents.revoke(c.var.tenant, c.var.auth.sub, clientId))) {
+    if (!(await c.get("services").consents.revoke(c.get("tenant"), c.get("auth").sub, clientId))) {
       throw errors.notFound("No consent to this client.");
     }
     return c.body(null, 204);

@@ -58,11 +58,11 @@ const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"];
 
 export const discoveryRoutes = createRouter()
   .openapi(discovery, async (c) => {
-    const { tokens, config, keyRing } = c.var.services;
-    const issuer = tokens.issuer(c.var.tenant);
+    const { tokens, config, keyRing } = c.get("services");
+    const issuer = tokens.issuer(c.get("tenant"));
     // What the tenant signs with: the active key's algorithm, and the next key's (it signs after the
     // next rotation, possibly before a relying party reads this document again).
-    const keys = await keyRing.published(c.var.tenant);
+    const keys = await keyRing.published(c.get("tenant"));
     const algs = [...new Set(keys.filter((k) => k.state !== "retired").map((k) => k.alg))];
     c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
     return c.json(
@@ -98,8 +98,8 @@ export const discoveryRoutes = createRouter()
     );
   })
   .openapi(jwks, async (c) => {
-    const { keyRing, config, sealer } = c.var.services;
-    const body = JSON.stringify(jwksOf(await keyRing.published(c.var.tenant)));
+    const { keyRing, config, sealer } = c.get("services");
+    const body = JSON.stringify(jwksOf(await keyRing.published(c.get("tenant"))));
     const etag = await etagOf(sealer.primitives, body);
     c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
     c.header("ETag", etag);

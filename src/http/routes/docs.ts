@@ -31,7 +31,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
           servers: [{ url: publicUrl }],
         }),
       );
-      return { body, etag: await etagOf(c.var.services.sealer.primitives, body) };
+      return { body, etag: await etagOf(c.get("services").sealer.primitives, body) };
     })();
     const { body, etag } = await document;
     c.header("ETag", etag);

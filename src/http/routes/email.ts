@@ -70,20 +70,20 @@ const ACCEPTED = { status: "accepted" } as const;
 
 export const emailRoutes = createRouter()
   .openapi(requestVerification, async (c) => {
-    await c.var.services.emailFlows.requestVerification(c.var.tenant, await tokenUser(c), inBackground(c));
+    await c.get("services").emailFlows.requestVerification(c.get("tenant"), await tokenUser(c), inBackground(c));
     return c.json(ACCEPTED, 202);
   })
   .openapi(verify, async (c) => {
-    const { emailFlows, accounts } = c.var.services;
-    const user = await emailFlows.verify(c.var.tenant, c.req.valid("json").token);
+    const { emailFlows, accounts } = c.get("services");
+    const user = await emailFlows.verify(c.get("tenant"), c.req.valid("json").token);
     c.header("Cache-Control", "no-store");
     return c.json(await accounts.view(user), 200);
   })
   .openapi(changeEmail, async (c) => {
-    const { emailFlows, clientIp } = c.var.services;
+    const { emailFlows, clientIp } = c.get("services");
     const body = c.req.valid("json");
     await emailFlows.requestChange(
-      c.var.tenant,
+      c.get("tenant"),
       await tokenUser(c),
       { newEmail: body.new_email, password: body.password },
       ipBucket(clientIp(c)),

@@ -93,18 +93,15 @@ const exchange = createRoute({
 
 /** `{issuer}/v1/oauth/{provider}/callback`: what the tenant registers at the provider. */
 const callbackUri = (c: Context<AppEnv>, provider: string) =>
-  `${c.var.services.tokens.issuer(c.var.tenant)}/v1/oauth/${provider}/callback`;
+  `${c.get("services").tokens.issuer(c.get("tenant"))}/v1/oauth/${provider}/callback`;
 
 const known = (provider: string) => PROVIDER_NAME.test(provider);
 
 /** The provider's answer, by query (GET) or form (POST), ends in a redirect to the client app. */
 async function finishAtCallback(c: Context<AppEnv>, provider: string, params: URLSearchParams, status: 302 | 303) {
-  const { location } = await c.var.services.federation.callback(
-    c.var.tenant,
-    provider,
-    callbackUri(c, provider),
-    params,
-  );
+  const { location } = await c
+    .get("services")
+    .federation.callback(c.get("tenant"), provider, callbackUri(c, provider), params);
   c.header("Cache-Control", "no-store");
   return c.redirect(location, status);
 }
@@ -113,17 +110,14 @@ export const federationRoutes = createRouter()
   .openapi(authorize, async (c) => {
     const { provider } = c.req.valid("param");
     const query = c.req.valid("query");
-    const { location } = await c.var.services.federation.authorize(
-      c.var.tenant,
-      known(provider) ? provider : "-",
-      callbackUri(c, provider),
-      {
+    const { location } = await c
+      .get("services")
+      .federation.authorize(c.get("tenant"), known(provider) ? provider : "-", callbackUri(c, provider), {
         redirectUri: query.redirect_uri,
         state: query.state ?? null,
         codeChallenge: query.code_challenge ?? null,
         codeChallengeMethod: query.code_challenge_method ?? null,
-      },
-    );
+      });
     c.header("Cache-Control", "no-store");
     return c.redirect(location, 302);
   })
@@ -134,6 +128,6 @@ export const federationRoutes = createRouter()
   })
   .openapi(exchange, async (c) => {
     const body = c.req.valid("json");
-    const { user, method } = await c.var.services.logins.exchange(c.var.tenant, body.code, body.code_verifier);
+    const { user, method } = await c.get("services").logins.exchange(c.get("tenant"), body.code, body.code_verifier);
     return c.json(await finishFirstStep(c, user, method, body.cookie === true), 200);
   });

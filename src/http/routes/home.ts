@@ -39,7 +39,10 @@ const home = createRoute({
 /** The seeded `default` tenant's discovery path, or null when there is no such tenant. */
 async function defaultDiscovery(c: Context<AppEnv>): Promise<string | null> {
   // The page answers even while Postgres does not (/readyz reports that): no link then.
-  const tenant = await c.var.services.tenants.require(DEFAULT_TENANT).catch(() => null);
+  const tenant = await c
+    .get("services")
+    .tenants.require(DEFAULT_TENANT)
+    .catch(() => null);
   return tenant ? DISCOVERY_PATTERN.replace("{tenant}", tenant.slug) : null;
 }
 
@@ -60,7 +63,7 @@ export function homeRoutes(docsServed: boolean) {
     c.header("Vary", "Accept");
     const type = accepts(c, { header: "Accept", supports: ["text/html", "application/json"], default: "text/html" });
     if (type === "application/json") {
-      const base = c.var.services.config.PUBLIC_URL;
+      const base = c.get("services").config.PUBLIC_URL;
       const absolute = (path: string | null) => (path === null ? null : `${base}${path}`);
       return c.json(
         {

@@ -32,7 +32,7 @@ export const hostedConsentRoutes = new Hono<AppEnv>()
       requestId: pending.id,
       clientName: client.name,
       scopes: pending.request.scopes,
-      email: await c.var.services.accounts.address(signedIn.user),
+      email: await c.get("services").accounts.address(signedIn.user),
     });
     return sendPage(c, page, body, { formTargets: [pending.request.redirectUri] });
   })
@@ -45,6 +45,6 @@ export const hostedConsentRoutes = new Hono<AppEnv>()
     if (form.decision !== "allow") {
       return refuse(c, pending, "access_denied", "The user denied the request.", 303);
     }
-    await c.var.services.consents.grant(c.var.tenant, signedIn.user.id, client.clientId, pending.request.scopes);
+    await c.get("services").consents.grant(c.get("tenant"), signedIn.user.id, client.clientId, pending.request.scopes);
     return issueCode(c, pending, signedIn, 303);
   });

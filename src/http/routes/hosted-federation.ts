@@ -23,8 +23,8 @@ const MAX_DESCRIPTION = 300;
 
 /** Starts an upstream login for this browser and the pending request (if any) named by `request`. */
 async function start(c: Context<AppEnv>, kind: "oauth" | "saml", name: string): Promise<Response> {
-  const { federatedReturns, federation, saml, tokens } = c.var.services;
-  const tenant = c.var.tenant;
+  const { federatedReturns, federation, saml, tokens } = c.get("services");
+  const tenant = c.get("tenant");
   const pending = await pendingOf(c, c.req.query("request"));
   const { handle, codeChallenge } = await federatedReturns.start(tenant, pending?.id ?? null, await browserBinding(c));
   const issuer = tokens.issuer(tenant);
@@ -48,8 +48,8 @@ export const hostedFederationRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/login/federated/oauth/:provider", (c) => start(c, "oauth", c.req.param("provider")))
   .get("/t/:tenant/login/federated/saml/:connection", (c) => start(c, "saml", c.req.param("connection")))
   .get("/t/:tenant/login/federated/return", async (c) => {
-    const { federatedReturns, logins } = c.var.services;
-    const tenant = c.var.tenant;
+    const { federatedReturns, logins } = c.get("services");
+    const tenant = c.get("tenant");
     const returned = await federatedReturns.take(tenant, c.req.query("state"), await browserBinding(c));
     if (!returned) throw errors.invalidState();
     const pending = await pendingOf(c, returned.requestId ?? undefined);

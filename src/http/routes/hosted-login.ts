@@ -39,13 +39,13 @@ const UPSTREAMS_SHOWN = 20;
 
 /** The tenant's enabled OAuth providers and SAML connections, as links into the hosted federated login. */
 async function federatedOptions(c: Context<AppEnv>, pending: Pending | null): Promise<FederatedOption[]> {
-  const { federation, saml } = c.var.services;
+  const { federation, saml } = c.get("services");
   const [providers, connections] = await Promise.all([
-    federation.list(c.var.tenant, null, UPSTREAMS_SHOWN),
-    saml.list(c.var.tenant, null, UPSTREAMS_SHOWN),
+    federation.list(c.get("tenant"), null, UPSTREAMS_SHOWN),
+    saml.list(c.get("tenant"), null, UPSTREAMS_SHOWN),
   ]);
   const query = pending ? `?request=${pending.id}` : "";
-  const base = `/t/${c.var.tenant.slug}/login/federated`;
+  const base = `/t/${c.get("tenant").slug}/login/federated`;
   return [
     ...providers
       .filter((p) => p.enabled)
@@ -89,7 +89,7 @@ export async function signedIn(
   status: 302 | 303 = 303,
 ): Promise<Response> {
   if (pending) return afterLogin(c, pending, sessionId, status);
-  return c.redirect(`/t/${c.var.tenant.slug}/login`, status);
+  return c.redirect(`/t/${c.get("tenant").slug}/login`, status);
 }
 
 /**
@@ -106,16 +106,16 @@ export async function afterFirstStep(
   method: LoginMethod,
   status: 302 | 303,
 ): Promise<Response> {
-  const { mfaLogins, browserMfaChallenges } = c.var.services;
-  const next = await mfaLogins.afterFirstStep(c.var.tenant, user, method);
+  const { mfaLogins, browserMfaChallenges } = c.get("services");
+  const next = await mfaLogins.afterFirstStep(c.get("tenant"), user, method);
   switch (next.kind) {
     case "challenge":
     case "enrollment": {
       const held = { mfaToken: next.mfaToken, factors: next.kind === "challenge" ? next.factors : [] };
-      const ref = await browserMfaChallenges.hold(c.var.tenant, held, await browserBinding(c));
+      const ref = await browserMfaChallenges.hold(c.get("tenant"), held, await browserBinding(c));
       const query = new URLSearchParams({ ...(pending ? { request: pending.id } : {}), challenge: ref });
       const step = next.kind === "challenge" ? "login/mfa" : "login/mfa/enroll";
-      return c.redirect(`/t/${c.var.tenant.slug}/${step}?${query}`, status);
+      return c.redirect(`/t/${c.get("tenant").slug}/${step}?${query}`, status);
     }
     case "session": {
       const session = await startProviderSession(c, user, method);
@@ -139,7 +139,7 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       const current = await currentSession(c);
       if (current) {
         const page = await pageContext(c);
-        const email = await c.var.services.accounts.address(current.user);
+        const email = await c.get("services").accounts.address(current.user);
         return sendPage(c, page, SignedInPage({ page, email }));
       }
     }
@@ -153,10 +153,10 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       const message = (await pageContext(c)).strings.login.wrongCredentials;
       return loginPage(c, pending, { email: form.email, problems: { message }, status: 400 });
     }
-    const { accounts, clientIp } = c.var.services;
+    const { accounts, clientIp } = c.get("services");
     let user: Awaited<ReturnType<typeof accounts.authenticate>>;
     try {
-      user = await accounts.authenticate(c.var.tenant, fields.value, ipBucket(clientIp(c)));
+      user = await accounts.authenticate(c.get("tenant"), fields.value, ipBucket(clientIp(c)));
     } catch (error) {
       if (!(error instanceof AppError) || !SHOWN_ON_FORM.has(error.code)) throw error;
       const { strings } = await pageContext(c, requestLanguage(pending));
@@ -190,10 +190,10 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       );
     const fields = parseFields(SignupFields, form);
     if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems }, 400);
-    const { accounts, emailFlows } = c.var.services;
+    const { accounts, emailFlows } = c.get("services");
     let user: Awaited<ReturnType<typeof accounts.signup>>;
     try {
-      user = await accounts.signup(c.var.tenant, fields.value);
+      user = await accounts.signup(c.get("tenant"), fields.value);
     } catch (error) {
       if (error instanceof AppError && error.code === "email_taken") {
         return again({ message: page.strings.signup.emailTaken }, 409);
@@ -202,6 +202,6 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       if (!problems) throw error;
       return again(problems, 400);
     }
-    await emailFlows.afterSignup(c.var.tenant, user, inBackground(c));
+    await emailFlows.afterSignup(c.get("tenant"), user, inBackground(c));
     return afterFirstStep(c, pending, user, PASSWORD_LOGIN, 303);
   });

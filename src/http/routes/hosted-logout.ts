@@ -40,7 +40,7 @@ async function logoutRequest(
   const clientId = input.hintClientId ?? input.clientId ?? null;
   const state = input.state && input.state.length <= MAX_STATE ? input.state : null;
   if (!input.redirectUri) return { redirectUri: null, state, clientId };
-  const client = clientId ? await c.var.services.clients.find(c.var.tenant, clientId) : null;
+  const client = clientId ? await c.get("services").clients.find(c.get("tenant"), clientId) : null;
   if (!client?.postLogoutRedirectUris.includes(input.redirectUri)) {
     throw errors.validationCode(
       "invalid_post_logout_redirect_uri",
@@ -53,7 +53,7 @@ async function logoutRequest(
 /** Ends the browser's provider session (and its children), clears the cookie, and goes where the request says. */
 async function signOut(c: Context<AppEnv>, request: LogoutRequest, status: 302 | 303): Promise<Response> {
   const current = await currentSession(c);
-  if (current) await c.var.services.providerSessions.end(c.var.tenant, current.session.id);
+  if (current) await c.get("services").providerSessions.end(c.get("tenant"), current.session.id);
   clearProviderCookie(c);
   c.header("Cache-Control", "no-store");
   if (request.redirectUri) return c.redirect(withParams(request.redirectUri, { state: request.state }), status);
@@ -66,9 +66,9 @@ export const hostedLogoutRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/logout", async (c) => {
     const query = (name: string) => c.req.query(name) || undefined;
     const hintText = query("id_token_hint");
-    const { keyRing, tokens } = c.var.services;
+    const { keyRing, tokens } = c.get("services");
     const hint = hintText
-      ? await verifyIdTokenHint(keyRing, c.var.tenant, tokens.issuer(c.var.tenant), hintText)
+      ? await verifyIdTokenHint(keyRing, c.get("tenant"), tokens.issuer(c.get("tenant")), hintText)
       : null;
     const request = await logoutRequest(c, {
       redirectUri: query("post_logout_redirect_uri"),
@@ -82,7 +82,7 @@ export const hostedLogoutRoutes = new Hono<AppEnv>()
       return signOut(c, request, 302);
     }
     const page = await pageContext(c);
-    const email = current ? await c.var.services.accounts.address(current.user) : null;
+    const email = current ? await c.get("services").accounts.address(current.user) : null;
     const hidden = {
       post_logout_redirect_uri: request.redirectUri,
       state: request.state,

@@ -49,7 +49,7 @@ async function enrollPage(
 
 /** The challenge is gone, or was not an enrollment's: its reference goes, and the password again. */
 async function dropAndStartAgain(c: Context<AppEnv>, pending: Pending | null, challenge: string) {
-  await c.var.services.browserMfaChallenges.drop(c.var.tenant, challenge);
+  await c.get("services").browserMfaChallenges.drop(c.get("tenant"), challenge);
   return startAgain(c, pending);
 }
 
@@ -58,13 +58,13 @@ const ENDS_CHALLENGE = new Set(["invalid_mfa_token", "mfa_enrollment_not_allowed
 export const hostedMfaEnrollRoutes = new Hono<AppEnv>()
   .get(PATH, async (c) => {
     const pending = await pendingOf(c, c.req.query("request"));
-    const { browserMfaChallenges, mfaLogins } = c.var.services;
+    const { browserMfaChallenges, mfaLogins } = c.get("services");
     const challenge = c.req.query("challenge") ?? "";
-    const held = await browserMfaChallenges.find(c.var.tenant, challenge, await browserBinding(c));
+    const held = await browserMfaChallenges.find(c.get("tenant"), challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
     try {
       // Each visit starts a new key (replacing one not confirmed): the page is the only place it is shown.
-      const enrollment = await mfaLogins.enrollTotp(c.var.tenant, held.mfaToken);
+      const enrollment = await mfaLogins.enrollTotp(c.get("tenant"), held.mfaToken);
       return enrollPage(c, pending, challenge, { setup: { secret: enrollment.secret, qrSvg: enrollment.qrSvg } });
     } catch (error) {
       if (error instanceof AppError && ENDS_CHALLENGE.has(error.code)) return dropAndStartAgain(c, pending, challenge);
@@ -74,8 +74,8 @@ export const hostedMfaEnrollRoutes = new Hono<AppEnv>()
   .post(PATH, async (c) => {
     const form = await readForm(c);
     const pending = await pendingOf(c, form.request);
-    const { browserMfaChallenges, mfaLogins, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { browserMfaChallenges, mfaLogins, clientIp } = c.get("services");
+    const tenant = c.get("tenant");
     const challenge = form.challenge ?? "";
     const held = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
@@ -112,5 +112,5 @@ export const hostedMfaEnrollRoutes = new Hono<AppEnv>()
     const form = await readForm(c);
     const pending = await pendingOf(c, form.request);
     if (pending) return proceed(c, pending, 303);
-    return c.redirect(`/t/${c.var.tenant.slug}/login`, 303);
+    return c.redirect(`/t/${c.get("tenant").slug}/login`, 303);
   });

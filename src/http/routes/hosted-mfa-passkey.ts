@@ -21,19 +21,19 @@ import { assertionField, challengeIdField } from "./passkey-fields.js";
 export const hostedMfaPasskeyRoutes = new Hono<AppEnv>()
   .post("/t/:tenant/login/mfa/passkey/options", async (c) => {
     const form = await readForm(c);
-    const { browserMfaChallenges, mfaLogins } = c.var.services;
-    const held = await browserMfaChallenges.find(c.var.tenant, form.challenge, await browserBinding(c));
+    const { browserMfaChallenges, mfaLogins } = c.get("services");
+    const held = await browserMfaChallenges.find(c.get("tenant"), form.challenge, await browserBinding(c));
     // Read by the script, not shown: problem+json (401 invalid_mfa_token) when there is no such challenge here.
     if (!held?.factors.includes("passkey")) throw errors.invalidMfaToken();
-    const { challengeId, options } = await mfaLogins.passkeyOptions(c.var.tenant, held.mfaToken);
+    const { challengeId, options } = await mfaLogins.passkeyOptions(c.get("tenant"), held.mfaToken);
     c.header("Cache-Control", "no-store");
     return c.json({ challenge_id: challengeId, options }, 200);
   })
   .post("/t/:tenant/login/mfa/passkey", async (c) => {
     const form = await readForm(c);
     const pending = await pendingOf(c, form.request);
-    const { browserMfaChallenges, mfaLogins } = c.var.services;
-    const tenant = c.var.tenant;
+    const { browserMfaChallenges, mfaLogins } = c.get("services");
+    const tenant = c.get("tenant");
     const challenge = form.challenge ?? "";
     const held = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);

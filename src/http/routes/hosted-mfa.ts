@@ -51,7 +51,7 @@ export async function mfaPage(
 /** A challenge to set a factor up (its user has none), opened here by hand: its own page, the same reference. */
 function toEnrollment(c: Context<AppEnv>, pending: Pending | null, challenge: string) {
   const query = new URLSearchParams({ ...(pending ? { request: pending.id } : {}), challenge });
-  return c.redirect(`/t/${c.var.tenant.slug}${ENROLL_PATH}?${query}`, 303);
+  return c.redirect(`/t/${c.get("tenant").slug}${ENROLL_PATH}?${query}`, 303);
 }
 
 /** The challenge is gone (spent, expired, out of attempts, another browser's): the password again. */
@@ -64,7 +64,7 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/login/mfa", async (c) => {
     const pending = await pendingOf(c, c.req.query("request"));
     const challenge = c.req.query("challenge") ?? "";
-    const held = await c.var.services.browserMfaChallenges.find(c.var.tenant, challenge, await browserBinding(c));
+    const held = await c.get("services").browserMfaChallenges.find(c.get("tenant"), challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);
     if (held.factors.length === 0) return toEnrollment(c, pending, challenge);
     return mfaPage(c, pending, challenge, held, { kind: kindOf(c.req.query("kind"), held) });
@@ -72,8 +72,8 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
   .post("/t/:tenant/login/mfa", async (c) => {
     const form = await readForm(c);
     const pending = await pendingOf(c, form.request);
-    const { browserMfaChallenges, mfaLogins, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { browserMfaChallenges, mfaLogins, clientIp } = c.get("services");
+    const tenant = c.get("tenant");
     const challenge = form.challenge ?? "";
     const held = await browserMfaChallenges.find(tenant, challenge, await browserBinding(c));
     if (!held) return startAgain(c, pending);

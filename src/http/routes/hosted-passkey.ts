@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.js";
+import type { PasskeyService } from "../../core/mfa/passkeys.js";
 import type { AppEnv } from "../context.js";
 import { readForm } from "../pages/forms.js";
 import { errorMessage } from "../pages/message-page.js";
@@ -31,9 +32,9 @@ export const hostedPasskeyRoutes = new Hono<AppEnv>().post("/t/:tenant/login/pas
   if (!assertion || !challengeId) {
     return refused(strings.login.passkeyFailed, 400);
   }
-  let login: Awaited<ReturnType<typeof c.var.services.passkeys.login>>;
+  let login: Awaited<ReturnType<PasskeyService["login"]>>;
   try {
-    login = await c.var.services.passkeys.login(c.var.tenant, challengeId, assertion);
+    login = await c.get("services").passkeys.login(c.get("tenant"), challengeId, assertion);
   } catch (error) {
     if (!(error instanceof AppError) || !SHOWN_ON_FORM.has(error.code)) throw error;
     const message = error.code === "passkey_refused" ? strings.login.passkeyFailed : errorMessage(strings, error);

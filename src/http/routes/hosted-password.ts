@@ -39,7 +39,7 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
       return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), { status: 400 });
     }
     try {
-      await c.var.services.passwordFlows.forgot(c.var.tenant, fields.value.email, inBackground(c));
+      await c.get("services").passwordFlows.forgot(c.get("tenant"), fields.value.email, inBackground(c));
     } catch (error) {
       const problems = fieldProblems(error, page.strings.errors.invalidForm);
       if (!problems) throw error;
@@ -61,14 +61,14 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
     const fields = parseFields(ResetFields, form);
     if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems });
     try {
-      await c.var.services.passwordFlows.reset(c.var.tenant, token, fields.value.password, inBackground(c));
+      await c.get("services").passwordFlows.reset(c.get("tenant"), token, fields.value.password, inBackground(c));
     } catch (error) {
       const problems = fieldProblems(error, page.strings.errors.invalidForm);
       if (!problems) throw error;
       return again(problems);
     }
     const s = page.strings.reset;
-    const link = { href: `/t/${c.var.tenant.slug}/login`, text: s.signIn };
+    const link = { href: `/t/${c.get("tenant").slug}/login`, text: s.signIn };
     return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done, link }));
   })
   .get("/t/:tenant/email/verify", async (c) => {
@@ -78,7 +78,7 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
   })
   .post("/t/:tenant/email/verify", async (c) => {
     const form = await readForm(c);
-    await c.var.services.emailFlows.verify(c.var.tenant, linkToken(form.token));
+    await c.get("services").emailFlows.verify(c.get("tenant"), linkToken(form.token));
     const page = await pageContext(c);
     const s = page.strings.verify;
     return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));

@@ -26,9 +26,9 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
     const current = await currentSession(c);
     // Read by the script, not shown: problem+json.
     if (!current) throw errors.forbidden("This browser has no signed-in session.");
-    const { accounts, passkeys } = c.var.services;
+    const { accounts, passkeys } = c.get("services");
     const view = await accounts.view(current.user);
-    const options = await passkeys.registrationOptions(c.var.tenant, {
+    const options = await passkeys.registrationOptions(c.get("tenant"), {
       id: current.user.id,
       email: view.email,
       name: view.name,
@@ -39,7 +39,7 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
   .post(PATH, async (c) => {
     const form = await readForm(c);
     return withSession(c, async ({ user }) => {
-      const { passkeys, mfa } = c.var.services;
+      const { passkeys, mfa } = c.get("services");
       const page = await pageContext(c);
       const s = page.strings.security;
       const credential = attestationField(form.credential);
@@ -47,12 +47,12 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
       if (!name.success) return securityPage(c, user, { problem: s.badName, status: 400 });
       if (!credential) return securityPage(c, user, { problem: s.passkeyFailed, status: 400 });
       try {
-        await passkeys.finishRegistration(c.var.tenant, user.id, credential, name.data ?? null);
+        await passkeys.finishRegistration(c.get("tenant"), user.id, credential, name.data ?? null);
       } catch (error) {
         if (!(error instanceof AppError) || error.code !== "invalid_passkey") throw error;
         return securityPage(c, user, { problem: s.passkeyFailed, status: error.status });
       }
-      const codes = await mfa.firstRecoveryCodes(c.var.tenant, user.id);
+      const codes = await mfa.firstRecoveryCodes(c.get("tenant"), user.id);
       if (codes) return sendPage(c, page, RecoveryCodesPage({ page, codes, intro: s.passkeyCodesIntro }));
       return securityPage(c, user, { notice: s.passkeyAdded });
     });
@@ -65,7 +65,7 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
       const s = (await pageContext(c)).strings.security;
       if (!name.success) return securityPage(c, user, { problem: s.badName, status: 400 });
       // Another user's id or a TOTP factor's: 404, as the JSON route.
-      await c.var.services.passkeys.rename(c.var.tenant, user.id, id, name.data);
+      await c.get("services").passkeys.rename(c.get("tenant"), user.id, id, name.data);
       return securityPage(c, user, { notice: s.renamed });
     });
   });

@@ -43,10 +43,10 @@ export async function securityPage(
   user: UserRecord,
   options: { notice?: string; problem?: string; status?: number } = {},
 ) {
-  const { mfa, accounts } = c.var.services;
+  const { mfa, accounts } = c.get("services");
   const [factors, left, email, page] = await Promise.all([
-    mfa.list(c.var.tenant, user.id),
-    mfa.recoveryCodesLeft(c.var.tenant, user.id),
+    mfa.list(c.get("tenant"), user.id),
+    mfa.recoveryCodesLeft(c.get("tenant"), user.id),
     accounts.address(user),
     pageContext(c),
   ]);
@@ -67,7 +67,7 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
   .post(`${PATH}/totp`, async (c) => {
     await readForm(c);
     return withSession(c, async ({ user }) => {
-      const enrollment = await c.var.services.mfa.enrollTotp(c.var.tenant, user);
+      const enrollment = await c.get("services").mfa.enrollTotp(c.get("tenant"), user);
       const page = await pageContext(c);
       const setup = { secret: enrollment.secret, qrSvg: enrollment.qrSvg };
       return sendPage(c, page, TotpSetupPage({ page, id: enrollment.id, setup }));
@@ -76,12 +76,12 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
   .post(`${PATH}/totp/confirm`, async (c) => {
     const form = await readForm(c);
     return withSession(c, async ({ user }) => {
-      const { mfa, clientIp } = c.var.services;
+      const { mfa, clientIp } = c.get("services");
       const id = factorId(form.id);
       const code = (form.code ?? "").slice(0, 64);
       let recoveryCodes: string[] | null;
       try {
-        ({ recoveryCodes } = await mfa.confirmTotp(c.var.tenant, user.id, id, code, ipBucket(clientIp(c))));
+        ({ recoveryCodes } = await mfa.confirmTotp(c.get("tenant"), user.id, id, code, ipBucket(clientIp(c))));
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         const page = await pageContext(c);
@@ -101,11 +101,11 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
   .post(`${PATH}/factors/remove`, async (c) => {
     const form = await readForm(c);
     return withSession(c, async ({ user, session }) => {
-      const { mfa, stepUp } = c.var.services;
+      const { mfa, stepUp } = c.get("services");
       const id = factorId(form.id);
       try {
         // The JSON route's rule, read off the provider session: a second factor within the last 5 minutes.
-        await stepUp.require(c.var.tenant, {
+        await stepUp.require(c.get("tenant"), {
           sub: user.id,
           amr: session.amr,
           auth_time: Math.floor(session.authTime.getTime() / 1000),
@@ -115,7 +115,7 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
         const page = await pageContext(c);
         return sendPage(c, page, StepUpPage({ page, minutes: STEP_UP_WINDOW_MS / 60_000 }), { status: 403 });
       }
-      await mfa.removeFactor(c.var.tenant, user.id, id);
+      await mfa.removeFactor(c.get("tenant"), user.id, id);
       return securityPage(c, user, { notice: (await pageContext(c)).strings.security.removed });
     });
   });

@@ -18,5 +18,5 @@ const me = createRoute({
 });
 
 export const meRoutes = createRouter().openapi(me, async (c) => {
-  return c.json(await c.var.services.accounts.view(await tokenUser(c)), 200);
+  return c.json(await c.get("services").accounts.view(await tokenUser(c)), 200);
 });

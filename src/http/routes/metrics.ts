@@ -47,7 +47,7 @@ async function requireMetricsToken(services: Services, header: string | undefine
  * that renders text (Workers) it answers the normal not-found problem.
  */
 export const metricsRoutes = createRouter().openapi(scrape, async (c) => {
-  const services = c.var.services;
+  const services = c.get("services");
   const source = services.metricsExposition;
   if (!source) return notFoundHandler();
   await requireMetricsToken(services, c.req.header("authorization"));

@@ -96,26 +96,27 @@ const enrollPasskey = createRoute({
 
 export const mfaEnrollRoutes = createRouter()
   .openapi(enrollTotp, async (c) => {
-    const enrollment = await c.var.services.mfaLogins.enrollTotp(c.var.tenant, c.req.valid("json").mfa_token);
+    const enrollment = await c.get("services").mfaLogins.enrollTotp(c.get("tenant"), c.req.valid("json").mfa_token);
     c.header("Cache-Control", "no-store");
     return c.json(totpEnrollmentView(enrollment), 201);
   })
   .openapi(passkeyOptions, async (c) => {
-    const options = await c.var.services.mfaLogins.passkeyEnrollmentOptions(
-      c.var.tenant,
-      c.req.valid("json").mfa_token,
-    );
+    const options = await c
+      .get("services")
+      .mfaLogins.passkeyEnrollmentOptions(c.get("tenant"), c.req.valid("json").mfa_token);
     c.header("Cache-Control", "no-store");
     return c.json(options, 200);
   })
   .openapi(enrollPasskey, async (c) => {
     const input = c.req.valid("json");
-    const { user, method, recoveryCodes } = await c.var.services.mfaLogins.enrollPasskey(
-      c.var.tenant,
-      input.mfa_token,
-      input.response as RegistrationResponseJSON,
-      input.name ?? null,
-    );
+    const { user, method, recoveryCodes } = await c
+      .get("services")
+      .mfaLogins.enrollPasskey(
+        c.get("tenant"),
+        input.mfa_token,
+        input.response as RegistrationResponseJSON,
+        input.name ?? null,
+      );
     const tokens = await startSession(c, user, method, input.cookie === true);
     return c.json(recoveryCodes ? { ...tokens, recovery_codes: recoveryCodes } : tokens, 200);
   });

@@ -90,13 +90,13 @@ function proofOf(body: z.infer<typeof VerifySchema>) {
 
 export const mfaVerifyRoutes = createRouter()
   .openapi(passkeyOptions, async (c) => {
-    const started = await c.var.services.mfaLogins.passkeyOptions(c.var.tenant, c.req.valid("json").mfa_token);
+    const started = await c.get("services").mfaLogins.passkeyOptions(c.get("tenant"), c.req.valid("json").mfa_token);
     c.header("Cache-Control", "no-store");
     return c.json({ challenge_id: started.challengeId, options: started.options }, 200);
   })
   .openapi(verify, async (c) => {
-    const { mfaLogins, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { mfaLogins, clientIp } = c.get("services");
+    const tenant = c.get("tenant");
     const body = c.req.valid("json");
     const proof = proofOf(body);
     const { user, method, recoveryCodes } =

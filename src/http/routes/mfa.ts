@@ -157,10 +157,10 @@ const factorIdOf = (id: string, what: string) => {
 
 export const mfaRoutes = createRouter()
   .openapi(listFactors, async (c) => {
-    const { mfa } = c.var.services;
+    const { mfa } = c.get("services");
     const [factors, left] = await Promise.all([
-      mfa.list(c.var.tenant, c.var.auth.sub),
-      mfa.recoveryCodesLeft(c.var.tenant, c.var.auth.sub),
+      mfa.list(c.get("tenant"), c.get("auth").sub),
+      mfa.recoveryCodesLeft(c.get("tenant"), c.get("auth").sub),
     ]);
     return c.json(
       {
@@ -177,15 +177,15 @@ export const mfaRoutes = createRouter()
     );
   })
   .openapi(enrollTotp, async (c) => {
-    const enrollment = await c.var.services.mfa.enrollTotp(c.var.tenant, await tokenUser(c));
+    const enrollment = await c.get("services").mfa.enrollTotp(c.get("tenant"), await tokenUser(c));
     return c.json(totpEnrollmentView(enrollment), 201);
   })
   .openapi(confirmTotp, async (c) => {
-    const { mfa, clientIp } = c.var.services;
+    const { mfa, clientIp } = c.get("services");
     const id = factorIdOf(c.req.valid("param").id, "authenticator");
     const { recoveryCodes } = await mfa.confirmTotp(
-      c.var.tenant,
-      c.var.auth.sub,
+      c.get("tenant"),
+      c.get("auth").sub,
       id,
       c.req.valid("json").code,
       ipBucket(clientIp(c)),
@@ -193,17 +193,19 @@ export const mfaRoutes = createRouter()
     return c.json(recoveryCodes ? { recovery_codes: recoveryCodes } : {}, 200);
   })
   .openapi(removeFactor, async (c) => {
-    await c.var.services.mfa.removeFactor(c.var.tenant, c.var.auth.sub, factorIdOf(c.req.valid("param").id, "factor"));
+    await c
+      .get("services")
+      .mfa.removeFactor(c.get("tenant"), c.get("auth").sub, factorIdOf(c.req.valid("param").id, "factor"));
     return c.body(null, 204);
   })
   .openapi(regenerateCodes, async (c) => {
-    const codes = await c.var.services.mfa.regenerateRecoveryCodes(c.var.tenant, c.var.auth.sub);
+    const codes = await c.get("services").mfa.regenerateRecoveryCodes(c.get("tenant"), c.get("auth").sub);
     return c.json({ recovery_codes: codes }, 200);
   })
   .openapi(adminReset, async (c) => {
-    const { accounts, mfa } = c.var.services;
-    const user = await accounts.findUser(c.var.tenant, factorIdOf(c.req.valid("param").id, "user"));
+    const { accounts, mfa } = c.get("services");
+    const user = await accounts.findUser(c.get("tenant"), factorIdOf(c.req.valid("param").id, "user"));
     if (!user) throw errors.notFound("No such user.");
-    await mfa.resetAll(c.var.tenant, user.id);
+    await mfa.resetAll(c.get("tenant"), user.id);
     return c.body(null, 204);
   });

@@ -97,8 +97,8 @@ oauthTokenRoutes.openAPIRegistry.registerPath({
 oauthTokenRoutes.post("/t/:tenant/oauth2/token", async (c) => {
   const form = await formOf(c);
   const { client } = await clientFromRequest(c, form);
-  actAs(c.var.scope, { type: "client", id: client.clientId });
-  const body = await c.var.services.tokenEndpoint.grant(c.var.tenant, { client, form });
+  actAs(c.get("scope"), { type: "client", id: client.clientId });
+  const body = await c.get("services").tokenEndpoint.grant(c.get("tenant"), { client, form });
   // RFC 6749 §5.1: tokens are never cached.
   c.header("Cache-Control", "no-store");
   c.header("Pragma", "no-cache");

@@ -247,53 +247,55 @@ const notFound = () => errors.notFound("No such passkey.");
 
 export const passkeyRoutes = createRouter()
   .openapi(registrationOptions, async (c) => {
-    const { accounts, passkeys } = c.var.services;
+    const { accounts, passkeys } = c.get("services");
     const user = await tokenUser(c);
     const view = await accounts.view(user);
     c.header("Cache-Control", "no-store");
     return c.json(
-      await passkeys.registrationOptions(c.var.tenant, { id: user.id, email: view.email, name: view.name }),
+      await passkeys.registrationOptions(c.get("tenant"), { id: user.id, email: view.email, name: view.name }),
       200,
     );
   })
   .openapi(register, async (c) => {
-    const { passkeys, mfa } = c.var.services;
+    const { passkeys, mfa } = c.get("services");
     const body = c.req.valid("json");
     const passkey = await passkeys.finishRegistration(
-      c.var.tenant,
-      c.var.auth.sub,
+      c.get("tenant"),
+      c.get("auth").sub,
       body.response as RegistrationResponseJSON,
       body.name ?? null,
     );
-    const recoveryCodes = await mfa.firstRecoveryCodes(c.var.tenant, c.var.auth.sub);
+    const recoveryCodes = await mfa.firstRecoveryCodes(c.get("tenant"), c.get("auth").sub);
     c.header("Cache-Control", "no-store");
     return c.json({ ...passkeyView(passkey), ...(recoveryCodes ? { recovery_codes: recoveryCodes } : {}) }, 201);
   })
   .openapi(list, async (c) => {
-    const passkeys = await c.var.services.passkeys.list(c.var.tenant, c.var.auth.sub);
+    const passkeys = await c.get("services").passkeys.list(c.get("tenant"), c.get("auth").sub);
     return c.json({ passkeys: passkeys.map(passkeyView) }, 200);
   })
   .openapi(rename, async (c) => {
     const { id } = c.req.valid("param");
     if (!UUID_PATTERN.test(id)) throw notFound();
-    const renamed = await c.var.services.passkeys.rename(c.var.tenant, c.var.auth.sub, id, c.req.valid("json").name);
+    const renamed = await c
+      .get("services")
+      .passkeys.rename(c.get("tenant"), c.get("auth").sub, id, c.req.valid("json").name);
     return c.json(passkeyView(renamed), 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
     if (!UUID_PATTERN.test(id)) throw notFound();
-    await c.var.services.passkeys.remove(c.var.tenant, c.var.auth.sub, id);
-    await c.var.services.mfa.afterRemoval(c.var.tenant, c.var.auth.sub);
+    await c.get("services").passkeys.remove(c.get("tenant"), c.get("auth").sub, id);
+    await c.get("services").mfa.afterRemoval(c.get("tenant"), c.get("auth").sub);
     return c.body(null, 204);
   })
   .openapi(authenticationOptions, async (c) => {
-    const { challengeId, options } = await c.var.services.passkeys.startAuthentication(c.var.tenant, null);
+    const { challengeId, options } = await c.get("services").passkeys.startAuthentication(c.get("tenant"), null);
     c.header("Cache-Control", "no-store");
     return c.json({ challenge_id: challengeId, options }, 200);
   })
   .openapi(authenticate, async (c) => {
-    const { passkeys, sessions, clientIp } = c.var.services;
-    const tenant = c.var.tenant;
+    const { passkeys, sessions, clientIp } = c.get("services");
+    const tenant = c.get("tenant");
     const body = c.req.valid("json");
     const { user, amr } = await passkeys.login(tenant, body.challenge_id, body.response as AuthenticationResponseJSON);
     const { response } = await sessions.start(
@@ -302,7 +304,7 @@ export const passkeyRoutes = createRouter()
       { authMethod: "passkey", amr },
       { userAgent: c.req.header("user-agent") ?? null, ip: clientIp(c) },
     );
-    identifyRequest(c.var.scope, user.id, response.session_id);
+    identifyRequest(c.get("scope"), user.id, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, body.cookie === true), 200);
   });

@@ -73,21 +73,21 @@ const change = createRoute({
 
 export const passwordRoutes = createRouter()
   .openapi(forgot, async (c) => {
-    await c.var.services.passwordFlows.forgot(c.var.tenant, c.req.valid("json").email, inBackground(c));
+    await c.get("services").passwordFlows.forgot(c.get("tenant"), c.req.valid("json").email, inBackground(c));
     return c.json({ status: "accepted" } as const, 202);
   })
   .openapi(reset, async (c) => {
     const { token, password } = c.req.valid("json");
-    await c.var.services.passwordFlows.reset(c.var.tenant, token, password, inBackground(c));
+    await c.get("services").passwordFlows.reset(c.get("tenant"), token, password, inBackground(c));
     return c.body(null, 204);
   })
   .openapi(change, async (c) => {
-    const { passwordFlows, clientIp } = c.var.services;
+    const { passwordFlows, clientIp } = c.get("services");
     const body = c.req.valid("json");
     await passwordFlows.change(
-      c.var.tenant,
+      c.get("tenant"),
       await tokenUser(c),
-      { currentPassword: body.current_password, newPassword: body.new_password, sessionId: c.var.auth.sid },
+      { currentPassword: body.current_password, newPassword: body.new_password, sessionId: c.get("auth").sid },
       ipBucket(clientIp(c)),
       inBackground(c),
     );

@@ -83,9 +83,9 @@ const putLimits = createRoute({
 });
 
 export const rateLimitRoutes = createRouter()
-  .openapi(getLimits, (c) => c.json(view(limitsOf(c.var.tenant)), 200))
+  .openapi(getLimits, (c) => c.json(view(limitsOf(c.get("tenant"))), 200))
   .openapi(putLimits, async (c) => {
     const overrides = c.req.valid("json");
-    const tenant = await c.var.services.tenants.updateSettings(c.var.tenant, { rate_limits: overrides });
+    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { rate_limits: overrides });
     return c.json(view(limitsOf(tenant)), 200);
   });

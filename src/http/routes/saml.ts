@@ -108,8 +108,8 @@ export const samlRoutes = createRouter()
   .openapi(putConnection, async (c) => {
     const name = connectionName(c.req.valid("param").connection);
     const body = c.req.valid("json");
-    const { saml, tokens } = c.var.services;
-    const stored = await saml.configure(c.var.tenant, name, {
+    const { saml, tokens } = c.get("services");
+    const stored = await saml.configure(c.get("tenant"), name, {
       idpMetadataXml: body.idp_metadata_xml,
       allowIdpInitiated: body.allow_idp_initiated ?? false,
       trustEmail: body.trust_email ?? false,
@@ -119,37 +119,38 @@ export const samlRoutes = createRouter()
       >,
       enabled: body.enabled ?? true,
     });
-    return c.json(connectionView(stored, tokens.issuer(c.var.tenant)), 200);
+    return c.json(connectionView(stored, tokens.issuer(c.get("tenant"))), 200);
   })
   .openapi(metadata, async (c) => {
     const name = c.req.valid("param").connection;
-    const xml = await c.var.services.saml.metadata(c.var.tenant, name, c.var.services.tokens.issuer(c.var.tenant));
+    const xml = await c
+      .get("services")
+      .saml.metadata(c.get("tenant"), name, c.get("services").tokens.issuer(c.get("tenant")));
     return c.body(xml, 200, { "Content-Type": "application/samlmetadata+xml; charset=utf-8" });
   })
   .openapi(acs, async (c) => {
     const name = c.req.valid("param").connection;
     const form = c.req.valid("form");
-    const { location } = await c.var.services.saml.acs(c.var.tenant, name, c.var.services.tokens.issuer(c.var.tenant), {
-      samlResponse: form.SAMLResponse,
-      relayState: form.RelayState ?? null,
-    });
+    const { location } = await c
+      .get("services")
+      .saml.acs(c.get("tenant"), name, c.get("services").tokens.issuer(c.get("tenant")), {
+        samlResponse: form.SAMLResponse,
+        relayState: form.RelayState ?? null,
+      });
     c.header("Cache-Control", "no-store");
     return c.redirect(location, 303);
   })
   .openapi(login, async (c) => {
     const name = c.req.valid("param").connection;
     const query = c.req.valid("query");
-    const { location } = await c.var.services.saml.login(
-      c.var.tenant,
-      name,
-      c.var.services.tokens.issuer(c.var.tenant),
-      {
+    const { location } = await c
+      .get("services")
+      .saml.login(c.get("tenant"), name, c.get("services").tokens.issuer(c.get("tenant")), {
         redirectUri: query.redirect_uri,
         state: query.state ?? null,
         codeChallenge: query.code_challenge ?? null,
         codeChallengeMethod: query.code_challenge_method ?? null,
-      },
-    );
+      });
     c.header("Cache-Control", "no-store");
     return c.redirect(location, 302);
   });

@@ -106,7 +106,7 @@ export const sessionRoutes = createRouter()
     const presented = body.refresh_token ?? fromCookie;
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
     const response = await c.get("services").sessions.refresh(c.get("tenant"), presented);
-    identifyRequest(c.var.scope, undefined, response.session_id);
+    identifyRequest(c.get("scope"), undefined, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
   })

@@ -28,17 +28,20 @@ const rotate = createRoute({
 });
 
 export const signingKeyRoutes = createRouter().openapi(rotate, async (c) => {
-  const { limiter, metrics } = c.var.services;
+  const { limiter, metrics } = c.get("services");
   // Per tenant, not per network: it bounds the key generations and the
   // retired keys a ring holds. Without Redis it is not enforced (the JWKS
   // stays bounded regardless), so an emergency rotation still goes through.
-  const key = `rl:${c.var.tenant.id}:signing_key_rotation`;
+  const key = `rl:${c.get("tenant").id}:signing_key_rotation`;
   const decision = await limiter.decide("signing_key_rotation", key, SIGNING_KEY_ROTATION_LIMIT);
   if (decision && !decision.allowed) {
     metrics.increment("rate_limit_rejections_total", { limit: "signing_key_rotation", scope: "tenant" });
     throw rateLimitedError(decision.retryAfterMs, "Too many rotations of this tenant's signing keys; try again later.");
   }
-  const { activeKid, nextKid } = await c.var.services.keyRing.rotate(c.var.tenant, "admin");
-  c.var.services.logger.info("signing_keys_rotated_by_admin", { tenant_id: c.var.tenant.id, active_kid: activeKid });
+  const { activeKid, nextKid } = await c.get("services").keyRing.rotate(c.get("tenant"), "admin");
+  c.get("services").logger.info("signing_keys_rotated_by_admin", {
+    tenant_id: c.get("tenant").id,
+    active_kid: activeKid,
+  });
   return c.json({ next_kid: nextKid, active_kid: activeKid }, 200);
 });

@@ -96,7 +96,7 @@ const createTenant = createRoute({
 
 export const tenantRoutes = createRouter().openapi(createTenant, async (c) => {
   const { slug, name, ...settings } = c.req.valid("json");
-  const { tenants, keyRing, config } = c.var.services;
+  const { tenants, keyRing, config } = c.get("services");
   const tenant = await tenants.create(slug, name, settings);
   // Its keys exist (and are published) from the start.
   await keyRing.published(tenant);

@@ -80,14 +80,14 @@ export const tokenRoutes = createRouter()
   .openapi(introspect, async (c) => {
     const { token, token_type_hint } = tokenBody(c);
     c.header("Cache-Control", "no-store");
-    const { introspection } = c.var.services;
+    const { introspection } = c.get("services");
     return c.json(
-      await introspection.introspect(c.var.tenant, token, token_type_hint, c.var.oauthClient?.clientId),
+      await introspection.introspect(c.get("tenant"), token, token_type_hint, c.get("oauthClient")?.clientId),
       200,
     );
   })
   .openapi(revoke, async (c) => {
     const { token } = tokenBody(c);
-    await c.var.services.introspection.revoke(c.var.tenant, token, c.var.oauthClient?.clientId);
+    await c.get("services").introspection.revoke(c.get("tenant"), token, c.get("oauthClient")?.clientId);
     return c.body(null, 200);
   });

@@ -35,15 +35,15 @@ const route = (method: "get" | "post") =>
   });
 
 async function userInfo(c: Context<AppEnv>) {
-  const { accounts, tokens } = c.var.services;
-  const { sub, scope } = c.var.auth;
-  const realm = tokens.issuer(c.var.tenant);
+  const { accounts, tokens } = c.get("services");
+  const { sub, scope } = c.get("auth");
+  const realm = tokens.issuer(c.get("tenant"));
   const scopes = new Set(scopeList(scope));
   if (!scopes.has("openid")) {
     // RFC 6750 §3.1.
     throw errors.insufficientScope(realm, "UserInfo needs an access token with scope openid.");
   }
-  const user = await accounts.findUser(c.var.tenant, sub);
+  const user = await accounts.findUser(c.get("tenant"), sub);
   if (!user || user.disabledAt) throw errors.unauthorized(realm, "The token's user is no longer active.", true);
   const view = await accounts.view(user);
   c.header("Cache-Control", "no-store");
