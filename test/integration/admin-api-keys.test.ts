@@ -191,6 +191,52 @@ describe("service keys of the tenant", () => {
   });
 });
 
+describe("a user's key follows its owner's scopes at once", () => {
+  it("loses a scope taken from its owner, even cached, and cannot mint a lasting admin key with it", async () => {
+    const user = await person(["admin"]);
+    const key = await newUserKey(user, ["admin", "openid"]);
+    const asKey = bearer(key.key);
+    // Used, hence cached in Redis, before the owner's admin scope is taken away.
+    expect((await send("GET", "/t/acme/v1/admin/users?limit=1", asKey)).status).toBe(200);
+    expect(await verify(key.key)).toMatchObject({ valid: true, scopes: ["admin", "openid"] });
+
+    expect((await patchUser(user.user.id, { scopes: [] })).status).toBe(200);
+    expect(await verify(key.key)).toMatchObject({ valid: true, scopes: ["openid"] });
+    expectProblem(await readAnswer(await send("GET", "/t/acme/v1/admin/users?limit=1", asKey)), 403, "forbidden");
+    const minted = await send("POST", "/t/acme/v1/admin/api-keys", asKey, { name: "persist", scopes: ["admin"] });
+    expectProblem(await readAnswer(minted), 403, "forbidden");
+    // Past the marker's life the key is cached again, with what its owner holds then.
+    s.clock.advance(10 * 60_000);
+    expect(await verify(key.key)).toMatchObject({ valid: true, scopes: ["openid"] });
+    expect((await patchUser(user.user.id, { scopes: ["admin"] })).status).toBe(200);
+    expect((await send("GET", "/t/acme/v1/admin/users?limit=1", asKey)).status).toBe(200);
+  });
+
+  it("a verification that read the old scopes before the change cannot cache them after it", async () => {
+    const user = await person(["admin"]);
+    const key = await newUserKey(user, ["admin"]);
+    // Read the key and its owner as a verification does, then let the change land before it caches.
+    const { users } = s.t.deps.db;
+    const findById = users.findById.bind(users);
+    let changed: Promise<Response> | undefined;
+    users.findById = async (tenantId, id) => {
+      const read = await findById(tenantId, id);
+      if (id === user.user.id && !changed) {
+        changed = patchUser(user.user.id, { scopes: [] });
+        expect((await changed).status).toBe(200);
+      }
+      return read;
+    };
+    try {
+      expect(await verify(key.key)).toMatchObject({ valid: true, scopes: ["admin"] });
+    } finally {
+      users.findById = findById;
+    }
+    expect(changed).toBeDefined();
+    expect(await verify(key.key)).toMatchObject({ valid: true, scopes: [] });
+  });
+});
+
 describe("a disabled or deleted user's credentials end at once", () => {
   it("disabling stops access tokens, refresh tokens and API keys (already cached ones too); enabling brings no key back", async () => {
     const user = await person(["admin"]);

@@ -87,6 +87,7 @@ export class UserAdministration {
     if (!user) return null;
     await this.deps.userVersions.raise(tenant.id, user.id, user);
     if (changes.disabled === true) await this.endCredentials(tenant, user.id);
+    else if (changes.scopes !== undefined) await this.deps.apiKeys.ownerChanged(tenant, user.id);
     this.deps.logger.info("user_updated_by_admin", {
       tenant_id: tenant.id,
       user_id: user.id,

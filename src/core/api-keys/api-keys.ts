@@ -38,19 +38,23 @@ interface CachedKey extends Omit<VerifiedApiKey, "expiresAt"> {
 
 const cacheKey = (hash: string) => `api-key:${hash}`;
 const REVOKED = "revoked";
+/** Its owner's scopes changed: read from the database, not cached, while this marker lives. */
+const RELOAD = "reload";
 
 /**
- * Caches a verified key unless a revocation tombstone is there: a
- * verification that read the row just before the revocation cannot bring
- * the key back. KEYS: cache key. ARGV: entry, ttl ms.
+ * Caches a verified key unless a marker is there (revoked, reload): a
+ * verification that read the rows just before the revocation or the owner's
+ * change cannot cache what it read afterwards. KEYS: cache key. ARGV: entry, ttl ms.
  */
-const cacheUnlessRevoked: AtomicScript<boolean> = {
-  name: "cache_api_key_unless_revoked",
-  lua: `if redis.call('GET', KEYS[1]) == '${"revoked"}' then return 0 end
+const cacheUnlessMarked: AtomicScript<boolean> = {
+  name: "cache_api_key_unless_marked",
+  lua: `local held = redis.call('GET', KEYS[1])
+if held == '${"revoked"}' or held == '${"reload"}' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
   memory(store, [key = ""], [entry = "", ttl = "0"]) {
-    if (store.get(key) === REVOKED) return 0;
+    const held = store.get(key);
+    if (held === REVOKED || held === RELOAD) return 0;
     store.set(key, entry, Number(ttl));
     return 1;
   },
@@ -183,8 +187,19 @@ export class ApiKeyService {
   }
 
   /**
+   * The owner's scopes changed: each of the user's keys is read from the
+   * database again at its next use (a key never acts beyond its owner's
+   * current scopes), and not cached for the cache's lifetime, so a
+   * verification that read the old scopes cannot cache them afterwards.
+   */
+  async ownerChanged(tenant: Tenant, userId: string): Promise<void> {
+    const keys = await this.deps.db.apiKeys.listLive(tenant.id, userId);
+    await Promise.all(keys.map((key) => this.deps.kv.set(cacheKey(key.keyHash), RELOAD, { ttlMs: this.deps.cacheTtlMs })));
+  }
+
+  /**
    * A tombstone rather than a delete: a verification that read the row just
-   * before the revocation cannot cache it afterwards (cacheUnlessRevoked).
+   * before the revocation cannot cache it afterwards (cacheUnlessMarked).
    */
   private async tombstone(key: ApiKeyRecord): Promise<void> {
     await this.deps.kv.set(cacheKey(key.keyHash), REVOKED, { ttlMs: this.deps.cacheTtlMs });
@@ -201,7 +216,7 @@ export class ApiKeyService {
     const now = this.deps.clock.now().getTime();
     const cached = await this.deps.kv.get(cacheKey(hash));
     if (cached === REVOKED) return null;
-    const hit = cached ? (JSON.parse(cached) as CachedKey) : null;
+    const hit = cached && cached !== RELOAD ? (JSON.parse(cached) as CachedKey) : null;
     const entry = hit && hit.until > now ? hit : await this.load(hash, now);
     // The lookup was by hash; comparing it again in constant time keeps a cache or index quirk from ever matching another key.
     if (!entry || !fixedLengthEqual(entry.keyHash, hash) || entry.tenantId !== tenant.id) return null;
@@ -245,7 +260,7 @@ export class ApiKeyService {
       this.deps.cacheTtlMs,
       entry.expiresAt === null ? Number.POSITIVE_INFINITY : entry.expiresAt - now,
     );
-    if (ttl > 0) await this.deps.kv.run(cacheUnlessRevoked, [cacheKey(hash)], [JSON.stringify(entry), Math.ceil(ttl)]);
+    if (ttl > 0) await this.deps.kv.run(cacheUnlessMarked, [cacheKey(hash)], [JSON.stringify(entry), Math.ceil(ttl)]);
     return entry;
   }
 
