@@ -59,6 +59,17 @@ export function sessionRevocationSuite(label: string, redis: () => RedisUnderTes
         expect(after.sessions).toHaveLength(1);
       });
 
+      it("deletes a session named by its id in upper case (UUIDs are case-insensitive), which then stops working", async () => {
+        const first = await s.signup();
+        const second = (await (await s.api.login("acme", s.lastEmail())).json()) as TokenBody;
+        const upper = second.session_id.toUpperCase();
+        expect(upper).not.toBe(second.session_id);
+        expect((await s.api.deleteSession("acme", first.access_token, upper)).status).toBe(204);
+        await s.expectRevoked("acme", second.access_token);
+        await s.expectInvalidGrant(await s.api.refresh("acme", second.refresh_token));
+        expectProblem(await readAnswer(await s.api.deleteSession("acme", first.access_token, upper)), 404, "not_found");
+      });
+
       it("answers 404 for a session of another user, an unknown one, or a malformed id", async () => {
         const mine = await s.signup();
         const theirs = await s.signup();

@@ -128,6 +128,7 @@ export const sessionRoutes = createRouter()
     const session = UUID_PATTERN.test(id) ? await sessions.find(c.get("tenant"), id) : null;
     if (!session || session.userId !== c.get("auth").sub || session.revokedAt)
       throw errors.notFound("No such session.");
-    await sessions.revoke(c.get("tenant"), id, "deleted_by_user");
+    // The stored id, not the path's: a UUID may arrive in upper case, and Redis keys are exact.
+    await sessions.revoke(c.get("tenant"), session.id, "deleted_by_user");
     return c.body(null, 204);
   });
