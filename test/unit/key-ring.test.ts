@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NewClient } from "../../src/core/ports/db/clients.js";
 import { KeyRingService } from "../../src/core/signing/key-ring.js";
 import { RING_OPTIONS, startKeyRing } from "../support/key-ring.js";
 
@@ -49,6 +50,33 @@ describe("key ring", () => {
     expect(states(await h.keyRing.published(tenant, true))).toEqual(["active", "next", "retired"]);
     h.clock.advance(1);
     expect(states(await h.keyRing.published(tenant, true))).toEqual(["active", "next"]);
+  });
+
+  it("keeps a retired key published for the longest token lifetime of the tenant, a client's included", async () => {
+    const tenant = await h.tenant("client-ttl", { access_token_ttl: 60 });
+    const client = (accessTokenTtl: number | null): NewClient => ({
+      tenantId: tenant.id,
+      clientId: crypto.randomUUID().replace(/-/g, "").slice(0, 22),
+      name: "Long-lived",
+      type: "confidential",
+      redirectUris: [],
+      postLogoutRedirectUris: [],
+      grantTypes: ["client_credentials"],
+      scopes: ["read"],
+      firstParty: false,
+      accessTokenTtl,
+      refreshTokenTtl: null,
+      secretHash: "a".repeat(64),
+      now: h.clock.now(),
+    });
+    await h.db.clients.create(client(3_600));
+    await h.db.clients.create(client(null));
+    const rotatedAt = h.clock.now().getTime();
+    await h.keyRing.rotate(tenant);
+    const retired = (await h.keyRing.published(tenant, true)).find((k) => k.state === "retired");
+    expect(retired?.publishUntil?.getTime()).toBe(
+      rotatedAt + 3_600_000 + RING_OPTIONS.cacheMs + RING_OPTIONS.clockSkewMs,
+    );
   });
 
   it("rotates on schedule only when due and when the next key has been published a whole JWKS lifetime", async () => {

@@ -176,13 +176,19 @@ export class KeyRingService {
     throw new Error(`Could not rotate the signing keys of tenant ${tenant.id}: the ring kept changing.`);
   }
 
+  /** Seconds: the tenant's access-token lifetime, or a client's longer one (ID tokens live as long). */
+  private async longestTokenTtl(tenant: Tenant): Promise<number> {
+    const clients = await this.db.clients.list(tenant.id);
+    return Math.max(settingsOf(tenant).accessTokenTtl, ...clients.map((client) => client.accessTokenTtl ?? 0));
+  }
+
   private async rotateFrom(tenant: Tenant, activeId: string | null, nextId: string): Promise<boolean> {
     const now = this.deps.clock.now();
     const settings = settingsOf(tenant);
-    // Every token the retiring key signed expires within the token lifetime;
-    // other instances may sign with it until their cache expires, and
-    // verifiers allow some clock skew.
-    const publishMs = settings.accessTokenTtl * 1000 + this.options.cacheMs + this.options.clockSkewMs;
+    // Every token the retiring key signed expires within the longest lifetime a token of the tenant
+    // has (a client's own may exceed the tenant's); other instances may sign with it until their
+    // cache expires, and verifiers allow some clock skew.
+    const publishMs = (await this.longestTokenTtl(tenant)) * 1000 + this.options.cacheMs + this.options.clockSkewMs;
     const rotated = await this.db.signingKeys.rotate({
       tenantId: tenant.id,
       activeId,
