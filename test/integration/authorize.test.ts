@@ -349,15 +349,57 @@ describe("RP-initiated logout", () => {
     const html = await ask.text();
     expect(formsOf(html)[0]?.fields).toMatchObject({ client_id: thirdParty, state: "bye-1" });
     expect(ask.headers.get("content-security-policy")).toContain("https://app.example.com/bye");
-    // Without the CSRF token nothing happens.
-    const forged = await browser.post("/t/authz/logout", { client_id: thirdParty });
+    // A wrong CSRF token is refused; none at all is an RP's request by POST, which only asks again.
+    const forged = await browser.post("/t/authz/logout", { client_id: thirdParty, csrf: "forged" });
     expect(forged.status).toBe(403);
+    const rpPost = await browser.post("/t/authz/logout", { client_id: thirdParty, state: "bye-1" });
+    expect(rpPost.status).toBe(200);
+    expect(formsOf(await rpPost.text())[0]?.fields).toMatchObject({ client_id: thirdParty, state: "bye-1" });
     const done = await browser.submit(html);
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe("https://app.example.com/bye?state=bye-1");
     expect([...browser.cookies.keys()].some((name) => name.startsWith("__Host-sso-"))).toBe(false);
     const after = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "none" }, firstParty)}`);
     expect(target(after).params.error).toBe("login_required");
+  });
+
+  it("takes the request by POST too (form-serialized, §2): signs out at once with this browser's ID token", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const signedIn = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
+    const tokens = await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL);
+    const out = await browser.post("/t/authz/logout", { id_token_hint: String(tokens.id_token) });
+    expect(out.status).toBe(200);
+    expect(await out.text()).toContain("You are signed out.");
+    const me = await t.app.request("/t/authz/v1/userinfo", {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(me.status).toBe(401);
+  });
+
+  it("asks, by POST without the provider cookie (a cross-site POST does not carry it), and ends nothing", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const signedIn = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
+    const tokens = await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL);
+    const elsewhere = new TestBrowser(t.app.request.bind(t.app));
+    const ask = await elsewhere.post("/t/authz/logout", { id_token_hint: String(tokens.id_token) });
+    expect(ask.status).toBe(200);
+    expect(formsOf(await ask.text())[0]?.action).toBe("/t/authz/logout");
+    const me = await t.app.request("/t/authz/v1/userinfo", {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(me.status).toBe(200);
+  });
+
+  it("refuses a state longer than 1024 characters with a page, rather than dropping it", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const query = (state: string) =>
+      new URLSearchParams({ client_id: thirdParty, post_logout_redirect_uri: "https://app.example.com/bye", state });
+    const long = await browser.get(`/t/authz/logout?${query("s".repeat(1025))}`);
+    expect(long.status).toBe(400);
+    expect(long.headers.get("location")).toBeNull();
+    const longest = await browser.get(`/t/authz/logout?${query("s".repeat(1024))}`);
+    expect(longest.status).toBe(200);
+    expect(formsOf(await longest.text())[0]?.fields.state).toHaveLength(1024);
   });
 
   it("refuses a post_logout_redirect_uri that is not registered for the client, with a page", async () => {

@@ -231,6 +231,52 @@ describe("hosted pages in chromium", () => {
   );
 
   it(
+    "RP-initiated logout by a form POST from another site: asks on this site, then signs out",
+    async () => {
+      const email = "logout-post@example.com";
+      const signup = await call(server, "/t/hosted/v1/signup", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      expect(signup.status, signup.text).toBe(201);
+      const { page, watch } = await watchedPage(browser, server.base);
+      await page.goto(flow.authorizeUrl(portal, "portal"));
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await poll(() => arrived(page).pathname).toBe("/portal/cb");
+      await flow.redeem(page, portal, "portal");
+
+      // The app's page, of an opaque origin (so another site): a form POST of the logout request (§2).
+      const fields = {
+        id_token_hint: flow.idToken,
+        post_logout_redirect_uri: `${apps.base}/bye`,
+        state: "post-state",
+      };
+      const inputs = Object.entries(fields)
+        .map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`)
+        .join("");
+      await page.goto("about:blank");
+      await page.setContent(
+        `<form method="post" action="${server.base}/t/hosted/logout">${inputs}<button>Log out</button></form>`,
+      );
+      await page.getByRole("button", { name: "Log out" }).click();
+      // The provider's cookie stayed behind (SameSite=Lax), so the user is asked, on the provider's page.
+      await poll(() => new URL(page.url()).pathname).toBe("/t/hosted/logout");
+      await check(page, "logout-post");
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await poll(() => arrived(page).pathname).toBe("/bye");
+      expect(arrived(page).searchParams.get("state")).toBe("post-state");
+      await page.goto(flow.authorizeUrl(portal, "portal", { prompt: "none" }));
+      await poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
+      expect(watch.failed).toEqual([]);
+      await page.close();
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
     "fits a 375 px wide phone screen",
     async () => {
       const { page, watch } = await watchedPage(browser, server.base, 375);

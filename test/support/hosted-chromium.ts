@@ -144,6 +144,8 @@ export interface Service {
 export function codeFlow(server: Service, tenant: string, appBase: string, browserBase = server.base) {
   let verifier = "";
   return {
+    /** The last redemption's ID token as issued (an app's `id_token_hint`). */
+    idToken: "",
     authorizeUrl(clientId: string, app: string, extra: Record<string, string> = {}): string {
       verifier = randomBytes(32).toString("base64url");
       const query = new URLSearchParams({
@@ -174,7 +176,8 @@ export function codeFlow(server: Service, tenant: string, appBase: string, brows
         }).toString(),
       });
       expect(answer.status, answer.text).toBe(200);
-      return decodeJwt(answer.json.id_token as string);
+      this.idToken = answer.json.id_token as string;
+      return decodeJwt(this.idToken);
     },
   };
 }

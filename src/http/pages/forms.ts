@@ -13,6 +13,23 @@ import { checkCsrf } from "./browser.js";
  * of this browser (403 otherwise). The first value of a repeated name counts.
  */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const form = await formFields(c);
+  await checkCsrf(c, form.csrf);
+  refuseUnsafeText(form);
+  return form;
+}
+
+/**
+ * The same, without the CSRF check: for the one form other sites send by
+ * design (RP-Initiated Logout by POST), whose route guards itself.
+ */
+export async function readCrossSiteForm(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const form = await formFields(c);
+  refuseUnsafeText(form);
+  return form;
+}
+
+async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
   if (!isFormType(c.req.header("content-type"))) {
     throw errors.unsupportedMediaType("application/x-www-form-urlencoded");
   }
@@ -20,10 +37,12 @@ export async function readForm(c: Context<AppEnv>): Promise<Record<string, strin
   for (const [name, value] of new URLSearchParams(await c.req.text())) {
     if (!Object.hasOwn(form, name)) form[name] = value;
   }
-  await checkCsrf(c, form.csrf);
+  return form;
+}
+
+function refuseUnsafeText(form: Record<string, string>): void {
   const unsafe = unsafeTextErrors(form);
   if (unsafe.length > 0) throw errors.validation(unsafe);
-  return form;
 }
 
 /** The form's fields through the JSON route's schema (same bounds); field problems for the page when they fail. */

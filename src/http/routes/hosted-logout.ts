@@ -4,20 +4,22 @@ import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/federation/federated-logins.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
+import { checkCsrf } from "../pages/browser.js";
 import { LogoutPage } from "../pages/flow-pages.js";
-import { readForm } from "../pages/forms.js";
+import { readCrossSiteForm } from "../pages/forms.js";
 import { MessagePage } from "../pages/message-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
 import { clearProviderCookie, currentSession } from "../pages/sso.js";
 
 /**
  * `/t/{tenant}/logout`: the end_session_endpoint (OpenID Connect
- * RP-Initiated Logout 1.0). With a valid `id_token_hint` for this browser's
- * session it signs out at once; otherwise the user confirms (a POST with
- * the CSRF token), so no other site can sign anyone out. Signing out ends
- * the provider session and every client session issued from it. The
- * browser returns to `post_logout_redirect_uri` only when it is registered
- * (exactly) for the client the hint or `client_id` names.
+ * RP-Initiated Logout 1.0), by GET or by a POST of the same parameters
+ * (§2). With a valid `id_token_hint` for this browser's session it signs
+ * out at once; otherwise the user confirms (a POST with the CSRF token), so
+ * no other site can sign anyone out. Signing out ends the provider session
+ * and every client session issued from it. The browser returns to
+ * `post_logout_redirect_uri` only when it is registered (exactly) for the
+ * client the hint or `client_id` names.
  */
 
 const MAX_STATE = 1024;
@@ -37,8 +39,12 @@ async function logoutRequest(
   if (input.hintClientId && input.clientId && input.hintClientId !== input.clientId) {
     throw errors.validationCode("invalid_request", "client_id is not the audience of id_token_hint.");
   }
+  // Refused rather than dropped: the RP would get its user back without the state it sent.
+  if (input.state && input.state.length > MAX_STATE) {
+    throw errors.validationCode("invalid_request", `state is longer than ${MAX_STATE} characters.`);
+  }
   const clientId = input.hintClientId ?? input.clientId ?? null;
-  const state = input.state && input.state.length <= MAX_STATE ? input.state : null;
+  const state = input.state ?? null;
   if (!input.redirectUri) return { redirectUri: null, state, clientId };
   const client = clientId ? await c.get("services").clients.find(c.get("tenant"), clientId) : null;
   if (!client?.postLogoutRedirectUris.includes(input.redirectUri)) {
@@ -62,38 +68,46 @@ async function signOut(c: Context<AppEnv>, request: LogoutRequest, status: 302 |
   return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));
 }
 
+/**
+ * The RP's request, by GET or POST. A cross-site POST does not carry the
+ * provider cookie (SameSite=Lax), so there no session in sight is no proof
+ * that the browser has none: the user confirms on this site instead.
+ */
+async function rpLogout(c: Context<AppEnv>, param: (name: string) => string | undefined, method: "GET" | "POST") {
+  const hintText = param("id_token_hint");
+  const { keyRing, tokens } = c.get("services");
+  const hint = hintText
+    ? await verifyIdTokenHint(keyRing, c.get("tenant"), tokens.issuer(c.get("tenant")), hintText)
+    : null;
+  const request = await logoutRequest(c, {
+    redirectUri: param("post_logout_redirect_uri"),
+    state: param("state"),
+    clientId: param("client_id"),
+    hintClientId: hint?.clientId,
+  });
+  const current = await currentSession(c);
+  // The RP vouches for this very session (or, by GET, the browser has none left): no question to ask.
+  const vouched = current ? hint?.sid === current.session.id && hint.sub === current.user.id : method === "GET";
+  if (hint && vouched) return signOut(c, request, method === "GET" ? 302 : 303);
+  const page = await pageContext(c);
+  const email = current ? await c.get("services").accounts.address(current.user) : null;
+  const hidden = {
+    post_logout_redirect_uri: request.redirectUri,
+    state: request.state,
+    client_id: request.clientId,
+  };
+  return sendPage(c, page, LogoutPage({ page, hidden, email }), {
+    formTargets: request.redirectUri ? [request.redirectUri] : [],
+  });
+}
+
 export const hostedLogoutRoutes = new Hono<AppEnv>()
-  .get("/t/:tenant/logout", async (c) => {
-    const query = (name: string) => c.req.query(name) || undefined;
-    const hintText = query("id_token_hint");
-    const { keyRing, tokens } = c.get("services");
-    const hint = hintText
-      ? await verifyIdTokenHint(keyRing, c.get("tenant"), tokens.issuer(c.get("tenant")), hintText)
-      : null;
-    const request = await logoutRequest(c, {
-      redirectUri: query("post_logout_redirect_uri"),
-      state: query("state"),
-      clientId: query("client_id"),
-      hintClientId: hint?.clientId,
-    });
-    const current = await currentSession(c);
-    // The RP vouches for this very session (or the browser has none left): no question to ask.
-    if (hint && (!current || (hint.sid === current.session.id && hint.sub === current.user.id))) {
-      return signOut(c, request, 302);
-    }
-    const page = await pageContext(c);
-    const email = current ? await c.get("services").accounts.address(current.user) : null;
-    const hidden = {
-      post_logout_redirect_uri: request.redirectUri,
-      state: request.state,
-      client_id: request.clientId,
-    };
-    return sendPage(c, page, LogoutPage({ page, hidden, email }), {
-      formTargets: request.redirectUri ? [request.redirectUri] : [],
-    });
-  })
+  .get("/t/:tenant/logout", (c) => rpLogout(c, (name) => c.req.query(name) || undefined, "GET"))
   .post("/t/:tenant/logout", async (c) => {
-    const form = await readForm(c);
+    // Without a CSRF token, the RP's own request (§2: form-serialized); with one, the user's confirmation.
+    const form = await readCrossSiteForm(c);
+    if (form.csrf === undefined) return rpLogout(c, (name) => form[name] || undefined, "POST");
+    await checkCsrf(c, form.csrf);
     const request = await logoutRequest(c, {
       redirectUri: form.post_logout_redirect_uri || undefined,
       state: form.state || undefined,
