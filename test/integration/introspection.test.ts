@@ -78,14 +78,25 @@ describe("introspection", () => {
   });
 
   it("describes the current refresh token, and finds tokens whatever the hint says", async () => {
+    const seconds = () => Math.floor(Date.now() / 1000);
+    const before = seconds();
     const s = await session();
+    const issued = seconds();
     const refresh = await introspect(s.refresh_token);
     expect(refresh).toMatchObject({ active: true, token_type: "refresh_token", sub: s.user.id, sid: s.session_id });
+    // iat: when the token was issued (the login here, the rotation below).
+    expect(refresh.iat).toBeGreaterThanOrEqual(before);
+    expect(refresh.iat).toBeLessThanOrEqual(issued);
     expect(await introspect(s.refresh_token, { token_type_hint: "access_token" })).toEqual(refresh);
     expect((await introspect(s.access_token, { token_type_hint: "refresh_token" })).active).toBe(true);
+    const rotating = seconds();
     const next = (await (await api.refresh("intro", s.refresh_token)).json()) as TokenBody;
+    const rotated = seconds();
     expect(await introspect(s.refresh_token)).toEqual({ active: false });
-    expect((await introspect(next.refresh_token)).active).toBe(true);
+    const successor = await introspect(next.refresh_token);
+    expect(successor).toMatchObject({ active: true, sid: s.session_id });
+    expect(successor.iat).toBeGreaterThanOrEqual(rotating);
+    expect(successor.iat).toBeLessThanOrEqual(rotated);
   });
 
   it("answers only {active:false} for forged, foreign, malformed and revoked tokens", async () => {

@@ -53,6 +53,8 @@ export interface ActiveRefreshToken {
   sessionId: string;
   claims: SessionClaims;
   idleExpiresAt: number;
+  /** When the token was issued (its rotation, or the login), ms. */
+  issuedAt: number;
 }
 
 /** How a session differs from a first-party login's (every field defaults to that). */

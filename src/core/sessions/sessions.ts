@@ -3,8 +3,8 @@ import { errors } from "../errors.js";
 import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
-import { FIRST_PARTY_CLIENT } from "./session-ledger.js";
-import { issueTokens, ledgerState, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
+import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
+import { issueTokens, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
 import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type {
@@ -135,9 +135,11 @@ export class SessionService {
     if (!token) return null;
     const held = await this.store.read(token.sessionId);
     if (held === "revoked") return null;
-    const state = held ?? (await ledgerState(this.deps, tenant, token.sessionId));
     const now = this.now();
-    if (!state || state.idleExpiresAt <= now || state.absoluteExpiresAt <= now) return null;
+    // The ledger also says when the current token was issued: its rotation is recorded before it is handed out.
+    const record = await this.deps.db.sessions.findById(tenant.id, token.sessionId);
+    const state = held ?? liveLedgerState(record, now);
+    if (!state || !record || state.idleExpiresAt <= now || state.absoluteExpiresAt <= now) return null;
     const current = state.generation === token.generation && state.hash === token.hash;
     // A ledger behind a lost Redis may not know the newest generation yet.
     const ahead = held === null && token.generation > state.generation;
@@ -148,6 +150,7 @@ export class SessionService {
       sessionId: token.sessionId,
       claims: claims === "unchanged" ? state.claims : claims,
       idleExpiresAt: state.idleExpiresAt,
+      issuedAt: record.lastUsedAt.getTime(),
     };
   }
 

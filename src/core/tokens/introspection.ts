@@ -66,6 +66,7 @@ export class TokenIntrospection {
       scope: found.claims.scope,
       client_id: found.claims.clientId,
       exp: Math.floor(found.idleExpiresAt / 1000),
+      iat: Math.floor(found.issuedAt / 1000),
       iss: this.deps.tokens.issuer(tenant),
     };
   }
