@@ -270,7 +270,10 @@ function parameterLines(operation: Operation, link: Link): string[] {
     "| parameter | in | type | required | notes |",
     "| --- | --- | --- | --- | --- |",
     ...parameters.map((p) => {
-      const notes = [p.description, p.schema ? notesOf(p.schema) : ""].filter(Boolean).join("; ");
+      // A query field's description is both the parameter's and its schema's: said once.
+      const schema =
+        p.schema && p.schema.description === p.description ? { ...p.schema, description: undefined } : p.schema;
+      const notes = [p.description, schema ? notesOf(schema) : ""].filter(Boolean).join("; ");
       const type = p.schema ? typeOf(p.schema, link) : "any";
       return `| ${code(p.name)} | ${p.in} | ${cell(type)} | ${p.required ? "yes" : "no"} | ${cell(notes)} |`;
     }),

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/http/app.js";
+import { withRateLimitAnswers } from "../../src/http/routes/docs.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 
 let t: TestApp;
@@ -232,11 +233,15 @@ describe("OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/",
+      "/docs",
       "/healthz",
       "/metrics",
+      "/openapi.json",
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/authorize",
+      "/t/{tenant}/logout",
       "/t/{tenant}/oauth2/token",
       "/t/{tenant}/v1/admin/api-keys",
       "/t/{tenant}/v1/admin/api-keys/{id}",
@@ -333,11 +338,25 @@ describe("OpenAPI", () => {
     const etag = first.headers.get("etag");
     expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
     expect(second.headers.get("etag")).toBe(etag);
-    const served = await first.json();
+    type Operations = Record<string, { responses: Record<string, unknown> } | undefined>;
+    const served = (await first.json()) as { paths: Record<string, Operations> };
     expect(await second.json()).toEqual(served);
-    // What the routes describe, unchanged by serving it from memory.
+    // What the routes describe, with the limiter's 429 on every limited operation, unchanged by serving it from memory.
     const [config] = generate.mock.calls[0] ?? [];
-    expect(served).toEqual(JSON.parse(JSON.stringify(app.getOpenAPI31Document(config as never))));
+    const generated = JSON.parse(JSON.stringify(app.getOpenAPI31Document(config as never)));
+    expect(generated.paths["/t/{tenant}/v1/sessions/{id}"].delete.responses["429"]).toBeUndefined();
+    expect(served).toEqual(withRateLimitAnswers(generated));
+    // The same answer as a route that declares its 429 itself.
+    const declared = served.paths["/t/{tenant}/v1/login"]?.post?.responses["429"];
+    expect(declared).toMatchObject({ content: { "application/problem+json": expect.any(Object) } });
+    expect(served.paths["/t/{tenant}/v1/sessions/{id}"]?.delete?.responses["429"]).toEqual(declared);
+    for (const path of ["/t/{tenant}/v1/signup", "/t/{tenant}/v1/token/refresh", "/t/{tenant}/v1/introspect"]) {
+      expect(served.paths[path]?.post?.responses["429"]).toEqual(declared);
+    }
+    // Probes and scrapes are never limited, so never refused.
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      expect(Object.keys(served.paths[path]?.get?.responses ?? { none: 1 })).not.toContain("429");
+    }
     expect(served).toMatchObject({ openapi: "3.1.0", servers: [{ url: TEST_PUBLIC_URL }] });
 
     const revalidated = await app.request("/openapi.json", { headers: { "If-None-Match": etag as string } });

@@ -194,7 +194,9 @@ export class ApiKeyService {
    */
   async ownerChanged(tenant: Tenant, userId: string): Promise<void> {
     const keys = await this.deps.db.apiKeys.listLive(tenant.id, userId);
-    await Promise.all(keys.map((key) => this.deps.kv.set(cacheKey(key.keyHash), RELOAD, { ttlMs: this.deps.cacheTtlMs })));
+    await Promise.all(
+      keys.map((key) => this.deps.kv.set(cacheKey(key.keyHash), RELOAD, { ttlMs: this.deps.cacheTtlMs })),
+    );
   }
 
   /**

@@ -1,10 +1,12 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { Hono } from "hono";
 import { errors } from "../../core/errors.js";
 import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
+import { createRouter, problems } from "../openapi.js";
 import { browserBinding } from "../pages/browser.js";
+import { TenantParamSchema } from "../schemas.js";
 import { proceed, toClient } from "./authorize-flow.js";
 
 /**
@@ -34,12 +36,59 @@ async function authorize(c: Context<AppEnv>, params: URLSearchParams): Promise<R
   }
 }
 
-export const authorizeRoutes = new Hono<AppEnv>()
-  .get("/t/:tenant/authorize", (c) => authorize(c, new URL(c.req.url).searchParams))
-  // OIDC Core §3.1.2.1: the same parameters as a form POST.
-  .post("/t/:tenant/authorize", async (c) => {
-    if (!isFormType(c.req.header("content-type"))) {
-      throw errors.unsupportedMediaType("application/x-www-form-urlencoded");
-    }
-    return authorize(c, new URLSearchParams(await c.req.text()));
+const AuthorizeQuerySchema = z.object({
+  response_type: z.literal("code"),
+  client_id: z.string(),
+  redirect_uri: z.string().openapi({ description: "One of the client's registered URIs, exactly" }),
+  scope: z.string().openapi({ description: "Space-separated; must include openid", example: "openid profile email" }),
+  state: z.string().max(1024).optional(),
+  nonce: z.string().max(512).optional(),
+  code_challenge: z.string().openapi({ description: "PKCE (RFC 7636); required for public clients" }).optional(),
+  code_challenge_method: z.literal("S256").optional(),
+  prompt: z
+    .string()
+    .openapi({ description: "Space-separated: none (alone), login, consent, select_account" })
+    .optional(),
+  max_age: z.string().regex(/^\d+$/).optional(),
+});
+
+const PAGE = { "text/html": { schema: z.string() } };
+
+/** Documented here, answered by the handler: its failures are pages or redirects, never problem+json. */
+function documentAuthorize(router: ReturnType<typeof createRouter>, method: "get" | "post") {
+  router.openAPIRegistry.registerPath({
+    method,
+    path: "/t/{tenant}/authorize",
+    tags: ["OpenID Provider"],
+    summary: `Authorization endpoint (OIDC Core §3.1.2)${method === "post" ? ", the parameters as a form" : ""}`,
+    description:
+      "Starts the authorization code flow at the hosted login and consent pages. An unknown client or a " +
+      "redirect_uri that is not registered answers a 400 page and never redirects; every other error returns " +
+      "to the redirect_uri with `error`, `state` and `iss` (RFC 9207).",
+    request:
+      method === "get"
+        ? { params: TenantParamSchema, query: AuthorizeQuerySchema }
+        : {
+            params: TenantParamSchema,
+            body: { content: { "application/x-www-form-urlencoded": { schema: AuthorizeQuerySchema } } },
+          },
+    responses: {
+      302: { description: "To the login or consent page, or back to the redirect_uri with `code` or `error`" },
+      400: { description: "A page: unknown client_id or unregistered redirect_uri", content: PAGE },
+      ...problems(404, 415, 429),
+    },
   });
+}
+
+export const authorizeRoutes = createRouter();
+documentAuthorize(authorizeRoutes, "get");
+documentAuthorize(authorizeRoutes, "post");
+
+authorizeRoutes.get("/t/:tenant/authorize", (c) => authorize(c, new URL(c.req.url).searchParams));
+// OIDC Core §3.1.2.1: the same parameters as a form POST.
+authorizeRoutes.post("/t/:tenant/authorize", async (c) => {
+  if (!isFormType(c.req.header("content-type"))) {
+    throw errors.unsupportedMediaType("application/x-www-form-urlencoded");
+  }
+  return authorize(c, new URLSearchParams(await c.req.text()));
+});

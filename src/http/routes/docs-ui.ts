@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv, DocsUiAssets } from "../context.js";
@@ -72,6 +72,13 @@ export function mountDocsUi(app: OpenAPIHono<AppEnv>, load: () => DocsUiAssets, 
     return prepared;
   };
 
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/docs",
+    tags: ["Operations"],
+    summary: "This reference, rendered (Swagger UI)",
+    responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
+  });
   app.get("/docs", async (c) => {
     const { script, stylesheet } = await ready();
     const nonce = toBase64Url(random.bytes(NONCE_BYTES));

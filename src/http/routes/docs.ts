@@ -1,6 +1,30 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { limitForRoute } from "../../core/rate-limit/limits.js";
 import type { AppEnv } from "../context.js";
 import { etagOf, notModified } from "../etag.js";
+import { problems } from "../openapi.js";
+
+type OpenApiDocument = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
+const METHODS = ["get", "put", "post", "delete", "patch"] as const;
+/** The generated form of problems(429): the Problem schema by reference. */
+const RATE_LIMITED = {
+  description: problems(429)[429]?.description ?? "",
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
+
+/** Every route the limiter counts (all but the probes) may answer 429: each operation says so. Changes `document`. */
+export function withRateLimitAnswers(document: OpenApiDocument): OpenApiDocument {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const pattern = path.replace(/\{([^}]+)\}/g, ":$1");
+    for (const method of METHODS) {
+      const operation = item?.[method];
+      if (operation && limitForRoute(method.toUpperCase(), pattern) && !operation.responses?.["429"]) {
+        operation.responses = { ...operation.responses, 429: RATE_LIMITED };
+      }
+    }
+  }
+  return document;
+}
 
 /** Serves the OpenAPI 3.1 document built from the routes' own schemas (rendered at /docs: docs-ui.ts). */
 export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
@@ -14,22 +38,36 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
     scheme: "basic",
     description: "An OAuth client's client_id and client_secret, form-urlencoded (RFC 6749 §2.3.1).",
   });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Operations"],
+    summary: "This document (OpenAPI 3.1)",
+    responses: {
+      200: {
+        description: "The document; ETag, and 304 to If-None-Match",
+        content: { "application/json": { schema: z.object({}) } },
+      },
+    },
+  });
   // Generating the document takes ~10 ms and its routes never change after
   // createApp: built once per app, on the first request, then served as is.
   let document: Promise<{ body: string; etag: string }> | undefined;
   app.get("/openapi.json", async (c) => {
     document ??= (async () => {
       const body = JSON.stringify(
-        app.getOpenAPI31Document({
-          openapi: "3.1.0",
-          info: {
-            title: "Authentication authority API",
-            version: "1.0.0",
-            description:
-              "Identity, tokens, sessions and credentials for other services. Errors are RFC 9457 problem+json.",
-          },
-          servers: [{ url: publicUrl }],
-        }),
+        withRateLimitAnswers(
+          app.getOpenAPI31Document({
+            openapi: "3.1.0",
+            info: {
+              title: "Authentication authority API",
+              version: "1.0.0",
+              description:
+                "Identity, tokens, sessions and credentials for other services. Errors are RFC 9457 problem+json.",
+            },
+            servers: [{ url: publicUrl }],
+          }),
+        ),
       );
       return { body, etag: await etagOf(c.get("services").sealer.primitives, body) };
     })();

@@ -1,15 +1,17 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { Hono } from "hono";
 import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/federation/federated-logins.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
+import { createRouter, problems } from "../openapi.js";
 import { checkCsrf } from "../pages/browser.js";
 import { LogoutPage } from "../pages/flow-pages.js";
 import { readCrossSiteForm } from "../pages/forms.js";
 import { MessagePage } from "../pages/message-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
 import { clearProviderCookie, currentSession } from "../pages/sso.js";
+import { TenantParamSchema } from "../schemas.js";
 
 /**
  * `/t/{tenant}/logout`: the end_session_endpoint (OpenID Connect
@@ -23,6 +25,7 @@ import { clearProviderCookie, currentSession } from "../pages/sso.js";
  */
 
 const MAX_STATE = 1024;
+const PAGE = { "text/html": { schema: z.string() } };
 
 interface LogoutRequest {
   /** Where to send the browser afterwards (registered), or null for the signed-out page. */
@@ -101,7 +104,41 @@ async function rpLogout(c: Context<AppEnv>, param: (name: string) => string | un
   });
 }
 
-export const hostedLogoutRoutes = new Hono<AppEnv>()
+const LogoutRequestSchema = z.object({
+  id_token_hint: z.string().optional(),
+  client_id: z.string().optional(),
+  post_logout_redirect_uri: z.string().openapi({ description: "Registered for the client, exactly" }).optional(),
+  state: z.string().max(MAX_STATE).optional(),
+});
+
+export const hostedLogoutRoutes = createRouter();
+
+for (const method of ["get", "post"] as const) {
+  hostedLogoutRoutes.openAPIRegistry.registerPath({
+    method,
+    path: "/t/{tenant}/logout",
+    tags: ["OpenID Provider"],
+    summary: `End-session endpoint (OpenID Connect RP-Initiated Logout 1.0)${method === "post" ? ", as a form" : ""}`,
+    description:
+      "With an id_token_hint for this browser's provider session, signs out at once; otherwise a page asks the " +
+      "user to confirm. Returns to post_logout_redirect_uri with `state` only when it is registered for the client.",
+    request:
+      method === "get"
+        ? { params: TenantParamSchema, query: LogoutRequestSchema }
+        : {
+            params: TenantParamSchema,
+            body: { content: { "application/x-www-form-urlencoded": { schema: LogoutRequestSchema } } },
+          },
+    responses: {
+      200: { description: "The confirmation page, or the signed-out page", content: PAGE },
+      [method === "get" ? 302 : 303]: { description: "Signed out: back to post_logout_redirect_uri" },
+      400: { description: "A page: post_logout_redirect_uri not registered, or a bad request", content: PAGE },
+      ...problems(404, 429),
+    },
+  });
+}
+
+hostedLogoutRoutes
   .get("/t/:tenant/logout", (c) => rpLogout(c, (name) => c.req.query(name) || undefined, "GET"))
   .post("/t/:tenant/logout", async (c) => {
     // Without a CSRF token, the RP's own request (§2: form-serialized); with one, the user's confirmation.
