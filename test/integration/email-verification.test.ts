@@ -204,11 +204,10 @@ describe("email change", () => {
   it("needs the password, and a different, valid address", async () => {
     const email = address("pw");
     const user = await signup(email);
-    expectProblem(
-      await readAnswer(await api.changeEmail("acme", user.access_token, address("x"), "wrong password!")),
-      401,
-      "invalid_credentials",
-    );
+    const wrong = await readAnswer(await api.changeEmail("acme", user.access_token, address("x"), "wrong password!"));
+    expectProblem(wrong, 401, "invalid_credentials");
+    // A bearer-protected route's 401 challenges (API.md), without an error: the token itself is fine.
+    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}/t/acme"`);
     for (const bad of ["nope", "a@b.com\r\nBcc: evil@attacker.test", email]) {
       const answer = await readAnswer(await api.changeEmail("acme", user.access_token, bad));
       expectProblem(answer, 400, "validation_failed");

@@ -263,6 +263,7 @@ describe("change password", () => {
       await api.changePassword("acme", here.access_token, "not the password", NEW_PASSWORD),
     );
     expectProblem(wrong, 401, "invalid_credentials");
+    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}/t/acme"`);
     const weak = await readAnswer(await api.changePassword("acme", here.access_token, GOOD_PASSWORD, "short"));
     expectProblem(weak, 400, "validation_failed");
     expect(JSON.stringify(weak.json.errors)).toContain("new_password");

@@ -62,6 +62,10 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
     c.set("auth", claims);
     actAs(c.get("scope"), { type: "user", id: claims.sub });
     await next();
+    // API.md: every 401 of a bearer-protected route challenges, one about something else too (a wrong current password).
+    if (c.res.status === 401 && !c.res.headers.has("WWW-Authenticate")) {
+      c.res.headers.set("WWW-Authenticate", `Bearer realm="${realm}"`);
+    }
   };
 }
 
