@@ -9,8 +9,14 @@ import { acrOf } from "./acr.js";
 
 /** RFC 9068 §2.1: the `typ` of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
-/** RFC 8725 §3.4 allows some skew; never more than 60 s here. */
+/** RFC 8725 §3.4 allows some skew; never more than 60 s here (what other verifiers are allowed). */
 export const CLOCK_SKEW_SECONDS = 60;
+/**
+ * The service's own checks of its tokens run on clocks NTP keeps close (its
+ * replicas, the Workers' hosts): a few seconds of skew, so an expired token
+ * is refused, and inactive at introspection (RFC 7662 §2.2), at once.
+ */
+const OWN_CLOCK_SKEW_SECONDS = 5;
 
 export interface AccessTokenClaims {
   iss: string;
@@ -130,7 +136,7 @@ export class AccessTokens {
         algorithms: [verifier.alg],
         issuer: this.issuer(tenant),
         audience: this.audience(tenant),
-        clockTolerance: CLOCK_SKEW_SECONDS,
+        clockTolerance: OWN_CLOCK_SKEW_SECONDS,
         currentDate: this.deps.clock.now(),
         requiredClaims: ["sub", "exp", "iat", "nbf", "jti", "sid", "tid", "client_id", "scope"],
       });
