@@ -92,6 +92,14 @@ describe("the production policy", () => {
     }
   });
 
+  it("refuses an issuer with credentials in it under any policy: it is read back as configuration", async () => {
+    for (const issuer of ["https://user:pass@idp.example.com", "https://token@idp.example.com"]) {
+      const answer = await readAnswer(await configure("creds", issuer));
+      expectProblem(answer, 400, "validation_failed");
+      expect(answer.json.errors).toEqual([{ path: "issuer", message: "must not contain credentials" }]);
+    }
+  });
+
   it("refuses at login a loopback provider stored earlier, without calling it", async () => {
     const idp = await serve();
     expect((await configure("stored", idp.origin)).status).toBe(200);

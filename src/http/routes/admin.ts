@@ -67,7 +67,13 @@ const issuerUrl = singleLine()
     if (!URL.canParse(value)) return true;
     const url = new URL(value);
     return (url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash;
-  }, "must be an http(s) URL without query or fragment");
+  }, "must be an http(s) URL without query or fragment")
+  // It is read back and logged as configuration, never as a secret: no credentials in it.
+  .refine((value) => {
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return !url.username && !url.password;
+  }, "must not contain credentials");
 
 const ProviderSchema = z
   .object({
