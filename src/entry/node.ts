@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
@@ -10,6 +10,7 @@ import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
+import { answerClientErrors } from "./node-client-errors.js";
 import { openNodeDeps } from "./node-deps.js";
 import { recordServer } from "./server-record.js";
 
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   );
   // Beyond it new connections are closed on arrival: the file descriptors Postgres and Redis need stay free.
   server.maxConnections = config.MAX_CONNECTIONS;
+  answerClientErrors(server as Server, deps.random);
 
   // Graceful shutdown (README, "Shutdown"): readiness fails at once so the
   // load balancer stops sending new requests, while the listener keeps

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_KEY,
@@ -182,5 +183,33 @@ describe("response headers on the Node entry", () => {
     expect(unchanged.fields.get("etag")).toEqual([etag]);
     expect(unchanged.fields.get("cache-control")).toEqual(jwks.fields.get("cache-control"));
     expectAppHeaders(unchanged);
+  });
+
+  it("what Node's parser refuses: problem+json with X-Request-Id, then the connection closes", async () => {
+    const exchange = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { port, hostname } = new URL(node.server.base);
+        const socket = connect(Number(port), hostname, () => socket.end(bytes));
+        let text = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (chunk: string) => (text += chunk));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+    const cases = [
+      [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
+      ["NOT HTTP AT ALL\r\n\r\n", 400, "malformed_request"],
+    ] as const;
+    for (const [bytes, status, code] of cases) {
+      const answer = await exchange(bytes);
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+      expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+      expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+      expect(JSON.parse(body)).toMatchObject({ status, code });
+    }
+    // The server goes on serving.
+    expect((await raw(node.server, "/healthz")).status).toBe(200);
   });
 });
