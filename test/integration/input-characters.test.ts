@@ -165,7 +165,8 @@ async function judge(attempt: Attempt, where: string, refused: boolean, field: s
   const text = await response.text();
   if (response.status < 400) reached.add(keyOf(attempt.op));
   if (response.status >= 500) findings.push({ where, status: response.status, text: text.slice(0, 300) });
-  if (!refused) return;
+  // A browser endpoint's refusal is a page or a redirect to the client: no 5xx is what is asked of it.
+  if (!refused || attempt.op.answersPages) return;
   const problem = /json/.test(response.headers.get("content-type") ?? "")
     ? (JSON.parse(text) as { code?: string; errors?: { path: string }[]; error?: string; error_description?: string })
     : {};

@@ -31,8 +31,11 @@ export interface Operation {
   security: boolean;
   parameters: Parameter[];
   bodies: { type: "json" | "form"; schema: Schema }[];
+  /** A browser endpoint: it refuses with an HTML page (or at the client's redirect URI), not a problem. */
+  answersPages: boolean;
 }
 export type Path = (string | number)[];
+type Responses = Record<string, { content?: Record<string, unknown> }>;
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, Record<string, unknown>>>;
@@ -118,6 +121,7 @@ export function openApiWalk(
           security: Array.isArray(op.security) && op.security.length > 0,
           parameters: (op.parameters as Parameter[] | undefined) ?? [],
           bodies,
+          answersPages: (op.responses as Responses | undefined)?.["400"]?.content?.["text/html"] !== undefined,
         });
       }
     }
