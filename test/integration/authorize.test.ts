@@ -90,11 +90,11 @@ function target(response: Response): { base: string; params: Record<string, stri
 }
 
 /** Signs the browser in through the login form of a pending request; resolves the answer to the submitted form. */
-async function signIn(browser: TestBrowser, start: Response): Promise<Response> {
+async function signIn(browser: TestBrowser, start: Response, email = EMAIL): Promise<Response> {
   expect(start.status).toBe(302);
   const login = await browser.follow(start, ORIGIN);
   expect(login.status).toBe(200);
-  return browser.submit(await login.text(), { email: EMAIL, password: GOOD_PASSWORD });
+  return browser.submit(await login.text(), { email, password: GOOD_PASSWORD });
 }
 
 describe("client and redirect URI first", () => {
@@ -264,6 +264,35 @@ describe("the hosted flow", () => {
     expect(deleted.status).toBe(204);
     const after = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "none" }, firstParty)}`);
     expect(target(after).params).toMatchObject({ error: "login_required" });
+  });
+});
+
+describe("id_token_hint (OIDC Core §3.1.2.1)", () => {
+  it("answers for the hinted user only: login_required with prompt=none when someone else is signed in", async () => {
+    const other = `hinted-${crypto.randomUUID()}@example.com`;
+    expect((await appClient(t).signup("authz", other)).status).toBe(201);
+    const elsewhere = new TestBrowser(t.app.request.bind(t.app));
+    const theirs = await signIn(
+      elsewhere,
+      await elsewhere.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`),
+      other,
+    );
+    const theirHint = String((await redeem(target(theirs).params.code ?? "", firstParty, PORTAL)).id_token);
+
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const mine = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
+    const myHint = String((await redeem(target(mine).params.code ?? "", firstParty, PORTAL)).id_token);
+    const silent = (hint: string) =>
+      browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "none", id_token_hint: hint }, firstParty)}`);
+
+    expect(target(await silent(myHint)).params.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(target(await silent(theirHint)).params).toMatchObject({ error: "login_required" });
+    const forged = `${myHint.slice(0, -4)}AAAA`;
+    expect(target(await silent(forged)).params).toMatchObject({ error: "invalid_request", state: "st-1" });
+    // Without prompt=none the login page comes, and whoever signs in there is the answer.
+    const asked = await browser.get(`/t/authz/authorize?${authorizeQuery({ id_token_hint: theirHint }, firstParty)}`);
+    expect(target(asked).base).toBe(`${ORIGIN}/t/authz/login`);
+    expect(target(await signIn(browser, asked)).params.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
 

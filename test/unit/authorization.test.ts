@@ -68,7 +68,7 @@ describe("validateAuthorizationRequest", () => {
 });
 
 describe("nextStep", () => {
-  const session = { sessionId: "s1", authTime: 1_000, amr: ["pwd"] };
+  const session = { sessionId: "s1", userId: "u1", authTime: 1_000, amr: ["pwd"] };
   const now = 2_000;
 
   it("needs a login without a session, or login_required with prompt=none", () => {
@@ -82,6 +82,20 @@ describe("nextStep", () => {
     expect(nextStep(valid({ max_age: "5000" }), CLIENT, session, ["openid", "email"], now).kind).toBe("issue");
     const here = { ...valid({ prompt: "login", max_age: "0" }), loginSessionId: "s1" };
     expect(nextStep(here, CLIENT, session, ["openid", "email"], now).kind).toBe("issue");
+  });
+
+  it("forces a login when id_token_hint names another user than the signed-in one; login_required with prompt=none", () => {
+    const granted = ["openid", "email"];
+    const hinted = (subject: string, prompt?: string) => ({
+      ...valid(prompt ? { prompt } : {}),
+      hintSubject: subject,
+    });
+    expect(nextStep(hinted("u1"), CLIENT, session, granted, now).kind).toBe("issue");
+    expect(nextStep(hinted("u1", "none"), CLIENT, session, granted, now).kind).toBe("issue");
+    expect(nextStep(hinted("u2"), CLIENT, session, granted, now).kind).toBe("login");
+    expect(nextStep(hinted("u2", "none"), CLIENT, session, granted, now)).toMatchObject({ error: "login_required" });
+    // Whoever signs in within this request is the answer.
+    expect(nextStep({ ...hinted("u2"), loginSessionId: "s1" }, CLIENT, session, granted, now).kind).toBe("issue");
   });
 
   it("forces a login for acr_values urn:authority:mfa when the session lacks mfa; login_required with prompt=none", () => {

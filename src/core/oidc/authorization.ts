@@ -34,6 +34,8 @@ export interface AuthorizationRequest {
   wantsMfa: boolean;
   /** The provider session started by a login within this request (it satisfies prompt=login and max_age). */
   loginSessionId: string | null;
+  /** `id_token_hint`'s subject: the user the client expects to be signed in (OIDC Core §3.1.2.1). */
+  hintSubject?: string | null;
 }
 
 /** Failures found before the redirect URI can be trusted: an error page, never a redirect (RFC 6749 §4.1.2.1). */
@@ -66,6 +68,7 @@ const SINGLE = [
   "ui_locales",
   "response_mode",
   "acr_values",
+  "id_token_hint",
 ] as const;
 
 const PROMPTS = new Set(["none", "login", "consent", "select_account"]);
@@ -192,6 +195,7 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
 /** The browser's session at the provider, as the decision needs it. */
 export interface SessionFacts {
   sessionId: string;
+  userId: string;
   /** Epoch seconds of the login that started it. */
   authTime: number;
   /** RFC 8176 methods of that login. */
@@ -223,7 +227,9 @@ export function nextStep(
   const tooOld = request.maxAge !== null && session !== null && session.authTime < nowSeconds - request.maxAge;
   // `=== true`: requests pending from before acr_values was read lack the field.
   const tooWeak = request.wantsMfa === true && session !== null && !session.amr.includes("mfa");
-  if (!session || (!loggedInHere && (request.forceLogin || tooOld || tooWeak))) {
+  // Someone else is signed in than the client expects: a login, or login_required (OIDC Core §3.1.2.1).
+  const otherUser = Boolean(request.hintSubject) && session !== null && session.userId !== request.hintSubject;
+  if (!session || (!loggedInHere && (request.forceLogin || tooOld || tooWeak || otherUser))) {
     if (request.noPrompt) {
       return { kind: "error", error: "login_required", description: "The user must sign in (prompt=none)." };
     }

@@ -104,6 +104,7 @@ export async function decide(
     signedIn && !client.firstParty ? await consents.granted(c.get("tenant"), signedIn.user.id, client.clientId) : null;
   const facts = signedIn && {
     sessionId: signedIn.session.id,
+    userId: signedIn.user.id,
     authTime: Math.floor(signedIn.session.authTime.getTime() / 1000),
     amr: signedIn.session.amr,
   };

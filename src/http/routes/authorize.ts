@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
+import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
@@ -30,6 +31,16 @@ async function authorize(c: Context<AppEnv>, params: URLSearchParams): Promise<R
       return toClient(c, validation, { error: validation.error, error_description: validation.description }, 302);
     case "valid": {
       const { request } = validation;
+      const hintText = params.get("id_token_hint");
+      if (hintText) {
+        const { keyRing, tokens } = c.get("services");
+        const hint = await verifyIdTokenHint(keyRing, tenant, tokens.issuer(tenant), hintText);
+        if (!hint) {
+          const description = "id_token_hint is not an ID token of this issuer.";
+          return toClient(c, request, { error: "invalid_request", error_description: description }, 302);
+        }
+        request.hintSubject = hint.sub;
+      }
       const id = await pendingAuthorizations.create(tenant, request, await browserBinding(c));
       return proceed(c, { id, request }, 302);
     }
