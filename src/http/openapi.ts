@@ -16,6 +16,16 @@ export const ProblemSchema = z
 
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 
+/** A response body that is a page for a person (hosted pages, /docs). */
+export const HTML_PAGE = { "text/html": { schema: z.string() } };
+
+/** A browser endpoint's parameters in its OpenAPI entry: a GET's query, or the same fields as a POST's form. */
+export function queryOrForm(method: "get" | "post", params: z.ZodObject, fields: z.ZodObject) {
+  return method === "get"
+    ? { params, query: fields }
+    : { params, body: { content: { "application/x-www-form-urlencoded": { schema: fields } } } };
+}
+
 /** The problem+json responses a route can give, for its OpenAPI entry. */
 export function problems(...statuses: number[]) {
   const descriptions: Record<number, string> = {

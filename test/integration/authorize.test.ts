@@ -97,6 +97,18 @@ async function signIn(browser: TestBrowser, start: Response, email = EMAIL): Pro
   return browser.submit(await login.text(), { email, password: GOOD_PASSWORD });
 }
 
+/** A browser signed in at the first-party portal as `email`, and the tokens its code was redeemed for. */
+async function portalSession(email = EMAIL) {
+  const browser = new TestBrowser(t.app.request.bind(t.app));
+  const start = await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`);
+  const signedIn = await signIn(browser, start, email);
+  return { browser, tokens: await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL) };
+}
+
+/** The status UserInfo answers an access token with (401 once its session ended). */
+const userinfoStatus = async (token: unknown) =>
+  (await t.app.request("/t/authz/v1/userinfo", { headers: { Authorization: `Bearer ${String(token)}` } })).status;
+
 describe("client and redirect URI first", () => {
   const cases: [string, Record<string, string | null>][] = [
     ["an unknown client", { client_id: "AAAAAAAAAAAAAAAAAAAAAA" }],
@@ -271,17 +283,9 @@ describe("id_token_hint (OIDC Core §3.1.2.1)", () => {
   it("answers for the hinted user only: login_required with prompt=none when someone else is signed in", async () => {
     const other = `hinted-${crypto.randomUUID()}@example.com`;
     expect((await appClient(t).signup("authz", other)).status).toBe(201);
-    const elsewhere = new TestBrowser(t.app.request.bind(t.app));
-    const theirs = await signIn(
-      elsewhere,
-      await elsewhere.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`),
-      other,
-    );
-    const theirHint = String((await redeem(target(theirs).params.code ?? "", firstParty, PORTAL)).id_token);
-
-    const browser = new TestBrowser(t.app.request.bind(t.app));
-    const mine = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
-    const myHint = String((await redeem(target(mine).params.code ?? "", firstParty, PORTAL)).id_token);
+    const theirHint = String((await portalSession(other)).tokens.id_token);
+    const { browser, tokens } = await portalSession();
+    const myHint = String(tokens.id_token);
     const silent = (hint: string) =>
       browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "none", id_token_hint: hint }, firstParty)}`);
 
@@ -324,10 +328,7 @@ describe("RP-initiated logout", () => {
       expect((await t.services.sessions.find(tenant, id ?? ""))?.revokedAt).not.toBeNull();
     }
     // The client's access token stops working at once.
-    const me = await t.app.request("/t/authz/v1/userinfo", {
-      headers: { Authorization: `Bearer ${tokens.access_token}` },
-    });
-    expect(me.status).toBe(401);
+    expect(await userinfoStatus(tokens.access_token)).toBe(401);
   });
 
   it("keeps the user's other apps signed in across a forced re-login (prompt=login), and a logout still ends them", async () => {
@@ -360,8 +361,7 @@ describe("RP-initiated logout", () => {
     // Logging out with the new ID token ends the new session, the old app session included.
     const out = await browser.get(`/t/authz/logout?${new URLSearchParams({ id_token_hint: String(second.id_token) })}`);
     expect(await out.text()).toContain("You are signed out.");
-    const me = await t.app.request("/t/authz/v1/userinfo", { headers: { Authorization: `Bearer ${kept}` } });
-    expect(me.status).toBe(401);
+    expect(await userinfoStatus(kept)).toBe(401);
   });
 
   it("asks for confirmation without a valid id_token_hint, then signs out and returns to the registered URI", async () => {
@@ -393,30 +393,20 @@ describe("RP-initiated logout", () => {
   });
 
   it("takes the request by POST too (form-serialized, §2): signs out at once with this browser's ID token", async () => {
-    const browser = new TestBrowser(t.app.request.bind(t.app));
-    const signedIn = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
-    const tokens = await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL);
+    const { browser, tokens } = await portalSession();
     const out = await browser.post("/t/authz/logout", { id_token_hint: String(tokens.id_token) });
     expect(out.status).toBe(200);
     expect(await out.text()).toContain("You are signed out.");
-    const me = await t.app.request("/t/authz/v1/userinfo", {
-      headers: { Authorization: `Bearer ${tokens.access_token}` },
-    });
-    expect(me.status).toBe(401);
+    expect(await userinfoStatus(tokens.access_token)).toBe(401);
   });
 
   it("asks, by POST without the provider cookie (a cross-site POST does not carry it), and ends nothing", async () => {
-    const browser = new TestBrowser(t.app.request.bind(t.app));
-    const signedIn = await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
-    const tokens = await redeem(target(signedIn).params.code ?? "", firstParty, PORTAL);
+    const { tokens } = await portalSession();
     const elsewhere = new TestBrowser(t.app.request.bind(t.app));
     const ask = await elsewhere.post("/t/authz/logout", { id_token_hint: String(tokens.id_token) });
     expect(ask.status).toBe(200);
     expect(formsOf(await ask.text())[0]?.action).toBe("/t/authz/logout");
-    const me = await t.app.request("/t/authz/v1/userinfo", {
-      headers: { Authorization: `Bearer ${tokens.access_token}` },
-    });
-    expect(me.status).toBe(200);
+    expect(await userinfoStatus(tokens.access_token)).toBe(200);
   });
 
   it("refuses a state longer than 1024 characters with a page, rather than dropping it", async () => {

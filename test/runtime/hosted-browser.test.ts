@@ -11,7 +11,7 @@
  */
 
 import { existsSync } from "node:fs";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   arrived,
@@ -124,6 +124,15 @@ function mailedLink(text: string, path: string): string {
   return link as string;
 }
 
+/** Presses "Sign out" on the confirmation page: back at the registered URI with `state`, and signed out for good. */
+async function confirmSignOut(page: Page, state: string): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await poll(() => arrived(page).pathname).toBe("/bye");
+  expect(arrived(page).searchParams.get("state")).toBe(state);
+  await page.goto(flow.authorizeUrl(portal, "portal", { prompt: "none" }));
+  await poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
+}
+
 describe("hosted pages in chromium", () => {
   it(
     "sign-up, consent, SSO into a second client, logout, reset by mail, verification",
@@ -190,11 +199,7 @@ describe("hosted pages in chromium", () => {
       });
       await page.goto(`${server.base}/t/hosted/logout?${logout}`);
       await check(page, "logout");
-      await page.getByRole("button", { name: "Sign out" }).click();
-      await poll(() => arrived(page).pathname).toBe("/bye");
-      expect(arrived(page).searchParams.get("state")).toBe("bye-state");
-      await page.goto(flow.authorizeUrl(portal, "portal", { prompt: "none" }));
-      await poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
+      await confirmSignOut(page, "bye-state");
 
       // 7. Password reset with the mailed link.
       await page.goto(`${server.base}/t/hosted/login`);
@@ -265,11 +270,7 @@ describe("hosted pages in chromium", () => {
       // The provider's cookie stayed behind (SameSite=Lax), so the user is asked, on the provider's page.
       await poll(() => new URL(page.url()).pathname).toBe("/t/hosted/logout");
       await check(page, "logout-post");
-      await page.getByRole("button", { name: "Sign out" }).click();
-      await poll(() => arrived(page).pathname).toBe("/bye");
-      expect(arrived(page).searchParams.get("state")).toBe("post-state");
-      await page.goto(flow.authorizeUrl(portal, "portal", { prompt: "none" }));
-      await poll(() => arrived(page).searchParams.get("error")).toBe("login_required");
+      await confirmSignOut(page, "post-state");
       expect(watch.failed).toEqual([]);
       await page.close();
     },

@@ -5,7 +5,7 @@ import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
 import { browserBinding } from "../pages/browser.js";
 import { TenantParamSchema } from "../schemas.js";
 import { proceed, toClient } from "./authorize-flow.js";
@@ -63,8 +63,6 @@ const AuthorizeQuerySchema = z.object({
   max_age: z.string().regex(/^\d+$/).optional(),
 });
 
-const PAGE = { "text/html": { schema: z.string() } };
-
 /** Documented here, answered by the handler: its failures are pages or redirects, never problem+json. */
 function documentAuthorize(router: ReturnType<typeof createRouter>, method: "get" | "post") {
   router.openAPIRegistry.registerPath({
@@ -76,16 +74,10 @@ function documentAuthorize(router: ReturnType<typeof createRouter>, method: "get
       "Starts the authorization code flow at the hosted login and consent pages. An unknown client or a " +
       "redirect_uri that is not registered answers a 400 page and never redirects; every other error returns " +
       "to the redirect_uri with `error`, `state` and `iss` (RFC 9207).",
-    request:
-      method === "get"
-        ? { params: TenantParamSchema, query: AuthorizeQuerySchema }
-        : {
-            params: TenantParamSchema,
-            body: { content: { "application/x-www-form-urlencoded": { schema: AuthorizeQuerySchema } } },
-          },
+    request: queryOrForm(method, TenantParamSchema, AuthorizeQuerySchema),
     responses: {
       302: { description: "To the login or consent page, or back to the redirect_uri with `code` or `error`" },
-      400: { description: "A page: unknown client_id or unregistered redirect_uri", content: PAGE },
+      400: { description: "A page: unknown client_id or unregistered redirect_uri", content: HTML_PAGE },
       ...problems(404, 415, 429),
     },
   });

@@ -1,9 +1,10 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv, DocsUiAssets } from "../context.js";
 import { notModified } from "../etag.js";
 import { docsPolicy, ownPolicy } from "../middleware/security-headers.js";
+import { HTML_PAGE } from "../openapi.js";
 
 /**
  * The rendered reference at /docs: Swagger UI's pinned files served by the
@@ -77,7 +78,7 @@ export function mountDocsUi(app: OpenAPIHono<AppEnv>, load: () => DocsUiAssets, 
     path: "/docs",
     tags: ["Operations"],
     summary: "This reference, rendered (Swagger UI)",
-    responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
+    responses: { 200: { description: "An HTML page", content: HTML_PAGE } },
   });
   app.get("/docs", async (c) => {
     const { script, stylesheet } = await ready();

@@ -4,7 +4,7 @@ import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/federation/federated-logins.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
 import { checkCsrf } from "../pages/browser.js";
 import { LogoutPage } from "../pages/flow-pages.js";
 import { readCrossSiteForm } from "../pages/forms.js";
@@ -25,7 +25,6 @@ import { TenantParamSchema } from "../schemas.js";
  */
 
 const MAX_STATE = 1024;
-const PAGE = { "text/html": { schema: z.string() } };
 
 interface LogoutRequest {
   /** Where to send the browser afterwards (registered), or null for the signed-out page. */
@@ -122,17 +121,11 @@ for (const method of ["get", "post"] as const) {
     description:
       "With an id_token_hint for this browser's provider session, signs out at once; otherwise a page asks the " +
       "user to confirm. Returns to post_logout_redirect_uri with `state` only when it is registered for the client.",
-    request:
-      method === "get"
-        ? { params: TenantParamSchema, query: LogoutRequestSchema }
-        : {
-            params: TenantParamSchema,
-            body: { content: { "application/x-www-form-urlencoded": { schema: LogoutRequestSchema } } },
-          },
+    request: queryOrForm(method, TenantParamSchema, LogoutRequestSchema),
     responses: {
-      200: { description: "The confirmation page, or the signed-out page", content: PAGE },
+      200: { description: "The confirmation page, or the signed-out page", content: HTML_PAGE },
       [method === "get" ? 302 : 303]: { description: "Signed out: back to post_logout_redirect_uri" },
-      400: { description: "A page: post_logout_redirect_uri not registered, or a bad request", content: PAGE },
+      400: { description: "A page: post_logout_redirect_uri not registered, or a bad request", content: HTML_PAGE },
       ...problems(404, 429),
     },
   });
