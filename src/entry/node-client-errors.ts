@@ -40,7 +40,7 @@ export function answerClientErrors(server: Server, random: Random): void {
     // Node's own condition: nothing to say on a reset or closed socket, or after a response began.
     const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
     if (error.code === "ECONNRESET" || !socket.writable || started) {
-      socket.destroy(error);
+      socket.destroy();
       return;
     }
     const refusal = REFUSALS[error.code ?? ""] ?? MALFORMED;
