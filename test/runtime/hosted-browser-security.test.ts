@@ -9,7 +9,6 @@
  */
 
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
-import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -22,6 +21,7 @@ import {
   watchedPage,
 } from "../support/hosted-chromium.js";
 import { PROCESS_TEST_MS } from "../support/runtime-node.js";
+import { totpCode } from "../support/totp.js";
 
 const EMAIL = "ines@example.com";
 const PASSWORD = "eleven otters in the weir";
@@ -31,10 +31,6 @@ let server: Service;
 let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let portal: string;
-
-/** RFC 6238 with the app's parameters (SHA-1, 6 digits, 30 s), `offset` steps from now. */
-const totp = (secret: Uint8Array, offset = 0) =>
-  generateHOTP(secret, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
 
 beforeAll(async () => {
   stage = await startChromiumStage({ slug: "sec", name: "Otter Savings" });
@@ -74,7 +70,7 @@ describe("hosted security page in chromium", () => {
       const secret = decodeBase32IgnorePadding(shown.replaceAll(" ", ""));
       await check(page, "security-totp-setup");
       // The previous step's code confirms, so the login's code below (a later step) is no replay.
-      await page.getByLabel("Code", { exact: true }).fill(totp(secret, -1));
+      await page.getByLabel("Code", { exact: true }).fill(await totpCode(secret, -1));
       await page.getByRole("button", { name: "Confirm" }).click();
 
       await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Save your recovery codes");
@@ -98,7 +94,7 @@ describe("hosted security page in chromium", () => {
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await poll(() => page.url()).toContain("/t/sec/login/mfa?request=");
-      await page.getByLabel("Code", { exact: true }).fill(totp(secret));
+      await page.getByLabel("Code", { exact: true }).fill(await totpCode(secret));
       await page.getByRole("button", { name: "Verify" }).click();
       await poll(() => arrived(page).pathname).toBe("/portal/cb");
       expect(await flow.redeem(page, portal, "portal")).toMatchObject({ amr: ["pwd", "otp", "mfa"] });

@@ -15,7 +15,6 @@
  */
 
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
-import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -29,6 +28,7 @@ import {
 } from "../support/hosted-chromium.js";
 import { describePasskeySecondStep } from "../support/passkey-second-step.js";
 import { PROCESS_TEST_MS } from "../support/runtime-node.js";
+import { totpCode } from "../support/totp.js";
 
 const PASSWORD = "nine plovers on the shingle";
 
@@ -37,10 +37,6 @@ let browser: Browser;
 let flow: ReturnType<typeof codeFlow>;
 let base: string;
 let portal: string;
-
-/** RFC 6238 with the app's parameters (SHA-1, 6 digits, 30 s), `offset` steps from now. */
-const totp = (secret: Uint8Array, offset = 0) =>
-  generateHOTP(secret, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
 
 beforeAll(async () => {
   stage = await startChromiumStage({ slug: "edge", name: "Plover Mutual" }, { runtime: "worker", host: "localhost" });
@@ -77,7 +73,7 @@ describe("hosted second factors in chromium on the Worker", () => {
       const secret = decodeBase32IgnorePadding(shown.replaceAll(" ", ""));
       await check(page, "worker-security-totp-setup");
       // The previous step's code confirms, so the login's code below (a later step) is no replay.
-      await page.getByLabel("Code", { exact: true }).fill(totp(secret, -1));
+      await page.getByLabel("Code", { exact: true }).fill(await totpCode(secret, -1));
       await page.getByRole("button", { name: "Confirm" }).click();
 
       await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Save your recovery codes");
@@ -100,13 +96,13 @@ describe("hosted second factors in chromium on the Worker", () => {
       await poll(() => page.url()).toContain("/t/edge/login/mfa?request=");
       await check(page, "worker-login-mfa");
 
-      const right = totp(secret);
+      const right = await totpCode(secret);
       await page.getByLabel("Code", { exact: true }).fill(right === "000000" ? "111111" : "000000");
       await page.getByRole("button", { name: "Verify" }).click();
       await expect(page.getByRole("alert").textContent()).resolves.toContain("That code is wrong");
       await check(page, "worker-login-mfa-error");
 
-      await page.getByLabel("Code", { exact: true }).fill(totp(secret));
+      await page.getByLabel("Code", { exact: true }).fill(await totpCode(secret));
       await page.getByRole("button", { name: "Verify" }).click();
       await poll(() => arrived(page).pathname).toBe("/portal/cb");
       const claims = await flow.redeem(page, portal, "portal");
