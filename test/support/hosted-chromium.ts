@@ -70,6 +70,8 @@ export async function watchedPage(
   });
   page.on("requestfailed", (request) => {
     const url = new URL(request.url());
+    // A navigation the test's next page.goto superseded (the app's callback still loading) did not fail.
+    if (request.isNavigationRequest() && request.failure()?.errorText === "net::ERR_ABORTED") return;
     if (LOOPBACK.has(url.hostname) && url.pathname !== "/favicon.ico") {
       watch.failed.push(`${request.url()}: ${request.failure()?.errorText}`);
     }
