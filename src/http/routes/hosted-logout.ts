@@ -10,7 +10,7 @@ import { LogoutPage } from "../pages/flow-pages.js";
 import { readCrossSiteForm } from "../pages/forms.js";
 import { MessagePage } from "../pages/message-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
-import { clearProviderCookie, currentSession } from "../pages/sso.js";
+import { clearProviderCookie, currentSession, type SignedIn } from "../pages/sso.js";
 import { TenantParamSchema } from "../schemas.js";
 
 /**
@@ -58,9 +58,13 @@ async function logoutRequest(
   return { redirectUri: input.redirectUri, state, clientId };
 }
 
-/** Ends the browser's provider session (and its children), clears the cookie, and goes where the request says. */
-async function signOut(c: Context<AppEnv>, request: LogoutRequest, status: 302 | 303): Promise<Response> {
-  const current = await currentSession(c);
+/** Ends the browser's provider session (`current`, read once by the caller) and its children, clears the cookie, and goes where the request says. */
+async function signOut(
+  c: Context<AppEnv>,
+  current: SignedIn | null,
+  request: LogoutRequest,
+  status: 302 | 303,
+): Promise<Response> {
   if (current) await c.get("services").providerSessions.end(c.get("tenant"), current.session.id);
   clearProviderCookie(c);
   c.header("Cache-Control", "no-store");
@@ -90,7 +94,7 @@ async function rpLogout(c: Context<AppEnv>, param: (name: string) => string | un
   const current = await currentSession(c);
   // The RP vouches for this very session (or, by GET, the browser has none left): no question to ask.
   const vouched = current ? hint?.sid === current.session.id && hint.sub === current.user.id : method === "GET";
-  if (hint && vouched) return signOut(c, request, method === "GET" ? 302 : 303);
+  if (hint && vouched) return signOut(c, current, request, method === "GET" ? 302 : 303);
   const page = await pageContext(c);
   const email = current ? await c.get("services").accounts.address(current.user) : null;
   const hidden = {
@@ -143,5 +147,5 @@ hostedLogoutRoutes
       state: form.state || undefined,
       clientId: form.client_id || undefined,
     });
-    return signOut(c, request, 303);
+    return signOut(c, await currentSession(c), request, 303);
   });
