@@ -58,14 +58,17 @@ export const errors = {
       },
     ),
   /** RFC 6750 §3.1: a valid token without the scope the resource needs. */
-  insufficientScope: (realm: string, detail: string, scope = "openid") =>
+  /** `scope` names the scope that would do (RFC 6750 §3); null when none would. */
+  insufficientScope: (realm: string, detail: string, scope: string | null = "openid") =>
     new AppError(
       403,
       "insufficient_scope",
       "Insufficient scope",
       detail,
       {},
-      { "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"` },
+      {
+        "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope"${scope === null ? "" : `, scope="${scope}"`}`,
+      },
     ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>

@@ -103,6 +103,20 @@ export function oidcStoreContract(name: string, open: () => Promise<KeyValueHarn
       expect(revoked.length).toBe(before);
     });
 
+    it("redeems a confidential client's code issued without PKCE, and refuses a verifier for it (RFC 9700 §2.1.1 downgrade)", async () => {
+      const unbound = { ...grant, codeChallenge: null };
+      const code = await codes.issue(acme, unbound);
+      expect(await codes.redeem(acme, code, { ...shown, codeVerifier: undefined }, crypto.randomUUID())).toEqual({
+        ok: true,
+        grant: unbound,
+      });
+      const downgraded = await codes.issue(acme, unbound);
+      expect(await codes.redeem(acme, downgraded, shown, crypto.randomUUID())).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/had no code_challenge/),
+      });
+    });
+
     it("refuses unknown, empty and oversized codes", async () => {
       for (const code of ["", "x".repeat(43), "x".repeat(10_000)]) {
         expect((await codes.redeem(acme, code, shown, crypto.randomUUID())).ok).toBe(false);

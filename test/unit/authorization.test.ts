@@ -61,6 +61,33 @@ describe("validateAuthorizationRequest", () => {
     expect(valid({ max_age: "0" }).forceLogin).toBe(true);
   });
 
+  it("requires PKCE S256 of a public client; a confidential client may go without, but not half of it", () => {
+    const without = new URLSearchParams(params());
+    without.delete("code_challenge");
+    without.delete("code_challenge_method");
+    expect(validateAuthorizationRequest(without, CLIENT)).toMatchObject({ kind: "redirect", error: "invalid_request" });
+    const confidential = { ...CLIENT, type: "confidential" as const };
+    expect(validateAuthorizationRequest(without, confidential)).toMatchObject({
+      kind: "valid",
+      request: { codeChallenge: null },
+    });
+    const methodOnly = new URLSearchParams(without);
+    methodOnly.set("code_challenge_method", "S256");
+    const plain = params({ code_challenge_method: "plain" });
+    for (const half of [methodOnly, plain]) {
+      expect(validateAuthorizationRequest(half, confidential)).toMatchObject({
+        kind: "redirect",
+        error: "invalid_request",
+      });
+    }
+  });
+
+  it("ignores scopes the client may not ask for (OIDC Core §3.1.2.1), and refuses a malformed one", () => {
+    expect(valid({ scope: "openid address offline_access email admin" }).scopes).toEqual(["openid", "email"]);
+    const malformed = validateAuthorizationRequest(params({ scope: 'openid "email"' }), CLIENT);
+    expect(malformed).toMatchObject({ kind: "redirect", error: "invalid_scope" });
+  });
+
   it("refuses a client without the authorization_code grant", () => {
     const result = validateAuthorizationRequest(params(), { ...CLIENT, grantTypes: ["client_credentials"] });
     expect(result).toMatchObject({ kind: "redirect", error: "unauthorized_client" });
@@ -94,8 +121,12 @@ describe("nextStep", () => {
     expect(nextStep(hinted("u1", "none"), CLIENT, session, granted, now).kind).toBe("issue");
     expect(nextStep(hinted("u2"), CLIENT, session, granted, now).kind).toBe("login");
     expect(nextStep(hinted("u2", "none"), CLIENT, session, granted, now)).toMatchObject({ error: "login_required" });
-    // Whoever signs in within this request is the answer.
-    expect(nextStep({ ...hinted("u2"), loginSessionId: "s1" }, CLIENT, session, granted, now).kind).toBe("issue");
+    // Signed in within this request: the hinted user is the answer, anyone else login_required.
+    expect(nextStep({ ...hinted("u1"), loginSessionId: "s1" }, CLIENT, session, granted, now).kind).toBe("issue");
+    expect(nextStep({ ...hinted("u2"), loginSessionId: "s1" }, CLIENT, session, granted, now)).toMatchObject({
+      kind: "error",
+      error: "login_required",
+    });
   });
 
   it("forces a login for acr_values urn:authority:mfa when the session lacks mfa; login_required with prompt=none", () => {

@@ -17,8 +17,8 @@ export interface AuthorizationGrant {
   /** Granted scopes, space-separated (contains `openid` for OpenID Connect). */
   scope: string;
   nonce: string | null;
-  /** S256 only, required for every client (RFC 9700 §2.1.1). */
-  codeChallenge: string;
+  /** S256 only; null when a confidential client sent none (RFC 9700 §2.1.1 requires it of public clients). */
+  codeChallenge: string | null;
   /** Epoch seconds. */
   authTime: number;
   amr: string[];
@@ -108,7 +108,9 @@ export class AuthorizationCodes {
   /** A code for the grant, to send to its redirect URI. */
   async issue(tenant: Tenant, grant: AuthorizationGrant): Promise<string> {
     // The authorization endpoint validated the request; a challenge of another shape is a programming error.
-    if (!S256_CHALLENGE.test(grant.codeChallenge)) throw new TypeError("codeChallenge must be an S256 challenge.");
+    if (grant.codeChallenge !== null && !S256_CHALLENGE.test(grant.codeChallenge)) {
+      throw new TypeError("codeChallenge must be an S256 challenge.");
+    }
     const code = toBase64Url(this.deps.random.bytes(32));
     const [key = ""] = codeKeys(tenant.id, await sha256Base64Url(code));
     await this.deps.kv.set(key, JSON.stringify(grant), { ttlMs: CODE_TTL_MS });
@@ -154,6 +156,12 @@ async function bindingMismatch(grant: AuthorizationGrant, presented: CodePresent
   // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
   if (presented.redirectUri !== grant.redirectUri) return "redirect_uri does not match the authorization request.";
   const verifier = presented.codeVerifier;
+  if (grant.codeChallenge === null) {
+    // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade; refused.
+    return verifier === undefined
+      ? null
+      : "code_verifier was sent, but the authorization request had no code_challenge.";
+  }
   if (verifier === undefined) return "code_verifier is required (PKCE).";
   if (!CODE_VERIFIER.test(verifier)) return "code_verifier must be 43-128 unreserved characters (RFC 7636 §4.1).";
   if (!fixedLengthEqual(await sha256Base64Url(verifier), grant.codeChallenge)) {

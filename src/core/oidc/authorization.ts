@@ -14,8 +14,8 @@ export interface AuthorizationRequest {
   scopes: string[];
   state: string | null;
   nonce: string | null;
-  /** PKCE S256 challenge (RFC 7636 §4.2), required of every client. */
-  codeChallenge: string;
+  /** PKCE S256 challenge (RFC 7636 §4.2): required of public clients, optional for confidential ones. */
+  codeChallenge: string | null;
   /** `prompt=none`: answer without any page (OIDC Core §3.1.2.1). */
   noPrompt: boolean;
   /** `prompt=login` (or `select_account`): a login within this request, whatever session exists. */
@@ -131,17 +131,22 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
 
   const scopeText = one("scope") ?? "";
   if (scopeText.length > MAX.scope) return fail("invalid_scope", `scope must be at most ${MAX.scope} characters.`);
-  const scopes = [...new Set(scopeText.split(" ").filter((s) => s !== ""))];
-  if (!scopes.includes("openid")) return fail("invalid_scope", "scope must contain openid.");
-  const refused = scopes.filter((s) => !SCOPE_TOKEN.test(s) || (s !== "openid" && !client.scopes.includes(s)));
-  if (refused.length > 0) return fail("invalid_scope", `Not allowed for this client: ${refused.join(" ")}.`);
+  const asked = [...new Set(scopeText.split(" ").filter((s) => s !== ""))];
+  if (!asked.includes("openid")) return fail("invalid_scope", "scope must contain openid.");
+  if (!asked.every((s) => SCOPE_TOKEN.test(s))) return fail("invalid_scope", "scope is malformed.");
+  // OIDC Core §3.1.2.1: scopes not understood are ignored; RFC 6749 §3.3: the token response names what was granted.
+  const scopes = asked.filter((s) => s === "openid" || client.scopes.includes(s));
 
-  // RFC 9700 §2.1.1: PKCE for every client; only S256 (plain would let an intercepted code be redeemed).
+  // RFC 7636: PKCE, required of public clients (RFC 9700 §2.1.1); only S256, as plain would let an intercepted code be redeemed.
   const challenge = one("code_challenge");
-  if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE, S256).");
-  if (one("code_challenge_method") !== "S256") return fail("invalid_request", "code_challenge_method must be S256.");
-  if (!S256_CHALLENGE.test(challenge)) {
-    return fail("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters).");
+  const method = one("code_challenge_method");
+  if (!challenge && client.type === "public")
+    return fail("invalid_request", "code_challenge is required (PKCE, S256).");
+  if (challenge || method !== null) {
+    if (method !== "S256") return fail("invalid_request", "code_challenge_method must be S256.");
+    if (!challenge || !S256_CHALLENGE.test(challenge)) {
+      return fail("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters).");
+    }
   }
 
   const prompts = (one("prompt") ?? "").split(" ").filter((p) => p !== "");
@@ -173,7 +178,7 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
       scopes,
       state,
       nonce,
-      codeChallenge: challenge,
+      codeChallenge: challenge ?? null,
       noPrompt: prompts.includes("none"),
       // max_age=0: no login is recent enough but one made now.
       forceLogin:
@@ -212,7 +217,8 @@ export type NextStep =
  * What a valid request needs next, given the browser's provider session (or
  * none), the scopes the user granted the client before (or null), and the
  * time (epoch seconds). A login made within this request satisfies
- * prompt=login, max_age and acr_values, however long ago it now is; when it
+ * prompt=login, max_age and acr_values, however long ago it now is, but not
+ * an id_token_hint naming someone else; when it
  * could not reach the asked acr (a user without a factor), the request goes
  * on and the ID token's `acr` tells the client what was achieved.
  */
@@ -229,6 +235,10 @@ export function nextStep(
   const tooWeak = request.wantsMfa === true && session !== null && !session.amr.includes("mfa");
   // Someone else is signed in than the client expects: a login, or login_required (OIDC Core §3.1.2.1).
   const otherUser = Boolean(request.hintSubject) && session !== null && session.userId !== request.hintSubject;
+  if (loggedInHere && otherUser) {
+    // OIDC Core §3.1.2.1: the hinted user is neither signed in nor signed in by this request.
+    return { kind: "error", error: "login_required", description: "Another user signed in than id_token_hint names." };
+  }
   if (!session || (!loggedInHere && (request.forceLogin || tooOld || tooWeak || otherUser))) {
     if (request.noPrompt) {
       return { kind: "error", error: "login_required", description: "The user must sign in (prompt=none)." };

@@ -82,7 +82,7 @@ const list = createRoute({
       description: "Keys, newest first",
       content: { "application/json": { schema: z.object({ api_keys: z.array(ApiKeySchema) }) } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -94,7 +94,7 @@ const remove = createRoute({
   ...bearer,
   middleware: [requireAccessToken()] as const,
   request: { params: TenantResourceParamSchema },
-  responses: { 204: { description: "Revoked" }, ...problems(401, 404) },
+  responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
 
 const verify = createRoute({

@@ -26,7 +26,7 @@ const list = createRoute({
       description: "Consents, most recently granted first",
       content: { "application/json": { schema: z.object({ consents: z.array(ConsentSchema) }) } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -45,7 +45,7 @@ const revoke = createRoute({
       client_id: z.string().openapi({ param: { name: "client_id", in: "path" } }),
     }),
   },
-  responses: { 204: { description: "Withdrawn" }, ...problems(401, 404) },
+  responses: { 204: { description: "Withdrawn" }, ...problems(401, 403, 404) },
 });
 
 export const consentRoutes = createRouter()

@@ -18,7 +18,7 @@ const requestVerification = createRoute({
   request: { params: TenantParamSchema },
   responses: {
     202: { description: "A mail is on its way", content: { "application/json": { schema: AcceptedSchema } } },
-    ...problems(401, 404, 429, 503),
+    ...problems(401, 403, 404, 429, 503),
   },
 });
 

@@ -13,7 +13,7 @@ const me = createRoute({
   request: { params: TenantParamSchema },
   responses: {
     200: { description: "The user", content: { "application/json": { schema: UserSchema } } },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 

@@ -54,7 +54,7 @@ const listFactors = createRoute({
         },
       },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -78,7 +78,7 @@ const enrollTotp = createRoute({
         },
       },
     },
-    ...problems(401, 404, 409),
+    ...problems(401, 403, 404, 409),
   },
 });
 
@@ -103,7 +103,7 @@ const confirmTotp = createRoute({
       description: "Confirmed",
       content: { "application/json": { schema: z.object({ recovery_codes: RecoveryCodesSchema.optional() }) } },
     },
-    ...problems(400, 401, 404, 409, 413, 415, 423, 429, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 423, 429, 503),
   },
 });
 
@@ -131,7 +131,7 @@ const regenerateCodes = createRoute({
       description: "New codes",
       content: { "application/json": { schema: z.object({ recovery_codes: RecoveryCodesSchema }) } },
     },
-    ...problems(401, 404, 409),
+    ...problems(401, 403, 404, 409),
   },
 });
 

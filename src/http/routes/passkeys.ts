@@ -106,7 +106,7 @@ const registrationOptions = createRoute({
       description: "PublicKeyCredentialCreationOptions (JSON)",
       content: { "application/json": { schema: WebAuthnOptionsSchema } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -144,7 +144,7 @@ const register = createRoute({
         },
       },
     },
-    ...problems(400, 401, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 413, 415),
   },
 });
 
@@ -161,7 +161,7 @@ const list = createRoute({
       description: "Oldest first",
       content: { "application/json": { schema: z.object({ passkeys: z.array(PasskeySchema) }) } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -181,7 +181,7 @@ const rename = createRoute({
   },
   responses: {
     200: { description: "Renamed", content: { "application/json": { schema: PasskeySchema } } },
-    ...problems(400, 401, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 413, 415),
   },
 });
 

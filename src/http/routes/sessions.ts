@@ -84,7 +84,7 @@ const list = createRoute({
       description: "Sessions, most recently used first",
       content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
     },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 
@@ -96,7 +96,7 @@ const remove = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireAccessToken()] as const,
   request: { params: TenantResourceParamSchema },
-  responses: { 204: { description: "Revoked" }, ...problems(401, 404) },
+  responses: { 204: { description: "Revoked" }, ...problems(401, 403, 404) },
 });
 
 export const sessionRoutes = createRouter()

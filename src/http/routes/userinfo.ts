@@ -24,9 +24,11 @@ const route = (method: "get" | "post") =>
     summary: "UserInfo (OpenID Connect Core §5.3): claims about the user of the access token, by its scope",
     description:
       "`sub` always; `email` and `email_verified` with scope `email`; `name` with scope `profile`. The token needs " +
-      "scope `openid` (otherwise 403 `insufficient_scope`); a bad token is 401 with an RFC 6750 challenge.",
+      "scope `openid` (otherwise 403 `insufficient_scope`); a bad token is 401 with an RFC 6750 challenge. " +
+      "Every client's token reaches it (the account routes take only the tenant's own apps'). By POST, the token " +
+      "may come as `access_token` in a form body instead of the header (RFC 6750 §2.2), never both.",
     security: [{ bearer: [] }],
-    middleware: [requireAccessToken()] as const,
+    middleware: [requireAccessToken({ anyClient: true })] as const,
     request: { params: TenantParamSchema },
     responses: {
       200: { description: "The user's claims", content: { "application/json": { schema: UserInfoSchema } } },
