@@ -43,13 +43,14 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
 
     const identity = (
       userId: string,
-      overrides: { tenantId?: string; provider?: string; subject?: string; now?: Date } = {},
+      overrides: { tenantId?: string; provider?: string; subject?: string; now?: Date; emailVerified?: boolean } = {},
     ) => ({
       id: crypto.randomUUID(),
       tenantId,
       userId,
       provider: "oauth:github",
       subject: crypto.randomUUID(),
+      emailVerified: true,
       profileSealed: "sealed-profile",
       now: at,
       ...overrides,
@@ -211,6 +212,7 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
           userId,
           provider: "oauth:github",
           subject: "583231",
+          emailVerified: true,
           createdAt: at,
         });
         expect(await db.identities.find(tenantId, "oauth:github", "583231")).toEqual(created);
@@ -251,6 +253,25 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
         expect(
           (await db.identities.createIfAbsent(identity(other, { provider: "oauth:moved", subject: "s-1" })))?.userId,
         ).toBe(other);
+      });
+
+      it("unlinks a user's identities whose provider did not verify the address, and no other", async () => {
+        const userId = await newUser();
+        const otherUserId = await newUser();
+        const unverified = identity(userId, { provider: "oauth:gitlab", emailVerified: false });
+        const verified = identity(userId, { provider: "oauth:google" });
+        const someoneElses = identity(otherUserId, { provider: "oauth:gitlab", emailVerified: false });
+        for (const each of [unverified, verified, someoneElses]) await db.identities.createIfAbsent(each);
+        expect(await db.identities.unlinkUnverified(tenantId, userId, later(1))).toBe(1);
+        expect(await db.identities.unlinkUnverified(tenantId, userId, later(2))).toBe(0);
+        expect(await db.identities.find(tenantId, "oauth:gitlab", unverified.subject)).toBeNull();
+        expect(await db.identities.find(tenantId, "oauth:google", verified.subject)).toMatchObject({
+          emailVerified: true,
+        });
+        expect(await db.identities.find(tenantId, "oauth:gitlab", someoneElses.subject)).toMatchObject({
+          userId: otherUserId,
+          emailVerified: false,
+        });
       });
 
       it("allows the same subject at another provider or in another tenant", async () => {

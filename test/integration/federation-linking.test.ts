@@ -10,6 +10,7 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccountTokens } from "../../src/core/accounts/account-tokens.js";
 import { appClient, decode, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.js";
@@ -94,7 +95,7 @@ async function samlLogin(nameId: string, attributes?: Record<string, string>): P
       RelayState: request.relayState ?? "",
     }).toString(),
   });
-  expect(response.status, await response.clone().text()).toBe(303);
+  expect(response.status, await response.clone().text()).toBe(302);
   const location = new URL(response.headers.get("location") ?? "");
   expect(location.origin + location.pathname).toBe(APP);
   return location;
@@ -236,5 +237,65 @@ describe("federated logins and the account's state", () => {
     const back = await samlLogin("x".repeat(3000), { email: "erin@corp.example" });
     expect(back.searchParams.get("error")).toBe("access_denied");
     expect(back.searchParams.get("error_description")).toBe("The provider's account identifier is not usable.");
+  });
+});
+
+describe("pre-account takeover through a provider that does not verify addresses", () => {
+  /** The owner of the address proves it: a reset link (minted as the forgot mail would be) and a new password. */
+  async function ownerResets(email: string, userId: string): Promise<void> {
+    const { rows } = await sql.query("SELECT email_index FROM users WHERE id = $1", [userId]);
+    const tenant = await t.deps.db.tenants.findBySlug(TENANT);
+    const token = await new AccountTokens(t.deps).issue({
+      tenantId: tenant?.id ?? "",
+      userId,
+      purpose: "password_reset",
+      emailIndex: rows[0].email_index,
+    });
+    const reset = await t.app.request(`/t/${TENANT}/v1/password/reset`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ token, password: GOOD_PASSWORD }),
+    });
+    expect(reset.status, await reset.clone().text()).toBe(204);
+    expect(decode((await passwordLogin(email, GOOD_PASSWORD)).access_token).claims.sub).toBe(userId);
+  }
+
+  it("unlinks the identity that claimed the address unverified once the owner resets the password, with its API keys", async () => {
+    // The attacker's upstream account asserts the victim's address, unverified (carol's at the test provider;
+    // an earlier test signed in with it, so this returns to the account that login created).
+    const attacker = await exchange((await oidcLogin("carol")).searchParams.get("code"));
+    const userId = String(decode(attacker.access_token).claims.sub);
+    const key = await t.app.request(`/t/${TENANT}/v1/api-keys`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${attacker.access_token}`, ...JSON_HEADERS },
+      body: JSON.stringify({ name: "persist", scopes: [] }),
+    });
+    expect(key.status).toBe(201);
+    // The owner of carol@op.example cannot sign up (the address is taken), so resets the password.
+    expect((await api.signup(TENANT, "carol@op.example", GOOD_PASSWORD)).status).toBe(409);
+    await ownerResets("carol@op.example", userId);
+
+    expect(await identitiesOf(userId)).toEqual([{ provider: "oauth:op" }]);
+    const live = await sql.query("SELECT 1 FROM user_identities WHERE user_id = $1 AND deleted_at IS NULL", [userId]);
+    expect(live.rowCount).toBe(0);
+    // The attacker's next login through the provider is refused: the account is verified here, the claim is not.
+    const again = await oidcLogin("carol");
+    expect(again.searchParams.get("error")).toBe("access_denied");
+    expect(again.searchParams.get("code")).toBeNull();
+    const { key: secret } = (await key.json()) as { key: string };
+    const keyUse = await t.app.request(`/t/${TENANT}/v1/api-keys/verify`, {
+      method: "POST",
+      headers: ADMIN,
+      body: JSON.stringify({ key: secret }),
+    });
+    expect(await keyUse.json()).toEqual({ valid: false });
+  });
+
+  it("keeps an identity whose provider verified the address through a reset", async () => {
+    const tokens = await exchange((await samlLogin("frank@corp.example")).searchParams.get("code"));
+    const userId = String(decode(tokens.access_token).claims.sub);
+    await ownerResets("frank@corp.example", userId);
+    const again = await exchange((await samlLogin("frank@corp.example")).searchParams.get("code"));
+    expect(decode(again.access_token).claims.sub).toBe(userId);
   });
 });

@@ -95,6 +95,7 @@ function toIdentity(row: typeof userIdentities.$inferSelect): IdentityRecord {
     userId: row.userId,
     provider: row.provider,
     subject: row.subject,
+    emailVerified: row.emailVerified,
     createdAt: row.createdAt,
   };
 }
@@ -137,6 +138,22 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
           and(
             eq(userIdentities.tenantId, tenantId),
             eq(userIdentities.provider, provider),
+            isNull(userIdentities.deletedAt),
+          ),
+        )
+        .returning({ id: userIdentities.id });
+      return rows.length;
+    },
+
+    async unlinkUnverified(tenantId, userId, at) {
+      const rows = await db
+        .update(userIdentities)
+        .set({ deletedAt: at, updatedAt: at })
+        .where(
+          and(
+            eq(userIdentities.tenantId, tenantId),
+            eq(userIdentities.userId, userId),
+            eq(userIdentities.emailVerified, false),
             isNull(userIdentities.deletedAt),
           ),
         )

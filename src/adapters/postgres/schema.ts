@@ -149,6 +149,8 @@ export const userIdentities = pgTable(
     subject: text("subject").notNull(),
     emailIndex: text("email_index"),
     profileSealed: text("profile_sealed"),
+    /** The provider asserted the address verified when the identity was linked (rows from before: false). */
+    emailVerified: boolean("email_verified").notNull().default(false),
     lastLoginAt: at("last_login_at"),
     ...timestamps,
   },

@@ -71,9 +71,10 @@ export class PasswordFlows {
    * `POST /v1/password/reset`: the new password (policy checked before the
    * token is spent, so a refused password leaves the link usable), then every
    * session ends at once and the account's login throttle is cleared. The
-   * mailbox proved the address: an unverified one becomes verified, and API
-   * keys made while it was unproven (possibly by someone who registered the
-   * address first) are revoked.
+   * mailbox proved the address: an unverified one becomes verified; federated
+   * identities whose provider never verified it are unlinked; and API keys
+   * made while the address was unproven, or under such an identity (possibly
+   * by someone who claimed the address first), are revoked.
    */
   async reset(tenant: Tenant, token: string, password: string, background: Background): Promise<void> {
     const { db, tokens, accounts, sessions, clock } = this.deps;
@@ -88,12 +89,11 @@ export class PasswordFlows {
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
     await tokens.spendPending(tenant.id, user.id);
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed");
-    if (!user.emailVerified) {
-      await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
-      await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
-    }
+    const unlinked = await db.identities.unlinkUnverified(tenant.id, user.id, clock.now());
+    if (!user.emailVerified) await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
+    if (!user.emailVerified || unlinked > 0) await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
     await accounts.clearLoginThrottle(tenant, user);
-    this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id });
+    this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id, unlinked_identities: unlinked });
     this.notify(tenant, user, background);
   }
 

@@ -127,6 +127,7 @@ export class FederatedLogins {
       userId: account.user.id,
       provider: providerKey,
       subject: profile.subject,
+      emailVerified: profile.emailVerified,
       profileSealed,
       now,
     });

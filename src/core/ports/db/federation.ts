@@ -32,6 +32,8 @@ export interface IdentityRecord {
   userId: string;
   provider: string;
   subject: string;
+  /** The provider asserted the account's address verified when it was linked. */
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -47,6 +49,12 @@ export interface IdentityRepository {
    * other people. Resolves how many were unlinked.
    */
   unlinkProvider(tenantId: string, provider: string, at: Date): Promise<number>;
+  /**
+   * Unlinks the user's identities whose provider never asserted the address
+   * verified (soft delete): a password reset proved the mailbox, and such an
+   * identity may be someone else's who claimed the address first. Resolves how many.
+   */
+  unlinkUnverified(tenantId: string, userId: string, at: Date): Promise<number>;
   /** Records a login through the identity (and its latest sealed profile). */
   recordLogin(tenantId: string, id: string, profileSealed: string | null, at: Date): Promise<void>;
 }
