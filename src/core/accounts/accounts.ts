@@ -161,7 +161,7 @@ export class AccountService {
     const stored = user?.passwordHash ?? DUMMY_HASH;
     const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
     if (!user || !ok) {
-      await this.deps.throttle.failed(attempt);
+      await this.deps.throttle.failed(attempt, user?.id);
       this.deps.metrics.increment("logins_total", { outcome: "failure" });
       this.deps.logger.info("login_failed", { tenant_id: tenant.id, ...(user ? { user_id: user.id } : {}) });
       throw errors.invalidCredentials();
@@ -194,7 +194,7 @@ export class AccountService {
       (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
       user.passwordHash !== null;
     if (!ok) {
-      await this.deps.throttle.failed(attempt);
+      await this.deps.throttle.failed(attempt, user.id);
       this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });
       throw errors.invalidCredentials();
     }

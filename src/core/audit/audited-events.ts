@@ -27,7 +27,7 @@ const RULES: Record<string, AuditRule> = {
   login_failed: { action: "login.failed", target: user },
   login_refused_disabled: { action: "login.refused_disabled", target: user },
   federated_link_refused: { action: "login.link_refused", target: user, details: ["provider"] },
-  account_locked: { action: "account.locked", details: ["lock_ms"] },
+  account_locked: { action: "account.locked", target: user, details: ["lock_ms"] },
   refresh_token_reuse: { action: "session.refresh_token_reused", target: session },
   authorization_code_reuse: {
     action: "session.authorization_code_reused",

@@ -229,7 +229,7 @@ export class MfaService implements SecondFactors {
   }
 
   private async failed(attempt: LoginAttempt, userId: string, kind: string): Promise<void> {
-    await this.deps.throttle.failed(attempt);
+    await this.deps.throttle.failed(attempt, userId);
     this.deps.logger.info("mfa_code_failed", { tenant_id: attempt.tenantId, user_id: userId, kind });
   }
 }

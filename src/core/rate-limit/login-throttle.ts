@@ -78,7 +78,8 @@ export class LoginThrottle {
     throw rateLimitedError(outcome.retryAfterMs, "Too many failed logins from this network; wait before trying again.");
   }
 
-  async failed(attempt: LoginAttempt): Promise<void> {
+  /** A failed attempt; `userId` names the account when one exists, so its lock can be audited against it. */
+  async failed(attempt: LoginAttempt, userId?: string): Promise<void> {
     const k = keys(attempt);
     const p = this.policy;
     const result = await this.guard(() =>
@@ -89,7 +90,11 @@ export class LoginThrottle {
       ),
     );
     if (result.locked) {
-      this.deps.logger.warn("account_locked", { tenant_id: attempt.tenantId, lock_ms: p.lockMs });
+      this.deps.logger.warn("account_locked", {
+        tenant_id: attempt.tenantId,
+        ...(userId ? { user_id: userId } : {}),
+        lock_ms: p.lockMs,
+      });
     }
   }
 

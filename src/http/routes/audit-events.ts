@@ -58,9 +58,12 @@ const listEvents = createRoute({
 });
 
 /** The position after the last event of a page: its time (ms) and id. */
+const LAST_MS_OF_9999 = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function decodeAuditCursor(text: string): AuditCursor {
   const [ms = "", id = "", ...rest] = decodeCursor(text) ?? [];
-  if (rest.length > 0 || !/^\d{1,15}$/.test(ms) || !UUID_PATTERN.test(id)) {
+  // Past year 9999 a Date still exists, but Postgres refuses its ISO form.
+  if (rest.length > 0 || !/^\d{1,15}$/.test(ms) || Number(ms) > LAST_MS_OF_9999 || !UUID_PATTERN.test(id)) {
     throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
   }
   return { at: new Date(Number(ms)), id };
