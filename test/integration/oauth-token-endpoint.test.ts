@@ -224,6 +224,20 @@ describe("clients and grants", () => {
     await expectOAuthError(await tokenRequest(t, SLUG, form), 401, "invalid_client");
   });
 
+  it("leaves scope out of a client_credentials answer that grants none (RFC 6749 §3.3: a scope has a token)", async () => {
+    const machine = await fx.register({ type: "confidential", grant_types: ["client_credentials"] });
+    const response = await tokenRequest(
+      t,
+      SLUG,
+      { grant_type: "client_credentials" },
+      { Authorization: basicAuth(machine) },
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: "Bearer", expires_in: expect.any(Number) });
+    expect(body).not.toHaveProperty("scope");
+  });
+
   it("refuses grants the client does not have (unauthorized_client) and unknown ones", async () => {
     await expectOAuthError(await asSpa({ grant_type: "client_credentials" }), 400, "unauthorized_client");
     await expectOAuthError(await asWeb({ grant_type: "client_credentials" }), 400, "unauthorized_client");

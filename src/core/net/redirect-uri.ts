@@ -19,6 +19,12 @@ export function redirectUriProblem(uri: string): string | null {
   if (!URL.canParse(uri)) return "must be an absolute URI";
   if (uri.includes("#")) return "must not have a fragment";
   const url = new URL(uri);
+  // `https:a.example` and `http:/host` parse, but no client sends them: exact matching would never meet them.
+  if ((url.protocol === "http:" || url.protocol === "https:") && !/^https?:\/\//i.test(uri)) {
+    return "must be written scheme://host/...";
+  }
+  // A URI with credentials hands them to whoever reads the redirect (RFC 9110 §4.2.4 deprecates them).
+  if (url.username !== "" || url.password !== "") return "must not contain a user name or password";
   if (url.hostname.includes("*")) return "must not contain a wildcard";
   if (url.protocol === "http:" ? !isLoopbackHttp(url) : DANGEROUS_SCHEMES.has(url.protocol)) {
     return "must be https, http on a loopback host, or a native app's private-use scheme";

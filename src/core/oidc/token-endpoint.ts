@@ -17,7 +17,8 @@ export interface OAuthTokenResponse {
   expires_in: number;
   refresh_token?: string;
   id_token?: string;
-  scope: string;
+  /** RFC 6749 §3.3: at least one scope token; absent when nothing was granted. */
+  scope?: string;
 }
 
 const GRANT_TYPES: readonly string[] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -227,7 +228,8 @@ export class TokenEndpoint {
       scope: requested.join(" "),
       ...(client.accessTokenTtl === null ? {} : { ttl: client.accessTokenTtl }),
     });
-    return { access_token: token, token_type: "Bearer", expires_in: claims.exp - claims.iat, scope: claims.scope };
+    const granted = claims.scope === "" ? {} : { scope: claims.scope };
+    return { access_token: token, token_type: "Bearer", expires_in: claims.exp - claims.iat, ...granted };
   }
 }
 

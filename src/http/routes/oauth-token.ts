@@ -36,7 +36,10 @@ const OAuthTokenSchema = z
       .string()
       .optional()
       .openapi({ description: "When the scope has openid (OpenID Connect Core §3.1.3.3)" }),
-    scope: z.string(),
+    scope: z
+      .string()
+      .optional()
+      .openapi({ description: "The granted scope; absent when none was (a client_credentials client without scopes)" }),
   })
   .openapi("OAuthTokenResponse");
 
