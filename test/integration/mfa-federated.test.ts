@@ -81,7 +81,7 @@ async function samlCode(nameId: string): Promise<string> {
       RelayState: request.relayState ?? "",
     }).toString(),
   });
-  expect(response.status, await response.clone().text()).toBe(303);
+  expect(response.status, await response.clone().text()).toBe(302);
   return new URL(response.headers.get("location") ?? "").searchParams.get("code") ?? "";
 }
 

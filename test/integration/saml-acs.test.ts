@@ -59,7 +59,7 @@ async function answer(options: Partial<SamlResponseOptions> = {}) {
 
 /** No code was issued: a problem+json 400, or a redirect with error= and no code. */
 async function expectRefused(response: Response) {
-  if (response.status === 303) {
+  if (response.status === 302) {
     const location = new URL(response.headers.get("location") ?? "");
     expect(location.searchParams.get("code")).toBeNull();
     expect(location.searchParams.get("error")).toBeTruthy();
@@ -73,7 +73,7 @@ async function expectRefused(response: Response) {
 describe("SAML login", () => {
   it("goes login -> IdP -> ACS -> one-time code -> tokens -> /me, and the same NameID is the same user", async () => {
     const first = await answer();
-    expect(first.status, await first.clone().text()).toBe(303);
+    expect(first.status, await first.clone().text()).toBe(302);
     const back = new URL(first.headers.get("location") ?? "");
     expect(back.origin + back.pathname).toBe(APP);
     expect(back.searchParams.get("state")).toBe("client-state");
@@ -102,7 +102,7 @@ describe("SAML variants", () => {
     });
     const { sp_certificate } = (await connection.json()) as { sp_certificate: string };
     const response = await answer({ nameId: "erin@corp.example", encrypt: { certificatePem: sp_certificate } });
-    expect(response.status, await response.clone().text()).toBe(303);
+    expect(response.status, await response.clone().text()).toBe(302);
     expect(new URL(response.headers.get("location") ?? "").searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
@@ -127,7 +127,7 @@ describe("SAML variants", () => {
         body: new URLSearchParams({ SAMLResponse: saml, RelayState: relayState }).toString(),
       });
     const ok = await postTo(await unsolicited(), APP);
-    expect(ok.status, await ok.clone().text()).toBe(303);
+    expect(ok.status, await ok.clone().text()).toBe(302);
     expect(new URL(ok.headers.get("location") ?? "").searchParams.get("code")).toBeTruthy();
     expectProblem(
       await readAnswer(await postTo(await unsolicited(), "https://evil.example/")),
@@ -206,7 +206,7 @@ describe("attacks on the ACS", () => {
   it("refuses a replayed response and a reused request", async () => {
     const request = await startLogin();
     const saml = await idp.response({ nameId: "bob@corp.example", respondTo: request });
-    expect((await post(saml, request.relayState)).status).toBe(303);
+    expect((await post(saml, request.relayState)).status).toBe(302);
     await expectRefused(await post(saml, request.relayState));
   });
 

@@ -3,6 +3,7 @@
  * on real Postgres and Redis. (The ACS and its attack suite come with the
  * schema validator; see issue 7.)
  */
+import { execFileSync } from "node:child_process";
 import { inflateRawSync } from "node:zlib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,6 +97,60 @@ describe("SAML connections", () => {
     }
     expectProblem(await readAnswer(await put("Bad_Name", { idp_metadata_xml: idpMetadata })), 400, "validation_failed");
     expect((await put("okta", { idp_metadata_xml: idpMetadata }, JSON_HEADERS)).status).toBe(401);
+  });
+
+  it("refuses signing certificates that are not whole X.509 certificates with an RSA key", async () => {
+    const body = (xml: string) => /<ds:X509Certificate>([^<]*)</.exec(xml)?.[1] ?? "";
+    const withCertificate = (cert: string) => idpMetadata.replace(body(idpMetadata), cert);
+    const ecCertificate = execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "/dev/null",
+        "-subj",
+        "/CN=ec",
+        "-days",
+        "30",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    ).toString();
+    const full = body(idpMetadata);
+    for (const [cert, reason] of [
+      ["AAAA", "is not one DER-encoded X.509 certificate"],
+      ["not base64 at all!", "is not base64"],
+      [full.slice(0, 400), "is not one DER-encoded X.509 certificate"],
+      // A whole certificate and a trailing DER NULL.
+      [Buffer.concat([Buffer.from(full, "base64"), Buffer.from([5, 0])]).toString("base64"), "is not one DER-encoded"],
+      ["MAA=", "is not an X.509 certificate"],
+      [ecCertificate.replace(/-----[^-]+-----|\s/g, ""), "does not hold an RSA public key"],
+    ] as const) {
+      const answer = await readAnswer(await put("certs", { idp_metadata_xml: withCertificate(cert) }));
+      expectProblem(answer, 400, "validation_failed");
+      expect(answer.text).toContain(`The IdP's signing certificate 1 ${reason}`);
+    }
+    expect((await t.app.request("/t/corp/v1/saml/certs/metadata")).status, "nothing was stored").toBe(404);
+  });
+
+  it("refuses a SingleSignOnService location other than https (http only on loopback)", async () => {
+    const at = (location: string) => idpMetadata.replace("https://idp.example/sso", location);
+    for (const location of ["javascript:alert(1)", "data:text/html,x", "http://idp.example/sso", "//idp.example/sso"]) {
+      const answer = await readAnswer(await put("sso", { idp_metadata_xml: at(location) }));
+      expectProblem(answer, 400, "validation_failed");
+      expect(answer.text).toMatch(/SingleSignOnService/);
+    }
+    for (const location of ["http://127.0.0.1:8080/sso", "http://localhost/sso", "http://[::1]:9000/sso"]) {
+      const stored = await put("sso", { idp_metadata_xml: at(location) });
+      expect(stored.status, await stored.clone().text()).toBe(200);
+      const login = await t.app.request(`/t/corp/v1/saml/sso/login?${new URLSearchParams({ redirect_uri: APP })}`);
+      expect((login.headers.get("location") ?? "").slice(0, location.length + 1)).toBe(`${location}?`);
+    }
   });
 });
 

@@ -94,9 +94,9 @@ async function answer(options: Partial<SamlResponseOptions> = {}, start = onWork
   return post(finish, saml, request.relayState);
 }
 
-/** The one-time code of a 303 back to the app with the client's state. */
+/** The one-time code of a 302 back to the app with the client's state. */
 async function codeOf(response: Response, state = "client-state"): Promise<string> {
-  expect(response.status, `${await response.clone().text()}\n${worker.logs.join("\n")}`).toBe(303);
+  expect(response.status, `${await response.clone().text()}\n${worker.logs.join("\n")}`).toBe(302);
   expect(response.headers.get("cache-control")).toBe("no-store");
   const back = new URL(response.headers.get("location") ?? "");
   expect(back.origin + back.pathname).toBe(APP);
@@ -122,9 +122,9 @@ async function me(request: Request, token: string): Promise<Record<string, unkno
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** No code was issued: a problem+json 400, or a 303 with error= and no code. */
+/** No code was issued: a problem+json 400, or a 302 with error= and no code. */
 async function expectRefused(response: Response) {
-  if (response.status === 303) {
+  if (response.status === 302) {
     const location = new URL(response.headers.get("location") ?? "");
     expect(location.searchParams.get("code"), location.href).toBeNull();
     expect(location.searchParams.get("error"), location.href).toBeTruthy();
@@ -186,6 +186,18 @@ describe("SAML inside workerd", () => {
     ["wrapped (forged assertion before the signed one)", { sign: "assertion", wrap: "forged-assertion-before" }],
     ["with a DOCTYPE", { doctype: "entity" }],
     ["with billion laughs", { doctype: "billion-laughs" }],
+    [
+      "whose bearer confirmation expired (Conditions still valid)",
+      {
+        beforeSigning: {
+          assertion: (xml) =>
+            xml.replace(
+              /(<saml:SubjectConfirmationData NotOnOrAfter=")[^"]*/,
+              `$1${new Date(Date.now() - 300_000).toISOString()}`,
+            ),
+        },
+      },
+    ],
   ] as [string, Partial<SamlResponseOptions>][])("refuses a response %s", async (_name, options) => {
     await expectRefused(await answer(options));
   });

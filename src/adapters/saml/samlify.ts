@@ -5,7 +5,9 @@ import {
   SamlProtocolError,
   type SpDescription,
 } from "../../core/ports/saml.js";
+import { signingCertificateProblem, ssoLocationProblem } from "../../core/saml/idp-checks.js";
 import { declaresDtd, screenResponseXml } from "../../core/saml/screen.js";
+import { holdsEncryptedAssertion, parseResponse, readVerifiedResponse } from "./response-reader.js";
 import { samlifySchemaValidator, type XmlSchemaValidator } from "./xml-schema-validator.js";
 
 const { binding, format } = samlify.Constants.namespace;
@@ -78,15 +80,22 @@ export const samlifyProtocol: SamlProtocol = {
     }
     if (typeof entityId !== "string" || entityId === "")
       throw new SamlProtocolError("The IdP metadata names no entityID.");
-    if (typeof sso !== "string" || !URL.canParse(sso)) {
+    if (typeof sso !== "string")
       throw new SamlProtocolError("The IdP metadata has no HTTP-Redirect SingleSignOnService.");
-    }
+    const ssoProblem = ssoLocationProblem(sso);
+    if (ssoProblem) throw new SamlProtocolError(`The IdP's HTTP-Redirect SingleSignOnService location ${ssoProblem}.`);
     if (signing.length === 0 || signing.some((cert) => typeof cert !== "string"))
       throw new SamlProtocolError("The IdP metadata has no signing certificate.");
+    const certificates = signing.map((cert) => cert.replace(/\s+/g, ""));
+    // Each one: a response may be signed by any of them, and one that does not parse fails every ACS using it.
+    for (const [index, cert] of certificates.entries()) {
+      const problem = signingCertificateProblem(cert);
+      if (problem) throw new SamlProtocolError(`The IdP's signing certificate ${index + 1} ${problem}.`);
+    }
     const description: IdpDescription = {
       entityId,
       ssoRedirectUrl: sso,
-      signingCertificates: signing.map((cert) => cert.replace(/\s+/g, "")),
+      signingCertificates: certificates,
       wantAuthnRequestsSigned: wantSigned,
     };
     return description;
@@ -97,7 +106,8 @@ export const samlifyProtocol: SamlProtocol = {
   },
 
   async verifyResponse(sp, idpMetadataXml, xml, skewMs) {
-    const encrypted = /<(?:[\w.-]+:)?EncryptedAssertion[\s>]/.test(xml);
+    const response = parseResponse(xml);
+    const encrypted = holdsEncryptedAssertion(response);
     const idp = samlify.IdentityProvider({ metadata: idpMetadataXml, isAssertionEncrypted: encrypted });
     const provider = samlify.ServiceProvider({
       ...serviceProviderSettings(sp, false),
@@ -105,37 +115,14 @@ export const samlifyProtocol: SamlProtocol = {
     });
     // The signature inside an encrypted assertion meets the same screen as the outer document
     // before samlify verifies it: anyone can encrypt to our public certificate.
-    const plain = encrypted ? await decryptedScreened(provider, xml) : xml;
-    let extract: Record<string, unknown>;
+    const plain = encrypted ? parseResponse(await decryptedScreened(provider, xml)) : response;
     try {
-      const result = await provider.parseLoginResponse(idp, "post", {
-        body: { SAMLResponse: base64OfText(xml) },
-      });
-      extract = result.extract as Record<string, unknown>;
+      await provider.parseLoginResponse(idp, "post", { body: { SAMLResponse: base64OfText(xml) } });
     } catch (error) {
       throw new SamlProtocolError(`The SAML response is not valid: ${(error as Error).message ?? String(error)}`);
     }
-    const response = (extract.response ?? {}) as Record<string, string | undefined>;
-    const conditions = (extract.conditions ?? {}) as Record<string, string | undefined>;
-    // The caller screened the document to one Response with one Assertion, so these attributes are that assertion's.
-    const recipients = [...plain.matchAll(/<(?:\w+:)?SubjectConfirmationData\b[^>]*\bRecipient="([^"]*)"/g)].map(
-      (m) => m[1] ?? "",
-    );
-    const assertionId = /<(?:\w+:)?Assertion\b[^>]*\bID="([^"]*)"/.exec(plain)?.[1] ?? "";
-    const date = (text: string | undefined) => (text ? new Date(text) : null);
-    return {
-      issuer: String(extract.issuer ?? ""),
-      nameId: String(extract.nameID ?? ""),
-      responseId: response.id ?? "",
-      assertionId,
-      inResponseTo: response.inResponseTo ?? null,
-      destination: response.destination ?? null,
-      recipients,
-      audiences: asList(extract.audience as string | string[] | undefined),
-      notBefore: date(conditions.notBefore),
-      notOnOrAfter: date(conditions.notOnOrAfter),
-      attributes: (extract.attributes ?? {}) as Record<string, string | string[]>,
-    };
+    // Verified: read from the document's elements, never by pattern over its text (comments would count).
+    return readVerifiedResponse(plain);
   },
 
   loginRequest(sp, idpMetadataXml, relayState) {

@@ -28,16 +28,34 @@ export class SamlProtocolError extends Error {
   }
 }
 
-/** What a verified SAML Response says (its one assertion's signature checked against the IdP's certificates). */
+/** A bearer `SubjectConfirmationData` of the assertion (signed with it); null where an attribute is absent. */
+export interface BearerConfirmation {
+  recipient: string | null;
+  inResponseTo: string | null;
+  notBefore: Date | null;
+  notOnOrAfter: Date | null;
+}
+
+/**
+ * What a verified SAML Response says, read from its elements (never comment
+ * text): its one assertion, whose signature was checked against the IdP's
+ * certificates, and the Response's own attributes (signed only when the
+ * Response is).
+ */
 export interface VerifiedAssertion {
   issuer: string;
+  /** The Response's Issuer, when it has one. */
+  responseIssuer: string | null;
   nameId: string;
   responseId: string;
   assertionId: string;
-  inResponseTo: string | null;
+  /** The Response's InResponseTo: unsigned when only the assertion is signed. */
+  responseInResponseTo: string | null;
   destination: string | null;
-  recipients: string[];
-  audiences: string[];
+  /** The assertion's bearer SubjectConfirmations (SAML Profiles §4.1.4.2). */
+  confirmations: BearerConfirmation[];
+  /** The Audiences of each AudienceRestriction, one list per restriction (SAML Core §2.5.1.4). */
+  audienceRestrictions: string[][];
   notBefore: Date | null;
   notOnOrAfter: Date | null;
   attributes: Record<string, string | string[]>;

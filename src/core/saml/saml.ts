@@ -9,6 +9,7 @@ import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
+import { assertionProblem, requestIdOf } from "./assertion-checks.js";
 import { decodeBase64, screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 import type { SpMetadataCache } from "./sp-metadata-cache.js";
@@ -201,10 +202,11 @@ export class SamlService {
   /**
    * The IdP's answer (POST binding). Screened first (size, base64, DTDs,
    * one Response with one Assertion), then verified (schema, signature,
-   * issuer, time), then bound to its AuthnRequest (InResponseTo spent once,
-   * RelayState equal), Audience, Destination and Recipient checked, and the
-   * assertion ID kept until NotOnOrAfter against replay. Before the login is
-   * known, failures are 400 problem+json; after, an error redirect.
+   * issuer, time), then bound to its AuthnRequest by the signed bearer
+   * SubjectConfirmationData's InResponseTo (spent once, RelayState equal),
+   * checked (assertion-checks.ts), and the assertion ID kept until
+   * NotOnOrAfter against replay. Before the login is known, failures are
+   * 400 problem+json; after, an error redirect.
    */
   async acs(
     tenant: Tenant,
@@ -224,13 +226,14 @@ export class SamlService {
       assertion = await this.deps.saml.verifyResponse(sp, row.idpMetadataXml, xml, SKEW_MS);
     } catch (error) {
       if (!(error instanceof SamlProtocolError)) throw error;
-      this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason: error.message });
-      throw invalidResponse(error.message);
+      throw this.refused(tenant, name, error.message);
     }
     const now = this.deps.clock.now().getTime();
+    const answered = requestIdOf(assertion);
+    if ("problem" in answered) throw this.refused(tenant, name, answered.problem);
     let pending: PendingSamlLogin | null = null;
-    if (assertion.inResponseTo) {
-      const raw = await this.deps.kv.take(requestKey(tenant.id, name, assertion.inResponseTo));
+    if (answered.requestId !== null) {
+      const raw = await this.deps.kv.take(requestKey(tenant.id, name, answered.requestId));
       pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
       if (!pending || pending.relayState !== form.relayState) {
         throw invalidResponse("InResponseTo names no pending request of this connection (unknown, used or expired).");
@@ -254,19 +257,11 @@ export class SamlService {
       this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason });
       return back({ error: "access_denied", error_description: reason });
     };
-    if (assertion.issuer !== row.idpEntityId) return refuse("The assertion's Issuer is not the IdP.");
-    if (!assertion.audiences.includes(sp.entityId))
-      return refuse("The assertion's Audience is not this service provider.");
-    if (assertion.destination !== null && assertion.destination !== sp.acsUrl)
-      return refuse("The Destination is not this ACS.");
-    if (assertion.recipients.length === 0 || assertion.recipients.some((r) => r !== sp.acsUrl)) {
-      return refuse("The SubjectConfirmationData Recipient is not this ACS.");
-    }
-    if (!assertion.notOnOrAfter || assertion.notOnOrAfter.getTime() + SKEW_MS <= now)
-      return refuse("The assertion has expired.");
-    if (assertion.notBefore && assertion.notBefore.getTime() - SKEW_MS > now)
-      return refuse("The assertion is not valid yet.");
-    const replayTtl = assertion.notOnOrAfter.getTime() + SKEW_MS - now;
+    const expected = { idpEntityId: row.idpEntityId, spEntityId: sp.entityId, acsUrl: sp.acsUrl };
+    const problem = assertionProblem(assertion, expected, now, SKEW_MS);
+    if (problem) return refuse(problem);
+    // Kept while the Conditions would admit it (assertionProblem required their NotOnOrAfter).
+    const replayTtl = (assertion.notOnOrAfter?.getTime() ?? now) + SKEW_MS - now;
     const first = await this.deps.kv.set(assertionKey(tenant.id, assertion.assertionId), "1", {
       ttlMs: replayTtl,
       onlyIfAbsent: true,
@@ -280,6 +275,12 @@ export class SamlService {
       if (!(error instanceof FederatedLoginError)) throw error;
       return back({ error: error.error, error_description: error.description });
     }
+  }
+
+  /** A response refused before its login is known: logged, then a 400 problem. */
+  private refused(tenant: Tenant, name: string, reason: string) {
+    this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason });
+    return invalidResponse(reason);
   }
 
   /** The IdP's user: NameID is the subject; email and name from the mapped attributes (email defaults to an email NameID). */

@@ -96,7 +96,7 @@ const acs = createRoute({
     },
   },
   responses: {
-    303: {
+    302: {
       description: "Back to the client app with a one-time code or an error",
       headers: z.object({ Location: z.string() }),
     },
@@ -138,7 +138,7 @@ export const samlRoutes = createRouter()
         relayState: form.RelayState ?? null,
       });
     c.header("Cache-Control", "no-store");
-    return c.redirect(location, 303);
+    return c.redirect(location, 302);
   })
   .openapi(login, async (c) => {
     const name = c.req.valid("param").connection;
