@@ -140,6 +140,27 @@ describe("client and redirect URI first", () => {
     expect(response.headers.get("location")).toBeNull();
   });
 
+  it("takes a registered loopback redirect URI on any port, through to the token (RFC 8252 §7.3)", async () => {
+    const registered = "http://127.0.0.1/native/cb";
+    const { client_id } = await registerClient(t.app.request.bind(t.app), "authz", {
+      name: "CLI",
+      redirect_uris: [registered],
+      first_party: true,
+    });
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const listening = "http://127.0.0.1:53211/native/cb";
+    const start = await browser.get(`/t/authz/authorize?${authorizeQuery({ redirect_uri: listening }, client_id)}`);
+    const back = target(await signIn(browser, start));
+    expect(back.base).toBe(listening);
+    const tokens = await redeem(back.params.code ?? "", client_id, listening);
+    expect(tokens.token_type).toBe("Bearer");
+    // Another path, or a host name rather than the IP literal, is another URI.
+    for (const other of ["http://127.0.0.1:53211/other", "http://localhost:53211/native/cb"]) {
+      const refused = await browser.get(`/t/authz/authorize?${authorizeQuery({ redirect_uri: other }, client_id)}`);
+      expect(refused.status, other).toBe(400);
+    }
+  });
+
   it("takes a native app's registered private-use scheme", async () => {
     const response = await t.app.request(`/t/authz/authorize?${authorizeQuery({ redirect_uri: NATIVE })}`);
     expect(response.status).toBe(302);

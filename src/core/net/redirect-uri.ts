@@ -31,3 +31,24 @@ export function redirectUriProblem(uri: string): string | null {
   }
   return null;
 }
+
+/** An http redirect URI to a loopback IP literal: host, then the path and query after the port. */
+const LOOPBACK_IP_URI = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+
+/** The URI without its port, when it is one a native app may give any port (RFC 8252 §7.3), else null. */
+function portlessLoopback(uri: string): string | null {
+  const match = LOOPBACK_IP_URI.exec(uri);
+  if (!match || Number(match[2] ?? 80) > 65_535) return null;
+  return `http://${match[1]}${match[3] ?? ""}`;
+}
+
+/**
+ * Whether a client registered the redirect URI a request names: the same
+ * string (RFC 9700 §2.1), except that a loopback IP literal's port may differ
+ * (RFC 8252 §7.3: a native app listens on a port the system gives it).
+ */
+export function isRegisteredRedirectUri(registered: readonly string[], presented: string): boolean {
+  if (registered.includes(presented)) return true;
+  const portless = portlessLoopback(presented);
+  return portless !== null && registered.some((uri) => portlessLoopback(uri) === portless);
+}

@@ -1,3 +1,4 @@
+import { isRegisteredRedirectUri } from "../net/redirect-uri.js";
 import { ACR_MFA } from "../tokens/acr.js";
 import type { OAuthClient } from "./client-types.js";
 
@@ -94,11 +95,11 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
     return { kind: "page", reason: "unknown_client", detail: "client_id names no client of this tenant." };
   }
   const redirectUri = one("redirect_uri");
-  if (!redirectUri || !client.redirectUris.includes(redirectUri)) {
+  if (!redirectUri || !isRegisteredRedirectUri(client.redirectUris, redirectUri)) {
     return {
       kind: "page",
       reason: "invalid_redirect_uri",
-      detail: "redirect_uri is not registered for this client (exact match).",
+      detail: "redirect_uri is not registered for this client (exact match; a loopback IP's port may differ).",
     };
   }
   const state = one("state");

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/federation/federated-logins.js";
+import { isRegisteredRedirectUri } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
 import type { AppEnv } from "../context.js";
@@ -61,7 +62,7 @@ export async function refuse(
 /** The request's client, still registered with the request's redirect URI (it may have changed since). */
 export async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
   const client = await c.get("services").clients.find(c.get("tenant"), pending.request.clientId);
-  if (!client?.redirectUris.includes(pending.request.redirectUri)) {
+  if (!client || !isRegisteredRedirectUri(client.redirectUris, pending.request.redirectUri)) {
     await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
     throw errors.validationCode("invalid_client", "The client or its redirect URI is no longer registered.");
   }
