@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { noopTracer } from "../core/ports/telemetry.js";
 import type { AppDeps, AppEnv, Services } from "./context.js";
+import { unmatchedHandler } from "./method-not-allowed.js";
 import { closeAuditTrail } from "./middleware/audit.js";
 import { limitBody } from "./middleware/body.js";
 import { cors } from "./middleware/cors.js";
@@ -10,7 +11,7 @@ import { requestTelemetry } from "./middleware/request-telemetry.js";
 import { responseHeaders, setResponseHeaders } from "./middleware/response-headers.js";
 import { resolveTenant } from "./middleware/tenant.js";
 import { tracing } from "./middleware/tracing.js";
-import { errorHandler, notFoundHandler } from "./problem.js";
+import { errorHandler } from "./problem.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminApiKeyRoutes } from "./routes/admin-api-keys.js";
@@ -72,7 +73,7 @@ export type { AppDeps } from "./context.js";
 export function createApp(deps: AppDeps, services: Services = buildServices(deps)): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.onError(errorHandler(services.logger));
-  app.notFound(notFoundHandler);
+  app.notFound(unmatchedHandler(app));
 
   // DESIGN.md, middleware order (outermost first): correlation, logging, rate
   // limiting, tracing. Errors become responses at the layer that raised them

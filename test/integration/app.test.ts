@@ -63,7 +63,31 @@ describe("request ids", () => {
 describe("routing and problems", () => {
   it("answers unknown routes with 404 problem+json", async () => {
     await expectProblem(await t.app.request("/nowhere"), 404, "not_found");
-    await expectProblem(await t.app.request("/healthz", { method: "DELETE" }), 404, "not_found");
+    await expectProblem(await t.app.request("/healthz/more"), 404, "not_found");
+  });
+
+  it("answers a known path's other methods with 405 and Allow (RFC 9110 §15.5.6), OPTIONS with 204 and Allow", async () => {
+    await post("/v1/admin/tenants", JSON.stringify({ slug: "methods", name: "Methods" }));
+    const cases: [string, string, string][] = [
+      ["DELETE", "/healthz", "GET, HEAD"],
+      ["GET", "/t/methods/v1/login", "POST"],
+      ["PUT", "/t/methods/v1/me", "GET, HEAD"],
+      ["GET", "/t/methods/oauth2/token", "POST"],
+      ["POST", "/t/methods/v1/sessions/8e9b4c52-0000-4000-8000-000000000000", "DELETE"],
+      ["PATCH", "/t/methods/v1/admin/users", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await t.app.request(path, { method });
+      const body = await expectProblem(response, 405, "method_not_allowed");
+      expect(response.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(body.detail).toBe(`Allowed: ${allow}.`);
+      expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const options = await t.app.request("/t/methods/v1/api-keys", { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, POST, OPTIONS");
+    // An unknown tenant stays 404 whatever the method.
+    await expectProblem(await t.app.request("/t/unheard-of/v1/login", { method: "GET" }), 404, "tenant_not_found");
   });
 
   it.each([["nope"], ["UPPER"], ["x".repeat(64)], ["bad_slug"], ["%00"]])(
