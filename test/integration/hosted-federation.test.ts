@@ -96,6 +96,19 @@ describe("federated buttons on the login page", () => {
     expect(browser.cookies.has("__Host-sso-fedpages")).toBe(false);
   });
 
+  it("shows no text a link chose: an unknown provider's name stays off the login page", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const start = await browser.get("/t/fedpages/login/federated/oauth/account-locked-call-1-555-0100");
+    expect(start.status).toBe(302);
+    const ret = new URL(start.headers.get("location") ?? "", TEST_PUBLIC_URL);
+    expect(ret.pathname).toBe("/t/fedpages/login/federated/return");
+    const back = await browser.get(ret.pathname + ret.search);
+    expect(back.status).toBe(400);
+    const html = await back.text();
+    expect(html).toContain("Signing in there did not work: it could not be completed.");
+    expect(html).not.toContain("account-locked");
+  });
+
   it("refuses a return that this browser did not start", async () => {
     const response = await new TestBrowser(t.app.request.bind(t.app)).get(
       "/t/fedpages/login/federated/return?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x",

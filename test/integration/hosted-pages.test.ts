@@ -254,12 +254,32 @@ describe("pages", () => {
     expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
   });
 
-  it("the error page names only known errors", async () => {
-    const known = await (await newBrowser().get("/t/pages/error?error=expired_request")).text();
-    expect(known).toContain("This sign-in took too long and has expired.");
-    const other = await (await newBrowser().get("/t/pages/error?error=%3Cb%3Ezebra")).text();
+  it("the error page names only known errors, with status 400", async () => {
+    const knownPage = await newBrowser().get("/t/pages/error?error=expired_request");
+    expect(knownPage.status).toBe(400);
+    expect(await knownPage.text()).toContain("This sign-in took too long and has expired.");
+    const otherPage = await newBrowser().get("/t/pages/error?error=%3Cb%3Ezebra");
+    expect(otherPage.status).toBe(400);
+    const other = await otherPage.text();
     expect(other).toContain("The request could not be handled.");
     expect(other).not.toContain("zebra");
+  });
+
+  it("answers page paths' errors as pages: another method (405), the second step's enrolment", async () => {
+    const send = (method: string, path: string) =>
+      t.app.request(path, { method, headers: FORM_HEADERS, ...(method === "POST" ? { body: "request=zzz" } : {}) });
+    const cases: [string, string, number][] = [
+      ["PUT", "/t/pages/login", 405],
+      ["DELETE", "/t/pages/consent", 405],
+      ["GET", "/t/pages/login/mfa/enroll?request=zzz", 400],
+      ["POST", "/t/pages/login/mfa/enroll/continue", 403],
+    ];
+    for (const [method, path, status] of cases) {
+      const response = await send(method, path);
+      expect(response.status, `${method} ${path}`).toBe(status);
+      expect(response.headers.get("content-type"), `${method} ${path}`).toMatch(/^text\/html/);
+    }
+    expect((await send("PUT", "/t/pages/login")).headers.get("allow")).toBe("GET, HEAD, POST");
   });
 });
 

@@ -22,6 +22,8 @@ export interface PageCatalogue {
     wrongCredentials: string;
     /** The upstream's refusal (its own words follow). */
     federatedFailed: string;
+    /** After federatedFailed, for an upstream error other than access_denied (whose reason is shown). */
+    federatedUnavailable: string;
     /** The button of a passwordless login (shown only when the browser has WebAuthn). */
     passkey: string;
     /** The browser gave no passkey (cancelled, none for this site) or the server refused it. */

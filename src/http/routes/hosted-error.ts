@@ -12,5 +12,5 @@ export const hostedErrorRoutes = new Hono<AppEnv>().get("/t/:tenant/error", asyn
   const named = c.req.query("error") ?? "";
   const error = new AppError(400, NAMED.has(named) ? named : "request_failed", "Request failed", "");
   const page = await pageContext(c);
-  return sendPage(c, page, ErrorPage({ page, error }));
+  return sendPage(c, page, ErrorPage({ page, error }), { status: 400 });
 });

@@ -57,7 +57,12 @@ export const hostedFederationRoutes = new Hono<AppEnv>()
     if (!code) {
       // The upstream refused or failed: back to the login form, which offers the other ways in.
       const { strings } = await pageContext(c);
-      const reason = (c.req.query("error_description") ?? c.req.query("error") ?? "").slice(0, MAX_DESCRIPTION);
+      // access_denied carries one of this service's own sentences (link refused, disabled, ...); any other
+      // error's text can name what the link asked for (a provider name), so it is not shown.
+      const reason =
+        c.req.query("error") === "access_denied"
+          ? (c.req.query("error_description") ?? "").slice(0, MAX_DESCRIPTION)
+          : strings.login.federatedUnavailable;
       return loginPage(c, pending, {
         problems: { message: `${strings.login.federatedFailed} ${reason}` },
         status: 400,

@@ -22,6 +22,7 @@ export const en: PageCatalogue = {
     continueWith: (name) => `Continue with ${name}`,
     wrongCredentials: "The email address or password is wrong.",
     federatedFailed: "Signing in there did not work:",
+    federatedUnavailable: "it could not be completed. Try again later, or sign in another way.",
     passkey: "Sign in with a passkey",
     passkeyFailed: "Signing in with a passkey did not work. Try again, or use your password.",
   },
