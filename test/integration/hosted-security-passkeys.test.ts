@@ -76,6 +76,22 @@ async function addPasskey(browser: TestBrowser, authenticator: SoftAuthenticator
   return { answer: await browser.post(ADD, fields), fields, options };
 }
 
+/** A new browser signed in with the password, then the passkey on /login/mfa (what its script does): step-up met. */
+async function withSecondStep(email: string, authenticator: SoftAuthenticator): Promise<TestBrowser> {
+  const fresh = newBrowser();
+  const toMfa = await passwordLogin(fresh, email);
+  const mfa = await page(fresh, toMfa.headers.get("location") ?? "");
+  const form = formAt(mfa, "/t/hspk/login/mfa/passkey");
+  const started = (await (await fresh.post("/t/hspk/login/mfa/passkey/options", form.fields)).json()) as {
+    challenge_id: string;
+    options: { challenge: string; rpId: string };
+  };
+  const credential = JSON.stringify(await authenticator.assert(started.options, { origin: TEST_PUBLIC_URL }));
+  const done = await fresh.post(form.action, { ...form.fields, challenge_id: started.challenge_id, credential });
+  expect(done.status).toBe(303);
+  return fresh;
+}
+
 describe("passkeys on the hosted security page", () => {
   it("adds a passkey with a name: recovery codes once, listed; a second one is just added", async () => {
     const { browser, email } = await signedIn();
@@ -98,9 +114,16 @@ describe("passkeys on the hosted security page", () => {
     expect(listed).toContain("Recovery codes left: 10 of 10.");
     expect(formAt(listed, `${SECURITY}/factors/remove`).fields.id).toMatch(/^[0-9a-f-]{36}$/);
 
-    // The second passkey: its options exclude the first, and no new codes.
+    // The second passkey needs a sign-in with the first just now (step-up): a stolen session must not add one.
     const second = await SoftAuthenticator.create();
-    const again = await addPasskey(browser, second);
+    const stale = await browser.post(OPTIONS, formAt(await page(browser), ADD).fields);
+    expect(stale.status).toBe(403);
+    expect(((await stale.json()) as { code: string }).code).toBe("step_up_required");
+    const staleAdd = await browser.post(ADD, { ...formAt(await page(browser), ADD).fields, credential: "{}" });
+    expect(staleAdd.status).toBe(403);
+    expect(await staleAdd.text()).toContain("needs a sign-in with your second factor");
+    // Its options exclude the first, and no new codes.
+    const again = await addPasskey(await withSecondStep(email, first), second);
     expect(again.options.excludeCredentials?.map((c) => c.id)).toEqual([first.credentialId]);
     expect(again.answer.status).toBe(200);
     const after = await again.answer.text();
@@ -113,6 +136,14 @@ describe("passkeys on the hosted security page", () => {
       ["passkey", "Laptop"],
       ["passkey", null],
     ]);
+    // An authenticator app is a factor added too: the page's step-up rule, then its setup page.
+    const totpForm = (html: string) => formAt(html, `${SECURITY}/totp`).fields;
+    const staleTotp = await browser.post(`${SECURITY}/totp`, totpForm(await page(browser)));
+    expect(staleTotp.status).toBe(403);
+    const stepped = await withSecondStep(email, first);
+    const setup = await stepped.post(`${SECURITY}/totp`, totpForm(await page(stepped)));
+    expect(setup.status).toBe(200);
+    expect(formsOf(await setup.text()).some((f) => f.action === `${SECURITY}/totp/confirm`)).toBe(true);
   });
 
   it("renames a passkey; refuses an empty or too long name and another user's passkey", async () => {
@@ -152,19 +183,7 @@ describe("passkeys on the hosted security page", () => {
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain("needs a sign-in with your second factor");
 
-    // The password, then the passkey on /login/mfa (what its script does).
-    const fresh = newBrowser();
-    const toMfa = await passwordLogin(fresh, email);
-    const mfa = await page(fresh, toMfa.headers.get("location") ?? "");
-    const form = formAt(mfa, "/t/hspk/login/mfa/passkey");
-    const started = (await (await fresh.post("/t/hspk/login/mfa/passkey/options", form.fields)).json()) as {
-      challenge_id: string;
-      options: { challenge: string; rpId: string };
-    };
-    const credential = JSON.stringify(await authenticator.assert(started.options, { origin: TEST_PUBLIC_URL }));
-    const done = await fresh.post(form.action, { ...form.fields, challenge_id: started.challenge_id, credential });
-    expect(done.status).toBe(303);
-
+    const fresh = await withSecondStep(email, authenticator);
     const listed = await page(fresh);
     expect(listed).toMatch(
       /<strong>Key<\/strong> <span class="muted">passkey, added \d{4}-\d{2}-\d{2}, last used \d{4}-/,
@@ -195,10 +214,13 @@ describe("passkeys on the hosted security page", () => {
   });
 
   it("refuses spent options, another user's options and a malformed credential", async () => {
-    const { browser } = await signedIn();
+    const signed = await signedIn();
     const authenticator = await SoftAuthenticator.create();
-    const { answer, fields } = await addPasskey(browser, authenticator, "Once");
-    expect(answer.status).toBe(200);
+    const first = await addPasskey(signed.browser, authenticator, "Once");
+    expect(first.answer.status).toBe(200);
+    // With a factor now, what follows needs a sign-in with it (step-up), in a browser of its own.
+    const browser = await withSecondStep(signed.email, authenticator);
+    const fields = { ...first.fields, csrf: formAt(await page(browser), ADD).fields.csrf ?? "" };
     // The same credential again: its challenge is spent.
     const replayed = await browser.post(ADD, fields);
     expect(replayed.status).toBe(400);

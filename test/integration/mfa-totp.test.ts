@@ -48,13 +48,27 @@ async function enroll(token: string): Promise<Enrollment> {
 }
 async function enrolled() {
   const user = await s.signup();
+  const email = s.lastEmail();
   const enrollment = await enroll(user.access_token);
   const confirmed = await call(user.access_token, "POST", `/mfa/totp/${enrollment.id}/confirm`, {
     code: codeOf(enrollment.secret),
   });
   expect(confirmed.status).toBe(200);
   const { recovery_codes } = (await confirmed.json()) as { recovery_codes: string[] };
-  return { user, enrollment, recoveryCodes: recovery_codes };
+  return { user, email, enrollment, recoveryCodes: recovery_codes };
+}
+
+/** An access token from a login with the TOTP code just now: what adding a factor or new codes needs (step-up). */
+async function steppedUp(email: string, secret: string): Promise<string> {
+  s.clock.advance(30_000); // the confirming step's code is spent
+  const login = (await (await s.api.login("acme", email)).json()) as { mfa_token: string };
+  const verified = await s.t.app.request("/t/acme/v1/mfa/verify", {
+    method: "POST",
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ mfa_token: login.mfa_token, type: "totp", code: codeOf(secret) }),
+  });
+  expect(verified.status, await verified.clone().text()).toBe(200);
+  return ((await verified.json()) as { access_token: string }).access_token;
 }
 const factors = async (token: string) => {
   const response = await call(token, "GET", "/mfa/factors");
@@ -138,7 +152,11 @@ describe("TOTP enrollment", () => {
       409,
       "totp_enrolled",
     );
-    expectProblem(await readAnswer(await call(user.access_token, "POST", "/mfa/totp")), 409, "totp_enrolled");
+    // A second authenticator is a factor added: the signup's token (no second factor) may not (step-up).
+    const stale = await readAnswer(await call(user.access_token, "POST", "/mfa/totp"));
+    expectProblem(stale, 403, "step_up_required");
+    const fresh = await steppedUp(s.lastEmail(), enrollment.secret);
+    expectProblem(await readAnswer(await call(fresh, "POST", "/mfa/totp")), 409, "totp_enrolled");
     // Recovery codes are stored only as hashes.
     const { rows } = await s.db.query("SELECT code_hash FROM mfa_recovery_codes WHERE user_id = $1", [user.user.id]);
     expect(rows).toHaveLength(10);
@@ -195,7 +213,7 @@ describe("second-factor codes", () => {
   });
 
   it("spends each recovery code once, however it is typed, and regenerating replaces them all", async () => {
-    const { user, recoveryCodes } = await enrolled();
+    const { user, email, enrollment, recoveryCodes } = await enrolled();
     const id = user.user.id;
     const [first = "", second = "", third = ""] = recoveryCodes;
     expect(await verify(id, "recovery_code", first)).toBe("otp");
@@ -206,7 +224,10 @@ describe("second-factor codes", () => {
     const other = await enrolled();
     expect(await verify(id, "recovery_code", other.recoveryCodes[0] ?? "")).toBeNull();
 
-    const response = await call(user.access_token, "POST", "/mfa/recovery-codes");
+    // New codes need a second factor just now: not the signup's token (a stolen session must not take them).
+    const stale = await readAnswer(await call(user.access_token, "POST", "/mfa/recovery-codes"));
+    expectProblem(stale, 403, "step_up_required");
+    const response = await call(await steppedUp(email, enrollment.secret), "POST", "/mfa/recovery-codes");
     expect(response.status).toBe(200);
     const { recovery_codes: fresh } = (await response.json()) as { recovery_codes: string[] };
     expect(fresh).toHaveLength(10);

@@ -75,6 +75,13 @@ async function loginWith(authenticator: SoftAuthenticator, tenant = "pk") {
   return login(challenge_id, await authenticator.assert(options, { origin: ORIGIN }), tenant);
 }
 
+/** An access token from a passwordless login with the passkey just now: adding another factor needs one (step-up). */
+async function steppedUp(authenticator: SoftAuthenticator, tenant = "pk"): Promise<string> {
+  const response = await loginWith(authenticator, tenant);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return ((await response.json()) as TokenBody).access_token;
+}
+
 beforeAll(async () => {
   t = await startTestApp({ logger: { info: keep, warn: keep, error: keep } });
   api = appClient(t);
@@ -102,7 +109,10 @@ describe("Passkey registration and management", () => {
     const authenticator = await SoftAuthenticator.create();
     const created = await register(alice.access_token, authenticator, "pk", "Laptop");
     expect(created).toMatchObject({ name: "Laptop", device_type: "singleDevice", backed_up: false });
-    expect((await registrationOptions(alice.access_token)).excludeCredentials).toEqual([
+    // With a factor now, the signup's token may add no other: a stolen session must not (step-up).
+    const stale = await post("/t/pk/v1/mfa/passkeys/registration/options", undefined, bearer(alice.access_token));
+    expectProblem(await readAnswer(stale), 403, "step_up_required");
+    expect((await registrationOptions(await steppedUp(authenticator))).excludeCredentials).toEqual([
       { id: authenticator.credentialId, type: "public-key", transports: ["internal"] },
     ]);
     expect(events.some((e) => e.event === "passkey_registered" && e.fields?.passkey_id === created.id)).toBe(true);
@@ -188,7 +198,7 @@ describe("Passkey registration and management", () => {
     expect((await post("/t/pk/v1/mfa/passkeys/registration", { response }, bearer(dave.access_token))).status).toBe(
       201,
     );
-    expectProblem(await attempt(dave.access_token, response), 400, "invalid_passkey");
+    expectProblem(await attempt(await steppedUp(authenticator), response), 400, "invalid_passkey");
   });
 });
 
@@ -198,7 +208,7 @@ describe("Passwordless login with a passkey", () => {
     const bound = await SoftAuthenticator.create();
     const synced = await SoftAuthenticator.create({ synced: true, userVerified: false });
     await register(frank.access_token, bound);
-    const syncedRow = await register(frank.access_token, synced);
+    const syncedRow = await register(await steppedUp(bound), synced);
 
     const first = await loginWith(bound);
     expect(first.status, await first.clone().text()).toBe(200);
@@ -387,7 +397,7 @@ describe("A passkey as the second factor of a password login", () => {
     const created = await register(olga.access_token, key);
     // The first factor brings the first recovery codes; a second passkey does not.
     expect(created.recovery_codes).toHaveLength(10);
-    const second = await register(olga.access_token, await SoftAuthenticator.create());
+    const second = await register(await steppedUp(key), await SoftAuthenticator.create());
     expect(second.recovery_codes).toBeUndefined();
     const tenant = await t.deps.db.tenants.findBySlug("pk");
     if (!tenant) throw new Error("no tenant");

@@ -5,7 +5,7 @@ import { readForm } from "../pages/forms.js";
 import { pageContext, sendPage } from "../pages/page.js";
 import { RecoveryCodesPage, SECURITY_PATH } from "../pages/security-pages.js";
 import { currentSession } from "../pages/sso.js";
-import { factorId, securityPage, withSession } from "./hosted-security.js";
+import { factorId, requireSessionStepUp, securityPage, stepUpRefusal, withSession } from "./hosted-security.js";
 import { attestationField } from "./passkey-fields.js";
 import { passkeyName } from "./passkeys.js";
 
@@ -15,7 +15,8 @@ import { passkeyName } from "./passkeys.js";
  * the page's form (CSRF token) for creation options, then the credential the
  * browser made with the name field; the first factor brings the first
  * recovery codes, shown once. Renaming is a plain form. Removal is the
- * page's factor removal (step-up), which covers passkeys.
+ * page's factor removal, which covers passkeys. Adding one needs step-up
+ * when the user has a factor already, as removing does.
  */
 
 const PATH = `/t/:tenant${SECURITY_PATH}/passkeys`;
@@ -26,6 +27,8 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
     const current = await currentSession(c);
     // Read by the script, not shown: problem+json.
     if (!current) throw errors.forbidden("This browser has no signed-in session.");
+    // The JSON routes' step-up rule, as problem+json for the script.
+    await requireSessionStepUp(c, current);
     const { accounts, passkeys } = c.get("services");
     const view = await accounts.view(current.user);
     const options = await passkeys.registrationOptions(c.get("tenant"), {
@@ -38,7 +41,10 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
   })
   .post(PATH, async (c) => {
     const form = await readForm(c);
-    return withSession(c, async ({ user }) => {
+    return withSession(c, async (signedIn) => {
+      const { user } = signedIn;
+      const refused = await stepUpRefusal(c, signedIn);
+      if (refused) return refused;
       const { passkeys, mfa } = c.get("services");
       const page = await pageContext(c);
       const s = page.strings.security;

@@ -56,6 +56,31 @@ export async function securityPage(
   return sendPage(c, page, body, { status, script: true });
 }
 
+/** StepUp.require for a browser's provider session, as for an access token's claims. */
+export function requireSessionStepUp(c: Context<AppEnv>, { user, session }: SignedIn): Promise<void> {
+  return c.get("services").stepUp.require(c.get("tenant"), {
+    sub: user.id,
+    amr: session.amr,
+    auth_time: Math.floor(session.authTime.getTime() / 1000),
+  });
+}
+
+/**
+ * The JSON routes' step-up rule read off the provider session (a second
+ * factor within the last 5 minutes when the user has one): null when met,
+ * else the page that says to sign in again (403).
+ */
+export async function stepUpRefusal(c: Context<AppEnv>, signedIn: SignedIn): Promise<Response | null> {
+  try {
+    await requireSessionStepUp(c, signedIn);
+    return null;
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== "step_up_required") throw error;
+    const page = await pageContext(c);
+    return sendPage(c, page, StepUpPage({ page, minutes: STEP_UP_WINDOW_MS / 60_000 }), { status: 403 });
+  }
+}
+
 /** A factor's id from the form: a UUID, or no such factor (404 page). */
 export function factorId(value: string | undefined): string {
   if (!value || !UUID_PATTERN.test(value)) throw errors.notFound("No such factor.");
@@ -66,7 +91,10 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
   .get(PATH, (c) => withSession(c, ({ user }) => securityPage(c, user)))
   .post(`${PATH}/totp`, async (c) => {
     await readForm(c);
-    return withSession(c, async ({ user }) => {
+    return withSession(c, async (signedIn) => {
+      const { user } = signedIn;
+      const refused = await stepUpRefusal(c, signedIn);
+      if (refused) return refused;
       const enrollment = await c.get("services").mfa.enrollTotp(c.get("tenant"), user);
       const page = await pageContext(c);
       const setup = { secret: enrollment.secret, qrSvg: enrollment.qrSvg };
@@ -100,22 +128,12 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
   })
   .post(`${PATH}/factors/remove`, async (c) => {
     const form = await readForm(c);
-    return withSession(c, async ({ user, session }) => {
-      const { mfa, stepUp } = c.get("services");
+    return withSession(c, async (signedIn) => {
+      const { user } = signedIn;
       const id = factorId(form.id);
-      try {
-        // The JSON route's rule, read off the provider session: a second factor within the last 5 minutes.
-        await stepUp.require(c.get("tenant"), {
-          sub: user.id,
-          amr: session.amr,
-          auth_time: Math.floor(session.authTime.getTime() / 1000),
-        });
-      } catch (error) {
-        if (!(error instanceof AppError) || error.code !== "step_up_required") throw error;
-        const page = await pageContext(c);
-        return sendPage(c, page, StepUpPage({ page, minutes: STEP_UP_WINDOW_MS / 60_000 }), { status: 403 });
-      }
-      await mfa.removeFactor(c.get("tenant"), user.id, id);
+      const refused = await stepUpRefusal(c, signedIn);
+      if (refused) return refused;
+      await c.get("services").mfa.removeFactor(c.get("tenant"), user.id, id);
       return securityPage(c, user, { notice: (await pageContext(c)).strings.security.removed });
     });
   });

@@ -66,8 +66,10 @@ const enrollTotp = createRoute({
   description:
     "Answers a new secret, as base32 and as an `otpauth://` URI and its QR code (SVG), once: it is stored sealed " +
     "and never shown again. The authenticator counts once confirmed with a code; a new enrollment replaces an " +
-    "unconfirmed one. 409 when the caller has a confirmed authenticator.",
-  middleware: [requireAccessToken()] as const,
+    "unconfirmed one. 409 when the caller has a confirmed authenticator. " +
+    "A caller who has a second factor (a passkey) needs a login with one within the last 5 minutes (otherwise 403 " +
+    "`step_up_required`): a stolen session must not add a factor of its own.",
+  middleware: [requireAccessToken(), requireStepUp()] as const,
   request: { params: TenantParamSchema },
   responses: {
     201: {
@@ -123,8 +125,10 @@ const regenerateCodes = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/mfa/recovery-codes",
   summary: "Replace the caller's recovery codes with ten new ones",
-  description: "Every earlier code stops working. 409 when the caller has no second factor.",
-  middleware: [requireAccessToken()] as const,
+  description:
+    "Every earlier code stops working. 409 when the caller has no second factor. Needs a login with a second " +
+    "factor within the last 5 minutes (otherwise 403 `step_up_required`).",
+  middleware: [requireAccessToken(), requireStepUp()] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: {

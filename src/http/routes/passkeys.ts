@@ -97,9 +97,12 @@ const registrationOptions = createRoute({
   path: "/t/{tenant}/v1/mfa/passkeys/registration/options",
   tags,
   summary: "Options to create a passkey for the caller",
-  description: "The challenge is good for one registration within 5 minutes. Existing passkeys are excluded.",
+  description:
+    "The challenge is good for one registration within 5 minutes. Existing passkeys are excluded. A caller who has " +
+    "a second factor needs a login with one within the last 5 minutes (otherwise 403 `step_up_required`), here " +
+    "and at the registration: a stolen session must not add a factor of its own.",
   ...bearer,
-  middleware: [requireAccessToken()] as const,
+  middleware: [requireAccessToken(), requireStepUp()] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: {
@@ -116,7 +119,7 @@ const register = createRoute({
   tags,
   summary: "Store the passkey the browser created",
   ...bearer,
-  middleware: [requireAccessToken(), acceptBody("json")] as const,
+  middleware: [requireAccessToken(), requireStepUp(), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: {
