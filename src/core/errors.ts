@@ -134,6 +134,8 @@ export const errors = {
   passkeyRefused: (detail: string) => new AppError(401, "passkey_refused", "Passkey refused", detail),
   /** A passkey registration that did not verify. */
   invalidPasskey: (detail: string) => new AppError(400, "invalid_passkey", "Invalid passkey", detail),
+  /** The tenant's MFA policy binds the user, and this login or session completed no second factor. */
+  secondFactorRequired: (detail: string) => new AppError(403, "mfa_required", "Second factor required", detail),
   accountDisabled: () =>
     new AppError(403, "account_disabled", "Account disabled", "This account is disabled; ask an administrator."),
   notReady: (failing: Record<string, string>) =>

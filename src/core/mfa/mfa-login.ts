@@ -1,15 +1,15 @@
 import type { AccountService } from "../accounts/accounts.js";
-import { ADMIN_SCOPE } from "../api-keys/api-keys.js";
 import { AppError, errors } from "../errors.js";
 import type { Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { LoginMethod } from "../sessions/session-types.js";
 import { scopeOf } from "../sessions/user-claims.js";
-import { type MfaSettings, mfaSettingsOf } from "../tenant-settings.js";
+import { mfaSettingsOf } from "../tenant-settings.js";
 import { CHALLENGE_TTL_SECONDS, type MfaChallenge, type MfaChallenges } from "./challenges.js";
 import type { FactorKind } from "./factors.js";
 import type { MfaService, TotpEnrollment } from "./mfa.js";
 import type { PasskeyService } from "./passkeys.js";
+import { bindsUser } from "./policy.js";
 
 /** What a login's first step (a password, a federated login) leads to. */
 export type FirstStepOutcome =
@@ -55,14 +55,6 @@ const FEDERATED = /^(oauth|saml):/;
 export class MfaLogins {
   constructor(private readonly deps: MfaLoginDeps) {}
 
-  /** Whether the tenant's policy wants this user to have a second factor. */
-  private bound(settings: MfaSettings, user: UserRecord): boolean {
-    const { policy } = settings;
-    return (
-      policy === "required" || (policy === "required_for_admins" && scopeOf(user).split(" ").includes(ADMIN_SCOPE))
-    );
-  }
-
   async afterFirstStep(tenant: Tenant, user: UserRecord, method: LoginMethod): Promise<FirstStepOutcome> {
     const settings = mfaSettingsOf(tenant);
     // The tenant vouches for its identity providers' own MFA: neither the factor nor the policy applies.
@@ -70,7 +62,7 @@ export class MfaLogins {
     const kinds = await this.deps.factors.kinds(tenant, user.id);
     const first = { userId: user.id, amr: method.amr, method: method.authMethod };
     if (kinds.length === 0) {
-      if (!this.bound(settings, user)) return { kind: "session" };
+      if (!bindsUser(settings, scopeOf(user).split(" "))) return { kind: "session" };
       // No tokens without a factor (as Auth0): only enrolling one with this token ends the login.
       const mfaToken = await this.deps.challenges.issue(tenant, { ...first, enrollment: true });
       this.deps.logger.info("mfa_enrollment_challenge_issued", { tenant_id: tenant.id, user_id: user.id });

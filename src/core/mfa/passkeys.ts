@@ -14,6 +14,8 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, PasskeyRecord, PasskeyTransport, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
+import { scopeOf } from "../sessions/user-claims.js";
+import { fallsShortOfMfaPolicy } from "./policy.js";
 import { type RelyingParty, relyingPartyOf } from "./relying-party.js";
 
 /** Challenges live five minutes and are taken once (WebAuthn §13.4.3). */
@@ -289,8 +291,15 @@ export class PasskeyService {
       this.deps.logger.info("login_refused_disabled", { tenant_id: tenant.id, user_id: user.id });
       throw errors.accountDisabled();
     }
-    this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "passkey" });
     // RFC 8176 "mfa": a user-verifying authenticator is possession plus PIN or biometrics.
-    return { user, amr: verified.userVerified ? [verified.amr, "mfa"] : [verified.amr] };
+    const amr = verified.userVerified ? [verified.amr, "mfa"] : [verified.amr];
+    if (fallsShortOfMfaPolicy(tenant, amr, scopeOf(user).split(" "))) {
+      this.deps.logger.info("login_refused_mfa_policy", { tenant_id: tenant.id, user_id: user.id, method: "passkey" });
+      throw errors.secondFactorRequired(
+        "This tenant requires a second factor: use a passkey that verifies you (PIN or biometrics), or your password and second factor.",
+      );
+    }
+    this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "passkey" });
+    return { user, amr };
   }
 }

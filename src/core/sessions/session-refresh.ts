@@ -1,5 +1,6 @@
 import { errors } from "../errors.js";
 import { errorFields } from "../logging/error-fields.js";
+import { fallsShortOfMfaPolicy } from "../mfa/policy.js";
 import { OAuthError } from "../oidc/oauth-error.js";
 import type { Tenant } from "../ports/database.js";
 import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
@@ -120,6 +121,7 @@ export class SessionRefresh {
             (error: unknown) => error,
           );
         const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+        await this.holdToMfaPolicy(tenant, token.sessionId, claims);
         this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
         const issued = await this.answer(tenant, session, successor.text, binding);
@@ -140,6 +142,7 @@ export class SessionRefresh {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
         if (!again) throw this.refused();
         const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+        await this.holdToMfaPolicy(tenant, token.sessionId, claims);
         this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
         return this.answer(
           tenant,
@@ -217,6 +220,18 @@ export class SessionRefresh {
     }
     await this.store.replaceClaims(sessionId, generation, current);
     return current;
+  }
+
+  /**
+   * A session that falls short of the tenant's MFA policy (made before the
+   * policy or before its user was bound by it) ends at its next refresh: the
+   * user logs in again, through the second step. A client's session is
+   * judged by the scope it was granted, which names no user scope.
+   */
+  private async holdToMfaPolicy(tenant: Tenant, sessionId: string, claims: SessionClaims): Promise<void> {
+    if (!fallsShortOfMfaPolicy(tenant, claims.amr, scopeList(claims.scope))) return;
+    await this.revoke(tenant, sessionId, "mfa_required");
+    throw this.refused("The tenant requires a second factor now: log in again.");
   }
 
   /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */

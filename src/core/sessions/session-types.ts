@@ -46,7 +46,9 @@ export type RevocationReason =
   | "token_revocation"
   | "user_ended"
   | "client_deleted"
-  | "consent_revoked";
+  | "consent_revoked"
+  /** The tenant's MFA policy now binds the session's user, and the session completed no second factor. */
+  | "mfa_required";
 
 /** A refresh token that is current in a live session (introspection, RFC 7662). */
 export interface ActiveRefreshToken {

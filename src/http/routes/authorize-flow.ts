@@ -1,9 +1,11 @@
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/federation/federated-logins.js";
+import { fallsShortOfMfaPolicy } from "../../core/mfa/policy.js";
 import { isRegisteredRedirectUri } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
+import { scopeOf } from "../../core/sessions/user-claims.js";
 import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
 import { type PageCatalogue, pageLanguage } from "../pages/catalogue.js";
@@ -109,7 +111,12 @@ export async function decide(
     authTime: Math.floor(signedIn.session.authTime.getTime() / 1000),
     amr: signedIn.session.amr,
   };
-  const step = nextStep(pending.request, client, facts, granted, Math.floor(clock.now().getTime() / 1000));
+  // A browser session that falls short of the tenant's MFA policy is asked for a login, as acr_values=mfa asks.
+  const shortOfPolicy =
+    signedIn !== null &&
+    fallsShortOfMfaPolicy(c.get("tenant"), signedIn.session.amr, scopeOf(signedIn.user).split(" "));
+  const request = shortOfPolicy ? { ...pending.request, wantsMfa: true } : pending.request;
+  const step = nextStep(request, client, facts, granted, Math.floor(clock.now().getTime() / 1000));
   return { step, client, signedIn };
 }
 

@@ -225,7 +225,8 @@ const authenticate = createRoute({
   summary: "Log in with a passkey",
   description:
     "amr is `hwk` for a device-bound passkey, `swk` for a synced one, plus `mfa` when the authenticator " +
-    "verified the user. A signature counter that did not grow is refused (a cloned authenticator).",
+    "verified the user. A signature counter that did not grow is refused (a cloned authenticator). When the " +
+    "tenant's MFA policy binds the user, a passkey that did not verify the user is refused (403 `mfa_required`).",
   middleware: [acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
