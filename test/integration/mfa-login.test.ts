@@ -194,6 +194,7 @@ describe("tenant MFA policy", () => {
       federated_logins: "second_step",
     });
     await problem(await put({ policy: "x" }), 400, "validation_failed");
+    await problem(await put({ policy: "required", extra: 1 }), 400, "validation_failed");
     await problem(await put({ policy: "optional", federated_logins: "sometimes" }), 400, "validation_failed");
     const signup = (await (await api.signup("mfa", `u${++n}@example.com`)).json()) as TokenBody;
     const asUser = await t.app.request(path, { headers: bearer(signup.access_token) });

@@ -293,6 +293,37 @@ describe("Passwordless login with a passkey", () => {
     expectProblem(await readAnswer(await loginWith(ivys, "other")), 401, "passkey_refused");
   });
 
+  it("refuses a passwordless assertion without the owner's user handle (WebAuthn §7.2 step 6)", async () => {
+    const kim = await signup("pk", "kim@example.com");
+    const kims = await SoftAuthenticator.create();
+    await register(kim.access_token, kims);
+    const other = await signup("pk", "lou@example.com");
+    for (const handle of [undefined, "", "AAAAA", Buffer.from(other.user.id).toString("base64url")]) {
+      const { challenge_id, options } = await authenticationOptions();
+      const assertion = await kims.assert(options, { origin: ORIGIN });
+      const { userHandle: _, ...rest } = assertion.response;
+      const response = { ...assertion, response: handle === undefined ? rest : { ...rest, userHandle: handle } };
+      expectProblem(await readAnswer(await login(challenge_id, response)), 401, "passkey_refused");
+    }
+    expect(events.some((e) => e.fields?.reason === "user_handle_mismatch")).toBe(true);
+    expect((await loginWith(kims)).status).toBe(200);
+  });
+
+  it("answers a registration that does not verify without the library's words, which go to the log", async () => {
+    const max = await signup("pk", "max@example.com");
+    const options = await registrationOptions(max.access_token);
+    const made = await (await SoftAuthenticator.create()).register(options, { origin: ORIGIN });
+    const broken = { ...made, response: { ...made.response, attestationObject: "oWNmbXRkbm9uZQ" } };
+    const answer = await readAnswer(
+      await post("/t/pk/v1/mfa/passkeys/registration", { response: broken }, bearer(max.access_token)),
+    );
+    expectProblem(answer, 400, "invalid_passkey");
+    expect(answer.json.detail).toBe("The registration did not verify.");
+    expect(events.some((e) => e.event === "passkey_registration_failed" && e.fields?.user_id === max.user.id)).toBe(
+      true,
+    );
+  });
+
   it("refuses a signature counter that went back (a cloned authenticator) and logs it", async () => {
     const kate = await signup("pk", "kate@example.com");
     const authenticator = await SoftAuthenticator.create();

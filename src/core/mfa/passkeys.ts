@@ -65,6 +65,17 @@ function challengeOf(clientDataJSON: unknown): string | null {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
 
+/** The user id a WebAuthn user handle carries (this service's handles are the id's UTF-8), or null. */
+function userOfHandle(handle: string | undefined): string | null {
+  const bytes = handle ? fromBase64Url(handle) : null;
+  if (!bytes) return null;
+  try {
+    return fromUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** Passkeys (WebAuthn credentials) of users: registration, management and assertions. */
 export class PasskeyService {
   constructor(private readonly deps: PasskeyDeps) {}
@@ -125,7 +136,13 @@ export class PasskeyService {
         requireUserVerification: false,
       });
     } catch (error) {
-      throw errors.invalidPasskey(`The registration did not verify: ${messageOf(error)}`);
+      // The library's words stay in the log: they describe its internals, not the caller's mistake.
+      this.deps.logger.info("passkey_registration_failed", {
+        tenant_id: tenant.id,
+        user_id: userId,
+        detail: messageOf(error).slice(0, 200),
+      });
+      throw errors.invalidPasskey("The registration did not verify.");
     }
     if (!verification.verified) throw errors.invalidPasskey("The registration did not verify.");
     const info = verification.registrationInfo;
@@ -241,13 +258,10 @@ export class PasskeyService {
     }
     if (!verification.verified) throw refuse("verification_failed", { user_id: passkey.userId });
     const info = verification.authenticationInfo;
-    // A user handle, when the authenticator returns one, must be the credential's owner (WebAuthn §7.2 step 6).
+    // WebAuthn §7.2 step 6: the user handle names the credential's owner; a passwordless login (no user
+    // identified before) needs one, a second factor's is checked when the authenticator returns it.
     const handle = response.response.userHandle;
-    if (
-      handle &&
-      fromBase64Url(handle) &&
-      fromUtf8.decode(fromBase64Url(handle) ?? new Uint8Array()) !== passkey.userId
-    ) {
+    if ((pending.userId === null || handle) && userOfHandle(handle) !== passkey.userId) {
       throw refuse("user_handle_mismatch", { user_id: passkey.userId });
     }
     // WebAuthn §7.2 step 22: a counter that did not grow signals a cloned authenticator.

@@ -24,6 +24,7 @@ const federatedLogins = z.enum(FEDERATED_LOGIN_MFA).openapi({
 const MfaPolicySchema = z.object({ policy, federated_logins: federatedLogins }).openapi("MfaPolicy");
 const MfaPolicyInputSchema = z
   .object({ policy, federated_logins: federatedLogins.optional().openapi({ description: "Default `second_step`" }) })
+  .strict()
   .openapi("MfaPolicyInput");
 
 const getPolicy = createRoute({
