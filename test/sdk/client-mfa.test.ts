@@ -76,7 +76,8 @@ describe("authenticator enrollment", () => {
     const confirmed = unwrap(await c.mfa.confirmTotp(enrollment.id, codeOf(enrollment.secret)));
     expect(confirmed.recovery_codes).toHaveLength(10);
     expect(new Set(confirmed.recovery_codes).size).toBe(10);
-    expectFailure(await c.mfa.enrollTotp(), 409, "totp_enrolled");
+    // Another authenticator is a factor added: the signup's session (no second factor) may not (step-up).
+    expectFailure(await c.mfa.enrollTotp(), 403, "step_up_required");
     expectFailure(await client().mfa.listFactors(), 401, "unauthorized");
   });
 });
@@ -124,8 +125,13 @@ describe("login with a second factor", () => {
   });
 
   it("regenerateRecoveryCodes replaces every code; a new one finishes a login, an old one does not", async () => {
-    const { c, address, recoveryCodes } = await enrolledUser();
-    const { recovery_codes: fresh } = unwrap(await c.mfa.regenerateRecoveryCodes());
+    const { c, address, enrollment, recoveryCodes } = await enrolledUser();
+    // New codes need a second factor within 5 minutes (step-up): not the signup's session, but a login's with the app.
+    expectFailure(await c.mfa.regenerateRecoveryCodes(), 403, "step_up_required");
+    const stepped = client();
+    const first = await challenged(stepped, address);
+    unwrap(await stepped.verifyMfa({ mfa_token: first.mfa_token, type: "totp", code: codeOf(enrollment.secret, 1) }));
+    const { recovery_codes: fresh } = unwrap(await stepped.mfa.regenerateRecoveryCodes());
     expect(fresh).toHaveLength(10);
     expect(fresh.filter((code) => recoveryCodes.includes(code))).toEqual([]);
 
