@@ -9,7 +9,7 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
 import { startTestApp, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
-import { formsOf, pkce, registerClient, TestBrowser } from "../support/hosted.js";
+import { formsOf, pkce, redeemCode, registerClient, TestBrowser } from "../support/hosted.js";
 import { REDIRECT_VARIANTS } from "../support/redirect-variants.js";
 
 const APP = "https://app.example.com/callback";
@@ -51,17 +51,7 @@ const { verifier, challenge } = pkce();
 
 /** Redeems a code at the token endpoint as a public client would (H2's endpoint). */
 async function redeem(code: string, clientId: string, redirectUri: string): Promise<Record<string, unknown>> {
-  const response = await t.app.request("/t/authz/oauth2/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-      client_id: clientId,
-    }).toString(),
-  });
+  const response = await redeemCode(t.app.request.bind(t.app), "authz", { code, clientId, redirectUri, verifier });
   expect(response.status, await response.clone().text()).toBe(200);
   return (await response.json()) as Record<string, unknown>;
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
-import { FORM_HEADERS, pkce, registerClient, TestBrowser } from "../support/hosted.js";
+import { FORM_HEADERS, pkce, redeemCode, registerClient, TestBrowser } from "../support/hosted.js";
 
 const APP = "https://app.example.com/callback";
 const PORTAL = "https://portal.example/cb";
@@ -52,17 +52,7 @@ async function clientToken(clientId: string, redirectUri: string): Promise<strin
     answer = await browser.submit(await consent.text(), { decision: "allow" });
   }
   const code = new URL(answer.headers.get("location") ?? "", ORIGIN).searchParams.get("code") ?? "";
-  const redeemed = await t.app.request("/t/reach/oauth2/token", {
-    method: "POST",
-    headers: FORM_HEADERS,
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-      client_id: clientId,
-    }).toString(),
-  });
+  const redeemed = await redeemCode(t.app.request.bind(t.app), "reach", { code, clientId, redirectUri, verifier });
   expect(redeemed.status, await redeemed.clone().text()).toBe(200);
   return ((await redeemed.json()) as { access_token: string }).access_token;
 }

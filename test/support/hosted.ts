@@ -92,3 +92,24 @@ export async function registerClient(
   if (response.status !== 201) throw new Error(`client: ${response.status} ${await response.text()}`);
   return (await response.json()) as { client_id: string; client_secret?: string };
 }
+
+/** Redeems an authorization code at the tenant's token endpoint as a public client does (its PKCE verifier, no secret). */
+export function redeemCode(
+  request: Request,
+  tenant: string,
+  grant: { code: string; clientId: string; redirectUri: string; verifier: string },
+): Promise<Response> {
+  return Promise.resolve(
+    request(`/t/${tenant}/oauth2/token`, {
+      method: "POST",
+      headers: FORM_HEADERS,
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: grant.code,
+        redirect_uri: grant.redirectUri,
+        code_verifier: grant.verifier,
+        client_id: grant.clientId,
+      }).toString(),
+    }),
+  );
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
 import type {
   IdentityRecord,
   IdentityRepository,
@@ -101,6 +101,15 @@ function toIdentity(row: typeof userIdentities.$inferSelect): IdentityRecord {
 }
 
 export function identityRepository(db: DrizzleDb): IdentityRepository {
+  /** Soft-deletes the tenant's live identities that match; resolves how many. */
+  const unlinkWhere = async (at: Date, tenantId: string, ...conditions: SQL[]) => {
+    const rows = await db
+      .update(userIdentities)
+      .set({ deletedAt: at, updatedAt: at })
+      .where(and(eq(userIdentities.tenantId, tenantId), isNull(userIdentities.deletedAt), ...conditions))
+      .returning({ id: userIdentities.id });
+    return rows.length;
+  };
   return {
     async find(tenantId, provider, subject) {
       const [row] = await db
@@ -130,36 +139,10 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
       return row ? toIdentity(row) : null;
     },
 
-    async unlinkProvider(tenantId, provider, at) {
-      const rows = await db
-        .update(userIdentities)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(
-          and(
-            eq(userIdentities.tenantId, tenantId),
-            eq(userIdentities.provider, provider),
-            isNull(userIdentities.deletedAt),
-          ),
-        )
-        .returning({ id: userIdentities.id });
-      return rows.length;
-    },
+    unlinkProvider: (tenantId, provider, at) => unlinkWhere(at, tenantId, eq(userIdentities.provider, provider)),
 
-    async unlinkUnverified(tenantId, userId, at) {
-      const rows = await db
-        .update(userIdentities)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(
-          and(
-            eq(userIdentities.tenantId, tenantId),
-            eq(userIdentities.userId, userId),
-            eq(userIdentities.emailVerified, false),
-            isNull(userIdentities.deletedAt),
-          ),
-        )
-        .returning({ id: userIdentities.id });
-      return rows.length;
-    },
+    unlinkUnverified: (tenantId, userId, at) =>
+      unlinkWhere(at, tenantId, eq(userIdentities.userId, userId), eq(userIdentities.emailVerified, false)),
 
     async recordLogin(tenantId, id, profileSealed, at) {
       await db
