@@ -229,3 +229,34 @@ describe("conditions and the bearer confirmation", () => {
     expect(await codeOf(await answer(both))).toMatch(/^[\w-]{43}$/);
   });
 });
+
+describe("the IdP's failure status (no assertion)", () => {
+  const RESPONDER = "urn:oasis:names:tc:SAML:2.0:status:Responder";
+
+  it("ends the pending login at the client with access_denied, once; elsewhere it is 400", async () => {
+    const request = await startLogin();
+    const failed = await idp.response({ nameId: "alice@corp.example", respondTo: request, statusCode: RESPONDER });
+    const params = await redirected(await post("acme", failed, request.relayState));
+    expect(Object.fromEntries(params)).toEqual({
+      error: "access_denied",
+      error_description: "The identity provider did not sign the user in (Responder).",
+      state: "client-state",
+    });
+    // The pending login is spent: the same answer again, or with another RelayState, finds none.
+    expectProblem(await readAnswer(await post("acme", failed, request.relayState)), 400, "invalid_saml_response");
+    const other = await startLogin();
+    const misdirected = await idp.response({ nameId: "a@corp.example", respondTo: other, statusCode: RESPONDER });
+    expectProblem(
+      await readAnswer(await post("acme", misdirected, "not-its-relay-state")),
+      400,
+      "invalid_saml_response",
+    );
+    // A Success status without an assertion is no answer at all.
+    const xml = (await idp.responseXml({ nameId: "a@corp.example", respondTo: other, statusCode: RESPONDER })).replace(
+      RESPONDER,
+      "urn:oasis:names:tc:SAML:2.0:status:Success",
+    );
+    const empty = Buffer.from(xml).toString("base64");
+    expectProblem(await readAnswer(await post("acme", empty, other.relayState)), 400, "invalid_saml_response");
+  });
+});

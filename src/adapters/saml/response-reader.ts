@@ -1,5 +1,10 @@
 import { DOMParser } from "@xmldom/xmldom";
-import { type BearerConfirmation, SamlProtocolError, type VerifiedAssertion } from "../../core/ports/saml.js";
+import {
+  type BearerConfirmation,
+  SamlProtocolError,
+  type SamlStatusResponse,
+  type VerifiedAssertion,
+} from "../../core/ports/saml.js";
 
 /**
  * Reads what the ACS decides on from a response samlify has verified, as
@@ -116,5 +121,17 @@ export function readVerifiedResponse(response: Element): VerifiedAssertion {
     notBefore: conditions && dateOf(conditions, "NotBefore"),
     notOnOrAfter: conditions && dateOf(conditions, "NotOnOrAfter"),
     attributes: attributesOf(assertion),
+  };
+}
+
+/** A Response's status when it holds no assertion (an IdP's failure), or null when it holds one. */
+export function readStatusResponse(response: Element): SamlStatusResponse | null {
+  if (childOf(response, "Assertion") || holdsEncryptedAssertion(response)) return null;
+  const top = childOf(childOf(response, "Status", PROTOCOL) ?? response, "StatusCode", PROTOCOL);
+  const second = top && childOf(top, "StatusCode", PROTOCOL);
+  return {
+    status: (top && attributeOf(top, "Value")) ?? "",
+    detail: second ? attributeOf(second, "Value") : null,
+    inResponseTo: attributeOf(response, "InResponseTo"),
   };
 }

@@ -7,7 +7,7 @@ import {
 } from "../../core/ports/saml.js";
 import { signingCertificateProblem, ssoLocationProblem } from "../../core/saml/idp-checks.js";
 import { declaresDtd, screenResponseXml } from "../../core/saml/screen.js";
-import { holdsEncryptedAssertion, parseResponse, readVerifiedResponse } from "./response-reader.js";
+import { holdsEncryptedAssertion, parseResponse, readStatusResponse, readVerifiedResponse } from "./response-reader.js";
 import { samlifySchemaValidator, type XmlSchemaValidator } from "./xml-schema-validator.js";
 
 const { binding, format } = samlify.Constants.namespace;
@@ -63,6 +63,8 @@ async function decryptedScreened(provider: ReturnType<typeof samlify.ServiceProv
 
 /** SAML through samlify. */
 export const samlifyProtocol: SamlProtocol = {
+  statusOf: (xml) => readStatusResponse(parseResponse(xml)),
+
   describeIdp(metadataXml) {
     let entityId: unknown;
     let sso: unknown;

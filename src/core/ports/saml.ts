@@ -61,7 +61,19 @@ export interface VerifiedAssertion {
   attributes: Record<string, string | string[]>;
 }
 
+/** A Response that holds no assertion: the IdP's answer that it did not sign the user in (saml-core §3.2.2.2). */
+export interface SamlStatusResponse {
+  /** The top-level StatusCode's value, e.g. `urn:oasis:names:tc:SAML:2.0:status:Responder`. */
+  status: string;
+  /** The second-level StatusCode's value (AuthnFailed, RequestDenied, NoPassive, ...), when there is one. */
+  detail: string | null;
+  /** The request it answers; unsigned, so it only finds a pending login to end. */
+  inResponseTo: string | null;
+}
+
 export interface SamlProtocol {
+  /** The status of a screened Response that holds no assertion; null when it holds one. */
+  statusOf(xml: string): SamlStatusResponse | null;
   /**
    * Verifies a POST-binding SAMLResponse (decoded XML, already screened by
    * the caller): schema, signature over the assertion that is used, issuer

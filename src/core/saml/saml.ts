@@ -7,9 +7,11 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SamlConnectionRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
-import { type SamlProtocol, SamlProtocolError, type SpDescription } from "../ports/saml.js";
+import { type SamlProtocol, SamlProtocolError, type SamlStatusResponse, type SpDescription } from "../ports/saml.js";
 import { redirectUrisOf } from "../tenant-settings.js";
 import { assertionProblem, requestIdOf } from "./assertion-checks.js";
+import { type PendingSamlLogin, PendingSamlLogins } from "./pending-logins.js";
+import { samlProfile } from "./profile.js";
 import { decodeBase64, screenResponseXml } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 import type { SpMetadataCache } from "./sp-metadata-cache.js";
@@ -28,19 +30,7 @@ const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantI
 /** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
 const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
 
-/** How long an AuthnRequest may wait for its response. */
-const REQUEST_TTL_MS = 10 * 60_000;
-/** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
-const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
 const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
-
-/** What the login step stores under the AuthnRequest's ID (in a key naming tenant and connection), for the ACS. */
-export interface PendingSamlLogin {
-  redirectUri: string;
-  clientState: string | null;
-  codeChallenge: string | null;
-  relayState: string;
-}
 
 export interface SamlDeps {
   db: Database;
@@ -66,7 +56,11 @@ export const spUrls = (issuer: string, connection: string) => ({
  * own SP key pair (sealed at rest), SP-initiated login over HTTP-Redirect.
  */
 export class SamlService {
-  constructor(private readonly deps: SamlDeps) {}
+  private readonly pending: PendingSamlLogins;
+
+  constructor(private readonly deps: SamlDeps) {
+    this.pending = new PendingSamlLogins(deps.kv);
+  }
 
   async configure(
     tenant: Tenant,
@@ -195,7 +189,7 @@ export class SamlService {
       codeChallenge: query.codeChallenge,
       relayState,
     };
-    await this.deps.kv.set(requestKey(tenant.id, name, id), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
+    await this.pending.put(tenant.id, name, id, pending);
     return { location: url };
   }
 
@@ -217,9 +211,16 @@ export class SamlService {
     if (form.samlResponse.length > MAX_RESPONSE_BASE64) throw invalidResponse("The SAMLResponse is too large.");
     const xml = decodeBase64(form.samlResponse);
     if (xml === null) throw invalidResponse("The SAMLResponse is not base64 of UTF-8 text.");
-    const screened = screenResponseXml(xml);
+    const screened = screenResponseXml(xml, { statusOnly: true });
     if (screened) throw invalidResponse(screened);
     const row = await this.connection(tenant, name);
+    const status = this.statusOf(tenant, name, xml);
+    if (status) {
+      const ended = await this.pending.endedAtIdp(tenant.id, name, form.relayState, status);
+      if ("problem" in ended) throw this.refused(tenant, name, ended.problem);
+      this.deps.logger.warn("saml_login_failed_at_idp", { tenant_id: tenant.id, connection: name, status: ended.code });
+      return { location: ended.location };
+    }
     const sp = await this.serviceProvider(tenant, row, issuer);
     let assertion: Awaited<ReturnType<SamlProtocol["verifyResponse"]>>;
     try {
@@ -233,9 +234,8 @@ export class SamlService {
     if ("problem" in answered) throw this.refused(tenant, name, answered.problem);
     let pending: PendingSamlLogin | null = null;
     if (answered.requestId !== null) {
-      const raw = await this.deps.kv.take(requestKey(tenant.id, name, answered.requestId));
-      pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
-      if (!pending || pending.relayState !== form.relayState) {
+      pending = await this.pending.take(tenant.id, name, answered.requestId, form.relayState);
+      if (!pending) {
         throw invalidResponse("InResponseTo names no pending request of this connection (unknown, used or expired).");
       }
     } else {
@@ -268,7 +268,7 @@ export class SamlService {
     });
     if (!first) return refuse("The assertion was already used.");
     try {
-      const user = await this.deps.logins.link(tenant, `saml:${name}`, this.profileOf(row, assertion));
+      const user = await this.deps.logins.link(tenant, `saml:${name}`, samlProfile(row, assertion));
       const method = { authMethod: `saml:${name}`, amr: ["saml"] };
       return back({ code: await this.deps.logins.issueCode(tenant, user, method, login.codeChallenge) });
     } catch (error) {
@@ -277,26 +277,19 @@ export class SamlService {
     }
   }
 
+  /** The status of a response that holds no assertion, null when it holds one. */
+  private statusOf(tenant: Tenant, name: string, xml: string): SamlStatusResponse | null {
+    try {
+      return this.deps.saml.statusOf(xml);
+    } catch (error) {
+      if (!(error instanceof SamlProtocolError)) throw error;
+      throw this.refused(tenant, name, error.message);
+    }
+  }
+
   /** A response refused before its login is known: logged, then a 400 problem. */
   private refused(tenant: Tenant, name: string, reason: string) {
     this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason });
     return invalidResponse(reason);
-  }
-
-  /** The IdP's user: NameID is the subject; email and name from the mapped attributes (email defaults to an email NameID). */
-  private profileOf(row: SamlConnectionRecord, assertion: Awaited<ReturnType<SamlProtocol["verifyResponse"]>>) {
-    const first = (key: string | undefined) => {
-      const value = key ? assertion.attributes[key] : undefined;
-      return (Array.isArray(value) ? value[0] : value) ?? null;
-    };
-    const email =
-      first(row.attributeMapping.email ?? "email") ?? (assertion.nameId.includes("@") ? assertion.nameId : null);
-    // An IdP's email is only as good as its admin's word for it: verified only when the connection trusts it.
-    return {
-      subject: assertion.nameId,
-      email,
-      emailVerified: row.trustEmail && email !== null,
-      name: first(row.attributeMapping.name ?? "name"),
-    };
   }
 }

@@ -148,9 +148,10 @@ function signatureHolder(element: Element): Element | null {
  * EncryptedAssertion (every signature-wrapping placement adds a second one),
  * and signatures only of the profile's shape. Resolves the reason to refuse,
  * or null. Linear in the input; elements are matched by local name, so a
- * namespace trick cannot hide one.
+ * namespace trick cannot hide one. `statusOnly` also admits a Response with
+ * no assertion at all: an IdP's failure status (saml-core §3.2.2.2).
  */
-export function screenResponseXml(xml: string): string | null {
+export function screenResponseXml(xml: string, options: { statusOnly?: boolean } = {}): string | null {
   if (declaresDtd(xml)) return "The response declares a DTD or entities.";
   let open: Element | null = null;
   let roots = 0;
@@ -202,7 +203,9 @@ export function screenResponseXml(xml: string): string | null {
   }
   if (open) return "The response is not well-formed XML.";
   if (responses !== 1) return "The response must hold exactly one Response element.";
-  if (assertions !== 1) return "The response must hold exactly one assertion.";
+  if (assertions !== 1 && !(assertions === 0 && options.statusOnly)) {
+    return "The response must hold exactly one assertion.";
+  }
   return null;
 }
 

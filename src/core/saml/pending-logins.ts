@@ -1,0 +1,62 @@
+import { withParams } from "../federation/federated-logins.js";
+import type { KeyValueStore } from "../ports/key-value.js";
+import type { SamlStatusResponse } from "../ports/saml.js";
+
+/** How long an AuthnRequest may wait for its response. */
+const REQUEST_TTL_MS = 10 * 60_000;
+/** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
+const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
+
+/** What the login step stores under the AuthnRequest's ID (in a key naming tenant and connection), for the ACS. */
+export interface PendingSamlLogin {
+  redirectUri: string;
+  clientState: string | null;
+  codeChallenge: string | null;
+  relayState: string;
+}
+
+/** SP-initiated logins waiting for their IdP's answer, by AuthnRequest ID (10 minutes). */
+export class PendingSamlLogins {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  async put(tenantId: string, connection: string, requestId: string, pending: PendingSamlLogin): Promise<void> {
+    await this.kv.set(requestKey(tenantId, connection, requestId), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
+  }
+
+  /** Spends the login the request ID names; resolves it when the RelayState presented is its own, else null. */
+  async take(
+    tenantId: string,
+    connection: string,
+    requestId: string,
+    relayState: string | null,
+  ): Promise<PendingSamlLogin | null> {
+    const raw = await this.kv.take(requestKey(tenantId, connection, requestId));
+    const pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
+    return pending && pending.relayState === relayState ? pending : null;
+  }
+
+  /**
+   * The IdP did not sign the user in (a status, no assertion). When the
+   * response answers this connection's pending login (its request ID, which
+   * only that browser's login knows, and RelayState), the login ends at its
+   * redirect URI with access_denied; otherwise a problem (400). Unsigned is
+   * enough: it can only end a login, never make one.
+   */
+  async endedAtIdp(
+    tenantId: string,
+    connection: string,
+    relayState: string | null,
+    status: SamlStatusResponse,
+  ): Promise<{ location: string; code: string } | { problem: string }> {
+    const code = (status.detail ?? status.status).replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, "").slice(0, 64);
+    if (status.status.endsWith(":Success")) return { problem: "The response holds no assertion." };
+    const pending = status.inResponseTo ? await this.take(tenantId, connection, status.inResponseTo, relayState) : null;
+    if (!pending) return { problem: `The IdP answered ${code || "without a status"} for no pending login.` };
+    const location = withParams(pending.redirectUri, {
+      error: "access_denied",
+      error_description: `The identity provider did not sign the user in (${code || "no status"}).`,
+      state: pending.clientState,
+    });
+    return { location, code };
+  }
+}
