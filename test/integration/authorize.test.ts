@@ -266,6 +266,25 @@ describe("the hosted flow", () => {
     expect(target(denied)).toMatchObject({ base: APP, params: { error: "access_denied", iss: ISSUER } });
   });
 
+  it("lets a consent page answer only for the user it was shown to: after a switch of user, the new one is asked", async () => {
+    const switched = `switch-${crypto.randomUUID()}@example.com`;
+    expect((await appClient(t).signup("authz", switched)).status).toBe(201);
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const start = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "consent" })}`);
+    const consentHtml = await (await browser.follow(await signIn(browser, start), ORIGIN)).text();
+    expect(consentHtml).toContain(EMAIL);
+    // Another tab of the same browser signs another user in (a request of its own); then the first tab's Allow arrives.
+    const otherTab = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "login" })}`);
+    expect((await signIn(browser, otherTab, switched)).status).toBe(303);
+    const answered = await browser.submit(consentHtml, { decision: "allow" });
+    expect(answered.status).toBe(303);
+    expect(answered.headers.get("location")).toMatch(/^\/t\/authz\/consent\?request=/);
+    const asked = await (await browser.follow(answered, ORIGIN)).text();
+    expect(asked).toContain(switched);
+    const allowed = await browser.submit(asked, { decision: "allow" });
+    expect(target(allowed).params.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it("binds a pending request to the browser that started it", async () => {
     const owner = new TestBrowser(t.app.request.bind(t.app));
     const start = await owner.get(`/t/authz/authorize?${authorizeQuery()}`);

@@ -11,6 +11,8 @@ export function ConsentPage(props: {
   clientName: string;
   scopes: string[];
   email: string;
+  /** The provider session the page was shown to: an answer from another (the user switched) counts for no one. */
+  sessionId: string;
 }) {
   const { page } = props;
   const s = page.strings.consent;
@@ -23,7 +25,7 @@ export function ConsentPage(props: {
         ))}
       </ul>
       <p class="muted">{s.signedInAs(props.email)}</p>
-      <PostForm page={page} action="/consent" hidden={{ request: props.requestId }}>
+      <PostForm page={page} action="/consent" hidden={{ request: props.requestId, session: props.sessionId }}>
         <div class="actions">
           <button type="submit" name="decision" value="allow" class="primary">
             {s.allow}

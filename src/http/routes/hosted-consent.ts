@@ -33,6 +33,7 @@ export const hostedConsentRoutes = new Hono<AppEnv>()
       clientName: client.name,
       scopes: pending.request.scopes,
       email: await c.get("services").accounts.address(signedIn.user),
+      sessionId: signedIn.session.id,
     });
     return sendPage(c, page, body, { formTargets: [pending.request.redirectUri] });
   })
@@ -40,8 +41,9 @@ export const hostedConsentRoutes = new Hono<AppEnv>()
     const form = await readForm(c);
     const pending = await requiredPending(c, form.request);
     const { step, client, signedIn } = await decide(c, pending);
-    // Only an answer to the consent this browser's user was asked for counts.
-    if (step.kind !== "consent" || !signedIn) return proceed(c, pending, 303);
+    // Only an answer to the consent this browser's user was asked for counts: after a switch of
+    // user (another tab), the page shown to the previous one answers for no one, and the new user is asked.
+    if (step.kind !== "consent" || !signedIn || form.session !== signedIn.session.id) return proceed(c, pending, 303);
     if (form.decision !== "allow") {
       return refuse(c, pending, "access_denied", "The user denied the request.", 303);
     }
