@@ -196,6 +196,7 @@ describe("attacks on the callback", () => {
     ["token-error", "server_error", TOKEN, /invalid_grant/],
     ["garbage", "server_error", TOKEN, /JSON/],
     ["deny", "access_denied", "The provider answered access_denied.", /access_denied/],
+    ["unavailable", "temporarily_unavailable", "The provider answered temporarily_unavailable.", /temporarily_un/],
   ] as const)(
     "ends a login whose provider answers %s with error=%s and no code",
     async (misbehave, error, description, because) => {

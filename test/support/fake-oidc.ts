@@ -19,7 +19,8 @@ export type Misbehaviour =
   | "expired"
   | "token-error"
   | "garbage"
-  | "deny";
+  | "deny"
+  | "unavailable";
 
 export interface FakeUser {
   sub: string;
@@ -73,8 +74,8 @@ export async function startFakeOidc(clientId: string, clientSecret: string) {
       if (p.get("client_id") !== clientId || p.get("code_challenge_method") !== "S256") {
         return send(res, 400, { error: "invalid_request" });
       }
-      if (state.misbehave === "deny") {
-        target.searchParams.set("error", "access_denied");
+      if (state.misbehave === "deny" || state.misbehave === "unavailable") {
+        target.searchParams.set("error", state.misbehave === "deny" ? "access_denied" : "temporarily_unavailable");
       } else {
         const code = randomBytes(16).toString("hex");
         codes.set(code, {

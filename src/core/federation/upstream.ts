@@ -37,6 +37,9 @@ export class UpstreamFailure extends FederatedLoginError {
   }
 }
 
+/** Errors a provider's callback may carry that the client app gets as they are. */
+const PASSED_ON: ReadonlySet<string> = new Set(["access_denied", "temporarily_unavailable", "server_error"]);
+
 /** Runs one step; any failure in it becomes that step's UpstreamFailure. */
 async function step<T>(name: UpstreamStep, run: () => Promise<T>): Promise<T> {
   try {
@@ -162,8 +165,13 @@ export class UpstreamClient {
       try {
         return oauth.validateAuthResponse(server, client, callback, pending.state);
       } catch (error) {
-        if (error instanceof oauth.AuthorizationResponseError && error.error === "access_denied")
-          throw new FederatedLoginError("access_denied", "The provider answered access_denied.");
+        // RFC 6749 §4.1.2.1: the user's refusal, and the provider's own trouble (the app may try again later),
+        // reach the app as such; any other error is this service's request gone wrong (the step's failure).
+        if (error instanceof oauth.AuthorizationResponseError && PASSED_ON.has(error.error))
+          throw new FederatedLoginError(
+            error.error as FederatedLoginError["error"],
+            `The provider answered ${error.error}.`,
+          );
         throw error;
       }
     });
