@@ -62,7 +62,7 @@ export class MfaLogins {
     const kinds = await this.deps.factors.kinds(tenant, user.id);
     const first = { userId: user.id, amr: method.amr, method: method.authMethod };
     if (kinds.length === 0) {
-      if (!bindsUser(settings, scopeOf(user).split(" "))) return { kind: "session" };
+      if (!bindsUser(settings, scopeOf(user))) return { kind: "session" };
       // No tokens without a factor (as Auth0): only enrolling one with this token ends the login.
       const mfaToken = await this.deps.challenges.issue(tenant, { ...first, enrollment: true });
       this.deps.logger.info("mfa_enrollment_challenge_issued", { tenant_id: tenant.id, user_id: user.id });

@@ -307,7 +307,7 @@ export class PasskeyService {
     }
     // RFC 8176 "mfa": a user-verifying authenticator is possession plus PIN or biometrics.
     const amr = verified.userVerified ? [verified.amr, "mfa"] : [verified.amr];
-    if (fallsShortOfMfaPolicy(tenant, amr, scopeOf(user).split(" "))) {
+    if (fallsShortOfMfaPolicy(tenant, amr, scopeOf(user))) {
       this.deps.logger.info("login_refused_mfa_policy", { tenant_id: tenant.id, user_id: user.id, method: "passkey" });
       throw errors.secondFactorRequired(
         "This tenant requires a second factor: use a passkey that verifies you (PIN or biometrics), or your password and second factor.",

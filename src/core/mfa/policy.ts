@@ -3,7 +3,7 @@ import type { Tenant } from "../ports/database.js";
 import { type MfaSettings, mfaSettingsOf } from "../tenant-settings.js";
 
 /**
- * Whether a session made by `amr`, of a user holding `scopes`, falls short of
+ * Whether a session made by `amr`, of a user holding `scope` (space-separated), falls short of
  * the tenant's MFA policy: the policy binds the user and no second factor
  * was completed (RFC 8176 `mfa`), unless the login was federated and the
  * tenant trusts its providers' own MFA. A login's second step keeps new
@@ -11,13 +11,13 @@ import { type MfaSettings, mfaSettingsOf } from "../tenant-settings.js";
  * the user's admin scope, before a factor) and single-factor passwordless
  * logins may.
  */
-export function fallsShortOfMfaPolicy(tenant: Tenant, amr: readonly string[], scopes: readonly string[]): boolean {
+export function fallsShortOfMfaPolicy(tenant: Tenant, amr: readonly string[], scope: string): boolean {
   if (amr.includes("mfa")) return false;
   const settings = mfaSettingsOf(tenant);
   if (settings.federatedLogins === "trust_upstream" && amr.some((m) => m === "oauth" || m === "saml")) return false;
-  return bindsUser(settings, scopes);
+  return bindsUser(settings, scope);
 }
 
-/** Whether the tenant's policy wants a user holding `scopes` to have a second factor. */
-export const bindsUser = ({ policy }: MfaSettings, scopes: readonly string[]): boolean =>
-  policy === "required" || (policy === "required_for_admins" && scopes.includes(ADMIN_SCOPE));
+/** Whether the tenant's policy wants a user holding `scope` to have a second factor (split only when it matters). */
+export const bindsUser = ({ policy }: MfaSettings, scope: string): boolean =>
+  policy === "required" || (policy === "required_for_admins" && scope.split(" ").includes(ADMIN_SCOPE));

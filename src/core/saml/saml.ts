@@ -12,7 +12,7 @@ import { redirectUrisOf } from "../tenant-settings.js";
 import { assertionProblem, requestIdOf } from "./assertion-checks.js";
 import { type PendingSamlLogin, PendingSamlLogins } from "./pending-logins.js";
 import { samlProfile } from "./profile.js";
-import { decodeBase64, screenResponseXml } from "./screen.js";
+import { decodeBase64, screenResponse } from "./screen.js";
 import { createSpKeyPair } from "./sp-certificate.js";
 import type { SpMetadataCache } from "./sp-metadata-cache.js";
 
@@ -211,10 +211,11 @@ export class SamlService {
     if (form.samlResponse.length > MAX_RESPONSE_BASE64) throw invalidResponse("The SAMLResponse is too large.");
     const xml = decodeBase64(form.samlResponse);
     if (xml === null) throw invalidResponse("The SAMLResponse is not base64 of UTF-8 text.");
-    const screened = screenResponseXml(xml, { statusOnly: true });
-    if (screened) throw invalidResponse(screened);
+    const screened = screenResponse(xml);
+    if ("problem" in screened) throw invalidResponse(screened.problem);
     const row = await this.connection(tenant, name);
-    const status = this.statusOf(tenant, name, xml);
+    // No assertion: the IdP's failure status, read here (it is small); an assertion is read once, when verified.
+    const status = screened.assertions === 0 ? this.statusOf(tenant, name, xml) : null;
     if (status) {
       const ended = await this.pending.endedAtIdp(tenant.id, name, form.relayState, status);
       if ("problem" in ended) throw this.refused(tenant, name, ended.problem);

@@ -142,16 +142,33 @@ function signatureHolder(element: Element): Element | null {
   return at?.parent ?? null;
 }
 
+const ONE_ASSERTION = "The response must hold exactly one assertion.";
+
 /**
  * Screens a decoded response: no DTD or entity declarations, well-formed
  * tags, exactly one Response holding exactly one Assertion or
  * EncryptedAssertion (every signature-wrapping placement adds a second one),
  * and signatures only of the profile's shape. Resolves the reason to refuse,
  * or null. Linear in the input; elements are matched by local name, so a
- * namespace trick cannot hide one. `statusOnly` also admits a Response with
- * no assertion at all: an IdP's failure status (saml-core §3.2.2.2).
+ * namespace trick cannot hide one.
  */
-export function screenResponseXml(xml: string, options: { statusOnly?: boolean } = {}): string | null {
+export function screenResponseXml(xml: string): string | null {
+  const screened = screenResponse(xml);
+  return "problem" in screened ? screened.problem : screened.assertions === 1 ? null : ONE_ASSERTION;
+}
+
+/**
+ * The same screen, admitting a Response with no assertion too (an IdP's
+ * failure status, saml-core §3.2.2.2): the reason to refuse, or how many
+ * assertions it holds (0 or 1).
+ */
+export function screenResponse(xml: string): { problem: string } | { assertions: number } {
+  const walked = walk(xml);
+  return typeof walked === "string" ? { problem: walked } : { assertions: walked };
+}
+
+/** The reason to refuse, or the number of assertions (at most one). */
+function walk(xml: string): string | number {
   if (declaresDtd(xml)) return "The response declares a DTD or entities.";
   let open: Element | null = null;
   let roots = 0;
@@ -203,10 +220,7 @@ export function screenResponseXml(xml: string, options: { statusOnly?: boolean }
   }
   if (open) return "The response is not well-formed XML.";
   if (responses !== 1) return "The response must hold exactly one Response element.";
-  if (assertions !== 1 && !(assertions === 0 && options.statusOnly)) {
-    return "The response must hold exactly one assertion.";
-  }
-  return null;
+  return assertions > 1 ? ONE_ASSERTION : assertions;
 }
 
 /** Strict base64 to UTF-8 text, or null: the SAMLResponse form field before the screen. */

@@ -229,7 +229,7 @@ export class SessionRefresh {
    * judged by the scope it was granted, which names no user scope.
    */
   private async holdToMfaPolicy(tenant: Tenant, sessionId: string, claims: SessionClaims): Promise<void> {
-    if (!fallsShortOfMfaPolicy(tenant, claims.amr, scopeList(claims.scope))) return;
+    if (!fallsShortOfMfaPolicy(tenant, claims.amr, claims.scope)) return;
     await this.revoke(tenant, sessionId, "mfa_required");
     throw this.refused("The tenant requires a second factor now: log in again.");
   }

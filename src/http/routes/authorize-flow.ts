@@ -113,8 +113,7 @@ export async function decide(
   };
   // A browser session that falls short of the tenant's MFA policy is asked for a login, as acr_values=mfa asks.
   const shortOfPolicy =
-    signedIn !== null &&
-    fallsShortOfMfaPolicy(c.get("tenant"), signedIn.session.amr, scopeOf(signedIn.user).split(" "));
+    signedIn !== null && fallsShortOfMfaPolicy(c.get("tenant"), signedIn.session.amr, scopeOf(signedIn.user));
   const request = shortOfPolicy ? { ...pending.request, wantsMfa: true } : pending.request;
   const step = nextStep(request, client, facts, granted, Math.floor(clock.now().getTime() / 1000));
   return { step, client, signedIn };
