@@ -1,5 +1,6 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { fromBase64Url } from "../crypto/encoding.js";
 import { isLoopbackHttp } from "../net/egress.js";
 
 /**
@@ -10,12 +11,6 @@ import { isLoopbackHttp } from "../net/egress.js";
 
 const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
 
-/** Strict base64 to bytes, or null. */
-function base64Bytes(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return null;
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
-
 /**
  * Why a metadata `ds:X509Certificate` (base64 DER, whitespace removed) cannot
  * check the IdP's signatures, or null: it must be one whole X.509
@@ -23,7 +18,7 @@ function base64Bytes(text: string): Uint8Array | null {
  * the ACS admits (see screen.ts).
  */
 export function signingCertificateProblem(base64: string): string | null {
-  const der = base64Bytes(base64);
+  const der = fromBase64Url(base64);
   if (!der) return "is not base64";
   const parsed = asn1js.fromBER(der);
   if (parsed.offset !== der.byteLength) return "is not one DER-encoded X.509 certificate";
