@@ -102,9 +102,15 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
       let throttle: LoginThrottle;
       let account: string;
       const at = (network: string): LoginAttempt => ({ tenantId: "tenant-1", account, network });
+      /** Admitted attempts that fail (the gate counts them; `failed` only logs a lock). */
       const fail = async (network: string, times = 1) => {
-        for (let i = 0; i < times; i++) await throttle.failed(at(network));
+        for (let i = 0; i < times; i++) throttle.failed(await throttle.admit(at(network)));
       };
+      const succeed = async (network: string) => throttle.succeeded(await throttle.admit(at(network)));
+      const outcomes = async (attempts: Promise<unknown>[]) =>
+        (await Promise.allSettled(attempts)).map((r) =>
+          r.status === "fulfilled" ? 200 : r.reason instanceof AppError ? r.reason.status : 500,
+        );
 
       beforeAll(() => {
         throttle = new LoginThrottle(
@@ -120,25 +126,40 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
 
       it("lets a network try until its failures reach the threshold, then backs off exponentially to a cap", async () => {
         fresh();
-        await fail("4:192.0.2.1", 2);
-        await throttle.admit(at("4:192.0.2.1"));
-        await fail("4:192.0.2.1");
+        await fail("4:192.0.2.1", 3);
         expect(await refusal(throttle.admit(at("4:192.0.2.1")))).toEqual({
           status: 429,
           code: "rate_limited",
           retryAfter: "1",
         });
         now += 1_000;
-        await throttle.admit(at("4:192.0.2.1"));
         await fail("4:192.0.2.1"); // 4th: 2 s
         now += 1_999;
         expect((await refusal(throttle.admit(at("4:192.0.2.1")))).status).toBe(429);
         now += 1;
-        await throttle.admit(at("4:192.0.2.1"));
-        await fail("4:192.0.2.1", 5); // 9th: capped at 8 s
+        await fail("4:192.0.2.1"); // 5th: 4 s
+        now += 4_000;
+        await fail("4:192.0.2.1"); // 6th: 8 s
+        now += 8_000;
+        await fail("4:192.0.2.1"); // 7th: 16 s, capped at 8 s
         expect(await refusal(throttle.admit(at("4:192.0.2.1")))).toMatchObject({ status: 429, retryAfter: "8" });
         // Another network is not slowed by the first one's failures.
         await throttle.admit(at("4:198.51.100.1"));
+      });
+
+      it("counts an attempt when it is admitted: of concurrent attempts from one network, only the allowance passes", async () => {
+        fresh();
+        const answers = await outcomes(Array.from({ length: 12 }, () => throttle.admit(at("4:192.0.2.2"))));
+        expect(answers.filter((s) => s === 200)).toHaveLength(POLICY.backoffAfter);
+        expect(answers.filter((s) => s === 429)).toHaveLength(12 - POLICY.backoffAfter);
+      });
+
+      it("lets concurrent attempts from many networks count no further than the lock", async () => {
+        fresh();
+        const networks = Array.from({ length: 6 }, (_, i) => `4:203.0.113.${i + 20}`);
+        const answers = await outcomes(networks.flatMap((n) => Array.from({ length: 4 }, () => throttle.admit(at(n)))));
+        expect(answers.filter((s) => s === 200)).toHaveLength(POLICY.lockThreshold);
+        expect((await refusal(throttle.admit(at("4:203.0.113.99")))).status).toBe(423);
       });
 
       it("clears a network's failures when it logs in", async () => {
@@ -146,10 +167,33 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
         await fail("6:20010db800000001", 3);
         expect((await refusal(throttle.admit(at("6:20010db800000001")))).status).toBe(429);
         now += 1_000;
-        await throttle.admit(at("6:20010db800000001"));
-        await throttle.succeeded(at("6:20010db800000001"));
+        await succeed("6:20010db800000001");
+        // The full allowance again.
         await fail("6:20010db800000001", 2);
         await throttle.admit(at("6:20010db800000001"));
+      });
+
+      it("takes a successful attempt's count back from the account", async () => {
+        fresh();
+        await fail("4:203.0.113.1", 2);
+        await succeed("4:203.0.113.2");
+        await fail("4:203.0.113.3", 3);
+        // 5 failures towards the lock (threshold 6): the 6th is admitted, and locks.
+        throttle.failed(await throttle.admit(at("4:203.0.113.4")));
+        expect((await refusal(throttle.admit(at("4:203.0.113.5")))).status).toBe(423);
+      });
+
+      it("lifts the lock when the attempt whose count locked it succeeds", async () => {
+        fresh();
+        await fail("4:203.0.113.1", 3);
+        await fail("4:203.0.113.2", 2);
+        const sixth = await throttle.admit(at("4:203.0.113.3"));
+        expect(sixth.lockedNow).toBe(true);
+        expect((await refusal(throttle.admit(at("4:203.0.113.4")))).status).toBe(423);
+        await throttle.succeeded(sixth);
+        // Unlocked, with the 5 real failures still counted: the next one locks again.
+        await fail("4:203.0.113.4");
+        expect((await refusal(throttle.admit(at("4:203.0.113.5")))).status).toBe(423);
       });
 
       it("cannot be locked from one network: it adds at most its contribution to the account", async () => {
@@ -163,17 +207,15 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
 
       it("locks the account for unknown networks once several networks fail, but never for a known one", async () => {
         fresh();
-        await fail("4:198.51.100.7");
-        await throttle.succeeded(at("4:198.51.100.7")); // the owner's usual network
+        await succeed("4:198.51.100.7"); // the owner's usual network
         await fail("4:203.0.113.1", 3);
         await fail("4:203.0.113.2", 3);
         const locked = await refusal(throttle.admit(at("4:203.0.113.3")));
         expect(locked).toEqual({ status: 423, code: "account_locked", retryAfter: "30" });
-        await throttle.admit(at("4:198.51.100.7"));
+        await succeed("4:198.51.100.7");
         now += 29_000;
         expect((await refusal(throttle.admit(at("4:203.0.113.9")))).retryAfter).toBe("1");
         now += 1_000;
-        await throttle.admit(at("4:203.0.113.9"));
         // The count restarted with the lock: one more failure does not lock again.
         await fail("4:203.0.113.9");
         await throttle.admit(at("4:203.0.113.10"));
@@ -187,12 +229,9 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
         expect((await refusal(throttle.admit(at("4:203.0.113.1")))).status).toBe(429);
         now += 1;
         await throttle.clear({ tenantId: "tenant-1", account });
-        await throttle.admit(at("4:203.0.113.3"));
-        await throttle.admit(at("4:203.0.113.1"));
+        await succeed("4:203.0.113.3");
         // Failures after the clear count from zero: three before the backoff, as at first.
-        await fail("4:203.0.113.1", 2);
-        await throttle.admit(at("4:203.0.113.1"));
-        await fail("4:203.0.113.1");
+        await fail("4:203.0.113.1", 3);
         expect((await refusal(throttle.admit(at("4:203.0.113.1")))).status).toBe(429);
       });
     });

@@ -179,6 +179,15 @@ describe("account protection against password guessing", () => {
     expect((await login("backoff@example.com", "192.0.2.1", GOOD_PASSWORD)).status).toBe(200);
   });
 
+  it("checks no more than 5 passwords of a burst of concurrent guesses from one network", async () => {
+    await signup("burst@example.com", "198.51.100.5");
+    const statuses = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => login("burst@example.com", "192.0.2.5", `burst ${i}`).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+  });
+
   it("locks the account after failures from several networks, but not for a network its owner used", async () => {
     await signup("locked@example.com", "198.51.100.2");
     expect((await login("locked@example.com", "198.51.100.2", GOOD_PASSWORD)).status).toBe(200);

@@ -155,18 +155,17 @@ export class AccountService {
     const indexes = email
       ? await this.emailIndexes(email)
       : await this.deps.sealer.blindIndexes(input.email.trim().normalize("NFC").toLowerCase(), EMAIL_INDEX_PURPOSE);
-    const attempt = { tenantId: tenant.id, account: indexes[0] as string, network };
-    await this.deps.throttle.admit(attempt);
+    const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: indexes[0] as string, network });
     const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
     const stored = user?.passwordHash ?? DUMMY_HASH;
     const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
     if (!user || !ok) {
-      await this.deps.throttle.failed(attempt, user?.id);
+      this.deps.throttle.failed(ticket, user?.id);
       this.deps.metrics.increment("logins_total", { outcome: "failure" });
       this.deps.logger.info("login_failed", { tenant_id: tenant.id, ...(user ? { user_id: user.id } : {}) });
       throw errors.invalidCredentials();
     }
-    await this.deps.throttle.succeeded(attempt);
+    await this.deps.throttle.succeeded(ticket);
     // After the password check, so the answer tells nothing to someone without the password.
     if (user.disabledAt) {
       this.deps.logger.info("login_refused_disabled", { tenant_id: tenant.id, user_id: user.id });
@@ -188,17 +187,16 @@ export class AccountService {
    * 401 `invalid_credentials` when wrong (or when the account has none).
    */
   async confirmPassword(tenant: Tenant, user: UserRecord, password: string, network: string): Promise<void> {
-    const attempt = { tenantId: tenant.id, account: await this.throttleKey(user), network };
-    await this.deps.throttle.admit(attempt);
+    const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: await this.throttleKey(user), network });
     const ok =
       (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
       user.passwordHash !== null;
     if (!ok) {
-      await this.deps.throttle.failed(attempt, user.id);
+      this.deps.throttle.failed(ticket, user.id);
       this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });
       throw errors.invalidCredentials();
     }
-    await this.deps.throttle.succeeded(attempt);
+    await this.deps.throttle.succeeded(ticket);
   }
 
   /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */

@@ -6,7 +6,7 @@ import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SecondFactorKind, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
-import type { LoginAttempt, LoginThrottle } from "../rate-limit/login-throttle.js";
+import type { LoginAttempt, LoginThrottle, LoginTicket } from "../rate-limit/login-throttle.js";
 import type { FactorSummary, SecondFactors } from "./factors.js";
 import { qrSvg } from "./qr-svg.js";
 import { canonicalRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
@@ -107,16 +107,15 @@ export class MfaService implements SecondFactors {
     const totp = await db.totp.find(tenant.id, userId, id);
     if (!totp) throw errors.notFound("No such authenticator.");
     if (totp.confirmedAt) throw errors.totpAlreadyEnrolled();
-    const attempt = this.attempt(tenant, userId, network);
-    await this.deps.throttle.admit(attempt);
+    const ticket = await this.deps.throttle.admit(this.attempt(tenant, userId, network));
     const now = clock.now();
     const step = matchingStep(await this.secretOf(totp), code.trim(), now);
     if (step === null) {
-      await this.failed(attempt, userId, "totp");
+      this.failed(ticket, userId, "totp");
       throw errors.invalidMfaCode();
     }
     if (!(await db.totp.confirm(tenant.id, userId, id, step, now))) throw errors.totpAlreadyEnrolled();
-    await this.deps.throttle.succeeded(attempt);
+    await this.deps.throttle.succeeded(ticket);
     this.deps.logger.info("mfa_totp_enrolled", { tenant_id: tenant.id, user_id: userId, factor_id: id });
     return { recoveryCodes: await this.firstRecoveryCodes(tenant, userId) };
   }
@@ -159,15 +158,14 @@ export class MfaService implements SecondFactors {
     code: string,
     network: string = ANY_NETWORK,
   ): Promise<"otp" | null> {
-    const attempt = this.attempt(tenant, userId, network);
-    await this.deps.throttle.admit(attempt);
+    const ticket = await this.deps.throttle.admit(this.attempt(tenant, userId, network));
     const ok =
       kind === "totp" ? await this.useTotp(tenant, userId, code) : await this.useRecoveryCode(tenant, userId, code);
     if (!ok) {
-      await this.failed(attempt, userId, kind);
+      this.failed(ticket, userId, kind);
       return null;
     }
-    await this.deps.throttle.succeeded(attempt);
+    await this.deps.throttle.succeeded(ticket);
     this.deps.logger.info("mfa_code_accepted", { tenant_id: tenant.id, user_id: userId, kind });
     return "otp";
   }
@@ -228,9 +226,9 @@ export class MfaService implements SecondFactors {
     return { tenantId: tenant.id, account: throttleAccount(userId), network };
   }
 
-  private async failed(attempt: LoginAttempt, userId: string, kind: string): Promise<void> {
-    await this.deps.throttle.failed(attempt, userId);
-    this.deps.logger.info("mfa_code_failed", { tenant_id: attempt.tenantId, user_id: userId, kind });
+  private failed(ticket: LoginTicket, userId: string, kind: string): void {
+    this.deps.throttle.failed(ticket, userId);
+    this.deps.logger.info("mfa_code_failed", { tenant_id: ticket.tenantId, user_id: userId, kind });
   }
 }
 

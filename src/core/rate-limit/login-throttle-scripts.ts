@@ -30,7 +30,7 @@ export interface ThrottlePolicy {
 }
 
 export type GateOutcome =
-  | { kind: "open" }
+  | { kind: "open"; contributed: boolean; lockedNow: boolean }
   | { kind: "backoff"; retryAfterMs: number }
   | { kind: "locked"; retryAfterMs: number };
 
@@ -60,9 +60,14 @@ const pairSince = (raw: string | null, cleared: string | null): [number, number]
 };
 
 /**
- * May this network try a password for this account now? KEYS pair, account,
- * known, cleared; ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs.
- * Returns {0|1|2 (open|backoff|locked), retry-after ms}. Read-only.
+ * May this network try a password for this account now? If so, the attempt
+ * is counted as a failure at once (a success refunds it): checking first and
+ * counting after the password let a burst of concurrent guesses all pass the
+ * gate before any of them was counted. KEYS pair, account, known, cleared;
+ * ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs, pairMemoryMs,
+ * perNetworkContribution, lockThreshold, accountWindowMs, lockMs. Returns
+ * {0|1|2 (open|backoff|locked), retry-after ms, 1 when counted towards the
+ * account's lock, 1 when this attempt locked it}.
  */
 export const loginGate: AtomicScript<GateOutcome> = {
   name: "login_gate",
@@ -72,81 +77,47 @@ if count > 0 then
   local after = tonumber(ARGV[2])
   if count >= after then
     local wait = math.min(tonumber(ARGV[3]) * 2 ^ (count - after), tonumber(ARGV[4]))
-    if now < last + wait then return {1, math.ceil(last + wait - now)} end
+    if now < last + wait then return {1, math.ceil(last + wait - now), 0, 0} end
   end
 end
+local afails, locked = 0, 0
 local account = redis.call('GET', KEYS[2])
 if account then
-  local _, locked = string.match(account, '^(%d+):(%d+)$')
-  locked = tonumber(locked)
-  if locked > now and redis.call('EXISTS', KEYS[3]) == 0 then return {2, locked - now} end
+  local a, l = string.match(account, '^(%d+):(%d+)$')
+  afails = tonumber(a); locked = tonumber(l)
+  if locked > now and redis.call('EXISTS', KEYS[3]) == 0 then return {2, locked - now, 0, 0} end
 end
-return {0, 0}`,
+count = count + 1
+redis.call('SET', KEYS[1], count .. ':' .. now, 'PX', ARGV[5])
+if count > tonumber(ARGV[6]) then return {0, 0, 0, 0} end
+afails = afails + 1
+local now_locked = 0
+if afails >= tonumber(ARGV[7]) then
+  locked = now + tonumber(ARGV[9]); afails = 0; now_locked = 1
+end
+redis.call('SET', KEYS[2], afails .. ':' .. locked, 'PX', math.max(tonumber(ARGV[8]), locked - now))
+return {0, 0, 1, now_locked}`,
   memory(
     store,
     [pairKey = "", accountKey = "", knownKey = "", clearedKey = ""],
-    [now = "0", after = "0", base = "0", max = "0"],
+    [now = "0", after = "0", base = "0", max = "0", pairMemory = "0", contribution = "0", threshold = "0", window = "0", lockMs = "0"],
   ) {
     const t = Number(now);
-    const [count, last] = pairSince(store.get(pairKey), store.get(clearedKey));
+    let [count, last] = pairSince(store.get(pairKey), store.get(clearedKey));
     if (count > 0) {
       const wait = backoffMs(count, {
         backoffAfter: Number(after),
         baseBackoffMs: Number(base),
         maxBackoffMs: Number(max),
       });
-      if (wait > 0 && t < last + wait) return [1, Math.ceil(last + wait - t)];
+      if (wait > 0 && t < last + wait) return [1, Math.ceil(last + wait - t), 0, 0];
     }
-    const account = store.get(accountKey);
-    if (account !== null) {
-      const [, locked] = parsePair(account);
-      if (locked > t && store.get(knownKey) === null) return [2, locked - t];
-    }
-    return [0, 0];
-  },
-  decode(raw) {
-    const [kind, retryAfterMs] = (raw as number[]).map(Number) as [number, number];
-    if (kind === 1) return { kind: "backoff", retryAfterMs };
-    if (kind === 2) return { kind: "locked", retryAfterMs };
-    return { kind: "open" };
-  },
-};
-
-/**
- * A failed password. KEYS pair, account, cleared; ARGV now, pairMemoryMs,
- * perNetworkContribution, lockThreshold, accountWindowMs, lockMs. Returns
- * {network failures, account failures, 1 when this failure locked the account}.
- */
-export const loginFailed: AtomicScript<{ networkFailures: number; accountFailures: number; locked: boolean }> = {
-  name: "login_failed",
-  lua: `local now = tonumber(ARGV[1])
-${readPair(3)}
-count = count + 1
-redis.call('SET', KEYS[1], count .. ':' .. now, 'PX', ARGV[2])
-local afails, locked = 0, 0
-local account = redis.call('GET', KEYS[2])
-if account then
-  local a, l = string.match(account, '^(%d+):(%d+)$')
-  afails = tonumber(a); locked = tonumber(l)
-end
-if count > tonumber(ARGV[3]) then return {count, afails, 0} end
-afails = afails + 1
-local now_locked = 0
-if afails >= tonumber(ARGV[4]) then
-  locked = now + tonumber(ARGV[6]); afails = 0; now_locked = 1
-end
-redis.call('SET', KEYS[2], afails .. ':' .. locked, 'PX', math.max(tonumber(ARGV[5]), locked - now))
-return {count, afails, now_locked}`,
-  memory(
-    store,
-    [pairKey = "", accountKey = "", clearedKey = ""],
-    [now = "0", pairMemory = "0", contribution = "0", threshold = "0", window = "0", lockMs = "0"],
-  ) {
-    const t = Number(now);
-    const count = pairSince(store.get(pairKey), store.get(clearedKey))[0] + 1;
-    store.set(pairKey, `${count}:${t}`, Number(pairMemory));
     let [failures, locked] = parsePair(store.get(accountKey));
-    if (count > Number(contribution)) return [count, failures, 0];
+    if (locked > t && store.get(knownKey) === null) return [2, locked - t, 0, 0];
+    count += 1;
+    last = t;
+    store.set(pairKey, `${count}:${last}`, Number(pairMemory));
+    if (count > Number(contribution)) return [0, 0, 0, 0];
     failures += 1;
     let nowLocked = 0;
     if (failures >= Number(threshold)) {
@@ -155,23 +126,52 @@ return {count, afails, now_locked}`,
       nowLocked = 1;
     }
     store.set(accountKey, `${failures}:${locked}`, Math.max(Number(window), locked - t));
-    return [count, failures, nowLocked];
+    return [0, 0, 1, nowLocked];
   },
   decode(raw) {
-    const [networkFailures, accountFailures, locked] = (raw as number[]).map(Number) as [number, number, number];
-    return { networkFailures, accountFailures, locked: locked === 1 };
+    const [kind, retryAfterMs, contributed, lockedNow] = (raw as number[]).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (kind === 1) return { kind: "backoff", retryAfterMs };
+    if (kind === 2) return { kind: "locked", retryAfterMs };
+    return { kind: "open", contributed: contributed === 1, lockedNow: lockedNow === 1 };
   },
 };
 
-/** A successful login: forgets the network's failures and marks it known. KEYS pair, known; ARGV knownMs. */
+/**
+ * A successful login: forgets the network's failures, marks it known, and
+ * takes back the failure its gate counted towards the account (lifting the
+ * lock when that count was the one that locked it). KEYS pair, known,
+ * account; ARGV knownMs, contributed (0|1), lockedNow (0|1), lockThreshold.
+ */
 export const loginSucceeded: AtomicScript<void> = {
   name: "login_succeeded",
   lua: `redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+if ARGV[2] ~= '1' then return 1 end
+local account = redis.call('GET', KEYS[3])
+local ttl = redis.call('PTTL', KEYS[3])
+if not account or ttl <= 0 then return 1 end
+local afails, locked = string.match(account, '^(%d+):(%d+)$')
+afails = tonumber(afails); locked = tonumber(locked)
+if ARGV[3] == '1' then afails = tonumber(ARGV[4]) - 1; locked = 0 elseif afails > 0 then afails = afails - 1 end
+redis.call('SET', KEYS[3], afails .. ':' .. locked, 'PX', ttl)
 return 1`,
-  memory(store, [pairKey = "", knownKey = ""], [knownMs = "0"]) {
+  memory(store, [pairKey = "", knownKey = "", accountKey = ""], [knownMs = "0", contributed = "0", lockedNow = "0", threshold = "0"]) {
     store.del(pairKey);
     store.set(knownKey, "1", Number(knownMs));
+    const account = store.get(accountKey);
+    const ttl = store.pttl(accountKey);
+    if (contributed !== "1" || account === null || ttl <= 0) return 1;
+    let [failures, locked] = parsePair(account);
+    if (lockedNow === "1") {
+      failures = Number(threshold) - 1;
+      locked = 0;
+    } else if (failures > 0) failures -= 1;
+    store.set(accountKey, `${failures}:${locked}`, ttl);
     return 1;
   },
   decode: () => undefined,

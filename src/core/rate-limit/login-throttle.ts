@@ -2,7 +2,7 @@ import type { Clock } from "../ports/clock.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
-import { loginCleared, loginFailed, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
+import { loginCleared, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
 import { accountLockedError, rateLimitedError, unavailableError } from "./rate-limit-errors.js";
 
 /**
@@ -54,53 +54,73 @@ const keys = ({ tenantId, account, network }: LoginAttempt) => {
   };
 };
 
+/** An admitted attempt: counted as a failure until `succeeded` takes it back. */
+export interface LoginTicket extends LoginAttempt {
+  /** Counted towards the account's lock (a network adds at most its contribution). */
+  contributed: boolean;
+  /** Its count locked the account. */
+  lockedNow: boolean;
+}
+
 export class LoginThrottle {
   constructor(
     private readonly deps: LoginThrottleDeps,
     private readonly policy: ThrottlePolicy = LOGIN_POLICY,
   ) {}
 
-  /** Throws 429 (backoff), 423 (locked) or 503 (Redis unreachable) before any password is checked. */
-  async admit(attempt: LoginAttempt): Promise<void> {
+  /**
+   * Throws 429 (backoff), 423 (locked) or 503 (Redis unreachable) before any
+   * password is checked; otherwise counts the attempt as failed, atomically,
+   * so concurrent attempts cannot all pass before one is counted.
+   */
+  async admit(attempt: LoginAttempt): Promise<LoginTicket> {
     const k = keys(attempt);
     const p = this.policy;
     const outcome = await this.guard(() =>
       this.deps.kv.run(
         loginGate,
         [k.pair, k.account, k.known, k.cleared],
-        [this.now(), p.backoffAfter, p.baseBackoffMs, p.maxBackoffMs],
+        [
+          this.now(),
+          p.backoffAfter,
+          p.baseBackoffMs,
+          p.maxBackoffMs,
+          p.pairMemoryMs,
+          p.perNetworkContribution,
+          p.lockThreshold,
+          p.accountWindowMs,
+          p.lockMs,
+        ],
       ),
     );
-    if (outcome.kind === "open") return;
+    if (outcome.kind === "open") return { ...attempt, contributed: outcome.contributed, lockedNow: outcome.lockedNow };
     this.deps.metrics.increment("logins_total", { outcome: outcome.kind === "locked" ? "locked" : "throttled" });
     this.deps.metrics.increment("rate_limit_rejections_total", { limit: "login_account", scope: "account" });
     if (outcome.kind === "locked") throw accountLockedError(outcome.retryAfterMs);
     throw rateLimitedError(outcome.retryAfterMs, "Too many failed logins from this network; wait before trying again.");
   }
 
-  /** A failed attempt; `userId` names the account when one exists, so its lock can be audited against it. */
-  async failed(attempt: LoginAttempt, userId?: string): Promise<void> {
-    const k = keys(attempt);
-    const p = this.policy;
-    const result = await this.guard(() =>
-      this.deps.kv.run(
-        loginFailed,
-        [k.pair, k.account, k.cleared],
-        [this.now(), p.pairMemoryMs, p.perNetworkContribution, p.lockThreshold, p.accountWindowMs, p.lockMs],
-      ),
-    );
-    if (result.locked) {
-      this.deps.logger.warn("account_locked", {
-        tenant_id: attempt.tenantId,
-        ...(userId ? { user_id: userId } : {}),
-        lock_ms: p.lockMs,
-      });
-    }
+  /** The attempt failed: `admit` counted it already; `userId` names the account, so a lock is logged against it. */
+  failed(ticket: LoginTicket, userId?: string): void {
+    if (!ticket.lockedNow) return;
+    this.deps.logger.warn("account_locked", {
+      tenant_id: ticket.tenantId,
+      ...(userId ? { user_id: userId } : {}),
+      lock_ms: this.policy.lockMs,
+    });
   }
 
-  async succeeded(attempt: LoginAttempt): Promise<void> {
-    const k = keys(attempt);
-    await this.guard(() => this.deps.kv.run(loginSucceeded, [k.pair, k.known], [this.policy.knownMs]));
+  /** The attempt succeeded: its network's failures go, the network becomes known, and its count is taken back. */
+  async succeeded(ticket: LoginTicket): Promise<void> {
+    const k = keys(ticket);
+    const p = this.policy;
+    await this.guard(() =>
+      this.deps.kv.run(
+        loginSucceeded,
+        [k.pair, k.known, k.account],
+        [p.knownMs, ticket.contributed ? 1 : 0, ticket.lockedNow ? 1 : 0, p.lockThreshold],
+      ),
+    );
   }
 
   /** A password reset proved the owner: unlock the account and forget every network's failures. */
