@@ -101,6 +101,33 @@ describe("authorization codes", () => {
     await expect.poll(audited).toEqual([expect.objectContaining({ details: { client_id: web.client_id } })]);
   });
 
+  it("grants no scope the user does not hold, whatever the client may ask for, and none the user gains later", async () => {
+    const billing = await fx.register({ type: "confidential", scopes: ["openid", "email", "billing:write"] });
+    const patchScopes = (userId: string, scopes: string[]) =>
+      t.app.request(`/t/${SLUG}/v1/admin/users/${userId}`, {
+        method: "PATCH",
+        headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({ scopes }),
+      });
+    const redeem = async (user: Awaited<ReturnType<typeof fx.login>>) => {
+      const { code, verifier } = await fx.code({ clientId: billing.client_id, ...user, scope: "openid billing:write" });
+      const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+      return exchanged(form, billing);
+    };
+    const plain = await fx.login();
+    const tokens = await redeem(plain);
+    expect(tokens.scope).toBe("openid");
+    expect(decodeJwt(tokens.access_token).scope).toBe("openid");
+    // Gaining the scope later does not widen a grant made without it.
+    expect((await patchScopes(plain.userId, ["billing:write"])).status).toBe(200);
+    const refreshed = await exchanged({ grant_type: "refresh_token", refresh_token: tokens.refresh_token }, billing);
+    expect(refreshed.scope).toBe("openid");
+
+    const holder = await fx.login();
+    expect((await patchScopes(holder.userId, ["billing:write"])).status).toBe(200);
+    expect((await redeem(holder)).scope).toBe("openid billing:write");
+  });
+
   it("refuses a code presented by another client, and spends it", async () => {
     const { form } = await codeOf(web);
     const body = await expectOAuthError(await asWeb(form, other), 400, "invalid_grant");

@@ -182,7 +182,7 @@ describe("account protection against password guessing", () => {
   it("checks no more than 5 passwords of a burst of concurrent guesses from one network", async () => {
     await signup("burst@example.com", "198.51.100.5");
     const statuses = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => login("burst@example.com", "192.0.2.5", `burst ${i}`).then((r) => r.status)),
+      Array.from({ length: 25 }, async (_, i) => (await login("burst@example.com", "192.0.2.5", `burst ${i}`)).status),
     );
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20);

@@ -124,7 +124,7 @@ export class TokenEndpoint {
     if (!provider || provider.revokedAt || provider.userId !== user.id || provider.expiresAt.getTime() <= now) {
       throw new OAuthError("invalid_grant", "The session at the provider has ended.");
     }
-    const { response } = await asOAuthGrant(
+    const { response, session } = await asOAuthGrant(
       sessions.start(
         tenant,
         user,
@@ -150,7 +150,7 @@ export class TokenEndpoint {
     });
     return {
       response,
-      scope: grant.scope,
+      scope: session.scope,
       userId: user.id,
       authTime: grant.authTime,
       amr: grant.amr,

@@ -18,7 +18,7 @@ import type {
   SessionOptions,
   TokenResponse,
 } from "./session-types.js";
-import { claimsOfCurrentUser, scopeOf } from "./user-claims.js";
+import { claimsOfCurrentUser, narrowScope, scopeOf } from "./user-claims.js";
 
 export type {
   ActiveRefreshToken,
@@ -63,14 +63,16 @@ export class SessionService {
     const idle = Math.min(now + (options.refreshTokenTtl ?? settings.sessionIdleTtl) * 1000, absolute);
     const sessionId = options.sessionId ?? this.deps.random.uuid();
     const refresh = await this.deps.refreshTokens.mint(tenant.id, sessionId, 0);
+    // A client gets no scope its user does not hold, whatever the client may ask for.
+    const scope = options.scope === undefined ? scopeOf(user) : narrowScope(options.scope, scopeOf(user));
     const claims: SessionClaims = {
       userId: user.id,
       authTime: Math.floor((options.authTime?.getTime() ?? now) / 1000),
       amr: options.amr ?? method.amr,
-      scope: options.scope ?? scopeOf(user),
+      scope,
       clientId: options.clientId ?? FIRST_PARTY_CLIENT,
       userVersion: versionOf(user),
-      ...(options.clientId === undefined || options.scope === undefined ? {} : { grant: options.scope }),
+      ...(options.clientId === undefined || options.scope === undefined ? {} : { grant: scope }),
       ...(options.parentSessionId === undefined ? {} : { parentSessionId: options.parentSessionId }),
     };
     const row = await this.deps.db.sessions.create({
