@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JSON_HEADERS } from "../support/accounts.js";
 import { TEST_ADMIN_KEY } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { deletePrefix } from "../support/redis.js";
 import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
 
 type Json = Record<string, unknown>;
@@ -314,6 +315,36 @@ describe("deleting a client", () => {
     expect(await auditEntries("admin.clients.delete")).toContainEqual(
       expect.objectContaining({ target: { type: "client", id: created.client_id } }),
     );
+  });
+
+  it("ends a deleted client's own tokens (client credentials) at once, and still after Redis lost its data", async () => {
+    const machine = () => register(app({ name: "Cron", redirect_uris: [], grant_types: ["client_credentials"] }));
+    const tokenOf = async (client: { client_id: string; client_secret?: string }) => {
+      const response = await s.t.app.request("/t/acme/oauth2/token", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`,
+        },
+        body: "grant_type=client_credentials",
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const active = async (token: string) =>
+      (await send("POST", "/t/acme/v1/introspect", { token })).json.active as boolean;
+    const [doomed, kept] = [await machine(), await machine()];
+    const [first, second, keptToken] = [await tokenOf(doomed), await tokenOf(doomed), await tokenOf(kept)];
+    expect(await active(first)).toBe(true);
+
+    expect((await send("DELETE", `${CLIENTS}/${doomed.client_id}`)).status).toBe(204);
+    expect(await active(first)).toBe(false);
+    expect(await active(second)).toBe(false);
+    expect(await active(keptToken)).toBe(true);
+    // Redis loses everything: the ledger (the client's row) decides.
+    await deletePrefix(s.t.prefix);
+    expect(await active(second)).toBe(false);
+    expect(await active(keptToken)).toBe(true);
   });
 });
 

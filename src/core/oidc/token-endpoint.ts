@@ -4,7 +4,7 @@ import type { Database, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { SessionService, TokenResponse } from "../sessions/sessions.js";
 import { scopeList } from "../sessions/user-claims.js";
-import type { AccessTokens } from "../tokens/access-token.js";
+import { type AccessTokens, clientTokenSessionId } from "../tokens/access-token.js";
 import type { AuthorizationCodes } from "./authorization-codes.js";
 import type { GrantType, OAuthClient } from "./client-types.js";
 import type { IdTokens } from "./id-tokens.js";
@@ -210,8 +210,8 @@ export class TokenEndpoint {
 
   /**
    * RFC 6749 §4.4: a confidential client acting for itself. Its token's
-   * subject is the client (RFC 9068 §2.2) and its `sid` its own, so
-   * revocation can name it; there is no refresh token (§4.4.3).
+   * subject is the client (RFC 9068 §2.2) and its `sid` the client's own, so
+   * deleting the client revokes it; there is no refresh token (§4.4.3).
    */
   private async clientCredentials(tenant: Tenant, { client, form }: TokenRequest): Promise<OAuthTokenResponse> {
     if (client.type !== "confidential") {
@@ -223,7 +223,7 @@ export class TokenEndpoint {
     if (refused.length > 0) throw new OAuthError("invalid_scope", `Not allowed for this grant: ${refused.join(" ")}.`);
     const { token, claims } = await this.deps.tokens.issue(tenant, {
       userId: client.clientId,
-      sessionId: this.deps.random.uuid(),
+      sessionId: await clientTokenSessionId(client.clientId),
       clientId: client.clientId,
       scope: requested.join(" "),
       ...(client.accessTokenTtl === null ? {} : { ttl: client.accessTokenTtl }),

@@ -44,8 +44,7 @@ export class AccessTokenBlocklist {
       this.legacyActive().then((active) => active && this.store.legacyJtiBlocked(claims.jti)),
     ]);
     if (found.revoked || legacy) return true;
-    // A client's own token (client credentials) has no session in the ledger: only its jti can revoke it.
-    if (found.vouched || isClientToken(claims)) return false;
+    if (found.vouched) return false;
     let asked = this.asking.get(claims.sid);
     if (!asked) {
       asked = this.askLedger(claims).finally(() => this.asking.delete(claims.sid));
@@ -66,9 +65,12 @@ export class AccessTokenBlocklist {
    * for as long as this token is valid, so the ledger is asked once.
    */
   private async askLedger(claims: CheckedClaims): Promise<boolean> {
-    const row = await this.deps.db.sessions.findById(claims.tid, claims.sid);
     const now = this.now();
     const tokenLeft = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - now;
+    // A client's own token (client credentials) has no session row: it lives as long as its client.
+    const row = isClientToken(claims)
+      ? (await this.deps.db.clients.find(claims.tid, claims.client_id)) && { revokedAt: null }
+      : await this.deps.db.sessions.findById(claims.tid, claims.sid);
     if (row && !row.revokedAt) {
       await this.store.markLedgerLive(claims.sid, tokenLeft);
       return false;

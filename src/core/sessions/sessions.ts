@@ -2,7 +2,7 @@ import { versionOf } from "../accounts/user-versions.js";
 import { errors } from "../errors.js";
 import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
-import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import { issueTokens, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
 import type { SessionClaims } from "./session-state.js";
@@ -257,7 +257,9 @@ export class SessionService {
       userId,
     );
     const ttl = REVOKED_TTL_MS;
-    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
+    // The whole client is gone: its own tokens (client credentials) go too.
+    const own = userId === undefined ? [await clientTokenSessionId(clientId)] : [];
+    await Promise.all([...ids, ...own].map((id) => this.store.revoke(id, ttl, reason)));
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_client", {
       tenant_id: tenant.id,

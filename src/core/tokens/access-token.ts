@@ -54,6 +54,20 @@ export interface TokenSubject {
 export const isClientToken = (claims: Pick<AccessTokenClaims, "sub" | "client_id">): boolean =>
   claims.sub === claims.client_id;
 
+/**
+ * The `sid` of a client's own tokens (client credentials): one per client, a
+ * UUID derived from its id, so deleting the client revokes them all at once.
+ */
+export async function clientTokenSessionId(clientId: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`client-token:${clientId}`));
+  const bytes = new Uint8Array(digest, 0, 16);
+  // RFC 9562 §5.8: version 8 (custom), variant 10.
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export class InvalidTokenError extends Error {
   constructor(readonly reason: string) {
     super(reason);

@@ -180,7 +180,7 @@ const remove = createRoute({
   ...adminOnly,
   method: "delete",
   path: "/t/{tenant}/v1/admin/clients/{client_id}",
-  summary: "Delete a client; every session issued to it is revoked at once",
+  summary: "Delete a client; every session issued to it, and its own tokens (client credentials), are revoked at once",
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: ClientParamSchema },
   responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
