@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewClient } from "../../src/core/ports/db/clients.js";
 import { KeyRingService } from "../../src/core/signing/key-ring.js";
+import { ACCESS_TOKEN_TTL_RANGE } from "../../src/core/tenant-settings.js";
 import { RING_OPTIONS, startKeyRing } from "../support/key-ring.js";
 
 let h: Awaited<ReturnType<typeof startKeyRing>>;
@@ -76,6 +77,20 @@ describe("key ring", () => {
     const retired = (await h.keyRing.published(tenant, true)).find((k) => k.state === "retired");
     expect(retired?.publishUntil?.getTime()).toBe(
       rotatedAt + 3_600_000 + RING_OPTIONS.cacheMs + RING_OPTIONS.clockSkewMs,
+    );
+
+    // A client whose lifetime was lowered may have signed longer-lived tokens before the change: the
+    // key that signed them stays published for the longest lifetime any token may have from then.
+    const lowered = await h.db.clients.create(client(86_400));
+    h.clock.advance(60_000);
+    const changedAt = h.clock.now().getTime();
+    await h.db.clients.update(tenant.id, lowered.clientId, { accessTokenTtl: 60 }, h.clock.now());
+    h.clock.advance(60_000);
+    const secondActive = (await h.keyRing.published(tenant, true)).find((k) => k.state === "active");
+    await h.keyRing.rotate(tenant);
+    const retiredAgain = (await h.keyRing.published(tenant, true)).find((k) => k.kid === secondActive?.kid);
+    expect(retiredAgain?.publishUntil?.getTime()).toBe(
+      changedAt + ACCESS_TOKEN_TTL_RANGE.max * 1000 + RING_OPTIONS.cacheMs + RING_OPTIONS.clockSkewMs,
     );
   });
 

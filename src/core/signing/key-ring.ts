@@ -3,7 +3,7 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
-import { settingsOf } from "../tenant-settings.js";
+import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
 import { signCompactJws } from "./jws.js";
 import { generateSigningKey, importPrivateKey, importPublicKey } from "./keys.js";
 
@@ -176,10 +176,24 @@ export class KeyRingService {
     throw new Error(`Could not rotate the signing keys of tenant ${tenant.id}: the ring kept changing.`);
   }
 
-  /** Seconds: the tenant's access-token lifetime, or a client's longer one (ID tokens live as long). */
-  private async longestTokenTtl(tenant: Tenant): Promise<number> {
+  /**
+   * When (ms) the last token issued until `now` expires: the tenant's
+   * access-token lifetime from now, or a client's longer one (ID tokens live
+   * as long). A client changed since it was made may have had a longer
+   * one: its tokens from before count as the longest any token may have.
+   */
+  private async lastTokenExpiry(tenant: Tenant, now: number): Promise<number> {
     const clients = await this.db.clients.list(tenant.id);
-    return Math.max(settingsOf(tenant).accessTokenTtl, ...clients.map((client) => client.accessTokenTtl ?? 0));
+    const ttlMs = (seconds: number) => seconds * 1000;
+    return Math.max(
+      now + ttlMs(settingsOf(tenant).accessTokenTtl),
+      ...clients.map((client) =>
+        Math.max(
+          now + ttlMs(client.accessTokenTtl ?? 0),
+          client.updatedAt > client.createdAt ? client.updatedAt.getTime() + ttlMs(ACCESS_TOKEN_TTL_RANGE.max) : 0,
+        ),
+      ),
+    );
   }
 
   private async rotateFrom(tenant: Tenant, activeId: string | null, nextId: string): Promise<boolean> {
@@ -188,13 +202,13 @@ export class KeyRingService {
     // Every token the retiring key signed expires within the longest lifetime a token of the tenant
     // has (a client's own may exceed the tenant's); other instances may sign with it until their
     // cache expires, and verifiers allow some clock skew.
-    const publishMs = (await this.longestTokenTtl(tenant)) * 1000 + this.options.cacheMs + this.options.clockSkewMs;
+    const lastExpiry = await this.lastTokenExpiry(tenant, now.getTime());
     const rotated = await this.db.signingKeys.rotate({
       tenantId: tenant.id,
       activeId,
       nextId,
       now,
-      retiredPublishUntil: new Date(now.getTime() + publishMs),
+      retiredPublishUntil: new Date(lastExpiry + this.options.cacheMs + this.options.clockSkewMs),
       newNext: await generateSigningKey(tenant.id, settings.signingAlg, this.deps),
     });
     if (rotated) {
