@@ -4,7 +4,9 @@
  * changing, rotating the secret with its overlap, deleting, and listing and
  * withdrawing consents, with the failures as typed results.
  */
+import { type AuthPrincipal, createVerifier, withAuth } from "@authority/sdk";
 import { createClient } from "@authority/sdk/client";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tenant } from "../../src/core/ports/database.js";
 import {
@@ -105,6 +107,44 @@ describe("admin: OAuth clients", () => {
     expect(counting.sent.at(-1)?.body).toBe('{"overlap_seconds":0}');
     expect(await authenticates(created.client_id, rotated.client_secret)).toBe(true);
     expect(await authenticates(created.client_id, created.client_secret as string)).toBe(false);
+  });
+
+  it("gives a client's own token (client credentials) no subject in the middleware: it acts for no user", async () => {
+    const created = unwrap(
+      await admin.admin.createClient({
+        name: "Worker",
+        type: "confidential",
+        redirect_uris: [],
+        grant_types: ["client_credentials"],
+      }),
+    );
+    const response = await fetch(`${s.baseUrl}/t/${TENANT}/oauth2/token`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Authorization: `Basic ${btoa(`${created.client_id}:${created.client_secret}`)}`,
+      },
+      body: "grant_type=client_credentials",
+    });
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    let seen: AuthPrincipal | undefined;
+    const handler = withAuth(
+      async (_request, auth) => {
+        seen = auth;
+        return new Response("ok");
+      },
+      {
+        tokens: createVerifier({
+          issuer: decodeJwt(token).iss as string,
+          jwksUrl: `${s.baseUrl}/t/${TENANT}/.well-known/jwks.json`,
+        }),
+      },
+    );
+    const answer = await handler(
+      new Request("http://api.example/x", { headers: { Authorization: `Bearer ${token}` } }),
+    );
+    expect(answer.status).toBe(200);
+    expect(seen).toMatchObject({ type: "access_token", subject: null, clientId: created.client_id });
   });
 
   it("answers refused input with typed failures", async () => {

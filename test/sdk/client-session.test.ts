@@ -181,6 +181,90 @@ describe("refresh timing", () => {
   });
 });
 
+describe("refresh failures that pass", () => {
+  it("sends a refresh whose answer was lost once more at once: the service's grace period answers it, nobody is logged out", async () => {
+    let offset = 0;
+    let lose = 0;
+    const counting = countingFetch(async (input, init) => {
+      const response = await fetch(input, init);
+      if (lose > 0 && input.endsWith("/token/refresh")) {
+        lose -= 1;
+        throw new TypeError("fetch failed"); // the service rotated the token; its answer never arrived
+      }
+      return response;
+    });
+    const c = createClient(options(counting.fetch, { now: () => Date.now() + offset }));
+    const tokens = tokensOf(await c.signup({ email: email("lost"), password: GOOD_PASSWORD }));
+    lose = 1;
+    offset = (tokens.expires_in + 5) * 1000;
+    unwrap(await c.me());
+    expect(counting.count("/v1/token/refresh")).toBe(2);
+    const after = await c.session.get();
+    expect(after?.refreshToken).not.toBe(tokens.refresh_token);
+    // The stored token is the live successor: the next refresh works.
+    unwrap(await c.session.refresh());
+  });
+
+  it("keeps using a still-valid token when the refresh answers 429 or 503, and waits Retry-After before the next try", async () => {
+    for (const status of [429, 503]) {
+      let offset = 0;
+      const counting = countingFetch((input, init) =>
+        input.endsWith("/token/refresh")
+          ? Promise.resolve(
+              Response.json(
+                { type: "about:blank", title: "Busy", status, detail: "Busy", code: "rate_limited" },
+                { status, headers: { "Retry-After": "30", "Content-Type": "application/problem+json" } },
+              ),
+            )
+          : fetch(input, init),
+      );
+      const c = createClient(options(counting.fetch, { now: () => Date.now() + offset }));
+      const tokens = tokensOf(await c.signup({ email: email(`busy${status}`), password: GOOD_PASSWORD }));
+      offset = (tokens.expires_in - 20) * 1000;
+      for (let i = 0; i < 5; i++) unwrap(await c.me());
+      expect(counting.count("/v1/token/refresh")).toBe(1);
+      expect(counting.count("/v1/me")).toBe(5);
+      offset += 31_000; // past Retry-After, and past expiry: the refresh is tried again, and its failure returned
+      expect(await c.me()).toMatchObject({ ok: false, status });
+      expect(counting.count("/v1/token/refresh")).toBe(2);
+    }
+  });
+
+  it("logs out with the refresh token of the refresh it just made, not the spent one", async () => {
+    let offset = 0;
+    const counting = countingFetch();
+    const c = createClient(options(counting.fetch, { now: () => Date.now() + offset }));
+    const tokens = tokensOf(await c.signup({ email: email("out"), password: GOOD_PASSWORD }));
+    offset = (tokens.expires_in + 5) * 1000;
+    unwrap(await c.logout());
+    expect(counting.count("/v1/token/refresh")).toBe(1);
+    const sent = JSON.parse(counting.sent.at(-1)?.body ?? "{}") as { refresh_token?: string };
+    expect(counting.sent.at(-1)?.path).toBe("/t/ses/v1/logout");
+    expect(sent.refresh_token).toBeDefined();
+    expect(sent.refresh_token).not.toBe(tokens.refresh_token);
+  });
+
+  it("answers a success without tokens as invalid_response and keeps the stored session", async () => {
+    let fake = false;
+    const counting = countingFetch((input, init) =>
+      fake && input.endsWith("/v1/login") ? Promise.resolve(Response.json({ hello: 1 })) : fetch(input, init),
+    );
+    const c = createClient(options(counting.fetch));
+    const address = email("fake");
+    tokensOf(await c.signup({ email: address, password: GOOD_PASSWORD }));
+    const before = await c.session.get();
+    fake = true;
+    const faked = await c.login({ email: address, password: GOOD_PASSWORD });
+    expect(faked).toMatchObject({
+      ok: false,
+      kind: "invalid_response",
+      status: 200,
+    });
+    expect(await c.session.get()).toEqual(before);
+    unwrap(await c.me());
+  });
+});
+
 /** A browser's cookie handling for the service's origin: cookies only with `credentials: "include"`, Origin always. */
 function browserLike() {
   const jar = new Map<string, string>();

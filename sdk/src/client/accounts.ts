@@ -29,29 +29,31 @@ export interface LogoutInput {
   cookie?: boolean;
 }
 
-/** `POST /v1/token/refresh` itself: what the session refreshes with. */
+/** A refresh times out sooner than other calls, so that its retry still falls in the service's grace period (10 s). */
+const REFRESH_TIMEOUT_MS = 5_000;
+
+/**
+ * `POST /v1/token/refresh` itself: what the session refreshes with. An answer
+ * lost on the way (network, timeout) is asked for once more at once: the
+ * service may have rotated the token already, and answers a retry within its
+ * grace period with the same new tokens (otherwise the session would be lost).
+ */
 export function refreshSender(transport: Transport, tenant: string): SendRefresh {
-  return (body, cookie, options) =>
-    transport.send<TokenResponse>({ method: "POST", path: `/t/${tenant}/v1/token/refresh`, body, cookie }, options);
+  return async (body, cookie, options) => {
+    const timeoutMs = Math.min(options.timeoutMs ?? REFRESH_TIMEOUT_MS, REFRESH_TIMEOUT_MS);
+    const send = () =>
+      transport.send<TokenResponse>(
+        { method: "POST", path: `/t/${tenant}/v1/token/refresh`, body, cookie },
+        { ...options, timeoutMs },
+      );
+    const first = await send();
+    return !first.ok && (first.kind === "network" || first.kind === "timeout") ? send() : first;
+  };
 }
 
 export function accountMethods(ctx: Context) {
   const { transport, session } = ctx;
   const sendRefresh = refreshSender(transport, ctx.tenant);
-
-  /** Stores a token response when the call succeeded and used the client's session. */
-  const keep = async <T extends TokenResponse>(result: Result<T>, cookie: boolean): Promise<Result<T>> => {
-    if (result.ok) await session.save(result.value, cookie);
-    return result;
-  };
-  /** Stores the tokens of a first step's answer; a second step that is due stores nothing. */
-  const keepUnlessChallenged = async <T extends LoginResponse>(
-    result: Result<T>,
-    cookie: boolean,
-  ): Promise<Result<T>> => {
-    if (result.ok && !result.value.mfa_required) await session.save(result.value, cookie);
-    return result;
-  };
 
   return {
     /**
@@ -66,7 +68,7 @@ export function accountMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/signup"), body, cookie },
         options,
       );
-      return keepUnlessChallenged(result, cookie);
+      return session.keep(result, cookie);
     },
 
     /**
@@ -82,7 +84,7 @@ export function accountMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/login"), body, cookie },
         options,
       );
-      return keepUnlessChallenged(result, cookie);
+      return session.keep(result, cookie);
     },
 
     /**
@@ -99,7 +101,7 @@ export function accountMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/mfa/verify"), body, cookie },
         options,
       );
-      return keep(result, cookie);
+      return session.keep(result, cookie);
     },
 
     /**
@@ -126,23 +128,21 @@ export function accountMethods(ctx: Context) {
      */
     async logout(input: LogoutInput = {}, options: RequestOptions = {}): Promise<Done> {
       const own = options.accessToken === undefined;
-      const stored = own ? await session.get() : undefined;
-      const refreshToken = input.refresh_token ?? stored?.refreshToken;
-      const cookie = input.cookie ?? stored?.cookie ?? ctx.cookie;
-      const result = await session.authorized(
-        (bearer) =>
-          transport.send<undefined>(
-            {
-              method: "POST",
-              path: tenantPath(ctx, "/v1/logout"),
-              bearer,
-              body: refreshToken === undefined ? {} : { refresh_token: refreshToken },
-              cookie,
-            },
-            options,
-          ),
-        options,
-      );
+      const result = await session.authorized(async (bearer) => {
+        // Read when sending: authorized() may have just refreshed, and the token stored before is spent.
+        const stored = own ? await session.get() : undefined;
+        const refreshToken = input.refresh_token ?? stored?.refreshToken;
+        return transport.send<undefined>(
+          {
+            method: "POST",
+            path: tenantPath(ctx, "/v1/logout"),
+            bearer,
+            body: refreshToken === undefined ? {} : { refresh_token: refreshToken },
+            cookie: input.cookie ?? stored?.cookie ?? ctx.cookie,
+          },
+          options,
+        );
+      }, options);
       if (own && (result.ok || result.status === 401)) await session.clear();
       return result;
     },

@@ -36,8 +36,7 @@ export function federatedMethods(ctx: Context) {
       { method: "POST", path: tenantPath(ctx, "/v1/token/exchange"), body, cookie },
       options,
     );
-    if (result.ok && !result.value.mfa_required) await session.save(result.value, cookie);
-    return result;
+    return session.keep(result, cookie);
   };
 
   const providerPath = (provider: string, rest: string) =>

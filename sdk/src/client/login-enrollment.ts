@@ -51,8 +51,7 @@ export function loginEnrollmentMethods(ctx: Context) {
         { method: "POST", path: path("/passkey"), body, cookie },
         options,
       );
-      if (result.ok) await session.save(result.value, cookie);
-      return result;
+      return session.keep(result, cookie);
     },
   };
 }

@@ -82,8 +82,7 @@ export function passkeyMethods(ctx: Context) {
         { method: "POST", path: tenantPath(ctx, "/v1/passkeys/authentication"), body, cookie },
         options,
       );
-      if (result.ok) await session.save(result.value, cookie);
-      return result;
+      return session.keep(result, cookie);
     },
   };
 }

@@ -87,6 +87,24 @@ export function localFailure(
   };
 }
 
+/** A success status whose body is not what the call expects. */
+export function invalidResponse(
+  answer: Pick<Failure, "status" | "headers" | "requestId" | "attempts">,
+  detail: string,
+): Failure {
+  const { status, headers, requestId, attempts } = answer;
+  const problem = { type: `${SDK_PROBLEM}invalid_response`, title: "Invalid response", status, detail };
+  return {
+    ok: false,
+    kind: "invalid_response",
+    status,
+    headers,
+    requestId,
+    attempts,
+    problem: { ...problem, code: "invalid_response" },
+  };
+}
+
 /**
  * RFC 9110 §10.2.3: delay-seconds or an HTTP-date. Whole seconds, never
  * negative; undefined when the header is absent or unreadable.

@@ -5,7 +5,7 @@
  * spent one presented again (after a short grace) as theft, so this client
  * never sends two refreshes of the same session at once.
  */
-import { type Failure, localFailure, type Result } from "./result.js";
+import { type Failure, invalidResponse, localFailure, type Result } from "./result.js";
 import { type StoredTokens, storedTokens, type TokenStore } from "./token-store.js";
 import type { RequestOptions } from "./transport.js";
 import type { TokenResponse } from "./types.js";
@@ -28,6 +28,16 @@ export interface SessionDeps {
 
 /** One refresh in flight per store, shared by every client using that store. */
 const flights = new WeakMap<TokenStore, Promise<Result<TokenResponse>>>();
+/** Per store: after a refresh that failed for now, no other is tried before this time (ms) while the token works. */
+const pausedUntil = new WeakMap<TokenStore, number>();
+/** How long a failed refresh pauses the next ones when the service named no Retry-After. */
+const REFRESH_PAUSE_MS = 5_000;
+
+/** A failure that may pass: no answer, or the service busy or failing (429, 5xx). */
+const isTemporary = (failure: Failure) =>
+  failure.kind === "network" ||
+  failure.kind === "timeout" ||
+  (failure.kind === "http" && (failure.status === 429 || failure.status >= 500));
 /** Refresh requests in flight by refresh token, whoever sent them (session or stateless). */
 const byToken = new Map<string, Promise<Result<TokenResponse>>>();
 
@@ -91,7 +101,28 @@ export class ClientSession {
   }
 
   /** Stores a token response just received. */
+  /**
+   * Stores the tokens of a successful answer as the session; a second step
+   * that is due (`mfa_required`) stores nothing. An answer without tokens (a
+   * 200 from something that is not the service) is an `invalid_response`
+   * failure instead, and the stored session is kept.
+   */
+  async keep<T extends TokenResponse | { mfa_required: true }>(result: Result<T>, cookie: boolean): Promise<Result<T>> {
+    if (!result.ok || ("mfa_required" in result.value && result.value.mfa_required === true)) return result;
+    const tokens = result.value as Partial<TokenResponse>;
+    if (
+      typeof tokens.access_token !== "string" ||
+      tokens.access_token === "" ||
+      typeof tokens.expires_in !== "number"
+    ) {
+      return invalidResponse(result, "The service's answer holds no access token.");
+    }
+    await this.save(tokens as TokenResponse, cookie);
+    return result;
+  }
+
   async save(response: TokenResponse, cookie: boolean): Promise<void> {
+    pausedUntil.delete(this.deps.store);
     await this.deps.store.set(storedTokens(response, cookie, this.deps.now()));
   }
 
@@ -134,10 +165,15 @@ export class ClientSession {
     const now = this.deps.now();
     const leeway = Math.min(this.deps.leewayMs, (tokens.expiresAt - tokens.obtainedAt) / 2);
     if (now < tokens.expiresAt - leeway) return { token: tokens.accessToken };
+    const { store } = this.deps;
+    if (now < (pausedUntil.get(store) ?? 0) && now < tokens.expiresAt) return { token: tokens.accessToken };
     const refreshed = await this.refreshShared(tokens.accessToken, tokens.cookie, options);
     if (refreshed.ok) return { token: refreshed.value.access_token };
-    // Could not refresh for now (network, timeout), but the token still works: use it.
-    if (refreshed.kind !== "http" && refreshed.kind !== "no_session" && this.deps.now() < tokens.expiresAt) {
+    // Could not refresh for now, but the token still works: use it, and wait before trying again.
+    if (isTemporary(refreshed) && this.deps.now() < tokens.expiresAt) {
+      const waitMs =
+        refreshed.problem.retryAfter === undefined ? REFRESH_PAUSE_MS : refreshed.problem.retryAfter * 1000;
+      pausedUntil.set(store, this.deps.now() + waitMs);
       return { token: tokens.accessToken };
     }
     return { failure: refreshed };
@@ -188,8 +224,8 @@ export class ClientSession {
     const current = await this.get();
     // Another login may have replaced the session meanwhile: only touch the store when it still holds ours.
     if (current?.accessToken !== tokens?.accessToken) return result;
-    if (result.ok) await this.save(result.value, byCookie);
-    else if (result.kind === "http" && result.status === 401) await this.clear();
+    if (result.ok) return this.keep(result, byCookie);
+    if (result.kind === "http" && result.status === 401) await this.clear();
     return result;
   }
 

@@ -3,7 +3,7 @@
  * with the caller's signal, retries for idempotent methods only, and the
  * answer turned into a Result. Nothing here throws for a failed request.
  */
-import { type Failure, localFailure, problemOf, type Result } from "./result.js";
+import { type Failure, invalidResponse, localFailure, problemOf, type Result } from "./result.js";
 import { isRetryable, type RetryOptions, type RetryPolicy, retryDelay, retryPolicy, sleep } from "./retry.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -150,17 +150,6 @@ function read<T>(response: Response, text: string, accept: "json" | "text", atte
   try {
     return { ok: true, ...common, value: JSON.parse(text) as T };
   } catch {
-    return {
-      ok: false,
-      kind: "invalid_response",
-      ...common,
-      problem: {
-        type: "urn:authority-sdk:problem:invalid_response",
-        title: "Invalid response",
-        status: response.status,
-        detail: "The service's answer is not JSON.",
-        code: "invalid_response",
-      },
-    };
+    return invalidResponse(common, "The service's answer is not JSON.");
   }
 }

@@ -14,8 +14,11 @@ interface PrincipalBase {
 
 export interface AccessTokenPrincipal extends PrincipalBase {
   type: "access_token";
-  /** The user: the token's `sub`. */
-  subject: string;
+  /**
+   * The user: the token's `sub`; null for a client's own token (client
+   * credentials, where `sub` is the client: RFC 9068 §2.2), which acts for no user.
+   */
+  subject: string | null;
   clientId: string;
   sessionId: string | undefined;
   claims: AccessTokenClaims;
@@ -38,7 +41,7 @@ export const hasScopes = (principal: AuthPrincipal, scopes: readonly string[]): 
 export function tokenPrincipal(claims: AccessTokenClaims): AccessTokenPrincipal {
   return {
     type: "access_token",
-    subject: claims.sub,
+    subject: claims.sub === claims.client_id ? null : claims.sub,
     // RFC 9068 §2.2.3.1: `scope` is a space-separated list.
     scopes: typeof claims.scope === "string" ? claims.scope.split(" ").filter((s) => s.length > 0) : [],
     tenantId: claims.tid,
