@@ -24,6 +24,7 @@ import type { ConsentService } from "../core/oidc/consents.js";
 import type { FederatedReturns } from "../core/oidc/federated-returns.js";
 import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
+import type { Cursors } from "../core/pagination/cursor.js";
 import type { Clock, Random } from "../core/ports/clock.js";
 import type { Database, Tenant } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
@@ -128,6 +129,8 @@ export interface Services extends AppDeps {
   logins: FederatedLogins;
   saml: SamlService;
   blocklist: AccessTokenBlocklist;
+  /** The admin listings' signed `next_cursor`s. */
+  cursors: Cursors;
   apiKeys: ApiKeyService;
   introspection: TokenIntrospection;
   /** OAuth authorization codes: issued by the authorization endpoint, redeemed by the token endpoint. */

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { errors } from "../core/errors.js";
-import { decodeCursor, encodeCursor } from "../core/pagination/cursor.js";
+import type { Cursors } from "../core/pagination/cursor.js";
 
 /**
  * Keyset pages of admin listings, keyed by a name (slug, provider or
@@ -17,7 +17,7 @@ export const PageQuerySchema = z.object({
     .openapi({ description: "Items per page (1 to 100, default 50)", example: 50 }),
   cursor: z
     .string()
-    .max(128)
+    .max(256)
     .optional()
     .openapi({ description: "`next_cursor` of the page before; omit for the first page" }),
 });
@@ -29,10 +29,15 @@ export const nextCursorField = z
 
 const DEFAULT_LIMIT = 50;
 
-/** The name after which a page starts, or null; a cursor this service did not hand out is 400. */
-function pageStart(query: { cursor?: string | undefined }, name: RegExp): string | null {
+/** The name after which a page starts, or null; a cursor this listing did not hand out is 400. */
+async function pageStart(
+  cursors: Cursors,
+  listing: string,
+  query: { cursor?: string | undefined },
+  name: RegExp,
+): Promise<string | null> {
   if (query.cursor === undefined) return null;
-  const [decoded, ...rest] = decodeCursor(query.cursor) ?? [];
+  const [decoded, ...rest] = (await cursors.decode(listing, query.cursor)) ?? [];
   if (decoded === undefined || rest.length > 0 || !name.test(decoded)) {
     throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
   }
@@ -41,18 +46,21 @@ function pageStart(query: { cursor?: string | undefined }, name: RegExp): string
 
 /**
  * Reads one item more than the page holds, to know whether another page
- * follows without a second query.
+ * follows without a second query. `listing` names the listing and its
+ * tenant: its cursors work there only.
  */
 export async function page<T>(
+  cursors: Cursors,
+  listing: string,
   query: { limit?: number | undefined; cursor?: string | undefined },
   name: RegExp,
   read: (after: string | null, limit: number) => Promise<T[]>,
   nameOf: (item: T) => string,
 ): Promise<{ items: T[]; nextCursor: string | null }> {
   const limit = query.limit ?? DEFAULT_LIMIT;
-  const rows = await read(pageStart(query, name), limit + 1);
+  const rows = await read(await pageStart(cursors, listing, query, name), limit + 1);
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeCursor(nameOf(last)) : null;
+  const nextCursor = rows.length > limit && last ? await cursors.encode(listing, nameOf(last)) : null;
   return { items, nextCursor };
 }

@@ -206,6 +206,7 @@ export class ServiceGraph extends SharedView implements Services {
         sessions: this.sessions,
         apiKeys: this.apiKeys,
         userVersions: this.shared.userVersions,
+        cursors: this.shared.cursors,
       }),
     );
     return this.built.userAdmin;

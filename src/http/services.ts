@@ -10,6 +10,7 @@ import { MfaChallenges } from "../core/mfa/challenges.js";
 import { egressPolicyFor } from "../core/net/egress.js";
 import { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import { FederatedReturns } from "../core/oidc/federated-returns.js";
+import { Cursors } from "../core/pagination/cursor.js";
 import type { AuditEventRecord } from "../core/ports/database.js";
 import { RateLimiter } from "../core/rate-limit/limiter.js";
 import { SpMetadataCache } from "../core/saml/sp-metadata-cache.js";
@@ -62,6 +63,7 @@ export function buildServices(appDeps: AppDeps): Services {
     background,
     mailOutbox,
     refreshTokens: new RefreshTokens(deps.sealer, deps.random),
+    cursors: new Cursors(deps.sealer),
     userVersions: new UserVersions(deps),
     accountTokens: new AccountTokens(deps),
     accountMail: new AccountMail({ queue: mailOutbox, limiter, publicUrl: config.PUBLIC_URL }),

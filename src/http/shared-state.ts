@@ -9,6 +9,7 @@ import type { MfaChallenges } from "../core/mfa/challenges.js";
 import type { EgressPolicy } from "../core/net/egress.js";
 import type { PendingAuthorizations } from "../core/oidc/authorization-requests.js";
 import type { FederatedReturns } from "../core/oidc/federated-returns.js";
+import type { Cursors } from "../core/pagination/cursor.js";
 import type { AuditEventRecord } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { Metrics, Tracer } from "../core/ports/telemetry.js";
@@ -47,6 +48,8 @@ export interface SharedState {
   background: BackgroundTasks;
   mailOutbox?: MailOutbox;
   refreshTokens: RefreshTokens;
+  /** The admin listings' signed `next_cursor`s. */
+  cursors: Cursors;
   userVersions: UserVersions;
   accountTokens: AccountTokens;
   accountMail: AccountMail;
@@ -128,6 +131,9 @@ export class SharedView {
   }
   get blocklist() {
     return this.shared.blocklist;
+  }
+  get cursors() {
+    return this.shared.cursors;
   }
   get background() {
     return this.shared.background;

@@ -92,6 +92,8 @@ describe("GET /v1/admin/tenants", () => {
     ["cursor=%%%"],
     ["cursor=not-a-cursor-of-ours"],
     [`cursor=${btoa("UPPER")}`],
+    // A well-formed position this listing never handed out (it signs its cursors).
+    [`cursor=${Buffer.from("pg-a").toString("base64url")}`],
     ["cursor="],
     ["limit=0"],
     ["limit=101"],

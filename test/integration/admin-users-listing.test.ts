@@ -105,7 +105,17 @@ describe("GET /admin/users", () => {
     expect(first.next_cursor).toEqual(expect.any(String));
     const forged = Buffer.from(`2026-02-30T00:00:00.000000Z/${crypto.randomUUID()}`).toString("base64url");
     const yearZero = Buffer.from(`0000-01-01T00:00:00.000000Z/${crypto.randomUUID()}`).toString("base64url");
+    // Real cursors the listing did not hand out: another tenant's, and one whose position was changed.
+    await signupIn("lookup", `cursor-${crypto.randomUUID()}@example.com`);
+    await signupIn("lookup", `cursor-${crypto.randomUUID()}@example.com`);
+    const otherTenants = (await page("lookup", "limit=1")).next_cursor;
+    expect(otherTenants).toEqual(expect.any(String));
+    const [body = "", ...signed] = (first.next_cursor as string).split(".");
+    const position = Buffer.from(body, "base64url").toString();
+    const moved = Buffer.from(position.replace(/.(?=Z\/)/, (d) => (d === "1" ? "2" : "1"))).toString("base64url");
     const bad = [
+      `cursor=${otherTenants}`,
+      `cursor=${[moved, ...signed].join(".")}`,
       "cursor=garbage!",
       "cursor=",
       `cursor=${forged}`,

@@ -257,12 +257,31 @@ describe("reading the trail", () => {
   });
 
   it("refuses bad cursors and limits, and callers without the admin scope", async () => {
-    // A well-formed cursor of year 10000 (Postgres refuses such a time) and of 9999's last millisecond.
+    // Cursors the listing did not hand out: made up (year 10000, which Postgres would refuse, too), a real one
+    // changed, and a real one of another tenant's listing.
     const cursorAt = (ms: number) =>
       `?cursor=${Buffer.from(`${ms}/00000000-0000-0000-0000-000000000000`).toString("base64url")}`;
-    const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-    expect((await request(`/t/acme/v1/admin/audit-events${cursorAt(last)}`, { headers: ADMIN })).status).toBe(200);
-    const bad = ["?cursor=nonsense", "?cursor=bm90LWEtY3Vyc29y", cursorAt(last + 1), cursorAt(999_999_999_999_999)];
+    const real = (await events("?limit=1")).next_cursor as string;
+    const [body = "", ...signed] = real.split(".");
+    const changed = Buffer.from(
+      Buffer.from(body, "base64url")
+        .toString()
+        .replace(/\d(?=\/)/, (d) => String((Number(d) + 1) % 10)),
+    );
+    for (const name of ["one", "two"]) {
+      const body = JSON.stringify({ name, scopes: ["admin"] });
+      expect((await request("/t/other/v1/admin/api-keys", { method: "POST", headers: ADMIN, body })).status).toBe(201);
+    }
+    const otherTenants = (await events("?limit=1", "other")).next_cursor;
+    expect(otherTenants).toEqual(expect.any(String));
+    const bad = [
+      "?cursor=nonsense",
+      "?cursor=bm90LWEtY3Vyc29y",
+      cursorAt(Date.UTC(9999, 11, 31, 23, 59, 59, 999)),
+      cursorAt(999_999_999_999_999),
+      `?cursor=${[changed.toString("base64url"), ...signed].join(".")}`,
+      `?cursor=${otherTenants}`,
+    ];
     for (const query of [...bad, "?limit=0", "?limit=101", "?limit=x"]) {
       const answer = await readAnswer(await request(`/t/acme/v1/admin/audit-events${query}`, { headers: ADMIN }));
       expectProblem(answer, 400, "validation_failed");

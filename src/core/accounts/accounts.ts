@@ -187,7 +187,11 @@ export class AccountService {
    * 401 `invalid_credentials` when wrong (or when the account has none).
    */
   async confirmPassword(tenant: Tenant, user: UserRecord, password: string, network: string): Promise<void> {
-    const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: await this.throttleKey(user), network });
+    const ticket = await this.deps.throttle.admit({
+      tenantId: tenant.id,
+      account: await this.throttleKey(user),
+      network,
+    });
     const ok =
       (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
       user.passwordHash !== null;

@@ -1,6 +1,7 @@
 import type { ApiKeyService } from "../api-keys/api-keys.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
+import type { Cursors } from "../pagination/cursor.js";
 import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserChanges, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
@@ -24,6 +25,7 @@ interface UserAdminDeps {
   sessions: SessionService;
   apiKeys: ApiKeyService;
   userVersions: UserVersions;
+  cursors: Cursors;
   clock: Clock;
   logger: Logger;
 }
@@ -57,7 +59,8 @@ export class UserAdministration {
     tenant: Tenant,
     query: { email?: string; limit: number; cursor?: string },
   ): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
-    const after = query.cursor === undefined ? null : decodeUserCursor(query.cursor);
+    const { cursors } = this.deps;
+    const after = query.cursor === undefined ? null : await decodeUserCursor(cursors, tenant.id, query.cursor);
     if (query.cursor !== undefined && !after) {
       throw errors.validation([{ path: "cursor", message: "is not a cursor this service gave out" }]);
     }
@@ -71,7 +74,7 @@ export class UserAdministration {
     const last = page.at(-1);
     return {
       users: page.map((row) => row.user),
-      nextCursor: rows.length > query.limit && last ? encodeUserCursor(last.position) : null,
+      nextCursor: rows.length > query.limit && last ? await encodeUserCursor(cursors, tenant.id, last.position) : null,
     };
   }
 

@@ -100,7 +100,17 @@ return {0, 0, 1, now_locked}`,
   memory(
     store,
     [pairKey = "", accountKey = "", knownKey = "", clearedKey = ""],
-    [now = "0", after = "0", base = "0", max = "0", pairMemory = "0", contribution = "0", threshold = "0", window = "0", lockMs = "0"],
+    [
+      now = "0",
+      after = "0",
+      base = "0",
+      max = "0",
+      pairMemory = "0",
+      contribution = "0",
+      threshold = "0",
+      window = "0",
+      lockMs = "0",
+    ],
   ) {
     const t = Number(now);
     let [count, last] = pairSince(store.get(pairKey), store.get(clearedKey));
@@ -160,7 +170,11 @@ afails = tonumber(afails); locked = tonumber(locked)
 if ARGV[3] == '1' then afails = tonumber(ARGV[4]) - 1; locked = 0 elseif afails > 0 then afails = afails - 1 end
 redis.call('SET', KEYS[3], afails .. ':' .. locked, 'PX', ttl)
 return 1`,
-  memory(store, [pairKey = "", knownKey = "", accountKey = ""], [knownMs = "0", contributed = "0", lockedNow = "0", threshold = "0"]) {
+  memory(
+    store,
+    [pairKey = "", knownKey = "", accountKey = ""],
+    [knownMs = "0", contributed = "0", lockedNow = "0", threshold = "0"],
+  ) {
     store.del(pairKey);
     store.set(knownKey, "1", Number(knownMs));
     const account = store.get(accountKey);

@@ -111,8 +111,10 @@ const deleteProvider = createRoute({
 
 export const adminOAuthProviderRoutes = createRouter()
   .openapi(listProviders, async (c) => {
-    const { federation } = c.get("services");
+    const { cursors, federation } = c.get("services");
     const { items, nextCursor } = await page(
+      cursors,
+      `oauth-providers:${c.get("tenant").id}`,
       c.req.valid("query"),
       PROVIDER_NAME,
       (after, limit) => federation.list(c.get("tenant"), after, limit),

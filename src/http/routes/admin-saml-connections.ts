@@ -109,8 +109,10 @@ const deleteConnection = createRoute({
 
 export const adminSamlConnectionRoutes = createRouter()
   .openapi(listConnections, async (c) => {
-    const { saml, tokens } = c.get("services");
+    const { cursors, saml, tokens } = c.get("services");
     const { items, nextCursor } = await page(
+      cursors,
+      `saml-connections:${c.get("tenant").id}`,
       c.req.valid("query"),
       PROVIDER_NAME,
       (after, limit) => saml.list(c.get("tenant"), after, limit),

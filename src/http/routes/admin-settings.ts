@@ -98,8 +98,10 @@ const STATE_ORDER = { next: 0, active: 1, retired: 2 } as const;
 
 export const adminSettingRoutes = createRouter()
   .openapi(listTenants, async (c) => {
-    const { tenants, config } = c.get("services");
+    const { cursors, tenants, config } = c.get("services");
     const { items, nextCursor } = await page(
+      cursors,
+      "tenants",
       c.req.valid("query"),
       TENANT_SLUG,
       (after, limit) => tenants.list(after, limit),

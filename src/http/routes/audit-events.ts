@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
-import { decodeCursor, encodeCursor } from "../../core/pagination/cursor.js";
+import type { Cursors } from "../../core/pagination/cursor.js";
 import type { AuditCursor, AuditEventRecord } from "../../core/ports/database.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
@@ -60,8 +60,10 @@ const listEvents = createRoute({
 /** The position after the last event of a page: its time (ms) and id. */
 const LAST_MS_OF_9999 = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-function decodeAuditCursor(text: string): AuditCursor {
-  const [ms = "", id = "", ...rest] = decodeCursor(text) ?? [];
+const listing = (tenantId: string) => `audit-events:${tenantId}`;
+
+async function decodeAuditCursor(cursors: Cursors, tenantId: string, text: string): Promise<AuditCursor> {
+  const [ms = "", id = "", ...rest] = (await cursors.decode(listing(tenantId), text)) ?? [];
   // Past year 9999 a Date still exists, but Postgres refuses its ISO form.
   if (rest.length > 0 || !/^\d{1,15}$/.test(ms) || Number(ms) > LAST_MS_OF_9999 || !UUID_PATTERN.test(id)) {
     throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
@@ -83,16 +85,21 @@ const view = (e: AuditEventRecord) => ({
 export const auditEventRoutes = createRouter().openapi(listEvents, async (c) => {
   const query = c.req.valid("query");
   const limit = query.limit ?? 50;
-  const cursor = query.cursor ? decodeAuditCursor(query.cursor) : null;
+  const { cursors, db } = c.get("services");
+  const tenantId = c.get("tenant").id;
+  const cursor = query.cursor ? await decodeAuditCursor(cursors, tenantId, query.cursor) : null;
   const filters = { action: query.action, actorId: query.actor_id, targetId: query.target_id };
   // One more than asked tells whether a next page exists.
-  const rows = await c.get("services").db.auditEvents.list(c.get("tenant").id, filters, cursor, limit + 1);
+  const rows = await db.auditEvents.list(tenantId, filters, cursor, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return c.json(
     {
       events: page.map(view),
-      next_cursor: rows.length > limit && last ? encodeCursor(String(last.at.getTime()), last.id) : null,
+      next_cursor:
+        rows.length > limit && last
+          ? await cursors.encode(listing(tenantId), String(last.at.getTime()), last.id)
+          : null,
     },
     200,
   );

@@ -19,7 +19,8 @@ const TokenRequestSchema = z
     code_verifier: z.string().optional().openapi({ description: "authorization_code: the PKCE verifier (RFC 7636)" }),
     refresh_token: z.string().optional().openapi({ description: "refresh_token: the current refresh token" }),
     scope: z.string().optional().openapi({
-      description: "refresh_token: a narrower scope; client_credentials: within the client's scopes other than openid, profile and email (a user's)",
+      description:
+        "refresh_token: a narrower scope; client_credentials: within the client's scopes other than openid, profile and email (a user's)",
     }),
     client_id: z.string().optional().openapi({ description: "client_secret_post, or a public client (none)" }),
     client_secret: z.string().optional().openapi({ description: "client_secret_post" }),
