@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogFields } from "../../src/core/ports/logger.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 
@@ -114,13 +114,23 @@ describe("API keys", () => {
     expect(lookups).toBe(before);
   });
 
-  it("stops an expired key", async () => {
+  it("stops an expired key, and lists it no longer (to its owner or to an admin)", async () => {
     const verifier = (await newKey(admin, ["api_keys:verify"])).key;
     const soon = new Date(clock.now().getTime() + 60_000).toISOString();
-    const { key } = await newKey(plain, ["openid"], { expires_at: soon });
+    const { key, id } = await newKey(plain, ["openid"], { expires_at: soon });
     expect(await (await verify(verifier, key)).json()).toMatchObject({ valid: true });
+    const listed = async () => {
+      const own = await t.app.request("/t/keys/v1/api-keys", { headers: bearer(plain.access_token) });
+      const all = await t.app.request("/t/keys/v1/admin/api-keys", {
+        headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
+      const ids = (body: unknown) => (body as { api_keys: { id: string }[] }).api_keys.map((k) => k.id);
+      return [ids(await own.json()).includes(id), ids(await all.json()).includes(id)];
+    };
+    expect(await listed()).toEqual([true, true]);
     clock.advance(61_000);
     expect(await (await verify(verifier, key)).json()).toEqual({ valid: false });
+    expect(await listed()).toEqual([false, false]);
     expectProblem(
       await readAnswer(await createKey(plain, { name: "past", scopes: [], expires_at: "2020-01-01T00:00:00Z" })),
       400,

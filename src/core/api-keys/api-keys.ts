@@ -152,9 +152,11 @@ export class ApiKeyService {
     return { record, key };
   }
 
-  /** The tenant's live keys: one user's, or (an admin's view) every key of the tenant. */
-  list(tenant: Tenant, owner: KeyOwner): Promise<ApiKeyRecord[]> {
-    return this.deps.db.apiKeys.listLive(tenant.id, owner === "any" ? undefined : owner.userId);
+  /** The tenant's live keys (neither revoked nor expired): one user's, or (an admin's view) every key of the tenant. */
+  async list(tenant: Tenant, owner: KeyOwner): Promise<ApiKeyRecord[]> {
+    const keys = await this.deps.db.apiKeys.listLive(tenant.id, owner === "any" ? undefined : owner.userId);
+    const now = this.deps.clock.now().getTime();
+    return keys.filter((key) => key.expiresAt === null || key.expiresAt.getTime() > now);
   }
 
   /**
