@@ -62,3 +62,33 @@ export function answerClientErrors(server: Server, random: Random): void {
     );
   });
 }
+
+/**
+ * What @hono/node-server refuses before the app sees a request (a backslash
+ * in the path, a Host that is no host): the same problem+json with an
+ * X-Request-Id, instead of its bare 400.
+ */
+export function answerRequestErrors(random: Random): (error: unknown) => Response {
+  return (error) => {
+    const refusal =
+      error instanceof Error && error.name === "RequestError"
+        ? { ...MALFORMED, detail: `The request is not valid: ${error.message}.` }
+        : { status: 500, reason: "Internal Server Error", code: "internal_error", detail: "The request failed." };
+    const body = {
+      type: `urn:authority:problem:${refusal.code}`,
+      title: refusal.reason,
+      status: refusal.status,
+      detail: refusal.detail,
+      code: refusal.code,
+    };
+    return new Response(JSON.stringify(body), {
+      status: refusal.status,
+      headers: {
+        "Content-Type": "application/problem+json",
+        "X-Request-Id": random.uuid(),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+      },
+    });
+  };
+}

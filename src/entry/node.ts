@@ -1,6 +1,6 @@
-import type { IncomingMessage, Server } from "node:http";
-import type { Socket } from "node:net";
-import { serve } from "@hono/node-server";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { getRequestListener } from "@hono/node-server";
 import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
@@ -10,7 +10,7 @@ import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
-import { answerClientErrors } from "./node-client-errors.js";
+import { answerClientErrors, answerRequestErrors } from "./node-client-errors.js";
 import { openNodeDeps } from "./node-deps.js";
 import { recordServer } from "./server-record.js";
 
@@ -76,35 +76,37 @@ async function main(): Promise<void> {
     );
   }, DAY_MS);
   cleanup.unref();
-  const server = serve(
+  // As @hono/node-server's serve(), with refusals of its own answered as problem+json too.
+  const listener = getRequestListener(app.fetch, {
+    hostname: config.HOST,
+    errorHandler: answerRequestErrors(deps.random),
+  });
+  const server = createServer(
     {
-      fetch: app.fetch,
-      port: config.PORT,
-      hostname: config.HOST,
       // Slow clients (slowloris) are cut off with 408 instead of holding a connection for Node's 300 s default.
-      serverOptions: {
-        headersTimeout: config.HTTP_HEADERS_TIMEOUT,
-        requestTimeout: config.HTTP_REQUEST_TIMEOUT,
-        keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
-        // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
-        connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
-      },
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT,
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
+      // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
     },
-    (info) => {
-      logger.info("listening", {
-        address: info.address,
-        port: info.port,
-        public_url: config.PUBLIC_URL,
-        database: deps.db.driver,
-        store: deps.kv.kind,
-        tracing: tracing ? "otlp" : "off",
-        env: config.APP_ENV,
-      });
-    },
+    listener,
   );
+  server.listen(config.PORT, config.HOST, () => {
+    const info = server.address() as AddressInfo;
+    logger.info("listening", {
+      address: info.address,
+      port: info.port,
+      public_url: config.PUBLIC_URL,
+      database: deps.db.driver,
+      store: deps.kv.kind,
+      tracing: tracing ? "otlp" : "off",
+      env: config.APP_ENV,
+    });
+  });
   // Beyond it new connections are closed on arrival: the file descriptors Postgres and Redis need stay free.
   server.maxConnections = config.MAX_CONNECTIONS;
-  answerClientErrors(server as Server, deps.random);
+  answerClientErrors(server, deps.random);
 
   // Graceful shutdown (README, "Shutdown"): readiness fails at once so the
   // load balancer stops sending new requests, while the listener keeps

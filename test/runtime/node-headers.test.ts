@@ -209,6 +209,18 @@ describe("response headers on the Node entry", () => {
       expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
       expect(JSON.parse(body)).toMatchObject({ status, code });
     }
+    // What the adapter refuses before the app sees the request (a backslash in the path, a Host that is no host):
+    // the same problem+json with an X-Request-Id, not a bare 400.
+    for (const bytes of [
+      "GET /t/acme/.well-known\\jwks.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: a@b\r\nConnection: close\r\n\r\n",
+    ]) {
+      const [head = "", body = ""] = (await exchange(bytes)).split("\r\n\r\n");
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
+      expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+      expect(JSON.parse(body)).toMatchObject({ status: 400, code: "malformed_request" });
+    }
     // The server goes on serving.
     expect((await raw(node.server, "/healthz")).status).toBe(200);
   });
