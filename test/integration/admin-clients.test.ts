@@ -278,6 +278,26 @@ describe("changing a client", () => {
     expect(answer.json.errors).toContainEqual({ path: "grant_types", message: expect.any(String) });
   });
 
+  it("refuses fields it does not know (a chosen secret or id) instead of dropping them, and audits only what changed", async () => {
+    const created = await register();
+    for (const body of [
+      { client_secret: "mine" },
+      { client_id: "mine" },
+      { name: "x", created_at: "2020-01-01T00:00:00Z" },
+    ]) {
+      expectProblem(await send("PATCH", `${CLIENTS}/${created.client_id}`, body), 400, "validation_failed");
+    }
+    expectProblem(await send("POST", CLIENTS, app({ client_secret: "mine" })), 400, "validation_failed");
+    // A route that takes what it knows and drops the rest records only what it took.
+    const put = await send("PUT", "/t/acme/v1/admin/redirect-uris", {
+      redirect_uris: ["https://billing.example/callback"],
+      bogus: 1,
+    });
+    expect(put.status).toBe(200);
+    const [entry] = (await auditEntries("admin.redirect_uris.set")).slice(-1);
+    expect(entry?.details).toMatchObject({ fields: ["redirect_uris"] });
+  });
+
   it("answers 404 for unknown, malformed and other tenants' clients", async () => {
     const created = await register();
     for (const id of ["abcdefghijklmnopqrstuv", "nope", "a%2Fb", "a".repeat(300)]) {

@@ -185,6 +185,9 @@ describe("algorithms", () => {
     [{ signing_alg: "none" }, "signing_alg"],
     [{ access_token_ttl: 10 }, "access_token_ttl"],
     [{ access_token_ttl: 1.5 }, "access_token_ttl"],
+    // Settings are fixed at creation: a misspelt one is refused, not dropped.
+    [{ acess_token_ttl: 60 }, "(body)"],
+    [{ session_idle_ttl: 100_000, session_absolute_ttl: 3_600 }, "session_idle_ttl"],
   ])("refuses tenant settings %j", async (settings, path) => {
     const response = await api.post(
       "/v1/admin/tenants",

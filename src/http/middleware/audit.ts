@@ -76,12 +76,22 @@ function withAddress(address: string | null, entries: AuditEventRecord[]): Audit
   return entries;
 }
 
+/**
+ * The body as the route took it: its validated fields (fields it does not
+ * know are dropped there, and did not change anything), or the JSON as sent
+ * when the route validates none.
+ */
+async function adminBody(c: Context<AppEnv>): Promise<unknown> {
+  const validated = (c.req as unknown as { valid(target: "json"): unknown }).valid("json");
+  if (validated !== undefined) return validated;
+  // Hono keeps the body's text, so this parses it again but never reads the stream twice.
+  return JSON_TYPE.test(c.req.header("content-type") ?? "") ? c.req.json().catch(() => null) : null;
+}
+
 async function adminEntry(c: Context<AppEnv>): Promise<AuditEventRecord | null> {
   const action = adminAction(c.req.method, routePattern(c), c.req.param() as Record<string, string>);
   if (!action) return null;
-  const json = JSON_TYPE.test(c.req.header("content-type") ?? "");
-  // Hono keeps the body's text, so this parses it again but never reads the stream twice.
-  const details = json ? adminDetails(await c.req.json().catch(() => null)) : {};
+  const details = adminDetails(await adminBody(c));
   // A created resource is named by its response (a tenant, a key, a client).
   const created = action.targetId === null && c.req.method === "POST" ? await createdId(c.res) : null;
   const tenantId = c.get("tenant")?.id ?? (action.action === "admin.tenants.create" ? created : null);

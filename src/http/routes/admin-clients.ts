@@ -51,7 +51,8 @@ const clientFields = {
   refresh_token_ttl: ttl(SESSION_IDLE_TTL_RANGE, "Seconds; null or absent for the tenant's default").optional(),
 };
 
-const CreateClientSchema = z.object(clientFields).openapi("ClientInput");
+// Fields the routes do not know (a chosen secret or id) are refused rather than dropped without a word.
+const CreateClientSchema = z.object(clientFields).strict().openapi("ClientInput");
 const UpdateClientSchema = z
   .object({
     ...clientFields,
@@ -59,6 +60,7 @@ const UpdateClientSchema = z
     type: clientFields.type.optional().openapi({ description: "Cannot change; only the current type is accepted" }),
     redirect_uris: clientFields.redirect_uris.optional(),
   })
+  .strict()
   .openapi("ClientChanges");
 
 const ClientSchema = z

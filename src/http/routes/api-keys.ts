@@ -15,6 +15,8 @@ export const CreateApiKeySchema = z
     scopes: z.array(ScopeSchema).max(50, "must have at most 50 entries"),
     expires_at: z.string().datetime({ offset: true, message: "must be an RFC 3339 timestamp" }).optional(),
   })
+  // A field the route does not know (an owner, a chosen key) would be ignored, and the key made without it.
+  .strict()
   .openapi("CreateApiKey");
 
 export const ApiKeySchema = z

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Tenant } from "../../core/ports/database.js";
 import {
   ACCESS_TOKEN_TTL_RANGE,
+  DEFAULT_SETTINGS,
   issuerOf,
   SESSION_ABSOLUTE_TTL_RANGE,
   SESSION_IDLE_TTL_RANGE,
@@ -46,6 +47,14 @@ const CreateTenantSchema = z
       .optional()
       .openapi({ description: "`aud` of access tokens (default: the issuer)" }),
   })
+  // Settings are fixed at creation: a misspelt one must not be dropped without a word.
+  .strict()
+  .refine(
+    (t) =>
+      (t.session_idle_ttl ?? DEFAULT_SETTINGS.sessionIdleTtl) <=
+      (t.session_absolute_ttl ?? DEFAULT_SETTINGS.sessionAbsoluteTtl),
+    { path: ["session_idle_ttl"], message: "must not exceed session_absolute_ttl" },
+  )
   .openapi("CreateTenant");
 
 export const TenantSchema = z
