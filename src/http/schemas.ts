@@ -9,7 +9,10 @@ export const email = z.string().max(320, "must be at most 320 characters").opena
 export const password = z
   .string()
   .max(PASSWORD_MAX_LENGTH * 4, `must be at most ${PASSWORD_MAX_LENGTH} characters long`)
-  .openapi({ format: "password" });
+  .openapi({
+    format: "password",
+    description: `At most ${PASSWORD_MAX_LENGTH} Unicode characters (code points; a new password has at least 8)`,
+  });
 
 /** The token of a mailed link (`token=`); anything longer cannot be one and is refused unread. */
 export const mailedToken = z

@@ -47,7 +47,7 @@ const introspect = createRoute({
   description:
     "A confidential OAuth client authenticates with HTTP Basic or client_secret_post (form body) and learns only " +
     "about tokens issued to it: any other token is `{active: false}`. Client authentication failures are " +
-    "RFC 6749 §5.2 JSON (`invalid_client`).",
+    "RFC 6749 §5.2 JSON (`invalid_client`). The bootstrap admin key is taken too.",
   security: [{ bearer: [] }, { client_secret_basic: [] }],
   middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
   request: { params: TenantParamSchema, body },
@@ -65,7 +65,8 @@ const revoke = createRoute({
   description:
     "A refresh token revokes its session; an access token is refused from now on. 200 for any token. A " +
     "confidential OAuth client (HTTP Basic or client_secret_post) revokes only tokens issued to it; another " +
-    "client's token is left alone, with the same 200 (RFC 7009 §2.1).",
+    "client's token is left alone, with the same 200 (RFC 7009 §2.1). Client authentication failures are " +
+    "RFC 6749 §5.2 JSON (`invalid_client`), as at introspection.",
   security: [{ bearer: [] }, { client_secret_basic: [] }],
   middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
   request: { params: TenantParamSchema, body },
