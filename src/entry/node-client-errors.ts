@@ -1,6 +1,8 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import { AppError } from "../core/errors.js";
 import type { Random } from "../core/ports/clock.js";
+import { problemResponse } from "../http/problem.js";
 
 /** What Node's HTTP parser refuses before the app sees a request, as Node itself answers each. */
 const REFUSALS: Record<string, { status: number; reason: string; code: string; detail: string }> = {
@@ -65,30 +67,19 @@ export function answerClientErrors(server: Server, random: Random): void {
 
 /**
  * What @hono/node-server refuses before the app sees a request (a backslash
- * in the path, a Host that is no host): the same problem+json with an
- * X-Request-Id, instead of its bare 400.
+ * in the path, a Host that is no host): problem+json with an X-Request-Id,
+ * as every answer, instead of its bare 400.
  */
 export function answerRequestErrors(random: Random): (error: unknown) => Response {
   return (error) => {
-    const refusal =
+    const refused =
       error instanceof Error && error.name === "RequestError"
-        ? { ...MALFORMED, detail: `The request is not valid: ${error.message}.` }
-        : { status: 500, reason: "Internal Server Error", code: "internal_error", detail: "The request failed." };
-    const body = {
-      type: `urn:authority:problem:${refusal.code}`,
-      title: refusal.reason,
-      status: refusal.status,
-      detail: refusal.detail,
-      code: refusal.code,
-    };
-    return new Response(JSON.stringify(body), {
-      status: refusal.status,
-      headers: {
-        "Content-Type": "application/problem+json",
-        "X-Request-Id": random.uuid(),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-      },
-    });
+        ? new AppError(400, MALFORMED.code, MALFORMED.reason, `The request is not valid: ${error.message}.`)
+        : new AppError(500, "internal_error", "Internal error", "The server failed to handle the request.");
+    const response = problemResponse(refused);
+    response.headers.set("X-Request-Id", random.uuid());
+    response.headers.set("Cache-Control", "no-store");
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    return response;
   };
 }

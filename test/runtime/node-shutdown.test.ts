@@ -27,6 +27,9 @@ import {
 
 const DRAIN_MS = 3_000;
 const TIMEOUT_MS = 5_000;
+/** Accounts 0-24 for the stragglers (4 each), 25-32 for the 8 loops, 33-38 for the 6 slow logins. */
+const ACCOUNTS = 39;
+const account = (n: number) => `load-${n}@example.com`;
 
 let database: TestDatabase;
 let prefix: string;
@@ -50,12 +53,18 @@ beforeAll(async () => {
     body: JSON.stringify({ login: unlimited, default: unlimited, signup: unlimited }),
   });
   expect(limits.status).toBe(200);
-  const signup = await call(server, "/t/load/v1/signup", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: "load@example.com", password: GOOD_PASSWORD }),
-  });
-  expect(signup.status).toBe(201);
+  // One account per few concurrent logins: the per-account throttle lets no more than 5 of one account's
+  // attempts from one network be checked at once (API.md's account protection), and this load is about shutdown.
+  for (let batch = 0; batch < ACCOUNTS; batch += 8) {
+    const signups = Array.from({ length: Math.min(8, ACCOUNTS - batch) }, (_, i) =>
+      call(server, "/t/load/v1/signup", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email: account(batch + i), password: GOOD_PASSWORD }),
+      }),
+    );
+    for (const signup of await Promise.all(signups)) expect(signup.status).toBe(201);
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -94,8 +103,8 @@ function connectionHeader(path: string): Promise<{ status: number; connection: s
  * the request is in flight (headers read, handler waiting for the body) for
  * as long as the test wants.
  */
-function slowLogin() {
-  const body = JSON.stringify({ email: "load@example.com", password: GOOD_PASSWORD });
+function slowLogin(n: number) {
+  const body = JSON.stringify({ email: account(33 + n), password: GOOD_PASSWORD });
   const req = httpRequest(`${server.base}/t/load/v1/login`, {
     method: "POST",
     agent: false,
@@ -121,18 +130,18 @@ describe("SIGTERM under load", () => {
       let signalledAt = 0;
       // The load balancer stops routing here a while after readiness failed, well within the drain delay.
       let routed = true;
-      const login = () =>
+      const login = (n: number) =>
         fetch(`${server.base}/t/load/v1/login`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ email: "load@example.com", password: GOOD_PASSWORD }),
+          body: JSON.stringify({ email: account(n), password: GOOD_PASSWORD }),
           signal: AbortSignal.timeout(10_000),
         });
       const jwks = () => fetch(`${server.base}/t/load/.well-known/jwks.json`, { signal: AbortSignal.timeout(10_000) });
-      const send = async (kind: "login" | "jwks") => {
+      const send = async (kind: "login" | "jwks", n: number) => {
         const at = Date.now();
         try {
-          const response = await (kind === "login" ? login() : jwks());
+          const response = await (kind === "login" ? login(n) : jwks());
           const body = (await response.json()) as Record<string, unknown>;
           const complete = kind === "login" ? typeof body.access_token === "string" : Array.isArray(body.keys);
           outcomes.push({
@@ -145,7 +154,7 @@ describe("SIGTERM under load", () => {
         }
       };
       const loop = async (n: number) => {
-        for (let i = 0; routed; i++) await send((n + i) % 2 === 0 ? "login" : "jwks");
+        for (let i = 0; routed; i++) await send((n + i) % 2 === 0 ? "login" : "jwks", 25 + n);
       };
       const loops = Array.from({ length: 8 }, (_, n) => loop(n));
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -161,7 +170,7 @@ describe("SIGTERM under load", () => {
       expect(await connectionHeader("/healthz")).toEqual({ status: 200, connection: "close" });
       // Requests certainly in flight at the close: opened during the drain, their bodies arrive only after
       // the listener closed (opened here, not at the drain's end, so a loaded machine cannot be late for them).
-      const slow = Array.from({ length: 6 }, () => slowLogin());
+      const slow = Array.from({ length: 6 }, (_, n) => slowLogin(n));
 
       await new Promise((resolve) => setTimeout(resolve, DRAIN_MS - 600));
       routed = false;
@@ -170,7 +179,7 @@ describe("SIGTERM under load", () => {
       // every one must be answered. A second before its end: a loaded machine accepts connections late, and
       // connections still in the kernel's accept queue when the listener closes are reset.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, signalledAt + DRAIN_MS - 1_000 - Date.now())));
-      const stragglers = Array.from({ length: 100 }, () => send("login"));
+      const stragglers = Array.from({ length: 100 }, (_, n) => send("login", n % 25));
 
       await expect
         .poll(() => server.output().includes('"event":"listener_closed"'), { timeout: DRAIN_MS + TIMEOUT_MS })

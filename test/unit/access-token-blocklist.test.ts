@@ -19,12 +19,18 @@ import { pinnedClock } from "../support/key-ring.js";
 
 const TENANT = "tenant-1";
 
-function setup(ledger: Record<string, Partial<SessionRecord>> = {}) {
+function setup(ledger: Record<string, Partial<SessionRecord>> = {}, liveClients: string[] = []) {
   const clock = pinnedClock();
   const kv = new MemoryKeyValueStore(clock);
   const questions: string[] = [];
   const warnings: string[] = [];
   const db = {
+    clients: {
+      find: async (tenantId: string, clientId: string) => {
+        questions.push(`client:${clientId}`);
+        return liveClients.includes(clientId) && tenantId === TENANT ? { clientId } : null;
+      },
+    },
     sessions: {
       findById: async (tenantId: string, id: string) => {
         questions.push(id);
@@ -72,13 +78,18 @@ describe("AccessTokenBlocklist, when Redis holds nothing for the session", () =>
     expect(t.warnings).toEqual(["blocklist_refilled", "blocklist_refilled"]);
   });
 
-  it("never asks the ledger about a client's own token (client credentials have no session)", async () => {
-    const t = setup();
+  it("asks the clients' ledger about a client's own token (client credentials have no session row)", async () => {
+    const t = setup({}, ["svc"]);
     const own = { ...t.claims("client-sid"), sub: "svc", client_id: "svc" };
     expect(await t.blocklist.isRevoked(own)).toBe(false);
+    expect(await t.blocklist.isRevoked(own)).toBe(false);
+    expect(t.questions).toEqual(["client:svc"]);
     await t.blocklist.blockToken(own);
     expect(await t.blocklist.isRevoked(own)).toBe(true);
-    expect(t.questions).toEqual([]);
+    // A deleted client's token (Redis lost the revocation): the ledger refuses it.
+    const orphan = { ...t.claims("gone-client-sid"), sub: "gone", client_id: "gone" };
+    expect(await t.blocklist.isRevoked(orphan)).toBe(true);
+    expect(t.questions).toEqual(["client:svc", "client:gone"]);
   });
 });
 
