@@ -6,6 +6,7 @@
  * never sends two refreshes of the same session at once.
  */
 import { type Failure, invalidResponse, localFailure, type Result } from "./result.js";
+import { isRetryable } from "./retry.js";
 import { type StoredTokens, storedTokens, type TokenStore } from "./token-store.js";
 import type { RequestOptions } from "./transport.js";
 import type { TokenResponse } from "./types.js";
@@ -33,11 +34,6 @@ const pausedUntil = new WeakMap<TokenStore, number>();
 /** How long a failed refresh pauses the next ones when the service named no Retry-After. */
 const REFRESH_PAUSE_MS = 5_000;
 
-/** A failure that may pass: no answer, or the service busy or failing (429, 5xx). */
-const isTemporary = (failure: Failure) =>
-  failure.kind === "network" ||
-  failure.kind === "timeout" ||
-  (failure.kind === "http" && (failure.status === 429 || failure.status >= 500));
 /** Refresh requests in flight by refresh token, whoever sent them (session or stateless). */
 const byToken = new Map<string, Promise<Result<TokenResponse>>>();
 
@@ -170,7 +166,7 @@ export class ClientSession {
     const refreshed = await this.refreshShared(tokens.accessToken, tokens.cookie, options);
     if (refreshed.ok) return { token: refreshed.value.access_token };
     // Could not refresh for now, but the token still works: use it, and wait before trying again.
-    if (isTemporary(refreshed) && this.deps.now() < tokens.expiresAt) {
+    if (isRetryable(refreshed) && this.deps.now() < tokens.expiresAt) {
       const waitMs =
         refreshed.problem.retryAfter === undefined ? REFRESH_PAUSE_MS : refreshed.problem.retryAfter * 1000;
       pausedUntil.set(store, this.deps.now() + waitMs);

@@ -67,18 +67,28 @@ export class AccessTokenBlocklist {
   private async askLedger(claims: CheckedClaims): Promise<boolean> {
     const now = this.now();
     const tokenLeft = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - now;
-    // A client's own token (client credentials) has no session row: it lives as long as its client.
-    const row = isClientToken(claims)
-      ? (await this.deps.db.clients.find(claims.tid, claims.client_id)) && { revokedAt: null }
-      : await this.deps.db.sessions.findById(claims.tid, claims.sid);
-    if (row && !row.revokedAt) {
+    const revokedAt = await this.ledgerRevokedAt(claims);
+    if (revokedAt === null) {
       await this.store.markLedgerLive(claims.sid, tokenLeft);
       return false;
     }
-    const revokedAt = row?.revokedAt?.getTime() ?? now;
     await this.store.markRevoked(claims.sid, Math.max(revokedAt + REVOKED_TTL_MS - now, tokenLeft));
     this.deps.logger.warn("blocklist_refilled", { tenant_id: claims.tid, session_id: claims.sid, sessions: 1 });
     return true;
+  }
+
+  /**
+   * When the ledger says the token's session ended (ms; now for one it does
+   * not know), or null while it lives. A client's own token (client
+   * credentials) has no session row: it lives as long as its client.
+   */
+  private async ledgerRevokedAt(claims: CheckedClaims): Promise<number | null> {
+    if (isClientToken(claims)) {
+      return (await this.deps.db.clients.find(claims.tid, claims.client_id)) ? null : this.now();
+    }
+    const row = await this.deps.db.sessions.findById(claims.tid, claims.sid);
+    if (!row) return this.now();
+    return row.revokedAt?.getTime() ?? null;
   }
 
   /**
