@@ -1,8 +1,9 @@
 /**
- * Introspection (RFC 7662) and revocation (RFC 7009) called by a
- * confidential OAuth client (HTTP Basic or client_secret_post) on real
- * Postgres and Redis: a client learns about and revokes only tokens issued
- * to it; an API key's view is unchanged.
+ * Introspection (RFC 7662) and revocation (RFC 7009) called by an OAuth
+ * client (confidential: HTTP Basic or client_secret_post; public, at
+ * revocation only: its client_id) on real Postgres and Redis: a client
+ * learns about and revokes only tokens issued to it; an API key's view is
+ * unchanged.
  */
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -188,6 +189,29 @@ describe("revocation by a client", () => {
     }
   });
 
+  it("takes a public client by its client_id alone, for its own tokens only (RFC 7009 §2.1)", async () => {
+    const byId = (client: Client, token: string) =>
+      t.app.request("/t/intro/v1/revoke", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token, client_id: client.client_id }).toString(),
+      });
+    const others = await sessionOf(mine.client_id);
+    for (const token of [others.refresh, others.access]) {
+      expect((await byId(spa, token)).status).toBe(200);
+      expect(await activeForKey(token)).toBe(true);
+    }
+    const own = await sessionOf(spa.client_id);
+    expect((await byId(spa, own.refresh)).status).toBe(200);
+    expect(await activeForKey(own.refresh)).toBe(false);
+    expect(await activeForKey(own.access)).toBe(false);
+    // A confidential client's id alone is no authentication.
+    const answer = await readAnswer(await byId(mine, others.refresh));
+    expect(answer.status).toBe(401);
+    expect(answer.json).toMatchObject({ error: "invalid_client" });
+    expect(await activeForKey(others.refresh)).toBe(true);
+  });
+
   it("leaves the API key's revocation as it was: any token of the tenant", async () => {
     const { refresh } = await sessionOf(theirs.client_id);
     expect((await asKey("revoke", refresh)).status).toBe(200);
@@ -207,12 +231,16 @@ describe("client authentication failures", () => {
     );
   }
 
-  it.each(["introspect", "revoke"] as const)("refuses wrong secrets and public clients at %s", async (path) => {
+  it.each(["introspect", "revoke"] as const)("refuses wrong secrets at %s", async (path) => {
     const wrong = { ...mine, client_secret: "wrong" };
     await expectInvalidClient(await asClient(path, wrong, "basic", { token: "x" }), true);
     await expectInvalidClient(await asClient(path, wrong, "post", { token: "x" }), false);
+    // A public client has no secret to send.
     await expectInvalidClient(await asClient(path, { client_id: spa.client_id }, "basic", { token: "x" }), true);
-    const bareId = await t.app.request(`/t/intro/v1/${path}`, {
+  });
+
+  it("refuses a public client at introspection", async () => {
+    const bareId = await t.app.request("/t/intro/v1/introspect", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ token: "x", client_id: spa.client_id }).toString(),

@@ -297,7 +297,7 @@ describe("discovery", () => {
       code_challenge_methods_supported: ["S256"],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       introspection_endpoint_auth_methods_supported: ["bearer", "client_secret_basic", "client_secret_post"],
-      revocation_endpoint_auth_methods_supported: ["bearer", "client_secret_basic", "client_secret_post"],
+      revocation_endpoint_auth_methods_supported: ["bearer", "client_secret_basic", "client_secret_post", "none"],
       id_token_signing_alg_values_supported: ["RS256"],
       subject_types_supported: ["public"],
       scopes_supported: ["openid", "profile", "email"],

@@ -95,11 +95,17 @@ async function formCredentials(c: Context<AppEnv>): Promise<Record<string, strin
 
 /**
  * Introspection and revocation callers: an API key holding `scope` (Bearer,
- * as before), or a confidential OAuth client authenticated by Basic or
- * client_secret_post, which the route finds on `c.get("oauthClient")`. Without
- * any credentials the API key's 401 (problem+json) answers.
+ * as before), or an OAuth client, which the route finds on
+ * `c.get("oauthClient")`: a confidential one authenticated by Basic or
+ * client_secret_post, and, where `publicClients`, a public one by its
+ * `client_id` (RFC 7009 §2.1: it can only revoke tokens issued to it, which
+ * their holder could use anyway). Without any credentials the API key's 401
+ * (problem+json) answers.
  */
-export function requireServiceScopeOrClient(scope: string): MiddlewareHandler<AppEnv> {
+export function requireServiceScopeOrClient(
+  scope: string,
+  { publicClients }: { publicClients: boolean },
+): MiddlewareHandler<AppEnv> {
   const apiKey = requireServiceScope(scope);
   return async (c, next) => {
     const header = c.req.header("authorization");
@@ -107,8 +113,8 @@ export function requireServiceScopeOrClient(scope: string): MiddlewareHandler<Ap
     const form = await formCredentials(c);
     if (!/^Basic(\s|$)/i.test(header ?? "") && form.client_id === undefined) return apiKey(c, next);
     const { client, method } = await clientFromRequest(c, form);
-    if (method === "none") {
-      throw invalidClient("Only a confidential client, with its secret, may introspect or revoke tokens.");
+    if (method === "none" && !publicClients) {
+      throw invalidClient("Only a confidential client, with its secret, may introspect tokens.");
     }
     c.set("oauthClient", client);
     actAs(c.get("scope"), { type: "client", id: client.clientId });

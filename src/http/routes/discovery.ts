@@ -83,7 +83,7 @@ export const discoveryRoutes = createRouter()
         code_challenge_methods_supported: ["S256"],
         token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, "none"],
         introspection_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
-        revocation_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
+        revocation_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS, "none"],
         id_token_signing_alg_values_supported: algs,
         access_token_signing_alg_values_supported: algs,
         claims_supported: [...CLAIMS, ...USER_CLAIMS],

@@ -49,7 +49,10 @@ const introspect = createRoute({
     "about tokens issued to it: any other token is `{active: false}`. Client authentication failures are " +
     "RFC 6749 §5.2 JSON (`invalid_client`). The bootstrap admin key is taken too.",
   security: [{ bearer: [] }, { client_secret_basic: [] }],
-  middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
+  middleware: [
+    requireServiceScopeOrClient("tokens:introspect", { publicClients: false }),
+    acceptBody("json", "form"),
+  ] as const,
   request: { params: TenantParamSchema, body },
   responses: {
     200: { description: "The token's state", content: { "application/json": { schema: IntrospectionSchema } } },
@@ -61,14 +64,18 @@ const revoke = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/revoke",
   tags: ["Tokens"],
-  summary: "Token revocation (RFC 7009; caller: API key with scope tokens:introspect, or a confidential client)",
+  summary: "Token revocation (RFC 7009; caller: API key with scope tokens:introspect, or an OAuth client)",
   description:
-    "A refresh token revokes its session; an access token is refused from now on. 200 for any token. A " +
-    "confidential OAuth client (HTTP Basic or client_secret_post) revokes only tokens issued to it; another " +
-    "client's token is left alone, with the same 200 (RFC 7009 §2.1). Client authentication failures are " +
-    "RFC 6749 §5.2 JSON (`invalid_client`), as at introspection.",
+    "A refresh token revokes its session; an access token is refused from now on. 200 for any token. An OAuth " +
+    "client revokes only tokens issued to it: a confidential one authenticates (HTTP Basic or " +
+    "client_secret_post), a public one sends its `client_id` in the form. Another client's token is left alone, " +
+    "with the same 200 (RFC 7009 §2.1). Client authentication failures are RFC 6749 §5.2 JSON " +
+    "(`invalid_client`), as at introspection.",
   security: [{ bearer: [] }, { client_secret_basic: [] }],
-  middleware: [requireServiceScopeOrClient("tokens:introspect"), acceptBody("json", "form")] as const,
+  middleware: [
+    requireServiceScopeOrClient("tokens:introspect", { publicClients: true }),
+    acceptBody("json", "form"),
+  ] as const,
   request: { params: TenantParamSchema, body },
   responses: { 200: { description: "Done (also for unknown tokens)" }, ...problems(400, 401, 403, 404, 413, 415) },
 });
