@@ -72,19 +72,25 @@ async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, lo
   return purged;
 }
 
-/** The daily cleanup: ledger rows of ended sessions, audit events past their retention, expired mailed tokens. */
+/**
+ * The daily cleanup: ledger rows of ended sessions, audit events past their
+ * retention, expired mailed tokens and expired revoked access tokens.
+ */
 export async function dailyCleanup(
   db: Database,
   now: Date,
   retention: { sessions: number; auditEvents: number },
   logger: Logger,
-): Promise<{ sessions: number; auditEvents: number; accountTokens: number }> {
+): Promise<{ sessions: number; auditEvents: number; accountTokens: number; revokedAccessTokens: number }> {
   const accountTokens = await db.accountTokens.purgeExpired(now);
   logger.info("account_tokens_purged", { purged: accountTokens });
+  const revokedAccessTokens = await db.revokedAccessTokens.purgeExpired(now);
+  logger.info("revoked_access_tokens_purged", { purged: revokedAccessTokens });
   return {
     sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
     auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
     accountTokens,
+    revokedAccessTokens,
   };
 }
 

@@ -74,8 +74,9 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
       const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
       console.log(
-        `purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s) and ` +
-          `${purged.accountTokens} expired mailed token(s)`,
+        `purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s), ` +
+          `${purged.accountTokens} expired mailed token(s) and ${purged.revokedAccessTokens} expired revoked ` +
+          "access token(s)",
       );
     } else if (job === "rotate-keys") {
       const services = buildServices(deps);

@@ -9,6 +9,7 @@ import { federationRepositoryContract } from "./federation-repository.contract.j
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
@@ -34,3 +35,4 @@ federationRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", 
 clientRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 passkeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 mfaRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+revokedAccessTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

@@ -7,6 +7,7 @@ import { federationRepositoryContract } from "./federation-repository.contract.j
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
@@ -29,3 +30,4 @@ federationRepositoryContract("pg (real Postgres over TCP)", open);
 clientRepositoryContract("pg (real Postgres over TCP)", open);
 passkeyRepositoryContract("pg (real Postgres over TCP)", open);
 mfaRepositoryContract("pg (real Postgres over TCP)", open);
+revokedAccessTokenRepositoryContract("pg (real Postgres over TCP)", open);

@@ -11,6 +11,7 @@ import { federationRepositoryContract } from "./federation-repository.contract.j
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
+import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
@@ -26,6 +27,7 @@ federationRepositoryContract("PGlite (embedded)", open);
 clientRepositoryContract("PGlite (embedded)", open);
 passkeyRepositoryContract("PGlite (embedded)", open);
 mfaRepositoryContract("PGlite (embedded)", open);
+revokedAccessTokenRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {
   it("keeps data across a restart and migrates an existing directory without loss", async () => {

@@ -12,6 +12,7 @@ import type { Tenant } from "../../src/core/ports/database.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
+import { deletePrefix } from "../support/redis.js";
 import { REDIS_URL } from "../support/services.js";
 
 interface Client {
@@ -210,6 +211,19 @@ describe("revocation by a client", () => {
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ error: "invalid_client" });
     expect(await activeForKey(others.refresh)).toBe(true);
+  });
+
+  it("keeps an access token revoked alone refused after Redis lost its data, and nothing else", async () => {
+    const revoked = await sessionOf(mine.client_id);
+    const other = await sessionOf(mine.client_id);
+    expect((await asClient("revoke", mine, "basic", { token: revoked.access })).status).toBe(200);
+    await deletePrefix(t.prefix);
+    expect(await activeForKey(revoked.access)).toBe(false);
+    const me = await t.app.request("/t/intro/v1/me", { headers: { Authorization: `Bearer ${revoked.access}` } });
+    expect(me.status).toBe(401);
+    // The session and the other session's token go on.
+    expect(await activeForKey(revoked.refresh)).toBe(true);
+    expect(await activeForKey(other.access)).toBe(true);
   });
 
   it("leaves the API key's revocation as it was: any token of the tenant", async () => {

@@ -94,10 +94,15 @@ describe("cli.js", () => {
       const open = token(new Date(now.getTime() + 30 * 60_000));
       await db.accountTokens.create(expired);
       await db.accountTokens.create(open);
+      const revoked = (expiresAt: Date) => ({ tenantId, sessionId: crypto.randomUUID(), jti: "j", expiresAt });
+      const revokedLive = revoked(new Date(now.getTime() + 60_000));
+      await db.revokedAccessTokens.record(revoked(new Date(now.getTime() - 60_000)));
+      await db.revokedAccessTokens.record(revokedLive);
       const run = await cli("cleanup");
       expect(run, run.output).toMatchObject({ code: 0 });
       expect(run.output).toContain("purged 2 ended session(s)");
-      expect(run.output).toContain("1 expired mailed token(s)");
+      expect(run.output).toContain("1 expired mailed token(s) and 1 expired revoked access token(s)");
+      expect(await db.revokedAccessTokens.listLive(tenantId, revokedLive.sessionId, now)).toEqual([revokedLive]);
       expect(await db.accountTokens.find(tenantId, open.tokenHash, ["password_reset"], now)).not.toBeNull();
       for (const session of ended) expect(await db.sessions.findById(tenantId, session.id)).toBeNull();
       for (const session of kept) expect(await db.sessions.findById(tenantId, session.id)).not.toBeNull();

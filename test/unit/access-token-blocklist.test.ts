@@ -7,12 +7,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
-import type { Database, SessionRecord } from "../../src/core/ports/database.js";
+import type { Database, RevokedAccessToken, SessionRecord } from "../../src/core/ports/database.js";
 import { AccessTokenBlocklist } from "../../src/core/sessions/blocklist.js";
 import {
   LEGACY_EPOCH_KEY,
   ledgerLiveKey,
   legacyRevokedJtiKey,
+  revokedJtiKey,
   sessionKeys,
 } from "../../src/core/sessions/session-state.js";
 import { pinnedClock } from "../support/key-ring.js";
@@ -24,7 +25,15 @@ function setup(ledger: Record<string, Partial<SessionRecord>> = {}, liveClients:
   const kv = new MemoryKeyValueStore(clock);
   const questions: string[] = [];
   const warnings: string[] = [];
+  const revokedTokens: RevokedAccessToken[] = [];
   const db = {
+    revokedAccessTokens: {
+      record: async (token: RevokedAccessToken) => {
+        revokedTokens.push(token);
+      },
+      listLive: async (tenantId: string, sessionId: string, now: Date) =>
+        revokedTokens.filter((t) => t.tenantId === tenantId && t.sessionId === sessionId && t.expiresAt > now),
+    },
     clients: {
       find: async (tenantId: string, clientId: string) => {
         questions.push(`client:${clientId}`);
@@ -50,7 +59,7 @@ function setup(ledger: Record<string, Partial<SessionRecord>> = {}, liveClients:
     client_id: "first-party",
     exp: Math.floor(clock.now().getTime() / 1000) + 600,
   });
-  return { clock, kv, blocklist, claims, questions, warnings };
+  return { clock, kv, blocklist, claims, questions, warnings, revokedTokens };
 }
 
 describe("AccessTokenBlocklist, when Redis holds nothing for the session", () => {
@@ -90,6 +99,39 @@ describe("AccessTokenBlocklist, when Redis holds nothing for the session", () =>
     const orphan = { ...t.claims("gone-client-sid"), sub: "gone", client_id: "gone" };
     expect(await t.blocklist.isRevoked(orphan)).toBe(true);
     expect(t.questions).toEqual(["client:svc", "client:gone"]);
+  });
+});
+
+describe("AccessTokenBlocklist, single revoked tokens", () => {
+  it("keeps a revoked token refused after Redis lost its mark, and only that token of its session", async () => {
+    const t = setup({ live: {} });
+    const revoked = t.claims("live", "jti-revoked");
+    const kept = t.claims("live", "jti-kept");
+    await t.blocklist.blockToken(revoked);
+    expect(t.revokedTokens).toEqual([
+      { tenantId: TENANT, sessionId: "live", jti: "jti-revoked", expiresAt: new Date((revoked.exp + 60) * 1000) },
+    ]);
+    expect(await t.blocklist.isRevoked(revoked)).toBe(true);
+    // Redis loses the mark and everything of the session.
+    const [state = "", , revokedSession = ""] = sessionKeys("live");
+    await t.kv.del(revokedJtiKey("live", "jti-revoked"), revokedSession, state, ledgerLiveKey("live"));
+    const answers = await Promise.all([revoked, kept, revoked, kept].map((claims) => t.blocklist.isRevoked(claims)));
+    expect(answers).toEqual([true, false, true, false]);
+    expect(t.questions).toEqual(["live"]);
+    // The mark is back in Redis, which answers alone again.
+    expect(await t.kv.get(revokedJtiKey("live", "jti-revoked"))).toBe("1");
+    expect(await t.blocklist.isRevoked(revoked)).toBe(true);
+    expect(t.questions).toEqual(["live"]);
+  });
+
+  it("does not bring back a mark that has expired", async () => {
+    const t = setup({ live: {} });
+    const revoked = t.claims("live", "jti-short");
+    await t.blocklist.blockToken({ ...revoked, exp: revoked.exp - 600 });
+    await t.kv.del(revokedJtiKey("live", "jti-short"));
+    t.clock.advance(61_000);
+    expect(await t.blocklist.isRevoked(t.claims("live"))).toBe(false);
+    expect(await t.kv.get(revokedJtiKey("live", "jti-short"))).toBeNull();
   });
 });
 

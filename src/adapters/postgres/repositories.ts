@@ -9,6 +9,7 @@ import type { DrizzleDb } from "./drizzle.js";
 import { identityRepository, oauthProviderRepository } from "./federation.js";
 import { recoveryCodeRepository, totpRepository } from "./mfa.js";
 import { passkeyRepository } from "./passkeys.js";
+import { revokedAccessTokenRepository } from "./revoked-access-tokens.js";
 import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
@@ -40,6 +41,7 @@ export function createPostgresDatabase(
     passkeys: passkeyRepository(db),
     totp: totpRepository(db),
     recoveryCodes: recoveryCodeRepository(db),
+    revokedAccessTokens: revokedAccessTokenRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

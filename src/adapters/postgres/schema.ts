@@ -284,6 +284,28 @@ export const auditEvents = pgTable(
 );
 
 /**
+ * Access tokens revoked one by one (RFC 7009), until they expire: the ledger
+ * behind their Redis blocklist marks. `session_id` is the token's `sid`, with
+ * no foreign key: a client's own tokens share a `sid` that names no session.
+ */
+export const revokedAccessTokens = pgTable(
+  "revoked_access_tokens",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    sessionId: uuid("session_id").notNull(),
+    jti: text("jti").notNull(),
+    expiresAt: at("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.sessionId, t.jti] }),
+    // The cleanup deletes expired ones.
+    index("revoked_access_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/**
  * Single-use tokens sent by mail (verification, reset, email change). They
  * live a day at most, so instead of updated_at/deleted_at a row has used_at
  * and leaves through the daily cleanup once expired. Only the SHA-256 of a
@@ -463,6 +485,7 @@ export const schema = {
   signingKeys,
   auditEvents,
   accountTokens,
+  revokedAccessTokens,
   oauthClients,
   consents,
   mfaTotp,

@@ -6,6 +6,7 @@ import type { ConsentRepository } from "./db/consents.js";
 import type { IdentityRepository, OAuthProviderRepository } from "./db/federation.js";
 import type { RecoveryCodeRepository, TotpRepository } from "./db/mfa.js";
 import type { PasskeyRepository } from "./db/passkeys.js";
+import type { RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
@@ -37,6 +38,7 @@ export type {
 } from "./db/federation.js";
 export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
+export type { RevokedAccessToken, RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";
 export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
 export type { NewSession, SessionRecord, SessionRepository, SessionRotation } from "./db/sessions.js";
 export type {
@@ -79,6 +81,7 @@ export interface Database {
   readonly passkeys: PasskeyRepository;
   readonly totp: TotpRepository;
   readonly recoveryCodes: RecoveryCodeRepository;
+  readonly revokedAccessTokens: RevokedAccessTokenRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -20,12 +20,13 @@ const LEGACY_WINDOW_MS = 2 * REVOKED_TTL_MS;
  * sessions and single revoked `jti`s, in Redis, each in its session's hash
  * slot (nothing all requests share). When Redis holds nothing for a session
  * (its state expired, or Redis lost its data) the ledger decides, and its
- * answer is written back: a revoked session stays revoked after a Redis loss.
+ * answer is written back: a revoked session or token stays revoked after a
+ * Redis loss.
  */
 export class AccessTokenBlocklist {
   private readonly store: SessionStore;
   /** Ledger questions in flight, per session: concurrent requests of one session ask once. */
-  private readonly asking = new Map<string, Promise<boolean>>();
+  private readonly asking = new Map<string, Promise<"session_revoked" | Set<string>>>();
   /** Until when (ms) the previous version's jti names are read and written too; undefined until known. */
   private legacyUntil: number | undefined;
   private legacyLookup: Promise<number> | undefined;
@@ -50,31 +51,45 @@ export class AccessTokenBlocklist {
       asked = this.askLedger(claims).finally(() => this.asking.delete(claims.sid));
       this.asking.set(claims.sid, asked);
     }
-    return asked;
+    const answer = await asked;
+    return answer === "session_revoked" || answer.has(claims.jti);
   }
 
-  /** Blocklists one access token until it expires (plus skew) (RFC 7009 revocation). */
-  async blockToken(claims: Pick<AccessTokenClaims, "sid" | "jti" | "exp">): Promise<void> {
-    const ttl = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now();
-    await this.store.blockJti(claims.sid, claims.jti, ttl, await this.legacyActive());
+  /**
+   * Blocklists one access token until it expires (plus skew) (RFC 7009
+   * revocation): in the ledger first, so a Redis loss does not bring it back.
+   */
+  async blockToken(claims: Pick<AccessTokenClaims, "tid" | "sid" | "jti" | "exp">): Promise<void> {
+    const until = (claims.exp + CLOCK_SKEW_SECONDS) * 1000;
+    const token = { tenantId: claims.tid, sessionId: claims.sid, jti: claims.jti, expiresAt: new Date(until) };
+    await this.deps.db.revokedAccessTokens.record(token);
+    await this.store.blockJti(claims.sid, claims.jti, until - this.now(), await this.legacyActive());
   }
 
   /**
    * Redis holds nothing for the session: the ledger's revocation (or the
-   * session missing there) blocklists it again; a live one is remembered
-   * for as long as this token is valid, so the ledger is asked once.
+   * session missing there) blocklists it again; a live one gets its revoked
+   * tokens' marks back, then is remembered for as long as this token is
+   * valid, so the ledger is asked once. Resolves the session's revoked jtis.
    */
-  private async askLedger(claims: CheckedClaims): Promise<boolean> {
+  private async askLedger(claims: CheckedClaims): Promise<"session_revoked" | Set<string>> {
     const now = this.now();
     const tokenLeft = (claims.exp + CLOCK_SKEW_SECONDS) * 1000 - now;
-    const revokedAt = await this.ledgerRevokedAt(claims);
+    const [revokedAt, revokedTokens] = await Promise.all([
+      this.ledgerRevokedAt(claims),
+      this.deps.db.revokedAccessTokens.listLive(claims.tid, claims.sid, new Date(now)),
+    ]);
     if (revokedAt === null) {
+      // The marks go first: once the session is vouched for, Redis alone answers.
+      await Promise.all(
+        revokedTokens.map((token) => this.store.blockJti(token.sessionId, token.jti, token.expiresAt.getTime() - now)),
+      );
       await this.store.markLedgerLive(claims.sid, tokenLeft);
-      return false;
+      return new Set(revokedTokens.map((token) => token.jti));
     }
     await this.store.markRevoked(claims.sid, Math.max(revokedAt + REVOKED_TTL_MS - now, tokenLeft));
     this.deps.logger.warn("blocklist_refilled", { tenant_id: claims.tid, session_id: claims.sid, sessions: 1 });
-    return true;
+    return "session_revoked";
   }
 
   /**
