@@ -189,6 +189,15 @@ describe("errors at the redirect URI (RFC 6749 §4.1.2.1, RFC 9207)", () => {
     expect(target(response).params).toMatchObject({ error: "invalid_request", iss: ISSUER });
   });
 
+  it("treats a parameter sent without a value as omitted (RFC 6749 §3.1)", async () => {
+    const empty = { max_age: "", response_mode: "", request: "", request_uri: "", prompt: "none", state: "" };
+    const response = await t.app.request(`/t/authz/authorize?${authorizeQuery(empty)}`);
+    const { base, params } = target(response);
+    expect(base).toBe(APP);
+    // login_required, not invalid_request: and no `state=` goes back.
+    expect(params).toEqual({ error: "login_required", error_description: expect.any(String), iss: ISSUER });
+  });
+
   it("answers prompt=none without a session with login_required at the redirect URI", async () => {
     const response = await t.app.request(`/t/authz/authorize?${authorizeQuery({ prompt: "none" })}`);
     expect(target(response)).toMatchObject({

@@ -181,6 +181,18 @@ describe("authorization codes", () => {
       expectProblem(await readAnswer(await userinfo(token)), 401, "token_revoked");
     }
   });
+
+  it("treats a parameter sent without a value as omitted (RFC 6749 §3.2)", async () => {
+    // Basic credentials with an empty client_secret and client_id in the form.
+    expect((await asWeb({ ...(await codeOf(web)).form, client_secret: "", client_id: "" })).status).toBe(200);
+    // A public client's empty secret.
+    expect((await asSpa({ ...(await codeOf(spa)).form, client_secret: "" })).status).toBe(200);
+    // An empty code_verifier for a code issued without a challenge.
+    const user = await fx.login();
+    const { code } = await fx.code({ clientId: web.client_id, ...user, codeChallenge: null });
+    const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: "" };
+    expect((await asWeb(form)).status).toBe(200);
+  });
 });
 
 describe("refresh tokens", () => {

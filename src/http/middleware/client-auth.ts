@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { fromBase64Url, fromUtf8 } from "../../core/crypto/encoding.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
 import { invalidClient, OAuthError } from "../../core/oidc/oauth-error.js";
+import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { actAs } from "../request-scope.js";
 import { triedBearer } from "./admin-auth.js";
@@ -83,7 +84,7 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 async function formCredentials(c: Context<AppEnv>): Promise<Record<string, string>> {
   if (!FORM_TYPE.test(c.req.header("content-type") ?? "")) return {};
   // Hono keeps the text, so the route's form validator reads the same body again.
-  const params = new URLSearchParams(await c.req.text());
+  const params = presentParameters(new URLSearchParams(await c.req.text()));
   const fields: Record<string, string> = {};
   for (const name of ["client_id", "client_secret"]) {
     const [value, ...more] = params.getAll(name);

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
+import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
 import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
@@ -16,7 +17,8 @@ import { proceed, toClient } from "./authorize-flow.js";
  * redirect), then every other error at the redirect URI; a valid request is
  * kept server-side and moves through login and consent to a code.
  */
-async function authorize(c: Context<AppEnv>, params: URLSearchParams): Promise<Response> {
+async function authorize(c: Context<AppEnv>, sent: URLSearchParams): Promise<Response> {
+  const params = presentParameters(sent);
   const { clients, pendingAuthorizations } = c.get("services");
   const tenant = c.get("tenant");
   const ids = params.getAll("client_id");
@@ -61,6 +63,14 @@ const AuthorizeQuerySchema = z.object({
     .openapi({ description: "Space-separated: none (alone), login, consent, select_account" })
     .optional(),
   max_age: z.string().regex(/^\d+$/).optional(),
+  response_mode: z.literal("query").optional(),
+  login_hint: z.string().max(320).openapi({ description: "Fills in the login form's email" }).optional(),
+  id_token_hint: z
+    .string()
+    .openapi({ description: "An ID token of this issuer: only its user may be the answer" })
+    .optional(),
+  acr_values: z.string().openapi({ description: "Space-separated, in order of preference" }).optional(),
+  ui_locales: z.string().max(128).openapi({ description: "Space-separated BCP 47 tags" }).optional(),
 });
 
 /** Documented here, answered by the handler: its failures are pages or redirects, never problem+json. */
@@ -73,7 +83,8 @@ function documentAuthorize(router: ReturnType<typeof createRouter>, method: "get
     description:
       "Starts the authorization code flow at the hosted login and consent pages. An unknown client or a " +
       "redirect_uri that is not registered answers a 400 page and never redirects; every other error returns " +
-      "to the redirect_uri with `error`, `state` and `iss` (RFC 9207).",
+      "to the redirect_uri with `error`, `state` and `iss` (RFC 9207). A parameter sent without a value counts " +
+      "as omitted (RFC 6749 §3.1); `request`, `request_uri` and `claims` are not supported.",
     request: queryOrForm(method, TenantParamSchema, AuthorizeQuerySchema),
     responses: {
       302: { description: "To the login or consent page, or back to the redirect_uri with `code` or `error`" },

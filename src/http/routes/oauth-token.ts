@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { OAuthError } from "../../core/oidc/oauth-error.js";
+import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { clientFromRequest } from "../middleware/client-auth.js";
 import { createRouter } from "../openapi.js";
@@ -62,7 +63,7 @@ async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
     throw new OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded (RFC 6749 §3.2).");
   }
   const fields = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(await c.req.text())) {
+  for (const [name, value] of presentParameters(new URLSearchParams(await c.req.text()))) {
     if (fields.has(name)) throw new OAuthError("invalid_request", `${name} must be sent once.`);
     fields.set(name, value);
   }
