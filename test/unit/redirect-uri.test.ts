@@ -1,6 +1,6 @@
-/** Redirect URIs as registered and as a request names them (RFC 9700 §2.1, RFC 8252 §7.3). */
+/** Redirect URIs as registered, as a request names them (RFC 9700 §2.1, RFC 8252 §7.3) and as a response extends them. */
 import { describe, expect, it } from "vitest";
-import { isRegisteredRedirectUri } from "../../src/core/net/redirect-uri.js";
+import { isRegisteredRedirectUri, redirectUriProblem, withParams } from "../../src/core/net/redirect-uri.js";
 
 describe("isRegisteredRedirectUri", () => {
   const registered = ["https://app.example/cb", "http://127.0.0.1/native/cb", "http://[::1]:8400/cb?x=1"];
@@ -29,5 +29,25 @@ describe("isRegisteredRedirectUri", () => {
     ]) {
       expect(isRegisteredRedirectUri(registered, other), other).toBe(false);
     }
+  });
+});
+
+describe("redirectUriProblem", () => {
+  it("refuses a query holding a parameter the response adds (RFC 6749 §3.1: each appears once)", () => {
+    for (const name of ["code", "state", "error", "error_description", "error_uri", "iss"]) {
+      expect(redirectUriProblem(`https://app.example/cb?x=1&${name}=v`), name).toMatch(/the response adds it/);
+    }
+    expect(redirectUriProblem("https://app.example/cb?flag&v=a%20b&states=1")).toBeNull();
+  });
+});
+
+describe("withParams", () => {
+  it("keeps the registered query as it is and adds the response's after it (RFC 6749 §3.1.2)", () => {
+    expect(withParams("https://q.example/cb?flag&v=a%20b", { code: "c 1", state: null, iss: "https://i/t/x" })).toBe(
+      "https://q.example/cb?flag&v=a%20b&code=c+1&iss=https%3A%2F%2Fi%2Ft%2Fx",
+    );
+    expect(withParams("com.example.app:/cb", { state: "s" })).toBe("com.example.app:/cb?state=s");
+    expect(withParams("https://q.example/cb?", { state: "s" })).toBe("https://q.example/cb?state=s");
+    expect(withParams("https://q.example/cb?x=1", { state: null })).toBe("https://q.example/cb?x=1");
   });
 });

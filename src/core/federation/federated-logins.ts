@@ -41,13 +41,6 @@ export class FederatedLoginError extends Error {
 /** `oauth` or `saml`: the kind of upstream a provider key (`oauth:google`, `saml:acme`) names, a bounded metric label. */
 const providerTypeOf = (providerKey: string) => (providerKey.startsWith("saml:") ? "saml" : "oauth");
 
-/** `uri` with these query parameters added, keeping its own (RFC 6749 §3.1.2). */
-export function withParams(uri: string, params: Record<string, string | null>): string {
-  const url = new URL(uri);
-  for (const [key, value] of Object.entries(params)) if (value !== null) url.searchParams.append(key, value);
-  return url.toString();
-}
-
 export interface FederatedLoginDeps {
   db: Database;
   kv: KeyValueStore;

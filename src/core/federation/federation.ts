@@ -1,13 +1,14 @@
 import { type Sealer, SealingError } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { EgressPolicy } from "../net/egress.js";
+import { withParams } from "../net/redirect-uri.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, OAuthProviderRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { redirectUrisOf } from "../tenant-settings.js";
 import { catalogueEntry } from "./catalogue.js";
-import { FederatedLoginError, type FederatedLogins, withParams } from "./federated-logins.js";
+import { FederatedLoginError, type FederatedLogins } from "./federated-logins.js";
 import { type UpstreamClient, UpstreamFailure, type UpstreamProvider, type UpstreamStep } from "./upstream.js";
 
 /** How long a started login may take at the provider. */

@@ -2,6 +2,8 @@ import { isLoopbackHttp } from "./egress.js";
 
 /** Schemes that run or read something where they land, never a place to send a code or token. */
 const DANGEROUS_SCHEMES = new Set(["javascript:", "data:", "file:", "blob:", "about:", "vbscript:"]);
+/** What an authorization, federated-login or logout response adds to its redirect URI. */
+const RESPONSE_PARAMETERS = new Set(["code", "state", "error", "error_description", "error_uri", "iss"]);
 
 /**
  * Why a URI cannot be registered as a redirect target (the tenant's
@@ -26,6 +28,9 @@ export function redirectUriProblem(uri: string): string | null {
   // A URI with credentials hands them to whoever reads the redirect (RFC 9110 §4.2.4 deprecates them).
   if (url.username !== "" || url.password !== "") return "must not contain a user name or password";
   if (url.hostname.includes("*")) return "must not contain a wildcard";
+  const reserved = [...url.searchParams.keys()].find((name) => RESPONSE_PARAMETERS.has(name));
+  // RFC 6749 §3.1: a response parameter appears once, so the URI may not hold one the response adds.
+  if (reserved !== undefined) return `must not have ${reserved} in its query: the response adds it`;
   if (url.protocol === "http:" ? !isLoopbackHttp(url) : DANGEROUS_SCHEMES.has(url.protocol)) {
     return "must be https, http on a loopback host, or a native app's private-use scheme";
   }
@@ -51,4 +56,16 @@ export function isRegisteredRedirectUri(registered: readonly string[], presented
   if (registered.includes(presented)) return true;
   const portless = portlessLoopback(presented);
   return portless !== null && registered.some((uri) => portlessLoopback(uri) === portless);
+}
+
+/**
+ * `uri` with these query parameters added after its own query, which is kept
+ * as registered (RFC 6749 §3.1.2: `flag` stays `flag`, `%20` stays `%20`).
+ */
+export function withParams(uri: string, params: Record<string, string | null>): string {
+  const added = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== null) added.append(key, value);
+  const url = new URL(uri);
+  url.search = [url.search.slice(1), added.toString()].filter((part) => part !== "").join("&");
+  return url.toString();
 }

@@ -1,4 +1,4 @@
-import { withParams } from "../federation/federated-logins.js";
+import { withParams } from "../net/redirect-uri.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { SamlStatusResponse } from "../ports/saml.js";
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
-import { withParams } from "../../core/federation/federated-logins.js";
+import { withParams } from "../../core/net/redirect-uri.js";
 import { fallsShortOfMfaPolicy } from "../../core/mfa/policy.js";
 import { isRegisteredRedirectUri } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";

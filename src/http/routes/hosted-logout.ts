@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
-import { withParams } from "../../core/federation/federated-logins.js";
+import { withParams } from "../../core/net/redirect-uri.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
 import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
