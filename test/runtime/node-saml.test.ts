@@ -1,8 +1,10 @@
 /**
- * The built Node server under SAML responses that cost CPU: a signature with
- * 90 References is refused by the screen at once (it kept the event loop busy
- * for seconds), and responses of the largest size the server takes are
- * verified on a worker thread while /healthz keeps answering.
+ * SAML on the built Node server: an encrypted assertion is decrypted (the
+ * bundle imports samlify as Node does, not as vitest does), and under
+ * responses that cost CPU: a signature with 90 References is refused by the
+ * screen at once (it kept the event loop busy for seconds), and responses of
+ * the largest size the server takes are verified on a worker thread while
+ * /healthz keeps answering.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +31,8 @@ let database: TestDatabase;
 let prefix: string;
 let server: NodeProcess;
 let idp: SamlIdp;
+let spCertificate: string;
+const APP = "https://app.example.com/after-sso";
 const SP = {
   audience: `${PUBLIC_URL}/t/corp/v1/saml/acme/metadata`,
   recipient: `${PUBLIC_URL}/t/corp/v1/saml/acme/acs`,
@@ -48,6 +52,9 @@ beforeAll(async () => {
     body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
   });
   expect(put.status, put.text).toBe(200);
+  spCertificate = (put.json as { sp_certificate: string }).sp_certificate;
+  const allowlist = { method: "PUT", headers, body: JSON.stringify({ redirect_uris: [APP] }) };
+  expect((await call(server, "/t/corp/v1/admin/redirect-uris", allowlist)).status).toBe(200);
 }, 60_000);
 
 afterAll(async () => {
@@ -90,6 +97,28 @@ const unsigned = (values: number) =>
     sign: "none",
     attributes: { groups: Array.from({ length: values }, (_, i) => `group-${i}`) },
   });
+
+describe("SAML on the Node build", () => {
+  it("logs in with an assertion encrypted to the connection's certificate", async () => {
+    const query = new URLSearchParams({ redirect_uri: APP, state: "s" });
+    const start = await fetch(`${server.base}/t/corp/v1/saml/acme/login?${query}`, { redirect: "manual" });
+    expect(start.status).toBe(302);
+    const request = await idp.parseAuthnRequest(start.headers.get("location") ?? "");
+    const saml = await idp.response({
+      nameId: "erin@corp.example",
+      respondTo: request,
+      encrypt: { certificatePem: spCertificate },
+    });
+    const answer = await fetch(`${server.base}/t/corp/v1/saml/acme/acs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ SAMLResponse: saml, RelayState: request.relayState ?? "" }).toString(),
+      redirect: "manual",
+    });
+    expect(answer.status, await answer.clone().text()).toBe(302);
+    expect(new URL(answer.headers.get("location") ?? "").searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
 
 describe("SAML responses that cost CPU, on the Node build", () => {
   it("refuses a 90-Reference signature (attacker key) at once, while /healthz keeps answering", async () => {

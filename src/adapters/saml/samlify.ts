@@ -1,4 +1,5 @@
-import * as samlify from "samlify";
+// Node imports samlify (CommonJS) by its exports object: the namespace form misses SamlLib there (a getter its lexer skips).
+import samlify from "samlify";
 import {
   type IdpDescription,
   type SamlProtocol,
