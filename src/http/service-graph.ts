@@ -288,6 +288,7 @@ export class ServiceGraph extends SharedView implements Services {
         mail: this.shared.accountMail,
         sessions: this.sessions,
         apiKeys: this.apiKeys,
+        factors: this.mfa,
       }),
     );
     return this.built.passwordFlows;

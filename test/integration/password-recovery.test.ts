@@ -1,9 +1,11 @@
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
 import { TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { type MailTestApp, startMailTestApp } from "../support/mail-app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { linkToken, type TestSmtpServer } from "../support/smtp-server.js";
+import { totpCode } from "../support/totp.js";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 let m: MailTestApp;
@@ -239,6 +241,40 @@ describe("reset password", () => {
     expect(rows[0].email_verified).toBe(true);
     const keys = await db.query("select revoked_at from api_keys where id = $1", [key.id]);
     expect(keys.rows[0].revoked_at).not.toBeNull();
+  });
+
+  it("removes second factors enrolled while the address was unproven: whoever claimed it first loses the account", async () => {
+    /** An account of `email` with a confirmed TOTP app, enrolled through the API. */
+    async function withTotp(email: string) {
+      const user = await signup(email);
+      const auth = { "Content-Type": "application/json", Authorization: `Bearer ${user.access_token}` };
+      const enrollment = (await (await api.post("/t/acme/v1/mfa/totp", {}, auth)).json()) as {
+        id: string;
+        secret: string;
+      };
+      const code = await totpCode(decodeBase32IgnorePadding(enrollment.secret));
+      expect((await api.post(`/t/acme/v1/mfa/totp/${enrollment.id}/confirm`, { code }, auth)).status).toBe(200);
+      return user;
+    }
+    const loginAnswer = async (email: string) =>
+      (await (await api.login("acme", email, NEW_PASSWORD)).json()) as Record<string, unknown>;
+
+    const squatted = address("factor-squat");
+    const squatter = await withTotp(squatted);
+    expect((await api.reset("acme", await forgotToken(squatted), NEW_PASSWORD)).status).toBe(204);
+    // The owner of the mailbox signs in with the password alone: the squatter's app is gone.
+    expect(await loginAnswer(squatted)).toHaveProperty("access_token");
+    const left = await db.query("select id from mfa_totp where user_id = $1 and deleted_at is null", [
+      squatter.user.id,
+    ]);
+    expect(left.rows).toEqual([]);
+
+    // An address already proven keeps its factors: a reset does not skip the second step.
+    const owned = address("factor-owned");
+    const owner = await withTotp(owned);
+    await db.query("update users set email_verified = true where id = $1", [owner.user.id]);
+    expect((await api.reset("acme", await forgotToken(owned), NEW_PASSWORD)).status).toBe(204);
+    expect(await loginAnswer(owned)).toMatchObject({ mfa_required: true });
   });
 
   it("sends no link to a disabled account", async () => {

@@ -1,6 +1,7 @@
 import type { ApiKeyService } from "../api-keys/api-keys.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
+import type { SecondFactors } from "../mfa/factors.js";
 import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
@@ -23,6 +24,7 @@ export interface PasswordFlowDeps {
   mail: AccountMail;
   sessions: SessionService;
   apiKeys: ApiKeyService;
+  factors: SecondFactors;
 }
 
 /** Forgotten passwords (by mail) and changes of a signed-in user's password. */
@@ -73,8 +75,9 @@ export class PasswordFlows {
    * session ends at once and the account's login throttle is cleared. The
    * mailbox proved the address: an unverified one becomes verified; federated
    * identities whose provider never verified it are unlinked; and API keys
-   * made while the address was unproven, or under such an identity (possibly
-   * by someone who claimed the address first), are revoked.
+   * made while the address was unproven, or under such an identity, and
+   * second factors enrolled while it was unproven (possibly by someone who
+   * claimed the address first), are removed.
    */
   async reset(tenant: Tenant, token: string, password: string, background: Background): Promise<void> {
     const { db, tokens, accounts, sessions, clock } = this.deps;
@@ -92,6 +95,7 @@ export class PasswordFlows {
     const unlinked = await db.identities.unlinkUnverified(tenant.id, user.id, clock.now());
     if (!user.emailVerified) await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
     if (!user.emailVerified || unlinked > 0) await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
+    if (!user.emailVerified) await this.deps.factors.resetAll(tenant, user.id, "password_reset");
     await accounts.clearLoginThrottle(tenant, user);
     this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id, unlinked_identities: unlinked });
     this.notify(tenant, user, background);

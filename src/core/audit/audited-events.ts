@@ -79,6 +79,11 @@ const RULES: Record<string, AuditRule> = {
   // A challenge to verify a factor, or of a user who has one by now, presented to add one: a password thief's try.
   mfa_enrollment_refused: { action: "mfa.enrollment_refused", target: user },
   mfa_reset_by_admin: { action: "mfa.reset_by_admin", target: user, details: ["factors", "recovery_codes"] },
+  mfa_reset_by_password_reset: {
+    action: "mfa.reset_by_password_reset",
+    target: user,
+    details: ["factors", "recovery_codes"],
+  },
   password_confirmation_failed: { action: "user.password_confirmation_failed", target: user, actorField: "user_id" },
 };
 

@@ -19,6 +19,10 @@ export interface SecondFactors {
   hasAny(tenant: Tenant, userId: string): Promise<boolean>;
   /** Checks a TOTP or recovery code for the user; resolves the amr value ("otp") or null when wrong/replayed/used. */
   verifyCode(tenant: Tenant, userId: string, kind: "totp" | "recovery_code", code: string): Promise<"otp" | null>;
-  /** Admin reset: removes every factor and recovery code of the user. */
-  resetAll(tenant: Tenant, userId: string): Promise<void>;
+  /**
+   * Removes every factor and recovery code of the user: by an admin, or by a
+   * password reset that proves an address no one had proven (what was
+   * enrolled before may be whoever claimed the address first).
+   */
+  resetAll(tenant: Tenant, userId: string, by: "admin" | "password_reset"): Promise<void>;
 }

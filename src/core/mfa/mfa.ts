@@ -170,7 +170,7 @@ export class MfaService implements SecondFactors {
     return "otp";
   }
 
-  async resetAll(tenant: Tenant, userId: string): Promise<void> {
+  async resetAll(tenant: Tenant, userId: string, by: "admin" | "password_reset"): Promise<void> {
     const { db } = this.deps;
     const now = this.deps.clock.now();
     const removed =
@@ -178,7 +178,9 @@ export class MfaService implements SecondFactors {
     const codes = await db.recoveryCodes.removeAll(tenant.id, userId);
     // The owner proves themselves anew by enrolling: earlier failures do not hold them back.
     await this.deps.throttle.clear({ tenantId: tenant.id, account: throttleAccount(userId) });
-    this.deps.logger.info("mfa_reset_by_admin", {
+    // An admin's reset is always on the trail; a password reset's only when it removed something.
+    if (by === "password_reset" && removed + codes === 0) return;
+    this.deps.logger.info(`mfa_reset_by_${by}`, {
       tenant_id: tenant.id,
       user_id: userId,
       factors: removed,

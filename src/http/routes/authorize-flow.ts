@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
-import { withParams } from "../../core/net/redirect-uri.js";
 import { fallsShortOfMfaPolicy } from "../../core/mfa/policy.js";
-import { isRegisteredRedirectUri } from "../../core/net/redirect-uri.js";
+import { isRegisteredRedirectUri, withParams } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
 import { scopeOf } from "../../core/sessions/user-claims.js";

@@ -210,6 +210,6 @@ export const mfaRoutes = createRouter()
     const { accounts, mfa } = c.get("services");
     const user = await accounts.findUser(c.get("tenant"), factorIdOf(c.req.valid("param").id, "user"));
     if (!user) throw errors.notFound("No such user.");
-    await mfa.resetAll(c.get("tenant"), user.id);
+    await mfa.resetAll(c.get("tenant"), user.id, "admin");
     return c.body(null, 204);
   });
