@@ -47,7 +47,7 @@ export class AccountMail {
   }
 
   /** Renders the mail in the tenant's branding and queues it; resolves once it is sent or given up. */
-  async send(tenant: Tenant, to: { email: string; name: string | null }, template: MailTemplate): Promise<void> {
+  async send(tenant: Tenant, to: string, template: MailTemplate): Promise<void> {
     const queue = this.deps.queue;
     if (!queue) return;
     const branding = brandingOf(tenant);

@@ -136,10 +136,9 @@ export class EmailFlows {
     background(
       (async () => {
         const current = await this.recipient(user);
-        const newRecipient = { email: next.address, name: current.name };
         const holder = await accounts.findByAddress(tenant, next.address);
         const toNew = holder
-          ? mail.send(tenant, newRecipient, { kind: "email_in_use" })
+          ? mail.send(tenant, next.address, { kind: "email_in_use" })
           : tokens
               .issue({
                 tenantId: tenant.id,
@@ -149,7 +148,7 @@ export class EmailFlows {
                 emailSealed: next.emailSealed,
               })
               .then((token) =>
-                mail.send(tenant, newRecipient, {
+                mail.send(tenant, next.address, {
                   kind: "email_change",
                   link: mail.link(tenant, "email/verify", token),
                   expiresInMinutes: minutes(TOKEN_LIFETIME_MS.change_email),
@@ -160,8 +159,7 @@ export class EmailFlows {
     );
   }
 
-  private async recipient(user: UserRecord): Promise<{ email: string; name: string | null }> {
-    const view = await this.deps.accounts.view(user);
-    return { email: view.email, name: view.name };
+  private async recipient(user: UserRecord): Promise<string> {
+    return (await this.deps.accounts.view(user)).email;
   }
 }

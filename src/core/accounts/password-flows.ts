@@ -56,15 +56,11 @@ export class PasswordFlows {
         });
         this.deps.logger.info("password_reset_requested", { tenant_id: tenant.id, user_id: user.id });
         const view = await accounts.view(user);
-        await mail.send(
-          tenant,
-          { email: view.email, name: view.name },
-          {
-            kind: "password_reset",
-            link: mail.link(tenant, "password/reset", token),
-            expiresInMinutes: Math.round(TOKEN_LIFETIME_MS.password_reset / 60_000),
-          },
-        );
+        await mail.send(tenant, view.email, {
+          kind: "password_reset",
+          link: mail.link(tenant, "password/reset", token),
+          expiresInMinutes: Math.round(TOKEN_LIFETIME_MS.password_reset / 60_000),
+        });
       }),
     );
   }
@@ -124,7 +120,7 @@ export class PasswordFlows {
     background(
       (async () => {
         const view = await this.deps.accounts.view(user);
-        await this.deps.mail.send(tenant, { email: view.email, name: view.name }, { kind: "password_changed" });
+        await this.deps.mail.send(tenant, view.email, { kind: "password_changed" });
       })(),
     );
   }

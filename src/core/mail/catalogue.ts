@@ -21,7 +21,8 @@ export interface LinkCopy extends NoticeCopy {
 export interface MailCatalogue {
   /** The `lang` of the HTML part (BCP 47). */
   language: string;
-  greeting(name: string | null): string;
+  /** No name: whoever signs up first under an address chooses it, and would write it into the owner's mail. */
+  greeting: string;
   /** Before the link as text, for when the button does not work. */
   linkFallback: string;
   expiresIn(minutes: number): string;

@@ -85,20 +85,15 @@ function plainText(greeting: string, { copy, link, after }: Content, footer: str
  * a plain-text part and an HTML part saying the same. Every interpolated
  * value is put on one line, and escaped in the HTML part.
  */
-export function renderMail(
-  template: MailTemplate,
-  recipient: { email: string; name: string | null },
-  branding: MailBranding,
-): MailMessage {
+export function renderMail(template: MailTemplate, to: string, branding: MailBranding): MailMessage {
   const strings = catalogueFor(branding.language);
   const tenant = oneLine(branding.tenantName);
   const content = contentOf(template, strings, tenant);
-  const name = recipient.name?.trim() ? oneLine(recipient.name.trim()) : null;
-  const greeting = strings.greeting(name);
+  const greeting = strings.greeting;
   const footer = strings.footer(tenant);
   const { copy, link, after } = content;
   return {
-    to: recipient.email,
+    to,
     subject: copy.subject,
     text: plainText(greeting, content, footer),
     html: mailHtml({

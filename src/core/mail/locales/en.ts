@@ -9,7 +9,7 @@ function duration(minutes: number): string {
 
 export const en: MailCatalogue = {
   language: "en",
-  greeting: (name) => (name ? `Hello ${name},` : "Hello,"),
+  greeting: "Hello,",
   linkFallback: "If the button does not work, copy this link into your browser:",
   expiresIn: (minutes) => `The link expires in ${duration(minutes)}.`,
   footer: (tenant) => `This is an automated message from ${tenant}. Replies are not read.`,
