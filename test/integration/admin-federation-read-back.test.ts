@@ -107,6 +107,19 @@ describe("OAuth providers", () => {
     expect(failed.last_error).toEqual({ at: expect.any(String), step: "token", detail: expect.any(String) });
   });
 
+  it("keeps the login's secrets out of the last error when the provider's refusal quotes the request", async () => {
+    idp.state.misbehave = "echo-form";
+    const atIdp = await atProvider("idp");
+    const back = await callback(atIdp);
+    idp.state.misbehave = "none";
+    expect(back.searchParams.get("error")).not.toBeNull();
+    const { last_error } = (await ok(await call("GET", "oauth-providers/idp"))) as { last_error: { detail: string } };
+    expect(last_error.detail).toMatch(/^invalid_request \(unexpected form .*client_secret=\[redacted\]/);
+    for (const secret of [SECRET, atIdp.searchParams.get("code") ?? "?"])
+      expect(last_error.detail).not.toContain(secret);
+    expect(last_error.detail).toMatch(/code_verifier=\[redacted\]/);
+  });
+
   it("deletes a provider: GET 404, and logins through it stop at once, even one already at the provider", async () => {
     const pending = await atProvider("idp");
     const deleted = await call("DELETE", "oauth-providers/idp");

@@ -18,6 +18,7 @@ export type Misbehaviour =
   | "bad-signature"
   | "expired"
   | "token-error"
+  | "echo-form"
   | "garbage"
   | "deny"
   | "unavailable";
@@ -93,6 +94,10 @@ export async function startFakeOidc(clientId: string, clientSecret: string) {
     if (url.pathname === "/token" && req.method === "POST") {
       state.tokenRequests++;
       const form = await readForm(req);
+      // As some providers do: the refusal quotes the request it refuses.
+      if (state.misbehave === "echo-form") {
+        return send(res, 400, { error: "invalid_request", error_description: `unexpected form ${form}` });
+      }
       const grant = codes.get(form.get("code") ?? "");
       codes.delete(form.get("code") ?? "");
       const verifier = form.get("code_verifier") ?? "";

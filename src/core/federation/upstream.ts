@@ -41,12 +41,13 @@ export class UpstreamFailure extends FederatedLoginError {
 const PASSED_ON: ReadonlySet<string> = new Set(["access_denied", "temporarily_unavailable", "server_error"]);
 
 /** Runs one step; any failure in it becomes that step's UpstreamFailure. */
-async function step<T>(name: UpstreamStep, run: () => Promise<T>): Promise<T> {
+/** Runs one step of a login; a failure names the step, its cause told without the login's `secrets`. */
+async function step<T>(name: UpstreamStep, run: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof FederatedLoginError) throw error;
-    throw new UpstreamFailure(name, describe(error));
+    throw new UpstreamFailure(name, describe(error, secrets));
   }
 }
 
@@ -157,11 +158,14 @@ export class UpstreamClient {
     pending: PendingLogin,
     redirectUri: string,
   ): Promise<ExternalProfile> {
+    // A provider's error text may quote the request it refuses (some echo the form): never these values.
+    const secrets = [provider.clientSecret, pending.codeVerifier, callback.get("code") ?? ""];
+    const at = <T>(name: UpstreamStep, run: () => Promise<T>) => step(name, run, secrets);
     const server = await this.server(provider);
     const client: oauth.Client = { client_id: provider.clientId };
     const auth = oauth.ClientSecretPost(provider.clientSecret);
     const options = this.options(server.issuer);
-    const params = await step("callback", async () => {
+    const params = await at("callback", async () => {
       try {
         return oauth.validateAuthResponse(server, client, callback, pending.state);
       } catch (error) {
@@ -176,14 +180,14 @@ export class UpstreamClient {
       }
     });
     const { entry } = provider;
-    const response = await step("token", () =>
+    const response = await at("token", () =>
       oauth.authorizationCodeGrantRequest(server, client, auth, params, redirectUri, pending.codeVerifier, options),
     );
     if (entry.kind === "oauth2") {
-      const tokens = await step("token", () => oauth.processAuthorizationCodeResponse(server, client, response));
-      return step("userinfo", () => entry.profile(this.fetchJson(), tokens.access_token));
+      const tokens = await at("token", () => oauth.processAuthorizationCodeResponse(server, client, response));
+      return at("userinfo", () => entry.profile(this.fetchJson(), tokens.access_token));
     }
-    const tokens = await step("token", () =>
+    const tokens = await at("token", () =>
       oauth.processAuthorizationCodeResponse(server, client, response, {
         expectedNonce: pending.nonce ?? oauth.expectNoNonce,
         requireIdToken: true,
@@ -191,15 +195,15 @@ export class UpstreamClient {
     );
     // oauth4webapi checks iss, aud, exp, iat and nonce; the signature is checked here against the
     // provider's JWKS (the TLS channel alone would do per OIDC Core §3.1.3.7, but not on plain loopback).
-    await step("keys", () => oauth.validateApplicationLevelSignature(server, response, options));
+    await at("keys", () => oauth.validateApplicationLevelSignature(server, response, options));
     const claims = { ...oauth.getValidatedIdTokenClaims(tokens) } as Record<string, unknown>;
     if (!claims.email && server.userinfo_endpoint) {
-      await step("userinfo", async () => {
+      await at("userinfo", async () => {
         const info = await oauth.userInfoRequest(server, client, tokens.access_token, options);
         Object.assign(claims, await oauth.processUserInfoResponse(server, client, String(claims.sub), info), claims);
       });
     }
-    return step("token", async () => oidcProfile(claims, provider.name));
+    return at("token", async () => oidcProfile(claims, provider.name));
   }
 
   /** For OAuth 2.0 providers' APIs; through the same egress fetch (no redirects, limits). */
@@ -214,8 +218,22 @@ export class UpstreamClient {
   }
 }
 
-/** The cause of a failure, for the log and the last-error record: one line, no query strings, 300 characters. */
-function describe(error: unknown): string {
+/** `text` with each of `values` (as sent: raw or form-encoded) cut out. */
+function withoutValues(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values.filter((v) => v.length >= 4)) {
+    const encoded = encodeURIComponent(value);
+    for (const form of new Set([value, encoded, encoded.replace(/%20/g, "+")]))
+      out = out.split(form).join("[redacted]");
+  }
+  return out;
+}
+
+/**
+ * The cause of a failure, for the log and the last-error record: one line,
+ * no query strings, none of the login's secrets, 300 characters.
+ */
+function describe(error: unknown, secrets: readonly string[]): string {
   let text: string;
   if (error instanceof oauth.ResponseBodyError)
     text = `${error.error}${error.error_description ? ` (${error.error_description})` : ""}`;
@@ -225,7 +243,7 @@ function describe(error: unknown): string {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
     text = `${error.message}${cause}`;
   } else text = String(error);
-  return text
+  return withoutValues(text, secrets)
     .replace(/\?[^\s"']*/g, "?…")
     .replace(/\s+/g, " ")
     .slice(0, 300);
