@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import { adminAction, adminDetails } from "../core/audit/admin-actions.js";
 import { errors } from "../core/errors.js";
 import type { Tenant } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
@@ -16,6 +17,30 @@ import type { Operator } from "./operator.js";
 export async function openDirectOperator(config: Config, logger: Logger): Promise<Operator> {
   const deps = await openNodeDeps(config, logger);
   const { tenants, accounts, userAdmin, apiKeys, background, mailOutbox } = buildServices(deps);
+  /** The entry the admin route's write leaves (see middleware/audit.ts), acted by the system: the operator at the database. */
+  const recordAdminWrite = async (
+    tenant: Tenant,
+    write: { method: "PATCH" | "POST"; pattern: string; params?: Record<string, string>; body: unknown },
+    createdId: string | null = null,
+  ) => {
+    const action = adminAction(write.method, write.pattern, write.params ?? {});
+    if (!action) return;
+    await deps.db.auditEvents.append([
+      {
+        id: deps.random.uuid(),
+        tenantId: tenant.id,
+        at: deps.clock.now(),
+        action: action.action,
+        actorType: "system",
+        actorId: "cli",
+        targetType: action.targetType,
+        targetId: action.targetId ?? createdId,
+        ip: null,
+        requestId: null,
+        details: adminDetails(write.body),
+      },
+    ]);
+  };
   const live = async (tenant: Tenant, id: string) => {
     const user = UUID_PATTERN.test(id) ? await accounts.findUser(tenant, id.toLowerCase()) : null;
     if (!user) throw errors.notFound("No such user.");
@@ -38,10 +63,23 @@ export async function openDirectOperator(config: Config, logger: Logger): Promis
       const tenant = await tenants.require(slug);
       const user = await userAdmin.update(tenant, (await live(tenant, id)).id, changes);
       if (!user) throw errors.notFound("No such user.");
+      const params = { id: user.id };
+      await recordAdminWrite(tenant, {
+        method: "PATCH",
+        pattern: "/t/:tenant/v1/admin/users/:id",
+        params,
+        body: changes,
+      });
       return userAdmin.view(user);
     },
     async createServiceKey(slug, request) {
-      const { record, key } = await apiKeys.createForTenant(await tenants.require(slug), newKeyInput(request));
+      const tenant = await tenants.require(slug);
+      const { record, key } = await apiKeys.createForTenant(tenant, newKeyInput(request));
+      await recordAdminWrite(
+        tenant,
+        { method: "POST", pattern: "/t/:tenant/v1/admin/api-keys", body: request },
+        record.id,
+      );
       const { last_used_at: _never, ...created } = apiKeyView(record);
       return { ...created, key };
     },

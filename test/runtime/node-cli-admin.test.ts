@@ -183,6 +183,30 @@ describe("directly on Postgres and Redis (shared with a running app)", () => {
     expect((await post("login", { email: "leaver@example.com", password })).status).toBe(200);
   });
 
+  it("leaves its admin writes on the audit trail as the admin routes do, acted by the system", async () => {
+    const events = async (action: string) => {
+      const answer = await readAnswer(
+        await app.app.request(`/t/${TENANT}/v1/admin/audit-events?action=${action}`, {
+          headers: { Authorization: `Bearer ${ADMIN_KEY}` },
+        }),
+      );
+      expect(answer.status, answer.text).toBe(200);
+      return answer.json.events as Record<string, unknown>[];
+    };
+    const cliActor = { type: "system", id: "cli" };
+    const updates = await events("admin.users.update");
+    for (const details of [
+      { fields: ["scopes"], scopes: ["admin"] },
+      { fields: ["disabled"], disabled: true },
+      { fields: ["disabled"], disabled: false },
+    ]) {
+      expect(updates).toContainEqual(expect.objectContaining({ actor: cliActor, details }));
+    }
+    expect(await events("admin.api_keys.create")).toContainEqual(
+      expect.objectContaining({ actor: cliActor, target: { type: "api_key", id: expect.any(String) } }),
+    );
+  });
+
   it("unknown tenant or user: a message and exit 1; bad arguments: the usage and exit 2", async () => {
     const tenant = await cli("list-users", "--tenant", "nowhere");
     expect(tenant).toMatchObject({ code: 1, stderr: expect.stringContaining('There is no tenant "nowhere".') });
