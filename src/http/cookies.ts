@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { errors } from "../core/errors.js";
+import { generateCookie, getCookie, setCookie } from "hono/cookie";
+import { AppError, errors } from "../core/errors.js";
 import type { TokenResponse } from "../core/sessions/sessions.js";
 import { allowedOrigins } from "../core/tenant-settings.js";
 import type { AppEnv } from "./context.js";
@@ -12,25 +12,37 @@ import type { AppEnv } from "./context.js";
  */
 const refreshCookie = (c: Context<AppEnv>) => `__Host-refresh-${c.get("tenant").slug}`;
 
+/** Set and cleared with the same attributes, so that clearing reaches the cookie that was set. */
+const ATTRIBUTES = { path: "/", secure: true, httpOnly: true, sameSite: "Strict" } as const;
+
 /**
  * The token response for the body: in cookie mode the refresh token moves to
  * an `HttpOnly; Secure; SameSite=Strict` cookie and leaves the body.
  */
 export function deliverTokens(c: Context<AppEnv>, response: TokenResponse, cookieMode: boolean) {
   if (!cookieMode) return response;
-  setCookie(c, refreshCookie(c), response.refresh_token, {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Strict",
-    maxAge: response.refresh_expires_in,
-  });
+  setCookie(c, refreshCookie(c), response.refresh_token, { ...ATTRIBUTES, maxAge: response.refresh_expires_in });
   const { refresh_token: _inCookie, ...body } = response;
   return body;
 }
 
+/** The `Set-Cookie` value that removes the refresh cookie (Max-Age=0). */
+const clearedRefreshCookie = (c: Context<AppEnv>) => generateCookie(refreshCookie(c), "", { ...ATTRIBUTES, maxAge: 0 });
+
 export function clearRefreshCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, refreshCookie(c), { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
+  c.header("Set-Cookie", clearedRefreshCookie(c), { append: true });
+}
+
+/**
+ * A refresh by cookie refused with `invalid_grant`: the token is dead for good
+ * (spent, revoked, expired, its user gone), and only this answer can clear it,
+ * since logout needs a live access token. Other failures (403 Origin, 429,
+ * 5xx) say nothing about the token, so they leave the cookie.
+ */
+export function clearingDeadCookie(c: Context<AppEnv>, error: unknown): unknown {
+  if (!(error instanceof AppError) || error.status !== 401 || error.code !== "invalid_grant") return error;
+  const headers = { ...error.headers, "Set-Cookie": clearedRefreshCookie(c) };
+  return new AppError(error.status, error.code, error.title, error.detail, error.extra, headers);
 }
 
 /**

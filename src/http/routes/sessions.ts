@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errors } from "../../core/errors.js";
 import { REFRESH_TOKEN_MAX_LENGTH } from "../../core/sessions/refresh-token.js";
-import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
+import { clearingDeadCookie, clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
@@ -41,7 +41,8 @@ const refresh = createRoute({
   description:
     "The presented token is spent (RFC 9700 §4.14.2 rotation). A retry of the token just spent, within the grace " +
     "window, returns the same successor; a spent token after it revokes the whole session. By cookie, the " +
-    "request needs an `Origin` of the tenant's redirect allowlist, and the answer stays in cookie mode.",
+    "request needs an `Origin` of the tenant's redirect allowlist, and the answer stays in cookie mode; a cookie " +
+    "refused as `invalid_grant` is dead for good, and the 401 clears it.",
   middleware: [acceptOptionalBody("json")] as const,
   request: {
     params: TenantParamSchema,
@@ -105,7 +106,12 @@ export const sessionRoutes = createRouter()
     const fromCookie = body.refresh_token === undefined ? refreshTokenFromCookie(c) : undefined;
     const presented = body.refresh_token ?? fromCookie;
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
-    const response = await c.get("services").sessions.refresh(c.get("tenant"), presented);
+    const response = await c
+      .get("services")
+      .sessions.refresh(c.get("tenant"), presented)
+      .catch((error: unknown) => {
+        throw fromCookie === undefined ? error : clearingDeadCookie(c, error);
+      });
     identifyRequest(c.get("scope"), undefined, response.session_id);
     c.header("Cache-Control", "no-store");
     return c.json(deliverTokens(c, response, fromCookie !== undefined || body.cookie === true), 200);
