@@ -108,6 +108,96 @@ describe("CORS with the tenant's origin allowlist", () => {
     }
   });
 
+  describe("account routes called with a Bearer token only", () => {
+    let token = "";
+    beforeAll(async () => {
+      const login = await appClient(t).login("web", "cors@example.com");
+      token = ((await login.json()) as { access_token: string }).access_token;
+    });
+    const id = "00000000-0000-4000-8000-000000000000";
+    const routes: [string, string, unknown?][] = [
+      ["GET", "/t/web/v1/api-keys"],
+      ["POST", "/t/web/v1/api-keys", { name: "from the browser", scopes: [] }],
+      ["DELETE", `/t/web/v1/api-keys/${id}`],
+      ["GET", "/t/web/v1/consents"],
+      ["DELETE", "/t/web/v1/consents/some-client"],
+      ["GET", "/t/web/v1/mfa/factors"],
+      ["DELETE", `/t/web/v1/mfa/factors/${id}`],
+      ["POST", "/t/web/v1/mfa/totp"],
+      ["POST", `/t/web/v1/mfa/totp/${id}/confirm`, { code: "000000" }],
+      ["POST", "/t/web/v1/mfa/recovery-codes"],
+      ["GET", "/t/web/v1/mfa/passkeys"],
+      ["PATCH", `/t/web/v1/mfa/passkeys/${id}`, { name: "Laptop" }],
+      ["DELETE", `/t/web/v1/mfa/passkeys/${id}`],
+    ];
+    const call = (method: string, path: string, origin: string, body?: unknown) =>
+      t.app.request(path, {
+        method,
+        headers: { Origin: origin, Authorization: `Bearer ${token}`, ...JSON_HEADERS },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+
+    it.each(routes)("opens %s %s to the allowed origin, without credentials", async (method, path, body) => {
+      const pre = await preflight(path, APP, method);
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("access-control-allow-origin")).toBe(APP);
+      expect(pre.headers.get("access-control-allow-methods")).toContain(method);
+      expect(pre.headers.get("access-control-allow-headers")).toMatch(/Authorization/);
+      expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(pre.headers.get("vary")).toContain("Origin");
+
+      const answer = await call(method, path, APP, body);
+      expect(answer.status, await answer.clone().text()).not.toBe(401);
+      expect(answer.headers.get("access-control-allow-origin")).toBe(APP);
+      expect(answer.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(answer.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    });
+
+    it.each(routes)("refuses %s %s to another origin", async (method, path, body) => {
+      const pre = await readAnswer(await preflight(path, EVIL, method));
+      expectProblem(pre, 403, "forbidden");
+      expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+
+      const answer = await call(method, path, EVIL, body);
+      expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+      expect(answer.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(answer.headers.get("vary")).toContain("Origin");
+    });
+
+    it("answers the SDK's reads to the allowed origin", async () => {
+      for (const path of [
+        "/t/web/v1/api-keys",
+        "/t/web/v1/consents",
+        "/t/web/v1/mfa/factors",
+        "/t/web/v1/mfa/passkeys",
+      ]) {
+        const answer = await call("GET", path, APP);
+        expect(answer.status, path).toBe(200);
+        expect(answer.headers.get("access-control-allow-origin"), path).toBe(APP);
+      }
+    });
+
+    it.each([
+      // A service route: its caller is a server with an API key.
+      "/t/web/v1/api-keys/verify",
+      // Passkey ceremonies: WebAuthn accepts them only from PUBLIC_URL's origin.
+      "/t/web/v1/mfa/passkeys/registration/options",
+      "/t/web/v1/mfa/passkeys/registration",
+      "/t/web/v1/passkeys/authentication/options",
+      "/t/web/v1/passkeys/authentication",
+      "/t/web/v1/mfa/passkeys/authentication/options",
+    ])("keeps %s closed to other origins, the allowed one included", async (path) => {
+      const pre = await preflight(path, APP);
+      expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+      const answer = await t.app.request(path, {
+        method: "POST",
+        headers: { ...JSON_HEADERS, Origin: APP },
+        body: "{}",
+      });
+      expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+    });
+  });
+
   it("keeps tenants apart: an origin allowed by one tenant is not allowed by another", async () => {
     await appClient(t).createTenant("elsewhere");
     const response = await preflight("/t/elsewhere/v1/login", APP);

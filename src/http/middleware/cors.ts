@@ -15,13 +15,23 @@ import type { AppEnv } from "../context.js";
  *   exchange, logout, me, sessions, the email and password flows) allow exactly the origins of the tenant's
  *   redirect allowlist (`PUT /v1/admin/redirect-uris`), with credentials,
  *   because cookie mode sends the `__Host-refresh-{tenant}` cookie;
- * - everything else (admin, service and redirect routes) sends no CORS
- *   headers, so browsers keep other origins out.
+ * - the account routes a browser app calls with the user's access token only
+ *   (API keys, consents, second factors, the passkey list) allow the same
+ *   origins without credentials: they read no cookie, and a Bearer token is
+ *   no ambient credential a foreign page could ride on;
+ * - everything else (admin, service and redirect routes, and the passkey
+ *   registration and passwordless login ceremonies, which WebAuthn binds to
+ *   PUBLIC_URL's origin, so that no other origin could complete one) sends no
+ *   CORS headers, so browsers keep other origins out.
  */
 const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
 const OPEN = /^\/(oauth2\/token|v1\/userinfo)$/;
 const BROWSER =
   /^\/v1\/(signup|login|mfa\/verify|mfa\/enroll\/(totp|passkey|passkey\/options)|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
+
+/** `api-keys/verify` is a service route and `mfa/passkeys/registration` a ceremony: both stay out. */
+const ACCOUNT =
+  /^\/v1\/(api-keys|api-keys\/(?!verify$)[^/]+|consents|consents\/[^/]+|mfa\/(factors|factors\/[^/]+|totp|totp\/[^/]+\/confirm|recovery-codes|passkeys|passkeys\/(?!registration$)[^/]+))$/;
 
 const ALLOWED_METHODS = "GET, POST, DELETE";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id, traceparent";
@@ -35,7 +45,11 @@ export function cors(): MiddlewareHandler<AppEnv> {
     const rest = c.req.path.slice(`/t/${c.req.param("tenant") ?? ""}`.length);
     const isOpen = OPEN.test(rest);
     const isPublic = isOpen || PUBLIC.test(rest);
-    if (!isPublic && !BROWSER.test(rest)) return next();
+    const isAccount = !isPublic && ACCOUNT.test(rest);
+    if (!isPublic && !isAccount && !BROWSER.test(rest)) return next();
+    // Credentials only where the cookie may travel.
+    const credentials = !isPublic && !isAccount;
+    const methods = isOpen ? "GET, POST" : isPublic ? "GET" : isAccount ? "GET, POST, PATCH, DELETE" : ALLOWED_METHODS;
     const origin = c.req.header("origin");
     const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
     // A browser never sends the literal "null" for an origin it may trust (opaque origins).
@@ -48,8 +62,9 @@ export function cors(): MiddlewareHandler<AppEnv> {
         status: 204,
         headers: {
           "Access-Control-Allow-Origin": isPublic ? "*" : (origin as string),
-          ...(isPublic ? {} : { "Access-Control-Allow-Credentials": "true", Vary: "Origin" }),
-          "Access-Control-Allow-Methods": isOpen ? "GET, POST" : isPublic ? "GET" : ALLOWED_METHODS,
+          ...(isPublic ? {} : { Vary: "Origin" }),
+          ...(credentials ? { "Access-Control-Allow-Credentials": "true" } : {}),
+          "Access-Control-Allow-Methods": methods,
           "Access-Control-Allow-Headers": ALLOWED_HEADERS,
           "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
         },
@@ -67,7 +82,7 @@ export function cors(): MiddlewareHandler<AppEnv> {
     headers.append("Vary", "Origin");
     if (!allowed) return;
     headers.set("Access-Control-Allow-Origin", origin as string);
-    headers.set("Access-Control-Allow-Credentials", "true");
+    if (credentials) headers.set("Access-Control-Allow-Credentials", "true");
     headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
   };
 }
