@@ -35,7 +35,10 @@ export interface ClientOptions {
   apiKey?: string;
   /** Where the session's tokens live. Default: in memory. */
   tokenStore?: TokenStore;
-  /** Cookie mode by default (browsers): login, signup, exchange and refresh use the `__Host-refresh-{tenant}` cookie. */
+  /**
+   * Cookie mode (browsers), off by default: with `true`, the calls that start or refresh a session keep the
+   * refresh token in the `__Host-refresh-{tenant}` cookie instead of the store. A call's own `cookie` overrides it.
+   */
   cookie?: boolean;
   /** Refresh the access token this long before it expires (at most half its lifetime). Default 30 s. */
   refreshLeewayMs?: number;

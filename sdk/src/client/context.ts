@@ -9,7 +9,7 @@ export interface Context {
   tenant: string;
   /** The service/admin credential (`sk_...` or the bootstrap admin key). */
   apiKey: string | undefined;
-  /** Cookie mode by default. */
+  /** Cookie mode: the client's `cookie` option (off unless `true`), the default of each call's `cookie`. */
   cookie: boolean;
 }
 

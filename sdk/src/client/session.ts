@@ -22,7 +22,7 @@ export interface SessionDeps {
   sendRefresh: SendRefresh;
   /** Refresh this long before expiry (at most half the token's lifetime). */
   leewayMs: number;
-  /** Cookie mode by default (browsers): a 401 without stored tokens tries the refresh cookie. */
+  /** Cookie mode (the client's `cookie` option, off by default): a 401 without stored tokens tries the refresh cookie. */
   cookie: boolean;
   now: () => number;
 }
