@@ -81,10 +81,14 @@ export function requireAccessToken(options: BearerRouteOptions = {}): Middleware
     c.set("auth", claims);
     actAs(c.get("scope"), { type: "user", id: claims.sub });
     await next();
+    const headers = c.res.headers;
     // API.md: every 401 of a bearer-protected route challenges, one about something else too (a wrong current password).
-    if (c.res.status === 401 && !c.res.headers.has("WWW-Authenticate")) {
-      c.res.headers.set("WWW-Authenticate", `Bearer realm="${realm}"`);
+    if (c.res.status === 401 && !headers.has("WWW-Authenticate")) {
+      headers.set("WWW-Authenticate", `Bearer realm="${realm}"`);
     }
+    // What a token opens is its user's own: no cache, shared or the browser's, keeps it (RFC 9111 §5.2.2.5),
+    // unless the route chose its own Cache-Control.
+    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
   };
 }
 
