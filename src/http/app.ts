@@ -100,6 +100,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     if (!deps.presetHeaders?.(c, headers)) setResponseHeaders(c, headers);
   });
   app.use("/t/:tenant/*", resolveTenant());
+  app.use("/.well-known/oauth-authorization-server/t/:tenant", resolveTenant());
   // CORS outside the limiter, so a browser app can read its 429s.
   app.use("/t/:tenant/*", cors());
   app.use("*", rateLimit());

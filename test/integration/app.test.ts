@@ -257,6 +257,7 @@ describe("OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/",
+      "/.well-known/oauth-authorization-server/t/{tenant}",
       "/docs",
       "/healthz",
       "/metrics",

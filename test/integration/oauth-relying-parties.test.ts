@@ -306,4 +306,18 @@ describe("discovery", () => {
       request_uri_parameter_supported: false,
     });
   });
+
+  it("serves the same document where RFC 8414 §3.1 looks for it, which oauth4webapi's oauth2 discovery reads", async () => {
+    const openid = await (await t.app.request("/t/rp/.well-known/openid-configuration")).json();
+    const rfc8414 = await t.app.request("/.well-known/oauth-authorization-server/t/rp");
+    expect(rfc8414.status).toBe(200);
+    expect(rfc8414.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await rfc8414.json()).toEqual(openid);
+    const issuer = new URL(issuerOf("rp"));
+    const options = { algorithm: "oauth2" as const, [oauth.customFetch]: fetchThrough(t) };
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, options));
+    expect(as.issuer).toBe(issuer.href);
+    const unknown = await t.app.request("/.well-known/oauth-authorization-server/t/nowhere");
+    expect(unknown.status).toBe(404);
+  });
 });

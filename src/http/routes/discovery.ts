@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { DEFAULT_SCOPES } from "../../core/sessions/user-claims.js";
 import { jwksOf } from "../../core/signing/key-ring.js";
 import { ACR_VALUES } from "../../core/tokens/acr.js";
+import type { AppEnv } from "../context.js";
 import { etagOf, notModified } from "../etag.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
@@ -38,6 +40,19 @@ const discovery = createRoute({
   },
 });
 
+// RFC 8414 §3.1: an issuer with a path has its metadata at the well-known URI with the path inserted after it.
+const authorizationServerMetadata = createRoute({
+  method: "get",
+  path: "/.well-known/oauth-authorization-server/t/{tenant}",
+  tags: ["Discovery"],
+  summary: "Issuer metadata where RFC 8414 §3.1 looks for it (the same document)",
+  request: { params: TenantParamSchema },
+  responses: {
+    200: { description: "Metadata", content: { "application/json": { schema: DiscoverySchema } } },
+    ...problems(404),
+  },
+});
+
 const jwks = createRoute({
   method: "get",
   path: "/t/{tenant}/.well-known/jwks.json",
@@ -56,46 +71,53 @@ const CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", 
 const USER_CLAIMS = ["email", "email_verified", "name"];
 const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"];
 
+async function metadata(c: Context<AppEnv>) {
+  const { tokens, config, keyRing } = c.get("services");
+  const issuer = tokens.issuer(c.get("tenant"));
+  // What the tenant signs with: the active key's algorithm, and the next key's (it signs after the
+  // next rotation, possibly before a relying party reads this document again).
+  const keys = await keyRing.published(c.get("tenant"));
+  const algs = [...new Set(keys.filter((k) => k.state !== "retired").map((k) => k.alg))];
+  c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
+  return c.json(
+    {
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/oauth2/token`,
+      userinfo_endpoint: `${issuer}/v1/userinfo`,
+      end_session_endpoint: `${issuer}/logout`,
+      introspection_endpoint: `${issuer}/v1/introspect`,
+      revocation_endpoint: `${issuer}/v1/revoke`,
+      scopes_supported: DEFAULT_SCOPES,
+      response_types_supported: ["code"],
+      response_modes_supported: ["query"],
+      grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
+      subject_types_supported: ["public"],
+      code_challenge_methods_supported: ["S256"],
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, "none"],
+      introspection_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS, "none"],
+      id_token_signing_alg_values_supported: algs,
+      access_token_signing_alg_values_supported: algs,
+      claims_supported: [...CLAIMS, ...USER_CLAIMS],
+      acr_values_supported: [...ACR_VALUES],
+      // RFC 9207: the authorization response names its issuer.
+      authorization_response_iss_parameter_supported: true,
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+    },
+    200,
+  );
+}
+
 export const discoveryRoutes = createRouter()
-  .openapi(discovery, async (c) => {
-    const { tokens, config, keyRing } = c.get("services");
-    const issuer = tokens.issuer(c.get("tenant"));
-    // What the tenant signs with: the active key's algorithm, and the next key's (it signs after the
-    // next rotation, possibly before a relying party reads this document again).
-    const keys = await keyRing.published(c.get("tenant"));
-    const algs = [...new Set(keys.filter((k) => k.state !== "retired").map((k) => k.alg))];
-    c.header("Cache-Control", `public, max-age=${Math.floor(config.JWKS_MAX_AGE / 1000)}`);
-    return c.json(
-      {
-        issuer,
-        jwks_uri: `${issuer}/.well-known/jwks.json`,
-        authorization_endpoint: `${issuer}/authorize`,
-        token_endpoint: `${issuer}/oauth2/token`,
-        userinfo_endpoint: `${issuer}/v1/userinfo`,
-        end_session_endpoint: `${issuer}/logout`,
-        introspection_endpoint: `${issuer}/v1/introspect`,
-        revocation_endpoint: `${issuer}/v1/revoke`,
-        scopes_supported: DEFAULT_SCOPES,
-        response_types_supported: ["code"],
-        response_modes_supported: ["query"],
-        grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
-        subject_types_supported: ["public"],
-        code_challenge_methods_supported: ["S256"],
-        token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, "none"],
-        introspection_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS],
-        revocation_endpoint_auth_methods_supported: ["bearer", ...CLIENT_AUTH_METHODS, "none"],
-        id_token_signing_alg_values_supported: algs,
-        access_token_signing_alg_values_supported: algs,
-        claims_supported: [...CLAIMS, ...USER_CLAIMS],
-        acr_values_supported: [...ACR_VALUES],
-        // RFC 9207: the authorization response names its issuer.
-        authorization_response_iss_parameter_supported: true,
-        claims_parameter_supported: false,
-        request_parameter_supported: false,
-        request_uri_parameter_supported: false,
-      },
-      200,
-    );
+  .openapi(discovery, metadata)
+  .openapi(authorizationServerMetadata, async (c) => {
+    // Outside /t/{tenant}, so the CORS layer does not see it: public metadata, as the OIDC document is.
+    c.header("Access-Control-Allow-Origin", "*");
+    return metadata(c);
   })
   .openapi(jwks, async (c) => {
     const { keyRing, config, sealer } = c.get("services");
