@@ -8,6 +8,7 @@ import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
+import { reencryptionRepositoryContract } from "./reencryption-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -36,3 +37,4 @@ clientRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open
 passkeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 mfaRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 revokedAccessTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+reencryptionRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);

@@ -10,6 +10,7 @@ import { clientRepositoryContract } from "./client-repository.contract.js";
 import { federationRepositoryContract } from "./federation-repository.contract.js";
 import { mfaRepositoryContract } from "./mfa-repository.contract.js";
 import { passkeyRepositoryContract } from "./passkey-repository.contract.js";
+import { reencryptionRepositoryContract } from "./reencryption-repository.contract.js";
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
@@ -28,6 +29,7 @@ clientRepositoryContract("PGlite (embedded)", open);
 passkeyRepositoryContract("PGlite (embedded)", open);
 mfaRepositoryContract("PGlite (embedded)", open);
 revokedAccessTokenRepositoryContract("PGlite (embedded)", open);
+reencryptionRepositoryContract("PGlite (embedded)", open);
 
 describe("PGlite on disk", () => {
   it("keeps data across a restart and migrates an existing directory without loss", async () => {

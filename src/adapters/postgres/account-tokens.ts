@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt } from "drizzle-orm";
 import type { AccountTokenPurpose, AccountTokenRecord, AccountTokenRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { accountTokens } from "./schema.js";
 
 const toToken = (row: typeof accountTokens.$inferSelect): AccountTokenRecord => ({ ...row });
@@ -60,6 +60,40 @@ export function accountTokenRepository(db: DrizzleDb): AccountTokenRepository {
         .where(lt(accountTokens.expiresAt, before))
         .returning({ tokenHash: accountTokens.tokenHash });
       return rows.length;
+    },
+
+    async pageUsable(afterHash, limit, at) {
+      const rows = await db
+        .select()
+        .from(accountTokens)
+        .where(
+          and(
+            isNull(accountTokens.usedAt),
+            gt(accountTokens.expiresAt, at),
+            afterHash === null ? undefined : gt(byteOrder(accountTokens.tokenHash), afterHash),
+          ),
+        )
+        .orderBy(asc(byteOrder(accountTokens.tokenHash)))
+        .limit(limit);
+      return rows.map(toToken);
+    },
+
+    async reseal(tokenHash, from, to) {
+      const rows = await db
+        .update(accountTokens)
+        .set(to)
+        .where(
+          and(
+            eq(accountTokens.tokenHash, tokenHash),
+            eq(accountTokens.emailIndex, from.emailIndex),
+            from.emailSealed === null
+              ? isNull(accountTokens.emailSealed)
+              : eq(accountTokens.emailSealed, from.emailSealed),
+            isNull(accountTokens.usedAt),
+          ),
+        )
+        .returning({ tokenHash: accountTokens.tokenHash });
+      return rows.length > 0;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type {
   IdentityRecord,
   IdentityRepository,
@@ -85,6 +85,28 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
         .returning({ id: oauthProviders.id });
       return rows.length > 0;
     },
+
+    async page(afterId, limit) {
+      const rows = await db
+        .select()
+        .from(oauthProviders)
+        .where(and(isNull(oauthProviders.deletedAt), afterId === null ? undefined : gt(oauthProviders.id, afterId)))
+        .orderBy(asc(oauthProviders.id))
+        .limit(limit);
+      return rows.map(toProvider);
+    },
+
+    async reseal(id, from, to) {
+      // Only while it still holds what was read: an admin's new secret is never overwritten.
+      const rows = await db
+        .update(oauthProviders)
+        .set({ clientSecretSealed: to })
+        .where(
+          and(eq(oauthProviders.id, id), eq(oauthProviders.clientSecretSealed, from), isNull(oauthProviders.deletedAt)),
+        )
+        .returning({ id: oauthProviders.id });
+      return rows.length > 0;
+    },
   };
 }
 
@@ -149,6 +171,38 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
         .update(userIdentities)
         .set({ profileSealed, lastLoginAt: at, updatedAt: at })
         .where(and(eq(userIdentities.tenantId, tenantId), eq(userIdentities.id, id), isNull(userIdentities.deletedAt)));
+    },
+
+    async pageProfiles(afterId, limit) {
+      const rows = await db
+        .select({
+          id: userIdentities.id,
+          tenantId: userIdentities.tenantId,
+          provider: userIdentities.provider,
+          subject: userIdentities.subject,
+          profileSealed: userIdentities.profileSealed,
+        })
+        .from(userIdentities)
+        .where(
+          and(
+            isNull(userIdentities.deletedAt),
+            isNotNull(userIdentities.profileSealed),
+            afterId === null ? undefined : gt(userIdentities.id, afterId),
+          ),
+        )
+        .orderBy(asc(userIdentities.id))
+        .limit(limit);
+      return rows.map((row) => ({ ...row, profileSealed: row.profileSealed ?? "" }));
+    },
+
+    async resealProfile(id, from, to) {
+      // A login meanwhile stores a fresh profile: that one stays.
+      const rows = await db
+        .update(userIdentities)
+        .set({ profileSealed: to })
+        .where(and(eq(userIdentities.id, id), eq(userIdentities.profileSealed, from), isNull(userIdentities.deletedAt)))
+        .returning({ id: userIdentities.id });
+      return rows.length > 0;
     },
   };
 }

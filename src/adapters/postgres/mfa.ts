@@ -1,4 +1,4 @@
-import { and, count, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNotNull, isNull, lt, or } from "drizzle-orm";
 import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
@@ -90,6 +90,26 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
         .where(liveTotp(tenantId, userId))
         .returning({ id: mfaTotp.id });
       return rows.length;
+    },
+
+    async page(afterId, limit) {
+      const rows = await db
+        .select()
+        .from(mfaTotp)
+        .where(and(isNull(mfaTotp.deletedAt), afterId === null ? undefined : gt(mfaTotp.id, afterId)))
+        .orderBy(asc(mfaTotp.id))
+        .limit(limit);
+      return rows.map(toTotp);
+    },
+
+    async reseal(id, from, to) {
+      // Compared on the sealed value itself: a code accepted meanwhile does not make it stale.
+      const rows = await db
+        .update(mfaTotp)
+        .set({ secretSealed: to })
+        .where(and(eq(mfaTotp.id, id), eq(mfaTotp.secretSealed, from), isNull(mfaTotp.deletedAt)))
+        .returning({ id: mfaTotp.id });
+      return rows.length > 0;
     },
   };
 }

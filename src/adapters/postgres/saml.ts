@@ -92,5 +92,30 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
         .returning({ id: samlConnections.id });
       return rows.length > 0;
     },
+
+    async page(afterId, limit) {
+      const rows = await db
+        .select()
+        .from(samlConnections)
+        .where(and(isNull(samlConnections.deletedAt), afterId === null ? undefined : gt(samlConnections.id, afterId)))
+        .orderBy(asc(samlConnections.id))
+        .limit(limit);
+      return rows.map(toConnection);
+    },
+
+    async reseal(id, from, to) {
+      const rows = await db
+        .update(samlConnections)
+        .set({ spPrivateKeySealed: to })
+        .where(
+          and(
+            eq(samlConnections.id, id),
+            eq(samlConnections.spPrivateKeySealed, from),
+            isNull(samlConnections.deletedAt),
+          ),
+        )
+        .returning({ id: samlConnections.id });
+      return rows.length > 0;
+    },
   };
 }

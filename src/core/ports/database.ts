@@ -35,6 +35,7 @@ export type {
   OAuthProviderInput,
   OAuthProviderRecord,
   OAuthProviderRepository,
+  SealedProfile,
 } from "./db/federation.js";
 export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";

@@ -46,4 +46,15 @@ export interface AccountTokenRepository {
   spendAll(tenantId: string, userId: string, purposes: readonly AccountTokenPurpose[], at: Date): Promise<number>;
   /** Deletes tokens that expired before `before` (the daily cleanup); resolves how many. */
   purgeExpired(before: Date): Promise<number>;
+  /** Unspent tokens of every tenant unexpired at `at`, in hash order after `afterHash`, for the re-encryption pass. */
+  pageUsable(afterHash: string | null, limit: number, at: Date): Promise<AccountTokenRecord[]>;
+  /**
+   * Replaces an unspent token's address index and sealed address, only while
+   * it still holds `from` (re-encryption); resolves whether it did.
+   */
+  reseal(
+    tokenHash: string,
+    from: Pick<AccountTokenRecord, "emailIndex" | "emailSealed">,
+    to: Pick<AccountTokenRecord, "emailIndex" | "emailSealed">,
+  ): Promise<boolean>;
 }

@@ -23,6 +23,10 @@ export interface OAuthProviderRepository {
   list(tenantId: string, afterName: string | null, limit: number): Promise<OAuthProviderRecord[]>;
   /** Soft-deletes the live provider; the name becomes free again. Resolves whether a live row changed. */
   softDelete(tenantId: string, name: string, now: Date): Promise<boolean>;
+  /** Live providers of every tenant in id order after `afterId`, for the re-encryption pass. */
+  page(afterId: string | null, limit: number): Promise<OAuthProviderRecord[]>;
+  /** Replaces the sealed client secret of a live provider, only while it still holds `from` (re-encryption). */
+  reseal(id: string, from: string, to: string): Promise<boolean>;
 }
 
 /** A user's account at an upstream provider (`oauth:{provider}` + the provider's subject). */
@@ -57,4 +61,17 @@ export interface IdentityRepository {
   unlinkUnverified(tenantId: string, userId: string, at: Date): Promise<number>;
   /** Records a login through the identity (and its latest sealed profile). */
   recordLogin(tenantId: string, id: string, profileSealed: string | null, at: Date): Promise<void>;
+  /** Live identities of every tenant that hold a profile, in id order after `afterId`, for the re-encryption pass. */
+  pageProfiles(afterId: string | null, limit: number): Promise<SealedProfile[]>;
+  /** Replaces the sealed profile of a live identity, only while it still holds `from` (re-encryption). */
+  resealProfile(id: string, from: string, to: string): Promise<boolean>;
+}
+
+/** An identity's sealed profile and what its sealing context names. */
+export interface SealedProfile {
+  id: string;
+  tenantId: string;
+  provider: string;
+  subject: string;
+  profileSealed: string;
 }

@@ -42,6 +42,10 @@ export interface TotpRepository {
   remove(tenantId: string, userId: string, id: string, at: Date): Promise<boolean>;
   /** Soft-deletes every authenticator of the user; resolves how many. */
   removeAll(tenantId: string, userId: string, at: Date): Promise<number>;
+  /** Live authenticators of every tenant in id order after `afterId`, for the re-encryption pass. */
+  page(afterId: string | null, limit: number): Promise<TotpRecord[]>;
+  /** Replaces the sealed secret of a live authenticator, only while it still holds `from` (re-encryption). */
+  reseal(id: string, from: string, to: string): Promise<boolean>;
 }
 
 export interface RecoveryCodeRepository {

@@ -26,4 +26,8 @@ export interface SamlConnectionRepository {
   list(tenantId: string, afterName: string | null, limit: number): Promise<SamlConnectionRecord[]>;
   /** Soft-deletes the live connection; the name becomes free again. Resolves whether a live row changed. */
   softDelete(tenantId: string, name: string, now: Date): Promise<boolean>;
+  /** Live connections of every tenant in id order after `afterId`, for the re-encryption pass. */
+  page(afterId: string | null, limit: number): Promise<SamlConnectionRecord[]>;
+  /** Replaces the sealed SP key of a live connection, only while it still holds `from` (re-encryption). */
+  reseal(id: string, from: string, to: string): Promise<boolean>;
 }
