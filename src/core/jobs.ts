@@ -1,10 +1,6 @@
-import { EMAIL_INDEX_PURPOSE } from "./accounts/accounts.js";
-import { normalizeEmail } from "./accounts/email.js";
-import type { Sealer } from "./crypto/sealing.js";
 import type { Database, Tenant } from "./ports/database.js";
 import type { Logger } from "./ports/logger.js";
 import type { KeyRingService } from "./signing/key-ring.js";
-import { resealPrivateKey } from "./signing/keys.js";
 
 const PAGE = 200;
 
@@ -92,57 +88,4 @@ export async function dailyCleanup(
     accountTokens,
     revokedAccessTokens,
   };
-}
-
-/**
- * Re-encryption after a new key-encryption key is put first in
- * ENCRYPTION_KEYS: reseals every sealed column and recomputes email indexes
- * under the current key, row by row, while the service keeps running (old
- * keys keep opening rows not yet done). Rows changed meanwhile are skipped
- * and counted; run it again until it reports none.
- */
-export async function reencryptAll(
-  db: Database,
-  sealer: Sealer,
-  logger: Logger,
-): Promise<{ users: number; signingKeys: number; skipped: number }> {
-  const done = { users: 0, signingKeys: 0, skipped: 0 };
-  for (let after: string | null = null; ; ) {
-    const page = await db.users.page(after, PAGE);
-    for (const user of page) {
-      const stale =
-        sealer.needsReseal(user.emailSealed) ||
-        (user.nameSealed !== null && sealer.needsReseal(user.nameSealed)) ||
-        sealer.needsReindex(user.emailIndex);
-      if (!stale) continue;
-      const emailContext = `users.email:${user.tenantId}:${user.id}`;
-      const nameContext = `users.name:${user.tenantId}:${user.id}`;
-      const email = await sealer.open(user.emailSealed, emailContext);
-      const name = user.nameSealed ? await sealer.open(user.nameSealed, nameContext) : null;
-      const changed = await db.users.reseal(user, {
-        emailIndex: await sealer.blindIndex(
-          normalizeEmail(email)?.lookupKey ?? email.toLowerCase(),
-          EMAIL_INDEX_PURPOSE,
-        ),
-        emailSealed: await sealer.seal(email, emailContext),
-        nameSealed: name === null ? null : await sealer.seal(name, nameContext),
-      });
-      if (changed) done.users++;
-      else done.skipped++;
-    }
-    if (page.length < PAGE) break;
-    after = page.at(-1)?.id ?? null;
-  }
-  for (let after: string | null = null; ; ) {
-    const page = await db.signingKeys.page(after, PAGE);
-    for (const key of page) {
-      if (!sealer.needsReseal(key.privateKeySealed)) continue;
-      await db.signingKeys.reseal(key.id, await resealPrivateKey(key, sealer));
-      done.signingKeys++;
-    }
-    if (page.length < PAGE) break;
-    after = page.at(-1)?.id ?? null;
-  }
-  logger.info("reencryption_done", done);
-  return done;
 }

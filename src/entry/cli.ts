@@ -2,7 +2,8 @@ import { createConsoleLogger } from "../adapters/telemetry/console-logger.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { AppError } from "../core/errors.js";
-import { dailyCleanup, reencryptAll, rotateDueKeys } from "../core/jobs.js";
+import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
+import { reencryptAll } from "../core/reencryption.js";
 import { buildServices } from "../http/services.js";
 import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
 import { fillDevSecrets } from "./dev-secrets.js";
@@ -15,7 +16,7 @@ import { embeddedServer } from "./server-record.js";
 /**
  * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
  *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
- *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS
+ *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS (docs/operations.md)
  *   cleanup       delete the ledger rows of sessions that ended more than SESSION_RETENTION ago
  * and the administration of users and service keys (cli-commands.ts), which
  * goes through the running server when it owns the embedded database and store.
@@ -64,8 +65,9 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
   const config = loadConfig(process.env, "node");
   const server = embeddedServer(config);
   if (server) {
-    // Its PGlite files must not be opened by a second process; that server runs the jobs itself.
-    console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR} and runs ${job} itself.`);
+    // Its PGlite files must not be opened by a second process; that server runs the scheduled jobs itself.
+    const advice = job === "reencrypt" ? "stop it to run reencrypt" : `it runs ${job} itself`;
+    console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR}: ${advice}.`);
     return 1;
   }
   const deps = await openNodeDeps(config, logger);
@@ -85,10 +87,16 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
       await services.background.drain();
       console.log(`rotated the keys of ${rotated} tenant(s)`);
     } else {
-      const done = await reencryptAll(deps.db, deps.sealer, logger);
+      const done = await reencryptAll(deps.db, deps.sealer, logger, deps.clock.now());
       console.log(
-        `resealed ${done.users} user(s) and ${done.signingKeys} signing key(s); ${done.skipped} changed meanwhile (run again)`,
+        `resealed ${done.users} user(s), ${done.signingKeys} signing key(s), ${done.totpSecrets} TOTP secret(s), ` +
+          `${done.oauthProviders} OAuth provider secret(s), ${done.samlConnections} SAML SP key(s), ` +
+          `${done.identityProfiles} identity profile(s) and ${done.accountTokens} mailed token(s); ` +
+          `${done.skipped} skipped (changed meanwhile: run again), ` +
+          `${done.unreadable} unreadable (no configured key opens them: see the log)`,
       );
+      // Sealed under a key no longer listed: the operator must put it back before anything else.
+      if (done.unreadable > 0) return 1;
     }
     return 0;
   } finally {

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import type { EncryptionKey } from "../../src/core/crypto/sealing.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
-import { reencryptAll, rotateDueKeys } from "../../src/core/jobs.js";
+import { rotateDueKeys } from "../../src/core/jobs.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
+import { reencryptAll } from "../../src/core/reencryption.js";
 import { createApp } from "../../src/http/app.js";
 import { buildServices } from "../../src/http/services.js";
 import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
@@ -46,14 +47,20 @@ describe("re-encryption under a new key-encryption key", () => {
     // A new user meanwhile is sealed under the new key at once.
     expect((await during.api.signup("sealed", "yan@example.com")).status).toBe(201);
 
-    const done = await reencryptAll(during.deps.db, during.deps.sealer, silentLogger);
+    const done = await reencryptAll(during.deps.db, during.deps.sealer, silentLogger, new Date());
     expect(done.users).toBe(1);
     expect(done.signingKeys).toBeGreaterThanOrEqual(2);
     expect(done.skipped).toBe(0);
-    expect(await reencryptAll(during.deps.db, during.deps.sealer, silentLogger)).toEqual({
+    expect(await reencryptAll(during.deps.db, during.deps.sealer, silentLogger, new Date())).toEqual({
       users: 0,
       signingKeys: 0,
+      totpSecrets: 0,
+      oauthProviders: 0,
+      samlConnections: 0,
+      identityProfiles: 0,
+      accountTokens: 0,
       skipped: 0,
+      unreadable: 0,
     });
 
     const { rows } = await sql.query("select email_index, email_sealed, name_sealed from users");

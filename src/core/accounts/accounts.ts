@@ -23,7 +23,7 @@ export interface UserView {
 }
 
 export const EMAIL_INDEX_PURPOSE = "users.email";
-const emailContext = (tenantId: string, id: string) => `users.email:${tenantId}:${id}`;
+export const emailContext = (tenantId: string, id: string) => `users.email:${tenantId}:${id}`;
 export const nameContext = (tenantId: string, id: string) => `users.name:${tenantId}:${id}`;
 
 /**

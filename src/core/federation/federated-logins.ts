@@ -24,6 +24,10 @@ interface StoredCode {
   codeChallenge: string | null;
 }
 
+/** Where an identity's profile is sealed: its tenant, provider key and subject. */
+export const identityProfileContext = (tenantId: string, providerKey: string, subject: string) =>
+  `user_identities.profile:${tenantId}:${providerKey}:${subject}`;
+
 /** 1-255 characters, none of them controls or unpaired surrogates. */
 const USABLE_SUBJECT = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
 
@@ -86,7 +90,7 @@ export class FederatedLogins {
     const now = this.deps.clock.now();
     const profileSealed = await this.deps.sealer.seal(
       JSON.stringify({ email: profile.email, name: profile.name }),
-      `user_identities.profile:${tenant.id}:${providerKey}:${profile.subject}`,
+      identityProfileContext(tenant.id, providerKey, profile.subject),
     );
     const known = await db.identities.find(tenant.id, providerKey, profile.subject);
     if (known) {

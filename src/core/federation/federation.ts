@@ -21,7 +21,8 @@ const LAST_ERROR_TTL_MS = 3 * 24 * 60 * 60_000;
  */
 const stateKey = (tenantId: string, name: string, state: string) => `oauth-state:${tenantId}:${name}:${state}`;
 const lastErrorKey = (tenantId: string, name: string) => `oauth-provider-error:${tenantId}:${name}`;
-const secretContext = (tenantId: string, name: string) => `oauth_providers.client_secret:${tenantId}:${name}`;
+export const providerSecretContext = (tenantId: string, name: string) =>
+  `oauth_providers.client_secret:${tenantId}:${name}`;
 
 /** What the authorize step stores under its state, for the callback. */
 /** Stored under a key naming the tenant and provider, which therefore need not be stored again. */
@@ -76,7 +77,7 @@ export class FederationService {
       throw new FederatedLoginError("invalid_request", `The tenant has no enabled provider "${name}".`);
     const entry = catalogueEntry(name);
     const clientSecret = await this.deps.sealer
-      .open(row.clientSecretSealed, secretContext(tenant.id, name))
+      .open(row.clientSecretSealed, providerSecretContext(tenant.id, name))
       .catch((error: unknown) => {
         if (!(error instanceof SealingError)) throw error;
         this.deps.logger.error("provider_secret_unreadable", {
@@ -109,7 +110,7 @@ export class FederationService {
       tenantId: tenant.id,
       name,
       clientId: input.clientId,
-      clientSecretSealed: await this.deps.sealer.seal(input.clientSecret, secretContext(tenant.id, name)),
+      clientSecretSealed: await this.deps.sealer.seal(input.clientSecret, providerSecretContext(tenant.id, name)),
       issuer: input.issuer,
       scopes: input.scopes,
       enabled: input.enabled,

@@ -12,7 +12,7 @@ import { qrSvg } from "./qr-svg.js";
 import { canonicalRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
 import { base32Secret, matchingStep, TOTP_SECRET_BYTES, totpKeyUri } from "./totp.js";
 
-const secretContext = (tenantId: string, id: string) => `mfa_totp.secret:${tenantId}:${id}`;
+export const totpSecretContext = (tenantId: string, id: string) => `mfa_totp.secret:${tenantId}:${id}`;
 
 /**
  * Code attempts count per account, apart from its password logins. Without a
@@ -86,7 +86,7 @@ export class MfaService implements SecondFactors {
     if (await db.totp.findConfirmed(tenant.id, user.id)) throw errors.totpAlreadyEnrolled();
     const id = random.uuid();
     const secret = random.bytes(TOTP_SECRET_BYTES);
-    const secretSealed = await sealer.seal(toBase64Url(secret), secretContext(tenant.id, id));
+    const secretSealed = await sealer.seal(toBase64Url(secret), totpSecretContext(tenant.id, id));
     await db.totp.createPending({ id, tenantId: tenant.id, userId: user.id, secretSealed, now: this.deps.clock.now() });
     const otpauthUri = totpKeyUri(tenant.name, await this.deps.accounts.address(user), secret);
     return { id, secret: base32Secret(secret), otpauthUri, qrSvg: qrSvg(otpauthUri) };
@@ -219,7 +219,9 @@ export class MfaService implements SecondFactors {
   }
 
   private async secretOf(totp: { id: string; tenantId: string; secretSealed: string }): Promise<Uint8Array> {
-    const secret = fromBase64Url(await this.deps.sealer.open(totp.secretSealed, secretContext(totp.tenantId, totp.id)));
+    const secret = fromBase64Url(
+      await this.deps.sealer.open(totp.secretSealed, totpSecretContext(totp.tenantId, totp.id)),
+    );
     if (!secret) throw new Error("A sealed TOTP secret did not open to base64url.");
     return secret;
   }

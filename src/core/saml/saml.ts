@@ -31,7 +31,7 @@ const assertionKey = (tenantId: string, id: string) => `saml-assertion:${tenantI
 /** A response that fails before its login is known: a problem+json page (400 `invalid_saml_response`). */
 const invalidResponse = (detail: string) => errors.validationCode("invalid_saml_response", detail);
 
-const keyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
+export const spKeyContext = (tenantId: string, name: string) => `saml_connections.sp_private_key:${tenantId}:${name}`;
 
 export interface SamlDeps {
   db: Database;
@@ -95,7 +95,7 @@ export class SamlService {
       enabled: input.enabled,
       spPrivateKeySealed:
         existing?.spPrivateKeySealed ??
-        (await this.deps.sealer.seal(keys?.privateKeyPem ?? "", keyContext(tenant.id, name))),
+        (await this.deps.sealer.seal(keys?.privateKeyPem ?? "", spKeyContext(tenant.id, name))),
       spCertificate: existing?.spCertificate ?? keys?.certificatePem ?? "",
       now: this.deps.clock.now(),
     });
@@ -142,7 +142,7 @@ export class SamlService {
     return {
       ...spUrls(issuer, row.name),
       certificatePem: row.spCertificate,
-      privateKeyPem: await this.deps.sealer.open(row.spPrivateKeySealed, keyContext(tenant.id, row.name)),
+      privateKeyPem: await this.deps.sealer.open(row.spPrivateKeySealed, spKeyContext(tenant.id, row.name)),
     };
   }
 
