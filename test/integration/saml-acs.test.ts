@@ -10,7 +10,14 @@ import { createXmllintSchemaValidator } from "../../src/adapters/saml/xml-schema
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
-import { createSamlIdp, type SamlIdp, type SamlResponseOptions, WRAP_VARIANTS } from "../support/saml-idp.js";
+import {
+  alterCiphertext,
+  createSamlIdp,
+  type SamlIdp,
+  type SamlResponseOptions,
+  unknownContentAlgorithm,
+  WRAP_VARIANTS,
+} from "../support/saml-idp.js";
 
 const APP = "https://app.example.com/after-sso";
 let t: TestApp;
@@ -57,6 +64,16 @@ async function answer(options: Partial<SamlResponseOptions> = {}) {
   return post(saml, request.relayState);
 }
 
+/** The connection's SP certificate (PUT again: the connection keeps its keys). */
+async function spCertificate(): Promise<string> {
+  const connection = await t.app.request("/t/corp/v1/admin/saml-connections/acme", {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
+    body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
+  });
+  return ((await connection.json()) as { sp_certificate: string }).sp_certificate;
+}
+
 /** No code was issued: a problem+json 400, or a redirect with error= and no code. */
 async function expectRefused(response: Response) {
   if (response.status === 302) {
@@ -95,15 +112,26 @@ describe("SAML login", () => {
 
 describe("SAML variants", () => {
   it("accepts an assertion encrypted to the connection's certificate", async () => {
-    const connection = await t.app.request("/t/corp/v1/admin/saml-connections/acme", {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS },
-      body: JSON.stringify({ idp_metadata_xml: idp.metadataXml }),
-    });
-    const { sp_certificate } = (await connection.json()) as { sp_certificate: string };
-    const response = await answer({ nameId: "erin@corp.example", encrypt: { certificatePem: sp_certificate } });
+    const response = await answer({ nameId: "erin@corp.example", encrypt: { certificatePem: await spCertificate() } });
     expect(response.status, await response.clone().text()).toBe(302);
     expect(new URL(response.headers.get("location") ?? "").searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it.each([
+    ["whose ciphertext was altered", {}, alterCiphertext],
+    ["encrypted to another certificate", { to: "other" }],
+    ["encrypted with an algorithm it does not know", {}, unknownContentAlgorithm],
+    ["encrypted with 3DES", { algorithm: "tripledes-cbc" }],
+    ["whose key travels by RSA PKCS#1 v1.5", { keyTransport: "rsa-1_5" }],
+  ] as const)("refuses an encrypted assertion %s: 400 invalid_saml_response", async (_name, how, edit?) => {
+    const { to, ...rest } = { to: "sp", ...how };
+    const certificatePem = to === "other" ? idp.otherKey.certificatePem : await spCertificate();
+    const response = await answer({
+      nameId: "erin@corp.example",
+      encrypt: { certificatePem, ...rest },
+      ...(edit ? { beforeSigning: { response: edit } } : {}),
+    });
+    expectProblem(await readAnswer(response), 400, "invalid_saml_response");
   });
 
   it("accepts IdP-initiated responses only on a connection that allows them, to an allowlisted RelayState", async () => {

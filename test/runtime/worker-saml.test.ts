@@ -18,7 +18,13 @@ import {
   type WorkerHarness,
   type WorkerInstance,
 } from "../support/runtime-worker.js";
-import { createSamlIdp, type SamlIdp, type SamlResponseOptions } from "../support/saml-idp.js";
+import {
+  alterCiphertext,
+  createSamlIdp,
+  type SamlIdp,
+  type SamlResponseOptions,
+  unknownContentAlgorithm,
+} from "../support/saml-idp.js";
 
 type Request = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -200,6 +206,30 @@ describe("SAML inside workerd", () => {
     ],
   ] as [string, Partial<SamlResponseOptions>][])("refuses a response %s", async (_name, options) => {
     await expectRefused(await answer(options));
+  });
+
+  it.each(["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"] as const)(
+    "logs in with an assertion encrypted to the connection's certificate (%s)",
+    async (algorithm) => {
+      const encrypt = { certificatePem: String(configured.sp_certificate), algorithm };
+      await codeOf(await answer({ nameId: "erin@corp.example", encrypt }));
+    },
+  );
+
+  it.each([
+    ["whose ciphertext was altered", {}, alterCiphertext],
+    ["encrypted to another certificate", { to: "other" }],
+    ["encrypted with an algorithm it does not know", {}, unknownContentAlgorithm],
+    ["whose key travels by RSA PKCS#1 v1.5", { keyTransport: "rsa-1_5" }],
+  ] as const)("refuses an encrypted assertion %s: 400 invalid_saml_response", async (_name, how, edit?) => {
+    const { to, ...rest } = { to: "sp", ...how };
+    const certificatePem = to === "other" ? idp.otherKey.certificatePem : String(configured.sp_certificate);
+    const response = await answer({
+      nameId: "erin@corp.example",
+      encrypt: { certificatePem, ...rest },
+      ...(edit ? { beforeSigning: { response: edit } } : {}),
+    });
+    expectProblem(await readAnswer(response), 400, "invalid_saml_response");
   });
 
   it("refuses a replayed response", async () => {

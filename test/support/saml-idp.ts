@@ -46,13 +46,17 @@ const RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 const SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
 const EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-const RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+const KEY_TRANSPORT = {
+  "rsa-oaep-mgf1p": "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+  "rsa-1_5": "http://www.w3.org/2001/04/xmlenc#rsa-1_5",
+} as const;
 
 const DATA_ENCRYPTION = {
   "aes256-gcm": "http://www.w3.org/2009/xmlenc11#aes256-gcm",
   "aes128-gcm": "http://www.w3.org/2009/xmlenc11#aes128-gcm",
   "aes256-cbc": "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
   "aes128-cbc": "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+  "tripledes-cbc": "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
 } as const;
 
 /** Namespace of the foreign wrapper element `response-wrapped` uses. */
@@ -60,6 +64,24 @@ const ATTACKER_NS = "urn:x-test:attacker";
 
 /** The name the forged elements of `wrap` carry unless told otherwise. */
 export const ATTACKER_NAME_ID = "attacker@evil.example";
+
+/**
+ * An encrypted response's ciphertext with one base64 character changed in its
+ * middle (the last CipherValue is the EncryptedData's): for `beforeSigning.response`.
+ */
+export function alterCiphertext(xml: string): string {
+  return xml.replace(
+    /(<(?:\w+:)?CipherValue>)([^<]+)(<\/(?:\w+:)?CipherValue>)(?![\s\S]*CipherValue>)/,
+    (_m, open, text, close) => {
+      const at = Math.floor(text.length / 2);
+      return `${open}${text.slice(0, at)}${text[at] === "A" ? "B" : "A"}${text.slice(at + 1)}${close}`;
+    },
+  );
+}
+
+/** An encrypted response whose content algorithm is AES-192-GCM, which no IdP profile asks an SP to take. */
+export const unknownContentAlgorithm = (xml: string): string =>
+  xml.replace(`${DATA_ENCRYPTION["aes256-gcm"]}"`, 'http://www.w3.org/2009/xmlenc11#aes192-gcm"');
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -251,9 +273,14 @@ export interface SamlResponseOptions {
    * certificate: a fresh AES key encrypts the (signed, if asked) assertion,
    * and RSA-OAEP (MGF1/SHA-1, `rsa-oaep-mgf1p`) wraps that key; the
    * certificate is echoed in the EncryptedKey's KeyInfo. Default algorithm
-   * aes256-gcm. Done by @authenio/xml-encryption.
+   * aes256-gcm; `keyTransport` "rsa-1_5" (and algorithm "tripledes-cbc")
+   * make what an SP must refuse. Done by @authenio/xml-encryption.
    */
-  encrypt?: { certificatePem: string; algorithm?: keyof typeof DATA_ENCRYPTION };
+  encrypt?: {
+    certificatePem: string;
+    algorithm?: keyof typeof DATA_ENCRYPTION;
+    keyTransport?: keyof typeof KEY_TRANSPORT;
+  };
 }
 
 export interface SamlIdp {
@@ -603,6 +630,7 @@ interface XmlEncryptOptions {
   encryptionAlgorithm: string;
   keyEncryptionAlgorithm: string;
   disallowEncryptionWithInsecureAlgorithm?: boolean;
+  warnInsecureAlgorithm?: boolean;
 }
 interface XmlEncryption {
   encrypt(content: string, options: XmlEncryptOptions, callback: (err: Error | null, result?: string) => void): void;
@@ -611,7 +639,10 @@ interface XmlEncryption {
 /** @authenio/xml-encryption (CommonJS, untyped; installed as a dependency of samlify). */
 const xmlenc = createRequire(import.meta.url)("@authenio/xml-encryption") as XmlEncryption;
 
-function encryptXml(content: string, certificatePem: string, algorithm: keyof typeof DATA_ENCRYPTION): Promise<string> {
+function encryptXml(content: string, encrypt: NonNullable<SamlResponseOptions["encrypt"]>): Promise<string> {
+  const algorithm = encrypt.algorithm ?? "aes256-gcm";
+  const keyTransport = encrypt.keyTransport ?? "rsa-oaep-mgf1p";
+  const certificatePem = encrypt.certificatePem;
   const publicKey = new X509Certificate(certificatePem).publicKey.export({ type: "spki", format: "pem" }).toString();
   return new Promise((resolve, reject) => {
     xmlenc.encrypt(
@@ -620,8 +651,10 @@ function encryptXml(content: string, certificatePem: string, algorithm: keyof ty
         rsa_pub: publicKey,
         pem: certificatePem,
         encryptionAlgorithm: DATA_ENCRYPTION[algorithm],
-        keyEncryptionAlgorithm: RSA_OAEP_MGF1P,
-        disallowEncryptionWithInsecureAlgorithm: true,
+        keyEncryptionAlgorithm: KEY_TRANSPORT[keyTransport],
+        // Insecure only when asked for by name.
+        disallowEncryptionWithInsecureAlgorithm: keyTransport !== "rsa-1_5" && algorithm !== "tripledes-cbc",
+        warnInsecureAlgorithm: false,
       },
       (err, result) => (err || !result ? reject(err ?? new Error("xml-encryption returned nothing")) : resolve(result)),
     );
@@ -633,11 +666,7 @@ async function encryptAssertionIn(xml: string, encrypt: NonNullable<SamlResponse
   const doc = parseXml(xml);
   const root = requireElement(doc.documentElement ?? undefined, "document element");
   const assertion = requireElement(firstChild(root, SAML_NS.assertion, "Assertion"), "Assertion child of Response");
-  const encryptedData = await encryptXml(
-    serialize(assertion),
-    encrypt.certificatePem,
-    encrypt.algorithm ?? "aes256-gcm",
-  );
+  const encryptedData = await encryptXml(serialize(assertion), encrypt);
   const wrapper = parseXml(
     `<saml:EncryptedAssertion xmlns:saml="${SAML_NS.assertion}">${encryptedData.trim()}</saml:EncryptedAssertion>`,
   );

@@ -8,10 +8,15 @@ import {
 } from "../../core/ports/saml.js";
 import { signingCertificateProblem, ssoLocationProblem } from "../../core/saml/idp-checks.js";
 import { declaresDtd, screenResponseXml } from "../../core/saml/screen.js";
+import { decryptAssertion } from "./encrypted-assertion.js";
 import { holdsEncryptedAssertion, parseResponse, readStatusResponse, readVerifiedResponse } from "./response-reader.js";
 import { samlifySchemaValidator, type XmlSchemaValidator } from "./xml-schema-validator.js";
 
 const { binding, format } = samlify.Constants.namespace;
+
+// samlify's flow decrypts through SamlLib.decryptAssertion (xml-encryption on node:crypto, which fails in workerd):
+// the WebCrypto one stands in, on every runtime, and refuses RSA PKCS#1 v1.5 and 3DES, which xml-encryption took.
+samlify.SamlLib.decryptAssertion = (here, xml) => decryptAssertion(xml, String(here.entitySetting.encPrivateKey));
 
 /**
  * samlify validates every inbound message against the SAML schemas through
@@ -53,10 +58,8 @@ function base64OfText(text: string): string {
 }
 
 /** The response with its assertion decrypted (samlify verifies that same plaintext), screened as the caller screened the original. */
-async function decryptedScreened(provider: ReturnType<typeof samlify.ServiceProvider>, xml: string): Promise<string> {
-  const [plain, assertion] = (await samlify.SamlLib.decryptAssertion(provider, xml).catch((error: unknown) => {
-    throw new SamlProtocolError(`The assertion does not decrypt: ${(error as Error).message}`);
-  })) as [string, string];
+async function decryptedScreened(sp: SpDescription, xml: string): Promise<string> {
+  const [plain, assertion] = await decryptAssertion(xml, sp.privateKeyPem);
   const problem = declaresDtd(assertion) ? "The assertion declares a DTD or entities." : screenResponseXml(plain);
   if (problem) throw new SamlProtocolError(problem);
   return plain;
@@ -118,7 +121,7 @@ export const samlifyProtocol: SamlProtocol = {
     });
     // The signature inside an encrypted assertion meets the same screen as the outer document
     // before samlify verifies it: anyone can encrypt to our public certificate.
-    const plain = encrypted ? parseResponse(await decryptedScreened(provider, xml)) : response;
+    const plain = encrypted ? parseResponse(await decryptedScreened(sp, xml)) : response;
     try {
       await provider.parseLoginResponse(idp, "post", { body: { SAMLResponse: base64OfText(xml) } });
     } catch (error) {
