@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contrastRatio } from "../../src/core/color-contrast.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
-import { FORM_HEADERS, formsOf, registerClient, TestBrowser } from "../support/hosted.js";
+import { FORM_HEADERS, formsOf, pkce, registerClient, TestBrowser } from "../support/hosted.js";
 
 const EMAIL = "grace@example.com";
 const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
@@ -201,10 +201,40 @@ describe("pages", () => {
 
     const taken = await browser.submit(weakHtml, { email: EMAIL, password: GOOD_PASSWORD });
     expect(taken.status).toBe(409);
+    const takenHtml = await taken.text();
+    expect(takenHtml).toContain(
+      '<div class="alert error" role="alert">An account with this email address exists. <a href="/t/pages/login">Sign in</a> instead, or <a href="/t/pages/password/forgot">reset its password</a>.</div>',
+    );
 
-    const made = await browser.submit(await taken.text(), { email: "new@example.com", password: GOOD_PASSWORD });
+    const made = await browser.submit(takenHtml, { email: "new@example.com", password: GOOD_PASSWORD });
     expect(made.status).toBe(303);
     expect(browser.cookies.has("__Host-sso-pages")).toBe(true);
+  });
+
+  it("sign-up within an authorization request: the taken address's sign-in link keeps the request", async () => {
+    const { client_id } = await registerClient(t.app.request.bind(t.app), "pages", {
+      name: "Signup App",
+      redirect_uris: ["https://signup.example/cb"],
+    });
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id,
+      redirect_uri: "https://signup.example/cb",
+      scope: "openid",
+      state: "s",
+      code_challenge: pkce().challenge,
+      code_challenge_method: "S256",
+    });
+    const browser = newBrowser();
+    const login = (await browser.get(`/t/pages/authorize?${query}`)).headers.get("location") ?? "";
+    const requestId = new URL(login, "http://localhost").searchParams.get("request");
+    expect(requestId).toMatch(/^[\w-]{43}$/);
+    const html = await (await browser.get(`/t/pages/signup?request=${requestId}`)).text();
+    const taken = await browser.submit(html, { email: EMAIL, password: GOOD_PASSWORD });
+    expect(taken.status).toBe(409);
+    const takenHtml = await taken.text();
+    expect(takenHtml).toContain(`<a href="/t/pages/login?request=${requestId}">Sign in</a> instead`);
+    expect(takenHtml).toContain('<a href="/t/pages/password/forgot">reset its password</a>');
   });
 
   it("forgot password: the same answer for any address; needs a mailer", async () => {
@@ -219,30 +249,58 @@ describe("pages", () => {
     expect(await sent.text()).toContain("cannot handle this right now");
   });
 
-  it("reset and verify links: GET shows a form with the token hidden and changes nothing", async () => {
+  it("reset and verify links that cannot be one: the same dead-link page at once, for GET and POST", async () => {
     const browser = newBrowser();
-    const reset = await browser.get("/t/pages/password/reset?token=tok-123");
-    const resetHtml = await reset.text();
-    expectPageHeaders(reset, resetHtml);
-    expect(formsOf(resetHtml)[0]?.fields).toMatchObject({ token: "tok-123", password: "" });
-    const bad = await browser.submit(resetHtml, { password: GOOD_PASSWORD });
-    expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain("This link is unknown, already used or expired.");
-
-    const verify = await browser.get("/t/pages/email/verify?token=tok-456");
-    const verifyHtml = await verify.text();
-    expect(formsOf(verifyHtml)[0]?.fields).toEqual({ csrf: expect.any(String), token: "tok-456" });
-    expect(verifyHtml).toContain('<button type="submit" class="primary">Confirm email address</button>');
-    expect((await browser.submit(verifyHtml)).status).toBe(400);
-
-    for (const path of [
-      "/t/pages/password/reset",
-      "/t/pages/email/verify",
-      `/t/pages/email/verify?token=${"x".repeat(300)}`,
+    const bodies = new Set<string>();
+    for (const query of [
+      "",
+      "?token=",
+      "?token=abc",
+      "?token=tok-123",
+      `?token=${"x".repeat(300)}`,
+      "?token=a&token=b",
     ]) {
-      const missing = await browser.get(path);
-      expect(missing.status).toBe(400);
-      expect(missing.headers.get("content-type")).toMatch(/^text\/html/);
+      const reset = await browser.get(`/t/pages/password/reset${query}`);
+      const html = await reset.text();
+      expect(reset.status, query).toBe(400);
+      expectPageHeaders(reset, html);
+      expect(formsOf(html), query).toEqual([]);
+      expect(html).toContain("This link is unknown, already used or expired.");
+      expect(html).toContain('<a href="/t/pages/password/forgot">Ask for a new link</a>');
+      // The same page whatever was wrong (the nonce aside).
+      bodies.add(html.replace(/nonce="[^"]+"/g, ""));
+
+      const verify = await browser.get(`/t/pages/email/verify${query}`);
+      const verifyHtml = await verify.text();
+      expect(verify.status, query).toBe(400);
+      expect(formsOf(verifyHtml), query).toEqual([]);
+      expect(verifyHtml).toContain("This link is unknown, already used or expired.");
+      expect(verifyHtml).toContain("ask the application for a new link");
+    }
+    expect(bodies.size).toBe(1);
+
+    // A form posted with a token that is none (by hand or from a stale page): the same page.
+    const csrf = formsOf(await (await browser.get("/t/pages/password/forgot")).text())[0]?.fields.csrf ?? "";
+    const sent: Record<string, string>[] = [{ token: "tok-123", password: GOOD_PASSWORD }, { password: GOOD_PASSWORD }];
+    for (const fields of sent) {
+      const posted = await browser.post("/t/pages/password/reset", { csrf, ...fields });
+      expect(posted.status).toBe(400);
+      expect(await posted.text()).toContain('<a href="/t/pages/password/forgot">Ask for a new link</a>');
+    }
+    const posted = await browser.post("/t/pages/email/verify", { csrf, token: "" });
+    expect(posted.status).toBe(400);
+    expect(await posted.text()).toContain("This link is unknown, already used or expired.");
+  });
+
+  it("a form posted as JSON or multipart says so, not that fields need attention (415)", async () => {
+    const browser = newBrowser();
+    const csrf = formsOf(await (await browser.get("/t/pages/password/forgot")).text())[0]?.fields.csrf ?? "";
+    for (const type of ["application/json", "multipart/form-data; boundary=x"]) {
+      const response = await browser.post("/t/pages/password/forgot", { csrf, email: EMAIL }, { "Content-Type": type });
+      expect(response.status).toBe(415);
+      const html = await response.text();
+      expect(html).toContain("The form was sent in a format this page does not accept.");
+      expect(html).not.toContain("Some fields need attention.");
     }
   });
 

@@ -3,7 +3,8 @@
  * playwright-core) on the built Node server, with mail through a real SMTP
  * server: sign-up, consent, SSO into a second client without a password,
  * RP-initiated logout, password reset from the mailed link, and the
- * verification link. Every page passes axe-core with no serious or critical
+ * verification link (each redirecting to its done page, a spent link an
+ * error at once), the sign-up of a taken address. Every page passes axe-core with no serious or critical
  * violation, breaks no CSP rule, loads nothing from another origin, and fits
  * a 375 px wide screen. The server's PUBLIC_URL is its own address, so
  * mailed links reach it. Screenshots are kept in test-artifacts/hosted/; the
@@ -185,11 +186,22 @@ describe("hosted pages in chromium", () => {
       const verifyMail = await smtp.waitFor(
         (mail) => mail.to.includes(EMAIL) && /Confirm your email/.test(mail.subject),
       );
-      await page.goto(mailedLink(verifyMail.text, "email/verify"));
+      const verifyLink = mailedLink(verifyMail.text, "email/verify");
+      await page.goto(verifyLink);
       await check(page, "verify-email");
       await page.getByRole("button", { name: "Confirm email address" }).click();
       await expect(page.getByRole("status").textContent()).resolves.toContain("your email address is confirmed");
+      // POST/Redirect/GET: a reload asks for the done page again, not the spent link.
+      expect(arrived(page).pathname).toBe("/t/hosted/email/verify/done");
+      await page.reload();
+      await expect(page.getByRole("status").textContent()).resolves.toContain("your email address is confirmed");
       await check(page, "verify-email-done");
+      // The spent link, opened again, says so at once.
+      await page.goto(verifyLink);
+      await expect(page.getByRole("alert").textContent()).resolves.toBe(
+        "This link is unknown, already used or expired.",
+      );
+      await check(page, "verify-email-dead");
 
       // 6. RP-initiated logout without an id_token_hint: confirm, then back to the registered URI.
       const logout = new URLSearchParams({
@@ -210,11 +222,32 @@ describe("hosted pages in chromium", () => {
       await expect(page.getByRole("status").textContent()).resolves.toContain("a link to reset its password");
       await check(page, "forgot-sent");
       const resetMail = await smtp.waitFor((mail) => mail.to.includes(EMAIL) && /Reset your/.test(mail.subject));
-      await page.goto(mailedLink(resetMail.text, "password/reset"));
+      const resetLink = mailedLink(resetMail.text, "password/reset");
+      await page.goto(resetLink);
       await check(page, "reset");
+      // The account, for password managers: shown, sent, not editable.
+      const username = page.getByLabel("Email address");
+      await expect(username.inputValue()).resolves.toBe(EMAIL);
+      await expect(username.getAttribute("autocomplete")).resolves.toBe("username");
+      await expect(username.isEditable()).resolves.toBe(false);
+      await expect(page.getByLabel("New password").getAttribute("autocomplete")).resolves.toBe("new-password");
       await page.getByLabel("New password").fill(NEW_PASSWORD);
       await page.getByRole("button", { name: "Set the password" }).click();
       await expect(page.getByRole("status").textContent()).resolves.toContain("Your password is set.");
+      expect(arrived(page).pathname).toBe("/t/hosted/password/reset/done");
+      await page.reload();
+      await expect(page.getByRole("status").textContent()).resolves.toContain("Your password is set.");
+      await check(page, "reset-done");
+      // The spent link: an error at once, and the way to a new one.
+      await page.goto(resetLink);
+      await expect(page.getByRole("alert").textContent()).resolves.toBe(
+        "This link is unknown, already used or expired.",
+      );
+      await check(page, "reset-dead");
+      await page.getByRole("link", { name: "Ask for a new link" }).click();
+      // Its load event: the next goto would abort the stylesheet still loading.
+      await page.waitForURL(`${server.base}/t/hosted/password/forgot`);
+      await page.goto(`${server.base}/t/hosted/password/reset/done`);
       await page.getByRole("link", { name: "Sign in" }).click();
 
       // 8. The old password fails (the error is shown and announced); the new one signs in.
@@ -286,6 +319,30 @@ describe("hosted pages in chromium", () => {
       await check(page, "login-375");
       await page.getByRole("link", { name: "Create an account" }).click();
       await check(page, "signup-375");
+
+      // An address that has an account: links to sign in (within the same request) or reset its password.
+      const email = "taken-375@example.com";
+      const signup = await call(server, "/t/hosted/v1/signup", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      expect(signup.status, signup.text).toBe(201);
+      const requestId = arrived(page).searchParams.get("request");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      const alert = page.getByRole("alert");
+      await expect(alert.textContent()).resolves.toBe(
+        "An account with this email address exists. Sign in instead, or reset its password.",
+      );
+      await check(page, "signup-taken-375");
+      await expect(alert.getByRole("link", { name: "reset its password" }).getAttribute("href")).resolves.toBe(
+        "/t/hosted/password/forgot",
+      );
+      await alert.getByRole("link", { name: "Sign in" }).click();
+      await poll(() => arrived(page).pathname).toBe("/t/hosted/login");
+      expect(arrived(page).searchParams.get("request")).toBe(requestId);
       expect(watch.foreign).toEqual([]);
       await page.close();
     },

@@ -1,6 +1,6 @@
 import { AppError, errors } from "../errors.js";
 import type { Clock } from "../ports/clock.js";
-import type { Database, Tenant, UserRecord } from "../ports/database.js";
+import type { AccountTokenRecord, Database, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { Background } from "../sessions/sessions.js";
 import type { AccountMail } from "./account-mail.js";
@@ -19,6 +19,9 @@ export interface EmailFlowDeps {
 }
 
 const minutes = (ms: number) => Math.round(ms / 60_000);
+
+/** The tokens a mailed `email/verify` link may carry. */
+const LINK_PURPOSES = ["verify_email", "change_email"] as const;
 
 /** Proving an address: verification at signup and on request, and moving an account to a new address. */
 export class EmailFlows {
@@ -72,14 +75,9 @@ export class EmailFlows {
    */
   async verify(tenant: Tenant, token: string): Promise<UserRecord> {
     const { db, tokens, clock, logger, userVersions } = this.deps;
-    const record = await tokens.consume(tenant.id, token, ["verify_email", "change_email"]);
-    if (!record) throw errors.invalidAccountToken();
-    const user = await db.users.findById(tenant.id, record.userId);
-    if (!user || user.disabledAt) throw errors.invalidAccountToken();
+    const { record, user } = await this.tokenOwner(tenant, await tokens.consume(tenant.id, token, LINK_PURPOSES));
 
     if (record.purpose === "verify_email") {
-      // The account moved to another address since the mail was sent.
-      if (record.emailIndex !== user.emailIndex) throw errors.invalidAccountToken();
       if (user.emailVerified) return user;
       const verified = await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
       if (!verified) throw errors.invalidAccountToken();
@@ -109,6 +107,28 @@ export class EmailFlows {
     await userVersions.raise(tenant.id, user.id, moved);
     logger.info("email_changed", { tenant_id: tenant.id, user_id: user.id });
     return moved;
+  }
+
+  /**
+   * Whether a verification or email change link would work, without spending
+   * it (the hosted page checks the link when it is opened; mail scanners
+   * open links too): `invalid_token` when it would not.
+   */
+  async checkLink(tenant: Tenant, token: string): Promise<void> {
+    await this.tokenOwner(tenant, await this.deps.tokens.find(tenant.id, token, LINK_PURPOSES));
+  }
+
+  /** The token and the live account it belongs to, or `invalid_token`. */
+  private async tokenOwner(
+    tenant: Tenant,
+    record: AccountTokenRecord | null,
+  ): Promise<{ record: AccountTokenRecord; user: UserRecord }> {
+    const user = record ? await this.deps.db.users.findById(tenant.id, record.userId) : null;
+    if (!record || !user || user.disabledAt) throw errors.invalidAccountToken();
+    // A verification is of the address it was sent to: the account may have moved since.
+    if (record.purpose === "verify_email" && record.emailIndex !== user.emailIndex) throw errors.invalidAccountToken();
+    if (record.purpose === "change_email" && !record.emailSealed) throw errors.invalidAccountToken();
+    return { record, user };
   }
 
   /**

@@ -77,11 +77,7 @@ export class PasswordFlows {
    */
   async reset(tenant: Tenant, token: string, password: string, background: Background): Promise<void> {
     const { db, tokens, accounts, sessions, clock } = this.deps;
-    const found = await tokens.find(tenant.id, token, ["password_reset"]);
-    const user = found ? await db.users.findById(tenant.id, found.userId) : null;
-    // Bound to the address it was mailed to: the account may have moved since.
-    if (!found || !user || user.emailIndex !== found.emailIndex) throw errors.invalidAccountToken();
-    if (user.disabledAt) throw errors.accountDisabled();
+    const user = await this.resetAccount(tenant, token);
     const hash = await accounts.newPasswordHash(user, password, "password");
     // Spent only now, and exactly once however many resets race with it.
     if (!(await tokens.consume(tenant.id, token, ["password_reset"]))) throw errors.invalidAccountToken();
@@ -95,6 +91,20 @@ export class PasswordFlows {
     await accounts.clearLoginThrottle(tenant, user);
     this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id, unlinked_identities: unlinked });
     this.notify(tenant, user, background);
+  }
+
+  /**
+   * The account a reset link would act on, without spending it (the hosted
+   * page checks the link when it is opened): `invalid_token` when the link
+   * is unknown, spent, expired or its account moved to another address.
+   */
+  async resetAccount(tenant: Tenant, token: string): Promise<UserRecord> {
+    const found = await this.deps.tokens.find(tenant.id, token, ["password_reset"]);
+    const user = found ? await this.deps.db.users.findById(tenant.id, found.userId) : null;
+    // Bound to the address it was mailed to: the account may have moved since.
+    if (!found || !user || user.emailIndex !== found.emailIndex) throw errors.invalidAccountToken();
+    if (user.disabledAt) throw errors.accountDisabled();
+    return user;
   }
 
   /** `POST /v1/password/change`: after the current password, the new one; the user's other sessions end. */

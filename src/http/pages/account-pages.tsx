@@ -1,6 +1,6 @@
 import { PASSWORD_MIN_LENGTH } from "../../core/accounts/password-policy.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
-import { Alert, Field, Layout, PostForm } from "./layout.js";
+import { Alert, Field, Layout, Linked, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 /** A way to sign in at an upstream (an OAuth provider or a SAML connection): a link that starts it. */
@@ -99,19 +99,37 @@ export function LoginPage(props: {
   );
 }
 
+/**
+ * The sign-up form; `emailTaken` says the address has an account, with links
+ * to sign in (within the same authorization request) or reset its password.
+ */
 export function SignupPage(props: {
   page: PageContext;
   requestId: string | null;
   email?: string;
   name?: string;
   problems?: FormProblems;
+  emailTaken?: boolean;
 }) {
   const { page } = props;
   const s = page.strings;
   const errors = props.problems?.fields ?? {};
+  const login = withRequest(`${page.base}/login`, props.requestId);
+  const taken = s.signup.emailTaken;
   return (
     <Layout page={page} title={s.signup.title}>
       {props.problems?.message && <Alert kind="error">{props.problems.message}</Alert>}
+      {props.emailTaken && (
+        <Alert kind="error">
+          <Linked
+            text={taken.text}
+            links={{
+              signIn: { href: login, text: taken.signIn },
+              reset: { href: `${page.base}/password/forgot`, text: taken.reset },
+            }}
+          />
+        </Alert>
+      )}
       <PostForm page={page} action="/signup" hidden={{ request: props.requestId }}>
         <Field
           name="email"
@@ -147,7 +165,7 @@ export function SignupPage(props: {
         </button>
       </PostForm>
       <p class="links">
-        {s.signup.haveAccount} <a href={withRequest(`${page.base}/login`, props.requestId)}>{s.signup.signIn}</a>
+        {s.signup.haveAccount} <a href={login}>{s.signup.signIn}</a>
       </p>
     </Layout>
   );
@@ -188,14 +206,28 @@ export function ForgotPage(props: { page: PageContext; email?: string; problems?
   );
 }
 
-/** The mailed reset link's page: the token rides along hidden; the new password is checked as at sign-up. */
-export function ResetPage(props: { page: PageContext; token: string; problems?: FormProblems }) {
+/**
+ * The mailed reset link's page: the token rides along hidden; the new
+ * password is checked as at sign-up. The account's address is shown read-only
+ * as the form's username, so a password manager files the new password under
+ * it (the link's holder owns the mailbox); the route ignores it.
+ */
+export function ResetPage(props: { page: PageContext; token: string; email: string; problems?: FormProblems }) {
   const { page } = props;
   const s = page.strings;
   return (
     <Layout page={page} title={s.reset.title}>
       {props.problems?.message && <Alert kind="error">{props.problems.message}</Alert>}
       <PostForm page={page} action="/password/reset" hidden={{ token: props.token }}>
+        <Field
+          name="username"
+          label={s.fields.email}
+          type="email"
+          autocomplete="username"
+          value={props.email}
+          required={false}
+          readonly
+        />
         <Field
           name="password"
           label={s.fields.newPassword}

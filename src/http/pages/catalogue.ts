@@ -109,10 +109,32 @@ export interface PageCatalogue {
     stepUp(minutes: number): string;
     signOut: string;
   };
-  signup: { title: string; submit: string; haveAccount: string; signIn: string; emailTaken: string };
+  signup: {
+    title: string;
+    submit: string;
+    haveAccount: string;
+    signIn: string;
+    /** `{signIn}` and `{reset}` in `text` become links to the login and forgotten-password pages. */
+    emailTaken: { text: string; signIn: string; reset: string };
+  };
   forgot: { title: string; intro: string; submit: string; sent: string; backToLogin: string };
-  reset: { title: string; submit: string; done: string; signIn: string };
-  verify: { title: string; intro: string; submit: string; done: string };
+  reset: {
+    title: string;
+    submit: string;
+    done: string;
+    signIn: string;
+    /** Under a reset link that is unknown, spent or expired, above the link to ask for a new one. */
+    deadAdvice: string;
+    askAgain: string;
+  };
+  verify: {
+    title: string;
+    intro: string;
+    submit: string;
+    done: string;
+    /** Under a verification link that is unknown, spent or expired. */
+    deadAdvice: string;
+  };
   consent: {
     title: string;
     heading(client: string): string;
@@ -135,6 +157,12 @@ export interface PageCatalogue {
     locked(seconds: number): string;
     expiredRequest: string;
     invalidLink: string;
+    /** The title of the page of a mailed link that cannot be used. */
+    deadLink: string;
+    /** An email change whose new address another account took after the link was mailed. */
+    emailTaken: string;
+    /** A form posted as something other than a form (JSON, multipart). */
+    unsupportedForm: string;
     accountDisabled: string;
     unknownClient: string;
     invalidRedirect: string;

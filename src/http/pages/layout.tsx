@@ -55,6 +55,8 @@ export function Field(props: {
   hint?: string;
   error?: string;
   autofocus?: boolean;
+  /** Shown and sent, not editable (the account a reset link is for, for password managers). */
+  readonly?: boolean;
   maxlength?: number;
   minlength?: number;
 }) {
@@ -72,6 +74,7 @@ export function Field(props: {
         value={props.value}
         required={props.required ?? true}
         autofocus={props.autofocus}
+        readonly={props.readonly}
         maxlength={props.maxlength}
         minlength={props.minlength}
         aria-invalid={props.error ? "true" : undefined}
@@ -110,5 +113,17 @@ export function PostForm(props: {
       )}
       {props.children}
     </form>
+  );
+}
+
+/** A catalogue text whose `{name}` placeholders become the links of that name (so a language orders them itself). */
+export function Linked(props: { text: string; links: Record<string, { href: string; text: string }> }) {
+  return (
+    <>
+      {props.text.split(/\{(\w+)\}/).map((part, i) => {
+        const link = i % 2 === 1 ? props.links[part] : undefined;
+        return link ? <a href={link.href}>{link.text}</a> : part;
+      })}
+    </>
   );
 }

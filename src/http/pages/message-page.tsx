@@ -53,9 +53,12 @@ export function errorMessage(strings: PageCatalogue, error: AppError): string {
       return e.invalidLogoutRedirect;
     case "account_disabled":
       return e.accountDisabled;
+    case "email_taken":
+      return e.emailTaken;
+    case "unsupported_media_type":
+      return e.unsupportedForm;
     case "validation_failed":
     case "malformed_body":
-    case "unsupported_media_type":
     case "payload_too_large":
       return e.invalidForm;
     default:
@@ -73,6 +76,26 @@ export function ErrorPage(props: { page: PageContext; error: AppError }) {
       kind="error"
       message={errorMessage(strings, props.error)}
       advice={strings.errors.advice}
+    />
+  );
+}
+
+/**
+ * A mailed link that cannot be used (unknown, spent, expired), shown as soon
+ * as it is opened; a reset link's page leads to asking for a new one.
+ */
+export function DeadLinkPage(props: { page: PageContext; link: "reset" | "verify" }) {
+  const { page } = props;
+  const s = page.strings;
+  const reset = props.link === "reset";
+  return (
+    <MessagePage
+      page={page}
+      title={s.errors.deadLink}
+      kind="error"
+      message={s.errors.invalidLink}
+      advice={reset ? s.reset.deadAdvice : s.verify.deadAdvice}
+      link={reset ? { href: `${page.base}/password/forgot`, text: s.reset.askAgain } : undefined}
     />
   );
 }

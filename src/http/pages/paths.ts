@@ -5,6 +5,6 @@
  * pages' script reads are not among them: it gets problem+json.
  */
 const PAGE =
-  /^\/t\/[^/]+\/(?:authorize|login(?:\/mfa(?:\/passkey|\/enroll(?:\/continue)?)?|\/passkey)?|signup|consent|logout|error|password\/forgot|password\/reset|email\/verify|account\/security(?:\/totp(?:\/confirm)?|\/factors\/remove|\/passkeys(?:\/rename)?)?|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
+  /^\/t\/[^/]+\/(?:authorize|login(?:\/mfa(?:\/passkey|\/enroll(?:\/continue)?)?|\/passkey)?|signup|consent|logout|error|password\/forgot|password\/reset(?:\/done)?|email\/verify(?:\/done)?|account\/security(?:\/totp(?:\/confirm)?|\/factors\/remove|\/passkeys(?:\/rename)?)?|login\/federated\/[^/]+(?:\/[^/]+)?)$/;
 
 export const isPagePath = (path: string) => PAGE.test(path);

@@ -25,6 +25,7 @@ label{display:block;margin:0 0 .25rem;font-weight:600}
 .hint{display:block;margin:.25rem 0 0;color:#52525b;font-size:.875rem}
 input[type=email],input[type=password],input[type=text]{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;border:1px solid #71717a;border-radius:.375rem;background:#fff;color:#18181b;font:inherit}
 input[aria-invalid=true]{border-color:#b91c1c;border-width:2px}
+input[readonly]{background:#f4f4f5}
 .field-error{display:block;margin:.25rem 0 0;color:#b91c1c;font-size:.875rem;font-weight:600}
 button,.button{display:flex;align-items:center;justify-content:center;width:100%;min-height:2.75rem;margin:0 0 .75rem;padding:.5rem 1rem;border:1px solid transparent;border-radius:.375rem;font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
 .primary{background:var(--accent);color:var(--on-accent);border-color:var(--accent)}

@@ -181,11 +181,11 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
     const form = await readForm(c);
     const pending = await pendingOf(c, form.request);
     const page = await pageContext(c, requestLanguage(pending));
-    const again = (problems: FormProblems, status: number) =>
+    const again = (problems: FormProblems, status: number, emailTaken = false) =>
       sendPage(
         c,
         page,
-        SignupPage({ page, requestId: pending?.id ?? null, email: form.email, name: form.name, problems }),
+        SignupPage({ page, requestId: pending?.id ?? null, email: form.email, name: form.name, problems, emailTaken }),
         { status, formTargets: targetsOf(pending) },
       );
     const fields = parseFields(SignupFields, form);
@@ -196,7 +196,7 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
       user = await accounts.signup(c.get("tenant"), fields.value);
     } catch (error) {
       if (error instanceof AppError && error.code === "email_taken") {
-        return again({ message: page.strings.signup.emailTaken }, 409);
+        return again({}, 409, true);
       }
       const problems = fieldProblems(error, page.strings.errors.invalidForm);
       if (!problems) throw error;

@@ -1,28 +1,43 @@
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import { errors } from "../../core/errors.js";
+import { AppError } from "../../core/errors.js";
 import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
 import { ForgotPage, type FormProblems, ResetPage, VerifyPage } from "../pages/account-pages.js";
 import { fieldProblems, parseFields, readForm } from "../pages/forms.js";
-import { MessagePage } from "../pages/message-page.js";
-import { pageContext, sendPage } from "../pages/page.js";
-import { email, mailedToken, password } from "../schemas.js";
+import { DeadLinkPage, errorMessage, MessagePage } from "../pages/message-page.js";
+import { type PageContext, pageContext, sendPage } from "../pages/page.js";
+import { email, password } from "../schemas.js";
 
 /**
  * The pages of the mailed flows: asking for a reset link, and the two links
- * a mail carries (reset, verify). GET only renders (mail scanners fetch
- * links); the POST does the work, through the same core flows as the JSON routes.
+ * a mail carries (reset, verify). GET only renders, after checking the link
+ * without spending it (mail scanners fetch links); the POST does the work,
+ * through the same core flows as the JSON routes, and redirects to a done
+ * page (POST/Redirect/GET), so reloading it does not post a spent link again.
  */
 
 const ForgotFields = z.object({ email });
-const ResetFields = z.object({ token: mailedToken, password });
+const ResetFields = z.object({ password });
 
-/** The `token` of a mailed link's URL, or 400 `invalid_token` (an error page) when it cannot be one. */
-function linkToken(value: string | undefined): string {
-  const parsed = mailedToken.min(1).safeParse(value);
-  if (!parsed.success) throw errors.invalidAccountToken();
-  return parsed.data;
+/**
+ * `render`'s page, or the page of a dead link (400, with the way to a new
+ * one) when the link's token is unknown, spent or expired. A missing or
+ * malformed token is one of those: the core finds no token for it.
+ */
+async function unlessDead(
+  c: Context<AppEnv>,
+  page: PageContext,
+  link: "reset" | "verify",
+  render: () => Promise<Response>,
+): Promise<Response> {
+  try {
+    return await render();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== "invalid_token") throw error;
+    return sendPage(c, page, DeadLinkPage({ page, link }), { status: error.status });
+  }
 }
 
 export const hostedPasswordRoutes = new Hono<AppEnv>()
@@ -49,36 +64,69 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
     return sendPage(c, page, ForgotPage({ page, sent: true }));
   })
   .get("/t/:tenant/password/reset", async (c) => {
-    const token = linkToken(c.req.query("token"));
+    const token = c.req.query("token") ?? "";
     const page = await pageContext(c);
-    return sendPage(c, page, ResetPage({ page, token }));
+    return unlessDead(c, page, "reset", async () => {
+      const { passwordFlows, accounts } = c.get("services");
+      const user = await passwordFlows.resetAccount(c.get("tenant"), token);
+      return sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user) }));
+    });
   })
   .post("/t/:tenant/password/reset", async (c) => {
     const form = await readForm(c);
-    const token = linkToken(form.token);
+    const token = form.token ?? "";
     const page = await pageContext(c);
-    const again = (problems: FormProblems) => sendPage(c, page, ResetPage({ page, token, problems }), { status: 400 });
-    const fields = parseFields(ResetFields, form);
-    if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems });
-    try {
-      await c.get("services").passwordFlows.reset(c.get("tenant"), token, fields.value.password, inBackground(c));
-    } catch (error) {
-      const problems = fieldProblems(error, page.strings.errors.invalidForm);
-      if (!problems) throw error;
-      return again(problems);
-    }
+    return unlessDead(c, page, "reset", async () => {
+      const { passwordFlows, accounts } = c.get("services");
+      const tenant = c.get("tenant");
+      const user = await passwordFlows.resetAccount(tenant, token);
+      const again = async (problems: FormProblems) =>
+        sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user), problems }), { status: 400 });
+      const fields = parseFields(ResetFields, form);
+      if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems });
+      try {
+        await passwordFlows.reset(tenant, token, fields.value.password, inBackground(c));
+      } catch (error) {
+        const problems = fieldProblems(error, page.strings.errors.invalidForm);
+        if (!problems) throw error;
+        return again(problems);
+      }
+      return c.redirect(`${page.base}/password/reset/done`, 303);
+    });
+  })
+  .get("/t/:tenant/password/reset/done", async (c) => {
+    const page = await pageContext(c);
     const s = page.strings.reset;
-    const link = { href: `/t/${c.get("tenant").slug}/login`, text: s.signIn };
+    const link = { href: `${page.base}/login`, text: s.signIn };
     return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done, link }));
   })
   .get("/t/:tenant/email/verify", async (c) => {
-    const token = linkToken(c.req.query("token"));
+    const token = c.req.query("token") ?? "";
     const page = await pageContext(c);
-    return sendPage(c, page, VerifyPage({ page, token }));
+    return unlessDead(c, page, "verify", async () => {
+      await c.get("services").emailFlows.checkLink(c.get("tenant"), token);
+      return sendPage(c, page, VerifyPage({ page, token }));
+    });
   })
   .post("/t/:tenant/email/verify", async (c) => {
     const form = await readForm(c);
-    await c.get("services").emailFlows.verify(c.get("tenant"), linkToken(form.token));
+    const page = await pageContext(c);
+    return unlessDead(c, page, "verify", async () => {
+      try {
+        await c.get("services").emailFlows.verify(c.get("tenant"), form.token ?? "");
+      } catch (error) {
+        // An email change whose address another account took meanwhile: trying again would not help.
+        if (!(error instanceof AppError) || error.code !== "email_taken") throw error;
+        const { strings } = page;
+        const message = errorMessage(strings, error);
+        return sendPage(c, page, MessagePage({ page, title: strings.errors.title, kind: "error", message }), {
+          status: error.status,
+        });
+      }
+      return c.redirect(`${page.base}/email/verify/done`, 303);
+    });
+  })
+  .get("/t/:tenant/email/verify/done", async (c) => {
     const page = await pageContext(c);
     const s = page.strings.verify;
     return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));

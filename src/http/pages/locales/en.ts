@@ -99,7 +99,11 @@ export const en: PageCatalogue = {
     submit: "Create account",
     haveAccount: "Already have an account?",
     signIn: "Sign in",
-    emailTaken: "An account with this email address exists. Sign in instead, or reset its password.",
+    emailTaken: {
+      text: "An account with this email address exists. {signIn} instead, or {reset}.",
+      signIn: "Sign in",
+      reset: "reset its password",
+    },
   },
   forgot: {
     title: "Reset your password",
@@ -113,12 +117,16 @@ export const en: PageCatalogue = {
     submit: "Set the password",
     done: "Your password is set. You have been signed out everywhere; sign in with the new password.",
     signIn: "Sign in",
+    deadAdvice: "A reset link works once, for 30 minutes. Ask for a new one with your email address.",
+    askAgain: "Ask for a new link",
   },
   verify: {
     title: "Confirm your email address",
     intro: "Press the button to confirm this email address for your account.",
     submit: "Confirm email address",
     done: "Thank you: your email address is confirmed.",
+    deadAdvice:
+      "A confirmation link works once, for 24 hours. If your address is not confirmed yet, ask the application for a new link.",
   },
   consent: {
     title: "Allow access",
@@ -155,6 +163,10 @@ export const en: PageCatalogue = {
       `This account is locked after too many failed sign-ins. Try again in ${seconds(n)}, or reset the password.`,
     expiredRequest: "This sign-in took too long and has expired.",
     invalidLink: "This link is unknown, already used or expired.",
+    deadLink: "This link cannot be used",
+    emailTaken:
+      "This email address is now used by another account, so yours cannot move to it. Your account keeps its current address.",
+    unsupportedForm: "The form was sent in a format this page does not accept. Reload the page and send it again.",
     accountDisabled: "This account is disabled; ask an administrator.",
     unknownClient: "The application is not known to this service.",
     invalidRedirect: "The application asked to return to an address it has not registered.",
