@@ -133,6 +133,30 @@ describe("one mailbox, two domain spellings", () => {
     expectProblem(await readAnswer(await api.signup(TENANT, lookalike, ATTACKER_PASSWORD)), 400, "validation_failed");
   });
 
+  it("makes compatibility forms of a local part the mailbox they stand for (NFKC): one account, found by either", async () => {
+    const signup = await api.signup(TENANT, "norm@example.com");
+    const { user } = (await signup.json()) as { user: { id: string; tenant_id: string } };
+    for (const spelling of ["ｎｏｒｍ@example.com", "ＮＯＲＭ@example.com"]) {
+      expectProblem(await readAnswer(await api.signup(TENANT, spelling, ATTACKER_PASSWORD)), 409, "email_taken");
+      expect(await subOf(await api.login(TENANT, spelling))).toBe(user.id);
+    }
+    expect((await api.signup(TENANT, "ſtrasse@example.com")).status).toBe(201);
+    expectProblem(
+      await readAnswer(await api.signup(TENANT, "strasse@example.com", ATTACKER_PASSWORD)),
+      409,
+      "email_taken",
+    );
+    // A row indexed before the rule, under its address as typed, is still found by that spelling.
+    const old = await api.signup(TENANT, "old.placeholder@example.com");
+    const made = (await old.json()) as { user: { id: string; tenant_id: string } };
+    await db.query("UPDATE users SET email_index = $1, email_sealed = $2 WHERE id = $3", [
+      await t.deps.sealer.blindIndex("ｏｌｄ@example.com", EMAIL_INDEX_PURPOSE),
+      await t.deps.sealer.seal("ｏｌｄ@example.com", `users.email:${made.user.tenant_id}:${made.user.id}`),
+      made.user.id,
+    ]);
+    expect(await subOf(await api.login(TENANT, "ｏｌｄ@example.com"))).toBe(made.user.id);
+  });
+
   it("counts failed logins of both spellings on one throttle counter", async () => {
     expect((await api.signup(TENANT, "dora@exämple.com")).status).toBe(201);
     const login = (email: string) =>

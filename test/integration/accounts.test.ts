@@ -104,6 +104,28 @@ describe("login", () => {
     expect((await api.signup("acme", "bob@example.com")).status).toBe(201);
   });
 
+  it("compares passwords in NFKC (NIST SP 800-63B §5.1.1.2): composed or not, full-width or not", async () => {
+    const typed = "Cre\u0300me brûlée très sûre";
+    expect((await api.signup("acme", "nfkc@example.com", typed)).status).toBe(201);
+    for (const spelling of ["Crème brûlée très sûre", "Ｃrème ｂrûlée très sûre", typed]) {
+      expect((await api.login("acme", "nfkc@example.com", spelling)).status, spelling).toBe(200);
+    }
+    expect((await api.login("acme", "nfkc@example.com", "Creme brulee tres sure")).status).toBe(401);
+  });
+
+  it("still takes a password hashed before the NFKC rule (in NFC), and remakes its hash", async () => {
+    const password = "ｆｕｌｌ-width passphrase 7";
+    const signup = (await (await api.signup("acme", "former@example.com")).json()) as { user: { id: string } };
+    // As the row was written before the rule: the hash of the NFC form, which keeps the full-width letters.
+    const former = await t.deps.passwords.hash(password.normalize("NFC"));
+    await db.query("UPDATE users SET password_hash = $1 WHERE id = $2", [former, signup.user.id]);
+    expect((await api.login("acme", "former@example.com", password)).status).toBe(200);
+    const { rows } = await db.query("SELECT password_hash FROM users WHERE id = $1", [signup.user.id]);
+    expect(rows[0].password_hash).not.toBe(former);
+    // Remade in NFKC: the ASCII spelling opens it now too.
+    expect((await api.login("acme", "former@example.com", "full-width passphrase 7")).status).toBe(200);
+  });
+
   it("returns a token response with a new session", async () => {
     const response = await api.login("acme", "Bob@Example.com");
     expect(response.status).toBe(200);

@@ -1,8 +1,9 @@
 /**
  * The email rule gives the same answers in workerd as on Node: domains go to
  * A-labels through each runtime's own URL parser (WHATWG domain-to-ASCII,
- * UTS #46), and the invisible-character and mixed-script checks use each
- * runtime's Unicode properties. A difference would make one mailbox two
+ * UTS #46), local parts to NFKC for the lookup key, and the
+ * invisible-character and mixed-script checks use each runtime's Unicode
+ * properties. A difference would make one mailbox two
  * accounts, or a look-alike valid, on one runtime only.
  */
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,9 @@ const INPUTS = [
   "ann@straße.de",
   "иван@пример.рф",
   "ann@ｅxample.com",
+  "ｎｏｒｍ@example.com",
+  "ſtrasse@example.com",
+  "ﬁle@example.com",
   "ann@ﬁ.com",
   "ann@a⑴.com",
   "ann@ex⒈com",

@@ -8,7 +8,7 @@ import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { checkEmail, type NormalizedEmail, normalizeEmail } from "./email.js";
-import { checkPassword, normalizePassword } from "./password-policy.js";
+import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
 
 /** API.md's User. */
 export interface UserView {
@@ -145,7 +145,6 @@ export class AccountService {
    */
   async authenticate(tenant: Tenant, input: { email: string; password: string }, network: string): Promise<UserRecord> {
     const email = normalizeEmail(input.email);
-    const password = normalizePassword(input.password);
     // The throttle counts by the keyed hash of the current lookup key under the
     // current key version (never the address; one counter however the domain is
     // spelled), and counts addresses that cannot exist exactly like real ones.
@@ -158,7 +157,8 @@ export class AccountService {
     const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: indexes[0] as string, network });
     const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
     const stored = user?.passwordHash ?? DUMMY_HASH;
-    const ok = (await this.deps.passwords.verify(stored, password)) && user?.passwordHash != null;
+    const match = await this.passwordMatch(stored, input.password);
+    const ok = match !== null && user?.passwordHash != null;
     if (!user || !ok) {
       this.deps.throttle.failed(ticket, user?.id);
       this.deps.metrics.increment("logins_total", { outcome: "failure" });
@@ -173,8 +173,8 @@ export class AccountService {
     }
     this.deps.metrics.increment("logins_total", { outcome: "success" });
     this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "password" });
-    if (needsRehash(stored)) {
-      const upgraded = await this.deps.passwords.hash(password);
+    if (match === "former" || needsRehash(stored)) {
+      const upgraded = await this.deps.passwords.hash(normalizePassword(input.password));
       await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, this.deps.clock.now());
       this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
     }
@@ -193,14 +193,25 @@ export class AccountService {
       network,
     });
     const ok =
-      (await this.deps.passwords.verify(user.passwordHash ?? DUMMY_HASH, normalizePassword(password))) &&
-      user.passwordHash !== null;
+      (await this.passwordMatch(user.passwordHash ?? DUMMY_HASH, password)) !== null && user.passwordHash !== null;
     if (!ok) {
       this.deps.throttle.failed(ticket, user.id);
       this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });
       throw errors.invalidCredentials();
     }
     await this.deps.throttle.succeeded(ticket);
+  }
+
+  /**
+   * Whether `password` matches the stored hash: in today's form, or in the
+   * form hashes made before the NFKC rule hold ("former": the caller remakes
+   * the hash). The second check happens only for text the two forms differ
+   * on, for known and unknown accounts alike, so its time tells nothing.
+   */
+  private async passwordMatch(stored: string, password: string): Promise<"current" | "former" | null> {
+    if (await this.deps.passwords.verify(stored, normalizePassword(password))) return "current";
+    const former = formerPasswordForm(password);
+    return former !== null && (await this.deps.passwords.verify(stored, former)) ? "former" : null;
   }
 
   /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */

@@ -14,7 +14,9 @@ import { scriptProblem } from "./scripts.js";
  *   `exämple.com`, `EXÄMPLE.com` and `xn--exmple-cua.com` are one domain;
  * - uniqueness and login compare the whole address case-insensitively
  *   (the lookup key lower-cases the local part too), so `Ann@x.io` and
- *   `ann@x.io` are one account, as users expect.
+ *   `ann@x.io` are one account, as users expect; and the lookup key's local
+ *   part is in NFKC, so compatibility forms (full-width `ａｎｎ` from an East
+ *   Asian keyboard, the long s `ſ`, ligatures) are the mailbox they stand for.
  */
 export interface NormalizedEmail {
   /** What is stored and shown: local part as typed, domain in A-labels. */
@@ -22,9 +24,10 @@ export interface NormalizedEmail {
   /** What identifies the account within a tenant (blind-indexed). */
   lookupKey: string;
   /**
-   * The keys rows indexed before domains were compared as A-labels carry
-   * (the domain as typed and its U-label form, lower-cased); empty unless
-   * the domain is internationalised. Lookups search these too.
+   * The keys rows indexed under earlier rules carry: before domains were
+   * compared as A-labels (the domain as typed and its U-label form), and
+   * before the local part was compared in NFKC; all lower-cased, empty
+   * unless one differs. Lookups search these too.
    */
   formerLookupKeys: string[];
 }
@@ -62,8 +65,10 @@ export function checkEmail(input: string): EmailCheck {
   if (scripts) return { problem: "must not contain unassigned or private-use characters" };
   const address = `${local}@${domain}`;
   if (address.length > EMAIL_MAX_LENGTH) return { problem: INVALID };
-  const lookupKey = address.toLowerCase();
-  const former = [`${local}@${typedDomain}`, `${local}@${punycode.toUnicode(domain)}`].map((key) => key.toLowerCase());
+  const lookupKey = `${local.normalize("NFKC")}@${domain}`.toLowerCase();
+  const former = [address, `${local}@${typedDomain}`, `${local}@${punycode.toUnicode(domain)}`].map((key) =>
+    key.toLowerCase(),
+  );
   return { email: { address, lookupKey, formerLookupKeys: [...new Set(former)].filter((key) => key !== lookupKey) } };
 }
 

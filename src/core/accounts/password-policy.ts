@@ -21,9 +21,19 @@ function commonPasswords(): Promise<Set<string>> {
   return common;
 }
 
-/** Passwords are compared and hashed in Unicode NFC, so the same text typed two ways matches. */
+/**
+ * Passwords are compared and hashed in Unicode NFKC (NIST SP 800-63B
+ * §5.1.1.2), so the same text typed two ways matches: composed or not, and
+ * full-width letters from an East Asian keyboard.
+ */
 export function normalizePassword(password: string): string {
-  return password.normalize("NFC");
+  return password.normalize("NFKC");
+}
+
+/** The form hashes made before the NFKC rule hold, when it differs from today's; else null. */
+export function formerPasswordForm(password: string): string | null {
+  const former = password.normalize("NFC");
+  return former === normalizePassword(password) ? null : former;
 }
 
 /**
