@@ -18,7 +18,9 @@ export const en: MailCatalogue = {
     heading: "Confirm your email address",
     body: [`Please confirm that this is your email address for your ${tenant} account.`],
     action: "Confirm email address",
-    after: ["If you did not create an account or ask for this, you can ignore this mail."],
+    after: [
+      "If you did not create this account, do not confirm: ignore this mail. Someone may have signed up with your address; confirming would make their account yours in name only.",
+    ],
   }),
   password_reset: (tenant) => ({
     subject: `Reset your ${tenant} password`,

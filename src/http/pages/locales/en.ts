@@ -122,7 +122,8 @@ export const en: PageCatalogue = {
   },
   verify: {
     title: "Confirm your email address",
-    intro: "Press the button to confirm this email address for your account.",
+    intro:
+      "Confirm only if you created this account: confirming says it is yours. If you did not, close this page; someone may have signed up with your address.",
     submit: "Confirm email address",
     done: "Thank you: your email address is confirmed.",
     deadAdvice:
