@@ -20,6 +20,7 @@ import {
 } from "../support/saml-idp.js";
 
 const APP = "https://app.example.com/after-sso";
+const ENCRYPTED_REFUSAL = "The encrypted assertion does not decrypt to a valid, signed assertion.";
 let t: TestApp;
 let idp: SamlIdp;
 
@@ -131,7 +132,18 @@ describe("SAML variants", () => {
       encrypt: { certificatePem, ...rest },
       ...(edit ? { beforeSigning: { response: edit } } : {}),
     });
-    expectProblem(await readAnswer(response), 400, "invalid_saml_response");
+    const answered = await readAnswer(response);
+    expectProblem(answered, 400, "invalid_saml_response");
+    // One answer for every failure, so none tells a plaintext that parses from one that does not.
+    expect(answered.json.detail).toBe(ENCRYPTED_REFUSAL);
+  });
+
+  it("answers an encrypted assertion whose signature fails as one that does not decrypt (no oracle)", async () => {
+    const certificatePem = await spCertificate();
+    const response = await answer({ nameId: "erin@corp.example", tamper: "nameId", encrypt: { certificatePem } });
+    const answered = await readAnswer(response);
+    expectProblem(answered, 400, "invalid_saml_response");
+    expect(answered.json.detail).toBe(ENCRYPTED_REFUSAL);
   });
 
   it("accepts IdP-initiated responses only on a connection that allows them, to an allowlisted RelayState", async () => {

@@ -119,16 +119,25 @@ export const samlifyProtocol: SamlProtocol = {
       ...serviceProviderSettings(sp, false),
       clockDrifts: [-skewMs, skewMs],
     });
-    // The signature inside an encrypted assertion meets the same screen as the outer document
-    // before samlify verifies it: anyone can encrypt to our public certificate.
-    const plain = encrypted ? parseResponse(await decryptedScreened(sp, xml)) : response;
-    try {
-      await provider.parseLoginResponse(idp, "post", { body: { SAMLResponse: base64OfText(xml) } });
-    } catch (error) {
-      throw new SamlProtocolError(`The SAML response is not valid: ${(error as Error).message ?? String(error)}`);
-    }
-    // Verified: read from the document's elements, never by pattern over its text (comments would count).
-    return readVerifiedResponse(plain);
+    const verified = async () => {
+      // The signature inside an encrypted assertion meets the same screen as the outer document
+      // before samlify verifies it: anyone can encrypt to our public certificate.
+      const plain = encrypted ? parseResponse(await decryptedScreened(sp, xml)) : response;
+      try {
+        await provider.parseLoginResponse(idp, "post", { body: { SAMLResponse: base64OfText(xml) } });
+      } catch (error) {
+        throw new SamlProtocolError(`The SAML response is not valid: ${(error as Error).message ?? String(error)}`);
+      }
+      // Verified: read from the document's elements, never by pattern over its text (comments would count).
+      return readVerifiedResponse(plain);
+    };
+    if (!encrypted) return verified();
+    // One answer for every failure from decryption to signature: telling a plaintext that does not
+    // parse from one that does is the oracle of the attack on XML Encryption's CBC mode
+    // (Jager and Somorovsky, "How to Break XML Encryption", 2011).
+    return verified().catch(() => {
+      throw new SamlProtocolError("The encrypted assertion does not decrypt to a valid, signed assertion.");
+    });
   },
 
   loginRequest(sp, idpMetadataXml, relayState) {
