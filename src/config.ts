@@ -22,8 +22,35 @@ export function parseDuration(text: string, allowZero = false): number | undefin
   return Number.isSafeInteger(ms) && (ms > 0 || (allowZero && ms === 0)) ? ms : undefined;
 }
 
-const duration = (fallback: string, allowZero = false) =>
-  z
+/**
+ * The longest each duration may be (docs/configuration.md states them).
+ * Those that reach a timer (setTimeout, setInterval, a socket timeout) stay
+ * far below 2^31-1 ms, past which Node and workerd fire the timer after 1 ms;
+ * the retentions and the rotation interval only at about 100 years, where
+ * dates computed from them still exist.
+ */
+export const DURATION_MAX = {
+  READINESS_TIMEOUT: "1m",
+  JWKS_MAX_AGE: "7d",
+  SIGNING_KEY_ROTATION_INTERVAL: "36500d",
+  SIGNING_KEY_CACHE_TTL: "1h",
+  KEY_ROTATION_CHECK_INTERVAL: "1d",
+  REFRESH_GRACE_PERIOD: "10m",
+  API_KEY_CACHE_TTL: "1d",
+  SHUTDOWN_TIMEOUT: "1h",
+  SHUTDOWN_DRAIN_DELAY: "1h",
+  HTTP_HEADERS_TIMEOUT: "1h",
+  HTTP_REQUEST_TIMEOUT: "1h",
+  HTTP_KEEP_ALIVE_TIMEOUT: "1h",
+  SESSION_RETENTION: "36500d",
+  AUDIT_RETENTION: "36500d",
+  OTEL_METRICS_EXPORT_INTERVAL: "1h",
+} as const;
+
+/** A duration setting in milliseconds, from 1 ms (or 0 when allowed) to `max`. */
+const duration = (fallback: string, max: string, allowZero = false) => {
+  const maxMs = parseDuration(max) ?? 0;
+  return z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
@@ -33,8 +60,13 @@ const duration = (fallback: string, allowZero = false) =>
         ctx.addIssue({ code: "custom", message: `must be ${kind} such as "30s", "10m", "30d"` });
         return z.NEVER;
       }
+      if (ms > maxMs) {
+        ctx.addIssue({ code: "custom", message: `must be at most ${max}` });
+        return z.NEVER;
+      }
       return ms;
     });
+};
 
 const integer = (fallback: number, min: number, max: number) =>
   z
@@ -220,26 +252,26 @@ const schema = z.object({
   BOOTSTRAP_ADMIN_KEY: secret(32),
   ENCRYPTION_KEYS: encryptionKeys,
   MAX_BODY_BYTES: integer(64 * 1024, 1_024, 16 * 1024 * 1024),
-  READINESS_TIMEOUT: duration("2s"),
-  JWKS_MAX_AGE: duration("5m"),
-  SIGNING_KEY_ROTATION_INTERVAL: duration("30d"),
-  SIGNING_KEY_CACHE_TTL: duration("30s"),
-  KEY_ROTATION_CHECK_INTERVAL: duration("1h"),
-  REFRESH_GRACE_PERIOD: duration("10s"),
-  API_KEY_CACHE_TTL: duration("60s"),
-  SHUTDOWN_TIMEOUT: duration("10s"),
-  SHUTDOWN_DRAIN_DELAY: duration("5s", true),
+  READINESS_TIMEOUT: duration("2s", DURATION_MAX.READINESS_TIMEOUT),
+  JWKS_MAX_AGE: duration("5m", DURATION_MAX.JWKS_MAX_AGE),
+  SIGNING_KEY_ROTATION_INTERVAL: duration("30d", DURATION_MAX.SIGNING_KEY_ROTATION_INTERVAL),
+  SIGNING_KEY_CACHE_TTL: duration("30s", DURATION_MAX.SIGNING_KEY_CACHE_TTL),
+  KEY_ROTATION_CHECK_INTERVAL: duration("1h", DURATION_MAX.KEY_ROTATION_CHECK_INTERVAL),
+  REFRESH_GRACE_PERIOD: duration("10s", DURATION_MAX.REFRESH_GRACE_PERIOD),
+  API_KEY_CACHE_TTL: duration("60s", DURATION_MAX.API_KEY_CACHE_TTL),
+  SHUTDOWN_TIMEOUT: duration("10s", DURATION_MAX.SHUTDOWN_TIMEOUT),
+  SHUTDOWN_DRAIN_DELAY: duration("5s", DURATION_MAX.SHUTDOWN_DRAIN_DELAY, true),
   /** Node: a client must send a request's headers within this (slowloris); else 408 and the connection closes. */
-  HTTP_HEADERS_TIMEOUT: duration(HEADERS_TIMEOUT),
+  HTTP_HEADERS_TIMEOUT: duration(HEADERS_TIMEOUT, DURATION_MAX.HTTP_HEADERS_TIMEOUT),
   /** Node: a client must send a whole request, body included, within this; at least HTTP_HEADERS_TIMEOUT. */
-  HTTP_REQUEST_TIMEOUT: duration(REQUEST_TIMEOUT),
+  HTTP_REQUEST_TIMEOUT: duration(REQUEST_TIMEOUT, DURATION_MAX.HTTP_REQUEST_TIMEOUT),
   /** Node: how long an idle keep-alive connection stays open; above the load balancer's idle timeout (60 s on ingress-nginx, AWS ALB). */
-  HTTP_KEEP_ALIVE_TIMEOUT: duration("65s"),
+  HTTP_KEEP_ALIVE_TIMEOUT: duration("65s", DURATION_MAX.HTTP_KEEP_ALIVE_TIMEOUT),
   /** Node: connections one process holds at once; more are closed on arrival, before they reach the file-descriptor limit. */
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
-  SESSION_RETENTION: duration("30d"),
+  SESSION_RETENTION: duration("30d", DURATION_MAX.SESSION_RETENTION),
   /** How long audit events are kept; the daily cleanup deletes older ones. */
-  AUDIT_RETENTION: duration("90d"),
+  AUDIT_RETENTION: duration("90d", DURATION_MAX.AUDIT_RETENTION),
   TRUSTED_PROXIES: cidrList.default([]),
   /** Node: the SMTP server, `smtp://host:port` (STARTTLS when offered) or `smtps://user:pass@host:465`. */
   SMTP_URL: optional(urlWithProtocols(["smtp:", "smtps:"], "smtp")),
@@ -260,7 +292,7 @@ const schema = z.object({
   /** Headers of every OTLP export (secret: often a collector's credentials). */
   OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.default({}),
   /** Workers: the shortest time between two OTLP metric exports of one isolate. */
-  OTEL_METRICS_EXPORT_INTERVAL: duration("10s"),
+  OTEL_METRICS_EXPORT_INTERVAL: duration("10s", DURATION_MAX.OTEL_METRICS_EXPORT_INTERVAL),
 });
 
 export type Config = Omit<z.output<typeof schema>, "PUBLIC_URL"> & { PUBLIC_URL: string };
@@ -323,7 +355,9 @@ function crossCheck(raw: Record<string, string>, runtime: Runtime): Problem[] {
   // Node refuses a server whose headers timeout exceeds its whole-request timeout.
   const headersMs = parseDuration(raw.HTTP_HEADERS_TIMEOUT ?? HEADERS_TIMEOUT);
   const requestMs = parseDuration(raw.HTTP_REQUEST_TIMEOUT ?? REQUEST_TIMEOUT);
-  if (headersMs !== undefined && requestMs !== undefined && requestMs < headersMs) {
+  // A headers timeout over its ceiling is reported once, as itself.
+  const headersValid = headersMs !== undefined && headersMs <= (parseDuration(DURATION_MAX.HTTP_HEADERS_TIMEOUT) ?? 0);
+  if (headersValid && requestMs !== undefined && requestMs < headersMs) {
     problems.push({ variable: "HTTP_REQUEST_TIMEOUT", message: "must be at least HTTP_HEADERS_TIMEOUT" });
   }
   if (raw.SMTP_URL || raw.POSTMARK_SERVER_TOKEN) need("MAIL_FROM", "is required when mail is sent");

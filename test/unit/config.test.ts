@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig, parseDuration, parseMigrationConfig } from "../../src/config.js";
+import {
+  ConfigError,
+  DURATION_MAX,
+  loadConfig,
+  parseConfig,
+  parseDuration,
+  parseMigrationConfig,
+} from "../../src/config.js";
 
 const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
 const ADMIN = "admin-key-that-is-long-enough-0123456789";
@@ -88,6 +95,46 @@ describe("config", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]?.variable).toBe(variable);
     expect(problems[0]?.message).toContain(message);
+  });
+
+  // Node and workerd fire a timer of more than 2^31-1 ms after 1 ms: a setting that reaches one stays below.
+  it.each([
+    ["READINESS_TIMEOUT", "1m"],
+    ["KEY_ROTATION_CHECK_INTERVAL", "1d"],
+    ["SHUTDOWN_TIMEOUT", "1h"],
+    ["SHUTDOWN_DRAIN_DELAY", "1h"],
+    ["HTTP_HEADERS_TIMEOUT", "1h"],
+    ["HTTP_REQUEST_TIMEOUT", "1h"],
+    ["HTTP_KEEP_ALIVE_TIMEOUT", "1h"],
+    ["REFRESH_GRACE_PERIOD", "10m"],
+    ["API_KEY_CACHE_TTL", "1d"],
+    ["SIGNING_KEY_CACHE_TTL", "1h"],
+    ["JWKS_MAX_AGE", "7d"],
+    ["OTEL_METRICS_EXPORT_INTERVAL", "1h"],
+    ["SESSION_RETENTION", "36500d"],
+    ["AUDIT_RETENTION", "36500d"],
+    ["SIGNING_KEY_ROTATION_INTERVAL", "36500d"],
+  ])("takes %s up to %s and refuses more, naming the variable and not the value", (variable, max) => {
+    const maxMs = parseDuration(max) as number;
+    // With the request timeout at its ceiling, so the headers timeout is judged alone.
+    const base = { ...valid, HTTP_REQUEST_TIMEOUT: "1h" };
+    expect((parseConfig({ ...base, [variable]: max }, "node") as Record<string, unknown>)[variable]).toBe(maxMs);
+    for (const over of [`${maxMs + 1}ms`, "25d", "9007199254740991ms"]) {
+      if ((parseDuration(over) as number) <= maxMs) continue;
+      const { problems, message } = problemsOf({ ...base, [variable]: over });
+      expect(problems).toEqual([{ variable, message: `must be at most ${max}` }]);
+      expect(message).not.toContain(over);
+    }
+  });
+
+  it("keeps the durations that reach a timer below 2^31-1 ms, the shutdown's two together", () => {
+    const max = (name: keyof typeof DURATION_MAX) => parseDuration(DURATION_MAX[name]) as number;
+    // setTimeout in /readyz (Node and Workers), setInterval of the rotation job, the keep-alive socket timeout.
+    for (const name of ["READINESS_TIMEOUT", "KEY_ROTATION_CHECK_INTERVAL", "HTTP_KEEP_ALIVE_TIMEOUT"] as const) {
+      expect(max(name)).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+    // The forced exit's timer waits for both.
+    expect(max("SHUTDOWN_DRAIN_DELAY") + max("SHUTDOWN_TIMEOUT")).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
   it("takes SMTP_URL as smtp:// or smtps:// only, and MAIL_FROM with it", () => {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { DURATION_MAX } from "../../src/config.js";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
@@ -24,5 +25,18 @@ describe("docs/configuration.md", () => {
       [...read("docs/configuration.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` /gm)].map((m) => m[1] as string),
     );
     expect(variables.filter((v) => !documented.has(v))).toEqual([]);
+  });
+
+  it("states the maximum of every duration in its row, as the schema enforces it", () => {
+    const rows = new Map(
+      [...read("docs/configuration.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` .*$/gm)].map((m) => [m[1], m[0]]),
+    );
+    const wrong = Object.entries(DURATION_MAX).filter(
+      ([name, max]) => !rows.get(name)?.includes(`At most \`${max}\`.`),
+    );
+    expect(wrong).toEqual([]);
+    // Every duration of the schema has a maximum.
+    const durations = [...read("src/config.ts").matchAll(/^ {2}([A-Z][A-Z0-9_]+): duration\(/gm)].map((m) => m[1]);
+    expect(durations.sort()).toEqual(Object.keys(DURATION_MAX).sort());
   });
 });
