@@ -70,6 +70,16 @@ export const errors = {
         "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope"${scope === null ? "" : `, scope="${scope}"`}`,
       },
     ),
+  /** Another rotation of the tenant's signing keys changed the ring while this one was under way. */
+  rotationConflict: () =>
+    new AppError(
+      409,
+      "rotation_conflict",
+      "Rotation conflict",
+      "Another rotation of this tenant's signing keys changed them at the same time; try again.",
+      {},
+      { "Retry-After": "1" },
+    ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>
     new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),

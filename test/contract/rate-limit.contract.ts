@@ -3,7 +3,7 @@ import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { AppError } from "../../src/core/errors.js";
 import type { KeyValueStore } from "../../src/core/ports/key-value.js";
 import { noopMetrics } from "../../src/core/ports/telemetry.js";
-import { gcra } from "../../src/core/rate-limit/gcra.js";
+import { gcra, gcraRefund } from "../../src/core/rate-limit/gcra.js";
 import { type LoginAttempt, LoginThrottle } from "../../src/core/rate-limit/login-throttle.js";
 import type { ThrottlePolicy } from "../../src/core/rate-limit/login-throttle-scripts.js";
 import type { KeyValueHarness } from "./key-value.contract.js";
@@ -94,6 +94,31 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
             .map((r) => r.remaining)
             .sort(),
         ).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      });
+    });
+
+    describe("GCRA refund", () => {
+      const decide = (k: string, now: number) => kv.run(gcra, [k], [now, 3_000, 3]);
+      const refund = (k: string, now: number) => kv.run(gcraRefund, [k], [now, 3_000, 3]);
+
+      it("gives back one allowed request, never more than were taken", async () => {
+        const k = key("refund");
+        for (let i = 0; i < 3; i++) await decide(k, T0);
+        expect((await decide(k, T0)).allowed).toBe(false);
+        expect(await refund(k, T0)).toBe(true);
+        expect(await decide(k, T0)).toMatchObject({ allowed: true, remaining: 0 });
+        // Refunds beyond what was taken leave a full burst, not more.
+        for (let i = 0; i < 5; i++) await refund(k, T0);
+        expect(await kv.get(k)).toBeNull();
+        for (let i = 0; i < 3; i++) expect((await decide(k, T0)).allowed).toBe(true);
+        expect((await decide(k, T0)).allowed).toBe(false);
+      });
+
+      it("does nothing to a key that is absent or already replenished", async () => {
+        const k = key("refund-none");
+        expect(await refund(k, T0)).toBe(false);
+        await decide(k, T0);
+        expect(await refund(k, T0 + 5_000)).toBe(false);
       });
     });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rotateDueKeys } from "../../src/core/jobs.js";
 import type { SigningKeyRecord } from "../../src/core/ports/database.js";
 import { MAX_RETIRED_PUBLISHED } from "../../src/core/signing/key-ring.js";
+import { buildServices } from "../../src/http/services.js";
 import { appClient } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
@@ -20,7 +21,8 @@ describe("signing-key rotation limits", () => {
   beforeAll(async () => {
     t = await startTestApp({ clock }, { SIGNING_KEY_ROTATION_INTERVAL: "1h" });
     // ES256: quick key generation; the limit is the same for every algorithm.
-    for (const slug of ["busy", "calm", "crowded"]) await api().createTenant(slug, { signing_alg: "ES256" });
+    for (const slug of ["busy", "calm", "crowded", "racy", "twice"])
+      await api().createTenant(slug, { signing_alg: "ES256" });
   });
   afterAll(async () => {
     await t?.close();
@@ -40,6 +42,39 @@ describe("signing-key rotation limits", () => {
     const before = await activeKid("busy");
     expect(await rotateDueKeys(t.deps.db, t.services.keyRing, t.deps.logger)).toBeGreaterThanOrEqual(1);
     expect(await activeKid("busy")).not.toBe(before);
+  });
+
+  it("answers concurrent rotations 200 or 409 rotation_conflict, never 500, and counts only those that rotated", async () => {
+    const tenant = await t.services.tenants.require("racy");
+    const retiredBefore = (await t.deps.db.signingKeys.listPublished(tenant.id, clock.now(), 100)).length;
+    const answers = await Promise.all(Array.from({ length: 10 }, async () => readAnswer(await api().rotate("racy"))));
+    const ok = answers.filter((a) => a.status === 200);
+    const lost = answers.filter((a) => a.status !== 200);
+    for (const answer of lost) {
+      expectProblem(answer, 409, "rotation_conflict");
+      expect(answer.headers.get("retry-after")).toBe("1");
+    }
+    // Ten at once on one ring: some lose every attempt (about 3 of 10 rotate here).
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    // Each 200 is one rotation: one more key in the ring, a distinct new active key.
+    const after = await t.deps.db.signingKeys.listPublished(tenant.id, clock.now(), 100);
+    expect(after.length - retiredBefore).toBe(ok.length);
+    expect(new Set(ok.map((a) => a.json.active_kid)).size).toBe(ok.length);
+    // The lost ones used none of the day's 10.
+    for (let i = ok.length; i < 10; i++) expect((await api().rotate("racy")).status).toBe(200);
+    expectProblem(await readAnswer(await api().rotate("racy")), 429, "rate_limited");
+  });
+
+  it("rotates a due ring once when replicas run the scheduled job at the same time", async () => {
+    const tenant = await t.services.tenants.require("twice");
+    clock.advance(2 * 3_600_000);
+    const before = (await t.deps.db.signingKeys.listPublished(tenant.id, clock.now(), 100)).length;
+    // Two replicas: their own key-ring services over one database.
+    const replicas = [t.services.keyRing, buildServices(t.deps).keyRing];
+    const results = await Promise.all(replicas.map((ring) => ring.rotateIfDue(tenant)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await t.deps.db.signingKeys.listPublished(tenant.id, clock.now(), 100)).toHaveLength(before + 1);
   });
 
   it("publishes at most the newest retired keys, even when the ring holds more", async () => {

@@ -67,3 +67,34 @@ return {1, math.floor((period - (nxt - now)) / interval + 1e-9), 0, math.ceil(nx
     return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };
   },
 };
+
+/**
+ * Gives one allowed request back: the key's TAT moves one interval earlier
+ * (not before now), for a request that was let through and then did nothing
+ * (a signing-key rotation that lost to a concurrent one). KEYS[1] the key;
+ * ARGV[1] now (ms), ARGV[2] period (ms), ARGV[3] limit. Returns 1 when
+ * something was given back.
+ */
+export const gcraRefund: AtomicScript<boolean> = {
+  name: "rate_limit_gcra_refund",
+  lua: `local now = tonumber(ARGV[1])
+local stored = tonumber(redis.call('GET', KEYS[1]))
+if not stored or stored <= now then return 0 end
+local tat = stored - tonumber(ARGV[2]) / tonumber(ARGV[3])
+if tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now))
+end
+return 1`,
+  memory(store, [key = ""], [now = "0", period = "0", limit = "1"]) {
+    const raw = store.get(key);
+    const t = Number(now);
+    if (raw === null || Number(raw) <= t) return 0;
+    const tat = Number(raw) - Number(period) / Number(limit);
+    if (tat <= t) store.del(key);
+    else store.set(key, tat.toFixed(3), Math.ceil(tat - t));
+    return 1;
+  },
+  decode: (raw) => Number(raw) === 1,
+};

@@ -1,7 +1,7 @@
 import type { Clock } from "../ports/clock.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
-import { type GcraDecision, gcra } from "./gcra.js";
+import { type GcraDecision, gcra, gcraRefund } from "./gcra.js";
 import type { Limit } from "./limits.js";
 
 /** How long decisions are skipped (fail open / closed at once) after Redis failed to answer one. */
@@ -39,6 +39,19 @@ export class RateLimiter {
       logger.error("rate_limiter_unavailable", { limit: name, error: (error as Error).name, skipped: this.skipped });
       this.skipped = 0;
       return undefined;
+    }
+  }
+
+  /**
+   * Gives back one request `decide` allowed against `key` (a request that then
+   * did nothing). Best effort: with Redis unreachable the request stays counted.
+   */
+  async refund(name: string, key: string, { limit, windowSeconds }: Limit): Promise<void> {
+    const { kv, clock, logger } = this.deps;
+    try {
+      await kv.run(gcraRefund, [key], [clock.now().getTime(), windowSeconds * 1000, limit]);
+    } catch (error) {
+      logger.warn("rate_limit_refund_failed", { limit: name, error: (error as Error).name });
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Sealer } from "../crypto/sealing.js";
+import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
@@ -159,21 +160,33 @@ export class KeyRingService {
     return { alg: record.alg, key: await key };
   }
 
-  /** Rotates now: the next key signs from now on. Resolves the kids after rotation. */
+  /**
+   * Rotates now: the next key signs from now on. Resolves the kids after
+   * rotation; a 409 `rotation_conflict` when concurrent rotations changed the
+   * ring at every attempt (nothing rotated by this call).
+   */
   async rotate(tenant: Tenant, trigger: RotationTrigger = "admin"): Promise<{ activeKid: string; nextKid: string }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const keys = await this.published(tenant, true);
-      const active = keys.find((k) => k.state === "active");
-      const next = keys.find((k) => k.state === "next");
-      if (next && (await this.rotateFrom(tenant, active?.id ?? null, next.id))) {
-        this.deps.metrics.increment("signing_key_rotations_total", { trigger });
-        const after = await this.published(tenant, true);
-        const kidOf = (state: string) => after.find((k) => k.state === state)?.kid ?? "";
-        return { activeKid: kidOf("active"), nextKid: kidOf("next") };
-      }
+      if (await this.rotateRing(tenant, keys, trigger)) return this.kidsAfterRotation(tenant);
       // A concurrent rotation changed the ring first: read it again and retry.
     }
-    throw new Error(`Could not rotate the signing keys of tenant ${tenant.id}: the ring kept changing.`);
+    throw errors.rotationConflict();
+  }
+
+  /** Rotates from the ring as read; false when it changed meanwhile (or has no next key). */
+  private async rotateRing(tenant: Tenant, keys: SigningKeyRecord[], trigger: RotationTrigger): Promise<boolean> {
+    const active = keys.find((k) => k.state === "active");
+    const next = keys.find((k) => k.state === "next");
+    if (!next || !(await this.rotateFrom(tenant, active?.id ?? null, next.id))) return false;
+    this.deps.metrics.increment("signing_key_rotations_total", { trigger });
+    return true;
+  }
+
+  private async kidsAfterRotation(tenant: Tenant): Promise<{ activeKid: string; nextKid: string }> {
+    const after = await this.published(tenant, true);
+    const kidOf = (state: string) => after.find((k) => k.state === state)?.kid ?? "";
+    return { activeKid: kidOf("active"), nextKid: kidOf("next") };
   }
 
   /**
@@ -232,8 +245,9 @@ export class KeyRingService {
     const activeSince = (active.activatedAt ?? active.createdAt).getTime();
     if (now - activeSince < this.options.rotationIntervalMs) return false;
     if (now - next.createdAt.getTime() < this.options.jwksMaxAgeMs) return false;
-    await this.rotate(tenant, "scheduled");
-    return true;
+    // Only from the ring just judged due: when it changed meanwhile, another replica's job
+    // (or an admin) rotated it, and rotating again would retire a key that has just begun.
+    return this.rotateRing(tenant, keys, "scheduled");
   }
 }
 

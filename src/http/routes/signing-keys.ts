@@ -17,13 +17,15 @@ const rotate = createRoute({
     "The active key retires (still published until every token it signed has expired), the next key becomes " +
     "active, and a new next key is published. An explicit rotation takes effect at once; the scheduled job " +
     "only rotates once the next key has been published for a whole JWKS cache lifetime. At most 10 rotations " +
-    "a day per tenant (429 rate_limited with Retry-After beyond that); the JWKS keeps the 24 newest retired keys.",
+    "a day per tenant (429 rate_limited with Retry-After beyond that); the JWKS keeps the 24 newest retired keys. " +
+    "Concurrent rotations of one tenant may answer 409 rotation_conflict with Retry-After (nothing rotated, " +
+    "not counted against the daily limit).",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: { description: "Rotated", content: { "application/json": { schema: RotatedSchema } } },
-    ...problems(401, 403, 404, 429),
+    ...problems(401, 403, 404, 409, 429),
   },
 });
 
@@ -38,7 +40,15 @@ export const signingKeyRoutes = createRouter().openapi(rotate, async (c) => {
     metrics.increment("rate_limit_rejections_total", { limit: "signing_key_rotation", scope: "tenant" });
     throw rateLimitedError(decision.retryAfterMs, "Too many rotations of this tenant's signing keys; try again later.");
   }
-  const { activeKid, nextKid } = await c.get("services").keyRing.rotate(c.get("tenant"), "admin");
+  let rotated: { activeKid: string; nextKid: string };
+  try {
+    rotated = await c.get("services").keyRing.rotate(c.get("tenant"), "admin");
+  } catch (error) {
+    // A rotation that failed (lost to concurrent ones, or a store failed) does not use up the day's quota.
+    if (decision) await limiter.refund("signing_key_rotation", key, SIGNING_KEY_ROTATION_LIMIT);
+    throw error;
+  }
+  const { activeKid, nextKid } = rotated;
   c.get("services").logger.info("signing_keys_rotated_by_admin", {
     tenant_id: c.get("tenant").id,
     active_kid: activeKid,
