@@ -8,13 +8,20 @@ import type { Cursors } from "../core/pagination/cursor.js";
  * the last name of the page before.
  */
 export const PageQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int("must be an integer")
-    .min(1, "must be at least 1")
-    .max(100, "must be at most 100")
+  // Decimal digits only: Number() would also take "0x10", "3e0", "+3" and " 3".
+  limit: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number in decimal digits")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(100, "must be at most 100"))
     .optional()
-    .openapi({ description: "Items per page (1 to 100, default 50)", example: 50 }),
+    .openapi({
+      type: "integer",
+      minimum: 1,
+      maximum: 100,
+      description: "Items per page (1 to 100, default 50), in decimal digits",
+      example: 50,
+    }),
   cursor: z
     .string()
     .max(256)

@@ -127,6 +127,13 @@ describe("GET /admin/users", () => {
       "limit=abc",
       "limit=1.5",
       "limit=-1",
+      // Decimal digits only, not whatever Number() makes of the text.
+      "limit=0x10",
+      "limit=3e0",
+      "limit=%2B3",
+      "limit=%203",
+      "limit=3%20",
+      "limit=",
     ];
     for (const query of bad) {
       expectProblem(await readAnswer(await get(`/t/crowd/v1/admin/users?${query}`)), 400, "validation_failed");

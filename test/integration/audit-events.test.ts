@@ -281,8 +281,11 @@ describe("reading the trail", () => {
       cursorAt(999_999_999_999_999),
       `?cursor=${[changed.toString("base64url"), ...signed].join(".")}`,
       `?cursor=${otherTenants}`,
+      // Empty: not absent (400 as at every other listing).
+      "?cursor=",
     ];
-    for (const query of [...bad, "?limit=0", "?limit=101", "?limit=x"]) {
+    const limits = ["?limit=0", "?limit=101", "?limit=x", "?limit=0x10", "?limit=3e0", "?limit=%2B3", "?limit=%203"];
+    for (const query of [...bad, ...limits]) {
       const answer = await readAnswer(await request(`/t/acme/v1/admin/audit-events${query}`, { headers: ADMIN }));
       expectProblem(answer, 400, "validation_failed");
     }

@@ -87,7 +87,8 @@ export const auditEventRoutes = createRouter().openapi(listEvents, async (c) => 
   const limit = query.limit ?? 50;
   const { cursors, db } = c.get("services");
   const tenantId = c.get("tenant").id;
-  const cursor = query.cursor ? await decodeAuditCursor(cursors, tenantId, query.cursor) : null;
+  // An empty `cursor=` is a cursor this listing never handed out (400), as at every other listing.
+  const cursor = query.cursor === undefined ? null : await decodeAuditCursor(cursors, tenantId, query.cursor);
   const filters = { action: query.action, actorId: query.actor_id, targetId: query.target_id };
   // One more than asked tells whether a next page exists.
   const rows = await db.auditEvents.list(tenantId, filters, cursor, limit + 1);
