@@ -77,10 +77,11 @@ async function main(): Promise<void> {
   }, DAY_MS);
   cleanup.unref();
   // As @hono/node-server's serve(), with refusals of its own answered as problem+json too.
-  const listener = getRequestListener(app.fetch, {
-    hostname: config.HOST,
-    errorHandler: answerRequestErrors(deps.random),
-  });
+  const refusals = { random: deps.random, logger, metrics: services.metrics };
+  const requestErrors = answerRequestErrors(refusals);
+  const listener = requestErrors.wrap(
+    getRequestListener(app.fetch, { hostname: config.HOST, errorHandler: requestErrors.errorHandler }),
+  );
   const server = createServer(
     {
       // Slow clients (slowloris) are cut off with 408 instead of holding a connection for Node's 300 s default.
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   });
   // Beyond it new connections are closed on arrival: the file descriptors Postgres and Redis need stay free.
   server.maxConnections = config.MAX_CONNECTIONS;
-  answerClientErrors(server, deps.random);
+  answerClientErrors(server, refusals);
 
   // Graceful shutdown (README, "Shutdown"): readiness fails at once so the
   // load balancer stops sending new requests, while the listener keeps

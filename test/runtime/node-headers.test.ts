@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseExposition } from "../support/prometheus-text.js";
 import {
   ADMIN_KEY,
   adminHeaders,
@@ -196,10 +197,21 @@ describe("response headers on the Node entry", () => {
         socket.on("close", () => resolve(text));
         socket.on("error", reject);
       });
+    const countOf = async (status: number, method: string) => {
+      const scrape = await raw(node.server, "/metrics");
+      return parseExposition(scrape.body).value("authority_http_requests_total", {
+        method,
+        route: "unmatched",
+        status: String(status),
+      });
+    };
+    const before = { 431: await countOf(431, "unknown"), 400: await countOf(400, "unknown") };
     const cases = [
       [`GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
       ["NOT HTTP AT ALL\r\n\r\n", 400, "malformed_request"],
     ] as const;
+    /** Each refusal's X-Request-Id, with the request line it should have. */
+    const refused: { id: string; status: number; code: string; method: string }[] = [];
     for (const [bytes, status, code] of cases) {
       const answer = await exchange(bytes);
       const [head = "", body = ""] = answer.split("\r\n\r\n");
@@ -208,6 +220,7 @@ describe("response headers on the Node entry", () => {
       expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
       expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
       expect(JSON.parse(body)).toMatchObject({ status, code });
+      refused.push({ id: /\r\nX-Request-Id: ([0-9a-f-]{36})/.exec(head)?.[1] ?? "", status, code, method: "unknown" });
     }
     // What the adapter refuses before the app sees the request (a backslash in the path, a Host that is no host):
     // the same problem+json with an X-Request-Id, not a bare 400.
@@ -220,7 +233,30 @@ describe("response headers on the Node entry", () => {
       expect(head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
       expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
       expect(JSON.parse(body)).toMatchObject({ status: 400, code: "malformed_request" });
+      const id = /\r\nx-request-id: ([0-9a-f-]{36})/i.exec(head)?.[1] ?? "";
+      refused.push({ id, status: 400, code: "malformed_request", method: "GET" });
     }
+    // Each has its `request` line (docs/operations.md: one per request, refused ones too) and is counted.
+    const lineOf = (id: string) =>
+      node.server
+        .output()
+        .split("\n")
+        .filter((line) => line.includes(`"request_id":"${id}"`))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const { id, status, code, method } of refused) {
+      await expect.poll(() => lineOf(id).length, { timeout: 2_000 }).toBe(1);
+      expect(lineOf(id)[0]).toMatchObject({
+        event: "request",
+        method,
+        route: "unmatched",
+        status,
+        refused: code,
+        remote_address: expect.stringMatching(/127\.0\.0\.1/),
+      });
+    }
+    expect(await countOf(431, "unknown")).toBe(before[431] + 1);
+    expect(await countOf(400, "unknown")).toBe(before[400] + 1);
+    expect(await countOf(400, "GET")).toBeGreaterThanOrEqual(2);
     // The server goes on serving.
     expect((await raw(node.server, "/healthz")).status).toBe(200);
   });

@@ -135,6 +135,30 @@ async function healthLoop(base: string, stop: Promise<unknown>): Promise<number[
 /** Node's answer to a request that ran out of time, before it closes the connection. */
 const TIMED_OUT = /^HTTP\/1\.1 408 Request Timeout\r\n/;
 
+/** The `request` lines the server wrote for the request answered with this X-Request-Id. */
+function requestLines(answer: string): Record<string, unknown>[] {
+  const id = /\r\nX-Request-Id: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+  expect(id).toBeDefined();
+  return server
+    .output()
+    .split("\n")
+    .filter((line) => line.includes(`"request_id":"${id}"`))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A 408 is logged like any request (docs/operations.md), once. */
+async function expectTimeoutLogged(answer: string): Promise<void> {
+  await expect.poll(() => requestLines(answer).length, { timeout: 2_000 }).toBe(1);
+  expect(requestLines(answer)[0]).toMatchObject({
+    event: "request",
+    method: "unknown",
+    route: "unmatched",
+    status: 408,
+    refused: "request_timeout",
+    remote_address: expect.stringMatching(/127\.0\.0\.1/),
+  });
+}
+
 describe("slow clients", () => {
   it(
     "a client trickling its headers is cut off after HTTP_HEADERS_TIMEOUT, while others are served",
@@ -151,6 +175,7 @@ describe("slow clients", () => {
       const tookMs = await closing;
       expect(tookMs).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
       expect(slow.received()).toMatch(TIMED_OUT);
+      await expectTimeoutLogged(slow.received());
       const statuses = await served;
       expect(statuses.length).toBeGreaterThan(3);
       expect(statuses.every((status) => status === 200)).toBe(true);
@@ -177,6 +202,12 @@ describe("slow clients", () => {
       const tookMs = await closing;
       expect(tookMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
       expect(slow.received()).toMatch(TIMED_OUT);
+      // Its headers had arrived: the request is the app's, whose handler failed reading the body and
+      // wrote the request's one line (the status it answered, though the client was sent the 408).
+      await expect
+        .poll(() => server.output().match(/"event":"request",[^\n]*"method":"POST","route":"\/v1\/admin\/tenants"/g))
+        .toHaveLength(1);
+      expect(requestLines(slow.received())).toEqual([]);
       const statuses = await served;
       expect(statuses.length).toBeGreaterThan(5);
       expect(statuses.every((status) => status === 200)).toBe(true);
