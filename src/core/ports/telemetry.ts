@@ -79,11 +79,11 @@ export type CounterName =
   | "refreshes_total"
   /** labels: none (a refresh-token reuse that revoked a session) */
   | "refresh_reuse_detected_total"
-  /** labels: limit (the limit's name), scope = ip | account */
+  /** labels: limit (the limit's name), scope = ip | account | tenant */
   | "rate_limit_rejections_total"
   /** labels: trigger = admin | scheduled */
   | "signing_key_rotations_total"
-  /** labels: reason */
+  /** labels: reason (REVOCATION_REASONS) */
   | "sessions_revoked_total"
   /** labels: provider_type = oauth | saml (a federated login refused to join an existing account) */
   | "federated_link_refused_total"

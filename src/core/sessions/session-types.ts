@@ -32,23 +32,30 @@ export interface ClientInfo {
 }
 
 /**
- * `user_ended`: the user was deleted or disabled; `password_changed`: a change or reset of the password;
- * `authorization_code_reuse`: the code the session was issued from was presented again.
- * `client_deleted` / `consent_revoked`: the OAuth client's sessions (all, or one user's) ended with it.
+ * Why a session was revoked (the `reason` label of sessions_revoked_total;
+ * docs/operations.md lists each). `user_ended`: the user was deleted or
+ * disabled; `password_changed`: a change or reset of the password;
+ * `authorization_code_reuse`: the code the session was issued from was
+ * presented again; `client_deleted` / `consent_revoked`: the OAuth client's
+ * sessions (all, or one user's) ended with it; `mfa_required`: the tenant's
+ * MFA policy now binds the session's user, and the session completed no
+ * second factor.
  */
-export type RevocationReason =
-  | "password_changed"
-  | "logout"
-  | "deleted_by_user"
-  | "admin"
-  | "refresh_token_reuse"
-  | "authorization_code_reuse"
-  | "token_revocation"
-  | "user_ended"
-  | "client_deleted"
-  | "consent_revoked"
-  /** The tenant's MFA policy now binds the session's user, and the session completed no second factor. */
-  | "mfa_required";
+export const REVOCATION_REASONS = [
+  "password_changed",
+  "logout",
+  "deleted_by_user",
+  "admin",
+  "refresh_token_reuse",
+  "authorization_code_reuse",
+  "token_revocation",
+  "user_ended",
+  "client_deleted",
+  "consent_revoked",
+  "mfa_required",
+] as const;
+
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** A refresh token that is current in a live session (introspection, RFC 7662). */
 export interface ActiveRefreshToken {
