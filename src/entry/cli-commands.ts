@@ -111,19 +111,26 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
 
 /** The admin command's work for these arguments; a UsageError for anything else. */
 export function prepareCommand(command: AdminCommand, args: string[]): Task {
-  let options: Options;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const { values } = parseArgs({
+    parsed = parseArgs({
       args,
       options: Object.fromEntries(command.options.map((name) => [name, { type: "string" as const }])),
       strict: true,
       allowPositionals: false,
+      tokens: true,
     });
-    options = values as Options;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return command.prepare(options);
+  // parseArgs keeps the last of a repeated option: `--tenant a --tenant b` would act on b unasked.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== "option") continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return command.prepare(parsed.values as Options);
 }
 
 function setDisabled(options: Options, disabled: boolean): Task {

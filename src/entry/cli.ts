@@ -25,9 +25,38 @@ const JOBS = ["rotate-keys", "reencrypt", "cleanup"] as const;
 const USAGE = [
   `usage: cli.js ${JOBS.join(" | ")}`,
   ...Object.values(ADMIN_COMMANDS).map((command) => `       cli.js ${command.usage}`),
+  "       cli.js help [command]   (or --help, -h)",
 ].join("\n");
 
+/** What asks for help: `--help` or `-h` anywhere, or the command `help`. */
+const HELP_FLAGS = ["--help", "-h"];
+
+/** One command's usage line; undefined for no such command. */
+function usageOf(command: string): string | undefined {
+  if (JOBS.includes(command as (typeof JOBS)[number])) return `usage: cli.js ${command}`;
+  const admin = ADMIN_COMMANDS[command];
+  return admin && `usage: cli.js ${admin.usage}`;
+}
+
+/**
+ * Help, on stdout with exit 0 (it is the answer asked for), before any
+ * configuration is read: `help`, `--help` or `-h` print every command's
+ * usage; `help C` or `C --help` that command's. An unknown C is a usage error.
+ */
+function help(command: string | undefined): number {
+  const usage = command === undefined ? USAGE : usageOf(command);
+  if (usage === undefined) throw new UsageError(`unknown command "${command}"`);
+  console.log(usage);
+  return 0;
+}
+
 async function main([command, ...args]: string[]): Promise<number> {
+  if (command === "help") {
+    if (args.length > 1) throw new UsageError("help takes at most one command");
+    return help(args[0]);
+  }
+  if (command !== undefined && HELP_FLAGS.includes(command)) return help(undefined);
+  if (command !== undefined && args.some((arg) => HELP_FLAGS.includes(arg))) return help(command);
   const admin = command === undefined ? undefined : ADMIN_COMMANDS[command];
   if (admin) {
     const task = prepareCommand(admin, args);

@@ -24,11 +24,13 @@ const CLI = join(ENTRY, "..", "cli.js");
 let database: TestDatabase;
 const prefix = testPrefix();
 
-function cli(...args: string[]): Promise<{ code: number | null; output: string }> {
+type CliRun = { code: number | null; output: string; stdout: string; stderr: string };
+
+function cli(...args: string[]): Promise<CliRun> {
   return cliWith({}, ...args);
 }
 
-function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; output: string }> {
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -46,9 +48,17 @@ function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ code
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, output })));
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, output, stdout, stderr })));
 }
 
 beforeAll(async () => {
@@ -196,5 +206,53 @@ describe("cli.js", () => {
     const unknown = await cli("vacuum");
     expect(unknown.code).toBe(2);
     expect(unknown.output).toContain("usage: cli.js rotate-keys | reencrypt | cleanup");
+  });
+
+  it("prints the usage on stdout with exit 0 when asked for help, a command's own for that command", async () => {
+    const ALL = "usage: cli.js rotate-keys | reencrypt | cleanup";
+    // Each is its own process: run them side by side.
+    const all = <T extends string[]>(cases: T[]) =>
+      Promise.all(cases.map(async (args) => [args, await cli(...args)] as const));
+    for (const [args, asked] of await all([["--help"], ["-h"], ["help"]])) {
+      expect(asked, args.join(" ")).toMatchObject({ code: 0, stderr: "" });
+      expect(asked.stdout).toMatch(new RegExp(`^${ALL.replace(/[|]/g, "\\|")}\n`));
+      expect(asked.stdout).toContain("cli.js create-admin --tenant T --email E");
+    }
+    const createAdmin = "usage: cli.js create-admin --tenant T --email E\n";
+    for (const [args, asked] of await all([
+      ["create-admin", "--help"],
+      ["create-admin", "-h"],
+      ["help", "create-admin"],
+      // Asked for help among other arguments, even bad ones: the help, and nothing done.
+      ["create-admin", "--tenant", "x", "--help"],
+      ["create-admin", "--nonsense", "-h"],
+    ])) {
+      expect(asked, args.join(" ")).toMatchObject({ code: 0, stdout: createAdmin, stderr: "" });
+    }
+    expect(await cli("rotate-keys", "--help")).toMatchObject({ code: 0, stdout: "usage: cli.js rotate-keys\n" });
+    // Help for a command that does not exist is a usage error.
+    for (const [args, unknown] of await all([
+      ["vacuum", "--help"],
+      ["help", "vacuum"],
+      ["help", "cleanup", "extra"],
+    ])) {
+      expect(unknown, args.join(" ")).toMatchObject({ code: 2, stdout: "" });
+      expect(unknown.stderr).toContain(ALL);
+    }
+  });
+
+  it("refuses an option given twice with exit 2, rather than acting on the last", async () => {
+    const cases = [
+      ["list-users", "--tenant", "a", "--tenant", "b"],
+      ["list-users", "--tenant=a", "--tenant", "b"],
+      ["disable-user", "--tenant", "a", "--email", "x@example.com", "--email", "y@example.com"],
+    ];
+    const answers = await Promise.all(cases.map((args) => cli(...args)));
+    for (const [index, repeated] of answers.entries()) {
+      const args = cases[index] ?? [];
+      expect(repeated, args.join(" ")).toMatchObject({ code: 2, stdout: "" });
+      expect(repeated.stderr).toMatch(/^--(tenant|email) is given more than once\n/);
+      expect(repeated.stderr).toContain("usage: cli.js");
+    }
   });
 });
