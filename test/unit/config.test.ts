@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  DURATION_MAX,
-  loadConfig,
-  parseConfig,
-  parseDuration,
-  parseMigrationConfig,
-} from "../../src/config.js";
+import { ConfigError, loadConfig, parseConfig, parseMigrationConfig } from "../../src/config.js";
+import { DURATION_MAX, parseDuration } from "../../src/config-values.js";
 
 const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
 const ADMIN = "admin-key-that-is-long-enough-0123456789";
