@@ -226,6 +226,23 @@ describe("revocation by a client", () => {
     expect(await activeForKey(other.access)).toBe(true);
   });
 
+  it("keeps it refused when a refresh is the first request after the Redis loss (the session is re-seeded)", async () => {
+    const signed = (await (await api.signup("intro", `u${++n}@example.com`)).json()) as TokenBody;
+    expect((await asKey("revoke", signed.access_token)).status).toBe(200);
+    await deletePrefix(t.prefix);
+    const refreshed = await t.app.request("/t/intro/v1/token/refresh", {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ refresh_token: signed.refresh_token }),
+    });
+    expect(refreshed.status).toBe(200);
+    const successor = (await refreshed.json()) as TokenBody;
+    expect(await activeForKey(signed.access_token)).toBe(false);
+    const me = await t.app.request("/t/intro/v1/me", { headers: { Authorization: `Bearer ${signed.access_token}` } });
+    expect(me.status).toBe(401);
+    expect(await activeForKey(successor.access_token)).toBe(true);
+  });
+
   it("leaves the API key's revocation as it was: any token of the tenant", async () => {
     const { refresh } = await sessionOf(theirs.client_id);
     expect((await asKey("revoke", refresh)).status).toBe(200);

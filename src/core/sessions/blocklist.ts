@@ -3,6 +3,7 @@ import type { Database } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, isClientToken } from "../tokens/access-token.js";
+import { restoreMarks } from "./revoked-token-marks.js";
 import { REVOKED_TTL_MS } from "./session-refresh.js";
 import { SessionStore } from "./session-store.js";
 
@@ -80,10 +81,7 @@ export class AccessTokenBlocklist {
       this.deps.db.revokedAccessTokens.listLive(claims.tid, claims.sid, new Date(now)),
     ]);
     if (revokedAt === null) {
-      // The marks go first: once the session is vouched for, Redis alone answers.
-      await Promise.all(
-        revokedTokens.map((token) => this.store.blockJti(token.sessionId, token.jti, token.expiresAt.getTime() - now)),
-      );
+      await restoreMarks(this.store, revokedTokens, now);
       await this.store.markLedgerLive(claims.sid, tokenLeft);
       return new Set(revokedTokens.map((token) => token.jti));
     }

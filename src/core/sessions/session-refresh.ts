@@ -6,6 +6,7 @@ import type { Tenant } from "../ports/database.js";
 import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
 import { CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import type { RefreshToken } from "./refresh-token.js";
+import { restoreRevokedTokenMarks } from "./revoked-token-marks.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import type { SessionStore } from "./session-store.js";
@@ -95,6 +96,7 @@ export class SessionRefresh {
       // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
       const seed = await ledgerState(this.deps, tenant, token.sessionId);
       if (!seed) throw this.refused();
+      await restoreRevokedTokenMarks(this.deps, this.store, tenant.id, token.sessionId);
       outcome = await this.store.rotate(token.sessionId, rotation(seed));
     }
     // A client's token presented to the first-party route is refused after it was spent: whoever
