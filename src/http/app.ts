@@ -99,10 +99,12 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     const headers = responseHeaders(scope, deps.lifecycle?.draining === true);
     if (!deps.presetHeaders?.(c, headers)) setResponseHeaders(c, headers);
   });
-  app.use("/t/:tenant/*", resolveTenant());
-  app.use("/.well-known/oauth-authorization-server/t/:tenant", resolveTenant());
-  // CORS outside the limiter, so a browser app can read its 429s.
-  app.use("/t/:tenant/*", cors());
+  // RFC 8414 §3.1 puts the issuer's metadata outside /t/{tenant}: resolved and opened to browsers alike.
+  for (const path of ["/t/:tenant/*", "/.well-known/oauth-authorization-server/t/:tenant"]) {
+    app.use(path, resolveTenant());
+    // CORS outside the limiter, so a browser app can read its 429s.
+    app.use(path, cors());
+  }
   app.use("*", rateLimit());
   // Without a tracer there is no span to open: the layer would only cost every request.
   if (services.tracer !== noopTracer) app.use("*", tracing(services.tracer));

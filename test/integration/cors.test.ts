@@ -186,6 +186,8 @@ describe("CORS with the tenant's origin allowlist", () => {
       "/t/web/v1/passkeys/authentication/options",
       "/t/web/v1/passkeys/authentication",
       "/t/web/v1/mfa/passkeys/authentication/options",
+      "/t/web/v1/mfa/enroll/passkey/options",
+      "/t/web/v1/mfa/enroll/passkey",
     ])("keeps %s closed to other origins, the allowed one included", async (path) => {
       const pre = await preflight(path, APP);
       expect(pre.headers.get("access-control-allow-origin")).toBeNull();

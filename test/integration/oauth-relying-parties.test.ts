@@ -312,7 +312,15 @@ describe("discovery", () => {
     const rfc8414 = await t.app.request("/.well-known/oauth-authorization-server/t/rp");
     expect(rfc8414.status).toBe(200);
     expect(rfc8414.headers.get("access-control-allow-origin")).toBe("*");
+    expect(rfc8414.headers.get("access-control-expose-headers")).toContain("Retry-After");
     expect(await rfc8414.json()).toEqual(openid);
+    // A browser's preflight, as for the OIDC document.
+    const preflight = await t.app.request("/.well-known/oauth-authorization-server/t/rp", {
+      method: "OPTIONS",
+      headers: { Origin: "https://spa.example", "Access-Control-Request-Method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     const issuer = new URL(issuerOf("rp"));
     const options = { algorithm: "oauth2" as const, [oauth.customFetch]: fetchThrough(t) };
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, options));

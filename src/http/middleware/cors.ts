@@ -24,10 +24,10 @@ import type { AppEnv } from "../context.js";
  *   PUBLIC_URL's origin, so that no other origin could complete one) sends no
  *   CORS headers, so browsers keep other origins out.
  */
-const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json)$/;
+const PUBLIC = /^\/\.well-known\/(openid-configuration|jwks\.json|oauth-authorization-server)$/;
 const OPEN = /^\/(oauth2\/token|v1\/userinfo)$/;
 const BROWSER =
-  /^\/v1\/(signup|login|mfa\/verify|mfa\/enroll\/(totp|passkey|passkey\/options)|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
+  /^\/v1\/(signup|login|mfa\/verify|mfa\/enroll\/totp|logout|me|sessions|sessions\/[^/]+|token\/refresh|token\/exchange|email\/(verification|verify|change)|password\/(forgot|reset|change))$/;
 
 /** `api-keys/verify` is a service route and `mfa/passkeys/registration` a ceremony: both stay out. */
 const ACCOUNT =
@@ -40,9 +40,18 @@ const EXPOSED_HEADERS =
   "X-Request-Id, Retry-After, WWW-Authenticate, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy";
 const PREFLIGHT_MAX_AGE = "600";
 
+/**
+ * The path after the tenant: `/t/{tenant}{rest}`, or for RFC 8414 §3.1's
+ * `/.well-known/oauth-authorization-server/t/{tenant}` the part before it.
+ */
+function pathInTenant(path: string, tenant: string): string {
+  const at = `/t/${tenant}`;
+  return path.startsWith(at) ? path.slice(at.length) : path.slice(0, path.length - at.length);
+}
+
 export function cors(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const rest = c.req.path.slice(`/t/${c.req.param("tenant") ?? ""}`.length);
+    const rest = pathInTenant(c.req.path, c.req.param("tenant") ?? "");
     const isOpen = OPEN.test(rest);
     const isPublic = isOpen || PUBLIC.test(rest);
     const isAccount = !isPublic && ACCOUNT.test(rest);

@@ -114,11 +114,7 @@ async function metadata(c: Context<AppEnv>) {
 
 export const discoveryRoutes = createRouter()
   .openapi(discovery, metadata)
-  .openapi(authorizationServerMetadata, async (c) => {
-    // Outside /t/{tenant}, so the CORS layer does not see it: public metadata, as the OIDC document is.
-    c.header("Access-Control-Allow-Origin", "*");
-    return metadata(c);
-  })
+  .openapi(authorizationServerMetadata, metadata)
   .openapi(jwks, async (c) => {
     const { keyRing, config, sealer } = c.get("services");
     const body = JSON.stringify(jwksOf(await keyRing.published(c.get("tenant"))));
