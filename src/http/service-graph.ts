@@ -289,6 +289,7 @@ export class ServiceGraph extends SharedView implements Services {
         sessions: this.sessions,
         apiKeys: this.apiKeys,
         factors: this.mfa,
+        mfaChallenges: this.shared.mfaChallenges,
       }),
     );
     return this.built.passwordFlows;

@@ -41,6 +41,22 @@ async function forgotToken(email: string, nth = 1): Promise<string> {
   return linkToken(await resetMail(email, nth), "password/reset");
 }
 
+/** An account of `email` with a confirmed TOTP app, enrolled through the API. */
+async function withTotp(email: string) {
+  const user = await signup(email);
+  const auth = { "Content-Type": "application/json", Authorization: `Bearer ${user.access_token}` };
+  const enrollment = (await (await api.post("/t/acme/v1/mfa/totp", {}, auth)).json()) as {
+    id: string;
+    secret: string;
+  };
+  const code = await totpCode(decodeBase32IgnorePadding(enrollment.secret));
+  const confirmed = await api.post(`/t/acme/v1/mfa/totp/${enrollment.id}/confirm`, { code }, auth);
+  expect(confirmed.status).toBe(200);
+  return { ...user, recoveryCodes: ((await confirmed.json()) as { recovery_codes: string[] }).recovery_codes };
+}
+const loginAnswer = async (email: string) =>
+  (await (await api.login("acme", email, NEW_PASSWORD)).json()) as Record<string, unknown>;
+
 describe("forgot password", () => {
   it("mails an existing account a reset link under the tenant's URL, valid for 30 minutes", async () => {
     const email = address("forgot");
@@ -244,21 +260,6 @@ describe("reset password", () => {
   });
 
   it("removes second factors enrolled while the address was unproven: whoever claimed it first loses the account", async () => {
-    /** An account of `email` with a confirmed TOTP app, enrolled through the API. */
-    async function withTotp(email: string) {
-      const user = await signup(email);
-      const auth = { "Content-Type": "application/json", Authorization: `Bearer ${user.access_token}` };
-      const enrollment = (await (await api.post("/t/acme/v1/mfa/totp", {}, auth)).json()) as {
-        id: string;
-        secret: string;
-      };
-      const code = await totpCode(decodeBase32IgnorePadding(enrollment.secret));
-      expect((await api.post(`/t/acme/v1/mfa/totp/${enrollment.id}/confirm`, { code }, auth)).status).toBe(200);
-      return user;
-    }
-    const loginAnswer = async (email: string) =>
-      (await (await api.login("acme", email, NEW_PASSWORD)).json()) as Record<string, unknown>;
-
     const squatted = address("factor-squat");
     const squatter = await withTotp(squatted);
     expect((await api.reset("acme", await forgotToken(squatted), NEW_PASSWORD)).status).toBe(204);
@@ -273,7 +274,15 @@ describe("reset password", () => {
     const owned = address("factor-owned");
     const owner = await withTotp(owned);
     await db.query("update users set email_verified = true where id = $1", [owner.user.id]);
+    // A second step begun with the old password (whoever held it) cannot finish after the reset.
+    const pending = (await (await api.login("acme", owned)).json()) as { mfa_token: string };
     expect((await api.reset("acme", await forgotToken(owned), NEW_PASSWORD)).status).toBe(204);
+    const finish = await api.post("/t/acme/v1/mfa/verify", {
+      mfa_token: pending.mfa_token,
+      type: "recovery_code",
+      code: "0000-0000",
+    });
+    expectProblem(await readAnswer(finish), 401, "invalid_mfa_token");
     expect(await loginAnswer(owned)).toMatchObject({ mfa_required: true });
   });
 
@@ -312,6 +321,32 @@ describe("change password", () => {
     // A reset link mailed before the change no longer works.
     expectProblem(await readAnswer(await api.reset("acme", pending, "yet another passphrase")), 400, "invalid_token");
     await smtp.waitFor((m) => m.to.includes(email) && /password was changed/i.test(m.subject));
+  });
+
+  it("ends a second step begun with the old password", async () => {
+    const email = address("change-pending");
+    const { recoveryCodes } = await withTotp(email);
+    const mfaToken = async () => ((await (await api.login("acme", email)).json()) as { mfa_token: string }).mfa_token;
+    // A change needs a second step within 5 minutes: the owner's, by a recovery code.
+    const stepped = await api.post("/t/acme/v1/mfa/verify", {
+      mfa_token: await mfaToken(),
+      type: "recovery_code",
+      code: recoveryCodes[0],
+    });
+    const fresh = ((await stepped.json()) as { access_token: string }).access_token;
+    const pending = { mfa_token: await mfaToken() };
+    const changed = await api.post(
+      "/t/acme/v1/password/change",
+      { current_password: GOOD_PASSWORD, new_password: NEW_PASSWORD },
+      { "Content-Type": "application/json", Authorization: `Bearer ${fresh}` },
+    );
+    expect(changed.status, await changed.clone().text()).toBe(204);
+    const finish = await api.post("/t/acme/v1/mfa/verify", {
+      mfa_token: pending.mfa_token,
+      type: "recovery_code",
+      code: "0000-0000",
+    });
+    expectProblem(await readAnswer(finish), 401, "invalid_mfa_token");
   });
 
   it("needs a bearer token", async () => {

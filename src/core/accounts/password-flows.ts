@@ -1,6 +1,7 @@
 import type { ApiKeyService } from "../api-keys/api-keys.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
+import type { MfaChallenges } from "../mfa/challenges.js";
 import type { SecondFactors } from "../mfa/factors.js";
 import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
@@ -25,6 +26,7 @@ export interface PasswordFlowDeps {
   sessions: SessionService;
   apiKeys: ApiKeyService;
   factors: SecondFactors;
+  mfaChallenges: MfaChallenges;
 }
 
 /** Forgotten passwords (by mail) and changes of a signed-in user's password. */
@@ -88,6 +90,7 @@ export class PasswordFlows {
     if (!user.emailVerified) await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
     if (!user.emailVerified || unlinked > 0) await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
     if (!user.emailVerified) await this.deps.factors.resetAll(tenant, user.id, "password_reset");
+    await this.deps.mfaChallenges.endPending(tenant, user.id);
     await accounts.clearLoginThrottle(tenant, user);
     this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id, unlinked_identities: unlinked });
     this.notify(tenant, user, background);
@@ -121,6 +124,7 @@ export class PasswordFlows {
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
     await tokens.spendPending(tenant.id, user.id);
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);
+    await this.deps.mfaChallenges.endPending(tenant, user.id);
     this.deps.logger.info("password_changed", { tenant_id: tenant.id, user_id: user.id });
     this.notify(tenant, user, background);
   }

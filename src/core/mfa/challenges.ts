@@ -11,6 +11,8 @@ export const CHALLENGE_MAX_ATTEMPTS = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 // Stored under the token's hash: a Redis dump does not hold usable tokens.
 const challengeKey = (tenantId: string, hash: string) => `mfa-challenge:${tenantId}:${hash}`;
+/** When the user's pending second steps were ended (epoch ms): challenges issued until then are dead. */
+const cutoffKey = (tenantId: string, userId: string) => `mfa-cutoff:${tenantId}:${userId}`;
 
 /** A login waiting for its second factor. */
 export interface MfaChallenge {
@@ -29,6 +31,8 @@ export interface MfaChallenge {
   attempts: number;
   /** Epoch ms: the injected clock decides expiry, Redis's TTL only cleans up. */
   expiresAt: number;
+  /** Epoch ms; absent on challenges of an earlier version (issued a lifetime before they expire). */
+  issuedAt?: number;
 }
 
 /**
@@ -45,17 +49,40 @@ export class MfaChallenges {
 
   async issue(tenant: Tenant, first: Pick<MfaChallenge, "userId" | "amr" | "method" | "enrollment">): Promise<string> {
     const token = toBase64Url(this.deps.random.bytes(32));
-    const challenge: MfaChallenge = { ...first, attempts: 0, expiresAt: this.now() + CHALLENGE_TTL_SECONDS * 1000 };
+    const now = this.now();
+    const challenge: MfaChallenge = {
+      ...first,
+      attempts: 0,
+      issuedAt: now,
+      expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    };
     await this.deps.kv.set(challengeKey(tenant.id, await sha256Base64Url(token)), JSON.stringify(challenge), {
       ttlMs: CHALLENGE_TTL_SECONDS * 1000,
     });
     return token;
   }
 
-  /** Takes the challenge out (one attempt at a time: a concurrent attempt finds nothing). */
+  /**
+   * Takes the challenge out (one attempt at a time: a concurrent attempt
+   * finds nothing); null when it expired or its user's pending second steps
+   * were ended since it was issued.
+   */
   async take(tenant: Tenant, token: string): Promise<MfaChallenge | null> {
     if (!TOKEN.test(token)) return null;
-    return this.live(await this.deps.kv.take(challengeKey(tenant.id, await sha256Base64Url(token))));
+    const challenge = this.live(await this.deps.kv.take(challengeKey(tenant.id, await sha256Base64Url(token))));
+    if (!challenge) return null;
+    const cutoff = await this.deps.kv.get(cutoffKey(tenant.id, challenge.userId));
+    const issuedAt = challenge.issuedAt ?? challenge.expiresAt - CHALLENGE_TTL_SECONDS * 1000;
+    return cutoff !== null && issuedAt <= Number(cutoff) ? null : challenge;
+  }
+
+  /**
+   * Ends the user's pending second steps: a first step made with the
+   * password just reset or changed (perhaps by whoever held the account
+   * before) must not finish after it. Kept as long as a challenge lives.
+   */
+  async endPending(tenant: Tenant, userId: string): Promise<void> {
+    await this.deps.kv.set(cutoffKey(tenant.id, userId), String(this.now()), { ttlMs: CHALLENGE_TTL_SECONDS * 1000 });
   }
 
   /** After a wrong code: the challenge goes back with one attempt more, unless that was its last. */
