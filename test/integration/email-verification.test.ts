@@ -208,7 +208,8 @@ describe("email change", () => {
     expectProblem(wrong, 401, "invalid_credentials");
     // A bearer-protected route's 401 challenges (API.md), without an error: the token itself is fine.
     expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="${TEST_PUBLIC_URL}/t/acme"`);
-    for (const bad of ["nope", "a@b.com\r\nBcc: evil@attacker.test", email]) {
+    // A full-width spelling is found as the plain mailbox, so no account may move to one.
+    for (const bad of ["nope", "a@b.com\r\nBcc: evil@attacker.test", email, "ｍｏｖｅｄ@example.com"]) {
       const answer = await readAnswer(await api.changeEmail("acme", user.access_token, bad));
       expectProblem(answer, 400, "validation_failed");
       expect(JSON.stringify(answer.json.errors)).toContain("new_email");

@@ -7,7 +7,7 @@ import type { Logger } from "../ports/logger.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
-import { checkEmail, type NormalizedEmail, normalizeEmail } from "./email.js";
+import { checkNewEmail, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
 
 /** API.md's User. */
@@ -50,7 +50,7 @@ export class AccountService {
 
   /** Creates a password account; `email_taken` (409) when the tenant has one for the address. */
   async signup(tenant: Tenant, input: { email: string; password: string; name?: string }): Promise<UserRecord> {
-    const { email, problem } = checkEmail(input.email);
+    const { email, problem } = checkNewEmail(input.email);
     if (!email) throw errors.validation([{ path: "email", message: problem }]);
     const password = normalizePassword(input.password);
     const problems = await checkPassword(password, email.address);
@@ -237,7 +237,7 @@ export class AccountService {
     address: string,
     field: string,
   ): Promise<{ address: string; emailIndex: string; emailSealed: string }> {
-    const { email, problem } = checkEmail(address);
+    const { email, problem } = checkNewEmail(address);
     if (!email) throw errors.validation([{ path: field, message: problem }]);
     return {
       address: email.address,

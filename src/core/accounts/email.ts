@@ -72,6 +72,22 @@ export function checkEmail(input: string): EmailCheck {
   return { email: { address, lookupKey, formerLookupKeys: [...new Set(former)].filter((key) => key !== lookupKey) } };
 }
 
+/**
+ * `checkEmail` for a new address (sign-up, email change), which may not hold
+ * a local part in a compatibility form (full-width, a ligature, the long s):
+ * it is found as the plain form it stands for, but mail goes to it as typed,
+ * so an account under it would hold the plain mailbox's place without
+ * reaching it.
+ */
+export function checkNewEmail(input: string): EmailCheck {
+  const check = checkEmail(input);
+  const address = check.email?.address ?? "";
+  const local = address.slice(0, address.lastIndexOf("@"));
+  return local === local.normalize("NFKC")
+    ? check
+    : { problem: "must be written without full-width letters or other compatibility characters" };
+}
+
 /** The normalised address, or undefined when it is not a usable email address. */
 export function normalizeEmail(input: string): NormalizedEmail | undefined {
   return checkEmail(input).email;

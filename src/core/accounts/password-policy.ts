@@ -53,7 +53,7 @@ export async function checkPassword(password: string, email?: string): Promise<F
     return [{ path: "password", message: "is one of the most common passwords; choose another" }];
   }
   if (email) {
-    const address = email.toLowerCase();
+    const address = email.normalize("NFKC").toLowerCase();
     if (lower === address || lower === address.slice(0, address.indexOf("@"))) {
       return [{ path: "password", message: "must not be the email address" }];
     }
