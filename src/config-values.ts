@@ -55,7 +55,7 @@ export const duration = (fallback: string, max: string, allowZero = false) => {
       const ms = parseDuration(text, allowZero);
       if (ms === undefined) {
         const kind = allowZero ? "a duration" : "a positive duration";
-        ctx.addIssue({ code: "custom", message: `must be ${kind} such as "30s", "10m", "30d"` });
+        ctx.addIssue({ code: "custom", message: `must be ${kind} such as "${fallback}", at most ${max}` });
         return z.NEVER;
       }
       if (ms > maxMs) {
