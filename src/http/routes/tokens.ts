@@ -8,7 +8,7 @@ import { TenantParamSchema } from "../schemas.js";
 
 const TokenSchema = z
   .object({
-    token: z.string().min(1).max(8192),
+    token: z.string().max(8192),
     token_type_hint: z.string().max(64).optional().openapi({ description: "access_token or refresh_token" }),
   })
   .openapi("TokenBody");
