@@ -232,6 +232,20 @@ describe("federated logins and the account's state", () => {
     expect(((await redeem.json()) as { code: string }).code).toBe("invalid_grant");
   });
 
+  it("makes a new account for a deleted user's upstream identity, which signs in again", async () => {
+    const first = await exchange((await samlLogin("erin@corp.example")).searchParams.get("code"));
+    const deletedId = String(decode(first.access_token).claims.sub);
+    const deleted = await t.app.request(`/t/${TENANT}/v1/admin/users/${deletedId}`, {
+      method: "DELETE",
+      headers: ADMIN,
+    });
+    expect(deleted.status).toBe(204);
+    const again = await samlLogin("erin@corp.example");
+    expect(again.searchParams.get("error"), again.searchParams.get("error_description") ?? "").toBeNull();
+    const tokens = await exchange(again.searchParams.get("code"));
+    expect(String(decode(tokens.access_token).claims.sub)).not.toBe(deletedId);
+  });
+
   it("refuses an upstream subject that storage cannot index, at the client instead of with a 500", async () => {
     // An opaque NameID of 3,000 characters, with a usable email attribute.
     const back = await samlLogin("x".repeat(3000), { email: "erin@corp.example" });
