@@ -128,6 +128,19 @@ describe("authorization codes", () => {
     expect((await redeem(holder)).scope).toBe("openid billing:write");
   });
 
+  it("refuses a code whose user withdrew consent before it was redeemed, and issues nothing", async () => {
+    const { user, form } = await codeOf(web);
+    expect(await t.services.consents.revoke(await fx.tenantOf(), user.userId, web.client_id)).toBe(true);
+    await expectOAuthError(await asWeb(form), 400, "invalid_grant");
+    // A first-party client needs no consent: its code stands on the login alone.
+    const own = await fx.register({ type: "confidential", first_party: true });
+    const login = await fx.login();
+    const { code, verifier } = await fx.code({ clientId: own.client_id, ...login });
+    await t.services.consents.revoke(await fx.tenantOf(), login.userId, own.client_id);
+    const redeemed = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+    expect((await asWeb(redeemed, own)).status).toBe(200);
+  });
+
   it("refuses a code presented by another client, and spends it", async () => {
     const { form } = await codeOf(web);
     const body = await expectOAuthError(await asWeb(form, other), 400, "invalid_grant");

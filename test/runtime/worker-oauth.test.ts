@@ -75,6 +75,8 @@ async function codeFor(clientId: string, nonce: string) {
     { clientId: "provider" },
   );
   const verifier = randomVerifier();
+  // The consent a third-party client's code stands on (the consent page records it before the code).
+  await twin.services.consents.grant(tenant, user.id, clientId, ["openid", "email"]);
   const code = await twin.services.authorizationCodes.issue(tenant, {
     clientId,
     redirectUri: REDIRECT_URI,

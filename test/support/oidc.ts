@@ -69,6 +69,8 @@ export function oauthFixtures(t: TestApp, slug: string) {
         amr: ["pwd"],
         ...grant,
       };
+      // The consent a third-party client's code stands on (the consent page records it before the code).
+      await t.services.consents.grant(await tenantOf(), full.userId, full.clientId, full.scope.split(" "));
       return { code: await t.services.authorizationCodes.issue(await tenantOf(), full), verifier, grant: full };
     },
   };

@@ -115,11 +115,16 @@ export class TokenEndpoint {
     const redemption = await codes.redeem(tenant, code, presented, sessionId);
     if (!redemption.ok) throw new OAuthError("invalid_grant", redemption.reason);
     const { grant } = redemption;
-    const [user, provider] = await Promise.all([
+    const [user, provider, consent] = await Promise.all([
       db.users.findById(tenant.id, grant.userId),
       sessions.find(tenant, grant.providerSessionId),
+      // A third-party client holds a code on the strength of the user's consent, which may be withdrawn since.
+      client.firstParty ? null : db.consents.find(tenant.id, grant.userId, client.clientId),
     ]);
     if (!user || user.disabledAt) throw new OAuthError("invalid_grant", "The account is no longer active.");
+    if (!client.firstParty && !consent) {
+      throw new OAuthError("invalid_grant", "The user withdrew their consent to this client.");
+    }
     const now = this.deps.clock.now().getTime();
     if (!provider || provider.revokedAt || provider.userId !== user.id || provider.expiresAt.getTime() <= now) {
       throw new OAuthError("invalid_grant", "The session at the provider has ended.");
