@@ -1,6 +1,6 @@
-import { DOMParser } from "@xmldom/xmldom";
 import { SamlProtocolError } from "../../core/ports/saml.js";
 import { declaresDtd } from "../../core/saml/screen.js";
+import { ASSERTION, childOf, childrenOf, parseResponse, parseXml, refuse } from "./dom.js";
 
 /**
  * Decrypts a Response's EncryptedAssertion (saml-core §2.3.4) with WebCrypto,
@@ -10,8 +10,6 @@ import { declaresDtd } from "../../core/saml/screen.js";
  * Key transport RSA-OAEP, content AES-GCM or AES-CBC (XML Encryption 1.1 §5).
  */
 
-const PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol";
-const ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion";
 const XENC = "http://www.w3.org/2001/04/xmlenc#";
 const XENC11 = "http://www.w3.org/2009/xmlenc11#";
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
@@ -50,36 +48,9 @@ const BLOCK = 16;
 const GCM_IV = 12;
 const GCM_TAG = 16;
 
-const refuse = (message: string): never => {
-  throw new SamlProtocolError(message);
-};
 const DOES_NOT_DECRYPT = "The assertion does not decrypt with the connection's key.";
 
-function childrenOf(parent: Element, namespace: string, localName: string): Element[] {
-  const found: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    const element = node as Element;
-    if (node.nodeType === 1 && element.localName === localName && element.namespaceURI === namespace) {
-      found.push(element);
-    }
-  }
-  return found;
-}
-
-function childOf(parent: Element, namespace: string, localName: string): Element | null {
-  const found = childrenOf(parent, namespace, localName);
-  return found.length > 1 ? refuse(`The ${parent.localName} holds more than one ${localName}.`) : (found[0] ?? null);
-}
-
 const algorithmOf = (element: Element | null): string | null => element?.getAttribute("Algorithm") || null;
-
-function parseXml(xml: string, what: string): Document {
-  const fail = (message: string) => refuse(`The ${what} does not parse: ${message}`);
-  return new DOMParser({ errorHandler: { warning: () => {}, error: fail, fatalError: fail } }).parseFromString(
-    xml,
-    "text/xml",
-  );
-}
 
 function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
   const compact = base64.replace(/\s+/g, "");
@@ -89,8 +60,8 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
 
 /** The base64 bytes of a CipherData's CipherValue (a CipherReference would have us fetch a URI: refused). */
 function cipherValueOf(holder: Element): Uint8Array<ArrayBuffer> {
-  const data = childOf(holder, XENC, "CipherData") ?? refuse(`The ${holder.localName} has no CipherData.`);
-  const value = childOf(data, XENC, "CipherValue") ?? refuse(`The ${holder.localName} has no CipherValue.`);
+  const data = childOf(holder, "CipherData", XENC) ?? refuse(`The ${holder.localName} has no CipherData.`);
+  const value = childOf(data, "CipherValue", XENC) ?? refuse(`The ${holder.localName} has no CipherValue.`);
   return bytesOf(value.textContent ?? "");
 }
 
@@ -100,20 +71,20 @@ function cipherValueOf(holder: Element): Uint8Array<ArrayBuffer> {
  * post responses could unwrap a captured key (XML Encryption 1.1 §5.5.1).
  */
 function oaepOf(encryptedKey: Element): RsaOaepParams & { hash: string } {
-  const method = childOf(encryptedKey, XENC, "EncryptionMethod");
+  const method = childOf(encryptedKey, "EncryptionMethod", XENC);
   const algorithm = algorithmOf(method);
   if (!method || (algorithm !== `${XENC}rsa-oaep-mgf1p` && algorithm !== `${XENC11}rsa-oaep`)) {
     return refuse(`The assertion's key transport ${algorithm ?? "(none)"} is not accepted; only RSA-OAEP is.`);
   }
-  const digestUri = algorithmOf(childOf(method, DSIG, "DigestMethod")) ?? `${DSIG}sha1`;
-  const mgfUri = algorithm === `${XENC11}rsa-oaep` ? algorithmOf(childOf(method, XENC11, "MGF")) : null;
+  const digestUri = algorithmOf(childOf(method, "DigestMethod", DSIG)) ?? `${DSIG}sha1`;
+  const mgfUri = algorithm === `${XENC11}rsa-oaep` ? algorithmOf(childOf(method, "MGF", XENC11)) : null;
   const digest = DIGESTS[digestUri] ?? refuse(`The key transport's digest ${digestUri} is not supported.`);
   const mgf =
     mgfUri === null ? "SHA-1" : (MGFS[mgfUri] ?? refuse(`The key transport's MGF ${mgfUri} is not supported.`));
   // WebCrypto's RSA-OAEP hashes the label and drives MGF1 with one hash.
   if (digest !== mgf)
     refuse(`The key transport's digest (${digest}) and MGF1 (${mgf}) differ, which is not supported.`);
-  const params = childOf(method, XENC, "OAEPparams");
+  const params = childOf(method, "OAEPparams", XENC);
   return { name: "RSA-OAEP", hash: digest, ...(params ? { label: bytesOf(params.textContent ?? "") } : {}) };
 }
 
@@ -125,10 +96,10 @@ const derOfPkcs8 = (pem: string): Uint8Array<ArrayBuffer> => {
 
 /** The EncryptedKeys for this EncryptedData: in its KeyInfo, or beside it in the EncryptedAssertion (saml-core §2.3.4). */
 function encryptedKeysOf(encryptedAssertion: Element, encryptedData: Element): Element[] {
-  const keyInfo = childOf(encryptedData, DSIG, "KeyInfo");
+  const keyInfo = childOf(encryptedData, "KeyInfo", DSIG);
   const keys = [
-    ...(keyInfo ? childrenOf(keyInfo, XENC, "EncryptedKey") : []),
-    ...childrenOf(encryptedAssertion, XENC, "EncryptedKey"),
+    ...(keyInfo ? childrenOf(keyInfo, "EncryptedKey", XENC) : []),
+    ...childrenOf(encryptedAssertion, "EncryptedKey", XENC),
   ];
   if (keys.length === 0) refuse("The EncryptedAssertion holds no EncryptedKey.");
   if (keys.length > MAX_KEYS) refuse(`The EncryptedAssertion holds more than ${MAX_KEYS} EncryptedKeys.`);
@@ -187,17 +158,12 @@ async function decryptCbc(key: CryptoKey, bytes: Uint8Array<ArrayBuffer>): Promi
  * answers, so its flow verifies the same plaintext.
  */
 export async function decryptAssertion(responseXml: string, privateKeyPem: string): Promise<[string, string]> {
-  const doc = parseXml(responseXml, "SAML response");
-  const response = doc.documentElement;
-  if (response?.localName !== "Response" || response.namespaceURI !== PROTOCOL) {
-    return refuse("The document is not a SAML Response.");
-  }
-  const encrypted =
-    childOf(response, ASSERTION, "EncryptedAssertion") ?? refuse("The Response holds no EncryptedAssertion.");
-  const data = childOf(encrypted, XENC, "EncryptedData") ?? refuse("The EncryptedAssertion holds no EncryptedData.");
+  const response = parseResponse(responseXml);
+  const encrypted = childOf(response, "EncryptedAssertion") ?? refuse("The Response holds no EncryptedAssertion.");
+  const data = childOf(encrypted, "EncryptedData", XENC) ?? refuse("The EncryptedAssertion holds no EncryptedData.");
   const type = data.getAttribute("Type");
   if (type && type !== `${XENC}Element`) refuse(`The EncryptedData's Type ${type} is not an element.`);
-  const algorithm = algorithmOf(childOf(data, XENC, "EncryptionMethod"));
+  const algorithm = algorithmOf(childOf(data, "EncryptionMethod", XENC));
   const content =
     CONTENT[algorithm ?? ""] ??
     refuse(`The assertion's encryption ${algorithm ?? "(none)"} is not supported; AES-GCM and AES-CBC are.`);
@@ -218,6 +184,7 @@ export async function decryptAssertion(responseXml: string, privateKeyPem: strin
   if (assertion?.localName !== "Assertion" || assertion.namespaceURI !== ASSERTION) {
     return refuse("The EncryptedAssertion does not hold an Assertion.");
   }
+  const doc = response.ownerDocument;
   response.replaceChild(doc.importNode(assertion, true), encrypted);
   return [doc.toString(), assertionXml];
 }

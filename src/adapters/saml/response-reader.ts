@@ -1,10 +1,10 @@
-import { DOMParser } from "@xmldom/xmldom";
 import {
   type BearerConfirmation,
   SamlProtocolError,
   type SamlStatusResponse,
   type VerifiedAssertion,
 } from "../../core/ports/saml.js";
+import { childOf, childrenOf, PROTOCOL, refuse } from "./dom.js";
 
 /**
  * Reads what the ACS decides on from a response samlify has verified, as
@@ -15,31 +15,8 @@ import {
  * runs in workerd too.
  */
 
-const PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol";
-const ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion";
 /** SAML Profiles §4.1.4.2: the Web Browser SSO assertion is confirmed by a bearer SubjectConfirmation. */
 const BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
-
-const refuse = (message: string): never => {
-  throw new SamlProtocolError(message);
-};
-
-function childrenOf(parent: Element, localName: string, namespace = ASSERTION): Element[] {
-  const found: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType !== 1) continue;
-    const element = node as Element;
-    if (element.localName === localName && element.namespaceURI === namespace) found.push(element);
-  }
-  return found;
-}
-
-/** The one child of that name, or null; the schema allows no second one. */
-function childOf(parent: Element, localName: string, namespace = ASSERTION): Element | null {
-  const found = childrenOf(parent, localName, namespace);
-  if (found.length > 1) refuse(`The ${parent.localName} holds more than one ${localName}.`);
-  return found[0] ?? null;
-}
 
 const attributeOf = (element: Element, name: string): string | null =>
   element.hasAttribute(name) ? element.getAttribute(name) : null;
@@ -52,17 +29,6 @@ function dateOf(element: Element, name: string): Date | null {
   if (text === null) return null;
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? refuse(`The ${element.localName} ${name} is not a time.`) : date;
-}
-
-/** Parses a screened response (no DTD can reach here); refuses a document that is not one SAML Response. */
-export function parseResponse(xml: string): Element {
-  const fail = (message: string) => refuse(`The SAML response does not parse: ${message}`);
-  const parser = new DOMParser({ errorHandler: { warning: () => {}, error: fail, fatalError: fail } });
-  const response = parser.parseFromString(xml, "text/xml").documentElement;
-  if (response?.localName !== "Response" || response.namespaceURI !== PROTOCOL) {
-    return refuse("The document is not a SAML Response.");
-  }
-  return response;
 }
 
 /** Whether the Response's assertion is encrypted (an element, not text that looks like one). */

@@ -8,8 +8,9 @@ import {
 } from "../../core/ports/saml.js";
 import { signingCertificateProblem, ssoLocationProblem } from "../../core/saml/idp-checks.js";
 import { declaresDtd, screenResponseXml } from "../../core/saml/screen.js";
+import { parseResponse } from "./dom.js";
 import { decryptAssertion } from "./encrypted-assertion.js";
-import { holdsEncryptedAssertion, parseResponse, readStatusResponse, readVerifiedResponse } from "./response-reader.js";
+import { holdsEncryptedAssertion, readStatusResponse, readVerifiedResponse } from "./response-reader.js";
 import { samlifySchemaValidator, type XmlSchemaValidator } from "./xml-schema-validator.js";
 
 const { binding, format } = samlify.Constants.namespace;
