@@ -1,6 +1,5 @@
 import {
   type BearerConfirmation,
-  SamlProtocolError,
   type SamlStatusResponse,
   type VerifiedAssertion,
 } from "../../core/ports/saml.js";
