@@ -1,8 +1,4 @@
-import {
-  type BearerConfirmation,
-  type SamlStatusResponse,
-  type VerifiedAssertion,
-} from "../../core/ports/saml.js";
+import type { BearerConfirmation, SamlStatusResponse, VerifiedAssertion } from "../../core/ports/saml.js";
 import { childOf, childrenOf, PROTOCOL, refuse } from "./dom.js";
 
 /**
