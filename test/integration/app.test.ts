@@ -167,6 +167,18 @@ describe("POST /v1/admin/tenants", () => {
     await expectProblem(await post("/v1/admin/tenants", '{"slug": "x",'), 400, "malformed_body");
   });
 
+  it("rejects JSON that is not UTF-8 with 400 malformed_body rather than reading U+FFFD (RFC 8259 §8.1)", async () => {
+    const head = new TextEncoder().encode('{"slug":"utf","name":"a');
+    const tail = new TextEncoder().encode('"}');
+    const body = new Uint8Array([...head, 0xff, 0xfe, ...tail]);
+    const response = await t.app.request("/v1/admin/tenants", { method: "POST", body, headers: admin });
+    await expectProblem(response, 400, "malformed_body");
+    const valid = new TextEncoder().encode('{"slug":"utf","name":"Zoë 名"}');
+    const created = await t.app.request("/v1/admin/tenants", { method: "POST", body: valid, headers: admin });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name: "Zoë 名" });
+  });
+
   it.each([["text/plain"], ["application/x-www-form-urlencoded"], ["multipart/form-data; boundary=x"]])(
     "rejects Content-Type %s with 415",
     async (type) => {

@@ -210,6 +210,15 @@ describe("problems", () => {
     expectProblem(await createTenant(main, '{"slug": "broken",'), 400, "malformed_body");
   });
 
+  it("answers 400 malformed_body for JSON that is not UTF-8", async () => {
+    const body = new Uint8Array([...new TextEncoder().encode('{"slug":"utf8","name":"a'), 0xff, 0x22, 0x7d]);
+    expectProblem(
+      await call(main, "/v1/admin/tenants", { method: "POST", body, headers: adminHeaders() }),
+      400,
+      "malformed_body",
+    );
+  });
+
   it("answers 413 payload_too_large for an oversized body, with or without Content-Length", async () => {
     const oversized = JSON.stringify({ slug: "huge", name: "x".repeat(BODY_LIMIT + 500) });
     const sized = await createTenant(main, oversized);

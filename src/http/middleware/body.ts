@@ -28,6 +28,9 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   };
 }
 
+/** RFC 8259 §8.1: JSON text is UTF-8; a malformed sequence is refused rather than read as U+FFFD. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 
@@ -48,6 +51,9 @@ export function acceptBody(...formats: BodyFormat[]): MiddlewareHandler {
     const type = c.req.header("content-type") ?? "";
     if (formats.includes("json") && JSON_TYPE.test(type)) {
       try {
+        const text = strictUtf8.decode(await c.req.arrayBuffer());
+        // Hono's json() parses its cached text: the validator reads this one.
+        c.req.bodyCache.text = Promise.resolve(text);
         await c.req.json();
       } catch {
         throw errors.malformedBody("The body is not valid JSON.");
