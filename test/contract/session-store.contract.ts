@@ -46,7 +46,14 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       },
       ...overrides,
     });
-    const rotate = (sid: string, generation: number, hash: string, now: number, seed: SessionState | null = null) =>
+    const rotate = (
+      sid: string,
+      generation: number,
+      hash: string,
+      now: number,
+      seed: SessionState | null = null,
+      clientId = "first-party",
+    ) =>
       store.rotate(sid, {
         generation,
         hash,
@@ -57,6 +64,7 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
         idleTtlMs: 30 * DAY,
         revokedTtlMs: 660_000,
         seed,
+        clientId,
       });
     const newSession = async () => {
       const sid = crypto.randomUUID();
@@ -101,6 +109,21 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       expect((await rotate(older, 0, "hash-0", T0 + 2)).kind).toBe("reuse");
       const forked = await newSession();
       expect((await rotate(forked, 0, "not-the-hash", T0)).kind).toBe("reuse");
+    });
+
+    it("leaves another client's token unspent, current or spent, with or without a seed (RFC 6749 §10.4)", async () => {
+      const sid = await newSession();
+      const foreign = (generation: number, hash: string, now: number, seed: SessionState | null = null) =>
+        rotate(sid, generation, hash, now, seed, "first-party-x");
+      expect(await foreign(0, "hash-0", T0)).toEqual({ kind: "foreign" });
+      expect(await rotate(sid, 0, "hash-0", T0 + 1)).toMatchObject({ kind: "rotated", generation: 1 });
+      // Neither the grace answer nor reuse detection for a caller of another client.
+      expect(await foreign(0, "hash-0", T0 + 2)).toEqual({ kind: "foreign" });
+      expect(await foreign(0, "hash-0", T0 + GRACE + 10)).toEqual({ kind: "foreign" });
+      expect(await rotate(sid, 1, "hash-1", T0 + GRACE + 11)).toMatchObject({ kind: "rotated", generation: 2 });
+      const lost = crypto.randomUUID();
+      expect(await rotate(lost, 0, "hash-0", T0, state(), "first")).toEqual({ kind: "foreign" });
+      expect(await rotate(lost, 0, "hash-0", T0, state())).toMatchObject({ kind: "rotated", generation: 1 });
     });
 
     it("cap the idle expiry at the absolute one and report expiry", async () => {

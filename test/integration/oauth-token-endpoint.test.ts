@@ -7,6 +7,8 @@
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitForRoute } from "../../src/core/rate-limit/limits.js";
+import type { SessionState } from "../../src/core/sessions/session-state.js";
+import { SessionStore } from "../../src/core/sessions/session-store.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import {
@@ -256,10 +258,20 @@ describe("refresh tokens", () => {
     expect(post.headers.get("cache-control")).toBe("no-store");
   });
 
-  it("keeps a client's refresh token off the first-party refresh route", async () => {
+  it("keeps a client's refresh token off the first-party refresh route, unspent (RFC 6749 §10.4)", async () => {
     const tokens = await exchanged((await codeOf(web)).form);
-    const response = await appClient(t).refresh(SLUG, tokens.refresh_token);
-    expectProblem(await readAnswer(response), 401, "invalid_grant");
+    const sid = decodeJwt(tokens.access_token).sid as string;
+    const generation = async () => ((await new SessionStore(t.deps.kv).read(sid)) as SessionState).generation;
+    const before = await generation();
+    // Whoever holds the token without the client's secret can neither spend it (its client would then
+    // be told of reuse after the grace window, and the user logged out) nor set off reuse detection.
+    for (let i = 0; i < 2; i++) {
+      expectProblem(await readAnswer(await appClient(t).refresh(SLUG, tokens.refresh_token)), 401, "invalid_grant");
+    }
+    expect(await generation()).toBe(before);
+    const refreshed = await exchanged({ grant_type: "refresh_token", refresh_token: tokens.refresh_token });
+    expect(await generation()).toBe(before + 1);
+    expect((await userinfo(refreshed.access_token)).status).toBe(200);
   });
 });
 

@@ -78,6 +78,7 @@ export class SessionRefresh {
     const token = await this.deps.refreshTokens.parse(tenant.id, presented);
     if (!token) throw this.refused();
     if (binding) await this.checkBinding(tenant, token, binding);
+    const client = binding?.clientId ?? FIRST_PARTY_CLIENT;
     const successor = await this.deps.refreshTokens.mint(tenant.id, token.sessionId, token.generation + 1);
     const sealedSuccessor = await this.deps.refreshTokens.sealSuccessor(token.text, successor.text);
     const rotation = (seed: SessionState | null) => ({
@@ -90,6 +91,7 @@ export class SessionRefresh {
       revokedTtlMs: REVOKED_TTL_MS,
       now: this.now(),
       seed,
+      clientId: client,
     });
     let outcome = await this.store.rotate(token.sessionId, rotation(null));
     if (outcome.kind === "missing") {
@@ -98,12 +100,6 @@ export class SessionRefresh {
       if (!seed) throw this.refused();
       await restoreRevokedTokenMarks(this.deps, this.store, tenant.id, token.sessionId);
       outcome = await this.store.rotate(token.sessionId, rotation(seed));
-    }
-    // A client's token presented to the first-party route is refused after it was spent: whoever
-    // holds it could spend it anyway, and its client's next refresh then reveals the misuse.
-    const client = binding?.clientId ?? FIRST_PARTY_CLIENT;
-    if ((outcome.kind === "rotated" || outcome.kind === "grace") && outcome.claims.clientId !== client) {
-      throw this.refused();
     }
     switch (outcome.kind) {
       case "rotated": {

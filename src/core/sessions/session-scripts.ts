@@ -2,7 +2,7 @@ import type { AtomicScript, MemoryScriptStore, ScriptValue } from "../ports/key-
 import { decodeClaims, type SessionClaims } from "./session-state.js";
 
 export type RotateOutcome =
-  | { kind: "revoked" | "missing" | "expired" }
+  | { kind: "revoked" | "missing" | "expired" | "foreign" }
   | { kind: "reuse"; claims: SessionClaims | null }
   | { kind: "rotated"; generation: number; idleExpiresAt: number; absoluteExpiresAt: number; claims: SessionClaims }
   | {
@@ -28,9 +28,13 @@ const GRACE = /^([^|]*)\|(\d+)\|(.*)$/s;
  * With no state in Redis the caller passes the ledger's state as a seed; a
  * token newer than the seed (the ledger write had not landed) is accepted
  * once, an older one is reuse.
+ * A token of another client than the caller's is `foreign` and changes nothing:
+ * without its client's authentication it can neither be spent nor set off reuse
+ * detection (RFC 6749 §6, §10.4).
  *
  * KEYS: sess, grace, revoked. ARGV: generation, hash, successor hash, sealed
- * successor, now ms, grace ms, idle ttl ms, revoked ttl ms, seed ('' = none).
+ * successor, now ms, grace ms, idle ttl ms, revoked ttl ms, seed ('' = none),
+ * the caller's client as the claims' JSON member (`,"c":"…"`, see clientMember).
  */
 export const rotateRefreshToken: AtomicScript<RotateOutcome> = {
   name: "rotate_refresh_token",
@@ -44,6 +48,7 @@ if not raw then
 end
 local gen, hash, idle, abs, blob = string.match(raw, '^(%d+)|([^|]*)|(%d+)|(%d+)|(.*)$')
 if not gen then return {'missing'} end
+if not string.find(blob, ARGV[10], 1, true) then return {'foreign'} end
 gen = tonumber(gen)
 idle = tonumber(idle)
 abs = tonumber(abs)
@@ -73,7 +78,7 @@ redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SET', KEYS[3], 'reuse', 'PX', ARGV[8])
 return {'reuse', blob}`,
   memory(store: MemoryScriptStore, [stateKey = "", graceKey = "", revokedKey = ""], args: string[]): ScriptValue {
-    const [pGen, pHash = "", nextHash, sealed, nowText, graceMs, idleTtl, revokedTtl, seed = ""] = args;
+    const [pGen, pHash = "", nextHash, sealed, nowText, graceMs, idleTtl, revokedTtl, seed = "", client = ""] = args;
     if (store.get(revokedKey) !== null) return ["revoked"];
     let raw = store.get(stateKey);
     const seeded = raw === null;
@@ -84,6 +89,7 @@ return {'reuse', blob}`,
     const match = STATE.exec(raw);
     if (!match) return ["missing"];
     const [, genText, hash, idleText, absText, blob = ""] = match;
+    if (!blob.includes(client)) return ["foreign"];
     const gen = Number(genText);
     const idle = Number(idleText);
     const abs = Number(absText);
@@ -134,6 +140,7 @@ return {'reuse', blob}`,
         return { kind, claims: rest[0] ? decodeClaims(rest[0]) : null };
       case "revoked":
       case "expired":
+      case "foreign":
         return { kind };
       default:
         return { kind: "missing" };

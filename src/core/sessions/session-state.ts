@@ -64,6 +64,9 @@ export function encodeClaims(claims: SessionClaims): string {
   });
 }
 
+/** The client's member exactly as encodeClaims writes it (never first), for a script to find in the claims. */
+export const clientMember = (clientId: string) => `,"c":${JSON.stringify(clientId)}`;
+
 export function encodeState(state: SessionState): string {
   return `${state.generation}|${state.hash}|${state.idleExpiresAt}|${state.absoluteExpiresAt}|${encodeClaims(state.claims)}`;
 }

@@ -9,6 +9,7 @@ import {
 } from "./session-scripts.js";
 import {
   childrenKey,
+  clientMember,
   decodeState,
   encodeClaims,
   encodeState,
@@ -43,6 +44,8 @@ export class SessionStore {
       idleTtlMs: number;
       revokedTtlMs: number;
       seed: SessionState | null;
+      /** The caller's client: another client's token is `foreign`, left unspent. */
+      clientId: string;
     },
   ): Promise<RotateOutcome> {
     return this.kv.run(rotateRefreshToken, sessionKeys(sessionId), [
@@ -55,6 +58,7 @@ export class SessionStore {
       args.idleTtlMs,
       args.revokedTtlMs,
       args.seed ? encodeState(args.seed) : "",
+      clientMember(args.clientId),
     ]);
   }
 

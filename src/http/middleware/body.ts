@@ -52,8 +52,8 @@ export function acceptBody(...formats: BodyFormat[]): MiddlewareHandler {
     if (formats.includes("json") && JSON_TYPE.test(type)) {
       try {
         const text = strictUtf8.decode(await c.req.arrayBuffer());
-        // Hono's json() parses its cached text: the validator reads this one.
-        c.req.bodyCache.text = Promise.resolve(text);
+        // Hono's json() parses its cached text (a promise, whatever its type says): the validator reads this one.
+        (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
         await c.req.json();
       } catch {
         throw errors.malformedBody("The body is not valid JSON.");
