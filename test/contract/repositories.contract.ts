@@ -4,6 +4,8 @@ import { seedTenant, seedUser } from "./seed.js";
 
 export interface DatabaseHarness {
   db: Database;
+  /** Reads the database around the repositories (the rows as stored), for what no repository returns. */
+  rows(query: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { startNeonHttpBridge } from "../../scripts/dev/neon-http-bridge.js";
 import { createNeonHttpDatabase } from "../../src/adapters/postgres/neon-http.js";
-import { createTestDatabase } from "../support/postgres.js";
+import { createTestDatabase, rowReader } from "../support/postgres.js";
 import { POSTGRES_ADMIN_URL } from "../support/services.js";
 import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
@@ -12,15 +12,19 @@ import { reencryptionRepositoryContract } from "./reencryption-repository.contra
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
+import { userErasureContract } from "./user-erasure.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
   const database = await createTestDatabase();
   const bridge = await startNeonHttpBridge({ postgresUrl: POSTGRES_ADMIN_URL });
   // Neon's driver sends the connection string; the bridge routes by its database name.
   const db = createNeonHttpDatabase(`postgresql://postgres:unused@neon.test/${database.name}`, bridge.endpoint);
+  const reader = await rowReader(database.url);
   return {
     db,
+    rows: reader.rows,
     close: async () => {
+      await reader.close();
       await db.close();
       await bridge.close();
       await database.drop();
@@ -38,3 +42,4 @@ passkeyRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", ope
 mfaRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 revokedAccessTokenRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
 reencryptionRepositoryContract("neon-http (Neon /sql bridge onto real Postgres)", open);
+userErasureContract("neon-http (Neon /sql bridge onto real Postgres)", open);

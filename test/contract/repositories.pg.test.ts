@@ -1,5 +1,5 @@
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { createTestDatabase } from "../support/postgres.js";
+import { createTestDatabase, rowReader } from "../support/postgres.js";
 import { accountTokenRepositoryContract } from "./account-token-repository.contract.js";
 import { apiKeyRepositoryContract } from "./api-key-repository.contract.js";
 import { clientRepositoryContract } from "./client-repository.contract.js";
@@ -10,13 +10,17 @@ import { reencryptionRepositoryContract } from "./reencryption-repository.contra
 import { type DatabaseHarness, repositoryContract } from "./repositories.contract.js";
 import { revokedAccessTokenRepositoryContract } from "./revoked-access-token-repository.contract.js";
 import { sessionRepositoryContract } from "./session-repository.contract.js";
+import { userErasureContract } from "./user-erasure.contract.js";
 
 async function open(): Promise<DatabaseHarness> {
   const database = await createTestDatabase();
   const db = createPgDatabase(database.url, { max: 4 });
+  const reader = await rowReader(database.url);
   return {
     db,
+    rows: reader.rows,
     close: async () => {
+      await reader.close();
       await db.close();
       await database.drop();
     },
@@ -33,3 +37,4 @@ passkeyRepositoryContract("pg (real Postgres over TCP)", open);
 mfaRepositoryContract("pg (real Postgres over TCP)", open);
 revokedAccessTokenRepositoryContract("pg (real Postgres over TCP)", open);
 reencryptionRepositoryContract("pg (real Postgres over TCP)", open);
+userErasureContract("pg (real Postgres over TCP)", open);

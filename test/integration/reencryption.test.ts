@@ -3,7 +3,8 @@
  * Postgres and Redis: data sealed under the old key, the new key put first,
  * the re-encryption pass, then the service with only the new key. Every
  * sealed column must open there: users, TOTP secrets, upstream providers'
- * client secrets, SAML SP keys, identity profiles and mailed links.
+ * client secrets, SAML SP keys, identity profiles and mailed links. A
+ * deleted user's erased row is passed over, not counted unreadable.
  */
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
@@ -104,6 +105,12 @@ describe("an ENCRYPTION_KEYS rotation", () => {
     };
     ada = await signup("ada@example.com");
     const bob = await signup("bob@example.com");
+    // A deleted user: erased, so the pass has nothing of it to open (and counts nothing unreadable).
+    const eve = await signup("eve@example.com");
+    await before.services.mfa.enrollTotp(tenant, eve);
+    expect(
+      (await before.app.request(`/t/vault/v1/admin/users/${eve.id}`, { method: "DELETE", headers: admin })).status,
+    ).toBe(204);
 
     const enrollment = await before.services.mfa.enrollTotp(tenant, ada);
     totp = { id: enrollment.id, secret: enrollment.secret };

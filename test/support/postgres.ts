@@ -69,3 +69,13 @@ export async function listTestDatabases(runId?: string): Promise<string[]> {
     return result.rows.map((row) => row.datname);
   });
 }
+
+/** A connection of its own to the database at `url`, for reading rows as stored around the code under test. */
+export async function rowReader(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    rows: async (query: string, params?: unknown[]) => (await client.query(query, params)).rows,
+    close: () => client.end(),
+  };
+}

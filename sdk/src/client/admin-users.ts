@@ -44,7 +44,7 @@ export function adminUserMethods(ctx: Context) {
       return send<AdminUser>({ method: "PATCH", path: userPath(id), body: changes }, options);
     },
 
-    /** `DELETE /v1/admin/users/{id}` → 204 (soft delete); sessions and API keys end at once. */
+    /** `DELETE /v1/admin/users/{id}` → 204: the user's personal data is erased; sessions and API keys end at once. */
     deleteUser(id: string, options: RequestOptions = {}): Promise<Done> {
       return send<undefined>({ method: "DELETE", path: userPath(id) }, options);
     },

@@ -166,8 +166,6 @@ export function identityRepository(db: DrizzleDb): IdentityRepository {
     unlinkUnverified: (tenantId, userId, at) =>
       unlinkWhere(at, tenantId, eq(userIdentities.userId, userId), eq(userIdentities.emailVerified, false)),
 
-    unlinkAllOfUser: (tenantId, userId, at) => unlinkWhere(at, tenantId, eq(userIdentities.userId, userId)),
-
     async recordLogin(tenantId, id, profileSealed, at) {
       await db
         .update(userIdentities)

@@ -57,6 +57,7 @@ export const tenants = pgTable(
   ],
 );
 
+/** A deleted user's row keeps ids and timestamps only: its personal columns are erased (user-erasure.ts). */
 export const users = pgTable(
   "users",
   {

@@ -3,6 +3,7 @@ import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/po
 import { builtOnce, type DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
+import { eraseUser } from "./user-erasure.js";
 
 const live = isNull(users.deletedAt);
 /** Strictly later than before: updated_at is the user's version (UserVersions), even within one ms. */
@@ -160,14 +161,7 @@ export function userRepository(db: DrizzleDb): UserRepository {
       return row ? toUser(row) : null;
     },
 
-    async softDelete(tenantId, id, at) {
-      const rows = await db
-        .update(users)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
-        .returning({ id: users.id });
-      return rows.length > 0;
-    },
+    softDelete: (tenantId, id, at) => eraseUser(db, tenantId, id, at),
 
     async listLive(tenantId, after, limit) {
       const rows = await db
@@ -195,18 +189,19 @@ export function userRepository(db: DrizzleDb): UserRepository {
       const rows = await db
         .select()
         .from(users)
-        .where(afterId ? gt(users.id, afterId) : undefined)
+        // Live rows only: a deleted user's row holds nothing sealed any more (eraseUser).
+        .where(and(live, afterId ? gt(users.id, afterId) : undefined))
         .orderBy(asc(users.id))
         .limit(limit);
       return rows.map(toUser);
     },
 
     async reseal(user, sealed) {
-      // Only if untouched since it was read, so a concurrent change is not overwritten.
+      // Only if untouched since it was read, so a concurrent change (or erasure) is not overwritten.
       const rows = await db
         .update(users)
         .set(sealed)
-        .where(and(eq(users.tenantId, user.tenantId), eq(users.id, user.id), eq(users.updatedAt, user.updatedAt)))
+        .where(and(eq(users.tenantId, user.tenantId), eq(users.id, user.id), eq(users.updatedAt, user.updatedAt), live))
         .returning({ id: users.id });
       return rows.length > 0;
     },

@@ -101,14 +101,16 @@ export class UserAdministration {
     return user;
   }
 
-  /** Soft delete: sessions end at once; resolves whether a live user was deleted. */
+  /**
+   * Soft delete that erases the person's data (UserRepository.softDelete):
+   * sessions end at once. Its upstream identities are unlinked with it, so a
+   * later login through one makes a new account, as the address is free.
+   * Resolves whether a live user was deleted.
+   */
   async delete(tenant: Tenant, userId: string): Promise<boolean> {
-    const now = this.deps.clock.now();
-    if (!(await this.deps.db.users.softDelete(tenant.id, userId, now))) return false;
+    if (!(await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now()))) return false;
     await this.deps.userVersions.raise(tenant.id, userId, null);
     await this.endCredentials(tenant, userId);
-    // Its upstream identities go too: a later login through one makes a new account, as the address is free.
-    await this.deps.db.identities.unlinkAllOfUser(tenant.id, userId, now);
     this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
     return true;
   }

@@ -117,9 +117,11 @@ const deleteUser = createRoute({
   ...adminOnly,
   method: "delete",
   path: "/t/{tenant}/v1/admin/users/{id}",
-  summary: "Delete a user (soft delete)",
+  summary: "Delete a user and erase their personal data",
   description:
     "Every session and API key of the user ends at once; refresh and introspection treat them as inactive. " +
+    "The user's email address, name, password hash, linked identities' profiles, second factors, recovery codes, " +
+    "consents and pending mailed links are erased with it; only the id remains (audit trail, sessions). " +
     "The email address is free for a new account.",
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },

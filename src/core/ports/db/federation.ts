@@ -59,8 +59,6 @@ export interface IdentityRepository {
    * identity may be someone else's who claimed the address first. Resolves how many.
    */
   unlinkUnverified(tenantId: string, userId: string, at: Date): Promise<number>;
-  /** Unlinks every identity of the user (soft delete; the user is deleted): resolves how many. */
-  unlinkAllOfUser(tenantId: string, userId: string, at: Date): Promise<number>;
   /** Records a login through the identity (and its latest sealed profile). */
   recordLogin(tenantId: string, id: string, profileSealed: string | null, at: Date): Promise<void>;
   /** Live identities of every tenant that hold a profile, in id order after `afterId`, for the re-encryption pass. */

@@ -63,7 +63,13 @@ export interface UserRepository {
     email: Pick<UserRecord, "emailIndex" | "emailSealed">,
     at: Date,
   ): Promise<UserRecord | "taken" | null>;
-  /** Soft delete; resolves whether a live user was deleted. */
+  /**
+   * Soft delete that erases the person in the same statement: the address,
+   * its blind index, name and password hash; the user's identities (subject,
+   * profile), TOTP secrets, passkeys (credential, key, name), sessions' IP and
+   * user agent; recovery codes, consents and mailed tokens are deleted. Ids,
+   * tenant, timestamps and deleted_at stay. Resolves whether a live user was deleted.
+   */
   softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
   /**
    * The tenant's live users newest first (created_at, then id), strictly
@@ -75,7 +81,7 @@ export interface UserRepository {
     after: UserPosition | null,
     limit: number,
   ): Promise<{ user: UserRecord; position: UserPosition }[]>;
-  /** Rows in id order after `afterId`, for the re-encryption pass. */
+  /** Live rows in id order after `afterId`, for the re-encryption pass (deleted ones hold nothing sealed). */
   page(afterId: string | null, limit: number): Promise<UserRecord[]>;
   /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */
   reseal(

@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/core/ports/database.js";
+import type { DatabaseHarness } from "./repositories.contract.js";
+import { newPasskey, seedTenant } from "./seed.js";
+
+const at = new Date("2026-03-04T05:06:07.089Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+const DAY = 86_400_000;
+
+/** Every table that holds rows of a user, and how its rows name the user. */
+const OWNED = [
+  "user_identities",
+  "mfa_totp",
+  "passkeys",
+  "mfa_recovery_codes",
+  "consents",
+  "account_tokens",
+  "sessions",
+];
+
+/**
+ * A user's deletion erases the person on every driver (PGlite, pg,
+ * neon-http): every personal value of the user is marked `personal-…` here,
+ * and none is left in any row afterwards, while the ids stay.
+ */
+export function userErasureContract(name: string, open: () => Promise<DatabaseHarness>): void {
+  describe(`User erasure contract: ${name}`, () => {
+    let h: DatabaseHarness;
+    let db: Database;
+    let tenantId: string;
+    let clientId: string;
+
+    beforeAll(async () => {
+      h = await open();
+      db = h.db;
+      tenantId = await seedTenant(db, "erase", at);
+      clientId = crypto.randomUUID().replace(/-/g, "").slice(0, 22);
+      await db.clients.create({
+        tenantId,
+        clientId,
+        name: "Calendar",
+        type: "public",
+        redirectUris: ["https://app.example/cb"],
+        postLogoutRedirectUris: [],
+        grantTypes: ["authorization_code"],
+        scopes: ["openid"],
+        firstParty: false,
+        accessTokenTtl: null,
+        refreshTokenTtl: null,
+        secretHash: null,
+        now: at,
+      });
+    });
+    afterAll(async () => {
+      await h.close();
+    });
+
+    /** A user with a password, name, identities, TOTP, a passkey, recovery codes, a consent, a mailed token, a session. */
+    async function fullUser(emailIndex: string) {
+      const mark = (what: string) => `personal-${what}-${crypto.randomUUID()}`;
+      const user = await db.users.createIfAbsent({
+        id: crypto.randomUUID(),
+        tenantId,
+        emailIndex,
+        emailSealed: mark("email"),
+        nameSealed: mark("name"),
+        emailVerified: true,
+        passwordHash: `$argon2id$${mark("hash")}`,
+        scopes: [],
+        now: at,
+      });
+      if (!user) throw new Error("The test user was not created.");
+      const userId = user.id;
+      const identity = (provider: string, emailVerified: boolean) =>
+        db.identities.createIfAbsent({
+          id: crypto.randomUUID(),
+          tenantId,
+          userId,
+          provider,
+          subject: mark("subject"),
+          emailVerified,
+          profileSealed: mark("profile"),
+          now: at,
+        });
+      const linked = await identity("oauth:github", true);
+      await identity("oauth:gitlab", false);
+      await db.identities.unlinkUnverified(tenantId, userId, later(1));
+      // An abandoned enrollment (soft-deleted with its secret), then the confirmed one.
+      await db.totp.createPending({ id: crypto.randomUUID(), tenantId, userId, secretSealed: mark("totp"), now: at });
+      const totpId = crypto.randomUUID();
+      await db.totp.createPending({ id: totpId, tenantId, userId, secretSealed: mark("totp"), now: later(1) });
+      await db.totp.confirm(tenantId, userId, totpId, 1, later(1));
+      const passkey = await db.passkeys.create(
+        newPasskey({ tenantId, userId }, at, {
+          credentialId: mark("credential"),
+          publicKey: mark("key"),
+          name: mark("device"),
+        }),
+      );
+      await db.recoveryCodes.replaceAll(tenantId, userId, [mark("code"), mark("code")], at);
+      await db.consents.grant(tenantId, userId, clientId, ["openid"], at);
+      await db.accountTokens.create({
+        tokenHash: mark("token"),
+        tenantId,
+        userId,
+        purpose: "change_email",
+        emailIndex: `k1:${mark("next-index")}`,
+        emailSealed: mark("next-email"),
+        createdAt: at,
+        expiresAt: later(DAY),
+      });
+      const session = await db.sessions.create({
+        id: crypto.randomUUID(),
+        tenantId,
+        userId,
+        authMethod: "password",
+        amr: ["pwd"],
+        clientId: null,
+        scope: "openid",
+        userAgent: mark("agent"),
+        ip: "192.0.2.7",
+        authTime: at,
+        lastUsedAt: at,
+        expiresAt: later(DAY),
+        absoluteExpiresAt: later(DAY),
+        refreshHash: "ledger-hash",
+      });
+      return { userId, identity: linked, passkey, session };
+    }
+
+    /** Every row of the user, as JSON text. */
+    async function rowsOf(userId: string): Promise<string[]> {
+      const user = await h.rows("SELECT row_to_json(u)::text AS row FROM users u WHERE id = $1", [userId]);
+      for (const table of OWNED) {
+        user.push(...(await h.rows(`SELECT row_to_json(t)::text AS row FROM ${table} t WHERE user_id = $1`, [userId])));
+      }
+      return user.map((row) => String(row.row));
+    }
+
+    it("erases every personal value of the user and keeps the rows' ids, nobody else's", async () => {
+      const gone = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      const kept = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      const before = await rowsOf(kept.userId);
+
+      expect(await db.users.softDelete(tenantId, gone.userId, later(60_000))).toBe(true);
+      expect(await db.users.softDelete(tenantId, gone.userId, later(120_000))).toBe(false);
+
+      const rows = await rowsOf(gone.userId);
+      expect(rows.filter((row) => row.includes("personal"))).toEqual([]);
+      expect(await rowsOf(kept.userId)).toEqual(before);
+      expect(before.filter((row) => row.includes("personal")).length).toBeGreaterThanOrEqual(8);
+
+      const [user] = await h.rows(
+        "SELECT email_index, email_sealed, name_sealed, password_hash, tenant_id, deleted_at FROM users WHERE id = $1",
+        [gone.userId],
+      );
+      expect(user).toMatchObject({
+        email_index: "",
+        email_sealed: "",
+        name_sealed: null,
+        password_hash: null,
+        tenant_id: tenantId,
+      });
+      expect(user?.deleted_at).toEqual(later(60_000));
+      const count = async (table: string) =>
+        (await h.rows(`SELECT count(*)::int AS n FROM ${table} WHERE user_id = $1`, [gone.userId]))[0]?.n;
+      // The rows an audit event or the ledger may name stay; codes, consents and mailed tokens go.
+      expect(await count("user_identities")).toBe(2);
+      expect(await count("mfa_totp")).toBe(2);
+      expect(await count("passkeys")).toBe(1);
+      expect(await count("sessions")).toBe(1);
+      for (const table of ["mfa_recovery_codes", "consents", "account_tokens"]) expect(await count(table)).toBe(0);
+      const [session] = await h.rows("SELECT ip, user_agent, refresh_hash FROM sessions WHERE id = $1", [
+        gone.session.id,
+      ]);
+      expect(session).toEqual({ ip: null, user_agent: null, refresh_hash: "ledger-hash" });
+      // What was removed before the deletion keeps when it was removed.
+      const removed = await h.rows(
+        "SELECT deleted_at FROM user_identities WHERE user_id = $1 AND provider = 'oauth:gitlab' " +
+          "UNION ALL SELECT deleted_at FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL",
+        [gone.userId],
+      );
+      expect(removed.map((row) => row.deleted_at)).toEqual([later(1), later(1)]);
+    });
+
+    it("frees the address for a new account", async () => {
+      const emailIndex = `k1:personal-index-${crypto.randomUUID()}`;
+      const gone = await fullUser(emailIndex);
+      expect(await db.users.softDelete(tenantId, gone.userId, later(60_000))).toBe(true);
+      expect(await db.users.findByEmailIndex(tenantId, [emailIndex])).toBeNull();
+      expect(await db.users.findById(tenantId, gone.userId)).toBeNull();
+      const again = await fullUser(emailIndex);
+      expect(again.userId).not.toBe(gone.userId);
+      expect((await db.users.findByEmailIndex(tenantId, [emailIndex]))?.id).toBe(again.userId);
+    });
+
+    it("leaves deleted users out of the re-encryption pass's pages and reseals", async () => {
+      const gone = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      const user = await db.users.findById(tenantId, gone.userId);
+      if (!user) throw new Error("The test user was not found.");
+      expect(await db.users.softDelete(tenantId, gone.userId, user.updatedAt)).toBe(true);
+      const ids: string[] = [];
+      for (let after: string | null = null; ; ) {
+        const page = await db.users.page(after, 100);
+        if (page.length === 0) break;
+        ids.push(...page.map((row) => row.id));
+        after = page.at(-1)?.id ?? null;
+      }
+      expect(ids).not.toContain(gone.userId);
+      // Read before the deletion at the same instant: the erased row is not written back.
+      expect(await db.users.reseal(user, { emailIndex: "k2:x", emailSealed: "resealed", nameSealed: null })).toBe(
+        false,
+      );
+      expect(await h.rows("SELECT email_sealed FROM users WHERE id = $1", [gone.userId])).toEqual([
+        { email_sealed: "" },
+      ]);
+    });
+  });
+}
