@@ -14,6 +14,7 @@ import {
 /**
  * What an erased NOT NULL column holds: no value at all, so nothing is left
  * to open, match or look up (the unique indexes cover live rows only).
+ * migrations/0016 erased the rows deleted before, the same way.
  */
 const ERASED = "";
 
