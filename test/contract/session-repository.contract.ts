@@ -78,16 +78,18 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
         lastUsedAt: later(2_000),
         expiresAt: later(30 * DAY + 2_000),
       });
-      await db.sessions.recordRotations([rotation(3, crypto.randomUUID())]); // another tenant's id
+      expect(await db.sessions.recordRotations([rotation(3, crypto.randomUUID())])).toEqual([]); // another tenant's id
       expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
-      await db.sessions.recordRotations([]);
+      expect(await db.sessions.recordRotations([])).toEqual([]);
       expect(await db.sessions.revoke(tenantId, id, later(10), "logout")).toBe(true);
-      await db.sessions.recordRotations([rotation(4)]);
+      // The ledger names the session it holds as ended: the refresh is refused whatever Redis says.
+      expect(await db.sessions.recordRotations([rotation(4)])).toEqual([id]);
       expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
     });
 
     it("records several sessions' rotations in one call, each only forward", async () => {
-      const [a, b, c] = await Promise.all([1, 2, 3].map(() => db.sessions.create(session())));
+      const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map(() => db.sessions.create(session())));
+      if (!d) throw new Error("four sessions");
       const rotation = (sessionId: string, generation: number) => ({
         tenantId,
         id: sessionId,
@@ -97,11 +99,14 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
         expiresAt: later(30 * DAY + generation),
       });
       await db.sessions.recordRotations([rotation(c?.id as string, 5)]);
-      await db.sessions.recordRotations([
+      await db.sessions.revoke(tenantId, d.id, later(1), "admin");
+      const ended = await db.sessions.recordRotations([
         rotation(a?.id as string, 1),
         rotation(b?.id as string, 7),
-        rotation(c?.id as string, 4), // behind the ledger: changes nothing
+        rotation(c?.id as string, 4), // behind the ledger: changes nothing, and is not ended
+        rotation(d.id, 1),
       ]);
+      expect(ended).toEqual([d.id]);
       expect(await db.sessions.findById(tenantId, a?.id as string)).toMatchObject({
         refreshGeneration: 1,
         refreshHash: `${a?.id}:1`,
@@ -120,7 +125,7 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect(await db.sessions.findById(tenantId, id)).toMatchObject({ revokedAt: later(1), revokedReason: "logout" });
     });
 
-    it("lists a user's live sessions, most recently used first, and revokes them all", async () => {
+    it("lists a user's live sessions and their ids, and revokes those still live of a list", async () => {
       const user = await newUser();
       const old = await db.sessions.create(session({ userId: user, lastUsedAt: later(1) }));
       const recent = await db.sessions.create(session({ userId: user, lastUsedAt: later(2) }));
@@ -130,21 +135,28 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const now = later(1_000);
       expect((await db.sessions.listLive(tenantId, user, now)).map((s) => s.id)).toEqual([recent.id, old.id]);
       expect(await db.sessions.listLive(crypto.randomUUID(), user, now)).toEqual([]);
-      const ids = await db.sessions.revokeAllOfUser(tenantId, user, later(3), "admin");
-      expect(ids.sort()).toEqual([old.id, recent.id, expired.id].sort());
+      const live = await db.sessions.liveIdsOfUser(tenantId, user);
+      expect(live.sort()).toEqual([old.id, recent.id, expired.id].sort());
+      expect(await db.sessions.liveIdsOfUser(crypto.randomUUID(), user)).toEqual([]);
+      const ids = await db.sessions.revokeMany(tenantId, [...live, revoked.id], later(3), "admin");
+      expect(ids.sort()).toEqual(live.sort());
       expect(await db.sessions.listLive(tenantId, user, now)).toEqual([]);
-      expect(await db.sessions.revokeAllOfUser(tenantId, user, later(4), "admin")).toEqual([]);
+      expect(await db.sessions.liveIdsOfUser(tenantId, user)).toEqual([]);
+      expect(await db.sessions.revokeMany(tenantId, live, later(4), "admin")).toEqual([]);
+      expect(await db.sessions.revokeMany(tenantId, [], later(4), "admin")).toEqual([]);
+      expect(await db.sessions.findById(tenantId, revoked.id)).toMatchObject({ revokedReason: "logout" });
     });
 
-    it("revokes every session of a user but the one named", async () => {
+    it("names every live session of a user but the one named", async () => {
       const user = await newUser();
       const kept = await db.sessions.create(session({ userId: user }));
       const others = [
         await db.sessions.create(session({ userId: user })),
         await db.sessions.create(session({ userId: user })),
       ];
-      const ids = await db.sessions.revokeAllOfUser(tenantId, user, later(3), "password_changed", kept.id);
-      expect(ids.sort()).toEqual(others.map((s) => s.id).sort());
+      const live = await db.sessions.liveIdsOfUser(tenantId, user, kept.id);
+      expect(live.sort()).toEqual(others.map((s) => s.id).sort());
+      await db.sessions.revokeMany(tenantId, live, later(3), "password_changed");
       expect((await db.sessions.listLive(tenantId, user, later(4))).map((s) => s.id)).toEqual([kept.id]);
     });
 
@@ -153,11 +165,15 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const annOfApp = await db.sessions.create(session({ userId: ann, clientId: "app" }));
       const bobOfApp = await db.sessions.create(session({ userId: bob, clientId: "app" }));
       const annElsewhere = await db.sessions.create(session({ userId: ann, clientId: "other" }));
-      expect(await db.sessions.revokeAllOfClient(tenantId, "app", later(1), "consent_revoked", ann)).toEqual([
-        annOfApp.id,
-      ]);
-      expect(await db.sessions.revokeAllOfClient(crypto.randomUUID(), "app", later(2), "client_deleted")).toEqual([]);
-      expect(await db.sessions.revokeAllOfClient(tenantId, "app", later(2), "client_deleted")).toEqual([bobOfApp.id]);
+      const ofAnn = await db.sessions.liveIdsOfClient(tenantId, "app", ann);
+      expect(ofAnn).toEqual([annOfApp.id]);
+      expect(await db.sessions.revokeMany(tenantId, ofAnn, later(1), "consent_revoked")).toEqual([annOfApp.id]);
+      expect(await db.sessions.liveIdsOfClient(crypto.randomUUID(), "app")).toEqual([]);
+      // Another tenant's id list revokes nothing here.
+      expect(await db.sessions.revokeMany(crypto.randomUUID(), [bobOfApp.id], later(2), "client_deleted")).toEqual([]);
+      const ofApp = await db.sessions.liveIdsOfClient(tenantId, "app");
+      expect(ofApp).toEqual([bobOfApp.id]);
+      expect(await db.sessions.revokeMany(tenantId, ofApp, later(2), "client_deleted")).toEqual([bobOfApp.id]);
       expect(await db.sessions.findById(tenantId, bobOfApp.id)).toMatchObject({
         revokedAt: later(2),
         revokedReason: "client_deleted",

@@ -3,7 +3,7 @@
  * once committed; rotations arriving while a write is in flight share the
  * next statement; a session's newest rotation wins within one; a failed
  * write fails exactly its batch; without group commit each rotation is its
- * own write. Its statement looks each session up by key whether or not the
+ * own write; a session the ledger holds as ended is answered so. Its statement looks each session up by key whether or not the
  * table has statistics.
  */
 import { sql } from "drizzle-orm";
@@ -123,6 +123,19 @@ describe("RotationLedger", () => {
     expect(await generationOf(ids[2] as string)).toBe("h0");
   });
 
+  it("answers ended for a session the ledger holds as revoked, alone or in a batch, and recorded for the others", async () => {
+    const [live, revoked] = [await newSession(), await newSession()];
+    await db.sessions.revoke(tenantId, revoked, at, "admin");
+    const grouped = new RotationLedger(db, true);
+    expect(await Promise.all([grouped.record(rotation(live, 1)), grouped.record(rotation(revoked, 1))])).toEqual([
+      "recorded",
+      "ended",
+    ]);
+    const alone = new RotationLedger(db, false);
+    expect(await alone.record(rotation(revoked, 2))).toBe("ended");
+    expect(await alone.record(rotation(live, 2))).toBe("recorded");
+  });
+
   it("without group commit, writes each rotation on its own", async () => {
     const ids = await Promise.all(Array.from({ length: 3 }, () => newSession()));
     const { db: ledgerDb, statements } = watched();
@@ -178,9 +191,11 @@ describe("the ledger's statement", () => {
       expect(stats.rows[0]?.n).toBe(0);
       // The whole-table plan this replaced read "Index Scan sessions_user_active_idx" here.
       const byKey = /^Index Scan sessions_(pkey|tenant_id_id_key)$/;
-      expect(await plan()).toEqual([expect.stringMatching(byKey)]);
+      // Two look-ups: the update's, and the one that names the sessions the ledger holds as ended.
+      const twiceByKey = [expect.stringMatching(byKey), expect.stringMatching(byKey)];
+      expect(await plan()).toEqual(twiceByKey);
       await raw.execute(sql`ANALYZE sessions`);
-      expect(await plan()).toEqual([expect.stringMatching(byKey)]);
+      expect(await plan()).toEqual(twiceByKey);
     } finally {
       await pool.end();
       await own.drop();

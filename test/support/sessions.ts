@@ -12,12 +12,12 @@ import { deletePrefix, type RedisUnderTest, SINGLE_REDIS } from "./redis.js";
  * that keeps every line, plus the tenants the session suites use: `acme`,
  * `other`, and `short` (1 h idle timeout, 3 h absolute lifetime).
  */
-export async function startSessionsApp(redis: RedisUnderTest = SINGLE_REDIS) {
+export async function startSessionsApp(redis: RedisUnderTest = SINGLE_REDIS, config: Record<string, string> = {}) {
   const clock = pinnedClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
   const keep = (event: string, fields?: LogFields) => logLines.push(JSON.stringify({ event, ...fields }));
   const logger: Logger = { info: keep, warn: keep, error: keep };
-  const t: TestApp = await startTestApp({ clock, logger }, {}, redis);
+  const t: TestApp = await startTestApp({ clock, logger }, config, redis);
   const api = appClient(t);
   const db = new pg.Client({ connectionString: t.database.url });
   await db.connect();

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, Param, type SQL, sql } from "drizzle-orm";
 import type { SessionRecord, SessionRepository, SessionRotation } from "../../core/ports/database.js";
 import { builtOnce, type DrizzleDb } from "./drizzle.js";
+import { rowsOf } from "./errors.js";
 import { sessions, users } from "./schema.js";
 
 function toSession(row: typeof sessions.$inferSelect): SessionRecord {
@@ -42,16 +43,25 @@ const ofUser = (tenantId: string, userId: string) =>
  */
 export function rotationsUpdate(rotations: SessionRotation[]): SQL {
   const column = <T>(pick: (rotation: SessionRotation) => T) => sql.param(rotations.map(pick));
-  return sql`UPDATE sessions AS s
-    SET refresh_generation = v.generation, refresh_hash = v.refresh_hash,
-        last_used_at = v.at, expires_at = v.expires_at, updated_at = v.at
-    FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
+  // The UPDATE runs to completion whether or not the outer query reads it; the outer query sees the
+  // rows as they were, so it names the sessions the ledger holds as ended (revoked or deleted).
+  return sql`WITH v AS (
+      SELECT * FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
                 ${column((r) => r.generation)}::integer[], ${column((r) => r.refreshHash)}::text[],
                 ${column((r) => r.at.toISOString())}::timestamptz[],
                 ${column((r) => r.expiresAt.toISOString())}::timestamptz[])
-      AS v(tenant_id, id, generation, refresh_hash, at, expires_at)
-    WHERE s.id = v.id AND s.tenant_id = v.tenant_id AND COALESCE(s.revoked_at, s.deleted_at) IS NULL
-      AND s.refresh_generation < v.generation`;
+        AS v(tenant_id, id, generation, refresh_hash, at, expires_at)
+    ), recorded AS (
+      UPDATE sessions AS s
+      SET refresh_generation = v.generation, refresh_hash = v.refresh_hash,
+          last_used_at = v.at, expires_at = v.expires_at, updated_at = v.at
+      FROM v
+      WHERE s.id = v.id AND s.tenant_id = v.tenant_id AND COALESCE(s.revoked_at, s.deleted_at) IS NULL
+        AND s.refresh_generation < v.generation
+      RETURNING s.id
+    )
+    SELECT s.id FROM sessions AS s JOIN v ON s.id = v.id AND s.tenant_id = v.tenant_id
+    WHERE COALESCE(s.revoked_at, s.deleted_at) IS NOT NULL`;
 }
 
 const { placeholder } = sql;
@@ -122,32 +132,40 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
     },
 
     async recordRotations(rotations) {
-      if (rotations.length > 0) await db.execute(rotationsUpdate(rotations));
+      if (rotations.length === 0) return [];
+      return rowsOf<{ id: string }>(await db.execute(rotationsUpdate(rotations))).map((row) => row.id);
     },
 
     async revoke(tenantId, id, at, reason) {
       return (await revokeWhere(live(tenantId, id), at, reason)).length > 0;
     },
 
-    revokeAllOfUser(tenantId, userId, at, reason, exceptId) {
-      return revokeWhere(
-        and(ofUser(tenantId, userId), exceptId === undefined ? undefined : ne(sessions.id, exceptId)),
-        at,
-        reason,
-      );
+    async liveIdsOfUser(tenantId, userId, exceptId) {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(ofUser(tenantId, userId), exceptId === undefined ? undefined : ne(sessions.id, exceptId)));
+      return rows.map((row) => row.id);
     },
 
-    revokeAllOfClient(tenantId, clientId, at, reason, userId) {
-      return revokeWhere(
-        and(
-          eq(sessions.tenantId, tenantId),
-          eq(sessions.clientId, clientId),
-          userId === undefined ? undefined : eq(sessions.userId, userId),
-          notEnded,
-        ),
-        at,
-        reason,
-      );
+    async liveIdsOfClient(tenantId, clientId, userId) {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(
+          and(
+            eq(sessions.tenantId, tenantId),
+            eq(sessions.clientId, clientId),
+            userId === undefined ? undefined : eq(sessions.userId, userId),
+            notEnded,
+          ),
+        );
+      return rows.map((row) => row.id);
+    },
+
+    revokeMany(tenantId, ids, at, reason) {
+      if (ids.length === 0) return Promise.resolve([]);
+      return revokeWhere(and(eq(sessions.tenantId, tenantId), inArray(sessions.id, ids), notEnded), at, reason);
     },
 
     async listLive(tenantId, userId, now) {

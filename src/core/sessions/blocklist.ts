@@ -4,7 +4,7 @@ import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, isClientToken } from "../tokens/access-token.js";
 import { restoreMarks } from "./revoked-token-marks.js";
-import { REVOKED_TTL_MS } from "./session-refresh.js";
+import { REVOKED_TTL_MS } from "./session-revocation.js";
 import { SessionStore } from "./session-store.js";
 
 type CheckedClaims = Pick<AccessTokenClaims, "sid" | "jti" | "tid" | "exp" | "sub" | "client_id">;

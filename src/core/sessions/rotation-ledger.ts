@@ -3,9 +3,12 @@ import type { Database, SessionRotation } from "../ports/database.js";
 /** Rotations per statement at most (six arrays of this many parameters). */
 const MAX_BATCH = 500;
 
+/** What the ledger said of a rotation: written, or refused because it holds the session as ended. */
+export type LedgerAnswer = "recorded" | "ended";
+
 interface Waiting {
   rotation: SessionRotation;
-  done: (error?: unknown) => void;
+  done: (answer: LedgerAnswer | { error: unknown }) => void;
 }
 
 /**
@@ -17,6 +20,8 @@ interface Waiting {
  * a fraction of a round trip per refresh, and the first rotation after a
  * quiet spell is written at once. Without it (Workers, where I/O belongs to
  * the request that started it) each rotation is its own write.
+ * A session the ledger holds as ended (revoked while Redis missed it) is
+ * answered `ended`, so the refresh is refused whatever Redis said.
  */
 export class RotationLedger {
   private queue: Waiting[] = [];
@@ -27,10 +32,14 @@ export class RotationLedger {
     private readonly groupCommit: boolean,
   ) {}
 
-  record(rotation: SessionRotation): Promise<void> {
-    if (!this.groupCommit) return this.db.sessions.recordRotations([rotation]);
+  async record(rotation: SessionRotation): Promise<LedgerAnswer> {
+    if (!this.groupCommit)
+      return (await this.db.sessions.recordRotations([rotation])).length > 0 ? "ended" : "recorded";
     return new Promise((resolve, reject) => {
-      this.queue.push({ rotation, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.queue.push({
+        rotation,
+        done: (answer) => (typeof answer === "string" ? resolve(answer) : reject(answer.error)),
+      });
       if (!this.writing) void this.drain();
     });
   }
@@ -39,13 +48,16 @@ export class RotationLedger {
     this.writing = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
+      let ended: Set<string> | undefined;
       let failure: unknown;
       try {
-        await this.db.sessions.recordRotations(newestPerSession(batch));
+        ended = new Set(await this.db.sessions.recordRotations(newestPerSession(batch)));
       } catch (error) {
         failure = error ?? new Error("The ledger write failed.");
       }
-      for (const waiting of batch) waiting.done(failure);
+      for (const waiting of batch) {
+        waiting.done(ended ? (ended.has(waiting.rotation.id) ? "ended" : "recorded") : { error: failure });
+      }
     }
     this.writing = false;
   }

@@ -3,21 +3,16 @@ import { errorFields } from "../logging/error-fields.js";
 import { fallsShortOfMfaPolicy } from "../mfa/policy.js";
 import { OAuthError } from "../oidc/oauth-error.js";
 import type { Tenant } from "../ports/database.js";
-import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
-import { CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { settingsOf } from "../tenant-settings.js";
 import type { RefreshToken } from "./refresh-token.js";
 import { restoreRevokedTokenMarks } from "./revoked-token-marks.js";
+import type { LedgerAnswer } from "./rotation-ledger.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
+import { holdEnded, REVOKED_TTL_MS } from "./session-revocation.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import type { SessionStore } from "./session-store.js";
 import type { ClientRefresh, IssuedTokens, RevocationReason, SessionDeps, TokenResponse } from "./session-types.js";
 import { claimsOfCurrentUser, narrowScope, scopeList } from "./user-claims.js";
-
-/**
- * How long an access token may stay valid after its session ends: the
- * longest lifetime any token may have (an OAuth client's may exceed the tenant's).
- */
-export const REVOKED_TTL_MS = (ACCESS_TOKEN_TTL_RANGE.max + CLOCK_SKEW_SECONDS) * 1000;
 
 /** The session as the ledger knows it, when it is live and belongs to the tenant. */
 export async function ledgerState(deps: SessionDeps, tenant: Tenant, sessionId: string): Promise<SessionState | null> {
@@ -105,35 +100,17 @@ export class SessionRefresh {
       case "rotated": {
         // Committed before the answer leaves (a crash loses no rotation a client was told about),
         // written while the claims are checked and the token signed; settles, never rejects.
-        const recorded = this.deps.ledger
-          .record({
-            tenantId: tenant.id,
-            id: token.sessionId,
-            generation: outcome.generation,
-            refreshHash: successor.hash,
-            at: new Date(this.now()),
-            expiresAt: new Date(outcome.idleExpiresAt),
-          })
-          .then(
-            () => undefined,
-            (error: unknown) => error,
-          );
+        const recorded = this.recordRotation(tenant, token.sessionId, outcome, successor.hash);
         const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
         await this.holdToMfaPolicy(tenant, token.sessionId, claims);
-        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
         const issued = await this.answer(tenant, session, successor.text, binding);
-        const failure = await recorded;
-        // Postgres down: Redis holds the rotation, so the refresh still answers (as reads do); the
-        // ledger catches up at the session's next rotation, and the gap is on record here.
-        if (failure !== undefined) {
-          this.deps.logger.error("ledger_write_failed", {
-            tenant_id: tenant.id,
-            session_id: token.sessionId,
-            generation: outcome.generation,
-            ...errorFields(failure),
-          });
+        if ((await recorded) === "ended") {
+          // Revoked in the ledger while Redis missed it (a failed write): the ledger is the record.
+          await this.store.revoke(token.sessionId, REVOKED_TTL_MS, "revoked");
+          throw this.refused();
         }
+        this.deps.metrics.increment("refreshes_total", { outcome: "rotated" });
         return issued;
       }
       case "grace": {
@@ -151,7 +128,13 @@ export class SessionRefresh {
       }
       case "reuse": {
         const reason = "refresh_token_reuse";
-        const live = await this.deps.db.sessions.revoke(tenant.id, token.sessionId, new Date(this.now()), reason);
+        // The script already ended it in Redis; should the ledger not hear of it, Redis keeps it ended.
+        const live = await this.deps.db.sessions
+          .revoke(tenant.id, token.sessionId, new Date(this.now()), reason)
+          .catch(async (error: unknown) => {
+            await holdEnded(this.store, tenant, [token.sessionId], reason);
+            throw error;
+          });
         this.deps.metrics.increment("refreshes_total", { outcome: "reuse" });
         this.deps.metrics.increment("refresh_reuse_detected_total");
         if (live) this.deps.metrics.increment("sessions_revoked_total", { reason });
@@ -165,6 +148,50 @@ export class SessionRefresh {
       default:
         throw this.refused();
     }
+  }
+
+  /**
+   * The ledger's answer for a rotation, waited for at most half the grace
+   * period: a client whose answer is held up longer retries too late for the
+   * grace window and would set off reuse detection. Postgres down or slow:
+   * Redis holds the rotation, so the refresh still answers (as reads do); the
+   * ledger catches up at the session's next rotation, and the gap is on record.
+   */
+  private async recordRotation(
+    tenant: Tenant,
+    sessionId: string,
+    outcome: { generation: number; idleExpiresAt: number },
+    refreshHash: string,
+  ): Promise<LedgerAnswer | undefined> {
+    const at = new Date(this.now());
+    const rotation = { tenantId: tenant.id, id: sessionId, generation: outcome.generation, refreshHash, at };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), this.deps.graceMs / 2);
+    });
+    try {
+      const answer = await Promise.race([
+        this.deps.ledger.record({ ...rotation, expiresAt: new Date(outcome.idleExpiresAt) }),
+        late,
+      ]);
+      if (answer !== "late") return answer;
+      this.deps.logger.error("ledger_write_failed", {
+        tenant_id: tenant.id,
+        session_id: sessionId,
+        generation: outcome.generation,
+        error: `no answer within ${this.deps.graceMs / 2} ms`,
+      });
+    } catch (error) {
+      this.deps.logger.error("ledger_write_failed", {
+        tenant_id: tenant.id,
+        session_id: sessionId,
+        generation: outcome.generation,
+        ...errorFields(error),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    return undefined;
   }
 
   /** The pair a refresh answers with: a client's own token lifetime, and the narrower scope it asked for. */

@@ -4,7 +4,8 @@ import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
-import { issueTokens, REVOKED_TTL_MS, SessionRefresh } from "./session-refresh.js";
+import { issueTokens, SessionRefresh } from "./session-refresh.js";
+import { endSessions } from "./session-revocation.js";
 import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type {
@@ -157,13 +158,15 @@ export class SessionService {
   }
 
   /**
-   * Revokes a session: the ledger first (so a Redis loss cannot bring it
-   * back), then Redis (its refresh state goes and its access tokens are
-   * blocklisted). Resolves whether the session was live.
+   * Revokes a session: its refresh state goes and its access tokens are
+   * blocklisted, then the ledger records it (endSessions). Resolves whether
+   * the session was live.
    */
   async revoke(tenant: Tenant, sessionId: string, reason: RevocationReason): Promise<boolean> {
-    const live = await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(this.now()), reason);
-    await this.store.revoke(sessionId, REVOKED_TTL_MS, reason);
+    const at = new Date(this.now());
+    const live = await endSessions(this.store, tenant, [sessionId], reason, () =>
+      this.deps.db.sessions.revoke(tenant.id, sessionId, at, reason),
+    );
     if (live) {
       this.countRevoked(reason);
       this.deps.logger.info("session_revoked", { tenant_id: tenant.id, session_id: sessionId, reason });
@@ -203,13 +206,12 @@ export class SessionService {
 
   /** Logout: the caller's session ends and the presented access token is blocklisted by `jti` too. */
   async logout(tenant: Tenant, auth: AccessTokenClaims, refreshToken?: string): Promise<void> {
-    if (await this.deps.db.sessions.revoke(tenant.id, auth.sid, new Date(this.now()), "logout")) {
-      this.countRevoked("logout");
-    }
-    await Promise.all([
-      this.store.revoke(auth.sid, REVOKED_TTL_MS, "logout"),
-      this.store.blockJti(auth.sid, auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - this.now()),
-    ]);
+    const at = new Date(this.now());
+    await this.store.blockJti(auth.sid, auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - at.getTime());
+    const live = await endSessions(this.store, tenant, [auth.sid], "logout", () =>
+      this.deps.db.sessions.revoke(tenant.id, auth.sid, at, "logout"),
+    );
+    if (live) this.countRevoked("logout");
     // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
     const other = refreshToken ? await this.deps.refreshTokens.parse(tenant.id, refreshToken) : undefined;
     if (other && other.sessionId !== auth.sid) {
@@ -226,9 +228,11 @@ export class SessionService {
     reason: "admin" | "user_ended" | "password_changed" = "admin",
     except?: string,
   ): Promise<number> {
-    const ids = await this.deps.db.sessions.revokeAllOfUser(tenant.id, userId, new Date(this.now()), reason, except);
-    const ttl = REVOKED_TTL_MS;
-    await Promise.all(ids.map((id) => this.store.revoke(id, ttl, reason)));
+    const at = new Date(this.now());
+    const live = await this.deps.db.sessions.liveIdsOfUser(tenant.id, userId, except);
+    const ids = await endSessions(this.store, tenant, live, reason, () =>
+      this.deps.db.sessions.revokeMany(tenant.id, live, at, reason),
+    );
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_user", {
       tenant_id: tenant.id,
@@ -249,17 +253,13 @@ export class SessionService {
     reason: "client_deleted" | "consent_revoked",
     userId?: string,
   ): Promise<number> {
-    const ids = await this.deps.db.sessions.revokeAllOfClient(
-      tenant.id,
-      clientId,
-      new Date(this.now()),
-      reason,
-      userId,
-    );
-    const ttl = REVOKED_TTL_MS;
+    const at = new Date(this.now());
+    const live = await this.deps.db.sessions.liveIdsOfClient(tenant.id, clientId, userId);
     // The whole client is gone: its own tokens (client credentials) go too.
     const own = userId === undefined ? [await clientTokenSessionId(clientId)] : [];
-    await Promise.all([...ids, ...own].map((id) => this.store.revoke(id, ttl, reason)));
+    const ids = await endSessions(this.store, tenant, [...live, ...own], reason, () =>
+      this.deps.db.sessions.revokeMany(tenant.id, live, at, reason),
+    );
     this.countRevoked(reason, ids.length);
     this.deps.logger.info("sessions_revoked_of_client", {
       tenant_id: tenant.id,

@@ -41,15 +41,18 @@ export interface SessionRepository {
    * Records rotations, in one statement: each session's generation, token
    * hash, last use and slid idle expiry. Only moves forward (a late write of
    * an older generation changes nothing) and never touches a revoked session.
-   * At most one rotation per session (the newest) in a call.
+   * At most one rotation per session (the newest) in a call. Resolves the ids
+   * of those sessions the ledger holds as ended (revoked or deleted).
    */
-  recordRotations(rotations: SessionRotation[]): Promise<void>;
+  recordRotations(rotations: SessionRotation[]): Promise<string[]>;
   /** Marks a live session revoked; resolves whether it was live. */
   revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
-  /** Revokes every live session of the user but `exceptId` (when given); resolves their ids. */
-  revokeAllOfUser(tenantId: string, userId: string, at: Date, reason: string, exceptId?: string): Promise<string[]>;
-  /** Revokes every live session of the OAuth client (only the user's, when `userId` is given); resolves their ids. */
-  revokeAllOfClient(tenantId: string, clientId: string, at: Date, reason: string, userId?: string): Promise<string[]>;
+  /** The ids of the user's sessions that are not revoked, but `exceptId` (when given). */
+  liveIdsOfUser(tenantId: string, userId: string, exceptId?: string): Promise<string[]>;
+  /** The ids of the OAuth client's sessions that are not revoked (only the user's, when `userId` is given). */
+  liveIdsOfClient(tenantId: string, clientId: string, userId?: string): Promise<string[]>;
+  /** Marks those of the sessions that are live revoked; resolves their ids. */
+  revokeMany(tenantId: string, ids: string[], at: Date, reason: string): Promise<string[]>;
   /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
   listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
   /**

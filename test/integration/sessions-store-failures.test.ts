@@ -1,0 +1,133 @@
+/**
+ * Revocations and refreshes when one store fails half-way, on real Postgres
+ * and Redis: a revocation that Redis or the ledger did not hear of must not
+ * leave a session usable, and a retry must finish it; a refresh the ledger
+ * holds as ended is refused; a ledger that hangs does not hold the answer
+ * past the grace window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AtomicScript } from "../../src/core/ports/key-value.js";
+import { sessionKeys } from "../../src/core/sessions/session-state.js";
+import { TEST_ADMIN_KEY } from "../support/app.js";
+import { SINGLE_REDIS } from "../support/redis.js";
+import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
+
+const DAY_MS = 86_400_000;
+let s: SessionsApp;
+
+beforeAll(async () => {
+  // A short grace period so the bounded wait for the ledger is quick to see.
+  s = await startSessionsApp(SINGLE_REDIS, { REFRESH_GRACE_PERIOD: "1s" });
+});
+afterAll(async () => {
+  await s.close();
+});
+
+const revokeSessions = (userId: string) =>
+  s.t.app.request(`/t/acme/v1/admin/users/${userId}/revoke-sessions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+  });
+
+/** Makes the app's Redis script `name` fail while `during` runs. */
+async function failingScript<T>(name: string, during: () => T | Promise<T>): Promise<T> {
+  const kv = s.t.deps.kv;
+  const run = kv.run.bind(kv);
+  kv.run = (<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]) =>
+    script.name === name
+      ? Promise.reject(new Error("Connection is closed."))
+      : run(script, keys, args)) as typeof kv.run;
+  try {
+    return await during();
+  } finally {
+    kv.run = run;
+  }
+}
+
+/** Makes the ledger's `method` fail while `during` runs. */
+async function failingLedger<T>(method: "revoke" | "revokeMany", during: () => T | Promise<T>): Promise<T> {
+  const sessions = s.t.services.db.sessions as unknown as Record<string, unknown>;
+  const original = sessions[method];
+  sessions[method] = () => Promise.reject(new Error("connection refused"));
+  try {
+    return await during();
+  } finally {
+    sessions[method] = original;
+  }
+}
+
+const revokedTtl = async (sessionId: string) => s.t.deps.kv.ttl(sessionKeys(sessionId)[2] ?? "");
+
+describe("revocation when Redis fails half-way", () => {
+  it("ends nothing in the ledger, so the retry finds the sessions and ends them everywhere", async () => {
+    const user = await s.signup();
+    const failed = await failingScript("revoke_session_state", () => revokeSessions(user.user.id));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    // The retry an admin makes: answered 204 only with the sessions truly ended.
+    expect((await revokeSessions(user.user.id)).status).toBe(204);
+    await s.expectRevoked("acme", user.access_token);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    expect((await s.sessionRow(user.session_id)).revoked_reason).toBe("admin");
+  });
+});
+
+describe("revocation when the ledger fails after Redis", () => {
+  it("leaves the sessions refused, held in Redis for a session's whole life, and a retry records them", async () => {
+    const user = await s.signup();
+    const failed = await failingLedger("revokeMany", () => revokeSessions(user.user.id));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    await s.expectRevoked("acme", user.access_token);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    // Not just the access tokens' day: the ledger still says live, so a short mark would let it back.
+    expect(await revokedTtl(user.session_id)).toBeGreaterThan(30 * DAY_MS);
+    expect((await s.sessionRow(user.session_id)).revoked_at).toBeNull();
+    expect((await revokeSessions(user.user.id)).status).toBe(204);
+    expect((await s.sessionRow(user.session_id)).revoked_reason).toBe("admin");
+  });
+
+  it("holds a logout Redis heard of but the ledger did not", async () => {
+    const user = await s.signup();
+    const failed = await failingLedger("revoke", () => s.api.logout("acme", user.access_token));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    expect(await revokedTtl(user.session_id)).toBeGreaterThan(30 * DAY_MS);
+  });
+
+  it("holds a reuse revocation the ledger did not hear of", async () => {
+    const user = await s.signup();
+    const next = await s.refreshOk("acme", user.refresh_token);
+    s.clock.advance(2_000); // past the grace period
+    const reused = await failingLedger("revoke", () => s.api.refresh("acme", user.refresh_token));
+    expect(reused.status).toBeGreaterThanOrEqual(400);
+    await s.expectInvalidGrant(await s.api.refresh("acme", next.refresh_token));
+    expect(await revokedTtl(user.session_id)).toBeGreaterThan(30 * DAY_MS);
+  });
+});
+
+describe("refresh against the ledger", () => {
+  it("refuses a session the ledger holds as ended though Redis missed it, and ends it in Redis", async () => {
+    const user = await s.signup();
+    await s.db.query("UPDATE sessions SET revoked_at = now(), revoked_reason = 'admin' WHERE id = $1", [
+      user.session_id,
+    ]);
+    expect((await s.api.me("acme", user.access_token)).status).toBe(200); // Redis still vouches
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    await s.expectRevoked("acme", user.access_token);
+  });
+
+  it("answers within half the grace period when the ledger write hangs, with the gap on record", async () => {
+    const user = await s.signup();
+    const sessions = s.t.services.db.sessions;
+    const recordRotations = sessions.recordRotations;
+    sessions.recordRotations = () => new Promise(() => {});
+    try {
+      // Without the bound this waits forever (the test's timeout).
+      const next = await s.refreshOk("acme", user.refresh_token);
+      expect(next.session_id).toBe(user.session_id);
+    } finally {
+      sessions.recordRotations = recordRotations;
+    }
+    const line = s.logLines.map((l) => JSON.parse(l)).find((l) => l.event === "ledger_write_failed");
+    expect(line).toMatchObject({ session_id: user.session_id, generation: 1 });
+  });
+});
