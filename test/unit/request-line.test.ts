@@ -60,6 +60,24 @@ describe("the request line", () => {
     expect(parsed(partial)).toEqual(JSON.parse(JSON.stringify(redactFields(partial))));
   });
 
+  it("keeps the line when a value is not the string its type says (a claim cast unchecked), as redactFields would write it", async () => {
+    const { lines, logger } = capture();
+    for (const [user_id, session_id] of [
+      [5, "x'"],
+      [{}, 5],
+      [["a"], { token: JWT, nested: { deep: JWT } }],
+      [null, true],
+    ]) {
+      const odd = { ...LINE, user_id, session_id } as unknown as RequestLine;
+      expect(parsed(odd)).toEqual(redactFields(odd));
+      logger.request?.("error", odd);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatchObject({ event: "request", user_id: 5, session_id: "x'" });
+    expect(JSON.stringify(lines)).not.toContain("eyJ");
+  });
+
   it("has the content of the `request` event a request's logger would write", async () => {
     const { lines, logger } = capture();
     const { request_id, trace_id, ...fields } = LINE;

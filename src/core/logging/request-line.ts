@@ -1,5 +1,5 @@
 import type { RequestLine } from "../ports/logger.js";
-import { loggable } from "./redaction.js";
+import { loggable, redactFields } from "./redaction.js";
 
 /**
  * The request line's fields as JSON members (`"request_id":"…","method":"GET",…`),
@@ -14,15 +14,17 @@ import { loggable } from "./redaction.js";
  *     hex, route a pattern from the route table or `unmatched`, method the
  *     HTTP parser's token, tenant a slug, user_id and session_id ids;
  *   - status and duration_ms are numbers.
- * Undefined fields are left out, as JSON.stringify does.
+ * Undefined fields are left out, as JSON.stringify does. A value that is not
+ * the string its type says (a claim of a token cast unchecked) is written as
+ * redactFields writes it, rather than costing the request its line.
  */
 export function requestLineMembers(line: RequestLine): string {
   // One object of a fixed shape, one JSON.stringify (cheaper than one per value).
   const json = JSON.stringify({
     request_id: text(line.request_id),
     trace_id: text(line.trace_id),
-    method: loggable(line.method),
-    route: loggable(line.route),
+    method: text(line.method),
+    route: text(line.route),
     status: line.status,
     duration_ms: line.duration_ms,
     tenant: text(line.tenant),
@@ -32,4 +34,4 @@ export function requestLineMembers(line: RequestLine): string {
   return json.slice(1, -1);
 }
 
-const text = (value: string | undefined) => (value === undefined ? undefined : loggable(value));
+const text = (value: unknown) => (typeof value === "string" ? loggable(value) : redactFields({ value }).value);
