@@ -147,6 +147,66 @@ describe("access token verification", () => {
     await rejects(issued.token, /expired/);
   });
 
+  describe("claims of other types or shapes than it issues, though signed with the tenant's key", () => {
+    const now = () => Math.floor(h.clock.now().getTime() / 1000);
+    /** Claims issued now (an earlier test moves the clock past the first token's exp). */
+    const fresh = async () =>
+      (await h.tokens.issue(tenant, { ...subject, authTime: h.clock.now() })).claims as unknown as JWTPayload;
+    it.each([
+      ["sub", 5],
+      ["sub", {}],
+      ["sub", ""],
+      ["sub", "not-a-uuid'"],
+      ["sid", 5],
+      ["sid", "x'"],
+      ["sid", null],
+      ["jti", 5],
+      ["jti", ""],
+      ["client_id", 5],
+      ["scope", ["openid"]],
+      ["scope", 5],
+      ["auth_time", "1"],
+      ["amr", "mfa"],
+      ["amr", [1]],
+    ])("rejects %s = %j", async (name, value) => {
+      await rejects(
+        await signWithRealKey({ ...(await fresh()), [name]: value }),
+        new RegExp(`${name} claim is not valid`),
+      );
+    });
+
+    it("rejects NumericDates that are no whole seconds, iat in the future and a lifetime over the longest", async () => {
+      const iat = now();
+      for (const change of [
+        { exp: 1e300 },
+        { exp: iat + 600.5 },
+        { exp: iat + 86_401 },
+        { iat: iat + 3600 },
+        { iat: iat + 6 },
+        { iat: iat - 0.5 },
+        { nbf: iat - 0.5 },
+      ]) {
+        await rejects(await signWithRealKey({ ...(await fresh()), ...change }), /(exp|iat|nbf) claim is not valid/);
+      }
+    });
+
+    it("accepts what it issues: iat within 5 s ahead, a day's lifetime, a client's own token with its client id as sub", async () => {
+      const iat = now();
+      expect(await h.tokens.verify(tenant, await signWithRealKey({ ...(await fresh()), iat: iat + 4 }))).toBeTruthy();
+      expect(
+        await h.tokens.verify(tenant, await signWithRealKey({ ...(await fresh()), exp: iat + 86_400 })),
+      ).toBeTruthy();
+      const client = {
+        userId: "c2VjcmV0LWNsaWVudC1pZA",
+        sessionId: subject.sessionId,
+        clientId: "c2VjcmV0LWNsaWVudC1pZA",
+      };
+      const own = await h.tokens.issue(tenant, { ...client, scope: "" });
+      expect(await h.tokens.verify(tenant, own.token)).toMatchObject({ sub: client.clientId, scope: "" });
+      await rejects(await signWithRealKey({ ...own.claims, client_id: "another" }), /sub claim is not valid/);
+    });
+  });
+
   it("rejects malformed tokens", async () => {
     for (const token of ["", "abc", "a.b", "a.b.c", `${b64({ alg: "RS256" })}.notjson.sig`, good.replace(/\./g, "")]) {
       await expect(h.tokens.verify(tenant, token)).rejects.toBeInstanceOf(InvalidTokenError);

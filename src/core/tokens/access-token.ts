@@ -1,10 +1,10 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
 import { toBase64Url } from "../crypto/encoding.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import { noopTracer, type Tracer } from "../ports/telemetry.js";
 import type { KeyRingService } from "../signing/key-ring.js";
-import { SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
+import { ACCESS_TOKEN_TTL_RANGE, SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
 import { acrOf } from "./acr.js";
 
 /** RFC 9068 §2.1: the `typ` of JWT access tokens. */
@@ -77,6 +77,34 @@ export class InvalidTokenError extends Error {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isString = (value: unknown): value is string => typeof value === "string";
+const isText = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+/** issue() writes whole seconds; a fraction, 1e300 or NaN is no date of its own. */
+const isSeconds = (value: unknown): value is number => Number.isSafeInteger(value);
+
+/**
+ * The first claim of a verified payload that is not what issue() writes, or
+ * null. A signature proves the key, not the shapes: these claims reach SQL
+ * (`sub`, `sid` as UUIDs), Dates and the log line. `tid` is compared with the
+ * tenant's id by the caller; a client's own token has its client id as `sub`.
+ */
+function badClaim(payload: JWTPayload, nowSeconds: number): string | null {
+  const { sub, sid, client_id, exp, iat, nbf, auth_time, amr } = payload;
+  if (!isText(client_id)) return "client_id";
+  if (!isText(sub) || (sub !== client_id && !UUID.test(sub))) return "sub";
+  if (typeof sid !== "string" || !UUID.test(sid)) return "sid";
+  if (!isText(payload.jti)) return "jti";
+  if (typeof payload.scope !== "string") return "scope";
+  if (!isSeconds(iat) || iat > nowSeconds + OWN_CLOCK_SKEW_SECONDS) return "iat";
+  // No token of its own outlives the longest lifetime (the blocklist keeps revocations that long).
+  if (!isSeconds(exp) || exp - iat > ACCESS_TOKEN_TTL_RANGE.max) return "exp";
+  if (!isSeconds(nbf)) return "nbf";
+  if (auth_time !== undefined && !isSeconds(auth_time)) return "auth_time";
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every(isString))) return "amr";
+  return null;
+}
+
 /** Issues and verifies a tenant's access tokens (RFC 9068 JWTs). */
 export class AccessTokens {
   constructor(
@@ -125,8 +153,9 @@ export class AccessTokens {
    * malformed tokens, an algorithm outside the allowlist or other than its
    * key's, a `typ` other than at+jwt, a `kid` not among the tenant's own
    * published keys (keys named in the header, `jku`, `x5u`, `jwk`, are never
-   * used), a bad signature, a wrong `iss`, `aud` or `tid`, and `exp`/`nbf`
-   * beyond 60 s of skew.
+   * used), a bad signature, a wrong `iss`, `aud` or `tid`, `exp`/`nbf`
+   * beyond 5 s of skew, and claims of other types or shapes than issue()
+   * writes (badClaim), `iat` in the future among them.
    */
   async verify(tenant: Tenant, token: string): Promise<AccessTokenClaims> {
     let header: ReturnType<typeof decodeProtectedHeader>;
@@ -155,6 +184,8 @@ export class AccessTokens {
         requiredClaims: ["sub", "exp", "iat", "nbf", "jti", "sid", "tid", "client_id", "scope"],
       });
       if (payload.tid !== tenant.id) throw new InvalidTokenError("The token belongs to another tenant.");
+      const bad = badClaim(payload, seconds(this.deps.clock.now()));
+      if (bad !== null) throw new InvalidTokenError(`The token's ${bad} claim is not valid.`);
       return payload as unknown as AccessTokenClaims;
     } catch (error) {
       if (error instanceof InvalidTokenError) throw error;
