@@ -1,7 +1,8 @@
 /**
  * Access tokens an attacker shapes, through the whole app on real Postgres
  * and Redis: claims of the wrong type or shape under the tenant's own key
- * (as if that key had signed them). Each is `invalid_token` on bearer routes and
+ * (as if that key had signed them), and a valid token's text written
+ * otherwise (RFC 7515 §2). Each is `invalid_token` on bearer routes and
  * `{active: false}` at introspection, never a 500, and each request keeps its
  * one log line.
  */
@@ -101,5 +102,49 @@ describe("claims the service does not issue, under the tenant's own key", () => 
       expect(response.status).toBe(200);
     }
     expect((await bearer("me", session.access_token)).answer.status).toBe(200);
+  });
+});
+
+describe("a valid token's text written otherwise (RFC 7515 §2: unpadded base64url, no whitespace)", () => {
+  /** UserInfo takes the token in a form body too (RFC 6750 §2.2), where any character can travel. */
+  const userinfo = (token: string) =>
+    t.app.request("/t/shapes/v1/userinfo", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ access_token: token }).toString(),
+    });
+
+  it("refuses padding, whitespace inside a segment and a last character with spare bits set", async () => {
+    const token = session.access_token;
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    // The RS256 signature (256 bytes, 342 characters) leaves 4 spare bits in its last character.
+    const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const flipped = ALPHABET[ALPHABET.indexOf(signature.at(-1) as string) ^ 1] as string;
+    // What an Authorization header can carry (no space inside the credential, no newline)...
+    const inHeader = [
+      `${token}==`,
+      `${header}.${payload}.${signature.slice(0, 5)}\t${signature.slice(5)}`,
+      `${header}.${payload}.${signature.slice(0, -1)}${flipped}`,
+    ];
+    // ...and what a body can.
+    const inBody = [
+      ...inHeader,
+      `${header}.${payload}.${signature.slice(0, 8)} ${signature.slice(8)}`,
+      `${header}.${payload}.${signature.slice(0, 20)}\n${signature.slice(20)}`,
+    ];
+    expect((await bearer("me", token)).answer.status).toBe(200);
+    expect((await userinfo(token)).status).toBe(200);
+    expect(await introspect(token)).toMatchObject({ active: true });
+    for (const variant of inHeader) {
+      const { answer } = await bearer("me", variant);
+      expectProblem(answer, 401, "invalid_token");
+      expect(answer.json.detail).toBe("The token is malformed.");
+    }
+    for (const variant of inBody) {
+      const answer = await readAnswer(await userinfo(variant));
+      expectProblem(answer, 401, "invalid_token");
+      expect(answer.json.detail).toBe("The token is malformed.");
+      expect(await introspect(variant)).toEqual({ active: false });
+    }
   });
 });

@@ -332,6 +332,19 @@ describe("id_token_hint (OIDC Core §3.1.2.1)", () => {
     expect(target(await silent(theirHint)).params).toMatchObject({ error: "login_required" });
     const forged = `${myHint.slice(0, -4)}AAAA`;
     expect(target(await silent(forged)).params).toMatchObject({ error: "invalid_request", state: "st-1" });
+    // The same hint written otherwise is no ID token (RFC 7515 §2: unpadded base64url, no whitespace).
+    const [header, payload, signature] = myHint.split(".") as [string, string, string];
+    const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const spareBit = ALPHABET[ALPHABET.indexOf(signature.at(-1) as string) ^ 1] as string;
+    for (const variant of [
+      `${myHint}==`,
+      `${header}.${payload}.${signature.slice(0, 6)} ${signature.slice(6)}`,
+      `${header}.${payload}.${signature.slice(0, 9)}\n${signature.slice(9)}`,
+      `${header}.${payload}.${signature.slice(0, 4)}\t${signature.slice(4)}`,
+      `${header}.${payload}.${signature.slice(0, -1)}${spareBit}`, // RS256: 342 characters, 4 spare bits
+    ]) {
+      expect(target(await silent(variant)).params).toMatchObject({ error: "invalid_request", state: "st-1" });
+    }
     // Without prompt=none the login page comes: the hinted user signing in there gets a code, anyone else login_required.
     const ask = () => browser.get(`/t/authz/authorize?${authorizeQuery({ id_token_hint: theirHint }, firstParty)}`);
     const asked = await ask();

@@ -207,6 +207,25 @@ describe("access token verification", () => {
     });
   });
 
+  it("rejects the text of a valid token written otherwise: padding, whitespace, spare bits (RFC 7515 §2)", async () => {
+    const { token } = await h.tokens.issue(tenant, { ...subject, authTime: h.clock.now() });
+    expect(await h.tokens.verify(tenant, token)).toBeTruthy();
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    // A signature of 64 or 256 bytes (86 or 342 characters) leaves 4 spare bits in its last character.
+    const last = signature.at(-1) as string;
+    const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const flipped = ALPHABET[ALPHABET.indexOf(last) ^ 1] as string;
+    for (const variant of [
+      `${token}==`,
+      `${header}.${payload}.${signature.slice(0, 4)} ${signature.slice(4)}`,
+      `${header}.${payload}.${signature.slice(0, 9)}\n${signature.slice(9)}`,
+      `${header}.${payload}.${signature.slice(0, 7)}\t${signature.slice(7)}`,
+      `${header}.${payload}.${signature.slice(0, -1)}${flipped}`,
+    ]) {
+      await rejects(variant, /malformed/);
+    }
+  });
+
   it("rejects malformed tokens", async () => {
     for (const token of ["", "abc", "a.b", "a.b.c", `${b64({ alg: "RS256" })}.notjson.sig`, good.replace(/\./g, "")]) {
       await expect(h.tokens.verify(tenant, token)).rejects.toBeInstanceOf(InvalidTokenError);

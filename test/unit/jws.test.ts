@@ -1,7 +1,7 @@
 /** The compact serialization core/signing/jws.ts writes: the signer's input, the signature's place, any length. */
 import { describe, expect, it } from "vitest";
 import type { JwsSigning, PrivateSigningKey } from "../../src/core/ports/crypto.js";
-import { signCompactJws } from "../../src/core/signing/jws.js";
+import { isCompactJws, signCompactJws } from "../../src/core/signing/jws.js";
 
 const key: PrivateSigningKey = { adapter: "test", alg: "ES256" };
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64url");
@@ -45,5 +45,58 @@ describe("signCompactJws", () => {
     const payload = { big: "é😀".repeat(4000) };
     const token = await signCompactJws(signing, key, {}, payload);
     expect(JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"))).toEqual(payload);
+  });
+});
+
+describe("isCompactJws (RFC 7515 §2, §7.1: unpadded base64url, three segments)", () => {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+  it("accepts every token signCompactJws writes, whatever the segments' lengths", async () => {
+    for (const length of [1, 2, 3, 64, 256, 513]) {
+      for (const sub of ["a", "ab", "abc"]) {
+        const token = await signCompactJws(signer(length).signing, key, { typ: "at+jwt" }, { sub });
+        expect(isCompactJws(token), token).toBe(true);
+      }
+    }
+  });
+
+  it("refuses padding, whitespace, the standard alphabet, and other than three segments (an empty header or payload)", async () => {
+    const token = await signCompactJws(signer(64).signing, key, { typ: "at+jwt" }, { sub: "x" });
+    const [h, p, s] = token.split(".") as [string, string, string];
+    const variants = [
+      `${token}==`,
+      `${token}=`,
+      `${h}=.${p}.${s}`,
+      `${h}.${p.slice(0, 3)} ${p.slice(3)}.${s}`,
+      `${h}.${p}.${s.slice(0, 5)}\n${s.slice(5)}`,
+      `${h.slice(0, 2)}\t${h.slice(2)}.${p}.${s}`,
+      ` ${token}`,
+      `${token}\n`,
+      `${h}.${p}.${s.replace(/[-_]/g, "+")}/`,
+      `${h}.${p}`,
+      `.${p}.${s}`,
+      `${token}.${s}`,
+      `${h}.${p}.${s}AAA`, // 4n+1 characters: the last holds no whole byte
+      "",
+    ];
+    for (const variant of variants) expect(isCompactJws(variant), JSON.stringify(variant)).toBe(false);
+    // An empty signature is a shape (alg none), refused later for its algorithm, as the SDK does.
+    expect(isCompactJws(`${h}.${p}.`)).toBe(true);
+  });
+
+  it("refuses a last character with spare bits set: exactly the texts Buffer would not write back (RFC 4648 §3.5)", () => {
+    const header = Buffer.from('{"alg":"ES256"}').toString("base64url");
+    let canonical = 0;
+    for (const body of ["Q", "QU"]) {
+      for (const last of ALPHABET) {
+        const segment = `${body}${last}`;
+        const written = Buffer.from(segment, "base64url").toString("base64url") === segment;
+        if (written) canonical++;
+        expect(isCompactJws(`${header}.e30.${segment}`), segment).toBe(written);
+        expect(isCompactJws(`${segment}.e30.${header}`), segment).toBe(written);
+      }
+    }
+    // 4 of 64 after two characters (one byte), 16 of 64 after three (two bytes).
+    expect(canonical).toBe(20);
   });
 });

@@ -1,5 +1,6 @@
 import { compactVerify, decodeProtectedHeader } from "jose";
 import type { Tenant } from "../ports/database.js";
+import { isCompactJws } from "../signing/jws.js";
 import type { KeyRingService } from "../signing/key-ring.js";
 import { SIGNING_ALGORITHMS } from "../tenant-settings.js";
 
@@ -27,7 +28,8 @@ export async function verifyIdTokenHint(
   issuer: string,
   hint: string,
 ): Promise<IdTokenHint | null> {
-  if (hint.length > MAX_HINT_LENGTH) return null;
+  // RFC 7515 §2: base64url without padding or whitespace, which jose's decoder would skip.
+  if (hint.length > MAX_HINT_LENGTH || !isCompactJws(hint)) return null;
   try {
     const header = decodeProtectedHeader(hint);
     // An access token (at+jwt) is not an ID token, though the same keys sign it.

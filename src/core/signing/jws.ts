@@ -37,3 +37,42 @@ export async function signCompactJws(
   out[at++] = DOT;
   return fromUtf8.decode(out.subarray(0, writeBase64Url(signature, out, at)));
 }
+
+/**
+ * RFC 7515 §7.1 and §2: three base64url segments, unpadded, nothing else (no
+ * whitespace, no `=`). The signature may be empty, so `alg: none` is refused
+ * as an algorithm, as the SDK does.
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The 6 bits a base64url character stands for (the caller has checked it is one). */
+const sextet = (code: number): number =>
+  code === 95 ? 63 : code === 45 ? 62 : code >= 97 ? code - 71 : code >= 65 ? code - 65 : code + 4;
+
+/**
+ * Whether the segment text[start, end) has a length some bytes encode to and
+ * zero bits past its last byte (RFC 4648 §3.5: an encoder writes them as zero),
+ * so each byte string has exactly one text.
+ */
+function canonicalSegment(text: string, start: number, end: number): boolean {
+  const tail = (end - start) % 4;
+  if (tail === 0) return true;
+  if (tail === 1) return false;
+  return (sextet(text.charCodeAt(end - 1)) & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/**
+ * Whether a token's text is a compact JWS as this service writes one, checked
+ * before jose reads it: jose decodes with atob, which skips whitespace and
+ * takes padding and spare bits, so one token would have many texts.
+ */
+export function isCompactJws(text: string): boolean {
+  if (!COMPACT_JWS.test(text)) return false;
+  const first = text.indexOf(".");
+  const second = text.indexOf(".", first + 1);
+  return (
+    canonicalSegment(text, 0, first) &&
+    canonicalSegment(text, first + 1, second) &&
+    canonicalSegment(text, second + 1, text.length)
+  );
+}

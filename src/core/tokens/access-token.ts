@@ -3,6 +3,7 @@ import { toBase64Url } from "../crypto/encoding.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import { noopTracer, type Tracer } from "../ports/telemetry.js";
+import { isCompactJws } from "../signing/jws.js";
 import type { KeyRingService } from "../signing/key-ring.js";
 import { ACCESS_TOKEN_TTL_RANGE, SIGNING_ALGORITHMS, settingsOf } from "../tenant-settings.js";
 import { acrOf } from "./acr.js";
@@ -158,6 +159,8 @@ export class AccessTokens {
    * writes (badClaim), `iat` in the future among them.
    */
   async verify(tenant: Tenant, token: string): Promise<AccessTokenClaims> {
+    // RFC 7515 §2: base64url without padding or whitespace, which jose's decoder would skip.
+    if (!isCompactJws(token)) throw new InvalidTokenError("The token is malformed.");
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
