@@ -115,6 +115,17 @@ describe("introspection", () => {
     expect(await introspect(s.refresh_token)).toEqual({ active: false });
   });
 
+  it("answers {active:false} for a token longer than any it issues (RFC 7662 §2.2), within the body limit", async () => {
+    for (const form of [false, true]) {
+      const answer = await call("introspect", { token: "x".repeat(8193) }, form);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ active: false });
+    }
+    const s = await session();
+    expect(await introspect(`${s.access_token}${"A".repeat(8192)}`)).toEqual({ active: false });
+    expectProblem(await readAnswer(await call("introspect", { token: "x".repeat(70_000) })), 413, "payload_too_large");
+  });
+
   it("needs an API key with tokens:introspect of this tenant", async () => {
     const s = await session();
     const anonymous = await t.app.request("/t/intro/v1/introspect", {
@@ -147,6 +158,16 @@ describe("revocation", () => {
     expectProblem(await readAnswer(await api.me("intro", s.access_token)), 401, "token_revoked");
     const next = (await (await api.refresh("intro", s.refresh_token)).json()) as TokenBody;
     expect((await api.me("intro", next.access_token)).status).toBe(200);
+  });
+
+  it("answers 200 for a token longer than any it issues, changing nothing; 400 without a token", async () => {
+    const s = await session();
+    for (const form of [false, true]) {
+      expect((await call("revoke", { token: `${s.refresh_token}${"A".repeat(8192)}` }, form)).status).toBe(200);
+    }
+    expect((await api.me("intro", s.access_token)).status).toBe(200);
+    expectProblem(await readAnswer(await call("revoke", { token: "x".repeat(70_000) })), 413, "payload_too_large");
+    expectProblem(await readAnswer(await call("revoke", {})), 400, "validation_failed");
   });
 
   it("answers 200 for unknown, malformed and foreign tokens, changing nothing", async () => {

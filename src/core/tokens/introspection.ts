@@ -8,6 +8,12 @@ type ActiveIntrospection = { active: true } & Record<string, unknown>;
 export type Introspection = { active: false } | ActiveIntrospection;
 
 /**
+ * Far above any token this service issues: a longer one is unknown (RFC 7662
+ * §2.2 inactive, RFC 7009 §2.2 a 200), and costs no lookup.
+ */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
  * Token introspection (RFC 7662) and revocation (RFC 7009) for other
  * services. Any token that is not active for this tenant (malformed,
  * forged, expired, revoked, spent, another tenant's) is `{active: false}`
@@ -23,6 +29,7 @@ export class TokenIntrospection {
    * tokens issued to it; any other token is `{active: false}` to it.
    */
   async introspect(tenant: Tenant, token: string, hint?: string, clientId?: string): Promise<Introspection> {
+    if (token.length > MAX_TOKEN_LENGTH) return { active: false };
     const lookups = hint === "refresh_token" ? [this.refresh, this.access] : [this.access, this.refresh];
     for (const lookup of lookups) {
       const found = await lookup.call(this, tenant, token);
@@ -79,6 +86,7 @@ export class TokenIntrospection {
    * (RFC 7009 §2.1); another client's token is left alone, answered alike.
    */
   async revoke(tenant: Tenant, token: string, clientId?: string): Promise<void> {
+    if (token.length > MAX_TOKEN_LENGTH) return;
     const mine = (issuedTo: string) => clientId === undefined || issuedTo === clientId;
     const refresh = await this.deps.sessions.inspect(tenant, token);
     if (refresh) {

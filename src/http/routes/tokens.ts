@@ -8,7 +8,10 @@ import { TenantParamSchema } from "../schemas.js";
 
 const TokenSchema = z
   .object({
-    token: z.string().max(8192),
+    // No maxLength: an over-long token is unknown, inactive (RFC 7662 §2.2) or revoked as a no-op 200 (RFC 7009 §2.2).
+    token: z
+      .string()
+      .openapi({ description: "Longer than 8192 characters: unknown (inactive; revoking it does nothing)" }),
     token_type_hint: z.string().max(64).optional().openapi({ description: "access_token or refresh_token" }),
   })
   .openapi("TokenBody");
