@@ -46,16 +46,25 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
     });
 
     it("stores a session, stamps the user's last login, and finds it within its tenant only", async () => {
-      const created = await db.sessions.create(session({ authTime: later(5), lastUsedAt: later(5) }));
+      const { user, ...created } = await db.sessions.create(session({ authTime: later(5), lastUsedAt: later(5) }));
       expect(created).toMatchObject({ amr: ["pwd"], userAgent: "ua ✓", revokedAt: null, refreshGeneration: 0 });
       expect(await db.sessions.findById(tenantId, created.id)).toEqual(created);
+      // The user as the insert found it: live, with its password hash.
+      const row = await db.users.findById(tenantId, userId);
+      expect(user).toEqual({ ended: false, passwordHash: row?.passwordHash ?? null });
       expect(await db.sessions.findById(crypto.randomUUID(), created.id)).toBeNull();
       expect((await db.users.findById(tenantId, userId))?.lastLoginAt).toEqual(later(5));
     });
 
+    it("says when the user was deleted or disabled by the time the session was inserted", async () => {
+      const gone = await newUser();
+      await db.users.softDelete(tenantId, gone, later(1));
+      expect((await db.sessions.create(session({ userId: gone }))).user).toMatchObject({ ended: true });
+    });
+
     it("stores a session without client, user agent, address or refresh hash as nulls", async () => {
       const bare = session({ clientId: null, userAgent: null, ip: null, refreshHash: null, amr: [] });
-      const created = await db.sessions.create(bare);
+      const { user: _, ...created } = await db.sessions.create(bare);
       expect(await db.sessions.findById(tenantId, created.id)).toEqual(created);
       expect(created).toMatchObject({ clientId: null, userAgent: null, ip: null, refreshHash: null, amr: [] });
     });

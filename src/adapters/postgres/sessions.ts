@@ -27,6 +27,9 @@ function toSession(row: typeof sessions.$inferSelect): SessionRecord {
   };
 }
 
+/** The user's row as a session's insert found it. */
+type UserRow = { ended: boolean; passwordHash: string | null };
+
 const notEnded = and(isNull(sessions.revokedAt), isNull(sessions.deletedAt));
 const live = (tenantId: string, id: string) => and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), notEnded);
 const ofUser = (tenantId: string, userId: string) =>
@@ -94,7 +97,8 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
         // set() takes no placeholder, so the auth time goes in as a parameter encoded by the column.
         .set({ lastLoginAt: sql`${new Param(NEW_SESSION.authTime, users.lastLoginAt)}` })
         .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId)))
-        .returning({ id: users.id }),
+        // The row as it is once locked, a change committed meanwhile included (READ COMMITTED).
+        .returning({ deletedAt: users.deletedAt, disabledAt: users.disabledAt, passwordHash: users.passwordHash }),
     );
     return db
       .with(login)
@@ -104,6 +108,10 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
         refreshGeneration: 0,
         createdAt: NEW_SESSION.authTime,
         updatedAt: NEW_SESSION.authTime,
+      })
+      .returning({
+        user: sql<UserRow | null>`(SELECT json_build_object('ended', deleted_at IS NOT NULL OR disabled_at IS NOT NULL,
+          'passwordHash', password_hash) FROM login)`,
       });
   });
 
@@ -118,8 +126,10 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
   };
   return {
     async create(session) {
-      await insertSession().execute(session);
-      return { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0, createdAt: session.authTime };
+      const [row] = await insertSession().execute(session);
+      const user = typeof row?.user === "string" ? (JSON.parse(row.user) as UserRow) : (row?.user ?? null);
+      const created = { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0 };
+      return { ...created, createdAt: session.authTime, user };
     },
 
     async findById(tenantId, id) {

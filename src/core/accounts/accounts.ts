@@ -175,8 +175,11 @@ export class AccountService {
     this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "password" });
     if (match === "former" || needsRehash(stored)) {
       const upgraded = await this.deps.passwords.hash(normalizePassword(input.password));
-      await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, this.deps.clock.now());
+      const at = this.deps.clock.now();
+      await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, at);
       this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
+      // The session starts from the row as it now is (SessionService.start compares the hash).
+      return { ...user, passwordHash: upgraded, updatedAt: at };
     }
     return user;
   }

@@ -92,6 +92,13 @@ export class SessionService {
       absoluteExpiresAt: new Date(absolute),
       refreshHash: refresh.hash,
     });
+    // A disable, deletion or password change that committed while this login ran listed the user's
+    // sessions before this one existed: the insert saw it, so the session ends before it is used.
+    const changed = !row.user || row.user.ended;
+    if (changed || (method.authMethod === "password" && row.user?.passwordHash !== user.passwordHash)) {
+      await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(now), "user_ended");
+      throw changed ? errors.accountDisabled() : errors.invalidCredentials();
+    }
     const state = { generation: 0, hash: refresh.hash, idleExpiresAt: idle, absoluteExpiresAt: absolute, claims };
     await this.store.seed(sessionId, state, now);
     if (options.parentSessionId && !(await this.store.addChild(options.parentSessionId, sessionId, absolute - now))) {

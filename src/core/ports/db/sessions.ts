@@ -34,8 +34,14 @@ export interface SessionRotation {
 export type NewSession = Omit<SessionRecord, "revokedAt" | "revokedReason" | "createdAt" | "refreshGeneration">;
 
 export interface SessionRepository {
-  /** Inserts the session (refresh generation 0) and stamps the user's last login, in one statement. */
-  create(session: NewSession): Promise<SessionRecord>;
+  /**
+   * Inserts the session (refresh generation 0) and stamps the user's last
+   * login, in one statement; with the user as that statement found it, after
+   * any change committed meanwhile (`ended`: deleted or disabled; null: no such user).
+   */
+  create(
+    session: NewSession,
+  ): Promise<SessionRecord & { user: { ended: boolean; passwordHash: string | null } | null }>;
   findById(tenantId: string, id: string): Promise<SessionRecord | null>;
   /**
    * Records rotations, in one statement: each session's generation, token
