@@ -14,6 +14,13 @@ const CACHE_MS = 5_000;
  */
 const MAX_KNOWN = 10_000;
 const MAX_UNKNOWN = 1_000;
+/**
+ * A slug this process found a tenant under within this long is refreshed
+ * without the per-network lookup limit: only slugs it never found cost the
+ * client's budget, so a busy client's budget does not shrink with every
+ * replica and tenant it reaches (each refreshes every CACHE_MS).
+ */
+const FOUND_MS = 3_600_000;
 
 /** The refusal of the request that started a shared lookup (its client's limit), not to be shared. */
 class StarterRefused extends Error {
@@ -29,6 +36,7 @@ class StarterRefused extends Error {
 export class TenantService {
   private readonly known = new BoundedCache<Tenant>(MAX_KNOWN, CACHE_MS);
   private readonly unknown = new BoundedCache<true>(MAX_UNKNOWN, CACHE_MS);
+  private readonly found = new BoundedCache<true>(MAX_KNOWN, FOUND_MS);
   /** Lookups in flight (the starter's limit check, then the query), and queries in flight, by slug. */
   private readonly lookups = new Map<string, Promise<Tenant | null>>();
   private readonly queries = new Map<string, Promise<Tenant | null>>();
@@ -55,6 +63,7 @@ export class TenantService {
     const known = this.known.get(slug, now);
     if (known) return known;
     if (this.unknown.get(slug, now)) return null;
+    if (this.found.get(slug, now)) beforeLookup = undefined;
     // Concurrent misses of one slug (a busy client when its tenant's entry expires) share one
     // lookup: one limit check and one query, not one per request in flight.
     const pending = this.lookups.get(slug);
@@ -103,9 +112,11 @@ export class TenantService {
     const now = this.clock.now().getTime();
     if (tenant) {
       this.known.set(slug, tenant, now);
+      this.found.set(slug, true, now);
       this.unknown.delete(slug);
     } else {
       this.known.delete(slug);
+      this.found.delete(slug);
       this.unknown.set(slug, true, now);
     }
   }

@@ -78,19 +78,45 @@ describe("a flood of random tenant slugs", () => {
     }
   });
 
+  /** A tenant made in the database behind this process's back: no lookup here has found it yet. */
+  const unseenTenant = (slug: string) =>
+    t.deps.db.tenants.createIfAbsent({ id: crypto.randomUUID(), slug, name: slug, settings: {}, now: clock.now() });
+
   it("does not pass a refusal on: a lookup started by a network over its limit still serves the others waiting on it", async () => {
     const attacker = "203.0.113.8";
     const neighbour = "198.51.100.78";
-    clock.advance(6_000); // the known tenant's entry expires
     let burnt = 0;
     while ((await get(`burn-${burnt}`, attacker)).status !== 429) burnt++;
     expect(burnt).toBeGreaterThan(0);
+    await unseenTenant("fresh");
     lookups.length = 0;
     // The attacker's request comes first and starts the lookup; its refusal is its own.
-    const [refused, served] = await Promise.all([get("known", attacker), get("known", neighbour)]);
+    const [refused, served] = await Promise.all([get("fresh", attacker), get("fresh", neighbour)]);
     expectProblem(await readAnswer(refused), 429, "rate_limited");
     expect(served.status).toBe(200);
-    expect(lookups).toEqual(["known"]);
+    expect(lookups).toEqual(["fresh"]);
+    // Found once, the tenant no longer costs the attacker's spent budget.
+    clock.advance(6_000);
+    expect((await get("fresh", attacker)).status).toBe(200);
+  });
+
+  it("never limits the refresh of a tenant this process found, so a busy client's budget does not shrink with tenants and replicas", async () => {
+    const gateway = "198.51.100.90";
+    const slugs = Array.from({ length: 30 }, (_, i) => `busy-${i}`);
+    for (const slug of slugs) await unseenTenant(slug);
+    for (const slug of slugs) expect((await get(slug, gateway)).status).toBe(200);
+    // 30 tenants refreshed every 5 s for a minute: 360 lookups, over the 300 a minute of slugs never found.
+    lookups.length = 0;
+    for (let round = 0; round < 12; round++) {
+      clock.advance(5_100);
+      const answers = await Promise.all(slugs.map((slug) => get(slug, gateway)));
+      expect(answers.filter((a) => a.status !== 200).map((a) => a.status)).toEqual([]);
+    }
+    expect(lookups).toHaveLength(360);
+    // Slugs never found still cost the client's budget.
+    let unknown = 0;
+    while ((await get(`nowhere-${unknown}`, gateway)).status === 404) unknown++;
+    expect(unknown).toBeLessThanOrEqual(300);
   });
 
   it("leaves other networks unaffected", async () => {
