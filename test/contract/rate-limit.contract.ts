@@ -246,6 +246,48 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
         await throttle.admit(at("4:203.0.113.10"));
       });
 
+      /** An admitted attempt whose check throws, as when the database is down during the lookup. */
+      const outage = new Error("connection terminated unexpectedly");
+      const erred = async (network: string, times = 1) => {
+        for (let i = 0; i < times; i++) {
+          const ticket = await throttle.admit(at(network));
+          await expect(throttle.checking(ticket, () => Promise.reject(outage))).rejects.toBe(outage);
+        }
+      };
+
+      it("gives back an attempt whose check throws: the network's count and last failure are as before it", async () => {
+        fresh();
+        await fail("4:192.0.2.30", 3);
+        now += 1_000;
+        // Refunded, each leaves the next attempt as free as before: no backoff grows, none restarts.
+        await erred("4:192.0.2.30", 10);
+        expect(await throttle.checking(await throttle.admit(at("4:192.0.2.30")), async () => "checked")).toBe(
+          "checked",
+        );
+        // That 4th attempt counts (it was not refunded): 2 s from now.
+        expect(await refusal(throttle.admit(at("4:192.0.2.30")))).toMatchObject({ status: 429, retryAfter: "2" });
+        // A network whose only attempts erred has no failures at all.
+        await erred("4:192.0.2.31", 10);
+        await fail("4:192.0.2.31", 3);
+        expect((await refusal(throttle.admit(at("4:192.0.2.31")))).retryAfter).toBe("1");
+      });
+
+      it("takes an erred attempt's count back from the account, and lifts a lock it set, without making its network known", async () => {
+        fresh();
+        await fail("4:203.0.113.1", 3);
+        await erred("4:203.0.113.2", 3);
+        await erred("4:203.0.113.3", 3);
+        await fail("4:203.0.113.2", 2);
+        // 5 failures towards the lock (threshold 6): an erred 6th locks, then unlocks.
+        const sixth = await throttle.admit(at("4:203.0.113.4"));
+        expect(sixth.lockedNow).toBe(true);
+        await expect(throttle.checking(sixth, () => Promise.reject(outage))).rejects.toBe(outage);
+        // The same wrong guesses lock it as before: the next failure is the 6th.
+        await fail("4:203.0.113.5");
+        expect((await refusal(throttle.admit(at("4:203.0.113.4")))).status).toBe(423);
+        expect((await refusal(throttle.admit(at("4:203.0.113.3")))).status).toBe(423);
+      });
+
       it("forgets the lock and every network's failures when cleared (a password reset), and counts afresh", async () => {
         fresh();
         await fail("4:203.0.113.1", 3);

@@ -155,9 +155,11 @@ export class AccountService {
       ? await this.emailIndexes(email)
       : await this.deps.sealer.blindIndexes(input.email.trim().normalize("NFC").toLowerCase(), EMAIL_INDEX_PURPOSE);
     const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: indexes[0] as string, network });
-    const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
-    const stored = user?.passwordHash ?? DUMMY_HASH;
-    const match = await this.passwordMatch(stored, input.password);
+    const { user, stored, match } = await this.deps.throttle.checking(ticket, async () => {
+      const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
+      const stored = user?.passwordHash ?? DUMMY_HASH;
+      return { user, stored, match: await this.passwordMatch(stored, input.password) };
+    });
     const ok = match !== null && user?.passwordHash != null;
     if (!user || !ok) {
       this.deps.throttle.failed(ticket, user?.id);
@@ -195,8 +197,10 @@ export class AccountService {
       account: await this.throttleKey(user),
       network,
     });
-    const ok =
-      (await this.passwordMatch(user.passwordHash ?? DUMMY_HASH, password)) !== null && user.passwordHash !== null;
+    const match = await this.deps.throttle.checking(ticket, () =>
+      this.passwordMatch(user.passwordHash ?? DUMMY_HASH, password),
+    );
+    const ok = match !== null && user.passwordHash !== null;
     if (!ok) {
       this.deps.throttle.failed(ticket, user.id);
       this.deps.logger.info("password_confirmation_failed", { tenant_id: tenant.id, user_id: user.id });

@@ -109,12 +109,17 @@ export class MfaService implements SecondFactors {
     if (totp.confirmedAt) throw errors.totpAlreadyEnrolled();
     const ticket = await this.deps.throttle.admit(this.attempt(tenant, userId, network));
     const now = clock.now();
-    const step = matchingStep(await this.secretOf(totp), code.trim(), now);
-    if (step === null) {
+    // A confirmation that lost a race to another is refunded like an error: its code was right.
+    const confirmed = await this.deps.throttle.checking(ticket, async () => {
+      const step = matchingStep(await this.secretOf(totp), code.trim(), now);
+      if (step === null) return false;
+      if (!(await db.totp.confirm(tenant.id, userId, id, step, now))) throw errors.totpAlreadyEnrolled();
+      return true;
+    });
+    if (!confirmed) {
       this.failed(ticket, userId, "totp");
       throw errors.invalidMfaCode();
     }
-    if (!(await db.totp.confirm(tenant.id, userId, id, step, now))) throw errors.totpAlreadyEnrolled();
     await this.deps.throttle.succeeded(ticket);
     this.deps.logger.info("mfa_totp_enrolled", { tenant_id: tenant.id, user_id: userId, factor_id: id });
     return { recoveryCodes: await this.firstRecoveryCodes(tenant, userId) };
@@ -159,8 +164,9 @@ export class MfaService implements SecondFactors {
     network: string = ANY_NETWORK,
   ): Promise<"otp" | null> {
     const ticket = await this.deps.throttle.admit(this.attempt(tenant, userId, network));
-    const ok =
-      kind === "totp" ? await this.useTotp(tenant, userId, code) : await this.useRecoveryCode(tenant, userId, code);
+    const ok = await this.deps.throttle.checking(ticket, () =>
+      kind === "totp" ? this.useTotp(tenant, userId, code) : this.useRecoveryCode(tenant, userId, code),
+    );
     if (!ok) {
       this.failed(ticket, userId, kind);
       return null;

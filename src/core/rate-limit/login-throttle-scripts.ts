@@ -1,4 +1,4 @@
-import type { AtomicScript } from "../ports/key-value.js";
+import type { AtomicScript, MemoryScriptStore } from "../ports/key-value.js";
 
 /**
  * The account-protection policy's state, in three keys per account (all in
@@ -30,7 +30,7 @@ export interface ThrottlePolicy {
 }
 
 export type GateOutcome =
-  | { kind: "open"; contributed: boolean; lockedNow: boolean }
+  | { kind: "open"; contributed: boolean; lockedNow: boolean; previousAt: number }
   | { kind: "backoff"; retryAfterMs: number }
   | { kind: "locked"; retryAfterMs: number };
 
@@ -67,7 +67,8 @@ const pairSince = (raw: string | null, cleared: string | null): [number, number]
  * ARGV now, backoffAfter, baseBackoffMs, maxBackoffMs, pairMemoryMs,
  * perNetworkContribution, lockThreshold, accountWindowMs, lockMs. Returns
  * {0|1|2 (open|backoff|locked), retry-after ms, 1 when counted towards the
- * account's lock, 1 when this attempt locked it}.
+ * account's lock, 1 when this attempt locked it, the network's last failure
+ * before this attempt (ms, 0 for none: what a refund restores)}.
  */
 export const loginGate: AtomicScript<GateOutcome> = {
   name: "login_gate",
@@ -89,14 +90,14 @@ if account then
 end
 count = count + 1
 redis.call('SET', KEYS[1], count .. ':' .. now, 'PX', ARGV[5])
-if count > tonumber(ARGV[6]) then return {0, 0, 0, 0} end
+if count > tonumber(ARGV[6]) then return {0, 0, 0, 0, last} end
 afails = afails + 1
 local now_locked = 0
 if afails >= tonumber(ARGV[7]) then
   locked = now + tonumber(ARGV[9]); afails = 0; now_locked = 1
 end
 redis.call('SET', KEYS[2], afails .. ':' .. locked, 'PX', math.max(tonumber(ARGV[8]), locked - now))
-return {0, 0, 1, now_locked}`,
+return {0, 0, 1, now_locked, last}`,
   memory(
     store,
     [pairKey = "", accountKey = "", knownKey = "", clearedKey = ""],
@@ -125,9 +126,8 @@ return {0, 0, 1, now_locked}`,
     let [failures, locked] = parsePair(store.get(accountKey));
     if (locked > t && store.get(knownKey) === null) return [2, locked - t, 0, 0];
     count += 1;
-    last = t;
-    store.set(pairKey, `${count}:${last}`, Number(pairMemory));
-    if (count > Number(contribution)) return [0, 0, 0, 0];
+    store.set(pairKey, `${count}:${t}`, Number(pairMemory));
+    if (count > Number(contribution)) return [0, 0, 0, 0, last];
     failures += 1;
     let nowLocked = 0;
     if (failures >= Number(threshold)) {
@@ -136,40 +136,72 @@ return {0, 0, 1, now_locked}`,
       nowLocked = 1;
     }
     store.set(accountKey, `${failures}:${locked}`, Math.max(Number(window), locked - t));
-    return [0, 0, 1, nowLocked];
+    return [0, 0, 1, nowLocked, last];
   },
   decode(raw) {
-    const [kind, retryAfterMs, contributed, lockedNow] = (raw as number[]).map(Number) as [
+    const [kind, retryAfterMs, contributed, lockedNow, previousAt = 0] = (raw as number[]).map(Number) as [
       number,
       number,
       number,
       number,
+      number?,
     ];
     if (kind === 1) return { kind: "backoff", retryAfterMs };
     if (kind === 2) return { kind: "locked", retryAfterMs };
-    return { kind: "open", contributed: contributed === 1, lockedNow: lockedNow === 1 };
+    return { kind: "open", contributed: contributed === 1, lockedNow: lockedNow === 1, previousAt };
   },
 };
 
 /**
+ * Lua: takes back from the account (KEYS index `account`) the failure an
+ * admitted attempt counted towards its lock, lifting the lock when that
+ * count was the one that locked it; its time to live stays. ARGV indexes of
+ * contributed (0|1), lockedNow (0|1) and lockThreshold.
+ */
+const takeBackLua = (
+  account: number,
+  contributed: number,
+  lockedNow: number,
+  threshold: number,
+) => `if ARGV[${contributed}] ~= '1' then return 1 end
+local account = redis.call('GET', KEYS[${account}])
+local ttl = redis.call('PTTL', KEYS[${account}])
+if not account or ttl <= 0 then return 1 end
+local afails, locked = string.match(account, '^(%d+):(%d+)$')
+afails = tonumber(afails); locked = tonumber(locked)
+if ARGV[${lockedNow}] == '1' then afails = tonumber(ARGV[${threshold}]) - 1; locked = 0 elseif afails > 0 then afails = afails - 1 end
+redis.call('SET', KEYS[${account}], afails .. ':' .. locked, 'PX', ttl)
+return 1`;
+
+/** The memory twin of takeBackLua. */
+function takeBack(
+  store: MemoryScriptStore,
+  accountKey: string,
+  contributed: string,
+  lockedNow: string,
+  threshold: string,
+) {
+  const account = store.get(accountKey);
+  const ttl = store.pttl(accountKey);
+  if (contributed !== "1" || account === null || ttl <= 0) return;
+  let [failures, locked] = parsePair(account);
+  if (lockedNow === "1") {
+    failures = Number(threshold) - 1;
+    locked = 0;
+  } else if (failures > 0) failures -= 1;
+  store.set(accountKey, `${failures}:${locked}`, ttl);
+}
+
+/**
  * A successful login: forgets the network's failures, marks it known, and
- * takes back the failure its gate counted towards the account (lifting the
- * lock when that count was the one that locked it). KEYS pair, known,
- * account; ARGV knownMs, contributed (0|1), lockedNow (0|1), lockThreshold.
+ * takes back the failure its gate counted towards the account. KEYS pair,
+ * known, account; ARGV knownMs, contributed (0|1), lockedNow (0|1), lockThreshold.
  */
 export const loginSucceeded: AtomicScript<void> = {
   name: "login_succeeded",
   lua: `redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-if ARGV[2] ~= '1' then return 1 end
-local account = redis.call('GET', KEYS[3])
-local ttl = redis.call('PTTL', KEYS[3])
-if not account or ttl <= 0 then return 1 end
-local afails, locked = string.match(account, '^(%d+):(%d+)$')
-afails = tonumber(afails); locked = tonumber(locked)
-if ARGV[3] == '1' then afails = tonumber(ARGV[4]) - 1; locked = 0 elseif afails > 0 then afails = afails - 1 end
-redis.call('SET', KEYS[3], afails .. ':' .. locked, 'PX', ttl)
-return 1`,
+${takeBackLua(3, 2, 3, 4)}`,
   memory(
     store,
     [pairKey = "", knownKey = "", accountKey = ""],
@@ -177,15 +209,59 @@ return 1`,
   ) {
     store.del(pairKey);
     store.set(knownKey, "1", Number(knownMs));
-    const account = store.get(accountKey);
-    const ttl = store.pttl(accountKey);
-    if (contributed !== "1" || account === null || ttl <= 0) return 1;
-    let [failures, locked] = parsePair(account);
-    if (lockedNow === "1") {
-      failures = Number(threshold) - 1;
-      locked = 0;
-    } else if (failures > 0) failures -= 1;
-    store.set(accountKey, `${failures}:${locked}`, ttl);
+    takeBack(store, accountKey, contributed, lockedNow, threshold);
+    return 1;
+  },
+  decode: () => undefined,
+};
+
+/**
+ * An attempt that ended in an error rather than a verdict on the credential
+ * (the database or Redis failing): undoes its gate. The network's count goes
+ * back down and, when no later attempt came, its last failure is the one
+ * before again, remembered as long as it was; the account's count is taken
+ * back as on success. The network does not become known. KEYS pair, account;
+ * ARGV now, admittedAt, previousAt, pairMemoryMs, contributed (0|1),
+ * lockedNow (0|1), lockThreshold.
+ */
+export const loginRefunded: AtomicScript<void> = {
+  name: "login_refunded",
+  lua: `local pair = redis.call('GET', KEYS[1])
+if pair then
+  local count, last = string.match(pair, '^(%d+):(%d+)$')
+  count = tonumber(count) - 1; last = tonumber(last)
+  if last == tonumber(ARGV[2]) then last = tonumber(ARGV[3]) end
+  local ttl = last + tonumber(ARGV[4]) - tonumber(ARGV[1])
+  if count > 0 and ttl > 0 then
+    redis.call('SET', KEYS[1], count .. ':' .. last, 'PX', ttl)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+end
+${takeBackLua(2, 5, 6, 7)}`,
+  memory(
+    store,
+    [pairKey = "", accountKey = ""],
+    [
+      now = "0",
+      admittedAt = "0",
+      previousAt = "0",
+      pairMemory = "0",
+      contributed = "0",
+      lockedNow = "0",
+      threshold = "0",
+    ],
+  ) {
+    const pair = store.get(pairKey);
+    if (pair !== null) {
+      let [count, last] = parsePair(pair);
+      count -= 1;
+      if (last === Number(admittedAt)) last = Number(previousAt);
+      const ttl = last + Number(pairMemory) - Number(now);
+      if (count > 0 && ttl > 0) store.set(pairKey, `${count}:${last}`, ttl);
+      else store.del(pairKey);
+    }
+    takeBack(store, accountKey, contributed, lockedNow, threshold);
     return 1;
   },
   decode: () => undefined,

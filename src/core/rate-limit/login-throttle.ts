@@ -2,7 +2,13 @@ import type { Clock } from "../ports/clock.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
-import { loginCleared, loginGate, loginSucceeded, type ThrottlePolicy } from "./login-throttle-scripts.js";
+import {
+  loginCleared,
+  loginGate,
+  loginRefunded,
+  loginSucceeded,
+  type ThrottlePolicy,
+} from "./login-throttle-scripts.js";
 import { accountLockedError, rateLimitedError, unavailableError } from "./rate-limit-errors.js";
 
 /**
@@ -15,7 +21,9 @@ import { accountLockedError, rateLimitedError, unavailableError } from "./rate-l
  *   least 4 networks, and networks that logged in to the account within 30
  *   days stay exempt: an attacker cannot cheaply lock a user out.
  * Unknown email addresses go through exactly the same steps (no enumeration).
- * When Redis cannot answer, logins are refused (fail closed, 503).
+ * When Redis cannot answer, logins are refused (fail closed, 503). An attempt
+ * whose check fails for another reason than the credential (the database
+ * down) is not counted: an outage must not throttle or lock anyone.
  */
 export const LOGIN_POLICY: ThrottlePolicy = {
   backoffAfter: 5,
@@ -54,8 +62,12 @@ const keys = ({ tenantId, account, network }: LoginAttempt) => {
   };
 };
 
-/** An admitted attempt: counted as a failure until `succeeded` takes it back. */
+/** An admitted attempt: counted as a failure until `succeeded` (or `refund`) takes it back. */
 export interface LoginTicket extends LoginAttempt {
+  /** When the gate counted it (ms). */
+  admittedAt: number;
+  /** The network's last failure before it (ms, 0 for none). */
+  previousAt: number;
   /** Counted towards the account's lock (a network adds at most its contribution). */
   contributed: boolean;
   /** Its count locked the account. */
@@ -76,12 +88,13 @@ export class LoginThrottle {
   async admit(attempt: LoginAttempt): Promise<LoginTicket> {
     const k = keys(attempt);
     const p = this.policy;
+    const now = this.now();
     const outcome = await this.guard(() =>
       this.deps.kv.run(
         loginGate,
         [k.pair, k.account, k.known, k.cleared],
         [
-          this.now(),
+          now,
           p.backoffAfter,
           p.baseBackoffMs,
           p.maxBackoffMs,
@@ -93,7 +106,10 @@ export class LoginThrottle {
         ],
       ),
     );
-    if (outcome.kind === "open") return { ...attempt, contributed: outcome.contributed, lockedNow: outcome.lockedNow };
+    if (outcome.kind === "open") {
+      const { contributed, lockedNow, previousAt } = outcome;
+      return { ...attempt, contributed, lockedNow, admittedAt: now, previousAt };
+    }
     this.deps.metrics.increment("logins_total", { outcome: outcome.kind === "locked" ? "locked" : "throttled" });
     this.deps.metrics.increment("rate_limit_rejections_total", { limit: "login_account", scope: "account" });
     if (outcome.kind === "locked") throw accountLockedError(outcome.retryAfterMs);
@@ -119,6 +135,43 @@ export class LoginThrottle {
         loginSucceeded,
         [k.pair, k.known, k.account],
         [p.knownMs, ticket.contributed ? 1 : 0, ticket.lockedNow ? 1 : 0, p.lockThreshold],
+      ),
+    );
+  }
+
+  /**
+   * Runs an admitted attempt's check of the credential, which answers a wrong
+   * one with its result. When the check throws instead (the database or Redis
+   * failing), the attempt is refunded and the error passed on: an outage must
+   * not count as failed logins, back a network off or lock the account.
+   */
+  async checking<T>(ticket: LoginTicket, check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (error) {
+      // The check's error is the answer; a refund Redis refuses is logged by `guard`.
+      await this.refund(ticket).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Undoes an admission exactly (see loginRefunded); unlike `succeeded`, the network gains nothing. */
+  private async refund(ticket: LoginTicket): Promise<void> {
+    const k = keys(ticket);
+    const p = this.policy;
+    await this.guard(() =>
+      this.deps.kv.run(
+        loginRefunded,
+        [k.pair, k.account],
+        [
+          this.now(),
+          ticket.admittedAt,
+          ticket.previousAt,
+          p.pairMemoryMs,
+          ticket.contributed ? 1 : 0,
+          ticket.lockedNow ? 1 : 0,
+          p.lockThreshold,
+        ],
       ),
     );
   }
