@@ -1,14 +1,17 @@
 /**
  * What an unexpected error writes to the log: bounded, and never a failed
  * query's parameters (drizzle's "Failed query: … params: …" carried sealed
- * secrets, key hashes and whole request values into every error line).
+ * secrets, key hashes and whole request values into every error line), nor
+ * the Redis command @upstash/redis appends to its errors on the Worker.
  */
 import { Writable } from "node:stream";
+import { Redis, errors as upstash } from "@upstash/redis/cloudflare";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { createConsoleLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { createPinoLogger } from "../../src/adapters/telemetry/pino-logger.js";
+import { errorFields } from "../../src/core/logging/error-fields.js";
 import { errorHandler } from "../../src/http/problem.js";
 import { recordingLogger } from "../support/recorders.js";
 
@@ -78,6 +81,61 @@ describe("the unexpected error's log line", () => {
     for (const line of written) {
       expectSafe(line);
       expect(line).toContain("Failed query: insert into");
+    }
+  });
+
+  it("holds Redis's error but not the command @upstash/redis appends to it (keys and values)", async () => {
+    const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const state = "af0ifjsldkj-state-0123456789";
+    // Upstash answers a refused command with 400 and its error; the client is the Worker's, as its adapter sets it up.
+    const fetchSpy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () =>
+        Response.json({ error: "ERR max daily request limit exceeded. Limit: 10000, Usage: 10000" }, { status: 400 }),
+      );
+    let error: unknown;
+    try {
+      const redis = new Redis({
+        url: "https://eu1-upstash.example",
+        token: "t",
+        automaticDeserialization: false,
+        enableTelemetry: false,
+      });
+      error = await redis
+        .set(`authority:oauth-state:${state}`, JSON.stringify({ codeVerifier: verifier }), { px: 600_000 })
+        .then(
+          () => expect.unreachable("stored"),
+          (e: unknown) => e,
+        );
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(error).toBeInstanceOf(upstash.UpstashError);
+    // What the client puts in its message, and the log must not.
+    expect((error as Error).message).toContain(", command was: ");
+    expect((error as Error).message).toContain(verifier);
+
+    const { logger, lines } = recordingLogger();
+    const app = new Hono();
+    app.onError(errorHandler(logger));
+    app.get("/t/acme/v1/oauth/google/start", () => {
+      throw error;
+    });
+    expect((await app.request("/t/acme/v1/oauth/google/start")).status).toBe(500);
+    const fields = (lines[0] as { fields: Record<string, unknown> }).fields;
+    expect(fields).toMatchObject({
+      error: "UpstashError",
+      message: "ERR max daily request limit exceeded. Limit: 10000, Usage: 10000",
+    });
+    // Under another error too, the cause keeps Redis's error only.
+    const wrapped = errorFields(new Error("session store failed", { cause: error }));
+    expect(wrapped.cause).toMatchObject({
+      message: "ERR max daily request limit exceeded. Limit: 10000, Usage: 10000",
+    });
+    for (const line of [JSON.stringify(fields), JSON.stringify(wrapped)]) {
+      expect(line).not.toContain(verifier);
+      expect(line).not.toContain(state);
+      expect(line).not.toContain("command was");
     }
   });
 });

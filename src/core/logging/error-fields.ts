@@ -20,15 +20,28 @@ function framesOf(error: Error): string | undefined {
 }
 
 /**
+ * @upstash/redis (the Worker's Redis) ends a failed command's message with
+ * the whole command, `…, command was: ["evalsha", …]`: its keys and
+ * arguments (OAuth state, PKCE verifiers, refresh token hashes, sealed
+ * sessions, API-key lookup hashes). Only Redis's error before it is kept.
+ */
+function withoutRedisCommand(text: string): string {
+  const at = text.indexOf(", command was: ");
+  return at === -1 ? text : text.slice(0, at);
+}
+
+const messageOf = (error: Error) => capText(withoutRedisCommand(withoutQueryParams(error.message)), MAX_MESSAGE);
+
+/**
  * An unexpected error as log fields, bounded: name, message and stack frames
- * without query parameters, and the driver's error under it (its SQLSTATE
- * says most of what went wrong), each cut to a few KiB.
+ * without query parameters or Redis command, and the driver's error under it
+ * (its SQLSTATE says most of what went wrong), each cut to a few KiB.
  */
 export function errorFields(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error: typeof error, message: capText(String(error), MAX_MESSAGE) };
   const fields: LogFields = {
     error: error.name,
-    message: capText(withoutQueryParams(error.message), MAX_MESSAGE),
+    message: messageOf(error),
     stack: capText(framesOf(error) ?? "", MAX_STACK),
   };
   const cause = error.cause;
@@ -36,7 +49,7 @@ export function errorFields(error: unknown): LogFields {
     const code = (cause as { code?: unknown }).code;
     fields.cause = {
       error: cause.name,
-      message: capText(withoutQueryParams(cause.message), MAX_MESSAGE),
+      message: messageOf(cause),
       ...(typeof code === "string" ? { code } : {}),
     };
   }
