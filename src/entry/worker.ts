@@ -20,6 +20,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
+import { errorFields } from "../core/logging/error-fields.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { Mailer } from "../core/ports/mail.js";
@@ -107,21 +108,24 @@ async function build(env: Record<string, unknown>): Promise<Built> {
 /** wrangler.toml [triggers]: this cron runs the daily cleanup; every other one the key rotation. */
 const CLEANUP_CRON = "43 3 * * *";
 
-/** The job of a cron event, in its background: key rotation, or the cleanup of ended sessions. */
+/**
+ * The job of a cron event, in its background: key rotation, or the cleanup of
+ * ended sessions. A failure is logged as on Node, then left to reject, so
+ * Cloudflare still records the run as failed.
+ */
 function runScheduledJob({ services, metrics }: Built, cron: string, ctx: ExecutionContext): void {
   const { db, keyRing, logger, clock, config } = services;
-  const job =
-    cron === CLEANUP_CRON
-      ? dailyCleanup(
-          db,
-          clock.now(),
-          { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION },
-          logger,
-        )
-      : rotateDueKeys(db, keyRing, logger);
+  const cleanup = cron === CLEANUP_CRON;
+  const job = cleanup
+    ? dailyCleanup(db, clock.now(), { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION }, logger)
+    : rotateDueKeys(db, keyRing, logger);
+  const logged = job.catch((error: unknown) => {
+    logger.error(cleanup ? "cleanup_job_failed" : "key_rotation_job_failed", { cron, ...errorFields(error) });
+    throw error;
+  });
   // A cron run may be the isolate's only event for a while: its metrics are exported at its end.
   // Audit entries the job raised (key rotations) are written in the background too.
-  ctx.waitUntil(job.finally(() => Promise.all([metrics?.flush(), services.background.drain()])));
+  ctx.waitUntil(logged.finally(() => Promise.all([metrics?.flush(), services.background.drain()])));
 }
 
 function appFor(env: Record<string, unknown>): Promise<Built> {

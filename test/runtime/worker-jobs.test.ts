@@ -1,7 +1,8 @@
 /**
  * The Worker's cron jobs inside workerd (the built bundle): the daily cron
  * purges sessions that ended before SESSION_RETENTION, the hourly one runs
- * the key rotation and purges nothing.
+ * the key rotation and purges nothing; a job that fails says so in the log,
+ * as on Node, and the run is still reported failed.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,5 +64,26 @@ describe("cron jobs inside workerd", () => {
     expect(await exists(live)).toBe(true);
     const purged = worker.logs.find((line) => line.includes('"event":"ended_sessions_purged"'));
     expect(JSON.parse(purged ?? "{}")).toMatchObject({ purged: 1 });
+  });
+});
+
+describe("a failing cron job inside workerd", () => {
+  it("logs key_rotation_job_failed / cleanup_job_failed with the error, no query parameters, and fails the run", async () => {
+    // The bridge answers for a database that is not there: every query fails.
+    const broken = await h.start({ DATABASE_URL: "postgresql://postgres:unused@neon.test/no_such_database" });
+    for (const [cron, event] of [
+      ["17 * * * *", "key_rotation_job_failed"],
+      ["43 3 * * *", "cleanup_job_failed"],
+    ] as const) {
+      const scheduled = await (await broken.mf.getWorker()).scheduled({ cron, scheduledTime: new Date() });
+      // As before the log line: Cloudflare records the run as failed.
+      expect(scheduled.outcome).toBe("exception");
+      const lines = broken.logs.filter((line) => line.includes(`"event":"${event}"`));
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0] ?? "{}");
+      expect(line).toMatchObject({ level: "error", cron, error: expect.any(String), message: expect.any(String) });
+      expect(line.message).toMatch(/^Failed query: /);
+      expect(lines[0]).not.toContain("params:");
+    }
   });
 });
