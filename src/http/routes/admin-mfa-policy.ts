@@ -46,7 +46,9 @@ const putPolicy = createRoute({
   path: "/t/{tenant}/v1/admin/mfa-policy",
   tags: ["Administration"],
   summary: "Set who must use a second factor at login",
-  description: "Replaces both settings: an omitted `federated_logins` is `second_step`.",
+  description:
+    "Replaces both settings: an omitted `federated_logins` is `second_step`. Other processes apply the change " +
+    "within 5 s.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {

@@ -25,7 +25,9 @@ const putRedirectUris = createRoute({
   path: "/t/{tenant}/v1/admin/redirect-uris",
   tags: ["Administration"],
   summary: "Set the tenant's redirect allowlist",
-  description: "Replaces the list. Its origins are also the `Origin`s allowed to use cookie mode.",
+  description:
+    "Replaces the list. Its origins are also the `Origin`s allowed to use cookie mode. Other processes apply " +
+    "the change within 5 s.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {

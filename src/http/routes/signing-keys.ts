@@ -15,7 +15,8 @@ const rotate = createRoute({
   summary: "Rotate the signing keys now: the published next key signs from now on",
   description:
     "The active key retires (still published until every token it signed has expired), the next key becomes " +
-    "active, and a new next key is published. An explicit rotation takes effect at once; the scheduled job " +
+    "active, and a new next key is published. An explicit rotation takes effect at once on the process that " +
+    "answers it, and on the others within SIGNING_KEY_CACHE_TTL (30 s by default); the scheduled job " +
     "only rotates once the next key has been published for a whole JWKS cache lifetime. At most 10 rotations " +
     "a day per tenant (429 rate_limited with Retry-After beyond that); the JWKS keeps the 24 newest retired keys. " +
     "Concurrent rotations of one tenant may answer 409 rotation_conflict with Retry-After (nothing rotated, " +
