@@ -36,6 +36,25 @@ describe("redaction", () => {
     });
   });
 
+  it("keeps a driver error's system code or SQLSTATE under `cause`, and every other `code` redacted", () => {
+    const out = redactFields({
+      cause: { error: "Error", message: "read ECONNRESET", code: "ECONNRESET" },
+      nested: { cause: { code: "57014" } },
+      code: "ECONNRESET",
+      query: { code: "SplxlOBeZQQYbYS6WxSbIA", state: "af0ifjsldkj" },
+      other: { cause: { code: "SplxlOBeZQQYbYS6WxSbIA" } },
+      also: { cause: { code: "123456" } },
+    });
+    expect(out).toEqual({
+      cause: { error: "Error", message: "read ECONNRESET", code: "ECONNRESET" },
+      nested: { cause: { code: "57014" } },
+      code: REDACTED,
+      query: { code: REDACTED, state: "af0ifjsldkj" },
+      other: { cause: { code: REDACTED } },
+      also: { cause: { code: REDACTED } },
+    });
+  });
+
   it("finds credential shapes inside any string (a provider's error quoting a token, say)", () => {
     const text = `upstream said: invalid ${JWT} for Bearer ${API_KEY}; cookie __Host-refresh-acme=${REFRESH}; rt ${REFRESH} key ${API_KEY}`;
     const out = redactString(text);

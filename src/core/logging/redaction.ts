@@ -102,7 +102,17 @@ export const loggable = (text: string) => capText(redactString(withoutQueryParam
 
 const MAX_DEPTH = 6;
 
-function redactValue(value: unknown, depth: number): unknown {
+/**
+ * A driver error's `code` (see error-fields.ts: under `cause`) that is a
+ * system error (ECONNRESET) or a SQLSTATE (57014): logged, since it says what
+ * failed. `code` stays a secret name everywhere else (an authorization code).
+ */
+const ERROR_CODE = /^(E[A-Z]+|[0-9A-Z]{5})$/;
+
+const passes = (parent: string | undefined, name: string, value: unknown) =>
+  parent === "cause" && name === "code" && typeof value === "string" && ERROR_CODE.test(value);
+
+function redactValue(value: unknown, depth: number, parent?: string): unknown {
   if (typeof value === "string") return loggable(value);
   // JSON has no BigInt (JSON.stringify would throw in the middle of a request).
   if (typeof value === "bigint") return value.toString();
@@ -115,7 +125,8 @@ function redactValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [name, inner] of Object.entries(value)) {
-    out[name] = isSecretName(name) && inner !== undefined && inner !== null ? REDACTED : redactValue(inner, depth + 1);
+    const secret = isSecretName(name) && inner !== undefined && inner !== null && !passes(parent, name, inner);
+    out[name] = secret ? REDACTED : redactValue(inner, depth + 1, name);
   }
   return out;
 }
