@@ -13,6 +13,8 @@ const RUN_ALONE = [
   "test/integration/saml-screen.test.ts",
   "test/integration/sessions-failover.test.ts",
   "test/integration/sessions-slot-migration.test.ts",
+  "test/integration/store-outages.test.ts",
+  "test/integration/store-timeouts.test.ts",
   "test/runtime/node-saml.test.ts",
   "test/runtime/node-shutdown.test.ts",
   "test/runtime/node-slow-clients.test.ts",

@@ -29,6 +29,8 @@ export function parseDuration(text: string, allowZero = false): number | undefin
  */
 export const DURATION_MAX = {
   READINESS_TIMEOUT: "1m",
+  DATABASE_STATEMENT_TIMEOUT: "1m",
+  REDIS_COMMAND_TIMEOUT: "1m",
   JWKS_MAX_AGE: "7d",
   SIGNING_KEY_ROTATION_INTERVAL: "36500d",
   SIGNING_KEY_CACHE_TTL: "1h",

@@ -36,6 +36,12 @@ const schema = z.object({
   DATABASE_URL: optional(urlWithProtocols(["postgres:", "postgresql:"], "postgres")),
   DATA_DIR: z.string().min(1, "must not be empty").default("./data"),
   MIGRATE_ON_START: boolean(true),
+  /**
+   * The longest a query may run (Node: Postgres' statement_timeout, and the client gives up on the
+   * connection a second later; Workers: each Neon request). Below REFRESH_GRACE_PERIOD, so a refresh
+   * whose ledger write hangs still answers inside the window its client may retry in.
+   */
+  DATABASE_STATEMENT_TIMEOUT: duration("5s", DURATION_MAX.DATABASE_STATEMENT_TIMEOUT),
   NEON_FETCH_ENDPOINT: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
   REDIS_URL: optional(urlWithProtocols(["redis:", "rediss:"], "redis")),
   /** Node: REDIS_URL names one node of a Redis Cluster; the client learns the others from it. */
@@ -45,6 +51,8 @@ const schema = z.object({
     .string()
     .regex(/^[^{}]*$/, "must not contain { or } (they would make every key one Redis Cluster hash tag)")
     .default("auth:"),
+  /** The longest a Redis command (Node) or Upstash request (Workers) may take before it fails as unavailable. */
+  REDIS_COMMAND_TIMEOUT: duration("2s", DURATION_MAX.REDIS_COMMAND_TIMEOUT),
   UPSTASH_REDIS_REST_URL: optional(urlWithProtocols(["http:", "https:"], "http(s)")),
   UPSTASH_REDIS_REST_TOKEN: optional(secret(1)),
   BOOTSTRAP_ADMIN_KEY: secret(32),

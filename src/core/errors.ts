@@ -21,6 +21,35 @@ export class AppError extends Error {
   }
 }
 
+/** Seconds a client waits before trying again a request a dependency could not take. */
+const RETRY_AFTER_SECONDS = "5";
+
+/**
+ * Postgres or Redis could not take the request (refused, reset or closed
+ * connection, a timeout, a server shutting down or full). The adapters raise
+ * it for their driver's errors of that kind, keeping the driver's error as
+ * `cause`; the HTTP layer answers 503 with Retry-After and logs the cause.
+ */
+export class StoreUnavailableError extends AppError {
+  override readonly cause: unknown;
+
+  constructor(
+    readonly store: "postgres" | "redis",
+    cause: unknown,
+  ) {
+    super(
+      503,
+      "service_unavailable",
+      "Service unavailable",
+      "A store this request needs is not answering; try again shortly.",
+      {},
+      { "Retry-After": RETRY_AFTER_SECONDS },
+    );
+    this.name = "StoreUnavailableError";
+    this.cause = cause;
+  }
+}
+
 export const errors = {
   validation: (fieldErrors: FieldError[], detail = "The request is not valid.") =>
     new AppError(400, "validation_failed", "Validation failed", detail, { errors: fieldErrors }),
@@ -139,7 +168,7 @@ export const errors = {
   stepUpRequired: (detail: string) => new AppError(403, "step_up_required", "Step-up required", detail),
   /** 503 with Retry-After: a dependency or a bounded resource cannot take the request now. */
   unavailable: (detail: string) =>
-    new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": "5" }),
+    new AppError(503, "service_unavailable", "Service unavailable", detail, {}, { "Retry-After": RETRY_AFTER_SECONDS }),
   /** A passkey ceremony that did not verify (unknown, used or expired challenge; wrong origin, RP ID, signature or credential). */
   passkeyRefused: (detail: string) => new AppError(401, "passkey_refused", "Passkey refused", detail),
   /** A passkey registration that did not verify. */

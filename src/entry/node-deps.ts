@@ -34,15 +34,17 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
 
 /** Postgres over TCP when DATABASE_URL is set; otherwise PGlite on disk, migrated on open. */
 export async function openNodeDatabase(
-  config: Pick<Config, "DATABASE_URL" | "DATA_DIR" | "MIGRATE_ON_START">,
+  config: Pick<Config, "DATABASE_URL" | "DATA_DIR" | "MIGRATE_ON_START"> &
+    Partial<Pick<Config, "DATABASE_STATEMENT_TIMEOUT">>,
   logger: Logger,
 ): Promise<Database> {
   if (config.DATABASE_URL) {
     if (config.MIGRATE_ON_START) {
+      // On a connection of its own, with no statement timeout: a migration may rewrite a big table.
       await migratePostgres(config.DATABASE_URL, MIGRATIONS_FOLDER);
       logger.info("migrations_applied", { driver: "pg" });
     }
-    return createPgDatabase(config.DATABASE_URL);
+    return createPgDatabase(config.DATABASE_URL, { statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT });
   }
   const dir = join(config.DATA_DIR, "pglite");
   mkdirSync(dir, { recursive: true });
@@ -96,6 +98,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
         url: config.REDIS_URL,
         prefix: config.REDIS_KEY_PREFIX,
         cluster: config.REDIS_CLUSTER,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
       })
     : new MemoryKeyValueStore(systemClock);
   // SAML schema validation for samlify (process-wide), from the xmllint WASM compiled once;

@@ -69,11 +69,16 @@ async function build(env: Record<string, unknown>): Promise<Built> {
   const log = createConsoleLogger(undefined, config.LOG_LEVEL);
   const deps = {
     config,
-    db: createNeonHttpDatabase(config.DATABASE_URL as string, config.NEON_FETCH_ENDPOINT),
+    db: createNeonHttpDatabase(
+      config.DATABASE_URL as string,
+      config.NEON_FETCH_ENDPOINT,
+      config.DATABASE_STATEMENT_TIMEOUT,
+    ),
     kv: new UpstashKeyValueStore({
       url: config.UPSTASH_REDIS_REST_URL as string,
       token: config.UPSTASH_REDIS_REST_TOKEN as string,
       prefix: config.REDIS_KEY_PREFIX,
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
     }),
     clock: systemClock,
     random: cryptoRandom,

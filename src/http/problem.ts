@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, errors } from "../core/errors.js";
+import { AppError, errors, StoreUnavailableError } from "../core/errors.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { capText } from "../core/logging/redaction.js";
 import { OAuthError } from "../core/oidc/oauth-error.js";
-import type { Logger } from "../core/ports/logger.js";
+import type { LogFields, Logger } from "../core/ports/logger.js";
 import type { AppEnv } from "./context.js";
 import { ErrorPage } from "./pages/message-page.js";
 import { pageContext, sendPage } from "./pages/page.js";
@@ -62,16 +62,21 @@ export function errorHandler(logger: Logger) {
     const known = toAppError(error);
     // A page needs the services (set early by the app): a failure before them stays problem+json.
     const page = isPagePath(c.req.path) && c.get("services") !== undefined;
+    // The request's logger, once the app has set it (its lines carry the trace id too).
+    const log = (event: string, fields: LogFields) =>
+      (c.get("services")?.logger ?? logger).error(event, {
+        request_id: c.get("requestId"),
+        method: c.req.method,
+        path: capText(c.req.path, 512),
+        ...fields,
+      });
+    // A store outage is answered 503 like a known failure, and logged like an unexpected one.
+    if (error instanceof StoreUnavailableError)
+      log("store_unavailable", { store: error.store, ...errorFields(error.cause) });
     if (known) return page ? errorPage(c, known) : problemResponse(known);
     // Unexpected: log what explains it (bounded, never a query's parameters or the
     // request's body), answer without any internals.
-    // The request's logger, once the app has set it (its lines carry the trace id too).
-    (c.get("services")?.logger ?? logger).error("unhandled_error", {
-      request_id: c.get("requestId"),
-      method: c.req.method,
-      path: capText(c.req.path, 512),
-      ...errorFields(error),
-    });
+    log("unhandled_error", errorFields(error));
     const internal = new AppError(500, "internal_error", "Internal error", "The server failed to handle the request.");
     return page ? errorPage(c, internal) : problemResponse(internal);
   };

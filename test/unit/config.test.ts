@@ -17,6 +17,11 @@ function problemsOf(source: Record<string, unknown>, runtime: "node" | "worker" 
 }
 
 describe("config", () => {
+  it("keeps the default statement timeout below the refresh grace period (a refresh answers before its client may retry)", () => {
+    const config = parseConfig(valid, "node");
+    expect(config.DATABASE_STATEMENT_TIMEOUT + 1_000).toBeLessThan(config.REFRESH_GRACE_PERIOD);
+  });
+
   it("applies documented defaults in development", () => {
     const config = parseConfig(valid, "node");
     expect(config).toMatchObject({
@@ -28,6 +33,8 @@ describe("config", () => {
       MIGRATE_ON_START: true,
       MAX_BODY_BYTES: 65_536,
       READINESS_TIMEOUT: 2_000,
+      DATABASE_STATEMENT_TIMEOUT: 5_000,
+      REDIS_COMMAND_TIMEOUT: 2_000,
       SHUTDOWN_TIMEOUT: 10_000,
       REDIS_KEY_PREFIX: "auth:",
       HTTP_HEADERS_TIMEOUT: 10_000,
@@ -63,6 +70,8 @@ describe("config", () => {
     ["APP_ENV", "staging", '"development", "test" or "production"'],
     ["MAX_BODY_BYTES", "-5", "whole number"],
     ["READINESS_TIMEOUT", "0s", "positive duration"],
+    ["DATABASE_STATEMENT_TIMEOUT", "0", "positive duration"],
+    ["REDIS_COMMAND_TIMEOUT", "soon", "positive duration"],
     ["SHUTDOWN_TIMEOUT", "soon", "positive duration"],
     ["MIGRATE_ON_START", "perhaps", '"true" or "false"'],
     ["NEON_FETCH_ENDPOINT", "not a url", "http(s) URL"],
@@ -94,6 +103,8 @@ describe("config", () => {
   // Node and workerd fire a timer of more than 2^31-1 ms after 1 ms: a setting that reaches one stays below.
   it.each([
     ["READINESS_TIMEOUT", "1m"],
+    ["DATABASE_STATEMENT_TIMEOUT", "1m"],
+    ["REDIS_COMMAND_TIMEOUT", "1m"],
     ["KEY_ROTATION_CHECK_INTERVAL", "1d"],
     ["SHUTDOWN_TIMEOUT", "1h"],
     ["SHUTDOWN_DRAIN_DELAY", "1h"],
@@ -124,7 +135,15 @@ describe("config", () => {
   it("keeps the durations that reach a timer below 2^31-1 ms, the shutdown's two together", () => {
     const max = (name: keyof typeof DURATION_MAX) => parseDuration(DURATION_MAX[name]) as number;
     // setTimeout in /readyz (Node and Workers), setInterval of the rotation job, the keep-alive socket timeout.
-    for (const name of ["READINESS_TIMEOUT", "KEY_ROTATION_CHECK_INTERVAL", "HTTP_KEEP_ALIVE_TIMEOUT"] as const) {
+    // And the stores' timeouts (the drivers' timers).
+    const timers = [
+      "READINESS_TIMEOUT",
+      "KEY_ROTATION_CHECK_INTERVAL",
+      "HTTP_KEEP_ALIVE_TIMEOUT",
+      "DATABASE_STATEMENT_TIMEOUT",
+      "REDIS_COMMAND_TIMEOUT",
+    ] as const;
+    for (const name of timers) {
       expect(max(name)).toBeLessThanOrEqual(2 ** 31 - 1);
     }
     // The forced exit's timer waits for both.

@@ -14,17 +14,18 @@ import { samlConnectionRepository } from "./saml.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
 import { tenantRepository } from "./tenants.js";
+import { guardDatabase } from "./unavailable.js";
 import { userRepository } from "./users.js";
 
 export type { DrizzleDb } from "./drizzle.js";
 
-/** The repository layer over one drizzle database, whatever its driver. */
+/** The repository layer over one drizzle database, whatever its driver; an outage raises StoreUnavailableError. */
 export function createPostgresDatabase(
   db: DrizzleDb,
   driver: Database["driver"],
   close: () => Promise<void>,
 ): Database {
-  return {
+  return guardDatabase({
     driver,
     tenants: tenantRepository(db),
     users: userRepository(db),
@@ -46,5 +47,5 @@ export function createPostgresDatabase(
       await db.execute(sql`select 1`);
     },
     close,
-  };
+  });
 }

@@ -1,10 +1,33 @@
 import { Redis } from "@upstash/redis/cloudflare";
+import { StoreUnavailableError } from "../../core/errors.js";
 import type { AtomicScript, KeyValueStore, ScriptValue, SetOptions } from "../../core/ports/key-value.js";
+import { errorChain, isConnectionFailure } from "../store-outage.js";
 
 export interface UpstashOptions {
   url: string;
   token: string;
   prefix: string;
+  /** REDIS_COMMAND_TIMEOUT: the longest one command's request (its retries included) may take. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Whether a failed command means Upstash could not be reached or answered
+ * with something other than Redis' reply: a fetch that failed or timed out
+ * (a TypeError from fetch, a TimeoutError from the signal), or a body that is
+ * not JSON (a gateway's 5xx page).
+ */
+export function isUpstashUnavailable(error: unknown): boolean {
+  for (const link of errorChain(error)) {
+    if (isConnectionFailure(link)) return true;
+    if (link.name === "TypeError" || link.name === "AbortError" || link.name === "UpstashJSONParseError") return true;
+    if (link.message === "Exhausted all retries") return true;
+  }
+  return false;
+}
+
+function fail(error: unknown): never {
+  throw isUpstashUnavailable(error) ? new StoreUnavailableError("redis", error) : error;
 }
 
 /** The Workers adapter: Redis over Upstash's REST API (one HTTPS request per command). */
@@ -16,6 +39,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
 
   constructor(options: UpstashOptions) {
     this.prefix = options.prefix;
+    const timeoutMs = options.commandTimeoutMs ?? 2_000;
     this.redis = new Redis({
       url: options.url,
       token: options.token,
@@ -23,6 +47,8 @@ export class UpstashKeyValueStore implements KeyValueStore {
       automaticDeserialization: false,
       retry: { retries: 2, backoff: (attempt) => 50 * 2 ** attempt },
       enableTelemetry: false,
+      // A signal of its own per request: a fetch that hangs fails instead of holding the request.
+      signal: () => AbortSignal.timeout(timeoutMs),
     });
   }
 
@@ -31,32 +57,35 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<string | null> {
-    return this.redis.get<string>(this.key(key));
+    return this.redis.get<string>(this.key(key)).catch(fail);
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    const reply =
-      options.ttlMs !== undefined
-        ? options.onlyIfAbsent
-          ? await this.redis.set(this.key(key), value, { px: options.ttlMs, nx: true })
-          : await this.redis.set(this.key(key), value, { px: options.ttlMs })
-        : options.onlyIfAbsent
-          ? await this.redis.set(this.key(key), value, { nx: true })
-          : await this.redis.set(this.key(key), value);
+    const reply = await this.write(key, value, options).catch(fail);
     return reply === "OK";
   }
 
+  private write(key: string, value: string, options: SetOptions) {
+    const { ttlMs, onlyIfAbsent } = options;
+    if (ttlMs !== undefined) {
+      return onlyIfAbsent
+        ? this.redis.set(this.key(key), value, { px: ttlMs, nx: true })
+        : this.redis.set(this.key(key), value, { px: ttlMs });
+    }
+    return onlyIfAbsent ? this.redis.set(this.key(key), value, { nx: true }) : this.redis.set(this.key(key), value);
+  }
+
   async take(key: string): Promise<string | null> {
-    return this.redis.getdel<string>(this.key(key));
+    return this.redis.getdel<string>(this.key(key)).catch(fail);
   }
 
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.redis.del(...keys.map((k) => this.key(k)));
+    return this.redis.del(...keys.map((k) => this.key(k))).catch(fail);
   }
 
   async ttl(key: string): Promise<number | null> {
-    const ms = await this.redis.pttl(this.key(key));
+    const ms = await this.redis.pttl(this.key(key)).catch(fail);
     return ms < 0 ? null : ms;
   }
 
@@ -67,15 +96,17 @@ export class UpstashKeyValueStore implements KeyValueStore {
       compiled = this.redis.createScript(script.lua);
       this.scripts.set(script.name, compiled);
     }
-    const raw = await compiled.exec(
-      keys.map((k) => this.key(k)),
-      args.map(String),
-    );
+    const raw = await compiled
+      .exec(
+        keys.map((k) => this.key(k)),
+        args.map(String),
+      )
+      .catch(fail);
     return script.decode(raw as ScriptValue);
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await this.redis.ping().catch(fail);
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,97 @@
+/**
+ * Which driver errors are a store outage (503, Retry-After) and which stay
+ * unexpected (500): the adapters decide, so the core and the HTTP layer know
+ * no driver.
+ */
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { ReplyError } from "ioredis";
+import { describe, expect, it } from "vitest";
+import { isPostgresUnavailable } from "../../src/adapters/postgres/unavailable.js";
+import { isRedisUnavailable } from "../../src/adapters/redis/ioredis.js";
+import { isUpstashUnavailable } from "../../src/adapters/redis/upstash.js";
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+/** As drizzle reports a failed query: the driver's error under `cause`. */
+const query = (cause: Error) => new DrizzleQueryError("select 1", [], cause);
+const timeout = () => new DOMException("The operation was aborted due to timeout", "TimeoutError");
+
+describe("Postgres outages", () => {
+  it.each([
+    ["statement_timeout", query(withCode("canceling statement due to statement timeout", "57014"))],
+    ["admin shutdown", query(withCode("terminating connection due to administrator command", "57P01"))],
+    ["starting up", withCode("the database system is starting up", "57P03")],
+    ["a connection exception", withCode("connection failure", "08006")],
+    ["too many connections", withCode("sorry, too many clients already", "53300")],
+    ["connection refused", query(withCode("connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED"))],
+    ["connection reset", query(withCode("read ECONNRESET", "ECONNRESET"))],
+    ["the pool's wait", query(new Error("timeout exceeded when trying to connect"))],
+    ["the client-side query timeout", query(new Error("Query read timeout"))],
+    ["a connection lost", query(new Error("Connection terminated unexpectedly"))],
+    [
+      "Neon, fetch failed",
+      query(Object.assign(new Error("Error connecting to database: TypeError: fetch failed"), {})),
+    ],
+    ["Neon, its proxy's 5xx", query(new Error("Server error (HTTP status 502): bad gateway"))],
+    [
+      "Neon, fetch timed out",
+      query(Object.assign(new Error("Error connecting to database"), { sourceError: timeout() })),
+    ],
+  ])("counts %s", (_, error) => {
+    expect(isPostgresUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ["a unique violation", query(withCode("duplicate key value", "23505"))],
+    ["a syntax error", query(withCode('syntax error at or near "selec"', "42601"))],
+    ["a bug", new TypeError("Cannot read properties of undefined")],
+    ["Neon, a 4xx", query(new Error("Server error (HTTP status 400): bad request"))],
+  ])("leaves out %s", (_, error) => {
+    expect(isPostgresUnavailable(error)).toBe(false);
+  });
+});
+
+describe("Redis outages", () => {
+  it.each([
+    ["a closed connection", new Error("Connection is closed.")],
+    ["a command timeout", new Error("Command timed out")],
+    ["no connection, no offline queue", new Error("Stream isn't writeable and enableOfflineQueue options is false")],
+    ["a cluster not ready", new Error("Cluster isn't ready and enableOfflineQueue options is false")],
+    // ioredis does not export the class; its name is what is read.
+    [
+      "the retries spent",
+      Object.assign(new Error("Reached the max retries per request limit"), { name: "MaxRetriesPerRequestError" }),
+    ],
+    ["connection refused", withCode("connect ECONNREFUSED 127.0.0.1:6379", "ECONNREFUSED")],
+    ["loading its data", new ReplyError("LOADING Redis is loading the dataset in memory")],
+    ["a busy script", new ReplyError("BUSY Redis is busy running a script.")],
+    ["a cluster down", new ReplyError("CLUSTERDOWN The cluster is down")],
+  ])("counts %s", (_, error) => {
+    expect(isRedisUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ["a script's error", new ReplyError("ERR user_script:1: Script attempted to access nonexistent global")],
+    ["a cross-slot script", new ReplyError("CROSSSLOT Keys in request don't hash to the same slot")],
+    ["a wrong type", new ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")],
+    ["a bug", new TypeError("x is not a function")],
+  ])("leaves out %s", (_, error) => {
+    expect(isRedisUnavailable(error)).toBe(false);
+  });
+});
+
+describe("Upstash outages", () => {
+  it.each([
+    ["fetch failed", Object.assign(new TypeError("fetch failed"), { cause: withCode("connect", "ECONNREFUSED") })],
+    ["a request timed out", timeout()],
+    ["a gateway's page", Object.assign(new Error("<html>502</html>"), { name: "UpstashJSONParseError" })],
+  ])("counts %s", (_, error) => {
+    expect(isUpstashUnavailable(error)).toBe(true);
+  });
+
+  it("leaves out Redis' own error replies", () => {
+    const reply = Object.assign(new Error("ERR wrong number of arguments, command was: [...]"), {
+      name: "UpstashError",
+    });
+    expect(isUpstashUnavailable(reply)).toBe(false);
+  });
+});
