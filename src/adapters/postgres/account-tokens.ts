@@ -3,6 +3,9 @@ import type { AccountTokenPurpose, AccountTokenRecord, AccountTokenRepository } 
 import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { accountTokens } from "./schema.js";
 
+/** Rows one statement of the cleanup deletes: each stays well within DATABASE_STATEMENT_TIMEOUT. */
+const PURGE_BATCH = 5_000;
+
 const toToken = (row: typeof accountTokens.$inferSelect): AccountTokenRecord => ({ ...row });
 
 const usable = (tenantId: string, tokenHash: string, purposes: readonly AccountTokenPurpose[], at: Date) =>
@@ -55,11 +58,21 @@ export function accountTokenRepository(db: DrizzleDb): AccountTokenRepository {
     },
 
     async purgeExpired(before) {
-      const rows = await db
-        .delete(accountTokens)
-        .where(lt(accountTokens.expiresAt, before))
-        .returning({ tokenHash: accountTokens.tokenHash });
-      return rows.length;
+      // In batches, so a backlog is cleared a bounded statement at a time.
+      let total = 0;
+      for (;;) {
+        const batch = db
+          .select({ tokenHash: accountTokens.tokenHash })
+          .from(accountTokens)
+          .where(lt(accountTokens.expiresAt, before))
+          .limit(PURGE_BATCH);
+        const rows = await db
+          .delete(accountTokens)
+          .where(inArray(accountTokens.tokenHash, batch))
+          .returning({ tokenHash: accountTokens.tokenHash });
+        total += rows.length;
+        if (rows.length < PURGE_BATCH) return total;
+      }
     },
 
     async pageUsable(afterHash, limit, at) {
