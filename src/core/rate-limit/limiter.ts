@@ -12,7 +12,8 @@ const CIRCUIT_OPEN_MS = 5_000;
  * a process (per client network, tenant lookups, key rotations).
  *
  * A circuit breaker: after a failed decision, callers stop waiting on Redis
- * (each failed call takes the client's connect timeout) for CIRCUIT_OPEN_MS,
+ * (each failed call can take the store's command timeout, REDIS_COMMAND_TIMEOUT:
+ * a Redis that stopped answering fails that way too) for CIRCUIT_OPEN_MS,
  * then one call tries again. One error line per opening, with the count of
  * decisions skipped while it was open.
  */
