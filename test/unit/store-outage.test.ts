@@ -5,10 +5,11 @@
  */
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { ReplyError } from "ioredis";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { isPostgresUnavailable } from "../../src/adapters/postgres/unavailable.js";
 import { isRedisUnavailable } from "../../src/adapters/redis/ioredis.js";
-import { isUpstashUnavailable } from "../../src/adapters/redis/upstash.js";
+import { isUpstashUnavailable, UpstashKeyValueStore } from "../../src/adapters/redis/upstash.js";
+import { StoreUnavailableError } from "../../src/core/errors.js";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 /** As drizzle reports a failed query: the driver's error under `cause`. */
@@ -93,5 +94,34 @@ describe("Upstash outages", () => {
       name: "UpstashError",
     });
     expect(isUpstashUnavailable(reply)).toBe(false);
+  });
+});
+
+describe("Upstash requests whose answer was lost", () => {
+  /** Every request reaches the network and its answer is lost (the connection reset after sending). */
+  async function requestsFor(call: (store: UpstashKeyValueStore) => Promise<unknown>): Promise<number> {
+    let requests = 0;
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+      requests++;
+      throw Object.assign(new TypeError("fetch failed"), { cause: withCode("read", "ECONNRESET") });
+    });
+    try {
+      const store = new UpstashKeyValueStore({ url: "https://upstash.invalid", token: "t", prefix: "p:" });
+      await expect(call(store)).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    return requests;
+  }
+
+  it("sends a write or a script once: Upstash may have run it, and a second GETDEL or script acts twice", async () => {
+    expect(await requestsFor((store) => store.take("mfa-challenge")), "take").toBe(1);
+    expect(await requestsFor((store) => store.set("k", "v", { onlyIfAbsent: true })), "set").toBe(1);
+    const script = { name: "s", lua: "return 1", memory: () => 1, decode: (raw: unknown) => raw };
+    expect(await requestsFor((store) => store.run(script, ["k"], [])), "script").toBe(1);
+  });
+
+  it("retries a read", async () => {
+    expect(await requestsFor((store) => store.get("k"))).toBe(3);
   });
 });

@@ -33,23 +33,33 @@ function fail(error: unknown): never {
 /** The Workers adapter: Redis over Upstash's REST API (one HTTPS request per command). */
 export class UpstashKeyValueStore implements KeyValueStore {
   readonly kind = "upstash" as const;
+  /** Writes and scripts: sent once (see the constructor). */
   private readonly redis: Redis;
+  /** Reads: retried. */
+  private readonly reads: Redis;
   private readonly prefix: string;
   private readonly scripts = new Map<string, ReturnType<Redis["createScript"]>>();
 
   constructor(options: UpstashOptions) {
     this.prefix = options.prefix;
     const timeoutMs = options.commandTimeoutMs ?? 2_000;
-    this.redis = new Redis({
-      url: options.url,
-      token: options.token,
-      // Values are ours to encode; the client must not JSON.parse them.
-      automaticDeserialization: false,
-      retry: { retries: 2, backoff: (attempt) => 50 * 2 ** attempt },
-      enableTelemetry: false,
-      // A signal of its own per request: a fetch that hangs fails instead of holding the request.
-      signal: () => AbortSignal.timeout(timeoutMs),
-    });
+    const client = (retries: number) =>
+      new Redis({
+        url: options.url,
+        token: options.token,
+        // Values are ours to encode; the client must not JSON.parse them.
+        automaticDeserialization: false,
+        // Not `retry: false`, which @upstash/redis 1.x reads as one retry.
+        retry: { retries, backoff: (attempt) => 50 * 2 ** attempt },
+        enableTelemetry: false,
+        // A signal of its own per request: a fetch that hangs fails instead of holding the request.
+        signal: () => AbortSignal.timeout(timeoutMs),
+      });
+    // The client retries a request whose answer was lost, though Upstash may have run it: a second
+    // GETDEL, SET NX or script would act twice (a spent MFA challenge or code, a throttle counted
+    // twice). Only reads are retried; a write's failure is the caller's 503 to retry.
+    this.redis = client(0);
+    this.reads = client(2);
   }
 
   private key(key: string): string {
@@ -57,7 +67,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<string | null> {
-    return this.redis.get<string>(this.key(key)).catch(fail);
+    return this.reads.get<string>(this.key(key)).catch(fail);
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
@@ -85,7 +95,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async ttl(key: string): Promise<number | null> {
-    const ms = await this.redis.pttl(this.key(key)).catch(fail);
+    const ms = await this.reads.pttl(this.key(key)).catch(fail);
     return ms < 0 ? null : ms;
   }
 
@@ -106,7 +116,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping().catch(fail);
+    await this.reads.ping().catch(fail);
   }
 
   async close(): Promise<void> {}
