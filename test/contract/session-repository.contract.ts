@@ -51,15 +51,23 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect(await db.sessions.findById(tenantId, created.id)).toEqual(created);
       // The user as the insert found it: live, with its password hash.
       const row = await db.users.findById(tenantId, userId);
-      expect(user).toEqual({ ended: false, passwordHash: row?.passwordHash ?? null });
+      expect(user).toEqual({ disabled: false, passwordHash: row?.passwordHash ?? null });
       expect(await db.sessions.findById(crypto.randomUUID(), created.id)).toBeNull();
       expect((await db.users.findById(tenantId, userId))?.lastLoginAt).toEqual(later(5));
     });
 
-    it("says when the user was deleted or disabled by the time the session was inserted", async () => {
+    it("says when the user was deleted or disabled by the time the session was inserted, and discards it", async () => {
       const gone = await newUser();
       await db.users.softDelete(tenantId, gone, later(1));
-      expect((await db.sessions.create(session({ userId: gone }))).user).toMatchObject({ ended: true });
+      const refused = await db.sessions.create(session({ userId: gone }));
+      expect(refused.user).toBeNull();
+      // An erased row is not written to.
+      expect(await h.rows("SELECT last_login_at FROM users WHERE id = $1", [gone])).toEqual([{ last_login_at: null }]);
+      await db.sessions.discard(tenantId, refused.id);
+      expect(await db.sessions.findById(tenantId, refused.id)).toBeNull();
+      const off = await newUser();
+      await db.users.update(tenantId, off, { disabled: true }, later(2));
+      expect((await db.sessions.create(session({ userId: off }))).user).toMatchObject({ disabled: true });
     });
 
     it("stores a session without client, user agent, address or refresh hash as nulls", async () => {

@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appClient } from "../support/accounts.js";
+import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 
@@ -74,8 +74,13 @@ describe("a login racing a change to its user", () => {
     const answer = await loginRacing(user.email, async () => {
       expect((await admin(user.id, { method: "DELETE" })).status).toBe(204);
     });
-    expect(answer.status).toBe(403);
+    expectProblem(await readAnswer(answer), 401, "invalid_credentials");
     expect(await liveSessions(user.id)).toBe(0);
+    // Nothing of the login is kept in a session row.
+    const rows = await sql.query("SELECT ip, user_agent FROM sessions WHERE user_id = $1 AND ip IS NOT NULL", [
+      user.id,
+    ]);
+    expect(rows.rowCount).toBe(0);
   });
 
   it("leaves no session for the old password when the password changes meanwhile", async () => {
@@ -85,5 +90,46 @@ describe("a login racing a change to its user", () => {
     );
     expectProblem(await readAnswer(answer), 401, "invalid_credentials");
     expect(await liveSessions(user.id)).toBe(1); // the sign-up's only
+  });
+
+  /** Gives the user a hash of its password with weaker parameters than today's, which its next login remakes. */
+  async function weakHash(userId: string): Promise<string> {
+    const { hash } = await import("@node-rs/argon2");
+    const weak = await hash(GOOD_PASSWORD, { memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await sql.query("UPDATE users SET password_hash = $1 WHERE id = $2", [weak, userId]);
+    return weak;
+  }
+  const hashOf = async (userId: string) =>
+    String((await sql.query("SELECT password_hash FROM users WHERE id = $1", [userId])).rows[0]?.password_hash);
+
+  it("does not undo a password change with the remade hash of the old password", async () => {
+    const user = await signedUp();
+    await weakHash(user.id);
+    const changed = "$argon2id$v=19$m=19456,t=2,p=1$changed$changed";
+    // The change lands after the login verified the old password, before it stores the remade hash.
+    const users = t.services.db.users;
+    const upgrade = users.upgradePasswordHash;
+    users.upgradePasswordHash = async (...args) => {
+      await sql.query("UPDATE users SET password_hash = $1 WHERE id = $2", [changed, user.id]);
+      return upgrade.apply(users, args);
+    };
+    try {
+      expectProblem(await readAnswer(await appClient(t).login("race", user.email)), 401, "invalid_credentials");
+    } finally {
+      users.upgradePasswordHash = upgrade;
+    }
+    expect(await hashOf(user.id)).toBe(changed);
+    expect(await liveSessions(user.id)).toBe(1); // the sign-up's only
+  });
+
+  it("lets concurrent logins that each remake the hash all in, and keeps one remade hash", async () => {
+    const user = await signedUp();
+    const weak = await weakHash(user.id);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => appClient(t).login("race", user.email)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    const now = await hashOf(user.id);
+    expect(now).not.toBe(weak);
+    expect(now).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect((await appClient(t).login("race", user.email)).status).toBe(200);
   });
 });

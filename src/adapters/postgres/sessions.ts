@@ -28,7 +28,7 @@ function toSession(row: typeof sessions.$inferSelect): SessionRecord {
 }
 
 /** The user's row as a session's insert found it. */
-type UserRow = { ended: boolean; passwordHash: string | null };
+type UserRow = { disabled: boolean; passwordHash: string | null };
 
 const notEnded = and(isNull(sessions.revokedAt), isNull(sessions.deletedAt));
 const live = (tenantId: string, id: string) => and(eq(sessions.tenantId, tenantId), eq(sessions.id, id), notEnded);
@@ -96,9 +96,10 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
         // Not updated_at: that is the user's version (UserVersions), and a login changes nothing a token carries.
         // set() takes no placeholder, so the auth time goes in as a parameter encoded by the column.
         .set({ lastLoginAt: sql`${new Param(NEW_SESSION.authTime, users.lastLoginAt)}` })
-        .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId)))
+        // A live user only: an erased row is never written to.
+        .where(and(eq(users.tenantId, NEW_SESSION.tenantId), eq(users.id, NEW_SESSION.userId), isNull(users.deletedAt)))
         // The row as it is once locked, a change committed meanwhile included (READ COMMITTED).
-        .returning({ deletedAt: users.deletedAt, disabledAt: users.disabledAt, passwordHash: users.passwordHash }),
+        .returning({ disabledAt: users.disabledAt, passwordHash: users.passwordHash }),
     );
     return db
       .with(login)
@@ -110,7 +111,7 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
         updatedAt: NEW_SESSION.authTime,
       })
       .returning({
-        user: sql<UserRow | null>`(SELECT json_build_object('ended', deleted_at IS NOT NULL OR disabled_at IS NOT NULL,
+        user: sql<UserRow | null>`(SELECT json_build_object('disabled', disabled_at IS NOT NULL,
           'passwordHash', password_hash) FROM login)`,
       });
   });
@@ -130,6 +131,10 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       const user = typeof row?.user === "string" ? (JSON.parse(row.user) as UserRow) : (row?.user ?? null);
       const created = { ...session, revokedAt: null, revokedReason: null, refreshGeneration: 0 };
       return { ...created, createdAt: session.authTime, user };
+    },
+
+    async discard(tenantId, id) {
+      await db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), eq(sessions.id, id)));
     },
 
     async findById(tenantId, id) {

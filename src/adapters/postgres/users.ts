@@ -127,7 +127,17 @@ export function userRepository(db: DrizzleDb): UserRepository {
       await db
         .update(users)
         .set({ passwordHash, updatedAt: at })
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live));
+    },
+
+    async upgradePasswordHash(tenantId, id, from, to) {
+      // Not updated_at: a remade hash changes nothing a token carries (UserVersions).
+      const rows = await db
+        .update(users)
+        .set({ passwordHash: to })
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), eq(users.passwordHash, from), live))
+        .returning({ id: users.id });
+      return rows.length > 0;
     },
 
     async replaceEmail(tenantId, id, email, at) {

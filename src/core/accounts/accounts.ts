@@ -175,15 +175,26 @@ export class AccountService {
     }
     this.deps.metrics.increment("logins_total", { outcome: "success" });
     this.deps.logger.info("login_succeeded", { tenant_id: tenant.id, user_id: user.id, method: "password" });
-    if (match === "former" || needsRehash(stored)) {
-      const upgraded = await this.deps.passwords.hash(normalizePassword(input.password));
-      const at = this.deps.clock.now();
-      await this.deps.db.users.replacePasswordHash(tenant.id, user.id, upgraded, at);
-      this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
-      // The session starts from the row as it now is (SessionService.start compares the hash).
-      return { ...user, passwordHash: upgraded, updatedAt: at };
-    }
+    if (match === "former" || needsRehash(stored)) return this.upgradeHash(tenant, user, stored, input.password);
     return user;
+  }
+
+  /**
+   * Remakes a verified hash with today's parameters, only over the hash that
+   * was verified: a password change meanwhile must not be undone. Should the
+   * hash have moved (a change, or another login's remake), the login stands
+   * only if the password opens the hash the account now has. The session
+   * starts from the hash returned (SessionService.start compares it).
+   */
+  private async upgradeHash(tenant: Tenant, user: UserRecord, stored: string, password: string): Promise<UserRecord> {
+    const upgraded = await this.deps.passwords.hash(normalizePassword(password));
+    if (await this.deps.db.users.upgradePasswordHash(tenant.id, user.id, stored, upgraded)) {
+      this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
+      return { ...user, passwordHash: upgraded };
+    }
+    const now = await this.deps.db.users.findById(tenant.id, user.id);
+    if (now?.passwordHash && (await this.passwordMatch(now.passwordHash, password)) !== null) return now;
+    throw errors.invalidCredentials();
   }
 
   /**

@@ -93,11 +93,17 @@ export class SessionService {
       refreshHash: refresh.hash,
     });
     // A disable, deletion or password change that committed while this login ran listed the user's
-    // sessions before this one existed: the insert saw it, so the session ends before it is used.
-    const changed = !row.user || row.user.ended;
-    if (changed || (method.authMethod === "password" && row.user?.passwordHash !== user.passwordHash)) {
-      await this.deps.db.sessions.revoke(tenant.id, sessionId, new Date(now), "user_ended");
-      throw changed ? errors.accountDisabled() : errors.invalidCredentials();
+    // sessions before this one existed: the insert saw it, so the session goes before it is used.
+    const refusal = !row.user
+      ? errors.invalidCredentials()
+      : row.user.disabled
+        ? errors.accountDisabled()
+        : method.authMethod === "password" && row.user.passwordHash !== user.passwordHash
+          ? errors.invalidCredentials()
+          : null;
+    if (refusal) {
+      await this.deps.db.sessions.discard(tenant.id, sessionId);
+      throw refusal;
     }
     const state = { generation: 0, hash: refresh.hash, idleExpiresAt: idle, absoluteExpiresAt: absolute, claims };
     await this.store.seed(sessionId, state, now);

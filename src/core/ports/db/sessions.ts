@@ -37,11 +37,13 @@ export interface SessionRepository {
   /**
    * Inserts the session (refresh generation 0) and stamps the user's last
    * login, in one statement; with the user as that statement found it, after
-   * any change committed meanwhile (`ended`: deleted or disabled; null: no such user).
+   * any change committed meanwhile (null: deleted, or no such user).
    */
   create(
     session: NewSession,
-  ): Promise<SessionRecord & { user: { ended: boolean; passwordHash: string | null } | null }>;
+  ): Promise<SessionRecord & { user: { disabled: boolean; passwordHash: string | null } | null }>;
+  /** Deletes a session whose login was refused as it was inserted: it never started. */
+  discard(tenantId: string, id: string): Promise<void>;
   findById(tenantId: string, id: string): Promise<SessionRecord | null>;
   /**
    * Records rotations, in one statement: each session's generation, token

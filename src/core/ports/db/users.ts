@@ -46,8 +46,14 @@ export interface UserRepository {
    * a live passkey), in one query: what a login and a step-up need to know.
    */
   secondFactorKinds(tenantId: string, userId: string): Promise<SecondFactorKind[]>;
-  /** Stores a rehash with the current parameters (the upgrade at login). */
+  /** Sets a live user's password hash (a change or a reset). */
   replacePasswordHash(tenantId: string, id: string, passwordHash: string, at: Date): Promise<void>;
+  /**
+   * Replaces a live user's hash `from` (the one a login just verified) by
+   * `to`, its remake with today's parameters; resolves false, changing
+   * nothing, when the hash is no longer `from` (a change or another login won).
+   */
+  upgradePasswordHash(tenantId: string, id: string, from: string, to: string): Promise<boolean>;
   /**
    * Applies an admin's changes to a live user and stamps updated_at (the
    * user's version, see UserVersions); resolves the row, or null when absent.
