@@ -172,6 +172,28 @@ describe("reset password", () => {
     await smtp.waitFor((m) => m.to.includes(email) && /password was changed/i.test(m.subject));
   });
 
+  it("keeps the link usable when ending the sessions fails (Redis down), and its retry ends them all", async () => {
+    const email = address("outage");
+    const first = await signup(email);
+    const token = await forgotToken(email);
+    const kv = t.deps.kv;
+    const run = kv.run.bind(kv);
+    kv.run = ((script, keys, args) =>
+      script.name === "revoke_session_state"
+        ? Promise.reject(new Error("Connection is closed."))
+        : run(script, keys, args)) as typeof kv.run;
+    try {
+      expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBeGreaterThanOrEqual(500);
+    } finally {
+      kv.run = run;
+    }
+    // Nothing was spent or changed: the old password still works, and the link too.
+    expect((await api.login("acme", email)).status).toBe(200);
+    expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBe(204);
+    expect((await api.me("acme", first.access_token)).status).toBe(401);
+    expectProblem(await readAnswer(await api.refresh("acme", first.refresh_token)), 401, "invalid_grant");
+  });
+
   it("keeps the link usable when the new password is refused by the policy", async () => {
     const email = address("weak");
     await signup(email);

@@ -71,6 +71,46 @@ describe("revocation when Redis fails half-way", () => {
   });
 });
 
+describe("user changes and logout when Redis fails half-way", () => {
+  const deleteUser = (userId: string) =>
+    s.t.app.request(`/t/acme/v1/admin/users/${userId}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
+
+  it("finishes a deletion whose version write failed when it is retried (answered 404)", async () => {
+    const user = await s.signup();
+    await s.refreshOk("acme", user.refresh_token).then((next) => Object.assign(user, next));
+    const failed = await failingScript("raise_user_version", () => deleteUser(user.user.id));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect((await deleteUser(user.user.id)).status).toBe(404);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    expect((await s.api.me("acme", user.access_token)).status).toBe(401);
+  });
+
+  it("ends the sessions of a disabled user though the version write failed", async () => {
+    const user = await s.signup();
+    const failed = await failingScript("raise_user_version", () =>
+      s.t.app.request(`/t/acme/v1/admin/users/${user.user.id}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ disabled: true }),
+      }),
+    );
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    await s.expectRevoked("acme", user.access_token);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+  });
+
+  it("leaves a failed logout's access token usable for its retry, which ends the session", async () => {
+    const user = await s.signup();
+    const failed = await failingScript("revoke_session_state", () => s.api.logout("acme", user.access_token));
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect((await s.api.logout("acme", user.access_token)).status).toBe(204);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+  });
+});
+
 describe("revocation when the ledger fails after Redis", () => {
   it("leaves the sessions refused, held in Redis for a session's whole life, and a retry records them", async () => {
     const user = await s.signup();

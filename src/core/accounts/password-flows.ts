@@ -81,6 +81,10 @@ export class PasswordFlows {
     const { db, tokens, accounts, sessions, clock } = this.deps;
     const user = await this.resetAccount(tenant, token);
     const hash = await accounts.newPasswordHash(user, password, "password");
+    // Sessions and pending second steps end before the link is spent: should a store fail, the
+    // link still works for a retry. Again after the new password is in, for a login that ran meanwhile.
+    await sessions.revokeAllOfUser(tenant, user.id, "password_changed");
+    await this.deps.mfaChallenges.endPending(tenant, user.id);
     // Spent only now, and exactly once however many resets race with it.
     if (!(await tokens.consume(tenant.id, token, ["password_reset"]))) throw errors.invalidAccountToken();
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());

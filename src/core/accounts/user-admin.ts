@@ -88,9 +88,15 @@ export class UserAdministration {
       name === undefined ? undefined : name ? await this.deps.sealer.seal(name, nameContext(tenant.id, userId)) : null;
     const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, this.deps.clock.now());
     if (!user) return null;
-    await this.deps.userVersions.raise(tenant.id, user.id, user);
-    if (changes.disabled === true) await this.endCredentials(tenant, user.id);
-    else if (changes.scopes !== undefined) await this.deps.apiKeys.ownerChanged(tenant, user.id);
+    // Side by side, so one store failing does not keep the other from being told.
+    await Promise.all([
+      this.deps.userVersions.raise(tenant.id, user.id, user),
+      changes.disabled === true
+        ? this.endCredentials(tenant, user.id)
+        : changes.scopes !== undefined
+          ? this.deps.apiKeys.ownerChanged(tenant, user.id)
+          : undefined,
+    ]);
     this.deps.logger.info("user_updated_by_admin", {
       tenant_id: tenant.id,
       user_id: user.id,
@@ -105,14 +111,15 @@ export class UserAdministration {
    * Soft delete that erases the person's data (UserRepository.softDelete):
    * sessions end at once. Its upstream identities are unlinked with it, so a
    * later login through one makes a new account, as the address is free.
-   * Resolves whether a live user was deleted.
+   * Resolves whether a live user was deleted. The sessions and keys are
+   * ended even when the user was deleted already: a deletion that failed
+   * half-way (a store down) is finished by its retry, answered 404.
    */
   async delete(tenant: Tenant, userId: string): Promise<boolean> {
-    if (!(await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now()))) return false;
-    await this.deps.userVersions.raise(tenant.id, userId, null);
-    await this.endCredentials(tenant, userId);
-    this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
-    return true;
+    const deleted = await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now());
+    await Promise.all([this.deps.userVersions.raise(tenant.id, userId, null), this.endCredentials(tenant, userId)]);
+    if (deleted) this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
+    return deleted;
   }
 
   /** Every session and API key of a disabled or deleted user, at once. */

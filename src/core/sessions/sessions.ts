@@ -220,10 +220,11 @@ export class SessionService {
   /** Logout: the caller's session ends and the presented access token is blocklisted by `jti` too. */
   async logout(tenant: Tenant, auth: AccessTokenClaims, refreshToken?: string): Promise<void> {
     const at = new Date(this.now());
-    await this.store.blockJti(auth.sid, auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - at.getTime());
     const live = await endSessions(this.store, tenant, [auth.sid], "logout", () =>
       this.deps.db.sessions.revoke(tenant.id, auth.sid, at, "logout"),
     );
+    // Last: should ending the session fail, the caller still holds a token to retry the logout with.
+    await this.store.blockJti(auth.sid, auth.jti, (auth.exp + CLOCK_SKEW_SECONDS) * 1000 - at.getTime());
     if (live) this.countRevoked("logout");
     // A refresh token of another of the caller's sessions (e.g. from a cookie) ends too.
     const other = refreshToken ? await this.deps.refreshTokens.parse(tenant.id, refreshToken) : undefined;
