@@ -12,10 +12,10 @@ const UNAVAILABLE_STATES = /^(08[0-9A-Z]{3}|53300|57014|57P0[123])$/;
 /**
  * What pg, pg-pool and Neon's HTTP driver say, without a code, when the
  * connection is gone or timed out (a pool wait, a query's client-side timeout,
- * a fetch that failed, a 5xx from Neon's proxy).
+ * a fetch that failed, a 5xx or 429 from Neon's proxy).
  */
 const UNAVAILABLE_MESSAGES =
-  /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|Error connecting to database|Server error \(HTTP status 5\d\d\))/;
+  /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|Error connecting to database|Server error \(HTTP status (5\d\d|429)\))/;
 
 /** Whether a failed query means Postgres is unreachable or cannot take it now (not a bug, not bad data). */
 export function isPostgresUnavailable(error: unknown): boolean {
@@ -23,6 +23,8 @@ export function isPostgresUnavailable(error: unknown): boolean {
     if (isConnectionFailure(link)) return true;
     if (typeof link.code === "string" && UNAVAILABLE_STATES.test(link.code)) return true;
     if (typeof link.message === "string" && UNAVAILABLE_MESSAGES.test(link.message)) return true;
+    // Neon's driver reading an answer that is not JSON (a gateway's page, a cut-off body).
+    if (link.name === "SyntaxError") return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { StoreUnavailableError } from "../../core/errors.js";
 import type { AtomicScript, KeyValueStore, ScriptValue, SetOptions } from "../../core/ports/key-value.js";
-import { errorChain, isConnectionFailure } from "../store-outage.js";
+import { errorChain } from "../store-outage.js";
 
 export interface UpstashOptions {
   url: string;
@@ -12,54 +12,50 @@ export interface UpstashOptions {
 }
 
 /**
- * Whether a failed command means Upstash could not be reached or answered
- * with something other than Redis' reply: a fetch that failed or timed out
- * (a TypeError from fetch, a TimeoutError from the signal), or a body that is
- * not JSON (a gateway's 5xx page).
+ * Whether a failed command means Upstash could not be reached or could not
+ * take it: anything the client's request threw but a Redis error reply (a
+ * fetch that failed or timed out, whatever the runtime names it, a body that
+ * is not JSON), and the replies of a database over its limits or failing.
  */
 export function isUpstashUnavailable(error: unknown): boolean {
-  for (const link of errorChain(error)) {
-    if (isConnectionFailure(link)) return true;
-    if (link.name === "TypeError" || link.name === "AbortError" || link.name === "UpstashJSONParseError") return true;
-    if (link.message === "Exhausted all retries") return true;
-  }
-  return false;
+  const first = errorChain(error).next().value;
+  if (!first) return false;
+  if (first.name !== "UpstashError") return true;
+  return typeof first.message === "string" && /^ERR (max .* limit exceeded|internal error)/i.test(first.message);
 }
 
 function fail(error: unknown): never {
-  throw isUpstashUnavailable(error) ? new StoreUnavailableError("redis", error) : error;
+  if (!isUpstashUnavailable(error)) throw error;
+  // A body that is not JSON is quoted in the message: it may hold stored values, so only its kind is kept.
+  const parse = (error as { name?: unknown }).name === "UpstashJSONParseError";
+  throw new StoreUnavailableError("redis", parse ? new Error("Upstash answered with a body that is not JSON.") : error);
 }
 
 /** The Workers adapter: Redis over Upstash's REST API (one HTTPS request per command). */
 export class UpstashKeyValueStore implements KeyValueStore {
   readonly kind = "upstash" as const;
-  /** Writes and scripts: sent once (see the constructor). */
   private readonly redis: Redis;
-  /** Reads: retried. */
-  private readonly reads: Redis;
   private readonly prefix: string;
   private readonly scripts = new Map<string, ReturnType<Redis["createScript"]>>();
 
   constructor(options: UpstashOptions) {
     this.prefix = options.prefix;
     const timeoutMs = options.commandTimeoutMs ?? 2_000;
-    const client = (retries: number) =>
-      new Redis({
-        url: options.url,
-        token: options.token,
-        // Values are ours to encode; the client must not JSON.parse them.
-        automaticDeserialization: false,
-        // Not `retry: false`, which @upstash/redis 1.x reads as one retry.
-        retry: { retries, backoff: (attempt) => 50 * 2 ** attempt },
-        enableTelemetry: false,
-        // A signal of its own per request: a fetch that hangs fails instead of holding the request.
-        signal: () => AbortSignal.timeout(timeoutMs),
-      });
-    // The client retries a request whose answer was lost, though Upstash may have run it: a second
-    // GETDEL, SET NX or script would act twice (a spent MFA challenge or code, a throttle counted
-    // twice). Only reads are retried; a write's failure is the caller's 503 to retry.
-    this.redis = client(0);
-    this.reads = client(2);
+    // Every request is sent once: the client would retry a request whose answer was lost, though
+    // Upstash may have run it, and a second GETDEL, SET NX or script acts twice (a spent MFA challenge
+    // or code, a throttle counted twice). A failure is the caller's 503 to retry. One client, so its
+    // read-your-writes token (global databases) covers every command.
+    this.redis = new Redis({
+      url: options.url,
+      token: options.token,
+      // Values are ours to encode; the client must not JSON.parse them.
+      automaticDeserialization: false,
+      // Not `retry: false`, which @upstash/redis 1.x reads as one retry.
+      retry: { retries: 0 },
+      enableTelemetry: false,
+      // A signal of its own per request: a fetch that hangs fails instead of holding the request.
+      signal: () => AbortSignal.timeout(timeoutMs),
+    });
   }
 
   private key(key: string): string {
@@ -67,7 +63,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<string | null> {
-    return this.reads.get<string>(this.key(key)).catch(fail);
+    return this.redis.get<string>(this.key(key)).catch(fail);
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
@@ -95,7 +91,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async ttl(key: string): Promise<number | null> {
-    const ms = await this.reads.pttl(this.key(key)).catch(fail);
+    const ms = await this.redis.pttl(this.key(key)).catch(fail);
     return ms < 0 ? null : ms;
   }
 
@@ -116,7 +112,7 @@ export class UpstashKeyValueStore implements KeyValueStore {
   }
 
   async ping(): Promise<void> {
-    await this.reads.ping().catch(fail);
+    await this.redis.ping().catch(fail);
   }
 
   async close(): Promise<void> {}
