@@ -18,6 +18,8 @@ import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import type { Database } from "../../src/core/ports/database.js";
 import { createApp } from "../../src/http/app.js";
 import { client, decode, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
+import { freePort } from "../support/ports.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
 import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
 
 let h: WorkerHarness;
@@ -136,5 +138,18 @@ describe("across runtimes, on one database", () => {
     expect((await onNode.me(slug, fromWorker)).status).toBe(200);
     expect((await onWorker.me(slug, fromNode)).status).toBe(200);
     expect((await onWorker.me(slug, fromWorker)).status).toBe(200);
+  });
+
+  it("answers 503 with Retry-After when Upstash cannot be reached (workerd's own fetch error)", async () => {
+    const signup = await onWorker.signup("edge", "outage@example.org");
+    expect(signup.status).toBe(201);
+    const token = ((await signup.json()) as TokenBody).access_token;
+    // A port nothing listens on: workerd's fetch rejects with its own error, not Node's.
+    const down = await h.start({ UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${await freePort()}` });
+    const answer = await readAnswer(
+      await down.request("/t/edge/v1/me", { headers: { Authorization: `Bearer ${token}` } }),
+    );
+    expectProblem(answer, 503, "service_unavailable");
+    expect(answer.headers.get("retry-after")).toBe("5");
   });
 });
