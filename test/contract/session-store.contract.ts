@@ -126,6 +126,21 @@ export function sessionStoreContract(name: string, open: () => Promise<KeyValueH
       expect(await rotate(lost, 0, "hash-0", T0, state())).toMatchObject({ kind: "rotated", generation: 1 });
     });
 
+    it("starts a spent token's grace window again, for that token only", async () => {
+      const sid = await newSession();
+      await rotate(sid, 0, "hash-0", T0);
+      await store.rearmGrace(sid, "not-the-hash", T0 + GRACE, GRACE);
+      await store.rearmGrace(sid, "hash-0", T0 + GRACE - 1, GRACE);
+      expect(await rotate(sid, 0, "hash-0", T0 + 2 * GRACE - 1)).toMatchObject({
+        kind: "grace",
+        sealedSuccessor: "sealed-1",
+      });
+      expect((await rotate(sid, 0, "hash-0", T0 + 2 * GRACE)).kind).toBe("reuse");
+      // Nothing to start again once the entry is gone.
+      await store.rearmGrace(sid, "hash-0", T0 + 2 * GRACE, GRACE);
+      expect(await rotate(sid, 1, "hash-1", T0 + 2 * GRACE)).toEqual({ kind: "revoked" });
+    });
+
     it("cap the idle expiry at the absolute one and report expiry", async () => {
       const sid = crypto.randomUUID();
       await store.seed(sid, state({ absoluteExpiresAt: T0 + DAY }), T0);

@@ -6,8 +6,10 @@
  * past the grace window.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreUnavailableError } from "../../src/core/errors.js";
 import type { AtomicScript } from "../../src/core/ports/key-value.js";
 import { sessionKeys } from "../../src/core/sessions/session-state.js";
+import { decode } from "../support/accounts.js";
 import { TEST_ADMIN_KEY } from "../support/app.js";
 import { SINGLE_REDIS } from "../support/redis.js";
 import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
@@ -153,6 +155,28 @@ describe("refresh against the ledger", () => {
     expect((await s.api.me("acme", user.access_token)).status).toBe(200); // Redis still vouches
     await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
     await s.expectRevoked("acme", user.access_token);
+  });
+
+  it("starts the grace window again when the answer fails after the rotation, so the retry is no reuse", async () => {
+    const user = await s.signup();
+    // The user's version is not in Redis: the refresh reads the user's row, which fails (Postgres down).
+    const tenantId = (decode(user.access_token).claims as { tid: string }).tid;
+    await s.t.deps.kv.del(`user-ver:${tenantId}:{${user.user.id}}`);
+    const users = s.t.services.db.users;
+    const findById = users.findById;
+    users.findById = async () => {
+      s.clock.advance(800); // the failure comes late in the grace period (1 s here)
+      throw new StoreUnavailableError("postgres", new Error("Connection terminated"));
+    };
+    try {
+      expect((await s.api.refresh("acme", user.refresh_token)).status).toBe(503);
+    } finally {
+      users.findById = findById;
+    }
+    s.clock.advance(500); // past the rotation's grace window, inside the one started at the failure
+    const retried = await s.refreshOk("acme", user.refresh_token);
+    expect(retried.session_id).toBe(user.session_id);
+    expect((await s.api.me("acme", retried.access_token)).status).toBe(200);
   });
 
   it("answers within half the grace period when the ledger write hangs, with the gap on record", async () => {

@@ -1,4 +1,4 @@
-import { errors } from "../errors.js";
+import { AppError, errors, StoreUnavailableError } from "../errors.js";
 import { errorFields } from "../logging/error-fields.js";
 import { fallsShortOfMfaPolicy } from "../mfa/policy.js";
 import { OAuthError } from "../oidc/oauth-error.js";
@@ -101,10 +101,12 @@ export class SessionRefresh {
         // Committed before the answer leaves (a crash loses no rotation a client was told about),
         // written while the claims are checked and the token signed; settles, never rejects.
         const recorded = this.recordRotation(tenant, token.sessionId, outcome, successor.hash);
-        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
-        await this.holdToMfaPolicy(tenant, token.sessionId, claims);
-        const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
-        const issued = await this.answer(tenant, session, successor.text, binding);
+        const issued = await this.answerOrRearm(token, async () => {
+          const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          await this.holdToMfaPolicy(tenant, token.sessionId, claims);
+          const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
+          return this.answer(tenant, session, successor.text, binding);
+        });
         if ((await recorded) === "ended") {
           // Revoked in the ledger while Redis missed it (a failed write): the ledger is the record.
           await this.store.revoke(token.sessionId, REVOKED_TTL_MS, "revoked");
@@ -116,15 +118,14 @@ export class SessionRefresh {
       case "grace": {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
         if (!again) throw this.refused();
-        const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
-        await this.holdToMfaPolicy(tenant, token.sessionId, claims);
+        const issued = await this.answerOrRearm(token, async () => {
+          const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          await this.holdToMfaPolicy(tenant, token.sessionId, claims);
+          const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
+          return this.answer(tenant, session, again, binding);
+        });
         this.deps.metrics.increment("refreshes_total", { outcome: "grace" });
-        return this.answer(
-          tenant,
-          { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt },
-          again,
-          binding,
-        );
+        return issued;
       }
       case "reuse": {
         const reason = "refresh_token_reuse";
@@ -147,6 +148,23 @@ export class SessionRefresh {
       }
       default:
         throw this.refused();
+    }
+  }
+
+  /**
+   * The answer to a rotation that stands. Should a store fail before it
+   * leaves (the user's row unreadable, say), the spent token's grace window
+   * starts again, so the client's retry, told to wait (503 Retry-After), still
+   * gets the successor rather than setting off reuse detection. A refusal
+   * (the user ended, a second factor required) is an answer, not a failure.
+   */
+  private async answerOrRearm<T>(token: RefreshToken, answer: () => Promise<T>): Promise<T> {
+    try {
+      return await answer();
+    } catch (error) {
+      if (error instanceof AppError && !(error instanceof StoreUnavailableError)) throw error;
+      await this.store.rearmGrace(token.sessionId, token.hash, this.now(), this.deps.graceMs).catch(() => undefined);
+      throw error;
     }
   }
 

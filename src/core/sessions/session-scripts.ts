@@ -149,6 +149,29 @@ return {'reuse', blob}`,
 };
 
 /**
+ * Starts a spent token's grace window again, from now: its rotation stands
+ * but the answer never left (a store failed after it), so the client's retry
+ * must still find the successor. Only for the token the grace entry is of.
+ * KEYS: grace. ARGV: the spent token's hash, now ms, grace ms.
+ */
+export const rearmGrace: AtomicScript<void> = {
+  name: "rearm_grace",
+  lua: `local grace = redis.call('GET', KEYS[1])
+if not grace then return 0 end
+local ghash, gat, sealed = string.match(grace, '^([^|]*)|(%d+)|(.*)$')
+if ghash ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], string.format('%s|%s|%s', ghash, ARGV[2], sealed), 'PX', ARGV[3])
+return 1`,
+  memory(store, [graceKey = ""], [hash = "", now = "0", graceMs = "0"]) {
+    const grace = GRACE.exec(store.get(graceKey) ?? "");
+    if (!grace || grace[1] !== hash) return 0;
+    store.set(graceKey, `${hash}|${now}|${grace[3] ?? ""}`, Number(graceMs));
+    return 1;
+  },
+  decode: () => undefined,
+};
+
+/**
  * Ends a session in Redis: its state and grace entry go, its access tokens
  * are blocklisted. KEYS: sess, grace, revoked. ARGV: revoked ttl ms, reason.
  */

@@ -3,6 +3,7 @@ import { ageLegacyMarker, checkBlocklist } from "./blocklist-scripts.js";
 import {
   addSessionChild,
   type RotateOutcome,
+  rearmGrace,
   replaceSessionClaims,
   revokeSessionState,
   rotateRefreshToken,
@@ -60,6 +61,12 @@ export class SessionStore {
       args.seed ? encodeState(args.seed) : "",
       clientMember(args.clientId),
     ]);
+  }
+
+  /** The grace window of the token spent as `hash` starts again from `now` (rearmGrace). */
+  rearmGrace(sessionId: string, hash: string, now: number, graceMs: number): Promise<void> {
+    const [, graceKey = ""] = sessionKeys(sessionId);
+    return this.kv.run(rearmGrace, [graceKey], [hash, now, graceMs]);
   }
 
   /** New claims for the state at `generation` (the user changed); nothing when the state moved on. */
