@@ -1,7 +1,8 @@
 -- Users deleted before deletion erased the person (what eraseUser does at
 -- deletion now, src/adapters/postgres/user-erasure.ts): their address, its
 -- blind index, name and password hash, their identities' subjects and
--- profiles, TOTP secrets, passkeys, sessions' address and user agent go;
+-- profiles, TOTP secrets, passkeys, sessions' address and user agent, API
+-- keys' names go;
 -- recovery codes, consents and mailed tokens are deleted. Sealed values need
 -- no key to be removed. Ids, tenants, timestamps and deleted_at stay.
 UPDATE "users" SET "email_index" = '', "email_sealed" = '', "name_sealed" = NULL, "password_hash" = NULL
@@ -15,6 +16,8 @@ UPDATE "mfa_totp" AS t
 UPDATE "passkeys" AS p
   SET "credential_id" = '', "public_key" = '', "name" = NULL, "deleted_at" = coalesce(p."deleted_at", u."deleted_at")
   FROM "users" AS u WHERE u."tenant_id" = p."tenant_id" AND u."id" = p."user_id" AND u."deleted_at" IS NOT NULL;--> statement-breakpoint
+UPDATE "api_keys" AS k SET "name" = ''
+  FROM "users" AS u WHERE u."tenant_id" = k."tenant_id" AND u."id" = k."user_id" AND u."deleted_at" IS NOT NULL;--> statement-breakpoint
 UPDATE "sessions" AS s SET "ip" = NULL, "user_agent" = NULL
   FROM "users" AS u WHERE u."tenant_id" = s."tenant_id" AND u."id" = s."user_id" AND u."deleted_at" IS NOT NULL;--> statement-breakpoint
 DELETE FROM "mfa_recovery_codes" AS r USING "users" AS u

@@ -9,6 +9,7 @@ const DAY = 86_400_000;
 
 /** Every table that holds rows of a user, and how its rows name the user. */
 const OWNED = [
+  "api_keys",
   "user_identities",
   "mfa_totp",
   "passkeys",
@@ -124,6 +125,17 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
         expiresAt: later(DAY),
         absoluteExpiresAt: later(DAY),
         refreshHash: "ledger-hash",
+      });
+      await db.apiKeys.create({
+        id: crypto.randomUUID(),
+        tenantId,
+        userId,
+        name: mark("key-name"),
+        prefix: "sk_live_ab",
+        keyHash: crypto.randomUUID().replaceAll("-", ""),
+        scopes: [],
+        expiresAt: null,
+        now: at,
       });
       return { userId, identity: linked, passkey, session };
     }

@@ -2,6 +2,7 @@ import { type AnyColumn, and, eq, inArray, isNull, type SQL, sql } from "drizzle
 import type { DrizzleDb } from "./drizzle.js";
 import {
   accountTokens,
+  apiKeys,
   consents,
   mfaRecoveryCodes,
   mfaTotp,
@@ -23,7 +24,8 @@ const ERASED = "";
  * statement: neon-http has no interactive transactions). The user's address,
  * its blind index, name and password hash go; so do every identity's
  * subject, address index and upstream profile, TOTP secrets, passkeys' credential
- * ids, public keys and names, the sessions' address and user agent; recovery
+ * ids, public keys and names, the sessions' address and user agent, API
+ * keys' names; recovery
  * codes, consents and mailed tokens are deleted. The rows keep their ids,
  * tenant, timestamps and deleted_at: the ledger still answers "deleted" and
  * the audit trail still names the id. Resolves whether a live user was deleted.
@@ -87,6 +89,10 @@ export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at:
     .as(
       db.update(sessions).set({ ip: null, userAgent: null }).where(ofErased(sessions)).returning({ id: sessions.id }),
     );
+  // A key's name is the person's own words; the key itself is revoked with the user's other credentials.
+  const keyNames = db
+    .$with("key_names")
+    .as(db.update(apiKeys).set({ name: ERASED }).where(ofErased(apiKeys)).returning({ id: apiKeys.id }));
   const codes = db
     .$with("codes")
     .as(db.delete(mfaRecoveryCodes).where(ofErased(mfaRecoveryCodes)).returning({ userId: mfaRecoveryCodes.userId }));
@@ -98,7 +104,7 @@ export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at:
     .as(db.delete(accountTokens).where(ofErased(accountTokens)).returning({ userId: accountTokens.userId }));
   // Postgres runs every data-modifying WITH once, to completion, whether the outer query reads it or not.
   const rows = await db
-    .with(erased, identities, totp, keys, logins, codes, granted, mailed)
+    .with(erased, identities, totp, keys, logins, keyNames, codes, granted, mailed)
     .select({ id: erased.id })
     .from(erased);
   return rows.length > 0;
