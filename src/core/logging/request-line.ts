@@ -34,4 +34,6 @@ export function requestLineMembers(line: RequestLine): string {
   return json.slice(1, -1);
 }
 
-const text = (value: unknown) => (typeof value === "string" ? loggable(value) : redactFields({ value }).value);
+// Absent and string fields (every line's) take the short way; anything else is the rare case.
+const text = (value: unknown) =>
+  value === undefined ? undefined : typeof value === "string" ? loggable(value) : redactFields({ value }).value;
