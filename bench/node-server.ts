@@ -47,6 +47,7 @@ export async function startNodeServer(
   tenant: string,
   env: Record<string, string> = {},
   options: ServerOptions = {},
+  attempt = 1,
 ): Promise<NodeServer> {
   const port = await freePort();
   const adminKey = randomBytes(24).toString("hex");
@@ -70,7 +71,15 @@ export async function startNodeServer(
   });
   running.add(child);
   const logs = new LogScan();
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => logs.write(chunk));
+  // Its own "listening" line, not just a 200 on the port: another process may have taken the port
+  // between freePort() and the bind (then this one exits with EADDRINUSE, and start is retried).
+  let listening = false;
+  let recent = ""; // the last bytes written, so a line split across chunks is still seen
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    recent = (recent + chunk).slice(-4_096);
+    if (!listening && recent.includes('"event":"listening"')) listening = true;
+    logs.write(chunk);
+  });
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => logs.write(chunk));
   let hasExited = false;
   const exited = new Promise<void>((resolve) =>
@@ -108,10 +117,12 @@ export async function startNodeServer(
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (hasExited) throw describe(`the server exited (code ${child.exitCode}) before serving`);
-      const ok = await client.call("GET", "/healthz").then(
-        (a) => a.status === 200,
-        () => false,
-      );
+      const ok =
+        listening &&
+        (await client.call("GET", "/healthz").then(
+          (a) => a.status === 200,
+          () => false,
+        ));
       if (ok) break;
       if (Date.now() > deadline) throw describe(`the server did not answer /healthz within ${START_TIMEOUT_MS} ms`);
       await sleep(100);
@@ -119,6 +130,9 @@ export async function startNodeServer(
     await prepareTenant(client, tenant, adminKey, options.signingAlg);
   } catch (error) {
     await close();
+    if (attempt < 3 && logs.tail().includes("EADDRINUSE")) {
+      return startNodeServer(databaseUrl, tenant, env, options, attempt + 1);
+    }
     throw error;
   }
 
