@@ -93,12 +93,15 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
   while (Date.now() < deadline) {
     if (proc.hasExited()) {
       const { code, signal } = await proc.exited;
+      // The port went to another process between freePort() and the bind: once more on another.
+      if (env.PORT === undefined && proc.output().includes("EADDRINUSE")) return startNode(env);
       throw new Error(`node exited (code ${code}, signal ${signal}) before serving; output:\n${proc.output()}`);
     }
     try {
       const response = await fetch(`${proc.base}/healthz`, { signal: AbortSignal.timeout(1_000) });
       await response.body?.cancel();
-      if (response.status === 200) return proc;
+      // Its own "listening" line too: another process may have taken the port before it bound.
+      if (response.status === 200 && proc.output().includes('"event":"listening"')) return proc;
     } catch {
       // not listening yet
     }
