@@ -1,23 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/core/ports/database.js";
+import { USER_OWNED_TABLES } from "../support/user-tables.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
 import { newPasskey, seedTenant } from "./seed.js";
 
 const at = new Date("2026-03-04T05:06:07.089Z");
 const later = (ms: number) => new Date(at.getTime() + ms);
 const DAY = 86_400_000;
-
-/** Every table that holds rows of a user, and how its rows name the user. */
-const OWNED = [
-  "api_keys",
-  "user_identities",
-  "mfa_totp",
-  "passkeys",
-  "mfa_recovery_codes",
-  "consents",
-  "account_tokens",
-  "sessions",
-];
 
 /**
  * A user's deletion erases the person on every driver (PGlite, pg,
@@ -143,7 +132,7 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
     /** Every row of the user, as JSON text. */
     async function rowsOf(userId: string): Promise<string[]> {
       const user = await h.rows("SELECT row_to_json(u)::text AS row FROM users u WHERE id = $1", [userId]);
-      for (const table of OWNED) {
+      for (const table of USER_OWNED_TABLES) {
         user.push(...(await h.rows(`SELECT row_to_json(t)::text AS row FROM ${table} t WHERE user_id = $1`, [userId])));
       }
       return user.map((row) => String(row.row));

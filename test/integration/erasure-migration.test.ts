@@ -12,17 +12,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { USER_OWNED_TABLES } from "../support/user-tables.js";
 
 const ERASING = "0016_erase_deleted_users";
-const OWNED = [
-  "user_identities",
-  "mfa_totp",
-  "passkeys",
-  "mfa_recovery_codes",
-  "consents",
-  "account_tokens",
-  "sessions",
-];
 
 let database: TestDatabase;
 let sql: pg.Client;
@@ -93,7 +85,7 @@ async function seedUser(tenantId: string, clientId: string, deleted: boolean): P
 
 async function rowsOf(userId: string): Promise<string[]> {
   const rows = (await sql.query("select row_to_json(u)::text as row from users u where id = $1", [userId])).rows;
-  for (const table of OWNED) {
+  for (const table of USER_OWNED_TABLES) {
     rows.push(
       ...(await sql.query(`select row_to_json(t)::text as row from ${table} t where user_id = $1`, [userId])).rows,
     );
