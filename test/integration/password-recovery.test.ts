@@ -2,6 +2,7 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
 import { TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { withFailingScript } from "../support/failing-store.js";
 import { type MailTestApp, startMailTestApp } from "../support/mail-app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { linkToken, type TestSmtpServer } from "../support/smtp-server.js";
@@ -176,17 +177,10 @@ describe("reset password", () => {
     const email = address("outage");
     const first = await signup(email);
     const token = await forgotToken(email);
-    const kv = t.deps.kv;
-    const run = kv.run.bind(kv);
-    kv.run = ((script, keys, args) =>
-      script.name === "revoke_session_state"
-        ? Promise.reject(new Error("Connection is closed."))
-        : run(script, keys, args)) as typeof kv.run;
-    try {
-      expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBeGreaterThanOrEqual(500);
-    } finally {
-      kv.run = run;
-    }
+    const reset = await withFailingScript(t.deps.kv, "revoke_session_state", () =>
+      api.reset("acme", token, NEW_PASSWORD),
+    );
+    expect(reset.status).toBeGreaterThanOrEqual(500);
     // Nothing was spent or changed: the old password still works, and the link too.
     expect((await api.login("acme", email)).status).toBe(200);
     expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBe(204);

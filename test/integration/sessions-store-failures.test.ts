@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../src/core/errors.js";
-import type { AtomicScript } from "../../src/core/ports/key-value.js";
 import { sessionKeys } from "../../src/core/sessions/session-state.js";
 import { decode } from "../support/accounts.js";
 import { TEST_ADMIN_KEY } from "../support/app.js";
+import { withFailingScript } from "../support/failing-store.js";
 import { SINGLE_REDIS } from "../support/redis.js";
 import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
 
@@ -32,19 +32,7 @@ const revokeSessions = (userId: string) =>
   });
 
 /** Makes the app's Redis script `name` fail while `during` runs. */
-async function failingScript<T>(name: string, during: () => T | Promise<T>): Promise<T> {
-  const kv = s.t.deps.kv;
-  const run = kv.run.bind(kv);
-  kv.run = (<R>(script: AtomicScript<R>, keys: string[], args: (string | number)[]) =>
-    script.name === name
-      ? Promise.reject(new Error("Connection is closed."))
-      : run(script, keys, args)) as typeof kv.run;
-  try {
-    return await during();
-  } finally {
-    kv.run = run;
-  }
-}
+const failingScript = <T>(name: string, during: () => T | Promise<T>) => withFailingScript(s.t.deps.kv, name, during);
 
 /** Makes the ledger's `method` fail while `during` runs. */
 async function failingLedger<T>(method: "revoke" | "revokeMany", during: () => T | Promise<T>): Promise<T> {
