@@ -151,6 +151,23 @@ describe("client and redirect URI first", () => {
     }
   });
 
+  it("holds a confidential client's loopback redirect URI to its registered port (RFC 9700 §2.1)", async () => {
+    const registered = "http://127.0.0.1:8400/web/cb";
+    const { client_id } = await registerClient(t.app.request.bind(t.app), "authz", {
+      name: "Local web app",
+      type: "confidential",
+      redirect_uris: [registered],
+      first_party: true,
+    });
+    for (const other of ["http://127.0.0.1:53211/web/cb", "http://127.0.0.1/web/cb"]) {
+      const refused = await t.app.request(`/t/authz/authorize?${authorizeQuery({ redirect_uri: other }, client_id)}`);
+      expect(refused.status, other).toBe(400);
+      expect(refused.headers.get("location"), other).toBeNull();
+    }
+    const exact = await t.app.request(`/t/authz/authorize?${authorizeQuery({ redirect_uri: registered }, client_id)}`);
+    expect(exact.status).toBe(302);
+  });
+
   it("takes a native app's registered private-use scheme", async () => {
     const response = await t.app.request(`/t/authz/authorize?${authorizeQuery({ redirect_uri: NATIVE })}`);
     expect(response.status).toBe(302);

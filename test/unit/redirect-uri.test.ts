@@ -6,17 +6,17 @@ describe("isRegisteredRedirectUri", () => {
   const registered = ["https://app.example/cb", "http://127.0.0.1/native/cb", "http://[::1]:8400/cb?x=1"];
 
   it("matches the same string only, for any URI but a loopback IP literal's", () => {
-    expect(isRegisteredRedirectUri(registered, "https://app.example/cb")).toBe(true);
+    expect(isRegisteredRedirectUri(registered, "https://app.example/cb", true)).toBe(true);
     for (const other of ["https://app.example/cb/", "https://APP.example/cb", "https://app.example:443/cb"]) {
-      expect(isRegisteredRedirectUri(registered, other), other).toBe(false);
+      expect(isRegisteredRedirectUri(registered, other, true), other).toBe(false);
     }
   });
 
-  it("lets a loopback IP literal's port differ, nothing else (RFC 8252 §7.3)", () => {
+  it("lets a native app's loopback IP literal's port differ, nothing else (RFC 8252 §7.3)", () => {
     for (const port of ["", ":1", ":53211", ":65535"]) {
-      expect(isRegisteredRedirectUri(registered, `http://127.0.0.1${port}/native/cb`), port).toBe(true);
+      expect(isRegisteredRedirectUri(registered, `http://127.0.0.1${port}/native/cb`, true), port).toBe(true);
     }
-    expect(isRegisteredRedirectUri(registered, "http://[::1]:61000/cb?x=1")).toBe(true);
+    expect(isRegisteredRedirectUri(registered, "http://[::1]:61000/cb?x=1", true)).toBe(true);
     for (const other of [
       "http://127.0.0.1:65536/native/cb",
       "http://127.0.0.1:1234/native/cb/",
@@ -27,7 +27,19 @@ describe("isRegisteredRedirectUri", () => {
       "http://127.0.0.1:1234@evil.example/native/cb",
       "http://[::1]:61000/cb",
     ]) {
-      expect(isRegisteredRedirectUri(registered, other), other).toBe(false);
+      expect(isRegisteredRedirectUri(registered, other, true), other).toBe(false);
+    }
+  });
+
+  it("holds a confidential client's loopback URI to its port too (RFC 9700 §2.1)", () => {
+    expect(isRegisteredRedirectUri(registered, "http://127.0.0.1/native/cb", false)).toBe(true);
+    expect(isRegisteredRedirectUri(registered, "http://[::1]:8400/cb?x=1", false)).toBe(true);
+    for (const other of [
+      "http://127.0.0.1:53211/native/cb",
+      "http://127.0.0.1:80/native/cb",
+      "http://[::1]:61000/cb?x=1",
+    ]) {
+      expect(isRegisteredRedirectUri(registered, other, false), other).toBe(false);
     }
   });
 });

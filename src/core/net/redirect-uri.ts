@@ -49,11 +49,13 @@ function portlessLoopback(uri: string): string | null {
 
 /**
  * Whether a client registered the redirect URI a request names: the same
- * string (RFC 9700 §2.1), except that a loopback IP literal's port may differ
- * (RFC 8252 §7.3: a native app listens on a port the system gives it).
+ * string (RFC 9700 §2.1), except that for a native app (`nativeApp`: a public
+ * client) a loopback IP literal's port may differ (RFC 8252 §7.3: it listens
+ * on a port the system gives it). RFC 9700 §2.1 allows no other exception.
  */
-export function isRegisteredRedirectUri(registered: readonly string[], presented: string): boolean {
+export function isRegisteredRedirectUri(registered: readonly string[], presented: string, nativeApp: boolean): boolean {
   if (registered.includes(presented)) return true;
+  if (!nativeApp) return false;
   const portless = portlessLoopback(presented);
   return portless !== null && registered.some((uri) => portlessLoopback(uri) === portless);
 }

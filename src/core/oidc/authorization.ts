@@ -95,11 +95,12 @@ export function validateAuthorizationRequest(params: URLSearchParams, client: OA
     return { kind: "page", reason: "unknown_client", detail: "client_id names no client of this tenant." };
   }
   const redirectUri = one("redirect_uri");
-  if (!redirectUri || !isRegisteredRedirectUri(client.redirectUris, redirectUri)) {
+  if (!redirectUri || !isRegisteredRedirectUri(client.redirectUris, redirectUri, client.type === "public")) {
     return {
       kind: "page",
       reason: "invalid_redirect_uri",
-      detail: "redirect_uri is not registered for this client (exact match; a loopback IP's port may differ).",
+      detail:
+        "redirect_uri is not registered for this client (exact match; a public client's loopback IP may differ in port).",
     };
   }
   const state = one("state");
