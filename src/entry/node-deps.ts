@@ -9,7 +9,7 @@ import { createLogMailer } from "../adapters/mail/log-mailer.js";
 import { createSmtpMailer } from "../adapters/mail/smtp.js";
 import { createNodeEgressFetch } from "../adapters/net/node-egress-fetch.js";
 import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
-import { migratePostgres } from "../adapters/postgres/migrate-pg.js";
+import { type MigrationState, migratePostgres, migrationStateOf } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
 import { IoRedisKeyValueStore } from "../adapters/redis/ioredis.js";
@@ -41,8 +41,11 @@ export async function openNodeDatabase(
   if (config.DATABASE_URL) {
     if (config.MIGRATE_ON_START) {
       // On a connection of its own, with no statement timeout: a migration may rewrite a big table.
-      await migratePostgres(config.DATABASE_URL, MIGRATIONS_FOLDER);
-      logger.info("migrations_applied", { driver: "pg" });
+      const state = await migratePostgres(config.DATABASE_URL, MIGRATIONS_FOLDER);
+      logger.info("migrations_applied", { driver: "pg", applied: state.applied, known: state.known });
+      warnOfSchemaMismatch(state, logger);
+    } else {
+      warnOfSchemaMismatch(await migrationStateOf(config.DATABASE_URL, MIGRATIONS_FOLDER), logger);
     }
     return createPgDatabase(config.DATABASE_URL, { statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT });
   }
@@ -51,6 +54,16 @@ export async function openNodeDatabase(
   const db = await openPgliteDatabase(dir, MIGRATIONS_FOLDER);
   logger.info("migrations_applied", { driver: "pglite", data_dir: dir });
   return db;
+}
+
+/**
+ * A release on a database another release migrated still serves, but the
+ * operator should know: after a rollback (migrations it does not know) or
+ * before its migration job ran (migrations it needs, missing).
+ */
+function warnOfSchemaMismatch(state: MigrationState, logger: Logger): void {
+  if (state.unknown > 0) logger.warn("database_migrated_by_newer_release", { unknown_migrations: state.unknown });
+  if (state.pending > 0) logger.warn("database_migrations_pending", { pending_migrations: state.pending });
 }
 
 /** Sender of logged mail when MAIL_FROM is unset (development only: nothing is delivered). */
