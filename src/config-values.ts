@@ -68,18 +68,27 @@ export const duration = (fallback: string, max: string, allowZero = false) => {
     });
 };
 
+function wholeNumber(text: string, min: number, max: number, ctx: z.RefinementCtx): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
+    return z.NEVER;
+  }
+  return value;
+}
+
 export const integer = (fallback: number, min: number, max: number) =>
   z
     .string()
     .default(String(fallback))
-    .transform((text, ctx) => {
-      const value = Number(text);
-      if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return value;
-    });
+    .transform((text, ctx) => wholeNumber(text, min, max, ctx));
+
+/** A whole number, or undefined when unset: the runtime then picks (its default depends on the machine). */
+export const optionalInteger = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => (text === undefined ? undefined : wholeNumber(text, min, max, ctx)));
 
 export const boolean = (fallback: boolean) =>
   z

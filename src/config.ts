@@ -8,6 +8,7 @@ import {
   integer,
   mailFrom,
   optional,
+  optionalInteger,
   otlpHeaders,
   parseDuration,
   publicUrl,
@@ -75,6 +76,8 @@ const schema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT: duration("65s", DURATION_MAX.HTTP_KEEP_ALIVE_TIMEOUT),
   /** Node: connections one process holds at once; more are closed on arrival, before they reach the file-descriptor limit. */
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
+  /** Node: password hashes computed at once; unset, one fewer than the CPUs (at least one), so the event loop keeps a core. */
+  PASSWORD_HASH_CONCURRENCY: optionalInteger(1, 1_024),
   SESSION_RETENTION: duration("30d", DURATION_MAX.SESSION_RETENTION),
   /** How long audit events are kept; the daily cleanup deletes older ones. */
   AUDIT_RETENTION: duration("90d", DURATION_MAX.AUDIT_RETENTION),

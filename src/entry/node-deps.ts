@@ -8,7 +8,7 @@ import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
 import { createLogMailer } from "../adapters/mail/log-mailer.js";
 import { createSmtpMailer } from "../adapters/mail/smtp.js";
 import { createNodeEgressFetch } from "../adapters/net/node-egress-fetch.js";
-import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
+import { createNodeArgon2Hasher, limitConcurrency } from "../adapters/passwords/node-argon2.js";
 import { type MigrationState, migratePostgres, migrationStateOf } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
@@ -129,7 +129,7 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     random: cryptoRandom,
     logger,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
-    passwords: createNodeArgon2Hasher(cryptoRandom),
+    passwords: createNodeArgon2Hasher(cryptoRandom, limitConcurrency(config.PASSWORD_HASH_CONCURRENCY)),
     clientIp: nodeClientIp(config.TRUSTED_PROXIES),
     presetHeaders: presetNodeHeaders,
     egressPolicy,

@@ -43,6 +43,8 @@ describe("config", () => {
       MAX_CONNECTIONS: 10_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.PASSWORD_HASH_CONCURRENCY).toBeUndefined(); // the runtime picks from its CPUs
+    expect(parseConfig({ ...valid, PASSWORD_HASH_CONCURRENCY: "3" }, "node").PASSWORD_HASH_CONCURRENCY).toBe(3);
     expect(config.ENCRYPTION_KEYS).toEqual([{ id: "v1", key: new Uint8Array(32).fill(7) }]);
   });
 
@@ -88,6 +90,8 @@ describe("config", () => {
     ["HTTP_KEEP_ALIVE_TIMEOUT", "-1", "positive duration"],
     ["MAX_CONNECTIONS", "0", "whole number from 1 to 1000000"],
     ["MAX_CONNECTIONS", "many", "whole number"],
+    ["PASSWORD_HASH_CONCURRENCY", "0", "whole number from 1 to 1024"],
+    ["PASSWORD_HASH_CONCURRENCY", "two", "whole number"],
     ["MAIL_FROM", "no-reply", '"address@domain" or "Name <address@domain>"'],
     ["MAIL_FROM", "Authority <no-reply@auth.example", "Name <address@domain>"],
     ["MAIL_FROM", "Authority\r\nBcc: eve@evil.example <no-reply@auth.example>", "on one line"],

@@ -11,11 +11,11 @@ const HASH_BYTES = 32;
 
 /**
  * Runs at most `limit` tasks at once, the rest in arrival order. Hashes beyond
- * the cores only contend for them (each then costs more CPU: about +20% per
- * hash at 4 in flight on 2 cores) and hold libuv's pool, which file and DNS
- * work share.
+ * the cores only contend for them and hold libuv's pool, which file and DNS
+ * work share; and argon2id is memory-bound, so two hashes at once on two
+ * cores already cost each other about 20-40% more CPU apiece.
  */
-export function limitConcurrency(limit = availableParallelism()) {
+export function limitConcurrency(limit = Math.max(1, availableParallelism() - 1)) {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
@@ -33,8 +33,9 @@ export function limitConcurrency(limit = availableParallelism()) {
 
 /**
  * Node: native argon2id (@node-rs/argon2, the Rust `argon2` crate), computed
- * on libuv's thread pool, off the event loop, at most one per core at a time.
- * The salt comes from `random`.
+ * on libuv's thread pool, off the event loop, as many at a time as `bounded`
+ * lets: by default one fewer than the CPUs (at least one), so that a burst of
+ * logins leaves the event loop a core for every other request. The salt comes from `random`.
  * Passwords are hashed as their UTF-8 bytes, without Unicode normalisation.
  */
 export function createNodeArgon2Hasher(random: Random, bounded = limitConcurrency()): PasswordHasher {
