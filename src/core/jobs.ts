@@ -68,21 +68,47 @@ async function purgeAuditEvents(db: Database, now: Date, retentionMs: number, lo
   return purged;
 }
 
+const ERASE_BATCH = 100;
+
 /**
- * The daily cleanup: ledger rows of ended sessions, audit events past their
- * retention, expired mailed tokens and expired revoked access tokens.
+ * Erases the users an earlier release deleted without erasing them (during a
+ * rolling upgrade, after migration 0016 ran, or after a rollback), in batches.
+ */
+async function eraseDeletedUsers(db: Database, now: Date, logger: Logger): Promise<number> {
+  let erased = 0;
+  for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+    const done = await db.users.eraseDeletedUnerased(ERASE_BATCH, now);
+    erased += done;
+    if (done < ERASE_BATCH) break;
+  }
+  logger.info("deleted_users_erased", { erased });
+  return erased;
+}
+
+/**
+ * The daily cleanup: users deleted but not erased, ledger rows of ended
+ * sessions, audit events past their retention, expired mailed tokens and
+ * expired revoked access tokens.
  */
 export async function dailyCleanup(
   db: Database,
   now: Date,
   retention: { sessions: number; auditEvents: number },
   logger: Logger,
-): Promise<{ sessions: number; auditEvents: number; accountTokens: number; revokedAccessTokens: number }> {
+): Promise<{
+  erasedUsers: number;
+  sessions: number;
+  auditEvents: number;
+  accountTokens: number;
+  revokedAccessTokens: number;
+}> {
+  const erasedUsers = await eraseDeletedUsers(db, now, logger);
   const accountTokens = await db.accountTokens.purgeExpired(now);
   logger.info("account_tokens_purged", { purged: accountTokens });
   const revokedAccessTokens = await db.revokedAccessTokens.purgeExpired(now);
   logger.info("revoked_access_tokens_purged", { purged: revokedAccessTokens });
   return {
+    erasedUsers,
     sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
     auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
     accountTokens,

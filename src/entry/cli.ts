@@ -105,7 +105,7 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
       const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);
       console.log(
-        `purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s), ` +
+        `erased ${purged.erasedUsers} deleted user(s); purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s), ` +
           `${purged.accountTokens} expired mailed token(s) and ${purged.revokedAccessTokens} expired revoked ` +
           "access token(s)",
       );

@@ -184,6 +184,72 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
       expect(removed.map((row) => row.deleted_at)).toEqual([later(1), later(1)]);
     });
 
+    it("sweeps the users an earlier release deleted without erasing them, in batches, once", async () => {
+      const deletedAt = later(30_000);
+      const old = [
+        await fullUser(`k1:personal-index-${crypto.randomUUID()}`),
+        await fullUser(`k1:personal-index-${crypto.randomUUID()}`),
+        await fullUser(`k1:personal-index-${crypto.randomUUID()}`),
+      ];
+      const kept = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      const before = await rowsOf(kept.userId);
+      // What that release did: the user row marked deleted, its identities unlinked, nothing erased.
+      for (const { userId } of old) {
+        await h.rows("UPDATE users SET deleted_at = $2 WHERE id = $1", [userId, deletedAt]);
+        await h.rows("UPDATE user_identities SET deleted_at = $2 WHERE user_id = $1 AND deleted_at IS NULL", [
+          userId,
+          deletedAt,
+        ]);
+      }
+      const gone = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      expect(await db.users.softDelete(tenantId, gone.userId, later(60_000))).toBe(true);
+      const erasedBefore = await rowsOf(gone.userId);
+
+      expect(await db.users.eraseDeletedUnerased(2, later(DAY))).toBe(2);
+      expect(await db.users.eraseDeletedUnerased(2, later(DAY))).toBe(1);
+      expect(await db.users.eraseDeletedUnerased(2, later(DAY))).toBe(0);
+
+      for (const { userId } of old) {
+        expect((await rowsOf(userId)).filter((row) => row.includes("personal"))).toEqual([]);
+        const [user] = await h.rows(
+          "SELECT email_index, email_sealed, name_sealed, password_hash, deleted_at FROM users WHERE id = $1",
+          [userId],
+        );
+        expect(user).toEqual({
+          email_index: "",
+          email_sealed: "",
+          name_sealed: null,
+          password_hash: null,
+          deleted_at: deletedAt,
+        });
+        const count = async (table: string) =>
+          (await h.rows(`SELECT count(*)::int AS n FROM ${table} WHERE user_id = $1`, [userId]))[0]?.n;
+        expect(await count("user_identities")).toBe(2);
+        expect(await count("mfa_totp")).toBe(2);
+        expect(await count("passkeys")).toBe(1);
+        expect(await count("sessions")).toBe(1);
+        expect(await count("api_keys")).toBe(1);
+        for (const table of ["mfa_recovery_codes", "consents", "account_tokens"]) expect(await count(table)).toBe(0);
+        // Removed with the user when it was deleted, unless removed before.
+        const removed = await h.rows(
+          "SELECT provider AS what, deleted_at FROM user_identities WHERE user_id = $1 " +
+            "UNION ALL SELECT 'totp:' || (confirmed_at IS NOT NULL), deleted_at FROM mfa_totp WHERE user_id = $1 " +
+            "UNION ALL SELECT 'passkey', deleted_at FROM passkeys WHERE user_id = $1 ORDER BY what",
+          [userId],
+        );
+        expect(removed).toEqual([
+          { what: "oauth:github", deleted_at: deletedAt },
+          { what: "oauth:gitlab", deleted_at: later(1) },
+          { what: "passkey", deleted_at: deletedAt },
+          { what: "totp:false", deleted_at: later(1) },
+          { what: "totp:true", deleted_at: deletedAt },
+        ]);
+      }
+      // Nobody else's rows: neither a live user's nor one erased at its deletion.
+      expect(await rowsOf(kept.userId)).toEqual(before);
+      expect(await rowsOf(gone.userId)).toEqual(erasedBefore);
+    });
+
     it("frees the address for a new account", async () => {
       const emailIndex = `k1:personal-index-${crypto.randomUUID()}`;
       const gone = await fullUser(emailIndex);

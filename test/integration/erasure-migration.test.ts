@@ -22,12 +22,13 @@ let dir: string;
 
 beforeAll(async () => {
   database = await createTestDatabase({ empty: true });
-  // The migrations as they were before this one.
+  // The migrations as they were before this one (the later ones too: drizzle applies none older than the last applied).
   dir = await mkdtemp(join(tmpdir(), "migrations-"));
   await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  await rm(join(dir, `${ERASING}.sql`));
   const journal = JSON.parse(await readFile(join(dir, "meta/_journal.json"), "utf8"));
-  journal.entries = journal.entries.filter((entry: { tag: string }) => entry.tag !== ERASING);
+  const erasing = journal.entries.findIndex((entry: { tag: string }) => entry.tag === ERASING);
+  for (const entry of journal.entries.slice(erasing)) await rm(join(dir, `${entry.tag}.sql`));
+  journal.entries = journal.entries.slice(0, erasing);
   await writeFile(join(dir, "meta/_journal.json"), JSON.stringify(journal));
   await migratePostgres(database.url, dir);
   sql = new pg.Client({ connectionString: database.url });

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import type { EncryptionKey } from "../../src/core/crypto/sealing.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
-import { rotateDueKeys } from "../../src/core/jobs.js";
+import { dailyCleanup, rotateDueKeys } from "../../src/core/jobs.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { reencryptAll } from "../../src/core/reencryption.js";
 import { createApp } from "../../src/http/app.js";
 import { buildServices } from "../../src/http/services.js";
 import { appClient, GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { recordingLogger } from "../support/recorders.js";
 
 const key = (id: string): EncryptionKey => ({ id, key: crypto.getRandomValues(new Uint8Array(32)) });
 const oldKey = key("old");
@@ -100,5 +101,38 @@ describe("scheduled key rotation", () => {
       { slug: "due-1", retired: 1 },
       { slug: "due-2", retired: 0 },
     ]);
+  });
+});
+
+type Signup = TokenBody & { user: { id: string } };
+
+describe("daily cleanup", () => {
+  it("erases the users an earlier release deleted without erasing them, and says how many", async () => {
+    const api = appClient(t);
+    await api.createTenant("rolled");
+    const signup = (await (await api.signup("rolled", "old@example.com", GOOD_PASSWORD, "Old")).json()) as Signup;
+    const kept = (await (await api.signup("rolled", "kept@example.com", GOOD_PASSWORD, "Kept")).json()) as Signup;
+    // A replica of the release before erasure deletes by setting deleted_at alone.
+    const deletedAt = new Date(Date.now() - 60_000);
+    await sql.query("update users set deleted_at = $2 where id = $1", [signup.user.id, deletedAt]);
+    const retention = { sessions: 30 * 86_400_000, auditEvents: 365 * 86_400_000 };
+
+    const { logger, lines } = recordingLogger();
+    expect(await dailyCleanup(t.deps.db, new Date(), retention, logger)).toMatchObject({ erasedUsers: 1 });
+    expect(lines.find((line) => line.event === "deleted_users_erased")?.fields).toEqual({ erased: 1 });
+    const { rows } = await sql.query(
+      "select id, email_sealed = '' as erased, password_hash is null as no_hash, deleted_at from users where id = any($1) order by email_sealed = ''",
+      [[signup.user.id, kept.user.id]],
+    );
+    expect(rows).toEqual([
+      { id: kept.user.id, erased: false, no_hash: false, deleted_at: null },
+      { id: signup.user.id, erased: true, no_hash: true, deleted_at: deletedAt },
+    ]);
+    const ips = await sql.query("select count(*)::int as n from sessions where user_id = $1 and ip is not null", [
+      signup.user.id,
+    ]);
+    expect(ips.rows).toEqual([{ n: 0 }]);
+
+    expect(await dailyCleanup(t.deps.db, new Date(), retention, logger)).toMatchObject({ erasedUsers: 0 });
   });
 });

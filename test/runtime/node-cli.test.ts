@@ -15,7 +15,7 @@ import { totpSecretContext } from "../../src/core/mfa/mfa.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
 import { seedTenant, seedUser } from "../contract/seed.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, rowReader, type TestDatabase } from "../support/postgres.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import { ADMIN_KEY, ENCRYPTION_KEYS, ENTRY, PUBLIC_URL } from "../support/runtime-node.js";
 import { REDIS_URL } from "../support/services.js";
@@ -73,7 +73,7 @@ afterAll(async () => {
 });
 
 describe("cli.js", () => {
-  it("cleanup deletes the sessions that ended past the retention and says how many", async () => {
+  it("cleanup erases users deleted unerased, deletes the sessions that ended past the retention, and says how many", async () => {
     const db = createPgDatabase(database.url, { max: 1 });
     try {
       const now = new Date();
@@ -118,8 +118,17 @@ describe("cli.js", () => {
       const revokedLive = revoked(new Date(now.getTime() + 60_000));
       await db.revokedAccessTokens.record(revoked(new Date(now.getTime() - 60_000)));
       await db.revokedAccessTokens.record(revokedLive);
+      // Deleted by a release before erasure: deleted_at set, nothing erased.
+      const deletedId = await seedUser(db, tenantId, now);
+      const reader = await rowReader(database.url);
+      try {
+        await reader.rows("update users set deleted_at = now() where id = $1", [deletedId]);
+      } finally {
+        await reader.close();
+      }
       const run = await cli("cleanup");
       expect(run, run.output).toMatchObject({ code: 0 });
+      expect(run.output).toContain("erased 1 deleted user(s); purged 2 ended session(s)");
       expect(run.output).toContain("purged 2 ended session(s)");
       expect(run.output).toContain("1 expired mailed token(s) and 1 expired revoked access token(s)");
       expect(await db.revokedAccessTokens.listLive(tenantId, revokedLive.sessionId, now)).toEqual([revokedLive]);

@@ -1,9 +1,10 @@
-import { type AnyColumn, and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, eq, exists, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { DrizzleDb } from "./drizzle.js";
 import {
   accountTokens,
   apiKeys,
   consents,
+  deletedUnerased,
   mfaRecoveryCodes,
   mfaTotp,
   passkeys,
@@ -19,18 +20,20 @@ import {
  */
 const ERASED = "";
 
+type UserOwned = { tenantId: AnyColumn; userId: AnyColumn };
+
 /**
- * Deletes a live user and erases the person in the same statement (one
- * statement: neon-http has no interactive transactions). The user's address,
- * its blind index, name and password hash go; so do every identity's
- * subject, address index and upstream profile, TOTP secrets, passkeys' credential
- * ids, public keys and names, the sessions' address and user agent, API
- * keys' names; recovery
+ * Erases the users `which` selects, in one statement (neon-http has no
+ * interactive transactions). Their address, its blind index, name and
+ * password hash go; so do every identity's subject, address index and
+ * upstream profile, TOTP secrets, passkeys' credential ids, public keys and
+ * names, the sessions' address and user agent, API keys' names; recovery
  * codes, consents and mailed tokens are deleted. The rows keep their ids,
- * tenant, timestamps and deleted_at: the ledger still answers "deleted" and
- * the audit trail still names the id. Resolves whether a live user was deleted.
+ * tenant, timestamps and deleted_at (`deletedAt` sets it on live users): the
+ * ledger still answers "deleted" and the audit trail still names the id.
+ * Resolves the erased users' ids.
  */
-export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at: Date): Promise<boolean> {
+async function erase(db: DrizzleDb, which: SQL | undefined, at: Date, deletedAt?: Date): Promise<string[]> {
   const erased = db.$with("erased").as(
     db
       .update(users)
@@ -39,17 +42,24 @@ export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at:
         emailSealed: ERASED,
         nameSealed: null,
         passwordHash: null,
-        deletedAt: at,
+        ...(deletedAt ? { deletedAt } : {}),
         updatedAt: at,
       })
-      .where(and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt)))
-      .returning({ id: users.id }),
+      .where(which)
+      .returning({ tenantId: users.tenantId, id: users.id, deletedAt: users.deletedAt }),
   );
-  // Only once the user row was deleted here: a second deletion changes nothing.
-  const ofErased = (table: { tenantId: AnyColumn; userId: AnyColumn }) =>
-    and(eq(table.tenantId, tenantId), inArray(table.userId, db.select({ id: erased.id }).from(erased)));
-  // Rows removed earlier (an unlinked identity, a removed factor) keep when they were removed.
-  const removed = (deletedAt: AnyColumn): SQL<Date> => sql`coalesce(${deletedAt}, ${at})`;
+  // Only the rows of the users erased here.
+  const ofErased = (table: UserOwned) => and(eq(table.tenantId, erased.tenantId), eq(table.userId, erased.id));
+  const ownedByErased = (table: UserOwned) =>
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(erased)
+        .where(and(eq(erased.tenantId, table.tenantId), eq(erased.id, table.userId))),
+    );
+  // Rows removed earlier (an unlinked identity, a removed factor) keep when they were removed; the rest, the user's.
+  const removed = (table: UserOwned & { deletedAt: AnyColumn }): SQL<Date> =>
+    sql`coalesce(${table.deletedAt}, ${erased.deletedAt})`;
 
   const identities = db.$with("identities").as(
     db
@@ -58,54 +68,78 @@ export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at:
         subject: ERASED,
         emailIndex: null,
         profileSealed: null,
-        deletedAt: removed(userIdentities.deletedAt),
+        deletedAt: removed(userIdentities),
         updatedAt: at,
       })
+      .from(erased)
       .where(ofErased(userIdentities))
       .returning({ id: userIdentities.id }),
   );
   const totp = db.$with("totp").as(
     db
       .update(mfaTotp)
-      .set({ secretSealed: ERASED, deletedAt: removed(mfaTotp.deletedAt), updatedAt: at })
+      .set({ secretSealed: ERASED, deletedAt: removed(mfaTotp), updatedAt: at })
+      .from(erased)
       .where(ofErased(mfaTotp))
       .returning({ id: mfaTotp.id }),
   );
   const keys = db.$with("keys").as(
     db
       .update(passkeys)
-      .set({
-        credentialId: ERASED,
-        publicKey: ERASED,
-        name: null,
-        deletedAt: removed(passkeys.deletedAt),
-        updatedAt: at,
-      })
+      .set({ credentialId: ERASED, publicKey: ERASED, name: null, deletedAt: removed(passkeys), updatedAt: at })
+      .from(erased)
       .where(ofErased(passkeys))
       .returning({ id: passkeys.id }),
   );
   const logins = db
     .$with("logins")
     .as(
-      db.update(sessions).set({ ip: null, userAgent: null }).where(ofErased(sessions)).returning({ id: sessions.id }),
+      db
+        .update(sessions)
+        .set({ ip: null, userAgent: null })
+        .from(erased)
+        .where(ofErased(sessions))
+        .returning({ id: sessions.id }),
     );
   // A key's name is the person's own words; the key itself is revoked with the user's other credentials.
   const keyNames = db
     .$with("key_names")
-    .as(db.update(apiKeys).set({ name: ERASED }).where(ofErased(apiKeys)).returning({ id: apiKeys.id }));
+    .as(db.update(apiKeys).set({ name: ERASED }).from(erased).where(ofErased(apiKeys)).returning({ id: apiKeys.id }));
   const codes = db
     .$with("codes")
-    .as(db.delete(mfaRecoveryCodes).where(ofErased(mfaRecoveryCodes)).returning({ userId: mfaRecoveryCodes.userId }));
+    .as(
+      db.delete(mfaRecoveryCodes).where(ownedByErased(mfaRecoveryCodes)).returning({ userId: mfaRecoveryCodes.userId }),
+    );
   const granted = db
     .$with("granted")
-    .as(db.delete(consents).where(ofErased(consents)).returning({ userId: consents.userId }));
+    .as(db.delete(consents).where(ownedByErased(consents)).returning({ userId: consents.userId }));
   const mailed = db
     .$with("mailed")
-    .as(db.delete(accountTokens).where(ofErased(accountTokens)).returning({ userId: accountTokens.userId }));
+    .as(db.delete(accountTokens).where(ownedByErased(accountTokens)).returning({ userId: accountTokens.userId }));
   // Postgres runs every data-modifying WITH once, to completion, whether the outer query reads it or not.
   const rows = await db
     .with(erased, identities, totp, keys, logins, keyNames, codes, granted, mailed)
     .select({ id: erased.id })
     .from(erased);
-  return rows.length > 0;
+  return rows.map((row) => row.id);
+}
+
+/** Deletes a live user and erases the person (erase); resolves whether a live user was deleted. */
+export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at: Date): Promise<boolean> {
+  const which = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt));
+  return (await erase(db, which, at, at)).length > 0;
+}
+
+/**
+ * Erases up to `limit` users that are deleted but not erased: deleted by a
+ * release before erasure (during a rolling upgrade, after migration 0016, or
+ * after a rollback). Each keeps its own deleted_at; once erased, a row no
+ * longer matches. Rows another sweep holds are skipped, not waited for.
+ */
+export async function eraseDeletedUnerased(db: DrizzleDb, limit: number, at: Date): Promise<number> {
+  const batch = db.select({ id: users.id }).from(users).where(deletedUnerased).limit(limit).for("update", {
+    skipLocked: true,
+  });
+  // Checked again on the row it updates: a concurrent sweep's erasure is not counted twice.
+  return (await erase(db, and(inArray(users.id, batch), deletedUnerased), at)).length;
 }

@@ -3,7 +3,7 @@ import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/po
 import { builtOnce, type DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
-import { eraseUser } from "./user-erasure.js";
+import { eraseDeletedUnerased, eraseUser } from "./user-erasure.js";
 
 const live = isNull(users.deletedAt);
 /** Strictly later than before: updated_at is the user's version (UserVersions), even within one ms. */
@@ -172,6 +172,8 @@ export function userRepository(db: DrizzleDb): UserRepository {
     },
 
     softDelete: (tenantId, id, at) => eraseUser(db, tenantId, id, at),
+
+    eraseDeletedUnerased: (limit, at) => eraseDeletedUnerased(db, limit, at),
 
     async listLive(tenantId, after, limit) {
       const rows = await db

@@ -33,6 +33,12 @@ export const tenants = pgTable(
   ],
 );
 
+/**
+ * A user deleted without being erased (by a release before erasure): what the
+ * daily cleanup's sweep looks for (user-erasure.ts). Erasure empties email_sealed.
+ */
+export const deletedUnerased = sql`deleted_at IS NOT NULL AND email_sealed <> ''`;
+
 /** A deleted user's row keeps ids and timestamps only: its personal columns are erased (user-erasure.ts). */
 export const users = pgTable(
   "users",
@@ -61,6 +67,8 @@ export const users = pgTable(
     uniqueIndex("users_tenant_email_live_key").on(t.tenantId, t.emailIndex).where(live),
     // The admin listing's keyset, newest first.
     index("users_tenant_created_idx").on(t.tenantId, t.createdAt, t.id).where(live),
+    // Holds only the rows the sweep has yet to erase (normally none): it reads no other deleted user.
+    index("users_deleted_unerased_idx").on(t.id).where(deletedUnerased),
   ],
 );
 

@@ -78,6 +78,12 @@ export interface UserRepository {
    */
   softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
   /**
+   * Erases, as softDelete does, up to `limit` users deleted without being
+   * erased (by an earlier release: during a rolling upgrade, or after a
+   * rollback); each keeps its deleted_at, and is not found again. Resolves how many.
+   */
+  eraseDeletedUnerased(limit: number, at: Date): Promise<number>;
+  /**
    * The tenant's live users newest first (created_at, then id), strictly
    * after `after` in that order, each with its position: a keyset, so rows
    * inserted meanwhile never shift a page.

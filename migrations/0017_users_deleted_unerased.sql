@@ -1,0 +1,1 @@
+CREATE INDEX "users_deleted_unerased_idx" ON "users" USING btree ("id") WHERE deleted_at IS NOT NULL AND email_sealed <> '';
