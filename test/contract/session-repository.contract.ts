@@ -152,16 +152,28 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const now = later(1_000);
       expect((await db.sessions.listLive(tenantId, user, now)).map((s) => s.id)).toEqual([recent.id, old.id]);
       expect(await db.sessions.listLive(crypto.randomUUID(), user, now)).toEqual([]);
-      const live = await db.sessions.liveIdsOfUser(tenantId, user);
+      const live = await db.sessions.liveIdsOfUser(tenantId, user, undefined, 100);
       expect(live.sort()).toEqual([old.id, recent.id, expired.id].sort());
-      expect(await db.sessions.liveIdsOfUser(crypto.randomUUID(), user)).toEqual([]);
+      expect(await db.sessions.liveIdsOfUser(crypto.randomUUID(), user, undefined, 100)).toEqual([]);
       const ids = await db.sessions.revokeMany(tenantId, [...live, revoked.id], later(3), "admin");
       expect(ids.sort()).toEqual(live.sort());
       expect(await db.sessions.listLive(tenantId, user, now)).toEqual([]);
-      expect(await db.sessions.liveIdsOfUser(tenantId, user)).toEqual([]);
+      expect(await db.sessions.liveIdsOfUser(tenantId, user, undefined, 100)).toEqual([]);
       expect(await db.sessions.revokeMany(tenantId, live, later(4), "admin")).toEqual([]);
       expect(await db.sessions.revokeMany(tenantId, [], later(4), "admin")).toEqual([]);
       expect(await db.sessions.findById(tenantId, revoked.id)).toMatchObject({ revokedReason: "logout" });
+    });
+
+    it("names at most `limit` live sessions at a time, of a user or of a client", async () => {
+      const user = await newUser();
+      for (let i = 0; i < 5; i++) await db.sessions.create(session({ userId: user, clientId: "paged" }));
+      const first = await db.sessions.liveIdsOfUser(tenantId, user, undefined, 3);
+      expect(first).toHaveLength(3);
+      expect(await db.sessions.liveIdsOfClient(tenantId, "paged", undefined, 2)).toHaveLength(2);
+      await db.sessions.revokeMany(tenantId, first, later(1), "admin");
+      const rest = await db.sessions.liveIdsOfUser(tenantId, user, undefined, 3);
+      expect(rest).toHaveLength(2);
+      expect(rest.filter((id) => first.includes(id))).toEqual([]);
     });
 
     it("names every live session of a user but the one named", async () => {
@@ -171,7 +183,7 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
         await db.sessions.create(session({ userId: user })),
         await db.sessions.create(session({ userId: user })),
       ];
-      const live = await db.sessions.liveIdsOfUser(tenantId, user, kept.id);
+      const live = await db.sessions.liveIdsOfUser(tenantId, user, kept.id, 100);
       expect(live.sort()).toEqual(others.map((s) => s.id).sort());
       await db.sessions.revokeMany(tenantId, live, later(3), "password_changed");
       expect((await db.sessions.listLive(tenantId, user, later(4))).map((s) => s.id)).toEqual([kept.id]);
@@ -182,13 +194,13 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const annOfApp = await db.sessions.create(session({ userId: ann, clientId: "app" }));
       const bobOfApp = await db.sessions.create(session({ userId: bob, clientId: "app" }));
       const annElsewhere = await db.sessions.create(session({ userId: ann, clientId: "other" }));
-      const ofAnn = await db.sessions.liveIdsOfClient(tenantId, "app", ann);
+      const ofAnn = await db.sessions.liveIdsOfClient(tenantId, "app", ann, 100);
       expect(ofAnn).toEqual([annOfApp.id]);
       expect(await db.sessions.revokeMany(tenantId, ofAnn, later(1), "consent_revoked")).toEqual([annOfApp.id]);
-      expect(await db.sessions.liveIdsOfClient(crypto.randomUUID(), "app")).toEqual([]);
+      expect(await db.sessions.liveIdsOfClient(crypto.randomUUID(), "app", undefined, 100)).toEqual([]);
       // Another tenant's id list revokes nothing here.
       expect(await db.sessions.revokeMany(crypto.randomUUID(), [bobOfApp.id], later(2), "client_deleted")).toEqual([]);
-      const ofApp = await db.sessions.liveIdsOfClient(tenantId, "app");
+      const ofApp = await db.sessions.liveIdsOfClient(tenantId, "app", undefined, 100);
       expect(ofApp).toEqual([bobOfApp.id]);
       expect(await db.sessions.revokeMany(tenantId, ofApp, later(2), "client_deleted")).toEqual([bobOfApp.id]);
       expect(await db.sessions.findById(tenantId, bobOfApp.id)).toMatchObject({

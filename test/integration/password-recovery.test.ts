@@ -365,6 +365,22 @@ describe("change password", () => {
     expectProblem(await readAnswer(finish), 401, "invalid_mfa_token");
   });
 
+  it("changes nothing when ending the other sessions fails (Redis down), so the retry ends them", async () => {
+    const email = address("change-outage");
+    const here = await signup(email);
+    const elsewhere = (await (await api.login("acme", email)).json()) as TokenBody;
+    const failed = await withFailingScript(t.deps.kv, "revoke_session_state", () =>
+      api.changePassword("acme", here.access_token, GOOD_PASSWORD, NEW_PASSWORD),
+    );
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    // The old password still opens the account: the user retries the change, and it ends the other session.
+    expect((await api.login("acme", email)).status).toBe(200);
+    expect((await api.changePassword("acme", here.access_token, GOOD_PASSWORD, NEW_PASSWORD)).status).toBe(204);
+    expect((await api.me("acme", elsewhere.access_token)).status).toBe(401);
+    expectProblem(await readAnswer(await api.refresh("acme", elsewhere.refresh_token)), 401, "invalid_grant");
+    expect((await api.me("acme", here.access_token)).status).toBe(200);
+  });
+
   it("needs a bearer token", async () => {
     const answer = await readAnswer(
       await api.post("/t/acme/v1/password/change", { current_password: GOOD_PASSWORD, new_password: NEW_PASSWORD }),

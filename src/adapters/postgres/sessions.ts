@@ -155,15 +155,16 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return (await revokeWhere(live(tenantId, id), at, reason)).length > 0;
     },
 
-    async liveIdsOfUser(tenantId, userId, exceptId) {
+    async liveIdsOfUser(tenantId, userId, exceptId, limit) {
       const rows = await db
         .select({ id: sessions.id })
         .from(sessions)
-        .where(and(ofUser(tenantId, userId), exceptId === undefined ? undefined : ne(sessions.id, exceptId)));
+        .where(and(ofUser(tenantId, userId), exceptId === undefined ? undefined : ne(sessions.id, exceptId)))
+        .limit(limit);
       return rows.map((row) => row.id);
     },
 
-    async liveIdsOfClient(tenantId, clientId, userId) {
+    async liveIdsOfClient(tenantId, clientId, userId, limit) {
       const rows = await db
         .select({ id: sessions.id })
         .from(sessions)
@@ -174,7 +175,8 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
             userId === undefined ? undefined : eq(sessions.userId, userId),
             notEnded,
           ),
-        );
+        )
+        .limit(limit);
       return rows.map((row) => row.id);
     },
 

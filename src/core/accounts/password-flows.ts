@@ -125,6 +125,10 @@ export class PasswordFlows {
     const { accounts, tokens, sessions, db, clock } = this.deps;
     await accounts.confirmPassword(tenant, user, input.currentPassword, network);
     const hash = await accounts.newPasswordHash(user, input.newPassword, "new_password");
+    // The other sessions end before the password changes: should a store fail, the old password
+    // still works, so the user retries. Again after, for a login that ran meanwhile.
+    await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);
+    await this.deps.mfaChallenges.endPending(tenant, user.id);
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
     await tokens.spendPending(tenant.id, user.id);
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);

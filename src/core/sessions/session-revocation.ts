@@ -33,6 +33,35 @@ export async function endSessions<T>(
   }
 }
 
+/**
+ * Bulk revocations go a page at a time: a Postgres statement takes at most
+ * 65,535 parameters, and a user or client may hold far more sessions.
+ */
+export const REVOCATION_PAGE = 500;
+
+/**
+ * Ends every session `nextPage` finds live in the ledger, a page at a time,
+ * each page as endSessions does (Redis, then `writeLedger`); resolves how many
+ * the ledger ended. A page the ledger has ended is not found again; a page
+ * that ended nothing (ended meanwhile by another request) is the last.
+ */
+export async function endAllSessions(
+  store: SessionStore,
+  tenant: Tenant,
+  reason: string,
+  nextPage: (limit: number) => Promise<string[]>,
+  writeLedger: (ids: string[]) => Promise<string[]>,
+): Promise<number> {
+  let ended = 0;
+  for (;;) {
+    const ids = await nextPage(REVOCATION_PAGE);
+    if (ids.length === 0) return ended;
+    const written = await endSessions(store, tenant, ids, reason, () => writeLedger(ids));
+    ended += written.length;
+    if (ids.length < REVOCATION_PAGE || written.length === 0) return ended;
+  }
+}
+
 /** Keeps sessions the ledger could not be told of refused in Redis for their longest possible life. */
 export async function holdEnded(store: SessionStore, tenant: Tenant, ids: string[], reason: string): Promise<void> {
   const lifetime = Math.max(settingsOf(tenant).sessionAbsoluteTtl * 1000, REVOKED_TTL_MS);

@@ -5,7 +5,7 @@ import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import { issueTokens, SessionRefresh } from "./session-refresh.js";
-import { endSessions } from "./session-revocation.js";
+import { endAllSessions, endSessions } from "./session-revocation.js";
 import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type {
@@ -243,18 +243,17 @@ export class SessionService {
     except?: string,
   ): Promise<number> {
     const at = new Date(this.now());
-    const live = await this.deps.db.sessions.liveIdsOfUser(tenant.id, userId, except);
-    const ids = await endSessions(this.store, tenant, live, reason, () =>
-      this.deps.db.sessions.revokeMany(tenant.id, live, at, reason),
-    );
-    this.countRevoked(reason, ids.length);
-    this.deps.logger.info("sessions_revoked_of_user", {
-      tenant_id: tenant.id,
-      user_id: userId,
-      count: ids.length,
+    const { sessions } = this.deps.db;
+    const count = await endAllSessions(
+      this.store,
+      tenant,
       reason,
-    });
-    return ids.length;
+      (limit) => sessions.liveIdsOfUser(tenant.id, userId, except, limit),
+      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
+    );
+    this.countRevoked(reason, count);
+    this.deps.logger.info("sessions_revoked_of_user", { tenant_id: tenant.id, user_id: userId, count, reason });
+    return count;
   }
 
   /**
@@ -268,21 +267,27 @@ export class SessionService {
     userId?: string,
   ): Promise<number> {
     const at = new Date(this.now());
-    const live = await this.deps.db.sessions.liveIdsOfClient(tenant.id, clientId, userId);
-    // The whole client is gone: its own tokens (client credentials) go too.
-    const own = userId === undefined ? [await clientTokenSessionId(clientId)] : [];
-    const ids = await endSessions(this.store, tenant, [...live, ...own], reason, () =>
-      this.deps.db.sessions.revokeMany(tenant.id, live, at, reason),
+    const { sessions } = this.deps.db;
+    // The whole client is gone: its own tokens (client credentials) go too; they have no ledger row.
+    if (userId === undefined) {
+      await endSessions(this.store, tenant, [await clientTokenSessionId(clientId)], reason, async () => []);
+    }
+    const count = await endAllSessions(
+      this.store,
+      tenant,
+      reason,
+      (limit) => sessions.liveIdsOfClient(tenant.id, clientId, userId, limit),
+      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
     );
-    this.countRevoked(reason, ids.length);
+    this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_client", {
       tenant_id: tenant.id,
       client_id: clientId,
       ...(userId ? { user_id: userId } : {}),
-      count: ids.length,
+      count,
       reason,
     });
-    return ids.length;
+    return count;
   }
 
   find(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {

@@ -55,10 +55,10 @@ export interface SessionRepository {
   recordRotations(rotations: SessionRotation[]): Promise<string[]>;
   /** Marks a live session revoked; resolves whether it was live. */
   revoke(tenantId: string, id: string, at: Date, reason: string): Promise<boolean>;
-  /** The ids of the user's sessions that are not revoked, but `exceptId` (when given). */
-  liveIdsOfUser(tenantId: string, userId: string, exceptId?: string): Promise<string[]>;
-  /** The ids of the OAuth client's sessions that are not revoked (only the user's, when `userId` is given). */
-  liveIdsOfClient(tenantId: string, clientId: string, userId?: string): Promise<string[]>;
+  /** Up to `limit` ids of the user's sessions that are not revoked, but `exceptId` (when given). */
+  liveIdsOfUser(tenantId: string, userId: string, exceptId: string | undefined, limit: number): Promise<string[]>;
+  /** Up to `limit` ids of the OAuth client's sessions that are not revoked (only the user's, when `userId` is given). */
+  liveIdsOfClient(tenantId: string, clientId: string, userId: string | undefined, limit: number): Promise<string[]>;
   /** Marks those of the sessions that are live revoked; resolves their ids. */
   revokeMany(tenantId: string, ids: string[], at: Date, reason: string): Promise<string[]>;
   /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
