@@ -34,7 +34,12 @@ export function oidcStoreContract(name: string, open: () => Promise<KeyValueHarn
       authTime: 1_780_000_000,
       amr: ["pwd"],
     };
-    const shown = { clientId: "spa", redirectUri: "https://app.example/cb", codeVerifier: VERIFIER };
+    const shown = {
+      clientId: "spa",
+      publicClient: true,
+      redirectUri: "https://app.example/cb",
+      codeVerifier: VERIFIER,
+    };
 
     beforeAll(async () => {
       h = await open();
@@ -105,16 +110,28 @@ export function oidcStoreContract(name: string, open: () => Promise<KeyValueHarn
 
     it("redeems a confidential client's code issued without PKCE, and refuses a verifier for it (RFC 9700 §2.1.1 downgrade)", async () => {
       const unbound = { ...grant, codeChallenge: null };
+      const confidential = { ...shown, publicClient: false };
       const code = await codes.issue(acme, unbound);
-      expect(await codes.redeem(acme, code, { ...shown, codeVerifier: undefined }, crypto.randomUUID())).toEqual({
-        ok: true,
-        grant: unbound,
-      });
+      expect(await codes.redeem(acme, code, { ...confidential, codeVerifier: undefined }, crypto.randomUUID())).toEqual(
+        { ok: true, grant: unbound },
+      );
       const downgraded = await codes.issue(acme, unbound);
-      expect(await codes.redeem(acme, downgraded, shown, crypto.randomUUID())).toEqual({
+      expect(await codes.redeem(acme, downgraded, confidential, crypto.randomUUID())).toEqual({
         ok: false,
         reason: expect.stringMatching(/had no code_challenge/),
       });
+    });
+
+    it("refuses a code issued without PKCE to a client that is public now, and spends it", async () => {
+      const unbound = { ...grant, codeChallenge: null };
+      const code = await codes.issue(acme, unbound);
+      const bare = { ...shown, codeVerifier: undefined };
+      expect(await codes.redeem(acme, code, bare, crypto.randomUUID())).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/code_verifier is required/),
+      });
+      const spent = await codes.redeem(acme, code, { ...bare, publicClient: false }, crypto.randomUUID());
+      expect(spent).toEqual({ ok: false, reason: expect.stringMatching(/unknown/) });
     });
 
     it("refuses unknown, empty and oversized codes", async () => {

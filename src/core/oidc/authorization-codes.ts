@@ -28,6 +28,8 @@ export interface AuthorizationGrant {
 export interface CodePresentation {
   /** The authenticated client (or the public client named in the form). */
   clientId: string;
+  /** The client is public now (it may have been confidential when the code was issued). */
+  publicClient: boolean;
   redirectUri: string | undefined;
   codeVerifier: string | undefined;
 }
@@ -157,6 +159,9 @@ async function bindingMismatch(grant: AuthorizationGrant, presented: CodePresent
   if (presented.redirectUri !== grant.redirectUri) return "redirect_uri does not match the authorization request.";
   const verifier = presented.codeVerifier;
   if (grant.codeChallenge === null) {
+    // RFC 9700 §2.1.1: a public client's code needs PKCE, one issued while it was confidential too.
+    if (presented.publicClient)
+      return "code_verifier is required (PKCE); the code was issued without a code_challenge.";
     // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade; refused.
     return verifier === undefined
       ? null

@@ -111,7 +111,12 @@ export class TokenEndpoint {
     const { codes, sessions, db } = this.deps;
     const code = required(form, "code");
     const sessionId = this.deps.random.uuid();
-    const presented = { clientId: client.clientId, redirectUri: form.redirect_uri, codeVerifier: form.code_verifier };
+    const presented = {
+      clientId: client.clientId,
+      publicClient: client.type === "public",
+      redirectUri: form.redirect_uri,
+      codeVerifier: form.code_verifier,
+    };
     const redemption = await codes.redeem(tenant, code, presented, sessionId);
     if (!redemption.ok) throw new OAuthError("invalid_grant", redemption.reason);
     const { grant } = redemption;
