@@ -20,7 +20,10 @@ import { pinnedClock } from "../support/key-ring.js";
 
 const TENANT = "tenant-1";
 
-function setup(ledger: Record<string, Partial<SessionRecord>> = {}, liveClients: string[] = []) {
+function setup(
+  ledger: Record<string, Partial<SessionRecord>> = {},
+  liveClients: Record<string, "public" | "confidential"> = {},
+) {
   const clock = pinnedClock();
   const kv = new MemoryKeyValueStore(clock);
   const questions: string[] = [];
@@ -37,7 +40,8 @@ function setup(ledger: Record<string, Partial<SessionRecord>> = {}, liveClients:
     clients: {
       find: async (tenantId: string, clientId: string) => {
         questions.push(`client:${clientId}`);
-        return liveClients.includes(clientId) && tenantId === TENANT ? { clientId } : null;
+        const type = liveClients[clientId];
+        return type && tenantId === TENANT ? { clientId, type } : null;
       },
     },
     sessions: {
@@ -88,7 +92,7 @@ describe("AccessTokenBlocklist, when Redis holds nothing for the session", () =>
   });
 
   it("asks the clients' ledger about a client's own token (client credentials have no session row)", async () => {
-    const t = setup({}, ["svc"]);
+    const t = setup({}, { svc: "confidential", "made-public": "public" });
     const own = { ...t.claims("client-sid"), sub: "svc", client_id: "svc" };
     expect(await t.blocklist.isRevoked(own)).toBe(false);
     expect(await t.blocklist.isRevoked(own)).toBe(false);
@@ -98,7 +102,10 @@ describe("AccessTokenBlocklist, when Redis holds nothing for the session", () =>
     // A deleted client's token (Redis lost the revocation): the ledger refuses it.
     const orphan = { ...t.claims("gone-client-sid"), sub: "gone", client_id: "gone" };
     expect(await t.blocklist.isRevoked(orphan)).toBe(true);
-    expect(t.questions).toEqual(["client:svc", "client:gone"]);
+    // A client made public since (Redis lost the revocation): the secret its token was issued on is gone.
+    const unbound = { ...t.claims("public-client-sid"), sub: "made-public", client_id: "made-public" };
+    expect(await t.blocklist.isRevoked(unbound)).toBe(true);
+    expect(t.questions).toEqual(["client:svc", "client:gone", "client:made-public"]);
   });
 });
 

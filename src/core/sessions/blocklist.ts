@@ -93,11 +93,13 @@ export class AccessTokenBlocklist {
   /**
    * When the ledger says the token's session ended (ms; now for one it does
    * not know), or null while it lives. A client's own token (client
-   * credentials) has no session row: it lives as long as its client.
+   * credentials) has no session row: it lives as long as its client stays
+   * confidential (one made public lost the secret the token was issued on).
    */
   private async ledgerRevokedAt(claims: CheckedClaims): Promise<number | null> {
     if (isClientToken(claims)) {
-      return (await this.deps.db.clients.find(claims.tid, claims.client_id)) ? null : this.now();
+      const client = await this.deps.db.clients.find(claims.tid, claims.client_id);
+      return client?.type === "confidential" ? null : this.now();
     }
     const row = await this.deps.db.sessions.findById(claims.tid, claims.sid);
     if (!row) return this.now();
