@@ -94,6 +94,40 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
       expect(await db.clients.update(tenantId, created.clientId, { name: "x" }, later(8))).toBeNull();
     });
 
+    it("changes a client's type with its secret, forgetting a rotated-out one, only from the type it has", async () => {
+      const created = await db.clients.create(client({ secretHash: "1".repeat(64) }));
+      await db.clients.rotateSecret(tenantId, created.clientId, {
+        secretHash: "2".repeat(64),
+        previousExpiresAt: later(86_400_000),
+        now: later(1),
+      });
+      const toPublic = { from: "confidential", to: "public", secretHash: null } as const;
+      const pub = await db.clients.update(tenantId, created.clientId, { name: "SPA" }, later(2), toPublic);
+      expect(pub).toEqual({
+        ...created,
+        name: "SPA",
+        type: "public",
+        secretHash: null,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        updatedAt: later(2),
+      });
+      // Already public: the guarded change misses and changes nothing.
+      expect(await db.clients.update(tenantId, created.clientId, { name: "x" }, later(3), toPublic)).toBeNull();
+      expect(await db.clients.find(tenantId, created.clientId)).toEqual(pub);
+      // The type and its secret go together (oauth_clients_secret_of_type).
+      const bare = { from: "public", to: "confidential", secretHash: null } as const;
+      await expect(db.clients.update(tenantId, created.clientId, {}, later(4), bare)).rejects.toThrow();
+      const toConfidential = { from: "public", to: "confidential", secretHash: "3".repeat(64) } as const;
+      expect(await db.clients.update(otherTenantId, created.clientId, {}, later(5), toConfidential)).toBeNull();
+      expect(await db.clients.update(tenantId, created.clientId, {}, later(5), toConfidential)).toEqual({
+        ...pub,
+        type: "confidential",
+        secretHash: "3".repeat(64),
+        updatedAt: later(5),
+      });
+    });
+
     it("rotates a secret: the current one becomes the previous one, in one statement", async () => {
       const created = await db.clients.create(client({ secretHash: "1".repeat(64) }));
       const first = await db.clients.rotateSecret(tenantId, created.clientId, {

@@ -52,11 +52,17 @@ export function clientRepository(db: DrizzleDb): ClientRepository {
       return rows.map(toClient);
     },
 
-    async update(tenantId, clientId, changes, now) {
+    async update(tenantId, clientId, changes, now, retype) {
+      const typed = retype && {
+        type: retype.to,
+        secretHash: retype.secretHash,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+      };
       const [row] = await db
         .update(oauthClients)
-        .set({ ...changes, updatedAt: now })
-        .where(live(tenantId, clientId))
+        .set({ ...changes, ...typed, updatedAt: now })
+        .where(retype ? and(live(tenantId, clientId), eq(oauthClients.type, retype.from)) : live(tenantId, clientId))
         .returning();
       return row ? toClient(row) : null;
     },

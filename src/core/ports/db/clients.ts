@@ -1,4 +1,4 @@
-import type { OAuthClient } from "../../oidc/client-types.js";
+import type { ClientType, OAuthClient } from "../../oidc/client-types.js";
 
 /** A client as stored: what the core sees, plus the hashes of its secrets (only ClientService reads them). */
 export interface ClientRecord extends OAuthClient {
@@ -14,7 +14,7 @@ export type NewClient = Omit<
   "previousSecretHash" | "previousSecretExpiresAt" | "createdAt" | "updatedAt"
 > & { now: Date };
 
-/** What an admin may change of a client (its type and id never change). */
+/** The fields an admin may change of a client besides its type (its id never changes). */
 export type ClientChanges = Partial<
   Pick<
     OAuthClient,
@@ -29,14 +29,36 @@ export type ClientChanges = Partial<
   >
 >;
 
+/**
+ * A change of type (RFC 6749 §2.1), made only while the client is still of
+ * type `from`, with the secret the new type has: a hash for a confidential
+ * client, null for a public one.
+ */
+interface ClientRetype {
+  from: ClientType;
+  to: ClientType;
+  secretHash: string | null;
+}
+
 export interface ClientRepository {
   create(client: NewClient): Promise<ClientRecord>;
   /** The live (not deleted) client of the tenant with this id. */
   find(tenantId: string, clientId: string): Promise<ClientRecord | null>;
   /** The tenant's live clients, newest first. */
   list(tenantId: string): Promise<ClientRecord[]>;
-  /** Sets the given fields of a live client; resolves it updated, or null when there is none. */
-  update(tenantId: string, clientId: string, changes: ClientChanges, now: Date): Promise<ClientRecord | null>;
+  /**
+   * Sets the given fields of a live client, and with `retype` its type and
+   * secret (a secret rotated out earlier is forgotten), in one statement;
+   * resolves it updated, or null when there is none (or, with `retype`, it is
+   * no longer of type `from`).
+   */
+  update(
+    tenantId: string,
+    clientId: string,
+    changes: ClientChanges,
+    now: Date,
+    retype?: ClientRetype,
+  ): Promise<ClientRecord | null>;
   /**
    * In one statement: the current secret becomes the previous one (accepted
    * until `previousExpiresAt`) and `secretHash` the current one. Only a live
