@@ -109,6 +109,16 @@ export const errors = {
       {},
       { "Retry-After": "1" },
     ),
+  /** Another change of the same resource kept landing first (a client's type changed under a PATCH of it). */
+  concurrentChange: () =>
+    new AppError(
+      409,
+      "concurrent_change",
+      "Concurrent change",
+      "Another change of this resource landed at the same time; try again.",
+      {},
+      { "Retry-After": "1" },
+    ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>
     new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),

@@ -1,7 +1,8 @@
 /**
  * Administration of a tenant's OAuth 2.0 / OpenID Connect clients (caller:
  * an API key with scope `admin` of the tenant, or the bootstrap admin key).
- * A confidential client's secret is in the answer that creates or rotates it, and in no other.
+ * A confidential client's secret is in the answer that creates it, rotates it or makes the client confidential,
+ * and in no other.
  */
 import type {
   OAuthClient,
@@ -41,13 +42,17 @@ export function adminClientMethods(ctx: Context) {
       return send<OAuthClient>({ method: "GET", path: clientPath(clientId) }, options);
     },
 
-    /** `PATCH /v1/admin/clients/{client_id}` → the changed client; the result is checked as a new client. Never retried. */
+    /**
+     * `PATCH /v1/admin/clients/{client_id}` → the changed client; the result is checked as a new client. A client
+     * made confidential has its new `client_secret` in this answer only; one made public loses its secret and its
+     * sessions. Never retried.
+     */
     updateClient(
       clientId: string,
       changes: OAuthClientChanges,
       options: RequestOptions = {},
-    ): Promise<Result<OAuthClient>> {
-      return send<OAuthClient>({ method: "PATCH", path: clientPath(clientId), body: changes }, options);
+    ): Promise<Result<OAuthClientWithSecret>> {
+      return send<OAuthClientWithSecret>({ method: "PATCH", path: clientPath(clientId), body: changes }, options);
     },
 
     /** `DELETE /v1/admin/clients/{client_id}` → 204; every session issued to the client ends at once. */

@@ -277,10 +277,16 @@ export interface OAuthClientInput {
   refresh_token_ttl?: number | null;
 }
 
-/** `PATCH` of a client: only the fields given change; the type never does. */
-export type OAuthClientChanges = Partial<Omit<OAuthClientInput, "type">>;
+/**
+ * `PATCH` of a client: only the fields given change. A new `type` brings a new secret (to confidential) or
+ * removes it and ends every session issued to the client (to public).
+ */
+export type OAuthClientChanges = Partial<OAuthClientInput>;
 
-/** A client with a secret just generated: `client_secret` appears in this answer only (confidential clients). */
+/**
+ * A client with a secret just generated: `client_secret` appears in this answer only (a confidential client
+ * registered, or a client made confidential by a change).
+ */
 export interface OAuthClientWithSecret extends OAuthClient {
   client_secret?: string;
 }

@@ -45,6 +45,11 @@ const RULES: Record<string, AuditRule> = {
     target: { type: "client", field: "client_id" },
     details: ["count", "reason", "user_id"],
   },
+  client_type_changed: {
+    action: "client.type_changed",
+    target: { type: "client", field: "client_id" },
+    details: ["from", "to"],
+  },
   consent_revoked: {
     action: "consent.revoked",
     target: { type: "client", field: "client_id" },

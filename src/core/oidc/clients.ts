@@ -130,19 +130,32 @@ export class ClientService implements ClientDirectory {
 
   /**
    * Changes a live client; the result must satisfy the same rules as a new
-   * client. Its type cannot change (a secret would appear or linger), so
-   * `type` may only repeat the current one. Resolves null when there is no such client.
+   * client. A change of type is made with the secret that goes with it: to
+   * confidential, a new one, returned once; to public, none, and every
+   * session issued to the client ends, as its tokens were bound to the
+   * client's authentication (RFC 6749 §10.4). Resolves null when there is no such client.
    */
   async update(
     tenant: Tenant,
     clientId: string,
-    { type, ...changes }: ClientChanges & { type?: ClientType },
-  ): Promise<OAuthClient | null> {
-    const current = await this.record(tenant, clientId);
-    if (!current) return null;
-    if (type !== undefined && type !== current.type) {
-      throw errors.validation([{ path: "type", message: "cannot change; register a new client instead" }]);
+    changes: ClientChanges & { type?: ClientType },
+  ): Promise<ClientWithSecret | null> {
+    // A concurrent change of type makes the guarded write miss; the change is then weighed against the client as it is.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.record(tenant, clientId);
+      if (!current) return null;
+      const changed = await this.change(tenant, current, changes);
+      if (changed) return changed;
     }
+    throw errors.concurrentChange();
+  }
+
+  /** One try of update(): null when the client was deleted or changed type meanwhile. */
+  private async change(
+    tenant: Tenant,
+    current: ClientRecord,
+    { type = current.type, ...changes }: ClientChanges & { type?: ClientType },
+  ): Promise<ClientWithSecret | null> {
     // Absent (undefined) fields stay as they are; null is a value (a TTL back to the tenant's default).
     const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     const normalized: ClientChanges = {
@@ -152,10 +165,28 @@ export class ClientService implements ClientDirectory {
       ...(changes.grantTypes && { grantTypes: unique(changes.grantTypes) }),
       ...(changes.scopes && { scopes: unique(changes.scopes) }),
     };
-    const problems = clientProblems({ ...current, ...normalized });
+    const problems = clientProblems({ ...current, ...normalized, type });
     if (problems.length > 0) throw errors.validation(problems);
-    const updated = await this.deps.db.clients.update(tenant.id, clientId, normalized, this.deps.clock.now());
-    return updated && withoutSecrets(updated);
+    const { clientId } = current;
+    const secret = type !== current.type && type === "confidential" ? this.newSecret() : null;
+    const retype =
+      type === current.type
+        ? undefined
+        : { from: current.type, to: type, secretHash: secret === null ? null : await this.hash(secret) };
+    const now = this.deps.clock.now();
+    const updated = await this.deps.db.clients.update(tenant.id, clientId, normalized, now, retype);
+    if (!updated) return null;
+    if (retype) {
+      this.deps.logger.info("client_type_changed", {
+        tenant_id: tenant.id,
+        client_id: clientId,
+        from: retype.from,
+        to: type,
+      });
+      // A refresh token (or client-credentials token) issued on the strength of the secret would outlive it.
+      if (type === "public") await this.deps.sessions.revokeAllOfClient(tenant, clientId, "client_type_changed");
+    }
+    return { client: withoutSecrets(updated), secret };
   }
 
   /**

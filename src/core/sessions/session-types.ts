@@ -37,7 +37,8 @@ export interface ClientInfo {
  * disabled; `password_changed`: a change or reset of the password;
  * `authorization_code_reuse`: the code the session was issued from was
  * presented again; `client_deleted` / `consent_revoked`: the OAuth client's
- * sessions (all, or one user's) ended with it; `mfa_required`: the tenant's
+ * sessions (all, or one user's) ended with it; `client_type_changed`: a
+ * confidential client became public, so its secret no longer guards them; `mfa_required`: the tenant's
  * MFA policy now binds the session's user, and the session completed no
  * second factor.
  */
@@ -51,6 +52,7 @@ export const REVOCATION_REASONS = [
   "token_revocation",
   "user_ended",
   "client_deleted",
+  "client_type_changed",
   "consent_revoked",
   "mfa_required",
 ] as const;

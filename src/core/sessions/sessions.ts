@@ -258,17 +258,18 @@ export class SessionService {
 
   /**
    * Revokes every session of an OAuth client (only `userId`'s when given): the
-   * client was deleted, or the user withdrew their consent. Resolves how many were live.
+   * client was deleted or became public, or the user withdrew their consent.
+   * Resolves how many were live.
    */
   async revokeAllOfClient(
     tenant: Tenant,
     clientId: string,
-    reason: "client_deleted" | "consent_revoked",
+    reason: "client_deleted" | "client_type_changed" | "consent_revoked",
     userId?: string,
   ): Promise<number> {
     const at = new Date(this.now());
     const { sessions } = this.deps.db;
-    // The whole client is gone: its own tokens (client credentials) go too; they have no ledger row.
+    // The whole client is gone (or lost its secret): its own tokens (client credentials) go too; no ledger row.
     if (userId === undefined) {
       await endSessions(this.store, tenant, [await clientTokenSessionId(clientId)], reason, async () => []);
     }

@@ -57,7 +57,11 @@ const UpdateClientSchema = z
   .object({
     ...clientFields,
     name: clientFields.name.optional(),
-    type: clientFields.type.optional().openapi({ description: "Cannot change; only the current type is accepted" }),
+    type: clientFields.type.optional().openapi({
+      description:
+        "To confidential: a new secret, in this response only. To public: the secret is removed and every session " +
+        "and token issued to the client is revoked. The current type keeps the secret and the sessions as they are.",
+    }),
     redirect_uris: clientFields.redirect_uris.optional(),
   })
   .strict()
@@ -83,6 +87,13 @@ const ClientSchema = z
 const ClientWithSecretSchema = ClientSchema.extend({
   client_secret: z.string().optional().openapi({ description: "Confidential clients only; shown this once" }),
 }).openapi("ClientWithSecret");
+
+const ChangedClientSchema = ClientSchema.extend({
+  client_secret: z
+    .string()
+    .optional()
+    .openapi({ description: "Only when this change made the client confidential: its new secret, shown this once" }),
+}).openapi("ChangedClient");
 
 const clientView = (client: OAuthClient) => ({
   client_id: client.clientId,
@@ -165,16 +176,21 @@ const update = createRoute({
   ...adminOnly,
   method: "patch",
   path: "/t/{tenant}/v1/admin/clients/{client_id}",
-  summary: "Change any of a client's fields but its type",
-  description: "The client after the change must satisfy the same rules as a new one.",
+  summary: "Change any of a client's fields (a new type brings a new secret, or revokes the client's sessions)",
+  description:
+    "The client after the change must satisfy the same rules as a new one (`grant_types` are checked against the " +
+    "new type). A public client made confidential gets a new `client_secret`, in this response only, and must " +
+    "authenticate from then on; a confidential client made public loses its secret, and every session and token " +
+    "issued to it is revoked, as they were bound to its authentication (RFC 6749 §10.4). Should its type keep " +
+    "changing under the request, it answers 409 concurrent_change with Retry-After (nothing changed).",
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: ClientParamSchema,
     body: { required: true, content: { "application/json": { schema: UpdateClientSchema } } },
   },
   responses: {
-    200: { description: "The changed client", content: clientJson },
-    ...problems(400, 401, 403, 404, 413, 415),
+    200: { description: "The changed client", content: { "application/json": { schema: ChangedClientSchema } } },
+    ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
 
@@ -244,7 +260,9 @@ export const adminClientRoutes = createRouter()
     const { client_id: clientId } = c.req.valid("param");
     const updated = await c.get("services").clients.update(c.get("tenant"), clientId, clientInput(c.req.valid("json")));
     if (!updated) throw noSuchClient();
-    return c.json(clientView(updated), 200);
+    if (updated.secret === null) return c.json(clientView(updated.client), 200);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...clientView(updated.client), client_secret: updated.secret }, 200);
   })
   .openapi(remove, async (c) => {
     if (!(await c.get("services").clients.delete(c.get("tenant"), c.req.valid("param").client_id)))
