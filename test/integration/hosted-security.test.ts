@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.js";
 import type { Tenant } from "../../src/core/ports/database.js";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { formsOf, TestBrowser } from "../support/hosted.js";
 import { pinnedClock } from "../support/key-ring.js";
 
@@ -153,6 +153,23 @@ describe("hosted security page", () => {
     clock.advance(5 * 60_000 + 1000);
     const stale = await again.submit(await page(again));
     expect(stale.status).toBe(403);
+  });
+
+  it("lets a session from before a required MFA policy add the factor the policy asks for", async () => {
+    const { browser } = await signedIn();
+    const setPolicy = (policy: string) =>
+      t.app.request("/t/hsec/v1/admin/mfa-policy", {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({ policy }),
+      });
+    expect((await setPolicy("required")).status).toBe(200);
+    try {
+      const { codesPage } = await addAuthenticator(browser);
+      expect(codesPage).toMatch(/[a-z0-9]{5}-[a-z0-9]{5}/);
+    } finally {
+      expect((await setPolicy("optional")).status).toBe(200);
+    }
   });
 
   it("refuses each form without this browser's CSRF token", async () => {

@@ -6,7 +6,8 @@ import type { SessionClaims } from "./session-state.js";
 export const DEFAULT_SCOPES = ["openid", "profile", "email"];
 
 /** The scope of a user's tokens: the defaults and what the user holds now. */
-export const scopeOf = (user: UserRecord): string => [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" ");
+export const scopeOf = (user: Pick<UserRecord, "scopes">): string =>
+  [...new Set([...DEFAULT_SCOPES, ...user.scopes])].join(" ");
 
 /** The scope tokens (space-separated, RFC 6749 §3.3). */
 export const scopeList = (scope: string): string[] => scope.split(" ").filter((s) => s !== "");

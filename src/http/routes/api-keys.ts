@@ -138,9 +138,10 @@ export const apiKeyRoutes = createRouter()
     const body = c.req.valid("json");
     const { apiKeys } = c.get("services");
     const owner = await tokenUser(c);
-    if (body.scopes.some(isPowerful)) await c.get("services").stepUp.require(c.get("tenant"), c.get("auth"));
+    const auth = c.get("auth");
+    if (body.scopes.some(isPowerful)) await c.get("services").stepUp.require(c.get("tenant"), owner, auth);
     // Every user's token has auth_time (client tokens never reach user routes); without it nothing is recent.
-    const authenticatedAt = new Date((c.get("auth").auth_time ?? 0) * 1000);
+    const authenticatedAt = new Date((auth.auth_time ?? 0) * 1000);
     const { record, key } = await apiKeys.createForUser(
       c.get("tenant"),
       { user: owner, authenticatedAt },

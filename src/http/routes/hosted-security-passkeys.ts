@@ -28,7 +28,7 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
     // Read by the script, not shown: problem+json.
     if (!current) throw errors.forbidden("This browser has no signed-in session.");
     // The JSON routes' step-up rule, as problem+json for the script.
-    await requireSessionStepUp(c, current);
+    await requireSessionStepUp(c, current, "new_factor");
     const { accounts, passkeys } = c.get("services");
     const view = await accounts.view(current.user);
     const options = await passkeys.registrationOptions(c.get("tenant"), {
@@ -43,7 +43,7 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
     const form = await readForm(c);
     return withSession(c, async (signedIn) => {
       const { user } = signedIn;
-      const refused = await stepUpRefusal(c, signedIn);
+      const refused = await stepUpRefusal(c, signedIn, "new_factor");
       if (refused) return refused;
       const { passkeys, mfa } = c.get("services");
       const page = await pageContext(c);

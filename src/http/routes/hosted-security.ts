@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { AppError, errors } from "../../core/errors.js";
-import { STEP_UP_WINDOW_MS } from "../../core/mfa/step-up.js";
+import { STEP_UP_WINDOW_MS, type StepUpPurpose } from "../../core/mfa/step-up.js";
 import { ipBucket } from "../../core/net/ip.js";
 import type { UserRecord } from "../../core/ports/database.js";
 import type { AppEnv } from "../context.js";
@@ -57,22 +57,28 @@ export async function securityPage(
 }
 
 /** StepUp.require for a browser's provider session, as for an access token's claims. */
-export function requireSessionStepUp(c: Context<AppEnv>, { user, session }: SignedIn): Promise<void> {
-  return c.get("services").stepUp.require(c.get("tenant"), {
-    sub: user.id,
-    amr: session.amr,
-    auth_time: Math.floor(session.authTime.getTime() / 1000),
-  });
+export function requireSessionStepUp(
+  c: Context<AppEnv>,
+  { user, session }: SignedIn,
+  purpose: StepUpPurpose = "change",
+): Promise<void> {
+  const login = { amr: session.amr, auth_time: Math.floor(session.authTime.getTime() / 1000) };
+  return c.get("services").stepUp.require(c.get("tenant"), user, login, purpose);
 }
 
 /**
  * The JSON routes' step-up rule read off the provider session (a second
- * factor within the last 5 minutes when the user has one): null when met,
- * else the page that says to sign in again (403).
+ * factor within the last 5 minutes when the user has one, the tenant's MFA
+ * policy met when it binds a user without one): null when met, else the
+ * page that says to sign in again (403).
  */
-export async function stepUpRefusal(c: Context<AppEnv>, signedIn: SignedIn): Promise<Response | null> {
+export async function stepUpRefusal(
+  c: Context<AppEnv>,
+  signedIn: SignedIn,
+  purpose: StepUpPurpose = "change",
+): Promise<Response | null> {
   try {
-    await requireSessionStepUp(c, signedIn);
+    await requireSessionStepUp(c, signedIn, purpose);
     return null;
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== "step_up_required") throw error;
@@ -93,7 +99,7 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
     await readForm(c);
     return withSession(c, async (signedIn) => {
       const { user } = signedIn;
-      const refused = await stepUpRefusal(c, signedIn);
+      const refused = await stepUpRefusal(c, signedIn, "new_factor");
       if (refused) return refused;
       const enrollment = await c.get("services").mfa.enrollTotp(c.get("tenant"), user);
       const page = await pageContext(c);

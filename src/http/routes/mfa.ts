@@ -69,7 +69,7 @@ const enrollTotp = createRoute({
     "unconfirmed one. 409 when the caller has a confirmed authenticator. " +
     "A caller who has a second factor (a passkey) needs a login with one within the last 5 minutes (otherwise 403 " +
     "`step_up_required`): a stolen session must not add a factor of its own.",
-  middleware: [requireAccessToken(), requireStepUp()] as const,
+  middleware: [requireAccessToken(), requireStepUp("new_factor")] as const,
   request: { params: TenantParamSchema },
   responses: {
     201: {

@@ -102,7 +102,7 @@ const registrationOptions = createRoute({
     "a second factor needs a login with one within the last 5 minutes (otherwise 403 `step_up_required`), here " +
     "and at the registration: a stolen session must not add a factor of its own.",
   ...bearer,
-  middleware: [requireAccessToken(), requireStepUp()] as const,
+  middleware: [requireAccessToken(), requireStepUp("new_factor")] as const,
   request: { params: TenantParamSchema },
   responses: {
     200: {
@@ -119,7 +119,7 @@ const register = createRoute({
   tags,
   summary: "Store the passkey the browser created",
   ...bearer,
-  middleware: [requireAccessToken(), requireStepUp(), acceptBody("json")] as const,
+  middleware: [requireAccessToken(), requireStepUp("new_factor"), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: {
