@@ -8,6 +8,7 @@ import type { LogFields } from "../../src/core/ports/logger.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
+import { basicAuth, oauthFixtures, REDIRECT_URI, tokenRequest } from "../support/oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 
 const clock = pinnedClock(Date.UTC(2026, 10, 2, 9));
@@ -143,6 +144,52 @@ describe("API keys", () => {
       expectProblem(await readAnswer(await createKey(plain, { name: "x", scopes })), 403, "forbidden");
     }
     await newKey(admin, ["admin", "tokens:introspect", "api_keys:verify"]);
+  });
+
+  it("grants no scope the presenting token lacks: one the owner gained since comes with their next token", async () => {
+    const signup = (await (await api.signup("keys", "promoted@example.com")).json()) as TokenBody & {
+      user: { id: string };
+    };
+    const promoted = await t.app.request(`/t/keys/v1/admin/users/${signup.user.id}`, {
+      method: "PATCH",
+      headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ scopes: ["admin"] }),
+    });
+    expect(promoted.status).toBe(200);
+    for (const scopes of [["admin"], ["tokens:introspect"], ["api_keys:verify"]]) {
+      expectProblem(await readAnswer(await createKey(signup, { name: "x", scopes })), 403, "forbidden");
+    }
+    const refreshed = (await (await api.refresh("keys", signup.refresh_token)).json()) as TokenBody;
+    await newKey(refreshed, ["admin", "tokens:introspect", "api_keys:verify"]);
+  });
+
+  it("grants a first-party client's token only what its grant holds", async () => {
+    const fx = oauthFixtures(t, "keys");
+    const app = await fx.register({ type: "confidential", first_party: true, scopes: ["openid", "email", "admin"] });
+    const login = await fx.login();
+    expect(
+      (
+        await t.app.request(`/t/keys/v1/admin/users/${login.userId}`, {
+          method: "PATCH",
+          headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+          body: JSON.stringify({ scopes: ["admin"] }),
+        })
+      ).status,
+    ).toBe(200);
+    const tokensFor = async (scope: string): Promise<TokenBody & { scope: string }> => {
+      const authTime = Math.floor(clock.now().getTime() / 1000);
+      const { code, verifier } = await fx.code({ clientId: app.client_id, ...login, scope, authTime });
+      const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+      const response = await tokenRequest(t, "keys", form, { Authorization: basicAuth(app) });
+      expect(response.status, await response.clone().text()).toBe(200);
+      return response.json();
+    };
+    const withoutAdmin = await tokensFor("openid email");
+    expect(withoutAdmin.scope).toBe("openid email");
+    expectProblem(await readAnswer(await createKey(withoutAdmin, { name: "x", scopes: ["admin"] })), 403, "forbidden");
+    const withAdmin = await tokensFor("openid email admin");
+    expect(withAdmin.scope).toBe("openid email admin");
+    await newKey(withAdmin, ["admin", "tokens:introspect"]);
   });
 
   it("enforces scopes on every service route: 401 without a valid key, 403 without the scope", async () => {

@@ -6,7 +6,7 @@ import type { ApiKeyRecord, Database, Tenant, UserRecord } from "../ports/databa
 import type { AtomicScript, KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Background } from "../sessions/sessions.js";
-import { DEFAULT_SCOPES } from "../sessions/user-claims.js";
+import { DEFAULT_SCOPES, scopeList } from "../sessions/user-claims.js";
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from "./key-format.js";
 
 /** Scopes for other services calling this one (API.md). */
@@ -62,12 +62,16 @@ return 1`,
 };
 const usedKey = (id: string) => `api-key-used:${id}`;
 
-/** What a user may put on a key: what they hold, and admin and service scopes only when they hold admin. */
-export function grantableScopes(user: Pick<UserRecord, "scopes">): Set<string> {
-  const held = new Set([...DEFAULT_SCOPES, ...user.scopes]);
+/** What a holder of `scopes` may put on a key: those, and the service scopes only with admin. */
+function grantableFrom(scopes: readonly string[]): Set<string> {
+  const held = new Set(scopes);
   if (held.has(ADMIN_SCOPE)) for (const scope of SERVICE_SCOPES) held.add(scope);
   return held;
 }
+
+/** What a user may put on a key: what they hold, and admin and service scopes only when they hold admin. */
+const grantableScopes = (user: Pick<UserRecord, "scopes">): Set<string> =>
+  grantableFrom([...DEFAULT_SCOPES, ...user.scopes]);
 
 interface NewKeyInput {
   name: string;
@@ -100,18 +104,21 @@ export class ApiKeyService {
   constructor(private readonly deps: ApiKeyDeps) {}
 
   /**
-   * A user's key. The user may grant what they hold (grantableScopes); a key
-   * with `admin` or a service scope also needs a login at most
+   * A user's key. The user may grant what they hold now (grantableScopes)
+   * and the presenting token carries (`tokenScope`): a grant never widens, so
+   * a scope the user gained after the token was issued comes with the next
+   * one. A key with `admin` or a service scope also needs a login at most
    * FRESH_LOGIN_MS old, so a stolen session alone cannot mint a lasting
    * powerful credential.
    */
   async createForUser(
     tenant: Tenant,
-    owner: { user: UserRecord; authenticatedAt: Date },
+    owner: { user: UserRecord; authenticatedAt: Date; tokenScope: string },
     input: NewKeyInput,
   ): Promise<{ record: ApiKeyRecord; key: string }> {
     const allowed = grantableScopes(owner.user);
-    const refused = input.scopes.filter((scope) => !allowed.has(scope));
+    const carried = grantableFrom(scopeList(owner.tokenScope));
+    const refused = input.scopes.filter((scope) => !allowed.has(scope) || !carried.has(scope));
     if (refused.length > 0) throw errors.forbidden(`You cannot grant: ${refused.join(", ")}.`);
     const powerful = input.scopes.filter(isPowerful);
     if (powerful.length > 0 && this.deps.clock.now().getTime() - owner.authenticatedAt.getTime() > FRESH_LOGIN_MS) {

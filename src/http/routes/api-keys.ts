@@ -55,10 +55,13 @@ const create = createRoute({
   tags: ["API keys"],
   summary: "Create an API key (the key is in this response only)",
   description:
-    `A key may hold the scopes its owner holds; \`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) ` +
-    `only when the owner holds \`admin\` and logged in within the last ${FRESH_LOGIN_MS / 60_000} minutes ` +
-    "(the token's `auth_time`; otherwise 403 `reauthentication_required`); a user with a second factor must " +
-    "also have completed it in that login (otherwise 403 `step_up_required`).",
+    "A key may hold the scopes its owner holds now that the presenting access token also carries (its `scope`: " +
+    "a scope the owner gained since comes with their next token; otherwise 403 `forbidden`); " +
+    `\`admin\` and the service scopes (${SERVICE_SCOPES.join(", ")}) only with \`admin\` and a login within ` +
+    `the last ${FRESH_LOGIN_MS / 60_000} minutes (the token's \`auth_time\`; otherwise 403 ` +
+    "`reauthentication_required`). A user with a second factor must also have completed it in that login, and " +
+    "a user without one whom the tenant's MFA policy binds must have met the policy there (otherwise 403 " +
+    "`step_up_required`).",
   ...bearer,
   middleware: [requireAccessToken(), acceptBody("json")] as const,
   request: {
@@ -144,7 +147,7 @@ export const apiKeyRoutes = createRouter()
     const authenticatedAt = new Date((auth.auth_time ?? 0) * 1000);
     const { record, key } = await apiKeys.createForUser(
       c.get("tenant"),
-      { user: owner, authenticatedAt },
+      { user: owner, authenticatedAt, tokenScope: auth.scope },
       newKeyInput(body),
     );
     const { last_used_at: _never, ...created } = apiKeyView(record);
