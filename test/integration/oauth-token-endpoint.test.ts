@@ -258,6 +258,53 @@ describe("refresh tokens", () => {
     expect(post.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("narrows live grants to the client's scopes as an admin changes them: access token, ID token, UserInfo", async () => {
+    const wide = await fx.register({ type: "confidential", scopes: ["openid", "email", "admin"] });
+    const patchClient = async (scopes: string[]) => {
+      const response = await t.app.request(`/t/${SLUG}/v1/admin/clients/${wide.client_id}`, {
+        method: "PATCH",
+        headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({ scopes }),
+      });
+      expect(response.status).toBe(200);
+    };
+    const user = await fx.login();
+    const promoted = await t.app.request(`/t/${SLUG}/v1/admin/users/${user.userId}`, {
+      method: "PATCH",
+      headers: { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ scopes: ["admin"] }),
+    });
+    expect(promoted.status).toBe(200);
+    const { code, verifier } = await fx.code({ clientId: wide.client_id, scope: "openid email admin", ...user });
+    const form = { grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+    let tokens = await exchanged(form, wide);
+    expect(tokens.scope).toBe("openid email admin");
+    const refresh = async () => {
+      tokens = await exchanged({ grant_type: "refresh_token", refresh_token: tokens.refresh_token }, wide);
+      return tokens;
+    };
+
+    await patchClient(["openid"]);
+    expect(await refresh()).toMatchObject({ scope: "openid", id_token: expect.any(String) });
+    expect(decodeJwt(tokens.access_token).scope).toBe("openid");
+    expect(await (await userinfo(tokens.access_token)).json()).toEqual({ sub: user.userId });
+    // A scope the client no longer has is not granted by asking for it.
+    const asked = await asWeb(
+      { grant_type: "refresh_token", refresh_token: tokens.refresh_token, scope: "openid admin" },
+      wide,
+    );
+    tokens = (await asked.json()) as Tokens;
+    expect(tokens.scope).toBe("openid");
+
+    await patchClient(["email"]);
+    const withoutOpenid = await refresh();
+    expect(withoutOpenid.scope).toBe("email");
+    expect(withoutOpenid.id_token).toBeUndefined();
+    // The client's scopes given back: the grant, never more than was authorized.
+    await patchClient(["openid", "email", "profile", "admin"]);
+    expect((await refresh()).scope).toBe("openid email admin");
+  });
+
   it("keeps a client's refresh token off the first-party refresh route, unspent (RFC 6749 §10.4)", async () => {
     const tokens = await exchanged((await codeOf(web)).form);
     const sid = decodeJwt(tokens.access_token).sid as string;

@@ -169,13 +169,17 @@ export class TokenEndpoint {
     };
   }
 
-  /** RFC 6749 §6: only the client's own sessions; a narrower scope for this answer, never a wider one. */
+  /**
+   * RFC 6749 §6: only the client's own sessions; the granted scope within the
+   * client's registration as it is now, and a narrower one for this answer, never a wider one.
+   */
   private async refresh(tenant: Tenant, { client, form }: TokenRequest): Promise<SessionTokens> {
     const presented = required(form, "refresh_token");
     const scope = requestedScope(form);
     const issued = await asOAuthGrant(
       this.deps.sessions.refreshForClient(tenant, presented, {
         clientId: client.clientId,
+        clientScopes: client.scopes,
         ...lifetimesOf(client),
         ...(scope ? { scope } : {}),
       }),

@@ -12,7 +12,7 @@ import { holdEnded, REVOKED_TTL_MS } from "./session-revocation.js";
 import type { SessionClaims, SessionState } from "./session-state.js";
 import type { SessionStore } from "./session-store.js";
 import type { ClientRefresh, IssuedTokens, RevocationReason, SessionDeps, TokenResponse } from "./session-types.js";
-import { claimsOfCurrentUser, narrowScope, scopeList } from "./user-claims.js";
+import { claimsOfCurrentUser, claimsWithinClient, narrowScope, scopeList } from "./user-claims.js";
 
 /** The session as the ledger knows it, when it is live and belongs to the tenant. */
 export async function ledgerState(deps: SessionDeps, tenant: Tenant, sessionId: string): Promise<SessionState | null> {
@@ -102,7 +102,8 @@ export class SessionRefresh {
         // written while the claims are checked and the token signed; settles, never rejects.
         const recorded = this.recordRotation(tenant, token.sessionId, outcome, successor.hash);
         const issued = await this.answerOrRearm(token, async () => {
-          const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          const current = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          const claims = binding ? claimsWithinClient(current, binding.clientScopes) : current;
           await this.holdToMfaPolicy(tenant, token.sessionId, claims);
           const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
           return this.answer(tenant, session, successor.text, binding);
@@ -119,7 +120,8 @@ export class SessionRefresh {
         const again = await this.deps.refreshTokens.openSuccessor(token.text, outcome.sealedSuccessor);
         if (!again) throw this.refused();
         const issued = await this.answerOrRearm(token, async () => {
-          const claims = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          const current = await this.claimsNow(tenant, token.sessionId, outcome.generation, outcome.claims);
+          const claims = binding ? claimsWithinClient(current, binding.clientScopes) : current;
           await this.holdToMfaPolicy(tenant, token.sessionId, claims);
           const session = { id: token.sessionId, claims, idleExpiresAt: outcome.idleExpiresAt };
           return this.answer(tenant, session, again, binding);
@@ -269,7 +271,7 @@ export class SessionRefresh {
    * A session that falls short of the tenant's MFA policy (made before the
    * policy or before its user was bound by it) ends at its next refresh: the
    * user logs in again, through the second step. A client's session is
-   * judged by the scope it was granted, which names no user scope.
+   * judged by the scope it was granted, as far as its client may still have it.
    */
   private async holdToMfaPolicy(tenant: Tenant, sessionId: string, claims: SessionClaims): Promise<void> {
     if (!fallsShortOfMfaPolicy(tenant, claims.amr, claims.scope)) return;

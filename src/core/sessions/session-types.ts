@@ -92,6 +92,8 @@ export interface SessionOptions {
 export interface ClientRefresh {
   /** The authenticated client: only its own sessions refresh. */
   clientId: string;
+  /** The scopes the client is registered for now: a grant reaches no further (RFC 6749 §6). */
+  clientScopes: readonly string[];
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
   /** A narrower scope for this response; the granted one when absent. */

@@ -42,3 +42,14 @@ export async function claimsOfCurrentUser(
   const scope = claims.grant === undefined ? scopeOf(user) : narrowScope(claims.grant, scopeOf(user));
   return { ...claims, scope, userVersion: Math.max(version, versionOf(user)) };
 }
+
+/**
+ * A client's session as far as the client's registration reaches now: an
+ * admin who narrows the client's scopes narrows its live grants at their
+ * next refresh (RFC 6749 §6: never wider than granted). Not stored: the
+ * grant stays what was authorized, and bounds the session whatever the client is.
+ */
+export const claimsWithinClient = (claims: SessionClaims, clientScopes: readonly string[]): SessionClaims => ({
+  ...claims,
+  scope: narrowScope(claims.scope, clientScopes.join(" ")),
+});
