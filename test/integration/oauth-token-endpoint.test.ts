@@ -179,6 +179,24 @@ describe("authorization codes", () => {
     await expectOAuthError(await asWeb(disabled.form), 400, "invalid_grant");
   });
 
+  it("answers invalid_grant, not a problem, when the user is disabled while the code's session is issued", async () => {
+    const { user, form } = await codeOf(web);
+    const tenant = await fx.tenantOf();
+    // The disable commits after the endpoint read the user and before the session's insert (login-races.test.ts).
+    const sessions = t.services.db.sessions;
+    const create = sessions.create;
+    sessions.create = async (session) => {
+      sessions.create = create;
+      await t.deps.db.users.update(tenant.id, user.userId, { disabled: true }, new Date());
+      return create(session);
+    };
+    try {
+      await expectOAuthError(await asWeb(form), 400, "invalid_grant");
+    } finally {
+      sessions.create = create;
+    }
+  });
+
   it("ends the client sessions issued under a provider session with it (RP-initiated logout)", async () => {
     const { user, form } = await codeOf(web);
     const tokens = await exchanged(form);

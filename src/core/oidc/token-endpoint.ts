@@ -70,13 +70,24 @@ const required = (form: TokenRequest["form"], name: string): string => {
   return value;
 };
 
-/** The sessions' `invalid_grant` (an API.md problem) as RFC 6749 §5.2 answers it. */
+/**
+ * The sessions' refusals of the grant's user (API.md problems) as RFC 6749 §5.2
+ * answers them: `invalid_grant`, and so is a user disabled (403
+ * account_disabled) or deleted or given a new password (401
+ * invalid_credentials) while the session was being issued.
+ */
+const REFUSED_GRANT = new Set(["invalid_grant", "account_disabled", "invalid_credentials"]);
+
 async function asOAuthGrant<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof AppError && error.code === "invalid_grant")
-      throw new OAuthError("invalid_grant", error.detail);
+    if (error instanceof AppError && REFUSED_GRANT.has(error.code)) {
+      throw new OAuthError(
+        "invalid_grant",
+        error.code === "invalid_grant" ? error.detail : "The account is no longer active.",
+      );
+    }
     throw error;
   }
 }
