@@ -109,6 +109,12 @@ describe("federated buttons on the login page", () => {
     expect(html).not.toContain("account-locked");
   });
 
+  it.each(["saml", "oauth"])("answers a %s name no upstream can have (a NUL) as none, not a 500", async (kind) => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const start = await browser.get(`/t/fedpages/login/federated/${kind}/a%00b`);
+    expect([302, 404]).toContain(start.status);
+  });
+
   it("refuses a return that this browser did not start", async () => {
     const response = await new TestBrowser(t.app.request.bind(t.app)).get(
       "/t/fedpages/login/federated/return?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x",

@@ -35,11 +35,12 @@ async function start(c: Context<AppEnv>, kind: "oauth" | "saml", name: string): 
     codeChallengeMethod: "S256",
     hostedReturn: true,
   };
+  // Provider and connection names share one pattern; anything else (a NUL, which Postgres cannot hold) is no such upstream.
   const known = PROVIDER_NAME.test(name);
   const { location } =
     kind === "oauth"
       ? await federation.authorize(tenant, known ? name : "-", `${issuer}/v1/oauth/${name}/callback`, query)
-      : await saml.login(tenant, name, issuer, query);
+      : await saml.login(tenant, known ? name : "-", issuer, query);
   c.header("Cache-Control", "no-store");
   return c.redirect(location, 302);
 }
