@@ -42,6 +42,7 @@ interface Content {
 }
 
 interface Operation {
+  operationId?: string;
   tags?: string[];
   summary?: string;
   description?: string;
@@ -72,6 +73,7 @@ const AREA_ORDER = [
   "Federation",
   "SAML",
   "OpenID Provider",
+  "Hosted pages",
   "Discovery",
   "Administration",
   "Operations",
@@ -341,6 +343,7 @@ function renderOperations(doc: OpenApiDocument, slug: (heading: string) => strin
       if (operation.summary) out.push(sentence(operation.summary), "");
       if (operation.description) out.push(operation.description.trim(), "");
       out.push(`Authentication: ${securityOf(operation)}.`, "");
+      if (operation.operationId) out.push(`Operation id: ${code(operation.operationId)}.`, "");
       out.push(...parameterLines(operation, link), ...bodyLines(operation, schemas, link));
       out.push(...responseLines(operation, link), "");
     }

@@ -43,6 +43,7 @@ import { hostedLogoutRoutes } from "./routes/hosted-logout.js";
 import { hostedMfaRoutes } from "./routes/hosted-mfa.js";
 import { hostedMfaEnrollRoutes } from "./routes/hosted-mfa-enroll.js";
 import { hostedMfaPasskeyRoutes } from "./routes/hosted-mfa-passkey.js";
+import { describeHostedPages } from "./routes/hosted-pages-described.js";
 import { hostedPasskeyRoutes } from "./routes/hosted-passkey.js";
 import { hostedPasswordRoutes } from "./routes/hosted-password.js";
 import { hostedSecurityRoutes } from "./routes/hosted-security.js";
@@ -144,7 +145,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", userInfoRoutes);
   app.route("/", samlRoutes);
   app.route("/", rateLimitRoutes);
-  // The hosted pages and the authorization endpoint: HTML, outside the API description.
+  // The hosted pages and the authorization endpoint: HTML (described by describeHostedPages).
   app.route("/", hostedAssetRoutes);
   app.route("/", authorizeRoutes);
   app.route("/", hostedLoginRoutes);
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", hostedSecurityPasskeyRoutes);
   app.route("/", hostedLogoutRoutes);
   app.route("/", hostedErrorRoutes);
+  describeHostedPages(app);
   mountDocs(app, deps.config.PUBLIC_URL);
   if (deps.docsUi) mountDocsUi(app, deps.docsUi, deps.random);
   return app;

@@ -16,6 +16,35 @@ export const ProblemSchema = z
 
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 
+/** RFC 6749 §5.2's error body, at the OAuth endpoints (token, introspection, revocation). */
+export const OAuthErrorSchema = z
+  .object({ error: z.string().openapi({ example: "invalid_grant" }), error_description: z.string() })
+  .openapi("OAuthError");
+
+/** A response whose body is RFC 6749 §5.2 JSON. */
+export function oauthError(description: string) {
+  return { description, content: { "application/json": { schema: OAuthErrorSchema } } };
+}
+
+/** RFC 6749 §5.2: a 401 `invalid_client` challenges for Basic only when the client tried Basic. */
+export const BASIC_CHALLENGE = {
+  "WWW-Authenticate": {
+    description:
+      'When the client tried HTTP Basic: `Basic realm="{issuer}"`; absent when its credentials came in the form',
+    schema: { type: "string" as const },
+  },
+};
+
+/** The headers of a route's answer in cookie mode (`"cookie": true`, or a refresh token read from the cookie). */
+export const REFRESH_COOKIE = {
+  "Set-Cookie": {
+    description:
+      "Cookie mode: sets (or, with Max-Age=0, clears) the `__Host-refresh-{tenant}` cookie (HttpOnly; Secure; " +
+      "SameSite=Strict; Path=/)",
+    schema: { type: "string" as const },
+  },
+};
+
 /** A response body that is a page for a person (hosted pages, /docs). */
 export const HTML_PAGE = { "text/html": { schema: z.string() } };
 
@@ -40,8 +69,34 @@ export function problems(...statuses: number[]) {
     429: "Rate limited (rate_limited); Retry-After and RateLimit-* headers",
     503: "Unavailable (not_ready, service_unavailable)",
   };
+  return Object.fromEntries(statuses.map((status) => [status, problem(descriptions[status] ?? "Error")]));
+}
+
+/** One problem+json response, described in the route's own words. */
+export function problem(description: string) {
+  return { description, content: problemContent };
+}
+
+/** A disabled user's login (API.md: 403 account_disabled), also when an admin disables it while the login runs. */
+export const ACCOUNT_DISABLED = problem("The account is disabled (account_disabled)");
+
+/** A problem's description, said of the page that answers it instead. */
+export const asPage = (description: string) =>
+  description.startsWith("A page")
+    ? description
+    : `A page: ${description.charAt(0).toLowerCase()}${description.slice(1)}`;
+
+/** The same failures at a hosted page (or the authorization and logout endpoints): problem.ts answers them as pages. */
+export function pageErrors(...statuses: number[]) {
+  const own: Record<number, string> = {
+    400: "A page: the form or query is not valid",
+    403: "A page: the form's CSRF token is not this browser's (csrf_failed)",
+  };
   return Object.fromEntries(
-    statuses.map((status) => [status, { description: descriptions[status] ?? "Error", content: problemContent }]),
+    Object.entries(problems(...statuses)).map(([status, { description }]) => [
+      status,
+      { description: own[Number(status)] ?? asPage(description), content: HTML_PAGE },
+    ]),
   );
 }
 

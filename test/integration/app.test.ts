@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/http/app.js";
-import { withRateLimitAnswers } from "../../src/http/routes/docs.js";
+import { finishDocument } from "../../src/http/openapi-document.js";
 import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 
 let t: TestApp;
@@ -270,16 +270,44 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/",
       "/.well-known/oauth-authorization-server/t/{tenant}",
+      "/assets/hosted.css",
+      "/assets/passkey.js",
       "/docs",
+      "/docs/assets/{file}",
       "/healthz",
       "/metrics",
       "/openapi.json",
       "/readyz",
       "/t/{tenant}/.well-known/jwks.json",
       "/t/{tenant}/.well-known/openid-configuration",
+      "/t/{tenant}/account/security",
+      "/t/{tenant}/account/security/factors/remove",
+      "/t/{tenant}/account/security/passkeys",
+      "/t/{tenant}/account/security/passkeys/options",
+      "/t/{tenant}/account/security/passkeys/rename",
+      "/t/{tenant}/account/security/totp",
+      "/t/{tenant}/account/security/totp/confirm",
       "/t/{tenant}/authorize",
+      "/t/{tenant}/consent",
+      "/t/{tenant}/email/verify",
+      "/t/{tenant}/email/verify/done",
+      "/t/{tenant}/error",
+      "/t/{tenant}/login",
+      "/t/{tenant}/login/federated/oauth/{provider}",
+      "/t/{tenant}/login/federated/return",
+      "/t/{tenant}/login/federated/saml/{connection}",
+      "/t/{tenant}/login/mfa",
+      "/t/{tenant}/login/mfa/enroll",
+      "/t/{tenant}/login/mfa/enroll/continue",
+      "/t/{tenant}/login/mfa/passkey",
+      "/t/{tenant}/login/mfa/passkey/options",
+      "/t/{tenant}/login/passkey",
       "/t/{tenant}/logout",
       "/t/{tenant}/oauth2/token",
+      "/t/{tenant}/password/forgot",
+      "/t/{tenant}/password/reset",
+      "/t/{tenant}/password/reset/done",
+      "/t/{tenant}/signup",
       "/t/{tenant}/v1/admin/api-keys",
       "/t/{tenant}/v1/admin/api-keys/{id}",
       "/t/{tenant}/v1/admin/audit-events",
@@ -382,7 +410,7 @@ describe("OpenAPI", () => {
     const [config] = generate.mock.calls[0] ?? [];
     const generated = JSON.parse(JSON.stringify(app.getOpenAPI31Document(config as never)));
     expect(generated.paths["/t/{tenant}/v1/sessions/{id}"].delete.responses["429"]).toBeUndefined();
-    expect(served).toEqual(withRateLimitAnswers(generated));
+    expect(served).toEqual(finishDocument(generated));
     // The same answer as a route that declares its 429 itself.
     const declared = served.paths["/t/{tenant}/v1/login"]?.post?.responses["429"];
     expect(declared).toMatchObject({ content: { "application/problem+json": expect.any(Object) } });

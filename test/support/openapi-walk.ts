@@ -31,8 +31,13 @@ export interface Operation {
   security: boolean;
   parameters: Parameter[];
   bodies: { type: "json" | "form"; schema: Schema }[];
-  /** A browser endpoint: it refuses with an HTML page (or at the client's redirect URI), not a problem. */
+  /**
+   * A browser endpoint: it refuses with an HTML page (or at the client's redirect URI), not a problem;
+   * or a hosted page's script endpoint, whose CSRF check refuses a form before its fields are read.
+   */
   answersPages: boolean;
+  /** It can refuse a request as invalid (400): the status a field's refusal needs. */
+  refusesInput: boolean;
 }
 export type Path = (string | number)[];
 type Responses = Record<string, { content?: Record<string, unknown> }>;
@@ -121,7 +126,10 @@ export function openApiWalk(
           security: Array.isArray(op.security) && op.security.length > 0,
           parameters: (op.parameters as Parameter[] | undefined) ?? [],
           bodies,
-          answersPages: (op.responses as Responses | undefined)?.["400"]?.content?.["text/html"] !== undefined,
+          answersPages:
+            (op.responses as Responses | undefined)?.["400"]?.content?.["text/html"] !== undefined ||
+            (op.tags as string[] | undefined)?.includes("Hosted pages") === true,
+          refusesInput: (op.responses as Responses | undefined)?.["400"] !== undefined,
         });
       }
     }

@@ -3,7 +3,7 @@ import { ipBucket } from "../../core/net/ip.js";
 import { inBackground } from "../background.js";
 import { finishFirstStep, LoginResponseSchema, MfaChallengeSchema } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { ACCOUNT_DISABLED, createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import {
   cookieFlag,
   email,
@@ -49,6 +49,7 @@ const signup = createRoute({
             .openapi("SignupResponse"),
         },
       },
+      headers: REFRESH_COOKIE,
     },
     ...problems(400, 404, 409, 413, 415),
   },
@@ -73,8 +74,10 @@ const login = createRoute({
     200: {
       description: "Logged in, or a second factor is needed",
       content: { "application/json": { schema: LoginResponseSchema } },
+      headers: REFRESH_COOKIE,
     },
     ...problems(400, 401, 404, 413, 415, 423, 429, 503),
+    403: ACCOUNT_DISABLED,
   },
 });
 

@@ -6,7 +6,7 @@ import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
-import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
+import { createRouter, HTML_PAGE, pageErrors, queryOrForm } from "../openapi.js";
 import { browserBinding } from "../pages/browser.js";
 import { TenantParamSchema } from "../schemas.js";
 import { proceed, toClient } from "./authorize-flow.js";
@@ -89,7 +89,8 @@ function documentAuthorize(router: ReturnType<typeof createRouter>, method: "get
     responses: {
       302: { description: "To the login or consent page, or back to the redirect_uri with `code` or `error`" },
       400: { description: "A page: unknown client_id or unregistered redirect_uri", content: HTML_PAGE },
-      ...problems(404, 415, 429),
+      // Only a POST has a body to refuse.
+      ...(method === "post" ? pageErrors(413, 415) : {}),
     },
   });
 }

@@ -8,6 +8,9 @@ import { etagOf, notModified } from "../etag.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
+const strings = z.array(z.string());
+
+/** Everything metadata() sends, named (a field added there and not here fails the discovery test). */
 const DiscoverySchema = z
   .object({
     issuer: z.string().url(),
@@ -18,6 +21,25 @@ const DiscoverySchema = z
     introspection_endpoint: z.string().url(),
     revocation_endpoint: z.string().url(),
     userinfo_endpoint: z.string().url(),
+    scopes_supported: strings,
+    response_types_supported: strings,
+    response_modes_supported: strings,
+    grant_types_supported: strings,
+    subject_types_supported: strings,
+    code_challenge_methods_supported: strings,
+    token_endpoint_auth_methods_supported: strings,
+    introspection_endpoint_auth_methods_supported: strings,
+    revocation_endpoint_auth_methods_supported: strings,
+    id_token_signing_alg_values_supported: strings.openapi({
+      description: "The algorithms of the tenant's active and next signing keys",
+    }),
+    access_token_signing_alg_values_supported: strings,
+    claims_supported: strings,
+    acr_values_supported: strings,
+    authorization_response_iss_parameter_supported: z.boolean().openapi({ description: "RFC 9207" }),
+    claims_parameter_supported: z.boolean(),
+    request_parameter_supported: z.boolean(),
+    request_uri_parameter_supported: z.boolean(),
   })
   .passthrough()
   .openapi("OpenIdConfiguration");

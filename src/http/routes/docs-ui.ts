@@ -1,10 +1,10 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import type { Random } from "../../core/ports/clock.js";
 import type { AppEnv, DocsUiAssets } from "../context.js";
 import { notModified } from "../etag.js";
 import { docsPolicy, ownPolicy } from "../middleware/security-headers.js";
-import { HTML_PAGE } from "../openapi.js";
+import { HTML_PAGE, problems } from "../openapi.js";
 
 /**
  * The rendered reference at /docs: Swagger UI's pinned files served by the
@@ -79,6 +79,23 @@ export function mountDocsUi(app: OpenAPIHono<AppEnv>, load: () => DocsUiAssets, 
     tags: ["Operations"],
     summary: "This reference, rendered (Swagger UI)",
     responses: { 200: { description: "An HTML page", content: HTML_PAGE } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: `${ASSETS_PATH}/{file}`,
+    tags: ["Operations"],
+    summary: "Swagger UI's script and stylesheet, under content-hashed names (the /docs page names them)",
+    request: {
+      params: z.object({ file: z.string().openapi({ param: { name: "file", in: "path" } }) }),
+    },
+    responses: {
+      200: {
+        description: "The file; ETag, cached for a year (immutable)",
+        content: { "text/javascript": { schema: z.string() }, "text/css": { schema: z.string() } },
+      },
+      304: { description: "Not modified (If-None-Match)" },
+      ...problems(404),
+    },
   });
   app.get("/docs", async (c) => {
     const { script, stylesheet } = await ready();

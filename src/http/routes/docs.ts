@@ -1,30 +1,7 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { limitForRoute } from "../../core/rate-limit/limits.js";
 import type { AppEnv } from "../context.js";
 import { etagOf, notModified } from "../etag.js";
-import { problems } from "../openapi.js";
-
-type OpenApiDocument = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
-const METHODS = ["get", "put", "post", "delete", "patch"] as const;
-/** The generated form of problems(429): the Problem schema by reference. */
-const RATE_LIMITED = {
-  description: problems(429)[429]?.description ?? "",
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-};
-
-/** Every route the limiter counts (all but the probes) may answer 429: each operation says so. Changes `document`. */
-export function withRateLimitAnswers(document: OpenApiDocument): OpenApiDocument {
-  for (const [path, item] of Object.entries(document.paths ?? {})) {
-    const pattern = path.replace(/\{([^}]+)\}/g, ":$1");
-    for (const method of METHODS) {
-      const operation = item?.[method];
-      if (operation && limitForRoute(method.toUpperCase(), pattern) && !operation.responses?.["429"]) {
-        operation.responses = { ...operation.responses, 429: RATE_LIMITED };
-      }
-    }
-  }
-  return document;
-}
+import { finishDocument } from "../openapi-document.js";
 
 /** Serves the OpenAPI 3.1 document built from the routes' own schemas (rendered at /docs: docs-ui.ts). */
 export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
@@ -48,6 +25,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
         description: "The document; ETag, and 304 to If-None-Match",
         content: { "application/json": { schema: z.object({}) } },
       },
+      304: { description: "Not modified (If-None-Match)" },
     },
   });
   // Generating the document takes ~10 ms and its routes never change after
@@ -56,7 +34,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, publicUrl: string): void {
   app.get("/openapi.json", async (c) => {
     document ??= (async () => {
       const body = JSON.stringify(
-        withRateLimitAnswers(
+        finishDocument(
           app.getOpenAPI31Document({
             openapi: "3.1.0",
             info: {

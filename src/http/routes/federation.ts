@@ -4,7 +4,7 @@ import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { AppEnv } from "../context.js";
 import { finishFirstStep, LoginResponseSchema } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { ACCOUNT_DISABLED, createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import { cookieFlag, TenantParamSchema } from "../schemas.js";
 
 const ProviderParams = TenantParamSchema.extend({
@@ -86,8 +86,10 @@ const exchange = createRoute({
     200: {
       description: "Tokens, or a second factor is needed",
       content: { "application/json": { schema: LoginResponseSchema } },
+      headers: REFRESH_COOKIE,
     },
     ...problems(400, 404, 413, 415),
+    403: ACCOUNT_DISABLED,
   },
 });
 

@@ -4,7 +4,7 @@ import { errors } from "../../core/errors.js";
 import { withParams } from "../../core/net/redirect-uri.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
 import type { AppEnv } from "../context.js";
-import { createRouter, HTML_PAGE, problems, queryOrForm } from "../openapi.js";
+import { createRouter, HTML_PAGE, pageErrors, queryOrForm } from "../openapi.js";
 import { checkCsrf } from "../pages/browser.js";
 import { LogoutPage } from "../pages/flow-pages.js";
 import { readCrossSiteForm } from "../pages/forms.js";
@@ -130,7 +130,8 @@ for (const method of ["get", "post"] as const) {
       200: { description: "The confirmation page, or the signed-out page", content: HTML_PAGE },
       [method === "get" ? 302 : 303]: { description: "Signed out: back to post_logout_redirect_uri" },
       400: { description: "A page: post_logout_redirect_uri not registered, or a bad request", content: HTML_PAGE },
-      ...problems(404, 429),
+      // A POST is a form: the RP's request, or the user's confirmation (which carries the page's CSRF token).
+      ...(method === "post" ? pageErrors(403, 413, 415) : {}),
     },
   });
 }

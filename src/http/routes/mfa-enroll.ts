@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import { SecondStepTokensSchema, startSession } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import { cookieFlag, TenantParamSchema } from "../schemas.js";
 import { TotpEnrollmentSchema, totpEnrollmentView } from "./mfa.js";
 import { mfaToken } from "./mfa-verify.js";
@@ -89,7 +89,11 @@ const enrollPasskey = createRoute({
     body: { required: true, content: { "application/json": { schema: EnrollPasskeySchema } } },
   },
   responses: {
-    200: { description: "Logged in", content: { "application/json": { schema: SecondStepTokensSchema } } },
+    200: {
+      description: "Logged in",
+      content: { "application/json": { schema: SecondStepTokensSchema } },
+      headers: REFRESH_COOKIE,
+    },
     ...problems(400, 401, 403, 404, 413, 415, 429, 503),
   },
 });

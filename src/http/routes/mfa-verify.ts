@@ -4,7 +4,7 @@ import { errors } from "../../core/errors.js";
 import { ipBucket } from "../../core/net/ip.js";
 import { SecondStepTokensSchema, startSession } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { ACCOUNT_DISABLED, createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import { cookieFlag, TenantParamSchema } from "../schemas.js";
 import { AuthenticationResponseSchema, PasskeyOptionsSchema } from "./passkeys.js";
 
@@ -71,8 +71,13 @@ const verify = createRoute({
     body: { required: true, content: { "application/json": { schema: VerifySchema } } },
   },
   responses: {
-    200: { description: "Logged in", content: { "application/json": { schema: SecondStepTokensSchema } } },
+    200: {
+      description: "Logged in",
+      content: { "application/json": { schema: SecondStepTokensSchema } },
+      headers: REFRESH_COOKIE,
+    },
     ...problems(400, 401, 404, 409, 413, 415, 423, 429, 503),
+    403: ACCOUNT_DISABLED,
   },
 });
 

@@ -4,7 +4,7 @@ import { OAuthError } from "../../core/oidc/oauth-error.js";
 import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { clientFromRequest } from "../middleware/client-auth.js";
-import { createRouter } from "../openapi.js";
+import { BASIC_CHALLENGE, createRouter, oauthError, problems } from "../openapi.js";
 import { actAs } from "../request-scope.js";
 import { TenantParamSchema } from "../schemas.js";
 import { unsafeTextErrors } from "../unsafe-text.js";
@@ -44,14 +44,6 @@ const OAuthTokenSchema = z
       .openapi({ description: "The granted scope; absent when none was (a client_credentials client without scopes)" }),
   })
   .openapi("OAuthTokenResponse");
-
-const OAuthErrorSchema = z
-  .object({ error: z.string().openapi({ example: "invalid_grant" }), error_description: z.string() })
-  .openapi("OAuthError");
-const oauthError = (description: string) => ({
-  description,
-  content: { "application/json": { schema: OAuthErrorSchema } },
-});
 
 /**
  * RFC 6749 §3.2: a form, each parameter at most once. Anything else is
@@ -95,7 +87,8 @@ oauthTokenRoutes.openAPIRegistry.registerPath({
   responses: {
     200: { description: "Tokens (RFC 6749 §5.1)", content: { "application/json": { schema: OAuthTokenSchema } } },
     400: oauthError("The request or grant is refused (RFC 6749 §5.2)"),
-    401: oauthError("Client authentication failed (invalid_client)"),
+    401: { ...oauthError("Client authentication failed (invalid_client)"), headers: BASIC_CHALLENGE },
+    ...problems(413),
   },
 });
 

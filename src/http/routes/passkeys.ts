@@ -6,7 +6,7 @@ import { deliverTokens } from "../cookies.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireStepUp } from "../middleware/step-up.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, problem, problems, REFRESH_COOKIE } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
@@ -242,8 +242,15 @@ const authenticate = createRoute({
     },
   },
   responses: {
-    200: { description: "Logged in", content: { "application/json": { schema: TokenResponseSchema } } },
-    ...problems(400, 401, 403, 404, 413, 415, 429, 503),
+    200: {
+      description: "Logged in",
+      content: { "application/json": { schema: TokenResponseSchema } },
+      headers: REFRESH_COOKIE,
+    },
+    ...problems(400, 401, 404, 413, 415, 429, 503),
+    403: problem(
+      "The account is disabled (account_disabled), or the tenant's MFA policy needs a passkey that verifies the user (mfa_required)",
+    ),
   },
 });
 

@@ -4,7 +4,7 @@ import { REFRESH_TOKEN_MAX_LENGTH } from "../../core/sessions/refresh-token.js";
 import { clearingDeadCookie, clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "../cookies.js";
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, problem, problems, REFRESH_COOKIE } from "../openapi.js";
 import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
@@ -49,8 +49,14 @@ const refresh = createRoute({
     body: { required: false, content: { "application/json": { schema: RefreshSchema } } },
   },
   responses: {
-    200: { description: "A new pair", content: { "application/json": { schema: TokenResponseSchema } } },
+    200: {
+      description: "A new pair",
+      content: { "application/json": { schema: TokenResponseSchema } },
+      headers: REFRESH_COOKIE,
+    },
     ...problems(400, 401, 403, 404, 413, 415),
+    // A dead refresh cookie is cleared by the 401 that refuses it.
+    401: { ...problem("The refresh token is not usable (invalid_grant)"), headers: REFRESH_COOKIE },
   },
 });
 
@@ -69,7 +75,7 @@ const logout = createRoute({
     params: TenantParamSchema,
     body: { required: false, content: { "application/json": { schema: LogoutSchema } } },
   },
-  responses: { 204: { description: "Logged out" }, ...problems(400, 401, 403, 404, 413, 415) },
+  responses: { 204: { description: "Logged out", headers: REFRESH_COOKIE }, ...problems(400, 401, 403, 404, 413, 415) },
 });
 
 const list = createRoute({

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScopeOrClient } from "../middleware/client-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, oauthError, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
 const TokenSchema = z
@@ -23,6 +23,25 @@ const body = {
   content: {
     "application/json": { schema: TokenSchema },
     "application/x-www-form-urlencoded": { schema: TokenSchema },
+  },
+};
+
+/**
+ * An API key's failures are problem+json; an OAuth client's (its authentication, RFC 6749 §5.2, or a request
+ * that names the client twice or authenticates two ways) are RFC 6749 §5.2 JSON.
+ */
+const clientAnswers = {
+  ...problems(403, 404, 413, 415),
+  400: {
+    description: "Invalid request: problem+json (validation_failed, malformed_body), or RFC 6749 §5.2 invalid_request",
+    content: { ...problems(400)[400]?.content, ...oauthError("").content },
+  },
+  401: {
+    description:
+      "An API key missing or invalid (problem+json, with the Bearer challenge), or a client's authentication failed " +
+      '(RFC 6749 §5.2 invalid_client JSON; `WWW-Authenticate: Basic realm="…"` only when the client tried HTTP Basic, ' +
+      "none when its credentials came in the form)",
+    content: { ...problems(401)[401]?.content, ...oauthError("").content },
   },
 };
 
@@ -59,7 +78,7 @@ const introspect = createRoute({
   request: { params: TenantParamSchema, body },
   responses: {
     200: { description: "The token's state", content: { "application/json": { schema: IntrospectionSchema } } },
-    ...problems(400, 401, 403, 404, 413, 415),
+    ...clientAnswers,
   },
 });
 
@@ -80,7 +99,7 @@ const revoke = createRoute({
     acceptBody("json", "form"),
   ] as const,
   request: { params: TenantParamSchema, body },
-  responses: { 200: { description: "Done (also for unknown tokens)" }, ...problems(400, 401, 403, 404, 413, 415) },
+  responses: { 200: { description: "Done (also for unknown tokens)" }, ...clientAnswers },
 });
 
 type TokenBody = z.infer<typeof TokenSchema>;
