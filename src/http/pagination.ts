@@ -7,27 +7,37 @@ import type { Cursors } from "../core/pagination/cursor.js";
  * connection name). The cursor is opaque to clients (core/pagination/cursor.ts):
  * the last name of the page before.
  */
-export const PageQuerySchema = z.object({
-  // Decimal digits only: Number() would also take "0x10", "3e0", "+3" and " 3".
-  limit: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number in decimal digits")
-    .transform(Number)
-    .pipe(z.number().min(1, "must be at least 1").max(100, "must be at most 100"))
-    .optional()
-    .openapi({
-      type: "integer",
-      minimum: 1,
-      maximum: 100,
-      description: "Items per page (1 to 100, default 50), in decimal digits",
-      example: 50,
-    }),
-  cursor: z
-    .string()
-    .max(256)
-    .optional()
-    .openapi({ description: "`next_cursor` of the page before; omit for the first page" }),
-});
+const pageQuerySchema = (defaultLimit: number) =>
+  z.object({
+    // Decimal digits only: Number() would also take "0x10", "3e0", "+3" and " 3".
+    limit: z
+      .string()
+      .regex(/^\d+$/, "must be a whole number in decimal digits")
+      .transform(Number)
+      .pipe(z.number().min(1, "must be at least 1").max(100, "must be at most 100"))
+      .optional()
+      .openapi({
+        type: "integer",
+        minimum: 1,
+        maximum: 100,
+        description: `Items per page (1 to 100, default ${defaultLimit}), in decimal digits`,
+        example: defaultLimit,
+      }),
+    cursor: z
+      .string()
+      .max(256)
+      .optional()
+      .openapi({ description: "`next_cursor` of the page before; omit for the first page" }),
+  });
+
+export const PageQuerySchema = pageQuerySchema(50);
+
+/**
+ * The listings that answered every item before they were paged (sessions
+ * and API keys): a client that reads one page still sees every item up to 100.
+ */
+export const FULL_PAGE = 100;
+export const FullPageQuerySchema = pageQuerySchema(FULL_PAGE);
 
 export const nextCursorField = z
   .string()

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, NewSession } from "../../src/core/ports/database.js";
+import type { Database, ListingPosition, NewSession, SessionRecord } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
 import { seedTenant, seedUser } from "./seed.js";
 
@@ -26,6 +26,9 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
     });
 
     const newUser = () => seedUser(db, tenantId, at);
+    /** The ids of the user's live sessions at `now`, whole. */
+    const listed = async (tenant: string, user: string, now: Date) =>
+      (await db.sessions.listLive(tenant, user, now, null, 1_000)).map((row) => row.session.id);
 
     const session = (overrides: Partial<NewSession> = {}): NewSession => ({
       id: crypto.randomUUID(),
@@ -150,18 +153,63 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const revoked = await db.sessions.create(session({ userId: user }));
       await db.sessions.revoke(tenantId, revoked.id, later(1), "logout");
       const now = later(1_000);
-      expect((await db.sessions.listLive(tenantId, user, now)).map((s) => s.id)).toEqual([recent.id, old.id]);
-      expect(await db.sessions.listLive(crypto.randomUUID(), user, now)).toEqual([]);
+      expect(await listed(tenantId, user, now)).toEqual([recent.id, old.id]);
+      expect(await listed(crypto.randomUUID(), user, now)).toEqual([]);
       const live = await db.sessions.liveIdsOfUser(tenantId, user, undefined, 100);
       expect(live.sort()).toEqual([old.id, recent.id, expired.id].sort());
       expect(await db.sessions.liveIdsOfUser(crypto.randomUUID(), user, undefined, 100)).toEqual([]);
       const ids = await db.sessions.revokeMany(tenantId, [...live, revoked.id], later(3), "admin");
       expect(ids.sort()).toEqual(live.sort());
-      expect(await db.sessions.listLive(tenantId, user, now)).toEqual([]);
+      expect(await listed(tenantId, user, now)).toEqual([]);
       expect(await db.sessions.liveIdsOfUser(tenantId, user, undefined, 100)).toEqual([]);
       expect(await db.sessions.revokeMany(tenantId, live, later(4), "admin")).toEqual([]);
       expect(await db.sessions.revokeMany(tenantId, [], later(4), "admin")).toEqual([]);
       expect(await db.sessions.findById(tenantId, revoked.id)).toMatchObject({ revokedReason: "logout" });
+    });
+
+    it("lists a user's live sessions a page at a time, most recently used first, sessions of one instant by id", async () => {
+      const user = await newUser();
+      const used = (ms: number) => db.sessions.create(session({ userId: user, lastUsedAt: later(ms) }));
+      const oldest = await used(1);
+      const same = await Promise.all([0, 1, 2].map(() => used(2)));
+      const newest = await used(3);
+      // A last use with microseconds (a write from SQL's now()) still pages exactly.
+      await h.rows("UPDATE sessions SET last_used_at = last_used_at + interval '5 microseconds' WHERE id = $1", [
+        newest.id,
+      ]);
+      const expected = [
+        newest.id,
+        ...same
+          .map((x) => x.id)
+          .sort()
+          .reverse(),
+        oldest.id,
+      ];
+      expect(await listed(tenantId, user, later(10))).toEqual(expected);
+      const seen: string[] = [];
+      let after: ListingPosition | null = null;
+      for (;;) {
+        const page: { session: SessionRecord; position: ListingPosition }[] = await db.sessions.listLive(
+          tenantId,
+          user,
+          later(10),
+          after,
+          2,
+        );
+        seen.push(...page.map((row) => row.session.id));
+        if (page.length < 2) break;
+        after = page.at(-1)?.position ?? null;
+      }
+      expect(seen).toEqual(expected);
+      const [first] = await db.sessions.listLive(tenantId, user, later(10), null, 1);
+      expect(first?.position).toEqual({ at: "2026-03-04T05:06:07.092005Z", id: newest.id });
+      // A session used after a page was read moves to the front: later pages do not show it again.
+      const [, second] = await db.sessions.listLive(tenantId, user, later(10), null, 2);
+      await db.sessions.recordRotations([
+        { tenantId, id: oldest.id, generation: 1, refreshHash: "h1", at: later(5), expiresAt: later(30 * DAY) },
+      ]);
+      const rest = await db.sessions.listLive(tenantId, user, later(10), second?.position ?? null, 10);
+      expect(rest.map((row) => row.session.id)).toEqual(expected.slice(2, 4));
     });
 
     it("names at most `limit` live sessions at a time, of a user or of a client", async () => {
@@ -186,7 +234,7 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       const live = await db.sessions.liveIdsOfUser(tenantId, user, kept.id, 100);
       expect(live.sort()).toEqual(others.map((s) => s.id).sort());
       await db.sessions.revokeMany(tenantId, live, later(3), "password_changed");
-      expect((await db.sessions.listLive(tenantId, user, later(4))).map((s) => s.id)).toEqual([kept.id]);
+      expect(await listed(tenantId, user, later(4))).toEqual([kept.id]);
     });
 
     it("revokes the live sessions of an OAuth client, all or one user's, and no other client's", async () => {

@@ -323,7 +323,9 @@ describe("the hosted flow", () => {
   it("ends SSO once the provider session is revoked (DELETE /v1/sessions/{id})", async () => {
     const browser = new TestBrowser(t.app.request.bind(t.app));
     await signIn(browser, await browser.get(`/t/authz/authorize?${authorizeQuery({}, firstParty)}`));
-    const live = await t.services.sessions.listLive(await t.services.tenants.require("authz"), userId);
+    const live = (await t.services.sessions.listLive(await t.services.tenants.require("authz"), userId, null, 100)).map(
+      (row) => row.session,
+    );
     const provider = live.find((s) => s.clientId === "provider");
     expect(provider).toBeDefined();
     const login = await appClient(t).login("authz", EMAIL);
@@ -379,7 +381,9 @@ describe("RP-initiated logout", () => {
     const idToken = String(tokens.id_token);
     const claims = decodeJwt(idToken);
     const tenant = await t.services.tenants.require("authz");
-    const provider = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
+    const provider = (await t.services.sessions.listLive(tenant, userId, null, 100))
+      .map((row) => row.session)
+      .find((s) => s.clientId === "provider");
     expect(claims).toMatchObject({
       aud: firstParty,
       sub: userId,
@@ -388,7 +392,9 @@ describe("RP-initiated logout", () => {
       amr: ["pwd"],
       acr: "urn:authority:pwd",
     });
-    const child = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === firstParty);
+    const child = (await t.services.sessions.listLive(tenant, userId, null, 100))
+      .map((row) => row.session)
+      .find((s) => s.clientId === firstParty);
     expect(child).toBeDefined();
 
     const query = new URLSearchParams({ id_token_hint: idToken });
@@ -408,7 +414,10 @@ describe("RP-initiated logout", () => {
     const portal = await redeem(target(first).params.code ?? "", firstParty, PORTAL);
     const tenant = await t.services.tenants.require("authz");
     const providerOf = async () =>
-      (await t.services.sessions.listLive(tenant, userId)).filter((s) => s.clientId === "provider").map((s) => s.id);
+      (await t.services.sessions.listLive(tenant, userId, null, 100))
+        .map((row) => row.session)
+        .filter((s) => s.clientId === "provider")
+        .map((s) => s.id);
     const [before] = await providerOf();
 
     const forced = await browser.get(`/t/authz/authorize?${authorizeQuery({ prompt: "login" }, firstParty)}`);

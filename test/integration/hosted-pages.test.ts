@@ -180,7 +180,9 @@ describe("pages", () => {
     const signedInHtml = await signedIn.text();
     expect(signedInHtml).toContain(`You are signed in as ${EMAIL}.`);
     // The session is a normal one: /v1/sessions would list it, with client_id "provider".
-    const live = await t.services.sessions.listLive(await t.services.tenants.require("pages"), userId);
+    const live = (await t.services.sessions.listLive(await t.services.tenants.require("pages"), userId, null, 100)).map(
+      (row) => row.session,
+    );
     expect(live.some((s) => s.clientId === "provider" && s.authMethod === "password")).toBe(true);
   });
 
@@ -378,7 +380,9 @@ describe("logout with an id_token_hint", () => {
     const html = await (await browser.get("/t/pages/login")).text();
     await browser.submit(html, { email: EMAIL, password: GOOD_PASSWORD });
     const tenant = await t.services.tenants.require("pages");
-    const session = (await t.services.sessions.listLive(tenant, userId)).find((s) => s.clientId === "provider");
+    const session = (await t.services.sessions.listLive(tenant, userId, null, 100))
+      .map((row) => row.session)
+      .find((s) => s.clientId === "provider");
     const signer = await t.services.keyRing.signer(tenant);
     const now = Math.floor(Date.now() / 1000);
     const idToken = await signer.sign(

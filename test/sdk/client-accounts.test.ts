@@ -2,7 +2,7 @@
  * The SDK client's account and session methods against the real service:
  * signup, login, refresh, logout, me, sessions, with the expected failures.
  */
-import { createClient } from "@authority/sdk/client";
+import { createClient, pages, type Session } from "@authority/sdk/client";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -153,6 +153,26 @@ describe("me, sessions and logout", () => {
     expectFailure(await laptop.sessions.delete(crypto.randomUUID()), 404, "not_found");
     expectFailure(await laptop.sessions.delete("not-a-uuid"), 404, "not_found");
     unwrap(await laptop.me());
+  });
+
+  it("lists sessions a page at a time (limit and cursor with the request options; pages() walks them)", async () => {
+    const address = email("paged");
+    const laptop = client();
+    const first = tokensOf(await laptop.signup({ email: address, password: GOOD_PASSWORD }));
+    for (let i = 0; i < 2; i++) tokensOf(await client().login({ email: address, password: GOOD_PASSWORD }));
+    const whole = unwrap(await laptop.sessions.list());
+    expect(whole.sessions).toHaveLength(3);
+    expect(whole.next_cursor).toBeNull();
+    const seen: Session[] = [];
+    for await (const page of pages((cursor) => laptop.sessions.list({ limit: 1, cursor }))) {
+      seen.push(...unwrap(page).sessions);
+    }
+    expect(seen.map((x) => x.id)).toEqual(whole.sessions.map((x) => x.id));
+    // The page query and request options share the one argument; another token's view.
+    const other = unwrap(await laptop.sessions.list({ limit: 2, accessToken: first.access_token }));
+    expect(other.sessions).toHaveLength(2);
+    expect(other.next_cursor).toEqual(expect.any(String));
+    expectFailure(await laptop.sessions.list({ cursor: "forged" }), 400, "validation_failed");
   });
 
   it("deleting its own session forgets it locally too", async () => {

@@ -202,6 +202,16 @@ describe("service keys", () => {
     const users = unwrap(await admin.admin.listApiKeys({ user_id: user.id })).api_keys;
     expect(users.map((k) => k.id)).toEqual([mine.id]);
     expectFailure(await admin.admin.listApiKeys({ user_id: "nobody" }), 400, "validation_failed");
+    const walked: string[] = [];
+    for await (const page of pages((cursor) => admin.admin.listApiKeys({ limit: 1, cursor }))) {
+      walked.push(...unwrap(page).api_keys.map((k) => k.id));
+    }
+    expect(walked).toEqual(all.map((k) => k.id));
+    const sessions: string[] = [];
+    for await (const page of pages((cursor) => admin.admin.listUserSessions(user.id, { limit: 1, cursor }))) {
+      sessions.push(...unwrap(page).sessions.map((x) => x.id));
+    }
+    expect(sessions).toHaveLength(1);
 
     expect(await admin.admin.revokeApiKey(mine.id)).toMatchObject({ ok: true, status: 204 });
     expect(await admin.admin.revokeApiKey(service.id)).toMatchObject({ ok: true, status: 204 });

@@ -57,6 +57,13 @@ describe("API keys", () => {
       },
     ]);
     expect(JSON.stringify(listed)).not.toContain(key.key);
+    expect(listed.next_cursor).toBeNull();
+    const second = unwrap(await user.apiKeys.create({ name: "second", scopes: ["openid"] }));
+    const page = unwrap(await user.apiKeys.list({ limit: 1 }));
+    expect(page.api_keys.map((k) => k.id)).toEqual([second.id]);
+    const rest = unwrap(await user.apiKeys.list({ limit: 1, cursor: page.next_cursor ?? "" }));
+    expect(rest).toEqual({ api_keys: [expect.objectContaining({ id: key.id })], next_cursor: null });
+    expect((await user.apiKeys.revoke(second.id)).status).toBe(204);
 
     const verdict = unwrap(await service.apiKeys.verify(key.key));
     expect(verdict).toMatchObject({ valid: true, key_id: key.id, scopes: ["openid"] });

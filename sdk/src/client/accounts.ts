@@ -1,5 +1,6 @@
 /** Password accounts and sessions: signup, login (and its second factor), refresh, logout, me, sessions. */
-import { type Context, segment, tenantPath } from "./context.js";
+import type { PageQuery } from "./admin-types.js";
+import { type Context, pageOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import { refreshOnce, type SendRefresh, waitFor } from "./session.js";
 import type { RequestOptions, Transport } from "./transport.js";
@@ -7,7 +8,7 @@ import type {
   LoginInput,
   LoginResponse,
   MfaLoginTokens,
-  Session,
+  SessionPage,
   SignupInput,
   SignupResponse,
   TokenResponse,
@@ -156,12 +157,16 @@ export function accountMethods(ctx: Context) {
     },
 
     sessions: {
-      /** `GET /v1/sessions` (Bearer) → the caller's live sessions. */
-      list(options: RequestOptions = {}): Promise<Result<{ sessions: Session[] }>> {
+      /**
+       * `GET /v1/sessions[?limit=&cursor=]` (Bearer) → a page of the caller's live sessions (100 unless
+       * `limit` says otherwise), most recently used first, and `next_cursor`; `pages()` walks them all.
+       */
+      list(page: PageQuery & RequestOptions = {}): Promise<Result<SessionPage>> {
+        const [query, options] = pageOf(page);
         return session.authorized(
           (bearer) =>
-            transport.send<{ sessions: Session[] }>(
-              { method: "GET", path: tenantPath(ctx, "/v1/sessions"), bearer },
+            transport.send<SessionPage>(
+              { method: "GET", path: tenantPath(ctx, "/v1/sessions"), query, bearer },
               options,
             ),
           options,

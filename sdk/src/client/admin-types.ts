@@ -9,9 +9,9 @@ export interface Paginated {
   next_cursor: string | null;
 }
 
-/** The query of a listing by name (tenants, providers, SAML connections). */
+/** The query of a paged listing. */
 export interface PageQuery {
-  /** Items per page, 1 to 100 (default 50). */
+  /** Items per page, 1 to 100 (default 50; 100 for sessions and API keys). */
   limit?: number;
   /** The `next_cursor` of the page before; omit for the first page. */
   cursor?: string;
@@ -188,7 +188,7 @@ export interface UserChanges {
   name?: string | null;
 }
 
-export interface UserSessions {
+export interface UserSessions extends Paginated {
   /** Most recently used first; `current` is always false. */
   sessions: Session[];
 }
@@ -203,9 +203,14 @@ export interface TenantApiKey extends ApiKey {
   user_id: string | null;
 }
 
-export interface TenantApiKeys {
+export interface TenantApiKeys extends Paginated {
   /** Newest first; never the keys themselves. */
   api_keys: TenantApiKey[];
+}
+
+export interface TenantApiKeyQuery extends PageQuery {
+  /** Only this user's keys. */
+  user_id?: string;
 }
 
 export interface AuditEvent {

@@ -6,14 +6,16 @@ import type {
   AdminUser,
   AuditEventPage,
   AuditEventQuery,
+  PageQuery,
   RevokeSessionsInput,
+  TenantApiKeyQuery,
   TenantApiKeys,
   UserChanges,
   UserPage,
   UserQuery,
   UserSessions,
 } from "./admin-types.js";
-import { adminSender, type Context, queryOf, segment, tenantPath } from "./context.js";
+import { adminSender, type Context, pageOf, queryOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
 import type { CreateApiKeyInput, CreatedApiKey } from "./types.js";
@@ -49,9 +51,13 @@ export function adminUserMethods(ctx: Context) {
       return send<undefined>({ method: "DELETE", path: userPath(id) }, options);
     },
 
-    /** `GET /v1/admin/users/{id}/sessions` → the user's live sessions; 404 `not_found`. */
-    listUserSessions(id: string, options: RequestOptions = {}): Promise<Result<UserSessions>> {
-      return send<UserSessions>({ method: "GET", path: userPath(id, "/sessions") }, options);
+    /**
+     * `GET /v1/admin/users/{id}/sessions[?limit=&cursor=]` → a page of the user's live sessions (100 unless
+     * `limit` says otherwise), most recently used first, and `next_cursor`; 404 `not_found`.
+     */
+    listUserSessions(id: string, page: PageQuery & RequestOptions = {}): Promise<Result<UserSessions>> {
+      const [query, options] = pageOf(page);
+      return send<UserSessions>({ method: "GET", path: userPath(id, "/sessions"), query }, options);
     },
 
     /**
@@ -86,8 +92,11 @@ export function adminUserMethods(ctx: Context) {
       return send<CreatedApiKey>({ method: "POST", path: tenantPath(ctx, "/v1/admin/api-keys"), body: input }, options);
     },
 
-    /** `GET /v1/admin/api-keys[?user_id=]` → every live key of the tenant (users' and service keys), newest first. */
-    listApiKeys(query: { user_id?: string } = {}, options: RequestOptions = {}): Promise<Result<TenantApiKeys>> {
+    /**
+     * `GET /v1/admin/api-keys[?user_id=&limit=&cursor=]` → a page of the tenant's live keys (users' and
+     * service keys; 100 unless `limit` says otherwise), newest first, and `next_cursor`.
+     */
+    listApiKeys(query: TenantApiKeyQuery = {}, options: RequestOptions = {}): Promise<Result<TenantApiKeys>> {
       return send<TenantApiKeys>(
         { method: "GET", path: tenantPath(ctx, "/v1/admin/api-keys"), query: queryOf(query) },
         options,

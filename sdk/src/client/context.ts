@@ -1,4 +1,5 @@
 /** What the client's method groups share. */
+import type { PageQuery } from "./admin-types.js";
 import type { Result } from "./result.js";
 import type { ClientSession } from "./session.js";
 import type { Call, RequestOptions, Transport } from "./transport.js";
@@ -27,6 +28,14 @@ export const adminSender =
   (ctx: Context) =>
   <T>(call: Omit<Call, "bearer">, options: RequestOptions): Promise<Result<T>> =>
     ctx.transport.send<T>({ ...call, bearer: options.apiKey ?? ctx.apiKey }, options);
+
+/**
+ * The page a listing call asks for (`limit`, `cursor`), out of its options,
+ * and the request options left: listings that answered every item before
+ * they were paged take both in their one options argument.
+ */
+export const pageOf = ({ limit, cursor, ...options }: PageQuery & RequestOptions) =>
+  [queryOf({ limit, cursor }), options] as const;
 
 /** Query parameters as strings; absent ones left out. */
 export const queryOf = (query: object): Record<string, string | undefined> =>

@@ -1,9 +1,10 @@
 /** API keys (the owner's access token) and token management for services (an API key). */
-import { type Context, segment, tenantPath } from "./context.js";
+import type { PageQuery } from "./admin-types.js";
+import { type Context, pageOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
 import type {
-  ApiKey,
+  ApiKeyPage,
   ApiKeyVerification,
   CreateApiKeyInput,
   CreatedApiKey,
@@ -32,12 +33,16 @@ export function keyMethods(ctx: Context) {
         );
       },
 
-      /** `GET /v1/api-keys` (Bearer) → the caller's keys, never the keys themselves. */
-      list(options: RequestOptions = {}): Promise<Result<{ api_keys: ApiKey[] }>> {
+      /**
+       * `GET /v1/api-keys[?limit=&cursor=]` (Bearer) → a page of the caller's keys (100 unless `limit` says
+       * otherwise), newest first, never the keys themselves, and `next_cursor`; `pages()` walks them all.
+       */
+      list(page: PageQuery & RequestOptions = {}): Promise<Result<ApiKeyPage>> {
+        const [query, options] = pageOf(page);
         return session.authorized(
           (bearer) =>
-            transport.send<{ api_keys: ApiKey[] }>(
-              { method: "GET", path: tenantPath(ctx, "/v1/api-keys"), bearer },
+            transport.send<ApiKeyPage>(
+              { method: "GET", path: tenantPath(ctx, "/v1/api-keys"), query, bearer },
               options,
             ),
           options,

@@ -1,4 +1,4 @@
-/** Walking the cursor pages of an admin listing, results and all. */
+/** Walking the cursor pages of a listing, results and all. */
 import type { Paginated } from "./admin-types.js";
 import type { Result } from "./result.js";
 

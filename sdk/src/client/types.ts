@@ -3,6 +3,8 @@
  * travel: request bodies and answers keep the wire's snake_case names.
  */
 
+import type { Paginated } from "./admin-types.js";
+
 /** RFC 3339 timestamp in UTC. */
 export type Timestamp = string;
 
@@ -32,6 +34,11 @@ export interface TokenResponse {
  * enrollment challenge instead (`mfa_required` and `enrollment_required`; see `loginEnrollment`).
  */
 export type SignupResponse = LoginResponse & { user: User };
+
+/** `GET /v1/sessions`: a page of the caller's live sessions, most recently used first. */
+export interface SessionPage extends Paginated {
+  sessions: Session[];
+}
 
 export interface Session {
   id: string;
@@ -191,6 +198,11 @@ export interface ApiKey {
   created_at: Timestamp;
   last_used_at: Timestamp | null;
   expires_at: Timestamp | null;
+}
+
+/** `GET /v1/api-keys`: a page of the caller's keys, newest first. */
+export interface ApiKeyPage extends Paginated {
+  api_keys: ApiKey[];
 }
 
 /** The answer to a creation: `key` (`sk_...`) appears here only. */

@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import type { ApiKeyRecord, ApiKeyRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import { beforePosition, type DrizzleDb, exactInstant } from "./drizzle.js";
 import { apiKeys } from "./schema.js";
 
 function toApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
@@ -28,6 +28,9 @@ export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
       isNull(apiKeys.revokedAt),
       isNull(apiKeys.deletedAt),
     );
+  /** Live keys that still work at `now`: a key past its expiry is not listed. */
+  const usableOf = (tenantId: string, userId: string | undefined, now: Date) =>
+    and(liveOf(tenantId, userId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)));
   return {
     async create({ now, ...key }) {
       const [row] = await db
@@ -47,13 +50,19 @@ export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
       return row ? toApiKey(row) : null;
     },
 
-    async listLive(tenantId, userId) {
+    async listLive(tenantId, userId, now, after, limit) {
       const rows = await db
-        .select()
+        .select({ row: apiKeys, at: exactInstant(apiKeys.createdAt) })
         .from(apiKeys)
-        .where(liveOf(tenantId, userId))
-        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-      return rows.map(toApiKey);
+        .where(
+          and(
+            usableOf(tenantId, userId, now),
+            after ? beforePosition(apiKeys.createdAt, apiKeys.id, after) : undefined,
+          ),
+        )
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+        .limit(limit);
+      return rows.map(({ row, at }) => ({ key: toApiKey(row), position: { at, id: row.id } }));
     },
 
     async revoke(tenantId, userId, id, at) {

@@ -12,6 +12,17 @@ export type DrizzleDb = PgDatabase<PgQueryResultHKT, Schema>;
 export const byteOrder = (column: AnyColumn): SQL => sql`${column} COLLATE "C"`;
 
 /**
+ * A timestamp column as Postgres holds it, to the microsecond (a Date keeps
+ * milliseconds), as the text of a listing's position (ListingPosition.at).
+ */
+export const exactInstant = (column: AnyColumn): SQL<string> =>
+  sql<string>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Rows after a position of a listing ordered by `at` then `id`, both descending. */
+export const beforePosition = (at: AnyColumn, id: AnyColumn, position: { at: string; id: string }): SQL =>
+  sql`(${at}, ${id}) < (${position.at}::timestamptz, ${position.id}::uuid)`;
+
+/**
  * A statement built on its first use, then reused: drizzle otherwise rebuilds
  * a statement's SQL and its driver objects on every call (about 120 µs of CPU
  * a query on node-postgres). Not at start-up, so a Worker's cold start pays

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, Param, type SQL, sql } from "drizzle-orm";
 import type { SessionRecord, SessionRepository, SessionRotation } from "../../core/ports/database.js";
-import { builtOnce, type DrizzleDb } from "./drizzle.js";
+import { beforePosition, builtOnce, type DrizzleDb, exactInstant } from "./drizzle.js";
 import { rowsOf } from "./errors.js";
 import { sessions, users } from "./schema.js";
 
@@ -185,13 +185,22 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return revokeWhere(and(eq(sessions.tenantId, tenantId), inArray(sessions.id, ids), notEnded), at, reason);
     },
 
-    async listLive(tenantId, userId, now) {
+    async listLive(tenantId, userId, now, after, limit) {
+      // No index on last_used_at: one would make every rotation's update non-HOT; a user's sessions are sorted instead.
       const rows = await db
-        .select()
+        .select({ row: sessions, at: exactInstant(sessions.lastUsedAt) })
         .from(sessions)
-        .where(and(ofUser(tenantId, userId), gt(sessions.expiresAt, now), gt(sessions.absoluteExpiresAt, now)))
-        .orderBy(desc(sessions.lastUsedAt), desc(sessions.id));
-      return rows.map(toSession);
+        .where(
+          and(
+            ofUser(tenantId, userId),
+            gt(sessions.expiresAt, now),
+            gt(sessions.absoluteExpiresAt, now),
+            after ? beforePosition(sessions.lastUsedAt, sessions.id, after) : undefined,
+          ),
+        )
+        .orderBy(desc(sessions.lastUsedAt), desc(sessions.id))
+        .limit(limit);
+      return rows.map(({ row, at }) => ({ session: toSession(row), position: { at, id: row.id } }));
     },
 
     async purgeEndedBefore(cutoff, limit) {

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/ports/database.js";
-import { builtOnce, type DrizzleDb } from "./drizzle.js";
+import { beforePosition, builtOnce, type DrizzleDb, exactInstant } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
 import { eraseDeletedUnerased, eraseUser } from "./user-erasure.js";
@@ -180,16 +180,14 @@ export function userRepository(db: DrizzleDb): UserRepository {
         .select({
           row: users,
           // The full microseconds, so a position never falls between two rows (a Date keeps milliseconds).
-          createdAt: sql<string>`to_char(${users.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+          createdAt: exactInstant(users.createdAt),
         })
         .from(users)
         .where(
           and(
             eq(users.tenantId, tenantId),
             live,
-            after
-              ? sql`(${users.createdAt}, ${users.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
-              : undefined,
+            after ? beforePosition(users.createdAt, users.id, { at: after.createdAt, id: after.id }) : undefined,
           ),
         )
         .orderBy(desc(users.createdAt), desc(users.id))

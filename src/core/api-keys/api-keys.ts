@@ -2,7 +2,7 @@ import { fixedLengthEqual } from "../crypto/compare.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
-import type { ApiKeyRecord, Database, Tenant, UserRecord } from "../ports/database.js";
+import type { ApiKeyRecord, Database, ListingPosition, Tenant, UserRecord } from "../ports/database.js";
 import type { AtomicScript, KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Background } from "../sessions/sessions.js";
@@ -18,6 +18,8 @@ export const FRESH_LOGIN_MS = 5 * 60_000;
 export const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
 /** Coalesces `last_used_at`: at most one write per key per this long. */
 const USE_RECORD_INTERVAL_MS = 60_000;
+/** Keys marked for reload at a time when their owner changes. */
+const OWNER_PAGE = 100;
 
 /** A key that verified, with the scopes it may use now. */
 export interface VerifiedApiKey {
@@ -159,11 +161,18 @@ export class ApiKeyService {
     return { record, key };
   }
 
-  /** The tenant's live keys (neither revoked nor expired): one user's, or (an admin's view) every key of the tenant. */
-  async list(tenant: Tenant, owner: KeyOwner): Promise<ApiKeyRecord[]> {
-    const keys = await this.deps.db.apiKeys.listLive(tenant.id, owner === "any" ? undefined : owner.userId);
-    const now = this.deps.clock.now().getTime();
-    return keys.filter((key) => key.expiresAt === null || key.expiresAt.getTime() > now);
+  /**
+   * Up to `limit` of the tenant's live keys (neither revoked nor expired),
+   * newest first, after `after`: one user's, or (an admin's view) every key of the tenant.
+   */
+  list(
+    tenant: Tenant,
+    owner: KeyOwner,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ key: ApiKeyRecord; position: ListingPosition }[]> {
+    const userId = owner === "any" ? undefined : owner.userId;
+    return this.deps.db.apiKeys.listLive(tenant.id, userId, this.deps.clock.now(), after, limit);
   }
 
   /**
@@ -202,10 +211,15 @@ export class ApiKeyService {
    * verification that read the old scopes cannot cache them afterwards.
    */
   async ownerChanged(tenant: Tenant, userId: string): Promise<void> {
-    const keys = await this.deps.db.apiKeys.listLive(tenant.id, userId);
-    await Promise.all(
-      keys.map((key) => this.deps.kv.set(cacheKey(key.keyHash), RELOAD, { ttlMs: this.deps.cacheTtlMs })),
-    );
+    // A page at a time, however many keys the owner holds.
+    for (let after: ListingPosition | null = null; ; ) {
+      const page = await this.list(tenant, { userId }, after, OWNER_PAGE);
+      await Promise.all(
+        page.map(({ key }) => this.deps.kv.set(cacheKey(key.keyHash), RELOAD, { ttlMs: this.deps.cacheTtlMs })),
+      );
+      if (page.length < OWNER_PAGE) return;
+      after = page.at(-1)?.position ?? null;
+    }
   }
 
   /**

@@ -37,6 +37,7 @@ export type {
   OAuthProviderRepository,
   SealedProfile,
 } from "./db/federation.js";
+export type { ListingPosition } from "./db/listing.js";
 export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { RevokedAccessToken, RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";

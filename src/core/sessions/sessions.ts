@@ -1,6 +1,6 @@
 import { versionOf } from "../accounts/user-versions.js";
 import { errors } from "../errors.js";
-import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
+import type { ListingPosition, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
@@ -295,7 +295,13 @@ export class SessionService {
     return this.deps.db.sessions.findById(tenant.id, sessionId);
   }
 
-  listLive(tenant: Tenant, userId: string): Promise<SessionRecord[]> {
-    return this.deps.db.sessions.listLive(tenant.id, userId, new Date(this.now()));
+  /** Up to `limit` of the user's live sessions, most recently used first, after `after`. */
+  listLive(
+    tenant: Tenant,
+    userId: string,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ session: SessionRecord; position: ListingPosition }[]> {
+    return this.deps.db.sessions.listLive(tenant.id, userId, new Date(this.now()), after, limit);
   }
 }

@@ -4,6 +4,8 @@ import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
+import { API_KEY_PAGES, apiKeyPage } from "../owned-listings.js";
+import { FullPageQuerySchema, nextCursorField } from "../pagination.js";
 import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 import { ApiKeySchema, apiKeyView, CreateApiKeySchema, CreatedApiKeySchema, newKeyInput } from "./api-keys.js";
 
@@ -37,18 +39,23 @@ const list = createRoute({
   ...adminOnly,
   method: "get",
   path: "/t/{tenant}/v1/admin/api-keys",
-  summary: "Every live API key of the tenant, users' and service keys (never the keys themselves)",
+  summary: "Every live API key of the tenant, users' and service keys (never the keys themselves), a page at a time",
+  description: API_KEY_PAGES,
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: {
     params: TenantParamSchema,
-    query: z.object({
+    query: FullPageQuerySchema.extend({
       user_id: z.string().optional().openapi({ description: "Only this user's keys", format: "uuid" }),
     }),
   },
   responses: {
     200: {
       description: "Keys, newest first",
-      content: { "application/json": { schema: z.object({ api_keys: z.array(TenantApiKeySchema) }) } },
+      content: {
+        "application/json": {
+          schema: z.object({ api_keys: z.array(TenantApiKeySchema), next_cursor: nextCursorField }),
+        },
+      },
     },
     ...problems(400, 401, 403, 404),
   },
@@ -74,12 +81,17 @@ export const adminApiKeyRoutes = createRouter()
     return c.json({ ...created, key }, 201);
   })
   .openapi(list, async (c) => {
-    const { user_id: userId } = c.req.valid("query");
+    const { user_id: userId, ...query } = c.req.valid("query");
     if (userId !== undefined && !UUID_PATTERN.test(userId)) {
       throw errors.validation([{ path: "user_id", message: "must be a UUID" }]);
     }
-    const keys = await c.get("services").apiKeys.list(c.get("tenant"), userId === undefined ? "any" : { userId });
-    return c.json({ api_keys: keys.map((key) => ({ ...apiKeyView(key), user_id: key.userId })) }, 200);
+    // Lower case, as ids are stored: the cursor's listing names the user.
+    const owner = userId === undefined ? "any" : { userId: userId.toLowerCase() };
+    const { rows, nextCursor } = await apiKeyPage(c.get("services"), c.get("tenant"), owner, query);
+    return c.json(
+      { api_keys: rows.map(({ key }) => ({ ...apiKeyView(key), user_id: key.userId })), next_cursor: nextCursor },
+      200,
+    );
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");

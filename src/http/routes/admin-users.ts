@@ -4,7 +4,8 @@ import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { nextCursorField, PageQuerySchema } from "../pagination.js";
+import { SESSION_PAGES, sessionPage } from "../owned-listings.js";
+import { FullPageQuerySchema, nextCursorField, PageQuerySchema } from "../pagination.js";
 import {
   ScopeSchema,
   SessionSchema,
@@ -67,16 +68,18 @@ const userSessions = createRoute({
   ...adminOnly,
   method: "get",
   path: "/t/{tenant}/v1/admin/users/{id}/sessions",
-  summary: "A user's live sessions",
-  description: "`current` is false for every one (the caller is not the user).",
+  summary: "A user's live sessions, a page at a time",
+  description: `${SESSION_PAGES} \`current\` is false for every one (the caller is not the user).`,
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
-  request: { params: TenantResourceParamSchema },
+  request: { params: TenantResourceParamSchema, query: FullPageQuerySchema },
   responses: {
     200: {
       description: "Sessions, most recently used first",
-      content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
+      content: {
+        "application/json": { schema: z.object({ sessions: z.array(SessionSchema), next_cursor: nextCursorField }) },
+      },
     },
-    ...problems(401, 403, 404),
+    ...problems(400, 401, 403, 404),
   },
 });
 
@@ -142,11 +145,11 @@ export const adminUserRoutes = createRouter()
     return c.json({ users, next_cursor: page.nextCursor }, 200);
   })
   .openapi(userSessions, async (c) => {
-    const { accounts, sessions } = c.get("services");
-    const user = await accounts.findUser(c.get("tenant"), userIdOf(c.req.valid("param").id));
+    const services = c.get("services");
+    const user = await services.accounts.findUser(c.get("tenant"), userIdOf(c.req.valid("param").id));
     if (!user) throw errors.notFound("No such user.");
-    const live = await sessions.listLive(c.get("tenant"), user.id);
-    return c.json({ sessions: live.map((session) => sessionView(session, null)) }, 200);
+    const { rows, nextCursor } = await sessionPage(services, c.get("tenant"), user.id, c.req.valid("query"));
+    return c.json({ sessions: rows.map((row) => sessionView(row.session, null)), next_cursor: nextCursor }, 200);
   })
   .openapi(getUser, async (c) => {
     const { accounts, userAdmin } = c.get("services");

@@ -7,6 +7,8 @@ import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
+import { API_KEY_PAGES, apiKeyPage } from "../owned-listings.js";
+import { FullPageQuerySchema, nextCursorField } from "../pagination.js";
 import { ScopeSchema, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
 export const CreateApiKeySchema = z
@@ -78,16 +80,19 @@ const list = createRoute({
   method: "get",
   path: "/t/{tenant}/v1/api-keys",
   tags: ["API keys"],
-  summary: "The caller's API keys (never the keys themselves)",
+  summary: "The caller's API keys (never the keys themselves), a page at a time",
+  description: API_KEY_PAGES,
   ...bearer,
   middleware: [requireAccessToken()] as const,
-  request: { params: TenantParamSchema },
+  request: { params: TenantParamSchema, query: FullPageQuerySchema },
   responses: {
     200: {
       description: "Keys, newest first",
-      content: { "application/json": { schema: z.object({ api_keys: z.array(ApiKeySchema) }) } },
+      content: {
+        "application/json": { schema: z.object({ api_keys: z.array(ApiKeySchema), next_cursor: nextCursorField }) },
+      },
     },
-    ...problems(401, 403, 404),
+    ...problems(400, 401, 403, 404),
   },
 });
 
@@ -155,8 +160,9 @@ export const apiKeyRoutes = createRouter()
     return c.json({ ...created, key }, 201);
   })
   .openapi(list, async (c) => {
-    const keys = await c.get("services").apiKeys.list(c.get("tenant"), { userId: c.get("auth").sub });
-    return c.json({ api_keys: keys.map(apiKeyView) }, 200);
+    const owner = { userId: c.get("auth").sub };
+    const { rows, nextCursor } = await apiKeyPage(c.get("services"), c.get("tenant"), owner, c.req.valid("query"));
+    return c.json({ api_keys: rows.map((row) => apiKeyView(row.key)), next_cursor: nextCursor }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");

@@ -5,6 +5,8 @@ import { clearingDeadCookie, clearRefreshCookie, deliverTokens, refreshTokenFrom
 import { requireAccessToken } from "../middleware/bearer.js";
 import { acceptOptionalBody } from "../middleware/body.js";
 import { createRouter, problem, problems, REFRESH_COOKIE } from "../openapi.js";
+import { SESSION_PAGES, sessionPage } from "../owned-listings.js";
+import { FullPageQuerySchema, nextCursorField } from "../pagination.js";
 import { identifyRequest } from "../request-scope.js";
 import {
   cookieFlag,
@@ -82,16 +84,19 @@ const list = createRoute({
   method: "get",
   path: "/t/{tenant}/v1/sessions",
   tags: ["Sessions"],
-  summary: "The caller's live sessions",
+  summary: "The caller's live sessions, a page at a time",
+  description: SESSION_PAGES,
   security: [{ bearer: [] }],
   middleware: [requireAccessToken()] as const,
-  request: { params: TenantParamSchema },
+  request: { params: TenantParamSchema, query: FullPageQuerySchema },
   responses: {
     200: {
       description: "Sessions, most recently used first",
-      content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
+      content: {
+        "application/json": { schema: z.object({ sessions: z.array(SessionSchema), next_cursor: nextCursorField }) },
+      },
     },
-    ...problems(401, 403, 404),
+    ...problems(400, 401, 403, 404),
   },
 });
 
@@ -130,8 +135,9 @@ export const sessionRoutes = createRouter()
     return c.body(null, 204);
   })
   .openapi(list, async (c) => {
-    const sessions = await c.get("services").sessions.listLive(c.get("tenant"), c.get("auth").sub);
-    return c.json({ sessions: sessions.map((s) => sessionView(s, c.get("auth").sid)) }, 200);
+    const { sub, sid } = c.get("auth");
+    const { rows, nextCursor } = await sessionPage(c.get("services"), c.get("tenant"), sub, c.req.valid("query"));
+    return c.json({ sessions: rows.map((row) => sessionView(row.session, sid)), next_cursor: nextCursor }, 200);
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");

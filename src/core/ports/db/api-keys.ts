@@ -1,3 +1,5 @@
+import type { ListingPosition } from "./listing.js";
+
 export interface ApiKeyRecord {
   id: string;
   tenantId: string;
@@ -20,8 +22,19 @@ export interface ApiKeyRepository {
   create(key: NewApiKey): Promise<ApiKeyRecord>;
   /** The key with this hash (any tenant; the caller checks), live or not. */
   findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
-  /** The tenant's keys that are not revoked, newest first; only the user's when `userId` is given. */
-  listLive(tenantId: string, userId?: string): Promise<ApiKeyRecord[]>;
+  /**
+   * Up to `limit` of the tenant's keys that are neither revoked nor expired
+   * at `now`, newest first (created_at, then id, descending), after `after`
+   * (null: from the first), each with its place; only the user's when
+   * `userId` is given.
+   */
+  listLive(
+    tenantId: string,
+    userId: string | undefined,
+    now: Date,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ key: ApiKeyRecord; position: ListingPosition }[]>;
   /**
    * Revokes a live key of the owner (undefined: any key of the tenant, for an
    * admin); resolves it (with its hash, for cache eviction) or null.

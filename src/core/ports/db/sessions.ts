@@ -1,3 +1,5 @@
+import type { ListingPosition } from "./listing.js";
+
 export interface SessionRecord {
   id: string;
   tenantId: string;
@@ -61,8 +63,18 @@ export interface SessionRepository {
   liveIdsOfClient(tenantId: string, clientId: string, userId: string | undefined, limit: number): Promise<string[]>;
   /** Marks those of the sessions that are live revoked; resolves their ids. */
   revokeMany(tenantId: string, ids: string[], at: Date, reason: string): Promise<string[]>;
-  /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
-  listLive(tenantId: string, userId: string, now: Date): Promise<SessionRecord[]>;
+  /**
+   * Up to `limit` of the user's sessions that are neither revoked nor expired
+   * at `now`, most recently used first (last_used_at, then id, descending),
+   * after `after` (null: from the first), each with its place.
+   */
+  listLive(
+    tenantId: string,
+    userId: string,
+    now: Date,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ session: SessionRecord; position: ListingPosition }[]>;
   /**
    * Deletes up to `limit` sessions (any tenant) that ended before `cutoff`:
    * idle-expired (which covers absolute expiry), revoked or deleted. Resolves
