@@ -150,6 +150,8 @@ export const errors = {
     new AppError(400, "invalid_mfa_code", "Invalid code", "The code is wrong, expired or already used."),
   totpAlreadyEnrolled: () =>
     new AppError(409, "totp_enrolled", "Authenticator exists", "Remove the current authenticator app first."),
+  /** A user or tenant holds as many of something (API keys, passkeys) as the service allows. */
+  limitReached: (detail: string) => new AppError(409, "limit_reached", "Limit reached", detail),
   noSecondFactor: () =>
     new AppError(409, "no_second_factor", "No second factor", "Enroll an authenticator or a passkey first."),
   /** An enrollment step with the challenge of a login that has a factor to verify: factors are added after login. */

@@ -37,7 +37,12 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
       ...overrides,
     });
 
-    const create = (input: NewApiKey) => db.apiKeys.create(input);
+    /** Creates a key well under any cap. */
+    const create = async (input: NewApiKey) => {
+      const created = await db.apiKeys.create(input, 1_000);
+      if (!created) throw new Error("The key was refused.");
+      return created;
+    };
     /** The ids of one listing, whole. */
     const listed = async (tenant: string, owner?: string, now = at) =>
       (await db.apiKeys.listLive(tenant, owner, now, null, 1_000)).map((row) => row.key.id);
@@ -65,7 +70,7 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
     it("refuses a second key with the same hash", async () => {
       const input = key();
       await create(input);
-      await expect(db.apiKeys.create(key({ keyHash: input.keyHash }))).rejects.toThrow();
+      await expect(db.apiKeys.create(key({ keyHash: input.keyHash }), 1_000)).rejects.toThrow();
     });
 
     it("lists the owner's live keys newest first and revokes one once", async () => {
@@ -146,6 +151,26 @@ export function apiKeyRepositoryContract(name: string, open: () => Promise<Datab
       const [first] = await db.apiKeys.listLive(own, person, later(10), null, 1);
       expect(first?.position).toEqual({ at: "2026-05-06T07:08:09.013007Z", id: fine.id });
       expect(await db.apiKeys.listLive(own, undefined, later(10), null, 10)).toHaveLength(5);
+    });
+
+    it("refuses a key beyond its owner's cap of usable keys, and service keys beyond the tenant's", async () => {
+      const own = await seedTenant(db, "cap", at);
+      const [person, other] = [await seedUser(db, own, at), await seedUser(db, own, at)];
+      const mine = (overrides: Partial<NewApiKey> = {}) => key({ tenantId: own, userId: person, ...overrides });
+      const first = await create(mine());
+      await create(mine({ expiresAt: later(5) }));
+      expect(await db.apiKeys.create(mine(), 2)).toBeNull();
+      // Another owner's keys, and the tenant's service keys, count apart.
+      expect(await db.apiKeys.create(key({ tenantId: own, userId: other }), 2)).not.toBeNull();
+      expect(await db.apiKeys.create(key({ tenantId: own, userId: null }), 1)).not.toBeNull();
+      expect(await db.apiKeys.create(key({ tenantId: own, userId: null }), 1)).toBeNull();
+      // A revoked key, and one past its expiry, no longer count.
+      await db.apiKeys.revoke(own, person, first.id, later(1));
+      const third = await db.apiKeys.create(mine({ now: later(1) }), 2);
+      expect(third).toMatchObject({ userId: person, createdAt: later(1), revokedAt: null, lastUsedAt: null });
+      expect(await db.apiKeys.create(mine({ now: later(4) }), 2)).toBeNull();
+      expect(await db.apiKeys.create(mine({ now: later(5) }), 2)).not.toBeNull();
+      expect(await listed(own, person, later(5))).toHaveLength(2);
     });
 
     it("records the last use", async () => {

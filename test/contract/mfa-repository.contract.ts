@@ -90,7 +90,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       await db.totp.confirm(tenantId, userId, totpId, 1, at);
       expect(await kinds()).toEqual(["totp"]);
       const passkey = newPasskey({ tenantId, userId }, at);
-      expect(await db.passkeys.create(passkey)).not.toBeNull();
+      expect(await db.passkeys.create(passkey, 50)).toMatchObject({ id: passkey.id });
       expect(await kinds()).toEqual(["totp", "passkey"]);
       expect(await db.totp.remove(tenantId, userId, totpId, later(1))).toBe(true);
       expect(await kinds()).toEqual(["passkey"]);

@@ -86,6 +86,7 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
           publicKey: mark("key"),
           name: mark("device"),
         }),
+        50,
       );
       await db.recoveryCodes.replaceAll(tenantId, userId, [mark("code"), mark("code")], at);
       await db.consents.grant(tenantId, userId, clientId, ["openid"], at);
@@ -115,17 +116,20 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
         absoluteExpiresAt: later(DAY),
         refreshHash: "ledger-hash",
       });
-      await db.apiKeys.create({
-        id: crypto.randomUUID(),
-        tenantId,
-        userId,
-        name: mark("key-name"),
-        prefix: "sk_live_ab",
-        keyHash: crypto.randomUUID().replaceAll("-", ""),
-        scopes: [],
-        expiresAt: null,
-        now: at,
-      });
+      await db.apiKeys.create(
+        {
+          id: crypto.randomUUID(),
+          tenantId,
+          userId,
+          name: mark("key-name"),
+          prefix: "sk_live_ab",
+          keyHash: crypto.randomUUID().replaceAll("-", ""),
+          scopes: [],
+          expiresAt: null,
+          now: at,
+        },
+        100,
+      );
       return { userId, identity: linked, passkey, session };
     }
 

@@ -76,7 +76,8 @@ async function problem(response: Response, status: number, code: string) {
 describe("login with a second factor", () => {
   it("offers every kind of factor the user holds, and no longer one that was removed", async () => {
     const { email, userId } = await enrolled();
-    expect(await t.deps.db.passkeys.create(newPasskey({ tenantId: tenant.id, userId }, clock.now()))).not.toBeNull();
+    const passkey = newPasskey({ tenantId: tenant.id, userId }, clock.now());
+    expect(await t.deps.db.passkeys.create(passkey, 50)).toMatchObject({ id: passkey.id });
     expect((await challenge(email)).factors).toEqual(["totp", "passkey", "recovery_code"]);
     await db.query("UPDATE mfa_totp SET deleted_at = now() WHERE user_id = $1", [userId]);
     expect((await challenge(email)).factors).toEqual(["passkey", "recovery_code"]);

@@ -77,17 +77,21 @@ async function seedKeys(userId: string | null, count: number, expiresAt: Date | 
   const now = s.clock.now().getTime();
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const key = await s.t.deps.db.apiKeys.create({
-      id: crypto.randomUUID(),
-      tenantId: tenant.id,
-      userId,
-      name: `key ${i}`,
-      prefix: "sk_seeded",
-      keyHash: crypto.randomUUID().replaceAll("-", "").repeat(2),
-      scopes: ["openid"],
-      expiresAt,
-      now: new Date(now - 10_000 - Math.floor(i / 3)),
-    });
+    const key = await s.t.deps.db.apiKeys.create(
+      {
+        id: crypto.randomUUID(),
+        tenantId: tenant.id,
+        userId,
+        name: `key ${i}`,
+        prefix: "sk_seeded",
+        keyHash: crypto.randomUUID().replaceAll("-", "").repeat(2),
+        scopes: ["openid"],
+        expiresAt,
+        now: new Date(now - 10_000 - Math.floor(i / 3)),
+      },
+      1_000,
+    );
+    if (!key) throw new Error("The seeded key was refused.");
     ids.push(key.id);
   }
   return ids;

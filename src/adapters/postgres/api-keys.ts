@@ -1,6 +1,7 @@
-import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { ApiKeyRecord, ApiKeyRepository } from "../../core/ports/database.js";
 import { beforePosition, type DrizzleDb, exactInstant } from "./drizzle.js";
+import { rowsOf } from "./errors.js";
 import { apiKeys } from "./schema.js";
 
 function toApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
@@ -28,17 +29,28 @@ export function apiKeyRepository(db: DrizzleDb): ApiKeyRepository {
       isNull(apiKeys.revokedAt),
       isNull(apiKeys.deletedAt),
     );
-  /** Live keys that still work at `now`: a key past its expiry is not listed. */
+  /** Live keys that still work at `now`: a key past its expiry neither lists nor counts towards the cap. */
   const usableOf = (tenantId: string, userId: string | undefined, now: Date) =>
     and(liveOf(tenantId, userId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)));
   return {
-    async create({ now, ...key }) {
-      const [row] = await db
-        .insert(apiKeys)
-        .values({ ...key, createdAt: now, updatedAt: now })
-        .returning();
-      if (!row) throw new Error("The API key insert returned no row.");
-      return toApiKey(row);
+    async create({ now, ...key }, cap) {
+      // The owner's usable keys are counted by the insert itself: a row only when they hold fewer than the cap.
+      const owned =
+        key.userId === null
+          ? and(usableOf(key.tenantId, undefined, now), isNull(apiKeys.userId))
+          : usableOf(key.tenantId, key.userId, now);
+      const at = now.toISOString();
+      const inserted = rowsOf<{ id: string }>(
+        await db.execute(sql`INSERT INTO ${apiKeys}
+            (id, tenant_id, user_id, name, prefix, key_hash, scopes, expires_at, created_at, updated_at)
+          SELECT ${key.id}::uuid, ${key.tenantId}::uuid, ${key.userId}::uuid, ${key.name}::text, ${key.prefix}::text,
+            ${key.keyHash}::text, ${JSON.stringify(key.scopes)}::jsonb, ${key.expiresAt?.toISOString() ?? null}::timestamptz,
+            ${at}::timestamptz, ${at}::timestamptz
+          WHERE (SELECT count(*) FROM ${apiKeys} WHERE ${owned}) < ${cap}
+          RETURNING id`),
+      );
+      if (inserted.length === 0) return null;
+      return { ...key, lastUsedAt: null, revokedAt: null, createdAt: now };
     },
 
     async findByHash(keyHash) {

@@ -1,7 +1,7 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { PasskeyRecord, PasskeyRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
-import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
+import { rowsOf, sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { passkeys } from "./schema.js";
 
 function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
@@ -25,16 +25,24 @@ export function passkeyRepository(db: DrizzleDb): PasskeyRepository {
   const liveOfUser = (tenantId: string, userId: string) =>
     and(eq(passkeys.tenantId, tenantId), eq(passkeys.userId, userId), isNull(passkeys.deletedAt));
   return {
-    async create({ now, ...passkey }) {
+    async create({ now, ...passkey }, cap) {
+      const at = now.toISOString();
       try {
-        const [row] = await db
-          .insert(passkeys)
-          .values({ ...passkey, createdAt: now, updatedAt: now })
-          .returning();
-        if (!row) throw new Error("The passkey insert returned no row.");
-        return toPasskey(row);
+        // The user's live passkeys are counted by the insert itself: a row only when they hold fewer than the cap.
+        const inserted = rowsOf<{ id: string }>(
+          await db.execute(sql`INSERT INTO ${passkeys} (id, tenant_id, user_id, credential_id, public_key, counter,
+              transports, device_type, backed_up, name, created_at, updated_at)
+            SELECT ${passkey.id}::uuid, ${passkey.tenantId}::uuid, ${passkey.userId}::uuid, ${passkey.credentialId}::text,
+              ${passkey.publicKey}::text, ${passkey.counter}::bigint, ${JSON.stringify(passkey.transports)}::jsonb,
+              ${passkey.deviceType}::text, ${passkey.backedUp}::boolean, ${passkey.name}::text,
+              ${at}::timestamptz, ${at}::timestamptz
+            WHERE (SELECT count(*) FROM ${passkeys} WHERE ${liveOfUser(passkey.tenantId, passkey.userId)}) < ${cap}
+            RETURNING id`),
+        );
+        if (inserted.length === 0) return "full";
+        return { ...passkey, createdAt: now, lastUsedAt: null };
       } catch (error) {
-        if (sqlState(error) === UNIQUE_VIOLATION) return null;
+        if (sqlState(error) === UNIQUE_VIOLATION) return "duplicate";
         throw error;
       }
     },

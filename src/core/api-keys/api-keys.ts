@@ -16,6 +16,10 @@ export const ADMIN_SCOPE = "admin";
 export const FRESH_LOGIN_MS = 5 * 60_000;
 /** Scopes whose keys need a fresh login (and, with a second factor, a step-up). */
 export const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
+/** Usable (neither revoked nor expired) keys a user may hold at once. */
+export const MAX_USER_KEYS = 100;
+/** Usable service keys a tenant may hold at once. */
+export const MAX_SERVICE_KEYS = 1_000;
 /** Coalesces `last_used_at`: at most one write per key per this long. */
 const USE_RECORD_INTERVAL_MS = 60_000;
 /** Keys marked for reload at a time when their owner changes. */
@@ -146,17 +150,28 @@ export class ApiKeyService {
       throw errors.validation([{ path: "expires_at", message: "must be in the future" }]);
     }
     const key = generateApiKey(this.deps.random);
-    const record = await this.deps.db.apiKeys.create({
-      id: this.deps.random.uuid(),
-      tenantId: tenant.id,
-      userId: ownerId,
-      name: input.name,
-      prefix: displayPrefix(key),
-      keyHash: await hashApiKey(key, this.deps.sealer.primitives),
-      scopes: [...new Set(input.scopes)],
-      expiresAt: input.expiresAt,
-      now,
-    });
+    const cap = ownerId === null ? MAX_SERVICE_KEYS : MAX_USER_KEYS;
+    const record = await this.deps.db.apiKeys.create(
+      {
+        id: this.deps.random.uuid(),
+        tenantId: tenant.id,
+        userId: ownerId,
+        name: input.name,
+        prefix: displayPrefix(key),
+        keyHash: await hashApiKey(key, this.deps.sealer.primitives),
+        scopes: [...new Set(input.scopes)],
+        expiresAt: input.expiresAt,
+        now,
+      },
+      cap,
+    );
+    if (!record) {
+      throw errors.limitReached(
+        ownerId === null
+          ? `A tenant holds at most ${cap} service keys; revoke one first.`
+          : `An account holds at most ${cap} API keys; revoke one first.`,
+      );
+    }
     this.deps.logger.info("api_key_created", { tenant_id: tenant.id, user_id: ownerId, key_id: record.id });
     return { record, key };
   }
@@ -211,7 +226,7 @@ export class ApiKeyService {
    * verification that read the old scopes cannot cache them afterwards.
    */
   async ownerChanged(tenant: Tenant, userId: string): Promise<void> {
-    // A page at a time, however many keys the owner holds.
+    // A page at a time: an owner may hold more keys than the cap (created before there was one).
     for (let after: ListingPosition | null = null; ; ) {
       const page = await this.list(tenant, { userId }, after, OWNER_PAGE);
       await Promise.all(

@@ -18,6 +18,9 @@ import { scopeOf } from "../sessions/user-claims.js";
 import { fallsShortOfMfaPolicy } from "./policy.js";
 import { type RelyingParty, relyingPartyOf } from "./relying-party.js";
 
+/** Live passkeys a user may hold: each is a row and a credential listed in every registration's options. */
+export const MAX_PASSKEYS_PER_USER = 50;
+
 /** Challenges live five minutes and are taken once (WebAuthn §13.4.3). */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 
@@ -63,6 +66,9 @@ function challengeOf(clientDataJSON: unknown): string | null {
   }
 }
 
+const passkeyLimit = () =>
+  errors.limitReached(`An account holds at most ${MAX_PASSKEYS_PER_USER} passkeys; remove one first.`);
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
 
 /** The user id a WebAuthn user handle carries (this service's handles are the id's UTF-8), or null. */
@@ -95,6 +101,8 @@ export class PasskeyService {
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const rp = this.relyingParty(tenant);
     const existing = await this.deps.db.passkeys.listOfUser(tenant.id, user.id);
+    // Refused before the ceremony, so the authenticator makes no credential the service would then refuse.
+    if (existing.length >= MAX_PASSKEYS_PER_USER) throw passkeyLimit();
     const options = await generateRegistrationOptions({
       rpName: rp.name,
       rpID: rp.id,
@@ -146,20 +154,24 @@ export class PasskeyService {
     }
     if (!verification.verified) throw errors.invalidPasskey("The registration did not verify.");
     const info = verification.registrationInfo;
-    const stored = await this.deps.db.passkeys.create({
-      id: this.deps.random.uuid(),
-      tenantId: tenant.id,
-      userId,
-      credentialId: info.credential.id,
-      publicKey: toBase64Url(info.credential.publicKey),
-      counter: info.credential.counter,
-      transports: (response.response.transports ?? []) as PasskeyTransport[],
-      deviceType: info.credentialDeviceType,
-      backedUp: info.credentialBackedUp,
-      name,
-      now: this.deps.clock.now(),
-    });
-    if (!stored) throw errors.invalidPasskey("This credential is already registered.");
+    const stored = await this.deps.db.passkeys.create(
+      {
+        id: this.deps.random.uuid(),
+        tenantId: tenant.id,
+        userId,
+        credentialId: info.credential.id,
+        publicKey: toBase64Url(info.credential.publicKey),
+        counter: info.credential.counter,
+        transports: (response.response.transports ?? []) as PasskeyTransport[],
+        deviceType: info.credentialDeviceType,
+        backedUp: info.credentialBackedUp,
+        name,
+        now: this.deps.clock.now(),
+      },
+      MAX_PASSKEYS_PER_USER,
+    );
+    if (stored === "full") throw passkeyLimit();
+    if (stored === "duplicate") throw errors.invalidPasskey("This credential is already registered.");
     this.deps.logger.info("passkey_registered", { tenant_id: tenant.id, user_id: userId, passkey_id: stored.id });
     return stored;
   }

@@ -88,6 +88,8 @@ export interface PageCatalogue {
     addPasskey: string;
     /** The browser made no passkey (cancelled, already there) or the server refused it. */
     passkeyFailed: string;
+    /** The account holds as many passkeys as it may. */
+    passkeyLimit: string;
     passkeyAdded: string;
     setupTitle: string;
     scanQr: string;

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE, MAX_SERVICE_KEYS } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
@@ -23,7 +23,8 @@ const create = createRoute({
   description:
     "A key owned by the tenant rather than a person: it acts with exactly its scopes (any scope tokens, " +
     "`admin`, `tokens:introspect` and `api_keys:verify` included) and no user's change or removal ends it. " +
-    "`api-keys/verify` answers `user_id: null` for it.",
+    "`api-keys/verify` answers `user_id: null` for it. A tenant holds at most " +
+    `${MAX_SERVICE_KEYS} usable service keys (neither revoked nor expired): one more is 409 \`limit_reached\`.`,
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
@@ -31,7 +32,7 @@ const create = createRoute({
   },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
-    ...problems(400, 401, 403, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FRESH_LOGIN_MS, isPowerful, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
+import { FRESH_LOGIN_MS, isPowerful, MAX_USER_KEYS, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
 import { errors } from "../../core/errors.js";
 import type { ApiKeyRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";
@@ -63,7 +63,8 @@ const create = createRoute({
     `the last ${FRESH_LOGIN_MS / 60_000} minutes (the token's \`auth_time\`; otherwise 403 ` +
     "`reauthentication_required`). A user with a second factor must also have completed it in that login, and " +
     "a user without one whom the tenant's MFA policy binds must have met the policy there (otherwise 403 " +
-    "`step_up_required`).",
+    "`step_up_required`). A user holds at most " +
+    `${MAX_USER_KEYS} usable keys (neither revoked nor expired): one more is 409 \`limit_reached\`.`,
   ...bearer,
   middleware: [requireAccessToken(), acceptBody("json")] as const,
   request: {
@@ -72,7 +73,7 @@ const create = createRoute({
   },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
-    ...problems(400, 401, 403, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
 

@@ -55,7 +55,10 @@ export const hostedSecurityPasskeyRoutes = new Hono<AppEnv>()
       try {
         await passkeys.finishRegistration(c.get("tenant"), user.id, credential, name.data ?? null);
       } catch (error) {
-        if (!(error instanceof AppError) || error.code !== "invalid_passkey") throw error;
+        if (!(error instanceof AppError)) throw error;
+        // A passkey added meanwhile (the options are refused at the cap already).
+        if (error.code === "limit_reached") return securityPage(c, user, { problem: s.passkeyLimit, status: 409 });
+        if (error.code !== "invalid_passkey") throw error;
         return securityPage(c, user, { problem: s.passkeyFailed, status: error.status });
       }
       const codes = await mfa.firstRecoveryCodes(c.get("tenant"), user.id);

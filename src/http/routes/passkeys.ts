@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { errors } from "../../core/errors.js";
+import { MAX_PASSKEYS_PER_USER } from "../../core/mfa/passkeys.js";
 import type { PasskeyRecord } from "../../core/ports/database.js";
 import { deliverTokens } from "../cookies.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
@@ -100,7 +101,8 @@ const registrationOptions = createRoute({
   description:
     "The challenge is good for one registration within 5 minutes. Existing passkeys are excluded. A caller who has " +
     "a second factor needs a login with one within the last 5 minutes (otherwise 403 `step_up_required`), here " +
-    "and at the registration: a stolen session must not add a factor of its own.",
+    "and at the registration: a stolen session must not add a factor of its own. A user holds at most " +
+    `${MAX_PASSKEYS_PER_USER} passkeys: with that many, here and at the registration, 409 \`limit_reached\`.`,
   ...bearer,
   middleware: [requireAccessToken(), requireStepUp("new_factor")] as const,
   request: { params: TenantParamSchema },
@@ -109,7 +111,7 @@ const registrationOptions = createRoute({
       description: "PublicKeyCredentialCreationOptions (JSON)",
       content: { "application/json": { schema: WebAuthnOptionsSchema } },
     },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 409),
   },
 });
 
@@ -147,7 +149,7 @@ const register = createRoute({
         },
       },
     },
-    ...problems(400, 401, 403, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
 

@@ -19,7 +19,13 @@ export interface ApiKeyRecord {
 export type NewApiKey = Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt" | "createdAt"> & { now: Date };
 
 export interface ApiKeyRepository {
-  create(key: NewApiKey): Promise<ApiKeyRecord>;
+  /**
+   * Inserts the key unless its owner (the user; for a service key, the
+   * tenant's service keys) already holds `cap` usable keys (neither revoked
+   * nor expired at `key.now`), in one statement; resolves null then.
+   * Concurrent inserts each count without the others', so they may pass the cap by a few.
+   */
+  create(key: NewApiKey, cap: number): Promise<ApiKeyRecord | null>;
   /** The key with this hash (any tenant; the caller checks), live or not. */
   findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
   /**

@@ -23,8 +23,12 @@ export interface PasskeyRecord {
 export type NewPasskey = Omit<PasskeyRecord, "createdAt" | "lastUsedAt"> & { now: Date };
 
 export interface PasskeyRepository {
-  /** Stores the credential; resolves null when the tenant already holds this credential id. */
-  create(passkey: NewPasskey): Promise<PasskeyRecord | null>;
+  /**
+   * Stores the credential unless the user already holds `cap` live passkeys,
+   * in one statement (concurrent registrations may pass the cap by a few):
+   * resolves "full" then, and "duplicate" when the tenant already holds this credential id.
+   */
+  create(passkey: NewPasskey, cap: number): Promise<PasskeyRecord | "full" | "duplicate">;
   /** The user's live passkeys, oldest first. */
   listOfUser(tenantId: string, userId: string): Promise<PasskeyRecord[]>;
   findByCredentialId(tenantId: string, credentialId: string): Promise<PasskeyRecord | null>;

@@ -73,6 +73,7 @@ export const en: PageCatalogue = {
     passkeyNameHint: "To tell your passkeys apart, like “Work laptop”.",
     addPasskey: "Add a passkey",
     passkeyFailed: "Adding the passkey did not work. Try again.",
+    passkeyLimit: "Your account has as many passkeys as it may hold. Remove one to add another.",
     passkeyAdded: "Your passkey is added.",
     setupTitle: "Set up your authenticator app",
     scanQr: "Scan this QR code with your authenticator app.",
