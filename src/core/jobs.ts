@@ -86,9 +86,24 @@ async function eraseDeletedUsers(db: Database, now: Date, logger: Logger): Promi
 }
 
 /**
- * The daily cleanup: users deleted but not erased, ledger rows of ended
- * sessions, audit events past their retention, expired mailed tokens and
- * expired revoked access tokens.
+ * Deletes the TOTP enrollments an earlier release abandoned by soft-deleting
+ * them (a new enrollment, or a removal, before a first code), secrets and all, in batches.
+ */
+async function purgeAbandonedTotp(db: Database, logger: Logger): Promise<number> {
+  let purged = 0;
+  for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+    const deleted = await db.totp.purgeAbandoned(PURGE_BATCH);
+    purged += deleted;
+    if (deleted < PURGE_BATCH) break;
+  }
+  logger.info("abandoned_totp_purged", { purged });
+  return purged;
+}
+
+/**
+ * The daily cleanup: users deleted but not erased, abandoned TOTP
+ * enrollments, ledger rows of ended sessions, audit events past their
+ * retention, expired mailed tokens and expired revoked access tokens.
  */
 export async function dailyCleanup(
   db: Database,
@@ -97,18 +112,21 @@ export async function dailyCleanup(
   logger: Logger,
 ): Promise<{
   erasedUsers: number;
+  abandonedTotp: number;
   sessions: number;
   auditEvents: number;
   accountTokens: number;
   revokedAccessTokens: number;
 }> {
   const erasedUsers = await eraseDeletedUsers(db, now, logger);
+  const abandonedTotp = await purgeAbandonedTotp(db, logger);
   const accountTokens = await db.accountTokens.purgeExpired(now);
   logger.info("account_tokens_purged", { purged: accountTokens });
   const revokedAccessTokens = await db.revokedAccessTokens.purgeExpired(now);
   logger.info("revoked_access_tokens_purged", { purged: revokedAccessTokens });
   return {
     erasedUsers,
+    abandonedTotp,
     sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
     auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
     accountTokens,

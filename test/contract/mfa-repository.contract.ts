@@ -117,6 +117,88 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       expect(await db.totp.find(tenantId, userId, again)).toBeNull();
     });
 
+    /** The user's authenticator rows as stored, removed ones included. */
+    const rowsOf = async (userId: string) =>
+      (
+        await h.rows("SELECT id, secret_sealed, confirmed_at, deleted_at FROM mfa_totp WHERE user_id = $1", [userId])
+      ).map((row) => ({
+        id: row.id,
+        secret: row.secret_sealed,
+        confirmed: row.confirmed_at !== null,
+        removed: row.deleted_at !== null,
+      }));
+    /** A removed, never confirmed row with its secret, as an earlier release left an abandoned enrollment. */
+    const abandonedEarlier = async (tenant: string, userId: string, secret: string) => {
+      const id = crypto.randomUUID();
+      await h.rows(
+        `INSERT INTO mfa_totp (id, tenant_id, user_id, secret_sealed, created_at, updated_at, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $5)`,
+        [id, tenant, userId, secret, at.toISOString()],
+      );
+      return id;
+    };
+
+    it("deletes the earlier unconfirmed rows of a user at a new enrollment, secrets and all", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const neighbour = await seedUser(db, tenantId, at);
+      const theirs = await pending(neighbour, "theirs");
+      await abandonedEarlier(tenantId, userId, "left-by-an-earlier-release");
+      for (let i = 0; i < 5; i++) await pending(userId, `secret-${i}`);
+      const last = await pending(userId, "last");
+      expect(await rowsOf(userId)).toEqual([{ id: last, secret: "last", confirmed: false, removed: false }]);
+      // A confirmed authenticator removed later stays as a soft-deleted row; a new enrollment leaves it.
+      await db.totp.confirm(tenantId, userId, last, 1, at);
+      await db.totp.remove(tenantId, userId, last, later(1));
+      const next = await pending(userId, "next");
+      expect(await rowsOf(userId)).toEqual(
+        expect.arrayContaining([
+          { id: last, secret: "last", confirmed: true, removed: true },
+          { id: next, secret: "next", confirmed: false, removed: false },
+        ]),
+      );
+      expect(await rowsOf(userId)).toHaveLength(2);
+      expect(await db.totp.find(tenantId, neighbour, theirs)).not.toBeNull();
+    });
+
+    it("deletes a removed pending authenticator's row and soft-deletes a confirmed one", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const first = await pending(userId);
+      expect(await db.totp.remove(tenantId, userId, first, later(1))).toBe(true);
+      expect(await rowsOf(userId)).toEqual([]);
+      const confirmed = await pending(userId, "confirmed");
+      await db.totp.confirm(tenantId, userId, confirmed, 1, at);
+      await pending(userId, "open");
+      expect(await db.totp.removeAll(tenantId, userId, later(2))).toBe(2);
+      expect(await rowsOf(userId)).toEqual([{ id: confirmed, secret: "confirmed", confirmed: true, removed: true }]);
+    });
+
+    it("purges removed, never confirmed rows of every tenant, `limit` at a time, and nothing else", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const elsewhere = await seedUser(db, otherTenantId, at);
+      const live = await pending(userId, "live");
+      for (let i = 0; i < 3; i++) await abandonedEarlier(tenantId, userId, `old-${i}`);
+      const kept = crypto.randomUUID();
+      await db.totp.createPending({
+        id: kept,
+        tenantId: otherTenantId,
+        userId: elsewhere,
+        secretSealed: "kept",
+        now: at,
+      });
+      await db.totp.confirm(otherTenantId, elsewhere, kept, 1, at);
+      await db.totp.remove(otherTenantId, elsewhere, kept, later(1));
+      await abandonedEarlier(otherTenantId, elsewhere, "old-elsewhere");
+      let purged = 0;
+      for (let batch = await db.totp.purgeAbandoned(2); batch > 0; batch = await db.totp.purgeAbandoned(2)) {
+        expect(batch).toBeLessThanOrEqual(2);
+        purged += batch;
+      }
+      // Other suites' rows may be purged too: at least these four.
+      expect(purged).toBeGreaterThanOrEqual(4);
+      expect(await rowsOf(userId)).toEqual([{ id: live, secret: "live", confirmed: false, removed: false }]);
+      expect(await rowsOf(elsewhere)).toEqual([{ id: kept, secret: "kept", confirmed: true, removed: true }]);
+    });
+
     it("spends a recovery code once, replaces a generation whole and removes all", async () => {
       const userId = await seedUser(db, tenantId, at);
       const hashes = Array.from({ length: 10 }, (_, i) => `hash-${i}`);

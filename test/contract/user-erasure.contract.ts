@@ -75,11 +75,15 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
       const linked = await identity("oauth:github", true);
       await identity("oauth:gitlab", false);
       await db.identities.unlinkUnverified(tenantId, userId, later(1));
-      // An abandoned enrollment (soft-deleted with its secret), then the confirmed one.
-      await db.totp.createPending({ id: crypto.randomUUID(), tenantId, userId, secretSealed: mark("totp"), now: at });
+      // The confirmed authenticator, and an enrollment an earlier release abandoned (soft-deleted with its secret).
       const totpId = crypto.randomUUID();
       await db.totp.createPending({ id: totpId, tenantId, userId, secretSealed: mark("totp"), now: later(1) });
       await db.totp.confirm(tenantId, userId, totpId, 1, later(1));
+      await h.rows(
+        `INSERT INTO mfa_totp (id, tenant_id, user_id, secret_sealed, created_at, updated_at, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+        [crypto.randomUUID(), tenantId, userId, mark("totp"), at.toISOString(), later(1).toISOString()],
+      );
       const passkey = await db.passkeys.create(
         newPasskey({ tenantId, userId }, at, {
           credentialId: mark("credential"),

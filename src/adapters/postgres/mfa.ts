@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
@@ -10,13 +10,24 @@ const liveTotp = (tenantId: string, userId: string) =>
   and(eq(mfaTotp.tenantId, tenantId), eq(mfaTotp.userId, userId), isNull(mfaTotp.deletedAt));
 
 export function totpRepository(db: DrizzleDb): TotpRepository {
+  /** A pending authenticator's secret has no use once removed: its row goes. Resolves how many. */
+  const dropPending = async (where: SQL | undefined) =>
+    (
+      await db
+        .delete(mfaTotp)
+        .where(and(where, isNull(mfaTotp.confirmedAt)))
+        .returning({ id: mfaTotp.id })
+    ).length;
+  /** A confirmed one stays, soft-deleted, as the ledger keeps removed rows. */
+  const softDelete = async (where: SQL | undefined, at: Date) =>
+    (await db.update(mfaTotp).set({ deletedAt: at, updatedAt: at }).where(where).returning({ id: mfaTotp.id })).length;
   return {
     async createPending({ id, tenantId, userId, secretSealed, now }) {
+      // Deleted, not soft-deleted: an enrollment started again and again must not pile up rows holding secrets.
       const abandoned = db.$with("abandoned").as(
         db
-          .update(mfaTotp)
-          .set({ deletedAt: now, updatedAt: now })
-          .where(and(liveTotp(tenantId, userId), isNull(mfaTotp.confirmedAt)))
+          .delete(mfaTotp)
+          .where(and(eq(mfaTotp.tenantId, tenantId), eq(mfaTotp.userId, userId), isNull(mfaTotp.confirmedAt)))
           .returning({ id: mfaTotp.id }),
       );
       await db
@@ -75,20 +86,22 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
     },
 
     async remove(tenantId, userId, id, at) {
-      const rows = await db
-        .update(mfaTotp)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id)))
-        .returning({ id: mfaTotp.id });
-      return rows.length > 0;
+      const one = and(liveTotp(tenantId, userId), eq(mfaTotp.id, id));
+      return (await dropPending(one)) + (await softDelete(one, at)) > 0;
     },
 
     async removeAll(tenantId, userId, at) {
-      const rows = await db
-        .update(mfaTotp)
-        .set({ deletedAt: at, updatedAt: at })
-        .where(liveTotp(tenantId, userId))
-        .returning({ id: mfaTotp.id });
+      const all = liveTotp(tenantId, userId);
+      return (await dropPending(all)) + (await softDelete(all, at));
+    },
+
+    async purgeAbandoned(limit) {
+      const abandoned = db
+        .select({ id: mfaTotp.id })
+        .from(mfaTotp)
+        .where(and(isNull(mfaTotp.confirmedAt), isNotNull(mfaTotp.deletedAt)))
+        .limit(limit);
+      const rows = await db.delete(mfaTotp).where(inArray(mfaTotp.id, abandoned)).returning({ id: mfaTotp.id });
       return rows.length;
     },
 

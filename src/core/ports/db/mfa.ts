@@ -21,7 +21,11 @@ export interface NewTotp {
 }
 
 export interface TotpRepository {
-  /** Stores a pending authenticator, dropping the user's earlier pending ones (an abandoned enrollment). */
+  /**
+   * Stores a pending authenticator in place of the user's earlier unconfirmed
+   * ones (an abandoned enrollment, live or removed): those rows are deleted,
+   * so their secrets are kept nowhere.
+   */
   createPending(totp: NewTotp): Promise<void>;
   /** The live authenticator with this id (pending or confirmed). */
   find(tenantId: string, userId: string, id: string): Promise<TotpRecord | null>;
@@ -38,10 +42,16 @@ export interface TotpRepository {
    * racing with one code: one wins); false otherwise.
    */
   useStep(tenantId: string, userId: string, id: string, step: number, at: Date): Promise<boolean>;
-  /** Soft-deletes the authenticator; false when there was none. */
+  /** Removes the authenticator (deletes a pending one, soft-deletes a confirmed one); false when there was none. */
   remove(tenantId: string, userId: string, id: string, at: Date): Promise<boolean>;
-  /** Soft-deletes every authenticator of the user; resolves how many. */
+  /** Removes every authenticator of the user, as `remove` does; resolves how many. */
   removeAll(tenantId: string, userId: string, at: Date): Promise<number>;
+  /**
+   * Deletes up to `limit` removed authenticators (any tenant) that were never
+   * confirmed: enrollments an earlier release abandoned by soft-deleting them,
+   * secret and all. Resolves how many.
+   */
+  purgeAbandoned(limit: number): Promise<number>;
   /** Live authenticators of every tenant in id order after `afterId`, for the re-encryption pass. */
   page(afterId: string | null, limit: number): Promise<TotpRecord[]>;
   /** Replaces the sealed secret of a live authenticator, only while it still holds `from` (re-encryption). */
