@@ -247,3 +247,60 @@ describe("a concurrent change of type", () => {
     expect(await row(web)).toMatchObject({ type: "confidential", name: "RP", secret_hash: expect.any(String) });
   });
 });
+
+describe("a change that lands while a code's session is being issued", () => {
+  /** Runs `change` (to completion, its session sweep included) just before the redemption's session insert. */
+  async function redeemingDuring(form: Record<string, string>, client: RegisteredClient, change: () => Promise<void>) {
+    const sessions = s.t.deps.db.sessions;
+    const create = sessions.create.bind(sessions);
+    sessions.create = async (session) => {
+      sessions.create = create;
+      await change();
+      return create(session);
+    };
+    try {
+      return await asClient(client, form);
+    } finally {
+      sessions.create = create;
+    }
+  }
+  const liveSessionsOf = async (client: RegisteredClient) =>
+    (
+      await s.db.query("SELECT count(*)::int AS n FROM sessions WHERE client_id = $1 AND revoked_at IS NULL", [
+        client.client_id,
+      ])
+    ).rows[0].n as number;
+
+  it("issues nothing once the client is deleted meanwhile", async () => {
+    const client = await fx.register({ type: "public", first_party: true });
+    const form = await codeOf(client);
+    const answer = await redeemingDuring(form, client, async () => {
+      expect((await send("DELETE", `/t/acme/v1/admin/clients/${client.client_id}`)).status).toBe(204);
+    });
+    await expectOAuthError(answer, 400, "invalid_grant");
+    expect(await liveSessionsOf(client)).toBe(0);
+  });
+
+  it("issues nothing once a confidential client is made public meanwhile", async () => {
+    const client = await fx.register({ type: "confidential", first_party: true });
+    const form = await codeOf(client);
+    const answer = await redeemingDuring(form, client, async () => {
+      expect((await patch(client, { type: "public" })).status).toBe(200);
+    });
+    await expectOAuthError(answer, 400, "invalid_grant");
+    expect(await liveSessionsOf(client)).toBe(0);
+  });
+
+  it("issues nothing once the user withdraws their consent meanwhile", async () => {
+    const client = await fx.register({ type: "public" });
+    const form = await codeOf(client);
+    const answer = await redeemingDuring(form, client, async () => {
+      const { user_id: userId } = (
+        await s.db.query("SELECT user_id FROM consents WHERE client_id = $1", [client.client_id])
+      ).rows[0];
+      expect(await s.t.services.consents.revoke(await fx.tenantOf(), userId, client.client_id)).toBe(true);
+    });
+    await expectOAuthError(answer, 400, "invalid_grant");
+    expect(await liveSessionsOf(client)).toBe(0);
+  });
+});

@@ -160,6 +160,7 @@ export class TokenEndpoint {
           amr: grant.amr,
           parentSessionId: grant.providerSessionId,
           ...lifetimesOf(client),
+          stillGranted: () => this.grantChanged(tenant, client, grant.userId),
         },
       ),
     );
@@ -178,6 +179,17 @@ export class TokenEndpoint {
       providerSessionId: grant.providerSessionId,
       nonce: grant.nonce,
     };
+  }
+
+  /** Why a code's grant no longer holds once its session is in the ledger: the client deleted or retyped, the consent withdrawn. */
+  private async grantChanged(tenant: Tenant, client: OAuthClient, userId: string): Promise<string | null> {
+    const [current, consent] = await Promise.all([
+      this.deps.db.clients.find(tenant.id, client.clientId),
+      client.firstParty ? null : this.deps.db.consents.find(tenant.id, userId, client.clientId),
+    ]);
+    if (!current || current.type !== client.type) return "The client changed while the session was being issued.";
+    if (!client.firstParty && !consent) return "The user withdrew their consent to this client.";
+    return null;
   }
 
   /**

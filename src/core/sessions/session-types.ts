@@ -86,6 +86,13 @@ export interface SessionOptions {
   accessTokenTtl?: number;
   /** Seconds a refresh token lives unused (the session's idle timeout); the tenant's by default. */
   refreshTokenTtl?: number;
+  /**
+   * Checked once the session is in the ledger: why the grant no longer holds
+   * (the client deleted or changed, the consent withdrawn meanwhile), or null.
+   * Their revocations list the sessions after their change, so a session
+   * inserted before the change is found by them, and one inserted after it is refused here.
+   */
+  stillGranted?: () => Promise<string | null>;
 }
 
 /** What the token endpoint binds a refresh to (RFC 6749 §6). */

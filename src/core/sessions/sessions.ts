@@ -1,5 +1,5 @@
 import { versionOf } from "../accounts/user-versions.js";
-import { errors } from "../errors.js";
+import { type AppError, errors } from "../errors.js";
 import type { ListingPosition, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
 import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
@@ -100,7 +100,7 @@ export class SessionService {
         ? errors.accountDisabled()
         : method.authMethod === "password" && row.user.passwordHash !== user.passwordHash
           ? errors.invalidCredentials()
-          : null;
+          : await this.grantRefusal(options);
     if (refusal) {
       await this.deps.db.sessions.discard(tenant.id, sessionId);
       throw refusal;
@@ -116,6 +116,11 @@ export class SessionService {
     const access = options.accessTokenTtl === undefined ? {} : { ttl: options.accessTokenTtl };
     const { response } = await issueTokens(this.deps, tenant, session, refresh.text, access);
     return { session: row, response };
+  }
+
+  private async grantRefusal(options: SessionOptions): Promise<AppError | null> {
+    const reason = options.stillGranted ? await options.stillGranted() : null;
+    return reason === null ? null : errors.invalidGrant(reason);
   }
 
   /**
