@@ -12,6 +12,7 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JSON_HEADERS } from "../support/accounts.js";
 import { TEST_ADMIN_KEY } from "../support/app.js";
+import { withFailingScript } from "../support/failing-store.js";
 import { basicAuth, oauthFixtures, REDIRECT_URI, type RegisteredClient, tokenRequest } from "../support/oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { type SessionsApp, startSessionsApp } from "../support/sessions.js";
@@ -302,5 +303,38 @@ describe("a change that lands while a code's session is being issued", () => {
     });
     await expectOAuthError(answer, 400, "invalid_grant");
     expect(await liveSessionsOf(client)).toBe(0);
+  });
+});
+
+describe("a change whose session sweep fails (Redis down)", () => {
+  it("deletes nothing, so the retry deletes the client and ends its sessions", async () => {
+    const client = await fx.register({ type: "confidential", first_party: true });
+    const issued = await tokens(await asClient(client, await codeOf(client)));
+    const failed = await withFailingScript(s.t.deps.kv, "revoke_session_state", () =>
+      send("DELETE", `/t/acme/v1/admin/clients/${client.client_id}`),
+    );
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(await row(client)).toMatchObject({ deleted_at: null });
+    expect((await send("DELETE", `/t/acme/v1/admin/clients/${client.client_id}`)).status).toBe(204);
+    expect(await active(issued.access_token)).toBe(false);
+    await expectOAuthError(await asClient(client, refreshing(issued.refresh_token)), 401, "invalid_client");
+    const live = await s.db.query(
+      "SELECT count(*)::int AS n FROM sessions WHERE client_id = $1 AND revoked_at IS NULL",
+      [client.client_id],
+    );
+    expect(live.rows[0].n).toBe(0);
+  });
+
+  it("keeps the client confidential, so the retry makes it public and ends its sessions", async () => {
+    const client = await fx.register({ type: "confidential", first_party: true });
+    const issued = await tokens(await asClient(client, await codeOf(client)));
+    const failed = await withFailingScript(s.t.deps.kv, "revoke_session_state", () =>
+      patch(client, { type: "public" }),
+    );
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(await row(client)).toMatchObject({ type: "confidential" });
+    expect((await patch(client, { type: "public" })).status).toBe(200);
+    expect(await active(issued.access_token)).toBe(false);
+    await expectOAuthError(await asClient(client, refreshing(issued.refresh_token), null), 400, "invalid_grant");
   });
 });

@@ -46,7 +46,7 @@ export interface ClientDeps {
   logger: Logger;
   /** The primitives secrets are hashed with (the sealer's: node:crypto on Node). */
   sealer: Pick<Sealer, "primitives">;
-  sessions: Pick<SessionService, "revokeAllOfClient">;
+  sessions: Pick<SessionService, "revokeAllOfClientAround">;
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
@@ -174,7 +174,12 @@ export class ClientService implements ClientDirectory {
         ? undefined
         : { from: current.type, to: type, secretHash: secret === null ? null : await this.hash(secret) };
     const now = this.deps.clock.now();
-    const updated = await this.deps.db.clients.update(tenant.id, clientId, normalized, now, retype);
+    const write = () => this.deps.db.clients.update(tenant.id, clientId, normalized, now, retype);
+    // A refresh token (or client-credentials token) issued on the strength of the secret would outlive it.
+    const updated =
+      retype?.to === "public"
+        ? await this.deps.sessions.revokeAllOfClientAround(tenant, clientId, "client_type_changed", write)
+        : await write();
     if (!updated) return null;
     if (retype) {
       this.deps.logger.info("client_type_changed", {
@@ -183,8 +188,6 @@ export class ClientService implements ClientDirectory {
         from: retype.from,
         to: type,
       });
-      // A refresh token (or client-credentials token) issued on the strength of the secret would outlive it.
-      if (type === "public") await this.deps.sessions.revokeAllOfClient(tenant, clientId, "client_type_changed");
     }
     return { client: withoutSecrets(updated), secret };
   }
@@ -195,9 +198,11 @@ export class ClientService implements ClientDirectory {
    * access tokens are refused at once. Resolves whether there was one.
    */
   async delete(tenant: Tenant, clientId: string): Promise<boolean> {
-    if (!CLIENT_ID_SHAPE.test(clientId)) return false;
-    if (!(await this.deps.db.clients.softDelete(tenant.id, clientId, this.deps.clock.now()))) return false;
-    await this.deps.sessions.revokeAllOfClient(tenant, clientId, "client_deleted");
+    if (!CLIENT_ID_SHAPE.test(clientId) || !(await this.deps.db.clients.find(tenant.id, clientId))) return false;
+    const deleted = await this.deps.sessions.revokeAllOfClientAround(tenant, clientId, "client_deleted", () =>
+      this.deps.db.clients.softDelete(tenant.id, clientId, this.deps.clock.now()),
+    );
+    if (!deleted) return false;
     this.deps.logger.info("client_deleted", { tenant_id: tenant.id, client_id: clientId });
     return true;
   }

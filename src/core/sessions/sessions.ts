@@ -269,22 +269,55 @@ export class SessionService {
   async revokeAllOfClient(
     tenant: Tenant,
     clientId: string,
-    reason: "client_deleted" | "client_type_changed" | "consent_revoked",
+    reason: "client_deleted" | "consent_revoked",
     userId?: string,
   ): Promise<number> {
+    const count = await this.endClientSessions(tenant, clientId, reason, userId);
+    this.logClientRevocation(tenant, clientId, reason, count, userId);
+    return count;
+  }
+
+  /**
+   * Ends every session of the client, makes `change` (the client deleted, or
+   * made public), then ends any session a code redemption inserted meanwhile.
+   * Ended first, so a store failing leaves the client as it was for the retry.
+   */
+  async revokeAllOfClientAround<T>(
+    tenant: Tenant,
+    clientId: string,
+    reason: "client_deleted" | "client_type_changed",
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const before = await this.endClientSessions(tenant, clientId, reason);
+    const changed = await change();
+    const after = await this.endClientSessions(tenant, clientId, reason);
+    this.logClientRevocation(tenant, clientId, reason, before + after);
+    return changed;
+  }
+
+  private async endClientSessions(tenant: Tenant, clientId: string, reason: RevocationReason, userId?: string) {
     const at = new Date(this.now());
     const { sessions } = this.deps.db;
     // The whole client is gone (or lost its secret): its own tokens (client credentials) go too; no ledger row.
     if (userId === undefined) {
       await endSessions(this.store, tenant, [await clientTokenSessionId(clientId)], reason, async () => []);
     }
-    const count = await endAllSessions(
+    return endAllSessions(
       this.store,
       tenant,
       reason,
       (limit) => sessions.liveIdsOfClient(tenant.id, clientId, userId, limit),
       (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
     );
+  }
+
+  private logClientRevocation(
+    tenant: Tenant,
+    clientId: string,
+    reason: RevocationReason,
+    count: number,
+    userId?: string,
+  ) {
     this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_client", {
       tenant_id: tenant.id,
@@ -293,7 +326,6 @@ export class SessionService {
       count,
       reason,
     });
-    return count;
   }
 
   find(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
