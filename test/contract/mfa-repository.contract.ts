@@ -160,6 +160,34 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       expect(await db.totp.find(tenantId, neighbour, theirs)).not.toBeNull();
     });
 
+    /** A live pending row beside the user's others, as concurrent enrollment starts leave them. */
+    const startedBeside = async (userId: string, secret: string) => {
+      const id = crypto.randomUUID();
+      await h.rows(
+        `INSERT INTO mfa_totp (id, tenant_id, user_id, secret_sealed, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)`,
+        [id, tenantId, userId, secret, at.toISOString()],
+      );
+      return id;
+    };
+
+    it("ends the enrollments started beside the one confirmed, and the daily purge those left earlier", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const chosen = await pending(userId, "chosen");
+      await startedBeside(userId, "beside-1");
+      await startedBeside(userId, "beside-2");
+      expect(await db.totp.confirm(tenantId, userId, chosen, 1, at)).toBe(true);
+      expect(await rowsOf(userId)).toEqual([{ id: chosen, secret: "chosen", confirmed: true, removed: false }]);
+      // Left beside a confirmed one before confirmation ended them: purged; a lone pending enrollment is not.
+      const leftBeside = await startedBeside(userId, "left");
+      const lone = await seedUser(db, tenantId, at);
+      const open = await pending(lone, "open");
+      while ((await db.totp.purgeAbandoned(100)) > 0);
+      expect((await rowsOf(userId)).map((row) => row.id)).toEqual([chosen]);
+      expect((await rowsOf(userId)).map((row) => row.id)).not.toContain(leftBeside);
+      expect(await rowsOf(lone)).toEqual([{ id: open, secret: "open", confirmed: false, removed: false }]);
+    });
+
     it("deletes a removed pending authenticator's row and soft-deletes a confirmed one", async () => {
       const userId = await seedUser(db, tenantId, at);
       const first = await pending(userId);

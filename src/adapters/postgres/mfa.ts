@@ -1,10 +1,14 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, exists, gt, inArray, isNotNull, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaRecoveryCodes, mfaTotp } from "./schema.js";
 
 const toTotp = ({ updatedAt: _, deletedAt: __, ...row }: typeof mfaTotp.$inferSelect): TotpRecord => row;
+
+/** The table again, to ask about a user's other authenticators. */
+const confirmedTotp = alias(mfaTotp, "confirmed_totp");
 
 const liveTotp = (tenantId: string, userId: string) =>
   and(eq(mfaTotp.tenantId, tenantId), eq(mfaTotp.userId, userId), isNull(mfaTotp.deletedAt));
@@ -56,11 +60,29 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
 
     async confirm(tenantId, userId, id, step, at) {
       try {
-        const rows = await db
-          .update(mfaTotp)
-          .set({ confirmedAt: at, lastUsedStep: step, lastUsedAt: at, updatedAt: at })
-          .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id), isNull(mfaTotp.confirmedAt)))
-          .returning({ id: mfaTotp.id });
+        const confirmed = db.$with("confirmed").as(
+          db
+            .update(mfaTotp)
+            .set({ confirmedAt: at, lastUsedStep: step, lastUsedAt: at, updatedAt: at })
+            .where(and(liveTotp(tenantId, userId), eq(mfaTotp.id, id), isNull(mfaTotp.confirmedAt)))
+            .returning({ id: mfaTotp.id }),
+        );
+        // Enrollments started beside this one (concurrent starts each keep their own) end with it, secrets and all.
+        const others = db.$with("others").as(
+          db
+            .delete(mfaTotp)
+            .where(
+              and(
+                eq(mfaTotp.tenantId, tenantId),
+                eq(mfaTotp.userId, userId),
+                isNull(mfaTotp.confirmedAt),
+                ne(mfaTotp.id, id),
+                exists(db.select({ id: confirmed.id }).from(confirmed)),
+              ),
+            )
+            .returning({ id: mfaTotp.id }),
+        );
+        const rows = await db.with(confirmed, others).select({ id: confirmed.id }).from(confirmed);
         return rows.length > 0;
       } catch (error) {
         // mfa_totp_user_confirmed_key: another authenticator of the user was confirmed first.
@@ -99,7 +121,28 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
       const abandoned = db
         .select({ id: mfaTotp.id })
         .from(mfaTotp)
-        .where(and(isNull(mfaTotp.confirmedAt), isNotNull(mfaTotp.deletedAt)))
+        .where(
+          and(
+            isNull(mfaTotp.confirmedAt),
+            // Removed, or left beside a confirmed authenticator of the user (concurrent starts before a release that ended them on confirmation).
+            or(
+              isNotNull(mfaTotp.deletedAt),
+              exists(
+                db
+                  .select({ id: confirmedTotp.id })
+                  .from(confirmedTotp)
+                  .where(
+                    and(
+                      eq(confirmedTotp.tenantId, mfaTotp.tenantId),
+                      eq(confirmedTotp.userId, mfaTotp.userId),
+                      isNotNull(confirmedTotp.confirmedAt),
+                      isNull(confirmedTotp.deletedAt),
+                    ),
+                  ),
+              ),
+            ),
+          ),
+        )
         .limit(limit);
       const rows = await db.delete(mfaTotp).where(inArray(mfaTotp.id, abandoned)).returning({ id: mfaTotp.id });
       return rows.length;

@@ -32,8 +32,9 @@ export interface TotpRepository {
   /** The user's confirmed live authenticator. */
   findConfirmed(tenantId: string, userId: string): Promise<TotpRecord | null>;
   /**
-   * Confirms a pending authenticator with the step of its first code; false when
-   * it is gone, already confirmed, or the user confirmed another one meanwhile.
+   * Confirms a pending authenticator with the step of its first code, and
+   * deletes the user's other pending ones (concurrent starts each keep one);
+   * false when it is gone, already confirmed, or the user confirmed another one meanwhile.
    */
   confirm(tenantId: string, userId: string, id: string, step: number, at: Date): Promise<boolean>;
   /**
@@ -47,9 +48,9 @@ export interface TotpRepository {
   /** Removes every authenticator of the user, as `remove` does; resolves how many. */
   removeAll(tenantId: string, userId: string, at: Date): Promise<number>;
   /**
-   * Deletes up to `limit` removed authenticators (any tenant) that were never
-   * confirmed: enrollments an earlier release abandoned by soft-deleting them,
-   * secret and all. Resolves how many.
+   * Deletes up to `limit` authenticators (any tenant) that were never
+   * confirmed and were removed, or sit beside a confirmed one of their user:
+   * enrollments an earlier release abandoned, secret and all. Resolves how many.
    */
   purgeAbandoned(limit: number): Promise<number>;
   /** Live authenticators of every tenant in id order after `afterId`, for the re-encryption pass. */
