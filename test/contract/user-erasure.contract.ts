@@ -238,6 +238,14 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
         expect(await count("sessions")).toBe(1);
         expect(await count("api_keys")).toBe(1);
         for (const table of ["mfa_recovery_codes", "consents", "account_tokens"]) expect(await count(table)).toBe(0);
+        // An earlier release's deletion may have left its credentials live (a failure half-way): they end here.
+        const [credentials] = await h.rows(
+          "SELECT (SELECT count(*)::int FROM sessions WHERE user_id = $1 AND revoked_at IS NULL) AS sessions, " +
+            "(SELECT count(*)::int FROM sessions WHERE user_id = $1 AND revoked_reason = 'user_ended') AS ended, " +
+            "(SELECT count(*)::int FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL) AS keys",
+          [userId],
+        );
+        expect(credentials).toEqual({ sessions: 0, ended: 1, keys: 0 });
         // Removed with the user when it was deleted, unless removed before.
         const removed = await h.rows(
           "SELECT provider AS what, deleted_at FROM user_identities WHERE user_id = $1 " +

@@ -91,20 +91,32 @@ async function erase(db: DrizzleDb, which: SQL | undefined, at: Date, deletedAt?
       .where(ofErased(passkeys))
       .returning({ id: passkeys.id }),
   );
-  const logins = db
-    .$with("logins")
-    .as(
-      db
-        .update(sessions)
-        .set({ ip: null, userAgent: null })
-        .from(erased)
-        .where(ofErased(sessions))
-        .returning({ id: sessions.id }),
-    );
+  // A deletion ends the sessions and keys itself (Redis first, then the ledger); a sweep finds a user an
+  // earlier release deleted, whose credentials may have outlived a failure: the ledger ends them here.
+  const endedIfSwept = (table: typeof sessions | typeof apiKeys, reason?: string) => {
+    if (deletedAt) return {};
+    const ended = { revokedAt: sql<Date>`coalesce(${table.revokedAt}, ${at.toISOString()}::timestamptz)` };
+    return reason === undefined
+      ? ended
+      : { ...ended, revokedReason: sql<string>`coalesce(${sessions.revokedReason}, ${reason})` };
+  };
+  const logins = db.$with("logins").as(
+    db
+      .update(sessions)
+      .set({ ip: null, userAgent: null, ...endedIfSwept(sessions, "user_ended") })
+      .from(erased)
+      .where(ofErased(sessions))
+      .returning({ id: sessions.id }),
+  );
   // A key's name is the person's own words; the key itself is revoked with the user's other credentials.
-  const keyNames = db
-    .$with("key_names")
-    .as(db.update(apiKeys).set({ name: ERASED }).from(erased).where(ofErased(apiKeys)).returning({ id: apiKeys.id }));
+  const keyNames = db.$with("key_names").as(
+    db
+      .update(apiKeys)
+      .set({ name: ERASED, ...endedIfSwept(apiKeys) })
+      .from(erased)
+      .where(ofErased(apiKeys))
+      .returning({ id: apiKeys.id }),
+  );
   const codes = db
     .$with("codes")
     .as(
