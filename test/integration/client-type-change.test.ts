@@ -338,3 +338,20 @@ describe("a change whose session sweep fails (Redis down)", () => {
     await expectOAuthError(await asClient(client, refreshing(issued.refresh_token), null), 400, "invalid_grant");
   });
 });
+
+it("answers a secret rotation that a change to public overtook as a public client's (400), not 404", async () => {
+  const client = await fx.register({ type: "confidential", first_party: true });
+  const clients = s.t.deps.db.clients;
+  const rotate = clients.rotateSecret.bind(clients);
+  clients.rotateSecret = async (...args) => {
+    clients.rotateSecret = rotate;
+    expect((await patch(client, { type: "public" })).status).toBe(200);
+    return rotate(...args);
+  };
+  try {
+    const answer = await send("POST", `/t/acme/v1/admin/clients/${client.client_id}/rotate-secret`, {});
+    expectProblem(answer, 400, "public_client");
+  } finally {
+    clients.rotateSecret = rotate;
+  }
+});

@@ -213,11 +213,10 @@ export class ClientService implements ClientDirectory {
    * earlier stops now. Resolves null when there is no such client.
    */
   async rotateSecret(tenant: Tenant, clientId: string, overlapSeconds: number): Promise<ClientWithSecret | null> {
+    const publicClient = () => errors.validationCode("public_client", "A public client has no secret to rotate.");
     const current = await this.record(tenant, clientId);
     if (!current) return null;
-    if (current.type !== "confidential") {
-      throw errors.validationCode("public_client", "A public client has no secret to rotate.");
-    }
+    if (current.type !== "confidential") throw publicClient();
     const secret = this.newSecret();
     const now = this.deps.clock.now();
     const rotated = await this.deps.db.clients.rotateSecret(tenant.id, clientId, {
@@ -225,7 +224,11 @@ export class ClientService implements ClientDirectory {
       previousExpiresAt: new Date(now.getTime() + overlapSeconds * 1000),
       now,
     });
-    if (!rotated) return null;
+    // Missed: the client was deleted, or made public meanwhile (the write rotates only a confidential client).
+    if (!rotated) {
+      if (await this.record(tenant, clientId)) throw publicClient();
+      return null;
+    }
     this.deps.logger.info("client_secret_rotated", {
       tenant_id: tenant.id,
       client_id: clientId,
