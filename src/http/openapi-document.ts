@@ -78,6 +78,8 @@ const UNAVAILABLE = {
   description: "A store this request needs is not answering (service_unavailable); Retry-After",
   content: PROBLEM,
 };
+/** limitBody answers any request with a body over MAX_BODY_BYTES, before any route (GET and HEAD carry none). */
+const PAYLOAD_TOO_LARGE = { description: "Body too large (payload_too_large)", content: PROBLEM };
 const RATE_LIMITED = {
   description: "Rate limited (rate_limited); Retry-After and RateLimit-* headers",
   content: PROBLEM,
@@ -110,6 +112,7 @@ function finishOperation(path: string, method: string, operation: Operation): vo
     responses["429"] = RATE_LIMITED;
   }
   if (!STORELESS.has(path) && !responses["503"]) responses["503"] = UNAVAILABLE;
+  if (method !== "get" && !responses["413"]) responses["413"] = PAYLOAD_TOO_LARGE;
   // problem.ts answers every failure at a hosted page (or the authorization and logout endpoints) as a page.
   const page = isPagePath(path.replace(/\{[^}]+\}/g, "x"));
   const bearer = operation.security?.some((requirement) => "bearer" in requirement) === true;
@@ -132,6 +135,8 @@ function finishOperation(path: string, method: string, operation: Operation): vo
         headers[`RateLimit-${name}`] ??= header(`RateLimit-${name}`);
     }
     if (status === "423") headers["Retry-After"] ??= header("Retry-After");
+    // A conflict that passes once the other request is done (rotation_conflict, concurrent_change) says when.
+    if (status === "409") headers["Retry-After"] ??= { ...HEADERS["Retry-After"], required: false };
     if (status === "503") headers["Retry-After"] ??= { ...HEADERS["Retry-After"], required: false };
     if (status.startsWith("3") && status !== "304") headers.Location ??= header("Location");
     if (status === "401" && bearer) {

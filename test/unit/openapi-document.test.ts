@@ -77,6 +77,14 @@ describe("every operation of the OpenAPI document", () => {
     );
   });
 
+  it("lists 413 wherever a body can come (every method but GET: the body limit answers before any route)", () => {
+    expect(failing(({ method, op }) => method !== "get" && !op.responses["413"])).toEqual([]);
+  });
+
+  it("declares Retry-After on every 409 (rotation_conflict and concurrent_change send it)", () => {
+    expect(failing(({ op }) => !!op.responses["409"] && !headerOf(op.responses["409"], "Retry-After"))).toEqual([]);
+  });
+
   it("declares X-Request-Id on every response", () => {
     expect(
       failing(({ op }) => Object.values(op.responses).some((r) => headerOf(r, "X-Request-Id")?.required !== true)),
