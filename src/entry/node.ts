@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { resolve } from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { loadSwaggerUiAssets } from "../adapters/docs/swagger-ui-node.js";
 import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
@@ -48,7 +49,13 @@ async function main(): Promise<void> {
       [
         "",
         `First start: tenant "${DEFAULT_TENANT}" created (issuer ${config.PUBLIC_URL}/t/${DEFAULT_TENANT}).`,
-        "Administer it with the bootstrap admin key from BOOTSTRAP_ADMIN_KEY as a Bearer token, e.g.:",
+        "Administer it with the bootstrap admin key (BOOTSTRAP_ADMIN_KEY) as a Bearer token, e.g.:",
+        // In development the key was generated into the secrets file: the line that reads it makes the example run as shown.
+        ...(secretsFile
+          ? [
+              `  export BOOTSTRAP_ADMIN_KEY=$(node -p 'require(${JSON.stringify(resolve(secretsFile))}).BOOTSTRAP_ADMIN_KEY')`,
+            ]
+          : []),
         `  curl -X POST ${config.PUBLIC_URL}/v1/admin/tenants -H "Authorization: Bearer $BOOTSTRAP_ADMIN_KEY" \\`,
         `       -H "Content-Type: application/json" -d '{"slug":"acme","name":"Acme"}'`,
         secretsFile ? `In development the generated key is kept in ${secretsFile}.` : "",

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 /**
  * The built Node entry (dist/node/node.js) as a real child process on its embedded defaults
  * (PGlite + in-process store), through a restart, and with a broken configuration.
@@ -42,6 +43,10 @@ describe("on the embedded defaults (no DATABASE_URL, no REDIS_URL, no secrets)",
       expect(secrets.ENCRYPTION_KEYS).toMatch(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+$/);
       expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
       const key = secrets.BOOTSTRAP_ADMIN_KEY as string;
+      // The banner's example runs as printed: its first line reads the generated key into the shell.
+      const exportLine = /^ {2}export BOOTSTRAP_ADMIN_KEY=(.*)$/m.exec(first.output())?.[1];
+      expect(exportLine).toBeDefined();
+      expect(execFileSync("sh", ["-c", `printf %s ${exportLine}`], { encoding: "utf8" })).toBe(key);
 
       expect((await call(first, "/readyz")).json).toEqual({ status: "ok", checks: { postgres: "ok", redis: "ok" } });
       // The seeded tenant resolves: an unknown route under it is plain not_found.
