@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 /**
  * The built Node entry (dist/node/node.js) as a real child process on its embedded defaults
  * (PGlite + in-process store), through a restart, and with a broken configuration.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
