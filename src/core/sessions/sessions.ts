@@ -2,10 +2,11 @@ import { versionOf } from "../accounts/user-versions.js";
 import { type AppError, errors } from "../errors.js";
 import type { ListingPosition, SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import { settingsOf } from "../tenant-settings.js";
-import { type AccessTokenClaims, CLOCK_SKEW_SECONDS, clientTokenSessionId } from "../tokens/access-token.js";
+import { type AccessTokenClaims, CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
+import { BulkRevocation } from "./bulk-revocation.js";
 import { FIRST_PARTY_CLIENT, liveLedgerState } from "./session-ledger.js";
 import { issueTokens, SessionRefresh } from "./session-refresh.js";
-import { endAllSessions, endSessions } from "./session-revocation.js";
+import { endSessions } from "./session-revocation.js";
 import type { SessionClaims } from "./session-state.js";
 import { SessionStore } from "./session-store.js";
 import type {
@@ -40,10 +41,12 @@ export type {
 export class SessionService {
   private readonly store: SessionStore;
   private readonly refreshes: SessionRefresh;
+  private readonly bulk: BulkRevocation;
 
   constructor(private readonly deps: SessionDeps) {
     this.store = new SessionStore(deps.kv);
     this.refreshes = new SessionRefresh(deps, this.store, (tenant, id, reason) => this.revoke(tenant, id, reason));
+    this.bulk = new BulkRevocation(deps, this.store, (reason, count) => this.countRevoked(reason, count));
   }
 
   private now(): number {
@@ -241,91 +244,33 @@ export class SessionService {
   }
 
   /** Revokes every session of a user but `except` (the caller's own, after a password change); resolves how many were live. */
-  async revokeAllOfUser(
+  revokeAllOfUser(
     tenant: Tenant,
     userId: string,
     reason: "admin" | "user_ended" | "password_changed" = "admin",
     except?: string,
   ): Promise<number> {
-    const at = new Date(this.now());
-    const { sessions } = this.deps.db;
-    const count = await endAllSessions(
-      this.store,
-      tenant,
-      reason,
-      (limit) => sessions.liveIdsOfUser(tenant.id, userId, except, limit),
-      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
-    );
-    this.countRevoked(reason, count);
-    this.deps.logger.info("sessions_revoked_of_user", { tenant_id: tenant.id, user_id: userId, count, reason });
-    return count;
+    return this.bulk.ofUser(tenant, userId, reason, except);
   }
 
-  /**
-   * Revokes every session of an OAuth client (only `userId`'s when given): the
-   * client was deleted or became public, or the user withdrew their consent.
-   * Resolves how many were live.
-   */
-  async revokeAllOfClient(
+  /** Revokes every session of an OAuth client (only `userId`'s when given); resolves how many were live. */
+  revokeAllOfClient(
     tenant: Tenant,
     clientId: string,
     reason: "client_deleted" | "consent_revoked",
     userId?: string,
   ): Promise<number> {
-    const count = await this.endClientSessions(tenant, clientId, reason, userId);
-    this.logClientRevocation(tenant, clientId, reason, count, userId);
-    return count;
+    return this.bulk.ofClient(tenant, clientId, reason, userId);
   }
 
-  /**
-   * Ends every session of the client, makes `change` (the client deleted, or
-   * made public), then ends any session a code redemption inserted meanwhile.
-   * Ended first, so a store failing leaves the client as it was for the retry.
-   */
-  async revokeAllOfClientAround<T>(
+  /** Ends the client's sessions around `change` (BulkRevocation.ofClientAround). */
+  revokeAllOfClientAround<T>(
     tenant: Tenant,
     clientId: string,
     reason: "client_deleted" | "client_type_changed",
     change: () => Promise<T>,
   ): Promise<T> {
-    const before = await this.endClientSessions(tenant, clientId, reason);
-    const changed = await change();
-    const after = await this.endClientSessions(tenant, clientId, reason);
-    this.logClientRevocation(tenant, clientId, reason, before + after);
-    return changed;
-  }
-
-  private async endClientSessions(tenant: Tenant, clientId: string, reason: RevocationReason, userId?: string) {
-    const at = new Date(this.now());
-    const { sessions } = this.deps.db;
-    // The whole client is gone (or lost its secret): its own tokens (client credentials) go too; no ledger row.
-    if (userId === undefined) {
-      await endSessions(this.store, tenant, [await clientTokenSessionId(clientId)], reason, async () => []);
-    }
-    return endAllSessions(
-      this.store,
-      tenant,
-      reason,
-      (limit) => sessions.liveIdsOfClient(tenant.id, clientId, userId, limit),
-      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
-    );
-  }
-
-  private logClientRevocation(
-    tenant: Tenant,
-    clientId: string,
-    reason: RevocationReason,
-    count: number,
-    userId?: string,
-  ) {
-    this.countRevoked(reason, count);
-    this.deps.logger.info("sessions_revoked_of_client", {
-      tenant_id: tenant.id,
-      client_id: clientId,
-      ...(userId ? { user_id: userId } : {}),
-      count,
-      reason,
-    });
+    return this.bulk.ofClientAround(tenant, clientId, reason, change);
   }
 
   find(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
