@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { AdminUserView } from "../core/accounts/user-admin.js";
-import { ADMIN_SCOPE } from "../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../core/api-keys/key-scopes.js";
 import { errors } from "../core/errors.js";
 import { CreateApiKeySchema } from "../http/routes/api-keys.js";
 import type { Operator } from "./operator.js";

@@ -4,7 +4,7 @@
  * their cap with 409 `limit_reached`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_SERVICE_KEYS, MAX_USER_KEYS } from "../../src/core/api-keys/api-keys.js";
+import { MAX_SERVICE_KEYS, MAX_USER_KEYS } from "../../src/core/api-keys/key-scopes.js";
 import { MAX_PASSKEYS_PER_USER } from "../../src/core/mfa/passkeys.js";
 import type { Tenant } from "../../src/core/ports/database.js";
 import { newPasskey } from "../contract/seed.js";

@@ -6,20 +6,17 @@ import type { ApiKeyRecord, Database, ListingPosition, Tenant, UserRecord } from
 import type { AtomicScript, KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Background } from "../sessions/sessions.js";
-import { DEFAULT_SCOPES, scopeList } from "../sessions/user-claims.js";
+import { scopeList } from "../sessions/user-claims.js";
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from "./key-format.js";
+import {
+  FRESH_LOGIN_MS,
+  grantableFrom,
+  grantableScopes,
+  isPowerful,
+  MAX_SERVICE_KEYS,
+  MAX_USER_KEYS,
+} from "./key-scopes.js";
 
-/** Scopes for other services calling this one (API.md). */
-export const SERVICE_SCOPES = ["tokens:introspect", "api_keys:verify"];
-export const ADMIN_SCOPE = "admin";
-/** How recent a user's login must be to mint a key with `admin` or a service scope. */
-export const FRESH_LOGIN_MS = 5 * 60_000;
-/** Scopes whose keys need a fresh login (and, with a second factor, a step-up). */
-export const isPowerful = (scope: string) => scope === ADMIN_SCOPE || SERVICE_SCOPES.includes(scope);
-/** Usable (neither revoked nor expired) keys a user may hold at once. */
-export const MAX_USER_KEYS = 100;
-/** Usable service keys a tenant may hold at once. */
-export const MAX_SERVICE_KEYS = 1_000;
 /** Coalesces `last_used_at`: at most one write per key per this long. */
 const USE_RECORD_INTERVAL_MS = 60_000;
 /** Keys marked for reload at a time when their owner changes. */
@@ -67,17 +64,6 @@ return 1`,
   decode: (raw) => Number(raw) === 1,
 };
 const usedKey = (id: string) => `api-key-used:${id}`;
-
-/** What a holder of `scopes` may put on a key: those, and the service scopes only with admin. */
-function grantableFrom(scopes: readonly string[]): Set<string> {
-  const held = new Set(scopes);
-  if (held.has(ADMIN_SCOPE)) for (const scope of SERVICE_SCOPES) held.add(scope);
-  return held;
-}
-
-/** What a user may put on a key: what they hold, and admin and service scopes only when they hold admin. */
-const grantableScopes = (user: Pick<UserRecord, "scopes">): Set<string> =>
-  grantableFrom([...DEFAULT_SCOPES, ...user.scopes]);
 
 interface NewKeyInput {
   name: string;

@@ -1,4 +1,4 @@
-import { ADMIN_SCOPE } from "../api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../api-keys/key-scopes.js";
 import type { Tenant } from "../ports/database.js";
 import { type MfaSettings, mfaSettingsOf } from "../tenant-settings.js";
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE, MAX_SERVICE_KEYS } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE, MAX_SERVICE_KEYS } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import type { Tenant } from "../../core/ports/database.js";
 import { ACCENT_COLOR, brandingOf, LANGUAGES } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { FEDERATED_LOGIN_MFA, MFA_POLICIES, type MfaSettings, mfaSettingsOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { redirectUrisOf, SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
 import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FRESH_LOGIN_MS, isPowerful, MAX_USER_KEYS, SERVICE_SCOPES } from "../../core/api-keys/api-keys.js";
+import { FRESH_LOGIN_MS, isPowerful, MAX_USER_KEYS, SERVICE_SCOPES } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import type { ApiKeyRecord } from "../../core/ports/database.js";
 import { inBackground } from "../background.js";

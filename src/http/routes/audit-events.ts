@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import type { Cursors } from "../../core/pagination/cursor.js";
 import type { AuditCursor, AuditEventRecord } from "../../core/ports/database.js";

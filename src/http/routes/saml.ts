@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";

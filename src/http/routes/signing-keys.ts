@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ADMIN_SCOPE } from "../../core/api-keys/api-keys.js";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { SIGNING_KEY_ROTATION_LIMIT } from "../../core/rate-limit/limits.js";
 import { rateLimitedError } from "../../core/rate-limit/rate-limit-errors.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
