@@ -8,7 +8,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../crypto/encoding.js";
+import { fromBase64Url, toBase64Url, utf8 } from "../crypto/encoding.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, PasskeyRecord, PasskeyTransport, Tenant, UserRecord } from "../ports/database.js";
@@ -17,6 +17,7 @@ import type { Logger } from "../ports/logger.js";
 import { scopeOf } from "../sessions/user-claims.js";
 import { fallsShortOfMfaPolicy } from "./policy.js";
 import { type RelyingParty, relyingPartyOf } from "./relying-party.js";
+import { challengeOf, userOfHandle } from "./webauthn-data.js";
 
 /** Live passkeys a user may hold: each is a row and a credential listed in every registration's options. */
 export const MAX_PASSKEYS_PER_USER = 50;
@@ -53,34 +54,10 @@ interface AuthenticationChallenge {
 const registrationKey = (tenantId: string, challenge: string) => `mfa:pk:${tenantId}:reg:${challenge}`;
 const authenticationKey = (tenantId: string, id: string) => `mfa:pk:${tenantId}:auth:${id}`;
 
-/** The challenge a ceremony's clientDataJSON names (WebAuthn §5.8.1), or null when it cannot be read. */
-function challengeOf(clientDataJSON: unknown): string | null {
-  if (typeof clientDataJSON !== "string") return null;
-  const bytes = fromBase64Url(clientDataJSON);
-  if (!bytes) return null;
-  try {
-    const parsed = JSON.parse(fromUtf8.decode(bytes)) as { challenge?: unknown };
-    return typeof parsed.challenge === "string" && parsed.challenge.length <= 128 ? parsed.challenge : null;
-  } catch {
-    return null;
-  }
-}
-
 const passkeyLimit = () =>
   errors.limitReached(`An account holds at most ${MAX_PASSKEYS_PER_USER} passkeys; remove one first.`);
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
-
-/** The user id a WebAuthn user handle carries (this service's handles are the id's UTF-8), or null. */
-function userOfHandle(handle: string | undefined): string | null {
-  const bytes = handle ? fromBase64Url(handle) : null;
-  if (!bytes) return null;
-  try {
-    return fromUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
 
 /** Passkeys (WebAuthn credentials) of users: registration, management and assertions. */
 export class PasskeyService {

@@ -7,7 +7,7 @@ import { RecoveryCodesPage, SECURITY_PATH } from "../pages/security-pages.js";
 import { currentSession } from "../pages/sso.js";
 import { factorId, requireSessionStepUp, securityPage, stepUpRefusal, withSession } from "./hosted-security.js";
 import { attestationField } from "./passkey-fields.js";
-import { passkeyName } from "./passkeys.js";
+import { passkeyName } from "./passkey-schemas.js";
 
 /**
  * Passkeys on the hosted security page, through the same PasskeyService as

@@ -6,7 +6,7 @@ import { createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import { cookieFlag, TenantParamSchema } from "../schemas.js";
 import { TotpEnrollmentSchema, totpEnrollmentView } from "./mfa.js";
 import { mfaToken } from "./mfa-verify.js";
-import { passkeyName, RegistrationResponseSchema, WebAuthnOptionsSchema } from "./passkeys.js";
+import { passkeyName, RegistrationResponseSchema, WebAuthnOptionsSchema } from "./passkey-schemas.js";
 
 /**
  * A login's first factor (issue 20): when the tenant's MFA policy binds a

@@ -6,7 +6,7 @@ import { SecondStepTokensSchema, startSession } from "../login-answer.js";
 import { acceptBody } from "../middleware/body.js";
 import { ACCOUNT_DISABLED, createRouter, problems, REFRESH_COOKIE } from "../openapi.js";
 import { cookieFlag, TenantParamSchema } from "../schemas.js";
-import { AuthenticationResponseSchema, PasskeyOptionsSchema } from "./passkeys.js";
+import { AuthenticationResponseSchema, PasskeyOptionsSchema } from "./passkey-schemas.js";
 
 export const mfaToken = z.string().max(100, "must be at most 100 characters");
 

@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { z } from "zod";
-import { AuthenticationResponseSchema, RegistrationResponseSchema } from "./passkeys.js";
+import { AuthenticationResponseSchema, RegistrationResponseSchema } from "./passkey-schemas.js";
 
 /**
  * The fields the pages' passkey script puts into a form: the credential

@@ -1,0 +1,25 @@
+import { fromBase64Url, fromUtf8 } from "../crypto/encoding.js";
+
+/** The challenge a ceremony's clientDataJSON names (WebAuthn §5.8.1), or null when it cannot be read. */
+export function challengeOf(clientDataJSON: unknown): string | null {
+  if (typeof clientDataJSON !== "string") return null;
+  const bytes = fromBase64Url(clientDataJSON);
+  if (!bytes) return null;
+  try {
+    const parsed = JSON.parse(fromUtf8.decode(bytes)) as { challenge?: unknown };
+    return typeof parsed.challenge === "string" && parsed.challenge.length <= 128 ? parsed.challenge : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The user id a WebAuthn user handle carries (this service's handles are the id's UTF-8), or null. */
+export function userOfHandle(handle: string | undefined): string | null {
+  const bytes = handle ? fromBase64Url(handle) : null;
+  if (!bytes) return null;
+  try {
+    return fromUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
