@@ -26,7 +26,7 @@ import type { ProviderSessions } from "../core/oidc/provider-sessions.js";
 import type { TokenEndpoint } from "../core/oidc/token-endpoint.js";
 import type { Cursors } from "../core/pagination/cursor.js";
 import type { Clock, Random } from "../core/ports/clock.js";
-import type { Database, Tenant } from "../core/ports/database.js";
+import type { Database, Tenant, UserRecord } from "../core/ports/database.js";
 import type { KeyValueStore } from "../core/ports/key-value.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { Mailer } from "../core/ports/mail.js";
@@ -176,5 +176,7 @@ export interface AppEnv {
     oauthClient?: OAuthClient;
     /** The matched route's pattern, once asked (route-pattern.ts). */
     routePattern?: string;
+    /** The access token's user, once read (tokenUser): the step-up and the route read it once between them. */
+    tokenUser?: Promise<UserRecord>;
   };
 }

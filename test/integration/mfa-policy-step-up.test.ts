@@ -165,3 +165,35 @@ describe("admins who met the policy", () => {
     expect((await createKey("fresh", token, ["tokens:introspect", "api_keys:verify"])).status).toBe(201);
   });
 });
+
+it("reads the caller once when the step-up and the route both need them (one user read a request)", async () => {
+  const user = await signup("fresh");
+  const users = t.deps.db.users;
+  const findUser = users.findById.bind(users);
+  let reads = 0;
+  users.findById = (...args) => {
+    reads++;
+    return findUser(...args);
+  };
+  try {
+    const enrolled = await t.app.request("/t/fresh/v1/mfa/totp", {
+      method: "POST",
+      headers: bearer(user.access_token),
+    });
+    expect(enrolled.status, await enrolled.clone().text()).toBe(201);
+    expect(reads).toBe(1);
+    // A user gone since the token was issued is still 404, through the one read.
+    users.findById = async (...args) => {
+      reads++;
+      return (await findUser(...args)) && null;
+    };
+    reads = 0;
+    const gone = await readAnswer(
+      await t.app.request("/t/fresh/v1/mfa/totp", { method: "POST", headers: bearer(user.access_token) }),
+    );
+    expectProblem(gone, 404, "not_found");
+    expect(reads).toBe(1);
+  } finally {
+    users.findById = findUser;
+  }
+});

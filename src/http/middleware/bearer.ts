@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { AppError, errors } from "../../core/errors.js";
+import type { UserRecord } from "../../core/ports/database.js";
 import { FIRST_PARTY_CLIENT } from "../../core/sessions/session-ledger.js";
 import { type AccessTokenClaims, InvalidTokenError, isClientToken } from "../../core/tokens/access-token.js";
 import type { AppEnv } from "../context.js";
@@ -122,9 +123,18 @@ async function formBodyToken(c: Context<AppEnv>, realm: string, header: string |
   return sent[0];
 }
 
-/** The user of a bearer-protected route's access token. */
-export async function tokenUser(c: Context<AppEnv>) {
-  const user = await c.get("services").accounts.findUser(c.get("tenant"), c.get("auth").sub);
-  if (!user) throw errors.notFound("The user no longer exists.");
+/** The user of a bearer-protected route's access token, read once a request (as the first call found it). */
+export function tokenUser(c: Context<AppEnv>): Promise<UserRecord> {
+  let user = c.get("tokenUser");
+  if (!user) {
+    user = c
+      .get("services")
+      .accounts.findUser(c.get("tenant"), c.get("auth").sub)
+      .then((found) => {
+        if (!found) throw errors.notFound("The user no longer exists.");
+        return found;
+      });
+    c.set("tokenUser", user);
+  }
   return user;
 }
