@@ -152,7 +152,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       const next = await pending(userId, "next");
       expect(await rowsOf(userId)).toEqual(
         expect.arrayContaining([
-          { id: last, secret: "last", confirmed: true, removed: true },
+          { id: last, secret: "", confirmed: true, removed: true },
           { id: next, secret: "next", confirmed: false, removed: false },
         ]),
       );
@@ -188,7 +188,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       expect(await rowsOf(lone)).toEqual([{ id: open, secret: "open", confirmed: false, removed: false }]);
     });
 
-    it("deletes a removed pending authenticator's row and soft-deletes a confirmed one", async () => {
+    it("deletes a removed pending authenticator's row and soft-deletes a confirmed one, its secret erased", async () => {
       const userId = await seedUser(db, tenantId, at);
       const first = await pending(userId);
       expect(await db.totp.remove(tenantId, userId, first, later(1))).toBe(true);
@@ -197,7 +197,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       await db.totp.confirm(tenantId, userId, confirmed, 1, at);
       await pending(userId, "open");
       expect(await db.totp.removeAll(tenantId, userId, later(2))).toBe(2);
-      expect(await rowsOf(userId)).toEqual([{ id: confirmed, secret: "confirmed", confirmed: true, removed: true }]);
+      expect(await rowsOf(userId)).toEqual([{ id: confirmed, secret: "", confirmed: true, removed: true }]);
     });
 
     it("purges removed, never confirmed rows of every tenant, `limit` at a time, and nothing else", async () => {
@@ -224,7 +224,7 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       // Other suites' rows may be purged too: at least these four.
       expect(purged).toBeGreaterThanOrEqual(4);
       expect(await rowsOf(userId)).toEqual([{ id: live, secret: "live", confirmed: false, removed: false }]);
-      expect(await rowsOf(elsewhere)).toEqual([{ id: kept, secret: "kept", confirmed: true, removed: true }]);
+      expect(await rowsOf(elsewhere)).toEqual([{ id: kept, secret: "", confirmed: true, removed: true }]);
     });
 
     it("spends a recovery code once, replaces a generation whole and removes all", async () => {

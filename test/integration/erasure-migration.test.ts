@@ -4,13 +4,11 @@
  * every kind of personal row, and a live one; after the upgrade nothing
  * personal of the deleted user is left, its ids stay, and the live user is untouched.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { earlierMigrations } from "../support/migrations.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { USER_OWNED_TABLES } from "../support/user-tables.js";
 
@@ -18,26 +16,19 @@ const ERASING = "0016_erase_deleted_users";
 
 let database: TestDatabase;
 let sql: pg.Client;
-let dir: string;
+let earlier: Awaited<ReturnType<typeof earlierMigrations>>;
 
 beforeAll(async () => {
   database = await createTestDatabase({ empty: true });
-  // The migrations as they were before this one (the later ones too: drizzle applies none older than the last applied).
-  dir = await mkdtemp(join(tmpdir(), "migrations-"));
-  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journal = JSON.parse(await readFile(join(dir, "meta/_journal.json"), "utf8"));
-  const erasing = journal.entries.findIndex((entry: { tag: string }) => entry.tag === ERASING);
-  for (const entry of journal.entries.slice(erasing)) await rm(join(dir, `${entry.tag}.sql`));
-  journal.entries = journal.entries.slice(0, erasing);
-  await writeFile(join(dir, "meta/_journal.json"), JSON.stringify(journal));
-  await migratePostgres(database.url, dir);
+  earlier = await earlierMigrations(ERASING);
+  await migratePostgres(database.url, earlier.dir);
   sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
 });
 afterAll(async () => {
   await sql.end();
   await database.drop();
-  await rm(dir, { recursive: true, force: true });
+  await earlier.remove();
 });
 
 /** A user with a row in every table that holds users' data, each personal value marked `personal-`. */

@@ -3,33 +3,26 @@
  * rollback (migrations a newer release applied) or before its migration job
  * ran (its own migrations missing); it still serves either way.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migratePostgres, migrationStateOf } from "../../src/adapters/postgres/migrate-pg.js";
 import { MIGRATIONS_FOLDER, openNodeDatabase } from "../../src/entry/node-deps.js";
+import { earlierMigrations } from "../support/migrations.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { recordingLogger } from "../support/recorders.js";
 
 let database: TestDatabase;
 /** This release's migrations but the last: the release before it. */
-let previous: string;
+let previous: Awaited<ReturnType<typeof earlierMigrations>>;
 let known: number;
 
 beforeAll(async () => {
   database = await createTestDatabase({ empty: true });
-  previous = await mkdtemp(join(tmpdir(), "migrations-"));
-  await cp(MIGRATIONS_FOLDER, previous, { recursive: true });
-  const journal = JSON.parse(await readFile(join(previous, "meta/_journal.json"), "utf8"));
-  known = journal.entries.length;
-  const last = journal.entries.pop();
-  await rm(join(previous, `${last.tag}.sql`));
-  await writeFile(join(previous, "meta/_journal.json"), JSON.stringify(journal));
+  previous = await earlierMigrations();
+  known = previous.count + 1;
 });
 afterAll(async () => {
   await database.drop();
-  await rm(previous, { recursive: true, force: true });
+  await previous.remove();
 });
 
 const open = async (migrateOnStart: boolean) => {
@@ -49,7 +42,7 @@ it("counts nothing amiss on a fresh database it migrated", async () => {
     unknown: 0,
     pending: known,
   });
-  expect(await migratePostgres(database.url, previous)).toEqual({
+  expect(await migratePostgres(database.url, previous.dir)).toEqual({
     applied: known - 1,
     known: known - 1,
     unknown: 0,
@@ -63,11 +56,11 @@ it("warns when this release's migrations have not been applied (MIGRATE_ON_START
 
 it("warns a release rolled back onto a database a newer release migrated", async () => {
   expect(await open(true)).toEqual([]);
-  expect(await migrationStateOf(database.url, previous)).toEqual({
+  expect(await migrationStateOf(database.url, previous.dir)).toEqual({
     applied: known,
     known: known - 1,
     unknown: 1,
     pending: 0,
   });
-  expect(await migratePostgres(database.url, previous)).toMatchObject({ unknown: 1, pending: 0 });
+  expect(await migratePostgres(database.url, previous.dir)).toMatchObject({ unknown: 1, pending: 0 });
 });

@@ -4,6 +4,7 @@ import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../c
 import type { DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaRecoveryCodes, mfaTotp } from "./schema.js";
+import { ERASED } from "./tables/columns.js";
 
 const toTotp = ({ updatedAt: _, deletedAt: __, ...row }: typeof mfaTotp.$inferSelect): TotpRecord => row;
 
@@ -22,9 +23,15 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
         .where(and(where, isNull(mfaTotp.confirmedAt)))
         .returning({ id: mfaTotp.id })
     ).length;
-  /** A confirmed one stays, soft-deleted, as the ledger keeps removed rows. */
+  /** A confirmed one stays, soft-deleted, as the ledger keeps removed rows; its secret goes (migrations/0018). */
   const softDelete = async (where: SQL | undefined, at: Date) =>
-    (await db.update(mfaTotp).set({ deletedAt: at, updatedAt: at }).where(where).returning({ id: mfaTotp.id })).length;
+    (
+      await db
+        .update(mfaTotp)
+        .set({ secretSealed: ERASED, deletedAt: at, updatedAt: at })
+        .where(where)
+        .returning({ id: mfaTotp.id })
+    ).length;
   return {
     async createPending({ id, tenantId, userId, secretSealed, now }) {
       // Deleted, not soft-deleted: an enrollment started again and again must not pile up rows holding secrets.

@@ -12,13 +12,9 @@ import {
   userIdentities,
   users,
 } from "./schema.js";
+import { ERASED } from "./tables/columns.js";
 
-/**
- * What an erased NOT NULL column holds: no value at all, so nothing is left
- * to open, match or look up (the unique indexes cover live rows only).
- * migrations/0016 erased the rows deleted before, the same way.
- */
-const ERASED = "";
+// migrations/0016 erased the rows deleted before this the same way (ERASED).
 
 type UserOwned = { tenantId: AnyColumn; userId: AnyColumn };
 

@@ -14,3 +14,8 @@ export const timestamps = {
 };
 export const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 export const live = sql`deleted_at IS NULL`;
+/**
+ * What an erased NOT NULL column holds: no value at all, so nothing is left
+ * to open, match or look up (the unique indexes cover live rows only).
+ */
+export const ERASED = "";
