@@ -36,7 +36,7 @@ export interface TokenAnswer {
 }
 
 /** Session id and generation carried in a refresh token (`rt1.{base64url body}.{tag}`). */
-export function decodeRefreshToken(token: string): { sessionId: string; generation: number } | undefined {
+function decodeRefreshToken(token: string): { sessionId: string; generation: number } | undefined {
   const [prefix, body] = token.split(".");
   if (prefix !== "rt1" || !body) return undefined;
   const bytes = Buffer.from(body, "base64url");

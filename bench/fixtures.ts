@@ -12,7 +12,7 @@ import type { Target } from "./target.js";
 const PASSWORD = "correct horse battery staple";
 const SIGNUP_CONCURRENCY = 4;
 const KEY_CREATE_CONCURRENCY = 4;
-export const SERVICE_SCOPES = ["api_keys:verify", "tokens:introspect"];
+const SERVICE_SCOPES = ["api_keys:verify", "tokens:introspect"];
 
 /** `count` users signed up on the target (their signup sessions stay live but are not chained). */
 export async function signUpUsers(target: Target, count: number, tag = "u"): Promise<User[]> {

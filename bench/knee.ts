@@ -35,7 +35,7 @@ export interface Knee {
 
 export const breaks = (step: StressStep, t: Thresholds) => step.errors > t.maxErrors || step.p99 > t.p99Ms;
 
-export function breakReason(step: StressStep, t: Thresholds): string {
+function breakReason(step: StressStep, t: Thresholds): string {
   if (step.errors > t.maxErrors) return `${step.errors} errors at ${step.connections} connections`;
   return `p99 ${step.p99.toFixed(1)} ms > ${t.p99Ms} ms at ${step.connections} connections`;
 }

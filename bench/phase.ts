@@ -31,7 +31,7 @@ export const markRunStart = () => {
   runStart = Date.now();
 };
 
-export function timelineOf(run: LoadRun): TimelinePoint[] {
+function timelineOf(run: LoadRun): TimelinePoint[] {
   const offset = (run.startedAt - runStart) / 1000;
   const last = run.timeline.length - 1;
   return run.timeline.map((step, i) => {

@@ -17,7 +17,7 @@ export interface Progress {
   line(text: string): void;
 }
 
-export function bar(fraction: number, width = WIDTH): string {
+function bar(fraction: number, width = WIDTH): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
 }

@@ -22,7 +22,7 @@ import type { RawLimit } from "./results.js";
 import { cpuSeconds, inParallel } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
-export const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 /** Calls `run(n)` in growing batches until `minCpuS` CPU-seconds were spent; operations per CPU-second. */
 async function perCpuSecond(run: (n: number) => Promise<void>, minCpuS: number, batch: number): Promise<number> {

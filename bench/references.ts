@@ -110,7 +110,7 @@ function signer(alg: SigningAlgorithm, key: KeyObject): (input: Buffer) => Buffe
   return (input) => sign("sha256", input, key);
 }
 
-export const SIGNING_NAMES: Record<SigningAlgorithm, string> = {
+const SIGNING_NAMES: Record<SigningAlgorithm, string> = {
   RS256: "RS256 signing (node:crypto, RSA-2048)",
   ES256: "ES256 signing (node:crypto, P-256)",
   EdDSA: "EdDSA signing (node:crypto, Ed25519)",

@@ -10,7 +10,7 @@ import type { LoadWindow } from "./load.js";
 import type { MemorySample, SoakInterval } from "./results.js";
 import { LatencyRecorder } from "./stats.js";
 
-export interface Watched {
+interface Watched {
   rss(): number;
   heapUsed(): Promise<number>;
 }

@@ -8,7 +8,7 @@ import { LIMIT_NAMES } from "../src/core/rate-limit/limits.js";
 import { loopbackOnly } from "./guard.js";
 import { sleep } from "./support.js";
 
-export interface Answer {
+interface Answer {
   status: number;
   body: string;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: make sure PostgreSQL and Redis answer (starting them when they
 // are installed but stopped) and that chromium is there (installing it with apt
-// when missing), build both runtimes, typecheck, lint, run every
+// when missing), build both runtimes, typecheck, lint, find unused exports, run every
 // suite, and end with one summary line.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -119,6 +119,8 @@ ensureChromium();
 step("build the SDK", "npm", ["run", "--silent", "build:sdk"]);
 step("typecheck", "npx", ["tsc", "--noEmit"]);
 step("lint", "npx", ["biome", "check", "."]);
+// No export without an importer (knip.json names the entry points).
+step("unused exports", "npx", ["knip", "--include", "exports,types,files", "--no-progress"]);
 step("build", "npm", ["run", "--silent", "build"]);
 
 // Every test app, Worker and built server logs into this folder; the scan

@@ -30,7 +30,7 @@ export const esc = (text: string) =>
 const num = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : 0);
 
 /** About `count` round tick values covering [min, max]. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
+function niceTicks(min: number, max: number, count = 5): number[] {
   if (!(max > min)) return [min];
   const raw = (max - min) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

@@ -5,7 +5,7 @@ import type { KeyRingService } from "./signing/key-ring.js";
 const PAGE = 200;
 
 /** Visits every live tenant, a page at a time. */
-export async function forEachTenant(db: Database, visit: (tenant: Tenant) => Promise<void>): Promise<void> {
+async function forEachTenant(db: Database, visit: (tenant: Tenant) => Promise<void>): Promise<void> {
   for (let after: string | null = null; ; ) {
     const page = await db.tenants.page(after, PAGE);
     for (const tenant of page) await visit(tenant);
@@ -43,7 +43,7 @@ const PURGE_MAX_BATCHES = 200;
  * audit; nothing reads them (Redis re-seeding only needs live sessions, the
  * blocklist only sessions whose access tokens can still be valid).
  */
-export async function purgeEndedSessions(
+async function purgeEndedSessions(
   db: Database,
   now: Date,
   retentionMs: number,

@@ -96,7 +96,7 @@ export function issuerOf(publicUrl: string, tenant: Pick<Tenant, "slug">): strin
 
 /** Languages the service's mails (and later its pages) are written in; the first is the default. */
 export const LANGUAGES = ["en"] as const;
-export type Language = (typeof LANGUAGES)[number];
+type Language = (typeof LANGUAGES)[number];
 
 /** How the tenant's mails and pages look: set by `PUT /v1/admin/branding`. */
 export interface Branding {
@@ -128,7 +128,7 @@ export const brandingOf = perTenant((tenant): Branding => {
  * `mfa_token` finishes the login (issue 20).
  */
 export const MFA_POLICIES = ["optional", "required", "required_for_admins"] as const;
-export type MfaPolicy = (typeof MFA_POLICIES)[number];
+type MfaPolicy = (typeof MFA_POLICIES)[number];
 
 /**
  * Federated logins (OAuth/OIDC providers, SAML connections): `second_step`
@@ -136,7 +136,7 @@ export type MfaPolicy = (typeof MFA_POLICIES)[number];
  * `trust_upstream` skips both, for tenants whose identity provider enforces MFA.
  */
 export const FEDERATED_LOGIN_MFA = ["second_step", "trust_upstream"] as const;
-export type FederatedLoginMfa = (typeof FEDERATED_LOGIN_MFA)[number];
+type FederatedLoginMfa = (typeof FEDERATED_LOGIN_MFA)[number];
 
 export interface MfaSettings {
   policy: MfaPolicy;

@@ -89,7 +89,7 @@ export interface AppDeps {
   lifecycle?: Lifecycle;
 }
 
-export interface Lifecycle {
+interface Lifecycle {
   draining: boolean;
 }
 
@@ -100,7 +100,7 @@ export interface DocsUiAssets {
 }
 
 /** A metrics source that renders itself as text for scraping (the Prometheus exposition format). */
-export interface MetricsExposition {
+interface MetricsExposition {
   /** The Content-Type of the rendered text. */
   readonly contentType: string;
   render(): Promise<string>;

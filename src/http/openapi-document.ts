@@ -90,7 +90,7 @@ const RATE_LIMITED = {
  * `postV1Login`, `GET /v1/admin/tenants/{slug}` is `getV1AdminTenantsBySlug`
  * (the tenant segment, common to nearly all, is left out).
  */
-export function operationIdOf(method: string, path: string): string {
+function operationIdOf(method: string, path: string): string {
   const segments = path
     .replace(/\/t\/\{tenant\}/g, "")
     .split("/")

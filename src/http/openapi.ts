@@ -3,7 +3,7 @@ import { errors, type FieldError } from "../core/errors.js";
 import type { AppEnv } from "./context.js";
 import { unsafeTextErrors } from "./unsafe-text.js";
 
-export const ProblemSchema = z
+const ProblemSchema = z
   .object({
     type: z.string(),
     title: z.string(),
@@ -17,7 +17,7 @@ export const ProblemSchema = z
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 
 /** RFC 6749 §5.2's error body, at the OAuth endpoints (token, introspection, revocation). */
-export const OAuthErrorSchema = z
+const OAuthErrorSchema = z
   .object({ error: z.string().openapi({ example: "invalid_grant" }), error_description: z.string() })
   .openapi("OAuthError");
 

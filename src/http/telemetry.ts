@@ -19,7 +19,7 @@ export function withSpanScope<T>(scope: RequestScope, fn: () => T): T {
 }
 
 /** Every span opened while a request is served carries its tenant and route, as its log lines carry its ids. */
-export function withRequestAttributes(tracer: Tracer): Tracer {
+function withRequestAttributes(tracer: Tracer): Tracer {
   return {
     span(name, attributes, fn, options) {
       const scope = spanScope.getStore();

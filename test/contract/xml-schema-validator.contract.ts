@@ -9,7 +9,7 @@ import type { XmlSchemaValidator } from "../../src/adapters/saml/xml-schema-vali
  */
 
 /** Deterministic base64 of `bytes` bytes: stands in for digests, signatures and certificates. */
-export function fakeBase64(seed: string, bytes: number): string {
+function fakeBase64(seed: string, bytes: number): string {
   const chunks: Buffer[] = [];
   let block = createHash("sha256").update(seed).digest();
   while (chunks.length * 32 < bytes) {
@@ -112,12 +112,12 @@ export function idpMetadata(): string {
 `;
 }
 
-export function authnRequest(): string {
+function authnRequest(): string {
   return `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_4fee3b046395c4e751011e97f8900b5273d56685" Version="2.0" IssueInstant="2026-04-26T10:00:00Z" Destination="https://idp.example.com/sso" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" AssertionConsumerServiceURL="https://sp.example.com/saml/acs"><saml:Issuer>https://sp.example.com/metadata</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>`;
 }
 
 /** Replaces exactly one occurrence of `from`, so that a fixture change cannot silently stop applying. */
-export function replaceOnce(xml: string, from: string | RegExp, to: string): string {
+function replaceOnce(xml: string, from: string | RegExp, to: string): string {
   const count = typeof from === "string" ? xml.split(from).length - 1 : (xml.match(new RegExp(from, "g")) ?? []).length;
   if (count !== 1) throw new Error(`expected one ${String(from)} in the fixture, found ${count}`);
   return xml.replace(from, to);

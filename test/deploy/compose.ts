@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { ROOT } from "./k8s.js";
 
-export const COMPOSE_FILE = join(ROOT, "compose.yaml");
+const COMPOSE_FILE = join(ROOT, "compose.yaml");
 
-export interface ComposeService {
+interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile?: string };
   command?: string[];

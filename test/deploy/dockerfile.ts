@@ -10,7 +10,7 @@ import { ROOT } from "./k8s.js";
 
 export const DOCKERFILE = join(ROOT, "k8s-fallback", "Dockerfile");
 /** The build context is the repository root (`docker build -f k8s-fallback/Dockerfile .`). */
-export const DOCKERIGNORE = join(ROOT, ".dockerignore");
+const DOCKERIGNORE = join(ROOT, ".dockerignore");
 
 export interface Stage {
   name: string | null;

@@ -46,7 +46,7 @@ export function missingTools(): string | null {
 }
 
 /** Docker's reading of a short image name: `node:tag` is docker.io/library/node:tag. */
-export function qualified(image: string): string {
+function qualified(image: string): string {
   const [first, ...rest] = image.split("/");
   if (rest.length > 0 && (first?.includes(".") || first?.includes(":") || first === "localhost")) return image;
   return rest.length === 0 ? `docker.io/library/${image}` : `docker.io/${image}`;

@@ -42,7 +42,7 @@ export interface Manifest {
 }
 
 /** Every document of a multi-document YAML text (empty documents dropped); a YAML error throws. */
-export function parseManifests(text: string): Manifest[] {
+function parseManifests(text: string): Manifest[] {
   const documents = parseAllDocuments(text);
   if (!Array.isArray(documents)) throw new Error("not a YAML stream");
   const manifests: Manifest[] = [];

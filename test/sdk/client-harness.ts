@@ -56,7 +56,7 @@ export async function startServedApp(...args: Parameters<typeof startTestApp>): 
   };
 }
 
-export interface SentRequest {
+interface SentRequest {
   method: string;
   url: string;
   path: string;

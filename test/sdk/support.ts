@@ -14,7 +14,7 @@ import { client, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { freePort } from "../support/ports.js";
 
-export interface JwksHit {
+interface JwksHit {
   tenant: string;
   ifNoneMatch: string | null;
   status: number;
@@ -123,7 +123,6 @@ export async function startSdkHarness(configOverrides: Record<string, string> = 
   return h;
 }
 
-export { TEST_ADMIN_KEY };
 
 export const b64 = (value: unknown) =>
   Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");

@@ -28,7 +28,7 @@ export const TEST_PUBLIC_URL = "https://auth.test.example";
  * 198.18.0.0/15 (RFC 2544) per request, as if every request came from another
  * client, so suites that sign up many users are not throttled by one network.
  */
-export function testClientIp(c: Context): string {
+function testClientIp(c: Context): string {
   const chosen = c.req.header("x-test-client-ip");
   if (chosen) return chosen;
   const [a = 0, b = 0, d = 0] = crypto.getRandomValues(new Uint8Array(3));

@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
  * answer, garbage). The happy path against a full provider is in the
  * oidc-provider suite; this one exists to break things on purpose.
  */
-export type Misbehaviour =
+type Misbehaviour =
   | "none"
   | "wrong-nonce"
   | "wrong-audience"

@@ -5,7 +5,7 @@
  * radios only when checked) and its submit buttons.
  */
 
-export interface Submitter {
+interface Submitter {
   name: string;
   value: string;
 }

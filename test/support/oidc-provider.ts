@@ -201,7 +201,7 @@ class CookieJar {
  * Resolves with the first URL outside the provider: the client's redirect_uri
  * with code (or error), state and iss.
  */
-export async function browse(issuer: string, authorizationUrl: string, login: string | null): Promise<URL> {
+async function browse(issuer: string, authorizationUrl: string, login: string | null): Promise<URL> {
   const jar = new CookieJar();
   const origin = new URL(issuer).origin;
   let url = new URL(authorizationUrl);

@@ -19,7 +19,7 @@ export type Schema = Record<string, unknown> & {
   format?: string;
   example?: unknown;
 };
-export interface Parameter {
+interface Parameter {
   name: string;
   in: "path" | "query" | "header" | "cookie";
   required?: boolean;

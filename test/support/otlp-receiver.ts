@@ -39,7 +39,7 @@ type AnyValue = {
 };
 
 /** OTLP AnyValue to a plain value (int64 arrives as a string in JSON). */
-export function plainValue(value: AnyValue | undefined): unknown {
+function plainValue(value: AnyValue | undefined): unknown {
   if (!value) return undefined;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.intValue !== undefined) return Number(value.intValue);
@@ -49,7 +49,7 @@ export function plainValue(value: AnyValue | undefined): unknown {
   return undefined;
 }
 
-export function plainAttributes(list: { key: string; value: AnyValue }[] | undefined): Record<string, unknown> {
+function plainAttributes(list: { key: string; value: AnyValue }[] | undefined): Record<string, unknown> {
   return Object.fromEntries((list ?? []).map(({ key, value }) => [key, plainValue(value)]));
 }
 

@@ -4,16 +4,16 @@
 // bad names, unknown escapes, duplicate series, families split apart, samples
 // before their TYPE, and histograms whose buckets, _sum and _count disagree.
 
-export type MetricType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
+type MetricType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
 
-export interface Sample {
+interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;
   timestamp?: number;
 }
 
-export interface MetricFamily {
+interface MetricFamily {
   name: string;
   type: MetricType;
   help?: string;
@@ -41,14 +41,14 @@ const SUFFIXES: Record<MetricType, string[]> = {
   summary: ["", "_sum", "_count"],
 };
 
-export class ExpositionError extends Error {
+class ExpositionError extends Error {
   constructor(line: number, message: string) {
     super(`line ${line}: ${message}`);
     this.name = "ExpositionError";
   }
 }
 
-export function parseFloatValue(text: string): number | undefined {
+function parseFloatValue(text: string): number | undefined {
   if (/^nan$/i.test(text)) return Number.NaN;
   if (!FLOAT.test(text)) return undefined;
   return Number(text.replace(/inf(inity)?$/i, "Infinity"));

@@ -31,7 +31,7 @@ import { WORKER_MODULE_RULES } from "./worker-modules.js";
  */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const WORKER_SCRIPT = `${ROOT}dist/worker/worker.js`;
-export const WORKER_BASE = "http://worker.test";
+const WORKER_BASE = "http://worker.test";
 
 /** compatibility_date and compatibility_flags exactly as wrangler.toml gives them to the deployed Worker. */
 export function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {

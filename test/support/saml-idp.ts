@@ -37,7 +37,7 @@ export const SAML_NS = {
 export const NAMEID_FORMAT_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 export const BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 export const BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
-export const STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const CM_BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const AC_PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 const ATTRNAME_BASIC = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
@@ -140,7 +140,7 @@ export interface ParsedAuthnRequest {
 }
 
 /** Which elements carry an enveloped signature. */
-export type SignMode = "assertion" | "response" | "both" | "none";
+type SignMode = "assertion" | "response" | "both" | "none";
 
 /**
  * Signature-wrapping (XSW) placements. Each leaves the original element with
@@ -206,7 +206,7 @@ export const WRAP_VARIANTS: readonly WrapVariant[] = [
  *   so the signature STILL VERIFIES; an SP that reads only the first text node
  *   sees `prefix` (CVE-2017-11428 style).
  */
-export type TamperPreset = "nameId" | "audience" | "notOnOrAfter" | "signatureValue" | { commentInNameId: string };
+type TamperPreset = "nameId" | "audience" | "notOnOrAfter" | "signatureValue" | { commentInNameId: string };
 
 export interface SamlResponseOptions {
   /** Fills `inResponseTo`, `recipient`/`destination` (its ACS URL) and `audience` (its Issuer); explicit options win. */

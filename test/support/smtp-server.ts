@@ -12,7 +12,7 @@ export interface ReceivedMail {
 }
 
 export const SMTP_USER = "mailer";
-export const SMTP_PASS = "s3cret pass/word";
+const SMTP_PASS = "s3cret pass/word";
 
 /** `Name <address>` or `address`, whatever quoting the header used. */
 function addressText(header: AddressObject | AddressObject[] | undefined): string {

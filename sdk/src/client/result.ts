@@ -109,7 +109,7 @@ export function invalidResponse(
  * RFC 9110 §10.2.3: delay-seconds or an HTTP-date. Whole seconds, never
  * negative; undefined when the header is absent or unreadable.
  */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);

@@ -21,7 +21,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200, maxDelayMs: 10_000 };
 /** However it is configured, no call is sent more than this many times. */
-export const MAX_RETRIES = 10;
+const MAX_RETRIES = 10;
 
 const nonNegative = (value: unknown, name: string): number => {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {

@@ -7,7 +7,7 @@ import { type Failure, invalidResponse, localFailure, problemOf, type Result } f
 import { isRetryable, type RetryOptions, type RetryPolicy, retryDelay, retryPolicy, sleep } from "./retry.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Options every client method takes as its last argument. */
 export interface RequestOptions {

@@ -31,7 +31,7 @@ export interface AuthOptions {
   scopes?: readonly string[];
 }
 
-export type AuthOutcome = { ok: true; principal: AuthPrincipal } | { ok: false; refusal: Refusal };
+type AuthOutcome = { ok: true; principal: AuthPrincipal } | { ok: false; refusal: Refusal };
 
 export interface Authenticator {
   readonly realm: string;
@@ -48,7 +48,7 @@ export const presentsBearer = (authorization: string | null | undefined): boolea
 
 /** The realm each principal was authenticated under, for requireScope's challenge. */
 const realms = new WeakMap<AuthPrincipal, string>();
-export const realmOf = (principal: AuthPrincipal | undefined): string | undefined =>
+const realmOf = (principal: AuthPrincipal | undefined): string | undefined =>
   principal ? realms.get(principal) : undefined;
 
 /** An already created verifier (it has `verify`), rather than the options to create one. */

@@ -108,6 +108,3 @@ export function checkClaims(
   return null;
 }
 
-/** The scopes of a verified token (RFC 9068 §2.2.3: space-separated `scope`). */
-export const scopesOf = (claims: AccessTokenClaims): string[] =>
-  typeof claims.scope === "string" ? claims.scope.split(" ").filter((s) => s.length > 0) : [];

@@ -7,7 +7,7 @@
 import type { SignatureBackend } from "./signature-types.js";
 
 /** Far above any access token the authority issues (about 1 KB); bounds the work spent on junk. */
-export const MAX_TOKEN_LENGTH = 16_384;
+const MAX_TOKEN_LENGTH = 16_384;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 export interface CompactJws {

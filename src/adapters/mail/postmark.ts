@@ -1,7 +1,7 @@
 import { assertSafeHeaders } from "../../core/mail/header-safety.js";
 import { type Mailer, type MailMessage, PermanentMailError } from "../../core/ports/mail.js";
 
-export const POSTMARK_API_URL = "https://api.postmarkapp.com";
+const POSTMARK_API_URL = "https://api.postmarkapp.com";
 
 interface PostmarkOptions {
   /** The server's API token (secret), sent as X-Postmark-Server-Token. */

@@ -12,7 +12,7 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = "23505";
-export const EXCLUSION_VIOLATION = "23P01";
+const EXCLUSION_VIOLATION = "23P01";
 
 /**
  * Concurrent writers of one tenant's key ring lose to each other in one of

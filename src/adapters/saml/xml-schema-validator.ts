@@ -64,8 +64,8 @@ export interface XmllintValidatorOptions {
   maxErrors?: number;
 }
 
-export const SAML_PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol";
-export const SAML_METADATA_NS = "urn:oasis:names:tc:SAML:2.0:metadata";
+const SAML_PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML_METADATA_NS = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /**
  * The xmllint-wasm release the vendored glue (xmllint-glue.js) was cut from,

@@ -10,7 +10,7 @@ import { otlpTracesUrl } from "./otlp-url.js";
  * `state` or SAML parameters. Spans leave with the query cut off.
  * (Its `postProcessor` option is parsed but never applied in 1.0.0-rc.52.)
  */
-export function withoutQuery(span: ReadableSpan): ReadableSpan {
+function withoutQuery(span: ReadableSpan): ReadableSpan {
   const { attributes } = span;
   const full = attributes["url.full"];
   const hasQuery = typeof full === "string" && full.includes("?");

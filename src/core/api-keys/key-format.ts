@@ -14,7 +14,6 @@ const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const PREFIX = "sk_";
 const SECRET_CHARS = 43;
 const CHECKSUM_CHARS = 6;
-export const API_KEY_LENGTH = PREFIX.length + SECRET_CHARS + CHECKSUM_CHARS;
 const SHAPE = /^sk_[0-9A-Za-z]{49}$/;
 /** Characters shown in listings: enough to tell keys apart, far too few to use one. */
 const DISPLAY_CHARS = PREFIX.length + 6;

@@ -18,7 +18,7 @@ export interface ExternalProfile {
 /** GETs a provider API with the user's access token; resolves the parsed JSON or throws. */
 export type FetchJson = (url: string, accessToken: string) => Promise<unknown>;
 
-export interface OidcEntry {
+interface OidcEntry {
   kind: "oidc";
   /** Fixed issuer; absent when each tenant names its own (e.g. an Entra ID directory). */
   issuer?: string;

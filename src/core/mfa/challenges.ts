@@ -7,7 +7,7 @@ import type { KeyValueStore } from "../ports/key-value.js";
 /** How long a login's second step may take. */
 export const CHALLENGE_TTL_SECONDS = 300;
 /** Wrong codes a challenge takes before it is dead (the login throttle counts them too). */
-export const CHALLENGE_MAX_ATTEMPTS = 5;
+const CHALLENGE_MAX_ATTEMPTS = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 // Stored under the token's hash: a Redis dump does not hold usable tokens.
 const challengeKey = (tenantId: string, hash: string) => `mfa-challenge:${tenantId}:${hash}`;

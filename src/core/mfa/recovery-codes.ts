@@ -1,6 +1,6 @@
 import type { Random } from "../ports/clock.js";
 
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 // RFC 4648 base32's alphabet, lowercased: no 0/1/8/9 to confuse with o/l/b/g.
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 

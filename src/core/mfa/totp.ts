@@ -2,8 +2,8 @@ import { encodeBase32NoPadding } from "@oslojs/encoding";
 import { createTOTPKeyURI, generateHOTP, verifyHOTP } from "@oslojs/otp";
 
 /** RFC 6238 with the defaults every authenticator app understands: SHA-1, 6 digits, 30 s steps. */
-export const TOTP_DIGITS = 6;
-export const TOTP_PERIOD_SECONDS = 30;
+const TOTP_DIGITS = 6;
+const TOTP_PERIOD_SECONDS = 30;
 /** RFC 4226 §4 R6 asks for at least 128 bits; 160 matches SHA-1's output (RFC 4226 §4 recommends it). */
 export const TOTP_SECRET_BYTES = 20;
 /** RFC 6238 §5.2: one step either side of now absorbs clock drift and typing time. */

@@ -40,10 +40,10 @@ export interface AuthorizationRequest {
 }
 
 /** Failures found before the redirect URI can be trusted: an error page, never a redirect (RFC 6749 §4.1.2.1). */
-export type UntrustedFailure = { kind: "page"; reason: "unknown_client" | "invalid_redirect_uri"; detail: string };
+type UntrustedFailure = { kind: "page"; reason: "unknown_client" | "invalid_redirect_uri"; detail: string };
 
 /** An RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6 error for the redirect URI. */
-export interface RedirectError {
+interface RedirectError {
   kind: "redirect";
   redirectUri: string;
   state: string | null;

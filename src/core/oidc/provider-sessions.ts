@@ -5,7 +5,7 @@ import type { SessionRecord, Tenant, UserRecord } from "../ports/database.js";
 import type { ClientInfo, LoginMethod, SessionService } from "../sessions/sessions.js";
 
 /** The client id of the browser's session at the provider (its own clients' sessions are children of it). */
-export const PROVIDER_CLIENT = "provider";
+const PROVIDER_CLIENT = "provider";
 
 // The context names the tenant: a cookie value copied to another tenant does not open there.
 const cookieContext = (tenantId: string) => `provider_session:${tenantId}`;

@@ -24,7 +24,6 @@ export type {
   AuditActorType,
   AuditCursor,
   AuditEventRecord,
-  AuditFilter,
   AuditRepository,
 } from "./db/audit.js";
 export type { ClientChanges, ClientRecord, ClientRepository, NewClient } from "./db/clients.js";
@@ -35,25 +34,22 @@ export type {
   OAuthProviderInput,
   OAuthProviderRecord,
   OAuthProviderRepository,
-  SealedProfile,
 } from "./db/federation.js";
 export type { ListingPosition } from "./db/listing.js";
-export type { NewTotp, RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
+export type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mfa.js";
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { RevokedAccessToken, RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";
-export type { SamlConnectionInput, SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
+export type { SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
 export type { NewSession, SessionRecord, SessionRepository, SessionRotation } from "./db/sessions.js";
 export type {
   NewSigningKey,
-  Rotation,
   SigningAlgorithm,
   SigningKeyRecord,
   SigningKeyRepository,
   SigningKeyState,
 } from "./db/signing-keys.js";
-export type { NewTenant, Tenant, TenantRepository } from "./db/tenants.js";
+export type { Tenant, TenantRepository } from "./db/tenants.js";
 export type {
-  NewUser,
   SecondFactorKind,
   UserChanges,
   UserPosition,

@@ -8,7 +8,7 @@
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
 
 /** A span's W3C trace context (Trace Context §3.2): 32 and 16 lowercase hex, flags as 2 hex. */
-export interface SpanIds {
+interface SpanIds {
   traceId: string;
   spanId: string;
   traceFlags: string;

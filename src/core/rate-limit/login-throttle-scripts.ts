@@ -39,7 +39,7 @@ const parsePair = (raw: string | null): [number, number] => {
   return [Number(count), Number(at)];
 };
 
-export const backoffMs = (
+const backoffMs = (
   failures: number,
   p: Pick<ThrottlePolicy, "backoffAfter" | "baseBackoffMs" | "maxBackoffMs">,
 ) => (failures < p.backoffAfter ? 0 : Math.min(p.baseBackoffMs * 2 ** (failures - p.backoffAfter), p.maxBackoffMs));

@@ -25,7 +25,7 @@ import { accountLockedError, rateLimitedError, unavailableError } from "./rate-l
  * whose check fails for another reason than the credential (the database
  * down) is not counted: an outage must not throttle or lock anyone.
  */
-export const LOGIN_POLICY: ThrottlePolicy = {
+const LOGIN_POLICY: ThrottlePolicy = {
   backoffAfter: 5,
   baseBackoffMs: 1_000,
   maxBackoffMs: 15 * 60_000,

@@ -15,7 +15,7 @@ import type { ClientRefresh, IssuedTokens, RevocationReason, SessionDeps, TokenR
 import { claimsOfCurrentUser, claimsWithinClient, narrowScope, scopeList } from "./user-claims.js";
 
 /** The session as the ledger knows it, when it is live and belongs to the tenant. */
-export async function ledgerState(deps: SessionDeps, tenant: Tenant, sessionId: string): Promise<SessionState | null> {
+async function ledgerState(deps: SessionDeps, tenant: Tenant, sessionId: string): Promise<SessionState | null> {
   return liveLedgerState(await deps.db.sessions.findById(tenant.id, sessionId), deps.clock.now().getTime());
 }
 

@@ -37,7 +37,7 @@ export async function endSessions<T>(
  * Bulk revocations go a page at a time: a Postgres statement takes at most
  * 65,535 parameters, and a user or client may hold far more sessions.
  */
-export const REVOCATION_PAGE = 500;
+const REVOCATION_PAGE = 500;
 
 /**
  * Ends every session `nextPage` finds live in the ledger, a page at a time,

@@ -16,7 +16,7 @@ const GENERATE_OPTIONS: Record<SigningAlgorithm, Parameters<typeof generateKeyPa
 /** Public members only, as published: never `d`, `p`, `q`, `dp`, `dq`, `qi`. */
 const PUBLIC_MEMBERS = ["kty", "crv", "n", "e", "x", "y"];
 
-export function publicPart(jwk: JWK): Record<string, unknown> {
+function publicPart(jwk: JWK): Record<string, unknown> {
   return Object.fromEntries(Object.entries(jwk).filter(([name]) => PUBLIC_MEMBERS.includes(name)));
 }
 

@@ -9,7 +9,7 @@ import { ACCESS_TOKEN_TTL_RANGE, SIGNING_ALGORITHMS, settingsOf } from "../tenan
 import { acrOf } from "./acr.js";
 
 /** RFC 9068 §2.1: the `typ` of JWT access tokens. */
-export const ACCESS_TOKEN_TYPE = "at+jwt";
+const ACCESS_TOKEN_TYPE = "at+jwt";
 /** RFC 8725 §3.4 allows some skew; never more than 60 s here (what other verifiers are allowed). */
 export const CLOCK_SKEW_SECONDS = 60;
 /**

@@ -4,7 +4,7 @@
  * factor (`mfa`) is `urn:authority:mfa`, anything else `urn:authority:pwd`.
  */
 export const ACR_MFA = "urn:authority:mfa";
-export const ACR_PWD = "urn:authority:pwd";
+const ACR_PWD = "urn:authority:pwd";
 export const ACR_VALUES = [ACR_PWD, ACR_MFA] as const;
 
 export const acrOf = (amr: readonly string[]): string => (amr.includes("mfa") ? ACR_MFA : ACR_PWD);

@@ -3,7 +3,6 @@ import type { AccessTokenBlocklist } from "../sessions/blocklist.js";
 import type { SessionService } from "../sessions/sessions.js";
 import { type AccessTokens, InvalidTokenError } from "./access-token.js";
 
-export type TokenTypeHint = "access_token" | "refresh_token";
 type ActiveIntrospection = { active: true } & Record<string, unknown>;
 export type Introspection = { active: false } | ActiveIntrospection;
 

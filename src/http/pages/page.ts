@@ -43,7 +43,7 @@ export async function pageContext(c: Context<AppEnv>, language?: PageCatalogue |
  * they are percent-encoded; CSP decodes paths before matching), any other
  * scheme (a native app's) as the scheme alone. Null when it does not parse.
  */
-export function formTarget(uri: string): string | null {
+function formTarget(uri: string): string | null {
   if (!URL.canParse(uri)) return null;
   const url = new URL(uri);
   if (url.protocol !== "https:" && url.protocol !== "http:")

@@ -9,7 +9,7 @@ export const SECURITY_PATH = "/account/security";
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
 /** The base32 key in groups of four, as authenticator apps show and accept it (spaces are ignored there). */
-export const groupedSecret = (secret: string) => secret.match(/.{1,4}/g)?.join(" ") ?? secret;
+const groupedSecret = (secret: string) => secret.match(/.{1,4}/g)?.join(" ") ?? secret;
 
 /** A passkey's new name: a field in a disclosure, so the list stays short (no script needed). */
 function RenameForm(props: { page: PageContext; factor: FactorSummary; label: string }) {

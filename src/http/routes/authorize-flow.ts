@@ -61,7 +61,7 @@ export async function refuse(
 }
 
 /** The request's client, still registered with the request's redirect URI (it may have changed since). */
-export async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
+async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
   const client = await c.get("services").clients.find(c.get("tenant"), pending.request.clientId);
   if (!client || !isRegisteredRedirectUri(client.redirectUris, pending.request.redirectUri, client.type === "public")) {
     await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);

@@ -16,7 +16,7 @@ export interface AuditEventRecord {
   details: Record<string, unknown>;
 }
 
-export interface AuditFilter {
+interface AuditFilter {
   action?: string;
   actorId?: string;
   targetId?: string;

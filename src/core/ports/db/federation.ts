@@ -68,7 +68,7 @@ export interface IdentityRepository {
 }
 
 /** An identity's sealed profile and what its sealing context names. */
-export interface SealedProfile {
+interface SealedProfile {
   id: string;
   tenantId: string;
   provider: string;

@@ -12,7 +12,7 @@ export interface TotpRecord {
   createdAt: Date;
 }
 
-export interface NewTotp {
+interface NewTotp {
   id: string;
   tenantId: string;
   userId: string;

@@ -16,7 +16,7 @@ export interface SamlConnectionRecord {
   updatedAt: Date;
 }
 
-export type SamlConnectionInput = Omit<SamlConnectionRecord, "createdAt" | "updatedAt"> & { now: Date };
+type SamlConnectionInput = Omit<SamlConnectionRecord, "createdAt" | "updatedAt"> & { now: Date };
 
 export interface SamlConnectionRepository {
   /** Inserts or replaces the tenant's live connection of that name (one statement); the SP key of an existing one is kept. */

@@ -23,7 +23,7 @@ export type NewSigningKey = Pick<
   "id" | "tenantId" | "kid" | "alg" | "publicJwk" | "privateKeySealed" | "createdAt"
 >;
 
-export interface Rotation {
+interface Rotation {
   tenantId: string;
   /** The ring as the caller saw it; the rotation happens only if it is still so. */
   activeId: string | null;

@@ -7,7 +7,7 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-export interface NewTenant {
+interface NewTenant {
   id: string;
   slug: string;
   name: string;

@@ -19,7 +19,7 @@ export interface UserRecord {
   updatedAt: Date;
 }
 
-export type NewUser = Omit<UserRecord, "lastLoginAt" | "disabledAt" | "createdAt" | "updatedAt"> & { now: Date };
+type NewUser = Omit<UserRecord, "lastLoginAt" | "disabledAt" | "createdAt" | "updatedAt"> & { now: Date };
 
 /** What an admin may change on a user (`PATCH /v1/admin/users/{id}`); absent fields stay. */
 export interface UserChanges {
