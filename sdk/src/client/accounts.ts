@@ -1,5 +1,4 @@
 /** Password accounts and sessions: signup, login (and its second factor), refresh, logout, me, sessions. */
-import type { PageQuery } from "./admin-types.js";
 import { type Context, pageOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import { refreshOnce, type SendRefresh, waitFor } from "./session.js";
@@ -8,6 +7,7 @@ import type {
   LoginInput,
   LoginResponse,
   MfaLoginTokens,
+  PageQuery,
   SessionPage,
   SignupInput,
   SignupResponse,

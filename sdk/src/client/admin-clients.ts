@@ -11,7 +11,7 @@ import type {
   OAuthClients,
   OAuthClientWithSecret,
   RotateClientSecretInput,
-} from "./admin-types.js";
+} from "./admin-client-types.js";
 import { adminSender, type Context, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";

@@ -6,7 +6,6 @@ import type {
   AdminUser,
   AuditEventPage,
   AuditEventQuery,
-  PageQuery,
   RevokeSessionsInput,
   TenantApiKeyQuery,
   TenantApiKeys,
@@ -14,11 +13,12 @@ import type {
   UserPage,
   UserQuery,
   UserSessions,
-} from "./admin-types.js";
+} from "./admin-user-types.js";
 import { adminSender, type Context, pageOf, queryOf, segment, tenantPath } from "./context.js";
+import type { CreateApiKeyInput, CreatedApiKey } from "./key-types.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
-import type { CreateApiKeyInput, CreatedApiKey } from "./types.js";
+import type { PageQuery } from "./types.js";
 
 export function adminUserMethods(ctx: Context) {
   const send = adminSender(ctx);

@@ -12,7 +12,6 @@ import type {
   OAuthProviderDetail,
   OAuthProviderInput,
   OAuthProviderPage,
-  PageQuery,
   RateLimitOverrides,
   RateLimits,
   RedirectUris,
@@ -27,6 +26,7 @@ import type {
 import { adminSender, type Context, queryOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
+import type { PageQuery } from "./types.js";
 
 export function adminMethods(ctx: Context) {
   const send = adminSender(ctx);

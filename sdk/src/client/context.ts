@@ -1,8 +1,8 @@
 /** What the client's method groups share. */
-import type { PageQuery } from "./admin-types.js";
 import type { Result } from "./result.js";
 import type { ClientSession } from "./session.js";
 import type { Call, RequestOptions, Transport } from "./transport.js";
+import type { PageQuery } from "./types.js";
 
 export interface Context {
   transport: Transport;

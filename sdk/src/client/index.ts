@@ -4,7 +4,9 @@
  * only; single-flight refresh. Needs only `fetch` and WebCrypto.
  */
 export type { LogoutInput, RefreshInput } from "./accounts.js";
+export type * from "./admin-client-types.js";
 export type * from "./admin-types.js";
+export type * from "./admin-user-types.js";
 export { type AuthorityClient, type ClientOptions, createClient } from "./client.js";
 export type { CompleteLoginInput } from "./federated.js";
 export {
@@ -14,8 +16,11 @@ export {
   parseCallback,
   type StartLoginInput,
 } from "./federation.js";
+export type * from "./key-types.js";
+export type * from "./mfa-types.js";
 export { pages } from "./pages.js";
 export { codeChallengeS256, createPkce, generateCodeVerifier, generateState, type Pkce } from "./pkce.js";
+export type * from "./public-types.js";
 export type { Done, Failure, FailureKind, FieldError, Problem, Result, Success } from "./result.js";
 export type { RetryOptions } from "./retry.js";
 export type { ClientSession } from "./session.js";

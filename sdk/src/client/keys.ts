@@ -1,8 +1,5 @@
 /** API keys (the owner's access token) and token management for services (an API key). */
-import type { PageQuery } from "./admin-types.js";
 import { type Context, pageOf, segment, tenantPath } from "./context.js";
-import type { Done, Result } from "./result.js";
-import type { RequestOptions } from "./transport.js";
 import type {
   ApiKeyPage,
   ApiKeyVerification,
@@ -10,7 +7,10 @@ import type {
   CreatedApiKey,
   Introspection,
   TokenInput,
-} from "./types.js";
+} from "./key-types.js";
+import type { Done, Result } from "./result.js";
+import type { RequestOptions } from "./transport.js";
+import type { PageQuery } from "./types.js";
 
 export function keyMethods(ctx: Context) {
   const { transport, session } = ctx;

@@ -5,9 +5,10 @@
  * here. Enrolling finishes the login: the tokens come with the first recovery codes.
  */
 import { type Context, tenantPath } from "./context.js";
+import type { EnrollPasskeyInput, TotpEnrollment, WebAuthnOptionsJSON } from "./mfa-types.js";
 import type { Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
-import type { EnrollPasskeyInput, MfaLoginTokens, TotpEnrollment, WebAuthnOptionsJSON } from "./types.js";
+import type { MfaLoginTokens } from "./types.js";
 
 export function loginEnrollmentMethods(ctx: Context) {
   const { transport, session } = ctx;

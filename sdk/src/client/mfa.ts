@@ -1,8 +1,8 @@
 /** The caller's own second factors (Bearer): authenticator apps (TOTP) and recovery codes. */
 import { type Context, segment, tenantPath } from "./context.js";
+import type { Factors, RecoveryCodes, TotpEnrollment } from "./mfa-types.js";
 import type { Done, Result } from "./result.js";
 import type { Call, RequestOptions } from "./transport.js";
-import type { Factors, RecoveryCodes, TotpEnrollment } from "./types.js";
 
 export function mfaMethods(ctx: Context) {
   const { transport, session } = ctx;

@@ -1,6 +1,6 @@
 /** Walking the cursor pages of a listing, results and all. */
-import type { Paginated } from "./admin-types.js";
 import type { Result } from "./result.js";
+import type { Paginated } from "./types.js";
 
 /**
  * Every page of a listing, first to last: `fetchPage(cursor)` is called with

@@ -1,16 +1,16 @@
 /** Passkeys: the caller's own (Bearer) and passwordless login. */
 import { type Context, segment, tenantPath } from "./context.js";
-import type { Done, Result } from "./result.js";
-import type { RequestOptions } from "./transport.js";
 import type {
   Passkey,
   PasskeyLoginInput,
   PasskeyLoginOptions,
   Passkeys,
-  TokenResponse,
   WebAuthnCredentialJSON,
   WebAuthnOptionsJSON,
-} from "./types.js";
+} from "./mfa-types.js";
+import type { Done, Result } from "./result.js";
+import type { RequestOptions } from "./transport.js";
+import type { TokenResponse } from "./types.js";
 
 export function passkeyMethods(ctx: Context) {
   const { transport, session } = ctx;

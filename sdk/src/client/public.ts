@@ -1,8 +1,8 @@
 /** Routes without credentials: discovery, keys, probes, the OpenAPI document (and metrics, maybe with a token). */
 import { type Context, tenantPath } from "./context.js";
+import type { Health, Jwks, OpenIdConfiguration, Readiness } from "./public-types.js";
 import type { Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
-import type { Health, Jwks, OpenIdConfiguration, Readiness } from "./types.js";
 
 export function publicMethods(ctx: Context) {
   const { transport } = ctx;

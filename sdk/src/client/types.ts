@@ -1,12 +1,26 @@
 /**
  * The shapes of the authority's HTTP API (API.md, v1), field for field as they
- * travel: request bodies and answers keep the wire's snake_case names.
+ * travel: request bodies and answers keep the wire's snake_case names. Here
+ * the account's (users, logins, sessions, email and password, consents) and
+ * what every area shares (timestamps, paging); the other areas' shapes are in
+ * the *-types.ts files beside this one.
  */
-
-import type { Paginated } from "./admin-types.js";
 
 /** RFC 3339 timestamp in UTC. */
 export type Timestamp = string;
+
+/** A page of a listing: pass `next_cursor` as `cursor` for the next one; null on the last page. */
+export interface Paginated {
+  next_cursor: string | null;
+}
+
+/** The query of a paged listing. */
+export interface PageQuery {
+  /** Items per page, 1 to 100 (default 50; 100 for sessions and API keys). */
+  limit?: number;
+  /** The `next_cursor` of the page before; omit for the first page. */
+  cursor?: string;
+}
 
 export interface User {
   id: string;
@@ -96,16 +110,6 @@ export interface MfaLoginTokens extends TokenResponse {
   recovery_codes?: string[];
 }
 
-/** `loginEnrollment.passkey`: the credential `navigator.credentials.create()` made from `passkeyOptions`. */
-export interface EnrollPasskeyInput {
-  mfa_token: string;
-  /** The credential's `toJSON()`. */
-  response: WebAuthnCredentialJSON;
-  name?: string;
-  /** Cookie mode (browsers). Default: the client's `cookie` option. */
-  cookie?: boolean;
-}
-
 export interface VerifyMfaInput {
   mfa_token: string;
   type: "totp" | "recovery_code";
@@ -113,35 +117,6 @@ export interface VerifyMfaInput {
   code: string;
   /** Cookie mode (browsers). Default: the client's `cookie` option. */
   cookie?: boolean;
-}
-
-/** A confirmed second factor of the caller. */
-export interface Factor {
-  id: string;
-  kind: "totp" | "passkey";
-  name: string | null;
-  created_at: Timestamp;
-  last_used_at: Timestamp | null;
-}
-
-export interface Factors {
-  factors: Factor[];
-  recovery_codes_left: number;
-}
-
-/** A pending authenticator app: the secret is shown only in this answer. */
-export interface TotpEnrollment {
-  id: string;
-  /** Base32 (RFC 4648), for typing in by hand. */
-  secret: string;
-  otpauth_uri: string;
-  /** The `otpauth_uri` as a QR code (SVG markup). */
-  qr_svg: string;
-}
-
-/** Ten single-use codes, shown only here (only their hashes are stored). */
-export interface RecoveryCodes {
-  recovery_codes: string[];
 }
 
 /** The answer of a route that mails (202): the mail is on its way, or nothing was due (no enumeration). */
@@ -184,100 +159,6 @@ export interface ExchangeInput {
   cookie?: boolean;
 }
 
-export interface CreateApiKeyInput {
-  name: string;
-  scopes: string[];
-  expires_at?: Timestamp;
-}
-
-export interface ApiKey {
-  id: string;
-  prefix: string;
-  name: string;
-  scopes: string[];
-  created_at: Timestamp;
-  last_used_at: Timestamp | null;
-  expires_at: Timestamp | null;
-}
-
-/** `GET /v1/api-keys`: a page of the caller's keys, newest first. */
-export interface ApiKeyPage extends Paginated {
-  api_keys: ApiKey[];
-}
-
-/** The answer to a creation: `key` (`sk_...`) appears here only. */
-export interface CreatedApiKey extends Omit<ApiKey, "last_used_at"> {
-  key: string;
-}
-
-export type ApiKeyVerification =
-  | {
-      valid: true;
-      key_id: string;
-      /** The owner; null for a service key of the tenant. */
-      user_id: string | null;
-      tenant_id: string;
-      scopes: string[];
-      expires_at: Timestamp | null;
-    }
-  | { valid: false };
-
-export interface TokenInput {
-  token: string;
-  /** `access_token` or `refresh_token`. */
-  token_type_hint?: string;
-}
-
-/** RFC 7662 introspection answer. */
-export type Introspection =
-  | {
-      active: true;
-      sub: string;
-      sid: string;
-      tid: string;
-      scope: string;
-      client_id: string;
-      exp: number;
-      iat: number;
-      iss: string;
-      token_type: string;
-      [claim: string]: unknown;
-    }
-  | { active: false };
-
-export interface OpenIdConfiguration {
-  issuer: string;
-  jwks_uri: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  end_session_endpoint: string;
-  introspection_endpoint: string;
-  revocation_endpoint: string;
-  userinfo_endpoint: string;
-  [field: string]: unknown;
-}
-
-export interface Jwk {
-  kid: string;
-  alg: string;
-  use: "sig";
-  kty: string;
-  [field: string]: unknown;
-}
-
-export interface Jwks {
-  keys: Jwk[];
-}
-
-export interface Health {
-  status: "ok";
-}
-
-export interface Readiness {
-  status: "ok";
-  checks: { postgres: "ok"; redis: "ok" };
-}
-
 /** A client the user consented to, and the scopes it may have. */
 export interface Consent {
   client_id: string;
@@ -290,44 +171,4 @@ export interface Consent {
 export interface Consents {
   /** Most recently granted first. */
   consents: Consent[];
-}
-
-/** A passkey (WebAuthn credential) of the user. */
-export interface Passkey {
-  id: string;
-  kind: "passkey";
-  name: string | null;
-  /** `multiDevice`: synced between devices (amr `swk`); `singleDevice`: bound to one authenticator (amr `hwk`). */
-  device_type: "singleDevice" | "multiDevice";
-  backed_up: boolean;
-  transports: string[];
-  created_at: Timestamp;
-  last_used_at: Timestamp | null;
-}
-
-export interface Passkeys {
-  /** Oldest first. */
-  passkeys: Passkey[];
-}
-
-/**
- * WebAuthn options JSON, for `PublicKeyCredential.parseCreationOptionsFromJSON` /
- * `parseRequestOptionsFromJSON` in the browser.
- */
-export type WebAuthnOptionsJSON = Record<string, unknown>;
-
-/** A credential as `PublicKeyCredential.toJSON()` gives it (WebAuthn §5.1.8). */
-export type WebAuthnCredentialJSON = Record<string, unknown>;
-
-export interface PasskeyLoginOptions {
-  /** Names the single-use challenge (5 minutes); send it back with the assertion. */
-  challenge_id: string;
-  options: WebAuthnOptionsJSON;
-}
-
-export interface PasskeyLoginInput {
-  challenge_id: string;
-  response: WebAuthnCredentialJSON;
-  /** Deliver the refresh token as the `__Host-refresh-{tenant}` cookie (browsers). Default: the client's `cookie` option. */
-  cookie?: boolean;
 }
