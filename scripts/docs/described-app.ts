@@ -14,7 +14,7 @@ import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom, systemClock } from "../../src/core/ports/clock.js";
 import type { Database } from "../../src/core/ports/database.js";
 import { createApp } from "../../src/http/app.js";
-import type { OpenApiDocument } from "./http-reference.js";
+import type { OpenApiDocument } from "./openapi-types.js";
 
 /** Any use of it fails loudly: describing the routes must not need Postgres. */
 const noDatabase: Database = new Proxy(() => {}, {
