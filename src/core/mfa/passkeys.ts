@@ -1,67 +1,40 @@
 import {
   type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
   generateRegistrationOptions,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
-import { fromBase64Url, toBase64Url, utf8 } from "../crypto/encoding.js";
+import { toBase64Url, utf8 } from "../crypto/encoding.js";
 import { errors } from "../errors.js";
-import type { Clock, Random } from "../ports/clock.js";
-import type { Database, PasskeyRecord, PasskeyTransport, Tenant, UserRecord } from "../ports/database.js";
-import type { KeyValueStore } from "../ports/key-value.js";
-import type { Logger } from "../ports/logger.js";
+import type { PasskeyRecord, PasskeyTransport, Tenant, UserRecord } from "../ports/database.js";
 import { scopeOf } from "../sessions/user-claims.js";
+import { type AssertionDeps, PasskeyAssertions, type VerifiedPasskey } from "./passkey-assertions.js";
 import { fallsShortOfMfaPolicy } from "./policy.js";
 import { type RelyingParty, relyingPartyOf } from "./relying-party.js";
-import { challengeOf, userOfHandle } from "./webauthn-data.js";
+import { challengeOf, messageOf, PASSKEY_CHALLENGE_TTL_MS } from "./webauthn-data.js";
 
 /** Live passkeys a user may hold: each is a row and a credential listed in every registration's options. */
 export const MAX_PASSKEYS_PER_USER = 50;
 
-/** Challenges live five minutes and are taken once (WebAuthn §13.4.3). */
-export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
-
-/** RFC 8176: "hwk" proof of a hardware-bound key, "swk" of a software (synced) one. */
-export type PasskeyAmr = "hwk" | "swk";
-
-export interface PasskeyDeps {
-  db: Database;
-  kv: KeyValueStore;
-  clock: Clock;
-  random: Random;
-  logger: Logger;
+export interface PasskeyDeps extends AssertionDeps {
   /** PUBLIC_URL: the RP ID and the one expected origin come from it. */
   publicUrl: string;
 }
 
-export interface VerifiedPasskey {
-  userId: string;
-  passkeyId: string;
-  amr: PasskeyAmr;
-  /** The authenticator verified its user (PIN, biometrics): two factors in one gesture. */
-  userVerified: boolean;
-}
-
-interface AuthenticationChallenge {
-  challenge: string;
-  userId: string | null;
-}
-
 const registrationKey = (tenantId: string, challenge: string) => `mfa:pk:${tenantId}:reg:${challenge}`;
-const authenticationKey = (tenantId: string, id: string) => `mfa:pk:${tenantId}:auth:${id}`;
 
 const passkeyLimit = () =>
   errors.limitReached(`An account holds at most ${MAX_PASSKEYS_PER_USER} passkeys; remove one first.`);
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
-
 /** Passkeys (WebAuthn credentials) of users: registration, management and assertions. */
 export class PasskeyService {
-  constructor(private readonly deps: PasskeyDeps) {}
+  private readonly assertions: PasskeyAssertions;
+
+  constructor(private readonly deps: PasskeyDeps) {
+    this.assertions = new PasskeyAssertions(deps, (tenant) => this.relyingParty(tenant));
+  }
 
   private relyingParty(tenant: Tenant): RelyingParty {
     const { rp, ignoredSetting } = relyingPartyOf(tenant, this.deps.publicUrl);
@@ -180,23 +153,7 @@ export class PasskeyService {
     tenant: Tenant,
     userId: string | null,
   ): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
-    const rp = this.relyingParty(tenant);
-    const allowed = userId === null ? [] : await this.deps.db.passkeys.listOfUser(tenant.id, userId);
-    const options = await generateAuthenticationOptions({
-      rpID: rp.id,
-      challenge: this.deps.random.bytes(32),
-      timeout: PASSKEY_CHALLENGE_TTL_MS,
-      userVerification: "preferred",
-      ...(userId === null
-        ? {}
-        : { allowCredentials: allowed.map((p) => ({ id: p.credentialId, transports: p.transports })) }),
-    });
-    const challengeId = toBase64Url(this.deps.random.bytes(18));
-    const pending: AuthenticationChallenge = { challenge: options.challenge, userId };
-    await this.deps.kv.set(authenticationKey(tenant.id, challengeId), JSON.stringify(pending), {
-      ttlMs: PASSKEY_CHALLENGE_TTL_MS,
-    });
-    return { challengeId, options };
+    return this.assertions.start(tenant, userId);
   }
 
   /**
@@ -211,74 +168,7 @@ export class PasskeyService {
     response: AuthenticationResponseJSON,
     forUser: string | null,
   ): Promise<VerifiedPasskey> {
-    const refuse = (reason: string, fields: Record<string, unknown> = {}) => {
-      this.deps.logger.info("passkey_authentication_failed", { tenant_id: tenant.id, reason, ...fields });
-      return errors.passkeyRefused("The passkey could not be verified.");
-    };
-    const raw = await this.deps.kv.take(authenticationKey(tenant.id, challengeId));
-    if (raw === null) throw refuse("unknown_challenge");
-    const pending = JSON.parse(raw) as AuthenticationChallenge;
-    if (pending.userId !== forUser) throw refuse("challenge_of_another_ceremony", forUser ? { user_id: forUser } : {});
-    const passkey =
-      typeof response.id === "string" ? await this.deps.db.passkeys.findByCredentialId(tenant.id, response.id) : null;
-    if (!passkey) throw refuse("unknown_credential");
-    if (pending.userId !== null && passkey.userId !== pending.userId) {
-      throw refuse("credential_of_another_user", { user_id: pending.userId });
-    }
-    const rp = this.relyingParty(tenant);
-    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
-    try {
-      verification = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: pending.challenge,
-        expectedOrigin: rp.origin,
-        expectedRPID: rp.id,
-        // The counter is checked below, so a regression is told apart and logged.
-        credential: {
-          id: passkey.credentialId,
-          publicKey: fromBase64Url(passkey.publicKey) ?? new Uint8Array(),
-          counter: 0,
-          transports: passkey.transports,
-        },
-        requireUserVerification: false,
-      });
-    } catch (error) {
-      throw refuse("verification_failed", { user_id: passkey.userId, detail: messageOf(error).slice(0, 200) });
-    }
-    if (!verification.verified) throw refuse("verification_failed", { user_id: passkey.userId });
-    const info = verification.authenticationInfo;
-    // WebAuthn §7.2 step 6: the user handle names the credential's owner; a passwordless login (no user
-    // identified before) needs one, a second factor's is checked when the authenticator returns it.
-    const handle = response.response.userHandle;
-    if ((pending.userId === null || handle) && userOfHandle(handle) !== passkey.userId) {
-      throw refuse("user_handle_mismatch", { user_id: passkey.userId });
-    }
-    // WebAuthn §7.2 step 22: a counter that did not grow signals a cloned authenticator.
-    if ((info.newCounter > 0 || passkey.counter > 0) && info.newCounter <= passkey.counter) {
-      this.deps.logger.warn("passkey_counter_regression", {
-        tenant_id: tenant.id,
-        user_id: passkey.userId,
-        passkey_id: passkey.id,
-        stored_counter: passkey.counter,
-        presented_counter: info.newCounter,
-      });
-      throw errors.passkeyRefused("The passkey could not be verified.");
-    }
-    const recorded = await this.deps.db.passkeys.recordUse(
-      passkey.id,
-      passkey.counter,
-      info.newCounter,
-      info.credentialBackedUp,
-      this.deps.clock.now(),
-    );
-    // Another assertion moved the counter meanwhile: the same signature cannot count twice.
-    if (!recorded) throw refuse("concurrent_use", { user_id: passkey.userId });
-    return {
-      userId: passkey.userId,
-      passkeyId: passkey.id,
-      amr: info.credentialDeviceType === "multiDevice" ? "swk" : "hwk",
-      userVerified: info.userVerified,
-    };
+    return this.assertions.finish(tenant, challengeId, response, forUser);
   }
 
   /** Passwordless login: the assertion's user, if it may log in. */

@@ -1,5 +1,11 @@
 import { fromBase64Url, fromUtf8 } from "../crypto/encoding.js";
 
+/** Challenges live five minutes and are taken once (WebAuthn §13.4.3). */
+export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** A WebAuthn library's failure, in its own words: they describe its internals, so they go to the log only. */
+export const messageOf = (error: unknown) => (error instanceof Error ? error.message : "verification failed");
+
 /** The challenge a ceremony's clientDataJSON names (WebAuthn §5.8.1), or null when it cannot be read. */
 export function challengeOf(clientDataJSON: unknown): string | null {
   if (typeof clientDataJSON !== "string") return null;
