@@ -1,4 +1,19 @@
-import { and, asc, count, eq, exists, gt, inArray, isNotNull, isNull, lt, ne, or, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  type Column,
+  count,
+  eq,
+  exists,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+} from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "../../core/ports/database.js";
 import type { DrizzleDb } from "./drizzle.js";
@@ -13,6 +28,16 @@ const confirmedTotp = alias(mfaTotp, "confirmed_totp");
 
 const liveTotp = (tenantId: string, userId: string) =>
   and(eq(mfaTotp.tenantId, tenantId), eq(mfaTotp.userId, userId), isNull(mfaTotp.deletedAt));
+
+/**
+ * A user's confirmed, live authenticator (at most one: the condition of mfa_totp_user_confirmed_key), in
+ * `table`: mfa_totp for a given user, or its alias in a subquery about the outer row's user.
+ */
+const confirmedLiveTotp = (
+  tenantId: string | Column,
+  userId: string | Column,
+  table: typeof mfaTotp | typeof confirmedTotp = mfaTotp,
+) => and(eq(table.tenantId, tenantId), eq(table.userId, userId), isNotNull(table.confirmedAt), isNull(table.deletedAt));
 
 export function totpRepository(db: DrizzleDb): TotpRepository {
   /** A pending authenticator's secret has no use once removed: its row goes. Resolves how many. */
@@ -57,11 +82,7 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
     },
 
     async findConfirmed(tenantId, userId) {
-      const [row] = await db
-        .select()
-        .from(mfaTotp)
-        .where(and(liveTotp(tenantId, userId), isNotNull(mfaTotp.confirmedAt)))
-        .limit(1);
+      const [row] = await db.select().from(mfaTotp).where(confirmedLiveTotp(tenantId, userId)).limit(1);
       return row ? toTotp(row) : null;
     },
 
@@ -104,9 +125,8 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
         .set({ lastUsedStep: step, lastUsedAt: at, updatedAt: at })
         .where(
           and(
-            liveTotp(tenantId, userId),
+            confirmedLiveTotp(tenantId, userId),
             eq(mfaTotp.id, id),
-            isNotNull(mfaTotp.confirmedAt),
             or(isNull(mfaTotp.lastUsedStep), lt(mfaTotp.lastUsedStep, step)),
           ),
         )
@@ -138,14 +158,7 @@ export function totpRepository(db: DrizzleDb): TotpRepository {
                 db
                   .select({ id: confirmedTotp.id })
                   .from(confirmedTotp)
-                  .where(
-                    and(
-                      eq(confirmedTotp.tenantId, mfaTotp.tenantId),
-                      eq(confirmedTotp.userId, mfaTotp.userId),
-                      isNotNull(confirmedTotp.confirmedAt),
-                      isNull(confirmedTotp.deletedAt),
-                    ),
-                  ),
+                  .where(confirmedLiveTotp(mfaTotp.tenantId, mfaTotp.userId, confirmedTotp)),
               ),
             ),
           ),
