@@ -19,7 +19,7 @@ import type { RelyingParty } from "./relying-party.js";
 import { messageOf, PASSKEY_CHALLENGE_TTL_MS, userOfHandle } from "./webauthn-data.js";
 
 /** RFC 8176: "hwk" proof of a hardware-bound key, "swk" of a software (synced) one. */
-export type PasskeyAmr = "hwk" | "swk";
+type PasskeyAmr = "hwk" | "swk";
 
 export interface VerifiedPasskey {
   userId: string;
