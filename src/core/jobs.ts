@@ -43,12 +43,7 @@ const PURGE_MAX_BATCHES = 200;
  * audit; nothing reads them (Redis re-seeding only needs live sessions, the
  * blocklist only sessions whose access tokens can still be valid).
  */
-async function purgeEndedSessions(
-  db: Database,
-  now: Date,
-  retentionMs: number,
-  logger: Logger,
-): Promise<number> {
+async function purgeEndedSessions(db: Database, now: Date, retentionMs: number, logger: Logger): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionMs);
   let purged = 0;
   for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {

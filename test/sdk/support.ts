@@ -11,7 +11,7 @@ import { decodeJwt } from "jose";
 import pg from "pg";
 import { expect } from "vitest";
 import { client, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
-import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { startTestApp, type TestApp } from "../support/app.js";
 import { freePort } from "../support/ports.js";
 
 interface JwksHit {
@@ -122,7 +122,6 @@ export async function startSdkHarness(configOverrides: Record<string, string> = 
   };
   return h;
 }
-
 
 export const b64 = (value: unknown) =>
   Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");

@@ -4,7 +4,7 @@
  * current practices) decide what is refused.
  */
 import { isKid } from "./jwk.js";
-import { type AccessTokenClaims, type Algorithm, fail, SUPPORTED_ALGORITHMS, type VerifyFailure } from "./types.js";
+import { type Algorithm, fail, SUPPORTED_ALGORITHMS, type VerifyFailure } from "./types.js";
 
 /** RFC 9068 §2.1: `at+jwt`, and the full media type `application/at+jwt`, compared case-insensitively. */
 const ACCESS_TOKEN_TYPE = /^(application\/)?at\+jwt$/i;
@@ -107,4 +107,3 @@ export function checkClaims(
   }
   return null;
 }
-

@@ -39,10 +39,8 @@ const parsePair = (raw: string | null): [number, number] => {
   return [Number(count), Number(at)];
 };
 
-const backoffMs = (
-  failures: number,
-  p: Pick<ThrottlePolicy, "backoffAfter" | "baseBackoffMs" | "maxBackoffMs">,
-) => (failures < p.backoffAfter ? 0 : Math.min(p.baseBackoffMs * 2 ** (failures - p.backoffAfter), p.maxBackoffMs));
+const backoffMs = (failures: number, p: Pick<ThrottlePolicy, "backoffAfter" | "baseBackoffMs" | "maxBackoffMs">) =>
+  failures < p.backoffAfter ? 0 : Math.min(p.baseBackoffMs * 2 ** (failures - p.backoffAfter), p.maxBackoffMs);
 
 /** Lua: the pair's `count, last`, or 0, 0 when absent or older than the cleared marker (KEYS index `cleared`). */
 const readPair = (cleared: number) => `local count, last = 0, 0
