@@ -73,6 +73,9 @@ describe("signup", () => {
     [{ email: "two@@example.com", password: GOOD_PASSWORD }, "email", "valid email"],
     [{ email: "short@example.com", password: "1234567" }, "password", "at least 8"],
     [{ email: "emoji@example.com", password: "🔑🔑🔑🔑🔑🔑🔑" }, "password", "at least 8"],
+    // Counted as given, not after NFKC: one code point that is 18 in NFKC, three that are nine.
+    [{ email: "ligature@example.com", password: "\ufdfa" }, "password", "at least 8"],
+    [{ email: "ellipsis@example.com", password: "\u2026\u2026\u2026" }, "password", "at least 8"],
     [{ email: "long@example.com", password: "x".repeat(257) }, "password", "at most 256"],
     [{ email: "common@example.com", password: "qwertyuiop" }, "password", "most common"],
     [{ email: "common2@example.com", password: "Password123" }, "password", "most common"],
@@ -92,6 +95,30 @@ describe("signup", () => {
 
   it("counts characters, not bytes: eight emoji are a valid length", async () => {
     expect((await api.signup("acme", "emoji8@example.com", "🔑🦊🔑🦊🔑🦊🔑🦊")).status).toBe(201);
+  });
+
+  it("counts the maximum as given too, so NFKC's expansion neither refuses a password nor lets the hashed input grow past 8,448 bytes", async () => {
+    const hashed: number[] = [];
+    const { passwords } = t.deps;
+    const hash = passwords.hash;
+    passwords.hash = (password) => {
+      hashed.push(new TextEncoder().encode(password).length);
+      return hash.call(passwords, password);
+    };
+    try {
+      // 256 code points of the longest NFKC expansion (U+FDFA: 18 code points, 33 bytes of UTF-8).
+      const longest = "\ufdfa".repeat(256);
+      expect((await api.signup("acme", "expands@example.com", longest)).status).toBe(201);
+      expect(hashed).toEqual([256 * 33]);
+      const over = await api.signup("acme", "expands2@example.com", "\ufdfa".repeat(257));
+      expect(((await problem(over, 400, "validation_failed")).errors as unknown[])[0]).toMatchObject({
+        path: "password",
+        message: "must be at most 256 characters long",
+      });
+    } finally {
+      passwords.hash = hash;
+    }
+    expect((await api.login("acme", "expands@example.com", "\ufdfa".repeat(256))).status).toBe(200);
   });
 
   it("answers 404 tenant_not_found for an unknown tenant", async () => {

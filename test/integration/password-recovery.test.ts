@@ -195,6 +195,10 @@ describe("reset password", () => {
     const answer = await readAnswer(await api.reset("acme", token, "short"));
     expectProblem(answer, 400, "validation_failed");
     expect(JSON.stringify(answer.json.errors)).toContain("password");
+    // Counted in code points as given, not after NFKC (where U+FDFA is 18 of them).
+    const expanding = await readAnswer(await api.reset("acme", token, "\ufdfa"));
+    expectProblem(expanding, 400, "validation_failed");
+    expect(expanding.json.errors).toEqual([{ path: "password", message: "must be at least 8 characters long" }]);
     expect((await api.reset("acme", token, NEW_PASSWORD)).status).toBe(204);
   });
 
@@ -328,6 +332,12 @@ describe("change password", () => {
     const weak = await readAnswer(await api.changePassword("acme", here.access_token, GOOD_PASSWORD, "short"));
     expectProblem(weak, 400, "validation_failed");
     expect(JSON.stringify(weak.json.errors)).toContain("new_password");
+    // Three code points as given, though nine in NFKC.
+    const dots = await readAnswer(
+      await api.changePassword("acme", here.access_token, GOOD_PASSWORD, "\u2026".repeat(3)),
+    );
+    expectProblem(dots, 400, "validation_failed");
+    expect(dots.json.errors).toEqual([{ path: "new_password", message: "must be at least 8 characters long" }]);
 
     expect((await api.changePassword("acme", here.access_token, GOOD_PASSWORD, NEW_PASSWORD)).status).toBe(204);
     expect((await api.me("acme", here.access_token)).status).toBe(200);

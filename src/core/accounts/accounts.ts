@@ -52,8 +52,7 @@ export class AccountService {
   async signup(tenant: Tenant, input: { email: string; password: string; name?: string }): Promise<UserRecord> {
     const { email, problem } = checkNewEmail(input.email);
     if (!email) throw errors.validation([{ path: "email", message: problem }]);
-    const password = normalizePassword(input.password);
-    const problems = await checkPassword(password, email.address);
+    const problems = await checkPassword(input.password, email.address);
     if (problems.length > 0) throw errors.validation(problems);
 
     // Rows indexed under an older key version or an older lookup key are found
@@ -62,7 +61,7 @@ export class AccountService {
     const user = await this.insert(tenant, email, {
       name: input.name,
       emailVerified: false,
-      passwordHash: await this.deps.passwords.hash(password),
+      passwordHash: await this.deps.passwords.hash(normalizePassword(input.password)),
     });
     if (!user) throw errors.emailTaken();
     this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id });
@@ -234,10 +233,9 @@ export class AccountService {
 
   /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */
   async newPasswordHash(user: UserRecord, password: string, field: string): Promise<string> {
-    const normalized = normalizePassword(password);
-    const problems = await checkPassword(normalized, await this.address(user));
+    const problems = await checkPassword(password, await this.address(user));
     if (problems.length > 0) throw errors.validation(problems.map((p) => ({ ...p, path: field })));
-    return this.deps.passwords.hash(normalized);
+    return this.deps.passwords.hash(normalizePassword(password));
   }
 
   /** A password reset proved the owner: the account's login lock and failures are forgotten. */

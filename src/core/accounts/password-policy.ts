@@ -37,8 +37,12 @@ export function formerPasswordForm(password: string): string | null {
 }
 
 /**
- * NIST SP 800-63B §5.1.1.2: length in characters (code points), no
- * composition rules, refuse known-breached and context-specific passwords.
+ * NIST SP 800-63B §5.1.1.2 for a new password, as given (not normalised):
+ * its length in code points ("each Unicode code point SHALL be counted as a
+ * single character"), before NFKC, which can make one code point 18 (U+FDFA);
+ * no composition rules; refuse known-breached and context-specific passwords
+ * (compared in NFKC, as logins are). At most 256 code points given, the
+ * hashed NFKC form is at most 4,608 code points (8,448 UTF-8 bytes).
  */
 export async function checkPassword(password: string, email?: string): Promise<FieldError[]> {
   const length = [...password].length;
@@ -48,7 +52,7 @@ export async function checkPassword(password: string, email?: string): Promise<F
   if (length > PASSWORD_MAX_LENGTH) {
     return [{ path: "password", message: `must be at most ${PASSWORD_MAX_LENGTH} characters long` }];
   }
-  const lower = password.toLowerCase();
+  const lower = normalizePassword(password).toLowerCase();
   if ((await commonPasswords()).has(lower)) {
     return [{ path: "password", message: "is one of the most common passwords; choose another" }];
   }
