@@ -2,10 +2,11 @@
  * One value of an OpenAPI schema in the HTTP reference's Markdown: its type
  * in a few words, its constraints as a note, its fields as a table.
  */
+import { NO_CONTROLS } from "../../src/http/schemas.js";
 import type { Schema } from "./openapi-types.js";
 
-/** The pattern names and other one-line fields share (src/http/schemas.ts), said in words. */
-const NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$";
+/** The pattern names and other one-line fields share, said in words. */
+const NO_CONTROL_CHARACTERS = NO_CONTROLS.source;
 
 /** Named schemas link to their section of the generated part. */
 export type Link = (name: string) => string;
@@ -48,7 +49,11 @@ export function notesOf(schema: Schema): string {
   const notes: string[] = [];
   if (schema.description) notes.push(schema.description.trim().replace(/\.$/, ""));
   if (schema.pattern) {
-    notes.push(schema.pattern === NO_CONTROL_CHARACTERS ? "no control characters" : `matches ${code(schema.pattern)}`);
+    notes.push(
+      schema.pattern === NO_CONTROL_CHARACTERS
+        ? "no control characters or line separators"
+        : `matches ${code(schema.pattern)}`,
+    );
   }
   const values = schema.enum?.map((v) => code(JSON.stringify(v)));
   if (values) notes.push(values.length === 1 ? `always ${values[0]}` : `one of ${values.join(", ")}`);

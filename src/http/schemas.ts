@@ -80,16 +80,19 @@ export const cookieFlag = z.boolean().optional().openapi({
 });
 
 /**
- * Names and identifiers are one line of text: control characters (C0 and
- * DEL) would split log lines and headers, or hide in a display. NUL and lone
- * surrogates are refused for every field (see unsafe-text.ts).
+ * Names and identifiers are one line of text: control characters (C0, DEL
+ * and C1, whose NEL U+0085 ends a line too) and Unicode's line and paragraph
+ * separators would split log lines and headers, or hide in a display. NUL
+ * and lone surrogates are refused for every field (see unsafe-text.ts).
+ * Ranges, not \p{Cc}: the pattern is published in the OpenAPI document,
+ * whose readers need not know Unicode property escapes.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const NO_CONTROLS = /^[^\x00-\x1f\x7f]*$/;
+export const NO_CONTROLS = /^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$/;
 /** A scope token (RFC 6749 §3.3: NQCHAR, no space or quote or backslash). */
 export const ScopeSchema = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
 
-export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters");
+export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters or line separators");
 
 /** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

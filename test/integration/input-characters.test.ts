@@ -356,7 +356,8 @@ describe("characters that break storage, on every route of the OpenAPI document"
     ];
     const findings: Finding[] = [];
     for (const [method, path, headers, body, field] of cases) {
-      for (const bad of ["\n", "\t", "\r", "\u001b[31m", "\u007f"]) {
+      // C0, DEL, C1 (NEL U+0085 ends a line; CSI U+009B starts a terminal sequence), line and paragraph separators.
+      for (const bad of ["\n", "\t", "\r", "\u001b[31m", "\u007f", "\u0085", "\u009b31m", "\u2028", "\u2029"]) {
         const response = await t.app.request(path, { method, headers, body: JSON.stringify(body(`a${bad}b`)) });
         const problem = (await response.json()) as { code?: string; errors?: { path: string }[] };
         if (response.status !== 400 || !problem.errors?.some((e) => e.path === field)) {
