@@ -94,6 +94,25 @@ export const ScopeSchema = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/,
 
 export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters or line separators");
 
+/**
+ * Bidi embedding, override and isolate controls (U+202A–U+202E,
+ * U+2066–U+2069), which reorder the text around them, and zero-width
+ * characters other than ZWNJ and ZWJ (which scripts and emoji need), which
+ * make one name look like another.
+ */
+const HIDDEN_FORMATTING = /[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e]/;
+
+/** A name an admin sets that users are shown (a tenant's, a client's): one line, and it reads as it is written. */
+export const shownName = () =>
+  singleLine()
+    .refine(
+      (name) => !HIDDEN_FORMATTING.test(name),
+      "must not contain text-direction controls (U+202A to U+202E, U+2066 to U+2069) or zero-width characters",
+    )
+    .openapi({
+      description: "Shown to users: no text-direction controls and no zero-width characters but ZWNJ and ZWJ",
+    });
+
 /** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -12,7 +12,7 @@ import { ACCESS_TOKEN_TTL_RANGE, SESSION_IDLE_TTL_RANGE } from "../../core/tenan
 import { acceptBody, acceptOptionalBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { ScopeSchema, singleLine, TenantParamSchema } from "../schemas.js";
+import { ScopeSchema, shownName, singleLine, TenantParamSchema } from "../schemas.js";
 
 const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 
@@ -26,7 +26,7 @@ const ttl = (range: { min: number; max: number }, description: string) =>
 
 /** Every field an admin sets, at creation (name, type, redirect_uris required) or in a PATCH (any). */
 const clientFields = {
-  name: singleLine().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  name: shownName().min(1, "must not be empty").max(200, "must be at most 200 characters"),
   type: z.enum(["public", "confidential"]).openapi({
     description: "confidential: a server that keeps a secret; public: a browser or native app (PKCE only)",
   }),

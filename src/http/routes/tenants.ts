@@ -13,12 +13,12 @@ import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
 import { createRouter, problems } from "../openapi.js";
-import { singleLine } from "../schemas.js";
+import { shownName, singleLine } from "../schemas.js";
 
 const CreateTenantSchema = z
   .object({
     slug: z.string().regex(TENANT_SLUG, "must be 1 to 63 characters of a-z, 0-9 and -").openapi({ example: "acme" }),
-    name: singleLine().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    name: shownName().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
     signing_alg: z.enum(SIGNING_ALGORITHMS).optional().openapi({ description: "Algorithm of the tenant's keys" }),
     access_token_ttl: z
       .number()
