@@ -250,7 +250,7 @@ describe("the hosted flow", () => {
     expect(afterLogin.headers.get("location")).toMatch(/^\/t\/authz\/consent\?request=/);
     const consent = await browser.follow(afterLogin, ORIGIN);
     const consentHtml = await consent.text();
-    expect(consentHtml).toContain("Photo &lt;Printer&gt; wants to access your account");
+    expect(consentHtml).toContain("<bdi>Photo &lt;Printer&gt;</bdi> wants to access your account");
     expect(consentHtml).toContain("See your name");
 
     const allowed = await browser.submit(consentHtml, { decision: "allow" });

@@ -178,7 +178,7 @@ describe("pages", () => {
     expect(cookie).toMatch(/; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     const signedIn = await browser.follow(right, "http://localhost");
     const signedInHtml = await signedIn.text();
-    expect(signedInHtml).toContain(`You are signed in as ${EMAIL}.`);
+    expect(signedInHtml).toContain(`You are signed in as <bdi>${EMAIL}</bdi>.`);
     // The session is a normal one: /v1/sessions would list it, with client_id "provider".
     const live = (await t.services.sessions.listLive(await t.services.tenants.require("pages"), userId, null, 100)).map(
       (row) => row.session,

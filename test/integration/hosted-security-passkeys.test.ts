@@ -110,7 +110,7 @@ describe("passkeys on the hosted security page", () => {
     expect([...codesPage.matchAll(/<code>([a-z0-9]{5}-[a-z0-9]{5})<\/code>/g)]).toHaveLength(10);
 
     const listed = await page(browser);
-    expect(listed).toContain("<strong>Laptop</strong>");
+    expect(listed).toContain("<strong><bdi>Laptop</bdi></strong>");
     expect(listed).toContain("Recovery codes left: 10 of 10.");
     expect(formAt(listed, `${SECURITY}/factors/remove`).fields.id).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -128,7 +128,7 @@ describe("passkeys on the hosted security page", () => {
     expect(again.answer.status).toBe(200);
     const after = await again.answer.text();
     expect(after).toContain("Your passkey is added.");
-    expect(after).toContain("<strong>Passkey</strong>");
+    expect(after).toContain("<strong><bdi>Passkey</bdi></strong>");
     expect(after).toContain("Recovery codes left: 10 of 10.");
     const user = await t.services.accounts.findByAddress(tenant, email);
     const factors = await t.services.mfa.list(tenant, user?.id ?? "");
@@ -158,7 +158,7 @@ describe("passkeys on the hosted security page", () => {
     expect(renamed.status).toBe(200);
     const after = await renamed.text();
     expect(after).toContain("The passkey is renamed.");
-    expect(after).toContain("<strong>Work laptop</strong>");
+    expect(after).toContain("<strong><bdi>Work laptop</bdi></strong>");
 
     for (const name of ["", " ", "x".repeat(101), "two\nlines"]) {
       const refused = await browser.post(rename.action, { ...rename.fields, name });
@@ -171,7 +171,7 @@ describe("passkeys on the hosted security page", () => {
     const foreign = await other.browser.post(rename.action, { id: rename.fields.id ?? "", csrf, name: "Mine" });
     expect(foreign.status).toBe(404);
     expect(foreign.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(await page(browser)).toContain("<strong>Work laptop</strong>");
+    expect(await page(browser)).toContain("<strong><bdi>Work laptop</bdi></strong>");
   });
 
   it("removes a passkey only after a login whose second step was that passkey", async () => {
@@ -186,7 +186,7 @@ describe("passkeys on the hosted security page", () => {
     const fresh = await withSecondStep(email, authenticator);
     const listed = await page(fresh);
     expect(listed).toMatch(
-      /<strong>Key<\/strong> <span class="muted">passkey, added \d{4}-\d{2}-\d{2}, last used \d{4}-/,
+      /<strong><bdi>Key<\/bdi><\/strong> <span class="muted">passkey, added \d{4}-\d{2}-\d{2}, last used \d{4}-/,
     );
     const removed = await fresh.post(`${SECURITY}/factors/remove`, remove(listed).fields);
     expect(removed.status).toBe(200);

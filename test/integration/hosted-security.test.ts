@@ -76,7 +76,7 @@ describe("hosted security page", () => {
   it("adds an authenticator app: QR and key on the page, confirmed with a code, recovery codes once, listed", async () => {
     const { browser, email } = await signedIn();
     const start = await page(browser);
-    expect(start).toContain(`Signed in as ${email}.`);
+    expect(start).toContain(`Signed in as <bdi>${email}</bdi>.`);
     expect(start).toContain("You have no second factor yet");
     const [add] = formsOf(start);
     expect(add?.action).toBe(`${SECURITY}/totp`);
@@ -109,7 +109,7 @@ describe("hosted security page", () => {
     expect(codesPage).toContain("they will not be shown again");
 
     const listed = await page(browser);
-    expect(listed).toContain("<strong>Authenticator app</strong>");
+    expect(listed).toContain("<strong><bdi>Authenticator app</bdi></strong>");
     expect(listed).toContain("Recovery codes left: 10 of 10.");
     expect(listed).not.toContain("Add an authenticator app");
     const user = await t.services.accounts.findByAddress(tenant, email);
@@ -133,7 +133,7 @@ describe("hosted security page", () => {
     const stepUp = await refused.text();
     expect(stepUp).toContain("needs a sign-in with your second factor within the last 5 minutes");
     expect(formsOf(stepUp)[0]?.action).toBe("/t/hsec/logout");
-    expect(await page(browser)).toContain("<strong>Authenticator app</strong>");
+    expect(await page(browser)).toContain("<strong><bdi>Authenticator app</bdi></strong>");
 
     // Password and code on the hosted login: a session with mfa.
     const again = newBrowser();
@@ -185,7 +185,7 @@ describe("hosted security page", () => {
     await browser.submit(setup, { code: codeAt(secret) });
     const listed = await page(browser);
     expect((await browser.submit(listed, forged)).status).toBe(403);
-    expect(await page(browser)).toContain("<strong>Authenticator app</strong>");
+    expect(await page(browser)).toContain("<strong><bdi>Authenticator app</bdi></strong>");
   });
 
   it("without a provider session: the sign-in-first page, and the forms change nothing", async () => {

@@ -1,5 +1,6 @@
 import { PASSWORD_MIN_LENGTH } from "../../core/accounts/password-policy.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
+import { Sentence } from "./isolated.js";
 import { Alert, Field, Layout, Linked, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -90,7 +91,7 @@ export function LoginPage(props: {
           </h2>
           {props.federated.map((option) => (
             <a class="button secondary" href={option.href}>
-              {s.login.continueWith(option.label)}
+              <Sentence text={s.login.continueWith} value={option.label} />
             </a>
           ))}
         </section>
@@ -268,7 +269,9 @@ export function SignedInPage(props: { page: PageContext; email: string }) {
   const s = page.strings;
   return (
     <Layout page={page} title={s.signedIn.title}>
-      <Alert kind="info">{s.signedIn.body(props.email)}</Alert>
+      <Alert kind="info">
+        <Sentence text={s.signedIn.body} value={props.email} />
+      </Alert>
       <PostForm page={page} action="/logout">
         <button type="submit" class="secondary">
           {s.signedIn.signOut}

@@ -1,3 +1,4 @@
+import { Sentence } from "./isolated.js";
 import { Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -17,14 +18,18 @@ export function ConsentPage(props: {
   const { page } = props;
   const s = page.strings.consent;
   return (
-    <Layout page={page} title={s.title} heading={s.heading(props.clientName)}>
-      <p>{s.intro(props.clientName)}</p>
+    <Layout page={page} title={s.title} heading={<Sentence text={s.heading} value={props.clientName} />}>
+      <p>
+        <Sentence text={s.intro} value={props.clientName} />
+      </p>
       <ul class="scopes">
         {props.scopes.map((scope) => (
           <li>{Object.hasOwn(s.scopes, scope) ? s.scopes[scope] : scope}</li>
         ))}
       </ul>
-      <p class="muted">{s.signedInAs(props.email)}</p>
+      <p class="muted">
+        <Sentence text={s.signedInAs} value={props.email} />
+      </p>
       <PostForm page={page} action="/consent" hidden={{ request: props.requestId, session: props.sessionId }}>
         <div class="actions">
           <button type="submit" name="decision" value="allow" class="primary">
@@ -46,7 +51,11 @@ export function LogoutPage(props: { page: PageContext; hidden: Record<string, st
   return (
     <Layout page={page} title={s.logout.title}>
       <p>{s.logout.question}</p>
-      {props.email && <p class="muted">{s.consent.signedInAs(props.email)}</p>}
+      {props.email && (
+        <p class="muted">
+          <Sentence text={s.consent.signedInAs} value={props.email} />
+        </p>
+      )}
       <PostForm page={page} action="/logout" hidden={props.hidden}>
         <button type="submit" class="primary">
           {s.logout.submit}

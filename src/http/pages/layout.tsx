@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
 import { HOSTED_CSS_ASSET } from "./assets.js";
+import { Isolated, isolatedText } from "./isolated.js";
 import type { PageContext } from "./page.js";
 import { themeCss } from "./theme.js";
 
@@ -8,7 +9,7 @@ import { themeCss } from "./theme.js";
  * the content. Every form works without JavaScript (the one script,
  * passkey.js, only adds the passkey buttons and their forms).
  */
-export function Layout(props: { page: PageContext; title: string; heading?: string; children?: Child }) {
+export function Layout(props: { page: PageContext; title: string; heading?: Child; children?: Child }) {
   const { page } = props;
   return (
     <html lang={page.strings.language}>
@@ -16,14 +17,20 @@ export function Layout(props: { page: PageContext; title: string; heading?: stri
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
-        <title>{`${props.title} · ${page.tenantName}`}</title>
+        <title>{`${props.title} · ${isolatedText(page.tenantName)}`}</title>
         <link rel="stylesheet" href={HOSTED_CSS_ASSET.href} />
         <style nonce={page.nonce} dangerouslySetInnerHTML={{ __html: themeCss(page.theme) }} />
       </head>
       <body>
         <main>
           <header class="brand">
-            {page.logoUrl ? <img src={page.logoUrl} alt={page.tenantName} height="40" /> : <p>{page.tenantName}</p>}
+            {page.logoUrl ? (
+              <img src={page.logoUrl} alt={page.tenantName} height="40" />
+            ) : (
+              <p>
+                <Isolated text={page.tenantName} />
+              </p>
+            )}
           </header>
           <h1>{props.heading ?? props.title}</h1>
           {props.children}

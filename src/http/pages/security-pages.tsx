@@ -1,5 +1,6 @@
 import type { FactorSummary } from "../../core/mfa/factors.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
+import { Isolated, Sentence } from "./isolated.js";
 import { Alert, Field, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
@@ -18,10 +19,14 @@ function RenameForm(props: { page: PageContext; factor: FactorSummary; label: st
   const id = `rename-${factor.id}`;
   return (
     <details>
-      <summary>{s.rename(props.label)}</summary>
+      <summary>
+        <Sentence text={s.rename} value={props.label} />
+      </summary>
       <PostForm page={page} action={`${SECURITY_PATH}/passkeys/rename`} hidden={{ id: factor.id }}>
         <div class="field">
-          <label for={id}>{s.newName(props.label)}</label>
+          <label for={id}>
+            <Sentence text={s.newName} value={props.label} />
+          </label>
           <input
             id={id}
             name="name"
@@ -89,7 +94,9 @@ export function SecurityPage(props: {
     <Layout page={page} title={s.title}>
       {props.notice && <Alert kind="info">{props.notice}</Alert>}
       {props.problem && <Alert kind="error">{props.problem}</Alert>}
-      <p class="muted">{s.signedInAs(props.email)}</p>
+      <p class="muted">
+        <Sentence text={s.signedInAs} value={props.email} />
+      </p>
       <section aria-labelledby="factors-heading">
         <h2 id="factors-heading">{s.factorsHeading}</h2>
         {factors.length === 0 ? (
@@ -99,7 +106,9 @@ export function SecurityPage(props: {
             {factors.map((f) => (
               <li>
                 <span>
-                  <strong>{kindName(f)}</strong>{" "}
+                  <strong>
+                    <Isolated text={kindName(f)} />
+                  </strong>{" "}
                   <span class="muted">
                     {f.kind === "passkey" && f.name !== null
                       ? s.passkeyAddedOn(day(f.createdAt))
@@ -110,7 +119,7 @@ export function SecurityPage(props: {
                 {f.kind === "passkey" && <RenameForm page={page} factor={f} label={kindName(f)} />}
                 <PostForm page={page} action={`${SECURITY_PATH}/factors/remove`} hidden={{ id: f.id }}>
                   <button type="submit" class="secondary">
-                    {s.remove(kindName(f))}
+                    <Sentence text={s.remove} value={kindName(f)} />
                   </button>
                 </PostForm>
               </li>

@@ -4,6 +4,7 @@ import { errors } from "../../core/errors.js";
 import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
+import { isolatedText } from "../pages/isolated.js";
 import { pageContext } from "../pages/page.js";
 import { pendingOf } from "./authorize-flow.js";
 import { afterFirstStep, loginPage } from "./hosted-login.js";
@@ -62,7 +63,7 @@ export const hostedFederationRoutes = new Hono<AppEnv>()
       // error's text can name what the link asked for (a provider name), so it is not shown.
       const reason =
         c.req.query("error") === "access_denied"
-          ? (c.req.query("error_description") ?? "").slice(0, MAX_DESCRIPTION)
+          ? isolatedText((c.req.query("error_description") ?? "").slice(0, MAX_DESCRIPTION))
           : strings.login.federatedUnavailable;
       return loginPage(c, pending, {
         problems: { message: `${strings.login.federatedFailed} ${reason}` },
