@@ -172,5 +172,14 @@ describe("renderMail", () => {
         }
       },
     );
+
+    it("carries no direction control of a tenant name stored before they were refused, which would reorder the rest", () => {
+      for (const template of templates) {
+        const mail = renderMail(template, ada, { ...branding, tenantName: "Ac\u202eme\u2067 Ltd" });
+        for (const part of [mail.subject, mail.text, mail.html])
+          expect(part).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+        expect(mail.text).toContain("Acme Ltd");
+      }
+    });
   });
 });

@@ -45,7 +45,13 @@ export const MAIL_KINDS = Object.keys(KINDS) as MailKind[];
  * (RFC 5322 §2.2); in a body they could fake a new paragraph.
  */
 const BREAKS = /[\p{Cc}\u2028\u2029]/gu;
-const oneLine = (value: string) => value.replace(BREAKS, " ");
+/**
+ * Bidi embedding, override and isolate controls (refused in names since, but
+ * perhaps stored before): in a plain-text subject or line nothing would end
+ * them, so they would reorder the rest of the sentence.
+ */
+const DIRECTION_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const oneLine = (value: string) => value.replace(BREAKS, " ").replace(DIRECTION_CONTROLS, "");
 
 interface Content {
   copy: NoticeCopy;
