@@ -1,3 +1,4 @@
+import { saltEarlierHash } from "./mfa/recovery-codes.js";
 import type { Database, Tenant } from "./ports/database.js";
 import type { Logger } from "./ports/logger.js";
 import type { KeyRingService } from "./signing/key-ring.js";
@@ -96,9 +97,29 @@ async function purgeAbandonedTotp(db: Database, logger: Logger): Promise<number>
 }
 
 /**
+ * Salts the recovery codes an earlier release stored as a bare SHA-256 (its
+ * replicas during a rolling upgrade, after migration 0019 ran, or after a
+ * rollback), in batches; the codes keep working.
+ */
+async function saltEarlierRecoveryCodes(db: Database, logger: Logger): Promise<number> {
+  let salted = 0;
+  for (let batch = 0; batch < PURGE_MAX_BATCHES; batch++) {
+    const rows = await db.recoveryCodes.listUnsalted(PURGE_BATCH);
+    for (const { tenantId, userId, codeHash } of rows) {
+      const to = await saltEarlierHash(tenantId, userId, codeHash);
+      if (await db.recoveryCodes.rehash(tenantId, userId, codeHash, to)) salted++;
+    }
+    if (rows.length < PURGE_BATCH) break;
+  }
+  logger.info("recovery_codes_salted", { salted });
+  return salted;
+}
+
+/**
  * The daily cleanup: users deleted but not erased, abandoned TOTP
- * enrollments, ledger rows of ended sessions, audit events past their
- * retention, expired mailed tokens and expired revoked access tokens.
+ * enrollments, recovery codes stored unsalted, ledger rows of ended sessions,
+ * audit events past their retention, expired mailed tokens and expired
+ * revoked access tokens.
  */
 export async function dailyCleanup(
   db: Database,
@@ -108,6 +129,7 @@ export async function dailyCleanup(
 ): Promise<{
   erasedUsers: number;
   abandonedTotp: number;
+  saltedRecoveryCodes: number;
   sessions: number;
   auditEvents: number;
   accountTokens: number;
@@ -115,6 +137,7 @@ export async function dailyCleanup(
 }> {
   const erasedUsers = await eraseDeletedUsers(db, now, logger);
   const abandonedTotp = await purgeAbandonedTotp(db, logger);
+  const saltedRecoveryCodes = await saltEarlierRecoveryCodes(db, logger);
   const accountTokens = await db.accountTokens.purgeExpired(now);
   logger.info("account_tokens_purged", { purged: accountTokens });
   const revokedAccessTokens = await db.revokedAccessTokens.purgeExpired(now);
@@ -122,6 +145,7 @@ export async function dailyCleanup(
   return {
     erasedUsers,
     abandonedTotp,
+    saltedRecoveryCodes,
     sessions: await purgeEndedSessions(db, now, retention.sessions, logger),
     auditEvents: await purgeAuditEvents(db, now, retention.auditEvents, logger),
     accountTokens,

@@ -107,7 +107,8 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
       console.log(
         `erased ${purged.erasedUsers} deleted user(s); purged ${purged.sessions} ended session(s), ${purged.auditEvents} audit event(s), ` +
           `${purged.accountTokens} expired mailed token(s) and ${purged.revokedAccessTokens} expired revoked ` +
-          `access token(s); deleted ${purged.abandonedTotp} abandoned TOTP enrollment(s)`,
+          `access token(s); deleted ${purged.abandonedTotp} abandoned TOTP enrollment(s); salted ${purged.saltedRecoveryCodes} ` +
+          "recovery code(s) an earlier release stored",
       );
     } else if (job === "rotate-keys") {
       const services = buildServices(deps);

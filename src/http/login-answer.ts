@@ -32,14 +32,20 @@ export const MfaChallengeSchema = z
 
 export const LoginResponseSchema = z.union([TokenResponseSchema, MfaChallengeSchema]).openapi("LoginResponse");
 
+const RECOVERY_CODES =
+  "ten single-use codes of 24 base32 characters (120 bits) in groups of four, shown only now; only salted " +
+  "hashes are stored. A code is accepted in any case, with or without its dashes and spaces";
+
+/** Recovery codes as answered (src/core/mfa/recovery-codes.ts). */
+export const RecoveryCodesSchema = z
+  .array(z.string().openapi({ example: "k7d2-qmx4-pa3n-w6ze-hb5r-tfuc" }))
+  .openapi({ description: `The ${RECOVERY_CODES}` });
+
 /** A finished login's tokens with the first recovery codes, when the second step enrolled the user's first factor. */
 export const SecondStepTokensSchema = TokenResponseSchema.extend({
-  recovery_codes: z
-    .array(z.string().openapi({ example: "k7d2q-mx4pa" }))
-    .optional()
-    .openapi({
-      description: "With a first factor enrolled during the login: ten single-use codes, shown only now",
-    }),
+  recovery_codes: RecoveryCodesSchema.optional().openapi({
+    description: `With a first factor enrolled during the login: ${RECOVERY_CODES}`,
+  }),
 }).openapi("MfaLoginTokens");
 
 /** The challenge of a second step that is due: no tokens, no session yet. */

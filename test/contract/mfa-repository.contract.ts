@@ -232,18 +232,45 @@ export function mfaRepositoryContract(name: string, open: () => Promise<Database
       const hashes = Array.from({ length: 10 }, (_, i) => `hash-${i}`);
       await db.recoveryCodes.replaceAll(tenantId, userId, hashes, at);
       expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(10);
-      expect(await db.recoveryCodes.consume(otherTenantId, userId, "hash-0", at)).toBe(false);
+      expect(await db.recoveryCodes.consume(otherTenantId, userId, ["hash-0"], at)).toBe(false);
       const racing = await Promise.all(
-        Array.from({ length: 5 }, () => db.recoveryCodes.consume(tenantId, userId, "hash-0", later(1))),
+        Array.from({ length: 5 }, () => db.recoveryCodes.consume(tenantId, userId, ["hash-0"], later(1))),
       );
       expect(racing.filter(Boolean)).toHaveLength(1);
       expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(9);
       await db.recoveryCodes.replaceAll(tenantId, userId, ["new-0", "new-1", "new-2"], later(2));
       expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(3);
-      expect(await db.recoveryCodes.consume(tenantId, userId, "hash-1", later(3))).toBe(false);
-      expect(await db.recoveryCodes.consume(tenantId, userId, "new-1", later(3))).toBe(true);
+      expect(await db.recoveryCodes.consume(tenantId, userId, ["hash-1"], later(3))).toBe(false);
+      expect(await db.recoveryCodes.consume(tenantId, userId, ["other", "new-1"], later(3))).toBe(true);
       expect(await db.recoveryCodes.removeAll(tenantId, userId)).toBe(3);
       expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(0);
+    });
+
+    it("lists the codes stored without a format prefix and rehashes one in place, spent or not", async () => {
+      const userId = await seedUser(db, tenantId, at);
+      const bare = ["a".repeat(64), "b".repeat(64)];
+      await db.recoveryCodes.replaceAll(tenantId, userId, [...bare, `v2:${"c".repeat(64)}`], at);
+      expect(await db.recoveryCodes.consume(tenantId, userId, [bare[1] ?? ""], at)).toBe(true);
+      const mine = async () =>
+        (await db.recoveryCodes.listUnsalted(1_000)).filter((row) => row.userId === userId).map((row) => row.codeHash);
+      expect((await mine()).sort()).toEqual(bare);
+      expect((await db.recoveryCodes.listUnsalted(1)).length).toBe(1);
+      // Other suites' unsalted rows may be listed too: a row carries its own tenant and user.
+      expect((await db.recoveryCodes.listUnsalted(1_000)).find((row) => row.userId === userId)).toMatchObject({
+        tenantId,
+      });
+      for (const [i, from] of bare.entries()) {
+        expect(await db.recoveryCodes.rehash(otherTenantId, userId, from, `v1:${i}`)).toBe(false);
+        expect(await db.recoveryCodes.rehash(tenantId, userId, from, `v1:${i}`)).toBe(true);
+        expect(await db.recoveryCodes.rehash(tenantId, userId, from, `v1:${i}`)).toBe(false);
+      }
+      expect(await mine()).toEqual([]);
+      // The rehashed unused code spends under its new value; the spent one stays spent.
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(2);
+      expect(await db.recoveryCodes.consume(tenantId, userId, [bare[0] ?? ""], later(1))).toBe(false);
+      expect(await db.recoveryCodes.consume(tenantId, userId, ["v1:1"], later(1))).toBe(false);
+      expect(await db.recoveryCodes.consume(tenantId, userId, ["v1:0"], later(1))).toBe(true);
+      expect(await db.recoveryCodes.countUnused(tenantId, userId)).toBe(1);
     });
   });
 }

@@ -7,7 +7,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
-import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
 import { earlierMigrations } from "../support/migrations.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { USER_OWNED_TABLES } from "../support/user-tables.js";
@@ -17,10 +16,13 @@ const ERASING = "0016_erase_deleted_users";
 let database: TestDatabase;
 let sql: pg.Client;
 let earlier: Awaited<ReturnType<typeof earlierMigrations>>;
+/** Up to the erasing migration: later ones change live users' rows too (0019 salts recovery codes). */
+let erasing: Awaited<ReturnType<typeof earlierMigrations>>;
 
 beforeAll(async () => {
   database = await createTestDatabase({ empty: true });
   earlier = await earlierMigrations(ERASING);
+  erasing = await earlierMigrations("0017_users_deleted_unerased");
   await migratePostgres(database.url, earlier.dir);
   sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
@@ -29,6 +31,7 @@ afterAll(async () => {
   await sql.end();
   await database.drop();
   await earlier.remove();
+  await erasing.remove();
 });
 
 /** A user with a row in every table that holds users' data, each personal value marked `personal-`. */
@@ -97,7 +100,7 @@ it("erases what the users deleted before the upgrade left behind, and nothing of
   const before = await rowsOf(live);
   expect((await rowsOf(gone)).filter((row) => row.includes("personal")).length).toBe(7);
 
-  await migratePostgres(database.url, MIGRATIONS_FOLDER);
+  await migratePostgres(database.url, erasing.dir);
 
   expect((await rowsOf(gone)).filter((row) => row.includes("personal"))).toEqual([]);
   expect(await rowsOf(live)).toEqual(before);

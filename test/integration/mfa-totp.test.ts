@@ -131,7 +131,7 @@ describe("TOTP enrollment", () => {
     expect(confirmed.status).toBe(200);
     const { recovery_codes } = (await confirmed.json()) as { recovery_codes: string[] };
     expect(recovery_codes).toHaveLength(10);
-    for (const code of recovery_codes) expect(code).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
+    for (const code of recovery_codes) expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/);
 
     const listed = await factors(user.access_token);
     expect(listed).toEqual({
@@ -157,12 +157,12 @@ describe("TOTP enrollment", () => {
     expectProblem(stale, 403, "step_up_required");
     const fresh = await steppedUp(s.lastEmail(), enrollment.secret);
     expectProblem(await readAnswer(await call(fresh, "POST", "/mfa/totp")), 409, "totp_enrolled");
-    // Recovery codes are stored only as hashes.
+    // Recovery codes are stored only as salted hashes (recovery-codes.test.ts).
     const { rows } = await s.db.query("SELECT code_hash FROM mfa_recovery_codes WHERE user_id = $1", [user.user.id]);
     expect(rows).toHaveLength(10);
     for (const row of rows as { code_hash: string }[]) {
-      expect(row.code_hash).toMatch(/^[0-9a-f]{64}$/);
-      for (const code of recovery_codes) expect(row.code_hash).not.toContain(code.replace("-", ""));
+      expect(row.code_hash).toMatch(/^v2:[0-9a-f]{64}$/);
+      for (const code of recovery_codes) expect(row.code_hash).not.toContain(code.replaceAll("-", ""));
     }
   });
 
@@ -218,7 +218,7 @@ describe("second-factor codes", () => {
     const [first = "", second = "", third = ""] = recoveryCodes;
     expect(await verify(id, "recovery_code", first)).toBe("otp");
     expect(await verify(id, "recovery_code", first)).toBeNull();
-    expect(await verify(id, "recovery_code", second.replace("-", "").toUpperCase())).toBe("otp");
+    expect(await verify(id, "recovery_code", second.replaceAll("-", "").toUpperCase())).toBe("otp");
     expect((await factors(user.access_token)).recovery_codes_left).toBe(8);
     // Another user's code is no use.
     const other = await enrolled();

@@ -20,6 +20,7 @@ import type { DrizzleDb } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaRecoveryCodes, mfaTotp } from "./schema.js";
 import { ERASED } from "./tables/columns.js";
+import { unsaltedRecoveryCode } from "./tables/mfa.js";
 
 const toTotp = ({ updatedAt: _, deletedAt: __, ...row }: typeof mfaTotp.$inferSelect): TotpRecord => row;
 
@@ -211,11 +212,17 @@ export function recoveryCodeRepository(db: DrizzleDb): RecoveryCodeRepository {
         .values(codeHashes.map((codeHash) => ({ tenantId, userId, codeHash, createdAt: at })));
     },
 
-    async consume(tenantId, userId, codeHash, at) {
+    async consume(tenantId, userId, codeHashes, at) {
       const rows = await db
         .update(mfaRecoveryCodes)
         .set({ usedAt: at })
-        .where(and(ofUser(tenantId, userId), eq(mfaRecoveryCodes.codeHash, codeHash), isNull(mfaRecoveryCodes.usedAt)))
+        .where(
+          and(
+            ofUser(tenantId, userId),
+            inArray(mfaRecoveryCodes.codeHash, [...codeHashes]),
+            isNull(mfaRecoveryCodes.usedAt),
+          ),
+        )
         .returning({ codeHash: mfaRecoveryCodes.codeHash });
       return rows.length > 0;
     },
@@ -234,6 +241,27 @@ export function recoveryCodeRepository(db: DrizzleDb): RecoveryCodeRepository {
         .where(ofUser(tenantId, userId))
         .returning({ codeHash: mfaRecoveryCodes.codeHash });
       return rows.length;
+    },
+
+    listUnsalted(limit) {
+      return db
+        .select({
+          tenantId: mfaRecoveryCodes.tenantId,
+          userId: mfaRecoveryCodes.userId,
+          codeHash: mfaRecoveryCodes.codeHash,
+        })
+        .from(mfaRecoveryCodes)
+        .where(unsaltedRecoveryCode)
+        .limit(limit);
+    },
+
+    async rehash(tenantId, userId, from, to) {
+      const rows = await db
+        .update(mfaRecoveryCodes)
+        .set({ codeHash: to })
+        .where(and(ofUser(tenantId, userId), eq(mfaRecoveryCodes.codeHash, from)))
+        .returning({ codeHash: mfaRecoveryCodes.codeHash });
+      return rows.length > 0;
     },
   };
 }

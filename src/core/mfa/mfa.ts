@@ -1,5 +1,4 @@
 import type { AccountService } from "../accounts/accounts.js";
-import { sha256Hex } from "../crypto/digest.js";
 import { fromBase64Url, toBase64Url } from "../crypto/encoding.js";
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
@@ -9,7 +8,7 @@ import type { Logger } from "../ports/logger.js";
 import type { LoginAttempt, LoginThrottle, LoginTicket } from "../rate-limit/login-throttle.js";
 import type { FactorSummary, SecondFactors } from "./factors.js";
 import { qrSvg } from "./qr-svg.js";
-import { canonicalRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
+import { newRecoveryCodes, recoveryCodeCandidates, storedRecoveryCodes } from "./recovery-codes.js";
 import { base32Secret, matchingStep, TOTP_SECRET_BYTES, totpKeyUri } from "./totp.js";
 
 export const totpSecretContext = (tenantId: string, id: string) => `mfa_totp.secret:${tenantId}:${id}`;
@@ -204,21 +203,16 @@ export class MfaService implements SecondFactors {
   }
 
   private async useRecoveryCode(tenant: Tenant, userId: string, input: string): Promise<boolean> {
-    const code = canonicalRecoveryCode(input);
-    if (!code) return false;
-    const spent = await this.deps.db.recoveryCodes.consume(
-      tenant.id,
-      userId,
-      await sha256Hex(code),
-      this.deps.clock.now(),
-    );
+    const candidates = await recoveryCodeCandidates(tenant.id, userId, input);
+    if (!candidates) return false;
+    const spent = await this.deps.db.recoveryCodes.consume(tenant.id, userId, candidates, this.deps.clock.now());
     if (spent) this.deps.logger.info("mfa_recovery_code_used", { tenant_id: tenant.id, user_id: userId });
     return spent;
   }
 
   private async regenerate(tenant: Tenant, userId: string): Promise<string[]> {
     const codes = newRecoveryCodes(this.deps.random);
-    const hashes = await Promise.all(codes.map((code) => sha256Hex(code.replace("-", ""))));
+    const hashes = await storedRecoveryCodes(tenant.id, userId, codes);
     await this.deps.db.recoveryCodes.replaceAll(tenant.id, userId, hashes, this.deps.clock.now());
     this.deps.logger.info("mfa_recovery_codes_generated", { tenant_id: tenant.id, user_id: userId });
     return codes;

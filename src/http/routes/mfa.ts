@@ -3,6 +3,7 @@ import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import type { TotpEnrollment } from "../../core/mfa/mfa.js";
 import { ipBucket } from "../../core/net/ip.js";
+import { RecoveryCodesSchema } from "../login-answer.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
@@ -31,10 +32,6 @@ export const totpEnrollmentView = (enrollment: TotpEnrollment) => ({
   otpauth_uri: enrollment.otpauthUri,
   qr_svg: enrollment.qrSvg,
 });
-
-const RecoveryCodesSchema = z
-  .array(z.string().openapi({ example: "k7d2q-mx4pa" }))
-  .openapi({ description: "Ten single-use codes, shown only now; only their hashes are stored" });
 
 const own = { security: [{ bearer: [] }], tags: ["Multi-factor authentication"] };
 

@@ -3,6 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simp
 import { errors } from "../../core/errors.js";
 import { MAX_PASSKEYS_PER_USER } from "../../core/mfa/passkeys.js";
 import { deliverTokens } from "../cookies.js";
+import { RecoveryCodesSchema } from "../login-answer.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireStepUp } from "../middleware/step-up.js";
@@ -76,10 +77,7 @@ const register = createRoute({
       content: {
         "application/json": {
           schema: PasskeySchema.extend({
-            recovery_codes: z
-              .array(z.string())
-              .optional()
-              .openapi({ description: "Ten single-use codes; only their hashes are stored" }),
+            recovery_codes: RecoveryCodesSchema.optional(),
           }),
         },
       },

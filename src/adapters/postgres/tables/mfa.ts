@@ -47,9 +47,14 @@ export const mfaTotp = pgTable(
 );
 
 /**
- * A user's recovery codes, only their SHA-256 (hex): one generation of 10 at
- * a time (regenerating deletes the previous), each spent once (used_at).
+ * A user's recovery codes, only a salted SHA-256 (src/core/mfa/recovery-codes.ts):
+ * one generation of 10 at a time (regenerating deletes the previous), each
+ * spent once (used_at). A value without a format prefix is an earlier
+ * release's bare SHA-256, which the daily cleanup salts (the partial index).
  */
+/** An earlier release's value: a bare hex SHA-256 has no `:`. */
+export const unsaltedRecoveryCode = sql`code_hash NOT LIKE '%:%'`;
+
 export const mfaRecoveryCodes = pgTable(
   "mfa_recovery_codes",
   {
@@ -64,6 +69,7 @@ export const mfaRecoveryCodes = pgTable(
   (t) => [
     primaryKey({ name: "mfa_recovery_codes_pk", columns: [t.tenantId, t.userId, t.codeHash] }),
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }),
+    index("mfa_recovery_codes_unsalted_idx").on(t.tenantId).where(unsaltedRecoveryCode),
   ],
 );
 

@@ -59,11 +59,22 @@ export interface TotpRepository {
   reseal(id: string, from: string, to: string): Promise<boolean>;
 }
 
+/** A stored recovery code an earlier release wrote: its bare SHA-256, no format prefix. */
+interface UnsaltedRecoveryCode {
+  tenantId: string;
+  userId: string;
+  codeHash: string;
+}
+
 export interface RecoveryCodeRepository {
-  /** Replaces the user's codes with these SHA-256 hashes in one statement. */
+  /** Replaces the user's codes with these stored values (recovery-codes.ts) in one statement. */
   replaceAll(tenantId: string, userId: string, codeHashes: readonly string[], at: Date): Promise<void>;
-  /** Spends the unused code with this hash in one statement; false when there is none. */
-  consume(tenantId: string, userId: string, codeHash: string, at: Date): Promise<boolean>;
+  /** Spends the unused code stored as one of these values in one statement; false when there is none. */
+  consume(tenantId: string, userId: string, codeHashes: readonly string[], at: Date): Promise<boolean>;
   countUnused(tenantId: string, userId: string): Promise<number>;
   removeAll(tenantId: string, userId: string): Promise<number>;
+  /** Up to `limit` codes stored without a format prefix (`v1:`, `v2:`): what releases before migration 0019 wrote. */
+  listUnsalted(limit: number): Promise<UnsaltedRecoveryCode[]>;
+  /** Stores `to` in place of the user's code stored as `from`; false when there is none (replaced or removed since). */
+  rehash(tenantId: string, userId: string, from: string, to: string): Promise<boolean>;
 }

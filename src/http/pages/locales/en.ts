@@ -36,7 +36,7 @@ export const en: PageCatalogue = {
     code: "Code",
     codeHint: "6 digits; a new one every 30 seconds.",
     recoveryCode: "Recovery code",
-    recoveryHint: "One of the recovery codes you saved (like abcde-fghij); each works once.",
+    recoveryHint: "One of the recovery codes you saved (dashes, spaces and capitals do not matter); each works once.",
     useRecovery: "Use a recovery code instead",
     useAuthenticator: "Use your authenticator app instead",
     submit: "Verify",
