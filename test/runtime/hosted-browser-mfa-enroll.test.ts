@@ -80,6 +80,11 @@ describe("hosted enrollment in chromium", () => {
       const codes = await page.getByRole("list", { name: "Recovery code" }).locator("code").allTextContents();
       expect(codes).toHaveLength(10);
       for (const code of codes) expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/);
+      // Each code on one line, to copy or write down as it is: a code broken at a dash reads as two.
+      const lines = await page
+        .locator("ul.codes code")
+        .evaluateAll((shown) => shown.map((c) => c.getClientRects().length));
+      expect(lines).toEqual(Array(10).fill(1));
       await check(page, "login-mfa-enroll-codes");
 
       await page.getByRole("button", { name: "Continue" }).click();

@@ -53,7 +53,7 @@ summary{cursor:pointer;color:var(--link);font-size:.9375rem}
 .qr svg{display:block;width:100%;height:auto}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .secret{display:block;padding:.5rem .75rem;background:#f4f4f5;border-radius:.375rem;font-size:1.0625rem;letter-spacing:.05em;word-spacing:.25em;overflow-wrap:anywhere}
-ul.codes{display:grid;grid-template-columns:repeat(2,1fr);gap:.5rem;margin:0 0 1rem;padding:0;list-style:none;font-size:1.0625rem}
+ul.codes{display:grid;gap:.5rem;margin:0 0 1rem;padding:0;list-style:none;font-size:1.0625rem}
 .links{margin:1rem 0 0;font-size:.9375rem}
 ul.entries{margin:0 0 1rem;padding:0;list-style:none}
 ul.entries li{margin:0 0 .75rem}
