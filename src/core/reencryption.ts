@@ -1,5 +1,5 @@
 import { EMAIL_INDEX_PURPOSE, emailContext, nameContext } from "./accounts/accounts.js";
-import { normalizeEmail } from "./accounts/email.js";
+import { lookupKeysOf } from "./accounts/email.js";
 import { type Sealer, SealingError } from "./crypto/sealing.js";
 import { identityProfileContext } from "./federation/federated-logins.js";
 import { providerSecretContext } from "./federation/federation.js";
@@ -56,9 +56,8 @@ async function eachRow<Row>(
 
 /** The blind index an address is stored and found under (the current key). */
 function addressIndex(sealer: Sealer, address: string): Promise<string> {
-  return sealer.blindIndex(lookupKey(address), EMAIL_INDEX_PURPOSE);
+  return sealer.blindIndex(lookupKeysOf(address).key, EMAIL_INDEX_PURPOSE);
 }
-const lookupKey = (address: string) => normalizeEmail(address)?.lookupKey ?? address.toLowerCase();
 
 /**
  * Re-encryption after a new key-encryption key is put first in
@@ -221,7 +220,7 @@ async function resealedToken(
   }
   const user = await db.users.findById(token.tenantId, token.userId);
   if (!user) return undefined;
-  const key = lookupKey(await sealer.open(user.emailSealed, context));
+  const key = lookupKeysOf(await sealer.open(user.emailSealed, context)).key;
   const keyId = token.emailIndex.slice(0, token.emailIndex.indexOf(":"));
   if ((await sealer.blindIndexUnder(keyId, key, EMAIL_INDEX_PURPOSE)) !== token.emailIndex) return undefined;
   return { emailIndex: await sealer.blindIndex(key, EMAIL_INDEX_PURPOSE), emailSealed: null };

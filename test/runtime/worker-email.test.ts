@@ -231,6 +231,19 @@ describe("links across runtimes, on one database", () => {
     expect((await onNode.login(TENANT, email, "third passphrase of the day")).status).toBe(200);
   });
 
+  it("gives one verdict on both runtimes for addresses with characters only one of them knows", async () => {
+    // Tolong Siki (Unicode 17) only Node's regex knows; Garay (Unicode 16) in a domain only workerd's URL parser maps.
+    for (const email of [`\u{11DB0}\u{11DB1}${n++}@example.org`, `x${n++}@\u{10D50}\u{10D51}.com`]) {
+      const [worker, node] = [await onWorker.signup(TENANT, email), await onNode.signup(TENANT, email)];
+      expect([worker.status, node.status], email).toEqual([400, 400]);
+      expect(await worker.json()).toEqual(await node.json());
+      // Each answers password/forgot 202, as for any address (an account made before the rule may have it).
+      expect([(await onWorker.forgot(TENANT, email)).status, (await onNode.forgot(TENANT, email)).status]).toEqual([
+        202, 202,
+      ]);
+    }
+  });
+
   it("verifies on the Worker an address Node mailed, and on Node one the Worker mailed", async () => {
     const viaNode = address("cross-node");
     await signup(onNode, viaNode);

@@ -7,7 +7,7 @@ import type { Logger } from "../ports/logger.js";
 import type { PasswordHasher } from "../ports/password-hasher.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
-import { checkNewEmail, type NormalizedEmail, normalizeEmail } from "./email.js";
+import { checkNewEmail, lookupKeysOf, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
 
 /** API.md's User. */
@@ -120,17 +120,25 @@ export class AccountService {
     return email ? this.findByEmail(tenant, email) : null;
   }
 
+  /** As `findByAddress`, and an address today's rule refuses under the key rows made before it carry (login, recovery). */
+  async findByTyped(tenant: Tenant, typed: string): Promise<UserRecord | null> {
+    return this.deps.db.users.findByEmailIndex(tenant.id, await this.indexesOf(lookupKeysOf(typed).searchKeys));
+  }
+
+  /** The index a typed address is counted under (login throttle, mail admission): its key's, current key version. */
+  countingIndex(typed: string): Promise<string> {
+    return this.deps.sealer.blindIndex(lookupKeysOf(typed).key, EMAIL_INDEX_PURPOSE);
+  }
+
   private async findByEmail(tenant: Tenant, email: NormalizedEmail): Promise<UserRecord | null> {
-    return this.deps.db.users.findByEmailIndex(tenant.id, await this.emailIndexes(email));
+    return this.deps.db.users.findByEmailIndex(tenant.id, await this.indexesOf(email.searchKeys));
   }
 
   /**
-   * The blind indexes a row of this address may carry: its lookup key, then
-   * any former lookup key (rows made before domains were compared as
-   * A-labels), each under every configured key version.
+   * The blind indexes rows found by these keys may carry, in the keys' order
+   * (the order lookups prefer them), each under every configured key version.
    */
-  private async emailIndexes(email: NormalizedEmail): Promise<string[]> {
-    const keys = [email.lookupKey, ...email.formerLookupKeys];
+  private async indexesOf(keys: string[]): Promise<string[]> {
     const indexes = await Promise.all(keys.map((key) => this.deps.sealer.blindIndexes(key, EMAIL_INDEX_PURPOSE)));
     return indexes.flat();
   }
@@ -143,19 +151,16 @@ export class AccountService {
    * weaker parameters than the current ones is replaced on success.
    */
   async authenticate(tenant: Tenant, input: { email: string; password: string }, network: string): Promise<UserRecord> {
-    const email = normalizeEmail(input.email);
     // The throttle counts by the keyed hash of the current lookup key under the
     // current key version (never the address; one counter however the domain is
     // spelled), and counts addresses that cannot exist exactly like real ones.
     // An address today's rules refuse (look-alikes) is still looked up under the
     // key accounts made before those rules carry, so such an account's owner can
     // log in; no new account can get that key.
-    const indexes = email
-      ? await this.emailIndexes(email)
-      : await this.deps.sealer.blindIndexes(input.email.trim().normalize("NFC").toLowerCase(), EMAIL_INDEX_PURPOSE);
-    const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account: indexes[0] as string, network });
+    const account = await this.countingIndex(input.email);
+    const ticket = await this.deps.throttle.admit({ tenantId: tenant.id, account, network });
     const { user, stored, match } = await this.deps.throttle.checking(ticket, async () => {
-      const user = await this.deps.db.users.findByEmailIndex(tenant.id, indexes);
+      const user = await this.findByTyped(tenant, input.email);
       const stored = user?.passwordHash ?? DUMMY_HASH;
       return { user, stored, match: await this.passwordMatch(stored, input.password) };
     });
@@ -262,10 +267,9 @@ export class AccountService {
     };
   }
 
-  /** The index the login throttle counts the account under: its address's under the current key version. */
+  /** The index the login throttle counts the account under: its address's, as a login with it counts. */
   private async throttleKey(user: UserRecord): Promise<string> {
-    const email = normalizeEmail(await this.address(user));
-    return email ? ((await this.emailIndexes(email))[0] ?? user.emailIndex) : user.emailIndex;
+    return this.countingIndex(await this.address(user));
   }
 
   /** The user's address, opened. */

@@ -1,17 +1,21 @@
 import punycode from "punycode/punycode.js";
 import { scriptProblem } from "./scripts.js";
+import { hasIdnaDifference, hasLaterCharacter } from "./unicode-shared.js";
 
 /**
  * Email addresses. The rule (documented in docs/guides/passwords-and-email.md):
  * - surrounding white space is trimmed and the text is put in Unicode NFC;
+ * - characters not every runtime knows (Unicode 17 additions; in the domain,
+ *   letters the runtimes' URL parsers map differently) are refused, so Node
+ *   and workerd give every address the same verdict (./unicode-shared.ts);
  * - addresses holding invisible characters (Default_Ignorable_Code_Point:
  *   zero-width, soft hyphen, tag and variation characters) or bidi controls
  *   are refused: each would make a distinct account that displays like another;
  * - the local part is kept as typed, for display and mail, and must keep the
  *   mixed-script rule (./scripts.ts);
  * - the domain is stored and compared in one form, its IDNA A-labels (UTS #46
- *   through the WHATWG URL parser, the same in browsers, Node and workerd), so
- *   `exämple.com`, `EXÄMPLE.com` and `xn--exmple-cua.com` are one domain;
+ *   through the WHATWG URL parser), so `exämple.com`, `EXÄMPLE.com` and
+ *   `xn--exmple-cua.com` are one domain;
  * - uniqueness and login compare the whole address case-insensitively
  *   (the lookup key lower-cases the local part too), so `Ann@x.io` and
  *   `ann@x.io` are one account, as users expect; and the lookup key's local
@@ -21,15 +25,15 @@ import { scriptProblem } from "./scripts.js";
 export interface NormalizedEmail {
   /** What is stored and shown: local part as typed, domain in A-labels. */
   address: string;
-  /** What identifies the account within a tenant (blind-indexed). */
+  /** What identifies the account within a tenant (blind-indexed), and what new rows are indexed under. */
   lookupKey: string;
   /**
-   * The keys rows indexed under earlier rules carry: before domains were
-   * compared as A-labels (the domain as typed and its U-label form), and
-   * before the local part was compared in NFKC; all lower-cased, empty
-   * unless one differs. Lookups search these too.
+   * Every key a row of this address may carry: `lookupKey`, then the keys
+   * rows indexed under earlier rules carry (before domains were compared as
+   * A-labels: the domain as typed and its U-label form; before NFKC), all
+   * lower-cased. Lookups search them all.
    */
-  formerLookupKeys: string[];
+  searchKeys: string[];
 }
 
 export type EmailCheck = { email: NormalizedEmail; problem?: undefined } | { email?: undefined; problem: string };
@@ -46,9 +50,14 @@ const EMAIL_MAX_LENGTH = 254;
 
 const INVALID = "must be a valid email address";
 
+const UNASSIGNED = "must not contain unassigned or private-use characters";
+
 /** The normalised address, or why the input is not a usable email address. */
 export function checkEmail(input: string): EmailCheck {
-  const text = input.trim().normalize("NFC");
+  const trimmed = input.trim();
+  // Before NFC, whose canonical ordering of a mark only one runtime knows could differ.
+  if (hasLaterCharacter(trimmed)) return { problem: UNASSIGNED };
+  const text = trimmed.normalize("NFC");
   if (text.length > EMAIL_MAX_LENGTH) return { problem: INVALID };
   if (INVISIBLE.test(text)) return { problem: "must not contain invisible or text-direction characters" };
   const at = text.lastIndexOf("@");
@@ -58,18 +67,58 @@ export function checkEmail(input: string): EmailCheck {
   if (!LOCAL.test(local) || local.startsWith(".") || local.endsWith(".") || local.includes("..")) {
     return { problem: INVALID };
   }
-  const domain = typedDomain.split(".").every((label) => LABEL.test(label)) ? toAscii(typedDomain) : undefined;
+  const domain = asciiDomain(typedDomain);
   if (!domain) return { problem: INVALID };
   const scripts = scriptProblem(local);
   if (scripts === "mixed") return { problem: "must not mix letters of different scripts before the @" };
-  if (scripts) return { problem: "must not contain unassigned or private-use characters" };
+  if (scripts) return { problem: UNASSIGNED };
   const address = `${local}@${domain}`;
   if (address.length > EMAIL_MAX_LENGTH) return { problem: INVALID };
   const lookupKey = `${local.normalize("NFKC")}@${domain}`.toLowerCase();
-  const former = [address, `${local}@${typedDomain}`, `${local}@${punycode.toUnicode(domain)}`].map((key) =>
-    key.toLowerCase(),
-  );
-  return { email: { address, lookupKey, formerLookupKeys: [...new Set(former)].filter((key) => key !== lookupKey) } };
+  const earlier = [address, `${local}@${typedDomain}`, `${local}@${punycode.toUnicode(domain)}`];
+  const searchKeys = [lookupKey, ...earlier.map((key) => key.toLowerCase())];
+  return { email: { address, lookupKey, searchKeys: [...new Set(searchKeys)] } };
+}
+
+/**
+ * The keys a typed address is looked up under (login, password recovery,
+ * re-indexing a stored address): `key`, what it is counted and indexed
+ * under, and `searchKeys` in the order lookups prefer them. An address the
+ * rule refuses has one, `legacyLookupKey`'s.
+ */
+export function lookupKeysOf(input: string): { key: string; searchKeys: string[] } {
+  const email = normalizeEmail(input);
+  if (email) return { key: email.lookupKey, searchKeys: email.searchKeys };
+  const key = legacyLookupKey(input);
+  return { key, searchKeys: [key] };
+}
+
+/**
+ * The key an address today's rule refuses is looked up under, so an account
+ * made before a rule existed (a look-alike, a character one runtime knew)
+ * still logs in: the address as such a row was indexed, lower-cased (NFC).
+ * Where it holds a character not every runtime knows, only ASCII is
+ * lower-cased and nothing normalised (the tables for more differ between
+ * runtimes), and the domain goes to A-labels when every runtime maps it alike.
+ */
+function legacyLookupKey(input: string): string {
+  const text = input.trim();
+  if (!hasLaterCharacter(text)) return text.normalize("NFC").toLowerCase();
+  const asciiLower = (part: string) => part.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  const at = text.lastIndexOf("@");
+  const typed = text.slice(at + 1);
+  const domain = at >= 0 && !hasLaterCharacter(typed) ? asciiDomain(typed.toLowerCase()) : undefined;
+  return domain ? `${asciiLower(text.slice(0, at))}@${domain}` : asciiLower(text);
+}
+
+/**
+ * Whether the input has the shape of an address at all (one @ between text
+ * without white space or control characters, at most 254 characters): what
+ * may name an account, made under this rule or an earlier one.
+ */
+export function isPlausibleEmail(input: string): boolean {
+  const text = input.trim();
+  return text.length <= EMAIL_MAX_LENGTH && /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(text);
 }
 
 /**
@@ -91,6 +140,13 @@ export function checkNewEmail(input: string): EmailCheck {
 /** The normalised address, or undefined when it is not a usable email address. */
 export function normalizeEmail(input: string): NormalizedEmail | undefined {
   return checkEmail(input).email;
+}
+
+/** A lower-cased domain in A-labels when its labels are sane and every runtime maps it alike; else undefined. */
+function asciiDomain(domain: string): string | undefined {
+  return domain.split(".").every((label) => LABEL.test(label)) && !hasIdnaDifference(domain)
+    ? toAscii(domain)
+    : undefined;
 }
 
 /**

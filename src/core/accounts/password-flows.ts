@@ -1,5 +1,4 @@
 import type { ApiKeyService } from "../api-keys/api-keys.js";
-import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { MfaChallenges } from "../mfa/challenges.js";
 import type { SecondFactors } from "../mfa/factors.js";
@@ -9,8 +8,8 @@ import type { Logger } from "../ports/logger.js";
 import type { Background, SessionService } from "../sessions/sessions.js";
 import type { AccountMail } from "./account-mail.js";
 import { type AccountTokens, TOKEN_LIFETIME_MS } from "./account-tokens.js";
-import { type AccountService, EMAIL_INDEX_PURPOSE } from "./accounts.js";
-import { normalizeEmail } from "./email.js";
+import type { AccountService } from "./accounts.js";
+import { isPlausibleEmail } from "./email.js";
 
 /** Runs `work` once the current turn of the event loop (which sends the answer) is over, so none of it runs before. */
 const afterThisTurn = (work: () => Promise<void>) => new Promise((resolve) => setTimeout(resolve, 0)).then(work);
@@ -19,7 +18,6 @@ export interface PasswordFlowDeps {
   db: Database;
   clock: Clock;
   logger: Logger;
-  sealer: Sealer;
   accounts: AccountService;
   tokens: AccountTokens;
   mail: AccountMail;
@@ -34,20 +32,22 @@ export class PasswordFlows {
   constructor(private readonly deps: PasswordFlowDeps) {}
 
   /**
-   * `POST /v1/password/forgot`: 202 whatever the address. The foreground
+   * `POST /v1/password/forgot`: 202 whatever the address, once it has the
+   * shape of one (400 otherwise: no account can have it). The foreground
    * does the same work for every address (normalise, count the address's
    * mails); looking it up, minting the token and sending happen after the
-   * response, so neither the body nor the time tells whether it has an account.
+   * response, so neither the body nor the time tells whether it has an
+   * account. An address today's rule refuses is looked up as at login: an
+   * account made before that rule can still recover its password.
    */
   async forgot(tenant: Tenant, address: string, background: Background): Promise<void> {
-    const { mail, sealer, accounts } = this.deps;
+    const { mail, accounts } = this.deps;
     mail.requireDelivery();
-    const email = normalizeEmail(address);
-    if (!email) throw errors.validation([{ path: "email", message: "must be an email address" }]);
-    await mail.admit(tenant, "password_reset", await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE));
+    if (!isPlausibleEmail(address)) throw errors.validation([{ path: "email", message: "must be an email address" }]);
+    await mail.admit(tenant, "password_reset", await accounts.countingIndex(address));
     background(
       afterThisTurn(async () => {
-        const user = await accounts.findByAddress(tenant, address);
+        const user = await accounts.findByTyped(tenant, address);
         // Disabled accounts get nothing: a reset could not sign them in.
         if (!user || user.disabledAt) return;
         const token = await this.deps.tokens.issue({
