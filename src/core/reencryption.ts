@@ -60,6 +60,23 @@ function addressIndex(sealer: Sealer, address: string): Promise<string> {
 }
 
 /**
+ * `stored`'s lookup key (the first of the address's search keys it was made
+ * from, under its own key version) under the current key version; undefined
+ * when none made it. A row indexed under an earlier rule keeps that rule's
+ * key: lookups search it, and two such rows that today's rule makes one
+ * address (`ος@`, `οσ@`) would otherwise meet in the unique index.
+ */
+async function sameKeyIndex(sealer: Sealer, address: string, stored: string): Promise<string | undefined> {
+  const keyId = stored.slice(0, stored.indexOf(":"));
+  for (const key of lookupKeysOf(address).searchKeys) {
+    if ((await sealer.blindIndexUnder(keyId, key, EMAIL_INDEX_PURPOSE)) === stored) {
+      return sealer.blindIndex(key, EMAIL_INDEX_PURPOSE);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Re-encryption after a new key-encryption key is put first in
  * ENCRYPTION_KEYS: reseals every sealed column (users' email and name,
  * signing keys, TOTP secrets, upstream providers' client secrets, SAML SP
@@ -133,7 +150,7 @@ export async function reencryptAll(
         const address = await sealer.open(user.emailSealed, email);
         const shown = user.nameSealed ? await sealer.open(user.nameSealed, name) : null;
         return db.users.reseal(user, {
-          emailIndex: await addressIndex(sealer, address),
+          emailIndex: (await sameKeyIndex(sealer, address, user.emailIndex)) ?? (await addressIndex(sealer, address)),
           emailSealed: await sealer.seal(address, email),
           nameSealed: shown === null ? null : await sealer.seal(shown, name),
         });
@@ -220,8 +237,6 @@ async function resealedToken(
   }
   const user = await db.users.findById(token.tenantId, token.userId);
   if (!user) return undefined;
-  const key = lookupKeysOf(await sealer.open(user.emailSealed, context)).key;
-  const keyId = token.emailIndex.slice(0, token.emailIndex.indexOf(":"));
-  if ((await sealer.blindIndexUnder(keyId, key, EMAIL_INDEX_PURPOSE)) !== token.emailIndex) return undefined;
-  return { emailIndex: await sealer.blindIndex(key, EMAIL_INDEX_PURPOSE), emailSealed: null };
+  const emailIndex = await sameKeyIndex(sealer, await sealer.open(user.emailSealed, context), token.emailIndex);
+  return emailIndex === undefined ? undefined : { emailIndex, emailSealed: null };
 }

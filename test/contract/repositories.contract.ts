@@ -162,6 +162,14 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(await db.users.findById(uuid(), created?.id ?? "")).toBeNull();
       });
 
+      it("finds, of several users with one of the indexes, the one whose index comes first", async () => {
+        const first = await db.users.createIfAbsent(newUser(`k1:first-${uuid()}`));
+        const second = await db.users.createIfAbsent(newUser(`k1:second-${uuid()}`));
+        const [a, b] = [first?.emailIndex ?? "", second?.emailIndex ?? ""];
+        expect((await db.users.findByEmailIndex(tenantId, ["k1:none", a, b]))?.id).toBe(first?.id);
+        expect((await db.users.findByEmailIndex(tenantId, ["k1:none", b, a]))?.id).toBe(second?.id);
+      });
+
       it("refuses a second live user with the same email index in the tenant", async () => {
         expect(await db.users.createIfAbsent(newUser("k1:bob"))).not.toBeNull();
         expect(await db.users.createIfAbsent(newUser("k1:bob"))).toBeNull();

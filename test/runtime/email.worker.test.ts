@@ -1,7 +1,7 @@
 /**
  * The email rule gives the same answers in workerd as on Node: domains go to
  * A-labels through each runtime's own URL parser (WHATWG domain-to-ASCII,
- * UTS #46), local parts to NFKC for the lookup key, and the
+ * UTS #46), local parts to NFKC and case folding for the lookup key, and the
  * invisible-character and mixed-script checks use each runtime's Unicode
  * properties, which are of different Unicode versions (Node 20.20: 17.0,
  * UTS #46 15.0; workerd: 16.0). A difference would make one mailbox two
@@ -59,6 +59,12 @@ const INPUTS = [
   // Unicode 16 in a domain (Garay, Todhri): workerd's URL parser maps them, Node's refuses them.
   "x123@\u{10D50}\u{10D51}.com",
   "x123@\u{105C0}.com",
+  // Case folding: one key for final and medial sigma, and for toLowerCase's exceptions.
+  "ος123456@example.com",
+  "ΟΣ123456@example.com",
+  "\u1C80ера@example.com",
+  "STRA\u1E9EE@example.com",
+  "\u13A0\u13A1@example.com",
 ];
 
 let worker: BundledWorker;

@@ -242,6 +242,13 @@ describe("links across runtimes, on one database", () => {
         202, 202,
       ]);
     }
+    // Final and medial sigma are one account on both.
+    const greek = `ος${n++}@example.org`;
+    await signup(onWorker, greek);
+    for (const api of [onWorker, onNode]) {
+      expectProblem(await readAnswer(await api.signup(TENANT, greek.replace("ς", "σ"))), 409, "email_taken");
+      expect((await api.login(TENANT, greek.replace("ος", "ΟΣ"))).status).toBe(200);
+    }
   });
 
   it("verifies on the Worker an address Node mailed, and on Node one the Worker mailed", async () => {

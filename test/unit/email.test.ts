@@ -1,13 +1,14 @@
 /**
  * The email rule's verdicts and lookup keys: characters not every runtime
  * knows are refused (so Node and workerd agree; test/runtime/email.worker.test.ts
- * checks the same inside workerd), and refused addresses' lookup keys.
+ * checks the same inside workerd), and the lookup key is case-folded.
  */
 import { describe, expect, it } from "vitest";
 import { checkEmail, isPlausibleEmail, lookupKeysOf } from "../../src/core/accounts/email.js";
 import { hasIdnaDifference, hasLaterCharacter } from "../../src/core/accounts/unicode-shared.js";
 
 const UNASSIGNED = "must not contain unassigned or private-use characters";
+const keyOf = (input: string) => checkEmail(input).email?.lookupKey;
 
 /** Code points assigned in Unicode 16.0, private use and surrogates included (what workerd 1.20260426 knows). */
 const UNICODE_16_ASSIGNED = 294_579;
@@ -50,6 +51,42 @@ describe("characters not every runtime knows", () => {
       true,
     ]);
     expect(hasLaterCharacter("ann@example.com")).toBe(false);
+  });
+});
+
+describe("the lookup key: NFKC, then simple case folding", () => {
+  it("makes final and medial sigma one address, whatever the capitals", () => {
+    const key = "οσ123456@example.com";
+    for (const spelling of [
+      "οσ123456@example.com",
+      "ος123456@example.com",
+      "ΟΣ123456@example.com",
+      "Οσ123456@example.com",
+    ]) {
+      expect(keyOf(spelling), spelling).toBe(key);
+    }
+  });
+
+  it("decides per character where folding differs from toLowerCase", () => {
+    expect(keyOf("\u1C80\u0430@example.com")).toBe("\u0432\u0430@example.com"); // rounded ve: в
+    expect(keyOf("stra\u1E9Ee@example.com")).toBe("straße@example.com"); // ẞ: ß, not ss
+    expect(keyOf("strasse@example.com")).toBe("strasse@example.com");
+    expect(keyOf("\u13A0\u13A1@example.com")).toBe("\uAB70\uAB71@example.com"); // Cherokee: small letters, as before
+    expect(keyOf("\uAB70\uAB71@example.com")).toBe("\uAB70\uAB71@example.com");
+    expect(keyOf("ANN@Example.COM")).toBe("ann@example.com");
+  });
+
+  it("searches first the key the rule before folding made, so an account made under it keeps its row", () => {
+    expect(checkEmail("ΟΣ123456@example.com").email?.searchKeys).toEqual([
+      "ος123456@example.com",
+      "οσ123456@example.com",
+    ]);
+    // Typed with a medial sigma: its own former key is the new one; the final-sigma spelling is searched last.
+    expect(checkEmail("οσ123456@example.com").email?.searchKeys).toEqual([
+      "οσ123456@example.com",
+      "ος123456@example.com",
+    ]);
+    expect(checkEmail("Ann@Exämple.com").email?.searchKeys).toEqual(["ann@xn--exmple-cua.com", "ann@exämple.com"]);
   });
 });
 

@@ -38,22 +38,18 @@ export function userRepository(db: DrizzleDb): UserRepository {
       .limit(1),
   );
   const byEmailIndexes = (count: number) =>
-    builtOnce(() =>
-      db
-        .select()
-        .from(users)
-        .where(
-          and(
-            eq(users.tenantId, placeholder("tenantId")),
-            inArray(
-              users.emailIndex,
-              Array.from({ length: count }, (_, i) => placeholder(`index${i}`)),
-            ),
-            live,
-          ),
-        )
-        .limit(1),
-    );
+    builtOnce(() => {
+      const indexes = Array.from({ length: count }, (_, i) => placeholder(`index${i}`));
+      return (
+        db
+          .select()
+          .from(users)
+          .where(and(eq(users.tenantId, placeholder("tenantId")), inArray(users.emailIndex, indexes), live))
+          // Several rows match only when an earlier rule made two accounts of what is now one address.
+          .orderBy(sql`array_position(array[${sql.join(indexes, sql`, `)}]::text[], ${users.emailIndex})`)
+          .limit(1)
+      );
+    });
   /** By how many indexes are looked up: one per configured key version, so a handful at most. */
   const byEmailIndex = new Map<number, ReturnType<typeof byEmailIndexes>>();
   const owner = { tenantId: placeholder("tenantId"), userId: placeholder("userId") };

@@ -16,11 +16,11 @@ import { hasIdnaDifference, hasLaterCharacter } from "./unicode-shared.js";
  * - the domain is stored and compared in one form, its IDNA A-labels (UTS #46
  *   through the WHATWG URL parser), so `exämple.com`, `EXÄMPLE.com` and
  *   `xn--exmple-cua.com` are one domain;
- * - uniqueness and login compare the whole address case-insensitively
- *   (the lookup key lower-cases the local part too), so `Ann@x.io` and
- *   `ann@x.io` are one account, as users expect; and the lookup key's local
- *   part is in NFKC, so compatibility forms (full-width `ａｎｎ` from an East
- *   Asian keyboard, the long s `ſ`, ligatures) are the mailbox they stand for.
+ * - uniqueness and login compare the whole address case-insensitively: the
+ *   lookup key's local part is in NFKC, so compatibility forms (full-width
+ *   `ａｎｎ` from an East Asian keyboard, the long s `ſ`, ligatures) are the
+ *   mailbox they stand for, then case-folded (`foldCase`), so `Ann@x.io` and
+ *   `ann@x.io`, `ος@x.io` and `οσ@x.io` are one account, as users expect.
  */
 export interface NormalizedEmail {
   /** What is stored and shown: local part as typed, domain in A-labels. */
@@ -28,10 +28,14 @@ export interface NormalizedEmail {
   /** What identifies the account within a tenant (blind-indexed), and what new rows are indexed under. */
   lookupKey: string;
   /**
-   * Every key a row of this address may carry: `lookupKey`, then the keys
-   * rows indexed under earlier rules carry (before domains were compared as
-   * A-labels: the domain as typed and its U-label form; before NFKC), all
-   * lower-cased. Lookups search them all.
+   * Every key a row of this address may carry, in the order lookups prefer
+   * them: the key of the rule before case folding (whole-string toLowerCase)
+   * when it differs, so an account made under it keeps finding its own row;
+   * `lookupKey`; the keys of earlier rules (before domains were compared as
+   * A-labels: the domain as typed and its U-label form; before NFKC); last,
+   * the previous rule's key of the address with each sigma written Σ, the
+   * final-sigma spelling an account of the same mailbox may have been made
+   * under.
    */
   searchKeys: string[];
 }
@@ -74,10 +78,46 @@ export function checkEmail(input: string): EmailCheck {
   if (scripts) return { problem: UNASSIGNED };
   const address = `${local}@${domain}`;
   if (address.length > EMAIL_MAX_LENGTH) return { problem: INVALID };
-  const lookupKey = `${local.normalize("NFKC")}@${domain}`.toLowerCase();
+  const compatible = local.normalize("NFKC");
+  const lookupKey = `${foldCase(compatible)}@${domain}`;
+  const previous = `${compatible}@${domain}`.toLowerCase();
   const earlier = [address, `${local}@${typedDomain}`, `${local}@${punycode.toUnicode(domain)}`];
-  const searchKeys = [lookupKey, ...earlier.map((key) => key.toLowerCase())];
+  const sigmas = /[σς]/u.test(compatible) ? [`${compatible.replace(/[σς]/gu, "Σ")}@${domain}`] : [];
+  const searchKeys = [previous, lookupKey, ...[...earlier, ...sigmas].map((key) => key.toLowerCase())];
   return { email: { address, lookupKey, searchKeys: [...new Set(searchKeys)] } };
+}
+
+/**
+ * Simple case folding (Unicode CaseFolding.txt, statuses C and S), where it
+ * differs from toLowerCase, decided per character:
+ * - final sigma ς folds to σ, and Σ lowers to σ wherever it stands (not
+ *   toLowerCase's context-sensitive Final_Sigma, which makes `ΟΣ` `ος`);
+ * - the combining ypogegrammeni U+0345 folds to ι, the Cyrillic historic
+ *   variants U+1C80–U+1C88 to the letters they are (в д о с т т ъ ѣ ꙋ), and
+ *   the symbol variants µ ſ ϐ ϑ ϕ ϖ ϰ ϱ ϵ ẛ ι to theirs (which NFKC does too);
+ * - as toLowerCase: ẞ (U+1E9E) lowers to ß, not the full fold `ss` (simple
+ *   folding; `ß` and `ss` are two names, as in IDNA 2008 domains); Cherokee
+ *   capitals lower to the small letters (folding makes the capitals the
+ *   representative: the same classes, and the keys already stored stay);
+ *   İ (U+0130) to i + U+0307 (the full fold; simple folding leaves it).
+ * Per character, both runtimes lower alike every character an address may
+ * hold (Unicode 16). The previous rule's whole-string toLowerCase differs
+ * on one: U+0295 ʕ became Cased in Unicode 17, which moves a final sigma
+ * after it; only a fallback key (`searchKeys`) depends on that.
+ */
+// biome-ignore format: one pair a line would make this table 20 lines long
+const FOLDS = new Map([
+  ["\u00B5", "\u03BC"], ["\u017F", "s"], ["\u0345", "\u03B9"], ["\u03C2", "\u03C3"], ["\u03D0", "\u03B2"],
+  ["\u03D1", "\u03B8"], ["\u03D5", "\u03C6"], ["\u03D6", "\u03C0"], ["\u03F0", "\u03BA"], ["\u03F1", "\u03C1"],
+  ["\u03F5", "\u03B5"], ["\u1C80", "\u0432"], ["\u1C81", "\u0434"], ["\u1C82", "\u043E"], ["\u1C83", "\u0441"],
+  ["\u1C84", "\u0442"], ["\u1C85", "\u0442"], ["\u1C86", "\u044A"], ["\u1C87", "\u0463"], ["\u1C88", "\uA64B"],
+  ["\u1E9B", "\u1E61"], ["\u1FBE", "\u03B9"],
+]);
+
+function foldCase(text: string): string {
+  let folded = "";
+  for (const char of text) folded += FOLDS.get(char) ?? char.toLowerCase();
+  return folded;
 }
 
 /**

@@ -38,7 +38,11 @@ export interface UserPosition {
 export interface UserRepository {
   /** Inserts unless a live user of the tenant has the email index; resolves null in that case. */
   createIfAbsent(user: NewUser): Promise<UserRecord | null>;
-  /** The live user whose email index is any of `indexes` (one per configured key version). */
+  /**
+   * The live user whose email index is any of `indexes` (a lookup key's under
+   * each configured key version, for one or more keys); when several users
+   * match, the one whose index comes first in `indexes`.
+   */
   findByEmailIndex(tenantId: string, indexes: string[]): Promise<UserRecord | null>;
   findById(tenantId: string, id: string): Promise<UserRecord | null>;
   /**
