@@ -416,6 +416,22 @@ describe("clients and grants", () => {
     );
     expect((await expectOAuthError(nul, 400, "invalid_request")).error_description).toMatch(/^code /);
   });
+
+  it("says in error_description only characters RFC 6749 §5.2 allows, however the request names its fields", async () => {
+    const hostile = await t.app.request(`/t/${SLUG}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: basicAuth(web) },
+      body: `${"%01%C3%A4%22%5C".repeat(200)}=1&${"%01%C3%A4%22%5C".repeat(200)}=2`,
+    });
+    const { error_description } = await expectOAuthError(hostile, 400, "invalid_request");
+    expect(error_description).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,300}$/);
+    const form = await t.app.request(`/t/${SLUG}/oauth2/token`, {
+      method: "POST",
+      headers: { ...JSON_HEADERS, Authorization: basicAuth(web) },
+      body: "{}",
+    });
+    expect((await expectOAuthError(form, 400, "invalid_request")).error_description).toContain("RFC 6749 section 3.2");
+  });
 });
 
 describe("browsers and limits", () => {

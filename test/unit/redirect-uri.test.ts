@@ -62,4 +62,11 @@ describe("withParams", () => {
     expect(withParams("https://q.example/cb?", { state: "s" })).toBe("https://q.example/cb?state=s");
     expect(withParams("https://q.example/cb?x=1", { state: null })).toBe("https://q.example/cb?x=1");
   });
+
+  it("keeps error_description within the characters RFC 6749 §4.1.2.1 allows, and short", () => {
+    const upstream = `status "urn:x\\ä"\n${"y".repeat(1_000)}`;
+    const said = new URL(withParams("https://q.example/cb", { error_description: upstream })).searchParams;
+    expect(said.get("error_description")).toMatch(/^status 'urn:x\/\?'\?y+\.\.\.$/);
+    expect(said.get("error_description")).toHaveLength(300);
+  });
 });

@@ -8,6 +8,24 @@ export type OAuthErrorCode =
   | "invalid_scope"
   | "unsupported_token_type";
 
+const DESCRIPTION_MAX = 300;
+
+/**
+ * RFC 6749 §4.1.2.1, §5.2 and RFC 6750 §3: error_description "MUST NOT
+ * include characters outside the set %x20-21 / %x23-5B / %x5D-7E". What
+ * a description quotes (a parameter's name, an upstream's status) may hold
+ * others: those become `?`, `"` and `\` become `'` and `/`, `§` is spelled
+ * out; and it is bounded.
+ */
+export function errorDescription(text: string): string {
+  const safe = text
+    .replace(/§/g, "section ")
+    .replace(/"/g, "'")
+    .replace(/\\/g, "/")
+    .replace(/[^\x20-\x7e]/g, "?");
+  return safe.length > DESCRIPTION_MAX ? `${safe.slice(0, DESCRIPTION_MAX - 3)}...` : safe;
+}
+
 /**
  * A failure at an OAuth endpoint (token, introspection, revocation). Unlike
  * AppError it is answered as RFC 6749 §5.2 JSON, `{error, error_description}`,
@@ -22,6 +40,7 @@ export class OAuthError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(description);
+    this.description = errorDescription(description);
     this.name = "OAuthError";
   }
 }

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { AppError, errors } from "../../core/errors.js";
+import { errorDescription } from "../../core/oidc/oauth-error.js";
 import type { UserRecord } from "../../core/ports/database.js";
 import { FIRST_PARTY_CLIENT } from "../../core/sessions/session-ledger.js";
 import { type AccessTokenClaims, InvalidTokenError, isClientToken } from "../../core/tokens/access-token.js";
@@ -12,7 +13,7 @@ import { isFormType } from "./body.js";
 /** RFC 6750 §3: the challenge, with `error` only when a token was presented. */
 function unauthorized(realm: string, detail: string, presented: boolean, code = "invalid_token"): AppError {
   const challenge = presented
-    ? `Bearer realm="${realm}", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`
+    ? `Bearer realm="${realm}", error="invalid_token", error_description="${errorDescription(detail)}"`
     : `Bearer realm="${realm}"`;
   return new AppError(
     401,
