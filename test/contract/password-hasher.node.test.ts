@@ -39,6 +39,31 @@ describe("the native hasher's bound", () => {
     expect(await Promise.all(results)).toEqual(["done", "refused", "done", "done"]);
   });
 
+  it("sheds a task beyond `maxWaiting` with 503 and Retry-After, and takes one again once a slot frees", async () => {
+    const bounded = limitConcurrency(1, 2);
+    const gates = [gate(), gate(), gate()];
+    const results = gates.map((g) => bounded(() => g.promise));
+    const shed = await bounded(async () => "ran").catch((error: unknown) => error);
+    expect(shed).toMatchObject({
+      status: 503,
+      code: "service_unavailable",
+      headers: { "Retry-After": expect.any(String) },
+    });
+    for (const g of gates) g.open();
+    expect(await Promise.all(results)).toEqual(["done", "done", "done"]);
+    expect(await bounded(async () => "ran")).toBe("ran");
+    // A shed verification is refused as such, not taken for a wrong password.
+    const held = gate();
+    const busy = limitConcurrency(1, 0);
+    const hasher = createNodeArgon2Hasher(cryptoRandom, busy);
+    const phc = await createNodeArgon2Hasher(cryptoRandom).hash("correct horse");
+    const first = busy(() => held.promise);
+    await expect(hasher.verify(phc, "correct horse")).rejects.toMatchObject({ status: 503 });
+    held.open();
+    await first;
+    expect(await hasher.verify(phc, "correct horse")).toBe(true);
+  });
+
   it("verifies and hashes through it, and gives the slot back after a hash it refuses", async () => {
     const bounded = limitConcurrency(1);
     const hasher = createNodeArgon2Hasher(cryptoRandom, bounded);
