@@ -173,18 +173,18 @@ describe("pre-account takeover through SSO linking", () => {
   });
 });
 
-describe("linking that stays allowed", () => {
-  /** A password account whose address this service verified (no API for it yet: set in the database). */
-  async function verifiedAccount(email: string): Promise<string> {
-    const signup = await api.signup(TENANT, email, GOOD_PASSWORD);
-    expect(signup.status).toBe(201);
-    const { id } = ((await signup.json()) as { user: { id: string } }).user;
-    await sql.query("UPDATE users SET email_verified = true WHERE id = $1", [id]);
-    return id;
-  }
+/** A password account whose address this service verified (no API for it yet: set in the database). */
+async function verifiedAccountOf(email: string): Promise<string> {
+  const signup = await api.signup(TENANT, email, GOOD_PASSWORD);
+  expect(signup.status).toBe(201);
+  const { id } = ((await signup.json()) as { user: { id: string } }).user;
+  await sql.query("UPDATE users SET email_verified = true WHERE id = $1", [id]);
+  return id;
+}
 
+describe("linking that stays allowed", () => {
   it("joins an OIDC login to an account verified here when the provider asserts the email verified", async () => {
-    const id = await verifiedAccount("bob@op.example");
+    const id = await verifiedAccountOf("bob@op.example");
     const first = await exchange((await oidcLogin("bob")).searchParams.get("code"));
     expect(decode(first.access_token).claims.sub).toBe(id);
     expect(await identitiesOf(id)).toEqual([{ provider: "oauth:op" }]);
@@ -195,7 +195,7 @@ describe("linking that stays allowed", () => {
   });
 
   it("joins a SAML login to an account verified here", async () => {
-    const id = await verifiedAccount("owner@corp.example");
+    const id = await verifiedAccountOf("owner@corp.example");
     const tokens = await exchange((await samlLogin("owner@corp.example")).searchParams.get("code"));
     expect(decode(tokens.access_token).claims.sub).toBe(id);
     expect(await identitiesOf(id)).toEqual([{ provider: "saml:acme" }]);
@@ -244,6 +244,26 @@ describe("federated logins and the account's state", () => {
     expect(again.searchParams.get("error"), again.searchParams.get("error_description") ?? "").toBeNull();
     const tokens = await exchange(again.searchParams.get("code"));
     expect(String(decode(tokens.access_token).claims.sub)).not.toBe(deletedId);
+  });
+
+  it("refuses an upstream's full-width spelling of an address: it would find the plain mailbox's account, mail goes to it as typed", async () => {
+    const id = await verifiedAccountOf("frank@corp.example");
+    for (const nameId of ["ｆｒａｎｋ@corp.example", "ｇｒａｃｅ@corp.example"]) {
+      const back = await samlLogin(nameId);
+      expect(back.searchParams.get("error")).toBe("access_denied");
+      expect(back.searchParams.get("error_description")).toBe("The provider's email address is not usable.");
+    }
+    expect(await identitiesOf(id)).toEqual([]);
+    expect((await api.signup(TENANT, "grace@corp.example", GOOD_PASSWORD)).status).toBe(201);
+  });
+
+  it("takes an upstream's display name as one line of at most 200 characters", async () => {
+    const name = `Henry\u202e\r\nX-Evil: 1\u0085\u2028${"é".repeat(300)}`;
+    const tokens = await exchange(
+      (await samlLogin("henry@corp.example", { email: "henry@corp.example", name })).searchParams.get("code"),
+    );
+    const me = (await (await api.me(TENANT, tokens.access_token)).json()) as { name: string };
+    expect(me.name).toBe(`Henry\u202e X-Evil: 1 ${"é".repeat(200 - "Henry\u202e X-Evil: 1 ".length)}`);
   });
 
   it("refuses an upstream subject that storage cannot index, at the client instead of with a 500", async () => {

@@ -9,6 +9,7 @@ import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { checkNewEmail, lookupKeysOf, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
+import { upstreamName } from "./upstream-name.js";
 
 /** API.md's User. */
 export interface UserView {
@@ -99,8 +100,10 @@ export class AccountService {
     tenant: Tenant,
     profile: { email: string; name: string | null; emailVerified: boolean },
   ): Promise<{ user: UserRecord; created: boolean } | null> {
-    const email = normalizeEmail(profile.email);
+    // As a new address is: a full-width spelling finds the plain mailbox's account but mail goes to it as typed.
+    const email = checkNewEmail(profile.email).email;
     if (!email) return null;
+    profile = { ...profile, name: upstreamName(profile.name) };
     for (let attempt = 0; attempt < 2; attempt++) {
       const existing = await this.findByEmail(tenant, email);
       if (existing) return { user: existing, created: false };
