@@ -3,6 +3,7 @@ import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { AppError } from "../core/errors.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
+import { encryptionKeysProblem } from "../core/key-check.js";
 import { reencryptAll } from "../core/reencryption.js";
 import { buildServices } from "../http/services.js";
 import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
@@ -101,6 +102,10 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
   }
   const deps = await openNodeDeps(config, logger);
   try {
+    // cleanup opens nothing sealed; reencrypt goes on past what it cannot open, and is told why first.
+    const keysProblem = job === "cleanup" ? undefined : await encryptionKeysProblem(deps.db, deps.sealer, logger);
+    if (keysProblem) console.error(keysProblem);
+    if (keysProblem && job === "rotate-keys") return 1;
     if (job === "cleanup") {
       const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
       const purged = await dailyCleanup(deps.db, deps.clock.now(), retention, logger);

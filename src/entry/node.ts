@@ -7,6 +7,7 @@ import { startNodeTracing } from "../adapters/telemetry/otel-node.js";
 import { createPinoLogger } from "../adapters/telemetry/pino-logger.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
+import { encryptionKeysProblem } from "../core/key-check.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
@@ -41,6 +42,14 @@ async function main(): Promise<void> {
     // Read at the first request of /docs, not at start (about 1.5 MB).
     docsUi: loadSwaggerUiAssets,
   };
+
+  // Keys that cannot open the data would serve blind: no address found, so failed logins and second accounts.
+  const keysProblem = await encryptionKeysProblem(deps.db, deps.sealer, logger);
+  if (keysProblem) {
+    console.error(keysProblem);
+    await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+    process.exit(1);
+  }
 
   const tenants = new TenantService(deps.db, deps.clock, deps.random);
   if (await tenants.ensureDefault()) {

@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import { adminAction, adminDetails } from "../core/audit/admin-actions.js";
 import { errors } from "../core/errors.js";
+import { encryptionKeysProblem } from "../core/key-check.js";
 import type { Tenant } from "../core/ports/database.js";
 import type { Logger } from "../core/ports/logger.js";
 import { apiKeyView, newKeyInput } from "../http/routes/api-keys.js";
@@ -16,6 +17,12 @@ import type { Operator } from "./operator.js";
  */
 export async function openDirectOperator(config: Config, logger: Logger): Promise<Operator> {
   const deps = await openNodeDeps(config, logger);
+  // As at the server's start: keys that cannot open the data would find no address (a second account for it).
+  const keysProblem = await encryptionKeysProblem(deps.db, deps.sealer, logger);
+  if (keysProblem) {
+    await Promise.allSettled([deps.db.close(), deps.kv.close()]);
+    throw new Error(keysProblem);
+  }
   const { tenants, accounts, userAdmin, apiKeys, background, mailOutbox } = buildServices(deps);
   /** The entry the admin route's write leaves (see middleware/audit.ts), acted by the system: the operator at the database. */
   const recordAdminWrite = async (

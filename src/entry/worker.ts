@@ -20,6 +20,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { Sealer } from "../core/crypto/sealing.js";
 import { AppError } from "../core/errors.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
+import { encryptionKeysProblem } from "../core/key-check.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { cryptoRandom, systemClock } from "../core/ports/clock.js";
 import type { Logger } from "../core/ports/logger.js";
@@ -115,11 +116,11 @@ const CLEANUP_CRON = "43 3 * * *";
 
 /**
  * The job of a cron event, in its background: key rotation, or the cleanup of
- * ended sessions. A failure is logged as on Node, then left to reject, so
- * Cloudflare still records the run as failed.
+ * ended sessions, and the check of ENCRYPTION_KEYS. A failure is logged as
+ * on Node, then left to reject, so Cloudflare still records the run as failed.
  */
 function runScheduledJob({ services, metrics }: Built, cron: string, ctx: ExecutionContext): void {
-  const { db, keyRing, logger, clock, config } = services;
+  const { db, keyRing, logger, clock, config, sealer } = services;
   const cleanup = cron === CLEANUP_CRON;
   const job = cleanup
     ? dailyCleanup(db, clock.now(), { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION }, logger)
@@ -128,9 +129,17 @@ function runScheduledJob({ services, metrics }: Built, cron: string, ctx: Execut
     logger.error(cleanup ? "cleanup_job_failed" : "key_rotation_job_failed", { cron, ...errorFields(error) });
     throw error;
   });
+  // No start to refuse at: each run checks that ENCRYPTION_KEYS opens the data (one query), logging
+  // encryption_keys_unusable and failing the run when it does not.
+  const keysChecked = encryptionKeysProblem(db, sealer, logger).then((problem) => {
+    if (problem) throw new Error(problem);
+  });
   // A cron run may be the isolate's only event for a while: its metrics are exported at its end.
   // Audit entries the job raised (key rotations) are written in the background too.
-  ctx.waitUntil(logged.finally(() => Promise.all([metrics?.flush(), services.background.drain()])));
+  const both = Promise.allSettled([logged, keysChecked]).then((results) => {
+    for (const result of results) if (result.status === "rejected") throw result.reason;
+  });
+  ctx.waitUntil(both.finally(() => Promise.all([metrics?.flush(), services.background.drain()])));
 }
 
 function appFor(env: Record<string, unknown>): Promise<Built> {

@@ -230,6 +230,96 @@ export function reencryptionRepositoryContract(name: string, open: () => Promise
       expect(await db.identities.resealProfile(unlinked.id, "s1.k1.moved", "s1.k2.moved")).toBe(false);
     });
 
+    it("samples per tenant the oldest live user, the signing keys that sign, a TOTP secret, providers and connections", async () => {
+      const sampled = await seedTenant(db, "sample", at);
+      const user = async (emailSealed: string, when: Date) => {
+        const created = await db.users.createIfAbsent({
+          id: crypto.randomUUID(),
+          tenantId: sampled,
+          emailIndex: `k:${crypto.randomUUID()}`,
+          emailSealed,
+          nameSealed: null,
+          emailVerified: false,
+          passwordHash: null,
+          scopes: [],
+          now: when,
+        });
+        if (!created) throw new Error("The test user was not created.");
+        return created.id;
+      };
+      // The oldest user was deleted: the oldest live one stands for the tenant's users.
+      const deleted = await user("s1.k0.deleted", later(-2_000));
+      await db.users.softDelete(sampled, deleted, later(1));
+      const oldest = await user("s1.k1.oldest", later(-1_000));
+      await user("s1.k2.newer", at);
+      const key = (kid: string, sealed: string) => ({
+        id: crypto.randomUUID(),
+        tenantId: sampled,
+        kid,
+        alg: "ES256" as const,
+        publicJwk: { kty: "EC" },
+        privateKeySealed: sealed,
+        createdAt: at,
+      });
+      const active = key("a", "s1.k1.active");
+      const next = key("n", "s1.k1.next");
+      expect(await db.signingKeys.createRing(active, next, at)).toBe(true);
+      const newNext = key("m", "s1.k2.new-next");
+      expect(
+        await db.signingKeys.rotate({
+          tenantId: sampled,
+          activeId: active.id,
+          nextId: next.id,
+          now: later(1),
+          retiredPublishUntil: later(60_000),
+          newNext,
+        }),
+      ).toBe(true);
+      const totp = crypto.randomUUID();
+      await db.totp.createPending({ id: totp, tenantId: sampled, userId: oldest, secretSealed: "s1.k1.totp", now: at });
+      const provider = await db.oauthProviders.upsert({
+        id: crypto.randomUUID(),
+        tenantId: sampled,
+        name: "github",
+        clientId: "c",
+        clientSecretSealed: "s1.k1.gh",
+        issuer: null,
+        scopes: [],
+        enabled: true,
+        now: at,
+      });
+      const connection = await db.samlConnections.upsert({
+        id: crypto.randomUUID(),
+        tenantId: sampled,
+        name: "okta",
+        idpMetadataXml: "<md:EntityDescriptor/>",
+        idpEntityId: "https://idp.example/okta",
+        allowIdpInitiated: false,
+        trustEmail: false,
+        attributeMapping: {},
+        enabled: true,
+        spPrivateKeySealed: "s1.k1.okta",
+        spCertificate: "-----BEGIN CERTIFICATE-----",
+        now: at,
+      });
+
+      const samples = (await db.sealedValues.sample()).filter((s) => s.tenantId === sampled);
+      const byPlace = (a: { table: string; id: string }, b: { table: string; id: string }) =>
+        `${a.table} ${a.id}`.localeCompare(`${b.table} ${b.id}`);
+      const mine = { tenantId: sampled };
+      expect(samples.sort(byPlace)).toEqual(
+        [
+          { ...mine, table: "users", id: oldest, name: null, sealed: "s1.k1.oldest" },
+          // The retired key (the former active one) is not sampled; the promoted and the new next are.
+          { ...mine, table: "signing_keys", id: next.id, name: null, sealed: "s1.k1.next" },
+          { ...mine, table: "signing_keys", id: newNext.id, name: null, sealed: "s1.k2.new-next" },
+          { ...mine, table: "mfa_totp", id: totp, name: null, sealed: "s1.k1.totp" },
+          { ...mine, table: "oauth_providers", id: provider.id, name: "github", sealed: "s1.k1.gh" },
+          { ...mine, table: "saml_connections", id: connection.id, name: "okta", sealed: "s1.k1.okta" },
+        ].sort(byPlace),
+      );
+    });
+
     it("pages usable mailed tokens by hash and reseals one only while unspent and holding what was read", async () => {
       const userId = await seedUser(db, tenantId, at);
       const token = (overrides: Partial<NewAccountToken> = {}): NewAccountToken => ({

@@ -87,3 +87,26 @@ describe("a failing cron job inside workerd", () => {
     }
   });
 });
+
+describe("a cron run with ENCRYPTION_KEYS that cannot open the data", () => {
+  it("logs encryption_keys_unusable naming the key id and the tables, and fails the run", async () => {
+    // The jobs tenant's keys and users are sealed under the harness's key; this Worker lists another only.
+    const other = `k9:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
+    const blind = await h.start({ ENCRYPTION_KEYS: other });
+    const scheduled = await (await blind.mf.getWorker()).scheduled({ cron: "17 * * * *", scheduledTime: new Date() });
+    expect(scheduled.outcome).toBe("exception");
+    const lines = blind.logs.filter((line) => line.includes('"event":"encryption_keys_unusable"'));
+    expect(lines).toHaveLength(1);
+    const [keyId] = h.encryptionKeys.split(":");
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({
+      level: "error",
+      missing_key_ids: [keyId],
+      tables: expect.stringContaining("signing_keys"),
+    });
+    // With the key listed after the new one, the run is clean.
+    const both = await h.start({ ENCRYPTION_KEYS: `${other},${h.encryptionKeys}` });
+    const clean = await (await both.mf.getWorker()).scheduled({ cron: "17 * * * *", scheduledTime: new Date() });
+    expect(clean.outcome).toBe("ok");
+    expect(both.logs.join("\n")).not.toContain("encryption_keys_unusable");
+  });
+});

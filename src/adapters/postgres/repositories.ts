@@ -11,6 +11,7 @@ import { recoveryCodeRepository, totpRepository } from "./mfa.js";
 import { passkeyRepository } from "./passkeys.js";
 import { revokedAccessTokenRepository } from "./revoked-access-tokens.js";
 import { samlConnectionRepository } from "./saml.js";
+import { sealedValueRepository } from "./sealed-values.js";
 import { sessionRepository } from "./sessions.js";
 import { signingKeyRepository } from "./signing-keys.js";
 import { tenantRepository } from "./tenants.js";
@@ -43,6 +44,7 @@ export function createPostgresDatabase(
     totp: totpRepository(db),
     recoveryCodes: recoveryCodeRepository(db),
     revokedAccessTokens: revokedAccessTokenRepository(db),
+    sealedValues: sealedValueRepository(db),
     async ping() {
       await db.execute(sql`select 1`);
     },

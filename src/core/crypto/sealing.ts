@@ -47,6 +47,12 @@ async function derive(key: EncryptionKey, primitives: CryptoPrimitives): Promise
   return { id: key.id, seal, index };
 }
 
+/** The id of the key a value says it is sealed under; undefined when it is not a sealed value. */
+export function sealedKeyId(sealed: string): string | undefined {
+  const [format, keyId] = sealed.split(".", 2);
+  return format === FORMAT && keyId ? keyId : undefined;
+}
+
 export class SealingError extends Error {
   constructor(message: string) {
     super(message);
@@ -103,6 +109,11 @@ export class Sealer {
     } catch {
       throw new SealingError("The sealed value does not open (tampered, or sealed for another place).");
     }
+  }
+
+  /** Whether ENCRYPTION_KEYS lists a key of this id. */
+  hasKey(keyId: string): boolean {
+    return this.keys.some((k) => k.id === keyId);
   }
 
   /** True when the value was sealed under a key other than the current one. */

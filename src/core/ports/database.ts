@@ -8,6 +8,7 @@ import type { RecoveryCodeRepository, TotpRepository } from "./db/mfa.js";
 import type { PasskeyRepository } from "./db/passkeys.js";
 import type { RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";
 import type { SamlConnectionRepository } from "./db/saml.js";
+import type { SealedValueRepository } from "./db/sealed-values.js";
 import type { SessionRepository } from "./db/sessions.js";
 import type { SigningKeyRepository } from "./db/signing-keys.js";
 import type { TenantRepository } from "./db/tenants.js";
@@ -40,6 +41,7 @@ export type { RecoveryCodeRepository, TotpRecord, TotpRepository } from "./db/mf
 export type { NewPasskey, PasskeyRecord, PasskeyRepository, PasskeyTransport } from "./db/passkeys.js";
 export type { RevokedAccessToken, RevokedAccessTokenRepository } from "./db/revoked-access-tokens.js";
 export type { SamlConnectionRecord, SamlConnectionRepository } from "./db/saml.js";
+export type { SampledTable, SealedSample, SealedValueRepository } from "./db/sealed-values.js";
 export type { NewSession, SessionRecord, SessionRepository, SessionRotation } from "./db/sessions.js";
 export type {
   NewSigningKey,
@@ -80,6 +82,7 @@ export interface Database {
   readonly totp: TotpRepository;
   readonly recoveryCodes: RecoveryCodeRepository;
   readonly revokedAccessTokens: RevokedAccessTokenRepository;
+  readonly sealedValues: SealedValueRepository;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

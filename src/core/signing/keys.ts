@@ -5,7 +5,7 @@ import type { PrivateSigningKey } from "../ports/crypto.js";
 import type { NewSigningKey, SigningAlgorithm, SigningKeyRecord } from "../ports/database.js";
 
 /** Where a private key's seal belongs: it opens only in its own row. */
-const sealContext = (tenantId: string, id: string) => `signing_keys.private_key:${tenantId}:${id}`;
+export const privateKeyContext = (tenantId: string, id: string) => `signing_keys.private_key:${tenantId}:${id}`;
 
 const GENERATE_OPTIONS: Record<SigningAlgorithm, Parameters<typeof generateKeyPair>[1]> = {
   RS256: { modulusLength: 2048, extractable: true },
@@ -39,14 +39,14 @@ export async function generateSigningKey(
     kid: await calculateJwkThumbprint(publicJwk as JWK),
     alg,
     publicJwk,
-    privateKeySealed: await deps.sealer.seal(JSON.stringify(privateJwk), sealContext(tenantId, id)),
+    privateKeySealed: await deps.sealer.seal(JSON.stringify(privateJwk), privateKeyContext(tenantId, id)),
     createdAt: deps.clock.now(),
   };
 }
 
 /** The private key, opened and imported by the sealer's crypto adapter (node:crypto on Node). */
 export async function importPrivateKey(key: SigningKeyRecord, sealer: Sealer): Promise<PrivateSigningKey> {
-  const jwk = JSON.parse(await sealer.open(key.privateKeySealed, sealContext(key.tenantId, key.id))) as JWK;
+  const jwk = JSON.parse(await sealer.open(key.privateKeySealed, privateKeyContext(key.tenantId, key.id))) as JWK;
   return sealer.primitives.importSigningKey(jwk as Record<string, unknown>, key.alg);
 }
 
@@ -56,6 +56,6 @@ export async function importPublicKey(key: Pick<SigningKeyRecord, "publicJwk" | 
 
 /** Re-encryption: the same private key sealed under the current encryption key. */
 export async function resealPrivateKey(key: SigningKeyRecord, sealer: Sealer): Promise<string> {
-  const context = sealContext(key.tenantId, key.id);
+  const context = privateKeyContext(key.tenantId, key.id);
   return sealer.seal(await sealer.open(key.privateKeySealed, context), context);
 }
