@@ -24,9 +24,19 @@ export interface ReencryptionCounts {
   skipped: number;
   /** Values no configured key opens (sealed under a key dropped already, or damaged); logged one by one. */
   unreadable: number;
+  /** Users whose address another live user of the tenant has (two accounts of one address); logged one by one. */
+  duplicates: number;
 }
 
-type Table = Exclude<keyof ReencryptionCounts, "skipped" | "unreadable">;
+type Table = Exclude<keyof ReencryptionCounts, "skipped" | "unreadable" | "duplicates">;
+
+/** What ends a pass: not a value but the database; says where, the database's error as its cause. */
+class ReencryptionStopped extends Error {
+  constructor(table: Table, id: string, cause: unknown) {
+    super(`re-encryption stopped at ${table} ${id}`, { cause });
+    this.name = "ReencryptionStopped";
+  }
+}
 
 /** One sealed column of a table the pass walks: where a row's value is sealed, and how it is swapped. */
 interface SealedColumn<Row> {
@@ -84,8 +94,8 @@ async function sameKeyIndex(sealer: Sealer, address: string, stored: string): Pr
  * recomputes email indexes under the current key, row by row, while the
  * service keeps running (old keys keep opening rows not yet done). Rows
  * changed meanwhile are skipped and counted; run it again until it reports
- * none. A value no configured key opens is logged and counted, and the pass
- * goes on.
+ * none. A value no configured key opens, and a user whose address another
+ * user of the tenant has, are logged and counted, and the pass goes on.
  */
 export async function reencryptAll(
   db: Database,
@@ -103,11 +113,12 @@ export async function reencryptAll(
     accountTokens: 0,
     skipped: 0,
     unreadable: 0,
+    duplicates: 0,
   };
   /**
    * One row's work: resolves whether it stored the row (false: changed
    * meanwhile) or undefined (nothing to store). A SealingError (no configured
-   * key opens the value) is counted; anything else ends the pass.
+   * key opens the value) is counted; anything else ends the pass, naming the row.
    */
   const attempt = async (table: Table, id: string, work: () => Promise<boolean | undefined>) => {
     try {
@@ -116,7 +127,7 @@ export async function reencryptAll(
       if (changed) done[table]++;
       else done.skipped++;
     } catch (error) {
-      if (!(error instanceof SealingError)) throw error;
+      if (!(error instanceof SealingError)) throw new ReencryptionStopped(table, id, error);
       done.unreadable++;
       logger.error("reencryption_unreadable", { table, id, reason: error.message });
     }
@@ -149,11 +160,25 @@ export async function reencryptAll(
         const name = nameContext(user.tenantId, user.id);
         const address = await sealer.open(user.emailSealed, email);
         const shown = user.nameSealed ? await sealer.open(user.nameSealed, name) : null;
-        return db.users.reseal(user, {
-          emailIndex: (await sameKeyIndex(sealer, address, user.emailIndex)) ?? (await addressIndex(sealer, address)),
+        const emailIndex =
+          (await sameKeyIndex(sealer, address, user.emailIndex)) ?? (await addressIndex(sealer, address));
+        const stored = await db.users.reseal(user, {
+          emailIndex,
           emailSealed: await sealer.seal(address, email),
           nameSealed: shown === null ? null : await sealer.seal(shown, name),
         });
+        if (stored !== "taken") return stored;
+        // Made while replicas sealed under different first keys (or before addresses were compared as now):
+        // which account stays is the operator's call; the pass goes on.
+        const other = await db.users.findByEmailIndex(user.tenantId, [emailIndex]);
+        done.duplicates++;
+        logger.error("reencryption_duplicate", {
+          table: "users",
+          tenant_id: user.tenantId,
+          user_id: user.id,
+          other_user_id: other?.id ?? null,
+        });
+        return undefined;
       });
     },
   );

@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { AppError } from "../core/errors.js";
 import { dailyCleanup, rotateDueKeys } from "../core/jobs.js";
 import { encryptionKeysProblem } from "../core/key-check.js";
+import { errorText } from "../core/logging/error-fields.js";
 import { reencryptAll } from "../core/reencryption.js";
 import { buildServices } from "../http/services.js";
 import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
@@ -128,10 +129,11 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
           `${done.oauthProviders} OAuth provider secret(s), ${done.samlConnections} SAML SP key(s), ` +
           `${done.identityProfiles} identity profile(s) and ${done.accountTokens} mailed token(s); ` +
           `${done.skipped} skipped (changed meanwhile: run again), ` +
-          `${done.unreadable} unreadable (no configured key opens them: see the log)`,
+          `${done.unreadable} unreadable (no configured key opens them: see the log), ` +
+          `${done.duplicates} duplicate(s) (two accounts of one address: see the log)`,
       );
-      // Sealed under a key no longer listed: the operator must put it back before anything else.
-      if (done.unreadable > 0) return 1;
+      // Sealed under a key no longer listed (put it back), or an address two accounts hold (keep one): not done.
+      if (done.unreadable > 0 || done.duplicates > 0) return 1;
     }
     return 0;
   } finally {
@@ -156,7 +158,8 @@ function report(error: unknown): number {
     // A 400 answers what the operator typed (an address, a scope, a date).
     return error.status === 400 ? 2 : 1;
   }
-  console.error(`Failed: ${(error as Error).message}`);
+  // Never a failed query's parameters (a drizzle error's message holds them: sealed values, indexes).
+  console.error(`Failed: ${errorText(error)}`);
   return 1;
 }
 

@@ -250,6 +250,11 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         );
         expect(await db.users.reseal(user as NonNullable<typeof user>, sealed)).toBe(true);
         expect((await db.users.findById(tenantId, user?.id ?? ""))?.emailIndex).toBe("k2:dave");
+        // Another account of the address under the other key (made while replicas disagreed on the first key).
+        const twin = await db.users.createIfAbsent(newUser("k1:dave"));
+        const taken = { emailIndex: "k2:dave", emailSealed: "twin", nameSealed: null };
+        expect(await db.users.reseal(twin as NonNullable<typeof twin>, taken)).toBe("taken");
+        expect((await db.users.findById(tenantId, twin?.id ?? ""))?.emailIndex).toBe("k1:dave");
       });
     });
 

@@ -62,6 +62,7 @@ describe("re-encryption under a new key-encryption key", () => {
       accountTokens: 0,
       skipped: 0,
       unreadable: 0,
+      duplicates: 0,
     });
 
     const { rows } = await sql.query("select email_index, email_sealed, name_sealed from users");

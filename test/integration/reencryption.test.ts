@@ -166,6 +166,7 @@ describe("an ENCRYPTION_KEYS rotation", () => {
       accountTokens: 2,
       skipped: 0,
       unreadable: 0,
+      duplicates: 0,
     });
     expect(done.signingKeys).toBeGreaterThanOrEqual(2);
     expect(await reencryptAll(during.deps.db, during.deps.sealer, silentLogger, new Date())).toEqual({
@@ -178,6 +179,7 @@ describe("an ENCRYPTION_KEYS rotation", () => {
       accountTokens: 0,
       skipped: 0,
       unreadable: 0,
+      duplicates: 0,
     });
     const values = await sealedValues();
     expect(values.length).toBeGreaterThanOrEqual(14);

@@ -3,16 +3,11 @@
  * Kubernetes CronJobs run them: against a real database, exit codes and output.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { EMAIL_INDEX_PURPOSE, emailContext } from "../../src/core/accounts/accounts.js";
-import { Sealer } from "../../src/core/crypto/sealing.js";
-import { totpSecretContext } from "../../src/core/mfa/mfa.js";
-import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
 import { seedTenant, seedUser } from "../contract/seed.js";
 import { createTestDatabase, rowReader, type TestDatabase } from "../support/postgres.js";
@@ -137,74 +132,6 @@ describe("cli.js", () => {
       for (const session of kept) expect(await db.sessions.findById(tenantId, session.id)).not.toBeNull();
     } finally {
       await db.close();
-    }
-  });
-
-  it("reencrypt reseals under the new first key, reporting what no configured key opens", async () => {
-    // A database of its own: the other tests' rows hold placeholders, not sealed values.
-    const own = await createTestDatabase();
-    await migratePostgres(own.url, MIGRATIONS_FOLDER);
-    const db = createPgDatabase(own.url, { max: 1 });
-    try {
-      const now = new Date();
-      const [oldId = "", oldBase64 = ""] = ENCRYPTION_KEYS.split(":");
-      const oldKey = { id: oldId, key: new Uint8Array(Buffer.from(oldBase64, "base64")) };
-      const newKey = { id: "k2", key: new Uint8Array(randomBytes(32)) };
-      const env = {
-        DATABASE_URL: own.url,
-        ENCRYPTION_KEYS: `k2:${Buffer.from(newKey.key).toString("base64")},${ENCRYPTION_KEYS}`,
-      };
-      const sealer = await Sealer.create([oldKey], cryptoRandom);
-      const tenantId = await seedTenant(db, "rekey", now);
-      const user = async (address: string) => {
-        const id = crypto.randomUUID();
-        await db.users.createIfAbsent({
-          id,
-          tenantId,
-          emailIndex: await sealer.blindIndex(address, EMAIL_INDEX_PURPOSE),
-          emailSealed: await sealer.seal(address, emailContext(tenantId, id)),
-          nameSealed: null,
-          emailVerified: true,
-          passwordHash: null,
-          scopes: [],
-          now,
-        });
-        return id;
-      };
-      const userId = await user("ada@example.com");
-      const other = await user("bob@example.com");
-      const kept = crypto.randomUUID();
-      const secretSealed = await sealer.seal("c2VjcmV0", totpSecretContext(tenantId, kept));
-      await db.totp.createPending({ id: kept, tenantId, userId, secretSealed, now });
-      // Another user's, sealed under a key dropped in an earlier rotation.
-      const lost = crypto.randomUUID();
-      await db.totp.createPending({
-        id: lost,
-        tenantId,
-        userId: other,
-        secretSealed: "s1.k0.AAAAAAAAAAAAAAAA.AAAA",
-        now,
-      });
-
-      const first = await cliWith(env, "reencrypt");
-      expect(first.code, first.output).toBe(1);
-      expect(first.output).toContain("resealed 2 user(s), 0 signing key(s), 1 TOTP secret(s)");
-      expect(first.output).toContain("0 skipped (changed meanwhile: run again), 1 unreadable");
-      expect(first.output).toContain(lost);
-
-      await db.totp.remove(tenantId, other, lost, now);
-      const second = await cliWith(env, "reencrypt");
-      expect(second.code, second.output).toBe(0);
-      expect(second.output).toContain("resealed 0 user(s), 0 signing key(s), 0 TOTP secret(s)");
-      expect(second.output).toContain("0 skipped (changed meanwhile: run again), 0 unreadable");
-
-      // The old key dropped: the secret opens under the new one alone.
-      const row = await db.totp.find(tenantId, userId, kept);
-      const onlyNew = await Sealer.create([newKey], cryptoRandom);
-      expect(await onlyNew.open(row?.secretSealed ?? "", totpSecretContext(tenantId, kept))).toBe("c2VjcmV0");
-    } finally {
-      await db.close();
-      await own.drop();
     }
   });
 

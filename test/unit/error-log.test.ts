@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import { createConsoleLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { createPinoLogger } from "../../src/adapters/telemetry/pino-logger.js";
-import { errorFields } from "../../src/core/logging/error-fields.js";
+import { errorFields, errorText } from "../../src/core/logging/error-fields.js";
 import { errorHandler } from "../../src/http/problem.js";
 import { recordingLogger } from "../support/recorders.js";
 
@@ -137,5 +137,19 @@ describe("the unexpected error's log line", () => {
       expect(line).not.toContain(state);
       expect(line).not.toContain("command was");
     }
+  });
+});
+
+describe("an error as the CLI prints it", () => {
+  it("is the database's message and code, never drizzle's query parameters, under any wrapper", () => {
+    expect(errorText(failedQuery())).toBe('invalid byte sequence for encoding "UTF8": 0x00 (22021)');
+    const wrapped = errorText(new Error("re-encryption stopped at users u-1", { cause: failedQuery() }));
+    expect(wrapped).toBe('re-encryption stopped at users u-1: invalid byte sequence for encoding "UTF8": 0x00 (22021)');
+    for (const text of [errorText(failedQuery()), wrapped]) {
+      expect(text).not.toContain(SEALED);
+      expect(text).not.toContain(KEY_HASH);
+    }
+    expect(errorText(new Error("plain"))).toBe("plain");
+    expect(errorText("thrown text")).toBe("thrown text");
   });
 });

@@ -204,12 +204,19 @@ export function userRepository(db: DrizzleDb): UserRepository {
 
     async reseal(user, sealed) {
       // Only if untouched since it was read, so a concurrent change (or erasure) is not overwritten.
-      const rows = await db
-        .update(users)
-        .set(sealed)
-        .where(and(eq(users.tenantId, user.tenantId), eq(users.id, user.id), eq(users.updatedAt, user.updatedAt), live))
-        .returning({ id: users.id });
-      return rows.length > 0;
+      try {
+        const rows = await db
+          .update(users)
+          .set(sealed)
+          .where(
+            and(eq(users.tenantId, user.tenantId), eq(users.id, user.id), eq(users.updatedAt, user.updatedAt), live),
+          )
+          .returning({ id: users.id });
+        return rows.length > 0;
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) return "taken";
+        throw error;
+      }
     },
   };
 }

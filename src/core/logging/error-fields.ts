@@ -55,3 +55,22 @@ export function errorFields(error: unknown): LogFields {
   }
   return fields;
 }
+
+/** How drizzle's error begins: its message is the query (and its parameters), the driver's error its cause. */
+const QUERY_TEXT = "Failed query: ";
+
+/**
+ * An error as an operator reads it (the CLI): its message and the error at
+ * the bottom of its causes (the driver's: what the database said, and its
+ * code), never query parameters, a Redis command or a driver's detail (the
+ * values of a violated key).
+ */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return capText(String(error), MAX_MESSAGE);
+  let root: Error = error;
+  for (let depth = 0; depth < 4 && root.cause instanceof Error; depth++) root = root.cause;
+  if (root === error) return messageOf(error);
+  const code = (root as { code?: unknown }).code;
+  const said = `${messageOf(root)}${typeof code === "string" ? ` (${code})` : ""}`;
+  return error.message.startsWith(QUERY_TEXT) ? said : `${messageOf(error)}: ${said}`;
+}

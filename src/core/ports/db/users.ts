@@ -99,9 +99,13 @@ export interface UserRepository {
   ): Promise<{ user: UserRecord; position: UserPosition }[]>;
   /** Live rows in id order after `afterId`, for the re-encryption pass (deleted ones hold nothing sealed). */
   page(afterId: string | null, limit: number): Promise<UserRecord[]>;
-  /** Rewrites the sealed columns and index of one row (re-encryption), unless it changed meanwhile. */
+  /**
+   * Rewrites the sealed columns and index of one row (re-encryption), unless
+   * it changed meanwhile (false); "taken", changing nothing, when another
+   * live user of the tenant has the index: two accounts of one address.
+   */
   reseal(
     user: Pick<UserRecord, "id" | "tenantId" | "updatedAt">,
     sealed: Pick<UserRecord, "emailIndex" | "emailSealed" | "nameSealed">,
-  ): Promise<boolean>;
+  ): Promise<boolean | "taken">;
 }
