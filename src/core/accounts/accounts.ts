@@ -56,29 +56,31 @@ export class AccountService {
     const problems = await checkPassword(input.password, email.address);
     if (problems.length > 0) throw errors.validation(problems);
 
-    // Rows indexed under an older key version or an older lookup key are found
-    // here; two sign-ups racing under the current ones meet the unique index below.
+    // Rows indexed under an older key version or lookup key are found here; racing sign-ups meet in insert.
     if (await this.findByEmail(tenant, email)) throw errors.emailTaken();
-    const user = await this.insert(tenant, email, {
-      name: input.name,
-      emailVerified: false,
-      passwordHash: await this.deps.passwords.hash(normalizePassword(input.password)),
-    });
-    if (!user) throw errors.emailTaken();
-    this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id });
-    return user;
+    const passwordHash = await this.deps.passwords.hash(normalizePassword(input.password));
+    // Once more only when this creation gave way to another that gave way too (see insert): none is left.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const user = await this.insert(tenant, email, { name: input.name, emailVerified: false, passwordHash });
+      if (user) {
+        this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id });
+        return user;
+      }
+      if (await this.findByEmail(tenant, email)) break;
+    }
+    throw errors.emailTaken();
   }
 
-  /** Inserts a user unless the tenant has a live one with the email (then null). */
+  /** Inserts a user unless the tenant has a live one with the email, under any configured key (then null). */
   private async insert(
     tenant: Tenant,
     email: NormalizedEmail,
     input: { name?: string | null; emailVerified: boolean; passwordHash: string | null },
   ): Promise<UserRecord | null> {
-    const { sealer } = this.deps;
-    const id = this.deps.random.uuid();
+    const { sealer, db } = this.deps;
+    const [id, now] = [this.deps.random.uuid(), this.deps.clock.now()];
     const name = input.name?.trim().slice(0, 200) || null;
-    return this.deps.db.users.createIfAbsent({
+    const user = await db.users.createIfAbsent({
       id,
       tenantId: tenant.id,
       emailIndex: await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE),
@@ -87,8 +89,22 @@ export class AccountService {
       emailVerified: input.emailVerified,
       passwordHash: input.passwordHash,
       scopes: [],
-      now: this.deps.clock.now(),
+      now,
     });
+    if (!user) return null;
+    // The unique index compares one key's indexes: while replicas seal under different first keys (a
+    // rollout of ENCRYPTION_KEYS), two creations at once both pass it. So each looks again under its other
+    // keys once its row is committed: of two such, at least one sees the other, and gives way.
+    const others = (await this.indexesOf(email.searchKeys)).filter((index) => index !== user.emailIndex);
+    const twin = others.length > 0 ? await db.users.findByEmailIndex(tenant.id, others) : null;
+    if (!twin) return user;
+    await db.users.softDelete(tenant.id, user.id, now);
+    this.deps.logger.info("user_creation_withdrawn", {
+      tenant_id: tenant.id,
+      user_id: user.id,
+      other_user_id: twin.id,
+    });
+    return null;
   }
 
   /**
