@@ -118,6 +118,12 @@ it("erases every personal value of a deleted user, keeping the id for the audit 
     "openid",
   ]);
 
+  // A dump as docs/security.md describes it: no address or name of the user, but a passkey's name,
+  // an identity's subject and a session's user agent in the clear.
+  const live = await everyRow();
+  expect([EMAIL, "ada.next@example.com", NAME].filter((value) => live.includes(value))).toEqual([]);
+  for (const clear of ["Ada's laptop", SUBJECT, "Erasable Browser/1.0"]) expect(live).toContain(clear);
+
   const before = await personalValues(userId);
   expect(before.filter((value) => value.startsWith("s1.")).length).toBe(5);
   const counts = await s.db.query(
