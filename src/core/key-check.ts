@@ -1,4 +1,4 @@
-import { emailContext } from "./accounts/accounts.js";
+import { emailContext } from "./accounts/user-rows.js";
 import { type Sealer, sealedKeyId } from "./crypto/sealing.js";
 import { providerSecretContext } from "./federation/federation.js";
 import { totpSecretContext } from "./mfa/mfa.js";

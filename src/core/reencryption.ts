@@ -1,5 +1,5 @@
-import { EMAIL_INDEX_PURPOSE, emailContext, nameContext } from "./accounts/accounts.js";
 import { lookupKeysOf } from "./accounts/email.js";
+import { EMAIL_INDEX_PURPOSE, emailContext, nameContext } from "./accounts/user-rows.js";
 import { type Sealer, SealingError } from "./crypto/sealing.js";
 import { identityProfileContext } from "./federation/federated-logins.js";
 import { providerSecretContext } from "./federation/federation.js";

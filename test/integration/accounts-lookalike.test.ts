@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EMAIL_INDEX_PURPOSE } from "../../src/core/accounts/accounts.js";
+import { EMAIL_INDEX_PURPOSE } from "../../src/core/accounts/user-rows.js";
 import { appClient, decode, GOOD_PASSWORD, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";

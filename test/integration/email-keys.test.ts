@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
-import { EMAIL_INDEX_PURPOSE } from "../../src/core/accounts/accounts.js";
+import { EMAIL_INDEX_PURPOSE } from "../../src/core/accounts/user-rows.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { reencryptAll } from "../../src/core/reencryption.js";

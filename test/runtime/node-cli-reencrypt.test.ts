@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
-import { EMAIL_INDEX_PURPOSE, emailContext } from "../../src/core/accounts/accounts.js";
+import { EMAIL_INDEX_PURPOSE, emailContext } from "../../src/core/accounts/user-rows.js";
 import { Sealer } from "../../src/core/crypto/sealing.js";
 import { totpSecretContext } from "../../src/core/mfa/mfa.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";

@@ -5,7 +5,7 @@
  * one value, which must not stop the service.
  */
 import { describe, expect, it } from "vitest";
-import { emailContext } from "../../src/core/accounts/accounts.js";
+import { emailContext } from "../../src/core/accounts/user-rows.js";
 import { type EncryptionKey, Sealer } from "../../src/core/crypto/sealing.js";
 import { providerSecretContext } from "../../src/core/federation/federation.js";
 import { encryptionKeysProblem } from "../../src/core/key-check.js";

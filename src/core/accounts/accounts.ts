@@ -10,6 +10,7 @@ import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { checkNewEmail, lookupKeysOf, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
 import { upstreamName } from "./upstream-name.js";
+import { EMAIL_INDEX_PURPOSE, emailContext, emailIndexesOf, insertUser, nameContext } from "./user-rows.js";
 
 /** API.md's User. */
 export interface UserView {
@@ -22,10 +23,6 @@ export interface UserView {
   tenant_id: string;
   created_at: string;
 }
-
-export const EMAIL_INDEX_PURPOSE = "users.email";
-export const emailContext = (tenantId: string, id: string) => `users.email:${tenantId}:${id}`;
-export const nameContext = (tenantId: string, id: string) => `users.name:${tenantId}:${id}`;
 
 /**
  * Verified when no account matches, so unknown emails cost the same argon2id
@@ -61,7 +58,7 @@ export class AccountService {
     const passwordHash = await this.deps.passwords.hash(normalizePassword(input.password));
     // Once more only when this creation gave way to another that gave way too (see insert): none is left.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const user = await this.insert(tenant, email, { name: input.name, emailVerified: false, passwordHash });
+      const user = await insertUser(this.deps, tenant, email, { name: input.name, emailVerified: false, passwordHash });
       if (user) {
         this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id });
         return user;
@@ -69,42 +66,6 @@ export class AccountService {
       if (await this.findByEmail(tenant, email)) break;
     }
     throw errors.emailTaken();
-  }
-
-  /** Inserts a user unless the tenant has a live one with the email, under any configured key (then null). */
-  private async insert(
-    tenant: Tenant,
-    email: NormalizedEmail,
-    input: { name?: string | null; emailVerified: boolean; passwordHash: string | null },
-  ): Promise<UserRecord | null> {
-    const { sealer, db } = this.deps;
-    const [id, now] = [this.deps.random.uuid(), this.deps.clock.now()];
-    const name = input.name?.trim().slice(0, 200) || null;
-    const user = await db.users.createIfAbsent({
-      id,
-      tenantId: tenant.id,
-      emailIndex: await sealer.blindIndex(email.lookupKey, EMAIL_INDEX_PURPOSE),
-      emailSealed: await sealer.seal(email.address, emailContext(tenant.id, id)),
-      nameSealed: name ? await sealer.seal(name, nameContext(tenant.id, id)) : null,
-      emailVerified: input.emailVerified,
-      passwordHash: input.passwordHash,
-      scopes: [],
-      now,
-    });
-    if (!user) return null;
-    // The unique index compares one key's indexes: while replicas seal under different first keys (a
-    // rollout of ENCRYPTION_KEYS), two creations at once both pass it. So each looks again under its other
-    // keys once its row is committed: of two such, at least one sees the other, and gives way.
-    const others = (await this.indexesOf(email.searchKeys)).filter((index) => index !== user.emailIndex);
-    const twin = others.length > 0 ? await db.users.findByEmailIndex(tenant.id, others) : null;
-    if (!twin) return user;
-    await db.users.softDelete(tenant.id, user.id, now);
-    this.deps.logger.info("user_creation_withdrawn", {
-      tenant_id: tenant.id,
-      user_id: user.id,
-      other_user_id: twin.id,
-    });
-    return null;
   }
 
   /**
@@ -123,7 +84,7 @@ export class AccountService {
     for (let attempt = 0; attempt < 2; attempt++) {
       const existing = await this.findByEmail(tenant, email);
       if (existing) return { user: existing, created: false };
-      const user = await this.insert(tenant, email, { ...profile, passwordHash: null });
+      const user = await insertUser(this.deps, tenant, email, { ...profile, passwordHash: null });
       if (user) {
         this.deps.logger.info("user_signed_up", { tenant_id: tenant.id, user_id: user.id, via: "federation" });
         return { user, created: true };
@@ -141,7 +102,10 @@ export class AccountService {
 
   /** As `findByAddress`, and an address today's rule refuses under the key rows made before it carry (login, recovery). */
   async findByTyped(tenant: Tenant, typed: string): Promise<UserRecord | null> {
-    return this.deps.db.users.findByEmailIndex(tenant.id, await this.indexesOf(lookupKeysOf(typed).searchKeys));
+    return this.deps.db.users.findByEmailIndex(
+      tenant.id,
+      await emailIndexesOf(this.deps.sealer, lookupKeysOf(typed).searchKeys),
+    );
   }
 
   /** The index a typed address is counted under (login throttle, mail admission): its key's, current key version. */
@@ -150,16 +114,7 @@ export class AccountService {
   }
 
   private async findByEmail(tenant: Tenant, email: NormalizedEmail): Promise<UserRecord | null> {
-    return this.deps.db.users.findByEmailIndex(tenant.id, await this.indexesOf(email.searchKeys));
-  }
-
-  /**
-   * The blind indexes rows found by these keys may carry, in the keys' order
-   * (the order lookups prefer them), each under every configured key version.
-   */
-  private async indexesOf(keys: string[]): Promise<string[]> {
-    const indexes = await Promise.all(keys.map((key) => this.deps.sealer.blindIndexes(key, EMAIL_INDEX_PURPOSE)));
-    return indexes.flat();
+    return this.deps.db.users.findByEmailIndex(tenant.id, await emailIndexesOf(this.deps.sealer, email.searchKeys));
   }
 
   /**

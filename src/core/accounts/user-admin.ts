@@ -6,8 +6,9 @@ import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserChanges, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { SessionService } from "../sessions/sessions.js";
-import { type AccountService, nameContext, type UserView } from "./accounts.js";
+import type { AccountService, UserView } from "./accounts.js";
 import { decodeUserCursor, encodeUserCursor } from "./user-cursor.js";
+import { nameContext } from "./user-rows.js";
 import type { UserVersions } from "./user-versions.js";
 
 /** API.md's AdminUser. */
