@@ -79,6 +79,26 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       expect(first[0]).toEqual(await db.tenants.findBySlug(first[0]?.slug ?? ""));
     });
 
+    it("stores the branding logo with its settings, reads it back byte for byte, and leaves it out of lookups", async () => {
+      const created = await db.tenants.createIfAbsent({ id: uuid(), slug: slug("logo"), name: "Logo", now: at });
+      const id = created?.id ?? "";
+      expect(await db.tenants.findLogo(id)).toBeNull();
+      const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+      const later = new Date(at.getTime() + 1000);
+      const updated = await db.tenants.mergeSettings(id, { branding: { logo: "x" } }, later, bytes);
+      expect(updated).toEqual({ ...created, settings: { branding: { logo: "x" } }, updatedAt: later });
+      expect(await db.tenants.findLogo(id)).toEqual(bytes);
+      expect(await db.tenants.findBySlug(created?.slug ?? "")).toEqual(updated);
+      // Without a logo argument the stored one stays; null removes it.
+      await db.tenants.mergeSettings(id, { other: 1 }, later);
+      expect(await db.tenants.findLogo(id)).toEqual(bytes);
+      await db.tenants.mergeSettings(id, { branding: {} }, later, null);
+      expect(await db.tenants.findLogo(id)).toBeNull();
+      await db.tenants.mergeSettings(id, {}, later, bytes);
+      await db.tenants.softDelete(id, later);
+      expect(await db.tenants.findLogo(id)).toBeNull();
+    });
+
     it("soft-deletes: the tenant disappears and its slug becomes free", async () => {
       const s = slug("gone");
       const first = await db.tenants.createIfAbsent({ id: uuid(), slug: s, name: "Old", now: at });

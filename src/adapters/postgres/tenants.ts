@@ -1,11 +1,15 @@
-import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import { decodeBase64, encodeBase64 } from "@oslojs/encoding";
+import { and, asc, eq, getTableColumns, gt, isNull, sql } from "drizzle-orm";
 import type { Tenant, TenantRepository } from "../../core/ports/database.js";
 import { byteOrder, type DrizzleDb } from "./drizzle.js";
 import { tenants } from "./schema.js";
 
 const live = isNull(tenants.deletedAt);
 
-function toTenant(row: typeof tenants.$inferSelect): Tenant {
+/** Every column but the logo, which only the logo route reads (up to 256 KiB a tenant). */
+const { logo: _logo, ...columns } = getTableColumns(tenants);
+
+function toTenant(row: Omit<typeof tenants.$inferSelect, "logo">): Tenant {
   return {
     id: row.id,
     slug: row.slug,
@@ -20,7 +24,7 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
   return {
     async findBySlug(slug) {
       const [row] = await db
-        .select()
+        .select(columns)
         .from(tenants)
         .where(and(eq(tenants.slug, slug), live))
         .limit(1);
@@ -34,13 +38,13 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
         .insert(tenants)
         .values({ id, tenantId: id, slug, name, settings, createdAt: now, updatedAt: now })
         .onConflictDoNothing({ target: tenants.slug, where: sql`deleted_at IS NULL` })
-        .returning();
+        .returning(columns);
       return row ? toTenant(row) : null;
     },
 
     async page(afterId, limit) {
       const rows = await db
-        .select()
+        .select(columns)
         .from(tenants)
         .where(afterId ? and(gt(tenants.id, afterId), live) : live)
         .orderBy(asc(tenants.id))
@@ -50,7 +54,7 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
 
     async listBySlug(afterSlug, limit) {
       const rows = await db
-        .select()
+        .select(columns)
         .from(tenants)
         .where(afterSlug === null ? live : and(gt(byteOrder(tenants.slug), afterSlug), live))
         .orderBy(asc(byteOrder(tenants.slug)))
@@ -58,15 +62,28 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
       return rows.map(toTenant);
     },
 
-    async mergeSettings(id, patch, now) {
+    async mergeSettings(id, patch, now, logo) {
       // jsonb || merges in the statement itself, so concurrent changes of
-      // different settings do not overwrite each other.
+      // different settings do not overwrite each other; the logo changes with its settings.
       const [row] = await db
         .update(tenants)
-        .set({ settings: sql`${tenants.settings} || ${JSON.stringify(patch)}::jsonb`, updatedAt: now })
+        .set({
+          settings: sql`${tenants.settings} || ${JSON.stringify(patch)}::jsonb`,
+          updatedAt: now,
+          ...(logo === undefined ? {} : { logo: logo && encodeBase64(logo) }),
+        })
         .where(and(eq(tenants.id, id), live))
-        .returning();
+        .returning(columns);
       return row ? toTenant(row) : null;
+    },
+
+    async findLogo(id) {
+      const [row] = await db
+        .select({ logo: tenants.logo })
+        .from(tenants)
+        .where(and(eq(tenants.id, id), live))
+        .limit(1);
+      return row?.logo ? decodeBase64(row.logo) : null;
     },
 
     async softDelete(id, now) {

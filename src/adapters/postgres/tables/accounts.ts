@@ -24,6 +24,12 @@ export const tenants = pgTable(
     name: text("name").notNull(),
     /** Per-tenant settings (token lifetimes, signing algorithm, allowlists...). */
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * The branding logo's bytes as the service fetched them, in base64: text reads
+     * back alike on every driver (pg, PGlite, neon-http differ on bytea). Only the
+     * logo route reads it; tenant lookups leave it out.
+     */
+    logo: text("logo"),
     ...timestamps,
   },
   (t) => [

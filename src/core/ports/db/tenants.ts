@@ -24,8 +24,19 @@ export interface TenantRepository {
   page(afterId: string | null, limit: number): Promise<Tenant[]>;
   /** Live tenants in slug order after `afterSlug`, at most `limit` (the admin listing). */
   listBySlug(afterSlug: string | null, limit: number): Promise<Tenant[]>;
-  /** Sets the given top-level settings, keeping the others; resolves the updated tenant (null when gone). */
-  mergeSettings(id: string, patch: Record<string, unknown>, now: Date): Promise<Tenant | null>;
+  /**
+   * Sets the given top-level settings, keeping the others, and the branding
+   * logo's bytes when `logo` is given (null removes it); resolves the updated
+   * tenant (null when gone).
+   */
+  mergeSettings(
+    id: string,
+    patch: Record<string, unknown>,
+    now: Date,
+    logo?: Uint8Array | null,
+  ): Promise<Tenant | null>;
+  /** The live tenant's branding logo as stored by mergeSettings; null when none (or gone). */
+  findLogo(id: string): Promise<Uint8Array | null>;
   /** Soft-deletes; the slug becomes free again. Resolves whether a live row changed. */
   softDelete(id: string, now: Date): Promise<boolean>;
 }
