@@ -100,8 +100,13 @@ type Language = (typeof LANGUAGES)[number];
 
 /** How the tenant's mails and pages look: set by `PUT /v1/admin/branding`. */
 export interface Branding {
-  /** An https URL of the tenant's logo, or null. */
+  /** The URL the admin gave for the tenant's logo (mails link it), or null. */
   logoUrl: string | null;
+  /**
+   * The version (SHA-256) of the logo the service fetched from it and serves at
+   * `/t/{tenant}/branding/logo` (the hosted pages show that one); null when none.
+   */
+  logoVersion: string | null;
   /** `#rrggbb`, or null for the service's default. */
   accentColor: string | null;
   language: Language;
@@ -114,8 +119,10 @@ export const brandingOf = perTenant((tenant): Branding => {
   const logo = raw?.logo_url;
   const accent = raw?.accent_color;
   const language = raw?.language;
+  const version = raw?.logo_version;
   return {
-    logoUrl: typeof logo === "string" && logo.startsWith("https://") && URL.canParse(logo) ? logo : null,
+    logoUrl: typeof logo === "string" && URL.canParse(logo) ? logo : null,
+    logoVersion: typeof version === "string" && /^[\w-]{43}$/.test(version) ? version : null,
     accentColor: typeof accent === "string" && ACCENT_COLOR.test(accent) ? accent : null,
     language: LANGUAGES.includes(language as Language) ? (language as Language) : LANGUAGES[0],
   };

@@ -141,11 +141,11 @@ export class TenantService {
   }
 
   /**
-   * Changes some of a tenant's settings. Other processes see the change once
-   * their cached lookup expires (at most 5 s).
+   * Changes some of a tenant's settings (and its branding logo's bytes, when
+   * given). Other processes see the change once their cached lookup expires (at most 5 s).
    */
-  async updateSettings(tenant: Tenant, patch: Record<string, unknown>): Promise<Tenant> {
-    const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now());
+  async updateSettings(tenant: Tenant, patch: Record<string, unknown>, logo?: Uint8Array | null): Promise<Tenant> {
+    const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now(), logo);
     this.remember(tenant.slug, updated);
     if (!updated) throw errors.tenantNotFound(tenant.slug);
     return updated;

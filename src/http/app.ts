@@ -26,6 +26,7 @@ import { adminUserRoutes } from "./routes/admin-users.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { auditEventRoutes } from "./routes/audit-events.js";
 import { authorizeRoutes } from "./routes/authorize.js";
+import { brandingLogoRoutes } from "./routes/branding-logo.js";
 import { consentRoutes } from "./routes/consents.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { mountDocs } from "./routes/docs.js";
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.route("/", adminApiKeyRoutes);
   app.route("/", adminSettingRoutes);
   app.route("/", adminBrandingRoutes);
+  app.route("/", brandingLogoRoutes);
   app.route("/", adminPasskeyRoutes);
   app.route("/", adminMfaPolicyRoutes);
   app.route("/", adminOAuthProviderRoutes);

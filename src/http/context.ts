@@ -6,6 +6,7 @@ import type { PasswordFlows } from "../core/accounts/password-flows.js";
 import type { UserAdministration } from "../core/accounts/user-admin.js";
 import type { ApiKeyService } from "../core/api-keys/api-keys.js";
 import type { BackgroundTasks } from "../core/background.js";
+import type { BrandingLogos } from "../core/branding-logo.js";
 import type { Sealer } from "../core/crypto/sealing.js";
 import type { FederatedLogins } from "../core/federation/federated-logins.js";
 import type { FederationService } from "../core/federation/federation.js";
@@ -113,6 +114,8 @@ export interface Services extends AppDeps {
   tracer: Tracer;
   metrics: Metrics;
   tenants: TenantService;
+  /** The tenants' branding logos: fetched when set, served from this origin. */
+  brandingLogos: BrandingLogos;
   /** Rate-limit decisions (GCRA in Redis) behind one circuit breaker. */
   limiter: RateLimiter;
   keyRing: KeyRingService;

@@ -2,6 +2,7 @@ import { AccountMail } from "../core/accounts/account-mail.js";
 import { AccountTokens } from "../core/accounts/account-tokens.js";
 import { UserVersions } from "../core/accounts/user-versions.js";
 import { BackgroundTasks } from "../core/background.js";
+import { BrandingLogos } from "../core/branding-logo.js";
 import { discoveryCache } from "../core/federation/upstream.js";
 import { errorFields } from "../core/logging/error-fields.js";
 import { MailOutbox } from "../core/mail/outbox.js";
@@ -22,6 +23,7 @@ import { auditTap } from "./audit-tap.js";
 import type { AppDeps, Services } from "./context.js";
 import { ServiceGraph } from "./service-graph.js";
 import { withTelemetry } from "./telemetry.js";
+import { tracedFetch } from "./traced-fetch.js";
 
 /**
  * Wires the core services once per process or isolate: the returned graph
@@ -46,6 +48,11 @@ export function buildServices(appDeps: AppDeps): Services {
   const processDeps = { ...deps, logger: processLogger };
   const limiter = new RateLimiter(processDeps);
   const mailOutbox = deps.mailer && new MailOutbox({ ...processDeps, mailer: deps.mailer });
+  const egress = deps.egressPolicy ?? egressPolicyFor(config.APP_ENV);
+  const tenants = new TenantService(deps.db, deps.clock, deps.random);
+  // Logos are fetched like providers' documents: the runtime's guarded fetch, the egress policy, bounds.
+  const runtimeFetch = deps.upstreamFetch ?? ((input, init) => fetch(input, init));
+  const brandingLogos = new BrandingLogos({ ...deps, tenants, egress, fetch: tracedFetch(runtimeFetch, deps.tracer) });
   return new ServiceGraph({
     deps,
     processLogger,
@@ -56,8 +63,9 @@ export function buildServices(appDeps: AppDeps): Services {
     ledger: new RotationLedger(deps.db, !deps.waitUntil),
     samlMetadata: new SpMetadataCache(),
     discovery: discoveryCache(),
-    egress: deps.egressPolicy ?? egressPolicyFor(config.APP_ENV),
-    tenants: new TenantService(deps.db, deps.clock, deps.random),
+    egress,
+    tenants,
+    brandingLogos,
     limiter,
     blocklist: new AccessTokenBlocklist(processDeps),
     background,

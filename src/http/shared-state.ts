@@ -2,6 +2,7 @@ import type { AccountMail } from "../core/accounts/account-mail.js";
 import type { AccountTokens } from "../core/accounts/account-tokens.js";
 import type { UserVersions } from "../core/accounts/user-versions.js";
 import type { BackgroundTasks } from "../core/background.js";
+import type { BrandingLogos } from "../core/branding-logo.js";
 import type { DiscoveryCache } from "../core/federation/upstream.js";
 import type { MailOutbox } from "../core/mail/outbox.js";
 import type { BrowserMfaChallenges } from "../core/mfa/browser-challenges.js";
@@ -43,6 +44,7 @@ export interface SharedState {
   discovery: DiscoveryCache;
   egress: EgressPolicy;
   tenants: TenantService;
+  brandingLogos: BrandingLogos;
   limiter: RateLimiter;
   blocklist: AccessTokenBlocklist;
   background: BackgroundTasks;
@@ -125,6 +127,9 @@ export class SharedView {
   // Shared by every request.
   get tenants() {
     return this.shared.tenants;
+  }
+  get brandingLogos() {
+    return this.shared.brandingLogos;
   }
   get limiter() {
     return this.shared.limiter;

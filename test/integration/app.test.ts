@@ -288,6 +288,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/account/security/totp",
       "/t/{tenant}/account/security/totp/confirm",
       "/t/{tenant}/authorize",
+      "/t/{tenant}/branding/logo",
       "/t/{tenant}/consent",
       "/t/{tenant}/email/verify",
       "/t/{tenant}/email/verify/done",

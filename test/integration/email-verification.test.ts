@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD, type TokenBody } from "../support/accounts.js";
 import { TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
+import { PNG, startImageServer } from "../support/image-server.js";
 import { type MailTestApp, startMailTestApp } from "../support/mail-app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { linkToken, type TestSmtpServer } from "../support/smtp-server.js";
@@ -143,8 +144,10 @@ describe("branding", () => {
   it("reads the defaults, stores a branding and shows it in the tenant's mails", async () => {
     const before = await t.app.request("/t/acme/v1/admin/branding", { headers: admin });
     expect(await before.json()).toEqual({ logo_url: null, accent_color: null, language: "en" });
-    const branding = { logo_url: "https://cdn.acme.test/logo.png", accent_color: "#0a7f5a", language: "en" };
+    const images = await startImageServer({ "/logo.png": { type: "image/png", body: PNG } });
+    const branding = { logo_url: images.url("/logo.png"), accent_color: "#0a7f5a", language: "en" };
     const stored = await put("acme", branding);
+    await images.close();
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual(branding);
     expect(await (await t.app.request("/t/acme/v1/admin/branding", { headers: admin })).json()).toEqual(branding);
@@ -152,7 +155,9 @@ describe("branding", () => {
     const email = address("branded");
     await signup(email);
     const mail = await verifyMail(email);
-    expect(mail.html).toContain('src="https://cdn.acme.test/logo.png"');
+    // The copy the service fetched and serves, not the admin's URL (mails show what was checked).
+    expect(mail.html).toMatch(new RegExp(`src="${TEST_PUBLIC_URL}/t/acme/branding/logo\\?v=[\\w-]{43}"`));
+    expect(mail.html).not.toContain("127.0.0.1");
     expect(mail.html.toLowerCase()).toContain("#0a7f5a");
     expect((await put("acme", { logo_url: null, accent_color: null, language: "en" })).status).toBe(200);
   });

@@ -1,3 +1,4 @@
+import { logoPath } from "../branding-logo.js";
 import { errors } from "../errors.js";
 import { type MailTemplate, renderMail } from "../mail/templates.js";
 import type { Tenant } from "../ports/database.js";
@@ -50,7 +51,10 @@ export class AccountMail {
   async send(tenant: Tenant, to: string, template: MailTemplate): Promise<void> {
     const queue = this.deps.queue;
     if (!queue) return;
-    const branding = brandingOf(tenant);
-    await queue.send(renderMail(template, to, { tenantName: tenant.name, ...branding }));
+    const { accentColor, language } = brandingOf(tenant);
+    // The logo the service fetched and serves, not the admin's URL: the mail shows what was checked.
+    const path = logoPath(tenant);
+    const logoUrl = path && `${this.deps.publicUrl}${path}`;
+    await queue.send(renderMail(template, to, { tenantName: tenant.name, logoUrl, accentColor, language }));
   }
 }

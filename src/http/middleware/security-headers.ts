@@ -20,13 +20,14 @@ export const docsPolicy = (nonce: string) =>
 
 /**
  * The hosted pages: their one stylesheet, the inline theme of this response's
- * nonce, https logos, and forms posting to this origin or to `formTargets`
- * (where a submitted form may redirect: Chrome checks form-action on redirects).
+ * nonce, the tenant's logo as this origin serves it (no third-party asset),
+ * and forms posting to this origin or to `formTargets` (where a submitted
+ * form may redirect: Chrome checks form-action on redirects).
  * With `script`, the page's own script of this nonce and its fetches from this
  * origin (the login page's passkey button).
  */
 export const pagePolicy = (nonce: string, formTargets: string[], script = false) =>
-  `default-src 'none'; style-src 'self' 'nonce-${nonce}'; img-src 'self' https:; ` +
+  `default-src 'none'; style-src 'self' 'nonce-${nonce}'; img-src 'self'; ` +
   (script ? `script-src 'nonce-${nonce}'; connect-src 'self'; ` : "") +
   `form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 

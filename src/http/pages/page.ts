@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { logoPath } from "../../core/branding-logo.js";
 import { toBase64Url } from "../../core/crypto/encoding.js";
 import { brandingOf } from "../../core/tenant-settings.js";
 import type { AppEnv } from "../context.js";
@@ -11,6 +12,7 @@ import { type Theme, themeOf } from "./theme.js";
 export interface PageContext {
   strings: PageCatalogue;
   tenantName: string;
+  /** The tenant's logo as this service serves it (never a third-party URL), or null. */
   logoUrl: string | null;
   theme: Theme;
   nonce: string;
@@ -29,7 +31,7 @@ export async function pageContext(c: Context<AppEnv>, language?: PageCatalogue |
   return {
     strings: language ?? pagesIn(branding?.language ?? "en"),
     tenantName: tenant?.name ?? "Sign-in",
-    logoUrl: branding?.logoUrl ?? null,
+    logoUrl: tenant ? logoPath(tenant) : null,
     theme: themeOf({ accentColor: branding?.accentColor ?? null }),
     nonce: toBase64Url(c.get("services").random.bytes(NONCE_BYTES)),
     base: tenant ? `/t/${tenant.slug}` : "",

@@ -12,9 +12,14 @@ export const BrandingSchema = z
   .object({
     logo_url: singleLine()
       .max(2048, "must be at most 2048 characters")
-      .refine((url) => url.startsWith("https://") && URL.canParse(url), "must be an https URL")
+      .refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), "must be an https URL")
       .nullable()
-      .openapi({ description: "Shown at the top of mails and pages; null for none" }),
+      .openapi({
+        description:
+          "Where the service fetches the logo once, when the branding is set (https; a PNG, JPEG, GIF or WebP " +
+          "of at most 256 KiB, no redirects). Pages and mails show that copy, served at `/t/{tenant}/branding/logo`. " +
+          "null for none",
+      }),
     accent_color: z
       .string()
       .regex(ACCENT_COLOR, "must be a colour as #rrggbb")
@@ -48,7 +53,9 @@ const putBranding = createRoute({
   path: "/t/{tenant}/v1/admin/branding",
   tags: ["Administration"],
   summary: "Set the tenant's branding",
-  description: "Replaces the branding; every field is required (null clears the logo or colour).",
+  description:
+    "Replaces the branding; every field is required (null clears the logo or colour). A logo_url is fetched " +
+    "now: 400 validation_failed naming logo_url when it cannot be fetched or is not an accepted image.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
@@ -64,6 +71,6 @@ const putBranding = createRoute({
 export const adminBrandingRoutes = createRouter()
   .openapi(getBranding, (c) => c.json(view(c.get("tenant")), 200))
   .openapi(putBranding, async (c) => {
-    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { branding: c.req.valid("json") });
+    const tenant = await c.get("services").brandingLogos.set(c.get("tenant"), c.req.valid("json"));
     return c.json(view(tenant), 200);
   });
