@@ -6,6 +6,8 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNodeEgressFetch } from "../../src/adapters/net/node-egress-fetch.js";
+import { localEgress } from "../../src/core/net/egress.js";
 import { appClient, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { TestBrowser } from "../support/hosted.js";
@@ -19,7 +21,8 @@ let images: Awaited<ReturnType<typeof startImageServer>>;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // Node's own upstream fetch (the resolved-address check), under the test policy that allows loopback.
+  t = await startTestApp({ upstreamFetch: createNodeEgressFetch(localEgress) });
   await appClient(t).createTenant("logos");
   images = await startImageServer({
     "/logo.png": { type: "image/png", body: PNG },

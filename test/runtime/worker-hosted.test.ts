@@ -1,11 +1,14 @@
 /**
  * The hosted pages inside workerd on the built Worker: the login page with
  * its nonce and CSRF cookie, a form login that starts the provider session,
- * and the authorization endpoint handing a first-party client its code.
+ * the authorization endpoint handing a first-party client its code, and the
+ * tenant's logo fetched by the Worker from a loopback image host and served
+ * from its own origin.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, GOOD_PASSWORD } from "../support/accounts.js";
 import { pkce, registerClient, TestBrowser } from "../support/hosted.js";
+import { PNG, startImageServer } from "../support/image-server.js";
 import { startWorkerHarness, type WorkerHarness, type WorkerInstance } from "../support/runtime-worker.js";
 
 const APP = "https://portal.example/cb";
@@ -59,5 +62,34 @@ describe("hosted pages inside workerd", () => {
     expect(back.origin + back.pathname).toBe(APP);
     expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(browser.cookies.has("__Host-sso-edgepages")).toBe(true);
+  });
+
+  it("fetches the tenant's logo once and serves it from its own origin", async () => {
+    const images = await startImageServer({
+      "/logo.png": { type: "image/png", body: PNG },
+      "/logo.svg": { type: "image/svg+xml", body: "<svg xmlns='http://www.w3.org/2000/svg'/>" },
+    });
+    try {
+      const put = (logo_url: string) =>
+        worker.request("/t/edgepages/v1/admin/branding", {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${h.adminKey}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ logo_url, accent_color: null, language: "en" }),
+        });
+      expect((await put(images.url("/logo.png"))).status).toBe(200);
+      expect((await put(images.url("/logo.svg"))).status).toBe(400);
+      const login = await new TestBrowser((path, init) => worker.request(path, init)).get("/t/edgepages/login");
+      expect(login.headers.get("content-security-policy")).toContain("img-src 'self';");
+      const src = /<img src="([^"]+)"/.exec(await login.text())?.[1] ?? "";
+      expect(src).toMatch(/^\/t\/edgepages\/branding\/logo\?v=/);
+      const logo = await worker.request(src);
+      expect(logo.status).toBe(200);
+      expect(logo.headers.get("content-type")).toBe("image/png");
+      expect(logo.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(new Uint8Array(await logo.arrayBuffer())).toEqual(PNG);
+      expect(images.hits("/logo.png")).toBe(1);
+    } finally {
+      await images.close();
+    }
   });
 });
