@@ -17,7 +17,7 @@ export const BrandingSchema = z
       .openapi({
         description:
           "Where the service fetches the logo once, when the branding is set (https; a PNG, JPEG, GIF or WebP " +
-          "of at most 256 KiB, no redirects). Pages and mails show that copy, served at `/t/{tenant}/branding/logo`. " +
+          "of at most 256 KiB, no redirects). Pages and mails show that copy, served at `/t/{tenant}/branding/logo`; " +
           "null for none",
       }),
     accent_color: z
