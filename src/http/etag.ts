@@ -6,8 +6,8 @@ export async function etagOf(primitives: CryptoPrimitives, body: string): Promis
   return `"${(await primitives.sha256Text(body, "base64url")).slice(0, 27)}"`;
 }
 
-/** Whether the request's If-None-Match names this ETag (weak comparison, RFC 9110 §13.1.2). */
+/** Whether the request's If-None-Match names this ETag (weak comparison) or is `*` (RFC 9110 §13.1.2). */
 export function notModified(c: Context, etag: string): boolean {
   const match = c.req.header("if-none-match");
-  return match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag) ?? false;
+  return match?.split(",").some((tag) => tag.trim() === "*" || tag.trim().replace(/^W\//, "") === etag) ?? false;
 }

@@ -95,22 +95,25 @@ export const ScopeSchema = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/,
 export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters or line separators");
 
 /**
- * Bidi embedding, override and isolate controls (U+202A–U+202E,
- * U+2066–U+2069), which reorder the text around them, and zero-width
- * characters other than ZWNJ and ZWJ (which scripts and emoji need), which
- * make one name look like another.
+ * Unicode's default-ignorable characters: bidi embedding, override and
+ * isolate controls, which reorder the text around them, and the invisible
+ * ones (zero-width spaces, soft hyphen, fillers, tags), which make one name
+ * look like another. Kept: ZWNJ and ZWJ, LRM and RLM, and variation
+ * selectors, which scripts and emoji need.
  */
-const HIDDEN_FORMATTING = /[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e]/;
+const HIDDEN_FORMATTING = /(?![\u200c-\u200f\ufe00-\ufe0f])\p{Default_Ignorable_Code_Point}/u;
 
 /** A name an admin sets that users are shown (a tenant's, a client's): one line, and it reads as it is written. */
 export const shownName = () =>
   singleLine()
     .refine(
       (name) => !HIDDEN_FORMATTING.test(name),
-      "must not contain text-direction controls (U+202A to U+202E, U+2066 to U+2069) or zero-width characters",
+      "must not contain text-direction controls (U+202A to U+202E, U+2066 to U+2069) or invisible characters",
     )
     .openapi({
-      description: "Shown to users: no text-direction controls and no zero-width characters but ZWNJ and ZWJ",
+      description:
+        "Shown to users: no text-direction controls and no invisible characters (Unicode's default-ignorable " +
+        "ones but ZWNJ, ZWJ, LRM, RLM and variation selectors)",
     });
 
 /** Ids are UUIDs (API.md); anything else in an id path segment is simply not found. */

@@ -87,6 +87,8 @@ describe("the branding logo", () => {
     expect(unversioned.headers.get("cache-control")).toBe("no-cache");
     const again = await t.app.request("/t/logos/branding/logo", { headers: { "If-None-Match": etag } });
     expect(again.status).toBe(304);
+    const any = await t.app.request("/t/logos/branding/logo", { headers: { "If-None-Match": "*" } });
+    expect(any.status).toBe(304); // RFC 9110 §13.1.2: `*` matches any current representation
     // Pages and the logo route never went back to the image host.
     expect(images.hits("/logo.png")).toBe(before + 1);
   });
@@ -128,5 +130,12 @@ describe("the branding logo", () => {
     const plain = await readAnswer(await put("http://images.example/logo.png"));
     expectProblem(plain, 400, "validation_failed");
     expect(plain.json.errors).toEqual([{ path: "logo_url", message: expect.stringMatching(/must be https/) }]);
+    // Credentials in the URL would be kept and shown to every admin (and one runtime fetched without them).
+    const credentials = await readAnswer(await put("https://user:s3cret@images.example/logo.png"));
+    expectProblem(credentials, 400, "validation_failed");
+    expect(credentials.json.errors).toEqual([
+      { path: "logo_url", message: "must not contain a user name or password" },
+    ]);
+    expect(JSON.stringify(await branding())).not.toContain("s3cret");
   });
 });

@@ -19,9 +19,13 @@ const EMAIL = "dana@example.com";
 const RLO = "\u202e";
 const admin = { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
-/** Direction controls, then zero-width characters; and names with the joiners and marks scripts need. */
-const REFUSED = [..."\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", ..."\u200b\u2060\u2063\ufeff\u180e"];
-const ACCEPTED = ["می\u200cخواهم", "👩\u200d💻 Labs", "שלום\u200f!", "Ünïcødé Ltd"];
+/** Direction controls, then invisible characters; and names with the joiners, marks and selectors scripts and emoji need. */
+const REFUSED = [
+  ..."\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+  ..."\u200b\u2060\u2063\ufeff\u180e\u00ad\u034f\u061c\u3164\u115f",
+  "\u{e0041}",
+];
+const ACCEPTED = ["می\u200cخواهم", "👩\u200d💻 Labs", "שלום\u200f!", "Ünïcødé Ltd", "Café ☕\ufe0f"];
 
 let t: TestApp;
 let clientId: string;

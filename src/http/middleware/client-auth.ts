@@ -88,7 +88,7 @@ async function formCredentials(c: Context<AppEnv>): Promise<Record<string, strin
   const fields: Record<string, string> = {};
   for (const name of ["client_id", "client_secret"]) {
     const [value, ...more] = params.getAll(name);
-    if (more.length > 0) throw new OAuthError("invalid_request", `${name} must be sent once.`);
+    if (more.length > 0) throw new OAuthError("invalid_request", `Each parameter must be sent once: ${name}.`);
     if (value !== undefined) fields[name] = value;
   }
   return fields;

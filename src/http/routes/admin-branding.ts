@@ -12,7 +12,12 @@ export const BrandingSchema = z
   .object({
     logo_url: singleLine()
       .max(2048, "must be at most 2048 characters")
-      .refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), "must be an https URL")
+      .refine((url) => /^https?:\/\//i.test(url) && URL.canParse(url), "must be an https URL")
+      // Stored and shown to every admin; Node's fetch refuses credentials in a URL, workerd drops them.
+      .refine(
+        (url) => !URL.canParse(url) || !/^[^/]*\/\/[^/?#]*@/.test(url),
+        "must not contain a user name or password",
+      )
       .nullable()
       .openapi({
         description:

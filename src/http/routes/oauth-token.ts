@@ -56,7 +56,7 @@ async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
   }
   const fields = new Map<string, string>();
   for (const [name, value] of presentParameters(new URLSearchParams(await c.req.text()))) {
-    if (fields.has(name)) throw new OAuthError("invalid_request", `${name} must be sent once.`);
+    if (fields.has(name)) throw new OAuthError("invalid_request", `Each parameter must be sent once: ${name}.`);
     fields.set(name, value);
   }
   // Own properties even for names like __proto__.
