@@ -101,6 +101,7 @@ export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain 
  * look like another. Kept: ZWNJ and ZWJ, LRM and RLM, and variation
  * selectors, which scripts and emoji need.
  */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists code points to keep, each alone.
 const HIDDEN_FORMATTING = /(?![\u200c-\u200f\ufe00-\ufe0f])\p{Default_Ignorable_Code_Point}/u;
 
 /** A name an admin sets that users are shown (a tenant's, a client's): one line, and it reads as it is written. */
