@@ -8,9 +8,10 @@
  */
 
 import { existsSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { parseExposition } from "../support/prometheus-text.js";
+import { closedWithin, rawClient } from "../support/raw-client.js";
 import { deletePrefix, testPrefix } from "../support/redis.js";
 import {
   ADMIN_KEY,
@@ -50,68 +51,6 @@ afterAll(async () => {
   if (prefix) await deletePrefix(prefix);
   await database?.drop();
 }, 30_000);
-
-interface RawClient {
-  socket: Socket;
-  /** Everything the server sent. */
-  received(): string;
-  /** When the first byte from the server arrived, in ms since `openedAt`. */
-  firstDataAt(): number | undefined;
-  /** Resolves when the server closed the connection, with the time it took since `openedAt`. */
-  closed: Promise<number>;
-  openedAt: number;
-  /** Writes `chunk` every `everyMs` until the connection closes. */
-  trickle(chunk: string, everyMs: number): void;
-}
-
-async function rawClient(port: number): Promise<RawClient> {
-  const socket = connect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  const openedAt = Date.now();
-  let data = "";
-  let firstDataAt: number | undefined;
-  socket.on("data", (chunk: Buffer) => {
-    firstDataAt ??= Date.now() - openedAt;
-    data += chunk.toString("latin1");
-  });
-  socket.on("error", () => {});
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const closed = new Promise<number>((resolve) =>
-    socket.once("close", () => {
-      clearInterval(timer);
-      resolve(Date.now() - openedAt);
-    }),
-  );
-  return {
-    socket,
-    received: () => data,
-    firstDataAt: () => firstDataAt,
-    closed,
-    openedAt,
-    trickle(chunk, everyMs) {
-      timer = setInterval(() => {
-        if (!socket.destroyed) socket.write(chunk);
-      }, everyMs);
-    },
-  };
-}
-
-/** Resolves the time the connection took to close, or fails once `limitMs` has passed with it still open. */
-async function closedWithin(client: RawClient, limitMs: number): Promise<number> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const open = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`connection still open after ${limitMs} ms`)), limitMs);
-  });
-  try {
-    return await Promise.race([client.closed, open]);
-  } finally {
-    clearTimeout(timer);
-    client.socket.destroy();
-  }
-}
 
 /** GET /healthz over fresh connections until `stop` resolves; resolves every status seen. */
 async function healthLoop(base: string, stop: Promise<unknown>): Promise<number[]> {
@@ -157,6 +96,26 @@ async function expectTimeoutLogged(answer: string): Promise<void> {
     refused: "request_timeout",
     remote_address: expect.stringMatching(/127\.0\.0\.1/),
   });
+}
+
+/** The head of a tenant creation whose JSON body follows in chunks (RFC 9112 §7.1). */
+const chunkedTenantPost = (requestId: string) =>
+  "POST /v1/admin/tenants HTTP/1.1\r\nHost: auth.node.test\r\n" +
+  `Authorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\n` +
+  `X-Request-Id: ${requestId}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+
+/** Every log line of the request with this X-Request-Id. */
+const linesOf = (requestId: string) =>
+  server
+    .output()
+    .split("\n")
+    .filter((line) => line.includes(`"request_id":"${requestId}"`))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+/** authority_http_requests_total of one method, route and status, as /metrics says now. */
+async function requestCount(method: string, route: string, status: string): Promise<number> {
+  const response = await fetch(`${server.base}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  return parseExposition(await response.text()).value("authority_http_requests_total", { method, route, status });
 }
 
 describe("slow clients", () => {
@@ -214,6 +173,44 @@ describe("slow clients", () => {
       // The handler that waited for the body failed quietly: the process is up and logged no crash.
       expect(server.hasExited()).toBe(false);
       expect(server.output()).not.toContain('"status":500');
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "a chunked body whose client goes away midway is the app's 400, not an unhandled error",
+    async () => {
+      const requestId = `chunked-gone-${Date.now()}`;
+      const failedBefore = await requestCount("POST", "/v1/admin/tenants", "500");
+      const client = await rawClient(server.port);
+      client.socket.write(`${chunkedTenantPost(requestId)}5\r\n{"slu\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.socket.destroy();
+      // docs/operations.md: logged with the status the app gave, as a declared body that stops is.
+      await expect.poll(() => linesOf(requestId).filter((line) => line.event === "request")).toHaveLength(1);
+      expect(linesOf(requestId)).toEqual([
+        expect.objectContaining({ event: "request", method: "POST", route: "/v1/admin/tenants", status: 400 }),
+      ]);
+      expect(await requestCount("POST", "/v1/admin/tenants", "500")).toBe(failedBefore);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "a chunked body trickled past HTTP_REQUEST_TIMEOUT is cut off with 408, and the app's line says 400",
+    async () => {
+      const requestId = `chunked-slow-${Date.now()}`;
+      const slow = await rawClient(server.port);
+      slow.socket.write(`${chunkedTenantPost(requestId)}5\r\n{"slu\r\n`);
+      // Each chunk is complete and on time; the body never ends.
+      slow.trickle("1\r\n \r\n", 200);
+      const tookMs = await closedWithin(slow, REQUEST_TIMEOUT_MS + LATENESS_MS);
+      expect(tookMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+      expect(slow.received()).toMatch(TIMED_OUT);
+      await expect.poll(() => linesOf(requestId).filter((line) => line.event === "request")).toHaveLength(1);
+      expect(linesOf(requestId)).toEqual([
+        expect.objectContaining({ event: "request", method: "POST", route: "/v1/admin/tenants", status: 400 }),
+      ]);
     },
     PROCESS_TEST_MS,
   );

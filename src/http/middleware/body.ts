@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { errors } from "../../core/errors.js";
+import { AppError, errors } from "../../core/errors.js";
 
 /**
  * 413 for bodies over the configured limit, whether or not Content-Length is
@@ -17,12 +17,26 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
       throw errors.payloadTooLarge(maxBytes);
     },
   });
+  // A body that stops before its end (the client went away, or ran out of time and was sent 408) is the
+  // client's failure, answered 400 as a declared body that stops is by its reader, not an unhandled 500.
+  const readStreamed: MiddlewareHandler = async (c, next) => {
+    let reading = true;
+    try {
+      return await streamed(c, () => {
+        reading = false;
+        return next();
+      });
+    } catch (error) {
+      if (reading && !(error instanceof AppError)) throw errors.malformedBody("The body did not arrive in full.");
+      throw error;
+    }
+  };
   return (c, next) => {
     const method = c.req.method;
     // A Fetch Request of these methods has no body (Fetch standard, Request constructor).
     if (method === "GET" || method === "HEAD") return next();
     const length = c.req.header("content-length");
-    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return readStreamed(c, next);
     if (Number.parseInt(length, 10) > maxBytes) throw errors.payloadTooLarge(maxBytes);
     return next();
   };
