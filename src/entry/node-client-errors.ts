@@ -22,7 +22,7 @@ export interface RefusalDeps {
  * socket's peer stands in for the client address (a proxy's, behind one:
  * X-Forwarded-For was not read).
  */
-function recordRefusal(
+export function recordRefusal(
   deps: RefusalDeps,
   line: { requestId: string; method: string | undefined; status: number; code: string; peer: string | undefined },
 ): void {
@@ -38,8 +38,26 @@ function recordRefusal(
   });
 }
 
+/** A refusal's status line and problem (RFC 9457). */
+export interface Refusal {
+  status: number;
+  reason: string;
+  code: string;
+  detail: string;
+}
+
+/** The problem+json body of a refusal, as problemResponse writes the app's. */
+export const problemBody = (refusal: Refusal) =>
+  JSON.stringify({
+    type: `urn:authority:problem:${refusal.code}`,
+    title: refusal.reason,
+    status: refusal.status,
+    detail: refusal.detail,
+    code: refusal.code,
+  });
+
 /** What Node's HTTP parser refuses before the app sees a request, as Node itself answers each. */
-const REFUSALS: Record<string, { status: number; reason: string; code: string; detail: string }> = {
+const REFUSALS: Record<string, Refusal> = {
   HPE_HEADER_OVERFLOW: {
     status: 431,
     reason: "Request Header Fields Too Large",
@@ -59,7 +77,7 @@ const REFUSALS: Record<string, { status: number; reason: string; code: string; d
     detail: "The request did not arrive within the server's time limit.",
   },
 };
-const MALFORMED = {
+export const MALFORMED: Refusal = {
   status: 400,
   reason: "Bad Request",
   code: "malformed_request",
@@ -81,13 +99,7 @@ export function answerClientErrors(server: Server, deps: RefusalDeps): void {
     }
     const refusal = REFUSALS[error.code ?? ""] ?? MALFORMED;
     const requestId = deps.random.uuid();
-    const body = JSON.stringify({
-      type: `urn:authority:problem:${refusal.code}`,
-      title: refusal.reason,
-      status: refusal.status,
-      detail: refusal.detail,
-      code: refusal.code,
-    });
+    const body = problemBody(refusal);
     socket.end(
       `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\n` +
         "Content-Type: application/problem+json\r\n" +

@@ -14,6 +14,7 @@ import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { answerClientErrors, answerRequestErrors } from "./node-client-errors.js";
 import { openNodeDeps } from "./node-deps.js";
+import { checkRequests } from "./node-request-checks.js";
 import { recordServer } from "./server-record.js";
 
 /** How long no new connection must arrive before a draining server closes its listener. */
@@ -98,17 +99,17 @@ async function main(): Promise<void> {
   const listener = requestErrors.wrap(
     getRequestListener(app.fetch, { hostname: config.HOST, errorHandler: requestErrors.errorHandler }),
   );
-  const server = createServer(
-    {
-      // Slow clients (slowloris) are cut off with 408 instead of holding a connection for Node's 300 s default.
-      headersTimeout: config.HTTP_HEADERS_TIMEOUT,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT,
-      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
-      // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
-      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
-    },
-    listener,
-  );
+  const server = createServer({
+    // checkRequests answers a missing Host as every refusal, instead of Node's bare 400.
+    requireHostHeader: false,
+    // Slow clients (slowloris) are cut off with 408 instead of holding a connection for Node's 300 s default.
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
+    // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
+    connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
+  });
+  server.on("request", checkRequests(server, refusals)(listener));
   server.listen(config.PORT, config.HOST, () => {
     const info = server.address() as AddressInfo;
     logger.info("listening", {
