@@ -10,6 +10,13 @@ const EXPECTATION_FAILED: Refusal = {
   code: "expectation_failed",
   detail: "The server meets no expectation but 100-continue.",
 };
+const TRANSFER_CODING: Refusal = {
+  status: 501,
+  reason: "Not Implemented",
+  code: "unsupported_transfer_coding",
+  detail: "The server understands no transfer coding but chunked.",
+};
+
 /**
  * RFC 9112 §3.2: 400 to an HTTP/1.1 request without Host, and to any with more
  * than one Host line or an invalid one; an http URI's host is never empty
@@ -31,6 +38,21 @@ function hostRefusal(incoming: IncomingMessage): Refusal | undefined {
   if (hosts === 0 && http11)
     return { ...MALFORMED, detail: "An HTTP/1.1 request needs a Host header (RFC 9112 §3.2)." };
   if (empty) return { ...MALFORMED, detail: "The request's Host header is empty (RFC 9110 §4.2.1)." };
+  return undefined;
+}
+
+/**
+ * RFC 9112 §6.1: a transfer coding the server does not understand is answered
+ * 501. Node frames a body whose last coding is chunked as chunked alone (and
+ * refuses other orders itself), so `gzip, chunked` would be read as plain text.
+ */
+function transferCodingRefusal(incoming: IncomingMessage): Refusal | undefined {
+  const codings = incoming.headers["transfer-encoding"];
+  if (codings === undefined) return undefined;
+  for (const coding of codings.split(",")) {
+    const name = coding.trim().toLowerCase();
+    if (name !== "chunked" && name !== "") return TRANSFER_CODING;
+  }
   return undefined;
 }
 
@@ -68,7 +90,7 @@ export function checkRequests(server: Server, deps: RefusalDeps): (listener: Lis
     refuse(deps, incoming, outgoing, EXPECTATION_FAILED),
   );
   return (listener) => (incoming, outgoing) => {
-    const refusal = hostRefusal(incoming);
+    const refusal = hostRefusal(incoming) ?? transferCodingRefusal(incoming);
     if (refusal) return refuse(deps, incoming, outgoing, refusal);
     return listener(incoming, outgoing);
   };

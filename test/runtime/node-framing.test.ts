@@ -2,7 +2,8 @@
  * What HTTP/1.1 framing refuses on the built Node entry, answered as every refusal is (problem+json
  * with an X-Request-Id, a `request` line, a count) where Node would answer bare or not refuse at
  * all: a Host missing, repeated or empty (RFC 9112 §3.2), an Expect other than 100-continue (RFC
- * 9110 §10.1.1). The parser's own refusals are in node-headers.test.ts.
+ * 9110 §10.1.1), a transfer coding other than chunked (RFC 9112 §6.1). The parser's own refusals
+ * are in node-headers.test.ts.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { parseExposition } from "../support/prometheus-text.js";
@@ -89,5 +90,24 @@ describe("HTTP/1.1 framing on the Node entry", () => {
     client.socket.write("{}");
     await closedWithin(client, 5_000);
     expect(client.received()).toMatch(/\r\n\r\nHTTP\/1\.1 405 /);
+  });
+
+  it("a transfer coding other than chunked is 501 (RFC 9112 §6.1), where Node would read the body as chunked", async () => {
+    const before = await countOf("POST", 501);
+    const codings = ["gzip, chunked", "identity, chunked", "gzip\r\nTransfer-Encoding: chunked", "x-custom ,chunked"];
+    for (const coding of codings) {
+      const answer = await exchange(
+        `POST /v1/admin/tenants HTTP/1.1\r\nHost: a.test\r\nContent-Type: application/json\r\n` +
+          `Transfer-Encoding: ${coding}\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+      );
+      await expectRefused(answer, "POST", 501, "unsupported_transfer_coding");
+    }
+    expect(await countOf("POST", 501)).toBe(before + codings.length);
+    // chunked alone, in any case, is read: the route answers (401 without credentials), not the framing.
+    const chunked = await exchange(
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: a.test\r\nContent-Type: application/json\r\n" +
+        "Transfer-Encoding: Chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    );
+    expect(chunked.status).toBe(401);
   });
 });
