@@ -76,6 +76,8 @@ const schema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT: duration("65s", DURATION_MAX.HTTP_KEEP_ALIVE_TIMEOUT),
   /** Node: connections one process holds at once; more are closed on arrival, before they reach the file-descriptor limit. */
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
+  /** Node: connections one client address (IPv6: /64) may hold, but a trusted proxy; past it, its oldest idle one goes. */
+  MAX_CONNECTIONS_PER_ADDRESS: integer(256, 1, 1_000_000),
   /** Node: password hashes computed at once; unset, one fewer than the CPUs (at least one), so the event loop keeps a core. */
   PASSWORD_HASH_CONCURRENCY: optionalInteger(1, 1_024),
   SESSION_RETENTION: duration("30d", DURATION_MAX.SESSION_RETENTION),

@@ -13,6 +13,7 @@ import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { answerClientErrors, answerRequestErrors } from "./node-client-errors.js";
+import { limitConnections } from "./node-connections.js";
 import { openNodeDeps } from "./node-deps.js";
 import { checkRequests } from "./node-request-checks.js";
 import { recordServer } from "./server-record.js";
@@ -109,7 +110,12 @@ async function main(): Promise<void> {
     // Node checks the two timeouts on this tick (default 30 s), so it bounds how late a cut-off comes.
     connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.HTTP_HEADERS_TIMEOUT / 2),
   });
-  server.on("request", checkRequests(server, refusals)(listener));
+  const slots = limitConnections(
+    server,
+    { max: config.MAX_CONNECTIONS, perAddress: config.MAX_CONNECTIONS_PER_ADDRESS, trusted: config.TRUSTED_PROXIES },
+    services.metrics,
+  );
+  server.on("request", slots(checkRequests(server, refusals)(listener)));
   server.listen(config.PORT, config.HOST, () => {
     const info = server.address() as AddressInfo;
     logger.info("listening", {
@@ -122,8 +128,9 @@ async function main(): Promise<void> {
       env: config.APP_ENV,
     });
   });
-  // Beyond it new connections are closed on arrival: the file descriptors Postgres and Redis need stay free.
-  server.maxConnections = config.MAX_CONNECTIONS;
+  // Past MAX_CONNECTIONS limitConnections closes a newcomer it found no idle slot for, so the file
+  // descriptors Postgres and Redis need stay free; Node's own cap, one above, only backs it up.
+  server.maxConnections = config.MAX_CONNECTIONS + 1;
   answerClientErrors(server, refusals);
 
   // Graceful shutdown (README, "Shutdown"): readiness fails at once so the

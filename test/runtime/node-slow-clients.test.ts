@@ -3,8 +3,8 @@
  * trickles its headers, or a declared body, is cut off after
  * HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT (408, then the socket closes)
  * while other requests keep being served; idle keep-alive connections close
- * after HTTP_KEEP_ALIVE_TIMEOUT; connections past MAX_CONNECTIONS are closed
- * on arrival. Node's defaults would hold such a client for 300 s.
+ * after HTTP_KEEP_ALIVE_TIMEOUT. Node's defaults would hold such a client for
+ * 300 s. Connection slots are in node-connections.test.ts.
  */
 
 import { existsSync } from "node:fs";
@@ -224,36 +224,6 @@ describe("slow clients", () => {
       const answeredAt = client.firstDataAt() ?? 0;
       const tookMs = await closedWithin(client, KEEP_ALIVE_MS + LATENESS_MS);
       expect(tookMs - answeredAt).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 100);
-    },
-    PROCESS_TEST_MS,
-  );
-});
-
-describe("MAX_CONNECTIONS", () => {
-  it(
-    "closes connections past the cap on arrival, and serves again once others have gone",
-    async () => {
-      const cap = 4;
-      const capped = await startNode(serverEnv(database.url, prefix, { MAX_CONNECTIONS: String(cap) }));
-      const held = await Promise.all(Array.from({ length: cap }, () => rawClient(capped.port)));
-      const extra = await rawClient(capped.port);
-      extra.socket.write("GET /healthz HTTP/1.1\r\nHost: auth.node.test\r\n\r\n");
-      await closedWithin(extra, 2_000);
-      expect(extra.received()).toBe("");
-
-      for (const client of held) client.socket.destroy();
-      await expect
-        .poll(
-          async () => {
-            const response = await fetch(`${capped.base}/healthz`, { signal: AbortSignal.timeout(1_000) }).catch(
-              () => undefined,
-            );
-            await response?.body?.cancel();
-            return response?.status;
-          },
-          { timeout: 5_000 },
-        )
-        .toBe(200);
     },
     PROCESS_TEST_MS,
   );

@@ -41,6 +41,7 @@ describe("config", () => {
       HTTP_REQUEST_TIMEOUT: 30_000,
       HTTP_KEEP_ALIVE_TIMEOUT: 65_000,
       MAX_CONNECTIONS: 10_000,
+      MAX_CONNECTIONS_PER_ADDRESS: 256,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.PASSWORD_HASH_CONCURRENCY).toBeUndefined(); // the runtime picks from its CPUs
@@ -90,6 +91,7 @@ describe("config", () => {
     ["HTTP_KEEP_ALIVE_TIMEOUT", "-1", "positive duration"],
     ["MAX_CONNECTIONS", "0", "whole number from 1 to 1000000"],
     ["MAX_CONNECTIONS", "many", "whole number"],
+    ["MAX_CONNECTIONS_PER_ADDRESS", "0", "whole number from 1 to 1000000"],
     ["PASSWORD_HASH_CONCURRENCY", "0", "whole number from 1 to 1024"],
     ["PASSWORD_HASH_CONCURRENCY", "two", "whole number"],
     ["MAIL_FROM", "no-reply", '"address@domain" or "Name <address@domain>"'],

@@ -81,6 +81,11 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     labelNames: ["kind", "reason"],
     initial: MAIL_KINDS.flatMap((kind) => MAIL_FAILURE_REASONS.map((reason) => ({ kind, reason }))),
   },
+  // Node's server only: Workers never count it, so no series is exported at 0 there.
+  connections_closed_total: {
+    help: "Node: connections the server closed to keep slots free, by reason (idle_evicted: an idle one made room for a newcomer; address_limit, connection_limit: a newcomer refused on arrival).",
+    labelNames: ["reason"],
+  },
 };
 
 export const HISTOGRAMS: Record<HistogramName, HistogramSpec> = {

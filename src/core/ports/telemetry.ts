@@ -90,7 +90,9 @@ export type CounterName =
   /** labels: kind (the mail's kind) */
   | "mail_sent_total"
   /** labels: kind, reason = error | rejected | expired | queue_full (a mail given up) */
-  | "mail_failed_total";
+  | "mail_failed_total"
+  /** Node: labels: reason = idle_evicted | address_limit | connection_limit */
+  | "connections_closed_total";
 
 export type HistogramName =
   /** labels: method, route */
