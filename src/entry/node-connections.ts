@@ -6,7 +6,7 @@ import type { Metrics } from "../core/ports/telemetry.js";
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => unknown;
 
 export interface ConnectionLimits {
-  /** MAX_CONNECTIONS: Node closes connections past it on arrival (server.maxConnections). */
+  /** MAX_CONNECTIONS: connections the process holds at once. */
   max: number;
   /** MAX_CONNECTIONS_PER_ADDRESS: connections one client address may hold. */
   perAddress: number;
@@ -29,6 +29,14 @@ interface Connection {
   unanswered: number;
 }
 
+/**
+ * Requests one connection may have in the app at once. Node hands over every
+ * request of a pipelined batch as soon as it parses them (a 64 KiB read holds
+ * about 1,500 short GETs), before any is answered; past this many the
+ * connection is closed, and the rest are never handed to the app.
+ */
+const MAX_UNANSWERED = 16;
+
 const otherThan = (connections: Set<Connection>, kept: Connection) => {
   for (const connection of connections) if (connection !== kept) return connection;
   return undefined;
@@ -45,7 +53,8 @@ const otherThan = (connections: Set<Connection>, kept: Connection) => {
  * whose idle connection is closed retries on a new one (RFC 9112 §9.3.1), as
  * after a keep-alive timeout.
  *
- * Returns the wrapper of the request listener that marks connections busy.
+ * Returns the wrapper of the request listener that marks connections busy
+ * and holds each to MAX_UNANSWERED requests in the app.
  */
 export function limitConnections(
   server: Server,
@@ -77,7 +86,10 @@ export function limitConnections(
     const address = connection.address;
     if (address && --address.open === 0) addresses.delete(address.key);
   };
-  const close = (connection: Connection, reason: "idle_evicted" | "address_limit" | "connection_limit") => {
+  const close = (
+    connection: Connection,
+    reason: "idle_evicted" | "address_limit" | "connection_limit" | "pipeline_limit",
+  ) => {
     forget(connection);
     // Synchronous, unlike end(): the slot (and Node's count for maxConnections) is free at once.
     connection.socket.destroy();
@@ -110,8 +122,13 @@ export function limitConnections(
   });
 
   return (listener) => (incoming, outgoing) => {
-    const connection = open.get(incoming.socket);
+    const socket = incoming.socket;
+    // Parsed after its connection was closed (pipelined behind others): no one is left to answer,
+    // so the app never sees it and it is neither logged nor counted.
+    if (socket.destroyed || !socket.writable) return;
+    const connection = open.get(socket);
     if (connection) {
+      if (connection.unanswered >= MAX_UNANSWERED) return close(connection, "pipeline_limit");
       if (connection.unanswered++ === 0) busy(connection);
       outgoing.once("close", () => {
         if (--connection.unanswered > 0) return;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestIdFor } from "../http/middleware/request-id.js";
 import { MALFORMED, problemBody, type Refusal, type RefusalDeps, recordRefusal } from "./node-client-errors.js";
 
@@ -82,16 +82,21 @@ function refuse(deps: RefusalDeps, incoming: IncomingMessage, outgoing: ServerRe
  * What HTTP/1.1 refuses and Node either lets through (a repeated or empty
  * Host, an unknown transfer coding) or answers bare (no Host, an unmet
  * Expect): problem+json with an X-Request-Id, logged and counted as the
- * app's refusals. The server must be created with `requireHostHeader: false`.
+ * app's refusals. `wrap` goes around the request listener (the server must be
+ * created with `requireHostHeader: false`); `expectationFailed` listens to
+ * `checkExpectation`, which Node emits instead of `request` for an Expect
+ * other than 100-continue on HTTP/1.1 (RFC 9110 §10.1.1).
  */
-export function checkRequests(server: Server, deps: RefusalDeps): (listener: Listener) => Listener {
-  // RFC 9110 §10.1.1: Node emits this for an Expect other than 100-continue (on HTTP/1.1), instead of `request`.
-  server.on("checkExpectation", (incoming: IncomingMessage, outgoing: ServerResponse) =>
-    refuse(deps, incoming, outgoing, EXPECTATION_FAILED),
-  );
-  return (listener) => (incoming, outgoing) => {
-    const refusal = hostRefusal(incoming) ?? transferCodingRefusal(incoming);
-    if (refusal) return refuse(deps, incoming, outgoing, refusal);
-    return listener(incoming, outgoing);
+export function checkRequests(deps: RefusalDeps): {
+  wrap: (listener: Listener) => Listener;
+  expectationFailed: Listener;
+} {
+  return {
+    wrap: (listener) => (incoming, outgoing) => {
+      const refusal = hostRefusal(incoming) ?? transferCodingRefusal(incoming);
+      if (refusal) return refuse(deps, incoming, outgoing, refusal);
+      return listener(incoming, outgoing);
+    },
+    expectationFailed: (incoming, outgoing) => refuse(deps, incoming, outgoing, EXPECTATION_FAILED),
   };
 }

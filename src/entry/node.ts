@@ -115,7 +115,10 @@ async function main(): Promise<void> {
     { max: config.MAX_CONNECTIONS, perAddress: config.MAX_CONNECTIONS_PER_ADDRESS, trusted: config.TRUSTED_PROXIES },
     services.metrics,
   );
-  server.on("request", slots(checkRequests(server, refusals)(listener)));
+  const checks = checkRequests(refusals);
+  server.on("request", slots(checks.wrap(listener)));
+  // Held to the same count per connection: a pipelined batch of them would each be answered and logged.
+  server.on("checkExpectation", slots(checks.expectationFailed));
   server.listen(config.PORT, config.HOST, () => {
     const info = server.address() as AddressInfo;
     logger.info("listening", {

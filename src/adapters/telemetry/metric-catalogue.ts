@@ -83,7 +83,7 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
   },
   // Node's server only: Workers never count it, so no series is exported at 0 there.
   connections_closed_total: {
-    help: "Node: connections the server closed to keep slots free, by reason (idle_evicted: an idle one made room for a newcomer; address_limit, connection_limit: a newcomer refused on arrival).",
+    help: "Node: connections the server closed to keep slots free, by reason (idle_evicted: an idle one made room for a newcomer; address_limit, connection_limit: a newcomer refused on arrival; pipeline_limit: more than 16 requests unanswered on one connection).",
     labelNames: ["reason"],
   },
 };

@@ -91,7 +91,7 @@ export type CounterName =
   | "mail_sent_total"
   /** labels: kind, reason = error | rejected | expired | queue_full (a mail given up) */
   | "mail_failed_total"
-  /** Node: labels: reason = idle_evicted | address_limit | connection_limit */
+  /** Node: labels: reason = idle_evicted | address_limit | connection_limit | pipeline_limit */
   | "connections_closed_total";
 
 export type HistogramName =
