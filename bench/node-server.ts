@@ -9,7 +9,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { SigningAlgorithm } from "../src/core/ports/database.js";
-import { deleteKeys, freePort, processCpuSeconds, processRssBytes, REDIS, sleep } from "./support.js";
+import {
+  BENCH_ENCRYPTION_KEY,
+  deleteKeys,
+  freePort,
+  processCpuSeconds,
+  processRssBytes,
+  REDIS,
+  sleep,
+} from "./support.js";
 import { httpClient, LogScan, prepareTenant, settleCpu, type Target } from "./target.js";
 
 const START_TIMEOUT_MS = 30_000;
@@ -64,7 +72,7 @@ export async function startNodeServer(
       REDIS_URL: REDIS,
       REDIS_KEY_PREFIX: prefix,
       BOOTSTRAP_ADMIN_KEY: adminKey,
-      ENCRYPTION_KEYS: `b1:${randomBytes(32).toString("base64")}`,
+      ENCRYPTION_KEYS: `${BENCH_ENCRYPTION_KEY.id}:${Buffer.from(BENCH_ENCRYPTION_KEY.key).toString("base64")}`,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -19,7 +19,7 @@ import { KeyRingService } from "../src/core/signing/key-ring.js";
 import { TenantService } from "../src/core/tenants.js";
 import { AccessTokens } from "../src/core/tokens/access-token.js";
 import type { RawLimit } from "./results.js";
-import { cpuSeconds, inParallel } from "./support.js";
+import { BENCH_ENCRYPTION_KEY, cpuSeconds, inParallel } from "./support.js";
 
 const PASSWORD = "correct horse battery staple";
 const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -66,7 +66,7 @@ export async function accessTokenIssuance(databaseUrl: string, minCpuS = 1): Pro
   const db = createPgDatabase(databaseUrl, { max: 2 });
   try {
     const deps = {
-      sealer: await Sealer.create([{ id: "b", key: cryptoRandom.bytes(32) }], cryptoRandom),
+      sealer: await Sealer.create([BENCH_ENCRYPTION_KEY], cryptoRandom),
       random: cryptoRandom,
       clock: systemClock,
       logger: silentLogger,

@@ -117,3 +117,10 @@ export function newWorkerdPid(before: number[]): number | undefined {
   const fresh = workerdPids().filter((pid) => !before.includes(pid));
   return fresh.length === 1 ? fresh[0] : undefined;
 }
+
+/**
+ * The run's one encryption key: every server it starts and its in-process
+ * parts seal under it, as replicas of one deployment do (a server refuses to
+ * start on data sealed under a key it does not hold).
+ */
+export const BENCH_ENCRYPTION_KEY = { id: "b1", key: new Uint8Array(randomBytes(32)) };
