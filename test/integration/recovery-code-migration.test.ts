@@ -3,31 +3,21 @@
  * (migrations/0019), spent ones too, the way the service salts an earlier
  * release's code: the unspent code is still taken once, and no bare hash stays.
  */
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../../src/adapters/postgres/pg.js";
 import { sha256Hex } from "../../src/core/crypto/digest.js";
 import { recoveryCodeCandidates, saltEarlierHash } from "../../src/core/mfa/recovery-codes.js";
-import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
-import { earlierMigrations } from "../support/migrations.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { databaseBefore } from "../support/migrations.js";
 
-let database: TestDatabase;
+let old: Awaited<ReturnType<typeof databaseBefore>>;
 let sql: pg.Client;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ empty: true });
-  const earlier = await earlierMigrations("0019_salt_recovery_codes");
-  await migratePostgres(database.url, earlier.dir);
-  await earlier.remove();
-  sql = new pg.Client({ connectionString: database.url });
-  await sql.connect();
+  old = await databaseBefore("0019_salt_recovery_codes");
+  sql = old.sql;
 });
-afterAll(async () => {
-  await sql.end();
-  await database.drop();
-});
+afterAll(() => old.close());
 
 it("salts every stored code with its tenant and user; the unspent one still signs in once", async () => {
   const tenantId = crypto.randomUUID();
@@ -45,7 +35,7 @@ it("salts every stored code with its tenant and user; the unspent one still sign
     );
   }
 
-  await migratePostgres(database.url, MIGRATIONS_FOLDER);
+  await old.upgrade();
 
   const { rows } = await sql.query("select code_hash from mfa_recovery_codes where user_id = $1", [userId]);
   const expected = await Promise.all(
@@ -53,7 +43,7 @@ it("salts every stored code with its tenant and user; the unspent one still sign
   );
   expect(rows.map((row: { code_hash: string }) => row.code_hash).sort()).toEqual(expected.sort());
 
-  const db = createPgDatabase(database.url, { max: 1 });
+  const db = createPgDatabase(old.url, { max: 1 });
   try {
     expect(await db.recoveryCodes.listUnsalted(10)).toEqual([]);
     const spend = async (typed: string) =>

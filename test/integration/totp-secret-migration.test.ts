@@ -3,28 +3,18 @@
  * erased them (migrations/0018): the removed row stays, its secret goes; a
  * live authenticator keeps its own.
  */
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
-import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
-import { earlierMigrations } from "../support/migrations.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { databaseBefore } from "../support/migrations.js";
 
-let database: TestDatabase;
+let old: Awaited<ReturnType<typeof databaseBefore>>;
 let sql: pg.Client;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ empty: true });
-  const earlier = await earlierMigrations("0018_erase_removed_totp_secrets");
-  await migratePostgres(database.url, earlier.dir);
-  await earlier.remove();
-  sql = new pg.Client({ connectionString: database.url });
-  await sql.connect();
+  old = await databaseBefore("0018_erase_removed_totp_secrets");
+  sql = old.sql;
 });
-afterAll(async () => {
-  await sql.end();
-  await database.drop();
-});
+afterAll(() => old.close());
 
 it("erases the secrets of removed authenticators and keeps the live ones'", async () => {
   const tenantId = crypto.randomUUID();
@@ -45,7 +35,7 @@ it("erases the secrets of removed authenticators and keeps the live ones'", asyn
   await totp(removed, "k1:removed-secret", true);
   await totp(live, "k1:live-secret", false);
 
-  await migratePostgres(database.url, MIGRATIONS_FOLDER);
+  await old.upgrade();
 
   const { rows } = await sql.query("select id, secret_sealed from mfa_totp where user_id = $1 order by deleted_at", [
     userId,

@@ -1,7 +1,10 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
+import { migratePostgres } from "../../src/adapters/postgres/migrate-pg.js";
 import { MIGRATIONS_FOLDER } from "../../src/entry/node-deps.js";
+import { createTestDatabase } from "./postgres.js";
 
 /**
  * A copy of this release's migrations as an earlier release had them: those
@@ -21,4 +24,26 @@ export async function earlierMigrations(
   journal.entries = entries.slice(0, cut);
   await writeFile(join(dir, "meta/_journal.json"), JSON.stringify(journal));
   return { dir, count: cut, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A new database as an earlier release left it (migrated up to before
+ * `tag`), with a client on it; `upgrade()` applies this release's migrations.
+ */
+export async function databaseBefore(tag: string) {
+  const database = await createTestDatabase({ empty: true });
+  const earlier = await earlierMigrations(tag);
+  await migratePostgres(database.url, earlier.dir);
+  await earlier.remove();
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  return {
+    url: database.url,
+    sql,
+    upgrade: () => migratePostgres(database.url, MIGRATIONS_FOLDER),
+    async close() {
+      await sql.end();
+      await database.drop();
+    },
+  };
 }
