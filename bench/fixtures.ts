@@ -11,6 +11,7 @@ import type { Target } from "./target.js";
 
 const PASSWORD = "correct horse battery staple";
 const SIGNUP_CONCURRENCY = 4;
+const KEYS_PER_USER = 100;
 const KEY_CREATE_CONCURRENCY = 4;
 const SERVICE_SCOPES = ["api_keys:verify", "tokens:introspect"];
 
@@ -34,7 +35,32 @@ export interface ServiceKeys {
 
 /** An admin user (scopes set in the database) and `missCount` + 2 API keys of theirs with the service scopes. */
 export async function serviceKeys(target: Target, databaseUrl: string, missCount: number): Promise<ServiceKeys> {
-  const credentials = { email: "service-admin@bench.test", password: PASSWORD };
+  const count = missCount + 2;
+  const keys: string[] = [];
+  // The service holds at most KEYS_PER_USER usable keys an account: one admin account per that many keys.
+  for (let first = 0; first < count; first += KEYS_PER_USER) {
+    const token = await adminAccessToken(target, databaseUrl, `service-admin-${first}@bench.test`);
+    const last = Math.min(count, first + KEYS_PER_USER);
+    await inParallel(last - first, KEY_CREATE_CONCURRENCY, async (offset) => {
+      const i = first + offset;
+      const body = await target.post<{ key?: string }>(
+        `/t/${target.tenant}/v1/api-keys`,
+        { name: `key-${i}`, scopes: SERVICE_SCOPES },
+        201,
+        { Authorization: `Bearer ${token}` },
+      );
+      if (typeof body.key !== "string" || !body.key.startsWith("sk_"))
+        throw new Error(`POST /v1/api-keys answered without a key: ${JSON.stringify(body)}`);
+      keys[i] = body.key;
+    });
+  }
+  const [caller = "", hit = "", ...miss] = keys;
+  return { caller, hit, miss };
+}
+
+/** A new account made admin in the database (no API grants the first admin); its access token. */
+async function adminAccessToken(target: Target, databaseUrl: string, email: string): Promise<string> {
+  const credentials = { email, password: PASSWORD };
   const signup = await target.post<{ user?: { id?: string } }>(
     `/t/${target.tenant}/v1/signup`,
     credentials,
@@ -51,19 +77,5 @@ export async function serviceKeys(target: Target, databaseUrl: string, missCount
   } finally {
     await db.end();
   }
-  const login = await target.post<{ access_token: string }>(`/t/${target.tenant}/v1/login`, credentials);
-  const keys: string[] = [];
-  await inParallel(missCount + 2, KEY_CREATE_CONCURRENCY, async (i) => {
-    const body = await target.post<{ key?: string }>(
-      `/t/${target.tenant}/v1/api-keys`,
-      { name: `key-${i}`, scopes: SERVICE_SCOPES },
-      201,
-      { Authorization: `Bearer ${login.access_token}` },
-    );
-    if (typeof body.key !== "string" || !body.key.startsWith("sk_"))
-      throw new Error(`POST /v1/api-keys answered without a key: ${JSON.stringify(body)}`);
-    keys[i] = body.key;
-  });
-  const [caller = "", hit = "", ...miss] = keys;
-  return { caller, hit, miss };
+  return (await target.post<{ access_token: string }>(`/t/${target.tenant}/v1/login`, credentials)).access_token;
 }
