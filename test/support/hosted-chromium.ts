@@ -70,8 +70,9 @@ export async function watchedPage(
   });
   page.on("requestfailed", (request) => {
     const url = new URL(request.url());
-    // A navigation the test's next page.goto superseded (the app's callback still loading) did not fail.
-    if (request.isNavigationRequest() && request.failure()?.errorText === "net::ERR_ABORTED") return;
+    // ERR_ABORTED is the browser cancelling, never the server failing: the test's next page.goto superseded
+    // a page still loading (the app's callback, or a stylesheet of a page the test has already read).
+    if (request.failure()?.errorText === "net::ERR_ABORTED") return;
     if (LOOPBACK.has(url.hostname) && url.pathname !== "/favicon.ico") {
       watch.failed.push(`${request.url()}: ${request.failure()?.errorText}`);
     }
