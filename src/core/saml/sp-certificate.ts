@@ -31,7 +31,9 @@ export async function createSpKeyPair(commonName: string, random: Random, now: D
   const certificate = new pkijs.Certificate();
   certificate.version = 2;
   const serial = random.bytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER (RFC 5280 §4.1.2.2)
+  // A positive INTEGER (RFC 5280 §4.1.2.2) in DER's shortest form: a first byte 0x00 before one
+  // below 0x80 is padding OpenSSL refuses ("illegal padding"), which once made 1 certificate in 256.
+  serial[0] = 0x40 | ((serial[0] ?? 0) & 0x3f);
   certificate.serialNumber = new asn1js.Integer({ valueHex: serial });
   const name = [
     new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: commonName }) }),
