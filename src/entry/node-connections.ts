@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { type Cidr, cidrContains, ipBucket, parseIp } from "../core/net/ip.js";
 import type { Metrics } from "../core/ports/telemetry.js";
+import { type IdleCandidate, IdleOrder } from "./idle-order.js";
 
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => unknown;
 
@@ -17,16 +18,16 @@ export interface ConnectionLimits {
 /** The connections of one client address (IPv6: its /64, as rate limits count it). */
 interface Address {
   key: string;
-  open: number;
-  idle: Set<Connection>;
+  connections: Set<Connection>;
+  idle: IdleOrder<Connection>;
 }
 
-interface Connection {
+interface Connection extends IdleCandidate {
   socket: Socket;
   /** Undefined for a trusted proxy's connection. */
   address: Address | undefined;
-  /** Requests handed to the app whose response has not finished. */
-  unanswered: number;
+  /** The response close listener, made once per connection rather than once per request. */
+  answered: () => void;
 }
 
 /**
@@ -37,24 +38,18 @@ interface Connection {
  */
 const MAX_UNANSWERED = 16;
 
-const otherThan = (connections: Set<Connection>, kept: Connection) => {
-  for (const connection of connections) if (connection !== kept) return connection;
-  return undefined;
-};
-
 /**
  * Connection slots no client can hoard. A connection with no request in
  * progress and nothing left to write (before its first request, or between
- * keep-alive ones) is idle; the sets below keep idle ones oldest first. A
- * newcomer past MAX_CONNECTIONS_PER_ADDRESS from its address, or past
- * MAX_CONNECTIONS in all, takes the slot of the oldest idle connection (of
- * its address, or of any), so idle keep-alive connections never lock a new
- * client out; when none is idle the newcomer is closed on arrival. A client
- * whose idle connection is closed retries on a new one (RFC 9112 §9.3.1), as
- * after a keep-alive timeout.
+ * keep-alive ones) is idle. A newcomer past MAX_CONNECTIONS_PER_ADDRESS from
+ * its address, or past MAX_CONNECTIONS in all, takes the slot of the
+ * connection idle the longest (of its address, or of any), so idle keep-alive
+ * connections never lock a new client out; when none is idle the newcomer is
+ * closed on arrival. A client whose idle connection is closed retries on a new
+ * one (RFC 9112 §9.3.1), as after a keep-alive timeout.
  *
- * Returns the wrapper of the request listener that marks connections busy
- * and holds each to MAX_UNANSWERED requests in the app.
+ * Returns the wrapper of the request listener that counts each connection's
+ * requests in the app and holds it to MAX_UNANSWERED.
  */
 export function limitConnections(
   server: Server,
@@ -62,29 +57,33 @@ export function limitConnections(
   metrics: Metrics,
 ): (listener: Listener) => Listener {
   const open = new Map<Socket, Connection>();
-  const idle = new Set<Connection>();
+  const idle = new IdleOrder<Connection>();
   const addresses = new Map<string, Address>();
+  let moments = 0;
   const trusted = (peer: string) => {
     const ip = parseIp(peer);
     return ip !== null && limits.trusted.some((cidr) => cidrContains(cidr, ip));
   };
 
-  const busy = (connection: Connection) => {
-    idle.delete(connection);
-    connection.address?.idle.delete(connection);
-  };
-  // Last in each set is the one idle the shortest time.
-  const markIdle = (connection: Connection) => {
-    busy(connection);
-    if (!open.has(connection.socket) || connection.unanswered > 0) return;
-    idle.add(connection);
-    connection.address?.idle.add(connection);
+  const becameIdle = (connection: Connection) => {
+    if (connection.gone || connection.unanswered > 0) return;
+    // A response still queued for a client slow to read it keeps the connection busy until it drains.
+    if (connection.socket.writableNeedDrain) {
+      connection.socket.once("drain", () => becameIdle(connection));
+      return;
+    }
+    connection.idleSince = ++moments;
+    idle.push(connection, open.size);
+    const address = connection.address;
+    address?.idle.push(connection, address.connections.size);
   };
   const forget = (connection: Connection) => {
-    if (!open.delete(connection.socket)) return;
-    busy(connection);
+    if (connection.gone) return;
+    connection.gone = true;
+    open.delete(connection.socket);
     const address = connection.address;
-    if (address && --address.open === 0) addresses.delete(address.key);
+    address?.connections.delete(connection);
+    if (address?.connections.size === 0) addresses.delete(address.key);
   };
   const close = (
     connection: Connection,
@@ -95,30 +94,40 @@ export function limitConnections(
     connection.socket.destroy();
     metrics.increment("connections_closed_total", { reason });
   };
-  /** Whether the oldest idle connection of `among` but `newcomer` gave its slot up. */
-  const evictFor = (newcomer: Connection, among: Set<Connection>) => {
-    const oldest = otherThan(among, newcomer);
+  /** Whether the connection idle the longest in `order` gave its slot up. */
+  const evictFrom = (order: IdleOrder<Connection>) => {
+    const oldest = order.takeOldest();
     if (oldest) close(oldest, "idle_evicted");
     return oldest !== undefined;
   };
 
   server.on("connection", (socket: Socket) => {
-    const connection: Connection = { socket, address: undefined, unanswered: 0 };
+    const connection: Connection = {
+      socket,
+      address: undefined,
+      unanswered: 0,
+      idleSince: 0,
+      gone: false,
+      answered: () => {
+        if (--connection.unanswered === 0) becameIdle(connection);
+      },
+    };
     open.set(socket, connection);
     socket.once("close", () => forget(connection));
     const peer = socket.remoteAddress;
     if (peer !== undefined && !trusted(peer)) {
       const key = ipBucket(peer);
-      const address = addresses.get(key) ?? { key, open: 0, idle: new Set() };
+      const address = addresses.get(key) ?? { key, connections: new Set(), idle: new IdleOrder<Connection>() };
       addresses.set(key, address);
-      address.open++;
+      address.connections.add(connection);
       connection.address = address;
-      if (address.open > limits.perAddress && !evictFor(connection, address.idle)) {
+      if (address.connections.size > limits.perAddress && !evictFrom(address.idle)) {
         return close(connection, "address_limit");
       }
     }
-    if (open.size > limits.max && !evictFor(connection, idle)) return close(connection, "connection_limit");
-    markIdle(connection);
+    if (open.size > limits.max && !evictFrom(idle)) return close(connection, "connection_limit");
+    // Only now, so the newcomer never gives way to itself.
+    becameIdle(connection);
   });
 
   return (listener) => (incoming, outgoing) => {
@@ -129,13 +138,8 @@ export function limitConnections(
     const connection = open.get(socket);
     if (connection) {
       if (connection.unanswered >= MAX_UNANSWERED) return close(connection, "pipeline_limit");
-      if (connection.unanswered++ === 0) busy(connection);
-      outgoing.once("close", () => {
-        if (--connection.unanswered > 0) return;
-        // A response still queued for a client slow to read it keeps the connection busy until it drains.
-        if (connection.socket.writableNeedDrain) connection.socket.once("drain", () => markIdle(connection));
-        else markIdle(connection);
-      });
+      connection.unanswered++;
+      outgoing.on("close", connection.answered);
     }
     return listener(incoming, outgoing);
   };

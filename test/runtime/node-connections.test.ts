@@ -1,7 +1,7 @@
 /**
  * Connection slots of the built Node server: a newcomer past MAX_CONNECTIONS,
  * or past MAX_CONNECTIONS_PER_ADDRESS from its address, takes the slot of the
- * oldest idle connection, and is closed on arrival only when none is idle;
+ * connection idle the longest, and is closed on arrival only when none is idle;
  * a trusted proxy's connections are not capped per address. A connection
  * that pipelines more than 16 requests unanswered is closed, and the rest of
  * its batch never reaches the app.
@@ -84,22 +84,26 @@ const stillOpen = (client: RawClient) => !client.socket.destroyed && client.sock
 
 describe("MAX_CONNECTIONS", () => {
   it(
-    "a newcomer takes the slot of the oldest idle connection, so idle ones never lock a client out",
+    "a newcomer takes the slot of the connection idle the longest, so idle ones never lock a client out",
     async () => {
       const server = await start({ MAX_CONNECTIONS: "4" });
       const held = [];
       for (let i = 0; i < 4; i++) held.push(await idle(server));
+      // Used again, the first becomes the one idle the shortest time.
+      const first = held[0] as RawClient;
+      first.socket.write("GET /healthz HTTP/1.1\r\nHost: auth.node.test\r\n\r\n");
+      await expect.poll(() => first.received().match(/HTTP\/1\.1 200 /g)?.length, { timeout: 5_000 }).toBe(2);
       expect(await healthz(server)).toBe(200);
-      // The oldest idle one made room; the others are kept.
-      await closedWithin(held[0] as RawClient, 2_000);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(held.slice(1).map(stillOpen)).toEqual([true, true, true]);
-      // Newcomers that stay fill the free slot, then take the next oldest one's, and so on.
-      held.push(await idle(server), await idle(server));
+      // The one idle the longest made room; the others are kept.
       await closedWithin(held[1] as RawClient, 2_000);
-      expect(await healthz(server)).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect([held[0], held[2], held[3]].map((client) => stillOpen(client as RawClient))).toEqual([true, true, true]);
+      // Newcomers that stay fill the free slot, then take the next one's, and so on.
+      held.push(await idle(server), await idle(server));
       await closedWithin(held[2] as RawClient, 2_000);
-      expect(held.slice(3).map(stillOpen)).toEqual([true, true, true]);
+      expect(await healthz(server)).toBe(200);
+      await closedWithin(held[3] as RawClient, 2_000);
+      expect([held[0], held[4], held[5]].map((client) => stillOpen(client as RawClient))).toEqual([true, true, true]);
       expect(await closedCount(server, "idle_evicted")).toBeGreaterThanOrEqual(3);
       for (const client of held) client.socket.destroy();
     },
