@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { PASSWORD_MAX_LENGTH } from "../core/accounts/password-policy.js";
 import { redirectUriProblem } from "../core/net/redirect-uri.js";
 import type { SessionRecord } from "../core/ports/database.js";
+import { INVISIBLE_IN_NAMES, LINE_BREAKING } from "../core/text-rules.js";
 
 // Bounds on raw input before any work is spent on it; the policy's own,
 // clearer messages come from the account service.
@@ -87,28 +88,17 @@ export const cookieFlag = z.boolean().optional().openapi({
  * Ranges, not \p{Cc}: the pattern is published in the OpenAPI document,
  * whose readers need not know Unicode property escapes.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-export const NO_CONTROLS = /^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$/;
+export const NO_CONTROLS = new RegExp(`^[^${LINE_BREAKING}]*$`);
 /** A scope token (RFC 6749 §3.3: NQCHAR, no space or quote or backslash). */
 export const ScopeSchema = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "must be a scope token");
 
 export const singleLine = () => z.string().regex(NO_CONTROLS, "must not contain control characters or line separators");
 
-/**
- * Unicode's default-ignorable characters: bidi embedding, override and
- * isolate controls, which reorder the text around them, and the invisible
- * ones (zero-width spaces, soft hyphen, fillers, tags), which make one name
- * look like another. Kept: ZWNJ and ZWJ, LRM and RLM, and variation
- * selectors, which scripts and emoji need.
- */
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists code points to keep, each alone.
-const HIDDEN_FORMATTING = /(?![\u200c-\u200f\ufe00-\ufe0f])\p{Default_Ignorable_Code_Point}/u;
-
 /** A name an admin sets that users are shown (a tenant's, a client's): one line, and it reads as it is written. */
 export const shownName = () =>
   singleLine()
     .refine(
-      (name) => !HIDDEN_FORMATTING.test(name),
+      (name) => !INVISIBLE_IN_NAMES.test(name),
       "must not contain text-direction controls (U+202A to U+202E, U+2066 to U+2069) or invisible characters",
     )
     .openapi({

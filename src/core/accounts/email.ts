@@ -1,4 +1,5 @@
 import punycode from "punycode/punycode.js";
+import { INVISIBLE } from "../text-rules.js";
 import { scriptProblem } from "./scripts.js";
 import { hasIdnaDifference, hasLaterCharacter } from "./unicode-shared.js";
 
@@ -48,7 +49,6 @@ const LOCAL = /^[^\s@"(),:;<>[\\\]\p{Cc}]{1,64}$/u;
 const LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u;
 /** A DNS label as RFC 1035 §2.3.1 spells it (letters, digits, hyphen), after the mapping to A-labels. */
 const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/u;
 
 const EMAIL_MAX_LENGTH = 254;
 

@@ -1,6 +1,6 @@
-/** What breaks a line or a header: C0 and C1 controls, DEL, Unicode's line and paragraph separators. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const LINE_BREAKING = /[\x00-\x1f\x7f-\x9f\u2028\u2029]+/g;
+import { LINE_BREAKING } from "../text-rules.js";
+
+const BREAKS = new RegExp(`[${LINE_BREAKING}]+`, "g");
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const NAME_MAX = 200;
 
@@ -12,6 +12,6 @@ const NAME_MAX = 200;
  */
 export function upstreamName(name: string | null): string | null {
   if (name === null) return null;
-  const line = name.replace(LONE_SURROGATE, "\uFFFD").replace(LINE_BREAKING, " ").trim();
+  const line = name.replace(LONE_SURROGATE, "\uFFFD").replace(BREAKS, " ").trim();
   return Array.from(line).slice(0, NAME_MAX).join("").trim() || null;
 }

@@ -1,4 +1,5 @@
 import type { MailMessage } from "../ports/mail.js";
+import { DIRECTION_CONTROLS, LINE_BREAKING } from "../text-rules.js";
 import { catalogueFor, type LinkCopy, type MailCatalogue, type NoticeCopy } from "./catalogue.js";
 import { mailHtml } from "./mail-html.js";
 
@@ -44,14 +45,14 @@ export const MAIL_KINDS = Object.keys(KINDS) as MailKind[];
  * paragraph separators: in a subject they would end the header or fold it
  * (RFC 5322 §2.2); in a body they could fake a new paragraph.
  */
-const BREAKS = /[\p{Cc}\u2028\u2029]/gu;
+const BREAKS = new RegExp(`[${LINE_BREAKING}]`, "g");
 /**
  * Bidi embedding, override and isolate controls (refused in names since, but
  * perhaps stored before): in a plain-text subject or line nothing would end
  * them, so they would reorder the rest of the sentence.
  */
-const DIRECTION_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
-const oneLine = (value: string) => value.replace(BREAKS, " ").replace(DIRECTION_CONTROLS, "");
+const DIRECTION = new RegExp(`[${DIRECTION_CONTROLS}]`, "g");
+const oneLine = (value: string) => value.replace(BREAKS, " ").replace(DIRECTION, "");
 
 interface Content {
   copy: NoticeCopy;

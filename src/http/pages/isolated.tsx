@@ -6,12 +6,13 @@
  * `<bdi>`, UAX #9 §2.7), so an override inside cannot reorder the page.
  */
 
+import { LINE_BREAKING } from "../../core/text-rules.js";
+
 /** LRI, RLI and FSI (U+2066–U+2068) open an isolate; PDI (U+2069) closes the last one open. */
 const ISOLATE_INITIATOR = /[\u2066-\u2068]/;
 const PDI = "\u2069";
 /** What ends an isolate early: a PDI (UAX #9 X6a), a paragraph separator or control (P1), a line separator. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const BREAKING = /[\u2066-\u2069\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+const BREAKING = new RegExp(`[\\u2066-\\u2069${LINE_BREAKING}]`, "g");
 
 /**
  * The text with what would break out of its isolate made harmless: controls
