@@ -233,6 +233,15 @@ describe("conditions and the bearer confirmation", () => {
 describe("the IdP's failure status (no assertion)", () => {
   const RESPONDER = "urn:oasis:names:tc:SAML:2.0:status:Responder";
 
+  it("quotes the IdP's status in error_description only in the characters RFC 6749 §4.1.2.1 allows", async () => {
+    const request = await startLogin();
+    const failed = await idp.response({ nameId: "a@corp.example", respondTo: request, statusCode: "urn:x:Réfusé§\\" });
+    const params = await redirected(await post("acme", failed, request.relayState));
+    expect(params.get("error_description")).toBe(
+      "The identity provider did not sign the user in (urn:x:R?fus?section /).",
+    );
+  });
+
   it("ends the pending login at the client with access_denied, once; elsewhere it is 400", async () => {
     const request = await startLogin();
     const failed = await idp.response({ nameId: "alice@corp.example", respondTo: request, statusCode: RESPONDER });

@@ -1,6 +1,7 @@
 /** Redirect URIs as registered, as a request names them (RFC 9700 §2.1, RFC 8252 §7.3) and as a response extends them. */
 import { describe, expect, it } from "vitest";
 import { isRegisteredRedirectUri, redirectUriProblem, withParams } from "../../src/core/net/redirect-uri.js";
+import { errorParams } from "../../src/core/oidc/oauth-error.js";
 
 describe("isRegisteredRedirectUri", () => {
   const registered = ["https://app.example/cb", "http://127.0.0.1/native/cb", "http://[::1]:8400/cb?x=1"];
@@ -63,9 +64,9 @@ describe("withParams", () => {
     expect(withParams("https://q.example/cb?x=1", { state: null })).toBe("https://q.example/cb?x=1");
   });
 
-  it("keeps error_description within the characters RFC 6749 §4.1.2.1 allows, and short", () => {
+  it("keeps an error's description within the characters RFC 6749 §4.1.2.1 allows, and short", () => {
     const upstream = `status "urn:x\\ä"\n${"y".repeat(1_000)}`;
-    const said = new URL(withParams("https://q.example/cb", { error_description: upstream })).searchParams;
+    const said = new URL(withParams("https://q.example/cb", errorParams("access_denied", upstream))).searchParams;
     expect(said.get("error_description")).toMatch(/^status 'urn:x\/\?'\?y+\.\.\.$/);
     expect(said.get("error_description")).toHaveLength(300);
   });

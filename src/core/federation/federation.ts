@@ -2,6 +2,7 @@ import { type Sealer, SealingError } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { EgressPolicy } from "../net/egress.js";
 import { withParams } from "../net/redirect-uri.js";
+import { errorParams } from "../oidc/oauth-error.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, OAuthProviderRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -171,7 +172,7 @@ export class FederationService {
       throw errors.invalidRedirectUri();
     }
     const back = (error: string, description: string) => ({
-      location: withParams(query.redirectUri, { error, error_description: description, state: query.state }),
+      location: withParams(query.redirectUri, { ...errorParams(error, description), state: query.state }),
     });
     // RFC 7636 §4.3: only S256; `plain` would let an intercepted code be redeemed.
     if (query.codeChallenge !== null || query.codeChallengeMethod !== null) {
@@ -231,7 +232,7 @@ export class FederationService {
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
       await this.failed(tenant, name, error);
-      return back({ error: error.error, error_description: error.description });
+      return back(errorParams(error.error, error.description));
     }
   }
 

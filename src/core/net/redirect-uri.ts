@@ -1,4 +1,3 @@
-import { errorDescription } from "../oidc/oauth-error.js";
 import { isLoopbackHttp } from "./egress.js";
 
 /** Schemes that run or read something where they land, never a place to send a code or token. */
@@ -68,7 +67,7 @@ export function isRegisteredRedirectUri(registered: readonly string[], presented
 export function withParams(uri: string, params: Record<string, string | null>): string {
   const added = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
-    if (value !== null) added.append(key, key === "error_description" ? errorDescription(value) : value);
+    if (value !== null) added.append(key, value);
   }
   const url = new URL(uri);
   url.search = [url.search.slice(1), added.toString()].filter((part) => part !== "").join("&");

@@ -26,6 +26,12 @@ export function errorDescription(text: string): string {
   return safe.length > DESCRIPTION_MAX ? `${safe.slice(0, DESCRIPTION_MAX - 3)}...` : safe;
 }
 
+/** The RFC 6749 §4.1.2.1 parameters of an error sent to a client's redirect URI. */
+export const errorParams = (error: string, description: string) => ({
+  error,
+  error_description: errorDescription(description),
+});
+
 /**
  * A failure at an OAuth endpoint (token, introspection, revocation). Unlike
  * AppError it is answered as RFC 6749 §5.2 JSON, `{error, error_description}`,

@@ -1,4 +1,5 @@
 import { withParams } from "../net/redirect-uri.js";
+import { errorParams } from "../oidc/oauth-error.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { SamlStatusResponse } from "../ports/saml.js";
 
@@ -53,8 +54,7 @@ export class PendingSamlLogins {
     const pending = status.inResponseTo ? await this.take(tenantId, connection, status.inResponseTo, relayState) : null;
     if (!pending) return { problem: `The IdP answered ${code || "without a status"} for no pending login.` };
     const location = withParams(pending.redirectUri, {
-      error: "access_denied",
-      error_description: `The identity provider did not sign the user in (${code || "no status"}).`,
+      ...errorParams("access_denied", `The identity provider did not sign the user in (${code || "no status"}).`),
       state: pending.clientState,
     });
     return { location, code };

@@ -4,6 +4,7 @@ import { errors } from "../errors.js";
 import type { FederatedLogins } from "../federation/federated-logins.js";
 import { FederatedLoginError } from "../federation/federated-logins.js";
 import { withParams } from "../net/redirect-uri.js";
+import { errorParams } from "../oidc/oauth-error.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, SamlConnectionRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -257,7 +258,7 @@ export class SamlService {
     });
     const refuse = (reason: string) => {
       this.deps.logger.warn("saml_response_refused", { tenant_id: tenant.id, connection: name, reason });
-      return back({ error: "access_denied", error_description: reason });
+      return back(errorParams("access_denied", reason));
     };
     const expected = { idpEntityId: row.idpEntityId, spEntityId: sp.entityId, acsUrl: sp.acsUrl };
     const problem = assertionProblem(assertion, expected, now, SKEW_MS);
@@ -275,7 +276,7 @@ export class SamlService {
       return back({ code: await this.deps.logins.issueCode(tenant, user, method, login.codeChallenge) });
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
-      return back({ error: error.error, error_description: error.description });
+      return back(errorParams(error.error, error.description));
     }
   }
 

@@ -4,6 +4,7 @@ import { fallsShortOfMfaPolicy } from "../../core/mfa/policy.js";
 import { isRegisteredRedirectUri, withParams } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
 import type { OAuthClient } from "../../core/oidc/client-types.js";
+import { errorParams } from "../../core/oidc/oauth-error.js";
 import { scopeOf } from "../../core/sessions/user-claims.js";
 import type { AppEnv } from "../context.js";
 import { browserBinding } from "../pages/browser.js";
@@ -57,7 +58,7 @@ export async function refuse(
   status: RedirectStatus,
 ): Promise<Response> {
   await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
-  return toClient(c, pending.request, { error, error_description: description }, status);
+  return toClient(c, pending.request, errorParams(error, description), status);
 }
 
 /** The request's client, still registered with the request's redirect URI (it may have changed since). */

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { errors } from "../../core/errors.js";
 import { validateAuthorizationRequest } from "../../core/oidc/authorization.js";
 import { verifyIdTokenHint } from "../../core/oidc/id-token-hints.js";
+import { errorParams } from "../../core/oidc/oauth-error.js";
 import { presentParameters } from "../../core/oidc/present-parameters.js";
 import type { AppEnv } from "../context.js";
 import { isFormType } from "../middleware/body.js";
@@ -30,7 +31,7 @@ async function authorize(c: Context<AppEnv>, sent: URLSearchParams): Promise<Res
         ? errors.validationCode("invalid_client", validation.detail)
         : errors.invalidRedirectUri();
     case "redirect":
-      return toClient(c, validation, { error: validation.error, error_description: validation.description }, 302);
+      return toClient(c, validation, errorParams(validation.error, validation.description), 302);
     case "valid": {
       const { request } = validation;
       const hintText = params.get("id_token_hint");
@@ -39,7 +40,7 @@ async function authorize(c: Context<AppEnv>, sent: URLSearchParams): Promise<Res
         const hint = await verifyIdTokenHint(keyRing, tenant, tokens.issuer(tenant), hintText);
         if (!hint) {
           const description = "id_token_hint is not an ID token of this issuer.";
-          return toClient(c, request, { error: "invalid_request", error_description: description }, 302);
+          return toClient(c, request, errorParams("invalid_request", description), 302);
         }
         request.hintSubject = hint.sub;
       }
