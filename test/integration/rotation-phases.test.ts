@@ -3,7 +3,7 @@
  * replicas on one database during each rollout: one still on the previous
  * list, one on the next. In every adjacent pair of lists an address makes
  * one account whichever replica is asked, even when both are asked at
- * once, and each replica opens what the other sealed (the user, its
+ * once (or an email change moves an account to it meanwhile), and each replica opens what the other sealed (the user, its
  * tokens' signing key).
  */
 import pg from "pg";
@@ -11,11 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { type EncryptionKey, Sealer } from "../../src/core/crypto/sealing.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
+import type { MailMessage } from "../../src/core/ports/mail.js";
 import { reencryptAll } from "../../src/core/reencryption.js";
 import { createApp } from "../../src/http/app.js";
 import { buildServices } from "../../src/http/services.js";
-import { client, JSON_HEADERS } from "../support/accounts.js";
+import { client, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+import { linkToken } from "../support/smtp-server.js";
 
 const key = (id: string): EncryptionKey => ({ id, key: crypto.getRandomValues(new Uint8Array(32)) });
 const k2 = key("k2");
@@ -36,8 +39,8 @@ afterAll(async () => {
 });
 
 /** A replica: the same database and Redis, its own services, with this key list. */
-async function replica(keys: EncryptionKey[]) {
-  const deps = { ...t.deps, sealer: await Sealer.create(keys, cryptoRandom) };
+async function replica(keys: EncryptionKey[], extra: Partial<typeof t.deps> = {}) {
+  const deps = { ...t.deps, sealer: await Sealer.create(keys, cryptoRandom), ...extra };
   const app = createApp(deps, buildServices(deps));
   const request = (path: string, init?: RequestInit) => app.request(path, init);
   return { request, api: client(request) };
@@ -91,6 +94,38 @@ describe("an ENCRYPTION_KEYS rotation, replica by replica", () => {
 
   it("2. the new key moved first: the list with it last beside it", async () => {
     await sideBySide("phase-two", await replica([k2, k3]), await replica([k3, k2]));
+  });
+
+  it("2. an email change confirmed on one replica as the address signs up on the other: one account", async () => {
+    const tenant = "phase-two-change";
+    const sent: MailMessage[] = [];
+    const users = t.deps.db.users;
+    let meanwhile: () => Promise<void> = async () => {};
+    // The sign-up lands between the confirmation's check of the address and its move.
+    const racing = Object.assign(Object.create(users), {
+      replaceEmail: async (...args: Parameters<typeof users.replaceEmail>) => {
+        await meanwhile();
+        return users.replaceEmail(...args);
+      },
+    }) as typeof users;
+    const oldList = await replica([k2, k3]);
+    const newList = await replica([k3, k2], {
+      mailer: { send: async (mail) => void sent.push(mail) },
+      db: { ...t.deps.db, users: racing },
+    });
+    await oldList.api.createTenant(tenant);
+    const mover = (await (await newList.api.signup(tenant, "mover@example.com")).json()) as TokenBody;
+    expect((await newList.api.changeEmail(tenant, mover.access_token, "target@example.com")).status).toBe(202);
+    await expect.poll(() => sent.find((mail) => mail.to === "target@example.com")).toBeDefined();
+    const token = linkToken(sent.find((mail) => mail.to === "target@example.com") as MailMessage, "email/verify");
+    meanwhile = async () => {
+      meanwhile = async () => {};
+      expect((await oldList.api.signup(tenant, "target@example.com")).status).toBe(201);
+    };
+    expectProblem(await readAnswer(await newList.api.verifyEmail(tenant, token)), 409, "email_taken");
+    expect(await liveUsers(tenant)).toBe(2);
+    expect((await newList.api.login(tenant, "mover@example.com")).status).toBe(200);
+    expect((await oldList.api.login(tenant, "target@example.com")).status).toBe(200);
   });
 
   it("3. after the pass, the old key dropped: the list with it beside it", async () => {

@@ -94,7 +94,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
 }
 
 /** The `token` of the first link in a mail's text under `{publicUrl}/t/{tenant}/{page}`. */
-export function linkToken(mail: ReceivedMail, page: "email/verify" | "password/reset"): string {
+export function linkToken(mail: Pick<ReceivedMail, "text">, page: "email/verify" | "password/reset"): string {
   const match = mail.text.match(new RegExp(`https?://\\S+/t/[a-z0-9-]+/${page}\\?token=([A-Za-z0-9_%-]+)`));
   if (!match?.[1]) throw new Error(`No ${page} link in the mail: ${mail.text}`);
   return decodeURIComponent(match[1]);

@@ -10,7 +10,7 @@ import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { checkNewEmail, lookupKeysOf, type NormalizedEmail, normalizeEmail } from "./email.js";
 import { checkPassword, formerPasswordForm, normalizePassword } from "./password-policy.js";
 import { upstreamName } from "./upstream-name.js";
-import { EMAIL_INDEX_PURPOSE, emailContext, emailIndexesOf, insertUser, nameContext } from "./user-rows.js";
+import { EMAIL_INDEX_PURPOSE, emailContext, emailIndexesOf, insertUser, nameContext, twinOf } from "./user-rows.js";
 
 /** API.md's User. */
 export interface UserView {
@@ -247,6 +247,12 @@ export class AccountService {
   }
 
   /** The user's address, opened. */
+  /** Another account with the address under another key's index than `own` (see twinOf). */
+  async twinOf(tenant: Tenant, address: string, own: string): Promise<UserRecord | null> {
+    const email = normalizeEmail(address);
+    return email ? twinOf(this.deps, tenant.id, email, own) : null;
+  }
+
   address(user: Pick<UserRecord, "id" | "tenantId" | "emailSealed">): Promise<string> {
     return this.deps.sealer.open(user.emailSealed, emailContext(user.tenantId, user.id));
   }

@@ -88,11 +88,9 @@ export class EmailFlows {
 
     const sealed = record.emailSealed;
     if (!sealed) throw errors.invalidAccountToken();
+    const address = await this.deps.accounts.address({ ...user, emailSealed: sealed });
     // Checked again now: an account may have been made with the address since the request.
-    const holder = await this.deps.accounts.findByAddress(
-      tenant,
-      await this.deps.accounts.address({ ...user, emailSealed: sealed }),
-    );
+    const holder = await this.deps.accounts.findByAddress(tenant, address);
     if (holder && holder.id !== user.id) throw errors.emailTaken();
     const moved = await db.users.replaceEmail(
       tenant.id,
@@ -102,6 +100,13 @@ export class EmailFlows {
     );
     if (moved === "taken") throw errors.emailTaken();
     if (!moved) throw errors.invalidAccountToken();
+    if (await this.deps.accounts.twinOf(tenant, address, record.emailIndex)) {
+      // Made under another key at the same moment (see twinOf): this change gives way, as a sign-up would.
+      const back = { emailIndex: user.emailIndex, emailSealed: user.emailSealed };
+      await db.users.replaceEmail(tenant.id, user.id, back, clock.now());
+      logger.info("email_change_withdrawn", { tenant_id: tenant.id, user_id: user.id });
+      throw errors.emailTaken();
+    }
     // Resets and other changes were mailed to the old address: none of them may act any more.
     await tokens.spendPending(tenant.id, user.id);
     await userVersions.raise(tenant.id, user.id, moved);

@@ -19,6 +19,24 @@ export async function emailIndexesOf(sealer: Sealer, keys: string[]): Promise<st
   return indexes.flat();
 }
 
+/**
+ * A live user other than the caller holding the address under another
+ * configured key's index than `own`. The unique index compares one key's
+ * indexes: while replicas seal under different first keys (a rollout of
+ * ENCRYPTION_KEYS), two writes of one address at once both pass it. So each
+ * writer looks again once its row is committed: of two such, at least one
+ * sees the other, and gives way.
+ */
+export async function twinOf(
+  deps: { db: Database; sealer: Sealer },
+  tenantId: string,
+  email: NormalizedEmail,
+  own: string,
+): Promise<UserRecord | null> {
+  const others = (await emailIndexesOf(deps.sealer, email.searchKeys)).filter((index) => index !== own);
+  return others.length > 0 ? deps.db.users.findByEmailIndex(tenantId, others) : null;
+}
+
 type InsertDeps = { db: Database; sealer: Sealer; clock: Clock; random: Random; logger: Logger };
 
 /** Inserts a user unless the tenant has a live one with the email, under any configured key (then null). */
@@ -43,11 +61,7 @@ export async function insertUser(
     now,
   });
   if (!user) return null;
-  // The unique index compares one key's indexes: while replicas seal under different first keys (a
-  // rollout of ENCRYPTION_KEYS), two creations at once both pass it. So each looks again under its other
-  // keys once its row is committed: of two such, at least one sees the other, and gives way.
-  const others = (await emailIndexesOf(sealer, email.searchKeys)).filter((index) => index !== user.emailIndex);
-  const twin = others.length > 0 ? await db.users.findByEmailIndex(tenant.id, others) : null;
+  const twin = await twinOf(deps, tenant.id, email, user.emailIndex);
   if (!twin) return user;
   await db.users.softDelete(tenant.id, user.id, now);
   deps.logger.info("user_creation_withdrawn", {
