@@ -46,6 +46,21 @@ async function failingLedger<T>(method: "revoke" | "revokeMany", during: () => T
   }
 }
 
+/** Makes the ledger's `method` answer 300 ms late while `during` runs. */
+async function slowLedger<T>(method: "liveIdsOfUser", during: () => T | Promise<T>): Promise<T> {
+  const sessions = s.t.services.db.sessions as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const original = sessions[method] as (...args: unknown[]) => Promise<unknown>;
+  sessions[method] = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return original.apply(s.t.services.db.sessions, args);
+  };
+  try {
+    return await during();
+  } finally {
+    sessions[method] = original;
+  }
+}
+
 const revokedTtl = async (sessionId: string) => s.t.deps.kv.ttl(sessionKeys(sessionId)[2] ?? "");
 
 describe("revocation when Redis fails half-way", () => {
@@ -78,14 +93,17 @@ describe("user changes and logout when Redis fails half-way", () => {
     expect((await s.api.me("acme", user.access_token)).status).toBe(401);
   });
 
-  it("ends the sessions of a disabled user though the version write failed", async () => {
+  it("ends the sessions of a disabled user though the version write failed, before it answers", async () => {
     const user = await s.signup();
-    const failed = await failingScript("raise_user_version", () =>
-      s.t.app.request(`/t/acme/v1/admin/users/${user.user.id}`, {
-        method: "PATCH",
-        headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ disabled: true }),
-      }),
+    // The version write fails at once while the ledger is slow: the answer still waits for the sessions' end.
+    const failed = await slowLedger("liveIdsOfUser", () =>
+      failingScript("raise_user_version", () =>
+        s.t.app.request(`/t/acme/v1/admin/users/${user.user.id}`, {
+          method: "PATCH",
+          headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ disabled: true }),
+        }),
+      ),
     );
     expect(failed.status).toBeGreaterThanOrEqual(500);
     await s.expectRevoked("acme", user.access_token);

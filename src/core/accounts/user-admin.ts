@@ -6,6 +6,7 @@ import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserChanges, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { SessionService } from "../sessions/sessions.js";
+import { settleAll } from "../settle-all.js";
 import type { AccountService, UserView } from "./accounts.js";
 import { decodeUserCursor, encodeUserCursor } from "./user-cursor.js";
 import { nameContext } from "./user-rows.js";
@@ -90,7 +91,7 @@ export class UserAdministration {
     const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, this.deps.clock.now());
     if (!user) return null;
     // Side by side, so one store failing does not keep the other from being told.
-    await Promise.all([
+    await settleAll([
       this.deps.userVersions.raise(tenant.id, user.id, user),
       changes.disabled === true
         ? this.endCredentials(tenant, user.id)
@@ -118,14 +119,14 @@ export class UserAdministration {
    */
   async delete(tenant: Tenant, userId: string): Promise<boolean> {
     const deleted = await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now());
-    await Promise.all([this.deps.userVersions.raise(tenant.id, userId, null), this.endCredentials(tenant, userId)]);
+    await settleAll([this.deps.userVersions.raise(tenant.id, userId, null), this.endCredentials(tenant, userId)]);
     if (deleted) this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
     return deleted;
   }
 
   /** Every session and API key of a disabled or deleted user, at once. */
   private async endCredentials(tenant: Tenant, userId: string): Promise<void> {
-    await Promise.all([
+    await settleAll([
       this.deps.sessions.revokeAllOfUser(tenant, userId, "user_ended"),
       this.deps.apiKeys.revokeAllOfUser(tenant, userId),
     ]);

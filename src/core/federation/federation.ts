@@ -7,6 +7,7 @@ import type { Clock, Random } from "../ports/clock.js";
 import type { Database, OAuthProviderRecord, Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
+import { settleAll } from "../settle-all.js";
 import { redirectUrisOf } from "../tenant-settings.js";
 import { catalogueEntry } from "./catalogue.js";
 import { FederatedLoginError, type FederatedLogins } from "./federated-logins.js";
@@ -138,7 +139,7 @@ export class FederationService {
    */
   async remove(tenant: Tenant, name: string): Promise<boolean> {
     const removed = await this.deps.db.oauthProviders.softDelete(tenant.id, name, this.deps.clock.now());
-    if (removed) await Promise.all([this.deps.kv.del(lastErrorKey(tenant.id, name)), this.unlink(tenant, name)]);
+    if (removed) await settleAll([this.deps.kv.del(lastErrorKey(tenant.id, name)), this.unlink(tenant, name)]);
     return removed;
   }
 

@@ -1,4 +1,5 @@
 import type { KeyValueStore } from "../ports/key-value.js";
+import { settleAll } from "../settle-all.js";
 import { ageLegacyMarker, checkBlocklist } from "./blocklist-scripts.js";
 import {
   addSessionChild,
@@ -83,7 +84,7 @@ export class SessionStore {
   async blockJti(sessionId: string, jti: string, ttlMs: number, legacy = false): Promise<void> {
     if (ttlMs <= 0) return;
     const ttl = { ttlMs: Math.ceil(ttlMs) };
-    await Promise.all([
+    await settleAll([
       this.kv.set(revokedJtiKey(sessionId, jti), "1", ttl),
       legacy ? this.kv.set(legacyRevokedJtiKey(jti), "1", ttl) : undefined,
     ]);

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
+import { settleAll } from "../../core/settle-all.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { acceptBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
@@ -143,7 +144,7 @@ export const adminRoutes = createRouter()
     const { accounts, sessions, apiKeys } = c.get("services");
     const user = UUID_PATTERN.test(id) ? await accounts.findUser(c.get("tenant"), id) : null;
     if (!user) throw errors.notFound("No such user.");
-    await Promise.all([
+    await settleAll([
       sessions.revokeAllOfUser(c.get("tenant"), user.id),
       c.req.valid("query").include_api_keys === "true" ? apiKeys.revokeAllOfUser(c.get("tenant"), user.id) : null,
     ]);
