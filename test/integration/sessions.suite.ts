@@ -135,8 +135,17 @@ export function sessionRefreshSuite(label: string, redis: () => RedisUnderTest):
         s.clock.advance(50 * 60_000); // 150 min in: the absolute cap (180 min) is 30 min away
         const capped = await s.refreshOk("short", token);
         expect(capped.refresh_expires_in).toBe(30 * 60);
-        s.clock.advance(30 * 60_000);
-        await s.expectInvalidGrant(await s.api.refresh("short", capped.refresh_token));
+        // A minute before the end: the access token ends with the session, not a full lifetime later.
+        s.clock.advance(29 * 60_000);
+        const last = await s.refreshOk("short", capped.refresh_token);
+        expect(last.refresh_expires_in).toBe(60);
+        expect(last.expires_in).toBe(60);
+        const { claims } = decode(last.access_token);
+        expect(Number(claims.exp) - Number(claims.iat)).toBe(60);
+        s.clock.advance(60_000);
+        await s.expectInvalidGrant(await s.api.refresh("short", last.refresh_token));
+        s.clock.advance(6_000); // past the verifier's 5 s of skew
+        expect((await s.api.me("short", last.access_token)).status).toBe(401);
       });
 
       it("ends a session left idle longer than the idle timeout", async () => {

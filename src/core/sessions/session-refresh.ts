@@ -37,13 +37,15 @@ export async function issueTokens(
     authTime: new Date(claims.authTime * 1000),
     amr: claims.amr,
     ...(access.ttl === undefined ? {} : { ttl: access.ttl }),
+    notAfter: session.idleExpiresAt,
   });
   const response: TokenResponse = {
     access_token: token,
     token_type: "Bearer",
     expires_in: issued.exp - issued.iat,
     refresh_token: refreshToken,
-    refresh_expires_in: Math.max(0, Math.floor((session.idleExpiresAt - deps.clock.now().getTime()) / 1000)),
+    // Rounded up: a session of 300 s answers 300, not 299, a few ms after it began.
+    refresh_expires_in: Math.max(0, Math.ceil((session.idleExpiresAt - deps.clock.now().getTime()) / 1000)),
     session_id: session.id,
   };
   return { response, claims, scope };

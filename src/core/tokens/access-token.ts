@@ -49,6 +49,8 @@ export interface TokenSubject {
   amr?: string[];
   /** Lifetime in seconds (an OAuth client's own); the tenant's when absent. */
   ttl?: number;
+  /** When the token's session ends (ms): no token outlives the session it was issued for. */
+  notAfter?: number;
 }
 
 /** A client's own token (client_credentials): RFC 9068 §2.2 makes its subject the client. */
@@ -129,7 +131,10 @@ export class AccessTokens {
       iss: this.issuer(tenant),
       sub: subject.userId,
       aud: this.audience(tenant),
-      exp: now + (subject.ttl ?? settingsOf(tenant).accessTokenTtl),
+      exp: Math.min(
+        now + (subject.ttl ?? settingsOf(tenant).accessTokenTtl),
+        Math.floor((subject.notAfter ?? Infinity) / 1000),
+      ),
       iat: now,
       nbf: now,
       jti: toBase64Url(this.deps.random.bytes(16)),
