@@ -128,6 +128,8 @@ describe("on Postgres and Redis", () => {
         call(node.server, `/t/${slug}/v1/${path}`, { method: "POST", headers, body: JSON.stringify(body) });
       const signup = await post("signup", { email: "node@example.com", password: "correct horse battery staple" });
       expect(signup.status, signup.text).toBe(201);
+      // The session's whole idle lifetime (30 days), though the answer is made some ms after the session.
+      expect(signup.json.refresh_expires_in).toBe(2_592_000);
       const refreshed = await post("token/refresh", { refresh_token: signup.json.refresh_token });
       expect(refreshed.status, refreshed.text).toBe(200);
       expect(refreshed.json.session_id).toBe(signup.json.session_id);
