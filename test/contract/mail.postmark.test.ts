@@ -76,4 +76,23 @@ describe("Postmark answers: permanent or not", () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(PermanentMailError);
   });
+
+  it("sends an ASCII local part at an IDN domain in A-labels, sender and recipient, as over SMTP", async () => {
+    const bodies: { From?: string; To?: string }[] = [];
+    const mailer = createPostmarkMailer({
+      serverToken: "token",
+      from: "Bücher <no-reply@bücher.example>",
+      fetch: async (_input, init) => {
+        bodies.push(JSON.parse(String(init?.body)));
+        return Response.json({ ErrorCode: 0, MessageID: "m" });
+      },
+    });
+    await mailer.send({ ...message, to: "ada@bücher.example" });
+    await mailer.send({ ...message, to: "müller@xn--bcher-kva.example" });
+    expect(bodies.map(({ From, To }) => [From, To])).toEqual([
+      ["Bücher <no-reply@xn--bcher-kva.example>", "ada@xn--bcher-kva.example"],
+      // A non-ASCII local part has no ASCII form: as stored, for Postmark to take or refuse.
+      ["Bücher <no-reply@xn--bcher-kva.example>", "müller@xn--bcher-kva.example"],
+    ]);
+  });
 });

@@ -11,6 +11,12 @@ export interface ReceivedMail {
   html: string;
 }
 
+/** A mail as the SMTP server received it: parsed, and its header lines as they came (unfolded). */
+interface SmtpReceivedMail extends ReceivedMail {
+  /** e.g. `To: ada@example.com`. */
+  headers: string[];
+}
+
 export const SMTP_USER = "mailer";
 const SMTP_PASS = "s3cret pass/word";
 
@@ -28,8 +34,10 @@ export interface TestSmtpServer {
   port: number;
   /** `smtp://user:pass@127.0.0.1:port`: what SMTP_URL would be. */
   url: string;
+  /** The commands clients sent, in order, AUTH's credentials redacted (`MAIL FROM:<a@b> SMTPUTF8`). */
+  commands(): string[];
   /** Every mail received so far, parsed. */
-  received(): Promise<ReceivedMail[]>;
+  received(): Promise<SmtpReceivedMail[]>;
   /** The `nth` (default first) mail received that matches, waiting up to `timeoutMs` for it. */
   waitFor(
     match: (mail: ReceivedMail) => boolean,
@@ -38,19 +46,48 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-/** A real SMTP server in this process; it accepts only the credentials above and parses each mail it receives. */
-export async function startSmtpServer(): Promise<TestSmtpServer> {
-  const received: ReceivedMail[] = [];
+const NON_ASCII = /[^\p{ASCII}]/u;
+
+/**
+ * A real SMTP server in this process; it accepts only the credentials above
+ * and parses each mail it receives. With `smtpUtf8: false` its EHLO lists
+ * only PIPELINING, 8BITMIME and AUTH, and, as RFC 6531 §3.4 has it, it
+ * answers a non-ASCII address outside an SMTPUTF8 transaction with 553 5.6.7.
+ */
+export async function startSmtpServer(options: { smtpUtf8?: boolean } = {}): Promise<TestSmtpServer> {
+  const smtpUtf8 = options.smtpUtf8 ?? true;
+  const received: SmtpReceivedMail[] = [];
   const parsing: Promise<void>[] = [];
+  const commands: string[] = [];
+  const record = (entry: { tnx?: unknown }, ...args: unknown[]) => {
+    if (entry?.tnx === "command") commands.push(String(args[1] ?? ""));
+  };
+  const quiet = () => undefined;
+  /**
+   * The command being handled (the last one logged) when it holds a non-ASCII
+   * mailbox outside an SMTPUTF8 transaction: what a conforming server refuses.
+   * The raw command, as the server's parsed address has its domain in U-labels.
+   */
+  const refuseUtf8 = (mailFrom: { args: unknown } | false) => {
+    const args = mailFrom ? (mailFrom.args as Record<string, unknown> | false) : false;
+    if (!NON_ASCII.test(commands.at(-1) ?? "") || (smtpUtf8 && args && args.SMTPUTF8 === true)) return undefined;
+    return Object.assign(new Error("5.6.7 Non-ASCII addresses require SMTPUTF8"), { responseCode: 553 });
+  };
   const server = new SMTPServer({
     // No certificate here: plain SMTP with AUTH allowed over it (loopback only).
     disabledCommands: ["STARTTLS"],
+    ...(smtpUtf8 ? {} : { hideSMTPUTF8: true, hideDSN: true, hideENHANCEDSTATUSCODES: true }),
     allowInsecureAuth: true,
     onAuth(auth, _session, callback) {
       if (auth.username === SMTP_USER && auth.password === SMTP_PASS) return callback(null, { user: SMTP_USER });
       callback(new Error("Invalid username or password"));
     },
-    onRcptTo(address, _session, callback) {
+    onMailFrom(address, _session, callback) {
+      callback(refuseUtf8(address) ?? null);
+    },
+    onRcptTo(address, session, callback) {
+      const utf8 = refuseUtf8(session.envelope.mailFrom);
+      if (utf8) return callback(utf8);
       const code = REFUSED[address.address];
       if (!code) return callback();
       callback(Object.assign(new Error(`<${address.address}>: refused`), { responseCode: code }));
@@ -63,12 +100,18 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
           subject: mail.subject ?? "",
           text: mail.text ?? "",
           html: typeof mail.html === "string" ? mail.html : "",
+          // mailparser keeps the raw header lines as binary strings: UTF-8 (RFC 6532) read back as such.
+          headers: mail.headerLines.map((header) =>
+            Buffer.from(header.line, "latin1")
+              .toString("utf8")
+              .replace(/\r?\n[ \t]+/g, " "),
+          ),
         });
       });
       parsing.push(parsed);
       parsed.then(() => callback(), callback);
     },
-    logger: false,
+    logger: { trace: quiet, debug: record, info: quiet, warn: quiet, error: quiet, fatal: quiet },
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
@@ -79,6 +122,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   return {
     port,
     url: `smtp://${encodeURIComponent(SMTP_USER)}:${encodeURIComponent(SMTP_PASS)}@127.0.0.1:${port}`,
+    commands: () => [...commands],
     received: all,
     async waitFor(match, { nth = 1, timeoutMs = 10_000 } = {}) {
       const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,5 @@
 import { assertSafeHeaders } from "../../core/mail/header-safety.js";
+import { withAsciiDomain } from "../../core/mail/mail-address.js";
 import { type Mailer, type MailMessage, PermanentMailError } from "../../core/ports/mail.js";
 
 const POSTMARK_API_URL = "https://api.postmarkapp.com";
@@ -37,8 +38,9 @@ export function createPostmarkMailer(options: PostmarkOptions): Mailer {
           "x-postmark-server-token": options.serverToken,
         },
         body: JSON.stringify({
-          From: options.from,
-          To: message.to,
+          // An ASCII local part at an IDN domain goes out in A-labels, as over SMTP.
+          From: withAsciiDomain(options.from),
+          To: withAsciiDomain(message.to),
           Subject: message.subject,
           TextBody: message.text,
           HtmlBody: message.html,

@@ -77,7 +77,7 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     initial: each("kind", MAIL_KINDS),
   },
   mail_failed_total: {
-    help: "Mails given up, by kind and reason (error: retries exhausted, rejected: refused for good, expired: not sent in time, queue_full: dropped).",
+    help: "Mails given up, by kind and reason (error: retries exhausted, rejected: refused for good, smtputf8_unsupported: a non-ASCII local part and an SMTP server without SMTPUTF8, expired: not sent in time, queue_full: dropped).",
     labelNames: ["kind", "reason"],
     initial: MAIL_KINDS.flatMap((kind) => MAIL_FAILURE_REASONS.map((reason) => ({ kind, reason }))),
   },

@@ -35,8 +35,12 @@ interface Entry {
   done?: Promise<MailOutcome>;
 }
 
-/** Why a mail was given up: retries exhausted, refused for good, not sent in time, or dropped. */
-export const MAIL_FAILURE_REASONS = ["error", "rejected", "expired", "queue_full"] as const;
+/**
+ * Why a mail was given up: retries exhausted, refused for good, an address
+ * the SMTP server cannot take (non-ASCII local part, no SMTPUTF8), not sent
+ * in time, or dropped.
+ */
+export const MAIL_FAILURE_REASONS = ["error", "rejected", "smtputf8_unsupported", "expired", "queue_full"] as const;
 type FailureReason = (typeof MAIL_FAILURE_REASONS)[number];
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -134,16 +138,18 @@ export class MailOutbox {
         this.deps.metrics.increment("mail_sent_total", { kind });
         return "sent";
       }
-      const permanent = failure instanceof PermanentMailError;
+      // Refused for good, and why (a PermanentMailError's reason); undefined when worth retrying.
+      const refusal = failure instanceof PermanentMailError ? failure.reason : undefined;
       this.deps.logger.warn("mail_send_failed", {
         kind,
         attempt,
-        permanent,
+        permanent: refusal !== undefined,
+        ...(refusal ? { reason: refusal } : {}),
         ...attemptErrorFields(failure, message.to),
       });
       const delay = this.retryDelaysMs[attempt - 1];
-      if (permanent || delay === undefined) {
-        this.giveUp(message, permanent ? "rejected" : "error", attempt);
+      if (refusal || delay === undefined) {
+        this.giveUp(message, refusal ?? "error", attempt);
         return "failed";
       }
       await this.sleep(delay);

@@ -16,13 +16,24 @@ export interface Mailer {
 }
 
 /**
+ * Why a mail was refused for good, as `mail_undelivered` logs it: `rejected`
+ * (the far side or a header check said no), `smtputf8_unsupported` (the
+ * recipient's local part is not ASCII and the SMTP server does not offer
+ * SMTPUTF8, so there is no valid way to send it there: RFC 6531 §3.4).
+ */
+export type PermanentMailReason = "rejected" | "smtputf8_unsupported";
+
+/**
  * The far side refused this mail for good (an SMTP 5xx, a provider's
- * rejection of the request): sending it again would be refused again, so
- * it is not retried.
+ * rejection of the request), or it cannot be sent there at all: sending it
+ * again would fail again, so it is not retried.
  */
 export class PermanentMailError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly reason: PermanentMailReason;
+
+  constructor(message: string, options?: { cause?: unknown; reason?: PermanentMailReason }) {
     super(message, options);
     this.name = "PermanentMailError";
+    this.reason = options?.reason ?? "rejected";
   }
 }

@@ -89,7 +89,7 @@ export type CounterName =
   | "federated_link_refused_total"
   /** labels: kind (the mail's kind) */
   | "mail_sent_total"
-  /** labels: kind, reason = error | rejected | expired | queue_full (a mail given up) */
+  /** labels: kind, reason = error | rejected | smtputf8_unsupported | expired | queue_full (a mail given up) */
   | "mail_failed_total"
   /** Node: labels: reason = idle_evicted | address_limit | connection_limit | pipeline_limit */
   | "connections_closed_total";
