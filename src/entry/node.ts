@@ -11,6 +11,7 @@ import { encryptionKeysProblem } from "../core/key-check.js";
 import { DEFAULT_TENANT, TenantService } from "../core/tenants.js";
 import { createApp } from "../http/app.js";
 import { buildServices } from "../http/services.js";
+import { scheduleDaily } from "./daily-job.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { answerClientErrors, answerRequestErrors } from "./node-client-errors.js";
 import { limitConnections } from "./node-connections.js";
@@ -20,7 +21,6 @@ import { recordServer } from "./server-record.js";
 
 /** How long no new connection must arrive before a draining server closes its listener. */
 const QUIET_BEFORE_CLOSE_MS = 250;
-const DAY_MS = 86_400_000;
 /** The longest a request past HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT waits to be cut off. */
 const MAX_TIMEOUT_CHECK_MS = 1_000;
 /** Left at the end of a shutdown to close the pools and export the last spans before the forced exit. */
@@ -87,13 +87,12 @@ async function main(): Promise<void> {
   }, config.KEY_ROTATION_CHECK_INTERVAL);
   rotation.unref();
   // Daily cleanup of ended sessions; a Kubernetes CronJob may run `cli.js cleanup` instead.
-  const cleanup = setInterval(() => {
+  const stopCleanup = scheduleDaily(() => {
     const retention = { sessions: config.SESSION_RETENTION, auditEvents: config.AUDIT_RETENTION };
     dailyCleanup(deps.db, deps.clock.now(), retention, logger).catch((error: unknown) =>
       logger.error("cleanup_job_failed", { message: (error as Error).message }),
     );
-  }, DAY_MS);
-  cleanup.unref();
+  }, deps.random);
   // As @hono/node-server's serve(), with refusals of its own answered as problem+json too.
   const refusals = { random: deps.random, logger, metrics: services.metrics };
   const requestErrors = answerRequestErrors(refusals);
@@ -159,7 +158,7 @@ async function main(): Promise<void> {
     stopping = true;
     lifecycle.draining = true;
     clearInterval(rotation);
-    clearInterval(cleanup);
+    stopCleanup();
     logger.info("shutting_down", { signal, drain_ms: config.SHUTDOWN_DRAIN_DELAY });
     const exitBy = Date.now() + config.SHUTDOWN_DRAIN_DELAY + config.SHUTDOWN_TIMEOUT;
     const force = setTimeout(() => {
