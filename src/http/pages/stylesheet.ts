@@ -3,13 +3,18 @@
  * /assets/hosted.css (no third-party fonts or files). The tenant's colours
  * arrive as custom properties (theme.ts); every other colour pair here
  * reaches WCAG 2.1 AA contrast on white (#52525b 7.7:1, #b91c1c 6.5:1,
- * borders #71717a 4.8:1). Works from 320 px wide up.
+ * borders #71717a 4.8:1). Works from 320 px wide up (WCAG 2.2 SC 1.4.10):
+ * names and addresses users, admins or upstreams wrote (a tenant's, a
+ * client's, an email address) may have no break opportunity, so any word in
+ * `main` that would not fit its line breaks anywhere, as the secret does;
+ * `anywhere` rather than `break-word` also lets flex items (the buttons)
+ * shrink below such a word.
  */
 export const HOSTED_CSS = `*,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;min-height:100vh;padding:1rem;background:#f4f4f5;color:#18181b;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;display:flex;flex-direction:column;align-items:center}
-main{width:100%;max-width:28rem;margin:2rem 0;padding:2rem 1.5rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+main{width:100%;max-width:28rem;margin:2rem 0;padding:2rem 1.5rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-wrap:anywhere}
 @media (max-width:30rem){body{padding:0;background:#fff}main{margin:0;border-radius:0;box-shadow:none;padding:1.5rem 1rem}}
 .brand{margin:0 0 1.5rem}
 .brand img{display:block;height:40px;width:auto;max-width:100%}
