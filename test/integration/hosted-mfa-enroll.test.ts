@@ -132,7 +132,10 @@ describe("hosted enrollment under a required policy", () => {
     const wrong = await browser.submit(html, { code: codeNow(secret) === "000000" ? "111111" : "000000" });
     expect(wrong.status).toBe(400);
     const again = await wrong.text();
-    expect(again).toContain("That code is wrong");
+    expect(again).toMatch(
+      /<input id="field-code" [^>]*aria-invalid="true" aria-describedby="field-code-hint field-code-error"/,
+    );
+    expect(again).toContain('<span class="field-error" id="field-code-error">That code is wrong');
     // The key is not shown twice; the form is, with a way to start over with a new key.
     expect(again).not.toContain('class="secret"');
     expect(again).toContain("Start over");

@@ -138,7 +138,12 @@ describe("hosted second step", () => {
     const wrong = await browser.submit(html, { code: "000000" === currentCode(secret) ? "111111" : "000000" });
     expect(wrong.status).toBe(400);
     const again = await wrong.text();
-    expect(again).toContain("That code is wrong");
+    // The code field's own error, as on the other forms: invalid, and described by the message.
+    expect(again).toMatch(
+      /<input id="field-code" [^>]*aria-invalid="true" aria-describedby="field-code-hint field-code-error"/,
+    );
+    expect(again).toContain('<span class="field-error" id="field-code-error">That code is wrong');
+    expect(again).toContain('<div class="alert error" role="alert">Some fields need attention.</div>');
     expect(browser.cookies.has(SSO)).toBe(false);
 
     const right = await browser.submit(again, { code: currentCode(secret) });

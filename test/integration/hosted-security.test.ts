@@ -98,7 +98,10 @@ describe("hosted security page", () => {
     const wrong = await browser.submit(html, { code: codeAt(secret) === "000000" ? "111111" : "000000" });
     expect(wrong.status).toBe(400);
     const again = await wrong.text();
-    expect(again).toContain("That code is wrong or expired");
+    expect(again).toMatch(
+      /<input id="field-code" [^>]*aria-invalid="true" aria-describedby="field-code-hint field-code-error"/,
+    );
+    expect(again).toContain('<span class="field-error" id="field-code-error">That code is wrong or expired');
     expect(again).not.toContain("<svg");
 
     const done = await browser.submit(again, { code: codeAt(secret) });

@@ -74,7 +74,21 @@ describe("hosted second step in chromium", () => {
       const right = totpCode(secret, totpStep(new Date()));
       await field.fill(right === "000000" ? "111111" : "000000");
       await page.getByRole("button", { name: "Verify" }).click();
-      await expect(page.getByRole("alert").textContent()).resolves.toContain("That code is wrong");
+      await expect(page.getByRole("alert").textContent()).resolves.toBe("Some fields need attention.");
+      // The message is the code field's: focused (autofocus runs at a rendering update after load),
+      // invalid, and described by it, as a screen reader reads it.
+      const focused = () =>
+        page.evaluate(() => {
+          const input = document.activeElement as HTMLElement;
+          const ids = (input.getAttribute("aria-describedby") ?? "").split(" ");
+          const description = ids.map((id) => document.getElementById(id)?.textContent ?? "").join(" ");
+          return { id: input.id, invalid: input.getAttribute("aria-invalid"), description };
+        });
+      await poll(focused).toMatchObject({
+        id: "field-code",
+        invalid: "true",
+        description: expect.stringContaining("That code is wrong"),
+      });
       await check(page, "login-mfa-error");
 
       await page.getByLabel("Code").fill(totpCode(secret, totpStep(new Date())));

@@ -49,6 +49,19 @@ export function Alert(props: { kind: "error" | "info"; children?: Child }) {
   );
 }
 
+/**
+ * A form's alert: the page's own problem, or, when a field has one (shown on
+ * the field), that some fields need attention, as the forms with several fields say.
+ */
+export function FormAlert(props: {
+  page: PageContext;
+  problem?: string | undefined;
+  fieldProblem?: string | undefined;
+}) {
+  const message = props.problem ?? (props.fieldProblem ? props.page.strings.errors.invalidForm : undefined);
+  return message ? <Alert kind="error">{message}</Alert> : null;
+}
+
 /** A labelled input with its hint and error tied to it (aria-describedby), in tab order. */
 export function Field(props: {
   name: string;

@@ -1,4 +1,4 @@
-import { Alert, Layout, PostForm } from "./layout.js";
+import { FormAlert, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 import { RecoveryCodeList, TotpSetupSteps } from "./security-pages.js";
 
@@ -16,8 +16,11 @@ export function MfaEnrollPage(props: {
   challenge: string;
   setup?: { secret: string; qrSvg: string };
   problem?: string;
+  /** A wrong code: the code field's error. */
+  codeProblem?: string;
 }) {
   const { page } = props;
+  const failed = Boolean(props.problem || props.codeProblem);
   const hidden = { request: props.requestId, challenge: props.challenge };
   const again = new URLSearchParams({
     ...(props.requestId ? { request: props.requestId } : {}),
@@ -25,10 +28,16 @@ export function MfaEnrollPage(props: {
   });
   return (
     <Layout page={page} title={page.strings.mfa.enrollTitle}>
-      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+      <FormAlert page={page} problem={props.problem} fieldProblem={props.codeProblem} />
       <p>{page.strings.mfa.enrollIntro}</p>
-      <TotpSetupSteps page={page} setup={props.setup} action={ENROLL_PATH} hidden={hidden} />
-      {props.problem && (
+      <TotpSetupSteps
+        page={page}
+        setup={props.setup}
+        action={ENROLL_PATH}
+        hidden={hidden}
+        codeProblem={props.codeProblem}
+      />
+      {failed && (
         <p class="links">
           <a href={`${page.base}${ENROLL_PATH}?${again}`}>{page.strings.security.startOver}</a>
         </p>

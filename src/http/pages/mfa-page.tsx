@@ -1,6 +1,6 @@
 import type { FactorKind } from "../../core/mfa/factors.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
-import { Alert, Field, Layout, PostForm } from "./layout.js";
+import { Field, FormAlert, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 export type CodeKind = "totp" | "recovery_code";
@@ -11,6 +11,9 @@ export type CodeKind = "totp" | "recovery_code";
  * app), the pending request and the challenge's opaque reference as hidden
  * inputs; never the `mfa_token`. A user with a passkey also gets "Use a
  * passkey", whose form the script shows only when the browser has WebAuthn.
+ * A wrong code is the code field's error (aria-invalid, described by it),
+ * under the form's alert, as on the other forms; `problem` is for the whole
+ * page (a wait, a passkey).
  */
 export function MfaPage(props: {
   page: PageContext;
@@ -19,6 +22,7 @@ export function MfaPage(props: {
   factors: FactorKind[];
   kind: CodeKind;
   problem?: string;
+  codeProblem?: string;
 }) {
   const { page, kind } = props;
   const s = page.strings.mfa;
@@ -30,7 +34,7 @@ export function MfaPage(props: {
   const passkey = props.factors.includes("passkey");
   return (
     <Layout page={page} title={s.title}>
-      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+      <FormAlert page={page} problem={props.problem} fieldProblem={props.codeProblem} />
       {passkey && (
         <>
           <PostForm
@@ -71,6 +75,7 @@ export function MfaPage(props: {
             autocomplete="one-time-code"
             hint={s.codeHint}
             maxlength={64}
+            error={props.codeProblem}
             autofocus
           />
         ) : (
@@ -81,6 +86,7 @@ export function MfaPage(props: {
             autocomplete="off"
             hint={s.recoveryHint}
             maxlength={64}
+            error={props.codeProblem}
             autofocus
           />
         )}

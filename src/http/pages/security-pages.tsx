@@ -1,7 +1,7 @@
 import type { FactorSummary } from "../../core/mfa/factors.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
 import { Isolated, Sentence } from "./isolated.js";
-import { Alert, Field, Layout, PostForm } from "./layout.js";
+import { Alert, Field, FormAlert, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 /** The security page's forms post under this path (below the tenant's base). */
@@ -147,13 +147,15 @@ export function SecurityPage(props: {
  * Adding an authenticator app: the QR code (inline SVG markup, which the
  * page's CSP allows: it is no script and loads nothing) and the key as text,
  * then the first code confirms at `action`. Without `setup` (after a wrong
- * code: the secret is not shown twice) only the form.
+ * code: the secret is not shown twice) only the form, `codeProblem` the code
+ * field's error.
  */
 export function TotpSetupSteps(props: {
   page: PageContext;
   setup?: { secret: string; qrSvg: string } | undefined;
   action: string;
   hidden: Record<string, string | null>;
+  codeProblem?: string | undefined;
 }) {
   const { page, setup } = props;
   const s = page.strings.security;
@@ -179,6 +181,7 @@ export function TotpSetupSteps(props: {
           autocomplete="one-time-code"
           hint={page.strings.mfa.codeHint}
           maxlength={64}
+          error={props.codeProblem}
           autofocus={!setup}
         />
         <button type="submit" class="primary">
@@ -195,20 +198,23 @@ export function TotpSetupPage(props: {
   id: string;
   setup?: { secret: string; qrSvg: string };
   problem?: string;
+  /** A wrong code: the code field's error. */
+  codeProblem?: string;
 }) {
   const { page } = props;
   const s = page.strings.security;
   return (
     <Layout page={page} title={s.setupTitle}>
-      {props.problem && <Alert kind="error">{props.problem}</Alert>}
+      <FormAlert page={page} problem={props.problem} fieldProblem={props.codeProblem} />
       <TotpSetupSteps
         page={page}
         setup={props.setup}
         action={`${SECURITY_PATH}/totp/confirm`}
         hidden={{ id: props.id }}
+        codeProblem={props.codeProblem}
       />
       <p class="links">
-        <a href={`${page.base}${SECURITY_PATH}`}>{props.problem ? s.startOver : s.back}</a>
+        <a href={`${page.base}${SECURITY_PATH}`}>{props.problem || props.codeProblem ? s.startOver : s.back}</a>
       </p>
     </Layout>
   );

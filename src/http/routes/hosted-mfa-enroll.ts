@@ -34,6 +34,7 @@ async function enrollPage(
   options: {
     setup?: { secret: string; qrSvg: string };
     problem?: string;
+    codeProblem?: string;
     status?: number;
     headers?: Record<string, string>;
   },
@@ -88,7 +89,7 @@ export const hostedMfaEnrollRoutes = new Hono<AppEnv>()
       if (ENDS_CHALLENGE.has(error.code)) return dropAndStartAgain(c, pending, challenge);
       const { strings } = await pageContext(c, requestLanguage(pending));
       if (error.code === "invalid_mfa_code") {
-        return enrollPage(c, pending, challenge, { problem: strings.security.wrongCode, status: 400 });
+        return enrollPage(c, pending, challenge, { codeProblem: strings.security.wrongCode, status: 400 });
       }
       // No key started (or replaced by another sign-in's): a new one.
       if (error.code === "no_second_factor") {

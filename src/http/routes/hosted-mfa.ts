@@ -34,12 +34,19 @@ export async function mfaPage(
   pending: Pending | null,
   challenge: string,
   held: HeldChallenge,
-  options: { kind?: CodeKind; problem?: string; status?: number; headers?: Record<string, string> } = {},
+  options: {
+    kind?: CodeKind;
+    problem?: string;
+    codeProblem?: string;
+    status?: number;
+    headers?: Record<string, string>;
+  } = {},
 ) {
   const page = await pageContext(c, requestLanguage(pending));
   const { factors } = held;
   const kind = options.kind ?? kindOf(undefined, held);
-  const body = MfaPage({ page, requestId: pending?.id ?? null, challenge, factors, kind, problem: options.problem });
+  const { problem, codeProblem } = options;
+  const body = MfaPage({ page, requestId: pending?.id ?? null, challenge, factors, kind, problem, codeProblem });
   return sendPage(c, page, body, {
     status: options.status,
     headers: options.headers,
@@ -92,7 +99,7 @@ export const hostedMfaRoutes = new Hono<AppEnv>()
       }
       const { strings } = await pageContext(c, requestLanguage(pending));
       if (error.code === "invalid_mfa_code") {
-        return mfaPage(c, pending, challenge, held, { kind, problem: strings.mfa.wrongCode, status: 400 });
+        return mfaPage(c, pending, challenge, held, { kind, codeProblem: strings.mfa.wrongCode, status: 400 });
       }
       if (!THROTTLED.has(error.code)) throw error;
       const problem = errorMessage(strings, error);

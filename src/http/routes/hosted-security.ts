@@ -119,10 +119,11 @@ export const hostedSecurityRoutes = new Hono<AppEnv>()
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         const page = await pageContext(c);
-        const again = (problem: string, status: number, headers?: Record<string, string>) =>
-          sendPage(c, page, TotpSetupPage({ page, id, problem }), { status, headers });
-        if (error.code === "invalid_mfa_code") return again(page.strings.security.wrongCode, 400);
-        if (THROTTLED.has(error.code)) return again(errorMessage(page.strings, error), error.status, error.headers);
+        const again = (problems: { problem?: string; codeProblem?: string }, status: number, headers = {}) =>
+          sendPage(c, page, TotpSetupPage({ page, id, ...problems }), { status, headers });
+        if (error.code === "invalid_mfa_code") return again({ codeProblem: page.strings.security.wrongCode }, 400);
+        if (THROTTLED.has(error.code))
+          return again({ problem: errorMessage(page.strings, error) }, error.status, error.headers);
         throw error;
       }
       const page = await pageContext(c);
