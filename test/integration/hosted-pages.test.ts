@@ -207,6 +207,25 @@ describe("pages", () => {
     expect(weakHtml).toContain('aria-invalid="true"');
     expect(weakHtml).toMatch(/class="field-error" id="field-password-error">[^<]+</);
 
+    // The API's message names no field ("is one of the most common passwords; choose another"): the page's
+    // sentence does; and the focus is on the field to fix, not the first one.
+    const common = await browser.submit(html, { email: "new@example.com", password: "sunshine" });
+    expect(common.status).toBe(400);
+    const commonHtml = await common.text();
+    expect(commonHtml).toContain(
+      '<span class="field-error" id="field-password-error">Password is one of the most common passwords; choose another.</span>',
+    );
+    expect(commonHtml).toMatch(/<input id="field-password" [^>]*autofocus/);
+    expect(commonHtml).not.toMatch(/<input id="field-email" [^>]*autofocus/);
+    const long = await browser.submit(html, { email: "new@example.com", name: "n".repeat(201), password: "sunshine" });
+    const longHtml = await long.text();
+    expect(longHtml).toContain(
+      '<span class="field-error" id="field-name-error">Name must be at most 200 characters.</span>',
+    );
+    expect(longHtml).toMatch(/<input id="field-name" [^>]*autofocus/);
+    expect(longHtml).not.toMatch(/<input id="field-(email|password)" [^>]*autofocus/);
+    expect(html).toMatch(/<input id="field-email" [^>]*autofocus/);
+
     const taken = await browser.submit(weakHtml, { email: EMAIL, password: GOOD_PASSWORD });
     expect(taken.status).toBe(409);
     const takenHtml = await taken.text();
@@ -251,6 +270,11 @@ describe("pages", () => {
     const html = await page.text();
     expectPageHeaders(page, html);
     expect(Object.keys(formsOf(html)[0]?.fields ?? {}).sort()).toEqual(["csrf", "email"]);
+    const long = await browser.submit(html, { email: `${"a".repeat(320)}@example.com` });
+    expect(long.status).toBe(400);
+    expect(await long.text()).toContain(
+      '<span class="field-error" id="field-email-error">Email address must be at most 320 characters.</span>',
+    );
     // The test app has no mailer: 503 as a page, like the JSON route's mail_unavailable.
     const sent = await browser.submit(html, { email: EMAIL });
     expect(sent.status).toBe(503);

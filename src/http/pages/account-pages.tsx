@@ -20,6 +20,22 @@ const withRequest = (path: string, requestId: string | null) =>
   requestId ? `${path}?request=${encodeURIComponent(requestId)}` : path;
 
 /**
+ * Each field's problem as a sentence naming the field, and the field that
+ * gets the focus: the first of `order` with a problem (WCAG 3.3.1: where
+ * the form needs fixing), else the first.
+ */
+function fieldErrors<N extends string>(page: PageContext, problems: FormProblems | undefined, order: [N, string][]) {
+  const shown = problems?.fields ?? {};
+  const errors: Partial<Record<N, string>> = {};
+  for (const [name, field] of order) {
+    const problem = Object.hasOwn(shown, name) ? shown[name] : undefined;
+    if (problem !== undefined) errors[name] = page.strings.fieldProblem(field, problem);
+  }
+  const focus = order.find(([name]) => errors[name] !== undefined)?.[0] ?? order[0]?.[0];
+  return { errors, focus };
+}
+
+/**
  * The login form: `email`, `password` and hidden `csrf` and `request`;
  * posting every input to its action signs in (API.md). Links to sign-up and
  * password reset; one link per upstream login of the tenant. The passkey
@@ -114,7 +130,11 @@ export function SignupPage(props: {
 }) {
   const { page } = props;
   const s = page.strings;
-  const errors = props.problems?.fields ?? {};
+  const { errors, focus } = fieldErrors(page, props.problems, [
+    ["email", s.fields.email],
+    ["name", s.fields.name],
+    ["password", s.fields.password],
+  ]);
   const login = withRequest(`${page.base}/login`, props.requestId);
   const taken = s.signup.emailTaken;
   return (
@@ -139,7 +159,7 @@ export function SignupPage(props: {
           autocomplete="email"
           value={props.email}
           error={errors.email}
-          autofocus
+          autofocus={focus === "email"}
           maxlength={320}
         />
         <Field
@@ -150,6 +170,7 @@ export function SignupPage(props: {
           value={props.name}
           required={false}
           error={errors.name}
+          autofocus={focus === "name"}
           maxlength={200}
         />
         <Field
@@ -160,6 +181,7 @@ export function SignupPage(props: {
           hint={s.passwordHint(PASSWORD_MIN_LENGTH)}
           minlength={PASSWORD_MIN_LENGTH}
           error={errors.password}
+          autofocus={focus === "password"}
         />
         <button type="submit" class="primary">
           {s.signup.submit}
@@ -175,6 +197,7 @@ export function SignupPage(props: {
 export function ForgotPage(props: { page: PageContext; email?: string; problems?: FormProblems; sent?: boolean }) {
   const { page } = props;
   const s = page.strings;
+  const { errors } = fieldErrors(page, props.problems, [["email", s.fields.email]]);
   return (
     <Layout page={page} title={s.forgot.title}>
       {props.sent ? (
@@ -190,7 +213,7 @@ export function ForgotPage(props: { page: PageContext; email?: string; problems?
               type="email"
               autocomplete="email"
               value={props.email}
-              error={props.problems?.fields?.email}
+              error={errors.email}
               autofocus
               maxlength={320}
             />
@@ -216,6 +239,7 @@ export function ForgotPage(props: { page: PageContext; email?: string; problems?
 export function ResetPage(props: { page: PageContext; token: string; email: string; problems?: FormProblems }) {
   const { page } = props;
   const s = page.strings;
+  const { errors } = fieldErrors(page, props.problems, [["password", s.fields.newPassword]]);
   return (
     <Layout page={page} title={s.reset.title}>
       {props.problems?.message && <Alert kind="error">{props.problems.message}</Alert>}
@@ -236,7 +260,7 @@ export function ResetPage(props: { page: PageContext; token: string; email: stri
           autocomplete="new-password"
           hint={s.passwordHint(PASSWORD_MIN_LENGTH)}
           minlength={PASSWORD_MIN_LENGTH}
-          error={props.problems?.fields?.password}
+          error={errors.password}
           autofocus
         />
         <button type="submit" class="primary">

@@ -9,6 +9,12 @@ export interface PageCatalogue {
   /** The page's `lang` (BCP 47). */
   language: string;
   fields: { email: string; password: string; newPassword: string; name: string; optional: string };
+  /**
+   * A field's problem as a sentence under it: `problem` is the API's message
+   * (API.md), which names no field ("must be at least 8 characters long"),
+   * and `field` the field's name ("Password").
+   */
+  fieldProblem(field: string, problem: string): string;
   passwordHint(minLength: number): string;
   login: {
     title: string;

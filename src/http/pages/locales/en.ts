@@ -11,6 +11,8 @@ export const en: PageCatalogue = {
     name: "Name",
     optional: "(optional)",
   },
+  // A message that is a sentence of its own already (a capital first) is shown as it is.
+  fieldProblem: (field, problem) => (/^\p{Ll}/u.test(problem) ? `${field} ${problem}.` : problem),
   passwordHint: (min) => `At least ${min} characters. A few unusual words make a strong password.`,
   login: {
     title: "Sign in",
