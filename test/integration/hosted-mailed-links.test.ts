@@ -47,6 +47,12 @@ async function resetToken(email: string, nth = 1): Promise<string> {
 const verifyToken = async (email: string) =>
   linkToken(await smtp.waitFor((m) => m.to.includes(email) && m.text.includes("/email/verify?token=")), "email/verify");
 
+/** The page's title and heading (WCAG 2.4.2: a result page's title says what the page says, not the form's). */
+function expectTitled(html: string, title: string): void {
+  expect(html).toContain(`<title>${title} · \u2068acme\u2069</title>`);
+  expect(html).toContain(`<h1>${title}</h1>`);
+}
+
 /** The page as text, after checking it is the dead-link page (400, no form). */
 async function expectDead(response: Response): Promise<string> {
   expect(response.status).toBe(400);
@@ -99,6 +105,7 @@ describe("the reset link's page", () => {
       const shown = await browser.get("/t/acme/password/reset/done");
       expect(shown.status).toBe(200);
       const text = await shown.text();
+      expectTitled(text, "Your password is set");
       expect(text).toContain("Your password is set.");
       expect(text).toContain('<a href="/t/acme/login">Sign in</a>');
     }
@@ -134,6 +141,21 @@ describe("the reset link's page", () => {
   });
 });
 
+describe("the forgotten-password page", () => {
+  it("answers a sent link with a page titled for it", async () => {
+    const email = address("forgot");
+    await signup(email);
+    const browser = newBrowser();
+    const html = await (await browser.get("/t/acme/password/forgot")).text();
+    expectTitled(html, "Reset your password");
+    const sent = await browser.submit(html, { email });
+    expect(sent.status).toBe(200);
+    const text = await sent.text();
+    expectTitled(text, "Check your email");
+    expect(text).toContain("a link to reset its password is on its way");
+  });
+});
+
 describe("the verification link's page", () => {
   it("verifies on POST and redirects to a done page a reload shows again; the link is then dead", async () => {
     const email = address("verify");
@@ -153,7 +175,9 @@ describe("the verification link's page", () => {
     for (let i = 0; i < 2; i++) {
       const shown = await browser.get("/t/acme/email/verify/done");
       expect(shown.status).toBe(200);
-      expect(await shown.text()).toContain("your email address is confirmed");
+      const text = await shown.text();
+      expectTitled(text, "Email address confirmed");
+      expect(text).toContain("your email address is confirmed");
     }
     expect((await me()).email_verified).toBe(true);
 

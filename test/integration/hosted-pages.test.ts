@@ -443,6 +443,9 @@ describe("logout with an id_token_hint", () => {
     expectPageHeaders(ask, html);
     const done = await browser.post("/t/pages/logout", { csrf: formsOf(html)[0]?.fields.csrf ?? "" }, FORM_HEADERS);
     expect(done.status).toBe(200);
-    expect(await done.text()).toContain("You are signed out.");
+    const text = await done.text();
+    expect(text).toMatch(/<title>Signed out · [^<]*<\/title>/);
+    expect(text).toContain("<h1>Signed out</h1>");
+    expect(text).toContain("You are signed out.");
   });
 });

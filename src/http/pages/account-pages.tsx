@@ -199,7 +199,7 @@ export function ForgotPage(props: { page: PageContext; email?: string; problems?
   const s = page.strings;
   const { errors } = fieldErrors(page, props.problems, [["email", s.fields.email]]);
   return (
-    <Layout page={page} title={s.forgot.title}>
+    <Layout page={page} title={props.sent ? s.forgot.sentTitle : s.forgot.title}>
       {props.sent ? (
         <Alert kind="info">{s.forgot.sent}</Alert>
       ) : (

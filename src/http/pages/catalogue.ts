@@ -125,10 +125,12 @@ export interface PageCatalogue {
     /** `{signIn}` and `{reset}` in `text` become links to the login and forgotten-password pages. */
     emailTaken: { text: string; signIn: string; reset: string };
   };
-  forgot: { title: string; intro: string; submit: string; sent: string; backToLogin: string };
+  /** Each result page has a title of its own that says what it says (WCAG 2.4.2), not the form's. */
+  forgot: { title: string; intro: string; submit: string; sentTitle: string; sent: string; backToLogin: string };
   reset: {
     title: string;
     submit: string;
+    doneTitle: string;
     done: string;
     signIn: string;
     /** Under a reset link that is unknown, spent or expired, above the link to ask for a new one. */
@@ -139,6 +141,7 @@ export interface PageCatalogue {
     title: string;
     intro: string;
     submit: string;
+    doneTitle: string;
     done: string;
     /** Under a verification link that is unknown, spent or expired. */
     deadAdvice: string;
@@ -153,7 +156,7 @@ export interface PageCatalogue {
     /** What each known scope lets the application do; other scopes are shown by name. */
     scopes: Record<string, string>;
   };
-  logout: { title: string; question: string; submit: string; done: string };
+  logout: { title: string; question: string; submit: string; doneTitle: string; done: string };
   signedIn: { title: string; body(email: string): string; signOut: string };
   errors: {
     title: string;

@@ -71,7 +71,7 @@ async function signOut(
   if (request.redirectUri) return c.redirect(withParams(request.redirectUri, { state: request.state }), status);
   const page = await pageContext(c);
   const s = page.strings.logout;
-  return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));
+  return sendPage(c, page, MessagePage({ page, title: s.doneTitle, kind: "info", message: s.done }));
 }
 
 /**

@@ -98,7 +98,7 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
     const page = await pageContext(c);
     const s = page.strings.reset;
     const link = { href: `${page.base}/login`, text: s.signIn };
-    return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done, link }));
+    return sendPage(c, page, MessagePage({ page, title: s.doneTitle, kind: "info", message: s.done, link }));
   })
   .get("/t/:tenant/email/verify", async (c) => {
     const token = c.req.query("token") ?? "";
@@ -129,5 +129,5 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/email/verify/done", async (c) => {
     const page = await pageContext(c);
     const s = page.strings.verify;
-    return sendPage(c, page, MessagePage({ page, title: s.title, kind: "info", message: s.done }));
+    return sendPage(c, page, MessagePage({ page, title: s.doneTitle, kind: "info", message: s.done }));
   });

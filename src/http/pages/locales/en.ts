@@ -112,12 +112,14 @@ export const en: PageCatalogue = {
     title: "Reset your password",
     intro: "Enter your account's email address and we will mail you a link to choose a new password.",
     submit: "Send the link",
+    sentTitle: "Check your email",
     sent: "If an account has this address, a link to reset its password is on its way. It expires in 30 minutes.",
     backToLogin: "Back to sign in",
   },
   reset: {
     title: "Choose a new password",
     submit: "Set the password",
+    doneTitle: "Your password is set",
     done: "Your password is set. You have been signed out everywhere; sign in with the new password.",
     signIn: "Sign in",
     deadAdvice: "A reset link works once, for 30 minutes. Ask for a new one with your email address.",
@@ -128,6 +130,7 @@ export const en: PageCatalogue = {
     intro:
       "Confirm only if you created this account: confirming says it is yours. If you did not, close this page; someone may have signed up with your address.",
     submit: "Confirm email address",
+    doneTitle: "Email address confirmed",
     done: "Thank you: your email address is confirmed.",
     deadAdvice:
       "A confirmation link works once, for 24 hours. If your address is not confirmed yet, ask the application for a new link.",
@@ -150,6 +153,7 @@ export const en: PageCatalogue = {
     title: "Sign out",
     question: "Do you want to sign out?",
     submit: "Sign out",
+    doneTitle: "Signed out",
     done: "You are signed out.",
   },
   signedIn: {
