@@ -103,6 +103,18 @@ export async function migrate(migrateEntry: string, databaseUrl: URL): Promise<v
 }
 
 /**
+ * The Worker's settings the command's environment passes on as they are, when
+ * set: the log level, and the mail settings (docs/configuration.md), so mail
+ * can leave through Postmark or a local stand-in at POSTMARK_API_URL instead
+ * of the log.
+ */
+const PASSED_ON = ["LOG_LEVEL", "POSTMARK_SERVER_TOKEN", "POSTMARK_API_URL", "MAIL_FROM"] as const;
+
+export function passedOn(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(PASSED_ON.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+}
+
+/**
  * The Worker's variables, for `wrangler dev --env-file` (which then skips .dev.vars): a file of
  * this user's only (it holds the secrets), in a directory of its own the caller removes.
  */

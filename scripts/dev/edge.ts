@@ -14,6 +14,7 @@ import {
   edgeSettings,
   ensureDatabase,
   migrate,
+  passedOn,
   SetupError,
   shown,
   writeEnvFile,
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     REDIS_KEY_PREFIX: settings.redisKeyPrefix,
     BOOTSTRAP_ADMIN_KEY: secrets.BOOTSTRAP_ADMIN_KEY as string,
     ENCRYPTION_KEYS: secrets.ENCRYPTION_KEYS as string,
-    ...(process.env.LOG_LEVEL ? { LOG_LEVEL: process.env.LOG_LEVEL } : {}),
+    ...passedOn(process.env),
   });
   running.envDir = envFile.dir;
 

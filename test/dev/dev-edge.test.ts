@@ -1,8 +1,9 @@
 /**
  * `npm run dev:edge` as a person runs it: on free ports, a database it must create and migrate, the
  * suite's Postgres and Redis (TEST_POSTGRES_URL, TEST_REDIS_URL). Once it prints its URL, a
- * signup, a login and /v1/me go through the Worker and both bridges; then Ctrl-C (SIGINT to the
- * whole process group, as a terminal sends it) stops everything it started.
+ * signup, a login and /v1/me go through the Worker and both bridges, and the verification mail leaves
+ * through the Postmark stand-in the mail settings of the command's environment name; then Ctrl-C
+ * (SIGINT to the whole process group, as a terminal sends it) stops everything it started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,6 +17,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GOOD_PASSWORD } from "../support/accounts.js";
 import { freePort } from "../support/ports.js";
+import { type PostmarkBridge, startPostmarkBridge } from "../support/postmark-bridge.js";
 import { databaseUrl, dropDatabase } from "../support/postgres.js";
 import { deletePrefix, scanKeys, testPrefix } from "../support/redis.js";
 import { REDIS_URL, TEST_DATABASE_PREFIX } from "../support/services.js";
@@ -32,6 +34,7 @@ let child: ChildProcess;
 let output = "";
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let base: string;
+let postmark: PostmarkBridge;
 
 /** Every process below `root` now (from /proc: each one's parent is the 4th field of its stat). */
 function descendants(root: number): number[] {
@@ -82,6 +85,7 @@ beforeAll(async () => {
   ports.worker = await freePort();
   ports.neon = await freePort();
   ports.upstash = await freePort();
+  postmark = await startPostmarkBridge({ token: "dev-edge-postmark-token" });
   const env: Record<string, string | undefined> = {
     ...process.env,
     PORT: String(ports.worker),
@@ -91,6 +95,9 @@ beforeAll(async () => {
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     DATA_DIR: dataDir,
+    POSTMARK_SERVER_TOKEN: postmark.token,
+    POSTMARK_API_URL: postmark.url,
+    MAIL_FROM: "Dev Edge <no-reply@example.com>",
   };
   // As from a shell: vitest's NODE_ENV and no secrets of the environment's own.
   for (const name of ["NODE_ENV", "PUBLIC_URL", "BOOTSTRAP_ADMIN_KEY", "ENCRYPTION_KEYS"]) delete env[name];
@@ -128,6 +135,7 @@ afterAll(async () => {
     }
     await exited;
   }
+  await postmark?.close();
   await deletePrefix(prefix);
   await dropDatabase(database);
   rmSync(dataDir, { recursive: true, force: true });
@@ -160,6 +168,10 @@ describe("npm run dev:edge", () => {
     const me = await fetch(`${base}/t/default/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ email });
+    // The mail settings reached the Worker: the verification mail went to POSTMARK_API_URL, not the log.
+    await expect
+      .poll(() => postmark.accepted.filter((mail) => mail.To === email), { timeout: 15_000 })
+      .toEqual([expect.objectContaining({ From: "Dev Edge <no-reply@example.com>" })]);
 
     // Through the bridges onto the servers named by DATABASE_URL and REDIS_URL.
     const db = new pg.Client({ connectionString: databaseUrl(database) });
