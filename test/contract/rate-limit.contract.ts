@@ -95,6 +95,37 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
             .sort(),
         ).toEqual([0, 1, 2, 3, 4, 5, 6]);
       });
+
+      it("never makes a client wait longer than the window of a limit raised after it was throttled", async () => {
+        const k = key("raised");
+        // 3 per hour: the burst spent, the TAT is an hour out.
+        for (let i = 0; i < 3; i++) await decide(k, T0, 3_600_000, 3);
+        expect(await decide(k, T0, 3_600_000, 3)).toMatchObject({ allowed: false, retryAfterMs: 1_200_000 });
+        // Raised to 1000 per minute: throttled as if the new burst were spent, no more.
+        expect(await decide(k, T0, 60_000, 1_000)).toEqual({
+          allowed: false,
+          remaining: 0,
+          retryAfterMs: 60,
+          resetMs: 60_000,
+        });
+        expect(await decide(k, T0 + 60, 60_000, 1_000)).toMatchObject({ allowed: true, remaining: 0 });
+        // The window later, the whole new burst.
+        expect(await decide(k, T0 + 120_000, 60_000, 1_000)).toMatchObject({ allowed: true, remaining: 999 });
+      });
+
+      it("never makes a client wait longer than a window shortened after it was throttled", async () => {
+        const k = key("shortened");
+        for (let i = 0; i < 2; i++) await decide(k, T0, 300_000, 2);
+        expect((await decide(k, T0, 300_000, 2)).allowed).toBe(false);
+        // 2 per 10 s: Retry-After one interval, RateLimit-Reset the window.
+        expect(await decide(k, T0, 10_000, 2)).toEqual({
+          allowed: false,
+          remaining: 0,
+          retryAfterMs: 5_000,
+          resetMs: 10_000,
+        });
+        expect(await decide(k, T0 + 5_000, 10_000, 2)).toMatchObject({ allowed: true, remaining: 0 });
+      });
     });
 
     describe("GCRA refund", () => {
@@ -111,6 +142,14 @@ export function rateLimitContract(name: string, open: () => Promise<KeyValueHarn
         for (let i = 0; i < 5; i++) await refund(k, T0);
         expect(await kv.get(k)).toBeNull();
         for (let i = 0; i < 3; i++) expect((await decide(k, T0)).allowed).toBe(true);
+        expect((await decide(k, T0)).allowed).toBe(false);
+      });
+
+      it("gives one back under a policy with a shorter window than the one that took it", async () => {
+        const k = key("refund-shortened");
+        for (let i = 0; i < 3; i++) await kv.run(gcra, [k], [T0, 3_600_000, 3]);
+        expect(await refund(k, T0)).toBe(true);
+        expect(await decide(k, T0)).toMatchObject({ allowed: true, remaining: 0 });
         expect((await decide(k, T0)).allowed).toBe(false);
       });
 

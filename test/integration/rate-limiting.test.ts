@@ -59,6 +59,23 @@ describe("rate limits per client network", () => {
     expect((await login("limited", ip)).status).toBe(429);
   });
 
+  it("makes a throttled network wait no longer than the window of a limit raised meanwhile", async () => {
+    await api().createTenant("raised");
+    expect((await setLimits("raised", { login: { limit: 3, window_seconds: 3600 } })).status).toBe(200);
+    const ip = "192.0.2.11";
+    for (let i = 0; i < 3; i++) expect((await login("raised", ip)).status).toBe(401);
+    expect((await login("raised", ip)).headers.get("retry-after")).toBe("1200");
+    expect((await setLimits("raised", { login: { limit: 1000, window_seconds: 60 } })).status).toBe(200);
+    // Throttled as if the new burst were spent: one interval (60 ms) to wait, whole again within the window.
+    const refused = await login("raised", ip);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("ratelimit-policy")).toBe("1000;w=60");
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(refused.headers.get("ratelimit-reset")).toBe("60");
+    clock.advance(1_000);
+    expect((await login("raised", ip)).status).toBe(401);
+  });
+
   it("counts IPv6 clients per /64, other networks and other tenants apart", async () => {
     for (const ip of ["2001:db8:aa:1::1", "2001:db8:aa:1::2", "2001:db8:aa:1:ffff::3"]) {
       expect((await login("limited", ip)).status).toBe(401);
