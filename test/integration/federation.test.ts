@@ -193,6 +193,7 @@ describe("attacks on the callback", () => {
     ["wrong-issuer", "server_error", TOKEN, /"iss"/],
     ["bad-signature", "server_error", "The provider's ID token signature could not be verified.", /signature/],
     ["expired", "server_error", TOKEN, /"exp"/],
+    ["future-iat", "server_error", TOKEN, /"iat"/],
     ["token-error", "server_error", TOKEN, /invalid_grant/],
     ["garbage", "server_error", TOKEN, /JSON/],
     ["deny", "access_denied", "The provider answered access_denied.", /access_denied/],

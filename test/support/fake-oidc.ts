@@ -6,8 +6,8 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 /**
  * A small OpenID Connect provider for attack tests: it logs in whoever
  * `nextUser` names without a login page, and can be told to misbehave
- * (wrong nonce, audience, issuer or signature, an expired ID token, an error
- * answer, garbage). The happy path against a full provider is in the
+ * (wrong nonce, audience, issuer or signature, an expired ID token or one
+ * issued an hour from now, an error answer, garbage). The happy path against a full provider is in the
  * oidc-provider suite; this one exists to break things on purpose.
  */
 type Misbehaviour =
@@ -17,6 +17,7 @@ type Misbehaviour =
   | "wrong-issuer"
   | "bad-signature"
   | "expired"
+  | "future-iat"
   | "token-error"
   | "echo-form"
   | "garbage"
@@ -122,8 +123,10 @@ export async function startFakeOidc(clientId: string, clientSecret: string) {
         .setProtectedHeader({ alg: "RS256", kid: "k1" })
         .setIssuer(state.misbehave === "wrong-issuer" ? "https://evil.example" : issuer)
         .setAudience(state.misbehave === "wrong-audience" ? "someone-else" : clientId)
-        .setIssuedAt(state.misbehave === "expired" ? now - 7200 : now)
-        .setExpirationTime(state.misbehave === "expired" ? now - 3600 : now + 300)
+        .setIssuedAt(state.misbehave === "expired" ? now - 7200 : state.misbehave === "future-iat" ? now + 3600 : now)
+        .setExpirationTime(
+          state.misbehave === "expired" ? now - 3600 : state.misbehave === "future-iat" ? now + 7200 : now + 300,
+        )
         .sign(state.misbehave === "bad-signature" ? otherKey : privateKey);
       return send(res, 200, {
         access_token: `at-${grant.user.sub}`,

@@ -2,6 +2,7 @@ import * as oauth from "oauth4webapi";
 import { BoundedCache } from "../bounded-cache.js";
 import type { EgressPolicy } from "../net/egress.js";
 import { type EgressLimits, egressFetch } from "../net/egress-fetch.js";
+import { CLOCK_SKEW_SECONDS } from "../tokens/access-token.js";
 import { type CatalogueEntry, type ExternalProfile, type FetchJson, oidcProfile } from "./catalogue.js";
 import { FederatedLoginError } from "./federated-logins.js";
 
@@ -76,7 +77,7 @@ export const discoveryCache = (): DiscoveryCache => new BoundedCache(1_000, DISC
  * The OAuth 2.0 / OpenID Connect client side of federated login, on
  * oauth4webapi: discovery (cached), the authorization URL with PKCE S256,
  * state and nonce, and the callback: code exchange, ID token validation
- * (signature against the provider's JWKS, iss, aud, exp, nonce) and profile.
+ * (signature against the provider's JWKS, iss, aud, exp, iat, nonce) and profile.
  */
 export class UpstreamClient {
   private readonly fetchImpl: typeof fetch;
@@ -187,13 +188,19 @@ export class UpstreamClient {
       const tokens = await at("token", () => oauth.processAuthorizationCodeResponse(server, client, response));
       return at("userinfo", () => entry.profile(this.fetchJson(), tokens.access_token));
     }
-    const tokens = await at("token", () =>
-      oauth.processAuthorizationCodeResponse(server, client, response, {
+    const tokens = await at("token", async () => {
+      const processed = await oauth.processAuthorizationCodeResponse(server, client, response, {
         expectedNonce: pending.nonce ?? oauth.expectNoNonce,
         requireIdToken: true,
-      }),
-    );
-    // oauth4webapi checks iss, aud, exp, iat and nonce; the signature is checked here against the
+      });
+      // oauth4webapi only requires `iat` to be a number; one from the future (OIDC Core §3.1.3.7 item 10
+      // lets the client bound it) is refused with the skew allowed on other parties' clocks (RFC 8725 §3.4).
+      const { iat } = oauth.getValidatedIdTokenClaims(processed) ?? {};
+      if (typeof iat === "number" && iat > this.now() / 1000 + CLOCK_SKEW_SECONDS)
+        throw new Error('unexpected JWT "iat" (issued at) claim value, it is in the future');
+      return processed;
+    });
+    // oauth4webapi checks iss, aud, exp and nonce, and `iat` is bounded above; the signature is checked here against the
     // provider's JWKS (the TLS channel alone would do per OIDC Core §3.1.3.7, but not on plain loopback).
     await at("keys", () => oauth.validateApplicationLevelSignature(server, response, options));
     const claims = { ...oauth.getValidatedIdTokenClaims(tokens) } as Record<string, unknown>;
