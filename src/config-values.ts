@@ -47,9 +47,36 @@ export const DURATION_MAX = {
   OTEL_METRICS_EXPORT_INTERVAL: "1h",
 } as const;
 
-/** A duration setting in milliseconds, from 1 ms (or 0 when allowed) to `max`. */
-export const duration = (fallback: string, max: string, allowZero = false) => {
+/**
+ * The shortest some durations may be (docs/configuration.md states them):
+ * those that a few milliseconds would break, not merely slow.
+ * - REFRESH_GRACE_PERIOD: a refresh waits half of it for its ledger write, and
+ *   a client's retry after a lost answer must still fall inside it.
+ * - API_KEY_CACHE_TTL: revocation and owner changes evict at once (markers
+ *   that live this long), so less buys nothing but a database read per use.
+ * - SIGNING_KEY_ROTATION_INTERVAL: each rotation leaves a retired key published
+ *   for a token lifetime (at most 24 h) plus cache and skew, and the JWKS holds
+ *   MAX_RETIRED_PUBLISHED of them (src/core/signing/key-ring.ts); scheduled
+ *   rotations a day apart keep within it. (Rotation also waits for the next
+ *   key to be published for JWKS_MAX_AGE, whatever this says.)
+ * - KEY_ROTATION_CHECK_INTERVAL: each check reads every tenant's ring, for
+ *   rotations due on a scale of days.
+ */
+export const DURATION_MIN = {
+  REFRESH_GRACE_PERIOD: "1s",
+  API_KEY_CACHE_TTL: "1s",
+  SIGNING_KEY_ROTATION_INTERVAL: "1d",
+  KEY_ROTATION_CHECK_INTERVAL: "1m",
+} as const;
+
+/** A duration setting in milliseconds, from `min` (default 1 ms, or 0 when allowed) to `max`. */
+export const duration = (
+  fallback: string,
+  max: string,
+  { min, allowZero = false }: { min?: string; allowZero?: boolean } = {},
+) => {
   const maxMs = parseDuration(max) ?? 0;
+  const minMs = min === undefined ? 0 : (parseDuration(min) ?? 0);
   return z
     .string()
     .default(fallback)
@@ -57,11 +84,16 @@ export const duration = (fallback: string, max: string, allowZero = false) => {
       const ms = parseDuration(text, allowZero);
       if (ms === undefined) {
         const kind = allowZero ? "a duration" : "a positive duration";
-        ctx.addIssue({ code: "custom", message: `must be ${kind} such as "${fallback}", at most ${max}` });
+        const range = min === undefined ? `at most ${max}` : `from ${min} to ${max}`;
+        ctx.addIssue({ code: "custom", message: `must be ${kind} such as "${fallback}", ${range}` });
         return z.NEVER;
       }
       if (ms > maxMs) {
         ctx.addIssue({ code: "custom", message: `must be at most ${max}` });
+        return z.NEVER;
+      }
+      if (ms < minMs) {
+        ctx.addIssue({ code: "custom", message: `must be at least ${min}` });
         return z.NEVER;
       }
       return ms;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseConfig, parseMigrationConfig } from "../../src/config.js";
-import { DURATION_MAX, parseDuration } from "../../src/config-values.js";
+import { DURATION_MAX, DURATION_MIN, parseDuration } from "../../src/config-values.js";
 
 const KEY = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
 const ADMIN = "admin-key-that-is-long-enough-0123456789";
@@ -136,6 +136,24 @@ describe("config", () => {
       expect(problems).toEqual([{ variable, message: `must be at most ${max}` }]);
       expect(message).not.toContain(over);
     }
+  });
+
+  // A 1 ms grace period made every refresh's ledger wait give up (0.5 ms) and a retry count as reuse.
+  it.each([
+    ["REFRESH_GRACE_PERIOD", "1s"],
+    ["API_KEY_CACHE_TTL", "1s"],
+    ["SIGNING_KEY_ROTATION_INTERVAL", "1d"],
+    ["KEY_ROTATION_CHECK_INTERVAL", "1m"],
+  ])("takes %s down to %s and refuses less, naming the variable and not the value", (variable, min) => {
+    expect(DURATION_MIN[variable as keyof typeof DURATION_MIN]).toBe(min);
+    const minMs = parseDuration(min) as number;
+    expect((parseConfig({ ...valid, [variable]: min }, "node") as Record<string, unknown>)[variable]).toBe(minMs);
+    for (const under of ["1ms", `${minMs - 1}ms`]) {
+      const { problems, message } = problemsOf({ ...valid, [variable]: under });
+      expect(problems).toEqual([{ variable, message: `must be at least ${min}` }]);
+      expect(message).not.toContain(under);
+    }
+    expect(problemsOf({ ...valid, [variable]: "0" }).problems[0]?.message).toContain(`from ${min} to`);
   });
 
   it("keeps the durations that reach a timer below 2^31-1 ms, the shutdown's two together", () => {

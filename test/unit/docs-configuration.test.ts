@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DURATION_MAX } from "../../src/config-values.js";
+import { DURATION_MAX, DURATION_MIN } from "../../src/config-values.js";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
@@ -27,7 +27,7 @@ describe("docs/configuration.md", () => {
     expect(variables.filter((v) => !documented.has(v))).toEqual([]);
   });
 
-  it("states the maximum of every duration in its row, as the schema enforces it", () => {
+  it("states the maximum of every duration in its row, and the minimum of those that have one, as the schema enforces them", () => {
     const rows = new Map(
       [...read("docs/configuration.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` .*$/gm)].map((m) => [m[1], m[0]]),
     );
@@ -35,6 +35,10 @@ describe("docs/configuration.md", () => {
       ([name, max]) => !rows.get(name)?.includes(`At most \`${max}\`.`),
     );
     expect(wrong).toEqual([]);
+    const tooShort = Object.entries(DURATION_MIN).filter(
+      ([name, min]) => !rows.get(name)?.includes(`At least \`${min}\`. At most`),
+    );
+    expect(tooShort).toEqual([]);
     // Every duration of the schema has a maximum.
     const durations = [...read("src/config.ts").matchAll(/^ {2}([A-Z][A-Z0-9_]+): duration\(/gm)].map((m) => m[1]);
     expect(durations.sort()).toEqual(Object.keys(DURATION_MAX).sort());

@@ -28,8 +28,9 @@ export type RotationTrigger = "admin" | "scheduled";
  * bound. Each rotation keeps one retired key alive for a token lifetime (at
  * most 24 h) plus the ring cache and clock skew; the admin route allows a
  * burst of 10 rotations, then one per 2.4 h (SIGNING_KEY_ROTATION_LIMIT), so
- * at most 21 admin rotations fall in one such span, plus one scheduled
- * rotation (30-day interval): every key whose tokens are alive stays inside.
+ * at most 21 admin rotations fall in one such span, plus two scheduled
+ * ones (SIGNING_KEY_ROTATION_INTERVAL is at least a day): every key whose
+ * tokens are alive stays inside.
  */
 export const MAX_RETIRED_PUBLISHED = 24;
 
