@@ -17,8 +17,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GOOD_PASSWORD } from "../support/accounts.js";
 import { freePort } from "../support/ports.js";
-import { type PostmarkBridge, startPostmarkBridge } from "../support/postmark-bridge.js";
 import { databaseUrl, dropDatabase } from "../support/postgres.js";
+import { type PostmarkBridge, startPostmarkBridge } from "../support/postmark-bridge.js";
 import { deletePrefix, scanKeys, testPrefix } from "../support/redis.js";
 import { REDIS_URL, TEST_DATABASE_PREFIX } from "../support/services.js";
 

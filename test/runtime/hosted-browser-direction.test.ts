@@ -1,38 +1,22 @@
-/**
- * A stored name holding direction controls, as Chromium draws the consent
- * page: a client named `Cli` PDI RLO `ent` (stored before such names were
- * refused; the stray PDI would close an isolate early) reverses at most its
- * own letters, and the sentence around it reads left to right. The page is
- * axe-core clean, breaks no CSP rule and fits the screen; its screenshot is
- * test-artifacts/hosted/consent-direction-controls.png. The app runs in this
- * process behind a loopback server, as in passkeys-browser.test.ts.
- */
-import { existsSync } from "node:fs";
-import { serve } from "@hono/node-server";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import type { TestApp } from "../support/app.js";
 import { pkce } from "../support/hosted.js";
-import { CHROMIUM, check, launchChromium, poll, watchedPage } from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
+import { check, type InProcessStage, poll, startInProcessStage, watchedPage } from "../support/hosted-chromium.js";
 
 const EMAIL = "dana@example.com";
 const APP = "https://app.example.com/cb";
 
+let stage: InProcessStage;
 let t: TestApp;
-let server: ReturnType<typeof serve>;
 let browser: Browser;
 let base: string;
 let clientId: string;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  t = await startTestApp({}, { PUBLIC_URL: base });
-  server = serve({ fetch: t.app.fetch, port, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  stage = await startInProcessStage();
+  ({ t, browser, base } = stage);
   // Through the services, as the names were stored before the admin routes refused them.
   const tenant = await t.services.tenants.create("bidi", "Acme\u202e Labs");
   const { client } = await t.services.clients.create(tenant, {
@@ -43,12 +27,9 @@ beforeAll(async () => {
   });
   clientId = client.clientId;
   expect((await appClient(t).signup("bidi", EMAIL)).status).toBe(201);
-  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await t?.close();
+  await stage?.close();
 });
 
 describe("direction controls in a stored name, in Chromium", () => {

@@ -1,22 +1,9 @@
-/**
- * Reflow (WCAG 2.2 SC 1.4.10) with names that have no break opportunity: a
- * tenant named with one 80-letter German compound, a client named 140 × `Ж`
- * and a 140-character email address, in Chromium 320 CSS pixels wide (a
- * 1280 px window at 400 %, or 640 px at 200 %). The login, consent,
- * signed-in and account security pages must not scroll sideways: each name
- * wraps inside its line instead. Screenshots: test-artifacts/hosted/reflow-*.png.
- * The app runs in this process behind a loopback server, as in
- * hosted-browser-direction.test.ts.
- */
-import { existsSync } from "node:fs";
-import { serve } from "@hono/node-server";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, GOOD_PASSWORD } from "../support/accounts.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import type { TestApp } from "../support/app.js";
 import { pkce } from "../support/hosted.js";
-import { CHROMIUM, check, launchChromium, poll, watchedPage } from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
+import { check, type InProcessStage, poll, startInProcessStage, watchedPage } from "../support/hosted-chromium.js";
 
 const TENANT = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft";
 const CLIENT = "Ж".repeat(140);
@@ -24,19 +11,15 @@ const CLIENT = "Ж".repeat(140);
 const EMAIL = `${"d".repeat(64)}@${"e".repeat(63)}.example`;
 const APP = "https://app.example.com/cb";
 
+let stage: InProcessStage;
 let t: TestApp;
-let server: ReturnType<typeof serve>;
 let browser: Browser;
 let base: string;
 let clientId: string;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  t = await startTestApp({}, { PUBLIC_URL: base });
-  server = serve({ fetch: t.app.fetch, port, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  stage = await startInProcessStage();
+  ({ t, browser, base } = stage);
   const tenant = await t.services.tenants.create("reflow", TENANT);
   const { client } = await t.services.clients.create(tenant, {
     name: CLIENT,
@@ -47,12 +30,9 @@ beforeAll(async () => {
   clientId = client.clientId;
   const signup = await appClient(t).signup("reflow", EMAIL);
   expect(signup.status, await signup.text()).toBe(201);
-  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await t?.close();
+  await stage?.close();
 });
 
 describe("long unbroken names at 320 CSS pixels, in Chromium", () => {

@@ -1,44 +1,22 @@
-/**
- * Passkeys in a real browser: Debian's chromium (playwright-core) with a CDP
- * virtual authenticator (WebAuthn domain: CTAP2, internal transport, resident
- * keys, user verification) calls navigator.credentials.create() and .get()
- * on a page of the service's origin with the options of the JSON routes, so
- * what the server verifies is what Chromium itself produced: a registration
- * for a logged-in user, then a passwordless login with the discoverable
- * credential (no allowCredentials). PUBLIC_URL is http://localhost:{port}, a
- * secure context whose host is a valid RP ID (an IP address is not).
- */
-import { existsSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { decodeJwt } from "jose";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, type TokenBody } from "../support/accounts.js";
-import { startTestApp, type TestApp } from "../support/app.js";
-import { CHROMIUM, launchChromium } from "../support/hosted-chromium.js";
-import { freePort } from "../support/ports.js";
+import type { TestApp } from "../support/app.js";
+import { type InProcessStage, startInProcessStage } from "../support/hosted-chromium.js";
 
+let stage: InProcessStage;
 let t: TestApp;
-let server: ReturnType<typeof serve>;
 let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  t = await startTestApp({}, { PUBLIC_URL: base });
-  server = serve({ fetch: t.app.fetch, port, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  expect((server.address() as AddressInfo).port).toBe(port);
+  stage = await startInProcessStage();
+  ({ t, browser, base } = stage);
   await appClient(t).createTenant("browser");
-  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await t?.close();
+  await stage?.close();
 });
 
 /** A page of the service's origin with a virtual platform authenticator attached. */

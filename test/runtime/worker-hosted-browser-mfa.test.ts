@@ -22,6 +22,7 @@ import {
   type ChromiumStage,
   check,
   type codeFlow,
+  focusedField,
   poll,
   startChromiumStage,
   watchedPage,
@@ -101,15 +102,8 @@ describe("hosted second factors in chromium on the Worker", () => {
       await page.getByRole("button", { name: "Verify" }).click();
       await expect(page.getByRole("alert").textContent()).resolves.toBe("Some fields need attention.");
       // The message is the code field's: focused (autofocus runs at a rendering update after load),
-      // invalid, and described by it, as a screen reader reads it.
-      const focused = () =>
-        page.evaluate(() => {
-          const input = document.activeElement as HTMLElement;
-          const ids = (input.getAttribute("aria-describedby") ?? "").split(" ");
-          const description = ids.map((id) => document.getElementById(id)?.textContent ?? "").join(" ");
-          return { id: input.id, invalid: input.getAttribute("aria-invalid"), description };
-        });
-      await poll(focused).toMatchObject({
+      // invalid, and described by it.
+      await poll(() => focusedField(page)).toMatchObject({
         id: "field-code",
         invalid: "true",
         description: expect.stringContaining("That code is wrong"),

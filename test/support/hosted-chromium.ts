@@ -13,10 +13,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
 import axe from "axe-core";
 import { decodeJwt } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
+import { startTestApp } from "./app.js";
 import { freePort } from "./ports.js";
 import { createTestDatabase } from "./postgres.js";
 import { deletePrefix, testPrefix } from "./redis.js";
@@ -292,3 +294,39 @@ export async function startChromiumStage(
 
 /** What startChromiumStage resolves: the stage a browser test runs on. */
 export type ChromiumStage = Awaited<ReturnType<typeof startChromiumStage>>;
+
+/**
+ * The in-process app on a loopback port, with chromium: for a test that
+ * stores through the services what the admin routes would refuse. Its
+ * PUBLIC_URL is `http://localhost:{port}`, a secure context.
+ */
+export async function startInProcessStage() {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const t = await startTestApp({}, { PUBLIC_URL: base });
+  const server = serve({ fetch: t.app.fetch, port, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const browser = await launchChromium();
+  return {
+    t,
+    base,
+    browser,
+    async close(): Promise<void> {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+      await t.close();
+    },
+  };
+}
+
+export type InProcessStage = Awaited<ReturnType<typeof startInProcessStage>>;
+
+/** The focused element's id, aria-invalid and the text of what describes it, as a screen reader reads it. */
+export const focusedField = (page: Page) =>
+  page.evaluate(() => {
+    const input = document.activeElement as HTMLElement;
+    const ids = (input.getAttribute("aria-describedby") ?? "").split(" ");
+    const description = ids.map((id) => document.getElementById(id)?.textContent ?? "").join(" ");
+    return { id: input.id, invalid: input.getAttribute("aria-invalid"), description };
+  });
