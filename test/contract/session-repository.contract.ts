@@ -98,7 +98,10 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
         lastUsedAt: later(2_000),
         expiresAt: later(30 * DAY + 2_000),
       });
-      expect(await db.sessions.recordRotations([rotation(3, crypto.randomUUID())])).toEqual([]); // another tenant's id
+      // A session the ledger does not hold (another tenant's id; one a restored backup lost) is ended.
+      expect(await db.sessions.recordRotations([rotation(3, crypto.randomUUID())])).toEqual([id]);
+      const unknown = crypto.randomUUID();
+      expect(await db.sessions.recordRotations([rotation(3, tenantId, unknown)])).toEqual([unknown]);
       expect((await db.sessions.findById(tenantId, id))?.refreshGeneration).toBe(2);
       expect(await db.sessions.recordRotations([])).toEqual([]);
       expect(await db.sessions.revoke(tenantId, id, later(10), "logout")).toBe(true);

@@ -163,6 +163,14 @@ describe("refresh against the ledger", () => {
     await s.expectRevoked("acme", user.access_token);
   });
 
+  it("refuses a session the ledger does not hold (a restored older backup lost it), and ends it in Redis", async () => {
+    const user = await s.signup();
+    // What a restore of a backup taken before this login leaves: Redis knows the session, the ledger does not.
+    await s.db.query("DELETE FROM sessions WHERE id = $1", [user.session_id]);
+    await s.expectInvalidGrant(await s.api.refresh("acme", user.refresh_token));
+    await s.expectRevoked("acme", user.access_token);
+  });
+
   it("starts the grace window again when the answer fails after the rotation, so the retry is no reuse", async () => {
     const user = await s.signup();
     // The user's version is not in Redis: the refresh reads the user's row, which fails (Postgres down).

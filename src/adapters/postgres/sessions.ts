@@ -47,7 +47,9 @@ const ofUser = (tenantId: string, userId: string) =>
 export function rotationsUpdate(rotations: SessionRotation[]): SQL {
   const column = <T>(pick: (rotation: SessionRotation) => T) => sql.param(rotations.map(pick));
   // The UPDATE runs to completion whether or not the outer query reads it; the outer query sees the
-  // rows as they were, so it names the sessions the ledger holds as ended (revoked or deleted).
+  // rows as they were, so it names the sessions the ledger holds as ended (revoked or deleted) or does
+  // not hold at all: a session's row is inserted before Redis hears of it, so one missing is a
+  // session a restore of an older backup lost, which no revocation could reach.
   return sql`WITH v AS (
       SELECT * FROM unnest(${column((r) => r.tenantId)}::uuid[], ${column((r) => r.id)}::uuid[],
                 ${column((r) => r.generation)}::integer[], ${column((r) => r.refreshHash)}::text[],
@@ -63,8 +65,8 @@ export function rotationsUpdate(rotations: SessionRotation[]): SQL {
         AND s.refresh_generation < v.generation
       RETURNING s.id
     )
-    SELECT s.id FROM sessions AS s JOIN v ON s.id = v.id AND s.tenant_id = v.tenant_id
-    WHERE COALESCE(s.revoked_at, s.deleted_at) IS NOT NULL`;
+    SELECT v.id FROM v LEFT JOIN sessions AS s ON s.id = v.id AND s.tenant_id = v.tenant_id
+    WHERE s.id IS NULL OR COALESCE(s.revoked_at, s.deleted_at) IS NOT NULL`;
 }
 
 const { placeholder } = sql;

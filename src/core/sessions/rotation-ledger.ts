@@ -20,8 +20,9 @@ interface Waiting {
  * a fraction of a round trip per refresh, and the first rotation after a
  * quiet spell is written at once. Without it (Workers, where I/O belongs to
  * the request that started it) each rotation is its own write.
- * A session the ledger holds as ended (revoked while Redis missed it) is
- * answered `ended`, so the refresh is refused whatever Redis said.
+ * A session the ledger holds as ended (revoked while Redis missed it), or
+ * does not hold (a restore of an older backup), is answered `ended`, so
+ * the refresh is refused whatever Redis said.
  */
 export class RotationLedger {
   private queue: Waiting[] = [];

@@ -52,7 +52,8 @@ export interface SessionRepository {
    * hash, last use and slid idle expiry. Only moves forward (a late write of
    * an older generation changes nothing) and never touches a revoked session.
    * At most one rotation per session (the newest) in a call. Resolves the ids
-   * of those sessions the ledger holds as ended (revoked or deleted).
+   * of those sessions the ledger holds as ended (revoked or deleted) or does
+   * not hold (a restored backup lost them).
    */
   recordRotations(rotations: SessionRotation[]): Promise<string[]>;
   /** Marks a live session revoked; resolves whether it was live. */
