@@ -227,6 +227,33 @@ export function sessionRepositoryContract(name: string, open: () => Promise<Data
       expect(rest.filter((id) => first.includes(id))).toEqual([]);
     });
 
+    it("names the live sessions of a whole tenant, every user's and client's, a page at a time", async () => {
+      const tenant = await seedTenant(db, "s-all", at);
+      const [ann, bob] = [await seedUser(db, tenant, at), await seedUser(db, tenant, at)];
+      const created = [
+        await db.sessions.create(session({ tenantId: tenant, userId: ann })),
+        await db.sessions.create(session({ tenantId: tenant, userId: ann, clientId: "app" })),
+        await db.sessions.create(session({ tenantId: tenant, userId: bob })),
+        // Expired, but not revoked: named too (its access tokens may still be within their lifetime).
+        await db.sessions.create(
+          session({ tenantId: tenant, userId: bob, expiresAt: later(-DAY), absoluteExpiresAt: later(-DAY) }),
+        ),
+      ];
+      const revoked = await db.sessions.create(session({ tenantId: tenant, userId: bob }));
+      await db.sessions.revoke(tenant, revoked.id, later(1), "logout");
+      // Another tenant's sessions are not named.
+      const elsewhere = await db.sessions.create(session());
+      const first = await db.sessions.liveIdsOfTenant(tenant, 3);
+      expect(first).toHaveLength(3);
+      expect(await db.sessions.revokeMany(tenant, first, later(2), "admin")).toHaveLength(3);
+      const rest = await db.sessions.liveIdsOfTenant(tenant, 3);
+      expect([...first, ...rest].sort()).toEqual(created.map((s) => s.id).sort());
+      await db.sessions.revokeMany(tenant, rest, later(2), "admin");
+      expect(await db.sessions.liveIdsOfTenant(tenant, 3)).toEqual([]);
+      expect(await db.sessions.liveIdsOfTenant(crypto.randomUUID(), 3)).toEqual([]);
+      expect(await db.sessions.liveIdsOfTenant(tenantId, 1_000)).toContain(elsewhere.id);
+    });
+
     it("names every live session of a user but the one named", async () => {
       const user = await newUser();
       const kept = await db.sessions.create(session({ userId: user }));

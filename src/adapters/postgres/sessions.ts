@@ -182,6 +182,16 @@ export function sessionRepository(db: DrizzleDb): SessionRepository {
       return rows.map((row) => row.id);
     },
 
+    async liveIdsOfTenant(tenantId, limit) {
+      // What sessions_user_active_idx holds (the live ones, tenant first): no page is read past the ended ones.
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.tenantId, tenantId), notEnded))
+        .limit(limit);
+      return rows.map((row) => row.id);
+    },
+
     revokeMany(tenantId, ids, at, reason) {
       if (ids.length === 0) return Promise.resolve([]);
       return revokeWhere(and(eq(sessions.tenantId, tenantId), inArray(sessions.id, ids), notEnded), at, reason);

@@ -62,6 +62,11 @@ export interface SessionRepository {
   liveIdsOfUser(tenantId: string, userId: string, exceptId: string | undefined, limit: number): Promise<string[]>;
   /** Up to `limit` ids of the OAuth client's sessions that are not revoked (only the user's, when `userId` is given). */
   liveIdsOfClient(tenantId: string, clientId: string, userId: string | undefined, limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` ids of the tenant's sessions that are not revoked (every
+   * user's and client's, expired ones too): an operator ending them all, a page at a time.
+   */
+  liveIdsOfTenant(tenantId: string, limit: number): Promise<string[]>;
   /** Marks those of the sessions that are live revoked; resolves their ids. */
   revokeMany(tenantId: string, ids: string[], at: Date, reason: string): Promise<string[]>;
   /**
