@@ -6,7 +6,7 @@ import type { KeyRingService } from "./signing/key-ring.js";
 const PAGE = 200;
 
 /** Visits every live tenant, a page at a time. */
-async function forEachTenant(db: Database, visit: (tenant: Tenant) => Promise<void>): Promise<void> {
+export async function forEachTenant(db: Database, visit: (tenant: Tenant) => Promise<void>): Promise<void> {
   for (let after: string | null = null; ; ) {
     const page = await db.tenants.page(after, PAGE);
     for (const tenant of page) await visit(tenant);

@@ -8,6 +8,7 @@ import { errorText } from "../core/logging/error-fields.js";
 import { reencryptAll } from "../core/reencryption.js";
 import { buildServices } from "../http/services.js";
 import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
+import { isJob, JOB_USAGE, type Job, type JobOptions, jobOptions, revokeAllSessions } from "./cli-jobs.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
 import type { Operator } from "./operator.js";
@@ -20,12 +21,14 @@ import { embeddedServer } from "./server-record.js";
  *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
  *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS (docs/operations.md)
  *   cleanup       delete the ledger rows of sessions that ended more than SESSION_RETENTION ago
- * and the administration of users and service keys (cli-commands.ts), which
+ *   revoke-all-sessions  end every session (and with --include-api-keys every API key)
+ *                 of a tenant or all: what a restored backup brought back (docs/operations.md)
+ * (cli-jobs.ts), and the administration of users and service keys (cli-commands.ts), which
  * goes through the running server when it owns the embedded database and store.
  */
-const JOBS = ["rotate-keys", "reencrypt", "cleanup"] as const;
 const USAGE = [
-  `usage: cli.js ${JOBS.join(" | ")}`,
+  "usage: cli.js rotate-keys | reencrypt | cleanup",
+  `       cli.js ${JOB_USAGE["revoke-all-sessions"]}`,
   ...Object.values(ADMIN_COMMANDS).map((command) => `       cli.js ${command.usage}`),
   "       cli.js help [command]   (or --help, -h)",
 ].join("\n");
@@ -35,7 +38,7 @@ const HELP_FLAGS = ["--help", "-h"];
 
 /** One command's usage line; undefined for no such command. */
 function usageOf(command: string): string | undefined {
-  if (JOBS.includes(command as (typeof JOBS)[number])) return `usage: cli.js ${command}`;
+  if (isJob(command)) return `usage: cli.js ${JOB_USAGE[command]}`;
   const admin = ADMIN_COMMANDS[command];
   return admin && `usage: cli.js ${admin.usage}`;
 }
@@ -72,11 +75,11 @@ async function main([command, ...args]: string[]): Promise<number> {
     }
     return 0;
   }
-  if (!JOBS.includes(command as (typeof JOBS)[number]) || args.length > 0) {
+  if (!isJob(command)) {
     console.error(USAGE);
     return 2;
   }
-  return runJob(command as (typeof JOBS)[number]);
+  return runJob(command, jobOptions(command, args));
 }
 
 /** Through the server recorded in DATA_DIR if one runs (see server-record.ts), else on the services directly. */
@@ -90,21 +93,23 @@ async function openOperator(config: Config): Promise<Operator> {
   return operator;
 }
 
-async function runJob(job: (typeof JOBS)[number]): Promise<number> {
+async function runJob(job: Job, options: JobOptions): Promise<number> {
   const logger = createConsoleLogger();
   fillDevSecrets(process.env);
   const config = loadConfig(process.env, "node");
   const server = embeddedServer(config);
   if (server) {
     // Its PGlite files must not be opened by a second process; that server runs the scheduled jobs itself.
-    const advice = job === "reencrypt" ? "stop it to run reencrypt" : `it runs ${job} itself`;
+    const scheduled = job === "rotate-keys" || job === "cleanup";
+    const advice = scheduled ? `it runs ${job} itself` : `stop it to run ${job}`;
     console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR}: ${advice}.`);
     return 1;
   }
   const deps = await openNodeDeps(config, logger);
   try {
-    // cleanup opens nothing sealed; reencrypt goes on past what it cannot open, and is told why first.
-    const keysProblem = job === "cleanup" ? undefined : await encryptionKeysProblem(deps.db, deps.sealer, logger);
+    // cleanup and revoke-all-sessions open nothing sealed; reencrypt goes on past what it cannot open, and is told why first.
+    const opensNothing = job === "cleanup" || job === "revoke-all-sessions";
+    const keysProblem = opensNothing ? undefined : await encryptionKeysProblem(deps.db, deps.sealer, logger);
     if (keysProblem) console.error(keysProblem);
     if (keysProblem && job === "rotate-keys") return 1;
     if (job === "cleanup") {
@@ -116,6 +121,14 @@ async function runJob(job: (typeof JOBS)[number]): Promise<number> {
           `access token(s); deleted ${purged.abandonedTotp} abandoned TOTP enrollment(s); salted ${purged.saltedRecoveryCodes} ` +
           "recovery code(s) an earlier release stored",
       );
+    } else if (job === "revoke-all-sessions") {
+      const services = buildServices(deps);
+      try {
+        await revokeAllSessions(deps, services, options);
+      } finally {
+        // Their audit entries are written in the background: before the database closes.
+        await services.background.drain();
+      }
     } else if (job === "rotate-keys") {
       const services = buildServices(deps);
       const rotated = await rotateDueKeys(deps.db, services.keyRing, logger);

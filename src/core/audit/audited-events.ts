@@ -37,6 +37,11 @@ const RULES: Record<string, AuditRule> = {
   session_revoked: { action: "session.revoked", target: session, details: ["reason"] },
   logout: { action: "session.revoked", target: session, actorField: "user_id", fixed: { reason: "logout" } },
   sessions_revoked_of_user: { action: "user.sessions_revoked", target: user, details: ["count", "reason"] },
+  sessions_revoked_of_tenant: {
+    action: "tenant.sessions_revoked",
+    target: { type: "tenant", field: "tenant_id" },
+    details: ["count", "reason"],
+  },
   api_key_created: { action: "api_key.created", target: { type: "api_key", field: "key_id" } },
   api_key_revoked: { action: "api_key.revoked", target: { type: "api_key", field: "key_id" }, details: ["reason"] },
   signing_key_rotated: { action: "signing_key.rotated" },

@@ -4,7 +4,7 @@ import { endAllSessions, endSessions } from "./session-revocation.js";
 import type { SessionStore } from "./session-store.js";
 import type { RevocationReason, SessionDeps } from "./session-types.js";
 
-/** Ends all of a user's or an OAuth client's sessions, a page at a time (endAllSessions), logged once. */
+/** Ends all of a user's, an OAuth client's or a tenant's sessions, a page at a time (endAllSessions), logged once. */
 export class BulkRevocation {
   constructor(
     private readonly deps: SessionDeps,
@@ -30,6 +30,26 @@ export class BulkRevocation {
     );
     this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_user", { tenant_id: tenant.id, user_id: userId, count, reason });
+    return count;
+  }
+
+  /**
+   * Revokes every session of the tenant, every user's and client's (an
+   * operator's `revoke-all-sessions`: after a restore brought ended ones
+   * back, or a breach); resolves how many were live.
+   */
+  async ofTenant(tenant: Tenant, reason: "admin"): Promise<number> {
+    const at = this.deps.clock.now();
+    const { sessions } = this.deps.db;
+    const count = await endAllSessions(
+      this.store,
+      tenant,
+      reason,
+      (limit) => sessions.liveIdsOfTenant(tenant.id, limit),
+      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
+    );
+    this.countRevoked(reason, count);
+    this.deps.logger.info("sessions_revoked_of_tenant", { tenant_id: tenant.id, count, reason });
     return count;
   }
 

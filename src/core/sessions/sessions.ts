@@ -253,6 +253,11 @@ export class SessionService {
     return this.bulk.ofUser(tenant, userId, reason, except);
   }
 
+  /** Revokes every session of the tenant (BulkRevocation.ofTenant); resolves how many were live. */
+  revokeAllOfTenant(tenant: Tenant): Promise<number> {
+    return this.bulk.ofTenant(tenant, "admin");
+  }
+
   /** Revokes every session of an OAuth client (only `userId`'s when given); resolves how many were live. */
   revokeAllOfClient(
     tenant: Tenant,
