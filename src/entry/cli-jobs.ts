@@ -10,7 +10,7 @@ import { UsageError } from "./cli-commands.js";
  * through a server), each with the options it takes.
  */
 export const JOB_USAGE = {
-  "rotate-keys": "rotate-keys",
+  "rotate-keys": "rotate-keys [--force [--tenant T]]",
   reencrypt: "reencrypt",
   cleanup: "cleanup",
   "revoke-all-sessions": "revoke-all-sessions [--tenant T] [--include-api-keys]",
@@ -24,12 +24,14 @@ export const isJob = (command: string | undefined): command is Job =>
 export interface JobOptions {
   /** One tenant's slug; every live tenant when absent. */
   tenant?: string;
+  /** rotate-keys: rotate now, due or not. */
+  force: boolean;
   /** revoke-all-sessions: every API key of the tenant(s) too. */
   includeApiKeys: boolean;
 }
 
 const FLAGS: Record<Job, Record<string, { type: "string" | "boolean" }>> = {
-  "rotate-keys": {},
+  "rotate-keys": { force: { type: "boolean" }, tenant: { type: "string" } },
   reencrypt: {},
   cleanup: {},
   "revoke-all-sessions": { tenant: { type: "string" }, "include-api-keys": { type: "boolean" } },
@@ -49,9 +51,17 @@ export function jobOptions(job: Job, args: string[]): JobOptions {
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
     seen.add(token.name);
   }
-  const { tenant, "include-api-keys": includeApiKeys } = parsed.values;
+  const { tenant, force, "include-api-keys": includeApiKeys } = parsed.values;
   if (tenant === "") throw new UsageError("--tenant needs a tenant's slug");
-  return { tenant: tenant as string | undefined, includeApiKeys: includeApiKeys === true };
+  // Without --force, rotate-keys is the scheduled job: every due tenant, never one chosen.
+  if (job === "rotate-keys" && tenant !== undefined && force !== true) {
+    throw new UsageError("--tenant goes with --force");
+  }
+  return {
+    tenant: tenant as string | undefined,
+    force: force === true,
+    includeApiKeys: includeApiKeys === true,
+  };
 }
 
 /** The tenant named, or every live tenant, one after the other. */
@@ -82,4 +92,25 @@ export async function revokeAllSessions(deps: AppDeps, services: Services, optio
     console.log(`tenant "${tenant.slug}": ended ${ended.sessions} session(s)${keys(ended.apiKeys)}`);
   });
   console.log(`ended ${total.sessions} session(s)${keys(total.apiKeys)} of ${total.tenants} tenant(s)`);
+}
+
+/**
+ * `rotate-keys --force`: rotates the signing keys of the tenant(s) now, due
+ * or not, as POST /v1/admin/signing-keys/rotate does (without its daily
+ * limit: an operator's emergency). Run twice, it retires both keys the ring
+ * held: the active one and the published next one.
+ */
+export async function rotateKeysNow(deps: AppDeps, services: Services, options: JobOptions): Promise<void> {
+  let tenants = 0;
+  await eachTenant(deps, services, options.tenant, async (tenant) => {
+    const { activeKid, nextKid } = await services.keyRing.rotate(tenant, "admin");
+    services.logger.info("signing_keys_rotated_by_admin", {
+      tenant_id: tenant.id,
+      active_kid: activeKid,
+      via: "cli",
+    });
+    tenants++;
+    console.log(`tenant "${tenant.slug}": active key ${activeKid}, next key ${nextKid}`);
+  });
+  console.log(`rotated the keys of ${tenants} tenant(s)`);
 }

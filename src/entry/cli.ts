@@ -8,7 +8,15 @@ import { errorText } from "../core/logging/error-fields.js";
 import { reencryptAll } from "../core/reencryption.js";
 import { buildServices } from "../http/services.js";
 import { ADMIN_COMMANDS, prepareCommand, UsageError } from "./cli-commands.js";
-import { isJob, JOB_USAGE, type Job, type JobOptions, jobOptions, revokeAllSessions } from "./cli-jobs.js";
+import {
+  isJob,
+  JOB_USAGE,
+  type Job,
+  type JobOptions,
+  jobOptions,
+  revokeAllSessions,
+  rotateKeysNow,
+} from "./cli-jobs.js";
 import { fillDevSecrets } from "./dev-secrets.js";
 import { openNodeDeps } from "./node-deps.js";
 import type { Operator } from "./operator.js";
@@ -18,7 +26,8 @@ import { embeddedServer } from "./server-record.js";
 
 /**
  * Operator commands (`node dist/node/cli.js <command>`; also a Kubernetes CronJob):
- *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job)
+ *   rotate-keys   rotate every tenant's signing keys that are due (the scheduled job);
+ *                 with --force, rotate now whether due or not (after a restore, a leak)
  *   reencrypt     reseal every sealed column under the first key of ENCRYPTION_KEYS (docs/operations.md)
  *   cleanup       delete the ledger rows of sessions that ended more than SESSION_RETENTION ago
  *   revoke-all-sessions  end every session (and with --include-api-keys every API key)
@@ -28,7 +37,7 @@ import { embeddedServer } from "./server-record.js";
  */
 const USAGE = [
   "usage: cli.js rotate-keys | reencrypt | cleanup",
-  `       cli.js ${JOB_USAGE["revoke-all-sessions"]}`,
+  ...[JOB_USAGE["rotate-keys"], JOB_USAGE["revoke-all-sessions"]].map((usage) => `       cli.js ${usage}`),
   ...Object.values(ADMIN_COMMANDS).map((command) => `       cli.js ${command.usage}`),
   "       cli.js help [command]   (or --help, -h)",
 ].join("\n");
@@ -100,7 +109,7 @@ async function runJob(job: Job, options: JobOptions): Promise<number> {
   const server = embeddedServer(config);
   if (server) {
     // Its PGlite files must not be opened by a second process; that server runs the scheduled jobs itself.
-    const scheduled = job === "rotate-keys" || job === "cleanup";
+    const scheduled = (job === "rotate-keys" && !options.force) || job === "cleanup";
     const advice = scheduled ? `it runs ${job} itself` : `stop it to run ${job}`;
     console.error(`A server (pid ${server.pid}) runs on DATA_DIR ${config.DATA_DIR}: ${advice}.`);
     return 1;
@@ -121,10 +130,10 @@ async function runJob(job: Job, options: JobOptions): Promise<number> {
           `access token(s); deleted ${purged.abandonedTotp} abandoned TOTP enrollment(s); salted ${purged.saltedRecoveryCodes} ` +
           "recovery code(s) an earlier release stored",
       );
-    } else if (job === "revoke-all-sessions") {
+    } else if (job === "revoke-all-sessions" || (job === "rotate-keys" && options.force)) {
       const services = buildServices(deps);
       try {
-        await revokeAllSessions(deps, services, options);
+        await (job === "rotate-keys" ? rotateKeysNow : revokeAllSessions)(deps, services, options);
       } finally {
         // Their audit entries are written in the background: before the database closes.
         await services.background.drain();

@@ -3,13 +3,14 @@
  * "Restoring a backup"), with the Node build (`node dist/node/cli.js …`) on the
  * Postgres and Redis an in-process app serves from: `revoke-all-sessions`
  * ends every session a restore brought back (in Redis and the ledger) and,
- * with --include-api-keys, every API key.
+ * with --include-api-keys, every API key; `rotate-keys --force` rotates now.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Tenant } from "../../src/core/ports/database.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
 import { deletePrefix } from "../support/redis.js";
@@ -80,6 +81,9 @@ async function keyWorks(tenant: string, key: string, token: string): Promise<boo
   expect([200, 401], answer.text).toContain(answer.status);
   return answer.status === 200;
 }
+
+const ringOf = async (tenant: Tenant) =>
+  (await app.deps.db.signingKeys.listPublished(tenant.id, new Date(), 100)).map((key) => [key.kid, key.state] as const);
 
 beforeAll(async () => {
   expect(existsSync(CLI), `${CLI} is missing: run npm run build:node`).toBe(true);
@@ -189,6 +193,35 @@ describe("revoke-all-sessions", () => {
       const unknown = await cli("revoke-all-sessions", "--tenant", "no-such-tenant");
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain("no-such-tenant");
+    },
+    PROCESS_TEST_MS,
+  );
+});
+
+describe("rotate-keys --force", () => {
+  it(
+    "rotates now, due or not: twice retires both keys the ring held",
+    async () => {
+      const tenant = await app.services.tenants.require(A);
+      await app.services.keyRing.published(tenant, true);
+      const before = await ringOf(tenant);
+      const activeBefore = before.find(([, state]) => state === "active")?.[0];
+      const nextBefore = before.find(([, state]) => state === "next")?.[0];
+      const first = await cli("rotate-keys", "--force", "--tenant", A);
+      expect(first.code, first.stderr + first.stdout).toBe(0);
+      expect(first.stdout).toContain(`tenant "${A}": active key ${nextBefore}, next key `);
+      expect(first.stdout).toContain("rotated the keys of 1 tenant(s)");
+      const second = await cli("rotate-keys", "--force", "--tenant", A);
+      expect(second.code, second.stderr + second.stdout).toBe(0);
+      const after = new Map(await ringOf(tenant));
+      expect(after.get(activeBefore ?? "")).toBe("retired");
+      expect(after.get(nextBefore ?? "")).toBe("retired");
+      expect([...after.values()].filter((state) => state !== "retired")).toEqual(
+        expect.arrayContaining(["active", "next"]),
+      );
+      // Without --force it is the scheduled job: nothing is due right after a rotation.
+      const due = await cli("rotate-keys");
+      expect(due.stdout).toContain("rotated the keys of 0 tenant(s)");
     },
     PROCESS_TEST_MS,
   );

@@ -165,7 +165,10 @@ describe("cli.js", () => {
     ])) {
       expect(asked, args.join(" ")).toMatchObject({ code: 0, stdout: createAdmin, stderr: "" });
     }
-    expect(await cli("rotate-keys", "--help")).toMatchObject({ code: 0, stdout: "usage: cli.js rotate-keys\n" });
+    expect(await cli("rotate-keys", "--help")).toMatchObject({
+      code: 0,
+      stdout: "usage: cli.js rotate-keys [--force [--tenant T]]\n",
+    });
     // Help for a command that does not exist is a usage error.
     for (const [args, unknown] of await all([
       ["vacuum", "--help"],
