@@ -151,8 +151,14 @@ export class TenantService {
     return updated;
   }
 
-  /** Idempotent: seeds the `default` tenant of a fresh install. Resolves whether it was created. */
+  /**
+   * Idempotent: seeds the `default` tenant of a fresh install. Resolves whether it was created.
+   * Looked up first: a replica started on a database whose migrations are still pending (a
+   * restored older dump, MIGRATE_ON_START=false) reads it, where the insert names every column
+   * this release knows (0020's `logo`) and failed the start.
+   */
   async ensureDefault(): Promise<boolean> {
+    if (await this.db.tenants.findBySlug(DEFAULT_TENANT)) return false;
     const created = await this.db.tenants.createIfAbsent({
       id: this.random.uuid(),
       slug: DEFAULT_TENANT,
