@@ -1,4 +1,5 @@
 import type { KeyOwner } from "../core/api-keys/api-keys.js";
+import { CLIENT_ID_SHAPE } from "../core/oidc/clients.js";
 import { keysetPage } from "../core/pagination/keyset.js";
 import type { Tenant } from "../core/ports/database.js";
 import type { Services } from "./context.js";
@@ -6,8 +7,9 @@ import { FULL_PAGE } from "./pagination.js";
 
 /*
  * The listings of what a user holds, a page at a time: their sessions and
- * API keys (their own routes and the admin's), and the tenant's API keys.
- * Each cursor works in the listing (tenant, and user) that handed it out.
+ * API keys (their own routes and the admin's), and the tenant's API keys and
+ * OAuth clients. Each cursor works in the listing (tenant, and user) that
+ * handed it out.
  */
 
 type PageQuery = { limit?: number | undefined; cursor?: string | undefined };
@@ -47,5 +49,17 @@ export function apiKeyPage(
     { limit: query.limit ?? FULL_PAGE, cursor: query.cursor },
     (after, limit) => services.apiKeys.list(tenant, owner, after, limit),
     (row) => row.position,
+  );
+}
+
+/** The tenant's OAuth clients, newest first; a client id is no UUID, so the cursor's id is checked as one. */
+export function clientPage(services: Pick<Services, "cursors" | "clients">, tenant: Tenant, query: PageQuery) {
+  return keysetPage(
+    services.cursors,
+    `clients:${tenant.id}`,
+    { limit: query.limit ?? FULL_PAGE, cursor: query.cursor },
+    (after, limit) => services.clients.list(tenant, after, limit),
+    (row) => row.position,
+    CLIENT_ID_SHAPE,
   );
 }

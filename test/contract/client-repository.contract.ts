@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, NewClient } from "../../src/core/ports/database.js";
+import type { ClientRecord, Database, ListingPosition, NewClient } from "../../src/core/ports/database.js";
 import type { DatabaseHarness } from "./repositories.contract.js";
 import { seedTenant, seedUser } from "./seed.js";
 
@@ -41,9 +41,17 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
       ...overrides,
     });
 
+    /** Creates a client well under any cap. */
+    const create = async (input: NewClient): Promise<ClientRecord> => {
+      const created = await db.clients.create(input, 1_000);
+      if (!created) throw new Error("The client was refused.");
+      return created;
+    };
+    const listed = async (tenant: string) => (await db.clients.list(tenant, null, 1_000)).map((row) => row.client);
+
     it("stores a client whole and finds it within its tenant only", async () => {
       const { now: _, ...input } = client();
-      const created = await db.clients.create(client(input));
+      const created = await create(client(input));
       const expected = {
         ...input,
         previousSecretHash: null,
@@ -57,24 +65,85 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
     });
 
     it("refuses a confidential client without a secret and a public one with one", async () => {
-      await expect(db.clients.create(client({ secretHash: null }))).rejects.toThrow();
-      await expect(db.clients.create(client({ type: "public" }))).rejects.toThrow();
-      const pub = await db.clients.create(client({ type: "public", secretHash: null }));
+      await expect(create(client({ secretHash: null }))).rejects.toThrow();
+      await expect(create(client({ type: "public" }))).rejects.toThrow();
+      const pub = await create(client({ type: "public", secretHash: null }));
       expect(pub.secretHash).toBeNull();
     });
 
     it("lists the tenant's live clients newest first", async () => {
       const tenant = await seedTenant(db, "cl-list", at);
-      const first = await db.clients.create(client({ tenantId: tenant, now: later(1) }));
-      const second = await db.clients.create(client({ tenantId: tenant, now: later(2) }));
-      const gone = await db.clients.create(client({ tenantId: tenant, now: later(3) }));
+      const first = await create(client({ tenantId: tenant, now: later(1) }));
+      const second = await create(client({ tenantId: tenant, now: later(2) }));
+      const gone = await create(client({ tenantId: tenant, now: later(3) }));
       expect(await db.clients.softDelete(tenant, gone.clientId, later(4))).toBe(true);
-      expect((await db.clients.list(tenant)).map((c) => c.clientId)).toEqual([second.clientId, first.clientId]);
-      expect(await db.clients.list(crypto.randomUUID())).toEqual([]);
+      expect(await listed(tenant)).toEqual([second, first]);
+      expect(await db.clients.list(crypto.randomUUID(), null, 10)).toEqual([]);
+    });
+
+    it("pages the clients by (created_at, client_id by bytes) descending, each once, from any place", async () => {
+      const tenant = await seedTenant(db, "cl-pages", at);
+      // Ids that sort apart by bytes and by a natural-language collation ("_" and "-", upper and lower case).
+      const ids = ["A".repeat(22), "a".repeat(22), "_".repeat(22), "-".repeat(22), `${"Z".repeat(21)}a`];
+      const made: ClientRecord[] = [];
+      for (const [i, clientId] of ids.entries()) {
+        // Two clients in each millisecond; the fifth a microsecond after its millisecond began.
+        made.push(await create(client({ tenantId: tenant, clientId, now: later(Math.floor(i / 2)) })));
+      }
+      await h.rows(
+        "UPDATE oauth_clients SET created_at = created_at + interval '7 microseconds' WHERE client_id = $1",
+        [ids[4]],
+      );
+      const bytesDescending = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
+      const expected = [
+        ids[4] as string,
+        ...[ids[2], ids[3]].map((id) => id as string).sort(bytesDescending),
+        ...[ids[0], ids[1]].map((id) => id as string).sort(bytesDescending),
+      ];
+      expect((await listed(tenant)).map((c) => c.clientId)).toEqual(expected);
+
+      const seen: string[] = [];
+      let after: ListingPosition | null = null;
+      for (;;) {
+        const page: { client: ClientRecord; position: ListingPosition }[] = await db.clients.list(tenant, after, 2);
+        seen.push(...page.map((row) => row.client.clientId));
+        if (page.length < 2) break;
+        after = page.at(-1)?.position ?? null;
+      }
+      expect(seen).toEqual(expected);
+      const [top] = await db.clients.list(tenant, null, 1);
+      expect(top?.position).toEqual({ at: "2026-03-04T05:06:07.091007Z", id: ids[4] });
+      expect(top?.client).toEqual(made[4]);
+      // A place pages on from where it is, whether or not a client still holds it.
+      const place = (at: string, id: string) => db.clients.list(tenant, { at, id }, 5);
+      const idsOf = (rows: { client: ClientRecord }[]) => rows.map((row) => row.client.clientId);
+      expect(idsOf(await place("2026-03-04T05:06:07.089000Z", ids[1] as string))).toEqual([ids[0]]);
+      expect(idsOf(await place("2026-03-04T05:06:07.089500Z", "m".repeat(22)))).toEqual([ids[1], ids[0]]);
+      expect(await place("2026-03-04T05:06:07.089000Z", ids[0] as string)).toEqual([]);
+    });
+
+    it("refuses a client beyond the tenant's cap of live clients; deleted ones and other tenants' do not count", async () => {
+      const tenant = await seedTenant(db, "cl-cap", at);
+      const other = await seedTenant(db, "cl-cap-other", at);
+      const first = await create(client({ tenantId: tenant }));
+      await create(client({ tenantId: tenant }));
+      expect(await db.clients.create(client({ tenantId: tenant }), 2)).toBeNull();
+      expect(await db.clients.create(client({ tenantId: other }), 2)).not.toBeNull();
+      await db.clients.softDelete(tenant, first.clientId, later(1));
+      const { now: _, ...input } = client({ tenantId: tenant, type: "public", secretHash: null, now: later(2) });
+      expect(await db.clients.create({ ...input, now: later(2) }, 2)).toEqual({
+        ...input,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        createdAt: later(2),
+        updatedAt: later(2),
+      });
+      expect(await db.clients.create(client({ tenantId: tenant }), 2)).toBeNull();
+      expect(await listed(tenant)).toHaveLength(2);
     });
 
     it("updates only the given fields of a live client", async () => {
-      const created = await db.clients.create(client());
+      const created = await create(client());
       const updated = await db.clients.update(
         tenantId,
         created.clientId,
@@ -95,7 +164,7 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
     });
 
     it("changes a client's type with its secret, forgetting a rotated-out one, only from the type it has", async () => {
-      const created = await db.clients.create(client({ secretHash: "1".repeat(64) }));
+      const created = await create(client({ secretHash: "1".repeat(64) }));
       await db.clients.rotateSecret(tenantId, created.clientId, {
         secretHash: "2".repeat(64),
         previousExpiresAt: later(86_400_000),
@@ -129,7 +198,7 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
     });
 
     it("rotates a secret: the current one becomes the previous one, in one statement", async () => {
-      const created = await db.clients.create(client({ secretHash: "1".repeat(64) }));
+      const created = await create(client({ secretHash: "1".repeat(64) }));
       const first = await db.clients.rotateSecret(tenantId, created.clientId, {
         secretHash: "2".repeat(64),
         previousExpiresAt: later(86_400_000),
@@ -147,14 +216,14 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
         now: later(20),
       });
       expect(second).toMatchObject({ secretHash: "3".repeat(64), previousSecretHash: "2".repeat(64) });
-      const pub = await db.clients.create(client({ type: "public", secretHash: null }));
+      const pub = await create(client({ type: "public", secretHash: null }));
       const rotation = { secretHash: "4".repeat(64), previousExpiresAt: later(30), now: later(30) };
       expect(await db.clients.rotateSecret(tenantId, pub.clientId, rotation)).toBeNull();
       expect(await db.clients.rotateSecret(otherTenantId, created.clientId, rotation)).toBeNull();
     });
 
     it("soft-deletes once, within its tenant", async () => {
-      const created = await db.clients.create(client());
+      const created = await create(client());
       expect(await db.clients.softDelete(otherTenantId, created.clientId, later(1))).toBe(false);
       expect(await db.clients.softDelete(tenantId, created.clientId, later(1))).toBe(true);
       expect(await db.clients.softDelete(tenantId, created.clientId, later(2))).toBe(false);
@@ -163,8 +232,8 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
 
     it("keeps a user's consent per client, widening it with each grant", async () => {
       const userId = await seedUser(db, tenantId, at);
-      const app = await db.clients.create(client({ name: "Zeta" }));
-      const other = await db.clients.create(client({ name: "Alpha" }));
+      const app = await create(client({ name: "Zeta" }));
+      const other = await create(client({ name: "Alpha" }));
       expect(await db.consents.find(tenantId, userId, app.clientId)).toBeNull();
       const first = await db.consents.grant(tenantId, userId, app.clientId, ["openid", "email", "openid"], later(1));
       expect(first).toEqual({
@@ -201,7 +270,7 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
 
     it("refuses a consent to another tenant's client", async () => {
       const userId = await seedUser(db, tenantId, at);
-      const foreign = await db.clients.create(client({ tenantId: otherTenantId }));
+      const foreign = await create(client({ tenantId: otherTenantId }));
       await expect(db.consents.grant(tenantId, userId, foreign.clientId, ["openid"], at)).rejects.toThrow();
     });
   });

@@ -25,21 +25,24 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
       db = h.db;
       tenantId = await seedTenant(db, "erase", at);
       clientId = crypto.randomUUID().replace(/-/g, "").slice(0, 22);
-      await db.clients.create({
-        tenantId,
-        clientId,
-        name: "Calendar",
-        type: "public",
-        redirectUris: ["https://app.example/cb"],
-        postLogoutRedirectUris: [],
-        grantTypes: ["authorization_code"],
-        scopes: ["openid"],
-        firstParty: false,
-        accessTokenTtl: null,
-        refreshTokenTtl: null,
-        secretHash: null,
-        now: at,
-      });
+      await db.clients.create(
+        {
+          tenantId,
+          clientId,
+          name: "Calendar",
+          type: "public",
+          redirectUris: ["https://app.example/cb"],
+          postLogoutRedirectUris: [],
+          grantTypes: ["authorization_code"],
+          scopes: ["openid"],
+          firstParty: false,
+          accessTokenTtl: null,
+          refreshTokenTtl: null,
+          secretHash: null,
+          now: at,
+        },
+        1,
+      );
     });
     afterAll(async () => {
       await h.close();

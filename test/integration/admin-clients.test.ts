@@ -310,7 +310,7 @@ describe("changing a client", () => {
     }
     expectProblem(await send("GET", `/t/other/v1/admin/clients/${created.client_id}`), 404, "not_found");
     expectProblem(await send("DELETE", `/t/other/v1/admin/clients/${created.client_id}`), 404, "not_found");
-    expect((await send("GET", "/t/other/v1/admin/clients")).json).toEqual({ clients: [] });
+    expect((await send("GET", "/t/other/v1/admin/clients")).json).toEqual({ clients: [], next_cursor: null });
   });
 });
 

@@ -5,7 +5,7 @@
  * withdrawing consents, with the failures as typed results.
  */
 import { type AuthPrincipal, createVerifier, withAuth } from "@authority/sdk";
-import { createClient } from "@authority/sdk/client";
+import { createClient, pages } from "@authority/sdk/client";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tenant } from "../../src/core/ports/database.js";
@@ -74,6 +74,27 @@ describe("admin: OAuth clients", () => {
     unwrap(await admin.admin.deleteClient(created.client_id));
     expectFailure(await admin.admin.getClient(created.client_id), 404, "not_found");
     expectFailure(await admin.admin.deleteClient(created.client_id), 404, "not_found");
+  });
+
+  it("lists the clients a page at a time with next_cursor, and pages() walks them all", async () => {
+    const paged = s.admin.withTenant("oidc-sdk-pages");
+    unwrap(await s.admin.admin.createTenant({ slug: "oidc-sdk-pages", name: "Pages" }));
+    const ids: string[] = [];
+    for (const name of ["One", "Two", "Three"]) {
+      const body = { name, type: "public" as const, redirect_uris: ["https://spa.example/cb"] };
+      ids.push(unwrap(await paged.admin.createClient(body)).client_id);
+    }
+    const first = unwrap(await paged.admin.listClients({ limit: 2 }));
+    expect(first.clients).toHaveLength(2);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const walked: string[] = [];
+    for await (const page of pages((cursor) => paged.admin.listClients({ cursor, limit: 2 }))) {
+      walked.push(...unwrap(page).clients.map((c) => c.client_id));
+    }
+    expect(walked.sort()).toEqual(ids.sort());
+    expect(unwrap(await paged.admin.listClients()).next_cursor).toBeNull();
+    expectFailure(await paged.admin.listClients({ cursor: "zzz" }), 400, "validation_failed");
+    expectFailure(await paged.admin.listClients({ limit: 0 }), 400, "validation_failed");
   });
 
   it("registers a public client without a secret", async () => {

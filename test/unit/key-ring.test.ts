@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewClient } from "../../src/core/ports/db/clients.js";
+import type { ClientRecord, NewClient } from "../../src/core/ports/db/clients.js";
 import { KeyRingService } from "../../src/core/signing/key-ring.js";
 import { ACCESS_TOKEN_TTL_RANGE } from "../../src/core/tenant-settings.js";
 import { RING_OPTIONS, startKeyRing } from "../support/key-ring.js";
@@ -70,8 +70,8 @@ describe("key ring", () => {
       secretHash: "a".repeat(64),
       now: h.clock.now(),
     });
-    await h.db.clients.create(client(3_600));
-    await h.db.clients.create(client(null));
+    await h.db.clients.create(client(3_600), 10);
+    await h.db.clients.create(client(null), 10);
     const rotatedAt = h.clock.now().getTime();
     await h.keyRing.rotate(tenant);
     const retired = (await h.keyRing.published(tenant, true)).find((k) => k.state === "retired");
@@ -81,7 +81,7 @@ describe("key ring", () => {
 
     // A client whose lifetime was lowered may have signed longer-lived tokens before the change: the
     // key that signed them stays published for the longest lifetime any token may have from then.
-    const lowered = await h.db.clients.create(client(86_400));
+    const lowered = (await h.db.clients.create(client(86_400), 10)) as ClientRecord;
     h.clock.advance(60_000);
     const changedAt = h.clock.now().getTime();
     await h.db.clients.update(tenant.id, lowered.clientId, { accessTokenTtl: 60 }, h.clock.now());

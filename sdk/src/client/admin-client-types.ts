@@ -1,5 +1,5 @@
 /** The shapes of the administration of a tenant's OAuth 2.0 / OpenID Connect clients, snake_case as they travel. */
-import type { Timestamp } from "./types.js";
+import type { Paginated, Timestamp } from "./types.js";
 
 /** RFC 6749 §2.1: a confidential client keeps a secret (a server); a public one cannot (a browser or native app). */
 export type OAuthClientType = "public" | "confidential";
@@ -57,7 +57,8 @@ export interface OAuthClientWithSecret extends OAuthClient {
   client_secret?: string;
 }
 
-export interface OAuthClients {
+/** `GET /v1/admin/clients`: a page of the tenant's clients. */
+export interface OAuthClients extends Paginated {
   /** Newest first. */
   clients: OAuthClient[];
 }

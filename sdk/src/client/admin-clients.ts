@@ -12,9 +12,10 @@ import type {
   OAuthClientWithSecret,
   RotateClientSecretInput,
 } from "./admin-client-types.js";
-import { adminSender, type Context, segment, tenantPath } from "./context.js";
+import { adminSender, type Context, pageOf, segment, tenantPath } from "./context.js";
 import type { Done, Result } from "./result.js";
 import type { RequestOptions } from "./transport.js";
+import type { PageQuery } from "./types.js";
 
 export function adminClientMethods(ctx: Context) {
   const send = adminSender(ctx);
@@ -32,9 +33,13 @@ export function adminClientMethods(ctx: Context) {
       );
     },
 
-    /** `GET /v1/admin/clients` → the tenant's clients, newest first. */
-    listClients(options: RequestOptions = {}): Promise<Result<OAuthClients>> {
-      return send<OAuthClients>({ method: "GET", path: tenantPath(ctx, "/v1/admin/clients") }, options);
+    /**
+     * `GET /v1/admin/clients[?limit=&cursor=]` → a page of the tenant's clients (100 unless `limit` says
+     * otherwise), newest first, and `next_cursor`; `pages()` walks them all. 400 for a foreign cursor.
+     */
+    listClients(page: PageQuery & RequestOptions = {}): Promise<Result<OAuthClients>> {
+      const [query, options] = pageOf(page);
+      return send<OAuthClients>({ method: "GET", path: tenantPath(ctx, "/v1/admin/clients"), query }, options);
     },
 
     /** `GET /v1/admin/clients/{client_id}` → the client; 404 `not_found`. */

@@ -16,7 +16,7 @@ export interface Paginated {
 
 /** The query of a paged listing. */
 export interface PageQuery {
-  /** Items per page, 1 to 100 (default 50; 100 for sessions and API keys). */
+  /** Items per page, 1 to 100 (default 50; 100 for sessions, API keys and OAuth clients). */
   limit?: number;
   /** The `next_cursor` of the page before; omit for the first page. */
   cursor?: string;

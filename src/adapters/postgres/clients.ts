@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
-import type { ClientRecord, ClientRepository } from "../../core/ports/database.js";
-import type { DrizzleDb } from "./drizzle.js";
+import type { ClientRecord, ClientRepository, ListingPosition } from "../../core/ports/database.js";
+import { byteOrder, type DrizzleDb, exactInstant } from "./drizzle.js";
+import { rowsOf } from "./errors.js";
 import { oauthClients } from "./schema.js";
 
 function toClient(row: typeof oauthClients.$inferSelect): ClientRecord {
@@ -24,18 +25,39 @@ function toClient(row: typeof oauthClients.$inferSelect): ClientRecord {
   };
 }
 
+const liveOf = (tenantId: string): SQL | undefined =>
+  and(eq(oauthClients.tenantId, tenantId), isNull(oauthClients.deletedAt));
 const live = (tenantId: string, clientId: string): SQL | undefined =>
-  and(eq(oauthClients.tenantId, tenantId), eq(oauthClients.clientId, clientId), isNull(oauthClients.deletedAt));
+  and(liveOf(tenantId), eq(oauthClients.clientId, clientId));
+
+/**
+ * Clients after a place of the listing (created_at, then client_id by bytes,
+ * both descending). Spelled out rather than a row comparison: the id is text,
+ * compared under "C" so every driver and database collation pages alike.
+ */
+const beforeClient = (position: ListingPosition): SQL =>
+  sql`(${oauthClients.createdAt} < ${position.at}::timestamptz OR (${oauthClients.createdAt} = ${position.at}::timestamptz
+    AND ${byteOrder(oauthClients.clientId)} < ${position.id}::text COLLATE "C"))`;
 
 export function clientRepository(db: DrizzleDb): ClientRepository {
   return {
-    async create({ now, ...client }) {
-      const [row] = await db
-        .insert(oauthClients)
-        .values({ ...client, createdAt: now, updatedAt: now })
-        .returning();
-      if (!row) throw new Error("The client insert returned no row.");
-      return toClient(row);
+    async create({ now, ...client }, cap) {
+      // The tenant's live clients are counted by the insert itself: a row only when it holds fewer than the cap.
+      const at = now.toISOString();
+      const json = (values: string[]) => JSON.stringify(values);
+      const inserted = rowsOf<{ client_id: string }>(
+        await db.execute(sql`INSERT INTO ${oauthClients}
+            (client_id, tenant_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types,
+             scopes, first_party, access_token_ttl, refresh_token_ttl, created_at, updated_at)
+          SELECT ${client.clientId}::text, ${client.tenantId}::uuid, ${client.name}::text, ${client.type}::text,
+            ${client.secretHash}::text, ${json(client.redirectUris)}::jsonb, ${json(client.postLogoutRedirectUris)}::jsonb,
+            ${json(client.grantTypes)}::jsonb, ${json(client.scopes)}::jsonb, ${client.firstParty}::boolean,
+            ${client.accessTokenTtl}::integer, ${client.refreshTokenTtl}::integer, ${at}::timestamptz, ${at}::timestamptz
+          WHERE (SELECT count(*) FROM ${oauthClients} WHERE ${liveOf(client.tenantId)}) < ${cap}
+          RETURNING client_id`),
+      );
+      if (inserted.length === 0) return null;
+      return { ...client, previousSecretHash: null, previousSecretExpiresAt: null, createdAt: now, updatedAt: now };
     },
 
     async find(tenantId, clientId) {
@@ -43,13 +65,14 @@ export function clientRepository(db: DrizzleDb): ClientRepository {
       return row ? toClient(row) : null;
     },
 
-    async list(tenantId) {
+    async list(tenantId, after, limit) {
       const rows = await db
-        .select()
+        .select({ row: oauthClients, at: exactInstant(oauthClients.createdAt) })
         .from(oauthClients)
-        .where(and(eq(oauthClients.tenantId, tenantId), isNull(oauthClients.deletedAt)))
-        .orderBy(desc(oauthClients.createdAt), desc(oauthClients.clientId));
-      return rows.map(toClient);
+        .where(and(liveOf(tenantId), after ? beforeClient(after) : undefined))
+        .orderBy(desc(oauthClients.createdAt), desc(byteOrder(oauthClients.clientId)))
+        .limit(limit);
+      return rows.map(({ row, at }) => ({ client: toClient(row), position: { at, id: row.clientId } }));
     },
 
     async update(tenantId, clientId, changes, now, retype) {

@@ -5,7 +5,7 @@ import type { Sealer } from "../crypto/sealing.js";
 import { errors, type FieldError } from "../errors.js";
 import { redirectUriProblem } from "../net/redirect-uri.js";
 import type { Clock, Random } from "../ports/clock.js";
-import type { ClientChanges, ClientRecord, Database, Tenant } from "../ports/database.js";
+import type { ClientChanges, ClientRecord, Database, ListingPosition, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { SessionService } from "../sessions/sessions.js";
 import type { ClientDirectory, ClientType, GrantType, OAuthClient } from "./client-types.js";
@@ -15,9 +15,11 @@ export const DEFAULT_CLIENT_SCOPES: readonly string[] = ["openid", "profile", "e
 /** How long a rotated-out secret keeps working unless the admin says otherwise, and the most they may say. */
 export const DEFAULT_SECRET_OVERLAP_SECONDS = 86_400;
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 86_400;
+/** Live clients a tenant may hold at once: each may carry 200 URIs of 2 KB, and the listing is read page by page. */
+export const MAX_CLIENTS = 1_000;
 
 /** 16 random bytes, base64url: 22 characters. Anything else cannot be a client id and is not looked up. */
-const CLIENT_ID_SHAPE = /^[A-Za-z0-9_-]{22}$/;
+export const CLIENT_ID_SHAPE = /^[A-Za-z0-9_-]{22}$/;
 
 /** What an admin gives to register a client; left-out fields take the defaults above. */
 export interface NewClientInput {
@@ -107,20 +109,29 @@ export class ClientService implements ClientDirectory {
     const problems = clientProblems(fields);
     if (problems.length > 0) throw errors.validation(problems);
     const secret = input.type === "confidential" ? this.newSecret() : null;
-    const record = await this.deps.db.clients.create({
-      ...fields,
-      tenantId: tenant.id,
-      clientId: toBase64Url(this.deps.random.bytes(16)),
-      secretHash: secret === null ? null : await this.hash(secret),
-      now: this.deps.clock.now(),
-    });
+    const record = await this.deps.db.clients.create(
+      {
+        ...fields,
+        tenantId: tenant.id,
+        clientId: toBase64Url(this.deps.random.bytes(16)),
+        secretHash: secret === null ? null : await this.hash(secret),
+        now: this.deps.clock.now(),
+      },
+      MAX_CLIENTS,
+    );
+    if (!record) throw errors.limitReached(`A tenant holds at most ${MAX_CLIENTS} clients; delete one first.`);
     this.deps.logger.info("client_created", { tenant_id: tenant.id, client_id: record.clientId, type: record.type });
     return { client: withoutSecrets(record), secret };
   }
 
-  /** The tenant's live clients, newest first. */
-  async list(tenant: Tenant): Promise<OAuthClient[]> {
-    return (await this.deps.db.clients.list(tenant.id)).map(withoutSecrets);
+  /** Up to `limit` of the tenant's live clients, newest first, after `after`, each with its place. */
+  async list(
+    tenant: Tenant,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ client: OAuthClient; position: ListingPosition }[]> {
+    const rows = await this.deps.db.clients.list(tenant.id, after, limit);
+    return rows.map(({ client, position }) => ({ client: withoutSecrets(client), position }));
   }
 
   async find(tenant: Tenant, clientId: string): Promise<OAuthClient | null> {

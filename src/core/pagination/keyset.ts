@@ -14,9 +14,10 @@ export async function decodePosition(
   cursors: Cursors,
   listing: string,
   cursor: string,
+  idShape: RegExp = UUID,
 ): Promise<ListingPosition | null> {
   const [at = "", id = "", ...rest] = (await cursors.decode(listing, cursor)) ?? [];
-  if (rest.length > 0 || !TIMESTAMP.test(at) || !UUID.test(id)) return null;
+  if (rest.length > 0 || !TIMESTAMP.test(at) || !idShape.test(id)) return null;
   // A real instant after 1970 (no 30 February or year 0, which Postgres would refuse), not merely the shape of one.
   const parsed = new Date(`${at.slice(0, 23)}Z`);
   if (!(parsed.getTime() >= 0) || parsed.toISOString().slice(0, 23) !== at.slice(0, 23)) return null;
@@ -27,6 +28,8 @@ export async function decodePosition(
  * One page of a listing ordered by a time then id. Reads one row more than
  * the page holds, to know whether another page follows without a second
  * query. A cursor this listing did not hand out is 400 `validation_failed`.
+ * `idShape` is what the rows' ids look like: a UUID unless the listing says
+ * otherwise (an OAuth client's id is not one).
  */
 export async function keysetPage<R>(
   cursors: Cursors,
@@ -34,8 +37,9 @@ export async function keysetPage<R>(
   query: { limit: number; cursor?: string | undefined },
   read: (after: ListingPosition | null, limit: number) => Promise<R[]>,
   positionOf: (row: R) => ListingPosition,
+  idShape: RegExp = UUID,
 ): Promise<{ rows: R[]; nextCursor: string | null }> {
-  const after = query.cursor === undefined ? null : await decodePosition(cursors, listing, query.cursor);
+  const after = query.cursor === undefined ? null : await decodePosition(cursors, listing, query.cursor, idShape);
   if (query.cursor !== undefined && !after) {
     throw errors.validation([{ path: "cursor", message: "is not a cursor of this listing" }]);
   }

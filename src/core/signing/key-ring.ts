@@ -1,7 +1,7 @@
 import type { Sealer } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { Clock, Random } from "../ports/clock.js";
-import type { Database, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
+import type { Database, ListingPosition, SigningAlgorithm, SigningKeyRecord, Tenant } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
 import { ACCESS_TOKEN_TTL_RANGE, settingsOf } from "../tenant-settings.js";
@@ -18,6 +18,9 @@ export interface KeyRingOptions {
   /** Clock skew verifiers allow; retired keys stay published that much longer. */
   clockSkewMs: number;
 }
+
+/** Clients read at a time when a rotation weighs their token lifetimes. */
+const CLIENT_PAGE = 500;
 
 /** Who asked for a rotation (the `trigger` label of signing_key_rotations_total). */
 export type RotationTrigger = "admin" | "scheduled";
@@ -197,17 +200,21 @@ export class KeyRingService {
    * one: its tokens from before count as the longest any token may have.
    */
   private async lastTokenExpiry(tenant: Tenant, now: number): Promise<number> {
-    const clients = await this.db.clients.list(tenant.id);
     const ttlMs = (seconds: number) => seconds * 1000;
-    return Math.max(
-      now + ttlMs(settingsOf(tenant).accessTokenTtl),
-      ...clients.map((client) =>
-        Math.max(
+    let last = now + ttlMs(settingsOf(tenant).accessTokenTtl);
+    // A page at a time: a tenant may hold more clients than the cap (created before there was one).
+    for (let after: ListingPosition | null = null; ; ) {
+      const page = await this.db.clients.list(tenant.id, after, CLIENT_PAGE);
+      for (const { client } of page) {
+        last = Math.max(
+          last,
           now + ttlMs(client.accessTokenTtl ?? 0),
           client.updatedAt > client.createdAt ? client.updatedAt.getTime() + ttlMs(ACCESS_TOKEN_TTL_RANGE.max) : 0,
-        ),
-      ),
-    );
+        );
+      }
+      if (page.length < CLIENT_PAGE) return last;
+      after = page.at(-1)?.position ?? null;
+    }
   }
 
   private async rotateFrom(tenant: Tenant, activeId: string | null, nextId: string): Promise<boolean> {

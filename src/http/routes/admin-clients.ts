@@ -6,12 +6,15 @@ import {
   DEFAULT_CLIENT_SCOPES,
   DEFAULT_GRANT_TYPES,
   DEFAULT_SECRET_OVERLAP_SECONDS,
+  MAX_CLIENTS,
   MAX_SECRET_OVERLAP_SECONDS,
 } from "../../core/oidc/clients.js";
 import { ACCESS_TOKEN_TTL_RANGE, SESSION_IDLE_TTL_RANGE } from "../../core/tenant-settings.js";
 import { acceptBody, acceptOptionalBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
+import { clientPage } from "../owned-listings.js";
+import { FullPageQuerySchema, nextCursorField } from "../pagination.js";
 import { ScopeSchema, shownName, singleLine, TenantParamSchema } from "../schemas.js";
 
 const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
@@ -135,6 +138,7 @@ const create = createRoute({
   method: "post",
   path: "/t/{tenant}/v1/admin/clients",
   summary: "Register an OAuth 2.0 / OpenID Connect client (a confidential client's secret is in this response only)",
+  description: `A tenant holds at most ${MAX_CLIENTS} clients (deleted ones aside): one more is 409 \`limit_reached\`.`,
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
@@ -142,7 +146,7 @@ const create = createRoute({
   },
   responses: {
     201: { description: "Registered", content: { "application/json": { schema: ClientWithSecretSchema } } },
-    ...problems(400, 401, 403, 404, 413, 415),
+    ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
 
@@ -150,15 +154,20 @@ const list = createRoute({
   ...adminOnly,
   method: "get",
   path: "/t/{tenant}/v1/admin/clients",
-  summary: "The tenant's clients, newest first (never a secret)",
+  summary: "The tenant's clients, newest first (never a secret), a page at a time",
+  description:
+    "`limit` (default 100) a page; `next_cursor` continues (null on the last page). Clients registered meanwhile " +
+    "never make a client appear twice or go missing.",
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
-  request: { params: TenantParamSchema },
+  request: { params: TenantParamSchema, query: FullPageQuerySchema },
   responses: {
     200: {
-      description: "Clients",
-      content: { "application/json": { schema: z.object({ clients: z.array(ClientSchema) }) } },
+      description: "Clients, newest first",
+      content: {
+        "application/json": { schema: z.object({ clients: z.array(ClientSchema), next_cursor: nextCursorField }) },
+      },
     },
-    ...problems(401, 403, 404),
+    ...problems(400, 401, 403, 404),
   },
 });
 
@@ -248,8 +257,8 @@ export const adminClientRoutes = createRouter()
     return c.json({ ...clientView(client), ...(secret === null ? {} : { client_secret: secret }) }, 201);
   })
   .openapi(list, async (c) => {
-    const clients = await c.get("services").clients.list(c.get("tenant"));
-    return c.json({ clients: clients.map(clientView) }, 200);
+    const { rows, nextCursor } = await clientPage(c.get("services"), c.get("tenant"), c.req.valid("query"));
+    return c.json({ clients: rows.map((row) => clientView(row.client)), next_cursor: nextCursor }, 200);
   })
   .openapi(read, async (c) => {
     const client = await c.get("services").clients.find(c.get("tenant"), c.req.valid("param").client_id);

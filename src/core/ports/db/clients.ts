@@ -1,4 +1,5 @@
 import type { ClientType, OAuthClient } from "../../oidc/client-types.js";
+import type { ListingPosition } from "./listing.js";
 
 /** A client as stored: what the core sees, plus the hashes of its secrets (only ClientService reads them). */
 export interface ClientRecord extends OAuthClient {
@@ -41,11 +42,24 @@ interface ClientRetype {
 }
 
 export interface ClientRepository {
-  create(client: NewClient): Promise<ClientRecord>;
+  /**
+   * Inserts the client unless its tenant already holds `cap` live (not
+   * deleted) clients, in one statement; resolves null then. Concurrent
+   * inserts each count without the others', so they may pass the cap by a few.
+   */
+  create(client: NewClient, cap: number): Promise<ClientRecord | null>;
   /** The live (not deleted) client of the tenant with this id. */
   find(tenantId: string, clientId: string): Promise<ClientRecord | null>;
-  /** The tenant's live clients, newest first. */
-  list(tenantId: string): Promise<ClientRecord[]>;
+  /**
+   * Up to `limit` of the tenant's live clients, newest first (created_at,
+   * then client_id by bytes, descending), after `after` (null: from the
+   * first), each with its place (`id` is the client id).
+   */
+  list(
+    tenantId: string,
+    after: ListingPosition | null,
+    limit: number,
+  ): Promise<{ client: ClientRecord; position: ListingPosition }[]>;
   /**
    * Sets the given fields of a live client, and with `retype` its type and
    * secret (a secret rotated out earlier is forgotten), in one statement;
