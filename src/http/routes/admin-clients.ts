@@ -228,7 +228,10 @@ const rotateSecret = createRoute({
       required: false,
       content: {
         "application/json": {
-          schema: z.object({ overlap_seconds: z.number().int().min(0).max(MAX_SECRET_OVERLAP_SECONDS).optional() }),
+          // Strict: a misspelt `overlap_seconds` dropped would apply the default and keep a leaked secret a day.
+          schema: z
+            .object({ overlap_seconds: z.number().int().min(0).max(MAX_SECRET_OVERLAP_SECONDS).optional() })
+            .strict(),
         },
       },
     },

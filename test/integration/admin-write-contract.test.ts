@@ -1,0 +1,57 @@
+/**
+ * The admin API as automation uses it, on real Postgres and Redis: a write
+ * that cannot be applied as sent is refused rather than half-applied.
+ * Misspelt fields and parameters are 400 `validation_failed` naming them
+ * (a dropped `overlap_seconds` would leave a leaked secret valid a day).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  const tenant = await send("POST", "/v1/admin/tenants", { slug: "acme", name: "Acme" });
+  expect(tenant.status, tenant.text).toBe(201);
+});
+afterAll(() => t.close());
+
+const admin = { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+const ADMIN = "/t/acme/v1/admin";
+
+async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = admin) {
+  const raw = body === undefined || typeof body === "string" ? body : JSON.stringify(body);
+  return readAnswer(await t.app.request(path, { method, headers, body: raw }));
+}
+
+/** 400 validation_failed whose errors name the unknown key. */
+function expectUnrecognized(answer: Answer, key: string): void {
+  expectProblem(answer, 400, "validation_failed");
+  expect(answer.json.errors).toContainEqual({ path: "(body)", message: `Unrecognized key: "${key}"` });
+}
+
+async function confidentialClient(): Promise<string> {
+  const created = await send("POST", `${ADMIN}/clients`, {
+    name: "Billing",
+    type: "confidential",
+    redirect_uris: ["https://billing.example/callback"],
+  });
+  expect(created.status, created.text).toBe(201);
+  return created.json.client_id as string;
+}
+
+describe("rotate-secret", () => {
+  it("refuses a misspelt or unknown field instead of applying the default overlap", async () => {
+    const id = await confidentialClient();
+    expectUnrecognized(await send("POST", `${ADMIN}/clients/${id}/rotate-secret`, { overlap: 0 }), "overlap");
+    expectUnrecognized(await send("POST", `${ADMIN}/clients/${id}/rotate-secret`, { zzz: 1 }), "zzz");
+    expectUnrecognized(await send("POST", `${ADMIN}/clients/${id}/rotate-secret`, '{"limit":1e999}'), "limit");
+    const rotated = await send("POST", `${ADMIN}/clients/${id}/rotate-secret`, { overlap_seconds: 0 });
+    expect(rotated.status, rotated.text).toBe(200);
+    const bare = await send("POST", `${ADMIN}/clients/${id}/rotate-secret`, undefined, {
+      Authorization: admin.Authorization,
+    });
+    expect(bare.status, bare.text).toBe(200);
+  });
+});
