@@ -291,11 +291,11 @@ describe("changing a client", () => {
       expectProblem(await send("PATCH", `${CLIENTS}/${created.client_id}`, body), 400, "validation_failed");
     }
     expectProblem(await send("POST", CLIENTS, app({ client_secret: "mine" })), 400, "validation_failed");
-    // A route that takes what it knows and drops the rest records only what it took.
-    const put = await send("PUT", "/t/acme/v1/admin/redirect-uris", {
-      redirect_uris: ["https://billing.example/callback"],
-      bogus: 1,
-    });
+    // Every admin write is strict (the redirect allowlist too), and records only the fields it took.
+    const uris = ["https://billing.example/callback"];
+    const bogus = await send("PUT", "/t/acme/v1/admin/redirect-uris", { redirect_uris: uris, bogus: 1 });
+    expectProblem(bogus, 400, "validation_failed");
+    const put = await send("PUT", "/t/acme/v1/admin/redirect-uris", { redirect_uris: uris });
     expect(put.status).toBe(200);
     const [entry] = (await auditEntries("admin.redirect_uris.set")).slice(-1);
     expect(entry?.details).toMatchObject({ fields: ["redirect_uris"] });

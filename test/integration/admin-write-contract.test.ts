@@ -5,7 +5,7 @@
  * (a dropped `overlap_seconds` would leave a leaked secret valid a day).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JSON_HEADERS } from "../support/accounts.js";
+import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
 
@@ -53,5 +53,50 @@ describe("rotate-secret", () => {
       Authorization: admin.Authorization,
     });
     expect(bare.status, bare.text).toBe(200);
+  });
+});
+
+describe("every admin write body is strict", () => {
+  it("refuses `enable` at an OAuth provider instead of storing it enabled", async () => {
+    const path = `${ADMIN}/oauth-providers/github`;
+    expectUnrecognized(await send("PUT", path, { client_id: "a", client_secret: "b", enable: false }), "enable");
+    const read = await send("GET", path);
+    expectProblem(read, 404, "not_found");
+  });
+
+  it("refuses unknown fields at the redirect allowlist, branding, passkey settings and SAML connections", async () => {
+    const uris = ["https://app.example/cb"];
+    expectUnrecognized(
+      await send("PUT", `${ADMIN}/redirect-uris`, { redirect_uris: uris, redirect_uri: [] }),
+      "redirect_uri",
+    );
+    expectUnrecognized(
+      await send("PUT", `${ADMIN}/branding`, { logo_url: null, accent_color: null, language: "en", accent: "#000000" }),
+      "accent",
+    );
+    expectUnrecognized(await send("PUT", `${ADMIN}/passkey-settings`, { rp_id: null, rpid: "example.com" }), "rpid");
+    expectUnrecognized(
+      await send("PUT", `${ADMIN}/saml-connections/okta`, { idp_metadata_xml: "<x/>", enable: false }),
+      "enable",
+    );
+    const mapping = await send("PUT", `${ADMIN}/saml-connections/okta`, {
+      idp_metadata_xml: "<x/>",
+      attribute_mapping: { mail: "urn:oid:0.9.2342.19200300.100.1.3" },
+    });
+    expectProblem(mapping, 400, "validation_failed");
+    expect(mapping.json.errors).toContainEqual({ path: "attribute_mapping", message: 'Unrecognized key: "mail"' });
+  });
+
+  it("refuses unknown fields when a user renames a passkey", async () => {
+    const api = appClient(t);
+    expect((await api.signup("acme", "renamer@example.com")).status).toBe(201);
+    const { access_token } = (await (await api.login("acme", "renamer@example.com")).json()) as TokenBody;
+    const answer = await send(
+      "PATCH",
+      "/t/acme/v1/mfa/passkeys/00000000-0000-4000-8000-000000000000",
+      { name: "Laptop", nickname: "x" },
+      { ...JSON_HEADERS, Authorization: `Bearer ${access_token}` },
+    );
+    expectUnrecognized(answer, "nickname");
   });
 });

@@ -21,6 +21,7 @@ interface Operation {
   operationId?: string;
   security?: Record<string, unknown>[];
   parameters?: { name: string; in: string }[];
+  requestBody?: { content?: Record<string, { schema?: object }> };
   responses: Record<string, Response>;
 }
 interface Document {
@@ -162,6 +163,28 @@ describe("every operation of the OpenAPI document", () => {
     const token = doc.paths["/t/{tenant}/oauth2/token"]?.post?.responses ?? {};
     expect(Object.keys(token["401"]?.content ?? {})).toEqual(["application/json"]);
     expect(Object.keys(token)).toEqual(expect.arrayContaining(["404", "413", "429", "503"]));
+  });
+
+  it("refuses unknown fields in every admin write's JSON body, nested objects included", () => {
+    // docs/guides/administration.md: a misspelt setting is never dropped without a word.
+    type Schema = Record<string, unknown>;
+    const resolve = (schema: object): Schema => {
+      const ref = (schema as { $ref?: string }).$ref;
+      return (ref ? doc.components.schemas[ref.replace("#/components/schemas/", "")] : schema) as Schema;
+    };
+    const open = (schema: object | undefined): boolean => {
+      if (!schema) return false;
+      const s = resolve(schema);
+      const nested = [s.items, ...((s.anyOf ?? s.oneOf ?? []) as object[])].filter(Boolean) as object[];
+      if (nested.some(open)) return true;
+      if (s.type !== "object" || !s.properties) return false;
+      return s.additionalProperties !== false || Object.values(s.properties as Record<string, object>).some(open);
+    };
+    const writes = operations.filter(({ method, path }) => method !== "get" && path.includes("/v1/admin/"));
+    expect(writes.length).toBeGreaterThan(20);
+    expect(failing((o) => writes.includes(o) && open(o.op.requestBody?.content?.["application/json"]?.schema))).toEqual(
+      [],
+    );
   });
 
   it("names what discovery advertises in OpenIdConfiguration", () => {

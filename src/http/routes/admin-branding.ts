@@ -8,31 +8,31 @@ import { createRouter, problems } from "../openapi.js";
 import { singleLine, TenantParamSchema } from "../schemas.js";
 
 /** How the tenant's mails (and hosted pages) look; the tenant's `name` is shown with it. */
-export const BrandingSchema = z
-  .object({
-    logo_url: singleLine()
-      .max(2048, "must be at most 2048 characters")
-      .refine((url) => /^https?:\/\//i.test(url) && URL.canParse(url), "must be an https URL")
-      // Stored and shown to every admin; Node's fetch refuses credentials in a URL, workerd drops them.
-      .refine(
-        (url) => !URL.canParse(url) || !/^[^/]*\/\/[^/?#]*@/.test(url),
-        "must not contain a user name or password",
-      )
-      .nullable()
-      .openapi({
-        description:
-          "Where the service fetches the logo once, when the branding is set (https; a PNG, JPEG, GIF or WebP " +
-          "of at most 256 KiB, no redirects). Pages and mails show that copy, served at `/t/{tenant}/branding/logo`; " +
-          "null for none",
-      }),
-    accent_color: z
-      .string()
-      .regex(ACCENT_COLOR, "must be a colour as #rrggbb")
-      .nullable()
-      .openapi({ example: "#3056d3", description: "Buttons and links; null for the default" }),
-    language: z.enum(LANGUAGES).openapi({ description: "Language of mails and pages" }),
-  })
-  .openapi("Branding");
+const brandingFields = {
+  logo_url: singleLine()
+    .max(2048, "must be at most 2048 characters")
+    .refine((url) => /^https?:\/\//i.test(url) && URL.canParse(url), "must be an https URL")
+    // Stored and shown to every admin; Node's fetch refuses credentials in a URL, workerd drops them.
+    .refine((url) => !URL.canParse(url) || !/^[^/]*\/\/[^/?#]*@/.test(url), "must not contain a user name or password")
+    .nullable()
+    .openapi({
+      description:
+        "Where the service fetches the logo once, when the branding is set (https; a PNG, JPEG, GIF or WebP " +
+        "of at most 256 KiB, no redirects). Pages and mails show that copy, served at `/t/{tenant}/branding/logo`; " +
+        "null for none",
+    }),
+  accent_color: z
+    .string()
+    .regex(ACCENT_COLOR, "must be a colour as #rrggbb")
+    .nullable()
+    .openapi({ example: "#3056d3", description: "Buttons and links; null for the default" }),
+  language: z.enum(LANGUAGES).openapi({ description: "Language of mails and pages" }),
+};
+
+export const BrandingSchema = z.object(brandingFields).openapi("Branding");
+
+// Strict: a misspelt field is 400 naming it, never dropped without a word.
+const BrandingInputSchema = z.object(brandingFields).strict().openapi("BrandingInput");
 
 const view = (tenant: Tenant): z.infer<typeof BrandingSchema> => {
   const branding = brandingOf(tenant);
@@ -65,7 +65,7 @@ const putBranding = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
-    body: { required: true, content: { "application/json": { schema: BrandingSchema } } },
+    body: { required: true, content: { "application/json": { schema: BrandingInputSchema } } },
   },
   responses: {
     200: { description: "The stored branding", content: { "application/json": { schema: BrandingSchema } } },

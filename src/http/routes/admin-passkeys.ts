@@ -15,6 +15,7 @@ const PasskeySettingsSchema = z
       .nullable()
       .openapi({ description: "The WebAuthn RP ID; null for PUBLIC_URL's host", example: "example.com" }),
   })
+  .strict()
   .openapi("PasskeySettings");
 
 const EffectiveSchema = z

@@ -12,14 +12,17 @@ import { providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
 
 const MAX_REDIRECT_URIS = 100;
 
-export const RedirectUrisSchema = z
-  .object({
-    redirect_uris: z
-      .array(redirectUri)
-      .max(MAX_REDIRECT_URIS, `must have at most ${MAX_REDIRECT_URIS} entries`)
-      .openapi({ description: "Exact URIs, compared as strings" }),
-  })
-  .openapi("RedirectUris");
+const redirectUrisFields = {
+  redirect_uris: z
+    .array(redirectUri)
+    .max(MAX_REDIRECT_URIS, `must have at most ${MAX_REDIRECT_URIS} entries`)
+    .openapi({ description: "Exact URIs, compared as strings" }),
+};
+
+export const RedirectUrisSchema = z.object(redirectUrisFields).openapi("RedirectUris");
+
+// Admin write bodies are strict: a misspelt field is 400 naming it, never dropped without a word.
+const RedirectUrisInputSchema = z.object(redirectUrisFields).strict().openapi("RedirectUrisInput");
 
 const putRedirectUris = createRoute({
   method: "put",
@@ -33,7 +36,7 @@ const putRedirectUris = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
-    body: { required: true, content: { "application/json": { schema: RedirectUrisSchema } } },
+    body: { required: true, content: { "application/json": { schema: RedirectUrisInputSchema } } },
   },
   responses: {
     200: { description: "The stored list", content: { "application/json": { schema: RedirectUrisSchema } } },
@@ -89,6 +92,7 @@ const ProviderSchema = z
       .optional(),
     enabled: z.boolean().optional(),
   })
+  .strict()
   .openapi("OAuthProviderInput");
 
 const putProvider = createRoute({

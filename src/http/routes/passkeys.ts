@@ -114,7 +114,7 @@ const rename = createRoute({
     params: TenantResourceParamSchema,
     body: {
       required: true,
-      content: { "application/json": { schema: z.object({ name: passkeyName }).openapi("RenamePasskey") } },
+      content: { "application/json": { schema: z.object({ name: passkeyName }).strict().openapi("RenamePasskey") } },
     },
   },
   responses: {

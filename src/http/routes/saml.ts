@@ -22,9 +22,11 @@ const ConnectionSchema = z
     }),
     attribute_mapping: z
       .object({ email: z.string().min(1).max(512).optional(), name: z.string().min(1).max(512).optional() })
+      .strict()
       .optional(),
     enabled: z.boolean().optional(),
   })
+  .strict()
   .openapi("SamlConnectionInput");
 
 const putConnection = createRoute({
