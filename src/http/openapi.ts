@@ -100,13 +100,16 @@ export function pageErrors(...statuses: number[]) {
   );
 }
 
+/** What an issue about the whole of a validated part is said of (an unknown query parameter: `(query)`). */
+const WHOLE: Record<string, string> = { query: "(query)", param: "(path)" };
+
 /** Zod's issue, in the words of API.md's `errors: [{ path, message }]`. */
-function toFieldError(issue: z.core.$ZodIssue): FieldError {
-  const path = issue.path.map(String).join(".");
+function toFieldError(issue: z.core.$ZodIssue, whole: string): FieldError {
+  const path = issue.path.map(String).join(".") || whole;
   if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
-    return { path: path || "(body)", message: "is required" };
+    return { path, message: "is required" };
   }
-  return { path: path || "(body)", message: issue.message };
+  return { path, message: issue.message };
 }
 
 /**
@@ -123,7 +126,10 @@ export function createRouter(): OpenAPIHono<AppEnv> {
       const unsafe = unsafeTextErrors((result as { data?: unknown }).data);
       if (result.success && unsafe.length === 0) return;
       const named = new Set(unsafe.map((e) => e.path));
-      const schema = result.success ? [] : result.error.issues.map(toFieldError).filter((e) => !named.has(e.path));
+      const whole = WHOLE[(result as { target?: string }).target ?? ""] ?? "(body)";
+      const schema = result.success
+        ? []
+        : result.error.issues.map((issue) => toFieldError(issue, whole)).filter((e) => !named.has(e.path));
       throw errors.validation([...unsafe, ...schema]);
     },
   });

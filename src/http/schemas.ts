@@ -116,6 +116,9 @@ export const TenantResourceParamSchema = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
 });
 
+/** A route that takes no query parameters: any is 400 rather than silently ignored. */
+export const NO_QUERY = z.object({}).strict();
+
 export const TenantParamSchema = z.object({
   tenant: z.string().openapi({ param: { name: "tenant", in: "path" }, example: "default" }),
 });

@@ -100,3 +100,39 @@ describe("every admin write body is strict", () => {
     expectUnrecognized(answer, "nickname");
   });
 });
+
+describe("bodiless admin POSTs", () => {
+  async function user(email: string): Promise<{ id: string; access: string }> {
+    const api = appClient(t);
+    const signup = (await (await api.signup("acme", email)).json()) as { user: { id: string } };
+    const login = (await (await api.login("acme", email)).json()) as TokenBody;
+    return { id: signup.user.id, access: login.access_token };
+  }
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const active = async (token: string) => (await send("GET", "/t/acme/v1/me", undefined, bearer(token))).status;
+
+  it("revoke-sessions refuses a misspelt query parameter and a body instead of ignoring them", async () => {
+    const { id, access } = await user("revoked@example.com");
+    const path = `${ADMIN}/users/${id}/revoke-sessions`;
+    const query = await send("POST", `${path}?include_api_key=true`);
+    expectProblem(query, 400, "validation_failed");
+    expect(query.json.errors).toContainEqual({ path: "(query)", message: 'Unrecognized key: "include_api_key"' });
+    expectUnrecognized(await send("POST", path, { include_api_keys: true }), "include_api_keys");
+    expectProblem(await send("POST", path, "[]"), 400, "validation_failed");
+    expect(await active(access)).toBe(200);
+    // No body, an empty one or {} (what many clients send with every POST) still work.
+    expect((await send("POST", path, undefined, { Authorization: admin.Authorization })).status).toBe(204);
+    expect((await send("POST", path, "")).status).toBe(204);
+    expect((await send("POST", `${path}?include_api_keys=true`, {})).status).toBe(204);
+    expect(await active(access)).toBe(401);
+  });
+
+  it("mfa/reset and signing-keys/rotate refuse a query parameter or a body they would ignore", async () => {
+    const { id } = await user("reset@example.com");
+    for (const path of [`${ADMIN}/users/${id}/mfa/reset`, `${ADMIN}/signing-keys/rotate`]) {
+      expectUnrecognized(await send("POST", path, { force: true }), "force");
+      expectProblem(await send("POST", `${path}?dry_run=true`), 400, "validation_failed");
+      expect((await send("POST", path, {})).status, path).toBeLessThan(300);
+    }
+  });
+});

@@ -88,3 +88,40 @@ export function acceptOptionalBody(...formats: BodyFormat[]): MiddlewareHandler 
     return accept(c, next);
   };
 }
+
+/**
+ * For a POST that takes no body: none, an empty one or `{}` (which many
+ * clients send with every POST) go on; anything else is 400
+ * `validation_failed`, naming each field of an object, so a setting sent to a
+ * route that has none (`include_api_keys` in the body of revoke-sessions) is
+ * refused rather than silently ignored.
+ */
+export function acceptNoBody(): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.raw.body !== null) {
+      let text: string;
+      try {
+        text = strictUtf8.decode(await c.req.arrayBuffer());
+      } catch {
+        throw errors.malformedBody("The body could not be read as UTF-8.");
+      }
+      if (text.trim() !== "") refuseContent(text);
+    }
+    await next();
+  };
+}
+
+function refuseContent(text: string): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return;
+    throw errors.validation(keys.map((key) => ({ path: "(body)", message: `Unrecognized key: "${key}"` })));
+  }
+  throw errors.validation([{ path: "(body)", message: "must be empty or {}: this route takes no body" }]);
+}

@@ -4,7 +4,7 @@ import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import { settleAll } from "../../core/settle-all.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
-import { acceptBody } from "../middleware/body.js";
+import { acceptBody, acceptNoBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { redirectUri, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
@@ -53,15 +53,18 @@ const revokeSessions = createRoute({
     "Their refresh tokens stop working and their access tokens are refused at once; with `include_api_keys=true`, " +
     "every API key of the user is revoked too and stops at once.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptNoBody()] as const,
   request: {
     params: TenantResourceParamSchema,
-    query: z.object({
-      include_api_keys: z
-        .enum(["true", "false"], { message: 'must be "true" or "false"' })
-        .optional()
-        .openapi({ description: "Also revoke the user's API keys" }),
-    }),
+    // Strict: a misspelt `include_api_key` ignored would leave the user's keys valid.
+    query: z
+      .object({
+        include_api_keys: z
+          .enum(["true", "false"], { message: 'must be "true" or "false"' })
+          .optional()
+          .openapi({ description: "Also revoke the user's API keys" }),
+      })
+      .strict(),
   },
   responses: { 204: { description: "Revoked" }, ...problems(400, 401, 403, 404) },
 });

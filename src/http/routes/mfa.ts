@@ -5,11 +5,11 @@ import type { TotpEnrollment } from "../../core/mfa/mfa.js";
 import { ipBucket } from "../../core/net/ip.js";
 import { RecoveryCodesSchema } from "../login-answer.js";
 import { requireAccessToken, tokenUser } from "../middleware/bearer.js";
-import { acceptBody } from "../middleware/body.js";
+import { acceptBody, acceptNoBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { requireStepUp } from "../middleware/step-up.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
+import { NO_QUERY, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 
 const FactorSchema = z
   .object({
@@ -145,9 +145,9 @@ const adminReset = createRoute({
   description:
     "For a user who lost their factors; they log in with the password alone until they enroll again (under a " +
     "policy that binds them, their next login enrolls a factor first).",
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
-  request: { params: TenantResourceParamSchema },
-  responses: { 204: { description: "Reset" }, ...problems(401, 403, 404) },
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptNoBody()] as const,
+  request: { params: TenantResourceParamSchema, query: NO_QUERY },
+  responses: { 204: { description: "Reset" }, ...problems(400, 401, 403, 404) },
 });
 
 /** Factor ids are UUIDs; anything else names no factor. */

@@ -2,9 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { SIGNING_KEY_ROTATION_LIMIT } from "../../core/rate-limit/limits.js";
 import { rateLimitedError } from "../../core/rate-limit/rate-limit-errors.js";
+import { acceptNoBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
-import { TenantParamSchema } from "../schemas.js";
+import { NO_QUERY, TenantParamSchema } from "../schemas.js";
 
 const RotatedSchema = z.object({ next_kid: z.string(), active_kid: z.string() }).openapi("RotatedSigningKeys");
 
@@ -22,11 +23,11 @@ const rotate = createRoute({
     "Concurrent rotations of one tenant may answer 409 rotation_conflict with Retry-After (nothing rotated, " +
     "not counted against the daily limit).",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
-  request: { params: TenantParamSchema },
+  middleware: [requireServiceScope(ADMIN_SCOPE), acceptNoBody()] as const,
+  request: { params: TenantParamSchema, query: NO_QUERY },
   responses: {
     200: { description: "Rotated", content: { "application/json": { schema: RotatedSchema } } },
-    ...problems(401, 403, 404, 409, 429),
+    ...problems(400, 401, 403, 404, 409, 429),
   },
 });
 
