@@ -119,6 +119,14 @@ export const errors = {
       {},
       { "Retry-After": "1" },
     ),
+  /** RFC 9110 §13.1.1: an If-Match that no current representation of the target matches. */
+  preconditionFailed: () =>
+    new AppError(
+      412,
+      "precondition_failed",
+      "Precondition failed",
+      "If-Match names no current version of this resource (the admin API sends no ETag: send no If-Match).",
+    ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>
     new AppError(401, "invalid_credentials", "Invalid credentials", "The email address or password is wrong."),

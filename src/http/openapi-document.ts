@@ -80,6 +80,11 @@ const UNAVAILABLE = {
 };
 /** limitBody answers any request with a body over MAX_BODY_BYTES, before any route (GET and HEAD carry none). */
 const PAYLOAD_TOO_LARGE = { description: "Body too large (payload_too_large)", content: PROBLEM };
+/** An admin write's If-Match other than `*` (the admin auth's adminPreconditions, before any route). */
+const PRECONDITION_FAILED = {
+  description: "If-Match other than `*`: the admin API sends no ETag, so none matches (precondition_failed)",
+  content: PROBLEM,
+};
 const RATE_LIMITED = {
   description: "Rate limited (rate_limited); Retry-After and RateLimit-* headers",
   content: PROBLEM,
@@ -113,6 +118,7 @@ function finishOperation(path: string, method: string, operation: Operation): vo
   }
   if (!STORELESS.has(path) && !responses["503"]) responses["503"] = UNAVAILABLE;
   if (method !== "get" && !responses["413"]) responses["413"] = PAYLOAD_TOO_LARGE;
+  if (method !== "get" && path.includes("/v1/admin/") && !responses["412"]) responses["412"] = PRECONDITION_FAILED;
   // problem.ts answers every failure at a hosted page (or the authorization and logout endpoints) as a page.
   const page = isPagePath(path.replace(/\{[^}]+\}/g, "x"));
   const bearer = operation.security?.some((requirement) => "bearer" in requirement) === true;

@@ -136,3 +136,47 @@ describe("bodiless admin POSTs", () => {
     }
   });
 });
+
+describe("If-Match on admin writes (RFC 9110 §13.1.1)", () => {
+  const ifMatch = (value: string) => ({ ...admin, "If-Match": value });
+
+  it("refuses a write whose If-Match names a version (no ETag is sent, so none matches) and changes nothing", async () => {
+    const id = await confidentialClient();
+    const patch = await send("PATCH", `${ADMIN}/clients/${id}`, { name: "Renamed" }, ifMatch('"nope"'));
+    expectProblem(patch, 412, "precondition_failed");
+    expect((await send("GET", `${ADMIN}/clients/${id}`)).json.name).toBe("Billing");
+    const before = (await send("GET", `${ADMIN}/redirect-uris`)).json;
+    const put = await send("PUT", `${ADMIN}/redirect-uris`, { redirect_uris: [] }, ifMatch('W/"1", "2"'));
+    expectProblem(put, 412, "precondition_failed");
+    expect((await send("GET", `${ADMIN}/redirect-uris`)).json).toEqual(before);
+    expectProblem(
+      await send("DELETE", `${ADMIN}/clients/${id}`, undefined, ifMatch('"x"')),
+      412,
+      "precondition_failed",
+    );
+    expectProblem(
+      await send("POST", "/v1/admin/tenants", { slug: "other", name: "Other" }, ifMatch('"x"')),
+      412,
+      "precondition_failed",
+    );
+    expectProblem(
+      await send("POST", `${ADMIN}/signing-keys/rotate`, undefined, { ...ifMatch('"x"') }),
+      412,
+      "precondition_failed",
+    );
+  });
+
+  it("lets `*` and reads through, and answers 401 before 412 (§13.2.1)", async () => {
+    const id = await confidentialClient();
+    const patch = await send("PATCH", `${ADMIN}/clients/${id}`, { name: "Renamed" }, ifMatch("*"));
+    expect(patch.status, patch.text).toBe(200);
+    expect((await send("GET", `${ADMIN}/clients/${id}`, undefined, ifMatch('"nope"'))).status).toBe(200);
+    const anonymous = await send(
+      "PATCH",
+      `${ADMIN}/clients/${id}`,
+      { name: "x" },
+      { ...JSON_HEADERS, "If-Match": '"x"' },
+    );
+    expectProblem(anonymous, 401, "unauthorized");
+  });
+});

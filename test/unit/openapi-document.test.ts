@@ -187,6 +187,12 @@ describe("every operation of the OpenAPI document", () => {
     );
   });
 
+  it("lists 412 precondition_failed on every admin write (If-Match other than *)", () => {
+    const admin = ({ method, path }: { method: string; path: string }) =>
+      method !== "get" && path.includes("/v1/admin/");
+    expect(failing((o) => admin(o) && !o.op.responses["412"])).toEqual([]);
+  });
+
   it("names what discovery advertises in OpenIdConfiguration", () => {
     const properties = Object.keys((doc.components.schemas.OpenIdConfiguration as { properties: object }).properties);
     expect(properties).toEqual(

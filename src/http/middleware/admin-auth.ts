@@ -3,6 +3,7 @@ import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import type { AppEnv } from "../context.js";
 import { actAs } from "../request-scope.js";
+import { adminPreconditions } from "./preconditions.js";
 
 /**
  * Whether the client tried the Bearer scheme at all. RFC 6750 §3.1: a request
@@ -42,6 +43,6 @@ export function requireBootstrapAdmin(): MiddlewareHandler<AppEnv> {
       throw errors.unauthorized(realm, "The credential is not valid.", true);
     }
     actAs(c.get("scope"), { type: "bootstrap", id: null });
-    await next();
+    return adminPreconditions(c, next);
   };
 }

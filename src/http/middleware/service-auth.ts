@@ -1,10 +1,12 @@
 import type { MiddlewareHandler } from "hono";
+import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { constantTimeEqual } from "../../core/crypto/compare.js";
 import { errors } from "../../core/errors.js";
 import { inBackground } from "../background.js";
 import type { AppEnv } from "../context.js";
 import { actAs } from "../request-scope.js";
 import { bearerToken, triedBearer } from "./admin-auth.js";
+import { adminPreconditions } from "./preconditions.js";
 
 /**
  * Tenant routes for other services and administrators: `Authorization:
@@ -33,6 +35,7 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
       if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
       actAs(c.get("scope"), { type: "api_key", id: key.id });
     }
+    if (scope === ADMIN_SCOPE) return adminPreconditions(c, next);
     await next();
   };
 }
