@@ -45,6 +45,15 @@ export const REFRESH_COOKIE = {
   },
 };
 
+/** A 201's `Location`: the created resource's GET route, path-absolute (RFC 9110 §10.2.2 allows a relative reference). */
+export const CREATED_LOCATION = {
+  Location: {
+    description: "The created resource's URL, path-absolute (RFC 9110 §10.2.2)",
+    required: true,
+    schema: { type: "string" as const },
+  },
+};
+
 /** A response body that is a page for a person (hosted pages, /docs). */
 export const HTML_PAGE = { "text/html": { schema: z.string() } };
 

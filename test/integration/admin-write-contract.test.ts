@@ -180,3 +180,22 @@ describe("If-Match on admin writes (RFC 9110 §13.1.1)", () => {
     expectProblem(anonymous, 401, "unauthorized");
   });
 });
+
+describe("201 Created names the new resource (RFC 9110 §10.2.2)", () => {
+  it("sends Location to the tenant's and the client's GET routes, which read them back", async () => {
+    const tenant = await send("POST", "/v1/admin/tenants", { slug: "located", name: "Located" });
+    expect(tenant.status, tenant.text).toBe(201);
+    expect(tenant.headers.get("location")).toBe("/v1/admin/tenants/located");
+    expect((await send("GET", "/v1/admin/tenants/located")).json.slug).toBe("located");
+
+    const client = await send("POST", `${ADMIN}/clients`, {
+      name: "Located",
+      type: "public",
+      redirect_uris: ["https://located.example/cb"],
+    });
+    expect(client.status, client.text).toBe(201);
+    const location = client.headers.get("location");
+    expect(location).toBe(`${ADMIN}/clients/${client.json.client_id}`);
+    expect((await send("GET", location as string)).json.client_id).toBe(client.json.client_id);
+  });
+});

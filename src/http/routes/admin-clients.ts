@@ -12,7 +12,7 @@ import {
 import { ACCESS_TOKEN_TTL_RANGE, SESSION_IDLE_TTL_RANGE } from "../../core/tenant-settings.js";
 import { acceptBody, acceptOptionalBody } from "../middleware/body.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { CREATED_LOCATION, createRouter, problems } from "../openapi.js";
 import { clientPage } from "../owned-listings.js";
 import { FullPageQuerySchema, nextCursorField } from "../pagination.js";
 import { ScopeSchema, shownName, singleLine, TenantParamSchema } from "../schemas.js";
@@ -145,7 +145,11 @@ const create = createRoute({
     body: { required: true, content: { "application/json": { schema: CreateClientSchema } } },
   },
   responses: {
-    201: { description: "Registered", content: { "application/json": { schema: ClientWithSecretSchema } } },
+    201: {
+      description: "Registered; Location is its GET route",
+      headers: CREATED_LOCATION,
+      content: { "application/json": { schema: ClientWithSecretSchema } },
+    },
     ...problems(400, 401, 403, 404, 409, 413, 415),
   },
 });
@@ -257,6 +261,7 @@ export const adminClientRoutes = createRouter()
       redirectUris: body.redirect_uris,
     });
     c.header("Cache-Control", "no-store");
+    c.header("Location", `/t/${c.get("tenant").slug}/v1/admin/clients/${client.clientId}`);
     return c.json({ ...clientView(client), ...(secret === null ? {} : { client_secret: secret }) }, 201);
   })
   .openapi(list, async (c) => {

@@ -12,7 +12,7 @@ import {
 import { TENANT_SLUG } from "../../core/tenants.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { acceptBody } from "../middleware/body.js";
-import { createRouter, problems } from "../openapi.js";
+import { CREATED_LOCATION, createRouter, problems } from "../openapi.js";
 import { shownName, singleLine } from "../schemas.js";
 
 const CreateTenantSchema = z
@@ -98,7 +98,11 @@ const createTenant = createRoute({
   middleware: [requireBootstrapAdmin(), acceptBody("json")] as const,
   request: { body: { required: true, content: { "application/json": { schema: CreateTenantSchema } } } },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: TenantSchema } } },
+    201: {
+      description: "Created; Location is its GET route",
+      headers: CREATED_LOCATION,
+      content: { "application/json": { schema: TenantSchema } },
+    },
     ...problems(400, 401, 409, 413, 415),
   },
 });
@@ -109,5 +113,6 @@ export const tenantRoutes = createRouter().openapi(createTenant, async (c) => {
   const tenant = await tenants.create(slug, name, settings);
   // Its keys exist (and are published) from the start.
   await keyRing.published(tenant);
+  c.header("Location", `/v1/admin/tenants/${tenant.slug}`);
   return c.json(tenantView(tenant, config.PUBLIC_URL), 201);
 });
