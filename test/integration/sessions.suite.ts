@@ -148,6 +148,18 @@ export function sessionRefreshSuite(label: string, redis: () => RedisUnderTest):
         expect((await s.api.me("short", last.access_token)).status).toBe(401);
       });
 
+      it("refuses a refresh in the second the session ends, whose access token would expire as issued", async () => {
+        s.clock.advance(500); // a session that ends half-way through a second
+        let token = (await s.signup("short")).refresh_token;
+        for (let i = 0; i < 3; i++) {
+          s.clock.advance(50 * 60_000);
+          token = (await s.refreshOk("short", token)).refresh_token;
+        }
+        s.clock.advance(30 * 60_000 - 300); // 0.3 s before its absolute end (180 min), in the same second
+        await s.expectInvalidGrant(await s.api.refresh("short", token));
+        s.clock.advance(300 + 500);
+      });
+
       it("ends a session left idle longer than the idle timeout", async () => {
         const first = await s.signup("short");
         s.clock.advance(3600_000);

@@ -4,8 +4,9 @@ import type { AtomicScript } from "../ports/key-value.js";
  * One rate-limit decision, atomically: the generic cell rate algorithm
  * (GCRA). A key holds only its theoretical arrival time (TAT), so a limit of
  * `limit` requests per `period` costs one small string per active client,
- * allows a burst of `limit`, then one request every `period / limit`, with no
- * fixed-window edge where twice the limit gets through.
+ * allows a burst of `limit`, then one request every `period / limit`: with no
+ * fixed-window edge, any span of `period` holds at most 2·limit − 1 (a full
+ * burst, then the steady rate), and a client that keeps going gets `limit`.
  *
  * KEYS[1] the client's key; ARGV[1] now (ms, from the injected clock),
  * ARGV[2] period (ms), ARGV[3] limit. Returns

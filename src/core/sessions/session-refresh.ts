@@ -223,6 +223,10 @@ export class SessionRefresh {
     refreshToken: string,
     binding: ClientRefresh | null,
   ): Promise<IssuedTokens> {
+    // Ending within the current second: its access token would expire as issued (exp = iat, RFC 7519 §4.1.4).
+    if (Math.floor(session.idleExpiresAt / 1000) <= Math.floor(this.now() / 1000)) {
+      throw this.refused("The session has ended.");
+    }
     const scope = binding?.scope ? narrowScope(binding.scope.join(" "), session.claims.scope) : undefined;
     return issueTokens(this.deps, tenant, session, refreshToken, {
       ...(scope === undefined ? {} : { scope }),
