@@ -14,7 +14,7 @@ import type { Tenant } from "../../src/core/ports/database.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { type Answer, expectProblem, readAnswer } from "../support/problem.js";
 import { deletePrefix } from "../support/redis.js";
-import { ENCRYPTION_KEYS, ENTRY, PROCESS_TEST_MS, tempDir } from "../support/runtime-node.js";
+import { cleanupNodes, ENCRYPTION_KEYS, ENTRY, PROCESS_TEST_MS, tempDir } from "../support/runtime-node.js";
 import { REDIS_URL } from "../support/services.js";
 
 const CLI = join(ENTRY, "..", "cli.js");
@@ -105,7 +105,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-});
+  await cleanupNodes(); // removes the DATA_DIR made above
+}, 30_000);
 
 describe("revoke-all-sessions", () => {
   it(
