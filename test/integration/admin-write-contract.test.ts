@@ -166,6 +166,25 @@ describe("If-Match on admin writes (RFC 9110 §13.1.1)", () => {
     );
   });
 
+  it("lets `If-Match: *` configure a provider only when it exists, never create one", async () => {
+    const provider = { client_id: "c", client_secret: "s" };
+    expectProblem(
+      await send("PUT", `${ADMIN}/oauth-providers/github`, provider, ifMatch("*")),
+      412,
+      "precondition_failed",
+    );
+    expect((await send("GET", `${ADMIN}/oauth-providers/github`)).status).toBe(404);
+    expect((await send("PUT", `${ADMIN}/oauth-providers/github`, provider)).status).toBe(200);
+    const again = await send("PUT", `${ADMIN}/oauth-providers/github`, { ...provider, enabled: false }, ifMatch("*"));
+    expect(again.status, again.text).toBe(200);
+    expect(again.json.enabled).toBe(false);
+    expectProblem(
+      await send("PUT", `${ADMIN}/saml-connections/nowhere`, { idp_metadata_xml: "<x/>" }, ifMatch("*")),
+      412,
+      "precondition_failed",
+    );
+  });
+
   it("lets `*` and reads through, and answers 401 before 412 (§13.2.1)", async () => {
     const id = await confidentialClient();
     const patch = await send("PATCH", `${ADMIN}/clients/${id}`, { name: "Renamed" }, ifMatch("*"));

@@ -5,6 +5,7 @@ import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.j
 import { settleAll } from "../../core/settle-all.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { acceptBody, acceptNoBody } from "../middleware/body.js";
+import { ifMatchAnyHolds } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { redirectUri, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
@@ -133,6 +134,7 @@ export const adminRoutes = createRouter()
     if (!PROVIDER_NAME.test(provider)) {
       throw errors.validation([{ path: "provider", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
     }
+    await ifMatchAnyHolds(c, () => c.get("services").federation.find(c.get("tenant"), provider));
     const entry = catalogueEntry(provider);
     if (entry.kind === "oidc" && !entry.issuer && !body.issuer) {
       throw errors.validation([{ path: "issuer", message: `is required for the provider "${provider}"` }]);

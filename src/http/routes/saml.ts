@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { acceptBody } from "../middleware/body.js";
+import { ifMatchAnyHolds } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
@@ -111,6 +112,7 @@ export const samlRoutes = createRouter()
     const name = connectionName(c.req.valid("param").connection);
     const body = c.req.valid("json");
     const { saml, tokens } = c.get("services");
+    await ifMatchAnyHolds(c, () => saml.find(c.get("tenant"), name));
     const stored = await saml.configure(c.get("tenant"), name, {
       idpMetadataXml: body.idp_metadata_xml,
       allowIdpInitiated: body.allow_idp_initiated ?? false,
