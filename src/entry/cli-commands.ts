@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { AdminUserView } from "../core/accounts/user-admin.js";
 import { ADMIN_SCOPE } from "../core/api-keys/key-scopes.js";
 import { errors } from "../core/errors.js";
@@ -111,26 +111,32 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
 
 /** The admin command's work for these arguments; a UsageError for anything else. */
 export function prepareCommand(command: AdminCommand, args: string[]): Task {
+  const options = Object.fromEntries(command.options.map((name) => [name, { type: "string" as const }]));
+  return command.prepare(parseOptions(args, options) as Options);
+}
+
+/**
+ * A command's `--name value` options, strictly (no positionals, nothing
+ * unknown); a UsageError otherwise. parseArgs keeps the last of a repeated
+ * option: `--tenant a --tenant b` would act on b unasked, so a repeat is refused.
+ */
+export function parseOptions(
+  args: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): Record<string, unknown> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({
-      args,
-      options: Object.fromEntries(command.options.map((name) => [name, { type: "string" as const }])),
-      strict: true,
-      allowPositionals: false,
-      tokens: true,
-    });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  // parseArgs keeps the last of a repeated option: `--tenant a --tenant b` would act on b unasked.
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== "option") continue;
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
     seen.add(token.name);
   }
-  return command.prepare(parsed.values as Options);
+  return parsed.values;
 }
 
 function setDisabled(options: Options, disabled: boolean): Task {

@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { forEachTenant } from "../core/jobs.js";
 import type { Tenant } from "../core/ports/database.js";
 import { revokeAllOfTenant } from "../core/recovery.js";
 import type { AppDeps, Services } from "../http/context.js";
-import { UsageError } from "./cli-commands.js";
+import { parseOptions, UsageError } from "./cli-commands.js";
 
 /**
  * The jobs of cli.js that run on the database and Redis directly (never
@@ -39,19 +38,7 @@ const FLAGS: Record<Job, Record<string, { type: "string" | "boolean" }>> = {
 
 /** The job's options from its arguments; a UsageError for anything else. */
 export function jobOptions(job: Job, args: string[]): JobOptions {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options: FLAGS[job], strict: true, allowPositionals: false, tokens: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const seen = new Set<string>();
-  for (const token of parsed.tokens ?? []) {
-    if (token.kind !== "option") continue;
-    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
-    seen.add(token.name);
-  }
-  const { tenant, force, "include-api-keys": includeApiKeys } = parsed.values;
+  const { tenant, force, "include-api-keys": includeApiKeys } = parseOptions(args, FLAGS[job]);
   if (tenant === "") throw new UsageError("--tenant needs a tenant's slug");
   // Without --force, rotate-keys is the scheduled job: every due tenant, never one chosen.
   if (job === "rotate-keys" && tenant !== undefined && force !== true) {

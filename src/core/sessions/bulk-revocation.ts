@@ -19,14 +19,8 @@ export class BulkRevocation {
     reason: "admin" | "user_ended" | "password_changed",
     except?: string,
   ): Promise<number> {
-    const at = this.deps.clock.now();
-    const { sessions } = this.deps.db;
-    const count = await endAllSessions(
-      this.store,
-      tenant,
-      reason,
-      (limit) => sessions.liveIdsOfUser(tenant.id, userId, except, limit),
-      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
+    const count = await this.endAll(tenant, reason, (limit) =>
+      this.deps.db.sessions.liveIdsOfUser(tenant.id, userId, except, limit),
     );
     this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_user", { tenant_id: tenant.id, user_id: userId, count, reason });
@@ -39,15 +33,7 @@ export class BulkRevocation {
    * back, or a breach); resolves how many were live.
    */
   async ofTenant(tenant: Tenant, reason: "admin"): Promise<number> {
-    const at = this.deps.clock.now();
-    const { sessions } = this.deps.db;
-    const count = await endAllSessions(
-      this.store,
-      tenant,
-      reason,
-      (limit) => sessions.liveIdsOfTenant(tenant.id, limit),
-      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
-    );
+    const count = await this.endAll(tenant, reason, (limit) => this.deps.db.sessions.liveIdsOfTenant(tenant.id, limit));
     this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_tenant", { tenant_id: tenant.id, count, reason });
     return count;
@@ -88,18 +74,20 @@ export class BulkRevocation {
   }
 
   private async endClientSessions(tenant: Tenant, clientId: string, reason: RevocationReason, userId?: string) {
-    const at = this.deps.clock.now();
-    const { sessions } = this.deps.db;
     // The whole client is gone (or lost its secret): its own tokens (client credentials) go too; no ledger row.
     if (userId === undefined) {
       await endSessions(this.store, tenant, [await clientTokenSessionId(clientId)], reason, async () => []);
     }
-    return endAllSessions(
-      this.store,
-      tenant,
-      reason,
-      (limit) => sessions.liveIdsOfClient(tenant.id, clientId, userId, limit),
-      (ids) => sessions.revokeMany(tenant.id, ids, at, reason),
+    return this.endAll(tenant, reason, (limit) =>
+      this.deps.db.sessions.liveIdsOfClient(tenant.id, clientId, userId, limit),
+    );
+  }
+
+  /** Ends the sessions `liveIds` pages through, in Redis then the ledger (endAllSessions); resolves how many. */
+  private endAll(tenant: Tenant, reason: RevocationReason, liveIds: (limit: number) => Promise<string[]>) {
+    const at = this.deps.clock.now();
+    return endAllSessions(this.store, tenant, reason, liveIds, (ids) =>
+      this.deps.db.sessions.revokeMany(tenant.id, ids, at, reason),
     );
   }
 
