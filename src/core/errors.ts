@@ -171,6 +171,16 @@ export const errors = {
       "This login verifies a factor the user has; factors are added after login.",
     ),
   forbidden: (detail: string) => new AppError(403, "forbidden", "Forbidden", detail),
+  /** A valid API key without the route's scope: API.md's `forbidden`, with RFC 6750 §3's challenge naming the scope. */
+  keyLacksScope: (realm: string, scope: string) =>
+    new AppError(
+      403,
+      "forbidden",
+      "Forbidden",
+      `The API key lacks the scope "${scope}".`,
+      {},
+      { "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"` },
+    ),
   /** A hosted page's form without this browser's CSRF token (from another site, or a stale page). */
   csrfFailed: () => new AppError(403, "csrf_failed", "Forbidden", "The form's CSRF token does not match this browser."),
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */

@@ -161,7 +161,9 @@ function finishOperation(path: string, method: string, operation: Operation): vo
       headers["WWW-Authenticate"] ??= {
         ...HEADERS["WWW-Authenticate"],
         required: false,
-        description: 'With insufficient_scope: `Bearer realm="…", error="insufficient_scope"` (RFC 6750 §3.1)',
+        description:
+          'A token or API key without the scope the route needs: `Bearer realm="…", error="insufficient_scope"`, ' +
+          "with `scope` when one scope would do (RFC 6750 §3.1)",
       };
     }
     responses[status] = response;

@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogFields } from "../../src/core/ports/logger.js";
 import { appClient, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
-import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_ADMIN_KEY, TEST_PUBLIC_URL, type TestApp } from "../support/app.js";
 import { pinnedClock } from "../support/key-ring.js";
 import { basicAuth, oauthFixtures, REDIRECT_URI, tokenRequest } from "../support/oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
@@ -204,7 +204,17 @@ describe("API keys", () => {
     for (const [method, path, body] of routes) {
       const request = (headers: Record<string, string>) =>
         t.app.request(path, { method, headers, body: JSON.stringify(body) });
-      expectProblem(await readAnswer(await request(bearer(weak))), 403, "forbidden");
+      const lacking = await request(bearer(weak));
+      expectProblem(await readAnswer(lacking), 403, "forbidden");
+      // RFC 6750 §3: the challenge names the scope the route needs.
+      const needed = path.includes("/admin/")
+        ? "admin"
+        : path.endsWith("/verify")
+          ? "api_keys:verify"
+          : "tokens:introspect";
+      expect(lacking.headers.get("www-authenticate")).toBe(
+        `Bearer realm="${TEST_PUBLIC_URL}/t/keys", error="insufficient_scope", scope="${needed}"`,
+      );
       expectProblem(await readAnswer(await request(JSON_HEADERS)), 401, "unauthorized");
       // A different last checksum character (one that is not already there: 1 chance in 62).
       const wrongChecksum = `${weak.slice(0, -1)}${weak.endsWith("0") ? "1" : "0"}`;

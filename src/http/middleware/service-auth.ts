@@ -12,7 +12,7 @@ import { adminPreconditions } from "./preconditions.js";
  * Tenant routes for other services and administrators: `Authorization:
  * Bearer sk_...` with an API key of this tenant holding `scope`, or the
  * bootstrap admin key from configuration. A valid key without the scope is
- * 403 `forbidden`; anything else 401.
+ * 403 `forbidden` with an `insufficient_scope` challenge; anything else 401.
  */
 export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -32,7 +32,7 @@ export function requireServiceScope(scope: string): MiddlewareHandler<AppEnv> {
     } else {
       const key = await apiKeys.verify(c.get("tenant"), token, inBackground(c));
       if (!key) throw errors.unauthorized(realm, "The API key is not valid.", true);
-      if (!key.scopes.includes(scope)) throw errors.forbidden(`The API key lacks the scope "${scope}".`);
+      if (!key.scopes.includes(scope)) throw errors.keyLacksScope(realm, scope);
       actAs(c.get("scope"), { type: "api_key", id: key.id });
     }
     if (scope === ADMIN_SCOPE) return adminPreconditions(c, next);
