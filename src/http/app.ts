@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
   app.use("*", async (c, next) => {
     const scope = correlate(c, deps.random);
     scope.audit = [];
+    scope.arrivedAt = deps.clock.now().getTime();
     c.set("services", services.forRequest(scope));
     const started = performance.now();
     await next();

@@ -17,6 +17,8 @@ export interface RequestScope {
   traceFlags: string;
   /** The caller's span id from a valid incoming traceparent: the remote parent of this request's span. */
   remoteParentId?: string;
+  /** The clock's time (ms) when the request reached the app: work that must not start late measures its wait from it. */
+  arrivedAt?: number;
   /** Set by the tracing layer, for the attributes of the request's child spans. */
   tenant?: string;
   route?: string;

@@ -100,6 +100,37 @@ export function sessionRefreshSuite(label: string, redis: () => RedisUnderTest):
         expect(s.logLines.some((line) => line.includes("refresh_token_reuse"))).toBe(true);
       });
 
+      it("refuses unspent a refresh that waited past half the grace period, so a client's retry cannot become reuse", async () => {
+        const first = await s.signup();
+        const { limiter } = s.t.services;
+        const decide = limiter.decide;
+        let release = () => {};
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        // An overloaded service: the first request stalls after it arrived, before its rotation.
+        limiter.decide = async (...args) => {
+          limiter.decide = decide;
+          await gate;
+          return decide.apply(limiter, args);
+        };
+        const stalled = s.api.refresh("acme", first.refresh_token);
+        // Its client gave up and retried; the retry rotated the token.
+        s.clock.advance(10_000);
+        const retried = await s.refreshOk("acme", first.refresh_token);
+        // The stalled request reaches its rotation more than the grace period after the retry's.
+        s.clock.advance(11_000);
+        release();
+        const late = await stalled;
+        expect(late.status).toBe(503);
+        expect(late.headers.get("retry-after")).not.toBeNull();
+        // Not taken for reuse: the session and the retry's tokens live on.
+        expect((await s.sessionRow(first.session_id)).revoked_at).toBeNull();
+        expect((await s.api.me("acme", retried.access_token)).status).toBe(200);
+        const next = await s.refreshOk("acme", retried.refresh_token);
+        expect(next.session_id).toBe(first.session_id);
+      });
+
       it("treats any older token of the session as reuse, not only the last one", async () => {
         const first = await s.signup();
         const second = await s.refreshOk("acme", first.refresh_token);

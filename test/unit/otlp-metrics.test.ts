@@ -86,6 +86,7 @@ describe("OtlpMetrics", () => {
       grace: 0, // exported at 0 from the start
       reuse: 0,
       invalid: 0,
+      late: 0,
     });
     const duration = points.find((p) => p.name === "authority_http_request_duration_seconds");
     const bounds = [...HISTOGRAMS.http_request_duration_seconds.buckets];

@@ -44,9 +44,9 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     initial: each("outcome", ["success", "failure", "throttled", "locked"]),
   },
   refreshes_total: {
-    help: "Refresh-token presentations, by outcome (rotated, grace, reuse, invalid).",
+    help: "Refresh-token presentations, by outcome (rotated, grace, reuse, invalid, late: refused unspent after waiting in an overloaded service).",
     labelNames: ["outcome"],
-    initial: each("outcome", ["rotated", "grace", "reuse", "invalid"]),
+    initial: each("outcome", ["rotated", "grace", "reuse", "invalid", "late"]),
   },
   refresh_reuse_detected_total: {
     help: "Refresh-token reuses that revoked a session.",

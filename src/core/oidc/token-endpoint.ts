@@ -43,6 +43,8 @@ export interface TokenRequest {
   client: OAuthClient;
   /** The form body (RFC 6749 §3.2), each parameter once. */
   form: Readonly<Record<string, string>>;
+  /** When the request reached the service (clock ms): a refresh that waited too long is refused unspent. */
+  arrivedAt?: number;
 }
 
 /** A session's tokens and what its ID token says. */
@@ -196,16 +198,21 @@ export class TokenEndpoint {
    * RFC 6749 §6: only the client's own sessions; the granted scope within the
    * client's registration as it is now, and a narrower one for this answer, never a wider one.
    */
-  private async refresh(tenant: Tenant, { client, form }: TokenRequest): Promise<SessionTokens> {
+  private async refresh(tenant: Tenant, { client, form, arrivedAt }: TokenRequest): Promise<SessionTokens> {
     const presented = required(form, "refresh_token");
     const scope = requestedScope(form);
     const issued = await asOAuthGrant(
-      this.deps.sessions.refreshForClient(tenant, presented, {
-        clientId: client.clientId,
-        clientScopes: client.scopes,
-        ...lifetimesOf(client),
-        ...(scope ? { scope } : {}),
-      }),
+      this.deps.sessions.refreshForClient(
+        tenant,
+        presented,
+        {
+          clientId: client.clientId,
+          clientScopes: client.scopes,
+          ...lifetimesOf(client),
+          ...(scope ? { scope } : {}),
+        },
+        arrivedAt,
+      ),
     );
     const { claims } = issued;
     return {

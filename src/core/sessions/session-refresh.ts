@@ -70,8 +70,14 @@ export class SessionRefresh {
    * Spends a refresh token for the next pair. Anything unusable is
    * `invalid_grant`; a spent token presented after the grace window revokes
    * its session. Without a binding only first-party sessions refresh.
+   * `arrivedAt`: when the request reached the service (clock ms), if known.
    */
-  async spend(tenant: Tenant, presented: unknown, binding: ClientRefresh | null): Promise<IssuedTokens> {
+  async spend(
+    tenant: Tenant,
+    presented: unknown,
+    binding: ClientRefresh | null,
+    arrivedAt?: number,
+  ): Promise<IssuedTokens> {
     const token = await this.deps.refreshTokens.parse(tenant.id, presented);
     if (!token) throw this.refused();
     if (binding) await this.checkBinding(tenant, token, binding);
@@ -90,6 +96,7 @@ export class SessionRefresh {
       seed,
       clientId: client,
     });
+    this.refuseIfLate(arrivedAt);
     let outcome = await this.store.rotate(token.sessionId, rotation(null));
     if (outcome.kind === "missing") {
       // Redis lost the session (restart without persistence, flush): re-seed from the ledger.
@@ -283,6 +290,18 @@ export class SessionRefresh {
     if (!fallsShortOfMfaPolicy(tenant, claims.amr, claims.scope)) return;
     await this.revoke(tenant, sessionId, "mfa_required");
     throw this.refused("The tenant requires a second factor now: log in again.");
+  }
+
+  /**
+   * A refresh that waited in an overloaded service past half the grace period
+   * is refused unspent (503, Retry-After): its client may have given up and
+   * retried already, and spending it after the retry's rotation, a grace
+   * period later, would read as reuse and revoke the session.
+   */
+  private refuseIfLate(arrivedAt: number | undefined): void {
+    if (arrivedAt === undefined || this.now() - arrivedAt <= this.deps.graceMs / 2) return;
+    this.deps.metrics.increment("refreshes_total", { outcome: "late" });
+    throw errors.unavailable("The service is overloaded: the refresh token was not spent; try again.");
   }
 
   /** A refresh token that is malformed, forged, unknown, expired, spent past use or revoked: counted, then 401. */

@@ -132,8 +132,8 @@ export class SessionService {
    * the grace window revokes its session. Only sessions of the first-party
    * login: an OAuth client's refresh tokens go to the token endpoint.
    */
-  async refresh(tenant: Tenant, presented: unknown): Promise<TokenResponse> {
-    return (await this.refreshes.spend(tenant, presented, null)).response;
+  async refresh(tenant: Tenant, presented: unknown, arrivedAt?: number): Promise<TokenResponse> {
+    return (await this.refreshes.spend(tenant, presented, null, arrivedAt)).response;
   }
 
   /**
@@ -142,8 +142,13 @@ export class SessionService {
    * response. Checked before the token is spent, so a client's mistake does
    * not cost its session.
    */
-  async refreshForClient(tenant: Tenant, presented: string, binding: ClientRefresh): Promise<IssuedTokens> {
-    return this.refreshes.spend(tenant, presented, binding);
+  async refreshForClient(
+    tenant: Tenant,
+    presented: string,
+    binding: ClientRefresh,
+    arrivedAt?: number,
+  ): Promise<IssuedTokens> {
+    return this.refreshes.spend(tenant, presented, binding, arrivedAt);
   }
 
   private countRevoked(reason: RevocationReason, count = 1): void {

@@ -96,7 +96,8 @@ oauthTokenRoutes.post("/t/:tenant/oauth2/token", async (c) => {
   const form = await formOf(c);
   const { client } = await clientFromRequest(c, form);
   actAs(c.get("scope"), { type: "client", id: client.clientId });
-  const body = await c.get("services").tokenEndpoint.grant(c.get("tenant"), { client, form });
+  const { arrivedAt } = c.get("scope");
+  const body = await c.get("services").tokenEndpoint.grant(c.get("tenant"), { client, form, arrivedAt });
   // RFC 6749 §5.1: tokens are never cached.
   c.header("Cache-Control", "no-store");
   c.header("Pragma", "no-cache");

@@ -119,7 +119,7 @@ export const sessionRoutes = createRouter()
     if (presented === undefined) throw errors.invalidGrant("No refresh token was presented.");
     const response = await c
       .get("services")
-      .sessions.refresh(c.get("tenant"), presented)
+      .sessions.refresh(c.get("tenant"), presented, c.get("scope").arrivedAt)
       .catch((error: unknown) => {
         throw fromCookie === undefined ? error : clearingDeadCookie(c, error);
       });
