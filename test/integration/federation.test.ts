@@ -3,6 +3,7 @@
  * local OpenID Connect provider that can be told to misbehave.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appClient, decode, JSON_HEADERS, type TokenBody } from "../support/accounts.js";
@@ -11,6 +12,7 @@ import { type FakeOidc, startFakeOidc } from "../support/fake-oidc.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 import { recordingLogger } from "../support/recorders.js";
 import { REDIRECT_VARIANTS } from "../support/redirect-variants.js";
+import { redisClient, scanKeys } from "../support/redis.js";
 
 const APP = "https://app.example.com/callback";
 let t: TestApp;
@@ -184,6 +186,48 @@ describe("attacks on the callback", () => {
     const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
     expect(back.searchParams.get("error_description")).toBeNull();
     expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("keeps a login in progress sealed at rest, each under its own state key", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "sealed", email: "sealed@idp.example", email_verified: true };
+    const redis = redisClient(t.redis) as Redis;
+    try {
+      const started = async () => {
+        const query = new URLSearchParams({ redirect_uri: APP, state: "sealed-state" });
+        const start = await t.app.request(`/t/fed/v1/oauth/idp/authorize?${query}`);
+        const location = new URL(start.headers.get("location") ?? "");
+        const keys = await scanKeys(redis, `${t.prefix}oauth-state:`);
+        const key = keys.find((k) => k.endsWith(`:${location.searchParams.get("state")}`)) ?? "";
+        return { location, key, stored: (await redis.get(key)) ?? "" };
+      };
+      const first = await started();
+      const second = await started();
+      // Neither the PKCE verifier (its challenge went to the provider), the nonce nor the return target in clear.
+      expect(first.stored).toMatch(/^s1\./);
+      expect(first.stored).not.toContain(first.location.searchParams.get("nonce") ?? "-");
+      expect(first.stored).not.toContain("app.example.com");
+      expect(first.stored).not.toContain("codeVerifier");
+      // One login's sealed state moved under another's key does not open there.
+      await redis.set(second.key, first.stored, "PX", 60_000);
+      const atProvider = await fetch(second.location, { redirect: "manual" });
+      const callback = new URL(atProvider.headers.get("location") ?? "");
+      expectProblem(await readAnswer(await t.app.request(callback.pathname + callback.search)), 400, "invalid_state");
+      // The first still completes.
+      const own = new URL((await fetch(first.location, { redirect: "manual" })).headers.get("location") ?? "");
+      const back = new URL((await t.app.request(own.pathname + own.search)).headers.get("location") ?? "");
+      expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await exchange({ code: back.searchParams.get("code") })).status).toBe(200);
+      // A login an instance of the version before stored in clear still completes (rolling upgrade).
+      const third = await started();
+      const clear = await t.deps.sealer.open(third.stored, third.key.slice(t.prefix.length));
+      await redis.set(third.key, clear, "PX", 60_000);
+      const legacy = new URL((await fetch(third.location, { redirect: "manual" })).headers.get("location") ?? "");
+      const legacyBack = new URL((await t.app.request(legacy.pathname + legacy.search)).headers.get("location") ?? "");
+      expect(legacyBack.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   const TOKEN = "The provider's token response could not be used.";

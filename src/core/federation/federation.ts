@@ -26,8 +26,12 @@ const lastErrorKey = (tenantId: string, name: string) => `oauth-provider-error:$
 export const providerSecretContext = (tenantId: string, name: string) =>
   `oauth_providers.client_secret:${tenantId}:${name}`;
 
-/** What the authorize step stores under its state, for the callback. */
-/** Stored under a key naming the tenant and provider, which therefore need not be stored again. */
+/**
+ * What the authorize step stores under its state, for the callback. Stored
+ * under a key naming the tenant and provider, which therefore need not be
+ * stored again; sealed with that key as associated data, so a Redis dump
+ * holds no verifier or nonce, and a value moved to another state key does not open.
+ */
 interface StoredLogin {
   redirectUri: string;
   clientState: string | null;
@@ -192,9 +196,8 @@ export class FederationService {
         codeVerifier: pending.codeVerifier,
         nonce: pending.nonce,
       };
-      await this.deps.kv.set(stateKey(tenant.id, name, pending.state), JSON.stringify(stored), {
-        ttlMs: STATE_TTL_MS,
-      });
+      const key = stateKey(tenant.id, name, pending.state);
+      await this.deps.kv.set(key, await this.deps.sealer.seal(JSON.stringify(stored), key), { ttlMs: STATE_TTL_MS });
       return { location: url.toString() };
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
@@ -211,9 +214,9 @@ export class FederationService {
    */
   async callback(tenant: Tenant, name: string, callbackUri: string, params: URLSearchParams): Promise<Redirect> {
     const state = params.get("state");
-    const raw = state && state.length <= 512 ? await this.deps.kv.take(stateKey(tenant.id, name, state)) : null;
-    const login = raw ? (JSON.parse(raw) as StoredLogin) : null;
-    if (!login) {
+    const key = state && state.length <= 512 ? stateKey(tenant.id, name, state) : null;
+    const login = key ? await this.storedLogin(key) : null;
+    if (!login || !state) {
       throw errors.invalidState();
     }
     const back = (values: Record<string, string>) => ({
@@ -224,7 +227,7 @@ export class FederationService {
       const profile = await this.deps.upstream.finish(
         provider,
         params,
-        { state: state ?? "", codeVerifier: login.codeVerifier, nonce: login.nonce },
+        { state, codeVerifier: login.codeVerifier, nonce: login.nonce },
         callbackUri,
       );
       const user = await this.deps.logins.link(tenant, `oauth:${name}`, profile);
@@ -234,6 +237,20 @@ export class FederationService {
       if (!(error instanceof FederatedLoginError)) throw error;
       await this.failed(tenant, name, error);
       return back(errorParams(error.error, error.description));
+    }
+  }
+
+  /** Takes the login stored under `key` (once); null when absent or when it does not open under this key. */
+  private async storedLogin(key: string): Promise<StoredLogin | null> {
+    const raw = await this.deps.kv.take(key);
+    if (raw === null) return null;
+    // Written in clear before logins were sealed: read for the upgrade's sake; they die within STATE_TTL_MS.
+    if (raw.startsWith("{")) return JSON.parse(raw) as StoredLogin;
+    try {
+      return JSON.parse(await this.deps.sealer.open(raw, key)) as StoredLogin;
+    } catch (error) {
+      if (error instanceof SealingError) return null;
+      throw error;
     }
   }
 
