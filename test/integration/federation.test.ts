@@ -266,6 +266,45 @@ describe("attacks on the callback", () => {
   );
 });
 
+describe("a provider rotating its key under the same kid", () => {
+  it("refetches the JWKS once when the signature fails under the cached key, at most once a minute", async () => {
+    const rotating = await startFakeOidc("client-r", "secret-r");
+    try {
+      const put = await t.app.request("/t/fed/v1/admin/oauth-providers/rotating", {
+        method: "PUT",
+        headers: admin,
+        body: JSON.stringify({ client_id: "client-r", client_secret: "secret-r", issuer: rotating.issuer }),
+      });
+      expect(put.status, await put.clone().text()).toBe(200);
+      const codeFor = async (sub: string) => {
+        rotating.state.nextUser = { sub, email: `${sub}@idp.example`, email_verified: true };
+        const query = new URLSearchParams({ redirect_uri: APP, state: "s" });
+        const start = await t.app.request(`/t/fed/v1/oauth/rotating/authorize?${query}`);
+        const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+        const callback = new URL(atProvider.headers.get("location") ?? "");
+        const back = new URL((await t.app.request(callback.pathname + callback.search)).headers.get("location") ?? "");
+        return back.searchParams;
+      };
+      expect((await codeFor("before")).get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(rotating.state.jwksRequests).toBe(1);
+      await rotating.rotateKey();
+      // The cached key of kid k1 fails; the JWKS is fetched again and the new key verifies.
+      const after = await codeFor("after");
+      expect(after.get("error_description")).toBeNull();
+      expect(after.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(rotating.state.jwksRequests).toBe(2);
+      // Forged signatures within the cooldown fetch nothing more.
+      rotating.state.misbehave = "bad-signature";
+      for (const sub of ["forged-1", "forged-2", "forged-3"]) {
+        expect((await codeFor(sub)).get("error")).toBe("server_error");
+      }
+      expect(rotating.state.jwksRequests).toBe(2);
+    } finally {
+      await rotating.close();
+    }
+  });
+});
+
 describe("unreachable providers", () => {
   it("sends the browser back with temporarily_unavailable when discovery fails", async () => {
     const put = await t.app.request("/t/fed/v1/admin/oauth-providers/down", {

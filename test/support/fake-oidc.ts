@@ -32,14 +32,15 @@ export interface FakeUser {
 }
 
 export async function startFakeOidc(clientId: string, clientSecret: string) {
-  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  let { privateKey, publicKey } = await generateKeyPair("RS256");
   const { privateKey: otherKey } = await generateKeyPair("RS256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+  let jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
   const codes = new Map<string, { user: FakeUser; nonce: string; challenge: string; redirectUri: string }>();
   const state = {
     nextUser: { sub: "alice", email: "alice@idp.example", email_verified: true, name: "Alice" } as FakeUser,
     misbehave: "none" as Misbehaviour,
     tokenRequests: 0,
+    jwksRequests: 0,
   };
   let issuer = "";
 
@@ -69,7 +70,10 @@ export async function startFakeOidc(clientId: string, clientSecret: string) {
         token_endpoint_auth_methods_supported: ["client_secret_post"],
       });
     }
-    if (url.pathname === "/jwks") return send(res, 200, { keys: [jwk] });
+    if (url.pathname === "/jwks") {
+      state.jwksRequests++;
+      return send(res, 200, { keys: [jwk] });
+    }
     if (url.pathname === "/authorize") {
       const p = url.searchParams;
       const target = new URL(p.get("redirect_uri") ?? "");
@@ -146,6 +150,11 @@ export async function startFakeOidc(clientId: string, clientSecret: string) {
   return {
     issuer,
     state,
+    /** A new signing key under the same `kid` ("k1"), as some providers rotate. */
+    async rotateKey() {
+      ({ privateKey, publicKey } = await generateKeyPair("RS256"));
+      jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -8,6 +8,12 @@ import { FederatedLoginError } from "./federated-logins.js";
 
 /** How long a provider's discovery document is reused in this process or isolate. */
 const DISCOVERY_TTL_MS = 60 * 60_000;
+/**
+ * A signature that fails under the cached key of its `kid` refetches the
+ * provider's JWKS (it may have rotated the key under the same `kid`), at most
+ * once in this long per provider: a stream of forged tokens cannot make us hammer it.
+ */
+const JWKS_REFETCH_COOLDOWN_MS = 60_000;
 /** Every upstream call: 5 s, body included; 1 MiB of body at most (discovery, JWKS and tokens are a few KiB). */
 const UPSTREAM_LIMITS: EgressLimits = { timeoutMs: 5_000, maxBytes: 1024 * 1024 };
 
@@ -69,8 +75,21 @@ export interface PendingLogin {
   nonce: string | null;
 }
 
+/** A provider's discovery document and what the process keeps of its JWKS. */
+interface Discovered {
+  server: oauth.AuthorizationServer;
+  /**
+   * The JWKS as oauth4webapi caches it (its `jwksCache` option, which it
+   * refetches after 5 minutes, or after 1 for an unknown `kid`). Replaced by
+   * an empty one to force a refetch.
+   */
+  jwks: oauth.JWKSCacheInput;
+  /** When a failed signature last forced a refetch (epoch ms), for the cooldown. */
+  refetchedAt: number;
+}
+
 /** Providers' discovery documents, by issuer. */
-export type DiscoveryCache = BoundedCache<oauth.AuthorizationServer>;
+export type DiscoveryCache = BoundedCache<Discovered>;
 export const discoveryCache = (): DiscoveryCache => new BoundedCache(1_000, DISCOVERY_TTL_MS);
 
 /**
@@ -104,14 +123,19 @@ export class UpstreamClient {
     };
   }
 
-  async server(provider: UpstreamProvider): Promise<oauth.AuthorizationServer> {
+  private async server(provider: UpstreamProvider): Promise<oauth.AuthorizationServer> {
+    return (await this.discovery(provider)).server;
+  }
+
+  private async discovery(provider: UpstreamProvider): Promise<Discovered> {
     const { entry } = provider;
     if (entry.kind === "oauth2") {
-      return {
+      const server = {
         issuer: entry.issuer,
         authorization_endpoint: entry.authorizationEndpoint,
         token_endpoint: entry.tokenEndpoint,
       };
+      return { server, jwks: {}, refetchedAt: 0 };
     }
     const issuer = provider.issuer ?? entry.issuer;
     if (!issuer)
@@ -121,10 +145,38 @@ export class UpstreamClient {
     return step("discovery", async () => {
       const url = new URL(issuer);
       const response = await oauth.discoveryRequest(url, { ...this.options(issuer), algorithm: "oidc" });
-      const server = await oauth.processDiscoveryResponse(url, response);
-      this.discovered.set(issuer, server, this.now());
-      return server;
+      const discovered = { server: await oauth.processDiscoveryResponse(url, response), jwks: {}, refetchedAt: 0 };
+      this.discovered.set(issuer, discovered, this.now());
+      return discovered;
     });
+  }
+
+  /**
+   * The ID token's signature against the provider's JWKS. oauth4webapi keys
+   * its own JWKS cache by the server object, so each call gets a copy and the
+   * JWKS comes from `discovered.jwks`, which a refetch can replace. A signature
+   * failing under the key of its `kid` refetches the JWKS once (the provider
+   * may have rotated that key under the same `kid`) and is checked again.
+   */
+  private async verifySignature(discovered: Discovered, response: Response, issuer: string): Promise<void> {
+    const check = () =>
+      oauth.validateApplicationLevelSignature({ ...discovered.server }, response, {
+        ...this.options(issuer),
+        [oauth.jwksCache]: discovered.jwks,
+      });
+    try {
+      await check();
+    } catch (error) {
+      const badSignature =
+        error instanceof oauth.OperationProcessingError &&
+        error.code === oauth.INVALID_RESPONSE &&
+        error.message === "JWT signature verification failed";
+      const now = this.now();
+      if (!badSignature || now - discovered.refetchedAt < JWKS_REFETCH_COOLDOWN_MS) throw error;
+      discovered.refetchedAt = now;
+      discovered.jwks = {};
+      await check();
+    }
   }
 
   async start(provider: UpstreamProvider, redirectUri: string): Promise<{ url: URL; pending: PendingLogin }> {
@@ -162,7 +214,8 @@ export class UpstreamClient {
     // A provider's error text may quote the request it refuses (some echo the form): never these values.
     const secrets = [provider.clientSecret, pending.codeVerifier, callback.get("code") ?? ""];
     const at = <T>(name: UpstreamStep, run: () => Promise<T>) => step(name, run, secrets);
-    const server = await this.server(provider);
+    const discovered = await this.discovery(provider);
+    const { server } = discovered;
     const client: oauth.Client = { client_id: provider.clientId };
     const auth = oauth.ClientSecretPost(provider.clientSecret);
     const options = this.options(server.issuer);
@@ -202,7 +255,7 @@ export class UpstreamClient {
     });
     // oauth4webapi checks iss, aud, exp and nonce, and `iat` is bounded above; the signature is checked here against the
     // provider's JWKS (the TLS channel alone would do per OIDC Core §3.1.3.7, but not on plain loopback).
-    await at("keys", () => oauth.validateApplicationLevelSignature(server, response, options));
+    await at("keys", () => this.verifySignature(discovered, response, server.issuer));
     const claims = { ...oauth.getValidatedIdTokenClaims(tokens) } as Record<string, unknown>;
     if (!claims.email && server.userinfo_endpoint) {
       await at("userinfo", async () => {
