@@ -289,7 +289,6 @@ export class ServiceGraph extends SharedView implements Services {
         sessions: this.sessions,
         apiKeys: this.apiKeys,
         factors: this.mfa,
-        mfaChallenges: this.shared.mfaChallenges,
       }),
     );
     return this.built.passwordFlows;

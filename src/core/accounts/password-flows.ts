@@ -1,6 +1,5 @@
 import type { ApiKeyService } from "../api-keys/api-keys.js";
 import { errors } from "../errors.js";
-import type { MfaChallenges } from "../mfa/challenges.js";
 import type { SecondFactors } from "../mfa/factors.js";
 import type { Clock } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
@@ -24,7 +23,6 @@ export interface PasswordFlowDeps {
   sessions: SessionService;
   apiKeys: ApiKeyService;
   factors: SecondFactors;
-  mfaChallenges: MfaChallenges;
 }
 
 /** Forgotten passwords (by mail) and changes of a signed-in user's password. */
@@ -81,10 +79,9 @@ export class PasswordFlows {
     const { db, tokens, accounts, sessions, clock } = this.deps;
     const user = await this.resetAccount(tenant, token);
     const hash = await accounts.newPasswordHash(user, password, "password");
-    // Sessions and pending second steps end before the link is spent: should a store fail, the
+    // Sessions and logins in progress end before the link is spent: should a store fail, the
     // link still works for a retry. Again after the new password is in, for a login that ran meanwhile.
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed");
-    await this.deps.mfaChallenges.endPending(tenant, user.id);
     // Spent only now, and exactly once however many resets race with it.
     if (!(await tokens.consume(tenant.id, token, ["password_reset"]))) throw errors.invalidAccountToken();
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
@@ -94,7 +91,6 @@ export class PasswordFlows {
     if (!user.emailVerified) await db.users.update(tenant.id, user.id, { emailVerified: true }, clock.now());
     if (!user.emailVerified || unlinked > 0) await this.deps.apiKeys.revokeAllOfUser(tenant, user.id);
     if (!user.emailVerified) await this.deps.factors.resetAll(tenant, user.id, "password_reset");
-    await this.deps.mfaChallenges.endPending(tenant, user.id);
     await accounts.clearLoginThrottle(tenant, user);
     this.deps.logger.info("password_reset", { tenant_id: tenant.id, user_id: user.id, unlinked_identities: unlinked });
     this.notify(tenant, user, background);
@@ -128,11 +124,9 @@ export class PasswordFlows {
     // The other sessions end before the password changes: should a store fail, the old password
     // still works, so the user retries. Again after, for a login that ran meanwhile.
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);
-    await this.deps.mfaChallenges.endPending(tenant, user.id);
     await db.users.replacePasswordHash(tenant.id, user.id, hash, clock.now());
     await tokens.spendPending(tenant.id, user.id);
     await sessions.revokeAllOfUser(tenant, user.id, "password_changed", input.sessionId);
-    await this.deps.mfaChallenges.endPending(tenant, user.id);
     this.deps.logger.info("password_changed", { tenant_id: tenant.id, user_id: user.id });
     this.notify(tenant, user, background);
   }

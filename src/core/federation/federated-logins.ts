@@ -8,6 +8,7 @@ import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/telemetry.js";
+import { LoginCutoffs } from "../sessions/login-cutoffs.js";
 import type { LoginMethod } from "../sessions/sessions.js";
 import type { ExternalProfile } from "./catalogue.js";
 
@@ -22,6 +23,8 @@ interface StoredCode {
   userId: string;
   method: LoginMethod;
   codeChallenge: string | null;
+  /** Epoch ms, for LoginCutoffs; absent in codes of an earlier version. */
+  issuedAt?: number;
 }
 
 /** Where an identity's profile is sealed: its tenant, provider key and subject. */
@@ -61,10 +64,14 @@ export interface FederatedLoginDeps {
  * and the one-time code the client app redeems at `POST /v1/token/exchange`.
  */
 export class FederatedLogins {
+  private readonly cutoffs: LoginCutoffs;
+
   constructor(
     private readonly deps: FederatedLoginDeps,
     readonly logger: Logger,
-  ) {}
+  ) {
+    this.cutoffs = new LoginCutoffs(deps);
+  }
 
   /**
    * Linking policy: a known identity (`providerKey` + subject) signs in to
@@ -144,7 +151,7 @@ export class FederatedLogins {
     codeChallenge: string | null,
   ): Promise<string> {
     const code = toBase64Url(this.deps.random.bytes(32));
-    const stored: StoredCode = { userId: user.id, method, codeChallenge };
+    const stored: StoredCode = { userId: user.id, method, codeChallenge, issuedAt: this.deps.clock.now().getTime() };
     await this.deps.kv.set(codeKey(tenant.id, await sha256Base64Url(code)), JSON.stringify(stored), {
       ttlMs: CODE_TTL_MS,
     });
@@ -155,8 +162,9 @@ export class FederatedLogins {
   /**
    * Redeems a one-time code (once: it is deleted on first presentation at
    * its own tenant, right or wrong; another tenant's lookup misses it). When the login had a `code_challenge`, the
-   * `code_verifier` must hash to it (RFC 7636 §4.6). Failures are 400
-   * `invalid_grant`.
+   * `code_verifier` must hash to it (RFC 7636 §4.6). A code issued before
+   * its user's sessions were all ended (LoginCutoffs) is refused. Failures
+   * are 400 `invalid_grant`.
    */
   async exchange(
     tenant: Tenant,
@@ -177,6 +185,9 @@ export class FederatedLogins {
     const user = await this.deps.accounts.findUser(tenant, stored.userId);
     if (!user) throw errors.invalidCode("The account no longer exists.");
     if (user.disabledAt) throw errors.invalidCode("The account is disabled.");
+    if (await this.cutoffs.ended(tenant, user.id, stored.issuedAt)) {
+      throw errors.invalidCode("The account's sessions were ended since the code was issued.");
+    }
     return { user, method: stored.method };
   }
 }

@@ -3,16 +3,15 @@ import { toBase64Url } from "../crypto/encoding.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
+import { LoginCutoffs, PENDING_LOGIN_TTL_MS } from "../sessions/login-cutoffs.js";
 
-/** How long a login's second step may take. */
-export const CHALLENGE_TTL_SECONDS = 300;
+/** How long a login's second step may take: the longest pending login step (LoginCutoffs keeps a cutoff as long). */
+export const CHALLENGE_TTL_SECONDS = PENDING_LOGIN_TTL_MS / 1000;
 /** Wrong codes a challenge takes before it is dead (the login throttle counts them too). */
 const CHALLENGE_MAX_ATTEMPTS = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 // Stored under the token's hash: a Redis dump does not hold usable tokens.
 const challengeKey = (tenantId: string, hash: string) => `mfa-challenge:${tenantId}:${hash}`;
-/** When the user's pending second steps were ended (epoch ms): challenges issued until then are dead. */
-const cutoffKey = (tenantId: string, userId: string) => `mfa-cutoff:${tenantId}:${userId}`;
 
 /** A login waiting for its second factor. */
 export interface MfaChallenge {
@@ -41,7 +40,11 @@ export interface MfaChallenge {
  * (or the first factor an enrollment challenge confirms).
  */
 export class MfaChallenges {
-  constructor(private readonly deps: { kv: KeyValueStore; clock: Clock; random: Random }) {}
+  private readonly cutoffs: LoginCutoffs;
+
+  constructor(private readonly deps: { kv: KeyValueStore; clock: Clock; random: Random }) {
+    this.cutoffs = new LoginCutoffs(deps);
+  }
 
   private now(): number {
     return this.deps.clock.now().getTime();
@@ -64,25 +67,15 @@ export class MfaChallenges {
 
   /**
    * Takes the challenge out (one attempt at a time: a concurrent attempt
-   * finds nothing); null when it expired or its user's pending second steps
-   * were ended since it was issued.
+   * finds nothing); null when it expired or its user's logins in progress
+   * were ended since it was issued (LoginCutoffs).
    */
   async take(tenant: Tenant, token: string): Promise<MfaChallenge | null> {
     if (!TOKEN.test(token)) return null;
     const challenge = this.live(await this.deps.kv.take(challengeKey(tenant.id, await sha256Base64Url(token))));
     if (!challenge) return null;
-    const cutoff = await this.deps.kv.get(cutoffKey(tenant.id, challenge.userId));
     const issuedAt = challenge.issuedAt ?? challenge.expiresAt - CHALLENGE_TTL_SECONDS * 1000;
-    return cutoff !== null && issuedAt <= Number(cutoff) ? null : challenge;
-  }
-
-  /**
-   * Ends the user's pending second steps: a first step made with the
-   * password just reset or changed (perhaps by whoever held the account
-   * before) must not finish after it. Kept as long as a challenge lives.
-   */
-  async endPending(tenant: Tenant, userId: string): Promise<void> {
-    await this.deps.kv.set(cutoffKey(tenant.id, userId), String(this.now()), { ttlMs: CHALLENGE_TTL_SECONDS * 1000 });
+    return (await this.cutoffs.ended(tenant, challenge.userId, issuedAt)) ? null : challenge;
   }
 
   /** After a wrong code: the challenge goes back with one attempt more, unless that was its last. */

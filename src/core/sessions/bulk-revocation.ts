@@ -1,24 +1,34 @@
 import type { Tenant } from "../ports/database.js";
 import { clientTokenSessionId } from "../tokens/access-token.js";
+import { LoginCutoffs } from "./login-cutoffs.js";
 import { endAllSessions, endSessions } from "./session-revocation.js";
 import type { SessionStore } from "./session-store.js";
 import type { RevocationReason, SessionDeps } from "./session-types.js";
 
 /** Ends all of a user's, an OAuth client's or a tenant's sessions, a page at a time (endAllSessions), logged once. */
 export class BulkRevocation {
+  private readonly cutoffs: LoginCutoffs;
+
   constructor(
     private readonly deps: SessionDeps,
     private readonly store: SessionStore,
     private readonly countRevoked: (reason: RevocationReason, count: number) => void,
-  ) {}
+  ) {
+    this.cutoffs = new LoginCutoffs(deps);
+  }
 
-  /** Revokes every session of a user but `except` (the caller's own, after a password change); resolves how many were live. */
+  /**
+   * Revokes every session of a user but `except` (the caller's own, after a
+   * password change), and first the user's logins in progress (LoginCutoffs):
+   * nothing issued before this yields a session after it. Resolves how many were live.
+   */
   async ofUser(
     tenant: Tenant,
     userId: string,
     reason: "admin" | "user_ended" | "password_changed",
     except?: string,
   ): Promise<number> {
+    await this.cutoffs.endPending(tenant, userId);
     const count = await this.endAll(tenant, reason, (limit) =>
       this.deps.db.sessions.liveIdsOfUser(tenant.id, userId, except, limit),
     );

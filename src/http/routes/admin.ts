@@ -52,7 +52,8 @@ const revokeSessions = createRoute({
   summary: "Revoke every session of a user",
   description:
     "Their refresh tokens stop working and their access tokens are refused at once; with `include_api_keys=true`, " +
-    "every API key of the user is revoked too and stops at once.",
+    "every API key of the user is revoked too and stops at once. Logins in progress end too: an `mfa_token` or a " +
+    "federated login's one-time code issued before this yields no session.",
   security: [{ bearer: [] }],
   middleware: [requireServiceScope(ADMIN_SCOPE), acceptNoBody()] as const,
   request: {
