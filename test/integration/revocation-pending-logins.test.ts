@@ -128,4 +128,16 @@ describe.each([
     expect(answer.status).toBe(400);
     expect(((await answer.json()) as { error: string }).error).toBe("invalid_grant");
   });
+
+  // Last: it ends every login in progress of the tenant.
+  it("refuses a federated code issued before the tenant's revoke-all-sessions, which ends every user's logins in progress", async () => {
+    const sub = `fed-${n++}`;
+    expect((await exchange(await federatedCode(sub))).status).toBe(200);
+    const before = await federatedCode(sub);
+    const tenant = await fx.tenantOf();
+    await t.services.sessions.revokeAllOfTenant(tenant);
+    expectProblem(await readAnswer(await exchange(before)), 400, "invalid_grant");
+    await nextMs();
+    expect((await exchange(await federatedCode(sub))).status).toBe(200);
+  });
 });

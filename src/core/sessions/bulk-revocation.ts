@@ -40,9 +40,10 @@ export class BulkRevocation {
   /**
    * Revokes every session of the tenant, every user's and client's (an
    * operator's `revoke-all-sessions`: after a restore brought ended ones
-   * back, or a breach); resolves how many were live.
+   * back, or a breach), and first every login in progress; resolves how many were live.
    */
   async ofTenant(tenant: Tenant, reason: "admin"): Promise<number> {
+    await this.cutoffs.endPendingOfTenant(tenant);
     const count = await this.endAll(tenant, reason, (limit) => this.deps.db.sessions.liveIdsOfTenant(tenant.id, limit));
     this.countRevoked(reason, count);
     this.deps.logger.info("sessions_revoked_of_tenant", { tenant_id: tenant.id, count, reason });
