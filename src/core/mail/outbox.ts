@@ -1,8 +1,8 @@
-import { errorFields } from "../logging/error-fields.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import type { LogFields, Logger } from "../ports/logger.js";
+import type { Logger } from "../ports/logger.js";
 import { type Mailer, type MailMessage, PermanentMailError } from "../ports/mail.js";
 import type { Metrics } from "../ports/telemetry.js";
+import { attemptErrorFields } from "./attempt-error-fields.js";
 
 export type MailOutcome = "sent" | "failed" | "dropped";
 
@@ -44,22 +44,6 @@ export const MAIL_FAILURE_REASONS = ["error", "rejected", "smtputf8_unsupported"
 type FailureReason = (typeof MAIL_FAILURE_REASONS)[number];
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Anything shaped like an address, in an error a server or provider wrote (`550 <ada@example.com>: …`). */
-const ADDRESS = /[^\s<>()[\]{},;:"'@]+@[^\s<>()[\]{},;:"'@]+/g;
-
-/** The error's log fields without the recipient: the server's reply may quote it. */
-function attemptErrorFields(error: unknown, to: string): LogFields {
-  const scrub = (text: unknown) =>
-    typeof text === "string" ? (to ? text.split(to).join("[recipient]") : text).replace(ADDRESS, "[address]") : text;
-  const fields = errorFields(error);
-  const cause = fields.cause as LogFields | undefined;
-  return {
-    ...fields,
-    message: scrub(fields.message),
-    ...(cause ? { cause: { ...cause, message: scrub(cause.message) } } : {}),
-  };
-}
 
 /**
  * Mail sent after the response, from an in-process queue: bounded, a few
