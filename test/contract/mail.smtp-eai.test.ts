@@ -79,7 +79,7 @@ describe.each([
       const slept: number[] = [];
       const outbox = new MailOutbox({ mailer, logger, metrics, sleep: async (ms) => void slept.push(ms) });
       const before = server.commands().length;
-      expect(await outbox.send(message("müller@xn--bcher-kva.example"))).toBe("failed");
+      expect(await outbox.send("tenant", message("müller@xn--bcher-kva.example"))).toBe("failed");
       expect(slept).toEqual([]);
       expect(
         server

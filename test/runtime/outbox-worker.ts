@@ -21,7 +21,7 @@ export default {
     const { apiUrl, message } = (await request.json()) as { apiUrl: string; message: MailMessage };
     const mailer = createPostmarkMailer({ apiUrl, serverToken: "token", from: "a@auth.example" });
     outbox ??= new MailOutbox({ mailer, logger: silentLogger, metrics: noopMetrics }, { concurrency: 1 });
-    ctx.waitUntil(outbox.send(message).then((outcome) => void outcomes.push([message.kind, outcome])));
+    ctx.waitUntil(outbox.send("tenant", message).then((outcome) => void outcomes.push([message.kind, outcome])));
     return Response.json({ queued: true });
   },
 };

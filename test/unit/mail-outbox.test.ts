@@ -7,6 +7,7 @@ import type { Clock } from "../../src/core/ports/clock.js";
 import { type Mailer, type MailMessage, PermanentMailError } from "../../src/core/ports/mail.js";
 import { recordingLogger, recordingMetrics } from "../support/recorders.js";
 
+const TENANT = "tenant-a";
 const TOKEN = "0dMyvW1fQ2bSg4rP7x9KZ_a-3nLcEuTj5hYiVoBqXwA";
 const mail = (overrides: Partial<MailMessage> = {}): MailMessage => ({
   to: "ada@example.com",
@@ -71,7 +72,7 @@ describe("MailOutbox", () => {
   it("sends a mail and counts it by kind", async () => {
     const { mailer, accepted } = flakyMailer(0);
     const { outbox, lines, counts } = outboxWith(mailer);
-    expect(await outbox.send(mail())).toBe("sent");
+    expect(await outbox.send(TENANT, mail())).toBe("sent");
     expect(accepted).toEqual([mail()]);
     expect(counts).toEqual([{ name: "mail_sent_total", labels: { kind: "password_reset" } }]);
     expect(lines).toEqual([]);
@@ -80,7 +81,7 @@ describe("MailOutbox", () => {
   it("retries a failed send after the delays, then sends it", async () => {
     const flaky = flakyMailer(2);
     const { outbox, lines, counts, time } = outboxWith(flaky.mailer);
-    expect(await outbox.send(mail())).toBe("sent");
+    expect(await outbox.send(TENANT, mail())).toBe("sent");
     expect(flaky.calls()).toBe(3);
     expect(time.slept).toEqual([1_000, 5_000]);
     expect(lines.map((l) => [l.level, l.event, l.fields.attempt])).toEqual([
@@ -94,13 +95,13 @@ describe("MailOutbox", () => {
   it("gives up after the last retry: failed, logged as undelivered and counted as an error", async () => {
     const flaky = flakyMailer(Number.POSITIVE_INFINITY);
     const { outbox, lines, counts, time } = outboxWith(flaky.mailer);
-    expect(await outbox.send(mail())).toBe("failed");
+    expect(await outbox.send(TENANT, mail())).toBe("failed");
     expect(flaky.calls()).toBe(4);
     expect(time.slept).toEqual([1_000, 5_000, 15_000]);
     expect(lines.at(-1)).toEqual({
       level: "error",
       event: "mail_undelivered",
-      fields: { kind: "password_reset", reason: "error", attempts: 4 },
+      fields: { kind: "password_reset", reason: "error", attempts: 4, tenant_id: TENANT },
     });
     expect(counts).toEqual([{ name: "mail_failed_total", labels: { kind: "password_reset", reason: "error" } }]);
   });
@@ -111,12 +112,12 @@ describe("MailOutbox", () => {
   ])("does not retry %s: failed at once, counted as rejected", async (_what, error) => {
     const flaky = flakyMailer(Number.POSITIVE_INFINITY, error);
     const { outbox, lines, counts, time } = outboxWith(flaky.mailer);
-    expect(await outbox.send(mail())).toBe("failed");
+    expect(await outbox.send(TENANT, mail())).toBe("failed");
     expect(flaky.calls()).toBe(1);
     expect(time.slept).toEqual([]);
     expect(lines.map((l) => l.event)).toEqual(["mail_send_failed", "mail_undelivered"]);
     expect(lines[0]?.fields).toMatchObject({ permanent: true });
-    expect(lines[1]?.fields).toEqual({ kind: "password_reset", reason: "rejected", attempts: 1 });
+    expect(lines[1]?.fields).toEqual({ kind: "password_reset", reason: "rejected", attempts: 1, tenant_id: TENANT });
     expect(counts).toEqual([{ name: "mail_failed_total", labels: { kind: "password_reset", reason: "rejected" } }]);
   });
 
@@ -124,21 +125,107 @@ describe("MailOutbox", () => {
     const gate = deferred();
     const mailer: Mailer = { send: () => gate.promise };
     const { outbox, lines, counts } = outboxWith(mailer, { capacity: 2 });
-    const first = outbox.send(mail());
-    const second = outbox.send(mail());
-    expect(await outbox.send(mail({ kind: "verify_email" }))).toBe("dropped");
+    const first = outbox.send(TENANT, mail());
+    const second = outbox.send(TENANT, mail());
+    expect(await outbox.send(TENANT, mail({ kind: "verify_email" }))).toBe("dropped");
     expect(lines).toEqual([
       {
         level: "error",
         event: "mail_undelivered",
-        fields: { kind: "verify_email", reason: "queue_full", attempts: 0 },
+        fields: { kind: "verify_email", reason: "queue_full", attempts: 0, tenant_id: TENANT },
       },
     ]);
     expect(counts).toEqual([{ name: "mail_failed_total", labels: { kind: "verify_email", reason: "queue_full" } }]);
     gate.resolve();
     expect(await Promise.all([first, second])).toEqual(["sent", "sent"]);
     // Room again once they are sent.
-    expect(await outbox.send(mail())).toBe("sent");
+    expect(await outbox.send(TENANT, mail())).toBe("sent");
+  });
+
+  it("serves the tenants in turn, one mail each, oldest first within a tenant", async () => {
+    const sent: string[] = [];
+    const mailer: Mailer = {
+      async send(message) {
+        sent.push(message.to);
+      },
+    };
+    const { outbox } = outboxWith(mailer, { concurrency: 1 });
+    // Tenant a's backlog is queued first; b's and c's mails wait one turn of a's, not all of them.
+    const queued = [
+      ["a", "a1"],
+      ["a", "a2"],
+      ["a", "a3"],
+      ["a", "a4"],
+      ["b", "b1"],
+      ["b", "b2"],
+      ["c", "c1"],
+    ].map(([tenant, to]) => outbox.send(tenant as string, mail({ to })));
+    expect(await Promise.all(queued)).toEqual(Array(7).fill("sent"));
+    expect(sent).toEqual(["a1", "a2", "b1", "c1", "a3", "b2", "a4"]);
+  });
+
+  it("when full, drops the newest mail of the tenant holding the most for another tenant's, and a newcomer of that tenant itself", async () => {
+    const gate = deferred();
+    const sent: string[] = [];
+    const mailer: Mailer = {
+      async send(message) {
+        await gate.promise;
+        sent.push(message.to);
+      },
+    };
+    const { outbox, lines, counts } = outboxWith(mailer, { capacity: 4, concurrency: 1 });
+    const flood = ["a1", "a2", "a3", "a4"].map((to) => outbox.send("a", mail({ to })));
+    const other = outbox.send("b", mail({ to: "b1", kind: "verify_email" }));
+    // a holds 3 of the 4 places, b 1: a's newcomer is the one dropped.
+    expect(await outbox.send("a", mail({ to: "a5" }))).toBe("dropped");
+    expect(lines).toEqual([
+      {
+        level: "error",
+        event: "mail_undelivered",
+        fields: { kind: "password_reset", reason: "queue_full", attempts: 0, tenant_id: "a" },
+      },
+      {
+        level: "error",
+        event: "mail_undelivered",
+        fields: { kind: "password_reset", reason: "queue_full", attempts: 0, tenant_id: "a" },
+      },
+    ]);
+    expect(counts).toEqual(
+      Array(2).fill({ name: "mail_failed_total", labels: { kind: "password_reset", reason: "queue_full" } }),
+    );
+    expect(await flood[3]).toBe("dropped");
+    gate.resolve();
+    expect(await Promise.all([...flood.slice(0, 3), other])).toEqual(Array(4).fill("sent"));
+    expect(sent).toEqual(["a1", "a2", "b1", "a3"]);
+  });
+
+  it("drops a newcomer of a tenant holding as many as the largest holder", async () => {
+    const gate = deferred();
+    const { outbox } = outboxWith({ send: () => gate.promise }, { capacity: 4, concurrency: 1 });
+    const queued = ["a", "a", "b", "b"].map((tenant) => outbox.send(tenant, mail()));
+    expect(await outbox.send("a", mail())).toBe("dropped");
+    expect(await outbox.send("b", mail())).toBe("dropped");
+    gate.resolve();
+    expect(await Promise.all(queued)).toEqual(Array(4).fill("sent"));
+  });
+
+  it("drops a mail waiting for its retry when its tenant holds the most: it resolves dropped, and is not sent again", async () => {
+    const flaky = flakyMailer(1);
+    const { logger, lines } = recordingLogger();
+    const { metrics } = recordingMetrics();
+    const retry = deferred();
+    const outbox = new MailOutbox(
+      { mailer: flaky.mailer, logger, metrics, sleep: () => retry.promise },
+      { capacity: 1, concurrency: 1 },
+    );
+    const first = outbox.send("a", mail());
+    for (let i = 0; i < 10; i++) await Promise.resolve(); // its first attempt fails; it waits for the retry
+    expect(flaky.calls()).toBe(1);
+    expect(await outbox.send("b", mail())).toBe("sent");
+    retry.resolve();
+    expect(await first).toBe("dropped");
+    expect(flaky.calls()).toBe(2); // its one attempt and b's
+    expect(lines.at(-1)?.fields).toEqual({ kind: "password_reset", reason: "queue_full", attempts: 1, tenant_id: "a" });
   });
 
   it("never has more sends in flight than its concurrency, and sends every mail", async () => {
@@ -155,7 +242,7 @@ describe("MailOutbox", () => {
       },
     };
     const { outbox } = outboxWith(mailer, { concurrency: 3 });
-    const sends = Array.from({ length: 10 }, () => outbox.send(mail()));
+    const sends = Array.from({ length: 10 }, () => outbox.send(TENANT, mail()));
     const settle = async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();
     };
@@ -187,8 +274,8 @@ describe("MailOutbox", () => {
     const { metrics } = recordingMetrics();
     const retry = deferred();
     const outbox = new MailOutbox({ mailer, logger, metrics, sleep: () => retry.promise }, { concurrency: 1 });
-    const first = outbox.send(mail({ kind: "verify_email" }));
-    const second = outbox.send(mail({ kind: "password_changed" }));
+    const first = outbox.send(TENANT, mail({ kind: "verify_email" }));
+    const second = outbox.send(TENANT, mail({ kind: "password_changed" }));
     expect(await second).toBe("sent");
     retry.resolve();
     expect(await first).toBe("sent");
@@ -201,7 +288,7 @@ describe("MailOutbox", () => {
     const { metrics } = recordingMetrics();
     const retry = deferred();
     const outbox = new MailOutbox({ mailer: flaky.mailer, logger, metrics, sleep: () => retry.promise });
-    const sent = outbox.send(mail());
+    const sent = outbox.send(TENANT, mail());
     let drained = false;
     const draining = outbox.drain().then(() => {
       drained = true;
@@ -219,9 +306,9 @@ describe("MailOutbox", () => {
   it("gives up a mail not sent within a minute of being queued (expired)", async () => {
     const flaky = flakyMailer(Number.POSITIVE_INFINITY);
     const { outbox, lines, counts } = outboxWith(flaky.mailer, { retryDelaysMs: [30_000, 31_000, 1_000] });
-    expect(await outbox.send(mail())).toBe("failed");
+    expect(await outbox.send(TENANT, mail())).toBe("failed");
     expect(flaky.calls()).toBe(2); // at 0 s and 30 s; the third would start 61 s after queuing
-    expect(lines.at(-1)?.fields).toEqual({ kind: "password_reset", reason: "expired", attempts: 2 });
+    expect(lines.at(-1)?.fields).toEqual({ kind: "password_reset", reason: "expired", attempts: 2, tenant_id: TENANT });
     expect(counts).toEqual([{ name: "mail_failed_total", labels: { kind: "password_reset", reason: "expired" } }]);
   });
 
@@ -230,13 +317,13 @@ describe("MailOutbox", () => {
     // The first send never settles, as when its request's waitUntil was cancelled mid-send.
     const mailer: Mailer = { send: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve()) };
     const { outbox, time } = outboxWith(mailer, { capacity: 1, concurrency: 1 });
-    void outbox.send(mail());
-    expect(await outbox.send(mail())).toBe("dropped");
+    void outbox.send(TENANT, mail());
+    expect(await outbox.send(TENANT, mail())).toBe("dropped");
     time.advance(119_000);
-    expect(await outbox.send(mail())).toBe("dropped");
+    expect(await outbox.send(TENANT, mail())).toBe("dropped");
     time.advance(2_000);
     // The stuck entry no longer holds the one place nor the one slot.
-    expect(await outbox.send(mail())).toBe("sent");
+    expect(await outbox.send(TENANT, mail())).toBe("sent");
   });
 
   it("logs the kind and the error, never the recipient, the subject or the text with its token", async () => {
@@ -248,7 +335,7 @@ describe("MailOutbox", () => {
     ];
     const flaky = flakyMailer(2, () => replies.shift());
     const { outbox, lines } = outboxWith(flaky.mailer);
-    expect(await outbox.send(mail({ to: "Ada <ada@example.com>" }))).toBe("failed");
+    expect(await outbox.send(TENANT, mail({ to: "Ada <ada@example.com>" }))).toBe("failed");
     const logged = JSON.stringify(lines);
     expect(logged).not.toContain("ada@example.com");
     expect(logged).not.toContain("Reset your Acme password");

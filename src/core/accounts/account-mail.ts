@@ -8,9 +8,9 @@ import { MAIL_PER_ADDRESS_LIMIT } from "../rate-limit/limits.js";
 import { rateLimitedError } from "../rate-limit/rate-limit-errors.js";
 import { brandingOf } from "../tenant-settings.js";
 
-/** Where mails go: the outbox (sent after the response, retried); absent when no mailer is configured. */
+/** Where mails go: the outbox (sent after the response, retried, shared fairly by tenants); absent when no mailer is configured. */
 export interface MailQueue {
-  send(message: MailMessage): Promise<unknown>;
+  send(tenantId: string, message: MailMessage): Promise<unknown>;
 }
 
 /** Pages a mailed link opens, under `{PUBLIC_URL}/t/{tenant}/` (API.md). */
@@ -55,6 +55,6 @@ export class AccountMail {
     // The logo the service fetched and serves, not the admin's URL: the mail shows what was checked.
     const path = logoPath(tenant);
     const logoUrl = path && `${this.deps.publicUrl}${path}`;
-    await queue.send(renderMail(template, to, { tenantName: tenant.name, logoUrl, accentColor, language }));
+    await queue.send(tenant.id, renderMail(template, to, { tenantName: tenant.name, logoUrl, accentColor, language }));
   }
 }
