@@ -78,11 +78,14 @@ export class BrandingLogos {
     this.fetch = egressFetch(deps.fetch, deps.egress, LOGO_LIMITS);
   }
 
-  /** Replaces the branding: a logo URL is fetched now (400 naming logo_url when it is not a usable image). */
-  async set(tenant: Tenant, input: BrandingInput): Promise<Tenant> {
+  /**
+   * Replaces the branding: a logo URL is fetched now (400 naming logo_url when it is not a usable image);
+   * with `basis`, only while the stored branding is still the basis's (else 412).
+   */
+  async set(tenant: Tenant, input: BrandingInput, basis?: Tenant): Promise<Tenant> {
     const logo = input.logo_url === null ? null : await this.download(input.logo_url);
     const version = logo && (await digest(logo));
-    return this.deps.tenants.updateSettings(tenant, { branding: { ...input, logo_version: version } }, logo);
+    return this.deps.tenants.updateSettings(tenant, { branding: { ...input, logo_version: version } }, logo, basis);
   }
 
   /** The logo the tenant's settings name (null when none); read from the database once per version and process. */

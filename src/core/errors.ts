@@ -125,7 +125,7 @@ export const errors = {
       412,
       "precondition_failed",
       "Precondition failed",
-      "If-Match names no current version of this resource (the admin API sends no ETag: send no If-Match).",
+      "If-Match names no current version of this resource: read it again for its ETag, then retry the change.",
     ),
   emailTaken: () => new AppError(409, "email_taken", "Email taken", "An account with this email address exists."),
   invalidCredentials: () =>

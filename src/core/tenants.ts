@@ -121,6 +121,11 @@ export class TenantService {
     }
   }
 
+  /** The tenant as stored now, past the cache: what a conditional write compares (null when gone). */
+  fresh(tenant: Tenant): Promise<Tenant | null> {
+    return this.db.tenants.findBySlug(tenant.slug);
+  }
+
   /** Live tenants in slug order after `afterSlug` (the admin listing; not cached). */
   list(afterSlug: string | null, limit: number): Promise<Tenant[]> {
     return this.db.tenants.listBySlug(afterSlug, limit);
@@ -144,8 +149,16 @@ export class TenantService {
    * Changes some of a tenant's settings (and its branding logo's bytes, when
    * given). Other processes see the change once their cached lookup expires (at most 5 s).
    */
-  async updateSettings(tenant: Tenant, patch: Record<string, unknown>, logo?: Uint8Array | null): Promise<Tenant> {
-    const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now(), logo);
+  async updateSettings(
+    tenant: Tenant,
+    patch: Record<string, unknown>,
+    logo?: Uint8Array | null,
+    basis?: Tenant,
+  ): Promise<Tenant> {
+    // A conditional write (RFC 9110 §13.1.1): only while the patched settings still hold the basis's values.
+    const expected = basis && Object.fromEntries(Object.keys(patch).map((key) => [key, basis.settings[key]]));
+    const updated = await this.db.tenants.mergeSettings(tenant.id, patch, this.clock.now(), logo, expected);
+    if (!updated && basis) throw errors.preconditionFailed();
     this.remember(tenant.slug, updated);
     if (!updated) throw errors.tenantNotFound(tenant.slug);
     return updated;

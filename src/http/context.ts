@@ -177,6 +177,8 @@ export interface AppEnv {
     ownPolicy: boolean;
     /** The OAuth client that authenticated at introspection or revocation (absent for an API key). */
     oauthClient?: OAuthClient;
+    /** The route compares If-Match's entity tags itself (preconditions.ts). */
+    comparesEntityTags?: true;
     /** The matched route's pattern, once asked (route-pattern.ts). */
     routePattern?: string;
     /** The access token's user, once read (tokenUser): the step-up and the route read it once between them. */

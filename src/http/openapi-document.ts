@@ -20,6 +20,7 @@ interface Response {
 interface Operation {
   operationId?: string;
   security?: Record<string, unknown>[];
+  parameters?: unknown[];
   responses?: Record<string, Response>;
 }
 
@@ -80,10 +81,29 @@ const UNAVAILABLE = {
 };
 /** limitBody answers any request with a body over MAX_BODY_BYTES, before any route (GET and HEAD carry none). */
 const PAYLOAD_TOO_LARGE = { description: "Body too large (payload_too_large)", content: PROBLEM };
-/** An admin write's If-Match other than `*` (the admin auth's adminPreconditions, before any route). */
+/** An admin write's If-Match that does not hold (adminPreconditions, or ifMatchBasis at a route with an ETag). */
 const PRECONDITION_FAILED = {
-  description: "If-Match other than `*`: the admin API sends no ETag, so none matches (precondition_failed)",
+  description:
+    "If-Match names no current ETag of the resource, or a weak one (precondition_failed); on a route whose " +
+    "resource has no ETag only `*` can hold",
   content: PROBLEM,
+};
+/** The request headers of a resource with an ETag (RFC 9110 §13.1.1, §13.1.2). */
+const IF_MATCH = {
+  name: "If-Match",
+  in: "header",
+  required: false,
+  description:
+    'Change only if the resource\'s current ETag is one of these (strong comparison: `W/"…"` never matches), else ' +
+    "412; `*`: only if it exists",
+  schema: text,
+};
+const IF_NONE_MATCH = {
+  name: "If-None-Match",
+  in: "header",
+  required: false,
+  description: "304 without a body when the resource's current ETag is one of these",
+  schema: text,
 };
 const RATE_LIMITED = {
   description: "Rate limited (rate_limited); Retry-After and RateLimit-* headers",
@@ -119,6 +139,10 @@ function finishOperation(path: string, method: string, operation: Operation): vo
   if (!STORELESS.has(path) && !responses["503"]) responses["503"] = UNAVAILABLE;
   if (method !== "get" && !responses["413"]) responses["413"] = PAYLOAD_TOO_LARGE;
   if (method !== "get" && path.includes("/v1/admin/") && !responses["412"]) responses["412"] = PRECONDITION_FAILED;
+  // A route that answers an ETag takes the conditional headers (preconditions.ts, etag.ts's tagged).
+  if (Object.values(responses).some((response) => response.headers && "ETag" in response.headers)) {
+    operation.parameters = [...(operation.parameters ?? []), method === "get" ? IF_NONE_MATCH : IF_MATCH];
+  }
   // problem.ts answers every failure at a hosted page (or the authorization and logout endpoints) as a page.
   const page = isPagePath(path.replace(/\{[^}]+\}/g, "x"));
   const bearer = operation.security?.some((requirement) => "bearer" in requirement) === true;

@@ -54,6 +54,20 @@ export const CREATED_LOCATION = {
   },
 };
 
+/** An admin resource's ETag, on its GET and its writes' answers (etag.ts's tagged); the document adds If-Match. */
+export const ETAG = {
+  ETag: {
+    description:
+      "A strong entity tag of the representation (RFC 9110 §8.8.3); it also changes when a secret the resource's " +
+      "writes carry changes. Send it as If-Match to change the resource only if nobody else did meanwhile",
+    required: true,
+    schema: { type: "string" as const },
+  },
+};
+
+/** A GET of an admin resource with an ETag: 304 to an If-None-Match naming it (RFC 9110 §13.1.2). */
+export const NOT_MODIFIED = { 304: { description: "Not modified (If-None-Match names the current ETag)" } };
+
 /** A response body that is a page for a person (hosted pages, /docs). */
 export const HTML_PAGE = { "text/html": { schema: z.string() } };
 

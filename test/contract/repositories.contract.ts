@@ -99,6 +99,35 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
       expect(await db.tenants.findLogo(id)).toBeNull();
     });
 
+    it("merges settings only while the expected ones still hold, absent and null told apart", async () => {
+      const created = await db.tenants.createIfAbsent({
+        id: uuid(),
+        slug: slug("cas"),
+        name: "Cas",
+        settings: { redirect_uris: ["https://a.example/cb"], mfa_policy: null },
+        now: at,
+      });
+      const id = created?.id ?? "";
+      const later = new Date(at.getTime() + 1000);
+      const uris = { redirect_uris: ["https://b.example/cb"] };
+      expect(
+        await db.tenants.mergeSettings(id, uris, later, undefined, { redirect_uris: ["https://x/cb"] }),
+      ).toBeNull();
+      expect(await db.tenants.mergeSettings(id, uris, later, undefined, { redirect_uris: undefined })).toBeNull();
+      expect(await db.tenants.mergeSettings(id, uris, later, undefined, { mfa_policy: undefined })).toBeNull();
+      expect((await db.tenants.findBySlug(created?.slug ?? ""))?.settings).toEqual(created?.settings);
+      const expected = { redirect_uris: ["https://a.example/cb"], mfa_policy: null, branding: undefined };
+      const updated = await db.tenants.mergeSettings(id, uris, later, undefined, expected);
+      expect(updated?.settings).toEqual({ ...created?.settings, ...uris });
+      // Of two writers expecting the same values, one changes the row; the other finds them gone.
+      const next = { redirect_uris: uris.redirect_uris };
+      const both = await Promise.all([
+        db.tenants.mergeSettings(id, { redirect_uris: ["https://c.example/cb"] }, later, undefined, next),
+        db.tenants.mergeSettings(id, { redirect_uris: ["https://d.example/cb"] }, later, undefined, next),
+      ]);
+      expect(both.filter((result) => result !== null)).toHaveLength(1);
+    });
+
     it("soft-deletes: the tenant disappears and its slug becomes free", async () => {
       const s = slug("gone");
       const first = await db.tenants.createIfAbsent({ id: uuid(), slug: s, name: "Old", now: at });

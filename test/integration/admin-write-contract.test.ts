@@ -140,7 +140,7 @@ describe("bodiless admin POSTs", () => {
 describe("If-Match on admin writes (RFC 9110 §13.1.1)", () => {
   const ifMatch = (value: string) => ({ ...admin, "If-Match": value });
 
-  it("refuses a write whose If-Match names a version (no ETag is sent, so none matches) and changes nothing", async () => {
+  it("refuses a write whose If-Match names no current ETag and changes nothing", async () => {
     const id = await confidentialClient();
     const patch = await send("PATCH", `${ADMIN}/clients/${id}`, { name: "Renamed" }, ifMatch('"nope"'));
     expectProblem(patch, 412, "precondition_failed");

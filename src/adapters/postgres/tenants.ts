@@ -62,9 +62,14 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
       return rows.map(toTenant);
     },
 
-    async mergeSettings(id, patch, now, logo) {
+    async mergeSettings(id, patch, now, logo, expected = {}) {
       // jsonb || merges in the statement itself, so concurrent changes of
       // different settings do not overwrite each other; the logo changes with its settings.
+      // The expected values are compared in the same UPDATE: a concurrent change makes it match no row.
+      const unchanged = Object.entries(expected).map(
+        ([key, value]) =>
+          sql`${tenants.settings} -> ${key}::text IS NOT DISTINCT FROM ${value === undefined ? null : JSON.stringify(value)}::jsonb`,
+      );
       const [row] = await db
         .update(tenants)
         .set({
@@ -72,7 +77,7 @@ export function tenantRepository(db: DrizzleDb): TenantRepository {
           updatedAt: now,
           ...(logo === undefined ? {} : { logo: logo && encodeBase64(logo) }),
         })
-        .where(and(eq(tenants.id, id), live))
+        .where(and(eq(tenants.id, id), live, ...unchanged))
         .returning(columns);
       return row ? toTenant(row) : null;
     },

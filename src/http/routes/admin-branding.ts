@@ -2,9 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import type { Tenant } from "../../core/ports/database.js";
 import { ACCENT_COLOR, brandingOf, LANGUAGES } from "../../core/tenant-settings.js";
+import { tagged } from "../etag.js";
 import { acceptBody } from "../middleware/body.js";
+import { comparesEntityTags, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { singleLine, TenantParamSchema } from "../schemas.js";
 
 /** How the tenant's mails (and hosted pages) look; the tenant's `name` is shown with it. */
@@ -39,6 +41,9 @@ const view = (tenant: Tenant): z.infer<typeof BrandingSchema> => {
   return { logo_url: branding.logoUrl, accent_color: branding.accentColor, language: branding.language };
 };
 
+/** The stored logo's digest: part of the ETag, so a new image fetched from the same URL changes it. */
+const logoVersion = (tenant: Tenant) => brandingOf(tenant).logoVersion ?? "";
+
 const getBranding = createRoute({
   method: "get",
   path: "/t/{tenant}/v1/admin/branding",
@@ -48,7 +53,12 @@ const getBranding = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
-    200: { description: "The branding in effect", content: { "application/json": { schema: BrandingSchema } } },
+    200: {
+      description: "The branding in effect",
+      headers: ETAG,
+      content: { "application/json": { schema: BrandingSchema } },
+    },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -62,20 +72,30 @@ const putBranding = createRoute({
     "Replaces the branding; every field is required (null clears the logo or colour). A logo_url is fetched " +
     "now: 400 validation_failed naming logo_url when it cannot be fetched or is not an accepted image.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: BrandingInputSchema } } },
   },
   responses: {
-    200: { description: "The stored branding", content: { "application/json": { schema: BrandingSchema } } },
+    200: {
+      description: "The stored branding",
+      headers: ETAG,
+      content: { "application/json": { schema: BrandingSchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
 
 export const adminBrandingRoutes = createRouter()
-  .openapi(getBranding, (c) => c.json(view(c.get("tenant")), 200))
+  .openapi(getBranding, async (c) => {
+    const branding = view(c.get("tenant"));
+    if (await tagged(c, branding, logoVersion(c.get("tenant")))) return c.body(null, 304);
+    return c.json(branding, 200);
+  })
   .openapi(putBranding, async (c) => {
-    const tenant = await c.get("services").brandingLogos.set(c.get("tenant"), c.req.valid("json"));
+    const basis = await tenantBasis(c, view, logoVersion);
+    const tenant = await c.get("services").brandingLogos.set(c.get("tenant"), c.req.valid("json"), basis);
+    await tagged(c, view(tenant), logoVersion(tenant));
     return c.json(view(tenant), 200);
   });

@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
-import { FEDERATED_LOGIN_MFA, MFA_POLICIES, type MfaSettings, mfaSettingsOf } from "../../core/tenant-settings.js";
+import type { Tenant } from "../../core/ports/database.js";
+import { FEDERATED_LOGIN_MFA, MFA_POLICIES, mfaSettingsOf } from "../../core/tenant-settings.js";
+import { tagged } from "../etag.js";
 import { acceptBody } from "../middleware/body.js";
+import { comparesEntityTags, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
 const policy = z.enum(MFA_POLICIES).openapi({
@@ -36,7 +39,12 @@ const getPolicy = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
-    200: { description: "The policy in effect", content: { "application/json": { schema: MfaPolicySchema } } },
+    200: {
+      description: "The policy in effect",
+      headers: ETAG,
+      content: { "application/json": { schema: MfaPolicySchema } },
+    },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -50,26 +58,37 @@ const putPolicy = createRoute({
     "Replaces both settings: an omitted `federated_logins` is `second_step`. Other processes apply the change " +
     "within 5 s.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: MfaPolicyInputSchema } } },
   },
   responses: {
-    200: { description: "The stored policy", content: { "application/json": { schema: MfaPolicySchema } } },
+    200: {
+      description: "The stored policy",
+      headers: ETAG,
+      content: { "application/json": { schema: MfaPolicySchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
 
-const view = (settings: MfaSettings) => ({ policy: settings.policy, federated_logins: settings.federatedLogins });
+const view = (tenant: Tenant) => {
+  const settings = mfaSettingsOf(tenant);
+  return { policy: settings.policy, federated_logins: settings.federatedLogins };
+};
 
 export const adminMfaPolicyRoutes = createRouter()
-  .openapi(getPolicy, (c) => c.json(view(mfaSettingsOf(c.get("tenant"))), 200))
+  .openapi(getPolicy, async (c) => {
+    const policy = view(c.get("tenant"));
+    if (await tagged(c, policy)) return c.body(null, 304);
+    return c.json(policy, 200);
+  })
   .openapi(putPolicy, async (c) => {
     const body = c.req.valid("json");
-    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), {
-      mfa_policy: body.policy,
-      mfa_federated_logins: body.federated_logins ?? "second_step",
-    });
-    return c.json(view(mfaSettingsOf(tenant)), 200);
+    const basis = await tenantBasis(c, view);
+    const patch = { mfa_policy: body.policy, mfa_federated_logins: body.federated_logins ?? "second_step" };
+    const policy = view(await c.get("services").tenants.updateSettings(c.get("tenant"), patch, undefined, basis));
+    await tagged(c, policy);
+    return c.json(policy, 200);
   });

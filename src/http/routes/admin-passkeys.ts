@@ -1,10 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { isRegistrableSuffix, relyingPartyOf } from "../../core/mfa/relying-party.js";
+import type { Tenant } from "../../core/ports/database.js";
+import type { AppEnv } from "../context.js";
+import { tagged } from "../etag.js";
 import { acceptBody } from "../middleware/body.js";
+import { comparesEntityTags, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
 const PasskeySettingsSchema = z
@@ -35,7 +40,8 @@ const getSettings = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
-    200: { description: "In effect", content: { "application/json": { schema: EffectiveSchema } } },
+    200: { description: "In effect", headers: ETAG, content: { "application/json": { schema: EffectiveSchema } } },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -48,21 +54,32 @@ const putSettings = createRoute({
   description:
     "The RP ID must be PUBLIC_URL's host or a parent domain of it (WebAuthn §5.1.3), e.g. `example.com` for " +
     "`auth.example.com`. Passkeys registered under another RP ID stop working when it changes.",
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: PasskeySettingsSchema } } },
   },
   responses: {
-    200: { description: "Stored; in effect", content: { "application/json": { schema: EffectiveSchema } } },
+    200: {
+      description: "Stored; in effect",
+      headers: ETAG,
+      content: { "application/json": { schema: EffectiveSchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
 
+/** The relying party in effect: the tenant's RP ID (PUBLIC_URL's host when none) and PUBLIC_URL's origin. */
+function effective(c: Context<AppEnv>, tenant: Tenant) {
+  const { rp } = relyingPartyOf(tenant, c.get("services").config.PUBLIC_URL);
+  return { rp_id: rp.id, origin: rp.origin };
+}
+
 export const adminPasskeyRoutes = createRouter()
-  .openapi(getSettings, (c) => {
-    const { rp } = relyingPartyOf(c.get("tenant"), c.get("services").config.PUBLIC_URL);
-    return c.json({ rp_id: rp.id, origin: rp.origin }, 200);
+  .openapi(getSettings, async (c) => {
+    const view = effective(c, c.get("tenant"));
+    if (await tagged(c, view)) return c.body(null, 304);
+    return c.json(view, 200);
   })
   .openapi(putSettings, async (c) => {
     const publicUrl = c.get("services").config.PUBLIC_URL;
@@ -70,9 +87,9 @@ export const adminPasskeyRoutes = createRouter()
     if (rp_id !== null && !isRegistrableSuffix(rp_id, new URL(publicUrl).hostname)) {
       throw errors.validation([{ path: "rp_id", message: "must be PUBLIC_URL's host or a parent domain of it" }]);
     }
-    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), {
-      passkey_rp_id: rp_id === null ? null : rp_id.toLowerCase(),
-    });
-    const { rp } = relyingPartyOf(tenant, publicUrl);
-    return c.json({ rp_id: rp.id, origin: rp.origin }, 200);
+    const basis = await tenantBasis(c, (tenant) => effective(c, tenant));
+    const patch = { passkey_rp_id: rp_id === null ? null : rp_id.toLowerCase() };
+    const view = effective(c, await c.get("services").tenants.updateSettings(c.get("tenant"), patch, undefined, basis));
+    await tagged(c, view);
+    return c.json(view, 200);
   });

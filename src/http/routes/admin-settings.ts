@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
-import { redirectUrisOf, SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
+import { SIGNING_ALGORITHMS } from "../../core/tenant-settings.js";
 import { TENANT_SLUG } from "../../core/tenants.js";
+import { tagged } from "../etag.js";
 import { requireBootstrapAdmin } from "../middleware/admin-auth.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { nextCursorField, PageQuerySchema, page } from "../pagination.js";
 import { TenantParamSchema } from "../schemas.js";
-import { RedirectUrisSchema } from "./admin.js";
+import { RedirectUrisSchema, redirectUrisView } from "./admin.js";
 import { TenantSchema, tenantView } from "./tenants.js";
 
 /** Reading back what the admin API writes at tenant level: tenants, redirect allowlists, signing keys. */
@@ -70,7 +71,12 @@ const getRedirectUris = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantParamSchema },
   responses: {
-    200: { description: "The stored list", content: { "application/json": { schema: RedirectUrisSchema } } },
+    200: {
+      description: "The stored list",
+      headers: ETAG,
+      content: { "application/json": { schema: RedirectUrisSchema } },
+    },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -113,7 +119,11 @@ export const adminSettingRoutes = createRouter()
     const { tenants, config } = c.get("services");
     return c.json(tenantView(await tenants.require(c.req.valid("param").slug), config.PUBLIC_URL), 200);
   })
-  .openapi(getRedirectUris, (c) => c.json({ redirect_uris: redirectUrisOf(c.get("tenant")) }, 200))
+  .openapi(getRedirectUris, async (c) => {
+    const view = redirectUrisView(c.get("tenant"));
+    if (await tagged(c, view)) return c.body(null, 304);
+    return c.json(view, 200);
+  })
   .openapi(listSigningKeys, async (c) => {
     // Read fresh: an admin checking a rotation must not see another process's cached ring.
     const ring = await c.get("services").keyRing.published(c.get("tenant"), true);

@@ -2,12 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
+import type { Tenant } from "../../core/ports/database.js";
 import { settleAll } from "../../core/settle-all.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
+import { tagged } from "../etag.js";
 import { acceptBody, acceptNoBody } from "../middleware/body.js";
-import { ifMatchAnyHolds } from "../middleware/preconditions.js";
+import { comparesEntityTags, ifMatchAnyHolds, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, problems } from "../openapi.js";
 import { redirectUri, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
 import { providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
 
@@ -22,6 +24,8 @@ const redirectUrisFields = {
 
 export const RedirectUrisSchema = z.object(redirectUrisFields).openapi("RedirectUris");
 
+export const redirectUrisView = (tenant: Tenant) => ({ redirect_uris: redirectUrisOf(tenant) });
+
 // Admin write bodies are strict: a misspelt field is 400 naming it, never dropped without a word.
 const RedirectUrisInputSchema = z.object(redirectUrisFields).strict().openapi("RedirectUrisInput");
 
@@ -34,13 +38,17 @@ const putRedirectUris = createRoute({
     "Replaces the list. Its origins are also the `Origin`s allowed to use cookie mode. Other processes apply " +
     "the change within 5 s.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: RedirectUrisInputSchema } } },
   },
   responses: {
-    200: { description: "The stored list", content: { "application/json": { schema: RedirectUrisSchema } } },
+    200: {
+      description: "The stored list",
+      headers: ETAG,
+      content: { "application/json": { schema: RedirectUrisSchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
@@ -126,8 +134,13 @@ const putProvider = createRoute({
 export const adminRoutes = createRouter()
   .openapi(putRedirectUris, async (c) => {
     const uris = [...new Set(c.req.valid("json").redirect_uris)];
-    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { redirect_uris: uris });
-    return c.json({ redirect_uris: redirectUrisOf(tenant) }, 200);
+    const basis = await tenantBasis(c, redirectUrisView);
+    const tenant = await c
+      .get("services")
+      .tenants.updateSettings(c.get("tenant"), { redirect_uris: uris }, undefined, basis);
+    const view = redirectUrisView(tenant);
+    await tagged(c, view);
+    return c.json(view, 200);
   })
   .openapi(putProvider, async (c) => {
     const { provider } = c.req.valid("param");

@@ -1,17 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
+import type { Tenant } from "../../core/ports/database.js";
 import {
   DEFAULT_LIMITS,
   LIMIT_NAMES,
   LIMIT_RANGE,
-  type Limit,
   type LimitName,
   limitsOf,
   WINDOW_RANGE,
 } from "../../core/rate-limit/limits.js";
+import { tagged } from "../etag.js";
 import { acceptBody } from "../middleware/body.js";
+import { comparesEntityTags, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
 
 const LimitSchema = z
@@ -38,10 +40,12 @@ const EffectiveLimitsSchema = z.object(
   Object.fromEntries(LIMIT_NAMES.map((name) => [name, LimitSchema])) as Record<LimitName, typeof LimitSchema>,
 );
 
-const view = (limits: Record<LimitName, Limit>) =>
-  Object.fromEntries(
+const view = (tenant: Tenant) => {
+  const limits = limitsOf(tenant);
+  return Object.fromEntries(
     LIMIT_NAMES.map((name) => [name, { limit: limits[name].limit, window_seconds: limits[name].windowSeconds }]),
   ) as Record<LimitName, { limit: number; window_seconds: number }>;
+};
 
 const getLimits = createRoute({
   method: "get",
@@ -54,8 +58,10 @@ const getLimits = createRoute({
   responses: {
     200: {
       description: "Every limit, overrides applied",
+      headers: ETAG,
       content: { "application/json": { schema: EffectiveLimitsSchema } },
     },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -68,7 +74,7 @@ const putLimits = createRoute({
   description:
     "Replaces the tenant's overrides; limits not named return to their defaults. Other processes apply the change within 5 s.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema,
     body: { required: true, content: { "application/json": { schema: RateLimitsSchema } } },
@@ -76,6 +82,7 @@ const putLimits = createRoute({
   responses: {
     200: {
       description: "Every limit, overrides applied",
+      headers: ETAG,
       content: { "application/json": { schema: EffectiveLimitsSchema } },
     },
     ...problems(400, 401, 403, 404, 413, 415),
@@ -83,9 +90,15 @@ const putLimits = createRoute({
 });
 
 export const rateLimitRoutes = createRouter()
-  .openapi(getLimits, (c) => c.json(view(limitsOf(c.get("tenant"))), 200))
+  .openapi(getLimits, async (c) => {
+    const limits = view(c.get("tenant"));
+    if (await tagged(c, limits)) return c.body(null, 304);
+    return c.json(limits, 200);
+  })
   .openapi(putLimits, async (c) => {
-    const overrides = c.req.valid("json");
-    const tenant = await c.get("services").tenants.updateSettings(c.get("tenant"), { rate_limits: overrides });
-    return c.json(view(limitsOf(tenant)), 200);
+    const patch = { rate_limits: c.req.valid("json") };
+    const basis = await tenantBasis(c, view);
+    const limits = view(await c.get("services").tenants.updateSettings(c.get("tenant"), patch, undefined, basis));
+    await tagged(c, limits);
+    return c.json(limits, 200);
   });

@@ -27,13 +27,16 @@ export interface TenantRepository {
   /**
    * Sets the given top-level settings, keeping the others, and the branding
    * logo's bytes when `logo` is given (null removes it); resolves the updated
-   * tenant (null when gone).
+   * tenant (null when gone). With `expected`, only while each setting it names
+   * still holds that value (undefined: absent), checked in the update itself;
+   * else resolves null and changes nothing.
    */
   mergeSettings(
     id: string,
     patch: Record<string, unknown>,
     now: Date,
     logo?: Uint8Array | null,
+    expected?: Record<string, unknown>,
   ): Promise<Tenant | null>;
   /** The live tenant's branding logo as stored by mergeSettings; null when none (or gone). */
   findLogo(id: string): Promise<Uint8Array | null>;

@@ -1,0 +1,109 @@
+/**
+ * ETags and conditional writes at the admin API (RFC 9110 §8.8.3, §13.1.1,
+ * §13.1.2), on real Postgres: automation reads a resource, changes it, and
+ * writes it back with If-Match, so a change made meanwhile is never lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JSON_HEADERS } from "../support/accounts.js";
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
+import { expectProblem, readAnswer } from "../support/problem.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  const tenant = await send("POST", "/v1/admin/tenants", { slug: "acme", name: "Acme" });
+  expect(tenant.status, tenant.text).toBe(201);
+});
+afterAll(() => t.close());
+
+const admin = { ...JSON_HEADERS, Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+const ADMIN = "/t/acme/v1/admin";
+
+async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const raw = body === undefined ? undefined : JSON.stringify(body);
+  return readAnswer(await t.app.request(path, { method, headers: { ...admin, ...headers }, body: raw }));
+}
+
+/** The resource's current ETag, read as automation would. */
+async function etagOf(path: string): Promise<string> {
+  const read = await send("GET", path);
+  expect(read.status, read.text).toBe(200);
+  const etag = read.headers.get("etag");
+  expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+  return etag as string;
+}
+
+/** A GET and PUT resource: a body to write, and another that differs from it. */
+const SETTINGS: [string, unknown, unknown][] = [
+  ["redirect-uris", { redirect_uris: ["https://a.example/cb"] }, { redirect_uris: ["https://b.example/cb"] }],
+  ["mfa-policy", { policy: "optional" }, { policy: "required" }],
+  ["passkey-settings", { rp_id: null }, { rp_id: "test.example" }],
+  ["rate-limits", {}, { login: { limit: 7, window_seconds: 60 } }],
+  ["branding", brand("#000000"), brand("#ffffff")],
+];
+
+function brand(accent: string) {
+  return { logo_url: null, accent_color: accent, language: "en" };
+}
+
+describe.each(SETTINGS)("%s", (name, first, second) => {
+  const path = `${ADMIN}/${name}`;
+
+  it("sends a strong ETag that stays while the representation does and changes with it", async () => {
+    const written = await send("PUT", path, first);
+    expect(written.status, written.text).toBe(200);
+    const etag = await etagOf(path);
+    expect(written.headers.get("etag")).toBe(etag);
+    expect(await etagOf(path)).toBe(etag);
+    expect((await send("PUT", path, first)).headers.get("etag")).toBe(etag);
+    const changed = await send("PUT", path, second);
+    expect(changed.status, changed.text).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(await etagOf(path)).toBe(changed.headers.get("etag"));
+  });
+
+  it("writes with the current ETag, refuses a stale or weak one with 412 and changes nothing", async () => {
+    await send("PUT", path, first);
+    const stale = await etagOf(path);
+    const current = await send("PUT", path, second, { "If-Match": stale });
+    expect(current.status, current.text).toBe(200);
+    const now = await etagOf(path);
+    expectProblem(await send("PUT", path, first, { "If-Match": stale }), 412, "precondition_failed");
+    expectProblem(await send("PUT", path, first, { "If-Match": `W/${now}` }), 412, "precondition_failed");
+    expect(await etagOf(path)).toBe(now);
+    const listed = await send("PUT", path, first, { "If-Match": `"other", ${now}` });
+    expect(listed.status, listed.text).toBe(200);
+    expect(await etagOf(path)).toBe(stale);
+  });
+
+  it("keeps `*` (the tenant's settings exist) and answers 304 to If-None-Match", async () => {
+    const star = await send("PUT", path, first, { "If-Match": "*" });
+    expect(star.status, star.text).toBe(200);
+    const etag = await etagOf(path);
+    const unchanged = await send("GET", path, undefined, { "If-None-Match": etag });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.text).toBe("");
+    expect(unchanged.headers.get("etag")).toBe(etag);
+    expect((await send("GET", path, undefined, { "If-None-Match": '"other"' })).status).toBe(200);
+  });
+});
+
+describe("the redirect allowlist's read-modify-write", () => {
+  it("lets one of two concurrent writers naming the same ETag through and answers the other 412", async () => {
+    const path = `${ADMIN}/redirect-uris`;
+    await send("PUT", path, { redirect_uris: ["https://base.example/cb"] });
+    const read = await send("GET", path);
+    const etag = read.headers.get("etag") as string;
+    const add = (uri: string) => ({ redirect_uris: [...(read.json.redirect_uris as string[]), uri] });
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all([
+        send("PUT", path, add(`https://one.example/${round}`), { "If-Match": etag }),
+        send("PUT", path, add(`https://two.example/${round}`), { "If-Match": etag }),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 412]);
+      const [won] = answers.filter((answer) => answer.status === 200);
+      expect((await send("GET", path)).json).toEqual(won?.json);
+      await send("PUT", path, read.json, { "If-Match": won?.headers.get("etag") as string });
+    }
+  });
+});
