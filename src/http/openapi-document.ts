@@ -139,9 +139,10 @@ function finishOperation(path: string, method: string, operation: Operation): vo
   if (!STORELESS.has(path) && !responses["503"]) responses["503"] = UNAVAILABLE;
   if (method !== "get" && !responses["413"]) responses["413"] = PAYLOAD_TOO_LARGE;
   if (method !== "get" && path.includes("/v1/admin/") && !responses["412"]) responses["412"] = PRECONDITION_FAILED;
-  // A route that answers an ETag takes the conditional headers (preconditions.ts, etag.ts's tagged).
+  // A route that answers an ETag takes If-Match on a write (preconditions.ts), If-None-Match on a GET answering 304.
   if (Object.values(responses).some((response) => response.headers && "ETag" in response.headers)) {
-    operation.parameters = [...(operation.parameters ?? []), method === "get" ? IF_NONE_MATCH : IF_MATCH];
+    if (method !== "get") operation.parameters = [...(operation.parameters ?? []), IF_MATCH];
+    else if (responses["304"]) operation.parameters = [...(operation.parameters ?? []), IF_NONE_MATCH];
   }
   // problem.ts answers every failure at a hosted page (or the authorization and logout endpoints) as a page.
   const page = isPagePath(path.replace(/\{[^}]+\}/g, "x"));

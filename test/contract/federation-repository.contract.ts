@@ -131,6 +131,38 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
         expect(found?.id).toBe(results[0]?.id);
         expect(results.map((r) => r.clientId)).toContain(found?.clientId);
       });
+
+      it("replaces or deletes only while the sealed secret read is stored; of two such writers one wins", async () => {
+        const tenant = await newTenant("C");
+        const first = await db.oauthProviders.upsert(provider({ tenantId: tenant, name: "github" }));
+        const next = (sealed: string, clientId: string) =>
+          provider({
+            id: first.id,
+            tenantId: tenant,
+            name: "github",
+            clientSecretSealed: sealed,
+            clientId,
+            now: later(1),
+          });
+        expect(await db.oauthProviders.replaceIf(next("sealed-2", "x"), "sealed-other")).toBeNull();
+        expect(await db.oauthProviders.replaceIf(next("sealed-2", "x"), "sealed-1")).toMatchObject({
+          id: first.id,
+          clientId: "x",
+          clientSecretSealed: "sealed-2",
+          createdAt: first.createdAt,
+          updatedAt: later(1),
+        });
+        const both = await Promise.all([
+          db.oauthProviders.replaceIf(next("sealed-3", "y"), "sealed-2"),
+          db.oauthProviders.replaceIf(next("sealed-4", "z"), "sealed-2"),
+        ]);
+        expect(both.filter((result) => result !== null)).toHaveLength(1);
+        const stored = await db.oauthProviders.find(tenant, "github");
+        expect(await db.oauthProviders.softDelete(tenant, "github", later(2), "sealed-2")).toBe(false);
+        expect(await db.oauthProviders.find(tenant, "github")).toEqual(stored);
+        expect(await db.oauthProviders.softDelete(tenant, "github", later(2), stored?.clientSecretSealed)).toBe(true);
+        expect(await db.oauthProviders.replaceIf(next("sealed-5", "w"), stored?.clientSecretSealed ?? "")).toBeNull();
+      });
     });
 
     describe("oauthProviders listing and deletion", () => {

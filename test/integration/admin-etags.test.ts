@@ -107,3 +107,41 @@ describe("the redirect allowlist's read-modify-write", () => {
     }
   });
 });
+
+describe("an OAuth provider", () => {
+  const path = `${ADMIN}/oauth-providers/github`;
+  const provider = (secret: string, enabled = true) => ({ client_id: "c", client_secret: secret, enabled });
+
+  it("tags its configuration and its secret: every write that carries a secret changes the ETag", async () => {
+    const written = await send("PUT", path, provider("one"));
+    expect(written.status, written.text).toBe(200);
+    const etag = await etagOf(path);
+    expect(written.headers.get("etag")).toBe(etag);
+    expect(await etagOf(path)).toBe(etag);
+    const rotated = await send("PUT", path, provider("two"), { "If-Match": etag });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.headers.get("etag")).not.toBe(etag);
+    // An operator holding the old ETag cannot overwrite the new secret unknowingly.
+    expectProblem(await send("PUT", path, provider("one", false), { "If-Match": etag }), 412, "precondition_failed");
+    const now = rotated.headers.get("etag") as string;
+    expectProblem(
+      await send("PUT", path, provider("one", false), { "If-Match": `W/${now}` }),
+      412,
+      "precondition_failed",
+    );
+    expect((await send("GET", path)).json.enabled).toBe(true);
+    const disabled = await send("PUT", path, provider("two", false), { "If-Match": now });
+    expect(disabled.status, disabled.text).toBe(200);
+    expect(disabled.json.enabled).toBe(false);
+  });
+
+  it("deletes with If-Match only when it names the current ETag", async () => {
+    await send("PUT", path, provider("one"));
+    const stale = await etagOf(path);
+    await send("PUT", path, provider("two"));
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": stale }), 412, "precondition_failed");
+    expect((await send("GET", path)).status).toBe(200);
+    expect((await send("DELETE", path, undefined, { "If-Match": await etagOf(path) })).status).toBe(204);
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": stale }), 412, "precondition_failed");
+  });
+});

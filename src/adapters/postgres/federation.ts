@@ -23,6 +23,10 @@ function toProvider(row: typeof oauthProviders.$inferSelect): OAuthProviderRecor
   };
 }
 
+/** The tenant's live provider of that name. */
+const named = (tenantId: string, name: string) =>
+  and(eq(oauthProviders.tenantId, tenantId), eq(oauthProviders.name, name), isNull(oauthProviders.deletedAt));
+
 export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository {
   return {
     async upsert({ now, ...provider }) {
@@ -46,6 +50,23 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
         .returning();
       if (!row) throw new Error("The provider upsert returned no row.");
       return toProvider(row);
+    },
+
+    async replaceIf({ now, ...provider }, sealedWas) {
+      // One conditional UPDATE, so a concurrent write between the caller's read and this one makes it match no row.
+      const [row] = await db
+        .update(oauthProviders)
+        .set({
+          clientId: provider.clientId,
+          clientSecretSealed: provider.clientSecretSealed,
+          issuer: provider.issuer,
+          scopes: provider.scopes,
+          enabled: provider.enabled,
+          updatedAt: now,
+        })
+        .where(and(named(provider.tenantId, provider.name), eq(oauthProviders.clientSecretSealed, sealedWas)))
+        .returning();
+      return row ? toProvider(row) : null;
     },
 
     async find(tenantId, name) {
@@ -75,12 +96,15 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
       return rows.map(toProvider);
     },
 
-    async softDelete(tenantId, name, now) {
+    async softDelete(tenantId, name, now, sealedWas) {
       const rows = await db
         .update(oauthProviders)
         .set({ deletedAt: now, updatedAt: now })
         .where(
-          and(eq(oauthProviders.tenantId, tenantId), eq(oauthProviders.name, name), isNull(oauthProviders.deletedAt)),
+          and(
+            named(tenantId, name),
+            sealedWas === undefined ? undefined : eq(oauthProviders.clientSecretSealed, sealedWas),
+          ),
         )
         .returning({ id: oauthProviders.id });
       return rows.length > 0;

@@ -107,11 +107,12 @@ export class FederationService {
     tenant: Tenant,
     name: string,
     input: { clientId: string; clientSecret: string; issuer: string | null; scopes: string[]; enabled: boolean },
+    basis?: OAuthProviderRecord,
   ): Promise<OAuthProviderRecord> {
     const refusal = input.issuer ? this.deps.egress.refusal(new URL(input.issuer)) : null;
     if (refusal) throw errors.validation([{ path: "issuer", message: refusal }]);
-    const existing = await this.deps.db.oauthProviders.find(tenant.id, name);
-    const stored = await this.deps.db.oauthProviders.upsert({
+    const existing = basis ?? (await this.deps.db.oauthProviders.find(tenant.id, name));
+    const provider = {
       id: existing?.id ?? this.deps.random.uuid(),
       tenantId: tenant.id,
       name,
@@ -121,7 +122,12 @@ export class FederationService {
       scopes: input.scopes,
       enabled: input.enabled,
       now: this.deps.clock.now(),
-    });
+    };
+    // A conditional write (RFC 9110 §13.1.1): only while the provider is still as `basis` read it.
+    const stored = basis
+      ? await this.deps.db.oauthProviders.replaceIf(provider, basis.clientSecretSealed)
+      : await this.deps.db.oauthProviders.upsert(provider);
+    if (!stored) throw errors.preconditionFailed();
     // OIDC Core §2: a subject is unique only within its issuer. Unlinked after the new issuer is
     // stored, so a login of the old one finishing meanwhile leaves no link behind.
     if (existing && existing.issuer !== input.issuer) await this.unlink(tenant, name);
@@ -139,10 +145,13 @@ export class FederationService {
 
   /**
    * Deletes a provider: logins through it stop at once (every step reads the
-   * provider again), and its failure record goes with it. Resolves whether it existed.
+   * provider again), and its failure record goes with it. Resolves whether it existed. With `basis`,
+   * only while the provider is still as read (else 412, RFC 9110 §13.1.1).
    */
-  async remove(tenant: Tenant, name: string): Promise<boolean> {
-    const removed = await this.deps.db.oauthProviders.softDelete(tenant.id, name, this.deps.clock.now());
+  async remove(tenant: Tenant, name: string, basis?: OAuthProviderRecord): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const removed = await this.deps.db.oauthProviders.softDelete(tenant.id, name, now, basis?.clientSecretSealed);
+    if (!removed && basis) throw errors.preconditionFailed();
     if (removed) await settleAll([this.deps.kv.del(lastErrorKey(tenant.id, name)), this.unlink(tenant, name)]);
     return removed;
   }

@@ -1,10 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { catalogueEntry, PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { OAuthProviderRecord } from "../../core/ports/database.js";
+import type { AppEnv } from "../context.js";
+import { representationTag } from "../etag.js";
+import { comparesEntityTags, ifMatchBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, problems } from "../openapi.js";
 import { nextCursorField, PageQuerySchema, page } from "../pagination.js";
 import { TenantParamSchema } from "../schemas.js";
 
@@ -43,6 +47,14 @@ export function providerView(stored: OAuthProviderRecord): z.infer<typeof Stored
     created_at: stored.createdAt.toISOString(),
     updated_at: stored.updatedAt.toISOString(),
   };
+}
+
+/**
+ * A provider's ETag: its stored configuration (not the diagnostic last_error) and its sealed client secret,
+ * sealed anew at every write, so a write carrying a new secret changes it too.
+ */
+export function providerTag(c: Context<AppEnv>, stored: OAuthProviderRecord): Promise<string> {
+  return representationTag(c, providerView(stored), stored.clientSecretSealed);
 }
 
 /** Names that cannot exist are refused as the PUT refuses them (400). */
@@ -93,7 +105,11 @@ const getProvider = createRoute({
   description: "The client secret is never returned.",
   request: { params: ProviderParams },
   responses: {
-    200: { description: "The provider", content: { "application/json": { schema: ProviderDetailSchema } } },
+    200: {
+      description: "The provider; its ETag names the configuration, not last_error",
+      headers: ETAG,
+      content: { "application/json": { schema: ProviderDetailSchema } },
+    },
     ...problems(400, 401, 403, 404),
   },
 });
@@ -101,7 +117,7 @@ const getProvider = createRoute({
 const deleteProvider = createRoute({
   ...adminOnly,
   method: "delete",
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE)] as const,
   path: "/t/{tenant}/v1/admin/oauth-providers/{provider}",
   summary: "Delete a provider",
   description: "Logins through it stop at once, including those already at the provider.",
@@ -130,11 +146,18 @@ export const adminOAuthProviderRoutes = createRouter()
       federation.lastUpstreamError(c.get("tenant"), name),
     ]);
     if (!stored) throw noSuchProvider();
+    c.header("ETag", await providerTag(c, stored));
     const last_error = lastError && { ...lastError, at: lastError.at.toISOString() };
     return c.json({ ...providerView(stored), last_error }, 200);
   })
   .openapi(deleteProvider, async (c) => {
     const name = providerName(c.req.valid("param").provider);
-    if (!(await c.get("services").federation.remove(c.get("tenant"), name))) throw noSuchProvider();
+    const { federation } = c.get("services");
+    const basis = await ifMatchBasis(
+      c,
+      () => federation.find(c.get("tenant"), name),
+      (stored) => providerTag(c, stored),
+    );
+    if (!(await federation.remove(c.get("tenant"), name, basis))) throw noSuchProvider();
     return c.body(null, 204);
   });

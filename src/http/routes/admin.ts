@@ -7,11 +7,11 @@ import { settleAll } from "../../core/settle-all.js";
 import { redirectUrisOf } from "../../core/tenant-settings.js";
 import { tagged } from "../etag.js";
 import { acceptBody, acceptNoBody } from "../middleware/body.js";
-import { comparesEntityTags, ifMatchAnyHolds, tenantBasis } from "../middleware/preconditions.js";
+import { comparesEntityTags, ifMatchAnyHolds, ifMatchBasis, tenantBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
 import { createRouter, ETAG, problems } from "../openapi.js";
 import { redirectUri, singleLine, TenantParamSchema, TenantResourceParamSchema, UUID_PATTERN } from "../schemas.js";
-import { providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
+import { providerTag, providerView, StoredProviderSchema } from "./admin-oauth-providers.js";
 
 const MAX_REDIRECT_URIS = 100;
 
@@ -118,7 +118,7 @@ const putProvider = createRoute({
     "choosing for a generic OpenID Connect provider, which needs `issuer`. The client secret is stored sealed and " +
     "never returned.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantParamSchema.extend({
       provider: z.string().openapi({ param: { name: "provider", in: "path" }, example: "google" }),
@@ -126,7 +126,7 @@ const putProvider = createRoute({
     body: { required: true, content: { "application/json": { schema: ProviderSchema } } },
   },
   responses: {
-    200: { description: "Stored", content: { "application/json": { schema: StoredProviderSchema } } },
+    200: { description: "Stored", headers: ETAG, content: { "application/json": { schema: StoredProviderSchema } } },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
@@ -148,18 +148,26 @@ export const adminRoutes = createRouter()
     if (!PROVIDER_NAME.test(provider)) {
       throw errors.validation([{ path: "provider", message: "must be 1 to 63 characters of a-z, 0-9 and -" }]);
     }
-    await ifMatchAnyHolds(c, () => c.get("services").federation.find(c.get("tenant"), provider));
+    const { federation } = c.get("services");
+    await ifMatchAnyHolds(c, () => federation.find(c.get("tenant"), provider));
+    const basis = await ifMatchBasis(
+      c,
+      () => federation.find(c.get("tenant"), provider),
+      (stored) => providerTag(c, stored),
+    );
     const entry = catalogueEntry(provider);
     if (entry.kind === "oidc" && !entry.issuer && !body.issuer) {
       throw errors.validation([{ path: "issuer", message: `is required for the provider "${provider}"` }]);
     }
-    const stored = await c.get("services").federation.configure(c.get("tenant"), provider, {
+    const input = {
       clientId: body.client_id,
       clientSecret: body.client_secret,
       issuer: body.issuer ?? null,
       scopes: body.scopes ?? [],
       enabled: body.enabled ?? true,
-    });
+    };
+    const stored = await federation.configure(c.get("tenant"), provider, input, basis);
+    c.header("ETag", await providerTag(c, stored));
     return c.json(providerView(stored), 200);
   })
   .openapi(revokeSessions, async (c) => {

@@ -18,11 +18,20 @@ export type OAuthProviderInput = Omit<OAuthProviderRecord, "createdAt" | "update
 export interface OAuthProviderRepository {
   /** Inserts or replaces the tenant's live provider of that name (one statement); resolves the stored row. */
   upsert(provider: OAuthProviderInput): Promise<OAuthProviderRecord>;
+  /**
+   * Replaces the live provider only while it still holds the sealed secret
+   * `sealedWas` (every write seals anew, so it names the row's version);
+   * resolves null, changing nothing, otherwise.
+   */
+  replaceIf(provider: OAuthProviderInput, sealedWas: string): Promise<OAuthProviderRecord | null>;
   find(tenantId: string, name: string): Promise<OAuthProviderRecord | null>;
   /** The tenant's live providers in name order after `afterName`, at most `limit`. */
   list(tenantId: string, afterName: string | null, limit: number): Promise<OAuthProviderRecord[]>;
-  /** Soft-deletes the live provider; the name becomes free again. Resolves whether a live row changed. */
-  softDelete(tenantId: string, name: string, now: Date): Promise<boolean>;
+  /**
+   * Soft-deletes the live provider (with `sealedWas`, only while it holds that
+   * sealed secret); the name becomes free again. Resolves whether a live row changed.
+   */
+  softDelete(tenantId: string, name: string, now: Date, sealedWas?: string): Promise<boolean>;
   /** Live providers of every tenant in id order after `afterId`, for the re-encryption pass. */
   page(afterId: string | null, limit: number): Promise<OAuthProviderRecord[]>;
   /** Replaces the sealed client secret of a live provider, only while it still holds `from` (re-encryption). */
