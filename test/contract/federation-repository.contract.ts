@@ -231,6 +231,28 @@ export function federationRepositoryContract(name: string, open: () => Promise<D
         expect(again.id).not.toBe(stored[0]?.id);
         expect(await db.samlConnections.find(tenant, "okta")).toEqual(again);
       });
+
+      it("replaces or deletes only while the connection is as read; of two such writers one wins", async () => {
+        const tenant = await newTenant("R");
+        const first = await db.samlConnections.upsert(connection(tenant, "okta"));
+        const next = (xml: string, now: Date) => ({ ...connection(tenant, "okta", now), idpMetadataXml: xml });
+        const replaced = await db.samlConnections.replaceIf(next("<a/>", later(1)), first);
+        expect(replaced).toMatchObject({ id: first.id, idpMetadataXml: "<a/>", spPrivateKeySealed: "sealed-key" });
+        expect(await db.samlConnections.replaceIf(next("<b/>", later(2)), first)).toBeNull();
+        // Same columns but another time: a write landed meanwhile.
+        expect(
+          await db.samlConnections.replaceIf(next("<b/>", later(2)), { ...first, idpMetadataXml: "<a/>" }),
+        ).toBeNull();
+        const current = replaced ?? first;
+        const both = await Promise.all([
+          db.samlConnections.replaceIf(next("<c/>", later(3)), current),
+          db.samlConnections.replaceIf({ ...next("<d/>", later(3)), enabled: false }, current),
+        ]);
+        expect(both.filter((result) => result !== null)).toHaveLength(1);
+        expect(await db.samlConnections.softDelete(tenant, "okta", later(4), current)).toBe(false);
+        const latest = await db.samlConnections.find(tenant, "okta");
+        expect(await db.samlConnections.softDelete(tenant, "okta", later(4), latest ?? undefined)).toBe(true);
+      });
     });
 
     describe("identities", () => {

@@ -4,6 +4,8 @@
  * writes it back with If-Match, so a change made meanwhile is never lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cryptoRandom } from "../../src/core/ports/clock.js";
+import { createSpKeyPair } from "../../src/core/saml/sp-certificate.js";
 import { JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
@@ -143,5 +145,57 @@ describe("an OAuth provider", () => {
     expect((await send("GET", path)).status).toBe(200);
     expect((await send("DELETE", path, undefined, { "If-Match": await etagOf(path) })).status).toBe(204);
     expectProblem(await send("DELETE", path, undefined, { "If-Match": stale }), 412, "precondition_failed");
+  });
+});
+
+describe("a SAML connection", () => {
+  const path = `${ADMIN}/saml-connections/okta`;
+
+  /** IdP metadata naming this SSO location (the view shows only the entity id). */
+  async function metadata(sso: string): Promise<string> {
+    const der = (await createSpKeyPair("idp", cryptoRandom, new Date())).certificatePem.replace(
+      /-----[^-]+-----|\s/g,
+      "",
+    );
+    return `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example/metadata">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${der}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sso}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+  }
+
+  it("tags the connection, takes the current ETag, refuses a stale or weak one, and deletes conditionally", async () => {
+    const first = await metadata("https://idp.example/sso");
+    const written = await send("PUT", path, { idp_metadata_xml: first });
+    expect(written.status, written.text).toBe(200);
+    const etag = await etagOf(path);
+    expect(written.headers.get("etag")).toBe(etag);
+    expect((await send("GET", path, undefined, { "If-None-Match": etag })).status).toBe(304);
+    const second = await send(
+      "PUT",
+      path,
+      { idp_metadata_xml: await metadata("https://idp.example/new") },
+      {
+        "If-Match": etag,
+      },
+    );
+    expect(second.status, second.text).toBe(200);
+    const now = second.headers.get("etag") as string;
+    expect(now).not.toBe(etag);
+    expectProblem(
+      await send("PUT", path, { idp_metadata_xml: first }, { "If-Match": etag }),
+      412,
+      "precondition_failed",
+    );
+    expectProblem(
+      await send("PUT", path, { idp_metadata_xml: first }, { "If-Match": `W/${now}` }),
+      412,
+      "precondition_failed",
+    );
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": etag }), 412, "precondition_failed");
+    expect(await etagOf(path)).toBe(now);
+    expect((await send("DELETE", path, undefined, { "If-Match": now })).status).toBe(204);
   });
 });

@@ -21,6 +21,24 @@ function toConnection(row: typeof samlConnections.$inferSelect): SamlConnectionR
   };
 }
 
+/** The tenant's live connection of that name. */
+const named = (tenantId: string, name: string) =>
+  and(eq(samlConnections.tenantId, tenantId), eq(samlConnections.name, name), isNull(samlConnections.deletedAt));
+
+/**
+ * The row as `was` read it, in every column a write sets (updated_at included): a conditional
+ * write compares it in its own statement, so a write landing after the read makes it match no row.
+ */
+const unchangedSince = (was: SamlConnectionRecord) =>
+  and(
+    eq(samlConnections.idpMetadataXml, was.idpMetadataXml),
+    eq(samlConnections.allowIdpInitiated, was.allowIdpInitiated),
+    eq(samlConnections.trustEmail, was.trustEmail),
+    sql`${samlConnections.attributeMapping} = ${JSON.stringify(was.attributeMapping)}::jsonb`,
+    eq(samlConnections.enabled, was.enabled),
+    eq(samlConnections.updatedAt, was.updatedAt),
+  );
+
 export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepository {
   return {
     async upsert({ now, ...connection }) {
@@ -45,6 +63,23 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
         .returning();
       if (!row) throw new Error("The SAML connection upsert returned no row.");
       return toConnection(row);
+    },
+
+    async replaceIf({ now, ...connection }, was) {
+      const [row] = await db
+        .update(samlConnections)
+        .set({
+          idpMetadataXml: connection.idpMetadataXml,
+          idpEntityId: connection.idpEntityId,
+          allowIdpInitiated: connection.allowIdpInitiated,
+          trustEmail: connection.trustEmail,
+          attributeMapping: connection.attributeMapping,
+          enabled: connection.enabled,
+          updatedAt: now,
+        })
+        .where(and(named(connection.tenantId, connection.name), unchangedSince(was)))
+        .returning();
+      return row ? toConnection(row) : null;
     },
 
     async find(tenantId, name) {
@@ -78,17 +113,11 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
       return rows.map(toConnection);
     },
 
-    async softDelete(tenantId, name, now) {
+    async softDelete(tenantId, name, now, was) {
       const rows = await db
         .update(samlConnections)
         .set({ deletedAt: now, updatedAt: now })
-        .where(
-          and(
-            eq(samlConnections.tenantId, tenantId),
-            eq(samlConnections.name, name),
-            isNull(samlConnections.deletedAt),
-          ),
-        )
+        .where(and(named(tenantId, name), was && unchangedSince(was)))
         .returning({ id: samlConnections.id });
       return rows.length > 0;
     },

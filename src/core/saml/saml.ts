@@ -74,6 +74,7 @@ export class SamlService {
       attributeMapping: Record<string, string>;
       enabled: boolean;
     },
+    basis?: SamlConnectionRecord,
   ): Promise<SamlConnectionRecord> {
     let entityId: string;
     try {
@@ -82,9 +83,9 @@ export class SamlService {
       if (!(error instanceof SamlProtocolError)) throw error;
       throw errors.validation([{ path: "idp_metadata_xml", message: error.message }]);
     }
-    const existing = await this.deps.db.samlConnections.find(tenant.id, name);
+    const existing = basis ?? (await this.deps.db.samlConnections.find(tenant.id, name));
     const keys = existing ? null : await createSpKeyPair(`${name} SAML SP`, this.deps.random, this.deps.clock.now());
-    const stored = await this.deps.db.samlConnections.upsert({
+    const connection = {
       id: existing?.id ?? this.deps.random.uuid(),
       tenantId: tenant.id,
       name,
@@ -99,7 +100,12 @@ export class SamlService {
         (await this.deps.sealer.seal(keys?.privateKeyPem ?? "", spKeyContext(tenant.id, name))),
       spCertificate: existing?.spCertificate ?? keys?.certificatePem ?? "",
       now: this.deps.clock.now(),
-    });
+    };
+    // A conditional write (RFC 9110 §13.1.1): only while the connection is still as `basis` read it.
+    const stored = basis
+      ? await this.deps.db.samlConnections.replaceIf(connection, basis)
+      : await this.deps.db.samlConnections.upsert(connection);
+    if (!stored) throw errors.preconditionFailed();
     // A NameID is unique only within its IdP; unlinked after the new IdP is stored (see FederationService).
     if (existing && existing.idpEntityId !== entityId) await this.unlink(tenant, name);
     return stored;
@@ -119,8 +125,9 @@ export class SamlService {
    * reads the connection again) and this process forgets its metadata.
    * Resolves whether it existed.
    */
-  async remove(tenant: Tenant, name: string): Promise<boolean> {
-    const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now());
+  async remove(tenant: Tenant, name: string, basis?: SamlConnectionRecord): Promise<boolean> {
+    const removed = await this.deps.db.samlConnections.softDelete(tenant.id, name, this.deps.clock.now(), basis);
+    if (!removed && basis) throw errors.preconditionFailed();
     if (removed) await this.unlink(tenant, name);
     this.deps.metadataCache.forget(tenant.id, name);
     return removed;

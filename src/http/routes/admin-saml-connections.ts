@@ -1,11 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
 import { PROVIDER_NAME } from "../../core/federation/catalogue.js";
 import type { SamlConnectionRecord } from "../../core/ports/database.js";
 import { spUrls } from "../../core/saml/saml.js";
+import type { AppEnv } from "../context.js";
+import { representationTag, tagged } from "../etag.js";
+import { comparesEntityTags, ifMatchBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { nextCursorField, PageQuerySchema, page } from "../pagination.js";
 import { TenantParamSchema } from "../schemas.js";
 
@@ -41,6 +45,24 @@ export function connectionView(stored: SamlConnectionRecord, issuer: string): z.
     created_at: stored.createdAt.toISOString(),
     updated_at: stored.updatedAt.toISOString(),
   };
+}
+
+/** A connection's ETag: its view and the IdP metadata a write stores but the view shows only the entity id of. */
+export function connectionTag(c: Context<AppEnv>, stored: SamlConnectionRecord): Promise<string> {
+  return representationTag(
+    c,
+    connectionView(stored, c.get("services").tokens.issuer(c.get("tenant"))),
+    stored.idpMetadataXml,
+  );
+}
+
+/** ifMatchBasis for a connection: the stored one, tagged. */
+export function connectionBasis(c: Context<AppEnv>, name: string): Promise<SamlConnectionRecord | undefined> {
+  return ifMatchBasis(
+    c,
+    () => c.get("services").saml.find(c.get("tenant"), name),
+    (stored) => connectionTag(c, stored),
+  );
 }
 
 /** Names that cannot exist are refused as the PUT refuses them (400). */
@@ -91,7 +113,12 @@ const getConnection = createRoute({
   description: "The SP private key is never returned.",
   request: { params: ConnectionParams },
   responses: {
-    200: { description: "The connection", content: { "application/json": { schema: StoredConnectionSchema } } },
+    200: {
+      description: "The connection",
+      headers: ETAG,
+      content: { "application/json": { schema: StoredConnectionSchema } },
+    },
+    ...NOT_MODIFIED,
     ...problems(400, 401, 403, 404),
   },
 });
@@ -99,7 +126,7 @@ const getConnection = createRoute({
 const deleteConnection = createRoute({
   ...adminOnly,
   method: "delete",
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE)] as const,
   path: "/t/{tenant}/v1/admin/saml-connections/{connection}",
   summary: "Delete a SAML connection",
   description: "Its logins, ACS and SP metadata stop at once, including logins already at the IdP.",
@@ -125,10 +152,13 @@ export const adminSamlConnectionRoutes = createRouter()
     const { saml, tokens } = c.get("services");
     const stored = await saml.find(c.get("tenant"), connectionName(c.req.valid("param").connection));
     if (!stored) throw noSuchConnection();
-    return c.json(connectionView(stored, tokens.issuer(c.get("tenant"))), 200);
+    const view = connectionView(stored, tokens.issuer(c.get("tenant")));
+    if (await tagged(c, view, stored.idpMetadataXml)) return c.body(null, 304);
+    return c.json(view, 200);
   })
   .openapi(deleteConnection, async (c) => {
     const name = connectionName(c.req.valid("param").connection);
-    if (!(await c.get("services").saml.remove(c.get("tenant"), name))) throw noSuchConnection();
+    const basis = await connectionBasis(c, name);
+    if (!(await c.get("services").saml.remove(c.get("tenant"), name, basis))) throw noSuchConnection();
     return c.body(null, 204);
   });

@@ -1,11 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { acceptBody } from "../middleware/body.js";
-import { ifMatchAnyHolds } from "../middleware/preconditions.js";
+import { comparesEntityTags, ifMatchAnyHolds } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, problems } from "../openapi.js";
 import { TenantParamSchema } from "../schemas.js";
-import { connectionName, connectionView, StoredConnectionSchema } from "./admin-saml-connections.js";
+import {
+  connectionBasis,
+  connectionName,
+  connectionTag,
+  connectionView,
+  StoredConnectionSchema,
+} from "./admin-saml-connections.js";
 
 const ConnectionParams = TenantParamSchema.extend({
   connection: z.string().openapi({ param: { name: "connection", in: "path" }, example: "okta" }),
@@ -38,13 +44,13 @@ const putConnection = createRoute({
   description:
     "The connection gets its own SP key pair on creation (kept on later updates); its certificate is public.",
   security: [{ bearer: [] }],
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: ConnectionParams,
     body: { required: true, content: { "application/json": { schema: ConnectionSchema } } },
   },
   responses: {
-    200: { description: "Stored", content: { "application/json": { schema: StoredConnectionSchema } } },
+    200: { description: "Stored", headers: ETAG, content: { "application/json": { schema: StoredConnectionSchema } } },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
@@ -113,7 +119,8 @@ export const samlRoutes = createRouter()
     const body = c.req.valid("json");
     const { saml, tokens } = c.get("services");
     await ifMatchAnyHolds(c, () => saml.find(c.get("tenant"), name));
-    const stored = await saml.configure(c.get("tenant"), name, {
+    const basis = await connectionBasis(c, name);
+    const input = {
       idpMetadataXml: body.idp_metadata_xml,
       allowIdpInitiated: body.allow_idp_initiated ?? false,
       trustEmail: body.trust_email ?? false,
@@ -122,7 +129,9 @@ export const samlRoutes = createRouter()
         string
       >,
       enabled: body.enabled ?? true,
-    });
+    };
+    const stored = await saml.configure(c.get("tenant"), name, input, basis);
+    c.header("ETag", await connectionTag(c, stored));
     return c.json(connectionView(stored, tokens.issuer(c.get("tenant"))), 200);
   })
   .openapi(metadata, async (c) => {
