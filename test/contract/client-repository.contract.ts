@@ -222,6 +222,38 @@ export function clientRepositoryContract(name: string, open: () => Promise<Datab
       expect(await db.clients.rotateSecret(otherTenantId, created.clientId, rotation)).toBeNull();
     });
 
+    it("updates, rotates and deletes with `was` only while the client is as read; of two such writers one wins", async () => {
+      const created = await create(client({ secretHash: "1".repeat(64) }));
+      const id = created.clientId;
+      const rotation = { secretHash: "2".repeat(64), previousExpiresAt: later(5), now: later(5) };
+      const read = await db.clients.find(tenantId, id);
+      if (!read) throw new Error("The client is gone.");
+      expect(read).toEqual(created);
+      const both = await Promise.all([
+        db.clients.update(tenantId, id, { name: "One" }, later(1), undefined, read),
+        db.clients.rotateSecret(tenantId, id, rotation, read),
+      ]);
+      expect(both.filter((result) => result !== null)).toHaveLength(1);
+      const now = await db.clients.find(tenantId, id);
+      expect(await db.clients.update(tenantId, id, { name: "Two" }, later(2), undefined, read)).toBeNull();
+      expect(await db.clients.rotateSecret(tenantId, id, rotation, read)).toBeNull();
+      expect(await db.clients.softDelete(tenantId, id, later(3), read)).toBe(false);
+      expect(await db.clients.find(tenantId, id)).toEqual(now);
+      if (!now) throw new Error("The client is gone.");
+      // Only the secret differs from what was read: still refused.
+      expect(
+        await db.clients.update(tenantId, id, { name: "Three" }, later(4), undefined, {
+          ...now,
+          secretHash: "9".repeat(64),
+        }),
+      ).toBeNull();
+      expect(await db.clients.update(tenantId, id, { name: "Three" }, later(4), undefined, now)).toMatchObject({
+        name: "Three",
+      });
+      const latest = await db.clients.find(tenantId, id);
+      expect(await db.clients.softDelete(tenantId, id, later(6), latest ?? undefined)).toBe(true);
+    });
+
     it("soft-deletes once, within its tenant", async () => {
       const created = await create(client());
       expect(await db.clients.softDelete(otherTenantId, created.clientId, later(1))).toBe(false);

@@ -199,3 +199,40 @@ describe("a SAML connection", () => {
     expect((await send("DELETE", path, undefined, { "If-Match": now })).status).toBe(204);
   });
 });
+
+describe("an OAuth client", () => {
+  it("tags the client and its secret; PATCH, rotate-secret and DELETE take only the current ETag", async () => {
+    const created = await send("POST", `${ADMIN}/clients`, {
+      name: "Billing",
+      type: "confidential",
+      redirect_uris: ["https://billing.example/cb"],
+    });
+    expect(created.status, created.text).toBe(201);
+    const path = `${ADMIN}/clients/${created.json.client_id}`;
+    const first = await etagOf(path);
+    expect(await etagOf(path)).toBe(first);
+    expect((await send("GET", path, undefined, { "If-None-Match": first })).status).toBe(304);
+    const renamed = await send("PATCH", path, { name: "Invoices" }, { "If-Match": first });
+    expect(renamed.status, renamed.text).toBe(200);
+    const second = renamed.headers.get("etag") as string;
+    expect(second).not.toBe(first);
+    expect(await etagOf(path)).toBe(second);
+    expectProblem(await send("PATCH", path, { name: "Lost" }, { "If-Match": first }), 412, "precondition_failed");
+    expectProblem(
+      await send("PATCH", path, { name: "Lost" }, { "If-Match": `W/${second}` }),
+      412,
+      "precondition_failed",
+    );
+    // A rotation changes the ETag, so an operator's write based on the read before it is refused.
+    const rotated = await send("POST", `${path}/rotate-secret`, { overlap_seconds: 0 }, { "If-Match": second });
+    expect(rotated.status, rotated.text).toBe(200);
+    const third = rotated.headers.get("etag") as string;
+    expect(third).not.toBe(second);
+    expect(await etagOf(path)).toBe(third);
+    expectProblem(await send("PATCH", path, { type: "public" }, { "If-Match": second }), 412, "precondition_failed");
+    expectProblem(await send("POST", `${path}/rotate-secret`, {}, { "If-Match": second }), 412, "precondition_failed");
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": second }), 412, "precondition_failed");
+    expect((await send("GET", path)).json.name).toBe("Invoices");
+    expect((await send("DELETE", path, undefined, { "If-Match": third })).status).toBe(204);
+  });
+});

@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, isNull, type SQL, sql } from "drizzle-orm";
 import type { ClientRecord, ClientRepository, ListingPosition } from "../../core/ports/database.js";
-import { byteOrder, type DrizzleDb, exactInstant } from "./drizzle.js";
+import { asRead, byteOrder, type DrizzleDb, exactInstant } from "./drizzle.js";
 import { rowsOf } from "./errors.js";
 import { oauthClients } from "./schema.js";
 
@@ -24,6 +24,10 @@ function toClient(row: typeof oauthClients.$inferSelect): ClientRecord {
     updatedAt: row.updatedAt,
   };
 }
+
+const columns = getTableColumns(oauthClients);
+/** A conditional write's guard: the client still as `was` read it, secrets and updated_at included. */
+const unchanged = (was: ClientRecord | undefined) => was && asRead(columns, was);
 
 const liveOf = (tenantId: string): SQL | undefined =>
   and(eq(oauthClients.tenantId, tenantId), isNull(oauthClients.deletedAt));
@@ -75,7 +79,7 @@ export function clientRepository(db: DrizzleDb): ClientRepository {
       return rows.map(({ row, at }) => ({ client: toClient(row), position: { at, id: row.clientId } }));
     },
 
-    async update(tenantId, clientId, changes, now, retype) {
+    async update(tenantId, clientId, changes, now, retype, was) {
       const typed = retype && {
         type: retype.to,
         secretHash: retype.secretHash,
@@ -85,12 +89,12 @@ export function clientRepository(db: DrizzleDb): ClientRepository {
       const [row] = await db
         .update(oauthClients)
         .set({ ...changes, ...typed, updatedAt: now })
-        .where(retype ? and(live(tenantId, clientId), eq(oauthClients.type, retype.from)) : live(tenantId, clientId))
+        .where(and(live(tenantId, clientId), retype && eq(oauthClients.type, retype.from), unchanged(was)))
         .returning();
       return row ? toClient(row) : null;
     },
 
-    async rotateSecret(tenantId, clientId, { secretHash, previousExpiresAt, now }) {
+    async rotateSecret(tenantId, clientId, { secretHash, previousExpiresAt, now }, was) {
       const [row] = await db
         .update(oauthClients)
         .set({
@@ -100,16 +104,16 @@ export function clientRepository(db: DrizzleDb): ClientRepository {
           secretHash,
           updatedAt: now,
         })
-        .where(and(live(tenantId, clientId), eq(oauthClients.type, "confidential")))
+        .where(and(live(tenantId, clientId), eq(oauthClients.type, "confidential"), unchanged(was)))
         .returning();
       return row ? toClient(row) : null;
     },
 
-    async softDelete(tenantId, clientId, now) {
+    async softDelete(tenantId, clientId, now, was) {
       const rows = await db
         .update(oauthClients)
         .set({ deletedAt: now, updatedAt: now })
-        .where(live(tenantId, clientId))
+        .where(and(live(tenantId, clientId), unchanged(was)))
         .returning({ clientId: oauthClients.clientId });
       return rows.length > 0;
     },

@@ -1,4 +1,4 @@
-import { type AnyColumn, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Schema } from "./schema.js";
 
@@ -17,6 +17,21 @@ export const byteOrder = (column: AnyColumn): SQL => sql`${column} COLLATE "C"`;
  */
 export const exactInstant = (column: AnyColumn): SQL<string> =>
   sql<string>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * A row still as `was` read it in every column `was` names (null as IS NULL,
+ * each value in its column's encoding): the guard of a conditional write, in
+ * its own statement, so a write landing after the read makes it match no row.
+ */
+export const asRead = (columns: Record<string, AnyColumn>, was: object): SQL | undefined =>
+  and(
+    ...Object.entries(was)
+      .filter(([key]) => key in columns)
+      .map(([key, value]) => {
+        const column = columns[key] as AnyColumn;
+        return value === null ? isNull(column) : eq(column, value);
+      }),
+  );
 
 /** Rows after a position of a listing ordered by `at` then `id`, both descending. */
 export const beforePosition = (at: AnyColumn, id: AnyColumn, position: { at: string; id: string }): SQL =>

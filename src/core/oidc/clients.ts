@@ -39,6 +39,8 @@ export interface ClientWithSecret {
   client: OAuthClient;
   /** Null for a public client. */
   secret: string | null;
+  /** The stored secret's hash (null: none), never shown: part of the client's ETag, so a new secret changes it. */
+  secretHash: string | null;
 }
 
 export interface ClientDeps {
@@ -121,7 +123,7 @@ export class ClientService implements ClientDirectory {
     );
     if (!record) throw errors.limitReached(`A tenant holds at most ${MAX_CLIENTS} clients; delete one first.`);
     this.deps.logger.info("client_created", { tenant_id: tenant.id, client_id: record.clientId, type: record.type });
-    return { client: withoutSecrets(record), secret };
+    return { client: withoutSecrets(record), secret, secretHash: record.secretHash };
   }
 
   /** Up to `limit` of the tenant's live clients, newest first, after `after`, each with its place. */
@@ -145,12 +147,19 @@ export class ClientService implements ClientDirectory {
    * confidential, a new one, returned once; to public, none, and every
    * session issued to the client ends, as its tokens were bound to the
    * client's authentication (RFC 6749 §10.4). Resolves null when there is no such client.
+   * With `basis`, a conditional write (RFC 9110 §13.1.1): only while the client is as read, else 412.
    */
   async update(
     tenant: Tenant,
     clientId: string,
     changes: ClientChanges & { type?: ClientType },
+    basis?: ClientRecord,
   ): Promise<ClientWithSecret | null> {
+    if (basis) {
+      const changed = await this.change(tenant, basis, changes, basis);
+      if (!changed) throw errors.preconditionFailed();
+      return changed;
+    }
     // A concurrent change of type makes the guarded write miss; the change is then weighed against the client as it is.
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await this.record(tenant, clientId);
@@ -161,11 +170,12 @@ export class ClientService implements ClientDirectory {
     throw errors.concurrentChange();
   }
 
-  /** One try of update(): null when the client was deleted or changed type meanwhile. */
+  /** One try of update(): null when the client was deleted or changed type (with `was`, changed at all) meanwhile. */
   private async change(
     tenant: Tenant,
     current: ClientRecord,
     { type = current.type, ...changes }: ClientChanges & { type?: ClientType },
+    was?: ClientRecord,
   ): Promise<ClientWithSecret | null> {
     // Absent (undefined) fields stay as they are; null is a value (a TTL back to the tenant's default).
     const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
@@ -185,7 +195,7 @@ export class ClientService implements ClientDirectory {
         ? undefined
         : { from: current.type, to: type, secretHash: secret === null ? null : await this.hash(secret) };
     const now = this.deps.clock.now();
-    const write = () => this.deps.db.clients.update(tenant.id, clientId, normalized, now, retype);
+    const write = () => this.deps.db.clients.update(tenant.id, clientId, normalized, now, retype, was);
     // A refresh token (or client-credentials token) issued on the strength of the secret would outlive it.
     const updated =
       retype?.to === "public"
@@ -200,19 +210,21 @@ export class ClientService implements ClientDirectory {
         to: type,
       });
     }
-    return { client: withoutSecrets(updated), secret };
+    return { client: withoutSecrets(updated), secret, secretHash: updated.secretHash };
   }
 
   /**
    * Deletes a client: it can no longer authenticate or be sent to, and every
    * session issued to it is revoked, so its refresh tokens stop and its
-   * access tokens are refused at once. Resolves whether there was one.
+   * access tokens are refused at once. Resolves whether there was one. With
+   * `basis`, only while the client is as read (else 412).
    */
-  async delete(tenant: Tenant, clientId: string): Promise<boolean> {
+  async delete(tenant: Tenant, clientId: string, basis?: ClientRecord): Promise<boolean> {
     if (!CLIENT_ID_SHAPE.test(clientId) || !(await this.deps.db.clients.find(tenant.id, clientId))) return false;
     const deleted = await this.deps.sessions.revokeAllOfClientAround(tenant, clientId, "client_deleted", () =>
-      this.deps.db.clients.softDelete(tenant.id, clientId, this.deps.clock.now()),
+      this.deps.db.clients.softDelete(tenant.id, clientId, this.deps.clock.now(), basis),
     );
+    if (!deleted && basis) throw errors.preconditionFailed();
     if (!deleted) return false;
     this.deps.logger.info("client_deleted", { tenant_id: tenant.id, client_id: clientId });
     return true;
@@ -221,20 +233,28 @@ export class ClientService implements ClientDirectory {
   /**
    * A new secret for a confidential client, returned once. The replaced one
    * keeps working for `overlapSeconds` (0: not at all); one rotated out
-   * earlier stops now. Resolves null when there is no such client.
+   * earlier stops now. Resolves null when there is no such client. With
+   * `basis`, only while the client is as read (else 412).
    */
-  async rotateSecret(tenant: Tenant, clientId: string, overlapSeconds: number): Promise<ClientWithSecret | null> {
+  async rotateSecret(
+    tenant: Tenant,
+    clientId: string,
+    overlapSeconds: number,
+    basis?: ClientRecord,
+  ): Promise<ClientWithSecret | null> {
     const publicClient = () => errors.validationCode("public_client", "A public client has no secret to rotate.");
-    const current = await this.record(tenant, clientId);
+    const current = basis ?? (await this.record(tenant, clientId));
     if (!current) return null;
     if (current.type !== "confidential") throw publicClient();
     const secret = this.newSecret();
     const now = this.deps.clock.now();
-    const rotated = await this.deps.db.clients.rotateSecret(tenant.id, clientId, {
-      secretHash: await this.hash(secret),
-      previousExpiresAt: new Date(now.getTime() + overlapSeconds * 1000),
-      now,
-    });
+    const rotated = await this.deps.db.clients.rotateSecret(
+      tenant.id,
+      clientId,
+      { secretHash: await this.hash(secret), previousExpiresAt: new Date(now.getTime() + overlapSeconds * 1000), now },
+      basis,
+    );
+    if (!rotated && basis) throw errors.preconditionFailed();
     // Missed: the client was deleted, or made public meanwhile (the write rotates only a confidential client).
     if (!rotated) {
       if (await this.record(tenant, clientId)) throw publicClient();
@@ -245,7 +265,7 @@ export class ClientService implements ClientDirectory {
       client_id: clientId,
       overlap_seconds: overlapSeconds,
     });
-    return { client: withoutSecrets(rotated), secret };
+    return { client: withoutSecrets(rotated), secret, secretHash: rotated.secretHash };
   }
 
   async authenticate(tenant: Tenant, clientId: string, secret: string): Promise<OAuthClient | null> {
@@ -262,7 +282,8 @@ export class ClientService implements ClientDirectory {
     return current || (overlapping && previous) ? withoutSecrets(record) : null;
   }
 
-  private record(tenant: Tenant, clientId: string): Promise<ClientRecord | null> {
+  /** The stored client, secrets' hashes included (a conditional write's basis; never shown). */
+  record(tenant: Tenant, clientId: string): Promise<ClientRecord | null> {
     return CLIENT_ID_SHAPE.test(clientId) ? this.deps.db.clients.find(tenant.id, clientId) : Promise.resolve(null);
   }
 

@@ -64,7 +64,7 @@ export interface ClientRepository {
    * Sets the given fields of a live client, and with `retype` its type and
    * secret (a secret rotated out earlier is forgotten), in one statement;
    * resolves it updated, or null when there is none (or, with `retype`, it is
-   * no longer of type `from`).
+   * no longer of type `from`, or, with `was`, no longer as `was` read it).
    */
   update(
     tenantId: string,
@@ -72,17 +72,19 @@ export interface ClientRepository {
     changes: ClientChanges,
     now: Date,
     retype?: ClientRetype,
+    was?: ClientRecord,
   ): Promise<ClientRecord | null>;
   /**
    * In one statement: the current secret becomes the previous one (accepted
    * until `previousExpiresAt`) and `secretHash` the current one. Only a live
-   * confidential client; resolves it, or null.
+   * confidential client (with `was`, only while it is as `was` read it); resolves it, or null.
    */
   rotateSecret(
     tenantId: string,
     clientId: string,
     rotation: { secretHash: string; previousExpiresAt: Date; now: Date },
+    was?: ClientRecord,
   ): Promise<ClientRecord | null>;
-  /** Soft-deletes a live client; resolves whether there was one. */
-  softDelete(tenantId: string, clientId: string, now: Date): Promise<boolean>;
+  /** Soft-deletes a live client (with `was`, only while it is as read); resolves whether there was one. */
+  softDelete(tenantId: string, clientId: string, now: Date, was?: ClientRecord): Promise<boolean>;
 }
