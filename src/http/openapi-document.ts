@@ -129,7 +129,11 @@ function operationIdOf(method: string, path: string): string {
   return method.toLowerCase() + (words.length > 0 ? words.map(pascal).join("") : "Root");
 }
 
-function finishOperation(path: string, method: string, operation: Operation): void {
+const hasEtag = (operation: Operation | undefined) =>
+  Object.values(operation?.responses ?? {}).some((response) => response.headers && "ETag" in response.headers);
+
+/** `tagged`: the path's GET answers an ETag, so its writes (a DELETE too) take If-Match. */
+function finishOperation(path: string, method: string, operation: Operation, tagged: boolean): void {
   operation.operationId ??= operationIdOf(method, path);
   const responses: Record<string, Response> = { ...operation.responses };
   if (path.includes("{tenant}") && !responses["404"]) responses["404"] = TENANT_NOT_FOUND;
@@ -139,10 +143,11 @@ function finishOperation(path: string, method: string, operation: Operation): vo
   if (!STORELESS.has(path) && !responses["503"]) responses["503"] = UNAVAILABLE;
   if (method !== "get" && !responses["413"]) responses["413"] = PAYLOAD_TOO_LARGE;
   if (method !== "get" && path.includes("/v1/admin/") && !responses["412"]) responses["412"] = PRECONDITION_FAILED;
-  // A route that answers an ETag takes If-Match on a write (preconditions.ts), If-None-Match on a GET answering 304.
-  if (Object.values(responses).some((response) => response.headers && "ETag" in response.headers)) {
-    if (method !== "get") operation.parameters = [...(operation.parameters ?? []), IF_MATCH];
-    else if (responses["304"]) operation.parameters = [...(operation.parameters ?? []), IF_NONE_MATCH];
+  // A resource with an ETag takes If-Match on its writes (preconditions.ts), If-None-Match on a GET answering 304.
+  if (method !== "get" && (tagged || hasEtag(operation))) {
+    operation.parameters = [...(operation.parameters ?? []), IF_MATCH];
+  } else if (method === "get" && hasEtag(operation) && responses["304"]) {
+    operation.parameters = [...(operation.parameters ?? []), IF_NONE_MATCH];
   }
   // problem.ts answers every failure at a hosted page (or the authorization and logout endpoints) as a page.
   const page = isPagePath(path.replace(/\{[^}]+\}/g, "x"));
@@ -201,7 +206,7 @@ export function finishDocument(document: OpenApiDocument): OpenApiDocument {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of METHODS) {
       const operation = item?.[method] as Operation | undefined;
-      if (operation) finishOperation(path, method, operation);
+      if (operation) finishOperation(path, method, operation, hasEtag(item?.get as Operation | undefined));
     }
   }
   document.components = { ...document.components, headers: { ...document.components?.headers, ...HEADERS } };

@@ -193,6 +193,36 @@ describe("every operation of the OpenAPI document", () => {
     expect(failing((o) => admin(o) && !o.op.responses["412"])).toEqual([]);
   });
 
+  it("describes the ETag and the conditional headers of every admin resource that has one", () => {
+    const tagged = [
+      "/t/{tenant}/v1/admin/redirect-uris",
+      "/t/{tenant}/v1/admin/branding",
+      "/t/{tenant}/v1/admin/mfa-policy",
+      "/t/{tenant}/v1/admin/passkey-settings",
+      "/t/{tenant}/v1/admin/rate-limits",
+      "/t/{tenant}/v1/admin/oauth-providers/{provider}",
+      "/t/{tenant}/v1/admin/saml-connections/{connection}",
+      "/t/{tenant}/v1/admin/clients/{client_id}",
+      "/t/{tenant}/v1/admin/clients/{client_id}/rotate-secret",
+    ];
+    const etag = (op: Operation) => Object.values(op.responses).some((response) => response.headers?.ETag);
+    const takes = (op: Operation, header: string) => op.parameters?.some((p) => p.in === "header" && p.name === header);
+    // A DELETE answers 204 without one, and takes If-Match as its resource's other writes do.
+    expect(failing(({ method, path, op }) => tagged.includes(path) && method !== "delete" && !etag(op))).toEqual([]);
+    const resource = (path: string) => etag(doc.paths[path]?.get ?? { responses: {} });
+    const writes = ({ method, path, op }: (typeof operations)[number]) =>
+      method !== "get" && (etag(op) || resource(path));
+    expect(failing((o) => writes(o) && !takes(o.op, "If-Match"))).toEqual([]);
+    expect(failing((o) => !writes(o) && !!takes(o.op, "If-Match"))).toEqual([]);
+    expect(operations.filter((o) => o.method === "delete" && writes(o)).length).toBe(3);
+    expect(
+      failing(
+        ({ method, op }) => etag(op) && method === "get" && !!op.responses["304"] !== !!takes(op, "If-None-Match"),
+      ),
+    ).toEqual([]);
+    expect(operations.filter(({ op }) => etag(op)).length).toBeGreaterThanOrEqual(tagged.length * 2 - 1);
+  });
+
   it("names what discovery advertises in OpenIdConfiguration", () => {
     const properties = Object.keys((doc.components.schemas.OpenIdConfiguration as { properties: object }).properties);
     expect(properties).toEqual(
