@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { COUNTERS, HISTOGRAMS, METRIC_PREFIX } from "../../src/adapters/telemetry/metric-catalogue.js";
+import { COUNTERS, GAUGES, HISTOGRAMS, METRIC_PREFIX } from "../../src/adapters/telemetry/metric-catalogue.js";
 import { REVOCATION_REASONS } from "../../src/core/sessions/session-types.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -37,7 +37,9 @@ function sourceFiles(dir: string): string[] {
 
 describe("docs/operations.md metrics", () => {
   it("has a row for every metric the service exports", () => {
-    for (const metric of [...Object.keys(COUNTERS), ...Object.keys(HISTOGRAMS)]) labelsCell(metric);
+    for (const metric of [...Object.keys(COUNTERS), ...Object.keys(HISTOGRAMS), ...Object.keys(GAUGES)]) {
+      labelsCell(metric);
+    }
   });
 
   it("lists every reason a session is revoked for, and no other", () => {

@@ -73,4 +73,13 @@ describe("PrometheusMetrics", () => {
     expect(text).toContain(`${METRIC_PREFIX}refreshes_total{outcome="rotated"} 0`);
     expect(text).not.toContain(`${METRIC_PREFIX}redis_command_duration_seconds_count`);
   });
+
+  it("renders a gauge as its owner reads it at each scrape", async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    let depth = 3;
+    metrics.gauge("password_hash_queue_depth", () => depth);
+    expect(await metrics.render()).toContain(`${METRIC_PREFIX}password_hash_queue_depth 3\n`);
+    depth = 0;
+    expect(await metrics.render()).toContain(`${METRIC_PREFIX}password_hash_queue_depth 0\n`);
+  });
 });

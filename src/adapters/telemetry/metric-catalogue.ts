@@ -86,6 +86,18 @@ export const COUNTERS: Record<CounterName, CounterSpec> = {
     help: "Node: connections the server closed to keep slots free, by reason (idle_evicted: an idle one made room for a newcomer; address_limit, connection_limit: a newcomer refused on arrival; pipeline_limit: more than 16 requests unanswered on one connection).",
     labelNames: ["reason"],
   },
+  // Node only, as above. No tenant label: tenants are unbounded.
+  password_hashes_shed_total: {
+    help: "Node: password hashes (argon2id) shed with 503 rather than run, by reason (full: the queue was full, and this one's tenant held the most; waited_too_long: waited past PASSWORD_HASH_MAX_WAIT; abandoned: its client had gone).",
+    labelNames: ["reason"],
+  },
+};
+
+/** Node only: values read from their owner when scraped (no labels). */
+export type GaugeName = "password_hash_queue_depth";
+
+export const GAUGES: Record<GaugeName, { help: string }> = {
+  password_hash_queue_depth: { help: "Node: password hashes (argon2id) waiting for a slot, all tenants together." },
 };
 
 export const HISTOGRAMS: Record<HistogramName, HistogramSpec> = {

@@ -1,8 +1,10 @@
-import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { CounterName, HistogramName, MetricLabels, Metrics } from "../../core/ports/telemetry.js";
 import {
   boundedLabels,
   COUNTERS,
+  GAUGES,
+  type GaugeName,
   HISTOGRAMS,
   type HistogramSpec,
   isCount,
@@ -69,6 +71,18 @@ export class PrometheusMetrics implements Metrics {
 
   observe(name: HistogramName, seconds: number, labels?: MetricLabels): void {
     if (isDuration(seconds)) this.histograms.get(name)?.observe(seconds, labels);
+  }
+
+  /** A gauge whose value is read from `read` when scraped (nothing is recorded in between). */
+  gauge(name: GaugeName, read: () => number): void {
+    new Gauge({
+      name: METRIC_PREFIX + name,
+      help: GAUGES[name].help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /** `text/plain; version=0.0.4; charset=utf-8`: the Prometheus text exposition format. */

@@ -92,7 +92,9 @@ export type CounterName =
   /** labels: kind, reason = error | rejected | smtputf8_unsupported | expired | queue_full (a mail given up) */
   | "mail_failed_total"
   /** Node: labels: reason = idle_evicted | address_limit | connection_limit | pipeline_limit */
-  | "connections_closed_total";
+  | "connections_closed_total"
+  /** Node: labels: reason = full | waited_too_long | abandoned (a password hash shed rather than run) */
+  | "password_hashes_shed_total";
 
 export type HistogramName =
   /** labels: method, route */
