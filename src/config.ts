@@ -85,6 +85,8 @@ const schema = z.object({
   MAX_CONNECTIONS_PER_ADDRESS: integer(256, 1, 1_000_000),
   /** Node: password hashes computed at once; unset, one fewer than the CPUs (at least one), so the event loop keeps a core. */
   PASSWORD_HASH_CONCURRENCY: optionalInteger(1, 1_024),
+  /** Node: the longest a password hash waits for a slot; past it the request answers 503 rather than wait on. */
+  PASSWORD_HASH_MAX_WAIT: duration("2s", DURATION_MAX.PASSWORD_HASH_MAX_WAIT),
   SESSION_RETENTION: duration("30d", DURATION_MAX.SESSION_RETENTION),
   /** How long audit events are kept; the daily cleanup deletes older ones. */
   AUDIT_RETENTION: duration("90d", DURATION_MAX.AUDIT_RETENTION),

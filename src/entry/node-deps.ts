@@ -8,7 +8,8 @@ import { nodeCrypto } from "../adapters/crypto/node-crypto.js";
 import { createLogMailer } from "../adapters/mail/log-mailer.js";
 import { createSmtpMailer } from "../adapters/mail/smtp.js";
 import { createNodeEgressFetch } from "../adapters/net/node-egress-fetch.js";
-import { createNodeArgon2Hasher, limitConcurrency } from "../adapters/passwords/node-argon2.js";
+import { HashQueue } from "../adapters/passwords/hash-queue.js";
+import { createNodeArgon2Hasher } from "../adapters/passwords/node-argon2.js";
 import { type MigrationState, migratePostgres, migrationStateOf } from "../adapters/postgres/migrate-pg.js";
 import { createPgDatabase } from "../adapters/postgres/pg.js";
 import { openPgliteDatabase } from "../adapters/postgres/pglite.js";
@@ -102,6 +103,16 @@ function presetNodeHeaders(c: Context, headers: Record<string, string>): boolean
   return true;
 }
 
+/**
+ * Whether the request's client is still connected: Node destroys the
+ * response when the socket closes (the request itself reads as destroyed
+ * once its body is read, so it cannot tell).
+ */
+export function nodeClientPresence(c: Context): (() => boolean) | undefined {
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  return outgoing && (() => !outgoing.destroyed);
+}
+
 /** The adapters the Node runtime uses for this configuration. */
 export async function openNodeDeps(config: Config, logger: Logger): Promise<AppDeps> {
   const mailer = openNodeMailer(config, logger);
@@ -121,6 +132,12 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
   // One registry for the process: the port records into it and GET /metrics renders it.
   const metrics = new PrometheusMetrics();
   const egressPolicy = egressPolicyFor(config.APP_ENV);
+  const hashes = new HashQueue({
+    limit: config.PASSWORD_HASH_CONCURRENCY,
+    maxWaitMs: config.PASSWORD_HASH_MAX_WAIT,
+    metrics,
+  });
+  metrics.gauge("password_hash_queue_depth", () => hashes.waiting);
   return {
     config,
     db,
@@ -129,9 +146,10 @@ export async function openNodeDeps(config: Config, logger: Logger): Promise<AppD
     random: cryptoRandom,
     logger,
     sealer: await Sealer.create(config.ENCRYPTION_KEYS, cryptoRandom, nodeCrypto),
-    passwords: createNodeArgon2Hasher(cryptoRandom, limitConcurrency(config.PASSWORD_HASH_CONCURRENCY)),
+    passwords: createNodeArgon2Hasher(cryptoRandom, hashes),
     clientIp: nodeClientIp(config.TRUSTED_PROXIES),
     presetHeaders: presetNodeHeaders,
+    clientPresence: nodeClientPresence,
     egressPolicy,
     // Provider URLs are checked again at connect time, against the addresses their names resolve to.
     upstreamFetch: createNodeEgressFetch(egressPolicy),

@@ -89,6 +89,7 @@ export function createApp(deps: AppDeps, services: Services = buildServices(deps
     const scope = correlate(c, deps.random);
     scope.audit = [];
     scope.arrivedAt = deps.clock.now().getTime();
+    if (deps.clientPresence) scope.wanted = deps.clientPresence(c);
     c.set("services", services.forRequest(scope));
     const started = performance.now();
     await next();

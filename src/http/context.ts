@@ -86,6 +86,13 @@ export interface AppDeps {
    * route's Response (its Headers).
    */
   presetHeaders?: (c: Context, headers: Record<string, string>) => boolean;
+  /**
+   * Whether the request's client is still there to read its answer, read
+   * later without the Context (Node: its response not destroyed by a closed
+   * socket); absent where the runtime cannot tell cheaply. Password hashes of
+   * a request whose client has gone are shed rather than run.
+   */
+  clientPresence?: (c: Context) => (() => boolean) | undefined;
   /** Set by a runtime that is shutting down (Node on SIGTERM): readiness fails, connections close after their response. */
   lifecycle?: Lifecycle;
 }

@@ -31,6 +31,8 @@ export interface RequestScope {
   audit?: AuditEventRecord[];
   /** Once it is answered: writes an entry the request's background work raised (mail flows). */
   auditLater?: (entry: AuditEventRecord) => void;
+  /** False once the client has gone (where the runtime can tell, see AppDeps.clientPresence). */
+  wanted?: () => boolean;
 }
 
 interface AuditActor {

@@ -139,7 +139,9 @@ export class ServiceGraph extends SharedView implements Services {
     return this.built.throttle;
   }
   get accounts() {
-    this.built.accounts ??= new AccountService(this.depsWith("accounts", { throttle: this.throttle }));
+    this.built.accounts ??= new AccountService(
+      this.depsWith("accounts", { throttle: this.throttle, requestWanted: this.scope?.wanted }),
+    );
     return this.built.accounts;
   }
   get mfa() {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createNodeArgon2Hasher, limitConcurrency } from "../../src/adapters/passwords/node-argon2.js";
+import { HashQueue } from "../../src/adapters/passwords/hash-queue.js";
+import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { passwordHasherContract } from "./password-hasher.contract.js";
 
@@ -17,14 +18,16 @@ describe("the native hasher's bound", () => {
   };
 
   it("runs at most `limit` tasks at once, the next waiting one as soon as a slot frees, failed or not", async () => {
-    const bounded = limitConcurrency(2);
+    const queue = new HashQueue({ limit: 2 });
     const gates = [gate(), gate(), gate(), gate()];
     const started: number[] = [];
     const results = gates.map((g, i) =>
-      bounded(() => {
-        started.push(i);
-        return g.promise;
-      }).catch((error: Error) => error.message),
+      queue
+        .run(() => {
+          started.push(i);
+          return g.promise;
+        })
+        .catch((error: Error) => error.message),
     );
     await Promise.resolve();
     expect(started).toEqual([0, 1]);
@@ -40,10 +43,10 @@ describe("the native hasher's bound", () => {
   });
 
   it("sheds a task beyond `maxWaiting` with 503 and Retry-After, and takes one again once a slot frees", async () => {
-    const bounded = limitConcurrency(1, 2);
+    const queue = new HashQueue({ limit: 1, maxWaiting: 2 });
     const gates = [gate(), gate(), gate()];
-    const results = gates.map((g) => bounded(() => g.promise));
-    const shed = await bounded(async () => "ran").catch((error: unknown) => error);
+    const results = gates.map((g) => queue.run(() => g.promise));
+    const shed = await queue.run(async () => "ran").catch((error: unknown) => error);
     expect(shed).toMatchObject({
       status: 503,
       code: "service_unavailable",
@@ -51,13 +54,13 @@ describe("the native hasher's bound", () => {
     });
     for (const g of gates) g.open();
     expect(await Promise.all(results)).toEqual(["done", "done", "done"]);
-    expect(await bounded(async () => "ran")).toBe("ran");
+    expect(await queue.run(async () => "ran")).toBe("ran");
     // A shed verification is refused as such, not taken for a wrong password.
     const held = gate();
-    const busy = limitConcurrency(1, 0);
+    const busy = new HashQueue({ limit: 1, maxWaiting: 0 });
     const hasher = createNodeArgon2Hasher(cryptoRandom, busy);
     const phc = await createNodeArgon2Hasher(cryptoRandom).hash("correct horse");
-    const first = busy(() => held.promise);
+    const first = busy.run(() => held.promise);
     await expect(hasher.verify(phc, "correct horse")).rejects.toMatchObject({ status: 503 });
     held.open();
     await first;
@@ -65,8 +68,8 @@ describe("the native hasher's bound", () => {
   });
 
   it("verifies and hashes through it, and gives the slot back after a hash it refuses", async () => {
-    const bounded = limitConcurrency(1);
-    const hasher = createNodeArgon2Hasher(cryptoRandom, bounded);
+    const queue = new HashQueue({ limit: 1 });
+    const hasher = createNodeArgon2Hasher(cryptoRandom, queue);
     const phc = await hasher.hash("correct horse");
     const answers = await Promise.all([
       hasher.verify(phc, "correct horse"),
@@ -76,7 +79,7 @@ describe("the native hasher's bound", () => {
     expect(answers).toEqual([true, false, false]);
     // The slot came back every time: one more task runs at once.
     let ran = false;
-    await bounded(async () => {
+    await queue.run(async () => {
       ran = true;
     });
     expect(ran).toBe(true);

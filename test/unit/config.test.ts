@@ -42,6 +42,7 @@ describe("config", () => {
       HTTP_KEEP_ALIVE_TIMEOUT: 65_000,
       MAX_CONNECTIONS: 10_000,
       MAX_CONNECTIONS_PER_ADDRESS: 256,
+      PASSWORD_HASH_MAX_WAIT: 2_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.PASSWORD_HASH_CONCURRENCY).toBeUndefined(); // the runtime picks from its CPUs

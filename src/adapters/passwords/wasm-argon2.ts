@@ -94,8 +94,9 @@ export async function createWasmArgon2Hasher(module: WebAssembly.Module, random:
   const { memoryKiB: m, iterations: t, parallelism: p } = CURRENT_ARGON2;
   const encodedLength = wasm.argon2_encodedlen(t, m, p, SALT_BYTES, HASH_BYTES, ARGON2ID);
 
+  // `work` (whose hash this is) is ignored: an isolate hashes synchronously, one at a time, with no queue to share.
   return {
-    async hash(password) {
+    async hash(password, _work) {
       const pwd = encoder.encode(password);
       const salt = random.bytes(SALT_BYTES);
       return withBuffers(
@@ -123,7 +124,7 @@ export async function createWasmArgon2Hasher(module: WebAssembly.Module, random:
         },
       );
     },
-    async verify(phc, password) {
+    async verify(phc, password, _work) {
       // Refuse anything but bounded argon2id before the WASM allocates for it.
       const params = parsePhc(phc);
       if (!params || params.memoryKiB > WASM_MAX_MEMORY_KIB) return false;

@@ -4,7 +4,7 @@ import { needsRehash } from "../passwords/phc.js";
 import type { Clock, Random } from "../ports/clock.js";
 import type { Database, Tenant, UserRecord } from "../ports/database.js";
 import type { Logger } from "../ports/logger.js";
-import type { PasswordHasher } from "../ports/password-hasher.js";
+import type { HashWork, PasswordHasher } from "../ports/password-hasher.js";
 import type { Metrics } from "../ports/telemetry.js";
 import type { LoginThrottle } from "../rate-limit/login-throttle.js";
 import { checkNewEmail, lookupKeysOf, type NormalizedEmail, normalizeEmail } from "./email.js";
@@ -40,6 +40,8 @@ export interface AccountDeps {
   logger: Logger;
   metrics: Metrics;
   throttle: LoginThrottle;
+  /** False once the request's client has gone (from the HTTP layer, where the runtime can tell): its waiting hashes are shed. */
+  requestWanted?: () => boolean;
 }
 
 /** Password accounts: sign-up, credential checks and the user as the API shows it. */
@@ -55,7 +57,7 @@ export class AccountService {
 
     // Rows indexed under an older key version or lookup key are found here; racing sign-ups meet in insert.
     if (await this.findByEmail(tenant, email)) throw errors.emailTaken();
-    const passwordHash = await this.deps.passwords.hash(normalizePassword(input.password));
+    const passwordHash = await this.deps.passwords.hash(normalizePassword(input.password), this.work(tenant.id));
     // Once more only when this creation gave way to another that gave way too (see insert): none is left.
     for (let attempt = 0; attempt < 2; attempt++) {
       const user = await insertUser(this.deps, tenant, email, { name: input.name, emailVerified: false, passwordHash });
@@ -136,7 +138,7 @@ export class AccountService {
     const { user, stored, match } = await this.deps.throttle.checking(ticket, async () => {
       const user = await this.findByTyped(tenant, input.email);
       const stored = user?.passwordHash ?? DUMMY_HASH;
-      return { user, stored, match: await this.passwordMatch(stored, input.password) };
+      return { user, stored, match: await this.passwordMatch(stored, input.password, this.work(tenant.id)) };
     });
     const ok = match !== null && user?.passwordHash != null;
     if (!user || !ok) {
@@ -165,13 +167,14 @@ export class AccountService {
    * starts from the hash returned (SessionService.start compares it).
    */
   private async upgradeHash(tenant: Tenant, user: UserRecord, stored: string, password: string): Promise<UserRecord> {
-    const upgraded = await this.deps.passwords.hash(normalizePassword(password));
+    const work = this.work(tenant.id);
+    const upgraded = await this.deps.passwords.hash(normalizePassword(password), work);
     if (await this.deps.db.users.upgradePasswordHash(tenant.id, user.id, stored, upgraded)) {
       this.deps.logger.info("password_hash_upgraded", { tenant_id: tenant.id, user_id: user.id });
       return { ...user, passwordHash: upgraded };
     }
     const now = await this.deps.db.users.findById(tenant.id, user.id);
-    if (now?.passwordHash && (await this.passwordMatch(now.passwordHash, password)) !== null) return now;
+    if (now?.passwordHash && (await this.passwordMatch(now.passwordHash, password, work)) !== null) return now;
     throw errors.invalidCredentials();
   }
 
@@ -187,7 +190,7 @@ export class AccountService {
       network,
     });
     const match = await this.deps.throttle.checking(ticket, () =>
-      this.passwordMatch(user.passwordHash ?? DUMMY_HASH, password),
+      this.passwordMatch(user.passwordHash ?? DUMMY_HASH, password, this.work(tenant.id)),
     );
     const ok = match !== null && user.passwordHash !== null;
     if (!ok) {
@@ -204,17 +207,22 @@ export class AccountService {
    * the hash). The second check happens only for text the two forms differ
    * on, for known and unknown accounts alike, so its time tells nothing.
    */
-  private async passwordMatch(stored: string, password: string): Promise<"current" | "former" | null> {
-    if (await this.deps.passwords.verify(stored, normalizePassword(password))) return "current";
+  private async passwordMatch(stored: string, password: string, work: HashWork): Promise<"current" | "former" | null> {
+    if (await this.deps.passwords.verify(stored, normalizePassword(password), work)) return "current";
     const former = formerPasswordForm(password);
-    return former !== null && (await this.deps.passwords.verify(stored, former)) ? "former" : null;
+    return former !== null && (await this.deps.passwords.verify(stored, former, work)) ? "former" : null;
+  }
+
+  /** The tenant's lane of the hasher (the tenants of a process share its capacity in turn), and whether it is still wanted. */
+  private work(tenantId: string): HashWork {
+    return { lane: tenantId, wanted: this.deps.requestWanted };
   }
 
   /** A new password for the user, checked against the policy as at signup (400 names `field`), hashed. */
   async newPasswordHash(user: UserRecord, password: string, field: string): Promise<string> {
     const problems = await checkPassword(password, await this.address(user));
     if (problems.length > 0) throw errors.validation(problems.map((p) => ({ ...p, path: field })));
-    return this.deps.passwords.hash(normalizePassword(password));
+    return this.deps.passwords.hash(normalizePassword(password), this.work(user.tenantId));
   }
 
   /** A password reset proved the owner: the account's login lock and failures are forgotten. */

@@ -9,7 +9,8 @@ import type { Tracer } from "../ports/telemetry.js";
 export function tracePasswordHasher(inner: PasswordHasher, tracer: Tracer): PasswordHasher {
   const attributes = { "authority.password.algorithm": "argon2id" };
   return {
-    hash: (password) => tracer.span("password.hash", attributes, () => inner.hash(password)),
-    verify: (phc, password) => tracer.span("password.verify", attributes, () => inner.verify(phc, password)),
+    hash: (password, work) => tracer.span("password.hash", attributes, () => inner.hash(password, work)),
+    verify: (phc, password, work) =>
+      tracer.span("password.verify", attributes, () => inner.verify(phc, password, work)),
   };
 }
