@@ -23,6 +23,19 @@ function toProvider(row: typeof oauthProviders.$inferSelect): OAuthProviderRecor
   };
 }
 
+/** What a write of a provider sets. */
+const writable = (
+  provider: Pick<OAuthProviderRecord, "clientId" | "clientSecretSealed" | "issuer" | "scopes" | "enabled">,
+  now: Date,
+) => ({
+  clientId: provider.clientId,
+  clientSecretSealed: provider.clientSecretSealed,
+  issuer: provider.issuer,
+  scopes: provider.scopes,
+  enabled: provider.enabled,
+  updatedAt: now,
+});
+
 /** The tenant's live provider of that name. */
 const named = (tenantId: string, name: string) =>
   and(eq(oauthProviders.tenantId, tenantId), eq(oauthProviders.name, name), isNull(oauthProviders.deletedAt));
@@ -38,14 +51,7 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
         .onConflictDoUpdate({
           target: [oauthProviders.tenantId, oauthProviders.name],
           targetWhere: sql`deleted_at IS NULL`,
-          set: {
-            clientId: provider.clientId,
-            clientSecretSealed: provider.clientSecretSealed,
-            issuer: provider.issuer,
-            scopes: provider.scopes,
-            enabled: provider.enabled,
-            updatedAt: now,
-          },
+          set: writable(provider, now),
         })
         .returning();
       if (!row) throw new Error("The provider upsert returned no row.");
@@ -56,14 +62,7 @@ export function oauthProviderRepository(db: DrizzleDb): OAuthProviderRepository 
       // One conditional UPDATE, so a concurrent write between the caller's read and this one makes it match no row.
       const [row] = await db
         .update(oauthProviders)
-        .set({
-          clientId: provider.clientId,
-          clientSecretSealed: provider.clientSecretSealed,
-          issuer: provider.issuer,
-          scopes: provider.scopes,
-          enabled: provider.enabled,
-          updatedAt: now,
-        })
+        .set(writable(provider, now))
         .where(and(named(provider.tenantId, provider.name), eq(oauthProviders.clientSecretSealed, sealedWas)))
         .returning();
       return row ? toProvider(row) : null;

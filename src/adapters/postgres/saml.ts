@@ -39,6 +39,17 @@ const unchangedSince = (was: SamlConnectionRecord) =>
     eq(samlConnections.updatedAt, was.updatedAt),
   );
 
+/** What a write of a connection sets (the SP key pair and the creation time stay). */
+const writable = (connection: Omit<SamlConnectionRecord, "createdAt" | "updatedAt">, now: Date) => ({
+  idpMetadataXml: connection.idpMetadataXml,
+  idpEntityId: connection.idpEntityId,
+  allowIdpInitiated: connection.allowIdpInitiated,
+  trustEmail: connection.trustEmail,
+  attributeMapping: connection.attributeMapping,
+  enabled: connection.enabled,
+  updatedAt: now,
+});
+
 export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepository {
   return {
     async upsert({ now, ...connection }) {
@@ -50,15 +61,7 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
         .onConflictDoUpdate({
           target: [samlConnections.tenantId, samlConnections.name],
           targetWhere: sql`deleted_at IS NULL`,
-          set: {
-            idpMetadataXml: connection.idpMetadataXml,
-            idpEntityId: connection.idpEntityId,
-            allowIdpInitiated: connection.allowIdpInitiated,
-            trustEmail: connection.trustEmail,
-            attributeMapping: connection.attributeMapping,
-            enabled: connection.enabled,
-            updatedAt: now,
-          },
+          set: writable(connection, now),
         })
         .returning();
       if (!row) throw new Error("The SAML connection upsert returned no row.");
@@ -68,15 +71,7 @@ export function samlConnectionRepository(db: DrizzleDb): SamlConnectionRepositor
     async replaceIf({ now, ...connection }, was) {
       const [row] = await db
         .update(samlConnections)
-        .set({
-          idpMetadataXml: connection.idpMetadataXml,
-          idpEntityId: connection.idpEntityId,
-          allowIdpInitiated: connection.allowIdpInitiated,
-          trustEmail: connection.trustEmail,
-          attributeMapping: connection.attributeMapping,
-          enabled: connection.enabled,
-          updatedAt: now,
-        })
+        .set(writable(connection, now))
         .where(and(named(connection.tenantId, connection.name), unchangedSince(was)))
         .returning();
       return row ? toConnection(row) : null;
