@@ -49,7 +49,13 @@ afterAll(async () => {
 async function throughProvider(browser: TestBrowser, loginHtml: string): Promise<Response> {
   const href = /<a class="button secondary" href="([^"]+)">Continue with <bdi>Idp<\/bdi><\/a>/.exec(loginHtml)?.[1];
   expect(href).toMatch(/^\/t\/fedpages\/login\/federated\/oauth\/idp(\?request=|$)/);
-  const start = await browser.get((href ?? "").replace(/&amp;/g, "&"));
+  const ret = await toReturn(browser, (href ?? "").replace(/&amp;/g, "&"));
+  return browser.get(ret.pathname + ret.search);
+}
+
+/** From a federated start URL through the provider: the hosted return URL (its `state` the handle), not yet followed. */
+async function toReturn(browser: TestBrowser, startPath: string): Promise<URL> {
+  const start = await browser.get(startPath);
   expect(start.status).toBe(302);
   const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
   const callback = new URL(atProvider.headers.get("location") ?? "");
@@ -57,7 +63,7 @@ async function throughProvider(browser: TestBrowser, loginHtml: string): Promise
   expect(back.status).toBe(302);
   const ret = new URL(back.headers.get("location") ?? "");
   expect(ret.origin + ret.pathname).toBe(`${TEST_PUBLIC_URL}/t/fedpages/login/federated/return`);
-  return browser.get(ret.pathname + ret.search);
+  return ret;
 }
 
 describe("federated buttons on the login page", () => {
@@ -215,5 +221,43 @@ describe("federated buttons on the login page", () => {
     expect(signedIn.headers.get("location")).toBe("/t/fedpages/login");
     expect(trusted.cookies.has(SSO)).toBe(true);
     expect((await policy({ policy: "optional" })).status).toBe(200);
+  });
+});
+
+describe("the hosted return state at rest", () => {
+  it("is sealed under its own handle: no verifier in Redis, no opening under another handle", async () => {
+    idp.state.misbehave = "none";
+    idp.state.nextUser = { sub: "u-sealed", email: "sealed@idp.example", email_verified: true };
+    const tenant = await t.services.tenants.require("fedpages");
+    const keyOf = (ret: URL) => `hosted-federation:${tenant.id}:${ret.searchParams.get("state")}`;
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    await browser.get("/t/fedpages/login");
+    const started = async () => {
+      const ret = await toReturn(browser, "/t/fedpages/login/federated/oauth/idp");
+      return { ret, key: keyOf(ret), stored: (await t.deps.kv.get(keyOf(ret))) ?? "" };
+    };
+    const follow = (state: string, code: string) =>
+      browser.get(`/t/fedpages/login/federated/return?${new URLSearchParams({ state, code })}`);
+    const first = await started();
+    const second = await started();
+    // Neither the PKCE verifier of the hosted page's own exchange nor the browser binding in clear.
+    expect(first.stored).toMatch(/^s1\./);
+    for (const field of ["codeVerifier", "browser", "requestId"]) expect(first.stored).not.toContain(field);
+    // The first login's state moved under the second's handle does not open there (its verifier would redeem the first code).
+    await t.deps.kv.set(second.key, first.stored, { ttlMs: 60_000 });
+    const moved = await follow(second.ret.searchParams.get("state") ?? "", first.ret.searchParams.get("code") ?? "");
+    expect(moved.status).toBe(400);
+    expect(browser.cookies.has(SSO)).toBe(false);
+    // The first still completes under its own handle.
+    const own = await browser.get(first.ret.pathname + first.ret.search);
+    expect(own.status).toBe(302);
+    expect(own.headers.get("location")).toBe("/t/fedpages/login");
+    expect(browser.cookies.has(SSO)).toBe(true);
+    // A state an instance of the release before stored in clear still completes (rolling upgrade).
+    const third = await started();
+    await t.deps.kv.set(third.key, await t.deps.sealer.open(third.stored, third.key), { ttlMs: 60_000 });
+    const legacy = await browser.get(third.ret.pathname + third.ret.search);
+    expect(legacy.status).toBe(302);
+    expect(legacy.headers.get("location")).toBe("/t/fedpages/login");
   });
 });

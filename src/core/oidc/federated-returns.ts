@@ -1,5 +1,7 @@
 import { sha256Base64Url } from "../crypto/digest.js";
 import { toBase64Url } from "../crypto/encoding.js";
+import { putSealed, takeSealed } from "../crypto/sealed-entries.js";
+import type { Sealer } from "../crypto/sealing.js";
 import type { Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -9,6 +11,7 @@ const RETURN_TTL_MS = 10 * 60_000;
 const HANDLE = /^[A-Za-z0-9_-]{43}$/;
 const returnKey = (tenantId: string, handle: string) => `hosted-federation:${tenantId}:${handle}`;
 
+/** Sealed under its key (sealed-entries.ts): a Redis dump holds no verifier to redeem the login's code with. */
 interface Stored {
   requestId: string | null;
   codeVerifier: string;
@@ -24,7 +27,7 @@ interface Stored {
  * login belongs to and which browser started it.
  */
 export class FederatedReturns {
-  constructor(private readonly deps: { kv: KeyValueStore; random: Random }) {}
+  constructor(private readonly deps: { kv: KeyValueStore; random: Random; sealer: Sealer }) {}
 
   /** A handle (the upstream flow's `state`) and the PKCE challenge its one-time code is bound to. */
   async start(
@@ -35,7 +38,7 @@ export class FederatedReturns {
     const handle = toBase64Url(this.deps.random.bytes(32));
     const codeVerifier = toBase64Url(this.deps.random.bytes(32));
     const stored: Stored = { requestId, codeVerifier, browser };
-    await this.deps.kv.set(returnKey(tenant.id, handle), JSON.stringify(stored), { ttlMs: RETURN_TTL_MS });
+    await putSealed(this.deps, returnKey(tenant.id, handle), stored, RETURN_TTL_MS);
     return { handle, codeChallenge: await sha256Base64Url(codeVerifier) };
   }
 
@@ -46,8 +49,8 @@ export class FederatedReturns {
     browser: string,
   ): Promise<{ requestId: string | null; codeVerifier: string } | null> {
     if (!handle || !HANDLE.test(handle)) return null;
-    const raw = await this.deps.kv.take(returnKey(tenant.id, handle));
-    const stored = raw ? (JSON.parse(raw) as Stored) : null;
+    // Entries the previous release wrote in clear are still read: they are gone within RETURN_TTL_MS.
+    const stored = await takeSealed<Stored>(this.deps, returnKey(tenant.id, handle), { readClear: true });
     if (!stored || stored.browser !== browser) return null;
     return { requestId: stored.requestId, codeVerifier: stored.codeVerifier };
   }
