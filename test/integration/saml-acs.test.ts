@@ -311,6 +311,36 @@ describe("pending requests and trusted emails", () => {
     ).toBeTruthy();
   });
 
+  it("keeps a pending request sealed at rest under its own key: no RelayState in Redis, no opening elsewhere", async () => {
+    const tenant = await t.services.tenants.require("corp");
+    const started = async () => {
+      const request = await startLogin();
+      const key = `saml-request:${tenant.id}:acme:${request.id}`;
+      return { request, key, stored: (await t.deps.kv.get(key)) ?? "" };
+    };
+    const codeOf = (response: Response) => new URL(response.headers.get("location") ?? "").searchParams.get("code");
+    const first = await started();
+    const second = await started();
+    // Neither the RelayState (which, with the request ID in the key's name, spends the login) nor the return target.
+    expect(first.stored).toMatch(/^s1\./);
+    for (const text of [first.request.relayState ?? "-", "app.example.com", "client-state"]) {
+      expect(first.stored).not.toContain(text);
+    }
+    // The first request's state moved under the second's ID does not open there: an answer to the second with the
+    // first's RelayState finds no pending request.
+    await t.deps.kv.set(second.key, first.stored, { ttlMs: 60_000 });
+    const moved = await idp.response({ nameId: "judy@corp.example", respondTo: second.request });
+    expectProblem(await readAnswer(await post(moved, first.request.relayState)), 400, "invalid_saml_response");
+    // The first still completes.
+    const own = await idp.response({ nameId: "judy@corp.example", respondTo: first.request });
+    expect(codeOf(await post(own, first.request.relayState))).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // A request an instance of the release before stored in clear still completes (rolling upgrade).
+    const third = await started();
+    await t.deps.kv.set(third.key, await t.deps.sealer.open(third.stored, third.key), { ttlMs: 60_000 });
+    const legacy = await idp.response({ nameId: "judy@corp.example", respondTo: third.request });
+    expect(codeOf(await post(legacy, third.request.relayState))).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it("counts the IdP's email as verified only on a connection with trust_email", async () => {
     const stored = await putConnection("corp", "trusted", { trust_email: true });
     expect(await stored.json()).toMatchObject({ trust_email: true });

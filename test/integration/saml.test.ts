@@ -192,10 +192,10 @@ describe("SP metadata and login", () => {
     const request = inflateRawSync(Buffer.from(location.searchParams.get("SAMLRequest") ?? "", "base64")).toString();
     expect(request).toContain(`AssertionConsumerServiceURL="${TEST_PUBLIC_URL}/t/corp/v1/saml/login/acs"`);
     const id = /ID="([^"]+)"/.exec(request)?.[1] ?? "";
-    const stored = JSON.parse(
-      (await t.deps.kv.get(`saml-request:${(await t.services.tenants.require("corp")).id}:login:${id}`)) ?? "{}",
-    ) as Record<string, unknown>;
-    // Found under the key that names the tenant and the connection.
+    const key = `saml-request:${(await t.services.tenants.require("corp")).id}:login:${id}`;
+    // Found under the key that names the tenant and the connection, sealed under it.
+    const sealed = (await t.deps.kv.get(key)) ?? "";
+    const stored = JSON.parse(await t.deps.sealer.open(sealed, key)) as Record<string, unknown>;
     expect(stored).toMatchObject({
       redirectUri: APP,
       clientState: "st",

@@ -1,3 +1,5 @@
+import { putSealed, takeSealed } from "../crypto/sealed-entries.js";
+import type { Sealer } from "../crypto/sealing.js";
 import { withParams } from "../net/redirect-uri.js";
 import { errorParams } from "../oidc/oauth-error.js";
 import type { KeyValueStore } from "../ports/key-value.js";
@@ -8,7 +10,12 @@ const REQUEST_TTL_MS = 10 * 60_000;
 /** Scoped to the tenant and connection, so a response posted to another ACS misses and consumes nothing. */
 const requestKey = (tenantId: string, connection: string, id: string) => `saml-request:${tenantId}:${connection}:${id}`;
 
-/** What the login step stores under the AuthnRequest's ID (in a key naming tenant and connection), for the ACS. */
+/**
+ * What the login step stores under the AuthnRequest's ID (in a key naming
+ * tenant and connection), for the ACS. Sealed under that key
+ * (sealed-entries.ts): a Redis dump holds no RelayState to pair with the ID
+ * in the key's name, which a posted response needs to spend the login.
+ */
 export interface PendingSamlLogin {
   redirectUri: string;
   clientState: string | null;
@@ -18,10 +25,10 @@ export interface PendingSamlLogin {
 
 /** SP-initiated logins waiting for their IdP's answer, by AuthnRequest ID (10 minutes). */
 export class PendingSamlLogins {
-  constructor(private readonly kv: KeyValueStore) {}
+  constructor(private readonly deps: { kv: KeyValueStore; sealer: Sealer }) {}
 
   async put(tenantId: string, connection: string, requestId: string, pending: PendingSamlLogin): Promise<void> {
-    await this.kv.set(requestKey(tenantId, connection, requestId), JSON.stringify(pending), { ttlMs: REQUEST_TTL_MS });
+    await putSealed(this.deps, requestKey(tenantId, connection, requestId), pending, REQUEST_TTL_MS);
   }
 
   /** Spends the login the request ID names; resolves it when the RelayState presented is its own, else null. */
@@ -31,8 +38,9 @@ export class PendingSamlLogins {
     requestId: string,
     relayState: string | null,
   ): Promise<PendingSamlLogin | null> {
-    const raw = await this.kv.take(requestKey(tenantId, connection, requestId));
-    const pending = raw ? (JSON.parse(raw) as PendingSamlLogin) : null;
+    const key = requestKey(tenantId, connection, requestId);
+    // Entries the previous release wrote in clear are still read: they are gone within REQUEST_TTL_MS.
+    const pending = await takeSealed<PendingSamlLogin>(this.deps, key, { readClear: true });
     return pending && pending.relayState === relayState ? pending : null;
   }
 

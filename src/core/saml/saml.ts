@@ -61,7 +61,7 @@ export class SamlService {
   private readonly pending: PendingSamlLogins;
 
   constructor(private readonly deps: SamlDeps) {
-    this.pending = new PendingSamlLogins(deps.kv);
+    this.pending = new PendingSamlLogins(deps);
   }
 
   async configure(
