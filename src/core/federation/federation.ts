@@ -1,3 +1,4 @@
+import { putSealed, takeSealed } from "../crypto/sealed-entries.js";
 import { type Sealer, SealingError } from "../crypto/sealing.js";
 import { errors } from "../errors.js";
 import type { EgressPolicy } from "../net/egress.js";
@@ -206,7 +207,7 @@ export class FederationService {
         nonce: pending.nonce,
       };
       const key = stateKey(tenant.id, name, pending.state);
-      await this.deps.kv.set(key, await this.deps.sealer.seal(JSON.stringify(stored), key), { ttlMs: STATE_TTL_MS });
+      await putSealed(this.deps, key, stored, STATE_TTL_MS);
       return { location: url.toString() };
     } catch (error) {
       if (!(error instanceof FederatedLoginError)) throw error;
@@ -224,7 +225,8 @@ export class FederationService {
   async callback(tenant: Tenant, name: string, callbackUri: string, params: URLSearchParams): Promise<Redirect> {
     const state = params.get("state");
     const key = state && state.length <= 512 ? stateKey(tenant.id, name, state) : null;
-    const login = key ? await this.storedLogin(key) : null;
+    // Written in clear before logins were sealed: read for the upgrade's sake; they die within STATE_TTL_MS.
+    const login = key ? await takeSealed<StoredLogin>(this.deps, key, { readClear: true }) : null;
     if (!login || !state) {
       throw errors.invalidState();
     }
@@ -246,20 +248,6 @@ export class FederationService {
       if (!(error instanceof FederatedLoginError)) throw error;
       await this.failed(tenant, name, error);
       return back(errorParams(error.error, error.description));
-    }
-  }
-
-  /** Takes the login stored under `key` (once); null when absent or when it does not open under this key. */
-  private async storedLogin(key: string): Promise<StoredLogin | null> {
-    const raw = await this.deps.kv.take(key);
-    if (raw === null) return null;
-    // Written in clear before logins were sealed: read for the upgrade's sake; they die within STATE_TTL_MS.
-    if (raw.startsWith("{")) return JSON.parse(raw) as StoredLogin;
-    try {
-      return JSON.parse(await this.deps.sealer.open(raw, key)) as StoredLogin;
-    } catch (error) {
-      if (error instanceof SealingError) return null;
-      throw error;
     }
   }
 
