@@ -251,6 +251,50 @@ export function repositoryContract(name: string, open: () => Promise<DatabaseHar
         expect(await db.users.update(uuid(), id, { disabled: true }, later)).toBeNull();
       });
 
+      it("applies changes with `was` only while updated_at and last_login_at are as read; of two such writers one wins", async () => {
+        const created = await db.users.createIfAbsent(newUser(`k1:gus-${uuid()}`));
+        if (!created) throw new Error("seed failed");
+        const id = created.id;
+        const login = (when: Date) =>
+          db.sessions.create({
+            id: uuid(),
+            tenantId,
+            userId: id,
+            authMethod: "password",
+            amr: ["pwd"],
+            clientId: null,
+            scope: "openid",
+            userAgent: null,
+            ip: null,
+            authTime: when,
+            lastUsedAt: when,
+            expiresAt: new Date(when.getTime() + 60_000),
+            absoluteExpiresAt: new Date(when.getTime() + 60_000),
+            refreshHash: uuid(),
+          });
+        await login(new Date(at.getTime() + 1000));
+        const read = await db.users.findById(tenantId, id);
+        if (!read) throw new Error("The user is gone.");
+        const both = await Promise.all([
+          db.users.update(tenantId, id, { scopes: ["one"] }, at, read),
+          db.users.update(tenantId, id, { scopes: ["two"] }, at, read),
+        ]);
+        expect(both.filter((result) => result !== null)).toHaveLength(1);
+        const now = await db.users.findById(tenantId, id);
+        expect(now?.scopes).toEqual(both.find((result) => result !== null)?.scopes);
+        expect(await db.users.update(tenantId, id, { disabled: true }, at, read)).toBeNull();
+        expect(await db.users.softDelete(tenantId, id, at, read)).toBe(false);
+        if (!now) throw new Error("The user is gone.");
+        // A login alone (last_login_at, not the version) is a change too.
+        await login(new Date(at.getTime() + 2000));
+        expect(await db.users.update(tenantId, id, { disabled: true }, at, now)).toBeNull();
+        expect(await db.users.findById(tenantId, id)).toMatchObject({ disabledAt: null, updatedAt: now.updatedAt });
+        const current = await db.users.findById(tenantId, id);
+        expect(await db.users.update(tenantId, id, { disabled: true }, at, current ?? undefined)).toMatchObject({
+          disabledAt: at,
+        });
+      });
+
       it("soft-deletes a user once: gone from lookups, the address free again", async () => {
         const user = await db.users.createIfAbsent(newUser("k1:fay"));
         const id = user?.id ?? "";

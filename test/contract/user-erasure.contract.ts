@@ -195,6 +195,25 @@ export function userErasureContract(name: string, open: () => Promise<DatabaseHa
       expect(removed.map((row) => row.deleted_at)).toEqual([later(1), later(1)]);
     });
 
+    it("erases with `was` only while the user is as read: a stale read erases nothing; of two such writers one wins", async () => {
+      const user = await fullUser(`k1:personal-index-${crypto.randomUUID()}`);
+      const personal = async () => (await rowsOf(user.userId)).filter((row) => row.includes("personal")).length;
+      const read = await db.users.findById(tenantId, user.userId);
+      if (!read) throw new Error("The user is gone.");
+      const before = await personal();
+      await db.users.update(tenantId, user.userId, { scopes: ["changed"] }, later(1000));
+      expect(await db.users.softDelete(tenantId, user.userId, later(2000), read)).toBe(false);
+      expect(await personal()).toBe(before);
+      const current = await db.users.findById(tenantId, user.userId);
+      if (!current) throw new Error("The user is gone.");
+      const both = await Promise.all([
+        db.users.update(tenantId, user.userId, { scopes: ["again"] }, later(3000), current),
+        db.users.softDelete(tenantId, user.userId, later(3000), current),
+      ]);
+      expect(both.filter((result) => result !== null && result !== false)).toHaveLength(1);
+      expect((await db.users.findById(tenantId, user.userId)) === null).toBe(both[1]);
+    });
+
     it("sweeps the users an earlier release deleted without erasing them, in batches, once", async () => {
       const deletedAt = later(30_000);
       const old = [

@@ -132,9 +132,13 @@ async function erase(db: DrizzleDb, which: SQL | undefined, at: Date, deletedAt?
   return rows.map((row) => row.id);
 }
 
-/** Deletes a live user and erases the person (erase); resolves whether a live user was deleted. */
-export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at: Date): Promise<boolean> {
-  const which = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt));
+/**
+ * Deletes a live user and erases the person (erase), only while `guard` holds
+ * on the row (a conditional delete: nothing is erased when it misses);
+ * resolves whether a live user was deleted.
+ */
+export async function eraseUser(db: DrizzleDb, tenantId: string, id: string, at: Date, guard?: SQL): Promise<boolean> {
+  const which = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), guard);
   return (await erase(db, which, at, at)).length > 0;
 }
 

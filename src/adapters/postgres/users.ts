@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, exists, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
-import type { SecondFactorKind, UserRecord, UserRepository } from "../../core/ports/database.js";
-import { beforePosition, builtOnce, type DrizzleDb, exactInstant } from "./drizzle.js";
+import type { SecondFactorKind, UserAsRead, UserRecord, UserRepository } from "../../core/ports/database.js";
+import { asRead, beforePosition, builtOnce, type DrizzleDb, exactInstant } from "./drizzle.js";
 import { sqlState, UNIQUE_VIOLATION } from "./errors.js";
 import { mfaTotp, passkeys, users } from "./schema.js";
 import { eraseDeletedUnerased, eraseUser } from "./user-erasure.js";
@@ -8,6 +8,14 @@ import { eraseDeletedUnerased, eraseUser } from "./user-erasure.js";
 const live = isNull(users.deletedAt);
 /** Strictly later than before: updated_at is the user's version (UserVersions), even within one ms. */
 const nextVersion = (at: Date) => sql`greatest(${at}, ${users.updatedAt} + interval '1 millisecond')`;
+
+/**
+ * A conditional write's guard: the user's version (updated_at, raised by every
+ * change an admin sees but a login) and last login as read. Not the sealed
+ * columns, which re-encryption rewrites without changing what is shown.
+ */
+const unchanged = (was: UserAsRead | undefined) =>
+  was && asRead({ updatedAt: users.updatedAt, lastLoginAt: users.lastLoginAt }, was);
 
 function toUser(row: typeof users.$inferSelect): UserRecord {
   return {
@@ -150,7 +158,7 @@ export function userRepository(db: DrizzleDb): UserRepository {
       }
     },
 
-    async update(tenantId, id, changes, at) {
+    async update(tenantId, id, changes, at, was) {
       const [row] = await db
         .update(users)
         .set({
@@ -162,12 +170,12 @@ export function userRepository(db: DrizzleDb): UserRepository {
           ...(changes.disabled === false ? { disabledAt: null } : {}),
           updatedAt: nextVersion(at),
         })
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live))
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, id), live, unchanged(was)))
         .returning();
       return row ? toUser(row) : null;
     },
 
-    softDelete: (tenantId, id, at) => eraseUser(db, tenantId, id, at),
+    softDelete: (tenantId, id, at, was) => eraseUser(db, tenantId, id, at, unchanged(was)),
 
     eraseDeletedUnerased: (limit, at) => eraseDeletedUnerased(db, limit, at),
 

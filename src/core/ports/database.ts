@@ -53,6 +53,7 @@ export type {
 export type { Tenant, TenantRepository } from "./db/tenants.js";
 export type {
   SecondFactorKind,
+  UserAsRead,
   UserChanges,
   UserPosition,
   UserRecord,

@@ -29,6 +29,9 @@ export interface UserChanges {
   nameSealed?: string | null;
 }
 
+/** What a conditional admin write (If-Match) read: the user's version and last login, the rest of its view follows the version. */
+export type UserAsRead = Pick<UserRecord, "updatedAt" | "lastLoginAt">;
+
 /** A place in the admin listing of a tenant's users: created_at as Postgres holds it (to the microsecond), and id. */
 export interface UserPosition {
   createdAt: string;
@@ -60,9 +63,10 @@ export interface UserRepository {
   upgradePasswordHash(tenantId: string, id: string, from: string, to: string): Promise<boolean>;
   /**
    * Applies an admin's changes to a live user and stamps updated_at (the
-   * user's version, see UserVersions); resolves the row, or null when absent.
+   * user's version, see UserVersions); resolves the row, or null when absent
+   * (with `was`, also when its updated_at or last_login_at is no longer as read).
    */
-  update(tenantId: string, id: string, changes: UserChanges, at: Date): Promise<UserRecord | null>;
+  update(tenantId: string, id: string, changes: UserChanges, at: Date, was?: UserAsRead): Promise<UserRecord | null>;
   /**
    * Gives a live user a new, verified address (a confirmed email change) and
    * stamps updated_at; "taken" when another live user of the tenant has it.
@@ -78,9 +82,10 @@ export interface UserRepository {
    * its blind index, name and password hash; the user's identities (subject,
    * profile), TOTP secrets, passkeys (credential, key, name), sessions' IP and
    * user agent; recovery codes, consents and mailed tokens are deleted. Ids,
-   * tenant, timestamps and deleted_at stay. Resolves whether a live user was deleted.
+   * tenant, timestamps and deleted_at stay. Resolves whether a live user was
+   * deleted (with `was`, only while its updated_at and last_login_at are as read).
    */
-  softDelete(tenantId: string, id: string, at: Date): Promise<boolean>;
+  softDelete(tenantId: string, id: string, at: Date, was?: UserAsRead): Promise<boolean>;
   /**
    * Erases, as softDelete does, up to `limit` users deleted without being
    * erased (by an earlier release: during a rolling upgrade, or after a
