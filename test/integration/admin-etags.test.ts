@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
 import { createSpKeyPair } from "../../src/core/saml/sp-certificate.js";
-import { JSON_HEADERS } from "../support/accounts.js";
+import { appClient, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { expectProblem, readAnswer } from "../support/problem.js";
 
@@ -234,5 +234,82 @@ describe("an OAuth client", () => {
     expectProblem(await send("DELETE", path, undefined, { "If-Match": second }), 412, "precondition_failed");
     expect((await send("GET", path)).json.name).toBe("Invoices");
     expect((await send("DELETE", path, undefined, { "If-Match": third })).status).toBe(204);
+  });
+});
+
+describe("a user", () => {
+  /** A new user of acme, signed up: its admin path and a live access token. */
+  async function signedUp(): Promise<{ path: string; token: string }> {
+    const signed = await appClient(t).signup("acme", `u-${crypto.randomUUID()}@example.com`);
+    const body = (await signed.json()) as { user: { id: string }; access_token: string };
+    expect(signed.status).toBe(201);
+    return { path: `${ADMIN}/users/${body.user.id}`, token: body.access_token };
+  }
+  const stillSignedIn = async (token: string) => expect((await appClient(t).me("acme", token)).status).toBe(200);
+
+  it("tags the AdminUser view: stable, changed by a change or a login; PATCH takes only the current ETag", async () => {
+    const { path } = await signedUp();
+    const first = await etagOf(path);
+    expect(await etagOf(path)).toBe(first);
+    const unchanged = await send("GET", path, undefined, { "If-None-Match": first });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get("etag")).toBe(first);
+    const renamed = await send("PATCH", path, { name: "Ada" }, { "If-Match": first });
+    expect(renamed.status, renamed.text).toBe(200);
+    const second = renamed.headers.get("etag") as string;
+    expect(second).not.toBe(first);
+    expect(await etagOf(path)).toBe(second);
+    expectProblem(await send("PATCH", path, { name: "Lost" }, { "If-Match": first }), 412, "precondition_failed");
+    expectProblem(
+      await send("PATCH", path, { name: "Lost" }, { "If-Match": `W/${second}` }),
+      412,
+      "precondition_failed",
+    );
+    expect((await send("GET", path)).json.name).toBe("Ada");
+    const email = (await send("GET", path)).json.email as string;
+    // last_login_at (whole seconds, as auth_time) is part of the view: a login in a later second changes the ETag.
+    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+    expect((await appClient(t).login("acme", email)).status).toBe(200);
+    const third = await etagOf(path);
+    expect(third).not.toBe(second);
+    expectProblem(await send("PATCH", path, { name: "Lost" }, { "If-Match": second }), 412, "precondition_failed");
+    expect((await send("PATCH", path, { name: "Ada L." }, { "If-Match": `"other", ${third}` })).status).toBe(200);
+    expect((await send("PATCH", path, { name: "Any" }, { "If-Match": "*" })).status).toBe(200);
+    expect((await send("PATCH", path, { name: "None" })).status).toBe(200);
+  });
+
+  it("refuses a stale disable or delete with 412 before any session or key is touched", async () => {
+    const { path, token } = await signedUp();
+    const stale = await etagOf(path);
+    expect((await send("PATCH", path, { scopes: ["reports"] })).status).toBe(200);
+    expectProblem(await send("PATCH", path, { disabled: true }, { "If-Match": stale }), 412, "precondition_failed");
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": stale }), 412, "precondition_failed");
+    await stillSignedIn(token);
+    expect((await send("GET", path)).json).toMatchObject({ disabled: false, scopes: ["reports"] });
+    const current = await etagOf(path);
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": `W/${current}` }), 412, "precondition_failed");
+    await stillSignedIn(token);
+    expect((await send("DELETE", path, undefined, { "If-Match": current })).status).toBe(204);
+    expect((await appClient(t).me("acme", token)).status).toBe(401);
+    expectProblem(await send("DELETE", path, undefined, { "If-Match": current }), 412, "precondition_failed");
+  });
+
+  it("lets one of two concurrent PATCHes naming the same ETag through and answers the other 412", async () => {
+    const { path, token } = await signedUp();
+    for (let round = 0; round < 5; round++) {
+      const etag = await etagOf(path);
+      const answers = await Promise.all([
+        send("PATCH", path, { scopes: [`one${round}`] }, { "If-Match": etag }),
+        send("PATCH", path, { disabled: true }, { "If-Match": etag }),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 412]);
+      const [won] = answers.filter((answer) => answer.status === 200);
+      const now = await send("GET", path);
+      expect(now.json).toEqual(won?.json);
+      expect(now.headers.get("etag")).toBe(won?.headers.get("etag"));
+      if (won?.json.disabled) return;
+    }
+    // The scope change won every round: the disable never happened, nor its revocations.
+    await stillSignedIn(token);
   });
 });

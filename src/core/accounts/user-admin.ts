@@ -80,15 +80,23 @@ export class UserAdministration {
     };
   }
 
+  /**
+   * Applies an admin's changes; resolves the user, or null when there is none.
+   * With `basis`, a conditional write (RFC 9110 §13.1.1): only while the user
+   * is as read, else 412 before any session or key is touched.
+   */
   async update(
     tenant: Tenant,
     userId: string,
     changes: Omit<UserChanges, "nameSealed"> & { name?: string | null },
+    basis?: UserRecord,
   ): Promise<UserRecord | null> {
     const { name, ...rest } = changes;
     const nameSealed =
       name === undefined ? undefined : name ? await this.deps.sealer.seal(name, nameContext(tenant.id, userId)) : null;
-    const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const user = await this.deps.db.users.update(tenant.id, userId, { ...rest, nameSealed }, now, basis);
+    if (!user && basis) throw errors.preconditionFailed();
     if (!user) return null;
     // Side by side, so one store failing does not keep the other from being told.
     await settleAll([
@@ -115,10 +123,12 @@ export class UserAdministration {
    * later login through one makes a new account, as the address is free.
    * Resolves whether a live user was deleted. The sessions and keys are
    * ended even when the user was deleted already: a deletion that failed
-   * half-way (a store down) is finished by its retry, answered 404.
+   * half-way (a store down) is finished by its retry, answered 404. With
+   * `basis`, only while the user is as read: else 412, nothing erased or ended.
    */
-  async delete(tenant: Tenant, userId: string): Promise<boolean> {
-    const deleted = await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now());
+  async delete(tenant: Tenant, userId: string, basis?: UserRecord): Promise<boolean> {
+    const deleted = await this.deps.db.users.softDelete(tenant.id, userId, this.deps.clock.now(), basis);
+    if (!deleted && basis) throw errors.preconditionFailed();
     await settleAll([this.deps.userVersions.raise(tenant.id, userId, null), this.endCredentials(tenant, userId)]);
     if (deleted) this.deps.logger.info("user_deleted_by_admin", { tenant_id: tenant.id, user_id: userId });
     return deleted;

@@ -1,9 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ADMIN_SCOPE } from "../../core/api-keys/key-scopes.js";
 import { errors } from "../../core/errors.js";
+import type { AppEnv } from "../context.js";
+import { representationTag, tagged } from "../etag.js";
 import { acceptBody } from "../middleware/body.js";
+import { comparesEntityTags, ifMatchBasis } from "../middleware/preconditions.js";
 import { requireServiceScope } from "../middleware/service-auth.js";
-import { createRouter, problems } from "../openapi.js";
+import { createRouter, ETAG, NOT_MODIFIED, problems } from "../openapi.js";
 import { SESSION_PAGES, sessionPage } from "../owned-listings.js";
 import { FullPageQuerySchema, nextCursorField, PageQuerySchema } from "../pagination.js";
 import {
@@ -91,7 +95,8 @@ const getUser = createRoute({
   middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },
   responses: {
-    200: { description: "The user", content: { "application/json": { schema: AdminUserSchema } } },
+    200: { description: "The user", headers: ETAG, content: { "application/json": { schema: AdminUserSchema } } },
+    ...NOT_MODIFIED,
     ...problems(401, 403, 404),
   },
 });
@@ -104,14 +109,19 @@ const patchUser = createRoute({
   description:
     "New scopes apply from the user's next token (a refresh included). Disabling revokes every session at once " +
     "(access tokens stop at every route) and every API key of the user (they stop at once), and refuses logins " +
-    "with 403 `account_disabled`. Enabling the user again does not bring the revoked keys back.",
-  middleware: [requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
+    "with 403 `account_disabled`. Enabling the user again does not bring the revoked keys back. The ETag covers " +
+    "`last_login_at` too: a login changes it.",
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE), acceptBody("json")] as const,
   request: {
     params: TenantResourceParamSchema,
     body: { required: true, content: { "application/json": { schema: UserChangesSchema } } },
   },
   responses: {
-    200: { description: "The changed user", content: { "application/json": { schema: AdminUserSchema } } },
+    200: {
+      description: "The changed user",
+      headers: ETAG,
+      content: { "application/json": { schema: AdminUserSchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415),
   },
 });
@@ -125,8 +135,8 @@ const deleteUser = createRoute({
     "Every session and API key of the user ends at once; refresh and introspection treat them as inactive. " +
     "The user's email address, name, password hash, linked identities' profiles, second factors, recovery codes, " +
     "consents and pending mailed links are erased with it; only the id remains (audit trail, sessions). " +
-    "The email address is free for a new account.",
-  middleware: [requireServiceScope(ADMIN_SCOPE)] as const,
+    "The email address is free for a new account. With If-Match, a stale ETag is 412 and nothing is erased or ended.",
+  middleware: [comparesEntityTags, requireServiceScope(ADMIN_SCOPE)] as const,
   request: { params: TenantResourceParamSchema },
   responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
 });
@@ -135,6 +145,14 @@ const userIdOf = (id: string) => {
   if (!UUID_PATTERN.test(id)) throw errors.notFound("No such user.");
   return id.toLowerCase();
 };
+
+/** The stored user when If-Match names the ETag of its AdminUser view (ifMatchBasis). */
+const userBasis = (c: Context<AppEnv>, userId: string) =>
+  ifMatchBasis(
+    c,
+    () => c.get("services").accounts.findUser(c.get("tenant"), userId),
+    async (user) => representationTag(c, await c.get("services").userAdmin.view(user)),
+  );
 
 export const adminUserRoutes = createRouter()
   .openapi(listUsers, async (c) => {
@@ -155,22 +173,31 @@ export const adminUserRoutes = createRouter()
     const { accounts, userAdmin } = c.get("services");
     const user = await accounts.findUser(c.get("tenant"), userIdOf(c.req.valid("param").id));
     if (!user) throw errors.notFound("No such user.");
-    return c.json(await userAdmin.view(user), 200);
+    const view = await userAdmin.view(user);
+    if (await tagged(c, view)) return c.body(null, 304);
+    return c.json(view, 200);
   })
   .openapi(patchUser, async (c) => {
     const body = c.req.valid("json");
     const { userAdmin } = c.get("services");
-    const user = await userAdmin.update(c.get("tenant"), userIdOf(c.req.valid("param").id), {
+    const userId = userIdOf(c.req.valid("param").id);
+    const basis = await userBasis(c, userId);
+    const changes = {
       scopes: body.scopes === undefined ? undefined : [...new Set(body.scopes)],
       disabled: body.disabled,
       emailVerified: body.email_verified,
       name: body.name === undefined ? undefined : body.name || null,
-    });
+    };
+    const user = await userAdmin.update(c.get("tenant"), userId, changes, basis);
     if (!user) throw errors.notFound("No such user.");
-    return c.json(await userAdmin.view(user), 200);
+    const view = await userAdmin.view(user);
+    await tagged(c, view);
+    return c.json(view, 200);
   })
   .openapi(deleteUser, async (c) => {
-    if (!(await c.get("services").userAdmin.delete(c.get("tenant"), userIdOf(c.req.valid("param").id)))) {
+    const userId = userIdOf(c.req.valid("param").id);
+    const basis = await userBasis(c, userId);
+    if (!(await c.get("services").userAdmin.delete(c.get("tenant"), userId, basis))) {
       throw errors.notFound("No such user.");
     }
     return c.body(null, 204);
