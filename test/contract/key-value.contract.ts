@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AtomicScript, deleteIfEquals, type KeyValueStore } from "../../src/core/ports/key-value.js";
+import { type AtomicScript, deleteIfEquals, type KeyValueStore, setIfPresent } from "../../src/core/ports/key-value.js";
 
 export interface KeyValueHarness {
   store: KeyValueStore;
@@ -122,6 +122,16 @@ export function keyValueContract(name: string, open: () => Promise<KeyValueHarne
       expect(await kv.run(deleteIfEquals, [k], ["mine"])).toBe(true);
       expect(await kv.get(k)).toBeNull();
       expect(await kv.run(deleteIfEquals, [k], ["mine"])).toBe(false);
+    });
+
+    it("replaces only a value that is still there, with a new time to live", async () => {
+      const k = key("xx");
+      expect(await kv.run(setIfPresent, [k], ["new", 60_000])).toBe(false);
+      expect(await kv.get(k)).toBeNull();
+      await kv.set(k, "old", { ttlMs: 1_000 });
+      expect(await kv.run(setIfPresent, [k], ["new", 60_000])).toBe(true);
+      expect(await kv.get(k)).toBe("new");
+      expect(await kv.ttl(k)).toBeGreaterThan(30_000);
     });
   });
 }

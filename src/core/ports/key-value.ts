@@ -72,3 +72,20 @@ return 0`,
   },
   decode: (raw) => Number(raw) === 1,
 };
+
+/**
+ * Replace-if-present (SET XX PX): writes KEYS[1] = ARGV[1] with a time to
+ * live of ARGV[2] ms only when KEYS[1] still exists, so an update cannot bring
+ * back a value another request has taken meanwhile. Returns 1 when written.
+ */
+export const setIfPresent: AtomicScript<boolean> = {
+  name: "set_if_present",
+  lua: `if redis.call('SET', KEYS[1], ARGV[1], 'XX', 'PX', ARGV[2]) then return 1 end
+return 0`,
+  memory(store, [key = ""], [value = "", ttlMs = "0"]) {
+    if (store.pttl(key) === -2) return 0;
+    store.set(key, value, Number(ttlMs));
+    return 1;
+  },
+  decode: (raw) => Number(raw) === 1,
+};
