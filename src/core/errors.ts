@@ -143,6 +143,18 @@ export const errors = {
     ),
   /** A 400 of its own code (e.g. `invalid_saml_response`). */
   validationCode: (code: string, detail: string) => new AppError(400, code, "Invalid request", detail),
+  /** A hosted page's authorization request that is gone; `return_to` (the client's origin) is the page's way back. */
+  expiredRequest: (detail: string, returnTo: string | null = null) =>
+    new AppError(400, "expired_request", "Invalid request", detail, returnTo ? { return_to: returnTo } : {}),
+  /** A second submit (or Back) for an authorization request this browser has already had answered. */
+  requestCompleted: (returnTo: string | null) =>
+    new AppError(
+      409,
+      "request_completed",
+      "Request completed",
+      "The authorization request was already answered.",
+      returnTo ? { return_to: returnTo } : {},
+    ),
   invalidState: () =>
     new AppError(400, "invalid_state", "Invalid state", "The login's state is unknown, already used or expired."),
   /** A one-time code that cannot be redeemed (API.md: 400 `invalid_grant`). */
@@ -182,7 +194,14 @@ export const errors = {
       { "WWW-Authenticate": `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"` },
     ),
   /** A hosted page's form without this browser's CSRF token (from another site, or a stale page). */
-  csrfFailed: () => new AppError(403, "csrf_failed", "Forbidden", "The form's CSRF token does not match this browser."),
+  csrfFailed: (returnTo: string | null = null) =>
+    new AppError(
+      403,
+      "csrf_failed",
+      "Forbidden",
+      "The form's CSRF token does not match this browser.",
+      returnTo ? { return_to: returnTo } : {},
+    ),
   /** A powerful action needs a recent login, so a stolen long-lived session alone cannot do it. */
   reauthenticationRequired: (detail: string) =>
     new AppError(403, "reauthentication_required", "Reauthentication required", detail),

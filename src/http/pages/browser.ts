@@ -42,12 +42,17 @@ export function csrfToken(c: Context<AppEnv>): Promise<string> {
   return c.get("services").sealer.blindIndex(browserId(c), purpose(c));
 }
 
-/** 403 (a page) unless the form's token is the MAC of this browser's id, under any configured key. */
-export async function checkCsrf(c: Context<AppEnv>, presented: string | undefined): Promise<void> {
+/**
+ * 403 (a page) unless the form's token is the MAC of this browser's id, under
+ * any configured key. Reloading would post the same form again, so the page
+ * links back to the application of the form's authorization request, if any.
+ */
+export async function checkCsrf(c: Context<AppEnv>, presented: string | undefined, requestId?: string): Promise<void> {
   const id = existingId(c);
   const expected = id && presented ? await c.get("services").sealer.blindIndexes(id, purpose(c)) : [];
   if (!presented || !expected.some((mac) => fixedLengthEqual(mac, presented))) {
-    throw errors.csrfFailed();
+    const trail = await c.get("services").pendingAuthorizations.trail(c.get("tenant"), requestId, null);
+    throw errors.csrfFailed(trail?.home ?? null);
   }
 }
 

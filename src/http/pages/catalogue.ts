@@ -167,6 +167,12 @@ export interface PageCatalogue {
     rateLimited(seconds: number): string;
     locked(seconds: number): string;
     expiredRequest: string;
+    /** A second submit (or Back) of a sign-in this browser has finished. */
+    completedTitle: string;
+    completed: string;
+    completedAdvice: string;
+    /** The link of an error page to the application the sign-in was for. */
+    returnToApp: string;
     invalidLink: string;
     /** The title of the page of a mailed link that cannot be used. */
     deadLink: string;

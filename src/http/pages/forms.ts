@@ -14,7 +14,7 @@ import { checkCsrf } from "./browser.js";
  */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
   const form = await formFields(c);
-  await checkCsrf(c, form.csrf);
+  await checkCsrf(c, form.csrf, form.request);
   refuseUnsafeText(form);
   return form;
 }

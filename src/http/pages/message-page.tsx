@@ -66,16 +66,37 @@ export function errorMessage(strings: PageCatalogue, error: AppError): string {
   }
 }
 
-/** The error page of a failure at a hosted page. */
+/** The application a failure's page links back to (`return_to`: the origin of the client's redirect URI), if known. */
+const returnTo = (error: AppError) => (typeof error.extra.return_to === "string" ? error.extra.return_to : null);
+
+/**
+ * The error page of a failure at a hosted page; a sign-in this browser has
+ * already finished is not one, and is said so.
+ */
 export function ErrorPage(props: { page: PageContext; error: AppError }) {
   const { strings } = props.page;
+  const back = returnTo(props.error);
+  const link = back ? { href: back, text: strings.errors.returnToApp } : undefined;
+  if (props.error.code === "request_completed") {
+    return (
+      <MessagePage
+        page={props.page}
+        title={strings.errors.completedTitle}
+        kind="info"
+        message={strings.errors.completed}
+        advice={strings.errors.completedAdvice}
+        link={link}
+      />
+    );
+  }
   return (
     <MessagePage
       page={props.page}
       title={strings.errors.title}
       kind="error"
       message={errorMessage(strings, props.error)}
-      advice={strings.errors.advice}
+      advice={props.error.code === "csrf_failed" ? undefined : strings.errors.advice}
+      link={link}
     />
   );
 }

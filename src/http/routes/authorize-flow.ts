@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { errors } from "../../core/errors.js";
+import { type AppError, errors } from "../../core/errors.js";
 import { fallsShortOfMfaPolicy } from "../../core/mfa/policy.js";
 import { isRegisteredRedirectUri, withParams } from "../../core/net/redirect-uri.js";
 import { type AuthorizationRequest, type NextStep, nextStep } from "../../core/oidc/authorization.js";
@@ -21,16 +21,56 @@ import { currentSession, type SignedIn } from "../pages/sso.js";
 export interface Pending {
   id: string;
   request: AuthorizationRequest;
+  /** Taken out of the store by this submit (claimPending): it alone may turn it into a session or a code. */
+  claimed?: boolean;
 }
 
 type RedirectStatus = 302 | 303;
 
-/** The pending request a page names (`request`), bound to this browser; 400 `expired_request` when gone. */
+/**
+ * The pending request a page names (`request`), bound to this browser. When
+ * it is gone: 409 `request_completed` if this browser had it answered a moment
+ * ago (a second click, Back), else 400 `expired_request`; either with the
+ * client's origin as the page's way back when it is known.
+ */
 export async function pendingOf(c: Context<AppEnv>, id: string | undefined): Promise<Pending | null> {
   if (id === undefined || id === "") return null;
-  const request = await c.get("services").pendingAuthorizations.find(c.get("tenant"), id, await browserBinding(c));
-  if (!request) throw errors.validationCode("expired_request", "The authorization request is unknown or expired.");
-  return { id, request };
+  const { pendingAuthorizations } = c.get("services");
+  const browser = await browserBinding(c);
+  const request = await pendingAuthorizations.find(c.get("tenant"), id, browser);
+  if (request) return { id, request };
+  throw await goneError(c, id, browser);
+}
+
+/** Why a request this browser names is no longer pending, as the error its page shows. */
+async function goneError(c: Context<AppEnv>, id: string, browser: string): Promise<AppError> {
+  const trail = await c.get("services").pendingAuthorizations.trail(c.get("tenant"), id, browser);
+  return trail?.finished
+    ? errors.requestCompleted(trail.home)
+    : errors.expiredRequest("The authorization request is unknown or expired.", trail?.home ?? null);
+}
+
+/**
+ * Takes the request for this submit alone, once its password or consent is
+ * in and before a session or code is made of it: a concurrent submit of the
+ * same request finds it taken (409 `request_completed`). A failure after the
+ * claim (a store down) does not put it back: a request is answered at most
+ * once, and starting again from the application is cheap.
+ */
+export async function claimPending(c: Context<AppEnv>, pending: Pending): Promise<Pending> {
+  if (pending.claimed) return pending;
+  const { pendingAuthorizations } = c.get("services");
+  const request = await pendingAuthorizations.claim(c.get("tenant"), pending.id, await browserBinding(c));
+  if (request) return { id: pending.id, request, claimed: true };
+  const trail = await pendingAuthorizations.trail(c.get("tenant"), pending.id, null);
+  throw errors.requestCompleted(trail?.home ?? null);
+}
+
+/** Ends a pending request once the client has its answer; the trail tells a second submit so. */
+async function finish(c: Context<AppEnv>, pending: Pending): Promise<void> {
+  await c
+    .get("services")
+    .pendingAuthorizations.finish(c.get("tenant"), pending.id, pending.request, await browserBinding(c));
 }
 
 /** The page language a request asked for (`ui_locales`), when there is a catalogue for it. */
@@ -57,7 +97,7 @@ export async function refuse(
   description: string,
   status: RedirectStatus,
 ): Promise<Response> {
-  await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
+  await finish(c, pending);
   return toClient(c, pending.request, errorParams(error, description), status);
 }
 
@@ -65,7 +105,7 @@ export async function refuse(
 async function clientOf(c: Context<AppEnv>, pending: Pending): Promise<OAuthClient> {
   const client = await c.get("services").clients.find(c.get("tenant"), pending.request.clientId);
   if (!client || !isRegisteredRedirectUri(client.redirectUris, pending.request.redirectUri, client.type === "public")) {
-    await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
+    await c.get("services").pendingAuthorizations.drop(c.get("tenant"), pending.id);
     throw errors.validationCode("invalid_client", "The client or its redirect URI is no longer registered.");
   }
   return client;
@@ -78,7 +118,7 @@ export async function issueCode(
   signedIn: SignedIn,
   status: RedirectStatus,
 ): Promise<Response> {
-  const { request } = pending;
+  const { request } = await claimPending(c, pending);
   const { session } = signedIn;
   const code = await c.get("services").authorizationCodes.issue(c.get("tenant"), {
     clientId: request.clientId,
@@ -91,7 +131,7 @@ export async function issueCode(
     authTime: Math.floor(session.authTime.getTime() / 1000),
     amr: session.amr,
   });
-  await c.get("services").pendingAuthorizations.finish(c.get("tenant"), pending.id);
+  await finish(c, pending);
   return toClient(c, request, { code }, status);
 }
 
@@ -123,6 +163,12 @@ export async function decide(
 export async function proceed(c: Context<AppEnv>, pending: Pending, status: RedirectStatus): Promise<Response> {
   const { step, signedIn } = await decide(c, pending);
   const base = `/t/${c.get("tenant").slug}`;
+  // A request claimed for a login that is not answered yet waits again (with the login recorded).
+  if (pending.claimed && (step.kind === "login" || step.kind === "consent")) {
+    await c
+      .get("services")
+      .pendingAuthorizations.restore(c.get("tenant"), pending.id, pending.request, await browserBinding(c));
+  }
   switch (step.kind) {
     case "login":
       return c.redirect(`${base}/login?request=${pending.id}`, status);
@@ -138,8 +184,13 @@ export async function proceed(c: Context<AppEnv>, pending: Pending, status: Redi
 /** The request remembers a login made within it, so prompt=login and max_age are met when it moves on. */
 export async function recordLogin(c: Context<AppEnv>, pending: Pending, sessionId: string): Promise<Pending> {
   const request = { ...pending.request, loginSessionId: sessionId };
-  await c.get("services").pendingAuthorizations.update(c.get("tenant"), pending.id, request, await browserBinding(c));
-  return { id: pending.id, request };
+  // A claimed request is written back by `proceed` when it goes on; an unclaimed one only while it is still there.
+  if (pending.claimed) return { ...pending, request };
+  const { pendingAuthorizations } = c.get("services");
+  const browser = await browserBinding(c);
+  if (await pendingAuthorizations.update(c.get("tenant"), pending.id, request, browser))
+    return { id: pending.id, request };
+  throw await goneError(c, pending.id, browser);
 }
 
 /** After a login within a request: the request remembers it, then moves on. */

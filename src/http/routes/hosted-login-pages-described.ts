@@ -22,7 +22,11 @@ export const LOGIN_PAGES: Described[] = [
     path: "/t/{tenant}/login",
     summary: "The login page: email and password, passkey, the tenant's upstream providers and SAML connections",
     query: z.object({ request }),
-    responses: { 200: page("The login page, or, signed in without a request, the signed-in page"), ...pageErrors(400) },
+    responses: {
+      200: page("The login page, or, signed in without a request, the signed-in page"),
+      ...pageErrors(400),
+      409: page("The request was answered already in this browser (a second submit, Back): a link back to the client"),
+    },
   },
   {
     method: "post",
@@ -36,6 +40,7 @@ export const LOGIN_PAGES: Described[] = [
       400: page("The form again: not valid, or the request expired"),
       401: page("The form again: wrong email or password"),
       403: page("The form again: the account is disabled; or the CSRF token is not this browser's"),
+      409: page("The request was answered already (an overlapping or second submit, Back): a link back to the client"),
       423: page("The form again: the account is locked; Retry-After"),
       ...pageErrors(413, 415),
     },
@@ -179,7 +184,9 @@ export const LOGIN_PAGES: Described[] = [
     responses: {
       303: redirect("Signed up and logged in, or on to the enrollment the MFA policy asks for"),
       400: page("The form again: not valid (the password policy's words), or the request expired"),
-      409: page("The form again: the address has an account"),
+      409: page(
+        "The form again: the address has an account; or the request was answered already (a link back to the client)",
+      ),
       ...FORM_REFUSALS,
     },
   },
@@ -192,6 +199,7 @@ export const LOGIN_PAGES: Described[] = [
       200: page("The client and the scopes it asks for"),
       302: redirect("Nothing to ask (or no session): on with the flow"),
       ...pageErrors(400),
+      409: page("The request was answered already in this browser (a second submit, Back): a link back to the client"),
     },
   },
   {
@@ -207,6 +215,7 @@ export const LOGIN_PAGES: Described[] = [
     responses: {
       303: redirect("To the client with a code or access_denied, or on with the flow"),
       ...pageErrors(400),
+      409: page("The request was answered already (an overlapping or second submit, Back): a link back to the client"),
       ...FORM_REFUSALS,
     },
   },

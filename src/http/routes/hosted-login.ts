@@ -20,7 +20,7 @@ import { errorMessage } from "../pages/message-page.js";
 import { pageContext, sendPage } from "../pages/page.js";
 import { currentSession, startProviderSession } from "../pages/sso.js";
 import { email, password, singleLine } from "../schemas.js";
-import { afterLogin, type Pending, pendingOf, requestLanguage } from "./authorize-flow.js";
+import { afterLogin, claimPending, type Pending, pendingOf, requestLanguage } from "./authorize-flow.js";
 
 /** `/t/{tenant}/login` and `/t/{tenant}/signup`: the password forms of the hosted flow (the JSON routes stay). */
 
@@ -118,8 +118,10 @@ export async function afterFirstStep(
       return c.redirect(`/t/${c.get("tenant").slug}/${step}?${query}`, status);
     }
     case "session": {
+      // Claimed before the session starts: of two submits of one request, only one signs in.
+      const mine = pending && (await claimPending(c, pending));
       const session = await startProviderSession(c, user, method);
-      return signedIn(c, pending, session.id, status);
+      return signedIn(c, mine, session.id, status);
     }
     default: {
       // An outcome added later fails to compile here until the hosted pages handle it.

@@ -165,11 +165,15 @@ export const en: PageCatalogue = {
     title: "Something went wrong",
     advice: "Go back to the application and try again.",
     invalidForm: "Some fields need attention.",
-    csrf: "This form has expired or was not sent from this page. Reload the page and try again.",
+    csrf: "This form has expired or was not sent from this page. Go back to the application and sign in again.",
     rateLimited: (n) => `Too many attempts. Wait ${seconds(n)} and try again.`,
     locked: (n) =>
       `This account is locked after too many failed sign-ins. Try again in ${seconds(n)}, or reset the password.`,
     expiredRequest: "This sign-in took too long and has expired.",
+    completedTitle: "Already signed in",
+    completed: "This sign-in is already complete.",
+    completedAdvice: "Return to the application to go on.",
+    returnToApp: "Return to the application",
     invalidLink: "This link is unknown, already used or expired.",
     deadLink: "This link cannot be used",
     emailTaken:
