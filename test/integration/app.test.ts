@@ -306,6 +306,7 @@ describe("OpenAPI", () => {
       "/t/{tenant}/logout",
       "/t/{tenant}/oauth2/token",
       "/t/{tenant}/password/forgot",
+      "/t/{tenant}/password/forgot/sent",
       "/t/{tenant}/password/reset",
       "/t/{tenant}/password/reset/done",
       "/t/{tenant}/signup",

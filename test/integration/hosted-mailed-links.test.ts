@@ -142,13 +142,16 @@ describe("the reset link's page", () => {
 });
 
 describe("the forgotten-password page", () => {
-  it("answers a sent link with a page titled for it", async () => {
+  it("answers a sent link with a redirect to a page titled for it, which a reload shows again", async () => {
     const email = address("forgot");
     await signup(email);
     const browser = newBrowser();
     const html = await (await browser.get("/t/acme/password/forgot")).text();
     expectTitled(html, "Reset your password");
-    const sent = await browser.submit(html, { email });
+    const posted = await browser.submit(html, { email });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get("location")).toBe("/t/acme/password/forgot/sent");
+    const sent = await browser.get("/t/acme/password/forgot/sent");
     expect(sent.status).toBe(200);
     const text = await sent.text();
     expectTitled(text, "Check your email");

@@ -38,7 +38,17 @@ const ACCOUNT_PAGES: Described[] = [
     path: "/t/{tenant}/password/forgot",
     summary: "The forgotten-password form",
     form: z.object({ csrf, email }),
-    responses: { 200: page("Sent (whether or not the address has an account)"), ...pageErrors(400), ...FORM_REFUSALS },
+    responses: {
+      303: redirect("Sent (whether or not the address has an account): to the sent page"),
+      400: page("The form again: not an email address"),
+      ...FORM_REFUSALS,
+    },
+  },
+  {
+    method: "get",
+    path: "/t/{tenant}/password/forgot/sent",
+    summary: "Says a reset link is on its way (whether or not the address has an account)",
+    responses: { 200: page("The sent page") },
   },
   {
     method: "get",

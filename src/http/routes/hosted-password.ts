@@ -60,7 +60,12 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
       if (!problems) throw error;
       return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), { status: 400 });
     }
-    // The same answer whether or not an account has the address (as the JSON route's 202).
+    // The same answer whether or not an account has the address (as the JSON route's 202); a
+    // reload of the page it redirects to shows it again rather than sending a second mail.
+    return c.redirect(`${page.base}/password/forgot/sent`, 303);
+  })
+  .get("/t/:tenant/password/forgot/sent", async (c) => {
+    const page = await pageContext(c);
     return sendPage(c, page, ForgotPage({ page, sent: true }));
   })
   .get("/t/:tenant/password/reset", async (c) => {
