@@ -34,6 +34,7 @@ const STORELESS = new Set([
   "/openapi.json",
   "/docs",
   "/docs/assets/{file}",
+  "/assets/forms.js",
   "/assets/hosted.css",
   "/assets/passkey.js",
 ]);

@@ -270,6 +270,7 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/",
       "/.well-known/oauth-authorization-server/t/{tenant}",
+      "/assets/forms.js",
       "/assets/hosted.css",
       "/assets/passkey.js",
       "/docs",

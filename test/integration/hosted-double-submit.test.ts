@@ -131,6 +131,19 @@ describe.each([
     expect(right.headers.get("location")).toMatch(/^https:\/\/twice\.example\/cb\?code=/);
   });
 
+  it("form pages load the form guard, served by the app, versioned and immutable", async () => {
+    const browser = new TestBrowser(t.app.request.bind(t.app));
+    const page = await browser.get(`/t/${TENANT}/signup`);
+    const href = /<script src="(\/assets\/forms\.js\?v=[0-9a-f]{8})"/.exec(await page.text())?.[1] ?? "";
+    expect(href).not.toBe("");
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'nonce-[\w-]{22}'; form-action/);
+    const script = await t.app.request(href);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(script.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await script.text()).toContain('addEventListener("submit"');
+  });
+
   it("an expired request and a lost CSRF cookie link back to the client", async () => {
     const at = await atLogin("firstParty");
     const fields = { ...formsOf(at.html)[0]?.fields, email: at.email, password: GOOD_PASSWORD };

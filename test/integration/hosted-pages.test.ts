@@ -61,9 +61,11 @@ function expectPageHeaders(response: Response, html: string): void {
   if (scripts.length === 0) {
     expect(csp).not.toContain("script-src");
   } else {
-    // The login page's passkey script only: the app's file, with this response's nonce.
-    expect(csp).toContain(`script-src 'nonce-${nonce}'; connect-src 'self';`);
-    expect(scripts).toEqual([expect.stringMatching(/^<script src="\/assets\/passkey\.js\?v=[0-9a-f]{8}"/)]);
+    // One script, the app's file, with this response's nonce: the passkey script (which fetches
+    // from this origin) on the login page, the form guard (which fetches nothing) on other forms.
+    expect(scripts).toEqual([expect.stringMatching(/^<script src="\/assets\/(passkey|forms)\.js\?v=[0-9a-f]{8}"/)]);
+    const passkey = scripts[0]?.includes("/assets/passkey.js");
+    expect(csp).toContain(`script-src 'nonce-${nonce}'; ${passkey ? "connect-src 'self'; " : ""}form-action`);
     expect(scripts[0]).toContain(`nonce="${nonce}"`);
   }
   expect(html).toMatch(/^<!doctype html><html lang="en">/);

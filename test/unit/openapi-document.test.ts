@@ -39,6 +39,7 @@ const STORELESS = [
   "/openapi.json",
   "/docs",
   "/docs/assets/{file}",
+  "/assets/forms.js",
   "/assets/hosted.css",
   "/assets/passkey.js",
 ];

@@ -23,12 +23,13 @@ export const docsPolicy = (nonce: string) =>
  * nonce, the tenant's logo as this origin serves it (no third-party asset),
  * and forms posting to this origin or to `formTargets` (where a submitted
  * form may redirect: Chrome checks form-action on redirects).
- * With `script`, the page's own script of this nonce and its fetches from this
- * origin (the login page's passkey button).
+ * With `script`, the page's own script of this nonce: the form guard
+ * (`forms`), or the passkey script with its fetches from this origin (`passkey`).
  */
-export const pagePolicy = (nonce: string, formTargets: string[], script = false) =>
+export const pagePolicy = (nonce: string, formTargets: string[], script?: "forms" | "passkey") =>
   `default-src 'none'; style-src 'self' 'nonce-${nonce}'; img-src 'self'; ` +
-  (script ? `script-src 'nonce-${nonce}'; connect-src 'self'; ` : "") +
+  (script ? `script-src 'nonce-${nonce}'; ` : "") +
+  (script === "passkey" ? "connect-src 'self'; " : "") +
   `form-action ${["'self'", ...formTargets].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 
 /**

@@ -1,7 +1,7 @@
 import { PASSWORD_MIN_LENGTH } from "../../core/accounts/password-policy.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
 import { Sentence } from "./isolated.js";
-import { Alert, Field, Layout, Linked, PostForm } from "./layout.js";
+import { Alert, Field, FormScript, Layout, Linked, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 /** A way to sign in at an upstream (an OAuth provider or a SAML connection): a link that starts it. */
@@ -187,6 +187,7 @@ export function SignupPage(props: {
           {s.signup.submit}
         </button>
       </PostForm>
+      <FormScript page={page} />
       <p class="links">
         {s.signup.haveAccount} <a href={login}>{s.signup.signIn}</a>
       </p>
@@ -221,6 +222,7 @@ export function ForgotPage(props: { page: PageContext; email?: string; problems?
               {s.forgot.submit}
             </button>
           </PostForm>
+          <FormScript page={page} />
         </>
       )}
       <p class="links">
@@ -267,6 +269,7 @@ export function ResetPage(props: { page: PageContext; token: string; email: stri
           {s.reset.submit}
         </button>
       </PostForm>
+      <FormScript page={page} />
     </Layout>
   );
 }

@@ -1,3 +1,4 @@
+import { FORM_GUARD_JS } from "./form-guard-script.js";
 import { PASSKEY_JS } from "./passkey-script.js";
 import { HOSTED_CSS } from "./stylesheet.js";
 
@@ -28,3 +29,4 @@ function asset(path: string, contentType: string, body: string): HostedAsset {
 
 export const HOSTED_CSS_ASSET = asset("/assets/hosted.css", "text/css; charset=utf-8", HOSTED_CSS);
 export const PASSKEY_JS_ASSET = asset("/assets/passkey.js", "text/javascript; charset=utf-8", PASSKEY_JS);
+export const FORMS_JS_ASSET = asset("/assets/forms.js", "text/javascript; charset=utf-8", FORM_GUARD_JS);

@@ -1,5 +1,5 @@
 import { Sentence } from "./isolated.js";
-import { Layout, PostForm } from "./layout.js";
+import { FormScript, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 /**
@@ -40,6 +40,7 @@ export function ConsentPage(props: {
           </button>
         </div>
       </PostForm>
+      <FormScript page={page} />
     </Layout>
   );
 }

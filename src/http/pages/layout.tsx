@@ -1,13 +1,13 @@
 import type { Child } from "hono/jsx";
-import { HOSTED_CSS_ASSET } from "./assets.js";
+import { FORMS_JS_ASSET, HOSTED_CSS_ASSET } from "./assets.js";
 import { Isolated, isolatedText } from "./isolated.js";
 import type { PageContext } from "./page.js";
 import { themeCss } from "./theme.js";
 
 /**
  * The frame of every hosted page: the tenant's name or logo, one heading,
- * the content. Every form works without JavaScript (the one script,
- * passkey.js, only adds the passkey buttons and their forms).
+ * the content. Every form works without JavaScript (forms.js only keeps a
+ * form from being sent twice; passkey.js adds the passkey buttons and their forms).
  */
 export function Layout(props: { page: PageContext; title: string; heading?: Child; children?: Child }) {
   const { page } = props;
@@ -146,4 +146,9 @@ export function Linked(props: { text: string; links: Record<string, { href: stri
       })}
     </>
   );
+}
+
+/** The form guard (forms.js) of a page with a one-time form; its response must allow it (sendPage's `script: "forms"`). */
+export function FormScript(props: { page: PageContext }) {
+  return <script src={FORMS_JS_ASSET.href} nonce={props.page.nonce} defer />;
 }

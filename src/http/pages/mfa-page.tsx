@@ -1,6 +1,6 @@
 import type { FactorKind } from "../../core/mfa/factors.js";
 import { PASSKEY_JS_ASSET } from "./assets.js";
-import { Field, FormAlert, Layout, PostForm } from "./layout.js";
+import { Field, FormAlert, FormScript, Layout, PostForm } from "./layout.js";
 import type { PageContext } from "./page.js";
 
 export type CodeKind = "totp" | "recovery_code";
@@ -60,6 +60,7 @@ export function MfaPage(props: {
           <script src={PASSKEY_JS_ASSET.href} nonce={page.nonce} defer />
         </>
       )}
+      {!passkey && <FormScript page={page} />}
       <p>{kind === "totp" ? s.intro : s.recoveryIntro}</p>
       <PostForm
         page={page}

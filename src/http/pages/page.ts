@@ -58,7 +58,13 @@ export function sendPage(
   c: Context<AppEnv>,
   page: PageContext,
   body: unknown,
-  options: { status?: number; formTargets?: string[]; headers?: Record<string, string>; script?: boolean } = {},
+  options: {
+    status?: number;
+    formTargets?: string[];
+    headers?: Record<string, string>;
+    /** The script the page loads (FormScript or the passkey script), if any. */
+    script?: "forms" | "passkey";
+  } = {},
 ): Response {
   const targets = (options.formTargets ?? []).map(formTarget).filter((t): t is string => t !== null);
   ownPolicy(c, pagePolicy(page.nonce, [...new Set(targets)], options.script));

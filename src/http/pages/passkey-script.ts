@@ -1,6 +1,8 @@
+import { FORM_GUARD_JS } from "./form-guard-script.js";
+
 /**
- * The hosted pages' one script, served by the app at /assets/passkey.js (no
- * third-party code). Progressive enhancement: each passkey button (and its
+ * The passkey pages' script, served by the app at /assets/passkey.js (no
+ * third-party code), after the form guard every form page has. Progressive enhancement: each passkey button (and its
  * form, when that is hidden too) stays hidden unless the browser has
  * WebAuthn. A click asks `data-options` for `{ options, challenge_id? }`
  * (posting the form's fields, CSRF token and challenge reference, when the
@@ -10,8 +12,7 @@
  * answers as to any form. A failure in the browser shows the form's
  * `data-failed` text.
  */
-export const PASSKEY_JS = `"use strict";
-(() => {
+export const PASSKEY_JS = `${FORM_GUARD_JS}(() => {
   if (!window.PublicKeyCredential || !navigator.credentials) return;
   const toBuffer = (text) => {
     const b64 = text.replace(/-/g, "+").replace(/_/g, "/");

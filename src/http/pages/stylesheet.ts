@@ -33,6 +33,7 @@ input[aria-invalid=true]{border-color:#b91c1c;border-width:2px}
 input[readonly]{background:#f4f4f5}
 .field-error{display:block;margin:.25rem 0 0;color:#b91c1c;font-size:.875rem;font-weight:600}
 button,.button{display:flex;align-items:center;justify-content:center;width:100%;min-height:2.75rem;margin:0 0 .75rem;padding:.5rem 1rem;border:1px solid transparent;border-radius:.375rem;font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
+button[aria-disabled=true]{cursor:progress;opacity:.75}
 .primary{background:var(--accent);color:var(--on-accent);border-color:var(--accent)}
 .secondary{background:#fff;color:#18181b;border-color:#71717a}
 .secondary:hover{background:#f4f4f5}

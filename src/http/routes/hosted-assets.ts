@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context.js";
 import { notModified } from "../etag.js";
-import { HOSTED_CSS_ASSET, type HostedAsset, PASSKEY_JS_ASSET } from "../pages/assets.js";
+import { FORMS_JS_ASSET, HOSTED_CSS_ASSET, type HostedAsset, PASSKEY_JS_ASSET } from "../pages/assets.js";
 
-/** The hosted pages' stylesheet and script, from the app itself (pages name them with their version in the query). */
+/** The hosted pages' stylesheet and scripts, from the app itself (pages name them with their version in the query). */
 function serve(app: Hono<AppEnv>, asset: HostedAsset): Hono<AppEnv> {
   const etag = `"${asset.version}"`;
   return app.get(asset.path, (c) => {
@@ -15,4 +15,7 @@ function serve(app: Hono<AppEnv>, asset: HostedAsset): Hono<AppEnv> {
   });
 }
 
-export const hostedAssetRoutes = serve(serve(new Hono<AppEnv>(), HOSTED_CSS_ASSET), PASSKEY_JS_ASSET);
+export const hostedAssetRoutes = serve(
+  serve(serve(new Hono<AppEnv>(), HOSTED_CSS_ASSET), PASSKEY_JS_ASSET),
+  FORMS_JS_ASSET,
+);

@@ -35,7 +35,7 @@ export const hostedConsentRoutes = new Hono<AppEnv>()
       email: await c.get("services").accounts.address(signedIn.user),
       sessionId: signedIn.session.id,
     });
-    return sendPage(c, page, body, { formTargets: [pending.request.redirectUri] });
+    return sendPage(c, page, body, { formTargets: [pending.request.redirectUri], script: "forms" });
   })
   .post("/t/:tenant/consent", async (c) => {
     const form = await readForm(c);

@@ -77,7 +77,7 @@ export async function loginPage(
     status: options.status,
     headers: options.headers,
     formTargets: targetsOf(pending),
-    script: true,
+    script: "passkey",
   });
 }
 
@@ -177,7 +177,7 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
     const pending = await pendingOf(c, c.req.query("request"));
     const page = await pageContext(c, requestLanguage(pending));
     const body = SignupPage({ page, requestId: pending?.id ?? null, email: pending?.request.loginHint ?? undefined });
-    return sendPage(c, page, body, { formTargets: targetsOf(pending) });
+    return sendPage(c, page, body, { formTargets: targetsOf(pending), script: "forms" });
   })
   .post("/t/:tenant/signup", async (c) => {
     const form = await readForm(c);
@@ -188,7 +188,7 @@ export const hostedLoginRoutes = new Hono<AppEnv>()
         c,
         page,
         SignupPage({ page, requestId: pending?.id ?? null, email: form.email, name: form.name, problems, emailTaken }),
-        { status, formTargets: targetsOf(pending) },
+        { status, formTargets: targetsOf(pending), script: "forms" },
       );
     const fields = parseFields(SignupFields, form);
     if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems }, 400);

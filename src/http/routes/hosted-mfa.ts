@@ -51,7 +51,7 @@ export async function mfaPage(
     status: options.status,
     headers: options.headers,
     formTargets: pending ? [pending.request.redirectUri] : [],
-    script: factors.includes("passkey"),
+    script: factors.includes("passkey") ? "passkey" : "forms",
   });
 }
 

@@ -187,7 +187,12 @@ const ASSETS: { path: string; summary: string; type: string }[] = [
   { path: "/assets/hosted.css", summary: "The hosted pages' one stylesheet", type: "text/css" },
   {
     path: "/assets/passkey.js",
-    summary: "The hosted pages' one script: the passkey buttons of the login, second-step and security pages",
+    summary: "The passkey buttons of the login, second-step and security pages (and the form guard of forms.js)",
+    type: "text/javascript",
+  },
+  {
+    path: "/assets/forms.js",
+    summary: "The form pages' script: a form is sent once (a double click sends one request)",
     type: "text/javascript",
   },
 ];

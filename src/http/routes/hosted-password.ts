@@ -43,7 +43,7 @@ async function unlessDead(
 export const hostedPasswordRoutes = new Hono<AppEnv>()
   .get("/t/:tenant/password/forgot", async (c) => {
     const page = await pageContext(c);
-    return sendPage(c, page, ForgotPage({ page }));
+    return sendPage(c, page, ForgotPage({ page }), { script: "forms" });
   })
   .post("/t/:tenant/password/forgot", async (c) => {
     const form = await readForm(c);
@@ -51,14 +51,20 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
     const fields = parseFields(ForgotFields, form);
     if (!fields.ok) {
       const problems = { message: page.strings.errors.invalidForm, ...fields.problems };
-      return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), { status: 400 });
+      return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), {
+        status: 400,
+        script: "forms",
+      });
     }
     try {
       await c.get("services").passwordFlows.forgot(c.get("tenant"), fields.value.email, inBackground(c));
     } catch (error) {
       const problems = fieldProblems(error, page.strings.errors.invalidForm);
       if (!problems) throw error;
-      return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), { status: 400 });
+      return sendPage(c, page, ForgotPage({ page, email: form.email, problems }), {
+        status: 400,
+        script: "forms",
+      });
     }
     // The same answer whether or not an account has the address (as the JSON route's 202); a
     // reload of the page it redirects to shows it again rather than sending a second mail.
@@ -74,7 +80,9 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
     return unlessDead(c, page, "reset", async () => {
       const { passwordFlows, accounts } = c.get("services");
       const user = await passwordFlows.resetAccount(c.get("tenant"), token);
-      return sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user) }));
+      return sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user) }), {
+        script: "forms",
+      });
     });
   })
   .post("/t/:tenant/password/reset", async (c) => {
@@ -86,7 +94,10 @@ export const hostedPasswordRoutes = new Hono<AppEnv>()
       const tenant = c.get("tenant");
       const user = await passwordFlows.resetAccount(tenant, token);
       const again = async (problems: FormProblems) =>
-        sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user), problems }), { status: 400 });
+        sendPage(c, page, ResetPage({ page, token, email: await accounts.address(user), problems }), {
+          status: 400,
+          script: "forms",
+        });
       const fields = parseFields(ResetFields, form);
       if (!fields.ok) return again({ message: page.strings.errors.invalidForm, ...fields.problems });
       try {

@@ -53,7 +53,7 @@ export async function securityPage(
   const { notice, problem, status } = options;
   const body = SecurityPage({ page, email, factors, recoveryCodesLeft: left, notice, problem });
   // The script only adds the passkey form.
-  return sendPage(c, page, body, { status, script: true });
+  return sendPage(c, page, body, { status, script: "passkey" });
 }
 
 /** StepUp.require for a browser's provider session, as for an access token's claims. */
