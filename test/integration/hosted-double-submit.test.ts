@@ -4,32 +4,56 @@
  * 303 with a code and one page saying the sign-in is complete. A submit
  * after the request was answered (a second click, Back) gets that page too,
  * with a link back to the client, and an expired request or a lost CSRF
- * cookie links back to the client when it is known. On real Redis and on
- * the in-memory store.
+ * cookie links back to the client when it is known. On real Redis, on the
+ * in-memory store and through the Worker's Upstash adapter.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startUpstashBridge } from "../../scripts/dev/upstash-rest-bridge.js";
 import { MemoryKeyValueStore } from "../../src/adapters/redis/memory.js";
+import { UpstashKeyValueStore } from "../../src/adapters/redis/upstash.js";
 import { systemClock } from "../../src/core/ports/clock.js";
+import type { KeyValueStore } from "../../src/core/ports/key-value.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from "../support/app.js";
 import { formsOf, pkce, redeemCode, registerClient, TestBrowser } from "../support/hosted.js";
+import { deletePrefix, testPrefix } from "../support/redis.js";
+import { REDIS_URL } from "../support/services.js";
 
 const TENANT = "twice";
 const APP = "https://twice.example/cb";
 const admin = { Authorization: `Bearer ${TEST_ADMIN_KEY}`, ...JSON_HEADERS };
 
-describe.each([
-  ["Redis", () => undefined],
-  ["the in-memory store", () => new MemoryKeyValueStore(systemClock)],
+/** The app's store under test, and what to clean up after it (beyond what the test app's close does). */
+type Store = { kv?: KeyValueStore; close?: () => Promise<void> };
+
+/** @upstash/redis (the Worker's adapter) through the REST bridge onto real Redis, under a prefix of its own. */
+async function upstash(): Promise<Store> {
+  const prefix = testPrefix();
+  const bridge = await startUpstashBridge({ token: crypto.randomUUID(), redisUrl: REDIS_URL });
+  const kv = new UpstashKeyValueStore({ url: bridge.url, token: bridge.token, prefix });
+  return {
+    kv,
+    close: async () => {
+      await deletePrefix(prefix);
+      await bridge.close();
+    },
+  };
+}
+
+describe.each<[string, () => Promise<Store>]>([
+  ["Redis", async () => ({})],
+  ["the in-memory store", async () => ({ kv: new MemoryKeyValueStore(systemClock) })],
+  ["Upstash (REST)", upstash],
 ])("on %s", (_label, store) => {
   let t: TestApp;
+  let opened: Store;
   let tenantId: string;
   const clients: Record<"firstParty" | "thirdParty", string> = { firstParty: "", thirdParty: "" };
   let n = 0;
 
   beforeAll(async () => {
-    const kv = store();
-    t = await startTestApp(kv ? { kv } : {});
+    opened = await store();
+    t = await startTestApp(opened.kv ? { kv: opened.kv } : {});
     tenantId = (await appClient(t).createTenant(TENANT)).id;
     const request = t.app.request.bind(t.app);
     clients.firstParty = (
@@ -39,6 +63,7 @@ describe.each([
   });
   afterAll(async () => {
     await t?.close();
+    await opened?.close?.();
   });
 
   /** A new user (signed up through the API, which makes one session) and a browser at the login page of a new request. */
