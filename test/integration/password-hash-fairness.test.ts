@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HashQueue } from "../../src/adapters/passwords/hash-queue.js";
 import { createNodeArgon2Hasher } from "../../src/adapters/passwords/node-argon2.js";
 import { cryptoRandom } from "../../src/core/ports/clock.js";
+import type { LogFields, Logger } from "../../src/core/ports/logger.js";
 import type { Metrics } from "../../src/core/ports/telemetry.js";
 import { nodeClientPresence } from "../../src/entry/node-deps.js";
 import { appClient, GOOD_PASSWORD, JSON_HEADERS } from "../support/accounts.js";
@@ -25,6 +26,14 @@ const metrics: Metrics = {
   },
   observe: () => {},
 };
+const requestLines: LogFields[] = [];
+const keepNothing = () => {};
+const logger: Logger = {
+  info: keepNothing,
+  warn: keepNothing,
+  error: keepNothing,
+  request: (level, line) => requestLines.push({ level, ...line }),
+};
 /** One hash at a time, eight waiting: a small queue the flood fills at once. */
 const queue = new HashQueue({ limit: 1, maxWaiting: 8, metrics });
 let t: TestApp;
@@ -33,6 +42,7 @@ beforeAll(async () => {
   t = await startTestApp({
     passwords: createNodeArgon2Hasher(cryptoRandom, queue),
     clientPresence: nodeClientPresence,
+    logger,
   });
   const api = appClient(t);
   await api.createTenant("ta");
@@ -80,8 +90,12 @@ describe("password hashing shared by the tenants", () => {
       { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ email: "bob@example.com", password: "x" }) },
       { outgoing: { destroyed: true } },
     );
-    expect((await response).status).toBe(503);
+    const answer = await response;
+    expect(answer.status).toBe(503);
     expect(shed).toEqual(["abandoned"]);
+    // Nobody saw that 503: its request line is a warning, not an error an operator is paged for.
+    const requestId = answer.headers.get("x-request-id");
+    expect(requestLines.find((line) => line.request_id === requestId)).toMatchObject({ level: "warn", status: 503 });
     await Promise.all(flood);
   });
 

@@ -23,11 +23,11 @@ export interface Logger {
    * gets `info`/`error("request", line)`; one with it may skip the general
    * redaction walk (see requestLineMembers), the per-request saving.
    */
-  request?(level: "info" | "error", line: RequestLine): void;
+  request?(level: "info" | "warn" | "error", line: RequestLine): void;
 }
 
 /** Writes a request line through `logger.request` when it has one, else as its `request` event. */
-export function logRequest(logger: Logger, level: "info" | "error", line: RequestLine): void {
+export function logRequest(logger: Logger, level: "info" | "warn" | "error", line: RequestLine): void {
   if (logger.request) logger.request(level, line);
   else logger[level]("request", line);
 }

@@ -23,8 +23,10 @@ export function requestTelemetry(logger: Logger, metrics: Metrics): (c: Context<
     metrics.observe("http_request_duration_seconds", elapsedMs / 1000, { method, route });
     const scope = c.get("scope");
     const auth = c.get("auth");
+    // A request shed because its client had gone (its password hash abandoned) failed nobody: a warning, not an error.
+    const level = status < 500 ? "info" : status === 503 && scope?.wanted?.() === false ? "warn" : "error";
     // The ids withRequestScope would add (the same scope: the outermost layer runs this in it).
-    logRequest(logger, status >= 500 ? "error" : "info", {
+    logRequest(logger, level, {
       request_id: scope?.requestId,
       trace_id: scope?.traceId,
       method,
