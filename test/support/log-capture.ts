@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { silentLogger } from "../../src/adapters/telemetry/console-logger.js";
 import { createPinoLogger } from "../../src/adapters/telemetry/pino-logger.js";
-import type { Logger } from "../../src/core/ports/logger.js";
+import { type Logger, logRequest } from "../../src/core/ports/logger.js";
 
 /**
  * Log capture for the redaction scan (test/scan/log-redaction.scan.ts): when
@@ -46,5 +46,12 @@ export function alsoCaptured(logger: Logger): Logger {
       logger[level](event, fields);
       capture[level](event, fields);
     };
-  return { info: both("info"), warn: both("warn"), error: both("error") };
+  // The request line too, by the test's own `request` when it has one (as the app would call it).
+  const request: Logger["request"] = logger.request
+    ? (level, line) => {
+        logger.request?.(level, line);
+        logRequest(capture, level, line);
+      }
+    : undefined;
+  return { info: both("info"), warn: both("warn"), error: both("error"), ...(request ? { request } : {}) };
 }
