@@ -2,6 +2,7 @@ import { toBase64Url } from "../crypto/encoding.js";
 import type { Random } from "../ports/clock.js";
 import type { Tenant } from "../ports/database.js";
 import { deleteIfEquals, type KeyValueStore, setIfPresent } from "../ports/key-value.js";
+import { settleAll } from "../settle-all.js";
 import type { AuthorizationRequest } from "./authorization.js";
 
 /** How long a user may take to sign in and consent. */
@@ -42,6 +43,14 @@ function homeOf(redirectUri: string): string | null {
   return url.protocol === "https:" || url.protocol === "http:" ? `${url.origin}/` : null;
 }
 
+/** A pending request as stored: the request and the browser it is bound to. */
+const storedText = (request: AuthorizationRequest, browser: string) =>
+  JSON.stringify({ request, browser } satisfies Stored);
+
+/** A request's trail: its browser, where its client lives, whether it was answered. */
+const trailText = (request: AuthorizationRequest, browser: string, finished: boolean) =>
+  JSON.stringify({ browser, home: homeOf(request.redirectUri), finished } satisfies StoredTrail);
+
 /**
  * Authorization requests waiting for a login or consent, in Redis under an
  * opaque id that the hosted pages carry in a hidden input (so their forms
@@ -54,11 +63,11 @@ export class PendingAuthorizations {
 
   async create(tenant: Tenant, request: AuthorizationRequest, browser: string): Promise<string> {
     const id = toBase64Url(this.deps.random.bytes(32));
-    await this.deps.kv.set(pendingKey(tenant.id, id), JSON.stringify({ request, browser } satisfies Stored), {
-      ttlMs: PENDING_TTL_MS,
-    });
-    const trail: StoredTrail = { browser, home: homeOf(request.redirectUri), finished: false };
-    await this.deps.kv.set(trailKey(tenant.id, id), JSON.stringify(trail), { ttlMs: TRAIL_TTL_MS });
+    // Side by side: neither needs the other first.
+    await settleAll([
+      this.deps.kv.set(pendingKey(tenant.id, id), storedText(request, browser), { ttlMs: PENDING_TTL_MS }),
+      this.deps.kv.set(trailKey(tenant.id, id), trailText(request, browser, false), { ttlMs: TRAIL_TTL_MS }),
+    ]);
     return id;
   }
 
@@ -86,7 +95,7 @@ export class PendingAuthorizations {
 
   /** Puts back a request this browser claimed and that goes on (to consent, or to another login); false if one is there. */
   restore(tenant: Tenant, id: string, request: AuthorizationRequest, browser: string): Promise<boolean> {
-    return this.deps.kv.set(pendingKey(tenant.id, id), JSON.stringify({ request, browser } satisfies Stored), {
+    return this.deps.kv.set(pendingKey(tenant.id, id), storedText(request, browser), {
       ttlMs: PENDING_TTL_MS,
       onlyIfAbsent: true,
     });
@@ -94,15 +103,15 @@ export class PendingAuthorizations {
 
   /** Records a change (a login within the request), keeping it pending; false (nothing written) when it is over. */
   update(tenant: Tenant, id: string, request: AuthorizationRequest, browser: string): Promise<boolean> {
-    const stored = JSON.stringify({ request, browser } satisfies Stored);
-    return this.deps.kv.run(setIfPresent, [pendingKey(tenant.id, id)], [stored, PENDING_TTL_MS]);
+    return this.deps.kv.run(setIfPresent, [pendingKey(tenant.id, id)], [storedText(request, browser), PENDING_TTL_MS]);
   }
 
   /** Ends the request (answered with a code or an error): its id no longer works; its trail says it was answered. */
   async finish(tenant: Tenant, id: string, request: AuthorizationRequest, browser: string): Promise<void> {
-    await this.deps.kv.del(pendingKey(tenant.id, id));
-    const trail: StoredTrail = { browser, home: homeOf(request.redirectUri), finished: true };
-    await this.deps.kv.set(trailKey(tenant.id, id), JSON.stringify(trail), { ttlMs: FINISHED_TRAIL_TTL_MS });
+    await settleAll([
+      this.deps.kv.del(pendingKey(tenant.id, id)),
+      this.deps.kv.set(trailKey(tenant.id, id), trailText(request, browser, true), { ttlMs: FINISHED_TRAIL_TTL_MS }),
+    ]);
   }
 
   /** Forgets a request that cannot be answered at its redirect URI (its client is gone): no trail of an answer. */
